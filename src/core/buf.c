@@ -1,0 +1,189 @@
+/*
+ * buf.c: growable NUL-terminated byte buffer (see buf.h for the contract).
+ */
+#include "core/buf.h"
+
+#include <stdarg.h>
+
+char buf_empty[1];
+
+void buf_init(struct buf *b, size_t hint)
+{
+    b->buf = buf_empty;
+    b->len = 0;
+    b->alloc = 0;
+    b->max = 0;
+    if (hint)
+        buf_grow(b, hint);
+}
+
+void buf_set_max(struct buf *b, size_t max)
+{
+    b->max = max;
+}
+
+void buf_release(struct buf *b)
+{
+    if (!b)
+        return;
+    if (b->alloc)
+        free(b->buf);
+    b->buf = buf_empty;
+    b->len = 0;
+    b->alloc = 0;
+}
+
+void buf_reset(struct buf *b)
+{
+    if (b->alloc)
+        buf_setlen(b, 0);
+}
+
+char *buf_detach(struct buf *b, size_t *len)
+{
+    char *s;
+
+    if (!b->alloc)
+        buf_grow(b, 0);
+    s = b->buf;
+    if (len)
+        *len = b->len;
+    b->buf = buf_empty;
+    b->len = 0;
+    b->alloc = 0;
+    return s;
+}
+
+void buf_grow(struct buf *b, size_t extra)
+{
+    size_t need = st_add(st_add(b->len, extra), 1);
+    int fresh = !b->alloc;
+
+    if (need <= b->alloc)
+        return;
+    if (fresh)
+        b->buf = NULL;
+    ALLOC_GROW(b->buf, need, b->alloc);
+    if (fresh)
+        b->buf[0] = '\0';
+}
+
+void buf_setlen(struct buf *b, size_t len)
+{
+    if (!b->alloc) {
+        if (len)
+            BUG("buf_setlen(%zu) on an empty buffer", len);
+        return;
+    }
+    if (len >= b->alloc)
+        BUG("buf_setlen(%zu) beyond alloc %zu", len, b->alloc);
+    b->len = len;
+    b->buf[len] = '\0';
+}
+
+void buf_add(struct buf *b, const void *data, size_t len)
+{
+    if (!len)
+        return;
+    buf_grow(b, len);
+    memcpy(b->buf + b->len, data, len);
+    buf_setlen(b, b->len + len);
+}
+
+int buf_add_limited(struct buf *b, const void *data, size_t len)
+{
+    if (b->max && (len > b->max || b->len > b->max - len))
+        return -1;
+    buf_add(b, data, len);
+    return 0;
+}
+
+void buf_addstr(struct buf *b, const char *s)
+{
+    buf_add(b, s, strlen(s));
+}
+
+void buf_addch(struct buf *b, int c)
+{
+    char ch = (char)c;
+
+    buf_add(b, &ch, 1);
+}
+
+void buf_vaddf(struct buf *b, const char *fmt, va_list ap)
+{
+    va_list cp;
+    int n;
+
+    buf_grow(b, 64);
+    va_copy(cp, ap);
+    n = vsnprintf(b->buf + b->len, b->alloc - b->len, fmt, cp);
+    va_end(cp);
+    if (n < 0)
+        BUG("vsnprintf failed for format '%s'", fmt);
+    if ((size_t)n >= b->alloc - b->len) {
+        buf_grow(b, (size_t)n);
+        n = vsnprintf(b->buf + b->len, b->alloc - b->len, fmt, ap);
+        if (n < 0)
+            BUG("vsnprintf failed for format '%s'", fmt);
+    }
+    buf_setlen(b, b->len + (size_t)n);
+}
+
+void buf_addf(struct buf *b, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    buf_vaddf(b, fmt, ap);
+    va_end(ap);
+}
+
+void buf_add_json_str(struct buf *b, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t i;
+
+    buf_addch(b, '"');
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        switch (c) {
+        case '"':
+            buf_add(b, "\\\"", 2);
+            break;
+        case '\\':
+            buf_add(b, "\\\\", 2);
+            break;
+        case '\n':
+            buf_add(b, "\\n", 2);
+            break;
+        case '\r':
+            buf_add(b, "\\r", 2);
+            break;
+        case '\t':
+            buf_add(b, "\\t", 2);
+            break;
+        default:
+            if (c < 0x20) {
+                char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4],
+                                hex[c & 15] };
+                buf_add(b, esc, sizeof(esc));
+            } else {
+                buf_addch(b, c);
+            }
+        }
+    }
+    buf_addch(b, '"');
+}
+
+void buf_rtrim(struct buf *b)
+{
+    size_t n = b->len;
+
+    while (n && (b->buf[n - 1] == ' ' || b->buf[n - 1] == '\t' ||
+                 b->buf[n - 1] == '\n' || b->buf[n - 1] == '\r'))
+        n--;
+    if (b->alloc)
+        buf_setlen(b, n);
+}

@@ -1,0 +1,114 @@
+/*
+ * log.c: leveled, redacting diagnostics on stderr.
+ */
+#include "core/log.h"
+
+#include <time.h>
+
+enum log_level log_level_current = LOG_INFO;
+static enum log_format log_format_current = LOG_FORMAT_TEXT;
+static FILE *log_tee;
+static char **secrets;
+static size_t secrets_nr, secrets_alloc;
+
+static const char *const level_names[] = { "quiet", "error", "warning",
+                                           "info", "verbose", "debug" };
+
+void log_set_level(enum log_level level)
+{
+    log_level_current = level;
+}
+
+void log_set_format(enum log_format fmt)
+{
+    log_format_current = fmt;
+}
+
+void log_set_tee(FILE *f)
+{
+    log_tee = f;
+}
+
+void log_add_secret(const char *s)
+{
+    if (!s || strlen(s) < 4)
+        return; /* masking tiny strings would shred ordinary text */
+    ALLOC_GROW(secrets, secrets_nr + 1, secrets_alloc);
+    secrets[secrets_nr++] = xstrdup(s);
+}
+
+void log_release(void)
+{
+    size_t i;
+
+    for (i = 0; i < secrets_nr; i++)
+        free(secrets[i]);
+    free(secrets);
+    secrets = NULL;
+    secrets_nr = secrets_alloc = 0;
+}
+
+void log_redact(struct buf *dst, const char *src)
+{
+    const char *p = src;
+
+    while (*p) {
+        size_t i, hit = 0;
+
+        for (i = 0; i < secrets_nr; i++) {
+            size_t n = strlen(secrets[i]);
+
+            if (!strncmp(p, secrets[i], n)) {
+                hit = n;
+                break;
+            }
+        }
+        if (hit) {
+            buf_addstr(dst, "***");
+            p += hit;
+        } else {
+            buf_addch(dst, *p++);
+        }
+    }
+}
+
+void log_vmsg(enum log_level level, const char *fmt, va_list ap)
+{
+    struct buf raw = BUF_INIT, line = BUF_INIT;
+    const char *name = level_names[level < LOG_DEBUG ? level : LOG_DEBUG];
+
+    buf_vaddf(&raw, fmt, ap);
+    if (log_format_current == LOG_FORMAT_JSON) {
+        struct buf red = BUF_INIT;
+        struct timespec ts;
+
+        log_redact(&red, raw.buf);
+        (void)clock_gettime(CLOCK_REALTIME, &ts);
+        buf_addf(&line, "{\"ts\":%lld.%03ld,\"level\":\"%s\",\"msg\":",
+                 (long long)ts.tv_sec, ts.tv_nsec / 1000000, name);
+        buf_add_json_str(&line, red.buf, red.len);
+        buf_addstr(&line, "}\n");
+        buf_release(&red);
+    } else {
+        if (level == LOG_ERROR)
+            buf_addstr(&line, "error: ");
+        else if (level == LOG_WARN)
+            buf_addstr(&line, "warning: ");
+        log_redact(&line, raw.buf);
+        buf_addch(&line, '\n');
+    }
+    fputs(line.buf, stderr);
+    if (log_tee)
+        fputs(line.buf, log_tee);
+    buf_release(&raw);
+    buf_release(&line);
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    log_vmsg(level, fmt, ap);
+    va_end(ap);
+}
