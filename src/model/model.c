@@ -1,0 +1,450 @@
+/*
+ * model.c: building the compact library model and its CSR indexes.
+ *
+ * Records are appended to arrays; UUID and name maps are filled as they
+ * come.  Memberships are collected as (row, column) pairs and turned into
+ * two CSR indexes each by model_build_indexes(): O(n log n) once, then
+ * every lookup is a slice of an array.
+ */
+#include "model/model.h"
+
+void model_init(struct model *m)
+{
+    memset(m, 0, sizeof(*m));
+    m->me = MODEL_NONE;
+    (void)strpool_intern(&m->strings, "", 0);
+}
+
+static void csr_release(struct model_csr *c)
+{
+    free(c->start);
+    free(c->items);
+    c->start = c->items = NULL;
+}
+
+void model_release(struct model *m)
+{
+    if (!m)
+        return;
+    strpool_release(&m->strings);
+    free(m->assets);
+    free(m->albums);
+    free(m->album_users);
+    free(m->tags);
+    free(m->users);
+    free(m->dups);
+    uuidmap_release(&m->asset_by_id);
+    uuidmap_release(&m->album_by_id);
+    uuidmap_release(&m->tag_by_id);
+    uuidmap_release(&m->user_by_id);
+    uuidmap_release(&m->dup_by_id);
+    u64map_release(&m->album_by_name);
+    u64map_release(&m->tag_by_name);
+    u64map_release(&m->user_by_email);
+    free(m->album_asset_pairs);
+    free(m->tag_asset_pairs);
+    csr_release(&m->asset_albums);
+    csr_release(&m->album_assets);
+    csr_release(&m->asset_tags);
+    csr_release(&m->tag_assets);
+    csr_release(&m->dup_assets);
+    memset(m, 0, sizeof(*m));
+    m->me = MODEL_NONE;
+}
+
+uint32_t model_intern(struct model *m, const char *s)
+{
+    return strpool_intern_str(&m->strings, s ? s : "");
+}
+
+static void check_not_indexed(const struct model *m)
+{
+    if (m->indexed)
+        BUG("model changed after model_build_indexes()");
+}
+
+static uint32_t to_index(size_t nr)
+{
+    if (nr >= MODEL_NONE)
+        BUG("model record count overflows uint32_t");
+    return (uint32_t)nr;
+}
+
+uint32_t model_add_user(struct model *m, const struct uuid *id,
+                        const char *email, const char *name)
+{
+    uint32_t idx = uuidmap_get(&m->user_by_id, id);
+    struct model_user *u;
+
+    if (idx != HASHMAP_NONE)
+        return idx;
+    check_not_indexed(m);
+    idx = to_index(m->users_nr);
+    ALLOC_GROW(m->users, m->users_nr + 1, m->users_alloc);
+    u = &m->users[m->users_nr++];
+    u->id = *id;
+    u->email = model_intern(m, email);
+    u->name = model_intern(m, name);
+    uuidmap_put(&m->user_by_id, id, idx);
+    if (u64map_get(&m->user_by_email, u->email) == HASHMAP_NONE)
+        u64map_put(&m->user_by_email, u->email, idx);
+    return idx;
+}
+
+uint32_t model_add_asset(struct model *m, const struct model_asset *a)
+{
+    uint32_t idx = uuidmap_get(&m->asset_by_id, &a->id);
+
+    if (idx != HASHMAP_NONE)
+        return idx;
+    check_not_indexed(m);
+    idx = to_index(m->assets_nr);
+    ALLOC_GROW(m->assets, m->assets_nr + 1, m->assets_alloc);
+    m->assets[m->assets_nr++] = *a;
+    uuidmap_put(&m->asset_by_id, &a->id, idx);
+    return idx;
+}
+
+/* Appends idx to the same-name chain that starts at map[name]. */
+static void chain_name(struct u64map *map, uint32_t name, uint32_t idx,
+                       uint32_t *(*next_of)(struct model *, uint32_t),
+                       struct model *m)
+{
+    uint32_t cur = u64map_get(map, name);
+
+    if (cur == HASHMAP_NONE) {
+        u64map_put(map, name, idx);
+        return;
+    }
+    while (*next_of(m, cur) != MODEL_NONE)
+        cur = *next_of(m, cur);
+    *next_of(m, cur) = idx;
+}
+
+static uint32_t *album_next(struct model *m, uint32_t i)
+{
+    return &m->albums[i].next_same_name;
+}
+
+static uint32_t *tag_next(struct model *m, uint32_t i)
+{
+    return &m->tags[i].next_same_name;
+}
+
+uint32_t model_add_album(struct model *m, const struct model_album *a,
+                         const struct model_album_user *users,
+                         size_t users_nr)
+{
+    uint32_t idx = uuidmap_get(&m->album_by_id, &a->id);
+    struct model_album *al;
+
+    if (idx != HASHMAP_NONE)
+        return idx;
+    check_not_indexed(m);
+    idx = to_index(m->albums_nr);
+    ALLOC_GROW(m->albums, m->albums_nr + 1, m->albums_alloc);
+    al = &m->albums[m->albums_nr++];
+    *al = *a;
+    al->next_same_name = MODEL_NONE;
+    al->users_first = to_index(m->album_users_nr);
+    al->users_nr = to_index(users_nr);
+    ALLOC_GROW(m->album_users, m->album_users_nr + users_nr,
+               m->album_users_alloc);
+    if (users_nr)
+        memcpy(m->album_users + m->album_users_nr, users,
+               users_nr * sizeof(*users));
+    m->album_users_nr += users_nr;
+    uuidmap_put(&m->album_by_id, &a->id, idx);
+    chain_name(&m->album_by_name, al->name, idx, album_next, m);
+    return idx;
+}
+
+uint32_t model_add_tag(struct model *m, const struct model_tag *t)
+{
+    uint32_t idx = uuidmap_get(&m->tag_by_id, &t->id);
+    struct model_tag *tg;
+
+    if (idx != HASHMAP_NONE)
+        return idx;
+    check_not_indexed(m);
+    idx = to_index(m->tags_nr);
+    ALLOC_GROW(m->tags, m->tags_nr + 1, m->tags_alloc);
+    tg = &m->tags[m->tags_nr++];
+    *tg = *t;
+    tg->next_same_name = MODEL_NONE;
+    uuidmap_put(&m->tag_by_id, &t->id, idx);
+    chain_name(&m->tag_by_name, tg->name, idx, tag_next, m);
+    return idx;
+}
+
+uint32_t model_add_dup(struct model *m, const struct uuid *id)
+{
+    uint32_t idx = uuidmap_get(&m->dup_by_id, id);
+
+    if (idx != HASHMAP_NONE)
+        return idx;
+    check_not_indexed(m);
+    idx = to_index(m->dups_nr);
+    ALLOC_GROW(m->dups, m->dups_nr + 1, m->dups_alloc);
+    m->dups[m->dups_nr++].id = *id;
+    uuidmap_put(&m->dup_by_id, id, idx);
+    return idx;
+}
+
+void model_link_album_asset(struct model *m, uint32_t album, uint32_t asset)
+{
+    check_not_indexed(m);
+    if (album >= m->albums_nr || asset >= m->assets_nr)
+        BUG("album/asset link out of range (%u, %u)", album, asset);
+    ALLOC_GROW(m->album_asset_pairs, m->album_asset_nr + 1,
+               m->album_asset_alloc);
+    m->album_asset_pairs[m->album_asset_nr].a = album;
+    m->album_asset_pairs[m->album_asset_nr++].b = asset;
+}
+
+void model_link_tag_asset(struct model *m, uint32_t tag, uint32_t asset)
+{
+    check_not_indexed(m);
+    if (tag >= m->tags_nr || asset >= m->assets_nr)
+        BUG("tag/asset link out of range (%u, %u)", tag, asset);
+    ALLOC_GROW(m->tag_asset_pairs, m->tag_asset_nr + 1, m->tag_asset_alloc);
+    m->tag_asset_pairs[m->tag_asset_nr].a = tag;
+    m->tag_asset_pairs[m->tag_asset_nr++].b = asset;
+}
+
+/*
+ * Sorts pairs by (a, b) with two stable counting passes (LSD radix on the
+ * two columns): O(n + rows), no comparisons, then drops repeats.
+ */
+static size_t sort_pairs(struct model_pair *p, size_t nr, size_t a_rows,
+                         size_t b_rows)
+{
+    struct model_pair *tmp = xmalloc(st_mult(nr ? nr : 1, sizeof(*tmp)));
+    size_t rows = a_rows > b_rows ? a_rows : b_rows;
+    size_t *count = xcalloc(rows + 1, sizeof(*count));
+    size_t i, out;
+    int pass;
+
+    for (pass = 0; pass < 2; pass++) {
+        struct model_pair *src = pass ? tmp : p, *dst = pass ? p : tmp;
+
+        memset(count, 0, (rows + 1) * sizeof(*count));
+        for (i = 0; i < nr; i++)
+            count[(pass ? src[i].a : src[i].b) + 1]++;
+        for (i = 1; i <= rows; i++)
+            count[i] += count[i - 1];
+        for (i = 0; i < nr; i++)
+            dst[count[pass ? src[i].a : src[i].b]++] = src[i];
+    }
+    free(tmp);
+    free(count);
+    for (i = 0, out = 0; i < nr; i++)
+        if (!out || p[out - 1].a != p[i].a || p[out - 1].b != p[i].b)
+            p[out++] = p[i];
+    return out;
+}
+
+/* Builds row->column (by a) and column->row (by b) CSR from sorted pairs. */
+static void build_csr_pair(const struct model_pair *p, size_t nr,
+                           size_t a_rows, size_t b_rows,
+                           struct model_csr *by_a, struct model_csr *by_b)
+{
+    size_t i;
+    uint32_t *fill;
+
+    by_a->start = xcalloc(a_rows + 1, sizeof(uint32_t));
+    by_b->start = xcalloc(b_rows + 1, sizeof(uint32_t));
+    by_a->items = xmalloc(st_mult(nr ? nr : 1, sizeof(uint32_t)));
+    by_b->items = xmalloc(st_mult(nr ? nr : 1, sizeof(uint32_t)));
+    for (i = 0; i < nr; i++) {
+        by_a->start[p[i].a + 1]++;
+        by_b->start[p[i].b + 1]++;
+    }
+    for (i = 0; i < a_rows; i++)
+        by_a->start[i + 1] += by_a->start[i];
+    for (i = 0; i < b_rows; i++)
+        by_b->start[i + 1] += by_b->start[i];
+    fill = xmemdup(by_b->start, (b_rows + 1) * sizeof(uint32_t));
+    for (i = 0; i < nr; i++) {
+        by_a->items[i] = p[i].b;
+        by_b->items[fill[p[i].b]++] = p[i].a; /* rows of a stay sorted */
+    }
+    free(fill);
+}
+
+void model_build_indexes(struct model *m)
+{
+    struct model_pair *dp;
+    size_t i, dn = 0;
+
+    if (m->indexed)
+        BUG("model_build_indexes() called twice");
+    if (m->album_asset_nr >= MODEL_NONE || m->tag_asset_nr >= MODEL_NONE)
+        BUG("membership count overflows uint32_t");
+    m->album_asset_nr = sort_pairs(m->album_asset_pairs, m->album_asset_nr,
+                                   m->albums_nr, m->assets_nr);
+    build_csr_pair(m->album_asset_pairs, m->album_asset_nr, m->albums_nr,
+                   m->assets_nr, &m->album_assets, &m->asset_albums);
+    m->tag_asset_nr = sort_pairs(m->tag_asset_pairs, m->tag_asset_nr,
+                                 m->tags_nr, m->assets_nr);
+    build_csr_pair(m->tag_asset_pairs, m->tag_asset_nr, m->tags_nr,
+                   m->assets_nr, &m->tag_assets, &m->asset_tags);
+
+    dp = xmalloc(st_mult(m->assets_nr ? m->assets_nr : 1, sizeof(*dp)));
+    for (i = 0; i < m->assets_nr; i++) {
+        if (m->assets[i].duplicate == MODEL_NONE)
+            continue;
+        dp[dn].a = m->assets[i].duplicate;
+        dp[dn++].b = (uint32_t)i;
+    }
+    {
+        struct model_csr unused = { NULL, NULL };
+
+        build_csr_pair(dp, dn, m->dups_nr, m->assets_nr, &m->dup_assets,
+                       &unused);
+        csr_release(&unused);
+    }
+    free(dp);
+    /* The pairs are now redundant with the CSR arrays. */
+    free(m->album_asset_pairs);
+    free(m->tag_asset_pairs);
+    m->album_asset_pairs = m->tag_asset_pairs = NULL;
+    m->album_asset_alloc = m->tag_asset_alloc = 0;
+    m->indexed = true;
+}
+
+uint32_t model_find_asset(const struct model *m, const struct uuid *id)
+{
+    return uuidmap_get(&m->asset_by_id, id);
+}
+
+uint32_t model_find_album(const struct model *m, const struct uuid *id)
+{
+    return uuidmap_get(&m->album_by_id, id);
+}
+
+uint32_t model_find_tag(const struct model *m, const struct uuid *id)
+{
+    return uuidmap_get(&m->tag_by_id, id);
+}
+
+uint32_t model_find_user(const struct model *m, const struct uuid *id)
+{
+    return uuidmap_get(&m->user_by_id, id);
+}
+
+static uint32_t by_name(const struct model *m, const struct u64map *map,
+                        const char *s)
+{
+    uint32_t id = strpool_find(&m->strings, s, strlen(s));
+
+    if (id == STRPOOL_NONE)
+        return MODEL_NONE;
+    return u64map_get(map, id);
+}
+
+uint32_t model_find_user_by_email(const struct model *m, const char *email)
+{
+    return by_name(m, &m->user_by_email, email);
+}
+
+uint32_t model_find_album_by_name(const struct model *m, const char *name)
+{
+    return by_name(m, &m->album_by_name, name);
+}
+
+uint32_t model_find_tag_by_name(const struct model *m, const char *name)
+{
+    return by_name(m, &m->tag_by_name, name);
+}
+
+uint32_t model_find_tag_by_value(const struct model *m, const char *value)
+{
+    const char *slash = strrchr(value, '/');
+    uint32_t t = model_find_tag_by_name(m, slash ? slash + 1 : value);
+
+    for (; t != MODEL_NONE; t = m->tags[t].next_same_name)
+        if (!strcmp(model_str(m, m->tags[t].value), value))
+            return t;
+    return MODEL_NONE;
+}
+
+static const uint32_t *csr_row(const struct model *m,
+                               const struct model_csr *c, uint32_t row,
+                               size_t rows, size_t *nr)
+{
+    if (!m->indexed)
+        BUG("model lookup before model_build_indexes()");
+    if (row >= rows)
+        BUG("model row %u out of range (%zu)", row, rows);
+    *nr = c->start[row + 1] - c->start[row];
+    return c->items + c->start[row];
+}
+
+const uint32_t *model_asset_albums(const struct model *m, uint32_t asset,
+                                   size_t *nr)
+{
+    return csr_row(m, &m->asset_albums, asset, m->assets_nr, nr);
+}
+
+const uint32_t *model_album_assets(const struct model *m, uint32_t album,
+                                   size_t *nr)
+{
+    return csr_row(m, &m->album_assets, album, m->albums_nr, nr);
+}
+
+const uint32_t *model_asset_tags(const struct model *m, uint32_t asset,
+                                 size_t *nr)
+{
+    return csr_row(m, &m->asset_tags, asset, m->assets_nr, nr);
+}
+
+const uint32_t *model_tag_assets(const struct model *m, uint32_t tag,
+                                 size_t *nr)
+{
+    return csr_row(m, &m->tag_assets, tag, m->tags_nr, nr);
+}
+
+const uint32_t *model_dup_assets(const struct model *m, uint32_t dup,
+                                 size_t *nr)
+{
+    return csr_row(m, &m->dup_assets, dup, m->dups_nr, nr);
+}
+
+int64_t model_asset_best_date(const struct model_asset *a)
+{
+    int64_t v[4] = { a->created_at, a->file_created_at, a->file_modified_at,
+                     a->local_date_time };
+    int64_t best = TIME_NONE;
+    size_t i;
+
+    for (i = 0; i < 4; i++)
+        if (v[i] != TIME_NONE && (best == TIME_NONE || v[i] < best))
+            best = v[i];
+    return best;
+}
+
+size_t model_memory_bytes(const struct model *m)
+{
+    size_t n = 0;
+
+    n += m->strings.alloc + m->strings.slots_nr * sizeof(uint32_t);
+    n += m->assets_alloc * sizeof(*m->assets);
+    n += m->albums_alloc * sizeof(*m->albums);
+    n += m->album_users_alloc * sizeof(*m->album_users);
+    n += m->tags_alloc * sizeof(*m->tags);
+    n += m->users_alloc * sizeof(*m->users);
+    n += m->dups_alloc * sizeof(*m->dups);
+    n += (m->asset_by_id.slots_nr + m->album_by_id.slots_nr +
+          m->tag_by_id.slots_nr + m->user_by_id.slots_nr +
+          m->dup_by_id.slots_nr) * sizeof(struct uuidmap_slot);
+    n += (m->album_by_name.slots_nr + m->tag_by_name.slots_nr +
+          m->user_by_email.slots_nr) * sizeof(struct u64map_slot);
+    if (m->indexed) {
+        n += (m->assets_nr * 3 + m->albums_nr + m->tags_nr + m->dups_nr + 5) *
+             sizeof(uint32_t);
+        n += (m->album_asset_nr * 2 + m->tag_asset_nr * 2 + m->assets_nr) *
+             sizeof(uint32_t);
+    }
+    return n;
+}
