@@ -1,0 +1,212 @@
+/*
+ * test_model.c: records, name chains and CSR membership indexes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "model/model.h"
+
+static struct uuid mkid(uint64_t *seed)
+{
+    struct uuid u;
+
+    uuid_v4_from_state(seed, &u);
+    return u;
+}
+
+static uint32_t add_asset(struct model *m, uint64_t *seed)
+{
+    struct model_asset a;
+
+    memset(&a, 0, sizeof(a));
+    a.id = mkid(seed);
+    a.duplicate = MODEL_NONE;
+    a.file_created_at = a.file_modified_at = a.local_date_time = TIME_NONE;
+    a.created_at = a.updated_at = a.date_time_original = TIME_NONE;
+    return model_add_asset(m, &a);
+}
+
+static uint32_t add_album(struct model *m, uint64_t *seed, const char *name)
+{
+    struct model_album al;
+
+    memset(&al, 0, sizeof(al));
+    al.id = mkid(seed);
+    al.name = model_intern(m, name);
+    al.start_date = al.end_date = TIME_NONE;
+    return model_add_album(m, &al, NULL, 0);
+}
+
+static void test_model_indexes_both_ways_sorted_and_unique(void **state)
+{
+    struct model m;
+    uint64_t seed = 7;
+    uint32_t a[5], b0, b1, b2;
+    const uint32_t *row;
+    size_t nr, i;
+
+    (void)state;
+    model_init(&m);
+    for (i = 0; i < 5; i++)
+        a[i] = add_asset(&m, &seed);
+    b0 = add_album(&m, &seed, "2019-07-14 Beach");
+    b1 = add_album(&m, &seed, "family");
+    b2 = add_album(&m, &seed, "empty");
+    model_link_album_asset(&m, b1, a[3]);
+    model_link_album_asset(&m, b0, a[3]);
+    model_link_album_asset(&m, b0, a[1]);
+    model_link_album_asset(&m, b0, a[3]); /* repeat */
+    model_build_indexes(&m);
+
+    row = model_asset_albums(&m, a[3], &nr);
+    assert_int_equal(nr, 2);
+    assert_int_equal(row[0], b0);
+    assert_int_equal(row[1], b1);
+    row = model_album_assets(&m, b0, &nr);
+    assert_int_equal(nr, 2);
+    assert_int_equal(row[0], a[1]);
+    assert_int_equal(row[1], a[3]);
+    (void)model_album_assets(&m, b2, &nr);
+    assert_int_equal(nr, 0);
+    (void)model_asset_albums(&m, a[0], &nr);
+    assert_int_equal(nr, 0);
+    for (i = 0; i < 5; i++)
+        assert_int_equal(model_find_asset(&m, &m.assets[a[i]].id), a[i]);
+    model_release(&m);
+}
+
+static void test_model_same_name_albums_chain(void **state)
+{
+    struct model m;
+    uint64_t seed = 9;
+    uint32_t x, y, z;
+
+    (void)state;
+    model_init(&m);
+    x = add_album(&m, &seed, "2020");
+    y = add_album(&m, &seed, "2021");
+    z = add_album(&m, &seed, "2020");
+    assert_int_equal(model_find_album_by_name(&m, "2020"), x);
+    assert_int_equal(m.albums[x].next_same_name, z);
+    assert_int_equal(m.albums[z].next_same_name, MODEL_NONE);
+    assert_int_equal(model_find_album_by_name(&m, "2021"), y);
+    assert_int_equal(model_find_album_by_name(&m, "1999"), MODEL_NONE);
+    model_release(&m);
+}
+
+static void test_model_tag_by_value_resolves_hierarchy(void **state)
+{
+    struct model m;
+    uint64_t seed = 11;
+    struct model_tag t;
+    uint32_t root, child;
+
+    (void)state;
+    model_init(&m);
+    memset(&t, 0, sizeof(t));
+    t.id = mkid(&seed);
+    t.name = model_intern(&m, "meme");
+    t.value = model_intern(&m, "meme");
+    t.parent = MODEL_NONE;
+    root = model_add_tag(&m, &t);
+    t.id = mkid(&seed);
+    t.value = model_intern(&m, "legacy/meme");
+    t.parent = root;
+    child = model_add_tag(&m, &t);
+    assert_int_equal(model_find_tag_by_value(&m, "meme"), root);
+    assert_int_equal(model_find_tag_by_value(&m, "legacy/meme"), child);
+    assert_int_equal(model_find_tag_by_value(&m, "other/meme"), MODEL_NONE);
+    assert_int_equal(model_find_tag_by_name(&m, "meme"), root);
+    assert_int_equal(m.tags[root].next_same_name, child);
+    model_release(&m);
+}
+
+static void test_model_duplicate_groups_and_best_date(void **state)
+{
+    struct model m;
+    uint64_t seed = 13;
+    struct uuid gid = mkid(&seed);
+    uint32_t g, a0, a1, a2;
+    const uint32_t *row;
+    size_t nr;
+
+    (void)state;
+    model_init(&m);
+    a0 = add_asset(&m, &seed);
+    a1 = add_asset(&m, &seed);
+    a2 = add_asset(&m, &seed);
+    g = model_add_dup(&m, &gid);
+    m.assets[a0].duplicate = g;
+    m.assets[a2].duplicate = g;
+    m.assets[a1].created_at = 5000;
+    m.assets[a1].local_date_time = 3000;
+    model_build_indexes(&m);
+    row = model_dup_assets(&m, g, &nr);
+    assert_int_equal(nr, 2);
+    assert_int_equal(row[0], a0);
+    assert_int_equal(row[1], a2);
+    assert_int_equal(model_asset_best_date(&m.assets[a1]), 3000);
+    assert_int_equal(model_asset_best_date(&m.assets[a0]), TIME_NONE);
+    model_release(&m);
+}
+
+static void test_model_large_random_links_match_brute_force(void **state)
+{
+    struct model m;
+    uint64_t seed = 17;
+    enum { NA = 3000, NB = 200, NL = 20000 };
+    static unsigned char truth[NB][NA];
+    size_t i, nr;
+
+    (void)state;
+    memset(truth, 0, sizeof(truth));
+    model_init(&m);
+    for (i = 0; i < NA; i++)
+        add_asset(&m, &seed);
+    for (i = 0; i < NB; i++) {
+        char name[32];
+
+        snprintf(name, sizeof(name), "album %zu", i);
+        add_album(&m, &seed, name);
+    }
+    for (i = 0; i < NL; i++) {
+        uint32_t b = (uint32_t)(splitmix64(&seed) % NB);
+        uint32_t a = (uint32_t)(splitmix64(&seed) % NA);
+
+        model_link_album_asset(&m, b, a);
+        truth[b][a] = 1;
+    }
+    model_build_indexes(&m);
+    for (i = 0; i < NA; i++) {
+        const uint32_t *row = model_asset_albums(&m, (uint32_t)i, &nr);
+        size_t j, expect = 0, k;
+
+        for (j = 0; j < NB; j++)
+            expect += truth[j][i];
+        assert_int_equal(nr, expect);
+        for (k = 0; k < nr; k++) {
+            assert_true(truth[row[k]][i]);
+            if (k)
+                assert_true(row[k - 1] < row[k]);
+        }
+    }
+    assert_true(model_memory_bytes(&m) > 0);
+    model_release(&m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_model_indexes_both_ways_sorted_and_unique),
+        cmocka_unit_test(test_model_same_name_albums_chain),
+        cmocka_unit_test(test_model_tag_by_value_resolves_hierarchy),
+        cmocka_unit_test(test_model_duplicate_groups_and_best_date),
+        cmocka_unit_test(test_model_large_random_links_match_brute_force),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
