@@ -1,0 +1,246 @@
+/*
+ * report.h: what a run tells the user, in upstream immich-autotag's layout.
+ *
+ * Every run gets its own directory under a log root (default
+ * ./logs_local, --log-dir to change it), named like upstream's
+ * "<YYYYmmdd_HHMMSS>_PID<pid>" in local time.  In it (upstream-behavior.md
+ * §5):
+ *
+ *   modification_report.txt   one " | "-joined line per event (§5.3)
+ *   modifications.jsonl       the same events as JSON lines (ours)
+ *   summary.txt               the human summary printed at the end (ours)
+ *   run_statistics.yaml       upstream's keys (§5.4) incl. the checkpoint
+ *   immich_autotag_links.md   quick links (§5.5)
+ *   user_config_dump.yaml     the effective configuration, key redacted
+ *   metrics.json              request metrics of the HTTP engine (ours)
+ *
+ * The writers below only build text into a struct buf; report_write()
+ * stores a buffer under the run directory (temporary name + rename) with
+ * every registered secret (log_add_secret) masked on the way, so the API
+ * key cannot reach a report file even if some text carried it.
+ *
+ * A run:
+ *
+ *     struct report_run run;
+ *     report_run_create(&run, "logs_local", now, &err);
+ *     ... apply ...
+ *     struct report_ctx c = { &plan, &model, &outcome, url, user, now };
+ *     struct report_kinds k;
+ *     report_modifications(&c, &txt, &jsonl, &k);
+ *     report_write(&run, REPORT_FILE_MODIFICATIONS, &txt, &err);
+ *     ...
+ *     report_run_release(&run);
+ */
+#ifndef IA_REPORT_H
+#define IA_REPORT_H
+
+#include "config/config.h"
+#include "model/model.h"
+#include "report/outcome.h"
+
+#define REPORT_DEFAULT_ROOT "logs_local"
+#define REPORT_FILE_MODIFICATIONS "modification_report.txt"
+#define REPORT_FILE_MODIFICATIONS_JSONL "modifications.jsonl"
+#define REPORT_FILE_SUMMARY "summary.txt"
+#define REPORT_FILE_STATISTICS "run_statistics.yaml"
+#define REPORT_FILE_LINKS "immich_autotag_links.md"
+#define REPORT_FILE_CONFIG_DUMP "user_config_dump.yaml"
+#define REPORT_FILE_METRICS "metrics.json"
+#define REPORT_FILE_PLAN "plan.json"
+
+/* ---- run directory ------------------------------------------------- */
+
+struct report_run {
+    char *root; /* log root as given (owned) */
+    char *dir;  /* root + "/" + name (owned) */
+    char *name; /* "20240615_131402_PID4242" (owned): upstream's run id */
+    int64_t started_at; /* ms UTC */
+};
+
+/*
+ * Creates the log root if needed and a fresh run directory in it, named
+ * after now_ms in local time and the process id.  If that name is taken
+ * (two runs of one --loop process in the same second) a "_2", "_3"...
+ * suffix is added.  -1 with a message if a directory cannot be created.
+ */
+int report_run_create(struct report_run *run, const char *root,
+                      int64_t now_ms, struct buf *err);
+void report_run_release(struct report_run *run);
+/* Writes data as run->dir/name, secrets masked, atomically. */
+int report_write(const struct report_run *run, const char *name,
+                 const struct buf *data, struct buf *err);
+/* "YYYYmmdd_HHMMSS" of ms in local time. */
+void report_stamp(int64_t ms, char out[32]);
+/* Python's datetime.now().isoformat(): "2024-06-15T13:14:02.251000". */
+void report_iso_local(int64_t ms, char out[40]);
+
+/* ---- modification report (§5.3) ------------------------------------ */
+
+/* The event kinds of upstream's ModificationKind that this tool emits. */
+enum report_kind {
+    REPORT_K_CREATE_TAG,
+    REPORT_K_ADD_TAG_TO_ASSET,
+    REPORT_K_REMOVE_TAG_FROM_ASSET,
+    REPORT_K_CREATE_ALBUM,
+    REPORT_K_ASSIGN_ASSET_TO_ALBUM,
+    REPORT_K_REMOVE_ASSET_FROM_ALBUM,
+    REPORT_K_DELETE_ALBUM,
+    REPORT_K_UPDATE_ASSET_DATE,
+    REPORT_K_ALBUM_PERMISSION_SHARED,
+    REPORT_K_ALBUM_PERMISSION_ROLE_CHANGED,
+    REPORT_K_ALBUM_PERMISSION_REMOVED,
+    REPORT_K_ALBUM_PERMISSION_RULE_MATCHED,
+    REPORT_K_ALBUM_PERMISSION_NO_MATCH,
+    REPORT_K_CLASSIFICATION_CONFLICT,
+    REPORT_K_ALBUM_DATE_MISMATCH,
+    REPORT_K_ALBUM_DETECTION_CONFLICT,
+    REPORT_K_WARNING_MISSING_DESTINATION_ALBUM,
+    REPORT_K_WARNING_DATE_CORRECTION_UNHANDLED,
+    REPORT_K_WARNING_UNKNOWN_EMAIL,
+    REPORT_K_WARNING_ALBUM_NAME_DUPLICATE,
+    REPORT_K_WARNING_ASSET_ALREADY_IN_ALBUM,
+    REPORT_K_WARNING_ASSET_NOT_IN_ALBUM,
+    REPORT_K_WARNING_TAG_ADDITION_TO_ASSET_FAILED,
+    REPORT_K_WARNING_TAG_REMOVAL_FROM_ASSET_FAILED,
+    REPORT_K_ERROR_PERMISSION_DENIED,
+    REPORT_K_ERROR_ALBUM_NOT_FOUND,
+    REPORT_K_ERROR_ASSET_SKIPPED_RECOVERABLE,
+    REPORT_K_ALBUM_PERMISSION_SHARE_FAILED,
+    REPORT_K_COUNT
+};
+
+/* "ADD_TAG_TO_ASSET"... */
+const char *report_kind_name(enum report_kind k);
+
+/* Events per kind, as the summary and event_counters show them. */
+struct report_kinds {
+    size_t n[REPORT_K_COUNT];
+};
+
+/* What the report writers read; all borrowed. */
+struct report_ctx {
+    const struct plan *plan;
+    const struct model *model;     /* names of assets; may be NULL */
+    const struct outcome *outcome; /* may be NULL: everything pending */
+    const char *server_url;        /* "http://host:2283", no "/api" */
+    const char *user_name;         /* the API key's user, may be NULL */
+    int64_t now_ms;                /* timestamp of the lines */
+};
+
+/*
+ * Builds modification_report.txt (into txt) and modifications.jsonl (into
+ * jsonl) from the plan items and their outcomes and counts the events per
+ * kind into kinds (all three may be NULL).  Items left PENDING (dry run,
+ * stopped run) are not events: nothing happened to them.  Notes of the
+ * plan are events of their own kinds.  Cost: linear in the plan.
+ */
+void report_modifications(const struct report_ctx *c, struct buf *txt,
+                          struct buf *jsonl, struct report_kinds *kinds);
+
+/* ---- statistics (§5.4) --------------------------------------------- */
+
+/* One named counter of the run, kept in the state DB across runs. */
+struct report_counter {
+    const char *key;  /* static string */
+    int64_t value;
+};
+
+#define REPORT_COUNTERS_MAX 32
+
+struct report_counters {
+    struct report_counter c[REPORT_COUNTERS_MAX];
+    size_t nr;
+};
+
+/* The counters of a run: categories of the plan stats plus outcome
+ * totals ("classified", "unclassified", ..., "changes_failed"). */
+void report_counters(const struct report_ctx *c,
+                     struct report_counters *out);
+/* The value of key, or false when absent. */
+bool report_counter_get(const struct report_counters *cs, const char *key,
+                        int64_t *value);
+
+struct report_stats {
+    const char *git_describe_package; /* version string */
+    int64_t total_assets;  /* -1: unknown (null) */
+    int64_t max_assets;    /* -1: unlimited (null) */
+    int64_t skip_n;        /* skip used by this run */
+    int64_t count;         /* absolute position reached: resume key */
+    struct uuid last_processed_id;
+    bool has_last_processed_id;
+    int64_t started_at;     /* ms UTC */
+    int64_t finished_at;    /* TIME_NONE: null */
+    int64_t abrupt_exit_at; /* TIME_NONE: null (set when interrupted) */
+    double previous_sessions_time; /* seconds */
+    const char *progress_description; /* may be NULL */
+    const char *checkpoint_source;    /* how skip_n was decided */
+    const struct report_counters *counters;
+    const struct report_counters *previous; /* NULL: no previous run */
+    const char *previous_run;               /* its name, may be NULL */
+};
+
+/* run_statistics.yaml: upstream's keys in upstream's order, counters
+ * (and their change since the previous run) under `extra`. */
+void report_statistics_yaml(const struct report_ctx *c,
+                            const struct report_stats *s,
+                            const struct report_kinds *kinds,
+                            struct buf *out);
+
+/* ---- links (§5.5) -------------------------------------------------- */
+
+/* immich_autotag_links.md exactly as upstream writes it. */
+void report_links_md(const struct config *cfg, const char *server_url,
+                     struct buf *out);
+/* The console variant: "- <label>: <url>" lines. */
+void report_links_console(const struct config *cfg, const char *server_url,
+                          struct buf *out);
+
+/* ---- summary ------------------------------------------------------- */
+
+/*
+ * The end-of-run block (upstream's EXECUTION SUMMARY, then our counts):
+ * assets processed, time, events per kind, write requests and failures,
+ * counters with their change since the previous run.
+ */
+void report_summary(const struct report_ctx *c, const struct report_stats *s,
+                    const struct report_kinds *kinds, struct buf *out);
+
+/* ---- checkpoint (§4.2 with the fixes of §8 item 19) ------------------ */
+
+struct report_checkpoint {
+    int64_t max_count;   /* highest `count` of a recent run, -1 if none */
+    char *max_run;       /* its run directory name (owned) */
+    char **recent;       /* names of recent run directories (owned) */
+    size_t recent_nr, recent_alloc;
+};
+
+#define REPORT_RECENT_WINDOW_MS (72LL * 3600 * 1000)
+
+/*
+ * Scans root for run directories younger than window_ms (by the stamp in
+ * their name) other than `exclude` (the current run), reading `count:`
+ * from their run_statistics.yaml.  A missing root is no error.
+ */
+int report_checkpoint_scan(const char *root, const char *exclude,
+                           int64_t now_ms, int64_t window_ms,
+                           struct report_checkpoint *cp, struct buf *err);
+void report_checkpoint_release(struct report_checkpoint *cp);
+/* Moves cp->recent into root/_archive/cycle-<stamp>/ (a pass completed). */
+int report_checkpoint_archive(const char *root,
+                              const struct report_checkpoint *cp,
+                              int64_t now_ms, struct buf *err);
+
+/*
+ * The skip of this run.  With resume_previous and a previous count c:
+ * overlap = min(500, max_items/2) (500 when unlimited) so small slices
+ * still advance; when c >= total - overlap the previous pass reached the
+ * end: *cycle_done is set and the skip restarts at 0; otherwise
+ * skip = c - overlap if positive.  Falls back to skip_n (> 0) or 0.
+ * *source says which ("resume:<run>", "config", "none", "cycle").
+ */
+int64_t report_checkpoint_skip(bool resume_previous, int64_t skip_n,
+                               int64_t max_items, int64_t prev_count,
+                               int64_t total, bool *cycle_done,
+                               const char **source);
+
+#endif

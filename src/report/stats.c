@@ -1,0 +1,460 @@
+/*
+ * stats.c: the run's counters, run_statistics.yaml in upstream's key order
+ * (§5.4, with the counters upstream leaves at zero filled in, §8 item 25)
+ * and the end-of-run summary.
+ */
+#include "report/report.h"
+
+static void put(struct report_counters *cs, const char *key, int64_t v)
+{
+    if (cs->nr == REPORT_COUNTERS_MAX)
+        BUG("too many report counters");
+    cs->c[cs->nr].key = key;
+    cs->c[cs->nr].value = v;
+    cs->nr++;
+}
+
+bool report_counter_get(const struct report_counters *cs, const char *key,
+                        int64_t *value)
+{
+    size_t i;
+
+    for (i = 0; cs && i < cs->nr; i++) {
+        if (!strcmp(cs->c[i].key, key)) {
+            *value = cs->c[i].value;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Items of op whose outcome is st (any status when st < 0). */
+static int64_t items_of(const struct report_ctx *c, enum plan_op op, int st)
+{
+    int64_t n = 0;
+    size_t g, i;
+
+    for (g = 0; g < c->plan->nr; g++) {
+        const struct plan_group *pg = &c->plan->groups[g];
+
+        if (pg->op != op)
+            continue;
+        if (outcome_group_has_action(pg) &&
+            (op == PLAN_ALBUM_CREATE || op == PLAN_ALBUM_DELETE)) {
+            int s = c->outcome ? c->outcome->groups[g].action : 0;
+
+            n += st < 0 || s == st;
+            continue;
+        }
+        for (i = 0; i < pg->nr; i++) {
+            int s = c->outcome ? c->outcome->groups[g].status[i] : 0;
+
+            n += st < 0 || s == st;
+        }
+    }
+    return n;
+}
+
+void report_counters(const struct report_ctx *c,
+                     struct report_counters *out)
+{
+    const struct plan_stats *s = &c->plan->stats;
+    const struct outcome *o = c->outcome;
+
+    memset(out, 0, sizeof(*out));
+    put(out, "assets_seen", (int64_t)s->assets_seen);
+    put(out, "assets_skipped", (int64_t)s->assets_skipped);
+    put(out, "classified", (int64_t)s->classified);
+    put(out, "unclassified", (int64_t)s->unclassified);
+    put(out, "conflict", (int64_t)s->conflict);
+    put(out, "duplicates_flagged", (int64_t)s->duplicates_flagged);
+    put(out, "date_mismatches", (int64_t)s->date_mismatches);
+    put(out, "dates_corrected", (int64_t)s->dates_corrected);
+    put(out, "albums_created", (int64_t)s->albums_created);
+    put(out, "shares_changed", (int64_t)s->shares_changed);
+    put(out, "changes_planned", (int64_t)plan_changes(c->plan));
+    put(out, "changes_done", o ? (int64_t)o->done : 0);
+    put(out, "changes_unchanged", o ? (int64_t)o->unchanged : 0);
+    put(out, "changes_failed", o ? (int64_t)o->failed : 0);
+    put(out, "changes_pending", o ? (int64_t)o->pending
+                                  : (int64_t)plan_changes(c->plan));
+    put(out, "tags_added", items_of(c, PLAN_TAG_ADD, OUTCOME_DONE));
+    put(out, "tags_removed", items_of(c, PLAN_TAG_REMOVE, OUTCOME_DONE));
+    put(out, "album_assets_added", items_of(c, PLAN_ALBUM_ADD, OUTCOME_DONE));
+    put(out, "album_assets_removed",
+        items_of(c, PLAN_ALBUM_REMOVE, OUTCOME_DONE));
+    put(out, "albums_deleted", items_of(c, PLAN_ALBUM_DELETE, OUTCOME_DONE));
+    put(out, "write_requests", o ? (int64_t)o->requests : 0);
+    put(out, "write_requests_failed", o ? (int64_t)o->requests_failed : 0);
+}
+
+/* ---- YAML helpers ---- */
+
+static bool is_plain_safe(const char *s)
+{
+    static const char *const words[] = { "null", "Null", "NULL", "~",
+                                         "true", "True", "TRUE", "false",
+                                         "False", "FALSE", "yes", "Yes",
+                                         "YES", "no", "No", "NO", "on",
+                                         "On", "ON", "off", "Off", "OFF",
+                                         "y", "Y", "n", "N" };
+    const char *p;
+    size_t i;
+    bool digits_only = true;
+
+    if (!*s || *s == '-' || *s == '.' || *s == ' ')
+        return false;
+    for (i = 0; i < ARRAY_SIZE(words); i++)
+        if (!strcmp(s, words[i]))
+            return false;
+    for (p = s; *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+              (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' ||
+              ch == '.' || ch == '/'))
+            return false;
+        if (!(ch >= '0' && ch <= '9') && ch != '.' && ch != '-' && ch != '_')
+            digits_only = false;
+    }
+    return !digits_only; /* numbers, dates and the like get quotes */
+}
+
+/* A YAML scalar: plain when unambiguous, else single-quoted. */
+static void yaml_str(struct buf *b, const char *s)
+{
+    const char *p;
+
+    if (!s) {
+        buf_addstr(b, "null");
+        return;
+    }
+    if (is_plain_safe(s)) {
+        buf_addstr(b, s);
+        return;
+    }
+    buf_addch(b, '\'');
+    for (p = s; *p; p++) {
+        if (*p == '\'')
+            buf_addch(b, '\'');
+        if (*p == '\n') {
+            buf_addch(b, ' ');
+            continue;
+        }
+        buf_addch(b, *p);
+    }
+    buf_addch(b, '\'');
+}
+
+/* PyYAML's dump of an aware UTC datetime: "2024-06-15 13:14:02.251000+00:00". */
+static void yaml_time(struct buf *b, int64_t ms)
+{
+    struct civil cv;
+
+    if (ms == TIME_NONE) {
+        buf_addstr(b, "null");
+        return;
+    }
+    time_to_civil(ms, &cv);
+    buf_addf(b, "%04d-%02d-%02d %02d:%02d:%02d.%03d000+00:00", cv.year,
+             cv.month, cv.day, cv.hour, cv.minute, cv.second, cv.ms);
+}
+
+static void yaml_int_or_null(struct buf *b, int64_t v)
+{
+    if (v < 0)
+        buf_addstr(b, "null");
+    else
+        buf_addf(b, "%lld", (long long)v);
+}
+
+/* A tag or album's counters, found by name in a small list. */
+struct named {
+    const char *name;
+    int64_t v[6];
+};
+
+static struct named *named_get(struct named **list, size_t *nr,
+                               size_t *alloc, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < *nr; i++)
+        if (!strcmp((*list)[i].name, name))
+            return &(*list)[i];
+    ALLOC_GROW(*list, *nr + 1, *alloc);
+    memset(&(*list)[*nr], 0, sizeof(**list));
+    (*list)[*nr].name = name;
+    return &(*list)[(*nr)++];
+}
+
+/* Assets carrying tag `name` in the snapshot (any tag with that value). */
+static int64_t tag_total(const struct model *m, const char *name)
+{
+    uint32_t t;
+    size_t nr = 0;
+
+    if (!m || !m->indexed)
+        return 0;
+    t = model_find_tag_by_value(m, name);
+    if (t == MODEL_NONE)
+        return 0;
+    (void)model_tag_assets(m, t, &nr);
+    return (int64_t)nr;
+}
+
+static void write_tag_counters(const struct report_ctx *c, struct buf *out)
+{
+    struct named *list = NULL;
+    size_t nr = 0, alloc = 0, g, i;
+
+    for (g = 0; g < c->plan->nr; g++) {
+        const struct plan_group *pg = &c->plan->groups[g];
+        const struct outcome_group *og =
+            c->outcome ? &c->outcome->groups[g] : NULL;
+        struct named *n;
+
+        if (pg->op != PLAN_TAG_ADD && pg->op != PLAN_TAG_REMOVE)
+            continue;
+        n = named_get(&list, &nr, &alloc, pg->name);
+        /* v: total, added, removed, removed_globally, created, errors */
+        if (og && og->created && og->action == OUTCOME_DONE)
+            n->v[4] = 1;
+        for (i = 0; i < pg->nr; i++) {
+            int s = og ? og->status[i] : OUTCOME_PENDING;
+
+            if (s == OUTCOME_DONE)
+                n->v[pg->op == PLAN_TAG_ADD ? 1 : 2]++;
+            else if (s == OUTCOME_FAILED)
+                n->v[5]++;
+        }
+    }
+    if (!nr) {
+        buf_addstr(out, "output_tag_counters: {}\n");
+        return;
+    }
+    buf_addstr(out, "output_tag_counters:\n");
+    for (i = 0; i < nr; i++) {
+        int64_t total = tag_total(c->model, list[i].name) + list[i].v[1] -
+                        list[i].v[2];
+
+        buf_addstr(out, "  ");
+        yaml_str(out, list[i].name);
+        buf_addf(out, ":\n    total: %lld\n    added: %lld\n"
+                      "    removed: %lld\n    removed_globally: %lld\n"
+                      "    created: %lld\n    errors: %lld\n",
+                 (long long)(total < 0 ? 0 : total), (long long)list[i].v[1],
+                 (long long)list[i].v[2], (long long)list[i].v[3],
+                 (long long)list[i].v[4], (long long)list[i].v[5]);
+    }
+    free(list);
+}
+
+static void write_album_counters(const struct report_ctx *c, struct buf *out)
+{
+    struct named *list = NULL;
+    size_t nr = 0, alloc = 0, g, i;
+
+    for (g = 0; g < c->plan->nr; g++) {
+        const struct plan_group *pg = &c->plan->groups[g];
+        const struct outcome_group *og =
+            c->outcome ? &c->outcome->groups[g] : NULL;
+        struct named *n;
+
+        if (pg->op != PLAN_ALBUM_ADD && pg->op != PLAN_ALBUM_REMOVE)
+            continue;
+        n = named_get(&list, &nr, &alloc, pg->name);
+        /* v: total, assigned, removed, errors */
+        if (c->model && pg->target_exists && c->model->indexed) {
+            uint32_t a = model_find_album(c->model, &pg->target);
+
+            if (a != MODEL_NONE && !n->v[0]) {
+                size_t m_nr = 0;
+
+                (void)model_album_assets(c->model, a, &m_nr);
+                n->v[0] = (int64_t)m_nr;
+            }
+        }
+        for (i = 0; i < pg->nr; i++) {
+            int s = og ? og->status[i] : OUTCOME_PENDING;
+
+            if (s == OUTCOME_DONE)
+                n->v[pg->op == PLAN_ALBUM_ADD ? 1 : 2]++;
+            else if (s == OUTCOME_FAILED)
+                n->v[3]++;
+        }
+    }
+    if (!nr) {
+        buf_addstr(out, "output_album_counters: {}\n");
+        return;
+    }
+    buf_addstr(out, "output_album_counters:\n");
+    for (i = 0; i < nr; i++) {
+        int64_t total = list[i].v[0] + list[i].v[1] - list[i].v[2];
+
+        buf_addstr(out, "  ");
+        yaml_str(out, list[i].name);
+        buf_addf(out, ":\n    total: %lld\n    assigned: %lld\n"
+                      "    removed: %lld\n    errors: %lld\n",
+                 (long long)(total < 0 ? 0 : total), (long long)list[i].v[1],
+                 (long long)list[i].v[2], (long long)list[i].v[3]);
+    }
+    free(list);
+}
+
+void report_statistics_yaml(const struct report_ctx *c,
+                            const struct report_stats *s,
+                            const struct report_kinds *kinds,
+                            struct buf *out)
+{
+    char id[UUID_STR_LEN + 1];
+    size_t i, nkinds = 0;
+    int64_t v;
+
+    buf_addstr(out, "git_describe_runtime: null\n");
+    buf_addstr(out, "git_describe_package: ");
+    yaml_str(out, s->git_describe_package);
+    buf_addch(out, '\n');
+    buf_addf(out, "album_date_mismatch_count: %lld\n",
+             (long long)(kinds ? kinds->n[REPORT_K_ALBUM_DATE_MISMATCH] : 0));
+    buf_addf(out, "update_asset_date_count: %lld\n",
+             (long long)(kinds ? kinds->n[REPORT_K_UPDATE_ASSET_DATE] : 0));
+    buf_addstr(out, "total_assets: ");
+    yaml_int_or_null(out, s->total_assets);
+    buf_addstr(out, "\nmax_assets: ");
+    yaml_int_or_null(out, s->max_assets);
+    buf_addf(out, "\nskip_n: %lld\n", (long long)s->skip_n);
+    buf_addstr(out, "last_processed_id: ");
+    if (s->has_last_processed_id) {
+        uuid_format(&s->last_processed_id, id);
+        buf_addstr(out, id);
+    } else {
+        buf_addstr(out, "null");
+    }
+    buf_addf(out, "\ncount: %lld\n", (long long)s->count);
+    buf_addstr(out, "started_at: ");
+    yaml_time(out, s->started_at);
+    buf_addstr(out, "\nfinished_at: ");
+    yaml_time(out, s->finished_at);
+    buf_addstr(out, "\nabrupt_exit_at: ");
+    yaml_time(out, s->abrupt_exit_at);
+    buf_addf(out, "\nprevious_sessions_time: %.3f\n",
+             s->previous_sessions_time);
+
+    /* Our additions live under `extra`, which upstream leaves empty. */
+    buf_addstr(out, "extra:\n");
+    buf_addstr(out, "  checkpoint_source: ");
+    yaml_str(out, s->checkpoint_source ? s->checkpoint_source : "none");
+    buf_addstr(out, "\n  previous_run: ");
+    yaml_str(out, s->previous_run);
+    buf_addch(out, '\n');
+    if (s->counters) {
+        buf_addstr(out, "  counts:\n");
+        for (i = 0; i < s->counters->nr; i++)
+            buf_addf(out, "    %s: %lld\n", s->counters->c[i].key,
+                     (long long)s->counters->c[i].value);
+        buf_addstr(out, "  change_since_previous_run:");
+        if (!s->previous) {
+            buf_addstr(out, " null\n");
+        } else {
+            buf_addch(out, '\n');
+            for (i = 0; i < s->counters->nr; i++) {
+                const struct report_counter *k = &s->counters->c[i];
+
+                if (!report_counter_get(s->previous, k->key, &v))
+                    v = 0;
+                buf_addf(out, "    %s: %+lld\n", k->key,
+                         (long long)(k->value - v));
+            }
+        }
+    }
+    write_tag_counters(c, out);
+    write_album_counters(c, out);
+    buf_addstr(out, "progress_description: ");
+    yaml_str(out, s->progress_description);
+    buf_addch(out, '\n');
+    for (i = 0; kinds && i < REPORT_K_COUNT; i++)
+        nkinds += kinds->n[i] > 0;
+    if (!nkinds) {
+        buf_addstr(out, "event_counters: {}\n");
+        return;
+    }
+    buf_addstr(out, "event_counters:\n");
+    for (i = 0; i < REPORT_K_COUNT; i++)
+        if (kinds->n[i])
+            buf_addf(out, "  %s: %zu\n", report_kind_name((enum report_kind)i),
+                     kinds->n[i]);
+}
+
+static void rule(struct buf *out, const char *glyph, int n)
+{
+    int i;
+
+    for (i = 0; i < n; i++)
+        buf_addstr(out, glyph);
+    buf_addch(out, '\n');
+}
+
+void report_summary(const struct report_ctx *c, const struct report_stats *s,
+                    const struct report_kinds *kinds, struct buf *out)
+{
+    int64_t end = s->finished_at != TIME_NONE ? s->finished_at
+                  : s->abrupt_exit_at != TIME_NONE ? s->abrupt_exit_at
+                                                   : c->now_ms;
+    double secs = (double)(end - s->started_at) / 1000.0;
+    int64_t processed = s->count - s->skip_n;
+    size_t i;
+    bool any = false;
+
+    rule(out, "\xe2\x95\x90", 55);
+    buf_addstr(out, "EXECUTION SUMMARY\n");
+    rule(out, "\xe2\x94\x80", 55);
+    buf_addf(out, "Total assets processed: %lld\n", (long long)s->count);
+    buf_addf(out, "Total time: %.2f s | Average per asset: %.6f s\n", secs,
+             processed > 0 ? secs / (double)processed : 0.0);
+    rule(out, "\xe2\x94\x80", 55);
+    buf_addstr(out, "MODIFICATIONS DETECTED\n");
+    rule(out, "\xe2\x94\x80", 55);
+    buf_addstr(out, "Modification type counts:\n");
+    for (i = 0; kinds && i < REPORT_K_COUNT; i++) {
+        if (!kinds->n[i])
+            continue;
+        buf_addf(out, "  - ModificationKind.%s: %zu\n",
+                 report_kind_name((enum report_kind)i), kinds->n[i]);
+        any = true;
+    }
+    if (!any)
+        buf_addstr(out, "  (none)\n");
+    if (s->counters) {
+        rule(out, "\xe2\x94\x80", 55);
+        buf_addf(out, "%-24s %10s %10s\n", "counter", "this run",
+                 s->previous ? "change" : "");
+        for (i = 0; i < s->counters->nr; i++) {
+            const struct report_counter *k = &s->counters->c[i];
+            int64_t v;
+
+            if (s->previous) {
+                if (!report_counter_get(s->previous, k->key, &v))
+                    v = 0;
+                buf_addf(out, "%-24s %10lld %+10lld\n", k->key,
+                         (long long)k->value, (long long)(k->value - v));
+            } else {
+                buf_addf(out, "%-24s %10lld\n", k->key,
+                         (long long)k->value);
+            }
+        }
+    }
+    if (c->outcome && (c->outcome->dry_run || c->outcome->interrupted ||
+                       c->outcome->aborted)) {
+        rule(out, "\xe2\x94\x80", 55);
+        if (c->outcome->dry_run)
+            buf_addstr(out, "Dry run: nothing was written to the server.\n");
+        if (c->outcome->interrupted)
+            buf_addstr(out, "Interrupted: the changes left pending are "
+                            "made by the next run.\n");
+        if (c->outcome->aborted)
+            buf_addstr(out, "Stopped at the first asset error "
+                            "(fail_fast_on_asset_errors).\n");
+    }
+    rule(out, "\xe2\x95\x90", 55);
+}

@@ -1,0 +1,356 @@
+/*
+ * state.c: the SQLite run history.  One connection, migrations by
+ * PRAGMA user_version, statements prepared once.
+ */
+#include "state/state.h"
+
+#include <sqlite3.h>
+
+/* Each migration takes the schema from version i to i + 1. */
+static const char *const migrations[STATE_SCHEMA_VERSION] = {
+    /* 1: runs and their checkpoint */
+    "CREATE TABLE runs ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  started_at INTEGER NOT NULL,"
+    "  finished_at INTEGER NOT NULL DEFAULT 0,"
+    "  status INTEGER NOT NULL DEFAULT 0,"
+    "  skip_n INTEGER NOT NULL DEFAULT 0,"
+    "  count INTEGER NOT NULL DEFAULT 0,"
+    "  last_processed_id TEXT);"
+    "CREATE INDEX runs_started ON runs(started_at);",
+    /* 2: counters per category, for "change since the previous run" */
+    "CREATE TABLE run_counters ("
+    "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  key TEXT NOT NULL,"
+    "  value INTEGER NOT NULL,"
+    "  PRIMARY KEY (run_id, key));",
+};
+
+enum stmt {
+    S_BEGIN,
+    S_COMMIT,
+    S_ROLLBACK,
+    S_RUN_INSERT,
+    S_RUN_FINISH,
+    S_COUNTER_INSERT,
+    S_PREVIOUS,
+    S_COUNTERS_OF,
+    S_MAX_COUNT,
+    S_COUNT
+};
+
+static const char *const stmt_sql[S_COUNT] = {
+    [S_BEGIN] = "BEGIN IMMEDIATE",
+    [S_COMMIT] = "COMMIT",
+    [S_ROLLBACK] = "ROLLBACK",
+    [S_RUN_INSERT] = "INSERT INTO runs(name, started_at) VALUES (?1, ?2)",
+    [S_RUN_FINISH] = "UPDATE runs SET finished_at = ?2, status = ?3,"
+                     " skip_n = ?4, count = ?5, last_processed_id = ?6"
+                     " WHERE id = ?1",
+    [S_COUNTER_INSERT] = "INSERT OR REPLACE INTO run_counters(run_id, key,"
+                         " value) VALUES (?1, ?2, ?3)",
+    [S_PREVIOUS] = "SELECT id, name, started_at, finished_at, status,"
+                   " skip_n, count, last_processed_id FROM runs"
+                   " WHERE id <> ?1 AND status IN (1, 2)"
+                   " ORDER BY finished_at DESC, id DESC LIMIT 1",
+    [S_COUNTERS_OF] = "SELECT key, value FROM run_counters WHERE run_id = ?1"
+                      " ORDER BY rowid",
+    [S_MAX_COUNT] = "SELECT max(count) FROM runs WHERE started_at >= ?1"
+                    " AND id <> ?2 AND status IN (1, 2)",
+};
+
+struct state {
+    sqlite3 *db;
+    sqlite3_stmt *st[S_COUNT];
+};
+
+void state_counters_add(struct state_counters *c, const char *key,
+                        int64_t value)
+{
+    ALLOC_GROW(c->items, c->nr + 1, c->alloc);
+    c->items[c->nr].key = xstrdup(key);
+    c->items[c->nr].value = value;
+    c->nr++;
+}
+
+void state_counters_release(struct state_counters *c)
+{
+    size_t i;
+
+    if (!c)
+        return;
+    for (i = 0; i < c->nr; i++)
+        free(c->items[i].key);
+    free(c->items);
+    c->items = NULL;
+    c->nr = c->alloc = 0;
+}
+
+void state_run_release(struct state_run *r)
+{
+    if (!r)
+        return;
+    free(r->name);
+    free(r->last_processed_id);
+    state_counters_release(&r->counters);
+    memset(r, 0, sizeof(*r));
+}
+
+static int fail(struct state *st, struct buf *err, const char *what)
+{
+    buf_addf(err, "state database: %s: %s", what, sqlite3_errmsg(st->db));
+    return -1;
+}
+
+/* Runs a statement that returns no rows and resets it. */
+static int step_done(struct state *st, enum stmt s, struct buf *err,
+                     const char *what)
+{
+    int rc = sqlite3_step(st->st[s]);
+
+    if (rc != SQLITE_DONE) {
+        (void)sqlite3_reset(st->st[s]);
+        return fail(st, err, what);
+    }
+    (void)sqlite3_reset(st->st[s]);
+    (void)sqlite3_clear_bindings(st->st[s]);
+    return 0;
+}
+
+int state_schema_version(struct state *st, int *version, struct buf *err)
+{
+    sqlite3_stmt *q = NULL;
+    int ret = -1;
+
+    if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL) !=
+            SQLITE_OK ||
+        sqlite3_step(q) != SQLITE_ROW) {
+        fail(st, err, "cannot read the schema version");
+        goto out;
+    }
+    *version = sqlite3_column_int(q, 0);
+    ret = 0;
+out:
+    (void)sqlite3_finalize(q);
+    return ret;
+}
+
+static int migrate(struct state *st, const char *path, struct buf *err)
+{
+    int version, v;
+
+    if (state_schema_version(st, &version, err) < 0)
+        return -1;
+    if (version > STATE_SCHEMA_VERSION) {
+        buf_addf(err, "state database '%s' has schema version %d, newer "
+                      "than this program's %d", path, version,
+                 STATE_SCHEMA_VERSION);
+        return -1;
+    }
+    for (v = version; v < STATE_SCHEMA_VERSION; v++) {
+        struct buf sql = BUF_INIT;
+        char *msg = NULL;
+
+        /* The DDL and the version bump commit together or not at all. */
+        buf_addf(&sql, "BEGIN IMMEDIATE; %s PRAGMA user_version = %d; "
+                       "COMMIT;", migrations[v], v + 1);
+        if (sqlite3_exec(st->db, sql.buf, NULL, NULL, &msg) != SQLITE_OK) {
+            buf_addf(err, "state database '%s': migration to version %d "
+                          "failed: %s", path, v + 1, msg ? msg : "?");
+            sqlite3_free(msg);
+            (void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+            buf_release(&sql);
+            return -1;
+        }
+        buf_release(&sql);
+    }
+    return 0;
+}
+
+int state_open(struct state **out, const char *path, struct buf *err)
+{
+    struct state *st = xcalloc(1, sizeof(*st));
+    size_t i;
+
+    if (sqlite3_open_v2(path, &st->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                            SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        buf_addf(err, "cannot open state database '%s': %s", path,
+                 st->db ? sqlite3_errmsg(st->db) : "out of memory");
+        goto fail;
+    }
+    /* A concurrent reader (a second process refused by the lock) must
+     * not make us fail at once. */
+    (void)sqlite3_busy_timeout(st->db, 5000);
+    if (sqlite3_exec(st->db, "PRAGMA foreign_keys = ON", NULL, NULL,
+                     NULL) != SQLITE_OK) {
+        fail(st, err, "cannot enable foreign keys");
+        goto fail;
+    }
+    if (migrate(st, path, err) < 0)
+        goto fail;
+    for (i = 0; i < S_COUNT; i++) {
+        if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1,
+                               SQLITE_PREPARE_PERSISTENT, &st->st[i],
+                               NULL) != SQLITE_OK) {
+            fail(st, err, "cannot prepare a statement");
+            goto fail;
+        }
+    }
+    *out = st;
+    return 0;
+fail:
+    state_close(st);
+    return -1;
+}
+
+void state_close(struct state *st)
+{
+    size_t i;
+
+    if (!st)
+        return;
+    for (i = 0; i < S_COUNT; i++)
+        (void)sqlite3_finalize(st->st[i]);
+    (void)sqlite3_close(st->db);
+    free(st);
+}
+
+int state_run_begin(struct state *st, const char *name, int64_t started_at,
+                    int64_t *run_id, struct buf *err)
+{
+    sqlite3_stmt *q = st->st[S_RUN_INSERT];
+
+    if (sqlite3_bind_text(q, 1, name, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+        sqlite3_bind_int64(q, 2, started_at) != SQLITE_OK)
+        return fail(st, err, "cannot record the run");
+    if (step_done(st, S_RUN_INSERT, err, "cannot record the run") < 0)
+        return -1;
+    *run_id = sqlite3_last_insert_rowid(st->db);
+    return 0;
+}
+
+int state_run_finish(struct state *st, int64_t run_id,
+                     const struct state_run_end *end, struct buf *err)
+{
+    sqlite3_stmt *q = st->st[S_RUN_FINISH];
+    sqlite3_stmt *c = st->st[S_COUNTER_INSERT];
+    size_t i;
+
+    if (step_done(st, S_BEGIN, err, "cannot begin a transaction") < 0)
+        return -1;
+    if (sqlite3_bind_int64(q, 1, run_id) != SQLITE_OK ||
+        sqlite3_bind_int64(q, 2, end->finished_at) != SQLITE_OK ||
+        sqlite3_bind_int(q, 3, (int)end->status) != SQLITE_OK ||
+        sqlite3_bind_int64(q, 4, end->skip_n) != SQLITE_OK ||
+        sqlite3_bind_int64(q, 5, end->count) != SQLITE_OK ||
+        (end->last_processed_id
+             ? sqlite3_bind_text(q, 6, end->last_processed_id, -1,
+                                 SQLITE_TRANSIENT)
+             : sqlite3_bind_null(q, 6)) != SQLITE_OK) {
+        fail(st, err, "cannot record the end of the run");
+        goto rollback;
+    }
+    if (step_done(st, S_RUN_FINISH, err, "cannot record the end of the run"))
+        goto rollback;
+    for (i = 0; end->counters && i < end->counters->nr; i++) {
+        const struct state_counter *k = &end->counters->items[i];
+
+        if (sqlite3_bind_int64(c, 1, run_id) != SQLITE_OK ||
+            sqlite3_bind_text(c, 2, k->key, -1, SQLITE_TRANSIENT) !=
+                SQLITE_OK ||
+            sqlite3_bind_int64(c, 3, k->value) != SQLITE_OK) {
+            fail(st, err, "cannot record a counter");
+            goto rollback;
+        }
+        if (step_done(st, S_COUNTER_INSERT, err, "cannot record a counter"))
+            goto rollback;
+    }
+    if (step_done(st, S_COMMIT, err, "cannot commit the run") < 0)
+        goto rollback;
+    return 0;
+rollback:
+    {
+        struct buf ignored = BUF_INIT;
+
+        (void)step_done(st, S_ROLLBACK, &ignored, "rollback");
+        buf_release(&ignored);
+    }
+    return -1;
+}
+
+static char *column_dup(sqlite3_stmt *q, int col)
+{
+    const unsigned char *t = sqlite3_column_text(q, col);
+
+    return t ? xstrdup((const char *)t) : NULL;
+}
+
+int state_previous_run(struct state *st, int64_t exclude_id,
+                       struct state_run *out, struct buf *err)
+{
+    sqlite3_stmt *q = st->st[S_PREVIOUS], *c = st->st[S_COUNTERS_OF];
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (sqlite3_bind_int64(q, 1, exclude_id) != SQLITE_OK)
+        return fail(st, err, "cannot read the previous run");
+    rc = sqlite3_step(q);
+    if (rc == SQLITE_DONE) {
+        (void)sqlite3_reset(q);
+        return 0;
+    }
+    if (rc != SQLITE_ROW) {
+        (void)sqlite3_reset(q);
+        return fail(st, err, "cannot read the previous run");
+    }
+    out->id = sqlite3_column_int64(q, 0);
+    out->name = column_dup(q, 1);
+    out->started_at = sqlite3_column_int64(q, 2);
+    out->finished_at = sqlite3_column_int64(q, 3);
+    out->status = (enum state_run_status)sqlite3_column_int(q, 4);
+    out->skip_n = sqlite3_column_int64(q, 5);
+    out->count = sqlite3_column_int64(q, 6);
+    out->last_processed_id = column_dup(q, 7);
+    (void)sqlite3_reset(q);
+
+    if (sqlite3_bind_int64(c, 1, out->id) != SQLITE_OK)
+        goto fail;
+    while ((rc = sqlite3_step(c)) == SQLITE_ROW) {
+        const unsigned char *key = sqlite3_column_text(c, 0);
+
+        state_counters_add(&out->counters, key ? (const char *)key : "",
+                           sqlite3_column_int64(c, 1));
+    }
+    (void)sqlite3_reset(c);
+    if (rc != SQLITE_DONE)
+        goto fail;
+    return 1;
+fail:
+    fail(st, err, "cannot read the previous run's counters");
+    state_run_release(out);
+    return -1;
+}
+
+int state_max_count(struct state *st, int64_t since_ms, int64_t exclude_id,
+                    int64_t *count, struct buf *err)
+{
+    sqlite3_stmt *q = st->st[S_MAX_COUNT];
+    int rc;
+
+    if (sqlite3_bind_int64(q, 1, since_ms) != SQLITE_OK ||
+        sqlite3_bind_int64(q, 2, exclude_id) != SQLITE_OK)
+        return fail(st, err, "cannot read the checkpoint");
+    rc = sqlite3_step(q);
+    if (rc != SQLITE_ROW) {
+        (void)sqlite3_reset(q);
+        return fail(st, err, "cannot read the checkpoint");
+    }
+    *count = sqlite3_column_type(q, 0) == SQLITE_NULL
+                 ? -1
+                 : sqlite3_column_int64(q, 0);
+    (void)sqlite3_reset(q);
+    return 0;
+}

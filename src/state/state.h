@@ -1,0 +1,144 @@
+/*
+ * state.h: what the tool remembers between runs, in one SQLite file.
+ *
+ * The database lives in the log root (state.sqlite next to the run
+ * directories) and records every run: when it started and finished, how it
+ * ended, the checkpoint it reached (skip_n, count, last_processed_id: the
+ * same values as run_statistics.yaml, which is still written for upstream
+ * compatibility) and its counters per category.  The next run reads it for
+ * "change since the previous run" and for resuming.
+ *
+ * This module owns the only sqlite3 handle of the program.  The schema is
+ * versioned with PRAGMA user_version: state_open() applies the missing
+ * migrations in one transaction each and refuses a database written by a
+ * newer version.  Statements are prepared once at open and finalized at
+ * close.
+ *
+ *     struct state *st;
+ *     int64_t id;
+ *     if (state_open(&st, "logs_local/state.sqlite", &err) < 0) ...
+ *     state_run_begin(st, run_name, now, &id, &err);
+ *     ...
+ *     state_run_finish(st, id, &end, &err);
+ *     state_close(st);
+ *
+ * Every call fails with -1 and one line in err, naming the operation and
+ * sqlite3_errmsg().
+ */
+#ifndef IA_STATE_H
+#define IA_STATE_H
+
+#include "core/buf.h"
+
+#define STATE_DB_NAME "state.sqlite"
+#define STATE_SCHEMA_VERSION 2
+
+struct state;
+
+enum state_run_status {
+    STATE_RUN_RUNNING = 0,     /* begun, never finished (killed) */
+    STATE_RUN_DONE = 1,        /* finished, every change made */
+    STATE_RUN_PARTIAL = 2,     /* finished with per-id failures */
+    STATE_RUN_FAILED = 3,      /* stopped by an error */
+    STATE_RUN_INTERRUPTED = 4, /* stopped by a signal */
+    STATE_RUN_DRY = 5,         /* --dry-run: nothing written */
+};
+
+/* A named counter of a run (owned key). */
+struct state_counter {
+    char *key;
+    int64_t value;
+};
+
+struct state_counters {
+    struct state_counter *items;
+    size_t nr, alloc;
+};
+
+#define STATE_COUNTERS_INIT { NULL, 0, 0 }
+
+void state_counters_add(struct state_counters *c, const char *key,
+                        int64_t value);
+void state_counters_release(struct state_counters *c);
+
+struct state_run_end {
+    int64_t finished_at;            /* ms UTC */
+    enum state_run_status status;
+    int64_t skip_n;                 /* skip used by the run */
+    int64_t count;                  /* checkpoint reached */
+    const char *last_processed_id;  /* may be NULL */
+    const struct state_counters *counters; /* may be NULL */
+};
+
+/* A past run as read back. */
+struct state_run {
+    int64_t id;
+    char *name;                /* run directory name (owned) */
+    int64_t started_at, finished_at; /* finished_at 0 while RUNNING */
+    enum state_run_status status;
+    int64_t skip_n, count;
+    char *last_processed_id;   /* owned, may be NULL */
+    struct state_counters counters;
+};
+
+/* Opens (creating) the database and migrates it to
+ * STATE_SCHEMA_VERSION. */
+int state_open(struct state **out, const char *path, struct buf *err);
+/* Finalizes the statements and closes; accepts NULL. */
+void state_close(struct state *st);
+/* PRAGMA user_version of the open database. */
+int state_schema_version(struct state *st, int *version, struct buf *err);
+
+/* Records a new run as RUNNING; *run_id identifies it. */
+int state_run_begin(struct state *st, const char *name, int64_t started_at,
+                    int64_t *run_id, struct buf *err);
+/* Stores how the run ended and its counters (one transaction). */
+int state_run_finish(struct state *st, int64_t run_id,
+                     const struct state_run_end *end, struct buf *err);
+
+/*
+ * The latest finished run other than exclude_id that wrote to the server
+ * (DONE or PARTIAL; dry runs and failed runs do not count), with its
+ * counters.  Returns 1 when found, 0 when there is none, -1 on error.
+ */
+int state_previous_run(struct state *st, int64_t exclude_id,
+                       struct state_run *out, struct buf *err);
+void state_run_release(struct state_run *r);
+
+/*
+ * The highest checkpoint `count` of DONE/PARTIAL runs started at or after
+ * since_ms, other than exclude_id; -1 when there is none.
+ */
+int state_max_count(struct state *st, int64_t since_ms, int64_t exclude_id,
+                    int64_t *count, struct buf *err);
+
+/* ---- the run lock ----------------------------------------------------- */
+
+/*
+ * An exclusive lock on a file in the log root: two runs (cron and --loop,
+ * two cron jobs) never work on one library at once.  flock(2) on
+ * "<root>/immich-autotag.lock"; the holder's pid is written into it so the
+ * refusal can name it.  The kernel drops the lock if the process dies.
+ */
+struct state_lock {
+    int fd;     /* -1 when not held */
+    char *path; /* owned */
+};
+
+#define STATE_LOCK_INIT { -1, NULL }
+#define STATE_LOCK_NAME "immich-autotag.lock"
+
+enum state_lock_result {
+    STATE_LOCK_ACQUIRED = 0,
+    STATE_LOCK_ERROR = -1, /* could not create/open the lock file */
+    STATE_LOCK_BUSY = 1,   /* another run holds it; err names its pid */
+};
+
+/* Takes the lock without waiting. */
+enum state_lock_result state_lock_acquire(struct state_lock *lk,
+                                          const char *root,
+                                          struct buf *err);
+/* Releases the lock (the file stays); accepts an unheld lock. */
+void state_lock_release(struct state_lock *lk);
+
+#endif

@@ -1,0 +1,260 @@
+/*
+ * test_state.c: the SQLite run history (migrations, runs, counters,
+ * checkpoint) and the run lock.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include "state/state.h"
+
+struct fixture {
+    char dir[64];
+    struct buf db;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+
+    snprintf(f->dir, sizeof(f->dir), "/tmp/ia-state-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    buf_init(&f->db, 0);
+    buf_addf(&f->db, "%s/%s", f->dir, STATE_DB_NAME);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    struct buf cmd = BUF_INIT;
+
+    buf_addf(&cmd, "rm -rf '%s'", f->dir);
+    assert_int_equal(system(cmd.buf), 0);
+    buf_release(&cmd);
+    buf_release(&f->db);
+    free(f);
+    return 0;
+}
+
+static void exec_sql(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_close(db), SQLITE_OK);
+}
+
+static void test_state_open_creates_schema_at_current_version(void **state)
+{
+    struct fixture *f = *state;
+    struct state *st = NULL;
+    struct buf err = BUF_INIT;
+    int v = -1;
+
+    assert_int_equal(state_open(&st, f->db.buf, &err), 0);
+    assert_int_equal(state_schema_version(st, &v, &err), 0);
+    assert_int_equal(v, STATE_SCHEMA_VERSION);
+    state_close(st);
+    /* Reopening migrates nothing and keeps the version. */
+    assert_int_equal(state_open(&st, f->db.buf, &err), 0);
+    assert_int_equal(state_schema_version(st, &v, &err), 0);
+    assert_int_equal(v, STATE_SCHEMA_VERSION);
+    state_close(st);
+    assert_string_equal(err.buf, "");
+    buf_release(&err);
+}
+
+static void test_state_migrates_a_version_1_database_keeping_runs(void **s)
+{
+    struct fixture *f = *s;
+    struct state *st = NULL;
+    struct state_run prev;
+    struct buf err = BUF_INIT;
+    int v = -1;
+
+    /* What version 1 of the program left behind. */
+    exec_sql(f->db.buf,
+             "CREATE TABLE runs (id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+             " started_at INTEGER NOT NULL, finished_at INTEGER NOT NULL"
+             " DEFAULT 0, status INTEGER NOT NULL DEFAULT 0, skip_n INTEGER"
+             " NOT NULL DEFAULT 0, count INTEGER NOT NULL DEFAULT 0,"
+             " last_processed_id TEXT);"
+             "CREATE INDEX runs_started ON runs(started_at);"
+             "INSERT INTO runs VALUES (7, '20240101_000000_PID1', 1000, 2000,"
+             " 1, 0, 42, NULL);"
+             "PRAGMA user_version = 1;");
+    assert_int_equal(state_open(&st, f->db.buf, &err), 0);
+    assert_int_equal(state_schema_version(st, &v, &err), 0);
+    assert_int_equal(v, 2);
+    assert_int_equal(state_previous_run(st, 0, &prev, &err), 1);
+    assert_int_equal(prev.id, 7);
+    assert_string_equal(prev.name, "20240101_000000_PID1");
+    assert_int_equal(prev.count, 42);
+    assert_int_equal(prev.counters.nr, 0);
+    state_run_release(&prev);
+    state_close(st);
+    buf_release(&err);
+}
+
+static void test_state_refuses_a_newer_schema(void **state)
+{
+    struct fixture *f = *state;
+    struct state *st = NULL;
+    struct buf err = BUF_INIT, want = BUF_INIT;
+
+    exec_sql(f->db.buf, "PRAGMA user_version = 99;");
+    assert_int_equal(state_open(&st, f->db.buf, &err), -1);
+    assert_null(st);
+    buf_addf(&want, "state database '%s' has schema version 99, newer than "
+                    "this program's %d", f->db.buf, STATE_SCHEMA_VERSION);
+    assert_string_equal(err.buf, want.buf);
+    buf_release(&err);
+    buf_release(&want);
+}
+
+static void test_state_open_fails_on_unwritable_path(void **state)
+{
+    struct state *st = NULL;
+    struct buf err = BUF_INIT;
+
+    (void)state;
+    assert_int_equal(state_open(&st, "/nonexistent-dir/x/state.sqlite",
+                                &err), -1);
+    assert_non_null(strstr(err.buf, "cannot open state database "
+                                    "'/nonexistent-dir/x/state.sqlite'"));
+    buf_release(&err);
+}
+
+static void finish(struct state *st, int64_t id, enum state_run_status s,
+                   int64_t at, int64_t count, int64_t classified)
+{
+    struct state_counters c = STATE_COUNTERS_INIT;
+    struct state_run_end end = { at, s, 0, count, NULL, &c };
+    struct buf err = BUF_INIT;
+
+    state_counters_add(&c, "classified", classified);
+    state_counters_add(&c, "unclassified", 3);
+    assert_int_equal(state_run_finish(st, id, &end, &err), 0);
+    state_counters_release(&c);
+    buf_release(&err);
+}
+
+static void test_state_previous_run_skips_dry_and_failed_runs(void **state)
+{
+    struct fixture *f = *state;
+    struct state *st = NULL;
+    struct state_run prev;
+    struct buf err = BUF_INIT;
+    int64_t a, b, c, d;
+    int64_t v = 0;
+
+    assert_int_equal(state_open(&st, f->db.buf, &err), 0);
+    assert_int_equal(state_previous_run(st, 0, &prev, &err), 0);
+    assert_int_equal(state_run_begin(st, "run-a", 1000, &a, &err), 0);
+    finish(st, a, STATE_RUN_DONE, 1100, 50, 10);
+    assert_int_equal(state_run_begin(st, "run-b", 2000, &b, &err), 0);
+    finish(st, b, STATE_RUN_DRY, 2100, 60, 99);
+    assert_int_equal(state_run_begin(st, "run-c", 3000, &c, &err), 0);
+    finish(st, c, STATE_RUN_FAILED, 3100, 70, 98);
+    assert_int_equal(state_run_begin(st, "run-d", 4000, &d, &err), 0);
+
+    /* From run d's point of view the previous run is a. */
+    assert_int_equal(state_previous_run(st, d, &prev, &err), 1);
+    assert_int_equal(prev.id, a);
+    assert_string_equal(prev.name, "run-a");
+    assert_int_equal(prev.status, STATE_RUN_DONE);
+    assert_int_equal(prev.count, 50);
+    assert_int_equal(prev.counters.nr, 2);
+    assert_string_equal(prev.counters.items[0].key, "classified");
+    assert_int_equal(prev.counters.items[0].value, 10);
+    state_run_release(&prev);
+
+    finish(st, d, STATE_RUN_PARTIAL, 4100, 80, 11);
+    assert_int_equal(state_previous_run(st, 0, &prev, &err), 1);
+    assert_int_equal(prev.id, d);
+    assert_int_equal(prev.status, STATE_RUN_PARTIAL);
+    assert_int_equal(prev.counters.items[0].value, 11);
+    state_run_release(&prev);
+
+    /* Checkpoint: max count of writing runs in the window. */
+    assert_int_equal(state_max_count(st, 0, 0, &v, &err), 0);
+    assert_int_equal(v, 80);
+    assert_int_equal(state_max_count(st, 0, d, &v, &err), 0);
+    assert_int_equal(v, 50);
+    assert_int_equal(state_max_count(st, 1500, d, &v, &err), 0);
+    assert_int_equal(v, -1);
+    state_close(st);
+    assert_string_equal(err.buf, "");
+    buf_release(&err);
+}
+
+static void test_state_lock_second_holder_is_refused(void **state)
+{
+    struct fixture *f = *state;
+    struct state_lock a = STATE_LOCK_INIT, b = STATE_LOCK_INIT;
+    struct buf err = BUF_INIT, want = BUF_INIT;
+
+    assert_int_equal(state_lock_acquire(&a, f->dir, &err),
+                     STATE_LOCK_ACQUIRED);
+    assert_true(a.fd >= 0);
+    assert_int_equal(state_lock_acquire(&b, f->dir, &err), STATE_LOCK_BUSY);
+    assert_int_equal(b.fd, -1);
+    buf_addf(&want, "another run is in progress (pid %ld holds "
+                    "'%s/immich-autotag.lock')", (long)getpid(), f->dir);
+    assert_string_equal(err.buf, want.buf);
+    state_lock_release(&b); /* releasing an unheld lock is harmless */
+
+    state_lock_release(&a);
+    buf_reset(&err);
+    assert_int_equal(state_lock_acquire(&b, f->dir, &err),
+                     STATE_LOCK_ACQUIRED);
+    state_lock_release(&b);
+    assert_string_equal(err.buf, "");
+    buf_release(&err);
+    buf_release(&want);
+}
+
+static void test_state_lock_in_missing_directory_is_an_error(void **state)
+{
+    struct state_lock a = STATE_LOCK_INIT;
+    struct buf err = BUF_INIT;
+
+    (void)state;
+    assert_int_equal(state_lock_acquire(&a, "/nonexistent-dir/x", &err),
+                     STATE_LOCK_ERROR);
+    assert_string_equal(err.buf, "cannot open lock file "
+                                 "'/nonexistent-dir/x/immich-autotag.lock': "
+                                 "No such file or directory");
+    buf_release(&err);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(
+            test_state_open_creates_schema_at_current_version, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_state_migrates_a_version_1_database_keeping_runs, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(test_state_refuses_a_newer_schema,
+                                        setup, teardown),
+        cmocka_unit_test(test_state_open_fails_on_unwritable_path),
+        cmocka_unit_test_setup_teardown(
+            test_state_previous_run_skips_dry_and_failed_runs, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_state_lock_second_holder_is_refused, setup, teardown),
+        cmocka_unit_test(test_state_lock_in_missing_directory_is_an_error),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
