@@ -1,0 +1,6 @@
+if(TARGET ia_plan)
+  add_executable(test_report ${CMAKE_CURRENT_LIST_DIR}/test_report.c)
+  target_link_libraries(test_report ia_report PkgConfig::CMOCKA)
+  add_test(NAME unit.report COMMAND test_report)
+  set_tests_properties(unit.report PROPERTIES LABELS unit)
+endif()

@@ -1,0 +1,640 @@
+/*
+ * test_report.c: the report writers: modification report lines (§5.3),
+ * JSON lines, run_statistics.yaml (§5.4), links markdown (§5.5), the run
+ * directory, the checkpoint rules (§4.2 / §8 item 19) and redaction.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/fsutil.h"
+#include "core/log.h"
+#include "report/report.h"
+
+#define URL "http://photos.lan:2283"
+#define NOW 1718457242251LL /* 2024-06-15T13:14:02.251Z */
+#define STAMP "2024-06-15T13:14:02.251000"
+
+static struct uuid uid(unsigned n)
+{
+    struct uuid u;
+
+    memset(&u, 0, sizeof(u));
+    u.b[15] = (uint8_t)n;
+    u.b[0] = 0xaa;
+    return u;
+}
+
+static const char *ustr(unsigned n, char out[UUID_STR_LEN + 1])
+{
+    struct uuid u = uid(n);
+
+    uuid_format(&u, out);
+    return out;
+}
+
+/* A model with two assets, one user and one album. */
+static void small_model(struct model *m)
+{
+    struct model_asset a;
+    struct model_album al;
+    struct uuid u;
+
+    model_init(m);
+    u = uid(100);
+    m->me = model_add_user(m, &u, "alice@example.com", "Alice");
+    memset(&a, 0, sizeof(a));
+    a.id = uid(1);
+    a.file_name = model_intern(m, "IMG_0001.jpg");
+    a.date_time_original = TIME_NONE;
+    a.duplicate = MODEL_NONE;
+    a.file_created_at = a.file_modified_at = a.local_date_time =
+        a.created_at = 1700000000000LL;
+    model_add_asset(m, &a);
+    a.id = uid(2);
+    a.file_name = model_intern(m, "IMG_0002.jpg");
+    model_add_asset(m, &a);
+    memset(&al, 0, sizeof(al));
+    al.id = uid(50);
+    al.name = model_intern(m, "2024-Trip");
+    al.next_same_name = MODEL_NONE;
+    al.start_date = al.end_date = TIME_NONE;
+    model_add_album(m, &al, NULL, 0);
+    model_link_album_asset(m, 0, 0);
+    model_build_indexes(m);
+}
+
+static void test_report_iso_local_prints_python_isoformat(void **state)
+{
+    char out[40], stamp[32];
+
+    (void)state;
+    report_iso_local(NOW, out);
+    assert_string_equal(out, STAMP);
+    report_stamp(NOW, stamp);
+    assert_string_equal(stamp, "20240615_131402");
+}
+
+static void test_report_tag_lines_follow_upstream_format(void **state)
+{
+    struct model m;
+    struct plan p;
+    struct plan_group *g;
+    struct outcome o;
+    struct uuid a1 = uid(1), a2 = uid(2), tid = uid(70);
+    struct buf txt = BUF_INIT, jsonl = BUF_INIT, want = BUF_INIT;
+    struct report_kinds k;
+    char s1[40], s2[40], st[40];
+    size_t gi;
+
+    (void)state;
+    small_model(&m);
+    plan_init(&p);
+    g = plan_group(&p, PLAN_TAG_ADD, "autotag_output_unknown", NULL);
+    plan_add(g, &a1, PLAN_R_CLASSIFY_UNKNOWN, 0);
+    plan_add(g, &a2, PLAN_R_CLASSIFY_UNKNOWN, 0);
+    plan_finish(&p);
+    assert_int_equal(p.nr, 1);
+    outcome_init(&o, &p);
+    gi = 0;
+    o.groups[gi].action = OUTCOME_DONE;
+    o.groups[gi].created = true;
+    o.groups[gi].has_target = true;
+    o.groups[gi].target = tid;
+    /* Items are in canonical order: find which is which. */
+    {
+        size_t i1 = uuid_eq(&p.groups[0].items[0].id, &a1) ? 0 : 1;
+
+        o.groups[gi].status[i1] = OUTCOME_DONE;
+        o.groups[gi].status[1 - i1] = OUTCOME_FAILED;
+        o.groups[gi].error[1 - i1] = OUTCOME_E_NO_PERMISSION;
+    }
+    outcome_tally(&o, &p);
+    assert_int_equal(o.done, 2); /* the tag creation and one item */
+    assert_int_equal(o.failed, 1);
+
+    struct report_ctx c = { &p, &m, &o, URL, "Alice", NOW };
+    report_modifications(&c, &txt, &jsonl, &k);
+    buf_addf(&want,
+             STAMP " | kind=CREATE_TAG | tag=autotag_output_unknown"
+                   " | user=Alice | extra={'tag_id': '%s', 'created': True}\n"
+                   STAMP " | kind=ADD_TAG_TO_ASSET | asset_link=" URL
+                   "/photos/%s | name=IMG_0001.jpg"
+                   " | tag=autotag_output_unknown | user=Alice"
+                   " | extra={'reason': '%s'}\n"
+                   STAMP " | kind=WARNING_TAG_ADDITION_TO_ASSET_FAILED"
+                   " | asset_link=" URL "/photos/%s | name=IMG_0002.jpg"
+                   " | tag=autotag_output_unknown | user=Alice"
+                   " | extra={'reason': '%s', 'error_category':"
+                   " 'no_permission'}\n",
+             ustr(70, st), ustr(1, s1),
+             plan_reason_name(PLAN_R_CLASSIFY_UNKNOWN), ustr(2, s2),
+             plan_reason_name(PLAN_R_CLASSIFY_UNKNOWN));
+    assert_string_equal(txt.buf, want.buf);
+    assert_int_equal(k.n[REPORT_K_CREATE_TAG], 1);
+    assert_int_equal(k.n[REPORT_K_ADD_TAG_TO_ASSET], 1);
+    assert_int_equal(k.n[REPORT_K_WARNING_TAG_ADDITION_TO_ASSET_FAILED], 1);
+    /* One JSON object per event. */
+    buf_reset(&want);
+    buf_addf(&want, "{\"time\":\"" STAMP "\",\"kind\":\"ADD_TAG_TO_ASSET\","
+                    "\"status\":\"done\",\"asset_id\":\"%s\","
+                    "\"asset_name\":\"IMG_0001.jpg\","
+                    "\"tag\":\"autotag_output_unknown\","
+                    "\"extra\":{\"reason\":\"%s\"}}\n",
+             ustr(1, s1), plan_reason_name(PLAN_R_CLASSIFY_UNKNOWN));
+    assert_non_null(strstr(jsonl.buf, want.buf));
+    {
+        size_t lines = 0;
+        const char *q;
+
+        for (q = jsonl.buf; *q; q++)
+            lines += *q == '\n';
+        assert_int_equal(lines, 3);
+    }
+    outcome_release(&o);
+    plan_release(&p);
+    model_release(&m);
+    buf_release(&txt);
+    buf_release(&jsonl);
+    buf_release(&want);
+}
+
+static void test_report_album_lines_and_warnings(void **state)
+{
+    struct model m;
+    struct plan p;
+    struct plan_group *g;
+    struct outcome o;
+    struct uuid a1 = uid(1), a2 = uid(2), alb = uid(50), newalb = uid(60);
+    struct buf txt = BUF_INIT, want = BUF_INIT;
+    struct report_kinds k;
+    char s1[40], s2[40], sa[40], sn[40];
+    size_t i, gc = 0, ga = 0, gd = 0;
+
+    (void)state;
+    small_model(&m);
+    plan_init(&p);
+    plan_group(&p, PLAN_ALBUM_CREATE, "2023-11-14-autotag-temp-unclassified",
+               NULL);
+    g = plan_group(&p, PLAN_ALBUM_ADD, "2024-Trip", &alb);
+    plan_add(g, &a1, PLAN_R_CONVERSION, 2);
+    plan_add(g, &a2, PLAN_R_CONVERSION, 2);
+    plan_group(&p, PLAN_ALBUM_DELETE, "2020-01-01-autotag-temp-unclassified",
+               &newalb);
+    plan_finish(&p);
+    assert_int_equal(p.nr, 3);
+    outcome_init(&o, &p);
+    for (i = 0; i < p.nr; i++) {
+        if (p.groups[i].op == PLAN_ALBUM_CREATE)
+            gc = i;
+        else if (p.groups[i].op == PLAN_ALBUM_ADD)
+            ga = i;
+        else
+            gd = i;
+    }
+    o.groups[gc].action = OUTCOME_DONE;
+    o.groups[gc].has_target = true;
+    o.groups[gc].created = true;
+    o.groups[gc].target = newalb;
+    for (i = 0; i < 2; i++) {
+        bool first = uuid_eq(&p.groups[ga].items[i].id, &a1);
+
+        o.groups[ga].status[i] = first ? OUTCOME_UNCHANGED : OUTCOME_DONE;
+        o.groups[ga].error[i] = first ? OUTCOME_E_DUPLICATE : 0;
+    }
+    o.groups[gd].action = OUTCOME_DONE;
+
+    struct report_ctx c = { &p, &m, &o, URL, NULL, NOW };
+    report_modifications(&c, &txt, NULL, &k);
+    assert_int_equal(k.n[REPORT_K_CREATE_ALBUM], 1);
+    assert_int_equal(k.n[REPORT_K_ASSIGN_ASSET_TO_ALBUM], 1);
+    assert_int_equal(k.n[REPORT_K_WARNING_ASSET_ALREADY_IN_ALBUM], 1);
+    assert_int_equal(k.n[REPORT_K_DELETE_ALBUM], 1);
+    buf_addf(&want, STAMP " | kind=CREATE_ALBUM | album_link=" URL
+                          "/albums/%s | album_name=2023-11-14-autotag-temp-"
+                          "unclassified | extra={'created': True}\n",
+             ustr(60, sn));
+    assert_non_null(strstr(txt.buf, want.buf));
+    buf_reset(&want);
+    buf_addf(&want, STAMP " | kind=ASSIGN_ASSET_TO_ALBUM | asset_link=" URL
+                          "/photos/%s | name=IMG_0002.jpg | album_link=" URL
+                          "/albums/%s | album_name=2024-Trip"
+                          " | extra={'reason': '%s', 'rule': 2}\n",
+             ustr(2, s2), ustr(50, sa), plan_reason_name(PLAN_R_CONVERSION));
+    assert_non_null(strstr(txt.buf, want.buf));
+    buf_reset(&want);
+    buf_addf(&want, STAMP " | kind=WARNING_ASSET_ALREADY_IN_ALBUM"
+                          " | asset_link=" URL "/photos/%s | name=IMG_0001.jpg"
+                          " | album_link=" URL "/albums/%s"
+                          " | album_name=2024-Trip | extra={'reason': '%s',"
+                          " 'rule': 2, 'error_category': 'duplicate'}\n",
+             ustr(1, s1), ustr(50, sa), plan_reason_name(PLAN_R_CONVERSION));
+    assert_non_null(strstr(txt.buf, want.buf));
+    buf_reset(&want);
+    buf_addf(&want, STAMP " | kind=DELETE_ALBUM | album_link=" URL
+                          "/albums/%s | old_value=2020-01-01-autotag-temp-"
+                          "unclassified | extra={'reason': 'temporary album "
+                          "cleanup (SUCCESS)'}\n",
+             ustr(60, sn));
+    assert_non_null(strstr(txt.buf, want.buf));
+    outcome_release(&o);
+    plan_release(&p);
+    model_release(&m);
+    buf_release(&txt);
+    buf_release(&want);
+}
+
+static void test_report_note_detail_becomes_python_dict(void **state)
+{
+    struct plan p;
+    struct uuid a1 = uid(1), zero;
+    struct buf txt = BUF_INIT, want = BUF_INIT;
+    char s1[40];
+
+    (void)state;
+    memset(&zero, 0, sizeof(zero));
+    plan_init(&p);
+    plan_note(&p, PLAN_NOTE_CLASSIFICATION_CONFLICT, &a1, &zero,
+              xstrdup("{\"reason\":\"multiple_rules_matched\",\"num_rules\":2,"
+                      "\"ok\":true,\"x\":null,\"s\":\"it's \\\"q\\\"\","
+                      "\"l\":[1,false],\"u\":\"\\u00e9\"}"));
+    plan_finish(&p);
+    struct report_ctx c = { &p, NULL, NULL, URL, NULL, NOW };
+    report_modifications(&c, &txt, NULL, NULL);
+    buf_addf(&want, STAMP " | kind=CLASSIFICATION_CONFLICT | asset_link=" URL
+                          "/photos/%s | extra={'reason': "
+                          "'multiple_rules_matched', 'num_rules': 2, 'ok': "
+                          "True, 'x': None, 's': 'it\\'s \"q\"', 'l': [1, "
+                          "False], 'u': '\xc3\xa9'}\n",
+             ustr(1, s1));
+    assert_string_equal(txt.buf, want.buf);
+    plan_release(&p);
+    buf_release(&txt);
+    buf_release(&want);
+}
+
+static void test_report_pending_items_only_in_dry_run(void **state)
+{
+    struct plan p;
+    struct plan_group *g;
+    struct outcome o;
+    struct uuid a1 = uid(1), t = uid(70);
+    struct buf txt = BUF_INIT;
+    struct report_kinds k;
+
+    (void)state;
+    plan_init(&p);
+    g = plan_group(&p, PLAN_TAG_REMOVE, "autotag_output_conflict", &t);
+    plan_add(g, &a1, PLAN_R_CLASSIFIED, 0);
+    plan_finish(&p);
+    outcome_init(&o, &p);
+    struct report_ctx c = { &p, NULL, &o, URL, NULL, NOW };
+    /* An interrupted run: the pending item did not happen. */
+    o.interrupted = true;
+    report_modifications(&c, &txt, NULL, &k);
+    assert_string_equal(txt.buf, "");
+    assert_int_equal(k.n[REPORT_K_REMOVE_TAG_FROM_ASSET], 0);
+    /* A dry run: it is what would happen. */
+    o.interrupted = false;
+    o.dry_run = true;
+    report_modifications(&c, &txt, NULL, &k);
+    assert_int_equal(k.n[REPORT_K_REMOVE_TAG_FROM_ASSET], 1);
+    assert_non_null(strstr(txt.buf, "'dry_run': True}"));
+    outcome_release(&o);
+    plan_release(&p);
+    buf_release(&txt);
+}
+
+static void test_report_statistics_yaml_has_upstream_keys(void **state)
+{
+    struct plan p;
+    struct plan_group *g;
+    struct outcome o;
+    struct uuid a1 = uid(1), a2 = uid(2), last = uid(9);
+    struct buf y = BUF_INIT, want = BUF_INIT;
+    struct report_kinds k;
+    struct report_counters cur, prev;
+    struct report_stats s;
+    char sl[40];
+
+    (void)state;
+    plan_init(&p);
+    g = plan_group(&p, PLAN_TAG_ADD, "autotag_output_unknown", NULL);
+    plan_add(g, &a1, PLAN_R_CLASSIFY_UNKNOWN, 0);
+    plan_add(g, &a2, PLAN_R_CLASSIFY_UNKNOWN, 0);
+    plan_finish(&p);
+    p.stats.assets_seen = 2;
+    p.stats.unclassified = 2;
+    outcome_init(&o, &p);
+    o.groups[0].action = OUTCOME_DONE;
+    o.groups[0].created = true;
+    o.groups[0].status[0] = OUTCOME_DONE;
+    o.groups[0].status[1] = OUTCOME_FAILED;
+    o.requests = 2;
+    outcome_tally(&o, &p);
+    struct report_ctx c = { &p, NULL, &o, URL, NULL, NOW };
+    report_modifications(&c, NULL, NULL, &k);
+    report_counters(&c, &cur);
+    memset(&prev, 0, sizeof(prev));
+    prev.c[0].key = "unclassified";
+    prev.c[0].value = 5;
+    prev.nr = 1;
+    memset(&s, 0, sizeof(s));
+    s.git_describe_package = "v0.1.0";
+    s.total_assets = 10;
+    s.max_assets = -1;
+    s.skip_n = 0;
+    s.count = 2;
+    s.last_processed_id = last;
+    s.has_last_processed_id = true;
+    s.started_at = NOW - 1000;
+    s.finished_at = NOW;
+    s.abrupt_exit_at = TIME_NONE;
+    s.checkpoint_source = "none";
+    s.counters = &cur;
+    s.previous = &prev;
+    s.previous_run = "20240614_010000_PID7";
+    report_statistics_yaml(&c, &s, &k, &y);
+    buf_addf(&want,
+             "git_describe_runtime: null\n"
+             "git_describe_package: v0.1.0\n"
+             "album_date_mismatch_count: 0\n"
+             "update_asset_date_count: 0\n"
+             "total_assets: 10\n"
+             "max_assets: null\n"
+             "skip_n: 0\n"
+             "last_processed_id: %s\n"
+             "count: 2\n"
+             "started_at: 2024-06-15 13:14:01.251000+00:00\n"
+             "finished_at: 2024-06-15 13:14:02.251000+00:00\n"
+             "abrupt_exit_at: null\n"
+             "previous_sessions_time: 0.000\n"
+             "extra:\n"
+             "  checkpoint_source: none\n"
+             "  previous_run: 20240614_010000_PID7\n"
+             "  counts:\n",
+             ustr(9, sl));
+    assert_memory_equal(y.buf, want.buf, want.len);
+    assert_non_null(strstr(y.buf, "    unclassified: 2\n"));
+    assert_non_null(strstr(y.buf, "    changes_done: 2\n"));
+    assert_non_null(strstr(y.buf, "    changes_failed: 1\n"));
+    assert_non_null(strstr(y.buf, "  change_since_previous_run:\n"));
+    assert_non_null(strstr(y.buf, "    unclassified: -3\n"));
+    assert_non_null(strstr(y.buf, "    assets_seen: +2\n"));
+    assert_non_null(strstr(y.buf,
+                           "output_tag_counters:\n"
+                           "  autotag_output_unknown:\n"
+                           "    total: 1\n    added: 1\n    removed: 0\n"
+                           "    removed_globally: 0\n    created: 1\n"
+                           "    errors: 1\n"
+                           "output_album_counters: {}\n"
+                           "progress_description: null\n"
+                           "event_counters:\n"
+                           "  CREATE_TAG: 1\n"
+                           "  ADD_TAG_TO_ASSET: 1\n"
+                           "  WARNING_TAG_ADDITION_TO_ASSET_FAILED: 1\n"));
+    /* The checkpoint reader finds `count` again. */
+    outcome_release(&o);
+    plan_release(&p);
+    buf_release(&y);
+    buf_release(&want);
+}
+
+static void test_report_links_markdown_matches_upstream(void **state)
+{
+    struct config cfg;
+    struct config_rule rules[2];
+    char *t1[] = { "autotag_input_people_and_PETS", "autotag_input_meme" };
+    char *t2[] = { "other", "autotag_input_meme" };
+    struct buf md = BUF_INIT, con = BUF_INIT;
+
+    (void)state;
+    memset(&cfg, 0, sizeof(cfg));
+    memset(rules, 0, sizeof(rules));
+    rules[0].tag_names.items = t1;
+    rules[0].tag_names.nr = 2;
+    rules[1].tag_names.items = t2;
+    rules[1].tag_names.nr = 2;
+    cfg.classification.rules = rules;
+    cfg.classification.rules_nr = 2;
+    cfg.classification.autotag_unknown = "autotag_output_unknown";
+    cfg.classification.autotag_conflict = "autotag_output_conflict";
+    cfg.duplicate_processing.present = true;
+    cfg.duplicate_processing.album_conflict =
+        "autotag_output_duplicate_asset_album_conflict";
+    cfg.album_date_consistency.present = true;
+    cfg.album_date_consistency.enabled = true;
+    cfg.album_date_consistency.tag = "autotag_output_album_date_mismatch";
+    report_links_md(&cfg, URL, &md);
+    assert_string_equal(
+        md.buf,
+        "# Immich Autotagging Quick Links\n\n"
+        "- [Albums](" URL "/albums)\n"
+        "- [Input: People And Pets](" URL
+        "/tags?path=autotag_input_people_and_PETS)\n"
+        "- [Input: Meme](" URL "/tags?path=autotag_input_meme)\n"
+        "- [Classification: Unknown](" URL
+        "/tags?path=autotag_output_unknown)\n"
+        "- [Classification: Conflict](" URL
+        "/tags?path=autotag_output_conflict)\n"
+        "- [Duplicates: Album conflict](" URL
+        "/tags?path=autotag_output_duplicate_asset_album_conflict)\n"
+        "- [Consistency: Album date mismatch](" URL
+        "/tags?path=autotag_output_album_date_mismatch)\n"
+        "\nFor configuration details, see: [README_config.md]"
+        "(https://github.com/txemi/immich-autotag/blob/main/immich_autotag/"
+        "config/README_config.md)\n");
+    report_links_console(&cfg, URL, &con);
+    assert_non_null(strstr(con.buf, "- Albums:        " URL "/albums\n"
+                                    "- Input: People And Pets: " URL));
+    buf_release(&md);
+    buf_release(&con);
+}
+
+struct skip_case {
+    bool resume;
+    int64_t skip_n, max_items, prev, total;
+    int64_t want;
+    bool cycle;
+    const char *source;
+};
+
+static void test_report_checkpoint_skip_rules(void **state)
+{
+    static const struct skip_case cases[] = {
+        /* no previous run: config skip_n, else 0 */
+        { true, 0, -1, -1, 1000, 0, false, "none" },
+        { true, 25, -1, -1, 1000, 25, false, "config" },
+        /* resume with the 500 overlap */
+        { true, 0, -1, 900, 5000, 400, false, "resume" },
+        /* upstream never advanced with max_items <= 500: overlap is now
+         * half a slice */
+        { true, 0, 100, 100, 5000, 50, false, "resume" },
+        { true, 0, 100, 150, 5000, 100, false, "resume" },
+        /* previous count within the overlap of the start: skip_n */
+        { true, 7, -1, 400, 5000, 7, false, "config" },
+        /* pass finished: a new cycle from skip_n */
+        { true, 0, -1, 4800, 5000, 0, true, "cycle" },
+        { true, 0, 1000, 4400, 5000, 3900, false, "resume" },
+        /* resume off: the checkpoint is ignored */
+        { false, 3, -1, 900, 5000, 3, false, "config" },
+        /* unknown total: never a cycle */
+        { true, 0, -1, 900, -1, 400, false, "resume" },
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        const struct skip_case *t = &cases[i];
+        const char *src = NULL;
+        bool cycle = true;
+        int64_t got = report_checkpoint_skip(t->resume, t->skip_n,
+                                             t->max_items, t->prev,
+                                             t->total, &cycle, &src);
+
+        assert_int_equal(got, t->want);
+        assert_int_equal(cycle, t->cycle);
+        assert_string_equal(src, t->source);
+    }
+}
+
+static void write_stats(const char *root, const char *name, int count)
+{
+    struct buf path = BUF_INIT, data = BUF_INIT, err = BUF_INIT;
+
+    buf_addf(&path, "%s/%s", root, name);
+    assert_int_equal(fs_mkdir_p(path.buf, &err), 0);
+    buf_addstr(&path, "/run_statistics.yaml");
+    buf_addf(&data, "git_describe_runtime: null\nskip_n: 0\ncount: %d\n",
+             count);
+    assert_int_equal(fs_write_atomic(path.buf, data.buf, data.len, &err), 0);
+    buf_release(&path);
+    buf_release(&data);
+    buf_release(&err);
+}
+
+static void test_report_checkpoint_scan_and_archive(void **state)
+{
+    char root[] = "/tmp/ia-report-XXXXXX";
+    char recent[32], recent2[32], old[32], name[64];
+    struct report_checkpoint cp;
+    struct report_run run;
+    struct buf err = BUF_INIT, path = BUF_INIT;
+
+    (void)state;
+    assert_non_null(mkdtemp(root));
+    report_stamp(NOW - 3600 * 1000LL, recent);
+    report_stamp(NOW - 7200 * 1000LL, recent2);
+    report_stamp(NOW - 100 * 3600 * 1000LL, old);
+    snprintf(name, sizeof(name), "%s_PID11", recent);
+    write_stats(root, name, 300);
+    snprintf(name, sizeof(name), "%s_PID12", recent2);
+    write_stats(root, name, 900);
+    snprintf(name, sizeof(name), "%s_PID13", old);
+    write_stats(root, name, 5000); /* outside the 72 h window */
+    write_stats(root, "not-a-run", 7000);
+    assert_int_equal(report_run_create(&run, root, NOW, &err), 0);
+    {
+        char want[64];
+
+        snprintf(want, sizeof(want), "20240615_131402_PID%ld",
+                 (long)getpid());
+        assert_string_equal(run.name, want);
+    }
+    /* The current run has no statistics yet and is excluded anyway. */
+    write_stats(root, run.name, 99999);
+    assert_int_equal(report_checkpoint_scan(root, run.name, NOW,
+                                            REPORT_RECENT_WINDOW_MS, &cp,
+                                            &err), 0);
+    assert_int_equal(cp.max_count, 900);
+    snprintf(name, sizeof(name), "%s_PID12", recent2);
+    assert_string_equal(cp.max_run, name);
+    assert_int_equal(cp.recent_nr, 2);
+    assert_int_equal(report_checkpoint_archive(root, &cp, NOW, &err), 0);
+    buf_addf(&path, "%s/_archive/cycle-20240615_131402/%s", root, name);
+    assert_true(fs_is_dir(path.buf));
+    assert_true(fs_is_dir(run.dir)); /* the current run stays */
+    report_checkpoint_release(&cp);
+    assert_int_equal(report_checkpoint_scan(root, run.name, NOW,
+                                            REPORT_RECENT_WINDOW_MS, &cp,
+                                            &err), 0);
+    assert_int_equal(cp.max_count, -1);
+    report_checkpoint_release(&cp);
+    /* A missing root is no error: no checkpoint. */
+    assert_int_equal(report_checkpoint_scan("/nonexistent-ia", NULL, NOW,
+                                            REPORT_RECENT_WINDOW_MS, &cp,
+                                            &err), 0);
+    assert_int_equal(cp.max_count, -1);
+    report_checkpoint_release(&cp);
+    report_run_release(&run);
+    buf_reset(&path);
+    buf_addf(&path, "rm -rf '%s'", root);
+    assert_int_equal(system(path.buf), 0);
+    assert_string_equal(err.buf, "");
+    buf_release(&err);
+    buf_release(&path);
+}
+
+static void test_report_write_masks_secrets(void **state)
+{
+    char root[] = "/tmp/ia-report-XXXXXX";
+    struct report_run run;
+    struct buf err = BUF_INIT, data = BUF_INIT, back = BUF_INIT;
+    struct buf path = BUF_INIT;
+
+    (void)state;
+    assert_non_null(mkdtemp(root));
+    log_add_secret("s3cr3t-api-key-value");
+    assert_int_equal(report_run_create(&run, root, NOW, &err), 0);
+    buf_addstr(&data, "api_key: s3cr3t-api-key-value\n");
+    assert_int_equal(report_write(&run, "user_config_dump.yaml", &data,
+                                  &err), 0);
+    buf_addf(&path, "%s/user_config_dump.yaml", run.dir);
+    assert_int_equal(fs_read_file(path.buf, 1 << 20, &back, &err), 0);
+    assert_string_equal(back.buf, "api_key: ***\n");
+    /* A second run in the same second gets its own directory. */
+    {
+        struct report_run again;
+
+        assert_int_equal(report_run_create(&again, root, NOW, &err), 0);
+        assert_non_null(strstr(again.name, "_2"));
+        report_run_release(&again);
+    }
+    report_run_release(&run);
+    log_release();
+    buf_reset(&path);
+    buf_addf(&path, "rm -rf '%s'", root);
+    assert_int_equal(system(path.buf), 0);
+    buf_release(&path);
+    buf_release(&err);
+    buf_release(&data);
+    buf_release(&back);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_report_iso_local_prints_python_isoformat),
+        cmocka_unit_test(test_report_tag_lines_follow_upstream_format),
+        cmocka_unit_test(test_report_album_lines_and_warnings),
+        cmocka_unit_test(test_report_note_detail_becomes_python_dict),
+        cmocka_unit_test(test_report_pending_items_only_in_dry_run),
+        cmocka_unit_test(test_report_statistics_yaml_has_upstream_keys),
+        cmocka_unit_test(test_report_links_markdown_matches_upstream),
+        cmocka_unit_test(test_report_checkpoint_skip_rules),
+        cmocka_unit_test(test_report_checkpoint_scan_and_archive),
+        cmocka_unit_test(test_report_write_masks_secrets),
+    };
+
+    /* Local time is part of the formats under test. */
+    setenv("TZ", "UTC", 1);
+    tzset();
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
