@@ -1,0 +1,607 @@
+/*
+ * apply.c: plan -> batches of write requests, phase by phase, and the
+ * writer's per-id results -> the outcome.  No I/O here: the writer
+ * (apply_api.c in production, a recorder in the unit test) sends.
+ */
+#include "apply/apply.h"
+
+#include "core/sigflag.h"
+
+static const char *const phase_names[APPLY_PHASE_COUNT] = {
+    "tags upsert", "album creates", "album adds", "tag adds", "tag removes",
+    "album removes", "album deletes", "sharing", "dates",
+};
+
+static const char *const kind_endpoints[APPLY_KIND_COUNT] = {
+    [APPLY_TAGS_UPSERT] = "PUT /tags",
+    [APPLY_ALBUM_CREATE] = "POST /albums",
+    [APPLY_ALBUM_ASSETS_ADD] = "PUT /albums/{id}/assets",
+    [APPLY_TAG_ASSETS_ADD] = "PUT /tags/{id}/assets",
+    [APPLY_TAG_ASSETS_REMOVE] = "DELETE /tags/{id}/assets",
+    [APPLY_ALBUM_ASSETS_REMOVE] = "DELETE /albums/{id}/assets",
+    [APPLY_ALBUM_DELETE] = "DELETE /albums/{id}",
+    [APPLY_ALBUM_USERS_ADD] = "PUT /albums/{id}/users",
+    [APPLY_ALBUM_USER_ROLE] = "PUT /albums/{id}/user/{userId}",
+    [APPLY_ALBUM_USER_REMOVE] = "DELETE /albums/{id}/user/{userId}",
+    [APPLY_ASSETS_DATE] = "PUT /assets",
+};
+
+const char *apply_phase_name(enum apply_phase ph)
+{
+    return (unsigned)ph < APPLY_PHASE_COUNT ? phase_names[ph] : "?";
+}
+
+const char *apply_kind_endpoint(enum apply_kind k)
+{
+    return (unsigned)k < APPLY_KIND_COUNT ? kind_endpoints[k] : "?";
+}
+
+/* The requests of one phase, and the id arrays they borrow. */
+struct batch {
+    struct apply_req *reqs;
+    size_t nr, alloc;
+};
+
+/* The state of one apply_run(). */
+struct run {
+    const struct plan *p;
+    struct apply_writer *w;
+    const struct apply_opts *opts;
+    struct outcome *o;
+    struct buf *err;
+    size_t chunk;
+    bool stop;          /* writer stop: no more phases */
+    bool id_failures;   /* a per-id failure happened in this phase */
+};
+
+static struct apply_req *batch_add(struct batch *b, enum apply_kind kind,
+                                   size_t group)
+{
+    struct apply_req *r;
+
+    ALLOC_GROW(b->reqs, b->nr + 1, b->alloc);
+    r = &b->reqs[b->nr++];
+    memset(r, 0, sizeof(*r));
+    r->kind = kind;
+    r->group = group;
+    return r;
+}
+
+/* Gives r its own copy of ids and zeroed result arrays. */
+static void req_set_ids(struct apply_req *r, const struct uuid *ids,
+                        size_t nr, size_t first)
+{
+    r->ids = xmemdup(ids, st_mult(nr ? nr : 1, sizeof(*ids)));
+    r->ids_nr = nr;
+    r->first = first;
+    r->id_status = xcalloc(nr ? nr : 1, 1);
+    r->id_error = xcalloc(nr ? nr : 1, 1);
+}
+
+static void batch_release(struct batch *b)
+{
+    size_t i;
+
+    for (i = 0; i < b->nr; i++) {
+        struct apply_req *r = &b->reqs[i];
+
+        free((void *)r->ids);
+        free(r->id_status);
+        free(r->id_error);
+        free(r->message);
+        free(r->created);
+        free(r->created_ok);
+        free((void *)r->names);
+    }
+    free(b->reqs);
+    memset(b, 0, sizeof(*b));
+}
+
+/* Item ids of group g as a flat array (caller frees). */
+static struct uuid *group_ids(const struct plan_group *g)
+{
+    struct uuid *ids = xmalloc(st_mult(g->nr ? g->nr : 1, sizeof(*ids)));
+    size_t i;
+
+    for (i = 0; i < g->nr; i++)
+        ids[i] = g->items[i].id;
+    return ids;
+}
+
+static void fail_items(struct run *rn, size_t g, enum outcome_error e,
+                       const char *msg)
+{
+    struct outcome_group *og = &rn->o->groups[g];
+    size_t i;
+
+    for (i = 0; i < rn->p->groups[g].nr; i++) {
+        if (og->status[i] != OUTCOME_PENDING)
+            continue;
+        og->status[i] = OUTCOME_FAILED;
+        og->error[i] = (uint8_t)e;
+    }
+    if (msg)
+        outcome_set_message(rn->o, g, msg);
+    if (rn->p->groups[g].nr)
+        rn->id_failures = true;
+}
+
+/* Sends a batch; false when the run must stop. */
+static bool send(struct run *rn, enum apply_phase ph, struct batch *b)
+{
+    size_t i;
+    int rc;
+
+    if (!b->nr)
+        return true;
+    if (rn->opts->progress)
+        rn->opts->progress(rn->opts->progress_ctx, ph, 0, b->nr);
+    rc = rn->w->execute(rn->w->ctx, b->reqs, b->nr, rn->err);
+    for (i = 0; i < b->nr; i++) {
+        if (b->reqs[i].result != APPLY_REQ_UNSENT)
+            rn->o->requests++;
+        if (b->reqs[i].result == APPLY_REQ_FAILED)
+            rn->o->requests_failed++;
+    }
+    if (rn->opts->progress)
+        rn->opts->progress(rn->opts->progress_ctx, ph, b->nr, b->nr);
+    if (rc < 0) {
+        rn->stop = true;
+        return false;
+    }
+    return true;
+}
+
+/* Per-id results of a bulk-id request into the outcome. */
+static void take_bulk(struct run *rn, const struct apply_req *r)
+{
+    struct outcome_group *og = &rn->o->groups[r->group];
+    size_t i;
+
+    if (r->result == APPLY_REQ_UNSENT)
+        return;
+    if (r->result == APPLY_REQ_FAILED) {
+        for (i = 0; i < r->ids_nr; i++) {
+            og->status[r->first + i] = OUTCOME_FAILED;
+            og->error[r->first + i] = OUTCOME_E_REQUEST;
+        }
+        outcome_set_message(rn->o, r->group, r->message ? r->message
+                            : apply_kind_endpoint(r->kind));
+        rn->id_failures = true;
+        return;
+    }
+    for (i = 0; i < r->ids_nr; i++) {
+        uint8_t s = r->id_status[i], e = r->id_error[i];
+
+        if (s == OUTCOME_PENDING) {
+            /* The server said nothing about this id. */
+            s = OUTCOME_FAILED;
+            e = OUTCOME_E_UNKNOWN;
+        }
+        og->status[r->first + i] = s;
+        og->error[r->first + i] = e;
+        if (s == OUTCOME_FAILED)
+            rn->id_failures = true;
+    }
+}
+
+/* All-or-nothing request: every id shares the request's fate. */
+static void take_whole(struct run *rn, const struct apply_req *r)
+{
+    struct outcome_group *og = &rn->o->groups[r->group];
+    size_t i;
+
+    if (r->result == APPLY_REQ_UNSENT)
+        return;
+    for (i = 0; i < r->ids_nr; i++) {
+        og->status[r->first + i] = r->result == APPLY_REQ_OK
+                                       ? OUTCOME_DONE : OUTCOME_FAILED;
+        og->error[r->first + i] = r->result == APPLY_REQ_OK
+                                      ? OUTCOME_E_NONE : OUTCOME_E_REQUEST;
+    }
+    if (r->result == APPLY_REQ_FAILED) {
+        outcome_set_message(rn->o, r->group, r->message ? r->message
+                            : apply_kind_endpoint(r->kind));
+        rn->id_failures = true;
+    }
+}
+
+/* ---- phases ---------------------------------------------------------- */
+
+static void phase_tag_upsert(struct run *rn)
+{
+    const struct plan *p = rn->p;
+    struct batch b = { NULL, 0, 0 };
+    const char **names = NULL;
+    size_t nr = 0, alloc = 0, g, i, k;
+
+    /* Distinct names of the tags to create, in plan order. */
+    for (g = 0; g < p->nr; g++) {
+        const struct plan_group *pg = &p->groups[g];
+        bool seen = false;
+
+        if (!outcome_group_has_action(pg) || pg->op != PLAN_TAG_ADD)
+            continue;
+        for (i = 0; i < nr && !seen; i++)
+            seen = !strcmp(names[i], pg->name);
+        if (!seen) {
+            ALLOC_GROW(names, nr + 1, alloc);
+            names[nr++] = pg->name;
+        }
+    }
+    for (i = 0; i < nr; i += rn->chunk) {
+        size_t n = nr - i < rn->chunk ? nr - i : rn->chunk;
+        struct apply_req *r = batch_add(&b, APPLY_TAGS_UPSERT, SIZE_MAX);
+
+        r->names = xmemdup(names + i, st_mult(n, sizeof(*names)));
+        r->names_nr = n;
+        r->created = xcalloc(n, sizeof(*r->created));
+        r->created_ok = xcalloc(n, sizeof(*r->created_ok));
+    }
+    (void)send(rn, APPLY_PHASE_TAG_UPSERT, &b);
+    /* Hand every created id to the groups that wanted that tag. */
+    for (k = 0; k < b.nr; k++) {
+        const struct apply_req *r = &b.reqs[k];
+
+        for (i = 0; i < r->names_nr; i++) {
+            for (g = 0; g < p->nr; g++) {
+                const struct plan_group *pg = &p->groups[g];
+                struct outcome_group *og = &rn->o->groups[g];
+
+                if (pg->op != PLAN_TAG_ADD || pg->target_exists ||
+                    strcmp(pg->name, r->names[i]))
+                    continue;
+                if (r->result == APPLY_REQ_UNSENT)
+                    continue;
+                if (r->result == APPLY_REQ_OK && r->created_ok[i]) {
+                    og->action = OUTCOME_DONE;
+                    og->target = r->created[i];
+                    og->has_target = true;
+                    og->created = true;
+                } else {
+                    og->action = OUTCOME_FAILED;
+                    og->action_error = OUTCOME_E_REQUEST;
+                    fail_items(rn, g, OUTCOME_E_TARGET,
+                               r->message ? r->message : "PUT /tags");
+                }
+            }
+        }
+    }
+    free(names);
+    batch_release(&b);
+}
+
+static void phase_album_create(struct run *rn)
+{
+    const struct plan *p = rn->p;
+    struct batch b = { NULL, 0, 0 };
+    size_t g, k;
+
+    for (g = 0; g < p->nr; g++) {
+        struct apply_req *r;
+
+        if (p->groups[g].op != PLAN_ALBUM_CREATE)
+            continue;
+        r = batch_add(&b, APPLY_ALBUM_CREATE, g);
+        r->name = p->groups[g].name;
+        r->created = xcalloc(1, sizeof(*r->created));
+        r->created_ok = xcalloc(1, sizeof(*r->created_ok));
+    }
+    (void)send(rn, APPLY_PHASE_ALBUM_CREATE, &b);
+    for (k = 0; k < b.nr; k++) {
+        const struct apply_req *r = &b.reqs[k];
+        struct outcome_group *og = &rn->o->groups[r->group];
+        bool ok = r->result == APPLY_REQ_OK && r->created_ok[0];
+
+        if (r->result == APPLY_REQ_UNSENT)
+            continue;
+        og->action = ok ? OUTCOME_DONE : OUTCOME_FAILED;
+        if (!ok) {
+            og->action_error = OUTCOME_E_REQUEST;
+            outcome_set_message(rn->o, r->group, r->message ? r->message
+                                : "POST /albums");
+            continue;
+        }
+        og->target = r->created[0];
+        og->has_target = true;
+        og->created = true;
+        /* The album's other groups (adds, shares) learn its id. */
+        for (g = 0; g < p->nr; g++) {
+            const struct plan_group *pg = &p->groups[g];
+
+            if (g == r->group || pg->target_exists ||
+                pg->op == PLAN_TAG_ADD || pg->op == PLAN_TAG_REMOVE ||
+                pg->op == PLAN_ASSET_DATE || pg->op == PLAN_ALBUM_CREATE ||
+                strcmp(pg->name, r->name))
+                continue;
+            rn->o->groups[g].target = r->created[0];
+            rn->o->groups[g].has_target = true;
+        }
+    }
+    batch_release(&b);
+}
+
+/* Groups of op whose target is unknown fail; others get chunked
+ * requests of kind. */
+static void phase_bulk(struct run *rn, enum apply_phase ph, enum plan_op op,
+                       enum apply_kind kind)
+{
+    const struct plan *p = rn->p;
+    struct batch b = { NULL, 0, 0 };
+    size_t g, i;
+
+    for (g = 0; g < p->nr; g++) {
+        const struct plan_group *pg = &p->groups[g];
+        const struct outcome_group *og = &rn->o->groups[g];
+        struct uuid *ids;
+
+        if (pg->op != op || !pg->nr)
+            continue;
+        if (!og->has_target) {
+            fail_items(rn, g, OUTCOME_E_TARGET, NULL);
+            continue;
+        }
+        ids = group_ids(pg);
+        for (i = 0; i < pg->nr; i += rn->chunk) {
+            size_t n = pg->nr - i < rn->chunk ? pg->nr - i : rn->chunk;
+            struct apply_req *r = batch_add(&b, kind, g);
+
+            r->target = og->target;
+            req_set_ids(r, ids + i, n, i);
+        }
+        free(ids);
+    }
+    (void)send(rn, ph, &b);
+    for (i = 0; i < b.nr; i++)
+        take_bulk(rn, &b.reqs[i]);
+    batch_release(&b);
+}
+
+static void phase_album_delete(struct run *rn)
+{
+    const struct plan *p = rn->p;
+    struct batch b = { NULL, 0, 0 };
+    size_t g, k;
+
+    for (g = 0; g < p->nr; g++) {
+        struct apply_req *r;
+
+        if (p->groups[g].op != PLAN_ALBUM_DELETE)
+            continue;
+        if (!rn->o->groups[g].has_target) {
+            rn->o->groups[g].action = OUTCOME_FAILED;
+            rn->o->groups[g].action_error = OUTCOME_E_TARGET;
+            continue;
+        }
+        r = batch_add(&b, APPLY_ALBUM_DELETE, g);
+        r->target = rn->o->groups[g].target;
+        r->name = p->groups[g].name;
+    }
+    (void)send(rn, APPLY_PHASE_ALBUM_DELETE, &b);
+    for (k = 0; k < b.nr; k++) {
+        const struct apply_req *r = &b.reqs[k];
+        struct outcome_group *og = &rn->o->groups[r->group];
+
+        if (r->result == APPLY_REQ_UNSENT)
+            continue;
+        og->action = r->result == APPLY_REQ_OK ? OUTCOME_DONE
+                                               : OUTCOME_FAILED;
+        if (r->result != APPLY_REQ_OK) {
+            og->action_error = OUTCOME_E_REQUEST;
+            outcome_set_message(rn->o, r->group, r->message ? r->message
+                                : "DELETE /albums/{id}");
+        }
+    }
+    batch_release(&b);
+}
+
+/*
+ * Runs an all-or-nothing batch; requests that failed for several ids are
+ * sent again one id per request, so one bad id sinks only itself.
+ */
+static void send_whole_with_split(struct run *rn, enum apply_phase ph,
+                                  struct batch *b)
+{
+    struct batch again = { NULL, 0, 0 };
+    size_t i, k;
+
+    if (!send(rn, ph, b))
+        goto take;
+    for (i = 0; i < b->nr; i++) {
+        const struct apply_req *r = &b->reqs[i];
+
+        if (r->result != APPLY_REQ_FAILED || r->ids_nr < 2)
+            continue;
+        /* A 401/5xx would fail the singles too; a 400 names one id. */
+        if (r->http_status != 400)
+            continue;
+        for (k = 0; k < r->ids_nr; k++) {
+            struct apply_req *s = batch_add(&again, r->kind, r->group);
+
+            s->target = r->target;
+            s->role = r->role;
+            s->date = r->date;
+            s->offset_min = r->offset_min;
+            req_set_ids(s, r->ids + k, 1, r->first + k);
+        }
+    }
+    if (again.nr && !rn->stop && !sig_stop_requested)
+        (void)send(rn, ph, &again);
+take:
+    for (i = 0; i < b->nr; i++) {
+        const struct apply_req *r = &b->reqs[i];
+        bool split = r->result == APPLY_REQ_FAILED && r->ids_nr >= 2 &&
+                     r->http_status == 400 && again.nr;
+
+        if (!split)
+            take_whole(rn, r);
+    }
+    for (i = 0; i < again.nr; i++)
+        take_whole(rn, &again.reqs[i]);
+    batch_release(&again);
+}
+
+static void phase_sharing(struct run *rn)
+{
+    const struct plan *p = rn->p;
+    struct batch b = { NULL, 0, 0 };
+    size_t g, i;
+
+    for (g = 0; g < p->nr; g++) {
+        const struct plan_group *pg = &p->groups[g];
+        const struct outcome_group *og = &rn->o->groups[g];
+        struct uuid *ids;
+
+        if ((pg->op != PLAN_ALBUM_USER_ADD && pg->op != PLAN_ALBUM_USER_ROLE &&
+             pg->op != PLAN_ALBUM_USER_REMOVE) || !pg->nr)
+            continue;
+        if (!og->has_target) {
+            fail_items(rn, g, OUTCOME_E_TARGET, NULL);
+            continue;
+        }
+        ids = group_ids(pg);
+        if (pg->op == PLAN_ALBUM_USER_ADD) {
+            /* Every user of the album in one request. */
+            for (i = 0; i < pg->nr; i += rn->chunk) {
+                size_t n = pg->nr - i < rn->chunk ? pg->nr - i : rn->chunk;
+                struct apply_req *r = batch_add(&b, APPLY_ALBUM_USERS_ADD,
+                                                g);
+
+                r->target = og->target;
+                r->role = pg->role;
+                req_set_ids(r, ids + i, n, i);
+            }
+        } else {
+            /* The endpoints take one user each. */
+            for (i = 0; i < pg->nr; i++) {
+                struct apply_req *r = batch_add(
+                    &b, pg->op == PLAN_ALBUM_USER_ROLE
+                            ? APPLY_ALBUM_USER_ROLE
+                            : APPLY_ALBUM_USER_REMOVE, g);
+
+                r->target = og->target;
+                r->role = pg->role;
+                req_set_ids(r, ids + i, 1, i);
+            }
+        }
+        free(ids);
+    }
+    send_whole_with_split(rn, APPLY_PHASE_SHARING, &b);
+    batch_release(&b);
+}
+
+static void phase_dates(struct run *rn)
+{
+    const struct plan *p = rn->p;
+    struct batch b = { NULL, 0, 0 };
+    size_t g, i;
+
+    for (g = 0; g < p->nr; g++) {
+        const struct plan_group *pg = &p->groups[g];
+        struct uuid *ids;
+
+        if (pg->op != PLAN_ASSET_DATE || !pg->nr)
+            continue;
+        ids = group_ids(pg);
+        for (i = 0; i < pg->nr; i += rn->chunk) {
+            size_t n = pg->nr - i < rn->chunk ? pg->nr - i : rn->chunk;
+            struct apply_req *r = batch_add(&b, APPLY_ASSETS_DATE, g);
+
+            r->date = pg->date;
+            r->offset_min = pg->offset_min;
+            req_set_ids(r, ids + i, n, i);
+        }
+        free(ids);
+    }
+    send_whole_with_split(rn, APPLY_PHASE_DATES, &b);
+    batch_release(&b);
+}
+
+/* Between phases: may the next one start? */
+static bool may_continue(struct run *rn)
+{
+    if (rn->stop)
+        return false;
+    if (sig_stop_requested) {
+        rn->o->interrupted = true;
+        return false;
+    }
+    if (rn->opts->fail_fast && rn->id_failures) {
+        rn->o->aborted = true;
+        return false;
+    }
+    return true;
+}
+
+enum apply_result apply_run(const struct plan *p, struct apply_writer *w,
+                            const struct apply_opts *opts,
+                            struct outcome *o, struct buf *err)
+{
+    struct run rn;
+    int ph;
+
+    memset(&rn, 0, sizeof(rn));
+    rn.p = p;
+    rn.w = w;
+    rn.opts = opts;
+    rn.o = o;
+    rn.err = err;
+    rn.chunk = opts->chunk ? opts->chunk : APPLY_CHUNK_DEFAULT;
+    if (opts->dry_run) {
+        o->dry_run = true;
+        outcome_tally(o, p);
+        return APPLY_OK;
+    }
+    for (ph = 0; ph < APPLY_PHASE_COUNT; ph++) {
+        if (!may_continue(&rn))
+            break;
+        switch ((enum apply_phase)ph) {
+        case APPLY_PHASE_TAG_UPSERT:
+            phase_tag_upsert(&rn);
+            break;
+        case APPLY_PHASE_ALBUM_CREATE:
+            phase_album_create(&rn);
+            break;
+        case APPLY_PHASE_ALBUM_ADD:
+            phase_bulk(&rn, APPLY_PHASE_ALBUM_ADD, PLAN_ALBUM_ADD,
+                       APPLY_ALBUM_ASSETS_ADD);
+            break;
+        case APPLY_PHASE_TAG_ADD:
+            phase_bulk(&rn, APPLY_PHASE_TAG_ADD, PLAN_TAG_ADD,
+                       APPLY_TAG_ASSETS_ADD);
+            break;
+        case APPLY_PHASE_TAG_REMOVE:
+            phase_bulk(&rn, APPLY_PHASE_TAG_REMOVE, PLAN_TAG_REMOVE,
+                       APPLY_TAG_ASSETS_REMOVE);
+            break;
+        case APPLY_PHASE_ALBUM_REMOVE:
+            phase_bulk(&rn, APPLY_PHASE_ALBUM_REMOVE, PLAN_ALBUM_REMOVE,
+                       APPLY_ALBUM_ASSETS_REMOVE);
+            break;
+        case APPLY_PHASE_ALBUM_DELETE:
+            phase_album_delete(&rn);
+            break;
+        case APPLY_PHASE_SHARING:
+            phase_sharing(&rn);
+            break;
+        case APPLY_PHASE_DATES:
+            phase_dates(&rn);
+            break;
+        case APPLY_PHASE_COUNT:
+            break;
+        }
+    }
+    /* A signal during the last phase still counts as an interruption. */
+    if (sig_stop_requested)
+        o->interrupted = true;
+    outcome_tally(o, p);
+    if (rn.stop || o->interrupted || o->aborted) {
+        if (!rn.stop && !err->len)
+            buf_addstr(err, o->interrupted
+                                ? "run interrupted by a signal"
+                                : "run stopped at the first asset error "
+                                  "(fail_fast_on_asset_errors)");
+        return APPLY_STOPPED;
+    }
+    return APPLY_OK;
+}

@@ -1,0 +1,6 @@
+if(TARGET ia_plan)
+  add_executable(test_apply ${CMAKE_CURRENT_LIST_DIR}/test_apply.c)
+  target_link_libraries(test_apply ia_apply PkgConfig::CMOCKA)
+  add_test(NAME unit.apply COMMAND test_apply)
+  set_tests_properties(unit.apply PROPERTIES LABELS unit)
+endif()

@@ -1,0 +1,589 @@
+/*
+ * test_apply.c: the applier's phase order, chunking, id hand-over from
+ * creates to adds, per-id outcome mapping, request failures, the
+ * all-or-nothing split, fail-fast, signals, dry run, and the staleness
+ * check of saved plans.  The writer is a recorder that plays the server's
+ * part from a per-test script.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "apply/apply.h"
+#include "core/sigflag.h"
+
+static struct uuid uid(unsigned n)
+{
+    struct uuid u;
+
+    memset(&u, 0, sizeof(u));
+    u.b[0] = 0x10;
+    u.b[14] = (uint8_t)(n >> 8);
+    u.b[15] = (uint8_t)n;
+    return u;
+}
+
+/* ---- the recording writer ---- */
+
+#define MAX_CALLS 64
+
+struct rec {
+    size_t batches;
+    size_t batch_size[MAX_CALLS];
+    enum apply_kind kinds[MAX_CALLS][16];
+    size_t requests;
+    struct uuid targets[MAX_CALLS];
+    size_t ids_total;
+    /* script */
+    int fail_kind;          /* kind failing as a whole (-1: none) */
+    int fail_status;        /* its HTTP status */
+    unsigned bad_id;        /* this id is no_permission / 400 alone */
+    unsigned dup_id;        /* this id is already there */
+    int stop_at_batch;      /* return -1 at this batch (1-based), 0: never */
+    int signal_at_batch;    /* raise the stop flag during this batch */
+};
+
+static bool is_id(const struct uuid *u, unsigned n)
+{
+    struct uuid x = uid(n);
+
+    return n && uuid_eq(u, &x);
+}
+
+static int rec_execute(void *ctx, struct apply_req *reqs, size_t nr,
+                       struct buf *err)
+{
+    struct rec *r = ctx;
+    size_t i, k;
+
+    r->batches++;
+    if (r->stop_at_batch && (int)r->batches == r->stop_at_batch) {
+        buf_addstr(err, "server unreachable");
+        return -1;
+    }
+    if (r->signal_at_batch && (int)r->batches == r->signal_at_batch)
+        sig_request_stop(2);
+    r->batch_size[r->batches - 1] = nr;
+    for (i = 0; i < nr; i++) {
+        struct apply_req *q = &reqs[i];
+        bool bad = false;
+
+        if (i < 16)
+            r->kinds[r->batches - 1][i] = q->kind;
+        r->targets[r->requests < MAX_CALLS ? r->requests : 0] = q->target;
+        r->requests++;
+        r->ids_total += q->ids_nr;
+        if ((int)q->kind == r->fail_kind) {
+            q->result = APPLY_REQ_FAILED;
+            q->http_status = r->fail_status;
+            q->message = xstrdup("PUT /tags/{id}/assets: 403 Missing "
+                                 "required permission: tag.asset");
+            continue;
+        }
+        for (k = 0; k < q->ids_nr; k++)
+            bad |= is_id(&q->ids[k], r->bad_id);
+        q->result = APPLY_REQ_OK;
+        q->http_status = 200;
+        switch (q->kind) {
+        case APPLY_TAGS_UPSERT:
+            for (k = 0; k < q->names_nr; k++) {
+                q->created[k] = uid(900 + (unsigned)k);
+                q->created_ok[k] = true;
+            }
+            break;
+        case APPLY_ALBUM_CREATE:
+            q->created[0] = uid(800);
+            q->created_ok[0] = true;
+            break;
+        case APPLY_ASSETS_DATE:
+        case APPLY_ALBUM_USERS_ADD:
+            if (bad) { /* all or nothing */
+                q->result = APPLY_REQ_FAILED;
+                q->http_status = 400;
+                q->message = xstrdup("PUT /assets: 400 Not found or no "
+                                     "asset.update access");
+            }
+            break;
+        default:
+            for (k = 0; k < q->ids_nr; k++) {
+                if (is_id(&q->ids[k], r->bad_id)) {
+                    q->id_status[k] = OUTCOME_FAILED;
+                    q->id_error[k] = OUTCOME_E_NO_PERMISSION;
+                } else if (is_id(&q->ids[k], r->dup_id)) {
+                    q->id_status[k] = OUTCOME_UNCHANGED;
+                    q->id_error[k] = OUTCOME_E_DUPLICATE;
+                } else {
+                    q->id_status[k] = OUTCOME_DONE;
+                }
+            }
+            break;
+        }
+    }
+    return 0;
+}
+
+static void rec_init(struct rec *r, struct apply_writer *w)
+{
+    memset(r, 0, sizeof(*r));
+    r->fail_kind = -1;
+    memset(w, 0, sizeof(*w));
+    w->ctx = r;
+    w->execute = rec_execute;
+}
+
+static const struct plan_group *find(const struct plan *p, enum plan_op op,
+                                     size_t *index)
+{
+    size_t i;
+
+    for (i = 0; i < p->nr; i++) {
+        if (p->groups[i].op == op) {
+            *index = i;
+            return &p->groups[i];
+        }
+    }
+    fail_msg("no group of op %d", (int)op);
+    return NULL;
+}
+
+/* A plan touching every phase: new tag for 3 assets, new album with 12
+ * assets, existing-tag removal, temp album delete, sharing, one date. */
+static void full_plan(struct plan *p)
+{
+    struct plan_group *g;
+    struct uuid t = uid(700), al = uid(701), u1 = uid(600), u2 = uid(601);
+    unsigned i;
+
+    plan_init(p);
+    g = plan_group(p, PLAN_TAG_ADD, "autotag_output_unknown", NULL);
+    for (i = 1; i <= 3; i++) {
+        struct uuid a = uid(i);
+
+        plan_add(g, &a, PLAN_R_CLASSIFY_UNKNOWN, 0);
+    }
+    plan_group(p, PLAN_ALBUM_CREATE, "2024-01-01-autotag-temp-unclassified",
+               NULL);
+    g = plan_group(p, PLAN_ALBUM_ADD, "2024-01-01-autotag-temp-unclassified",
+                   NULL);
+    for (i = 1; i <= 12; i++) {
+        struct uuid a = uid(100 + i);
+
+        plan_add(g, &a, PLAN_R_ALBUM_FROM_DATE, 0);
+    }
+    g = plan_group(p, PLAN_TAG_REMOVE, "autotag_output_conflict", &t);
+    {
+        struct uuid a = uid(4);
+
+        plan_add(g, &a, PLAN_R_CLASSIFIED, 0);
+    }
+    plan_group(p, PLAN_ALBUM_DELETE, "2020-01-01-autotag-temp-unclassified",
+               &al);
+    g = plan_group_role(p, PLAN_ALBUM_USER_ADD, "Family", &al, 0);
+    plan_add(g, &u1, PLAN_R_PERMISSIONS, 1);
+    plan_add(g, &u2, PLAN_R_PERMISSIONS, 1);
+    g = plan_group_role(p, PLAN_ALBUM_USER_REMOVE, "Family", &al, 0);
+    {
+        struct uuid u3 = uid(602);
+
+        plan_add(g, &u3, PLAN_R_PERMISSIONS, 1);
+    }
+    g = plan_group_date(p, 1700000000000LL, 60);
+    for (i = 1; i <= 3; i++) {
+        struct uuid a = uid(200 + i);
+
+        plan_add(g, &a, PLAN_R_DATE_CORRECTION, 0);
+    }
+    plan_finish(p);
+}
+
+static void test_apply_phases_run_in_order_with_chunks(void **state)
+{
+    struct plan p;
+    struct outcome o;
+    struct rec r;
+    struct apply_writer w;
+    struct apply_opts opts = { 5, false, false, NULL, NULL };
+    struct buf err = BUF_INIT;
+    size_t gi, gadd;
+    struct uuid created = uid(800), tag = uid(900);
+
+    (void)state;
+    sig_clear();
+    full_plan(&p);
+    outcome_init(&o, &p);
+    rec_init(&r, &w);
+    assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_OK);
+    /* upsert, create, album adds (12 ids / 5 = 3), tag add, tag remove,
+     * album delete, sharing (users add + one remove), dates */
+    assert_int_equal(r.batches, 8);
+    assert_int_equal(r.batch_size[0], 1);
+    assert_int_equal(r.kinds[0][0], APPLY_TAGS_UPSERT);
+    assert_int_equal(r.kinds[1][0], APPLY_ALBUM_CREATE);
+    assert_int_equal(r.batch_size[2], 3);
+    assert_int_equal(r.kinds[2][0], APPLY_ALBUM_ASSETS_ADD);
+    assert_int_equal(r.kinds[3][0], APPLY_TAG_ASSETS_ADD);
+    assert_int_equal(r.kinds[4][0], APPLY_TAG_ASSETS_REMOVE);
+    assert_int_equal(r.kinds[5][0], APPLY_ALBUM_DELETE);
+    assert_int_equal(r.batch_size[6], 2);
+    assert_int_equal(r.kinds[7][0], APPLY_ASSETS_DATE);
+    assert_int_equal(r.requests, 11);
+    assert_int_equal(o.requests, 11);
+    assert_int_equal(o.requests_failed, 0);
+    /* The adds went to the ids the creates returned. */
+    assert_true(uuid_eq(&r.targets[2], &created));
+    assert_true(uuid_eq(&r.targets[5], &tag));
+    find(&p, PLAN_ALBUM_ADD, &gadd);
+    assert_true(o.groups[gadd].has_target);
+    find(&p, PLAN_TAG_ADD, &gi);
+    assert_true(o.groups[gi].created);
+    assert_int_equal(o.groups[gi].action, OUTCOME_DONE);
+    /* 3 tag + 12 album + 1 untag + 2 share + 1 unshare + 3 dates = 22
+     * items, plus tag creation, album creation, album deletion. */
+    assert_int_equal(o.done, 25);
+    assert_int_equal(o.failed + o.pending + o.unchanged, 0);
+    outcome_release(&o);
+    plan_release(&p);
+    buf_release(&err);
+}
+
+static void test_apply_per_id_failures_are_counted_not_fatal(void **state)
+{
+    struct plan p;
+    struct outcome o;
+    struct rec r;
+    struct apply_writer w;
+    struct apply_opts opts = { 0, false, false, NULL, NULL };
+    struct buf err = BUF_INIT;
+    size_t gi, i;
+
+    (void)state;
+    sig_clear();
+    full_plan(&p);
+    outcome_init(&o, &p);
+    rec_init(&r, &w);
+    r.bad_id = 2;  /* tag add: no_permission */
+    r.dup_id = 3;  /* tag add: already tagged */
+    assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_OK);
+    assert_int_equal(r.batches, 8); /* every phase ran */
+    find(&p, PLAN_TAG_ADD, &gi);
+    for (i = 0; i < 3; i++) {
+        const struct uuid *id = &p.groups[gi].items[i].id;
+
+        if (is_id(id, 2)) {
+            assert_int_equal(o.groups[gi].status[i], OUTCOME_FAILED);
+            assert_int_equal(o.groups[gi].error[i], OUTCOME_E_NO_PERMISSION);
+        } else if (is_id(id, 3)) {
+            assert_int_equal(o.groups[gi].status[i], OUTCOME_UNCHANGED);
+        } else {
+            assert_int_equal(o.groups[gi].status[i], OUTCOME_DONE);
+        }
+    }
+    assert_int_equal(o.failed, 1);
+    assert_int_equal(o.unchanged, 1);
+    assert_false(o.aborted);
+    outcome_release(&o);
+    plan_release(&p);
+    buf_release(&err);
+}
+
+static void test_apply_fail_fast_stops_after_the_phase(void **state)
+{
+    struct plan p;
+    struct outcome o;
+    struct rec r;
+    struct apply_writer w;
+    struct apply_opts opts = { 0, true, false, NULL, NULL };
+    struct buf err = BUF_INIT;
+
+    (void)state;
+    sig_clear();
+    full_plan(&p);
+    outcome_init(&o, &p);
+    rec_init(&r, &w);
+    r.bad_id = 2;
+    assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_STOPPED);
+    assert_int_equal(r.batches, 4); /* up to and including tag adds */
+    assert_true(o.aborted);
+    assert_int_equal(o.failed, 1);
+    assert_int_equal(o.pending, 1 + 1 + 2 + 1 + 3); /* untag, delete,
+                                                        shares, dates */
+    assert_string_equal(err.buf, "run stopped at the first asset error "
+                                 "(fail_fast_on_asset_errors)");
+    outcome_release(&o);
+    plan_release(&p);
+    buf_release(&err);
+}
+
+static void test_apply_request_failure_names_endpoint(void **state)
+{
+    struct plan p;
+    struct outcome o;
+    struct rec r;
+    struct apply_writer w;
+    struct apply_opts opts = { 0, false, false, NULL, NULL };
+    struct buf err = BUF_INIT;
+    size_t gi;
+
+    (void)state;
+    sig_clear();
+    full_plan(&p);
+    outcome_init(&o, &p);
+    rec_init(&r, &w);
+    r.fail_kind = APPLY_TAG_ASSETS_ADD;
+    r.fail_status = 403;
+    assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_OK);
+    find(&p, PLAN_TAG_ADD, &gi);
+    assert_int_equal(o.groups[gi].status[0], OUTCOME_FAILED);
+    assert_int_equal(o.groups[gi].error[0], OUTCOME_E_REQUEST);
+    assert_string_equal(o.groups[gi].message,
+                        "PUT /tags/{id}/assets: 403 Missing required "
+                        "permission: tag.asset");
+    assert_int_equal(o.requests_failed, 1);
+    assert_int_equal(o.failed, 3);
+    assert_int_equal(r.batches, 8); /* later phases still ran */
+    outcome_release(&o);
+    plan_release(&p);
+    buf_release(&err);
+}
+
+static void test_apply_all_or_nothing_request_is_split(void **state)
+{
+    struct plan p;
+    struct outcome o;
+    struct rec r;
+    struct apply_writer w;
+    struct apply_opts opts = { 0, false, false, NULL, NULL };
+    struct buf err = BUF_INIT;
+    size_t gd, i;
+
+    (void)state;
+    sig_clear();
+    full_plan(&p);
+    outcome_init(&o, &p);
+    rec_init(&r, &w);
+    r.bad_id = 202; /* one of the three date ids */
+    assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_OK);
+    assert_int_equal(r.batches, 9);      /* dates again, one per id */
+    assert_int_equal(r.batch_size[8], 3);
+    find(&p, PLAN_ASSET_DATE, &gd);
+    for (i = 0; i < 3; i++) {
+        bool bad = is_id(&p.groups[gd].items[i].id, 202);
+
+        assert_int_equal(o.groups[gd].status[i],
+                         bad ? OUTCOME_FAILED : OUTCOME_DONE);
+    }
+    assert_int_equal(o.failed, 1);
+    outcome_release(&o);
+    plan_release(&p);
+    buf_release(&err);
+}
+
+static void test_apply_failed_album_create_fails_its_adds(void **state)
+{
+    struct plan p;
+    struct outcome o;
+    struct rec r;
+    struct apply_writer w;
+    struct apply_opts opts = { 5, false, false, NULL, NULL };
+    struct buf err = BUF_INIT;
+    size_t gc, ga;
+
+    (void)state;
+    sig_clear();
+    full_plan(&p);
+    outcome_init(&o, &p);
+    rec_init(&r, &w);
+    r.fail_kind = APPLY_ALBUM_CREATE;
+    r.fail_status = 500;
+    assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_OK);
+    find(&p, PLAN_ALBUM_CREATE, &gc);
+    find(&p, PLAN_ALBUM_ADD, &ga);
+    assert_int_equal(o.groups[gc].action, OUTCOME_FAILED);
+    assert_int_equal(o.groups[ga].status[0], OUTCOME_FAILED);
+    assert_int_equal(o.groups[ga].error[11], OUTCOME_E_TARGET);
+    /* No album-add request was sent: the third batch is the tag add. */
+    assert_int_equal(r.kinds[2][0], APPLY_TAG_ASSETS_ADD);
+    assert_int_equal(o.failed, 13);
+    outcome_release(&o);
+    plan_release(&p);
+    buf_release(&err);
+}
+
+static void test_apply_signal_stops_before_next_phase(void **state)
+{
+    struct plan p;
+    struct outcome o;
+    struct rec r;
+    struct apply_writer w;
+    struct apply_opts opts = { 0, false, false, NULL, NULL };
+    struct buf err = BUF_INIT;
+
+    (void)state;
+    sig_clear();
+    full_plan(&p);
+    outcome_init(&o, &p);
+    rec_init(&r, &w);
+    r.signal_at_batch = 2; /* during the album create */
+    assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_STOPPED);
+    assert_int_equal(r.batches, 2);
+    assert_true(o.interrupted);
+    assert_int_equal(o.done, 2); /* tag created, album created */
+    assert_int_equal(o.failed, 0);
+    assert_string_equal(err.buf, "run interrupted by a signal");
+    sig_clear();
+    outcome_release(&o);
+    plan_release(&p);
+    buf_release(&err);
+}
+
+static void test_apply_writer_stop_leaves_rest_pending(void **state)
+{
+    struct plan p;
+    struct outcome o;
+    struct rec r;
+    struct apply_writer w;
+    struct apply_opts opts = { 0, false, false, NULL, NULL };
+    struct buf err = BUF_INIT;
+
+    (void)state;
+    sig_clear();
+    full_plan(&p);
+    outcome_init(&o, &p);
+    rec_init(&r, &w);
+    r.stop_at_batch = 3;
+    assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_STOPPED);
+    assert_string_equal(err.buf, "server unreachable");
+    assert_int_equal(o.done, 2);
+    assert_int_equal(o.pending, 23);
+    outcome_release(&o);
+    plan_release(&p);
+    buf_release(&err);
+}
+
+static void test_apply_dry_run_and_empty_plan_send_nothing(void **state)
+{
+    struct plan p, empty;
+    struct outcome o, oe;
+    struct rec r;
+    struct apply_writer w;
+    struct apply_opts dry = { 0, false, true, NULL, NULL };
+    struct apply_opts real = { 0, false, false, NULL, NULL };
+    struct buf err = BUF_INIT;
+
+    (void)state;
+    sig_clear();
+    full_plan(&p);
+    outcome_init(&o, &p);
+    rec_init(&r, &w);
+    assert_int_equal(apply_run(&p, &w, &dry, &o, &err), APPLY_OK);
+    assert_int_equal(r.batches, 0);
+    assert_true(o.dry_run);
+    assert_int_equal(o.pending, 25);
+    plan_init(&empty);
+    plan_finish(&empty);
+    outcome_init(&oe, &empty);
+    assert_int_equal(apply_run(&empty, &w, &real, &oe, &err), APPLY_OK);
+    assert_int_equal(r.batches, 0);
+    assert_int_equal(oe.requests, 0);
+    outcome_release(&o);
+    outcome_release(&oe);
+    plan_release(&p);
+    plan_release(&empty);
+    buf_release(&err);
+}
+
+/* A model: assets 1..3, tag 700 on asset 1, album 701. */
+static void stale_model(struct model *m)
+{
+    struct model_asset a;
+    struct model_tag t;
+    struct model_album al;
+    unsigned i;
+
+    model_init(m);
+    memset(&a, 0, sizeof(a));
+    a.duplicate = MODEL_NONE;
+    for (i = 1; i <= 3; i++) {
+        a.id = uid(i);
+        model_add_asset(m, &a);
+    }
+    memset(&t, 0, sizeof(t));
+    t.id = uid(700);
+    t.name = t.value = model_intern(m, "autotag_output_unknown");
+    t.parent = MODEL_NONE;
+    model_add_tag(m, &t);
+    memset(&al, 0, sizeof(al));
+    al.id = uid(701);
+    al.name = model_intern(m, "Trip");
+    model_add_album(m, &al, NULL, 0);
+    model_link_tag_asset(m, 0, 0);
+    model_build_indexes(m);
+}
+
+static void test_apply_stale_check(void **state)
+{
+    struct model m;
+    struct plan saved, fresh;
+    struct plan_group *g;
+    struct uuid t = uid(700), gone = uid(999), a1 = uid(1), a2 = uid(2),
+                a3 = uid(3);
+    struct buf err = BUF_INIT;
+
+    (void)state;
+    stale_model(&m);
+    /* Saved: tag assets 1, 2, 3.  Fresh: only 2 still planned, 1 already
+     * tagged (someone applied it), 3 no longer wanted. */
+    plan_init(&saved);
+    g = plan_group(&saved, PLAN_TAG_ADD, "autotag_output_unknown", &t);
+    plan_add(g, &a1, PLAN_R_CLASSIFY_UNKNOWN, 0);
+    plan_add(g, &a2, PLAN_R_CLASSIFY_UNKNOWN, 0);
+    plan_finish(&saved);
+    plan_init(&fresh);
+    g = plan_group(&fresh, PLAN_TAG_ADD, "autotag_output_unknown", &t);
+    plan_add(g, &a2, PLAN_R_CLASSIFY_UNKNOWN, 0);
+    plan_finish(&fresh);
+    assert_int_equal(apply_check_stale(&saved, &fresh, &m, &err), 0);
+    plan_release(&saved);
+
+    plan_init(&saved);
+    g = plan_group(&saved, PLAN_TAG_ADD, "autotag_output_unknown", &t);
+    plan_add(g, &a3, PLAN_R_CLASSIFY_UNKNOWN, 0);
+    plan_finish(&saved);
+    assert_int_equal(apply_check_stale(&saved, &fresh, &m, &err), -1);
+    assert_non_null(strstr(err.buf, "saved plan is stale: "));
+    assert_non_null(strstr(err.buf, "is no longer planned (1 item)"));
+    plan_release(&saved);
+
+    buf_reset(&err);
+    plan_init(&saved);
+    g = plan_group(&saved, PLAN_ALBUM_ADD, "Gone album", &gone);
+    plan_add(g, &a2, PLAN_R_CONVERSION, 1);
+    plan_group(&saved, PLAN_ALBUM_CREATE, "Trip", NULL);
+    plan_finish(&saved);
+    assert_int_equal(apply_check_stale(&saved, &fresh, &m, &err), -1);
+    assert_non_null(strstr(err.buf, "(2 items)"));
+    plan_release(&saved);
+    plan_release(&fresh);
+    model_release(&m);
+    buf_release(&err);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_apply_phases_run_in_order_with_chunks),
+        cmocka_unit_test(test_apply_per_id_failures_are_counted_not_fatal),
+        cmocka_unit_test(test_apply_fail_fast_stops_after_the_phase),
+        cmocka_unit_test(test_apply_request_failure_names_endpoint),
+        cmocka_unit_test(test_apply_all_or_nothing_request_is_split),
+        cmocka_unit_test(test_apply_failed_album_create_fails_its_adds),
+        cmocka_unit_test(test_apply_signal_stops_before_next_phase),
+        cmocka_unit_test(test_apply_writer_stop_leaves_rest_pending),
+        cmocka_unit_test(test_apply_dry_run_and_empty_plan_send_nothing),
+        cmocka_unit_test(test_apply_stale_check),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
