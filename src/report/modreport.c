@@ -516,10 +516,16 @@ static void group_events(const struct report_ctx *c, size_t gi,
             e.old_value = create ? NULL : g->name;
             if (create)
                 extra_true(&e, "created");
-            else
-                extra_str(&e, "reason", action == OUTCOME_DONE
-                          ? "temporary album cleanup (SUCCESS)"
-                          : "temporary album cleanup (PLANNED)");
+            else {
+                /* Upstream: reason "<why> (SUCCESS)". */
+                struct buf why = BUF_INIT;
+
+                buf_addf(&why, "%s (%s)",
+                         plan_reason_name((enum plan_reason)g->reason),
+                         action == OUTCOME_DONE ? "SUCCESS" : "PLANNED");
+                extra_str(&e, "reason", why.buf);
+                buf_release(&why);
+            }
             if (action != OUTCOME_DONE)
                 extra_true(&e, "dry_run");
             emit(c, &e, stamp, txt, jsonl, kinds);

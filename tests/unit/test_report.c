@@ -186,8 +186,9 @@ static void test_report_album_lines_and_warnings(void **state)
     g = plan_group(&p, PLAN_ALBUM_ADD, "2024-Trip", &alb);
     plan_add(g, &a1, PLAN_R_CONVERSION, 2);
     plan_add(g, &a2, PLAN_R_CONVERSION, 2);
-    plan_group(&p, PLAN_ALBUM_DELETE, "2020-01-01-autotag-temp-unclassified",
-               &newalb);
+    plan_group_album(&p, PLAN_ALBUM_DELETE,
+                     "2020-01-01-autotag-temp-unclassified", &newalb,
+                     PLAN_R_TEMP_ALBUM_EMPTY);
     plan_finish(&p);
     assert_int_equal(p.nr, 3);
     outcome_init(&o, &p);
@@ -240,9 +241,8 @@ static void test_report_album_lines_and_warnings(void **state)
     buf_reset(&want);
     buf_addf(&want, STAMP " | kind=DELETE_ALBUM | album_link=" URL
                           "/albums/%s | old_value=2020-01-01-autotag-temp-"
-                          "unclassified | extra={'reason': 'temporary album "
-                          "cleanup (SUCCESS)'}\n",
-             ustr(60, sn));
+                          "unclassified | extra={'reason': '%s (SUCCESS)'}\n",
+             ustr(60, sn), plan_reason_name(PLAN_R_TEMP_ALBUM_EMPTY));
     assert_non_null(strstr(txt.buf, want.buf));
     outcome_release(&o);
     plan_release(&p);

@@ -1,0 +1,91 @@
+/*
+ * progress.c: the live progress line on a terminal, plain lines
+ * elsewhere.
+ */
+#include "cli/progress.h"
+
+#include "core/buf.h"
+#include "core/log.h"
+
+#define REDRAW_MS 100
+
+void progress_init(struct progress *p, FILE *out, bool enabled, bool tty)
+{
+    memset(p, 0, sizeof(*p));
+    p->out = out;
+    p->enabled = enabled;
+    p->tty = tty;
+}
+
+void progress_format(const struct progress *p, int64_t now_ms,
+                     struct buf *out)
+{
+    double secs = (double)(now_ms - p->phase_start) / 1000.0;
+    double rate = secs > 0 ? (double)p->done / secs : 0.0;
+
+    buf_addf(out, "[%s] %s %zu/%zu", p->stage, p->phase, p->done, p->total);
+    if (p->inflight)
+        buf_addf(out, ", %zu in flight", p->inflight);
+    if (rate > 0) {
+        buf_addf(out, ", %.1f/s", rate);
+        if (p->total > p->done)
+            buf_addf(out, ", ETA %.0fs",
+                     (double)(p->total - p->done) / rate);
+    }
+}
+
+static void draw(struct progress *p, int64_t now_ms)
+{
+    struct buf line = BUF_INIT;
+
+    progress_format(p, now_ms, &line);
+    /* \r and erase-to-end-of-line: the line is rewritten in place. */
+    fprintf(p->out, "\r\033[K%s", line.buf);
+    fflush(p->out);
+    p->drawn = true;
+    p->last_draw = now_ms;
+    buf_release(&line);
+}
+
+void progress_phase(struct progress *p, const char *stage,
+                    const char *phase, size_t total, int64_t now_ms)
+{
+    if (p->phase[0])
+        progress_end(p, now_ms);
+    snprintf(p->stage, sizeof(p->stage), "%s", stage);
+    snprintf(p->phase, sizeof(p->phase), "%s", phase);
+    p->done = p->inflight = 0;
+    p->total = total;
+    p->phase_start = now_ms;
+    p->last_draw = 0;
+    if (p->enabled && p->tty)
+        draw(p, now_ms);
+}
+
+void progress_update(struct progress *p, size_t done, size_t inflight,
+                     int64_t now_ms)
+{
+    p->done = done;
+    p->inflight = inflight;
+    if (p->enabled && p->tty && now_ms - p->last_draw >= REDRAW_MS)
+        draw(p, now_ms);
+}
+
+void progress_end(struct progress *p, int64_t now_ms)
+{
+    if (!p->phase[0])
+        return;
+    if (p->drawn) {
+        fputs("\r\033[K", p->out);
+        fflush(p->out);
+        p->drawn = false;
+    }
+    /* Off a terminal this line is the progress; on one, a detail. */
+    if (p->enabled && !p->tty)
+        info_log("%s: %zu/%zu requests in %.1f s", p->phase, p->done,
+                 p->total, (double)(now_ms - p->phase_start) / 1000.0);
+    else if (p->enabled)
+        verbose_log("%s: %zu/%zu requests in %.1f s", p->phase, p->done,
+                    p->total, (double)(now_ms - p->phase_start) / 1000.0);
+    p->phase[0] = '\0';
+}

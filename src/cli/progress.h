@@ -1,0 +1,46 @@
+/*
+ * progress.h: what a long run shows while it works.
+ *
+ * On a terminal (stderr is a tty, text log format, not --quiet) one line
+ * is redrawn in place, at most ten times a second:
+ *
+ *     [apply] tag adds 12/40 requests, 4 in flight, 6.1/s, ETA 5s
+ *
+ * Anywhere else (cron, systemd, a pipe, --log-format json) nothing is
+ * redrawn: each phase ends with one ordinary log line
+ * ("tag adds: 40 requests in 6.5 s"), so logs stay readable.
+ *
+ * The times are passed in (ms) so the module has no clock of its own.
+ */
+#ifndef IA_PROGRESS_H
+#define IA_PROGRESS_H
+
+#include "core/common.h"
+
+struct progress {
+    bool enabled;          /* false: --quiet */
+    bool tty;              /* redraw one line */
+    bool drawn;            /* a line is on screen (must be cleared) */
+    char stage[16];        /* "read", "apply" */
+    char phase[40];        /* "tag adds" */
+    size_t done, total, inflight;
+    int64_t phase_start;   /* ms */
+    int64_t last_draw;     /* ms */
+    FILE *out;             /* stderr (a test may pass a file) */
+};
+
+/* enabled: progress wanted at all; tty: the output is a terminal. */
+void progress_init(struct progress *p, FILE *out, bool enabled, bool tty);
+/* Starts a phase (ends the previous one). */
+void progress_phase(struct progress *p, const char *stage,
+                    const char *phase, size_t total, int64_t now_ms);
+/* New counts for the current phase; redraws on a tty when due. */
+void progress_update(struct progress *p, size_t done, size_t inflight,
+                     int64_t now_ms);
+/* Ends the current phase: clears the line / logs the plain summary. */
+void progress_end(struct progress *p, int64_t now_ms);
+/* Formats the live line (for tests): no escape codes. */
+void progress_format(const struct progress *p, int64_t now_ms,
+                     struct buf *out);
+
+#endif
