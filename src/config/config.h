@@ -172,10 +172,16 @@ struct config {
         size_t rules_nr;
         bool log_unmatched;
         char *description;
+        bool present;  /* block in the file (and not null) */
     } album_permissions;
 
     bool create_album_from_date_if_missing;
 };
+
+/* Files larger than this are refused before parsing. */
+#define CONFIG_MAX_BYTES (10u * 1024 * 1024)
+/* At most this many problems are reported for one file. */
+#define CONFIG_MAX_ERRORS 20
 
 /*
  * Loads and validates a YAML configuration file.  On success *out owns a
@@ -196,7 +202,47 @@ int config_load_mem(const char *name, const char *data, size_t len,
  * http(s) URL.
  */
 int config_apply_env(struct config *cfg, struct buf *err);
+/*
+ * Same with explicit values (NULL = variable unset); config_apply_env()
+ * calls it with getenv().  Tests use it to avoid touching the environment.
+ */
+int config_apply_env_values(struct config *cfg, const char *url,
+                            const char *api_key, struct buf *err);
+/*
+ * Succeeds when the configuration names a server (server.url) and an API
+ * key, after the environment was applied.  Otherwise err says what to set
+ * and where ("set server.api_key in <file> or IMMICH_API_KEY"), one line
+ * per missing item.  The loader itself does not require them, because the
+ * environment may still supply them.
+ */
+int config_require_server(const struct config *cfg, struct buf *err);
+/*
+ * True while host or API key still hold a template placeholder such as
+ * "<YOUR_HOST_OR_IP_HERE>" (anything with '<' in it): the file loads, but
+ * `check` and `run` must say "fill in your server" instead of connecting.
+ */
+bool config_server_is_placeholder(const struct config *cfg);
+/* Frees cfg and everything it owns.  Accepts NULL. */
 void config_free(struct config *cfg);
+
+/*
+ * Appends the effective configuration (defaults filled in, environment
+ * applied) to out as YAML that config_load_mem() reads back to the same
+ * values.  With mask_secret the API key is written as "***".
+ */
+void config_write_yaml(const struct config *cfg, bool mask_secret,
+                       struct buf *out);
+
+/*
+ * Extracts the asset UUID from one `asset_links` entry the way upstream
+ * does: a bare UUID (braces, "urn:uuid:" and missing hyphens tolerated),
+ * or "/photos/<uuid>" anywhere in a URL (including
+ * "/albums/<id>/photos/<id>").  Returns 0 and sets *out, or -1 when the
+ * string names no asset (*names_album then tells whether it named an
+ * album only; may be NULL).
+ */
+int config_parse_asset_link(const char *s, size_t len, struct uuid *out,
+                            bool *names_album);
 
 /* Does the rule match?  Compiled regex against a NUL-free subject. */
 bool config_regex_match(const struct config_regex *re, const char *subject,

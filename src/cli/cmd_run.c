@@ -1,0 +1,21 @@
+/*
+ * cmd_run.c: `immich-autotag run`, the default command: one full pass
+ * (snapshot, evaluate, plan, apply, report), or one every --loop interval.
+ */
+#include "cli/cli.h"
+
+const char cmd_run_help[] =
+    "usage: immich-autotag [run] [options]\n"
+    "\n"
+    "Reads the whole library, applies the configured rules and writes the\n"
+    "changes to the server.  With --dry-run it writes nothing and prints\n"
+    "the plan instead; with --loop INTERVAL it runs again every interval.\n";
+
+enum cli_status cmd_run(struct cli_ctx *ctx)
+{
+    enum cli_status st = cli_load_server_config(ctx);
+
+    if (st != CLI_OK)
+        return st;
+    return cli_not_built(ctx, "run");
+}
