@@ -82,6 +82,8 @@ struct plan_group {
     int role;              /* PLAN_ALBUM_USER_ADD/ROLE: enum model_role */
     int64_t date;          /* PLAN_ASSET_DATE: new instant, ms UTC */
     int offset_min;        /* PLAN_ASSET_DATE: zone offset to write */
+    int reason;            /* ALBUM_CREATE/DELETE: enum plan_reason of the
+                              first caller (items are empty there) */
     struct plan_item *items;
     size_t nr, alloc;
 };
@@ -132,6 +134,10 @@ struct plan {
     char *server_url;            /* owned, may be NULL */
     int64_t created_at;          /* ms UTC */
     char *snapshot_digest;       /* owned hex digest of the state read */
+    /* Private: open-addressing index of groups by key (group index + 1,
+     * 0 = empty); rebuilt by plan_finish(). */
+    uint32_t *hslots;
+    size_t hslots_nr;
 };
 
 void plan_init(struct plan *p);
@@ -154,8 +160,26 @@ void plan_add(struct plan_group *g, const struct uuid *id,
 void plan_note(struct plan *p, enum plan_note_kind kind,
                const struct uuid *asset, const struct uuid *album,
                char *detail);
-/* Drops empty groups and sorts everything into the canonical order. */
+/*
+ * Same as plan_group() for ALBUM_CREATE / ALBUM_DELETE, recording why the
+ * album is created or deleted (kept in group->reason).
+ */
+struct plan_group *plan_group_album(struct plan *p, enum plan_op op,
+                                    const char *album, const struct uuid *id,
+                                    enum plan_reason reason);
+/*
+ * Drops empty groups (ALBUM_CREATE/DELETE excepted, they are empty by
+ * nature), merges repeated items of a group (the first reason wins) and
+ * sorts groups, items and notes into the canonical order: groups by op,
+ * name, target, role, date; items by id; notes by kind, asset, album,
+ * detail.
+ */
 void plan_finish(struct plan *p);
+/* Total items of groups with op (for summaries and tests). */
+size_t plan_count_op(const struct plan *p, enum plan_op op);
+/* The group (op, name) or NULL: first match in the current order. */
+const struct plan_group *plan_find(const struct plan *p, enum plan_op op,
+                                   const char *name);
 /* Number of changes (items, plus one per create/delete). */
 size_t plan_changes(const struct plan *p);
 bool plan_is_empty(const struct plan *p);
@@ -166,7 +190,12 @@ const char *plan_note_name(enum plan_note_kind k);
 
 /* Whole plan as JSON (stable, byte-identical for equal plans). */
 void plan_to_json(const struct plan *p, struct buf *out);
-/* Loads a plan saved by plan_to_json(); -1 with a message on bad input. */
+/*
+ * Loads a plan saved by plan_to_json() into p (plan_init()ed by the
+ * caller; released and re-initialised on failure).  Returns 0, or -1 with
+ * a message ("plan json: ...") on bad input.  plan_to_json() of the result
+ * is byte-identical to the text read.
+ */
 int plan_from_json(const char *data, size_t len, struct plan *p,
                    struct buf *err);
 /* Human summary: counts per feature and per tag/album, first examples. */
