@@ -15,7 +15,7 @@
 #ifndef IA_PROGRESS_H
 #define IA_PROGRESS_H
 
-#include "core/common.h"
+#include "core/buf.h"
 
 struct progress {
     bool enabled;          /* false: --quiet */
