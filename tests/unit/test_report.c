@@ -411,8 +411,14 @@ static void test_report_links_markdown_matches_upstream(void **state)
 {
     struct config cfg;
     struct config_rule rules[2];
-    char *t1[] = { "autotag_input_people_and_PETS", "autotag_input_meme" };
-    char *t2[] = { "other", "autotag_input_meme" };
+    static char people[] = "autotag_input_people_and_PETS",
+                meme[] = "autotag_input_meme", other[] = "other",
+                unknown[] = "autotag_output_unknown",
+                conflict[] = "autotag_output_conflict",
+                dup[] = "autotag_output_duplicate_asset_album_conflict",
+                mismatch[] = "autotag_output_album_date_mismatch";
+    char *t1[] = { people, meme };
+    char *t2[] = { other, meme };
     struct buf md = BUF_INIT, con = BUF_INIT;
 
     (void)state;
@@ -424,14 +430,13 @@ static void test_report_links_markdown_matches_upstream(void **state)
     rules[1].tag_names.nr = 2;
     cfg.classification.rules = rules;
     cfg.classification.rules_nr = 2;
-    cfg.classification.autotag_unknown = "autotag_output_unknown";
-    cfg.classification.autotag_conflict = "autotag_output_conflict";
+    cfg.classification.autotag_unknown = unknown;
+    cfg.classification.autotag_conflict = conflict;
     cfg.duplicate_processing.present = true;
-    cfg.duplicate_processing.album_conflict =
-        "autotag_output_duplicate_asset_album_conflict";
+    cfg.duplicate_processing.album_conflict = dup;
     cfg.album_date_consistency.present = true;
     cfg.album_date_consistency.enabled = true;
-    cfg.album_date_consistency.tag = "autotag_output_album_date_mismatch";
+    cfg.album_date_consistency.tag = mismatch;
     report_links_md(&cfg, URL, &md);
     assert_string_equal(
         md.buf,
