@@ -1,0 +1,24 @@
+/*
+ * run_loop.h: one-shot and --loop runs, and their signal handling.
+ *
+ * run_loop() installs the SIGINT/SIGTERM flag (core/sigflag.h), runs
+ * `once` and, with --loop INTERVAL, runs it again every interval until a
+ * signal arrives.  A signal during a run lets that run wind down (no new
+ * requests, reports written) and ends the loop; a signal during the sleep
+ * ends it at once.  A failed iteration is logged and the loop goes on,
+ * except a usage/configuration error (CLI_USAGE), which no later
+ * iteration can fix.  Consecutive iterations are at least one second
+ * apart, so their run directories never share a timestamp.
+ */
+#ifndef IA_RUN_LOOP_H
+#define IA_RUN_LOOP_H
+
+#include "cli/cli.h"
+
+typedef enum cli_status run_once_fn(struct cli_ctx *ctx);
+
+/* Returns the status of the last iteration (CLI_FAILED when stopped by a
+ * signal). */
+enum cli_status run_loop(struct cli_ctx *ctx, run_once_fn *once);
+
+#endif
