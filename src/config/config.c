@@ -109,10 +109,6 @@ int config_build_url(const char *host, long port, char **url,
         buf_setlen(&path, path.len - 1);
     if (path.len >= 4 && !strcmp(path.buf + path.len - 4, "/api"))
         buf_setlen(&path, path.len - 4);
-    if (!auth.len || auth.buf[0] == ':') {
-        buf_addf(why, "'%.80s' names no host", host);
-        goto out;
-    }
     /* a bare IPv6 address gets its brackets */
     if (rest == host && strchr(auth.buf, ':') &&
         strchr(auth.buf, ':') != strrchr(auth.buf, ':') &&
@@ -122,6 +118,10 @@ int config_build_url(const char *host, long port, char **url,
         buf_addf(&b, "[%s]", auth.buf);
         buf_release(&auth);
         auth = b;
+    }
+    if (!auth.len || auth.buf[0] == ':') {
+        buf_addf(why, "'%.80s' names no host", host);
+        goto out;
     }
     colon = strrchr(auth.buf, ':');
     if (colon && strchr(colon, ']'))

@@ -257,6 +257,7 @@ static void load_server(struct yload *L, yaml_node_t *n, struct config *c)
                                         "description", NULL };
     struct ymap m;
     struct buf why = BUF_INIT;
+    size_t before = L->nerr;
 
     if (ymap_read(L, n, "server", keys, YMAP_STRICT, &m) < 0)
         return;
@@ -264,7 +265,7 @@ static void load_server(struct yload *L, yaml_node_t *n, struct config *c)
     opt_str(L, &m, "server", "host", true, &c->server.host);
     opt_int(L, &m, "server", "port", 1, 65535, &c->server.port);
     opt_str(L, &m, "server", "api_key", true, &c->server.api_key);
-    if (c->server.host &&
+    if (c->server.host && L->nerr == before &&
         config_build_url(c->server.host, c->server.port, &c->server.url,
                          &why) < 0)
         yerr(L, ymap_get(&m, "host"), "server.host: %s", why.buf);
@@ -282,7 +283,7 @@ static void load_skip(struct yload *L, yaml_node_t *n, struct config *c)
     if (ymap_read(L, n, "skip", keys, YMAP_STRICT, &m) < 0)
         return;
     opt_str(L, &m, "skip", "description", true, &c->skip.description);
-    opt_int(L, &m, "skip", "skip_n", 0, LONG_MAX, &c->skip.skip_n);
+    opt_int(L, &m, "skip", "skip_n", 0, 1000000000000L, &c->skip.skip_n);
     opt_bool(L, &m, "skip", "resume_previous", &c->skip.resume_previous);
     v = ymap_get(&m, "max_items");
     /* null or negative: unlimited */
@@ -983,6 +984,7 @@ int config_load_mem(const char *name, const char *data, size_t len,
         yerr(&L, root, "expected a mapping of settings at the top level");
         goto out;
     }
+    ycheck_tags(&L);
     load_root(&L, root, c);
     if (L.nerr)
         goto out;

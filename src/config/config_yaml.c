@@ -254,31 +254,28 @@ static enum ynode_kind resolve_plain(const char *s, size_t len)
     return YK_STR;
 }
 
-enum ynode_kind ykind(struct yload *L, yaml_node_t *n)
+/*
+ * The kind of n, or YK_BAD with the reason in *why (a static string or
+ * NULL) for a tag PyYAML's SafeLoader would not construct.
+ */
+static enum ynode_kind kind_of(const yaml_node_t *n, const char **why)
 {
     const char *tag = n->tag ? (const char *)n->tag : "";
     const char *s;
     size_t len;
     enum ynode_kind k;
 
+    *why = NULL;
     if (!strcmp(tag, CONVMODE_TAG))
         return YK_CONVMODE;
     if (strstr(tag, "python/")) {
-        yerr(L, n, "python tag '%s' is not allowed (only the legacy "
-                   "ConversionMode tag is understood)",
-             tag + (strncmp(tag, "tag:yaml.org,2002:", 18) ? 0 : 18));
+        *why = "python";
         return YK_BAD;
     }
-    if (n->type == YAML_MAPPING_NODE) {
-        if (strcmp(tag, YAML_MAP_TAG))
-            goto bad_tag;
-        return YK_MAP;
-    }
-    if (n->type == YAML_SEQUENCE_NODE) {
-        if (strcmp(tag, YAML_SEQ_TAG))
-            goto bad_tag;
-        return YK_SEQ;
-    }
+    if (n->type == YAML_MAPPING_NODE)
+        return strcmp(tag, YAML_MAP_TAG) ? YK_BAD : YK_MAP;
+    if (n->type == YAML_SEQUENCE_NODE)
+        return strcmp(tag, YAML_SEQ_TAG) ? YK_BAD : YK_SEQ;
     if (n->type != YAML_SCALAR_NODE)
         return YK_NULL;
     s = (const char *)n->data.scalar.value;
@@ -290,12 +287,38 @@ enum ynode_kind ykind(struct yload *L, yaml_node_t *n)
     k = resolve_plain(s, len);
     if ((!strcmp(tag, YAML_NULL_TAG) && k == YK_NULL) ||
         (!strcmp(tag, YAML_BOOL_TAG) && k == YK_BOOL) ||
-        (!strcmp(tag, YAML_INT_TAG) && k == YK_INT) ||
-        (!strcmp(tag, YAML_FLOAT_TAG) && (k == YK_FLOAT || k == YK_INT)))
-        return k == YK_INT && !strcmp(tag, YAML_FLOAT_TAG) ? YK_FLOAT : k;
-bad_tag:
-    yerr(L, n, "unsupported tag '%s'", tag);
+        (!strcmp(tag, YAML_INT_TAG) && k == YK_INT))
+        return k;
+    if (!strcmp(tag, YAML_FLOAT_TAG) && (k == YK_FLOAT || k == YK_INT))
+        return YK_FLOAT;
     return YK_BAD;
+}
+
+enum ynode_kind ykind(struct yload *L, yaml_node_t *n)
+{
+    const char *why;
+
+    (void)L; /* bad tags were all reported by ycheck_tags() */
+    return kind_of(n, &why);
+}
+
+void ycheck_tags(struct yload *L)
+{
+    yaml_node_t *n;
+
+    for (n = L->doc->nodes.start; n < L->doc->nodes.top; n++) {
+        const char *why, *tag = n->tag ? (const char *)n->tag : "";
+
+        if (kind_of(n, &why) != YK_BAD)
+            continue;
+        if (!strncmp(tag, "tag:yaml.org,2002:", 18))
+            tag += 18;
+        if (why)
+            yerr(L, n, "python tag '%.100s' is not allowed (only the legacy "
+                       "ConversionMode tag is understood)", tag);
+        else
+            yerr(L, n, "unsupported tag '%.100s'", tag);
+    }
 }
 
 /* "got 'text'" or "got a list", for messages. */

@@ -57,8 +57,15 @@ void yerr(struct yload *L, const yaml_node_t *n, const char *fmt, ...)
 void ywarn(struct yload *L, const yaml_node_t *n, const char *fmt, ...)
     IA_PRINTF(3, 4);
 
-/* Resolves the node's kind (reports unsupported tags once). */
+/* Resolves the node's kind; YK_BAD for a tag ycheck_tags() reported. */
 enum ynode_kind ykind(struct yload *L, yaml_node_t *n);
+/*
+ * Reports every node of the document whose tag PyYAML's SafeLoader would
+ * refuse (python tags other than the legacy ConversionMode one, unknown
+ * tags, a value that does not fit its !!int/!!bool/!!null tag), wherever
+ * it is, as upstream fails on them before validation.
+ */
+void ycheck_tags(struct yload *L);
 const char *ykind_name(enum ynode_kind k);
 
 /*
