@@ -1,0 +1,451 @@
+/*
+ * test_cli.c: the command line.  The option parser and config discovery
+ * in-process; usage errors, exit codes, masking and the template by
+ * running the built immich-autotag binary (IA_BIN) with a controlled
+ * environment.
+ */
+#include "cli/cli.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/fsutil.h"
+
+#define KEY "sekrit-api-key-0123456789"
+#define GOOD_CONFIG                                                          \
+    "server: {host: photos.lan, port: 2283, api_key: " KEY "}\n"             \
+    "enable_album_name_strip: false\nskip: {}\nconversions: {}\n"            \
+    "classification: {}\n"                                                   \
+    "album_detection_from_folders: {enabled: false, excluded_paths: []}\n"
+
+static char tmpdir[64];
+
+static void write_file(const char *name, const char *text, mode_t mode)
+{
+    struct buf path = BUF_INIT, err = BUF_INIT;
+
+    buf_addf(&path, "%s/%s", tmpdir, name);
+    assert_int_equal(fs_write_atomic(path.buf, text, strlen(text), &err), 0);
+    assert_int_equal(chmod(path.buf, mode), 0);
+    buf_release(&path);
+    buf_release(&err);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/ia-test-cli-XXXXXX");
+    if (!mkdtemp(tmpdir))
+        return -1;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct buf cmd = BUF_INIT;
+    int rc;
+
+    (void)state;
+    buf_addf(&cmd, "rm -rf '%s'", tmpdir);
+    rc = system(cmd.buf);
+    buf_release(&cmd);
+    return rc == 0 ? 0 : -1;
+}
+
+struct run {
+    int code;
+    struct buf out, err;
+};
+
+/*
+ * Runs the binary with argv (NULL-terminated) and an environment holding
+ * only HOME=<tmpdir>/home plus `env` entries; captures stdout and stderr.
+ */
+static void run(struct run *r, const char *const *env, ...)
+{
+    const char *argv[16], *envp[16];
+    struct buf home = BUF_INIT, outp = BUF_INIT, errp = BUF_INIT, e = BUF_INIT;
+    size_t n = 0, m = 0;
+    va_list ap;
+    pid_t pid;
+    int status;
+
+    argv[n++] = IA_BIN;
+    va_start(ap, env);
+    while (n < 15 && (argv[n] = va_arg(ap, const char *)) != NULL)
+        n++;
+    va_end(ap);
+    argv[n] = NULL;
+    buf_addf(&home, "HOME=%s/home", tmpdir);
+    envp[m++] = home.buf;
+    envp[m++] = "PATH=/usr/bin:/bin";
+    if (getenv("ASAN_OPTIONS"))
+        envp[m++] = "ASAN_OPTIONS=detect_leaks=1:abort_on_error=1";
+    for (; env && *env && m < 15; env++)
+        envp[m++] = *env;
+    envp[m] = NULL;
+    buf_addf(&outp, "%s/stdout", tmpdir);
+    buf_addf(&errp, "%s/stderr", tmpdir);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int o = open(outp.buf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int x = open(errp.buf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+        if (o < 0 || x < 0 || dup2(o, 1) < 0 || dup2(x, 2) < 0)
+            _exit(127);
+        execve(IA_BIN, (char *const *)argv, (char *const *)envp);
+        _exit(127);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    r->code = WEXITSTATUS(status);
+    buf_init(&r->out, 0);
+    buf_init(&r->err, 0);
+    assert_int_equal(fs_read_file(outp.buf, 1 << 20, &r->out, &e), 0);
+    assert_int_equal(fs_read_file(errp.buf, 1 << 20, &r->err, &e), 0);
+    buf_release(&home);
+    buf_release(&outp);
+    buf_release(&errp);
+    buf_release(&e);
+}
+
+static void run_release(struct run *r)
+{
+    buf_release(&r->out);
+    buf_release(&r->err);
+}
+
+static void test_options_parse_anywhere_with_both_forms(void **state)
+{
+    static char a[][20] = { "ia", "--concurrency=8", "plan", "--config",
+                            "c.yaml", "-v", "-v", "--loop", "5m",
+                            "--dialect", "3", "--log-format=json",
+                            "--max-items", "10", "--", "--not-an-option" };
+    char *argv[17];
+    size_t i;
+
+    for (i = 0; i < 16; i++)
+        argv[i] = a[i];
+    argv[16] = NULL;
+    struct cli_opts o;
+    struct buf err = BUF_INIT;
+
+    (void)state;
+    assert_int_equal(cli_opts_parse(16, argv, &o, &err), 0);
+    assert_string_equal(o.command, "plan");
+    assert_int_equal(o.concurrency, 8);
+    assert_string_equal(o.config_path, "c.yaml");
+    assert_int_equal(o.verbose, 2);
+    assert_int_equal(o.loop_seconds, 300);
+    assert_int_equal(o.dialect, CLI_DIALECT_V3);
+    assert_int_equal(o.log_format, LOG_FORMAT_JSON);
+    assert_int_equal(o.max_items, 10);
+    assert_int_equal(o.args_nr, 1);
+    assert_string_equal(o.args[0], "--not-an-option");
+    assert_false(o.dry_run);
+    cli_opts_release(&o);
+    buf_release(&err);
+}
+
+static void test_option_errors_name_the_option(void **state)
+{
+    static const struct {
+        const char *arg1, *arg2, *msg;
+    } cases[] = {
+        { "--frobnicate", NULL, "unknown option '--frobnicate'" },
+        { "--frob=1", NULL, "unknown option '--frob'" },
+        { "-x", NULL, "unknown option '-x'" },
+        { "--config", NULL, "option '--config' needs a value" },
+        { "--concurrency", "0",
+          "option '--concurrency' needs a number from 1 to 64, not '0'" },
+        { "--loop", "5x", "option '--loop' needs an interval such as 300, "
+                          "45s, 5m or 1h (at most a year), not '5x'" },
+        { "--dialect", "4", "option '--dialect' takes auto, 2 or 3, not "
+                            "'4'" },
+        { "--log-format", "xml", "option '--log-format' takes text or json, "
+                                 "not 'xml'" },
+        { "--dry-run=yes", NULL, "option '--dry-run' takes no value" },
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        char a0[] = "ia", a1[32], a2[32];
+        char *argv[] = { a0, a1, a2, NULL };
+        struct cli_opts o;
+        struct buf err = BUF_INIT;
+
+        snprintf(a1, sizeof(a1), "%s", cases[i].arg1);
+        snprintf(a2, sizeof(a2), "%s", cases[i].arg2 ? cases[i].arg2 : "");
+        assert_int_equal(cli_opts_parse(cases[i].arg2 ? 3 : 2, argv, &o,
+                                        &err),
+                         -1);
+        assert_string_equal(err.buf, cases[i].msg);
+        cli_opts_release(&o);
+        buf_release(&err);
+    }
+    assert_int_equal(cli_parse_interval("300"), 300);
+    assert_int_equal(cli_parse_interval("45s"), 45);
+    assert_int_equal(cli_parse_interval("1h"), 3600);
+    assert_int_equal(cli_parse_interval("2d"), 172800);
+    assert_int_equal(cli_parse_interval("0"), -1);
+    assert_int_equal(cli_parse_interval("m"), -1);
+}
+
+static void test_config_discovery_order(void **state)
+{
+    struct buf path = BUF_INIT, err = BUF_INIT, want = BUF_INIT;
+    struct buf xdg = BUF_INIT, home = BUF_INIT, d = BUF_INIT;
+
+    (void)state;
+    buf_addf(&home, "%s/dhome", tmpdir);
+    buf_addf(&xdg, "%s/dxdg", tmpdir);
+    /* nothing anywhere: every searched path is listed */
+    assert_int_equal(cli_find_config(NULL, NULL, xdg.buf, home.buf, &path,
+                                     &err),
+                     -1);
+    buf_addf(&want, "no configuration file found; looked for "
+                    "%s/immich_autotag/config.yaml, "
+                    "%s/immich_autotag/config.yml, "
+                    "%s/.immich_autotag/config.yaml, "
+                    "%s/.immich_autotag/config.yml; use --config PATH or "
+                    "IMMICH_AUTOTAG_CONFIG, or start from `immich-autotag "
+                    "config template`",
+             xdg.buf, xdg.buf, home.buf, home.buf);
+    assert_string_equal(err.buf, want.buf);
+    /* only a config.py: convert it */
+    buf_addf(&d, "%s/.immich_autotag", home.buf);
+    assert_int_equal(fs_mkdir_p(d.buf, &err), 0);
+    write_file("dhome/.immich_autotag/config.py", "user_config = {}\n", 0600);
+    buf_reset(&err);
+    assert_int_equal(cli_find_config(NULL, NULL, NULL, home.buf, &path,
+                                     &err),
+                     -1);
+    assert_non_null(strstr(err.buf, "/.immich_autotag/config.py is a Python "
+                                    "configuration, which this tool cannot "
+                                    "read: convert it to YAML"));
+    /* ~/.immich_autotag/config.yml found; the XDG one wins once present */
+    write_file("dhome/.immich_autotag/config.yml", GOOD_CONFIG, 0600);
+    buf_reset(&err);
+    assert_int_equal(cli_find_config(NULL, NULL, xdg.buf, home.buf, &path,
+                                     &err),
+                     0);
+    buf_reset(&want);
+    buf_addf(&want, "%s/.immich_autotag/config.yml", home.buf);
+    assert_string_equal(path.buf, want.buf);
+    buf_reset(&d);
+    buf_addf(&d, "%s/immich_autotag", xdg.buf);
+    assert_int_equal(fs_mkdir_p(d.buf, &err), 0);
+    write_file("dxdg/immich_autotag/config.yaml", GOOD_CONFIG, 0600);
+    buf_reset(&path);
+    assert_int_equal(cli_find_config(NULL, NULL, xdg.buf, home.buf, &path,
+                                     &err),
+                     0);
+    buf_reset(&want);
+    buf_addf(&want, "%s/immich_autotag/config.yaml", xdg.buf);
+    assert_string_equal(path.buf, want.buf);
+    /* IMMICH_AUTOTAG_CONFIG beats the search, --config beats both */
+    buf_reset(&path);
+    assert_int_equal(cli_find_config(NULL, want.buf, NULL, NULL, &path,
+                                     &err),
+                     0);
+    assert_string_equal(path.buf, want.buf);
+    buf_reset(&err);
+    assert_int_equal(cli_find_config("/nonexistent/c.yaml", want.buf, NULL,
+                                     NULL, &path, &err),
+                     -1);
+    assert_string_equal(err.buf, "--config '/nonexistent/c.yaml': no such "
+                                 "file");
+    buf_reset(&err);
+    assert_int_equal(cli_find_config(NULL, "/x/config.py", NULL, NULL, &path,
+                                     &err),
+                     -1);
+    assert_non_null(strstr(err.buf, "/x/config.py is a Python"));
+    buf_release(&path);
+    buf_release(&err);
+    buf_release(&want);
+    buf_release(&xdg);
+    buf_release(&home);
+    buf_release(&d);
+}
+
+/* Dump without description lines, for comparing templates. */
+static void dump_values(const struct config *c, struct buf *out)
+{
+    struct buf all = BUF_INIT;
+    const char *p;
+
+    config_write_yaml(c, false, &all);
+    for (p = all.buf; *p;) {
+        size_t n = strcspn(p, "\n");
+        struct buf line = BUF_INIT;
+
+        buf_add(&line, p, n);
+        if (!strstr(line.buf, "description:") && *p != '#') {
+            buf_add(out, p, n);
+            buf_addch(out, '\n');
+        }
+        buf_release(&line);
+        p += n + (p[n] == '\n');
+    }
+    buf_release(&all);
+}
+
+static void test_template_equals_upstream_but_sharing_off(void **state)
+{
+    struct config *ours = NULL, *up = NULL;
+    struct buf text = BUF_INIT, err = BUF_INIT, warn = BUF_INIT;
+    struct buf a = BUF_INIT, b = BUF_INIT;
+    size_t i;
+
+    (void)state;
+    for (i = 0; cli_config_template[i]; i++)
+        buf_addstr(&text, cli_config_template[i]);
+    assert_int_equal(config_load_mem("template", text.buf, text.len, &ours,
+                                     &err, &warn),
+                     0);
+    assert_string_equal(warn.buf, "");
+    assert_int_equal(config_load_file(IA_TEST_DATA
+                                      "/config/upstream-template.yaml",
+                                      &up, &err, NULL),
+                     0);
+    assert_false(ours->album_permissions.enabled);
+    assert_true(up->album_permissions.enabled);
+    up->album_permissions.enabled = false;
+    free(up->path);
+    up->path = xstrdup("template");
+    dump_values(ours, &a);
+    dump_values(up, &b);
+    assert_string_equal(a.buf, b.buf);
+    config_free(ours);
+    config_free(up);
+    buf_release(&text);
+    buf_release(&err);
+    buf_release(&warn);
+    buf_release(&a);
+    buf_release(&b);
+}
+
+static void test_binary_exit_codes_and_usage_errors(void **state)
+{
+    struct run r;
+    struct buf cfg = BUF_INIT, env_cfg = BUF_INIT, bad = BUF_INIT;
+    const char *env[3] = { NULL, NULL, NULL };
+
+    (void)state;
+    run(&r, NULL, "--version", NULL);
+    assert_int_equal(r.code, 0);
+    assert_string_equal(r.out.buf, "immich-autotag " IA_VERSION "\n");
+    run_release(&r);
+    run(&r, NULL, "--help", NULL);
+    assert_int_equal(r.code, 0);
+    assert_non_null(strstr(r.out.buf, "  3  server unreachable or "
+                                      "authentication refused"));
+    assert_non_null(strstr(r.out.buf, "--metrics-json FILE"));
+    run_release(&r);
+    run(&r, NULL, "plan", "--help", NULL);
+    assert_int_equal(r.code, 0);
+    assert_non_null(strstr(r.out.buf, "usage: immich-autotag plan"));
+    run_release(&r);
+    run(&r, NULL, "--bogus", NULL);
+    assert_int_equal(r.code, 2);
+    assert_string_equal(r.err.buf, "immich-autotag: unknown option "
+                                   "'--bogus'\nTry 'immich-autotag "
+                                   "--help'.\n");
+    run_release(&r);
+    run(&r, NULL, "frobnicate", NULL);
+    assert_int_equal(r.code, 2);
+    assert_non_null(strstr(r.err.buf, "unknown command 'frobnicate'"));
+    run_release(&r);
+    run(&r, NULL, "check", "--concurrency", NULL);
+    assert_int_equal(r.code, 2);
+    assert_non_null(strstr(r.err.buf, "option '--concurrency' needs a "
+                                      "value"));
+    run_release(&r);
+    run(&r, NULL, "plan", "extra", NULL);
+    assert_int_equal(r.code, 2);
+    assert_non_null(strstr(r.err.buf, "unexpected argument 'extra'"));
+    run_release(&r);
+    /* no configuration anywhere (HOME is an empty directory) */
+    run(&r, NULL, NULL);
+    assert_int_equal(r.code, 2);
+    assert_non_null(strstr(r.err.buf, "error: no configuration file found"));
+    run_release(&r);
+    /* a broken configuration: exit 2 with the message */
+    write_file("bad.yaml", GOOD_CONFIG "clasification: {}\n", 0600);
+    buf_addf(&bad, "%s/bad.yaml", tmpdir);
+    run(&r, NULL, "check", "--config", bad.buf, NULL);
+    assert_int_equal(r.code, 2);
+    assert_non_null(strstr(r.err.buf, "bad.yaml:7:1: unknown key "
+                                      "'clasification' (did you mean "
+                                      "'classification'?)"));
+    run_release(&r);
+    /* the upstream template loads, but check wants a real server */
+    run(&r, NULL, "check", "-c", IA_TEST_DATA "/config/upstream-template.yaml",
+        NULL);
+    assert_int_equal(r.code, 2);
+    assert_non_null(strstr(r.err.buf, "fill in your server"));
+    run_release(&r);
+    /* a good configuration: not built yet is said plainly, exit 1 */
+    write_file("good.yaml", GOOD_CONFIG, 0644);
+    buf_addf(&cfg, "%s/good.yaml", tmpdir);
+    buf_addf(&env_cfg, "IMMICH_AUTOTAG_CONFIG=%s", cfg.buf);
+    env[0] = env_cfg.buf;
+    run(&r, env, NULL);
+    assert_int_equal(r.code, 1);
+    assert_non_null(strstr(r.err.buf, "immich-autotag run: not built yet "
+                                      "(the HTTP client lands with issue "
+                                      "4)"));
+    assert_non_null(strstr(r.err.buf, "warning: "));
+    assert_non_null(strstr(r.err.buf, "chmod 600"));
+    run_release(&r);
+    run(&r, env, "apply", NULL);
+    assert_int_equal(r.code, 2);
+    run_release(&r);
+    /* config: effective values, key masked, environment applied */
+    env[1] = "IMMICH_URL=https://env.example:8443/api";
+    run(&r, env, "config", NULL);
+    assert_int_equal(r.code, 0);
+    assert_non_null(strstr(r.out.buf, "api_key: \"***\""));
+    assert_non_null(strstr(r.out.buf, "host: \"https://env.example:8443\""));
+    assert_non_null(strstr(r.out.buf, "autotag_unknown: "
+                                      "\"autotag_output_unknown\""));
+    assert_null(strstr(r.out.buf, KEY));
+    assert_null(strstr(r.err.buf, KEY));
+    run_release(&r);
+    env[1] = "IMMICH_URL=photos.lan";
+    run(&r, env, "config", NULL);
+    assert_int_equal(r.code, 2);
+    assert_non_null(strstr(r.err.buf, "IMMICH_URL: 'photos.lan' must start "
+                                      "with http:// or https://"));
+    run_release(&r);
+    run(&r, NULL, "config", "template", NULL);
+    assert_int_equal(r.code, 0);
+    assert_non_null(strstr(r.out.buf, "  enabled: false\n"));
+    run_release(&r);
+    buf_release(&cfg);
+    buf_release(&env_cfg);
+    buf_release(&bad);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_options_parse_anywhere_with_both_forms),
+        cmocka_unit_test(test_option_errors_name_the_option),
+        cmocka_unit_test(test_config_discovery_order),
+        cmocka_unit_test(test_template_equals_upstream_but_sharing_off),
+        cmocka_unit_test(test_binary_exit_codes_and_usage_errors),
+    };
+
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
