@@ -221,8 +221,10 @@ static bool yaml_float(const char *s, size_t len, double *out)
         if (c == '_')
             continue;
         if (!isdigit(c) && c != '.' && c != 'e' && c != 'E' && c != '-' &&
-            c != '+')
+            c != '+') {
+            buf_release(&t);
             return false;
+        }
         buf_addch(&t, c);
     }
     if (!t.len || t.buf[0] == 'e' || t.buf[0] == 'E' ||
@@ -640,6 +642,8 @@ static int merge(struct yload *L, yaml_node_t *v, const char *path,
     yaml_node_item_t *it;
     size_t nr, i;
 
+    if (!*path)
+        path = "top level";
     if (depth >= MAX_MERGE_DEPTH) {
         yerr(L, v, "%s: merge keys nest too deeply", path);
         return -1;
@@ -725,8 +729,10 @@ int ymap_read(struct yload *L, yaml_node_t *n, const char *path,
         expected(L, n, k, *path ? path : "top level", "a mapping");
         return -1;
     }
-    if (collect(L, n, path, m, 0) < 0)
+    if (collect(L, n, path, m, 0) < 0) {
+        ymap_release(m);
         return -1;
+    }
     for (i = 0; i < m->nr; i++) {
         const char *key = m->items[i].key, *hint;
         struct buf full = BUF_INIT, tail = BUF_INIT;

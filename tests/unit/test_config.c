@@ -696,6 +696,26 @@ static void test_excluded_paths_search_ignoring_case(void **st)
     done(&r);
 }
 
+/* found by fuzz_config: a dotted non-number leaked while being resolved */
+static void test_dotted_words_are_strings(void **st)
+{
+    struct result r;
+
+    (void)st;
+    expect_ok(&r, MINIMAL "description: 1.5x. file.\n");
+    assert_string_equal(r.cfg->description, "1.5x. file.");
+    done(&r);
+}
+
+/* found by fuzz_config: a bad merge key leaked the mapping being read */
+static void test_bad_merge_key_is_an_error(void **st)
+{
+    (void)st;
+    expect_error(MINIMAL "<<: text\n",
+                 "t.yaml:7:5: top level: '<<' expects a mapping or a list of "
+                 "mappings");
+}
+
 static void test_merge_keys_and_anchors(void **st)
 {
     struct result r;
@@ -783,6 +803,8 @@ int main(void)
         cmocka_unit_test(test_validation_at_load),
         cmocka_unit_test(test_asset_links),
         cmocka_unit_test(test_excluded_paths_search_ignoring_case),
+        cmocka_unit_test(test_dotted_words_are_strings),
+        cmocka_unit_test(test_bad_merge_key_is_an_error),
         cmocka_unit_test(test_merge_keys_and_anchors),
         cmocka_unit_test(test_alias_bombs_are_bounded),
         cmocka_unit_test(test_dump_reads_back_to_the_same_values),
