@@ -295,8 +295,18 @@ void plan_finish(struct plan *p)
     p->nr = out;
     if (p->nr > 1)
         qsort(p->groups, p->nr, sizeof(*p->groups), cmp_group);
-    if (p->notes_nr > 1)
+    if (p->notes_nr > 1) {
         qsort(p->notes, p->notes_nr, sizeof(*p->notes), cmp_note);
+        /* identical notes say nothing new */
+        for (i = 1, out = 1; i < p->notes_nr; i++) {
+            if (!cmp_note(&p->notes[i], &p->notes[out - 1])) {
+                free(p->notes[i].detail);
+                continue;
+            }
+            p->notes[out++] = p->notes[i];
+        }
+        p->notes_nr = out;
+    }
     rehash(p, p->nr);
 }
 

@@ -172,7 +172,7 @@ struct plan_group *plan_group_album(struct plan *p, enum plan_op op,
  * nature), merges repeated items of a group (the first reason wins) and
  * sorts groups, items and notes into the canonical order: groups by op,
  * name, target, role, date; items by id; notes by kind, asset, album,
- * detail.
+ * detail (identical notes are kept once).
  */
 void plan_finish(struct plan *p);
 /* Total items of groups with op (for summaries and tests). */

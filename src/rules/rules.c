@@ -341,6 +341,11 @@ static void step_dup_classification(struct ws *w, uint32_t a)
 
             ws_set(w, a, WS_TAG, t, true, PLAN_R_DUP_CLASS_AUTOFIX, 0);
             ws_class_names(w, a, &w->t_mem);
+            /* step 1 ran before this tag existed: run the asset again */
+            if (!(w->flags[a] & WSF_DIRTY)) {
+                w->flags[a] |= WSF_DIRTY;
+                w->dirty++;
+            }
         } else {
             conflict = true;
         }
@@ -359,7 +364,7 @@ static void step_dup_classification(struct ws *w, uint32_t a)
                             PLAN_R_DUP_CLASS_CONFLICT);
         }
     }
-    if (conflict)
+    if (conflict && ws_first_time(w, ((uint64_t)dup << 8) | 0xd1))
         w->plan->stats.duplicates_flagged++;
     buf_release(&per);
 }
@@ -644,7 +649,7 @@ static void step_dup_album_tags(struct ws *w, uint32_t a,
         drop_group_tags(w, mem[i], prefix.buf, per.buf,
                         PLAN_R_DUP_ALBUM_CONFLICT);
     }
-    if (conflict)
+    if (conflict && ws_first_time(w, ((uint64_t)dup << 8) | 0xd2))
         w->plan->stats.duplicates_flagged++;
     buf_release(&per);
     buf_release(&prefix);
@@ -683,7 +688,6 @@ static void step_detection_tag(struct ws *w, uint32_t a,
 static void step_classification_tags(struct ws *w, uint32_t a)
 {
     const struct config *cfg = w->cfg;
-    struct plan_stats *st = &w->plan->stats;
     struct cls c;
     unsigned rule;
 
@@ -699,16 +703,9 @@ static void step_classification_tags(struct ws *w, uint32_t a)
                   c.status == CLS_CONFLICT ? PLAN_R_CLASSIFY_CONFLICT
                                            : PLAN_R_CLASSIFIED,
                   rule);
-    if (c.status == CLS_UNCLASSIFIED) {
-        st->unclassified++;
-    } else if (c.status == CLS_CLASSIFIED) {
-        st->classified++;
-        if (c.first_rule < st->rules_nr)
-            st->per_rule[c.first_rule]++;
-    } else {
+    if (c.status == CLS_CONFLICT) {
         struct buf b = BUF_INIT;
 
-        st->conflict++;
         buf_addf(&b,
                  "{\"reason\":\"multiple_rules_matched\",\"num_rules\":%u,"
                  "\"album_hits\":%u,",
@@ -765,8 +762,10 @@ static void step_album_dates(struct ws *w, uint32_t a)
                                                      : MODEL_NONE,
                 buf_detach(&b, NULL));
     }
-    if (any)
+    if (any && !(w->flags[a] & WSF_MISMATCH)) {
+        w->flags[a] |= WSF_MISMATCH;
         w->plan->stats.date_mismatches++;
+    }
     ws_ensure_tag(w, a, tag, any, PLAN_R_ALBUM_DATE_MISMATCH, 0);
 }
 
@@ -775,7 +774,7 @@ static void process_asset(struct ws *w, uint32_t a)
     const struct config *cfg = w->cfg;
     struct folder_info fi;
 
-    w->plan->stats.assets_seen++;
+    w->cur = a;
     step_conversions(w, a);
     if (cfg->duplicate_processing.present &&
         cfg->duplicate_processing.date_correction.enabled)
@@ -790,6 +789,56 @@ static void process_asset(struct ws *w, uint32_t a)
     }
     step_classification_tags(w, a);
     step_album_dates(w, a);
+    w->flags[a] |= WSF_DONE;
+    w->cur = MODEL_NONE;
+}
+
+/*
+ * Duplicate steps write to other members of the group (autofix, conflict
+ * tags).  A member processed earlier in the run is processed again so that
+ * its own steps see that change in this run, not the next (§8 item 1).
+ * Each pass only revisits assets changed after their turn; the passes are
+ * bounded (steps are idempotent, so a second visit changes at most the
+ * dup-group tags again).
+ */
+static void reprocess_dirty(struct ws *w)
+{
+    size_t pass, a;
+
+    for (pass = 0; pass < 4 && w->dirty; pass++) {
+        w->dirty = 0;
+        for (a = 0; a < w->m->assets_nr; a++) {
+            if (!(w->flags[a] & WSF_DIRTY))
+                continue;
+            w->flags[a] &= (uint8_t)~WSF_DIRTY;
+            if (w->flags[a] & WSF_PROCESS)
+                process_asset(w, (uint32_t)a);
+        }
+    }
+}
+
+/* Classification counters, on the final state. */
+static void final_stats(struct ws *w)
+{
+    struct plan_stats *st = &w->plan->stats;
+    size_t a;
+    struct cls c;
+
+    for (a = 0; a < w->m->assets_nr; a++) {
+        if (!(w->flags[a] & WSF_PROCESS))
+            continue;
+        st->assets_seen++;
+        ws_classify(w, (uint32_t)a, false, &c);
+        if (c.status == CLS_UNCLASSIFIED) {
+            st->unclassified++;
+        } else if (c.status == CLS_CLASSIFIED) {
+            st->classified++;
+            if (c.first_rule < st->rules_nr)
+                st->per_rule[c.first_rule]++;
+        } else {
+            st->conflict++;
+        }
+    }
 }
 
 int rules_evaluate(const struct config *cfg, const struct model *m,
@@ -831,6 +880,8 @@ int rules_evaluate(const struct config *cfg, const struct model *m,
     for (a = 0; a < m->assets_nr; a++)
         if (w.flags[a] & WSF_PROCESS)
             process_asset(&w, (uint32_t)a);
+    reprocess_dirty(&w);
+    final_stats(&w);
     temp_albums_at_end(&w);
     rules_permissions(&w);
     ws_emit_plan(&w);

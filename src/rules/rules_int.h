@@ -98,6 +98,8 @@ struct ws {
 
     /* Run-level notes already written (once per run). */
     struct u64map noted;
+    uint32_t cur;          /* asset whose steps are running */
+    size_t dirty;          /* assets flagged WSF_DIRTY */
 
     /* Date correction: file-name patterns compiled once per run. */
     pcre2_code *re_date[4];
@@ -109,6 +111,9 @@ struct ws {
 enum ws_asset_flags {
     WSF_PROCESS = 1u << 0,  /* in the window and passes the filters */
     WSF_WRITABLE = 1u << 1, /* own, not trashed */
+    WSF_DONE = 1u << 2,     /* its steps ran */
+    WSF_DIRTY = 1u << 3,    /* changed by another asset's steps after */
+    WSF_MISMATCH = 1u << 4, /* counted in stats.date_mismatches */
 };
 
 enum cls_status { CLS_UNCLASSIFIED, CLS_CLASSIFIED, CLS_CONFLICT };

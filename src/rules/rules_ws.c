@@ -85,6 +85,7 @@ void ws_init(struct ws *w, const struct config *cfg, const struct model *m,
     w->m = m;
     w->plan = plan;
     w->url = url ? url : "";
+    w->cur = MODEL_NONE;
     buf_init(&w->fb_path, 0);
     buf_init(&w->fb_name, 0);
     (void)strpool_intern(&w->names, "", 0);
@@ -264,6 +265,10 @@ void ws_set(struct ws *w, uint32_t a, enum ws_kind kind, uint32_t target,
         c->target = target;
         c->kind = (uint8_t)kind;
         w->head[a] = (uint32_t)w->chg_nr++;
+    }
+    if (a != w->cur && (w->flags[a] & (WSF_DONE | WSF_DIRTY)) == WSF_DONE) {
+        w->flags[a] |= WSF_DIRTY;
+        w->dirty++;
     }
     c->present = present;
     c->reason = (uint16_t)reason;
