@@ -1,0 +1,622 @@
+/*
+ * http_engine.c: the request loop.  One multi handle, one thread: fill the
+ * in-flight slots from the ready queue, poll no later than the next retry
+ * time, perform, drain the finished transfers, decide for each whether it
+ * is done or goes back to wait for its retry.  Modelled on curl's
+ * src/tool_operate.c parallel mode (add_parallel_transfers, startat,
+ * wrapitup).
+ */
+#include "http/http_internal.h"
+
+#include <sys/resource.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/uuid.h"
+
+/* Request states; changed only through set_state(), which traces. */
+enum req_state {
+    REQ_QUEUED,    /* in the ready queue */
+    REQ_RUNNING,   /* easy handle in the multi handle */
+    REQ_WAITING,   /* in the delayed list until not_before */
+    REQ_DONE,      /* callback called */
+};
+
+static const char *const state_names[] = { "queued", "running", "waiting",
+                                           "done" };
+
+struct http_req {
+    struct http_req *next;   /* ready queue or delayed list */
+    struct http_req *run_prev, *run_next; /* running list */
+    enum req_state state;
+    char *method, *url, *endpoint;
+    char *body;
+    size_t body_len;
+    bool retry_safe;
+    http_done_fn *done;
+    void *ctx;
+    int attempts;            /* attempts started */
+    long waited_ms;          /* sum of retry delays scheduled */
+    int64_t not_before_us;   /* REQ_WAITING: earliest start */
+    CURL *easy;              /* REQ_RUNNING only */
+    struct buf resp;         /* capped at body_max */
+    bool too_big;
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+struct http_engine {
+    CURLM *multi;
+    char *base_url;
+    struct curl_slist *headers;   /* shared by every request */
+    struct http_engine_opts o;    /* defaults filled; strings borrowed
+                                     except base_url/ca_file copies */
+    char *ca_file;
+    struct http_req *ready_head, *ready_tail;
+    struct http_req *delayed;     /* unsorted; retries are few */
+    struct http_req *running;     /* in the multi handle */
+    size_t in_flight;
+    size_t submitted, completed;
+    bool wrapping;
+    long retries_used;
+    uint64_t rng;
+    struct http_metrics metrics;
+};
+
+static int curl_inited;
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+
+    if (getrusage(RUSAGE_SELF, &ru) < 0)
+        return 0;
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+static void set_state(struct http_req *r, enum req_state st)
+{
+    debug_log("http: %s #%d: %s -> %s", r->endpoint, r->attempts,
+              state_names[r->state], state_names[st]);
+    r->state = st;
+}
+
+static void req_free(struct http_req *r)
+{
+    if (!r)
+        return;
+    if (r->easy)
+        curl_easy_cleanup(r->easy);
+    free(r->method);
+    free(r->url);
+    free(r->endpoint);
+    free(r->body);
+    buf_release(&r->resp);
+    free(r);
+}
+
+struct http_engine *http_engine_new(const struct http_engine_opts *opts,
+                                    struct buf *err)
+{
+    struct http_engine *e;
+    struct buf key = BUF_INIT;
+    CURLMcode mc;
+
+    if (!opts->base_url || !*opts->base_url) {
+        buf_addstr(err, "http engine: no server url");
+        return NULL;
+    }
+    if (!curl_inited) {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+            buf_addstr(err, "http engine: libcurl initialisation failed");
+            return NULL;
+        }
+        curl_inited = 1;
+    }
+    e = xcalloc(1, sizeof(*e));
+    e->o = *opts;
+    if (e->o.concurrency <= 0)
+        e->o.concurrency = HTTP_CONCURRENCY_DEFAULT;
+    if (e->o.concurrency > HTTP_CONCURRENCY_MAX)
+        e->o.concurrency = HTTP_CONCURRENCY_MAX;
+    if (e->o.connect_timeout_ms <= 0)
+        e->o.connect_timeout_ms = 10000;
+    if (e->o.total_timeout_ms <= 0)
+        e->o.total_timeout_ms = 300000;
+    if (e->o.low_speed_time_s <= 0)
+        e->o.low_speed_time_s = 60;
+    if (e->o.max_retries < 0)
+        e->o.max_retries = 5;
+    if (e->o.retry_budget < 0)
+        e->o.retry_budget = 1000;
+    if (e->o.retry_base_ms <= 0)
+        e->o.retry_base_ms = 500;
+    if (e->o.retry_max_ms <= 0)
+        e->o.retry_max_ms = 30000;
+    if (e->o.retry_after_max_ms <= 0)
+        e->o.retry_after_max_ms = 120000;
+    if (!e->o.body_max)
+        e->o.body_max = HTTP_BODY_MAX_DEFAULT;
+    e->rng = opts->jitter_seed ? opts->jitter_seed : (uint64_t)now_us();
+    e->base_url = xstrdup(opts->base_url);
+    e->ca_file = opts->ca_file ? xstrdup(opts->ca_file) : NULL;
+    e->o.api_key = NULL; /* kept only inside the header list */
+
+    e->multi = curl_multi_init();
+    if (!e->multi) {
+        buf_addstr(err, "http engine: cannot create the multi handle");
+        goto fail;
+    }
+    /* One connection per slot, reused across requests; HTTP/2 streams
+     * share a connection when the server offers it. */
+    mc = curl_multi_setopt(e->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+                           e->o.concurrency);
+    if (mc == CURLM_OK)
+        mc = curl_multi_setopt(e->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+                               e->o.concurrency);
+    if (mc == CURLM_OK)
+        mc = curl_multi_setopt(e->multi, CURLMOPT_PIPELINING,
+                               (long)CURLPIPE_MULTIPLEX);
+    if (mc != CURLM_OK) {
+        buf_addf(err, "http engine: cannot configure libcurl: %s",
+                 curl_multi_strerror(mc));
+        goto fail;
+    }
+    /* "Expect:" off: the server answers JSON bodies without 100-continue. */
+    e->headers = curl_slist_append(NULL, "Accept: application/json");
+    e->headers = curl_slist_append(e->headers,
+                                   "Content-Type: application/json");
+    e->headers = curl_slist_append(e->headers, "Expect:");
+    if (opts->api_key) {
+        buf_addf(&key, "x-api-key: %s", opts->api_key);
+        e->headers = curl_slist_append(e->headers, key.buf);
+        /* Wipe the copy: the header list is the only one the engine keeps. */
+        memset(key.buf, 0, key.len);
+        buf_release(&key);
+    }
+    if (!e->headers) {
+        buf_addstr(err, "http engine: cannot build request headers");
+        goto fail;
+    }
+    if (e->o.insecure)
+        warn_log("TLS certificate verification is off (--insecure): "
+                 "the server's identity is not checked");
+    return e;
+fail:
+    http_engine_free(e);
+    return NULL;
+}
+
+static void free_list(struct http_req *r)
+{
+    while (r) {
+        struct http_req *next = r->next;
+
+        req_free(r);
+        r = next;
+    }
+}
+
+void http_engine_free(struct http_engine *e)
+{
+    if (!e)
+        return;
+    free_list(e->ready_head);
+    free_list(e->delayed);
+    /* Transfers are left running only when run() failed half way. */
+    while (e->running) {
+        struct http_req *r = e->running;
+
+        e->running = r->run_next;
+        (void)curl_multi_remove_handle(e->multi, r->easy);
+        req_free(r);
+    }
+    if (e->multi)
+        curl_multi_cleanup(e->multi);
+    curl_slist_free_all(e->headers);
+    http_metrics_release(&e->metrics);
+    free(e->base_url);
+    free(e->ca_file);
+    free(e);
+}
+
+void http_global_cleanup(void)
+{
+    if (curl_inited) {
+        curl_global_cleanup();
+        curl_inited = 0;
+    }
+}
+
+static void push_ready(struct http_engine *e, struct http_req *r)
+{
+    r->next = NULL;
+    if (e->ready_tail)
+        e->ready_tail->next = r;
+    else
+        e->ready_head = r;
+    e->ready_tail = r;
+    set_state(r, REQ_QUEUED);
+}
+
+int http_engine_submit(struct http_engine *e, const struct http_call *c)
+{
+    struct http_req *r;
+    struct buf url = BUF_INIT;
+
+    if (e->wrapping || (e->o.stop && *e->o.stop))
+        return -1;
+    if (!c->method || !c->path)
+        BUG("http_engine_submit without method or path");
+    r = xcalloc(1, sizeof(*r));
+    r->method = xstrdup(c->method);
+    buf_addstr(&url, e->base_url);
+    buf_addstr(&url, c->path);
+    r->url = buf_detach(&url, NULL);
+    r->endpoint = xstrdup(c->endpoint ? c->endpoint : c->path);
+    if (c->body) {
+        r->body = xmemdup(c->body, c->body_len);
+        r->body_len = c->body_len;
+    }
+    r->retry_safe = c->retry_safe;
+    r->done = c->done;
+    r->ctx = c->ctx;
+    buf_init(&r->resp, 0);
+    buf_set_max(&r->resp, e->o.body_max);
+    e->submitted++;
+    e->metrics.requests++;
+    push_ready(e, r);
+    return 0;
+}
+
+void http_engine_wrap_up(struct http_engine *e)
+{
+    e->wrapping = true;
+}
+
+bool http_engine_is_wrapping_up(const struct http_engine *e)
+{
+    return e->wrapping;
+}
+
+long http_engine_concurrency(const struct http_engine *e)
+{
+    return e->o.concurrency;
+}
+
+const struct http_metrics *http_engine_metrics(const struct http_engine *e)
+{
+    return &e->metrics;
+}
+
+static size_t on_write(char *data, size_t size, size_t nmemb, void *ctx)
+{
+    struct http_req *r = ctx;
+    size_t n = size * nmemb;
+
+    if (buf_add_limited(&r->resp, data, n) < 0) {
+        r->too_big = true;
+        return 0; /* CURLE_WRITE_ERROR ends the transfer */
+    }
+    return n;
+}
+
+/* Calls the callback and frees the request. */
+static void complete(struct http_engine *e, struct http_req *r,
+                     enum http_result result, long status, const char *error)
+{
+    struct http_response resp;
+
+    set_state(r, REQ_DONE);
+    resp.result = result;
+    resp.status = status;
+    resp.body = &r->resp;
+    resp.error = error ? error : "";
+    resp.method = r->method;
+    resp.endpoint = r->endpoint;
+    resp.attempts = r->attempts;
+    resp.waited_ms = r->waited_ms;
+    if (result != HTTP_RESULT_CANCELLED &&
+        (result != HTTP_RESULT_OK || status >= 400))
+        http_metrics_ep(&e->metrics, r->endpoint)->errors++;
+    e->completed++;
+    if (r->done)
+        r->done(&resp, r->ctx);
+    req_free(r);
+}
+
+#define SETOPT(opt, val)                                                     \
+    do {                                                                     \
+        if (rc == CURLE_OK)                                                  \
+            rc = curl_easy_setopt(easy, opt, val);                           \
+    } while (0)
+
+/* Creates the easy handle of one attempt and hands it to the multi. */
+static void start(struct http_engine *e, struct http_req *r)
+{
+    CURL *easy = curl_easy_init();
+    CURLcode rc = CURLE_OK;
+    CURLMcode mc;
+
+    r->attempts++;
+    if (!easy) {
+        complete(e, r, HTTP_RESULT_NETWORK, 0, "cannot create a transfer");
+        return;
+    }
+    r->errbuf[0] = '\0';
+    r->too_big = false;
+    buf_reset(&r->resp);
+    SETOPT(CURLOPT_URL, r->url);
+    SETOPT(CURLOPT_PRIVATE, (void *)r);
+    SETOPT(CURLOPT_ERRORBUFFER, r->errbuf);
+    SETOPT(CURLOPT_WRITEFUNCTION, on_write);
+    SETOPT(CURLOPT_WRITEDATA, (void *)r);
+    SETOPT(CURLOPT_HTTPHEADER, e->headers);
+    SETOPT(CURLOPT_NOSIGNAL, 1L);
+    SETOPT(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    SETOPT(CURLOPT_PIPEWAIT, 1L);
+    SETOPT(CURLOPT_ACCEPT_ENCODING, "");
+    SETOPT(CURLOPT_DNS_CACHE_TIMEOUT, 300L);
+    SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
+    SETOPT(CURLOPT_CONNECTTIMEOUT_MS, e->o.connect_timeout_ms);
+    SETOPT(CURLOPT_TIMEOUT_MS, e->o.total_timeout_ms);
+    SETOPT(CURLOPT_LOW_SPEED_LIMIT, 1L);
+    SETOPT(CURLOPT_LOW_SPEED_TIME, e->o.low_speed_time_s);
+    SETOPT(CURLOPT_SSL_VERIFYPEER, e->o.insecure ? 0L : 1L);
+    SETOPT(CURLOPT_SSL_VERIFYHOST, e->o.insecure ? 0L : 2L);
+    if (e->ca_file)
+        SETOPT(CURLOPT_CAINFO, e->ca_file);
+    if (!strcmp(r->method, "GET")) {
+        SETOPT(CURLOPT_HTTPGET, 1L);
+    } else {
+        SETOPT(CURLOPT_CUSTOMREQUEST, r->method);
+        if (r->body) {
+            SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
+            SETOPT(CURLOPT_POSTFIELDS, r->body);
+        }
+    }
+    if (rc != CURLE_OK) {
+        curl_easy_cleanup(easy);
+        complete(e, r, HTTP_RESULT_NETWORK, 0, curl_easy_strerror(rc));
+        return;
+    }
+    mc = curl_multi_add_handle(e->multi, easy);
+    if (mc != CURLM_OK) {
+        curl_easy_cleanup(easy);
+        complete(e, r, HTTP_RESULT_NETWORK, 0, curl_multi_strerror(mc));
+        return;
+    }
+    r->easy = easy;
+    r->run_prev = NULL;
+    r->run_next = e->running;
+    if (e->running)
+        e->running->run_prev = r;
+    e->running = r;
+    e->in_flight++;
+    set_state(r, REQ_RUNNING);
+}
+
+static bool is_retryable_code(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_BAD_CONTENT_ENCODING:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static bool is_retryable_status(long status)
+{
+    return status == 429 || status == 502 || status == 503 || status == 504;
+}
+
+/* Backoff of the n-th retry (n >= 1) with jitter in [d/2, d]. */
+static long backoff_ms(struct http_engine *e, int n)
+{
+    long d = e->o.retry_base_ms;
+
+    for (int i = 1; i < n && d < e->o.retry_max_ms; i++)
+        d *= 2;
+    if (d > e->o.retry_max_ms)
+        d = e->o.retry_max_ms;
+    return d / 2 + (long)(splitmix64(&e->rng) % (uint64_t)(d / 2 + 1));
+}
+
+/* A transfer ended: account for it, then retry or complete it. */
+static void finish(struct http_engine *e, struct http_req *r, CURLcode rc)
+{
+    struct http_ep *ep = http_metrics_ep(&e->metrics, r->endpoint);
+    long status = 0, connects = 0;
+    curl_off_t total_us = 0, down = 0, retry_after = 0;
+    bool retry;
+    char errmsg[CURL_ERROR_SIZE + 64];
+
+    (void)curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+    (void)curl_easy_getinfo(r->easy, CURLINFO_TOTAL_TIME_T, &total_us);
+    (void)curl_easy_getinfo(r->easy, CURLINFO_SIZE_DOWNLOAD_T, &down);
+    (void)curl_easy_getinfo(r->easy, CURLINFO_NUM_CONNECTS, &connects);
+    (void)curl_easy_getinfo(r->easy, CURLINFO_RETRY_AFTER, &retry_after);
+    e->metrics.connections += (uint64_t)connects;
+    ep->calls++;
+    ep->bytes_in += (uint64_t)down;
+    ep->bytes_out += r->body_len;
+    {
+        double s = (double)total_us / 1e6;
+
+        ep->latency_sum += s;
+        if (s > ep->latency_max)
+            ep->latency_max = s;
+        ALLOC_GROW(ep->lat, ep->lat_nr + 1, ep->lat_alloc);
+        ep->lat[ep->lat_nr++] = s;
+    }
+    curl_easy_cleanup(r->easy);
+    r->easy = NULL;
+    e->in_flight--;
+    if (r->run_prev)
+        r->run_prev->run_next = r->run_next;
+    else
+        e->running = r->run_next;
+    if (r->run_next)
+        r->run_next->run_prev = r->run_prev;
+
+    if (rc == CURLE_OK)
+        retry = is_retryable_status(status);
+    else
+        retry = !r->too_big && is_retryable_code(rc);
+    if (retry && r->retry_safe && !e->wrapping &&
+        !(e->o.stop && *e->o.stop) && r->attempts <= e->o.max_retries &&
+        e->retries_used < e->o.retry_budget) {
+        long delay = backoff_ms(e, r->attempts);
+
+        if (rc == CURLE_OK && retry_after > 0) {
+            delay = (long)retry_after * 1000;
+            if (delay > e->o.retry_after_max_ms)
+                delay = e->o.retry_after_max_ms;
+        }
+        verbose_log("http: %s: %s, retry %d in %ld ms", r->endpoint,
+                    rc == CURLE_OK ? "server busy" : curl_easy_strerror(rc),
+                    r->attempts, delay);
+        ep->retries++;
+        e->retries_used++;
+        r->waited_ms += delay;
+        r->not_before_us = now_us() + (int64_t)delay * 1000;
+        r->next = e->delayed;
+        e->delayed = r;
+        set_state(r, REQ_WAITING);
+        return;
+    }
+    if (rc == CURLE_OK) {
+        complete(e, r, HTTP_RESULT_OK, status, NULL);
+        return;
+    }
+    if (r->too_big) {
+        snprintf(errmsg, sizeof(errmsg), "response larger than %zu bytes",
+                 e->o.body_max);
+        complete(e, r, HTTP_RESULT_TOO_BIG, status, errmsg);
+        return;
+    }
+    snprintf(errmsg, sizeof(errmsg), "%s",
+             r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
+    complete(e, r, HTTP_RESULT_NETWORK, 0, errmsg);
+}
+
+/* Wrap-up: every request not yet started completes as cancelled. */
+static void cancel_queued(struct http_engine *e)
+{
+    while (e->ready_head || e->delayed) {
+        struct http_req *r = e->ready_head;
+
+        if (r) {
+            e->ready_head = r->next;
+            if (!e->ready_head)
+                e->ready_tail = NULL;
+        } else {
+            r = e->delayed;
+            e->delayed = r->next;
+        }
+        complete(e, r, HTTP_RESULT_CANCELLED, 0, "cancelled: stopping");
+    }
+}
+
+/* Moves due retries to the ready queue; returns ms until the next one
+ * (or `cap` when none is waiting). */
+static long promote_delayed(struct http_engine *e, long cap)
+{
+    struct http_req **pp = &e->delayed;
+    int64_t now = now_us();
+    long wait = cap;
+
+    while (*pp) {
+        struct http_req *r = *pp;
+
+        if (r->not_before_us <= now) {
+            *pp = r->next;
+            push_ready(e, r);
+            continue;
+        }
+        if ((r->not_before_us - now) / 1000 + 1 < wait)
+            wait = (long)((r->not_before_us - now) / 1000 + 1);
+        pp = &r->next;
+    }
+    return wait;
+}
+
+int http_engine_run(struct http_engine *e, struct buf *err)
+{
+    int64_t t0 = now_us();
+    double cpu0 = cpu_seconds();
+    int ret = -1;
+
+    for (;;) {
+        long wait;
+        int running = 0;
+        CURLMcode mc;
+        CURLMsg *msg;
+        int left;
+
+        if (e->o.stop && *e->o.stop)
+            e->wrapping = true;
+        if (e->wrapping)
+            cancel_queued(e);
+        wait = promote_delayed(e, 1000);
+        while (e->in_flight < (size_t)e->o.concurrency && e->ready_head) {
+            struct http_req *r = e->ready_head;
+
+            e->ready_head = r->next;
+            if (!e->ready_head)
+                e->ready_tail = NULL;
+            start(e, r);
+        }
+        if (e->o.progress)
+            e->o.progress(e->o.progress_ctx, e->completed, e->submitted,
+                          e->in_flight);
+        if (!e->in_flight && !e->ready_head && !e->delayed)
+            break;
+        if (e->ready_head && e->in_flight < (size_t)e->o.concurrency)
+            wait = 0; /* a start failed synchronously: loop again */
+        mc = curl_multi_poll(e->multi, NULL, 0, (int)wait, NULL);
+        if (mc == CURLM_OK)
+            mc = curl_multi_perform(e->multi, &running);
+        if (mc != CURLM_OK) {
+            buf_addf(err, "http engine: %s", curl_multi_strerror(mc));
+            goto out;
+        }
+        while ((msg = curl_multi_info_read(e->multi, &left))) {
+            struct http_req *r = NULL;
+            CURL *easy = msg->easy_handle;
+            CURLcode rc = msg->data.result;
+
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            /* msg dies with remove_handle: copied above. */
+            (void)curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&r);
+            (void)curl_multi_remove_handle(e->multi, easy);
+            if (!r)
+                BUG("transfer without its request");
+            finish(e, r, rc);
+        }
+    }
+    ret = 0;
+out:
+    e->metrics.wall_s += (double)(now_us() - t0) / 1e6;
+    e->metrics.cpu_s += cpu_seconds() - cpu0;
+    return ret;
+}
