@@ -77,8 +77,12 @@ static const char *const date_patterns[4] = {
 
 void rules_dates_init(struct ws *w)
 {
+    const char *zone =
+        w->cfg->duplicate_processing.date_correction.extraction_timezone;
     size_t i;
 
+    /* The tz database is read once per zone question: check it once. */
+    w->zone = zone && tz_is_valid(zone) ? zone : NULL;
     for (i = 0; i < 4; i++) {
         int code;
         PCRE2_SIZE off;
@@ -118,26 +122,80 @@ static bool search(struct ws *w, int re, const char *s)
                        NULL) >= 0;
 }
 
+/*
+ * The zone's offset for a whole local day, cached: asking the C library
+ * means re-reading the zone file each time, so each distinct day costs two
+ * questions once.  Days with a transition (DST changes) are not cached
+ * (value 0) and go to tz_local_to_utc() every time.
+ */
+static int64_t day_offset(struct ws *w, int64_t day, bool *uniform)
+{
+    uint64_t key = (uint64_t)(day + (1LL << 40));
+    uint32_t v = u64map_get(&w->tz_day, key);
+    struct civil c;
+    int64_t u0, u1;
+    int64_t off0, off1;
+
+    if (v != HASHMAP_NONE) {
+        *uniform = v != 0;
+        return (int64_t)v - 1 - 86400;
+    }
+    memset(&c, 0, sizeof(c));
+    civil_from_days(day, &c.year, &c.month, &c.day);
+    if (tz_local_to_utc(w->zone, &c, &u0) < 0)
+        return (*uniform = false), 0;
+    c.hour = 23;
+    c.minute = 59;
+    c.second = 59;
+    if (tz_local_to_utc(w->zone, &c, &u1) < 0)
+        return (*uniform = false), 0;
+    off0 = (day * DAY_MS - u0) / 1000;
+    off1 = (day * DAY_MS + DAY_MS - 1000 - u1) / 1000;
+    *uniform = off0 == off1;
+    u64map_put(&w->tz_day, key, *uniform ? (uint32_t)(off0 + 86400 + 1) : 0);
+    return off0;
+}
+
 /* Wall-clock civil time in the extraction zone -> candidate. */
-static bool local_cand(const char *zone, struct civil *c, enum cand_kind k,
+static bool local_cand(struct ws *w, struct civil *c, enum cand_kind k,
                        struct cand *out)
 {
     int off_s;
+    bool uniform;
+    int64_t off;
 
     if (!civil_is_valid(c->year, c->month, c->day) || c->hour > 23 ||
         c->minute > 59 || c->second > 59)
         return false;
-    if (tz_local_to_utc(zone, c, &out->t) < 0 ||
-        tz_offset_at(zone, out->t, &off_s) < 0)
-        return false;
-    out->off_min = off_s / 60;
+    off = day_offset(w, days_from_civil(c->year, c->month, c->day),
+                     &uniform);
+    if (uniform) {
+        out->t = civil_to_time(c) - off * 1000;
+        out->off_min = (int)(off / 60);
+    } else {
+        /* transition day: cache per local minute-exact time */
+        int64_t local = civil_to_time(c);
+        uint64_t key = ((uint64_t)(local / 1000) << 1) | 1ULL << 63;
+        uint32_t v = u64map_get(&w->tz_day, key);
+
+        if (v == HASHMAP_NONE) {
+            if (tz_local_to_utc(w->zone, c, &out->t) < 0 ||
+                tz_offset_at(w->zone, out->t, &off_s) < 0)
+                return false;
+            v = (uint32_t)((((local - out->t) / 60000 + 2048) << 12) |
+                           (off_s / 60 + 2048));
+            u64map_put(&w->tz_day, key, v);
+        }
+        out->t = local - ((int64_t)(v >> 12) - 2048) * 60000;
+        out->off_min = (int)(v & 4095) - 2048;
+    }
     out->kind = k;
     return true;
 }
 
 /* Both WhatsApp patterns against s. */
-static bool whatsapp(struct ws *w, const char *s, const char *zone,
-                     enum cand_kind k, struct cand *out)
+static bool whatsapp(struct ws *w, const char *s, enum cand_kind k,
+                     struct cand *out)
 {
     struct civil c;
 
@@ -146,7 +204,7 @@ static bool whatsapp(struct ws *w, const char *s, const char *zone,
         c.year = group_int(w, s, 1);
         c.month = group_int(w, s, 2);
         c.day = group_int(w, s, 3);
-        return local_cand(zone, &c, k, out);
+        return local_cand(w, &c, k, out);
     }
     if (search(w, 1, s)) {
         c.year = group_int(w, s, 1);
@@ -155,14 +213,13 @@ static bool whatsapp(struct ws *w, const char *s, const char *zone,
         c.hour = group_int(w, s, 4);
         c.minute = group_int(w, s, 5);
         c.second = group_int(w, s, 6);
-        return local_cand(zone, &c, k, out);
+        return local_cand(w, &c, k, out);
     }
     return false;
 }
 
 /* Camera names; an invalid first-pattern match yields nothing. */
-static bool camera(struct ws *w, const char *s, const char *zone,
-                   struct cand *out)
+static bool camera(struct ws *w, const char *s, struct cand *out)
 {
     struct civil c;
     PCRE2_SIZE *ov;
@@ -176,7 +233,7 @@ static bool camera(struct ws *w, const char *s, const char *zone,
         c.hour = digits(s + ov[4], 2);
         c.minute = digits(s + ov[4] + 2, 2);
         c.second = digits(s + ov[4] + 4, 2);
-        return local_cand(zone, &c, CK_FILENAME, out);
+        return local_cand(w, &c, CK_FILENAME, out);
     }
     if (search(w, 3, s)) {
         c.year = group_int(w, s, 1);
@@ -185,7 +242,7 @@ static bool camera(struct ws *w, const char *s, const char *zone,
         c.hour = group_int(w, s, 4);
         c.minute = group_int(w, s, 5);
         c.second = group_int(w, s, 6);
-        return local_cand(zone, &c, CK_FILENAME, out);
+        return local_cand(w, &c, CK_FILENAME, out);
     }
     return false;
 }
@@ -221,8 +278,8 @@ static int64_t other_best(const struct ws *w, uint32_t x)
     return b;
 }
 
-static void add_cands(struct ws *w, uint32_t x, bool self, const char *zone,
-                      struct cand *c, size_t *nr, size_t cap)
+static void add_cands(struct ws *w, uint32_t x, bool self, struct cand *c,
+                      size_t *nr, size_t cap)
 {
     const struct model_asset *a = &w->m->assets[x];
     const char *fname = model_str(w->m, a->file_name);
@@ -236,13 +293,13 @@ static void add_cands(struct ws *w, uint32_t x, bool self, const char *zone,
         c[*nr].off_min = 0;
         c[(*nr)++].kind = CK_IMMICH;
     }
-    if (!zone)
+    if (!w->zone)
         return;
-    if (whatsapp(w, fname, zone, CK_WA_FILENAME, &c[*nr]))
+    if (whatsapp(w, fname, CK_WA_FILENAME, &c[*nr]))
         (*nr)++;
-    if (whatsapp(w, path, zone, CK_WA_PATH, &c[*nr]))
+    if (whatsapp(w, path, CK_WA_PATH, &c[*nr]))
         (*nr)++;
-    if (camera(w, fname, zone, &c[*nr]))
+    if (camera(w, fname, &c[*nr]))
         (*nr)++;
 }
 
@@ -290,8 +347,6 @@ static void note_unhandled(struct ws *w, uint32_t a, int64_t d,
  */
 void rules_date_correction(struct ws *w, uint32_t a)
 {
-    const char *zone =
-        w->cfg->duplicate_processing.date_correction.extraction_timezone;
     struct cand c[64];
     size_t nr = 0, i;
     const struct cand *b = NULL, *o = NULL;
@@ -300,16 +355,14 @@ void rules_date_correction(struct ws *w, uint32_t a)
 
     if (d == TIME_NONE)
         return;
-    if (zone && !tz_is_valid(zone))
-        zone = NULL;
-    add_cands(w, a, true, zone, c, &nr, ARRAY_SIZE(c));
+    add_cands(w, a, true, c, &nr, ARRAY_SIZE(c));
     if (dup != MODEL_NONE) {
         size_t mn;
         const uint32_t *mem = model_dup_assets(w->m, dup, &mn);
 
         for (i = 0; i < mn; i++)
             if (mem[i] != a)
-                add_cands(w, mem[i], false, zone, c, &nr, ARRAY_SIZE(c));
+                add_cands(w, mem[i], false, c, &nr, ARRAY_SIZE(c));
     }
     for (i = 0; i < nr; i++) {
         if (c[i].kind != CK_WA_PATH && (!b || c[i].t < b->t))

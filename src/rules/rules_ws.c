@@ -90,6 +90,22 @@ void ws_init(struct ws *w, const struct config *cfg, const struct model *m,
     buf_init(&w->fb_name, 0);
     (void)strpool_intern(&w->names, "", 0);
 
+    {
+        const char *names[] = {
+            cfg->classification.autotag_unknown,
+            cfg->classification.autotag_conflict,
+            cfg->duplicate_processing.album_conflict,
+            cfg->duplicate_processing.classification_conflict,
+            cfg->duplicate_processing.album_detection_conflict,
+            cfg->album_date_consistency.tag,
+        };
+
+        for (i = 0; i < ARRAY_SIZE(names); i++)
+            if (names[i]) {
+                w->fixed[w->fixed_nr] = names[i];
+                w->fixed_lower[w->fixed_nr++] = intern_lower(w, names[i]);
+            }
+    }
     w->tags_alloc = m->tags_nr + 8;
     w->tags = xcalloc(w->tags_alloc, sizeof(*w->tags));
     for (i = 0; i < m->tags_nr; i++) {
@@ -154,6 +170,7 @@ void ws_release(struct ws *w)
     u64map_release(&w->album_by_key);
     u64map_release(&w->tag_by_value);
     u64map_release(&w->noted);
+    u64map_release(&w->tz_day);
     for (i = 0; i < w->tags_nr; i++)
         free(w->tags[i].value);
     free(w->tags);
@@ -344,9 +361,20 @@ uint32_t ws_tag_for_write(struct ws *w, const char *name)
     return t;
 }
 
+/* Lowercased names id; the configured tag names are looked up once. */
+static uint32_t lower_id(struct ws *w, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < w->fixed_nr; i++)
+        if (w->fixed[i] == name)
+            return w->fixed_lower[i];
+    return intern_lower(w, name);
+}
+
 bool ws_has_tag_ci(struct ws *w, uint32_t a, const char *name)
 {
-    uint32_t lower = intern_lower(w, name);
+    uint32_t lower = lower_id(w, name);
     size_t i;
 
     ws_tags_of(w, a, &w->v_tmp);
@@ -371,7 +399,7 @@ void ws_ensure_tag(struct ws *w, uint32_t a, const char *name, bool want,
         return;
     }
     /* Every tag the asset "has" under that name goes (case-insensitive). */
-    lower = intern_lower(w, name);
+    lower = lower_id(w, name);
     ws_tags_of(w, a, &w->v_tmp);
     for (i = 0; i < w->v_tmp.nr; i++)
         if (w->tags[w->v_tmp.items[i]].lower == lower)
