@@ -1,0 +1,128 @@
+/*
+ * snapshot.h: reads the library from the server into a struct model, in
+ * the fewest round trips, fetching only what the configuration reads.
+ *
+ *     struct snapshot_info info;
+ *     struct model m;
+ *     model_init(&m);
+ *     if (snapshot_load(cfg, eng, NULL, &m, &info, &err) < 0)
+ *         fail(err.buf);        // nothing may be written: the run stops
+ *     ... rules read m ...
+ *     model_release(&m);
+ *
+ * What is fetched is decided before the first request
+ * (snapshot_needs_from_config):
+ *   always    server version (its major picks the dialect), users/me,
+ *             tags, albums (2.x: owned + shared=true listings), every
+ *             asset through POST /search/metadata pages of 1000;
+ *   if needed users (album_permissions), album membership (any feature
+ *             that reads albums), tag membership of the tags the rules
+ *             name (rule, conversion and output tags, and every tag under
+ *             the per-group conflict prefix), EXIF dates (duplicate date
+ *             correction), duplicate groups (from the assets' duplicateId,
+ *             no extra request).
+ * Never one request per asset.  docs/http-and-snapshot.md gives the
+ * request count of each step and why each path is the cheapest.
+ *
+ * Fail closed: a read that still fails after the engine's retries stops
+ * the load (no new request starts), and snapshot_load() returns -1 with
+ * err naming the endpoint and the status, e.g.
+ *     "snapshot incomplete: POST /search/metadata: 503 busy"
+ * The model is then partial and must not be used for writing.
+ */
+#ifndef IA_SNAPSHOT_H
+#define IA_SNAPSHOT_H
+
+#include "config/config.h"
+#include "http/http_engine.h"
+#include "model/model.h"
+
+/* What the configuration reads, hence what the loader fetches. */
+struct snapshot_needs {
+    bool users;               /* GET /users */
+    bool album_members;       /* membership of every album */
+    bool exif;                /* exifInfo.dateTimeOriginal */
+    bool duplicates;          /* duplicate groups */
+    bool all_tag_members;     /* membership of every tag */
+    struct config_strlist tag_names;    /* tags by leaf name or value */
+    struct config_strlist tag_prefixes; /* tags whose name or value starts
+                                           with one of these */
+};
+
+/*
+ * Fills n from cfg (owned copies; release with snapshot_needs_release).
+ * cfg may be NULL: then everything is needed.
+ */
+void snapshot_needs_from_config(const struct config *cfg,
+                                struct snapshot_needs *n);
+void snapshot_needs_release(struct snapshot_needs *n);
+/* True if the tag named (leaf) `name` with full path `value` is needed. */
+bool snapshot_needs_tag(const struct snapshot_needs *n, const char *name,
+                        const char *value);
+
+struct snapshot_opts {
+    int dialect;                        /* 0 = from the server, 2 or 3 */
+    const struct snapshot_needs *needs; /* NULL = from the configuration */
+};
+
+#define SNAPSHOT_OPTS_INIT { 0, NULL }
+
+struct snapshot_info {
+    bool complete;            /* every read succeeded */
+    int dialect;              /* 2 or 3 */
+    int64_t server_total;     /* assets the statistics announced */
+    size_t assets;            /* assets in the model (own + partners) */
+    size_t partner_assets;
+    size_t albums, albums_loaded;       /* albums / with membership */
+    size_t tags, tags_loaded;           /* tags / with membership */
+    size_t dups;
+    size_t skipped_links;     /* album/tag members not in the model (other
+                                 users' assets of shared albums) */
+    size_t repair_requests;   /* 2.x page-boundary re-reads */
+    uint64_t requests;        /* requests the load submitted */
+};
+
+/*
+ * Loads the library into out (initialised by the caller with
+ * model_init(), empty).  Sets out->me, the server version, every record
+ * and membership, members_known on the tags and albums whose membership
+ * was read, then calls model_build_indexes().  Returns 0, or -1 with one
+ * line in err (the model is then incomplete; info->complete is false).
+ * eng is borrowed; its stop flag and wrap-up are honoured.
+ */
+int snapshot_load(const struct config *cfg, struct http_engine *eng,
+                  const struct snapshot_opts *opts, struct model *out,
+                  struct snapshot_info *info, struct buf *err);
+
+/* What `immich-autotag check` found; the CLI maps it to its exit code. */
+enum snapshot_check_class {
+    SNAPSHOT_CHECK_OK = 0,      /* exit 0 */
+    SNAPSHOT_CHECK_FAILED = 1,  /* server error or unexpected answer: 1 */
+    SNAPSHOT_CHECK_CONFIG = 2,  /* configuration cannot work: exit 2 */
+    SNAPSHOT_CHECK_SERVER = 3,  /* unreachable, 401/403, missing
+                                   permission: exit 3 */
+};
+
+/*
+ * The checks of `immich-autotag check`, read-only: server reachable and
+ * its version and dialect, the API key's user, every permission the
+ * configured features need (GET /api-keys/me; nothing is written), and a
+ * one-line summary of the library's size.  Appends human lines to report
+ * (for stdout), e.g.
+ *     server: http://photos.lan:2283 reachable, Immich 2.7.5 (dialect 2)
+ *     user: John <john@example.com>
+ *     permissions: all needed permissions granted (tag.asset, ...)
+ *     library: 26562 assets (25000 images, 1562 videos), 340 albums, 85 tags
+ * and on failure one line to err ("server: GET /users/me: 401 Invalid
+ * API key", "missing permissions: album.create, tag.asset").
+ */
+enum snapshot_check_class snapshot_check(const struct config *cfg,
+                                         struct http_engine *eng,
+                                         struct buf *report,
+                                         struct buf *err);
+/* Permissions the configured features need, appended to out as a
+ * NULL-terminated static list (for tests and the report). */
+size_t snapshot_needed_permissions(const struct config *cfg,
+                                   const char **out, size_t max);
+
+#endif

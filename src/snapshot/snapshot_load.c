@@ -1,0 +1,644 @@
+/*
+ * snapshot_load.c: the library read in four rounds, each a batch of
+ * independent requests run concurrently by the engine:
+ *
+ *   1. GET /server/version                       (dialect)
+ *   2. users/me, [users], tags, albums (2.x: + shared listing), and one
+ *      POST /search/statistics per visibility pass (3.x: one pass, the
+ *      default "all but locked"; 2.x: timeline, archive and hidden,
+ *      since its default is timeline only)
+ *   3. every page of every pass at once (page count from the statistics;
+ *      a last page that still has a next page chains on); 2.x then
+ *      re-reads the exact timestamp at each page boundary that cut a
+ *      group of equal fileCreatedAt (2.x sorts without a tie-breaker)
+ *   4. membership: search albumIds:[a] per album, tagIds:[t] per needed
+ *      tag and its descendants, pages chained (2.x: an archive pass too
+ *      when the library has archived assets)
+ *
+ * Any failure after retries records the first error and wraps the engine
+ * up: nothing new starts, and the load returns -1.
+ */
+#include "snapshot/snapshot.h"
+
+#include "api/api.h"
+#include "core/log.h"
+
+#define PAGE_SIZE 1000
+#define PASSES_MAX 3
+
+struct pass {
+    const char *visibility;   /* NULL = server default */
+    int64_t total;            /* from the statistics */
+    long pages;               /* pages submitted so far */
+    int64_t *first_t, *last_t; /* fileCreatedAt at each page's ends */
+    size_t bounds_alloc;
+};
+
+struct dup_pair {
+    uint32_t asset;
+    struct uuid dup;
+};
+
+/* Assets a membership query returned, per tag (before the subtraction). */
+struct u32list {
+    uint32_t *items;
+    size_t nr, alloc;
+};
+
+struct snap {
+    struct api api;
+    struct http_engine *eng;
+    struct model *m;
+    const struct snapshot_needs *needs;
+    struct snapshot_info *info;
+    bool failed;
+    struct buf err;
+    struct uuid me;
+    bool have_me;
+    struct pass passes[PASSES_MAX];
+    size_t passes_nr;
+    bool have_archived;       /* 2.x: album/tag queries need an archive pass */
+    struct u32list *tag_hits; /* per tag index, NULL when not fetched */
+    bool *tag_fetch;          /* per tag: membership fetched */
+    struct dup_pair *dup_pairs;
+    size_t dup_pairs_nr, dup_pairs_alloc;
+};
+
+/* True when st is ok; otherwise records the first failure and stops. */
+static bool ok(struct snap *s, const struct api_status *st)
+{
+    if (st->ok)
+        return true;
+    if (!s->failed) {
+        s->failed = true;
+        if (st->kind == API_FAIL_CANCELLED)
+            buf_addstr(&s->err, "snapshot interrupted: stop requested");
+        else
+            buf_addf(&s->err, "snapshot incomplete: %s", st->error);
+        http_engine_wrap_up(s->eng);
+    }
+    return false;
+}
+
+static uint32_t user_index(struct snap *s, const struct uuid *id)
+{
+    uint32_t u = model_find_user(s->m, id);
+
+    return u != MODEL_NONE ? u : model_add_user(s->m, id, "", "");
+}
+
+/* ---- round 1 and 2 -------------------------------------------------------- */
+
+static void on_version(void *ctx, const struct api_status *st,
+                       const struct api_version *v)
+{
+    struct snap *s = ctx;
+
+    if (!ok(s, st))
+        return;
+    s->m->server_major = v->major;
+    s->m->server_minor = v->minor;
+    s->m->server_patch = v->patch;
+}
+
+static void on_me(void *ctx, const struct api_status *st,
+                  const struct api_user *u)
+{
+    struct snap *s = ctx;
+
+    if (!ok(s, st))
+        return;
+    s->me = u->id;
+    s->have_me = true;
+    s->m->me = model_add_user(s->m, &u->id, u->email, u->name);
+}
+
+static void on_users(void *ctx, const struct api_status *st,
+                     const struct api_user *users, size_t nr)
+{
+    struct snap *s = ctx;
+
+    if (!ok(s, st))
+        return;
+    for (size_t i = 0; i < nr; i++)
+        model_add_user(s->m, &users[i].id, users[i].email, users[i].name);
+}
+
+static void on_tags(void *ctx, const struct api_status *st,
+                    const struct api_tag *tags, size_t nr)
+{
+    struct snap *s = ctx;
+
+    if (!ok(s, st))
+        return;
+    for (size_t i = 0; i < nr; i++) {
+        struct model_tag t;
+
+        memset(&t, 0, sizeof(t));
+        t.id = tags[i].id;
+        t.name = model_intern(s->m, tags[i].name);
+        t.value = model_intern(s->m, tags[i].value);
+        t.parent = MODEL_NONE;
+        model_add_tag(s->m, &t);
+    }
+    /* Parents in a second pass: the listing order is not guaranteed. */
+    for (size_t i = 0; i < nr; i++) {
+        if (tags[i].has_parent) {
+            uint32_t t = model_find_tag(s->m, &tags[i].id);
+
+            s->m->tags[t].parent = model_find_tag(s->m, &tags[i].parent);
+        }
+    }
+}
+
+static void on_albums(void *ctx, const struct api_status *st,
+                      const struct api_album *albums, size_t nr)
+{
+    struct snap *s = ctx;
+    struct model_album_user *users = NULL;
+    size_t alloc = 0;
+
+    if (!ok(s, st))
+        return;
+    for (size_t i = 0; i < nr; i++) {
+        const struct api_album *a = &albums[i];
+        struct model_album al;
+
+        memset(&al, 0, sizeof(al));
+        al.id = a->id;
+        al.name = model_intern(s->m, a->name);
+        al.owner = user_index(s, &a->owner);
+        al.asset_count = (uint32_t)a->asset_count;
+        al.start_date = a->start_date;
+        al.end_date = a->end_date;
+        al.created_at = a->created_at;
+        al.updated_at = a->updated_at;
+        ALLOC_GROW(users, a->users_nr, alloc);
+        for (size_t j = 0; j < a->users_nr; j++) {
+            users[j].user = user_index(s, &a->users[j].user);
+            users[j].role = (uint8_t)a->users[j].role;
+        }
+        model_add_album(s->m, &al, users, a->users_nr);
+    }
+    free(users);
+}
+
+struct pass_ctx {
+    struct snap *s;
+    size_t pass;
+    long page;        /* 0 for the statistics call */
+    int64_t at;       /* repair: the timestamp re-read, else TIME_NONE */
+};
+
+static void on_total(void *ctx, const struct api_status *st, int64_t total)
+{
+    struct pass_ctx *pc = ctx;
+
+    if (ok(pc->s, st))
+        pc->s->passes[pc->pass].total = total;
+    free(pc);
+}
+
+/* ---- round 3: the assets ------------------------------------------------- */
+
+static void add_asset(struct snap *s, const struct api_asset *a)
+{
+    struct model_asset r;
+    uint32_t idx;
+
+    memset(&r, 0, sizeof(r));
+    r.id = a->id;
+    r.owner = user_index(s, &a->owner);
+    r.file_name = strpool_intern(&s->m->strings, a->file_name,
+                                 a->file_name_len);
+    r.path = strpool_intern(&s->m->strings, a->path, a->path_len);
+    r.duplicate = MODEL_NONE;
+    r.file_created_at = a->file_created_at;
+    r.file_modified_at = a->file_modified_at;
+    r.local_date_time = a->local_date_time;
+    r.created_at = a->created_at;
+    r.updated_at = a->updated_at;
+    r.date_time_original = a->date_time_original;
+    r.visibility = (uint8_t)a->visibility;
+    if (a->trashed)
+        r.flags |= MODEL_ASSET_TRASHED;
+    if (a->favorite)
+        r.flags |= MODEL_ASSET_FAVORITE;
+    if (a->video)
+        r.flags |= MODEL_ASSET_VIDEO;
+    if (a->has_exif)
+        r.flags |= MODEL_ASSET_EXIF;
+    if (!uuid_eq(&a->owner, &s->me))
+        r.flags |= MODEL_ASSET_PARTNER;
+    if (a->visibility == 1)
+        s->have_archived = true;
+    idx = model_add_asset(s->m, &r);
+    if (a->has_duplicate && s->needs->duplicates) {
+        ALLOC_GROW(s->dup_pairs, s->dup_pairs_nr + 1, s->dup_pairs_alloc);
+        s->dup_pairs[s->dup_pairs_nr].asset = idx;
+        s->dup_pairs[s->dup_pairs_nr].dup = a->duplicate;
+        s->dup_pairs_nr++;
+    }
+}
+
+static void submit_page(struct snap *s, size_t pass, long page, int64_t at);
+
+/* Room for page n's ends; unknown ends are TIME_NONE. */
+static void grow_bounds(struct pass *p, size_t n)
+{
+    size_t old = p->bounds_alloc;
+
+    if (n <= old)
+        return;
+    p->bounds_alloc = n < 2 * old ? 2 * old : n;
+    p->first_t = xrealloc(p->first_t, st_mult(p->bounds_alloc, sizeof(int64_t)));
+    p->last_t = xrealloc(p->last_t, st_mult(p->bounds_alloc, sizeof(int64_t)));
+    for (size_t i = old; i < p->bounds_alloc; i++)
+        p->first_t[i] = p->last_t[i] = TIME_NONE;
+}
+
+static void on_page(void *ctx, const struct api_status *st,
+                    const struct api_asset *assets, size_t nr,
+                    long next_page)
+{
+    struct pass_ctx *pc = ctx;
+    struct snap *s = pc->s;
+    struct pass *p = &s->passes[pc->pass];
+
+    if (!ok(s, st))
+        goto out;
+    for (size_t i = 0; i < nr; i++)
+        add_asset(s, &assets[i]);
+    if (pc->at != TIME_NONE) {
+        /* A boundary re-read: follow its own pages. */
+        if (next_page)
+            submit_page(s, pc->pass, next_page, pc->at);
+        goto out;
+    }
+    if (nr) {
+        grow_bounds(p, (size_t)pc->page + 1);
+        p->first_t[pc->page] = assets[0].file_created_at;
+        p->last_t[pc->page] = assets[nr - 1].file_created_at;
+    }
+    /* More assets than the statistics announced: keep going. */
+    if (next_page && next_page > p->pages) {
+        p->pages = next_page;
+        submit_page(s, pc->pass, next_page, TIME_NONE);
+    }
+out:
+    free(pc);
+}
+
+static void submit_page(struct snap *s, size_t pass, long page, int64_t at)
+{
+    struct api_search q = API_SEARCH_INIT;
+    struct pass_ctx *pc = xcalloc(1, sizeof(*pc));
+
+    pc->s = s;
+    pc->pass = pass;
+    pc->page = page;
+    pc->at = at;
+    q.page = page;
+    q.size = PAGE_SIZE;
+    q.visibility = s->passes[pass].visibility;
+    q.with_exif = s->needs->exif;
+    if (at != TIME_NONE)
+        q.taken_after = q.taken_before = at;
+    api_search_metadata(&s->api, &q, on_page, pc);
+}
+
+/*
+ * 2.x sorts pages by fileCreatedAt alone, so a page boundary inside a
+ * group of equal timestamps may repeat or skip members of the group.  A
+ * boundary can only cut such a group if the items on both sides share
+ * the timestamp; those groups are read again whole (takenAfter ==
+ * takenBefore == t) and de-duplicated by id.
+ */
+static void repair_boundaries(struct snap *s)
+{
+    for (size_t i = 0; i < s->passes_nr; i++) {
+        struct pass *p = &s->passes[i];
+
+        for (long k = 1; k < p->pages; k++) {
+            if ((size_t)k + 1 >= p->bounds_alloc)
+                break;
+            if (p->last_t[k] == TIME_NONE || p->last_t[k] != p->first_t[k + 1])
+                continue;
+            s->info->repair_requests++;
+            submit_page(s, i, 1, p->last_t[k]);
+        }
+    }
+}
+
+/* ---- round 4: memberships ------------------------------------------------ */
+
+struct member_ctx {
+    struct snap *s;
+    uint32_t record;          /* album or tag index */
+    bool is_tag;
+    const char *visibility;
+    long page;
+};
+
+static void submit_members(struct snap *s, uint32_t record, bool is_tag,
+                           const char *visibility, long page);
+
+static void on_members(void *ctx, const struct api_status *st,
+                       const struct api_asset *assets, size_t nr,
+                       long next_page)
+{
+    struct member_ctx *mc = ctx;
+    struct snap *s = mc->s;
+
+    if (!ok(s, st))
+        goto out;
+    for (size_t i = 0; i < nr; i++) {
+        uint32_t a = model_find_asset(s->m, &assets[i].id);
+
+        if (a == MODEL_NONE) {
+            s->info->skipped_links++; /* another member's asset */
+            continue;
+        }
+        if (mc->is_tag) {
+            struct u32list *l = &s->tag_hits[mc->record];
+
+            ALLOC_GROW(l->items, l->nr + 1, l->alloc);
+            l->items[l->nr++] = a;
+        } else {
+            model_link_album_asset(s->m, mc->record, a);
+        }
+    }
+    if (next_page)
+        submit_members(s, mc->record, mc->is_tag, mc->visibility, next_page);
+out:
+    free(mc);
+}
+
+static void submit_members(struct snap *s, uint32_t record, bool is_tag,
+                           const char *visibility, long page)
+{
+    struct api_search q = API_SEARCH_INIT;
+    struct member_ctx *mc = xcalloc(1, sizeof(*mc));
+
+    mc->s = s;
+    mc->record = record;
+    mc->is_tag = is_tag;
+    mc->visibility = visibility;
+    mc->page = page;
+    q.page = page;
+    q.size = PAGE_SIZE;
+    q.visibility = visibility;
+    if (is_tag)
+        q.tag = &s->m->tags[record].id;
+    else
+        q.album = &s->m->albums[record].id;
+    api_search_metadata(&s->api, &q, on_members, mc);
+}
+
+/* Marks t and all its descendants for fetching. */
+static void mark_subtree(struct snap *s, uint32_t t)
+{
+    s->tag_fetch[t] = true;
+    for (size_t i = 0; i < s->m->tags_nr; i++)
+        if (s->m->tags[i].parent == t && !s->tag_fetch[i])
+            mark_subtree(s, (uint32_t)i);
+}
+
+static void submit_memberships(struct snap *s)
+{
+    const char *vis[2] = { NULL, NULL };
+    size_t vis_nr = 1;
+    struct model *m = s->m;
+
+    if (s->api.dialect == 2 && s->have_archived) {
+        vis[0] = "timeline";
+        vis[1] = "archive";
+        vis_nr = 2;
+    }
+    if (s->needs->album_members)
+        for (size_t i = 0; i < m->albums_nr; i++)
+            for (size_t v = 0; v < vis_nr; v++)
+                submit_members(s, (uint32_t)i, false, vis[v], 1);
+    s->tag_fetch = xcalloc(m->tags_nr + 1, sizeof(*s->tag_fetch));
+    s->tag_hits = xcalloc(m->tags_nr + 1, sizeof(*s->tag_hits));
+    for (size_t i = 0; i < m->tags_nr; i++)
+        if (!s->tag_fetch[i] &&
+            snapshot_needs_tag(s->needs, model_str(m, m->tags[i].name),
+                               model_str(m, m->tags[i].value)))
+            mark_subtree(s, (uint32_t)i);
+    for (size_t i = 0; i < m->tags_nr; i++)
+        if (s->tag_fetch[i])
+            for (size_t v = 0; v < vis_nr; v++)
+                submit_members(s, (uint32_t)i, true, vis[v], 1);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+/*
+ * A tag query answers the tag's closure.  The direct links of t are its
+ * hits minus the hits of its children (fetched too, by mark_subtree).
+ * Residual ambiguity: an asset that carries both t and a descendant is
+ * recorded on the descendant only.
+ */
+static void link_tags(struct snap *s)
+{
+    struct model *m = s->m;
+
+    for (size_t i = 0; i < m->tags_nr; i++)
+        if (s->tag_fetch[i])
+            qsort(s->tag_hits[i].items, s->tag_hits[i].nr, sizeof(uint32_t),
+                  cmp_u32);
+    for (size_t i = 0; i < m->tags_nr; i++) {
+        const struct u32list *l = &s->tag_hits[i];
+
+        if (!s->tag_fetch[i])
+            continue;
+        for (size_t k = 0; k < l->nr; k++) {
+            bool in_child = false;
+
+            for (size_t c = 0; c < m->tags_nr && !in_child; c++) {
+                const struct u32list *cl = &s->tag_hits[c];
+
+                if (m->tags[c].parent != i)
+                    continue;
+                in_child = bsearch(&l->items[k], cl->items, cl->nr,
+                                   sizeof(uint32_t), cmp_u32) != NULL;
+            }
+            if (!in_child)
+                model_link_tag_asset(m, (uint32_t)i, l->items[k]);
+        }
+        m->tags[i].members_known = true;
+        s->info->tags_loaded++;
+    }
+}
+
+static int cmp_dup(const void *a, const void *b)
+{
+    const struct dup_pair *x = a, *y = b;
+    int c = uuid_cmp(&x->dup, &y->dup);
+
+    return c ? c : (x->asset > y->asset) - (x->asset < y->asset);
+}
+
+/* Groups of two or more assets sharing a duplicateId. */
+static void link_dups(struct snap *s)
+{
+    struct dup_pair *v = s->dup_pairs;
+    size_t n = s->dup_pairs_nr, i = 0;
+
+    qsort(v, n, sizeof(*v), cmp_dup);
+    while (i < n) {
+        size_t j = i;
+
+        while (j < n && uuid_eq(&v[j].dup, &v[i].dup))
+            j++;
+        if (j - i >= 2) {
+            uint32_t d = model_add_dup(s->m, &v[i].dup);
+
+            for (size_t k = i; k < j; k++)
+                s->m->assets[v[k].asset].duplicate = d;
+        }
+        i = j;
+    }
+    s->info->dups = s->m->dups_nr;
+}
+
+static int run(struct snap *s)
+{
+    if (http_engine_run(s->eng, &s->err) < 0) {
+        s->failed = true;
+        return -1;
+    }
+    return s->failed ? -1 : 0;
+}
+
+int snapshot_load(const struct config *cfg, struct http_engine *eng,
+                  const struct snapshot_opts *opts, struct model *out,
+                  struct snapshot_info *info, struct buf *err)
+{
+    struct snap s;
+    struct snapshot_needs own;
+    struct http_totals t0, t1;
+    int ret = -1;
+
+    memset(&s, 0, sizeof(s));
+    memset(info, 0, sizeof(*info));
+    memset(&own, 0, sizeof(own));
+    buf_init(&s.err, 0);
+    api_init(&s.api, eng);
+    s.eng = eng;
+    s.m = out;
+    s.info = info;
+    if (opts && opts->needs) {
+        s.needs = opts->needs;
+    } else {
+        snapshot_needs_from_config(cfg, &own);
+        s.needs = &own;
+    }
+    http_metrics_totals(eng, &t0);
+
+    /* Round 1: the version decides the dialect. */
+    api_server_version(&s.api, on_version, &s);
+    if (run(&s) < 0)
+        goto out;
+    if (opts && opts->dialect)
+        s.api.dialect = opts->dialect;
+    info->dialect = s.api.dialect;
+
+    /* Round 2: who am I, the tag and album lists, the pass sizes. */
+    api_users_me(&s.api, on_me, &s);
+    if (s.needs->users)
+        api_users(&s.api, on_users, &s);
+    api_tags(&s.api, on_tags, &s);
+    api_albums(&s.api, -1, on_albums, &s);
+    if (s.api.dialect == 2) {
+        api_albums(&s.api, 1, on_albums, &s);
+        s.passes[0].visibility = "timeline";
+        s.passes[1].visibility = "archive";
+        s.passes[2].visibility = "hidden";
+        s.passes_nr = 3;
+    } else {
+        s.passes_nr = 1;
+    }
+    for (size_t i = 0; i < s.passes_nr; i++) {
+        struct api_search q = API_SEARCH_INIT;
+        struct pass_ctx *pc = xcalloc(1, sizeof(*pc));
+
+        pc->s = &s;
+        pc->pass = i;
+        q.visibility = s.passes[i].visibility;
+        api_search_statistics(&s.api, &q, on_total, pc);
+    }
+    if (run(&s) < 0)
+        goto out;
+    if (!s.have_me)
+        BUG("users/me succeeded without a user");
+
+    /* Round 3: every page of every pass, in parallel. */
+    for (size_t i = 0; i < s.passes_nr; i++) {
+        struct pass *p = &s.passes[i];
+
+        info->server_total += p->total;
+        p->pages = (long)((p->total + PAGE_SIZE - 1) / PAGE_SIZE);
+        if (!p->pages)
+            p->pages = 1; /* one request confirms an empty pass */
+        for (long k = 1; k <= p->pages; k++)
+            submit_page(&s, i, k, TIME_NONE);
+    }
+    if (run(&s) < 0)
+        goto out;
+    if (s.api.dialect == 2) {
+        repair_boundaries(&s);
+        if (run(&s) < 0)
+            goto out;
+    }
+    if ((int64_t)out->assets_nr != info->server_total)
+        warn_log("snapshot: read %zu assets, the server counted %lld "
+                 "(library changed while reading?)",
+                 out->assets_nr, (long long)info->server_total);
+
+    /* Round 4: memberships. */
+    submit_memberships(&s);
+    if (run(&s) < 0)
+        goto out;
+    link_tags(&s);
+    if (s.needs->album_members) {
+        for (size_t i = 0; i < out->albums_nr; i++)
+            out->albums[i].members_known = true;
+        info->albums_loaded = out->albums_nr;
+    }
+    link_dups(&s);
+    ret = 0;
+out:
+    info->complete = ret == 0;
+    info->assets = out->assets_nr;
+    for (size_t i = 0; i < out->assets_nr; i++)
+        if (out->assets[i].flags & MODEL_ASSET_PARTNER)
+            info->partner_assets++;
+    info->albums = out->albums_nr;
+    info->tags = out->tags_nr;
+    http_metrics_totals(eng, &t1);
+    info->requests = t1.requests - t0.requests;
+    if (ret == 0)
+        model_build_indexes(out);
+    else
+        buf_addstr(err, s.err.len ? s.err.buf : "snapshot incomplete");
+    for (size_t i = 0; i < s.passes_nr; i++) {
+        free(s.passes[i].first_t);
+        free(s.passes[i].last_t);
+    }
+    if (s.tag_hits)
+        for (size_t i = 0; i < out->tags_nr; i++)
+            free(s.tag_hits[i].items);
+    free(s.tag_hits);
+    free(s.tag_fetch);
+    free(s.dup_pairs);
+    buf_release(&s.err);
+    snapshot_needs_release(&own);
+    return ret;
+}
