@@ -1,0 +1,518 @@
+/*
+ * test_api.c: the API client's decoders and request bodies.  The search
+ * page decoder is driven directly (the fuzz entry point); the other
+ * endpoints go through the real engine to a libmicrohttpd server started
+ * by the test on 127.0.0.1 that answers canned bodies and records what it
+ * received.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "api/api.h"
+#include "api/api_write.h"
+
+#include <microhttpd.h>
+#include <pthread.h>
+
+/* ---- canned server ------------------------------------------------------- */
+
+static struct MHD_Daemon *daemon_;
+static char base_url[64];
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned canned_status = 200;
+static const char *canned_body = "{}";
+static char got_method[16], got_url[256], got_body[1024];
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
+                               const char *url, const char *method,
+                               const char *version, const char *upload,
+                               size_t *upload_size, void **con_cls)
+{
+    static int marker;
+    struct MHD_Response *resp;
+    enum MHD_Result ret;
+
+    (void)cls;
+    (void)version;
+    if (!*con_cls) {
+        *con_cls = &marker;
+        pthread_mutex_lock(&lock);
+        got_body[0] = '\0';
+        pthread_mutex_unlock(&lock);
+        return MHD_YES;
+    }
+    pthread_mutex_lock(&lock);
+    if (*upload_size) {
+        size_t have = strlen(got_body);
+
+        snprintf(got_body + have, sizeof(got_body) - have, "%.*s",
+                 (int)*upload_size, upload);
+        *upload_size = 0;
+        pthread_mutex_unlock(&lock);
+        return MHD_YES;
+    }
+    snprintf(got_method, sizeof(got_method), "%s", method);
+    snprintf(got_url, sizeof(got_url), "%s", url);
+    resp = MHD_create_response_from_buffer(strlen(canned_body),
+                                           (void *)canned_body,
+                                           MHD_RESPMEM_MUST_COPY);
+    ret = MHD_queue_response(c, canned_status, resp);
+    pthread_mutex_unlock(&lock);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static int server_up(void **state)
+{
+    const union MHD_DaemonInfo *info;
+
+    (void)state;
+    daemon_ = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+                                   MHD_USE_THREAD_PER_CONNECTION,
+                               0, NULL, NULL, handler, NULL, MHD_OPTION_END);
+    if (!daemon_)
+        return -1;
+    info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
+    snprintf(base_url, sizeof(base_url), "http://127.0.0.1:%u",
+             (unsigned)info->port);
+    return 0;
+}
+
+static int server_down(void **state)
+{
+    (void)state;
+    MHD_stop_daemon(daemon_);
+    http_global_cleanup();
+    return 0;
+}
+
+static void serve(unsigned status, const char *body)
+{
+    pthread_mutex_lock(&lock);
+    canned_status = status;
+    canned_body = body;
+    pthread_mutex_unlock(&lock);
+}
+
+struct fixture {
+    struct http_engine *eng;
+    struct api api;
+};
+
+static void fx_open(struct fixture *f)
+{
+    struct http_engine_opts o = HTTP_ENGINE_OPTS_INIT;
+    struct buf err = BUF_INIT;
+
+    o.base_url = base_url;
+    o.api_key = "k3y-not-printed";
+    o.max_retries = 0;
+    f->eng = http_engine_new(&o, &err);
+    assert_non_null(f->eng);
+    api_init(&f->api, f->eng);
+    buf_release(&err);
+}
+
+static void fx_run_close(struct fixture *f)
+{
+    struct buf err = BUF_INIT;
+
+    assert_int_equal(http_engine_run(f->eng, &err), 0);
+    http_engine_free(f->eng);
+    buf_release(&err);
+}
+
+/* ---- search page decoding ------------------------------------------------ */
+
+#define ASSET(id, owner, extra)                                              \
+    "{\"id\":\"" id "\",\"ownerId\":\"" owner "\","                          \
+    "\"originalFileName\":\"IMG_1.jpg\",\"originalPath\":\"/p/Ünïcode/IMG_1"  \
+    ".jpg\",\"fileCreatedAt\":\"2024-06-15T13:14:02.251Z\","                 \
+    "\"fileModifiedAt\":\"2024-06-15T13:14:02.251Z\","                       \
+    "\"localDateTime\":\"2024-06-15T15:14:02.251Z\","                        \
+    "\"createdAt\":\"2024-07-01T00:00:00.000Z\","                            \
+    "\"updatedAt\":\"2024-07-02T00:00:00.000Z\",\"isFavorite\":true,"        \
+    "\"isTrashed\":false,\"type\":\"VIDEO\",\"visibility\":\"archive\","     \
+    "\"people\":[],\"futureField\":{\"x\":1}" extra "}"
+
+#define ID1 "11111111-1111-4111-8111-111111111111"
+#define ID2 "22222222-2222-4222-8222-222222222222"
+#define OWN "33333333-3333-4333-8333-333333333333"
+#define DUP "44444444-4444-4444-8444-444444444444"
+
+struct page_result {
+    int calls;
+    bool ok;
+    size_t nr;
+    long next;
+    struct api_asset first, second;
+    char error[256];
+};
+
+static void on_page(void *ctx, const struct api_status *st,
+                    const struct api_asset *assets, size_t nr, long next)
+{
+    struct page_result *r = ctx;
+
+    r->calls++;
+    r->ok = st->ok;
+    r->nr = nr;
+    r->next = next;
+    snprintf(r->error, sizeof(r->error), "%s", st->error);
+    if (nr >= 2) {
+        r->first = assets[0];
+        r->second = assets[1];
+        /* strings are only valid during the callback */
+        r->first.file_name = r->first.path = NULL;
+        r->second.file_name = r->second.path = NULL;
+        assert_string_equal(assets[0].path, "/p/Ünïcode/IMG_1.jpg");
+    }
+}
+
+static void test_search_page_decodes_fields_and_ignores_extras(void **state)
+{
+    static const char page[] =
+        "{\"albums\":{\"total\":0,\"count\":0,\"items\":[],\"facets\":[]},"
+        "\"assets\":{\"total\":2,\"count\":2,\"nextPage\":\"2\",\"items\":["
+        ASSET(ID1, OWN, ",\"duplicateId\":\"" DUP "\",\"exifInfo\":"
+                        "{\"dateTimeOriginal\":\"2024-06-15T13:14:02.000Z\"}")
+        "," ASSET(ID2, OWN, ",\"duplicateId\":null") "]}}";
+    struct page_result r;
+    struct buf err = BUF_INIT;
+    struct uuid id1, dup;
+
+    (void)state;
+    memset(&r, 0, sizeof(r));
+    assert_int_equal(api_decode_search_page(page, strlen(page), on_page, &r,
+                                            &err),
+                     0);
+    assert_int_equal(r.calls, 1);
+    assert_true(r.ok);
+    assert_int_equal(r.nr, 2);
+    assert_int_equal(r.next, 2);
+    uuid_parse(ID1, 36, &id1);
+    uuid_parse(DUP, 36, &dup);
+    assert_true(uuid_eq(&r.first.id, &id1));
+    assert_true(r.first.has_duplicate);
+    assert_true(uuid_eq(&r.first.duplicate, &dup));
+    assert_false(r.second.has_duplicate);
+    assert_true(r.first.has_exif);
+    assert_false(r.second.has_exif);
+    assert_int_equal(r.second.date_time_original, TIME_NONE);
+    assert_true(r.first.favorite && r.first.video && !r.first.trashed);
+    assert_int_equal(r.first.visibility, 1);
+    assert_int_equal(r.first.local_date_time - r.first.file_created_at,
+                     2 * 3600 * 1000);
+    buf_release(&err);
+}
+
+static void test_search_page_names_the_bad_field(void **state)
+{
+    static const struct {
+        const char *json;
+        const char *error;
+    } cases[] = {
+        { "{\"assets\":{\"nextPage\":null,\"items\":[" ASSET(ID1, OWN, "")
+          ",{\"ownerId\":\"" OWN "\"}]}}",
+          "POST /search/metadata: assets.items[1].id: expected a UUID "
+          "string" },
+        { "{\"assets\":{\"items\":[" ASSET("not-a-uuid", OWN, "") "]}}",
+          "POST /search/metadata: assets.items[0].id: expected a UUID "
+          "string" },
+        { "{\"assets\":{\"items\":[" ASSET(ID1, OWN,
+                                          ",\"exifInfo\":{\"dateTimeOriginal"
+                                          "\":17}") "]}}",
+          "POST /search/metadata: assets.items[0].exifInfo."
+          "dateTimeOriginal: expected an ISO-8601 date string" },
+        { "{\"assets\":{\"items\":{}}}",
+          "POST /search/metadata: assets.items: expected an array" },
+        { "{\"albums\":{}}",
+          "POST /search/metadata: assets: expected an object" },
+        { "[]", "POST /search/metadata: response: expected an object" },
+        { "{\"assets\":{\"nextPage\":7,\"items\":[]}}",
+          "POST /search/metadata: assets.nextPage: expected a page number "
+          "string or null" },
+    };
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct page_result r;
+        struct buf err = BUF_INIT;
+
+        memset(&r, 0, sizeof(r));
+        assert_int_equal(api_decode_search_page(cases[i].json,
+                                                strlen(cases[i].json),
+                                                on_page, &r, &err),
+                         -1);
+        assert_int_equal(r.calls, 1);
+        assert_false(r.ok);
+        assert_int_equal(r.nr, 0);
+        assert_string_equal(err.buf, cases[i].error);
+        buf_release(&err);
+    }
+}
+
+static void test_search_page_rejects_broken_json(void **state)
+{
+    struct page_result r;
+    struct buf err = BUF_INIT;
+
+    (void)state;
+    memset(&r, 0, sizeof(r));
+    assert_int_equal(api_decode_search_page("{\"assets\":", 10, on_page, &r,
+                                            &err),
+                     -1);
+    assert_non_null(strstr(err.buf, "POST /search/metadata: invalid JSON"));
+    buf_release(&err);
+}
+
+/* ---- endpoints through the engine ---------------------------------------- */
+
+struct albums_result {
+    bool ok;
+    size_t nr, users_nr;
+    struct uuid owner;
+    int role;
+    long count;
+    char name[64];
+    char error[256];
+};
+
+static void on_albums(void *ctx, const struct api_status *st,
+                      const struct api_album *a, size_t nr)
+{
+    struct albums_result *r = ctx;
+
+    r->ok = st->ok;
+    r->nr = nr;
+    snprintf(r->error, sizeof(r->error), "%s", st->error);
+    if (nr) {
+        r->owner = a[0].owner;
+        r->users_nr = a[0].users_nr;
+        r->role = a[0].users_nr ? a[0].users[0].role : -1;
+        r->count = a[0].asset_count;
+        snprintf(r->name, sizeof(r->name), "%s", a[0].name);
+    }
+}
+
+#define ALBUM_COMMON                                                         \
+    "\"id\":\"" ID1 "\",\"albumName\":\"2019 Été\",\"assetCount\":3,"        \
+    "\"createdAt\":\"2024-01-01T00:00:00.000Z\",\"updatedAt\":"              \
+    "\"2024-01-02T00:00:00.000Z\",\"shared\":true"
+
+static void test_albums_decode_both_dialects(void **state)
+{
+    struct fixture f;
+    struct albums_result r2, r3;
+    struct uuid own;
+
+    (void)state;
+    uuid_parse(OWN, 36, &own);
+    /* 2.x: ownerId, members in albumUsers. */
+    serve(200, "[{" ALBUM_COMMON ",\"ownerId\":\"" OWN "\",\"albumUsers\":"
+               "[{\"user\":{\"id\":\"" ID2 "\"},\"role\":\"editor\"}]}]");
+    memset(&r2, 0, sizeof(r2));
+    fx_open(&f);
+    api_albums(&f.api, 1, on_albums, &r2);
+    fx_run_close(&f);
+    assert_string_equal(got_url, "/api/albums");
+    assert_true(r2.ok);
+    assert_int_equal(r2.nr, 1);
+    assert_true(uuid_eq(&r2.owner, &own));
+    assert_int_equal(r2.users_nr, 1);
+    assert_int_equal(r2.role, 1);
+    assert_string_equal(r2.name, "2019 Été");
+    /* 3.x: the owner is an albumUsers entry with role owner. */
+    serve(200, "[{" ALBUM_COMMON ",\"albumUsers\":[{\"user\":{\"id\":\"" OWN
+               "\"},\"role\":\"owner\"},{\"user\":{\"id\":\"" ID2
+               "\"},\"role\":\"viewer\"}]}]");
+    memset(&r3, 0, sizeof(r3));
+    fx_open(&f);
+    api_albums(&f.api, -1, on_albums, &r3);
+    fx_run_close(&f);
+    assert_true(r3.ok);
+    assert_true(uuid_eq(&r3.owner, &own));
+    assert_int_equal(r3.users_nr, 1);
+    assert_int_equal(r3.role, 0);
+    assert_int_equal(r3.count, 3);
+    /* Neither: an error naming the field. */
+    serve(200, "[{" ALBUM_COMMON ",\"albumUsers\":[]}]");
+    memset(&r3, 0, sizeof(r3));
+    fx_open(&f);
+    api_albums(&f.api, -1, on_albums, &r3);
+    fx_run_close(&f);
+    assert_false(r3.ok);
+    assert_string_equal(r3.error, "GET /albums: [0].ownerId: expected an "
+                                  "owner (ownerId or an albumUsers owner)");
+}
+
+struct me_result {
+    bool ok;
+    enum api_fail kind;
+    long http;
+    char error[256];
+};
+
+static void on_me(void *ctx, const struct api_status *st,
+                  const struct api_user *u)
+{
+    struct me_result *r = ctx;
+
+    r->ok = st->ok;
+    r->kind = st->kind;
+    r->http = st->http;
+    snprintf(r->error, sizeof(r->error), "%s", st->error);
+    if (st->ok)
+        assert_string_equal(u->email, "john@example.com");
+}
+
+static void test_errors_carry_endpoint_status_and_message(void **state)
+{
+    struct fixture f;
+    struct me_result r;
+
+    (void)state;
+    serve(401, "{\"message\":\"Invalid API key\",\"statusCode\":401}");
+    memset(&r, 0, sizeof(r));
+    fx_open(&f);
+    api_users_me(&f.api, on_me, &r);
+    fx_run_close(&f);
+    assert_false(r.ok);
+    assert_int_equal(r.kind, API_FAIL_AUTH);
+    assert_int_equal(r.http, 401);
+    assert_string_equal(r.error, "GET /users/me: 401 Invalid API key");
+    assert_null(strstr(r.error, "k3y-not-printed"));
+
+    serve(400, "{\"message\":[\"email must be a string\",\"x\"]}");
+    fx_open(&f);
+    api_users_me(&f.api, on_me, &r);
+    fx_run_close(&f);
+    assert_int_equal(r.kind, API_FAIL_HTTP);
+    assert_string_equal(r.error,
+                        "GET /users/me: 400 email must be a string; x");
+
+    serve(200, "{\"id\":\"" ID1 "\",\"email\":\"john@example.com\","
+               "\"name\":\"John\"}");
+    fx_open(&f);
+    api_users_me(&f.api, on_me, &r);
+    fx_run_close(&f);
+    assert_true(r.ok);
+
+    serve(200, "{\"id\":\"" ID1 "\",\"email\":null,\"name\":\"John\"}");
+    fx_open(&f);
+    api_users_me(&f.api, on_me, &r);
+    fx_run_close(&f);
+    assert_int_equal(r.kind, API_FAIL_DECODE);
+    assert_string_equal(r.error, "GET /users/me: email: expected a string");
+}
+
+struct bulk_result {
+    bool ok;
+    size_t nr;
+    struct api_bulk_item items[4];
+    char error[256];
+};
+
+static void on_bulk(void *ctx, const struct api_status *st,
+                    const struct api_bulk_item *items, size_t nr)
+{
+    struct bulk_result *r = ctx;
+
+    r->ok = st->ok;
+    r->nr = nr;
+    snprintf(r->error, sizeof(r->error), "%s", st->error);
+    for (size_t i = 0; i < nr && i < 4; i++)
+        r->items[i] = items[i];
+}
+
+static void test_bulk_tag_add_sends_ids_and_decodes_outcomes(void **state)
+{
+    struct fixture f;
+    struct bulk_result r;
+    struct uuid tag, ids[3];
+
+    (void)state;
+    uuid_parse(ID1, 36, &tag);
+    uuid_parse(ID1, 36, &ids[0]);
+    uuid_parse(ID2, 36, &ids[1]);
+    uuid_parse(OWN, 36, &ids[2]);
+    serve(200, "[{\"id\":\"" ID1 "\",\"success\":true},"
+               "{\"id\":\"" ID2 "\",\"success\":false,\"error\":"
+               "\"duplicate\"},{\"id\":\"" OWN "\",\"success\":false,"
+               "\"error\":\"no_permission\"}]");
+    memset(&r, 0, sizeof(r));
+    fx_open(&f);
+    api_tag_assets_add(&f.api, &tag, ids, 3, on_bulk, &r);
+    fx_run_close(&f);
+    assert_string_equal(got_method, "PUT");
+    assert_string_equal(got_url, "/api/tags/" ID1 "/assets");
+    assert_string_equal(got_body,
+                        "{\"ids\":[\"" ID1 "\",\"" ID2 "\",\"" OWN "\"]}");
+    assert_true(r.ok);
+    assert_int_equal(r.nr, 3);
+    assert_true(r.items[0].success);
+    assert_int_equal(r.items[1].error, API_BULK_DUPLICATE);
+    assert_int_equal(r.items[2].error, API_BULK_NO_PERMISSION);
+
+    serve(200, "[{\"id\":\"" ID1 "\",\"success\":false,\"error\":\"odd\"}]");
+    fx_open(&f);
+    api_album_assets_remove(&f.api, &tag, ids, 1, on_bulk, &r);
+    fx_run_close(&f);
+    assert_string_equal(got_method, "DELETE");
+    assert_string_equal(got_url, "/api/albums/" ID1 "/assets");
+    assert_false(r.ok);
+    assert_string_equal(r.error,
+                        "DELETE /albums/{id}/assets: [0].error: expected "
+                        "duplicate, no_permission, not_found, unknown or "
+                        "validation");
+}
+
+static void test_search_body_and_date_formats(void **state)
+{
+    struct fixture f;
+    struct page_result r;
+    struct api_search q = API_SEARCH_INIT;
+    struct uuid album;
+    char date[64];
+
+    (void)state;
+    uuid_parse(ID1, 36, &album);
+    serve(200, "{\"assets\":{\"items\":[],\"nextPage\":null}}");
+    q.page = 3;
+    q.album = &album;
+    q.visibility = "archive";
+    q.taken_after = 0;
+    memset(&r, 0, sizeof(r));
+    fx_open(&f);
+    api_search_metadata(&f.api, &q, on_page, &r);
+    fx_run_close(&f);
+    assert_true(r.ok);
+    assert_int_equal(r.next, 0);
+    assert_string_equal(got_body,
+                        "{\"page\":3,\"size\":1000,\"takenAfter\":"
+                        "\"1970-01-01T00:00:00.000Z\",\"albumIds\":[\"" ID1
+                        "\"],\"visibility\":\"archive\"}");
+    api_format_date_offset(0, 120, date);
+    assert_string_equal(date, "1970-01-01T02:00:00.000+02:00");
+    api_format_date_offset(0, -330, date);
+    assert_string_equal(date, "1969-12-31T18:30:00.000-05:30");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_search_page_decodes_fields_and_ignores_extras),
+        cmocka_unit_test(test_search_page_names_the_bad_field),
+        cmocka_unit_test(test_search_page_rejects_broken_json),
+        cmocka_unit_test(test_albums_decode_both_dialects),
+        cmocka_unit_test(test_errors_carry_endpoint_status_and_message),
+        cmocka_unit_test(test_bulk_tag_add_sends_ids_and_decodes_outcomes),
+        cmocka_unit_test(test_search_body_and_date_formats),
+    };
+
+    return cmocka_run_group_tests(tests, server_up, server_down);
+}
