@@ -64,6 +64,14 @@ void snapshot_needs_from_config(const struct config *cfg,
                  cfg->duplicate_processing.classification_conflict);
         add_name(&n->tag_names,
                  cfg->duplicate_processing.album_detection_conflict);
+        /* The album conflict tag also exists per group: "<tag>_<id>". */
+        if (cfg->duplicate_processing.album_conflict) {
+            struct buf b = BUF_INIT;
+
+            buf_addf(&b, "%s_", cfg->duplicate_processing.album_conflict);
+            add_name(&n->tag_prefixes, b.buf);
+            buf_release(&b);
+        }
         if (cfg->duplicate_processing.classification_conflict_prefix)
             add_name(&n->tag_prefixes,
                      cfg->duplicate_processing.classification_conflict_prefix);

@@ -1,0 +1,266 @@
+/*
+ * test_snapshot.c: what the loader decides to fetch from a configuration,
+ * the permissions a configuration needs, and fail-closed behaviour
+ * against a libmicrohttpd server started by the test on 127.0.0.1 that
+ * refuses every request (the end-to-end equality tests against immich-sim
+ * live in tests/e2e/snapshot*.cmake).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "snapshot/snapshot.h"
+
+#include <microhttpd.h>
+#include <pthread.h>
+
+static struct MHD_Daemon *daemon_;
+static char base_url[64];
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned canned_status = 503;
+static const char *canned_body = "{\"message\":\"busy\"}";
+static long writes; /* requests other than GET / POST /search */
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
+                               const char *url, const char *method,
+                               const char *version, const char *upload,
+                               size_t *upload_size, void **con_cls)
+{
+    static int marker;
+    struct MHD_Response *resp;
+    enum MHD_Result ret;
+
+    (void)cls;
+    (void)version;
+    (void)upload;
+    if (!*con_cls) {
+        *con_cls = &marker;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    pthread_mutex_lock(&lock);
+    if (strcmp(method, "GET") && strncmp(url, "/api/search/", 12))
+        writes++;
+    resp = MHD_create_response_from_buffer(strlen(canned_body),
+                                           (void *)canned_body,
+                                           MHD_RESPMEM_MUST_COPY);
+    ret = MHD_queue_response(c, canned_status, resp);
+    pthread_mutex_unlock(&lock);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static int server_up(void **state)
+{
+    const union MHD_DaemonInfo *info;
+
+    (void)state;
+    daemon_ = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+                                   MHD_USE_THREAD_PER_CONNECTION,
+                               0, NULL, NULL, handler, NULL, MHD_OPTION_END);
+    if (!daemon_)
+        return -1;
+    info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
+    snprintf(base_url, sizeof(base_url), "http://127.0.0.1:%u",
+             (unsigned)info->port);
+    return 0;
+}
+
+static int server_down(void **state)
+{
+    (void)state;
+    MHD_stop_daemon(daemon_);
+    http_global_cleanup();
+    return 0;
+}
+
+static struct config *load(const char *yaml)
+{
+    struct config *cfg = NULL;
+    struct buf err = BUF_INIT;
+
+    if (config_load_mem("test.yaml", yaml, strlen(yaml), &cfg, &err, NULL) <
+        0)
+        fail_msg("config: %s", err.buf);
+    buf_release(&err);
+    return cfg;
+}
+
+static bool has(const struct config_strlist *l, const char *s)
+{
+    for (size_t i = 0; i < l->nr; i++)
+        if (!strcmp(l->items[i], s))
+            return true;
+    return false;
+}
+
+static const char minimal[] =
+    "server:\n  host: photos.lan\n  port: 2283\n  api_key: abcd-key\n"
+    "enable_album_name_strip: false\nskip: {}\nconversions: {}\n"
+    "classification: {}\nalbum_detection_from_folders:\n  enabled: false\n"
+    "  excluded_paths: []\n";
+
+static void test_minimal_config_needs_only_output_tags(void **state)
+{
+    struct config *cfg = load(minimal);
+    struct snapshot_needs n;
+
+    (void)state;
+    snapshot_needs_from_config(cfg, &n);
+    assert_false(n.album_members);
+    assert_false(n.users);
+    assert_false(n.exif);
+    assert_false(n.duplicates);
+    assert_false(n.all_tag_members);
+    assert_int_equal(n.tag_names.nr, 2);
+    assert_true(has(&n.tag_names, "autotag_output_unknown"));
+    assert_true(has(&n.tag_names, "autotag_output_conflict"));
+    assert_int_equal(n.tag_prefixes.nr, 0);
+    assert_true(snapshot_needs_tag(&n, "autotag_output_unknown",
+                                   "autotag_output_unknown"));
+    assert_false(snapshot_needs_tag(&n, "Holiday", "Places/Holiday"));
+    snapshot_needs_release(&n);
+    config_free(cfg);
+}
+
+static void test_rules_duplicates_and_permissions_widen_the_needs(void **state)
+{
+    static const char yaml[] =
+        "server:\n  host: photos.lan\n  port: 2283\n  api_key: abcd-key\n"
+        "enable_album_name_strip: false\nskip: {}\n"
+        "conversions:\n  conversions:\n    - source:\n        tag_names: "
+        "[old]\n      destination:\n        tag_names: [new]\n"
+        "classification:\n  rules:\n    - tag_names: [Cats, Dogs]\n"
+        "    - album_name_patterns: ['^20']\n"
+        "duplicate_processing:\n  date_correction:\n    enabled: true\n"
+        "    extraction_timezone: Europe/Madrid\n"
+        "album_detection_from_folders:\n  enabled: false\n"
+        "  excluded_paths: []\n";
+    struct config *cfg = load(yaml);
+    struct snapshot_needs n;
+    const char *perms[32];
+    size_t nr;
+
+    (void)state;
+    snapshot_needs_from_config(cfg, &n);
+    assert_true(n.album_members);
+    assert_true(n.duplicates);
+    assert_true(n.exif);
+    assert_false(n.users);
+    assert_true(has(&n.tag_names, "Cats"));
+    assert_true(has(&n.tag_names, "Dogs"));
+    assert_true(has(&n.tag_names, "old"));
+    assert_true(has(&n.tag_names, "new"));
+    assert_true(has(&n.tag_prefixes,
+                    "autotag_output_duplicate_asset_classification_conflict_"));
+    assert_true(snapshot_needs_tag(
+        &n, "autotag_output_duplicate_asset_classification_conflict_abc",
+        "autotag_output_duplicate_asset_classification_conflict_abc"));
+    /* Matched by leaf name or by full path. */
+    assert_true(snapshot_needs_tag(&n, "Cats", "Animals/Cats"));
+    assert_true(snapshot_needs_tag(&n, "x", "new"));
+    nr = snapshot_needed_permissions(cfg, perms, ARRAY_SIZE(perms));
+    assert_int_equal(nr, 11);
+    assert_string_equal(perms[0], "user.read");
+    assert_string_equal(perms[5], "tag.create");
+    assert_string_equal(perms[10], "asset.update");
+    snapshot_needs_release(&n);
+    config_free(cfg);
+}
+
+static struct http_engine *engine(void)
+{
+    struct http_engine_opts o = HTTP_ENGINE_OPTS_INIT;
+    struct buf err = BUF_INIT;
+    struct http_engine *e;
+
+    o.base_url = base_url;
+    o.api_key = "abcd-key";
+    o.max_retries = 1;
+    o.retry_base_ms = 1;
+    o.retry_max_ms = 2;
+    e = http_engine_new(&o, &err);
+    assert_non_null(e);
+    buf_release(&err);
+    return e;
+}
+
+static void test_load_fails_closed_when_the_server_refuses(void **state)
+{
+    struct config *cfg = load(minimal);
+    struct http_engine *e = engine();
+    struct snapshot_info info;
+    struct model m;
+    struct buf err = BUF_INIT;
+
+    (void)state;
+    canned_status = 503;
+    model_init(&m);
+    assert_int_equal(snapshot_load(cfg, e, NULL, &m, &info, &err), -1);
+    assert_string_equal(err.buf,
+                        "snapshot incomplete: GET /server/version: 503 busy");
+    assert_false(info.complete);
+    assert_false(m.indexed);
+    assert_int_equal(info.requests, 1);
+    assert_int_equal(writes, 0);
+    model_release(&m);
+    http_engine_free(e);
+    config_free(cfg);
+    buf_release(&err);
+}
+
+static void test_check_classifies_auth_and_unreachable_as_server(void **state)
+{
+    struct config *cfg = load(minimal);
+    struct http_engine *e = engine();
+    struct http_engine_opts o = HTTP_ENGINE_OPTS_INIT;
+    struct buf report = BUF_INIT, err = BUF_INIT;
+
+    (void)state;
+    canned_status = 401;
+    canned_body = "{\"message\":\"Invalid API key\"}";
+    assert_int_equal(snapshot_check(cfg, e, &report, &err),
+                     SNAPSHOT_CHECK_SERVER);
+    assert_non_null(strstr(err.buf, ": 401 Invalid API key"));
+    assert_null(strstr(err.buf, "abcd-key"));
+    http_engine_free(e);
+
+    canned_status = 500;
+    canned_body = "{\"message\":\"Internal server error\"}";
+    e = engine();
+    buf_reset(&err);
+    assert_int_equal(snapshot_check(cfg, e, &report, &err),
+                     SNAPSHOT_CHECK_FAILED);
+    http_engine_free(e);
+
+    o.base_url = "http://127.0.0.1:1";
+    o.max_retries = 0;
+    e = http_engine_new(&o, &err);
+    buf_reset(&err);
+    assert_int_equal(snapshot_check(cfg, e, &report, &err),
+                     SNAPSHOT_CHECK_SERVER);
+    assert_non_null(strstr(err.buf, "server: GET "));
+    assert_int_equal(writes, 0);
+    http_engine_free(e);
+    config_free(cfg);
+    buf_release(&report);
+    buf_release(&err);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_minimal_config_needs_only_output_tags),
+        cmocka_unit_test(test_rules_duplicates_and_permissions_widen_the_needs),
+        cmocka_unit_test(test_load_fails_closed_when_the_server_refuses),
+        cmocka_unit_test(test_check_classifies_auth_and_unreachable_as_server),
+    };
+
+    return cmocka_run_group_tests(tests, server_up, server_down);
+}
