@@ -1,0 +1,585 @@
+/*
+ * sim_api_albums.c: albums, their assets and their members, with the 2.x
+ * and 3.x differences of immich-api.md §2.4 and the bookkeeping of §3.2
+ * (updatedAt moves on an add, not on a plain remove; the thumbnail is set
+ * on the first add and repaired when its asset leaves).
+ */
+#include "core/timeutil.h"
+#include "sim/sim_json.h"
+#include "sim/sim_server.h"
+
+static const char *const role_values[] = {"editor", "viewer", "owner", NULL};
+static const char *const order_values[] = {"asc", "desc", NULL};
+
+static bool is_shared(const struct sim_album *al)
+{
+    return al->members_nr > 0;
+}
+
+void api_albums_list(struct sim_req *r)
+{
+    struct sim_lib *lib = r->lib;
+    const char *s;
+    uint32_t asset = SIM_NONE;
+    int shared = -1, owned = -1;
+    const char *name = NULL;
+    struct uuid id;
+    bool has_id = false, first = true;
+    size_t i;
+
+    if ((s = sim_query(r, "assetId"))) {
+        if (!sim_uuid_ok(r, s, &id)) {
+            sim_error_validation(r, "assetId must be a UUID",
+                                 "{\"code\":\"invalid_format\",\"path\":"
+                                 "[\"assetId\"],\"message\":\"Invalid UUID\"}");
+            return;
+        }
+        asset = sim_find_asset(lib, &id);
+        if (asset == SIM_NONE) {
+            buf_addstr(&r->out, "[]");
+            return;
+        }
+    }
+    if (r->dialect < 3) {
+        shared = sim_query_bool(r, "shared");
+    } else {
+        shared = sim_query_bool(r, "isShared");
+        owned = sim_query_bool(r, "isOwned");
+        name = sim_query(r, "name");
+        if ((s = sim_query(r, "id"))) {
+            if (!sim_uuid_ok(r, s, &id)) {
+                sim_error_validation(r, "id must be a UUID",
+                                     "{\"code\":\"invalid_format\",\"path\":"
+                                     "[\"id\"],\"message\":\"Invalid UUID\"}");
+                return;
+            }
+            has_id = true;
+        }
+    }
+    buf_addch(&r->out, '[');
+    for (i = 0; i < lib->albums_nr; i++) {
+        const struct sim_album *al = &lib->albums[i];
+        int role;
+
+        if (al->deleted)
+            continue;
+        role = sim_album_role(lib, (uint32_t)i, r->user);
+        if (role < 0)
+            continue;
+        if (asset != SIM_NONE) {
+            if (!u32vec_has(&al->assets, asset))
+                continue;
+        } else if (r->dialect < 3) {
+            /* 2.x: owned only, unless shared=true */
+            if (shared == 1 && !is_shared(al))
+                continue;
+            if (shared != 1 && role != SIM_ROLE_OWNER)
+                continue;
+            if (shared == 0 && is_shared(al))
+                continue;
+        } else {
+            if (shared >= 0 && is_shared(al) != (shared == 1))
+                continue;
+            if (owned >= 0 && (role == SIM_ROLE_OWNER) != (owned == 1))
+                continue;
+            if (name && strcmp(name, sim_cstr(lib, al->name)))
+                continue;
+            if (has_id && !uuid_eq(&id, &al->id))
+                continue;
+        }
+        if (!first)
+            buf_addch(&r->out, ',');
+        first = false;
+        sim_json_album(&r->out, lib, (uint32_t)i, r->dialect, false, r->user,
+                       NULL);
+        r->items_plain++;
+    }
+    buf_addch(&r->out, ']');
+}
+
+/* The album of path parameter 0 if the caller's role allows perm. */
+static uint32_t album_for(struct sim_req *r, const char *perm, int min_role)
+{
+    struct uuid id;
+    uint32_t al;
+
+    if (sim_param_uuid(r, 0, "id", &id) < 0)
+        return SIM_NONE;
+    al = sim_find_album(r->lib, &id);
+    if (al == SIM_NONE || sim_album_role(r->lib, al, r->user) < min_role) {
+        sim_error(r, 400, "Not found or no %s access", perm);
+        return SIM_NONE;
+    }
+    return al;
+}
+
+void api_album_get(struct sim_req *r)
+{
+    uint32_t al = album_for(r, "album.read", SIM_ROLE_VIEWER);
+    bool with = r->dialect < 3 && sim_query_bool(r, "withoutAssets") != 1;
+
+    if (al == SIM_NONE)
+        return;
+    sim_json_album(&r->out, r->lib, al, r->dialect, with, r->user,
+                   &r->items_exif);
+}
+
+/* Adds asset ids to album al with per-id outcomes; NULL out = summary. */
+static long add_assets(struct sim_req *r, uint32_t al, const struct uuid *ids,
+                       size_t n, struct buf *out, bool *any_dup)
+{
+    struct sim_lib *lib = r->lib;
+    long added = 0;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        uint32_t a = sim_find_asset(lib, &ids[i]);
+        const char *error = NULL;
+
+        if (a != SIM_NONE && u32vec_has(&lib->assets[a].albums, al))
+            error = "duplicate";
+        else if (a == SIM_NONE || !sim_can_share_asset(lib, r->user, a))
+            error = "no_permission";
+        else {
+            (void)sim_link_album(lib, al, a);
+            if (lib->albums[al].thumb == SIM_NONE)
+                lib->albums[al].thumb = a;
+            added++;
+        }
+        if (error && !strcmp(error, "duplicate") && any_dup)
+            *any_dup = true;
+        if (out)
+            sim_json_bulk(out, i == 0, &ids[i], error);
+    }
+    if (added) {
+        lib->albums[al].updated_at = sim_now();
+        r->wrote = true;
+        r->items_written += added;
+    }
+    return added;
+}
+
+static const struct sim_field ids_fields[] = {
+    {"ids", FT_UUIDS, true, 0, 0, NULL},
+};
+
+void api_album_assets_add(struct sim_req *r)
+{
+    struct uuid *ids;
+    size_t n;
+    uint32_t al;
+
+    if (sim_need_body(r) < 0 ||
+        sim_validate(r, r->body, ids_fields, ARRAY_SIZE(ids_fields)) < 0)
+        return;
+    al = album_for(r, "albumAsset.create", SIM_ROLE_EDITOR);
+    if (al == SIM_NONE)
+        return;
+    n = sim_uuid_list(json_object_get(r->body, "ids"), &ids);
+    buf_addch(&r->out, '[');
+    (void)add_assets(r, al, ids, n, &r->out, NULL);
+    buf_addch(&r->out, ']');
+    free(ids);
+}
+
+void api_album_assets_remove(struct sim_req *r)
+{
+    struct sim_lib *lib = r->lib;
+    struct uuid *ids;
+    size_t n, i;
+    uint32_t al;
+    bool thumb_gone = false;
+
+    if (sim_need_body(r) < 0 ||
+        sim_validate(r, r->body, ids_fields, ARRAY_SIZE(ids_fields)) < 0)
+        return;
+    al = album_for(r, "albumAsset.delete", SIM_ROLE_EDITOR);
+    if (al == SIM_NONE)
+        return;
+    n = sim_uuid_list(json_object_get(r->body, "ids"), &ids);
+    buf_addch(&r->out, '[');
+    for (i = 0; i < n; i++) {
+        uint32_t a = sim_find_asset(lib, &ids[i]);
+        const char *error = NULL;
+
+        if (a == SIM_NONE || !u32vec_has(&lib->assets[a].albums, al))
+            error = "not_found";
+        else if (lib->albums[al].owner != r->user &&
+                 lib->assets[a].owner != r->user)
+            error = "no_permission";
+        else {
+            (void)sim_unlink_album(lib, al, a);
+            if (lib->albums[al].thumb == a)
+                thumb_gone = true;
+            r->wrote = true;
+            r->items_written++;
+        }
+        sim_json_bulk(&r->out, i == 0, &ids[i], error);
+    }
+    buf_addch(&r->out, ']');
+    if (thumb_gone) {
+        struct sim_album *album = &lib->albums[al];
+
+        /* updateThumbnails() rewrites it; that UPDATE bumps updatedAt */
+        album->thumb = album->assets.nr ? album->assets.items[0] : SIM_NONE;
+        album->updated_at = sim_now();
+    }
+    free(ids);
+}
+
+void api_albums_assets_add(struct sim_req *r)
+{
+    static const struct sim_field fields[] = {
+        {"albumIds", FT_UUIDS, true, 0, 0, NULL},
+        {"assetIds", FT_UUIDS, true, 0, 0, NULL},
+    };
+    struct sim_lib *lib = r->lib;
+    struct uuid *aids, *ids;
+    size_t na, n, i;
+    long added = 0;
+    bool usable = false, dup = false;
+
+    if (sim_need_body(r) < 0 ||
+        sim_validate(r, r->body, fields, ARRAY_SIZE(fields)) < 0)
+        return;
+    na = sim_uuid_list(json_object_get(r->body, "albumIds"), &aids);
+    n = sim_uuid_list(json_object_get(r->body, "assetIds"), &ids);
+    for (i = 0; i < na; i++) {
+        uint32_t al = sim_find_album(lib, &aids[i]);
+
+        if (al == SIM_NONE || sim_album_role(lib, al, r->user) < SIM_ROLE_EDITOR)
+            continue;
+        usable = true;
+        added += add_assets(r, al, ids, n, NULL, &dup);
+    }
+    if (added)
+        buf_addstr(&r->out, "{\"success\":true}");
+    else
+        buf_addf(&r->out, "{\"success\":false,\"error\":\"%s\"}",
+                 usable && dup ? "duplicate" : "no_permission");
+    free(aids);
+    free(ids);
+}
+
+/* Adds members from an albumUsers array; 0 or -1 after a 400. */
+static int add_members(struct sim_req *r, uint32_t al, json_t *users)
+{
+    struct sim_lib *lib = r->lib;
+    size_t i;
+    json_t *m;
+
+    json_array_foreach(users, i, m)
+    {
+        static const struct sim_field fields[] = {
+            {"userId", FT_UUID, true, 0, 0, NULL},
+            {"role", FT_STR, false, 0, 0, role_values},
+        };
+        const char *role = json_string_value(json_object_get(m, "role"));
+        struct uuid uid;
+        uint32_t u;
+        struct sim_album *album;
+
+        if (sim_validate(r, m, fields, ARRAY_SIZE(fields)) < 0)
+            return -1;
+        (void)uuid_parse(json_string_value(json_object_get(m, "userId")), 36,
+                         &uid);
+        u = sim_find_user(lib, &uid);
+        if (role && !strcmp(role, "owner")) {
+            sim_error(r, 400, "Cannot add another owner");
+            return -1;
+        }
+        if (u == SIM_NONE) {
+            sim_error(r, 400, r->dialect < 3 ? "User not found"
+                                             : "Invalid user");
+            return -1;
+        }
+        if (u == lib->albums[al].owner) {
+            if (r->dialect >= 3)
+                continue;
+            sim_error(r, 400, "Cannot be shared with owner");
+            return -1;
+        }
+        if (sim_album_role(lib, al, u) >= 0) {
+            if (r->dialect >= 3)
+                continue;
+            sim_error(r, 400, "User already added");
+            return -1;
+        }
+        album = &lib->albums[al];
+        ALLOC_GROW(album->members, album->members_nr + 1,
+                   album->members_alloc);
+        album->members[album->members_nr].user = u;
+        album->members[album->members_nr++].role =
+            role && !strcmp(role, "viewer") ? SIM_ROLE_VIEWER
+                                            : SIM_ROLE_EDITOR;
+        album->updated_at = sim_now();
+        r->wrote = true;
+        r->items_written++;
+    }
+    return 0;
+}
+
+void api_album_create(struct sim_req *r)
+{
+    static const struct sim_field fields[] = {
+        {"albumName", FT_STR, true, 0, 0, NULL},
+        {"description", FT_STR, false, 0, 0, NULL},
+        {"albumUsers", FT_ARR, false, 0, 0, NULL},
+        {"assetIds", FT_UUIDS, false, 0, 0, NULL},
+    };
+    struct sim_lib *lib = r->lib;
+    struct uuid *ids = NULL;
+    size_t n;
+    uint32_t al;
+    json_t *users;
+
+    if (sim_need_body(r) < 0 ||
+        sim_validate(r, r->body, fields, ARRAY_SIZE(fields)) < 0)
+        return;
+    users = json_object_get(r->body, "albumUsers");
+    /* check the members before creating anything */
+    {
+        size_t i;
+        json_t *m;
+
+        json_array_foreach(users, i, m)
+        {
+            const char *s = json_string_value(json_object_get(m, "userId"));
+            struct uuid uid;
+
+            if (!json_is_object(m) || !sim_uuid_ok(r, s, &uid)) {
+                sim_error_validation(r, "albumUsers.userId must be a UUID",
+                                     "{\"code\":\"invalid_format\",\"path\":"
+                                     "[\"albumUsers\",\"userId\"],\"message\":"
+                                     "\"Invalid UUID\"}");
+                return;
+            }
+            if (sim_find_user(lib, &uid) == SIM_NONE) {
+                sim_error(r, 400, r->dialect < 3 ? "User not found"
+                                                 : "Invalid user");
+                return;
+            }
+            if (r->dialect < 3 && sim_find_user(lib, &uid) == r->user) {
+                sim_error(r, 400, "Cannot share album with owner");
+                return;
+            }
+        }
+    }
+    al = sim_lib_add_album(lib, NULL, r->user,
+                           json_string_value(
+                               json_object_get(r->body, "albumName")));
+    lib->albums[al].description = sim_str(
+        lib, json_string_value(json_object_get(r->body, "description")));
+    lib->albums[al].created_at = lib->albums[al].updated_at = sim_now();
+    r->wrote = true;
+    r->items_written++;
+    if (add_members(r, al, users) < 0)
+        return;
+    n = sim_uuid_list(json_object_get(r->body, "assetIds"), &ids);
+    (void)add_assets(r, al, ids, n, NULL, NULL);
+    free(ids);
+    r->status = 201;
+    sim_json_album(&r->out, lib, al, r->dialect, false, r->user, NULL);
+}
+
+void api_album_update(struct sim_req *r)
+{
+    static const struct sim_field fields[] = {
+        {"albumName", FT_STR, false, 0, 0, NULL},
+        {"description", FT_STR, false, 0, 0, NULL},
+        {"albumThumbnailAssetId", FT_UUID, false, 0, 0, NULL},
+        {"isActivityEnabled", FT_BOOL, false, 0, 0, NULL},
+        {"order", FT_STR, false, 0, 0, order_values},
+    };
+    struct sim_lib *lib = r->lib;
+    struct sim_album *album;
+    uint32_t al;
+    json_t *v;
+
+    if (sim_need_body(r) < 0 ||
+        sim_validate(r, r->body, fields, ARRAY_SIZE(fields)) < 0)
+        return;
+    al = album_for(r, "album.update", SIM_ROLE_OWNER);
+    if (al == SIM_NONE)
+        return;
+    album = &lib->albums[al];
+    if ((v = json_object_get(r->body, "albumThumbnailAssetId"))) {
+        struct uuid id;
+        uint32_t a;
+
+        (void)uuid_parse(json_string_value(v), 36, &id);
+        a = sim_find_asset(lib, &id);
+        if (a == SIM_NONE || !u32vec_has(&album->assets, a)) {
+            sim_error(r, 400, "Invalid album thumbnail");
+            return;
+        }
+        album->thumb = a;
+    }
+    if ((v = json_object_get(r->body, "albumName")))
+        album->name = sim_str(lib, json_string_value(v));
+    if ((v = json_object_get(r->body, "description")))
+        album->description = sim_str(lib, json_string_value(v));
+    if ((v = json_object_get(r->body, "isActivityEnabled")))
+        album->activity = json_is_true(v);
+    if ((v = json_object_get(r->body, "order")))
+        album->order_asc = !strcmp(json_string_value(v), "asc");
+    album->updated_at = sim_now();
+    r->wrote = true;
+    r->items_written++;
+    sim_json_album(&r->out, lib, al, r->dialect, false, r->user, NULL);
+}
+
+void api_album_delete(struct sim_req *r)
+{
+    struct sim_lib *lib = r->lib;
+    uint32_t al = album_for(r, "album.delete", SIM_ROLE_OWNER);
+    struct sim_album *album;
+
+    if (al == SIM_NONE)
+        return;
+    album = &lib->albums[al];
+    while (album->assets.nr)
+        (void)sim_unlink_album(lib, al, album->assets.items[0]);
+    album->deleted = true;
+    r->status = 204;
+    r->wrote = true;
+    r->items_written++;
+}
+
+void api_album_users_add(struct sim_req *r)
+{
+    static const struct sim_field fields[] = {
+        {"albumUsers", FT_ARR, true, 0, 0, NULL},
+    };
+    uint32_t al;
+
+    if (sim_need_body(r) < 0 ||
+        sim_validate(r, r->body, fields, ARRAY_SIZE(fields)) < 0)
+        return;
+    al = album_for(r, "albumUser.create", SIM_ROLE_OWNER);
+    if (al == SIM_NONE)
+        return;
+    if (add_members(r, al, json_object_get(r->body, "albumUsers")) < 0)
+        return;
+    sim_json_album(&r->out, r->lib, al, r->dialect, false, r->user, NULL);
+}
+
+/* Index of user in the album's member list, or -1. */
+static int member_index(const struct sim_album *al, uint32_t u)
+{
+    uint32_t i;
+
+    for (i = 0; i < al->members_nr; i++)
+        if (al->members[i].user == u)
+            return (int)i;
+    return -1;
+}
+
+void api_album_user_update(struct sim_req *r)
+{
+    static const struct sim_field fields[] = {
+        {"role", FT_STR, true, 0, 0, role_values},
+    };
+    struct sim_lib *lib = r->lib;
+    struct uuid uid;
+    uint32_t al, u;
+    int mi;
+    const char *role;
+
+    if (sim_need_body(r) < 0 ||
+        sim_validate(r, r->body, fields, ARRAY_SIZE(fields)) < 0)
+        return;
+    al = album_for(r, "albumUser.update", SIM_ROLE_OWNER);
+    if (al == SIM_NONE || sim_param_uuid(r, 1, "userId", &uid) < 0)
+        return;
+    u = sim_find_user(lib, &uid);
+    if (u != SIM_NONE && u == lib->albums[al].owner && r->dialect >= 3) {
+        sim_error(r, 400, "User is owner");
+        return;
+    }
+    mi = u == SIM_NONE ? -1 : member_index(&lib->albums[al], u);
+    if (mi < 0) {
+        sim_error(r, 400, "Album not shared with user");
+        return;
+    }
+    role = json_string_value(json_object_get(r->body, "role"));
+    if (!strcmp(role, "owner")) {
+        sim_error(r, 400, "Cannot add another owner");
+        return;
+    }
+    lib->albums[al].members[mi].role =
+        !strcmp(role, "editor") ? SIM_ROLE_EDITOR : SIM_ROLE_VIEWER;
+    r->status = 204;
+    r->wrote = true;
+    r->items_written++;
+}
+
+void api_album_user_remove(struct sim_req *r)
+{
+    struct sim_lib *lib = r->lib;
+    struct sim_album *album;
+    struct uuid id, uid;
+    uint32_t al, u;
+    int mi;
+
+    if (sim_param_uuid(r, 0, "id", &id) < 0)
+        return;
+    al = sim_find_album(lib, &id);
+    if (al == SIM_NONE || sim_album_role(lib, al, r->user) < 0) {
+        sim_error(r, 400, "Not found or no album.read access");
+        return;
+    }
+    if (!strcmp(r->params[1], "me")) {
+        u = r->user;
+    } else {
+        if (sim_param_uuid(r, 1, "userId", &uid) < 0)
+            return;
+        u = sim_find_user(lib, &uid);
+    }
+    album = &lib->albums[al];
+    if (u != SIM_NONE && u == album->owner) {
+        sim_error(r, 400, r->dialect < 3 ? "Cannot remove album owner"
+                                         : "Cannot remove the last owner");
+        return;
+    }
+    mi = u == SIM_NONE ? -1 : member_index(album, u);
+    if (mi < 0) {
+        sim_error(r, 400, "Album not shared with user");
+        return;
+    }
+    if (album->owner != r->user && u != r->user) {
+        sim_error(r, 400, "Not found or no albumUser.delete access");
+        return;
+    }
+    memmove(album->members + mi, album->members + mi + 1,
+            (album->members_nr - (uint32_t)mi - 1) * sizeof(*album->members));
+    album->members_nr--;
+    r->status = 204;
+    r->wrote = true;
+    r->items_written++;
+}
+
+void api_albums_statistics(struct sim_req *r)
+{
+    struct sim_lib *lib = r->lib;
+    long owned = 0, shared = 0, not_shared = 0;
+    size_t i;
+
+    for (i = 0; i < lib->albums_nr; i++) {
+        const struct sim_album *al = &lib->albums[i];
+        int role;
+
+        if (al->deleted)
+            continue;
+        role = sim_album_role(lib, (uint32_t)i, r->user);
+        if (role == SIM_ROLE_OWNER) {
+            owned++;
+            if (!is_shared(al))
+                not_shared++;
+        }
+        if (role >= 0 && is_shared(al))
+            shared++;
+    }
+    buf_addf(&r->out, "{\"owned\":%ld,\"shared\":%ld,\"notShared\":%ld}",
+             owned, shared, not_shared);
+}

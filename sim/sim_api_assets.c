@@ -1,0 +1,260 @@
+/*
+ * sim_api_assets.c: asset info and updates, asset statistics.
+ *
+ * Background jobs (sidecar write, metadata re-extraction) complete at
+ * once in the simulator: an edit of dateTimeOriginal moves fileCreatedAt
+ * and localDateTime and bumps updatedAt in the same request, which is the
+ * state the real server reaches some seconds later (immich-api.md §3.1).
+ */
+#include "core/timeutil.h"
+#include "sim/sim_json.h"
+#include "sim/sim_server.h"
+
+static const char *const vis_values[] = {"timeline", "archive", "hidden",
+                                         "locked", NULL};
+
+void api_asset_get(struct sim_req *r)
+{
+    struct uuid id;
+    uint32_t a;
+
+    if (sim_param_uuid(r, 0, "id", &id) < 0)
+        return;
+    a = sim_find_asset(r->lib, &id);
+    if (a == SIM_NONE || !sim_can_read_asset(r->lib, r->user, a)) {
+        sim_error(r, 400, "Not found or no asset.read access");
+        return;
+    }
+    sim_json_asset(&r->out, r->lib, a, r->dialect,
+                   SIM_J_EXIF | SIM_J_TAGS | SIM_J_OWNER, r->user);
+    if (r->lib->assets[a].exif != SIM_NONE)
+        r->items_exif = 1;
+    else
+        r->items_plain = 1;
+}
+
+/* Offset in minutes of an ISO string's zone suffix; false if none. */
+static bool zone_offset(const char *s, int *minutes)
+{
+    size_t n = strlen(s);
+    int h, m;
+
+    if (n && (s[n - 1] == 'Z' || s[n - 1] == 'z')) {
+        *minutes = 0;
+        return true;
+    }
+    if (n >= 6 && (s[n - 6] == '+' || s[n - 6] == '-') && s[n - 3] == ':' &&
+        sscanf(s + n - 5, "%2d:%2d", &h, &m) == 2) {
+        *minutes = (h * 60 + m) * (s[n - 6] == '-' ? -1 : 1);
+        return true;
+    }
+    return false;
+}
+
+/*
+ * Applies one UpdateAssetDto-like object to asset a.  Returns true if the
+ * asset row changed (updatedAt moves).
+ */
+static void apply_update(struct sim_req *r, uint32_t ai, json_t *body)
+{
+    struct sim_lib *lib = r->lib;
+    struct sim_asset *a = &lib->assets[ai];
+    json_t *v;
+    int64_t now = sim_now();
+
+    if ((v = json_object_get(body, "isFavorite")))
+        a->favorite = json_is_true(v);
+    if ((v = json_object_get(body, "visibility"))) {
+        a->visibility = (uint8_t)sim_visibility_parse(json_string_value(v));
+        if (a->visibility == SIM_VIS_LOCKED)
+            while (a->albums.nr)
+                (void)sim_unlink_album(lib, a->albums.items[0], ai);
+    }
+    if ((v = json_object_get(body, "duplicateId"))) {
+        struct uuid d;
+
+        if (json_is_string(v) &&
+            uuid_parse(json_string_value(v), json_string_length(v), &d) == 0)
+            a->dup = sim_lib_dup(lib, &d);
+        else
+            a->dup = SIM_NONE;
+        a = &lib->assets[ai];
+    }
+    if (json_object_get(body, "dateTimeOriginal") ||
+        json_object_get(body, "description") ||
+        json_object_get(body, "rating") || json_object_get(body, "latitude") ||
+        json_object_get(body, "longitude") ||
+        json_object_get(body, "timeZone") ||
+        json_object_get(body, "dateTimeRelative")) {
+        struct sim_exif *e;
+        const char *s;
+        int off = 0;
+
+        if (a->exif == SIM_NONE)
+            (void)sim_lib_add_exif(lib, ai);
+        a = &lib->assets[ai];
+        e = &lib->exifs[a->exif];
+        if ((s = json_string_value(json_object_get(body, "description"))))
+            e->description = sim_str(lib, s);
+        if ((v = json_object_get(body, "rating")))
+            e->rating = (int8_t)json_integer_value(v);
+        if ((v = json_object_get(body, "latitude")))
+            e->latitude = json_number_value(v);
+        if ((v = json_object_get(body, "longitude")))
+            e->longitude = json_number_value(v);
+        if ((s = json_string_value(json_object_get(body, "timeZone"))))
+            e->time_zone = sim_str(lib, s);
+        s = json_string_value(json_object_get(body, "dateTimeOriginal"));
+        if (s) {
+            int64_t t;
+
+            (void)time_parse_iso(s, strlen(s), &t, NULL);
+            if (zone_offset(s, &off) && s[strlen(s) - 1] != 'Z') {
+                char tz[16];
+
+                (void)snprintf(tz, sizeof(tz), "UTC%c%d", off < 0 ? '-' : '+',
+                               abs(off) / 60);
+                e->time_zone = sim_str(lib, tz);
+            } else if (e->time_zone) {
+                int secs;
+
+                if (tz_offset_at(sim_cstr(lib, e->time_zone), t, &secs) == 0)
+                    off = secs / 60;
+            }
+            e->date_time_original = t;
+        } else if (e->date_time_original == TIME_NONE) {
+            e->date_time_original = a->file_created_at;
+        }
+        if ((v = json_object_get(body, "dateTimeRelative")))
+            e->date_time_original += json_integer_value(v) * 60000;
+        /* the metadata re-extraction job moves the asset's dates */
+        if (s || json_object_get(body, "dateTimeRelative")) {
+            a->file_created_at = e->date_time_original;
+            a->local_date_time = e->date_time_original + (int64_t)off * 60000;
+            lib->order_dirty = true;
+        }
+    }
+    a->updated_at = now;
+    r->wrote = true;
+    r->items_written++;
+}
+
+static const struct sim_field update_fields[] = {
+    {"dateTimeOriginal", FT_STR, false, 0, 0, NULL},
+    {"description", FT_STR, false, 0, 0, NULL},
+    {"isFavorite", FT_BOOL, false, 0, 0, NULL},
+    {"latitude", FT_NUM, false, 0, 0, NULL},
+    {"longitude", FT_NUM, false, 0, 0, NULL},
+    {"rating", FT_INT, false, -1, 5, NULL},
+    {"visibility", FT_STR, false, 0, 0, vis_values},
+    {"livePhotoVideoId", FT_NSTR, false, 0, 0, NULL},
+    /* bulk only, below this line */
+    {"ids", FT_UUIDS, true, 0, 0, NULL},
+    {"dateTimeRelative", FT_INT, false, 0, 0, NULL},
+    {"timeZone", FT_STR, false, 0, 0, NULL},
+    {"duplicateId", FT_NSTR, false, 0, 0, NULL},
+};
+
+static int check_date(struct sim_req *r)
+{
+    const char *s = json_string_value(json_object_get(r->body,
+                                                      "dateTimeOriginal"));
+    int64_t t;
+
+    if (!s || time_parse_iso(s, strlen(s), &t, NULL) == 0)
+        return 0;
+    sim_error_validation(r, "dateTimeOriginal must be a valid ISO 8601 date "
+                            "string",
+                         "{\"code\":\"invalid_format\",\"format\":"
+                         "\"datetime\",\"path\":[\"dateTimeOriginal\"],"
+                         "\"message\":\"Invalid ISO datetime\"}");
+    return -1;
+}
+
+void api_asset_update(struct sim_req *r)
+{
+    struct uuid id;
+    uint32_t a;
+
+    if (sim_need_body(r) < 0 || sim_validate(r, r->body, update_fields, 8) < 0 ||
+        check_date(r) < 0 || sim_param_uuid(r, 0, "id", &id) < 0)
+        return;
+    a = sim_find_asset(r->lib, &id);
+    if (a == SIM_NONE || r->lib->assets[a].owner != r->user) {
+        sim_error(r, 400, "Not found or no asset.update access");
+        return;
+    }
+    apply_update(r, a, r->body);
+    sim_json_asset(&r->out, r->lib, a, r->dialect,
+                   SIM_J_EXIF | SIM_J_TAGS | SIM_J_OWNER, r->user);
+    r->items_exif++;
+}
+
+void api_assets_update(struct sim_req *r)
+{
+    struct uuid *ids;
+    uint32_t *idx;
+    size_t n, i;
+
+    if (sim_need_body(r) < 0 ||
+        sim_validate(r, r->body, update_fields, ARRAY_SIZE(update_fields)) <
+            0 ||
+        check_date(r) < 0)
+        return;
+    n = sim_uuid_list(json_object_get(r->body, "ids"), &ids);
+    idx = xmalloc(st_mult(n + 1, sizeof(*idx)));
+    /* all or nothing: one foreign or unknown id fails the request */
+    for (i = 0; i < n; i++) {
+        idx[i] = sim_find_asset(r->lib, &ids[i]);
+        if (idx[i] == SIM_NONE || r->lib->assets[idx[i]].owner != r->user) {
+            sim_error(r, 400, "Not found or no asset.update access");
+            goto out;
+        }
+    }
+    for (i = 0; i < n; i++)
+        apply_update(r, idx[i], r->body);
+    r->status = 204;
+out:
+    free(idx);
+    free(ids);
+}
+
+void api_assets_statistics(struct sim_req *r)
+{
+    struct sim_lib *lib = r->lib;
+    int trashed = sim_query_bool(r, "isTrashed");
+    int fav = sim_query_bool(r, "isFavorite");
+    const char *vs = sim_query(r, "visibility");
+    int vis = vs ? sim_visibility_parse(vs) : -1;
+    long images = 0, videos = 0, total = 0;
+    size_t i;
+
+    if (vs && vis < 0) {
+        sim_error_validation(r, "visibility must be a valid enum value",
+                             "{\"code\":\"invalid_value\",\"path\":"
+                             "[\"visibility\"],\"message\":\"Invalid "
+                             "option\"}");
+        return;
+    }
+    for (i = 0; i < lib->assets_nr; i++) {
+        const struct sim_asset *a = &lib->assets[i];
+
+        if (a->owner != r->user)
+            continue;
+        if ((a->deleted_at != TIME_NONE) != (trashed == 1))
+            continue;
+        if (vis < 0 ? !(a->visibility == SIM_VIS_TIMELINE ||
+                        a->visibility == SIM_VIS_ARCHIVE)
+                    : a->visibility != vis)
+            continue;
+        if (fav >= 0 && a->favorite != (fav == 1))
+            continue;
+        total++;
+        if (a->type == SIM_TYPE_VIDEO)
+            videos++;
+        else if (a->type == SIM_TYPE_IMAGE)
+            images++;
+    }
+    buf_addf(&r->out, "{\"images\":%ld,\"videos\":%ld,\"total\":%ld}", images,
+             videos, total);
+}

@@ -1,0 +1,420 @@
+/*
+ * sim_api_misc.c: server info, users, API keys, duplicates, statistics
+ * and timeline buckets.
+ */
+#include "core/timeutil.h"
+#include "sim/sim_json.h"
+#include "sim/sim_server.h"
+
+void api_server_ping(struct sim_req *r)
+{
+    buf_addstr(&r->out, "{\"res\":\"pong\"}");
+}
+
+void api_server_version(struct sim_req *r)
+{
+    if (r->dialect < 3)
+        buf_addstr(&r->out, "{\"major\":2,\"minor\":7,\"patch\":5}");
+    else
+        buf_addstr(&r->out,
+                   "{\"major\":3,\"minor\":2,\"patch\":2,\"prerelease\":null}");
+}
+
+void api_server_about(struct sim_req *r)
+{
+    buf_addf(&r->out,
+             "{\"version\":\"%s\",\"versionUrl\":"
+             "\"https://github.com/immich-app/immich/releases\","
+             "\"licensed\":false,\"build\":\"immich-sim\","
+             "\"nodejs\":\"v22.0.0\",\"exiftool\":\"13.00\","
+             "\"ffmpeg\":\"7.0\"}",
+             r->dialect < 3 ? "v2.7.5" : "v3.2.2");
+}
+
+void api_server_statistics(struct sim_req *r)
+{
+    struct sim_lib *lib = r->lib;
+    size_t i, u;
+    long photos = 0, videos = 0;
+
+    buf_addstr(&r->out, "{\"usageByUser\":[");
+    for (u = 0; u < lib->users_nr; u++) {
+        long p = 0, v = 0;
+
+        for (i = 0; i < lib->assets_nr; i++) {
+            const struct sim_asset *a = &lib->assets[i];
+
+            if (a->owner != u || a->deleted_at != TIME_NONE)
+                continue;
+            if (a->type == SIM_TYPE_VIDEO)
+                v++;
+            else
+                p++;
+        }
+        photos += p;
+        videos += v;
+        buf_addf(&r->out, "%s{\"userId\":", u ? "," : "");
+        sim_json_uuid(&r->out, &lib->users[u].id);
+        buf_addstr(&r->out, ",\"userName\":");
+        buf_add_json_str(&r->out, sim_cstr(lib, lib->users[u].name),
+                         strlen(sim_cstr(lib, lib->users[u].name)));
+        buf_addf(&r->out, ",\"photos\":%ld,\"videos\":%ld,\"usage\":0,"
+                          "\"usagePhotos\":0,\"usageVideos\":0,"
+                          "\"quotaSizeInBytes\":null}",
+                 p, v);
+    }
+    buf_addf(&r->out, "],\"photos\":%ld,\"videos\":%ld,\"usage\":0,"
+                      "\"usagePhotos\":0,\"usageVideos\":0}",
+             photos, videos);
+}
+
+void api_users_me(struct sim_req *r)
+{
+    sim_json_user_admin(&r->out, r->lib, r->user, r->dialect);
+}
+
+void api_users(struct sim_req *r)
+{
+    size_t i;
+
+    /* server.publicUsers defaults to true: everyone sees every user */
+    buf_addch(&r->out, '[');
+    for (i = 0; i < r->lib->users_nr; i++) {
+        if (i)
+            buf_addch(&r->out, ',');
+        sim_json_user(&r->out, r->lib, (uint32_t)i);
+    }
+    buf_addch(&r->out, ']');
+    r->items_plain = (long)r->lib->users_nr;
+}
+
+void api_user_get(struct sim_req *r)
+{
+    struct uuid id;
+    uint32_t u;
+
+    if (sim_param_uuid(r, 0, "id", &id) < 0)
+        return;
+    u = sim_find_user(r->lib, &id);
+    if (u == SIM_NONE) {
+        sim_error(r, 400, "User not found");
+        return;
+    }
+    sim_json_user(&r->out, r->lib, u);
+}
+
+void api_keys_me(struct sim_req *r)
+{
+    const struct sim_key *k = &r->lib->keys[r->key];
+    const char *name = sim_cstr(r->lib, k->name);
+    bool first = true;
+    int p;
+
+    buf_addstr(&r->out, "{\"id\":");
+    sim_json_uuid(&r->out, &k->id);
+    buf_addstr(&r->out, ",\"name\":");
+    buf_add_json_str(&r->out, name, strlen(name));
+    buf_addstr(&r->out, ",\"createdAt\":");
+    sim_json_time(&r->out, k->created_at);
+    buf_addstr(&r->out, ",\"updatedAt\":");
+    sim_json_time(&r->out, k->created_at);
+    buf_addstr(&r->out, ",\"permissions\":[");
+    if (k->all) {
+        buf_addstr(&r->out, "\"all\"");
+        first = false;
+    }
+    for (p = 0; sim_perm_name(p); p++) {
+        if (!(k->perms >> p & 1))
+            continue;
+        buf_addf(&r->out, "%s\"%s\"", first ? "" : ",", sim_perm_name(p));
+        first = false;
+    }
+    buf_addstr(&r->out, "]}");
+}
+
+static const struct sim_lib *dup_sort_lib; /* under the library mutex */
+
+static int cmp_dup(const void *pa, const void *pb)
+{
+    const struct sim_asset *a = &dup_sort_lib->assets[*(const uint32_t *)pa];
+    const struct sim_asset *b = &dup_sort_lib->assets[*(const uint32_t *)pb];
+
+    if (a->dup != b->dup)
+        return a->dup < b->dup ? -1 : 1;
+    if (a->local_date_time != b->local_date_time)
+        return a->local_date_time < b->local_date_time ? -1 : 1;
+    return uuid_cmp(&a->id, &b->id);
+}
+
+/*
+ * Groups of the caller's own live archive/timeline assets sharing a
+ * duplicateId, with two members or more; the first member is suggested.
+ */
+void api_duplicates(struct sim_req *r)
+{
+    struct sim_lib *lib = r->lib;
+    uint32_t *ids = xmalloc(st_mult(lib->assets_nr + 1, sizeof(*ids)));
+    size_t n = 0, i, j;
+    bool first = true;
+
+    for (i = 0; i < lib->assets_nr; i++) {
+        const struct sim_asset *a = &lib->assets[i];
+
+        if (a->dup != SIM_NONE && a->owner == r->user && sim_asset_counts(a))
+            ids[n++] = (uint32_t)i;
+    }
+    dup_sort_lib = lib;
+    qsort(ids, n, sizeof(*ids), cmp_dup);
+    dup_sort_lib = NULL;
+    buf_addch(&r->out, '[');
+    for (i = 0; i < n; i = j) {
+        uint32_t g = lib->assets[ids[i]].dup;
+        size_t k;
+
+        for (j = i; j < n && lib->assets[ids[j]].dup == g; j++)
+            ;
+        if (j - i < 2)
+            continue;
+        buf_addstr(&r->out, first ? "{\"duplicateId\":" : ",{\"duplicateId\":");
+        first = false;
+        sim_json_uuid(&r->out, &lib->dups[g]);
+        buf_addstr(&r->out, ",\"assets\":[");
+        for (k = i; k < j; k++) {
+            if (k > i)
+                buf_addch(&r->out, ',');
+            sim_json_asset(&r->out, lib, ids[k], r->dialect, SIM_J_EXIF,
+                           r->user);
+        }
+        buf_addstr(&r->out, "],\"suggestedKeepAssetIds\":[");
+        sim_json_uuid(&r->out, &lib->assets[ids[i]].id);
+        buf_addstr(&r->out, "]}");
+        r->items_exif += (long)(j - i);
+    }
+    buf_addch(&r->out, ']');
+    free(ids);
+}
+
+/* ---- timeline ---- */
+
+struct tl_filter {
+    uint32_t album, tag, user;
+    int visibility;   /* -1 = archive+timeline */
+    int trashed;      /* -1 absent */
+    int favorite;     /* -1 absent */
+    bool partners;
+};
+
+static int tl_parse(struct sim_req *r, struct tl_filter *f)
+{
+    const char *s;
+    struct uuid id;
+
+    f->album = f->tag = SIM_NONE;
+    f->user = r->user;
+    f->visibility = -1;
+    f->trashed = sim_query_bool(r, "isTrashed");
+    f->favorite = sim_query_bool(r, "isFavorite");
+    f->partners = sim_query_bool(r, "withPartners") == 1;
+    if ((s = sim_query(r, "albumId"))) {
+        if (!sim_uuid_ok(r, s, &id)) {
+            sim_error_validation(r, "albumId must be a UUID",
+                                 "{\"code\":\"invalid_format\",\"path\":"
+                                 "[\"albumId\"],\"message\":\"Invalid UUID\"}");
+            return -1;
+        }
+        f->album = sim_find_album(r->lib, &id);
+        if (f->album == SIM_NONE ||
+            sim_album_role(r->lib, f->album, r->user) < 0) {
+            sim_error(r, 400, "Not found or no album.read access");
+            return -1;
+        }
+    }
+    if ((s = sim_query(r, "tagId"))) {
+        if (!sim_uuid_ok(r, s, &id)) {
+            sim_error_validation(r, "tagId must be a UUID",
+                                 "{\"code\":\"invalid_format\",\"path\":"
+                                 "[\"tagId\"],\"message\":\"Invalid UUID\"}");
+            return -1;
+        }
+        f->tag = sim_find_tag(r->lib, &id);
+        if (f->tag == SIM_NONE || r->lib->tags[f->tag].owner != r->user) {
+            sim_error(r, 400, "Not found or no tag.read access");
+            return -1;
+        }
+    }
+    if ((s = sim_query(r, "visibility"))) {
+        f->visibility = sim_visibility_parse(s);
+        if (f->visibility < 0) {
+            sim_error_validation(r, "visibility must be a valid enum value",
+                                 "{\"code\":\"invalid_value\",\"path\":"
+                                 "[\"visibility\"],\"message\":\"Invalid "
+                                 "option\"}");
+            return -1;
+        }
+        if (f->visibility == SIM_VIS_LOCKED) {
+            sim_error(r, 401, "Elevated permission is required");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static bool tl_match(const struct sim_lib *lib, const struct tl_filter *f,
+                     uint32_t i)
+{
+    const struct sim_asset *a = &lib->assets[i];
+    uint32_t k;
+
+    if (f->album != SIM_NONE) {
+        if (!u32vec_has(&a->albums, f->album))
+            return false;
+    } else if (a->owner != f->user &&
+               !(f->partners &&
+                 u32vec_has(&lib->users[f->user].partners, a->owner))) {
+        return false;
+    }
+    if (f->visibility < 0 ? !(a->visibility == SIM_VIS_TIMELINE ||
+                              a->visibility == SIM_VIS_ARCHIVE)
+                          : a->visibility != f->visibility)
+        return false;
+    if ((a->deleted_at != TIME_NONE) != (f->trashed == 1))
+        return false;
+    if (f->favorite >= 0 && a->favorite != (f->favorite == 1))
+        return false;
+    if (f->tag != SIM_NONE) {
+        for (k = 0; k < a->tags.nr; k++)
+            if (sim_tag_is_under(lib, a->tags.items[k], f->tag))
+                break;
+        if (k == a->tags.nr)
+            return false;
+    }
+    return true;
+}
+
+static int64_t month_of(int64_t ms)
+{
+    struct civil c;
+
+    time_to_civil(ms, &c);
+    return days_from_civil(c.year, c.month, 1);
+}
+
+void api_timeline_buckets(struct sim_req *r)
+{
+    struct sim_lib *lib = r->lib;
+    const uint32_t *order;
+    struct tl_filter f;
+    int64_t cur = INT64_MIN;
+    long count = 0;
+    size_t i;
+    bool first = true;
+
+    if (tl_parse(r, &f) < 0)
+        return;
+    order = sim_lib_order(lib);
+    buf_addch(&r->out, '[');
+    for (i = 0; i <= lib->assets_nr; i++) {
+        int64_t m = INT64_MIN;
+
+        if (i < lib->assets_nr) {
+            if (!tl_match(lib, &f, order[i]))
+                continue;
+            m = month_of(lib->assets[order[i]].local_date_time);
+        }
+        if (m != cur && count) {
+            int y, mo, d;
+
+            civil_from_days(cur, &y, &mo, &d);
+            buf_addf(&r->out, "%s{\"timeBucket\":\"%04d-%02d-01\","
+                              "\"count\":%ld}",
+                     first ? "" : ",", y, mo, count);
+            first = false;
+            count = 0;
+        }
+        cur = m;
+        count++;
+        r->items_light++;
+    }
+    buf_addch(&r->out, ']');
+}
+
+void api_timeline_bucket(struct sim_req *r)
+{
+    static const char *const cols[] = {"id", "ownerId", "fileCreatedAt",
+                                       "isFavorite", "isTrashed",
+                                       "visibility"};
+    struct sim_lib *lib = r->lib;
+    const char *tb = sim_query(r, "timeBucket");
+    const uint32_t *order;
+    struct tl_filter f;
+    uint32_t *ids;
+    size_t n = 0, i, c;
+    int64_t want, t;
+
+    if (!tb || time_parse_iso(tb, strlen(tb), &t, NULL) < 0) {
+        sim_error_validation(r, "timeBucket must be a string",
+                             "{\"code\":\"invalid_type\",\"path\":"
+                             "[\"timeBucket\"],\"message\":\"Invalid input\"}");
+        return;
+    }
+    if (tl_parse(r, &f) < 0)
+        return;
+    want = month_of(t);
+    order = sim_lib_order(lib);
+    ids = xmalloc(st_mult(lib->assets_nr + 1, sizeof(*ids)));
+    for (i = 0; i < lib->assets_nr; i++)
+        if (tl_match(lib, &f, order[i]) &&
+            lib->assets[order[i]].exif != SIM_NONE &&
+            month_of(lib->assets[order[i]].local_date_time) == want)
+            ids[n++] = order[i];
+    buf_addch(&r->out, '{');
+    for (c = 0; c < ARRAY_SIZE(cols); c++) {
+        buf_addf(&r->out, "%s\"%s\":[", c ? "," : "", cols[c]);
+        for (i = 0; i < n; i++) {
+            const struct sim_asset *a = &lib->assets[ids[i]];
+
+            if (i)
+                buf_addch(&r->out, ',');
+            switch (c) {
+            case 0:
+                sim_json_uuid(&r->out, &a->id);
+                break;
+            case 1:
+                sim_json_uuid(&r->out, &lib->users[a->owner].id);
+                break;
+            case 2:
+                sim_json_time(&r->out, a->file_created_at);
+                break;
+            case 3:
+                buf_addstr(&r->out, a->favorite ? "true" : "false");
+                break;
+            case 4:
+                buf_addstr(&r->out,
+                           a->deleted_at != TIME_NONE ? "true" : "false");
+                break;
+            default:
+                buf_addf(&r->out, "\"%s\"",
+                         sim_visibility_name(a->visibility));
+            }
+        }
+        buf_addch(&r->out, ']');
+    }
+    buf_addstr(&r->out, ",\"isImage\":[");
+    for (i = 0; i < n; i++)
+        buf_addf(&r->out, "%s%s", i ? "," : "",
+                 lib->assets[ids[i]].type == SIM_TYPE_IMAGE ? "true"
+                                                            : "false");
+    buf_addch(&r->out, ']');
+    if (r->dialect >= 3) {
+        buf_addstr(&r->out, ",\"createdAt\":[");
+        for (i = 0; i < n; i++) {
+            if (i)
+                buf_addch(&r->out, ',');
+            sim_json_time(&r->out, lib->assets[ids[i]].created_at);
+        }
+        buf_addch(&r->out, ']');
+    }
+    buf_addch(&r->out, '}');
+    r->items_light = (long)n;
+    free(ids);
+}
