@@ -428,7 +428,7 @@ static enum MHD_Result add_query(void *cls, enum MHD_ValueKind kind,
     struct buf *b = cls;
 
     (void)kind;
-    if (b->len > 1)
+    if (b->buf[b->len - 1] != '{')
         buf_addch(b, ',');
     buf_add_json_str(b, key, strlen(key));
     buf_addch(b, ':');

@@ -1,0 +1,779 @@
+/*
+ * test_sim.c: immich-sim end to end through tests/helpers/sim_harness.h:
+ * shapes and errors of both dialects, auth, validation, bulk outcomes,
+ * search semantics, the generator, the capacity model, faults, the
+ * request log and the library file.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "core/buf.h"
+#include "helpers/sim_harness.h"
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#define SMALL(...)                                                           \
+    (const char *const[])                                                    \
+    {                                                                        \
+        "--preset", "small", "--seed", "1", "--latency", "off", __VA_ARGS__  \
+    }
+
+static void start(struct sim_proc *s, const char *const *args)
+{
+    struct buf err = BUF_INIT;
+
+    if (sim_start(s, args, &err) < 0)
+        fail_msg("sim_start: %s", err.buf);
+    buf_release(&err);
+}
+
+static json_t *req_json(struct sim_proc *s, const char *method,
+                        const char *path, const char *body, int want)
+{
+    struct buf out = BUF_INIT;
+    int st = sim_request(s, method, path, body, &out);
+    json_t *j;
+
+    if (st != want)
+        fail_msg("%s %s: status %d, want %d: %s", method, path, st, want,
+                 out.buf);
+    j = json_loadb(out.buf, out.len, JSON_DECODE_ANY, NULL);
+    buf_release(&out);
+    return j;
+}
+
+static const char *jstr(json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+/* The id of the admin's tag with this value. */
+static void tag_id(struct sim_proc *s, const char *value, char out[40])
+{
+    json_t *tags = req_json(s, "GET", "/api/tags", NULL, 200), *t;
+    size_t i;
+
+    out[0] = '\0';
+    json_array_foreach(tags, i, t)
+    {
+        if (!strcmp(jstr(t, "value"), value))
+            (void)snprintf(out, 40, "%s", jstr(t, "id"));
+    }
+    json_decref(tags);
+    assert_true(out[0] != '\0');
+}
+
+static long search_total(struct sim_proc *s, const char *body)
+{
+    json_t *j = req_json(s, "POST", "/api/search/statistics", body, 200);
+    long v = (long)json_integer_value(json_object_get(j, "total"));
+
+    json_decref(j);
+    return v;
+}
+
+static void test_sim_first_line_and_version_per_dialect(void **state)
+{
+    struct sim_proc s;
+    json_t *v;
+
+    (void)state;
+    start(&s, SMALL("--dialect", "2", NULL));
+    assert_true(s.port > 0);
+    assert_string_equal(s.api_key, "immich-sim-admin-key");
+    v = req_json(&s, "GET", "/api/server/version", NULL, 200);
+    assert_int_equal(json_integer_value(json_object_get(v, "major")), 2);
+    assert_null(json_object_get(v, "prerelease"));
+    json_decref(v);
+    assert_int_equal(sim_stop(&s), 0);
+
+    start(&s, SMALL("--api-key", "k3", NULL));
+    assert_string_equal(s.api_key, "k3");
+    v = req_json(&s, "GET", "/api/server/version", NULL, 200);
+    assert_int_equal(json_integer_value(json_object_get(v, "major")), 3);
+    assert_non_null(json_object_get(v, "prerelease"));
+    json_decref(v);
+    assert_int_equal(sim_stat_endpoint(&s, "GET /server/version"), 1);
+    assert_int_equal(sim_stop(&s), 0);
+}
+
+static void test_sim_auth_errors_in_both_dialects(void **state)
+{
+    struct sim_proc s;
+    struct buf body = BUF_INIT, hdr = BUF_INIT;
+    json_t *j;
+
+    (void)state;
+    start(&s, SMALL("--dialect", "2", NULL));
+    assert_int_equal(sim_request_key(&s, NULL, "GET", "/api/users/me", NULL,
+                                     &body, NULL, NULL),
+                     401);
+    assert_non_null(strstr(body.buf, "Authentication required"));
+    assert_int_equal(sim_request_key(&s, "nope", "GET", "/api/users/me", NULL,
+                                     &body, NULL, NULL),
+                     401);
+    j = json_loads(body.buf, 0, NULL);
+    assert_string_equal(jstr(j, "message"), "Invalid API key");
+    assert_string_equal(jstr(j, "error"), "Unauthorized");
+    assert_int_equal(json_integer_value(json_object_get(j, "statusCode")), 401);
+    assert_non_null(jstr(j, "correlationId"));
+    json_decref(j);
+    assert_int_equal(sim_request_key(&s, "immich-sim-readonly-key", "POST",
+                                     "/api/tags", "{\"name\":\"x\"}", &body,
+                                     NULL, NULL),
+                     403);
+    assert_non_null(strstr(body.buf, "Missing required permission: tag.create"));
+    /* ping needs no key at all */
+    assert_int_equal(sim_request_key(&s, NULL, "GET", "/api/server/ping", NULL,
+                                     &body, NULL, NULL),
+                     200);
+    assert_int_equal(sim_request(&s, "GET", "/api/nothing/here", NULL, &body),
+                     404);
+    assert_non_null(strstr(body.buf, "Cannot GET /api/nothing/here"));
+    assert_int_equal(sim_stop(&s), 0);
+
+    start(&s, SMALL("--dialect", "3", NULL));
+    assert_int_equal(sim_request_key(&s, "immich-sim-readonly-key", "GET",
+                                     "/api/duplicates", NULL, &body,
+                                     "X-Correlation-ID", &hdr),
+                     403);
+    j = json_loads(body.buf, 0, NULL);
+    assert_string_equal(jstr(j, "message"),
+                        "Missing required permission: duplicate.read");
+    assert_null(json_object_get(j, "statusCode"));
+    assert_int_equal(hdr.len, 8);
+    json_decref(j);
+    /* a non-admin key may not read server statistics */
+    assert_int_equal(sim_request_key(&s, "immich-sim-key-John", "GET",
+                                     "/api/server/statistics", NULL, &body,
+                                     NULL, NULL),
+                     403);
+    assert_int_equal(sim_stat_long(&s, "errors"), 2);
+    assert_int_equal(sim_stop(&s), 0);
+    buf_release(&body);
+    buf_release(&hdr);
+}
+
+static void test_sim_validation_names_the_field(void **state)
+{
+    struct sim_proc s;
+    struct buf body = BUF_INIT;
+    json_t *j;
+    /* a valid UUID of version 1: 2.x accepts it, 3.x does not */
+    const char *v1 = "/api/assets/0e4a9c3a-8f1e-11ee-b9d1-0242ac120002";
+
+    (void)state;
+    start(&s, SMALL("--dialect", "2", NULL));
+    assert_int_equal(sim_request(&s, "POST", "/api/search/metadata",
+                                 "{\"bogus\":1}", &body),
+                     400);
+    j = json_loads(body.buf, 0, NULL);
+    assert_string_equal(json_string_value(json_array_get(
+                            json_object_get(j, "message"), 0)),
+                        "property bogus should not exist");
+    json_decref(j);
+    assert_int_equal(sim_request(&s, "POST", "/api/search/metadata",
+                                 "{\"size\":1001}", &body),
+                     400);
+    assert_non_null(strstr(body.buf, "size must not be greater than 1000"));
+    assert_int_equal(sim_request(&s, "GET", "/api/assets/not-a-uuid", NULL,
+                                 &body),
+                     400);
+    assert_non_null(strstr(body.buf, "id must be a UUID"));
+    assert_int_equal(sim_request(&s, "GET", v1, NULL, &body), 400);
+    assert_non_null(strstr(body.buf, "Not found or no asset.read access"));
+    assert_int_equal(sim_stop(&s), 0);
+
+    start(&s, SMALL(NULL));
+    assert_int_equal(sim_request(&s, "GET", v1, NULL, &body), 400);
+    j = json_loads(body.buf, 0, NULL);
+    assert_string_equal(jstr(j, "message"), "Validation failed");
+    assert_string_equal(
+        jstr(json_array_get(json_object_get(j, "errors"), 0), "message"),
+        "Invalid UUID");
+    json_decref(j);
+    assert_int_equal(sim_request(&s, "PUT", "/api/tags/assets",
+                                 "{\"tagIds\":[],\"assetIds\":[],\"x\":1}",
+                                 &body),
+                     400);
+    assert_non_null(strstr(body.buf, "Unrecognized key: \\\"x\\\""));
+    assert_int_equal(sim_request(&s, "POST", "/api/search/metadata",
+                                 "{\"filter\":{},\"page\":2}", &body),
+                     400);
+    assert_int_equal(sim_request(&s, "POST", "/api/search/metadata",
+                                 "{\"cursor\":\"!!\"}", &body),
+                     400);
+    assert_non_null(strstr(body.buf, "Invalid cursor"));
+    assert_int_equal(sim_stop(&s), 0);
+    buf_release(&body);
+}
+
+/* Walks every page and returns the number of distinct assets seen. */
+static long page_all(struct sim_proc *s, const char *extra, bool cursor)
+{
+    struct buf req = BUF_INIT;
+    char next[256] = "";
+    long seen = 0;
+    int page = 1;
+
+    for (;;) {
+        json_t *j, *assets, *np;
+
+        buf_reset(&req);
+        if (cursor)
+            buf_addf(&req, "{\"size\":7%s%s%s%s}", extra,
+                     next[0] ? ",\"cursor\":\"" : "", next,
+                     next[0] ? "\"" : "");
+        else
+            buf_addf(&req, "{\"size\":7,\"page\":%d%s}", page, extra);
+        j = req_json(s, "POST", "/api/search/metadata", req.buf, 200);
+        assets = json_object_get(j, "assets");
+        assert_int_equal(json_integer_value(json_object_get(assets, "count")),
+                         json_array_size(json_object_get(assets, "items")));
+        seen += (long)json_array_size(json_object_get(assets, "items"));
+        np = json_object_get(assets, cursor ? "nextCursor" : "nextPage");
+        if (!json_is_string(np)) {
+            json_decref(j);
+            break;
+        }
+        (void)snprintf(next, sizeof(next), "%s", json_string_value(np));
+        page++;
+        json_decref(j);
+    }
+    buf_release(&req);
+    return seen;
+}
+
+static void test_sim_search_paging_and_default_visibility(void **state)
+{
+    struct sim_proc s;
+    long all3, all2, timeline;
+
+    (void)state;
+    start(&s, SMALL(NULL));
+    all3 = search_total(&s, "{}");
+    assert_int_equal(page_all(&s, "", false), all3);
+    assert_int_equal(page_all(&s, ",\"filter\":{\"trashedAt\":{\"eq\":null}}",
+                              true),
+                     all3);
+    timeline = search_total(&s, "{\"visibility\":\"timeline\"}");
+    /* 3.x: archived assets are in the default result */
+    assert_true(timeline < all3);
+    assert_int_equal(sim_stat_endpoint(&s, "POST /search/statistics"), 2);
+    assert_int_equal(sim_stop(&s), 0);
+
+    start(&s, SMALL("--dialect", "2", NULL));
+    all2 = search_total(&s, "{}");
+    assert_int_equal(all2, timeline);
+    assert_int_equal(search_total(&s, "{\"withDeleted\":true}"), all2 + 1);
+    assert_int_equal(sim_stop(&s), 0);
+}
+
+static void test_sim_tags_create_upsert_and_bulk_outcomes(void **state)
+{
+    struct sim_proc s;
+    struct buf body = BUF_INIT, req = BUF_INIT;
+    json_t *j, *page;
+    char t[40], a1[40], a2[40];
+
+    (void)state;
+    start(&s, SMALL(NULL));
+    j = req_json(&s, "POST", "/api/tags", "{\"name\":\"fresh\"}", 201);
+    assert_string_equal(jstr(j, "value"), "fresh");
+    json_decref(j);
+    assert_int_equal(sim_request(&s, "POST", "/api/tags",
+                                 "{\"name\":\"fresh\"}", &body),
+                     400);
+    assert_non_null(strstr(body.buf, "A tag with that name already exists"));
+    j = req_json(&s, "PUT", "/api/tags", "{\"tags\":[\"x/y/z\",\"/x//y/z/\"]}",
+                 200);
+    assert_int_equal(json_array_size(j), 1);
+    assert_string_equal(jstr(json_array_get(j, 0), "name"), "z");
+    assert_non_null(jstr(json_array_get(j, 0), "parentId"));
+    (void)snprintf(t, sizeof(t), "%s", jstr(json_array_get(j, 0), "id"));
+    json_decref(j);
+
+    page = req_json(&s, "POST", "/api/search/metadata", "{\"size\":2}", 200);
+    (void)snprintf(a1, sizeof(a1), "%s",
+                   jstr(json_array_get(json_object_get(
+                                           json_object_get(page, "assets"),
+                                           "items"),
+                                       0),
+                        "id"));
+    (void)snprintf(a2, sizeof(a2), "%s",
+                   jstr(json_array_get(json_object_get(
+                                           json_object_get(page, "assets"),
+                                           "items"),
+                                       1),
+                        "id"));
+    json_decref(page);
+    buf_addf(&req, "/api/tags/%s/assets", t);
+    {
+        char ids[200];
+
+        (void)snprintf(ids, sizeof(ids),
+                       "{\"ids\":[\"%s\",\"%s\","
+                       "\"4b1c8b2e-1111-4222-8333-444455556666\"]}",
+                       a1, a1);
+        j = req_json(&s, "PUT", req.buf, ids, 200);
+        assert_true(json_is_true(json_object_get(json_array_get(j, 0),
+                                                 "success")));
+        assert_string_equal(jstr(json_array_get(j, 1), "error"), "duplicate");
+        assert_string_equal(jstr(json_array_get(j, 2), "error"),
+                            "no_permission");
+        json_decref(j);
+        (void)snprintf(ids, sizeof(ids), "{\"ids\":[\"%s\",\"%s\"]}", a1, a2);
+        j = req_json(&s, "DELETE", req.buf, ids, 200);
+        assert_true(json_is_true(json_object_get(json_array_get(j, 0),
+                                                 "success")));
+        assert_string_equal(jstr(json_array_get(j, 1), "error"), "not_found");
+        json_decref(j);
+        (void)snprintf(ids, sizeof(ids),
+                       "{\"tagIds\":[\"%s\"],\"assetIds\":[\"%s\",\"%s\"]}", t,
+                       a1, a2);
+        j = req_json(&s, "PUT", "/api/tags/assets", ids, 200);
+        assert_int_equal(json_integer_value(json_object_get(j, "count")), 2);
+        json_decref(j);
+        j = req_json(&s, "PUT", "/api/tags/assets", ids, 200);
+        assert_int_equal(json_integer_value(json_object_get(j, "count")), 0);
+        json_decref(j);
+    }
+    /* the parent tag "x" finds the assets tagged x/y/z (closure) */
+    tag_id(&s, "x", t);
+    buf_reset(&req);
+    buf_addf(&req, "{\"tagIds\":[\"%s\"]}", t);
+    assert_int_equal(search_total(&s, req.buf), 2);
+    /* GET /assets/{id} carries the tags, exif and owner */
+    buf_reset(&req);
+    buf_addf(&req, "/api/assets/%s", a1);
+    j = req_json(&s, "GET", req.buf, NULL, 200);
+    assert_true(json_array_size(json_object_get(j, "tags")) >= 1);
+    assert_non_null(json_object_get(j, "owner"));
+    json_decref(j);
+    /* tag create, upsert, one add, one remove, one bulk add */
+    assert_int_equal(sim_stat_writes(&s), 5);
+    assert_int_equal(sim_stat_endpoint(&s, "PUT /tags/{id}/assets"), 1);
+    assert_int_equal(sim_stop(&s), 0);
+    buf_release(&body);
+    buf_release(&req);
+}
+
+/* The first album of the admin that holds assets: id into out. */
+static void full_album(struct sim_proc *s, char out[40], long *count)
+{
+    json_t *list = req_json(s, "GET", "/api/albums", NULL, 200), *al;
+    size_t i;
+
+    out[0] = '\0';
+    json_array_foreach(list, i, al)
+    {
+        if (json_integer_value(json_object_get(al, "assetCount")) > 0) {
+            (void)snprintf(out, 40, "%s", jstr(al, "id"));
+            *count = (long)json_integer_value(json_object_get(al,
+                                                              "assetCount"));
+            break;
+        }
+    }
+    json_decref(list);
+    assert_true(out[0] != '\0');
+}
+
+static void test_sim_albums_differ_between_dialects(void **state)
+{
+    struct sim_proc s;
+    struct buf path = BUF_INIT;
+    char id[40];
+    long count = 0, own2, all3;
+    json_t *j;
+
+    (void)state;
+    start(&s, SMALL("--dialect", "2", NULL));
+    full_album(&s, id, &count);
+    buf_addf(&path, "/api/albums/%s", id);
+    j = req_json(&s, "GET", path.buf, NULL, 200);
+    assert_int_equal(json_array_size(json_object_get(j, "assets")), count);
+    assert_non_null(json_object_get(json_array_get(json_object_get(j, "assets"),
+                                                   0),
+                                    "ownerId"));
+    json_decref(j);
+    buf_addstr(&path, "?withoutAssets=true");
+    j = req_json(&s, "GET", path.buf, NULL, 200);
+    assert_int_equal(json_array_size(json_object_get(j, "assets")), 0);
+    json_decref(j);
+    j = req_json(&s, "GET", "/api/albums", NULL, 200);
+    own2 = (long)json_array_size(j);
+    json_decref(j);
+    j = req_json(&s, "GET", "/api/albums?shared=true", NULL, 200);
+    assert_true(json_array_size(j) > 0);
+    json_decref(j);
+    assert_int_equal(sim_stat_endpoint(&s, "GET /albums/{id}"), 2);
+    assert_int_equal(sim_stop(&s), 0);
+
+    start(&s, SMALL(NULL));
+    j = req_json(&s, "GET", "/api/albums", NULL, 200);
+    all3 = (long)json_array_size(j);
+    json_decref(j);
+    /* 3.x lists the albums shared with the caller too */
+    assert_true(all3 > own2);
+    buf_reset(&path);
+    buf_addf(&path, "/api/albums/%s", id);
+    j = req_json(&s, "GET", path.buf, NULL, 200);
+    assert_null(json_object_get(j, "assets"));
+    assert_string_equal(jstr(json_array_get(json_object_get(j, "albumUsers"),
+                                            0),
+                             "role"),
+                        "owner");
+    json_decref(j);
+    buf_reset(&path);
+    buf_addf(&path, "{\"albumIds\":[\"%s\"]}", id);
+    assert_int_equal(search_total(&s, path.buf), count);
+    assert_int_equal(sim_stop(&s), 0);
+    buf_release(&path);
+}
+
+static void test_sim_album_writes_and_bulk_summary(void **state)
+{
+    struct sim_proc s;
+    struct buf path = BUF_INIT, body = BUF_INIT;
+    char id[40], asset[40];
+    json_t *j;
+
+    (void)state;
+    start(&s, SMALL(NULL));
+    j = req_json(&s, "POST", "/api/search/metadata",
+                 "{\"size\":1,\"isNotInAlbum\":true}", 200);
+    (void)snprintf(asset, sizeof(asset), "%s",
+                   jstr(json_array_get(json_object_get(
+                                           json_object_get(j, "assets"),
+                                           "items"),
+                                       0),
+                        "id"));
+    json_decref(j);
+    j = req_json(&s, "POST", "/api/albums",
+                 "{\"albumName\":\"2024-01-01 New\"}", 201);
+    (void)snprintf(id, sizeof(id), "%s", jstr(j, "id"));
+    assert_int_equal(json_integer_value(json_object_get(j, "assetCount")), 0);
+    json_decref(j);
+    buf_addf(&path, "/api/albums/%s/assets", id);
+    buf_addf(&body, "{\"ids\":[\"%s\",\"%s\"]}", asset, asset);
+    j = req_json(&s, "PUT", path.buf, body.buf, 200);
+    assert_true(json_is_true(json_object_get(json_array_get(j, 0),
+                                             "success")));
+    assert_string_equal(jstr(json_array_get(j, 1), "error"), "duplicate");
+    json_decref(j);
+    buf_reset(&body);
+    buf_addf(&body, "{\"albumIds\":[\"%s\"],\"assetIds\":[\"%s\"]}", id, asset);
+    j = req_json(&s, "PUT", "/api/albums/assets", body.buf, 200);
+    assert_false(json_is_true(json_object_get(j, "success")));
+    assert_string_equal(jstr(j, "error"), "duplicate");
+    json_decref(j);
+    buf_reset(&body);
+    buf_addf(&body, "{\"ids\":[\"%s\"]}", asset);
+    j = req_json(&s, "DELETE", path.buf, body.buf, 200);
+    assert_true(json_is_true(json_object_get(json_array_get(j, 0),
+                                             "success")));
+    json_decref(j);
+    j = req_json(&s, "DELETE", path.buf, body.buf, 200);
+    assert_string_equal(jstr(json_array_get(j, 0), "error"), "not_found");
+    json_decref(j);
+    buf_reset(&path);
+    buf_addf(&path, "/api/albums/%s", id);
+    assert_int_equal(sim_request(&s, "DELETE", path.buf, NULL, &body), 204);
+    assert_int_equal(sim_request(&s, "GET", path.buf, NULL, &body), 400);
+    assert_non_null(strstr(body.buf, "Not found or no album.read access"));
+    /* create, add, remove, delete */
+    assert_int_equal(sim_stat_writes(&s), 4);
+    assert_int_equal(sim_stop(&s), 0);
+    buf_release(&path);
+    buf_release(&body);
+}
+
+static void state_of(const char *const *args, struct buf *out)
+{
+    struct sim_proc s;
+
+    start(&s, args);
+    assert_int_equal(sim_request(&s, "GET", "/__sim/state", NULL, out), 200);
+    assert_int_equal(sim_stop(&s), 0);
+}
+
+static void test_sim_generator_is_deterministic(void **state)
+{
+    struct buf a = BUF_INIT, b = BUF_INIT, c = BUF_INIT;
+    json_t *j;
+
+    (void)state;
+    state_of(SMALL(NULL), &a);
+    state_of(SMALL(NULL), &b);
+    state_of((const char *const[]){"--preset", "small", "--seed", "2",
+                                   "--latency", "off", NULL},
+             &c);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.buf, b.buf, a.len);
+    assert_true(a.len != c.len || memcmp(a.buf, c.buf, a.len));
+    j = json_loadb(a.buf, a.len, 0, NULL);
+    assert_int_equal(json_array_size(json_object_get(j, "assets")), 300);
+    assert_int_equal(json_array_size(json_object_get(j, "albums")), 40);
+    assert_true(json_array_size(json_object_get(j, "users")) >= 6);
+    json_decref(j);
+    buf_release(&a);
+    buf_release(&b);
+    buf_release(&c);
+}
+
+static void test_sim_library_file_round_trip(void **state)
+{
+    char path[] = "/tmp/test_sim_libXXXXXX";
+    struct buf a = BUF_INIT, b = BUF_INIT;
+    struct sim_proc s;
+    int fd = mkstemp(path);
+    FILE *f;
+
+    (void)state;
+    assert_true(fd >= 0);
+    state_of(SMALL(NULL), &a);
+    f = fdopen(fd, "w");
+    assert_non_null(f);
+    assert_int_equal(fwrite(a.buf, 1, a.len, f), a.len);
+    assert_int_equal(fclose(f), 0);
+    start(&s, (const char *const[]){"--library", path, "--latency", "off",
+                                    NULL});
+    assert_int_equal(sim_request(&s, "GET", "/__sim/state", NULL, &b), 200);
+    assert_int_equal(sim_stop(&s), 0);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.buf, b.buf, a.len);
+    (void)unlink(path);
+    buf_release(&a);
+    buf_release(&b);
+}
+
+static void test_sim_seed_preset_sizes_and_expectations(void **state)
+{
+    struct sim_proc s;
+
+    (void)state;
+    start(&s, (const char *const[]){"--preset", "seed", "--latency", "off",
+                                    NULL});
+    assert_int_equal(sim_stat_long(&s, "library.assets"), 26562);
+    assert_int_equal(sim_stat_long(&s, "library.albums"), 3377);
+    assert_int_equal(sim_stat_long(&s, "expected.tag_additions"), 2479);
+    assert_int_equal(sim_stat_long(&s, "expected.tag_removals"), 1418);
+    assert_int_equal(sim_stop(&s), 0);
+}
+
+struct call {
+    const struct sim_proc *s;
+    int status;
+};
+
+static void *call_ping(void *arg)
+{
+    struct call *c = arg;
+    struct buf body = BUF_INIT;
+
+    c->status = sim_request(c->s, "GET", "/api/users/me", NULL, &body);
+    buf_release(&body);
+    return NULL;
+}
+
+static void test_sim_capacity_queues_the_extra_request(void **state)
+{
+    struct sim_proc s;
+    pthread_t th[3];
+    struct call calls[3];
+    int i;
+
+    (void)state;
+    /* every /users/me call is slow: 3 concurrent calls, 2 slots */
+    start(&s, SMALL("--capacity", "2", "--faults",
+                    "spike:every=1:ms=1500@GET /users/me", NULL));
+    for (i = 0; i < 3; i++) {
+        calls[i].s = &s;
+        assert_int_equal(pthread_create(&th[i], NULL, call_ping, &calls[i]),
+                         0);
+    }
+    for (i = 0; i < 3; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        assert_int_equal(calls[i].status, 200);
+    }
+    assert_int_equal(sim_stat_long(&s, "max_in_flight"), 2);
+    assert_int_equal(sim_stat_long(&s, "waited"), 1);
+    assert_int_equal(sim_stat_long(&s, "capacity"), 2);
+    assert_int_equal(sim_stat_long(&s, "faults.spike"), 3);
+    assert_int_equal(sim_stop(&s), 0);
+}
+
+static void test_sim_faults_fire_as_configured(void **state)
+{
+    struct sim_proc s;
+    struct buf body = BUF_INIT, hdr = BUF_INIT;
+    json_t *j;
+
+    (void)state;
+    start(&s, SMALL("--faults",
+                    "503:first=2@GET /tags,429:first=1:retry-after=3@GET "
+                    "/albums,reset:first=1@GET /users,truncate:first=1@POST "
+                    "/search/metadata",
+                    NULL));
+    assert_int_equal(sim_request(&s, "GET", "/api/tags", NULL, &body), 503);
+    assert_int_equal(sim_request(&s, "GET", "/api/tags", NULL, &body), 503);
+    assert_int_equal(sim_request(&s, "GET", "/api/tags", NULL, &body), 200);
+    assert_int_equal(sim_request_key(&s, s.api_key, "GET", "/api/albums", NULL,
+                                     &body, "Retry-After", &hdr),
+                     429);
+    assert_string_equal(hdr.buf, "3");
+    assert_int_equal(sim_request(&s, "GET", "/api/albums", NULL, &body), 200);
+    /* reset: the connection drops mid-body, curl fails */
+    assert_int_equal(sim_request(&s, "GET", "/api/users", NULL, &body), -1);
+    assert_int_equal(sim_request(&s, "GET", "/api/users", NULL, &body), 200);
+    /* truncate: a 200 whose JSON does not parse */
+    assert_int_equal(sim_request(&s, "POST", "/api/search/metadata", "{}",
+                                 &body),
+                     200);
+    j = json_loadb(body.buf, body.len, 0, NULL);
+    assert_null(j);
+    assert_int_equal(sim_request(&s, "POST", "/api/search/metadata", "{}",
+                                 &body),
+                     200);
+    j = json_loadb(body.buf, body.len, 0, NULL);
+    assert_non_null(j);
+    json_decref(j);
+    assert_int_equal(sim_stat_long(&s, "faults.503"), 2);
+    assert_int_equal(sim_stat_long(&s, "faults.429"), 1);
+    assert_int_equal(sim_stat_long(&s, "faults.reset"), 1);
+    assert_int_equal(sim_stat_long(&s, "faults.truncate"), 1);
+    assert_int_equal(sim_stat_endpoint(&s, "GET /tags"), 3);
+    assert_int_equal(sim_stop(&s), 0);
+
+    /* a rate is deterministic by seed: same seed, same failures */
+    {
+        int run, i, st[2][40];
+
+        for (run = 0; run < 2; run++) {
+            start(&s, SMALL("--faults", "500:0.3", NULL));
+            for (i = 0; i < 40; i++)
+                st[run][i] = sim_request(&s, "GET", "/api/server/about", NULL,
+                                         &body);
+            assert_int_equal(sim_stop(&s), 0);
+        }
+        assert_memory_equal(st[0], st[1], sizeof(st[0]));
+        for (run = 0, i = 0; i < 40; i++)
+            run += st[0][i] == 500;
+        assert_true(run > 2 && run < 30);
+    }
+    buf_release(&body);
+    buf_release(&hdr);
+}
+
+static size_t sink(char *d, size_t s, size_t n, void *u)
+{
+    (void)d;
+    (void)u;
+    return s * n;
+}
+
+static void test_sim_keep_alive_reuses_one_connection(void **state)
+{
+    struct sim_proc s;
+    struct buf url = BUF_INIT, key = BUF_INIT;
+    struct curl_slist *h = NULL;
+    CURL *c = curl_easy_init();
+    int i;
+
+    (void)state;
+    start(&s, SMALL(NULL));
+    buf_addf(&url, "%s/api/users/me", s.url);
+    buf_addf(&key, "x-api-key: %s", s.api_key);
+    h = curl_slist_append(h, key.buf);
+    (void)curl_easy_setopt(c, CURLOPT_URL, url.buf);
+    (void)curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    (void)curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
+    for (i = 0; i < 5; i++)
+        assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    curl_easy_cleanup(c);
+    curl_slist_free_all(h);
+    /* the stats request itself opens the second connection */
+    assert_int_equal(sim_stat_long(&s, "connections"), 2);
+    assert_int_equal(sim_stat_endpoint(&s, "GET /users/me"), 5);
+    assert_int_equal(sim_stop(&s), 0);
+    buf_release(&url);
+    buf_release(&key);
+}
+
+static void test_sim_request_log_has_one_line_per_request(void **state)
+{
+    char path[] = "/tmp/test_sim_logXXXXXX";
+    struct sim_proc s;
+    struct buf body = BUF_INIT;
+    char line[4096];
+    int fd = mkstemp(path), n = 0;
+    FILE *f;
+    json_t *j = NULL;
+
+    (void)state;
+    assert_true(fd >= 0);
+    close(fd);
+    start(&s, SMALL("--request-log", path, NULL));
+    assert_int_equal(sim_request(&s, "GET", "/api/albums?shared=true", NULL,
+                                 &body),
+                     200);
+    assert_int_equal(sim_request(&s, "POST", "/api/search/metadata",
+                                 "{\"size\":1}", &body),
+                     200);
+    assert_int_equal(sim_stop(&s), 0);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    while (fgets(line, sizeof(line), f)) {
+        json_decref(j);
+        j = json_loads(line, 0, NULL);
+        assert_non_null(j);
+        n++;
+        if (n == 1)
+            assert_string_equal(jstr(json_object_get(j, "query"), "shared"),
+                                "true");
+    }
+    (void)fclose(f);
+    assert_int_equal(n, 2);
+    assert_string_equal(jstr(j, "path"), "/api/search/metadata");
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(j, "body"), "size")),
+                     1);
+    assert_int_equal(json_integer_value(json_object_get(j, "status")), 200);
+    assert_non_null(json_object_get(j, "latency_ms"));
+    json_decref(j);
+    (void)unlink(path);
+    buf_release(&body);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sim_first_line_and_version_per_dialect),
+        cmocka_unit_test(test_sim_auth_errors_in_both_dialects),
+        cmocka_unit_test(test_sim_validation_names_the_field),
+        cmocka_unit_test(test_sim_search_paging_and_default_visibility),
+        cmocka_unit_test(test_sim_tags_create_upsert_and_bulk_outcomes),
+        cmocka_unit_test(test_sim_albums_differ_between_dialects),
+        cmocka_unit_test(test_sim_album_writes_and_bulk_summary),
+        cmocka_unit_test(test_sim_generator_is_deterministic),
+        cmocka_unit_test(test_sim_library_file_round_trip),
+        cmocka_unit_test(test_sim_seed_preset_sizes_and_expectations),
+        cmocka_unit_test(test_sim_capacity_queues_the_extra_request),
+        cmocka_unit_test(test_sim_faults_fire_as_configured),
+        cmocka_unit_test(test_sim_keep_alive_reuses_one_connection),
+        cmocka_unit_test(test_sim_request_log_has_one_line_per_request),
+    };
+    int rc;
+
+    (void)curl_global_init(CURL_GLOBAL_DEFAULT);
+    rc = cmocka_run_group_tests(tests, NULL, NULL);
+    curl_global_cleanup();
+    return rc;
+}
