@@ -104,7 +104,7 @@ static const struct route routes[] = {
  * class plus a price per item.  Calibrated in docs/simulator.md so that the
  * seed profile's per-call means hold: GET /assets/{id} = 36.4 + 1 EXIF item
  * = 36.7 ms; GET /albums/{id} (2.x, assets embedded) = 238.4 + 0.3 x mean
- * album size (8.6 in the seed preset) = 241 ms; a page of 250 = 17 + 250 x
+ * album size (8.69 in the seed preset) = 241 ms; a page of 250 = 17 + 250 x
  * 0.2 = 67 ms; one-asset tag = 147 + 2 = 149 ms; untag = 198 + 2 = 200 ms.
  */
 static const double class_base_ms[SC__NR] = {
