@@ -110,6 +110,10 @@ void buf_addch(struct buf *b, int c)
     buf_add(b, &ch, 1);
 }
 
+#if defined(__clang__)
+#pragma clang diagnostic ignored "-Wformat-nonliteral"
+#endif
+
 void buf_vaddf(struct buf *b, const char *fmt, va_list ap)
 {
     va_list cp;
