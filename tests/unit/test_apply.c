@@ -207,7 +207,7 @@ static void test_apply_phases_run_in_order_with_chunks(void **state)
     struct apply_writer w;
     struct apply_opts opts = { 5, false, false, NULL, NULL };
     struct buf err = BUF_INIT;
-    size_t gi, gadd;
+    size_t gi = 0, gadd = 0;
     struct uuid created = uid(800), tag = uid(900);
 
     (void)state;
@@ -257,7 +257,7 @@ static void test_apply_per_id_failures_are_counted_not_fatal(void **state)
     struct apply_writer w;
     struct apply_opts opts = { 0, false, false, NULL, NULL };
     struct buf err = BUF_INIT;
-    size_t gi, i;
+    size_t gi = 0, i;
 
     (void)state;
     sig_clear();
@@ -325,7 +325,7 @@ static void test_apply_request_failure_names_endpoint(void **state)
     struct apply_writer w;
     struct apply_opts opts = { 0, false, false, NULL, NULL };
     struct buf err = BUF_INIT;
-    size_t gi;
+    size_t gi = 0;
 
     (void)state;
     sig_clear();
@@ -357,7 +357,7 @@ static void test_apply_all_or_nothing_request_is_split(void **state)
     struct apply_writer w;
     struct apply_opts opts = { 0, false, false, NULL, NULL };
     struct buf err = BUF_INIT;
-    size_t gd, i;
+    size_t gd = 0, i;
 
     (void)state;
     sig_clear();
@@ -389,7 +389,7 @@ static void test_apply_failed_album_create_fails_its_adds(void **state)
     struct apply_writer w;
     struct apply_opts opts = { 5, false, false, NULL, NULL };
     struct buf err = BUF_INIT;
-    size_t gc, ga;
+    size_t gc = 0, ga = 0;
 
     (void)state;
     sig_clear();
