@@ -14,7 +14,8 @@ echo "== build (address,undefined sanitizers)"
 ./scripts/build.sh build-asan -DSANITIZE=address,undefined
 if command -v clang >/dev/null 2>&1; then
   echo "== build (libFuzzer targets)"
-  CC=clang ./scripts/build.sh build-fuzz -DFUZZ=ON
+  CC=clang cmake -S . -B build-fuzz -DFUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build build-fuzz --target fuzz_config -j"$(nproc)" >/dev/null
   for f in build-fuzz/tests/fuzz/fuzz_*; do
     [ -x "$f" ] || continue
     name=$(basename "$f")
