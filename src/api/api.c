@@ -211,10 +211,8 @@ static void deliver_users(struct api_call *c, json_t *root,
     size_t nr = 0;
     struct jdec d = JD(c);
 
-    if (st->ok && !json_is_array(root)) {
-        jd_fail(&d, "", -1, NULL, "an array");
+    if (st->ok && jd_root_array(&d, root) < 0)
         api_decode_failed(c, st);
-    }
     if (st->ok) {
         nr = json_array_size(root);
         v = xcalloc(nr + 1, sizeof(*v));
@@ -298,10 +296,8 @@ static void deliver_tags(struct api_call *c, json_t *root,
     size_t nr = 0;
     struct jdec d = JD(c);
 
-    if (st->ok && !json_is_array(root)) {
-        jd_fail(&d, "", -1, NULL, "an array");
+    if (st->ok && jd_root_array(&d, root) < 0)
         api_decode_failed(c, st);
-    }
     if (st->ok) {
         nr = json_array_size(root);
         v = xcalloc(nr + 1, sizeof(*v));
@@ -720,10 +716,8 @@ static void deliver_dups(struct api_call *c, json_t *root,
     size_t nr = 0, total = 0, i;
     json_t *g;
 
-    if (st->ok && !json_is_array(root)) {
-        jd_fail(&d, "", -1, NULL, "an array");
+    if (st->ok && jd_root_array(&d, root) < 0)
         api_decode_failed(c, st);
-    }
     if (st->ok) {
         nr = json_array_size(root);
         json_array_foreach(root, i, g)

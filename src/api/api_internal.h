@@ -58,6 +58,8 @@ int jd_fail(struct jdec *d, const char *where, long idx, const char *key,
             const char *what);
 int jd_obj(struct jdec *d, json_t *obj, const char *where, long idx,
            const char *key, json_t **out);
+/* The response root must be an array: 0, or -1 with the message. */
+int jd_root_array(struct jdec *d, json_t *root);
 int jd_arr(struct jdec *d, json_t *obj, const char *where, long idx,
            const char *key, json_t **out);
 int jd_uuid(struct jdec *d, json_t *obj, const char *where, long idx,

@@ -176,3 +176,10 @@ void api_add_uuid_array(struct buf *b, const struct uuid *ids, size_t nr)
     }
     buf_addch(b, ']');
 }
+
+int jd_root_array(struct jdec *d, json_t *root)
+{
+    if (json_is_array(root))
+        return 0;
+    return jd_fail(d, "", -1, NULL, "an array");
+}

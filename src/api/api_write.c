@@ -29,10 +29,8 @@ static void deliver_bulk(struct api_call *c, json_t *root,
     size_t nr = 0, i;
     json_t *o;
 
-    if (st->ok && !json_is_array(root)) {
-        jd_fail(&d, "", -1, NULL, "an array");
+    if (st->ok && jd_root_array(&d, root) < 0)
         api_decode_failed(c, st);
-    }
     if (st->ok) {
         nr = json_array_size(root);
         v = xcalloc(nr + 1, sizeof(*v));
