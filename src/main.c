@@ -6,11 +6,12 @@
 #include "cli/cli.h"
 
 #include "core/log.h"
+#include "http/http_engine.h"
 
 /* The exit codes, the one list of them (also in --help and docs/cli.md). */
 enum exit_code {
     EXIT_DONE = 0,   /* the command did what was asked */
-    EXIT_FAILED = 1, /* the run failed (or the command is not built yet) */
+    EXIT_FAILED = 1, /* the run failed, or some changes were refused */
     EXIT_USAGE = 2,  /* usage or configuration error */
     EXIT_SERVER = 3, /* server unreachable or authentication refused */
 };
@@ -37,9 +38,9 @@ static const struct command {
 static const char exit_help[] =
     "Exit codes:\n"
     "  0  done\n"
-    "  1  the run failed\n"
+    "  1  the run failed, or some changes were refused (see the report)\n"
     "  2  usage or configuration error\n"
-    "  3  server unreachable or authentication refused\n";
+    "  3  server unreachable, API key refused or lacking a permission\n";
 
 static void usage(FILE *f)
 {
@@ -130,6 +131,7 @@ out:
     buf_release(&ctx.config_path);
     cli_opts_release(&ctx.opts);
     buf_release(&err);
+    http_global_cleanup();
     log_release();
     return code;
 }

@@ -20,7 +20,7 @@
 
 enum cli_status {
     CLI_OK,        /* done */
-    CLI_FAILED,    /* the run failed (or is not built yet) */
+    CLI_FAILED,    /* the run failed */
     CLI_USAGE,     /* bad usage or configuration */
     CLI_SERVER,    /* server unreachable or authentication refused */
 };
@@ -56,12 +56,11 @@ int cli_find_config(const char *opt_path, const char *env_config,
                     const char *xdg_config_home, const char *home,
                     struct buf *path, struct buf *err);
 
-/* Prints a multi-line message, one error_log()/warn_log() per line. */
+/* Prints a multi-line message, one log line per line. */
+void cli_print_lines(enum log_level level, const char *msg);
 void cli_print_errors(const char *msg);
 void cli_print_warnings(const char *msg);
 
-/* Prints "<argv0> <cmd>: not built yet (...)" and returns CLI_FAILED. */
-enum cli_status cli_not_built(const struct cli_ctx *ctx, const char *cmd);
 
 /* The subcommands, one file each; *_help is its --help text. */
 enum cli_status cmd_run(struct cli_ctx *ctx);

@@ -102,17 +102,14 @@ out:
     return ret;
 }
 
-static void print_lines(enum log_level level, const char *msg)
+void cli_print_lines(enum log_level level, const char *msg)
 {
     const char *p = msg;
 
     while (*p) {
         size_t n = strcspn(p, "\n");
 
-        if (level == LOG_ERROR)
-            error_log("%.*s", (int)n, p);
-        else
-            warn_log("%.*s", (int)n, p);
+        LOG_AT(level, "%.*s", (int)n, p);
         p += n;
         if (*p)
             p++;
@@ -121,12 +118,12 @@ static void print_lines(enum log_level level, const char *msg)
 
 void cli_print_errors(const char *msg)
 {
-    print_lines(LOG_ERROR, msg);
+    cli_print_lines(LOG_ERROR, msg);
 }
 
 void cli_print_warnings(const char *msg)
 {
-    print_lines(LOG_WARN, msg);
+    cli_print_lines(LOG_WARN, msg);
 }
 
 enum cli_status cli_load_config(struct cli_ctx *ctx)
@@ -176,11 +173,4 @@ enum cli_status cli_load_server_config(struct cli_ctx *ctx)
         return CLI_USAGE;
     }
     return CLI_OK;
-}
-
-enum cli_status cli_not_built(const struct cli_ctx *ctx, const char *cmd)
-{
-    error_log("%s %s: not built yet (the HTTP client lands with issue 4)",
-              ctx->argv0, cmd);
-    return CLI_FAILED;
 }

@@ -56,6 +56,7 @@ void progress_phase(struct progress *p, const char *stage,
     snprintf(p->phase, sizeof(p->phase), "%s", phase);
     p->done = p->inflight = 0;
     p->total = total;
+    p->rebase = true;
     p->phase_start = now_ms;
     p->last_draw = 0;
     if (p->enabled && p->tty)

@@ -27,6 +27,10 @@ struct progress {
     int64_t phase_start;   /* ms */
     int64_t last_draw;     /* ms */
     FILE *out;             /* stderr (a test may pass a file) */
+    /* The engine counts requests since it was made; a phase shows its
+     * own: base is the engine's count when the phase began. */
+    bool rebase;           /* take base from the next engine count */
+    size_t base;
 };
 
 /* enabled: progress wanted at all; tty: the output is a terminal. */

@@ -57,6 +57,7 @@ struct http_engine {
     size_t in_flight;
     size_t submitted, completed;
     bool wrapping;
+    bool answered;            /* some response has arrived */
     long retries_used;
     uint64_t rng;
     struct http_metrics metrics;
@@ -477,10 +478,17 @@ static void finish(struct http_engine *e, struct http_req *r, CURLcode rc)
     if (r->run_next)
         r->run_next->run_prev = r->run_prev;
 
-    if (rc == CURLE_OK)
+    if (rc == CURLE_OK) {
+        e->answered = true;
         retry = is_retryable_status(status);
-    else
+    } else {
         retry = !r->too_big && is_retryable_code(rc);
+    }
+    /* A server that refused every connection so far is not there (wrong
+     * port, not started): say so at once.  Once it has answered, a
+     * refusal is a restart worth waiting for. */
+    if (rc == CURLE_COULDNT_CONNECT && !e->answered)
+        retry = false;
     if (retry && r->retry_safe && !e->wrapping &&
         !(e->o.stop && *e->o.stop) && r->attempts <= e->o.max_retries &&
         e->retries_used < e->o.retry_budget) {

@@ -297,6 +297,9 @@ void model_build_indexes(struct model *m)
         dp[dn].a = m->assets[i].duplicate;
         dp[dn++].b = (uint32_t)i;
     }
+    /* build_csr_pair() fills rows in pair order: group the pairs by
+     * duplicate group first (asset order would mix the groups up). */
+    dn = sort_pairs(dp, dn, m->dups_nr, m->assets_nr);
     {
         struct model_csr unused = { NULL, NULL };
 

@@ -261,6 +261,34 @@ bool ws_has(const struct ws *w, uint32_t a, enum ws_kind kind,
     return c ? c->present : model_has(w, a, kind, target);
 }
 
+static void mark_dirty(struct ws *w, uint32_t a)
+{
+    if (a != w->cur && (w->flags[a] & (WSF_DONE | WSF_DIRTY)) == WSF_DONE) {
+        w->flags[a] |= WSF_DIRTY;
+        w->dirty++;
+    }
+}
+
+/*
+ * The duplicate steps of every member of a's group read a's albums and
+ * tags: members processed before this change must run again to see it in
+ * this run (a temporary album given to a later member would otherwise
+ * raise the album conflict only on the next run).
+ */
+static void mark_dup_members_dirty(struct ws *w, uint32_t a)
+{
+    uint32_t dup = w->m->assets[a].duplicate;
+    const uint32_t *mem;
+    size_t n, i;
+
+    if (dup == MODEL_NONE || !w->cfg->duplicate_processing.present)
+        return;
+    mem = model_dup_assets(w->m, dup, &n);
+    for (i = 0; i < n; i++)
+        if (mem[i] != a)
+            mark_dirty(w, mem[i]);
+}
+
 void ws_set(struct ws *w, uint32_t a, enum ws_kind kind, uint32_t target,
             bool present, enum plan_reason reason, unsigned rule)
 {
@@ -283,10 +311,8 @@ void ws_set(struct ws *w, uint32_t a, enum ws_kind kind, uint32_t target,
         c->kind = (uint8_t)kind;
         w->head[a] = (uint32_t)w->chg_nr++;
     }
-    if (a != w->cur && (w->flags[a] & (WSF_DONE | WSF_DIRTY)) == WSF_DONE) {
-        w->flags[a] |= WSF_DIRTY;
-        w->dirty++;
-    }
+    mark_dirty(w, a);
+    mark_dup_members_dirty(w, a);
     c->present = present;
     c->reason = (uint16_t)reason;
     c->rule = (uint16_t)rule;

@@ -33,6 +33,7 @@
 #ifndef IA_SNAPSHOT_H
 #define IA_SNAPSHOT_H
 
+#include "api/api.h"
 #include "config/config.h"
 #include "http/http_engine.h"
 #include "model/model.h"
@@ -80,6 +81,10 @@ struct snapshot_info {
                                  users' assets of shared albums) */
     size_t repair_requests;   /* 2.x page-boundary re-reads */
     uint64_t requests;        /* requests the load submitted */
+    enum api_fail fail_kind;  /* why the first failed read failed
+                                 (API_OK when none): the CLI exits 3 for
+                                 API_FAIL_AUTH / API_FAIL_NETWORK */
+    long fail_http;           /* its HTTP status, 0 when none */
 };
 
 /*

@@ -71,6 +71,8 @@ static bool ok(struct snap *s, const struct api_status *st)
         return true;
     if (!s->failed) {
         s->failed = true;
+        s->info->fail_kind = st->kind;
+        s->info->fail_http = st->http;
         if (st->kind == API_FAIL_CANCELLED)
             buf_addstr(&s->err, "snapshot interrupted: stop requested");
         else

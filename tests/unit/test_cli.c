@@ -338,7 +338,8 @@ static void test_template_equals_upstream_but_sharing_off(void **state)
 static void test_binary_exit_codes_and_usage_errors(void **state)
 {
     struct run r;
-    struct buf cfg = BUF_INIT, env_cfg = BUF_INIT, bad = BUF_INIT;
+    struct buf cfg = BUF_INIT, env_cfg = BUF_INIT, bad = BUF_INIT,
+               logs = BUF_INIT;
     const char *env[3] = { NULL, NULL, NULL };
 
     (void)state;
@@ -395,19 +396,32 @@ static void test_binary_exit_codes_and_usage_errors(void **state)
     assert_int_equal(r.code, 2);
     assert_non_null(strstr(r.err.buf, "fill in your server"));
     run_release(&r);
-    /* a good configuration: not built yet is said plainly, exit 1 */
+    /* a good configuration and a server that is not there (a closed
+     * loopback port): check and run exit 3 naming what failed, and run
+     * still leaves its reports, path on the last line */
     write_file("good.yaml", GOOD_CONFIG, 0644);
     buf_addf(&cfg, "%s/good.yaml", tmpdir);
     buf_addf(&env_cfg, "IMMICH_AUTOTAG_CONFIG=%s", cfg.buf);
     env[0] = env_cfg.buf;
-    run(&r, env, NULL);
-    assert_int_equal(r.code, 1);
-    assert_non_null(strstr(r.err.buf, "immich-autotag run: not built yet "
-                                      "(the HTTP client lands with issue "
-                                      "4)"));
+    env[1] = "IMMICH_URL=http://127.0.0.1:1";
+    run(&r, env, "check", NULL);
+    assert_int_equal(r.code, 3);
+    assert_non_null(strstr(r.err.buf, "error: server: GET /"));
+    assert_non_null(strstr(r.err.buf, "Couldn't connect to server"));
     assert_non_null(strstr(r.err.buf, "warning: "));
     assert_non_null(strstr(r.err.buf, "chmod 600"));
+    assert_null(strstr(r.err.buf, KEY));
     run_release(&r);
+    buf_addf(&logs, "%s/logs", tmpdir);
+    run(&r, env, "--log-dir", logs.buf, NULL);
+    assert_int_equal(r.code, 3);
+    assert_non_null(strstr(r.err.buf, "snapshot incomplete: "));
+    assert_non_null(strstr(r.err.buf, "nothing was written"));
+    assert_non_null(strstr(r.out.buf, logs.buf));
+    assert_null(strstr(r.out.buf, KEY));
+    assert_null(strstr(r.err.buf, KEY));
+    run_release(&r);
+    env[1] = NULL;
     run(&r, env, "apply", NULL);
     assert_int_equal(r.code, 2);
     run_release(&r);
@@ -434,6 +448,7 @@ static void test_binary_exit_codes_and_usage_errors(void **state)
     run_release(&r);
     buf_release(&cfg);
     buf_release(&env_cfg);
+    buf_release(&logs);
     buf_release(&bad);
 }
 

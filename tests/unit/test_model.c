@@ -154,6 +154,40 @@ static void test_model_duplicate_groups_and_best_date(void **state)
     model_release(&m);
 }
 
+/* Groups whose members interleave in asset order (a0 b0 a1 b1) keep
+ * their own members: the rows are built per group, not in asset order. */
+static void test_model_interleaved_duplicate_groups(void **state)
+{
+    struct model m;
+    uint64_t seed = 23;
+    struct uuid ga = mkid(&seed), gb = mkid(&seed);
+    uint32_t g[2], a[4];
+    const uint32_t *row;
+    size_t nr, i;
+
+    (void)state;
+    model_init(&m);
+    for (i = 0; i < 4; i++)
+        a[i] = add_asset(&m, &seed);
+    g[0] = model_add_dup(&m, &ga);
+    g[1] = model_add_dup(&m, &gb);
+    /* Group b is listed first in the assets, group a second. */
+    m.assets[a[0]].duplicate = g[1];
+    m.assets[a[1]].duplicate = g[0];
+    m.assets[a[2]].duplicate = g[1];
+    m.assets[a[3]].duplicate = g[0];
+    model_build_indexes(&m);
+    row = model_dup_assets(&m, g[0], &nr);
+    assert_int_equal(nr, 2);
+    assert_int_equal(row[0], a[1]);
+    assert_int_equal(row[1], a[3]);
+    row = model_dup_assets(&m, g[1], &nr);
+    assert_int_equal(nr, 2);
+    assert_int_equal(row[0], a[0]);
+    assert_int_equal(row[1], a[2]);
+    model_release(&m);
+}
+
 static void test_model_large_random_links_match_brute_force(void **state)
 {
     struct model m;
@@ -205,6 +239,7 @@ int main(void)
         cmocka_unit_test(test_model_same_name_albums_chain),
         cmocka_unit_test(test_model_tag_by_value_resolves_hierarchy),
         cmocka_unit_test(test_model_duplicate_groups_and_best_date),
+        cmocka_unit_test(test_model_interleaved_duplicate_groups),
         cmocka_unit_test(test_model_large_random_links_match_brute_force),
     };
 

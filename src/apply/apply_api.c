@@ -1,0 +1,260 @@
+/*
+ * apply_api.c: struct apply_writer on top of api_write.h.  One call per
+ * request of the batch, all submitted before the engine runs, so the
+ * engine keeps its concurrency full; callbacks only record results.
+ */
+#include "apply/apply_api.h"
+
+#include "core/hashmap.h"
+#include "core/sigflag.h"
+
+struct call_ctx {
+    struct apply_api *aa;
+    struct apply_req *r;
+};
+
+static void set_failed(struct apply_req *r, const struct api_status *st)
+{
+    r->result = APPLY_REQ_FAILED;
+    r->http_status = (int)st->http;
+    free(r->message);
+    r->message = xstrdup(st->error && *st->error ? st->error
+                                                 : st->endpoint);
+}
+
+/*
+ * Common handling of a finished call: true when it succeeded.  A refused
+ * key or a vanished server stops the run; a cancelled call stays UNSENT.
+ */
+static bool take_status(struct call_ctx *cc, const struct api_status *st)
+{
+    struct apply_api *aa = cc->aa;
+
+    if (st->ok) {
+        cc->r->result = APPLY_REQ_OK;
+        cc->r->http_status = (int)st->http;
+        return true;
+    }
+    if (st->kind == API_FAIL_CANCELLED)
+        return false;
+    set_failed(cc->r, st);
+    if ((st->kind == API_FAIL_AUTH && st->http == 401) ||
+        st->kind == API_FAIL_NETWORK) {
+        if (st->kind == API_FAIL_NETWORK)
+            aa->writer.unreachable = true;
+        else
+            aa->writer.auth_failed = true;
+        if (!aa->fatal) {
+            aa->fatal = true;
+            buf_addstr(&aa->fatal_msg, cc->r->message);
+        }
+        http_engine_wrap_up(aa->api->eng);
+    }
+    return false;
+}
+
+static void on_done(void *ctx, const struct api_status *st)
+{
+    (void)take_status(ctx, st);
+}
+
+/* Server outcome of one id into the request's per-id arrays. */
+static void map_bulk(struct apply_req *r, size_t k,
+                     const struct api_bulk_item *it)
+{
+    bool removing = r->kind == APPLY_TAG_ASSETS_REMOVE ||
+                    r->kind == APPLY_ALBUM_ASSETS_REMOVE;
+    uint8_t s = OUTCOME_FAILED, e;
+
+    switch (it->success ? API_BULK_NONE : it->error) {
+    case API_BULK_NONE:
+        s = OUTCOME_DONE;
+        e = OUTCOME_E_NONE;
+        break;
+    case API_BULK_DUPLICATE:
+        /* Adding what is there already changes nothing. */
+        s = removing ? OUTCOME_FAILED : OUTCOME_UNCHANGED;
+        e = OUTCOME_E_DUPLICATE;
+        break;
+    case API_BULK_NOT_FOUND:
+        /* Removing what is not there changes nothing either. */
+        s = removing ? OUTCOME_UNCHANGED : OUTCOME_FAILED;
+        e = OUTCOME_E_NOT_FOUND;
+        break;
+    case API_BULK_NO_PERMISSION:
+        e = OUTCOME_E_NO_PERMISSION;
+        break;
+    case API_BULK_VALIDATION:
+        e = OUTCOME_E_VALIDATION;
+        break;
+    case API_BULK_UNKNOWN:
+    default:
+        e = OUTCOME_E_UNKNOWN;
+        break;
+    }
+    r->id_status[k] = s;
+    r->id_error[k] = e;
+}
+
+static void on_bulk(void *ctx, const struct api_status *st,
+                    const struct api_bulk_item *items, size_t nr)
+{
+    struct call_ctx *cc = ctx;
+    struct apply_req *r = cc->r;
+    struct uuidmap pos = UUIDMAP_INIT;
+    size_t i;
+
+    if (!take_status(cc, st))
+        return;
+    for (i = 0; i < r->ids_nr; i++)
+        uuidmap_put(&pos, &r->ids[i], (uint32_t)i);
+    /* Ids the server does not mention stay PENDING: the applier counts
+     * them as failed (unknown). */
+    for (i = 0; i < nr; i++) {
+        uint32_t k = uuidmap_get(&pos, &items[i].id);
+
+        if (k != HASHMAP_NONE)
+            map_bulk(r, k, &items[i]);
+    }
+    uuidmap_release(&pos);
+}
+
+static void on_tags(void *ctx, const struct api_status *st,
+                    const struct api_tag *tags, size_t nr)
+{
+    struct call_ctx *cc = ctx;
+    struct apply_req *r = cc->r;
+    size_t i, k;
+
+    if (!take_status(cc, st))
+        return;
+    /* The answer holds one tag per name; match by full path. */
+    for (i = 0; i < r->names_nr; i++) {
+        for (k = 0; k < nr; k++) {
+            if (tags[k].value && !strcmp(tags[k].value, r->names[i])) {
+                r->created[i] = tags[k].id;
+                r->created_ok[i] = true;
+                break;
+            }
+        }
+    }
+}
+
+static void on_album(void *ctx, const struct api_status *st,
+                     const struct api_album *albums, size_t nr)
+{
+    struct call_ctx *cc = ctx;
+
+    if (!take_status(cc, st))
+        return;
+    if (nr == 1) {
+        cc->r->created[0] = albums[0].id;
+        cc->r->created_ok[0] = true;
+    }
+}
+
+static void submit(struct apply_api *aa, struct call_ctx *cc)
+{
+    struct api *a = aa->api;
+    struct apply_req *r = cc->r;
+    struct api_album_user *users;
+    size_t i;
+
+    switch (r->kind) {
+    case APPLY_TAGS_UPSERT:
+        api_tags_upsert(a, r->names, r->names_nr, on_tags, cc);
+        break;
+    case APPLY_ALBUM_CREATE:
+        api_album_create(a, r->name, on_album, cc);
+        break;
+    case APPLY_ALBUM_ASSETS_ADD:
+        api_album_assets_add(a, &r->target, r->ids, r->ids_nr, on_bulk, cc);
+        break;
+    case APPLY_TAG_ASSETS_ADD:
+        api_tag_assets_add(a, &r->target, r->ids, r->ids_nr, on_bulk, cc);
+        break;
+    case APPLY_TAG_ASSETS_REMOVE:
+        api_tag_assets_remove(a, &r->target, r->ids, r->ids_nr, on_bulk,
+                              cc);
+        break;
+    case APPLY_ALBUM_ASSETS_REMOVE:
+        api_album_assets_remove(a, &r->target, r->ids, r->ids_nr, on_bulk,
+                                cc);
+        break;
+    case APPLY_ALBUM_DELETE:
+        api_album_delete(a, &r->target, on_done, cc);
+        break;
+    case APPLY_ALBUM_USERS_ADD:
+        users = xcalloc(r->ids_nr ? r->ids_nr : 1, sizeof(*users));
+        for (i = 0; i < r->ids_nr; i++) {
+            users[i].user = r->ids[i];
+            users[i].role = r->role;
+        }
+        api_album_users_add(a, &r->target, users, r->ids_nr, on_done, cc);
+        free(users);
+        break;
+    case APPLY_ALBUM_USER_ROLE:
+        api_album_user_role(a, &r->target, &r->ids[0], r->role, on_done, cc);
+        break;
+    case APPLY_ALBUM_USER_REMOVE:
+        api_album_user_remove(a, &r->target, &r->ids[0], on_done, cc);
+        break;
+    case APPLY_ASSETS_DATE:
+        api_assets_date(a, r->ids, r->ids_nr, r->date, r->offset_min,
+                        on_done, cc);
+        break;
+    case APPLY_KIND_COUNT:
+        break;
+    }
+}
+
+static int execute(void *ctx, struct apply_req *reqs, size_t nr,
+                   struct buf *err)
+{
+    struct apply_api *aa = ctx;
+    struct call_ctx *cc;
+    size_t i;
+    int rc = 0;
+
+    if (aa->fatal || sig_stop_requested) {
+        buf_addstr(err, aa->fatal ? aa->fatal_msg.buf
+                                  : "stopped by a signal");
+        return -1;
+    }
+    cc = xcalloc(nr ? nr : 1, sizeof(*cc));
+    for (i = 0; i < nr; i++) {
+        cc[i].aa = aa;
+        cc[i].r = &reqs[i];
+        reqs[i].result = APPLY_REQ_UNSENT;
+        /* A call the engine refuses (wrapping up) never calls back and
+         * stays UNSENT. */
+        if (http_engine_is_wrapping_up(aa->api->eng))
+            break;
+        submit(aa, &cc[i]);
+    }
+    if (http_engine_run(aa->api->eng, err) < 0)
+        rc = -1;
+    else if (aa->fatal) {
+        buf_addstr(err, aa->fatal_msg.buf);
+        rc = -1;
+    } else if (sig_stop_requested) {
+        buf_addstr(err, "stopped by a signal");
+        rc = -1;
+    }
+    free(cc);
+    return rc;
+}
+
+void apply_api_init(struct apply_api *aa, struct api *api)
+{
+    memset(aa, 0, sizeof(*aa));
+    buf_init(&aa->fatal_msg, 0);
+    aa->api = api;
+    aa->writer.ctx = aa;
+    aa->writer.execute = execute;
+}
+
+void apply_api_release(struct apply_api *aa)
+{
+    buf_release(&aa->fatal_msg);
+}

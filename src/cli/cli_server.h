@@ -1,0 +1,43 @@
+/*
+ * cli_server.h: what the subcommands that talk to the server share: the
+ * engine built from the options, reading the library, turning failures
+ * into exit statuses, and the engine's metrics at the end.
+ */
+#ifndef IA_CLI_SERVER_H
+#define IA_CLI_SERVER_H
+
+#include "cli/cli.h"
+#include "cli/progress.h"
+#include "http/http_engine.h"
+#include "model/model.h"
+#include "snapshot/snapshot.h"
+
+/*
+ * The engine for ctx's server (configuration loaded): --concurrency,
+ * --ca-file, --insecure, the signal flag as its stop flag, and progress
+ * drawn into p (may be NULL).  NULL with the error printed.
+ */
+struct http_engine *cli_engine_open(const struct cli_ctx *ctx,
+                                    struct progress *p);
+
+/* 3 for a refused key or an unreachable server, else 1. */
+enum cli_status cli_status_of(enum api_fail kind, long http);
+
+/*
+ * Reads the library into m (model_init()ed) with the dialect of
+ * --dialect.  Prints the error ("snapshot incomplete: ...") and returns
+ * its status when the read failed: then nothing may be written.
+ */
+enum cli_status cli_read_library(const struct cli_ctx *ctx,
+                                 struct http_engine *eng, struct model *m,
+                                 struct snapshot_info *info);
+
+/*
+ * The end of a run's network work: the per-endpoint table in the log
+ * (verbose: always; else one totals line) and --metrics-json written.
+ * json (may be NULL) receives the metrics JSON.
+ */
+void cli_metrics_out(const struct cli_ctx *ctx, struct http_engine *eng,
+                     struct buf *json);
+
+#endif

@@ -1,0 +1,219 @@
+/*
+ * run_pass.c: config -> snapshot -> evaluate -> plan -> apply -> report,
+ * once.  A read that fails writes nothing; a write that fails is
+ * reported with its endpoint; the reports are written whatever happened
+ * after the session began.
+ */
+#include "cli/run_pass.h"
+
+#include <unistd.h>
+
+#include "apply/apply_api.h"
+#include "cli/cli_server.h"
+#include "cli/run_session.h"
+#include "core/log.h"
+#include "core/sigflag.h"
+#include "rules/rules.h"
+
+struct pass {
+    struct cli_ctx *ctx;
+    const struct plan *saved;
+    struct run_session rs;
+    struct progress prog;
+    struct http_engine *eng;
+    struct model m;
+    struct plan fresh;
+    struct outcome o;
+    bool have_outcome;
+    struct snapshot_info info;
+    struct run_result res;
+    struct buf metrics;
+};
+
+static void on_apply_progress(void *ctx, enum apply_phase ph, size_t done,
+                              size_t total)
+{
+    struct progress *p = ctx;
+
+    if (!done)
+        progress_phase(p, "apply", apply_phase_name(ph), total,
+                       run_now_ms());
+    else if (done == total)
+        progress_end(p, run_now_ms());
+}
+
+/* Reads the library and evaluates the rules into ps->fresh. */
+static enum cli_status read_and_evaluate(struct pass *ps)
+{
+    const struct config *cfg = ps->ctx->cfg;
+    struct rules_opts ro = RULES_OPTS_INIT;
+    struct buf err = BUF_INIT;
+    enum cli_status st;
+
+    progress_phase(&ps->prog, "read", "library", 0, run_now_ms());
+    st = cli_read_library(ps->ctx, ps->eng, &ps->m, &ps->info);
+    progress_end(&ps->prog, run_now_ms());
+    if (st != CLI_OK)
+        return st;
+    ps->res.model = &ps->m;
+    ps->res.total_assets = ps->info.server_total;
+    ro.now = run_now_ms();
+    if (ps->saved) {
+        /* The whole library: a saved plan's window is a part of it. */
+        ro.skip_n = 0;
+        ro.max_items = -1;
+    } else {
+        run_session_checkpoint(&ps->rs, ps->info.server_total, ro.now);
+        ro.skip_n = (long)ps->rs.skip;
+        ro.max_items = (long)ps->rs.max_items;
+    }
+    if (rules_evaluate(cfg, &ps->m, &ro, &ps->fresh, &err) < 0) {
+        error_log("%s", err.buf);
+        buf_release(&err);
+        return CLI_FAILED;
+    }
+    ps->res.processed = (int64_t)ps->fresh.stats.assets_seen;
+    buf_release(&err);
+    return CLI_OK;
+}
+
+/* A saved plan is applied only to the server and library it fits. */
+static enum cli_status check_saved(struct pass *ps)
+{
+    const char *url = ps->ctx->cfg->server.url;
+    struct buf err = BUF_INIT;
+    enum cli_status st = CLI_OK;
+
+    if (ps->saved->server_url && strcmp(ps->saved->server_url, url)) {
+        error_log("apply: the plan was made for %s, not %s: nothing "
+                  "written", ps->saved->server_url, url);
+        st = CLI_FAILED;
+    } else if (apply_check_stale(ps->saved, &ps->fresh, &ps->m, &err) < 0) {
+        error_log("apply: %s: nothing written (make a new plan)", err.buf);
+        st = CLI_FAILED;
+    }
+    buf_release(&err);
+    return st;
+}
+
+static enum cli_status write_changes(struct pass *ps, const struct plan *p)
+{
+    const struct config *cfg = ps->ctx->cfg;
+    struct apply_opts ao = { 0, false, false, NULL, NULL };
+    struct apply_api aa;
+    struct api api;
+    struct buf err = BUF_INIT;
+    enum cli_status st = CLI_OK;
+    enum apply_result ar;
+
+    outcome_init(&ps->o, p);
+    ps->have_outcome = true;
+    ps->res.plan = p;
+    ps->res.outcome = &ps->o;
+    api_init(&api, ps->eng);
+    api.dialect = ps->info.dialect;
+    apply_api_init(&aa, &api);
+    ao.fail_fast = cfg->performance.fail_fast_on_asset_errors;
+    ao.dry_run = ps->ctx->opts.dry_run;
+    ao.progress = on_apply_progress;
+    ao.progress_ctx = &ps->prog;
+    ar = apply_run(p, &aa.writer, &ao, &ps->o, &err);
+    progress_end(&ps->prog, run_now_ms());
+
+    if (ao.dry_run) {
+        ps->res.status = STATE_RUN_DRY;
+    } else if (ps->o.interrupted) {
+        ps->res.status = STATE_RUN_INTERRUPTED;
+        st = CLI_FAILED;
+    } else if (ar == APPLY_STOPPED) {
+        error_log("apply: %s", err.buf);
+        ps->res.status = STATE_RUN_FAILED;
+        st = aa.writer.auth_failed || aa.writer.unreachable ? CLI_SERVER
+                                                            : CLI_FAILED;
+    } else if (ps->o.failed) {
+        error_log("%zu of %zu changes failed (%zu requests failed): see "
+                  "the modification report",
+                  ps->o.failed,
+                  ps->o.done + ps->o.unchanged + ps->o.failed +
+                      ps->o.pending,
+                  ps->o.requests_failed);
+        ps->res.status = STATE_RUN_PARTIAL;
+        st = CLI_FAILED;
+    } else {
+        ps->res.status = STATE_RUN_DONE;
+    }
+    info_log("writes: %zu requests; %zu changes made, %zu already so, "
+             "%zu failed, %zu not attempted",
+             ps->o.requests, ps->o.done, ps->o.unchanged, ps->o.failed,
+             ps->o.pending);
+    apply_api_release(&aa);
+    buf_release(&err);
+    return st;
+}
+
+static void print_plan(const struct plan *p)
+{
+    struct buf out = BUF_INIT;
+
+    plan_print_summary(p, &out, 5);
+    fputs(out.buf, stdout);
+    buf_release(&out);
+}
+
+enum cli_status run_pass(struct cli_ctx *ctx, const struct plan *saved)
+{
+    struct pass ps;
+    enum cli_status st, fin;
+    bool tty = isatty(STDERR_FILENO) &&
+               ctx->opts.log_format == LOG_FORMAT_TEXT;
+
+    memset(&ps, 0, sizeof(ps));
+    ps.ctx = ctx;
+    ps.saved = saved;
+    st = run_session_begin(&ps.rs, ctx, run_now_ms());
+    if (st != CLI_OK) {
+        run_session_release(&ps.rs);
+        return st;
+    }
+    progress_init(&ps.prog, stderr, log_level_current >= LOG_INFO, tty);
+    model_init(&ps.m);
+    plan_init(&ps.fresh);
+    buf_init(&ps.metrics, 0);
+    ps.res.server_url = ctx->cfg->server.url;
+    ps.res.total_assets = -1;
+    ps.res.status = STATE_RUN_FAILED;
+
+    ps.eng = cli_engine_open(ctx, &ps.prog);
+    if (!ps.eng) {
+        st = CLI_FAILED;
+        goto finish;
+    }
+    st = read_and_evaluate(&ps);
+    if (st == CLI_OK && saved)
+        st = check_saved(&ps);
+    if (st != CLI_OK)
+        goto finish;
+    if (ctx->opts.dry_run)
+        print_plan(saved ? saved : &ps.fresh);
+    st = write_changes(&ps, saved ? saved : &ps.fresh);
+
+finish:
+    if (sig_stop_requested && ps.res.status == STATE_RUN_FAILED)
+        ps.res.status = STATE_RUN_INTERRUPTED;
+    if (ps.eng)
+        cli_metrics_out(ctx, ps.eng, &ps.metrics);
+    ps.res.metrics_json = ps.metrics.len ? ps.metrics.buf : NULL;
+    if (ps.info.assets && ps.m.me < ps.m.users_nr)
+        ps.res.user_name = model_str(&ps.m, ps.m.users[ps.m.me].name);
+    fin = run_session_finish(&ps.rs, &ps.res, run_now_ms());
+    if (st == CLI_OK)
+        st = fin;
+    run_session_release(&ps.rs);
+    if (ps.have_outcome)
+        outcome_release(&ps.o);
+    plan_release(&ps.fresh);
+    model_release(&ps.m);
+    http_engine_free(ps.eng);
+    buf_release(&ps.metrics);
+    return st;
+}

@@ -1,0 +1,24 @@
+/*
+ * run_pass.h: one pass of `run` and of `apply FILE`: the session (lock,
+ * run directory), the library read, the evaluation, the writes and the
+ * reports, in that order and only in that order.
+ */
+#ifndef IA_RUN_PASS_H
+#define IA_RUN_PASS_H
+
+#include "cli/cli.h"
+#include "plan/plan.h"
+
+/*
+ * Runs one pass for ctx (configuration loaded).  saved == NULL: applies
+ * the plan evaluated now (nothing with --dry-run).  saved != NULL: checks
+ * the saved plan against the library as it is now and applies it when it
+ * still fits, else writes nothing.  Exit status: CLI_OK when every change
+ * was made; CLI_FAILED for a failed or interrupted run or when some
+ * changes failed (they are in the modification report); CLI_SERVER when
+ * the server is unreachable or refused the key.  The run directory's path
+ * is the last line of stdout whenever the session began.
+ */
+enum cli_status run_pass(struct cli_ctx *ctx, const struct plan *saved);
+
+#endif
