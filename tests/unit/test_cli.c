@@ -349,8 +349,8 @@ static void test_binary_exit_codes_and_usage_errors(void **state)
     run_release(&r);
     run(&r, NULL, "--help", NULL);
     assert_int_equal(r.code, 0);
-    assert_non_null(strstr(r.out.buf, "  3  server unreachable or "
-                                      "authentication refused"));
+    assert_non_null(strstr(r.out.buf, "  3  server unreachable, API key refused "
+                                      "or lacking a permission"));
     assert_non_null(strstr(r.out.buf, "--metrics-json FILE"));
     run_release(&r);
     run(&r, NULL, "plan", "--help", NULL);
