@@ -3,7 +3,8 @@
 #  - with IMMICH_URL and IMMICH_API_KEY set: `immich-autotag run` against
 #    that server (extra arguments are passed on, e.g. --config FILE);
 #  - otherwise: starts the bundled simulated Immich (immich-sim, preset
-#    "small") on 127.0.0.1 with a free port, writes a demo configuration
+#    "small", or IMMICH_SIM_PRESET=seed) on 127.0.0.1 with a free port,
+#    writes a demo configuration
 #    from `immich-autotag config template`, runs the tool against it,
 #    shows the summary and where the reports are, and stops the simulator.
 set -euo pipefail
@@ -38,7 +39,7 @@ trap cleanup EXIT INT TERM
 
 # The simulator prints where it listens (and its API key) on its first
 # line, then serves until killed.
-"$sim" --preset small --seed 1 --listen 127.0.0.1 --port 0 \
+"$sim" --preset "${IMMICH_SIM_PRESET:-small}" --seed 1 --bind 127.0.0.1 --port 0 \
   >"$work/sim.out" 2>"$work/sim.err" &
 sim_pid=$!
 for _ in $(seq 1 100); do
@@ -47,7 +48,7 @@ for _ in $(seq 1 100); do
 done
 first=$(head -n 1 "$work/sim.out" || true)
 url=$(printf '%s\n' "$first" | grep -oE 'http://127\.0\.0\.1:[0-9]+' | head -n 1 || true)
-key=$(printf '%s\n' "$first" | grep -oE '(api[_-]?key|key)[=: ]+[^ ]+' | head -n 1 | sed -E 's/^[^=: ]+[=: ]+//' || true)
+key=$(printf '%s\n' "$first" | sed -n 's/.* api-key=\([^ ]*\).*/\1/p')
 if [ -z "$url" ] || [ -z "$key" ]; then
   echo "run.sh: could not read the simulator's address and key from:" >&2
   echo "  $first" >&2
