@@ -155,13 +155,18 @@ void api_album_assets_remove(struct api *a, const struct uuid *album,
          album, ids, nr, cb, ctx);
 }
 
-void api_album_create(struct api *a, const char *name, api_albums_fn *cb,
+void api_album_create(struct api *a, const char *name,
+                      const struct uuid *ids, size_t nr, api_albums_fn *cb,
                       void *ctx)
 {
     struct buf body = BUF_INIT;
 
     buf_addstr(&body, "{\"albumName\":");
     buf_add_json_str(&body, name, strlen(name));
+    if (nr) {
+        buf_addstr(&body, ",\"assetIds\":");
+        api_add_uuid_array(&body, ids, nr);
+    }
     buf_addch(&body, '}');
     api_submit(a, "POST", "/albums", "POST /albums", &body, false, true,
                api_deliver_albums, (api_any_fn *)cb, ctx);

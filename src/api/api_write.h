@@ -53,8 +53,11 @@ void api_tag_assets_add(struct api *a, const struct uuid *tag,
 void api_tag_assets_remove(struct api *a, const struct uuid *tag,
                            const struct uuid *ids, size_t nr,
                            api_bulk_fn *cb, void *ctx);
-/* POST /albums {albumName}: the new album (one-item array). */
-void api_album_create(struct api *a, const char *name, api_albums_fn *cb,
+/* POST /albums {albumName[, assetIds]}: the new album (one-item array),
+ * with the assets the key may share in it (others are dropped silently:
+ * compare the album's asset_count with nr). */
+void api_album_create(struct api *a, const char *name,
+                      const struct uuid *ids, size_t nr, api_albums_fn *cb,
                       void *ctx);
 /* PUT /albums/{id}/assets {ids} and DELETE /albums/{id}/assets {ids}. */
 void api_album_assets_add(struct api *a, const struct uuid *album,

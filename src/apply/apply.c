@@ -271,14 +271,48 @@ static void phase_tag_upsert(struct run *rn)
     batch_release(&b);
 }
 
+/* The add group of the album group g creates, if small enough to ride
+ * along with the create (SIZE_MAX: none). */
+static size_t adds_of_new_album(const struct run *rn, size_t g)
+{
+    const struct plan *p = rn->p;
+    size_t k;
+
+    for (k = 0; k < p->nr; k++) {
+        const struct plan_group *pg = &p->groups[k];
+
+        if (pg->op == PLAN_ALBUM_ADD && !pg->target_exists && pg->nr &&
+            pg->nr <= rn->chunk && !strcmp(pg->name, p->groups[g].name))
+            return k;
+    }
+    return SIZE_MAX;
+}
+
+/* The assets a create carried are in when the new album counts them all;
+ * otherwise the album-add phase sends them again for per-id answers. */
+static void take_create_assets(struct run *rn, const struct apply_req *r,
+                               size_t ga)
+{
+    struct outcome_group *og = &rn->o->groups[ga];
+    size_t i;
+
+    if (ga == SIZE_MAX || r->created_assets != (long)r->ids_nr)
+        return;
+    for (i = 0; i < r->ids_nr; i++) {
+        og->status[i] = OUTCOME_DONE;
+        og->error[i] = OUTCOME_E_NONE;
+    }
+}
+
 static void phase_album_create(struct run *rn)
 {
     const struct plan *p = rn->p;
     struct batch b = { NULL, 0, 0 };
-    size_t g, k;
+    size_t *adds = NULL, g, k;
 
     for (g = 0; g < p->nr; g++) {
         struct apply_req *r;
+        size_t ga;
 
         if (p->groups[g].op != PLAN_ALBUM_CREATE)
             continue;
@@ -286,6 +320,15 @@ static void phase_album_create(struct run *rn)
         r->name = p->groups[g].name;
         r->created = xcalloc(1, sizeof(*r->created));
         r->created_ok = xcalloc(1, sizeof(*r->created_ok));
+        ga = adds_of_new_album(rn, g);
+        adds = xrealloc(adds, st_mult(b.nr, sizeof(*adds)));
+        adds[b.nr - 1] = ga;
+        if (ga != SIZE_MAX) {
+            struct uuid *ids = group_ids(&p->groups[ga]);
+
+            req_set_ids(r, ids, p->groups[ga].nr, 0);
+            free(ids);
+        }
     }
     (void)send(rn, APPLY_PHASE_ALBUM_CREATE, &b);
     for (k = 0; k < b.nr; k++) {
@@ -317,8 +360,22 @@ static void phase_album_create(struct run *rn)
             rn->o->groups[g].target = r->created[0];
             rn->o->groups[g].has_target = true;
         }
+        take_create_assets(rn, r, adds[k]);
     }
+    free(adds);
     batch_release(&b);
+}
+
+/* True when no item of group g is still to be sent. */
+static bool group_settled(const struct run *rn, size_t g)
+{
+    const struct outcome_group *og = &rn->o->groups[g];
+    size_t i;
+
+    for (i = 0; i < rn->p->groups[g].nr; i++)
+        if (og->status[i] == OUTCOME_PENDING)
+            return false;
+    return true;
 }
 
 /* Groups of op whose target is unknown fail; others get chunked
@@ -335,7 +392,7 @@ static void phase_bulk(struct run *rn, enum apply_phase ph, enum plan_op op,
         const struct outcome_group *og = &rn->o->groups[g];
         struct uuid *ids;
 
-        if (pg->op != op || !pg->nr)
+        if (pg->op != op || !pg->nr || group_settled(rn, g))
             continue;
         if (!og->has_target) {
             fail_items(rn, g, OUTCOME_E_TARGET, NULL);

@@ -5,7 +5,9 @@
  * phases need what earlier ones created:
  *
  *   1. tags upsert     every missing tag in one PUT /tags
- *   2. album creates   one POST /albums per new album (never retried
+ *   2. album creates   one POST /albums per new album, carrying the
+ *                      album's first assets (assetIds) so that a new
+ *                      album costs one request, not two (never retried
  *                      blindly: a create is not idempotent)
  *   3. album adds      PUT /albums/{id}/assets, one per album per chunk
  *   4. tag adds        PUT /tags/{id}/assets, one per tag per chunk
@@ -65,7 +67,7 @@ enum apply_phase {
 /* What one request does; one enum value per Immich write endpoint. */
 enum apply_kind {
     APPLY_TAGS_UPSERT,        /* PUT /tags {tags: names} */
-    APPLY_ALBUM_CREATE,       /* POST /albums {albumName} */
+    APPLY_ALBUM_CREATE,       /* POST /albums {albumName[, assetIds]} */
     APPLY_ALBUM_ASSETS_ADD,   /* PUT /albums/{target}/assets {ids} */
     APPLY_TAG_ASSETS_ADD,     /* PUT /tags/{target}/assets {ids} */
     APPLY_TAG_ASSETS_REMOVE,  /* DELETE /tags/{target}/assets {ids} */
@@ -100,7 +102,8 @@ struct apply_req {
     const char *name;          /* album name for CREATE */
     const char *const *names;  /* tag names for UPSERT (borrowed) */
     size_t names_nr;
-    const struct uuid *ids;    /* asset or user ids (borrowed slice) */
+    const struct uuid *ids;    /* asset or user ids (CREATE: the assets
+                                  to put in the new album, may be none) */
     size_t ids_nr;
     size_t first;              /* index in the group of ids[0] */
     int role;                  /* enum model_role for users add / role */
@@ -117,6 +120,9 @@ struct apply_req {
     uint8_t *id_error;         /* ids_nr entries: enum outcome_error */
     struct uuid *created;      /* CREATE: [0]; UPSERT: one per name, in
                                   order (allocated by the applier) */
+    long created_assets;       /* CREATE: the new album's assetCount (the
+                                  server drops ids the key may not share
+                                  without saying which) */
     bool *created_ok;          /* per created entry */
 };
 

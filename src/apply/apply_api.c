@@ -150,6 +150,7 @@ static void on_album(void *ctx, const struct api_status *st,
     if (nr == 1) {
         cc->r->created[0] = albums[0].id;
         cc->r->created_ok[0] = true;
+        cc->r->created_assets = albums[0].asset_count;
     }
 }
 
@@ -165,7 +166,7 @@ static void submit(struct apply_api *aa, struct call_ctx *cc)
         api_tags_upsert(a, r->names, r->names_nr, on_tags, cc);
         break;
     case APPLY_ALBUM_CREATE:
-        api_album_create(a, r->name, on_album, cc);
+        api_album_create(a, r->name, r->ids, r->ids_nr, on_album, cc);
         break;
     case APPLY_ALBUM_ASSETS_ADD:
         api_album_assets_add(a, &r->target, r->ids, r->ids_nr, on_bulk, cc);

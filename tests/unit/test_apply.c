@@ -44,6 +44,9 @@ struct rec {
     unsigned dup_id;        /* this id is already there */
     int stop_at_batch;      /* return -1 at this batch (1-based), 0: never */
     int signal_at_batch;    /* raise the stop flag during this batch */
+    bool create_keeps;      /* a create puts its assetIds in the album
+                               (else: an album of 0 assets) */
+    long create_drop;       /* ids a create leaves out even so */
 };
 
 static bool is_id(const struct uuid *u, unsigned n)
@@ -97,6 +100,8 @@ static int rec_execute(void *ctx, struct apply_req *reqs, size_t nr,
         case APPLY_ALBUM_CREATE:
             q->created[0] = uid(800);
             q->created_ok[0] = true;
+            q->created_assets = r->create_keeps
+                                    ? (long)q->ids_nr - r->create_drop : 0;
             break;
         case APPLY_ASSETS_DATE:
         case APPLY_ALBUM_USERS_ADD:
@@ -244,6 +249,52 @@ static void test_apply_phases_run_in_order_with_chunks(void **state)
      * items, plus tag creation, album creation, album deletion. */
     assert_int_equal(o.done, 25);
     assert_int_equal(o.failed + o.pending + o.unchanged, 0);
+    outcome_release(&o);
+    plan_release(&p);
+    buf_release(&err);
+}
+
+/*
+ * With chunks larger than the new album's adds, the create carries them:
+ * one request per new album.  When the server's assetCount says some were
+ * dropped, the add phase sends them all again for per-id answers.
+ */
+static void test_apply_album_create_carries_its_assets(void **state)
+{
+    struct plan p;
+    struct outcome o;
+    struct rec r;
+    struct apply_writer w;
+    struct apply_opts opts = { 100, false, false, NULL, NULL };
+    struct buf err = BUF_INIT;
+    size_t ga = 0;
+
+    (void)state;
+    sig_clear();
+    full_plan(&p);
+    find(&p, PLAN_ALBUM_ADD, &ga);
+    outcome_init(&o, &p);
+    rec_init(&r, &w);
+    r.create_keeps = true;
+    assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_OK);
+    assert_int_equal(r.kinds[1][0], APPLY_ALBUM_CREATE);
+    /* the create's batch carried the 12 ids; no album-add batch follows */
+    assert_int_equal(r.kinds[2][0], APPLY_TAG_ASSETS_ADD);
+    assert_int_equal(r.batches, 7);
+    assert_int_equal(o.groups[ga].status[0], OUTCOME_DONE);
+    assert_int_equal(o.groups[ga].status[11], OUTCOME_DONE);
+    assert_int_equal(o.done, 25);
+    outcome_release(&o);
+
+    outcome_init(&o, &p);
+    rec_init(&r, &w);
+    r.create_keeps = true;
+    r.create_drop = 1;
+    assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_OK);
+    assert_int_equal(r.kinds[2][0], APPLY_ALBUM_ASSETS_ADD);
+    assert_int_equal(r.batch_size[2], 1);
+    assert_int_equal(r.batches, 8);
+    assert_int_equal(o.done, 25);
     outcome_release(&o);
     plan_release(&p);
     buf_release(&err);
@@ -575,6 +626,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_apply_phases_run_in_order_with_chunks),
+        cmocka_unit_test(test_apply_album_create_carries_its_assets),
         cmocka_unit_test(test_apply_per_id_failures_are_counted_not_fatal),
         cmocka_unit_test(test_apply_fail_fast_stops_after_the_phase),
         cmocka_unit_test(test_apply_request_failure_names_endpoint),
