@@ -8,7 +8,11 @@
  *      default "all but locked"; 2.x: timeline, archive and hidden,
  *      since its default is timeline only)
  *   3. every page of every pass at once (page count from the statistics;
- *      a last page that still has a next page chains on); 2.x then
+ *      a last page that still has a next page chains on).  When a rule
+ *      reads EXIF dates each pass is read twice, with and without
+ *      withExif, because withExif drops the assets that have no EXIF row
+ *      (flat search shape); the first gives the dates, the second every
+ *      asset.  2.x then
  *      re-reads the exact timestamp at each page boundary that cut a
  *      group of equal fileCreatedAt (2.x sorts without a tie-breaker)
  *   4. membership: search albumIds:[a] per album, tagIds:[t] per needed
@@ -24,10 +28,11 @@
 #include "core/log.h"
 
 #define PAGE_SIZE 1000
-#define PASSES_MAX 3
+#define PASSES_MAX 6
 
 struct pass {
     const char *visibility;   /* NULL = server default */
+    bool exif;                /* withExif: only assets with EXIF */
     int64_t total;            /* from the statistics */
     long pages;               /* pages submitted so far */
     int64_t *first_t, *last_t; /* fileCreatedAt at each page's ends */
@@ -234,6 +239,18 @@ static void add_asset(struct snap *s, const struct api_asset *a)
         r.flags |= MODEL_ASSET_PARTNER;
     if (a->visibility == 1)
         s->have_archived = true;
+    idx = model_find_asset(s->m, &a->id);
+    if (idx != MODEL_NONE) {
+        /* Seen in the other pass (or twice across a 2.x boundary): the
+         * EXIF pass brings the date. */
+        struct model_asset *old = &s->m->assets[idx];
+
+        if (a->has_exif && !(old->flags & MODEL_ASSET_EXIF)) {
+            old->flags |= MODEL_ASSET_EXIF;
+            old->date_time_original = a->date_time_original;
+        }
+        return;
+    }
     idx = model_add_asset(s->m, &r);
     if (a->has_duplicate && s->needs->duplicates) {
         ALLOC_GROW(s->dup_pairs, s->dup_pairs_nr + 1, s->dup_pairs_alloc);
@@ -303,7 +320,7 @@ static void submit_page(struct snap *s, size_t pass, long page, int64_t at)
     q.page = page;
     q.size = PAGE_SIZE;
     q.visibility = s->passes[pass].visibility;
-    q.with_exif = s->needs->exif;
+    q.with_exif = s->passes[pass].exif;
     if (at != TIME_NONE)
         q.taken_after = q.taken_before = at;
     api_search_metadata(&s->api, &q, on_page, pc);
@@ -567,6 +584,13 @@ int snapshot_load(const struct config *cfg, struct http_engine *eng,
     } else {
         s.passes_nr = 1;
     }
+    /* The EXIF twins; their size is known from their plain pass. */
+    if (s.needs->exif) {
+        for (size_t i = 0; i < s.passes_nr; i++) {
+            s.passes[s.passes_nr + i].visibility = s.passes[i].visibility;
+            s.passes[s.passes_nr + i].exif = true;
+        }
+    }
     for (size_t i = 0; i < s.passes_nr; i++) {
         struct api_search q = API_SEARCH_INIT;
         struct pass_ctx *pc = xcalloc(1, sizeof(*pc));
@@ -580,12 +604,18 @@ int snapshot_load(const struct config *cfg, struct http_engine *eng,
         goto out;
     if (!s.have_me)
         BUG("users/me succeeded without a user");
+    if (s.needs->exif) {
+        for (size_t i = 0; i < s.passes_nr; i++)
+            s.passes[s.passes_nr + i].total = s.passes[i].total;
+        s.passes_nr *= 2;
+    }
 
     /* Round 3: every page of every pass, in parallel. */
     for (size_t i = 0; i < s.passes_nr; i++) {
         struct pass *p = &s.passes[i];
 
-        info->server_total += p->total;
+        if (!p->exif)
+            info->server_total += p->total;
         p->pages = (long)((p->total + PAGE_SIZE - 1) / PAGE_SIZE);
         if (!p->pages)
             p->pages = 1; /* one request confirms an empty pass */
