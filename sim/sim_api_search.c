@@ -863,9 +863,9 @@ static int cmp_tie(const void *pa, const void *pb)
     return a < b ? -1 : a > b;
 }
 
-/* All matching assets in response order; returns the count. */
-static size_t collect(struct sim_req *r, const struct query *q,
-                      uint32_t **out)
+/* All matching assets in order (before the 2.x tie shuffle). */
+static size_t collect_sorted(struct sim_req *r, const struct query *q,
+                             uint32_t **out)
 {
     struct sim_lib *lib = r->lib;
     const struct idset *small = NULL;
@@ -924,6 +924,94 @@ static size_t collect(struct sim_req *r, const struct query *q,
         qsort(ids, n, sizeof(*ids), cmp_assets);
         sort_ctx = NULL;
     }
+    *out = ids;
+    return n;
+}
+
+
+/*
+ * A client reading a big library asks for every page of the same query at
+ * once; scanning a million assets for each page would make the simulator,
+ * not the client, the bottleneck.  The sorted match list of the last few
+ * queries (body without page, size and cursor) is kept until the next
+ * write.  Everything here runs under the library mutex.
+ */
+#define CACHE_SLOTS 4
+
+struct collect_cache {
+    char *key;
+    uint64_t gen;
+    uint64_t used;
+    uint32_t *ids;
+    size_t n;
+};
+
+static struct collect_cache cache[CACHE_SLOTS];
+static uint64_t cache_tick;
+
+static char *cache_key(const struct sim_req *r)
+{
+    json_t *copy = json_deep_copy(r->body);
+    char *dump, *key;
+    struct buf b = BUF_INIT;
+
+    if (!copy)
+        return NULL;
+    json_object_del(copy, "page");
+    json_object_del(copy, "size");
+    json_object_del(copy, "cursor");
+    dump = json_dumps(copy, JSON_SORT_KEYS | JSON_COMPACT);
+    json_decref(copy);
+    if (!dump)
+        return NULL;
+    buf_addf(&b, "%d/%u/%s", r->dialect, (unsigned)r->user, dump);
+    free(dump);
+    key = buf_detach(&b, NULL);
+    return key;
+}
+
+/* Sorted matches of q, from the cache when the library has not changed
+ * since; the result is the caller's. */
+static size_t collect_cached(struct sim_req *r, const struct query *q,
+                             uint32_t **out)
+{
+    struct collect_cache *c, *victim = &cache[0];
+    char *key = r->body ? cache_key(r) : NULL;
+    size_t i, n;
+
+    if (!key)
+        return collect_sorted(r, q, out);
+    for (i = 0; i < CACHE_SLOTS; i++) {
+        c = &cache[i];
+        if (c->key && c->gen == r->lib->gen && !strcmp(c->key, key)) {
+            c->used = ++cache_tick;
+            *out = xmemdup(c->ids, st_mult(c->n + 1, sizeof(*c->ids)));
+            free(key);
+            return c->n;
+        }
+        if (c->used < victim->used)
+            victim = c;
+    }
+    n = collect_sorted(r, q, out);
+    free(victim->key);
+    free(victim->ids);
+    victim->key = key;
+    victim->gen = r->lib->gen;
+    victim->used = ++cache_tick;
+    victim->ids = xmemdup(*out, st_mult(n + 1, sizeof(**out)));
+    victim->n = n;
+    return n;
+}
+
+/* All matching assets in response order; returns the count. */
+static size_t collect(struct sim_req *r, const struct query *q,
+                      uint32_t **out)
+{
+    struct sim_lib *lib = r->lib;
+    struct sort_ctx sc = {lib, q->order_field, q->asc, 0};
+    size_t n = collect_cached(r, q, out), i;
+    uint32_t *ids = *out;
+
     if (r->dialect < 3 && !q->structured) {
         /* no tie-breaker in 2.x: equal timestamps reorder per page */
         size_t j;
@@ -941,7 +1029,6 @@ static size_t collect(struct sim_req *r, const struct query *q,
         }
         sort_ctx = NULL;
     }
-    *out = ids;
     return n;
 }
 

@@ -634,6 +634,8 @@ static enum MHD_Result serve(struct sim_server *s, struct MHD_Connection *conn,
     slot = true;
     pthread_mutex_lock(&s->lib_mu);
     rt->fn(&r);
+    if (r.wrote)
+        r.lib->gen++;
     pthread_mutex_unlock(&s->lib_mu);
     ms = model_ms(s, rt->cls, &r) + hit.spike_ms;
     slept = s->opts.latency ? ms : (double)hit.spike_ms;

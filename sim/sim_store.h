@@ -165,6 +165,8 @@ struct sim_lib {
     size_t expect_nr;
     uint32_t *order;                   /* assets by fileCreatedAt desc, id */
     bool order_dirty;
+    uint64_t gen;                      /* bumped by every write: caches of
+                                          query results check it */
     uint64_t uuid_state;               /* mints ids of new records */
 };
 
