@@ -11,7 +11,7 @@
 /* The exit codes, the one list of them (also in --help and docs/cli.md). */
 enum exit_code {
     EXIT_DONE = 0,   /* the command did what was asked */
-    EXIT_FAILED = 1, /* the run failed, or some changes were refused */
+    EXIT_FAILED = 1, /* the run failed, or a write request failed */
     EXIT_USAGE = 2,  /* usage or configuration error */
     EXIT_SERVER = 3, /* server unreachable or authentication refused */
 };
@@ -38,7 +38,7 @@ static const struct command {
 static const char exit_help[] =
     "Exit codes:\n"
     "  0  done\n"
-    "  1  the run failed, or some changes were refused (see the report)\n"
+    "  1  the run failed, or a write request failed (see the report)\n"
     "  2  usage or configuration error\n"
     "  3  server unreachable, API key refused or lacking a permission\n";
 

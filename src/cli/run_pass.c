@@ -130,15 +130,18 @@ static enum cli_status write_changes(struct pass *ps, const struct plan *p)
         ps->res.status = STATE_RUN_FAILED;
         st = aa.writer.auth_failed || aa.writer.unreachable ? CLI_SERVER
                                                             : CLI_FAILED;
-    } else if (ps->o.failed) {
-        error_log("%zu of %zu changes failed (%zu requests failed): see "
-                  "the modification report",
-                  ps->o.failed,
-                  ps->o.done + ps->o.unchanged + ps->o.failed +
-                      ps->o.pending,
-                  ps->o.requests_failed);
+    } else if (ps->o.requests_failed) {
+        error_log("%zu write requests failed (%zu changes): see the "
+                  "modification report", ps->o.requests_failed,
+                  ps->o.failed);
         ps->res.status = STATE_RUN_PARTIAL;
         st = CLI_FAILED;
+    } else if (ps->o.failed) {
+        /* Per-id refusals are the server's answer for those assets, not
+         * a failure of the run (upstream exits 0 too). */
+        warn_log("%zu changes were refused by the server (per asset): see "
+                 "the modification report", ps->o.failed);
+        ps->res.status = STATE_RUN_PARTIAL;
     } else {
         ps->res.status = STATE_RUN_DONE;
     }

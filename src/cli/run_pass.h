@@ -13,9 +13,10 @@
  * Runs one pass for ctx (configuration loaded).  saved == NULL: applies
  * the plan evaluated now (nothing with --dry-run).  saved != NULL: checks
  * the saved plan against the library as it is now and applies it when it
- * still fits, else writes nothing.  Exit status: CLI_OK when every change
- * was made; CLI_FAILED for a failed or interrupted run or when some
- * changes failed (they are in the modification report); CLI_SERVER when
+ * still fits, else writes nothing.  Exit status: CLI_OK when every
+ * request was made (per-asset refusals are warnings, listed in the
+ * modification report); CLI_FAILED for a failed or interrupted run or a
+ * write request that failed as a whole; CLI_SERVER when
  * the server is unreachable or refused the key.  The run directory's path
  * is the last line of stdout whenever the session began.
  */
