@@ -154,16 +154,20 @@ enum snapshot_check_class snapshot_check(const struct config *cfg,
                  api_dialect_of(c.v.major));
     if (c.user.len)
         buf_addf(report, "user: %s\n", c.user.buf);
+    /* The whole list of what the key lacks says more than the first
+     * read it broke. */
+    if (c.perms.len) {
+        buf_addf(err, "missing permissions: %s", c.perms.buf);
+        if (c.first_err.len)
+            buf_addf(err, "\n%s", c.first_err.buf);
+        c.cls = SNAPSHOT_CHECK_SERVER;
+        goto out;
+    }
     if (c.first_err.len) {
         buf_addstr(err, c.first_err.buf);
         goto out;
     }
     nr = snapshot_needed_permissions(cfg, need, ARRAY_SIZE(need));
-    if (c.perms.len) {
-        buf_addf(err, "missing permissions: %s", c.perms.buf);
-        c.cls = SNAPSHOT_CHECK_SERVER;
-        goto out;
-    }
     buf_addstr(report, "permissions: ");
     if (c.perms_all)
         buf_addstr(report, "the key has all permissions");
