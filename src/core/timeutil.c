@@ -196,34 +196,51 @@ bool tz_is_valid(const char *zone)
     return ok;
 }
 
-/*
- * The C library answers zone questions only for the zone in TZ, so we set
- * it, ask, and put the old value back.  The program is single-threaded.
- */
+/* The TZ switch of tz_offset_at() (single-threaded program). */
+static struct {
+    bool switched;   /* TZ holds `zone`, not the user's value */
+    char *saved;     /* the user's TZ, NULL when unset */
+    char *zone;
+} tz_state;
+
 int tz_offset_at(const char *zone, int64_t ms, int *offset_s)
 {
-    char *old = getenv("TZ") ? xstrdup(getenv("TZ")) : NULL;
     time_t t = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
     struct tm tm;
-    int ret = -1;
 
-    if (!tz_is_valid(zone))
-        goto out;
-    if (setenv("TZ", zone, 1))
-        goto out;
-    tzset();
-    if (localtime_r(&t, &tm)) {
-        *offset_s = (int)tm.tm_gmtoff;
-        ret = 0;
+    if (!tz_state.switched || strcmp(tz_state.zone, zone)) {
+        if (!tz_is_valid(zone))
+            return -1;
+        if (!tz_state.switched) {
+            const char *old = getenv("TZ");
+
+            tz_state.saved = old ? xstrdup(old) : NULL;
+        }
+        if (setenv("TZ", zone, 1))
+            return -1;
+        tzset();
+        free(tz_state.zone);
+        tz_state.zone = xstrdup(zone);
+        tz_state.switched = true;
     }
-out:
-    if (old)
-        (void)setenv("TZ", old, 1);
+    if (!localtime_r(&t, &tm))
+        return -1;
+    *offset_s = (int)tm.tm_gmtoff;
+    return 0;
+}
+
+void tz_restore(void)
+{
+    if (!tz_state.switched)
+        return;
+    if (tz_state.saved)
+        (void)setenv("TZ", tz_state.saved, 1);
     else
         (void)unsetenv("TZ");
     tzset();
-    free(old);
-    return ret;
+    free(tz_state.saved);
+    free(tz_state.zone);
+    memset(&tz_state, 0, sizeof(tz_state));
 }
 
 int tz_local_to_utc(const char *zone, const struct civil *c, int64_t *out)

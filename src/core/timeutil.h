@@ -43,8 +43,14 @@ void time_format_date(int64_t ms, char out[16]);
 /*
  * Offset in seconds east of UTC of the IANA zone `zone` at instant ms,
  * from the system tz database.  Returns 0 or -1 when the zone is unknown.
+ *
+ * The C library answers only for the zone in TZ, and reads the zone file
+ * whenever TZ changes; so the first question about a zone switches TZ to
+ * it and leaves it there for the next questions.  tz_restore() puts the
+ * user's TZ back: call it when done (before printing local times).
  */
 int tz_offset_at(const char *zone, int64_t ms, int *offset_s);
+void tz_restore(void);
 /*
  * The UTC instant of wall-clock time c in zone (DST-aware: a time in a
  * spring-forward gap is moved forward, an ambiguous autumn time takes the

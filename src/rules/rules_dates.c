@@ -104,6 +104,8 @@ void rules_dates_release(struct ws *w)
     for (i = 0; i < 4; i++)
         pcre2_code_free(w->re_date[i]);
     pcre2_match_data_free(w->md);
+    /* The zone questions switched TZ: the reports want the user's. */
+    tz_restore();
 }
 
 /* Group g's digits of the last match, or -1. */

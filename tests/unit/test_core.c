@@ -173,6 +173,21 @@ static void test_tz_local_to_utc_handles_dst(void **state)
     assert_string_equal(out, "2024-03-31T01:30:00.000Z");
     assert_false(tz_is_valid("Mars/Olympus"));
     assert_int_equal(tz_local_to_utc("Mars/Olympus", &gap, &t), -1);
+    /* Zones may alternate; the user's TZ comes back on tz_restore(). */
+    if (tz_is_valid("America/New_York")) {
+        int off = 0;
+
+        tz_restore();
+        assert_int_equal(setenv("TZ", "Asia/Tokyo", 1), 0);
+        assert_int_equal(tz_offset_at("America/New_York", t, &off), 0);
+        assert_int_equal(off, -4 * 3600);
+        assert_int_equal(tz_offset_at("Europe/Madrid", t, &off), 0);
+        assert_int_equal(off, 2 * 3600);
+        assert_string_equal(getenv("TZ"), "Europe/Madrid");
+        tz_restore();
+        assert_string_equal(getenv("TZ"), "Asia/Tokyo");
+        assert_int_equal(unsetenv("TZ"), 0);
+    }
 }
 
 static void test_log_redact_masks_secrets(void **state)
