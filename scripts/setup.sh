@@ -5,9 +5,9 @@
 set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev
-      libcurl4-openssl-dev libjansson-dev libyaml-dev libpcre2-dev
+      libcurl4-openssl-dev libjansson-dev libyajl-dev libyaml-dev libpcre2-dev
       libsqlite3-dev libmicrohttpd-dev libcmocka-dev tzdata ca-certificates
-      python3)
+      python3 curl)
 
 missing=()
 for p in "${PKGS[@]}"; do

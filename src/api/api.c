@@ -74,7 +74,7 @@ static void on_http(const struct http_response *r, void *ctx)
                                                             : API_FAIL_HTTP;
             buf_addf(&msg, "%s: %ld", c->endpoint, r->status);
             server_message(r->body, &msg);
-        } else if (c->want_json) {
+        } else if (c->want_json && !c->deliver_raw) {
             json_error_t jerr;
 
             root = json_loadb(r->body->buf, r->body->len, 0, &jerr);
@@ -89,28 +89,27 @@ static void on_http(const struct http_response *r, void *ctx)
     }
     if (!st.ok)
         st.error = msg.buf;
-    c->deliver(c, root, &st);
+    if (c->deliver_raw)
+        c->deliver_raw(c, st.ok ? r->body->buf : NULL,
+                       st.ok ? r->body->len : 0, &st);
+    else
+        c->deliver(c, root, &st);
     json_decref(root);
     buf_release(&msg);
     buf_release(&c->err);
     free(c);
 }
 
-void api_submit(struct api *a, const char *method, const char *path,
-                const char *endpoint, const struct buf *body,
-                bool retry_safe, bool want_json, api_deliver_fn *deliver,
-                api_any_fn *cb, void *ctx)
+static void submit_call(struct api *a, struct api_call *c,
+                        const char *method, const char *path,
+                        const char *endpoint, const struct buf *body,
+                        bool retry_safe)
 {
-    struct api_call *c = xcalloc(1, sizeof(*c));
     struct http_call h = HTTP_CALL_INIT;
     struct buf url = BUF_INIT;
 
     c->a = a;
     snprintf(c->endpoint, sizeof(c->endpoint), "%s", endpoint);
-    c->deliver = deliver;
-    c->cb = cb;
-    c->ctx = ctx;
-    c->want_json = want_json;
     buf_init(&c->err, 0);
     buf_addf(&url, "/api%s", path);
     h.method = method;
@@ -135,6 +134,34 @@ void api_submit(struct api *a, const char *method, const char *path,
         on_http(&r, c);
     }
     buf_release(&url);
+}
+
+void api_submit(struct api *a, const char *method, const char *path,
+                const char *endpoint, const struct buf *body,
+                bool retry_safe, bool want_json, api_deliver_fn *deliver,
+                api_any_fn *cb, void *ctx)
+{
+    struct api_call *c = xcalloc(1, sizeof(*c));
+
+    c->deliver = deliver;
+    c->cb = cb;
+    c->ctx = ctx;
+    c->want_json = want_json;
+    submit_call(a, c, method, path, endpoint, body, retry_safe);
+}
+
+void api_submit_raw(struct api *a, const char *method, const char *path,
+                    const char *endpoint, const struct buf *body,
+                    bool retry_safe, api_deliver_raw_fn *deliver,
+                    api_any_fn *cb, void *ctx)
+{
+    struct api_call *c = xcalloc(1, sizeof(*c));
+
+    c->deliver_raw = deliver;
+    c->cb = cb;
+    c->ctx = ctx;
+    c->want_json = true;
+    submit_call(a, c, method, path, endpoint, body, retry_safe);
 }
 
 void api_decode_failed(struct api_call *c, struct api_status *st)
@@ -480,113 +507,6 @@ void api_album_info(struct api *a, const struct uuid *id, api_albums_fn *cb,
 
 /* ---- search -------------------------------------------------------------- */
 
-static int decode_visibility(struct jdec *d, json_t *o, long idx, int *vis)
-{
-    static const char *const names[] = { "timeline", "archive", "hidden",
-                                         "locked" };
-    const char *s;
-
-    if (jd_str(d, o, "assets.items", idx, "visibility", &s, NULL) < 0)
-        return -1;
-    for (int i = 0; i < 4; i++) {
-        if (!strcmp(s, names[i])) {
-            *vis = i;
-            return 0;
-        }
-    }
-    return jd_fail(d, "assets.items", idx, "visibility",
-                   "timeline, archive, hidden or locked");
-}
-
-static int decode_asset(struct jdec *d, json_t *o, long idx,
-                        struct api_asset *a)
-{
-    static const char w[] = "assets.items";
-    const char *type;
-    json_t *exif;
-
-    memset(a, 0, sizeof(*a));
-    if (jd_obj(d, o, w, idx, NULL, &o) < 0 ||
-        jd_uuid(d, o, w, idx, "id", &a->id) < 0 ||
-        jd_uuid(d, o, w, idx, "ownerId", &a->owner) < 0 ||
-        jd_str(d, o, w, idx, "originalFileName", &a->file_name,
-               &a->file_name_len) < 0 ||
-        jd_str(d, o, w, idx, "originalPath", &a->path, &a->path_len) < 0 ||
-        jd_time(d, o, w, idx, "fileCreatedAt", &a->file_created_at) < 0 ||
-        jd_time(d, o, w, idx, "fileModifiedAt", &a->file_modified_at) < 0 ||
-        jd_time(d, o, w, idx, "localDateTime", &a->local_date_time) < 0 ||
-        jd_time(d, o, w, idx, "createdAt", &a->created_at) < 0 ||
-        jd_time(d, o, w, idx, "updatedAt", &a->updated_at) < 0 ||
-        jd_bool(d, o, w, idx, "isFavorite", &a->favorite) < 0 ||
-        jd_bool(d, o, w, idx, "isTrashed", &a->trashed) < 0 ||
-        jd_str(d, o, w, idx, "type", &type, NULL) < 0 ||
-        decode_visibility(d, o, idx, &a->visibility) < 0 ||
-        jd_uuid_opt(d, o, w, idx, "duplicateId", &a->duplicate,
-                    &a->has_duplicate) < 0)
-        return -1;
-    a->video = !strcmp(type, "VIDEO");
-    a->date_time_original = TIME_NONE;
-    exif = json_object_get(o, "exifInfo");
-    if (exif && !json_is_null(exif)) {
-        char where[48];
-
-        snprintf(where, sizeof(where), "%s[%ld].exifInfo", w, idx);
-        if (!json_is_object(exif))
-            return jd_fail(d, w, idx, "exifInfo", "an object");
-        if (jd_time_opt(d, exif, where, -1, "dateTimeOriginal",
-                        &a->date_time_original) < 0)
-            return -1;
-        a->has_exif = true;
-    }
-    return 0;
-}
-
-static void deliver_page(struct api_call *c, json_t *root,
-                         struct api_status *st)
-{
-    struct api_asset *v = NULL;
-    size_t nr = 0;
-    long next = 0;
-    struct jdec d = JD(c);
-    json_t *assets, *items, *np;
-
-    if (st->ok && (jd_obj(&d, root, "", -1, NULL, &root) < 0 ||
-                   jd_obj(&d, root, "", -1, "assets", &assets) < 0 ||
-                   jd_arr(&d, assets, "assets", -1, "items", &items) < 0))
-        api_decode_failed(c, st);
-    if (st->ok) {
-        np = json_object_get(assets, "nextPage");
-        if (np && !json_is_null(np)) {
-            int64_t n;
-
-            if (!json_is_string(np) ||
-                num_parse_i64(json_string_value(np), json_string_length(np),
-                              2, 1000000000, &n) < 0) {
-                jd_fail(&d, "assets", -1, "nextPage",
-                        "a page number string or null");
-                api_decode_failed(c, st);
-            } else {
-                next = (long)n;
-            }
-        }
-    }
-    if (st->ok) {
-        nr = json_array_size(items);
-        v = xmalloc((nr + 1) * sizeof(*v));
-        for (size_t i = 0; i < nr; i++) {
-            if (decode_asset(&d, json_array_get(items, i), (long)i,
-                             &v[i]) < 0) {
-                api_decode_failed(c, st);
-                nr = 0;
-                next = 0;
-                break;
-            }
-        }
-    }
-    ((api_page_fn *)c->cb)(c->ctx, st, v, nr, next);
-    free(v);
-}
-
 /* The filter fields shared by metadata and statistics. */
 static void add_filters(struct buf *b, const struct api_search *q)
 {
@@ -626,8 +546,8 @@ void api_search_metadata(struct api *a, const struct api_search *q,
     if (q->order)
         buf_addf(&body, ",\"order\":\"%s\"", q->order);
     buf_addch(&body, '}');
-    api_submit(a, "POST", "/search/metadata", "POST /search/metadata", &body,
-               true, true, deliver_page, (api_any_fn *)cb, ctx);
+    api_submit_raw(a, "POST", "/search/metadata", "POST /search/metadata",
+                   &body, true, api_deliver_page_raw, (api_any_fn *)cb, ctx);
     buf_release(&body);
 }
 
@@ -637,8 +557,6 @@ int api_decode_search_page(const char *data, size_t len, api_page_fn *cb,
     struct api_call c;
     struct api_status st = { true, API_OK, 200, "POST /search/metadata",
                              "" };
-    json_error_t jerr;
-    json_t *root = json_loadb(data, len, 0, &jerr);
     int ret;
 
     memset(&c, 0, sizeof(c));
@@ -646,16 +564,10 @@ int api_decode_search_page(const char *data, size_t len, api_page_fn *cb,
     c.cb = (api_any_fn *)cb;
     c.ctx = ctx;
     buf_init(&c.err, 0);
-    if (!root) {
-        buf_addf(&c.err, "%s: invalid JSON at byte %d: %s", c.endpoint,
-                 jerr.position, jerr.text);
-        api_decode_failed(&c, &st);
-    }
-    deliver_page(&c, root, &st);
+    api_deliver_page_raw(&c, data, len, &st);
     ret = st.ok ? 0 : -1;
     if (!st.ok)
         buf_addstr(err, st.error);
-    json_decref(root);
     buf_release(&c.err);
     return ret;
 }

@@ -20,6 +20,11 @@ struct api_call;
 typedef void api_deliver_fn(struct api_call *c, json_t *root,
                             struct api_status *st);
 
+/* The same from the raw body (data NULL when the call failed), for the
+ * responses decoded while they are parsed (api_page.c). */
+typedef void api_deliver_raw_fn(struct api_call *c, const char *data,
+                                size_t len, struct api_status *st);
+
 /* Any callback type, cast back by the deliverer that knows it. */
 typedef void api_any_fn(void);
 
@@ -27,6 +32,7 @@ struct api_call {
     struct api *a;
     char endpoint[64];         /* "GET /albums/{id}" */
     api_deliver_fn *deliver;
+    api_deliver_raw_fn *deliver_raw; /* set: deliver is not used */
     api_any_fn *cb;
     void *ctx;
     bool want_json;            /* false: success has no body (204) */
@@ -38,6 +44,15 @@ void api_submit(struct api *a, const char *method, const char *path,
                 const char *endpoint, const struct buf *body,
                 bool retry_safe, bool want_json, api_deliver_fn *deliver,
                 api_any_fn *cb, void *ctx);
+
+/* api_submit() for a raw deliverer. */
+void api_submit_raw(struct api *a, const char *method, const char *path,
+                    const char *endpoint, const struct buf *body,
+                    bool retry_safe, api_deliver_raw_fn *deliver,
+                    api_any_fn *cb, void *ctx);
+/* The search page decoder (api_page.c). */
+void api_deliver_page_raw(struct api_call *c, const char *data, size_t len,
+                          struct api_status *st);
 
 /* Marks st failed with a decode error built from c->err. */
 void api_decode_failed(struct api_call *c, struct api_status *st);
