@@ -76,8 +76,20 @@ uint32_t model_add_user(struct model *m, const struct uuid *id,
     uint32_t idx = uuidmap_get(&m->user_by_id, id);
     struct model_user *u;
 
-    if (idx != HASHMAP_NONE)
+    if (idx != HASHMAP_NONE) {
+        /* Known only by id so far (an album member listed before the
+         * user list arrived): the details complete it. */
+        u = &m->users[idx];
+        if (email && *email && !*model_str(m, u->email)) {
+            check_not_indexed(m);
+            u->email = model_intern(m, email);
+            if (u64map_get(&m->user_by_email, u->email) == HASHMAP_NONE)
+                u64map_put(&m->user_by_email, u->email, idx);
+        }
+        if (name && *name && !*model_str(m, u->name))
+            u->name = model_intern(m, name);
         return idx;
+    }
     check_not_indexed(m);
     idx = to_index(m->users_nr);
     ALLOC_GROW(m->users, m->users_nr + 1, m->users_alloc);

@@ -173,7 +173,9 @@ uint32_t model_intern(struct model *m, const char *s);
 /*
  * Adders return the record's index.  A record whose UUID is already there
  * is not added twice: the existing index is returned and the record is
- * left as it was (the loader de-duplicates overlapping pages this way).
+ * left as it was (the loader de-duplicates overlapping pages this way),
+ * except that a user known only by id (an album member seen before the
+ * user list) gets the email and name of a later add.
  */
 uint32_t model_add_user(struct model *m, const struct uuid *id,
                         const char *email, const char *name);

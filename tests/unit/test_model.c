@@ -154,6 +154,25 @@ static void test_model_duplicate_groups_and_best_date(void **state)
     model_release(&m);
 }
 
+/* Albums may list a member before GET /users answers: the later details
+ * complete the user, so permission rules can find it by email. */
+static void test_model_user_known_by_id_first_gets_details(void **state)
+{
+    struct model m;
+    uint64_t seed = 29;
+    struct uuid id = mkid(&seed);
+    uint32_t u;
+
+    (void)state;
+    model_init(&m);
+    u = model_add_user(&m, &id, "", "");
+    assert_int_equal(model_add_user(&m, &id, "jane@example.com", "Jane"), u);
+    assert_string_equal(model_str(&m, m.users[u].name), "Jane");
+    model_build_indexes(&m);
+    assert_int_equal(model_find_user_by_email(&m, "jane@example.com"), u);
+    model_release(&m);
+}
+
 /* Groups whose members interleave in asset order (a0 b0 a1 b1) keep
  * their own members: the rows are built per group, not in asset order. */
 static void test_model_interleaved_duplicate_groups(void **state)
@@ -240,6 +259,7 @@ int main(void)
         cmocka_unit_test(test_model_tag_by_value_resolves_hierarchy),
         cmocka_unit_test(test_model_duplicate_groups_and_best_date),
         cmocka_unit_test(test_model_interleaved_duplicate_groups),
+        cmocka_unit_test(test_model_user_known_by_id_first_gets_details),
         cmocka_unit_test(test_model_large_random_links_match_brute_force),
     };
 
