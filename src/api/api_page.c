@@ -41,29 +41,32 @@ enum field {
     F_NEXT, F_NONE
 };
 
+#define FIELD(k, w) { k, sizeof(k) - 1, w }
+
 static const struct {
     const char *key;
+    size_t len;        /* strlen(key): keys are compared by length first */
     const char *what;
 } fields[] = {
-    [F_ID] = { "id", "a UUID string" },
-    [F_OWNER] = { "ownerId", "a UUID string" },
-    [F_NAME] = { "originalFileName", "a string" },
-    [F_PATH] = { "originalPath", "a string" },
-    [F_FILE_CREATED] = { "fileCreatedAt", "an ISO-8601 date string" },
-    [F_FILE_MODIFIED] = { "fileModifiedAt", "an ISO-8601 date string" },
-    [F_LOCAL] = { "localDateTime", "an ISO-8601 date string" },
-    [F_CREATED] = { "createdAt", "an ISO-8601 date string" },
-    [F_UPDATED] = { "updatedAt", "an ISO-8601 date string" },
-    [F_FAVORITE] = { "isFavorite", "a boolean" },
-    [F_TRASHED] = { "isTrashed", "a boolean" },
-    [F_TYPE] = { "type", "a string" },
-    [F_VISIBILITY] = { "visibility", "a string" },
-    [F_DUPLICATE] = { "duplicateId", "a UUID string" },
-    [F_EXIF] = { "exifInfo", "an object" },
-    [F_DTO] = { "dateTimeOriginal", "an ISO-8601 date string" },
-    [F_ITEMS] = { "items", "an array" },
-    [F_ASSETS] = { "assets", "an object" },
-    [F_NEXT] = { "nextPage", "a page number string or null" },
+    [F_ID] = FIELD("id", "a UUID string"),
+    [F_OWNER] = FIELD("ownerId", "a UUID string"),
+    [F_NAME] = FIELD("originalFileName", "a string"),
+    [F_PATH] = FIELD("originalPath", "a string"),
+    [F_FILE_CREATED] = FIELD("fileCreatedAt", "an ISO-8601 date string"),
+    [F_FILE_MODIFIED] = FIELD("fileModifiedAt", "an ISO-8601 date string"),
+    [F_LOCAL] = FIELD("localDateTime", "an ISO-8601 date string"),
+    [F_CREATED] = FIELD("createdAt", "an ISO-8601 date string"),
+    [F_UPDATED] = FIELD("updatedAt", "an ISO-8601 date string"),
+    [F_FAVORITE] = FIELD("isFavorite", "a boolean"),
+    [F_TRASHED] = FIELD("isTrashed", "a boolean"),
+    [F_TYPE] = FIELD("type", "a string"),
+    [F_VISIBILITY] = FIELD("visibility", "a string"),
+    [F_DUPLICATE] = FIELD("duplicateId", "a UUID string"),
+    [F_EXIF] = FIELD("exifInfo", "an object"),
+    [F_DTO] = FIELD("dateTimeOriginal", "an ISO-8601 date string"),
+    [F_ITEMS] = FIELD("items", "an array"),
+    [F_ASSETS] = FIELD("assets", "an object"),
+    [F_NEXT] = FIELD("nextPage", "a page number string or null"),
 };
 
 #define ITEMS_WHERE "assets.items"
@@ -297,7 +300,7 @@ static enum field lookup(const char *k, size_t len, enum field from,
                          enum field to)
 {
     for (int f = from; f <= (int)to; f++)
-        if (strlen(fields[f].key) == len && !memcmp(k, fields[f].key, len))
+        if (fields[f].len == len && !memcmp(k, fields[f].key, len))
             return (enum field)f;
     return F_NONE;
 }
