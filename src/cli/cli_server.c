@@ -61,7 +61,8 @@ enum cli_status cli_status_of(enum api_fail kind, long http)
 
 enum cli_status cli_read_library(const struct cli_ctx *ctx,
                                  struct http_engine *eng, struct model *m,
-                                 struct snapshot_info *info)
+                                 struct snapshot_info *info,
+                                 struct progress *p)
 {
     struct snapshot_opts so = SNAPSHOT_OPTS_INIT;
     struct buf err = BUF_INIT;
@@ -71,13 +72,20 @@ enum cli_status cli_read_library(const struct cli_ctx *ctx,
         so.dialect = 2;
     else if (ctx->opts.dialect == CLI_DIALECT_V3)
         so.dialect = 3;
+    if (p)
+        progress_phase(p, "read", "library", 0, run_now_ms());
     if (snapshot_load(ctx->cfg, eng, &so, m, info, &err) < 0) {
+        /* The progress line goes before the messages, not under them. */
+        if (p)
+            progress_end(p, run_now_ms());
         error_log("%s", err.buf);
         error_log("nothing was written: a run needs the whole library");
         st = sig_stop_requested ? CLI_FAILED
                                 : cli_status_of(info->fail_kind,
                                                 info->fail_http);
     } else {
+        if (p)
+            progress_end(p, run_now_ms());
         info_log("library: %zu assets (%zu of partners), %zu albums, "
                  "%zu tags, %zu duplicate groups, read in %llu requests",
                  info->assets, info->partner_assets, info->albums,

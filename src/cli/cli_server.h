@@ -25,12 +25,14 @@ enum cli_status cli_status_of(enum api_fail kind, long http);
 
 /*
  * Reads the library into m (model_init()ed) with the dialect of
- * --dialect.  Prints the error ("snapshot incomplete: ...") and returns
- * its status when the read failed: then nothing may be written.
+ * --dialect, showing progress in p (may be NULL) as the "read" phase.
+ * Prints the error ("snapshot incomplete: ...") and returns its status
+ * when the read failed: then nothing may be written.
  */
 enum cli_status cli_read_library(const struct cli_ctx *ctx,
                                  struct http_engine *eng, struct model *m,
-                                 struct snapshot_info *info);
+                                 struct snapshot_info *info,
+                                 struct progress *p);
 
 /*
  * The end of a run's network work: the per-endpoint table in the log

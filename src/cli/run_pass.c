@@ -50,9 +50,7 @@ static enum cli_status read_and_evaluate(struct pass *ps)
     struct buf err = BUF_INIT;
     enum cli_status st;
 
-    progress_phase(&ps->prog, "read", "library", 0, run_now_ms());
-    st = cli_read_library(ps->ctx, ps->eng, &ps->m, &ps->info);
-    progress_end(&ps->prog, run_now_ms());
+    st = cli_read_library(ps->ctx, ps->eng, &ps->m, &ps->info, &ps->prog);
     if (st != CLI_OK)
         return st;
     ps->res.model = &ps->m;
