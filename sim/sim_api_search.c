@@ -934,9 +934,10 @@ static size_t collect_sorted(struct sim_req *r, const struct query *q,
  * once; scanning a million assets for each page would make the simulator,
  * not the client, the bottleneck.  The sorted match list of the last few
  * queries (body without page, size and cursor) is kept until the next
- * write.  Everything here runs under the library mutex.
+ * write (enough of them for a client reading in date ranges, with and
+ * without EXIF).  Everything here runs under the library mutex.
  */
-#define CACHE_SLOTS 4
+#define CACHE_SLOTS 128
 
 struct collect_cache {
     char *key;

@@ -64,9 +64,12 @@ bool snapshot_needs_tag(const struct snapshot_needs *n, const char *name,
 struct snapshot_opts {
     int dialect;                        /* 0 = from the server, 2 or 3 */
     const struct snapshot_needs *needs; /* NULL = from the configuration */
+    int64_t split_min;                  /* read a pass of at least this
+                                           many assets in date ranges;
+                                           0 = 50,000, INT64_MAX = never */
 };
 
-#define SNAPSHOT_OPTS_INIT { 0, NULL }
+#define SNAPSHOT_OPTS_INIT { 0, NULL, 0 }
 
 struct snapshot_info {
     bool complete;            /* every read succeeded */
@@ -80,6 +83,7 @@ struct snapshot_info {
     size_t skipped_links;     /* album/tag members not in the model (other
                                  users' assets of shared albums) */
     size_t repair_requests;   /* 2.x page-boundary re-reads */
+    size_t range_passes;      /* date-range statistics calls (split) */
     uint64_t requests;        /* requests the load submitted */
     enum api_fail fail_kind;  /* why the first failed read failed
                                  (API_OK when none): the CLI exits 3 for

@@ -7,6 +7,12 @@
  *      POST /search/statistics per visibility pass (3.x: one pass, the
  *      default "all but locked"; 2.x: timeline, archive and hidden,
  *      since its default is timeline only)
+ *   2b. a pass of more than split_min assets is split into date ranges
+ *      (its oldest and newest asset by two one-item searches, then one
+ *      statistics call per slice of that span), so that no page sits
+ *      deeper than one range: the server's OFFSET paging scans every row
+ *      before the page, and a million-asset library read by offset alone
+ *      makes the last pages the slowest;
  *   3. every page of every pass at once (page count from the statistics;
  *      a last page that still has a next page chains on).  When a rule
  *      reads EXIF dates each pass is read twice, with and without
@@ -28,11 +34,14 @@
 #include "core/log.h"
 
 #define PAGE_SIZE 1000
-#define PASSES_MAX 6
+/* Passes of at least this many assets are read in date ranges. */
+#define SPLIT_MIN_DEFAULT 50000
+#define SPLIT_SLICES 32
 
 struct pass {
     const char *visibility;   /* NULL = server default */
     bool exif;                /* withExif: only assets with EXIF */
+    int64_t after, before;    /* fileCreatedAt range, TIME_NONE = open */
     int64_t total;            /* from the statistics */
     long pages;               /* pages submitted so far */
     int64_t *first_t, *last_t; /* fileCreatedAt at each page's ends */
@@ -60,8 +69,8 @@ struct snap {
     struct buf err;
     struct uuid me;
     bool have_me;
-    struct pass passes[PASSES_MAX];
-    size_t passes_nr;
+    struct pass *passes;
+    size_t passes_nr, passes_alloc;
     bool have_archived;       /* 2.x: album/tag queries need an archive pass */
     struct u32list *tag_hits; /* per tag index, NULL when not fetched */
     bool *tag_fetch;          /* per tag: membership fetched */
@@ -206,6 +215,164 @@ static void on_total(void *ctx, const struct api_status *st, int64_t total)
     free(pc);
 }
 
+
+/* ---- round 2b: date ranges for big passes -------------------------------- */
+
+static int run(struct snap *s);
+
+struct split {
+    size_t pass;              /* the pass being split */
+    int64_t ends[2];          /* newest, oldest fileCreatedAt */
+    int64_t counts[SPLIT_SLICES];
+    int64_t bounds[SPLIT_SLICES + 1];
+};
+
+struct split_ctx {
+    struct snap *s;
+    struct split *sp;
+    int which;                /* 0/1: ends[]; >= 2: counts[which - 2] */
+};
+
+static struct pass *add_pass(struct snap *s)
+{
+    struct pass *p;
+
+    ALLOC_GROW(s->passes, s->passes_nr + 1, s->passes_alloc);
+    p = &s->passes[s->passes_nr++];
+    memset(p, 0, sizeof(*p));
+    p->after = p->before = TIME_NONE;
+    return p;
+}
+
+static void on_split_end(void *ctx, const struct api_status *st,
+                         const struct api_asset *assets, size_t nr,
+                         long next_page)
+{
+    struct split_ctx *sc = ctx;
+
+    (void)next_page;
+    if (ok(sc->s, st) && nr)
+        sc->sp->ends[sc->which] = assets[0].file_created_at;
+    free(sc);
+}
+
+static void on_split_count(void *ctx, const struct api_status *st,
+                           int64_t total)
+{
+    struct split_ctx *sc = ctx;
+
+    if (ok(sc->s, st))
+        sc->sp->counts[sc->which - 2] = total;
+    free(sc);
+}
+
+static struct split_ctx *split_ctx(struct snap *s, struct split *sp,
+                                   int which)
+{
+    struct split_ctx *sc = xcalloc(1, sizeof(*sc));
+
+    sc->s = s;
+    sc->sp = sp;
+    sc->which = which;
+    return sc;
+}
+
+/* Slice k of the span: [bounds[k], bounds[k + 1] - 1], open at both ends
+ * of the whole span (an asset added meanwhile still falls in one). */
+static void slice_range(const struct split *sp, int k, int64_t *after,
+                        int64_t *before)
+{
+    *after = k == 0 ? TIME_NONE : sp->bounds[k];
+    *before = k == SPLIT_SLICES - 1 ? TIME_NONE : sp->bounds[k + 1] - 1;
+}
+
+/* Replaces the split pass by one pass per non-empty slice, when the
+ * slices account for every asset of the pass. */
+static void apply_split(struct snap *s, const struct split *sp)
+{
+    struct pass base = s->passes[sp->pass];
+    int64_t sum = 0;
+    bool first = true;
+
+    for (int k = 0; k < SPLIT_SLICES; k++)
+        sum += sp->counts[k];
+    if (sum != base.total) {
+        verbose_log("snapshot: date ranges count %lld of %lld assets; "
+                    "reading the pass by offset", (long long)sum,
+                    (long long)base.total);
+        return;
+    }
+    for (int k = 0; k < SPLIT_SLICES; k++) {
+        struct pass *p;
+
+        if (!sp->counts[k])
+            continue;
+        p = first ? &s->passes[sp->pass] : add_pass(s);
+        first = false;
+        *p = base;
+        slice_range(sp, k, &p->after, &p->before);
+        p->total = sp->counts[k];
+    }
+    s->info->range_passes += (size_t)SPLIT_SLICES;
+}
+
+static int split_passes(struct snap *s, int64_t split_min)
+{
+    size_t base_nr = s->passes_nr, nr = 0;
+    struct split *sp = xcalloc(base_nr + 1, sizeof(*sp));
+    int ret = 0;
+
+    /* The span of each big pass: its newest and its oldest asset. */
+    for (size_t i = 0; i < base_nr; i++) {
+        struct api_search q = API_SEARCH_INIT;
+
+        if (s->passes[i].total < split_min)
+            continue;
+        sp[nr].pass = i;
+        sp[nr].ends[0] = sp[nr].ends[1] = TIME_NONE;
+        q.size = 1;
+        q.visibility = s->passes[i].visibility;
+        q.order = "desc";
+        api_search_metadata(&s->api, &q, on_split_end,
+                            split_ctx(s, &sp[nr], 0));
+        q.order = "asc";
+        api_search_metadata(&s->api, &q, on_split_end,
+                            split_ctx(s, &sp[nr], 1));
+        nr++;
+    }
+    if (!nr || (ret = run(s)) < 0)
+        goto out;
+    /* How many assets each slice of the span holds. */
+    for (size_t j = 0; j < nr; j++) {
+        struct split *x = &sp[j];
+        int64_t lo = x->ends[1], hi = x->ends[0], width;
+
+        if (lo == TIME_NONE || hi == TIME_NONE || hi <= lo) {
+            x->pass = SIZE_MAX;
+            continue;
+        }
+        width = (hi - lo) / SPLIT_SLICES + 1;
+        for (int k = 0; k <= SPLIT_SLICES; k++)
+            x->bounds[k] = lo + width * k;
+        for (int k = 0; k < SPLIT_SLICES; k++) {
+            struct api_search q = API_SEARCH_INIT;
+
+            q.visibility = s->passes[x->pass].visibility;
+            slice_range(x, k, &q.taken_after, &q.taken_before);
+            api_search_statistics(&s->api, &q, on_split_count,
+                                  split_ctx(s, x, k + 2));
+        }
+    }
+    if ((ret = run(s)) < 0)
+        goto out;
+    for (size_t j = 0; j < nr; j++)
+        if (sp[j].pass != SIZE_MAX)
+            apply_split(s, &sp[j]);
+out:
+    free(sp);
+    return ret;
+}
+
 /* ---- round 3: the assets ------------------------------------------------- */
 
 static void add_asset(struct snap *s, const struct api_asset *a)
@@ -321,6 +488,8 @@ static void submit_page(struct snap *s, size_t pass, long page, int64_t at)
     q.size = PAGE_SIZE;
     q.visibility = s->passes[pass].visibility;
     q.with_exif = s->passes[pass].exif;
+    q.taken_after = s->passes[pass].after;
+    q.taken_before = s->passes[pass].before;
     if (at != TIME_NONE)
         q.taken_after = q.taken_before = at;
     api_search_metadata(&s->api, &q, on_page, pc);
@@ -577,19 +746,11 @@ int snapshot_load(const struct config *cfg, struct http_engine *eng,
     api_albums(&s.api, -1, on_albums, &s);
     if (s.api.dialect == 2) {
         api_albums(&s.api, 1, on_albums, &s);
-        s.passes[0].visibility = "timeline";
-        s.passes[1].visibility = "archive";
-        s.passes[2].visibility = "hidden";
-        s.passes_nr = 3;
+        add_pass(&s)->visibility = "timeline";
+        add_pass(&s)->visibility = "archive";
+        add_pass(&s)->visibility = "hidden";
     } else {
-        s.passes_nr = 1;
-    }
-    /* The EXIF twins; their size is known from their plain pass. */
-    if (s.needs->exif) {
-        for (size_t i = 0; i < s.passes_nr; i++) {
-            s.passes[s.passes_nr + i].visibility = s.passes[i].visibility;
-            s.passes[s.passes_nr + i].exif = true;
-        }
+        add_pass(&s);
     }
     for (size_t i = 0; i < s.passes_nr; i++) {
         struct api_search q = API_SEARCH_INIT;
@@ -604,18 +765,27 @@ int snapshot_load(const struct config *cfg, struct http_engine *eng,
         goto out;
     if (!s.have_me)
         BUG("users/me succeeded without a user");
+    for (size_t i = 0; i < s.passes_nr; i++)
+        info->server_total += s.passes[i].total;
+    if (split_passes(&s, opts && opts->split_min ? opts->split_min
+                                                 : SPLIT_MIN_DEFAULT) < 0)
+        goto out;
+    /* The EXIF twins, the same ranges and sizes as their plain pass. */
     if (s.needs->exif) {
-        for (size_t i = 0; i < s.passes_nr; i++)
-            s.passes[s.passes_nr + i].total = s.passes[i].total;
-        s.passes_nr *= 2;
+        size_t nr = s.passes_nr;
+
+        for (size_t i = 0; i < nr; i++) {
+            struct pass *t = add_pass(&s);
+
+            *t = s.passes[i];
+            t->exif = true;
+        }
     }
 
     /* Round 3: every page of every pass, in parallel. */
     for (size_t i = 0; i < s.passes_nr; i++) {
         struct pass *p = &s.passes[i];
 
-        if (!p->exif)
-            info->server_total += p->total;
         p->pages = (long)((p->total + PAGE_SIZE - 1) / PAGE_SIZE);
         if (!p->pages)
             p->pages = 1; /* one request confirms an empty pass */
@@ -664,6 +834,7 @@ out:
         free(s.passes[i].first_t);
         free(s.passes[i].last_t);
     }
+    free(s.passes);
     if (s.tag_hits)
         for (size_t i = 0; i < out->tags_nr; i++)
             free(s.tag_hits[i].items);
