@@ -86,10 +86,20 @@ static enum cli_status check_saved(struct pass *ps)
         error_log("apply: the plan was made for %s, not %s: nothing "
                   "written", ps->saved->server_url, url);
         st = CLI_FAILED;
-    } else if (apply_check_stale(ps->saved, &ps->fresh, &ps->m, &err) < 0) {
+        goto out;
+    }
+    if (ps->saved->snapshot_digest && ps->fresh.snapshot_digest &&
+        !strcmp(ps->saved->snapshot_digest, ps->fresh.snapshot_digest))
+        info_log("apply: the library is as it was when the plan was made "
+                 "(digest %s)", ps->saved->snapshot_digest);
+    else
+        info_log("apply: the library changed since the plan was made; "
+                 "checking that every change still applies");
+    if (apply_check_stale(ps->saved, &ps->fresh, &ps->m, &err) < 0) {
         error_log("apply: %s: nothing written (make a new plan)", err.buf);
         st = CLI_FAILED;
     }
+out:
     buf_release(&err);
     return st;
 }

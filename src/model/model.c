@@ -463,3 +463,124 @@ size_t model_memory_bytes(const struct model *m)
     }
     return n;
 }
+
+/* ---- digest --------------------------------------------------------------- */
+
+/* FNV-1a over a record's bytes, then a finalizer so that the sum of many
+ * record hashes stays well mixed. */
+struct dig {
+    uint64_t h;
+};
+
+static void dig_bytes(struct dig *d, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+
+    for (size_t i = 0; i < n; i++) {
+        d->h ^= b[i];
+        d->h *= 0x100000001b3ULL;
+    }
+}
+
+static void dig_str(struct dig *d, const struct model *m, uint32_t s)
+{
+    const char *v = model_str(m, s);
+
+    dig_bytes(d, v, strlen(v) + 1);
+}
+
+static void dig_i64(struct dig *d, int64_t v)
+{
+    dig_bytes(d, &v, sizeof(v));
+}
+
+static uint64_t dig_end(struct dig *d)
+{
+    uint64_t st = d->h;
+
+    return splitmix64(&st);
+}
+
+#define DIG_INIT(tag) { 0xcbf29ce484222325ULL ^ (uint64_t)(tag) }
+
+static const struct uuid *user_id(const struct model *m, uint32_t u)
+{
+    static const struct uuid none;
+
+    return u < m->users_nr ? &m->users[u].id : &none;
+}
+
+void model_digest(const struct model *m, char out[MODEL_DIGEST_LEN + 1])
+{
+    uint64_t sum = 0;
+
+    if (!m->indexed)
+        BUG("model_digest() before model_build_indexes()");
+    for (size_t i = 0; i < m->assets_nr; i++) {
+        const struct model_asset *a = &m->assets[i];
+        struct dig d = DIG_INIT(1);
+        const uint32_t *row;
+        size_t n;
+
+        dig_bytes(&d, &a->id, sizeof(a->id));
+        dig_bytes(&d, user_id(m, a->owner), sizeof(struct uuid));
+        dig_str(&d, m, a->file_name);
+        dig_str(&d, m, a->path);
+        dig_i64(&d, a->file_created_at);
+        dig_i64(&d, a->file_modified_at);
+        dig_i64(&d, a->local_date_time);
+        dig_i64(&d, a->date_time_original);
+        dig_bytes(&d, &a->visibility, 1);
+        dig_bytes(&d, &a->flags, 1);
+        if (a->duplicate != MODEL_NONE)
+            dig_bytes(&d, &m->dups[a->duplicate].id, sizeof(struct uuid));
+        sum += dig_end(&d);
+        /* memberships as (album|tag, asset) pairs: order-free */
+        row = model_asset_albums(m, (uint32_t)i, &n);
+        for (size_t k = 0; k < n; k++) {
+            struct dig p = DIG_INIT(2);
+
+            dig_bytes(&p, &m->albums[row[k]].id, sizeof(struct uuid));
+            dig_bytes(&p, &a->id, sizeof(a->id));
+            sum += dig_end(&p);
+        }
+        row = model_asset_tags(m, (uint32_t)i, &n);
+        for (size_t k = 0; k < n; k++) {
+            struct dig p = DIG_INIT(3);
+
+            dig_bytes(&p, &m->tags[row[k]].id, sizeof(struct uuid));
+            dig_bytes(&p, &a->id, sizeof(a->id));
+            sum += dig_end(&p);
+        }
+    }
+    for (size_t i = 0; i < m->albums_nr; i++) {
+        const struct model_album *al = &m->albums[i];
+        struct dig d = DIG_INIT(4);
+
+        dig_bytes(&d, &al->id, sizeof(al->id));
+        dig_str(&d, m, al->name);
+        dig_bytes(&d, user_id(m, al->owner), sizeof(struct uuid));
+        sum += dig_end(&d);
+        for (uint32_t k = 0; k < al->users_nr; k++) {
+            const struct model_album_user *u =
+                &m->album_users[al->users_first + k];
+            struct dig p = DIG_INIT(5);
+
+            dig_bytes(&p, &al->id, sizeof(al->id));
+            dig_bytes(&p, user_id(m, u->user), sizeof(struct uuid));
+            dig_bytes(&p, &u->role, 1);
+            sum += dig_end(&p);
+        }
+    }
+    for (size_t i = 0; i < m->tags_nr; i++) {
+        const struct model_tag *t = &m->tags[i];
+        struct dig d = DIG_INIT(6);
+
+        dig_bytes(&d, &t->id, sizeof(t->id));
+        dig_str(&d, m, t->value);
+        if (t->parent != MODEL_NONE)
+            dig_bytes(&d, &m->tags[t->parent].id, sizeof(struct uuid));
+        sum += dig_end(&d);
+    }
+    snprintf(out, MODEL_DIGEST_LEN + 1, "%016llx", (unsigned long long)sum);
+}

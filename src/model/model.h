@@ -226,4 +226,13 @@ int64_t model_asset_best_date(const struct model_asset *a);
 /* Bytes of heap the model holds (for the memory benchmark). */
 size_t model_memory_bytes(const struct model *m);
 
+/*
+ * A digest of what the model says about the library (assets with their
+ * dates, albums with their members and users, tags with their members),
+ * independent of the order records were read in: two reads of an
+ * unchanged library give the same 16 hex digits.  Indexed models only.
+ */
+#define MODEL_DIGEST_LEN 16
+void model_digest(const struct model *m, char out[MODEL_DIGEST_LEN + 1]);
+
 #endif

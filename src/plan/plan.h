@@ -133,7 +133,8 @@ struct plan {
     /* Where it came from, checked before a saved plan is applied. */
     char *server_url;            /* owned, may be NULL */
     int64_t created_at;          /* ms UTC */
-    char *snapshot_digest;       /* owned hex digest of the state read */
+    char *snapshot_digest;       /* owned: model_digest() of the library
+                                    the plan was computed from */
     /* Private: open-addressing index of groups by key (group index + 1,
      * 0 = empty); rebuilt by plan_finish(). */
     uint32_t *hslots;

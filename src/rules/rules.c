@@ -868,6 +868,13 @@ int rules_evaluate(const struct config *cfg, const struct model *m,
     free(out->server_url);
     out->server_url = url ? xstrdup(url) : NULL;
     out->created_at = opts->now;
+    {
+        char digest[MODEL_DIGEST_LEN + 1];
+
+        model_digest(m, digest);
+        free(out->snapshot_digest);
+        out->snapshot_digest = xstrdup(digest);
+    }
     out->stats.rules_nr = cfg->classification.rules_nr;
     free(out->stats.per_rule);
     out->stats.per_rule =

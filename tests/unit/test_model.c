@@ -173,6 +173,70 @@ static void test_model_user_known_by_id_first_gets_details(void **state)
     model_release(&m);
 }
 
+/*
+ * Builds a library of 3 assets and 2 albums (asset 1 in both, asset 2 in
+ * album 0), adding records in the given order: same seed = same ids.
+ */
+static void digest_library(struct model *m, bool reverse, bool extra_link,
+                           char out[MODEL_DIGEST_LEN + 1])
+{
+    uint64_t seed = 31;
+    struct uuid ids[5];
+    uint32_t a[3], al[2];
+
+    for (int i = 0; i < 5; i++)
+        ids[i] = mkid(&seed);
+    model_init(m);
+    for (int k = 0; k < 3; k++) {
+        int i = reverse ? 2 - k : k;
+        struct model_asset x;
+
+        memset(&x, 0, sizeof(x));
+        x.id = ids[i];
+        x.duplicate = MODEL_NONE;
+        x.file_created_at = 1000 * i;
+        x.created_at = x.updated_at = x.local_date_time = TIME_NONE;
+        x.file_modified_at = x.date_time_original = TIME_NONE;
+        a[i] = model_add_asset(m, &x);
+    }
+    for (int k = 0; k < 2; k++) {
+        int i = reverse ? 1 - k : k;
+        struct model_album y;
+
+        memset(&y, 0, sizeof(y));
+        y.id = ids[3 + i];
+        y.name = model_intern(m, i ? "2024-01 Trip" : "Family");
+        y.start_date = y.end_date = TIME_NONE;
+        al[i] = model_add_album(m, &y, NULL, 0);
+    }
+    model_link_album_asset(m, al[1], a[1]);
+    model_link_album_asset(m, al[0], a[1]);
+    model_link_album_asset(m, al[0], a[2]);
+    if (extra_link)
+        model_link_album_asset(m, al[1], a[0]);
+    model_build_indexes(m);
+    model_digest(m, out);
+}
+
+/* The digest says whether the library changed, not how it was read. */
+static void test_model_digest_ignores_order_sees_changes(void **state)
+{
+    struct model m1, m2, m3;
+    char d1[MODEL_DIGEST_LEN + 1], d2[MODEL_DIGEST_LEN + 1],
+        d3[MODEL_DIGEST_LEN + 1];
+
+    (void)state;
+    digest_library(&m1, false, false, d1);
+    digest_library(&m2, true, false, d2);
+    digest_library(&m3, false, true, d3);
+    assert_int_equal(strlen(d1), MODEL_DIGEST_LEN);
+    assert_string_equal(d1, d2);
+    assert_string_not_equal(d1, d3);
+    model_release(&m1);
+    model_release(&m2);
+    model_release(&m3);
+}
+
 /* Groups whose members interleave in asset order (a0 b0 a1 b1) keep
  * their own members: the rows are built per group, not in asset order. */
 static void test_model_interleaved_duplicate_groups(void **state)
@@ -260,6 +324,7 @@ int main(void)
         cmocka_unit_test(test_model_duplicate_groups_and_best_date),
         cmocka_unit_test(test_model_interleaved_duplicate_groups),
         cmocka_unit_test(test_model_user_known_by_id_first_gets_details),
+        cmocka_unit_test(test_model_digest_ignores_order_sees_changes),
         cmocka_unit_test(test_model_large_random_links_match_brute_force),
     };
 
