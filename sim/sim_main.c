@@ -18,7 +18,7 @@ static const char usage[] =
     "                  [--seed N] [--latency off|seed] [--latency-scale F]\n"
     "                  [--capacity K] [--faults SPEC] [--api-key KEY]\n"
     "                  [--request-log FILE.jsonl] [--allow-remote]\n"
-    "                  [--save-library FILE.json]\n";
+    "                  [--save-library FILE.json] [--compress gzip|off]\n";
 
 static int parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out)
 {
@@ -71,7 +71,8 @@ static int save_library(const struct sim_lib *lib, const char *path,
 
 int main(int argc, char **argv)
 {
-    struct sim_opts o = {"127.0.0.1", false, 0, 3, 0, 1.0, 10, NULL, 1, NULL};
+    struct sim_opts o = {"127.0.0.1", false, 0, 3, 0, 1.0, 10, NULL, 1, NULL,
+                         true};
     const char *preset = NULL, *library = NULL, *save = NULL, *key = NULL;
     struct sim_lib lib;
     struct sim_server *srv = NULL;
@@ -129,6 +130,9 @@ int main(int argc, char **argv)
             key = val;
         } else if (!strcmp(a, "--request-log")) {
             o.request_log = val;
+        } else if (!strcmp(a, "--compress") &&
+                   (!strcmp(val, "gzip") || !strcmp(val, "off"))) {
+            o.gzip = !strcmp(val, "gzip");
         } else {
             fprintf(stderr, "immich-sim: bad option '%s %s'\n%s", a, val,
                     usage);

@@ -168,6 +168,9 @@ struct sim_opts {
     const char *faults;      /* fault spec or NULL */
     uint64_t seed;
     const char *request_log; /* JSON-lines file or NULL */
+    bool gzip;               /* compress bodies of 1 KiB and more for
+                                clients that accept gzip (as Immich's
+                                compression middleware does) */
 };
 
 /*

@@ -186,6 +186,9 @@ int sim_request_key(const struct sim_proc *s, const char *key,
     (void)curl_easy_setopt(c, CURLOPT_HEADERDATA, &hc);
     (void)curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
     (void)curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    /* Like the tool: accept gzip, curl inflates (the simulator compresses
+     * bodies of 1 KiB and more, as Immich does). */
+    (void)curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
     if (json_body)
         (void)curl_easy_setopt(c, CURLOPT_POSTFIELDS, json_body);
     if (curl_easy_perform(c) == CURLE_OK)

@@ -679,6 +679,43 @@ static size_t sink(char *d, size_t s, size_t n, void *u)
     return s * n;
 }
 
+/* Bodies of 1 KiB and more go out gzipped to a client that accepts it,
+ * small ones as they are; --compress off turns it off. */
+static void test_sim_compresses_big_bodies(void **state)
+{
+    struct sim_proc s;
+    struct buf body = BUF_INIT, hdr = BUF_INIT;
+    json_t *v;
+    json_error_t jerr;
+
+    (void)state;
+    start(&s, SMALL(NULL));
+    assert_int_equal(sim_request_key(&s, s.api_key, "GET", "/api/albums",
+                                     NULL, &body, "Content-Encoding", &hdr),
+                     200);
+    assert_string_equal(hdr.buf, "gzip");
+    v = json_loadb(body.buf, body.len, 0, &jerr);
+    assert_true(json_is_array(v));
+    json_decref(v);
+    /* the wire carried less than the JSON */
+    assert_true(sim_stat_long(&s, "bytes_out") < (long)body.len);
+    assert_int_equal(sim_request_key(&s, s.api_key, "GET",
+                                     "/api/server/version", NULL, &body,
+                                     "Content-Encoding", &hdr),
+                     200);
+    assert_string_equal(hdr.buf, "");
+    assert_int_equal(sim_stop(&s), 0);
+
+    start(&s, SMALL("--compress", "off", NULL));
+    assert_int_equal(sim_request_key(&s, s.api_key, "GET", "/api/albums",
+                                     NULL, &body, "Content-Encoding", &hdr),
+                     200);
+    assert_string_equal(hdr.buf, "");
+    assert_int_equal(sim_stop(&s), 0);
+    buf_release(&body);
+    buf_release(&hdr);
+}
+
 static void test_sim_keep_alive_reuses_one_connection(void **state)
 {
     struct sim_proc s;
@@ -768,6 +805,7 @@ int main(void)
         cmocka_unit_test(test_sim_capacity_queues_the_extra_request),
         cmocka_unit_test(test_sim_faults_fire_as_configured),
         cmocka_unit_test(test_sim_keep_alive_reuses_one_connection),
+        cmocka_unit_test(test_sim_compresses_big_bodies),
         cmocka_unit_test(test_sim_request_log_has_one_line_per_request),
     };
     int rc;
