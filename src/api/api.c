@@ -400,6 +400,8 @@ static int decode_album(struct jdec *d, json_t *o, long idx,
         jd_time_opt(d, o, "", idx, "endDate", &al->end_date) < 0 ||
         jd_time(d, o, "", idx, "createdAt", &al->created_at) < 0 ||
         jd_time(d, o, "", idx, "updatedAt", &al->updated_at) < 0 ||
+        jd_time_opt(d, o, "", idx, "lastModifiedAssetTimestamp",
+                    &al->last_modified) < 0 ||
         jd_uuid_opt(d, o, "", idx, "ownerId", &al->owner, &has_owner) < 0 ||
         jd_arr(d, o, "", idx, "albumUsers", &au) < 0)
         return -1;

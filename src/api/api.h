@@ -104,6 +104,8 @@ struct api_album {
     bool shared;
     int64_t start_date, end_date;       /* TIME_NONE when absent */
     int64_t created_at, updated_at;
+    int64_t last_modified;              /* lastModifiedAssetTimestamp,
+                                           TIME_NONE when absent */
 };
 
 /* Bits of api_asset.flags mirror enum model_asset_flags. */

@@ -302,6 +302,10 @@ static void take_create_assets(struct run *rn, const struct apply_req *r,
         og->status[i] = OUTCOME_DONE;
         og->error[i] = OUTCOME_E_NONE;
     }
+    og->album_state = true;
+    og->album_updated_at = r->created_updated_at;
+    og->album_last_modified = r->created_last_modified;
+    og->album_asset_count = r->created_assets;
 }
 
 static void phase_album_create(struct run *rn)

@@ -123,6 +123,8 @@ struct apply_req {
     long created_assets;       /* CREATE: the new album's assetCount (the
                                   server drops ids the key may not share
                                   without saying which) */
+    int64_t created_updated_at;    /* CREATE: its updatedAt */
+    int64_t created_last_modified; /* CREATE: lastModifiedAssetTimestamp */
     bool *created_ok;          /* per created entry */
 };
 

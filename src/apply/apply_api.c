@@ -151,6 +151,8 @@ static void on_album(void *ctx, const struct api_status *st,
         cc->r->created[0] = albums[0].id;
         cc->r->created_ok[0] = true;
         cc->r->created_assets = albums[0].asset_count;
+        cc->r->created_updated_at = albums[0].updated_at;
+        cc->r->created_last_modified = albums[0].last_modified;
     }
 }
 

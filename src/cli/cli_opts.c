@@ -9,7 +9,7 @@
 enum opt_id {
     O_CONFIG, O_DRY_RUN, O_JSON, O_CONCURRENCY, O_CA_FILE, O_INSECURE,
     O_MAX_ITEMS, O_LOG_DIR, O_LOOP, O_QUIET, O_VERBOSE, O_LOG_FORMAT,
-    O_DIALECT, O_METRICS_JSON, O_HELP, O_VERSION,
+    O_DIALECT, O_METRICS_JSON, O_FULL_READ, O_HELP, O_VERSION,
 };
 
 static const struct opt {
@@ -32,6 +32,7 @@ static const struct opt {
     { "log-format", 0, true, O_LOG_FORMAT },
     { "dialect", 0, true, O_DIALECT },
     { "metrics-json", 0, true, O_METRICS_JSON },
+    { "full-read", 0, false, O_FULL_READ },
     { "help", 'h', false, O_HELP },
     { "version", 0, false, O_VERSION },
 };
@@ -53,6 +54,8 @@ const char cli_options_help[] =
     "      --log-format FMT   text or json (diagnostics on stderr)\n"
     "      --dialect D        Immich API dialect: auto, 2 or 3\n"
     "      --metrics-json FILE  write request metrics to FILE\n"
+    "      --full-read        read every album's members again, even those\n"
+    "                         remembered unchanged from earlier runs\n"
     "  -h, --help             this help (also after a command)\n"
     "      --version          print the version\n";
 
@@ -169,6 +172,9 @@ static int set(struct cli_opts *o, const struct opt *d, const char *v,
         break;
     case O_METRICS_JSON:
         o->metrics_json = v;
+        break;
+    case O_FULL_READ:
+        o->full_read = true;
         break;
     case O_HELP:
         o->help = true;

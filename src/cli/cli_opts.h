@@ -37,6 +37,7 @@ struct cli_opts {
     enum log_format log_format; /* --log-format text|json */
     enum cli_dialect dialect; /* --dialect auto|2|3 */
     const char *metrics_json; /* --metrics-json FILE, NULL = none */
+    bool full_read;           /* --full-read: ignore remembered albums */
     bool help;                /* --help / -h */
     bool version;             /* --version */
 

@@ -7,6 +7,8 @@
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "core/sigflag.h"
+#include "report/outcome.h"
+#include "state/state.h"
 #include "cli/run_session.h"
 
 static void on_progress(void *ctx, size_t done, size_t total,
@@ -59,14 +61,146 @@ enum cli_status cli_status_of(enum api_fail kind, long http)
     return CLI_FAILED;
 }
 
+struct album_cache {
+    struct state *st;
+    const char *server;
+    int64_t now;
+    bool no_lookup;           /* --full-read, or the database failed (one
+                                 warning, then no more lookups) */
+};
+
+static void album_key(const struct model_album *a, int dialect,
+                      struct state_album_key *k)
+{
+    k->updated_at = a->updated_at;
+    k->last_modified = a->last_modified;
+    k->asset_count = a->asset_count;
+    k->dialect = dialect;
+}
+
+static bool cache_lookup(void *ctx, const struct model *m, uint32_t album,
+                         int dialect, struct uuid **ids, size_t *nr)
+{
+    struct album_cache *c = ctx;
+    struct state_album_key k;
+    struct buf err = BUF_INIT;
+    int r;
+
+    if (c->no_lookup)
+        return false;
+    album_key(&m->albums[album], dialect, &k);
+    r = state_album_members_get(c->st, c->server, &m->albums[album].id, &k,
+                                c->now - STATE_ALBUM_MAX_AGE_MS, ids, nr,
+                                &err);
+    if (r < 0) {
+        warn_log("%s; reading every album", err.buf);
+        c->no_lookup = true;
+    }
+    buf_release(&err);
+    return r == 1;
+}
+
+/* Remembers the memberships read in this run, in one transaction. */
+static void cache_store(const struct album_cache *c, const struct model *m,
+                        int dialect)
+{
+    struct buf err = BUF_INIT;
+    struct uuid *ids = NULL;
+    size_t alloc = 0, stored = 0;
+
+    if (state_begin(c->st, &err) < 0)
+        goto fail;
+    for (size_t i = 0; i < m->albums_nr; i++) {
+        const struct model_album *a = &m->albums[i];
+        struct state_album_key k;
+        const uint32_t *row;
+        size_t n;
+
+        if (!a->members_known || a->members_cached || !a->asset_count)
+            continue;
+        row = model_album_assets(m, (uint32_t)i, &n);
+        ALLOC_GROW(ids, n + 1, alloc);
+        for (size_t j = 0; j < n; j++)
+            ids[j] = m->assets[row[j]].id;
+        album_key(a, dialect, &k);
+        if (state_album_members_put(c->st, c->server, &a->id, &k, c->now,
+                                    ids, n, &err) < 0) {
+            state_rollback(c->st);
+            goto fail;
+        }
+        stored++;
+    }
+    if (state_album_members_prune(c->st, c->server,
+                                  c->now - STATE_ALBUM_MAX_AGE_MS,
+                                  &err) < 0) {
+        state_rollback(c->st);
+        goto fail;
+    }
+    if (state_commit(c->st, &err) < 0)
+        goto fail;
+    verbose_log("state: remembered the members of %zu albums", stored);
+    free(ids);
+    buf_release(&err);
+    return;
+fail:
+    warn_log("%s (the next run reads every album)", err.buf);
+    free(ids);
+    buf_release(&err);
+}
+
+void cli_remember_new_albums(const struct cli_ctx *ctx, struct state *st,
+                             int dialect, const struct plan *p,
+                             const struct outcome *o)
+{
+    struct buf err = BUF_INIT;
+    struct uuid *ids = NULL;
+    size_t alloc = 0;
+    int64_t now = run_now_ms();
+
+    if (!st || state_begin(st, &err) < 0)
+        goto out;
+    for (size_t g = 0; g < p->nr; g++) {
+        const struct plan_group *pg = &p->groups[g];
+        const struct outcome_group *og = &o->groups[g];
+        struct state_album_key k;
+
+        if (pg->op != PLAN_ALBUM_ADD || !og->album_state || !og->has_target)
+            continue;
+        ALLOC_GROW(ids, pg->nr + 1, alloc);
+        for (size_t i = 0; i < pg->nr; i++)
+            ids[i] = pg->items[i].id;
+        k.updated_at = og->album_updated_at;
+        k.last_modified = og->album_last_modified;
+        k.asset_count = og->album_asset_count;
+        k.dialect = dialect;
+        if (state_album_members_put(st, ctx->cfg->server.url, &og->target,
+                                    &k, now, ids, pg->nr, &err) < 0) {
+            state_rollback(st);
+            goto out;
+        }
+    }
+    (void)state_commit(st, &err);
+out:
+    if (err.len)
+        warn_log("%s (the next run reads the new albums)", err.buf);
+    free(ids);
+    buf_release(&err);
+}
+
 enum cli_status cli_read_library(const struct cli_ctx *ctx,
                                  struct http_engine *eng, struct model *m,
                                  struct snapshot_info *info,
-                                 struct progress *p)
+                                 struct progress *p, struct state *state)
 {
     struct snapshot_opts so = SNAPSHOT_OPTS_INIT;
+    struct album_cache cache = { state, ctx->cfg->server.url, run_now_ms(),
+                                 ctx->opts.full_read };
+    struct snapshot_album_cache sc = { &cache, cache_lookup };
     struct buf err = BUF_INIT;
     enum cli_status st = CLI_OK;
+
+    if (state)
+        so.albums = &sc;
 
     if (ctx->opts.dialect == CLI_DIALECT_V2)
         so.dialect = 2;
@@ -86,11 +220,14 @@ enum cli_status cli_read_library(const struct cli_ctx *ctx,
     } else {
         if (p)
             progress_end(p, run_now_ms());
-        info_log("library: %zu assets (%zu of partners), %zu albums, "
-                 "%zu tags, %zu duplicate groups, read in %llu requests",
+        info_log("library: %zu assets (%zu of partners), %zu albums "
+                 "(%zu unchanged since an earlier run, %zu empty), %zu tags, "
+                 "%zu duplicate groups, read in %llu requests",
                  info->assets, info->partner_assets, info->albums,
-                 info->tags, info->dups,
-                 (unsigned long long)info->requests);
+                 info->albums_cached, info->albums_empty, info->tags,
+                 info->dups, (unsigned long long)info->requests);
+        if (state)
+            cache_store(&cache, m, info->dialect);
     }
     buf_release(&err);
     return st;

@@ -26,13 +26,28 @@ enum cli_status cli_status_of(enum api_fail kind, long http);
 /*
  * Reads the library into m (model_init()ed) with the dialect of
  * --dialect, showing progress in p (may be NULL) as the "read" phase.
- * Prints the error ("snapshot incomplete: ...") and returns its status
- * when the read failed: then nothing may be written.
+ * With a state database (st, may be NULL) album memberships remembered
+ * from earlier runs are reused while the albums are unchanged (not with
+ * --full-read) and those read now are remembered.  Prints the error
+ * ("snapshot incomplete: ...") and returns its status when the read
+ * failed: then nothing may be written.
  */
+struct state;
 enum cli_status cli_read_library(const struct cli_ctx *ctx,
                                  struct http_engine *eng, struct model *m,
                                  struct snapshot_info *info,
-                                 struct progress *p);
+                                 struct progress *p, struct state *st);
+
+/*
+ * Remembers the members of the albums this run created with all their
+ * assets (the create's answer gave their updatedAt and assetCount), so
+ * that the next run does not read them back.
+ */
+struct plan;
+struct outcome;
+void cli_remember_new_albums(const struct cli_ctx *ctx, struct state *st,
+                             int dialect, const struct plan *p,
+                             const struct outcome *o);
 
 /*
  * The end of a run's network work: the per-endpoint table in the log

@@ -33,7 +33,7 @@ enum cli_status cmd_plan(struct cli_ctx *ctx)
         return CLI_FAILED;
     model_init(&m);
     plan_init(&p);
-    st = cli_read_library(ctx, eng, &m, &info, NULL);
+    st = cli_read_library(ctx, eng, &m, &info, NULL, NULL);
     cli_metrics_out(ctx, eng, NULL);
     if (st != CLI_OK)
         goto out;

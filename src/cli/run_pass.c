@@ -50,7 +50,8 @@ static enum cli_status read_and_evaluate(struct pass *ps)
     struct buf err = BUF_INIT;
     enum cli_status st;
 
-    st = cli_read_library(ps->ctx, ps->eng, &ps->m, &ps->info, &ps->prog);
+    st = cli_read_library(ps->ctx, ps->eng, &ps->m, &ps->info, &ps->prog,
+                          ps->rs.st);
     if (st != CLI_OK)
         return st;
     ps->res.model = &ps->m;
@@ -153,6 +154,9 @@ static enum cli_status write_changes(struct pass *ps, const struct plan *p)
     } else {
         ps->res.status = STATE_RUN_DONE;
     }
+    if (!ao.dry_run)
+        cli_remember_new_albums(ps->ctx, ps->rs.st, ps->info.dialect, p,
+                                &ps->o);
     info_log("writes: %zu requests; %zu changes made, %zu already so, "
              "%zu failed, %zu not attempted",
              ps->o.requests, ps->o.done, ps->o.unchanged, ps->o.failed,

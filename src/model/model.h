@@ -90,7 +90,10 @@ struct model_album {
     int64_t end_date;
     int64_t created_at;
     int64_t updated_at;
+    int64_t last_modified;    /* lastModifiedAssetTimestamp or TIME_NONE */
     bool members_known;       /* album_assets holds its membership */
+    bool members_cached;      /* ... remembered from an earlier run, not
+                                 read in this one */
 };
 
 struct model_tag {

@@ -55,6 +55,11 @@ struct outcome_group {
     struct uuid target;  /* tag/album id: existing, or created by the run */
     bool has_target;     /* target is meaningful */
     bool created;        /* the target was created by this run */
+    /* A created album as the server described it after the create (its
+     * assets rode along): what the next run's read would see. */
+    bool album_state;
+    int64_t album_updated_at, album_last_modified;
+    long album_asset_count;
 };
 
 struct outcome {

@@ -61,15 +61,29 @@ void snapshot_needs_release(struct snapshot_needs *n);
 bool snapshot_needs_tag(const struct snapshot_needs *n, const char *name,
                         const char *value);
 
+/*
+ * Album memberships remembered from earlier runs (the CLI keeps them in
+ * the state database).  lookup() is asked, for each album whose members
+ * are needed, before a request is made: true with *ids (malloc'ed, freed
+ * by the loader) when the members are known for the album as it is listed
+ * now (updatedAt, assetCount, lastModifiedAssetTimestamp) in this dialect.
+ */
+struct snapshot_album_cache {
+    void *ctx;
+    bool (*lookup)(void *ctx, const struct model *m, uint32_t album,
+                   int dialect, struct uuid **ids, size_t *nr);
+};
+
 struct snapshot_opts {
     int dialect;                        /* 0 = from the server, 2 or 3 */
     const struct snapshot_needs *needs; /* NULL = from the configuration */
     int64_t split_min;                  /* read a pass of at least this
                                            many assets in date ranges;
                                            0 = 50,000, INT64_MAX = never */
+    const struct snapshot_album_cache *albums; /* NULL: read every album */
 };
 
-#define SNAPSHOT_OPTS_INIT { 0, NULL, 0 }
+#define SNAPSHOT_OPTS_INIT { 0, NULL, 0, NULL }
 
 struct snapshot_info {
     bool complete;            /* every read succeeded */
@@ -78,6 +92,8 @@ struct snapshot_info {
     size_t assets;            /* assets in the model (own + partners) */
     size_t partner_assets;
     size_t albums, albums_loaded;       /* albums / with membership */
+    size_t albums_cached;     /* membership remembered, not read */
+    size_t albums_empty;      /* assetCount 0: nothing to read */
     size_t tags, tags_loaded;           /* tags / with membership */
     size_t dups;
     size_t skipped_links;     /* album/tag members not in the model (other

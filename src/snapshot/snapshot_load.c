@@ -72,6 +72,7 @@ struct snap {
     struct pass *passes;
     size_t passes_nr, passes_alloc;
     bool have_archived;       /* 2.x: album/tag queries need an archive pass */
+    const struct snapshot_album_cache *cache; /* may be NULL */
     struct u32list *tag_hits; /* per tag index, NULL when not fetched */
     bool *tag_fetch;          /* per tag: membership fetched */
     struct dup_pair *dup_pairs;
@@ -189,6 +190,7 @@ static void on_albums(void *ctx, const struct api_status *st,
         al.end_date = a->end_date;
         al.created_at = a->created_at;
         al.updated_at = a->updated_at;
+        al.last_modified = a->last_modified;
         ALLOC_GROW(users, a->users_nr, alloc);
         for (size_t j = 0; j < a->users_nr; j++) {
             users[j].user = user_index(s, &a->users[j].user);
@@ -592,6 +594,38 @@ static void mark_subtree(struct snap *s, uint32_t t)
             mark_subtree(s, (uint32_t)i);
 }
 
+/*
+ * Albums whose members need no request: empty ones (assetCount counts
+ * every non-trashed timeline/archive member, of any owner) and those the
+ * cache remembers as listed now.
+ */
+static bool album_known(struct snap *s, uint32_t al)
+{
+    struct model *m = s->m;
+    const struct snapshot_album_cache *c = s->cache;
+    struct uuid *ids = NULL;
+    size_t nr = 0;
+
+    if (!m->albums[al].asset_count) {
+        s->info->albums_empty++;
+        return true;
+    }
+    if (!c || !c->lookup(c->ctx, m, al, s->api.dialect, &ids, &nr))
+        return false;
+    for (size_t i = 0; i < nr; i++) {
+        uint32_t a = model_find_asset(m, &ids[i]);
+
+        if (a == MODEL_NONE)
+            s->info->skipped_links++;
+        else
+            model_link_album_asset(m, al, a);
+    }
+    free(ids);
+    m->albums[al].members_cached = true;
+    s->info->albums_cached++;
+    return true;
+}
+
 static void submit_memberships(struct snap *s)
 {
     const char *vis[2] = { NULL, NULL };
@@ -605,8 +639,9 @@ static void submit_memberships(struct snap *s)
     }
     if (s->needs->album_members)
         for (size_t i = 0; i < m->albums_nr; i++)
-            for (size_t v = 0; v < vis_nr; v++)
-                submit_members(s, (uint32_t)i, false, vis[v], 1);
+            if (!album_known(s, (uint32_t)i))
+                for (size_t v = 0; v < vis_nr; v++)
+                    submit_members(s, (uint32_t)i, false, vis[v], 1);
     s->tag_fetch = xcalloc(m->tags_nr + 1, sizeof(*s->tag_fetch));
     s->tag_hits = xcalloc(m->tags_nr + 1, sizeof(*s->tag_hits));
     for (size_t i = 0; i < m->tags_nr; i++)
@@ -722,6 +757,7 @@ int snapshot_load(const struct config *cfg, struct http_engine *eng,
     s.eng = eng;
     s.m = out;
     s.info = info;
+    s.cache = opts ? opts->albums : NULL;
     if (opts && opts->needs) {
         s.needs = opts->needs;
     } else {

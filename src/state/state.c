@@ -25,6 +25,17 @@ static const char *const migrations[STATE_SCHEMA_VERSION] = {
     "  key TEXT NOT NULL,"
     "  value INTEGER NOT NULL,"
     "  PRIMARY KEY (run_id, key));",
+    /* 3: album memberships remembered between runs */
+    "CREATE TABLE album_members ("
+    "  server TEXT NOT NULL,"
+    "  album BLOB NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  last_modified INTEGER NOT NULL,"
+    "  asset_count INTEGER NOT NULL,"
+    "  dialect INTEGER NOT NULL,"
+    "  fetched_at INTEGER NOT NULL,"
+    "  members BLOB NOT NULL,"
+    "  PRIMARY KEY (server, album));",
 };
 
 enum stmt {
@@ -37,6 +48,9 @@ enum stmt {
     S_PREVIOUS,
     S_COUNTERS_OF,
     S_MAX_COUNT,
+    S_ALBUM_GET,
+    S_ALBUM_PUT,
+    S_ALBUM_PRUNE,
     S_COUNT
 };
 
@@ -58,6 +72,16 @@ static const char *const stmt_sql[S_COUNT] = {
                       " ORDER BY rowid",
     [S_MAX_COUNT] = "SELECT max(count) FROM runs WHERE started_at >= ?1"
                     " AND id <> ?2 AND status IN (1, 2)",
+    [S_ALBUM_GET] = "SELECT members FROM album_members WHERE server = ?1"
+                    " AND album = ?2 AND updated_at = ?3"
+                    " AND last_modified = ?4 AND asset_count = ?5"
+                    " AND dialect = ?6 AND fetched_at >= ?7",
+    [S_ALBUM_PUT] = "INSERT OR REPLACE INTO album_members(server, album,"
+                    " updated_at, last_modified, asset_count, dialect,"
+                    " fetched_at, members)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [S_ALBUM_PRUNE] = "DELETE FROM album_members WHERE server = ?1"
+                      " AND fetched_at < ?2",
 };
 
 struct state {
@@ -353,4 +377,108 @@ int state_max_count(struct state *st, int64_t since_ms, int64_t exclude_id,
                  : sqlite3_column_int64(q, 0);
     (void)sqlite3_reset(q);
     return 0;
+}
+
+/* ---- album memberships ------------------------------------------------- */
+
+static int bind_key(sqlite3_stmt *q, const char *server,
+                    const struct uuid *album,
+                    const struct state_album_key *key)
+{
+    return sqlite3_bind_text(q, 1, server, -1, SQLITE_STATIC) != SQLITE_OK ||
+           sqlite3_bind_blob(q, 2, album->b, (int)sizeof(album->b),
+                             SQLITE_STATIC) != SQLITE_OK ||
+           sqlite3_bind_int64(q, 3, key->updated_at) != SQLITE_OK ||
+           sqlite3_bind_int64(q, 4, key->last_modified) != SQLITE_OK ||
+           sqlite3_bind_int64(q, 5, key->asset_count) != SQLITE_OK ||
+           sqlite3_bind_int(q, 6, key->dialect) != SQLITE_OK
+               ? -1 : 0;
+}
+
+int state_album_members_get(struct state *st, const char *server,
+                            const struct uuid *album,
+                            const struct state_album_key *key,
+                            int64_t not_before, struct uuid **ids,
+                            size_t *nr, struct buf *err)
+{
+    sqlite3_stmt *q = st->st[S_ALBUM_GET];
+    const void *blob;
+    int rc, len, ret = 0;
+
+    *ids = NULL;
+    *nr = 0;
+    if (bind_key(q, server, album, key) < 0 ||
+        sqlite3_bind_int64(q, 7, not_before) != SQLITE_OK) {
+        (void)sqlite3_reset(q);
+        return fail(st, err, "cannot read an album's members");
+    }
+    rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        blob = sqlite3_column_blob(q, 0);
+        len = sqlite3_column_bytes(q, 0);
+        if (len % (int)sizeof(struct uuid) == 0) {
+            *nr = (size_t)len / sizeof(struct uuid);
+            *ids = xmalloc(st_mult(*nr + 1, sizeof(**ids)));
+            if (len)
+                memcpy(*ids, blob, (size_t)len);
+            ret = 1;
+        }
+    } else if (rc != SQLITE_DONE) {
+        ret = fail(st, err, "cannot read an album's members");
+    }
+    (void)sqlite3_reset(q);
+    (void)sqlite3_clear_bindings(q);
+    return ret;
+}
+
+int state_album_members_put(struct state *st, const char *server,
+                            const struct uuid *album,
+                            const struct state_album_key *key,
+                            int64_t fetched_at, const struct uuid *ids,
+                            size_t nr, struct buf *err)
+{
+    sqlite3_stmt *q = st->st[S_ALBUM_PUT];
+    size_t bytes = st_mult(nr, sizeof(*ids));
+
+    if (bytes > INT32_MAX || bind_key(q, server, album, key) < 0 ||
+        sqlite3_bind_int64(q, 7, fetched_at) != SQLITE_OK ||
+        sqlite3_bind_blob(q, 8, nr ? (const void *)ids : "", (int)bytes,
+                          SQLITE_STATIC) != SQLITE_OK) {
+        (void)sqlite3_reset(q);
+        return fail(st, err, "cannot remember an album's members");
+    }
+    return step_done(st, S_ALBUM_PUT, err,
+                     "cannot remember an album's members");
+}
+
+int state_album_members_prune(struct state *st, const char *server,
+                              int64_t older_than, struct buf *err)
+{
+    sqlite3_stmt *q = st->st[S_ALBUM_PRUNE];
+
+    if (sqlite3_bind_text(q, 1, server, -1, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_int64(q, 2, older_than) != SQLITE_OK) {
+        (void)sqlite3_reset(q);
+        return fail(st, err, "cannot forget old album members");
+    }
+    return step_done(st, S_ALBUM_PRUNE, err,
+                     "cannot forget old album members");
+}
+
+int state_begin(struct state *st, struct buf *err)
+{
+    return step_done(st, S_BEGIN, err, "cannot begin a transaction");
+}
+
+int state_commit(struct state *st, struct buf *err)
+{
+    return step_done(st, S_COMMIT, err, "cannot commit");
+}
+
+void state_rollback(struct state *st)
+{
+    struct buf ignored = BUF_INIT;
+
+    (void)step_done(st, S_ROLLBACK, &ignored, "rollback");
+    buf_release(&ignored);
 }

@@ -29,9 +29,10 @@
 #define IA_STATE_H
 
 #include "core/buf.h"
+#include "core/uuid.h"
 
 #define STATE_DB_NAME "state.sqlite"
-#define STATE_SCHEMA_VERSION 2
+#define STATE_SCHEMA_VERSION 3
 
 struct state;
 
@@ -111,6 +112,55 @@ void state_run_release(struct state_run *r);
  */
 int state_max_count(struct state *st, int64_t since_ms, int64_t exclude_id,
                     int64_t *count, struct buf *err);
+
+/* ---- album memberships remembered between runs ------------------------ */
+
+/*
+ * Reading an album's members costs a request per album; a library of
+ * 3,000 albums spends nearly all of its read there, every night, for
+ * albums that did not change.  Immich bumps an album's updatedAt when
+ * assets are added to it and when users are added; its assetCount
+ * (computed on read: non-trashed timeline/archive members) moves on every
+ * add, removal, trash and restore; lastModifiedAssetTimestamp moves when a
+ * newer member arrives.  A membership read once is reused while all three
+ * are unchanged (same server, same dialect), and read again at the latest
+ * after STATE_ALBUM_MAX_AGE_MS, which bounds what the one blind spot of
+ * the key (a removal and a restore of as many members between two runs)
+ * can cost.
+ */
+#define STATE_ALBUM_MAX_AGE_MS (7LL * 24 * 3600 * 1000)
+
+struct state_album_key {
+    int64_t updated_at;      /* album updatedAt, ms */
+    int64_t last_modified;   /* lastModifiedAssetTimestamp, TIME_NONE */
+    int64_t asset_count;
+    int dialect;
+};
+
+/*
+ * The members remembered for album (16-byte id) of server under key, if
+ * fetched at or after not_before: 1 with *ids (malloc'ed) and *nr, 0 when
+ * not remembered or stale, -1 on error.
+ */
+int state_album_members_get(struct state *st, const char *server,
+                            const struct uuid *album,
+                            const struct state_album_key *key,
+                            int64_t not_before, struct uuid **ids,
+                            size_t *nr, struct buf *err);
+/* Remembers them (replacing what was there). */
+int state_album_members_put(struct state *st, const char *server,
+                            const struct uuid *album,
+                            const struct state_album_key *key,
+                            int64_t fetched_at, const struct uuid *ids,
+                            size_t nr, struct buf *err);
+/* Forgets the memberships of server fetched before older_than (deleted
+ * albums, entries past their age). */
+int state_album_members_prune(struct state *st, const char *server,
+                              int64_t older_than, struct buf *err);
+/* A transaction around many puts (one fsync instead of one per album). */
+int state_begin(struct state *st, struct buf *err);
+int state_commit(struct state *st, struct buf *err);
+void state_rollback(struct state *st);
 
 /* ---- the run lock ----------------------------------------------------- */
 

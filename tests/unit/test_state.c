@@ -94,7 +94,7 @@ static void test_state_migrates_a_version_1_database_keeping_runs(void **s)
              "PRAGMA user_version = 1;");
     assert_int_equal(state_open(&st, f->db.buf, &err), 0);
     assert_int_equal(state_schema_version(st, &v, &err), 0);
-    assert_int_equal(v, 2);
+    assert_int_equal(v, STATE_SCHEMA_VERSION);
     assert_int_equal(state_previous_run(st, 0, &prev, &err), 1);
     assert_int_equal(prev.id, 7);
     assert_string_equal(prev.name, "20240101_000000_PID1");
@@ -197,6 +197,68 @@ static void test_state_previous_run_skips_dry_and_failed_runs(void **state)
     buf_release(&err);
 }
 
+/* A membership is returned for exactly the key it was stored under, and
+ * not once older than the caller accepts. */
+static void test_state_album_members_by_key(void **state)
+{
+    struct fixture *f = *state;
+    struct state *st = NULL;
+    struct buf err = BUF_INIT;
+    struct state_album_key k = { 1000, 900, 2, 3 }, other;
+    struct uuid album, ids[2], *got = NULL;
+    size_t nr = 0;
+
+    memset(&album, 0x11, sizeof(album));
+    memset(&ids[0], 0x22, sizeof(ids[0]));
+    memset(&ids[1], 0x33, sizeof(ids[1]));
+    assert_int_equal(state_open(&st, f->db.buf, &err), 0);
+    assert_int_equal(state_album_members_get(st, "http://a", &album, &k, 0,
+                                             &got, &nr, &err),
+                     0);
+    assert_int_equal(state_begin(st, &err), 0);
+    assert_int_equal(state_album_members_put(st, "http://a", &album, &k,
+                                             5000, ids, 2, &err),
+                     0);
+    assert_int_equal(state_commit(st, &err), 0);
+    assert_int_equal(state_album_members_get(st, "http://a", &album, &k,
+                                             4000, &got, &nr, &err),
+                     1);
+    assert_int_equal(nr, 2);
+    assert_memory_equal(got, ids, sizeof(ids));
+    free(got);
+    /* any part of the key, the server or the age makes it a miss */
+    other = k;
+    other.asset_count = 1;
+    assert_int_equal(state_album_members_get(st, "http://a", &album, &other,
+                                             0, &got, &nr, &err),
+                     0);
+    other = k;
+    other.updated_at = 1001;
+    assert_int_equal(state_album_members_get(st, "http://a", &album, &other,
+                                             0, &got, &nr, &err),
+                     0);
+    other = k;
+    other.dialect = 2;
+    assert_int_equal(state_album_members_get(st, "http://a", &album, &other,
+                                             0, &got, &nr, &err),
+                     0);
+    assert_int_equal(state_album_members_get(st, "http://b", &album, &k, 0,
+                                             &got, &nr, &err),
+                     0);
+    assert_int_equal(state_album_members_get(st, "http://a", &album, &k,
+                                             5001, &got, &nr, &err),
+                     0);
+    /* pruning forgets what was fetched before the limit */
+    assert_int_equal(state_album_members_prune(st, "http://a", 6000, &err),
+                     0);
+    assert_int_equal(state_album_members_get(st, "http://a", &album, &k, 0,
+                                             &got, &nr, &err),
+                     0);
+    assert_null(got);
+    state_close(st);
+    buf_release(&err);
+}
+
 static void test_state_lock_second_holder_is_refused(void **state)
 {
     struct fixture *f = *state;
@@ -255,6 +317,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_state_lock_second_holder_is_refused, setup, teardown),
         cmocka_unit_test(test_state_lock_in_missing_directory_is_an_error),
+        cmocka_unit_test_setup_teardown(test_state_album_members_by_key,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
