@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <strings.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -77,6 +78,11 @@ int sim_start(struct sim_proc *s, const char *const *args, struct buf *err)
         return -1;
     }
     if (s->pid == 0) {
+        /* A test that fails before sim_stop() must not leave the
+         * simulator running (it would hold CTest's output pipe open). */
+        (void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() == 1)
+            _exit(127);
         (void)dup2(fds[1], STDOUT_FILENO);
         close(fds[0]);
         close(fds[1]);

@@ -1,0 +1,232 @@
+/*
+ * test_e2e_cache.c: album memberships remembered in the state database.
+ *
+ * Against the small library with the upstream template: a second run
+ * reads no album whose listing is unchanged (the albums the first run
+ * created included, from the create's answer), an album changed behind
+ * the tool's back is read again (and only it), --full-read reads them
+ * all, and the end state is the one a full read gives.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/common.h"
+#include "sim_harness.h"
+
+static char tmpdir[64];
+
+/* Runs the tool against sim with extra args; returns its exit code. */
+static int tool(const struct sim_proc *sim, const char *a1, const char *a2)
+{
+    struct buf url = BUF_INIT, key = BUF_INIT, logs = BUF_INIT;
+    const char *argv[10];
+    const char *envp[5];
+    size_t n = 0;
+    pid_t pid;
+    int status;
+
+    buf_addf(&url, "IMMICH_URL=%s", sim->url);
+    buf_addf(&key, "IMMICH_API_KEY=%s", sim->api_key);
+    buf_addf(&logs, "%s/logs", tmpdir);
+    argv[n++] = IA_BIN;
+    argv[n++] = "run";
+    argv[n++] = "--quiet";
+    argv[n++] = "--config";
+    argv[n++] = IA_TEST_DATA "/config/upstream-template.yaml";
+    argv[n++] = "--log-dir";
+    argv[n++] = logs.buf;
+    if (a1)
+        argv[n++] = a1;
+    if (a2)
+        argv[n++] = a2;
+    argv[n] = NULL;
+    envp[0] = url.buf;
+    envp[1] = key.buf;
+    envp[2] = "PATH=/usr/bin:/bin";
+    envp[3] = getenv("ASAN_OPTIONS") ? "ASAN_OPTIONS=detect_leaks=1" : NULL;
+    envp[4] = NULL;
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (!freopen("/dev/null", "w", stdout))
+            _exit(127);
+        execve(IA_BIN, (char *const *)argv, (char *const *)envp);
+        _exit(127);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    buf_release(&url);
+    buf_release(&key);
+    buf_release(&logs);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+static void reset(const struct sim_proc *sim)
+{
+    struct buf b = BUF_INIT;
+
+    assert_int_equal(sim_request(sim, "POST", "/__sim/reset-stats", NULL, &b),
+                     200);
+    buf_release(&b);
+}
+
+/*
+ * Membership reads since the last call: searches whose body names an
+ * album, counted in the simulator's request log.
+ */
+static long log_seen;
+
+static long album_reads(void)
+{
+    struct buf path = BUF_INIT;
+    FILE *f;
+    char line[8192];
+    long n = 0, i = 0;
+
+    buf_addf(&path, "%s/requests.jsonl", tmpdir);
+    f = fopen(path.buf, "r");
+    assert_non_null(f);
+    while (fgets(line, sizeof(line), f)) {
+        if (i++ < log_seen)
+            continue;
+        if (strstr(line, "/search/metadata") && strstr(line, "albumIds"))
+            n++;
+    }
+    log_seen = i;
+    fclose(f);
+    buf_release(&path);
+    return n;
+}
+
+/* The library's albums with members, and one album with two members of
+ * the admin (its id and one asset id). */
+static void pick_album(const struct sim_proc *sim, char album[64],
+                       char asset[64], long *nonempty)
+{
+    struct buf body = BUF_INIT;
+    json_t *root, *albums, *al;
+    json_error_t jerr;
+    size_t i;
+
+    assert_int_equal(sim_request(sim, "GET", "/__sim/state", NULL, &body),
+                     200);
+    root = json_loadb(body.buf, body.len, 0, &jerr);
+    assert_non_null(root);
+    albums = json_object_get(root, "albums");
+    album[0] = asset[0] = '\0';
+    *nonempty = 0;
+    json_array_foreach(albums, i, al) {
+        json_t *ids = json_object_get(al, "assetIds");
+
+        if (!json_array_size(ids))
+            continue;
+        (*nonempty)++;
+        if (!album[0] && json_array_size(ids) >= 2 &&
+            !strcmp(json_string_value(json_object_get(al, "ownerId")),
+                    json_string_value(json_object_get(
+                        json_array_get(json_object_get(root, "users"), 0),
+                        "id")))) {
+            snprintf(album, 64, "%s",
+                     json_string_value(json_object_get(al, "id")));
+            snprintf(asset, 64, "%s", json_string_value(json_array_get(ids, 0)));
+        }
+    }
+    assert_true(album[0] != '\0');
+    json_decref(root);
+    buf_release(&body);
+}
+
+static void test_second_run_reads_only_changed_albums(void **state)
+{
+    struct buf log = BUF_INIT;
+    const char *args[] = { "--preset", "small", "--seed", "1", "--latency",
+                           "off", "--request-log", NULL, NULL };
+    struct sim_proc sim;
+    struct buf err = BUF_INIT, body = BUF_INIT, path = BUF_INIT,
+               req = BUF_INIT;
+    char album[64], asset[64];
+    long nonempty, first, album_writes, created;
+
+    (void)state;
+    buf_addf(&log, "%s/requests.jsonl", tmpdir);
+    args[7] = log.buf;
+    if (sim_start(&sim, args, &err) < 0)
+        fail_msg("%s", err.buf);
+    /* run 1 reads the members of every non-empty album */
+    pick_album(&sim, album, asset, &nonempty);
+    (void)album_reads();
+    reset(&sim);
+    assert_int_equal(tool(&sim, NULL, NULL), 0);
+    first = album_reads();
+    assert_true(first > 0);
+    assert_true(first <= nonempty);
+    assert_true(sim_stat_writes(&sim) > 0);
+
+    /* run 2 reads back only the existing albums run 1 added assets or
+     * users to (their answers do not describe the album); the albums run
+     * 1 created are known from the create's answer */
+    album_writes = sim_stat_endpoint(&sim, "PUT /albums/{id}/assets") +
+                   sim_stat_endpoint(&sim, "PUT /albums/{id}/users") +
+                   sim_stat_endpoint(&sim, "PUT /albums/{id}/user/{userId}");
+    created = sim_stat_endpoint(&sim, "POST /albums");
+    assert_true(created > 0);
+    sleep(1); /* run directories are named by the second */
+    reset(&sim);
+    assert_int_equal(tool(&sim, NULL, NULL), 0);
+    assert_true(album_reads() <= album_writes);
+    assert_int_equal(sim_stat_writes(&sim), 0);
+
+    /* run 3: nothing changed at all, no album is read */
+    sleep(1);
+    reset(&sim);
+    assert_int_equal(tool(&sim, NULL, NULL), 0);
+    assert_int_equal(album_reads(), 0);
+    assert_int_equal(sim_stat_writes(&sim), 0);
+
+    /* someone removes an asset from one album: that album only */
+    buf_addf(&path, "/api/albums/%s/assets", album);
+    buf_addf(&req, "{\"ids\":[\"%s\"]}", asset);
+    assert_int_equal(sim_request(&sim, "DELETE", path.buf, req.buf, &body),
+                     200);
+    sleep(1);
+    reset(&sim);
+    assert_true(tool(&sim, NULL, NULL) <= 1);
+    assert_int_equal(album_reads(), 1);
+
+    /* --full-read reads every non-empty album again */
+    sleep(1);
+    reset(&sim);
+    assert_int_equal(tool(&sim, "--full-read", NULL), 0);
+    assert_true(album_reads() >= first);
+    assert_int_equal(sim_stat_writes(&sim), 0);
+
+    assert_int_equal(sim_stop(&sim), 0);
+    buf_release(&err);
+    buf_release(&body);
+    buf_release(&path);
+    buf_release(&req);
+    buf_release(&log);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/ia-cache-XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_second_run_reads_only_changed_albums),
+    };
+
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
