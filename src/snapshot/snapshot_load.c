@@ -673,7 +673,7 @@ static void link_tags(struct snap *s)
     struct model *m = s->m;
 
     for (size_t i = 0; i < m->tags_nr; i++)
-        if (s->tag_fetch[i])
+        if (s->tag_fetch[i] && s->tag_hits[i].nr) /* qsort(NULL) is UB */
             qsort(s->tag_hits[i].items, s->tag_hits[i].nr, sizeof(uint32_t),
                   cmp_u32);
     for (size_t i = 0; i < m->tags_nr; i++) {
@@ -714,7 +714,8 @@ static void link_dups(struct snap *s)
     struct dup_pair *v = s->dup_pairs;
     size_t n = s->dup_pairs_nr, i = 0;
 
-    qsort(v, n, sizeof(*v), cmp_dup);
+    if (n)
+        qsort(v, n, sizeof(*v), cmp_dup);
     while (i < n) {
         size_t j = i;
 
