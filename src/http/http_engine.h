@@ -62,7 +62,7 @@
  * immich-sim's capacity model (K = 10 concurrent requests served at full
  * speed): see docs/http-and-snapshot.md.
  */
-#define HTTP_CONCURRENCY_DEFAULT 8
+#define HTTP_CONCURRENCY_DEFAULT 10
 #define HTTP_CONCURRENCY_MAX 64
 /* Response bodies larger than this fail as HTTP_RESULT_TOO_BIG. */
 #define HTTP_BODY_MAX_DEFAULT ((size_t)512 * 1024 * 1024)
