@@ -1,0 +1,437 @@
+/*
+ * test_e2e_read.c: the snapshot against immich-sim (issue #4's tests).
+ *
+ *   - the model equals the simulator's state (/__sim/state) for the small
+ *     library, in both dialects: the admin's assets (trash excluded) with
+ *     their dates and duplicate groups, the albums it owns or shares with
+ *     their users, roles and members, its tags with their direct members;
+ *   - the requests by endpoint are exactly what the library implies;
+ *   - injected faults: transient ones are retried and the snapshot is the
+ *     same; persistent ones stop the load with the endpoint named, and no
+ *     write reaches the simulator.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "core/common.h"
+#include "sim_harness.h"
+#include "snapshot/snapshot.h"
+
+struct load {
+    struct model m;
+    struct snapshot_info info;
+    int rc;
+    struct buf err;
+};
+
+static void load(const struct sim_proc *sim, struct load *l)
+{
+    struct http_engine_opts o = HTTP_ENGINE_OPTS_INIT;
+    struct http_engine *e;
+
+    buf_init(&l->err, 0);
+    o.base_url = sim->url;
+    o.api_key = sim->api_key;
+    o.retry_base_ms = 1;   /* fast retries: the test is about counts */
+    o.retry_max_ms = 5;
+    o.retry_after_max_ms = 5;
+    o.max_retries = 3;
+    e = http_engine_new(&o, &l->err);
+    assert_non_null(e);
+    model_init(&l->m);
+    l->rc = snapshot_load(NULL, e, NULL, &l->m, &l->info, &l->err);
+    http_engine_free(e);
+}
+
+static void load_release(struct load *l)
+{
+    model_release(&l->m);
+    buf_release(&l->err);
+}
+
+static json_t *sim_state(const struct sim_proc *sim)
+{
+    struct buf body = BUF_INIT;
+    json_error_t jerr;
+    json_t *s;
+
+    assert_int_equal(sim_request(sim, "GET", "/__sim/state", NULL, &body),
+                     200);
+    s = json_loadb(body.buf, body.len, 0, &jerr);
+    assert_non_null(s);
+    buf_release(&body);
+    return s;
+}
+
+static struct uuid id_of(json_t *v)
+{
+    struct uuid u;
+
+    assert_true(json_is_string(v));
+    assert_int_equal(uuid_parse(json_string_value(v), json_string_length(v),
+                                &u),
+                     0);
+    return u;
+}
+
+static int64_t time_of(json_t *v)
+{
+    int64_t t = TIME_NONE;
+
+    if (json_is_string(v))
+        assert_int_equal(time_parse_iso(json_string_value(v),
+                                        json_string_length(v), &t, NULL),
+                         0);
+    return t;
+}
+
+static bool str_eq(json_t *v, const char *s)
+{
+    return json_is_string(v) && !strcmp(json_string_value(v), s);
+}
+
+/* The admin (first user) sees its own non-trashed, non-locked assets. */
+static bool visible_asset(json_t *a, const char *admin)
+{
+    return str_eq(json_object_get(a, "ownerId"), admin) &&
+           json_is_null(json_object_get(a, "deletedAt")) &&
+           !str_eq(json_object_get(a, "visibility"), "locked");
+}
+
+static bool member_of(json_t *album, const char *user)
+{
+    size_t i;
+    json_t *u;
+
+    if (str_eq(json_object_get(album, "ownerId"), user))
+        return true;
+    json_array_foreach(json_object_get(album, "albumUsers"), i, u)
+        if (str_eq(json_object_get(u, "userId"), user))
+            return true;
+    return false;
+}
+
+static size_t check_assets(const struct model *m, json_t *st,
+                           const char *admin)
+{
+    size_t i, n = 0;
+    json_t *a;
+
+    json_array_foreach(json_object_get(st, "assets"), i, a) {
+        struct uuid id = id_of(json_object_get(a, "id"));
+        uint32_t k = model_find_asset(m, &id);
+        json_t *exif = json_object_get(a, "exifInfo");
+
+        if (!visible_asset(a, admin)) {
+            assert_int_equal(k, MODEL_NONE);
+            continue;
+        }
+        n++;
+        assert_int_not_equal(k, MODEL_NONE);
+        assert_int_equal(m->assets[k].file_created_at,
+                         time_of(json_object_get(a, "fileCreatedAt")));
+        assert_int_equal(m->assets[k].date_time_original,
+                         json_is_object(exif)
+                             ? time_of(json_object_get(exif,
+                                                       "dateTimeOriginal"))
+                             : TIME_NONE);
+        assert_string_equal(model_str(m, m->assets[k].file_name),
+                            json_string_value(json_object_get(
+                                a, "originalFileName")));
+    }
+    assert_int_equal(m->assets_nr, n);
+    return n;
+}
+
+/* Members of album (or direct tag links) in the model == in the state. */
+static void check_members(const struct model *m, json_t *st,
+                          const char *admin, bool tags)
+{
+    size_t i, j;
+    json_t *a, *x;
+    const char *list = tags ? "tagIds" : "albumIds";
+
+    json_array_foreach(json_object_get(st, "assets"), i, a) {
+        struct uuid id = id_of(json_object_get(a, "id"));
+        uint32_t k = model_find_asset(m, &id);
+        const uint32_t *row;
+        size_t nr, want = 0;
+
+        if (!visible_asset(a, admin))
+            continue;
+        row = tags ? model_asset_tags(m, k, &nr)
+                   : model_asset_albums(m, k, &nr);
+        json_array_foreach(json_object_get(a, list), j, x) {
+            struct uuid r = id_of(x);
+            uint32_t idx = tags ? model_find_tag(m, &r)
+                                : model_find_album(m, &r);
+            bool found = false;
+
+            if (idx == MODEL_NONE)
+                continue; /* another user's album or tag */
+            want++;
+            for (size_t q = 0; q < nr && !found; q++)
+                found = row[q] == idx;
+            if (!found)
+                fail_msg("asset %s: %s link missing",
+                         json_string_value(json_object_get(a, "id")),
+                         tags ? "tag" : "album");
+        }
+        assert_int_equal(nr, want);
+    }
+}
+
+static void check_albums(const struct model *m, json_t *st,
+                         const char *admin)
+{
+    size_t i, j, n = 0;
+    json_t *al, *u;
+
+    json_array_foreach(json_object_get(st, "albums"), i, al) {
+        struct uuid id = id_of(json_object_get(al, "id"));
+        uint32_t k = model_find_album(m, &id);
+        const struct model_album *ma;
+        size_t users = 0;
+
+        if (!member_of(al, admin)) {
+            assert_int_equal(k, MODEL_NONE);
+            continue;
+        }
+        n++;
+        assert_int_not_equal(k, MODEL_NONE);
+        ma = &m->albums[k];
+        assert_string_equal(model_str(m, ma->name),
+                            json_string_value(json_object_get(al,
+                                                              "albumName")));
+        json_array_foreach(json_object_get(al, "albumUsers"), j, u) {
+            struct uuid uid = id_of(json_object_get(u, "userId"));
+            uint32_t mu = model_find_user(m, &uid);
+            bool found = false;
+
+            if (str_eq(json_object_get(u, "role"), "owner"))
+                continue;
+            users++;
+            for (uint32_t q = 0; q < ma->users_nr && !found; q++) {
+                const struct model_album_user *x =
+                    &m->album_users[ma->users_first + q];
+
+                found = x->user == mu &&
+                        x->role == (str_eq(json_object_get(u, "role"),
+                                           "editor")
+                                        ? MODEL_ROLE_EDITOR
+                                        : MODEL_ROLE_VIEWER);
+            }
+            assert_true(found);
+        }
+        assert_int_equal(ma->users_nr, users);
+    }
+    assert_int_equal(m->albums_nr, n);
+}
+
+static void check_tags(const struct model *m, json_t *st, const char *admin)
+{
+    size_t i, n = 0;
+    json_t *t;
+
+    json_array_foreach(json_object_get(st, "tags"), i, t) {
+        struct uuid id = id_of(json_object_get(t, "id"));
+        uint32_t k = model_find_tag(m, &id);
+
+        if (!str_eq(json_object_get(t, "ownerId"), admin)) {
+            assert_int_equal(k, MODEL_NONE);
+            continue;
+        }
+        n++;
+        assert_int_not_equal(k, MODEL_NONE);
+        assert_string_equal(model_str(m, m->tags[k].value),
+                            json_string_value(json_object_get(t, "value")));
+    }
+    assert_int_equal(m->tags_nr, n);
+}
+
+static void check_equal(const struct sim_proc *sim, const struct model *m)
+{
+    json_t *st = sim_state(sim);
+    const char *admin = json_string_value(json_object_get(
+        json_array_get(json_object_get(st, "users"), 0), "id"));
+
+    check_assets(m, st, admin);
+    check_albums(m, st, admin);
+    check_tags(m, st, admin);
+    check_members(m, st, admin, false);
+    check_members(m, st, admin, true);
+    json_decref(st);
+}
+
+/* Non-empty albums the admin sees: one membership search each. */
+static long nonempty_albums(const struct sim_proc *sim)
+{
+    json_t *st = sim_state(sim), *al;
+    const char *admin = json_string_value(json_object_get(
+        json_array_get(json_object_get(st, "users"), 0), "id"));
+    size_t i;
+    long n = 0;
+
+    json_array_foreach(json_object_get(st, "albums"), i, al)
+        if (member_of(al, admin) &&
+            json_array_size(json_object_get(al, "assetIds")))
+            n++;
+    json_decref(st);
+    return n;
+}
+
+static void start(struct sim_proc *sim, const char *dialect,
+                  const char *faults)
+{
+    const char *args[] = { "--preset", "small", "--seed", "1", "--latency",
+                           "off", "--dialect", dialect, NULL, NULL, NULL };
+    struct buf err = BUF_INIT;
+
+    if (faults) {
+        args[8] = "--faults";
+        args[9] = faults;
+    }
+    if (sim_start(sim, args, &err) < 0)
+        fail_msg("%s", err.buf);
+    buf_release(&err);
+}
+
+static void equal_in_dialect(const char *dialect)
+{
+    struct sim_proc sim;
+    struct load l;
+
+    start(&sim, dialect, NULL);
+    load(&sim, &l);
+    if (l.rc < 0)
+        fail_msg("%s", l.err.buf);
+    assert_true(l.info.complete);
+    check_equal(&sim, &l.m);
+    assert_int_equal(sim_stat_writes(&sim), 0);
+    load_release(&l);
+    assert_int_equal(sim_stop(&sim), 0);
+}
+
+static void test_snapshot_equals_state_v3(void **state)
+{
+    (void)state;
+    equal_in_dialect("3");
+}
+
+static void test_snapshot_equals_state_v2(void **state)
+{
+    (void)state;
+    equal_in_dialect("2");
+}
+
+/*
+ * 3.x, everything needed (cfg NULL): version; users/me, users, tags,
+ * albums, one statistics; the asset pages twice (plain and EXIF: 269
+ * assets = one page each); one search per non-empty album and one per tag
+ * (each tag's membership, children included, then subtracted).
+ */
+static void test_exact_request_counts(void **state)
+{
+    struct sim_proc sim;
+    struct load l;
+    long albums, tags;
+
+    (void)state;
+    start(&sim, "3", NULL);
+    albums = nonempty_albums(&sim);
+    load(&sim, &l);
+    if (l.rc < 0)
+        fail_msg("%s", l.err.buf);
+    tags = (long)l.m.tags_nr;
+    assert_int_equal(sim_stat_endpoint(&sim, "GET /server/version"), 1);
+    assert_int_equal(sim_stat_endpoint(&sim, "GET /users/me"), 1);
+    assert_int_equal(sim_stat_endpoint(&sim, "GET /users"), 1);
+    assert_int_equal(sim_stat_endpoint(&sim, "GET /tags"), 1);
+    assert_int_equal(sim_stat_endpoint(&sim, "GET /albums"), 1);
+    assert_int_equal(sim_stat_endpoint(&sim, "POST /search/statistics"), 1);
+    assert_int_equal(sim_stat_endpoint(&sim, "POST /search/metadata"),
+                     2 + albums + tags);
+    assert_int_equal(sim_stat_long(&sim, "requests"),
+                     (long)l.info.requests);
+    assert_int_equal((long)l.info.requests, 6 + 2 + albums + tags);
+    assert_int_equal(sim_stat_endpoint(&sim, "GET /assets/{id}"), 0);
+    assert_int_equal(sim_stat_writes(&sim), 0);
+    load_release(&l);
+    assert_int_equal(sim_stop(&sim), 0);
+}
+
+/* Transient faults: retried, and the snapshot is the full one. */
+static void test_transient_faults_are_retried(void **state)
+{
+    static const char *const specs[] = {
+        "503:first=3@POST /search/metadata",
+        "429:first=2:retry-after=0@GET /albums",
+        "502:first=1@GET /tags,504:first=1@POST /search/statistics",
+        "reset:first=2@POST /search/metadata",
+    };
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(specs); i++) {
+        struct sim_proc sim;
+        struct load l;
+
+        start(&sim, "3", specs[i]);
+        load(&sim, &l);
+        if (l.rc < 0)
+            fail_msg("%s: %s", specs[i], l.err.buf);
+        check_equal(&sim, &l.m);
+        assert_true(sim_stat_long(&sim, "errors") > 0 ||
+                    strstr(specs[i], "reset"));
+        assert_int_equal(sim_stat_writes(&sim), 0);
+        load_release(&l);
+        assert_int_equal(sim_stop(&sim), 0);
+    }
+}
+
+/* Persistent faults: the load stops, names the endpoint, writes nothing. */
+static void test_persistent_faults_fail_closed(void **state)
+{
+    static const struct {
+        const char *spec, *msg;
+    } cases[] = {
+        { "500:1@POST /search/metadata", "POST /search/metadata: 500" },
+        { "503:1@GET /albums", "GET /albums: 503" },
+        { "truncate:1@POST /search/metadata", "POST /search/metadata" },
+        { "500:1@GET /users/me", "GET /users/me: 500" },
+    };
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct sim_proc sim;
+        struct load l;
+
+        start(&sim, i % 2 ? "2" : "3", cases[i].spec);
+        load(&sim, &l);
+        if (l.rc != -1)
+            fail_msg("%s: the load succeeded", cases[i].spec);
+        assert_false(l.info.complete);
+        if (!strstr(l.err.buf, "snapshot incomplete: ") ||
+            !strstr(l.err.buf, cases[i].msg))
+            fail_msg("%s: got '%s'", cases[i].spec, l.err.buf);
+        assert_int_equal(sim_stat_writes(&sim), 0);
+        load_release(&l);
+        assert_int_equal(sim_stop(&sim), 0);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_snapshot_equals_state_v3),
+        cmocka_unit_test(test_snapshot_equals_state_v2),
+        cmocka_unit_test(test_exact_request_counts),
+        cmocka_unit_test(test_transient_faults_are_retried),
+        cmocka_unit_test(test_persistent_faults_fail_closed),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
