@@ -25,56 +25,23 @@ static char tmpdir[64];
 /* Runs the tool against sim with extra args; returns its exit code. */
 static int tool(const struct sim_proc *sim, const char *a1, const char *a2)
 {
-    struct buf url = BUF_INIT, key = BUF_INIT, logs = BUF_INIT;
-    const char *argv[10];
-    const char *envp[5];
-    size_t n = 0;
-    pid_t pid;
-    int status;
+    struct buf logs = BUF_INIT;
+    const char *args[10] = { "run", "--quiet", "--config",
+                             IA_TEST_DATA "/config/upstream-template.yaml",
+                             "--log-dir", NULL, a1, a2, NULL };
+    int code;
 
-    buf_addf(&url, "IMMICH_URL=%s", sim->url);
-    buf_addf(&key, "IMMICH_API_KEY=%s", sim->api_key);
     buf_addf(&logs, "%s/logs", tmpdir);
-    argv[n++] = IA_BIN;
-    argv[n++] = "run";
-    argv[n++] = "--quiet";
-    argv[n++] = "--config";
-    argv[n++] = IA_TEST_DATA "/config/upstream-template.yaml";
-    argv[n++] = "--log-dir";
-    argv[n++] = logs.buf;
-    if (a1)
-        argv[n++] = a1;
-    if (a2)
-        argv[n++] = a2;
-    argv[n] = NULL;
-    envp[0] = url.buf;
-    envp[1] = key.buf;
-    envp[2] = "PATH=/usr/bin:/bin";
-    envp[3] = getenv("ASAN_OPTIONS") ? "ASAN_OPTIONS=detect_leaks=1" : NULL;
-    envp[4] = NULL;
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        if (!freopen("/dev/null", "w", stdout))
-            _exit(127);
-        execve(IA_BIN, (char *const *)argv, (char *const *)envp);
-        _exit(127);
-    }
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    buf_release(&url);
-    buf_release(&key);
+    args[5] = logs.buf;
+    code = sim_wait_tool(sim_spawn_tool(sim, IA_BIN, args, NULL, NULL));
     buf_release(&logs);
-    assert_true(WIFEXITED(status));
-    return WEXITSTATUS(status);
+    assert_true(code >= 0);
+    return code;
 }
 
 static void reset(const struct sim_proc *sim)
 {
-    struct buf b = BUF_INIT;
-
-    assert_int_equal(sim_request(sim, "POST", "/__sim/reset-stats", NULL, &b),
-                     200);
-    buf_release(&b);
+    assert_int_equal(sim_reset_stats(sim), 0);
 }
 
 /*

@@ -39,37 +39,21 @@ struct out {
     struct buf out, err;
 };
 
+static void out_paths(struct buf *o, struct buf *e)
+{
+    buf_addf(o, "%s/stdout", tmpdir);
+    buf_addf(e, "%s/stderr", tmpdir);
+}
+
 /* Starts the tool (argv after the program name, NULL-terminated). */
 static pid_t spawn(const struct sim_proc *sim, const char *const *args)
 {
-    struct buf url = BUF_INIT, key = BUF_INIT, o = BUF_INIT, e = BUF_INIT;
-    const char *argv[24], *envp[6];
-    size_t n = 0;
+    struct buf o = BUF_INIT, e = BUF_INIT;
     pid_t pid;
 
-    buf_addf(&url, "IMMICH_URL=%s", sim->url);
-    buf_addf(&key, "IMMICH_API_KEY=%s", sim->api_key);
-    buf_addf(&o, "%s/stdout", tmpdir);
-    buf_addf(&e, "%s/stderr", tmpdir);
-    argv[n++] = IA_BIN;
-    while (*args && n < ARRAY_SIZE(argv) - 1)
-        argv[n++] = *args++;
-    argv[n] = NULL;
-    envp[0] = url.buf;
-    envp[1] = key.buf;
-    envp[2] = "PATH=/usr/bin:/bin";
-    envp[3] = getenv("ASAN_OPTIONS") ? "ASAN_OPTIONS=detect_leaks=1" : NULL;
-    envp[4] = NULL;
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        if (!freopen(o.buf, "w", stdout) || !freopen(e.buf, "w", stderr))
-            _exit(127);
-        execve(IA_BIN, (char *const *)argv, (char *const *)envp);
-        _exit(127);
-    }
-    buf_release(&url);
-    buf_release(&key);
+    out_paths(&o, &e);
+    pid = sim_spawn_tool(sim, IA_BIN, args, o.buf, e.buf);
+    assert_true(pid > 0);
     buf_release(&o);
     buf_release(&e);
     return pid;
@@ -77,20 +61,17 @@ static pid_t spawn(const struct sim_proc *sim, const char *const *args)
 
 static void finish(pid_t pid, struct out *r)
 {
-    struct buf p = BUF_INIT, ignored = BUF_INIT;
-    int status;
+    struct buf o = BUF_INIT, e = BUF_INIT, ignored = BUF_INIT;
 
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    r->code = WEXITSTATUS(status);
+    r->code = sim_wait_tool(pid);
+    assert_true(r->code >= 0);
     buf_init(&r->out, 0);
     buf_init(&r->err, 0);
-    buf_addf(&p, "%s/stdout", tmpdir);
-    assert_int_equal(fs_read_file(p.buf, 1 << 24, &r->out, &ignored), 0);
-    buf_reset(&p);
-    buf_addf(&p, "%s/stderr", tmpdir);
-    assert_int_equal(fs_read_file(p.buf, 1 << 24, &r->err, &ignored), 0);
-    buf_release(&p);
+    out_paths(&o, &e);
+    assert_int_equal(fs_read_file(o.buf, 1 << 24, &r->out, &ignored), 0);
+    assert_int_equal(fs_read_file(e.buf, 1 << 24, &r->err, &ignored), 0);
+    buf_release(&o);
+    buf_release(&e);
     buf_release(&ignored);
 }
 
@@ -133,11 +114,7 @@ static void start(struct sim_proc *sim, const char *faults)
 
 static void reset(const struct sim_proc *sim)
 {
-    struct buf b = BUF_INIT;
-
-    assert_int_equal(sim_request(sim, "POST", "/__sim/reset-stats", NULL, &b),
-                     200);
-    buf_release(&b);
+    assert_int_equal(sim_reset_stats(sim), 0);
 }
 
 static int cmp_line(const void *a, const void *b)

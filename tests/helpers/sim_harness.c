@@ -269,3 +269,58 @@ long sim_stat_writes(const struct sim_proc *s)
 {
     return sim_stat_long(s, "writes");
 }
+
+int sim_reset_stats(const struct sim_proc *s)
+{
+    struct buf b = BUF_INIT;
+    int st = sim_request(s, "POST", "/__sim/reset-stats", NULL, &b);
+
+    buf_release(&b);
+    return st == 200 ? 0 : -1;
+}
+
+pid_t sim_spawn_tool(const struct sim_proc *s, const char *bin,
+                     const char *const *args, const char *out_path,
+                     const char *err_path)
+{
+    struct buf url = BUF_INIT, key = BUF_INIT, asan = BUF_INIT;
+    const char *argv[32], *envp[5];
+    size_t n = 0, m = 0;
+    pid_t pid;
+
+    buf_addf(&url, "IMMICH_URL=%s", s->url);
+    buf_addf(&key, "IMMICH_API_KEY=%s", s->api_key);
+    argv[n++] = bin;
+    while (args && *args && n < ARRAY_SIZE(argv) - 1)
+        argv[n++] = *args++;
+    argv[n] = NULL;
+    envp[m++] = url.buf;
+    envp[m++] = key.buf;
+    envp[m++] = "PATH=/usr/bin:/bin";
+    if (getenv("ASAN_OPTIONS")) {
+        buf_addf(&asan, "ASAN_OPTIONS=%s", getenv("ASAN_OPTIONS"));
+        envp[m++] = asan.buf;
+    }
+    envp[m] = NULL;
+    pid = fork();
+    if (pid == 0) {
+        if (!freopen(out_path ? out_path : "/dev/null", "w", stdout) ||
+            !freopen(err_path ? err_path : "/dev/null", "w", stderr))
+            _exit(127);
+        execve(bin, (char *const *)argv, (char *const *)envp);
+        _exit(127);
+    }
+    buf_release(&url);
+    buf_release(&key);
+    buf_release(&asan);
+    return pid;
+}
+
+int sim_wait_tool(pid_t pid)
+{
+    int status;
+
+    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+        return -1;
+    return WEXITSTATUS(status);
+}

@@ -70,4 +70,19 @@ int sim_request_key(const struct sim_proc *s, const char *key,
                     const char *json_body, struct buf *body,
                     const char *header_name, struct buf *header_value);
 
+/* POST /__sim/reset-stats; 0 or -1. */
+int sim_reset_stats(const struct sim_proc *s);
+
+/*
+ * Starts the program bin (args after its name, NULL-terminated) against
+ * the simulator: IMMICH_URL and IMMICH_API_KEY set, PATH minimal,
+ * ASAN_OPTIONS passed on; stdout and stderr to the files named (NULL:
+ * /dev/null).  Returns the pid (-1 if fork failed); sim_wait_tool()
+ * reaps it and returns its exit code (-1 if it did not exit).
+ */
+pid_t sim_spawn_tool(const struct sim_proc *s, const char *bin,
+                     const char *const *args, const char *out_path,
+                     const char *err_path);
+int sim_wait_tool(pid_t pid);
+
 #endif
