@@ -522,6 +522,14 @@ static void add_filters(struct buf *b, const struct api_search *q)
         time_format_iso(q->taken_before, t);
         buf_addf(b, ",\"takenBefore\":\"%s\"", t);
     }
+    if (q->created_after != TIME_NONE) {
+        time_format_iso(q->created_after, t);
+        buf_addf(b, ",\"createdAfter\":\"%s\"", t);
+    }
+    if (q->created_before != TIME_NONE) {
+        time_format_iso(q->created_before, t);
+        buf_addf(b, ",\"createdBefore\":\"%s\"", t);
+    }
     if (q->album) {
         buf_addstr(b, ",\"albumIds\":");
         api_add_uuid_array(b, q->album, 1);

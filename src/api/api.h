@@ -196,10 +196,13 @@ struct api_search {
     bool with_deleted;
     bool with_exif;
     const char *order;         /* "asc", "desc", NULL = server default */
+    int64_t created_after;     /* upload time, inclusive, TIME_NONE = unset */
+    int64_t created_before;    /* inclusive, TIME_NONE = unset */
 };
 
 #define API_SEARCH_INIT                                                      \
-    { 1, 1000, TIME_NONE, TIME_NONE, NULL, NULL, NULL, false, false, NULL }
+    { 1, 1000, TIME_NONE, TIME_NONE, NULL, NULL, NULL, false, false, NULL,   \
+      TIME_NONE, TIME_NONE }
 
 /* POST /search/metadata: one page. */
 void api_search_metadata(struct api *a, const struct api_search *q,

@@ -501,21 +501,110 @@ static void submit_page(struct snap *s, size_t pass, long page, int64_t at)
  * 2.x sorts pages by fileCreatedAt alone, so a page boundary inside a
  * group of equal timestamps may repeat or skip members of the group.  A
  * boundary can only cut such a group if the items on both sides share
- * the timestamp; those groups are read again whole (takenAfter ==
- * takenBefore == t) and de-duplicated by id.
+ * the timestamp; those groups are read again (takenAfter == takenBefore
+ * == t) and de-duplicated by id.  A group of more than a page has the
+ * same problem inside the re-read, so it is cut by upload time
+ * (createdAfter/createdBefore, halving the range) until every part fits
+ * in one page; a part that cannot be cut (same upload instant too) fails
+ * the load rather than leave assets unread.
  */
+#define CREATED_MIN 0LL              /* 1970: no upload is older */
+#define CREATED_MAX 4102444800000LL  /* 2100-01-01 */
+
+struct repair_ctx {
+    struct snap *s;
+    size_t pass;
+    int64_t t, lo, hi;        /* group timestamp, upload-time range */
+};
+
+static void repair_part(struct snap *s, size_t pass, int64_t t, int64_t lo,
+                        int64_t hi);
+
+static void on_repair_count(void *ctx, const struct api_status *st,
+                            int64_t total)
+{
+    struct repair_ctx *rc = ctx;
+    struct snap *s = rc->s;
+    struct api_search q = API_SEARCH_INIT;
+    struct pass_ctx *pc;
+    int64_t lo, hi, mid;
+
+    if (!ok(s, st) || !total)
+        goto out;
+    if (total <= PAGE_SIZE) {
+        pc = xcalloc(1, sizeof(*pc));
+        pc->s = s;
+        pc->pass = rc->pass;
+        pc->page = 1;
+        pc->at = rc->t;
+        q.size = PAGE_SIZE;
+        q.visibility = s->passes[rc->pass].visibility;
+        q.with_exif = s->passes[rc->pass].exif;
+        q.taken_after = q.taken_before = rc->t;
+        q.created_after = rc->lo;
+        q.created_before = rc->hi;
+        s->info->repair_requests++;
+        api_search_metadata(&s->api, &q, on_page, pc);
+        goto out;
+    }
+    lo = rc->lo == TIME_NONE ? CREATED_MIN : rc->lo;
+    hi = rc->hi == TIME_NONE ? CREATED_MAX : rc->hi;
+    if (hi <= lo) {
+        char when[32];
+
+        if (!s->failed) {
+            time_format_iso(rc->t, when);
+            s->failed = true;
+            s->info->fail_kind = API_FAIL_DECODE;
+            buf_addf(&s->err, "snapshot incomplete: %lld assets share "
+                              "fileCreatedAt %s and their upload time: the "
+                              "2.x search cannot page them reliably",
+                     (long long)total, when);
+            http_engine_wrap_up(s->eng);
+        }
+        goto out;
+    }
+    mid = lo + (hi - lo) / 2;
+    repair_part(s, rc->pass, rc->t, lo, mid);
+    repair_part(s, rc->pass, rc->t, mid + 1, hi);
+out:
+    free(rc);
+}
+
+static void repair_part(struct snap *s, size_t pass, int64_t t, int64_t lo,
+                        int64_t hi)
+{
+    struct api_search q = API_SEARCH_INIT;
+    struct repair_ctx *rc = xcalloc(1, sizeof(*rc));
+
+    rc->s = s;
+    rc->pass = pass;
+    rc->t = t;
+    rc->lo = lo;
+    rc->hi = hi;
+    q.visibility = s->passes[pass].visibility;
+    q.taken_after = q.taken_before = t;
+    q.created_after = lo;
+    q.created_before = hi;
+    api_search_statistics(&s->api, &q, on_repair_count, rc);
+}
+
 static void repair_boundaries(struct snap *s)
 {
     for (size_t i = 0; i < s->passes_nr; i++) {
         struct pass *p = &s->passes[i];
+        int64_t last = TIME_NONE;
 
         for (long k = 1; k < p->pages; k++) {
+            int64_t t;
+
             if ((size_t)k + 1 >= p->bounds_alloc)
                 break;
-            if (p->last_t[k] == TIME_NONE || p->last_t[k] != p->first_t[k + 1])
+            t = p->last_t[k];
+            if (t == TIME_NONE || t != p->first_t[k + 1] || t == last)
                 continue;
-            s->info->repair_requests++;
-            submit_page(s, i, 1, p->last_t[k]);
+            last = t; /* a group over several pages: one repair */
+            repair_part(s, i, t, TIME_NONE, TIME_NONE);
         }
     }
 }
@@ -836,7 +925,19 @@ int snapshot_load(const struct config *cfg, struct http_engine *eng,
         if (run(&s) < 0)
             goto out;
     }
-    if ((int64_t)out->assets_nr != info->server_total)
+    /* Fewer assets than the server counted: some were not seen, and a
+     * plan made without them could be wrong (an album that looks empty,
+     * a duplicate group cut in half).  More: added while reading. */
+    if ((int64_t)out->assets_nr < info->server_total) {
+        s.failed = true;
+        info->fail_kind = API_FAIL_DECODE;
+        buf_addf(&s.err, "snapshot incomplete: read %zu of the %lld assets "
+                         "the server counts (assets deleted while reading? "
+                         "the next run reads again)",
+                 out->assets_nr, (long long)info->server_total);
+        goto out;
+    }
+    if ((int64_t)out->assets_nr > info->server_total)
         warn_log("snapshot: read %zu assets, the server counted %lld "
                  "(library changed while reading?)",
                  out->assets_nr, (long long)info->server_total);

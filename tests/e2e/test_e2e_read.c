@@ -28,14 +28,23 @@ struct load {
     struct buf err;
 };
 
+static void load_key(const struct sim_proc *sim, const char *key,
+                     struct load *l);
+
 static void load(const struct sim_proc *sim, struct load *l)
+{
+    load_key(sim, sim->api_key, l);
+}
+
+static void load_key(const struct sim_proc *sim, const char *key,
+                     struct load *l)
 {
     struct http_engine_opts o = HTTP_ENGINE_OPTS_INIT;
     struct http_engine *e;
 
     buf_init(&l->err, 0);
     o.base_url = sim->url;
-    o.api_key = sim->api_key;
+    o.api_key = key;
     o.retry_base_ms = 1;   /* fast retries: the test is about counts */
     o.retry_max_ms = 5;
     o.retry_after_max_ms = 5;
@@ -94,10 +103,24 @@ static bool str_eq(json_t *v, const char *s)
     return json_is_string(v) && !strcmp(json_string_value(v), s);
 }
 
-/* The admin (first user) sees its own non-trashed, non-locked assets. */
-static bool visible_asset(json_t *a, const char *admin)
+/* The user whose key the loader used, and the partners whose assets
+ * show in its timeline. */
+struct viewer {
+    const char *id;
+    json_t *partners;
+};
+
+/* Its own and its partners' non-trashed, non-locked assets. */
+static bool visible_asset(json_t *a, const struct viewer *v)
 {
-    return str_eq(json_object_get(a, "ownerId"), admin) &&
+    const char *owner = json_string_value(json_object_get(a, "ownerId"));
+    bool mine = owner && !strcmp(owner, v->id), partner = false;
+    size_t i;
+    json_t *p;
+
+    json_array_foreach(v->partners, i, p)
+        partner |= str_eq(p, owner ? owner : "");
+    return (mine || partner) &&
            json_is_null(json_object_get(a, "deletedAt")) &&
            !str_eq(json_object_get(a, "visibility"), "locked");
 }
@@ -116,7 +139,7 @@ static bool member_of(json_t *album, const char *user)
 }
 
 static size_t check_assets(const struct model *m, json_t *st,
-                           const char *admin)
+                           const struct viewer *admin)
 {
     size_t i, n = 0;
     json_t *a;
@@ -149,7 +172,7 @@ static size_t check_assets(const struct model *m, json_t *st,
 
 /* Members of album (or direct tag links) in the model == in the state. */
 static void check_members(const struct model *m, json_t *st,
-                          const char *admin, bool tags)
+                          const struct viewer *admin, bool tags)
 {
     size_t i, j;
     json_t *a, *x;
@@ -186,7 +209,7 @@ static void check_members(const struct model *m, json_t *st,
 }
 
 static void check_albums(const struct model *m, json_t *st,
-                         const char *admin)
+                         const struct viewer *v)
 {
     size_t i, j, n = 0;
     json_t *al, *u;
@@ -197,7 +220,7 @@ static void check_albums(const struct model *m, json_t *st,
         const struct model_album *ma;
         size_t users = 0;
 
-        if (!member_of(al, admin)) {
+        if (!member_of(al, v->id)) {
             assert_int_equal(k, MODEL_NONE);
             continue;
         }
@@ -232,7 +255,8 @@ static void check_albums(const struct model *m, json_t *st,
     assert_int_equal(m->albums_nr, n);
 }
 
-static void check_tags(const struct model *m, json_t *st, const char *admin)
+static void check_tags(const struct model *m, json_t *st,
+                       const struct viewer *v)
 {
     size_t i, n = 0;
     json_t *t;
@@ -241,7 +265,7 @@ static void check_tags(const struct model *m, json_t *st, const char *admin)
         struct uuid id = id_of(json_object_get(t, "id"));
         uint32_t k = model_find_tag(m, &id);
 
-        if (!str_eq(json_object_get(t, "ownerId"), admin)) {
+        if (!str_eq(json_object_get(t, "ownerId"), v->id)) {
             assert_int_equal(k, MODEL_NONE);
             continue;
         }
@@ -253,18 +277,26 @@ static void check_tags(const struct model *m, json_t *st, const char *admin)
     assert_int_equal(m->tags_nr, n);
 }
 
-static void check_equal(const struct sim_proc *sim, const struct model *m)
+/* user: index in the state's users (0 = the admin). */
+static void check_equal_as(const struct sim_proc *sim, const struct model *m,
+                           size_t user)
 {
     json_t *st = sim_state(sim);
-    const char *admin = json_string_value(json_object_get(
-        json_array_get(json_object_get(st, "users"), 0), "id"));
+    json_t *u = json_array_get(json_object_get(st, "users"), user);
+    struct viewer v = { json_string_value(json_object_get(u, "id")),
+                        json_object_get(u, "partners") };
 
-    check_assets(m, st, admin);
-    check_albums(m, st, admin);
-    check_tags(m, st, admin);
-    check_members(m, st, admin, false);
-    check_members(m, st, admin, true);
+    check_assets(m, st, &v);
+    check_albums(m, st, &v);
+    check_tags(m, st, &v);
+    check_members(m, st, &v, false);
+    check_members(m, st, &v, true);
     json_decref(st);
+}
+
+static void check_equal(const struct sim_proc *sim, const struct model *m)
+{
+    check_equal_as(sim, m, 0);
 }
 
 /* Non-empty albums the admin sees: one membership search each. */
@@ -364,6 +396,88 @@ static void test_exact_request_counts(void **state)
     assert_int_equal(sim_stop(&sim), 0);
 }
 
+/*
+ * Another user's view: Grandpa (users[1]) has Grandma as a partner, so
+ * her assets are in his model (flagged), his albums and tags only.
+ */
+static void test_partner_view_equals_state(void **state)
+{
+    struct sim_proc sim;
+    struct load l;
+    size_t partner = 0;
+
+    (void)state;
+    start(&sim, "3", NULL);
+    load_key(&sim, "immich-sim-key-Grandpa", &l);
+    if (l.rc < 0)
+        fail_msg("%s", l.err.buf);
+    check_equal_as(&sim, &l.m, 1);
+    for (size_t i = 0; i < l.m.assets_nr; i++)
+        partner += !!(l.m.assets[i].flags & MODEL_ASSET_PARTNER);
+    assert_true(partner > 0);
+    assert_int_equal(partner, l.info.partner_assets);
+    load_release(&l);
+    assert_int_equal(sim_stop(&sim), 0);
+}
+
+/* Gives n timeline assets of the admin one and the same date (a bulk
+ * PUT /assets), so that page boundaries fall inside the group. */
+static void same_date(const struct sim_proc *sim, size_t n)
+{
+    json_t *st = sim_state(sim), *a;
+    const char *admin = json_string_value(json_object_get(
+        json_array_get(json_object_get(st, "users"), 0), "id"));
+    struct buf body = BUF_INIT, out = BUF_INIT;
+    size_t i, k = 0;
+
+    buf_addstr(&body, "{\"ids\":[");
+    json_array_foreach(json_object_get(st, "assets"), i, a) {
+        if (k == n || !str_eq(json_object_get(a, "ownerId"), admin) ||
+            !str_eq(json_object_get(a, "visibility"), "timeline") ||
+            !json_is_null(json_object_get(a, "deletedAt")))
+            continue;
+        buf_addf(&body, "%s\"%s\"", k++ ? "," : "",
+                 json_string_value(json_object_get(a, "id")));
+    }
+    buf_addstr(&body, "],\"dateTimeOriginal\":\"2020-01-01T00:00:00.000Z\"}");
+    assert_int_equal(k, n);
+    assert_int_equal(sim_request(sim, "PUT", "/api/assets", body.buf, &out),
+                     204);
+    json_decref(st);
+    buf_release(&body);
+    buf_release(&out);
+}
+
+/*
+ * The seed library in 2.x, 2,500 of its assets given the same date: 2.x
+ * orders pages without a tie-breaker, so the boundaries inside that group
+ * repeat and skip members from one page to the next.  The loader re-reads
+ * the group whole and de-duplicates by id: every asset is read.
+ */
+static void test_seed_library_v2_reads_every_asset(void **state)
+{
+    const char *const args[] = { "--preset", "seed", "--seed", "1",
+                                 "--latency", "off", "--dialect", "2",
+                                 NULL };
+    struct sim_proc sim;
+    struct buf err = BUF_INIT;
+    struct load l;
+
+    (void)state;
+    if (sim_start(&sim, args, &err) < 0)
+        fail_msg("%s", err.buf);
+    same_date(&sim, 2500);
+    load(&sim, &l);
+    if (l.rc < 0)
+        fail_msg("%s", l.err.buf);
+    assert_true(l.info.repair_requests > 0);
+    assert_int_equal((int64_t)l.m.assets_nr, l.info.server_total);
+    check_equal(&sim, &l.m);
+    load_release(&l);
+    assert_int_equal(sim_stop(&sim), 0);
+    buf_release(&err);
+}
+
 /* Transient faults: retried, and the snapshot is the full one. */
 static void test_transient_faults_are_retried(void **state)
 {
@@ -429,6 +543,8 @@ int main(void)
         cmocka_unit_test(test_snapshot_equals_state_v3),
         cmocka_unit_test(test_snapshot_equals_state_v2),
         cmocka_unit_test(test_exact_request_counts),
+        cmocka_unit_test(test_partner_view_equals_state),
+        cmocka_unit_test(test_seed_library_v2_reads_every_asset),
         cmocka_unit_test(test_transient_faults_are_retried),
         cmocka_unit_test(test_persistent_faults_fail_closed),
     };
