@@ -17,8 +17,10 @@
 
 typedef enum cli_status run_once_fn(struct cli_ctx *ctx);
 
-/* Returns the status of the last iteration (CLI_FAILED when stopped by a
- * signal). */
+/* Returns the status of the last iteration: CLI_FAILED when a signal
+ * interrupted a run; a signal during the sleep between runs is a clean stop
+ * and keeps the last run's status (0 after a good run, what a service
+ * manager expects of SIGTERM). */
 enum cli_status run_loop(struct cli_ctx *ctx, run_once_fn *once);
 
 #endif

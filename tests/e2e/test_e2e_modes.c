@@ -519,6 +519,70 @@ static void test_every_planned_change_is_in_the_end_state(void **state)
     assert_int_equal(sim_stop(&sim), 0);
 }
 
+/* Run directories under the log root (the lock, the database and the
+ * archive are not runs). */
+static size_t run_dirs(const char *root)
+{
+    DIR *d = opendir(root);
+    struct dirent *e;
+    size_t n = 0;
+
+    if (!d)
+        return 0;
+    while ((e = readdir(d)))
+        n += e->d_name[0] >= '0' && e->d_name[0] <= '9';
+    closedir(d);
+    return n;
+}
+
+/*
+ * --loop: a run every interval until a signal; the later iterations find
+ * nothing to do; SIGTERM ends the loop (at once during the sleep), and the
+ * lock is free again.
+ */
+static void test_loop_runs_until_a_signal(void **state)
+{
+    struct sim_proc sim;
+    struct out r;
+    struct buf root = BUF_INIT;
+    const char *args[] = { "run", "--loop", "1s", "-c", CONFIG, "--log-dir",
+                           NULL, NULL };
+    pid_t pid;
+    int tries = 0;
+
+    (void)state;
+    buf_addf(&root, "%s/loop", tmpdir);
+    args[6] = root.buf;
+    start(&sim, NULL);
+    pid = spawn(&sim, args);
+    /* the archive of a completed pass may take earlier run directories:
+     * count the requests of the simulator instead */
+    while (sim_stat_endpoint(&sim, "GET /server/version") < 3 &&
+           tries++ < 3000)
+        usleep(10000);
+    assert_true(sim_stat_endpoint(&sim, "GET /server/version") >= 3);
+    reset(&sim);
+    usleep(200000);
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    finish(pid, &r);
+    assert_non_null(strstr(r.err.buf, "loop: iteration 2"));
+    assert_non_null(strstr(r.err.buf, "stopped by signal 15"));
+    /* in the sleep between runs: a clean stop (0, what a service manager
+     * expects); during a run: that run was interrupted (1) */
+    assert_int_equal(r.code,
+                     strstr(r.err.buf, "loop: stopped by signal") ? 0 : 1);
+    out_release(&r);
+    assert_true(run_dirs(root.buf) >= 1);
+    /* the later iterations wrote nothing, and the lock is free */
+    assert_int_equal(sim_stat_writes(&sim), 0);
+    assert_int_equal(tool(&sim, &r, "run", "-c", CONFIG, "--log-dir",
+                          root.buf, NULL),
+                     0);
+    out_release(&r);
+    buf_release(&root);
+    assert_int_equal(sim_stop(&sim), 0);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -533,6 +597,7 @@ int main(void)
         cmocka_unit_test(test_sigterm_then_rerun_converges),
         cmocka_unit_test(test_write_refused_is_reported),
         cmocka_unit_test(test_every_planned_change_is_in_the_end_state),
+        cmocka_unit_test(test_loop_runs_until_a_signal),
     };
 
     return cmocka_run_group_tests(tests, setup, NULL);
