@@ -472,11 +472,21 @@ struct dig {
     uint64_t h;
 };
 
+/* FNV-1a over 8-byte words (then the tail), a word at a time: the
+ * digest of a million-asset model is ~100 MB of fields. */
 static void dig_bytes(struct dig *d, const void *p, size_t n)
 {
     const unsigned char *b = p;
+    size_t i = 0;
 
-    for (size_t i = 0; i < n; i++) {
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+
+        memcpy(&w, b + i, 8);
+        d->h ^= w;
+        d->h *= 0x100000001b3ULL;
+    }
+    for (; i < n; i++) {
         d->h ^= b[i];
         d->h *= 0x100000001b3ULL;
     }
