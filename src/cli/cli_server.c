@@ -4,12 +4,12 @@
  */
 #include "cli/cli_server.h"
 
+#include "cli/run_session.h"
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "core/sigflag.h"
 #include "report/outcome.h"
 #include "state/state.h"
-#include "cli/run_session.h"
 
 static void on_progress(void *ctx, size_t done, size_t total,
                         size_t in_flight)
@@ -51,14 +51,12 @@ struct http_engine *cli_engine_open(const struct cli_ctx *ctx,
     return e;
 }
 
-enum cli_status cli_status_of(enum api_fail kind, long http)
+enum cli_status cli_status_of(enum api_fail kind)
 {
-    if (kind == API_FAIL_NETWORK || (kind == API_FAIL_AUTH && http == 401))
-        return CLI_SERVER;
-    /* 403 on a read: the key lacks a permission the run needs. */
-    if (kind == API_FAIL_AUTH)
-        return CLI_SERVER;
-    return CLI_FAILED;
+    /* Unreachable, key refused (401), or a permission the run needs is
+     * missing (403 on a read): the server side, exit 3. */
+    return kind == API_FAIL_NETWORK || kind == API_FAIL_AUTH ? CLI_SERVER
+                                                             : CLI_FAILED;
 }
 
 struct album_cache {
@@ -215,8 +213,7 @@ enum cli_status cli_read_library(const struct cli_ctx *ctx,
         error_log("%s", err.buf);
         error_log("nothing was written: a run needs the whole library");
         st = sig_stop_requested ? CLI_FAILED
-                                : cli_status_of(info->fail_kind,
-                                                info->fail_http);
+                                : cli_status_of(info->fail_kind);
     } else {
         if (p)
             progress_end(p, run_now_ms());

@@ -20,8 +20,9 @@
 struct http_engine *cli_engine_open(const struct cli_ctx *ctx,
                                     struct progress *p);
 
-/* 3 for a refused key or an unreachable server, else 1. */
-enum cli_status cli_status_of(enum api_fail kind, long http);
+/* CLI_SERVER (exit 3) for an unreachable server, a refused key or a
+ * missing permission, else CLI_FAILED. */
+enum cli_status cli_status_of(enum api_fail kind);
 
 /*
  * Reads the library into m (model_init()ed) with the dialect of
