@@ -2,8 +2,9 @@
  * test_snapshot.c: what the loader decides to fetch from a configuration,
  * the permissions a configuration needs, and fail-closed behaviour
  * against a libmicrohttpd server started by the test on 127.0.0.1 that
- * refuses every request (the end-to-end equality tests against immich-sim
- * live in tests/e2e/snapshot*.cmake).
+ * refuses every request or serves a library whose pages hold fewer assets
+ * than its statistics count (the end-to-end tests against immich-sim are
+ * tests/e2e/test_e2e_read.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +24,35 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned canned_status = 503;
 static const char *canned_body = "{\"message\":\"busy\"}";
 static long writes; /* requests other than GET / POST /search */
+/* Serve a library whose statistics count one asset more than its pages
+ * hold, instead of the canned refusal. */
+static bool short_library;
+
+#define ASSET(id)                                                            \
+    "{\"id\":\"" id "\",\"ownerId\":\"9a1c4d2e-3b5f-4e6a-8c7d-0f1e2d3c4b5a\","      \
+    "\"originalFileName\":\"a.jpg\",\"originalPath\":\"/p/a.jpg\","              \
+    "\"fileCreatedAt\":\"2024-01-01T00:00:00.000Z\","                            \
+    "\"fileModifiedAt\":\"2024-01-01T00:00:00.000Z\","                           \
+    "\"localDateTime\":\"2024-01-01T00:00:00.000Z\","                            \
+    "\"createdAt\":\"2024-01-01T00:00:00.000Z\","                                \
+    "\"updatedAt\":\"2024-01-01T00:00:00.000Z\",\"isFavorite\":false,"           \
+    "\"isTrashed\":false,\"type\":\"IMAGE\",\"visibility\":\"timeline\"}"
+
+static const char *short_body(const char *url)
+{
+    if (!strcmp(url, "/api/server/version"))
+        return "{\"major\":3,\"minor\":2,\"patch\":2}";
+    if (!strcmp(url, "/api/users/me"))
+        return "{\"id\":\"9a1c4d2e-3b5f-4e6a-8c7d-0f1e2d3c4b5a\","
+               "\"email\":\"a@example.com\",\"name\":\"A\"}";
+    if (!strcmp(url, "/api/search/statistics"))
+        return "{\"total\":3}";
+    if (!strcmp(url, "/api/search/metadata"))
+        return "{\"assets\":{\"total\":2,\"count\":2,\"nextPage\":null,"
+               "\"items\":[" ASSET("1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d") ","
+               ASSET("2b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d") "]}}";
+    return "[]"; /* tags, albums, users */
+}
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
                                const char *url, const char *method,
@@ -47,10 +77,13 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
     pthread_mutex_lock(&lock);
     if (strcmp(method, "GET") && strncmp(url, "/api/search/", 12))
         writes++;
-    resp = MHD_create_response_from_buffer(strlen(canned_body),
-                                           (void *)canned_body,
-                                           MHD_RESPMEM_MUST_COPY);
-    ret = MHD_queue_response(c, canned_status, resp);
+    {
+        const char *body = short_library ? short_body(url) : canned_body;
+
+        resp = MHD_create_response_from_buffer(strlen(body), (void *)body,
+                                               MHD_RESPMEM_MUST_COPY);
+    }
+    ret = MHD_queue_response(c, short_library ? 200 : canned_status, resp);
     pthread_mutex_unlock(&lock);
     MHD_destroy_response(resp);
     return ret;
@@ -215,6 +248,34 @@ static void test_load_fails_closed_when_the_server_refuses(void **state)
     buf_release(&err);
 }
 
+/* Pages that hold fewer assets than the statistics count: the load fails
+ * rather than plan from a partial library. */
+static void test_load_fails_closed_on_fewer_assets_than_counted(void **state)
+{
+    struct config *cfg = load(minimal);
+    struct http_engine *e = engine();
+    struct snapshot_info info;
+    struct model m;
+    struct buf err = BUF_INIT;
+
+    (void)state;
+    short_library = true;
+    writes = 0;
+    model_init(&m);
+    assert_int_equal(snapshot_load(cfg, e, NULL, &m, &info, &err), -1);
+    short_library = false;
+    assert_string_equal(err.buf, "snapshot incomplete: read 2 of the 3 "
+                                 "assets the server counts (assets deleted "
+                                 "while reading? the next run reads again)");
+    assert_false(info.complete);
+    assert_false(m.indexed);
+    assert_int_equal(writes, 0);
+    model_release(&m);
+    http_engine_free(e);
+    config_free(cfg);
+    buf_release(&err);
+}
+
 static void test_check_classifies_auth_and_unreachable_as_server(void **state)
 {
     struct config *cfg = load(minimal);
@@ -259,6 +320,7 @@ int main(void)
         cmocka_unit_test(test_minimal_config_needs_only_output_tags),
         cmocka_unit_test(test_rules_duplicates_and_permissions_widen_the_needs),
         cmocka_unit_test(test_load_fails_closed_when_the_server_refuses),
+        cmocka_unit_test(test_load_fails_closed_on_fewer_assets_than_counted),
         cmocka_unit_test(test_check_classifies_auth_and_unreachable_as_server),
     };
 
