@@ -188,7 +188,8 @@ out:
 enum cli_status cli_read_library(const struct cli_ctx *ctx,
                                  struct http_engine *eng, struct model *m,
                                  struct snapshot_info *info,
-                                 struct progress *p, struct state *state)
+                                 struct progress *p, struct state *state,
+                                 bool remember)
 {
     struct snapshot_opts so = SNAPSHOT_OPTS_INIT;
     struct album_cache cache = { state, ctx->cfg->server.url, run_now_ms(),
@@ -223,7 +224,7 @@ enum cli_status cli_read_library(const struct cli_ctx *ctx,
                  info->assets, info->partner_assets, info->albums,
                  info->albums_cached, info->albums_empty, info->tags,
                  info->dups, (unsigned long long)info->requests);
-        if (state)
+        if (state && remember)
             cache_store(&cache, m, info->dialect);
     }
     buf_release(&err);

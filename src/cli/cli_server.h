@@ -29,7 +29,8 @@ enum cli_status cli_status_of(enum api_fail kind);
  * --dialect, showing progress in p (may be NULL) as the "read" phase.
  * With a state database (st, may be NULL) album memberships remembered
  * from earlier runs are reused while the albums are unchanged (not with
- * --full-read) and those read now are remembered.  Prints the error
+ * --full-read), and with `remember` those read now are stored.  Prints the
+ * error
  * ("snapshot incomplete: ...") and returns its status when the read
  * failed: then nothing may be written.
  */
@@ -37,7 +38,8 @@ struct state;
 enum cli_status cli_read_library(const struct cli_ctx *ctx,
                                  struct http_engine *eng, struct model *m,
                                  struct snapshot_info *info,
-                                 struct progress *p, struct state *st);
+                                 struct progress *p, struct state *st,
+                                 bool remember);
 
 /*
  * Remembers the members of the albums this run created with all their

@@ -4,17 +4,45 @@
  */
 #include "cli/cli.h"
 
+#include <unistd.h>
+
 #include "cli/cli_server.h"
 #include "cli/run_session.h"
 #include "core/log.h"
+#include "report/report.h"
 #include "rules/rules.h"
+#include "state/state.h"
 
 const char cmd_plan_help[] =
     "usage: immich-autotag plan [--json] [options]\n"
     "\n"
     "Reads the library and prints every change a run would make, grouped\n"
     "by tag and album, without writing anything.  --json prints the plan\n"
-    "as JSON, which `immich-autotag apply FILE` can apply later.\n";
+    "as JSON, which `immich-autotag apply FILE` can apply later.  Album\n"
+    "memberships remembered by earlier runs in the log root (--log-dir) are\n"
+    "reused, read-only.\n";
+
+/*
+ * The album memberships earlier runs remembered, read-only (plan writes
+ * nothing, not even there); NULL when there is no usable database.
+ */
+static struct state *open_memory(const struct cli_ctx *ctx)
+{
+    struct buf path = BUF_INIT, err = BUF_INIT;
+    struct state *st = NULL;
+
+    buf_addf(&path, "%s/%s",
+             ctx->opts.log_dir ? ctx->opts.log_dir : REPORT_DEFAULT_ROOT,
+             STATE_DB_NAME);
+    if (!access(path.buf, R_OK) &&
+        state_open_readonly(&st, path.buf, &err) < 0) {
+        verbose_log("%s: reading every album", err.buf);
+        st = NULL;
+    }
+    buf_release(&path);
+    buf_release(&err);
+    return st;
+}
 
 enum cli_status cmd_plan(struct cli_ctx *ctx)
 {
@@ -22,6 +50,7 @@ enum cli_status cmd_plan(struct cli_ctx *ctx)
     struct rules_opts ro = RULES_OPTS_INIT;
     struct snapshot_info info;
     struct http_engine *eng;
+    struct state *memory;
     struct buf out = BUF_INIT, err = BUF_INIT;
     struct model m;
     struct plan p;
@@ -33,7 +62,9 @@ enum cli_status cmd_plan(struct cli_ctx *ctx)
         return CLI_FAILED;
     model_init(&m);
     plan_init(&p);
-    st = cli_read_library(ctx, eng, &m, &info, NULL, NULL);
+    memory = open_memory(ctx);
+    st = cli_read_library(ctx, eng, &m, &info, NULL, memory, false);
+    state_close(memory);
     cli_metrics_out(ctx, eng, NULL);
     if (st != CLI_OK)
         goto out;

@@ -51,7 +51,7 @@ static enum cli_status read_and_evaluate(struct pass *ps)
     enum cli_status st;
 
     st = cli_read_library(ps->ctx, ps->eng, &ps->m, &ps->info, &ps->prog,
-                          ps->rs.st);
+                          ps->rs.st, true);
     if (st != CLI_OK)
         return st;
     ps->res.model = &ps->m;

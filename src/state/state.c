@@ -192,13 +192,17 @@ static int migrate(struct state *st, const char *path, struct buf *err)
     return 0;
 }
 
-int state_open(struct state **out, const char *path, struct buf *err)
+static int open_db(struct state **out, const char *path, bool readonly,
+                   struct buf *err)
 {
     struct state *st = xcalloc(1, sizeof(*st));
+    int version = 0;
     size_t i;
 
     if (sqlite3_open_v2(path, &st->db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                        (readonly ? SQLITE_OPEN_READONLY
+                                  : SQLITE_OPEN_READWRITE |
+                                        SQLITE_OPEN_CREATE) |
                             SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK) {
         buf_addf(err, "cannot open state database '%s': %s", path,
@@ -213,8 +217,19 @@ int state_open(struct state **out, const char *path, struct buf *err)
         fail(st, err, "cannot enable foreign keys");
         goto fail;
     }
-    if (migrate(st, path, err) < 0)
+    if (readonly) {
+        /* Read as it is: a database of another version is not ours to
+         * read (nor, read-only, to migrate). */
+        if (state_schema_version(st, &version, err) < 0)
+            goto fail;
+        if (version != STATE_SCHEMA_VERSION) {
+            buf_addf(err, "state database '%s' has schema version %d, not "
+                          "%d", path, version, STATE_SCHEMA_VERSION);
+            goto fail;
+        }
+    } else if (migrate(st, path, err) < 0) {
         goto fail;
+    }
     for (i = 0; i < S_COUNT; i++) {
         if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1,
                                SQLITE_PREPARE_PERSISTENT, &st->st[i],
@@ -228,6 +243,17 @@ int state_open(struct state **out, const char *path, struct buf *err)
 fail:
     state_close(st);
     return -1;
+}
+
+int state_open(struct state **out, const char *path, struct buf *err)
+{
+    return open_db(out, path, false, err);
+}
+
+int state_open_readonly(struct state **out, const char *path,
+                        struct buf *err)
+{
+    return open_db(out, path, true, err);
 }
 
 void state_close(struct state *st)

@@ -85,6 +85,10 @@ struct state_run {
 /* Opens (creating) the database and migrates it to
  * STATE_SCHEMA_VERSION. */
 int state_open(struct state **out, const char *path, struct buf *err);
+/* Opens an existing database of this version for reading only (no
+ * migration, no file created): for `plan`, which writes nothing. */
+int state_open_readonly(struct state **out, const char *path,
+                        struct buf *err);
 /* Finalizes the statements and closes; accepts NULL. */
 void state_close(struct state *st);
 /* PRAGMA user_version of the open database. */
