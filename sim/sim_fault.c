@@ -46,6 +46,7 @@ static int parse_param(struct sim_fault *r, const char *s, size_t len)
         if (num_parse_double(tmp, len, &d) < 0 || d < 0 || d > 1)
             return -1;
         r->rate = d;
+        r->rate_given = true;
         return 0;
     }
     if (num_parse_i64(eq + 1, len - (size_t)(eq + 1 - s), 0, 1000000000,
@@ -94,6 +95,11 @@ static int parse_rule(struct sim_fault *r, const char *s, size_t len)
         memcpy(r->endpoint, at + 1, n);
         r->endpoint[n] = '\0';
     }
+    /* no rate, first= or every=: every matching request ("500@POST
+     * /search/metadata" is a persistent fault, not a rule that never
+     * fires) */
+    if (!r->rate_given && !r->first && !r->every)
+        r->rate = 1.0;
     return 0;
 }
 

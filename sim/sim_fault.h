@@ -34,6 +34,7 @@ struct sim_fault {
     enum sim_fault_kind kind;
     int status;           /* for STATUS and 429 */
     double rate;
+    bool rate_given;      /* a RATE was written (0 included) */
     long first, every;
     int retry_after;      /* seconds, -1 = no header */
     int ms;               /* spike */
