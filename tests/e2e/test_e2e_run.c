@@ -1,0 +1,1525 @@
+/*
+ * test_e2e_run.c: what a run leaves on the server, checked on immich-sim's
+ * /__sim/state against figures computed here from the library before the
+ * run (issue #6's test list).
+ *
+ *   - the upstream template, both dialects: every feature's end state
+ *     (unclassified, conflict, conversions, album dates, sharing), the net
+ *     change of every tag and album equal to the plan printed before, the
+ *     exact requests by endpoint, and a second run that writes nothing;
+ *   - one feature at a time (the fixtures in tests/data/e2e), date
+ *     correction on a library with a shifted asset;
+ *   - SIGTERM while writing (2.x, modeled latency), then a re-run: the
+ *     same end state as one clean run;
+ *   - refused writes (403 fault), a read-only key, a per-user key;
+ *   - plan, run --dry-run, plan --json + apply, stale plans;
+ *   - the API key in no byte written, in every mode;
+ *   - read faults: persistent (nothing written) and transient (retried).
+ *
+ * Request counts are those of the small preset (seed 1); where each comes
+ * from is said next to it.
+ */
+#define _GNU_SOURCE /* memmem */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+#include <dirent.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/common.h"
+#include "core/fsutil.h"
+#include "sim_harness.h"
+
+#define TEMPLATE IA_TEST_DATA "/config/upstream-template.yaml"
+#define FIXTURE(name) IA_TEST_DATA "/e2e/" name ".yaml"
+#define ARGV(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#define SECRET "run-e2e-3b9d0c7a51f2-SECRET-e84a6f1d2c95"
+#define DAY_S 86400.0
+
+static char tmpdir[64];
+static unsigned runs; /* numbers the output files of each tool run */
+
+/* One finished tool run: exit code, stdout, stderr. */
+struct toolrun {
+    int code;
+    struct buf out, err;
+};
+
+static void toolrun_release(struct toolrun *t)
+{
+    buf_release(&t->out);
+    buf_release(&t->err);
+}
+
+static void slurp(const char *path, struct buf *into)
+{
+    struct buf err = BUF_INIT;
+
+    buf_reset(into);
+    if (fs_read_file(path, 1 << 26, into, &err) < 0)
+        fail_msg("%s", err.buf);
+    buf_release(&err);
+}
+
+/* Starts the tool with `key` instead of the simulator's (NULL: its own). */
+static pid_t launch(const struct sim_proc *sim, const char *key,
+                    const char *const *args, unsigned *n)
+{
+    struct sim_proc as = *sim;
+    struct buf o = BUF_INIT, e = BUF_INIT;
+    pid_t pid;
+
+    if (key)
+        snprintf(as.api_key, sizeof(as.api_key), "%s", key);
+    *n = ++runs;
+    buf_addf(&o, "%s/run%u.out", tmpdir, *n);
+    buf_addf(&e, "%s/run%u.err", tmpdir, *n);
+    pid = sim_spawn_tool(&as, IA_BIN, args, o.buf, e.buf);
+    assert_true(pid > 0);
+    buf_release(&o);
+    buf_release(&e);
+    return pid;
+}
+
+static void reap(pid_t pid, unsigned n, struct toolrun *t)
+{
+    struct buf path = BUF_INIT;
+
+    t->code = sim_wait_tool(pid);
+    buf_init(&t->out, 0);
+    buf_init(&t->err, 0);
+    buf_addf(&path, "%s/run%u.out", tmpdir, n);
+    slurp(path.buf, &t->out);
+    buf_reset(&path);
+    buf_addf(&path, "%s/run%u.err", tmpdir, n);
+    slurp(path.buf, &t->err);
+    buf_release(&path);
+    if (t->code < 0)
+        fail_msg("the tool did not exit: %s", t->err.buf);
+}
+
+static int tool_key(const struct sim_proc *sim, const char *key,
+                    const char *const *args, struct toolrun *t)
+{
+    unsigned n;
+    pid_t pid = launch(sim, key, args, &n);
+
+    reap(pid, n, t);
+    return t->code;
+}
+
+static int tool(const struct sim_proc *sim, const char *const *args,
+                struct toolrun *t)
+{
+    return tool_key(sim, NULL, args, t);
+}
+
+/* A tool run whose output does not matter beyond its exit code. */
+static int tool_code(const struct sim_proc *sim, const char *const *args)
+{
+    struct toolrun t;
+    int code = tool(sim, args, &t);
+
+    toolrun_release(&t);
+    return code;
+}
+
+/* Starts immich-sim on 127.0.0.1, latency off, small preset unless
+ * `extra` names another library, plus `extra` (NULL-terminated). */
+static void boot(struct sim_proc *sim, const char *const *extra)
+{
+    const char *args[24] = { "--latency", "off", "--seed", "1" };
+    size_t n = 4;
+    bool has_library = false;
+    struct buf err = BUF_INIT;
+
+    for (; extra && *extra && n < ARRAY_SIZE(args) - 3; extra++) {
+        has_library |= !strcmp(*extra, "--library");
+        args[n++] = *extra;
+    }
+    if (!has_library) {
+        args[n++] = "--preset";
+        args[n++] = "small";
+    }
+    args[n] = NULL;
+    if (sim_start(sim, args, &err) < 0)
+        fail_msg("%s", err.buf);
+    buf_release(&err);
+}
+
+static void halt(struct sim_proc *sim)
+{
+    assert_int_equal(sim_stop(sim), 0);
+}
+
+static const char *logroot(const char *name)
+{
+    static char path[4][128];
+    static unsigned slot;
+    char *p = path[slot++ % ARRAY_SIZE(path)];
+
+    snprintf(p, sizeof(path[0]), "%s/%s", tmpdir, name);
+    return p;
+}
+
+/* ---- the simulator's state ------------------------------------------- */
+
+static json_t *parse(const char *text, size_t len)
+{
+    json_error_t jerr;
+    json_t *v = json_loadb(text, len, 0, &jerr);
+
+    if (!v)
+        fail_msg("bad JSON: %s", jerr.text);
+    return v;
+}
+
+static json_t *sim_state(const struct sim_proc *sim)
+{
+    struct buf body = BUF_INIT;
+    json_t *st;
+
+    assert_int_equal(sim_request(sim, "GET", "/__sim/state", NULL, &body),
+                     200);
+    st = parse(body.buf, body.len);
+    buf_release(&body);
+    return st;
+}
+
+static const char *str(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+
+    return s ? s : "";
+}
+
+static json_t *find_by(json_t *st, const char *list, const char *key,
+                       const char *value)
+{
+    json_t *x;
+    size_t i;
+
+    json_array_foreach(json_object_get(st, list), i, x)
+        if (!strcmp(str(x, key), value))
+            return x;
+    return NULL;
+}
+
+static const char *admin_id(json_t *st)
+{
+    json_t *u = find_by(st, "users", "email", "admin@example.com");
+
+    assert_non_null(u);
+    return str(u, "id");
+}
+
+static const char *user_id(json_t *st, const char *email)
+{
+    json_t *u = find_by(st, "users", "email", email);
+
+    assert_non_null(u);
+    return str(u, "id");
+}
+
+/* Does the asset carry a tag whose value is `value`? */
+static bool has_tag(json_t *st, json_t *asset, const char *value)
+{
+    json_t *id, *tag;
+    size_t i;
+
+    json_array_foreach(json_object_get(asset, "tagIds"), i, id) {
+        tag = find_by(st, "tags", "id", json_string_value(id));
+        if (tag && !strcmp(str(tag, "value"), value))
+            return true;
+    }
+    return false;
+}
+
+/* The asset's album names, in turn: the i-th or NULL past the end. */
+static const char *album_of(json_t *st, json_t *asset, size_t i)
+{
+    json_t *id = json_array_get(json_object_get(asset, "albumIds"), i);
+    json_t *al;
+
+    if (!id)
+        return NULL;
+    al = find_by(st, "albums", "id", json_string_value(id));
+    assert_non_null(al);
+    return str(al, "albumName");
+}
+
+static bool in_album(json_t *st, json_t *asset, const char *name)
+{
+    const char *n;
+
+    for (size_t i = 0; (n = album_of(st, asset, i)); i++)
+        if (!strcmp(n, name))
+            return true;
+    return false;
+}
+
+/* How many assets carry tag `value` (by name: every owner's tag). */
+static long tag_count(json_t *st, const char *value)
+{
+    json_t *a;
+    size_t i;
+    long n = 0;
+
+    json_array_foreach(json_object_get(st, "assets"), i, a)
+        n += has_tag(st, a, value);
+    return n;
+}
+
+static long album_size(json_t *st, const char *name)
+{
+    json_t *al = find_by(st, "albums", "albumName", name);
+
+    return al ? (long)json_array_size(json_object_get(al, "assetIds")) : -1;
+}
+
+/* The album's users as a JSON object {email: role}, keys sorted. */
+static void album_users(json_t *st, const char *name, struct buf *out)
+{
+    json_t *al = find_by(st, "albums", "albumName", name), *u, *user;
+    json_t *by_email = json_object();
+    size_t i;
+    char *s;
+
+    buf_reset(out);
+    assert_non_null(al);
+    json_array_foreach(json_object_get(al, "albumUsers"), i, u) {
+        user = find_by(st, "users", "id", str(u, "userId"));
+        assert_non_null(user);
+        json_object_set(by_email, str(user, "email"),
+                        json_object_get(u, "role"));
+    }
+    /* sorted keys: the order members were added in is not state */
+    s = json_dumps(by_email, JSON_SORT_KEYS | JSON_COMPACT);
+    buf_addstr(out, s);
+    free(s);
+    json_decref(by_email);
+}
+
+static long expected(json_t *st, const char *key)
+{
+    json_t *v = json_object_get(json_object_get(st, "expected"), key);
+
+    assert_true(json_is_integer(v));
+    return (long)json_integer_value(v);
+}
+
+/* ISO-8601 "YYYY-MM-DDTHH:MM:SS..." (UTC) -> seconds. */
+static double iso_seconds(const char *s)
+{
+    struct tm tm;
+
+    memset(&tm, 0, sizeof(tm));
+    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon,
+               &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+        fail_msg("bad date '%s'", s);
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (double)timegm(&tm);
+}
+
+/* The date an album name starts with (upstream's
+ * ^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?, missing parts 1), or -1. */
+static double album_name_date(const char *name)
+{
+    char iso[32];
+    int y, m = 1, d = 1;
+
+    if (strlen(name) < 4 || strspn(name, "0123456789") < 4)
+        return -1;
+    y = (name[0] - '0') * 1000 + (name[1] - '0') * 100 +
+        (name[2] - '0') * 10 + name[3] - '0';
+    if (name[4] == '-' && strspn(name + 5, "0123456789") >= 2) {
+        m = (name[5] - '0') * 10 + name[6] - '0';
+        if (name[7] == '-' && strspn(name + 8, "0123456789") >= 2)
+            d = (name[8] - '0') * 10 + name[9] - '0';
+    }
+    snprintf(iso, sizeof(iso), "%04d-%02d-%02dT00:00:00", y, m, d);
+    return iso_seconds(iso);
+}
+
+/* The template's rule matches of an asset, from its tags and albums, one
+ * per matching tag or album (a day album and its month album are two):
+ * 0 unclassified, 1 classified, 2+ conflict. */
+static int categories(json_t *st, json_t *a)
+{
+    static const char *const tags[][2] = {
+        { "meme", "autotag_input_meme" },
+        { "adult_meme", "autotag_input_adult_meme" },
+        { "autotag_input_pending_review", NULL },
+        { "autotag_input_ignore", NULL },
+        { "autotag_input_broken", NULL },
+    };
+    const char *n;
+    int hits = 0;
+
+    for (size_t r = 0; r < ARRAY_SIZE(tags); r++) {
+        const char *album = tags[r][1] ? tags[r][1] : tags[r][0];
+
+        hits += has_tag(st, a, tags[r][0]);
+        hits += tags[r][1] && has_tag(st, a, tags[r][1]);
+        for (size_t i = 0; (n = album_of(st, a, i)); i++)
+            hits += !strcmp(n, album);
+    }
+    /* ^\d{4}-(\d{2}(-\d{2})?)? : four digits and a dash */
+    for (size_t i = 0; (n = album_of(st, a, i)); i++)
+        hits += strspn(n, "0123456789") == 4 && n[4] == '-';
+    return hits;
+}
+
+/* Is the asset further than `days` from the date of one of its albums? */
+static bool date_mismatch(json_t *st, json_t *a, double days)
+{
+    double t = iso_seconds(str(a, "fileCreatedAt")), d;
+    const char *n;
+
+    for (size_t i = 0; (n = album_of(st, a, i)); i++) {
+        d = album_name_date(n);
+        if (d >= 0 && (t - d > days * DAY_S || d - t > days * DAY_S))
+            return true;
+    }
+    return false;
+}
+
+static bool is_admins_live(json_t *st, json_t *a)
+{
+    return !strcmp(str(a, "ownerId"), admin_id(st)) &&
+           json_is_null(json_object_get(a, "deletedAt"));
+}
+
+/*
+ * The library without the ids and times the server mints: per asset
+ * (by id, which the run never changes) its date, tag values and album
+ * names; per album (by name) its owner and users.  Canonical JSON text.
+ */
+static char *end_state_text(json_t *st)
+{
+    json_t *o = json_object(), *assets = json_object(),
+           *albums = json_object(), *a;
+    struct buf users = BUF_INIT;
+    const char *n;
+    size_t i, j;
+    char *s;
+
+    json_array_foreach(json_object_get(st, "assets"), i, a) {
+        json_t *e = json_object(), *tags = json_object(),
+               *in = json_object(), *id;
+
+        json_array_foreach(json_object_get(a, "tagIds"), j, id)
+            json_object_set_new(
+                tags,
+                str(find_by(st, "tags", "id", json_string_value(id)),
+                    "value"),
+                json_true());
+        for (j = 0; (n = album_of(st, a, j)); j++)
+            json_object_set_new(in, n, json_true());
+        json_object_set_new(e, "date",
+                            json_string(str(a, "fileCreatedAt")));
+        json_object_set_new(e, "tags", tags);
+        json_object_set_new(e, "albums", in);
+        json_object_set_new(assets, str(a, "id"), e);
+    }
+    json_array_foreach(json_object_get(st, "albums"), i, a) {
+        album_users(st, str(a, "albumName"), &users);
+        json_object_set_new(
+            albums, str(a, "albumName"),
+            json_pack("{s:s, s:s}", "owner", str(a, "ownerId"), "users",
+                      users.buf));
+    }
+    json_object_set_new(o, "assets", assets);
+    json_object_set_new(o, "albums", albums);
+    s = json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT);
+    json_decref(o);
+    buf_release(&users);
+    return s;
+}
+
+static char *end_state(const struct sim_proc *sim)
+{
+    json_t *st = sim_state(sim);
+    char *s = end_state_text(st);
+
+    json_decref(st);
+    return s;
+}
+
+/* ---- the tool's output ----------------------------------------------- */
+
+/* The last line of stdout: the run directory, under `root`. */
+static void run_dir(const struct toolrun *t, const char *root,
+                    struct buf *dir)
+{
+    const char *end = t->out.buf + t->out.len, *p;
+
+    buf_reset(dir);
+    while (end > t->out.buf && end[-1] == '\n')
+        end--;
+    for (p = end; p > t->out.buf && p[-1] != '\n'; p--)
+        ;
+    buf_add(dir, p, (size_t)(end - p));
+    if (strncmp(dir->buf, root, strlen(root)) || !fs_is_dir(dir->buf))
+        fail_msg("last line '%s' is not a run directory under %s",
+                 dir->buf, root);
+}
+
+static void read_report(const char *dir, const char *file, struct buf *into)
+{
+    struct buf path = BUF_INIT;
+
+    buf_addf(&path, "%s/%s", dir, file);
+    slurp(path.buf, into);
+    buf_release(&path);
+}
+
+static void assert_reports(const char *dir)
+{
+    static const char *const files[] = {
+        "modification_report.txt", "modifications.jsonl",
+        "run_statistics.yaml",     "summary.txt",
+        "immich_autotag_links.md", "user_config_dump.yaml",
+        "immich_autotag_full_output.log", "metrics.json",
+    };
+    struct buf path = BUF_INIT;
+    struct stat sb;
+
+    for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+        buf_reset(&path);
+        buf_addf(&path, "%s/%s", dir, files[i]);
+        if (stat(path.buf, &sb) < 0 || !S_ISREG(sb.st_mode))
+            fail_msg("no %s", path.buf);
+    }
+    buf_release(&path);
+}
+
+static size_t count_of(const char *hay, const char *needle)
+{
+    size_t n = 0;
+
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* ---- plans ------------------------------------------------------------ */
+
+/* Items the plan has for (op, name); name NULL: every group of op. */
+static long plan_items(json_t *plan, const char *op, const char *name)
+{
+    json_t *g;
+    size_t i;
+    long n = 0;
+
+    json_array_foreach(json_object_get(plan, "groups"), i, g)
+        if (!strcmp(str(g, "op"), op) &&
+            (!name || !strcmp(str(g, "name"), name)))
+            n += (long)json_array_size(json_object_get(g, "items"));
+    return n;
+}
+
+static long plan_groups(json_t *plan, const char *op)
+{
+    json_t *g;
+    size_t i;
+    long n = 0;
+
+    json_array_foreach(json_object_get(plan, "groups"), i, g)
+        n += !strcmp(str(g, "op"), op);
+    return n;
+}
+
+static json_t *plan_json(const struct sim_proc *sim, const char *config)
+{
+    struct toolrun t;
+    json_t *plan;
+
+    assert_int_equal(tool(sim, ARGV("plan", "--json", "-c", config), &t), 0);
+    plan = parse(t.out.buf, t.out.len);
+    toolrun_release(&t);
+    return plan;
+}
+
+/*
+ * Every tag's and album's net change from st0 to st1 is what the plan
+ * said: adds minus removes, new albums exactly the created ones.
+ */
+static void assert_net_change_is_plan(json_t *plan, json_t *st0, json_t *st1)
+{
+    json_t *x;
+    size_t i;
+    long created = 0;
+
+    json_array_foreach(json_object_get(st1, "tags"), i, x) {
+        const char *v = str(x, "value");
+
+        if (tag_count(st1, v) - tag_count(st0, v) !=
+            plan_items(plan, "tag_add", v) - plan_items(plan, "tag_remove", v))
+            fail_msg("tag %s: %ld before, %ld after, plan +%ld -%ld", v,
+                     tag_count(st0, v), tag_count(st1, v),
+                     plan_items(plan, "tag_add", v),
+                     plan_items(plan, "tag_remove", v));
+    }
+    json_array_foreach(json_object_get(st1, "albums"), i, x) {
+        const char *n = str(x, "albumName");
+        long before = album_size(st0, n);
+        bool planned = false;
+        json_t *g;
+        size_t j;
+
+        json_array_foreach(json_object_get(plan, "groups"), j, g)
+            planned |= !strcmp(str(g, "op"), "album_create") &&
+                       !strcmp(str(g, "name"), n);
+        assert_int_equal(before < 0, planned);
+        created += planned;
+        if (album_size(st1, n) - (before < 0 ? 0 : before) !=
+            plan_items(plan, "album_add", n) -
+                plan_items(plan, "album_remove", n))
+            fail_msg("album %s: %ld before, %ld after", n, before,
+                     album_size(st1, n));
+    }
+    assert_int_equal(created, plan_groups(plan, "album_create"));
+}
+
+/* ---- tests ------------------------------------------------------------ */
+
+/* A dialect's read requests for the template on the small library. */
+struct reads {
+    long statistics, album_lists, searches, requests;
+    long searches_again, requests_again; /* the second run */
+};
+
+/*
+ * The template on the small library in one dialect: the plan, one run,
+ * what the simulator holds after it, the second run.
+ */
+static void template_end_state(const char *dialect, const struct reads *reads)
+{
+    struct sim_proc sim;
+    struct toolrun t;
+    struct buf dir = BUF_INIT, users = BUF_INIT;
+    json_t *st0, *st1, *plan, *a;
+    const char *root = logroot(dialect[0] == '2' ? "tpl2" : "tpl3");
+    long unclassified = 0, conflicts = 0, converted = 0, mismatched = 0;
+    size_t i;
+
+    boot(&sim, ARGV("--dialect", dialect));
+    st0 = sim_state(&sim);
+    assert_int_equal(sim_reset_stats(&sim), 0);
+    plan = plan_json(&sim, TEMPLATE);
+    assert_int_equal(sim_stat_writes(&sim), 0);
+
+    assert_int_equal(sim_reset_stats(&sim), 0);
+    assert_int_equal(tool(&sim, ARGV("run", "-c", TEMPLATE, "--log-dir",
+                                     root),
+                          &t),
+                     0);
+    run_dir(&t, root, &dir);
+    assert_reports(dir.buf);
+    toolrun_release(&t);
+    st1 = sim_state(&sim);
+
+    /*
+     * Writes, from the plan of the small preset: one POST /albums per
+     * temporary album (28 = expected.unclassified_assets, each asset on
+     * its own day, carrying its asset), one PUT per existing album that
+     * gains assets (the two conversion albums), one PUT/DELETE per tag
+     * (adds: mismatch, conflict; removes: meme, adult_meme, unknown,
+     * conflict, mismatch), one role change (mother, editor -> viewer).
+     */
+    assert_int_equal(sim_stat_endpoint(&sim, "POST /albums"),
+                     plan_groups(plan, "album_create"));
+    assert_int_equal(sim_stat_endpoint(&sim, "POST /albums"), 28);
+    assert_int_equal(sim_stat_endpoint(&sim, "PUT /albums/{id}/assets"), 2);
+    assert_int_equal(sim_stat_endpoint(&sim, "PUT /tags/{id}/assets"),
+                     plan_groups(plan, "tag_add"));
+    assert_int_equal(sim_stat_endpoint(&sim, "PUT /tags/{id}/assets"), 2);
+    assert_int_equal(sim_stat_endpoint(&sim, "DELETE /tags/{id}/assets"),
+                     plan_groups(plan, "tag_remove"));
+    assert_int_equal(sim_stat_endpoint(&sim, "DELETE /tags/{id}/assets"), 5);
+    assert_int_equal(
+        sim_stat_endpoint(&sim, "PUT /albums/{id}/user/{userId}"), 1);
+    assert_int_equal(sim_stat_endpoint(&sim, "PUT /tags"), 0);
+    assert_int_equal(sim_stat_endpoint(&sim, "PUT /assets"), 0);
+    assert_int_equal(sim_stat_writes(&sim), 38);
+    /* reads, as e2e.read counts them: users/me, users, tags, version */
+    assert_int_equal(sim_stat_endpoint(&sim, "GET /tags"), 1);
+    assert_int_equal(sim_stat_endpoint(&sim, "GET /users"), 1);
+    assert_int_equal(sim_stat_endpoint(&sim, "POST /search/statistics"),
+                     reads->statistics);
+    assert_int_equal(sim_stat_endpoint(&sim, "GET /albums"),
+                     reads->album_lists);
+    assert_int_equal(sim_stat_endpoint(&sim, "POST /search/metadata"),
+                     reads->searches);
+    assert_int_equal(sim_stat_long(&sim, "requests"), reads->requests);
+
+    /* the plan printed before is what happened */
+    assert_net_change_is_plan(plan, st0, st1);
+    assert_int_equal(plan_items(plan, "asset_date", NULL), 0);
+
+    /* each feature, from the library before the run */
+    json_array_foreach(json_object_get(st0, "assets"), i, a) {
+        json_t *after = find_by(st1, "assets", "id", str(a, "id"));
+        int cats;
+
+        if (!is_admins_live(st0, a))
+            continue;
+        assert_non_null(after);
+        cats = categories(st0, a);
+        if (cats == 0) {
+            /* unknown, or in the temporary album of its day */
+            char temp[64];
+
+            snprintf(temp, sizeof(temp), "%.10s-autotag-temp-unclassified",
+                     str(a, "localDateTime"));
+            if (!has_tag(st1, after, "autotag_output_unknown") &&
+                !in_album(st1, after, temp))
+                fail_msg("unclassified %s: no unknown tag, not in %s",
+                         str(a, "id"), temp);
+            unclassified++;
+        }
+        assert_int_equal(has_tag(st1, after, "autotag_output_conflict"),
+                         cats >= 2);
+        conflicts += cats >= 2;
+        if (cats == 1)
+            assert_false(has_tag(st1, after, "autotag_output_unknown"));
+        if (has_tag(st0, a, "meme") || has_tag(st0, a, "adult_meme")) {
+            const char *dest = has_tag(st0, a, "meme")
+                                   ? "autotag_input_meme"
+                                   : "autotag_input_adult_meme";
+
+            assert_true(in_album(st1, after, dest));
+            assert_false(has_tag(st1, after, "meme"));
+            assert_false(has_tag(st1, after, "adult_meme"));
+            converted++;
+        }
+        assert_int_equal(
+            has_tag(st1, after, "autotag_output_album_date_mismatch"),
+            date_mismatch(st1, after, 180));
+        mismatched += date_mismatch(st1, after, 180);
+        /* no date moved: names agree with dates in this library */
+        assert_string_equal(str(after, "fileCreatedAt"),
+                            str(a, "fileCreatedAt"));
+    }
+    assert_int_equal(unclassified, expected(st0, "unclassified_assets"));
+    assert_int_equal(conflicts, expected(st0, "conflict_assets"));
+    assert_int_equal(converted, expected(st0, "conversion_album_additions"));
+    assert_int_equal(mismatched,
+                     json_integer_value(json_object_get(
+                         json_object_get(plan, "stats"), "date_mismatches")));
+    assert_true(mismatched > 0);
+
+    /* sharing as the template's album_permissions say: view for the
+     * family and the friends (their emails are the sim's users) */
+    album_users(st1, "Family Christmas 2005", &users);
+    assert_string_equal(users.buf, "{\"grandma@example.com\":\"viewer\","
+                                   "\"grandpa@example.com\":\"viewer\","
+                                   "\"mother@example.com\":\"viewer\"}");
+    album_users(st1, "Friends weekend 2005", &users);
+    assert_string_equal(users.buf, "{\"jane@example.com\":\"viewer\","
+                                   "\"john@example.com\":\"viewer\"}");
+
+    /* a second run right after: nothing to write */
+    assert_int_equal(sim_reset_stats(&sim), 0);
+    assert_int_equal(tool(&sim, ARGV("run", "-c", TEMPLATE, "--log-dir",
+                                     root),
+                          &t),
+                     0);
+    run_dir(&t, root, &dir);
+    toolrun_release(&t);
+    assert_int_equal(sim_stat_writes(&sim), 0);
+    /* and it reads no album it remembers unchanged (the 28 it created
+     * were remembered from their creation) */
+    assert_int_equal(sim_stat_endpoint(&sim, "POST /search/metadata"),
+                     reads->searches_again);
+    assert_int_equal(sim_stat_long(&sim, "requests"), reads->requests_again);
+
+    json_decref(st0);
+    json_decref(st1);
+    json_decref(plan);
+    buf_release(&dir);
+    buf_release(&users);
+    halt(&sim);
+}
+
+/*
+ * 3.x: 2 asset pages (plain and EXIF, 269 assets), one search per
+ * non-empty album (34) and one per tag the configuration names that
+ * exists (7: meme, adult_meme, pending_review, ignore and the three
+ * output tags): 43; 43 + 6 other reads + 38 writes = 87.  The second run:
+ * 2 + 7 + the two conversion albums that gained assets = 11; 11 + 6 = 17.
+ */
+static void test_template_end_state_3(void **state)
+{
+    static const struct reads d3 = { 1, 1, 43, 87, 11, 17 };
+
+    (void)state;
+    template_end_state("3", &d3);
+}
+
+/*
+ * 2.x searches show the timeline only, so the snapshot asks per
+ * visibility (request log): 3 statistics, 3 plain + 3 EXIF asset pages,
+ * and the 34 album and 7 tag searches twice each: 6 + 82 = 88 searches;
+ * albums listed owned and shared=true (2); 88 + 3 + 2 + 4 + 38 = 135.
+ * The second run: 6 + 14 + 2 albums x 2 = 24 searches, 24 + 9 = 33.
+ */
+static void test_template_end_state_2(void **state)
+{
+    static const struct reads d2 = { 3, 2, 88, 135, 24, 33 };
+
+    (void)state;
+    template_end_state("2", &d2);
+}
+
+/*
+ * One feature switched on: the run changes only what that feature owns,
+ * and the second run writes nothing.  Returns the state after the run.
+ */
+static json_t *run_alone(struct sim_proc *sim, const char *config,
+                         long writes, json_t **before)
+{
+    struct toolrun t;
+
+    *before = sim_state(sim);
+    assert_int_equal(sim_reset_stats(sim), 0);
+    assert_int_equal(tool(sim, ARGV("run", "-c", config, "--log-dir",
+                                    logroot("alone")),
+                          &t),
+                     0);
+    toolrun_release(&t);
+    assert_int_equal(sim_stat_writes(sim), writes);
+    assert_int_equal(sim_reset_stats(sim), 0);
+    assert_int_equal(tool_code(sim, ARGV("run", "-c", config, "--log-dir",
+                                         logroot("alone"))),
+                     0);
+    assert_int_equal(sim_stat_writes(sim), 0);
+    return sim_state(sim);
+}
+
+/* The tags added to or removed from some asset, as a sorted JSON set. */
+static void changed_tags(json_t *st0, json_t *st1, struct buf *out)
+{
+    json_t *a, *x, *set = json_object();
+    size_t i, j;
+    char *s;
+
+    buf_reset(out);
+    json_array_foreach(json_object_get(st1, "assets"), i, a) {
+        json_t *was = find_by(st0, "assets", "id", str(a, "id"));
+
+        json_array_foreach(json_object_get(st1, "tags"), j, x)
+            if (has_tag(st0, was, str(x, "value")) !=
+                has_tag(st1, a, str(x, "value")))
+                json_object_set_new(set, str(x, "value"), json_true());
+    }
+    s = json_dumps(set, JSON_SORT_KEYS | JSON_COMPACT);
+    buf_addstr(out, s);
+    free(s);
+    json_decref(set);
+}
+
+static void test_features_one_at_a_time(void **state)
+{
+    struct sim_proc sim;
+    struct buf tags = BUF_INIT, users = BUF_INIT;
+    json_t *st0, *st1, *a;
+    size_t i;
+    long n = 0;
+
+    (void)state;
+    /* conversions: 2 album adds + 2 tag removes, nothing else */
+    boot(&sim, NULL);
+    st1 = run_alone(&sim, FIXTURE("conversions-only"), 4, &st0);
+    changed_tags(st0, st1, &tags);
+    assert_string_equal(tags.buf, "{\"adult_meme\":true,\"meme\":true}");
+    assert_int_equal(tag_count(st1, "meme") + tag_count(st1, "adult_meme"),
+                     0);
+    assert_int_equal(album_size(st1, "autotag_input_meme") +
+                         album_size(st1, "autotag_input_adult_meme"),
+                     expected(st0, "conversion_album_additions"));
+    assert_int_equal(json_array_size(json_object_get(st1, "albums")),
+                     json_array_size(json_object_get(st0, "albums")));
+    json_decref(st0);
+    json_decref(st1);
+    halt(&sim);
+
+    /* classification without temporary albums: every unclassified asset
+     * tagged unknown (23 added + 5 already), conflicts tagged; one PUT
+     * and one DELETE per output tag */
+    boot(&sim, ARGV("--dialect", "2"));
+    st1 = run_alone(&sim, FIXTURE("classification-only"), 4, &st0);
+    changed_tags(st0, st1, &tags);
+    assert_string_equal(tags.buf, "{\"autotag_output_conflict\":true,"
+                                  "\"autotag_output_unknown\":true}");
+    json_array_foreach(json_object_get(st1, "assets"), i, a) {
+        if (!is_admins_live(st1, a))
+            continue;
+        assert_int_equal(has_tag(st1, a, "autotag_output_unknown"),
+                         categories(st1, a) == 0);
+        assert_int_equal(has_tag(st1, a, "autotag_output_conflict"),
+                         categories(st1, a) >= 2);
+    }
+    assert_int_equal(tag_count(st1, "autotag_output_unknown"),
+                     expected(st0, "unclassified_assets"));
+    assert_int_equal(tag_count(st1, "autotag_output_conflict"),
+                     expected(st0, "conflict_assets"));
+    json_decref(st0);
+    json_decref(st1);
+    halt(&sim);
+
+    /* the album date check: 3 added, 1 stale removed (expected.*) */
+    boot(&sim, NULL);
+    st1 = run_alone(&sim, FIXTURE("date-mismatch-only"), 2, &st0);
+    changed_tags(st0, st1, &tags);
+    assert_string_equal(tags.buf,
+                        "{\"autotag_output_album_date_mismatch\":true}");
+    json_array_foreach(json_object_get(st1, "assets"), i, a)
+        if (is_admins_live(st1, a)) {
+            assert_int_equal(
+                has_tag(st1, a, "autotag_output_album_date_mismatch"),
+                date_mismatch(st1, a, 180));
+            n += date_mismatch(st1, a, 180);
+        }
+    assert_int_equal(n, tag_count(st0, "autotag_output_album_date_mismatch") +
+                            expected(st0, "mismatch_additions") -
+                            expected(st0, "mismatch_removals"));
+    json_decref(st0);
+    json_decref(st1);
+    halt(&sim);
+
+    /* sharing with the sim's users: grandma leaves the family group
+     * (one DELETE), mother editor -> viewer (one PUT), "Best of 2005" to
+     * the friends as editors (one PUT /albums/{id}/users for both);
+     * "Friends weekend" matches no rule any more and keeps its users */
+    boot(&sim, NULL);
+    st1 = run_alone(&sim, FIXTURE("permissions"), 3, &st0);
+    album_users(st1, "Family Christmas 2005", &users);
+    assert_string_equal(users.buf, "{\"grandpa@example.com\":\"viewer\","
+                                   "\"mother@example.com\":\"viewer\"}");
+    album_users(st1, "Best of 2005", &users);
+    assert_string_equal(users.buf, "{\"jane@example.com\":\"editor\","
+                                   "\"john@example.com\":\"editor\"}");
+    album_users(st1, "Friends weekend 2005", &users);
+    assert_string_equal(users.buf, "{\"jane@example.com\":\"viewer\","
+                                   "\"john@example.com\":\"viewer\"}");
+    changed_tags(st0, st1, &tags);
+    assert_string_equal(tags.buf, "{}");
+    json_decref(st0);
+    json_decref(st1);
+    halt(&sim);
+    buf_release(&tags);
+    buf_release(&users);
+}
+
+/* ISO time of t seconds UTC, with milliseconds, as the sim writes it. */
+static void iso_format(double t, char out[32])
+{
+    time_t s = (time_t)t;
+    struct tm tm;
+
+    gmtime_r(&s, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+}
+
+static void shift_date(json_t *o, const char *key, double by)
+{
+    char iso[32];
+
+    iso_format(iso_seconds(str(o, key)) + by, iso);
+    json_object_set_new(o, key, json_string(iso));
+}
+
+/*
+ * Date correction: a library where one camera file's dates were all
+ * moved three days later than its name says; the run sets it back to the
+ * name's time (Madrid), one PUT /assets, and touches no other date.
+ */
+static void test_date_correction(void **state)
+{
+    struct sim_proc sim;
+    struct buf path = BUF_INIT, err = BUF_INIT, text = BUF_INIT;
+    json_t *lib, *a, *st0, *st1, *moved = NULL, *x;
+    const char *id = NULL;
+    char want[32];
+    size_t i;
+
+    (void)state;
+    buf_addf(&path, "%s/library.json", tmpdir);
+    boot(&sim, NULL);
+    st0 = sim_state(&sim);
+    halt(&sim);
+    lib = json_deep_copy(st0);
+    json_array_foreach(json_object_get(lib, "assets"), i, a) {
+        if (!is_admins_live(lib, a) ||
+            strncmp(str(a, "originalFileName"), "PXL_", 4) ||
+            !json_is_object(json_object_get(a, "exifInfo")))
+            continue;
+        moved = a;
+        break;
+    }
+    assert_non_null(moved);
+    id = str(moved, "id");
+    /* PXL_YYYYMMDD_HHMMSS...: Madrid local time, the asset's date now */
+    iso_format(iso_seconds(str(moved, "fileCreatedAt")), want);
+    shift_date(moved, "fileCreatedAt", 3 * DAY_S);
+    shift_date(moved, "fileModifiedAt", 3 * DAY_S);
+    shift_date(moved, "localDateTime", 3 * DAY_S);
+    shift_date(moved, "createdAt", 3 * DAY_S);
+    shift_date(json_object_get(moved, "exifInfo"), "dateTimeOriginal",
+               3 * DAY_S);
+    json_array_foreach(json_object_get(lib, "assets"), i, x)
+        json_object_del(x, "albumIds");
+    {
+        char *s = json_dumps(lib, JSON_COMPACT);
+
+        buf_addstr(&text, s);
+        free(s);
+    }
+    assert_int_equal(fs_write_atomic(path.buf, text.buf, text.len, &err), 0);
+
+    boot(&sim, ARGV("--library", path.buf));
+    json_decref(st0);
+    st1 = run_alone(&sim, FIXTURE("date-correction"), 1, &st0);
+    assert_int_equal(sim_stat_endpoint(&sim, "PUT /assets"), 0);
+    json_array_foreach(json_object_get(st1, "assets"), i, a) {
+        x = find_by(st0, "assets", "id", str(a, "id"));
+        if (!strcmp(str(a, "id"), id))
+            assert_string_equal(str(a, "fileCreatedAt"), want);
+        else
+            assert_string_equal(str(a, "fileCreatedAt"),
+                                str(x, "fileCreatedAt"));
+    }
+    assert_string_not_equal(
+        str(find_by(st0, "assets", "id", id), "fileCreatedAt"), want);
+    json_decref(lib);
+    json_decref(st0);
+    json_decref(st1);
+    buf_release(&path);
+    buf_release(&err);
+    buf_release(&text);
+    halt(&sim);
+}
+
+/*
+ * SIGTERM after the first write, dialect 2, modeled latency, one request
+ * at a time: exit 1 with the reports (abrupt_exit_at set, changes still
+ * pending), then a re-run ends where one clean run ends, and a third run
+ * writes nothing.
+ */
+static void test_sigterm_then_rerun_converges(void **state)
+{
+    struct sim_proc clean, cut;
+    struct toolrun t;
+    struct buf dir = BUF_INIT, stats = BUF_INIT;
+    const char *root = logroot("cut");
+    char *want, *got;
+    unsigned n;
+    pid_t pid;
+    int polls = 0;
+
+    (void)state;
+    boot(&clean, ARGV("--dialect", "2"));
+    assert_int_equal(tool_code(&clean, ARGV("run", "-c", TEMPLATE,
+                                            "--log-dir", logroot("clean"))),
+                     0);
+    want = end_state(&clean);
+    halt(&clean);
+
+    boot(&cut, ARGV("--dialect", "2", "--latency", "seed",
+                    "--latency-scale", "0.5"));
+    pid = launch(&cut, NULL,
+                 ARGV("run", "-c", TEMPLATE, "--log-dir", root,
+                      "--concurrency", "1"),
+                 &n);
+    while (sim_stat_writes(&cut) < 1 && polls++ < 6000)
+        usleep(5000);
+    assert_true(sim_stat_writes(&cut) >= 1);
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    reap(pid, n, &t);
+    assert_int_equal(t.code, 1);
+    run_dir(&t, root, &dir);
+    assert_reports(dir.buf);
+    read_report(dir.buf, "run_statistics.yaml", &stats);
+    assert_null(strstr(stats.buf, "abrupt_exit_at: null"));
+    assert_non_null(strstr(stats.buf, "abrupt_exit_at: "));
+    assert_null(strstr(stats.buf, "changes_pending: 0\n"));
+    toolrun_release(&t);
+    /* it stopped part way: fewer writes than the 38 of a whole run */
+    assert_true(sim_stat_writes(&cut) < 38);
+    got = end_state(&cut);
+    assert_string_not_equal(got, want);
+    free(got);
+
+    assert_int_equal(tool_code(&cut, ARGV("run", "-c", TEMPLATE,
+                                          "--log-dir", root)),
+                     0);
+    got = end_state(&cut);
+    assert_string_equal(got, want);
+    free(got);
+    assert_int_equal(sim_reset_stats(&cut), 0);
+    assert_int_equal(tool_code(&cut, ARGV("run", "-c", TEMPLATE,
+                                          "--log-dir", root)),
+                     0);
+    assert_int_equal(sim_stat_writes(&cut), 0);
+    free(want);
+    buf_release(&dir);
+    buf_release(&stats);
+    halt(&cut);
+}
+
+/*
+ * A write endpoint refusing (403 on every tag add): exit 1, each refused
+ * item in both reports with endpoint and status, every other change made.
+ */
+static void test_refused_tag_writes(void **state)
+{
+    struct sim_proc sim;
+    struct toolrun t;
+    struct buf dir = BUF_INIT, jsonl = BUF_INIT, txt = BUF_INIT;
+    const char *root = logroot("refused");
+    json_t *plan, *st0, *st1;
+
+    (void)state;
+    boot(&sim, ARGV("--faults", "403@PUT /tags/{id}/assets"));
+    st0 = sim_state(&sim);
+    plan = plan_json(&sim, TEMPLATE);
+    assert_int_equal(tool(&sim, ARGV("run", "-c", TEMPLATE, "--log-dir",
+                                     root),
+                          &t),
+                     1);
+    assert_non_null(strstr(t.err.buf, "write requests failed"));
+    run_dir(&t, root, &dir);
+    assert_reports(dir.buf);
+    read_report(dir.buf, "modifications.jsonl", &jsonl);
+    read_report(dir.buf, "modification_report.txt", &txt);
+    /* one failed event per planned tag addition (4: 3 mismatch + 1
+     * conflict), naming the endpoint and the status */
+    assert_int_equal(count_of(jsonl.buf, "\"status\":\"failed\""),
+                     plan_items(plan, "tag_add", NULL));
+    assert_int_equal(count_of(jsonl.buf, "PUT /tags/{id}/assets: 403"),
+                     plan_items(plan, "tag_add", NULL));
+    assert_int_equal(count_of(txt.buf, "PUT /tags/{id}/assets: 403"),
+                     plan_items(plan, "tag_add", NULL));
+    assert_int_equal(sim_stat_endpoint(&sim, "PUT /tags/{id}/assets"), 2);
+    assert_int_equal(sim_stat_long(&sim, "errors"), 2);
+    toolrun_release(&t);
+    /* the rest happened: no tag added, everything else as planned */
+    st1 = sim_state(&sim);
+    assert_int_equal(tag_count(st1, "autotag_output_album_date_mismatch"),
+                     tag_count(st0, "autotag_output_album_date_mismatch") -
+                         plan_items(plan, "tag_remove",
+                                    "autotag_output_album_date_mismatch"));
+    assert_int_equal(tag_count(st1, "meme"), 0);
+    assert_int_equal(sim_stat_endpoint(&sim, "POST /albums"),
+                     plan_groups(plan, "album_create"));
+    json_decref(plan);
+    json_decref(st0);
+    json_decref(st1);
+    buf_release(&dir);
+    buf_release(&jsonl);
+    buf_release(&txt);
+    halt(&sim);
+}
+
+/*
+ * Keys that may not do everything: the read-only key (asset, album, tag,
+ * user read) fails at the first read it lacks (exit 3, nothing written),
+ * check lists what is missing; grandpa's key runs on his library and
+ * what it creates is his.
+ */
+static void test_keys_with_less_power(void **state)
+{
+    struct sim_proc sim;
+    struct toolrun t;
+    json_t *st, *al;
+    const char *grandpa;
+    size_t i;
+    long created = 0;
+
+    (void)state;
+    boot(&sim, NULL);
+    assert_int_equal(sim_reset_stats(&sim), 0);
+    assert_int_equal(tool_key(&sim, "immich-sim-readonly-key",
+                              ARGV("run", "-c", TEMPLATE, "--log-dir",
+                                   logroot("ro")),
+                              &t),
+                     3);
+    assert_non_null(strstr(t.err.buf, "POST /search/statistics: 403"));
+    toolrun_release(&t);
+    assert_int_equal(sim_stat_writes(&sim), 0);
+    assert_int_equal(tool_key(&sim, "immich-sim-readonly-key",
+                              ARGV("check", "-c", TEMPLATE), &t),
+                     3);
+    assert_non_null(strstr(t.err.buf, "missing permissions"));
+    assert_non_null(strstr(t.err.buf, "tag.asset"));
+    assert_non_null(strstr(t.err.buf, "album.create"));
+    assert_non_null(strstr(t.err.buf, "albumUser.delete"));
+    toolrun_release(&t);
+    assert_int_equal(sim_stat_writes(&sim), 0);
+
+    assert_int_equal(tool_key(&sim, "immich-sim-key-Grandpa",
+                              ARGV("run", "-c", TEMPLATE, "--log-dir",
+                                   logroot("grandpa")),
+                              &t),
+                     0);
+    toolrun_release(&t);
+    st = sim_state(&sim);
+    grandpa = user_id(st, "grandpa@example.com");
+    json_array_foreach(json_object_get(st, "albums"), i, al) {
+        json_t *id;
+        size_t j;
+
+        if (!strstr(str(al, "albumName"), "-autotag-temp-unclassified"))
+            continue;
+        assert_string_equal(str(al, "ownerId"), grandpa);
+        json_array_foreach(json_object_get(al, "assetIds"), j, id) {
+            json_t *a = find_by(st, "assets", "id", json_string_value(id));
+            const char *owner = str(a, "ownerId");
+
+            assert_true(!strcmp(owner, grandpa) ||
+                        !strcmp(owner, user_id(st, "grandma@example.com")));
+        }
+        created++;
+    }
+    assert_true(created > 0);
+    assert_int_equal(sim_stat_endpoint(&sim, "POST /albums"), created);
+    json_decref(st);
+    halt(&sim);
+}
+
+/*
+ * plan and run --dry-run write nothing; plan --json + apply writes what a
+ * direct run writes, request for request (2.x); stale plans are refused
+ * with nothing written.
+ */
+static void test_plan_apply_and_stale_plans(void **state)
+{
+    static const char *const writes[] = {
+        "POST /albums", "PUT /albums/{id}/assets", "PUT /tags/{id}/assets",
+        "DELETE /tags/{id}/assets", "PUT /albums/{id}/user/{userId}",
+    };
+    struct sim_proc direct, saved;
+    struct toolrun t;
+    struct buf p = BUF_INIT, p2 = BUF_INIT, err = BUF_INIT, dir = BUF_INIT,
+               events = BUF_INIT, body = BUF_INIT, path = BUF_INIT;
+    const char *root = logroot("apply");
+    json_t *plan, *st, *g;
+    char *want, *got, *text;
+    size_t i;
+
+    (void)state;
+    boot(&direct, ARGV("--dialect", "2"));
+    boot(&saved, ARGV("--dialect", "2"));
+    assert_int_equal(sim_reset_stats(&direct), 0);
+    assert_int_equal(tool_code(&direct, ARGV("run", "-c", TEMPLATE,
+                                             "--log-dir", root)),
+                     0);
+    want = end_state(&direct);
+
+    assert_int_equal(sim_reset_stats(&saved), 0);
+    assert_int_equal(tool(&saved, ARGV("plan", "-c", TEMPLATE), &t), 0);
+    assert_true(t.out.len > 0);
+    toolrun_release(&t);
+    assert_int_equal(tool(&saved, ARGV("plan", "--json", "-c", TEMPLATE),
+                          &t),
+                     0);
+    buf_addf(&p, "%s/plan.json", tmpdir);
+    assert_int_equal(fs_write_atomic(p.buf, t.out.buf, t.out.len, &err), 0);
+    toolrun_release(&t);
+    assert_int_equal(tool(&saved, ARGV("run", "--dry-run", "-c", TEMPLATE,
+                                       "--log-dir", root),
+                          &t),
+                     0);
+    run_dir(&t, root, &dir);
+    read_report(dir.buf, "modifications.jsonl", &events);
+    assert_non_null(strstr(events.buf, "dry_run"));
+    toolrun_release(&t);
+    assert_int_equal(sim_stat_writes(&saved), 0);
+
+    assert_int_equal(tool(&saved, ARGV("apply", p.buf, "-c", TEMPLATE,
+                                       "--log-dir", root),
+                          &t),
+                     0);
+    run_dir(&t, root, &dir);
+    toolrun_release(&t);
+    for (i = 0; i < ARRAY_SIZE(writes); i++)
+        assert_int_equal(sim_stat_endpoint(&saved, writes[i]),
+                         sim_stat_endpoint(&direct, writes[i]));
+    assert_int_equal(sim_stat_writes(&saved), sim_stat_writes(&direct));
+    got = end_state(&saved);
+    assert_string_equal(got, want);
+    free(got);
+    free(want);
+    halt(&direct);
+    halt(&saved);
+
+    /* a fresh library, a fresh plan; then a hand-edited copy naming an
+     * asset the server does not have, then the original after a tag it
+     * names was deleted: both refused, no write */
+    boot(&saved, ARGV("--dialect", "2"));
+    plan = plan_json(&saved, TEMPLATE);
+    text = json_dumps(plan, JSON_COMPACT);
+    assert_int_equal(fs_write_atomic(p.buf, text, strlen(text), &err), 0);
+    free(text);
+    json_array_foreach(json_object_get(plan, "groups"), i, g)
+        if (!strcmp(str(g, "op"), "tag_add"))
+            json_array_append_new(json_object_get(g, "items"),
+                                  json_pack("[s,s,i]",
+                                            "0f0e0d0c-0b0a-4909-8807-"
+                                            "060504030201",
+                                            "classify_conflict", 6));
+    text = json_dumps(plan, JSON_COMPACT);
+    buf_addf(&p2, "%s/plan-edited.json", tmpdir);
+    assert_int_equal(fs_write_atomic(p2.buf, text, strlen(text), &err), 0);
+    free(text);
+    assert_int_equal(sim_reset_stats(&saved), 0);
+    assert_int_equal(tool(&saved, ARGV("apply", p2.buf, "-c", TEMPLATE,
+                                       "--log-dir", root),
+                          &t),
+                     1);
+    assert_non_null(strstr(t.err.buf, "stale"));
+    assert_non_null(strstr(t.err.buf, "0f0e0d0c-0b0a-4909-8807-060504030201"));
+    toolrun_release(&t);
+    assert_int_equal(sim_stat_writes(&saved), 0);
+
+    st = sim_state(&saved);
+    buf_addf(&path, "/api/tags/%s",
+             str(find_by(st, "tags", "value", "autotag_output_conflict"),
+                 "id"));
+    assert_int_equal(sim_request(&saved, "DELETE", path.buf, NULL, &body),
+                     204);
+    assert_int_equal(sim_reset_stats(&saved), 0);
+    assert_int_equal(tool(&saved, ARGV("apply", p.buf, "-c", TEMPLATE,
+                                       "--log-dir", root),
+                          &t),
+                     1);
+    assert_non_null(strstr(t.err.buf, "stale"));
+    toolrun_release(&t);
+    assert_int_equal(sim_stat_writes(&saved), 0);
+    json_decref(plan);
+    json_decref(st);
+    buf_release(&p);
+    buf_release(&p2);
+    buf_release(&err);
+    buf_release(&dir);
+    buf_release(&events);
+    buf_release(&body);
+    buf_release(&path);
+    halt(&saved);
+}
+
+/* ---- the key is never written ------------------------------------------ */
+
+static size_t key_hits(const char *data, size_t len, const char *key)
+{
+    size_t n = 0, k = strlen(key);
+    const char *p = data, *end = data + len;
+
+    while (p < end && (p = memmem(p, (size_t)(end - p), key, k))) {
+        n++;
+        p += k;
+    }
+    return n;
+}
+
+/* Every byte of every regular file below dir; returns the files read. */
+static size_t scan_tree(const char *dir, const char *key, struct buf *where)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    struct buf path = BUF_INIT, data = BUF_INIT;
+    struct stat sb;
+    size_t files = 0;
+
+    assert_non_null(d);
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        buf_reset(&path);
+        buf_addf(&path, "%s/%s", dir, e->d_name);
+        assert_int_equal(lstat(path.buf, &sb), 0);
+        if (S_ISDIR(sb.st_mode)) {
+            files += scan_tree(path.buf, key, where);
+        } else if (S_ISREG(sb.st_mode)) {
+            slurp(path.buf, &data);
+            if (key_hits(data.buf, data.len, key))
+                buf_addf(where, " %s", path.buf);
+            files++;
+        }
+    }
+    closedir(d);
+    buf_release(&path);
+    buf_release(&data);
+    return files;
+}
+
+static void test_key_never_written(void **state)
+{
+    static const char *const wrong = "run-e2e-WRONG-key-77c1d0e5a9b3f248";
+    struct sim_proc sim, faulty;
+    struct toolrun t;
+    struct buf where = BUF_INIT, planfile = BUF_INIT, err = BUF_INIT,
+               dump = BUF_INIT, dir = BUF_INIT;
+    const char *root = logroot("key");
+    const char *const *modes[] = {
+        ARGV("run", "-c", TEMPLATE, "--log-dir", root, "-v", "-v"),
+        ARGV("run", "-c", TEMPLATE, "--log-dir", root, "--log-format",
+             "json", "-v"),
+        ARGV("run", "--dry-run", "-c", TEMPLATE, "--log-dir", root, "-v"),
+        ARGV("plan", "-c", TEMPLATE, "--log-dir", root, "-v", "-v"),
+        ARGV("check", "-c", TEMPLATE, "-v", "-v"),
+        ARGV("config", "-c", TEMPLATE),
+    };
+    size_t i, files;
+
+    (void)state;
+    /* the simulator's own output: the key is there, so the search works */
+    boot(&sim, ARGV("--api-key", SECRET));
+    boot(&faulty, ARGV("--api-key", SECRET, "--faults",
+                       "500@GET /albums"));
+    assert_string_equal(sim.api_key, SECRET);
+    for (i = 0; i < ARRAY_SIZE(modes); i++) {
+        assert_int_equal(tool(&sim, modes[i], &t), 0);
+        assert_int_equal(key_hits(t.out.buf, t.out.len, SECRET), 0);
+        assert_int_equal(key_hits(t.err.buf, t.err.len, SECRET), 0);
+        if (i == 0) {
+            run_dir(&t, root, &dir);
+            read_report(dir.buf, "user_config_dump.yaml", &dump);
+            assert_non_null(strstr(dump.buf, "***"));
+        }
+        toolrun_release(&t);
+    }
+    /* plan --json, apply it (it is stale by now: refused) */
+    assert_int_equal(tool(&sim, ARGV("plan", "--json", "-c", TEMPLATE), &t),
+                     0);
+    assert_int_equal(key_hits(t.out.buf, t.out.len, SECRET), 0);
+    buf_addf(&planfile, "%s/key-plan.json", tmpdir);
+    assert_int_equal(
+        fs_write_atomic(planfile.buf, t.out.buf, t.out.len, &err), 0);
+    toolrun_release(&t);
+    assert_int_equal(tool(&sim, ARGV("apply", planfile.buf, "-c", TEMPLATE,
+                                     "--log-dir", root, "-v"),
+                          &t),
+                     0);
+    assert_int_equal(key_hits(t.out.buf, t.out.len, SECRET), 0);
+    assert_int_equal(key_hits(t.err.buf, t.err.len, SECRET), 0);
+    toolrun_release(&t);
+    /* a run that fails on a read, and a key the server refuses */
+    assert_int_equal(tool(&faulty, ARGV("run", "-c", TEMPLATE, "--log-dir",
+                                        root, "-v", "-v"),
+                          &t),
+                     1);
+    assert_int_equal(key_hits(t.out.buf, t.out.len, SECRET), 0);
+    assert_int_equal(key_hits(t.err.buf, t.err.len, SECRET), 0);
+    toolrun_release(&t);
+    assert_int_equal(tool_key(&sim, wrong,
+                              ARGV("run", "-c", TEMPLATE, "--log-dir", root,
+                                   "-v", "-v"),
+                              &t),
+                     3);
+    assert_int_equal(key_hits(t.out.buf, t.out.len, wrong), 0);
+    assert_int_equal(key_hits(t.err.buf, t.err.len, wrong), 0);
+    toolrun_release(&t);
+
+    /* the search finds what is there */
+    buf_addf(&planfile, ".control");
+    assert_int_equal(fs_write_atomic(planfile.buf, "x" SECRET "x",
+                                     strlen(SECRET) + 2, &err),
+                     0);
+    (void)scan_tree(tmpdir, SECRET, &where);
+    assert_non_null(strstr(where.buf, planfile.buf));
+    assert_int_equal(unlink(planfile.buf), 0);
+    buf_reset(&where);
+
+    files = scan_tree(root, SECRET, &where);
+    assert_string_equal(where.buf, "");
+    /* the database and every run's eight reports were read */
+    assert_true(files > 8 * 3);
+    buf_reset(&where);
+    (void)scan_tree(root, wrong, &where);
+    assert_string_equal(where.buf, "");
+    buf_release(&where);
+    buf_release(&planfile);
+    buf_release(&err);
+    buf_release(&dump);
+    buf_release(&dir);
+    halt(&sim);
+    halt(&faulty);
+}
+
+/*
+ * Read faults: persistent 500 on the search (exit 1, the endpoint named,
+ * no write, reports written); one 503 on GET /albums is retried once and
+ * the run is whole.
+ */
+static void test_read_faults(void **state)
+{
+    struct sim_proc sim;
+    struct toolrun t;
+    struct buf dir = BUF_INIT;
+    const char *root = logroot("readfault");
+
+    (void)state;
+    boot(&sim, ARGV("--faults", "500@POST /search/metadata"));
+    assert_int_equal(tool(&sim, ARGV("run", "-c", TEMPLATE, "--log-dir",
+                                     root),
+                          &t),
+                     1);
+    assert_non_null(strstr(t.err.buf, "POST /search/metadata: 500"));
+    run_dir(&t, root, &dir);
+    assert_reports(dir.buf);
+    toolrun_release(&t);
+    assert_int_equal(sim_stat_writes(&sim), 0);
+    assert_true(sim_stat_long(&sim, "faults.500") >= 1);
+    assert_int_equal(tool(&sim, ARGV("plan", "-c", TEMPLATE), &t), 1);
+    assert_non_null(strstr(t.err.buf, "POST /search/metadata: 500"));
+    toolrun_release(&t);
+    assert_int_equal(sim_stat_writes(&sim), 0);
+    halt(&sim);
+
+    boot(&sim, ARGV("--faults", "503:first=1@GET /albums"));
+    assert_int_equal(tool_code(&sim, ARGV("run", "-c", TEMPLATE,
+                                          "--log-dir", root)),
+                     0);
+    /* one failure, one retry: two requests where a clean run makes one */
+    assert_int_equal(sim_stat_long(&sim, "faults.503"), 1);
+    assert_int_equal(sim_stat_endpoint(&sim, "GET /albums"), 2);
+    assert_int_equal(sim_stat_writes(&sim), 38);
+    buf_release(&dir);
+    halt(&sim);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/ia-e2e-run-XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_template_end_state_3),
+        cmocka_unit_test(test_template_end_state_2),
+        cmocka_unit_test(test_features_one_at_a_time),
+        cmocka_unit_test(test_date_correction),
+        cmocka_unit_test(test_sigterm_then_rerun_converges),
+        cmocka_unit_test(test_refused_tag_writes),
+        cmocka_unit_test(test_keys_with_less_power),
+        cmocka_unit_test(test_plan_apply_and_stale_plans),
+        cmocka_unit_test(test_key_never_written),
+        cmocka_unit_test(test_read_faults),
+    };
+
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
