@@ -351,7 +351,7 @@ static void phase_album_create(struct run *rn)
         }
         og->target = r->created[0];
         og->has_target = true;
-        og->created = true;
+        og->created = !r->reused;
         /* The album's other groups (adds, shares) learn its id. */
         for (g = 0; g < p->nr; g++) {
             const struct plan_group *pg = &p->groups[g];

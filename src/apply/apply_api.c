@@ -241,6 +241,91 @@ static void submit(struct apply_api *aa, struct call_ctx *cc)
     }
 }
 
+/* The albums the key's user owns, by name, as listed before creating. */
+struct owned {
+    struct apply_api *aa;
+    struct api_status st;
+    bool listed;
+    char **names;
+    struct uuid *ids;
+    size_t nr;
+};
+
+static void on_owned(void *ctx, const struct api_status *st,
+                     const struct api_album *albums, size_t nr)
+{
+    struct owned *ow = ctx;
+    size_t i;
+
+    ow->listed = st->ok;
+    if (!st->ok)
+        return;
+    ow->names = xcalloc(nr + 1, sizeof(*ow->names));
+    ow->ids = xcalloc(nr + 1, sizeof(*ow->ids));
+    for (i = 0; i < nr; i++) {
+        if (ow->aa->know_me && !uuid_eq(&albums[i].owner, &ow->aa->me))
+            continue;
+        ow->names[ow->nr] = xstrdup(albums[i].name ? albums[i].name : "");
+        ow->ids[ow->nr++] = albums[i].id;
+    }
+}
+
+/*
+ * Creating an album is not idempotent, and another run (a second
+ * process, another machine, the web page) may have made the same album
+ * since this run read the library.  Right before the creates, the albums
+ * are listed again: a create whose name now exists among the user's own
+ * albums reuses it (its assets then go in through the album-add phase).
+ * When the list cannot be had, nothing is created.
+ */
+static int reuse_existing_albums(struct apply_api *aa,
+                                 struct apply_req *reqs, size_t nr,
+                                 struct buf *err)
+{
+    struct owned ow;
+    size_t i, k;
+    bool any = false;
+
+    for (i = 0; i < nr && !any; i++)
+        any = reqs[i].kind == APPLY_ALBUM_CREATE;
+    if (!any)
+        return 0;
+    memset(&ow, 0, sizeof(ow));
+    ow.aa = aa;
+    api_albums(aa->api, 0, on_owned, &ow);
+    if (http_engine_run(aa->api->eng, err) < 0)
+        return -1;
+    for (i = 0; i < nr; i++) {
+        struct apply_req *r = &reqs[i];
+
+        if (r->kind != APPLY_ALBUM_CREATE)
+            continue;
+        if (!ow.listed) {
+            r->result = APPLY_REQ_FAILED;
+            free(r->message);
+            r->message = xstrdup("POST /albums: not sent: GET /albums "
+                                 "failed, so an album of that name made "
+                                 "meanwhile could not be ruled out");
+            continue;
+        }
+        for (k = 0; k < ow.nr; k++) {
+            if (strcmp(ow.names[k], r->name))
+                continue;
+            r->result = APPLY_REQ_OK;
+            r->reused = true;
+            r->created[0] = ow.ids[k];
+            r->created_ok[0] = true;
+            r->created_assets = -1;
+            break;
+        }
+    }
+    for (k = 0; k < ow.nr; k++)
+        free(ow.names[k]);
+    free(ow.names);
+    free(ow.ids);
+    return 0;
+}
+
 static int execute(void *ctx, struct apply_req *reqs, size_t nr,
                    struct buf *err)
 {
@@ -254,11 +339,16 @@ static int execute(void *ctx, struct apply_req *reqs, size_t nr,
                                   : "stopped by a signal");
         return -1;
     }
+    for (i = 0; i < nr; i++)
+        reqs[i].result = APPLY_REQ_UNSENT;
+    if (reuse_existing_albums(aa, reqs, nr, err) < 0)
+        return -1;
     cc = xcalloc(nr ? nr : 1, sizeof(*cc));
     for (i = 0; i < nr; i++) {
         cc[i].aa = aa;
         cc[i].r = &reqs[i];
-        reqs[i].result = APPLY_REQ_UNSENT;
+        if (reqs[i].result != APPLY_REQ_UNSENT)
+            continue; /* settled before sending */
         /* A call the engine refuses (wrapping up) never calls back and
          * stays UNSENT. */
         if (http_engine_is_wrapping_up(aa->api->eng))

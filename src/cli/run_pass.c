@@ -26,6 +26,8 @@ struct pass {
     struct outcome o;
     bool have_outcome;
     struct snapshot_info info;
+    struct state_lock user_lock; /* (server, user): held while writing */
+    int64_t read_at;             /* when the library read began, ms */
     struct run_result res;
     struct buf metrics;
 };
@@ -50,6 +52,7 @@ static enum cli_status read_and_evaluate(struct pass *ps)
     struct buf err = BUF_INIT;
     enum cli_status st;
 
+    ps->read_at = run_now_ms();
     st = cli_read_library(ps->ctx, ps->eng, &ps->m, &ps->info, &ps->prog,
                           ps->rs.st, true);
     if (st != CLI_OK)
@@ -122,6 +125,10 @@ static enum cli_status write_changes(struct pass *ps, const struct plan *p)
     api_init(&api, ps->eng);
     api.dialect = ps->info.dialect;
     apply_api_init(&aa, &api);
+    if (ps->m.me < ps->m.users_nr) {
+        aa.me = ps->m.users[ps->m.me].id;
+        aa.know_me = true;
+    }
     ao.fail_fast = cfg->performance.fail_fast_on_asset_errors;
     ao.dry_run = ps->ctx->opts.dry_run;
     ao.progress = on_apply_progress;
@@ -181,6 +188,80 @@ static enum cli_status write_changes(struct pass *ps, const struct plan *p)
     return st;
 }
 
+/*
+ * Reads and evaluates until the albums did not change during the read
+ * (snapshot_albums_changed()): a read torn by another writer is done
+ * again, at most READ_ATTEMPTS times in all; album memberships that did
+ * not change come from the state database, so a second read costs the
+ * asset pages and the changed albums.  A plan with nothing to write needs
+ * no check.
+ */
+#define READ_ATTEMPTS 3
+
+static enum cli_status read_consistent(struct pass *ps)
+{
+    struct buf what = BUF_INIT, err = BUF_INIT;
+    enum cli_status st;
+
+    for (int attempt = 1;; attempt++) {
+        int r;
+
+        st = read_and_evaluate(ps);
+        if (st == CLI_OK && ps->saved)
+            st = check_saved(ps);
+        if (st != CLI_OK || ps->ctx->opts.dry_run ||
+            plan_is_empty(ps->saved ? ps->saved : &ps->fresh))
+            break;
+        buf_reset(&what);
+        r = snapshot_albums_changed(ps->eng, ps->info.dialect, &ps->m, &what,
+                                    &err);
+        if (r < 0) {
+            error_log("%s: nothing written", err.buf);
+            st = CLI_FAILED;
+            break;
+        }
+        if (r == 0)
+            break;
+        if (attempt == READ_ATTEMPTS) {
+            warn_log("%s while the library was read, %d times: writing "
+                     "anyway (the server's answers decide each change)",
+                     what.buf, attempt);
+            break;
+        }
+        info_log("%s while the library was read: reading it again",
+                 what.buf);
+        ps->res.model = NULL;
+        model_release(&ps->m);
+        model_init(&ps->m);
+        plan_release(&ps->fresh);
+        plan_init(&ps->fresh);
+        memset(&ps->info, 0, sizeof(ps->info));
+    }
+    buf_release(&what);
+    buf_release(&err);
+    return st;
+}
+
+/*
+ * Two runs for the same user of the same server never write at once,
+ * whatever their log directories: the second stops before its first
+ * write.
+ */
+static enum cli_status lock_user(struct pass *ps)
+{
+    struct buf err = BUF_INIT;
+    enum cli_status st = CLI_OK;
+
+    if (state_user_lock_acquire(&ps->user_lock, ps->ctx->cfg->server.url,
+                                &ps->m.users[ps->m.me].id, ps->read_at,
+                                &err) != STATE_LOCK_ACQUIRED) {
+        error_log("%s", err.buf);
+        st = CLI_FAILED;
+    }
+    buf_release(&err);
+    return st;
+}
+
 static void print_plan(const struct plan *p)
 {
     struct buf out = BUF_INIT;
@@ -198,6 +279,7 @@ enum cli_status run_pass(struct cli_ctx *ctx, const struct plan *saved)
                ctx->opts.log_format == LOG_FORMAT_TEXT;
 
     memset(&ps, 0, sizeof(ps));
+    ps.user_lock.fd = -1;
     ps.ctx = ctx;
     ps.saved = saved;
     st = run_session_begin(&ps.rs, ctx, run_now_ms());
@@ -218,14 +300,21 @@ enum cli_status run_pass(struct cli_ctx *ctx, const struct plan *saved)
         st = CLI_FAILED;
         goto finish;
     }
-    st = read_and_evaluate(&ps);
-    if (st == CLI_OK && saved)
-        st = check_saved(&ps);
+    st = read_consistent(&ps);
     if (st != CLI_OK)
         goto finish;
     if (ctx->opts.dry_run)
         print_plan(saved ? saved : &ps.fresh);
+    else if ((st = lock_user(&ps)) != CLI_OK)
+        goto finish;
     st = write_changes(&ps, saved ? saved : &ps.fresh);
+    if (ps.o.requests) {
+        struct buf err = BUF_INIT;
+
+        if (state_user_lock_wrote(&ps.user_lock, run_now_ms(), &err) < 0)
+            warn_log("%s", err.buf);
+        buf_release(&err);
+    }
 
 finish:
     if (sig_stop_requested && ps.res.status == STATE_RUN_FAILED)
@@ -239,6 +328,7 @@ finish:
     if (st == CLI_OK)
         st = fin;
     run_session_release(&ps.rs);
+    state_lock_release(&ps.user_lock);
     if (ps.have_outcome)
         outcome_release(&ps.o);
     plan_release(&ps.fresh);

@@ -119,6 +119,16 @@ int snapshot_load(const struct config *cfg, struct http_engine *eng,
                   const struct snapshot_opts *opts, struct model *out,
                   struct snapshot_info *info, struct buf *err);
 
+/*
+ * Lists the albums again as snapshot_load() did and compares them with
+ * m: 1 when one was created, deleted, or has another updatedAt or
+ * assetCount (what names the first, "album 'X' changed"), 0 when none,
+ * -1 with err when the list could not be read.
+ */
+int snapshot_albums_changed(struct http_engine *eng, int dialect,
+                            const struct model *m, struct buf *what,
+                            struct buf *err);
+
 /* What `immich-autotag check` found; the CLI maps it to its exit code. */
 enum snapshot_check_class {
     SNAPSHOT_CHECK_OK = 0,      /* exit 0 */

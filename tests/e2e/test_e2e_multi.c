@@ -17,7 +17,9 @@
 #include <stddef.h>
 
 #include <cmocka.h>
+#include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -259,6 +261,166 @@ static void test_login_page_is_a_failure(void **state)
     login_page_is_a_failure("loginpage");
 }
 
+/* Albums of the admin that share a name with another of hers. */
+static long duplicate_albums(json_t *st)
+{
+    const char *admin = es_admin_id(st);
+    json_t *x, *y;
+    size_t i, j;
+    long dups = 0;
+
+    json_array_foreach(json_object_get(st, "albums"), i, x) {
+        if (strcmp(es_str(x, "ownerId"), admin))
+            continue;
+        json_array_foreach(json_object_get(st, "albums"), j, y)
+            if (j > i && !strcmp(es_str(y, "ownerId"), admin) &&
+                !strcmp(es_str(x, "albumName"), es_str(y, "albumName")))
+                dups++;
+    }
+    return dups;
+}
+
+/* sim's end state is the one a single clean run gives the small library. */
+static void assert_same_as_clean_run(const struct sim_proc *sim,
+                                     const char *logdir)
+{
+    struct sim_proc clean;
+    char *a, *b;
+
+    boot_on(&clean, "small", "3", NULL);
+    assert_int_equal(run_as(&clean, NULL, logdir), 0);
+    a = es_end_state(sim);
+    b = es_end_state(&clean);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    assert_int_equal(sim_stop(&clean), 0);
+}
+
+/* A lock directory for the runs of one "machine". */
+static void use_runtime_dir(const char *name)
+{
+    struct buf dir = BUF_INIT;
+
+    buf_addf(&dir, "%s/%s", tmpdir, name);
+    assert_true(mkdir(dir.buf, 0700) == 0 || errno == EEXIST);
+    assert_int_equal(setenv("XDG_RUNTIME_DIR", dir.buf, 1), 0);
+    buf_release(&dir);
+}
+
+/*
+ * Item 6: two runs of the same user at once, with different log
+ * directories (a cron run and a manual one), on one machine or two (two
+ * lock directories).  The first one's read is held up (its statistics
+ * take 4 s), so the second reads, writes its 28 temporary albums and
+ * finishes meanwhile; the first one's read is then torn (album list from
+ * before those writes, memberships from after).  Before writing it lists
+ * the albums again, sees them changed and reads again: it makes nothing
+ * twice, and the server ends as one clean run leaves it.
+ */
+static void torn_read(bool same_machine)
+{
+    struct sim_proc sim;
+    const char *faults[] = {
+        "--faults", "spike:first=1:ms=4000@POST /search/statistics", NULL
+    };
+    struct buf la = BUF_INIT, lb = BUF_INIT, ea = BUF_INIT, ignored = BUF_INIT,
+               text = BUF_INIT;
+    const char *args[] = { "run", "--config", TEMPLATE, "--log-dir", NULL,
+                           NULL };
+    pid_t first, second;
+    json_t *st;
+
+    boot_on(&sim, "small", "3", faults);
+    buf_addf(&la, "%s/%s-first", tmpdir, same_machine ? "same" : "two");
+    buf_addf(&lb, "%s/%s-second", tmpdir, same_machine ? "same" : "two");
+    buf_addf(&ea, "%s.err", la.buf);
+    use_runtime_dir(same_machine ? "rt-same" : "rt-first");
+    args[4] = la.buf;
+    first = sim_spawn_tool(&sim, IA_BIN, args, NULL, ea.buf);
+    usleep(500 * 1000);
+    use_runtime_dir(same_machine ? "rt-same" : "rt-second");
+    args[4] = lb.buf;
+    second = sim_spawn_tool(&sim, IA_BIN, args, NULL, NULL);
+    assert_int_equal(sim_wait_tool(second), 0);
+    assert_int_equal(sim_wait_tool(first), 0);
+    unsetenv("XDG_RUNTIME_DIR");
+    assert_int_equal(fs_read_file(ea.buf, 1 << 24, &text, &ignored), 0);
+    assert_non_null(strstr(text.buf, "while the library was read: reading "
+                                     "it again"));
+
+    st = es_state(&sim);
+    assert_int_equal(duplicate_albums(st), 0);
+    json_decref(st);
+    assert_same_as_clean_run(&sim, same_machine ? "clean-same" : "clean-two");
+    assert_int_equal(sim_stop(&sim), 0);
+    buf_release(&la);
+    buf_release(&lb);
+    buf_release(&ea);
+    buf_release(&ignored);
+    buf_release(&text);
+}
+
+static void test_torn_read_same_machine(void **state)
+{
+    (void)state;
+    torn_read(true);
+}
+
+static void test_torn_read_two_machines(void **state)
+{
+    (void)state;
+    torn_read(false);
+}
+
+/*
+ * Item 6, the lock: the first run's first album create takes 4 s, so it
+ * is still writing when the second run (same machine, another log
+ * directory) has read the library.  The (server, user) lock keeps the
+ * second one out: it writes nothing and says who holds the lock (exit 1).
+ */
+static void test_lock_keeps_second_writer_out(void **state)
+{
+    struct sim_proc sim;
+    const char *faults[] = {
+        "--faults", "spike:first=1:ms=4000@POST /albums", NULL
+    };
+    struct buf la = BUF_INIT, lb = BUF_INIT, eb = BUF_INIT, ignored = BUF_INIT,
+               text = BUF_INIT;
+    const char *args[] = { "run", "--config", TEMPLATE, "--log-dir", NULL,
+                           NULL };
+    pid_t first, second;
+    json_t *st;
+
+    (void)state;
+    boot_on(&sim, "small", "3", faults);
+    buf_addf(&la, "%s/lock-first", tmpdir);
+    buf_addf(&lb, "%s/lock-second", tmpdir);
+    buf_addf(&eb, "%s.err", lb.buf);
+    use_runtime_dir("rt-lock");
+    args[4] = la.buf;
+    first = sim_spawn_tool(&sim, IA_BIN, args, NULL, NULL);
+    sleep(1);
+    args[4] = lb.buf;
+    second = sim_spawn_tool(&sim, IA_BIN, args, NULL, eb.buf);
+    assert_int_equal(sim_wait_tool(second), 1);
+    assert_int_equal(sim_wait_tool(first), 0);
+    unsetenv("XDG_RUNTIME_DIR");
+    assert_int_equal(fs_read_file(eb.buf, 1 << 24, &text, &ignored), 0);
+    assert_non_null(strstr(text.buf, "another run is writing to"));
+
+    st = es_state(&sim);
+    assert_int_equal(duplicate_albums(st), 0);
+    json_decref(st);
+    assert_same_as_clean_run(&sim, "clean-lock");
+    assert_int_equal(sim_stop(&sim), 0);
+    buf_release(&la);
+    buf_release(&lb);
+    buf_release(&eb);
+    buf_release(&ignored);
+    buf_release(&text);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -276,6 +438,9 @@ int main(void)
         cmocka_unit_test(test_failed_move_keeps_source_3),
         cmocka_unit_test(test_login_redirect_is_a_failure),
         cmocka_unit_test(test_login_page_is_a_failure),
+        cmocka_unit_test(test_torn_read_same_machine),
+        cmocka_unit_test(test_torn_read_two_machines),
+        cmocka_unit_test(test_lock_keeps_second_writer_out),
     };
 
     return cmocka_run_group_tests(tests, setup, NULL);
