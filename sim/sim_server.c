@@ -153,8 +153,8 @@ struct sim_server {
     double service_ms, slept_ms;
     struct endpoint_stat ep[ROUTES_NR];
     struct sim_faults faults;
-    long fault_counts[9]; /* 500 502 503 5xx 429 reset truncate spike
-                             login */
+    long fault_counts[10]; /* 500 502 503 5xx 429 reset truncate spike
+                              login partial */
     unsigned long corr;
     FILE *log;
 };
@@ -164,8 +164,9 @@ struct req_ctx {
     bool too_big;
 };
 
-static const char *const fault_names[9] = {
-    "500", "502", "503", "5xx", "429", "reset", "truncate", "spike", "login"};
+static const char *const fault_names[10] = {
+    "500", "502", "503", "5xx", "429",   "reset",
+    "truncate", "spike", "login", "partial"};
 
 static int fault_index(const char *kind)
 {
@@ -427,6 +428,32 @@ static bool gzip_body(char **data, size_t *len)
     return ok;
 }
 
+/*
+ * Fault `partial`: a JSON array answer loses its second half (a bulk
+ * answer that does not mention some ids); other bodies are left alone.
+ */
+static void drop_second_half(char **data, size_t *len)
+{
+    json_t *v = json_loadb(*data, *len, 0, NULL);
+    size_t n;
+    char *out;
+
+    if (!json_is_array(v) || json_array_size(v) < 2) {
+        json_decref(v);
+        return;
+    }
+    n = json_array_size(v);
+    while (json_array_size(v) > n / 2)
+        (void)json_array_remove(v, json_array_size(v) - 1);
+    out = json_dumps(v, JSON_COMPACT);
+    json_decref(v);
+    if (!out)
+        return;
+    free(*data);
+    *data = out;
+    *len = strlen(out);
+}
+
 static enum MHD_Result send_response(struct MHD_Connection *conn,
                                      struct sim_req *r,
                                      const struct sim_fault_hit *hit,
@@ -438,6 +465,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn,
     size_t len = r->out.len;
     char *data = buf_detach(&r->out, NULL);
 
+    if (hit && hit->partial)
+        drop_second_half(&data, &len);
     if (zipped)
         zipped = gzip_body(&data, &len);
     *sent = len;

@@ -162,6 +162,12 @@ static void take_bulk(struct run *rn, const struct apply_req *r)
         return;
     if (r->result == APPLY_REQ_FAILED) {
         for (i = 0; i < r->ids_nr; i++) {
+            /* The writer read some back: those are known done. */
+            if (r->id_status[i] == OUTCOME_DONE) {
+                og->status[r->first + i] = OUTCOME_DONE;
+                og->error[r->first + i] = OUTCOME_E_NONE;
+                continue;
+            }
             og->status[r->first + i] = OUTCOME_FAILED;
             og->error[r->first + i] = OUTCOME_E_REQUEST;
         }

@@ -3,15 +3,10 @@
  * request of the batch, all submitted before the engine runs, so the
  * engine keeps its concurrency full; callbacks only record results.
  */
-#include "apply/apply_api.h"
+#include "apply/apply_api_int.h"
 
 #include "core/hashmap.h"
 #include "core/sigflag.h"
-
-struct call_ctx {
-    struct apply_api *aa;
-    struct apply_req *r;
-};
 
 static void set_failed(struct apply_req *r, const struct api_status *st)
 {
@@ -22,14 +17,27 @@ static void set_failed(struct apply_req *r, const struct api_status *st)
                                                  : st->endpoint);
 }
 
+void apply_api_fatal(struct apply_api *aa, const char *msg, bool network)
+{
+    if (network)
+        aa->writer.unreachable = true;
+    else
+        aa->writer.auth_failed = true;
+    if (!aa->fatal) {
+        aa->fatal = true;
+        buf_addstr(&aa->fatal_msg, msg);
+    }
+    http_engine_wrap_up(aa->api->eng);
+}
+
 /*
  * Common handling of a finished call: true when it succeeded.  A refused
- * key or a vanished server stops the run; a cancelled call stays UNSENT.
+ * key stops the run; a cancelled call stays UNSENT.  A write that got no
+ * answer, an answer cut short or a 5xx may have been made all the same:
+ * it is marked unknown, for apply_api_settle() to find out.
  */
 static bool take_status(struct call_ctx *cc, const struct api_status *st)
 {
-    struct apply_api *aa = cc->aa;
-
     if (st->ok) {
         cc->r->result = APPLY_REQ_OK;
         cc->r->http_status = (int)st->http;
@@ -38,18 +46,11 @@ static bool take_status(struct call_ctx *cc, const struct api_status *st)
     if (st->kind == API_FAIL_CANCELLED)
         return false;
     set_failed(cc->r, st);
-    if ((st->kind == API_FAIL_AUTH && st->http == 401) ||
-        st->kind == API_FAIL_NETWORK) {
-        if (st->kind == API_FAIL_NETWORK)
-            aa->writer.unreachable = true;
-        else
-            aa->writer.auth_failed = true;
-        if (!aa->fatal) {
-            aa->fatal = true;
-            buf_addstr(&aa->fatal_msg, cc->r->message);
-        }
-        http_engine_wrap_up(aa->api->eng);
-    }
+    if (st->kind == API_FAIL_AUTH && st->http == 401)
+        apply_api_fatal(cc->aa, cc->r->message, false);
+    else if (st->kind == API_FAIL_NETWORK || st->kind == API_FAIL_DECODE ||
+             (st->kind == API_FAIL_HTTP && st->http >= 500))
+        cc->r->unknown = true;
     return false;
 }
 
@@ -186,7 +187,7 @@ static void on_album_before_delete(void *ctx, const struct api_status *st,
     api_album_delete(cc->aa->api, &r->target, on_done, cc);
 }
 
-static void submit(struct apply_api *aa, struct call_ctx *cc)
+void apply_api_submit(struct apply_api *aa, struct call_ctx *cc)
 {
     struct api *a = aa->api;
     struct apply_req *r = cc->r;
@@ -353,9 +354,12 @@ static int execute(void *ctx, struct apply_req *reqs, size_t nr,
          * stays UNSENT. */
         if (http_engine_is_wrapping_up(aa->api->eng))
             break;
-        submit(aa, &cc[i]);
+        apply_api_submit(aa, &cc[i]);
     }
     if (http_engine_run(aa->api->eng, err) < 0)
+        rc = -1;
+    else if (!aa->fatal && !sig_stop_requested &&
+             apply_api_settle(aa, reqs, nr, err) < 0)
         rc = -1;
     else if (aa->fatal) {
         buf_addstr(err, aa->fatal_msg.buf);

@@ -66,11 +66,12 @@ static void boot(struct sim_proc *sim, const char *dialect,
  * `run` as the user of key (NULL: the simulator's own), its logs under
  * tmpdir/logdir; exit code.  Its stderr goes to err if not NULL.
  */
-static int run_err(const struct sim_proc *sim, const char *key,
-                   const char *logdir, struct buf *err)
+static int run_io(const struct sim_proc *sim, const char *key,
+                  const char *logdir, struct buf *out, struct buf *err)
 {
     struct sim_proc as = *sim;
-    struct buf logs = BUF_INIT, errpath = BUF_INIT, ignored = BUF_INIT;
+    struct buf logs = BUF_INIT, errpath = BUF_INIT, ignored = BUF_INIT,
+               outpath = BUF_INIT;
     const char *args[] = { "run", "--quiet", "--config", TEMPLATE,
                            "--log-dir", NULL, NULL };
     int code;
@@ -79,9 +80,15 @@ static int run_err(const struct sim_proc *sim, const char *key,
         snprintf(as.api_key, sizeof(as.api_key), "%s", key);
     buf_addf(&logs, "%s/%s", tmpdir, logdir);
     buf_addf(&errpath, "%s/%s.err", tmpdir, logdir);
+    buf_addf(&outpath, "%s/%s.out", tmpdir, logdir);
     args[5] = logs.buf;
-    code = sim_wait_tool(sim_spawn_tool(&as, IA_BIN, args, NULL,
+    code = sim_wait_tool(sim_spawn_tool(&as, IA_BIN, args, outpath.buf,
                                         errpath.buf));
+    if (out) {
+        buf_reset(out);
+        assert_int_equal(fs_read_file(outpath.buf, 1 << 24, out, &ignored),
+                         0);
+    }
     if (err) {
         buf_reset(err);
         assert_int_equal(fs_read_file(errpath.buf, 1 << 24, err, &ignored),
@@ -89,9 +96,16 @@ static int run_err(const struct sim_proc *sim, const char *key,
     }
     buf_release(&logs);
     buf_release(&errpath);
+    buf_release(&outpath);
     buf_release(&ignored);
     assert_true(code >= 0);
     return code;
+}
+
+static int run_err(const struct sim_proc *sim, const char *key,
+                   const char *logdir, struct buf *err)
+{
+    return run_io(sim, key, logdir, NULL, err);
 }
 
 static int run_as(const struct sim_proc *sim, const char *key,
@@ -280,21 +294,32 @@ static long duplicate_albums(json_t *st)
     return dups;
 }
 
-/* sim's end state is the one a single clean run gives the small library. */
-static void assert_same_as_clean_run(const struct sim_proc *sim,
-                                     const char *logdir)
+/* sim's end state is the one a single clean run gives the small library
+ * in dialect. */
+static void assert_same_as_clean_run_in(const struct sim_proc *sim,
+                                        const char *dialect,
+                                        const char *logdir)
 {
     struct sim_proc clean;
+    struct buf dir = BUF_INIT;
     char *a, *b;
 
-    boot_on(&clean, "small", "3", NULL);
-    assert_int_equal(run_as(&clean, NULL, logdir), 0);
+    buf_addf(&dir, "%s-clean", logdir);
+    boot_on(&clean, "small", dialect, NULL);
+    assert_int_equal(run_as(&clean, NULL, dir.buf), 0);
     a = es_end_state(sim);
     b = es_end_state(&clean);
     assert_string_equal(a, b);
     free(a);
     free(b);
     assert_int_equal(sim_stop(&clean), 0);
+    buf_release(&dir);
+}
+
+static void assert_same_as_clean_run(const struct sim_proc *sim,
+                                     const char *logdir)
+{
+    assert_same_as_clean_run_in(sim, "3", logdir);
 }
 
 /* A lock directory for the runs of one "machine". */
@@ -421,6 +446,76 @@ static void test_lock_keeps_second_writer_out(void **state)
     buf_release(&text);
 }
 
+/* The run's own count of a summary counter ("changes_failed  3"). */
+static long summary_counter(const char *out, const char *name)
+{
+    const char *p = strstr(out, name);
+
+    assert_non_null(p);
+    return strtol(p + strlen(name), NULL, 10);
+}
+
+/*
+ * Item 8: writes whose answer is lost.  fault is one immich-sim fault
+ * that lets the server make the change and spoils the answer:
+ *   reset:first=1@POST /albums         the first create's connection is
+ *                                      dropped after the album was made;
+ *   truncate:first=1@PUT /tags/{id}/assets  a bulk answer cut in half;
+ *   partial:first=1@PUT /tags/{id}/assets   a bulk answer that does not
+ *                                      mention half of the ids.
+ * The run finds out what happened by reading back, makes nothing twice,
+ * reports nothing as failed that was made (exit 0, no failed change),
+ * and the server ends as one clean run leaves it.
+ */
+static void lost_answer(const char *dialect, const char *fault,
+                        const char *fired, const char *logdir)
+{
+    struct sim_proc sim;
+    struct buf out = BUF_INIT, err = BUF_INIT;
+    const char *faults[] = { "--faults", fault, NULL };
+    json_t *st;
+
+    boot_on(&sim, "small", dialect, faults);
+    assert_int_equal(run_io(&sim, NULL, logdir, &out, &err), 0);
+    assert_int_equal(summary_counter(out.buf, "changes_failed"), 0);
+    assert_int_equal(sim_stat_long(&sim, fired), 1);
+    st = es_state(&sim);
+    assert_int_equal(duplicate_albums(st), 0);
+    json_decref(st);
+    assert_same_as_clean_run_in(&sim, dialect, logdir);
+    assert_int_equal(sim_stop(&sim), 0);
+    buf_release(&out);
+    buf_release(&err);
+}
+
+static void test_lost_create_answer(void **state)
+{
+    (void)state;
+    lost_answer("3", "reset:first=1@POST /albums", "faults.reset",
+                "lost-create");
+}
+
+static void test_cut_bulk_answer(void **state)
+{
+    (void)state;
+    lost_answer("3", "truncate:first=1@PUT /tags/{id}/assets",
+                "faults.truncate", "lost-cut");
+}
+
+static void test_bulk_answer_missing_ids_3(void **state)
+{
+    (void)state;
+    lost_answer("3", "partial:first=1@PUT /tags/{id}/assets",
+                "faults.partial", "lost-ids3");
+}
+
+static void test_bulk_answer_missing_ids_2(void **state)
+{
+    (void)state;
+    lost_answer("2", "partial:first=1@PUT /tags/{id}/assets",
+                "faults.partial", "lost-ids2");
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -441,6 +536,10 @@ int main(void)
         cmocka_unit_test(test_torn_read_same_machine),
         cmocka_unit_test(test_torn_read_two_machines),
         cmocka_unit_test(test_lock_keeps_second_writer_out),
+        cmocka_unit_test(test_lost_create_answer),
+        cmocka_unit_test(test_cut_bulk_answer),
+        cmocka_unit_test(test_bulk_answer_missing_ids_3),
+        cmocka_unit_test(test_bulk_answer_missing_ids_2),
     };
 
     return cmocka_run_group_tests(tests, setup, NULL);
