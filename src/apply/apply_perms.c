@@ -57,8 +57,7 @@ static void plan_perms(const struct plan *p, bool need[PERM_COUNT])
 
         /* Creates and deletes carry no items; the rest write nothing
          * without them. */
-        if (!g->nr && g->op != PLAN_ALBUM_CREATE &&
-            g->op != PLAN_ALBUM_DELETE)
+        if (!g->nr && g->op != PLAN_ALBUM_CREATE && g->op != PLAN_ALBUM_DELETE)
             continue;
         if ((unsigned)g->op >= PLAN_OP_COUNT)
             BUG("plan group with op %d", (int)g->op);
@@ -87,9 +86,8 @@ size_t apply_needed_permissions(const struct plan *p, const char **out,
     return nr;
 }
 
-size_t apply_missing_permissions(const struct plan *p,
-                                 const char *const *have, size_t have_nr,
-                                 struct buf *missing)
+size_t apply_missing_permissions(const struct plan *p, const char *const *have,
+                                 size_t have_nr, struct buf *missing)
 {
     const char *need[PERM_COUNT];
     size_t nr, bad = 0;
@@ -115,7 +113,7 @@ struct key_check {
     const struct plan *plan;
     enum apply_perms_result res;
     struct buf *err;
-    bool answered;             /* on_key() ran */
+    bool answered; /* on_key() ran */
 };
 
 static void on_key(void *ctx, const struct api_status *st,
@@ -132,8 +130,7 @@ static void on_key(void *ctx, const struct api_status *st,
                                "permissions (GET /api-keys/me: 404): "
                                "not checked before writing");
         } else {
-            c->res = st->kind == API_FAIL_AUTH ||
-                             st->kind == API_FAIL_NETWORK
+            c->res = st->kind == API_FAIL_AUTH || st->kind == API_FAIL_NETWORK
                          ? APPLY_PERMS_SERVER
                          : APPLY_PERMS_FAILED;
             buf_addf(c->err, "cannot check the key's permissions: %s",
@@ -141,19 +138,18 @@ static void on_key(void *ctx, const struct api_status *st,
         }
         return;
     }
-    if (apply_missing_permissions(c->plan, k->permissions,
-                                  k->permissions_nr, &missing)) {
+    if (apply_missing_permissions(c->plan, k->permissions, k->permissions_nr,
+                                  &missing)) {
         c->res = APPLY_PERMS_MISSING;
         buf_addf(c->err, "missing permissions: %s", missing.buf);
     }
     buf_release(&missing);
 }
 
-enum apply_perms_result apply_check_permissions(const struct plan *p,
-                                                struct api *api,
-                                                struct buf *err)
+enum apply_perms_result
+apply_check_permissions(const struct plan *p, struct api *api, struct buf *err)
 {
-    struct key_check c = { p, APPLY_PERMS_OK, err, false };
+    struct key_check c = {p, APPLY_PERMS_OK, err, false};
     struct buf e = BUF_INIT;
     const char *need[PERM_COUNT];
 

@@ -51,18 +51,17 @@ size_t apply_needed_permissions(const struct plan *p, const char **out,
  * key's list `have` lacks; a key with "all" lacks none.  Returns how many
  * are missing.
  */
-size_t apply_missing_permissions(const struct plan *p,
-                                 const char *const *have, size_t have_nr,
-                                 struct buf *missing);
+size_t apply_missing_permissions(const struct plan *p, const char *const *have,
+                                 size_t have_nr, struct buf *missing);
 
 enum apply_perms_result {
-    APPLY_PERMS_OK = 0,    /* the key holds them all (or the plan needs
-                              none: nothing was asked) */
-    APPLY_PERMS_MISSING,   /* err: "missing permissions: a, b" */
-    APPLY_PERMS_UNLISTED,  /* the server has no GET /api-keys/me (404):
-                              err says the permissions were not checked */
-    APPLY_PERMS_SERVER,    /* refused key or server unreachable: err */
-    APPLY_PERMS_FAILED,    /* any other failure of the request: err */
+    APPLY_PERMS_OK = 0,   /* the key holds them all (or the plan needs
+                             none: nothing was asked) */
+    APPLY_PERMS_MISSING,  /* err: "missing permissions: a, b" */
+    APPLY_PERMS_UNLISTED, /* the server has no GET /api-keys/me (404):
+                             err says the permissions were not checked */
+    APPLY_PERMS_SERVER,   /* refused key or server unreachable: err */
+    APPLY_PERMS_FAILED,   /* any other failure of the request: err */
 };
 
 /*
@@ -71,8 +70,7 @@ enum apply_perms_result {
  * needs.  Nothing is sent when p needs nothing.  One line in err for
  * every result but APPLY_PERMS_OK.
  */
-enum apply_perms_result apply_check_permissions(const struct plan *p,
-                                                struct api *api,
-                                                struct buf *err);
+enum apply_perms_result
+apply_check_permissions(const struct plan *p, struct api *api, struct buf *err);
 
 #endif
