@@ -156,6 +156,36 @@ static void on_album(void *ctx, const struct api_status *st,
     }
 }
 
+/*
+ * An album is deleted only when the server reports it empty: the plan
+ * counted the members the key's user can see, and others (an editor's own
+ * assets, hidden in 2.x searches) may still be in it.  The album is read
+ * again right before the delete, after this run's removals.
+ */
+static void on_album_before_delete(void *ctx, const struct api_status *st,
+                                   const struct api_album *albums, size_t nr)
+{
+    struct call_ctx *cc = ctx;
+    struct apply_req *r = cc->r;
+
+    if (!take_status(cc, st))
+        return;
+    if (nr != 1 || albums[0].asset_count != 0) {
+        struct buf msg = BUF_INIT;
+
+        buf_addf(&msg, "DELETE /albums/{id}: not deleted: the server "
+                 "counts %ld assets in it (assets the key's user cannot "
+                 "see)", nr == 1 ? albums[0].asset_count : -1L);
+        r->result = APPLY_REQ_FAILED;
+        r->http_status = 0;
+        free(r->message);
+        r->message = buf_detach(&msg, NULL);
+        return;
+    }
+    r->result = APPLY_REQ_UNSENT;
+    api_album_delete(cc->aa->api, &r->target, on_done, cc);
+}
+
 static void submit(struct apply_api *aa, struct call_ctx *cc)
 {
     struct api *a = aa->api;
@@ -185,7 +215,7 @@ static void submit(struct apply_api *aa, struct call_ctx *cc)
                                 cc);
         break;
     case APPLY_ALBUM_DELETE:
-        api_album_delete(a, &r->target, on_done, cc);
+        api_album_info(a, &r->target, on_album_before_delete, cc);
         break;
     case APPLY_ALBUM_USERS_ADD:
         users = xcalloc(r->ids_nr ? r->ids_nr : 1, sizeof(*users));

@@ -156,8 +156,8 @@ static enum cli_status write_changes(struct pass *ps, const struct plan *p)
         ps->res.status = STATE_RUN_DONE;
     }
     if (!ao.dry_run)
-        cli_remember_new_albums(ps->ctx, ps->rs.st, ps->info.dialect, p,
-                                &ps->o);
+        cli_remember_new_albums(ps->ctx, ps->rs.st, &ps->m,
+                                ps->info.dialect, p, &ps->o);
     info_log("writes: %zu requests; %zu changes made, %zu already so, "
              "%zu failed, %zu not attempted",
              ps->o.requests, ps->o.done, ps->o.unchanged, ps->o.failed,
