@@ -19,6 +19,7 @@
 
 #include "core/common.h"
 #include "core/fsutil.h"
+#include "e2e_state.h"
 #include "sim_harness.h"
 
 #define TEMPLATE  IA_TEST_DATA "/config/upstream-template.yaml"
@@ -111,41 +112,15 @@ static void boot(struct sim_proc *sim, const char *library)
     buf_release(&err);
 }
 
-static json_t *state(const struct sim_proc *sim)
-{
-    struct buf body = BUF_INIT;
-    json_error_t jerr;
-    json_t *st;
-
-    assert_int_equal(sim_request(sim, "GET", "/__sim/state", NULL, &body), 200);
-    st = json_loadb(body.buf, body.len, 0, &jerr);
-    if (!st)
-        fail_msg("state: %s", jerr.text);
-    buf_release(&body);
-    return st;
-}
-
-static const char *str(json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-
-    return s ? s : "";
-}
-
-/* The first element of st[list] whose key is value (prefix if `prefix`). */
-static json_t *find(json_t *st, const char *list, const char *key,
-                    const char *value, bool prefix)
+/* The first album of st whose name starts with prefix. */
+static json_t *album_named_like(json_t *st, const char *prefix)
 {
     json_t *x;
     size_t i;
 
-    json_array_foreach(json_object_get(st, list), i, x)
-    {
-        const char *s = str(x, key);
-
-        if (prefix ? !strncmp(s, value, strlen(value)) : !strcmp(s, value))
+    json_array_foreach(json_object_get(st, "albums"), i, x)
+        if (!strncmp(es_str(x, "albumName"), prefix, strlen(prefix)))
             return x;
-    }
     return NULL;
 }
 
@@ -157,17 +132,18 @@ static void del_tag(json_t *st, const char *value)
     const char *id;
     size_t i, j;
 
-    t = find(st, "tags", "value", value, false);
+    t = es_find(st, "tags", "value", value);
     assert_non_null(t);
-    id = str(t, "id");
-    json_array_foreach(json_object_get(st, "assets"), i, a)
-    {
+    id = es_str(t, "id");
+    json_array_foreach(json_object_get(st, "assets"), i, a) {
         ids = json_object_get(a, "tagIds");
         for (j = json_array_size(ids); j-- > 0;)
             if (!strcmp(json_string_value(json_array_get(ids, j)), id))
                 json_array_remove(ids, j);
     }
-    json_array_foreach(tags, i, a) if (a == t) break;
+    json_array_foreach(tags, i, a)
+        if (a == t)
+            break;
     json_array_remove(tags, i);
 }
 
@@ -193,7 +169,7 @@ static void move_day(json_t *o, const char *key)
     char s[64];
     int day;
 
-    snprintf(s, sizeof(s), "%s", str(o, key));
+    snprintf(s, sizeof(s), "%s", es_str(o, key));
     day = day_of(s) + 3;
     assert_true(day <= 28);
     s[8] = (char)('0' + day / 10);
@@ -230,23 +206,22 @@ static json_t *key_with(const char *key, const char *without)
 static void write_every_write_library(const struct sim_proc *sim,
                                       const char *path)
 {
-    json_t *st = state(sim), *albums = json_object_get(st, "albums");
+    json_t *st = es_state(sim), *albums = json_object_get(st, "albums");
     json_t *temp, *gone, *copy, *empty, *family, *admin, *keys, *a, *u;
     const char *admin_id;
     struct buf err = BUF_INIT;
     size_t i, temps = 0;
     char *text;
 
-    admin = find(st, "users", "email", "admin@example.com", false);
-    admin_id = str(admin, "id");
+    admin = es_find(st, "users", "email", "admin@example.com");
+    admin_id = es_str(admin, "id");
     del_tag(st, "autotag_output_conflict");
 
     /* two temporary albums of the admin: one goes, one gets a meme */
     temp = gone = NULL;
-    json_array_foreach(albums, i, a)
-    {
-        if (!strstr(str(a, "albumName"), "-autotag-temp-unclassified") ||
-            strcmp(str(a, "ownerId"), admin_id) ||
+    json_array_foreach(albums, i, a) {
+        if (!strstr(es_str(a, "albumName"), "-autotag-temp-unclassified") ||
+            strcmp(es_str(a, "ownerId"), admin_id) ||
             json_array_size(json_object_get(a, "assetIds")) != 1)
             continue;
         temps++;
@@ -256,10 +231,9 @@ static void write_every_write_library(const struct sim_proc *sim,
             temp = a;
     }
     assert_true(temps >= 2);
-    copy = json_deep_copy(find(
-        st, "assets", "id",
-        json_string_value(json_array_get(json_object_get(temp, "assetIds"), 0)),
-        false));
+    copy = json_deep_copy(es_find(st, "assets", "id",
+                                  json_string_value(json_array_get(
+                                      json_object_get(temp, "assetIds"), 0))));
     json_object_set_new(copy, "id",
                         json_string("0f0f0f0f-1111-4222-8333-444455556666"));
     json_object_set_new(copy, "originalPath",
@@ -268,9 +242,9 @@ static void write_every_write_library(const struct sim_proc *sim,
     json_object_set_new(copy, "duplicateId", json_null());
     json_array_append_new(
         json_object_get(copy, "tagIds"),
-        json_string(str(find(st, "tags", "value", "meme", false), "id")));
+        json_string(es_str(es_find(st, "tags", "value", "meme"), "id")));
     json_array_append_new(json_object_get(temp, "assetIds"),
-                          json_string(str(copy, "id")));
+                          json_string(es_str(copy, "id")));
     json_array_append_new(json_object_get(st, "assets"), copy);
     empty = json_deep_copy(temp);
     json_object_set_new(empty, "id",
@@ -280,37 +254,31 @@ static void write_every_write_library(const struct sim_proc *sim,
     json_object_set_new(empty, "assetIds", json_array());
     json_object_set_new(empty, "albumThumbnailAssetId", json_null());
     json_array_append_new(albums, empty);
-    json_array_foreach(albums, i, a) if (a == gone) break;
+    json_array_foreach(albums, i, a)
+        if (a == gone)
+            break;
     json_array_remove(albums, i);
 
     /* Family Christmas: grandpa out, grandma editor, john in */
-    family = find(st, "albums", "albumName", "Family Christmas", true);
+    family = album_named_like(st, "Family Christmas");
     assert_non_null(family);
     json_object_set_new(family, "albumUsers", json_array());
-    set_role(
-        family,
-        str(find(st, "users", "email", "grandma@example.com", false), "id"),
-        "editor");
-    set_role(family,
-             str(find(st, "users", "email", "mother@example.com", false), "id"),
-             "viewer");
-    set_role(family,
-             str(find(st, "users", "email", "john@example.com", false), "id"),
-             "viewer");
+    set_role(family, es_user_id(st, "grandma@example.com"), "editor");
+    set_role(family, es_user_id(st, "mother@example.com"), "viewer");
+    set_role(family, es_user_id(st, "john@example.com"), "viewer");
 
     /* a camera file three days later than its name says */
-    json_array_foreach(json_object_get(st, "assets"), i, a)
-    {
+    json_array_foreach(json_object_get(st, "assets"), i, a) {
         json_t *exif = json_object_get(a, "exifInfo");
 
-        if (strcmp(str(a, "ownerId"), admin_id) ||
-            strncmp(str(a, "originalFileName"), "PXL_", 4) ||
+        if (strcmp(es_str(a, "ownerId"), admin_id) ||
+            strncmp(es_str(a, "originalFileName"), "PXL_", 4) ||
             !json_is_null(json_object_get(a, "deletedAt")) ||
-            !json_is_object(exif) || day_of(str(a, "localDateTime")) > 25 ||
-            day_of(str(a, "fileCreatedAt")) > 25 ||
-            day_of(str(a, "createdAt")) > 25 ||
-            day_of(str(a, "fileModifiedAt")) > 25 ||
-            day_of(str(exif, "dateTimeOriginal")) > 25)
+            !json_is_object(exif) || day_of(es_str(a, "localDateTime")) > 25 ||
+            day_of(es_str(a, "fileCreatedAt")) > 25 ||
+            day_of(es_str(a, "createdAt")) > 25 ||
+            day_of(es_str(a, "fileModifiedAt")) > 25 ||
+            day_of(es_str(exif, "dateTimeOriginal")) > 25)
             continue;
         move_day(a, "fileCreatedAt");
         move_day(a, "fileModifiedAt");
@@ -344,11 +312,10 @@ static bool plan_has(json_t *plan, const char *op, int with_target)
     json_t *g;
     size_t i;
 
-    json_array_foreach(json_object_get(plan, "groups"), i, g)
-    {
+    json_array_foreach(json_object_get(plan, "groups"), i, g) {
         bool t = json_is_string(json_object_get(g, "target"));
 
-        if (!strcmp(str(g, "op"), op) &&
+        if (!strcmp(es_str(g, "op"), op) &&
             (with_target < 0 || (int)t == with_target))
             return true;
     }
@@ -448,13 +415,12 @@ static void test_key_needs_exactly_the_documented_permissions(void **state)
 static void rename_and_recreate(const struct sim_proc *sim, bool tag,
                                 const char *name, const char *new_name)
 {
-    json_t *st = state(sim), *x;
+    json_t *st = es_state(sim), *x;
     struct buf path = BUF_INIT, body = BUF_INIT, resp = BUF_INIT;
 
-    x = find(st, tag ? "tags" : "albums", tag ? "value" : "albumName", name,
-             false);
+    x = es_find(st, tag ? "tags" : "albums", tag ? "value" : "albumName", name);
     assert_non_null(x);
-    buf_addf(&path, "/api/%s/%s", tag ? "tags" : "albums", str(x, "id"));
+    buf_addf(&path, "/api/%s/%s", tag ? "tags" : "albums", es_str(x, "id"));
     buf_addf(&body, "{\"%s\":\"%s\"}", tag ? "name" : "albumName", new_name);
     assert_int_equal(
         sim_request(sim, tag ? "PUT" : "PATCH", path.buf, body.buf, &resp),
@@ -498,9 +464,9 @@ static void test_saved_plan_stale_after_rename(void **state)
             tool(&sim, NULL, ARGV("plan", "--json", "-c", TEMPLATE), &r), 0);
         plan = json_loadb(r.out.buf, r.out.len, 0, &jerr);
         assert_non_null(plan);
-        json_array_foreach(json_object_get(plan, "groups"), j, g) planned |=
-            !strcmp(str(g, "op"), cases[i].op) &&
-            !strcmp(str(g, "name"), cases[i].name);
+        json_array_foreach(json_object_get(plan, "groups"), j, g)
+            planned |= !strcmp(es_str(g, "op"), cases[i].op) &&
+                        !strcmp(es_str(g, "name"), cases[i].name);
         assert_true(planned);
         json_decref(plan);
         assert_int_equal(fs_write_atomic(saved, r.out.buf, r.out.len, &ignored),
