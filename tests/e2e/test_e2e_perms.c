@@ -7,7 +7,9 @@
  *     missing any one write permission makes `run`, `apply FILE` and
  *     `check` exit 3 naming it, and nothing is written;
  *   - a saved plan whose album (or tag) was renamed, its old name given
- *     to a new one, is refused as stale: exit 1, nothing written.
+ *     to a new one, is refused as stale: exit 1, nothing written;
+ *   - a server that does not list the key's permissions (404) is written
+ *     to with a warning; a failed answer writes nothing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -97,19 +99,31 @@ static const char *path_in_tmp(const char *name)
     return s;
 }
 
-static void boot(struct sim_proc *sim, const char *library)
+/* immich-sim on the small library, or on `library`, with `faults`. */
+static void boot_faulty(struct sim_proc *sim, const char *library,
+                        const char *faults)
 {
-    const char *args[] = {"--latency", "off",      "--seed", "1", "--api-key",
-                          KEY,         "--preset", "small",  NULL};
+    const char *args[] = {"--latency", "off", "--seed",   "1",
+                          "--api-key", KEY,   "--preset", "small",
+                          NULL,        NULL,  NULL};
     struct buf err = BUF_INIT;
 
     if (library) {
         args[6] = "--library";
         args[7] = library;
     }
+    if (faults) {
+        args[8] = "--faults";
+        args[9] = faults;
+    }
     if (sim_start(sim, args, &err) < 0)
         fail_msg("%s", err.buf);
     buf_release(&err);
+}
+
+static void boot(struct sim_proc *sim, const char *library)
+{
+    boot_faulty(sim, library, NULL);
 }
 
 /* The first album of st whose name starts with prefix. */
@@ -118,13 +132,25 @@ static json_t *album_named_like(json_t *st, const char *prefix)
     json_t *x;
     size_t i;
 
-    json_array_foreach(json_object_get(st, "albums"), i, x)
+    for (i = 0; (x = json_array_get(json_object_get(st, "albums"), i)); i++)
         if (!strncmp(es_str(x, "albumName"), prefix, strlen(prefix)))
             return x;
     return NULL;
 }
 
 /* ---- a library whose plan makes every kind of write ------------------ */
+
+/* The index of x in array a (fails the test when it is not there). */
+static size_t index_of(json_t *a, json_t *x)
+{
+    size_t i;
+
+    for (i = 0; i < json_array_size(a); i++)
+        if (json_array_get(a, i) == x)
+            return i;
+    fail_msg("not in the array");
+    return 0;
+}
 
 static void del_tag(json_t *st, const char *value)
 {
@@ -141,10 +167,7 @@ static void del_tag(json_t *st, const char *value)
             if (!strcmp(json_string_value(json_array_get(ids, j)), id))
                 json_array_remove(ids, j);
     }
-    json_array_foreach(tags, i, a)
-        if (a == t)
-            break;
-    json_array_remove(tags, i);
+    json_array_remove(tags, index_of(tags, t));
 }
 
 static void set_role(json_t *album, const char *user, const char *role)
@@ -254,10 +277,7 @@ static void write_every_write_library(const struct sim_proc *sim,
     json_object_set_new(empty, "assetIds", json_array());
     json_object_set_new(empty, "albumThumbnailAssetId", json_null());
     json_array_append_new(albums, empty);
-    json_array_foreach(albums, i, a)
-        if (a == gone)
-            break;
-    json_array_remove(albums, i);
+    json_array_remove(albums, index_of(albums, gone));
 
     /* Family Christmas: grandpa out, grandma editor, john in */
     family = album_named_like(st, "Family Christmas");
@@ -306,8 +326,10 @@ static void write_every_write_library(const struct sim_proc *sim,
     buf_release(&err);
 }
 
-/* Does the plan have a group of op (and with a target or without)? */
-static bool plan_has(json_t *plan, const char *op, int with_target)
+/* Does the plan have a group of op (named name unless NULL; with a
+ * target, without, or either: 1, 0, -1)? */
+static bool plan_has(json_t *plan, const char *op, const char *name,
+                     int with_target)
 {
     json_t *g;
     size_t i;
@@ -316,6 +338,7 @@ static bool plan_has(json_t *plan, const char *op, int with_target)
         bool t = json_is_string(json_object_get(g, "target"));
 
         if (!strcmp(es_str(g, "op"), op) &&
+            (!name || !strcmp(es_str(g, "name"), name)) &&
             (with_target < 0 || (int)t == with_target))
             return true;
     }
@@ -356,10 +379,11 @@ static void test_key_needs_exactly_the_documented_permissions(void **state)
     assert_int_equal(fs_write_atomic(saved, r.out.buf, r.out.len, &ignored), 0);
     run_release(&r);
     for (i = 0; i < ARRAY_SIZE(ops); i++)
-        if (!plan_has(plan, ops[i], -1))
+        if (!plan_has(plan, ops[i], NULL, -1))
             fail_msg("the plan has no %s", ops[i]);
-    assert_true(plan_has(plan, "tag_add", 0));   /* tag.create */
-    assert_true(plan_has(plan, "album_add", 1)); /* PUT albums/{id}/assets */
+    /* a tag to create, an existing album to add to */
+    assert_true(plan_has(plan, "tag_add", NULL, 0));
+    assert_true(plan_has(plan, "album_add", NULL, 1));
     json_decref(plan);
 
     /* one write permission missing: refused before the first write */
@@ -455,19 +479,14 @@ static void test_saved_plan_stale_after_rename(void **state)
     snprintf(saved, sizeof(saved), "%s", path_in_tmp("rename-plan.json"));
     for (i = 0; i < ARRAY_SIZE(cases); i++) {
         json_error_t jerr;
-        json_t *plan, *g;
-        size_t j;
-        bool planned = false;
+        json_t *plan;
 
         boot(&sim, NULL);
         assert_int_equal(
             tool(&sim, NULL, ARGV("plan", "--json", "-c", TEMPLATE), &r), 0);
         plan = json_loadb(r.out.buf, r.out.len, 0, &jerr);
         assert_non_null(plan);
-        json_array_foreach(json_object_get(plan, "groups"), j, g)
-            planned |= !strcmp(es_str(g, "op"), cases[i].op) &&
-                        !strcmp(es_str(g, "name"), cases[i].name);
-        assert_true(planned);
+        assert_true(plan_has(plan, cases[i].op, cases[i].name, -1));
         json_decref(plan);
         assert_int_equal(fs_write_atomic(saved, r.out.buf, r.out.len, &ignored),
                          0);
@@ -495,6 +514,35 @@ static void test_saved_plan_stale_after_rename(void **state)
     buf_release(&want);
 }
 
+/*
+ * A server that cannot list the key's permissions (before GET
+ * /api-keys/me existed: 404) is warned about and written to; one whose
+ * answer fails writes nothing (exit 1).
+ */
+static void test_permissions_not_listed_or_not_known(void **state)
+{
+    struct sim_proc sim;
+    struct run r;
+
+    (void)state;
+    boot_faulty(&sim, NULL, "404@GET /api-keys/me");
+    assert_int_equal(run_template(&sim, NULL, &r), 0);
+    assert_non_null(strstr(r.err.buf, "not checked before writing"));
+    run_release(&r);
+    assert_true(sim_stat_writes(&sim) > 0);
+    assert_int_equal(sim_stop(&sim), 0);
+
+    boot_faulty(&sim, NULL, "500@GET /api-keys/me");
+    assert_int_equal(run_template(&sim, NULL, &r), 1);
+    assert_non_null(strstr(r.err.buf, "cannot check the key's permissions: "
+                                      "GET /api-keys/me"));
+    assert_non_null(strstr(r.err.buf, "nothing written"));
+    run_release(&r);
+    assert_true(sim_stat_endpoint(&sim, "GET /api-keys/me") >= 1);
+    assert_int_equal(sim_stat_writes(&sim), 0);
+    assert_int_equal(sim_stop(&sim), 0);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -507,6 +555,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_key_needs_exactly_the_documented_permissions),
         cmocka_unit_test(test_saved_plan_stale_after_rename),
+        cmocka_unit_test(test_permissions_not_listed_or_not_known),
     };
 
     return cmocka_run_group_tests(tests, setup, NULL);
