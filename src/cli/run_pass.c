@@ -141,9 +141,24 @@ static enum cli_status write_changes(struct pass *ps, const struct plan *p)
         st = aa.writer.auth_failed || aa.writer.unreachable ? CLI_SERVER
                                                             : CLI_FAILED;
     } else if (ps->o.requests_failed) {
+        size_t shown = 0;
+
         error_log("%zu write requests failed (%zu changes): see the "
                   "modification report", ps->o.requests_failed,
                   ps->o.failed);
+        /* The distinct reasons, the first few: what came back. */
+        for (size_t g = 0; g < ps->o.nr && shown < 3; g++) {
+            const char *msg = ps->o.groups[g].message;
+            bool seen = false;
+
+            for (size_t k = 0; msg && k < g && !seen; k++)
+                seen = ps->o.groups[k].message &&
+                       !strcmp(ps->o.groups[k].message, msg);
+            if (msg && !seen) {
+                error_log("  %s", msg);
+                shown++;
+            }
+        }
         ps->res.status = STATE_RUN_PARTIAL;
         st = CLI_FAILED;
     } else if (ps->o.failed) {

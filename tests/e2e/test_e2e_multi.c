@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "core/common.h"
+#include "core/fsutil.h"
 #include "e2e_state.h"
 #include "sim_harness.h"
 
@@ -33,12 +34,15 @@
 
 static char tmpdir[64];
 
-/* Starts the simulator on the library in dialect, with extra args. */
-static void boot(struct sim_proc *sim, const char *dialect,
-                 const char *const *extra)
+/* Starts the simulator on library (a file, or "small" for the preset) in
+ * dialect, with extra args. */
+static void boot_on(struct sim_proc *sim, const char *library,
+                    const char *dialect, const char *const *extra)
 {
+    bool preset = !strcmp(library, "small");
     const char *args[16] = { "--latency", "off", "--seed", "1",
-                             "--library", LIBRARY, "--dialect", dialect };
+                             preset ? "--preset" : "--library", library,
+                             "--dialect", dialect };
     size_t n = 8;
     struct buf err = BUF_INIT;
 
@@ -50,23 +54,48 @@ static void boot(struct sim_proc *sim, const char *dialect,
     buf_release(&err);
 }
 
-/* `run` as the user of key, its logs under tmpdir/logdir; exit code. */
-static int run_as(const struct sim_proc *sim, const char *key,
-                  const char *logdir)
+static void boot(struct sim_proc *sim, const char *dialect,
+                 const char *const *extra)
+{
+    boot_on(sim, LIBRARY, dialect, extra);
+}
+
+/*
+ * `run` as the user of key (NULL: the simulator's own), its logs under
+ * tmpdir/logdir; exit code.  Its stderr goes to err if not NULL.
+ */
+static int run_err(const struct sim_proc *sim, const char *key,
+                   const char *logdir, struct buf *err)
 {
     struct sim_proc as = *sim;
-    struct buf logs = BUF_INIT;
+    struct buf logs = BUF_INIT, errpath = BUF_INIT, ignored = BUF_INIT;
     const char *args[] = { "run", "--quiet", "--config", TEMPLATE,
                            "--log-dir", NULL, NULL };
     int code;
 
-    snprintf(as.api_key, sizeof(as.api_key), "%s", key);
+    if (key)
+        snprintf(as.api_key, sizeof(as.api_key), "%s", key);
     buf_addf(&logs, "%s/%s", tmpdir, logdir);
+    buf_addf(&errpath, "%s/%s.err", tmpdir, logdir);
     args[5] = logs.buf;
-    code = sim_wait_tool(sim_spawn_tool(&as, IA_BIN, args, NULL, NULL));
+    code = sim_wait_tool(sim_spawn_tool(&as, IA_BIN, args, NULL,
+                                        errpath.buf));
+    if (err) {
+        buf_reset(err);
+        assert_int_equal(fs_read_file(errpath.buf, 1 << 24, err, &ignored),
+                         0);
+    }
     buf_release(&logs);
+    buf_release(&errpath);
+    buf_release(&ignored);
     assert_true(code >= 0);
     return code;
+}
+
+static int run_as(const struct sim_proc *sim, const char *key,
+                  const char *logdir)
+{
+    return run_err(sim, key, logdir, NULL);
 }
 
 /* The asset whose originalFileName is name. */
@@ -190,6 +219,46 @@ static void test_failed_move_keeps_source_3(void **state)
     failed_move_keeps_source("3");
 }
 
+/*
+ * Item 7: a reverse proxy whose session expired answers the sharing
+ * role change of a sharing (PUT /albums/{id}/user/{userId}, whose success
+ * has no JSON body) with a redirect to its login
+ * page, or with the page itself.  Neither is a success: the run fails
+ * (exit 1) naming the endpoint and what came back, and nothing is
+ * counted as shared.
+ */
+static void login_page_is_a_failure(const char *kind)
+{
+    struct sim_proc sim;
+    struct buf spec = BUF_INIT, err = BUF_INIT;
+    const char *faults[] = { "--faults", NULL, NULL };
+
+    buf_addf(&spec, "%s@PUT /albums/{id}/user/{userId}", kind);
+    faults[1] = spec.buf;
+    boot_on(&sim, "small", "3", faults);
+    assert_int_equal(run_err(&sim, NULL, kind, &err), 1);
+    assert_true(sim_stat_endpoint(&sim, "PUT /albums/{id}/user/{userId}") > 0);
+    assert_int_equal(sim_stat_long(&sim, "faults.login"),
+                     sim_stat_endpoint(&sim, "PUT /albums/{id}/user/{userId}"));
+    assert_non_null(strstr(err.buf, "PUT /albums/{id}/user/{userId}"));
+    assert_non_null(strstr(err.buf, "proxy login page"));
+    assert_int_equal(sim_stop(&sim), 0);
+    buf_release(&spec);
+    buf_release(&err);
+}
+
+static void test_login_redirect_is_a_failure(void **state)
+{
+    (void)state;
+    login_page_is_a_failure("login");
+}
+
+static void test_login_page_is_a_failure(void **state)
+{
+    (void)state;
+    login_page_is_a_failure("loginpage");
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -205,6 +274,8 @@ int main(void)
         cmocka_unit_test(test_shared_temp_album_stays_3),
         cmocka_unit_test(test_failed_move_keeps_source_2),
         cmocka_unit_test(test_failed_move_keeps_source_3),
+        cmocka_unit_test(test_login_redirect_is_a_failure),
+        cmocka_unit_test(test_login_page_is_a_failure),
     };
 
     return cmocka_run_group_tests(tests, setup, NULL);
