@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "apply/apply_api.h"
+#include "apply/apply_perms.h"
 #include "cli/cli_server.h"
 #include "cli/run_session.h"
 #include "core/log.h"
@@ -262,6 +263,35 @@ static enum cli_status lock_user(struct pass *ps)
     return st;
 }
 
+/* Nothing is written unless the key holds what the plan's writes need. */
+static enum cli_status check_permissions(struct pass *ps, const struct plan *p)
+{
+    struct buf err = BUF_INIT;
+    enum cli_status st = CLI_OK;
+    struct api api;
+
+    api_init(&api, ps->eng);
+    api.dialect = ps->info.dialect;
+    switch (apply_check_permissions(p, &api, &err)) {
+    case APPLY_PERMS_OK:
+        break;
+    case APPLY_PERMS_UNLISTED:
+        warn_log("%s", err.buf);
+        break;
+    case APPLY_PERMS_MISSING:
+    case APPLY_PERMS_SERVER:
+        error_log("%s: nothing written", err.buf);
+        st = CLI_SERVER;
+        break;
+    case APPLY_PERMS_FAILED:
+        error_log("%s: nothing written", err.buf);
+        st = CLI_FAILED;
+        break;
+    }
+    buf_release(&err);
+    return st;
+}
+
 static void print_plan(const struct plan *p)
 {
     struct buf out = BUF_INIT;
@@ -305,7 +335,9 @@ enum cli_status run_pass(struct cli_ctx *ctx, const struct plan *saved)
         goto finish;
     if (ctx->opts.dry_run)
         print_plan(saved ? saved : &ps.fresh);
-    else if ((st = lock_user(&ps)) != CLI_OK)
+    else if ((st = check_permissions(&ps, saved ? saved : &ps.fresh)) !=
+                 CLI_OK ||
+             (st = lock_user(&ps)) != CLI_OK)
         goto finish;
     st = write_changes(&ps, saved ? saved : &ps.fresh);
     if (ps.o.requests) {

@@ -155,8 +155,13 @@ enum snapshot_check_class snapshot_check(const struct config *cfg,
                                          struct http_engine *eng,
                                          struct buf *report,
                                          struct buf *err);
-/* Permissions the configured features need, appended to out as a
- * NULL-terminated static list (for tests and the report). */
+/*
+ * Permissions the configured features need: the reads of every run, then
+ * the writes of the plan groups those features can make, named and
+ * ordered as src/apply/apply_perms.h's table (what `run` checks against
+ * its plan).  Static strings in out[0..max); returns how many (possibly
+ * more than max).  cfg NULL: every feature.
+ */
 size_t snapshot_needed_permissions(const struct config *cfg,
                                    const char **out, size_t max);
 

@@ -567,13 +567,15 @@ static void template_end_state(const char *dialect, const struct reads *reads)
  * 3.x: 2 asset pages (plain and EXIF, 269 assets), one search per
  * non-empty album (34) and one per tag the configuration names that
  * exists (7: meme, adult_meme, pending_review, ignore and the three
- * output tags): 43; 43 + 6 other reads + 38 writes + the album lists
- * before the first write and before the creates = 89.  The second run:
- * 2 + 7 + the two conversion albums that gained assets = 11; 11 + 6 = 17.
+ * output tags): 43; 43 + 6 other reads + GET /api-keys/me (the
+ * permissions, checked before writing) + 38 writes + the album lists
+ * before the first write and before the creates = 90.  The second run
+ * (nothing to write, nothing to check): 2 + 7 + the two conversion albums
+ * that gained assets = 11; 11 + 6 = 17.
  */
 static void test_template_end_state_3(void **state)
 {
-    static const struct reads d3 = { 1, 1, 43, 89, 11, 17 };
+    static const struct reads d3 = { 1, 1, 43, 90, 11, 17 };
 
     (void)state;
     template_end_state("3", &d3);
@@ -583,13 +585,13 @@ static void test_template_end_state_3(void **state)
  * 2.x searches show the timeline only, so the snapshot asks per
  * visibility (request log): 3 statistics, 3 plain + 3 EXIF asset pages,
  * and the 34 album and 7 tag searches twice each: 6 + 82 = 88 searches;
- * albums listed owned and shared=true (2); 88 + 3 + 2 + 4 + 38 + the
- * album lists before the first write (2) and before the creates = 138.
+ * albums listed owned and shared=true (2); 88 + 3 + 2 + 4 + 1 + 38 + the
+ * album lists before the first write (2) and before the creates = 139.
  * The second run: 6 + 14 + 2 albums x 2 = 24 searches, 24 + 9 = 33.
  */
 static void test_template_end_state_2(void **state)
 {
-    static const struct reads d2 = { 3, 2, 88, 138, 24, 33 };
+    static const struct reads d2 = { 3, 2, 88, 139, 24, 33 };
 
     (void)state;
     template_end_state("2", &d2);
