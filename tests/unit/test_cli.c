@@ -822,6 +822,79 @@ static void test_key_file_and_api_trace_against_sim(void **state)
     buf_release(&text);
 }
 
+/* Upstream's older schemas (docs/migrating.md): each key says where it went. */
+static void test_old_upstream_keys_say_where_they_went(void **state)
+{
+    static const struct {
+        const char *yaml, *msg;
+    } cases[] = {
+        { "classification_rules:\n  - tag_names: [meme]\n",
+          "old.yaml:6:1: unknown key 'classification_rules' (upstream's "
+          "older schema: renamed to classification.rules, the same list "
+          "inside the classification block; see docs/migrating.md)" },
+        { "auto_tags: {enabled: true}\n",
+          "old.yaml:6:1: unknown key 'auto_tags' (upstream's older schema: "
+          "split into classification.autotag_unknown and autotag_conflict" },
+        { "features: {enable_checkpoint_resume: false}\n",
+          "old.yaml:6:1: unknown key 'features' (upstream's older schema: "
+          "dissolved: enable_album_name_strip and "
+          "album_detection_from_folders are top-level keys, date_correction "
+          "is duplicate_processing.date_correction, enable_checkpoint_resume "
+          "is skip.resume_previous; see docs/migrating.md)" },
+        { "enable_checkpoint_resume: false\n",
+          "old.yaml:6:1: unknown key 'enable_checkpoint_resume' (upstream's "
+          "older schema: renamed to skip.resume_previous; see "
+          "docs/migrating.md)" },
+        { "filter_out_asset_links: []\n",
+          "unknown key 'filter_out_asset_links' (upstream's older schema: "
+          "replaced by filters.filter_out: [{asset_links: [...]}]" },
+    };
+    static const char base[] =
+        "server: {host: photos.lan, port: 2283, api_key: k}\n"
+        "enable_album_name_strip: false\nskip: {}\nclassification: {}\n"
+        "album_detection_from_folders: {enabled: false, excluded_paths: []}\n";
+    struct buf text = BUF_INIT, err = BUF_INIT, warn = BUF_INIT;
+    struct config *c = NULL;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        buf_reset(&text);
+        buf_reset(&err);
+        buf_addf(&text, "%s%sconversions: {}\n", base, cases[i].yaml);
+        assert_int_equal(config_load_mem("old.yaml", text.buf, text.len, &c,
+                                         &err, &warn),
+                         -1);
+        if (!strstr(err.buf, cases[i].msg))
+            fail_msg("got: %s\nwanted: %s", err.buf, cases[i].msg);
+    }
+    /* conversions as a list, the shape before the block */
+    buf_reset(&text);
+    buf_reset(&err);
+    buf_addf(&text, "%sconversions:\n  - source: {tag_names: [a]}\n"
+                    "    destination: {tag_names: [b]}\n", base);
+    assert_int_equal(config_load_mem("old.yaml", text.buf, text.len, &c, &err,
+                                     &warn),
+                     -1);
+    assert_non_null(strstr(err.buf, "old.yaml:7:3: conversions: expected a "
+                                    "mapping, got a list (upstream's older "
+                                    "schema: conversions is now a block: "
+                                    "conversions: {enabled: true, "
+                                    "conversions: [the list]}; see "
+                                    "docs/migrating.md)"));
+    /* a plain typo still gets the spelling hint */
+    buf_reset(&text);
+    buf_reset(&err);
+    buf_addf(&text, "%sconversions: {}\nclasification: {}\n", base);
+    assert_int_equal(config_load_mem("old.yaml", text.buf, text.len, &c, &err,
+                                     &warn),
+                     -1);
+    assert_non_null(strstr(err.buf, "(did you mean 'classification'?)"));
+    buf_release(&text);
+    buf_release(&err);
+    buf_release(&warn);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -836,6 +909,7 @@ int main(void)
         cmocka_unit_test(test_json_only_where_it_means_something),
         cmocka_unit_test(test_read_key_file),
         cmocka_unit_test(test_key_file_and_api_trace_against_sim),
+        cmocka_unit_test(test_old_upstream_keys_say_where_they_went),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
