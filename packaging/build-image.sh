@@ -20,7 +20,8 @@
 #     -e IMMICH_API_KEY_FILE=/run/secrets/api-key \
 #     immich-autotag:VERSION                 # one run; add --loop 1h to repeat
 #
-# Needs (Debian packages): mmdebstrap, podman, dpkg-dev; and a reachable
+# Needs (Debian packages): mmdebstrap, podman, dpkg-dev (and runc where
+# podman's default runtime cannot run, e.g. inside a container); and a reachable
 # Debian mirror (the one in /etc/apt/sources.list).  Takes a few minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -83,26 +84,35 @@ $test_it || exit 0
 echo "== test against immich-sim"
 root=$work/root
 dpkg-deb -x "$deb" "$root"
-"$root/usr/bin/immich-sim" --port 0 --latency off >"$work/sim.out" 2>&1 &
-sim_pid=$!
-for _ in $(seq 300); do
-  grep -q '^listening on ' "$work/sim.out" && break
-  sleep 0.1
-done
-line=$(head -n 1 "$work/sim.out")
-url=$(echo "$line" | sed -n 's|^listening on \(http://127\.0\.0\.1:[0-9]*\) .*|\1|p')
-echo "$line" | sed 's|.*api-key=||' >"$work/key"
+# shellcheck source=packaging/sim-lib.sh
+. packaging/sim-lib.sh
+start_sim "$root/usr/bin/immich-sim" "$work"
+url=$sim_url
+# Inside another container podman's defaults may not run (crun refuses
+# hybrid cgroups, raising limits is not permitted): fall back to runc with
+# the limits the process already has.
+run_opts=()
+if ! podman run --rm "localhost/immich-autotag:$version" --version \
+     >/dev/null 2>&1; then
+  run_opts=(--runtime runc --ulimit "nofile=$(ulimit -n):$(ulimit -n)"
+            --ulimit nproc=1024:1024)
+  echo "podman run needs: ${run_opts[*]}"
+fi
+podman run --rm "${run_opts[@]}" "localhost/immich-autotag:$version" --version
 mkdir "$work/config"
 cp "$root/usr/share/doc/immich-autotag/examples/config.yaml" "$work/config/"
-chmod -R a+rX "$work/config" "$work/key"
+chmod -R a+rX "$work/config"
+chown 10001:10001 "$work/key"   # the container's user, as a secret would be
 for args in check "run --dry-run"; do
   # shellcheck disable=SC2086
-  podman run --rm --network=host -v "$work/config:/config:ro" \
+  podman run --rm "${run_opts[@]}" --network=host \
+    -v "$work/config:/config:ro" \
     -v "$work/key:/run/secrets/api-key:ro" \
     -e IMMICH_API_KEY_FILE=/run/secrets/api-key -e IMMICH_URL="$url" \
     "localhost/immich-autotag:$version" $args >"$work/out" 2>&1 ||
     { cat "$work/out"; echo "build-image: '$args' in the image failed" >&2; exit 1; }
   tail -n 2 "$work/out"
 done
-podman run --rm --entrypoint /usr/bin/id "localhost/immich-autotag:$version"
+podman run --rm "${run_opts[@]}" --entrypoint /usr/bin/id \
+  "localhost/immich-autotag:$version"
 echo "build-image: the image ran check and run --dry-run against immich-sim"

@@ -53,7 +53,7 @@ if grep -E '\.a$|/include/|test_' "$work/contents"; then
 fi
 depends=$(dpkg-deb -f "$deb" Depends)
 for lib in libcurl4 libjansson4 libyajl2 libyaml-0-2 libpcre2-8-0 \
-           libsqlite3-0 libmicrohttpd12 libc6; do
+           libsqlite3-0 libmicrohttpd12 libc6 tzdata; do
   case ", $depends" in
     *", $lib "* | *", $lib,"* | *", $lib") ;;
     *) fail "Depends lacks $lib: $depends" ;;
@@ -72,17 +72,10 @@ if command -v man >/dev/null 2>&1; then
     2>/dev/null | grep -q -- '--api-key-file' ||
     fail "man page lacks --api-key-file"
 fi
-"$root/usr/bin/immich-sim" --port 0 --latency off >"$work/sim.out" 2>&1 &
-sim_pid=$!
-for _ in $(seq 300); do
-  grep -q '^listening on ' "$work/sim.out" && break
-  sleep 0.1
-done
-line=$(head -n 1 "$work/sim.out")
-url=$(echo "$line" | sed -n 's|^listening on \(http://127\.0\.0\.1:[0-9]*\) .*|\1|p')
-[ -n "$url" ] || fail "immich-sim did not start: $line"
-echo "$line" | sed 's|.*api-key=||' >"$work/key"
-chmod 600 "$work/key"
+# shellcheck source=packaging/sim-lib.sh
+. "$(dirname "$0")/sim-lib.sh"
+start_sim "$root/usr/bin/immich-sim" "$work" || fail "immich-sim"
+url=$sim_url
 mkdir "$work/home"
 env -i HOME="$work/home" PATH=/usr/bin:/bin IMMICH_URL="$url" \
   IMMICH_API_KEY_FILE="$work/key" \
