@@ -472,6 +472,11 @@ static void finish(struct http_engine *e, struct http_req *r, CURLcode rc)
         r->content_type = type ? xstrdup(type) : NULL;
     }
     e->metrics.connections += (uint64_t)connects;
+    trace_log(LOG_TRACE_API, "api: %s %s %ld %lld ms %lld bytes in %zu out "
+              "retry %d%s%s", r->method, r->url + strlen(e->base_url),
+              status, (long long)(total_us / 1000), (long long)down,
+              r->body_len, r->attempts - 1, rc ? ": " : "",
+              rc ? curl_easy_strerror(rc) : "");
     ep->calls++;
     ep->bytes_in += (uint64_t)down;
     ep->bytes_out += r->body_len;
