@@ -377,6 +377,7 @@ void config_free(struct config *c)
     free(c->duplicate_processing.classification_conflict_prefix);
     free(c->duplicate_processing.album_detection_conflict);
     free(c->duplicate_processing.date_correction.extraction_timezone);
+    tzif_release(&c->duplicate_processing.date_correction.extraction_zone);
     free(c->duplicate_processing.date_correction.description);
     free(c->duplicate_processing.description);
     free(c->album_date_consistency.tag);

@@ -26,6 +26,7 @@
 
 #include "core/buf.h"
 #include "core/uuid.h"
+#include "core/tzif.h"
 
 struct config_strlist {
     char **items;
@@ -138,6 +139,9 @@ struct config {
         struct {
             bool enabled;
             char *extraction_timezone; /* validated IANA name */
+            /* that zone read once at load (core/tzif.h): the rules ask
+             * it questions, nothing reads the tz database later */
+            struct tzif extraction_zone;
             char *description;
         } date_correction;
         char *description;

@@ -13,8 +13,6 @@
 
 #include <limits.h>
 
-#include "core/fsutil.h"
-#include "core/timeutil.h"
 
 #define MAX_NODE_VISITS 200000
 #define MAX_REGEXES 20000
@@ -475,18 +473,20 @@ static void load_date_correction(struct yload *L, yaml_node_t *n,
                  &c->duplicate_processing.date_correction.enabled);
     if (require(L, &m, n, P, "extraction_timezone", NULL)) {
         size_t before = L->nerr;
-        struct buf zdir = BUF_INIT;
+        struct buf why = BUF_INIT;
 
         opt_str(L, &m, P, "extraction_timezone", false, tz);
         v = ymap_get(&m, "extraction_timezone");
-        if (*tz)
-            buf_addf(&zdir, "/usr/share/zoneinfo/%s", *tz);
+        /* the zone is read here, once: evaluation only asks it */
         if (L->nerr == before &&
-            (!*tz || !tz_is_valid(*tz) || fs_is_dir(zdir.buf)))
+            (!*tz ||
+             tzif_load(&c->duplicate_processing.date_correction
+                            .extraction_zone,
+                       *tz, &why) < 0))
             yerr(L, v, "%s.extraction_timezone: unknown time zone '%.60s' "
                        "(expected an IANA name such as Europe/Madrid or "
                        "UTC)", P, *tz ? *tz : "");
-        buf_release(&zdir);
+        buf_release(&why);
     }
     ymap_release(&m);
 }

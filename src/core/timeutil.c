@@ -1,12 +1,7 @@
 /*
- * timeutil.c: civil dates, ISO-8601, and IANA zone offsets.
+ * timeutil.c: civil dates and ISO-8601 (zones are core/tzif.c).
  */
 #include "core/timeutil.h"
-
-#include <time.h>
-#include <unistd.h>
-
-#include "core/buf.h"
 
 #define MS_PER_DAY 86400000LL
 
@@ -179,89 +174,4 @@ void time_format_date(int64_t ms, char out[16])
 
     time_to_civil(ms, &c);
     snprintf(out, 16, "%04d-%02d-%02d", c.year, c.month, c.day);
-}
-
-bool tz_is_valid(const char *zone)
-{
-    struct buf path = BUF_INIT;
-    bool ok;
-
-    if (!zone || !*zone || zone[0] == '/' || strstr(zone, ".."))
-        return false;
-    if (!strcmp(zone, "UTC") || !strcmp(zone, "Etc/UTC"))
-        return true;
-    buf_addf(&path, "/usr/share/zoneinfo/%s", zone);
-    ok = access(path.buf, R_OK) == 0;
-    buf_release(&path);
-    return ok;
-}
-
-/* The TZ switch of tz_offset_at() (single-threaded program). */
-static struct {
-    bool switched;   /* TZ holds `zone`, not the user's value */
-    char *saved;     /* the user's TZ, NULL when unset */
-    char *zone;
-} tz_state;
-
-int tz_offset_at(const char *zone, int64_t ms, int *offset_s)
-{
-    time_t t = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-    struct tm tm;
-
-    if (!tz_state.switched || strcmp(tz_state.zone, zone)) {
-        if (!tz_is_valid(zone))
-            return -1;
-        if (!tz_state.switched) {
-            const char *old = getenv("TZ");
-
-            tz_state.saved = old ? xstrdup(old) : NULL;
-        }
-        if (setenv("TZ", zone, 1))
-            return -1;
-        tzset();
-        free(tz_state.zone);
-        tz_state.zone = xstrdup(zone);
-        tz_state.switched = true;
-    }
-    if (!localtime_r(&t, &tm))
-        return -1;
-    *offset_s = (int)tm.tm_gmtoff;
-    return 0;
-}
-
-void tz_restore(void)
-{
-    if (!tz_state.switched)
-        return;
-    if (tz_state.saved)
-        (void)setenv("TZ", tz_state.saved, 1);
-    else
-        (void)unsetenv("TZ");
-    tzset();
-    free(tz_state.saved);
-    free(tz_state.zone);
-    memset(&tz_state, 0, sizeof(tz_state));
-}
-
-int tz_local_to_utc(const char *zone, const struct civil *c, int64_t *out)
-{
-    int64_t local = civil_to_time(c), t;
-    int before, after, chk;
-
-    if (tz_offset_at(zone, local - MS_PER_DAY, &before) ||
-        tz_offset_at(zone, local + MS_PER_DAY, &after))
-        return -1;
-    t = local - (int64_t)before * 1000;
-    if (!tz_offset_at(zone, t, &chk) && chk == before) {
-        *out = t;
-        return 0;
-    }
-    t = local - (int64_t)after * 1000;
-    if (!tz_offset_at(zone, t, &chk) && chk == after) {
-        *out = t;
-        return 0;
-    }
-    /* In a spring-forward gap: read with the offset in force before it. */
-    *out = local - (int64_t)before * 1000;
-    return 0;
 }

@@ -4,8 +4,8 @@
  *
  * The civil conversions are pure arithmetic (Howard Hinnant's algorithms)
  * and work for any proleptic Gregorian date, so nothing here touches the
- * process's TZ.  Time-zone conversions (IANA names) are in tz_*(): they go
- * through the system's tz database.
+ * process's TZ.  Time-zone conversions (IANA names) are in core/tzif.h:
+ * a zone read once into a table, then asked without touching the process.
  */
 #ifndef IA_TIMEUTIL_H
 #define IA_TIMEUTIL_H
@@ -41,23 +41,11 @@ void time_format_iso(int64_t ms, char out[32]);
 void time_format_date(int64_t ms, char out[16]);
 
 /*
- * Offset in seconds east of UTC of the IANA zone `zone` at instant ms,
- * from the system tz database.  Returns 0 or -1 when the zone is unknown.
- *
- * The C library answers only for the zone in TZ, and reads the zone file
- * whenever TZ changes; so the first question about a zone switches TZ to
- * it and leaves it there for the next questions.  tz_restore() puts the
- * user's TZ back: call it when done (before printing local times).
+ * A one-off question: the offset in seconds east of UTC of IANA zone
+ * `zone` at instant ms.  It reads the zone file on every call
+ * (core/tzif.c) and touches no process state; code that asks often loads
+ * a struct tzif once instead.  0, or -1 when the zone is unknown.
  */
 int tz_offset_at(const char *zone, int64_t ms, int *offset_s);
-void tz_restore(void);
-/*
- * The UTC instant of wall-clock time c in zone (DST-aware: a time in a
- * spring-forward gap is moved forward, an ambiguous autumn time takes the
- * first, daylight, occurrence).  Returns 0 or -1 when the zone is unknown.
- */
-int tz_local_to_utc(const char *zone, const struct civil *c, int64_t *out);
-/* True if zone names a zone of the system tz database. */
-bool tz_is_valid(const char *zone);
 
 #endif

@@ -3,9 +3,10 @@
  * date correction step (upstream §4.3 step 2).
  *
  * Dates found in file names carry no zone: they are read as wall-clock
- * time in duplicate_processing.date_correction.extraction_timezone through
- * the system tz database (tz_local_to_utc), so a name inside a DST change
- * gets the offset in force on that day.
+ * time in duplicate_processing.date_correction.extraction_timezone, the
+ * zone the configuration read once (config.h, core/tzif.h), so a name
+ * inside a DST change gets the offset in force on that day.  Nothing here
+ * reads the tz database or touches TZ.
  */
 #include "rules/rules_int.h"
 
@@ -77,12 +78,12 @@ static const char *const date_patterns[4] = {
 
 void rules_dates_init(struct ws *w)
 {
-    const char *zone =
-        w->cfg->duplicate_processing.date_correction.extraction_timezone;
+    const struct tzif *zone =
+        &w->cfg->duplicate_processing.date_correction.extraction_zone;
     size_t i;
 
-    /* The tz database is read once per zone question: check it once. */
-    w->zone = zone && tz_is_valid(zone) ? zone : NULL;
+    /* a configuration without the key has no zone: no file-name dates */
+    w->zone = zone->name ? zone : NULL;
     for (i = 0; i < 4; i++) {
         int code;
         PCRE2_SIZE off;
@@ -104,8 +105,6 @@ void rules_dates_release(struct ws *w)
     for (i = 0; i < 4; i++)
         pcre2_code_free(w->re_date[i]);
     pcre2_match_data_free(w->md);
-    /* The zone questions switched TZ: the reports want the user's. */
-    tz_restore();
 }
 
 /* Group g's digits of the last match, or -1. */
@@ -124,73 +123,15 @@ static bool search(struct ws *w, int re, const char *s)
                        NULL) >= 0;
 }
 
-/*
- * The zone's offset for a whole local day, cached: asking the C library
- * means re-reading the zone file each time, so each distinct day costs two
- * questions once.  Days with a transition (DST changes) are not cached
- * (value 0) and go to tz_local_to_utc() every time.
- */
-static int64_t day_offset(struct ws *w, int64_t day, bool *uniform)
-{
-    uint64_t key = (uint64_t)(day + (1LL << 40));
-    uint32_t v = u64map_get(&w->tz_day, key);
-    struct civil c;
-    int64_t u0, u1;
-    int64_t off0, off1;
-
-    if (v != HASHMAP_NONE) {
-        *uniform = v != 0;
-        return (int64_t)v - 1 - 86400;
-    }
-    memset(&c, 0, sizeof(c));
-    civil_from_days(day, &c.year, &c.month, &c.day);
-    if (tz_local_to_utc(w->zone, &c, &u0) < 0)
-        return (*uniform = false), 0;
-    c.hour = 23;
-    c.minute = 59;
-    c.second = 59;
-    if (tz_local_to_utc(w->zone, &c, &u1) < 0)
-        return (*uniform = false), 0;
-    off0 = (day * DAY_MS - u0) / 1000;
-    off1 = (day * DAY_MS + DAY_MS - 1000 - u1) / 1000;
-    *uniform = off0 == off1;
-    u64map_put(&w->tz_day, key, *uniform ? (uint32_t)(off0 + 86400 + 1) : 0);
-    return off0;
-}
-
 /* Wall-clock civil time in the extraction zone -> candidate. */
 static bool local_cand(struct ws *w, struct civil *c, enum cand_kind k,
                        struct cand *out)
 {
-    int off_s;
-    bool uniform;
-    int64_t off;
-
     if (!civil_is_valid(c->year, c->month, c->day) || c->hour > 23 ||
         c->minute > 59 || c->second > 59)
         return false;
-    off = day_offset(w, days_from_civil(c->year, c->month, c->day),
-                     &uniform);
-    if (uniform) {
-        out->t = civil_to_time(c) - off * 1000;
-        out->off_min = (int)(off / 60);
-    } else {
-        /* transition day: cache per local minute-exact time */
-        int64_t local = civil_to_time(c);
-        uint64_t key = ((uint64_t)(local / 1000) << 1) | 1ULL << 63;
-        uint32_t v = u64map_get(&w->tz_day, key);
-
-        if (v == HASHMAP_NONE) {
-            if (tz_local_to_utc(w->zone, c, &out->t) < 0 ||
-                tz_offset_at(w->zone, out->t, &off_s) < 0)
-                return false;
-            v = (uint32_t)((((local - out->t) / 60000 + 2048) << 12) |
-                           (off_s / 60 + 2048));
-            u64map_put(&w->tz_day, key, v);
-        }
-        out->t = local - ((int64_t)(v >> 12) - 2048) * 60000;
-        out->off_min = (int)(v & 4095) - 2048;
-    }
+    out->t = tzif_local_to_utc(w->zone, c);
+    out->off_min = tzif_offset_at(w->zone, out->t) / 60;
     out->kind = k;
     return true;
 }

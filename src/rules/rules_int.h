@@ -105,12 +105,11 @@ struct ws {
     pcre2_code *re_date[4];
     pcre2_match_data *md;
     struct buf fb_path, fb_name; /* folder analysis, reused per asset */
-    const char *zone;            /* extraction zone if valid, else NULL */
+    const struct tzif *zone;     /* the configuration's extraction zone,
+                                    NULL when it names none */
     const char *fixed[8];        /* configured output tag names ... */
     uint32_t fixed_lower[8];     /* ... and their lowercased names ids */
     size_t fixed_nr;
-    struct u64map tz_day;        /* local day -> offset (s) + 1, or 0 when
-                                    the day has a zone transition */
     uint32_t *rname_str;         /* rule-name index -> names id */
 };
 

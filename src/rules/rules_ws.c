@@ -175,7 +175,6 @@ void ws_release(struct ws *w)
     u64map_release(&w->album_by_key);
     u64map_release(&w->tag_by_value);
     u64map_release(&w->noted);
-    u64map_release(&w->tz_day);
     for (i = 0; i < w->tags_nr; i++)
         free(w->tags[i].value);
     free(w->tags);

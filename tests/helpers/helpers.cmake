@@ -8,3 +8,9 @@ target_link_libraries(ia_test_sim PUBLIC ia_core PkgConfig::CURL
 target_compile_definitions(ia_test_sim PRIVATE
                            IMMICH_SIM_PATH="$<TARGET_FILE:immich-sim>")
 add_dependencies(ia_test_sim immich-sim)
+
+# ia_test_apply_mem: the model after a plan, in memory (apply_mem.h), for
+# the idempotence tests; test code, so not in the rules library.
+add_library(ia_test_apply_mem STATIC ${CMAKE_CURRENT_LIST_DIR}/apply_mem.c)
+target_include_directories(ia_test_apply_mem PUBLIC ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries(ia_test_apply_mem PUBLIC ia_model ia_plan ia_core)

@@ -4,6 +4,7 @@ add_test(NAME unit.rules COMMAND test_rules)
 set_tests_properties(unit.rules PROPERTIES LABELS unit)
 
 add_executable(test_rules_prop ${CMAKE_CURRENT_LIST_DIR}/test_rules_prop.c)
-target_link_libraries(test_rules_prop ia_rules PkgConfig::CMOCKA)
+target_link_libraries(test_rules_prop ia_rules ia_test_apply_mem
+                      PkgConfig::CMOCKA)
 add_test(NAME unit.rules_prop COMMAND test_rules_prop)
 set_tests_properties(unit.rules_prop PROPERTIES LABELS unit)

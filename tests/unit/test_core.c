@@ -13,7 +13,9 @@
 #include "core/log.h"
 #include "core/numparse.h"
 #include "core/strpool.h"
+#include "core/fsutil.h"
 #include "core/timeutil.h"
+#include "core/tzif.h"
 
 static void test_buf_addf_grows_past_initial_alloc(void **state)
 {
@@ -151,43 +153,102 @@ static void test_time_parse_iso_with_and_without_zone(void **state)
     assert_int_equal(time_days(t), -1);
 }
 
-static void test_tz_local_to_utc_handles_dst(void **state)
+/* The UTC instant of wall-clock time c in z, as ISO text. */
+static const char *utc_of(const struct tzif *z, struct civil c)
 {
-    struct civil summer = { 2024, 7, 1, 12, 0, 0, 0 };
-    struct civil winter = { 2024, 1, 1, 12, 0, 0, 0 };
-    struct civil gap = { 2024, 3, 31, 2, 30, 0, 0 };
-    int64_t t;
-    char out[32];
+    static char out[32];
+
+    time_format_iso(tzif_local_to_utc(z, &c), out);
+    return out;
+}
+
+/*
+ * Zones as data (tzdata is a dependency: scripts/setup.sh): DST both
+ * ways, the spring gap and the autumn overlap, instants after the file's
+ * last transition (its footer rule), a southern-hemisphere rule that
+ * spans the new year, bad names and bad files; TZ is never touched.
+ */
+static void test_tzif_answers_without_touching_tz(void **state)
+{
+    struct tzif madrid = TZIF_INIT, sydney = TZIF_INIT, ny = TZIF_INIT,
+                bad = TZIF_INIT;
+    struct buf err = BUF_INIT, data = BUF_INIT;
+    static const struct {
+        bool sydney; /* else Madrid */
+        struct civil c;
+        const char *utc;
+    } cases[] = {
+        { false, { 2024, 7, 1, 12, 0, 0, 0 }, "2024-07-01T10:00:00.000Z" },
+        { false, { 2024, 1, 1, 12, 0, 0, 0 }, "2024-01-01T11:00:00.000Z" },
+        /* 02:30 on 2024-03-31 does not exist: moved forward */
+        { false, { 2024, 3, 31, 2, 30, 0, 0 }, "2024-03-31T01:30:00.000Z" },
+        /* 02:30 on 2024-10-27 happens twice: the first, summer, one */
+        { false, { 2024, 10, 27, 2, 30, 0, 0 }, "2024-10-27T00:30:00.000Z" },
+        /* 2040 is past the file's table: its footer rule */
+        { false, { 2040, 7, 1, 12, 0, 0, 0 }, "2040-07-01T10:00:00.000Z" },
+        { false, { 2040, 12, 1, 12, 0, 0, 0 }, "2040-12-01T11:00:00.000Z" },
+        /* the last Sunday of March 2040: 02:30 does not exist */
+        { false, { 2040, 3, 25, 2, 30, 0, 0 }, "2040-03-25T01:30:00.000Z" },
+        /* southern summer spans the new year (AEDT +11, AEST +10) */
+        { true, { 2045, 1, 15, 12, 0, 0, 0 }, "2045-01-15T01:00:00.000Z" },
+        { true, { 2045, 7, 15, 12, 0, 0, 0 }, "2045-07-15T02:00:00.000Z" },
+        { true, { 2024, 12, 25, 12, 0, 0, 0 }, "2024-12-25T01:00:00.000Z" },
+    };
+    struct civil july = { 2024, 7, 1, 12, 0, 0, 0 };
+    size_t i;
 
     (void)state;
-    if (!tz_is_valid("Europe/Madrid"))
-        skip();
-    assert_int_equal(tz_local_to_utc("Europe/Madrid", &summer, &t), 0);
-    time_format_iso(t, out);
-    assert_string_equal(out, "2024-07-01T10:00:00.000Z");
-    assert_int_equal(tz_local_to_utc("Europe/Madrid", &winter, &t), 0);
-    time_format_iso(t, out);
-    assert_string_equal(out, "2024-01-01T11:00:00.000Z");
-    assert_int_equal(tz_local_to_utc("Europe/Madrid", &gap, &t), 0);
-    time_format_iso(t, out);
-    assert_string_equal(out, "2024-03-31T01:30:00.000Z");
-    assert_false(tz_is_valid("Mars/Olympus"));
-    assert_int_equal(tz_local_to_utc("Mars/Olympus", &gap, &t), -1);
-    /* Zones may alternate; the user's TZ comes back on tz_restore(). */
-    if (tz_is_valid("America/New_York")) {
-        int off = 0;
+    assert_int_equal(setenv("TZ", "Asia/Tokyo", 1), 0);
+    assert_int_equal(tzif_load(&madrid, "Europe/Madrid", &err), 0);
+    assert_int_equal(tzif_load(&sydney, "Australia/Sydney", &err), 0);
+    assert_int_equal(tzif_load(&ny, "America/New_York", &err), 0);
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        const struct tzif *z = cases[i].sydney ? &sydney : &madrid;
 
-        tz_restore();
-        assert_int_equal(setenv("TZ", "Asia/Tokyo", 1), 0);
-        assert_int_equal(tz_offset_at("America/New_York", t, &off), 0);
-        assert_int_equal(off, -4 * 3600);
-        assert_int_equal(tz_offset_at("Europe/Madrid", t, &off), 0);
-        assert_int_equal(off, 2 * 3600);
-        assert_string_equal(getenv("TZ"), "Europe/Madrid");
-        tz_restore();
-        assert_string_equal(getenv("TZ"), "Asia/Tokyo");
-        assert_int_equal(unsetenv("TZ"), 0);
+        if (strcmp(utc_of(z, cases[i].c), cases[i].utc))
+            fail_msg("case %zu: %s, want %s", i, utc_of(z, cases[i].c),
+                     cases[i].utc);
     }
+    assert_int_equal(tzif_offset_at(&madrid, 1729990800000LL), 3600);
+    assert_int_equal(tzif_offset_at(&madrid, 1729990799000LL), 7200);
+    /* 2040 is past the table: the footer "CET-1CEST,M3.5.0,M10.5.0/3" */
+    assert_true(madrid.nr > 0 && madrid.at[madrid.nr - 1] < 2208988800LL);
+    assert_int_equal(tzif_offset_at(&ny, civil_to_time(&july)), -4 * 3600);
+    /* before the first transition: local mean time of the file's type 0 */
+    assert_int_equal(tzif_offset_at(&madrid, -4102444800000LL), -884);
+
+    assert_int_equal(tzif_load(&bad, "Mars/Olympus", &err), -1);
+    assert_non_null(strstr(err.buf, "Mars/Olympus"));
+    assert_int_equal(tzif_load(&bad, "Europe", &err), -1);
+    assert_int_equal(tzif_load(&bad, "../../etc/passwd", &err), -1);
+    assert_int_equal(tzif_parse(&bad, "x", (const unsigned char *)"TZif2",
+                                5, &err),
+                     -1);
+    /* a real file cut short is refused, not read past its end */
+    assert_int_equal(fs_read_file("/usr/share/zoneinfo/Europe/Madrid",
+                                  1 << 20, &data, &err),
+                     0);
+    assert_int_equal(tzif_parse(&bad, "cut", (const unsigned char *)data.buf,
+                                data.len / 2, &err),
+                     -1);
+    assert_int_equal(tzif_parse(&bad, "whole",
+                                (const unsigned char *)data.buf, data.len,
+                                &err),
+                     0);
+    assert_int_equal(bad.nr, madrid.nr);
+    assert_true(bad.has_dst);
+    tzif_release(&bad);
+    assert_int_equal(tzif_load(&bad, "UTC", &err), 0);
+    assert_int_equal(tzif_offset_at(&bad, 1729990800000LL), 0);
+
+    assert_string_equal(getenv("TZ"), "Asia/Tokyo");
+    assert_int_equal(unsetenv("TZ"), 0);
+    tzif_release(&madrid);
+    tzif_release(&sydney);
+    tzif_release(&ny);
+    tzif_release(&bad);
+    buf_release(&err);
+    buf_release(&data);
 }
 
 static void test_log_redact_masks_secrets(void **state)
@@ -213,7 +274,7 @@ int main(void)
         cmocka_unit_test(test_uuid_parse_and_format_round_trip),
         cmocka_unit_test(test_num_parse_checks_range_and_junk),
         cmocka_unit_test(test_time_parse_iso_with_and_without_zone),
-        cmocka_unit_test(test_tz_local_to_utc_handles_dst),
+        cmocka_unit_test(test_tzif_answers_without_touching_tz),
         cmocka_unit_test(test_log_redact_masks_secrets),
     };
 

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <time.h>
 
 #include "rules_testlib.h"
 
@@ -587,6 +588,59 @@ static void test_rules_date_correction_from_duplicate(void **state)
     config_free(cfg);
 }
 
+/*
+ * Evaluation depends only on its inputs: the process's TZ (set here to
+ * zones far from the configured one) changes no byte of the plan, and
+ * evaluation leaves TZ as it found it.
+ */
+static void test_rules_plan_ignores_the_process_tz(void **state)
+{
+    static const char *const names[] = {
+        "IMG-20200105-WA0001.jpg", "20240331_023000.jpg",
+        "20241027_023000.jpg",     "2023-12-24_18-30-00.jpg",
+        "WhatsApp Image 2019-08-01 at 14.30.05.jpeg",
+    };
+    static const char *const odd[] = { "Pacific/Chatham", "<-0930>9:30",
+                                       "America/St_Johns" };
+    struct config *cfg = cfg_load(
+        CFG_BASE "conversions: {}\n" CFG_CLASS CFG_NOFOLDERS
+                 "duplicate_processing:\n"
+                 "  date_correction: {enabled: true, "
+                 "extraction_timezone: Europe/Madrid}\n");
+    struct lib l;
+    struct plan p;
+    struct buf want = BUF_INIT, got = BUF_INIT;
+    size_t i;
+
+    (void)state;
+    lib_init(&l, 31);
+    for (i = 0; i < ARRAY_SIZE(names); i++)
+        (void)lib_asset(&l, names[i], "/x/y.jpg",
+                        iso("2025-03-01T10:00:00Z"));
+    model_build_indexes(&l.m);
+    assert_int_equal(setenv("TZ", "UTC", 1), 0);
+    tzset();
+    eval_plan(cfg, &l.m, &p);
+    assert_int_equal(p.stats.dates_corrected, ARRAY_SIZE(names));
+    plan_to_json(&p, &want);
+    plan_release(&p);
+    for (i = 0; i < ARRAY_SIZE(odd); i++) {
+        assert_int_equal(setenv("TZ", odd[i], 1), 0);
+        tzset();
+        eval_plan(cfg, &l.m, &p);
+        buf_reset(&got);
+        plan_to_json(&p, &got);
+        assert_string_equal(got.buf, want.buf);
+        assert_string_equal(getenv("TZ"), odd[i]);
+        plan_release(&p);
+    }
+    assert_int_equal(unsetenv("TZ"), 0);
+    buf_release(&want);
+    buf_release(&got);
+    model_release(&l.m);
+    config_free(cfg);
+}
+
 /* ---- album date consistency ---- */
 
 static void test_rules_album_date_consistency(void **state)
@@ -858,6 +912,7 @@ int main(void)
             test_rules_duplicate_album_and_classification_conflicts),
         cmocka_unit_test(test_rules_date_correction_from_file_names),
         cmocka_unit_test(test_rules_date_correction_from_duplicate),
+        cmocka_unit_test(test_rules_plan_ignores_the_process_tz),
         cmocka_unit_test(test_rules_album_date_consistency),
         cmocka_unit_test(test_rules_album_detection_from_folders),
         cmocka_unit_test(test_rules_permission_keywords),

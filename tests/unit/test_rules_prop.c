@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "apply_mem.h"
 #include "rules_testlib.h"
 
 static const char *const full_cfg =
@@ -170,7 +171,7 @@ static void test_rules_plan_applied_then_reevaluated_is_empty(void **state)
         eval_plan(cfg, &l.m, &p1);
         total_changes += plan_changes(&p1);
         model_init(&m1);
-        if (rules_apply_to_model(&l.m, &p1, &m1, &err) < 0)
+        if (apply_mem_to_model(&l.m, &p1, &m1, &err) < 0)
             fail_msg("seed %llu: %s", (unsigned long long)seed, err.buf);
         eval_plan(cfg, &m1, &p2);
         if (!plan_is_empty(&p2)) {

@@ -1,5 +1,5 @@
 /*
- * rules_apply_mem.c: the model after a plan, computed in memory.
+ * apply_mem.c: the model after a plan, computed in memory (apply_mem.h).
  *
  * This is what the next snapshot would read once the applier has done its
  * work: the idempotence tests evaluate the rules on it again and expect an
@@ -8,7 +8,7 @@
  * albums drop out); created tags and albums get ids derived from their
  * names so that two runs give the same model.
  */
-#include "rules/rules.h"
+#include "apply_mem.h"
 
 static struct uuid id_from_name(const char *name, uint64_t salt)
 {
@@ -373,8 +373,8 @@ static void album_stats(struct model *out)
     }
 }
 
-int rules_apply_to_model(const struct model *in, const struct plan *p,
-                         struct model *out, struct buf *err)
+int apply_mem_to_model(const struct model *in, const struct plan *p,
+                       struct model *out, struct buf *err)
 {
     struct apply_ctx c;
     size_t i;

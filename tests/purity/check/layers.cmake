@@ -1,0 +1,32 @@
+# cmake -DBUILD_DIR=... -DPROBES=kind:target:header,... -P check/layers.cmake
+# Builds each probe target of tests/purity/purity.cmake: "ok" probes must
+# compile, "refused" ones must fail because their header does not resolve.
+string(REPLACE "," ";" probes "${PROBES}")
+list(LENGTH probes n)
+if(n LESS 2)
+  message(FATAL_ERROR "no probes given")
+endif()
+set(failed "")
+foreach(p ${probes})
+  string(REPLACE ":" ";" f "${p}")
+  list(GET f 0 kind)
+  list(GET f 1 target)
+  list(GET f 2 header)
+  execute_process(COMMAND ${CMAKE_COMMAND} --build ${BUILD_DIR}
+                          --target ${target}
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  if(kind STREQUAL "ok")
+    if(NOT rc EQUAL 0)
+      string(APPEND failed "${target}: ${header} should compile:\n${out}\n")
+    endif()
+  elseif(rc EQUAL 0)
+    string(APPEND failed "${target}: ${header} is reachable\n")
+  elseif(NOT out MATCHES "${header}: No such file")
+    string(APPEND failed "${target}: failed for another reason:\n${out}\n")
+  else()
+    message(STATUS "${target}: ${header} refused")
+  endif()
+endforeach()
+if(failed)
+  message(FATAL_ERROR "${failed}")
+endif()
