@@ -61,12 +61,11 @@ def main():
               "extrapolated_requests"):
         if k not in b:
             fail("baseline has no %s" % k)
+    # (the extrapolated request count is bench.py's own constants summed:
+    # comparing it with the same sum could not fail, so it is not checked)
     if b["sampled_requests"] != 5 * 2:
         fail("baseline sampled %d requests, want 10 (2 per call type)"
              % b["sampled_requests"])
-    if b["extrapolated_requests"] != 107 + 35402 + 3377 + 2479 + 1418:
-        fail("baseline extrapolates to %d requests"
-             % b["extrapolated_requests"])
     cold, warm = res["cold"], res["warm"]
     if cold["requests"] != args.cold:
         fail("cold made %d requests, want %d: %s"

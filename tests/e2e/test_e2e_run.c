@@ -35,140 +35,15 @@
 
 #include "core/common.h"
 #include "core/fsutil.h"
+#include "core/timeutil.h"
 #include "e2e_state.h"
+#include "e2e_tool.h"
 #include "sim_harness.h"
 
 #define TEMPLATE IA_TEST_DATA "/config/upstream-template.yaml"
 #define FIXTURE(name) IA_TEST_DATA "/e2e/" name ".yaml"
-#define ARGV(...) ((const char *const[]){ __VA_ARGS__, NULL })
 #define SECRET "run-e2e-3b9d0c7a51f2-SECRET-e84a6f1d2c95"
 #define DAY_S 86400.0
-
-static char tmpdir[64];
-static unsigned runs; /* numbers the output files of each tool run */
-
-/* One finished tool run: exit code, stdout, stderr. */
-struct toolrun {
-    int code;
-    struct buf out, err;
-};
-
-static void toolrun_release(struct toolrun *t)
-{
-    buf_release(&t->out);
-    buf_release(&t->err);
-}
-
-static void slurp(const char *path, struct buf *into)
-{
-    struct buf err = BUF_INIT;
-
-    buf_reset(into);
-    if (fs_read_file(path, 1 << 26, into, &err) < 0)
-        fail_msg("%s", err.buf);
-    buf_release(&err);
-}
-
-/* Starts the tool with `key` instead of the simulator's (NULL: its own). */
-static pid_t launch(const struct sim_proc *sim, const char *key,
-                    const char *const *args, unsigned *n)
-{
-    struct sim_proc as = *sim;
-    struct buf o = BUF_INIT, e = BUF_INIT;
-    pid_t pid;
-
-    if (key)
-        snprintf(as.api_key, sizeof(as.api_key), "%s", key);
-    *n = ++runs;
-    buf_addf(&o, "%s/run%u.out", tmpdir, *n);
-    buf_addf(&e, "%s/run%u.err", tmpdir, *n);
-    pid = sim_spawn_tool(&as, IA_BIN, args, o.buf, e.buf);
-    assert_true(pid > 0);
-    buf_release(&o);
-    buf_release(&e);
-    return pid;
-}
-
-static void reap(pid_t pid, unsigned n, struct toolrun *t)
-{
-    struct buf path = BUF_INIT;
-
-    t->code = sim_wait_tool(pid);
-    buf_init(&t->out, 0);
-    buf_init(&t->err, 0);
-    buf_addf(&path, "%s/run%u.out", tmpdir, n);
-    slurp(path.buf, &t->out);
-    buf_reset(&path);
-    buf_addf(&path, "%s/run%u.err", tmpdir, n);
-    slurp(path.buf, &t->err);
-    buf_release(&path);
-    if (t->code < 0)
-        fail_msg("the tool did not exit: %s", t->err.buf);
-}
-
-static int tool_key(const struct sim_proc *sim, const char *key,
-                    const char *const *args, struct toolrun *t)
-{
-    unsigned n;
-    pid_t pid = launch(sim, key, args, &n);
-
-    reap(pid, n, t);
-    return t->code;
-}
-
-static int tool(const struct sim_proc *sim, const char *const *args,
-                struct toolrun *t)
-{
-    return tool_key(sim, NULL, args, t);
-}
-
-/* A tool run whose output does not matter beyond its exit code. */
-static int tool_code(const struct sim_proc *sim, const char *const *args)
-{
-    struct toolrun t;
-    int code = tool(sim, args, &t);
-
-    toolrun_release(&t);
-    return code;
-}
-
-/* Starts immich-sim on 127.0.0.1, latency off, small preset unless
- * `extra` names another library, plus `extra` (NULL-terminated). */
-static void boot(struct sim_proc *sim, const char *const *extra)
-{
-    const char *args[24] = { "--latency", "off", "--seed", "1" };
-    size_t n = 4;
-    bool has_library = false;
-    struct buf err = BUF_INIT;
-
-    for (; extra && *extra && n < ARRAY_SIZE(args) - 3; extra++) {
-        has_library |= !strcmp(*extra, "--library");
-        args[n++] = *extra;
-    }
-    if (!has_library) {
-        args[n++] = "--preset";
-        args[n++] = "small";
-    }
-    args[n] = NULL;
-    if (sim_start(sim, args, &err) < 0)
-        fail_msg("%s", err.buf);
-    buf_release(&err);
-}
-
-static void halt(struct sim_proc *sim)
-{
-    assert_int_equal(sim_stop(sim), 0);
-}
-
-static const char *logroot(const char *name)
-{
-    static char path[4][128];
-    static unsigned slot;
-    char *p = path[slot++ % ARRAY_SIZE(path)];
-
-    snprintf(p, sizeof(path[0]), "%s/%s", tmpdir, name);
-    return p;
-}
 
 /* ---- the simulator's state ------------------------------------------- */
 
@@ -266,7 +141,7 @@ static bool is_admins_live(json_t *st, json_t *a)
 /* ---- the tool's output ----------------------------------------------- */
 
 /* The last line of stdout: the run directory, under `root`. */
-static void run_dir(const struct toolrun *t, const char *root,
+static void run_dir(const struct e2e_run *t, const char *root,
                     struct buf *dir)
 {
     const char *end = t->out.buf + t->out.len, *p;
@@ -287,7 +162,7 @@ static void read_report(const char *dir, const char *file, struct buf *into)
     struct buf path = BUF_INIT;
 
     buf_addf(&path, "%s/%s", dir, file);
-    slurp(path.buf, into);
+    e2e_slurp(path.buf, into);
     buf_release(&path);
 }
 
@@ -349,12 +224,12 @@ static long plan_groups(json_t *plan, const char *op)
 
 static json_t *plan_json(const struct sim_proc *sim, const char *config)
 {
-    struct toolrun t;
+    struct e2e_run t;
     json_t *plan;
 
-    assert_int_equal(tool(sim, ARGV("plan", "--json", "-c", config), &t), 0);
+    assert_int_equal(e2e_tool(sim, E2E_ARGV("plan", "--json", "-c", config), &t), 0);
     plan = es_parse(t.out.buf, t.out.len);
-    toolrun_release(&t);
+    e2e_run_release(&t);
     return plan;
 }
 
@@ -414,27 +289,27 @@ struct reads {
 static void template_end_state(const char *dialect, const struct reads *reads)
 {
     struct sim_proc sim;
-    struct toolrun t;
+    struct e2e_run t;
     struct buf dir = BUF_INIT, users = BUF_INIT;
     json_t *st0, *st1, *plan, *a;
-    const char *root = logroot(dialect[0] == '2' ? "tpl2" : "tpl3");
+    const char *root = e2e_path(dialect[0] == '2' ? "tpl2" : "tpl3");
     long unclassified = 0, conflicts = 0, converted = 0, mismatched = 0;
     size_t i;
 
-    boot(&sim, ARGV("--dialect", dialect));
+    e2e_boot(&sim, E2E_ARGV("--dialect", dialect));
     st0 = es_state(&sim);
     assert_int_equal(sim_reset_stats(&sim), 0);
     plan = plan_json(&sim, TEMPLATE);
     assert_int_equal(sim_stat_writes(&sim), 0);
 
     assert_int_equal(sim_reset_stats(&sim), 0);
-    assert_int_equal(tool(&sim, ARGV("run", "-c", TEMPLATE, "--log-dir",
+    assert_int_equal(e2e_tool(&sim, E2E_ARGV("run", "-c", TEMPLATE, "--log-dir",
                                      root),
                           &t),
                      0);
     run_dir(&t, root, &dir);
     assert_reports(dir.buf);
-    toolrun_release(&t);
+    e2e_run_release(&t);
     st1 = es_state(&sim);
 
     /*
@@ -542,12 +417,12 @@ static void template_end_state(const char *dialect, const struct reads *reads)
 
     /* a second run right after: nothing to write */
     assert_int_equal(sim_reset_stats(&sim), 0);
-    assert_int_equal(tool(&sim, ARGV("run", "-c", TEMPLATE, "--log-dir",
+    assert_int_equal(e2e_tool(&sim, E2E_ARGV("run", "-c", TEMPLATE, "--log-dir",
                                      root),
                           &t),
                      0);
     run_dir(&t, root, &dir);
-    toolrun_release(&t);
+    e2e_run_release(&t);
     assert_int_equal(sim_stat_writes(&sim), 0);
     /* and it reads no album it remembers unchanged (the 28 it created
      * were remembered from their creation) */
@@ -560,7 +435,7 @@ static void template_end_state(const char *dialect, const struct reads *reads)
     json_decref(plan);
     buf_release(&dir);
     buf_release(&users);
-    halt(&sim);
+    e2e_halt(&sim);
 }
 
 /*
@@ -604,19 +479,19 @@ static void test_template_end_state_2(void **state)
 static json_t *run_alone(struct sim_proc *sim, const char *config,
                          long writes, json_t **before)
 {
-    struct toolrun t;
+    struct e2e_run t;
 
     *before = es_state(sim);
     assert_int_equal(sim_reset_stats(sim), 0);
-    assert_int_equal(tool(sim, ARGV("run", "-c", config, "--log-dir",
-                                    logroot("alone")),
+    assert_int_equal(e2e_tool(sim, E2E_ARGV("run", "-c", config, "--log-dir",
+                                    e2e_path("alone")),
                           &t),
                      0);
-    toolrun_release(&t);
+    e2e_run_release(&t);
     assert_int_equal(sim_stat_writes(sim), writes);
     assert_int_equal(sim_reset_stats(sim), 0);
-    assert_int_equal(tool_code(sim, ARGV("run", "-c", config, "--log-dir",
-                                         logroot("alone"))),
+    assert_int_equal(e2e_tool_code(sim, E2E_ARGV("run", "-c", config, "--log-dir",
+                                         e2e_path("alone"))),
                      0);
     assert_int_equal(sim_stat_writes(sim), 0);
     return es_state(sim);
@@ -654,7 +529,7 @@ static void test_features_one_at_a_time(void **state)
 
     (void)state;
     /* conversions: 2 album adds + 2 tag removes, nothing else */
-    boot(&sim, NULL);
+    e2e_boot(&sim, NULL);
     st1 = run_alone(&sim, FIXTURE("conversions-only"), 4, &st0);
     changed_tags(st0, st1, &tags);
     assert_string_equal(tags.buf, "{\"adult_meme\":true,\"meme\":true}");
@@ -667,12 +542,12 @@ static void test_features_one_at_a_time(void **state)
                      json_array_size(json_object_get(st0, "albums")));
     json_decref(st0);
     json_decref(st1);
-    halt(&sim);
+    e2e_halt(&sim);
 
     /* classification without temporary albums: every unclassified asset
      * tagged unknown (23 added + 5 already), conflicts tagged; one PUT
      * and one DELETE per output tag */
-    boot(&sim, ARGV("--dialect", "2"));
+    e2e_boot(&sim, E2E_ARGV("--dialect", "2"));
     st1 = run_alone(&sim, FIXTURE("classification-only"), 4, &st0);
     changed_tags(st0, st1, &tags);
     assert_string_equal(tags.buf, "{\"autotag_output_conflict\":true,"
@@ -691,10 +566,10 @@ static void test_features_one_at_a_time(void **state)
                      expected(st0, "conflict_assets"));
     json_decref(st0);
     json_decref(st1);
-    halt(&sim);
+    e2e_halt(&sim);
 
     /* the album date check: 3 added, 1 stale removed (expected.*) */
-    boot(&sim, NULL);
+    e2e_boot(&sim, NULL);
     st1 = run_alone(&sim, FIXTURE("date-mismatch-only"), 2, &st0);
     changed_tags(st0, st1, &tags);
     assert_string_equal(tags.buf,
@@ -711,13 +586,13 @@ static void test_features_one_at_a_time(void **state)
                             expected(st0, "mismatch_removals"));
     json_decref(st0);
     json_decref(st1);
-    halt(&sim);
+    e2e_halt(&sim);
 
     /* sharing with the sim's users: grandma leaves the family group
      * (one DELETE), mother editor -> viewer (one PUT), "Best of 2005" to
      * the friends as editors (one PUT /albums/{id}/users for both);
      * "Friends weekend" matches no rule any more and keeps its users */
-    boot(&sim, NULL);
+    e2e_boot(&sim, NULL);
     st1 = run_alone(&sim, FIXTURE("permissions"), 3, &st0);
     es_album_users(st1, "Family Christmas 2005", &users);
     assert_string_equal(users.buf, "{\"grandpa@example.com\":\"viewer\","
@@ -732,7 +607,7 @@ static void test_features_one_at_a_time(void **state)
     assert_string_equal(tags.buf, "{}");
     json_decref(st0);
     json_decref(st1);
-    halt(&sim);
+    e2e_halt(&sim);
     buf_release(&tags);
     buf_release(&users);
 }
@@ -760,20 +635,24 @@ static void shift_date(json_t *o, const char *key, double by)
  * moved three days later than its name says; the run sets it back to the
  * name's time (Madrid), one PUT /assets, and touches no other date.
  */
+static size_t plan_in_state(json_t *plan, json_t *st, json_t *reasons,
+                            json_t *ops);
+
 static void test_date_correction(void **state)
 {
     struct sim_proc sim;
     struct buf path = BUF_INIT, err = BUF_INIT, text = BUF_INIT;
-    json_t *lib, *a, *st0, *st1, *moved = NULL, *x;
+    json_t *lib, *a, *st0, *st1, *moved = NULL, *x, *plan;
+    json_t *reasons = json_object(), *ops = json_object();
     const char *id = NULL;
     char want[32];
     size_t i;
 
     (void)state;
-    buf_addf(&path, "%s/library.json", tmpdir);
-    boot(&sim, NULL);
+    buf_addf(&path, "%s/library.json", e2e_tmpdir());
+    e2e_boot(&sim, NULL);
     st0 = es_state(&sim);
-    halt(&sim);
+    e2e_halt(&sim);
     lib = json_deep_copy(st0);
     json_array_foreach(json_object_get(lib, "assets"), i, a) {
         if (!is_admins_live(lib, a) ||
@@ -803,10 +682,14 @@ static void test_date_correction(void **state)
     }
     assert_int_equal(fs_write_atomic(path.buf, text.buf, text.len, &err), 0);
 
-    boot(&sim, ARGV("--library", path.buf));
+    e2e_boot(&sim, E2E_ARGV("--library", path.buf));
     json_decref(st0);
+    plan = plan_json(&sim, FIXTURE("date-correction"));
     st1 = run_alone(&sim, FIXTURE("date-correction"), 1, &st0);
     assert_int_equal(sim_stat_endpoint(&sim, "PUT /assets"), 0);
+    /* the plan's date change, item by item, is what the server shows */
+    assert_int_equal(plan_in_state(plan, st1, reasons, ops), 1);
+    assert_non_null(json_object_get(ops, "asset_date"));
     json_array_foreach(json_object_get(st1, "assets"), i, a) {
         x = es_find(st0, "assets", "id", es_str(a, "id"));
         if (!strcmp(es_str(a, "id"), id))
@@ -820,10 +703,13 @@ static void test_date_correction(void **state)
     json_decref(lib);
     json_decref(st0);
     json_decref(st1);
+    json_decref(plan);
+    json_decref(reasons);
+    json_decref(ops);
     buf_release(&path);
     buf_release(&err);
     buf_release(&text);
-    halt(&sim);
+    e2e_halt(&sim);
 }
 
 /*
@@ -835,33 +721,33 @@ static void test_date_correction(void **state)
 static void test_sigterm_then_rerun_converges(void **state)
 {
     struct sim_proc clean, cut;
-    struct toolrun t;
+    struct e2e_run t;
     struct buf dir = BUF_INIT, stats = BUF_INIT;
-    const char *root = logroot("cut");
+    const char *root = e2e_path("cut");
     char *want, *got;
     unsigned n;
     pid_t pid;
     int polls = 0;
 
     (void)state;
-    boot(&clean, ARGV("--dialect", "2"));
-    assert_int_equal(tool_code(&clean, ARGV("run", "-c", TEMPLATE,
-                                            "--log-dir", logroot("clean"))),
+    e2e_boot(&clean, E2E_ARGV("--dialect", "2"));
+    assert_int_equal(e2e_tool_code(&clean, E2E_ARGV("run", "-c", TEMPLATE,
+                                            "--log-dir", e2e_path("clean"))),
                      0);
     want = es_end_state(&clean);
-    halt(&clean);
+    e2e_halt(&clean);
 
-    boot(&cut, ARGV("--dialect", "2", "--latency", "seed",
+    e2e_boot(&cut, E2E_ARGV("--dialect", "2", "--latency", "seed",
                     "--latency-scale", "0.5"));
-    pid = launch(&cut, NULL,
-                 ARGV("run", "-c", TEMPLATE, "--log-dir", root,
+    pid = e2e_launch(&cut, NULL,
+                 E2E_ARGV("run", "-c", TEMPLATE, "--log-dir", root,
                       "--concurrency", "1"),
                  &n);
     while (sim_stat_writes(&cut) < 1 && polls++ < 6000)
         usleep(5000);
     assert_true(sim_stat_writes(&cut) >= 1);
     assert_int_equal(kill(pid, SIGTERM), 0);
-    reap(pid, n, &t);
+    e2e_reap(pid, n, &t);
     assert_int_equal(t.code, 1);
     run_dir(&t, root, &dir);
     assert_reports(dir.buf);
@@ -869,28 +755,28 @@ static void test_sigterm_then_rerun_converges(void **state)
     assert_null(strstr(stats.buf, "abrupt_exit_at: null"));
     assert_non_null(strstr(stats.buf, "abrupt_exit_at: "));
     assert_null(strstr(stats.buf, "changes_pending: 0\n"));
-    toolrun_release(&t);
+    e2e_run_release(&t);
     /* it stopped part way: fewer writes than the 38 of a whole run */
     assert_true(sim_stat_writes(&cut) < 38);
     got = es_end_state(&cut);
     assert_string_not_equal(got, want);
     free(got);
 
-    assert_int_equal(tool_code(&cut, ARGV("run", "-c", TEMPLATE,
+    assert_int_equal(e2e_tool_code(&cut, E2E_ARGV("run", "-c", TEMPLATE,
                                           "--log-dir", root)),
                      0);
     got = es_end_state(&cut);
     assert_string_equal(got, want);
     free(got);
     assert_int_equal(sim_reset_stats(&cut), 0);
-    assert_int_equal(tool_code(&cut, ARGV("run", "-c", TEMPLATE,
+    assert_int_equal(e2e_tool_code(&cut, E2E_ARGV("run", "-c", TEMPLATE,
                                           "--log-dir", root)),
                      0);
     assert_int_equal(sim_stat_writes(&cut), 0);
     free(want);
     buf_release(&dir);
     buf_release(&stats);
-    halt(&cut);
+    e2e_halt(&cut);
 }
 
 /*
@@ -900,16 +786,16 @@ static void test_sigterm_then_rerun_converges(void **state)
 static void test_refused_tag_writes(void **state)
 {
     struct sim_proc sim;
-    struct toolrun t;
+    struct e2e_run t;
     struct buf dir = BUF_INIT, jsonl = BUF_INIT, txt = BUF_INIT;
-    const char *root = logroot("refused");
+    const char *root = e2e_path("refused");
     json_t *plan, *st0, *st1;
 
     (void)state;
-    boot(&sim, ARGV("--faults", "403@PUT /tags/{id}/assets"));
+    e2e_boot(&sim, E2E_ARGV("--faults", "403@PUT /tags/{id}/assets"));
     st0 = es_state(&sim);
     plan = plan_json(&sim, TEMPLATE);
-    assert_int_equal(tool(&sim, ARGV("run", "-c", TEMPLATE, "--log-dir",
+    assert_int_equal(e2e_tool(&sim, E2E_ARGV("run", "-c", TEMPLATE, "--log-dir",
                                      root),
                           &t),
                      1);
@@ -928,7 +814,7 @@ static void test_refused_tag_writes(void **state)
                      plan_items(plan, "tag_add", NULL));
     assert_int_equal(sim_stat_endpoint(&sim, "PUT /tags/{id}/assets"), 2);
     assert_int_equal(sim_stat_long(&sim, "errors"), 2);
-    toolrun_release(&t);
+    e2e_run_release(&t);
     /* the rest happened: no tag added, everything else as planned */
     st1 = es_state(&sim);
     assert_int_equal(es_tag_count(st1, "autotag_output_album_date_mismatch"),
@@ -944,7 +830,7 @@ static void test_refused_tag_writes(void **state)
     buf_release(&dir);
     buf_release(&jsonl);
     buf_release(&txt);
-    halt(&sim);
+    e2e_halt(&sim);
 }
 
 /*
@@ -956,39 +842,39 @@ static void test_refused_tag_writes(void **state)
 static void test_keys_with_less_power(void **state)
 {
     struct sim_proc sim;
-    struct toolrun t;
+    struct e2e_run t;
     json_t *st, *al;
     const char *grandpa;
     size_t i;
     long created = 0;
 
     (void)state;
-    boot(&sim, NULL);
+    e2e_boot(&sim, NULL);
     assert_int_equal(sim_reset_stats(&sim), 0);
-    assert_int_equal(tool_key(&sim, "immich-sim-readonly-key",
-                              ARGV("run", "-c", TEMPLATE, "--log-dir",
-                                   logroot("ro")),
+    assert_int_equal(e2e_tool_key(&sim, "immich-sim-readonly-key",
+                              E2E_ARGV("run", "-c", TEMPLATE, "--log-dir",
+                                   e2e_path("ro")),
                               &t),
                      3);
     assert_non_null(strstr(t.err.buf, "POST /search/statistics: 403"));
-    toolrun_release(&t);
+    e2e_run_release(&t);
     assert_int_equal(sim_stat_writes(&sim), 0);
-    assert_int_equal(tool_key(&sim, "immich-sim-readonly-key",
-                              ARGV("check", "-c", TEMPLATE), &t),
+    assert_int_equal(e2e_tool_key(&sim, "immich-sim-readonly-key",
+                              E2E_ARGV("check", "-c", TEMPLATE), &t),
                      3);
     assert_non_null(strstr(t.err.buf, "missing permissions"));
     assert_non_null(strstr(t.err.buf, "tag.asset"));
     assert_non_null(strstr(t.err.buf, "album.create"));
     assert_non_null(strstr(t.err.buf, "albumUser.delete"));
-    toolrun_release(&t);
+    e2e_run_release(&t);
     assert_int_equal(sim_stat_writes(&sim), 0);
 
-    assert_int_equal(tool_key(&sim, "immich-sim-key-Grandpa",
-                              ARGV("run", "-c", TEMPLATE, "--log-dir",
-                                   logroot("grandpa")),
+    assert_int_equal(e2e_tool_key(&sim, "immich-sim-key-Grandpa",
+                              E2E_ARGV("run", "-c", TEMPLATE, "--log-dir",
+                                   e2e_path("grandpa")),
                               &t),
                      0);
-    toolrun_release(&t);
+    e2e_run_release(&t);
     st = es_state(&sim);
     grandpa = es_user_id(st, "grandpa@example.com");
     json_array_foreach(json_object_get(st, "albums"), i, al) {
@@ -1010,7 +896,7 @@ static void test_keys_with_less_power(void **state)
     assert_true(created > 0);
     assert_int_equal(sim_stat_endpoint(&sim, "POST /albums"), created);
     json_decref(st);
-    halt(&sim);
+    e2e_halt(&sim);
 }
 
 /*
@@ -1025,49 +911,49 @@ static void test_plan_apply_and_stale_plans(void **state)
         "DELETE /tags/{id}/assets", "PUT /albums/{id}/user/{userId}",
     };
     struct sim_proc direct, saved;
-    struct toolrun t;
+    struct e2e_run t;
     struct buf p = BUF_INIT, p2 = BUF_INIT, err = BUF_INIT, dir = BUF_INIT,
                events = BUF_INIT, body = BUF_INIT, path = BUF_INIT;
-    const char *root = logroot("apply");
+    const char *root = e2e_path("apply");
     json_t *plan, *st, *g;
     char *want, *got, *text;
     size_t i;
 
     (void)state;
-    boot(&direct, ARGV("--dialect", "2"));
-    boot(&saved, ARGV("--dialect", "2"));
+    e2e_boot(&direct, E2E_ARGV("--dialect", "2"));
+    e2e_boot(&saved, E2E_ARGV("--dialect", "2"));
     assert_int_equal(sim_reset_stats(&direct), 0);
-    assert_int_equal(tool_code(&direct, ARGV("run", "-c", TEMPLATE,
+    assert_int_equal(e2e_tool_code(&direct, E2E_ARGV("run", "-c", TEMPLATE,
                                              "--log-dir", root)),
                      0);
     want = es_end_state(&direct);
 
     assert_int_equal(sim_reset_stats(&saved), 0);
-    assert_int_equal(tool(&saved, ARGV("plan", "-c", TEMPLATE), &t), 0);
+    assert_int_equal(e2e_tool(&saved, E2E_ARGV("plan", "-c", TEMPLATE), &t), 0);
     assert_true(t.out.len > 0);
-    toolrun_release(&t);
-    assert_int_equal(tool(&saved, ARGV("plan", "--json", "-c", TEMPLATE),
+    e2e_run_release(&t);
+    assert_int_equal(e2e_tool(&saved, E2E_ARGV("plan", "--json", "-c", TEMPLATE),
                           &t),
                      0);
-    buf_addf(&p, "%s/plan.json", tmpdir);
+    buf_addf(&p, "%s/plan.json", e2e_tmpdir());
     assert_int_equal(fs_write_atomic(p.buf, t.out.buf, t.out.len, &err), 0);
-    toolrun_release(&t);
-    assert_int_equal(tool(&saved, ARGV("run", "--dry-run", "-c", TEMPLATE,
+    e2e_run_release(&t);
+    assert_int_equal(e2e_tool(&saved, E2E_ARGV("run", "--dry-run", "-c", TEMPLATE,
                                        "--log-dir", root),
                           &t),
                      0);
     run_dir(&t, root, &dir);
     read_report(dir.buf, "modifications.jsonl", &events);
     assert_non_null(strstr(events.buf, "dry_run"));
-    toolrun_release(&t);
+    e2e_run_release(&t);
     assert_int_equal(sim_stat_writes(&saved), 0);
 
-    assert_int_equal(tool(&saved, ARGV("apply", p.buf, "-c", TEMPLATE,
+    assert_int_equal(e2e_tool(&saved, E2E_ARGV("apply", p.buf, "-c", TEMPLATE,
                                        "--log-dir", root),
                           &t),
                      0);
     run_dir(&t, root, &dir);
-    toolrun_release(&t);
+    e2e_run_release(&t);
     for (i = 0; i < ARRAY_SIZE(writes); i++)
         assert_int_equal(sim_stat_endpoint(&saved, writes[i]),
                          sim_stat_endpoint(&direct, writes[i]));
@@ -1076,13 +962,13 @@ static void test_plan_apply_and_stale_plans(void **state)
     assert_string_equal(got, want);
     free(got);
     free(want);
-    halt(&direct);
-    halt(&saved);
+    e2e_halt(&direct);
+    e2e_halt(&saved);
 
     /* a fresh library, a fresh plan; then a hand-edited copy naming an
      * asset the server does not have, then the original after a tag it
      * names was deleted: both refused, no write */
-    boot(&saved, ARGV("--dialect", "2"));
+    e2e_boot(&saved, E2E_ARGV("--dialect", "2"));
     plan = plan_json(&saved, TEMPLATE);
     text = json_dumps(plan, JSON_COMPACT);
     assert_int_equal(fs_write_atomic(p.buf, text, strlen(text), &err), 0);
@@ -1095,17 +981,17 @@ static void test_plan_apply_and_stale_plans(void **state)
                                             "060504030201",
                                             "classify_conflict", 6));
     text = json_dumps(plan, JSON_COMPACT);
-    buf_addf(&p2, "%s/plan-edited.json", tmpdir);
+    buf_addf(&p2, "%s/plan-edited.json", e2e_tmpdir());
     assert_int_equal(fs_write_atomic(p2.buf, text, strlen(text), &err), 0);
     free(text);
     assert_int_equal(sim_reset_stats(&saved), 0);
-    assert_int_equal(tool(&saved, ARGV("apply", p2.buf, "-c", TEMPLATE,
+    assert_int_equal(e2e_tool(&saved, E2E_ARGV("apply", p2.buf, "-c", TEMPLATE,
                                        "--log-dir", root),
                           &t),
                      1);
     assert_non_null(strstr(t.err.buf, "stale"));
     assert_non_null(strstr(t.err.buf, "0f0e0d0c-0b0a-4909-8807-060504030201"));
-    toolrun_release(&t);
+    e2e_run_release(&t);
     assert_int_equal(sim_stat_writes(&saved), 0);
 
     st = es_state(&saved);
@@ -1115,12 +1001,12 @@ static void test_plan_apply_and_stale_plans(void **state)
     assert_int_equal(sim_request(&saved, "DELETE", path.buf, NULL, &body),
                      204);
     assert_int_equal(sim_reset_stats(&saved), 0);
-    assert_int_equal(tool(&saved, ARGV("apply", p.buf, "-c", TEMPLATE,
+    assert_int_equal(e2e_tool(&saved, E2E_ARGV("apply", p.buf, "-c", TEMPLATE,
                                        "--log-dir", root),
                           &t),
                      1);
     assert_non_null(strstr(t.err.buf, "stale"));
-    toolrun_release(&t);
+    e2e_run_release(&t);
     assert_int_equal(sim_stat_writes(&saved), 0);
     json_decref(plan);
     json_decref(st);
@@ -1131,146 +1017,103 @@ static void test_plan_apply_and_stale_plans(void **state)
     buf_release(&events);
     buf_release(&body);
     buf_release(&path);
-    halt(&saved);
+    e2e_halt(&saved);
 }
 
 /* ---- the key is never written ------------------------------------------ */
-
-static size_t key_hits(const char *data, size_t len, const char *key)
-{
-    size_t n = 0, k = strlen(key);
-    const char *p = data, *end = data + len;
-
-    while (p < end && (p = memmem(p, (size_t)(end - p), key, k))) {
-        n++;
-        p += k;
-    }
-    return n;
-}
-
-/* Every byte of every regular file below dir; returns the files read. */
-static size_t scan_tree(const char *dir, const char *key, struct buf *where)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    struct buf path = BUF_INIT, data = BUF_INIT;
-    struct stat sb;
-    size_t files = 0;
-
-    assert_non_null(d);
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        buf_reset(&path);
-        buf_addf(&path, "%s/%s", dir, e->d_name);
-        assert_int_equal(lstat(path.buf, &sb), 0);
-        if (S_ISDIR(sb.st_mode)) {
-            files += scan_tree(path.buf, key, where);
-        } else if (S_ISREG(sb.st_mode)) {
-            slurp(path.buf, &data);
-            if (key_hits(data.buf, data.len, key))
-                buf_addf(where, " %s", path.buf);
-            files++;
-        }
-    }
-    closedir(d);
-    buf_release(&path);
-    buf_release(&data);
-    return files;
-}
 
 static void test_key_never_written(void **state)
 {
     static const char *const wrong = "run-e2e-WRONG-key-77c1d0e5a9b3f248";
     struct sim_proc sim, faulty;
-    struct toolrun t;
+    struct e2e_run t;
     struct buf where = BUF_INIT, planfile = BUF_INIT, err = BUF_INIT,
                dump = BUF_INIT, dir = BUF_INIT;
-    const char *root = logroot("key");
+    const char *root = e2e_path("key");
     const char *const *modes[] = {
-        ARGV("run", "-c", TEMPLATE, "--log-dir", root, "-v", "-v"),
-        ARGV("run", "-c", TEMPLATE, "--log-dir", root, "--log-format",
+        E2E_ARGV("run", "-c", TEMPLATE, "--log-dir", root, "-v", "-v"),
+        E2E_ARGV("run", "-c", TEMPLATE, "--log-dir", root, "--log-format",
              "json", "-v"),
-        ARGV("run", "--dry-run", "-c", TEMPLATE, "--log-dir", root, "-v"),
-        ARGV("plan", "-c", TEMPLATE, "--log-dir", root, "-v", "-v"),
-        ARGV("check", "-c", TEMPLATE, "-v", "-v"),
-        ARGV("config", "-c", TEMPLATE),
+        E2E_ARGV("run", "--dry-run", "-c", TEMPLATE, "--log-dir", root, "-v"),
+        E2E_ARGV("plan", "-c", TEMPLATE, "--log-dir", root, "-v", "-v"),
+        E2E_ARGV("check", "-c", TEMPLATE, "-v", "-v"),
+        E2E_ARGV("config", "-c", TEMPLATE),
     };
     size_t i, files;
 
     (void)state;
     /* the simulator's own output: the key is there, so the search works */
-    boot(&sim, ARGV("--api-key", SECRET));
-    boot(&faulty, ARGV("--api-key", SECRET, "--faults",
+    e2e_boot(&sim, E2E_ARGV("--api-key", SECRET));
+    e2e_boot(&faulty, E2E_ARGV("--api-key", SECRET, "--faults",
                        "500@GET /albums"));
     assert_string_equal(sim.api_key, SECRET);
     for (i = 0; i < ARRAY_SIZE(modes); i++) {
-        assert_int_equal(tool(&sim, modes[i], &t), 0);
-        assert_int_equal(key_hits(t.out.buf, t.out.len, SECRET), 0);
-        assert_int_equal(key_hits(t.err.buf, t.err.len, SECRET), 0);
+        assert_int_equal(e2e_tool(&sim, modes[i], &t), 0);
+        assert_int_equal(e2e_count(t.out.buf, t.out.len, SECRET), 0);
+        assert_int_equal(e2e_count(t.err.buf, t.err.len, SECRET), 0);
         if (i == 0) {
             run_dir(&t, root, &dir);
             read_report(dir.buf, "user_config_dump.yaml", &dump);
             assert_non_null(strstr(dump.buf, "***"));
         }
-        toolrun_release(&t);
+        e2e_run_release(&t);
     }
     /* plan --json, apply it (it is stale by now: refused) */
-    assert_int_equal(tool(&sim, ARGV("plan", "--json", "-c", TEMPLATE), &t),
+    assert_int_equal(e2e_tool(&sim, E2E_ARGV("plan", "--json", "-c", TEMPLATE), &t),
                      0);
-    assert_int_equal(key_hits(t.out.buf, t.out.len, SECRET), 0);
-    buf_addf(&planfile, "%s/key-plan.json", tmpdir);
+    assert_int_equal(e2e_count(t.out.buf, t.out.len, SECRET), 0);
+    buf_addf(&planfile, "%s/key-plan.json", e2e_tmpdir());
     assert_int_equal(
         fs_write_atomic(planfile.buf, t.out.buf, t.out.len, &err), 0);
-    toolrun_release(&t);
-    assert_int_equal(tool(&sim, ARGV("apply", planfile.buf, "-c", TEMPLATE,
+    e2e_run_release(&t);
+    assert_int_equal(e2e_tool(&sim, E2E_ARGV("apply", planfile.buf, "-c", TEMPLATE,
                                      "--log-dir", root, "-v"),
                           &t),
                      0);
-    assert_int_equal(key_hits(t.out.buf, t.out.len, SECRET), 0);
-    assert_int_equal(key_hits(t.err.buf, t.err.len, SECRET), 0);
-    toolrun_release(&t);
+    assert_int_equal(e2e_count(t.out.buf, t.out.len, SECRET), 0);
+    assert_int_equal(e2e_count(t.err.buf, t.err.len, SECRET), 0);
+    e2e_run_release(&t);
     /* a run that fails on a read, and a key the server refuses */
-    assert_int_equal(tool(&faulty, ARGV("run", "-c", TEMPLATE, "--log-dir",
+    assert_int_equal(e2e_tool(&faulty, E2E_ARGV("run", "-c", TEMPLATE, "--log-dir",
                                         root, "-v", "-v"),
                           &t),
                      1);
-    assert_int_equal(key_hits(t.out.buf, t.out.len, SECRET), 0);
-    assert_int_equal(key_hits(t.err.buf, t.err.len, SECRET), 0);
-    toolrun_release(&t);
-    assert_int_equal(tool_key(&sim, wrong,
-                              ARGV("run", "-c", TEMPLATE, "--log-dir", root,
+    assert_int_equal(e2e_count(t.out.buf, t.out.len, SECRET), 0);
+    assert_int_equal(e2e_count(t.err.buf, t.err.len, SECRET), 0);
+    e2e_run_release(&t);
+    assert_int_equal(e2e_tool_key(&sim, wrong,
+                              E2E_ARGV("run", "-c", TEMPLATE, "--log-dir", root,
                                    "-v", "-v"),
                               &t),
                      3);
-    assert_int_equal(key_hits(t.out.buf, t.out.len, wrong), 0);
-    assert_int_equal(key_hits(t.err.buf, t.err.len, wrong), 0);
-    toolrun_release(&t);
+    assert_int_equal(e2e_count(t.out.buf, t.out.len, wrong), 0);
+    assert_int_equal(e2e_count(t.err.buf, t.err.len, wrong), 0);
+    e2e_run_release(&t);
 
     /* the search finds what is there */
     buf_addf(&planfile, ".control");
     assert_int_equal(fs_write_atomic(planfile.buf, "x" SECRET "x",
                                      strlen(SECRET) + 2, &err),
                      0);
-    (void)scan_tree(tmpdir, SECRET, &where);
+    (void)e2e_scan_tree(e2e_tmpdir(), SECRET, &where);
     assert_non_null(strstr(where.buf, planfile.buf));
     assert_int_equal(unlink(planfile.buf), 0);
     buf_reset(&where);
 
-    files = scan_tree(root, SECRET, &where);
+    files = e2e_scan_tree(root, SECRET, &where);
     assert_string_equal(where.buf, "");
     /* the database and every run's eight reports were read */
     assert_true(files > 8 * 3);
     buf_reset(&where);
-    (void)scan_tree(root, wrong, &where);
+    (void)e2e_scan_tree(root, wrong, &where);
     assert_string_equal(where.buf, "");
     buf_release(&where);
     buf_release(&planfile);
     buf_release(&err);
     buf_release(&dump);
     buf_release(&dir);
-    halt(&sim);
-    halt(&faulty);
+    e2e_halt(&sim);
+    e2e_halt(&faulty);
 }
 
 /*
@@ -1281,30 +1124,30 @@ static void test_key_never_written(void **state)
 static void test_read_faults(void **state)
 {
     struct sim_proc sim;
-    struct toolrun t;
+    struct e2e_run t;
     struct buf dir = BUF_INIT;
-    const char *root = logroot("readfault");
+    const char *root = e2e_path("readfault");
 
     (void)state;
-    boot(&sim, ARGV("--faults", "500@POST /search/metadata"));
-    assert_int_equal(tool(&sim, ARGV("run", "-c", TEMPLATE, "--log-dir",
+    e2e_boot(&sim, E2E_ARGV("--faults", "500@POST /search/metadata"));
+    assert_int_equal(e2e_tool(&sim, E2E_ARGV("run", "-c", TEMPLATE, "--log-dir",
                                      root),
                           &t),
                      1);
     assert_non_null(strstr(t.err.buf, "POST /search/metadata: 500"));
     run_dir(&t, root, &dir);
     assert_reports(dir.buf);
-    toolrun_release(&t);
+    e2e_run_release(&t);
     assert_int_equal(sim_stat_writes(&sim), 0);
     assert_true(sim_stat_long(&sim, "faults.500") >= 1);
-    assert_int_equal(tool(&sim, ARGV("plan", "-c", TEMPLATE), &t), 1);
+    assert_int_equal(e2e_tool(&sim, E2E_ARGV("plan", "-c", TEMPLATE), &t), 1);
     assert_non_null(strstr(t.err.buf, "POST /search/metadata: 500"));
-    toolrun_release(&t);
+    e2e_run_release(&t);
     assert_int_equal(sim_stat_writes(&sim), 0);
-    halt(&sim);
+    e2e_halt(&sim);
 
-    boot(&sim, ARGV("--faults", "503:first=1@GET /albums"));
-    assert_int_equal(tool_code(&sim, ARGV("run", "-c", TEMPLATE,
+    e2e_boot(&sim, E2E_ARGV("--faults", "503:first=1@GET /albums"));
+    assert_int_equal(e2e_tool_code(&sim, E2E_ARGV("run", "-c", TEMPLATE,
                                           "--log-dir", root)),
                      0);
     /* one failure, one retry: two requests where a clean run makes one,
@@ -1313,14 +1156,185 @@ static void test_read_faults(void **state)
     assert_int_equal(sim_stat_endpoint(&sim, "GET /albums"), 4);
     assert_int_equal(sim_stat_writes(&sim), 38);
     buf_release(&dir);
-    halt(&sim);
+    e2e_halt(&sim);
+}
+
+/* ---- every planned change, and --loop ---------------------------------- */
+
+/* Is plan group g's item `id` (an asset, or a user for the album_user
+ * ops) in the end state st?  Tags and albums by name. */
+static bool in_state(json_t *st, json_t *g, const char *id)
+{
+    const char *op = es_str(g, "op"), *name = es_str(g, "name");
+    bool user_op = !strncmp(op, "album_user_", 11);
+    bool tag = !strncmp(op, "tag_", 4);
+    json_t *a, *x;
+    size_t i, j;
+
+    if (user_op) {
+        json_array_foreach(json_object_get(st, "albums"), i, a) {
+            if (strcmp(es_str(a, "albumName"), name))
+                continue;
+            json_array_foreach(json_object_get(a, "albumUsers"), j, x)
+                if (!strcmp(es_str(x, "userId"), id))
+                    return strcmp(op, "album_user_remove") &&
+                           json_equal(json_object_get(x, "role"),
+                                      json_object_get(g, "role"));
+        }
+        return !strcmp(op, "album_user_remove");
+    }
+    a = es_find(st, "assets", "id", id);
+    if (!a)
+        return false;
+    if (!strcmp(op, "asset_date")) {
+        const char *want = es_str(g, "date");
+        const char *got = es_str(a, "fileCreatedAt");
+        int64_t w, t;
+
+        return !time_parse_iso(want, strlen(want), &w, NULL) &&
+               !time_parse_iso(got, strlen(got), &t, NULL) && w == t;
+    }
+    if (tag)
+        return strstr(op, "_remove") ? !es_has_tag(st, a, name)
+                                     : es_has_tag(st, a, name);
+    return strstr(op, "_remove") ? !es_in_album(st, a, name)
+                                 : es_in_album(st, a, name);
+}
+
+/*
+ * Checks every item of the plan against the end state st (fails the test
+ * on the first one missing); records the reasons and ops seen (as keys of
+ * the objects given).  Returns the items checked.
+ */
+static size_t plan_in_state(json_t *plan, json_t *st, json_t *reasons,
+                            json_t *ops)
+{
+    json_t *g, *it;
+    size_t i, j, checked = 0;
+
+    json_array_foreach(json_object_get(plan, "groups"), i, g) {
+        json_object_set_new(ops, es_str(g, "op"), json_true());
+        json_array_foreach(json_object_get(g, "items"), j, it) {
+            const char *id = json_string_value(json_array_get(it, 0));
+
+            json_object_set_new(reasons,
+                                json_string_value(json_array_get(it, 1)),
+                                json_true());
+            if (!id || !in_state(st, g, id))
+                fail_msg("%s %s %s: not in the end state", es_str(g, "op"),
+                         es_str(g, "name"), id ? id : "(no id)");
+            checked++;
+        }
+    }
+    return checked;
+}
+
+/*
+ * Every change the plan announced, item by item, is in the simulator's
+ * end state after the run; the library exercises most features of the
+ * rules (the reasons counted), date correction among them.
+ */
+static void test_every_planned_change_is_in_the_end_state(void **state)
+{
+    struct sim_proc sim;
+    struct e2e_run r;
+    json_t *plan, *st, *reasons = json_object(), *ops = json_object();
+
+    (void)state;
+    e2e_boot(&sim, NULL);
+    assert_int_equal(e2e_tool(&sim, E2E_ARGV("plan", "--json", "-c", TEMPLATE),
+                              &r),
+                     0);
+    plan = es_parse(r.out.buf, r.out.len);
+    e2e_run_release(&r);
+    assert_int_equal(e2e_tool_code(&sim, E2E_ARGV("run", "-c", TEMPLATE,
+                                                  "--log-dir",
+                                                  e2e_path("every"))),
+                     0);
+    st = es_state(&sim);
+    assert_true(plan_in_state(plan, st, reasons, ops) > 50);
+    assert_non_null(json_object_get(reasons, "conversion"));
+    assert_non_null(json_object_get(reasons, "album_from_date"));
+    assert_non_null(json_object_get(reasons, "permissions"));
+    assert_non_null(json_object_get(reasons, "album_date_mismatch"));
+    assert_non_null(json_object_get(ops, "tag_add"));
+    assert_non_null(json_object_get(ops, "tag_remove"));
+    assert_non_null(json_object_get(ops, "album_add"));
+    json_decref(reasons);
+    json_decref(ops);
+    json_decref(plan);
+    json_decref(st);
+    e2e_halt(&sim);
+}
+
+/* Waits (up to 60 s) until the file at path holds needle `times` times. */
+static void wait_for(const char *path, const char *needle, size_t times)
+{
+    struct buf data = BUF_INIT, err = BUF_INIT;
+    int polls = 0;
+
+    for (;;) {
+        buf_reset(&data);
+        buf_reset(&err);
+        if (!fs_read_file(path, 1 << 24, &data, &err) &&
+            e2e_count(data.buf, data.len, needle) >= times)
+            break;
+        if (polls++ > 6000)
+            fail_msg("'%s' not %zu times in %s: %s", needle, times, path,
+                     data.buf ? data.buf : "");
+        usleep(10000);
+    }
+    buf_release(&data);
+    buf_release(&err);
+}
+
+/*
+ * --loop: a run every interval until a signal.  The second iteration finds
+ * nothing to write; SIGTERM during the sleep that follows stops the loop
+ * at once with exit 0 (what a service manager expects), and the lock is
+ * free again.  (A signal during a run: test_sigterm_then_rerun_converges.)
+ */
+static void test_loop_runs_until_a_signal(void **state)
+{
+    struct sim_proc sim;
+    struct e2e_run r;
+    const char *root = e2e_path("loop");
+    unsigned n;
+    pid_t pid;
+
+    (void)state;
+    e2e_boot(&sim, NULL);
+    pid = e2e_launch(&sim, NULL,
+                     E2E_ARGV("run", "--loop", "3s", "-c", TEMPLATE,
+                              "--log-dir", root),
+                     &n);
+    /* the sleep after the first run: everything after it is iteration 2 */
+    wait_for(e2e_err_path(n), "loop: next run in 3 s", 1);
+    assert_true(sim_stat_writes(&sim) > 0);
+    assert_int_equal(sim_reset_stats(&sim), 0);
+    /* the sleep after the second: 3 s to stop it there */
+    wait_for(e2e_err_path(n), "loop: next run in 3 s", 2);
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    e2e_reap(pid, n, &r);
+    assert_int_equal(r.code, 0);
+    assert_non_null(strstr(r.err.buf, "loop: iteration 2"));
+    assert_null(strstr(r.err.buf, "loop: iteration 3"));
+    assert_non_null(strstr(r.err.buf, "loop: stopped by signal 15"));
+    e2e_run_release(&r);
+    /* iteration 2 read the library and wrote nothing */
+    assert_int_equal(sim_stat_endpoint(&sim, "GET /server/version"), 1);
+    assert_int_equal(sim_stat_writes(&sim), 0);
+    /* the lock is free */
+    assert_int_equal(e2e_tool_code(&sim, E2E_ARGV("run", "-c", TEMPLATE,
+                                                  "--log-dir", root)),
+                     0);
+    e2e_halt(&sim);
 }
 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/ia-e2e-run-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return e2e_setup("e2e-run", IA_BIN);
 }
 
 int main(void)
@@ -1336,6 +1350,8 @@ int main(void)
         cmocka_unit_test(test_plan_apply_and_stale_plans),
         cmocka_unit_test(test_key_never_written),
         cmocka_unit_test(test_read_faults),
+        cmocka_unit_test(test_every_planned_change_is_in_the_end_state),
+        cmocka_unit_test(test_loop_runs_until_a_signal),
     };
 
     return cmocka_run_group_tests(tests, setup, NULL);

@@ -358,6 +358,8 @@ static void test_report_statistics_yaml_has_upstream_keys(void **state)
     s.finished_at = NOW;
     s.abrupt_exit_at = TIME_NONE;
     s.checkpoint_source = "none";
+    /* what the writer is given, not a default: 0 would pass unwritten */
+    s.previous_sessions_time = 754.25;
     s.counters = &cur;
     s.previous = &prev;
     s.previous_run = "20240614_010000_PID7";
@@ -375,7 +377,7 @@ static void test_report_statistics_yaml_has_upstream_keys(void **state)
              "started_at: 2024-06-15 13:14:01.251000+00:00\n"
              "finished_at: 2024-06-15 13:14:02.251000+00:00\n"
              "abrupt_exit_at: null\n"
-             "previous_sessions_time: 0.000\n"
+             "previous_sessions_time: 754.250\n"
              "extra:\n"
              "  checkpoint_source: none\n"
              "  previous_run: 20240614_010000_PID7\n"
