@@ -228,7 +228,8 @@ int tzif_parse(struct tzif *z, const char *name, const unsigned char *data,
     if (!header(&r, &version, &c) || !block(z, &r, &c, 8))
         goto bad;
     if (need(&r, 2) && r.p[0] == '\n') {
-        const unsigned char *nl = memchr(r.p + 1, '\n', (size_t)(r.end - r.p - 1));
+        const unsigned char *nl =
+            memchr(r.p + 1, '\n', (size_t)(r.end - r.p - 1));
         char tz[128];
 
         if (nl && (size_t)(nl - r.p - 1) < sizeof(tz)) {

@@ -19,52 +19,40 @@
 
 #include "core/common.h"
 #include "core/fsutil.h"
+#include "e2e_tool.h"
 #include "sim_harness.h"
 
-static char tmpdir[64];
-
-/* Runs the tool against sim with extra args; returns its exit code. */
-static int tool(const struct sim_proc *sim, const char *a1, const char *a2)
+/* `run --quiet` of the template against sim with up to one extra arg (a1
+ * may be NULL); returns its exit code. */
+static int tool(const struct sim_proc *sim, const char *a1)
 {
-    struct buf logs = BUF_INIT;
-    const char *args[10] = { "run", "--quiet", "--config",
-                             IA_TEST_DATA "/config/upstream-template.yaml",
-                             "--log-dir", NULL, a1, a2, NULL };
-    int code;
-
-    buf_addf(&logs, "%s/logs", tmpdir);
-    args[5] = logs.buf;
-    code = sim_wait_tool(sim_spawn_tool(sim, IA_BIN, args, NULL, NULL));
-    buf_release(&logs);
-    assert_true(code >= 0);
-    return code;
+    return e2e_tool_code(sim, E2E_ARGV("run", "--quiet", "--config",
+                                       IA_TEST_DATA
+                                       "/config/upstream-template.yaml",
+                                       "--log-dir", e2e_path("logs"), a1));
 }
 
 /* `plan` with the same log root: reads what runs remembered, writes
  * nothing (the database's bytes do not change). */
 static void plan_reads_memory(const struct sim_proc *sim)
 {
-    struct buf logs = BUF_INIT, db = BUF_INIT, before = BUF_INIT,
-               after = BUF_INIT, ignored = BUF_INIT;
-    const char *args[] = { "plan", "--quiet", "--config",
-                           IA_TEST_DATA "/config/upstream-template.yaml",
-                           "--log-dir", NULL, NULL };
+    struct buf db = BUF_INIT, before = BUF_INIT, after = BUF_INIT;
 
-    buf_addf(&logs, "%s/logs", tmpdir);
-    buf_addf(&db, "%s/state.sqlite", logs.buf);
-    args[5] = logs.buf;
-    assert_int_equal(fs_read_file(db.buf, 1 << 26, &before, &ignored), 0);
-    assert_int_equal(sim_wait_tool(sim_spawn_tool(sim, IA_BIN, args, NULL,
-                                                  NULL)),
+    buf_addf(&db, "%s/state.sqlite", e2e_path("logs"));
+    e2e_slurp(db.buf, &before);
+    assert_int_equal(e2e_tool_code(sim, E2E_ARGV("plan", "--quiet",
+                                                 "--config", IA_TEST_DATA
+                                                 "/config/upstream-template"
+                                                 ".yaml",
+                                                 "--log-dir",
+                                                 e2e_path("logs"))),
                      0);
-    assert_int_equal(fs_read_file(db.buf, 1 << 26, &after, &ignored), 0);
+    e2e_slurp(db.buf, &after);
     assert_int_equal(before.len, after.len);
     assert_memory_equal(before.buf, after.buf, before.len);
-    buf_release(&logs);
     buf_release(&db);
     buf_release(&before);
     buf_release(&after);
-    buf_release(&ignored);
 }
 
 static void reset(const struct sim_proc *sim)
@@ -85,7 +73,7 @@ static long album_reads(void)
     char line[8192];
     long n = 0, i = 0;
 
-    buf_addf(&path, "%s/requests.jsonl", tmpdir);
+    buf_addf(&path, "%s/requests.jsonl", e2e_tmpdir());
     f = fopen(path.buf, "r");
     assert_non_null(f);
     while (fgets(line, sizeof(line), f)) {
@@ -150,7 +138,7 @@ static void test_second_run_reads_only_changed_albums(void **state)
     long nonempty, first, album_writes, created;
 
     (void)state;
-    buf_addf(&log, "%s/requests.jsonl", tmpdir);
+    buf_addf(&log, "%s/requests.jsonl", e2e_tmpdir());
     args[7] = log.buf;
     if (sim_start(&sim, args, &err) < 0)
         fail_msg("%s", err.buf);
@@ -158,7 +146,7 @@ static void test_second_run_reads_only_changed_albums(void **state)
     pick_album(&sim, album, asset, &nonempty);
     (void)album_reads();
     reset(&sim);
-    assert_int_equal(tool(&sim, NULL, NULL), 0);
+    assert_int_equal(tool(&sim, NULL), 0);
     first = album_reads();
     assert_true(first > 0);
     assert_true(first <= nonempty);
@@ -174,14 +162,14 @@ static void test_second_run_reads_only_changed_albums(void **state)
     assert_true(created > 0);
     sleep(1); /* run directories are named by the second */
     reset(&sim);
-    assert_int_equal(tool(&sim, NULL, NULL), 0);
+    assert_int_equal(tool(&sim, NULL), 0);
     assert_true(album_reads() <= album_writes);
     assert_int_equal(sim_stat_writes(&sim), 0);
 
     /* run 3: nothing changed at all, no album is read */
     sleep(1);
     reset(&sim);
-    assert_int_equal(tool(&sim, NULL, NULL), 0);
+    assert_int_equal(tool(&sim, NULL), 0);
     assert_int_equal(album_reads(), 0);
     assert_int_equal(sim_stat_writes(&sim), 0);
 
@@ -197,13 +185,13 @@ static void test_second_run_reads_only_changed_albums(void **state)
                      200);
     sleep(1);
     reset(&sim);
-    assert_int_equal(tool(&sim, NULL, NULL), 0);
+    assert_int_equal(tool(&sim, NULL), 0);
     assert_int_equal(album_reads(), 1);
 
     /* --full-read reads every non-empty album again */
     sleep(1);
     reset(&sim);
-    assert_int_equal(tool(&sim, "--full-read", NULL), 0);
+    assert_int_equal(tool(&sim, "--full-read"), 0);
     assert_true(album_reads() >= first);
     assert_int_equal(sim_stat_writes(&sim), 0);
 
@@ -218,8 +206,7 @@ static void test_second_run_reads_only_changed_albums(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/ia-cache-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return e2e_setup("cache", IA_BIN);
 }
 
 int main(void)

@@ -26,6 +26,7 @@
 #include "core/common.h"
 #include "core/fsutil.h"
 #include "e2e_state.h"
+#include "e2e_tool.h"
 #include "sim_harness.h"
 
 #define TEMPLATE IA_TEST_DATA "/config/upstream-template.yaml"
@@ -34,26 +35,20 @@
 #define JOHN_KEY "multi-john-key"
 #define TEMP_ALBUM "2020-03-01-autotag-temp-unclassified"
 
-static char tmpdir[64];
-
 /* Starts the simulator on library (a file, or "small" for the preset) in
  * dialect, with extra args. */
 static void boot_on(struct sim_proc *sim, const char *library,
                     const char *dialect, const char *const *extra)
 {
     bool preset = !strcmp(library, "small");
-    const char *args[16] = { "--latency", "off", "--seed", "1",
-                             preset ? "--preset" : "--library", library,
+    const char *args[16] = { preset ? "--preset" : "--library", library,
                              "--dialect", dialect };
-    size_t n = 8;
-    struct buf err = BUF_INIT;
+    size_t n = 4;
 
     for (; extra && *extra && n < ARRAY_SIZE(args) - 1; extra++)
         args[n++] = *extra;
     args[n] = NULL;
-    if (sim_start(sim, args, &err) < 0)
-        fail_msg("%s", err.buf);
-    buf_release(&err);
+    e2e_boot(sim, args);
 }
 
 static void boot(struct sim_proc *sim, const char *dialect,
@@ -64,41 +59,26 @@ static void boot(struct sim_proc *sim, const char *dialect,
 
 /*
  * `run` as the user of key (NULL: the simulator's own), its logs under
- * tmpdir/logdir; exit code.  Its stderr goes to err if not NULL.
+ * the scratch directory's logdir; exit code.  Its stderr goes to err if not NULL.
  */
 static int run_io(const struct sim_proc *sim, const char *key,
                   const char *logdir, struct buf *out, struct buf *err)
 {
-    struct sim_proc as = *sim;
-    struct buf logs = BUF_INIT, errpath = BUF_INIT, ignored = BUF_INIT,
-               outpath = BUF_INIT;
-    const char *args[] = { "run", "--quiet", "--config", TEMPLATE,
-                           "--log-dir", NULL, NULL };
-    int code;
+    struct e2e_run r;
+    int code = e2e_tool_key(sim, key,
+                            E2E_ARGV("run", "--quiet", "--config", TEMPLATE,
+                                     "--log-dir", e2e_path(logdir)),
+                            &r);
 
-    if (key)
-        snprintf(as.api_key, sizeof(as.api_key), "%s", key);
-    buf_addf(&logs, "%s/%s", tmpdir, logdir);
-    buf_addf(&errpath, "%s/%s.err", tmpdir, logdir);
-    buf_addf(&outpath, "%s/%s.out", tmpdir, logdir);
-    args[5] = logs.buf;
-    code = sim_wait_tool(sim_spawn_tool(&as, IA_BIN, args, outpath.buf,
-                                        errpath.buf));
     if (out) {
         buf_reset(out);
-        assert_int_equal(fs_read_file(outpath.buf, 1 << 24, out, &ignored),
-                         0);
+        buf_add(out, r.out.buf, r.out.len);
     }
     if (err) {
         buf_reset(err);
-        assert_int_equal(fs_read_file(errpath.buf, 1 << 24, err, &ignored),
-                         0);
+        buf_add(err, r.err.buf, r.err.len);
     }
-    buf_release(&logs);
-    buf_release(&errpath);
-    buf_release(&outpath);
-    buf_release(&ignored);
-    assert_true(code >= 0);
+    e2e_run_release(&r);
     return code;
 }
 
@@ -327,7 +307,7 @@ static void use_runtime_dir(const char *name)
 {
     struct buf dir = BUF_INIT;
 
-    buf_addf(&dir, "%s/%s", tmpdir, name);
+    buf_addf(&dir, "%s/%s", e2e_tmpdir(), name);
     assert_true(mkdir(dir.buf, 0700) == 0 || errno == EEXIST);
     assert_int_equal(setenv("XDG_RUNTIME_DIR", dir.buf, 1), 0);
     buf_release(&dir);
@@ -357,8 +337,8 @@ static void torn_read(bool same_machine)
     json_t *st;
 
     boot_on(&sim, "small", "3", faults);
-    buf_addf(&la, "%s/%s-first", tmpdir, same_machine ? "same" : "two");
-    buf_addf(&lb, "%s/%s-second", tmpdir, same_machine ? "same" : "two");
+    buf_addf(&la, "%s/%s-first", e2e_tmpdir(), same_machine ? "same" : "two");
+    buf_addf(&lb, "%s/%s-second", e2e_tmpdir(), same_machine ? "same" : "two");
     buf_addf(&ea, "%s.err", la.buf);
     use_runtime_dir(same_machine ? "rt-same" : "rt-first");
     args[4] = la.buf;
@@ -419,8 +399,8 @@ static void test_lock_keeps_second_writer_out(void **state)
 
     (void)state;
     boot_on(&sim, "small", "3", faults);
-    buf_addf(&la, "%s/lock-first", tmpdir);
-    buf_addf(&lb, "%s/lock-second", tmpdir);
+    buf_addf(&la, "%s/lock-first", e2e_tmpdir());
+    buf_addf(&lb, "%s/lock-second", e2e_tmpdir());
     buf_addf(&eb, "%s.err", lb.buf);
     use_runtime_dir("rt-lock");
     args[4] = la.buf;
@@ -519,8 +499,7 @@ static void test_bulk_answer_missing_ids_2(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/ia-multi-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return e2e_setup("multi", IA_BIN);
 }
 
 int main(void)

@@ -22,11 +22,11 @@
 #include "core/common.h"
 #include "core/fsutil.h"
 #include "e2e_state.h"
+#include "e2e_tool.h"
 #include "sim_harness.h"
 
 #define TEMPLATE  IA_TEST_DATA "/config/upstream-template.yaml"
 #define KEY       "perms-e2e-admin-key-0c5e9a7f31b4"
-#define ARGV(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 /* docs/user-guide.md, "What the API key needs": reads, then writes. */
 static const char *const reads[] = {
@@ -39,86 +39,33 @@ static const char *const writes[] = {
     "asset.update",
 };
 
-static char tmpdir[64];
-
-struct run {
-    int code;
-    struct buf out, err;
-};
-
-static void run_release(struct run *r)
-{
-    buf_release(&r->out);
-    buf_release(&r->err);
-}
-
-/* Runs the tool with key (NULL: the simulator's) and args. */
-static int tool(const struct sim_proc *sim, const char *key,
-                const char *const *args, struct run *r)
-{
-    struct sim_proc as = *sim;
-    struct buf o = BUF_INIT, e = BUF_INIT, ignored = BUF_INIT;
-
-    if (key)
-        snprintf(as.api_key, sizeof(as.api_key), "%s", key);
-    buf_addf(&o, "%s/out", tmpdir);
-    buf_addf(&e, "%s/err", tmpdir);
-    r->code = sim_wait_tool(sim_spawn_tool(&as, IA_BIN, args, o.buf, e.buf));
-    buf_init(&r->out, 0);
-    buf_init(&r->err, 0);
-    assert_int_equal(fs_read_file(o.buf, 1 << 24, &r->out, &ignored), 0);
-    assert_int_equal(fs_read_file(e.buf, 1 << 24, &r->err, &ignored), 0);
-    if (r->code < 0)
-        fail_msg("the tool did not exit: %s", r->err.buf);
-    buf_release(&o);
-    buf_release(&e);
-    buf_release(&ignored);
-    return r->code;
-}
-
-static const char *path_in_tmp(const char *name);
-
 /* `run` of the template with key (NULL: the simulator's): its exit code,
  * output in r. */
 static int run_template(const struct sim_proc *sim, const char *key,
-                        struct run *r)
+                        struct e2e_run *r)
 {
-    return tool(sim, key,
-                ARGV("run", "-c", TEMPLATE, "--log-dir", path_in_tmp("logs")),
+    return e2e_tool_key(sim, key,
+                E2E_ARGV("run", "-c", TEMPLATE, "--log-dir", e2e_path("logs")),
                 r);
-}
-
-/* tmpdir/name, in one of 8 buffers used in turn. */
-static const char *path_in_tmp(const char *name)
-{
-    static char p[8][128];
-    static unsigned slot;
-    char *s = p[slot++ % ARRAY_SIZE(p)];
-
-    snprintf(s, sizeof(p[0]), "%s/%s", tmpdir, name);
-    return s;
 }
 
 /* immich-sim on the small library, or on `library`, with `faults`. */
 static void boot_faulty(struct sim_proc *sim, const char *library,
                         const char *faults)
 {
-    const char *args[] = {"--latency", "off", "--seed",   "1",
-                          "--api-key", KEY,   "--preset", "small",
-                          NULL,        NULL,  NULL};
-    struct buf err = BUF_INIT;
+    const char *args[7] = { "--api-key", KEY };
+    size_t n = 2;
 
     if (library) {
-        args[6] = "--library";
-        args[7] = library;
+        args[n++] = "--library";
+        args[n++] = library;
     }
     if (faults) {
-        args[8] = "--faults";
-        args[9] = faults;
+        args[n++] = "--faults";
+        args[n++] = faults;
     }
-    if (sim_start(sim, args, &err) < 0)
-        fail_msg("%s", err.buf);
-    buf_release(&err);
+    args[n] = NULL;
+    e2e_boot(sim, args);
 }
 
 static void boot(struct sim_proc *sim, const char *library)
@@ -356,28 +303,28 @@ static void test_key_needs_exactly_the_documented_permissions(void **state)
     char lib[128], saved[128];
     struct sim_proc sim;
     struct buf ignored = BUF_INIT;
-    struct run r;
+    struct e2e_run r;
     json_error_t jerr;
     json_t *plan;
     size_t i;
 
     (void)state;
-    snprintf(lib, sizeof(lib), "%s", path_in_tmp("every-write.json"));
-    snprintf(saved, sizeof(saved), "%s", path_in_tmp("every-write-plan.json"));
+    snprintf(lib, sizeof(lib), "%s", e2e_path("every-write.json"));
+    snprintf(saved, sizeof(saved), "%s", e2e_path("every-write-plan.json"));
     boot(&sim, NULL);
     assert_int_equal(run_template(&sim, NULL, &r), 0);
-    run_release(&r);
+    e2e_run_release(&r);
     write_every_write_library(&sim, lib);
     assert_int_equal(sim_stop(&sim), 0);
     boot(&sim, lib);
 
     /* the plan writes in every way there is, a missing tag first */
     assert_int_equal(
-        tool(&sim, NULL, ARGV("plan", "--json", "-c", TEMPLATE), &r), 0);
+        e2e_tool_key(&sim, NULL, E2E_ARGV("plan", "--json", "-c", TEMPLATE), &r), 0);
     plan = json_loadb(r.out.buf, r.out.len, 0, &jerr);
     assert_non_null(plan);
     assert_int_equal(fs_write_atomic(saved, r.out.buf, r.out.len, &ignored), 0);
-    run_release(&r);
+    e2e_run_release(&r);
     for (i = 0; i < ARRAY_SIZE(ops); i++)
         if (!plan_has(plan, ops[i], NULL, -1))
             fail_msg("the plan has no %s", ops[i]);
@@ -399,35 +346,35 @@ static void test_key_needs_exactly_the_documented_permissions(void **state)
         assert_int_equal(run_template(&sim, key, &r), 3);
         if (!strstr(r.err.buf, want))
             fail_msg("%s: run said: %s", key, r.err.buf);
-        run_release(&r);
+        e2e_run_release(&r);
         snprintf(want, sizeof(want), "missing permissions: %s\n", writes[i]);
-        assert_int_equal(tool(&sim, key, ARGV("check", "-c", TEMPLATE), &r), 3);
+        assert_int_equal(e2e_tool_key(&sim, key, E2E_ARGV("check", "-c", TEMPLATE), &r), 3);
         if (!strstr(r.err.buf, want))
             fail_msg("%s: check said: %s", key, r.err.buf);
-        run_release(&r);
+        e2e_run_release(&r);
         assert_int_equal(sim_stat_writes(&sim), 0);
     }
     /* a saved plan too */
-    assert_int_equal(tool(&sim, "without-album.delete",
-                          ARGV("apply", saved, "-c", TEMPLATE, "--log-dir",
-                               path_in_tmp("logs")),
+    assert_int_equal(e2e_tool_key(&sim, "without-album.delete",
+                          E2E_ARGV("apply", saved, "-c", TEMPLATE, "--log-dir",
+                               e2e_path("logs")),
                           &r),
                      3);
     assert_non_null(strstr(r.err.buf, "missing permissions: album.delete"));
-    run_release(&r);
+    e2e_run_release(&r);
     assert_int_equal(sim_stat_writes(&sim), 0);
 
     /* exactly the documented list: check agrees, the run does it all,
      * the next run has nothing left to do */
-    assert_int_equal(tool(&sim, "exact", ARGV("check", "-c", TEMPLATE), &r), 0);
-    run_release(&r);
+    assert_int_equal(e2e_tool_key(&sim, "exact", E2E_ARGV("check", "-c", TEMPLATE), &r), 0);
+    e2e_run_release(&r);
     assert_int_equal(run_template(&sim, "exact", &r), 0);
-    run_release(&r);
+    e2e_run_release(&r);
     assert_true(sim_stat_writes(&sim) > 0);
     assert_int_equal(sim_stat_long(&sim, "errors"), 0);
     assert_int_equal(sim_reset_stats(&sim), 0);
     assert_int_equal(run_template(&sim, "exact", &r), 0);
-    run_release(&r);
+    e2e_run_release(&r);
     assert_int_equal(sim_stat_writes(&sim), 0);
     assert_int_equal(sim_stop(&sim), 0);
     buf_release(&ignored);
@@ -472,32 +419,32 @@ static void test_saved_plan_stale_after_rename(void **state)
     char saved[128];
     struct buf ignored = BUF_INIT, want = BUF_INIT;
     struct sim_proc sim;
-    struct run r;
+    struct e2e_run r;
     size_t i;
 
     (void)state;
-    snprintf(saved, sizeof(saved), "%s", path_in_tmp("rename-plan.json"));
+    snprintf(saved, sizeof(saved), "%s", e2e_path("rename-plan.json"));
     for (i = 0; i < ARRAY_SIZE(cases); i++) {
         json_error_t jerr;
         json_t *plan;
 
         boot(&sim, NULL);
         assert_int_equal(
-            tool(&sim, NULL, ARGV("plan", "--json", "-c", TEMPLATE), &r), 0);
+            e2e_tool_key(&sim, NULL, E2E_ARGV("plan", "--json", "-c", TEMPLATE), &r), 0);
         plan = json_loadb(r.out.buf, r.out.len, 0, &jerr);
         assert_non_null(plan);
         assert_true(plan_has(plan, cases[i].op, cases[i].name, -1));
         json_decref(plan);
         assert_int_equal(fs_write_atomic(saved, r.out.buf, r.out.len, &ignored),
                          0);
-        run_release(&r);
+        e2e_run_release(&r);
 
         rename_and_recreate(&sim, cases[i].tag, cases[i].name,
                             cases[i].renamed);
         assert_int_equal(sim_reset_stats(&sim), 0);
-        assert_int_equal(tool(&sim, NULL,
-                              ARGV("apply", saved, "-c", TEMPLATE, "--log-dir",
-                                   path_in_tmp("logs")),
+        assert_int_equal(e2e_tool_key(&sim, NULL,
+                              E2E_ARGV("apply", saved, "-c", TEMPLATE, "--log-dir",
+                                   e2e_path("logs")),
                               &r),
                          1);
         buf_reset(&want);
@@ -506,7 +453,7 @@ static void test_saved_plan_stale_after_rename(void **state)
                  cases[i].renamed);
         if (!strstr(r.err.buf, want.buf))
             fail_msg("apply said: %s", r.err.buf);
-        run_release(&r);
+        e2e_run_release(&r);
         assert_int_equal(sim_stat_writes(&sim), 0);
         assert_int_equal(sim_stop(&sim), 0);
     }
@@ -522,13 +469,13 @@ static void test_saved_plan_stale_after_rename(void **state)
 static void test_permissions_not_listed_or_not_known(void **state)
 {
     struct sim_proc sim;
-    struct run r;
+    struct e2e_run r;
 
     (void)state;
     boot_faulty(&sim, NULL, "404@GET /api-keys/me");
     assert_int_equal(run_template(&sim, NULL, &r), 0);
     assert_non_null(strstr(r.err.buf, "not checked before writing"));
-    run_release(&r);
+    e2e_run_release(&r);
     assert_true(sim_stat_writes(&sim) > 0);
     assert_int_equal(sim_stop(&sim), 0);
 
@@ -537,7 +484,7 @@ static void test_permissions_not_listed_or_not_known(void **state)
     assert_non_null(strstr(r.err.buf, "cannot check the key's permissions: "
                                       "GET /api-keys/me"));
     assert_non_null(strstr(r.err.buf, "nothing written"));
-    run_release(&r);
+    e2e_run_release(&r);
     assert_true(sim_stat_endpoint(&sim, "GET /api-keys/me") >= 1);
     assert_int_equal(sim_stat_writes(&sim), 0);
     assert_int_equal(sim_stop(&sim), 0);
@@ -546,8 +493,7 @@ static void test_permissions_not_listed_or_not_known(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/ia-e2e-perms-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return e2e_setup("e2e-perms", IA_BIN);
 }
 
 int main(void)
