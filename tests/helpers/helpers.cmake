@@ -15,3 +15,9 @@ add_dependencies(ia_test_sim immich-sim)
 add_library(ia_test_apply_mem STATIC ${CMAKE_CURRENT_LIST_DIR}/apply_mem.c)
 target_include_directories(ia_test_apply_mem PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(ia_test_apply_mem PUBLIC ia_model ia_plan ia_core)
+
+# ia_test_canned: the unit tests' canned HTTP server (canned_server.h).
+add_library(ia_test_canned STATIC ${CMAKE_CURRENT_LIST_DIR}/canned_server.c)
+target_include_directories(ia_test_canned PUBLIC ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries(ia_test_canned PUBLIC ia_core PkgConfig::MHD
+                      Threads::Threads)

@@ -15,77 +15,47 @@
 #include "api/api.h"
 #include "api/api_write.h"
 
-#include <microhttpd.h>
 #include <pthread.h>
+
+#include "canned_server.h"
 
 /* ---- canned server ------------------------------------------------------- */
 
-static struct MHD_Daemon *daemon_;
+static struct canned_server server;
 static char base_url[64];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned canned_status = 200;
 static const char *canned_body = "{}";
 static char got_method[16], got_url[256], got_body[1024];
 
-static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
-                               const char *url, const char *method,
-                               const char *version, const char *upload,
-                               size_t *upload_size, void **con_cls)
+/* Records the request, answers the canned status and body. */
+static enum MHD_Result handler(const struct canned_req *req, void *ctx)
 {
-    static int marker;
-    struct MHD_Response *resp;
     enum MHD_Result ret;
 
-    (void)cls;
-    (void)version;
-    if (!*con_cls) {
-        *con_cls = &marker;
-        pthread_mutex_lock(&lock);
-        got_body[0] = '\0';
-        pthread_mutex_unlock(&lock);
-        return MHD_YES;
-    }
+    (void)ctx;
     pthread_mutex_lock(&lock);
-    if (*upload_size) {
-        size_t have = strlen(got_body);
-
-        snprintf(got_body + have, sizeof(got_body) - have, "%.*s",
-                 (int)*upload_size, upload);
-        *upload_size = 0;
-        pthread_mutex_unlock(&lock);
-        return MHD_YES;
-    }
-    snprintf(got_method, sizeof(got_method), "%s", method);
-    snprintf(got_url, sizeof(got_url), "%s", url);
-    resp = MHD_create_response_from_buffer(strlen(canned_body),
-                                           (void *)canned_body,
-                                           MHD_RESPMEM_MUST_COPY);
-    ret = MHD_queue_response(c, canned_status, resp);
+    snprintf(got_method, sizeof(got_method), "%s", req->method);
+    snprintf(got_url, sizeof(got_url), "%s", req->url);
+    snprintf(got_body, sizeof(got_body), "%s", req->body);
+    ret = canned_reply(req->conn, canned_status, canned_body, NULL, NULL);
     pthread_mutex_unlock(&lock);
-    MHD_destroy_response(resp);
     return ret;
 }
 
 static int server_up(void **state)
 {
-    const union MHD_DaemonInfo *info;
-
     (void)state;
-    daemon_ = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-                                   MHD_USE_THREAD_PER_CONNECTION,
-                               0, NULL, NULL, handler, NULL, MHD_OPTION_END);
-    if (!daemon_)
+    if (canned_start(&server, handler, NULL) < 0)
         return -1;
-    info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
-    snprintf(base_url, sizeof(base_url), "http://127.0.0.1:%u",
-             (unsigned)info->port);
+    snprintf(base_url, sizeof(base_url), "%s", server.url);
     return 0;
 }
 
 static int server_down(void **state)
 {
     (void)state;
-    MHD_stop_daemon(daemon_);
+    canned_stop(&server);
     http_global_cleanup();
     return 0;
 }

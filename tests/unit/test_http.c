@@ -14,15 +14,15 @@
 
 #include "http/http_engine.h"
 
-#include <microhttpd.h>
 #include <pthread.h>
 #include <time.h>
 
+#include "canned_server.h"
 #include "core/numparse.h"
 
 /* ---- the mini server ---------------------------------------------------- */
 
-static struct MHD_Daemon *daemon_;
+static struct canned_server server;
 static char base_url[64];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static long hits[16];          /* calls per route */
@@ -72,51 +72,23 @@ static ssize_t trunc_reader(void *cls, uint64_t pos, char *buf, size_t max)
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status,
                              const char *body, const char *retry_after)
 {
-    struct MHD_Response *resp = MHD_create_response_from_buffer(
-        strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
-    enum MHD_Result ret;
-
-    if (retry_after)
-        MHD_add_response_header(resp, "Retry-After", retry_after);
-    MHD_add_response_header(resp, "Content-Type", "application/json");
-    ret = MHD_queue_response(c, status, resp);
-    MHD_destroy_response(resp);
-    return ret;
+    return canned_reply(c, status, body, retry_after ? "Retry-After" : NULL,
+                        retry_after);
 }
 
-static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
-                               const char *url, const char *method,
-                               const char *version, const char *upload,
-                               size_t *upload_size, void **con_cls)
+static enum MHD_Result handler(const struct canned_req *req, void *ctx)
 {
-    static int first_call_marker;
+    struct MHD_Connection *c = req->conn;
+    const char *url = req->url;
     enum route r;
     long n;
     const char *key;
 
-    (void)cls;
-    (void)version;
-    (void)method;
-    /* Bodies arrive over several calls: collect, answer on the last. */
-    if (*con_cls == NULL) {
-        *con_cls = &first_call_marker;
-        pthread_mutex_lock(&lock);
-        last_body[0] = '\0';
-        pthread_mutex_unlock(&lock);
-        return MHD_YES;
-    }
-    if (*upload_size) {
-        pthread_mutex_lock(&lock);
-        snprintf(last_body + strlen(last_body),
-                 sizeof(last_body) - strlen(last_body), "%.*s",
-                 (int)*upload_size, upload);
-        pthread_mutex_unlock(&lock);
-        *upload_size = 0;
-        return MHD_YES;
-    }
+    (void)ctx;
     key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-api-key");
     pthread_mutex_lock(&lock);
     snprintf(last_api_key, sizeof(last_api_key), "%s", key ? key : "");
+    snprintf(last_body, sizeof(last_body), "%s", req->body);
     pthread_mutex_unlock(&lock);
     for (r = 0; r < RT_COUNT; r++)
         if (!strcmp(url, route_paths[r]))
@@ -180,27 +152,17 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 
 static int server_up(void **state)
 {
-    const union MHD_DaemonInfo *info;
-
     (void)state;
-    daemon_ = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-                                   MHD_USE_THREAD_PER_CONNECTION |
-                                   MHD_USE_ERROR_LOG,
-                               0, NULL, NULL, handler, NULL,
-                               MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-                               MHD_OPTION_END);
-    if (!daemon_)
+    if (canned_start(&server, handler, NULL) < 0)
         return -1;
-    info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
-    snprintf(base_url, sizeof(base_url), "http://127.0.0.1:%u",
-             (unsigned)info->port);
+    snprintf(base_url, sizeof(base_url), "%s", server.url);
     return 0;
 }
 
 static int server_down(void **state)
 {
     (void)state;
-    MHD_stop_daemon(daemon_);
+    canned_stop(&server);
     http_global_cleanup();
     return 0;
 }

@@ -15,10 +15,11 @@
 
 #include "snapshot/snapshot.h"
 
-#include <microhttpd.h>
 #include <pthread.h>
 
-static struct MHD_Daemon *daemon_;
+#include "canned_server.h"
+
+static struct canned_server server;
 static char base_url[64];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned canned_status = 503;
@@ -54,61 +55,37 @@ static const char *short_body(const char *url)
     return "[]"; /* tags, albums, users */
 }
 
-static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
-                               const char *url, const char *method,
-                               const char *version, const char *upload,
-                               size_t *upload_size, void **con_cls)
+/* Counts writes; answers the canned refusal or the short library. */
+static enum MHD_Result handler(const struct canned_req *req, void *ctx)
 {
-    static int marker;
-    struct MHD_Response *resp;
     enum MHD_Result ret;
 
-    (void)cls;
-    (void)version;
-    (void)upload;
-    if (!*con_cls) {
-        *con_cls = &marker;
-        return MHD_YES;
-    }
-    if (*upload_size) {
-        *upload_size = 0;
-        return MHD_YES;
-    }
+    (void)ctx;
     pthread_mutex_lock(&lock);
-    if (strcmp(method, "GET") && strncmp(url, "/api/search/", 12))
+    if (strcmp(req->method, "GET") && strncmp(req->url, "/api/search/", 12))
         writes++;
-    {
-        const char *body = short_library ? short_body(url) : canned_body;
-
-        resp = MHD_create_response_from_buffer(strlen(body), (void *)body,
-                                               MHD_RESPMEM_MUST_COPY);
-    }
-    ret = MHD_queue_response(c, short_library ? 200 : canned_status, resp);
+    if (short_library)
+        ret = canned_reply(req->conn, 200, short_body(req->url), NULL, NULL);
+    else
+        ret = canned_reply(req->conn, canned_status, canned_body, NULL,
+                           NULL);
     pthread_mutex_unlock(&lock);
-    MHD_destroy_response(resp);
     return ret;
 }
 
 static int server_up(void **state)
 {
-    const union MHD_DaemonInfo *info;
-
     (void)state;
-    daemon_ = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-                                   MHD_USE_THREAD_PER_CONNECTION,
-                               0, NULL, NULL, handler, NULL, MHD_OPTION_END);
-    if (!daemon_)
+    if (canned_start(&server, handler, NULL) < 0)
         return -1;
-    info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
-    snprintf(base_url, sizeof(base_url), "http://127.0.0.1:%u",
-             (unsigned)info->port);
+    snprintf(base_url, sizeof(base_url), "%s", server.url);
     return 0;
 }
 
 static int server_down(void **state)
 {
     (void)state;
-    MHD_stop_daemon(daemon_);
+    canned_stop(&server);
     http_global_cleanup();
     return 0;
 }
