@@ -9,13 +9,13 @@ side with the upstream tool's request pattern on the same simulated server.
 
 What `run` measures, in one invocation (docs/performance.md says why):
 
-  baseline  the upstream tool's pattern (seed-baseline.md): search pages of
-            250, one asset-info per asset, one album-info per album, one
-            single-asset tag / untag call per change, sequential on one
-            keep-alive connection.  Method (fixed): a sample of each call
-            type (SAMPLE of the seed's count, at least SAMPLE_MIN) at the
-            seed latency, its mean per call extrapolated to the seed's
-            counts (107 / 35,402 / 3,377 / 2,479 / 1,418).
+  baseline  the upstream tool's pattern (docs/performance.md, "Baseline"):
+            search pages of 250, one asset-info per asset, one album-info
+            per album, one single-asset tag / untag call per change,
+            sequential on one keep-alive connection.  Method (fixed): a
+            sample of each call type (SAMPLE of the seed's count, at least
+            SAMPLE_MIN) at the seed latency, its mean per call extrapolated
+            to the seed's counts (107 / 35,402 / 3,377 / 2,479 / 1,418).
   cold      immich-autotag run, upstream template, fresh `seed` library.
   warm      the same again at once (nothing to change).
   scale     cold run on the `1m` library, latency off (its targets are
@@ -44,7 +44,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG = os.path.join(ROOT, "tests", "data", "config", "upstream-template.yaml")
 
-# ../shared/seed-baseline.md: the Python tool's measured run.
+# The Python tool's measured run on the seed library (its profile: the
+# "seed profile" columns of docs/performance.md, "Baseline").
 SEED_WALL_S = 3427.55
 SEED_REQUESTS = 43892
 SEED_CALLS = [  # name, seed count, seed ms per call, endpoint

@@ -1,10 +1,10 @@
 /*
  * cli_config.c: finding the configuration file and loading it for a
- * subcommand.  The search follows upstream's YAML places (§2.1 of the
- * upstream notes) with two documented deviations: --config and
- * IMMICH_AUTOTAG_CONFIG come first, and config.yml is accepted next to
- * config.yaml.  Python configurations cannot be read: the user is told to
- * convert them.
+ * subcommand.  The search follows upstream's YAML places
+ * (docs/upstream-behavior.md §2.1) with two documented deviations:
+ * --config and IMMICH_AUTOTAG_CONFIG come first, and config.yml is
+ * accepted next to config.yaml.  Python configurations cannot be read:
+ * the user is told to convert them.
  */
 #include "cli/cli.h"
 

@@ -245,8 +245,8 @@ const uint32_t *model_tag_assets(const struct model *m, uint32_t tag,
 const uint32_t *model_dup_assets(const struct model *m, uint32_t dup,
                                  size_t *nr);
 
-/* "Best date" (upstream §3.5): min of createdAt, fileCreatedAt,
- * fileModifiedAt and localDateTime that are known. */
+/* "Best date" (docs/upstream-behavior.md §3.5): min of createdAt,
+ * fileCreatedAt, fileModifiedAt and localDateTime that are known. */
 int64_t model_asset_best_date(const struct model_asset *a);
 
 /* Bytes of heap the model holds (for the memory benchmark). */

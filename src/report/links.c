@@ -1,5 +1,6 @@
 /*
- * links.c: immich_autotag_links.md and its console twin (upstream §5.5):
+ * links.c: immich_autotag_links.md and its console twin
+ * (docs/upstream-behavior.md §5.5):
  * links to the server's views of every input and output tag.  Tag names
  * are not URL-encoded, as upstream writes them.
  */

@@ -1,5 +1,6 @@
 /*
- * modreport.c: modification_report.txt (upstream §5.3: fields joined with
+ * modreport.c: modification_report.txt (docs/upstream-behavior.md §5.3:
+ * fields joined with
  * " | ", each only when present, `extra` as a Python dict repr) and its
  * JSON-lines twin, built from the plan items, their outcomes and the
  * plan's notes.

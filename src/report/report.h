@@ -3,8 +3,8 @@
  *
  * Every run gets its own directory under a log root (default
  * ./logs_local, --log-dir to change it), named like upstream's
- * "<YYYYmmdd_HHMMSS>_PID<pid>" in local time.  In it (upstream-behavior.md
- * §5):
+ * "<YYYYmmdd_HHMMSS>_PID<pid>" in local time.  In it
+ * (docs/upstream-behavior.md §5):
  *
  *   modification_report.txt   one " | "-joined line per event (§5.3)
  *   modifications.jsonl       the same events as JSON lines (ours)

@@ -2,7 +2,8 @@
  * rundir.c: the run directory (upstream's "<stamp>_PID<pid>" under the log
  * root), writing report files into it, and the checkpoint: reading the
  * `count` of recent runs back, archiving a completed pass, and deciding
- * the skip of the next run (upstream §4.2 with the fixes of §8 item 19).
+ * the skip of the next run (docs/upstream-behavior.md §4.2 with the fixes
+ * of §8 item 19).
  */
 #include "report/report.h"
 

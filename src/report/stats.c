@@ -1,6 +1,7 @@
 /*
  * stats.c: the run's counters, run_statistics.yaml in upstream's key order
- * (§5.4, with the counters upstream leaves at zero filled in, §8 item 25)
+ * (docs/upstream-behavior.md §5.4, with the counters upstream leaves at
+ * zero filled in, §8 item 25)
  * and the end-of-run summary.
  */
 #include "report/report.h"

@@ -1,6 +1,7 @@
 /*
  * rules.c: rules_evaluate(): which assets are processed, the album-level
- * passes, and upstream's per-asset steps in order (§4.3):
+ * passes, and upstream's per-asset steps in order
+ * (docs/upstream-behavior.md §4.3; a bare § below cites that page too):
  *
  *   1 conversions, 2 date correction, 3 duplicate classification
  *   consistency, 4 album assignment (4a duplicate album options, 4b folder

@@ -13,10 +13,11 @@
  * permissions).  Every step reads and updates one in-memory working state
  * (tag set and album set per asset, albums created in this run by name, the
  * asset's date), so later steps and later assets see earlier effects of the
- * same run (upstream's one-run lag is a bug, upstream-behavior.md §8 item
- * 1).  At the end the working state is compared with the model and only the
- * differences become the plan: a tag added then removed in the same run
- * produces nothing.  Deviations from upstream are listed in docs/rules.md.
+ * same run (upstream's one-run lag is a bug, docs/upstream-behavior.md
+ * §8 item 1).  At the end the working state is compared with the model
+ * and only the differences become the plan: a tag added then removed in
+ * the same run produces nothing.  Deviations from upstream are listed in
+ * docs/rules.md.
  *
  * Which assets are processed: the API user's own assets that are not in
  * the trash and whose visibility is timeline or archive, in model order,

@@ -1,6 +1,7 @@
 /*
  * rules_dates.c: dates in album names, temporary album names, and the
- * date correction step (upstream §4.3 step 2).
+ * date correction step (docs/upstream-behavior.md §4.3 step 2; a bare §
+ * below cites that page too).
  *
  * Dates found in file names carry no zone: they are read as wall-clock
  * time in duplicate_processing.date_correction.extraction_timezone, the

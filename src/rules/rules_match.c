@@ -119,10 +119,10 @@ bool ws_rule_match(struct ws *w, size_t r, uint32_t a,
 }
 
 /*
- * Upstream §3.2: R matched rules, A album hits summed over them.  R = 0
- * unclassified; R = 1 and A <= 1 classified; otherwise conflict.  With
- * skip_temp the asset's temporary albums are left out (what the status
- * would be without them).
+ * docs/upstream-behavior.md §3.2: R matched rules, A album hits summed
+ * over them.  R = 0 unclassified; R = 1 and A <= 1 classified; otherwise
+ * conflict.  With skip_temp the asset's temporary albums are left out
+ * (what the status would be without them).
  */
 void ws_classify(struct ws *w, uint32_t a, bool skip_temp, struct cls *out)
 {

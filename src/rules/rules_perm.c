@@ -1,6 +1,6 @@
 /*
- * rules_perm.c: album permissions (upstream §4.1 step 6) with the safety
- * rules of §8 item 11.
+ * rules_perm.c: album permissions (docs/upstream-behavior.md §4.1 step 6)
+ * with the safety rules of §8 item 11 there.
  *
  * An album name is cut into tokens at runs of '-', '_', '.' and white
  * space; a selection rule matches when its keyword equals one token

@@ -4,7 +4,7 @@
  * makes 2,479 tag additions and 1,418 removals: docs/simulator.md).
  *
  * Our engine makes the same decisions without upstream's one-run lag
- * (upstream-behavior.md §8 item 1): an unclassified asset put in its
+ * (docs/upstream-behavior.md §8 item 1): an unclassified asset put in its
  * temporary album "YYYY-MM-DD-autotag-temp-unclassified" is classified by
  * the template's date rule in the same run, so
  *   - autotag_output_unknown is added to none of the 2,150 untagged

@@ -1,4 +1,4 @@
-# The layers as the build enforces them (STYLE.md section 1,
+# The layers as the build enforces them (docs/style.md section 1,
 # docs/DEVELOPING.md): rules and plan see only the headers of the modules
 # they link, so a rule or a plan file that includes an http, api or state
 # header does not compile; and the rules library calls nothing that reads

@@ -146,7 +146,8 @@ static void test_minimal_file_takes_every_model_default(void **state)
                         "autotag_output_unknown");
     assert_string_equal(c->classification.autotag_conflict,
                         "autotag_output_conflict");
-    /* absent duplicate_processing: off, default tag names (§8 item 5) */
+    /* absent duplicate_processing: off, default tag names
+     * (docs/upstream-behavior.md §8 item 5) */
     assert_false(c->duplicate_processing.present);
     assert_false(c->duplicate_processing.date_correction.enabled);
     assert_string_equal(c->duplicate_processing.album_conflict,

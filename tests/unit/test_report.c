@@ -1,5 +1,6 @@
 /*
- * test_report.c: the report writers: modification report lines (§5.3),
+ * test_report.c: the report writers (sections of
+ * docs/upstream-behavior.md): modification report lines (§5.3),
  * JSON lines, run_statistics.yaml (§5.4), links markdown (§5.5), the run
  * directory, the checkpoint rules (§4.2 / §8 item 19) and redaction.
  */
