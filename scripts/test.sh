@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, builds a normal tree (build/)
 # and an AddressSanitizer + UndefinedBehaviorSanitizer tree (build-asan/),
+# runs cppcheck over src/ and sim/ (scripts/analyse.sh: a finding fails),
 # runs a short libFuzzer session on each fuzz target (the configuration
 # loader, the search-page decoder) when clang is there,
 # and runs the whole CTest suite in both trees.  The last lines printed are
@@ -11,6 +12,8 @@ cd "$(dirname "$0")/.."
 
 echo "== build (normal)"
 ./scripts/build.sh build
+echo "== static analysis (cppcheck)"
+./scripts/analyse.sh build
 echo "== build (address,undefined sanitizers)"
 ./scripts/build.sh build-asan -DSANITIZE=address,undefined
 if command -v clang >/dev/null 2>&1; then

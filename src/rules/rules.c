@@ -484,6 +484,8 @@ static size_t album_options(struct ws *w, uint32_t a, const char *folder,
     if (dup != MODEL_NONE)
         mem = model_dup_assets(w->m, dup, &mn);
     for (i = 0; i < mn; i++) {
+        /* mem is &a only with mn == 1: index 0 (cppcheck cannot tell) */
+        /* cppcheck-suppress objectIndex */
         ws_albums_of(w, mem[i], &w->a_step);
         for (j = 0; j < w->a_step.nr; j++) {
             const struct ws_album *al = &w->albums[w->a_step.items[j]];
