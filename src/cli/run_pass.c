@@ -130,6 +130,7 @@ static enum cli_status write_changes(struct pass *ps, const struct plan *p)
         aa.me = ps->m.users[ps->m.me].id;
         aa.know_me = true;
     }
+    aa.read = &ps->m;
     ao.fail_fast = cfg->performance.fail_fast_on_asset_errors;
     ao.dry_run = ps->ctx->opts.dry_run;
     ao.progress = on_apply_progress;
