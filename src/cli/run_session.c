@@ -69,11 +69,10 @@ enum cli_status run_session_begin(struct run_session *rs,
     if (report_run_create(&rs->run, root, now_ms, &err) < 0)
         goto out;
     buf_addf(&path, "%s/immich_autotag_full_output.log", rs->run.dir);
-    rs->tee = fopen(path.buf, "a");
-    if (rs->tee) {
-        setvbuf(rs->tee, NULL, _IOLBF, 0);
-        log_set_tee(rs->tee);
-    }
+    rs->tee = fs_fopen_append(path.buf, &err);
+    if (!rs->tee)
+        goto out;
+    log_set_tee(rs->tee);
     buf_reset(&path);
     buf_addf(&path, "%s/%s", root, STATE_DB_NAME);
     if (state_open(&rs->st, path.buf, &err) < 0 ||

@@ -54,7 +54,7 @@ int report_run_create(struct report_run *run, const char *root,
     memset(run, 0, sizeof(*run));
     if (!root || !*root)
         root = REPORT_DEFAULT_ROOT;
-    if (fs_mkdir_p(root, err) < 0)
+    if (fs_mkdir_p(root, err) < 0 || fs_check_private_dir(root, err) < 0)
         return -1;
     report_stamp(now_ms, stamp);
     for (attempt = 1; attempt < 100; attempt++) {
@@ -64,7 +64,7 @@ int report_run_create(struct report_run *run, const char *root,
         if (attempt > 1)
             buf_addf(&name, "_%d", attempt);
         buf_addf(&dir, "%s/%s", root, name.buf);
-        if (mkdir(dir.buf, 0755) == 0)
+        if (mkdir(dir.buf, 0700) == 0)
             break;
         if (errno != EEXIST) {
             buf_addf(err, "cannot create run directory '%s': %s", dir.buf,

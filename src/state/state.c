@@ -4,7 +4,11 @@
  */
 #include "state/state.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
+
+#include "core/fsutil.h"
 
 /* Each migration takes the schema from version i to i + 1. */
 static const char *const migrations[STATE_SCHEMA_VERSION] = {
@@ -199,11 +203,19 @@ static int open_db(struct state **out, const char *path, bool readonly,
     int version = 0;
     size_t i;
 
+    if (!readonly) {
+        /* We create the file, private and never through a link; SQLite
+         * gives its journal the database file's mode. */
+        int fd = fs_open_private(path, O_RDWR | O_CREAT, err);
+
+        if (fd < 0)
+            goto fail;
+        (void)close(fd);
+    }
     if (sqlite3_open_v2(path, &st->db,
                         (readonly ? SQLITE_OPEN_READONLY
-                                  : SQLITE_OPEN_READWRITE |
-                                        SQLITE_OPEN_CREATE) |
-                            SQLITE_OPEN_NOMUTEX,
+                                  : SQLITE_OPEN_READWRITE) |
+                            SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK) {
         buf_addf(err, "cannot open state database '%s': %s", path,
                  st->db ? sqlite3_errmsg(st->db) : "out of memory");

@@ -623,6 +623,62 @@ static void test_report_write_masks_secrets(void **state)
     buf_release(&back);
 }
 
+/*
+ * The run directory and its reports hold names of files, albums and
+ * people: private whatever the umask, and a link planted at a report's
+ * name (or at its temporary name) is replaced, never written through.
+ */
+static void test_report_files_are_private_and_never_follow_links(void **s)
+{
+    char root[] = "/tmp/ia-report-XXXXXX";
+    struct report_run run;
+    struct buf err = BUF_INIT, data = BUF_INIT, back = BUF_INIT,
+               path = BUF_INIT, victim = BUF_INIT;
+    struct stat sb;
+    mode_t old;
+
+    (void)s;
+    assert_non_null(mkdtemp(root));
+    buf_addf(&victim, "%s/victim", root);
+    buf_addstr(&data, "precious\n");
+    assert_int_equal(fs_write_atomic(victim.buf, data.buf, data.len, &err),
+                     0);
+    old = umask(0);
+    assert_int_equal(report_run_create(&run, root, NOW, &err), 0);
+    assert_int_equal(stat(run.dir, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0700);
+    buf_addf(&path, "%s/summary.txt", run.dir);
+    assert_int_equal(symlink(victim.buf, path.buf), 0);
+    buf_reset(&path);
+    buf_addf(&path, "%s/summary.txt.tmp%ld", run.dir, (long)getpid());
+    assert_int_equal(symlink(victim.buf, path.buf), 0);
+    buf_reset(&data);
+    buf_addstr(&data, "report\n");
+    assert_int_equal(report_write(&run, "summary.txt", &data, &err), 0);
+    (void)umask(old);
+    assert_int_equal(fs_read_file(victim.buf, 1 << 20, &back, &err), 0);
+    assert_string_equal(back.buf, "precious\n");
+    buf_reset(&path);
+    buf_addf(&path, "%s/summary.txt", run.dir);
+    assert_int_equal(lstat(path.buf, &sb), 0);
+    assert_true(S_ISREG(sb.st_mode));
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    /* A log root others can write to is refused. */
+    assert_int_equal(chmod(root, 0777), 0);
+    report_run_release(&run);
+    assert_int_equal(report_run_create(&run, root, NOW, &err), -1);
+    assert_non_null(strstr(err.buf, "others can write to it"));
+    report_run_release(&run);
+    buf_reset(&path);
+    buf_addf(&path, "rm -rf '%s'", root);
+    assert_int_equal(system(path.buf), 0);
+    buf_release(&path);
+    buf_release(&victim);
+    buf_release(&err);
+    buf_release(&data);
+    buf_release(&back);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -636,6 +692,8 @@ int main(void)
         cmocka_unit_test(test_report_checkpoint_skip_rules),
         cmocka_unit_test(test_report_checkpoint_scan_and_archive),
         cmocka_unit_test(test_report_write_masks_secrets),
+        cmocka_unit_test(
+            test_report_files_are_private_and_never_follow_links),
     };
 
     /* Local time is part of the formats under test. */

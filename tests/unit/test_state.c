@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "state/state.h"
@@ -129,7 +130,7 @@ static void test_state_open_fails_on_unwritable_path(void **state)
     (void)state;
     assert_int_equal(state_open(&st, "/nonexistent-dir/x/state.sqlite",
                                 &err), -1);
-    assert_non_null(strstr(err.buf, "cannot open state database "
+    assert_non_null(strstr(err.buf, "cannot open "
                                     "'/nonexistent-dir/x/state.sqlite'"));
     buf_release(&err);
 }
@@ -293,10 +294,138 @@ static void test_state_lock_in_missing_directory_is_an_error(void **state)
     (void)state;
     assert_int_equal(state_lock_acquire(&a, "/nonexistent-dir/x", &err),
                      STATE_LOCK_ERROR);
-    assert_string_equal(err.buf, "cannot open lock file "
-                                 "'/nonexistent-dir/x/immich-autotag.lock': "
+    assert_string_equal(err.buf, "cannot use directory "
+                                 "'/nonexistent-dir/x': "
                                  "No such file or directory");
     buf_release(&err);
+}
+
+/* Writes text into path (0644) for a link to point at. */
+static void put_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+
+    assert_non_null(f);
+    assert_int_equal(fputs(text, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void slurp(const char *path, struct buf *out)
+{
+    char chunk[256];
+    size_t n;
+    FILE *f = fopen(path, "r");
+
+    assert_non_null(f);
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        buf_add(out, chunk, n);
+    assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * A link planted where the lock file goes must not make a run write its
+ * pid into the link's target (a root-owned file, in the report).
+ */
+static void test_state_lock_refuses_a_planted_symlink(void **state)
+{
+    struct fixture *f = *state;
+    struct state_lock a = STATE_LOCK_INIT;
+    struct buf victim = BUF_INIT, link = BUF_INIT, err = BUF_INIT,
+               text = BUF_INIT;
+
+    buf_addf(&victim, "%s/victim", f->dir);
+    buf_addf(&link, "%s/%s", f->dir, STATE_LOCK_NAME);
+    put_file(victim.buf, "precious\n");
+    assert_int_equal(symlink(victim.buf, link.buf), 0);
+    assert_int_equal(state_lock_acquire(&a, f->dir, &err), STATE_LOCK_ERROR);
+    assert_non_null(strstr(err.buf, "it is a symbolic link"));
+    slurp(victim.buf, &text);
+    assert_string_equal(text.buf, "precious\n");
+    state_lock_release(&a);
+    buf_release(&victim);
+    buf_release(&link);
+    buf_release(&err);
+    buf_release(&text);
+}
+
+/* Nor may a link make the state database appear at its target. */
+static void test_state_open_refuses_a_planted_symlink(void **state)
+{
+    struct fixture *f = *state;
+    struct state *st = NULL;
+    struct buf target = BUF_INIT, err = BUF_INIT;
+
+    buf_addf(&target, "%s/elsewhere.sqlite", f->dir);
+    assert_int_equal(symlink(target.buf, f->db.buf), 0);
+    assert_int_equal(state_open(&st, f->db.buf, &err), -1);
+    assert_null(st);
+    assert_non_null(strstr(err.buf, "it is a symbolic link"));
+    assert_int_equal(access(target.buf, F_OK), -1);
+    buf_reset(&err);
+    /* Read-only (plan) does not follow it either. */
+    put_file(target.buf, "");
+    assert_int_equal(state_open_readonly(&st, f->db.buf, &err), -1);
+    assert_null(st);
+    buf_release(&target);
+    buf_release(&err);
+}
+
+/* Others must not be able to plant anything in the log root. */
+static void test_state_lock_refuses_a_directory_others_can_write(void **s)
+{
+    struct fixture *f = *s;
+    struct state_lock a = STATE_LOCK_INIT;
+    struct buf err = BUF_INIT, lock = BUF_INIT;
+
+    assert_int_equal(chmod(f->dir, 01777), 0);
+    assert_int_equal(state_lock_acquire(&a, f->dir, &err), STATE_LOCK_ERROR);
+    assert_non_null(strstr(err.buf, "others can write to it"));
+    buf_addf(&lock, "%s/%s", f->dir, STATE_LOCK_NAME);
+    assert_int_equal(access(lock.buf, F_OK), -1);
+    buf_reset(&err);
+    assert_int_equal(chmod(f->dir, 0770), 0);
+    assert_int_equal(state_lock_acquire(&a, f->dir, &err), STATE_LOCK_ERROR);
+    buf_reset(&err);
+    assert_int_equal(chmod(f->dir, 0755), 0);
+    assert_int_equal(state_lock_acquire(&a, f->dir, &err),
+                     STATE_LOCK_ACQUIRED);
+    state_lock_release(&a);
+    buf_release(&err);
+    buf_release(&lock);
+}
+
+/* The database, its journal and the lock are 0600 whatever the umask. */
+static void test_state_files_are_private_whatever_the_umask(void **state)
+{
+    struct fixture *f = *state;
+    struct state_lock a = STATE_LOCK_INIT;
+    struct state *st = NULL;
+    struct buf err = BUF_INIT, lock = BUF_INIT;
+    struct stat sb;
+    int64_t id;
+    mode_t old = umask(0);
+
+    assert_int_equal(state_lock_acquire(&a, f->dir, &err),
+                     STATE_LOCK_ACQUIRED);
+    assert_int_equal(state_open(&st, f->db.buf, &err), 0);
+    assert_int_equal(state_run_begin(st, "r", 1, &id, &err), 0);
+    (void)umask(old);
+    assert_int_equal(stat(f->db.buf, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    buf_addf(&lock, "%s/%s", f->dir, STATE_LOCK_NAME);
+    assert_int_equal(stat(lock.buf, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    state_close(st);
+    state_lock_release(&a);
+    /* An older version's 0644 database is made private on open. */
+    assert_int_equal(chmod(f->db.buf, 0644), 0);
+    assert_int_equal(state_open(&st, f->db.buf, &err), 0);
+    assert_int_equal(stat(f->db.buf, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    state_close(st);
+    assert_string_equal(err.buf, "");
+    buf_release(&err);
+    buf_release(&lock);
 }
 
 int main(void)
@@ -317,6 +446,16 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_state_lock_second_holder_is_refused, setup, teardown),
         cmocka_unit_test(test_state_lock_in_missing_directory_is_an_error),
+        cmocka_unit_test_setup_teardown(
+            test_state_lock_refuses_a_planted_symlink, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_state_open_refuses_a_planted_symlink, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_state_lock_refuses_a_directory_others_can_write, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_state_files_are_private_whatever_the_umask, setup,
+            teardown),
         cmocka_unit_test_setup_teardown(test_state_album_members_by_key,
                                         setup, teardown),
     };
