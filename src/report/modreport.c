@@ -6,6 +6,7 @@
  */
 #include "report/report.h"
 
+#include "core/escape.h"
 #include "core/log.h"
 
 static const char *const kind_names[REPORT_K_COUNT] = {
@@ -65,32 +66,15 @@ struct event {
 };
 
 /* Python's repr() of a str: single quotes unless the text holds ' but
- * no ", backslash escapes for the quote, backslash and control bytes. */
+ * no ", backslash escapes for the quote, backslash and control bytes
+ * (escape_text writes them as Python does, C1 controls aside). */
 static void py_str(struct buf *b, const char *s, size_t len)
 {
-    char q = memchr(s, '\'', len) && !memchr(s, '"', len) ? '"' : '\'';
-    size_t i;
+    bool dq = memchr(s, '\'', len) && !memchr(s, '"', len);
 
-    buf_addch(b, q);
-    for (i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-
-        if (c == (unsigned char)q || c == '\\') {
-            buf_addch(b, '\\');
-            buf_addch(b, c);
-        } else if (c == '\n') {
-            buf_addstr(b, "\\n");
-        } else if (c == '\r') {
-            buf_addstr(b, "\\r");
-        } else if (c == '\t') {
-            buf_addstr(b, "\\t");
-        } else if (c < 0x20 || c == 0x7f) {
-            buf_addf(b, "\\x%02x", c);
-        } else {
-            buf_addch(b, c);
-        }
-    }
-    buf_addch(b, q);
+    buf_addch(b, dq ? '"' : '\'');
+    escape_text(b, s, len, dq ? "\"\\" : "'\\");
+    buf_addch(b, dq ? '"' : '\'');
 }
 
 static void add_utf8(struct buf *b, unsigned cp)
@@ -298,9 +282,12 @@ static void event_init(struct event *e, enum report_kind kind,
     buf_init(&e->jextra, 0);
 }
 
+/* " | key=value": the value (a name from the server) escaped, so that
+ * it cannot start a line of its own. */
 static void field(struct buf *b, const char *key, const char *val)
 {
-    buf_addf(b, " | %s=%s", key, val);
+    buf_addf(b, " | %s=", key);
+    escape_text(b, val, strlen(val), NULL);
 }
 
 /* Writes one event as a report line and a JSON line, and counts it. */

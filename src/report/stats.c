@@ -4,6 +4,7 @@
  * and the end-of-run summary.
  */
 #include "report/report.h"
+#include "core/escape.h"
 
 static void put(struct report_counters *cs, const char *key, int64_t v)
 {
@@ -123,6 +124,7 @@ static bool is_plain_safe(const char *s)
 /* A YAML scalar: plain when unambiguous, else single-quoted. */
 static void yaml_str(struct buf *b, const char *s)
 {
+    struct buf esc = BUF_INIT;
     const char *p;
 
     if (!s) {
@@ -133,14 +135,21 @@ static void yaml_str(struct buf *b, const char *s)
         buf_addstr(b, s);
         return;
     }
+    /* Control characters (a name from the server) cannot be written in
+     * single quotes: double quotes take escape_text's escapes. */
+    escape_text(&esc, s, strlen(s), NULL);
+    if (esc.len != strlen(s)) {
+        buf_addch(b, '"');
+        escape_text(b, s, strlen(s), "\"\\");
+        buf_addch(b, '"');
+        buf_release(&esc);
+        return;
+    }
+    buf_release(&esc);
     buf_addch(b, '\'');
     for (p = s; *p; p++) {
         if (*p == '\'')
             buf_addch(b, '\'');
-        if (*p == '\n') {
-            buf_addch(b, ' ');
-            continue;
-        }
         buf_addch(b, *p);
     }
     buf_addch(b, '\'');

@@ -679,6 +679,91 @@ static void test_report_files_are_private_and_never_follow_links(void **s)
     buf_release(&back);
 }
 
+/* Counts the lines of text and checks that no byte of it is a control
+ * character other than the newline ending each line. */
+static size_t clean_lines(const char *text)
+{
+    size_t lines = 0;
+    const unsigned char *p;
+
+    for (p = (const unsigned char *)text; *p; p++) {
+        if (*p == '\n')
+            lines++;
+        else
+            assert_true(*p >= 0x20 && *p != 0x7f);
+    }
+    return lines;
+}
+
+/*
+ * A shared album's name (anyone may choose it) must not forge a report
+ * line nor drive the terminal of whoever reads the report, the summary or
+ * the printed plan.
+ */
+static void test_report_names_cannot_forge_lines(void **state)
+{
+    static const char evil[] = "Trip\n2024-06-15T13:14:02.251000 | "
+                               "kind=DELETE_ALBUM\x1b[2J\xc2\x9b";
+    struct model m;
+    struct plan p;
+    struct plan_group *g;
+    struct outcome o;
+    struct uuid a1 = uid(1), alb = uid(50);
+    struct buf txt = BUF_INIT, jsonl = BUF_INIT, yaml = BUF_INIT,
+               out = BUF_INIT;
+    struct report_kinds k;
+    struct report_counters cs;
+    struct report_stats st;
+
+    (void)state;
+    small_model(&m);
+    plan_init(&p);
+    g = plan_group(&p, PLAN_ALBUM_ADD, evil, &alb);
+    plan_add(g, &a1, PLAN_R_CONVERSION, 2);
+    g = plan_group(&p, PLAN_TAG_ADD, evil, NULL);
+    plan_add(g, &a1, PLAN_R_CONVERSION, 2);
+    plan_finish(&p);
+    outcome_init(&o, &p);
+    for (size_t i = 0; i < p.nr; i++) {
+        o.groups[i].action = OUTCOME_DONE;
+        o.groups[i].status[0] = OUTCOME_DONE;
+    }
+
+    struct report_ctx c = { &p, &m, &o, URL, evil, NOW };
+    report_modifications(&c, &txt, &jsonl, &k);
+    assert_int_equal(k.n[REPORT_K_DELETE_ALBUM], 0);
+    /* CREATE_TAG, ADD_TAG_TO_ASSET, ASSIGN_ASSET_TO_ALBUM: 3 lines. */
+    assert_int_equal(clean_lines(txt.buf), 3);
+    assert_non_null(strstr(txt.buf, "Trip\\n2024-06-15T13:14:02.251000 | "
+                                    "kind=DELETE_ALBUM\\x1b[2J\\u009b"));
+    assert_int_equal(clean_lines(jsonl.buf), 3);
+
+    report_counters(&c, &cs);
+    memset(&st, 0, sizeof(st));
+    st.git_describe_package = "v0";
+    st.total_assets = st.max_assets = -1;
+    st.finished_at = st.abrupt_exit_at = TIME_NONE;
+    st.counters = &cs;
+    st.previous_run = evil;
+    report_statistics_yaml(&c, &st, &k, &yaml);
+    clean_lines(yaml.buf);
+    assert_non_null(strstr(yaml.buf, "previous_run: \"Trip\\n2024"));
+    report_summary(&c, &st, &k, &out);
+    clean_lines(out.buf);
+    buf_reset(&out);
+    plan_print_summary(&p, &out, 5);
+    clean_lines(out.buf);
+    assert_non_null(strstr(out.buf, "Trip\\n2024"));
+
+    outcome_release(&o);
+    plan_release(&p);
+    model_release(&m);
+    buf_release(&txt);
+    buf_release(&jsonl);
+    buf_release(&yaml);
+    buf_release(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -694,6 +779,7 @@ int main(void)
         cmocka_unit_test(test_report_write_masks_secrets),
         cmocka_unit_test(
             test_report_files_are_private_and_never_follow_links),
+        cmocka_unit_test(test_report_names_cannot_forge_lines),
     };
 
     /* Local time is part of the formats under test. */
