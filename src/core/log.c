@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "core/escape.h"
+#include "core/secure.h"
 
 enum log_level log_level_current = LOG_INFO;
 static enum log_format log_format_current = LOG_FORMAT_TEXT;
@@ -44,7 +45,7 @@ void log_release(void)
     size_t i;
 
     for (i = 0; i < secrets_nr; i++)
-        free(secrets[i]);
+        secure_free_str(secrets[i]);
     free(secrets);
     secrets = NULL;
     secrets_nr = secrets_alloc = 0;

@@ -8,8 +8,14 @@
 
 #include <cmocka.h>
 
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "core/buf.h"
 #include "core/escape.h"
+#include "core/secure.h"
 #include "core/hashmap.h"
 #include "core/log.h"
 #include "core/numparse.h"
@@ -253,6 +259,36 @@ static void test_log_line_escapes_controls(void **state)
                               "\\x1b[2J' read\n");
 }
 
+/* In a child whose core limit is unlimited: after secure_process() no
+ * core can be written (soft and hard limit 0) and it is not dumpable. */
+static void test_secure_process_forbids_core_dumps(void **state)
+{
+    pid_t pid;
+    int status;
+
+    (void)state;
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct rlimit all = { RLIM_INFINITY, RLIM_INFINITY }, now;
+        struct buf err = BUF_INIT;
+
+        if (setrlimit(RLIMIT_CORE, &all) < 0 ||
+            prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+            _exit(2);
+        if (secure_process(&err) < 0 || getrlimit(RLIMIT_CORE, &now) < 0)
+            _exit(3);
+        if (now.rlim_cur != 0 || now.rlim_max != 0)
+            _exit(4);
+        if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
+            _exit(5);
+        _exit(0);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -268,6 +304,7 @@ int main(void)
         cmocka_unit_test(test_log_redact_masks_secrets),
         cmocka_unit_test(test_escape_text_cases),
         cmocka_unit_test(test_log_line_escapes_controls),
+        cmocka_unit_test(test_secure_process_forbids_core_dumps),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
