@@ -13,7 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "state/state.h"
+
+#include <dirent.h>
 
 struct fixture {
     char dir[64];
@@ -428,6 +431,231 @@ static void test_state_files_are_private_whatever_the_umask(void **state)
     buf_release(&lock);
 }
 
+/* Starts copying log lines into a temporary file. */
+static FILE *capture_log(void)
+{
+    FILE *f = tmpfile();
+
+    assert_non_null(f);
+    log_set_tee(f);
+    return f;
+}
+
+/* Stops the capture; the lines into out. */
+static void captured(FILE *f, struct buf *out)
+{
+    char chunk[256];
+    size_t n;
+
+    log_set_tee(NULL);
+    rewind(f);
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        buf_add(out, chunk, n);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* The "state.sqlite.corrupt-*" files of dir: how many, the last name. */
+static int asides(const char *dir, struct buf *name)
+{
+    struct dirent *de;
+    DIR *d = opendir(dir);
+    int n = 0;
+
+    assert_non_null(d);
+    while ((de = readdir(d)))
+        if (!strncmp(de->d_name, STATE_DB_NAME ".corrupt-",
+                     strlen(STATE_DB_NAME ".corrupt-"))) {
+            buf_reset(name);
+            buf_addf(name, "%s/%s", dir, de->d_name);
+            n++;
+        }
+    assert_int_equal(closedir(d), 0);
+    return n;
+}
+
+static const char garbage[] = "this is no database, whatever its name\n";
+
+/*
+ * A file that is not a database used to fail every run until deleted by
+ * hand: it is moved aside, named in a warning, and a new one begins.
+ */
+static void test_state_moves_a_damaged_database_aside(void **state)
+{
+    struct fixture *f = *state;
+    struct state *st = NULL;
+    struct buf err = BUF_INIT, log = BUF_INIT, aside = BUF_INIT,
+               text = BUF_INIT, want = BUF_INIT;
+    int64_t id;
+    FILE *cap;
+
+    put_file(f->db.buf, garbage);
+    cap = capture_log();
+    assert_int_equal(state_open(&st, f->db.buf, &err), 0);
+    captured(cap, &log);
+    assert_string_equal(err.buf, "");
+    assert_int_equal(state_run_begin(st, "r", 1, &id, &err), 0);
+    state_close(st);
+    assert_int_equal(asides(f->dir, &aside), 1);
+    slurp(aside.buf, &text);
+    assert_string_equal(text.buf, garbage);
+    buf_addf(&want, "warning: state database '%s' is damaged (", f->db.buf);
+    assert_non_null(strstr(log.buf, want.buf));
+    buf_reset(&want);
+    buf_addf(&want, "moved aside to '%s'", aside.buf);
+    assert_non_null(strstr(log.buf, want.buf));
+    buf_release(&err);
+    buf_release(&log);
+    buf_release(&aside);
+    buf_release(&text);
+    buf_release(&want);
+}
+
+/* plan reads without it, says so, and leaves the file where it is. */
+static void test_state_readonly_open_of_a_damaged_database_warns(void **s)
+{
+    struct fixture *f = *s;
+    struct state *st = NULL;
+    struct buf err = BUF_INIT, log = BUF_INIT, aside = BUF_INIT,
+               text = BUF_INIT;
+    FILE *cap;
+
+    put_file(f->db.buf, garbage);
+    cap = capture_log();
+    assert_int_equal(state_open_readonly(&st, f->db.buf, &err), -1);
+    captured(cap, &log);
+    assert_null(st);
+    assert_non_null(strstr(err.buf, "is damaged"));
+    assert_non_null(strstr(log.buf, "warning: state database"));
+    assert_non_null(strstr(log.buf, "the next run moves it aside"));
+    assert_int_equal(asides(f->dir, &aside), 0);
+    slurp(f->db.buf, &text);
+    assert_string_equal(text.buf, garbage);
+    buf_release(&err);
+    buf_release(&log);
+    buf_release(&aside);
+    buf_release(&text);
+}
+
+/* A corrupt page (quick_check) and a schema not ours are damage too. */
+static void test_state_moves_aside_corrupt_pages_and_foreign_schemas(void **s)
+{
+    struct fixture *f = *s;
+    struct state *st = NULL;
+    struct state_run prev;
+    struct buf err = BUF_INIT, aside = BUF_INIT, sql = BUF_INIT;
+    char junk[4096];
+    int64_t id;
+    FILE *db;
+    int i;
+
+    assert_int_equal(state_open(&st, f->db.buf, &err), 0);
+    for (i = 0; i < 300; i++) {
+        assert_int_equal(state_run_begin(st, "a-rather-long-run-name-to-fill-"
+                                             "several-pages", i, &id, &err),
+                         0);
+        finish(st, id, STATE_RUN_DONE, i + 1, i, 1);
+    }
+    state_close(st);
+    memset(junk, 0xa5, sizeof(junk));
+    db = fopen(f->db.buf, "r+");
+    assert_non_null(db);
+    assert_int_equal(fseek(db, 3 * 4096, SEEK_SET), 0);
+    assert_int_equal(fwrite(junk, 1, sizeof(junk), db), sizeof(junk));
+    assert_int_equal(fclose(db), 0);
+    assert_int_equal(state_open(&st, f->db.buf, &err), 0);
+    assert_int_equal(asides(f->dir, &aside), 1);
+    assert_int_equal(state_previous_run(st, 0, &prev, &err), 0);
+    state_close(st);
+    assert_string_equal(err.buf, "");
+
+    /* Right version number, wrong tables. */
+    assert_int_equal(unlink(aside.buf), 0);
+    assert_int_equal(unlink(f->db.buf), 0);
+    exec_sql(f->db.buf, "CREATE TABLE other(x); PRAGMA user_version = 3;");
+    assert_int_equal(state_open(&st, f->db.buf, &err), 0);
+    assert_int_equal(asides(f->dir, &aside), 1);
+    state_close(st);
+    assert_string_equal(err.buf, "");
+    buf_release(&err);
+    buf_release(&aside);
+    buf_release(&sql);
+}
+
+/*
+ * Remembered rows are checked, not trusted: member lists that are not
+ * whole ids or longer than the album's assetCount, and runs whose
+ * last_processed_id is no UUID, are dropped at open; read-only, the
+ * lookup refuses a list longer than the assetCount.
+ */
+static void test_state_drops_implausible_rows(void **state)
+{
+    struct fixture *f = *state;
+    struct state *st = NULL;
+    struct state_run prev;
+    struct state_album_key k = { 1000, 900, 2, 3 }, one = k;
+    struct uuid a, b, c, ids[2], *got = NULL;
+    struct buf err = BUF_INIT, log = BUF_INIT;
+    size_t nr = 0;
+    int64_t good, bad;
+    FILE *cap;
+
+    one.asset_count = 1;
+    memset(&a, 0x11, sizeof(a));
+    memset(&b, 0x12, sizeof(b));
+    memset(&c, 0x13, sizeof(c));
+    memset(ids, 0x22, sizeof(ids));
+    assert_int_equal(state_open(&st, f->db.buf, &err), 0);
+    assert_int_equal(state_album_members_put(st, "s", &a, &k, 5, ids, 2,
+                                             &err), 0);
+    assert_int_equal(state_album_members_put(st, "s", &b, &k, 5, ids, 2,
+                                             &err), 0);
+    assert_int_equal(state_album_members_put(st, "s", &c, &k, 5, ids, 2,
+                                             &err), 0);
+    assert_int_equal(state_run_begin(st, "good", 1, &good, &err), 0);
+    {
+        struct state_run_end end = { 2, STATE_RUN_DONE, 0, 10,
+                                     "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+                                     NULL };
+
+        assert_int_equal(state_run_finish(st, good, &end, &err), 0);
+    }
+    assert_int_equal(state_run_begin(st, "bad", 3, &bad, &err), 0);
+    {
+        struct state_run_end end = { 4, STATE_RUN_DONE, 0, 99999,
+                                     "../../etc/passwd", NULL };
+
+        assert_int_equal(state_run_finish(st, bad, &end, &err), 0);
+    }
+    state_close(st);
+    /* Tampered: a's list is 17 bytes, b claims one asset for two ids. */
+    exec_sql(f->db.buf, "UPDATE album_members SET members = zeroblob(17)"
+                        " WHERE album = x'11111111111111111111111111111111';"
+                        "UPDATE album_members SET asset_count = 1"
+                        " WHERE album <> x'11111111111111111111111111111111'");
+
+    /* Read-only: nothing is dropped, but c's list is not used. */
+    assert_int_equal(state_open_readonly(&st, f->db.buf, &err), 0);
+    assert_int_equal(state_album_members_get(st, "s", &c, &one, 0, &got,
+                                             &nr, &err), 0);
+    state_close(st);
+
+    cap = capture_log();
+    assert_int_equal(state_open(&st, f->db.buf, &err), 0);
+    captured(cap, &log);
+    assert_non_null(strstr(log.buf, "4 implausible remembered rows dropped"));
+    assert_int_equal(state_album_members_get(st, "s", &a, &k, 0, &got, &nr,
+                                             &err), 0);
+    assert_int_equal(state_album_members_get(st, "s", &b, &one, 0, &got,
+                                             &nr, &err), 0);
+    assert_int_equal(state_previous_run(st, 0, &prev, &err), 1);
+    assert_int_equal(prev.id, good);
+    state_run_release(&prev);
+    state_close(st);
+    assert_string_equal(err.buf, "");
+    buf_release(&err);
+    buf_release(&log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -456,6 +684,16 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_state_files_are_private_whatever_the_umask, setup,
             teardown),
+        cmocka_unit_test_setup_teardown(
+            test_state_moves_a_damaged_database_aside, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_state_readonly_open_of_a_damaged_database_warns, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_state_moves_aside_corrupt_pages_and_foreign_schemas, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(test_state_drops_implausible_rows,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_album_members_by_key,
                                         setup, teardown),
     };
