@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -764,6 +765,158 @@ static void test_report_names_cannot_forge_lines(void **state)
     buf_release(&out);
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorts the lines of b in place (the journal's order is the order the
+ * groups settle in, not the plan's). */
+static void sort_lines(struct buf *b)
+{
+    char **v = NULL, *p, *copy = xstrdup(b->buf);
+    size_t nr = 0, alloc = 0, i;
+
+    for (p = copy; *p;) {
+        char *nl = strchr(p, '\n');
+
+        ALLOC_GROW(v, nr + 1, alloc);
+        v[nr++] = p;
+        if (!nl)
+            break;
+        *nl = '\0';
+        p = nl + 1;
+    }
+    qsort(v, nr, sizeof(*v), cmp_str);
+    buf_reset(b);
+    for (i = 0; i < nr; i++)
+        buf_addf(b, "%s\n", v[i]);
+    free(v);
+    free(copy);
+}
+
+/*
+ * The journal writes each group once it is settled, and at the end the
+ * rest and the notes: the same events as report_modifications(), the
+ * ones made so far already on disk while later writes are pending.
+ */
+static void test_report_journal_appends_settled_groups(void **state)
+{
+    char root[] = "/tmp/ia-report-XXXXXX";
+    struct report_run run;
+    struct report_journal j = REPORT_JOURNAL_INIT;
+    struct model m;
+    struct plan p;
+    struct plan_group *g;
+    struct outcome o;
+    struct uuid a1 = uid(1), a2 = uid(2), alb = uid(50);
+    struct buf err = BUF_INIT, back = BUF_INIT, path = BUF_INIT,
+               want = BUF_INIT;
+    size_t i, gt = 0, ga = 0;
+
+    (void)state;
+    assert_non_null(mkdtemp(root));
+    assert_int_equal(report_run_create(&run, root, NOW, &err), 0);
+    assert_int_equal(report_journal_open(&j, &run, &err), 0);
+    buf_addf(&path, "%s/" REPORT_FILE_MODIFICATIONS_JSONL, run.dir);
+    small_model(&m);
+    plan_init(&p);
+    g = plan_group(&p, PLAN_ALBUM_ADD, "2024-Trip", &alb);
+    plan_add(g, &a1, PLAN_R_CONVERSION, 2);
+    plan_add(g, &a2, PLAN_R_CONVERSION, 2);
+    g = plan_group(&p, PLAN_TAG_ADD, "autotag_output_unknown", NULL);
+    plan_add(g, &a1, PLAN_R_CONVERSION, 2);
+    plan_note(&p, PLAN_NOTE_CLASSIFICATION_CONFLICT, &a2, NULL,
+              xstrdup("{\"tags\": [\"a\", \"b\"]}"));
+    plan_finish(&p);
+    outcome_init(&o, &p);
+    for (i = 0; i < p.nr; i++) {
+        if (p.groups[i].op == PLAN_TAG_ADD)
+            gt = i;
+        else
+            ga = i;
+    }
+
+    struct report_ctx c = { &p, &m, &o, URL, NULL, NOW };
+    /* Nothing settled: nothing written. */
+    assert_int_equal(report_journal_flush(&j, &c, false, &err), 0);
+    assert_int_equal(fs_read_file(path.buf, 1 << 20, &back, &err), 0);
+    assert_string_equal(back.buf, "");
+    /* The album's items done, the tag created but its item pending. */
+    o.groups[ga].status[0] = o.groups[ga].status[1] = OUTCOME_DONE;
+    o.groups[gt].action = OUTCOME_DONE;
+    assert_int_equal(report_journal_flush(&j, &c, false, &err), 0);
+    assert_int_equal(report_journal_flush(&j, &c, false, &err), 0);
+    assert_int_equal(fs_read_file(path.buf, 1 << 20, &back, &err), 0);
+    assert_non_null(strstr(back.buf, "ASSIGN_ASSET_TO_ALBUM"));
+    assert_null(strstr(back.buf, "ADD_TAG_TO_ASSET"));
+    assert_null(strstr(back.buf, "CLASSIFICATION_CONFLICT"));
+    /* The tag's item done; the end adds it and the note, once each. */
+    o.groups[gt].status[0] = OUTCOME_DONE;
+    assert_int_equal(report_journal_flush(&j, &c, true, &err), 0);
+    buf_reset(&back);
+    assert_int_equal(fs_read_file(path.buf, 1 << 20, &back, &err), 0);
+    report_modifications(&c, NULL, &want, NULL);
+    assert_int_equal(back.len, want.len);
+    sort_lines(&back);
+    sort_lines(&want);
+    assert_string_equal(back.buf, want.buf);
+    report_journal_close(&j);
+    report_journal_close(&j);
+
+    outcome_release(&o);
+    plan_release(&p);
+    model_release(&m);
+    report_run_release(&run);
+    buf_reset(&path);
+    buf_addf(&path, "rm -rf '%s'", root);
+    assert_int_equal(system(path.buf), 0);
+    buf_release(&path);
+    buf_release(&err);
+    buf_release(&back);
+    buf_release(&want);
+}
+
+/*
+ * Without room for the reports a run must not start writing; a probe
+ * file is created and removed, the free space compared with the plan.
+ */
+static void test_report_check_room_counts_the_plan(void **state)
+{
+    char root[] = "/tmp/ia-report-XXXXXX";
+    struct report_run run;
+    struct plan p;
+    struct plan_group *g;
+    struct uuid a = uid(1);
+    struct buf err = BUF_INIT, cmd = BUF_INIT;
+    struct statvfs vfs;
+    uint64_t avail, k;
+
+    (void)state;
+    assert_non_null(mkdtemp(root));
+    assert_int_equal(report_run_create(&run, root, NOW, &err), 0);
+    plan_init(&p);
+    g = plan_group(&p, PLAN_TAG_ADD, "t", NULL);
+    plan_add(g, &a, PLAN_R_CONVERSION, 1);
+    plan_finish(&p);
+    assert_int_equal(report_run_check_room(&run, &p, &err), 0);
+    assert_string_equal(err.buf, "");
+    /* A plan whose reports could not fit in what is free. */
+    assert_int_equal(statvfs(run.dir, &vfs), 0);
+    avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+    for (k = 0; k <= avail / REPORT_ROOM_PER_ITEM / 1000; k++)
+        p.notes_nr += 1000; /* counted, never read */
+    assert_int_equal(report_run_check_room(&run, &p, &err), -1);
+    assert_non_null(strstr(err.buf, "not enough room in '"));
+    p.notes_nr = 0;
+    plan_release(&p);
+    report_run_release(&run);
+    buf_addf(&cmd, "rm -rf '%s'", root);
+    assert_int_equal(system(cmd.buf), 0);
+    buf_release(&cmd);
+    buf_release(&err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -780,6 +933,8 @@ int main(void)
         cmocka_unit_test(
             test_report_files_are_private_and_never_follow_links),
         cmocka_unit_test(test_report_names_cannot_forge_lines),
+        cmocka_unit_test(test_report_journal_appends_settled_groups),
+        cmocka_unit_test(test_report_check_room_counts_the_plan),
     };
 
     /* Local time is part of the formats under test. */
