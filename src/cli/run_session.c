@@ -8,6 +8,7 @@
 
 #include "core/fsutil.h"
 #include "core/log.h"
+#include "core/procstat.h"
 
 int64_t run_now_ms(void)
 {
@@ -278,8 +279,6 @@ enum cli_status run_session_finish(struct run_session *rs,
     s.previous = have_prev ? &prev : NULL;
     s.previous_run = have_prev ? prev_run.name : NULL;
 
-    report_statistics_yaml(&c, &s, &kinds, &text);
-    failed |= write_file(rs, REPORT_FILE_STATISTICS, &text) < 0;
     failed |= write_file(rs, REPORT_FILE_MODIFICATIONS, &txt) < 0;
     /* The journal has the events settled while writing; the rest and
      * the notes now. */
@@ -289,6 +288,10 @@ enum cli_status run_session_finish(struct run_session *rs,
         failed = 1;
     }
     failed |= rs->journal_failed;
+    /* The big report is built and written: the run's peak is behind. */
+    s.peak_rss_kb = procstat_peak_rss_kb();
+    report_statistics_yaml(&c, &s, &kinds, &text);
+    failed |= write_file(rs, REPORT_FILE_STATISTICS, &text) < 0;
     if (res->metrics_json) {
         struct buf m = BUF_INIT;
 

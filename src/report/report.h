@@ -231,6 +231,7 @@ struct report_stats {
     const struct report_counters *counters;
     const struct report_counters *previous; /* NULL: no previous run */
     const char *previous_run;               /* its name, may be NULL */
+    long peak_rss_kb;       /* true peak memory of the run, 0: unknown */
 };
 
 /* run_statistics.yaml: upstream's keys in upstream's order, counters

@@ -357,6 +357,8 @@ void report_statistics_yaml(const struct report_ctx *c,
     buf_addstr(out, "\n  previous_run: ");
     yaml_str(out, s->previous_run);
     buf_addch(out, '\n');
+    if (s->peak_rss_kb > 0)
+        buf_addf(out, "  peak_rss_kb: %ld\n", s->peak_rss_kb);
     if (s->counters) {
         buf_addstr(out, "  counts:\n");
         for (i = 0; i < s->counters->nr; i++)
@@ -421,6 +423,8 @@ void report_summary(const struct report_ctx *c, const struct report_stats *s,
     buf_addf(out, "Total assets processed: %lld\n", (long long)s->count);
     buf_addf(out, "Total time: %.2f s | Average per asset: %.6f s\n", secs,
              processed > 0 ? secs / (double)processed : 0.0);
+    if (s->peak_rss_kb > 0)
+        buf_addf(out, "Peak memory: %ld MiB\n", s->peak_rss_kb / 1024);
     rule(out, "\xe2\x94\x80", 55);
     buf_addstr(out, "MODIFICATIONS DETECTED\n");
     rule(out, "\xe2\x94\x80", 55);

@@ -1,4 +1,5 @@
-# The process around a run: no core dump can hold the API key.
+# The process around a run: no core dump can hold the API key; the peak
+# memory a run reports is the true one.
 add_executable(test_e2e_process ${CMAKE_CURRENT_LIST_DIR}/test_e2e_process.c)
 target_link_libraries(test_e2e_process ia_test_sim ia_core PkgConfig::CMOCKA)
 target_compile_definitions(test_e2e_process PRIVATE
