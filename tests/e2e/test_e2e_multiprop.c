@@ -32,6 +32,7 @@
 
 #include "core/common.h"
 #include "e2e_state.h"
+#include "e2e_tool.h"
 #include "sim_harness.h"
 
 #define TEMPLATE IA_TEST_DATA "/config/upstream-template.yaml"
@@ -41,8 +42,6 @@
 #define CHAOS_RUNS 10
 #define MAX_ROUNDS 4
 
-static char tmpdir[64];
-static unsigned runs; /* numbers each run's stderr file */
 
 static const char *const emails[USERS] = {
     "admin@example.com", "john@example.com", "jane@example.com",
@@ -287,7 +286,8 @@ static void library_file(uint64_t seed, struct buf *out)
     json_t *lib = generate(seed);
 
     buf_reset(out);
-    buf_addf(out, "%s/lib-%llu.json", tmpdir, (unsigned long long)seed);
+    buf_addf(out, "%s/lib-%llu.json", e2e_tmpdir(),
+             (unsigned long long)seed);
     assert_int_equal(json_dump_file(lib, out->buf, JSON_COMPACT), 0);
     json_decref(lib);
 }
@@ -295,37 +295,27 @@ static void library_file(uint64_t seed, struct buf *out)
 static void boot(struct sim_proc *sim, const char *library,
                  const char *dialect, const char *faults)
 {
-    const char *args[12] = { "--latency", "off", "--seed", "1",
-                             "--library", library, "--dialect", dialect };
-    size_t n = 8;
-    struct buf err = BUF_INIT;
+    const char *args[7] = { "--library", library, "--dialect", dialect };
+    size_t n = 4;
 
     if (faults) {
         args[n++] = "--faults";
         args[n++] = faults;
     }
     args[n] = NULL;
-    if (sim_start(sim, args, &err) < 0)
-        fail_msg("%s", err.buf);
-    buf_release(&err);
+    e2e_boot(sim, args);
 }
 
 /* One run with key k and log directory logdir; its exit code. */
 static int run(const struct sim_proc *sim, unsigned k, const char *logdir)
 {
-    struct sim_proc as = *sim;
-    struct buf logs = BUF_INIT, err = BUF_INIT;
-    const char *args[] = { "run", "--quiet", "--config", TEMPLATE,
-                           "--log-dir", NULL, NULL };
-    int code;
+    struct e2e_run r;
+    int code = e2e_tool_key(sim, keys[k],
+                            E2E_ARGV("run", "--quiet", "--config", TEMPLATE,
+                                     "--log-dir", e2e_path(logdir)),
+                            &r);
 
-    snprintf(as.api_key, sizeof(as.api_key), "%s", keys[k]);
-    buf_addf(&logs, "%s/%s", tmpdir, logdir);
-    buf_addf(&err, "%s/%s.%u.err", tmpdir, logdir, ++runs);
-    args[5] = logs.buf;
-    code = sim_wait_tool(sim_spawn_tool(&as, IA_BIN, args, NULL, err.buf));
-    buf_release(&logs);
-    buf_release(&err);
+    e2e_run_release(&r);
     return code;
 }
 
@@ -567,8 +557,7 @@ static void test_generated_multi_user_libraries(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/ia-mprop-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return e2e_setup("mprop", IA_BIN);
 }
 
 int main(void)
