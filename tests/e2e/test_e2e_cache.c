@@ -19,6 +19,7 @@
 
 #include "core/common.h"
 #include "core/fsutil.h"
+#include "e2e_state.h"
 #include "e2e_tool.h"
 #include "sim_harness.h"
 
@@ -93,55 +94,42 @@ static long album_reads(void)
 static void pick_album(const struct sim_proc *sim, char album[64],
                        char asset[64], long *nonempty)
 {
-    struct buf body = BUF_INIT;
-    json_t *root, *albums, *al;
-    json_error_t jerr;
+    json_t *root = es_state(sim), *al;
+    const char *admin = es_str(json_array_get(json_object_get(root, "users"),
+                                              0),
+                               "id");
     size_t i;
 
-    assert_int_equal(sim_request(sim, "GET", "/__sim/state", NULL, &body),
-                     200);
-    root = json_loadb(body.buf, body.len, 0, &jerr);
-    assert_non_null(root);
-    albums = json_object_get(root, "albums");
     album[0] = asset[0] = '\0';
     *nonempty = 0;
-    json_array_foreach(albums, i, al) {
+    json_array_foreach(json_object_get(root, "albums"), i, al) {
         json_t *ids = json_object_get(al, "assetIds");
 
         if (!json_array_size(ids))
             continue;
         (*nonempty)++;
         if (!album[0] && json_array_size(ids) >= 2 &&
-            !strcmp(json_string_value(json_object_get(al, "ownerId")),
-                    json_string_value(json_object_get(
-                        json_array_get(json_object_get(root, "users"), 0),
-                        "id")))) {
-            snprintf(album, 64, "%s",
-                     json_string_value(json_object_get(al, "id")));
-            snprintf(asset, 64, "%s", json_string_value(json_array_get(ids, 0)));
+            !strcmp(es_str(al, "ownerId"), admin)) {
+            snprintf(album, 64, "%s", es_str(al, "id"));
+            snprintf(asset, 64, "%s",
+                     json_string_value(json_array_get(ids, 0)));
         }
     }
     assert_true(album[0] != '\0');
     json_decref(root);
-    buf_release(&body);
 }
 
 static void test_second_run_reads_only_changed_albums(void **state)
 {
     struct buf log = BUF_INIT;
-    const char *args[] = { "--preset", "small", "--seed", "1", "--latency",
-                           "off", "--request-log", NULL, NULL };
     struct sim_proc sim;
-    struct buf err = BUF_INIT, body = BUF_INIT, path = BUF_INIT,
-               req = BUF_INIT;
+    struct buf body = BUF_INIT, path = BUF_INIT, req = BUF_INIT;
     char album[64], asset[64];
     long nonempty, first, album_writes, created;
 
     (void)state;
     buf_addf(&log, "%s/requests.jsonl", e2e_tmpdir());
-    args[7] = log.buf;
-    if (sim_start(&sim, args, &err) < 0)
-        fail_msg("%s", err.buf);
+    e2e_boot(&sim, E2E_ARGV("--request-log", log.buf));
     /* run 1 reads the members of every non-empty album */
     pick_album(&sim, album, asset, &nonempty);
     (void)album_reads();
@@ -196,7 +184,6 @@ static void test_second_run_reads_only_changed_albums(void **state)
     assert_int_equal(sim_stat_writes(&sim), 0);
 
     assert_int_equal(sim_stop(&sim), 0);
-    buf_release(&err);
     buf_release(&body);
     buf_release(&path);
     buf_release(&req);

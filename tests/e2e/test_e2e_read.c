@@ -18,6 +18,8 @@
 #include <jansson.h>
 
 #include "core/common.h"
+#include "e2e_state.h"
+#include "e2e_tool.h"
 #include "sim_harness.h"
 #include "snapshot/snapshot.h"
 
@@ -60,20 +62,6 @@ static void load_release(struct load *l)
 {
     model_release(&l->m);
     buf_release(&l->err);
-}
-
-static json_t *sim_state(const struct sim_proc *sim)
-{
-    struct buf body = BUF_INIT;
-    json_error_t jerr;
-    json_t *s;
-
-    assert_int_equal(sim_request(sim, "GET", "/__sim/state", NULL, &body),
-                     200);
-    s = json_loadb(body.buf, body.len, 0, &jerr);
-    assert_non_null(s);
-    buf_release(&body);
-    return s;
 }
 
 static struct uuid id_of(json_t *v)
@@ -281,7 +269,7 @@ static void check_tags(const struct model *m, json_t *st,
 static void check_equal_as(const struct sim_proc *sim, const struct model *m,
                            size_t user)
 {
-    json_t *st = sim_state(sim);
+    json_t *st = es_state(sim);
     json_t *u = json_array_get(json_object_get(st, "users"), user);
     struct viewer v = { json_string_value(json_object_get(u, "id")),
                         json_object_get(u, "partners") };
@@ -302,7 +290,7 @@ static void check_equal(const struct sim_proc *sim, const struct model *m)
 /* Non-empty albums the admin sees: one membership search each. */
 static long nonempty_albums(const struct sim_proc *sim)
 {
-    json_t *st = sim_state(sim), *al;
+    json_t *st = es_state(sim), *al;
     const char *admin = json_string_value(json_object_get(
         json_array_get(json_object_get(st, "users"), 0), "id"));
     size_t i;
@@ -319,17 +307,8 @@ static long nonempty_albums(const struct sim_proc *sim)
 static void start(struct sim_proc *sim, const char *dialect,
                   const char *faults)
 {
-    const char *args[] = { "--preset", "small", "--seed", "1", "--latency",
-                           "off", "--dialect", dialect, NULL, NULL, NULL };
-    struct buf err = BUF_INIT;
-
-    if (faults) {
-        args[8] = "--faults";
-        args[9] = faults;
-    }
-    if (sim_start(sim, args, &err) < 0)
-        fail_msg("%s", err.buf);
-    buf_release(&err);
+    e2e_boot(sim, faults ? E2E_ARGV("--dialect", dialect, "--faults", faults)
+                         : E2E_ARGV("--dialect", dialect));
 }
 
 static void equal_in_dialect(const char *dialect)
@@ -424,7 +403,7 @@ static void test_partner_view_equals_state(void **state)
  * PUT /assets), so that page boundaries fall inside the group. */
 static void same_date(const struct sim_proc *sim, size_t n)
 {
-    json_t *st = sim_state(sim), *a;
+    json_t *st = es_state(sim), *a;
     const char *admin = json_string_value(json_object_get(
         json_array_get(json_object_get(st, "users"), 0), "id"));
     struct buf body = BUF_INIT, out = BUF_INIT;
@@ -456,16 +435,11 @@ static void same_date(const struct sim_proc *sim, size_t n)
  */
 static void test_seed_library_v2_reads_every_asset(void **state)
 {
-    const char *const args[] = { "--preset", "seed", "--seed", "1",
-                                 "--latency", "off", "--dialect", "2",
-                                 NULL };
     struct sim_proc sim;
-    struct buf err = BUF_INIT;
     struct load l;
 
     (void)state;
-    if (sim_start(&sim, args, &err) < 0)
-        fail_msg("%s", err.buf);
+    e2e_boot(&sim, E2E_ARGV("--preset", "seed", "--dialect", "2"));
     same_date(&sim, 2500);
     load(&sim, &l);
     if (l.rc < 0)
@@ -474,8 +448,7 @@ static void test_seed_library_v2_reads_every_asset(void **state)
     assert_int_equal((int64_t)l.m.assets_nr, l.info.server_total);
     check_equal(&sim, &l.m);
     load_release(&l);
-    assert_int_equal(sim_stop(&sim), 0);
-    buf_release(&err);
+    e2e_halt(&sim);
 }
 
 /* Transient faults: retried, and the snapshot is the full one. */
