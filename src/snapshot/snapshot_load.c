@@ -498,7 +498,8 @@ static void submit_page(struct snap *s, size_t pass, long page, int64_t at)
 }
 
 /*
- * 2.x sorts pages by fileCreatedAt alone, so a page boundary inside a
+ * 2.x and 3.0/3.1 sort pages by fileCreatedAt alone, so a page boundary
+ * inside a
  * group of equal timestamps may repeat or skip members of the group.  A
  * boundary can only cut such a group if the items on both sides share
  * the timestamp; those groups are read again (takenAfter == takenBefore
@@ -549,7 +550,9 @@ static void on_repair_count(void *ctx, const struct api_status *st,
     }
     lo = rc->lo == TIME_NONE ? CREATED_MIN : rc->lo;
     hi = rc->hi == TIME_NONE ? CREATED_MAX : rc->hi;
-    if (hi <= lo) {
+    /* The halves overlap by a millisecond (below): a range of 2 ms or
+     * less cannot be cut further. */
+    if (hi - lo <= 2) {
         char when[32];
 
         if (!s->failed) {
@@ -558,15 +561,18 @@ static void on_repair_count(void *ctx, const struct api_status *st,
             s->info->fail_kind = API_FAIL_DECODE;
             buf_addf(&s->err, "snapshot incomplete: %lld assets share "
                               "fileCreatedAt %s and their upload time: the "
-                              "2.x search cannot page them reliably",
+                              "server's search cannot page them reliably",
                      (long long)total, when);
             http_engine_wrap_up(s->eng);
         }
         goto out;
     }
+    /* Upload times have microseconds, the bounds milliseconds: halves
+     * that met at mid / mid + 1 would miss an asset at mid.0005.  They
+     * overlap instead; what both return is read once (by id). */
     mid = lo + (hi - lo) / 2;
-    repair_part(s, rc->pass, rc->t, lo, mid);
-    repair_part(s, rc->pass, rc->t, mid + 1, hi);
+    repair_part(s, rc->pass, rc->t, lo, mid + 1);
+    repair_part(s, rc->pass, rc->t, mid, hi);
 out:
     free(rc);
 }
@@ -923,11 +929,13 @@ int snapshot_load(const struct config *cfg, struct http_engine *eng,
     }
     if (run(&s) < 0)
         goto out;
-    if (s.api.dialect == 2) {
-        repair_boundaries(&s);
-        if (run(&s) < 0)
-            goto out;
-    }
+    /* Whether the server breaks ties by id is not a matter of its
+     * version number (2.x and 3.0/3.1 do not, 3.2 does): every read
+     * checks its page boundaries; with a tie-break a repair only reads
+     * again what it already has. */
+    repair_boundaries(&s);
+    if (run(&s) < 0)
+        goto out;
     /* Fewer assets than the server counted: some were not seen, and a
      * plan made without them could be wrong (an album that looks empty,
      * a duplicate group cut in half).  More: added while reading. */
