@@ -16,7 +16,7 @@ static bool is_shared(const struct sim_album *al)
     return al->members_nr > 0;
 }
 
-void api_albums_list(struct sim_req *r)
+void sim_api_albums_list(struct sim_req *r)
 {
     struct sim_lib *lib = r->lib;
     const char *s;
@@ -113,7 +113,7 @@ static uint32_t album_for(struct sim_req *r, const char *perm, int min_role)
     return al;
 }
 
-void api_album_get(struct sim_req *r)
+void sim_api_album_get(struct sim_req *r)
 {
     uint32_t al = album_for(r, "album.read", SIM_ROLE_VIEWER);
     bool with = r->dialect < 3 && sim_query_bool(r, "withoutAssets") != 1;
@@ -163,7 +163,7 @@ static const struct sim_field ids_fields[] = {
     {"ids", FT_UUIDS, true, 0, 0, NULL},
 };
 
-void api_album_assets_add(struct sim_req *r)
+void sim_api_album_assets_add(struct sim_req *r)
 {
     struct uuid *ids;
     size_t n;
@@ -182,7 +182,7 @@ void api_album_assets_add(struct sim_req *r)
     free(ids);
 }
 
-void api_album_assets_remove(struct sim_req *r)
+void sim_api_album_assets_remove(struct sim_req *r)
 {
     struct sim_lib *lib = r->lib;
     struct uuid *ids;
@@ -227,7 +227,7 @@ void api_album_assets_remove(struct sim_req *r)
     free(ids);
 }
 
-void api_albums_assets_add(struct sim_req *r)
+void sim_api_albums_assets_add(struct sim_req *r)
 {
     static const struct sim_field fields[] = {
         {"albumIds", FT_UUIDS, true, 0, 0, NULL},
@@ -319,7 +319,7 @@ static int add_members(struct sim_req *r, uint32_t al, json_t *users)
     return 0;
 }
 
-void api_album_create(struct sim_req *r)
+void sim_api_album_create(struct sim_req *r)
 {
     static const struct sim_field fields[] = {
         {"albumName", FT_STR, true, 0, 0, NULL},
@@ -382,7 +382,7 @@ void api_album_create(struct sim_req *r)
     sim_json_album(&r->out, lib, al, r->dialect, false, r->user, NULL);
 }
 
-void api_album_update(struct sim_req *r)
+void sim_api_album_update(struct sim_req *r)
 {
     static const struct sim_field fields[] = {
         {"albumName", FT_STR, false, 0, 0, NULL},
@@ -429,7 +429,7 @@ void api_album_update(struct sim_req *r)
     sim_json_album(&r->out, lib, al, r->dialect, false, r->user, NULL);
 }
 
-void api_album_delete(struct sim_req *r)
+void sim_api_album_delete(struct sim_req *r)
 {
     struct sim_lib *lib = r->lib;
     uint32_t al = album_for(r, "album.delete", SIM_ROLE_OWNER);
@@ -446,7 +446,7 @@ void api_album_delete(struct sim_req *r)
     r->items_written++;
 }
 
-void api_album_users_add(struct sim_req *r)
+void sim_api_album_users_add(struct sim_req *r)
 {
     static const struct sim_field fields[] = {
         {"albumUsers", FT_ARR, true, 0, 0, NULL},
@@ -475,7 +475,7 @@ static int member_index(const struct sim_album *al, uint32_t u)
     return -1;
 }
 
-void api_album_user_update(struct sim_req *r)
+void sim_api_album_user_update(struct sim_req *r)
 {
     static const struct sim_field fields[] = {
         {"role", FT_STR, true, 0, 0, role_values},
@@ -514,7 +514,7 @@ void api_album_user_update(struct sim_req *r)
     r->items_written++;
 }
 
-void api_album_user_remove(struct sim_req *r)
+void sim_api_album_user_remove(struct sim_req *r)
 {
     struct sim_lib *lib = r->lib;
     struct sim_album *album;
@@ -559,7 +559,7 @@ void api_album_user_remove(struct sim_req *r)
     r->items_written++;
 }
 
-void api_albums_statistics(struct sim_req *r)
+void sim_api_albums_statistics(struct sim_req *r)
 {
     struct sim_lib *lib = r->lib;
     long owned = 0, shared = 0, not_shared = 0;

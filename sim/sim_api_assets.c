@@ -13,7 +13,7 @@
 static const char *const vis_values[] = {"timeline", "archive", "hidden",
                                          "locked", NULL};
 
-void api_asset_get(struct sim_req *r)
+void sim_api_asset_get(struct sim_req *r)
 {
     struct uuid id;
     uint32_t a;
@@ -171,7 +171,7 @@ static int check_date(struct sim_req *r)
     return -1;
 }
 
-void api_asset_update(struct sim_req *r)
+void sim_api_asset_update(struct sim_req *r)
 {
     struct uuid id;
     uint32_t a;
@@ -190,7 +190,7 @@ void api_asset_update(struct sim_req *r)
     r->items_exif++;
 }
 
-void api_assets_update(struct sim_req *r)
+void sim_api_assets_update(struct sim_req *r)
 {
     struct uuid *ids;
     uint32_t *idx;
@@ -219,7 +219,7 @@ out:
     free(ids);
 }
 
-void api_assets_statistics(struct sim_req *r)
+void sim_api_assets_statistics(struct sim_req *r)
 {
     struct sim_lib *lib = r->lib;
     int trashed = sim_query_bool(r, "isTrashed");

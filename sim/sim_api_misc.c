@@ -6,12 +6,12 @@
 #include "sim/sim_json.h"
 #include "sim/sim_server.h"
 
-void api_server_ping(struct sim_req *r)
+void sim_api_server_ping(struct sim_req *r)
 {
     buf_addstr(&r->out, "{\"res\":\"pong\"}");
 }
 
-void api_server_version(struct sim_req *r)
+void sim_api_server_version(struct sim_req *r)
 {
     if (r->dialect < 3)
         buf_addstr(&r->out, "{\"major\":2,\"minor\":7,\"patch\":5}");
@@ -20,7 +20,7 @@ void api_server_version(struct sim_req *r)
                    "{\"major\":3,\"minor\":2,\"patch\":2,\"prerelease\":null}");
 }
 
-void api_server_about(struct sim_req *r)
+void sim_api_server_about(struct sim_req *r)
 {
     buf_addf(&r->out,
              "{\"version\":\"%s\",\"versionUrl\":"
@@ -31,7 +31,7 @@ void api_server_about(struct sim_req *r)
              r->dialect < 3 ? "v2.7.5" : "v3.2.2");
 }
 
-void api_server_statistics(struct sim_req *r)
+void sim_api_server_statistics(struct sim_req *r)
 {
     struct sim_lib *lib = r->lib;
     size_t i, u;
@@ -68,12 +68,12 @@ void api_server_statistics(struct sim_req *r)
              photos, videos);
 }
 
-void api_users_me(struct sim_req *r)
+void sim_api_users_me(struct sim_req *r)
 {
     sim_json_user_admin(&r->out, r->lib, r->user, r->dialect);
 }
 
-void api_users(struct sim_req *r)
+void sim_api_users(struct sim_req *r)
 {
     size_t i;
 
@@ -88,7 +88,7 @@ void api_users(struct sim_req *r)
     r->items_plain = (long)r->lib->users_nr;
 }
 
-void api_user_get(struct sim_req *r)
+void sim_api_user_get(struct sim_req *r)
 {
     struct uuid id;
     uint32_t u;
@@ -103,7 +103,7 @@ void api_user_get(struct sim_req *r)
     sim_json_user(&r->out, r->lib, u);
 }
 
-void api_keys_me(struct sim_req *r)
+void sim_api_keys_me(struct sim_req *r)
 {
     const struct sim_key *k = &r->lib->keys[r->key];
     const char *name = sim_cstr(r->lib, k->name);
@@ -150,7 +150,7 @@ static int cmp_dup(const void *pa, const void *pb)
  * Groups of the caller's own live archive/timeline assets sharing a
  * duplicateId, with two members or more; the first member is suggested.
  */
-void api_duplicates(struct sim_req *r)
+void sim_api_duplicates(struct sim_req *r)
 {
     struct sim_lib *lib = r->lib;
     uint32_t *ids = xmalloc(st_mult(lib->assets_nr + 1, sizeof(*ids)));
@@ -299,7 +299,7 @@ static int64_t month_of(int64_t ms)
     return days_from_civil(c.year, c.month, 1);
 }
 
-void api_timeline_buckets(struct sim_req *r)
+void sim_api_timeline_buckets(struct sim_req *r)
 {
     struct sim_lib *lib = r->lib;
     const uint32_t *order;
@@ -338,7 +338,7 @@ void api_timeline_buckets(struct sim_req *r)
     buf_addch(&r->out, ']');
 }
 
-void api_timeline_bucket(struct sim_req *r)
+void sim_api_timeline_bucket(struct sim_req *r)
 {
     static const char *const cols[] = {"id", "ownerId", "fileCreatedAt",
                                        "isFavorite", "isTrashed",

@@ -1033,7 +1033,7 @@ static size_t collect(struct sim_req *r, const struct query *q,
     return n;
 }
 
-void api_search_metadata(struct sim_req *r)
+void sim_api_search_metadata(struct sim_req *r)
 {
     struct query q;
     uint32_t *ids = NULL;
@@ -1091,7 +1091,7 @@ out:
     query_release(&q);
 }
 
-void api_search_statistics(struct sim_req *r)
+void sim_api_search_statistics(struct sim_req *r)
 {
     struct query q;
     uint32_t *ids = NULL;

@@ -28,7 +28,7 @@
 struct sim_server;
 struct MHD_Connection;
 
-/* Endpoint classes of the latency model (see sim_latency.c). */
+/* Endpoint classes of the latency model (model_ms() in sim_server.c). */
 enum sim_class {
     SC_META,            /* server info, users, keys */
     SC_ASSET_GET,       /* GET /assets/{id} */
@@ -141,19 +141,19 @@ int64_t sim_now(void);
 
 /* ---- handlers (sim_api_*.c) ---- */
 
-sim_handler_fn api_server_ping, api_server_version, api_server_about,
-    api_server_statistics, api_users_me, api_users, api_user_get,
-    api_keys_me;
-sim_handler_fn api_tags_list, api_tag_get, api_tag_create, api_tags_upsert,
-    api_tag_update, api_tag_delete, api_tags_bulk_assets, api_tag_assets_add,
-    api_tag_assets_remove;
-sim_handler_fn api_search_metadata, api_search_statistics, api_asset_get,
-    api_asset_update, api_assets_update, api_assets_statistics,
-    api_duplicates, api_timeline_buckets, api_timeline_bucket;
-sim_handler_fn api_albums_list, api_album_get, api_album_create,
-    api_album_update, api_album_delete, api_album_assets_add,
-    api_album_assets_remove, api_albums_assets_add, api_album_users_add,
-    api_album_user_update, api_album_user_remove, api_albums_statistics;
+sim_handler_fn sim_api_server_ping, sim_api_server_version, sim_api_server_about,
+    sim_api_server_statistics, sim_api_users_me, sim_api_users, sim_api_user_get,
+    sim_api_keys_me;
+sim_handler_fn sim_api_tags_list, sim_api_tag_get, sim_api_tag_create, sim_api_tags_upsert,
+    sim_api_tag_update, sim_api_tag_delete, sim_api_tags_bulk_assets, sim_api_tag_assets_add,
+    sim_api_tag_assets_remove;
+sim_handler_fn sim_api_search_metadata, sim_api_search_statistics, sim_api_asset_get,
+    sim_api_asset_update, sim_api_assets_update, sim_api_assets_statistics,
+    sim_api_duplicates, sim_api_timeline_buckets, sim_api_timeline_bucket;
+sim_handler_fn sim_api_albums_list, sim_api_album_get, sim_api_album_create,
+    sim_api_album_update, sim_api_album_delete, sim_api_album_assets_add,
+    sim_api_album_assets_remove, sim_api_albums_assets_add, sim_api_album_users_add,
+    sim_api_album_user_update, sim_api_album_user_remove, sim_api_albums_statistics;
 
 /* ---- the server (sim_server.c) ---- */
 

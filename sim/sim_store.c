@@ -136,12 +136,42 @@ const char *sim_cstr(const struct sim_lib *lib, uint32_t id)
     return strpool_str(&lib->pool, id);
 }
 
+/* True if any record (or duplicate group) already has id u. */
+static bool id_taken(const struct sim_lib *lib, const struct uuid *u)
+{
+    size_t i;
+
+    if (uuidmap_get(&lib->asset_map, u) != HASHMAP_NONE ||
+        uuidmap_get(&lib->album_map, u) != HASHMAP_NONE ||
+        uuidmap_get(&lib->tag_map, u) != HASHMAP_NONE ||
+        uuidmap_get(&lib->user_map, u) != HASHMAP_NONE ||
+        uuidmap_get(&lib->dup_map, u) != HASHMAP_NONE)
+        return true;
+    for (i = 0; i < lib->keys_nr; i++)
+        if (!memcmp(&lib->keys[i].id, u, sizeof(*u)))
+            return true;
+    return false;
+}
+
+/*
+ * The id of a new record: the given one, or the next of the seeded
+ * sequence that no record has yet.  A library loaded from a file was
+ * usually generated from the same seed, so the sequence replays the
+ * file's own ids; skipping them keeps every id unique.
+ */
 static void mint(struct sim_lib *lib, const struct uuid *id, struct uuid *out)
 {
-    if (id)
+    struct uuid u;
+
+    if (id) {
         *out = *id;
-    else
-        uuid_v4_from_state(&lib->uuid_state, out);
+        return;
+    }
+    /* out may be the new record's own field: draw into a local */
+    do
+        uuid_v4_from_state(&lib->uuid_state, &u);
+    while (id_taken(lib, &u));
+    *out = u;
 }
 
 uint32_t sim_lib_add_user(struct sim_lib *lib, const struct uuid *id,

@@ -554,6 +554,48 @@ static void test_sim_library_file_round_trip(void **state)
     buf_release(&b);
 }
 
+/* Writes data to a new temporary file whose name goes in path. */
+static void write_temp(char *path, const struct buf *data)
+{
+    int fd = mkstemp(path);
+    FILE *f;
+
+    assert_true(fd >= 0);
+    f = fdopen(fd, "w");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data->buf, 1, data->len, f), data->len);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* A library reloaded with the seed that generated it: new albums get ids
+ * that no record of the file has (the seeded sequence replays them). */
+static void test_sim_reloaded_library_mints_fresh_ids(void **state)
+{
+    char path[] = "/tmp/test_sim_libXXXXXX";
+    struct buf lib = BUF_INIT;
+    struct sim_proc s;
+    int i, fresh = 0;
+
+    (void)state;
+    state_of(SMALL(NULL), &lib);
+    write_temp(path, &lib);
+    start(&s, (const char *const[]){"--library", path, "--seed", "1",
+                                    "--latency", "off", NULL});
+    for (i = 0; i < 50; i++) {
+        char body[64];
+        json_t *a;
+
+        (void)snprintf(body, sizeof(body), "{\"albumName\":\"new %d\"}", i);
+        a = req_json(&s, "POST", "/api/albums", body, 201);
+        fresh += strstr(lib.buf, jstr(a, "id")) == NULL;
+        json_decref(a);
+    }
+    assert_int_equal(fresh, 50);
+    assert_int_equal(sim_stop(&s), 0);
+    (void)unlink(path);
+    buf_release(&lib);
+}
+
 static void test_sim_seed_preset_sizes_and_expectations(void **state)
 {
     struct sim_proc s;
@@ -801,6 +843,7 @@ int main(void)
         cmocka_unit_test(test_sim_album_writes_and_bulk_summary),
         cmocka_unit_test(test_sim_generator_is_deterministic),
         cmocka_unit_test(test_sim_library_file_round_trip),
+        cmocka_unit_test(test_sim_reloaded_library_mints_fresh_ids),
         cmocka_unit_test(test_sim_seed_preset_sizes_and_expectations),
         cmocka_unit_test(test_sim_capacity_queues_the_extra_request),
         cmocka_unit_test(test_sim_faults_fire_as_configured),
