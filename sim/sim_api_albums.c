@@ -90,7 +90,7 @@ void sim_api_albums_list(struct sim_req *r)
         if (!first)
             buf_addch(&r->out, ',');
         first = false;
-        sim_json_album(&r->out, lib, (uint32_t)i, r->dialect, false, r->user,
+        sim_json_album(&r->out, lib, (uint32_t)i, r->dialect, 0, r->user,
                        NULL);
         r->items_plain++;
     }
@@ -120,8 +120,8 @@ void sim_api_album_get(struct sim_req *r)
 
     if (al == SIM_NONE)
         return;
-    sim_json_album(&r->out, r->lib, al, r->dialect, with, r->user,
-                   &r->items_exif);
+    sim_json_album(&r->out, r->lib, al, r->dialect, with ? SIM_JA_ASSETS : 0,
+                   r->user, &r->items_exif);
 }
 
 /* Adds asset ids to album al with per-id outcomes; NULL out = summary. */
@@ -204,8 +204,10 @@ void sim_api_album_assets_remove(struct sim_req *r)
 
         if (a == SIM_NONE || !u32vec_has(&lib->assets[a].albums, al))
             error = "not_found";
+        /* the owner always removes (AlbumDelete); others need
+         * asset.share: their own assets or a partner's */
         else if (lib->albums[al].owner != r->user &&
-                 lib->assets[a].owner != r->user)
+                 !sim_can_share_asset(lib, r->user, a))
             error = "no_permission";
         else {
             (void)sim_unlink_album(lib, al, a);
@@ -379,7 +381,10 @@ void sim_api_album_create(struct sim_req *r)
     (void)add_assets(r, al, ids, n, NULL, NULL);
     free(ids);
     r->status = 201;
-    sim_json_album(&r->out, lib, al, r->dialect, false, r->user, NULL);
+    /* mapAlbum() answers without lastModifiedAssetTimestamp (2.x
+     * album.service create; same in 3.x) */
+    sim_json_album(&r->out, lib, al, r->dialect,
+                   r->create_last ? 0 : SIM_JA_NO_LAST, r->user, NULL);
 }
 
 void sim_api_album_update(struct sim_req *r)
@@ -426,7 +431,7 @@ void sim_api_album_update(struct sim_req *r)
     album->updated_at = sim_now();
     r->wrote = true;
     r->items_written++;
-    sim_json_album(&r->out, lib, al, r->dialect, false, r->user, NULL);
+    sim_json_album(&r->out, lib, al, r->dialect, 0, r->user, NULL);
 }
 
 void sim_api_album_delete(struct sim_req *r)
@@ -461,7 +466,7 @@ void sim_api_album_users_add(struct sim_req *r)
         return;
     if (add_members(r, al, json_object_get(r->body, "albumUsers")) < 0)
         return;
-    sim_json_album(&r->out, r->lib, al, r->dialect, false, r->user, NULL);
+    sim_json_album(&r->out, r->lib, al, r->dialect, 0, r->user, NULL);
 }
 
 /* Index of user in the album's member list, or -1. */

@@ -16,8 +16,10 @@ void sim_api_server_version(struct sim_req *r)
     if (r->dialect < 3)
         buf_addstr(&r->out, "{\"major\":2,\"minor\":7,\"patch\":5}");
     else
-        buf_addstr(&r->out,
-                   "{\"major\":3,\"minor\":2,\"patch\":2,\"prerelease\":null}");
+        buf_addf(&r->out,
+                 "{\"major\":3,\"minor\":%d,\"patch\":%d,"
+                 "\"prerelease\":null}",
+                 r->minor, r->minor == 2 ? 2 : 1);
 }
 
 void sim_api_server_about(struct sim_req *r)
@@ -28,7 +30,10 @@ void sim_api_server_about(struct sim_req *r)
              "\"licensed\":false,\"build\":\"immich-sim\","
              "\"nodejs\":\"v22.0.0\",\"exiftool\":\"13.00\","
              "\"ffmpeg\":\"7.0\"}",
-             r->dialect < 3 ? "v2.7.5" : "v3.2.2");
+             r->dialect < 3       ? "v2.7.5"
+             : r->minor == 0      ? "v3.0.1"
+             : r->minor == 1      ? "v3.1.1"
+                                  : "v3.2.2");
 }
 
 void sim_api_server_statistics(struct sim_req *r)
@@ -77,7 +82,15 @@ void sim_api_users(struct sim_req *r)
 {
     size_t i;
 
-    /* server.publicUsers defaults to true: everyone sees every user */
+    /* user.service search(): an admin, or anyone while server.publicUsers
+     * is on (the default), sees every user; otherwise only the caller */
+    if (!r->lib->public_users && !r->lib->users[r->user].is_admin) {
+        buf_addch(&r->out, '[');
+        sim_json_user(&r->out, r->lib, r->user);
+        buf_addch(&r->out, ']');
+        r->items_plain = 1;
+        return;
+    }
     buf_addch(&r->out, '[');
     for (i = 0; i < r->lib->users_nr; i++) {
         if (i)
@@ -86,6 +99,11 @@ void sim_api_users(struct sim_req *r)
     }
     buf_addch(&r->out, ']');
     r->items_plain = (long)r->lib->users_nr;
+}
+
+void sim_api_jobs(struct sim_req *r)
+{
+    sim_jobs_json(r->jobs, &r->out, sim_now());
 }
 
 void sim_api_user_get(struct sim_req *r)

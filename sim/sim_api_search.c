@@ -1013,8 +1013,9 @@ static size_t collect(struct sim_req *r, const struct query *q,
     size_t n = collect_cached(r, q, out), i;
     uint32_t *ids = *out;
 
-    if (r->dialect < 3 && !q->structured) {
-        /* no tie-breaker in 2.x: equal timestamps reorder per page */
+    if ((r->dialect < 3 || r->minor < 2) && !q->structured) {
+        /* no tie-breaker in 2.x nor in 3.0/3.1 (the id tie-break came
+         * during 3.x): equal timestamps reorder per page */
         size_t j;
 
         sc.page = q->page;
@@ -1049,6 +1050,8 @@ void sim_api_search_metadata(struct sim_req *r)
     if (end > n)
         end = n;
     more = (size_t)off + (size_t)q.size < n;
+    /* OFFSET: the database walks every matching row before the page */
+    r->items_skipped = (size_t)off < n ? (long)off : (long)n;
     buf_addstr(&r->out, "{\"albums\":{\"total\":0,\"count\":0,\"items\":[],"
                         "\"facets\":[]},\"assets\":{");
     buf_addf(&r->out, "\"total\":%zu,\"count\":%zu,\"items\":[",

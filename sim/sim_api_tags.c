@@ -287,6 +287,8 @@ static void tag_links(struct sim_req *r, bool add)
                 error = "not_found";
         }
         if (!error) {
+            /* AssetTag / AssetUntag -> SidecarWrite */
+            sim_jobs_edit(r->jobs, a, SIM_EDIT_TAGS, sim_now());
             r->wrote = true;
             r->items_written++;
         }
@@ -333,8 +335,10 @@ void sim_api_tags_bulk_assets(struct sim_req *r)
 
             if (a == SIM_NONE || lib->assets[a].owner != r->user)
                 continue;
-            if (sim_link_tag(lib, t, a))
+            if (sim_link_tag(lib, t, a)) {
+                sim_jobs_edit(r->jobs, a, SIM_EDIT_TAGS, sim_now());
                 count++;
+            }
         }
     }
     if (count)

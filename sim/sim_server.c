@@ -9,6 +9,7 @@
  *   lib_mu  - the library (handlers run under it, never sleeping),
  *   stat_mu - counters, faults, the request log.
  */
+#include "core/numparse.h"
 #include "core/timeutil.h"
 #include "sim/sim_fault.h"
 #include "sim/sim_json.h"
@@ -98,6 +99,8 @@ static const struct route routes[] = {
      sim_api_timeline_buckets, false},
     {"GET", "/timeline/bucket", SC_TIMELINE, "asset.read",
      sim_api_timeline_bucket, false},
+    /* job.controller.ts: Permission.JobRead, admin: true */
+    {"GET", "/jobs", SC_META, "job.read", sim_api_jobs, true},
 };
 #define ROUTES_NR ARRAY_SIZE(routes)
 
@@ -132,6 +135,13 @@ static const double class_base_ms[SC__NR] = {
 #define ITEM_EXIF_MS 0.3    /* an asset returned with EXIF */
 #define ITEM_LIGHT_MS 0.02  /* one id in a timeline bucket */
 #define ITEM_WRITE_MS 2.0   /* one link or asset row written */
+/*
+ * One row an OFFSET page walks past before its first item (--offset-cost):
+ * LIMIT/OFFSET makes PostgreSQL produce and discard every earlier row of
+ * the ordered scan.  0.5 us a row is an assumption of the order of a
+ * per-tuple index-scan cost, documented in docs/simulator.md.
+ */
+#define ITEM_SKIP_MS 0.0005
 
 struct endpoint_stat {
     long count, errors;
@@ -141,7 +151,10 @@ struct endpoint_stat {
 struct sim_server {
     struct MHD_Daemon *mhd;
     struct sim_lib *lib;
+    struct sim_jobs *jobs;
     struct sim_opts opts;
+    double loop_free_ms;  /* when Node's one thread is next free
+                             (monotonic ms, guarded by stat_mu) */
     pthread_mutex_t lib_mu, cap_mu, stat_mu;
     pthread_cond_t cap_cv;
     /* capacity */
@@ -256,15 +269,50 @@ static void slot_give(struct sim_server *s)
     pthread_mutex_unlock(&s->cap_mu);
 }
 
-static double model_ms(const struct sim_server *s, enum sim_class cls,
-                       const struct sim_req *r)
+static double mono_ms(void)
 {
-    double ms = class_base_ms[cls] + ITEM_PLAIN_MS * (double)r->items_plain +
-                ITEM_EXIF_MS * (double)r->items_exif +
-                ITEM_LIGHT_MS * (double)r->items_light +
-                ITEM_WRITE_MS * (double)r->items_written;
+    struct timespec ts;
 
-    return ms * s->opts.latency_scale;
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/*
+ * The modeled service time of r in two parts: the database's (base,
+ * rows written, rows an OFFSET skipped), which runs in parallel in the
+ * capacity slots, and the response's serialisation (items returned),
+ * which is JavaScript on Node's one event-loop thread.  *model gets the
+ * sum; the return value is what to sleep: with --one-loop each request's
+ * serialisation waits for the loop to be free after its database part.
+ */
+static double service_ms(struct sim_server *s, enum sim_class cls,
+                         const struct sim_req *r, double spike,
+                         double *model)
+{
+    double f = s->opts.latency_scale;
+    double db = (class_base_ms[cls] +
+                 ITEM_WRITE_MS * (double)r->items_written +
+                 (s->opts.deep_cost ? ITEM_SKIP_MS * (double)r->items_skipped
+                                    : 0)) * f;
+    double cpu = (ITEM_PLAIN_MS * (double)r->items_plain +
+                  ITEM_EXIF_MS * (double)r->items_exif +
+                  ITEM_LIGHT_MS * (double)r->items_light) * f;
+    double now, start, end;
+
+    *model = db + cpu + spike;
+    if (!s->opts.latency)
+        return spike;
+    if (!s->opts.one_loop || cpu <= 0)
+        return *model;
+    now = mono_ms();
+    pthread_mutex_lock(&s->stat_mu);
+    start = now + db + spike;
+    if (s->loop_free_ms > start)
+        start = s->loop_free_ms;
+    end = start + cpu;
+    s->loop_free_ms = end;
+    pthread_mutex_unlock(&s->stat_mu);
+    return end - now;
 }
 
 static void stats_json(struct sim_server *s, struct buf *b)
@@ -600,8 +648,25 @@ static enum MHD_Result serve_sim(struct sim_server *s,
         stats_json(s, &r.out);
     } else if (!strcmp(method, "GET") && !strcmp(url, "/__sim/state")) {
         pthread_mutex_lock(&s->lib_mu);
+        sim_jobs_run(s->jobs, sim_now());
         sim_lib_dump(&r.out, s->lib, true);
         pthread_mutex_unlock(&s->lib_mu);
+    } else if (!strcmp(method, "POST") && !strcmp(url, "/__sim/jobs/run")) {
+        const char *q = MHD_lookup_connection_value(
+            conn, MHD_GET_ARGUMENT_KIND, "queue");
+        const char *ns = MHD_lookup_connection_value(
+            conn, MHD_GET_ARGUMENT_KIND, "n");
+        int64_t n = -1;
+        long ran;
+
+        if (ns && num_parse_i64(ns, strlen(ns), 0, INT64_MAX, &n) < 0)
+            n = 0;
+        pthread_mutex_lock(&s->lib_mu);
+        ran = sim_jobs_step(s->jobs, q, (long)n);
+        if (ran)
+            s->lib->gen++;
+        pthread_mutex_unlock(&s->lib_mu);
+        buf_addf(&r.out, "{\"ran\":%ld}\n", ran);
     } else if (!strcmp(method, "POST") &&
                !strcmp(url, "/__sim/reset-stats")) {
         stats_reset(s);
@@ -633,6 +698,9 @@ static enum MHD_Result serve(struct sim_server *s, struct MHD_Connection *conn,
     r.out = (struct buf)BUF_INIT;
     r.lib = s->lib;
     r.dialect = s->opts.dialect;
+    r.minor = s->opts.minor;
+    r.jobs = s->jobs;
+    r.create_last = s->opts.create_last;
     r.method = method;
     r.conn = conn;
     r.user = r.key = SIM_NONE;
@@ -694,12 +762,12 @@ static enum MHD_Result serve(struct sim_server *s, struct MHD_Connection *conn,
     slot_take(s);
     slot = true;
     pthread_mutex_lock(&s->lib_mu);
+    sim_jobs_run(s->jobs, sim_now());
     rt->fn(&r);
     if (r.wrote)
         r.lib->gen++;
     pthread_mutex_unlock(&s->lib_mu);
-    ms = model_ms(s, rt->cls, &r) + hit.spike_ms;
-    slept = s->opts.latency ? ms : (double)hit.spike_ms;
+    slept = service_ms(s, rt->cls, &r, (double)hit.spike_ms, &ms);
     sleep_ms(slept);
 
 done:
@@ -812,6 +880,9 @@ struct sim_server *sim_server_start(const struct sim_opts *o,
     s->opts = *o;
     if (s->opts.capacity < 1)
         s->opts.capacity = 1;
+    s->jobs = sim_jobs_new(&o->jobs, lib, o->dialect);
+    if (o->public_users >= 0)
+        lib->public_users = o->public_users == 1;
     pthread_mutex_init(&s->lib_mu, NULL);
     pthread_mutex_init(&s->cap_mu, NULL);
     pthread_mutex_init(&s->stat_mu, NULL);
@@ -863,6 +934,7 @@ void sim_server_stop(struct sim_server *s)
     if (s->log)
         (void)fclose(s->log);
     sim_faults_release(&s->faults);
+    sim_jobs_free(s->jobs);
     pthread_mutex_destroy(&s->lib_mu);
     pthread_mutex_destroy(&s->cap_mu);
     pthread_mutex_destroy(&s->stat_mu);

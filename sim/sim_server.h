@@ -23,6 +23,7 @@
 
 #include <jansson.h>
 
+#include "sim/sim_jobs.h"
 #include "sim/sim_store.h"
 
 struct sim_server;
@@ -53,6 +54,12 @@ enum sim_class {
 struct sim_req {
     struct sim_lib *lib;
     int dialect;                 /* 2 or 3 */
+    int minor;                   /* 3.x minor: 0 and 1 have no id
+                                    tie-break in search order */
+    struct sim_jobs *jobs;       /* background jobs of edits */
+    bool create_last;            /* POST /albums answers with
+                                    lastModifiedAssetTimestamp (not as
+                                    Immich does; --profile test) */
     const char *method;
     const char *path;            /* without "/api" */
     struct MHD_Connection *conn; /* for query parameters */
@@ -69,6 +76,7 @@ struct sim_req {
     long items_exif;             /* items returned with EXIF */
     long items_light;            /* ids/columns (timeline) */
     long items_written;          /* links or assets changed */
+    long items_skipped;          /* rows an OFFSET page walked past */
     bool wrote;                  /* the request changed state */
 };
 
@@ -141,6 +149,7 @@ int64_t sim_now(void);
 
 /* ---- handlers (sim_api_*.c) ---- */
 
+sim_handler_fn sim_api_jobs;
 sim_handler_fn sim_api_server_ping, sim_api_server_version, sim_api_server_about,
     sim_api_server_statistics, sim_api_users_me, sim_api_users, sim_api_user_get,
     sim_api_keys_me;
@@ -162,6 +171,7 @@ struct sim_opts {
     bool allow_remote;       /* --allow-remote: any bind address */
     int port;                /* 0 = any free port */
     int dialect;             /* 2 or 3 */
+    int minor;               /* the 3.x release: 0, 1 or 2 */
     int latency;             /* 0 off, 1 seed preset */
     double latency_scale;    /* multiplies every modeled latency */
     int capacity;            /* K concurrent requests served */
@@ -171,6 +181,11 @@ struct sim_opts {
     bool gzip;               /* compress bodies of 1 KiB and more for
                                 clients that accept gzip (as Immich's
                                 compression middleware does) */
+    struct sim_jobs_opts jobs;
+    int public_users;        /* -1 the library's, 0 off, 1 on */
+    bool deep_cost;          /* OFFSET pages pay for the rows skipped */
+    bool one_loop;           /* responses serialise on one thread */
+    bool create_last;        /* --create-last-modified on */
 };
 
 /*

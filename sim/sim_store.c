@@ -20,6 +20,7 @@ static const char *const perm_names[] = {
     "albumAsset.create", "albumAsset.delete", "albumUser.create",
     "albumUser.update",  "albumUser.delete",  "duplicate.read",
     "timeline.read",     "apiKey.read",       "partner.read",
+    "job.read",          "partner.create",
 };
 
 int sim_perm_find(const char *name)
@@ -89,6 +90,7 @@ void sim_lib_init(struct sim_lib *lib, uint64_t seed)
     (void)strpool_intern(&lib->pool, "", 0);
     lib->uuid_state = seed ^ 0x5eed5eed5eedULL;
     lib->order_dirty = true;
+    lib->public_users = true;
 }
 
 void sim_lib_release(struct sim_lib *lib)

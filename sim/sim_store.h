@@ -105,6 +105,8 @@ struct sim_asset {
     uint8_t type;              /* enum sim_asset_type */
     uint8_t visibility;        /* enum sim_visibility */
     bool favorite;
+    bool read_only;            /* its file cannot get a sidecar (an
+                                  external library mounted read-only) */
     struct u32vec tags;        /* tag indexes, direct links */
     struct u32vec albums;      /* album indexes */
 };
@@ -168,6 +170,7 @@ struct sim_lib {
     uint64_t gen;                      /* bumped by every write: caches of
                                           query results check it */
     uint64_t uuid_state;               /* mints ids of new records */
+    bool public_users;                 /* server.publicUsers (default on) */
 };
 
 void sim_lib_init(struct sim_lib *lib, uint64_t seed);
