@@ -596,6 +596,396 @@ static void test_sim_reloaded_library_mints_fresh_ids(void **state)
     buf_release(&lib);
 }
 
+/* ---- background jobs, answers as Immich gives them ---- */
+
+static json_t *sim_state(struct sim_proc *s)
+{
+    return req_json(s, "GET", "/__sim/state", NULL, 200);
+}
+
+/* The id of the user with this email in a state. */
+static const char *user_id(json_t *st, const char *email)
+{
+    json_t *u;
+    size_t i;
+
+    json_array_foreach(json_object_get(st, "users"), i, u)
+    {
+        if (!strcmp(jstr(u, "email"), email))
+            return jstr(u, "id");
+    }
+    fail_msg("no user %s", email);
+    return NULL;
+}
+
+/* The nth live asset of owner with (exif) or without an exif row. */
+static json_t *asset_of(json_t *st, const char *owner, bool exif, int nth)
+{
+    json_t *a;
+    size_t i;
+
+    json_array_foreach(json_object_get(st, "assets"), i, a)
+    {
+        if (strcmp(jstr(a, "ownerId"), owner) ||
+            !json_is_null(json_object_get(a, "deletedAt")) ||
+            strcmp(jstr(a, "visibility"), "timeline") ||
+            json_is_null(json_object_get(a, "exifInfo")) == exif)
+            continue;
+        if (nth-- == 0)
+            return a;
+    }
+    fail_msg("no such asset of %s", owner);
+    return NULL;
+}
+
+/* GET /api/<path> of one asset's field ("fileCreatedAt", "exifInfo"...). */
+static json_t *asset_get(struct sim_proc *s, const char *id)
+{
+    struct buf path = BUF_INIT;
+    json_t *j;
+
+    buf_addf(&path, "/api/assets/%s", id);
+    j = req_json(s, "GET", path.buf, NULL, 200);
+    buf_release(&path);
+    return j;
+}
+
+static bool asset_has_tag(struct sim_proc *s, const char *asset,
+                          const char *value)
+{
+    json_t *a = asset_get(s, asset), *t;
+    bool found = false;
+    size_t i;
+
+    json_array_foreach(json_object_get(a, "tags"), i, t)
+    {
+        found |= !strcmp(jstr(t, "value"), value);
+    }
+    json_decref(a);
+    return found;
+}
+
+/* A jobCounts field of one queue in GET /api/jobs. */
+static long job_count(struct sim_proc *s, const char *queue,
+                      const char *field)
+{
+    json_t *j = req_json(s, "GET", "/api/jobs", NULL, 200);
+    long v = (long)json_integer_value(json_object_get(
+        json_object_get(json_object_get(j, queue), "jobCounts"), field));
+
+    json_decref(j);
+    return v;
+}
+
+static long jobs_run(struct sim_proc *s, const char *query)
+{
+    struct buf path = BUF_INIT;
+    json_t *j;
+    long ran;
+
+    buf_addf(&path, "/__sim/jobs/run%s", query);
+    j = req_json(s, "POST", path.buf, NULL, 200);
+    ran = (long)json_integer_value(json_object_get(j, "ran"));
+    json_decref(j);
+    buf_release(&path);
+    return ran;
+}
+
+/*
+ * The race of 2.x: a tag removed through the API between the sidecar
+ * write that listed it and the metadata re-read comes back; 3.x re-reads
+ * the list the API keeps current and loses nothing.
+ */
+static void race(const char *dialect, bool reverted)
+{
+    struct sim_proc s;
+    struct buf path = BUF_INIT, body = BUF_INIT;
+    char asset[40], tag[40], before[40];
+    json_t *st, *j;
+
+    start(&s, SMALL("--dialect", dialect, "--jobs", "delay=1h,rate=0",
+                    NULL));
+    st = sim_state(&s);
+    (void)snprintf(asset, sizeof(asset), "%s",
+                   jstr(asset_of(st, user_id(st, "admin@example.com"), true,
+                                 0),
+                        "id"));
+    json_decref(st);
+    j = req_json(&s, "POST", "/api/tags", "{\"name\":\"race\"}", 201);
+    (void)snprintf(tag, sizeof(tag), "%s", jstr(j, "id"));
+    json_decref(j);
+    j = asset_get(&s, asset);
+    (void)snprintf(before, sizeof(before), "%s", jstr(j, "updatedAt"));
+    json_decref(j);
+
+    buf_addf(&path, "/api/tags/%s/assets", tag);
+    buf_addf(&body, "{\"ids\":[\"%s\"]}", asset);
+    json_decref(req_json(&s, "PUT", path.buf, body.buf, 200));
+    assert_int_equal(job_count(&s, "sidecar", "waiting"), 1);
+    assert_int_equal(job_count(&s, "metadataExtraction", "waiting"), 0);
+    assert_int_equal(jobs_run(&s, "?queue=sidecar&n=1"), 1);
+    assert_int_equal(job_count(&s, "metadataExtraction", "waiting"), 1);
+    json_decref(req_json(&s, "DELETE", path.buf, body.buf, 200));
+    assert_false(asset_has_tag(&s, asset, "race"));
+    assert_int_equal(jobs_run(&s, "?queue=metadataExtraction&n=1"), 1);
+    assert_true(asset_has_tag(&s, asset, "race") == reverted);
+    /* the re-read moved updatedAt */
+    j = asset_get(&s, asset);
+    assert_string_not_equal(jstr(j, "updatedAt"), before);
+    json_decref(j);
+    /* and the removal's own jobs do not bring it back either way */
+    assert_int_equal(jobs_run(&s, ""), 2);
+    assert_true(asset_has_tag(&s, asset, "race") == reverted);
+    assert_int_equal(job_count(&s, "sidecar", "completed"), 2);
+    assert_int_equal(job_count(&s, "metadataExtraction", "completed"), 2);
+    assert_int_equal(sim_stop(&s), 0);
+    buf_release(&path);
+    buf_release(&body);
+}
+
+static void test_sim_jobs_revert_tags_in_2x_only(void **state)
+{
+    (void)state;
+    race("2", true);
+    race("3", false);
+}
+
+/* Builds a library file from the small preset with asset index ro
+ * read-only; path gets its name. */
+static void library_with(char *path, const char *ro, bool public_users)
+{
+    struct buf lib = BUF_INIT;
+    json_t *st;
+    char *text;
+    size_t i;
+    json_t *a;
+
+    state_of(SMALL(NULL), &lib);
+    st = json_loadb(lib.buf, lib.len, 0, NULL);
+    assert_non_null(st);
+    json_array_foreach(json_object_get(st, "assets"), i, a)
+    {
+        if (ro && !strcmp(jstr(a, "id"), ro))
+            assert_int_equal(json_object_set_new(a, "readOnly", json_true()),
+                             0);
+    }
+    if (!public_users)
+        assert_int_equal(json_object_set_new(st, "server",
+                                              json_pack("{s:b}",
+                                                        "publicUsers", 0)),
+                         0);
+    text = json_dumps(st, JSON_COMPACT);
+    buf_reset(&lib);
+    buf_addstr(&lib, text);
+    free(text);
+    json_decref(st);
+    write_temp(path, &lib);
+    buf_release(&lib);
+}
+
+/*
+ * A date change: the EXIF row at once, fileCreatedAt/localDateTime when
+ * the jobs finish, never for a read-only asset; the bulk update leaves an
+ * asset without EXIF alone; a +05:30 offset names the zone UTC+5:30.
+ */
+static void test_sim_date_change_waits_for_the_jobs(void **state)
+{
+    char path[] = "/tmp/test_sim_libXXXXXX";
+    char a[40], ro[40], bare[40], created[40];
+    struct buf body = BUF_INIT, out = BUF_INIT;
+    struct sim_proc s;
+    json_t *st, *j;
+    const char *admin;
+    size_t i;
+
+    (void)state;
+    start(&s, SMALL(NULL));
+    st = sim_state(&s);
+    admin = user_id(st, "admin@example.com");
+    (void)snprintf(a, sizeof(a), "%s", jstr(asset_of(st, admin, true, 0), "id"));
+    (void)snprintf(ro, sizeof(ro), "%s",
+                   jstr(asset_of(st, admin, true, 1), "id"));
+    (void)snprintf(bare, sizeof(bare), "%s",
+                   jstr(asset_of(st, admin, false, 0), "id"));
+    json_decref(st);
+    assert_int_equal(sim_stop(&s), 0);
+
+    library_with(path, ro, true);
+    start(&s, (const char *const[]){"--library", path, "--jobs",
+                                    "delay=1h,rate=0", NULL});
+    j = asset_get(&s, a);
+    (void)snprintf(created, sizeof(created), "%s", jstr(j, "fileCreatedAt"));
+    json_decref(j);
+    buf_addf(&body, "{\"ids\":[\"%s\",\"%s\",\"%s\"],\"dateTimeOriginal\":"
+                    "\"2001-02-03T04:05:06+05:30\"}", a, ro, bare);
+    assert_int_equal(sim_request(&s, "PUT", "/api/assets", body.buf, &out),
+                     204);
+    j = asset_get(&s, a);
+    assert_string_equal(jstr(json_object_get(j, "exifInfo"),
+                             "dateTimeOriginal"),
+                        "2001-02-02T22:35:06.000Z");
+    assert_string_equal(jstr(json_object_get(j, "exifInfo"), "timeZone"),
+                        "UTC+5:30");
+    assert_string_equal(jstr(j, "fileCreatedAt"), created);
+    json_decref(j);
+    assert_int_equal(job_count(&s, "sidecar", "waiting"), 3);
+
+    assert_int_equal(jobs_run(&s, ""), 5); /* 3 writes, 2 re-reads */
+    j = asset_get(&s, a);
+    assert_string_equal(jstr(j, "fileCreatedAt"), "2001-02-02T22:35:06.000Z");
+    assert_string_equal(jstr(j, "localDateTime"), "2001-02-03T04:05:06.000Z");
+    json_decref(j);
+    j = asset_get(&s, ro);
+    assert_string_not_equal(jstr(j, "fileCreatedAt"),
+                            "2001-02-02T22:35:06.000Z");
+    json_decref(j);
+    j = asset_get(&s, bare);
+    assert_string_not_equal(jstr(j, "fileCreatedAt"),
+                            "2001-02-02T22:35:06.000Z");
+    json_decref(j);
+    /* still no exif row (updateAllExif is a plain UPDATE) */
+    st = sim_state(&s);
+    json_array_foreach(json_object_get(st, "assets"), i, j)
+    {
+        if (!strcmp(jstr(j, "id"), bare))
+            assert_true(json_is_null(json_object_get(j, "exifInfo")));
+    }
+    json_decref(st);
+    assert_int_equal(job_count(&s, "sidecar", "failed"), 1);
+    assert_int_equal(job_count(&s, "sidecar", "completed"), 2);
+    assert_int_equal(sim_stop(&s), 0);
+    (void)unlink(path);
+    buf_release(&body);
+    buf_release(&out);
+}
+
+/* In real time: the jobs finish by themselves; GET /jobs needs an admin
+ * key with job.read. */
+static void test_sim_jobs_run_on_the_clock(void **state)
+{
+    struct sim_proc s;
+    struct buf body = BUF_INIT, path = BUF_INIT;
+    json_t *st, *j;
+    char tag[40];
+    int i;
+
+    (void)state;
+    start(&s, SMALL("--jobs", "delay=50ms,rate=1000/s", NULL));
+    st = sim_state(&s);
+    j = req_json(&s, "POST", "/api/tags", "{\"name\":\"clock\"}", 201);
+    (void)snprintf(tag, sizeof(tag), "%s", jstr(j, "id"));
+    json_decref(j);
+    buf_addf(&path, "/api/tags/%s/assets", tag);
+    buf_addf(&body, "{\"ids\":[\"%s\"]}",
+             jstr(asset_of(st, user_id(st, "admin@example.com"), true, 0),
+                  "id"));
+    json_decref(st);
+    json_decref(req_json(&s, "PUT", path.buf, body.buf, 200));
+    for (i = 0; i < 400; i++) {
+        if (job_count(&s, "metadataExtraction", "completed") == 1)
+            break;
+        (void)usleep(25000);
+    }
+    assert_int_equal(job_count(&s, "metadataExtraction", "completed"), 1);
+    assert_int_equal(job_count(&s, "sidecar", "waiting") +
+                         job_count(&s, "sidecar", "active"),
+                     0);
+    assert_int_equal(sim_request_key(&s, "immich-sim-readonly-key", "GET",
+                                     "/api/jobs", NULL, &body, NULL, NULL),
+                     403);
+    assert_non_null(strstr(body.buf, "job.read"));
+    assert_int_equal(sim_request_key(&s, "immich-sim-key-John", "GET",
+                                     "/api/jobs", NULL, &body, NULL, NULL),
+                     403);
+    assert_int_equal(sim_stop(&s), 0);
+    buf_release(&body);
+    buf_release(&path);
+}
+
+static void test_sim_answers_as_immich_gives_them(void **state)
+{
+    char path[] = "/tmp/test_sim_libXXXXXX";
+    struct buf body = BUF_INIT, url = BUF_INIT, out = BUF_INIT;
+    struct sim_proc s;
+    json_t *st, *j;
+    char album[40], grandpa[40], grandma_asset[40], asset[40];
+
+    (void)state;
+    /* POST /albums answers without lastModifiedAssetTimestamp */
+    start(&s, SMALL("--create-last-modified", "off", NULL));
+    st = sim_state(&s);
+    (void)snprintf(asset, sizeof(asset), "%s",
+                   jstr(asset_of(st, user_id(st, "admin@example.com"), true,
+                                 0),
+                        "id"));
+    (void)snprintf(grandpa, sizeof(grandpa), "%s",
+                   user_id(st, "grandpa@example.com"));
+    (void)snprintf(grandma_asset, sizeof(grandma_asset), "%s",
+                   jstr(asset_of(st, user_id(st, "grandma@example.com"),
+                                 true, 0),
+                        "id"));
+    json_decref(st);
+    buf_addf(&body, "{\"albumName\":\"new\",\"assetIds\":[\"%s\"]}", asset);
+    j = req_json(&s, "POST", "/api/albums", body.buf, 201);
+    assert_int_equal(json_integer_value(json_object_get(j, "assetCount")), 1);
+    assert_null(json_object_get(j, "lastModifiedAssetTimestamp"));
+    buf_addf(&url, "/api/albums/%s", jstr(j, "id"));
+    json_decref(j);
+    j = req_json(&s, "GET", url.buf, NULL, 200);
+    assert_non_null(json_object_get(j, "lastModifiedAssetTimestamp"));
+    json_decref(j);
+
+    /* 3.x users carry a clusterGroupId (a NOT NULL uuid) */
+    j = req_json(&s, "GET", "/api/users/me", NULL, 200);
+    assert_true(json_is_string(json_object_get(j, "clusterGroupId")));
+    json_decref(j);
+
+    /* an editor removes what it may share: a partner's asset too */
+    buf_reset(&body);
+    buf_addf(&body, "{\"albumName\":\"jane's\",\"albumUsers\":[{\"userId\":"
+                    "\"%s\",\"role\":\"editor\"}]}", grandpa);
+    assert_int_equal(sim_request_key(&s, "immich-sim-key-Jane", "POST",
+                                     "/api/albums", body.buf, &out, NULL,
+                                     NULL),
+                     201);
+    j = json_loadb(out.buf, out.len, 0, NULL);
+    (void)snprintf(album, sizeof(album), "%s", jstr(j, "id"));
+    json_decref(j);
+    buf_reset(&url);
+    buf_addf(&url, "/api/albums/%s/assets", album);
+    buf_reset(&body);
+    buf_addf(&body, "{\"ids\":[\"%s\"]}", grandma_asset);
+    assert_int_equal(sim_request_key(&s, "immich-sim-key-Grandpa", "PUT",
+                                     url.buf, body.buf, &out, NULL, NULL),
+                     200);
+    assert_non_null(strstr(out.buf, "\"success\":true"));
+    assert_int_equal(sim_request_key(&s, "immich-sim-key-Grandpa", "DELETE",
+                                     url.buf, body.buf, &out, NULL, NULL),
+                     200);
+    assert_non_null(strstr(out.buf, "\"success\":true"));
+    assert_int_equal(sim_stop(&s), 0);
+
+    /* publicUsers off: a non-admin sees only itself */
+    library_with(path, NULL, false);
+    start(&s, (const char *const[]){"--library", path, NULL});
+    assert_int_equal(sim_request_key(&s, "immich-sim-key-John", "GET",
+                                     "/api/users", NULL, &body, NULL, NULL),
+                     200);
+    j = json_loadb(body.buf, body.len, 0, NULL);
+    assert_int_equal(json_array_size(j), 1);
+    assert_string_equal(jstr(json_array_get(j, 0), "email"),
+                        "john@example.com");
+    json_decref(j);
+    j = req_json(&s, "GET", "/api/users", NULL, 200);
+    assert_true(json_array_size(j) >= 6);
+    json_decref(j);
+    assert_int_equal(sim_stop(&s), 0);
+    (void)unlink(path);
+    buf_release(&body);
+    buf_release(&url);
+    buf_release(&out);
+}
+
 static void test_sim_seed_preset_sizes_and_expectations(void **state)
 {
     struct sim_proc s;
@@ -844,6 +1234,10 @@ int main(void)
         cmocka_unit_test(test_sim_generator_is_deterministic),
         cmocka_unit_test(test_sim_library_file_round_trip),
         cmocka_unit_test(test_sim_reloaded_library_mints_fresh_ids),
+        cmocka_unit_test(test_sim_jobs_revert_tags_in_2x_only),
+        cmocka_unit_test(test_sim_date_change_waits_for_the_jobs),
+        cmocka_unit_test(test_sim_jobs_run_on_the_clock),
+        cmocka_unit_test(test_sim_answers_as_immich_gives_them),
         cmocka_unit_test(test_sim_seed_preset_sizes_and_expectations),
         cmocka_unit_test(test_sim_capacity_queues_the_extra_request),
         cmocka_unit_test(test_sim_faults_fire_as_configured),
