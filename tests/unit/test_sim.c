@@ -986,6 +986,91 @@ static void test_sim_answers_as_immich_gives_them(void **state)
     buf_release(&out);
 }
 
+/* The small library with 20 admin assets taken at one instant, newest. */
+static void library_with_tie(char *path)
+{
+    struct buf lib = BUF_INIT;
+    json_t *st, *a;
+    const char *admin;
+    char *text;
+    size_t i;
+    int n = 0;
+
+    state_of(SMALL(NULL), &lib);
+    st = json_loadb(lib.buf, lib.len, 0, NULL);
+    admin = user_id(st, "admin@example.com");
+    json_array_foreach(json_object_get(st, "assets"), i, a)
+    {
+        if (n < 20 && !strcmp(jstr(a, "ownerId"), admin) &&
+            json_is_null(json_object_get(a, "deletedAt"))) {
+            json_object_set_new(a, "fileCreatedAt",
+                                json_string("2030-01-01T00:00:00.000Z"));
+            n++;
+        }
+    }
+    text = json_dumps(st, JSON_COMPACT);
+    buf_reset(&lib);
+    buf_addstr(&lib, text);
+    free(text);
+    json_decref(st);
+    write_temp(path, &lib);
+    buf_release(&lib);
+}
+
+/* Distinct ids on the first 20 pages of one asset each. */
+static int distinct_first_pages(const char *path, const char *dialect)
+{
+    struct sim_proc s;
+    char ids[20][40];
+    int p, k, distinct = 0;
+
+    start(&s, (const char *const[]){"--library", path, "--dialect", dialect,
+                                    NULL});
+    for (p = 0; p < 20; p++) {
+        char body[96];
+        json_t *j;
+
+        (void)snprintf(body, sizeof(body),
+                       "{\"size\":1,\"page\":%d,\"withDeleted\":false}",
+                       p + 1);
+        j = req_json(&s, "POST", "/api/search/metadata", body, 200);
+        (void)snprintf(ids[p], sizeof(ids[p]), "%s",
+                       jstr(json_array_get(json_object_get(
+                                               json_object_get(j, "assets"),
+                                               "items"),
+                                           0),
+                            "id"));
+        json_decref(j);
+        for (k = 0; k < p && strcmp(ids[k], ids[p]); k++)
+            ;
+        distinct += k == p;
+    }
+    assert_int_equal(sim_stop(&s), 0);
+    return distinct;
+}
+
+/* 3.0 and 3.1 order by date alone (pages inside a group of equal dates
+ * may overlap); 3.2 breaks ties by id. */
+static void test_sim_3_0_orders_without_tie_break(void **state)
+{
+    char path[] = "/tmp/test_sim_libXXXXXX";
+    struct sim_proc s;
+    json_t *v;
+
+    (void)state;
+    library_with_tie(path);
+    assert_int_equal(distinct_first_pages(path, "3.2"), 20);
+    assert_true(distinct_first_pages(path, "3.0") < 20);
+    assert_true(distinct_first_pages(path, "3.1") < 20);
+    start(&s, (const char *const[]){"--library", path, "--dialect", "3.0",
+                                    NULL});
+    v = req_json(&s, "GET", "/api/server/version", NULL, 200);
+    assert_int_equal(json_integer_value(json_object_get(v, "minor")), 0);
+    json_decref(v);
+    assert_int_equal(sim_stop(&s), 0);
+    (void)unlink(path);
+}
+
 static void test_sim_seed_preset_sizes_and_expectations(void **state)
 {
     struct sim_proc s;
@@ -1238,6 +1323,7 @@ int main(void)
         cmocka_unit_test(test_sim_date_change_waits_for_the_jobs),
         cmocka_unit_test(test_sim_jobs_run_on_the_clock),
         cmocka_unit_test(test_sim_answers_as_immich_gives_them),
+        cmocka_unit_test(test_sim_3_0_orders_without_tie_break),
         cmocka_unit_test(test_sim_seed_preset_sizes_and_expectations),
         cmocka_unit_test(test_sim_capacity_queues_the_extra_request),
         cmocka_unit_test(test_sim_faults_fire_as_configured),
