@@ -588,3 +588,52 @@ void sim_api_albums_statistics(struct sim_req *r)
     buf_addf(&r->out, "{\"owned\":%ld,\"shared\":%ld,\"notShared\":%ld}",
              owned, shared, not_shared);
 }
+
+/*
+ * What a guest's upload through an album's shared link does
+ * (asset-media.service: a checksum the link's owner already has goes to
+ * handleUploadError -> addToSharedLink -> albumRepository.addAssetIds):
+ * the asset joins the album and neither the album's updatedAt nor the
+ * asset's moves.  Without assetId a new asset is uploaded: it is the
+ * owner's newest (updatedAt now) and joins the album the same way.
+ */
+int sim_shared_link_upload(struct sim_lib *lib, json_t *body,
+                           struct buf *out, struct buf *err)
+{
+    const char *album = json_string_value(json_object_get(body, "albumId"));
+    const char *asset = json_string_value(json_object_get(body, "assetId"));
+    struct uuid id;
+    uint32_t al, a;
+    int64_t now = sim_now();
+    bool dup = asset != NULL;
+
+    if (!album || uuid_parse(album, strlen(album), &id) < 0 ||
+        (al = sim_find_album(lib, &id)) == SIM_NONE) {
+        buf_addstr(err, "albumId names no album");
+        return -1;
+    }
+    if (dup) {
+        if (uuid_parse(asset, strlen(asset), &id) < 0 ||
+            (a = sim_find_asset(lib, &id)) == SIM_NONE ||
+            lib->assets[a].owner != lib->albums[al].owner) {
+            buf_addstr(err, "assetId names no asset of the album's owner");
+            return -1;
+        }
+    } else {
+        a = sim_lib_add_asset(lib, NULL, lib->albums[al].owner);
+        lib->assets[a].file_created_at = lib->assets[a].local_date_time =
+            lib->assets[a].file_modified_at = now;
+        lib->assets[a].created_at = lib->assets[a].updated_at = now;
+        lib->assets[a].file_name = sim_str(lib, "upload.jpg");
+        sim_asset_set_path(lib, a, "/upload/upload.jpg");
+        (void)sim_lib_add_exif(lib, a);
+    }
+    (void)sim_link_album(lib, al, a);
+    if (lib->albums[al].thumb == SIM_NONE)
+        lib->albums[al].thumb = a;
+    lib->gen++;
+    buf_addstr(out, "{\"id\":");
+    sim_json_uuid(out, &lib->assets[a].id);
+    buf_addf(out, ",\"duplicate\":%s}\n", dup ? "true" : "false");
+    return 0;
+}

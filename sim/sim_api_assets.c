@@ -219,33 +219,46 @@ void sim_api_asset_update(struct sim_req *r)
     r->items_exif++;
 }
 
-void sim_api_assets_update(struct sim_req *r)
+/*
+ * The body's "ids" as asset indexes, all the caller's own (requireAccess
+ * is all or nothing: one foreign or unknown id fails the request with
+ * the 400 naming perm).  NULL after the error; caller frees.
+ */
+static uint32_t *own_assets(struct sim_req *r, const char *perm, size_t *n)
 {
     struct uuid *ids;
+    uint32_t *idx;
+    size_t i;
+
+    *n = sim_uuid_list(json_object_get(r->body, "ids"), &ids);
+    idx = xmalloc(st_mult(*n + 1, sizeof(*idx)));
+    for (i = 0; i < *n; i++) {
+        idx[i] = sim_find_asset(r->lib, &ids[i]);
+        if (idx[i] == SIM_NONE || r->lib->assets[idx[i]].owner != r->user) {
+            sim_error(r, 400, "Not found or no %s access", perm);
+            free(idx);
+            idx = NULL;
+            break;
+        }
+    }
+    free(ids);
+    return idx;
+}
+
+void sim_api_assets_update(struct sim_req *r)
+{
     uint32_t *idx;
     size_t n, i;
 
     if (sim_need_body(r) < 0 ||
         sim_validate(r, r->body, update_fields, ARRAY_SIZE(update_fields)) <
             0 ||
-        check_date(r) < 0)
+        check_date(r) < 0 || !(idx = own_assets(r, "asset.update", &n)))
         return;
-    n = sim_uuid_list(json_object_get(r->body, "ids"), &ids);
-    idx = xmalloc(st_mult(n + 1, sizeof(*idx)));
-    /* all or nothing: one foreign or unknown id fails the request */
-    for (i = 0; i < n; i++) {
-        idx[i] = sim_find_asset(r->lib, &ids[i]);
-        if (idx[i] == SIM_NONE || r->lib->assets[idx[i]].owner != r->user) {
-            sim_error(r, 400, "Not found or no asset.update access");
-            goto out;
-        }
-    }
     for (i = 0; i < n; i++)
         apply_update(r, idx[i], r->body, true);
     r->status = 204;
-out:
     free(idx);
-    free(ids);
 }
 
 void sim_api_assets_statistics(struct sim_req *r)
@@ -286,4 +299,128 @@ void sim_api_assets_statistics(struct sim_req *r)
     }
     buf_addf(&r->out, "{\"images\":%ld,\"videos\":%ld,\"total\":%ld}", images,
              videos, total);
+}
+
+/*
+ * An asset left its albums' live members (trash, hide): a thumbnail that
+ * pointed at it is replaced, as updateThumbnails() does at the next album
+ * read, and that UPDATE bumps the album's updatedAt.  Nothing else about
+ * the album moves.
+ */
+static void repair_thumbnails(struct sim_lib *lib, uint32_t ai, int64_t now)
+{
+    const struct sim_asset *a = &lib->assets[ai];
+    uint32_t i, k;
+
+    for (i = 0; i < a->albums.nr; i++) {
+        struct sim_album *al = &lib->albums[a->albums.items[i]];
+
+        if (al->thumb != ai)
+            continue;
+        al->thumb = SIM_NONE;
+        for (k = 0; k < al->assets.nr; k++) {
+            if (sim_asset_counts(&lib->assets[al->assets.items[k]])) {
+                al->thumb = al->assets.items[k];
+                break;
+            }
+        }
+        al->updated_at = now;
+    }
+}
+
+/*
+ * DELETE /assets {ids, force}: asset.service deleteAll, an UPDATE of
+ * deletedAt (so updatedAt moves too); all or nothing on access.  force
+ * deletes for good (the asset cannot be restored).
+ */
+void sim_api_assets_delete(struct sim_req *r)
+{
+    static const struct sim_field fields[] = {
+        {"ids", FT_UUIDS, true, 0, 0, NULL},
+        {"force", FT_BOOL, false, 0, 0, NULL},
+    };
+    uint32_t *idx;
+    size_t n, i;
+    int64_t now = sim_now();
+    bool force;
+
+    if (sim_need_body(r) < 0 ||
+        sim_validate(r, r->body, fields, ARRAY_SIZE(fields)) < 0 ||
+        !(idx = own_assets(r, "asset.delete", &n)))
+        return;
+    force = json_is_true(json_object_get(r->body, "force"));
+    for (i = 0; i < n; i++) {
+        struct sim_asset *a = &r->lib->assets[idx[i]];
+
+        if (a->deleted_at == TIME_NONE)
+            a->deleted_at = now;
+        a->purged |= force;
+        a->updated_at = now;
+        repair_thumbnails(r->lib, idx[i], now);
+        r->items_written++;
+    }
+    r->lib->order_dirty = true;
+    r->wrote = n > 0;
+    r->status = 204;
+    free(idx);
+}
+
+/* Restores asset ai if it is in the trash; true if it was. */
+static bool restore(struct sim_lib *lib, uint32_t ai, int64_t now)
+{
+    struct sim_asset *a = &lib->assets[ai];
+
+    if (a->deleted_at == TIME_NONE || a->purged)
+        return false;
+    a->deleted_at = TIME_NONE;
+    /* trash.repository restore is an UPDATE asset: the updatedAt trigger
+     * makes the restored asset its albums' newest member */
+    a->updated_at = now;
+    return true;
+}
+
+/* POST /trash/restore: every trashed asset of the caller; {count}. */
+void sim_api_trash_restore(struct sim_req *r)
+{
+    int64_t now = sim_now();
+    long count = 0;
+    size_t i;
+
+    for (i = 0; i < r->lib->assets_nr; i++)
+        if (r->lib->assets[i].owner == r->user &&
+            restore(r->lib, (uint32_t)i, now))
+            count++;
+    r->lib->order_dirty = true;
+    r->wrote = count > 0;
+    r->items_written = count;
+    buf_addf(&r->out, "{\"count\":%ld}", count);
+}
+
+/* POST /trash/restore/assets {ids}: those of them in the trash; {count}. */
+void sim_api_trash_restore_assets(struct sim_req *r)
+{
+    static const struct sim_field fields[] = {
+        {"ids", FT_UUIDS, true, 0, 0, NULL},
+    };
+    struct uuid *ids;
+    int64_t now = sim_now();
+    long count = 0;
+    size_t n, i;
+
+    if (sim_need_body(r) < 0 ||
+        sim_validate(r, r->body, fields, ARRAY_SIZE(fields)) < 0)
+        return;
+    n = sim_uuid_list(json_object_get(r->body, "ids"), &ids);
+    for (i = 0; i < n; i++) {
+        uint32_t a = sim_find_asset(r->lib, &ids[i]);
+
+        if (a != SIM_NONE && r->lib->assets[a].owner == r->user &&
+            restore(r->lib, a, now))
+            count++;
+    }
+    free(ids);
+    r->lib->order_dirty = true;
+    r->wrote = count > 0;
+    r->items_written = count;
+    buf_addf(&r->out, "{\"count\":%ld}", count);
 }

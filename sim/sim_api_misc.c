@@ -436,3 +436,74 @@ void sim_api_timeline_bucket(struct sim_req *r)
     r->items_light = (long)n;
     free(ids);
 }
+
+/* PartnerResponseDto: the user plus inTimeline. */
+static void partner_json(struct sim_req *r, uint32_t user, bool in_timeline)
+{
+    sim_json_user(&r->out, r->lib, user);
+    r->out.len--; /* reopen the object */
+    buf_addf(&r->out, ",\"inTimeline\":%s}", in_timeline ? "true" : "false");
+}
+
+/*
+ * POST /partners/{id}: the caller starts sharing with user id
+ * (partner.service create; inTimeline starts false, so id's searches do
+ * not show the caller's assets until id turns it on).
+ */
+void sim_api_partner_create(struct sim_req *r)
+{
+    struct uuid id;
+    uint32_t u;
+
+    if (sim_param_uuid(r, 0, "id", &id) < 0)
+        return;
+    u = sim_find_user(r->lib, &id);
+    if (u == SIM_NONE || u == r->user) {
+        sim_error(r, 400, "User not found");
+        return;
+    }
+    if (u32vec_has(&r->lib->users[u].sharers, r->user)) {
+        sim_error(r, 400, "Partner already exists");
+        return;
+    }
+    u32vec_push(&r->lib->users[u].sharers, r->user);
+    r->status = 201;
+    r->wrote = true;
+    r->items_written = 1;
+    partner_json(r, u, false);
+}
+
+/*
+ * PUT /partners/{id} {inTimeline}: the caller shows (or hides) the assets
+ * of id, who shares with it, in its timeline; in 2.x that is what puts
+ * them in the caller's searches.
+ */
+void sim_api_partner_update(struct sim_req *r)
+{
+    static const struct sim_field fields[] = {
+        {"inTimeline", FT_BOOL, true, 0, 0, NULL},
+    };
+    struct sim_user *me;
+    struct uuid id;
+    uint32_t u;
+    bool on;
+
+    if (sim_param_uuid(r, 0, "id", &id) < 0 || sim_need_body(r) < 0 ||
+        sim_validate(r, r->body, fields, ARRAY_SIZE(fields)) < 0)
+        return;
+    u = sim_find_user(r->lib, &id);
+    me = &r->lib->users[r->user];
+    if (u == SIM_NONE || (!u32vec_has(&me->sharers, u) &&
+                          !u32vec_has(&me->partners, u))) {
+        sim_error(r, 400, "Partner not found");
+        return;
+    }
+    on = json_is_true(json_object_get(r->body, "inTimeline"));
+    if (on && !u32vec_has(&me->partners, u))
+        u32vec_push(&me->partners, u);
+    else if (!on)
+        (void)u32vec_remove(&me->partners, u);
+    r->wrote = true;
+    r->items_written = 1;
+    partner_json(r, u, on);
+}

@@ -99,6 +99,16 @@ static const struct route routes[] = {
      sim_api_timeline_buckets, false},
     {"GET", "/timeline/bucket", SC_TIMELINE, "asset.read",
      sim_api_timeline_bucket, false},
+    {"DELETE", "/assets", SC_ASSET_WRITE, "asset.delete",
+     sim_api_assets_delete, false},
+    {"POST", "/trash/restore", SC_ASSET_WRITE, "asset.delete",
+     sim_api_trash_restore, false},
+    {"POST", "/trash/restore/assets", SC_ASSET_WRITE, "asset.delete",
+     sim_api_trash_restore_assets, false},
+    {"POST", "/partners/{id}", SC_META, "partner.create",
+     sim_api_partner_create, false},
+    {"PUT", "/partners/{id}", SC_META, "partner.update",
+     sim_api_partner_update, false},
     /* job.controller.ts: Permission.JobRead, admin: true */
     {"GET", "/jobs", SC_META, "job.read", sim_api_jobs, true},
 };
@@ -635,7 +645,8 @@ static void new_correlation(struct sim_server *s, char out[16])
 
 static enum MHD_Result serve_sim(struct sim_server *s,
                                  struct MHD_Connection *conn,
-                                 const char *method, const char *url)
+                                 const char *method, const char *url,
+                                 const struct req_ctx *ctx)
 {
     struct sim_req r;
     size_t sent;
@@ -667,6 +678,22 @@ static enum MHD_Result serve_sim(struct sim_server *s,
             s->lib->gen++;
         pthread_mutex_unlock(&s->lib_mu);
         buf_addf(&r.out, "{\"ran\":%ld}\n", ran);
+    } else if (!strcmp(method, "POST") &&
+               !strcmp(url, "/__sim/shared-link-upload")) {
+        json_t *body = json_loadb(ctx->body.buf, ctx->body.len, 0, NULL);
+        struct buf err = BUF_INIT;
+
+        pthread_mutex_lock(&s->lib_mu);
+        sim_jobs_run(s->jobs, sim_now());
+        if (sim_shared_link_upload(s->lib, body, &r.out, &err) < 0) {
+            r.status = 400;
+            buf_addstr(&r.out, "{\"message\":");
+            buf_add_json_str(&r.out, err.buf, err.len);
+            buf_addch(&r.out, '}');
+        }
+        pthread_mutex_unlock(&s->lib_mu);
+        json_decref(body);
+        buf_release(&err);
     } else if (!strcmp(method, "POST") &&
                !strcmp(url, "/__sim/reset-stats")) {
         stats_reset(s);
@@ -827,7 +854,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         return MHD_YES;
     }
     if (!strncmp(url, "/__sim/", 7))
-        return serve_sim(s, conn, method, url);
+        return serve_sim(s, conn, method, url, ctx);
     if (!strncmp(url, "/api/", 5) || !strcmp(url, "/api"))
         return serve(s, conn, method, url, ctx);
     /* outside /api the real server serves its web app */

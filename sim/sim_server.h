@@ -149,7 +149,9 @@ int64_t sim_now(void);
 
 /* ---- handlers (sim_api_*.c) ---- */
 
-sim_handler_fn sim_api_jobs;
+sim_handler_fn sim_api_jobs, sim_api_assets_delete, sim_api_trash_restore,
+    sim_api_trash_restore_assets, sim_api_partner_create,
+    sim_api_partner_update;
 sim_handler_fn sim_api_server_ping, sim_api_server_version, sim_api_server_about,
     sim_api_server_statistics, sim_api_users_me, sim_api_users, sim_api_user_get,
     sim_api_keys_me;
@@ -163,6 +165,13 @@ sim_handler_fn sim_api_albums_list, sim_api_album_get, sim_api_album_create,
     sim_api_album_update, sim_api_album_delete, sim_api_album_assets_add,
     sim_api_album_assets_remove, sim_api_albums_assets_add, sim_api_album_users_add,
     sim_api_album_user_update, sim_api_album_user_remove, sim_api_albums_statistics;
+
+/*
+ * POST /__sim/shared-link-upload {albumId, assetId?}: a guest's upload
+ * through the album's shared link (sim_api_albums.c).  0, or -1 + err.
+ */
+int sim_shared_link_upload(struct sim_lib *lib, json_t *body,
+                           struct buf *out, struct buf *err);
 
 /* ---- the server (sim_server.c) ---- */
 

@@ -20,7 +20,7 @@ static const char *const perm_names[] = {
     "albumAsset.create", "albumAsset.delete", "albumUser.create",
     "albumUser.update",  "albumUser.delete",  "duplicate.read",
     "timeline.read",     "apiKey.read",       "partner.read",
-    "job.read",          "partner.create",
+    "job.read",          "partner.create",    "partner.update",
 };
 
 int sim_perm_find(const char *name)
@@ -99,8 +99,10 @@ void sim_lib_release(struct sim_lib *lib)
 
     if (!lib)
         return;
-    for (i = 0; i < lib->users_nr; i++)
+    for (i = 0; i < lib->users_nr; i++) {
         u32vec_release(&lib->users[i].partners);
+        u32vec_release(&lib->users[i].sharers);
+    }
     for (i = 0; i < lib->assets_nr; i++) {
         u32vec_release(&lib->assets[i].tags);
         u32vec_release(&lib->assets[i].albums);

@@ -66,6 +66,8 @@ struct sim_user {
     bool is_admin;
     int64_t created_at;       /* ms UTC */
     struct u32vec partners;   /* users whose assets show in my timeline */
+    struct u32vec sharers;    /* users who share with me (POST /partners),
+                                 in my timeline or not */
 };
 
 /* Permission bits of an API key; "all" is a flag of its own. */
@@ -107,6 +109,7 @@ struct sim_asset {
     bool favorite;
     bool read_only;            /* its file cannot get a sidecar (an
                                   external library mounted read-only) */
+    bool purged;               /* deleted with force: not restorable */
     struct u32vec tags;        /* tag indexes, direct links */
     struct u32vec albums;      /* album indexes */
 };

@@ -750,19 +750,41 @@ static void test_sim_jobs_revert_tags_in_2x_only(void **state)
     race("3", false);
 }
 
-/* Builds a library file from the small preset with asset index ro
- * read-only; path gets its name. */
-static void library_with(char *path, const char *ro, bool public_users)
+/* The small preset's state (the library file plus albumIds). */
+static json_t *small_state(void)
 {
     struct buf lib = BUF_INIT;
     json_t *st;
-    char *text;
-    size_t i;
-    json_t *a;
 
     state_of(SMALL(NULL), &lib);
     st = json_loadb(lib.buf, lib.len, 0, NULL);
     assert_non_null(st);
+    buf_release(&lib);
+    return st;
+}
+
+/* Writes st (consumed) as a library file; path gets its name. */
+static void write_state(char *path, json_t *st)
+{
+    struct buf lib = BUF_INIT;
+    char *text = json_dumps(st, JSON_COMPACT);
+
+    assert_non_null(text);
+    buf_addstr(&lib, text);
+    free(text);
+    json_decref(st);
+    write_temp(path, &lib);
+    buf_release(&lib);
+}
+
+/* Builds a library file from the small preset with asset index ro
+ * read-only; path gets its name. */
+static void library_with(char *path, const char *ro, bool public_users)
+{
+    json_t *st, *a;
+    size_t i;
+
+    st = small_state();
     json_array_foreach(json_object_get(st, "assets"), i, a)
     {
         if (ro && !strcmp(jstr(a, "id"), ro))
@@ -774,13 +796,7 @@ static void library_with(char *path, const char *ro, bool public_users)
                                               json_pack("{s:b}",
                                                         "publicUsers", 0)),
                          0);
-    text = json_dumps(st, JSON_COMPACT);
-    buf_reset(&lib);
-    buf_addstr(&lib, text);
-    free(text);
-    json_decref(st);
-    write_temp(path, &lib);
-    buf_release(&lib);
+    write_state(path, st);
 }
 
 /*
@@ -989,15 +1005,12 @@ static void test_sim_answers_as_immich_gives_them(void **state)
 /* The small library with 20 admin assets taken at one instant, newest. */
 static void library_with_tie(char *path)
 {
-    struct buf lib = BUF_INIT;
     json_t *st, *a;
     const char *admin;
-    char *text;
     size_t i;
     int n = 0;
 
-    state_of(SMALL(NULL), &lib);
-    st = json_loadb(lib.buf, lib.len, 0, NULL);
+    st = small_state();
     admin = user_id(st, "admin@example.com");
     json_array_foreach(json_object_get(st, "assets"), i, a)
     {
@@ -1008,13 +1021,7 @@ static void library_with_tie(char *path)
             n++;
         }
     }
-    text = json_dumps(st, JSON_COMPACT);
-    buf_reset(&lib);
-    buf_addstr(&lib, text);
-    free(text);
-    json_decref(st);
-    write_temp(path, &lib);
-    buf_release(&lib);
+    write_state(path, st);
 }
 
 /* Distinct ids on the first 20 pages of one asset each. */
@@ -1069,6 +1076,237 @@ static void test_sim_3_0_orders_without_tie_break(void **state)
     json_decref(v);
     assert_int_equal(sim_stop(&s), 0);
     (void)unlink(path);
+}
+
+/* ---- album members that change behind the album's back ---- */
+
+struct album_key {
+    char updated[32], last[32];
+    long count;
+};
+
+/* The three fields GET /albums gives for album id. */
+static void album_key(struct sim_proc *s, const char *id,
+                      struct album_key *k)
+{
+    json_t *list = req_json(s, "GET", "/api/albums", NULL, 200), *al;
+    size_t i;
+
+    memset(k, 0, sizeof(*k));
+    k->count = -1;
+    json_array_foreach(list, i, al)
+    {
+        const char *last = jstr(al, "lastModifiedAssetTimestamp");
+
+        if (strcmp(jstr(al, "id"), id))
+            continue;
+        (void)snprintf(k->updated, sizeof(k->updated), "%s",
+                       jstr(al, "updatedAt"));
+        (void)snprintf(k->last, sizeof(k->last), "%s", last ? last : "");
+        k->count = (long)json_integer_value(json_object_get(al, "assetCount"));
+    }
+    json_decref(list);
+    assert_true(k->count >= 0);
+}
+
+/*
+ * Reads album's key into *k and checks it against base: assetCount moved
+ * by dcount, updatedAt never, lastModifiedAssetTimestamp only if moved.
+ */
+static void check_key(struct sim_proc *s, const char *album,
+                      const struct album_key *base, long dcount, bool moved,
+                      struct album_key *k)
+{
+    album_key(s, album, k);
+    assert_int_equal(k->count, base->count + dcount);
+    assert_string_equal(k->updated, base->updated);
+    assert_true(!strcmp(k->last, base->last) == !moved);
+}
+
+/* Does the album-membership search list asset? */
+static bool in_album(struct sim_proc *s, const char *album, const char *asset)
+{
+    struct buf body = BUF_INIT;
+    json_t *j, *it;
+    bool found = false;
+    size_t i;
+
+    buf_addf(&body, "{\"albumIds\":[\"%s\"],\"size\":1000}", album);
+    j = req_json(s, "POST", "/api/search/metadata", body.buf, 200);
+    json_array_foreach(json_object_get(json_object_get(j, "assets"), "items"),
+                       i, it)
+    {
+        found |= !strcmp(jstr(it, "id"), asset);
+    }
+    json_decref(j);
+    buf_release(&body);
+    return found;
+}
+
+struct members_case {
+    char album[40], thumb[40], member[40], outsider[40], hidden[40];
+};
+
+/*
+ * The small library with one admin album given a hidden member (a
+ * live-photo video part); picks a member that is neither the thumbnail
+ * nor the newest, and an admin asset outside the album, older than it.
+ */
+static void library_with_hidden_member(char *path, struct members_case *c)
+{
+    json_t *st, *al, *a, *best = NULL;
+    const char *admin, *max = NULL;
+    size_t i, k;
+
+    st = small_state();
+    admin = user_id(st, "admin@example.com");
+    json_array_foreach(json_object_get(st, "albums"), i, al)
+    {
+        if (!strcmp(jstr(al, "ownerId"), admin) &&
+            json_array_size(json_object_get(al, "assetIds")) >= 4 &&
+            (!best || json_array_size(json_object_get(al, "assetIds")) >
+                          json_array_size(json_object_get(best, "assetIds"))))
+            best = al;
+    }
+    assert_non_null(best);
+    (void)snprintf(c->album, sizeof(c->album), "%s", jstr(best, "id"));
+    (void)snprintf(c->thumb, sizeof(c->thumb), "%s",
+                   jstr(best, "albumThumbnailAssetId"));
+    c->member[0] = c->outsider[0] = c->hidden[0] = '\0';
+    /* every asset has updatedAt == createdAt here: the member with the
+     * smallest is neither the newest nor (unless it is) the thumbnail */
+    json_array_foreach(json_object_get(st, "assets"), i, a)
+    {
+        bool member = false;
+        json_t *id;
+
+        json_array_foreach(json_object_get(best, "assetIds"), k, id)
+        {
+            member |= !strcmp(json_string_value(id), jstr(a, "id"));
+        }
+        if (member && (!max || strcmp(jstr(a, "updatedAt"), max) > 0))
+            max = jstr(a, "updatedAt");
+    }
+    json_array_foreach(json_object_get(st, "assets"), i, a)
+    {
+        bool member = false, live = json_is_null(json_object_get(a,
+                                                                 "deletedAt")) &&
+                                    !strcmp(jstr(a, "visibility"), "timeline");
+        json_t *id;
+
+        json_array_foreach(json_object_get(best, "assetIds"), k, id)
+        {
+            member |= !strcmp(json_string_value(id), jstr(a, "id"));
+        }
+        if (!live || strcmp(jstr(a, "ownerId"), admin) ||
+            strcmp(jstr(a, "updatedAt"), max) >= 0)
+            continue;
+        if (member && !c->member[0] && strcmp(jstr(a, "id"), c->thumb))
+            (void)snprintf(c->member, sizeof(c->member), "%s", jstr(a, "id"));
+        else if (!member && !c->outsider[0])
+            (void)snprintf(c->outsider, sizeof(c->outsider), "%s",
+                           jstr(a, "id"));
+        else if (!member && !c->hidden[0]) {
+            (void)snprintf(c->hidden, sizeof(c->hidden), "%s", jstr(a, "id"));
+            json_object_set_new(a, "visibility", json_string("hidden"));
+            json_array_append_new(json_object_get(best, "assetIds"),
+                                  json_string(c->hidden));
+        }
+    }
+    assert_true(c->member[0] && c->outsider[0] && c->hidden[0]);
+    write_state(path, st);
+}
+
+/*
+ * Membership changes that leave updatedAt, assetCount and
+ * lastModifiedAssetTimestamp as they were: a shared-link upload of a photo
+ * the owner has, the trash of a member, the removal of a hidden member;
+ * and those that move them: a restore, a new upload.  A partner starting
+ * to share widens the searches without touching any album.
+ */
+static void test_sim_members_change_behind_the_album(void **state)
+{
+    char path[] = "/tmp/test_sim_libXXXXXX";
+    struct members_case c;
+    struct album_key k0, k;
+    struct buf body = BUF_INIT, out = BUF_INIT, url = BUF_INIT;
+    struct sim_proc s;
+    json_t *st, *j;
+    char trashed_at[32];
+    long before, john;
+
+    (void)state;
+    library_with_hidden_member(path, &c);
+    start(&s, (const char *const[]){"--library", path, NULL});
+    album_key(&s, c.album, &k0);
+    assert_true(in_album(&s, c.album, c.hidden)); /* 3.x: not-locked */
+
+    buf_addf(&body, "{\"albumId\":\"%s\",\"assetId\":\"%s\"}", c.album,
+             c.outsider);
+    assert_int_equal(sim_request(&s, "POST", "/__sim/shared-link-upload",
+                                 body.buf, &out),
+                     200);
+    check_key(&s, c.album, &k0, 1, false, &k);
+
+    buf_reset(&body);
+    buf_addf(&body, "{\"ids\":[\"%s\"]}", c.member);
+    assert_int_equal(sim_request(&s, "DELETE", "/api/assets", body.buf, &out),
+                     204);
+    check_key(&s, c.album, &k0, 0, false, &k);
+    assert_true(in_album(&s, c.album, c.outsider));
+    assert_false(in_album(&s, c.album, c.member));
+
+    buf_addf(&url, "/api/albums/%s/assets", c.album);
+    buf_reset(&body);
+    buf_addf(&body, "{\"ids\":[\"%s\"]}", c.hidden);
+    assert_int_equal(sim_request(&s, "DELETE", url.buf, body.buf, &out), 200);
+    assert_non_null(strstr(out.buf, "\"success\":true"));
+    check_key(&s, c.album, &k0, 0, false, &k);
+
+    j = asset_get(&s, c.member);
+    (void)snprintf(trashed_at, sizeof(trashed_at), "%s", jstr(j, "updatedAt"));
+    json_decref(j);
+    (void)usleep(3000); /* a later millisecond than the trash */
+    buf_reset(&body);
+    buf_addf(&body, "{\"ids\":[\"%s\"]}", c.member);
+    assert_int_equal(sim_request(&s, "POST", "/api/trash/restore/assets",
+                                 body.buf, &out),
+                     200);
+    assert_string_equal(out.buf, "{\"count\":1}");
+    j = asset_get(&s, c.member);
+    assert_string_not_equal(jstr(j, "updatedAt"), trashed_at);
+    json_decref(j);
+    check_key(&s, c.album, &k0, 1, true, &k);
+
+    buf_reset(&body);
+    buf_addf(&body, "{\"albumId\":\"%s\"}", c.album);
+    assert_int_equal(sim_request(&s, "POST", "/__sim/shared-link-upload",
+                                 body.buf, &out),
+                     200);
+    check_key(&s, c.album, &k, 1, true, &k0);
+
+    /* John shares with the admin; his assets join the admin's searches
+     * once the admin shows them in the timeline */
+    st = sim_state(&s);
+    before = search_total(&s, "{}");
+    buf_reset(&url);
+    buf_addf(&url, "/api/partners/%s", user_id(st, "admin@example.com"));
+    assert_int_equal(sim_request_key(&s, "immich-sim-key-John", "POST",
+                                     url.buf, NULL, &out, NULL, NULL),
+                     201);
+    assert_int_equal(search_total(&s, "{}"), before);
+    john = search_total(&s, "{}");
+    buf_reset(&url);
+    buf_addf(&url, "/api/partners/%s", user_id(st, "john@example.com"));
+    json_decref(st);
+    json_decref(req_json(&s, "PUT", url.buf, "{\"inTimeline\":true}", 200));
+    assert_true(search_total(&s, "{}") > john);
+    check_key(&s, c.album, &k0, 0, false, &k);
+    assert_int_equal(sim_stop(&s), 0);
+    (void)unlink(path);
+    buf_release(&body);
+    buf_release(&out);
+    buf_release(&url);
 }
 
 static void test_sim_seed_preset_sizes_and_expectations(void **state)
@@ -1324,6 +1562,7 @@ int main(void)
         cmocka_unit_test(test_sim_jobs_run_on_the_clock),
         cmocka_unit_test(test_sim_answers_as_immich_gives_them),
         cmocka_unit_test(test_sim_3_0_orders_without_tie_break),
+        cmocka_unit_test(test_sim_members_change_behind_the_album),
         cmocka_unit_test(test_sim_seed_preset_sizes_and_expectations),
         cmocka_unit_test(test_sim_capacity_queues_the_extra_request),
         cmocka_unit_test(test_sim_faults_fire_as_configured),
