@@ -16,6 +16,7 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
+#include <math.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -1365,6 +1366,93 @@ static void test_sim_capacity_queues_the_extra_request(void **state)
     assert_int_equal(sim_stop(&s), 0);
 }
 
+/* A number of /__sim/stats (top level). */
+static double stat_num(struct sim_proc *s, const char *name)
+{
+    json_t *j = req_json(s, "GET", "/__sim/stats", NULL, 200);
+    double v = json_number_value(json_object_get(j, name));
+
+    json_decref(j);
+    return v;
+}
+
+/* The modeled time of one search page of 100 (page p). */
+static double page_ms(struct sim_proc *s, int p)
+{
+    char body[64];
+
+    assert_int_equal(sim_reset_stats(s), 0);
+    (void)snprintf(body, sizeof(body), "{\"size\":100,\"page\":%d}", p);
+    json_decref(req_json(s, "POST", "/api/search/metadata", body, 200));
+    return stat_num(s, "service_ms");
+}
+
+/* A deep OFFSET page pays 0.5 us for every row before it. */
+static void test_sim_deep_pages_cost_more(void **state)
+{
+    struct sim_proc s;
+
+    (void)state;
+    start(&s, SMALL("--offset-cost", "on", NULL));
+    assert_true(fabs(page_ms(&s, 2) - page_ms(&s, 1) - 100 * 0.0005) < 1e-6);
+    assert_int_equal(sim_stop(&s), 0);
+    start(&s, SMALL("--offset-cost", "off", NULL));
+    assert_true(fabs(page_ms(&s, 2) - page_ms(&s, 1)) < 1e-6);
+    assert_int_equal(sim_stop(&s), 0);
+}
+
+static void *call_search(void *arg)
+{
+    struct call *c = arg;
+    struct buf body = BUF_INIT;
+
+    c->status = sim_request(c->s, "POST", "/api/search/metadata",
+                            "{\"size\":1000}", &body);
+    buf_release(&body);
+    return NULL;
+}
+
+/* Slept and modeled time of two concurrent big pages. */
+static void two_pages(const char *one_loop, double *slept, double *model)
+{
+    struct sim_proc s;
+    pthread_t th[2];
+    struct call calls[2];
+    int i;
+
+    start(&s, SMALL("--latency", "seed", "--latency-scale", "10",
+                    "--one-loop", one_loop, NULL));
+    for (i = 0; i < 2; i++) {
+        calls[i].s = &s;
+        assert_int_equal(pthread_create(&th[i], NULL, call_search, &calls[i]),
+                         0);
+    }
+    for (i = 0; i < 2; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        assert_int_equal(calls[i].status, 200);
+    }
+    *slept = stat_num(&s, "slept_ms");
+    *model = stat_num(&s, "service_ms");
+    assert_int_equal(sim_stop(&s), 0);
+}
+
+/*
+ * Serialising a response is JavaScript on Node's one thread: with
+ * --one-loop two concurrent pages cannot serialise at once, so the second
+ * waits for the first (more is slept than modeled); without, both run in
+ * their slots side by side.
+ */
+static void test_sim_responses_serialise_on_one_thread(void **state)
+{
+    double slept, model;
+
+    (void)state;
+    two_pages("off", &slept, &model);
+    assert_true(fabs(slept - model) < 1e-6);
+    two_pages("on", &slept, &model);
+    assert_true(slept > model + 100);
+}
+
 static void test_sim_faults_fire_as_configured(void **state)
 {
     struct sim_proc s;
@@ -1563,6 +1651,8 @@ int main(void)
         cmocka_unit_test(test_sim_answers_as_immich_gives_them),
         cmocka_unit_test(test_sim_3_0_orders_without_tie_break),
         cmocka_unit_test(test_sim_members_change_behind_the_album),
+        cmocka_unit_test(test_sim_deep_pages_cost_more),
+        cmocka_unit_test(test_sim_responses_serialise_on_one_thread),
         cmocka_unit_test(test_sim_seed_preset_sizes_and_expectations),
         cmocka_unit_test(test_sim_capacity_queues_the_extra_request),
         cmocka_unit_test(test_sim_faults_fire_as_configured),
