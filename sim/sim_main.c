@@ -21,7 +21,8 @@ static const char usage[] =
     "                  [--save-library FILE.json] [--compress gzip|off]\n"
     "                  [--profile real|test] [--jobs off|delay=2s,rate=200/s]\n"
     "                  [--offset-cost on|off] [--one-loop on|off]\n"
-    "                  [--public-users on|off] [--create-last-modified on|off]\n";
+    "                  [--public-users on|off] [--create-last-modified on|off]\n"
+    "                  [--coverage on|off]\n";
 
 /*
  * --profile: "real" (the default) behaves like Immich: latency model on,
@@ -131,7 +132,7 @@ int main(int argc, char **argv)
     sigset_t set;
     int i, port = 0, sig, ret = 2;
     int64_t v;
-    bool on;
+    bool on, coverage = false;
 
     set_profile(&o, true);
     for (i = 1; i < argc; i++) {
@@ -171,6 +172,8 @@ int main(int argc, char **argv)
             o.deep_cost = on;
         } else if (!strcmp(a, "--one-loop") && parse_onoff(val, &on) == 0) {
             o.one_loop = on;
+        } else if (!strcmp(a, "--coverage") && parse_onoff(val, &on) == 0) {
+            coverage = on;
         } else if (!strcmp(a, "--create-last-modified") &&
                    parse_onoff(val, &on) == 0) {
             o.create_last = on;
@@ -228,7 +231,7 @@ int main(int argc, char **argv)
         if (key && lib.keys_nr)
             lib.keys[0].secret = sim_str(&lib, key);
     } else if (sim_gen_preset(&lib, preset ? preset : "small", o.seed, key,
-                              &err) < 0) {
+                              coverage, &err) < 0) {
         goto fail;
     }
     if (save) {

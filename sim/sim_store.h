@@ -166,7 +166,7 @@ struct sim_lib {
     struct uuid *dups;                 /* duplicate group ids */
     size_t dups_nr, dups_alloc;
     struct uuidmap asset_map, album_map, tag_map, user_map, dup_map;
-    struct sim_expect expect[16];
+    struct sim_expect expect[24];
     size_t expect_nr;
     uint32_t *order;                   /* assets by fileCreatedAt desc, id */
     bool order_dirty;

@@ -1324,6 +1324,69 @@ static void test_sim_seed_preset_sizes_and_expectations(void **state)
     assert_int_equal(sim_stop(&s), 0);
 }
 
+/* --coverage: work for folder-album detection and date correction, on
+ * top of an unchanged library. */
+static void test_sim_coverage_categories(void **state)
+{
+    struct sim_proc s;
+    json_t *st, *a, *al;
+    size_t i, k;
+    long folder = 0, named = 0;
+
+    (void)state;
+    start(&s, (const char *const[]){"--preset", "seed", "--coverage", "on",
+                                    NULL});
+    assert_int_equal(sim_stat_long(&s, "library.assets"), 26562 + 400 + 200);
+    assert_int_equal(sim_stat_long(&s, "expected.folder_unfiled_assets"), 400);
+    assert_int_equal(sim_stat_long(&s, "expected.folder_album_additions"),
+                     400);
+    assert_int_equal(sim_stat_long(&s, "expected.date_corrections"), 200);
+    assert_int_equal(sim_stat_long(&s, "expected.tag_additions"), 2479 + 400);
+    assert_int_equal(sim_stat_long(&s, "expected.unknown_additions"),
+                     2150 + 400);
+    assert_int_equal(sim_stat_long(&s, "expected.tag_removals"), 1418);
+    assert_int_equal(sim_stop(&s), 0);
+
+    /* by construction, on the small preset (4 and 2 of them): unfiled
+     * assets under a folder named like an existing album; album members
+     * whose file name is dated 30+ days before them */
+    start(&s, SMALL("--coverage", "on", NULL));
+    assert_int_equal(sim_stat_long(&s, "expected.folder_unfiled_assets"), 4);
+    assert_int_equal(sim_stat_long(&s, "expected.date_corrections"), 2);
+    st = sim_state(&s);
+    json_array_foreach(json_object_get(st, "assets"), i, a)
+    {
+        const char *path = jstr(a, "originalPath");
+        const char *name = jstr(a, "originalFileName");
+        const char *taken = jstr(a, "fileCreatedAt");
+
+        const char *end = strrchr(path, '/'), *dir = end;
+
+        while (dir > path && dir[-1] != '/')
+            dir--;
+        json_array_foreach(json_object_get(st, "albums"), k, al)
+        {
+            const char *an = jstr(al, "albumName");
+
+            if (!json_array_size(json_object_get(a, "albumIds")) && end &&
+                (size_t)(end - dir) == strlen(an) &&
+                !memcmp(dir, an, strlen(an)))
+                folder++;
+        }
+        /* "YYYYMMDD_HHMMSS.jpg" against fileCreatedAt's YYYY-MM-DD (the
+         * generator's other names agree with it to the second) */
+        if (strlen(name) == 19 && name[8] == '_' &&
+            json_array_size(json_object_get(a, "albumIds")) &&
+            (memcmp(name, taken, 4) || memcmp(name + 4, taken + 5, 2) ||
+             memcmp(name + 6, taken + 8, 2)))
+            named++;
+    }
+    json_decref(st);
+    assert_int_equal(folder, 4);
+    assert_int_equal(named, 2);
+    assert_int_equal(sim_stop(&s), 0);
+}
+
 struct call {
     const struct sim_proc *s;
     int status;
@@ -1654,6 +1717,7 @@ int main(void)
         cmocka_unit_test(test_sim_deep_pages_cost_more),
         cmocka_unit_test(test_sim_responses_serialise_on_one_thread),
         cmocka_unit_test(test_sim_seed_preset_sizes_and_expectations),
+        cmocka_unit_test(test_sim_coverage_categories),
         cmocka_unit_test(test_sim_capacity_queues_the_extra_request),
         cmocka_unit_test(test_sim_faults_fire_as_configured),
         cmocka_unit_test(test_sim_keep_alive_reuses_one_connection),
