@@ -26,6 +26,7 @@ static const char *const queue_names[Q__NR] = {"sidecar",
 
 struct job {
     uint32_t asset;
+    unsigned edit;              /* enum sim_edit bits of its cause */
     int64_t due;
 };
 
@@ -192,7 +193,8 @@ static int64_t interval_ms(const struct sim_jobs *j)
     return j->o.rate > 0 ? (int64_t)(1000.0 / j->o.rate + 0.5) : 0;
 }
 
-static void push(struct sim_jobs *j, int qi, uint32_t asset, int64_t at)
+static void push(struct sim_jobs *j, int qi, uint32_t asset, unsigned edit,
+                 int64_t at)
 {
     struct queue *q = &j->q[qi];
     int64_t due = at + j->o.delay_ms;
@@ -203,6 +205,7 @@ static void push(struct sim_jobs *j, int qi, uint32_t asset, int64_t at)
         q->head = q->nr = 0;
     ALLOC_GROW(q->items, q->nr + 1, q->alloc);
     q->items[q->nr].asset = asset;
+    q->items[q->nr].edit = edit;
     q->items[q->nr].due = due;
     q->nr++;
     q->last_due = due;
@@ -224,7 +227,7 @@ void sim_jobs_edit(struct sim_jobs *j, uint32_t asset, unsigned edit,
                    int64_t now)
 {
     if (j->o.on) {
-        push(j, Q_SIDECAR, asset, now);
+        push(j, Q_SIDECAR, asset, edit, now);
         return;
     }
     if ((edit & SIM_EDIT_DATE) && !j->lib->assets[asset].read_only)
@@ -243,6 +246,12 @@ static void sidecar_write(struct sim_jobs *j, const struct job *job)
         j->q[Q_SIDECAR].failed++;
         return;
     }
+    /* nothing to write (no tag list asked for, no EXIF row): the job is
+     * skipped and no extraction follows */
+    if (!(job->edit & SIM_EDIT_TAGS) && a->exif == SIM_NONE) {
+        j->q[Q_SIDECAR].completed++;
+        return;
+    }
     c = car_of(j, job->asset);
     c->tags.nr = 0;
     for (i = 0; i < a->tags.nr; i++)
@@ -251,7 +260,7 @@ static void sidecar_write(struct sim_jobs *j, const struct job *job)
                                   : TIME_NONE;
     c->written = true;
     j->q[Q_SIDECAR].completed++;
-    push(j, Q_META, job->asset, job->due);
+    push(j, Q_META, job->asset, job->edit, job->due);
 }
 
 /* AssetExtractMetadata: reads the sidecar back into the asset. */
