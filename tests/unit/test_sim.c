@@ -1403,26 +1403,34 @@ static void *call_ping(void *arg)
     return NULL;
 }
 
+/* Runs fn on n threads at once (n <= 4), each a call that must answer
+ * 200. */
+static void concurrently(const struct sim_proc *s, void *(*fn)(void *),
+                         int n)
+{
+    pthread_t th[4];
+    struct call calls[4];
+    int i;
+
+    for (i = 0; i < n; i++) {
+        calls[i].s = s;
+        assert_int_equal(pthread_create(&th[i], NULL, fn, &calls[i]), 0);
+    }
+    for (i = 0; i < n; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        assert_int_equal(calls[i].status, 200);
+    }
+}
+
 static void test_sim_capacity_queues_the_extra_request(void **state)
 {
     struct sim_proc s;
-    pthread_t th[3];
-    struct call calls[3];
-    int i;
 
     (void)state;
     /* every /users/me call is slow: 3 concurrent calls, 2 slots */
     start(&s, SMALL("--capacity", "2", "--faults",
                     "spike:every=1:ms=1500@GET /users/me", NULL));
-    for (i = 0; i < 3; i++) {
-        calls[i].s = &s;
-        assert_int_equal(pthread_create(&th[i], NULL, call_ping, &calls[i]),
-                         0);
-    }
-    for (i = 0; i < 3; i++) {
-        assert_int_equal(pthread_join(th[i], NULL), 0);
-        assert_int_equal(calls[i].status, 200);
-    }
+    concurrently(&s, call_ping, 3);
     assert_int_equal(sim_stat_long(&s, "max_in_flight"), 2);
     assert_int_equal(sim_stat_long(&s, "waited"), 1);
     assert_int_equal(sim_stat_long(&s, "capacity"), 2);
@@ -1480,21 +1488,10 @@ static void *call_search(void *arg)
 static void two_pages(const char *one_loop, double *slept, double *model)
 {
     struct sim_proc s;
-    pthread_t th[2];
-    struct call calls[2];
-    int i;
 
     start(&s, SMALL("--latency", "seed", "--latency-scale", "10",
                     "--one-loop", one_loop, NULL));
-    for (i = 0; i < 2; i++) {
-        calls[i].s = &s;
-        assert_int_equal(pthread_create(&th[i], NULL, call_search, &calls[i]),
-                         0);
-    }
-    for (i = 0; i < 2; i++) {
-        assert_int_equal(pthread_join(th[i], NULL), 0);
-        assert_int_equal(calls[i].status, 200);
-    }
+    concurrently(&s, call_search, 2);
     *slept = stat_num(&s, "slept_ms");
     *model = stat_num(&s, "service_ms");
     assert_int_equal(sim_stop(&s), 0);
