@@ -339,6 +339,28 @@ long sim_jobs_step(struct sim_jobs *j, const char *queue, long n)
     return done;
 }
 
+void sim_jobs_stats_json(const struct sim_jobs *j, struct buf *b,
+                         int64_t now)
+{
+    int64_t last = now;
+    int qi;
+
+    buf_addf(b, "\"jobs\":{\"on\":%s", j->o.on ? "true" : "false");
+    for (qi = 0; qi < Q__NR; qi++) {
+        const struct queue *q = &j->q[qi];
+
+        buf_addf(b, ",\"%s\":{\"pending\":%zu,\"completed\":%ld,"
+                    "\"failed\":%ld}",
+                 queue_names[qi], q->nr - q->head, q->completed, q->failed);
+        if (q->nr > q->head && q->items[q->nr - 1].due > last)
+            last = q->items[q->nr - 1].due;
+    }
+    /* a pending write still has its re-read ahead of it */
+    if (j->q[Q_SIDECAR].nr > j->q[Q_SIDECAR].head)
+        last += j->o.delay_ms;
+    buf_addf(b, ",\"drain_ms\":%lld}", (long long)(last - now));
+}
+
 void sim_jobs_json(const struct sim_jobs *j, struct buf *b, int64_t now)
 {
     /* QueueName of 2.x (enum.ts, 15 queues) and 3.x (adds ocr, workflow,

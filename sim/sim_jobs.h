@@ -76,6 +76,13 @@ void sim_jobs_run(struct sim_jobs *j, int64_t now);
  */
 long sim_jobs_step(struct sim_jobs *j, const char *queue, long n);
 
+/*
+ * For /__sim/stats: "jobs":{"on", per queue {"pending", "completed",
+ * "failed"}, "drain_ms" (until the last queued job is due; 0 = none)}.
+ */
+void sim_jobs_stats_json(const struct sim_jobs *j, struct buf *b,
+                         int64_t now);
+
 /* GET /jobs: every queue of the dialect with its counts at time now. */
 void sim_jobs_json(const struct sim_jobs *j, struct buf *b, int64_t now);
 

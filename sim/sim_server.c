@@ -173,7 +173,7 @@ struct sim_server {
     /* stats */
     long requests, writes, errors, unmatched, connections;
     long long bytes_in, bytes_out;
-    double service_ms, slept_ms;
+    double service_ms, slept_ms, serialise_ms;
     struct endpoint_stat ep[ROUTES_NR];
     struct sim_faults faults;
     long fault_counts[10]; /* 500 502 503 5xx 429 reset truncate spike
@@ -295,11 +295,12 @@ static double mono_ms(void)
  * capacity slots, and the response's serialisation (items returned),
  * which is JavaScript on Node's one event-loop thread.  *model gets the
  * sum; the return value is what to sleep: with --one-loop each request's
- * serialisation waits for the loop to be free after its database part.
+ * serialisation waits for the loop to be free after its database part;
+ * *serialise gets that part.
  */
 static double service_ms(struct sim_server *s, enum sim_class cls,
                          const struct sim_req *r, double spike,
-                         double *model)
+                         double *model, double *serialise)
 {
     double f = s->opts.latency_scale;
     double db = (class_base_ms[cls] +
@@ -312,6 +313,7 @@ static double service_ms(struct sim_server *s, enum sim_class cls,
     double now, start, end;
 
     *model = db + cpu + spike;
+    *serialise = cpu;
     if (!s->opts.latency)
         return spike;
     if (!s->opts.one_loop || cpu <= 0)
@@ -338,12 +340,14 @@ static void stats_json(struct sim_server *s, struct buf *b)
                 "\"unmatched\":%ld,\"bytes_in\":%lld,\"bytes_out\":%lld,"
                 "\"connections\":%ld,\"capacity\":%d,\"in_flight\":%d,"
                 "\"max_in_flight\":%d,\"waited\":%ld,\"max_waiting\":%d,"
-                "\"service_ms\":%.3f,\"slept_ms\":%.3f,\"dialect\":%d,"
+                "\"service_ms\":%.3f,\"slept_ms\":%.3f,"
+                "\"serialise_ms\":%.3f,\"one_loop\":%s,\"dialect\":%d,"
                 "\"latency\":\"%s\",\"latency_scale\":%g,\"by_endpoint\":{",
              s->requests, s->writes, s->errors, s->unmatched, s->bytes_in,
              s->bytes_out, s->connections, s->opts.capacity, s->in_flight,
              s->max_in_flight, s->waited, s->max_waiting, s->service_ms,
-             s->slept_ms, s->opts.dialect, s->opts.latency ? "seed" : "off",
+             s->slept_ms, s->serialise_ms, s->opts.one_loop ? "true" : "false",
+             s->opts.dialect, s->opts.latency ? "seed" : "off",
              s->opts.latency_scale);
     for (i = 0; i < ROUTES_NR; i++) {
         if (!s->ep[i].count)
@@ -385,8 +389,10 @@ static void stats_json(struct sim_server *s, struct buf *b)
     for (i = 0; i < s->lib->expect_nr; i++)
         buf_addf(b, "%s\"%s\":%ld", i ? "," : "", s->lib->expect[i].name,
                  s->lib->expect[i].value);
+    buf_addstr(b, "},");
+    sim_jobs_stats_json(s->jobs, b, sim_now());
     pthread_mutex_unlock(&s->lib_mu);
-    buf_addstr(b, "}}\n");
+    buf_addstr(b, "}\n");
 }
 
 static void stats_reset(struct sim_server *s)
@@ -399,7 +405,7 @@ static void stats_reset(struct sim_server *s)
     s->requests = s->writes = s->errors = s->unmatched = 0;
     s->connections = 0;
     s->bytes_in = s->bytes_out = 0;
-    s->service_ms = s->slept_ms = 0;
+    s->service_ms = s->slept_ms = s->serialise_ms = 0;
     memset(s->ep, 0, sizeof(s->ep));
     memset(s->fault_counts, 0, sizeof(s->fault_counts));
     pthread_mutex_unlock(&s->stat_mu);
@@ -749,7 +755,7 @@ static enum MHD_Result serve(struct sim_server *s, struct MHD_Connection *conn,
     struct sim_fault_hit hit;
     const struct route *rt = NULL;
     enum MHD_Result ret;
-    double ms = 0, slept = 0;
+    double ms = 0, slept = 0, cpu = 0;
     size_t sent = 0;
     int ri = -1;
     bool slot = false;
@@ -842,7 +848,7 @@ static enum MHD_Result serve(struct sim_server *s, struct MHD_Connection *conn,
     if (r.wrote)
         r.lib->gen++;
     pthread_mutex_unlock(&s->lib_mu);
-    slept = service_ms(s, rt->cls, &r, (double)hit.spike_ms, &ms);
+    slept = service_ms(s, rt->cls, &r, (double)hit.spike_ms, &ms, &cpu);
     sleep_ms(slept);
 
 done:
@@ -855,6 +861,7 @@ done:
     s->bytes_in += (long long)ctx->body.len;
     s->bytes_out += (long long)sent;
     s->service_ms += ms;
+    s->serialise_ms += cpu;
     s->slept_ms += slept;
     if (r.wrote)
         s->writes++;

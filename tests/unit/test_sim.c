@@ -846,6 +846,9 @@ static void test_sim_date_change_waits_for_the_jobs(void **state)
     assert_string_equal(jstr(j, "fileCreatedAt"), created);
     json_decref(j);
     assert_int_equal(job_count(&s, "sidecar", "waiting"), 3);
+    assert_int_equal(sim_stat_long(&s, "jobs.sidecar.pending"), 3);
+    /* an hour before the writes are due, one delay more for the re-reads */
+    assert_true(sim_stat_long(&s, "jobs.drain_ms") > 2 * 3600000L - 60000L);
 
     /* 3 writes (one fails: read-only; one skipped: no EXIF row), 1 re-read */
     assert_int_equal(jobs_run(&s, ""), 4);
@@ -871,6 +874,10 @@ static void test_sim_date_change_waits_for_the_jobs(void **state)
     json_decref(st);
     assert_int_equal(job_count(&s, "sidecar", "failed"), 1);
     assert_int_equal(job_count(&s, "sidecar", "completed"), 2);
+    assert_int_equal(sim_stat_long(&s, "jobs.sidecar.failed"), 1);
+    assert_int_equal(sim_stat_long(&s, "jobs.metadataExtraction.completed"),
+                     1);
+    assert_int_equal(sim_stat_long(&s, "jobs.drain_ms"), 0);
     assert_int_equal(sim_stop(&s), 0);
     (void)unlink(path);
     buf_release(&body);
