@@ -25,7 +25,7 @@ struct counts {
     long mismatch_new, mismatch_ok, stale_mismatch;
     long archived, dup_pairs;
     /* --coverage only */
-    long folder_unfiled, date_from_name;
+    long folder_unfiled, date_from_name, live_parts;
 };
 
 /* The seed preset: admin-owned assets by category (sum 4,692 + rest). */
@@ -48,6 +48,7 @@ static const struct counts seed_counts = {
     .dup_pairs = 400,
     .folder_unfiled = 400,
     .date_from_name = 200,
+    .live_parts = 300,
 };
 #define SEED_ADMIN_ASSETS 25262L
 #define OTHER_USERS 5
@@ -705,6 +706,10 @@ static void fill_year_and_keyword_albums(struct gen *g, size_t per_keyword)
  *   day, but dated 30 to 150 days later (an upload date): date
  *   correction moves each back to its name's instant; the album's date
  *   check passes either way (threshold 180 days).
+ * - live_parts: the hidden video part of a live photo (metadata.service
+ *   applyMotionPhotos: visibility hidden, "<name>.mp4", same instant) in
+ *   the album of its classified photo.  Not counted in assetCount; the
+ *   3.x membership search returns it; the rules skip hidden assets.
  */
 static void gen_coverage(struct gen *g)
 {
@@ -755,6 +760,30 @@ static void gen_coverage(struct gen *g)
         as->updated_at = as->created_at;
         if (as->exif != SIM_NONE)
             lib->exifs[as->exif].date_time_original = as->file_created_at;
+    }
+    for (i = 0; i < g->c.live_parts && g->classified_nr; i++) {
+        uint32_t photo = g->classified[rndn(g, (long)g->classified_nr)];
+        uint32_t a = sim_lib_add_asset(lib, NULL, g->admin);
+        const struct sim_asset *p = &lib->assets[photo];
+        struct sim_asset *v;
+        char *dot;
+
+        (void)snprintf(folder, sizeof(folder), "%s",
+                       sim_cstr(lib, p->file_name));
+        if ((dot = strrchr(folder, '.')))
+            *dot = '\0';
+        (void)snprintf(fname, sizeof(fname), "%.50s.mp4", folder);
+        (void)snprintf(path, sizeof(path), "/photos/library/%s/encoded/%s",
+                       uname, fname);
+        sim_asset_set_path(lib, a, path);
+        v = &lib->assets[a];
+        v->file_name = sim_str(lib, fname);
+        v->type = SIM_TYPE_VIDEO;
+        v->visibility = SIM_VIS_HIDDEN;
+        v->file_created_at = v->file_modified_at = p->file_created_at;
+        v->local_date_time = p->local_date_time;
+        v->created_at = v->updated_at = p->created_at;
+        (void)sim_link_album(lib, p->albums.items[0], a);
     }
 }
 static void gen_other_assets(struct gen *g, long n)
@@ -820,7 +849,7 @@ static void set_expectations(struct gen *g)
     sim_lib_expect(lib, "duplicate_groups", c->dup_pairs);
     sim_lib_expect(lib, "trashed_assets", c->trashed);
     sim_lib_expect(lib, "archived_assets", c->archived);
-    if (!c->folder_unfiled && !c->date_from_name)
+    if (!c->folder_unfiled && !c->date_from_name && !c->live_parts)
         return;
     /* the template runs with folder detection off: folder_unfiled assets
      * are unclassified, so they get the unknown tag */
@@ -835,6 +864,7 @@ static void set_expectations(struct gen *g)
     sim_lib_expect(lib, "folder_unfiled_assets", c->folder_unfiled);
     sim_lib_expect(lib, "folder_album_additions", c->folder_unfiled);
     sim_lib_expect(lib, "date_corrections", c->date_from_name);
+    sim_lib_expect(lib, "hidden_album_members", c->live_parts);
 }
 
 int sim_gen_preset(struct sim_lib *lib, const char *preset, uint64_t seed,
@@ -883,7 +913,7 @@ int sim_gen_preset(struct sim_lib *lib, const char *preset, uint64_t seed,
     if (coverage)
         gen_coverage(&g);
     else
-        g.c.folder_unfiled = g.c.date_from_name = 0;
+        g.c.folder_unfiled = g.c.date_from_name = g.c.live_parts = 0;
     set_expectations(&g);
     free(g.date_albums);
     free(g.date_album_day);

@@ -1332,19 +1332,21 @@ static void test_sim_seed_preset_sizes_and_expectations(void **state)
     assert_int_equal(sim_stop(&s), 0);
 }
 
-/* --coverage: work for folder-album detection and date correction, on
- * top of an unchanged library. */
+/* --coverage: work for folder-album detection and date correction, and
+ * hidden album members, on top of an unchanged library. */
 static void test_sim_coverage_categories(void **state)
 {
     struct sim_proc s;
     json_t *st, *a, *al;
     size_t i, k;
-    long folder = 0, named = 0;
+    long folder = 0, named = 0, hidden = 0;
 
     (void)state;
     start(&s, (const char *const[]){"--preset", "seed", "--coverage", "on",
                                     NULL});
-    assert_int_equal(sim_stat_long(&s, "library.assets"), 26562 + 400 + 200);
+    assert_int_equal(sim_stat_long(&s, "library.assets"),
+                     26562 + 400 + 200 + 300);
+    assert_int_equal(sim_stat_long(&s, "expected.hidden_album_members"), 300);
     assert_int_equal(sim_stat_long(&s, "expected.folder_unfiled_assets"), 400);
     assert_int_equal(sim_stat_long(&s, "expected.folder_album_additions"),
                      400);
@@ -1388,10 +1390,13 @@ static void test_sim_coverage_categories(void **state)
             (memcmp(name, taken, 4) || memcmp(name + 4, taken + 5, 2) ||
              memcmp(name + 6, taken + 8, 2)))
             named++;
+        hidden += !strcmp(jstr(a, "visibility"), "hidden") &&
+                  json_array_size(json_object_get(a, "albumIds"));
     }
     json_decref(st);
     assert_int_equal(folder, 4);
     assert_int_equal(named, 2);
+    assert_int_equal(hidden, 3);
     assert_int_equal(sim_stop(&s), 0);
 }
 
