@@ -22,13 +22,13 @@ static const char usage[] =
     "                  [--profile real|test] [--jobs off|delay=2s,rate=200/s]\n"
     "                  [--offset-cost on|off] [--one-loop on|off]\n"
     "                  [--public-users on|off] [--create-last-modified on|off]\n"
-    "                  [--coverage on|off]\n";
+    "                  [--coverage on|off] [--micros on|off]\n";
 
 /*
  * --profile: "real" (the default) behaves like Immich: latency model on,
  * background jobs with a delay, deep OFFSET pages cost more, responses
  * serialise on one thread, POST /albums answers without
- * lastModifiedAssetTimestamp.  "test" turns each of these off (the
+ * lastModifiedAssetTimestamp, createdAt/updatedAt carry microseconds.  "test" turns each of these off (the
  * answer keeps the field, as the simulator always did), for tests that
  * need determinism; options after it still override.
  */
@@ -42,6 +42,7 @@ static void set_profile(struct sim_opts *o, bool real)
     o->deep_cost = real;
     o->one_loop = real;
     o->create_last = !real;
+    o->micros = real;
 }
 
 /* "on" or "off" into *out; -1 if neither. */
@@ -124,7 +125,7 @@ int main(int argc, char **argv)
 {
     struct sim_opts o = {"127.0.0.1", false, 0, 3, 2, 0, 1.0, 10, NULL, 1,
                          NULL, true, SIM_JOBS_OPTS_INIT, -1, false, false,
-                         false};
+                         false, false};
     const char *preset = NULL, *library = NULL, *save = NULL, *key = NULL;
     struct sim_lib lib;
     struct sim_server *srv = NULL;
@@ -172,6 +173,8 @@ int main(int argc, char **argv)
             o.deep_cost = on;
         } else if (!strcmp(a, "--one-loop") && parse_onoff(val, &on) == 0) {
             o.one_loop = on;
+        } else if (!strcmp(a, "--micros") && parse_onoff(val, &on) == 0) {
+            o.micros = on;
         } else if (!strcmp(a, "--coverage") && parse_onoff(val, &on) == 0) {
             coverage = on;
         } else if (!strcmp(a, "--create-last-modified") &&

@@ -965,6 +965,7 @@ struct sim_server *sim_server_start(const struct sim_opts *o,
     s->jobs = sim_jobs_new(&o->jobs, lib, o->dialect);
     if (o->public_users >= 0)
         lib->public_users = o->public_users == 1;
+    lib->micros = o->micros;
     pthread_mutex_init(&s->lib_mu, NULL);
     pthread_mutex_init(&s->cap_mu, NULL);
     pthread_mutex_init(&s->stat_mu, NULL);

@@ -197,6 +197,7 @@ struct sim_opts {
     bool deep_cost;          /* OFFSET pages pay for the rows skipped */
     bool one_loop;           /* responses serialise on one thread */
     bool create_last;        /* --create-last-modified on */
+    bool micros;             /* createdAt/updatedAt carry microseconds */
 };
 
 /*

@@ -452,6 +452,16 @@ bool sim_can_share_asset(const struct sim_lib *lib, uint32_t user,
     return u32vec_has(&lib->users[user].partners, owner);
 }
 
+int sim_asset_sub_ms(const struct sim_lib *lib, uint32_t asset)
+{
+    uint64_t h;
+
+    if (!lib->micros)
+        return 0;
+    memcpy(&h, lib->assets[asset].id.b + 8, sizeof(h));
+    return (int)(h % 1000);
+}
+
 bool sim_can_read_asset(const struct sim_lib *lib, uint32_t user,
                         uint32_t asset)
 {

@@ -174,6 +174,8 @@ struct sim_lib {
                                           query results check it */
     uint64_t uuid_state;               /* mints ids of new records */
     bool public_users;                 /* server.publicUsers (default on) */
+    bool micros;                       /* createdAt/updatedAt carry
+                                          microseconds (sim_asset_sub_ms) */
 };
 
 void sim_lib_init(struct sim_lib *lib, uint64_t seed);
@@ -229,6 +231,13 @@ bool sim_can_share_asset(const struct sim_lib *lib, uint32_t user,
                          uint32_t asset);
 bool sim_can_read_asset(const struct sim_lib *lib, uint32_t user,
                         uint32_t asset);
+
+/*
+ * The microseconds (0..999) an asset's createdAt/updatedAt carry beyond
+ * the millisecond JSON shows, when lib->micros is set (0 otherwise): a
+ * fixed draw from its id.
+ */
+int sim_asset_sub_ms(const struct sim_lib *lib, uint32_t asset);
 
 /* The asset order (fileCreatedAt desc, then id), rebuilt when dirty. */
 const uint32_t *sim_lib_order(struct sim_lib *lib);

@@ -1450,6 +1450,56 @@ static void test_sim_capacity_queues_the_extra_request(void **state)
     assert_int_equal(sim_stop(&s), 0);
 }
 
+/*
+ * Of the first 10 admin assets, how many does createdBefore (or
+ * createdAfter) = their own createdAt (as JSON shows it, in ms) find?
+ */
+static void created_bounds(const char *micros, long *before, long *after)
+{
+    struct sim_proc s;
+    json_t *st, *a;
+    size_t i;
+    int n = 0;
+
+    start(&s, SMALL("--micros", micros, NULL));
+    st = sim_state(&s);
+    *before = *after = 0;
+    json_array_foreach(json_object_get(st, "assets"), i, a)
+    {
+        char body[160];
+
+        if (n++ == 10)
+            break;
+        (void)snprintf(body, sizeof(body),
+                       "{\"id\":\"%s\",\"createdBefore\":\"%s\","
+                       "\"withDeleted\":true}",
+                       jstr(a, "id"), jstr(a, "createdAt"));
+        *before += search_total(&s, body);
+        (void)snprintf(body, sizeof(body),
+                       "{\"id\":\"%s\",\"createdAfter\":\"%s\","
+                       "\"withDeleted\":true}",
+                       jstr(a, "id"), jstr(a, "createdAt"));
+        *after += search_total(&s, body);
+    }
+    json_decref(st);
+    assert_int_equal(sim_stop(&s), 0);
+}
+
+/* createdAt carries microseconds the JSON does not show: a bound equal
+ * to the shown value leaves the asset out of "before" (and in "after") */
+static void test_sim_timestamps_carry_microseconds(void **state)
+{
+    long before, after;
+
+    (void)state;
+    created_bounds("off", &before, &after);
+    assert_int_equal(before, 10);
+    assert_int_equal(after, 10);
+    created_bounds("on", &before, &after);
+    assert_true(before <= 1);
+    assert_int_equal(after, 10);
+}
+
 /* A number of /__sim/stats (top level). */
 static double stat_num(struct sim_proc *s, const char *name)
 {
@@ -1725,6 +1775,7 @@ int main(void)
         cmocka_unit_test(test_sim_3_0_orders_without_tie_break),
         cmocka_unit_test(test_sim_members_change_behind_the_album),
         cmocka_unit_test(test_sim_deep_pages_cost_more),
+        cmocka_unit_test(test_sim_timestamps_carry_microseconds),
         cmocka_unit_test(test_sim_responses_serialise_on_one_thread),
         cmocka_unit_test(test_sim_seed_preset_sizes_and_expectations),
         cmocka_unit_test(test_sim_coverage_categories),
