@@ -390,6 +390,7 @@ static void stats_json(struct sim_server *s, struct buf *b)
         buf_addf(b, "%s\"%s\":%ld", i ? "," : "", s->lib->expect[i].name,
                  s->lib->expect[i].value);
     buf_addstr(b, "},");
+    sim_jobs_run(s->jobs, sim_now()); /* the queues as of now */
     sim_jobs_stats_json(s->jobs, b, sim_now());
     pthread_mutex_unlock(&s->lib_mu);
     buf_addstr(b, "}\n");
