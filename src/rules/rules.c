@@ -420,12 +420,9 @@ static void folder_analysis(struct ws *w, uint32_t a, struct folder_info *fi)
         n--; /* the file name */
     buf_reset(&w->fb_path);
     for (i = 0; i < n; i++) {
-        size_t k;
-
         if (i)
             buf_addch(&w->fb_path, '/');
-        for (k = 0; k < clen[i]; k++)
-            buf_addch(&w->fb_path, tolower((unsigned char)comp[i][k]));
+        ws_lower(comp[i], clen[i], &w->fb_path); /* Python's str.lower() */
         if (is_date_folder(comp[i], clen[i])) {
             if (!fi->date_folders)
                 date_at = i;
