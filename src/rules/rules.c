@@ -772,6 +772,15 @@ static void process_asset(struct ws *w, uint32_t a)
     struct folder_info fi;
 
     w->cur = a;
+    if (!(w->flags[a] & WSF_DONE)) {
+        struct cls c;
+
+        /* found unclassified (the summary's "unclassified" is what is
+         * left after temporary albums, folders and duplicates) */
+        ws_classify(w, a, false, &c);
+        if (c.status == CLS_UNCLASSIFIED)
+            w->plan->stats.unclassified_found++;
+    }
     step_conversions(w, a);
     if (cfg->duplicate_processing.present &&
         cfg->duplicate_processing.date_correction.enabled)

@@ -368,6 +368,10 @@ static void test_rules_temp_albums_created_reused_left_deleted(void **state)
                          "2024-07-15-autotag-temp-unclassified", &l.m, u2));
     /* the temp album classifies them (date rule) in the same run */
     assert_false(plan_has(&p, PLAN_TAG_ADD, UNKNOWN, &l.m, u1));
+    /* the summary tells both: u1 u2 reuse, and f1 f2 once their
+     * unhealthy temp album is gone, were found unclassified; none remains */
+    assert_int_equal(p.stats.unclassified_found, 5);
+    assert_int_equal(p.stats.unclassified, 0);
     /* existing temp album reused, not created */
     assert_null(plan_find(&p, PLAN_ALBUM_CREATE,
                           "2023-01-02-autotag-temp-unclassified"));
