@@ -95,7 +95,66 @@ static int fail(struct pp *pp, const char *at, const char *fmt, ...)
     buf_vaddf(pp->err, fmt, ap);
     va_end(ap);
     buf_addf(pp->err, " at position %zu", pos_of(pp, at));
+    /* a pattern of several lines: Python adds where, counting from 1 */
+    if (memchr(pp->start, '\n', (size_t)(pp->end - pp->start))) {
+        const char *q, *nl = NULL;
+        size_t line = 1;
+
+        for (q = pp->start; q < at; q++)
+            if (*q == '\n') {
+                line++;
+                nl = q;
+            }
+        buf_addf(pp->err, " (line %zu, column %zu)", line,
+                 nl ? pos_of(pp, at) - pos_of(pp, nl) : pos_of(pp, at) + 1);
+    }
     return -1;
+}
+
+/* Python's repr() of a name in a message: quoted, escapes shown. */
+static void add_repr(struct buf *b, const char *s, size_t len)
+{
+    const uint8_t *p = (const uint8_t *)s, *end = p + len;
+    char q = memchr(s, '\'', len) && !memchr(s, '"', len) ? '"' : '\'';
+    uc_general_category_t hidden = uc_general_category_or(
+        UC_CATEGORY_C, uc_general_category_or(UC_CATEGORY_Zl, UC_CATEGORY_Zp));
+
+    buf_addch(b, q);
+    while (p < end) {
+        ucs4_t c;
+        int n = u8_mbtouc(&c, p, (size_t)(end - p));
+
+        if (c == '\\' || c == (ucs4_t)q)
+            buf_addf(b, "\\%c", (char)c);
+        else if (c == '\n' || c == '\t' || c == '\r')
+            buf_addf(b, "\\%c", c == '\n' ? 'n' : c == '\t' ? 't' : 'r');
+        else if (c >= ' ' && c < 0x7f)
+            buf_addch(b, (int)c);
+        else if (c < 0xa1 || uc_is_general_category(c, hidden) ||
+                 (c != ' ' && uc_is_general_category(c, UC_CATEGORY_Zs)))
+            buf_addf(b,
+                     c < 0x100     ? "\\x%02x"
+                     : c < 0x10000 ? "\\u%04x"
+                                   : "\\U%08x",
+                     (unsigned)c);
+        else
+            buf_add(b, p, (size_t)n);
+        p += n;
+    }
+    buf_addch(b, q);
+}
+
+/* "msg 'name'": Python's messages that show a name with %r. */
+static int fail_name(struct pp *pp, const char *at, const char *msg,
+                     const char *name, size_t len)
+{
+    struct buf r = BUF_INIT;
+    int ret;
+
+    add_repr(&r, name, len);
+    ret = fail(pp, at, "%s %s", msg, r.buf);
+    buf_release(&r);
+    return ret;
 }
 
 static bool at_end(const struct pp *pp)
@@ -141,11 +200,24 @@ static bool match(struct pp *pp, char c)
     return false;
 }
 
-/* Skips one token: a code point, or a backslash and the next one. */
-static void skip_token(struct pp *pp)
+/* Length of the token at p: a code point, or a backslash and the next. */
+static int token_len(const struct pp *pp, const char *p)
 {
-    if (get(pp) == '\\')
-        (void)get(pp);
+    int n, m = 0;
+
+    (void)cp_at(pp, p, &n);
+    if (*p == '\\' && p + 1 < pp->end)
+        (void)cp_at(pp, p + 1, &m);
+    return n + m;
+}
+
+/* Skips one token; a lone backslash at the end is Python's error. */
+static int skip_token(struct pp *pp)
+{
+    if (*pp->p == '\\' && pp->p + 1 == pp->end)
+        return fail(pp, pp->p, "bad escape (end of pattern)");
+    pp->p += token_len(pp, pp->p);
+    return 0;
 }
 
 static bool is_digit(ucs4_t c)
@@ -402,6 +474,26 @@ static int hex_escape(struct pp *pp, const char *at, char kind, int n,
     return 0;
 }
 
+/* Reads "name<term>" (sre_parse Tokenizer.getuntil). */
+static int get_name(struct pp *pp, char term, const char *what,
+                    const char **name, size_t *len)
+{
+    const char *s = pp->p;
+
+    while (!at_end(pp) && *pp->p != term)
+        if (skip_token(pp) < 0)
+            return -1;
+    if (at_end(pp))
+        return pp->p == s ? fail(pp, pp->p, "missing %s", what)
+                          : fail(pp, s, "missing %c, unterminated name", term);
+    if (pp->p == s)
+        return fail(pp, pp->p, "missing %s", what);
+    *name = s;
+    *len = (size_t)(pp->p - s);
+    pp->p++;
+    return 0;
+}
+
 /*
  * \N{NAME}: unicodedata.lookup(), which ignores case and knows the
  * formal aliases.  libunistring's table is the same Unicode version as
@@ -409,20 +501,15 @@ static int hex_escape(struct pp *pp, const char *at, char kind, int n,
  */
 static int named_escape(struct pp *pp, const char *at, ucs4_t *out)
 {
-    const char *name, *close;
+    const char *name;
     char *up;
     size_t i, len;
     ucs4_t c;
 
     if (!match(pp, '{'))
-        return fail(pp, at, "missing {");
-    name = pp->p;
-    close = memchr(name, '}', (size_t)(pp->end - name));
-    if (close == name)
-        return fail(pp, at, "missing character name");
-    if (!close)
-        return fail(pp, at, "missing }, unterminated name");
-    len = (size_t)(close - name);
+        return fail(pp, pp->p, "missing {");
+    if (get_name(pp, '}', "character name", &name, &len) < 0)
+        return -1;
     up = xmemdup(name, len + 1);
     up[len] = '\0';
     for (i = 0; i < len; i++)
@@ -430,9 +517,8 @@ static int named_escape(struct pp *pp, const char *at, ucs4_t *out)
             up[i] = (char)(up[i] - 32);
     c = len < 256 ? unicode_name_character(up) : UNINAME_INVALID;
     free(up);
-    pp->p = close + 1;
     if (c == UNINAME_INVALID)
-        return fail(pp, at, "undefined character name '%.*s'", (int)len, name);
+        return fail_name(pp, at, "undefined character name", name, len);
     *out = c;
     return 0;
 }
@@ -747,6 +833,7 @@ static int flag_bit(struct pp *pp, ucs4_t c, unsigned *bit)
  */
 static int parse_flags(struct pp *pp, unsigned *add, unsigned *del)
 {
+    const char *tok = pp->p; /* where c starts, for messages */
     ucs4_t c = get(pp);
     unsigned f;
 
@@ -760,13 +847,14 @@ static int parse_flags(struct pp *pp, unsigned *add, unsigned *del)
                 return fail(pp, pp->p,
                             "bad inline flags: flags 'a', "
                             "'u' and 'L' are incompatible");
+            tok = pp->p;
             c = get(pp);
             if (!c && at_end(pp))
                 return fail(pp, pp->p, "missing -, : or )");
             if (c == ')' || c == '-' || c == ':')
                 break;
             if (!is_flag(c))
-                return fail(pp, pp->p - 1, "%s",
+                return fail(pp, tok, "%s",
                             uc_is_alpha(c) ? "unknown flag"
                                            : "missing -, : or )");
         }
@@ -774,11 +862,12 @@ static int parse_flags(struct pp *pp, unsigned *add, unsigned *del)
     if (c == ')')
         return 1;
     if (c == '-') {
+        tok = pp->p;
         c = get(pp);
         if (!c && at_end(pp))
             return fail(pp, pp->p, "missing flag");
         if (!is_flag(c))
-            return fail(pp, pp->p - 1, "%s",
+            return fail(pp, tok, "%s",
                         uc_is_alpha(c) ? "unknown flag" : "missing flag");
         for (;;) {
             if (c == 'a' || c == 'u' || c == 'L')
@@ -788,13 +877,14 @@ static int parse_flags(struct pp *pp, unsigned *add, unsigned *del)
             if (flag_bit(pp, c, &f) < 0)
                 return -1;
             *del |= f;
+            tok = pp->p;
             c = get(pp);
             if (!c && at_end(pp))
                 return fail(pp, pp->p, "missing :");
             if (c == ':')
                 break;
             if (!is_flag(c))
-                return fail(pp, pp->p - 1, "%s",
+                return fail(pp, tok, "%s",
                             uc_is_alpha(c) ? "unknown flag" : "missing :");
         }
     }
@@ -813,23 +903,19 @@ static unsigned combine_flags(unsigned flags, unsigned add, unsigned del)
     return (flags | add) & ~del;
 }
 
-/* Reads "name<term>" (sre_parse Tokenizer.getuntil). */
-static int get_name(struct pp *pp, char term, const char *what,
-                    const char **name, size_t *len)
+/* Python's message for a second (?P<name>...) of one name. */
+static int redefined(struct pp *pp, const char *name, size_t len, size_t was)
 {
-    const char *s = pp->p;
+    struct buf r = BUF_INIT;
+    int ret;
 
-    while (!at_end(pp) && *pp->p != term)
-        skip_token(pp);
-    if (at_end(pp))
-        return pp->p == s ? fail(pp, pp->p, "missing %s", what)
-                          : fail(pp, s, "missing %c, unterminated name", term);
-    if (pp->p == s)
-        return fail(pp, pp->p, "missing %s", what);
-    *name = s;
-    *len = (size_t)(pp->p - s);
-    pp->p++;
-    return 0;
+    add_repr(&r, name, len);
+    ret = fail(pp, name,
+               "redefinition of group name %s as group %zu; was "
+               "group %zu",
+               r.buf, pp->g_nr + 1, was);
+    buf_release(&r);
+    return ret;
 }
 
 static size_t group_by_name(const struct pp *pp, const char *name, size_t len)
@@ -873,13 +959,13 @@ static int conditional(struct pp *pp, const char *at, struct width *w)
     if (is_identifier(name, len)) {
         gid = group_by_name(pp, name, len);
         if (!gid)
-            return fail(pp, name, "unknown group name '%.*s'", (int)len, name);
+            return fail_name(pp, name, "unknown group name", name, len);
     } else {
         for (i = 0; i < len && is_digit((unsigned char)name[i]); i++)
             gid = gid < 100000 ? gid * 10 + (size_t)(name[i] - '0') : gid;
         if (i != len)
-            return fail(pp, name, "bad character in group name '%.*s'",
-                        (int)len, name);
+            return fail_name(pp, name, "bad character in group name", name,
+                             len);
         if (!gid)
             return fail(pp, name, "bad group number");
         if (gid >= 100000)
@@ -969,36 +1055,34 @@ static int group(struct pp *pp, const char *at, enum last *last,
     case 'P': {
         const char *name;
         size_t len;
+        int n;
 
         pp->p++;
         if (match(pp, '<')) {
             if (get_name(pp, '>', "group name", &name, &len) < 0)
                 return -1;
             if (!is_identifier(name, len))
-                return fail(pp, name, "bad character in group name '%.*s'",
-                            (int)len, name);
+                return fail_name(pp, name, "bad character in group name", name,
+                                 len);
             if ((gid = group_by_name(pp, name, len)) != 0)
-                return fail(pp, name,
-                            "redefinition of group name '%.*s' "
-                            "as group %zu; was group %zu",
-                            (int)len, name, pp->g_nr + 1, gid);
+                return redefined(pp, name, len, gid);
             return capture(pp, at, name, len, w);
         }
         if (match(pp, '=')) {
             if (get_name(pp, ')', "group name", &name, &len) < 0)
                 return -1;
             if (!is_identifier(name, len))
-                return fail(pp, name, "bad character in group name '%.*s'",
-                            (int)len, name);
+                return fail_name(pp, name, "bad character in group name", name,
+                                 len);
             gid = group_by_name(pp, name, len);
             if (!gid)
-                return fail(pp, name, "unknown group name '%.*s'", (int)len,
-                            name);
+                return fail_name(pp, name, "unknown group name", name, len);
             return group_ref(pp, name, gid, w);
         }
         if (at_end(pp))
             return fail(pp, pp->p, "unexpected end of pattern");
-        return fail(pp, pp->p - 1, "unknown extension ?P%c", *pp->p);
+        n = token_len(pp, pp->p);
+        return fail(pp, pp->p - 2, "unknown extension ?P%.*s", n, pp->p);
     }
     case ':':
         pp->p++;
@@ -1016,7 +1100,8 @@ static int group(struct pp *pp, const char *at, enum last *last,
                 pp->p++;
                 break;
             }
-            skip_token(pp);
+            if (skip_token(pp) < 0)
+                return -1;
         }
         *last = L_NONE; /* nothing written; the caller keeps its last */
         return 1;
@@ -1034,7 +1119,7 @@ static int group(struct pp *pp, const char *at, enum last *last,
             if (*pp->p != '=' && *pp->p != '!') {
                 int n;
 
-                (void)cp_at(pp, pp->p, &n);
+                n = token_len(pp, pp->p);
                 return fail(pp, pp->p - 2, "unknown extension ?<%.*s", n,
                             pp->p);
             }
@@ -1077,7 +1162,7 @@ static int group(struct pp *pp, const char *at, enum last *last,
     {
         int n;
 
-        (void)cp_at(pp, pp->p, &n);
+        n = token_len(pp, pp->p);
         return fail(pp, pp->p - 1, "unknown extension ?%.*s", n, pp->p);
     }
 }
@@ -1196,7 +1281,8 @@ static int parse_seq(struct pp *pp, bool first, struct width *w)
                 continue;
             if (c == '#') {
                 while (!at_end(pp) && *pp->p != '\n')
-                    skip_token(pp);
+                    if (skip_token(pp) < 0)
+                        return -1;
                 (void)match(pp, '\n');
                 continue;
             }

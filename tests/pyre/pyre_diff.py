@@ -164,6 +164,12 @@ TABLE = [
     ("redefined name", r"(?P<a>x)(?P<a>y)", False, []),
     ("unknown name ref", r"(?P=zz)", False, []),
     ("end in escape", "a\\", False, []),
+    ("error on line 2", "a\n(?z)", False, []),
+    ("name shown as repr", r"(?P<a\b'>x)", False, []),
+    ("empty character name", r"\N{}", False, []),
+    ("unterminated character name", r"x\N{LATIN", False, []),
+    ("missing {", r"\Nx", False, []),
+    ("unknown flag after a wide letter", "(?s\u00e9)", False, []),
 ]
 
 
@@ -402,6 +408,25 @@ def generated_cases(seed, count):
     return cases
 
 
+JUNK = list("()[]{}|*+?.^$\\-:=!<>#,") + list("PaAbBdDwWsSZx0129uUNig") + \
+    [" ", "\n", "\u00e9", "(?", "(?P<", "(?P=", "\\N{", "{,", "[^", "(?<"]
+
+
+def junk_cases(seed, count):
+    """Random strings of regex syntax: mostly invalid, all must agree on
+    whether Python accepts them (and on what they match when it does)."""
+    rnd = random.Random(seed)
+    cases = []
+    for n in range(count):
+        p = "".join(rnd.choice(JUNK) for _ in range(rnd.randint(1, 10)))
+        subjects = ["".join(rnd.choice(ALPHABET)
+                            for _ in range(rnd.randint(0, 6)))
+                    for _ in range(4)]
+        cases.append(("junk %d" % n, p, rnd.random() < 0.2,
+                      rnd.random() < 0.5, subjects))
+    return cases
+
+
 def compare(driver, cases, check_messages):
     got = c_run(driver, cases)
     bad = []
@@ -441,7 +466,8 @@ def main():
             ("table", table_cases(), True),
             ("categories", category_cases(), False),
             ("case folding", casefold_cases(), False),
-            ("generated", generated_cases(a.seed, a.generated), False)):
+            ("generated", generated_cases(a.seed, a.generated), False),
+            ("junk", junk_cases(a.seed, a.generated), False)):
         bad, refused = compare(a.driver, cases, msgs)
         print("%s: %d cases (%d refused by Python), %d mismatches"
               % (title, len(cases), refused, len(bad)))
