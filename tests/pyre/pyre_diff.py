@@ -125,6 +125,8 @@ TABLE = [
     ("surrogate escape", r"a\ud800?b", False, ["ab"]),
     ("surrogate class", r"[\ud800-\udfffa]", False, ["a", "b"]),
     ("big repeat", r"a{1,65535}", False, ["a"]),
+    ("zero repeat of a group (PCRE2 10.42 start optimisation)",
+     r"(?:a|(?=c)){0}y?", False, ["x", "\x1c", "c"]),
     # Python's refusals: the message is Python's
     ("bad escape", r"\q", False, []),
     ("bad escape in class", r"[\A]", False, []),
