@@ -12,6 +12,7 @@
 #include "config/config_yaml.h"
 
 #include <limits.h>
+#include <unistr.h>
 
 #include "config/pyre.h"
 #include "core/fsutil.h"
@@ -828,47 +829,6 @@ static void position(const char *data, size_t off, size_t *line, size_t *col)
     }
 }
 
-/* Offset of the first byte that breaks UTF-8, or len when valid. */
-static size_t utf8_invalid_at(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-
-    while (i < len) {
-        unsigned c = s[i];
-        size_t n, k;
-        uint32_t cp;
-
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-            n = 1;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 2;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3;
-            cp = c & 0x07;
-        } else {
-            return i;
-        }
-        if (len - i <= n)
-            return i;
-        for (k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return i;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return i;
-        i += n + 1;
-    }
-    return len;
-}
-
 /*
  * UTF-16 or UTF-32 text, told by its byte order mark or, without one, by
  * the NUL bytes around the first ASCII character (how YAML 1.1 §5.2
@@ -899,7 +859,7 @@ static const char *wide_encoding(const unsigned char *s, size_t len)
 static int refuse(const char *name, const char *data, size_t len,
                   struct buf *err)
 {
-    const char *nul, *wide;
+    const char *nul, *wide, *bad_at;
     size_t i, bad, line, col;
 
     if (len > CONFIG_MAX_BYTES) {
@@ -927,8 +887,9 @@ static int refuse(const char *name, const char *data, size_t len,
                  name, line, col);
         return -1;
     }
-    bad = utf8_invalid_at((const unsigned char *)data, len);
-    if (bad < len) {
+    bad_at = (const char *)u8_check((const uint8_t *)data, len);
+    if (bad_at) {
+        bad = (size_t)(bad_at - data);
         position(data, bad, &line, &col);
         buf_addf(err, "%s:%zu:%zu: the file is not valid UTF-8 (byte "
                       "0x%02x); save it as UTF-8",
