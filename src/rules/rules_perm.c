@@ -5,9 +5,9 @@
  * An album name is cut into tokens at runs of '-', '_', '.' and white
  * space (Python's \s: str.isspace()); a selection rule matches when its
  * keyword, lowercased, equals one lowercased token (Python's str.lower(),
- * so 'été' matches 'Été à Paris').  For a matched album the configuration is the
- * source of truth: members of the rules' groups are added (role of the
- * LAST matching rule), members with another role are changed, other
+ * so 'été' matches 'Été à Paris').  For a matched album the configuration
+ * is the source of truth: members of the rules' groups are added (role of
+ * the LAST matching rule), members with another role are changed, other
  * members are removed.  Safety: emails compare case-insensitively, the
  * owner is never added, the API user is never removed, albums the API user
  * does not own are left alone, and nobody is removed from an album when
