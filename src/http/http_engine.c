@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/secure.h"
 #include "core/uuid.h"
 
 /* Request states; changed only through set_state(), which traces. */
@@ -41,6 +42,8 @@ struct http_req {
     CURL *easy;              /* REQ_RUNNING only */
     struct buf resp;         /* capped at body_max */
     bool too_big;
+    char *location;          /* a redirect's target (owned), or NULL */
+    char *content_type;      /* the answer's Content-Type (owned), NULL */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -100,6 +103,8 @@ static void req_free(struct http_req *r)
     free(r->url);
     free(r->endpoint);
     free(r->body);
+    free(r->location);
+    free(r->content_type);
     buf_release(&r->resp);
     free(r);
 }
@@ -180,7 +185,7 @@ struct http_engine *http_engine_new(const struct http_engine_opts *opts,
         buf_addf(&key, "x-api-key: %s", opts->api_key);
         e->headers = curl_slist_append(e->headers, key.buf);
         /* Wipe the copy: the header list is the only one the engine keeps. */
-        memset(key.buf, 0, key.len);
+        secure_wipe(key.buf, key.len);
         buf_release(&key);
     }
     if (!e->headers) {
@@ -208,6 +213,8 @@ static void free_list(struct http_req *r)
 
 void http_engine_free(struct http_engine *e)
 {
+    struct curl_slist *h;
+
     if (!e)
         return;
     free_list(e->ready_head);
@@ -222,6 +229,8 @@ void http_engine_free(struct http_engine *e)
     }
     if (e->multi)
         curl_multi_cleanup(e->multi);
+    for (h = e->headers; h; h = h->next)
+        secure_wipe(h->data, strlen(h->data)); /* x-api-key among them */
     curl_slist_free_all(e->headers);
     http_metrics_release(&e->metrics);
     free(e->base_url);
@@ -325,6 +334,8 @@ static void complete(struct http_engine *e, struct http_req *r,
     resp.endpoint = r->endpoint;
     resp.attempts = r->attempts;
     resp.waited_ms = r->waited_ms;
+    resp.location = r->location;
+    resp.content_type = r->content_type;
     if (result != HTTP_RESULT_CANCELLED &&
         (result != HTTP_RESULT_OK || status >= 400))
         http_metrics_ep(&e->metrics, r->endpoint)->errors++;
@@ -455,7 +466,22 @@ static void finish(struct http_engine *e, struct http_req *r, CURLcode rc)
     (void)curl_easy_getinfo(r->easy, CURLINFO_SIZE_DOWNLOAD_T, &down);
     (void)curl_easy_getinfo(r->easy, CURLINFO_NUM_CONNECTS, &connects);
     (void)curl_easy_getinfo(r->easy, CURLINFO_RETRY_AFTER, &retry_after);
+    {
+        char *loc = NULL, *type = NULL;
+
+        (void)curl_easy_getinfo(r->easy, CURLINFO_REDIRECT_URL, &loc);
+        (void)curl_easy_getinfo(r->easy, CURLINFO_CONTENT_TYPE, &type);
+        free(r->location);
+        free(r->content_type);
+        r->location = loc ? xstrdup(loc) : NULL;
+        r->content_type = type ? xstrdup(type) : NULL;
+    }
     e->metrics.connections += (uint64_t)connects;
+    trace_log(LOG_TRACE_API, "api: %s %s %ld %lld ms %lld bytes in %zu out "
+              "retry %d%s%s", r->method, r->url + strlen(e->base_url),
+              status, (long long)(total_us / 1000), (long long)down,
+              r->body_len, r->attempts - 1, rc ? ": " : "",
+              rc ? curl_easy_strerror(rc) : "");
     ep->calls++;
     ep->bytes_in += (uint64_t)down;
     ep->bytes_out += r->body_len;

@@ -118,6 +118,8 @@ struct http_response {
     int attempts;            /* 1 + retries */
     long waited_ms;          /* retry delays scheduled in all (backoff or
                                 Retry-After), not measured */
+    const char *location;    /* a 3xx answer's target, NULL otherwise */
+    const char *content_type; /* the answer's Content-Type, or NULL */
 };
 
 typedef void http_done_fn(const struct http_response *resp, void *ctx);

@@ -39,6 +39,11 @@ struct sim_proc {
  */
 int sim_start(struct sim_proc *s, const char *const *args, struct buf *err);
 
+/* sim_start() with the small preset, seed 1, latency off, the API key
+ * key (NULL: the simulator's default) and --faults faults (NULL: none). */
+int sim_start_small(struct sim_proc *s, const char *key, const char *faults,
+                    struct buf *err);
+
 /* SIGTERM, waitpid; returns the exit status (0 for a clean stop). */
 int sim_stop(struct sim_proc *s);
 
@@ -76,7 +81,7 @@ int sim_reset_stats(const struct sim_proc *s);
 /*
  * Starts the program bin (args after its name, NULL-terminated) against
  * the simulator: IMMICH_URL and IMMICH_API_KEY set, PATH minimal,
- * ASAN_OPTIONS passed on; stdout and stderr to the files named (NULL:
+ * ASAN_OPTIONS and XDG_RUNTIME_DIR passed on; stdout and stderr to the files named (NULL:
  * /dev/null).  Returns the pid (-1 if fork failed); sim_wait_tool()
  * reaps it and returns its exit code (-1 if it did not exit).
  */
