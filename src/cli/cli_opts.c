@@ -10,6 +10,7 @@ enum opt_id {
     O_CONFIG, O_DRY_RUN, O_JSON, O_CONCURRENCY, O_CA_FILE, O_INSECURE,
     O_MAX_ITEMS, O_LOG_DIR, O_LOOP, O_QUIET, O_VERBOSE, O_LOG_FORMAT,
     O_DIALECT, O_METRICS_JSON, O_FULL_READ, O_HELP, O_VERSION,
+    O_CONNECT_TIMEOUT, O_STALL_TIMEOUT, O_TIMEOUT,
 };
 
 static const struct opt {
@@ -35,6 +36,9 @@ static const struct opt {
     { "full-read", 0, false, O_FULL_READ },
     { "help", 'h', false, O_HELP },
     { "version", 0, false, O_VERSION },
+    { "connect-timeout", 0, true, O_CONNECT_TIMEOUT },
+    { "stall-timeout", 0, true, O_STALL_TIMEOUT },
+    { "timeout", 0, true, O_TIMEOUT },
 };
 
 const char cli_options_help[] =
@@ -56,6 +60,12 @@ const char cli_options_help[] =
     "      --metrics-json FILE  write request metrics to FILE\n"
     "      --full-read        read every album's members again, even those\n"
     "                         remembered unchanged from earlier runs\n"
+    "      --connect-timeout S  give up a connection attempt after S seconds\n"
+    "                         (default 10)\n"
+    "      --stall-timeout S  give up an answer after S seconds without data\n"
+    "                         (default 30; retried once)\n"
+    "      --timeout S        give up a request, retries included, after S\n"
+    "                         seconds (default 300)\n"
     "  -h, --help             this help (also after a command)\n"
     "      --version          print the version\n";
 
@@ -182,6 +192,12 @@ static int set(struct cli_opts *o, const struct opt *d, const char *v,
     case O_VERSION:
         o->version = true;
         break;
+    case O_CONNECT_TIMEOUT:
+        return number(d->name, v, 1, 3600, &o->connect_timeout_s, err);
+    case O_STALL_TIMEOUT:
+        return number(d->name, v, 1, 3600, &o->stall_timeout_s, err);
+    case O_TIMEOUT:
+        return number(d->name, v, 1, 86400, &o->timeout_s, err);
     }
     return 0;
 }
