@@ -75,12 +75,13 @@ struct http_engine {
 
 static int curl_inited;
 
-/* Descriptors kept free for the files a run opens while requests are in
- * flight (reports, the log, the state database and its journal). */
-#define FD_RESERVE 12
-/* Descriptors per connection slot: its socket, and the socket pair of
- * libcurl's threaded resolver while a name is being resolved. */
-#define FD_PER_SLOT 3
+/* Descriptors kept free for the files a run opens while connections are
+ * open (a report and its directory, the state database's journal, the
+ * metrics file). */
+#define FD_RESERVE 6
+/* Descriptors per connection slot: its socket, and room for the socket
+ * pair libcurl's threaded resolver holds while a name is resolved. */
+#define FD_PER_SLOT 2
 /* libcurl's own: the multi handle's wake-up socket pair. */
 #define FD_CURL 2
 /* Poll no longer than this, so that a stop request is seen soon. */

@@ -901,7 +901,7 @@ static void test_descriptor_limit_sizes_the_pool(void **state)
     for (int fd = 0; fd < 1024; fd++)
         open_nr += fcntl(fd, F_GETFD) >= 0;
     /* Room for the reserve and two connections, not for ten. */
-    set_fd_limit((rlim_t)open_nr + 12 + 2 + 2 * 3);
+    set_fd_limit((rlim_t)open_nr + 6 + 2 + 2 * 2);
     e = engine(10, &err);
     assert_non_null(e);
     assert_int_equal(http_engine_concurrency(e), 2);
