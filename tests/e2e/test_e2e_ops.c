@@ -205,25 +205,16 @@ static void test_tiny_descriptor_limit_says_so(void **state)
     assert_int_equal(sim_stop(&sim), 0);
 }
 
-/* A listening socket never read: connections are made, nothing answers. */
+/* A server that accepts connections and never answers, as a fake
+ * simulator the tool can be pointed at. */
 static int stalled_server(struct sim_proc *fake)
 {
-    struct sockaddr_in a;
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int fd;
 
-    assert_true(fd >= 0);
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(listen(fd, 64), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
     memset(fake, 0, sizeof(*fake));
     fake->pid = -1;
-    fake->port = ntohs(a.sin_port);
-    snprintf(fake->url, sizeof(fake->url), "http://127.0.0.1:%d",
-             fake->port);
+    fd = sim_listen_silent(fake->url, sizeof(fake->url));
+    assert_true(fd >= 0);
     snprintf(fake->api_key, sizeof(fake->api_key), "%s", KEY);
     return fd;
 }

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "core/numparse.h"
+#include "sim_harness.h"
 
 /* ---- the mini server ---------------------------------------------------- */
 
@@ -658,24 +659,12 @@ static void test_bodies_are_sent_and_metrics_print(void **state)
 
 /* ---- time limits, signals, descriptors, messages ------------------------ */
 
-/*
- * A server that accepts connections and never answers: a socket that
- * listens (the kernel completes the handshakes) but is never read.
- */
+/* A server that accepts connections and never answers. */
 static int stalled_listener(char *url, size_t size)
 {
-    struct sockaddr_in a;
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int fd = sim_listen_silent(url, size);
 
     assert_true(fd >= 0);
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(listen(fd, 16), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    snprintf(url, size, "http://127.0.0.1:%u", (unsigned)ntohs(a.sin_port));
     return fd;
 }
 
