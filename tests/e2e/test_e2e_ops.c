@@ -7,7 +7,10 @@
  *   - against a server that accepts connections and never answers,
  *     `check --stall-timeout 1` fails naming the endpoint and the limit;
  *     a run says what it waits for (-v) and, on SIGTERM, leaves within
- *     2 s (checked against a liveness bound of 5 s) with its reports.
+ *     2 s (checked against a liveness bound of 5 s) with its reports;
+ *   - with sliced runs, `plan` previews the slice the next `run` takes
+ *     (the same checkpoint), and run_statistics.yaml names the last asset
+ *     processed.
  *
  * The stalled server is a socket of this test that listens and is never
  * read; everything runs on 127.0.0.1.
@@ -289,6 +292,95 @@ static void test_sigterm_while_waiting_leaves_soon_with_reports(
     close(fd);
 }
 
+/* The value of "key: " in the newest run directory's statistics. */
+static void newest_stat(const char *root, const char *key, struct buf *val)
+{
+    DIR *d = opendir(root);
+    struct dirent *de;
+    struct buf best = BUF_INIT, path = BUF_INIT, text = BUF_INIT,
+               ignored = BUF_INIT;
+    const char *p;
+
+    assert_non_null(d);
+    while ((de = readdir(d)))
+        if (de->d_name[0] >= '0' && de->d_name[0] <= '9' &&
+            strcmp(de->d_name, best.buf) > 0) {
+            buf_reset(&best);
+            buf_addstr(&best, de->d_name);
+        }
+    closedir(d);
+    buf_addf(&path, "%s/%s/run_statistics.yaml", root, best.buf);
+    assert_int_equal(fs_read_file(path.buf, 1 << 22, &text, &ignored), 0);
+    buf_reset(val);
+    buf_reset(&path);
+    buf_addf(&path, "\n%s: ", key);
+    p = strstr(text.buf, path.buf);
+    assert_non_null(p);
+    p += path.len;
+    buf_add(val, p, strcspn(p, "\n"));
+    buf_release(&best);
+    buf_release(&path);
+    buf_release(&text);
+    buf_release(&ignored);
+}
+
+/* The "[CHECKPOINT] skip_n=..." line of a run's or a plan's stderr. */
+static void checkpoint_line(const char *err, struct buf *line)
+{
+    const char *p = strstr(err, "[CHECKPOINT] skip_n=");
+
+    buf_reset(line);
+    if (p)
+        buf_add(line, p, strcspn(p, "\n"));
+}
+
+static void test_plan_previews_the_slice_run_takes(void **state)
+{
+    struct sim_proc sim;
+    struct out r;
+    struct buf logs = BUF_INIT, val = BUF_INIT, planned = BUF_INIT,
+               ran = BUF_INIT;
+    const char *run_args[] = { "run", "-c", CONFIG, "--log-dir", NULL,
+                               "--max-items", "40", NULL };
+    const char *plan_args[] = { "plan", "-c", CONFIG, "--log-dir", NULL,
+                                "--max-items", "40", NULL };
+
+    (void)state;
+    buf_addf(&logs, "%s/sliced", tmpdir);
+    run_args[4] = plan_args[4] = logs.buf;
+    start_sim(&sim);
+    finish(spawn(&sim, run_args), &r);
+    assert_int_equal(r.code, 0);
+    out_release(&r);
+    newest_stat(logs.buf, "count", &val);
+    assert_string_equal(val.buf, "40");
+    /* The last asset of the slice, not null. */
+    newest_stat(logs.buf, "last_processed_id", &val);
+    assert_int_equal(val.len, 36);
+    assert_int_equal(val.buf[8], '-');
+
+    /* plan resumes as the next run will: 40 minus half a slice. */
+    finish(spawn(&sim, plan_args), &r);
+    assert_int_equal(r.code, 0);
+    checkpoint_line(r.err.buf, &planned);
+    assert_string_equal(planned.buf,
+                        "[CHECKPOINT] skip_n=20 (origin: resume)");
+    assert_non_null(strstr(r.out.buf, "40 evaluated"));
+    out_release(&r);
+    finish(spawn(&sim, run_args), &r);
+    assert_int_equal(r.code, 0);
+    checkpoint_line(r.err.buf, &ran);
+    assert_string_equal(ran.buf, planned.buf);
+    out_release(&r);
+    newest_stat(logs.buf, "count", &val);
+    assert_string_equal(val.buf, "60");
+    buf_release(&logs);
+    buf_release(&val);
+    buf_release(&planned);
+    buf_release(&ran);
+    assert_int_equal(sim_stop(&sim), 0);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -303,6 +395,7 @@ int main(void)
         cmocka_unit_test(test_tiny_descriptor_limit_says_so),
         cmocka_unit_test(test_check_gives_up_a_stalled_server),
         cmocka_unit_test(test_sigterm_while_waiting_leaves_soon_with_reports),
+        cmocka_unit_test(test_plan_previews_the_slice_run_takes),
     };
 
     return cmocka_run_group_tests(tests, setup, NULL);
