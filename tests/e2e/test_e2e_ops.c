@@ -8,6 +8,9 @@
  *     `check --stall-timeout 1` fails naming the endpoint and the limit;
  *     a run says what it waits for (-v) and, on SIGTERM, leaves within
  *     2 s (checked against a liveness bound of 5 s) with its reports;
+ *   - --loop reads its configuration again at every iteration: a broken
+ *     edit is reported with file:line and the last good configuration
+ *     kept; a good edit takes effect at the next run;
  *   - with sliced runs, `plan` previews the slice the next `run` takes
  *     (the same checkpoint), and run_statistics.yaml names the last asset
  *     processed.
@@ -381,6 +384,88 @@ static void test_plan_previews_the_slice_run_takes(void **state)
     assert_int_equal(sim_stop(&sim), 0);
 }
 
+/* Waits (up to 30 s) until the file at path contains what. */
+static int wait_for_text(const char *path, const char *what)
+{
+    struct buf text = BUF_INIT, ignored = BUF_INIT;
+    int tries = 0, found;
+
+    for (;;) {
+        buf_reset(&text);
+        (void)fs_read_file(path, 1 << 24, &text, &ignored);
+        found = strstr(text.buf, what) != NULL;
+        if (found || tries++ >= 300)
+            break;
+        usleep(100000);
+    }
+    buf_release(&text);
+    buf_release(&ignored);
+    return found;
+}
+
+/* The template with one replacement, written atomically to path. */
+static void write_config(const char *path, const char *from, const char *to)
+{
+    struct buf text = BUF_INIT, out = BUF_INIT, err = BUF_INIT;
+    const char *p;
+
+    assert_int_equal(fs_read_file(CONFIG, 1 << 20, &text, &err), 0);
+    p = strstr(text.buf, from);
+    assert_non_null(p);
+    buf_add(&out, text.buf, (size_t)(p - text.buf));
+    buf_addstr(&out, to);
+    buf_addstr(&out, p + strlen(from));
+    assert_int_equal(fs_write_atomic(path, out.buf, out.len, &err), 0);
+    buf_release(&text);
+    buf_release(&out);
+    buf_release(&err);
+}
+
+static void test_loop_reads_the_configuration_again(void **state)
+{
+    struct sim_proc sim;
+    struct out r;
+    struct buf cfg = BUF_INIT, logs = BUF_INIT, o = BUF_INIT, e = BUF_INIT,
+               where = BUF_INIT;
+    const char *args[] = { "run", "--loop", "1s", "-c", NULL, "--log-dir",
+                           NULL, NULL };
+    bool started, kept, said, edited;
+    pid_t pid;
+
+    (void)state;
+    buf_addf(&cfg, "%s/loop-config.yaml", tmpdir);
+    buf_addf(&logs, "%s/loop", tmpdir);
+    paths(&o, &e);
+    args[4] = cfg.buf;
+    args[6] = logs.buf;
+    write_config(cfg.buf, "max_items: 1000000", "max_items: 1000000");
+    start_sim(&sim);
+    pid = spawn(&sim, args);
+    started = wait_for_text(e.buf, "loop: next run in");
+    /* A broken edit: the loader's file:line, the last good one kept. */
+    write_config(cfg.buf, "max_items: 1000000", "max_items: [");
+    kept = wait_for_text(e.buf, "keeping the last good configuration");
+    buf_addf(&where, "error: %s:", cfg.buf);
+    said = wait_for_text(e.buf, where.buf);
+    /* A good edit takes effect at the next run. */
+    write_config(cfg.buf, "max_items: 1000000", "max_items: 7");
+    edited = wait_for_text(o.buf, "Total assets processed: 7\n");
+    assert_int_equal(kill(pid, SIGTERM), 0); /* before any assertion */
+    finish(pid, &r);
+    assert_true(started);
+    assert_true(kept);
+    assert_true(said);
+    assert_true(edited);
+    assert_non_null(strstr(r.err.buf, "stopped by signal 15"));
+    out_release(&r);
+    buf_release(&cfg);
+    buf_release(&logs);
+    buf_release(&o);
+    buf_release(&e);
+    buf_release(&where);
+    assert_int_equal(sim_stop(&sim), 0);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -396,6 +481,7 @@ int main(void)
         cmocka_unit_test(test_check_gives_up_a_stalled_server),
         cmocka_unit_test(test_sigterm_while_waiting_leaves_soon_with_reports),
         cmocka_unit_test(test_plan_previews_the_slice_run_takes),
+        cmocka_unit_test(test_loop_reads_the_configuration_again),
     };
 
     return cmocka_run_group_tests(tests, setup, NULL);
