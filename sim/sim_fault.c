@@ -16,6 +16,12 @@ static int parse_kind(struct sim_fault *r, const char *s, size_t len)
         r->kind = SIM_FAULT_RESET;
     } else if (len == 8 && !memcmp(s, "truncate", 8)) {
         r->kind = SIM_FAULT_TRUNCATE;
+    } else if (len == 5 && !memcmp(s, "login", 5)) {
+        r->kind = SIM_FAULT_LOGIN;
+    } else if (len == 7 && !memcmp(s, "partial", 7)) {
+        r->kind = SIM_FAULT_PARTIAL;
+    } else if (len == 9 && !memcmp(s, "loginpage", 9)) {
+        r->kind = SIM_FAULT_LOGIN_PAGE;
     } else if (len == 5 && !memcmp(s, "spike", 5)) {
         r->kind = SIM_FAULT_SPIKE;
         r->ms = 500;
@@ -172,7 +178,8 @@ void sim_faults_decide(struct sim_faults *f, const char *endpoint,
             continue;
         }
         /* the first answering rule wins; later ones are not consumed */
-        if (hit->status || hit->reset || hit->truncate)
+        if (hit->status || hit->reset || hit->truncate || hit->login ||
+            hit->partial)
             continue;
         r->fired++;
         switch (r->kind) {
@@ -193,6 +200,15 @@ void sim_faults_decide(struct sim_faults *f, const char *endpoint,
         case SIM_FAULT_TRUNCATE:
             hit->truncate = true;
             hit->kind = "truncate";
+            break;
+        case SIM_FAULT_LOGIN:
+        case SIM_FAULT_LOGIN_PAGE:
+            hit->login = r->kind == SIM_FAULT_LOGIN ? 302 : 200;
+            hit->kind = "login";
+            break;
+        case SIM_FAULT_PARTIAL:
+            hit->partial = true;
+            hit->kind = "partial";
             break;
         case SIM_FAULT_SPIKE:
             break;

@@ -6,6 +6,7 @@
  *     SPEC  := RULE { "," RULE }
  *     RULE  := KIND { ":" PARAM } [ "@" METHOD " " TEMPLATE ]
  *     KIND  := 500 | 502 | 503 | 504 | 429 | reset | truncate | spike
+ *            | login | loginpage | partial
  *     PARAM := RATE            probability per matching request, 0..1
  *            | first=N         the first N matching requests
  *            | every=N         every Nth matching request
@@ -28,6 +29,9 @@ enum sim_fault_kind {
     SIM_FAULT_RESET,    /* connection dropped mid-body */
     SIM_FAULT_TRUNCATE, /* 200 with the body cut in half */
     SIM_FAULT_SPIKE,    /* extra latency */
+    SIM_FAULT_LOGIN,    /* a proxy's 302 to its login page */
+    SIM_FAULT_LOGIN_PAGE, /* a proxy's 200 HTML login page */
+    SIM_FAULT_PARTIAL,  /* a JSON array answer without its second half */
 };
 
 struct sim_fault {
@@ -58,7 +62,9 @@ void sim_faults_release(struct sim_faults *f);
 struct sim_fault_hit {
     int status;           /* 0 = none, else 5xx/429 answer */
     int retry_after;      /* -1 = none */
-    bool reset, truncate;
+    bool reset, truncate, partial;
+    int login;            /* 0, or the status of a proxy's login answer:
+                             302 (redirect) or 200 (HTML page) */
     int spike_ms;
     const char *kind;     /* name for the stats of the answering fault */
 };

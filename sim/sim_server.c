@@ -153,7 +153,8 @@ struct sim_server {
     double service_ms, slept_ms;
     struct endpoint_stat ep[ROUTES_NR];
     struct sim_faults faults;
-    long fault_counts[8]; /* 500 502 503 5xx 429 reset truncate spike */
+    long fault_counts[10]; /* 500 502 503 5xx 429 reset truncate spike
+                              login partial */
     unsigned long corr;
     FILE *log;
 };
@@ -163,14 +164,15 @@ struct req_ctx {
     bool too_big;
 };
 
-static const char *const fault_names[8] = {
-    "500", "502", "503", "5xx", "429", "reset", "truncate", "spike"};
+static const char *const fault_names[10] = {
+    "500", "502", "503", "5xx", "429",   "reset",
+    "truncate", "spike", "login", "partial"};
 
 static int fault_index(const char *kind)
 {
     int i;
 
-    for (i = 0; i < 8; i++)
+    for (i = 0; i < (int)ARRAY_SIZE(fault_names); i++)
         if (!strcmp(fault_names[i], kind))
             return i;
     return 3;
@@ -311,7 +313,7 @@ static void stats_json(struct sim_server *s, struct buf *b)
         first = false;
     }
     buf_addstr(b, "},\"faults\":{");
-    for (i = 0; i < 8; i++)
+    for (i = 0; i < ARRAY_SIZE(fault_names); i++)
         buf_addf(b, "%s\"%s\":%ld", i ? "," : "", fault_names[i],
                  s->fault_counts[i]);
     buf_addstr(b, "}");
@@ -426,6 +428,32 @@ static bool gzip_body(char **data, size_t *len)
     return ok;
 }
 
+/*
+ * Fault `partial`: a JSON array answer loses its second half (a bulk
+ * answer that does not mention some ids); other bodies are left alone.
+ */
+static void drop_second_half(char **data, size_t *len)
+{
+    json_t *v = json_loadb(*data, *len, 0, NULL);
+    size_t n;
+    char *out;
+
+    if (!json_is_array(v) || json_array_size(v) < 2) {
+        json_decref(v);
+        return;
+    }
+    n = json_array_size(v);
+    while (json_array_size(v) > n / 2)
+        (void)json_array_remove(v, json_array_size(v) - 1);
+    out = json_dumps(v, JSON_COMPACT);
+    json_decref(v);
+    if (!out)
+        return;
+    free(*data);
+    *data = out;
+    *len = strlen(out);
+}
+
 static enum MHD_Result send_response(struct MHD_Connection *conn,
                                      struct sim_req *r,
                                      const struct sim_fault_hit *hit,
@@ -437,6 +465,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn,
     size_t len = r->out.len;
     char *data = buf_detach(&r->out, NULL);
 
+    if (hit && hit->partial)
+        drop_second_half(&data, &len);
     if (zipped)
         zipped = gzip_body(&data, &len);
     *sent = len;
@@ -461,9 +491,14 @@ static enum MHD_Result send_response(struct MHD_Connection *conn,
         free(data);
         return MHD_NO;
     }
-    if (r->status != 204)
+    if (r->html)
+        (void)MHD_add_response_header(resp, "Content-Type",
+                                      "text/html; charset=utf-8");
+    else if (r->status != 204)
         (void)MHD_add_response_header(resp, "Content-Type",
                                       "application/json; charset=utf-8");
+    if (r->location)
+        (void)MHD_add_response_header(resp, "Location", r->location);
     if (zipped)
         (void)MHD_add_response_header(resp, "Content-Encoding", "gzip");
     if (gzip)
@@ -682,6 +717,19 @@ static enum MHD_Result serve(struct sim_server *s, struct MHD_Connection *conn,
             s->fault_counts[7]++;
     }
     pthread_mutex_unlock(&s->stat_mu);
+    if (hit.login) {
+        /* A reverse proxy whose session expired answers for the server:
+         * the request never reaches Immich. */
+        r.status = hit.login;
+        r.html = true;
+        r.location = hit.login == 302 ? "/oauth2/sign_in?rd=%2Fapi" : NULL;
+        buf_reset(&r.out);
+        buf_addstr(&r.out, "<!DOCTYPE html><html><head><title>Sign in"
+                           "</title></head><body><form method=\"post\">"
+                           "<input name=\"user\"><input type=\"password\">"
+                           "</form></body></html>");
+        goto done;
+    }
     if (hit.status) {
         if (hit.status == 429)
             sim_error(&r, 429, "Too Many Requests");

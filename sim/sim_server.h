@@ -63,6 +63,8 @@ struct sim_req {
     /* response */
     int status;
     struct buf out;
+    const char *location;        /* Location header of a 3xx, or NULL */
+    bool html;                   /* out is an HTML page, not JSON */
     char correlation[16];
     /* latency model inputs */
     long items_plain;            /* items returned without EXIF */

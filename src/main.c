@@ -21,19 +21,22 @@ static const struct command {
     enum cli_status (*fn)(struct cli_ctx *ctx);
     const char *help;
     size_t max_args; /* operands the command takes */
+    bool json;       /* has a --json output */
     const char *summary;
 } commands[] = {
-    { "run", cmd_run, cmd_run_help, 0,
+    { "run", cmd_run, cmd_run_help, 0, false,
       "apply the rules to the library (the default)" },
-    { "plan", cmd_plan, cmd_plan_help, 0,
+    { "plan", cmd_plan, cmd_plan_help, 0, true,
       "print what a run would change; writes nothing" },
-    { "check", cmd_check, cmd_check_help, 0,
+    { "check", cmd_check, cmd_check_help, 0, false,
       "check the configuration, the server and the API key" },
-    { "config", cmd_config, cmd_config_help, 1,
+    { "config", cmd_config, cmd_config_help, 1, false,
       "print the effective configuration, or `config template`" },
-    { "apply", cmd_apply, cmd_apply_help, 1,
+    { "apply", cmd_apply, cmd_apply_help, 1, false,
       "apply a plan saved by `plan --json`" },
 };
+
+extern char **environ;
 
 static const char exit_help[] =
     "Exit codes:\n"
@@ -42,7 +45,7 @@ static const char exit_help[] =
     "  2  usage or configuration error\n"
     "  3  server unreachable, API key refused or lacking a permission\n";
 
-static void usage(FILE *f)
+static void usage(FILE *f, const char *options)
 {
     size_t i;
 
@@ -52,8 +55,8 @@ static void usage(FILE *f)
           "Commands:\n", f);
     for (i = 0; i < ARRAY_SIZE(commands); i++)
         fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\n%s\n%s\n", cli_options_help, exit_help);
-    fputs("Environment: IMMICH_AUTOTAG_CONFIG, IMMICH_URL, IMMICH_API_KEY,\n"
+    fprintf(f, "\n%s\n%s\n", options, exit_help);
+    fputs("Environment: IMMICH_API_KEY (the key), the option variables above,\n"
           "XDG_CONFIG_HOME, HOME (see docs/cli.md).\n", f);
 }
 
@@ -75,14 +78,16 @@ static int exit_for(enum cli_status st)
 int main(int argc, char **argv)
 {
     struct cli_ctx ctx = { 0 };
-    struct buf err = BUF_INIT;
+    struct buf err = BUF_INIT, text = BUF_INIT;
     const struct command *cmd = &commands[0];
     int code = EXIT_USAGE;
     size_t i;
 
     ctx.argv0 = "immich-autotag";
     buf_init(&ctx.config_path, 0);
-    if (cli_opts_parse(argc, argv, &ctx.opts, &err) < 0) {
+    if (cli_opts_parse(argc, argv, &ctx.opts, &err) < 0 ||
+        cli_opts_apply_env(&ctx.opts, (const char *const *)environ,
+                           &err) < 0) {
         fprintf(stderr, "immich-autotag: %s\n"
                         "Try 'immich-autotag --help'.\n", err.buf);
         goto out;
@@ -100,19 +105,31 @@ int main(int argc, char **argv)
         cmd = &commands[i];
     }
     if (ctx.opts.version) {
-        printf("immich-autotag %s\n", IA_VERSION);
+        cli_version(&text);
+        fputs(text.buf, stdout);
         code = EXIT_DONE;
         goto out;
     }
     if (ctx.opts.help) {
-        if (ctx.opts.command) {
-            fprintf(stdout, "%s\n%s\n%s", cmd->help, cli_options_help,
-                    exit_help);
-        } else {
-            usage(stdout);
-        }
+        cli_opts_help(&text);
+        if (ctx.opts.command)
+            fprintf(stdout, "%s\n%s\n%s", cmd->help, text.buf, exit_help);
+        else
+            usage(stdout, text.buf);
         code = EXIT_DONE;
         goto out;
+    }
+    /* From the environment --json applies where it means something; on
+     * the command line elsewhere it is a mistake worth saying. */
+    if (ctx.opts.json && !cmd->json) {
+        if (cli_opts_seen(&ctx.opts, "json")) {
+            fprintf(stderr, "immich-autotag %s: --json has no meaning here "
+                            "(only plan prints JSON)\n"
+                            "Try 'immich-autotag %s --help'.\n",
+                    cmd->name, cmd->name);
+            goto out;
+        }
+        ctx.opts.json = false;
     }
     if (ctx.opts.args_nr > cmd->max_args) {
         fprintf(stderr, "immich-autotag %s: unexpected argument '%s'\n"
@@ -121,6 +138,8 @@ int main(int argc, char **argv)
         goto out;
     }
     log_set_format(ctx.opts.log_format);
+    if (ctx.opts.api_trace)
+        log_set_trace(LOG_TRACE_API);
     if (ctx.opts.quiet)
         log_set_level(LOG_ERROR);
     else if (ctx.opts.verbose)
@@ -131,6 +150,7 @@ out:
     buf_release(&ctx.config_path);
     cli_opts_release(&ctx.opts);
     buf_release(&err);
+    buf_release(&text);
     http_global_cleanup();
     log_release();
     return code;

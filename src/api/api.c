@@ -6,6 +6,9 @@
  * whose strings point into the JSON, calls the user's callback once, and
  * the JSON is freed when the callback returns.
  */
+#include <ctype.h>
+#include <strings.h>
+
 #include "api/api_internal.h"
 
 #include "core/numparse.h"
@@ -43,6 +46,32 @@ static void server_message(const struct buf *body, struct buf *out)
     json_decref(root);
 }
 
+/*
+ * A 2xx answer Immich could have given: JSON, or nothing.  An HTML page
+ * (a login form served by a proxy whose session expired) is not; for the
+ * writes whose success has no body this is the only sign that nothing
+ * was done.  False with the message in msg.
+ */
+static bool immich_body(const struct http_response *r, struct buf *msg,
+                            const char *endpoint)
+{
+    const char *t = r->content_type;
+    size_t i = 0;
+
+    while (i < r->body->len && isspace((unsigned char)r->body->buf[i]))
+        i++;
+    if (i == r->body->len)
+        return true;
+    if ((!t || !strncasecmp(t, "application/json", 16)) &&
+        (r->body->buf[i] == '{' || r->body->buf[i] == '['))
+        return true;
+    buf_addf(msg, "%s: %ld answered %s, not Immich's JSON — a proxy login "
+             "page? (the change may not have been made)", endpoint,
+             r->status, t && !strncasecmp(t, "text/html", 9)
+                            ? "an HTML page" : "something else");
+    return false;
+}
+
 static void on_http(const struct http_response *r, void *ctx)
 {
     struct api_call *c = ctx;
@@ -68,7 +97,20 @@ static void on_http(const struct http_response *r, void *ctx)
         buf_addf(&msg, "%s: %s", c->endpoint, r->error);
         break;
     case HTTP_RESULT_OK:
-        if (r->status >= 400 || r->status < 200) {
+        if (r->status >= 300 && r->status < 400) {
+            /* Immich never redirects an API call: a proxy or a single
+             * sign-on gateway answered instead of the server. */
+            st.ok = false;
+            st.kind = API_FAIL_HTTP;
+            buf_addf(&msg, "%s: %ld a redirect to %s — a proxy login "
+                     "page? (nothing was changed by this request)",
+                     c->endpoint, r->status,
+                     r->location ? r->location : "(no Location)");
+        } else if (r->status >= 200 && r->status < 300 &&
+                   !immich_body(r, &msg, c->endpoint)) {
+            st.ok = false;
+            st.kind = API_FAIL_HTTP;
+        } else if (r->status >= 400 || r->status < 200) {
             st.ok = false;
             st.kind = r->status == 401 || r->status == 403 ? API_FAIL_AUTH
                                                             : API_FAIL_HTTP;

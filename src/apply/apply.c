@@ -162,6 +162,12 @@ static void take_bulk(struct run *rn, const struct apply_req *r)
         return;
     if (r->result == APPLY_REQ_FAILED) {
         for (i = 0; i < r->ids_nr; i++) {
+            /* The writer read some back: those are known done. */
+            if (r->id_status[i] == OUTCOME_DONE) {
+                og->status[r->first + i] = OUTCOME_DONE;
+                og->error[r->first + i] = OUTCOME_E_NONE;
+                continue;
+            }
             og->status[r->first + i] = OUTCOME_FAILED;
             og->error[r->first + i] = OUTCOME_E_REQUEST;
         }
@@ -351,7 +357,7 @@ static void phase_album_create(struct run *rn)
         }
         og->target = r->created[0];
         og->has_target = true;
-        og->created = true;
+        og->created = !r->reused;
         /* The album's other groups (adds, shares) learn its id. */
         for (g = 0; g < p->nr; g++) {
             const struct plan_group *pg = &p->groups[g];
@@ -380,6 +386,84 @@ static bool group_settled(const struct run *rn, size_t g)
         if (og->status[i] == OUTCOME_PENDING)
             return false;
     return true;
+}
+
+/* ---- moves: a source is removed only where its add was confirmed ----- */
+
+/* One (asset, conversion rule) whose add the server did not confirm. */
+struct move_key {
+    struct uuid asset;
+    unsigned rule;
+};
+
+static int cmp_move_key(const void *x, const void *y)
+{
+    const struct move_key *a = x, *b = y;
+    int c = memcmp(a->asset.b, b->asset.b, sizeof(a->asset.b));
+
+    if (c)
+        return c;
+    return (a->rule > b->rule) - (a->rule < b->rule);
+}
+
+/*
+ * A conversion in move mode plans, for the same asset and rule, adds (the
+ * destination tags or albums) and removals (the source).  Removing the
+ * source of an asset whose add failed, or was never sent, would lose what
+ * the rule was about, so those removals are not sent: they fail with
+ * OUTCOME_E_MOVE_ADD and the next run moves them again.
+ */
+static void hold_unconfirmed_moves(struct run *rn, enum plan_op removal)
+{
+    const struct plan *p = rn->p;
+    struct move_key *keys = NULL, k;
+    size_t nr = 0, alloc = 0, g, i;
+
+    for (g = 0; g < p->nr; g++) {
+        const struct plan_group *pg = &p->groups[g];
+        const struct outcome_group *og = &rn->o->groups[g];
+
+        if (pg->op != PLAN_TAG_ADD && pg->op != PLAN_ALBUM_ADD)
+            continue;
+        for (i = 0; i < pg->nr; i++) {
+            if (pg->items[i].reason != PLAN_R_CONVERSION ||
+                og->status[i] == OUTCOME_DONE ||
+                og->status[i] == OUTCOME_UNCHANGED)
+                continue;
+            ALLOC_GROW(keys, nr + 1, alloc);
+            keys[nr].asset = pg->items[i].id;
+            keys[nr++].rule = pg->items[i].rule;
+        }
+    }
+    if (!nr)
+        return;
+    qsort(keys, nr, sizeof(*keys), cmp_move_key);
+    for (g = 0; g < p->nr; g++) {
+        const struct plan_group *pg = &p->groups[g];
+        struct outcome_group *og = &rn->o->groups[g];
+        bool held = false;
+
+        if (pg->op != removal)
+            continue;
+        for (i = 0; i < pg->nr; i++) {
+            if (pg->items[i].reason != PLAN_R_CONVERSION ||
+                og->status[i] != OUTCOME_PENDING)
+                continue;
+            k.asset = pg->items[i].id;
+            k.rule = pg->items[i].rule;
+            if (!bsearch(&k, keys, nr, sizeof(*keys), cmp_move_key))
+                continue;
+            og->status[i] = OUTCOME_FAILED;
+            og->error[i] = OUTCOME_E_MOVE_ADD;
+            held = true;
+        }
+        if (held) {
+            outcome_set_message(rn->o, g, "kept: the move's add was not "
+                                          "confirmed by the server");
+            rn->id_failures = true;
+        }
+    }
+    free(keys);
 }
 
 /* Groups of op whose target is unknown fail; others get chunked
@@ -632,10 +716,12 @@ enum apply_result apply_run(const struct plan *p, struct apply_writer *w,
                        APPLY_TAG_ASSETS_ADD);
             break;
         case APPLY_PHASE_TAG_REMOVE:
+            hold_unconfirmed_moves(&rn, PLAN_TAG_REMOVE);
             phase_bulk(&rn, APPLY_PHASE_TAG_REMOVE, PLAN_TAG_REMOVE,
                        APPLY_TAG_ASSETS_REMOVE);
             break;
         case APPLY_PHASE_ALBUM_REMOVE:
+            hold_unconfirmed_moves(&rn, PLAN_ALBUM_REMOVE);
             phase_bulk(&rn, APPLY_PHASE_ALBUM_REMOVE, PLAN_ALBUM_REMOVE,
                        APPLY_ALBUM_ASSETS_REMOVE);
             break;

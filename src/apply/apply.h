@@ -126,6 +126,14 @@ struct apply_req {
     int64_t created_updated_at;    /* CREATE: its updatedAt */
     int64_t created_last_modified; /* CREATE: lastModifiedAssetTimestamp */
     bool *created_ok;          /* per created entry */
+    bool unknown;              /* the writer could not tell whether the
+                                  server made the change (no answer, an
+                                  answer cut short, a 5xx): it reads the
+                                  target back before reporting */
+    bool reused;               /* CREATE: an album of that name, owned by
+                                  the key's user, existed already (another
+                                  run made it): created[0] is its id and
+                                  nothing was created */
 };
 
 /*

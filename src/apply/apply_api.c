@@ -3,15 +3,10 @@
  * request of the batch, all submitted before the engine runs, so the
  * engine keeps its concurrency full; callbacks only record results.
  */
-#include "apply/apply_api.h"
+#include "apply/apply_api_int.h"
 
 #include "core/hashmap.h"
 #include "core/sigflag.h"
-
-struct call_ctx {
-    struct apply_api *aa;
-    struct apply_req *r;
-};
 
 static void set_failed(struct apply_req *r, const struct api_status *st)
 {
@@ -22,14 +17,27 @@ static void set_failed(struct apply_req *r, const struct api_status *st)
                                                  : st->endpoint);
 }
 
+void apply_api_fatal(struct apply_api *aa, const char *msg, bool network)
+{
+    if (network)
+        aa->writer.unreachable = true;
+    else
+        aa->writer.auth_failed = true;
+    if (!aa->fatal) {
+        aa->fatal = true;
+        buf_addstr(&aa->fatal_msg, msg);
+    }
+    http_engine_wrap_up(aa->api->eng);
+}
+
 /*
  * Common handling of a finished call: true when it succeeded.  A refused
- * key or a vanished server stops the run; a cancelled call stays UNSENT.
+ * key stops the run; a cancelled call stays UNSENT.  A write that got no
+ * answer, an answer cut short or a 5xx may have been made all the same:
+ * it is marked unknown, for apply_api_settle() to find out.
  */
 static bool take_status(struct call_ctx *cc, const struct api_status *st)
 {
-    struct apply_api *aa = cc->aa;
-
     if (st->ok) {
         cc->r->result = APPLY_REQ_OK;
         cc->r->http_status = (int)st->http;
@@ -38,18 +46,11 @@ static bool take_status(struct call_ctx *cc, const struct api_status *st)
     if (st->kind == API_FAIL_CANCELLED)
         return false;
     set_failed(cc->r, st);
-    if ((st->kind == API_FAIL_AUTH && st->http == 401) ||
-        st->kind == API_FAIL_NETWORK) {
-        if (st->kind == API_FAIL_NETWORK)
-            aa->writer.unreachable = true;
-        else
-            aa->writer.auth_failed = true;
-        if (!aa->fatal) {
-            aa->fatal = true;
-            buf_addstr(&aa->fatal_msg, cc->r->message);
-        }
-        http_engine_wrap_up(aa->api->eng);
-    }
+    if (st->kind == API_FAIL_AUTH && st->http == 401)
+        apply_api_fatal(cc->aa, cc->r->message, false);
+    else if (st->kind == API_FAIL_NETWORK || st->kind == API_FAIL_DECODE ||
+             (st->kind == API_FAIL_HTTP && st->http >= 500))
+        cc->r->unknown = true;
     return false;
 }
 
@@ -156,7 +157,37 @@ static void on_album(void *ctx, const struct api_status *st,
     }
 }
 
-static void submit(struct apply_api *aa, struct call_ctx *cc)
+/*
+ * An album is deleted only when the server reports it empty: the plan
+ * counted the members the key's user can see, and others (an editor's own
+ * assets, hidden in 2.x searches) may still be in it.  The album is read
+ * again right before the delete, after this run's removals.
+ */
+static void on_album_before_delete(void *ctx, const struct api_status *st,
+                                   const struct api_album *albums, size_t nr)
+{
+    struct call_ctx *cc = ctx;
+    struct apply_req *r = cc->r;
+
+    if (!take_status(cc, st))
+        return;
+    if (nr != 1 || albums[0].asset_count != 0) {
+        struct buf msg = BUF_INIT;
+
+        buf_addf(&msg, "DELETE /albums/{id}: not deleted: the server "
+                 "counts %ld assets in it (assets the key's user cannot "
+                 "see)", nr == 1 ? albums[0].asset_count : -1L);
+        r->result = APPLY_REQ_FAILED;
+        r->http_status = 0;
+        free(r->message);
+        r->message = buf_detach(&msg, NULL);
+        return;
+    }
+    r->result = APPLY_REQ_UNSENT;
+    api_album_delete(cc->aa->api, &r->target, on_done, cc);
+}
+
+void apply_api_submit(struct apply_api *aa, struct call_ctx *cc)
 {
     struct api *a = aa->api;
     struct apply_req *r = cc->r;
@@ -185,7 +216,7 @@ static void submit(struct apply_api *aa, struct call_ctx *cc)
                                 cc);
         break;
     case APPLY_ALBUM_DELETE:
-        api_album_delete(a, &r->target, on_done, cc);
+        api_album_info(a, &r->target, on_album_before_delete, cc);
         break;
     case APPLY_ALBUM_USERS_ADD:
         users = xcalloc(r->ids_nr ? r->ids_nr : 1, sizeof(*users));
@@ -211,6 +242,91 @@ static void submit(struct apply_api *aa, struct call_ctx *cc)
     }
 }
 
+/* The albums the key's user owns, by name, as listed before creating. */
+struct owned {
+    struct apply_api *aa;
+    struct api_status st;
+    bool listed;
+    char **names;
+    struct uuid *ids;
+    size_t nr;
+};
+
+static void on_owned(void *ctx, const struct api_status *st,
+                     const struct api_album *albums, size_t nr)
+{
+    struct owned *ow = ctx;
+    size_t i;
+
+    ow->listed = st->ok;
+    if (!st->ok)
+        return;
+    ow->names = xcalloc(nr + 1, sizeof(*ow->names));
+    ow->ids = xcalloc(nr + 1, sizeof(*ow->ids));
+    for (i = 0; i < nr; i++) {
+        if (ow->aa->know_me && !uuid_eq(&albums[i].owner, &ow->aa->me))
+            continue;
+        ow->names[ow->nr] = xstrdup(albums[i].name ? albums[i].name : "");
+        ow->ids[ow->nr++] = albums[i].id;
+    }
+}
+
+/*
+ * Creating an album is not idempotent, and another run (a second
+ * process, another machine, the web page) may have made the same album
+ * since this run read the library.  Right before the creates, the albums
+ * are listed again: a create whose name now exists among the user's own
+ * albums reuses it (its assets then go in through the album-add phase).
+ * When the list cannot be had, nothing is created.
+ */
+static int reuse_existing_albums(struct apply_api *aa,
+                                 struct apply_req *reqs, size_t nr,
+                                 struct buf *err)
+{
+    struct owned ow;
+    size_t i, k;
+    bool any = false;
+
+    for (i = 0; i < nr && !any; i++)
+        any = reqs[i].kind == APPLY_ALBUM_CREATE;
+    if (!any)
+        return 0;
+    memset(&ow, 0, sizeof(ow));
+    ow.aa = aa;
+    api_albums(aa->api, 0, on_owned, &ow);
+    if (http_engine_run(aa->api->eng, err) < 0)
+        return -1;
+    for (i = 0; i < nr; i++) {
+        struct apply_req *r = &reqs[i];
+
+        if (r->kind != APPLY_ALBUM_CREATE)
+            continue;
+        if (!ow.listed) {
+            r->result = APPLY_REQ_FAILED;
+            free(r->message);
+            r->message = xstrdup("POST /albums: not sent: GET /albums "
+                                 "failed, so an album of that name made "
+                                 "meanwhile could not be ruled out");
+            continue;
+        }
+        for (k = 0; k < ow.nr; k++) {
+            if (strcmp(ow.names[k], r->name))
+                continue;
+            r->result = APPLY_REQ_OK;
+            r->reused = true;
+            r->created[0] = ow.ids[k];
+            r->created_ok[0] = true;
+            r->created_assets = -1;
+            break;
+        }
+    }
+    for (k = 0; k < ow.nr; k++)
+        free(ow.names[k]);
+    free(ow.names);
+    free(ow.ids);
+    return 0;
+}
+
 static int execute(void *ctx, struct apply_req *reqs, size_t nr,
                    struct buf *err)
 {
@@ -224,18 +340,26 @@ static int execute(void *ctx, struct apply_req *reqs, size_t nr,
                                   : "stopped by a signal");
         return -1;
     }
+    for (i = 0; i < nr; i++)
+        reqs[i].result = APPLY_REQ_UNSENT;
+    if (reuse_existing_albums(aa, reqs, nr, err) < 0)
+        return -1;
     cc = xcalloc(nr ? nr : 1, sizeof(*cc));
     for (i = 0; i < nr; i++) {
         cc[i].aa = aa;
         cc[i].r = &reqs[i];
-        reqs[i].result = APPLY_REQ_UNSENT;
+        if (reqs[i].result != APPLY_REQ_UNSENT)
+            continue; /* settled before sending */
         /* A call the engine refuses (wrapping up) never calls back and
          * stays UNSENT. */
         if (http_engine_is_wrapping_up(aa->api->eng))
             break;
-        submit(aa, &cc[i]);
+        apply_api_submit(aa, &cc[i]);
     }
     if (http_engine_run(aa->api->eng, err) < 0)
+        rc = -1;
+    else if (!aa->fatal && !sig_stop_requested &&
+             apply_api_settle(aa, reqs, nr, err) < 0)
         rc = -1;
     else if (aa->fatal) {
         buf_addstr(err, aa->fatal_msg.buf);

@@ -27,6 +27,9 @@
 struct apply_api {
     struct apply_writer writer; /* pass &writer to apply_run() */
     struct api *api;            /* borrowed */
+    struct uuid me;             /* the key's user: albums it owns are
+                                   looked up before creating */
+    bool know_me;
     bool fatal;                 /* set by a callback: stop the run */
     struct buf fatal_msg;
 };

@@ -35,6 +35,20 @@ static const struct plan_group *find_group(const struct plan *p,
     return NULL;
 }
 
+/* The name the group's existing target has now, NULL when it is gone. */
+static const char *target_name(const struct model *m,
+                               const struct plan_group *g, bool is_tag)
+{
+    uint32_t x;
+
+    if (is_tag) {
+        x = model_find_tag(m, &g->target);
+        return x == MODEL_NONE ? NULL : model_str(m, m->tags[x].value);
+    }
+    x = model_find_album(m, &g->target);
+    return x == MODEL_NONE ? NULL : model_str(m, m->albums[x].name);
+}
+
 /* Is the item already true in the new snapshot? */
 static bool already_true(const struct model *m, const struct plan_group *g,
                          const struct uuid *id)
@@ -84,16 +98,32 @@ int apply_check_stale(const struct plan *saved, const struct plan *fresh,
         size_t nr = 0;
         bool is_tag = sg->op == PLAN_TAG_ADD || sg->op == PLAN_TAG_REMOVE;
 
-        /* The tag/album it names must still be there... */
+        /* The tag/album it names must still be there, under the same
+         * name: a target is its id and its name, and a renamed one is
+         * not what the plan was made for (its old name may even belong
+         * to a new album now). */
         if (sg->target_exists && sg->op != PLAN_ASSET_DATE) {
-            bool there = is_tag ? model_find_tag(m, &sg->target) != MODEL_NONE
-                                : model_find_album(m, &sg->target) !=
-                                      MODEL_NONE;
+            const char *now = target_name(m, sg, is_tag);
 
-            if (!there) {
+            if (!now) {
                 if (!bad++)
                     buf_addf(&first, "%s '%s' no longer exists",
                              is_tag ? "tag" : "album", sg->name);
+                continue;
+            }
+            if (strcmp(now, sg->name ? sg->name : "")) {
+                if (!bad++)
+                    buf_addf(&first, "%s '%s' is now named '%s'",
+                             is_tag ? "tag" : "album", sg->name, now);
+                continue;
+            }
+            /* ...and the name must still mean that tag/album. */
+            if (fg && fg->target_exists &&
+                !uuid_eq(&fg->target, &sg->target)) {
+                if (!bad++)
+                    buf_addf(&first, "%s '%s' is now another %s",
+                             is_tag ? "tag" : "album", sg->name,
+                             is_tag ? "tag" : "album");
                 continue;
             }
         }

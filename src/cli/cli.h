@@ -56,6 +56,20 @@ int cli_find_config(const char *opt_path, const char *env_config,
                     const char *xdg_config_home, const char *home,
                     struct buf *path, struct buf *err);
 
+/* Appends what --version prints: this program's version, the Immich API
+ * lines it speaks, and the runtime version of each library. */
+void cli_version(struct buf *out);
+
+/*
+ * Reads the API key from a file (Docker secrets, systemd credentials):
+ * at most 4 KiB, one trailing newline ("\n" or "\r\n") dropped.  Sets
+ * *others_read when the file's mode lets other users read it.  Returns -1
+ * with a message (not holding the key) when the file cannot be read, is
+ * empty, or the key holds a control character (a second line).
+ */
+int cli_read_key_file(const char *path, struct buf *key, bool *others_read,
+                      struct buf *err);
+
 /* Prints a multi-line message, one log line per line. */
 void cli_print_lines(enum log_level level, const char *msg);
 void cli_print_errors(const char *msg);

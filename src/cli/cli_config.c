@@ -10,6 +10,7 @@
 
 #include <sys/stat.h>
 
+#include "core/fsutil.h"
 #include "core/log.h"
 
 static bool exists(const char *path)
@@ -102,6 +103,39 @@ out:
     return ret;
 }
 
+int cli_read_key_file(const char *path, struct buf *key, bool *others_read,
+                      struct buf *err)
+{
+    struct buf why = BUF_INIT;
+    struct stat st;
+    size_t i;
+
+    if (fs_read_file(path, 4096, key, &why) < 0) {
+        buf_addf(err, "API key file: %s", why.buf);
+        buf_release(&why);
+        return -1;
+    }
+    *others_read = !stat(path, &st) && (st.st_mode & S_IROTH);
+    /* echo and editors end the file with a newline: drop one */
+    if (key->len && key->buf[key->len - 1] == '\n')
+        key->buf[--key->len] = '\0';
+    if (key->len && key->buf[key->len - 1] == '\r')
+        key->buf[--key->len] = '\0';
+    for (i = 0; i < key->len; i++) {
+        if ((unsigned char)key->buf[i] < 0x20 || key->buf[i] == 0x7f) {
+            buf_addf(err, "API key file '%s': the key holds a control "
+                          "character or a second line at byte %zu",
+                     path, i + 1);
+            return -1;
+        }
+    }
+    if (!key->len) {
+        buf_addf(err, "API key file '%s' is empty", path);
+        return -1;
+    }
+    return 0;
+}
+
 void cli_print_lines(enum log_level level, const char *msg)
 {
     const char *p = msg;
@@ -128,13 +162,28 @@ void cli_print_warnings(const char *msg)
 
 enum cli_status cli_load_config(struct cli_ctx *ctx)
 {
-    struct buf err = BUF_INIT, warn = BUF_INIT;
+    struct buf err = BUF_INIT, warn = BUF_INIT, file_key = BUF_INIT;
     enum cli_status st = CLI_USAGE;
+    bool env_path = cli_opts_from_env(&ctx->opts, "config");
+    const char *key = getenv("IMMICH_API_KEY");
 
     if (ctx->cfg)
         return CLI_OK;
     buf_reset(&ctx->config_path);
-    if (cli_find_config(ctx->opts.config_path, getenv("IMMICH_AUTOTAG_CONFIG"),
+    if (ctx->opts.api_key_file) {
+        bool others_read = false;
+
+        if (cli_read_key_file(ctx->opts.api_key_file, &file_key,
+                              &others_read, &err) < 0)
+            goto out;
+        log_add_secret(file_key.buf);
+        key = file_key.buf;
+        if (others_read)
+            warn_log("API key file '%s' can be read by other users: chmod "
+                     "o-r it", ctx->opts.api_key_file);
+    }
+    if (cli_find_config(env_path ? NULL : ctx->opts.config_path,
+                        env_path ? ctx->opts.config_path : NULL,
                         getenv("XDG_CONFIG_HOME"), getenv("HOME"),
                         &ctx->config_path, &err) < 0)
         goto out;
@@ -142,10 +191,10 @@ enum cli_status cli_load_config(struct cli_ctx *ctx)
         goto out;
     if (ctx->cfg->server.api_key)
         log_add_secret(ctx->cfg->server.api_key);
-    if (getenv("IMMICH_API_KEY"))
-        log_add_secret(getenv("IMMICH_API_KEY"));
+    if (key)
+        log_add_secret(key);
     cli_print_warnings(warn.buf);
-    if (config_apply_env(ctx->cfg, &err) < 0 ||
+    if (config_apply_env_values(ctx->cfg, ctx->opts.url, key, &err) < 0 ||
         config_require_server(ctx->cfg, &err) < 0) {
         config_free(ctx->cfg);
         ctx->cfg = NULL;
@@ -156,6 +205,7 @@ out:
     cli_print_errors(err.buf);
     buf_release(&err);
     buf_release(&warn);
+    buf_release(&file_key);
     return st;
 }
 

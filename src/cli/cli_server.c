@@ -66,10 +66,33 @@ enum cli_status cli_status_of(enum api_fail kind)
 struct album_cache {
     struct state *st;
     const char *server;
+    struct buf scope;         /* server + the key's user: whose view */
     int64_t now;
     bool no_lookup;           /* --full-read, or the database failed (one
                                  warning, then no more lookups) */
 };
+
+/*
+ * What a remembered membership is keyed by: the server and the user whose
+ * view it is.  Album searches show a user only some members (2.x: their
+ * own and partners' assets), so one user's list is never another's.
+ */
+void cli_cache_scope(const char *server, const struct uuid *user,
+                     struct buf *out)
+{
+    char id[UUID_STR_LEN + 1];
+
+    uuid_format(user, id);
+    buf_reset(out);
+    buf_addf(out, "%s user=%s", server, id);
+}
+
+static const char *cache_scope(struct album_cache *c, const struct model *m)
+{
+    if (!c->scope.len)
+        cli_cache_scope(c->server, &m->users[m->me].id, &c->scope);
+    return c->scope.buf;
+}
 
 static void album_key(const struct model_album *a, int dialect,
                       struct state_album_key *k)
@@ -91,7 +114,8 @@ static bool cache_lookup(void *ctx, const struct model *m, uint32_t album,
     if (c->no_lookup)
         return false;
     album_key(&m->albums[album], dialect, &k);
-    r = state_album_members_get(c->st, c->server, &m->albums[album].id, &k,
+    r = state_album_members_get(c->st, cache_scope(c, m),
+                                &m->albums[album].id, &k,
                                 c->now - STATE_ALBUM_MAX_AGE_MS, ids, nr,
                                 &err);
     if (r < 0) {
@@ -99,11 +123,23 @@ static bool cache_lookup(void *ctx, const struct model *m, uint32_t album,
         c->no_lookup = true;
     }
     buf_release(&err);
+    /* 3.x album searches show every member (hidden ones too), so a list
+     * shorter than the server's count is not the whole album. */
+    if (r == 1 && dialect >= 3 &&
+        (int64_t)*nr < (int64_t)m->albums[album].asset_count) {
+        verbose_log("state: remembered members of album %s disagree with "
+                    "its assetCount; reading it",
+                    model_str(m, m->albums[album].name));
+        free(*ids);
+        *ids = NULL;
+        *nr = 0;
+        return false;
+    }
     return r == 1;
 }
 
 /* Remembers the memberships read in this run, in one transaction. */
-static void cache_store(const struct album_cache *c, const struct model *m,
+static void cache_store(struct album_cache *c, const struct model *m,
                         int dialect)
 {
     struct buf err = BUF_INIT;
@@ -115,24 +151,30 @@ static void cache_store(const struct album_cache *c, const struct model *m,
     for (size_t i = 0; i < m->albums_nr; i++) {
         const struct model_album *a = &m->albums[i];
         struct state_album_key k;
+        const struct model_foreign *fo;
         const uint32_t *row;
-        size_t n;
+        size_t n, fn;
 
         if (!a->members_known || a->members_cached || !a->asset_count)
             continue;
         row = model_album_assets(m, (uint32_t)i, &n);
-        ALLOC_GROW(ids, n + 1, alloc);
+        ALLOC_GROW(ids, n + a->foreign_nr + 1, alloc);
         for (size_t j = 0; j < n; j++)
             ids[j] = m->assets[row[j]].id;
+        /* Members of other users: the list stays the album's whole
+         * membership as this user's search showed it. */
+        fo = model_album_foreign(m, (uint32_t)i, &fn);
+        for (size_t j = 0; j < fn; j++)
+            ids[n++] = fo[j].asset;
         album_key(a, dialect, &k);
-        if (state_album_members_put(c->st, c->server, &a->id, &k, c->now,
-                                    ids, n, &err) < 0) {
+        if (state_album_members_put(c->st, cache_scope(c, m), &a->id, &k,
+                                    c->now, ids, n, &err) < 0) {
             state_rollback(c->st);
             goto fail;
         }
         stored++;
     }
-    if (state_album_members_prune(c->st, c->server,
+    if (state_album_members_prune(c->st, cache_scope(c, m),
                                   c->now - STATE_ALBUM_MAX_AGE_MS,
                                   &err) < 0) {
         state_rollback(c->st);
@@ -151,16 +193,17 @@ fail:
 }
 
 void cli_remember_new_albums(const struct cli_ctx *ctx, struct state *st,
-                             int dialect, const struct plan *p,
-                             const struct outcome *o)
+                             const struct model *m, int dialect,
+                             const struct plan *p, const struct outcome *o)
 {
-    struct buf err = BUF_INIT;
+    struct buf err = BUF_INIT, scope = BUF_INIT;
     struct uuid *ids = NULL;
     size_t alloc = 0;
     int64_t now = run_now_ms();
 
     if (!st || state_begin(st, &err) < 0)
         goto out;
+    cli_cache_scope(ctx->cfg->server.url, &m->users[m->me].id, &scope);
     for (size_t g = 0; g < p->nr; g++) {
         const struct plan_group *pg = &p->groups[g];
         const struct outcome_group *og = &o->groups[g];
@@ -175,8 +218,8 @@ void cli_remember_new_albums(const struct cli_ctx *ctx, struct state *st,
         k.last_modified = og->album_last_modified;
         k.asset_count = og->album_asset_count;
         k.dialect = dialect;
-        if (state_album_members_put(st, ctx->cfg->server.url, &og->target,
-                                    &k, now, ids, pg->nr, &err) < 0) {
+        if (state_album_members_put(st, scope.buf, &og->target, &k, now,
+                                    ids, pg->nr, &err) < 0) {
             state_rollback(st);
             goto out;
         }
@@ -186,6 +229,7 @@ out:
     if (err.len)
         warn_log("%s (the next run reads the new albums)", err.buf);
     free(ids);
+    buf_release(&scope);
     buf_release(&err);
 }
 
@@ -196,8 +240,8 @@ enum cli_status cli_read_library(const struct cli_ctx *ctx,
                                  bool remember)
 {
     struct snapshot_opts so = SNAPSHOT_OPTS_INIT;
-    struct album_cache cache = { state, ctx->cfg->server.url, run_now_ms(),
-                                 ctx->opts.full_read };
+    struct album_cache cache = { state, ctx->cfg->server.url, BUF_INIT,
+                                 run_now_ms(), ctx->opts.full_read };
     struct snapshot_album_cache sc = { &cache, cache_lookup };
     struct buf err = BUF_INIT;
     enum cli_status st = CLI_OK;
@@ -231,6 +275,7 @@ enum cli_status cli_read_library(const struct cli_ctx *ctx,
         if (state && remember)
             cache_store(&cache, m, info->dialect);
     }
+    buf_release(&cache.scope);
     buf_release(&err);
     return st;
 }

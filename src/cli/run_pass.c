@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "apply/apply_api.h"
+#include "apply/apply_perms.h"
 #include "cli/cli_server.h"
 #include "cli/run_session.h"
 #include "core/log.h"
@@ -26,6 +27,8 @@ struct pass {
     struct outcome o;
     bool have_outcome;
     struct snapshot_info info;
+    struct state_lock user_lock; /* (server, user): held while writing */
+    int64_t read_at;             /* when the library read began, ms */
     struct run_result res;
     struct buf metrics;
 };
@@ -50,6 +53,7 @@ static enum cli_status read_and_evaluate(struct pass *ps)
     struct buf err = BUF_INIT;
     enum cli_status st;
 
+    ps->read_at = run_now_ms();
     st = cli_read_library(ps->ctx, ps->eng, &ps->m, &ps->info, &ps->prog,
                           ps->rs.st, true);
     if (st != CLI_OK)
@@ -124,6 +128,10 @@ static enum cli_status write_changes(struct pass *ps, const struct plan *p)
     api_init(&api, ps->eng);
     api.dialect = ps->info.dialect;
     apply_api_init(&aa, &api);
+    if (ps->m.me < ps->m.users_nr) {
+        aa.me = ps->m.users[ps->m.me].id;
+        aa.know_me = true;
+    }
     ao.fail_fast = cfg->performance.fail_fast_on_asset_errors;
     ao.dry_run = ps->ctx->opts.dry_run;
     ao.progress = on_apply_progress;
@@ -142,9 +150,24 @@ static enum cli_status write_changes(struct pass *ps, const struct plan *p)
         st = aa.writer.auth_failed || aa.writer.unreachable ? CLI_SERVER
                                                             : CLI_FAILED;
     } else if (ps->o.requests_failed) {
+        size_t shown = 0;
+
         error_log("%zu write requests failed (%zu changes): see the "
                   "modification report", ps->o.requests_failed,
                   ps->o.failed);
+        /* The distinct reasons, the first few: what came back. */
+        for (size_t g = 0; g < ps->o.nr && shown < 3; g++) {
+            const char *msg = ps->o.groups[g].message;
+            bool seen = false;
+
+            for (size_t k = 0; msg && k < g && !seen; k++)
+                seen = ps->o.groups[k].message &&
+                       !strcmp(ps->o.groups[k].message, msg);
+            if (msg && !seen) {
+                error_log("  %s", msg);
+                shown++;
+            }
+        }
         ps->res.status = STATE_RUN_PARTIAL;
         st = CLI_FAILED;
     } else if (ps->o.failed) {
@@ -157,13 +180,116 @@ static enum cli_status write_changes(struct pass *ps, const struct plan *p)
         ps->res.status = STATE_RUN_DONE;
     }
     if (!ao.dry_run)
-        cli_remember_new_albums(ps->ctx, ps->rs.st, ps->info.dialect, p,
-                                &ps->o);
+        cli_remember_new_albums(ps->ctx, ps->rs.st, &ps->m,
+                                ps->info.dialect, p, &ps->o);
     info_log("writes: %zu requests; %zu changes made, %zu already so, "
              "%zu failed, %zu not attempted",
              ps->o.requests, ps->o.done, ps->o.unchanged, ps->o.failed,
              ps->o.pending);
     apply_api_release(&aa);
+    buf_release(&err);
+    return st;
+}
+
+/*
+ * Reads and evaluates until the albums did not change during the read
+ * (snapshot_albums_changed()): a read torn by another writer is done
+ * again, at most READ_ATTEMPTS times in all; album memberships that did
+ * not change come from the state database, so a second read costs the
+ * asset pages and the changed albums.  A plan with nothing to write needs
+ * no check.
+ */
+#define READ_ATTEMPTS 3
+
+static enum cli_status read_consistent(struct pass *ps)
+{
+    struct buf what = BUF_INIT, err = BUF_INIT;
+    enum cli_status st;
+
+    for (int attempt = 1;; attempt++) {
+        int r;
+
+        st = read_and_evaluate(ps);
+        if (st == CLI_OK && ps->saved)
+            st = check_saved(ps);
+        if (st != CLI_OK || ps->ctx->opts.dry_run ||
+            plan_is_empty(ps->saved ? ps->saved : &ps->fresh))
+            break;
+        buf_reset(&what);
+        r = snapshot_albums_changed(ps->eng, ps->info.dialect, &ps->m, &what,
+                                    &err);
+        if (r < 0) {
+            error_log("%s: nothing written", err.buf);
+            st = CLI_FAILED;
+            break;
+        }
+        if (r == 0)
+            break;
+        if (attempt == READ_ATTEMPTS) {
+            warn_log("%s while the library was read, %d times: writing "
+                     "anyway (the server's answers decide each change)",
+                     what.buf, attempt);
+            break;
+        }
+        info_log("%s while the library was read: reading it again",
+                 what.buf);
+        ps->res.model = NULL;
+        model_release(&ps->m);
+        model_init(&ps->m);
+        plan_release(&ps->fresh);
+        plan_init(&ps->fresh);
+        memset(&ps->info, 0, sizeof(ps->info));
+    }
+    buf_release(&what);
+    buf_release(&err);
+    return st;
+}
+
+/*
+ * Two runs for the same user of the same server never write at once,
+ * whatever their log directories: the second stops before its first
+ * write.
+ */
+static enum cli_status lock_user(struct pass *ps)
+{
+    struct buf err = BUF_INIT;
+    enum cli_status st = CLI_OK;
+
+    if (state_user_lock_acquire(&ps->user_lock, ps->ctx->cfg->server.url,
+                                &ps->m.users[ps->m.me].id, ps->read_at,
+                                &err) != STATE_LOCK_ACQUIRED) {
+        error_log("%s", err.buf);
+        st = CLI_FAILED;
+    }
+    buf_release(&err);
+    return st;
+}
+
+/* Nothing is written unless the key holds what the plan's writes need. */
+static enum cli_status check_permissions(struct pass *ps, const struct plan *p)
+{
+    struct buf err = BUF_INIT;
+    enum cli_status st = CLI_OK;
+    struct api api;
+
+    api_init(&api, ps->eng);
+    api.dialect = ps->info.dialect;
+    switch (apply_check_permissions(p, &api, &err)) {
+    case APPLY_PERMS_OK:
+        break;
+    case APPLY_PERMS_UNLISTED:
+        warn_log("%s", err.buf);
+        break;
+    case APPLY_PERMS_MISSING:
+    case APPLY_PERMS_SERVER:
+        error_log("%s: nothing written", err.buf);
+        st = CLI_SERVER;
+        break;
+    case APPLY_PERMS_FAILED:
+        error_log("%s: nothing written", err.buf);
+        st = CLI_FAILED;
+        break;
+    }
     buf_release(&err);
     return st;
 }
@@ -185,6 +311,7 @@ enum cli_status run_pass(struct cli_ctx *ctx, const struct plan *saved)
                ctx->opts.log_format == LOG_FORMAT_TEXT;
 
     memset(&ps, 0, sizeof(ps));
+    ps.user_lock.fd = -1;
     ps.ctx = ctx;
     ps.saved = saved;
     st = run_session_begin(&ps.rs, ctx, run_now_ms());
@@ -205,14 +332,23 @@ enum cli_status run_pass(struct cli_ctx *ctx, const struct plan *saved)
         st = CLI_FAILED;
         goto finish;
     }
-    st = read_and_evaluate(&ps);
-    if (st == CLI_OK && saved)
-        st = check_saved(&ps);
+    st = read_consistent(&ps);
     if (st != CLI_OK)
         goto finish;
     if (ctx->opts.dry_run)
         print_plan(saved ? saved : &ps.fresh);
+    else if ((st = check_permissions(&ps, saved ? saved : &ps.fresh)) !=
+                 CLI_OK ||
+             (st = lock_user(&ps)) != CLI_OK)
+        goto finish;
     st = write_changes(&ps, saved ? saved : &ps.fresh);
+    if (ps.o.requests) {
+        struct buf err = BUF_INIT;
+
+        if (state_user_lock_wrote(&ps.user_lock, run_now_ms(), &err) < 0)
+            warn_log("%s", err.buf);
+        buf_release(&err);
+    }
 
 finish:
     if (sig_stop_requested && ps.res.status == STATE_RUN_FAILED)
@@ -226,6 +362,7 @@ finish:
     if (st == CLI_OK)
         st = fin;
     run_session_release(&ps.rs);
+    state_lock_release(&ps.user_lock);
     if (ps.have_outcome)
         outcome_release(&ps.o);
     plan_release(&ps.fresh);

@@ -63,6 +63,7 @@ enum cli_status run_session_begin(struct run_session *rs,
     case STATE_LOCK_ACQUIRED:
         break;
     case STATE_LOCK_BUSY:
+    case STATE_LOCK_STALE:
     case STATE_LOCK_ERROR:
         goto out;
     }

@@ -712,6 +712,41 @@ static int collect(struct yload *L, yaml_node_t *n, const char *path,
     return ret;
 }
 
+/*
+ * Keys of upstream's older configuration schemas (its README's example
+ * before the blocks came) and where they went; the errors say so instead
+ * of guessing a spelling.  docs/migrating.md has the whole list.
+ */
+static const struct old_key {
+    const char *path, *hint;
+} old_keys[] = {
+    { "classification_rules", "renamed to classification.rules, the same "
+                              "list inside the classification block" },
+    { "auto_tags", "split into classification.autotag_unknown and "
+                   "autotag_conflict, and duplicate_processing."
+                   "autotag_album_conflict, autotag_classification_conflict "
+                   "and autotag_classification_conflict_prefix" },
+    { "features", "dissolved: enable_album_name_strip and "
+                  "album_detection_from_folders are top-level keys, "
+                  "date_correction is duplicate_processing.date_correction, "
+                  "enable_checkpoint_resume is skip.resume_previous" },
+    { "enable_checkpoint_resume", "renamed to skip.resume_previous" },
+    { "filter_out_asset_links", "replaced by filters.filter_out: "
+                                "[{asset_links: [...]}]" },
+    { "conversions", "conversions is now a block: conversions: {enabled: "
+                     "true, conversions: [the list]}" },
+};
+
+static const char *old_key_hint(const char *path)
+{
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(old_keys); i++)
+        if (!strcmp(old_keys[i].path, path))
+            return old_keys[i].hint;
+    return NULL;
+}
+
 int ymap_read(struct yload *L, yaml_node_t *n, const char *path,
               const char *const *known, enum ymap_policy policy,
               struct ymap *m)
@@ -725,6 +760,12 @@ int ymap_read(struct yload *L, yaml_node_t *n, const char *path,
     k = ykind(L, n);
     if (k == YK_NULL)
         return 0;
+    if (k == YK_SEQ && old_key_hint(path)) {
+        yerr(L, n, "%s: expected a mapping, got a list (upstream's older "
+                   "schema: %s; see docs/migrating.md)", path,
+             old_key_hint(path));
+        return -1;
+    }
     if (k != YK_MAP) {
         expected(L, n, k, *path ? path : "top level", "a mapping");
         return -1;
@@ -741,7 +782,10 @@ int ymap_read(struct yload *L, yaml_node_t *n, const char *path,
             continue;
         buf_addf(&full, "%s%s%s", path, *path ? "." : "", key);
         hint = closest(key, known);
-        if (hint)
+        if (old_key_hint(full.buf))
+            buf_addf(&tail, " (upstream's older schema: %s; see "
+                            "docs/migrating.md)", old_key_hint(full.buf));
+        else if (hint)
             buf_addf(&tail, " (did you mean '%s'?)", hint);
         if (policy == YMAP_STRICT)
             yerr(L, m->items[i].knode, "unknown key '%s'%s", full.buf,

@@ -6,6 +6,7 @@
 #include <time.h>
 
 enum log_level log_level_current = LOG_INFO;
+unsigned log_trace_current;
 static enum log_format log_format_current = LOG_FORMAT_TEXT;
 static FILE *log_tee;
 static char **secrets;
@@ -17,6 +18,11 @@ static const char *const level_names[] = { "quiet", "error", "warning",
 void log_set_level(enum log_level level)
 {
     log_level_current = level;
+}
+
+void log_set_trace(unsigned areas)
+{
+    log_trace_current = areas;
 }
 
 void log_set_format(enum log_format fmt)

@@ -27,10 +27,16 @@ enum log_level {
 
 enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
 
+/* Trace areas, switched on by options (--api-trace): their lines are
+ * written whatever the level (redacted like every line). */
+enum log_trace { LOG_TRACE_API = 1u << 0 };
+
 extern enum log_level log_level_current;
+extern unsigned log_trace_current;
 
 void log_set_level(enum log_level level);
 void log_set_format(enum log_format fmt);
+void log_set_trace(unsigned areas);
 /* Also write every line to f (borrowed; NULL to stop). */
 void log_set_tee(FILE *f);
 /* Never print s: it is replaced by "***" wherever it appears.  Copied. */
@@ -47,6 +53,11 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap);
     do {                                                                     \
         if ((lvl) <= log_level_current)                                      \
             log_msg((lvl), __VA_ARGS__);                                     \
+    } while (0)
+#define trace_log(area, ...)                                                 \
+    do {                                                                     \
+        if (log_trace_current & (area))                                      \
+            log_msg(LOG_INFO, __VA_ARGS__);                                  \
     } while (0)
 #define error_log(...) LOG_AT(LOG_ERROR, __VA_ARGS__)
 #define warn_log(...) LOG_AT(LOG_WARN, __VA_ARGS__)

@@ -49,6 +49,8 @@ struct http_req {
     CURL *easy;              /* REQ_RUNNING only */
     struct buf resp;         /* capped at body_max */
     bool too_big;
+    char *location;          /* a redirect's target (owned), or NULL */
+    char *content_type;      /* the answer's Content-Type (owned), NULL */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -156,6 +158,8 @@ static void req_free(struct http_req *r)
     free(r->url);
     free(r->endpoint);
     free(r->body);
+    free(r->location);
+    free(r->content_type);
     buf_release(&r->resp);
     free(r);
 }
@@ -419,6 +423,8 @@ static void complete(struct http_engine *e, struct http_req *r,
     resp.endpoint = r->endpoint;
     resp.attempts = r->attempts;
     resp.waited_ms = r->waited_ms;
+    resp.location = r->location;
+    resp.content_type = r->content_type;
     if (result != HTTP_RESULT_CANCELLED &&
         (result != HTTP_RESULT_OK || status >= 400))
         http_metrics_ep(&e->metrics, r->endpoint)->errors++;
@@ -549,10 +555,11 @@ static long backoff_ms(struct http_engine *e, int n)
 
 /*
  * Takes a finished or abandoned transfer out of the multi handle's
- * bookkeeping: metrics of the attempt, the running list, the easy handle.
- * What finish() needs of the handle is read before.
+ * bookkeeping: metrics and trace of the attempt, the running list, the
+ * easy handle.  What finish() needs of the handle is read before.
  */
-static void detach(struct http_engine *e, struct http_req *r)
+static void detach(struct http_engine *e, struct http_req *r, CURLcode rc,
+                   long status)
 {
     struct http_ep *ep = http_metrics_ep(&e->metrics, r->endpoint);
     long connects = 0;
@@ -563,6 +570,11 @@ static void detach(struct http_engine *e, struct http_req *r)
     (void)curl_easy_getinfo(r->easy, CURLINFO_SIZE_DOWNLOAD_T, &down);
     (void)curl_easy_getinfo(r->easy, CURLINFO_NUM_CONNECTS, &connects);
     e->metrics.connections += (uint64_t)connects;
+    trace_log(LOG_TRACE_API, "api: %s %s %ld %lld ms %lld bytes in %zu out "
+              "retry %d%s%s", r->method, r->url + strlen(e->base_url),
+              status, (long long)(total_us / 1000), (long long)down,
+              r->body_len, r->attempts - 1, rc ? ": " : "",
+              rc ? curl_easy_strerror(rc) : "");
     ep->calls++;
     ep->bytes_in += (uint64_t)down;
     ep->bytes_out += r->body_len;
@@ -589,8 +601,7 @@ static void detach(struct http_engine *e, struct http_req *r)
  * libcurl's: true (and msg filled) for those, which are never retried.
  */
 static bool plain_failure(struct http_engine *e, struct http_req *r,
-                          CURLcode rc, long status, const char *location,
-                          char *msg, size_t size)
+                          CURLcode rc, long status, char *msg, size_t size)
 {
     if (r->sock_errno == EMFILE || r->sock_errno == ENFILE) {
         long limit = fd_limit();
@@ -611,21 +622,19 @@ static bool plain_failure(struct http_engine *e, struct http_req *r,
                  e->base_url + 8);
         return true;
     }
-    if (rc == CURLE_OK && status >= 300 && status < 400) {
-        /* Location minus the request's own path is the base to use. */
+    if (rc == CURLE_OK && status >= 300 && status < 400 && r->location) {
+        /* The same path elsewhere (http:// upgraded to https://, a new
+         * host): the server moved, and the Location minus the request's
+         * path is the base to use.  Any other redirect (a proxy's sign-in
+         * page) is the caller's to report. */
         const char *path = r->url + strlen(e->base_url);
-        size_t ll = location ? strlen(location) : 0, pl = strlen(path);
+        size_t ll = strlen(r->location), pl = strlen(path);
 
-        if (!ll)
-            snprintf(msg, size, "the server answers %ld (a redirect) "
-                                "without a Location", status);
-        else if (ll > pl && !strcmp(location + ll - pl, path))
+        if (ll > pl && !strcmp(r->location + ll - pl, path)) {
             snprintf(msg, size, "the server redirects to %.*s: use that "
-                                "URL", (int)(ll - pl), location);
-        else
-            snprintf(msg, size, "the server redirects to %s: use that URL",
-                     location);
-        return true;
+                                "URL", (int)(ll - pl), r->location);
+            return true;
+        }
     }
     return false;
 }
@@ -656,17 +665,21 @@ static void finish(struct http_engine *e, struct http_req *r, CURLcode rc)
 {
     long status = 0;
     curl_off_t retry_after = 0, connect_us = 0;
-    char *location = NULL;
+    char *loc = NULL, *type = NULL;
     bool retry, plain;
     char errmsg[CURL_ERROR_SIZE + 256];
 
     (void)curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
     (void)curl_easy_getinfo(r->easy, CURLINFO_RETRY_AFTER, &retry_after);
     (void)curl_easy_getinfo(r->easy, CURLINFO_CONNECT_TIME_T, &connect_us);
-    (void)curl_easy_getinfo(r->easy, CURLINFO_REDIRECT_URL, &location);
-    plain = plain_failure(e, r, rc, status, location, errmsg,
-                          sizeof(errmsg));
-    detach(e, r); /* location dies here: used above */
+    (void)curl_easy_getinfo(r->easy, CURLINFO_REDIRECT_URL, &loc);
+    (void)curl_easy_getinfo(r->easy, CURLINFO_CONTENT_TYPE, &type);
+    free(r->location);
+    free(r->content_type);
+    r->location = loc ? xstrdup(loc) : NULL;
+    r->content_type = type ? xstrdup(type) : NULL;
+    plain = plain_failure(e, r, rc, status, errmsg, sizeof(errmsg));
+    detach(e, r, rc, status);
 
     if (rc == CURLE_OK) {
         e->answered = true;
@@ -739,7 +752,7 @@ static void abandon_running(struct http_engine *e)
     while (e->running) {
         struct http_req *r = e->running;
 
-        detach(e, r);
+        detach(e, r, CURLE_ABORTED_BY_CALLBACK, 0);
         complete(e, r, HTTP_RESULT_NETWORK, 0,
                  "interrupted: stopped before the server answered");
     }

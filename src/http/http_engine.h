@@ -62,9 +62,11 @@
  * at once with that message instead of being retried.
  *
  * Messages: https:// against a plain HTTP server fails with "the server
- * speaks plain HTTP: use http://...", a 3xx answer with "the server
- * redirects to URL: use that URL" (redirects are never followed: the API
- * key would go along).
+ * speaks plain HTTP: use http://...", a 3xx answer whose Location is the
+ * same path elsewhere (http:// upgraded to https://) with "the server
+ * redirects to URL: use that URL".  Redirects are never followed (the API
+ * key would go along); other 3xx answers (a proxy's sign-in page) come
+ * back as HTTP_RESULT_OK with resp.location for the caller to report.
  *
  * The API key is sent as the x-api-key header; it appears in no log line,
  * error message or metric of the engine.
@@ -164,6 +166,8 @@ struct http_response {
     int attempts;            /* 1 + retries */
     long waited_ms;          /* retry delays scheduled in all (backoff or
                                 Retry-After), not measured */
+    const char *location;    /* a 3xx answer's target, NULL otherwise */
+    const char *content_type; /* the answer's Content-Type, or NULL */
 };
 
 typedef void http_done_fn(const struct http_response *resp, void *ctx);

@@ -43,6 +43,7 @@ void model_release(struct model *m)
     u64map_release(&m->user_by_email);
     free(m->album_asset_pairs);
     free(m->tag_asset_pairs);
+    free(m->foreign);
     csr_release(&m->asset_albums);
     csr_release(&m->album_assets);
     csr_release(&m->asset_tags);
@@ -214,6 +215,17 @@ void model_link_album_asset(struct model *m, uint32_t album, uint32_t asset)
     m->album_asset_pairs[m->album_asset_nr++].b = asset;
 }
 
+void model_album_add_foreign(struct model *m, uint32_t album,
+                             const struct uuid *asset)
+{
+    if (album >= m->albums_nr)
+        BUG("foreign member of album %u out of range", album);
+    ALLOC_GROW(m->foreign, m->foreign_nr + 1, m->foreign_alloc);
+    m->foreign[m->foreign_nr].album = album;
+    m->foreign[m->foreign_nr++].asset = *asset;
+    m->albums[album].foreign_nr++;
+}
+
 void model_link_tag_asset(struct model *m, uint32_t tag, uint32_t asset)
 {
     check_not_indexed(m);
@@ -284,6 +296,34 @@ static void build_csr_pair(const struct model_pair *p, size_t nr,
     free(fill);
 }
 
+static int cmp_foreign(const void *x, const void *y)
+{
+    const struct model_foreign *a = x, *b = y;
+
+    if (a->album != b->album)
+        return a->album < b->album ? -1 : 1;
+    return memcmp(a->asset.b, b->asset.b, sizeof(a->asset.b));
+}
+
+const struct model_foreign *model_album_foreign(const struct model *m,
+                                               uint32_t album, size_t *nr)
+{
+    size_t lo = 0, hi = m->foreign_nr;
+
+    if (!m->indexed)
+        BUG("model_album_foreign() before model_build_indexes()");
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (m->foreign[mid].album < album)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *nr = m->albums[album].foreign_nr;
+    return m->foreign + lo;
+}
+
 void model_build_indexes(struct model *m)
 {
     struct model_pair *dp;
@@ -293,6 +333,8 @@ void model_build_indexes(struct model *m)
         BUG("model_build_indexes() called twice");
     if (m->album_asset_nr >= MODEL_NONE || m->tag_asset_nr >= MODEL_NONE)
         BUG("membership count overflows uint32_t");
+    if (m->foreign_nr)
+        qsort(m->foreign, m->foreign_nr, sizeof(*m->foreign), cmp_foreign);
     m->album_asset_nr = sort_pairs(m->album_asset_pairs, m->album_asset_nr,
                                    m->albums_nr, m->assets_nr);
     build_csr_pair(m->album_asset_pairs, m->album_asset_nr, m->albums_nr,

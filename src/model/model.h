@@ -91,6 +91,9 @@ struct model_album {
     int64_t created_at;
     int64_t updated_at;
     int64_t last_modified;    /* lastModifiedAssetTimestamp or TIME_NONE */
+    uint32_t foreign_nr;      /* members read that are not in the model
+                                 (other users' assets the key's user may
+                                 not see in its library) */
     bool members_known;       /* album_assets holds its membership */
     bool members_cached;      /* ... remembered from an earlier run, not
                                  read in this one */
@@ -125,6 +128,12 @@ struct model_pair {
     uint32_t a, b;
 };
 
+/* An album member that is not one of the model's assets. */
+struct model_foreign {
+    uint32_t album;
+    struct uuid asset;
+};
+
 struct model {
     struct strpool strings;
 
@@ -155,6 +164,9 @@ struct model {
     size_t album_asset_nr, album_asset_alloc;
     struct model_pair *tag_asset_pairs;   /* (tag, asset) */
     size_t tag_asset_nr, tag_asset_alloc;
+    /* Album members that are not assets of the model, as read. */
+    struct model_foreign *foreign;
+    size_t foreign_nr, foreign_alloc;
 
     bool indexed;                 /* model_build_indexes() done */
     struct model_csr asset_albums; /* asset -> albums (sorted) */
@@ -193,6 +205,17 @@ uint32_t model_add_dup(struct model *m, const struct uuid *id);
 /* Record memberships; repeats are harmless (removed when indexing). */
 void model_link_album_asset(struct model *m, uint32_t album, uint32_t asset);
 void model_link_tag_asset(struct model *m, uint32_t tag, uint32_t asset);
+/*
+ * Records a member of album that is not in the model (another user's
+ * asset): it counts in album->foreign_nr, so that no decision takes an
+ * album for empty, or a remembered list for complete, without it.  A
+ * repeated id counts once per call: callers record each member once.
+ */
+void model_album_add_foreign(struct model *m, uint32_t album,
+                             const struct uuid *asset);
+/* After indexing: album's foreign members, *nr of them. */
+const struct model_foreign *model_album_foreign(const struct model *m,
+                                               uint32_t album, size_t *nr);
 
 /*
  * Sorts and de-duplicates the pairs and builds the CSR indexes.  Call once

@@ -13,6 +13,7 @@ static const char *const error_names[OUTCOME_E_COUNT] = {
     [OUTCOME_E_UNKNOWN] = "unknown",
     [OUTCOME_E_REQUEST] = "request_failed",
     [OUTCOME_E_TARGET] = "target_not_created",
+    [OUTCOME_E_MOVE_ADD] = "move_add_not_confirmed",
 };
 
 const char *outcome_error_name(enum outcome_error e)

@@ -41,6 +41,8 @@ enum outcome_error {
     OUTCOME_E_UNKNOWN,
     OUTCOME_E_REQUEST,       /* the whole request failed: see message */
     OUTCOME_E_TARGET,        /* the tag/album could not be created */
+    OUTCOME_E_MOVE_ADD,      /* a move's source kept: its add was not
+                                confirmed by the server */
     OUTCOME_E_COUNT
 };
 

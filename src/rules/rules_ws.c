@@ -129,7 +129,12 @@ void ws_init(struct ws *w, const struct config *cfg, const struct model *m,
         al->known = ma->members_known;
         if (ma->members_known)
             (void)model_album_assets(m, (uint32_t)i, &nr);
-        al->count = ma->members_known ? (int64_t)nr : ma->asset_count;
+        /* What the server counts is a floor: members the key's user
+         * cannot see (another user's assets in a shared album) are in
+         * assetCount and nowhere else. */
+        al->count = ma->members_known ? (int64_t)(nr + ma->foreign_nr) : 0;
+        if (al->count < (int64_t)ma->asset_count)
+            al->count = ma->asset_count;
         al->mine = m->me != MODEL_NONE && ma->owner == m->me;
         al->editable = al->mine;
         for (j = 0; j < ma->users_nr; j++) {

@@ -119,6 +119,16 @@ int snapshot_load(const struct config *cfg, struct http_engine *eng,
                   const struct snapshot_opts *opts, struct model *out,
                   struct snapshot_info *info, struct buf *err);
 
+/*
+ * Lists the albums again as snapshot_load() did and compares them with
+ * m: 1 when one was created, deleted, or has another updatedAt or
+ * assetCount (what names the first, "album 'X' changed"), 0 when none,
+ * -1 with err when the list could not be read.
+ */
+int snapshot_albums_changed(struct http_engine *eng, int dialect,
+                            const struct model *m, struct buf *what,
+                            struct buf *err);
+
 /* What `immich-autotag check` found; the CLI maps it to its exit code. */
 enum snapshot_check_class {
     SNAPSHOT_CHECK_OK = 0,      /* exit 0 */
@@ -145,8 +155,13 @@ enum snapshot_check_class snapshot_check(const struct config *cfg,
                                          struct http_engine *eng,
                                          struct buf *report,
                                          struct buf *err);
-/* Permissions the configured features need, appended to out as a
- * NULL-terminated static list (for tests and the report). */
+/*
+ * Permissions the configured features need: the reads of every run, then
+ * the writes of the plan groups those features can make, named and
+ * ordered as src/apply/apply_perms.h's table (what `run` checks against
+ * its plan).  Static strings in out[0..max); returns how many (possibly
+ * more than max).  cfg NULL: every feature.
+ */
 size_t snapshot_needed_permissions(const struct config *cfg,
                                    const char **out, size_t max);
 

@@ -636,6 +636,8 @@ static void on_members(void *ctx, const struct api_status *st,
 
         if (a == MODEL_NONE) {
             s->info->skipped_links++; /* another member's asset */
+            if (!mc->is_tag)
+                model_album_add_foreign(s->m, mc->record, &assets[i].id);
             continue;
         }
         if (mc->is_tag) {
@@ -704,9 +706,10 @@ static bool album_known(struct snap *s, uint32_t al)
     for (size_t i = 0; i < nr; i++) {
         uint32_t a = model_find_asset(m, &ids[i]);
 
-        if (a == MODEL_NONE)
+        if (a == MODEL_NONE) {
             s->info->skipped_links++;
-        else
+            model_album_add_foreign(m, al, &ids[i]);
+        } else
             model_link_album_asset(m, al, a);
     }
     free(ids);

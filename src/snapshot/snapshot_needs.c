@@ -123,12 +123,36 @@ bool snapshot_needs_tag(const struct snapshot_needs *n, const char *name,
     return false;
 }
 
+/* Do the classification rules name albums (by pattern)? */
+static bool has_class_albums(const struct config *cfg)
+{
+    for (size_t i = 0; i < cfg->classification.rules_nr; i++)
+        if (cfg->classification.rules[i].album_patterns_nr)
+            return true;
+    return false;
+}
+
+static bool converts_to_albums(const struct config *cfg)
+{
+    if (!cfg->conversions.enabled)
+        return false;
+    for (size_t i = 0; i < cfg->conversions.nr; i++)
+        if (cfg->conversions.items[i].dest_albums.nr)
+            return true;
+    return false;
+}
+
+/*
+ * The writes are those of src/apply/apply_perms.h's table (what `run`
+ * checks against its plan before writing), for the plan groups each
+ * feature can make; test_apply.c holds the two lists together.
+ */
 size_t snapshot_needed_permissions(const struct config *cfg,
                                    const char **out, size_t max)
 {
     struct snapshot_needs n;
     size_t nr = 0;
-    bool tags_out, albums_out;
+    bool creates, adds, temps;
 
 #define NEED(p)                                                              \
     do {                                                                     \
@@ -143,27 +167,35 @@ size_t snapshot_needed_permissions(const struct config *cfg,
     NEED("asset.statistics");
     NEED("tag.read");
     NEED("album.read");
-    /* Writes the configured features may make. */
-    tags_out = n.tag_names.nr || n.tag_prefixes.nr;
-    if (tags_out) {
+    /* Output tags, conversions and duplicate tags: upserts, adds,
+     * removes. */
+    if (n.all_tag_members || n.tag_names.nr || n.tag_prefixes.nr) {
         NEED("tag.create");
         NEED("tag.asset");
     }
-    albums_out = cfg && ((cfg->conversions.enabled && cfg->conversions.nr) ||
-                         cfg->album_detection_from_folders.enabled ||
-                         cfg->create_album_from_date_if_missing);
-    if (albums_out) {
+    /* Albums are created for folders, dates and an asset whose duplicate
+     * is in a classifying album; conversions add to existing ones.
+     * Temporary (date) albums are left and deleted once empty. */
+    temps = !cfg || cfg->create_album_from_date_if_missing;
+    creates = temps || cfg->album_detection_from_folders.enabled ||
+              (n.duplicates && has_class_albums(cfg));
+    adds = creates || converts_to_albums(cfg);
+    if (creates)
         NEED("album.create");
+    if (adds)
         NEED("albumAsset.create");
+    if (temps) {
         NEED("albumAsset.delete");
+        NEED("album.delete");
     }
-    if (n.exif)
-        NEED("asset.update");
     if (n.users) {
         NEED("albumUser.create");
         NEED("albumUser.update");
         NEED("albumUser.delete");
     }
+    /* Duplicate date correction. */
+    if (n.exif)
+        NEED("asset.update");
 #undef NEED
     snapshot_needs_release(&n);
     return nr;

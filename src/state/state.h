@@ -186,12 +186,31 @@ enum state_lock_result {
     STATE_LOCK_ACQUIRED = 0,
     STATE_LOCK_ERROR = -1, /* could not create/open the lock file */
     STATE_LOCK_BUSY = 1,   /* another run holds it; err names its pid */
+    STATE_LOCK_STALE = 2,  /* user lock: another run wrote since read_at */
 };
 
 /* Takes the lock without waiting. */
 enum state_lock_result state_lock_acquire(struct state_lock *lk,
                                           const char *root,
                                           struct buf *err);
+/*
+ * The lock of one (server, Immich user) wherever the logs go, in a
+ * directory private to the operating-system user (see user_lock.c):
+ * held from before the first write to the end of the run.  BUSY's
+ * message names the server and the lock file; STALE (not held) says that
+ * a run wrote after read_at (ms), when this run's read began.
+ */
+enum state_lock_result state_user_lock_acquire(struct state_lock *lk,
+                                               const char *server,
+                                               const struct uuid *user,
+                                               int64_t read_at,
+                                               struct buf *err);
+/* Records that the holder wrote (at now_ms), for the next holder. */
+int state_user_lock_wrote(struct state_lock *lk, int64_t now_ms,
+                          struct buf *err);
+/* Where those locks live (created private if absent): 0 or -1 + err. */
+int state_user_lock_dir(struct buf *out, struct buf *err);
+
 /* Releases the lock (the file stays); accepts an unheld lock. */
 void state_lock_release(struct state_lock *lk);
 

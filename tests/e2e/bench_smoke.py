@@ -3,11 +3,14 @@
 the small library produces every figure, and the request counts are the
 ones this library and the upstream template give (deterministic):
 
-  cold  87 requests: 5 GETs (version, users/me, users, tags, albums),
+  cold  90 requests: 5 GETs (version, users/me, users, tags, albums),
         1 statistics, 43 searches (2 asset pages, plain and EXIF twin; 7
-        tag and 34 album memberships), then the writes: 28 album creates
-        carrying their assets, 2 album adds, 1 role change, 2 tag adds,
-        5 tag removals;
+        tag and 34 album memberships), the key's permissions (GET
+        /api-keys/me, before the first write), the album lists before the
+        first write (a read torn by another writer is done again) and
+        right before the creates (albums made meanwhile are reused), then
+        the writes: 28 album creates carrying their assets, 2 album adds,
+        1 role change, 2 tag adds, 5 tag removals;
   warm  17 requests and no write: the same 5 GETs, 1 statistics, 11
         searches: 2 pages, 7 tags, and only the 2 albums the cold run added
         assets to (their updatedAt moved); the other memberships are

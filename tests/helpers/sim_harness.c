@@ -285,8 +285,9 @@ pid_t sim_spawn_tool(const struct sim_proc *s, const char *bin,
                      const char *const *args, const char *out_path,
                      const char *err_path)
 {
-    struct buf url = BUF_INIT, key = BUF_INIT, asan = BUF_INIT;
-    const char *argv[32], *envp[5];
+    struct buf url = BUF_INIT, key = BUF_INIT, asan = BUF_INIT,
+               rt = BUF_INIT;
+    const char *argv[32], *envp[6];
     size_t n = 0, m = 0;
     pid_t pid;
 
@@ -303,6 +304,12 @@ pid_t sim_spawn_tool(const struct sim_proc *s, const char *bin,
         buf_addf(&asan, "ASAN_OPTIONS=%s", getenv("ASAN_OPTIONS"));
         envp[m++] = asan.buf;
     }
+    /* where the tool keeps its (server, user) locks: a test may give
+     * two runs two "machines" */
+    if (getenv("XDG_RUNTIME_DIR")) {
+        buf_addf(&rt, "XDG_RUNTIME_DIR=%s", getenv("XDG_RUNTIME_DIR"));
+        envp[m++] = rt.buf;
+    }
     envp[m] = NULL;
     pid = fork();
     if (pid == 0) {
@@ -315,6 +322,7 @@ pid_t sim_spawn_tool(const struct sim_proc *s, const char *bin,
     buf_release(&url);
     buf_release(&key);
     buf_release(&asan);
+    buf_release(&rt);
     return pid;
 }
 

@@ -76,7 +76,7 @@ int sim_reset_stats(const struct sim_proc *s);
 /*
  * Starts the program bin (args after its name, NULL-terminated) against
  * the simulator: IMMICH_URL and IMMICH_API_KEY set, PATH minimal,
- * ASAN_OPTIONS passed on; stdout and stderr to the files named (NULL:
+ * ASAN_OPTIONS and XDG_RUNTIME_DIR passed on; stdout and stderr to the files named (NULL:
  * /dev/null).  Returns the pid (-1 if fork failed); sim_wait_tool()
  * reaps it and returns its exit code (-1 if it did not exit).
  */

@@ -13,7 +13,9 @@
 #include <cmocka.h>
 
 #include "apply/apply.h"
+#include "apply/apply_perms.h"
 #include "core/sigflag.h"
+#include "snapshot/snapshot.h"
 
 static struct uuid uid(unsigned n)
 {
@@ -622,6 +624,225 @@ static void test_apply_stale_check(void **state)
     buf_release(&err);
 }
 
+
+/* ---- issue 11: permissions before writing, renamed targets ---- */
+
+/* Every write permission, in apply_perms.h's table order. */
+static const char *const every_write[] = {
+    "tag.create",        "tag.asset",         "album.create",
+    "albumAsset.create", "albumAsset.delete", "album.delete",
+    "albumUser.create",  "albumUser.update",  "albumUser.delete",
+    "asset.update",
+};
+
+/* A plan with a group of every op (the first tag add to be created). */
+static void every_op_plan(struct plan *p)
+{
+    struct uuid t = uid(700), al = uid(701), a = uid(1), u = uid(800);
+
+    plan_init(p);
+    plan_add(plan_group(p, PLAN_TAG_ADD, "new tag", NULL), &a,
+             PLAN_R_CLASSIFY_UNKNOWN, 0);
+    plan_add(plan_group(p, PLAN_TAG_REMOVE, "autotag_output_unknown", &t),
+             &a, PLAN_R_CLASSIFIED, 0);
+    plan_group_album(p, PLAN_ALBUM_CREATE, "New album", NULL,
+                     PLAN_R_ALBUM_FROM_DATE);
+    plan_add(plan_group(p, PLAN_ALBUM_ADD, "New album", NULL), &a,
+             PLAN_R_ALBUM_FROM_DATE, 0);
+    plan_add(plan_group(p, PLAN_ALBUM_REMOVE, "Trip", &al), &a,
+             PLAN_R_TEMP_ALBUM_CLEANUP, 0);
+    plan_group_album(p, PLAN_ALBUM_DELETE, "Trip", &al,
+                     PLAN_R_TEMP_ALBUM_EMPTY);
+    plan_add(plan_group_role(p, PLAN_ALBUM_USER_ADD, "Trip", &al, 1), &u,
+             PLAN_R_PERMISSIONS, 1);
+    plan_add(plan_group_role(p, PLAN_ALBUM_USER_ROLE, "Trip", &al, 2), &u,
+             PLAN_R_PERMISSIONS, 1);
+    plan_add(plan_group_role(p, PLAN_ALBUM_USER_REMOVE, "Trip", &al, 0), &u,
+             PLAN_R_PERMISSIONS, 1);
+    plan_add(plan_group_date(p, 1000, 60), &a, PLAN_R_DATE_CORRECTION, 0);
+    plan_finish(p);
+}
+
+static void test_apply_plan_permissions_one_per_write_endpoint(void **state)
+{
+    const char *need[16];
+    struct plan p;
+    struct uuid t = uid(700), a = uid(1);
+    size_t nr, i;
+
+    (void)state;
+    every_op_plan(&p);
+    nr = apply_needed_permissions(&p, need, ARRAY_SIZE(need));
+    assert_int_equal(nr, ARRAY_SIZE(every_write));
+    for (i = 0; i < nr; i++)
+        assert_string_equal(need[i], every_write[i]);
+    /* max bounds what is stored, not the count */
+    assert_int_equal(apply_needed_permissions(&p, need, 2), nr);
+    plan_release(&p);
+
+    /* adding an existing tag upserts nothing: tag.asset alone */
+    plan_init(&p);
+    plan_add(plan_group(&p, PLAN_TAG_ADD, "autotag_output_unknown", &t), &a,
+             PLAN_R_CLASSIFY_UNKNOWN, 0);
+    plan_finish(&p);
+    assert_int_equal(apply_needed_permissions(&p, need, ARRAY_SIZE(need)),
+                     1);
+    assert_string_equal(need[0], "tag.asset");
+    plan_release(&p);
+
+    /* nothing to write, nothing needed */
+    plan_init(&p);
+    plan_finish(&p);
+    assert_int_equal(apply_needed_permissions(&p, need, ARRAY_SIZE(need)),
+                     0);
+    plan_release(&p);
+}
+
+static void test_apply_missing_permissions_names_each(void **state)
+{
+    const char *have[ARRAY_SIZE(every_write)];
+    const char *all[] = { "asset.read", "all" };
+    struct buf missing = BUF_INIT;
+    struct plan p;
+    size_t i, j, n;
+
+    (void)state;
+    every_op_plan(&p);
+    assert_int_equal(apply_missing_permissions(&p, every_write,
+                                               ARRAY_SIZE(every_write),
+                                               &missing),
+                     0);
+    assert_int_equal(missing.len, 0);
+    assert_int_equal(apply_missing_permissions(&p, all, ARRAY_SIZE(all),
+                                               &missing),
+                     0);
+    /* each one left out in turn is the one named */
+    for (i = 0; i < ARRAY_SIZE(every_write); i++) {
+        for (j = n = 0; j < ARRAY_SIZE(every_write); j++)
+            if (j != i)
+                have[n++] = every_write[j];
+        buf_reset(&missing);
+        assert_int_equal(apply_missing_permissions(&p, have, n, &missing),
+                         1);
+        assert_string_equal(missing.buf, every_write[i]);
+    }
+    buf_reset(&missing);
+    assert_int_equal(apply_missing_permissions(&p, NULL, 0, &missing),
+                     ARRAY_SIZE(every_write));
+    assert_non_null(strstr(missing.buf, "tag.create, tag.asset, "));
+    plan_release(&p);
+    buf_release(&missing);
+}
+
+/*
+ * What `check` lists for a configuration enabling every feature (the
+ * upstream template) is the reads plus exactly what a plan making every
+ * write needs: the docs' list, the check's and the run's are one.
+ */
+static void test_apply_permissions_agree_with_check(void **state)
+{
+    static const char *const reads[] = { "user.read", "asset.read",
+                                         "asset.statistics", "tag.read",
+                                         "album.read" };
+    const char *need[16], *listed[32];
+    struct config *cfg = NULL;
+    struct buf err = BUF_INIT;
+    struct plan p;
+    size_t nr, listed_nr, i;
+
+    (void)state;
+    if (config_load_file(IA_TEST_DATA "/config/upstream-template.yaml", &cfg,
+                         &err, NULL) < 0)
+        fail_msg("%s", err.buf);
+    every_op_plan(&p);
+    nr = apply_needed_permissions(&p, need, ARRAY_SIZE(need));
+    for (int pass = 0; pass < 2; pass++) {
+        listed_nr = snapshot_needed_permissions(pass ? NULL : cfg, listed,
+                                                ARRAY_SIZE(listed));
+        assert_int_equal(listed_nr, ARRAY_SIZE(reads) + nr);
+        for (i = 0; i < ARRAY_SIZE(reads); i++)
+            assert_string_equal(listed[i], reads[i]);
+        for (i = 0; i < nr; i++)
+            assert_string_equal(listed[ARRAY_SIZE(reads) + i], need[i]);
+    }
+    plan_release(&p);
+    config_free(cfg);
+    buf_release(&err);
+}
+
+/* One saved album add to album 701 ("Trip" when planned). */
+static void saved_album_add(struct plan *p, const char *name)
+{
+    struct uuid al = uid(701), a2 = uid(2);
+
+    plan_init(p);
+    plan_add(plan_group(p, PLAN_ALBUM_ADD, name, &al), &a2,
+             PLAN_R_CONVERSION, 1);
+    plan_finish(p);
+}
+
+/*
+ * A target is its id and its name: album 701 renamed, and a new album
+ * under its old name that the fresh plan fills instead, make the saved
+ * plan stale; so does a renamed tag.
+ */
+static void test_apply_stale_when_target_renamed(void **state)
+{
+    struct model m;
+    struct plan saved, fresh;
+    struct uuid t = uid(700), other = uid(702), a2 = uid(2);
+    struct buf err = BUF_INIT;
+
+    (void)state;
+    stale_model(&m); /* album 701 is "Trip" */
+    /* the saved plan was made when 701 was called "Holidays"; a new
+     * "Holidays" (702) is where the fresh plan puts asset 2 */
+    saved_album_add(&saved, "Holidays");
+    plan_init(&fresh);
+    plan_add(plan_group(&fresh, PLAN_ALBUM_ADD, "Holidays", &other), &a2,
+             PLAN_R_CONVERSION, 1);
+    plan_finish(&fresh);
+    assert_int_equal(apply_check_stale(&saved, &fresh, &m, &err), -1);
+    assert_string_equal(err.buf, "saved plan is stale: album 'Holidays' is "
+                                 "now named 'Trip' (1 item)");
+    plan_release(&saved);
+    plan_release(&fresh);
+
+    /* same name, but the name now means another album */
+    buf_reset(&err);
+    saved_album_add(&saved, "Trip");
+    plan_init(&fresh);
+    plan_add(plan_group(&fresh, PLAN_ALBUM_ADD, "Trip", &other), &a2,
+             PLAN_R_CONVERSION, 1);
+    plan_finish(&fresh);
+    assert_int_equal(apply_check_stale(&saved, &fresh, &m, &err), -1);
+    assert_string_equal(err.buf, "saved plan is stale: album 'Trip' is now "
+                                 "another album (1 item)");
+    plan_release(&fresh);
+
+    /* unchanged: still good */
+    saved_album_add(&fresh, "Trip");
+    assert_int_equal(apply_check_stale(&saved, &fresh, &m, &err), 0);
+    plan_release(&saved);
+    plan_release(&fresh);
+
+    /* a tag renamed: 700 is "autotag_output_unknown" now */
+    buf_reset(&err);
+    plan_init(&saved);
+    plan_add(plan_group(&saved, PLAN_TAG_REMOVE, "meme", &t), &a2,
+             PLAN_R_CONVERSION, 1);
+    plan_finish(&saved);
+    plan_init(&fresh);
+    plan_finish(&fresh);
+    assert_int_equal(apply_check_stale(&saved, &fresh, &m, &err), -1);
+    assert_string_equal(err.buf, "saved plan is stale: tag 'meme' is now "
+                                 "named 'autotag_output_unknown' (1 item)");
+    plan_release(&saved);
+    plan_release(&fresh);
+    model_release(&m);
+    buf_release(&err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -636,6 +857,10 @@ int main(void)
         cmocka_unit_test(test_apply_writer_stop_leaves_rest_pending),
         cmocka_unit_test(test_apply_dry_run_and_empty_plan_send_nothing),
         cmocka_unit_test(test_apply_stale_check),
+        cmocka_unit_test(test_apply_plan_permissions_one_per_write_endpoint),
+        cmocka_unit_test(test_apply_missing_permissions_names_each),
+        cmocka_unit_test(test_apply_permissions_agree_with_check),
+        cmocka_unit_test(test_apply_stale_when_target_renamed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/fsutil.h"
+#include "sim_harness.h"
 
 #define KEY "sekrit-api-key-0123456789"
 #define GOOD_CONFIG                                                          \
@@ -345,7 +346,22 @@ static void test_binary_exit_codes_and_usage_errors(void **state)
     (void)state;
     run(&r, NULL, "--version", NULL);
     assert_int_equal(r.code, 0);
-    assert_string_equal(r.out.buf, "immich-autotag " IA_VERSION "\n");
+    assert_true(!strncmp(r.out.buf, "immich-autotag " IA_VERSION "\n"
+                                    "Immich API: 2.x and 3.x",
+                         strlen("immich-autotag " IA_VERSION "\nImmich API: "
+                                "2.x and 3.x")));
+    /* the runtime version of every library, not just its name */
+    {
+        static const char *const libs[] = { "\nlibcurl 7.", "\njansson 2.",
+                                            "\nyajl 2.", "\nlibyaml 0.",
+                                            "\npcre2 10.", "\nsqlite 3." };
+        size_t i;
+
+        for (i = 0; i < ARRAY_SIZE(libs); i++)
+            if (!strstr(r.out.buf, libs[i]))
+                fail_msg("--version lacks '%s':\n%s", libs[i] + 1,
+                         r.out.buf);
+    }
     run_release(&r);
     run(&r, NULL, "--help", NULL);
     assert_int_equal(r.code, 0);
@@ -452,6 +468,433 @@ static void test_binary_exit_codes_and_usage_errors(void **state)
     buf_release(&bad);
 }
 
+static void parse_words(const char *const *words, struct cli_opts *o,
+                        struct buf *err, int want)
+{
+    char *argv[16];
+    int n = 0;
+
+    argv[n++] = (char *)"ia";
+    while (*words && n < 15)
+        argv[n++] = (char *)*words++;
+    argv[n] = NULL;
+    assert_int_equal(cli_opts_parse(n, argv, o, err), want);
+}
+
+static void test_short_options_cluster_like_getopt(void **state)
+{
+    static const char *const vv[] = { "-vv", NULL };
+    static const char *const vvv[] = { "plan", "-vvv", NULL };
+    static const char *const nq[] = { "-nq", "-j8", NULL };
+    static const char *const vj[] = { "-vj", "4", "-cx.yaml", NULL };
+    static const char *const bad[] = { "-vx", NULL };
+    static const char *const novalue[] = { "-vj", NULL };
+    struct cli_opts o;
+    struct buf err = BUF_INIT;
+
+    (void)state;
+    parse_words(vv, &o, &err, 0);
+    assert_int_equal(o.verbose, 2);
+    cli_opts_release(&o);
+    parse_words(vvv, &o, &err, 0);
+    assert_int_equal(o.verbose, 3);
+    assert_string_equal(o.command, "plan");
+    cli_opts_release(&o);
+    parse_words(nq, &o, &err, 0);
+    assert_true(o.dry_run);
+    assert_true(o.quiet);
+    assert_int_equal(o.concurrency, 8);
+    cli_opts_release(&o);
+    parse_words(vj, &o, &err, 0);
+    assert_int_equal(o.verbose, 1);
+    assert_int_equal(o.concurrency, 4);
+    assert_string_equal(o.config_path, "x.yaml");
+    cli_opts_release(&o);
+    parse_words(bad, &o, &err, -1);
+    assert_string_equal(err.buf, "unknown option '-x'");
+    cli_opts_release(&o);
+    buf_reset(&err);
+    parse_words(novalue, &o, &err, -1);
+    assert_string_equal(err.buf, "option '--concurrency' needs a value");
+    cli_opts_release(&o);
+    buf_release(&err);
+}
+
+/* The parsed options without the record of where each came from. */
+static void forget_origin(struct cli_opts *o)
+{
+    o->seen = 0;
+    o->from_env = 0;
+}
+
+/*
+ * Walks the option table: every option but --help and --version has a
+ * variable, and the variable set to the option's example value gives the
+ * same options as the command line does (the value string is shared, so
+ * the structs compare byte for byte), different from the defaults.
+ */
+static void test_every_option_has_a_working_env_var(void **state)
+{
+    struct cli_opts none, by_arg, by_env;
+    struct buf err = BUF_INIT, var = BUF_INIT, flag = BUF_INIT;
+    size_t i, with_env = 0;
+    char a0[] = "ia";
+    char *argv0[] = { a0, NULL };
+
+    (void)state;
+    assert_int_equal(cli_opts_parse(1, argv0, &none, &err), 0);
+    for (i = 0; i < cli_opt_count(); i++) {
+        struct cli_opt_info d;
+        const char *envp[2] = { NULL, NULL };
+        char *argv[4] = { a0, NULL, NULL, NULL };
+        int argc = 2;
+
+        cli_opt_get(i, &d);
+        if (!strcmp(d.name, "help") || !strcmp(d.name, "version")) {
+            assert_string_equal(d.env, "");
+            continue;
+        }
+        if (!*d.env)
+            fail_msg("option '--%s' has no environment variable", d.name);
+        if (strcmp(d.name, "url") && strcmp(d.name, "api-key-file") &&
+            strncmp(d.env, "IMMICH_AUTOTAG_", 15))
+            fail_msg("'%s' is not IMMICH_AUTOTAG_...", d.env);
+        if (!*d.help)
+            fail_msg("option '--%s' has no help", d.name);
+        if (d.arg && !d.example)
+            fail_msg("option '--%s' has no example value", d.name);
+        buf_reset(&var);
+        buf_reset(&flag);
+        buf_addf(&var, "%s=%s", d.env, d.arg ? d.example : "1");
+        buf_addf(&flag, "--%s", d.name);
+        argv[1] = flag.buf;
+        if (d.arg)
+            argv[argc++] = var.buf + strlen(d.env) + 1;
+        envp[0] = var.buf;
+        assert_int_equal(cli_opts_parse(argc, argv, &by_arg, &err), 0);
+        assert_int_equal(cli_opts_parse(1, argv0, &by_env, &err), 0);
+        if (cli_opts_apply_env(&by_env, envp, &err) < 0)
+            fail_msg("%s: %s", var.buf, err.buf);
+        assert_true(cli_opts_from_env(&by_env, d.name));
+        assert_false(cli_opts_seen(&by_env, d.name));
+        assert_true(cli_opts_seen(&by_arg, d.name));
+        forget_origin(&by_arg);
+        forget_origin(&by_env);
+        if (!memcmp(&by_arg, &none, sizeof(none)))
+            fail_msg("'--%s %s' changes nothing", d.name,
+                     d.arg ? d.example : "");
+        if (memcmp(&by_arg, &by_env, sizeof(by_env)))
+            fail_msg("%s does not act as '--%s'", var.buf, d.name);
+        cli_opts_release(&by_arg);
+        cli_opts_release(&by_env);
+        with_env++;
+    }
+    assert_true(with_env >= 18);
+    cli_opts_release(&none);
+    buf_release(&err);
+    buf_release(&var);
+    buf_release(&flag);
+}
+
+static void test_env_values_precedence_and_errors(void **state)
+{
+    static const char *const conc3[] = { "--concurrency", "3", NULL };
+    static const char *const nothing[] = { NULL };
+    static const char *const key1[] = { "--api-key", "s3cret", NULL };
+    static const char *const key2[] = { "run", "--api-key=s3cret", NULL };
+    static const struct {
+        const char *var, *msg;
+    } bad[] = {
+        { "IMMICH_AUTOTAG_CONCURRENCY=0",
+          "IMMICH_AUTOTAG_CONCURRENCY: option '--concurrency' needs a number "
+          "from 1 to 64, not '0'" },
+        { "IMMICH_AUTOTAG_DRY_RUN=maybe",
+          "IMMICH_AUTOTAG_DRY_RUN: takes 1 or 0 (true/false, yes/no, "
+          "on/off), not 'maybe'" },
+        { "IMMICH_AUTOTAG_LOOP=soon",
+          "IMMICH_AUTOTAG_LOOP: option '--loop' needs an interval such as "
+          "300, 45s, 5m or 1h (at most a year), not 'soon'" },
+    };
+    const char *envp[4] = { "IMMICH_AUTOTAG_CONCURRENCY=9",
+                            "IMMICH_AUTOTAG_DRY_RUN=off",
+                            "IMMICH_AUTOTAG_VERBOSE=2", NULL };
+    struct cli_opts o;
+    struct buf err = BUF_INIT;
+    size_t i;
+
+    (void)state;
+    /* the command line wins; "off" is false; a count for verbose */
+    parse_words(conc3, &o, &err, 0);
+    assert_int_equal(cli_opts_apply_env(&o, envp, &err), 0);
+    assert_int_equal(o.concurrency, 3);
+    assert_false(cli_opts_from_env(&o, "concurrency"));
+    assert_false(o.dry_run);
+    assert_int_equal(o.verbose, 2);
+    cli_opts_release(&o);
+    /* an empty variable is unset; NAME without '=' is not NAME= */
+    envp[0] = "IMMICH_AUTOTAG_CONCURRENCY=";
+    envp[1] = "IMMICH_AUTOTAG_DRY_RUNX=1";
+    envp[2] = NULL;
+    parse_words(nothing, &o, &err, 0);
+    assert_int_equal(cli_opts_apply_env(&o, envp, &err), 0);
+    assert_int_equal(o.concurrency, 0);
+    assert_false(o.dry_run);
+    cli_opts_release(&o);
+    for (i = 0; i < ARRAY_SIZE(bad); i++) {
+        envp[0] = bad[i].var;
+        envp[1] = NULL;
+        buf_reset(&err);
+        parse_words(nothing, &o, &err, 0);
+        assert_int_equal(cli_opts_apply_env(&o, envp, &err), -1);
+        assert_string_equal(err.buf, bad[i].msg);
+        cli_opts_release(&o);
+    }
+    /* never the key itself on the command line */
+    buf_reset(&err);
+    parse_words(key1, &o, &err, -1);
+    assert_non_null(strstr(err.buf, "the API key is not accepted on the "
+                                    "command line"));
+    assert_null(strstr(err.buf, "s3cret"));
+    cli_opts_release(&o);
+    buf_reset(&err);
+    parse_words(key2, &o, &err, -1);
+    assert_non_null(strstr(err.buf, "use --api-key-file PATH"));
+    assert_null(strstr(err.buf, "s3cret"));
+    cli_opts_release(&o);
+    buf_release(&err);
+}
+
+static void test_json_only_where_it_means_something(void **state)
+{
+    static const char *const cmds[] = { "run", "check", "config", "apply" };
+    struct buf want = BUF_INIT, cfg = BUF_INIT;
+    const char *env[2] = { NULL, NULL };
+    struct run r;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+        run(&r, NULL, cmds[i], "--json", NULL);
+        buf_reset(&want);
+        buf_addf(&want, "immich-autotag %s: --json has no meaning here "
+                        "(only plan prints JSON)\n", cmds[i]);
+        assert_int_equal(r.code, 2);
+        assert_true(!strncmp(r.err.buf, want.buf, want.len));
+        assert_string_equal(r.out.buf, "");
+        run_release(&r);
+    }
+    /* the default command too */
+    run(&r, NULL, "--json", NULL);
+    assert_int_equal(r.code, 2);
+    assert_non_null(strstr(r.err.buf, "immich-autotag run: --json has no "
+                                      "meaning here"));
+    run_release(&r);
+    /* from the environment it only applies where it means something */
+    write_file("json.yaml", GOOD_CONFIG, 0600);
+    buf_addf(&cfg, "--config=%s/json.yaml", tmpdir);
+    env[0] = "IMMICH_AUTOTAG_JSON=1";
+    run(&r, env, "config", cfg.buf, NULL);
+    assert_int_equal(r.code, 0);
+    assert_non_null(strstr(r.out.buf, "api_key: \"***\""));
+    run_release(&r);
+    buf_release(&want);
+    buf_release(&cfg);
+}
+
+static void test_read_key_file(void **state)
+{
+    static const struct {
+        const char *text, *key, *msg;
+    } cases[] = {
+        { "abc-123\n", "abc-123", NULL },
+        { "abc-123\r\n", "abc-123", NULL },
+        { "abc-123", "abc-123", NULL },
+        { "abc-123\n\n", NULL, "second line at byte 8" },
+        { "abc\n123\n", NULL, "second line at byte 4" },
+        { "\n", NULL, "is empty" },
+    };
+    struct buf path = BUF_INIT, key = BUF_INIT, err = BUF_INIT;
+    bool others;
+    size_t i;
+
+    (void)state;
+    buf_addf(&path, "%s/keyfile", tmpdir);
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        write_file("keyfile", cases[i].text, 0600);
+        buf_reset(&key);
+        buf_reset(&err);
+        others = true;
+        if (cases[i].key) {
+            assert_int_equal(cli_read_key_file(path.buf, &key, &others, &err),
+                             0);
+            assert_string_equal(key.buf, cases[i].key);
+            assert_false(others);
+        } else {
+            assert_int_equal(cli_read_key_file(path.buf, &key, &others, &err),
+                             -1);
+            assert_non_null(strstr(err.buf, cases[i].msg));
+            assert_null(strstr(err.buf, "abc"));
+        }
+    }
+    write_file("keyfile", "abc-123\n", 0644);
+    buf_reset(&key);
+    assert_int_equal(cli_read_key_file(path.buf, &key, &others, &err), 0);
+    assert_true(others);
+    buf_reset(&err);
+    assert_int_equal(cli_read_key_file("/nonexistent/key", &key, &others,
+                                       &err),
+                     -1);
+    assert_non_null(strstr(err.buf, "/nonexistent/key"));
+    buf_release(&path);
+    buf_release(&key);
+    buf_release(&err);
+}
+
+/*
+ * Against immich-sim: the key read from IMMICH_API_KEY_FILE (with its
+ * newline) replaces the file's wrong one, a readable key file is warned
+ * about, and --api-trace logs each request without the key.
+ */
+static void test_key_file_and_api_trace_against_sim(void **state)
+{
+    static const char *const args[] = { "--preset", "small", "--seed", "1",
+                                        "--latency", "off", NULL };
+    struct sim_proc s;
+    struct buf err = BUF_INIT, url = BUF_INIT, cfg = BUF_INIT,
+               keyf = BUF_INIT, text = BUF_INIT, keyvar = BUF_INIT;
+    const char *env[4];
+    struct run r;
+
+    (void)state;
+    if (sim_start(&s, args, &err) < 0)
+        fail_msg("%s", err.buf);
+    write_file("wrongkey.yaml",
+               "server: {host: photos.lan, port: 2283, api_key: not-the-"
+               "key}\nenable_album_name_strip: false\nskip: {}\n"
+               "conversions: {}\nclassification: {}\n"
+               "album_detection_from_folders: {enabled: false, "
+               "excluded_paths: []}\n",
+               0600);
+    buf_addf(&url, "IMMICH_URL=%s", s.url);
+    buf_addf(&cfg, "IMMICH_AUTOTAG_CONFIG=%s/wrongkey.yaml", tmpdir);
+    buf_addf(&keyf, "%s/sim.key", tmpdir);
+    buf_addf(&keyvar, "IMMICH_API_KEY_FILE=%s", keyf.buf);
+    buf_addf(&text, "%s\n", s.api_key);
+    write_file("sim.key", text.buf, 0644);
+    env[0] = url.buf;
+    env[1] = cfg.buf;
+    env[2] = NULL;
+    /* without the file: the configuration's wrong key is refused */
+    run(&r, env, "check", NULL);
+    assert_int_equal(r.code, 3);
+    run_release(&r);
+    env[2] = keyvar.buf;
+    env[3] = NULL;
+    run(&r, env, "check", NULL);
+    assert_int_equal(r.code, 0);
+    assert_non_null(strstr(r.err.buf, "sim.key' can be read by other "
+                                      "users"));
+    assert_null(strstr(r.err.buf, s.api_key));
+    assert_null(strstr(r.out.buf, s.api_key));
+    run_release(&r);
+    /* private file, given as an option, traced */
+    write_file("sim.key", text.buf, 0600);
+    env[2] = NULL;
+    run(&r, env, "check", "--api-trace", "--api-key-file", keyf.buf, NULL);
+    assert_int_equal(r.code, 0);
+    assert_null(strstr(r.err.buf, "can be read by other users"));
+    assert_non_null(strstr(r.err.buf, "api: GET /api/server/version 200 "));
+    assert_non_null(strstr(r.err.buf, " ms "));
+    assert_non_null(strstr(r.err.buf, " bytes in 0 out retry 0\n"));
+    assert_null(strstr(r.err.buf, s.api_key));
+    run_release(&r);
+    /* no trace without the option */
+    run(&r, env, "check", "--api-key-file", keyf.buf, NULL);
+    assert_int_equal(r.code, 0);
+    assert_null(strstr(r.err.buf, "api: GET"));
+    run_release(&r);
+    assert_int_equal(sim_stop(&s), 0);
+    buf_release(&err);
+    buf_release(&url);
+    buf_release(&cfg);
+    buf_release(&keyf);
+    buf_release(&keyvar);
+    buf_release(&text);
+}
+
+/* Upstream's older schemas (docs/migrating.md): each key says where it went. */
+static void test_old_upstream_keys_say_where_they_went(void **state)
+{
+    static const struct {
+        const char *yaml, *msg;
+    } cases[] = {
+        { "classification_rules:\n  - tag_names: [meme]\n",
+          "old.yaml:6:1: unknown key 'classification_rules' (upstream's "
+          "older schema: renamed to classification.rules, the same list "
+          "inside the classification block; see docs/migrating.md)" },
+        { "auto_tags: {enabled: true}\n",
+          "old.yaml:6:1: unknown key 'auto_tags' (upstream's older schema: "
+          "split into classification.autotag_unknown and autotag_conflict" },
+        { "features: {enable_checkpoint_resume: false}\n",
+          "old.yaml:6:1: unknown key 'features' (upstream's older schema: "
+          "dissolved: enable_album_name_strip and "
+          "album_detection_from_folders are top-level keys, date_correction "
+          "is duplicate_processing.date_correction, enable_checkpoint_resume "
+          "is skip.resume_previous; see docs/migrating.md)" },
+        { "enable_checkpoint_resume: false\n",
+          "old.yaml:6:1: unknown key 'enable_checkpoint_resume' (upstream's "
+          "older schema: renamed to skip.resume_previous; see "
+          "docs/migrating.md)" },
+        { "filter_out_asset_links: []\n",
+          "unknown key 'filter_out_asset_links' (upstream's older schema: "
+          "replaced by filters.filter_out: [{asset_links: [...]}]" },
+    };
+    static const char base[] =
+        "server: {host: photos.lan, port: 2283, api_key: k}\n"
+        "enable_album_name_strip: false\nskip: {}\nclassification: {}\n"
+        "album_detection_from_folders: {enabled: false, excluded_paths: []}\n";
+    struct buf text = BUF_INIT, err = BUF_INIT, warn = BUF_INIT;
+    struct config *c = NULL;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        buf_reset(&text);
+        buf_reset(&err);
+        buf_addf(&text, "%s%sconversions: {}\n", base, cases[i].yaml);
+        assert_int_equal(config_load_mem("old.yaml", text.buf, text.len, &c,
+                                         &err, &warn),
+                         -1);
+        if (!strstr(err.buf, cases[i].msg))
+            fail_msg("got: %s\nwanted: %s", err.buf, cases[i].msg);
+    }
+    /* conversions as a list, the shape before the block */
+    buf_reset(&text);
+    buf_reset(&err);
+    buf_addf(&text, "%sconversions:\n  - source: {tag_names: [a]}\n"
+                    "    destination: {tag_names: [b]}\n", base);
+    assert_int_equal(config_load_mem("old.yaml", text.buf, text.len, &c, &err,
+                                     &warn),
+                     -1);
+    assert_non_null(strstr(err.buf, "old.yaml:7:3: conversions: expected a "
+                                    "mapping, got a list (upstream's older "
+                                    "schema: conversions is now a block: "
+                                    "conversions: {enabled: true, "
+                                    "conversions: [the list]}; see "
+                                    "docs/migrating.md)"));
+    /* a plain typo still gets the spelling hint */
+    buf_reset(&text);
+    buf_reset(&err);
+    buf_addf(&text, "%sconversions: {}\nclasification: {}\n", base);
+    assert_int_equal(config_load_mem("old.yaml", text.buf, text.len, &c, &err,
+                                     &warn),
+                     -1);
+    assert_non_null(strstr(err.buf, "(did you mean 'classification'?)"));
+    buf_release(&text);
+    buf_release(&err);
+    buf_release(&warn);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -460,6 +903,13 @@ int main(void)
         cmocka_unit_test(test_config_discovery_order),
         cmocka_unit_test(test_template_equals_upstream_but_sharing_off),
         cmocka_unit_test(test_binary_exit_codes_and_usage_errors),
+        cmocka_unit_test(test_short_options_cluster_like_getopt),
+        cmocka_unit_test(test_every_option_has_a_working_env_var),
+        cmocka_unit_test(test_env_values_precedence_and_errors),
+        cmocka_unit_test(test_json_only_where_it_means_something),
+        cmocka_unit_test(test_read_key_file),
+        cmocka_unit_test(test_key_file_and_api_trace_against_sim),
+        cmocka_unit_test(test_old_upstream_keys_say_where_they_went),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,0 +1,546 @@
+/*
+ * test_e2e_multi.c: a server shared by several users (issue #11).
+ *
+ * The library is tests/data/e2e/multi-user.json:
+ *   - John's album "2019-07-14 Beach" (3 of his photos), shared with the
+ *     admin as editor, who added one photo of hers;
+ *   - the admin's temporary album "2020-03-01-autotag-temp-unclassified",
+ *     shared with John as editor, holding only 6 photos of John's;
+ *   - the admin's 3 photos tagged `meme` (the template's conversion moves
+ *     them to album autotag_input_meme) and a classified photo.
+ *
+ * Each scenario compares what the server holds after the runs with the
+ * state a single clean run of each user gives, or with the library file.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/common.h"
+#include "core/fsutil.h"
+#include "e2e_state.h"
+#include "sim_harness.h"
+
+#define TEMPLATE IA_TEST_DATA "/config/upstream-template.yaml"
+#define LIBRARY IA_TEST_DATA "/e2e/multi-user.json"
+#define ADMIN_KEY "multi-admin-key"
+#define JOHN_KEY "multi-john-key"
+#define TEMP_ALBUM "2020-03-01-autotag-temp-unclassified"
+
+static char tmpdir[64];
+
+/* Starts the simulator on library (a file, or "small" for the preset) in
+ * dialect, with extra args. */
+static void boot_on(struct sim_proc *sim, const char *library,
+                    const char *dialect, const char *const *extra)
+{
+    bool preset = !strcmp(library, "small");
+    const char *args[16] = { "--latency", "off", "--seed", "1",
+                             preset ? "--preset" : "--library", library,
+                             "--dialect", dialect };
+    size_t n = 8;
+    struct buf err = BUF_INIT;
+
+    for (; extra && *extra && n < ARRAY_SIZE(args) - 1; extra++)
+        args[n++] = *extra;
+    args[n] = NULL;
+    if (sim_start(sim, args, &err) < 0)
+        fail_msg("%s", err.buf);
+    buf_release(&err);
+}
+
+static void boot(struct sim_proc *sim, const char *dialect,
+                 const char *const *extra)
+{
+    boot_on(sim, LIBRARY, dialect, extra);
+}
+
+/*
+ * `run` as the user of key (NULL: the simulator's own), its logs under
+ * tmpdir/logdir; exit code.  Its stderr goes to err if not NULL.
+ */
+static int run_io(const struct sim_proc *sim, const char *key,
+                  const char *logdir, struct buf *out, struct buf *err)
+{
+    struct sim_proc as = *sim;
+    struct buf logs = BUF_INIT, errpath = BUF_INIT, ignored = BUF_INIT,
+               outpath = BUF_INIT;
+    const char *args[] = { "run", "--quiet", "--config", TEMPLATE,
+                           "--log-dir", NULL, NULL };
+    int code;
+
+    if (key)
+        snprintf(as.api_key, sizeof(as.api_key), "%s", key);
+    buf_addf(&logs, "%s/%s", tmpdir, logdir);
+    buf_addf(&errpath, "%s/%s.err", tmpdir, logdir);
+    buf_addf(&outpath, "%s/%s.out", tmpdir, logdir);
+    args[5] = logs.buf;
+    code = sim_wait_tool(sim_spawn_tool(&as, IA_BIN, args, outpath.buf,
+                                        errpath.buf));
+    if (out) {
+        buf_reset(out);
+        assert_int_equal(fs_read_file(outpath.buf, 1 << 24, out, &ignored),
+                         0);
+    }
+    if (err) {
+        buf_reset(err);
+        assert_int_equal(fs_read_file(errpath.buf, 1 << 24, err, &ignored),
+                         0);
+    }
+    buf_release(&logs);
+    buf_release(&errpath);
+    buf_release(&outpath);
+    buf_release(&ignored);
+    assert_true(code >= 0);
+    return code;
+}
+
+static int run_err(const struct sim_proc *sim, const char *key,
+                   const char *logdir, struct buf *err)
+{
+    return run_io(sim, key, logdir, NULL, err);
+}
+
+static int run_as(const struct sim_proc *sim, const char *key,
+                  const char *logdir)
+{
+    return run_err(sim, key, logdir, NULL);
+}
+
+/* The asset whose originalFileName is name. */
+static json_t *asset_named(json_t *st, const char *name)
+{
+    json_t *a = es_find(st, "assets", "originalFileName", name);
+
+    assert_non_null(a);
+    return a;
+}
+
+/*
+ * Item 1: remembered album memberships are the view of one user.  In 2.x
+ * an album search shows the caller only her own assets, so the admin's
+ * list of John's album holds her one photo.  John, running next with the
+ * same log directory, must read the album himself: the end state equals
+ * the one where each user had a log directory of their own.
+ */
+static void test_cache_is_per_user(void **state)
+{
+    struct sim_proc shared, apart;
+    char *a, *b;
+    json_t *st;
+
+    (void)state;
+    boot(&shared, "2", NULL);
+    assert_int_equal(run_as(&shared, ADMIN_KEY, "shared"), 0);
+    assert_int_equal(run_as(&shared, JOHN_KEY, "shared"), 0);
+
+    boot(&apart, "2", NULL);
+    assert_int_equal(run_as(&apart, ADMIN_KEY, "admin-alone"), 0);
+    assert_int_equal(run_as(&apart, JOHN_KEY, "john-alone"), 0);
+
+    a = es_end_state(&shared);
+    b = es_end_state(&apart);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+
+    /* and John's beach photos are where they were: classified by their
+     * album, in no temporary album, with no output tag */
+    st = es_state(&shared);
+    for (int i = 0; i < 3; i++) {
+        char name[32];
+        json_t *x;
+
+        snprintf(name, sizeof(name), "IMG_%04d.JPG", i);
+        x = asset_named(st, name);
+        assert_true(es_in_album(st, x, "2019-07-14 Beach"));
+        assert_null(es_album_of(st, x, 1));
+        assert_false(es_has_tag(st, x, "autotag_output_unknown"));
+    }
+    json_decref(st);
+    assert_int_equal(sim_stop(&shared), 0);
+    assert_int_equal(sim_stop(&apart), 0);
+}
+
+/*
+ * Item 2: the admin's temporary album holds only John's photos, which the
+ * admin's searches do not show (2.x) or show as not hers (3.x).  The
+ * server counts 6 assets in it: it is not empty and stays.
+ */
+static void shared_temp_album_stays(const char *dialect)
+{
+    struct sim_proc sim;
+    json_t *st;
+
+    boot(&sim, dialect, NULL);
+    assert_int_equal(run_as(&sim, ADMIN_KEY, dialect), 0);
+    assert_int_equal(sim_stat_endpoint(&sim, "DELETE /albums/{id}"), 0);
+    st = es_state(&sim);
+    assert_int_equal(es_album_size(st, TEMP_ALBUM), 6);
+    json_decref(st);
+    assert_int_equal(sim_stop(&sim), 0);
+}
+
+static void test_shared_temp_album_stays_2(void **state)
+{
+    (void)state;
+    shared_temp_album_stays("2");
+}
+
+static void test_shared_temp_album_stays_3(void **state)
+{
+    (void)state;
+    shared_temp_album_stays("3");
+}
+
+/*
+ * Item 3: the move of `meme` to album autotag_input_meme fails at the
+ * album add (every PUT /albums/{id}/assets answers 500): the run reports
+ * the failure (exit 1) and keeps the `meme` tag on every meme, so the
+ * next run moves them again.
+ */
+static void failed_move_keeps_source(const char *dialect)
+{
+    struct sim_proc sim;
+    const char *faults[] = { "--faults", "500@PUT /albums/{id}/assets",
+                             NULL };
+    json_t *st;
+
+    boot(&sim, dialect, faults);
+    assert_int_equal(run_as(&sim, ADMIN_KEY, dialect), 1);
+    assert_int_equal(sim_stat_endpoint(&sim, "DELETE /tags/{id}/assets"), 0);
+    st = es_state(&sim);
+    assert_int_equal(es_tag_count(st, "meme"), 3);
+    assert_int_equal(es_album_size(st, "autotag_input_meme"), 0);
+    json_decref(st);
+    assert_int_equal(sim_stop(&sim), 0);
+}
+
+static void test_failed_move_keeps_source_2(void **state)
+{
+    (void)state;
+    failed_move_keeps_source("2");
+}
+
+static void test_failed_move_keeps_source_3(void **state)
+{
+    (void)state;
+    failed_move_keeps_source("3");
+}
+
+/*
+ * Item 7: a reverse proxy whose session expired answers the sharing
+ * role change of a sharing (PUT /albums/{id}/user/{userId}, whose success
+ * has no JSON body) with a redirect to its login
+ * page, or with the page itself.  Neither is a success: the run fails
+ * (exit 1) naming the endpoint and what came back, and nothing is
+ * counted as shared.
+ */
+static void login_page_is_a_failure(const char *kind)
+{
+    struct sim_proc sim;
+    struct buf spec = BUF_INIT, err = BUF_INIT;
+    const char *faults[] = { "--faults", NULL, NULL };
+
+    buf_addf(&spec, "%s@PUT /albums/{id}/user/{userId}", kind);
+    faults[1] = spec.buf;
+    boot_on(&sim, "small", "3", faults);
+    assert_int_equal(run_err(&sim, NULL, kind, &err), 1);
+    assert_true(sim_stat_endpoint(&sim, "PUT /albums/{id}/user/{userId}") > 0);
+    assert_int_equal(sim_stat_long(&sim, "faults.login"),
+                     sim_stat_endpoint(&sim, "PUT /albums/{id}/user/{userId}"));
+    assert_non_null(strstr(err.buf, "PUT /albums/{id}/user/{userId}"));
+    assert_non_null(strstr(err.buf, "proxy login page"));
+    assert_int_equal(sim_stop(&sim), 0);
+    buf_release(&spec);
+    buf_release(&err);
+}
+
+static void test_login_redirect_is_a_failure(void **state)
+{
+    (void)state;
+    login_page_is_a_failure("login");
+}
+
+static void test_login_page_is_a_failure(void **state)
+{
+    (void)state;
+    login_page_is_a_failure("loginpage");
+}
+
+/* Albums of the admin that share a name with another of hers. */
+static long duplicate_albums(json_t *st)
+{
+    const char *admin = es_admin_id(st);
+    json_t *x, *y;
+    size_t i, j;
+    long dups = 0;
+
+    json_array_foreach(json_object_get(st, "albums"), i, x) {
+        if (strcmp(es_str(x, "ownerId"), admin))
+            continue;
+        json_array_foreach(json_object_get(st, "albums"), j, y)
+            if (j > i && !strcmp(es_str(y, "ownerId"), admin) &&
+                !strcmp(es_str(x, "albumName"), es_str(y, "albumName")))
+                dups++;
+    }
+    return dups;
+}
+
+/* sim's end state is the one a single clean run gives the small library
+ * in dialect. */
+static void assert_same_as_clean_run_in(const struct sim_proc *sim,
+                                        const char *dialect,
+                                        const char *logdir)
+{
+    struct sim_proc clean;
+    struct buf dir = BUF_INIT;
+    char *a, *b;
+
+    buf_addf(&dir, "%s-clean", logdir);
+    boot_on(&clean, "small", dialect, NULL);
+    assert_int_equal(run_as(&clean, NULL, dir.buf), 0);
+    a = es_end_state(sim);
+    b = es_end_state(&clean);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    assert_int_equal(sim_stop(&clean), 0);
+    buf_release(&dir);
+}
+
+static void assert_same_as_clean_run(const struct sim_proc *sim,
+                                     const char *logdir)
+{
+    assert_same_as_clean_run_in(sim, "3", logdir);
+}
+
+/* A lock directory for the runs of one "machine". */
+static void use_runtime_dir(const char *name)
+{
+    struct buf dir = BUF_INIT;
+
+    buf_addf(&dir, "%s/%s", tmpdir, name);
+    assert_true(mkdir(dir.buf, 0700) == 0 || errno == EEXIST);
+    assert_int_equal(setenv("XDG_RUNTIME_DIR", dir.buf, 1), 0);
+    buf_release(&dir);
+}
+
+/*
+ * Item 6: two runs of the same user at once, with different log
+ * directories (a cron run and a manual one), on one machine or two (two
+ * lock directories).  The first one's read is held up (its statistics
+ * take 4 s), so the second reads, writes its 28 temporary albums and
+ * finishes meanwhile; the first one's read is then torn (album list from
+ * before those writes, memberships from after).  Before writing it lists
+ * the albums again, sees them changed and reads again: it makes nothing
+ * twice, and the server ends as one clean run leaves it.
+ */
+static void torn_read(bool same_machine)
+{
+    struct sim_proc sim;
+    const char *faults[] = {
+        "--faults", "spike:first=1:ms=4000@POST /search/statistics", NULL
+    };
+    struct buf la = BUF_INIT, lb = BUF_INIT, ea = BUF_INIT, ignored = BUF_INIT,
+               text = BUF_INIT;
+    const char *args[] = { "run", "--config", TEMPLATE, "--log-dir", NULL,
+                           NULL };
+    pid_t first, second;
+    json_t *st;
+
+    boot_on(&sim, "small", "3", faults);
+    buf_addf(&la, "%s/%s-first", tmpdir, same_machine ? "same" : "two");
+    buf_addf(&lb, "%s/%s-second", tmpdir, same_machine ? "same" : "two");
+    buf_addf(&ea, "%s.err", la.buf);
+    use_runtime_dir(same_machine ? "rt-same" : "rt-first");
+    args[4] = la.buf;
+    first = sim_spawn_tool(&sim, IA_BIN, args, NULL, ea.buf);
+    usleep(500 * 1000);
+    use_runtime_dir(same_machine ? "rt-same" : "rt-second");
+    args[4] = lb.buf;
+    second = sim_spawn_tool(&sim, IA_BIN, args, NULL, NULL);
+    assert_int_equal(sim_wait_tool(second), 0);
+    assert_int_equal(sim_wait_tool(first), 0);
+    unsetenv("XDG_RUNTIME_DIR");
+    assert_int_equal(fs_read_file(ea.buf, 1 << 24, &text, &ignored), 0);
+    assert_non_null(strstr(text.buf, "while the library was read: reading "
+                                     "it again"));
+
+    st = es_state(&sim);
+    assert_int_equal(duplicate_albums(st), 0);
+    json_decref(st);
+    assert_same_as_clean_run(&sim, same_machine ? "clean-same" : "clean-two");
+    assert_int_equal(sim_stop(&sim), 0);
+    buf_release(&la);
+    buf_release(&lb);
+    buf_release(&ea);
+    buf_release(&ignored);
+    buf_release(&text);
+}
+
+static void test_torn_read_same_machine(void **state)
+{
+    (void)state;
+    torn_read(true);
+}
+
+static void test_torn_read_two_machines(void **state)
+{
+    (void)state;
+    torn_read(false);
+}
+
+/*
+ * Item 6, the lock: the first run's first album create takes 4 s, so it
+ * is still writing when the second run (same machine, another log
+ * directory) has read the library.  The (server, user) lock keeps the
+ * second one out: it writes nothing and says who holds the lock (exit 1).
+ */
+static void test_lock_keeps_second_writer_out(void **state)
+{
+    struct sim_proc sim;
+    const char *faults[] = {
+        "--faults", "spike:first=1:ms=4000@POST /albums", NULL
+    };
+    struct buf la = BUF_INIT, lb = BUF_INIT, eb = BUF_INIT, ignored = BUF_INIT,
+               text = BUF_INIT;
+    const char *args[] = { "run", "--config", TEMPLATE, "--log-dir", NULL,
+                           NULL };
+    pid_t first, second;
+    json_t *st;
+
+    (void)state;
+    boot_on(&sim, "small", "3", faults);
+    buf_addf(&la, "%s/lock-first", tmpdir);
+    buf_addf(&lb, "%s/lock-second", tmpdir);
+    buf_addf(&eb, "%s.err", lb.buf);
+    use_runtime_dir("rt-lock");
+    args[4] = la.buf;
+    first = sim_spawn_tool(&sim, IA_BIN, args, NULL, NULL);
+    sleep(1);
+    args[4] = lb.buf;
+    second = sim_spawn_tool(&sim, IA_BIN, args, NULL, eb.buf);
+    assert_int_equal(sim_wait_tool(second), 1);
+    assert_int_equal(sim_wait_tool(first), 0);
+    unsetenv("XDG_RUNTIME_DIR");
+    assert_int_equal(fs_read_file(eb.buf, 1 << 24, &text, &ignored), 0);
+    assert_non_null(strstr(text.buf, "another run is writing to"));
+
+    st = es_state(&sim);
+    assert_int_equal(duplicate_albums(st), 0);
+    json_decref(st);
+    assert_same_as_clean_run(&sim, "clean-lock");
+    assert_int_equal(sim_stop(&sim), 0);
+    buf_release(&la);
+    buf_release(&lb);
+    buf_release(&eb);
+    buf_release(&ignored);
+    buf_release(&text);
+}
+
+/* The run's own count of a summary counter ("changes_failed  3"). */
+static long summary_counter(const char *out, const char *name)
+{
+    const char *p = strstr(out, name);
+
+    assert_non_null(p);
+    return strtol(p + strlen(name), NULL, 10);
+}
+
+/*
+ * Item 8: writes whose answer is lost.  fault is one immich-sim fault
+ * that lets the server make the change and spoils the answer:
+ *   reset:first=1@POST /albums         the first create's connection is
+ *                                      dropped after the album was made;
+ *   truncate:first=1@PUT /tags/{id}/assets  a bulk answer cut in half;
+ *   partial:first=1@PUT /tags/{id}/assets   a bulk answer that does not
+ *                                      mention half of the ids.
+ * The run finds out what happened by reading back, makes nothing twice,
+ * reports nothing as failed that was made (exit 0, no failed change),
+ * and the server ends as one clean run leaves it.
+ */
+static void lost_answer(const char *dialect, const char *fault,
+                        const char *fired, const char *logdir)
+{
+    struct sim_proc sim;
+    struct buf out = BUF_INIT, err = BUF_INIT;
+    const char *faults[] = { "--faults", fault, NULL };
+    json_t *st;
+
+    boot_on(&sim, "small", dialect, faults);
+    assert_int_equal(run_io(&sim, NULL, logdir, &out, &err), 0);
+    assert_int_equal(summary_counter(out.buf, "changes_failed"), 0);
+    assert_int_equal(sim_stat_long(&sim, fired), 1);
+    st = es_state(&sim);
+    assert_int_equal(duplicate_albums(st), 0);
+    json_decref(st);
+    assert_same_as_clean_run_in(&sim, dialect, logdir);
+    assert_int_equal(sim_stop(&sim), 0);
+    buf_release(&out);
+    buf_release(&err);
+}
+
+static void test_lost_create_answer(void **state)
+{
+    (void)state;
+    lost_answer("3", "reset:first=1@POST /albums", "faults.reset",
+                "lost-create");
+}
+
+static void test_cut_bulk_answer(void **state)
+{
+    (void)state;
+    lost_answer("3", "truncate:first=1@PUT /tags/{id}/assets",
+                "faults.truncate", "lost-cut");
+}
+
+static void test_bulk_answer_missing_ids_3(void **state)
+{
+    (void)state;
+    lost_answer("3", "partial:first=1@PUT /tags/{id}/assets",
+                "faults.partial", "lost-ids3");
+}
+
+static void test_bulk_answer_missing_ids_2(void **state)
+{
+    (void)state;
+    lost_answer("2", "partial:first=1@PUT /tags/{id}/assets",
+                "faults.partial", "lost-ids2");
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/ia-multi-XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cache_is_per_user),
+        cmocka_unit_test(test_shared_temp_album_stays_2),
+        cmocka_unit_test(test_shared_temp_album_stays_3),
+        cmocka_unit_test(test_failed_move_keeps_source_2),
+        cmocka_unit_test(test_failed_move_keeps_source_3),
+        cmocka_unit_test(test_login_redirect_is_a_failure),
+        cmocka_unit_test(test_login_page_is_a_failure),
+        cmocka_unit_test(test_torn_read_same_machine),
+        cmocka_unit_test(test_torn_read_two_machines),
+        cmocka_unit_test(test_lock_keeps_second_writer_out),
+        cmocka_unit_test(test_lost_create_answer),
+        cmocka_unit_test(test_cut_bulk_answer),
+        cmocka_unit_test(test_bulk_answer_missing_ids_3),
+        cmocka_unit_test(test_bulk_answer_missing_ids_2),
+    };
+
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
