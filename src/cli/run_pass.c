@@ -79,6 +79,8 @@ static enum cli_status read_and_evaluate(struct pass *ps)
         return CLI_FAILED;
     }
     ps->res.processed = (int64_t)ps->fresh.stats.assets_seen;
+    ps->res.last_id = ps->fresh.stats.last_in_window;
+    ps->res.has_last_id = ps->fresh.stats.has_last_in_window;
     buf_release(&err);
     return CLI_OK;
 }
