@@ -15,6 +15,7 @@ enum opt_id {
     O_MAX_ITEMS, O_LOG_DIR, O_LOOP, O_QUIET, O_VERBOSE, O_LOG_FORMAT,
     O_DIALECT, O_METRICS_JSON, O_FULL_READ, O_HELP, O_VERSION, O_URL,
     O_API_KEY_FILE, O_API_TRACE,
+    O_CONNECT_TIMEOUT, O_STALL_TIMEOUT, O_TIMEOUT,
 };
 
 /* env: NULL = IMMICH_AUTOTAG_<NAME>, NO_ENV = none (actions, not
@@ -76,6 +77,15 @@ static const struct opt {
     { "api-trace", 0, false, O_API_TRACE, NULL,
       "log each request: method, path, status, time,\n"
       "bytes, retries", NULL, NULL },
+    { "connect-timeout", 0, true, O_CONNECT_TIMEOUT, "S",
+      "give up a connection attempt after S seconds\n(default 10)", "5",
+      NULL },
+    { "stall-timeout", 0, true, O_STALL_TIMEOUT, "S",
+      "give up an answer after S seconds without data\n"
+      "(default 30; retried once)", "60", NULL },
+    { "timeout", 0, true, O_TIMEOUT, "S",
+      "give up a request, retries included, after S\nseconds (default 300)",
+      "600", NULL },
     { "help", 'h', false, O_HELP, NULL, "this help (also after a command)",
       NULL, NO_ENV },
     { "version", 0, false, O_VERSION, NULL,
@@ -279,6 +289,12 @@ static int set(struct cli_opts *o, const struct opt *d, const char *v,
     case O_VERSION:
         o->version = true;
         break;
+    case O_CONNECT_TIMEOUT:
+        return number(d->name, v, 1, 3600, &o->connect_timeout_s, err);
+    case O_STALL_TIMEOUT:
+        return number(d->name, v, 1, 3600, &o->stall_timeout_s, err);
+    case O_TIMEOUT:
+        return number(d->name, v, 1, 86400, &o->timeout_s, err);
     }
     return 0;
 }

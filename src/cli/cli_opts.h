@@ -55,6 +55,9 @@ struct cli_opts {
     enum cli_dialect dialect; /* --dialect auto|2|3 */
     const char *metrics_json; /* --metrics-json FILE, NULL = none */
     bool full_read;           /* --full-read: ignore remembered albums */
+    long connect_timeout_s;   /* --connect-timeout S, 0 = default */
+    long stall_timeout_s;     /* --stall-timeout S, 0 = default */
+    long timeout_s;           /* --timeout S (per request), 0 = default */
     bool api_trace;           /* --api-trace: one log line per request */
     bool help;                /* --help / -h */
     bool version;             /* --version */

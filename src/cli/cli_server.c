@@ -12,7 +12,7 @@
 #include "state/state.h"
 
 static void on_progress(void *ctx, size_t done, size_t total,
-                        size_t in_flight)
+                        size_t in_flight, const struct http_wait *w)
 {
     struct progress *p = ctx;
 
@@ -24,7 +24,8 @@ static void on_progress(void *ctx, size_t done, size_t total,
         p->rebase = false;
     }
     p->total = total - p->base;
-    progress_update(p, done - p->base, in_flight, run_now_ms());
+    progress_update(p, done - p->base, in_flight, w->endpoint, w->waited_s,
+                    run_now_ms());
 }
 
 struct http_engine *cli_engine_open(const struct cli_ctx *ctx,
@@ -39,6 +40,9 @@ struct http_engine *cli_engine_open(const struct cli_ctx *ctx,
     o.concurrency = ctx->opts.concurrency;
     o.ca_file = ctx->opts.ca_file;
     o.insecure = ctx->opts.insecure;
+    o.connect_timeout_ms = ctx->opts.connect_timeout_s * 1000;
+    o.stall_timeout_ms = ctx->opts.stall_timeout_s * 1000;
+    o.timeout_ms = ctx->opts.timeout_s * 1000;
     o.stop = &sig_stop_requested;
     if (p && p->enabled) {
         o.progress = on_progress;

@@ -10,6 +10,7 @@
 #include "cli/run_session.h"
 #include "core/log.h"
 #include "report/report.h"
+#include "resume/resume.h"
 #include "rules/rules.h"
 #include "state/state.h"
 
@@ -20,7 +21,37 @@ const char cmd_plan_help[] =
     "by tag and album, without writing anything.  --json prints the plan\n"
     "as JSON, which `immich-autotag apply FILE` can apply later.  Album\n"
     "memberships remembered by earlier runs in the log root (--log-dir) are\n"
-    "reused, read-only.\n";
+    "reused, read-only.  With sliced runs (skip.max_items, --max-items) it\n"
+    "shows the slice the next run will process, resuming where the last\n"
+    "runs stopped.\n";
+
+/*
+ * The slice a run would take now (src/resume: the same decision as
+ * run_session_checkpoint(), read-only: nothing is archived).
+ */
+static void plan_window(const struct cli_ctx *ctx, struct state *st,
+                        int64_t total, int64_t now, struct rules_opts *ro)
+{
+    struct resume_in in = RESUME_IN_INIT;
+    struct resume r;
+    struct buf warnings = BUF_INIT;
+
+    in.root = ctx->opts.log_dir ? ctx->opts.log_dir : REPORT_DEFAULT_ROOT;
+    in.resume_previous = ctx->cfg->skip.resume_previous;
+    in.skip_n = ctx->cfg->skip.skip_n;
+    in.max_items = resume_max_items(ctx->opts.max_items,
+                                    ctx->cfg->skip.max_items);
+    in.total = total;
+    in.now_ms = now;
+    resume_decide(&r, &in, st, &warnings);
+    cli_print_warnings(warnings.buf);
+    ro->skip_n = (long)r.skip;
+    ro->max_items = (long)in.max_items;
+    info_log("[CHECKPOINT] skip_n=%lld (origin: %s)", (long long)r.skip,
+             r.source);
+    resume_release(&r);
+    buf_release(&warnings);
+}
 
 /*
  * The album memberships earlier runs remembered, read-only (plan writes
@@ -64,13 +95,14 @@ enum cli_status cmd_plan(struct cli_ctx *ctx)
     plan_init(&p);
     memory = open_memory(ctx);
     st = cli_read_library(ctx, eng, &m, &info, NULL, memory, false);
-    state_close(memory);
     cli_metrics_out(ctx, eng, NULL);
-    if (st != CLI_OK)
+    if (st != CLI_OK) {
+        state_close(memory);
         goto out;
+    }
     ro.now = run_now_ms();
-    if (ctx->opts.max_items >= 0)
-        ro.max_items = ctx->opts.max_items;
+    plan_window(ctx, memory, info.server_total, ro.now, &ro);
+    state_close(memory);
     if (rules_evaluate(ctx->cfg, &m, &ro, &p, &err) < 0) {
         error_log("%s", err.buf);
         st = CLI_FAILED;

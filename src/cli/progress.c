@@ -32,6 +32,8 @@ void progress_format(const struct progress *p, int64_t now_ms,
             buf_addf(out, ", ETA %.0fs",
                      (double)(p->total - p->done) / rate);
     }
+    if (p->waiting[0])
+        buf_addf(out, ", waiting for %s (%ld s)", p->waiting, p->waited_s);
 }
 
 static void draw(struct progress *p, int64_t now_ms)
@@ -55,6 +57,7 @@ void progress_phase(struct progress *p, const char *stage,
     snprintf(p->stage, sizeof(p->stage), "%s", stage);
     snprintf(p->phase, sizeof(p->phase), "%s", phase);
     p->done = p->inflight = 0;
+    p->waiting[0] = '\0';
     p->total = total;
     p->rebase = true;
     p->phase_start = now_ms;
@@ -64,10 +67,15 @@ void progress_phase(struct progress *p, const char *stage,
 }
 
 void progress_update(struct progress *p, size_t done, size_t inflight,
-                     int64_t now_ms)
+                     const char *waiting, long waited_s, int64_t now_ms)
 {
     p->done = done;
     p->inflight = inflight;
+    p->waited_s = waited_s;
+    if (waiting && waited_s >= PROGRESS_WAIT_SHOW_S)
+        snprintf(p->waiting, sizeof(p->waiting), "%s", waiting);
+    else
+        p->waiting[0] = '\0';
     if (p->enabled && p->tty && now_ms - p->last_draw >= REDRAW_MS)
         draw(p, now_ms);
 }

@@ -5,6 +5,7 @@
  * is redrawn in place, at most ten times a second:
  *
  *     [apply] tag adds 12/40 requests, 4 in flight, 6.1/s, ETA 5s
+ *     [read] library 3/40, 1 in flight, waiting for GET /albums (12 s)
  *
  * Anywhere else (cron, systemd, a pipe, --log-format json) nothing is
  * redrawn: each phase ends with one ordinary log line
@@ -24,6 +25,8 @@ struct progress {
     char stage[16];        /* "read", "apply" */
     char phase[40];        /* "tag adds" */
     size_t done, total, inflight;
+    char waiting[48];      /* longest-waiting request, "" = none shown */
+    long waited_s;
     int64_t phase_start;   /* ms */
     int64_t last_draw;     /* ms */
     FILE *out;             /* stderr (a test may pass a file) */
@@ -38,9 +41,15 @@ void progress_init(struct progress *p, FILE *out, bool enabled, bool tty);
 /* Starts a phase (ends the previous one). */
 void progress_phase(struct progress *p, const char *stage,
                     const char *phase, size_t total, int64_t now_ms);
-/* New counts for the current phase; redraws on a tty when due. */
+/*
+ * New counts for the current phase; redraws on a tty when due.  waiting
+ * (may be NULL) names the request in flight that has waited longest,
+ * waited_s how long: from PROGRESS_WAIT_SHOW_S on the line ends with
+ * "waiting for GET /albums (12 s)".
+ */
+#define PROGRESS_WAIT_SHOW_S 3
 void progress_update(struct progress *p, size_t done, size_t inflight,
-                     int64_t now_ms);
+                     const char *waiting, long waited_s, int64_t now_ms);
 /* Ends the current phase: clears the line / logs the plain summary. */
 void progress_end(struct progress *p, int64_t now_ms);
 /* Formats the live line (for tests): no escape codes. */

@@ -9,6 +9,11 @@
  * except a usage/configuration error (CLI_USAGE), which no later
  * iteration can fix.  Consecutive iterations are at least one second
  * apart, so their run directories never share a timestamp.
+ *
+ * Every iteration after the first reads the configuration file again
+ * (cli_load_server_config()), so an edit takes effect at the next run; a
+ * file that no longer loads is reported with the loader's file:line
+ * message and the last good configuration is used.
  */
 #ifndef IA_RUN_LOOP_H
 #define IA_RUN_LOOP_H

@@ -9,6 +9,7 @@
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "core/procstat.h"
+#include "resume/resume.h"
 
 int64_t run_now_ms(void)
 {
@@ -55,9 +56,8 @@ enum cli_status run_session_begin(struct run_session *rs,
     rs->journal.fd = -1;
     rs->cfg = ctx->cfg;
     rs->dry_run = ctx->opts.dry_run;
-    rs->max_items = ctx->opts.max_items >= 0 ? ctx->opts.max_items
-                    : ctx->cfg->skip.max_items > 0 ? ctx->cfg->skip.max_items
-                                                   : -1;
+    rs->max_items = resume_max_items(ctx->opts.max_items,
+                                     ctx->cfg->skip.max_items);
     rs->skip_source = "none";
     if (fs_mkdir_p(root, &err) < 0)
         goto out;
@@ -113,44 +113,37 @@ out_printed:
 void run_session_checkpoint(struct run_session *rs, int64_t total_assets,
                             int64_t now_ms)
 {
-    struct report_checkpoint cp;
-    struct buf err = BUF_INIT;
-    int64_t prev = -1, db = -1;
-    bool cycle = false;
+    struct resume_in in = RESUME_IN_INIT;
+    struct resume r;
+    struct buf warnings = BUF_INIT, err = BUF_INIT;
 
-    if (report_checkpoint_scan(rs->run.root, rs->run.name, now_ms,
-                               REPORT_RECENT_WINDOW_MS, &cp, &err) < 0) {
-        warn_log("checkpoint: %s", err.buf);
-        buf_reset(&err);
-    }
-    prev = cp.max_count;
-    if (cp.max_run)
-        rs->prev_run = xstrdup(cp.max_run);
-    if (state_max_count(rs->st, now_ms - REPORT_RECENT_WINDOW_MS,
-                        rs->state_run_id, &db, &err) < 0) {
-        warn_log("checkpoint: %s", err.buf);
-        buf_reset(&err);
-    }
-    if (db > prev)
-        prev = db;
-    rs->skip = report_checkpoint_skip(rs->cfg->skip.resume_previous,
-                                      rs->cfg->skip.skip_n, rs->max_items,
-                                      prev, total_assets, &cycle,
-                                      &rs->skip_source);
-    if (total_assets >= 0 && rs->skip > total_assets)
-        rs->skip = total_assets;
+    in.root = rs->run.root;
+    in.exclude_run = rs->run.name;
+    in.exclude_state_id = rs->state_run_id;
+    in.resume_previous = rs->cfg->skip.resume_previous;
+    in.skip_n = rs->cfg->skip.skip_n;
+    in.max_items = rs->max_items;
+    in.total = total_assets;
+    in.now_ms = now_ms;
+    resume_decide(&r, &in, rs->st, &warnings);
+    cli_print_warnings(warnings.buf);
+    rs->skip = r.skip;
+    rs->skip_source = r.source;
+    if (r.prev_run)
+        rs->prev_run = xstrdup(r.prev_run);
     /* A pass made of slices is complete: put its runs aside, as
      * upstream does (unsliced runs are each a whole pass already). */
-    if (cycle && rs->max_items > 0 && !rs->dry_run) {
-        if (report_checkpoint_archive(rs->run.root, &cp, now_ms, &err) < 0)
+    if (r.cycle_done && rs->max_items > 0 && !rs->dry_run) {
+        if (resume_archive(&r, rs->run.root, now_ms, &err) < 0)
             warn_log("checkpoint: %s", err.buf);
-        else if (cp.recent_nr)
+        else if (r.recent_nr)
             info_log("[CHECKPOINT] pass complete: %zu run directories "
-                     "archived", cp.recent_nr);
+                     "archived", r.recent_nr);
     }
     info_log("[CHECKPOINT] skip_n=%lld (origin: %s)", (long long)rs->skip,
              rs->skip_source);
-    report_checkpoint_release(&cp);
+    resume_release(&r);
+    buf_release(&warnings);
     buf_release(&err);
 }
 

@@ -42,6 +42,10 @@ void log_add_secret(const char *s)
 {
     if (!s || strlen(s) < 4)
         return; /* masking tiny strings would shred ordinary text */
+    /* Once each: --loop registers the key again at every iteration. */
+    for (size_t i = 0; i < secrets_nr; i++)
+        if (!strcmp(secrets[i], s))
+            return;
     ALLOC_GROW(secrets, secrets_nr + 1, secrets_alloc);
     secrets[secrets_nr++] = xstrdup(s);
 }

@@ -8,7 +8,11 @@
  */
 #include "http/http_internal.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "core/log.h"
@@ -39,6 +43,10 @@ struct http_req {
     int attempts;            /* attempts started */
     long waited_ms;          /* sum of retry delays scheduled */
     int64_t not_before_us;   /* REQ_WAITING: earliest start */
+    int64_t deadline_us;     /* set at the first start: timeout_ms later */
+    int64_t attempt_us;      /* REQ_RUNNING: when this attempt started */
+    int timeouts;            /* attempts that hit a time limit */
+    int sock_errno;          /* errno of a socket() that failed, else 0 */
     CURL *easy;              /* REQ_RUNNING only */
     struct buf resp;         /* capped at body_max */
     bool too_big;
@@ -61,12 +69,60 @@ struct http_engine {
     size_t submitted, completed;
     bool wrapping;
     bool answered;            /* some response has arrived */
+    int64_t stop_us;          /* when the stop flag was first seen, 0 */
+    int64_t next_wait_log_us; /* "waiting for" lines: not before this */
     long retries_used;
     uint64_t rng;
     struct http_metrics metrics;
 };
 
 static int curl_inited;
+
+/* Descriptors kept free for the files a run opens while connections are
+ * open (a report and its directory, the state database's journal, the
+ * metrics file). */
+#define FD_RESERVE 6
+/* Descriptors per connection slot: its socket, and room for the socket
+ * pair libcurl's threaded resolver holds while a name is resolved. */
+#define FD_PER_SLOT 2
+/* libcurl's own: the multi handle's wake-up socket pair. */
+#define FD_CURL 2
+/* Poll no longer than this, so that a stop request is seen soon. */
+#define POLL_MAX_MS 250
+/* A request waiting this long is reported (verbose), then every 5 s. */
+#define WAIT_LOG_US ((int64_t)5000000)
+
+static long fd_limit(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
+        rl.rlim_cur > (rlim_t)LONG_MAX)
+        return LONG_MAX;
+    return (long)rl.rlim_cur;
+}
+
+/*
+ * How many connection slots the descriptor limit leaves room for, at most
+ * `want`.  Only counts the open descriptors when the limit is low enough
+ * to matter (then the count costs at most `limit` fcntl calls).
+ */
+static long fd_slots(long want, long *limit, long *open_nr)
+{
+    long need = FD_RESERVE + FD_CURL + want * FD_PER_SLOT, n = 0;
+
+    *limit = fd_limit();
+    *open_nr = 0;
+    if (*limit == LONG_MAX || *limit > 4096)
+        return want;
+    for (int fd = 0; fd < (int)*limit; fd++)
+        if (fcntl(fd, F_GETFD) >= 0)
+            n++;
+    *open_nr = n;
+    if (n + need <= *limit)
+        return want;
+    return (*limit - n - FD_RESERVE - FD_CURL) / FD_PER_SLOT;
+}
 
 static int64_t now_us(void)
 {
@@ -133,12 +189,31 @@ struct http_engine *http_engine_new(const struct http_engine_opts *opts,
         e->o.concurrency = HTTP_CONCURRENCY_DEFAULT;
     if (e->o.concurrency > HTTP_CONCURRENCY_MAX)
         e->o.concurrency = HTTP_CONCURRENCY_MAX;
+    {
+        long limit, open_nr;
+        long slots = fd_slots(e->o.concurrency, &limit, &open_nr);
+
+        if (slots < 1) {
+            buf_addf(err, "cannot connect to the server: out of file "
+                          "descriptors (limit %ld, %ld already open; raise "
+                          "it with ulimit -n or LimitNOFILE=)",
+                     limit, open_nr);
+            free(e);
+            return NULL;
+        }
+        if (slots < e->o.concurrency) {
+            warn_log("out of file descriptors for %ld connections (limit "
+                     "%ld, %ld open): using %ld", e->o.concurrency, limit,
+                     open_nr, slots);
+            e->o.concurrency = slots;
+        }
+    }
     if (e->o.connect_timeout_ms <= 0)
-        e->o.connect_timeout_ms = 10000;
-    if (e->o.total_timeout_ms <= 0)
-        e->o.total_timeout_ms = 300000;
-    if (e->o.low_speed_time_s <= 0)
-        e->o.low_speed_time_s = 60;
+        e->o.connect_timeout_ms = HTTP_CONNECT_TIMEOUT_DEFAULT_MS;
+    if (e->o.timeout_ms <= 0)
+        e->o.timeout_ms = HTTP_TIMEOUT_DEFAULT_MS;
+    if (e->o.stall_timeout_ms <= 0)
+        e->o.stall_timeout_ms = HTTP_STALL_TIMEOUT_DEFAULT_MS;
     if (e->o.max_retries < 0)
         e->o.max_retries = 5;
     if (e->o.retry_budget < 0)
@@ -167,6 +242,10 @@ struct http_engine *http_engine_new(const struct http_engine_opts *opts,
                            e->o.concurrency);
     if (mc == CURLM_OK)
         mc = curl_multi_setopt(e->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+                               e->o.concurrency);
+    /* Idle connections kept for reuse count against the limit too. */
+    if (mc == CURLM_OK)
+        mc = curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS,
                                e->o.concurrency);
     if (mc == CURLM_OK)
         mc = curl_multi_setopt(e->multi, CURLMOPT_PIPELINING,
@@ -319,6 +398,21 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ctx)
     return n;
 }
 
+/* Opens the socket as libcurl would, remembering why it failed: libcurl
+ * reports a missing descriptor as "Couldn't connect to server". */
+static curl_socket_t open_socket(void *ctx, curlsocktype purpose,
+                                 struct curl_sockaddr *a)
+{
+    struct http_req *r = ctx;
+    curl_socket_t s;
+
+    (void)purpose;
+    s = socket(a->family, a->socktype, a->protocol);
+    if (s == CURL_SOCKET_BAD)
+        r->sock_errno = errno;
+    return s;
+}
+
 /* Calls the callback and frees the request. */
 static void complete(struct http_engine *e, struct http_req *r,
                      enum http_result result, long status, const char *error)
@@ -365,6 +459,10 @@ static void start(struct http_engine *e, struct http_req *r)
     }
     r->errbuf[0] = '\0';
     r->too_big = false;
+    r->sock_errno = 0;
+    r->attempt_us = now_us();
+    if (!r->deadline_us)
+        r->deadline_us = r->attempt_us + (int64_t)e->o.timeout_ms * 1000;
     buf_reset(&r->resp);
     SETOPT(CURLOPT_URL, r->url);
     SETOPT(CURLOPT_PRIVATE, (void *)r);
@@ -373,15 +471,26 @@ static void start(struct http_engine *e, struct http_req *r)
     SETOPT(CURLOPT_WRITEDATA, (void *)r);
     SETOPT(CURLOPT_HTTPHEADER, e->headers);
     SETOPT(CURLOPT_NOSIGNAL, 1L);
+    /* No CURLOPT_PIPEWAIT: waiting for the first connection to learn
+     * whether it multiplexes queues every other request behind it, and a
+     * server that never answers then costs one stall timeout per request
+     * in turn instead of one for all. */
     SETOPT(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-    SETOPT(CURLOPT_PIPEWAIT, 1L);
     SETOPT(CURLOPT_ACCEPT_ENCODING, "");
     SETOPT(CURLOPT_DNS_CACHE_TIMEOUT, 300L);
     SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
+    SETOPT(CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    SETOPT(CURLOPT_OPENSOCKETDATA, (void *)r);
     SETOPT(CURLOPT_CONNECTTIMEOUT_MS, e->o.connect_timeout_ms);
-    SETOPT(CURLOPT_TIMEOUT_MS, e->o.total_timeout_ms);
+    /* What is left of the request's time (at least 1 ms: 0 means none). */
+    SETOPT(CURLOPT_TIMEOUT_MS,
+           (long)((r->deadline_us - r->attempt_us) / 1000 > 0
+                      ? (r->deadline_us - r->attempt_us) / 1000
+                      : 1));
+    /* Stalled: below 1 byte/s for the stall time (whole seconds). */
     SETOPT(CURLOPT_LOW_SPEED_LIMIT, 1L);
-    SETOPT(CURLOPT_LOW_SPEED_TIME, e->o.low_speed_time_s);
+    SETOPT(CURLOPT_LOW_SPEED_TIME,
+           (e->o.stall_timeout_ms + 999) / 1000);
     SETOPT(CURLOPT_SSL_VERIFYPEER, e->o.insecure ? 0L : 1L);
     SETOPT(CURLOPT_SSL_VERIFYHOST, e->o.insecure ? 0L : 2L);
     if (e->ca_file)
@@ -452,30 +561,22 @@ static long backoff_ms(struct http_engine *e, int n)
     return d / 2 + (long)(splitmix64(&e->rng) % (uint64_t)(d / 2 + 1));
 }
 
-/* A transfer ended: account for it, then retry or complete it. */
-static void finish(struct http_engine *e, struct http_req *r, CURLcode rc)
+/*
+ * Takes a finished or abandoned transfer out of the multi handle's
+ * bookkeeping: metrics and trace of the attempt, the running list, the
+ * easy handle.  What finish() needs of the handle is read before.
+ */
+static void detach(struct http_engine *e, struct http_req *r, CURLcode rc,
+                   long status)
 {
     struct http_ep *ep = http_metrics_ep(&e->metrics, r->endpoint);
-    long status = 0, connects = 0;
-    curl_off_t total_us = 0, down = 0, retry_after = 0;
-    bool retry;
-    char errmsg[CURL_ERROR_SIZE + 64];
+    long connects = 0;
+    curl_off_t total_us = 0, down = 0;
+    double s;
 
-    (void)curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
     (void)curl_easy_getinfo(r->easy, CURLINFO_TOTAL_TIME_T, &total_us);
     (void)curl_easy_getinfo(r->easy, CURLINFO_SIZE_DOWNLOAD_T, &down);
     (void)curl_easy_getinfo(r->easy, CURLINFO_NUM_CONNECTS, &connects);
-    (void)curl_easy_getinfo(r->easy, CURLINFO_RETRY_AFTER, &retry_after);
-    {
-        char *loc = NULL, *type = NULL;
-
-        (void)curl_easy_getinfo(r->easy, CURLINFO_REDIRECT_URL, &loc);
-        (void)curl_easy_getinfo(r->easy, CURLINFO_CONTENT_TYPE, &type);
-        free(r->location);
-        free(r->content_type);
-        r->location = loc ? xstrdup(loc) : NULL;
-        r->content_type = type ? xstrdup(type) : NULL;
-    }
     e->metrics.connections += (uint64_t)connects;
     trace_log(LOG_TRACE_API, "api: %s %s %ld %lld ms %lld bytes in %zu out "
               "retry %d%s%s", r->method, r->url + strlen(e->base_url),
@@ -485,15 +586,13 @@ static void finish(struct http_engine *e, struct http_req *r, CURLcode rc)
     ep->calls++;
     ep->bytes_in += (uint64_t)down;
     ep->bytes_out += r->body_len;
-    {
-        double s = (double)total_us / 1e6;
-
-        ep->latency_sum += s;
-        if (s > ep->latency_max)
-            ep->latency_max = s;
-        ALLOC_GROW(ep->lat, ep->lat_nr + 1, ep->lat_alloc);
-        ep->lat[ep->lat_nr++] = s;
-    }
+    s = (double)total_us / 1e6;
+    ep->latency_sum += s;
+    if (s > ep->latency_max)
+        ep->latency_max = s;
+    ALLOC_GROW(ep->lat, ep->lat_nr + 1, ep->lat_alloc);
+    ep->lat[ep->lat_nr++] = s;
+    (void)curl_multi_remove_handle(e->multi, r->easy);
     curl_easy_cleanup(r->easy);
     r->easy = NULL;
     e->in_flight--;
@@ -503,6 +602,92 @@ static void finish(struct http_engine *e, struct http_req *r, CURLcode rc)
         e->running = r->run_next;
     if (r->run_next)
         r->run_next->run_prev = r->run_prev;
+}
+
+/*
+ * Failures with a cause the user can act on, in words instead of
+ * libcurl's: true (and msg filled) for those, which are never retried.
+ */
+static bool plain_failure(struct http_engine *e, struct http_req *r,
+                          CURLcode rc, long status, char *msg, size_t size)
+{
+    if (r->sock_errno == EMFILE || r->sock_errno == ENFILE) {
+        long limit = fd_limit();
+
+        if (limit == LONG_MAX)
+            snprintf(msg, size, "out of file descriptors (%s)",
+                     r->sock_errno == EMFILE ? "no limit"
+                                             : "system-wide limit");
+        else
+            snprintf(msg, size, "out of file descriptors (limit %ld)",
+                     limit);
+        return true;
+    }
+    if (rc == CURLE_SSL_CONNECT_ERROR &&
+        strstr(r->errbuf, "wrong version number") &&
+        !strncmp(e->base_url, "https://", 8)) {
+        snprintf(msg, size, "the server speaks plain HTTP: use http://%s",
+                 e->base_url + 8);
+        return true;
+    }
+    if (rc == CURLE_OK && status >= 300 && status < 400 && r->location) {
+        /* The same path elsewhere (http:// upgraded to https://, a new
+         * host): the server moved, and the Location minus the request's
+         * path is the base to use.  Any other redirect (a proxy's sign-in
+         * page) is the caller's to report. */
+        const char *path = r->url + strlen(e->base_url);
+        size_t ll = strlen(r->location), pl = strlen(path);
+
+        if (ll > pl && !strcmp(r->location + ll - pl, path)) {
+            snprintf(msg, size, "the server redirects to %.*s: use that "
+                                "URL", (int)(ll - pl), r->location);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Says which time limit a timed-out attempt hit. */
+static void timeout_message(const struct http_engine *e,
+                            const struct http_req *r, curl_off_t connect_us,
+                            char *msg, size_t size)
+{
+    const char *s = r->attempts > 1 ? "s" : "";
+
+    if (!connect_us)
+        snprintf(msg, size, "no connection within %ld s (connect timeout), "
+                            "%d attempt%s",
+                 (e->o.connect_timeout_ms + 999) / 1000, r->attempts, s);
+    else if (now_us() >= r->deadline_us - 1000)
+        snprintf(msg, size, "no complete answer within %ld s (timeout), "
+                            "%d attempt%s",
+                 (e->o.timeout_ms + 999) / 1000, r->attempts, s);
+    else
+        snprintf(msg, size, "the server sent nothing for %ld s (stall "
+                            "timeout), %d attempt%s",
+                 (e->o.stall_timeout_ms + 999) / 1000, r->attempts, s);
+}
+
+/* A transfer ended: account for it, then retry or complete it. */
+static void finish(struct http_engine *e, struct http_req *r, CURLcode rc)
+{
+    long status = 0;
+    curl_off_t retry_after = 0, connect_us = 0;
+    char *loc = NULL, *type = NULL;
+    bool retry, plain;
+    char errmsg[CURL_ERROR_SIZE + 256];
+
+    (void)curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+    (void)curl_easy_getinfo(r->easy, CURLINFO_RETRY_AFTER, &retry_after);
+    (void)curl_easy_getinfo(r->easy, CURLINFO_CONNECT_TIME_T, &connect_us);
+    (void)curl_easy_getinfo(r->easy, CURLINFO_REDIRECT_URL, &loc);
+    (void)curl_easy_getinfo(r->easy, CURLINFO_CONTENT_TYPE, &type);
+    free(r->location);
+    free(r->content_type);
+    r->location = loc ? xstrdup(loc) : NULL;
+    r->content_type = type ? xstrdup(type) : NULL;
+    plain = plain_failure(e, r, rc, status, errmsg, sizeof(errmsg));
+    detach(e, r, rc, status);
 
     if (rc == CURLE_OK) {
         e->answered = true;
@@ -515,7 +700,10 @@ static void finish(struct http_engine *e, struct http_req *r, CURLcode rc)
      * refusal is a restart worth waiting for. */
     if (rc == CURLE_COULDNT_CONNECT && !e->answered)
         retry = false;
-    if (retry && r->retry_safe && !e->wrapping &&
+    /* A server that stalled twice is hung, not slow. */
+    if (rc == CURLE_OPERATION_TIMEDOUT && ++r->timeouts > 1)
+        retry = false;
+    if (retry && !plain && r->retry_safe && !e->wrapping &&
         !(e->o.stop && *e->o.stop) && r->attempts <= e->o.max_retries &&
         e->retries_used < e->o.retry_budget) {
         long delay = backoff_ms(e, r->attempts);
@@ -525,16 +713,24 @@ static void finish(struct http_engine *e, struct http_req *r, CURLcode rc)
             if (delay > e->o.retry_after_max_ms)
                 delay = e->o.retry_after_max_ms;
         }
-        verbose_log("http: %s: %s, retry %d in %ld ms", r->endpoint,
-                    rc == CURLE_OK ? "server busy" : curl_easy_strerror(rc),
-                    r->attempts, delay);
-        ep->retries++;
-        e->retries_used++;
-        r->waited_ms += delay;
-        r->not_before_us = now_us() + (int64_t)delay * 1000;
-        r->next = e->delayed;
-        e->delayed = r;
-        set_state(r, REQ_WAITING);
+        if (now_us() + (int64_t)delay * 1000 < r->deadline_us) {
+            verbose_log("http: %s: %s, retry %d in %ld ms", r->endpoint,
+                        rc == CURLE_OK ? "server busy"
+                                       : curl_easy_strerror(rc),
+                        r->attempts, delay);
+            http_metrics_ep(&e->metrics, r->endpoint)->retries++;
+            e->retries_used++;
+            r->waited_ms += delay;
+            r->not_before_us = now_us() + (int64_t)delay * 1000;
+            r->next = e->delayed;
+            e->delayed = r;
+            set_state(r, REQ_WAITING);
+            return;
+        }
+    }
+    if (plain) {
+        complete(e, r, HTTP_RESULT_NETWORK, rc == CURLE_OK ? status : 0,
+                 errmsg);
         return;
     }
     if (rc == CURLE_OK) {
@@ -547,9 +743,49 @@ static void finish(struct http_engine *e, struct http_req *r, CURLcode rc)
         complete(e, r, HTTP_RESULT_TOO_BIG, status, errmsg);
         return;
     }
-    snprintf(errmsg, sizeof(errmsg), "%s",
-             r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
+    if (rc == CURLE_OPERATION_TIMEDOUT)
+        timeout_message(e, r, connect_us, errmsg, sizeof(errmsg));
+    else
+        snprintf(errmsg, sizeof(errmsg), "%s",
+                 r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
     complete(e, r, HTTP_RESULT_NETWORK, 0, errmsg);
+}
+
+/*
+ * Stop requested and the grace period over: the requests still in flight
+ * are abandoned (the server may or may not have done a write).
+ */
+static void abandon_running(struct http_engine *e)
+{
+    while (e->running) {
+        struct http_req *r = e->running;
+
+        detach(e, r, CURLE_ABORTED_BY_CALLBACK, 0);
+        complete(e, r, HTTP_RESULT_NETWORK, 0,
+                 "interrupted: stopped before the server answered");
+    }
+}
+
+/* Once per loop turn: the longest wait, logged every 5 s (verbose). */
+static void longest_wait(struct http_engine *e, struct http_wait *w)
+{
+    int64_t now = now_us(), oldest = 0;
+
+    w->endpoint = NULL;
+    w->waited_s = 0;
+    for (struct http_req *r = e->running; r; r = r->run_next) {
+        if (!w->endpoint || r->attempt_us < oldest) {
+            oldest = r->attempt_us;
+            w->endpoint = r->endpoint;
+        }
+    }
+    if (!w->endpoint)
+        return;
+    w->waited_s = (long)((now - oldest) / 1000000);
+    if (now - oldest >= WAIT_LOG_US && now >= e->next_wait_log_us) {
+        verbose_log("waiting for %s (%ld s)", w->endpoint, w->waited_s);
+        e->next_wait_log_us = now + WAIT_LOG_US;
+    }
 }
 
 /* Wrap-up: every request not yet started completes as cancelled. */
@@ -606,11 +842,18 @@ int http_engine_run(struct http_engine *e, struct buf *err)
         CURLMsg *msg;
         int left;
 
-        if (e->o.stop && *e->o.stop)
+        struct http_wait w;
+
+        if (e->o.stop && *e->o.stop) {
             e->wrapping = true;
+            if (!e->stop_us)
+                e->stop_us = now_us();
+            else if (now_us() - e->stop_us >= HTTP_STOP_GRACE_MS * 1000)
+                abandon_running(e);
+        }
         if (e->wrapping)
             cancel_queued(e);
-        wait = promote_delayed(e, 1000);
+        wait = promote_delayed(e, POLL_MAX_MS);
         while (e->in_flight < (size_t)e->o.concurrency && e->ready_head) {
             struct http_req *r = e->ready_head;
 
@@ -619,9 +862,10 @@ int http_engine_run(struct http_engine *e, struct buf *err)
                 e->ready_tail = NULL;
             start(e, r);
         }
+        longest_wait(e, &w);
         if (e->o.progress)
             e->o.progress(e->o.progress_ctx, e->completed, e->submitted,
-                          e->in_flight);
+                          e->in_flight, &w);
         if (!e->in_flight && !e->ready_head && !e->delayed)
             break;
         if (e->ready_head && e->in_flight < (size_t)e->o.concurrency)
@@ -640,9 +884,8 @@ int http_engine_run(struct http_engine *e, struct buf *err)
 
             if (msg->msg != CURLMSG_DONE)
                 continue;
-            /* msg dies with remove_handle: copied above. */
+            /* msg dies with remove_handle (in finish()): copied above. */
             (void)curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&r);
-            (void)curl_multi_remove_handle(e->multi, easy);
             if (!r)
                 BUG("transfer without its request");
             finish(e, r, rc);

@@ -37,10 +37,36 @@
  * A create (POST /albums, POST /tags) is submitted with retry_safe false
  * and is never retried.
  *
+ * Time limits: a connection must be made within connect_timeout_ms; an
+ * attempt that receives no byte for stall_timeout_ms fails (a stalled
+ * attempt is retried once, a server that stalls twice is hung); a
+ * request, retries included, ends after timeout_ms.  The error then says
+ * which limit was hit.  While a request waits, the engine logs "waiting
+ * for GET /albums (12 s)" every 5 s at verbose level and passes the
+ * longest wait to the progress callback.
+ *
  * Wrap-up: when *opts.stop becomes non-zero (the signal flag the caller
  * owns) or http_engine_wrap_up() is called (a fatal error seen by a
  * callback), no queued request is started any more (each is completed as
  * CANCELLED) and the loop waits for the requests in flight to finish.
+ * After a stop request the wait is bounded: requests still in flight
+ * after HTTP_STOP_GRACE_MS are abandoned and completed as NETWORK
+ * ("interrupted"); the loop looks at the flag at least every 250 ms, so
+ * http_engine_run() returns within about 1.3 s of a signal.
+ *
+ * Descriptors: the engine sizes its pool to the descriptor limit
+ * (RLIMIT_NOFILE) minus the descriptors already open and a reserve for
+ * the files a run writes; http_engine_new() fails with "out of file
+ * descriptors (limit N)" when not even one connection fits, and a
+ * request whose socket cannot be created for lack of descriptors fails
+ * at once with that message instead of being retried.
+ *
+ * Messages: https:// against a plain HTTP server fails with "the server
+ * speaks plain HTTP: use http://...", a 3xx answer whose Location is the
+ * same path elsewhere (http:// upgraded to https://) with "the server
+ * redirects to URL: use that URL".  Redirects are never followed (the API
+ * key would go along); other 3xx answers (a proxy's sign-in page) come
+ * back as HTTP_RESULT_OK with resp.location for the caller to report.
  *
  * The API key is sent as the x-api-key header; it appears in no log line,
  * error message or metric of the engine.
@@ -69,20 +95,42 @@
 
 struct http_engine;
 
+/*
+ * The request in flight that has waited longest for its answer, for
+ * "waiting for GET /albums (12 s)" lines.  endpoint is NULL when nothing
+ * is in flight; borrowed until the next loop turn.
+ */
+struct http_wait {
+    const char *endpoint;    /* metrics key, e.g. "GET /albums" */
+    long waited_s;           /* since its current attempt started */
+};
+
 /* Progress, called once per loop turn (before it polls). */
 typedef void http_progress_fn(void *ctx, size_t done, size_t total,
-                              size_t in_flight);
+                              size_t in_flight, const struct http_wait *w);
+
+/* Defaults of the three time limits (see struct http_engine_opts). */
+#define HTTP_CONNECT_TIMEOUT_DEFAULT_MS 10000L
+#define HTTP_STALL_TIMEOUT_DEFAULT_MS 30000L
+#define HTTP_TIMEOUT_DEFAULT_MS 300000L
+/* After a stop request, requests in flight get this long to finish
+ * before they are abandoned. */
+#define HTTP_STOP_GRACE_MS 1000L
 
 struct http_engine_opts {
     const char *base_url;      /* "http://host:port", no final '/' */
     const char *api_key;       /* sent as x-api-key; NULL = none */
-    long concurrency;          /* in flight; 0 = HTTP_CONCURRENCY_DEFAULT */
+    long concurrency;          /* in flight; 0 = HTTP_CONCURRENCY_DEFAULT;
+                                  lowered to what the descriptor limit
+                                  allows */
     const char *ca_file;       /* PEM bundle to trust; NULL = system */
     bool insecure;             /* skip TLS verification (logs a warning) */
-    long connect_timeout_ms;   /* 0 = 10 s */
-    long total_timeout_ms;     /* per attempt; 0 = 300 s */
-    long low_speed_time_s;     /* stalled if below 1 byte/s that long;
-                                  0 = 60 s */
+    long connect_timeout_ms;   /* one connection attempt; 0 = default */
+    long timeout_ms;           /* a request's whole life, retries
+                                  included; 0 = default */
+    long stall_timeout_ms;     /* an attempt that receives nothing that
+                                  long fails (and is retried once);
+                                  0 = default */
     int max_retries;           /* per request; -1 = 5 */
     long retry_budget;         /* retries in all; -1 = 1000 */
     long retry_base_ms;        /* first backoff; 0 = 500 ms */

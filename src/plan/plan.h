@@ -123,6 +123,11 @@ struct plan_stats {
     size_t dates_corrected;
     size_t albums_created;
     size_t shares_changed;
+    /* The last asset of the skip_n / max_items window, in the model's
+     * order: where a sliced run stopped (run_statistics.yaml
+     * last_processed_id).  Not saved with the plan. */
+    struct uuid last_in_window;
+    bool has_last_in_window;
 };
 
 struct plan {

@@ -260,42 +260,10 @@ void report_links_console(const struct config *cfg, const char *server_url,
 void report_summary(const struct report_ctx *c, const struct report_stats *s,
                     const struct report_kinds *kinds, struct buf *out);
 
-/* ---- checkpoint (§4.2 with the fixes of §8 item 19) ------------------ */
-
-struct report_checkpoint {
-    int64_t max_count;   /* highest `count` of a recent run, -1 if none */
-    char *max_run;       /* its run directory name (owned) */
-    char **recent;       /* names of recent run directories (owned) */
-    size_t recent_nr, recent_alloc;
-};
-
-#define REPORT_RECENT_WINDOW_MS (72LL * 3600 * 1000)
-
 /*
- * Scans root for run directories younger than window_ms (by the stamp in
- * their name) other than `exclude` (the current run), reading `count:`
- * from their run_statistics.yaml.  A missing root is no error.
+ * The time (ms, local) in a run directory's name "YYYYmmdd_HHMMSS_PID<n>";
+ * -1 when the name is not a run directory's.
  */
-int report_checkpoint_scan(const char *root, const char *exclude,
-                           int64_t now_ms, int64_t window_ms,
-                           struct report_checkpoint *cp, struct buf *err);
-void report_checkpoint_release(struct report_checkpoint *cp);
-/* Moves cp->recent into root/_archive/cycle-<stamp>/ (a pass completed). */
-int report_checkpoint_archive(const char *root,
-                              const struct report_checkpoint *cp,
-                              int64_t now_ms, struct buf *err);
-
-/*
- * The skip of this run.  With resume_previous and a previous count c:
- * overlap = min(500, max_items/2) (500 when unlimited) so small slices
- * still advance; when c >= total - overlap the previous pass reached the
- * end: *cycle_done is set and the skip restarts at 0; otherwise
- * skip = c - overlap if positive.  Falls back to skip_n (> 0) or 0.
- * *source says which ("resume:<run>", "config", "none", "cycle").
- */
-int64_t report_checkpoint_skip(bool resume_previous, int64_t skip_n,
-                               int64_t max_items, int64_t prev_count,
-                               int64_t total, bool *cycle_done,
-                               const char **source);
+int report_run_name_time(const char *name, int64_t *ms);
 
 #endif

@@ -1,9 +1,7 @@
 /*
  * rundir.c: the run directory (upstream's "<stamp>_PID<pid>" under the log
- * root), writing report files into it, and the checkpoint: reading the
- * `count` of recent runs back, archiving a completed pass, and deciding
- * the skip of the next run (docs/upstream-behavior.md §4.2 with the fixes
- * of §8 item 19).
+ * root) and writing report files into it.  The checkpoint that reads
+ * run directories back is src/resume.
  */
 #include "report/report.h"
 
@@ -168,9 +166,7 @@ int report_run_check_room(const struct report_run *run,
                : 0;
 }
 
-/* Parses "YYYYmmdd_HHMMSS" at the start of a run directory name into ms
- * (local time).  -1 when the name is not a run directory's. */
-static int parse_run_name(const char *name, int64_t *ms)
+int report_run_name_time(const char *name, int64_t *ms)
 {
     struct tm tm;
     int64_t v[6];
@@ -197,157 +193,5 @@ static int parse_run_name(const char *name, int64_t *ms)
     if (t == (time_t)-1)
         return -1;
     *ms = (int64_t)t * 1000;
-    return 0;
-}
-
-/* The top-level `count:` of a run_statistics.yaml, or -1. */
-static int64_t read_count(const char *path)
-{
-    struct buf text = BUF_INIT, ignored = BUF_INIT;
-    int64_t count = -1;
-    const char *p;
-
-    if (fs_read_file(path, 1 << 22, &text, &ignored) < 0)
-        goto out;
-    for (p = text.buf; *p; ) {
-        const char *eol = strchr(p, '\n');
-        size_t len = eol ? (size_t)(eol - p) : strlen(p);
-
-        if (len > 7 && !strncmp(p, "count: ", 7)) {
-            int64_t v;
-
-            if (num_parse_i64(p + 7, len - 7, 0, INT64_MAX, &v) == 0)
-                count = v;
-            break;
-        }
-        p += len + (eol ? 1 : 0);
-    }
-out:
-    buf_release(&text);
-    buf_release(&ignored);
-    return count;
-}
-
-int report_checkpoint_scan(const char *root, const char *exclude,
-                           int64_t now_ms, int64_t window_ms,
-                           struct report_checkpoint *cp, struct buf *err)
-{
-    struct buf path = BUF_INIT;
-    struct dirent *de;
-    DIR *d;
-
-    memset(cp, 0, sizeof(*cp));
-    cp->max_count = -1;
-    d = opendir(root);
-    if (!d) {
-        if (errno == ENOENT)
-            return 0;
-        buf_addf(err, "cannot read log directory '%s': %s", root,
-                 strerror(errno));
-        return -1;
-    }
-    while ((de = readdir(d))) {
-        int64_t when, count;
-
-        if (parse_run_name(de->d_name, &when) < 0)
-            continue;
-        if (exclude && !strcmp(de->d_name, exclude))
-            continue;
-        if (now_ms - when > window_ms)
-            continue;
-        buf_reset(&path);
-        buf_addf(&path, "%s/%s", root, de->d_name);
-        if (!fs_is_dir(path.buf))
-            continue;
-        ALLOC_GROW(cp->recent, cp->recent_nr + 1, cp->recent_alloc);
-        cp->recent[cp->recent_nr++] = xstrdup(de->d_name);
-        buf_addstr(&path, "/" REPORT_FILE_STATISTICS);
-        count = read_count(path.buf);
-        if (count > cp->max_count) {
-            cp->max_count = count;
-            free(cp->max_run);
-            cp->max_run = xstrdup(de->d_name);
-        }
-    }
-    (void)closedir(d);
-    buf_release(&path);
-    return 0;
-}
-
-void report_checkpoint_release(struct report_checkpoint *cp)
-{
-    size_t i;
-
-    if (!cp)
-        return;
-    for (i = 0; i < cp->recent_nr; i++)
-        free(cp->recent[i]);
-    free(cp->recent);
-    free(cp->max_run);
-    memset(cp, 0, sizeof(*cp));
-}
-
-int report_checkpoint_archive(const char *root,
-                              const struct report_checkpoint *cp,
-                              int64_t now_ms, struct buf *err)
-{
-    struct buf dest = BUF_INIT, from = BUF_INIT, to = BUF_INIT;
-    char stamp[32];
-    size_t i;
-    int ret = -1;
-
-    if (!cp->recent_nr)
-        return 0;
-    report_stamp(now_ms, stamp);
-    buf_addf(&dest, "%s/_archive/cycle-%s", root, stamp);
-    if (fs_mkdir_p(dest.buf, err) < 0)
-        goto out;
-    for (i = 0; i < cp->recent_nr; i++) {
-        buf_reset(&from);
-        buf_reset(&to);
-        buf_addf(&from, "%s/%s", root, cp->recent[i]);
-        buf_addf(&to, "%s/%s", dest.buf, cp->recent[i]);
-        if (rename(from.buf, to.buf) < 0) {
-            buf_addf(err, "cannot archive '%s': %s", from.buf,
-                     strerror(errno));
-            goto out;
-        }
-    }
-    ret = 0;
-out:
-    buf_release(&dest);
-    buf_release(&from);
-    buf_release(&to);
-    return ret;
-}
-
-int64_t report_checkpoint_skip(bool resume_previous, int64_t skip_n,
-                               int64_t max_items, int64_t prev_count,
-                               int64_t total, bool *cycle_done,
-                               const char **source)
-{
-    int64_t overlap = 500;
-
-    *cycle_done = false;
-    if (max_items > 0 && max_items / 2 < overlap)
-        overlap = max_items / 2;
-    if (resume_previous && prev_count > 0) {
-        if (total >= 0 && prev_count >= total - overlap) {
-            /* The previous runs reached the end: a new pass begins,
-             * from skip_n as if no checkpoint existed. */
-            *cycle_done = true;
-            *source = "cycle";
-            return skip_n > 0 ? skip_n : 0;
-        }
-        if (prev_count - overlap > 0) {
-            *source = "resume";
-            return prev_count - overlap;
-        }
-    }
-    if (skip_n > 0) {
-        *source = "config";
-        return skip_n;
-    }
-    *source = "none";
     return 0;
 }

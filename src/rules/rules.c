@@ -92,6 +92,8 @@ static void select_assets(struct ws *w, const struct rules_opts *o)
             }
         }
         taken++;
+        w->plan->stats.last_in_window = w->m->assets[a].id;
+        w->plan->stats.has_last_in_window = true;
         if ((w->r.in_nr && !any_rule(w, w->r.in_first, w->r.in_nr, a)) ||
             any_rule(w, w->r.out_first, w->r.out_nr, a)) {
             w->plan->stats.assets_skipped++;

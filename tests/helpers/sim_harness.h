@@ -95,4 +95,12 @@ pid_t sim_spawn_tool(const struct sim_proc *s, const char *bin,
                      const char *err_path);
 int sim_wait_tool(pid_t pid);
 
+/*
+ * A server that accepts connections and never answers: a socket on
+ * 127.0.0.1 that listens (the kernel completes the handshakes) and is
+ * never read.  Returns the socket (close() it to stop) and its
+ * "http://127.0.0.1:PORT" in url, or -1.
+ */
+int sim_listen_silent(char *url, size_t size);
+
 #endif

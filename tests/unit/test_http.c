@@ -14,11 +14,17 @@
 
 #include "http/http_engine.h"
 
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "canned_server.h"
 #include "core/numparse.h"
+#include "sim_harness.h"
 
 /* ---- the mini server ---------------------------------------------------- */
 
@@ -31,11 +37,12 @@ static char last_api_key[128];
 static char last_body[256];
 
 enum route { RT_OK, RT_503, RT_429, RT_RESET, RT_TRUNC, RT_SLOW, RT_BIG,
-             RT_ALWAYS503, RT_CREATE, RT_ECHO, RT_404, RT_COUNT };
+             RT_ALWAYS503, RT_CREATE, RT_ECHO, RT_404, RT_REDIRECT,
+             RT_COUNT };
 
 static const char *const route_paths[] = {
     "/ok", "/flaky503", "/busy429", "/reset", "/trunc", "/slow", "/big",
-    "/always503", "/create", "/echo", "/missing",
+    "/always503", "/create", "/echo", "/missing", "/api/server/about",
 };
 
 static long bump(enum route r)
@@ -144,6 +151,18 @@ static enum MHD_Result handler(const struct canned_req *req, void *ctx)
         snprintf(copy, sizeof(copy), "%s", last_body);
         pthread_mutex_unlock(&lock);
         return reply(c, 200, copy, NULL);
+    }
+    case RT_REDIRECT: {
+        /* What a reverse proxy does for http:// when only https serves. */
+        struct MHD_Response *resp = MHD_create_response_from_buffer(
+            0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        enum MHD_Result ret;
+
+        MHD_add_response_header(resp, "Location",
+                                "https://photos.example/api/server/about");
+        ret = MHD_queue_response(c, 301, resp);
+        MHD_destroy_response(resp);
+        return ret;
     }
     default:
         return reply(c, 404, "{}", NULL);
@@ -600,6 +619,290 @@ static void test_bodies_are_sent_and_metrics_print(void **state)
     buf_release(&err);
 }
 
+/* ---- time limits, signals, descriptors, messages ------------------------ */
+
+/* A server that accepts connections and never answers. */
+static int stalled_listener(char *url, size_t size)
+{
+    int fd = sim_listen_silent(url, size);
+
+    assert_true(fd >= 0);
+    return fd;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct wait_seen {
+    char endpoint[64];
+    long max_waited_s;
+};
+
+static void on_progress(void *ctx, size_t done, size_t total,
+                        size_t in_flight, const struct http_wait *w)
+{
+    struct wait_seen *ws = ctx;
+
+    (void)done;
+    (void)total;
+    (void)in_flight;
+    if (w->endpoint && w->waited_s > ws->max_waited_s) {
+        ws->max_waited_s = w->waited_s;
+        snprintf(ws->endpoint, sizeof(ws->endpoint), "%s", w->endpoint);
+    }
+}
+
+static void test_stalled_server_fails_with_the_stall_timeout(void **state)
+{
+    char url[64];
+    int fd = stalled_listener(url, sizeof(url));
+    struct http_engine_opts o = HTTP_ENGINE_OPTS_INIT;
+    struct buf err = BUF_INIT;
+    struct http_engine *e;
+    struct tally t = { 0 };
+    struct wait_seen ws = { "", 0 };
+
+    (void)state;
+    o.base_url = url;
+    o.stall_timeout_ms = 2000;
+    o.retry_base_ms = 5;
+    o.progress = on_progress;
+    o.progress_ctx = &ws;
+    e = http_engine_new(&o, &err);
+    assert_non_null(e);
+    submit(e, "GET", "/albums", true, &t);
+    run(e);
+    assert_int_equal(t.network, 1);
+    /* Retried once, then given up: a server that stalls twice is hung. */
+    assert_int_equal(t.last_attempts, 2);
+    assert_string_equal(t.last_error, "the server sent nothing for 2 s "
+                                      "(stall timeout), 2 attempts");
+    /* What was waited for was shown while it lasted. */
+    assert_string_equal(ws.endpoint, "/albums");
+    assert_true(ws.max_waited_s >= 1);
+    http_engine_free(e);
+    close(fd);
+    buf_release(&err);
+}
+
+static void test_timeout_bounds_a_request_with_its_retries(void **state)
+{
+    char url[64];
+    int fd = stalled_listener(url, sizeof(url));
+    struct http_engine_opts o = HTTP_ENGINE_OPTS_INIT;
+    struct buf err = BUF_INIT;
+    struct http_engine *e;
+    struct tally t = { 0 };
+
+    (void)state;
+    o.base_url = url;
+    o.stall_timeout_ms = 60000;
+    o.timeout_ms = 1000;
+    e = http_engine_new(&o, &err);
+    submit(e, "GET", "/albums", true, &t);
+    run(e);
+    assert_int_equal(t.network, 1);
+    assert_int_equal(t.last_attempts, 1);
+    assert_string_equal(t.last_error, "no complete answer within 1 s "
+                                      "(timeout), 1 attempt");
+    http_engine_free(e);
+    close(fd);
+    buf_release(&err);
+}
+
+static volatile sig_atomic_t late_stop;
+
+static void *stop_later(void *arg)
+{
+    struct timespec ts = { 0, 300 * 1000 * 1000 };
+
+    (void)arg;
+    nanosleep(&ts, NULL);
+    late_stop = SIGTERM;
+    return NULL;
+}
+
+static void test_stop_abandons_a_stalled_request_soon(void **state)
+{
+    char url[64];
+    int fd = stalled_listener(url, sizeof(url));
+    struct http_engine_opts o = HTTP_ENGINE_OPTS_INIT;
+    struct buf err = BUF_INIT;
+    struct http_engine *e;
+    struct tally t = { 0 };
+    pthread_t th;
+    double t0;
+
+    (void)state;
+    late_stop = 0;
+    o.base_url = url;
+    o.stop = &late_stop;
+    e = http_engine_new(&o, &err);
+    submit(e, "PUT", "/albums/1/assets", true, &t);
+    submit(e, "GET", "/never-started", true, &t);
+    t0 = now_s();
+    assert_int_equal(pthread_create(&th, NULL, stop_later, NULL), 0);
+    run(e);
+    /* A liveness bound, far above the grace period: the default stall
+     * timeout (30 s) is what an engine that waits would take. */
+    assert_true(now_s() - t0 < 5.0);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(t.network + t.cancelled, 2);
+    assert_true(t.network >= 1);
+    http_engine_free(e);
+    close(fd);
+    buf_release(&err);
+}
+
+/*
+ * A plain HTTP server as a TLS client meets it: reads the ClientHello,
+ * answers 400 in plain text and closes cleanly (a close with unread data
+ * would reset the connection before the client reads the answer).
+ */
+static void *plain_http_once(void *arg)
+{
+    static const char answer[] = "HTTP/1.1 400 Bad Request\r\n"
+                                 "Content-Length: 0\r\n"
+                                 "Connection: close\r\n\r\n";
+    int lfd = *(int *)arg, fd = accept(lfd, NULL, NULL);
+    char junk[4096];
+
+    if (fd < 0)
+        return NULL;
+    if (read(fd, junk, sizeof(junk)) > 0 &&
+        write(fd, answer, sizeof(answer) - 1) == (ssize_t)sizeof(answer) - 1)
+        (void)shutdown(fd, SHUT_WR);
+    while (read(fd, junk, sizeof(junk)) > 0)
+        ;
+    close(fd);
+    return NULL;
+}
+
+static void test_https_to_a_plain_http_server_says_so(void **state)
+{
+    struct http_engine_opts o = HTTP_ENGINE_OPTS_INIT;
+    struct buf err = BUF_INIT, url = BUF_INIT, want = BUF_INIT;
+    struct http_engine *e;
+    struct tally t = { 0 };
+    char plain[64];
+    int lfd = stalled_listener(plain, sizeof(plain));
+    pthread_t th;
+
+    (void)state;
+    assert_int_equal(pthread_create(&th, NULL, plain_http_once, &lfd), 0);
+    buf_addf(&url, "https://%s", plain + strlen("http://"));
+    buf_addf(&want, "the server speaks plain HTTP: use %s", plain);
+    o.base_url = url.buf;
+    e = http_engine_new(&o, &err);
+    submit(e, "GET", "/ok", true, &t);
+    run(e);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(t.network, 1);
+    assert_int_equal(t.last_attempts, 1);
+    assert_string_equal(t.last_error, want.buf);
+    http_engine_free(e);
+    close(lfd);
+    buf_release(&err);
+    buf_release(&url);
+    buf_release(&want);
+}
+
+static void test_redirect_to_https_names_the_url_to_use(void **state)
+{
+    struct buf err = BUF_INIT;
+    struct http_engine *e = engine(1, &err);
+    struct tally t = { 0 };
+
+    (void)state;
+    submit(e, "GET", "/api/server/about", true, &t);
+    run(e);
+    assert_int_equal(t.network, 1);
+    assert_int_equal(t.last_status, 301);
+    assert_string_equal(t.last_error, "the server redirects to "
+                                      "https://photos.example: use that URL");
+    assert_int_equal(count(RT_REDIRECT), 1);
+    http_engine_free(e);
+    buf_release(&err);
+}
+
+static void set_fd_limit(rlim_t n)
+{
+    struct rlimit rl;
+
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    rl.rlim_cur = n;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+}
+
+static void test_descriptor_limit_sizes_the_pool(void **state)
+{
+    struct rlimit saved;
+    struct buf err = BUF_INIT;
+    struct http_engine *e;
+    struct tally t = { 0 };
+    int open_nr = 0;
+
+    (void)state;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+    for (int fd = 0; fd < 1024; fd++)
+        open_nr += fcntl(fd, F_GETFD) >= 0;
+    /* Room for the reserve and two connections, not for ten. */
+    set_fd_limit((rlim_t)open_nr + 6 + 2 + 2 * 2);
+    e = engine(10, &err);
+    assert_non_null(e);
+    assert_int_equal(http_engine_concurrency(e), 2);
+    for (int i = 0; i < 6; i++)
+        submit(e, "GET", "/ok", true, &t);
+    run(e);
+    assert_int_equal(t.ok, 6);
+    http_engine_free(e);
+    /* No room at all: refused with the limit named. */
+    set_fd_limit((rlim_t)open_nr + 4);
+    e = engine(10, &err);
+    assert_null(e);
+    assert_non_null(strstr(err.buf, "out of file descriptors (limit "));
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+    buf_release(&err);
+}
+
+static void test_running_out_of_descriptors_is_said_and_not_retried(
+    void **state)
+{
+    struct buf err = BUF_INIT;
+    struct http_engine *e = engine(1, &err);
+    struct tally t = { 0 };
+    struct rlimit saved;
+    int fds[64], nr = 0, fd;
+
+    (void)state;
+    assert_non_null(e);
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+    /* Use up every descriptor under a small limit. */
+    for (fd = 0; fd < 1024; fd++)
+        nr += fcntl(fd, F_GETFD) >= 0;
+    set_fd_limit((rlim_t)nr + 8);
+    nr = 0;
+    while (nr < 64 && (fd = open("/dev/null", O_RDONLY)) >= 0)
+        fds[nr++] = fd;
+    assert_true(nr < 64);
+    submit(e, "GET", "/ok", true, &t);
+    run(e);
+    while (nr > 0)
+        close(fds[--nr]);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+    assert_int_equal(t.network, 1);
+    assert_int_equal(t.last_attempts, 1);
+    assert_non_null(strstr(t.last_error, "out of file descriptors (limit "));
+    assert_int_equal(count(RT_OK), 0);
+    http_engine_free(e);
+    buf_release(&err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -617,6 +920,13 @@ int main(void)
         T(test_oversized_body_fails_as_too_big),
         T(test_callbacks_may_submit_the_next_page),
         T(test_bodies_are_sent_and_metrics_print),
+        T(test_stalled_server_fails_with_the_stall_timeout),
+        T(test_timeout_bounds_a_request_with_its_retries),
+        T(test_stop_abandons_a_stalled_request_soon),
+        T(test_https_to_a_plain_http_server_says_so),
+        T(test_redirect_to_https_names_the_url_to_use),
+        T(test_descriptor_limit_sizes_the_pool),
+        T(test_running_out_of_descriptors_is_said_and_not_retried),
 #undef T
     };
 

@@ -467,130 +467,6 @@ static void test_report_links_markdown_matches_upstream(void **state)
     buf_release(&con);
 }
 
-struct skip_case {
-    bool resume;
-    int64_t skip_n, max_items, prev, total;
-    int64_t want;
-    bool cycle;
-    const char *source;
-};
-
-static void test_report_checkpoint_skip_rules(void **state)
-{
-    static const struct skip_case cases[] = {
-        /* no previous run: config skip_n, else 0 */
-        { true, 0, -1, -1, 1000, 0, false, "none" },
-        { true, 25, -1, -1, 1000, 25, false, "config" },
-        /* resume with the 500 overlap */
-        { true, 0, -1, 900, 5000, 400, false, "resume" },
-        /* upstream never advanced with max_items <= 500: overlap is now
-         * half a slice */
-        { true, 0, 100, 100, 5000, 50, false, "resume" },
-        { true, 0, 100, 150, 5000, 100, false, "resume" },
-        /* previous count within the overlap of the start: skip_n */
-        { true, 7, -1, 400, 5000, 7, false, "config" },
-        /* pass finished: a new cycle from skip_n */
-        { true, 0, -1, 4800, 5000, 0, true, "cycle" },
-        { true, 0, 1000, 4400, 5000, 3900, false, "resume" },
-        /* resume off: the checkpoint is ignored */
-        { false, 3, -1, 900, 5000, 3, false, "config" },
-        /* unknown total: never a cycle */
-        { true, 0, -1, 900, -1, 400, false, "resume" },
-    };
-    size_t i;
-
-    (void)state;
-    for (i = 0; i < ARRAY_SIZE(cases); i++) {
-        const struct skip_case *t = &cases[i];
-        const char *src = NULL;
-        bool cycle = true;
-        int64_t got = report_checkpoint_skip(t->resume, t->skip_n,
-                                             t->max_items, t->prev,
-                                             t->total, &cycle, &src);
-
-        assert_int_equal(got, t->want);
-        assert_int_equal(cycle, t->cycle);
-        assert_string_equal(src, t->source);
-    }
-}
-
-static void write_stats(const char *root, const char *name, int count)
-{
-    struct buf path = BUF_INIT, data = BUF_INIT, err = BUF_INIT;
-
-    buf_addf(&path, "%s/%s", root, name);
-    assert_int_equal(fs_mkdir_p(path.buf, &err), 0);
-    buf_addstr(&path, "/run_statistics.yaml");
-    buf_addf(&data, "git_describe_runtime: null\nskip_n: 0\ncount: %d\n",
-             count);
-    assert_int_equal(fs_write_atomic(path.buf, data.buf, data.len, &err), 0);
-    buf_release(&path);
-    buf_release(&data);
-    buf_release(&err);
-}
-
-static void test_report_checkpoint_scan_and_archive(void **state)
-{
-    char root[] = "/tmp/ia-report-XXXXXX";
-    char recent[32], recent2[32], old[32], name[64];
-    struct report_checkpoint cp;
-    struct report_run run;
-    struct buf err = BUF_INIT, path = BUF_INIT;
-
-    (void)state;
-    assert_non_null(mkdtemp(root));
-    report_stamp(NOW - 3600 * 1000LL, recent);
-    report_stamp(NOW - 7200 * 1000LL, recent2);
-    report_stamp(NOW - 100 * 3600 * 1000LL, old);
-    snprintf(name, sizeof(name), "%s_PID11", recent);
-    write_stats(root, name, 300);
-    snprintf(name, sizeof(name), "%s_PID12", recent2);
-    write_stats(root, name, 900);
-    snprintf(name, sizeof(name), "%s_PID13", old);
-    write_stats(root, name, 5000); /* outside the 72 h window */
-    write_stats(root, "not-a-run", 7000);
-    assert_int_equal(report_run_create(&run, root, NOW, &err), 0);
-    {
-        char want[64];
-
-        snprintf(want, sizeof(want), "20240615_131402_PID%ld",
-                 (long)getpid());
-        assert_string_equal(run.name, want);
-    }
-    /* The current run has no statistics yet and is excluded anyway. */
-    write_stats(root, run.name, 99999);
-    assert_int_equal(report_checkpoint_scan(root, run.name, NOW,
-                                            REPORT_RECENT_WINDOW_MS, &cp,
-                                            &err), 0);
-    assert_int_equal(cp.max_count, 900);
-    snprintf(name, sizeof(name), "%s_PID12", recent2);
-    assert_string_equal(cp.max_run, name);
-    assert_int_equal(cp.recent_nr, 2);
-    assert_int_equal(report_checkpoint_archive(root, &cp, NOW, &err), 0);
-    buf_addf(&path, "%s/_archive/cycle-20240615_131402/%s", root, name);
-    assert_true(fs_is_dir(path.buf));
-    assert_true(fs_is_dir(run.dir)); /* the current run stays */
-    report_checkpoint_release(&cp);
-    assert_int_equal(report_checkpoint_scan(root, run.name, NOW,
-                                            REPORT_RECENT_WINDOW_MS, &cp,
-                                            &err), 0);
-    assert_int_equal(cp.max_count, -1);
-    report_checkpoint_release(&cp);
-    /* A missing root is no error: no checkpoint. */
-    assert_int_equal(report_checkpoint_scan("/nonexistent-ia", NULL, NOW,
-                                            REPORT_RECENT_WINDOW_MS, &cp,
-                                            &err), 0);
-    assert_int_equal(cp.max_count, -1);
-    report_checkpoint_release(&cp);
-    report_run_release(&run);
-    buf_reset(&path);
-    buf_addf(&path, "rm -rf '%s'", root);
-    assert_int_equal(system(path.buf), 0);
-    assert_string_equal(err.buf, "");
-    buf_release(&err);
-    buf_release(&path);
-}
-
 static void test_report_write_masks_secrets(void **state)
 {
     char root[] = "/tmp/ia-report-XXXXXX";
@@ -930,8 +806,6 @@ int main(void)
         cmocka_unit_test(test_report_pending_items_only_in_dry_run),
         cmocka_unit_test(test_report_statistics_yaml_has_upstream_keys),
         cmocka_unit_test(test_report_links_markdown_matches_upstream),
-        cmocka_unit_test(test_report_checkpoint_skip_rules),
-        cmocka_unit_test(test_report_checkpoint_scan_and_archive),
         cmocka_unit_test(test_report_write_masks_secrets),
         cmocka_unit_test(
             test_report_files_are_private_and_never_follow_links),

@@ -77,6 +77,8 @@ foreach(f ${files})
      NOT rel STREQUAL "docs/upstream-behavior.md")
     continue() # other pages do not cite the spec by section
   endif()
+  # sections of other specifications name them: "YAML 1.1 §5.2"
+  string(REGEX REPLACE "YAML 1\\.[0-9] §[0-9.]+" "" text "${text}")
   string(REGEX MATCHALL "§[0-9]+(\\.[0-9]+)?( item [0-9]+)?" secs "${text}")
   list(REMOVE_DUPLICATES secs)
   foreach(s ${secs})
