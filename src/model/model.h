@@ -68,6 +68,12 @@ struct model_asset {
     int64_t date_time_original; /* exifInfo.dateTimeOriginal or TIME_NONE */
     uint8_t visibility;        /* enum model_visibility */
     uint8_t flags;             /* enum model_asset_flags */
+    /* Where the read met it first: the search (pass) and the place in
+     * that search's order (page x size + index).  Pages arrive in any
+     * order; this is the server's, for the rules' window and walk (0, 0
+     * for a model built by hand: then the order of insertion). */
+    uint8_t search_pass;
+    uint32_t search_index;
 };
 
 enum model_role { MODEL_ROLE_VIEWER = 0, MODEL_ROLE_EDITOR = 1,

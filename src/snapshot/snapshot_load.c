@@ -377,7 +377,8 @@ out:
 
 /* ---- round 3: the assets ------------------------------------------------- */
 
-static void add_asset(struct snap *s, const struct api_asset *a)
+static void add_asset(struct snap *s, const struct api_asset *a,
+                      uint8_t pass, uint32_t index)
 {
     struct model_asset r;
     uint32_t idx;
@@ -408,11 +409,20 @@ static void add_asset(struct snap *s, const struct api_asset *a)
         r.flags |= MODEL_ASSET_PARTNER;
     if (a->visibility == 1)
         s->have_archived = true;
+    r.search_pass = pass;
+    r.search_index = index;
     idx = model_find_asset(s->m, &a->id);
     if (idx != MODEL_NONE) {
         /* Seen in the other pass (or twice across a 2.x boundary): the
-         * EXIF pass brings the date. */
+         * EXIF pass brings the date; the first place in the search order
+         * is kept, whichever page arrived first. */
         struct model_asset *old = &s->m->assets[idx];
+
+        if (pass < old->search_pass ||
+            (pass == old->search_pass && index < old->search_index)) {
+            old->search_pass = pass;
+            old->search_index = index;
+        }
 
         if (a->has_exif && !(old->flags & MODEL_ASSET_EXIF)) {
             old->flags |= MODEL_ASSET_EXIF;
@@ -455,8 +465,21 @@ static void on_page(void *ctx, const struct api_status *st,
 
     if (!ok(s, st))
         goto out;
-    for (size_t i = 0; i < nr; i++)
-        add_asset(s, &assets[i]);
+    for (size_t i = 0; i < nr; i++) {
+        uint32_t index;
+
+        /* A boundary re-read finds the members a page boundary skipped:
+         * they go after the pass's pages, in an order of their own. */
+        if (pc->at != TIME_NONE)
+            index = 0x80000000u | (uint32_t)(assets[i].id.b[12] << 24 |
+                                             assets[i].id.b[13] << 16 |
+                                             assets[i].id.b[14] << 8 |
+                                             assets[i].id.b[15]) >> 1;
+        else
+            index = (uint32_t)((pc->page - 1) * PAGE_SIZE + (long)i);
+        add_asset(s, &assets[i], pc->pass < 255 ? (uint8_t)pc->pass : 255,
+                  index);
+    }
     if (pc->at != TIME_NONE) {
         /* A boundary re-read: follow its own pages. */
         if (next_page)
