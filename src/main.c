@@ -34,6 +34,8 @@ static const struct command {
       "print the effective configuration, or `config template`" },
     { "apply", cmd_apply, cmd_apply_help, 1, false,
       "apply a plan saved by `plan --json`" },
+    { "undo", cmd_undo, cmd_undo_help, 1, true,
+      "take back the changes a run made" },
 };
 
 extern char **environ;
@@ -124,7 +126,7 @@ int main(int argc, char **argv)
     if (ctx.opts.json && !cmd->json) {
         if (cli_opts_seen(&ctx.opts, "json")) {
             fprintf(stderr, "immich-autotag %s: --json has no meaning here "
-                            "(only plan prints JSON)\n"
+                            "(only plan and undo print JSON)\n"
                             "Try 'immich-autotag %s --help'.\n",
                     cmd->name, cmd->name);
             goto out;

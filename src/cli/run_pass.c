@@ -19,6 +19,8 @@
 struct pass {
     struct cli_ctx *ctx;
     const struct plan *saved;
+    run_plan_fn *build;          /* NULL: the rules make the plan */
+    void *build_ctx;
     struct run_session rs;
     struct progress prog;
     struct http_engine *eng;
@@ -60,6 +62,15 @@ static enum cli_status read_and_evaluate(struct pass *ps)
         return st;
     ps->res.model = &ps->m;
     ps->res.total_assets = ps->info.server_total;
+    if (ps->build) {
+        if (ps->build(ps->build_ctx, &ps->m, &ps->fresh, &err) < 0) {
+            error_log("%s: nothing written", err.buf);
+            buf_release(&err);
+            return CLI_FAILED;
+        }
+        plan_finish(&ps->fresh);
+        return CLI_OK;
+    }
     ro.now = run_now_ms();
     if (ps->saved) {
         /* The whole library: a saved plan's window is a part of it. */
@@ -301,7 +312,9 @@ static void print_plan(const struct plan *p)
     buf_release(&out);
 }
 
-enum cli_status run_pass(struct cli_ctx *ctx, const struct plan *saved)
+static enum cli_status run_pass_with(struct cli_ctx *ctx,
+                                     const struct plan *saved,
+                                     run_plan_fn *build, void *build_ctx)
 {
     struct pass ps;
     enum cli_status st, fin;
@@ -312,6 +325,8 @@ enum cli_status run_pass(struct cli_ctx *ctx, const struct plan *saved)
     ps.user_lock.fd = -1;
     ps.ctx = ctx;
     ps.saved = saved;
+    ps.build = build;
+    ps.build_ctx = build_ctx;
     st = run_session_begin(&ps.rs, ctx, run_now_ms());
     if (st != CLI_OK) {
         run_session_release(&ps.rs);
@@ -368,4 +383,15 @@ finish:
     http_engine_free(ps.eng);
     buf_release(&ps.metrics);
     return st;
+}
+
+enum cli_status run_pass(struct cli_ctx *ctx, const struct plan *saved)
+{
+    return run_pass_with(ctx, saved, NULL, NULL);
+}
+
+enum cli_status run_pass_build(struct cli_ctx *ctx, run_plan_fn *build,
+                               void *build_ctx)
+{
+    return run_pass_with(ctx, NULL, build, build_ctx);
 }
