@@ -36,6 +36,8 @@ static const struct command {
       "apply a plan saved by `plan --json`" },
     { "undo", cmd_undo, cmd_undo_help, 1, true,
       "take back the changes a run made" },
+    { "explain", cmd_explain, cmd_explain_help, SIZE_MAX, true,
+      "why the rules decide what they do about assets" },
 };
 
 extern char **environ;
@@ -126,7 +128,7 @@ int main(int argc, char **argv)
     if (ctx.opts.json && !cmd->json) {
         if (cli_opts_seen(&ctx.opts, "json")) {
             fprintf(stderr, "immich-autotag %s: --json has no meaning here "
-                            "(only plan and undo print JSON)\n"
+                            "(only plan, undo and explain print JSON)\n"
                             "Try 'immich-autotag %s --help'.\n",
                     cmd->name, cmd->name);
             goto out;

@@ -83,12 +83,14 @@ enum cli_status cmd_check(struct cli_ctx *ctx);
 enum cli_status cmd_config(struct cli_ctx *ctx);
 enum cli_status cmd_apply(struct cli_ctx *ctx);
 enum cli_status cmd_undo(struct cli_ctx *ctx);
+enum cli_status cmd_explain(struct cli_ctx *ctx);
 extern const char cmd_run_help[];
 extern const char cmd_plan_help[];
 extern const char cmd_check_help[];
 extern const char cmd_config_help[];
 extern const char cmd_apply_help[];
 extern const char cmd_undo_help[];
+extern const char cmd_explain_help[];
 
 /* The commented starting file printed by `config template`, as lines
  * (each ending in '\n'), NULL-terminated. */

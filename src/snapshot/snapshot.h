@@ -165,4 +165,19 @@ enum snapshot_check_class snapshot_check(const struct config *cfg,
 size_t snapshot_needed_permissions(const struct config *cfg,
                                    const char **out, size_t max);
 
+/*
+ * The server's records as model records (snapshot_model.c), shared by
+ * the library read and `explain`.  snapshot_model_user() finds or adds
+ * (without email or name) the user of id; snapshot_model_tags() adds the
+ * tags, then links their parents; snapshot_model_album() adds the album
+ * with its members; snapshot_model_asset() fills *r from a (not added:
+ * the caller decides), flagging partners' assets (owner other than me).
+ */
+uint32_t snapshot_model_user(struct model *m, const struct uuid *id);
+void snapshot_model_tags(struct model *m, const struct api_tag *tags,
+                         size_t nr, bool members_known);
+uint32_t snapshot_model_album(struct model *m, const struct api_album *a);
+void snapshot_model_asset(struct model *m, const struct api_asset *a,
+                          const struct uuid *me, struct model_asset *r);
+
 #endif

@@ -340,6 +340,163 @@ static void test_undo_of_undo_redoes(void **state)
     assert_int_equal(sim_stop(&sim), 0);
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The strings of list, sorted, one per line (list released). */
+static void sorted_text(json_t *list, struct buf *out)
+{
+    const char **v = xcalloc(json_array_size(list) + 1, sizeof(*v));
+    size_t i;
+
+    for (i = 0; i < json_array_size(list); i++)
+        v[i] = json_string_value(json_array_get(list, i));
+    qsort(v, i, sizeof(*v), cmp_str);
+    buf_reset(out);
+    for (i = 0; i < json_array_size(list); i++)
+        buf_addf(out, "%s\n", v[i]);
+    free(v);
+    json_decref(list);
+}
+
+/* "op|name|reason|rule" of each plan item about asset id, sorted. */
+static void plan_decisions(json_t *plan, const char *id, struct buf *out)
+{
+    json_t *g, *it, *list = json_array();
+    size_t i, j;
+
+    json_array_foreach(json_object_get(plan, "groups"), i, g)
+        json_array_foreach(json_object_get(g, "items"), j, it)
+            if (!strcmp(json_string_value(json_array_get(it, 0)), id))
+                json_array_append_new(
+                    list, json_sprintf("%s|%s|%s|%lld", es_str(g, "op"),
+                                       es_str(g, "name"),
+                                       json_string_value(
+                                           json_array_get(it, 1)),
+                                       json_integer_value(
+                                           json_array_get(it, 2))));
+    sorted_text(list, out);
+}
+
+/* The same from an explained asset's "decisions". */
+static void explain_decisions(json_t *asset, struct buf *out)
+{
+    json_t *d, *list = json_array();
+    size_t i;
+
+    json_array_foreach(json_object_get(asset, "decisions"), i, d)
+        json_array_append_new(
+            list, json_sprintf("%s|%s|%s|%lld", es_str(d, "op"),
+                               es_str(d, "name"), es_str(d, "reason"),
+                               json_integer_value(json_object_get(d,
+                                                                  "rule"))));
+    sorted_text(list, out);
+}
+
+/* The asset of the first plan note of kind, or of the first item of a
+ * group with op and reason. */
+static const char *planted(json_t *plan, const char *note_kind,
+                           const char *op, const char *reason)
+{
+    json_t *n, *g, *it;
+    size_t i, j;
+
+    json_array_foreach(json_object_get(plan, "notes"), i, n)
+        if (note_kind && !strcmp(es_str(n, "kind"), note_kind))
+            return es_str(n, "asset");
+    json_array_foreach(json_object_get(plan, "groups"), i, g)
+        json_array_foreach(json_object_get(g, "items"), j, it)
+            if (op && !strcmp(es_str(g, "op"), op) &&
+                !strcmp(json_string_value(json_array_get(it, 1)), reason))
+                return json_string_value(json_array_get(it, 0));
+    return NULL;
+}
+
+/*
+ * explain of the planted edge cases (a classification conflict, an
+ * album date mismatch, an unclassified asset) named by id, by file name
+ * and by web link: each decision (op, tag or album, reason, rule) is the
+ * one `plan --json` records for that asset, and so are the notes, from a
+ * read of those assets only.
+ */
+static void test_explain_equals_plan(void **state)
+{
+    const char *plan_args[] = { "plan", "--json", NULL };
+    struct sim_proc sim;
+    struct buf out = BUF_INIT, want = BUF_INIT, got = BUF_INIT,
+               link = BUF_INIT;
+    json_t *plan, *raw, *ex, *a;
+    const char *ids[3], *args[6];
+    size_t i;
+
+    (void)state;
+    boot(&sim, "small");
+    assert_int_equal(tool(&sim, "explain", plan_args, &out, NULL), 0);
+    plan = es_parse(out.buf, out.len);
+    ids[0] = planted(plan, "CLASSIFICATION_CONFLICT", NULL, NULL);
+    ids[1] = planted(plan, "ALBUM_DATE_MISMATCH", NULL, NULL);
+    ids[2] = planted(plan, NULL, "album_add", "album_from_date");
+    for (i = 0; i < 3; i++)
+        assert_non_null(ids[i]);
+    raw = es_state(&sim);
+    args[0] = "explain";
+    args[1] = "--json";
+    args[2] = ids[0];
+    args[3] = es_str(es_find(raw, "assets", "id", ids[1]),
+                     "originalFileName");
+    buf_addf(&link, "%s/photos/%s", sim.url, ids[2]);
+    args[4] = link.buf;
+    args[5] = NULL;
+    assert_int_equal(sim_reset_stats(&sim), 0);
+    assert_int_equal(tool(&sim, "explain", args, &out, NULL), 0);
+    /* One read of each asset and of its albums, one search for the name,
+     * nothing of the rest of the library. */
+    assert_int_equal(sim_stat_endpoint(&sim, "GET /assets/{id}"), 3);
+    assert_int_equal(sim_stat_endpoint(&sim, "GET /albums"), 3);
+    assert_int_equal(sim_stat_endpoint(&sim, "POST /search/metadata"), 1);
+    assert_int_equal(sim_stat_writes(&sim), 0);
+
+    ex = es_parse(out.buf, out.len);
+    assert_int_equal(json_array_size(json_object_get(ex, "assets")), 3);
+    json_array_foreach(json_object_get(ex, "assets"), i, a) {
+        json_t *n, *pn;
+        size_t j, k, notes = 0;
+
+        assert_string_equal(es_str(a, "id"), ids[i]);
+        plan_decisions(plan, ids[i], &want);
+        explain_decisions(a, &got);
+        assert_true(want.len > 0);
+        assert_string_equal(got.buf, want.buf);
+        json_array_foreach(json_object_get(plan, "notes"), j, pn) {
+            if (strcmp(es_str(pn, "asset"), ids[i]))
+                continue;
+            notes++;
+            json_array_foreach(json_object_get(a, "notes"), k, n)
+                if (!strcmp(es_str(n, "kind"), es_str(pn, "kind")) &&
+                    json_equal(json_object_get(n, "detail"),
+                               json_object_get(pn, "detail")))
+                    break;
+            assert_true(k < json_array_size(json_object_get(a, "notes")));
+        }
+        assert_int_equal(json_array_size(json_object_get(a, "notes")),
+                         notes);
+    }
+    assert_int_equal(
+        json_array_size(json_object_get(
+            json_array_get(json_object_get(ex, "assets"), 0), "notes")),
+        1);
+    json_decref(ex);
+    json_decref(raw);
+    json_decref(plan);
+    buf_release(&out);
+    buf_release(&want);
+    buf_release(&got);
+    buf_release(&link);
+    assert_int_equal(sim_stop(&sim), 0);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -352,6 +509,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_undo_restores_all_but_later_changes),
         cmocka_unit_test(test_undo_of_undo_redoes),
+        cmocka_unit_test(test_explain_equals_plan),
     };
 
     return cmocka_run_group_tests(tests, setup, NULL);
