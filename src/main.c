@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 
 #include "core/log.h"
+#include "core/secure.h"
 #include "http/http_engine.h"
 
 /* The exit codes, the one list of them (also in --help and docs/cli.md). */
@@ -87,6 +88,12 @@ int main(int argc, char **argv)
     int code = EXIT_USAGE;
     size_t i;
 
+    /* Before the API key is read: no core dump may ever hold it. */
+    if (secure_process(&err) < 0) {
+        fprintf(stderr, "immich-autotag: %s\n", err.buf);
+        code = EXIT_FAILED;
+        goto out;
+    }
     ctx.argv0 = "immich-autotag";
     buf_init(&ctx.config_path, 0);
     if (cli_opts_parse(argc, argv, &ctx.opts, &err) < 0 ||

@@ -17,6 +17,14 @@ static void set_failed(struct apply_req *r, const struct api_status *st)
                                                  : st->endpoint);
 }
 
+bool apply_api_new_album(const struct apply_api *aa,
+                         const struct api_album *al)
+{
+    if (aa->know_me && !uuid_eq(&al->owner, &aa->me))
+        return false;
+    return !aa->read || model_find_album(aa->read, &al->id) == MODEL_NONE;
+}
+
 void apply_api_fatal(struct apply_api *aa, const char *msg, bool network)
 {
     if (network)
@@ -264,7 +272,7 @@ static void on_owned(void *ctx, const struct api_status *st,
     ow->names = xcalloc(nr + 1, sizeof(*ow->names));
     ow->ids = xcalloc(nr + 1, sizeof(*ow->ids));
     for (i = 0; i < nr; i++) {
-        if (ow->aa->know_me && !uuid_eq(&albums[i].owner, &ow->aa->me))
+        if (!apply_api_new_album(ow->aa, &albums[i]))
             continue;
         ow->names[ow->nr] = xstrdup(albums[i].name ? albums[i].name : "");
         ow->ids[ow->nr++] = albums[i].id;

@@ -30,6 +30,9 @@ struct apply_api {
     struct uuid me;             /* the key's user: albums it owns are
                                    looked up before creating */
     bool know_me;
+    const struct model *read;   /* the library as read (borrowed, may be
+                                   NULL): its albums are never taken for
+                                   ones made meanwhile */
     bool fatal;                 /* set by a callback: stop the run */
     struct buf fatal_msg;
 };

@@ -13,6 +13,10 @@ struct call_ctx {
     struct apply_req *r;
 };
 
+/* Is al one the key's user owns and the library read did not have (made
+ * since by someone else, or by a create whose answer was lost)? */
+bool apply_api_new_album(const struct apply_api *aa,
+                         const struct api_album *al);
 /* Submits cc->r through the API (the engine runs it later). */
 void apply_api_submit(struct apply_api *aa, struct call_ctx *cc);
 /* Stops the run: the key was refused (network false) or the server is

@@ -273,8 +273,7 @@ static void resolve(struct settle *s, struct apply_req *reqs, size_t nr,
         if (r->kind == APPLY_ALBUM_CREATE) {
             for (size_t k = 0; k < s->albums_nr; k++) {
                 if (strcmp(s->names[k], r->name) ||
-                    (s->aa->know_me &&
-                     !uuid_eq(&s->albums[k].owner, &s->aa->me)))
+                    !apply_api_new_album(s->aa, &s->albums[k]))
                     continue;
                 r->result = APPLY_REQ_OK;
                 r->unknown = false;

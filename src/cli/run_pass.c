@@ -38,8 +38,11 @@ struct pass {
 static void on_apply_progress(void *ctx, enum apply_phase ph, size_t done,
                               size_t total)
 {
-    struct progress *p = ctx;
+    struct pass *ps = ctx;
+    struct progress *p = &ps->prog;
 
+    /* Between batches: what the previous ones settled goes on record. */
+    run_session_journal(&ps->rs, &ps->res);
     if (!done)
         progress_phase(p, "apply", apply_phase_name(ph), total,
                        run_now_ms());
@@ -130,6 +133,12 @@ static enum cli_status write_changes(struct pass *ps, const struct plan *p)
     enum cli_status st = CLI_OK;
     enum apply_result ar;
 
+    /* Never change the library without room to say what changed. */
+    if (report_run_check_room(&ps->rs.run, p, &err) < 0) {
+        error_log("%s: nothing written to the server", err.buf);
+        buf_release(&err);
+        return CLI_FAILED;
+    }
     outcome_init(&ps->o, p);
     ps->have_outcome = true;
     ps->res.plan = p;
@@ -141,10 +150,11 @@ static enum cli_status write_changes(struct pass *ps, const struct plan *p)
         aa.me = ps->m.users[ps->m.me].id;
         aa.know_me = true;
     }
+    aa.read = &ps->m;
     ao.fail_fast = cfg->performance.fail_fast_on_asset_errors;
     ao.dry_run = ps->ctx->opts.dry_run;
     ao.progress = on_apply_progress;
-    ao.progress_ctx = &ps->prog;
+    ao.progress_ctx = ps;
     ar = apply_run(p, &aa.writer, &ao, &ps->o, &err);
     progress_end(&ps->prog, run_now_ms());
 

@@ -8,6 +8,7 @@
 
 #include "core/fsutil.h"
 #include "core/log.h"
+#include "core/procstat.h"
 
 int64_t run_now_ms(void)
 {
@@ -51,6 +52,7 @@ enum cli_status run_session_begin(struct run_session *rs,
 
     memset(rs, 0, sizeof(*rs));
     rs->lock.fd = -1;
+    rs->journal.fd = -1;
     rs->cfg = ctx->cfg;
     rs->dry_run = ctx->opts.dry_run;
     rs->max_items = ctx->opts.max_items >= 0 ? ctx->opts.max_items
@@ -67,14 +69,14 @@ enum cli_status run_session_begin(struct run_session *rs,
     case STATE_LOCK_ERROR:
         goto out;
     }
-    if (report_run_create(&rs->run, root, now_ms, &err) < 0)
+    if (report_run_create(&rs->run, root, now_ms, &err) < 0 ||
+        report_journal_open(&rs->journal, &rs->run, &err) < 0)
         goto out;
     buf_addf(&path, "%s/immich_autotag_full_output.log", rs->run.dir);
-    rs->tee = fopen(path.buf, "a");
-    if (rs->tee) {
-        setvbuf(rs->tee, NULL, _IOLBF, 0);
-        log_set_tee(rs->tee);
-    }
+    rs->tee = fs_fopen_append(path.buf, &err);
+    if (!rs->tee)
+        goto out;
+    log_set_tee(rs->tee);
     buf_reset(&path);
     buf_addf(&path, "%s/%s", root, STATE_DB_NAME);
     if (state_open(&rs->st, path.buf, &err) < 0 ||
@@ -190,6 +192,34 @@ static void from_state(const struct state_counters *sc,
     }
 }
 
+static void fill_ctx(struct report_ctx *c, const struct run_result *res,
+                     const struct plan *empty, int64_t now_ms)
+{
+    memset(c, 0, sizeof(*c));
+    c->plan = res->plan ? res->plan : empty;
+    c->model = res->model;
+    c->outcome = res->outcome;
+    c->server_url = res->server_url;
+    c->user_name = res->user_name;
+    c->now_ms = now_ms;
+}
+
+void run_session_journal(struct run_session *rs,
+                         const struct run_result *res)
+{
+    struct report_ctx c;
+    struct buf err = BUF_INIT;
+
+    if (!res->plan)
+        return;
+    fill_ctx(&c, res, NULL, run_now_ms());
+    if (report_journal_flush(&rs->journal, &c, false, &err) < 0) {
+        error_log("%s", err.buf);
+        rs->journal_failed = true;
+    }
+    buf_release(&err);
+}
+
 enum cli_status run_session_finish(struct run_session *rs,
                                    const struct run_result *res,
                                    int64_t now_ms)
@@ -202,7 +232,7 @@ enum cli_status run_session_finish(struct run_session *rs,
     struct state_run prev_run;
     struct state_counters sc = STATE_COUNTERS_INIT;
     struct state_run_end end;
-    struct buf txt = BUF_INIT, jsonl = BUF_INIT, text = BUF_INIT,
+    struct buf txt = BUF_INIT, text = BUF_INIT,
                err = BUF_INIT, progress = BUF_INIT;
     char last[UUID_STR_LEN + 1];
     bool advanced = res->status == STATE_RUN_DONE ||
@@ -211,14 +241,8 @@ enum cli_status run_session_finish(struct run_session *rs,
     int failed = 0;
 
     plan_init(&empty);
-    memset(&c, 0, sizeof(c));
-    c.plan = res->plan ? res->plan : &empty;
-    c.model = res->model;
-    c.outcome = res->outcome;
-    c.server_url = res->server_url;
-    c.user_name = res->user_name;
-    c.now_ms = now_ms;
-    report_modifications(&c, &txt, &jsonl, &kinds);
+    fill_ctx(&c, res, &empty, now_ms);
+    report_modifications(&c, &txt, NULL, &kinds);
     report_counters(&c, &cur);
 
     switch (state_previous_run(rs->st, rs->state_run_id, &prev_run, &err)) {
@@ -256,10 +280,19 @@ enum cli_status run_session_finish(struct run_session *rs,
     s.previous = have_prev ? &prev : NULL;
     s.previous_run = have_prev ? prev_run.name : NULL;
 
+    failed |= write_file(rs, REPORT_FILE_MODIFICATIONS, &txt) < 0;
+    /* The journal has the events settled while writing; the rest and
+     * the notes now. */
+    if (report_journal_flush(&rs->journal, &c, true, &err) < 0) {
+        error_log("%s", err.buf);
+        buf_reset(&err);
+        failed = 1;
+    }
+    failed |= rs->journal_failed;
+    /* The big report is built and written: the run's peak is behind. */
+    s.peak_rss_kb = procstat_peak_rss_kb();
     report_statistics_yaml(&c, &s, &kinds, &text);
     failed |= write_file(rs, REPORT_FILE_STATISTICS, &text) < 0;
-    failed |= write_file(rs, REPORT_FILE_MODIFICATIONS, &txt) < 0;
-    failed |= write_file(rs, REPORT_FILE_MODIFICATIONS_JSONL, &jsonl) < 0;
     if (res->metrics_json) {
         struct buf m = BUF_INIT;
 
@@ -300,7 +333,6 @@ enum cli_status run_session_finish(struct run_session *rs,
     state_counters_release(&sc);
     plan_release(&empty);
     buf_release(&txt);
-    buf_release(&jsonl);
     buf_release(&text);
     buf_release(&err);
     buf_release(&progress);
@@ -318,6 +350,7 @@ void run_session_release(struct run_session *rs)
     }
     state_close(rs->st);
     rs->st = NULL;
+    report_journal_close(&rs->journal);
     report_run_release(&rs->run);
     state_lock_release(&rs->lock);
     free(rs->prev_run);

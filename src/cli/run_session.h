@@ -32,6 +32,8 @@ struct run_session {
     struct state *st;
     int64_t state_run_id;
     FILE *tee;                /* immich_autotag_full_output.log */
+    struct report_journal journal; /* modifications.jsonl, as it goes */
+    bool journal_failed;      /* an append failed (logged) */
     int64_t skip;             /* decided by run_session_checkpoint() */
     int64_t max_items;        /* --max-items or skip.max_items, -1 none */
     const char *skip_source;  /* "resume", "config", "none", "cycle" */
@@ -71,6 +73,11 @@ struct run_result {
     enum state_run_status status;
     const char *metrics_json;       /* engine metrics, may be NULL */
 };
+
+/* Appends the events of the changes settled so far to
+ * modifications.jsonl (after each batch of writes); errors are logged. */
+void run_session_journal(struct run_session *rs,
+                         const struct run_result *res);
 
 /*
  * Writes the reports, records the run's end in the state database,

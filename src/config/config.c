@@ -11,6 +11,7 @@
 
 #include "core/fsutil.h"
 #include "core/numparse.h"
+#include "core/secure.h"
 
 int config_load_file(const char *path, struct config **out, struct buf *err,
                      struct buf *warnings)
@@ -178,7 +179,7 @@ int config_apply_env_values(struct config *cfg, const char *url,
         cfg->server.url_from_env = true;
     }
     if (api_key && *api_key) {
-        free(cfg->server.api_key);
+        secure_free_str(cfg->server.api_key);
         cfg->server.api_key = xstrdup(api_key);
         cfg->server.key_from_env = true;
     }
@@ -352,7 +353,7 @@ void config_free(struct config *c)
     free(c->description);
     free(c->server.url);
     free(c->server.host);
-    free(c->server.api_key);
+    secure_free_str(c->server.api_key);
     free(c->server.description);
     free(c->skip.description);
     rules_free(c->filters.filter_in, c->filters.filter_in_nr);

@@ -1,5 +1,6 @@
 /*
- * fsutil.c: mkdir -p, write-to-temp-and-rename, read a whole file.
+ * fsutil.c: mkdir -p, opening files privately without following links,
+ * write-to-temp-and-rename, read a whole file.
  */
 #include "core/fsutil.h"
 
@@ -31,7 +32,7 @@ int fs_mkdir_p(const char *dir, struct buf *err)
         if (i < p.len && p.buf[i] != '/')
             continue;
         p.buf[i] = '\0';
-        if (mkdir(p.buf, 0755) < 0 && errno != EEXIST) {
+        if (mkdir(p.buf, 0700) < 0 && errno != EEXIST) {
             buf_addf(err, "cannot create directory '%s': %s", p.buf,
                      strerror(errno));
             goto out;
@@ -49,6 +50,97 @@ out:
     return ret;
 }
 
+int fs_open_private(const char *path, int flags, struct buf *err)
+{
+    struct stat st;
+    int fd;
+
+    /* O_NONBLOCK: a FIFO planted in our place must not hang the open;
+     * it is refused below like any other non-regular file. */
+    fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+    if (fd < 0) {
+        if (errno == ELOOP)
+            buf_addf(err, "cannot open '%s': it is a symbolic link "
+                          "(refusing to follow it)", path);
+        else
+            buf_addf(err, "cannot open '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &st) < 0) {
+        buf_addf(err, "cannot open '%s': %s", path, strerror(errno));
+        goto fail;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        buf_addf(err, "cannot open '%s': not a regular file", path);
+        goto fail;
+    }
+    if (st.st_uid != geteuid()) {
+        buf_addf(err, "cannot open '%s': owned by uid %ld, not by us "
+                      "(uid %ld)", path, (long)st.st_uid, (long)geteuid());
+        goto fail;
+    }
+    /* A file an older version left readable by others becomes ours. */
+    if ((st.st_mode & 077) && fchmod(fd, st.st_mode & 0700) < 0) {
+        buf_addf(err, "cannot make '%s' private: %s", path,
+                 strerror(errno));
+        goto fail;
+    }
+    if (fcntl(fd, F_SETFL, flags & O_APPEND) < 0) {
+        buf_addf(err, "cannot open '%s': %s", path, strerror(errno));
+        goto fail;
+    }
+    return fd;
+fail:
+    (void)close(fd);
+    return -1;
+}
+
+FILE *fs_fopen_append(const char *path, struct buf *err)
+{
+    int fd = fs_open_private(path, O_WRONLY | O_CREAT | O_APPEND, err);
+    FILE *f;
+
+    if (fd < 0)
+        return NULL;
+    f = fdopen(fd, "a");
+    if (!f) {
+        buf_addf(err, "cannot open '%s': %s", path, strerror(errno));
+        (void)close(fd);
+        return NULL;
+    }
+    setvbuf(f, NULL, _IOLBF, 0);
+    return f;
+}
+
+int fs_check_private_dir(const char *dir, struct buf *err)
+{
+    struct stat st;
+
+    /* stat, not lstat: the directory itself may be a link an
+     * administrator made; what matters is who can write in it. */
+    if (stat(dir, &st) < 0) {
+        buf_addf(err, "cannot use directory '%s': %s", dir, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        buf_addf(err, "cannot use directory '%s': not a directory", dir);
+        return -1;
+    }
+    if (st.st_uid != geteuid() && st.st_uid != 0) {
+        buf_addf(err, "refusing directory '%s': owned by uid %ld, not by "
+                      "us (uid %ld) or root", dir, (long)st.st_uid,
+                 (long)geteuid());
+        return -1;
+    }
+    if (st.st_mode & 022) {
+        buf_addf(err, "refusing directory '%s': others can write to it "
+                      "(mode %04o); run 'chmod go-w %s' or choose another "
+                      "--log-dir", dir, (unsigned)(st.st_mode & 07777), dir);
+        return -1;
+    }
+    return 0;
+}
+
 int fs_write_atomic(const char *path, const void *data, size_t len,
                     struct buf *err)
 {
@@ -57,11 +149,15 @@ int fs_write_atomic(const char *path, const void *data, size_t len,
     int fd = -1, ret = -1;
 
     buf_addf(&tmp, "%s.tmp%ld", path, (long)getpid());
-    fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
+    /* A leftover of a killed run with our pid (or anything planted under
+     * that name) goes; the new file is created, never reused. */
+    if (unlink(tmp.buf) < 0 && errno != ENOENT) {
         buf_addf(err, "cannot write '%s': %s", path, strerror(errno));
         goto out;
     }
+    fd = fs_open_private(tmp.buf, O_WRONLY | O_CREAT | O_EXCL, err);
+    if (fd < 0)
+        goto out;
     while (len > 0) {
         ssize_t n = write(fd, p, len);
 

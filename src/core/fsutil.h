@@ -7,6 +7,16 @@
  * so a reader (or a run killed half way) never sees a half-written file
  * (git lockfile.h, redis rdb.c).
  *
+ * Everything the program creates is private to the user whatever the
+ * umask: directories 0700, files 0600 (they hold file, album and people's
+ * names).  Files are opened through fs_open_private() only, which never
+ * follows a symbolic link in the last component and refuses anything but
+ * a regular file of ours, so a link planted where a file is expected
+ * cannot make the program write somewhere else.  The directories that
+ * hold them are checked by fs_check_private_dir() first: a directory
+ * others may write to is refused, because nobody else must be able to
+ * plant anything there.
+ *
  * All functions fail with -1 and one line in err ("what failed: why").
  */
 #ifndef IA_FSUTIL_H
@@ -14,7 +24,7 @@
 
 #include "core/buf.h"
 
-/* Creates dir and its missing parents (mode 0755 before umask). */
+/* Creates dir and its missing parents (mode 0700: private). */
 int fs_mkdir_p(const char *dir, struct buf *err);
 /*
  * Writes data[0..len) to path through "<path>.tmp<pid>" + fsync + rename.
@@ -26,6 +36,24 @@ int fs_write_atomic(const char *path, const void *data, size_t len,
  * larger than max bytes. */
 int fs_read_file(const char *path, size_t max, struct buf *out,
                  struct buf *err);
+/*
+ * Opens path with flags (O_RDONLY, O_WRONLY or O_RDWR, plus O_CREAT,
+ * O_EXCL, O_APPEND, O_TRUNC) without following a symbolic link in its last
+ * component.  A file it creates is 0600; an existing one must be a regular
+ * file owned by us (or by root when we are root) and is made 0600 if
+ * others could read it.  Returns the descriptor (close-on-exec).
+ */
+int fs_open_private(const char *path, int flags, struct buf *err);
+/* fs_open_private(path, O_WRONLY | O_CREAT | O_APPEND) as a stdio stream
+ * (line-buffered); NULL on failure. */
+FILE *fs_fopen_append(const char *path, struct buf *err);
+/*
+ * Checks that dir is a directory nobody but us can write to: owned by us
+ * or by root, and not writable by its group or by others (a sticky bit
+ * does not help: it keeps others from removing our files, not from
+ * planting their own).  -1 with the reason and the fix.
+ */
+int fs_check_private_dir(const char *dir, struct buf *err);
 /* True if path exists and is a directory. */
 bool fs_is_dir(const char *path);
 

@@ -1,9 +1,12 @@
 /*
- * log.c: leveled, redacting diagnostics on stderr.
+ * log.c: leveled, redacting, escaping diagnostics on stderr.
  */
 #include "core/log.h"
 
 #include <time.h>
+
+#include "core/escape.h"
+#include "core/secure.h"
 
 enum log_level log_level_current = LOG_INFO;
 unsigned log_trace_current;
@@ -48,7 +51,7 @@ void log_release(void)
     size_t i;
 
     for (i = 0; i < secrets_nr; i++)
-        free(secrets[i]);
+        secure_free_str(secrets[i]);
     free(secrets);
     secrets = NULL;
     secrets_nr = secrets_alloc = 0;
@@ -100,8 +103,14 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap)
             buf_addstr(&line, "error: ");
         else if (level == LOG_WARN)
             buf_addstr(&line, "warning: ");
-        log_redact(&line, raw.buf);
+        struct buf red = BUF_INIT;
+
+        /* One message, one line: a name from the server cannot start a
+         * line of its own nor drive the terminal. */
+        log_redact(&red, raw.buf);
+        escape_text(&line, red.buf, red.len, NULL);
         buf_addch(&line, '\n');
+        buf_release(&red);
     }
     fputs(line.buf, stderr);
     if (log_tee)

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/secure.h"
 #include "core/uuid.h"
 
 /* Request states; changed only through set_state(), which traces. */
@@ -184,7 +185,7 @@ struct http_engine *http_engine_new(const struct http_engine_opts *opts,
         buf_addf(&key, "x-api-key: %s", opts->api_key);
         e->headers = curl_slist_append(e->headers, key.buf);
         /* Wipe the copy: the header list is the only one the engine keeps. */
-        memset(key.buf, 0, key.len);
+        secure_wipe(key.buf, key.len);
         buf_release(&key);
     }
     if (!e->headers) {
@@ -212,6 +213,8 @@ static void free_list(struct http_req *r)
 
 void http_engine_free(struct http_engine *e)
 {
+    struct curl_slist *h;
+
     if (!e)
         return;
     free_list(e->ready_head);
@@ -226,6 +229,8 @@ void http_engine_free(struct http_engine *e)
     }
     if (e->multi)
         curl_multi_cleanup(e->multi);
+    for (h = e->headers; h; h = h->next)
+        secure_wipe(h->data, strlen(h->data)); /* x-api-key among them */
     curl_slist_free_all(e->headers);
     http_metrics_release(&e->metrics);
     free(e->base_url);

@@ -11,6 +11,7 @@
  */
 #include "plan/plan.h"
 
+#include "core/escape.h"
 #include "core/timeutil.h"
 
 static const char *const role_label[] = { "viewer", "editor", "owner" };
@@ -83,7 +84,10 @@ void plan_print_summary(const struct plan *p, struct buf *out,
         const struct plan_group *g = &p->groups[i];
 
         any = true;
-        buf_addf(out, "  %-18s %s", plan_op_name(g->op), g->name);
+        /* The name comes from the server or the rules: escaped. */
+        buf_addf(out, "  %-18s ", plan_op_name(g->op));
+        if (g->name)
+            escape_text(out, g->name, strlen(g->name), NULL);
         if (g->op == PLAN_ALBUM_USER_ADD || g->op == PLAN_ALBUM_USER_ROLE)
             buf_addf(out, " (%s)",
                      (unsigned)g->role < ARRAY_SIZE(role_label)

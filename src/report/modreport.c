@@ -6,6 +6,12 @@
  */
 #include "report/report.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "core/escape.h"
+#include "core/fsutil.h"
 #include "core/log.h"
 
 static const char *const kind_names[REPORT_K_COUNT] = {
@@ -65,32 +71,15 @@ struct event {
 };
 
 /* Python's repr() of a str: single quotes unless the text holds ' but
- * no ", backslash escapes for the quote, backslash and control bytes. */
+ * no ", backslash escapes for the quote, backslash and control bytes
+ * (escape_text writes them as Python does, C1 controls aside). */
 static void py_str(struct buf *b, const char *s, size_t len)
 {
-    char q = memchr(s, '\'', len) && !memchr(s, '"', len) ? '"' : '\'';
-    size_t i;
+    bool dq = memchr(s, '\'', len) && !memchr(s, '"', len);
 
-    buf_addch(b, q);
-    for (i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-
-        if (c == (unsigned char)q || c == '\\') {
-            buf_addch(b, '\\');
-            buf_addch(b, c);
-        } else if (c == '\n') {
-            buf_addstr(b, "\\n");
-        } else if (c == '\r') {
-            buf_addstr(b, "\\r");
-        } else if (c == '\t') {
-            buf_addstr(b, "\\t");
-        } else if (c < 0x20 || c == 0x7f) {
-            buf_addf(b, "\\x%02x", c);
-        } else {
-            buf_addch(b, c);
-        }
-    }
-    buf_addch(b, q);
+    buf_addch(b, dq ? '"' : '\'');
+    escape_text(b, s, len, dq ? "\"\\" : "'\\");
+    buf_addch(b, dq ? '"' : '\'');
 }
 
 static void add_utf8(struct buf *b, unsigned cp)
@@ -342,9 +331,12 @@ static void event_init(struct event *e, enum report_kind kind,
     buf_init(&e->jextra, 0);
 }
 
+/* " | key=value": the value (a name from the server) escaped, so that
+ * it cannot start a line of its own. */
 static void field(struct buf *b, const char *key, const char *val)
 {
-    buf_addf(b, " | %s=%s", key, val);
+    buf_addf(b, " | %s=", key);
+    escape_text(b, val, strlen(val), NULL);
 }
 
 /* Writes one event as a report line and a JSON line, and counts it. */
@@ -684,19 +676,13 @@ static enum report_kind note_kind(enum plan_note_kind k)
     }
 }
 
-void report_modifications(const struct report_ctx *c, struct buf *txt,
-                          struct buf *jsonl, struct report_kinds *kinds)
+/* The plan's notes, events of their own kinds. */
+static void note_events(const struct report_ctx *c, const char *stamp,
+                        struct buf *txt, struct buf *jsonl,
+                        struct report_kinds *kinds)
 {
-    struct buf seen_tags = BUF_INIT;
-    char stamp[40];
     size_t i;
 
-    if (kinds)
-        memset(kinds, 0, sizeof(*kinds));
-    report_iso_local(c->now_ms, stamp);
-    buf_addch(&seen_tags, '\n');
-    for (i = 0; i < c->plan->nr; i++)
-        group_events(c, i, stamp, txt, jsonl, kinds, &seen_tags);
     for (i = 0; i < c->plan->notes_nr; i++) {
         const struct plan_note *n = &c->plan->notes[i];
         struct event e;
@@ -711,5 +697,133 @@ void report_modifications(const struct report_ctx *c, struct buf *txt,
         extra_json(&e, n->detail);
         emit(c, &e, stamp, txt, jsonl, kinds);
     }
+}
+
+void report_modifications(const struct report_ctx *c, struct buf *txt,
+                          struct buf *jsonl, struct report_kinds *kinds)
+{
+    struct buf seen_tags = BUF_INIT;
+    char stamp[40];
+    size_t i;
+
+    if (kinds)
+        memset(kinds, 0, sizeof(*kinds));
+    report_iso_local(c->now_ms, stamp);
+    buf_addch(&seen_tags, '\n');
+    for (i = 0; i < c->plan->nr; i++)
+        group_events(c, i, stamp, txt, jsonl, kinds, &seen_tags);
+    note_events(c, stamp, txt, jsonl, kinds);
     buf_release(&seen_tags);
+}
+
+/* ---- the journal ------------------------------------------------------- */
+
+int report_journal_open(struct report_journal *j,
+                        const struct report_run *run, struct buf *err)
+{
+    struct buf path = BUF_INIT;
+
+    j->fd = -1;
+    buf_addf(&path, "%s/%s", run->dir, REPORT_FILE_MODIFICATIONS_JSONL);
+    j->fd = fs_open_private(path.buf, O_WRONLY | O_CREAT | O_APPEND, err);
+    if (j->fd < 0) {
+        buf_release(&path);
+        return -1;
+    }
+    j->path = buf_detach(&path, NULL);
+    buf_init(&j->seen_tags, 0);
+    buf_addch(&j->seen_tags, '\n');
+    return 0;
+}
+
+/* Whether group gi has nothing left to happen: its action and all of its
+ * items attempted (or the plan is a dry run: nothing will happen). */
+static bool is_settled(const struct report_ctx *c, size_t gi)
+{
+    const struct plan_group *g = &c->plan->groups[gi];
+    const struct outcome_group *og;
+    size_t i;
+
+    if (!c->outcome || c->outcome->dry_run || gi >= c->outcome->nr)
+        return false;
+    og = &c->outcome->groups[gi];
+    if (outcome_group_has_action(g) && og->action == OUTCOME_PENDING)
+        return false;
+    for (i = 0; i < g->nr; i++)
+        if (og->status[i] == OUTCOME_PENDING)
+            return false;
+    return true;
+}
+
+static int append(struct report_journal *j, const struct buf *b,
+                  struct buf *err)
+{
+    struct buf clean = BUF_INIT;
+    const char *p;
+    size_t left;
+    int ret = -1;
+
+    log_redact(&clean, b->buf);
+    for (p = clean.buf, left = clean.len; left > 0;) {
+        ssize_t n = write(j->fd, p, left);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            buf_addf(err, "cannot write '%s': %s", j->path,
+                     strerror(errno));
+            goto out;
+        }
+        p += n;
+        left -= (size_t)n;
+    }
+    ret = 0;
+out:
+    buf_release(&clean);
+    return ret;
+}
+
+int report_journal_flush(struct report_journal *j,
+                         const struct report_ctx *c, bool final,
+                         struct buf *err)
+{
+    struct buf lines = BUF_INIT;
+    char stamp[40];
+    size_t i;
+    int ret;
+
+    if (j->fd < 0)
+        return 0;
+    if (j->nr < c->plan->nr) {
+        j->written = xrealloc(j->written, c->plan->nr);
+        memset(j->written + j->nr, 0, c->plan->nr - j->nr);
+        j->nr = c->plan->nr;
+    }
+    report_iso_local(c->now_ms, stamp);
+    for (i = 0; i < c->plan->nr; i++) {
+        if (j->written[i] || !(final || is_settled(c, i)))
+            continue;
+        group_events(c, i, stamp, NULL, &lines, NULL, &j->seen_tags);
+        j->written[i] = 1;
+    }
+    if (final)
+        note_events(c, stamp, NULL, &lines, NULL);
+    ret = lines.len ? append(j, &lines, err) : 0;
+    buf_release(&lines);
+    return ret;
+}
+
+void report_journal_close(struct report_journal *j)
+{
+    if (!j)
+        return;
+    if (j->fd >= 0)
+        (void)close(j->fd);
+    free(j->path);
+    free(j->written);
+    buf_release(&j->seen_tags);
+    j->fd = -1;
+    j->path = NULL;
+    j->written = NULL;
+    j->nr = 0;
 }

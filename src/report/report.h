@@ -7,7 +7,8 @@
  * §5):
  *
  *   modification_report.txt   one " | "-joined line per event (§5.3)
- *   modifications.jsonl       the same events as JSON lines (ours)
+ *   modifications.jsonl       the same events as JSON lines (ours),
+ *                             appended as the writes happen (journal)
  *   summary.txt               the human summary printed at the end (ours)
  *   run_statistics.yaml       upstream's keys (§5.4) incl. the checkpoint
  *   immich_autotag_links.md   quick links (§5.5)
@@ -137,6 +138,59 @@ struct report_ctx {
 void report_modifications(const struct report_ctx *c, struct buf *txt,
                           struct buf *jsonl, struct report_kinds *kinds);
 
+/* ---- the modification journal ---------------------------------------- */
+
+/*
+ * modifications.jsonl written while the applier works, not after it: a
+ * run that is killed, or whose reports cannot be written at the end (full
+ * disk), still leaves the record of what it changed on the server.
+ *
+ *     report_journal_open(&j, &run, &err);     // empty file, 0600
+ *     ... after each batch of writes:
+ *     report_journal_flush(&j, &c, false, &err); // settled groups
+ *     ... at the end:
+ *     report_journal_flush(&j, &c, true, &err);  // the rest + notes
+ *     report_journal_close(&j);
+ *
+ * A plan group is written once, when it is settled: its own action (tag
+ * or album create, album delete) and every item attempted, so a line is
+ * never taken back.  Each flush is one append, secrets masked; the
+ * events are those report_modifications() would write, in the order the
+ * groups settle, stamped with the time of the flush.
+ */
+struct report_journal {
+    int fd;              /* -1 when not open */
+    char *path;          /* owned */
+    uint8_t *written;    /* per plan group: its events are in the file */
+    size_t nr;
+    struct buf seen_tags; /* CREATE_TAG names already written */
+};
+
+#define REPORT_JOURNAL_INIT { -1, NULL, NULL, 0, BUF_INIT }
+
+/* Creates run->dir/modifications.jsonl (privately, never through a
+ * link). */
+int report_journal_open(struct report_journal *j,
+                        const struct report_run *run, struct buf *err);
+/* Appends the events of the groups settled since the last flush (all of
+ * them and the plan's notes when final); nothing when not open. */
+int report_journal_flush(struct report_journal *j,
+                         const struct report_ctx *c, bool final,
+                         struct buf *err);
+void report_journal_close(struct report_journal *j);
+
+/*
+ * Before the first write to the server: checks that the run directory
+ * and the log root (where the state database lives) can be written and
+ * have room for the reports of plan (a few hundred bytes per change, and
+ * REPORT_ROOM_MIN at least), so that a run never changes the library
+ * without being able to say what it changed.  -1 with the numbers.
+ */
+#define REPORT_ROOM_MIN (256 * 1024)
+#define REPORT_ROOM_PER_ITEM 1024
+int report_run_check_room(const struct report_run *run,
+                          const struct plan *plan, struct buf *err);
+
 /* ---- statistics (§5.4) --------------------------------------------- */
 
 /* One named counter of the run, kept in the state DB across runs. */
@@ -177,6 +231,7 @@ struct report_stats {
     const struct report_counters *counters;
     const struct report_counters *previous; /* NULL: no previous run */
     const char *previous_run;               /* its name, may be NULL */
+    long peak_rss_kb;       /* true peak memory of the run, 0: unknown */
 };
 
 /* run_statistics.yaml: upstream's keys in upstream's order, counters

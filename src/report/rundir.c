@@ -8,7 +8,9 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,7 +56,7 @@ int report_run_create(struct report_run *run, const char *root,
     memset(run, 0, sizeof(*run));
     if (!root || !*root)
         root = REPORT_DEFAULT_ROOT;
-    if (fs_mkdir_p(root, err) < 0)
+    if (fs_mkdir_p(root, err) < 0 || fs_check_private_dir(root, err) < 0)
         return -1;
     report_stamp(now_ms, stamp);
     for (attempt = 1; attempt < 100; attempt++) {
@@ -64,7 +66,7 @@ int report_run_create(struct report_run *run, const char *root,
         if (attempt > 1)
             buf_addf(&name, "_%d", attempt);
         buf_addf(&dir, "%s/%s", root, name.buf);
-        if (mkdir(dir.buf, 0755) == 0)
+        if (mkdir(dir.buf, 0700) == 0)
             break;
         if (errno != EEXIST) {
             buf_addf(err, "cannot create run directory '%s': %s", dir.buf,
@@ -111,6 +113,58 @@ int report_write(const struct report_run *run, const char *name,
     buf_release(&clean);
     buf_release(&path);
     return ret;
+}
+
+/* Creates and removes a probe file in dir, then compares the room left
+ * with need. */
+static int check_dir_room(const char *dir, uint64_t need, struct buf *err)
+{
+    struct buf probe = BUF_INIT;
+    struct statvfs vfs;
+    uint64_t avail;
+    int fd, ret = -1;
+
+    buf_addf(&probe, "%s/.write-check%ld", dir, (long)getpid());
+    (void)unlink(probe.buf);
+    fd = fs_open_private(probe.buf, O_WRONLY | O_CREAT | O_EXCL, err);
+    if (fd < 0)
+        goto out;
+    (void)close(fd);
+    (void)unlink(probe.buf);
+    if (statvfs(dir, &vfs) < 0) {
+        buf_addf(err, "cannot check the room in '%s': %s", dir,
+                 strerror(errno));
+        goto out;
+    }
+    avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+    if (avail < need) {
+        buf_addf(err, "not enough room in '%s': %llu KiB free, the reports "
+                      "of this run need about %llu KiB", dir,
+                 (unsigned long long)(avail / 1024),
+                 (unsigned long long)(need / 1024));
+        goto out;
+    }
+    ret = 0;
+out:
+    buf_release(&probe);
+    return ret;
+}
+
+int report_run_check_room(const struct report_run *run,
+                          const struct plan *plan, struct buf *err)
+{
+    uint64_t items = plan->notes_nr;
+    size_t i;
+
+    for (i = 0; i < plan->nr; i++)
+        items += plan->groups[i].nr + 1;
+    /* The text and JSON lines of every change, the statistics. */
+    return check_dir_room(run->dir,
+                          REPORT_ROOM_MIN + items * REPORT_ROOM_PER_ITEM,
+                          err) < 0 ||
+                   check_dir_room(run->root, REPORT_ROOM_MIN, err) < 0
+               ? -1
+               : 0;
 }
 
 /* Parses "YYYYmmdd_HHMMSS" at the start of a run directory name into ms

@@ -4,6 +4,7 @@
  * and the end-of-run summary.
  */
 #include "report/report.h"
+#include "core/escape.h"
 
 static void put(struct report_counters *cs, const char *key, int64_t v)
 {
@@ -123,6 +124,7 @@ static bool is_plain_safe(const char *s)
 /* A YAML scalar: plain when unambiguous, else single-quoted. */
 static void yaml_str(struct buf *b, const char *s)
 {
+    struct buf esc = BUF_INIT;
     const char *p;
 
     if (!s) {
@@ -133,14 +135,21 @@ static void yaml_str(struct buf *b, const char *s)
         buf_addstr(b, s);
         return;
     }
+    /* Control characters (a name from the server) cannot be written in
+     * single quotes: double quotes take escape_text's escapes. */
+    escape_text(&esc, s, strlen(s), NULL);
+    if (esc.len != strlen(s)) {
+        buf_addch(b, '"');
+        escape_text(b, s, strlen(s), "\"\\");
+        buf_addch(b, '"');
+        buf_release(&esc);
+        return;
+    }
+    buf_release(&esc);
     buf_addch(b, '\'');
     for (p = s; *p; p++) {
         if (*p == '\'')
             buf_addch(b, '\'');
-        if (*p == '\n') {
-            buf_addch(b, ' ');
-            continue;
-        }
         buf_addch(b, *p);
     }
     buf_addch(b, '\'');
@@ -348,6 +357,8 @@ void report_statistics_yaml(const struct report_ctx *c,
     buf_addstr(out, "\n  previous_run: ");
     yaml_str(out, s->previous_run);
     buf_addch(out, '\n');
+    if (s->peak_rss_kb > 0)
+        buf_addf(out, "  peak_rss_kb: %ld\n", s->peak_rss_kb);
     if (s->counters) {
         buf_addstr(out, "  counts:\n");
         for (i = 0; i < s->counters->nr; i++)
@@ -412,6 +423,8 @@ void report_summary(const struct report_ctx *c, const struct report_stats *s,
     buf_addf(out, "Total assets processed: %lld\n", (long long)s->count);
     buf_addf(out, "Total time: %.2f s | Average per asset: %.6f s\n", secs,
              processed > 0 ? secs / (double)processed : 0.0);
+    if (s->peak_rss_kb > 0)
+        buf_addf(out, "Peak memory: %ld MiB\n", s->peak_rss_kb / 1024);
     rule(out, "\xe2\x94\x80", 55);
     buf_addstr(out, "MODIFICATIONS DETECTED\n");
     rule(out, "\xe2\x94\x80", 55);

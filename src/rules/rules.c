@@ -525,6 +525,25 @@ static bool has_class_album(struct ws *w, uint32_t a)
     return false;
 }
 
+/*
+ * A server shared by several users: an editor's photo may sit in another
+ * user's temporary album.  Each user's run sorts its own assets into its
+ * own temporary albums and takes them out of others' (where it may), so
+ * that what ends where does not depend on whose run came first; another
+ * user's temporary album does not classify (ws_classify()).
+ */
+static void leave_others_temp_albums(struct ws *w, uint32_t a)
+{
+    ws_albums_of(w, a, &w->a_step);
+    for (size_t i = 0; i < w->a_step.nr; i++) {
+        uint32_t al = w->a_step.items[i];
+        const struct ws_album *x = &w->albums[al];
+
+        if (x->is_temp && !x->mine && x->editable)
+            ws_set(w, a, WS_ALBUM, al, false, PLAN_R_TEMP_ALBUM_CLEANUP, 0);
+    }
+}
+
 /* Leaves temporary albums: all of them, or only stale ones (a temp album
  * named for a date more than 30 days from the asset's date). */
 static void leave_temp_albums(struct ws *w, uint32_t a, bool only_stale)
@@ -552,7 +571,10 @@ static void put_in_album(struct ws *w, uint32_t a, const char *name,
 {
     uint32_t al = ws_album_by_name(w, name);
 
-    if (al == MODEL_NONE || !w->albums[al].editable)
+    /* A temporary album is the user's own: another user's of the same
+     * name is theirs to sort (see leave_others_temp_albums()). */
+    if (al == MODEL_NONE || !w->albums[al].editable ||
+        (w->albums[al].is_temp && !w->albums[al].mine))
         al = ws_album_create(w, name, reason);
     ws_set(w, a, WS_ALBUM, al, true, reason, 0);
 }
@@ -567,6 +589,7 @@ static void step_album_assignment(struct ws *w, uint32_t a,
     size_t nopt;
     bool folder_ok;
 
+    leave_others_temp_albums(w, a);
     leave_temp_albums(w, a, true);
     ws_classify(w, a, false, &c);
     if (c.status != CLS_UNCLASSIFIED) {

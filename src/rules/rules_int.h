@@ -153,6 +153,9 @@ void ws_ensure_tag(struct ws *w, uint32_t a, const char *name, bool want,
 uint32_t ws_album_by_name(struct ws *w, const char *name);
 uint32_t ws_album_create(struct ws *w, const char *name,
                          enum plan_reason reason);
+/* True when every member of album al is an asset of the model (none of
+ * another user's that the key cannot see or take out). */
+bool ws_album_all_visible(const struct ws *w, size_t al);
 void ws_album_delete(struct ws *w, uint32_t al, enum plan_reason reason);
 void ws_album_key(const struct ws *w, const char *name, size_t *off,
                   size_t *len);

@@ -130,12 +130,16 @@ void ws_classify(struct ws *w, uint32_t a, bool skip_temp, struct cls *out)
 
     ws_tags_of(w, a, &w->t_cls);
     ws_albums_of(w, a, &w->a_cls);
-    if (skip_temp) {
+    {
         size_t k = 0;
 
-        for (i = 0; i < w->a_cls.nr; i++)
-            if (!w->albums[w->a_cls.items[i]].is_temp)
+        /* Another user's temporary album never classifies. */
+        for (i = 0; i < w->a_cls.nr; i++) {
+            const struct ws_album *x = &w->albums[w->a_cls.items[i]];
+
+            if (!x->is_temp || (!skip_temp && x->mine))
                 w->a_cls.items[k++] = w->a_cls.items[i];
+        }
         w->a_cls.nr = k;
     }
     memset(out, 0, sizeof(*out));

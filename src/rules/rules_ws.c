@@ -494,6 +494,20 @@ uint32_t ws_album_create(struct ws *w, const char *name,
     return idx;
 }
 
+bool ws_album_all_visible(const struct ws *w, size_t al)
+{
+    const struct model_album *ma;
+    size_t nr = 0;
+
+    if (al >= w->m->albums_nr)
+        return true;
+    ma = &w->m->albums[al];
+    if (!ma->members_known)
+        return false;
+    (void)model_album_assets(w->m, (uint32_t)al, &nr);
+    return !ma->foreign_nr && ma->asset_count <= nr;
+}
+
 void ws_album_delete(struct ws *w, uint32_t al, enum plan_reason reason)
 {
     w->albums[al].deleted = true;
@@ -557,6 +571,25 @@ void ws_emit_plan(struct ws *w)
                      ch->rule);
         }
     }
+    /* A deleted album is emptied first: Immich would drop its members
+     * with it, but the applier deletes only what the server reports
+     * empty.  One that holds assets the key's user cannot see (another
+     * user's, added by an editor) is only emptied of this user's: it is
+     * deleted by a later run, once those are gone. */
+    for (i = 0; i < m->albums_nr; i++) {
+        const struct ws_album *al = &w->albums[i];
+        const uint32_t *row;
+        size_t n;
+
+        if (!al->deleted || !m->albums[i].members_known)
+            continue;
+        row = model_album_assets(m, (uint32_t)i, &n);
+        for (size_t k = 0; k < n; k++)
+            plan_add(plan_group(w->plan, PLAN_ALBUM_REMOVE, al->name,
+                                &m->albums[i].id),
+                     &m->assets[row[k]].id, (enum plan_reason)al->reason,
+                     0);
+    }
     for (i = 0; i < w->albums_nr; i++) {
         const struct ws_album *al = &w->albums[i];
 
@@ -564,7 +597,8 @@ void ws_emit_plan(struct ws *w)
             plan_group_album(w->plan, PLAN_ALBUM_CREATE, al->name, NULL,
                              (enum plan_reason)al->reason);
             w->plan->stats.albums_created++;
-        } else if (i < m->albums_nr && al->deleted) {
+        } else if (i < m->albums_nr && al->deleted &&
+                   ws_album_all_visible(w, i)) {
             plan_group_album(w->plan, PLAN_ALBUM_DELETE, al->name,
                              &m->albums[i].id, (enum plan_reason)al->reason);
         }

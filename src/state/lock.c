@@ -3,6 +3,10 @@
  * belong to the open file description, so even two opens inside one
  * process exclude each other (the unit test relies on it), and the kernel
  * releases the lock when the holder dies, however it dies.
+ *
+ * The lock is the first thing a run touches in the log root, so the root
+ * is checked here: nobody else may write to it (fs_check_private_dir),
+ * and the lock file is opened without following links.
  */
 #include "state/state.h"
 
@@ -11,6 +15,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "core/fsutil.h"
 #include "core/numparse.h"
 
 enum state_lock_result state_lock_acquire(struct state_lock *lk,
@@ -22,11 +27,11 @@ enum state_lock_result state_lock_acquire(struct state_lock *lk,
 
     lk->fd = -1;
     lk->path = NULL;
+    if (fs_check_private_dir(root, err) < 0)
+        return STATE_LOCK_ERROR;
     buf_addf(&path, "%s/%s", root, STATE_LOCK_NAME);
-    fd = open(path.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    fd = fs_open_private(path.buf, O_RDWR | O_CREAT, err);
     if (fd < 0) {
-        buf_addf(err, "cannot open lock file '%s': %s", path.buf,
-                 strerror(errno));
         buf_release(&path);
         return STATE_LOCK_ERROR;
     }

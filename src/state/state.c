@@ -4,7 +4,14 @@
  */
 #include "state/state.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/fsutil.h"
+#include "core/log.h"
 
 /* Each migration takes the schema from version i to i + 1. */
 static const char *const migrations[STATE_SCHEMA_VERSION] = {
@@ -196,19 +203,110 @@ static int migrate(struct state *st, const char *path, struct buf *err)
     return 0;
 }
 
-static int open_db(struct state **out, const char *path, bool readonly,
-                   struct buf *err)
+/* An error that says the file is not a sound database of ours. */
+static bool is_damage(int rc)
+{
+    rc &= 0xff;
+    return rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB;
+}
+
+/* PRAGMA quick_check: 0 when sound, 1 with why when damaged, -1 on an
+ * error that says nothing about the file (busy, out of memory). */
+static int quick_check(struct state *st, struct buf *why, struct buf *err)
+{
+    sqlite3_stmt *q = NULL;
+    const unsigned char *res;
+    int rc, ret = -1;
+
+    rc = sqlite3_prepare_v2(st->db, "PRAGMA quick_check(1)", -1, &q, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(q);
+    if (rc != SQLITE_ROW) {
+        if (is_damage(sqlite3_extended_errcode(st->db))) {
+            buf_addstr(why, sqlite3_errmsg(st->db));
+            ret = 1;
+        } else {
+            fail(st, err, "cannot check the database");
+        }
+        goto out;
+    }
+    res = sqlite3_column_text(q, 0);
+    if (res && !strcmp((const char *)res, "ok")) {
+        ret = 0;
+    } else {
+        buf_addstr(why, res ? (const char *)res : "quick_check failed");
+        ret = 1;
+    }
+out:
+    (void)sqlite3_finalize(q);
+    return ret;
+}
+
+/*
+ * Rows no run of ours writes cannot be trusted: album ids that are not
+ * 16 bytes, member lists that are not whole 16-byte ids or longer than
+ * the album's assetCount (members are a subset of what assetCount counts,
+ * and a row is used only while the server reports that same count),
+ * checkpoints with a last_processed_id that is not a UUID.  They go; the
+ * next run reads those albums again.
+ */
+static int drop_implausible_rows(struct state *st, const char *path,
+                                 struct buf *err)
+{
+    static const char sql[] =
+        "DELETE FROM album_members WHERE typeof(album) <> 'blob'"
+        " OR length(album) <> 16 OR typeof(members) <> 'blob'"
+        " OR length(members) % 16 <> 0"
+        " OR length(members) / 16 > asset_count;"
+        "DELETE FROM runs WHERE last_processed_id IS NOT NULL AND"
+        " (typeof(last_processed_id) <> 'text'"
+        " OR length(last_processed_id) <> 36 OR lower(last_processed_id)"
+        " NOT GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]"
+        "[0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f]"
+        "[0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-"
+        "[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]"
+        "[0-9a-f][0-9a-f][0-9a-f][0-9a-f]'"
+        " OR count < 0 OR skip_n < 0);";
+    int before = sqlite3_total_changes(st->db), dropped;
+
+    if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return fail(st, err, "cannot check the remembered rows");
+    dropped = sqlite3_total_changes(st->db) - before;
+    if (dropped)
+        warn_log("state database '%s': %d implausible remembered rows "
+                 "dropped (album memberships are read again)", path,
+                 dropped);
+    return 0;
+}
+
+/*
+ * Opens path once: 0, -1 with err, or 1 when the file is damaged (not a
+ * database, corrupt, or not our schema), with why.
+ */
+static int open_once(struct state **out, const char *path, bool readonly,
+                     struct buf *why, struct buf *err)
 {
     struct state *st = xcalloc(1, sizeof(*st));
-    int version = 0;
+    int version = 0, rc;
     size_t i;
 
-    if (sqlite3_open_v2(path, &st->db,
-                        (readonly ? SQLITE_OPEN_READONLY
-                                  : SQLITE_OPEN_READWRITE |
-                                        SQLITE_OPEN_CREATE) |
-                            SQLITE_OPEN_NOMUTEX,
-                        NULL) != SQLITE_OK) {
+    if (!readonly) {
+        /* We create the file, private and never through a link; SQLite
+         * gives its journal the database file's mode. */
+        int fd = fs_open_private(path, O_RDWR | O_CREAT, err);
+
+        if (fd < 0)
+            goto fail;
+        (void)close(fd);
+    }
+    rc = sqlite3_open_v2(path, &st->db,
+                         (readonly ? SQLITE_OPEN_READONLY
+                                   : SQLITE_OPEN_READWRITE) |
+                             SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX,
+                         NULL);
+    if (rc != SQLITE_OK) {
+        if (st->db && is_damage(sqlite3_extended_errcode(st->db)))
+            goto damaged;
         buf_addf(err, "cannot open state database '%s': %s", path,
                  st->db ? sqlite3_errmsg(st->db) : "out of memory");
         goto fail;
@@ -221,32 +319,126 @@ static int open_db(struct state **out, const char *path, bool readonly,
         fail(st, err, "cannot enable foreign keys");
         goto fail;
     }
+    switch (quick_check(st, why, err)) {
+    case 0:
+        break;
+    case 1:
+        goto damaged_why;
+    default:
+        goto fail;
+    }
     if (readonly) {
         /* Read as it is: a database of another version is not ours to
          * read (nor, read-only, to migrate). */
         if (state_schema_version(st, &version, err) < 0)
-            goto fail;
+            goto check_damage;
         if (version != STATE_SCHEMA_VERSION) {
             buf_addf(err, "state database '%s' has schema version %d, not "
                           "%d", path, version, STATE_SCHEMA_VERSION);
             goto fail;
         }
     } else if (migrate(st, path, err) < 0) {
-        goto fail;
+        goto check_damage;
     }
     for (i = 0; i < S_COUNT; i++) {
         if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1,
                                SQLITE_PREPARE_PERSISTENT, &st->st[i],
                                NULL) != SQLITE_OK) {
-            fail(st, err, "cannot prepare a statement");
-            goto fail;
+            /* Our own statements only fail on a schema not ours. */
+            buf_addf(why, "schema does not match: %s",
+                     sqlite3_errmsg(st->db));
+            goto damaged_why;
         }
     }
+    if (!readonly && drop_implausible_rows(st, path, err) < 0)
+        goto check_damage;
     *out = st;
     return 0;
+check_damage:
+    if (!is_damage(sqlite3_extended_errcode(st->db)))
+        goto fail;
+    buf_reset(err);
+damaged:
+    buf_addstr(why, sqlite3_errmsg(st->db));
+damaged_why:
+    state_close(st);
+    return 1;
 fail:
     state_close(st);
     return -1;
+}
+
+/* Renames path (and a journal or WAL it left) to
+ * "<path>.corrupt-YYYYmmdd_HHMMSS"; the new name goes into aside. */
+static int move_aside(const char *path, struct buf *aside, struct buf *err)
+{
+    static const char *const sfx[] = { "-journal", "-wal", "-shm" };
+    struct buf from = BUF_INIT, to = BUF_INIT;
+    char stamp[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    size_t i;
+
+    if (!localtime_r(&t, &tm) ||
+        !strftime(stamp, sizeof(stamp), "%Y%m%d_%H%M%S", &tm))
+        snprintf(stamp, sizeof(stamp), "%lld", (long long)t);
+    buf_addf(aside, "%s.corrupt-%s", path, stamp);
+    if (rename(path, aside->buf) < 0) {
+        buf_addf(err, "state database '%s' is damaged and cannot be moved "
+                      "aside to '%s': %s", path, aside->buf, strerror(errno));
+        return -1;
+    }
+    for (i = 0; i < ARRAY_SIZE(sfx); i++) {
+        buf_reset(&from);
+        buf_reset(&to);
+        buf_addf(&from, "%s%s", path, sfx[i]);
+        buf_addf(&to, "%s%s", aside->buf, sfx[i]);
+        (void)rename(from.buf, to.buf); /* usually absent */
+    }
+    buf_release(&from);
+    buf_release(&to);
+    return 0;
+}
+
+/*
+ * The database is a cache and a history, never the truth: a damaged one
+ * is moved aside with a warning naming both files and a new one begins,
+ * instead of failing every run until someone deletes it by hand.  `plan`
+ * (read-only) only warns and reads without it.
+ */
+static int open_db(struct state **out, const char *path, bool readonly,
+                   struct buf *err)
+{
+    struct buf why = BUF_INIT, aside = BUF_INIT;
+    int r, ret = -1;
+
+    *out = NULL;
+    r = open_once(out, path, readonly, &why, err);
+    if (r <= 0) {
+        ret = r;
+        goto out;
+    }
+    if (readonly) {
+        warn_log("state database '%s' is damaged (%s): not used; the next "
+                 "run moves it aside and starts a new one", path, why.buf);
+        buf_addf(err, "state database '%s' is damaged", path);
+        goto out;
+    }
+    if (move_aside(path, &aside, err) < 0)
+        goto out;
+    warn_log("state database '%s' is damaged (%s): moved aside to '%s'; "
+             "starting a new one (it remembers runs and album members, the "
+             "server keeps the library)", path, why.buf, aside.buf);
+    buf_reset(&why);
+    r = open_once(out, path, false, &why, err);
+    if (r == 1)
+        buf_addf(err, "state database '%s': a new database is damaged "
+                      "too: %s", path, why.buf);
+    ret = r ? -1 : 0;
+out:
+    buf_release(&why);
+    buf_release(&aside);
+    return ret;
 }
 
 int state_open(struct state **out, const char *path, struct buf *err)
@@ -495,7 +687,9 @@ int state_album_members_get(struct state *st, const char *server,
     if (rc == SQLITE_ROW) {
         blob = sqlite3_column_blob(q, 0);
         len = sqlite3_column_bytes(q, 0);
-        if (len % (int)sizeof(struct uuid) == 0) {
+        /* Never more members than the assetCount the server reports. */
+        if (len % (int)sizeof(struct uuid) == 0 &&
+            len / (int)sizeof(struct uuid) <= key->asset_count) {
             *nr = (size_t)len / sizeof(struct uuid);
             *ids = xmalloc(st_mult(*nr + 1, sizeof(**ids)));
             if (len)

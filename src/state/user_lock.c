@@ -23,6 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/fsutil.h"
+
 /* FNV-1a, 64 bits: a file name, not a secret. */
 static uint64_t fnv1a(const char *s)
 {
@@ -74,18 +76,21 @@ int state_user_lock_dir(struct buf *out, struct buf *err)
 /* The last-write time recorded in dir, 0 when none. */
 static int64_t last_write(const char *dir)
 {
-    struct buf path = BUF_INIT;
+    struct buf path = BUF_INIT, ignored = BUF_INIT;
     char text[32];
     ssize_t n = -1;
     int fd;
 
     buf_addf(&path, "%s/last-write", dir);
-    fd = open(path.buf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    fd = access(path.buf, F_OK) == 0 ? fs_open_private(path.buf, O_RDONLY,
+                                                       &ignored)
+                                     : -1;
     if (fd >= 0) {
         n = read(fd, text, sizeof(text) - 1);
         (void)close(fd);
     }
     buf_release(&path);
+    buf_release(&ignored);
     if (n <= 0)
         return 0;
     text[n] = '\0';
@@ -106,13 +111,14 @@ int state_user_lock_wrote(struct state_lock *lk, int64_t now_ms,
     buf_setlen(&path, (size_t)(slash - path.buf));
     buf_addstr(&path, "/last-write");
     buf_addf(&text, "%lld\n", (long long)now_ms);
-    fd = open(path.buf, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
-                            O_CLOEXEC, 0600);
-    if (fd < 0 || write(fd, text.buf, text.len) != (ssize_t)text.len) {
+    fd = fs_open_private(path.buf, O_WRONLY | O_CREAT | O_TRUNC, err);
+    if (fd >= 0 && write(fd, text.buf, text.len) != (ssize_t)text.len) {
         buf_addf(err, "cannot record the write in '%s': %s", path.buf,
                  strerror(errno));
         ret = -1;
     }
+    if (fd < 0)
+        ret = -1;
     if (fd >= 0)
         (void)close(fd);
     buf_release(&path);

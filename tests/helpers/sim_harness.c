@@ -49,6 +49,25 @@ static int read_line(int fd, char *line, size_t size)
     return 0;
 }
 
+int sim_start_small(struct sim_proc *s, const char *key, const char *faults,
+                    struct buf *err)
+{
+    const char *args[12] = { "--preset", "small", "--seed", "1",
+                             "--latency", "off" };
+    size_t n = 6;
+
+    if (key) {
+        args[n++] = "--api-key";
+        args[n++] = key;
+    }
+    if (faults) {
+        args[n++] = "--faults";
+        args[n++] = faults;
+    }
+    args[n] = NULL;
+    return sim_start(s, args, err);
+}
+
 int sim_start(struct sim_proc *s, const char *const *args, struct buf *err)
 {
     const char *argv[64];

@@ -39,6 +39,11 @@ struct sim_proc {
  */
 int sim_start(struct sim_proc *s, const char *const *args, struct buf *err);
 
+/* sim_start() with the small preset, seed 1, latency off, the API key
+ * key (NULL: the simulator's default) and --faults faults (NULL: none). */
+int sim_start_small(struct sim_proc *s, const char *key, const char *faults,
+                    struct buf *err);
+
 /* SIGTERM, waitpid; returns the exit status (0 for a clean stop). */
 int sim_stop(struct sim_proc *s);
 

@@ -8,7 +8,14 @@
 
 #include <cmocka.h>
 
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "core/buf.h"
+#include "core/escape.h"
+#include "core/secure.h"
 #include "core/hashmap.h"
 #include "core/log.h"
 #include "core/numparse.h"
@@ -202,6 +209,86 @@ static void test_log_redact_masks_secrets(void **state)
     log_release();
 }
 
+static void test_escape_text_cases(void **state)
+{
+    static const struct {
+        const char *in, *also, *want;
+    } cases[] = {
+        { "plain name", NULL, "plain name" },
+        { "a\nb\r\tc", NULL, "a\\nb\\r\\tc" },
+        { "\x1b[2J\x07\x7f", NULL, "\\x1b[2J\\x07\\x7f" },
+        { "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\xb7", NULL,
+          "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\xb7" },
+        { "\xc2\x9b" "31m", NULL, "\\u009b31m" },  /* C1 CSI */
+        { "x\x9by", NULL, "x\\x9by" },              /* lone byte */
+        { "\xc0\xaf", NULL, "\\xc0\\xaf" },        /* overlong */
+        { "\xed\xa0\x80", NULL, "\\xed\\xa0\\x80" }, /* surrogate */
+        { "\xe2\x82", NULL, "\\xe2\\x82" },        /* truncated */
+        { "say \"hi\" \\o/", "\"\\", "say \\\"hi\\\" \\\\o/" },
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct buf b = BUF_INIT;
+
+        escape_text(&b, cases[i].in, strlen(cases[i].in), cases[i].also);
+        assert_string_equal(b.buf, cases[i].want);
+        buf_release(&b);
+    }
+}
+
+/* A log line carrying a server's name stays one line, with no escape
+ * sequence for the terminal. */
+static void test_log_line_escapes_controls(void **state)
+{
+    char text[256];
+    size_t n;
+    FILE *f = tmpfile();
+
+    (void)state;
+    assert_non_null(f);
+    log_set_tee(f);
+    info_log("album '%s' read", "Trip\n2024 | kind=DELETE_ALBUM\x1b[2J");
+    log_set_tee(NULL);
+    rewind(f);
+    n = fread(text, 1, sizeof(text) - 1, f);
+    text[n] = '\0';
+    assert_int_equal(fclose(f), 0);
+    assert_string_equal(text, "album 'Trip\\n2024 | kind=DELETE_ALBUM"
+                              "\\x1b[2J' read\n");
+}
+
+/* In a child whose core limit is unlimited: after secure_process() no
+ * core can be written (soft and hard limit 0) and it is not dumpable. */
+static void test_secure_process_forbids_core_dumps(void **state)
+{
+    pid_t pid;
+    int status;
+
+    (void)state;
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct rlimit all = { RLIM_INFINITY, RLIM_INFINITY }, now;
+        struct buf err = BUF_INIT;
+
+        if (setrlimit(RLIMIT_CORE, &all) < 0 ||
+            prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+            _exit(2);
+        if (secure_process(&err) < 0 || getrlimit(RLIMIT_CORE, &now) < 0)
+            _exit(3);
+        if (now.rlim_cur != 0 || now.rlim_max != 0)
+            _exit(4);
+        if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
+            _exit(5);
+        _exit(0);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -215,6 +302,9 @@ int main(void)
         cmocka_unit_test(test_time_parse_iso_with_and_without_zone),
         cmocka_unit_test(test_tz_local_to_utc_handles_dst),
         cmocka_unit_test(test_log_redact_masks_secrets),
+        cmocka_unit_test(test_escape_text_cases),
+        cmocka_unit_test(test_log_line_escapes_controls),
+        cmocka_unit_test(test_secure_process_forbids_core_dumps),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -623,6 +624,299 @@ static void test_report_write_masks_secrets(void **state)
     buf_release(&back);
 }
 
+/*
+ * The run directory and its reports hold names of files, albums and
+ * people: private whatever the umask, and a link planted at a report's
+ * name (or at its temporary name) is replaced, never written through.
+ */
+static void test_report_files_are_private_and_never_follow_links(void **s)
+{
+    char root[] = "/tmp/ia-report-XXXXXX";
+    struct report_run run;
+    struct buf err = BUF_INIT, data = BUF_INIT, back = BUF_INIT,
+               path = BUF_INIT, victim = BUF_INIT;
+    struct stat sb;
+    mode_t old;
+
+    (void)s;
+    assert_non_null(mkdtemp(root));
+    buf_addf(&victim, "%s/victim", root);
+    buf_addstr(&data, "precious\n");
+    assert_int_equal(fs_write_atomic(victim.buf, data.buf, data.len, &err),
+                     0);
+    old = umask(0);
+    assert_int_equal(report_run_create(&run, root, NOW, &err), 0);
+    assert_int_equal(stat(run.dir, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0700);
+    buf_addf(&path, "%s/summary.txt", run.dir);
+    assert_int_equal(symlink(victim.buf, path.buf), 0);
+    buf_reset(&path);
+    buf_addf(&path, "%s/summary.txt.tmp%ld", run.dir, (long)getpid());
+    assert_int_equal(symlink(victim.buf, path.buf), 0);
+    buf_reset(&data);
+    buf_addstr(&data, "report\n");
+    assert_int_equal(report_write(&run, "summary.txt", &data, &err), 0);
+    (void)umask(old);
+    assert_int_equal(fs_read_file(victim.buf, 1 << 20, &back, &err), 0);
+    assert_string_equal(back.buf, "precious\n");
+    buf_reset(&path);
+    buf_addf(&path, "%s/summary.txt", run.dir);
+    assert_int_equal(lstat(path.buf, &sb), 0);
+    assert_true(S_ISREG(sb.st_mode));
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    /* A log root others can write to is refused. */
+    assert_int_equal(chmod(root, 0777), 0);
+    report_run_release(&run);
+    assert_int_equal(report_run_create(&run, root, NOW, &err), -1);
+    assert_non_null(strstr(err.buf, "others can write to it"));
+    report_run_release(&run);
+    buf_reset(&path);
+    buf_addf(&path, "rm -rf '%s'", root);
+    assert_int_equal(system(path.buf), 0);
+    buf_release(&path);
+    buf_release(&victim);
+    buf_release(&err);
+    buf_release(&data);
+    buf_release(&back);
+}
+
+/* Counts the lines of text and checks that no byte of it is a control
+ * character other than the newline ending each line. */
+static size_t clean_lines(const char *text)
+{
+    size_t lines = 0;
+    const unsigned char *p;
+
+    for (p = (const unsigned char *)text; *p; p++) {
+        if (*p == '\n')
+            lines++;
+        else
+            assert_true(*p >= 0x20 && *p != 0x7f);
+    }
+    return lines;
+}
+
+/*
+ * A shared album's name (anyone may choose it) must not forge a report
+ * line nor drive the terminal of whoever reads the report, the summary or
+ * the printed plan.
+ */
+static void test_report_names_cannot_forge_lines(void **state)
+{
+    static const char evil[] = "Trip\n2024-06-15T13:14:02.251000 | "
+                               "kind=DELETE_ALBUM\x1b[2J\xc2\x9b";
+    struct model m;
+    struct plan p;
+    struct plan_group *g;
+    struct outcome o;
+    struct uuid a1 = uid(1), alb = uid(50);
+    struct buf txt = BUF_INIT, jsonl = BUF_INIT, yaml = BUF_INIT,
+               out = BUF_INIT;
+    struct report_kinds k;
+    struct report_counters cs;
+    struct report_stats st;
+
+    (void)state;
+    small_model(&m);
+    plan_init(&p);
+    g = plan_group(&p, PLAN_ALBUM_ADD, evil, &alb);
+    plan_add(g, &a1, PLAN_R_CONVERSION, 2);
+    g = plan_group(&p, PLAN_TAG_ADD, evil, NULL);
+    plan_add(g, &a1, PLAN_R_CONVERSION, 2);
+    plan_finish(&p);
+    outcome_init(&o, &p);
+    for (size_t i = 0; i < p.nr; i++) {
+        o.groups[i].action = OUTCOME_DONE;
+        o.groups[i].status[0] = OUTCOME_DONE;
+    }
+
+    struct report_ctx c = { &p, &m, &o, URL, evil, NOW };
+    report_modifications(&c, &txt, &jsonl, &k);
+    assert_int_equal(k.n[REPORT_K_DELETE_ALBUM], 0);
+    /* CREATE_TAG, ADD_TAG_TO_ASSET, ASSIGN_ASSET_TO_ALBUM: 3 lines. */
+    assert_int_equal(clean_lines(txt.buf), 3);
+    assert_non_null(strstr(txt.buf, "Trip\\n2024-06-15T13:14:02.251000 | "
+                                    "kind=DELETE_ALBUM\\x1b[2J\\u009b"));
+    assert_int_equal(clean_lines(jsonl.buf), 3);
+
+    report_counters(&c, &cs);
+    memset(&st, 0, sizeof(st));
+    st.git_describe_package = "v0";
+    st.total_assets = st.max_assets = -1;
+    st.finished_at = st.abrupt_exit_at = TIME_NONE;
+    st.counters = &cs;
+    st.previous_run = evil;
+    report_statistics_yaml(&c, &st, &k, &yaml);
+    clean_lines(yaml.buf);
+    assert_non_null(strstr(yaml.buf, "previous_run: \"Trip\\n2024"));
+    report_summary(&c, &st, &k, &out);
+    clean_lines(out.buf);
+    buf_reset(&out);
+    plan_print_summary(&p, &out, 5);
+    clean_lines(out.buf);
+    assert_non_null(strstr(out.buf, "Trip\\n2024"));
+
+    outcome_release(&o);
+    plan_release(&p);
+    model_release(&m);
+    buf_release(&txt);
+    buf_release(&jsonl);
+    buf_release(&yaml);
+    buf_release(&out);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorts the lines of b in place (the journal's order is the order the
+ * groups settle in, not the plan's). */
+static void sort_lines(struct buf *b)
+{
+    char **v = NULL, *p, *copy = xstrdup(b->buf);
+    size_t nr = 0, alloc = 0, i;
+
+    for (p = copy; *p;) {
+        char *nl = strchr(p, '\n');
+
+        ALLOC_GROW(v, nr + 1, alloc);
+        v[nr++] = p;
+        if (!nl)
+            break;
+        *nl = '\0';
+        p = nl + 1;
+    }
+    qsort(v, nr, sizeof(*v), cmp_str);
+    buf_reset(b);
+    for (i = 0; i < nr; i++)
+        buf_addf(b, "%s\n", v[i]);
+    free(v);
+    free(copy);
+}
+
+/*
+ * The journal writes each group once it is settled, and at the end the
+ * rest and the notes: the same events as report_modifications(), the
+ * ones made so far already on disk while later writes are pending.
+ */
+static void test_report_journal_appends_settled_groups(void **state)
+{
+    char root[] = "/tmp/ia-report-XXXXXX";
+    struct report_run run;
+    struct report_journal j = REPORT_JOURNAL_INIT;
+    struct model m;
+    struct plan p;
+    struct plan_group *g;
+    struct outcome o;
+    struct uuid a1 = uid(1), a2 = uid(2), alb = uid(50);
+    struct buf err = BUF_INIT, back = BUF_INIT, path = BUF_INIT,
+               want = BUF_INIT;
+    size_t i, gt = 0, ga = 0;
+
+    (void)state;
+    assert_non_null(mkdtemp(root));
+    assert_int_equal(report_run_create(&run, root, NOW, &err), 0);
+    assert_int_equal(report_journal_open(&j, &run, &err), 0);
+    buf_addf(&path, "%s/" REPORT_FILE_MODIFICATIONS_JSONL, run.dir);
+    small_model(&m);
+    plan_init(&p);
+    g = plan_group(&p, PLAN_ALBUM_ADD, "2024-Trip", &alb);
+    plan_add(g, &a1, PLAN_R_CONVERSION, 2);
+    plan_add(g, &a2, PLAN_R_CONVERSION, 2);
+    g = plan_group(&p, PLAN_TAG_ADD, "autotag_output_unknown", NULL);
+    plan_add(g, &a1, PLAN_R_CONVERSION, 2);
+    plan_note(&p, PLAN_NOTE_CLASSIFICATION_CONFLICT, &a2, NULL,
+              xstrdup("{\"tags\": [\"a\", \"b\"]}"));
+    plan_finish(&p);
+    outcome_init(&o, &p);
+    for (i = 0; i < p.nr; i++) {
+        if (p.groups[i].op == PLAN_TAG_ADD)
+            gt = i;
+        else
+            ga = i;
+    }
+
+    struct report_ctx c = { &p, &m, &o, URL, NULL, NOW };
+    /* Nothing settled: nothing written. */
+    assert_int_equal(report_journal_flush(&j, &c, false, &err), 0);
+    assert_int_equal(fs_read_file(path.buf, 1 << 20, &back, &err), 0);
+    assert_string_equal(back.buf, "");
+    /* The album's items done, the tag created but its item pending. */
+    o.groups[ga].status[0] = o.groups[ga].status[1] = OUTCOME_DONE;
+    o.groups[gt].action = OUTCOME_DONE;
+    assert_int_equal(report_journal_flush(&j, &c, false, &err), 0);
+    assert_int_equal(report_journal_flush(&j, &c, false, &err), 0);
+    assert_int_equal(fs_read_file(path.buf, 1 << 20, &back, &err), 0);
+    assert_non_null(strstr(back.buf, "ASSIGN_ASSET_TO_ALBUM"));
+    assert_null(strstr(back.buf, "ADD_TAG_TO_ASSET"));
+    assert_null(strstr(back.buf, "CLASSIFICATION_CONFLICT"));
+    /* The tag's item done; the end adds it and the note, once each. */
+    o.groups[gt].status[0] = OUTCOME_DONE;
+    assert_int_equal(report_journal_flush(&j, &c, true, &err), 0);
+    buf_reset(&back);
+    assert_int_equal(fs_read_file(path.buf, 1 << 20, &back, &err), 0);
+    report_modifications(&c, NULL, &want, NULL);
+    assert_int_equal(back.len, want.len);
+    sort_lines(&back);
+    sort_lines(&want);
+    assert_string_equal(back.buf, want.buf);
+    report_journal_close(&j);
+    report_journal_close(&j);
+
+    outcome_release(&o);
+    plan_release(&p);
+    model_release(&m);
+    report_run_release(&run);
+    buf_reset(&path);
+    buf_addf(&path, "rm -rf '%s'", root);
+    assert_int_equal(system(path.buf), 0);
+    buf_release(&path);
+    buf_release(&err);
+    buf_release(&back);
+    buf_release(&want);
+}
+
+/*
+ * Without room for the reports a run must not start writing; a probe
+ * file is created and removed, the free space compared with the plan.
+ */
+static void test_report_check_room_counts_the_plan(void **state)
+{
+    char root[] = "/tmp/ia-report-XXXXXX";
+    struct report_run run;
+    struct plan p;
+    struct plan_group *g;
+    struct uuid a = uid(1);
+    struct buf err = BUF_INIT, cmd = BUF_INIT;
+    struct statvfs vfs;
+    uint64_t avail, k;
+
+    (void)state;
+    assert_non_null(mkdtemp(root));
+    assert_int_equal(report_run_create(&run, root, NOW, &err), 0);
+    plan_init(&p);
+    g = plan_group(&p, PLAN_TAG_ADD, "t", NULL);
+    plan_add(g, &a, PLAN_R_CONVERSION, 1);
+    plan_finish(&p);
+    assert_int_equal(report_run_check_room(&run, &p, &err), 0);
+    assert_string_equal(err.buf, "");
+    /* A plan whose reports could not fit in what is free. */
+    assert_int_equal(statvfs(run.dir, &vfs), 0);
+    avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+    for (k = 0; k <= avail / REPORT_ROOM_PER_ITEM / 1000; k++)
+        p.notes_nr += 1000; /* counted, never read */
+    assert_int_equal(report_run_check_room(&run, &p, &err), -1);
+    assert_non_null(strstr(err.buf, "not enough room in '"));
+    p.notes_nr = 0;
+    plan_release(&p);
+    report_run_release(&run);
+    buf_addf(&cmd, "rm -rf '%s'", root);
+    assert_int_equal(system(cmd.buf), 0);
+    buf_release(&cmd);
+    buf_release(&err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -636,6 +930,11 @@ int main(void)
         cmocka_unit_test(test_report_checkpoint_skip_rules),
         cmocka_unit_test(test_report_checkpoint_scan_and_archive),
         cmocka_unit_test(test_report_write_masks_secrets),
+        cmocka_unit_test(
+            test_report_files_are_private_and_never_follow_links),
+        cmocka_unit_test(test_report_names_cannot_forge_lines),
+        cmocka_unit_test(test_report_journal_appends_settled_groups),
+        cmocka_unit_test(test_report_check_room_counts_the_plan),
     };
 
     /* Local time is part of the formats under test. */

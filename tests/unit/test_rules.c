@@ -398,6 +398,66 @@ static void test_rules_temp_albums_created_reused_left_deleted(void **state)
     config_free(cfg);
 }
 
+/*
+ * A server shared by several users (issue #11): an unhealthy temporary
+ * album that also holds an asset the key's user cannot see (the server
+ * counts it, the search did not show it) is emptied of the user's own
+ * assets but not deleted; the user's asset in another user's temporary
+ * album (the user is an editor there) leaves it for a temporary album of
+ * the user's own, and that album does not classify it.
+ */
+static void test_rules_temp_albums_of_several_users(void **state)
+{
+    struct config *cfg =
+        cfg_load(CFG_BASE "conversions: {}\n" CFG_CLASS CFG_NOFOLDERS
+                 "create_album_from_date_if_missing: true\n");
+    struct model_album_user editor;
+    struct lib l;
+    struct plan p;
+    uint32_t other, kept, f1, f2, theirs, mine;
+
+    (void)state;
+    lib_init(&l, 17);
+    other = lib_user(&l, "other@example.com");
+    kept = lib_album(&l, "2022-03-01-autotag-temp-unclassified");
+    f1 = lib_asset(&l, "f1.jpg", NULL, iso("2022-03-01T08:00:00Z"));
+    f2 = lib_asset(&l, "f2.jpg", NULL, iso("2022-04-30T08:00:00Z"));
+    lib_in(&l, kept, f1);
+    lib_in(&l, kept, f2);
+    l.m.albums[kept].asset_count = 3; /* + one the search did not show */
+    editor.user = l.me;
+    editor.role = MODEL_ROLE_EDITOR;
+    theirs = lib_album_users(&l, "2023-06-01-autotag-temp-unclassified",
+                             other, &editor, 1);
+    mine = lib_asset(&l, "m.jpg", NULL, iso("2023-06-01T09:00:00Z"));
+    lib_in(&l, theirs, mine);
+    l.m.albums[theirs].asset_count = 1;
+    model_build_indexes(&l.m);
+    eval_plan(cfg, &l.m, &p);
+
+    /* the unhealthy album: own assets out, the album kept */
+    assert_true(plan_has(&p, PLAN_ALBUM_REMOVE,
+                         "2022-03-01-autotag-temp-unclassified", &l.m, f1));
+    assert_true(plan_has(&p, PLAN_ALBUM_REMOVE,
+                         "2022-03-01-autotag-temp-unclassified", &l.m, f2));
+    assert_null(plan_find(&p, PLAN_ALBUM_DELETE,
+                          "2022-03-01-autotag-temp-unclassified"));
+    /* another user's temporary album: left, and an own one made */
+    assert_true(plan_has(&p, PLAN_ALBUM_REMOVE,
+                         "2023-06-01-autotag-temp-unclassified", &l.m,
+                         mine));
+    assert_non_null(plan_find(&p, PLAN_ALBUM_CREATE,
+                              "2023-06-01-autotag-temp-unclassified"));
+    assert_true(plan_has(&p, PLAN_ALBUM_ADD,
+                         "2023-06-01-autotag-temp-unclassified", &l.m,
+                         mine));
+    assert_null(plan_find(&p, PLAN_ALBUM_DELETE,
+                          "2023-06-01-autotag-temp-unclassified"));
+    plan_release(&p);
+    model_release(&l.m);
+    config_free(cfg);
+}
+
 /* ---- duplicates ---- */
 
 static void test_rules_duplicate_album_and_classification_conflicts(
@@ -854,6 +914,7 @@ int main(void)
         cmocka_unit_test(test_rules_filters_in_out_and_links),
         cmocka_unit_test(test_rules_conversions_move_copy_and_missing_album),
         cmocka_unit_test(test_rules_temp_albums_created_reused_left_deleted),
+        cmocka_unit_test(test_rules_temp_albums_of_several_users),
         cmocka_unit_test(
             test_rules_duplicate_album_and_classification_conflicts),
         cmocka_unit_test(test_rules_date_correction_from_file_names),

@@ -10,9 +10,13 @@
 #include <cmocka.h>
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "state/state.h"
+
+#include <dirent.h>
 
 struct fixture {
     char dir[64];
@@ -129,7 +133,7 @@ static void test_state_open_fails_on_unwritable_path(void **state)
     (void)state;
     assert_int_equal(state_open(&st, "/nonexistent-dir/x/state.sqlite",
                                 &err), -1);
-    assert_non_null(strstr(err.buf, "cannot open state database "
+    assert_non_null(strstr(err.buf, "cannot open "
                                     "'/nonexistent-dir/x/state.sqlite'"));
     buf_release(&err);
 }
@@ -293,10 +297,363 @@ static void test_state_lock_in_missing_directory_is_an_error(void **state)
     (void)state;
     assert_int_equal(state_lock_acquire(&a, "/nonexistent-dir/x", &err),
                      STATE_LOCK_ERROR);
-    assert_string_equal(err.buf, "cannot open lock file "
-                                 "'/nonexistent-dir/x/immich-autotag.lock': "
+    assert_string_equal(err.buf, "cannot use directory "
+                                 "'/nonexistent-dir/x': "
                                  "No such file or directory");
     buf_release(&err);
+}
+
+/* Writes text into path (0644) for a link to point at. */
+static void put_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+
+    assert_non_null(f);
+    assert_int_equal(fputs(text, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void slurp(const char *path, struct buf *out)
+{
+    char chunk[256];
+    size_t n;
+    FILE *f = fopen(path, "r");
+
+    assert_non_null(f);
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        buf_add(out, chunk, n);
+    assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * A link planted where the lock file goes must not make a run write its
+ * pid into the link's target (a root-owned file, in the report).
+ */
+static void test_state_lock_refuses_a_planted_symlink(void **state)
+{
+    struct fixture *f = *state;
+    struct state_lock a = STATE_LOCK_INIT;
+    struct buf victim = BUF_INIT, link = BUF_INIT, err = BUF_INIT,
+               text = BUF_INIT;
+
+    buf_addf(&victim, "%s/victim", f->dir);
+    buf_addf(&link, "%s/%s", f->dir, STATE_LOCK_NAME);
+    put_file(victim.buf, "precious\n");
+    assert_int_equal(symlink(victim.buf, link.buf), 0);
+    assert_int_equal(state_lock_acquire(&a, f->dir, &err), STATE_LOCK_ERROR);
+    assert_non_null(strstr(err.buf, "it is a symbolic link"));
+    slurp(victim.buf, &text);
+    assert_string_equal(text.buf, "precious\n");
+    state_lock_release(&a);
+    buf_release(&victim);
+    buf_release(&link);
+    buf_release(&err);
+    buf_release(&text);
+}
+
+/* Nor may a link make the state database appear at its target. */
+static void test_state_open_refuses_a_planted_symlink(void **state)
+{
+    struct fixture *f = *state;
+    struct state *st = NULL;
+    struct buf target = BUF_INIT, err = BUF_INIT;
+
+    buf_addf(&target, "%s/elsewhere.sqlite", f->dir);
+    assert_int_equal(symlink(target.buf, f->db.buf), 0);
+    assert_int_equal(state_open(&st, f->db.buf, &err), -1);
+    assert_null(st);
+    assert_non_null(strstr(err.buf, "it is a symbolic link"));
+    assert_int_equal(access(target.buf, F_OK), -1);
+    buf_reset(&err);
+    /* Read-only (plan) does not follow it either. */
+    put_file(target.buf, "");
+    assert_int_equal(state_open_readonly(&st, f->db.buf, &err), -1);
+    assert_null(st);
+    buf_release(&target);
+    buf_release(&err);
+}
+
+/* Others must not be able to plant anything in the log root. */
+static void test_state_lock_refuses_a_directory_others_can_write(void **s)
+{
+    struct fixture *f = *s;
+    struct state_lock a = STATE_LOCK_INIT;
+    struct buf err = BUF_INIT, lock = BUF_INIT;
+
+    assert_int_equal(chmod(f->dir, 01777), 0);
+    assert_int_equal(state_lock_acquire(&a, f->dir, &err), STATE_LOCK_ERROR);
+    assert_non_null(strstr(err.buf, "others can write to it"));
+    buf_addf(&lock, "%s/%s", f->dir, STATE_LOCK_NAME);
+    assert_int_equal(access(lock.buf, F_OK), -1);
+    buf_reset(&err);
+    assert_int_equal(chmod(f->dir, 0770), 0);
+    assert_int_equal(state_lock_acquire(&a, f->dir, &err), STATE_LOCK_ERROR);
+    buf_reset(&err);
+    assert_int_equal(chmod(f->dir, 0755), 0);
+    assert_int_equal(state_lock_acquire(&a, f->dir, &err),
+                     STATE_LOCK_ACQUIRED);
+    state_lock_release(&a);
+    buf_release(&err);
+    buf_release(&lock);
+}
+
+/* The database, its journal and the lock are 0600 whatever the umask. */
+static void test_state_files_are_private_whatever_the_umask(void **state)
+{
+    struct fixture *f = *state;
+    struct state_lock a = STATE_LOCK_INIT;
+    struct state *st = NULL;
+    struct buf err = BUF_INIT, lock = BUF_INIT;
+    struct stat sb;
+    int64_t id;
+    mode_t old = umask(0);
+
+    assert_int_equal(state_lock_acquire(&a, f->dir, &err),
+                     STATE_LOCK_ACQUIRED);
+    assert_int_equal(state_open(&st, f->db.buf, &err), 0);
+    assert_int_equal(state_run_begin(st, "r", 1, &id, &err), 0);
+    (void)umask(old);
+    assert_int_equal(stat(f->db.buf, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    buf_addf(&lock, "%s/%s", f->dir, STATE_LOCK_NAME);
+    assert_int_equal(stat(lock.buf, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    state_close(st);
+    state_lock_release(&a);
+    /* An older version's 0644 database is made private on open. */
+    assert_int_equal(chmod(f->db.buf, 0644), 0);
+    assert_int_equal(state_open(&st, f->db.buf, &err), 0);
+    assert_int_equal(stat(f->db.buf, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    state_close(st);
+    assert_string_equal(err.buf, "");
+    buf_release(&err);
+    buf_release(&lock);
+}
+
+/* Starts copying log lines into a temporary file. */
+static FILE *capture_log(void)
+{
+    FILE *f = tmpfile();
+
+    assert_non_null(f);
+    log_set_tee(f);
+    return f;
+}
+
+/* Stops the capture; the lines into out. */
+static void captured(FILE *f, struct buf *out)
+{
+    char chunk[256];
+    size_t n;
+
+    log_set_tee(NULL);
+    rewind(f);
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        buf_add(out, chunk, n);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* The "state.sqlite.corrupt-*" files of dir: how many, the last name. */
+static int asides(const char *dir, struct buf *name)
+{
+    struct dirent *de;
+    DIR *d = opendir(dir);
+    int n = 0;
+
+    assert_non_null(d);
+    while ((de = readdir(d)))
+        if (!strncmp(de->d_name, STATE_DB_NAME ".corrupt-",
+                     strlen(STATE_DB_NAME ".corrupt-"))) {
+            buf_reset(name);
+            buf_addf(name, "%s/%s", dir, de->d_name);
+            n++;
+        }
+    assert_int_equal(closedir(d), 0);
+    return n;
+}
+
+static const char garbage[] = "this is no database, whatever its name\n";
+
+/*
+ * A file that is not a database used to fail every run until deleted by
+ * hand: it is moved aside, named in a warning, and a new one begins.
+ */
+static void test_state_moves_a_damaged_database_aside(void **state)
+{
+    struct fixture *f = *state;
+    struct state *st = NULL;
+    struct buf err = BUF_INIT, log = BUF_INIT, aside = BUF_INIT,
+               text = BUF_INIT, want = BUF_INIT;
+    int64_t id;
+    FILE *cap;
+
+    put_file(f->db.buf, garbage);
+    cap = capture_log();
+    assert_int_equal(state_open(&st, f->db.buf, &err), 0);
+    captured(cap, &log);
+    assert_string_equal(err.buf, "");
+    assert_int_equal(state_run_begin(st, "r", 1, &id, &err), 0);
+    state_close(st);
+    assert_int_equal(asides(f->dir, &aside), 1);
+    slurp(aside.buf, &text);
+    assert_string_equal(text.buf, garbage);
+    buf_addf(&want, "warning: state database '%s' is damaged (", f->db.buf);
+    assert_non_null(strstr(log.buf, want.buf));
+    buf_reset(&want);
+    buf_addf(&want, "moved aside to '%s'", aside.buf);
+    assert_non_null(strstr(log.buf, want.buf));
+    buf_release(&err);
+    buf_release(&log);
+    buf_release(&aside);
+    buf_release(&text);
+    buf_release(&want);
+}
+
+/* plan reads without it, says so, and leaves the file where it is. */
+static void test_state_readonly_open_of_a_damaged_database_warns(void **s)
+{
+    struct fixture *f = *s;
+    struct state *st = NULL;
+    struct buf err = BUF_INIT, log = BUF_INIT, aside = BUF_INIT,
+               text = BUF_INIT;
+    FILE *cap;
+
+    put_file(f->db.buf, garbage);
+    cap = capture_log();
+    assert_int_equal(state_open_readonly(&st, f->db.buf, &err), -1);
+    captured(cap, &log);
+    assert_null(st);
+    assert_non_null(strstr(err.buf, "is damaged"));
+    assert_non_null(strstr(log.buf, "warning: state database"));
+    assert_non_null(strstr(log.buf, "the next run moves it aside"));
+    assert_int_equal(asides(f->dir, &aside), 0);
+    slurp(f->db.buf, &text);
+    assert_string_equal(text.buf, garbage);
+    buf_release(&err);
+    buf_release(&log);
+    buf_release(&aside);
+    buf_release(&text);
+}
+
+/* A corrupt page (quick_check) and a schema not ours are damage too. */
+static void test_state_moves_aside_corrupt_pages_and_foreign_schemas(void **s)
+{
+    struct fixture *f = *s;
+    struct state *st = NULL;
+    struct state_run prev;
+    struct buf err = BUF_INIT, aside = BUF_INIT, sql = BUF_INIT;
+    char junk[4096];
+    int64_t id;
+    FILE *db;
+    int i;
+
+    assert_int_equal(state_open(&st, f->db.buf, &err), 0);
+    for (i = 0; i < 300; i++) {
+        assert_int_equal(state_run_begin(st, "a-rather-long-run-name-to-fill-"
+                                             "several-pages", i, &id, &err),
+                         0);
+        finish(st, id, STATE_RUN_DONE, i + 1, i, 1);
+    }
+    state_close(st);
+    memset(junk, 0xa5, sizeof(junk));
+    db = fopen(f->db.buf, "r+");
+    assert_non_null(db);
+    assert_int_equal(fseek(db, 3 * 4096, SEEK_SET), 0);
+    assert_int_equal(fwrite(junk, 1, sizeof(junk), db), sizeof(junk));
+    assert_int_equal(fclose(db), 0);
+    assert_int_equal(state_open(&st, f->db.buf, &err), 0);
+    assert_int_equal(asides(f->dir, &aside), 1);
+    assert_int_equal(state_previous_run(st, 0, &prev, &err), 0);
+    state_close(st);
+    assert_string_equal(err.buf, "");
+
+    /* Right version number, wrong tables. */
+    assert_int_equal(unlink(aside.buf), 0);
+    assert_int_equal(unlink(f->db.buf), 0);
+    exec_sql(f->db.buf, "CREATE TABLE other(x); PRAGMA user_version = 3;");
+    assert_int_equal(state_open(&st, f->db.buf, &err), 0);
+    assert_int_equal(asides(f->dir, &aside), 1);
+    state_close(st);
+    assert_string_equal(err.buf, "");
+    buf_release(&err);
+    buf_release(&aside);
+    buf_release(&sql);
+}
+
+/*
+ * Remembered rows are checked, not trusted: member lists that are not
+ * whole ids or longer than the album's assetCount, and runs whose
+ * last_processed_id is no UUID, are dropped at open; read-only, the
+ * lookup refuses a list longer than the assetCount.
+ */
+static void test_state_drops_implausible_rows(void **state)
+{
+    struct fixture *f = *state;
+    struct state *st = NULL;
+    struct state_run prev;
+    struct state_album_key k = { 1000, 900, 2, 3 }, one = k;
+    struct uuid a, b, c, ids[2], *got = NULL;
+    struct buf err = BUF_INIT, log = BUF_INIT;
+    size_t nr = 0;
+    int64_t good, bad;
+    FILE *cap;
+
+    one.asset_count = 1;
+    memset(&a, 0x11, sizeof(a));
+    memset(&b, 0x12, sizeof(b));
+    memset(&c, 0x13, sizeof(c));
+    memset(ids, 0x22, sizeof(ids));
+    assert_int_equal(state_open(&st, f->db.buf, &err), 0);
+    assert_int_equal(state_album_members_put(st, "s", &a, &k, 5, ids, 2,
+                                             &err), 0);
+    assert_int_equal(state_album_members_put(st, "s", &b, &k, 5, ids, 2,
+                                             &err), 0);
+    assert_int_equal(state_album_members_put(st, "s", &c, &k, 5, ids, 2,
+                                             &err), 0);
+    assert_int_equal(state_run_begin(st, "good", 1, &good, &err), 0);
+    {
+        struct state_run_end end = { 2, STATE_RUN_DONE, 0, 10,
+                                     "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+                                     NULL };
+
+        assert_int_equal(state_run_finish(st, good, &end, &err), 0);
+    }
+    assert_int_equal(state_run_begin(st, "bad", 3, &bad, &err), 0);
+    {
+        struct state_run_end end = { 4, STATE_RUN_DONE, 0, 99999,
+                                     "../../etc/passwd", NULL };
+
+        assert_int_equal(state_run_finish(st, bad, &end, &err), 0);
+    }
+    state_close(st);
+    /* Tampered: a's list is 17 bytes, b claims one asset for two ids. */
+    exec_sql(f->db.buf, "UPDATE album_members SET members = zeroblob(17)"
+                        " WHERE album = x'11111111111111111111111111111111';"
+                        "UPDATE album_members SET asset_count = 1"
+                        " WHERE album <> x'11111111111111111111111111111111'");
+
+    /* Read-only: nothing is dropped, but c's list is not used. */
+    assert_int_equal(state_open_readonly(&st, f->db.buf, &err), 0);
+    assert_int_equal(state_album_members_get(st, "s", &c, &one, 0, &got,
+                                             &nr, &err), 0);
+    state_close(st);
+
+    cap = capture_log();
+    assert_int_equal(state_open(&st, f->db.buf, &err), 0);
+    captured(cap, &log);
+    assert_non_null(strstr(log.buf, "4 implausible remembered rows dropped"));
+    assert_int_equal(state_album_members_get(st, "s", &a, &k, 0, &got, &nr,
+                                             &err), 0);
+    assert_int_equal(state_album_members_get(st, "s", &b, &one, 0, &got,
+                                             &nr, &err), 0);
+    assert_int_equal(state_previous_run(st, 0, &prev, &err), 1);
+    assert_int_equal(prev.id, good);
+    state_run_release(&prev);
+    state_close(st);
+    assert_string_equal(err.buf, "");
+    buf_release(&err);
+    buf_release(&log);
 }
 
 int main(void)
@@ -317,6 +674,26 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_state_lock_second_holder_is_refused, setup, teardown),
         cmocka_unit_test(test_state_lock_in_missing_directory_is_an_error),
+        cmocka_unit_test_setup_teardown(
+            test_state_lock_refuses_a_planted_symlink, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_state_open_refuses_a_planted_symlink, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_state_lock_refuses_a_directory_others_can_write, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_state_files_are_private_whatever_the_umask, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_state_moves_a_damaged_database_aside, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_state_readonly_open_of_a_damaged_database_warns, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_state_moves_aside_corrupt_pages_and_foreign_schemas, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(test_state_drops_implausible_rows,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_album_members_by_key,
                                         setup, teardown),
     };
