@@ -39,6 +39,10 @@ static const struct command {
       "take back the changes a run made" },
     { "explain", cmd_explain, cmd_explain_help, SIZE_MAX, true,
       "why the rules decide what they do about assets" },
+    { "report", cmd_report, cmd_report_help, 1, false,
+      "write a run's report.html again" },
+    { "history", cmd_history, cmd_history_help, 0, false,
+      "list past runs with their headline figures" },
 };
 
 extern char **environ;

@@ -84,6 +84,8 @@ enum cli_status cmd_config(struct cli_ctx *ctx);
 enum cli_status cmd_apply(struct cli_ctx *ctx);
 enum cli_status cmd_undo(struct cli_ctx *ctx);
 enum cli_status cmd_explain(struct cli_ctx *ctx);
+enum cli_status cmd_report(struct cli_ctx *ctx);
+enum cli_status cmd_history(struct cli_ctx *ctx);
 extern const char cmd_run_help[];
 extern const char cmd_plan_help[];
 extern const char cmd_check_help[];
@@ -91,6 +93,8 @@ extern const char cmd_config_help[];
 extern const char cmd_apply_help[];
 extern const char cmd_undo_help[];
 extern const char cmd_explain_help[];
+extern const char cmd_report_help[];
+extern const char cmd_history_help[];
 
 /* The commented starting file printed by `config template`, as lines
  * (each ending in '\n'), NULL-terminated. */

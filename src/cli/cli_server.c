@@ -40,7 +40,7 @@ struct http_engine *cli_engine_open(const struct cli_ctx *ctx,
     o.ca_file = ctx->opts.ca_file;
     o.insecure = ctx->opts.insecure;
     o.stop = &sig_stop_requested;
-    if (p && p->enabled) {
+    if (p) { /* quiet too: the timeline counts the requests */
         o.progress = on_progress;
         o.progress_ctx = p;
     }

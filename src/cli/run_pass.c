@@ -33,6 +33,7 @@ struct pass {
     int64_t read_at;             /* when the library read began, ms */
     struct run_result res;
     struct buf metrics;
+    struct buf timeline;         /* the phases, for report.html */
 };
 
 static void on_apply_progress(void *ctx, enum apply_phase ph, size_t done,
@@ -89,6 +90,7 @@ static enum cli_status read_and_evaluate(struct pass *ps)
         buf_release(&err);
         return CLI_FAILED;
     }
+    progress_mark(&ps->prog, "plan", "evaluate", ro.now, run_now_ms());
     ps->res.processed = (int64_t)ps->fresh.stats.assets_seen;
     buf_release(&err);
     return CLI_OK;
@@ -346,6 +348,7 @@ static enum cli_status run_pass_with(struct cli_ctx *ctx,
     model_init(&ps.m);
     plan_init(&ps.fresh);
     buf_init(&ps.metrics, 0);
+    buf_init(&ps.timeline, 0);
     ps.res.server_url = ctx->cfg->server.url;
     ps.res.total_assets = -1;
     ps.res.status = STATE_RUN_FAILED;
@@ -379,6 +382,8 @@ finish:
     if (ps.eng)
         cli_metrics_out(ctx, ps.eng, &ps.metrics);
     ps.res.metrics_json = ps.metrics.len ? ps.metrics.buf : NULL;
+    progress_timeline_json(&ps.prog, &ps.timeline);
+    ps.res.timeline_json = ps.timeline.buf;
     if (ps.info.assets && ps.m.me < ps.m.users_nr)
         ps.res.user_name = model_str(&ps.m, ps.m.users[ps.m.me].name);
     fin = run_session_finish(&ps.rs, &ps.res, run_now_ms());
@@ -392,6 +397,8 @@ finish:
     model_release(&ps.m);
     http_engine_free(ps.eng);
     buf_release(&ps.metrics);
+    buf_release(&ps.timeline);
+    progress_release(&ps.prog);
     return st;
 }
 
