@@ -123,23 +123,34 @@ static void card(struct buf *b, const char *id, const char *label,
              id, value, label);
 }
 
-static void summary(struct buf *b, json_t *metrics, size_t changes,
-                    size_t failed)
+static void summary(struct buf *b, const struct report_html_input *in,
+                    json_t *metrics, size_t changes, size_t failed)
 {
     char v[64];
+    size_t i;
 
     buf_addstr(b, "<section><h2>Summary</h2><div class=\"cards\">");
     snprintf(v, sizeof(v), "%zu", changes);
     card(b, "m-changes", "changes made", v);
     snprintf(v, sizeof(v), "%zu", failed);
     card(b, "m-failed", "changes failed", v);
+    for (i = 0; i < in->history_nr; i++) {
+        const struct report_html_run *r = &in->history[i];
+
+        if (in->run_name && !strcmp(r->name, in->run_name)) {
+            snprintf(v, sizeof(v), "%.1f",
+                     (double)(r->finished_at - r->started_at) / 1000);
+            card(b, "m-time", "run time, s", v);
+            card(b, "m-status", "status", report_html_status(r->status));
+        }
+    }
     if (metrics) {
         snprintf(v, sizeof(v), "%.0f", num_of(metrics, "requests"));
         card(b, "m-requests", "requests", v);
         snprintf(v, sizeof(v), "%.0f", num_of(metrics, "errors"));
         card(b, "m-errors", "request errors", v);
         snprintf(v, sizeof(v), "%.3f", num_of(metrics, "wall_s"));
-        card(b, "m-wall", "seconds on the network", v);
+        card(b, "m-wall", "seconds in requests", v);
         snprintf(v, sizeof(v), "%.3f", num_of(metrics, "cpu_s"));
         card(b, "m-cpu", "client CPU seconds", v);
         snprintf(v, sizeof(v), "%.1f",
@@ -363,9 +374,9 @@ static void change_row(struct buf *b, json_t *ev, const char *rule,
     esc(b, rule);
     buf_addstr(b, "\"><td>");
     esc(b, kind);
-    buf_addstr(b, "</td><td>");
+    buf_addstr(b, "<div class=\"k\">");
     esc(b, str_of(ev, "status"));
-    buf_addstr(b, "</td><td>");
+    buf_addstr(b, "</div></td><td>");
     if (*asset) {
         buf_addstr(b, "<a href=\"");
         esc(b, url);
@@ -390,8 +401,8 @@ static void change_row(struct buf *b, json_t *ev, const char *rule,
 
 /* The journal: counts by kind and rule, then the list of changes. */
 static int changes(struct buf *b, const struct report_html_input *in,
-                   size_t *done, size_t *failed, struct buf *list,
-                   struct buf *err)
+                   size_t *done, size_t *failed, struct buf *head,
+                   struct buf *list, struct buf *err)
 {
     const char *p = in->journal ? in->journal : "";
     struct tally kinds = { 0 }, rules = { 0 };
@@ -440,15 +451,15 @@ static int changes(struct buf *b, const struct report_html_input *in,
     buf_addstr(b, "</section>\n<section><h2>Changes by rule</h2>");
     svg_bars(b, &rules, "");
     buf_addstr(b, "</section>\n");
-    buf_addf(b, "<section><h2>Every change</h2><p class=\"note\">"
-                "<span id=\"shown\">%zu</span> of %zu shown%s</p><p>",
+    buf_addf(head, "<section><h2>Every change</h2><p class=\"note\">"
+                   "<span id=\"shown\">%zu</span> of %zu shown%s</p><p>",
              listed, total,
              listed < total ? " (the list stops there; the journal holds "
                               "them all)"
                             : "");
-    select_of(b, "fk", "kind", &kinds);
-    select_of(b, "fr", "rule", &rules);
-    buf_addstr(b, "</p>");
+    select_of(head, "fk", "kind", &kinds);
+    select_of(head, "fr", "rule", &rules);
+    buf_addstr(head, "</p>");
     ret = 0;
 out:
     tally_release(&kinds);
@@ -490,7 +501,7 @@ int report_html(const struct report_html_input *in, struct buf *out,
                 struct buf *err)
 {
     json_t *metrics = NULL, *spans = NULL;
-    struct buf list = BUF_INIT, body = BUF_INIT;
+    struct buf list = BUF_INIT, body = BUF_INIT, head = BUF_INIT;
     size_t done, failed;
     json_error_t je;
     int ret = -1;
@@ -506,7 +517,7 @@ int report_html(const struct report_html_input *in, struct buf *out,
         buf_addf(err, "timeline.json: %s", spans ? "not an array" : je.text);
         goto out;
     }
-    if (changes(&body, in, &done, &failed, &list, err) < 0)
+    if (changes(&body, in, &done, &failed, &head, &list, err) < 0)
         goto out;
     buf_addstr(out, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
                     "<meta charset=\"utf-8\"><meta name=\"viewport\" "
@@ -523,18 +534,19 @@ int report_html(const struct report_html_input *in, struct buf *out,
     buf_addstr(out, "</span></h1><p class=\"note\">");
     esc(out, in->server_url);
     buf_addstr(out, "</p>\n");
-    summary(out, metrics, done, failed);
+    summary(out, in, metrics, done, failed);
     buf_add(out, body.buf, body.len);
-    buf_addstr(out, "<table id=\"changes\"><thead><tr><th>kind</th>"
-                    "<th>status</th><th>asset</th><th>tag / album</th>"
-                    "<th>rule</th></tr></thead><tbody>\n");
-    buf_add(out, list.buf, list.len);
-    buf_addstr(out, "</tbody></table></section>\n");
     if (metrics)
         endpoints(out, metrics);
     if (spans)
         timeline(out, spans);
     trend(out, in);
+    buf_add(out, head.buf, head.len);
+    buf_addstr(out, "<table id=\"changes\"><thead><tr><th>kind</th>"
+                    "<th>asset</th><th>tag / album</th><th>rule</th></tr>"
+                    "</thead><tbody>\n");
+    buf_add(out, list.buf, list.len);
+    buf_addstr(out, "</tbody></table></section>\n");
     buf_addf(out, "<script>%s</script>\n</body></html>\n", script);
     ret = 0;
 out:
@@ -542,5 +554,6 @@ out:
     json_decref(spans);
     buf_release(&list);
     buf_release(&body);
+    buf_release(&head);
     return ret;
 }
