@@ -68,10 +68,19 @@ struct left {
     const char *why;        /* static: "removed since" */
 };
 
+/* (album, asset) of a change, sorted for lookups. */
+struct pair {
+    struct uuid album, asset;
+};
+
 struct undo {
     char *run;              /* the run directory undone */
     struct jentry *items;
     size_t nr, alloc;
+    struct pair *assigned;  /* ASSIGN_ASSET_TO_ALBUM changes, sorted */
+    size_t assigned_nr;
+    struct pair *deleted;   /* DELETE_ALBUM changes (asset zero), sorted */
+    size_t deleted_nr;
     struct left *left;
     size_t left_nr, left_alloc;
 };
@@ -88,6 +97,8 @@ static void undo_release(struct undo *u)
         free(u->left[i].what);
     free(u->items);
     free(u->left);
+    free(u->assigned);
+    free(u->deleted);
     free(u->run);
     memset(u, 0, sizeof(*u));
 }
@@ -362,19 +373,47 @@ static uint32_t find_tag(const struct model *m, const char *name)
     return t != MODEL_NONE ? t : model_find_tag_by_name(m, name);
 }
 
+static int cmp_pair(const void *a, const void *b)
+{
+    const struct pair *x = a, *y = b;
+    int c = uuid_cmp(&x->album, &y->album);
+
+    return c ? c : uuid_cmp(&x->asset, &y->asset);
+}
+
+/* The (album, asset) pairs of the changes of kind, sorted: lookups in
+ * O(log n) however large the run. */
+static struct pair *pairs_of(const struct undo *u, enum report_kind kind,
+                             size_t *nr)
+{
+    struct pair *v = xcalloc(u->nr + 1, sizeof(*v));
+    size_t i;
+
+    *nr = 0;
+    for (i = 0; i < u->nr; i++) {
+        const struct jentry *e = &u->items[i];
+
+        if (e->kind != kind || !e->has_album)
+            continue;
+        v[*nr].album = e->album;
+        if (e->has_asset && kind != REPORT_K_DELETE_ALBUM)
+            v[*nr].asset = e->asset;
+        (*nr)++;
+    }
+    qsort(v, *nr, sizeof(*v), cmp_pair);
+    return v;
+}
+
 /* Did the run add asset a to the album with id `album`? */
 static bool run_assigned(const struct undo *u, const struct uuid *album,
                          const struct uuid *asset)
 {
-    size_t i;
+    struct pair key;
 
-    for (i = 0; i < u->nr; i++)
-        if (u->items[i].kind == REPORT_K_ASSIGN_ASSET_TO_ALBUM &&
-            u->items[i].has_album && u->items[i].has_asset &&
-            uuid_eq(&u->items[i].album, album) &&
-            uuid_eq(&u->items[i].asset, asset))
-            return true;
-    return false;
+    key.album = *album;
+    key.asset = *asset;
+    return bsearch(&key, u->assigned, u->assigned_nr, sizeof(key),
+                   cmp_pair) != NULL;
 }
 
 /*
@@ -399,13 +438,12 @@ static bool only_the_runs(const struct undo *u, const struct model *m,
 
 static bool run_deleted(const struct undo *u, const struct uuid *album)
 {
-    size_t i;
+    struct pair key;
 
-    for (i = 0; i < u->nr; i++)
-        if (u->items[i].kind == REPORT_K_DELETE_ALBUM &&
-            u->items[i].has_album && uuid_eq(&u->items[i].album, album))
-            return true;
-    return false;
+    memset(&key, 0, sizeof(key));
+    key.album = *album;
+    return bsearch(&key, u->deleted, u->deleted_nr, sizeof(key),
+                   cmp_pair) != NULL;
 }
 
 static void invert_tag(struct undo *u, const struct model *m,
@@ -572,6 +610,11 @@ static int build_inverse(void *ctx, const struct model *m, struct plan *p,
     for (i = 0; i < u->left_nr; i++)
         free(u->left[i].what);
     u->left_nr = 0;
+    if (!u->assigned) {
+        u->assigned = pairs_of(u, REPORT_K_ASSIGN_ASSET_TO_ALBUM,
+                               &u->assigned_nr);
+        u->deleted = pairs_of(u, REPORT_K_DELETE_ALBUM, &u->deleted_nr);
+    }
     for (i = 0; i < u->nr; i++) {
         const struct jentry *e = &u->items[i];
 

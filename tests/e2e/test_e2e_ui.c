@@ -20,10 +20,12 @@
 
 #include "core/common.h"
 #include "core/fsutil.h"
+#include "core/timeutil.h"
 #include "e2e_state.h"
 #include "sim_harness.h"
 
 #define TEMPLATE IA_TEST_DATA "/config/upstream-template.yaml"
+#define DATES IA_TEST_DATA "/e2e/date-correction.yaml"
 
 static char tmpdir[64];
 static unsigned runs; /* numbers the output files of each tool run */
@@ -44,8 +46,9 @@ static void boot(struct sim_proc *sim, const char *preset)
  * log directory tmpdir/logdir; its stdout and stderr into out and err
  * (may be NULL).  Returns the exit code.
  */
-static int tool(const struct sim_proc *sim, const char *logdir,
-                const char *const *extra, struct buf *out, struct buf *err)
+static int tool_cfg(const struct sim_proc *sim, const char *logdir,
+                    const char *config, const char *const *extra,
+                    struct buf *out, struct buf *err)
 {
     struct buf logs = BUF_INIT, errpath = BUF_INIT, outpath = BUF_INIT,
                ignored = BUF_INIT;
@@ -59,7 +62,7 @@ static int tool(const struct sim_proc *sim, const char *logdir,
     for (; *extra && n < ARRAY_SIZE(args) - 6; extra++)
         args[n++] = *extra;
     args[n++] = "--config";
-    args[n++] = TEMPLATE;
+    args[n++] = config;
     args[n++] = "--log-dir";
     args[n++] = logs.buf;
     args[n] = NULL;
@@ -81,6 +84,12 @@ static int tool(const struct sim_proc *sim, const char *logdir,
     buf_release(&ignored);
     assert_true(code >= 0);
     return code;
+}
+
+static int tool(const struct sim_proc *sim, const char *logdir,
+                const char *const *extra, struct buf *out, struct buf *err)
+{
+    return tool_cfg(sim, logdir, TEMPLATE, extra, out, err);
 }
 
 static int tool1(const struct sim_proc *sim, const char *logdir,
@@ -361,6 +370,86 @@ static void sorted_text(json_t *list, struct buf *out)
     json_decref(list);
 }
 
+/* o[key], an ISO date, moved by ms. */
+static void shift(json_t *o, const char *key, int64_t ms)
+{
+    const char *s = es_str(o, key);
+    char iso[32];
+    int64_t t;
+
+    assert_int_equal(time_parse_iso(s, strlen(s), &t, NULL), 0);
+    time_format_iso(t + ms, iso);
+    json_object_set_new(o, key, json_string(iso));
+}
+
+/*
+ * Dates: a library where a camera file's dates were all moved three days
+ * after the time its name says (as e2e.run's date correction test does);
+ * the run sets it back to the name's time, undo gives it the moved date
+ * again (dateTimeOriginal and the file date the server derives from it),
+ * from the prior date the journal keeps.
+ */
+static void test_undo_restores_dates(void **state)
+{
+    const char *const undo[] = { "undo", NULL };
+    const char *const run[] = { "run", NULL };
+    struct sim_proc sim;
+    struct buf path = BUF_INIT, err = BUF_INIT;
+    json_t *lib, *a, *x, *before, *after_run, *end;
+    const char *args[16] = { "--latency", "off", "--seed", "1",
+                             "--library", NULL, NULL };
+    const char *id = NULL;
+    char *text;
+    size_t i;
+
+    (void)state;
+    boot(&sim, "small");
+    lib = es_state(&sim);
+    assert_int_equal(sim_stop(&sim), 0);
+    json_array_foreach(json_object_get(lib, "assets"), i, a) {
+        if (!id && !strcmp(es_str(a, "ownerId"), es_admin_id(lib)) &&
+            json_is_null(json_object_get(a, "deletedAt")) &&
+            !strncmp(es_str(a, "originalFileName"), "PXL_", 4) &&
+            json_is_object(json_object_get(a, "exifInfo"))) {
+            id = es_str(a, "id");
+            shift(a, "fileCreatedAt", 3 * 86400000LL);
+            shift(a, "fileModifiedAt", 3 * 86400000LL);
+            shift(a, "localDateTime", 3 * 86400000LL);
+            shift(a, "createdAt", 3 * 86400000LL);
+            shift(json_object_get(a, "exifInfo"), "dateTimeOriginal",
+                  3 * 86400000LL);
+        }
+    }
+    assert_non_null(id);
+    json_array_foreach(json_object_get(lib, "assets"), i, x)
+        json_object_del(x, "albumIds");
+    buf_addf(&path, "%s/dates.json", tmpdir);
+    text = json_dumps(lib, JSON_COMPACT);
+    assert_int_equal(fs_write_atomic(path.buf, text, strlen(text), &err), 0);
+    free(text);
+    args[5] = path.buf;
+    if (sim_start(&sim, args, &err) < 0)
+        fail_msg("%s", err.buf);
+
+    before = end_state(&sim);
+    assert_int_equal(tool_cfg(&sim, "dates", DATES, run, NULL, NULL), 0);
+    after_run = end_state(&sim);
+    assert_false(json_equal(
+        json_object_get(json_object_get(before, "assets"), id),
+        json_object_get(json_object_get(after_run, "assets"), id)));
+    assert_int_equal(tool_cfg(&sim, "dates", DATES, undo, NULL, NULL), 0);
+    end = end_state(&sim);
+    assert_json_equal(before, end);
+
+    json_decref(lib);
+    json_decref(before);
+    json_decref(after_run);
+    json_decref(end);
+    buf_release(&path);
+    buf_release(&err);
+    assert_int_equal(sim_stop(&sim), 0);
+}
+
 /* "op|name|reason|rule" of each plan item about asset id, sorted. */
 static void plan_decisions(json_t *plan, const char *id, struct buf *out)
 {
@@ -509,6 +598,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_undo_restores_all_but_later_changes),
         cmocka_unit_test(test_undo_of_undo_redoes),
+        cmocka_unit_test(test_undo_restores_dates),
         cmocka_unit_test(test_explain_equals_plan),
     };
 
