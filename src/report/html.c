@@ -506,14 +506,17 @@ int report_html(const struct report_html_input *in, struct buf *out,
     json_error_t je;
     int ret = -1;
 
-    if (in->metrics_json &&
-        !json_is_object(metrics = json_loads(in->metrics_json, 0, &je))) {
+    /* json_is_*() evaluate their argument twice: load first. */
+    if (in->metrics_json)
+        metrics = json_loads(in->metrics_json, 0, &je);
+    if (in->metrics_json && !json_is_object(metrics)) {
         buf_addf(err, "metrics.json: %s", metrics ? "not an object"
                                                   : je.text);
         goto out;
     }
-    if (in->timeline_json &&
-        !json_is_array(spans = json_loads(in->timeline_json, 0, &je))) {
+    if (in->timeline_json)
+        spans = json_loads(in->timeline_json, 0, &je);
+    if (in->timeline_json && !json_is_array(spans)) {
         buf_addf(err, "timeline.json: %s", spans ? "not an array" : je.text);
         goto out;
     }
