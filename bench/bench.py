@@ -71,11 +71,16 @@ TARGETS = {
 # ---- the simulator ---------------------------------------------------------
 
 class Sim:
-    def __init__(self, build, preset, latency, dialect=3, capacity=CAPACITY):
+    def __init__(self, build, preset, latency, dialect=3, capacity=CAPACITY,
+                 profile="test"):
+        # profile "test": the simulator's deterministic server (no
+        # background jobs, no OFFSET or one-thread cost), the model the
+        # figures in docs/performance.md were measured on; "real" is
+        # immich-sim's realistic default (docs/simulator.md)
         exe = os.path.join(build, "sim", "immich-sim")
-        args = [exe, "--port", "0", "--preset", preset, "--seed", "1",
-                "--latency", latency, "--capacity", str(capacity),
-                "--dialect", str(dialect)]
+        args = [exe, "--port", "0", "--profile", profile, "--preset", preset,
+                "--seed", "1", "--latency", latency, "--capacity",
+                str(capacity), "--dialect", str(dialect)]
         self.capacity = capacity
         self.latency = latency != "off"
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE,
@@ -415,11 +420,13 @@ def markdown(res):
              "compare A.json B.json` compares two result files."
              % (m["date"], m["cpu"], m["cores"], m["memory_mib"],
                 m["kernel"]), "",
-             "The server is `immich-sim` with the seed latency model and "
+             "The server is `immich-sim` (`--profile %s`) with the seed "
+             "latency model and "
              "capacity K = %d (docs/simulator.md), on loopback.  The floor "
              "of a run is the simulator's summed modeled service time of "
              "the requests it made divided by K: the fastest any client "
-             "could make those requests." % CAPACITY, ""]
+             "could make those requests."
+             % (res.get("sim_profile", "test"), CAPACITY), ""]
     if "targets" in res:
         lines += ["## Targets", "", "| target | value | met |", "|---|---:|---|"]
         for t in res["targets"]:
@@ -487,11 +494,13 @@ def markdown(res):
 
 def cmd_run(args):
     only = set(args.only.split(","))
-    res = {"machine": machine(), "capacity": CAPACITY}
+    res = {"machine": machine(), "capacity": CAPACITY,
+           "sim_profile": args.sim_profile}
     work = tempfile.mkdtemp(prefix="ia-bench-")
     try:
         if "baseline" in only:
-            sim = Sim(args.build, args.preset, "seed")
+            sim = Sim(args.build, args.preset, "seed",
+                      profile=args.sim_profile)
             try:
                 print("baseline: sampling the upstream pattern...",
                       file=sys.stderr)
@@ -499,7 +508,8 @@ def cmd_run(args):
             finally:
                 sim.stop()
         if only & {"cold", "warm"}:
-            sim = Sim(args.build, args.preset, "seed")
+            sim = Sim(args.build, args.preset, "seed",
+                      profile=args.sim_profile)
             try:
                 if "cold" in only:
                     print("cold run...", file=sys.stderr)
@@ -510,7 +520,8 @@ def cmd_run(args):
             finally:
                 sim.stop()
         if "scale" in only:
-            sim = Sim(args.build, args.scale_preset, "off")
+            sim = Sim(args.build, args.scale_preset, "off",
+                      profile=args.sim_profile)
             try:
                 print("scale run...", file=sys.stderr)
                 scale_work = os.path.join(work, "scale")
@@ -614,6 +625,9 @@ def main():
     r.add_argument("--markdown")
     r.add_argument("--notes", help="markdown lines for the report")
     r.add_argument("--no-profile", action="store_true")
+    r.add_argument("--sim-profile", choices=("test", "real"), default="test",
+                   help="immich-sim's --profile (real: background jobs, "
+                        "deep-page and one-thread costs)")
     c = sub.add_parser("compare", help="differences between two results")
     c.add_argument("a")
     c.add_argument("b")

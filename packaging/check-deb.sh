@@ -52,7 +52,7 @@ if grep -E '\.a$|/include/|test_' "$work/contents"; then
   fail "package holds build or test files"
 fi
 depends=$(dpkg-deb -f "$deb" Depends)
-for lib in libcurl4 libjansson4 libyajl2 libyaml-0-2 libpcre2-8-0 \
+for lib in libcurl4 libjansson4 libyajl2 libyaml-0-2 libpcre2-8-0 libunistring2 \
            libsqlite3-0 libmicrohttpd12 libc6 tzdata; do
   case ", $depends" in
     *", $lib "* | *", $lib,"* | *", $lib") ;;

@@ -10,7 +10,11 @@ shift $(( $# > 2 ? 2 : $# ))
 levels=${*:-1 2 4 6 8 10 12 16 32}
 root=$(pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/ia-concurrency.XXXXXX")
-"$root/$build/sim/immich-sim" --preset seed --port 0 --latency seed \
+# --profile test: the model docs/http-and-snapshot.md's run was measured
+# on (no background jobs, no OFFSET or one-thread cost); SIM_PROFILE=real
+# measures the realistic default
+"$root/$build/sim/immich-sim" --profile "${SIM_PROFILE:-test}" \
+  --preset seed --port 0 --latency seed \
   --latency-scale "$scale" --capacity 10 >"$work/sim.out" 2>"$work/sim.err" &
 sim=$!
 trap 'kill $sim 2>/dev/null || true; rm -rf "$work"' EXIT

@@ -16,7 +16,7 @@ static bool is_shared(const struct sim_album *al)
     return al->members_nr > 0;
 }
 
-void api_albums_list(struct sim_req *r)
+void sim_api_albums_list(struct sim_req *r)
 {
     struct sim_lib *lib = r->lib;
     const char *s;
@@ -90,7 +90,7 @@ void api_albums_list(struct sim_req *r)
         if (!first)
             buf_addch(&r->out, ',');
         first = false;
-        sim_json_album(&r->out, lib, (uint32_t)i, r->dialect, false, r->user,
+        sim_json_album(&r->out, lib, (uint32_t)i, r->dialect, 0, r->user,
                        NULL);
         r->items_plain++;
     }
@@ -113,15 +113,15 @@ static uint32_t album_for(struct sim_req *r, const char *perm, int min_role)
     return al;
 }
 
-void api_album_get(struct sim_req *r)
+void sim_api_album_get(struct sim_req *r)
 {
     uint32_t al = album_for(r, "album.read", SIM_ROLE_VIEWER);
     bool with = r->dialect < 3 && sim_query_bool(r, "withoutAssets") != 1;
 
     if (al == SIM_NONE)
         return;
-    sim_json_album(&r->out, r->lib, al, r->dialect, with, r->user,
-                   &r->items_exif);
+    sim_json_album(&r->out, r->lib, al, r->dialect, with ? SIM_JA_ASSETS : 0,
+                   r->user, &r->items_exif);
 }
 
 /* Adds asset ids to album al with per-id outcomes; NULL out = summary. */
@@ -163,7 +163,7 @@ static const struct sim_field ids_fields[] = {
     {"ids", FT_UUIDS, true, 0, 0, NULL},
 };
 
-void api_album_assets_add(struct sim_req *r)
+void sim_api_album_assets_add(struct sim_req *r)
 {
     struct uuid *ids;
     size_t n;
@@ -182,7 +182,7 @@ void api_album_assets_add(struct sim_req *r)
     free(ids);
 }
 
-void api_album_assets_remove(struct sim_req *r)
+void sim_api_album_assets_remove(struct sim_req *r)
 {
     struct sim_lib *lib = r->lib;
     struct uuid *ids;
@@ -204,8 +204,10 @@ void api_album_assets_remove(struct sim_req *r)
 
         if (a == SIM_NONE || !u32vec_has(&lib->assets[a].albums, al))
             error = "not_found";
+        /* the owner always removes (AlbumDelete); others need
+         * asset.share: their own assets or a partner's */
         else if (lib->albums[al].owner != r->user &&
-                 lib->assets[a].owner != r->user)
+                 !sim_can_share_asset(lib, r->user, a))
             error = "no_permission";
         else {
             (void)sim_unlink_album(lib, al, a);
@@ -227,7 +229,7 @@ void api_album_assets_remove(struct sim_req *r)
     free(ids);
 }
 
-void api_albums_assets_add(struct sim_req *r)
+void sim_api_albums_assets_add(struct sim_req *r)
 {
     static const struct sim_field fields[] = {
         {"albumIds", FT_UUIDS, true, 0, 0, NULL},
@@ -319,7 +321,7 @@ static int add_members(struct sim_req *r, uint32_t al, json_t *users)
     return 0;
 }
 
-void api_album_create(struct sim_req *r)
+void sim_api_album_create(struct sim_req *r)
 {
     static const struct sim_field fields[] = {
         {"albumName", FT_STR, true, 0, 0, NULL},
@@ -379,10 +381,13 @@ void api_album_create(struct sim_req *r)
     (void)add_assets(r, al, ids, n, NULL, NULL);
     free(ids);
     r->status = 201;
-    sim_json_album(&r->out, lib, al, r->dialect, false, r->user, NULL);
+    /* mapAlbum() answers without lastModifiedAssetTimestamp (2.x
+     * album.service create; same in 3.x) */
+    sim_json_album(&r->out, lib, al, r->dialect,
+                   r->create_last ? 0 : SIM_JA_NO_LAST, r->user, NULL);
 }
 
-void api_album_update(struct sim_req *r)
+void sim_api_album_update(struct sim_req *r)
 {
     static const struct sim_field fields[] = {
         {"albumName", FT_STR, false, 0, 0, NULL},
@@ -426,10 +431,10 @@ void api_album_update(struct sim_req *r)
     album->updated_at = sim_now();
     r->wrote = true;
     r->items_written++;
-    sim_json_album(&r->out, lib, al, r->dialect, false, r->user, NULL);
+    sim_json_album(&r->out, lib, al, r->dialect, 0, r->user, NULL);
 }
 
-void api_album_delete(struct sim_req *r)
+void sim_api_album_delete(struct sim_req *r)
 {
     struct sim_lib *lib = r->lib;
     uint32_t al = album_for(r, "album.delete", SIM_ROLE_OWNER);
@@ -446,7 +451,7 @@ void api_album_delete(struct sim_req *r)
     r->items_written++;
 }
 
-void api_album_users_add(struct sim_req *r)
+void sim_api_album_users_add(struct sim_req *r)
 {
     static const struct sim_field fields[] = {
         {"albumUsers", FT_ARR, true, 0, 0, NULL},
@@ -461,7 +466,7 @@ void api_album_users_add(struct sim_req *r)
         return;
     if (add_members(r, al, json_object_get(r->body, "albumUsers")) < 0)
         return;
-    sim_json_album(&r->out, r->lib, al, r->dialect, false, r->user, NULL);
+    sim_json_album(&r->out, r->lib, al, r->dialect, 0, r->user, NULL);
 }
 
 /* Index of user in the album's member list, or -1. */
@@ -475,7 +480,7 @@ static int member_index(const struct sim_album *al, uint32_t u)
     return -1;
 }
 
-void api_album_user_update(struct sim_req *r)
+void sim_api_album_user_update(struct sim_req *r)
 {
     static const struct sim_field fields[] = {
         {"role", FT_STR, true, 0, 0, role_values},
@@ -514,7 +519,7 @@ void api_album_user_update(struct sim_req *r)
     r->items_written++;
 }
 
-void api_album_user_remove(struct sim_req *r)
+void sim_api_album_user_remove(struct sim_req *r)
 {
     struct sim_lib *lib = r->lib;
     struct sim_album *album;
@@ -559,7 +564,7 @@ void api_album_user_remove(struct sim_req *r)
     r->items_written++;
 }
 
-void api_albums_statistics(struct sim_req *r)
+void sim_api_albums_statistics(struct sim_req *r)
 {
     struct sim_lib *lib = r->lib;
     long owned = 0, shared = 0, not_shared = 0;
@@ -582,4 +587,53 @@ void api_albums_statistics(struct sim_req *r)
     }
     buf_addf(&r->out, "{\"owned\":%ld,\"shared\":%ld,\"notShared\":%ld}",
              owned, shared, not_shared);
+}
+
+/*
+ * What a guest's upload through an album's shared link does
+ * (asset-media.service: a checksum the link's owner already has goes to
+ * handleUploadError -> addToSharedLink -> albumRepository.addAssetIds):
+ * the asset joins the album and neither the album's updatedAt nor the
+ * asset's moves.  Without assetId a new asset is uploaded: it is the
+ * owner's newest (updatedAt now) and joins the album the same way.
+ */
+int sim_shared_link_upload(struct sim_lib *lib, json_t *body,
+                           struct buf *out, struct buf *err)
+{
+    const char *album = json_string_value(json_object_get(body, "albumId"));
+    const char *asset = json_string_value(json_object_get(body, "assetId"));
+    struct uuid id;
+    uint32_t al, a;
+    int64_t now = sim_now();
+    bool dup = asset != NULL;
+
+    if (!album || uuid_parse(album, strlen(album), &id) < 0 ||
+        (al = sim_find_album(lib, &id)) == SIM_NONE) {
+        buf_addstr(err, "albumId names no album");
+        return -1;
+    }
+    if (dup) {
+        if (uuid_parse(asset, strlen(asset), &id) < 0 ||
+            (a = sim_find_asset(lib, &id)) == SIM_NONE ||
+            lib->assets[a].owner != lib->albums[al].owner) {
+            buf_addstr(err, "assetId names no asset of the album's owner");
+            return -1;
+        }
+    } else {
+        a = sim_lib_add_asset(lib, NULL, lib->albums[al].owner);
+        lib->assets[a].file_created_at = lib->assets[a].local_date_time =
+            lib->assets[a].file_modified_at = now;
+        lib->assets[a].created_at = lib->assets[a].updated_at = now;
+        lib->assets[a].file_name = sim_str(lib, "upload.jpg");
+        sim_asset_set_path(lib, a, "/upload/upload.jpg");
+        (void)sim_lib_add_exif(lib, a);
+    }
+    (void)sim_link_album(lib, al, a);
+    if (lib->albums[al].thumb == SIM_NONE)
+        lib->albums[al].thumb = a;
+    lib->gen++;
+    buf_addstr(out, "{\"id\":");
+    sim_json_uuid(out, &lib->assets[a].id);
+    buf_addf(out, ",\"duplicate\":%s}\n", dup ? "true" : "false");
+    return 0;
 }

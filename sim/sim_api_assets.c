@@ -1,10 +1,8 @@
 /*
  * sim_api_assets.c: asset info and updates, asset statistics.
  *
- * Background jobs (sidecar write, metadata re-extraction) complete at
- * once in the simulator: an edit of dateTimeOriginal moves fileCreatedAt
- * and localDateTime and bumps updatedAt in the same request, which is the
- * state the real server reaches some seconds later (immich-api.md §3.1).
+ * An EXIF edit changes the exif row at once; fileCreatedAt, localDateTime
+ * and updatedAt follow when its background jobs finish (sim_jobs.h).
  */
 #include "core/timeutil.h"
 #include "sim/sim_json.h"
@@ -13,7 +11,7 @@
 static const char *const vis_values[] = {"timeline", "archive", "hidden",
                                          "locked", NULL};
 
-void api_asset_get(struct sim_req *r)
+void sim_api_asset_get(struct sim_req *r)
 {
     struct uuid id;
     uint32_t a;
@@ -51,24 +49,103 @@ static bool zone_offset(const char *s, int *minutes)
     return false;
 }
 
+/* True if body sets any asset_exif column. */
+static bool has_exif_fields(json_t *body)
+{
+    static const char *const keys[] = {
+        "dateTimeOriginal", "description", "rating", "latitude",
+        "longitude", "timeZone", "dateTimeRelative"};
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(keys); i++)
+        if (json_object_get(body, keys[i]))
+            return true;
+    return false;
+}
+
 /*
- * Applies one UpdateAssetDto-like object to asset a.  Returns true if the
- * asset row changed (updatedAt moves).
+ * Writes body's EXIF fields into asset ai's exif row (created first when
+ * create is set).  Returns the enum sim_edit bits of what changed.
  */
-static void apply_update(struct sim_req *r, uint32_t ai, json_t *body)
+static unsigned update_exif(struct sim_lib *lib, uint32_t ai, json_t *body,
+                            bool create)
+{
+    struct sim_asset *a = &lib->assets[ai];
+    struct sim_exif *e;
+    const char *s;
+    json_t *v;
+    int off = 0;
+
+    if (a->exif == SIM_NONE) {
+        if (!create)
+            return 0;
+        (void)sim_lib_add_exif(lib, ai);
+        a = &lib->assets[ai];
+    }
+    e = &lib->exifs[a->exif];
+    if ((s = json_string_value(json_object_get(body, "description"))))
+        e->description = sim_str(lib, s);
+    if ((v = json_object_get(body, "rating")))
+        e->rating = (int8_t)json_integer_value(v);
+    if ((v = json_object_get(body, "latitude")))
+        e->latitude = json_number_value(v);
+    if ((v = json_object_get(body, "longitude")))
+        e->longitude = json_number_value(v);
+    if ((s = json_string_value(json_object_get(body, "timeZone"))))
+        e->time_zone = sim_str(lib, s);
+    s = json_string_value(json_object_get(body, "dateTimeOriginal"));
+    if (s) {
+        (void)time_parse_iso(s, strlen(s), &e->date_time_original, NULL);
+        /* a fixed offset names the zone as luxon does: UTC+2, UTC+5:30 */
+        if (zone_offset(s, &off) && s[strlen(s) - 1] != 'Z') {
+            char tz[16];
+            int m = abs(off);
+
+            if (m % 60)
+                (void)snprintf(tz, sizeof(tz), "UTC%c%d:%02d",
+                               off < 0 ? '-' : '+', m / 60, m % 60);
+            else
+                (void)snprintf(tz, sizeof(tz), "UTC%c%d",
+                               off < 0 ? '-' : '+', m / 60);
+            e->time_zone = sim_str(lib, tz);
+        }
+    } else if (e->date_time_original == TIME_NONE) {
+        e->date_time_original = a->file_created_at;
+    }
+    if ((v = json_object_get(body, "dateTimeRelative")))
+        e->date_time_original += json_integer_value(v) * 60000;
+    return s || json_object_get(body, "dateTimeRelative") ? SIM_EDIT_DATE
+                                                           : 0;
+}
+
+/*
+ * Applies one UpdateAssetDto-like object to asset a.  bulk is PUT /assets
+ * (asset.service updateAll): its EXIF write is a plain UPDATE, so an asset
+ * without an exif row keeps none, and every id gets a SidecarWrite;
+ * PUT /assets/{id} upserts the row and queues the write only when it
+ * changed EXIF.  The asset row (favorite, visibility, duplicate) changes
+ * at once; the dates follow the EXIF date when the jobs finish.
+ */
+static void apply_update(struct sim_req *r, uint32_t ai, json_t *body,
+                         bool bulk)
 {
     struct sim_lib *lib = r->lib;
     struct sim_asset *a = &lib->assets[ai];
     json_t *v;
     int64_t now = sim_now();
+    bool row = false, exif = has_exif_fields(body);
+    unsigned edit = 0;
 
-    if ((v = json_object_get(body, "isFavorite")))
+    if ((v = json_object_get(body, "isFavorite"))) {
         a->favorite = json_is_true(v);
+        row = true;
+    }
     if ((v = json_object_get(body, "visibility"))) {
         a->visibility = (uint8_t)sim_visibility_parse(json_string_value(v));
         if (a->visibility == SIM_VIS_LOCKED)
             while (a->albums.nr)
                 (void)sim_unlink_album(lib, a->albums.items[0], ai);
+        row = true;
     }
     if ((v = json_object_get(body, "duplicateId"))) {
         struct uuid d;
@@ -78,63 +155,15 @@ static void apply_update(struct sim_req *r, uint32_t ai, json_t *body)
             a->dup = sim_lib_dup(lib, &d);
         else
             a->dup = SIM_NONE;
-        a = &lib->assets[ai];
+        row = true;
     }
-    if (json_object_get(body, "dateTimeOriginal") ||
-        json_object_get(body, "description") ||
-        json_object_get(body, "rating") || json_object_get(body, "latitude") ||
-        json_object_get(body, "longitude") ||
-        json_object_get(body, "timeZone") ||
-        json_object_get(body, "dateTimeRelative")) {
-        struct sim_exif *e;
-        const char *s;
-        int off = 0;
-
-        if (a->exif == SIM_NONE)
-            (void)sim_lib_add_exif(lib, ai);
-        a = &lib->assets[ai];
-        e = &lib->exifs[a->exif];
-        if ((s = json_string_value(json_object_get(body, "description"))))
-            e->description = sim_str(lib, s);
-        if ((v = json_object_get(body, "rating")))
-            e->rating = (int8_t)json_integer_value(v);
-        if ((v = json_object_get(body, "latitude")))
-            e->latitude = json_number_value(v);
-        if ((v = json_object_get(body, "longitude")))
-            e->longitude = json_number_value(v);
-        if ((s = json_string_value(json_object_get(body, "timeZone"))))
-            e->time_zone = sim_str(lib, s);
-        s = json_string_value(json_object_get(body, "dateTimeOriginal"));
-        if (s) {
-            int64_t t;
-
-            (void)time_parse_iso(s, strlen(s), &t, NULL);
-            if (zone_offset(s, &off) && s[strlen(s) - 1] != 'Z') {
-                char tz[16];
-
-                (void)snprintf(tz, sizeof(tz), "UTC%c%d", off < 0 ? '-' : '+',
-                               abs(off) / 60);
-                e->time_zone = sim_str(lib, tz);
-            } else if (e->time_zone) {
-                int secs;
-
-                if (tz_offset_at(sim_cstr(lib, e->time_zone), t, &secs) == 0)
-                    off = secs / 60;
-            }
-            e->date_time_original = t;
-        } else if (e->date_time_original == TIME_NONE) {
-            e->date_time_original = a->file_created_at;
-        }
-        if ((v = json_object_get(body, "dateTimeRelative")))
-            e->date_time_original += json_integer_value(v) * 60000;
-        /* the metadata re-extraction job moves the asset's dates */
-        if (s || json_object_get(body, "dateTimeRelative")) {
-            a->file_created_at = e->date_time_original;
-            a->local_date_time = e->date_time_original + (int64_t)off * 60000;
-            lib->order_dirty = true;
-        }
-    }
-    a->updated_at = now;
+    if (exif)
+        edit = update_exif(lib, ai, body, !bulk);
+    if (bulk || exif)
+        sim_jobs_edit(r->jobs, ai, edit, now);
+    /* with jobs off the re-extraction's bump happens here, at once */
+    if (row || !sim_jobs_on(r->jobs))
+        lib->assets[ai].updated_at = now;
     r->wrote = true;
     r->items_written++;
 }
@@ -171,7 +200,7 @@ static int check_date(struct sim_req *r)
     return -1;
 }
 
-void api_asset_update(struct sim_req *r)
+void sim_api_asset_update(struct sim_req *r)
 {
     struct uuid id;
     uint32_t a;
@@ -184,42 +213,55 @@ void api_asset_update(struct sim_req *r)
         sim_error(r, 400, "Not found or no asset.update access");
         return;
     }
-    apply_update(r, a, r->body);
+    apply_update(r, a, r->body, false);
     sim_json_asset(&r->out, r->lib, a, r->dialect,
                    SIM_J_EXIF | SIM_J_TAGS | SIM_J_OWNER, r->user);
     r->items_exif++;
 }
 
-void api_assets_update(struct sim_req *r)
+/*
+ * The body's "ids" as asset indexes, all the caller's own (requireAccess
+ * is all or nothing: one foreign or unknown id fails the request with
+ * the 400 naming perm).  NULL after the error; caller frees.
+ */
+static uint32_t *own_assets(struct sim_req *r, const char *perm, size_t *n)
 {
     struct uuid *ids;
+    uint32_t *idx;
+    size_t i;
+
+    *n = sim_uuid_list(json_object_get(r->body, "ids"), &ids);
+    idx = xmalloc(st_mult(*n + 1, sizeof(*idx)));
+    for (i = 0; i < *n; i++) {
+        idx[i] = sim_find_asset(r->lib, &ids[i]);
+        if (idx[i] == SIM_NONE || r->lib->assets[idx[i]].owner != r->user) {
+            sim_error(r, 400, "Not found or no %s access", perm);
+            free(idx);
+            idx = NULL;
+            break;
+        }
+    }
+    free(ids);
+    return idx;
+}
+
+void sim_api_assets_update(struct sim_req *r)
+{
     uint32_t *idx;
     size_t n, i;
 
     if (sim_need_body(r) < 0 ||
         sim_validate(r, r->body, update_fields, ARRAY_SIZE(update_fields)) <
             0 ||
-        check_date(r) < 0)
+        check_date(r) < 0 || !(idx = own_assets(r, "asset.update", &n)))
         return;
-    n = sim_uuid_list(json_object_get(r->body, "ids"), &ids);
-    idx = xmalloc(st_mult(n + 1, sizeof(*idx)));
-    /* all or nothing: one foreign or unknown id fails the request */
-    for (i = 0; i < n; i++) {
-        idx[i] = sim_find_asset(r->lib, &ids[i]);
-        if (idx[i] == SIM_NONE || r->lib->assets[idx[i]].owner != r->user) {
-            sim_error(r, 400, "Not found or no asset.update access");
-            goto out;
-        }
-    }
     for (i = 0; i < n; i++)
-        apply_update(r, idx[i], r->body);
+        apply_update(r, idx[i], r->body, true);
     r->status = 204;
-out:
     free(idx);
-    free(ids);
 }
 
-void api_assets_statistics(struct sim_req *r)
+void sim_api_assets_statistics(struct sim_req *r)
 {
     struct sim_lib *lib = r->lib;
     int trashed = sim_query_bool(r, "isTrashed");
@@ -257,4 +299,128 @@ void api_assets_statistics(struct sim_req *r)
     }
     buf_addf(&r->out, "{\"images\":%ld,\"videos\":%ld,\"total\":%ld}", images,
              videos, total);
+}
+
+/*
+ * An asset left its albums' live members (trash, hide): a thumbnail that
+ * pointed at it is replaced, as updateThumbnails() does at the next album
+ * read, and that UPDATE bumps the album's updatedAt.  Nothing else about
+ * the album moves.
+ */
+static void repair_thumbnails(struct sim_lib *lib, uint32_t ai, int64_t now)
+{
+    const struct sim_asset *a = &lib->assets[ai];
+    uint32_t i, k;
+
+    for (i = 0; i < a->albums.nr; i++) {
+        struct sim_album *al = &lib->albums[a->albums.items[i]];
+
+        if (al->thumb != ai)
+            continue;
+        al->thumb = SIM_NONE;
+        for (k = 0; k < al->assets.nr; k++) {
+            if (sim_asset_counts(&lib->assets[al->assets.items[k]])) {
+                al->thumb = al->assets.items[k];
+                break;
+            }
+        }
+        al->updated_at = now;
+    }
+}
+
+/*
+ * DELETE /assets {ids, force}: asset.service deleteAll, an UPDATE of
+ * deletedAt (so updatedAt moves too); all or nothing on access.  force
+ * deletes for good (the asset cannot be restored).
+ */
+void sim_api_assets_delete(struct sim_req *r)
+{
+    static const struct sim_field fields[] = {
+        {"ids", FT_UUIDS, true, 0, 0, NULL},
+        {"force", FT_BOOL, false, 0, 0, NULL},
+    };
+    uint32_t *idx;
+    size_t n, i;
+    int64_t now = sim_now();
+    bool force;
+
+    if (sim_need_body(r) < 0 ||
+        sim_validate(r, r->body, fields, ARRAY_SIZE(fields)) < 0 ||
+        !(idx = own_assets(r, "asset.delete", &n)))
+        return;
+    force = json_is_true(json_object_get(r->body, "force"));
+    for (i = 0; i < n; i++) {
+        struct sim_asset *a = &r->lib->assets[idx[i]];
+
+        if (a->deleted_at == TIME_NONE)
+            a->deleted_at = now;
+        a->purged |= force;
+        a->updated_at = now;
+        repair_thumbnails(r->lib, idx[i], now);
+        r->items_written++;
+    }
+    r->lib->order_dirty = true;
+    r->wrote = n > 0;
+    r->status = 204;
+    free(idx);
+}
+
+/* Restores asset ai if it is in the trash; true if it was. */
+static bool restore(struct sim_lib *lib, uint32_t ai, int64_t now)
+{
+    struct sim_asset *a = &lib->assets[ai];
+
+    if (a->deleted_at == TIME_NONE || a->purged)
+        return false;
+    a->deleted_at = TIME_NONE;
+    /* trash.repository restore is an UPDATE asset: the updatedAt trigger
+     * makes the restored asset its albums' newest member */
+    a->updated_at = now;
+    return true;
+}
+
+/* POST /trash/restore: every trashed asset of the caller; {count}. */
+void sim_api_trash_restore(struct sim_req *r)
+{
+    int64_t now = sim_now();
+    long count = 0;
+    size_t i;
+
+    for (i = 0; i < r->lib->assets_nr; i++)
+        if (r->lib->assets[i].owner == r->user &&
+            restore(r->lib, (uint32_t)i, now))
+            count++;
+    r->lib->order_dirty = true;
+    r->wrote = count > 0;
+    r->items_written = count;
+    buf_addf(&r->out, "{\"count\":%ld}", count);
+}
+
+/* POST /trash/restore/assets {ids}: those of them in the trash; {count}. */
+void sim_api_trash_restore_assets(struct sim_req *r)
+{
+    static const struct sim_field fields[] = {
+        {"ids", FT_UUIDS, true, 0, 0, NULL},
+    };
+    struct uuid *ids;
+    int64_t now = sim_now();
+    long count = 0;
+    size_t n, i;
+
+    if (sim_need_body(r) < 0 ||
+        sim_validate(r, r->body, fields, ARRAY_SIZE(fields)) < 0)
+        return;
+    n = sim_uuid_list(json_object_get(r->body, "ids"), &ids);
+    for (i = 0; i < n; i++) {
+        uint32_t a = sim_find_asset(r->lib, &ids[i]);
+
+        if (a != SIM_NONE && r->lib->assets[a].owner == r->user &&
+            restore(r->lib, a, now))
+            count++;
+    }
+    free(ids);
+    r->lib->order_dirty = true;
+    r->wrote = count > 0;
+    r->items_written = count;
+    buf_addf(&r->out, "{\"count\":%ld}", count);
 }

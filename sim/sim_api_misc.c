@@ -6,21 +6,23 @@
 #include "sim/sim_json.h"
 #include "sim/sim_server.h"
 
-void api_server_ping(struct sim_req *r)
+void sim_api_server_ping(struct sim_req *r)
 {
     buf_addstr(&r->out, "{\"res\":\"pong\"}");
 }
 
-void api_server_version(struct sim_req *r)
+void sim_api_server_version(struct sim_req *r)
 {
     if (r->dialect < 3)
         buf_addstr(&r->out, "{\"major\":2,\"minor\":7,\"patch\":5}");
     else
-        buf_addstr(&r->out,
-                   "{\"major\":3,\"minor\":2,\"patch\":2,\"prerelease\":null}");
+        buf_addf(&r->out,
+                 "{\"major\":3,\"minor\":%d,\"patch\":%d,"
+                 "\"prerelease\":null}",
+                 r->minor, r->minor == 2 ? 2 : 1);
 }
 
-void api_server_about(struct sim_req *r)
+void sim_api_server_about(struct sim_req *r)
 {
     buf_addf(&r->out,
              "{\"version\":\"%s\",\"versionUrl\":"
@@ -28,10 +30,13 @@ void api_server_about(struct sim_req *r)
              "\"licensed\":false,\"build\":\"immich-sim\","
              "\"nodejs\":\"v22.0.0\",\"exiftool\":\"13.00\","
              "\"ffmpeg\":\"7.0\"}",
-             r->dialect < 3 ? "v2.7.5" : "v3.2.2");
+             r->dialect < 3       ? "v2.7.5"
+             : r->minor == 0      ? "v3.0.1"
+             : r->minor == 1      ? "v3.1.1"
+                                  : "v3.2.2");
 }
 
-void api_server_statistics(struct sim_req *r)
+void sim_api_server_statistics(struct sim_req *r)
 {
     struct sim_lib *lib = r->lib;
     size_t i, u;
@@ -68,16 +73,24 @@ void api_server_statistics(struct sim_req *r)
              photos, videos);
 }
 
-void api_users_me(struct sim_req *r)
+void sim_api_users_me(struct sim_req *r)
 {
     sim_json_user_admin(&r->out, r->lib, r->user, r->dialect);
 }
 
-void api_users(struct sim_req *r)
+void sim_api_users(struct sim_req *r)
 {
     size_t i;
 
-    /* server.publicUsers defaults to true: everyone sees every user */
+    /* user.service search(): an admin, or anyone while server.publicUsers
+     * is on (the default), sees every user; otherwise only the caller */
+    if (!r->lib->public_users && !r->lib->users[r->user].is_admin) {
+        buf_addch(&r->out, '[');
+        sim_json_user(&r->out, r->lib, r->user);
+        buf_addch(&r->out, ']');
+        r->items_plain = 1;
+        return;
+    }
     buf_addch(&r->out, '[');
     for (i = 0; i < r->lib->users_nr; i++) {
         if (i)
@@ -88,7 +101,12 @@ void api_users(struct sim_req *r)
     r->items_plain = (long)r->lib->users_nr;
 }
 
-void api_user_get(struct sim_req *r)
+void sim_api_jobs(struct sim_req *r)
+{
+    sim_jobs_json(r->jobs, &r->out, sim_now());
+}
+
+void sim_api_user_get(struct sim_req *r)
 {
     struct uuid id;
     uint32_t u;
@@ -103,7 +121,7 @@ void api_user_get(struct sim_req *r)
     sim_json_user(&r->out, r->lib, u);
 }
 
-void api_keys_me(struct sim_req *r)
+void sim_api_keys_me(struct sim_req *r)
 {
     const struct sim_key *k = &r->lib->keys[r->key];
     const char *name = sim_cstr(r->lib, k->name);
@@ -150,7 +168,7 @@ static int cmp_dup(const void *pa, const void *pb)
  * Groups of the caller's own live archive/timeline assets sharing a
  * duplicateId, with two members or more; the first member is suggested.
  */
-void api_duplicates(struct sim_req *r)
+void sim_api_duplicates(struct sim_req *r)
 {
     struct sim_lib *lib = r->lib;
     uint32_t *ids = xmalloc(st_mult(lib->assets_nr + 1, sizeof(*ids)));
@@ -299,7 +317,7 @@ static int64_t month_of(int64_t ms)
     return days_from_civil(c.year, c.month, 1);
 }
 
-void api_timeline_buckets(struct sim_req *r)
+void sim_api_timeline_buckets(struct sim_req *r)
 {
     struct sim_lib *lib = r->lib;
     const uint32_t *order;
@@ -338,7 +356,7 @@ void api_timeline_buckets(struct sim_req *r)
     buf_addch(&r->out, ']');
 }
 
-void api_timeline_bucket(struct sim_req *r)
+void sim_api_timeline_bucket(struct sim_req *r)
 {
     static const char *const cols[] = {"id", "ownerId", "fileCreatedAt",
                                        "isFavorite", "isTrashed",
@@ -417,4 +435,75 @@ void api_timeline_bucket(struct sim_req *r)
     buf_addch(&r->out, '}');
     r->items_light = (long)n;
     free(ids);
+}
+
+/* PartnerResponseDto: the user plus inTimeline. */
+static void partner_json(struct sim_req *r, uint32_t user, bool in_timeline)
+{
+    sim_json_user(&r->out, r->lib, user);
+    r->out.len--; /* reopen the object */
+    buf_addf(&r->out, ",\"inTimeline\":%s}", in_timeline ? "true" : "false");
+}
+
+/*
+ * POST /partners/{id}: the caller starts sharing with user id
+ * (partner.service create; inTimeline starts false, so id's searches do
+ * not show the caller's assets until id turns it on).
+ */
+void sim_api_partner_create(struct sim_req *r)
+{
+    struct uuid id;
+    uint32_t u;
+
+    if (sim_param_uuid(r, 0, "id", &id) < 0)
+        return;
+    u = sim_find_user(r->lib, &id);
+    if (u == SIM_NONE || u == r->user) {
+        sim_error(r, 400, "User not found");
+        return;
+    }
+    if (u32vec_has(&r->lib->users[u].sharers, r->user)) {
+        sim_error(r, 400, "Partner already exists");
+        return;
+    }
+    u32vec_push(&r->lib->users[u].sharers, r->user);
+    r->status = 201;
+    r->wrote = true;
+    r->items_written = 1;
+    partner_json(r, u, false);
+}
+
+/*
+ * PUT /partners/{id} {inTimeline}: the caller shows (or hides) the assets
+ * of id, who shares with it, in its timeline; in 2.x that is what puts
+ * them in the caller's searches.
+ */
+void sim_api_partner_update(struct sim_req *r)
+{
+    static const struct sim_field fields[] = {
+        {"inTimeline", FT_BOOL, true, 0, 0, NULL},
+    };
+    struct sim_user *me;
+    struct uuid id;
+    uint32_t u;
+    bool on;
+
+    if (sim_param_uuid(r, 0, "id", &id) < 0 || sim_need_body(r) < 0 ||
+        sim_validate(r, r->body, fields, ARRAY_SIZE(fields)) < 0)
+        return;
+    u = sim_find_user(r->lib, &id);
+    me = &r->lib->users[r->user];
+    if (u == SIM_NONE || (!u32vec_has(&me->sharers, u) &&
+                          !u32vec_has(&me->partners, u))) {
+        sim_error(r, 400, "Partner not found");
+        return;
+    }
+    on = json_is_true(json_object_get(r->body, "inTimeline"));
+    if (on && !u32vec_has(&me->partners, u))
+        u32vec_push(&me->partners, u);
+    else if (!on)
+        (void)u32vec_remove(&me->partners, u);
+    r->wrote = true;
+    r->items_written = 1;
+    partner_json(r, u, on);
 }

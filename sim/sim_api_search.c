@@ -18,9 +18,11 @@
 
 #include <ctype.h>
 
+/* Bounds in microseconds (a request's ms x 1000): Postgres keeps
+ * createdAt/updatedAt to the microsecond, JSON and JS Dates to the ms. */
 struct range {
-    int64_t lo, hi;     /* inclusive bounds */
-    int64_t ne;         /* TIME_NONE = unused */
+    int64_t lo, hi;     /* inclusive bounds, us */
+    int64_t ne;         /* TIME_NONE = unused, else us */
 };
 
 struct idset {
@@ -86,10 +88,12 @@ static void branch_release(struct branch *b)
     free(b->tags_none.items);
 }
 
-static bool range_ok(const struct range *r, int64_t v)
+/* Is the instant v (ms) plus us microseconds inside r? */
+static bool range_ok(const struct range *r, int64_t v, int us)
 {
     if (v == TIME_NONE)
         return r->lo == INT64_MIN && r->hi == INT64_MAX && r->ne == TIME_NONE;
+    v = v * 1000 + us;
     return v >= r->lo && v <= r->hi && (r->ne == TIME_NONE || v != r->ne);
 }
 
@@ -135,10 +139,13 @@ static bool branch_match(const struct sim_lib *lib, const struct branch *b,
         return false;
     if (b->trash_null == 0 && a->deleted_at == TIME_NONE)
         return false;
-    if (!range_ok(&b->taken, a->file_created_at) ||
-        !range_ok(&b->created, a->created_at) ||
-        !range_ok(&b->updated, a->updated_at) ||
-        (a->deleted_at != TIME_NONE && !range_ok(&b->trashed, a->deleted_at)))
+    /* fileCreatedAt and deletedAt come from JS Dates (ms); createdAt and
+     * updatedAt from now() and clock_timestamp() (us) */
+    if (!range_ok(&b->taken, a->file_created_at, 0) ||
+        !range_ok(&b->created, a->created_at, sim_asset_sub_ms(lib, ai)) ||
+        !range_ok(&b->updated, a->updated_at, sim_asset_sub_ms(lib, ai)) ||
+        (a->deleted_at != TIME_NONE &&
+         !range_ok(&b->trashed, a->deleted_at, 0)))
         return false;
     if (b->favorite >= 0 && a->favorite != (b->favorite == 1))
         return false;
@@ -379,26 +386,26 @@ static int parse_flat(struct sim_req *r, struct query *q, bool stat)
     if (json_is_true(json_object_get(body, "isNotInAlbum")))
         b->not_in_album = 1;
     if ((t = jtime(json_object_get(body, "updatedAfter"))) != TIME_NONE)
-        b->updated.lo = t;
+        b->updated.lo = t * 1000;
     if ((t = jtime(json_object_get(body, "updatedBefore"))) != TIME_NONE)
-        b->updated.hi = t;
+        b->updated.hi = t * 1000;
     if ((t = jtime(json_object_get(body, "takenAfter"))) != TIME_NONE)
-        b->taken.lo = t;
+        b->taken.lo = t * 1000;
     if ((t = jtime(json_object_get(body, "takenBefore"))) != TIME_NONE)
-        b->taken.hi = t;
+        b->taken.hi = t * 1000;
     if ((t = jtime(json_object_get(body, "createdAfter"))) != TIME_NONE)
-        b->created.lo = t;
+        b->created.lo = t * 1000;
     if ((t = jtime(json_object_get(body, "createdBefore"))) != TIME_NONE)
-        b->created.hi = t;
+        b->created.hi = t * 1000;
     b->trash_null = 1;
     if (json_is_true(json_object_get(body, "withDeleted")))
         b->trash_null = -1;
     if ((t = jtime(json_object_get(body, "trashedAfter"))) != TIME_NONE) {
-        b->trashed.lo = t;
+        b->trashed.lo = t * 1000;
         b->trash_null = 0;
     }
     if ((t = jtime(json_object_get(body, "trashedBefore"))) != TIME_NONE) {
-        b->trashed.hi = t;
+        b->trashed.hi = t * 1000;
         b->trash_null = 0;
     }
     if (json_is_true(json_object_get(body, "isOffline")) ||
@@ -506,7 +513,7 @@ static int parse_date_filter(struct sim_req *r, json_t *o, struct range *rg,
         if (json_is_null(v) && null_flag) {
             *null_flag = 1;
         } else if ((t = jtime(v)) != TIME_NONE) {
-            rg->lo = rg->hi = t;
+            rg->lo = rg->hi = t * 1000;
         } else {
             return bad_filter(r, "eq");
         }
@@ -515,18 +522,18 @@ static int parse_date_filter(struct sim_req *r, json_t *o, struct range *rg,
         if (json_is_null(v) && null_flag)
             *null_flag = 0;
         else if ((t = jtime(v)) != TIME_NONE)
-            rg->ne = t;
+            rg->ne = t * 1000;
         else
             return bad_filter(r, "ne");
     }
     if ((t = jtime(json_object_get(o, "gt"))) != TIME_NONE)
-        rg->lo = t + 1;
+        rg->lo = t * 1000 + 1;
     if ((t = jtime(json_object_get(o, "gte"))) != TIME_NONE)
-        rg->lo = t;
+        rg->lo = t * 1000;
     if ((t = jtime(json_object_get(o, "lt"))) != TIME_NONE)
-        rg->hi = t - 1;
+        rg->hi = t * 1000 - 1;
     if ((t = jtime(json_object_get(o, "lte"))) != TIME_NONE)
-        rg->hi = t;
+        rg->hi = t * 1000;
     return 0;
 }
 
@@ -1013,8 +1020,9 @@ static size_t collect(struct sim_req *r, const struct query *q,
     size_t n = collect_cached(r, q, out), i;
     uint32_t *ids = *out;
 
-    if (r->dialect < 3 && !q->structured) {
-        /* no tie-breaker in 2.x: equal timestamps reorder per page */
+    if ((r->dialect < 3 || r->minor < 2) && !q->structured) {
+        /* no tie-breaker in 2.x nor in 3.0/3.1 (the id tie-break came
+         * during 3.x): equal timestamps reorder per page */
         size_t j;
 
         sc.page = q->page;
@@ -1033,7 +1041,7 @@ static size_t collect(struct sim_req *r, const struct query *q,
     return n;
 }
 
-void api_search_metadata(struct sim_req *r)
+void sim_api_search_metadata(struct sim_req *r)
 {
     struct query q;
     uint32_t *ids = NULL;
@@ -1049,6 +1057,8 @@ void api_search_metadata(struct sim_req *r)
     if (end > n)
         end = n;
     more = (size_t)off + (size_t)q.size < n;
+    /* OFFSET: the database walks every matching row before the page */
+    r->items_skipped = (size_t)off < n ? (long)off : (long)n;
     buf_addstr(&r->out, "{\"albums\":{\"total\":0,\"count\":0,\"items\":[],"
                         "\"facets\":[]},\"assets\":{");
     buf_addf(&r->out, "\"total\":%zu,\"count\":%zu,\"items\":[",
@@ -1091,7 +1101,7 @@ out:
     query_release(&q);
 }
 
-void api_search_statistics(struct sim_req *r)
+void sim_api_search_statistics(struct sim_req *r)
 {
     struct query q;
     uint32_t *ids = NULL;

@@ -16,7 +16,7 @@ static int cmp_value(const void *pa, const void *pb)
                   sim_cstr(tag_sort_lib, b->value));
 }
 
-void api_tags_list(struct sim_req *r)
+void sim_api_tags_list(struct sim_req *r)
 {
     struct sim_lib *lib = r->lib;
     uint32_t *ids = xmalloc(st_mult(lib->tags_nr + 1, sizeof(*ids)));
@@ -55,7 +55,7 @@ static uint32_t own_tag(struct sim_req *r, const char *perm)
     return t;
 }
 
-void api_tag_get(struct sim_req *r)
+void sim_api_tag_get(struct sim_req *r)
 {
     uint32_t t = own_tag(r, "tag.read");
 
@@ -63,7 +63,7 @@ void api_tag_get(struct sim_req *r)
         sim_json_tag(&r->out, r->lib, t);
 }
 
-void api_tag_create(struct sim_req *r)
+void sim_api_tag_create(struct sim_req *r)
 {
     static const struct sim_field fields[] = {
         {"name", FT_STR, true, 0, 0, NULL},
@@ -145,7 +145,7 @@ static uint32_t upsert_path(struct sim_req *r, const char *path)
     return t;
 }
 
-void api_tags_upsert(struct sim_req *r)
+void sim_api_tags_upsert(struct sim_req *r)
 {
     static const struct sim_field fields[] = {
         {"tags", FT_STRS, true, 0, 0, NULL},
@@ -182,7 +182,7 @@ void api_tags_upsert(struct sim_req *r)
     free(seen);
 }
 
-void api_tag_update(struct sim_req *r)
+void sim_api_tag_update(struct sim_req *r)
 {
     static const struct sim_field fields2[] = {
         {"color", FT_NSTR, false, 0, 0, NULL},
@@ -222,7 +222,7 @@ void api_tag_update(struct sim_req *r)
     sim_json_tag(&r->out, lib, t);
 }
 
-void api_tag_delete(struct sim_req *r)
+void sim_api_tag_delete(struct sim_req *r)
 {
     struct sim_lib *lib = r->lib;
     uint32_t t = own_tag(r, "tag.delete");
@@ -287,6 +287,8 @@ static void tag_links(struct sim_req *r, bool add)
                 error = "not_found";
         }
         if (!error) {
+            /* AssetTag / AssetUntag -> SidecarWrite */
+            sim_jobs_edit(r->jobs, a, SIM_EDIT_TAGS, sim_now());
             r->wrote = true;
             r->items_written++;
         }
@@ -296,18 +298,18 @@ static void tag_links(struct sim_req *r, bool add)
     free(ids);
 }
 
-void api_tag_assets_add(struct sim_req *r)
+void sim_api_tag_assets_add(struct sim_req *r)
 {
     tag_links(r, true);
 }
 
-void api_tag_assets_remove(struct sim_req *r)
+void sim_api_tag_assets_remove(struct sim_req *r)
 {
     tag_links(r, false);
 }
 
 /* PUT /tags/assets: owned tags x owned assets, silently dropping others. */
-void api_tags_bulk_assets(struct sim_req *r)
+void sim_api_tags_bulk_assets(struct sim_req *r)
 {
     static const struct sim_field fields[] = {
         {"tagIds", FT_UUIDS, true, 0, 0, NULL},
@@ -333,8 +335,10 @@ void api_tags_bulk_assets(struct sim_req *r)
 
             if (a == SIM_NONE || lib->assets[a].owner != r->user)
                 continue;
-            if (sim_link_tag(lib, t, a))
+            if (sim_link_tag(lib, t, a)) {
+                sim_jobs_edit(r->jobs, a, SIM_EDIT_TAGS, sim_now());
                 count++;
+            }
         }
     }
     if (count)

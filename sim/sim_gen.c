@@ -24,6 +24,8 @@ struct counts {
     long stale_unknown, stale_conflict;
     long mismatch_new, mismatch_ok, stale_mismatch;
     long archived, dup_pairs;
+    /* --coverage only */
+    long folder_unfiled, date_from_name, live_parts;
 };
 
 /* The seed preset: admin-owned assets by category (sum 4,692 + rest). */
@@ -44,6 +46,9 @@ static const struct counts seed_counts = {
     .stale_mismatch = 58,
     .archived = 600,
     .dup_pairs = 400,
+    .folder_unfiled = 400,
+    .date_from_name = 200,
+    .live_parts = 300,
 };
 #define SEED_ADMIN_ASSETS 25262L
 #define OTHER_USERS 5
@@ -688,6 +693,99 @@ static void fill_year_and_keyword_albums(struct gen *g, size_t per_keyword)
 }
 
 /* Other users' assets go into their own albums (none in admin's view). */
+
+/*
+ * The --coverage categories, made after everything else:
+ *
+ * - folder_unfiled: in the folder of an existing day album
+ *   (".../2019/2019-07-14 Beach/IMG_1234.JPG"), on its day, but in no
+ *   album and untagged.  Folder-album detection (off in the template)
+ *   puts each in that album; with it off they are unclassified like
+ *   unclassified_new.
+ * - date_from_name: in a day album, named "YYYYMMDD_HHMMSS.jpg" for that
+ *   day, but dated 30 to 150 days later (an upload date): date
+ *   correction moves each back to its name's instant; the album's date
+ *   check passes either way (threshold 180 days).
+ * - live_parts: the hidden video part of a live photo (metadata.service
+ *   applyMotionPhotos: visibility hidden, "<name>.mp4", same instant) in
+ *   the album of its classified photo.  Not counted in assetCount; the
+ *   3.x membership search returns it; the rules skip hidden assets.
+ */
+static void gen_coverage(struct gen *g)
+{
+    struct sim_lib *lib = g->lib;
+    const char *uname = sim_cstr(lib, lib->users[g->admin].name);
+    char folder[200], path[320], fname[64];
+    long i;
+
+    for (i = 0; i < g->c.folder_unfiled; i++) {
+        size_t k = (size_t)rndn(g, (long)g->day_nr);
+        uint32_t al = g->date_albums[k];
+        uint32_t a = new_asset(g, g->admin, on_day(g, album_day(g, k)),
+                               "upload");
+
+        (void)snprintf(fname, sizeof(fname), "IMG_%04ld.JPG",
+                       g->file_no % 10000);
+        (void)snprintf(path, sizeof(path), "/photos/library/%s/%s/%s", uname,
+                       album_folder(g, al, folder, sizeof(folder)), fname);
+        sim_asset_set_path(lib, a, path);
+        lib->assets[a].file_name = sim_str(lib, fname);
+        lib->assets[a].type = SIM_TYPE_IMAGE;
+    }
+    for (i = 0; i < g->c.date_from_name; i++) {
+        size_t k = (size_t)rndn(g, (long)g->day_nr);
+        uint32_t a = dated_asset(g, k, 0);
+        struct sim_asset *as = &lib->assets[a];
+        int64_t shift = (30 + rndn(g, 121)) * 86400000LL;
+        struct civil lc;
+
+        time_to_civil(as->local_date_time, &lc);
+        (void)snprintf(fname, sizeof(fname), "%04d%02d%02d_%02d%02d%02d.jpg",
+                       lc.year, lc.month, lc.day, lc.hour, lc.minute,
+                       lc.second);
+        (void)snprintf(path, sizeof(path), "/photos/library/%s/%s/%s", uname,
+                       album_folder(g, g->date_albums[k], folder,
+                                    sizeof(folder)),
+                       fname);
+        sim_asset_set_path(lib, a, path);
+        as = &lib->assets[a];
+        as->file_name = sim_str(lib, fname);
+        as->type = SIM_TYPE_IMAGE;
+        as->file_created_at += shift;
+        as->file_modified_at = as->file_created_at;
+        as->local_date_time = as->file_created_at +
+            (int64_t)sim_madrid_offset_min(as->file_created_at) * 60000;
+        if (as->created_at < as->file_created_at)
+            as->created_at = as->file_created_at + 3600000LL;
+        as->updated_at = as->created_at;
+        if (as->exif != SIM_NONE)
+            lib->exifs[as->exif].date_time_original = as->file_created_at;
+    }
+    for (i = 0; i < g->c.live_parts && g->classified_nr; i++) {
+        uint32_t photo = g->classified[rndn(g, (long)g->classified_nr)];
+        uint32_t a = sim_lib_add_asset(lib, NULL, g->admin);
+        const struct sim_asset *p = &lib->assets[photo];
+        struct sim_asset *v;
+        char *dot;
+
+        (void)snprintf(folder, sizeof(folder), "%s",
+                       sim_cstr(lib, p->file_name));
+        if ((dot = strrchr(folder, '.')))
+            *dot = '\0';
+        (void)snprintf(fname, sizeof(fname), "%.50s.mp4", folder);
+        (void)snprintf(path, sizeof(path), "/photos/library/%s/encoded/%s",
+                       uname, fname);
+        sim_asset_set_path(lib, a, path);
+        v = &lib->assets[a];
+        v->file_name = sim_str(lib, fname);
+        v->type = SIM_TYPE_VIDEO;
+        v->visibility = SIM_VIS_HIDDEN;
+        v->file_created_at = v->file_modified_at = p->file_created_at;
+        v->local_date_time = p->local_date_time;
+        v->created_at = v->updated_at = p->created_at;
+        (void)sim_link_album(lib, p->albums.items[0], a);
+    }
+}
 static void gen_other_assets(struct gen *g, long n)
 {
     struct sim_lib *lib = g->lib;
@@ -751,10 +849,26 @@ static void set_expectations(struct gen *g)
     sim_lib_expect(lib, "duplicate_groups", c->dup_pairs);
     sim_lib_expect(lib, "trashed_assets", c->trashed);
     sim_lib_expect(lib, "archived_assets", c->archived);
+    if (!c->folder_unfiled && !c->date_from_name && !c->live_parts)
+        return;
+    /* the template runs with folder detection off: folder_unfiled assets
+     * are unclassified, so they get the unknown tag */
+    sim_lib_expect(lib, "tag_additions",
+                   c->unclassified_new + c->conflict_new + c->mismatch_new +
+                       c->folder_unfiled);
+    sim_lib_expect(lib, "unknown_additions",
+                   c->unclassified_new + c->folder_unfiled);
+    sim_lib_expect(lib, "unclassified_assets",
+                   c->unclassified_new + c->unclassified_ok +
+                       c->folder_unfiled);
+    sim_lib_expect(lib, "folder_unfiled_assets", c->folder_unfiled);
+    sim_lib_expect(lib, "folder_album_additions", c->folder_unfiled);
+    sim_lib_expect(lib, "date_corrections", c->date_from_name);
+    sim_lib_expect(lib, "hidden_album_members", c->live_parts);
 }
 
 int sim_gen_preset(struct sim_lib *lib, const char *preset, uint64_t seed,
-                   const char *api_key, struct buf *err)
+                   const char *api_key, bool coverage, struct buf *err)
 {
     struct gen g;
     long total, others;
@@ -796,6 +910,10 @@ int sim_gen_preset(struct sim_lib *lib, const char *preset, uint64_t seed,
     gen_admin_assets(&g, total - others);
     fill_year_and_keyword_albums(&g, per_keyword);
     gen_other_assets(&g, others);
+    if (coverage)
+        gen_coverage(&g);
+    else
+        g.c.folder_unfiled = g.c.date_from_name = g.c.live_parts = 0;
     set_expectations(&g);
     free(g.date_albums);
     free(g.date_album_day);

@@ -17,10 +17,13 @@
 
 /*
  * Fills an initialised, empty lib.  api_key (may be NULL) is the first
- * user's key.  Returns 0, or -1 with err for an unknown preset.
+ * user's key.  coverage appends the categories that give folder-album
+ * detection and date correction work (after everything else, so the rest
+ * of the library is the same).  Returns 0, or -1 with err for an unknown
+ * preset.
  */
 int sim_gen_preset(struct sim_lib *lib, const char *preset, uint64_t seed,
-                   const char *api_key, struct buf *err);
+                   const char *api_key, bool coverage, struct buf *err);
 
 /* EU summer time offset of Europe/Madrid at instant ms, in minutes. */
 int sim_madrid_offset_min(int64_t ms);

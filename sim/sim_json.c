@@ -162,8 +162,19 @@ void sim_json_user_admin(struct buf *b, const struct sim_lib *lib,
                   "\"profileImagePath\":\"\",\"profileChangedAt\":");
     sim_json_time(b, u->created_at);
     buf_addstr(b, ",\"license\":null");
-    if (dialect >= 3)
-        buf_addstr(b, ",\"clusterGroupId\":null");
+    if (dialect >= 3) {
+        /* 3.2's user.clusterGroupId is a NOT NULL uuid (each user is in
+         * a cluster group); the sim derives one from the user's id */
+        struct uuid g = u->id;
+        size_t i;
+
+        for (i = 0; i < sizeof(g.b); i++)
+            g.b[i] ^= 0x5a;
+        g.b[6] = (uint8_t)((g.b[6] & 0x0f) | 0x40);
+        g.b[8] = (uint8_t)((g.b[8] & 0x3f) | 0x80);
+        buf_addstr(b, ",\"clusterGroupId\":");
+        sim_json_uuid(b, &g);
+    }
     buf_addch(b, '}');
 }
 
@@ -372,7 +383,7 @@ static int cmp_created_desc(const void *pa, const void *pb)
 }
 
 void sim_json_album(struct buf *b, const struct sim_lib *lib, uint32_t album,
-                    int dialect, bool with_assets, uint32_t viewer,
+                    int dialect, unsigned flags, uint32_t viewer,
                     long *exif_items)
 {
     const struct sim_album *al = &lib->albums[album];
@@ -436,14 +447,16 @@ void sim_json_album(struct buf *b, const struct sim_lib *lib, uint32_t album,
         buf_addf(b, ",\"startDate\":\"%sT00:00:00.000Z\"", d);
         time_format_date(end, d);
         buf_addf(b, ",\"endDate\":\"%sT00:00:00.000Z\"", d);
-        buf_addstr(b, ",\"lastModifiedAssetTimestamp\":");
-        sim_json_time(b, last_mod);
+        if (!(flags & SIM_JA_NO_LAST)) {
+            buf_addstr(b, ",\"lastModifiedAssetTimestamp\":");
+            sim_json_time(b, last_mod);
+        }
     }
     buf_addf(b, ",\"isActivityEnabled\":%s,\"order\":\"%s\"",
              al->activity ? "true" : "false", al->order_asc ? "asc" : "desc");
     if (dialect < 3) {
         buf_addstr(b, ",\"assets\":[");
-        if (with_assets) {
+        if (flags & SIM_JA_ASSETS) {
             uint32_t *ids = xmalloc(st_mult(al->assets.nr + 1, 4));
             uint32_t n = 0;
 

@@ -44,12 +44,19 @@ void sim_json_user(struct buf *b, const struct sim_lib *lib, uint32_t user);
 /* UserAdminResponseDto (GET /users/me). */
 void sim_json_user_admin(struct buf *b, const struct sim_lib *lib,
                          uint32_t user, int dialect);
+/* What sim_json_album() writes beyond the plain album. */
+enum sim_album_flags {
+    SIM_JA_ASSETS = 1u << 0,  /* embed the member assets (2.x album info) */
+    SIM_JA_NO_LAST = 1u << 1, /* no lastModifiedAssetTimestamp: the answer
+                                 of a write (mapAlbum leaves it out) */
+};
+
 /*
- * AlbumResponseDto.  with_assets embeds the member assets (2.x album
- * info); *exif_items (if not NULL) gets the number of assets written.
+ * AlbumResponseDto; flags from enum sim_album_flags.  *exif_items (if not
+ * NULL) gets the number of assets written.
  */
 void sim_json_album(struct buf *b, const struct sim_lib *lib, uint32_t album,
-                    int dialect, bool with_assets, uint32_t viewer,
+                    int dialect, unsigned flags, uint32_t viewer,
                     long *exif_items);
 /* True if the asset counts in an album's assetCount. */
 bool sim_asset_counts(const struct sim_asset *a);

@@ -64,6 +64,8 @@ static void dump_asset(struct buf *b, const struct sim_lib *lib, uint32_t i,
         sim_json_uuid(b, &lib->dups[a->dup]);
     else
         buf_addstr(b, "null");
+    if (a->read_only)
+        buf_addstr(b, ",\"readOnly\":true");
     buf_addstr(b, ",\"tagIds\":[");
     for (j = 0; j < a->tags.nr; j++) {
         if (j)
@@ -214,7 +216,10 @@ void sim_lib_dump(struct buf *b, const struct sim_lib *lib, bool state)
         buf_addstr(b, i ? ",\n" : "\n");
         dump_asset(b, lib, (uint32_t)i, state);
     }
-    buf_addstr(b, "],\"expected\":{");
+    buf_addstr(b, "],");
+    if (!lib->public_users)
+        buf_addstr(b, "\"server\":{\"publicUsers\":false},");
+    buf_addstr(b, "\"expected\":{");
     for (i = 0; i < lib->expect_nr; i++)
         buf_addf(b, "%s\"%s\":%ld", i ? "," : "", lib->expect[i].name,
                  lib->expect[i].value);
@@ -482,6 +487,7 @@ static int load_assets(struct loader *ld, json_t *assets)
                                             : SIM_TYPE_IMAGE;
         as->visibility = (uint8_t)vis;
         as->favorite = json_is_true(json_object_get(a, "isFavorite"));
+        as->read_only = json_is_true(json_object_get(a, "readOnly"));
         if (get_time(ld, a, "fileCreatedAt", &as->file_created_at, 0) < 0 ||
             get_time(ld, a, "fileModifiedAt", &as->file_modified_at,
                      as->file_created_at) < 0 ||
@@ -605,6 +611,9 @@ int sim_lib_load(struct sim_lib *lib, const char *data, size_t len,
         buf_addstr(err, "library has no user");
         goto out;
     }
+    if (json_is_false(json_object_get(json_object_get(root, "server"),
+                                      "publicUsers")))
+        lib->public_users = false;
     exp = json_object_get(root, "expected");
     json_object_foreach(exp, k, v)
     {

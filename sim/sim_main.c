@@ -13,12 +13,64 @@
 #include <signal.h>
 
 static const char usage[] =
-    "usage: immich-sim [--bind ADDR] [--port N] [--dialect 2|3]\n"
+    "usage: immich-sim [--bind ADDR] [--port N] [--dialect 2|3|3.0|3.1|3.2]\n"
     "                  [--preset small|seed|1m | --library FILE.json]\n"
     "                  [--seed N] [--latency off|seed] [--latency-scale F]\n"
     "                  [--capacity K] [--faults SPEC] [--api-key KEY]\n"
     "                  [--request-log FILE.jsonl] [--allow-remote]\n"
-    "                  [--save-library FILE.json] [--compress gzip|off]\n";
+    "                  [--save-library FILE.json] [--compress gzip|off]\n"
+    "                  [--profile real|test] [--jobs off|delay=2s,rate=200/s]\n"
+    "                  [--offset-cost on|off] [--one-loop on|off]\n"
+    "                  [--public-users on|off] [--create-last-modified on|off]\n"
+    "                  [--coverage on|off] [--micros on|off]\n";
+
+/*
+ * --profile: "real" (the default) behaves like Immich: latency model on,
+ * background jobs with a delay, deep OFFSET pages cost more, responses
+ * serialise on one thread, POST /albums answers without
+ * lastModifiedAssetTimestamp, createdAt/updatedAt carry microseconds.  "test" turns each of these off (the
+ * answer keeps the field, as the simulator always did), for tests that
+ * need determinism; options after it still override.
+ */
+static void set_profile(struct sim_opts *o, bool real)
+{
+    struct sim_jobs_opts jobs = SIM_JOBS_OPTS_INIT;
+
+    o->latency = real;
+    o->jobs = jobs;
+    o->jobs.on = real;
+    o->deep_cost = real;
+    o->one_loop = real;
+    o->create_last = !real;
+    o->micros = real;
+}
+
+/* "on" or "off" into *out; -1 if neither. */
+static int parse_onoff(const char *s, bool *out)
+{
+    if (strcmp(s, "on") && strcmp(s, "off"))
+        return -1;
+    *out = !strcmp(s, "on");
+    return 0;
+}
+
+/* "2", "3" (the latest 3.x), "3.0", "3.1" or "3.2". */
+static int parse_dialect(const char *s, struct sim_opts *o)
+{
+    if (!strcmp(s, "2")) {
+        o->dialect = 2;
+        o->minor = 0;
+    } else if (!strcmp(s, "3") || !strcmp(s, "3.2")) {
+        o->dialect = 3;
+        o->minor = 2;
+    } else if (!strcmp(s, "3.0") || !strcmp(s, "3.1")) {
+        o->dialect = 3;
+        o->minor = s[2] - '0';
+    } else {
+        return -1;
+    }
+    return 0;
+}
 
 static int parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out)
 {
@@ -71,8 +123,9 @@ static int save_library(const struct sim_lib *lib, const char *path,
 
 int main(int argc, char **argv)
 {
-    struct sim_opts o = {"127.0.0.1", false, 0, 3, 0, 1.0, 10, NULL, 1, NULL,
-                         true};
+    struct sim_opts o = {"127.0.0.1", false, 0, 3, 2, 0, 1.0, 10, NULL, 1,
+                         NULL, true, SIM_JOBS_OPTS_INIT, -1, false, false,
+                         false, false};
     const char *preset = NULL, *library = NULL, *save = NULL, *key = NULL;
     struct sim_lib lib;
     struct sim_server *srv = NULL;
@@ -80,7 +133,9 @@ int main(int argc, char **argv)
     sigset_t set;
     int i, port = 0, sig, ret = 2;
     int64_t v;
+    bool on, coverage = false;
 
+    set_profile(&o, true);
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -103,8 +158,31 @@ int main(int argc, char **argv)
             o.bind = val;
         } else if (!strcmp(a, "--port") && parse_int(val, 0, 65535, &v) == 0) {
             o.port = (int)v;
-        } else if (!strcmp(a, "--dialect") && parse_int(val, 2, 3, &v) == 0) {
-            o.dialect = (int)v;
+        } else if (!strcmp(a, "--dialect") && parse_dialect(val, &o) == 0) {
+            continue;
+        } else if (!strcmp(a, "--profile") &&
+                   (!strcmp(val, "real") || !strcmp(val, "test"))) {
+            set_profile(&o, !strcmp(val, "real"));
+        } else if (!strcmp(a, "--jobs")) {
+            if (sim_jobs_parse(val, &o.jobs, &err) < 0) {
+                fprintf(stderr, "immich-sim: %s\n%s", err.buf, usage);
+                buf_release(&err);
+                return 2;
+            }
+        } else if (!strcmp(a, "--offset-cost") && parse_onoff(val, &on) == 0) {
+            o.deep_cost = on;
+        } else if (!strcmp(a, "--one-loop") && parse_onoff(val, &on) == 0) {
+            o.one_loop = on;
+        } else if (!strcmp(a, "--micros") && parse_onoff(val, &on) == 0) {
+            o.micros = on;
+        } else if (!strcmp(a, "--coverage") && parse_onoff(val, &on) == 0) {
+            coverage = on;
+        } else if (!strcmp(a, "--create-last-modified") &&
+                   parse_onoff(val, &on) == 0) {
+            o.create_last = on;
+        } else if (!strcmp(a, "--public-users") &&
+                   parse_onoff(val, &on) == 0) {
+            o.public_users = on;
         } else if (!strcmp(a, "--preset")) {
             preset = val;
         } else if (!strcmp(a, "--library")) {
@@ -156,7 +234,7 @@ int main(int argc, char **argv)
         if (key && lib.keys_nr)
             lib.keys[0].secret = sim_str(&lib, key);
     } else if (sim_gen_preset(&lib, preset ? preset : "small", o.seed, key,
-                              &err) < 0) {
+                              coverage, &err) < 0) {
         goto fail;
     }
     if (save) {

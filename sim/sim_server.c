@@ -9,6 +9,7 @@
  *   lib_mu  - the library (handlers run under it, never sleeping),
  *   stat_mu - counters, faults, the request log.
  */
+#include "core/numparse.h"
 #include "core/timeutil.h"
 #include "sim/sim_fault.h"
 #include "sim/sim_json.h"
@@ -37,67 +38,79 @@ struct route {
 
 /* Literal segments come before {params} that could match them. */
 static const struct route routes[] = {
-    {"GET", "/server/ping", SC_META, NULL, api_server_ping, false},
-    {"GET", "/server/version", SC_META, NULL, api_server_version, false},
-    {"GET", "/server/about", SC_META, "server.about", api_server_about, false},
+    {"GET", "/server/ping", SC_META, NULL, sim_api_server_ping, false},
+    {"GET", "/server/version", SC_META, NULL, sim_api_server_version, false},
+    {"GET", "/server/about", SC_META, "server.about", sim_api_server_about, false},
     {"GET", "/server/statistics", SC_STATISTICS, "server.statistics",
-     api_server_statistics, true},
-    {"GET", "/users/me", SC_META, "user.read", api_users_me, false},
-    {"GET", "/users", SC_META, "user.read", api_users, false},
-    {"GET", "/users/{id}", SC_META, "user.read", api_user_get, false},
-    {"GET", "/api-keys/me", SC_META, "", api_keys_me, false},
-    {"GET", "/tags", SC_TAG_READ, "tag.read", api_tags_list, false},
-    {"POST", "/tags", SC_TAG_WRITE, "tag.create", api_tag_create, false},
-    {"PUT", "/tags", SC_TAG_WRITE, "tag.create", api_tags_upsert, false},
+     sim_api_server_statistics, true},
+    {"GET", "/users/me", SC_META, "user.read", sim_api_users_me, false},
+    {"GET", "/users", SC_META, "user.read", sim_api_users, false},
+    {"GET", "/users/{id}", SC_META, "user.read", sim_api_user_get, false},
+    {"GET", "/api-keys/me", SC_META, "", sim_api_keys_me, false},
+    {"GET", "/tags", SC_TAG_READ, "tag.read", sim_api_tags_list, false},
+    {"POST", "/tags", SC_TAG_WRITE, "tag.create", sim_api_tag_create, false},
+    {"PUT", "/tags", SC_TAG_WRITE, "tag.create", sim_api_tags_upsert, false},
     {"PUT", "/tags/assets", SC_TAG_ASSET_ADD, "tag.asset",
-     api_tags_bulk_assets, false},
-    {"GET", "/tags/{id}", SC_TAG_READ, "tag.read", api_tag_get, false},
-    {"PUT", "/tags/{id}", SC_TAG_WRITE, "tag.update", api_tag_update, false},
-    {"DELETE", "/tags/{id}", SC_TAG_WRITE, "tag.delete", api_tag_delete,
+     sim_api_tags_bulk_assets, false},
+    {"GET", "/tags/{id}", SC_TAG_READ, "tag.read", sim_api_tag_get, false},
+    {"PUT", "/tags/{id}", SC_TAG_WRITE, "tag.update", sim_api_tag_update, false},
+    {"DELETE", "/tags/{id}", SC_TAG_WRITE, "tag.delete", sim_api_tag_delete,
      false},
     {"PUT", "/tags/{id}/assets", SC_TAG_ASSET_ADD, "tag.asset",
-     api_tag_assets_add, false},
+     sim_api_tag_assets_add, false},
     {"DELETE", "/tags/{id}/assets", SC_TAG_ASSET_DEL, "tag.asset",
-     api_tag_assets_remove, false},
+     sim_api_tag_assets_remove, false},
     {"POST", "/search/metadata", SC_SEARCH, "asset.read",
-     api_search_metadata, false},
+     sim_api_search_metadata, false},
     {"POST", "/search/statistics", SC_STATISTICS, "asset.statistics",
-     api_search_statistics, false},
+     sim_api_search_statistics, false},
     {"GET", "/assets/statistics", SC_STATISTICS, "asset.statistics",
-     api_assets_statistics, false},
-    {"PUT", "/assets", SC_ASSET_WRITE, "asset.update", api_assets_update,
+     sim_api_assets_statistics, false},
+    {"PUT", "/assets", SC_ASSET_WRITE, "asset.update", sim_api_assets_update,
      false},
-    {"GET", "/assets/{id}", SC_ASSET_GET, "asset.read", api_asset_get, false},
-    {"PUT", "/assets/{id}", SC_ASSET_WRITE, "asset.update", api_asset_update,
+    {"GET", "/assets/{id}", SC_ASSET_GET, "asset.read", sim_api_asset_get, false},
+    {"PUT", "/assets/{id}", SC_ASSET_WRITE, "asset.update", sim_api_asset_update,
      false},
-    {"GET", "/albums", SC_ALBUM_LIST, "album.read", api_albums_list, false},
+    {"GET", "/albums", SC_ALBUM_LIST, "album.read", sim_api_albums_list, false},
     {"GET", "/albums/statistics", SC_STATISTICS, "album.statistics",
-     api_albums_statistics, false},
-    {"POST", "/albums", SC_ALBUM_WRITE, "album.create", api_album_create,
+     sim_api_albums_statistics, false},
+    {"POST", "/albums", SC_ALBUM_WRITE, "album.create", sim_api_album_create,
      false},
     {"PUT", "/albums/assets", SC_ALBUM_ASSET_ADD, "albumAsset.create",
-     api_albums_assets_add, false},
-    {"GET", "/albums/{id}", SC_ALBUM_GET, "album.read", api_album_get, false},
+     sim_api_albums_assets_add, false},
+    {"GET", "/albums/{id}", SC_ALBUM_GET, "album.read", sim_api_album_get, false},
     {"PATCH", "/albums/{id}", SC_ALBUM_WRITE, "album.update",
-     api_album_update, false},
+     sim_api_album_update, false},
     {"DELETE", "/albums/{id}", SC_ALBUM_WRITE, "album.delete",
-     api_album_delete, false},
+     sim_api_album_delete, false},
     {"PUT", "/albums/{id}/assets", SC_ALBUM_ASSET_ADD, "albumAsset.create",
-     api_album_assets_add, false},
+     sim_api_album_assets_add, false},
     {"DELETE", "/albums/{id}/assets", SC_ALBUM_ASSET_DEL, "albumAsset.delete",
-     api_album_assets_remove, false},
+     sim_api_album_assets_remove, false},
     {"PUT", "/albums/{id}/users", SC_ALBUM_WRITE, "albumUser.create",
-     api_album_users_add, false},
+     sim_api_album_users_add, false},
     {"PUT", "/albums/{id}/user/{userId}", SC_ALBUM_WRITE, "albumUser.update",
-     api_album_user_update, false},
+     sim_api_album_user_update, false},
     {"DELETE", "/albums/{id}/user/{userId}", SC_ALBUM_WRITE,
-     "albumUser.delete", api_album_user_remove, false},
-    {"GET", "/duplicates", SC_DUPLICATES, "duplicate.read", api_duplicates,
+     "albumUser.delete", sim_api_album_user_remove, false},
+    {"GET", "/duplicates", SC_DUPLICATES, "duplicate.read", sim_api_duplicates,
      false},
     {"GET", "/timeline/buckets", SC_TIMELINE, "asset.read",
-     api_timeline_buckets, false},
+     sim_api_timeline_buckets, false},
     {"GET", "/timeline/bucket", SC_TIMELINE, "asset.read",
-     api_timeline_bucket, false},
+     sim_api_timeline_bucket, false},
+    {"DELETE", "/assets", SC_ASSET_WRITE, "asset.delete",
+     sim_api_assets_delete, false},
+    {"POST", "/trash/restore", SC_ASSET_WRITE, "asset.delete",
+     sim_api_trash_restore, false},
+    {"POST", "/trash/restore/assets", SC_ASSET_WRITE, "asset.delete",
+     sim_api_trash_restore_assets, false},
+    {"POST", "/partners/{id}", SC_META, "partner.create",
+     sim_api_partner_create, false},
+    {"PUT", "/partners/{id}", SC_META, "partner.update",
+     sim_api_partner_update, false},
+    /* job.controller.ts: Permission.JobRead, admin: true */
+    {"GET", "/jobs", SC_META, "job.read", sim_api_jobs, true},
 };
 #define ROUTES_NR ARRAY_SIZE(routes)
 
@@ -132,6 +145,13 @@ static const double class_base_ms[SC__NR] = {
 #define ITEM_EXIF_MS 0.3    /* an asset returned with EXIF */
 #define ITEM_LIGHT_MS 0.02  /* one id in a timeline bucket */
 #define ITEM_WRITE_MS 2.0   /* one link or asset row written */
+/*
+ * One row an OFFSET page walks past before its first item (--offset-cost):
+ * LIMIT/OFFSET makes PostgreSQL produce and discard every earlier row of
+ * the ordered scan.  0.5 us a row is an assumption of the order of a
+ * per-tuple index-scan cost, documented in docs/simulator.md.
+ */
+#define ITEM_SKIP_MS 0.0005
 
 struct endpoint_stat {
     long count, errors;
@@ -141,7 +161,10 @@ struct endpoint_stat {
 struct sim_server {
     struct MHD_Daemon *mhd;
     struct sim_lib *lib;
+    struct sim_jobs *jobs;
     struct sim_opts opts;
+    double loop_free_ms;  /* when Node's one thread is next free
+                             (monotonic ms, guarded by stat_mu) */
     pthread_mutex_t lib_mu, cap_mu, stat_mu;
     pthread_cond_t cap_cv;
     /* capacity */
@@ -150,7 +173,7 @@ struct sim_server {
     /* stats */
     long requests, writes, errors, unmatched, connections;
     long long bytes_in, bytes_out;
-    double service_ms, slept_ms;
+    double service_ms, slept_ms, serialise_ms;
     struct endpoint_stat ep[ROUTES_NR];
     struct sim_faults faults;
     long fault_counts[10]; /* 500 502 503 5xx 429 reset truncate spike
@@ -258,15 +281,52 @@ static void slot_give(struct sim_server *s)
     pthread_mutex_unlock(&s->cap_mu);
 }
 
-static double model_ms(const struct sim_server *s, enum sim_class cls,
-                       const struct sim_req *r)
+static double mono_ms(void)
 {
-    double ms = class_base_ms[cls] + ITEM_PLAIN_MS * (double)r->items_plain +
-                ITEM_EXIF_MS * (double)r->items_exif +
-                ITEM_LIGHT_MS * (double)r->items_light +
-                ITEM_WRITE_MS * (double)r->items_written;
+    struct timespec ts;
 
-    return ms * s->opts.latency_scale;
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/*
+ * The modeled service time of r in two parts: the database's (base,
+ * rows written, rows an OFFSET skipped), which runs in parallel in the
+ * capacity slots, and the response's serialisation (items returned),
+ * which is JavaScript on Node's one event-loop thread.  *model gets the
+ * sum; the return value is what to sleep: with --one-loop each request's
+ * serialisation waits for the loop to be free after its database part;
+ * *serialise gets that part.
+ */
+static double service_ms(struct sim_server *s, enum sim_class cls,
+                         const struct sim_req *r, double spike,
+                         double *model, double *serialise)
+{
+    double f = s->opts.latency_scale;
+    double db = (class_base_ms[cls] +
+                 ITEM_WRITE_MS * (double)r->items_written +
+                 (s->opts.deep_cost ? ITEM_SKIP_MS * (double)r->items_skipped
+                                    : 0)) * f;
+    double cpu = (ITEM_PLAIN_MS * (double)r->items_plain +
+                  ITEM_EXIF_MS * (double)r->items_exif +
+                  ITEM_LIGHT_MS * (double)r->items_light) * f;
+    double now, start, end;
+
+    *model = db + cpu + spike;
+    *serialise = cpu;
+    if (!s->opts.latency)
+        return spike;
+    if (!s->opts.one_loop || cpu <= 0)
+        return *model;
+    now = mono_ms();
+    pthread_mutex_lock(&s->stat_mu);
+    start = now + db + spike;
+    if (s->loop_free_ms > start)
+        start = s->loop_free_ms;
+    end = start + cpu;
+    s->loop_free_ms = end;
+    pthread_mutex_unlock(&s->stat_mu);
+    return end - now;
 }
 
 static void stats_json(struct sim_server *s, struct buf *b)
@@ -280,12 +340,14 @@ static void stats_json(struct sim_server *s, struct buf *b)
                 "\"unmatched\":%ld,\"bytes_in\":%lld,\"bytes_out\":%lld,"
                 "\"connections\":%ld,\"capacity\":%d,\"in_flight\":%d,"
                 "\"max_in_flight\":%d,\"waited\":%ld,\"max_waiting\":%d,"
-                "\"service_ms\":%.3f,\"slept_ms\":%.3f,\"dialect\":%d,"
+                "\"service_ms\":%.3f,\"slept_ms\":%.3f,"
+                "\"serialise_ms\":%.3f,\"one_loop\":%s,\"dialect\":%d,"
                 "\"latency\":\"%s\",\"latency_scale\":%g,\"by_endpoint\":{",
              s->requests, s->writes, s->errors, s->unmatched, s->bytes_in,
              s->bytes_out, s->connections, s->opts.capacity, s->in_flight,
              s->max_in_flight, s->waited, s->max_waiting, s->service_ms,
-             s->slept_ms, s->opts.dialect, s->opts.latency ? "seed" : "off",
+             s->slept_ms, s->serialise_ms, s->opts.one_loop ? "true" : "false",
+             s->opts.dialect, s->opts.latency ? "seed" : "off",
              s->opts.latency_scale);
     for (i = 0; i < ROUTES_NR; i++) {
         if (!s->ep[i].count)
@@ -327,8 +389,11 @@ static void stats_json(struct sim_server *s, struct buf *b)
     for (i = 0; i < s->lib->expect_nr; i++)
         buf_addf(b, "%s\"%s\":%ld", i ? "," : "", s->lib->expect[i].name,
                  s->lib->expect[i].value);
+    buf_addstr(b, "},");
+    sim_jobs_run(s->jobs, sim_now()); /* the queues as of now */
+    sim_jobs_stats_json(s->jobs, b, sim_now());
     pthread_mutex_unlock(&s->lib_mu);
-    buf_addstr(b, "}}\n");
+    buf_addstr(b, "}\n");
 }
 
 static void stats_reset(struct sim_server *s)
@@ -341,7 +406,7 @@ static void stats_reset(struct sim_server *s)
     s->requests = s->writes = s->errors = s->unmatched = 0;
     s->connections = 0;
     s->bytes_in = s->bytes_out = 0;
-    s->service_ms = s->slept_ms = 0;
+    s->service_ms = s->slept_ms = s->serialise_ms = 0;
     memset(s->ep, 0, sizeof(s->ep));
     memset(s->fault_counts, 0, sizeof(s->fault_counts));
     pthread_mutex_unlock(&s->stat_mu);
@@ -622,7 +687,8 @@ static void new_correlation(struct sim_server *s, char out[16])
 
 static enum MHD_Result serve_sim(struct sim_server *s,
                                  struct MHD_Connection *conn,
-                                 const char *method, const char *url)
+                                 const char *method, const char *url,
+                                 const struct req_ctx *ctx)
 {
     struct sim_req r;
     size_t sent;
@@ -635,8 +701,41 @@ static enum MHD_Result serve_sim(struct sim_server *s,
         stats_json(s, &r.out);
     } else if (!strcmp(method, "GET") && !strcmp(url, "/__sim/state")) {
         pthread_mutex_lock(&s->lib_mu);
+        sim_jobs_run(s->jobs, sim_now());
         sim_lib_dump(&r.out, s->lib, true);
         pthread_mutex_unlock(&s->lib_mu);
+    } else if (!strcmp(method, "POST") && !strcmp(url, "/__sim/jobs/run")) {
+        const char *q = MHD_lookup_connection_value(
+            conn, MHD_GET_ARGUMENT_KIND, "queue");
+        const char *ns = MHD_lookup_connection_value(
+            conn, MHD_GET_ARGUMENT_KIND, "n");
+        int64_t n = -1;
+        long ran;
+
+        if (ns && num_parse_i64(ns, strlen(ns), 0, INT64_MAX, &n) < 0)
+            n = 0;
+        pthread_mutex_lock(&s->lib_mu);
+        ran = sim_jobs_step(s->jobs, q, (long)n);
+        if (ran)
+            s->lib->gen++;
+        pthread_mutex_unlock(&s->lib_mu);
+        buf_addf(&r.out, "{\"ran\":%ld}\n", ran);
+    } else if (!strcmp(method, "POST") &&
+               !strcmp(url, "/__sim/shared-link-upload")) {
+        json_t *body = json_loadb(ctx->body.buf, ctx->body.len, 0, NULL);
+        struct buf err = BUF_INIT;
+
+        pthread_mutex_lock(&s->lib_mu);
+        sim_jobs_run(s->jobs, sim_now());
+        if (sim_shared_link_upload(s->lib, body, &r.out, &err) < 0) {
+            r.status = 400;
+            buf_addstr(&r.out, "{\"message\":");
+            buf_add_json_str(&r.out, err.buf, err.len);
+            buf_addch(&r.out, '}');
+        }
+        pthread_mutex_unlock(&s->lib_mu);
+        json_decref(body);
+        buf_release(&err);
     } else if (!strcmp(method, "POST") &&
                !strcmp(url, "/__sim/reset-stats")) {
         stats_reset(s);
@@ -657,7 +756,7 @@ static enum MHD_Result serve(struct sim_server *s, struct MHD_Connection *conn,
     struct sim_fault_hit hit;
     const struct route *rt = NULL;
     enum MHD_Result ret;
-    double ms = 0, slept = 0;
+    double ms = 0, slept = 0, cpu = 0;
     size_t sent = 0;
     int ri = -1;
     bool slot = false;
@@ -668,6 +767,9 @@ static enum MHD_Result serve(struct sim_server *s, struct MHD_Connection *conn,
     r.out = (struct buf)BUF_INIT;
     r.lib = s->lib;
     r.dialect = s->opts.dialect;
+    r.minor = s->opts.minor;
+    r.jobs = s->jobs;
+    r.create_last = s->opts.create_last;
     r.method = method;
     r.conn = conn;
     r.user = r.key = SIM_NONE;
@@ -742,12 +844,12 @@ static enum MHD_Result serve(struct sim_server *s, struct MHD_Connection *conn,
     slot_take(s);
     slot = true;
     pthread_mutex_lock(&s->lib_mu);
+    sim_jobs_run(s->jobs, sim_now());
     rt->fn(&r);
     if (r.wrote)
         r.lib->gen++;
     pthread_mutex_unlock(&s->lib_mu);
-    ms = model_ms(s, rt->cls, &r) + hit.spike_ms;
-    slept = s->opts.latency ? ms : (double)hit.spike_ms;
+    slept = service_ms(s, rt->cls, &r, (double)hit.spike_ms, &ms, &cpu);
     sleep_ms(slept);
 
 done:
@@ -760,6 +862,7 @@ done:
     s->bytes_in += (long long)ctx->body.len;
     s->bytes_out += (long long)sent;
     s->service_ms += ms;
+    s->serialise_ms += cpu;
     s->slept_ms += slept;
     if (r.wrote)
         s->writes++;
@@ -807,7 +910,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         return MHD_YES;
     }
     if (!strncmp(url, "/__sim/", 7))
-        return serve_sim(s, conn, method, url);
+        return serve_sim(s, conn, method, url, ctx);
     if (!strncmp(url, "/api/", 5) || !strcmp(url, "/api"))
         return serve(s, conn, method, url, ctx);
     /* outside /api the real server serves its web app */
@@ -860,6 +963,10 @@ struct sim_server *sim_server_start(const struct sim_opts *o,
     s->opts = *o;
     if (s->opts.capacity < 1)
         s->opts.capacity = 1;
+    s->jobs = sim_jobs_new(&o->jobs, lib, o->dialect);
+    if (o->public_users >= 0)
+        lib->public_users = o->public_users == 1;
+    lib->micros = o->micros;
     pthread_mutex_init(&s->lib_mu, NULL);
     pthread_mutex_init(&s->cap_mu, NULL);
     pthread_mutex_init(&s->stat_mu, NULL);
@@ -911,6 +1018,7 @@ void sim_server_stop(struct sim_server *s)
     if (s->log)
         (void)fclose(s->log);
     sim_faults_release(&s->faults);
+    sim_jobs_free(s->jobs);
     pthread_mutex_destroy(&s->lib_mu);
     pthread_mutex_destroy(&s->cap_mu);
     pthread_mutex_destroy(&s->stat_mu);

@@ -23,12 +23,13 @@
 
 #include <jansson.h>
 
+#include "sim/sim_jobs.h"
 #include "sim/sim_store.h"
 
 struct sim_server;
 struct MHD_Connection;
 
-/* Endpoint classes of the latency model (see sim_latency.c). */
+/* Endpoint classes of the latency model (model_ms() in sim_server.c). */
 enum sim_class {
     SC_META,            /* server info, users, keys */
     SC_ASSET_GET,       /* GET /assets/{id} */
@@ -53,6 +54,12 @@ enum sim_class {
 struct sim_req {
     struct sim_lib *lib;
     int dialect;                 /* 2 or 3 */
+    int minor;                   /* 3.x minor: 0 and 1 have no id
+                                    tie-break in search order */
+    struct sim_jobs *jobs;       /* background jobs of edits */
+    bool create_last;            /* POST /albums answers with
+                                    lastModifiedAssetTimestamp (not as
+                                    Immich does; --profile test) */
     const char *method;
     const char *path;            /* without "/api" */
     struct MHD_Connection *conn; /* for query parameters */
@@ -71,6 +78,7 @@ struct sim_req {
     long items_exif;             /* items returned with EXIF */
     long items_light;            /* ids/columns (timeline) */
     long items_written;          /* links or assets changed */
+    long items_skipped;          /* rows an OFFSET page walked past */
     bool wrote;                  /* the request changed state */
 };
 
@@ -143,19 +151,29 @@ int64_t sim_now(void);
 
 /* ---- handlers (sim_api_*.c) ---- */
 
-sim_handler_fn api_server_ping, api_server_version, api_server_about,
-    api_server_statistics, api_users_me, api_users, api_user_get,
-    api_keys_me;
-sim_handler_fn api_tags_list, api_tag_get, api_tag_create, api_tags_upsert,
-    api_tag_update, api_tag_delete, api_tags_bulk_assets, api_tag_assets_add,
-    api_tag_assets_remove;
-sim_handler_fn api_search_metadata, api_search_statistics, api_asset_get,
-    api_asset_update, api_assets_update, api_assets_statistics,
-    api_duplicates, api_timeline_buckets, api_timeline_bucket;
-sim_handler_fn api_albums_list, api_album_get, api_album_create,
-    api_album_update, api_album_delete, api_album_assets_add,
-    api_album_assets_remove, api_albums_assets_add, api_album_users_add,
-    api_album_user_update, api_album_user_remove, api_albums_statistics;
+sim_handler_fn sim_api_jobs, sim_api_assets_delete, sim_api_trash_restore,
+    sim_api_trash_restore_assets, sim_api_partner_create,
+    sim_api_partner_update;
+sim_handler_fn sim_api_server_ping, sim_api_server_version, sim_api_server_about,
+    sim_api_server_statistics, sim_api_users_me, sim_api_users, sim_api_user_get,
+    sim_api_keys_me;
+sim_handler_fn sim_api_tags_list, sim_api_tag_get, sim_api_tag_create, sim_api_tags_upsert,
+    sim_api_tag_update, sim_api_tag_delete, sim_api_tags_bulk_assets, sim_api_tag_assets_add,
+    sim_api_tag_assets_remove;
+sim_handler_fn sim_api_search_metadata, sim_api_search_statistics, sim_api_asset_get,
+    sim_api_asset_update, sim_api_assets_update, sim_api_assets_statistics,
+    sim_api_duplicates, sim_api_timeline_buckets, sim_api_timeline_bucket;
+sim_handler_fn sim_api_albums_list, sim_api_album_get, sim_api_album_create,
+    sim_api_album_update, sim_api_album_delete, sim_api_album_assets_add,
+    sim_api_album_assets_remove, sim_api_albums_assets_add, sim_api_album_users_add,
+    sim_api_album_user_update, sim_api_album_user_remove, sim_api_albums_statistics;
+
+/*
+ * POST /__sim/shared-link-upload {albumId, assetId?}: a guest's upload
+ * through the album's shared link (sim_api_albums.c).  0, or -1 + err.
+ */
+int sim_shared_link_upload(struct sim_lib *lib, json_t *body,
+                           struct buf *out, struct buf *err);
 
 /* ---- the server (sim_server.c) ---- */
 
@@ -164,6 +182,7 @@ struct sim_opts {
     bool allow_remote;       /* --allow-remote: any bind address */
     int port;                /* 0 = any free port */
     int dialect;             /* 2 or 3 */
+    int minor;               /* the 3.x release: 0, 1 or 2 */
     int latency;             /* 0 off, 1 seed preset */
     double latency_scale;    /* multiplies every modeled latency */
     int capacity;            /* K concurrent requests served */
@@ -173,6 +192,12 @@ struct sim_opts {
     bool gzip;               /* compress bodies of 1 KiB and more for
                                 clients that accept gzip (as Immich's
                                 compression middleware does) */
+    struct sim_jobs_opts jobs;
+    int public_users;        /* -1 the library's, 0 off, 1 on */
+    bool deep_cost;          /* OFFSET pages pay for the rows skipped */
+    bool one_loop;           /* responses serialise on one thread */
+    bool create_last;        /* --create-last-modified on */
+    bool micros;             /* createdAt/updatedAt carry microseconds */
 };
 
 /*

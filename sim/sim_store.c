@@ -20,6 +20,7 @@ static const char *const perm_names[] = {
     "albumAsset.create", "albumAsset.delete", "albumUser.create",
     "albumUser.update",  "albumUser.delete",  "duplicate.read",
     "timeline.read",     "apiKey.read",       "partner.read",
+    "job.read",          "partner.create",    "partner.update",
 };
 
 int sim_perm_find(const char *name)
@@ -89,6 +90,7 @@ void sim_lib_init(struct sim_lib *lib, uint64_t seed)
     (void)strpool_intern(&lib->pool, "", 0);
     lib->uuid_state = seed ^ 0x5eed5eed5eedULL;
     lib->order_dirty = true;
+    lib->public_users = true;
 }
 
 void sim_lib_release(struct sim_lib *lib)
@@ -97,8 +99,10 @@ void sim_lib_release(struct sim_lib *lib)
 
     if (!lib)
         return;
-    for (i = 0; i < lib->users_nr; i++)
+    for (i = 0; i < lib->users_nr; i++) {
         u32vec_release(&lib->users[i].partners);
+        u32vec_release(&lib->users[i].sharers);
+    }
     for (i = 0; i < lib->assets_nr; i++) {
         u32vec_release(&lib->assets[i].tags);
         u32vec_release(&lib->assets[i].albums);
@@ -136,12 +140,42 @@ const char *sim_cstr(const struct sim_lib *lib, uint32_t id)
     return strpool_str(&lib->pool, id);
 }
 
+/* True if any record (or duplicate group) already has id u. */
+static bool id_taken(const struct sim_lib *lib, const struct uuid *u)
+{
+    size_t i;
+
+    if (uuidmap_get(&lib->asset_map, u) != HASHMAP_NONE ||
+        uuidmap_get(&lib->album_map, u) != HASHMAP_NONE ||
+        uuidmap_get(&lib->tag_map, u) != HASHMAP_NONE ||
+        uuidmap_get(&lib->user_map, u) != HASHMAP_NONE ||
+        uuidmap_get(&lib->dup_map, u) != HASHMAP_NONE)
+        return true;
+    for (i = 0; i < lib->keys_nr; i++)
+        if (!memcmp(&lib->keys[i].id, u, sizeof(*u)))
+            return true;
+    return false;
+}
+
+/*
+ * The id of a new record: the given one, or the next of the seeded
+ * sequence that no record has yet.  A library loaded from a file was
+ * usually generated from the same seed, so the sequence replays the
+ * file's own ids; skipping them keeps every id unique.
+ */
 static void mint(struct sim_lib *lib, const struct uuid *id, struct uuid *out)
 {
-    if (id)
+    struct uuid u;
+
+    if (id) {
         *out = *id;
-    else
-        uuid_v4_from_state(&lib->uuid_state, out);
+        return;
+    }
+    /* out may be the new record's own field: draw into a local */
+    do
+        uuid_v4_from_state(&lib->uuid_state, &u);
+    while (id_taken(lib, &u));
+    *out = u;
 }
 
 uint32_t sim_lib_add_user(struct sim_lib *lib, const struct uuid *id,
@@ -416,6 +450,16 @@ bool sim_can_share_asset(const struct sim_lib *lib, uint32_t user,
     if (owner == user)
         return true;
     return u32vec_has(&lib->users[user].partners, owner);
+}
+
+int sim_asset_sub_ms(const struct sim_lib *lib, uint32_t asset)
+{
+    uint64_t h;
+
+    if (!lib->micros)
+        return 0;
+    memcpy(&h, lib->assets[asset].id.b + 8, sizeof(h));
+    return (int)(h % 1000);
 }
 
 bool sim_can_read_asset(const struct sim_lib *lib, uint32_t user,

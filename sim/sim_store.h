@@ -66,6 +66,8 @@ struct sim_user {
     bool is_admin;
     int64_t created_at;       /* ms UTC */
     struct u32vec partners;   /* users whose assets show in my timeline */
+    struct u32vec sharers;    /* users who share with me (POST /partners),
+                                 in my timeline or not */
 };
 
 /* Permission bits of an API key; "all" is a flag of its own. */
@@ -105,6 +107,9 @@ struct sim_asset {
     uint8_t type;              /* enum sim_asset_type */
     uint8_t visibility;        /* enum sim_visibility */
     bool favorite;
+    bool read_only;            /* its file cannot get a sidecar (an
+                                  external library mounted read-only) */
+    bool purged;               /* deleted with force: not restorable */
     struct u32vec tags;        /* tag indexes, direct links */
     struct u32vec albums;      /* album indexes */
 };
@@ -161,13 +166,16 @@ struct sim_lib {
     struct uuid *dups;                 /* duplicate group ids */
     size_t dups_nr, dups_alloc;
     struct uuidmap asset_map, album_map, tag_map, user_map, dup_map;
-    struct sim_expect expect[16];
+    struct sim_expect expect[24];
     size_t expect_nr;
     uint32_t *order;                   /* assets by fileCreatedAt desc, id */
     bool order_dirty;
     uint64_t gen;                      /* bumped by every write: caches of
                                           query results check it */
     uint64_t uuid_state;               /* mints ids of new records */
+    bool public_users;                 /* server.publicUsers (default on) */
+    bool micros;                       /* createdAt/updatedAt carry
+                                          microseconds (sim_asset_sub_ms) */
 };
 
 void sim_lib_init(struct sim_lib *lib, uint64_t seed);
@@ -223,6 +231,13 @@ bool sim_can_share_asset(const struct sim_lib *lib, uint32_t user,
                          uint32_t asset);
 bool sim_can_read_asset(const struct sim_lib *lib, uint32_t user,
                         uint32_t asset);
+
+/*
+ * The microseconds (0..999) an asset's createdAt/updatedAt carry beyond
+ * the millisecond JSON shows, when lib->micros is set (0 otherwise): a
+ * fixed draw from its id.
+ */
+int sim_asset_sub_ms(const struct sim_lib *lib, uint32_t asset);
 
 /* The asset order (fileCreatedAt desc, then id), rebuilt when dirty. */
 const uint32_t *sim_lib_order(struct sim_lib *lib);

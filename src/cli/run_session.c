@@ -167,7 +167,7 @@ static void to_state(const struct report_counters *rc,
 
 static const char *const counter_keys[] = {
     "assets_seen", "assets_skipped", "classified", "unclassified",
-    "conflict", "duplicates_flagged", "date_mismatches", "dates_corrected",
+    "unclassified_found", "conflict", "duplicates_flagged", "date_mismatches", "dates_corrected",
     "albums_created", "shares_changed", "changes_planned", "changes_done",
     "changes_unchanged", "changes_failed", "changes_pending", "tags_added",
     "tags_removed", "album_assets_added", "album_assets_removed",

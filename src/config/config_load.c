@@ -12,7 +12,9 @@
 #include "config/config_yaml.h"
 
 #include <limits.h>
+#include <unistr.h>
 
+#include "config/pyre.h"
 #include "core/fsutil.h"
 #include "core/timeutil.h"
 
@@ -114,12 +116,11 @@ static bool require(struct yload *L, const struct ymap *m, yaml_node_t *n,
     return false;
 }
 
+/* A Python pattern, translated and compiled once (config/pyre.h). */
 static int compile(struct yload *L, yaml_node_t *n, const char *path,
-                   char *pattern, uint32_t flags, struct config_regex *out)
+                   char *pattern, unsigned flags, struct config_regex *out)
 {
-    PCRE2_UCHAR msg[256];
-    PCRE2_SIZE off = 0;
-    int code = 0;
+    struct buf why = BUF_INIT;
 
     out->pattern = pattern;
     out->code = NULL;
@@ -129,25 +130,19 @@ static int compile(struct yload *L, yaml_node_t *n, const char *path,
         return -1;
     }
     L->regex_budget--;
-    out->code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
-                              PCRE2_UTF | PCRE2_UCP | flags, &code, &off,
-                              NULL);
+    out->code = pyre_compile(pattern, flags, &why);
     if (!out->code) {
-        if (pcre2_get_error_message(code, msg, sizeof(msg)) < 0)
-            snprintf((char *)msg, sizeof(msg), "error %d", code);
-        yerr(L, n, "%s: invalid regex '%.80s%s': %s at offset %zu", path,
-             pattern, strlen(pattern) > 80 ? "..." : "", (char *)msg,
-             (size_t)off);
+        yerr(L, n, "%s: invalid regex '%.80s%s': %s", path, pattern,
+             strlen(pattern) > 80 ? "..." : "", why.buf);
+        buf_release(&why);
         return -1;
     }
-    /* Without JIT (e.g. no executable memory) the interpreter still works */
-    (void)pcre2_jit_compile(out->code, PCRE2_JIT_COMPLETE);
     return 0;
 }
 
 /* A list of patterns: re.match (anchored) or re.search + IGNORECASE. */
 static void load_patterns(struct yload *L, yaml_node_t *n, const char *path,
-                          uint32_t flags, struct config_regex **items,
+                          unsigned flags, struct config_regex **items,
                           size_t *nr)
 {
     yaml_node_item_t *it;
@@ -220,7 +215,7 @@ static void load_rule(struct yload *L, yaml_node_t *n, const char *path,
     opt_strlist(L, &m, path, "tag_names", &r->tag_names);
     p = sub(path, "album_name_patterns");
     load_patterns(L, ymap_get(&m, "album_name_patterns"), p,
-                  PCRE2_ANCHORED, &r->album_patterns, &r->album_patterns_nr);
+                  PYRE_MATCH, &r->album_patterns, &r->album_patterns_nr);
     free(p);
     p = sub(path, "asset_links");
     load_links(L, ymap_get(&m, "asset_links"), p, r);
@@ -567,7 +562,7 @@ static void load_folders(struct yload *L, yaml_node_t *n, struct config *c)
     if (require(L, &m, n, P, "excluded_paths", " (use [] for none)"))
         load_patterns(L, ymap_get(&m, "excluded_paths"),
                       "album_detection_from_folders.excluded_paths",
-                      PCRE2_CASELESS,
+                      PYRE_IGNORECASE,
                       &c->album_detection_from_folders.excluded_paths,
                       &c->album_detection_from_folders.excluded_paths_nr);
     ymap_release(&m);
@@ -834,52 +829,37 @@ static void position(const char *data, size_t off, size_t *line, size_t *col)
     }
 }
 
-/* Offset of the first byte that breaks UTF-8, or len when valid. */
-static size_t utf8_invalid_at(const unsigned char *s, size_t len)
+/*
+ * UTF-16 or UTF-32 text, told by its byte order mark or, without one, by
+ * the NUL bytes around the first ASCII character (how YAML 1.1 §5.2
+ * detects encodings).  NULL for anything else.
+ */
+static const char *wide_encoding(const unsigned char *s, size_t len)
 {
-    size_t i = 0;
-
-    while (i < len) {
-        unsigned c = s[i];
-        size_t n, k;
-        uint32_t cp;
-
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-            n = 1;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 2;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3;
-            cp = c & 0x07;
-        } else {
-            return i;
-        }
-        if (len - i <= n)
-            return i;
-        for (k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return i;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return i;
-        i += n + 1;
-    }
-    return len;
+    if (len >= 4 && !memcmp(s, "\0\0\xfe\xff", 4))
+        return "UTF-32 (big-endian)";
+    if (len >= 4 && !memcmp(s, "\xff\xfe\0\0", 4))
+        return "UTF-32 (little-endian)";
+    if (len >= 2 && !memcmp(s, "\xfe\xff", 2))
+        return "UTF-16 (big-endian)";
+    if (len >= 2 && !memcmp(s, "\xff\xfe", 2))
+        return "UTF-16 (little-endian)";
+    if (len >= 4 && !s[0] && !s[1] && !s[2] && s[3])
+        return "UTF-32 (big-endian)";
+    if (len >= 4 && s[0] && !s[1] && !s[2] && !s[3])
+        return "UTF-32 (little-endian)";
+    if (len >= 2 && !s[0] && s[1])
+        return "UTF-16 (big-endian)";
+    if (len >= 2 && s[0] && !s[1])
+        return "UTF-16 (little-endian)";
+    return NULL;
 }
 
 /* Empty, binary, huge or non-UTF-8 input is refused before parsing. */
 static int refuse(const char *name, const char *data, size_t len,
                   struct buf *err)
 {
-    const char *nul;
+    const char *nul, *wide, *bad_at;
     size_t i, bad, line, col;
 
     if (len > CONFIG_MAX_BYTES) {
@@ -894,6 +874,12 @@ static int refuse(const char *name, const char *data, size_t len,
         buf_addf(err, "%s: the file is empty", name);
         return -1;
     }
+    if ((wide = wide_encoding((const unsigned char *)data, len)) != NULL) {
+        buf_addf(err, "%s: the file is %s text; a configuration must be "
+                      "UTF-8: save it as UTF-8",
+                 name, wide);
+        return -1;
+    }
     if ((nul = memchr(data, 0, len)) != NULL) {
         position(data, (size_t)(nul - data), &line, &col);
         buf_addf(err, "%s:%zu:%zu: the file contains NUL bytes: it is "
@@ -901,8 +887,9 @@ static int refuse(const char *name, const char *data, size_t len,
                  name, line, col);
         return -1;
     }
-    bad = utf8_invalid_at((const unsigned char *)data, len);
-    if (bad < len) {
+    bad_at = (const char *)u8_check((const uint8_t *)data, len);
+    if (bad_at) {
+        bad = (size_t)(bad_at - data);
         position(data, bad, &line, &col);
         buf_addf(err, "%s:%zu:%zu: the file is not valid UTF-8 (byte "
                       "0x%02x); save it as UTF-8",
@@ -912,9 +899,30 @@ static int refuse(const char *name, const char *data, size_t len,
     return 0;
 }
 
-static void yaml_problem(const char *name, const yaml_parser_t *p,
-                         struct buf *err)
+/* Is the byte at (line, column) of libyaml's mark a tab? */
+static bool tab_at(const char *data, size_t len, const yaml_mark_t *m)
 {
+    size_t i = 0, line = 0;
+
+    while (i < len && line < m->line)
+        if (data[i++] == '\n')
+            line++;
+    /* only blanks precede an indentation tab: columns are bytes there */
+    return i + m->column < len && data[i + m->column] == '\t';
+}
+
+static void yaml_problem(const char *name, const char *data, size_t len,
+                         const yaml_parser_t *p, struct buf *err)
+{
+    if (p->problem && strstr(p->problem, "cannot start any token") &&
+        tab_at(data, len, &p->problem_mark)) {
+        buf_addf(err, "%s:%lu:%lu: invalid YAML: tabs are not allowed for "
+                      "indentation in YAML (line %lu); indent with spaces",
+                 name, (unsigned long)p->problem_mark.line + 1,
+                 (unsigned long)p->problem_mark.column + 1,
+                 (unsigned long)p->problem_mark.line + 1);
+        return;
+    }
     buf_addf(err, "%s:%lu:%lu: invalid YAML: %s", name,
              (unsigned long)p->problem_mark.line + 1,
              (unsigned long)p->problem_mark.column + 1,
@@ -937,6 +945,11 @@ int config_load_mem(const char *name, const char *data, size_t len,
     bool parser_ok = false, doc_ok = false;
     int ret = -1;
 
+    /* A UTF-8 byte order mark (Windows editors) is accepted, as by PyYAML */
+    if (len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3)) {
+        data += 3;
+        len -= 3;
+    }
     if (refuse(name, data, len, err) < 0)
         return -1;
     if (!yaml_parser_initialize(&parser)) {
@@ -947,7 +960,7 @@ int config_load_mem(const char *name, const char *data, size_t len,
     yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
     yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
     if (!yaml_parser_load(&parser, &doc)) {
-        yaml_problem(name, &parser, err);
+        yaml_problem(name, data, len, &parser, err);
         goto out;
     }
     doc_ok = true;
@@ -957,7 +970,7 @@ int config_load_mem(const char *name, const char *data, size_t len,
         goto out;
     }
     if (!yaml_parser_load(&parser, &extra)) {
-        yaml_problem(name, &parser, err);
+        yaml_problem(name, data, len, &parser, err);
         goto out;
     }
     if (yaml_document_get_root_node(&extra)) {

@@ -324,6 +324,20 @@ void ycheck_tags(struct yload *L)
 }
 
 /* "got 'text'" or "got a list", for messages. */
+/* Digits and underscores after an optional sign: float() reads them. */
+static bool is_decimal(const char *s, size_t len)
+{
+    size_t i = len && (*s == '-' || *s == '+');
+
+    if (i == len)
+        return false;
+    for (; i < len; i++)
+        if (!isdigit((unsigned char)s[i]) && s[i] != '_')
+            return false;
+    return true;
+}
+
+/* What a node is, for "expected X, got Y": its text and explicit tag. */
 static void describe(const yaml_node_t *n, enum ynode_kind k, struct buf *b)
 {
     size_t i, len;
@@ -349,6 +363,10 @@ static void describe(const yaml_node_t *n, enum ynode_kind k, struct buf *b)
     if (len > 40)
         buf_addstr(b, "...");
     buf_addch(b, '\'');
+    /* untagged scalars carry the default str tag; others were written */
+    if (n->tag && strcmp((const char *)n->tag, YAML_STR_TAG) &&
+        !strncmp((const char *)n->tag, "tag:yaml.org,2002:", 18))
+        buf_addf(b, " (tagged !!%.20s)", (const char *)n->tag + 18);
 }
 
 static void expected(struct yload *L, const yaml_node_t *n,
@@ -505,6 +523,9 @@ int yget_int(struct yload *L, yaml_node_t *n, const char *path, long min,
                d == floor(d) && fabs(d) < 9.0e15) {
         v = (int64_t)d;
         ok = true;
+    } else if (k == YK_FLOAT && is_decimal(s, len)) {
+        /* "!!float 180": PyYAML makes it 180.0, pydantic takes it */
+        ok = yaml_int(s, len, &v, &ovf) && !ovf;
     } else if (k == YK_STR)
         ok = lax_str_int(s, len, &v);
     if (ok && v >= min && v <= max) {

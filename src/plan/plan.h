@@ -114,7 +114,8 @@ struct plan_stats {
     size_t assets_seen;          /* assets evaluated */
     size_t assets_skipped;       /* by skip_n / max_items / filters */
     size_t classified;
-    size_t unclassified;
+    size_t unclassified;         /* after this run's changes */
+    size_t unclassified_found;   /* when the asset's turn came */
     size_t conflict;
     size_t *per_rule;            /* classified per classification rule */
     size_t rules_nr;

@@ -64,12 +64,14 @@ static void add_stats(struct buf *out, const struct plan_stats *st)
 
     buf_addf(out,
              "{\"assets_seen\":%zu,\"assets_skipped\":%zu,"
-             "\"classified\":%zu,\"unclassified\":%zu,\"conflict\":%zu,"
+             "\"classified\":%zu,\"unclassified\":%zu,"
+             "\"unclassified_found\":%zu,\"conflict\":%zu,"
              "\"duplicates_flagged\":%zu,\"date_mismatches\":%zu,"
              "\"dates_corrected\":%zu,\"albums_created\":%zu,"
              "\"shares_changed\":%zu,\"per_rule\":[",
              st->assets_seen, st->assets_skipped, st->classified,
-             st->unclassified, st->conflict, st->duplicates_flagged,
+             st->unclassified, st->unclassified_found, st->conflict,
+             st->duplicates_flagged,
              st->date_mismatches, st->dates_corrected, st->albums_created,
              st->shares_changed);
     for (i = 0; i < st->rules_nr; i++)
@@ -256,6 +258,9 @@ static int read_stats(json_t *o, struct plan_stats *st, struct buf *err)
         read_size(o, "assets_skipped", &st->assets_skipped) ||
         read_size(o, "classified", &st->classified) ||
         read_size(o, "unclassified", &st->unclassified) ||
+        /* absent from plans saved before it existed */
+        (json_object_get(o, "unclassified_found") &&
+         read_size(o, "unclassified_found", &st->unclassified_found)) ||
         read_size(o, "conflict", &st->conflict) ||
         read_size(o, "duplicates_flagged", &st->duplicates_flagged) ||
         read_size(o, "date_mismatches", &st->date_mismatches) ||

@@ -65,9 +65,10 @@ void plan_print_summary(const struct plan *p, struct buf *out,
     buf_addch(out, '\n');
     buf_addf(out,
              "Assets: %zu evaluated, %zu skipped; %zu classified, "
-             "%zu unclassified, %zu conflict\n",
+             "%zu unclassified (%zu found unclassified), %zu conflict\n",
              p->stats.assets_seen, p->stats.assets_skipped,
-             p->stats.classified, p->stats.unclassified, p->stats.conflict);
+             p->stats.classified, p->stats.unclassified,
+             p->stats.unclassified_found, p->stats.conflict);
     buf_addstr(out, "\nBy operation:\n");
     for (i = 0; i < PLAN_OP_COUNT; i++)
         if (per_op[i])

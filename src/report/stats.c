@@ -67,6 +67,7 @@ void report_counters(const struct report_ctx *c,
     put(out, "assets_skipped", (int64_t)s->assets_skipped);
     put(out, "classified", (int64_t)s->classified);
     put(out, "unclassified", (int64_t)s->unclassified);
+    put(out, "unclassified_found", (int64_t)s->unclassified_found);
     put(out, "conflict", (int64_t)s->conflict);
     put(out, "duplicates_flagged", (int64_t)s->duplicates_flagged);
     put(out, "date_mismatches", (int64_t)s->date_mismatches);

@@ -420,12 +420,9 @@ static void folder_analysis(struct ws *w, uint32_t a, struct folder_info *fi)
         n--; /* the file name */
     buf_reset(&w->fb_path);
     for (i = 0; i < n; i++) {
-        size_t k;
-
         if (i)
             buf_addch(&w->fb_path, '/');
-        for (k = 0; k < clen[i]; k++)
-            buf_addch(&w->fb_path, tolower((unsigned char)comp[i][k]));
+        ws_lower(comp[i], clen[i], &w->fb_path); /* Python's str.lower() */
         if (is_date_folder(comp[i], clen[i])) {
             if (!fi->date_folders)
                 date_at = i;
@@ -798,6 +795,15 @@ static void process_asset(struct ws *w, uint32_t a)
     struct folder_info fi;
 
     w->cur = a;
+    if (!(w->flags[a] & WSF_DONE)) {
+        struct cls c;
+
+        /* found unclassified (the summary's "unclassified" is what is
+         * left after temporary albums, folders and duplicates) */
+        ws_classify(w, a, false, &c);
+        if (c.status == CLS_UNCLASSIFIED)
+            w->plan->stats.unclassified_found++;
+    }
     step_conversions(w, a);
     if (cfg->duplicate_processing.present &&
         cfg->duplicate_processing.date_correction.enabled)

@@ -105,6 +105,7 @@ struct ws {
     pcre2_code *re_date[4];
     pcre2_match_data *md;
     struct buf fb_path, fb_name; /* folder analysis, reused per asset */
+    struct buf low_a, low_b;     /* ws_lower() scratch for comparisons */
     const char *zone;            /* extraction zone if valid, else NULL */
     const char *fixed[8];        /* configured output tag names ... */
     uint32_t fixed_lower[8];     /* ... and their lowercased names ids */
@@ -137,6 +138,8 @@ void ws_init(struct ws *w, const struct config *cfg, const struct model *m,
              struct plan *plan, const char *url);
 void ws_release(struct ws *w);
 uint32_t ws_intern(struct ws *w, const char *s, size_t len);
+/* Appends Python's s.lower() (Unicode, final sigma) of len bytes to out. */
+void ws_lower(const char *s, size_t len, struct buf *out);
 const char *ws_tag_leaf(const struct ws *w, uint32_t t);
 void ws_tags_of(struct ws *w, uint32_t a, struct idvec *out);
 void ws_albums_of(struct ws *w, uint32_t a, struct idvec *out);

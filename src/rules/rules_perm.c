@@ -3,10 +3,11 @@
  * rules of §8 item 11.
  *
  * An album name is cut into tokens at runs of '-', '_', '.' and white
- * space; a selection rule matches when its keyword equals one token
- * (ASCII case-insensitive).  For a matched album the configuration is the
- * source of truth: members of the rules' groups are added (role of the
- * LAST matching rule), members with another role are changed, other
+ * space (Python's \s: str.isspace()); a selection rule matches when its
+ * keyword, lowercased, equals one lowercased token (Python's str.lower(),
+ * so 'été' matches 'Été à Paris').  For a matched album the configuration
+ * is the source of truth: members of the rules' groups are added (role of
+ * the LAST matching rule), members with another role are changed, other
  * members are removed.  Safety: emails compare case-insensitively, the
  * owner is never added, the API user is never removed, albums the API user
  * does not own are left alone, and nobody is removed from an album when
@@ -15,31 +16,56 @@
  */
 #include "rules/rules_int.h"
 
-#include <ctype.h>
-#include <strings.h>
+#include <unictype.h>
+#include <unistr.h>
 
-static bool is_sep(unsigned char c)
+/*
+ * The code point at p: its length, and whether it separates tokens
+ * (upstream's [-_.\s]; Python's \s is str.isspace(): Unicode White_Space
+ * and the information separators U+001C..U+001F).
+ */
+static int next_cp(const char *p, const char *end, bool *sep)
 {
-    return c == '-' || c == '_' || c == '.' || isspace(c);
+    ucs4_t c;
+    int n = u8_mbtouc(&c, (const uint8_t *)p, (size_t)(end - p));
+
+    *sep = c == '-' || c == '_' || c == '.' ||
+           uc_is_property_white_space(c) || (c >= 0x1c && c <= 0x1f);
+    return n;
 }
 
-/* Does keyword equal one token of name (ASCII case-insensitive)? */
-static bool keyword_matches(const char *name, const char *keyword)
+/* Do a and b (len bytes each) have the same Python str.lower()? */
+static bool same_lower(struct ws *w, const char *a, size_t alen,
+                       const char *b, size_t blen)
 {
+    buf_reset(&w->low_a);
+    buf_reset(&w->low_b);
+    ws_lower(a, alen, &w->low_a);
+    ws_lower(b, blen, &w->low_b);
+    return w->low_a.len == w->low_b.len &&
+           !memcmp(w->low_a.buf, w->low_b.buf, w->low_a.len);
+}
+
+/* Does keyword.lower() equal one lowercased token of the name? */
+static bool keyword_matches(struct ws *w, const char *name,
+                            const char *keyword)
+{
+    const char *p = name, *end = name + strlen(name);
     size_t kl = strlen(keyword);
-    const char *p = name;
+    bool sep = false;
 
     if (!kl)
         return false;
-    while (*p) {
+    while (p < end) {
         const char *s;
+        int n;
 
-        while (*p && is_sep((unsigned char)*p))
-            p++;
+        while (p < end && (n = next_cp(p, end, &sep)) > 0 && sep)
+            p += n;
         s = p;
-        while (*p && !is_sep((unsigned char)*p))
-            p++;
-        if ((size_t)(p - s) == kl && !strncasecmp(s, keyword, kl))
+        while (p < end && (n = next_cp(p, end, &sep)) > 0 && !sep)
+            p += n;
+        if (p > s && same_lower(w, s, (size_t)(p - s), keyword, kl))
             return true;
     }
     return false;
@@ -55,13 +81,17 @@ static const char *role_name(int role)
     return role == MODEL_ROLE_EDITOR ? "editor" : "viewer";
 }
 
-static uint32_t user_by_email_ci(const struct model *m, const char *email)
+static uint32_t user_by_email_ci(struct ws *w, const char *email)
 {
+    const struct model *m = w->m;
     size_t i;
 
-    for (i = 0; i < m->users_nr; i++)
-        if (!strcasecmp(model_str(m, m->users[i].email), email))
+    for (i = 0; i < m->users_nr; i++) {
+        const char *e = model_str(m, m->users[i].email);
+
+        if (same_lower(w, e, strlen(e), email, strlen(email)))
             return (uint32_t)i;
+    }
     return MODEL_NONE;
 }
 
@@ -80,10 +110,8 @@ static void note_email(struct ws *w, const char *email)
 {
     struct buf b = BUF_INIT;
     struct buf low = BUF_INIT;
-    size_t i;
 
-    for (i = 0; email[i]; i++)
-        buf_addch(&low, tolower((unsigned char)email[i]));
+    ws_lower(email, strlen(email), &low);
     if (ws_first_time(w, hash_bytes(low.buf, low.len) ^ 0x5e11ULL)) {
         buf_addstr(&b, "{\"email\":");
         buf_add_json_str(&b, email, strlen(email));
@@ -153,7 +181,7 @@ static void sync_album(struct ws *w, uint32_t al, const struct idvec *rules)
                 find_group(cfg, sr->groups.items[j]);
 
             for (k = 0; g && k < g->members.nr; k++) {
-                uint32_t u = user_by_email_ci(m, g->members.items[k]);
+                uint32_t u = user_by_email_ci(w, g->members.items[k]);
 
                 if (u == MODEL_NONE) {
                     note_email(w, g->members.items[k]);
@@ -226,7 +254,7 @@ void rules_permissions(struct ws *w)
         for (i = 0; i < cfg->album_permissions.rules_nr; i++) {
             const char *kw = cfg->album_permissions.rules[i].keyword;
 
-            if (kw && keyword_matches(a->name, kw))
+            if (kw && keyword_matches(w, a->name, kw))
                 idvec_push(&rules, (uint32_t)i);
         }
         if (!rules.nr) {

@@ -9,6 +9,7 @@
 #include "rules/rules_int.h"
 
 #include <ctype.h>
+#include <unicase.h>
 
 void idvec_push(struct idvec *v, uint32_t x)
 {
@@ -21,35 +22,48 @@ uint32_t ws_intern(struct ws *w, const char *s, size_t len)
     return strpool_intern(&w->names, s, len);
 }
 
-static uint32_t intern_lower(struct ws *w, const char *s)
+/*
+ * Python's str.lower(): full Unicode lowercase mappings (one code point
+ * may become two, 'İ' -> "i̇") with the final-sigma rule, through
+ * libunistring.  Text that is not UTF-8 is appended unchanged.
+ */
+void ws_lower(const char *s, size_t len, struct buf *out)
 {
-    size_t n = strlen(s), i;
-    char small[128];
-    char *t = n < sizeof(small) ? small : xmalloc(n + 1);
-    uint32_t id;
+    uint8_t small[256];
+    size_t n = sizeof(small);
+    uint8_t *t = u8_tolower((const uint8_t *)s, len, NULL, NULL, small, &n);
 
-    for (i = 0; i < n; i++)
-        t[i] = (char)tolower((unsigned char)s[i]);
-    t[n] = '\0';
-    id = ws_intern(w, t, n);
+    if (!t) {
+        buf_add(out, s, len);
+        return;
+    }
+    buf_add(out, t, n);
     if (t != small)
         free(t);
+}
+
+static uint32_t intern_lower(struct ws *w, const char *s)
+{
+    struct buf b = BUF_INIT;
+    uint32_t id;
+
+    ws_lower(s, strlen(s), &b);
+    id = ws_intern(w, b.buf, b.len);
+    buf_release(&b);
     return id;
 }
 
+/*
+ * The part of an album name that rules compare: all of it.  Upstream
+ * never trims (its enable_album_name_strip has no effect), so neither do
+ * we: ' 2031-02-03 Trip' does not start with a date (docs/migrating.md).
+ */
 void ws_album_key(const struct ws *w, const char *name, size_t *off,
                   size_t *len)
 {
-    size_t b = 0, e = strlen(name);
-
-    if (w->cfg->enable_album_name_strip) {
-        while (b < e && isspace((unsigned char)name[b]))
-            b++;
-        while (e > b && isspace((unsigned char)name[e - 1]))
-            e--;
-    }
-    *off = b;
-    *len = e - b;
+    (void)w;
+    *off = 0;
+    *len = strlen(name);
 }
 
 static void album_fill(struct ws *w, struct ws_album *al, const char *name)
@@ -88,6 +102,8 @@ void ws_init(struct ws *w, const struct config *cfg, const struct model *m,
     w->cur = MODEL_NONE;
     buf_init(&w->fb_path, 0);
     buf_init(&w->fb_name, 0);
+    buf_init(&w->low_a, 0);
+    buf_init(&w->low_b, 0);
     (void)strpool_intern(&w->names, "", 0);
 
     {
@@ -196,6 +212,8 @@ void ws_release(struct ws *w)
     free(w->rname_str);
     buf_release(&w->fb_path);
     buf_release(&w->fb_name);
+    buf_release(&w->low_a);
+    buf_release(&w->low_b);
     idvec_release(&w->t_cls);
     idvec_release(&w->a_cls);
     idvec_release(&w->t_step);

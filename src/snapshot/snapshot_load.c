@@ -429,7 +429,8 @@ static void submit_page(struct snap *s, size_t pass, long page, int64_t at)
 }
 
 /*
- * 2.x sorts pages by fileCreatedAt alone, so a page boundary inside a
+ * 2.x and 3.0/3.1 sort pages by fileCreatedAt alone, so a page boundary
+ * inside a
  * group of equal timestamps may repeat or skip members of the group.  A
  * boundary can only cut such a group if the items on both sides share
  * the timestamp; those groups are read again (takenAfter == takenBefore
@@ -480,7 +481,9 @@ static void on_repair_count(void *ctx, const struct api_status *st,
     }
     lo = rc->lo == TIME_NONE ? CREATED_MIN : rc->lo;
     hi = rc->hi == TIME_NONE ? CREATED_MAX : rc->hi;
-    if (hi <= lo) {
+    /* The halves overlap by a millisecond (below): a range of 2 ms or
+     * less cannot be cut further. */
+    if (hi - lo <= 2) {
         char when[32];
 
         if (!s->failed) {
@@ -489,15 +492,18 @@ static void on_repair_count(void *ctx, const struct api_status *st,
             s->info->fail_kind = API_FAIL_DECODE;
             buf_addf(&s->err, "snapshot incomplete: %lld assets share "
                               "fileCreatedAt %s and their upload time: the "
-                              "2.x search cannot page them reliably",
+                              "server's search cannot page them reliably",
                      (long long)total, when);
             http_engine_wrap_up(s->eng);
         }
         goto out;
     }
+    /* Upload times have microseconds, the bounds milliseconds: halves
+     * that met at mid / mid + 1 would miss an asset at mid.0005.  They
+     * overlap instead; what both return is read once (by id). */
     mid = lo + (hi - lo) / 2;
-    repair_part(s, rc->pass, rc->t, lo, mid);
-    repair_part(s, rc->pass, rc->t, mid + 1, hi);
+    repair_part(s, rc->pass, rc->t, lo, mid + 1);
+    repair_part(s, rc->pass, rc->t, mid, hi);
 out:
     free(rc);
 }
@@ -548,10 +554,26 @@ struct member_ctx {
     bool is_tag;
     const char *visibility;
     long page;
+    size_t seen;              /* assets the chain returned before this page */
 };
 
 static void submit_members(struct snap *s, uint32_t record, bool is_tag,
-                           const char *visibility, long page);
+                           const char *visibility, long page, size_t seen);
+
+/*
+ * 2.x only answers album searches for one visibility at a time: after an
+ * album's timeline pages, its archived members are asked for only when
+ * the timeline did not return all of its assetCount (which counts
+ * timeline and archive members).  This halves the membership searches of
+ * a 2.x library with archived assets.
+ */
+static bool archive_pass_needed(const struct snap *s,
+                                const struct member_ctx *mc, size_t seen)
+{
+    return !mc->is_tag && mc->visibility &&
+           !strcmp(mc->visibility, "timeline") &&
+           seen < s->m->albums[mc->record].asset_count;
+}
 
 static void on_members(void *ctx, const struct api_status *st,
                        const struct api_asset *assets, size_t nr,
@@ -581,13 +603,16 @@ static void on_members(void *ctx, const struct api_status *st,
         }
     }
     if (next_page)
-        submit_members(s, mc->record, mc->is_tag, mc->visibility, next_page);
+        submit_members(s, mc->record, mc->is_tag, mc->visibility, next_page,
+                       mc->seen + nr);
+    else if (archive_pass_needed(s, mc, mc->seen + nr))
+        submit_members(s, mc->record, false, "archive", 1, 0);
 out:
     free(mc);
 }
 
 static void submit_members(struct snap *s, uint32_t record, bool is_tag,
-                           const char *visibility, long page)
+                           const char *visibility, long page, size_t seen)
 {
     struct api_search q = API_SEARCH_INIT;
     struct member_ctx *mc = xcalloc(1, sizeof(*mc));
@@ -597,6 +622,7 @@ static void submit_members(struct snap *s, uint32_t record, bool is_tag,
     mc->is_tag = is_tag;
     mc->visibility = visibility;
     mc->page = page;
+    mc->seen = seen;
     q.page = page;
     q.size = PAGE_SIZE;
     q.visibility = visibility;
@@ -660,11 +686,11 @@ static void submit_memberships(struct snap *s)
         vis[1] = "archive";
         vis_nr = 2;
     }
+    /* albums: the archive pass follows the timeline one when needed */
     if (s->needs->album_members)
         for (size_t i = 0; i < m->albums_nr; i++)
             if (!album_known(s, (uint32_t)i))
-                for (size_t v = 0; v < vis_nr; v++)
-                    submit_members(s, (uint32_t)i, false, vis[v], 1);
+                submit_members(s, (uint32_t)i, false, vis[0], 1, 0);
     s->tag_fetch = xcalloc(m->tags_nr + 1, sizeof(*s->tag_fetch));
     s->tag_hits = xcalloc(m->tags_nr + 1, sizeof(*s->tag_hits));
     for (size_t i = 0; i < m->tags_nr; i++)
@@ -675,7 +701,7 @@ static void submit_memberships(struct snap *s)
     for (size_t i = 0; i < m->tags_nr; i++)
         if (s->tag_fetch[i])
             for (size_t v = 0; v < vis_nr; v++)
-                submit_members(s, (uint32_t)i, true, vis[v], 1);
+                submit_members(s, (uint32_t)i, true, vis[v], 1, 0);
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -854,11 +880,13 @@ int snapshot_load(const struct config *cfg, struct http_engine *eng,
     }
     if (run(&s) < 0)
         goto out;
-    if (s.api.dialect == 2) {
-        repair_boundaries(&s);
-        if (run(&s) < 0)
-            goto out;
-    }
+    /* Whether the server breaks ties by id is not a matter of its
+     * version number (2.x and 3.0/3.1 do not, 3.2 does): every read
+     * checks its page boundaries; with a tie-break a repair only reads
+     * again what it already has. */
+    repair_boundaries(&s);
+    if (run(&s) < 0)
+        goto out;
     /* Fewer assets than the server counted: some were not seen, and a
      * plan made without them could be wrong (an album that looks empty,
      * a duplicate group cut in half).  More: added while reading. */

@@ -22,7 +22,7 @@ if(FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
   endforeach()
   add_executable(fuzz_config ${fuzz_config_srcs})
   target_include_directories(fuzz_config PRIVATE ${CMAKE_SOURCE_DIR}/src)
-  target_link_libraries(fuzz_config PkgConfig::YAML PkgConfig::PCRE2 m)
+  target_link_libraries(fuzz_config PkgConfig::YAML PkgConfig::PCRE2 unistring m)
   target_compile_options(fuzz_config PRIVATE
                          -fsanitize=fuzzer,address,undefined
                          -Wno-format-nonliteral)

@@ -82,6 +82,10 @@ int sim_start(struct sim_proc *s, const char *const *args, struct buf *err)
     argv[n++] = IMMICH_SIM_PATH;
     argv[n++] = "--port";
     argv[n++] = "0";
+    /* deterministic unless args ask for more ("--profile real", "--jobs
+     * delay=...", "--latency seed"...): later options win */
+    argv[n++] = "--profile";
+    argv[n++] = "test";
     while (args && *args && n < ARRAY_SIZE(argv) - 1)
         argv[n++] = *args++;
     argv[n] = NULL;

@@ -13,6 +13,11 @@
  *     assert_int_equal(sim_stat_endpoint(&s, "GET /users/me"), 1);
  *     assert_int_equal(sim_stop(&s), 0);
  *
+ * sim_start() passes "--profile test" first (latency model, background
+ * jobs, OFFSET cost and the one-thread model off); a test that wants the
+ * realistic profile adds "--profile real" (or single options such as
+ * "--jobs", "delay=2s") to its args, which come after and win.
+ *
  * The simulator binds 127.0.0.1 on a free port and prints
  * "listening on http://127.0.0.1:PORT api-key=KEY" first; sim_start()
  * waits for that line (up to 30 s) and parses it.  Link ia_test_sim.

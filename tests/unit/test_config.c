@@ -296,8 +296,156 @@ static void test_invalid_regex_names_rule_pattern_message_offset(void **st)
                          "  - tag_names: [a]\n"
                          "  - album_name_patterns: ['ok', '^(\\d{4}']\n",
                  "t.yaml:10:33: classification.rules[1].album_name_patterns"
-                 "[1]: invalid regex '^(\\d{4}': missing closing "
-                 "parenthesis at offset 7");
+                 "[1]: invalid regex '^(\\d{4}': missing ), unterminated "
+                 "subpattern at position 1");
+}
+
+/* One album pattern, loaded from a configuration as a user writes it. */
+static void load_pattern(struct result *r, const char *yaml_pattern)
+{
+    struct buf y = BUF_INIT;
+
+    buf_addf(&y, MINIMAL_SERVER "enable_album_name_strip: false\n"
+                                "skip: {}\nconversions: {}\n"
+                                "classification:\n  rules:\n"
+                                "  - album_name_patterns: [%s]\n"
+                                "album_detection_from_folders: "
+                                "{enabled: false, excluded_paths: []}\n",
+             yaml_pattern);
+    expect_ok(r, y.buf);
+    buf_release(&y);
+}
+
+static bool album_matches(const struct result *r, const char *name)
+{
+    return config_regex_match(
+        &r->cfg->classification.rules[0].album_patterns[0], name,
+        strlen(name));
+}
+
+/*
+ * Python-only constructs mean in a configuration what they mean to the
+ * Python tool (re.match on the album name).  Before pyre, PCRE2 read
+ * {,4} as text, \Z as "before a final newline", [[:digit:]] as a POSIX
+ * class, and refused \u, \N{...}, (?a) and (?P=name).
+ */
+static void test_album_patterns_have_python_meaning(void **st)
+{
+    static const struct {
+        const char *pattern; /* YAML single-quoted */
+        const char *name;
+        bool match;
+    } cases[] = {
+        { "'x{,4}y'", "xxy", true },
+        { "'x{,4}y'", "x{,4}y", false },
+        { "'2024\\Z'", "2024\n", false },
+        { "'2024\\Z'", "2024", true },
+        { "'[[:digit:]]'", "7", false },
+        { "'[[:digit:]]'", "d]", true },
+        { "'\\u00c9t\\u00e9'", "\xc3\x89t\xc3\xa9 \xc3\xa0 Paris", true },
+        { "'\\N{LATIN CAPITAL LETTER E WITH ACUTE}t'", "\xc3\x89t\xc3\xa9", true },
+        { "'(?a)\\d+ '", "\xd9\xa3 trip", false }, /* Arabic-Indic 3 */
+        { "'\\d+ '", "\xd9\xa3 trip", true },
+        { "'(?u)\\w'", "\xc3\xa9", true },
+        { "'(?P<y>\\d{2})-(?P=y)'", "12-12", true },
+        { "'(?P<y>\\d{2})-(?P=y)'", "12-13", false },
+        { "'\\s'", "\x1c", true }, /* str.isspace() */
+    };
+    size_t i;
+
+    (void)st;
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct result r;
+
+        load_pattern(&r, cases[i].pattern);
+        if (album_matches(&r, cases[i].name) != cases[i].match)
+            fail_msg("%s on '%s': expected %s", cases[i].pattern,
+                     cases[i].name, cases[i].match ? "a match" : "none");
+        done(&r);
+    }
+}
+
+static void test_python_regex_errors_are_pythons(void **st)
+{
+    (void)st;
+    expect_error(MINIMAL "classification:\n  rules:\n"
+                         "  - album_name_patterns: ['\\q']\n",
+                 "t.yaml:9:27: classification.rules[0].album_name_patterns"
+                 "[0]: invalid regex '\\q': bad escape \\q at position 0");
+    expect_error(MINIMAL "classification:\n  rules:\n"
+                         "  - album_name_patterns: ['a{99999}']\n",
+                 "t.yaml:9:27: classification.rules[0].album_name_patterns"
+                 "[0]: invalid regex 'a{99999}': a repeat count above 65535 "
+                 "cannot be compiled by PCRE2 at position 1");
+}
+
+static void test_utf8_bom_is_accepted(void **st)
+{
+    struct result r;
+
+    (void)st;
+    expect_ok(&r, "\xef\xbb\xbf" MINIMAL);
+    assert_string_equal(r.cfg->server.api_key, "test-key-xyz");
+    done(&r);
+}
+
+static void test_tab_indentation_says_so(void **st)
+{
+    (void)st;
+    expect_error(MINIMAL_SERVER "skip:\n\tskip_n: 3\n",
+                 "t.yaml:3:1: invalid YAML: tabs are not allowed for "
+                 "indentation in YAML (line 3); indent with spaces");
+}
+
+static void test_utf16_file_names_its_encoding(void **st)
+{
+    static const char le[] = "\xff\xfes\0e\0r\0";
+    static const char be_nobom[] = "\0s\0e\0r";
+    struct result r;
+
+    (void)st;
+    r.cfg = NULL;
+    buf_init(&r.err, 0);
+    buf_init(&r.warn, 0);
+    assert_int_equal(config_load_mem("t.yaml", le, sizeof(le) - 1, &r.cfg,
+                                     &r.err, &r.warn),
+                     -1);
+    assert_string_equal(r.err.buf, "t.yaml: the file is UTF-16 "
+                                   "(little-endian) text; a configuration "
+                                   "must be UTF-8: save it as UTF-8");
+    buf_reset(&r.err);
+    assert_int_equal(config_load_mem("t.yaml", be_nobom,
+                                     sizeof(be_nobom) - 1, &r.cfg, &r.err,
+                                     &r.warn),
+                     -1);
+    assert_string_equal(r.err.buf, "t.yaml: the file is UTF-16 (big-endian) "
+                                   "text; a configuration must be UTF-8: "
+                                   "save it as UTF-8");
+    done(&r);
+}
+
+/* PyYAML reads "!!float 180" as 180.0 and pydantic takes it as 180; a
+ * fraction is refused, and the message shows the tag that made it one. */
+static void test_float_tag_where_an_integer_is_expected(void **st)
+{
+    struct result r;
+
+    (void)st;
+    expect_ok(&r, MINIMAL_SERVER
+              "enable_album_name_strip: false\n"
+              "skip: {skip_n: !!float 180}\nconversions: {}\n"
+              "classification: {}\n"
+              "album_detection_from_folders: {enabled: false, "
+              "excluded_paths: []}\n");
+    assert_int_equal(r.cfg->skip.skip_n, 180);
+    done(&r);
+    expect_error(MINIMAL_SERVER "enable_album_name_strip: false\n"
+                                "skip: {skip_n: !!float 180.5}\n"
+                                "conversions: {}\nclassification: {}\n"
+                                "album_detection_from_folders: "
+                                "{enabled: false, excluded_paths: []}\n",
+                 "t.yaml:3:16: skip.skip_n: expected an integer, got "
+                 "'180.5' (tagged !!float)");
 }
 
 static void test_all_problems_of_a_file_are_reported(void **st)
@@ -791,6 +939,12 @@ int main(void)
         cmocka_unit_test(test_wrong_types_name_path_line_and_expectation),
         cmocka_unit_test(test_missing_required_keys_are_named),
         cmocka_unit_test(test_invalid_regex_names_rule_pattern_message_offset),
+        cmocka_unit_test(test_album_patterns_have_python_meaning),
+        cmocka_unit_test(test_python_regex_errors_are_pythons),
+        cmocka_unit_test(test_utf8_bom_is_accepted),
+        cmocka_unit_test(test_tab_indentation_says_so),
+        cmocka_unit_test(test_utf16_file_names_its_encoding),
+        cmocka_unit_test(test_float_tag_where_an_integer_is_expected),
         cmocka_unit_test(test_all_problems_of_a_file_are_reported),
         cmocka_unit_test(test_error_count_is_capped),
         cmocka_unit_test(test_missing_server_says_what_to_set_and_where),

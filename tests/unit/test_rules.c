@@ -41,7 +41,8 @@ static void test_rules_classification_status_table(void **state)
         { { NULL }, { "2024-07 A", "2023-01 B" }, 2 }, /* 1 rule 2 albums */
         { { "meme" }, { "2024-07 A" }, 2 },            /* 2 rules */
         { { NULL }, { "autotag_input_meme", "Été" }, 1 },
-        { { NULL }, { "autotag_input_meme " }, 1 },    /* strip: trimmed */
+        { { NULL }, { "autotag_input_meme " }, 0 },    /* never trimmed */
+        { { NULL }, { " 2024-07-15 Beach" }, 0 },      /* never trimmed */
         { { NULL }, { "Été 2023", "Vacances" }, 0 },
     };
     struct config *cfg = cfg_load(cfg_class_text);
@@ -367,6 +368,10 @@ static void test_rules_temp_albums_created_reused_left_deleted(void **state)
                          "2024-07-15-autotag-temp-unclassified", &l.m, u2));
     /* the temp album classifies them (date rule) in the same run */
     assert_false(plan_has(&p, PLAN_TAG_ADD, UNKNOWN, &l.m, u1));
+    /* the summary tells both: u1 u2 reuse, and f1 f2 once their
+     * unhealthy temp album is gone, were found unclassified; none remains */
+    assert_int_equal(p.stats.unclassified_found, 5);
+    assert_int_equal(p.stats.unclassified, 0);
     /* existing temp album reused, not created */
     assert_null(plan_find(&p, PLAN_ALBUM_CREATE,
                           "2023-01-02-autotag-temp-unclassified"));
@@ -817,6 +822,74 @@ static void test_rules_permission_keywords(void **state)
     config_free(cfg);
 }
 
+/*
+ * Upstream compares keyword.lower() with the lowercased tokens of the
+ * name cut at [-_.\s]+ (Python's str.lower() and str.isspace()), not
+ * ASCII folding: 'été' matches 'Été à Paris 2012'.
+ */
+static void test_rules_permission_keywords_fold_like_python(void **state)
+{
+    static const struct {
+        const char *album;
+        bool match;
+    } cases[] = {
+        { "\xc3\x89t\xc3\xa9 \xc3\xa0 Paris 2012", true },     /* Été */
+        { "\xc3\x89T\xc3\x89-2012", true },                       /* ÉTÉ */
+        { "f\xc3\xaate\xe3\x80\x80\xc3\xa9t\xc3\xa9", true }, /* U+3000 */
+        { "x\x1c\xc3\xa9t\xc3\xa9", true },  /* U+001C is str.isspace() */
+        { "\xc3\xa9t\xc3\xa9s", false },       /* étés */
+        { "ete", false },
+    };
+    struct config *cfg = cfg_load(
+        CFG_BASE "conversions: {}\n" CFG_CLASS CFG_NOFOLDERS
+                 "album_permissions:\n"
+                 "  enabled: true\n"
+                 "  user_groups: [{name: fam, members: [ann@example.com]}]\n"
+                 "  selection_rules: [{name: r, keyword: \"\xc3\xa9t\xc3\xa9\", "
+                 "groups: [fam], access: view}]\n");
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct lib l;
+        struct plan p;
+
+        lib_init(&l, 600 + i);
+        lib_user(&l, "ANN@example.com"); /* emails compare without case */
+        lib_album(&l, cases[i].album);
+        model_build_indexes(&l.m);
+        eval_plan(cfg, &l.m, &p);
+        if ((plan_count_op(&p, PLAN_ALBUM_USER_ADD) == 1) != cases[i].match)
+            fail_msg("case %zu: '%s'", i, cases[i].album);
+        plan_release(&p);
+        model_release(&l.m);
+    }
+    config_free(cfg);
+}
+
+/* "Does the asset already have the output tag" folds like str.lower() */
+static void test_rules_output_tag_found_with_unicode_case(void **state)
+{
+    struct config *cfg = cfg_load(
+        CFG_BASE "conversions: {}\n" CFG_CLASS
+                 "  autotag_unknown: \"sans_cat\xc3\xa9gorie\"\n" CFG_NOFOLDERS);
+    struct lib l;
+    struct plan p;
+    uint32_t a;
+
+    (void)state;
+    lib_init(&l, 9);
+    a = lib_asset(&l, "a.jpg", NULL, iso(T0));
+    lib_tagged(&l, "SANS_CAT\xc3\x89GORIE", a);
+    model_build_indexes(&l.m);
+    eval_plan(cfg, &l.m, &p);
+    assert_false(plan_has(&p, PLAN_TAG_ADD, "sans_cat\xc3\xa9gorie", &l.m, a));
+    assert_int_equal(plan_changes(&p), 0);
+    plan_release(&p);
+    model_release(&l.m);
+    config_free(cfg);
+}
+
 static void test_rules_permission_sync_and_safety(void **state)
 {
     struct config *cfg = cfg_load(
@@ -892,12 +965,12 @@ static void test_rules_duplicate_album_names_noted(void **state)
     lib_init(&l, 700);
     lib_album(&l, "Trip");
     lib_album(&l, "Trip");
-    lib_album(&l, " Trip "); /* same once stripped */
+    lib_album(&l, " Trip "); /* another name: upstream never trims */
     lib_album(&l, "Other");
     model_build_indexes(&l.m);
     eval_plan(cfg, &l.m, &p);
     assert_int_equal(plan_notes_of(&p, PLAN_NOTE_ALBUM_NAME_DUPLICATE), 1);
-    assert_non_null(strstr(p.notes[0].detail, "\"count\":3"));
+    assert_non_null(strstr(p.notes[0].detail, "\"count\":2"));
     plan_release(&p);
     model_release(&l.m);
     config_free(cfg);
@@ -922,6 +995,8 @@ int main(void)
         cmocka_unit_test(test_rules_album_date_consistency),
         cmocka_unit_test(test_rules_album_detection_from_folders),
         cmocka_unit_test(test_rules_permission_keywords),
+        cmocka_unit_test(test_rules_permission_keywords_fold_like_python),
+        cmocka_unit_test(test_rules_output_tag_found_with_unicode_case),
         cmocka_unit_test(test_rules_permission_sync_and_safety),
         cmocka_unit_test(test_rules_duplicate_album_names_noted),
     };
