@@ -15,6 +15,7 @@
 
 #include "cli/cli_server.h"
 #include "cli/run_session.h"
+#include "core/escape.h"
 #include "core/log.h"
 #include "rules/rules.h"
 
@@ -325,6 +326,14 @@ static int read_assets(struct ex *x, struct http_engine *eng)
 
 /* ---- explaining ----------------------------------------------------- */
 
+/* A name from the library, quoted and safe for a terminal. */
+static void add_name(struct buf *b, const char *pre, const char *s)
+{
+    buf_addf(b, "%s'", pre);
+    escape_text(b, s, strlen(s), NULL);
+    buf_addch(b, '\'');
+}
+
 /* One line of text and one JSON member list, built side by side. */
 struct out {
     struct buf text;
@@ -371,7 +380,7 @@ static void explain_read(const struct model *m, uint32_t a, struct out *o)
     buf_addstr(&o->text, "\n  tags:     ");
     buf_addstr(&o->json, ",\"tags\":[");
     for (i = 0; i < nr; i++) {
-        buf_addf(&o->text, " '%s'", model_str(m, m->tags[l[i]].value));
+        add_name(&o->text, " ", model_str(m, m->tags[l[i]].value));
         if (i)
             buf_addch(&o->json, ',');
         jstr(&o->json, model_str(m, m->tags[l[i]].value));
@@ -384,7 +393,7 @@ static void explain_read(const struct model *m, uint32_t a, struct out *o)
     for (i = 0; i < nr; i++) {
         const struct model_album *al = &m->albums[l[i]];
 
-        buf_addf(&o->text, " '%s'", model_str(m, al->name));
+        add_name(&o->text, " ", model_str(m, al->name));
         if (al->start_date != TIME_NONE) {
             char d1[16], d2[16];
 
@@ -410,8 +419,11 @@ static void explain_read(const struct model *m, uint32_t a, struct out *o)
             if (d[i] == a)
                 continue;
             uuid_format(&m->assets[d[i]].id, id);
-            buf_addf(&o->text, " %s (%s)", id,
-                     model_str(m, m->assets[d[i]].file_name));
+            buf_addf(&o->text, " %s (", id);
+            escape_text(&o->text, model_str(m, m->assets[d[i]].file_name),
+                        strlen(model_str(m, m->assets[d[i]].file_name)),
+                        NULL);
+            buf_addch(&o->text, ')');
             buf_addf(&o->json, "%s\"%s\"", first ? "" : ",", id);
             first = false;
         }
@@ -449,8 +461,8 @@ static bool rule_matches(const struct model *m, const struct config_rule *r,
         for (k = 0; k < r->album_patterns_nr; k++)
             if (config_regex_match(&r->album_patterns[k], name,
                                    strlen(name))) {
-                buf_addf(text, "%s album '%s' ~ '%s'", any ? "," : "", name,
-                         r->album_patterns[k].pattern);
+                add_name(text, any ? ", album " : " album ", name);
+                buf_addf(text, " ~ '%s'", r->album_patterns[k].pattern);
                 buf_addstr(json, any ? ",{\"album\":" : "{\"album\":");
                 jstr(json, name);
                 buf_addstr(json, ",\"pattern\":");
@@ -521,8 +533,8 @@ static void explain_decisions(const struct plan *p, const struct uuid *id,
 
             if (!uuid_eq(&it->id, id))
                 continue;
-            buf_addf(&o->text, "  decision:  %s '%s'", plan_op_name(pg->op),
-                     pg->name ? pg->name : "");
+            buf_addf(&o->text, "  decision:  %s", plan_op_name(pg->op));
+            add_name(&o->text, " ", pg->name ? pg->name : "");
             if (pg->op == PLAN_ASSET_DATE) {
                 buf_addstr(&o->text, " to ");
                 date_or_none(&o->text, pg->date, false);
@@ -574,8 +586,9 @@ static void explain_all(struct ex *x, const struct plan *p, bool json,
         if (a == MODEL_NONE)
             continue;
         name = model_str(&x->m, x->m.assets[a].file_name);
-        buf_addf(&o.text, "%s (asset %s)\n  link:      %s/photos/%s\n", name,
-                 id, url, id);
+        escape_text(&o.text, name, strlen(name), NULL);
+        buf_addf(&o.text, " (asset %s)\n  link:      %s/photos/%s\n", id,
+                 url, id);
         buf_addf(&o.json, "{\"id\":\"%s\",\"file_name\":", id);
         jstr(&o.json, name);
         buf_addf(&o.json, ",\"link\":");

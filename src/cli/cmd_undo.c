@@ -22,6 +22,7 @@
 #include "cli/run_pass.h"
 #include "cli/run_session.h"
 #include "core/fsutil.h"
+#include "core/escape.h"
 #include "core/log.h"
 #include "core/numparse.h"
 #include "core/sigflag.h"
@@ -325,14 +326,25 @@ static void leave(struct undo *u, const struct model *m,
 
         uuid_format(&e->asset, id);
         buf_addf(&what, "asset %s", id);
-        if (a != MODEL_NONE)
-            buf_addf(&what, " (%s)",
-                     model_str(m, m->assets[a].file_name));
+        if (a != MODEL_NONE) {
+            const char *name = model_str(m, m->assets[a].file_name);
+
+            buf_addstr(&what, " (");
+            escape_text(&what, name, strlen(name), NULL);
+            buf_addch(&what, ')');
+        }
     }
-    if (e->tag)
-        buf_addf(&what, "%stag '%s'", what.len ? ": " : "", e->tag);
-    if (e->album_name)
-        buf_addf(&what, "%salbum '%s'", what.len ? ": " : "", e->album_name);
+    /* Names from the library: safe for the terminal the list goes to. */
+    if (e->tag) {
+        buf_addf(&what, "%stag '", what.len ? ": " : "");
+        escape_text(&what, e->tag, strlen(e->tag), NULL);
+        buf_addch(&what, '\'');
+    }
+    if (e->album_name) {
+        buf_addf(&what, "%salbum '", what.len ? ": " : "");
+        escape_text(&what, e->album_name, strlen(e->album_name), NULL);
+        buf_addch(&what, '\'');
+    }
     if (e->has_user) {
         uuid_format(&e->user, id);
         buf_addf(&what, " user %s", id);
