@@ -17,6 +17,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include <stdlib.h>
+
 #include "core/common.h"
 #include "sim_harness.h"
 #include "snapshot/snapshot.h"
@@ -454,16 +456,17 @@ static void same_date(const struct sim_proc *sim, size_t n)
  * repeat and skip members from one page to the next.  The loader re-reads
  * the group whole and de-duplicates by id: every asset is read.
  */
-static void test_seed_library_v2_reads_every_asset(void **state)
+static char tmpdir[64];
+
+static void seed_library_reads_every_asset(const char *dialect)
 {
     const char *const args[] = { "--preset", "seed", "--seed", "1",
-                                 "--latency", "off", "--dialect", "2",
+                                 "--latency", "off", "--dialect", dialect,
                                  NULL };
     struct sim_proc sim;
     struct buf err = BUF_INIT;
     struct load l;
 
-    (void)state;
     if (sim_start(&sim, args, &err) < 0)
         fail_msg("%s", err.buf);
     same_date(&sim, 2500);
@@ -476,6 +479,88 @@ static void test_seed_library_v2_reads_every_asset(void **state)
     load_release(&l);
     assert_int_equal(sim_stop(&sim), 0);
     buf_release(&err);
+}
+
+static void test_seed_library_v2_reads_every_asset(void **state)
+{
+    (void)state;
+    seed_library_reads_every_asset("2");
+}
+
+/* Immich 3.0 and 3.1 order by date alone too: the repair must not depend
+ * on the version's major number. */
+static void test_seed_library_v30_reads_every_asset(void **state)
+{
+    (void)state;
+    seed_library_reads_every_asset("3.0");
+}
+
+/*
+ * 1,200 assets share one date, more than a page: the loader cuts the
+ * group by upload time, halving from [1970, 2100].  Half of them were
+ * uploaded in the very millisecond of the first cut, 2035-01-01T00:00:00
+ * (plus microseconds, which the server keeps and the API's milliseconds
+ * do not show): halves that meet at that millisecond and the next both
+ * miss them.  The halves overlap; every asset is read.
+ */
+static void test_upload_time_halves_overlap(void **state)
+{
+    const char *args[] = { "--library", NULL, "--dialect", "2", "--micros",
+                           "on", NULL };
+    json_t *assets = json_array(), *lib;
+    struct sim_proc sim;
+    struct buf err = BUF_INIT, path = BUF_INIT;
+    char id[40], created[32];
+    struct load l;
+
+    (void)state;
+    for (int i = 0; i < 1200; i++) {
+        snprintf(id, sizeof(id), "00000000-0000-4000-8000-%012d", i + 1);
+        if (i % 2)
+            snprintf(created, sizeof(created),
+                     "2021-03-%02dT10:00:00.000Z", i % 28 + 1);
+        else
+            snprintf(created, sizeof(created), "2035-01-01T00:00:00.000Z");
+        json_array_append_new(
+            assets,
+            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
+                      " s:n, s:s, s:b, s:n, s:[], s:{s:s}}",
+                      "id", id, "ownerId",
+                      "00000000-0000-4000-8000-00000000a001", "type",
+                      "IMAGE", "originalPath", "/p/x.jpg",
+                      "originalFileName", "x.jpg", "fileCreatedAt",
+                      "2020-01-01T00:00:00.000Z", "fileModifiedAt",
+                      "2020-01-01T00:00:00.000Z", "localDateTime",
+                      "2020-01-01T00:00:00.000Z", "createdAt", created,
+                      "updatedAt", created, "deletedAt", "visibility",
+                      "timeline", "isFavorite", 0, "duplicateId", "tagIds",
+                      "exifInfo", "dateTimeOriginal",
+                      "2020-01-01T00:00:00.000Z"));
+    }
+    lib = json_pack("{s:s, s:[{s:s, s:s, s:s, s:b, s:[], s:[{s:s, s:s,"
+                    " s:[s]}]}], s:[], s:[], s:o, s:{}}",
+                    "format", "immich-sim-library/1", "users", "id",
+                    "00000000-0000-4000-8000-00000000a001", "email",
+                    "admin@example.com", "name", "Admin", "isAdmin", 1,
+                    "partners", "apiKeys", "key", "halves-key", "name", "k",
+                    "permissions", "all", "tags", "albums", "assets", assets,
+                    "expected");
+    buf_addf(&path, "%s/halves.json", tmpdir);
+    assert_int_equal(json_dump_file(lib, path.buf, JSON_COMPACT), 0);
+    json_decref(lib);
+    args[1] = path.buf;
+    if (sim_start(&sim, args, &err) < 0)
+        fail_msg("%s", err.buf);
+    load(&sim, &l);
+    if (l.rc < 0)
+        fail_msg("%s", l.err.buf);
+    assert_true(l.info.repair_requests > 0);
+    assert_int_equal(l.m.assets_nr, 1200);
+    assert_int_equal((int64_t)l.m.assets_nr, l.info.server_total);
+    load_release(&l);
+    assert_int_equal(sim_stop(&sim), 0);
+    buf_release(&err);
+    buf_release(&path);
 }
 
 /* Transient faults: retried, and the snapshot is the full one. */
@@ -537,6 +622,13 @@ static void test_persistent_faults_fail_closed(void **state)
     }
 }
 
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/ia-read-XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -545,9 +637,11 @@ int main(void)
         cmocka_unit_test(test_exact_request_counts),
         cmocka_unit_test(test_partner_view_equals_state),
         cmocka_unit_test(test_seed_library_v2_reads_every_asset),
+        cmocka_unit_test(test_seed_library_v30_reads_every_asset),
+        cmocka_unit_test(test_upload_time_halves_overlap),
         cmocka_unit_test(test_transient_faults_are_retried),
         cmocka_unit_test(test_persistent_faults_fail_closed),
     };
 
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, setup, NULL);
 }
