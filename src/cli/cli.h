@@ -18,6 +18,8 @@
 #include "cli/cli_opts.h"
 #include "config/config.h"
 
+struct snapshot_needs;
+
 enum cli_status {
     CLI_OK,        /* done */
     CLI_FAILED,    /* the run failed */
@@ -30,6 +32,9 @@ struct cli_ctx {
     const char *argv0;        /* program name for messages */
     struct config *cfg;       /* set by cli_load_config(), else NULL */
     struct buf config_path;   /* the file cli_load_config() used */
+    const struct snapshot_needs *needs; /* what the library read fetches;
+                                           NULL: what the configuration
+                                           reads (undo adds its journal's) */
 };
 
 /* Finds, loads and validates the configuration into ctx->cfg (see above).

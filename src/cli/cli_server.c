@@ -244,6 +244,7 @@ enum cli_status cli_read_library(const struct cli_ctx *ctx,
 
     if (state)
         so.albums = &sc;
+    so.needs = ctx->needs;
 
     if (ctx->opts.dialect == CLI_DIALECT_V2)
         so.dialect = 2;

@@ -733,13 +733,37 @@ out:
     return st;
 }
 
+/* The configuration's needs, and the tags, albums, users and dates of the
+ * journal's changes. */
+static void needs_of(const struct undo *u, const struct config *cfg,
+                     struct snapshot_needs *n)
+{
+    size_t i;
+
+    snapshot_needs_from_config(cfg, n);
+    for (i = 0; i < u->nr; i++) {
+        const struct jentry *e = &u->items[i];
+
+        if (e->tag)
+            snapshot_needs_add_tag(n, e->tag);
+        if (e->has_album)
+            n->album_members = true;
+        if (e->has_user)
+            n->users = true;
+        if (e->kind == REPORT_K_UPDATE_ASSET_DATE)
+            n->exif = true;
+    }
+}
+
 enum cli_status cmd_undo(struct cli_ctx *ctx)
 {
+    struct snapshot_needs needs;
     struct buf err = BUF_INIT;
     struct undo u;
     enum cli_status st;
 
     memset(&u, 0, sizeof(u));
+    memset(&needs, 0, sizeof(needs));
     st = cli_load_server_config(ctx);
     if (st != CLI_OK)
         return st;
@@ -749,6 +773,10 @@ enum cli_status cmd_undo(struct cli_ctx *ctx)
         goto out;
     }
     info_log("undo: taking back %s", u.run);
+    /* What the run changed is read whatever the configuration says now
+     * (a rule fixed since no longer names the tag it added). */
+    needs_of(&u, ctx->cfg, &needs);
+    ctx->needs = &needs;
     if (ctx->opts.json) {
         st = print_json(ctx, &u);
         goto out;
@@ -757,6 +785,8 @@ enum cli_status cmd_undo(struct cli_ctx *ctx)
     st = run_pass_build(ctx, build_inverse, &u);
     sig_restore();
 out:
+    ctx->needs = NULL;
+    snapshot_needs_release(&needs);
     undo_release(&u);
     buf_release(&err);
     return st;

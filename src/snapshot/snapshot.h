@@ -57,6 +57,8 @@ struct snapshot_needs {
 void snapshot_needs_from_config(const struct config *cfg,
                                 struct snapshot_needs *n);
 void snapshot_needs_release(struct snapshot_needs *n);
+/* Adds the members of the tag named (leaf or full value) name. */
+void snapshot_needs_add_tag(struct snapshot_needs *n, const char *name);
 /* True if the tag named (leaf) `name` with full path `value` is needed. */
 bool snapshot_needs_tag(const struct snapshot_needs *n, const char *name,
                         const char *value);

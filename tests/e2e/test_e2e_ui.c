@@ -26,6 +26,7 @@
 
 #define TEMPLATE IA_TEST_DATA "/config/upstream-template.yaml"
 #define DATES IA_TEST_DATA "/e2e/date-correction.yaml"
+#define MINIMAL IA_TEST_DATA "/config/minimal.yaml"
 
 static char tmpdir[64];
 static unsigned runs; /* numbers the output files of each tool run */
@@ -370,6 +371,30 @@ static void sorted_text(json_t *list, struct buf *out)
     json_decref(list);
 }
 
+/*
+ * A rule was wrong and the configuration changed before the undo: undo
+ * reads the tags and albums the run changed even when the configuration
+ * it runs with no longer names them (here the minimal file, which reads
+ * none of the template's tags), and restores the library all the same.
+ */
+static void test_undo_with_another_configuration(void **state)
+{
+    const char *const undo[] = { "undo", NULL };
+    struct sim_proc sim;
+    json_t *before, *end;
+
+    (void)state;
+    boot(&sim, "small");
+    before = end_state(&sim);
+    assert_int_equal(tool1(&sim, "undo3", "run", NULL, NULL), 0);
+    assert_int_equal(tool_cfg(&sim, "undo3", MINIMAL, undo, NULL, NULL), 0);
+    end = end_state(&sim);
+    assert_json_equal(before, end);
+    json_decref(before);
+    json_decref(end);
+    assert_int_equal(sim_stop(&sim), 0);
+}
+
 /* o[key], an ISO date, moved by ms. */
 static void shift(json_t *o, const char *key, int64_t ms)
 {
@@ -599,6 +624,7 @@ int main(void)
         cmocka_unit_test(test_undo_restores_all_but_later_changes),
         cmocka_unit_test(test_undo_of_undo_redoes),
         cmocka_unit_test(test_undo_restores_dates),
+        cmocka_unit_test(test_undo_with_another_configuration),
         cmocka_unit_test(test_explain_equals_plan),
     };
 
