@@ -725,3 +725,48 @@ void api_duplicates(struct api *a, api_dups_fn *cb, void *ctx)
     api_submit(a, "GET", "/duplicates", "GET /duplicates", NULL, true, true,
                deliver_dups, (api_any_fn *)cb, ctx);
 }
+
+/* ---- background jobs ----------------------------------------------------- */
+
+/*
+ * GET /jobs (job.read, admin users): the legacy shape, one object per
+ * queue name with jobCounts {active, waiting, delayed, paused, ...}.
+ * What the caller gets is the work still ahead in the queues an asset
+ * edit feeds: sidecar writes and metadata re-reads.
+ */
+static void deliver_jobs(struct api_call *c, json_t *root,
+                         struct api_status *st)
+{
+    static const char *const queues[] = { "sidecar", "metadataExtraction" };
+    static const char *const counts[] = { "active", "waiting", "delayed" };
+    struct jdec d = JD(c);
+    long pending = 0;
+
+    if (st->ok && jd_obj(&d, root, "", -1, NULL, &root) < 0)
+        api_decode_failed(c, st);
+    for (size_t i = 0; st->ok && i < ARRAY_SIZE(queues); i++) {
+        json_t *q, *jc;
+
+        if (jd_obj(&d, root, "", -1, queues[i], &q) < 0 ||
+            jd_obj(&d, q, queues[i], -1, "jobCounts", &jc) < 0) {
+            api_decode_failed(c, st);
+            break;
+        }
+        for (size_t k = 0; k < ARRAY_SIZE(counts); k++) {
+            long n = 0;
+
+            if (jd_long(&d, jc, "jobCounts", -1, counts[k], &n) < 0) {
+                api_decode_failed(c, st);
+                break;
+            }
+            pending += n;
+        }
+    }
+    ((api_jobs_fn *)c->cb)(c->ctx, st, st->ok ? pending : -1);
+}
+
+void api_jobs_pending(struct api *a, api_jobs_fn *cb, void *ctx)
+{
+    api_submit(a, "GET", "/jobs", "GET /jobs", NULL, true, true,
+               deliver_jobs, (api_any_fn *)cb, ctx);
+}

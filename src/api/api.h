@@ -212,6 +212,14 @@ void api_search_statistics(struct api *a, const struct api_search *q,
                            api_count_fn *cb, void *ctx);
 /* GET /assets/statistics (the caller's own assets). */
 void api_asset_statistics(struct api *a, api_asset_stats_fn *cb, void *ctx);
+/*
+ * GET /jobs: the jobs still ahead (active, waiting, delayed) in the
+ * sidecar and metadataExtraction queues, -1 on failure (403 without
+ * job.read or for a non-admin user).
+ */
+typedef void api_jobs_fn(void *ctx, const struct api_status *st,
+                         long pending);
+void api_jobs_pending(struct api *a, api_jobs_fn *cb, void *ctx);
 /* GET /duplicates: every duplicate group with its member ids. */
 void api_duplicates(struct api *a, api_dups_fn *cb, void *ctx);
 

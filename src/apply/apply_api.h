@@ -33,11 +33,43 @@ struct apply_api {
     const struct model *read;   /* the library as read (borrowed, may be
                                    NULL): its albums are never taken for
                                    ones made meanwhile */
+    size_t resent;              /* ids sent again after a read-back */
     bool fatal;                 /* set by a callback: stop the run */
     struct buf fatal_msg;
 };
 
 void apply_api_init(struct apply_api *aa, struct api *api);
+
+/* ---- tag changes undone by background jobs (apply_verify.c) ---- */
+
+#define APPLY_VERIFY_ROUNDS 3
+
+struct apply_verify_opts {
+    long max_wait_ms;          /* per round, for the job queues */
+    long poll_ms;              /* between two GET /jobs */
+    /* Called while waiting (may be NULL): jobs ahead, ms waited. */
+    void (*waiting)(void *ctx, long pending, long waited_ms);
+    void *ctx;
+};
+
+struct apply_verify_result {
+    bool no_job_access;        /* the key may not read GET /jobs */
+    bool timed_out;            /* the queues were not empty in time */
+    size_t rounds;             /* read-backs made */
+    size_t checked;            /* tag changes read back (all rounds) */
+    size_t reverted;           /* ... found undone and made again */
+};
+
+/*
+ * After apply_run(): waits for the server's sidecar and metadata jobs and
+ * makes again the tag changes of p (done, per o) that they undid.  0 with
+ * res filled (no_job_access: nothing could be checked), or -1 with err
+ * when the server failed.
+ */
+int apply_api_verify_tags(struct apply_api *aa, const struct plan *p,
+                          const struct outcome *o,
+                          const struct apply_verify_opts *vo,
+                          struct apply_verify_result *res, struct buf *err);
 void apply_api_release(struct apply_api *aa);
 
 #endif

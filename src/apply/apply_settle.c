@@ -323,8 +323,10 @@ static void resolve(struct settle *s, struct apply_req *reqs, size_t nr,
                 r->unknown = false;
             }
             rs->copy = resend_of(r, pick, &rs->pos);
-            if (rs->copy)
+            if (rs->copy) {
+                s->aa->resent += rs->copy->ids_nr;
                 (*out_nr)++;
+            }
             free(pick);
         } else if (r->kind == APPLY_TAGS_UPSERT ||
                    r->kind == APPLY_ASSETS_DATE ||

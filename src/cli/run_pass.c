@@ -125,6 +125,51 @@ out:
     return st;
 }
 
+static void on_jobs_wait(void *ctx, long pending, long waited_ms)
+{
+    struct pass *ps = ctx;
+
+    if (waited_ms % 10000 == 0)
+        info_log("waiting for the server's background jobs (%ld ahead in "
+                 "the sidecar and metadata queues, %ld s so far)",
+                 pending, waited_ms / 1000);
+    (void)ps;
+}
+
+/*
+ * Immich 2.x's sidecar jobs may undo tag changes made seconds apart
+ * (apply_verify.c): wait for them, check, and make again what they undid.
+ */
+static int verify_tags(struct pass *ps, struct apply_api *aa,
+                       const struct plan *p)
+{
+    struct apply_verify_opts vo = { 300000, 500, on_jobs_wait, NULL };
+    struct apply_verify_result res;
+    struct buf err = BUF_INIT;
+    int rc;
+
+    if (!plan_count_op(p, PLAN_TAG_ADD) && !plan_count_op(p, PLAN_TAG_REMOVE))
+        return 0;
+    vo.ctx = ps;
+    rc = apply_api_verify_tags(aa, p, &ps->o, &vo, &res, &err);
+    if (rc < 0)
+        error_log("checking the tags after the server's jobs: %s", err.buf);
+    else if (res.no_job_access)
+        info_log("Immich 2.x's background jobs can undo tag changes made "
+                 "seconds apart; this key cannot read the job queues "
+                 "(job.read, admin user), so the next run checks them");
+    else if (res.timed_out)
+        warn_log("the server's background jobs were still running after "
+                 "%ld s: the next run checks the tags this one changed",
+                 vo.max_wait_ms / 1000);
+    else if (res.rounds)
+        info_log("tags: %zu changes checked after the server's jobs, %zu "
+                 "undone by them and made again", res.checked,
+                 res.reverted);
+    buf_release(&err);
+    return rc;
+}
+
 static enum cli_status write_changes(struct pass *ps, const struct plan *p)
 {
     const struct config *cfg = ps->ctx->cfg;
@@ -159,6 +204,9 @@ static enum cli_status write_changes(struct pass *ps, const struct plan *p)
     ao.progress_ctx = ps;
     ar = apply_run(p, &aa.writer, &ao, &ps->o, &err);
     progress_end(&ps->prog, run_now_ms());
+    if (ar == APPLY_OK && !ao.dry_run && ps->info.dialect == 2 &&
+        verify_tags(ps, &aa, p) < 0)
+        ar = APPLY_STOPPED;
 
     if (ao.dry_run) {
         ps->res.status = STATE_RUN_DRY;

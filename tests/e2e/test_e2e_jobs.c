@@ -1,0 +1,197 @@
+/*
+ * test_e2e_jobs.c: Immich's background jobs against the tool's writes
+ * (issue #12).
+ *
+ * In 2.x every tag change queues a sidecar write and then a metadata
+ * re-read that replaces the asset's tags with the sidecar's: a change made
+ * between the two is undone.  The simulator runs its job queues only when
+ * the test says so (--jobs delay=1h, POST /__sim/jobs/run), so the race is
+ * ordered exactly:
+ *
+ *   1. someone tags the admin's party photo `meme` (a sidecar write is
+ *      queued) and the sidecar write runs: the sidecar says {meme}, its
+ *      re-read is still ahead;
+ *   2. the run moves the meme (the template's conversion): album
+ *      autotag_input_meme, tag `meme` removed;
+ *   3. the re-read runs and puts `meme` back (before the sidecar write
+ *      of the removal, which then writes the reverted list).
+ *
+ * The run waits for the job queues (GET /jobs), reads the changed tags
+ * back, and removes `meme` again: once the queues are drained, a plan has
+ * nothing left to do.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/common.h"
+#include "core/fsutil.h"
+#include "e2e_state.h"
+#include "sim_harness.h"
+
+#define TEMPLATE IA_TEST_DATA "/config/upstream-template.yaml"
+#define LIBRARY IA_TEST_DATA "/e2e/multi-user.json"
+#define ADMIN_KEY "multi-admin-key"
+
+static char tmpdir[64];
+
+static void run_jobs(const struct sim_proc *sim)
+{
+    struct buf body = BUF_INIT;
+
+    assert_int_equal(sim_request(sim, "POST", "/__sim/jobs/run", NULL,
+                                 &body),
+                     200);
+    buf_release(&body);
+}
+
+static void run_queue(const struct sim_proc *sim, const char *queue)
+{
+    struct buf body = BUF_INIT, path = BUF_INIT;
+
+    buf_addf(&path, "/__sim/jobs/run?queue=%s", queue);
+    assert_int_equal(sim_request(sim, "POST", path.buf, NULL, &body), 200);
+    buf_release(&body);
+    buf_release(&path);
+}
+
+/* A tool run (admin) while the test plays the job queues: once the run
+ * has removed a tag, the waiting re-read runs, then every queued job,
+ * every 100 ms, until the run ends. */
+static int run_racing_jobs(const struct sim_proc *sim, const char *cmd,
+                           struct buf *out)
+{
+    struct sim_proc as = *sim;
+    struct buf logs = BUF_INIT, outpath = BUF_INIT, ignored = BUF_INIT;
+    const char *args[] = { cmd, "--config", TEMPLATE, "--log-dir", NULL,
+                           NULL };
+    int status = -1, raced = 0;
+    pid_t pid;
+
+    snprintf(as.api_key, sizeof(as.api_key), "%s", ADMIN_KEY);
+    buf_addf(&logs, "%s/logs", tmpdir);
+    buf_addf(&outpath, "%s/%s.out", tmpdir, cmd);
+    args[4] = logs.buf;
+    pid = sim_spawn_tool(&as, IA_BIN, args, outpath.buf, NULL);
+    assert_true(pid > 0);
+    for (int i = 0; i < 600; i++) {
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            break;
+        if (sim_stat_endpoint(sim, "DELETE /tags/{id}/assets") > 0) {
+            /* the re-read that was waiting runs first: it reads the
+             * sidecar written before the removal */
+            if (!raced++)
+                run_queue(sim, "metadataExtraction");
+            run_jobs(sim);
+        }
+        usleep(100 * 1000);
+    }
+    /* a run that did not wait for the jobs meets the re-read now */
+    if (!raced && sim_stat_endpoint(sim, "DELETE /tags/{id}/assets") > 0)
+        run_queue(sim, "metadataExtraction");
+    if (!WIFEXITED(status)) {
+        kill(pid, SIGKILL);
+        (void)waitpid(pid, &status, 0);
+        fail_msg("the tool did not end");
+    }
+    buf_reset(out);
+    assert_int_equal(fs_read_file(outpath.buf, 1 << 24, out, &ignored), 0);
+    buf_release(&logs);
+    buf_release(&outpath);
+    buf_release(&ignored);
+    return WEXITSTATUS(status);
+}
+
+static void test_undone_tag_change_is_made_again(void **state)
+{
+    const char *args[] = { "--library", LIBRARY, "--dialect", "2", "--jobs",
+                           "delay=1h,rate=0", NULL };
+    struct sim_proc sim;
+    struct buf err = BUF_INIT, body = BUF_INIT, out = BUF_INIT, path =
+                                                                   BUF_INIT;
+    json_t *st, *party, *meme;
+
+    (void)state;
+    if (sim_start(&sim, args, &err) < 0)
+        fail_msg("%s", err.buf);
+    st = es_state(&sim);
+    party = es_find(st, "assets", "originalFileName", "IMG_9100.JPG");
+    meme = es_find(st, "tags", "value", "meme");
+    assert_non_null(party);
+    assert_non_null(meme);
+    buf_addf(&path, "/api/tags/%s/assets", es_str(meme, "id"));
+    buf_addf(&body, "{\"ids\":[\"%s\"]}", es_str(party, "id"));
+    assert_int_equal(sim_request(&sim, "PUT", path.buf, body.buf, &out),
+                     200);
+    /* its sidecar write runs; the re-read waits */
+    buf_reset(&out);
+    assert_int_equal(sim_request(&sim, "POST",
+                                 "/__sim/jobs/run?queue=sidecar", NULL,
+                                 &out),
+                     200);
+
+    assert_int_equal(run_racing_jobs(&sim, "run", &out), 0);
+    run_jobs(&sim);
+    run_jobs(&sim);
+
+    json_decref(st);
+    st = es_state(&sim);
+    party = es_find(st, "assets", "originalFileName", "IMG_9100.JPG");
+    assert_false(es_has_tag(st, party, "meme"));
+    assert_true(es_in_album(st, party, "autotag_input_meme"));
+    json_decref(st);
+
+    /* nothing left for a next run */
+    {
+        struct sim_proc as = sim;
+        struct buf logs = BUF_INIT, plan = BUF_INIT, ignored = BUF_INIT;
+        const char *pargs[] = { "plan", "--json", "--config", TEMPLATE,
+                                "--log-dir", NULL, NULL };
+        json_t *p;
+
+        snprintf(as.api_key, sizeof(as.api_key), "%s", ADMIN_KEY);
+        buf_addf(&logs, "%s/logs", tmpdir);
+        buf_reset(&path);
+        buf_addf(&path, "%s/plan.json", tmpdir);
+        pargs[5] = logs.buf;
+        assert_int_equal(sim_wait_tool(sim_spawn_tool(&as, IA_BIN, pargs,
+                                                      path.buf, NULL)),
+                         0);
+        assert_int_equal(fs_read_file(path.buf, 1 << 24, &plan, &ignored),
+                         0);
+        p = es_parse(plan.buf, plan.len);
+        assert_int_equal(json_array_size(json_object_get(p, "groups")), 0);
+        json_decref(p);
+        buf_release(&logs);
+        buf_release(&plan);
+        buf_release(&ignored);
+    }
+    assert_int_equal(sim_stop(&sim), 0);
+    buf_release(&err);
+    buf_release(&body);
+    buf_release(&out);
+    buf_release(&path);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/ia-jobs-XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_undone_tag_change_is_made_again),
+    };
+
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
