@@ -44,7 +44,7 @@ struct http_engine *cli_engine_open(const struct cli_ctx *ctx,
     o.stall_timeout_ms = ctx->opts.stall_timeout_s * 1000;
     o.timeout_ms = ctx->opts.timeout_s * 1000;
     o.stop = &sig_stop_requested;
-    if (p && p->enabled) {
+    if (p) { /* quiet too: the timeline counts the requests */
         o.progress = on_progress;
         o.progress_ctx = p;
     }
@@ -248,6 +248,7 @@ enum cli_status cli_read_library(const struct cli_ctx *ctx,
 
     if (state)
         so.albums = &sc;
+    so.needs = ctx->needs;
 
     if (ctx->opts.dialect == CLI_DIALECT_V2)
         so.dialect = 2;

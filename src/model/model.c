@@ -390,6 +390,17 @@ uint32_t model_find_user(const struct model *m, const struct uuid *id)
     return uuidmap_get(&m->user_by_id, id);
 }
 
+int model_album_role(const struct model *m, uint32_t album, uint32_t user)
+{
+    const struct model_album *al = &m->albums[album];
+    uint32_t i;
+
+    for (i = 0; i < al->users_nr; i++)
+        if (m->album_users[al->users_first + i].user == user)
+            return m->album_users[al->users_first + i].role;
+    return -1;
+}
+
 static uint32_t by_name(const struct model *m, const struct u64map *map,
                         const char *s)
 {

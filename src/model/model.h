@@ -240,6 +240,10 @@ uint32_t model_find_tag_by_name(const struct model *m, const char *name);
 /* The tag whose full value is `value` (linear in same-leaf-name tags). */
 uint32_t model_find_tag_by_value(const struct model *m, const char *value);
 
+/* The role (enum model_role) user has on album as a member, -1 when the
+ * user is not one of its members (the owner is not a member). */
+int model_album_role(const struct model *m, uint32_t album, uint32_t user);
+
 const uint32_t *model_asset_albums(const struct model *m, uint32_t asset,
                                    size_t *nr);
 const uint32_t *model_album_assets(const struct model *m, uint32_t album,

@@ -65,6 +65,7 @@ enum plan_reason {
     PLAN_R_TEMP_ALBUM_UNHEALTHY,
     PLAN_R_DATE_CORRECTION,
     PLAN_R_PERMISSIONS,           /* rule = selection rule index + 1 */
+    PLAN_R_UNDO,                  /* `undo`: reverses a recorded change */
     PLAN_REASON_COUNT
 };
 
