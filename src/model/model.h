@@ -256,8 +256,13 @@ const uint32_t *model_dup_assets(const struct model *m, uint32_t dup,
                                  size_t *nr);
 
 /* "Best date" (upstream §3.5): min of createdAt, fileCreatedAt,
- * fileModifiedAt and localDateTime that are known. */
+ * fileModifiedAt and localDateTime that are known; where the EXIF date
+ * differs from fileCreatedAt (an edit waiting for the server's jobs, or
+ * one they cannot apply), fileCreatedAt and localDateTime as the jobs
+ * will set them. */
 int64_t model_asset_best_date(const struct model_asset *a);
+/* True when the EXIF date is known and is not (yet) fileCreatedAt. */
+bool model_asset_date_pending(const struct model_asset *a);
 
 /* Bytes of heap the model holds (for the memory benchmark). */
 size_t model_memory_bytes(const struct model *m);
