@@ -308,3 +308,16 @@ void cli_metrics_out(const struct cli_ctx *ctx, struct http_engine *eng,
     buf_release(&b);
     buf_release(&err);
 }
+
+const char *cli_model_name(void *ctx, const struct uuid *id, bool user)
+{
+    const struct model *m = ctx;
+    uint32_t k;
+
+    if (user) {
+        k = model_find_user(m, id);
+        return k == MODEL_NONE ? NULL : model_str(m, m->users[k].email);
+    }
+    k = model_find_asset(m, id);
+    return k == MODEL_NONE ? NULL : model_str(m, m->assets[k].file_name);
+}

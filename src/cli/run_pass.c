@@ -365,11 +365,12 @@ static enum cli_status check_permissions(struct pass *ps, const struct plan *p)
     return st;
 }
 
-static void print_plan(const struct plan *p)
+static void print_plan(const struct plan *p, const struct model *m)
 {
     struct buf out = BUF_INIT;
+    struct plan_names names = { cli_model_name, (void *)m };
 
-    plan_print_summary(p, &out, 5);
+    plan_print_summary_named(p, &out, 5, &names);
     fputs(out.buf, stdout);
     buf_release(&out);
 }
@@ -412,7 +413,7 @@ static enum cli_status run_pass_with(struct cli_ctx *ctx,
     if (st != CLI_OK)
         goto finish;
     if (ctx->opts.dry_run)
-        print_plan(saved ? saved : &ps.fresh);
+        print_plan(saved ? saved : &ps.fresh, &ps.m);
     else if ((st = check_permissions(&ps, saved ? saved : &ps.fresh)) !=
                  CLI_OK ||
              (st = lock_user(&ps)) != CLI_OK)
