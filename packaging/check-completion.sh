@@ -33,7 +33,7 @@ expect() { # expect WANT WORDS...
 }
 expect "check config " immich-autotag c
 expect "plan " immich-autotag p
-expect "apply check config plan run " immich-autotag ""
+expect "apply check config explain history plan report run undo " immich-autotag ""
 expect "--concurrency --config --connect-timeout " immich-autotag --con
 expect "--api-key-file --api-trace " immich-autotag run --api
 expect "json text " immich-autotag --log-format ""

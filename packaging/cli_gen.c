@@ -13,7 +13,7 @@
 #include "cli/cli_opts.h"
 
 /* The subcommands, as main.c's table lists them. */
-static const char commands[] = "run plan check config apply";
+static const char commands[] = "run plan check config apply undo explain report history";
 
 static const char *md_escape(const char *s, struct buf *tmp)
 {

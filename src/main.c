@@ -35,6 +35,14 @@ static const struct command {
       "print the effective configuration, or `config template`" },
     { "apply", cmd_apply, cmd_apply_help, 1, false,
       "apply a plan saved by `plan --json`" },
+    { "undo", cmd_undo, cmd_undo_help, 1, true,
+      "take back the changes a run made" },
+    { "explain", cmd_explain, cmd_explain_help, SIZE_MAX, true,
+      "why the rules decide what they do about assets" },
+    { "report", cmd_report, cmd_report_help, 1, false,
+      "write a run's report.html again" },
+    { "history", cmd_history, cmd_history_help, 0, false,
+      "list past runs with their headline figures" },
 };
 
 extern char **environ;
@@ -131,7 +139,7 @@ int main(int argc, char **argv)
     if (ctx.opts.json && !cmd->json) {
         if (cli_opts_seen(&ctx.opts, "json")) {
             fprintf(stderr, "immich-autotag %s: --json has no meaning here "
-                            "(only plan prints JSON)\n"
+                            "(only plan, undo and explain print JSON)\n"
                             "Try 'immich-autotag %s --help'.\n",
                     cmd->name, cmd->name);
             goto out;

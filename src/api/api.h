@@ -223,6 +223,23 @@ void api_jobs_pending(struct api *a, api_jobs_fn *cb, void *ctx);
 /* GET /duplicates: every duplicate group with its member ids. */
 void api_duplicates(struct api *a, api_dups_fn *cb, void *ctx);
 
+/* ---- one asset (`explain`) ---------------------------------------------- */
+
+/* The asset (NULL on failure) and its tags, valid during the call. */
+typedef void api_asset_fn(void *ctx, const struct api_status *st,
+                          const struct api_asset *asset,
+                          const struct api_tag *tags, size_t tags_nr);
+/* GET /assets/{id}: the asset with its EXIF date and its tags. */
+void api_asset_info(struct api *a, const struct uuid *id, api_asset_fn *cb,
+                    void *ctx);
+/* GET /albums?assetId={id}: the albums holding the asset. */
+void api_albums_of_asset(struct api *a, const struct uuid *id,
+                         api_albums_fn *cb, void *ctx);
+/* POST /search/metadata {originalFileName}: the first 100 assets of that
+ * file name. */
+void api_search_file_name(struct api *a, const char *name, api_page_fn *cb,
+                          void *ctx);
+
 /*
  * The decoder of a search page on its own, for tests and fuzzing: data
  * need not be NUL-terminated.  Calls cb once (with ok or a decode

@@ -18,6 +18,8 @@
 #include "cli/cli_opts.h"
 #include "config/config.h"
 
+struct snapshot_needs;
+
 enum cli_status {
     CLI_OK,        /* done */
     CLI_FAILED,    /* the run failed */
@@ -30,6 +32,9 @@ struct cli_ctx {
     const char *argv0;        /* program name for messages */
     struct config *cfg;       /* set by cli_load_config(), else NULL */
     struct buf config_path;   /* the file cli_load_config() used */
+    const struct snapshot_needs *needs; /* what the library read fetches;
+                                           NULL: what the configuration
+                                           reads (undo adds its journal's) */
 };
 
 /* Finds, loads and validates the configuration into ctx->cfg (see above).
@@ -82,11 +87,19 @@ enum cli_status cmd_plan(struct cli_ctx *ctx);
 enum cli_status cmd_check(struct cli_ctx *ctx);
 enum cli_status cmd_config(struct cli_ctx *ctx);
 enum cli_status cmd_apply(struct cli_ctx *ctx);
+enum cli_status cmd_undo(struct cli_ctx *ctx);
+enum cli_status cmd_explain(struct cli_ctx *ctx);
+enum cli_status cmd_report(struct cli_ctx *ctx);
+enum cli_status cmd_history(struct cli_ctx *ctx);
 extern const char cmd_run_help[];
 extern const char cmd_plan_help[];
 extern const char cmd_check_help[];
 extern const char cmd_config_help[];
 extern const char cmd_apply_help[];
+extern const char cmd_undo_help[];
+extern const char cmd_explain_help[];
+extern const char cmd_report_help[];
+extern const char cmd_history_help[];
 
 /* The commented starting file printed by `config template`, as lines
  * (each ending in '\n'), NULL-terminated. */

@@ -47,7 +47,7 @@ static const struct opt {
     { "dry-run", 'n', false, O_DRY_RUN, NULL,
       "compute the changes but write nothing", NULL, NULL },
     { "json", 0, false, O_JSON, NULL,
-      "plan: print the plan as JSON on stdout", NULL, NULL },
+      "plan, undo, explain: print JSON on stdout", NULL, NULL },
     { "concurrency", 'j', true, O_CONCURRENCY, "N",
       "parallel requests to the server (1-64)", "8", NULL },
     { "ca-file", 0, true, O_CA_FILE, "PATH",

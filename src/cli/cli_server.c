@@ -44,7 +44,7 @@ struct http_engine *cli_engine_open(const struct cli_ctx *ctx,
     o.stall_timeout_ms = ctx->opts.stall_timeout_s * 1000;
     o.timeout_ms = ctx->opts.timeout_s * 1000;
     o.stop = &sig_stop_requested;
-    if (p && p->enabled) {
+    if (p) { /* quiet too: the timeline counts the requests */
         o.progress = on_progress;
         o.progress_ctx = p;
     }
@@ -248,6 +248,7 @@ enum cli_status cli_read_library(const struct cli_ctx *ctx,
 
     if (state)
         so.albums = &sc;
+    so.needs = ctx->needs;
 
     if (ctx->opts.dialect == CLI_DIALECT_V2)
         so.dialect = 2;
@@ -306,4 +307,17 @@ void cli_metrics_out(const struct cli_ctx *ctx, struct http_engine *eng,
         buf_add(json, b.buf, b.len);
     buf_release(&b);
     buf_release(&err);
+}
+
+const char *cli_model_name(void *ctx, const struct uuid *id, bool user)
+{
+    const struct model *m = ctx;
+    uint32_t k;
+
+    if (user) {
+        k = model_find_user(m, id);
+        return k == MODEL_NONE ? NULL : model_str(m, m->users[k].email);
+    }
+    k = model_find_asset(m, id);
+    return k == MODEL_NONE ? NULL : model_str(m, m->assets[k].file_name);
 }

@@ -63,4 +63,7 @@ void cli_cache_scope(const char *server, const struct uuid *user,
 void cli_metrics_out(const struct cli_ctx *ctx, struct http_engine *eng,
                      struct buf *json);
 
+/* struct plan_names over a model (ctx): file names and emails. */
+const char *cli_model_name(void *ctx, const struct uuid *id, bool user);
+
 #endif

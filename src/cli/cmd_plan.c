@@ -110,8 +110,11 @@ enum cli_status cmd_plan(struct cli_ctx *ctx)
     }
     if (ctx->opts.json)
         plan_to_json(&p, &out);
-    else
-        plan_print_summary(&p, &out, 5);
+    else {
+        struct plan_names names = { cli_model_name, &m };
+
+        plan_print_summary_named(&p, &out, 5, &names);
+    }
     fputs(out.buf, stdout);
     if (fflush(stdout) != 0) {
         error_log("plan: cannot write to stdout");

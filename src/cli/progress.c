@@ -49,11 +49,59 @@ static void draw(struct progress *p, int64_t now_ms)
     buf_release(&line);
 }
 
+static struct progress_span *span_new(struct progress *p, const char *stage,
+                                     const char *phase, int64_t start)
+{
+    struct progress_span *s;
+
+    ALLOC_GROW(p->spans, p->spans_nr + 1, p->spans_alloc);
+    s = &p->spans[p->spans_nr++];
+    memset(s, 0, sizeof(*s));
+    snprintf(s->stage, sizeof(s->stage), "%s", stage);
+    snprintf(s->phase, sizeof(s->phase), "%s", phase);
+    s->start = start;
+    return s;
+}
+
+void progress_mark(struct progress *p, const char *stage, const char *phase,
+                   int64_t start_ms, int64_t end_ms)
+{
+    span_new(p, stage, phase, start_ms)->end = end_ms;
+}
+
+void progress_timeline_json(const struct progress *p, struct buf *out)
+{
+    size_t i;
+
+    buf_addch(out, '[');
+    for (i = 0; i < p->spans_nr; i++) {
+        const struct progress_span *s = &p->spans[i];
+
+        buf_addstr(out, i ? ",{\"stage\":" : "{\"stage\":");
+        buf_add_json_str(out, s->stage, strlen(s->stage));
+        buf_addstr(out, ",\"phase\":");
+        buf_add_json_str(out, s->phase, strlen(s->phase));
+        buf_addf(out, ",\"start_ms\":%lld,\"end_ms\":%lld,\"requests\":%zu,"
+                      "\"max_in_flight\":%zu}",
+                 (long long)s->start, (long long)(s->end ? s->end : s->start),
+                 s->requests, s->max_inflight);
+    }
+    buf_addch(out, ']');
+}
+
+void progress_release(struct progress *p)
+{
+    free(p->spans);
+    p->spans = NULL;
+    p->spans_nr = p->spans_alloc = 0;
+}
+
 void progress_phase(struct progress *p, const char *stage,
                     const char *phase, size_t total, int64_t now_ms)
 {
     if (p->phase[0])
         progress_end(p, now_ms);
+    span_new(p, stage, phase, now_ms);
     snprintf(p->stage, sizeof(p->stage), "%s", stage);
     snprintf(p->phase, sizeof(p->phase), "%s", phase);
     p->done = p->inflight = 0;
@@ -76,6 +124,13 @@ void progress_update(struct progress *p, size_t done, size_t inflight,
         snprintf(p->waiting, sizeof(p->waiting), "%s", waiting);
     else
         p->waiting[0] = '\0';
+    if (p->spans_nr && !p->spans[p->spans_nr - 1].end) {
+        struct progress_span *s = &p->spans[p->spans_nr - 1];
+
+        s->requests = done;
+        if (inflight > s->max_inflight)
+            s->max_inflight = inflight;
+    }
     if (p->enabled && p->tty && now_ms - p->last_draw >= REDRAW_MS)
         draw(p, now_ms);
 }
@@ -84,6 +139,8 @@ void progress_end(struct progress *p, int64_t now_ms)
 {
     if (!p->phase[0])
         return;
+    if (p->spans_nr && !p->spans[p->spans_nr - 1].end)
+        p->spans[p->spans_nr - 1].end = now_ms;
     if (p->drawn) {
         fputs("\r\033[K", p->out);
         fflush(p->out);

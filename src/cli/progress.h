@@ -18,6 +18,15 @@
 
 #include "core/buf.h"
 
+/* One phase as it happened, for the run's timeline (report.html). */
+struct progress_span {
+    char stage[16];
+    char phase[40];
+    int64_t start, end;    /* ms; end 0 while running */
+    size_t requests;       /* requests the phase completed */
+    size_t max_inflight;   /* most requests in flight at once */
+};
+
 struct progress {
     bool enabled;          /* false: --quiet */
     bool tty;              /* redraw one line */
@@ -34,6 +43,8 @@ struct progress {
      * own: base is the engine's count when the phase began. */
     bool rebase;           /* take base from the next engine count */
     size_t base;
+    struct progress_span *spans; /* every phase so far, in order */
+    size_t spans_nr, spans_alloc;
 };
 
 /* enabled: progress wanted at all; tty: the output is a terminal. */
@@ -52,6 +63,13 @@ void progress_update(struct progress *p, size_t done, size_t inflight,
                      const char *waiting, long waited_s, int64_t now_ms);
 /* Ends the current phase: clears the line / logs the plain summary. */
 void progress_end(struct progress *p, int64_t now_ms);
+/* Records a phase that drew nothing (evaluation), for the timeline. */
+void progress_mark(struct progress *p, const char *stage, const char *phase,
+                   int64_t start_ms, int64_t end_ms);
+/* The timeline as a JSON array: [{"stage","phase","start_ms","end_ms",
+ * "requests","max_in_flight"}...]. */
+void progress_timeline_json(const struct progress *p, struct buf *out);
+void progress_release(struct progress *p);
 /* Formats the live line (for tests): no escape codes. */
 void progress_format(const struct progress *p, int64_t now_ms,
                      struct buf *out);

@@ -19,6 +19,8 @@
 struct pass {
     struct cli_ctx *ctx;
     const struct plan *saved;
+    run_plan_fn *build;          /* NULL: the rules make the plan */
+    void *build_ctx;
     struct run_session rs;
     struct progress prog;
     struct http_engine *eng;
@@ -31,6 +33,7 @@ struct pass {
     int64_t read_at;             /* when the library read began, ms */
     struct run_result res;
     struct buf metrics;
+    struct buf timeline;         /* the phases, for report.html */
 };
 
 static void on_apply_progress(void *ctx, enum apply_phase ph, size_t done,
@@ -63,6 +66,15 @@ static enum cli_status read_and_evaluate(struct pass *ps)
         return st;
     ps->res.model = &ps->m;
     ps->res.total_assets = ps->info.server_total;
+    if (ps->build) {
+        if (ps->build(ps->build_ctx, &ps->m, &ps->fresh, &err) < 0) {
+            error_log("%s: nothing written", err.buf);
+            buf_release(&err);
+            return CLI_FAILED;
+        }
+        plan_finish(&ps->fresh);
+        return CLI_OK;
+    }
     ro.now = run_now_ms();
     if (ps->saved) {
         /* The whole library: a saved plan's window is a part of it. */
@@ -78,6 +90,7 @@ static enum cli_status read_and_evaluate(struct pass *ps)
         buf_release(&err);
         return CLI_FAILED;
     }
+    progress_mark(&ps->prog, "plan", "evaluate", ro.now, run_now_ms());
     ps->res.processed = (int64_t)ps->fresh.stats.assets_seen;
     ps->res.last_id = ps->fresh.stats.last_in_window;
     ps->res.has_last_id = ps->fresh.stats.has_last_in_window;
@@ -352,16 +365,19 @@ static enum cli_status check_permissions(struct pass *ps, const struct plan *p)
     return st;
 }
 
-static void print_plan(const struct plan *p)
+static void print_plan(const struct plan *p, const struct model *m)
 {
     struct buf out = BUF_INIT;
+    struct plan_names names = { cli_model_name, (void *)m };
 
-    plan_print_summary(p, &out, 5);
+    plan_print_summary_named(p, &out, 5, &names);
     fputs(out.buf, stdout);
     buf_release(&out);
 }
 
-enum cli_status run_pass(struct cli_ctx *ctx, const struct plan *saved)
+static enum cli_status run_pass_with(struct cli_ctx *ctx,
+                                     const struct plan *saved,
+                                     run_plan_fn *build, void *build_ctx)
 {
     struct pass ps;
     enum cli_status st, fin;
@@ -372,6 +388,8 @@ enum cli_status run_pass(struct cli_ctx *ctx, const struct plan *saved)
     ps.user_lock.fd = -1;
     ps.ctx = ctx;
     ps.saved = saved;
+    ps.build = build;
+    ps.build_ctx = build_ctx;
     st = run_session_begin(&ps.rs, ctx, run_now_ms());
     if (st != CLI_OK) {
         run_session_release(&ps.rs);
@@ -381,6 +399,7 @@ enum cli_status run_pass(struct cli_ctx *ctx, const struct plan *saved)
     model_init(&ps.m);
     plan_init(&ps.fresh);
     buf_init(&ps.metrics, 0);
+    buf_init(&ps.timeline, 0);
     ps.res.server_url = ctx->cfg->server.url;
     ps.res.total_assets = -1;
     ps.res.status = STATE_RUN_FAILED;
@@ -394,7 +413,7 @@ enum cli_status run_pass(struct cli_ctx *ctx, const struct plan *saved)
     if (st != CLI_OK)
         goto finish;
     if (ctx->opts.dry_run)
-        print_plan(saved ? saved : &ps.fresh);
+        print_plan(saved ? saved : &ps.fresh, &ps.m);
     else if ((st = check_permissions(&ps, saved ? saved : &ps.fresh)) !=
                  CLI_OK ||
              (st = lock_user(&ps)) != CLI_OK)
@@ -414,6 +433,8 @@ finish:
     if (ps.eng)
         cli_metrics_out(ctx, ps.eng, &ps.metrics);
     ps.res.metrics_json = ps.metrics.len ? ps.metrics.buf : NULL;
+    progress_timeline_json(&ps.prog, &ps.timeline);
+    ps.res.timeline_json = ps.timeline.buf;
     if (ps.info.assets && ps.m.me < ps.m.users_nr)
         ps.res.user_name = model_str(&ps.m, ps.m.users[ps.m.me].name);
     fin = run_session_finish(&ps.rs, &ps.res, run_now_ms());
@@ -427,5 +448,18 @@ finish:
     model_release(&ps.m);
     http_engine_free(ps.eng);
     buf_release(&ps.metrics);
+    buf_release(&ps.timeline);
+    progress_release(&ps.prog);
     return st;
+}
+
+enum cli_status run_pass(struct cli_ctx *ctx, const struct plan *saved)
+{
+    return run_pass_with(ctx, saved, NULL, NULL);
+}
+
+enum cli_status run_pass_build(struct cli_ctx *ctx, run_plan_fn *build,
+                               void *build_ctx)
+{
+    return run_pass_with(ctx, NULL, build, build_ctx);
 }

@@ -22,4 +22,17 @@
  */
 enum cli_status run_pass(struct cli_ctx *ctx, const struct plan *saved);
 
+/*
+ * Builds the plan of a pass from the library as read now, in place of
+ * the rules (`undo`): fills out (plan_init()ed and empty); -1 with a
+ * message in err stops the pass before any write.
+ */
+struct model;
+typedef int run_plan_fn(void *ctx, const struct model *m, struct plan *out,
+                        struct buf *err);
+
+/* run_pass() with the plan made by build(build_ctx, ...) after the read. */
+enum cli_status run_pass_build(struct cli_ctx *ctx, run_plan_fn *build,
+                               void *build_ctx);
+
 #endif

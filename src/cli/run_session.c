@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/procstat.h"
 #include "resume/resume.h"
+#include "report/html.h"
 
 int64_t run_now_ms(void)
 {
@@ -293,6 +294,13 @@ enum cli_status run_session_finish(struct run_session *rs,
         failed |= write_file(rs, REPORT_FILE_METRICS, &m) < 0;
         buf_release(&m);
     }
+    if (res->timeline_json) {
+        struct buf t = BUF_INIT;
+
+        buf_addstr(&t, res->timeline_json);
+        failed |= write_file(rs, REPORT_FILE_TIMELINE, &t) < 0;
+        buf_release(&t);
+    }
     buf_reset(&text);
     report_summary(&c, &s, &kinds, &text);
     failed |= write_file(rs, REPORT_FILE_SUMMARY, &text) < 0;
@@ -307,6 +315,13 @@ enum cli_status run_session_finish(struct run_session *rs,
     to_state(&cur, &sc);
     end.counters = &sc;
     if (state_run_finish(rs->st, rs->state_run_id, &end, &err) < 0) {
+        error_log("%s", err.buf);
+        buf_reset(&err);
+        failed = 1;
+    }
+    /* Last: the page shows this run in the history too. */
+    if (cli_report_html(rs->run.dir, rs->run.name, rs->st, res->server_url,
+                        &err) < 0) {
         error_log("%s", err.buf);
         failed = 1;
     }

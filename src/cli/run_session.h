@@ -72,6 +72,8 @@ struct run_result {
     bool has_last_id;
     enum state_run_status status;
     const char *metrics_json;       /* engine metrics, may be NULL */
+    const char *timeline_json;      /* the phases (progress_timeline_json),
+                                       may be NULL */
 };
 
 /* Appends the events of the changes settled so far to
@@ -92,6 +94,14 @@ enum cli_status run_session_finish(struct run_session *rs,
 /* Releases the lock and everything else; accepts a session whose begin
  * failed. */
 void run_session_release(struct run_session *rs);
+
+/*
+ * Writes dir/report.html (cmd_report.c) from the run directory's files
+ * and the history of st (may be NULL: no trend); name is the run's.  -1
+ * with err when a file cannot be read or parsed, or the page written.
+ */
+int cli_report_html(const char *dir, const char *name, struct state *st,
+                    const char *server_url, struct buf *err);
 
 /* Milliseconds since the epoch, now. */
 int64_t run_now_ms(void);

@@ -390,6 +390,17 @@ uint32_t model_find_user(const struct model *m, const struct uuid *id)
     return uuidmap_get(&m->user_by_id, id);
 }
 
+int model_album_role(const struct model *m, uint32_t album, uint32_t user)
+{
+    const struct model_album *al = &m->albums[album];
+    uint32_t i;
+
+    for (i = 0; i < al->users_nr; i++)
+        if (m->album_users[al->users_first + i].user == user)
+            return m->album_users[al->users_first + i].role;
+    return -1;
+}
+
 static uint32_t by_name(const struct model *m, const struct u64map *map,
                         const char *s)
 {
@@ -468,10 +479,31 @@ const uint32_t *model_dup_assets(const struct model *m, uint32_t dup,
     return csr_row(m, &m->dup_assets, dup, m->dups_nr, nr);
 }
 
+bool model_asset_date_pending(const struct model_asset *a)
+{
+    return a->date_time_original != TIME_NONE &&
+           a->file_created_at != TIME_NONE &&
+           a->date_time_original != a->file_created_at;
+}
+
 int64_t model_asset_best_date(const struct model_asset *a)
 {
-    int64_t v[4] = { a->created_at, a->file_created_at, a->file_modified_at,
-                     a->local_date_time };
+    int64_t fca = a->file_created_at, ldt = a->local_date_time;
+    int64_t v[4];
+
+    /* A date edit is recorded in the EXIF row at once and reaches
+     * fileCreatedAt/localDateTime only when the server's background jobs
+     * re-read the file (never, for a file that cannot be written): the
+     * EXIF date is what the asset's date is, or will be. */
+    if (model_asset_date_pending(a)) {
+        if (ldt != TIME_NONE && fca != TIME_NONE)
+            ldt += a->date_time_original - fca;
+        fca = a->date_time_original;
+    }
+    v[0] = a->created_at;
+    v[1] = fca;
+    v[2] = a->file_modified_at;
+    v[3] = ldt;
     int64_t best = TIME_NONE;
     size_t i;
 

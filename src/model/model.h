@@ -68,6 +68,12 @@ struct model_asset {
     int64_t date_time_original; /* exifInfo.dateTimeOriginal or TIME_NONE */
     uint8_t visibility;        /* enum model_visibility */
     uint8_t flags;             /* enum model_asset_flags */
+    /* Where the read met it first: the search (pass) and the place in
+     * that search's order (page x size + index).  Pages arrive in any
+     * order; this is the server's, for the rules' window and walk (0, 0
+     * for a model built by hand: then the order of insertion). */
+    uint8_t search_pass;
+    uint32_t search_index;
 };
 
 enum model_role { MODEL_ROLE_VIEWER = 0, MODEL_ROLE_EDITOR = 1,
@@ -234,6 +240,10 @@ uint32_t model_find_tag_by_name(const struct model *m, const char *name);
 /* The tag whose full value is `value` (linear in same-leaf-name tags). */
 uint32_t model_find_tag_by_value(const struct model *m, const char *value);
 
+/* The role (enum model_role) user has on album as a member, -1 when the
+ * user is not one of its members (the owner is not a member). */
+int model_album_role(const struct model *m, uint32_t album, uint32_t user);
+
 const uint32_t *model_asset_albums(const struct model *m, uint32_t asset,
                                    size_t *nr);
 const uint32_t *model_album_assets(const struct model *m, uint32_t album,
@@ -246,8 +256,13 @@ const uint32_t *model_dup_assets(const struct model *m, uint32_t dup,
                                  size_t *nr);
 
 /* "Best date" (docs/upstream-behavior.md §3.5): min of createdAt,
- * fileCreatedAt, fileModifiedAt and localDateTime that are known. */
+ * fileCreatedAt, fileModifiedAt and localDateTime that are known; where
+ * the EXIF date differs from fileCreatedAt (an edit waiting for the
+ * server's jobs, or one they cannot apply), fileCreatedAt and
+ * localDateTime as the jobs will set them. */
 int64_t model_asset_best_date(const struct model_asset *a);
+/* True when the EXIF date is known and is not (yet) fileCreatedAt. */
+bool model_asset_date_pending(const struct model_asset *a);
 
 /* Bytes of heap the model holds (for the memory benchmark). */
 size_t model_memory_bytes(const struct model *m);

@@ -370,6 +370,7 @@ static const char *const reason_names[PLAN_REASON_COUNT] = {
     "temp_album_unhealthy",
     "date_correction",
     "permissions",
+    "undo",
 };
 
 static const char *const note_names[PLAN_NOTE_COUNT] = {

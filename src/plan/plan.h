@@ -65,6 +65,7 @@ enum plan_reason {
     PLAN_R_TEMP_ALBUM_UNHEALTHY,
     PLAN_R_DATE_CORRECTION,
     PLAN_R_PERMISSIONS,           /* rule = selection rule index + 1 */
+    PLAN_R_UNDO,                  /* `undo`: reverses a recorded change */
     PLAN_REASON_COUNT
 };
 
@@ -208,5 +209,15 @@ int plan_from_json(const char *data, size_t len, struct plan *p,
 /* Human summary: counts per feature and per tag/album, first examples. */
 void plan_print_summary(const struct plan *p, struct buf *out,
                         size_t examples);
+/* How the summary names an asset (its file name) or a user (email):
+ * NULL when unknown; the id is printed beside it. */
+struct plan_names {
+    const char *(*name)(void *ctx, const struct uuid *id, bool user);
+    void *ctx;
+};
+/* The same, examples named through names (may be NULL). */
+void plan_print_summary_named(const struct plan *p, struct buf *out,
+                              size_t examples,
+                              const struct plan_names *names);
 
 #endif

@@ -17,15 +17,29 @@
 static const char *const role_label[] = { "viewer", "editor", "owner" };
 
 static void add_examples(struct buf *out, const struct plan_group *g,
-                         size_t examples)
+                         size_t examples, const struct plan_names *names)
 {
+    bool users = g->op >= PLAN_ALBUM_USER_ADD &&
+                 g->op <= PLAN_ALBUM_USER_REMOVE;
     size_t i;
 
     for (i = 0; i < g->nr && i < examples; i++) {
         char s[UUID_STR_LEN + 1];
+        const char *name = names && names->name
+                               ? names->name(names->ctx, &g->items[i].id,
+                                             users)
+                               : NULL;
 
         uuid_format(&g->items[i].id, s);
-        buf_addf(out, "%s%s", i ? ", " : "   e.g. ", s);
+        buf_addstr(out, i ? ", " : "   e.g. ");
+        /* A file name or an email (from the server: escaped), with the
+         * id that finds it. */
+        if (name && *name) {
+            escape_text(out, name, strlen(name), NULL);
+            buf_addf(out, " [%s]", s);
+        } else {
+            buf_addstr(out, s);
+        }
     }
     if (g->nr > examples && examples)
         buf_addstr(out, ", ...");
@@ -33,6 +47,13 @@ static void add_examples(struct buf *out, const struct plan_group *g,
 
 void plan_print_summary(const struct plan *p, struct buf *out,
                         size_t examples)
+{
+    plan_print_summary_named(p, out, examples, NULL);
+}
+
+void plan_print_summary_named(const struct plan *p, struct buf *out,
+                              size_t examples,
+                              const struct plan_names *names)
 {
     size_t per_op[PLAN_OP_COUNT] = { 0 };
     size_t per_reason[PLAN_REASON_COUNT] = { 0 };
@@ -103,7 +124,7 @@ void plan_print_summary(const struct plan *p, struct buf *out,
                              g->op <= PLAN_ALBUM_USER_REMOVE
                          ? (g->nr == 1 ? "user" : "users")
                          : (g->nr == 1 ? "asset" : "assets"));
-            add_examples(out, g, examples);
+            add_examples(out, g, examples, names);
         }
         buf_addch(out, '\n');
     }

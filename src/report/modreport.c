@@ -240,6 +240,50 @@ static void extra_int(struct event *e, const char *key, long long v)
     buf_addf(&e->jextra, ":%lld", v);
 }
 
+/* Journal-only members (modifications.jsonl, not upstream's text): the
+ * prior values `undo` restores. */
+static void prior_str(struct event *e, const char *key, const char *val)
+{
+    if (e->jextra.len)
+        buf_addch(&e->jextra, ',');
+    buf_add_json_str(&e->jextra, key, strlen(key));
+    buf_addch(&e->jextra, ':');
+    buf_add_json_str(&e->jextra, val, strlen(val));
+}
+
+/* The role user has now on album in the model, -1 when not a member. */
+static int prior_role(const struct model *m, const struct uuid *album,
+                      const struct uuid *user)
+{
+    uint32_t al, u;
+
+    if (!m || !album || (al = model_find_album(m, album)) == MODEL_NONE ||
+        (u = model_find_user(m, user)) == MODEL_NONE)
+        return -1;
+    return model_album_role(m, al, u);
+}
+
+/* The asset's dates before the run changed them, for `undo`. */
+static void prior_dates(struct event *e, const struct model_asset *ma)
+{
+    char iso[32], off[16];
+
+    if (ma->date_time_original != TIME_NONE) {
+        time_format_iso(ma->date_time_original, iso);
+        prior_str(e, "old_date_time_original", iso);
+    }
+    if (ma->file_created_at != TIME_NONE) {
+        time_format_iso(ma->file_created_at, iso);
+        prior_str(e, "old_file_created_at", iso);
+        if (ma->local_date_time != TIME_NONE) {
+            snprintf(off, sizeof(off), "%lld",
+                     (long long)((ma->local_date_time - ma->file_created_at) /
+                                 60000));
+            prior_str(e, "old_offset_min", off);
+        }
+    }
+}
+
 static void extra_true(struct event *e, const char *key)
 {
     extra_sep(e);
@@ -561,6 +605,10 @@ static void group_events(const struct report_ctx *c, size_t gi,
             buf_addf(&e.jextra, "\"members\":[\"%s\"]", uid);
             if (g->op != PLAN_ALBUM_USER_REMOVE)
                 extra_str(&e, "access_level", role_name(g->role));
+            if (g->op != PLAN_ALBUM_USER_ADD &&
+                prior_role(c->model, target, &it->id) >= 0)
+                prior_str(&e, "old_access_level",
+                          role_name(prior_role(c->model, target, &it->id)));
         } else {
             e.asset = &it->id;
             if (g->op == PLAN_TAG_ADD || g->op == PLAN_TAG_REMOVE) {
@@ -582,6 +630,7 @@ static void group_events(const struct report_ctx *c, size_t gi,
                     old = ma->date_time_original != TIME_NONE
                               ? ma->date_time_original
                               : model_asset_best_date(ma);
+                    prior_dates(&e, ma);
                 }
             }
             if (old != TIME_NONE) {

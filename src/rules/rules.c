@@ -40,6 +40,44 @@ static void add_asset_json(struct ws *w, struct buf *b, uint32_t a)
 
 /* ---- selection: window and filters ---- */
 
+/* One asset's place in the search order, sorted by value (qsort takes no
+ * context, and the rules keep no global state). */
+struct order_key {
+    uint64_t pos;
+    uint32_t asset;
+};
+
+static int cmp_search_order(const void *x, const void *y)
+{
+    const struct order_key *a = x, *b = y;
+
+    if (a->pos != b->pos)
+        return a->pos < b->pos ? -1 : 1;
+    return (a->asset > b->asset) - (a->asset < b->asset);
+}
+
+/* w->order: every asset in the server's search order as the read met it
+ * (model_asset.search_pass/search_index; the model's own order is that of
+ * the pages' arrival, which varies from run to run). */
+static void build_order(struct ws *w)
+{
+    size_t n = w->m->assets_nr;
+    struct order_key *k = xmalloc(st_mult(n ? n : 1, sizeof(*k)));
+
+    for (size_t i = 0; i < n; i++) {
+        const struct model_asset *a = &w->m->assets[i];
+
+        k[i].pos = (uint64_t)a->search_pass << 32 | a->search_index;
+        k[i].asset = (uint32_t)i;
+    }
+    if (n)
+        qsort(k, n, sizeof(*k), cmp_search_order);
+    w->order = xmalloc(st_mult(n ? n : 1, sizeof(*w->order)));
+    for (size_t i = 0; i < n; i++)
+        w->order[i] = k[i].asset;
+    free(k);
+}
+
 static bool eligible(const struct ws *w, uint32_t a)
 {
     const struct model_asset *x = &w->m->assets[a];
@@ -77,7 +115,7 @@ static void select_assets(struct ws *w, const struct rules_opts *o)
             cfg->filters.filter_in[i].asset_links.nr)
             focused = true;
     for (i = 0; i < w->m->assets_nr; i++) {
-        uint32_t a = (uint32_t)i;
+        uint32_t a = w->order[i];
 
         if (!eligible(w, a))
             continue;
@@ -841,7 +879,8 @@ static void reprocess_dirty(struct ws *w)
 
     for (pass = 0; pass < 4 && w->dirty; pass++) {
         w->dirty = 0;
-        for (a = 0; a < w->m->assets_nr; a++) {
+        for (size_t i = 0; i < w->m->assets_nr; i++) {
+            a = w->order[i];
             if (!(w->flags[a] & WSF_DIRTY))
                 continue;
             w->flags[a] &= (uint8_t)~WSF_DIRTY;
@@ -916,11 +955,14 @@ int rules_evaluate(const struct config *cfg, const struct model *m,
                 sizeof(size_t));
 
     note_duplicate_names(&w);
+    build_order(&w);
     select_assets(&w, opts);
     temp_albums_at_start(&w);
-    for (a = 0; a < m->assets_nr; a++)
+    for (size_t i = 0; i < m->assets_nr; i++) {
+        a = w.order[i];
         if (w.flags[a] & WSF_PROCESS)
             process_asset(&w, (uint32_t)a);
+    }
     reprocess_dirty(&w);
     final_stats(&w);
     temp_albums_at_end(&w);

@@ -254,7 +254,30 @@ static int64_t best_after(const struct model_asset *a, int64_t t, int off)
 
     tmp.file_created_at = t;
     tmp.local_date_time = t + (int64_t)off * 60000;
+    tmp.date_time_original = t; /* what the edit writes */
     return model_asset_best_date(&tmp);
+}
+
+/*
+ * The EXIF date differs from fileCreatedAt: a date edit (this tool's
+ * correction, or someone's) the server has recorded but not applied to
+ * the file's dates yet, because its background jobs have not run, or
+ * never will (a read-only file).  The asset's date is taken to be the
+ * EXIF one (model_asset_best_date()), so it is not corrected again; this
+ * note says so, every run until the server applies it.
+ */
+static void note_pending(struct ws *w, uint32_t a)
+{
+    const struct model_asset *x = &w->m->assets[a];
+    struct buf b = BUF_INIT;
+    char s1[32], s2[32];
+
+    time_format_iso(x->date_time_original, s1);
+    time_format_iso(x->file_created_at, s2);
+    buf_addf(&b, "{\"reason\":\"not_applied_by_server\",\"exif_date\":"
+                 "\"%s\",\"file_created_at\":\"%s\"}", s1, s2);
+    ws_note(w, PLAN_NOTE_DATE_CORRECTION_UNHANDLED, a, MODEL_NONE,
+            buf_detach(&b, NULL));
 }
 
 static void note_unhandled(struct ws *w, uint32_t a, int64_t d,
@@ -299,6 +322,8 @@ void rules_date_correction(struct ws *w, uint32_t a)
 
     if (d == TIME_NONE)
         return;
+    if (model_asset_date_pending(&w->m->assets[a]))
+        note_pending(w, a);
     add_cands(w, a, true, c, &nr, ARRAY_SIZE(c));
     if (dup != MODEL_NONE) {
         size_t mn;

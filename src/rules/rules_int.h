@@ -90,6 +90,10 @@ struct ws {
     struct ws_date *dates; /* date updates */
     size_t dates_nr, dates_alloc;
     uint8_t *flags;        /* per asset: WSF_* */
+    uint32_t *order;       /* asset indexes in the server's search order
+                              (fileCreatedAt newest first, then id): the
+                              order of the window and of the walk, not the
+                              order pages happened to arrive in */
 
     struct ws_rules r;
 

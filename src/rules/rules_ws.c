@@ -205,6 +205,7 @@ void ws_release(struct ws *w)
     free(w->best);
     free(w->dates);
     free(w->flags);
+    free(w->order);
     free(w->r.rule);
     free(w->r.has_name);
     free(w->r.class_name);

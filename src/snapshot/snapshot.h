@@ -57,6 +57,8 @@ struct snapshot_needs {
 void snapshot_needs_from_config(const struct config *cfg,
                                 struct snapshot_needs *n);
 void snapshot_needs_release(struct snapshot_needs *n);
+/* Adds the members of the tag named (leaf or full value) name. */
+void snapshot_needs_add_tag(struct snapshot_needs *n, const char *name);
 /* True if the tag named (leaf) `name` with full path `value` is needed. */
 bool snapshot_needs_tag(const struct snapshot_needs *n, const char *name,
                         const char *value);
@@ -164,5 +166,20 @@ enum snapshot_check_class snapshot_check(const struct config *cfg,
  */
 size_t snapshot_needed_permissions(const struct config *cfg,
                                    const char **out, size_t max);
+
+/*
+ * The server's records as model records (snapshot_model.c), shared by
+ * the library read and `explain`.  snapshot_model_user() finds or adds
+ * (without email or name) the user of id; snapshot_model_tags() adds the
+ * tags, then links their parents; snapshot_model_album() adds the album
+ * with its members; snapshot_model_asset() fills *r from a (not added:
+ * the caller decides), flagging partners' assets (owner other than me).
+ */
+uint32_t snapshot_model_user(struct model *m, const struct uuid *id);
+void snapshot_model_tags(struct model *m, const struct api_tag *tags,
+                         size_t nr, bool members_known);
+uint32_t snapshot_model_album(struct model *m, const struct api_album *a);
+void snapshot_model_asset(struct model *m, const struct api_asset *a,
+                          const struct uuid *me, struct model_asset *r);
 
 #endif

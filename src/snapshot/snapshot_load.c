@@ -97,13 +97,6 @@ static bool ok(struct snap *s, const struct api_status *st)
     return false;
 }
 
-static uint32_t user_index(struct snap *s, const struct uuid *id)
-{
-    uint32_t u = model_find_user(s->m, id);
-
-    return u != MODEL_NONE ? u : model_add_user(s->m, id, "", "");
-}
-
 /* ---- round 1 and 2 -------------------------------------------------------- */
 
 static void on_version(void *ctx, const struct api_status *st,
@@ -148,57 +141,18 @@ static void on_tags(void *ctx, const struct api_status *st,
 
     if (!ok(s, st))
         return;
-    for (size_t i = 0; i < nr; i++) {
-        struct model_tag t;
-
-        memset(&t, 0, sizeof(t));
-        t.id = tags[i].id;
-        t.name = model_intern(s->m, tags[i].name);
-        t.value = model_intern(s->m, tags[i].value);
-        t.parent = MODEL_NONE;
-        model_add_tag(s->m, &t);
-    }
-    /* Parents in a second pass: the listing order is not guaranteed. */
-    for (size_t i = 0; i < nr; i++) {
-        if (tags[i].has_parent) {
-            uint32_t t = model_find_tag(s->m, &tags[i].id);
-
-            s->m->tags[t].parent = model_find_tag(s->m, &tags[i].parent);
-        }
-    }
+    snapshot_model_tags(s->m, tags, nr, false);
 }
 
 static void on_albums(void *ctx, const struct api_status *st,
                       const struct api_album *albums, size_t nr)
 {
     struct snap *s = ctx;
-    struct model_album_user *users = NULL;
-    size_t alloc = 0;
 
     if (!ok(s, st))
         return;
-    for (size_t i = 0; i < nr; i++) {
-        const struct api_album *a = &albums[i];
-        struct model_album al;
-
-        memset(&al, 0, sizeof(al));
-        al.id = a->id;
-        al.name = model_intern(s->m, a->name);
-        al.owner = user_index(s, &a->owner);
-        al.asset_count = (uint32_t)a->asset_count;
-        al.start_date = a->start_date;
-        al.end_date = a->end_date;
-        al.created_at = a->created_at;
-        al.updated_at = a->updated_at;
-        al.last_modified = a->last_modified;
-        ALLOC_GROW(users, a->users_nr, alloc);
-        for (size_t j = 0; j < a->users_nr; j++) {
-            users[j].user = user_index(s, &a->users[j].user);
-            users[j].role = (uint8_t)a->users[j].role;
-        }
-        model_add_album(s->m, &al, users, a->users_nr);
-    }
-    free(users);
+    for (size_t i = 0; i < nr; i++)
+        snapshot_model_album(s->m, &albums[i]);
 }
 
 struct pass_ctx {
@@ -377,42 +331,29 @@ out:
 
 /* ---- round 3: the assets ------------------------------------------------- */
 
-static void add_asset(struct snap *s, const struct api_asset *a)
+static void add_asset(struct snap *s, const struct api_asset *a,
+                      uint8_t pass, uint32_t index)
 {
     struct model_asset r;
     uint32_t idx;
 
-    memset(&r, 0, sizeof(r));
-    r.id = a->id;
-    r.owner = user_index(s, &a->owner);
-    r.file_name = strpool_intern(&s->m->strings, a->file_name,
-                                 a->file_name_len);
-    r.path = strpool_intern(&s->m->strings, a->path, a->path_len);
-    r.duplicate = MODEL_NONE;
-    r.file_created_at = a->file_created_at;
-    r.file_modified_at = a->file_modified_at;
-    r.local_date_time = a->local_date_time;
-    r.created_at = a->created_at;
-    r.updated_at = a->updated_at;
-    r.date_time_original = a->date_time_original;
-    r.visibility = (uint8_t)a->visibility;
-    if (a->trashed)
-        r.flags |= MODEL_ASSET_TRASHED;
-    if (a->favorite)
-        r.flags |= MODEL_ASSET_FAVORITE;
-    if (a->video)
-        r.flags |= MODEL_ASSET_VIDEO;
-    if (a->has_exif)
-        r.flags |= MODEL_ASSET_EXIF;
-    if (!uuid_eq(&a->owner, &s->me))
-        r.flags |= MODEL_ASSET_PARTNER;
+    snapshot_model_asset(s->m, a, &s->me, &r);
     if (a->visibility == 1)
         s->have_archived = true;
+    r.search_pass = pass;
+    r.search_index = index;
     idx = model_find_asset(s->m, &a->id);
     if (idx != MODEL_NONE) {
         /* Seen in the other pass (or twice across a 2.x boundary): the
-         * EXIF pass brings the date. */
+         * EXIF pass brings the date; the first place in the search order
+         * is kept, whichever page arrived first. */
         struct model_asset *old = &s->m->assets[idx];
+
+        if (pass < old->search_pass ||
+            (pass == old->search_pass && index < old->search_index)) {
+            old->search_pass = pass;
+            old->search_index = index;
+        }
 
         if (a->has_exif && !(old->flags & MODEL_ASSET_EXIF)) {
             old->flags |= MODEL_ASSET_EXIF;
@@ -455,8 +396,21 @@ static void on_page(void *ctx, const struct api_status *st,
 
     if (!ok(s, st))
         goto out;
-    for (size_t i = 0; i < nr; i++)
-        add_asset(s, &assets[i]);
+    for (size_t i = 0; i < nr; i++) {
+        uint32_t index;
+
+        /* A boundary re-read finds the members a page boundary skipped:
+         * they go after the pass's pages, in an order of their own. */
+        if (pc->at != TIME_NONE)
+            index = 0x80000000u | (uint32_t)(assets[i].id.b[12] << 24 |
+                                             assets[i].id.b[13] << 16 |
+                                             assets[i].id.b[14] << 8 |
+                                             assets[i].id.b[15]) >> 1;
+        else
+            index = (uint32_t)((pc->page - 1) * PAGE_SIZE + (long)i);
+        add_asset(s, &assets[i], pc->pass < 255 ? (uint8_t)pc->pass : 255,
+                  index);
+    }
     if (pc->at != TIME_NONE) {
         /* A boundary re-read: follow its own pages. */
         if (next_page)

@@ -16,6 +16,11 @@ static void add_name(struct config_strlist *l, const char *s)
     l->items[l->nr++] = xstrdup(s);
 }
 
+void snapshot_needs_add_tag(struct snapshot_needs *n, const char *name)
+{
+    add_name(&n->tag_names, name);
+}
+
 static void add_list(struct config_strlist *l, const struct config_strlist *s)
 {
     for (size_t i = 0; i < s->nr; i++)

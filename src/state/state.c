@@ -53,6 +53,7 @@ enum stmt {
     S_RUN_FINISH,
     S_COUNTER_INSERT,
     S_PREVIOUS,
+    S_RECENT,
     S_COUNTERS_OF,
     S_MAX_COUNT,
     S_ALBUM_GET,
@@ -75,6 +76,9 @@ static const char *const stmt_sql[S_COUNT] = {
                    " skip_n, count, last_processed_id FROM runs"
                    " WHERE id <> ?1 AND status IN (1, 2)"
                    " ORDER BY finished_at DESC, id DESC LIMIT 1",
+    [S_RECENT] = "SELECT id, name, started_at, finished_at, status,"
+                 " skip_n, count, last_processed_id FROM runs"
+                 " ORDER BY id DESC LIMIT ?1",
     [S_COUNTERS_OF] = "SELECT key, value FROM run_counters WHERE run_id = ?1"
                       " ORDER BY rowid",
     [S_MAX_COUNT] = "SELECT max(count) FROM runs WHERE started_at >= ?1"
@@ -530,11 +534,45 @@ static char *column_dup(sqlite3_stmt *q, int col)
     return t ? xstrdup((const char *)t) : NULL;
 }
 
+/* The run of the current row of q (a runs SELECT), then its counters. */
+static int read_run(struct state *st, sqlite3_stmt *q, struct state_run *out,
+                    struct buf *err)
+{
+    sqlite3_stmt *c = st->st[S_COUNTERS_OF];
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    out->id = sqlite3_column_int64(q, 0);
+    out->name = column_dup(q, 1);
+    out->started_at = sqlite3_column_int64(q, 2);
+    out->finished_at = sqlite3_column_int64(q, 3);
+    out->status = (enum state_run_status)sqlite3_column_int(q, 4);
+    out->skip_n = sqlite3_column_int64(q, 5);
+    out->count = sqlite3_column_int64(q, 6);
+    out->last_processed_id = column_dup(q, 7);
+    if (sqlite3_bind_int64(c, 1, out->id) != SQLITE_OK)
+        goto fail;
+    while ((rc = sqlite3_step(c)) == SQLITE_ROW) {
+        const unsigned char *key = sqlite3_column_text(c, 0);
+
+        state_counters_add(&out->counters, key ? (const char *)key : "",
+                           sqlite3_column_int64(c, 1));
+    }
+    (void)sqlite3_reset(c);
+    if (rc != SQLITE_DONE)
+        goto fail;
+    return 0;
+fail:
+    fail(st, err, "cannot read a run's counters");
+    state_run_release(out);
+    return -1;
+}
+
 int state_previous_run(struct state *st, int64_t exclude_id,
                        struct state_run *out, struct buf *err)
 {
-    sqlite3_stmt *q = st->st[S_PREVIOUS], *c = st->st[S_COUNTERS_OF];
-    int rc;
+    sqlite3_stmt *q = st->st[S_PREVIOUS];
+    int rc, ret;
 
     memset(out, 0, sizeof(*out));
     if (sqlite3_bind_int64(q, 1, exclude_id) != SQLITE_OK)
@@ -548,32 +586,47 @@ int state_previous_run(struct state *st, int64_t exclude_id,
         (void)sqlite3_reset(q);
         return fail(st, err, "cannot read the previous run");
     }
-    out->id = sqlite3_column_int64(q, 0);
-    out->name = column_dup(q, 1);
-    out->started_at = sqlite3_column_int64(q, 2);
-    out->finished_at = sqlite3_column_int64(q, 3);
-    out->status = (enum state_run_status)sqlite3_column_int(q, 4);
-    out->skip_n = sqlite3_column_int64(q, 5);
-    out->count = sqlite3_column_int64(q, 6);
-    out->last_processed_id = column_dup(q, 7);
+    ret = read_run(st, q, out, err) < 0 ? -1 : 1;
     (void)sqlite3_reset(q);
+    return ret;
+}
 
-    if (sqlite3_bind_int64(c, 1, out->id) != SQLITE_OK)
-        goto fail;
-    while ((rc = sqlite3_step(c)) == SQLITE_ROW) {
-        const unsigned char *key = sqlite3_column_text(c, 0);
+int state_runs_recent(struct state *st, size_t limit, struct state_run **out,
+                      size_t *nr, struct buf *err)
+{
+    sqlite3_stmt *q = st->st[S_RECENT];
+    size_t alloc = 0;
+    int rc;
 
-        state_counters_add(&out->counters, key ? (const char *)key : "",
-                           sqlite3_column_int64(c, 1));
+    *out = NULL;
+    *nr = 0;
+    if (sqlite3_bind_int64(q, 1, (sqlite3_int64)limit) != SQLITE_OK)
+        return fail(st, err, "cannot list the runs");
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        ALLOC_GROW(*out, *nr + 1, alloc);
+        if (read_run(st, q, &(*out)[*nr], err) < 0)
+            break;
+        (*nr)++;
     }
-    (void)sqlite3_reset(c);
-    if (rc != SQLITE_DONE)
-        goto fail;
-    return 1;
-fail:
-    fail(st, err, "cannot read the previous run's counters");
-    state_run_release(out);
-    return -1;
+    (void)sqlite3_reset(q);
+    if (rc != SQLITE_DONE) {
+        if (rc != SQLITE_ROW) /* else read_run() said why */
+            fail(st, err, "cannot list the runs");
+        state_runs_free(*out, *nr);
+        *out = NULL;
+        *nr = 0;
+        return -1;
+    }
+    return 0;
+}
+
+void state_runs_free(struct state_run *runs, size_t nr)
+{
+    size_t i;
+
+    for (i = 0; i < nr; i++)
+        state_run_release(&runs[i]);
+    free(runs);
 }
 
 int state_max_count(struct state *st, int64_t since_ms, int64_t exclude_id,

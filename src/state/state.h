@@ -111,6 +111,14 @@ int state_previous_run(struct state *st, int64_t exclude_id,
 void state_run_release(struct state_run *r);
 
 /*
+ * The last `limit` runs, newest first, with their counters: *out holds
+ * *nr of them (free with state_runs_free()).  0, or -1 with err.
+ */
+int state_runs_recent(struct state *st, size_t limit, struct state_run **out,
+                      size_t *nr, struct buf *err);
+void state_runs_free(struct state_run *runs, size_t nr);
+
+/*
  * The highest checkpoint `count` of DONE/PARTIAL runs started at or after
  * since_ms, other than exclude_id; -1 when there is none.
  */

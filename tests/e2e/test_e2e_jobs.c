@@ -180,6 +180,119 @@ static void test_undone_tag_change_is_made_again(void **state)
     buf_release(&path);
 }
 
+/*
+ * A library of one photo whose dates are three days later than its name
+ * says (PXL_20190714_153012000.jpg: 15:30:12 in Madrid, 13:30:12 UTC), so
+ * the date correction sets it back; readOnly: its file cannot take a
+ * sidecar.  Written to tmpdir/name; the path in out.
+ */
+static void shifted_library(const char *name, bool read_only,
+                            struct buf *out)
+{
+    const char *late = "2019-07-17T13:30:12.000Z";
+    json_t *asset, *lib;
+
+    asset = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
+                      " s:n, s:s, s:b, s:n, s:[], s:{s:s, s:s}}",
+                      "id", "00000000-0000-4000-8000-0000000000e1",
+                      "ownerId", "00000000-0000-4000-8000-00000000a001",
+                      "type", "IMAGE", "originalPath",
+                      "/photos/PXL_20190714_153012000.jpg",
+                      "originalFileName", "PXL_20190714_153012000.jpg",
+                      "fileCreatedAt", late, "fileModifiedAt", late,
+                      "localDateTime", "2019-07-17T15:30:12.000Z",
+                      "createdAt", late, "updatedAt", late, "deletedAt",
+                      "visibility", "timeline", "isFavorite", 0,
+                      "duplicateId", "tagIds", "exifInfo",
+                      "dateTimeOriginal", late, "timeZone", "Europe/Madrid");
+    if (read_only)
+        json_object_set_new(asset, "readOnly", json_true());
+    lib = json_pack("{s:s, s:[{s:s, s:s, s:s, s:b, s:[], s:[{s:s, s:s,"
+                    " s:[s]}]}], s:[], s:[], s:[o], s:{}}",
+                    "format", "immich-sim-library/1", "users", "id",
+                    "00000000-0000-4000-8000-00000000a001", "email",
+                    "admin@example.com", "name", "Admin", "isAdmin", 1,
+                    "partners", "apiKeys", "key", ADMIN_KEY, "name", "k",
+                    "permissions", "all", "tags", "albums", "assets", asset,
+                    "expected");
+    buf_reset(out);
+    buf_addf(out, "%s/%s", tmpdir, name);
+    assert_int_equal(json_dump_file(lib, out->buf, JSON_COMPACT), 0);
+    json_decref(lib);
+}
+
+/* One `run` with the date-correction fixture as the admin. */
+static int correction_run(const struct sim_proc *sim, const char *logdir)
+{
+    struct sim_proc as = *sim;
+    struct buf logs = BUF_INIT;
+    const char *args[] = { "run", "--quiet", "--config",
+                           IA_TEST_DATA "/e2e/date-correction.yaml",
+                           "--log-dir", NULL, NULL };
+    int code;
+
+    snprintf(as.api_key, sizeof(as.api_key), "%s", ADMIN_KEY);
+    buf_addf(&logs, "%s/%s", tmpdir, logdir);
+    args[5] = logs.buf;
+    code = sim_wait_tool(sim_spawn_tool(&as, IA_BIN, args, NULL, NULL));
+    buf_release(&logs);
+    return code;
+}
+
+/*
+ * A date correction is recorded in the EXIF row at once and moves the
+ * asset's dates only when the jobs have run, or never (a read-only
+ * file).  The next run, meanwhile, takes the EXIF date as the asset's:
+ * it does not correct the date again (one PUT /assets in all).
+ */
+static void correction_waits(const char *jobs, bool read_only,
+                             const char *name)
+{
+    const char *args[] = { "--library", NULL, "--jobs", jobs, NULL };
+    struct sim_proc sim;
+    struct buf lib = BUF_INIT, err = BUF_INIT, dir = BUF_INIT;
+    json_t *st, *a;
+
+    shifted_library(name, read_only, &lib);
+    args[1] = lib.buf;
+    if (sim_start(&sim, args, &err) < 0)
+        fail_msg("%s", err.buf);
+    buf_addf(&dir, "%s-1", name);
+    assert_int_equal(correction_run(&sim, dir.buf), 0);
+    assert_int_equal(sim_stat_endpoint(&sim, "PUT /assets"), 1);
+    usleep(300 * 1000); /* the jobs that can run have run */
+    buf_reset(&dir);
+    buf_addf(&dir, "%s-2", name);
+    assert_int_equal(correction_run(&sim, dir.buf), 0);
+    assert_int_equal(sim_stat_endpoint(&sim, "PUT /assets"), 1);
+    st = es_state(&sim);
+    a = json_array_get(json_object_get(st, "assets"), 0);
+    /* the server recorded the correction; the file's date waits */
+    assert_string_equal(es_str(json_object_get(a, "exifInfo"),
+                               "dateTimeOriginal"),
+                        "2019-07-14T13:30:12.000Z");
+    assert_string_equal(es_str(a, "fileCreatedAt"),
+                        "2019-07-17T13:30:12.000Z");
+    json_decref(st);
+    assert_int_equal(sim_stop(&sim), 0);
+    buf_release(&lib);
+    buf_release(&err);
+    buf_release(&dir);
+}
+
+static void test_correction_waiting_for_jobs_is_not_made_again(void **state)
+{
+    (void)state;
+    correction_waits("delay=1h,rate=0", false, "pending.json");
+}
+
+static void test_correction_of_a_read_only_file_is_not_made_again(
+    void **state)
+{
+    (void)state;
+    correction_waits("delay=10ms,rate=0", true, "readonly.json");
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -191,6 +304,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_undone_tag_change_is_made_again),
+        cmocka_unit_test(test_correction_waiting_for_jobs_is_not_made_again),
+        cmocka_unit_test(
+            test_correction_of_a_read_only_file_is_not_made_again),
     };
 
     return cmocka_run_group_tests(tests, setup, NULL);

@@ -519,6 +519,65 @@ static void test_bulk_answer_missing_ids_2(void **state)
                 "faults.partial", "lost-ids2");
 }
 
+/* The groups of `plan --json --max-items 200` on the small library, with
+ * the simulator's extra arguments (canonical JSON text, malloc'ed). */
+static char *window_plan(const char *const *extra, const char *logdir)
+{
+    struct sim_proc sim;
+    struct buf logs = BUF_INIT, outpath = BUF_INIT, out = BUF_INIT,
+               ignored = BUF_INIT;
+    const char *args[] = { "plan", "--json", "--max-items", "200", "--config",
+                           TEMPLATE, "--log-dir", NULL, NULL };
+    json_t *p;
+    char *text;
+
+    boot_on(&sim, "small", "3", extra);
+    buf_addf(&logs, "%s/%s", e2e_tmpdir(), logdir);
+    buf_addf(&outpath, "%s/%s.json", e2e_tmpdir(), logdir);
+    args[7] = logs.buf;
+    assert_int_equal(sim_wait_tool(sim_spawn_tool(&sim, IA_BIN, args,
+                                                  outpath.buf, NULL)),
+                     0);
+    assert_int_equal(fs_read_file(outpath.buf, 1 << 24, &out, &ignored), 0);
+    p = es_parse(out.buf, out.len);
+    text = json_dumps(json_object_get(p, "groups"),
+                      JSON_SORT_KEYS | JSON_COMPACT);
+    json_decref(p);
+    assert_int_equal(sim_stop(&sim), 0);
+    buf_release(&logs);
+    buf_release(&outpath);
+    buf_release(&out);
+    buf_release(&ignored);
+    return text;
+}
+
+/*
+ * A window (--max-items, a resumed slice) is a part of the server's search
+ * order, whatever order the pages arrive in: with the first or the second
+ * page held up (a 300 ms spike) the same assets are in the window and the
+ * plan is the same.
+ */
+static void test_window_ignores_page_arrival(void **state)
+{
+    const char *first[] = { "--faults",
+                            "spike:first=1:ms=300@POST /search/metadata",
+                            NULL };
+    const char *second[] = { "--faults",
+                             "spike:every=2:ms=300@POST /search/metadata",
+                             NULL };
+    char *a, *b, *c;
+
+    (void)state;
+    a = window_plan(NULL, "window-a");
+    b = window_plan(first, "window-b");
+    c = window_plan(second, "window-c");
+    assert_string_equal(a, b);
+    assert_string_equal(a, c);
+    free(a);
+    free(b);
+    free(c);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -543,6 +602,7 @@ int main(void)
         cmocka_unit_test(test_cut_bulk_answer),
         cmocka_unit_test(test_bulk_answer_missing_ids_3),
         cmocka_unit_test(test_bulk_answer_missing_ids_2),
+        cmocka_unit_test(test_window_ignores_page_arrival),
     };
 
     return cmocka_run_group_tests(tests, setup, NULL);

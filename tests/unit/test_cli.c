@@ -677,7 +677,7 @@ static void test_json_only_where_it_means_something(void **state)
         run(&r, NULL, cmds[i], "--json", NULL);
         buf_reset(&want);
         buf_addf(&want, "immich-autotag %s: --json has no meaning here "
-                        "(only plan prints JSON)\n", cmds[i]);
+                        "(only plan, undo and explain print JSON)\n", cmds[i]);
         assert_int_equal(r.code, 2);
         assert_true(!strncmp(r.err.buf, want.buf, want.len));
         assert_string_equal(r.out.buf, "");

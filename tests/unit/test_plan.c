@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <string.h>
 
 #include "plan/plan.h"
 
@@ -262,6 +263,53 @@ static void test_plan_summary_counts_per_op_and_group(void **state)
     buf_release(&out);
 }
 
+/* Names as a server gives them: asset 1 a file, asset 2 one with a
+ * newline in it, users by email, the rest unknown. */
+static const char *fake_name(void *ctx, const struct uuid *id, bool user)
+{
+    struct uuid one = id_n(1), two = id_n(2);
+
+    (void)ctx;
+    if (user)
+        return "jane@example.com";
+    if (uuid_eq(id, &one))
+        return "IMG_0001.JPG";
+    if (uuid_eq(id, &two))
+        return "evil\nkind=DELETE_ALBUM";
+    return NULL;
+}
+
+/* The printed plan names assets by file name and users by email, beside
+ * the id, names escaped (issue #15). */
+static void test_plan_summary_names_files_and_people(void **state)
+{
+    struct plan p;
+    struct buf out = BUF_INIT;
+    struct plan_names names = { fake_name, NULL };
+    struct plan_group *g;
+    struct uuid one = id_n(1), two = id_n(2), user = id_n(9);
+    char s[UUID_STR_LEN + 1];
+    char want[128];
+
+    (void)state;
+    plan_init(&p);
+    g = plan_group(&p, PLAN_TAG_ADD, "autotag_output_unknown", NULL);
+    plan_add(g, &one, PLAN_R_CLASSIFY_UNKNOWN, 0);
+    plan_add(g, &two, PLAN_R_CLASSIFY_UNKNOWN, 0);
+    g = plan_group_role(&p, PLAN_ALBUM_USER_ADD, "Family 2020", NULL, 0);
+    plan_add(g, &user, PLAN_R_PERMISSIONS, 1);
+    plan_finish(&p);
+    plan_print_summary_named(&p, &out, 5, &names);
+    uuid_format(&one, s);
+    snprintf(want, sizeof(want), "IMG_0001.JPG [%s]", s);
+    assert_non_null(strstr(out.buf, want));
+    assert_non_null(strstr(out.buf, "evil\\nkind=DELETE_ALBUM"));
+    assert_null(strstr(out.buf, "\nkind=DELETE_ALBUM"));
+    assert_non_null(strstr(out.buf, "jane@example.com ["));
+    plan_release(&p);
+    buf_release(&out);
+}
+
 static void test_plan_many_date_groups_stay_distinct(void **state)
 {
     struct plan p;
@@ -290,6 +338,7 @@ int main(void)
         cmocka_unit_test(test_plan_from_json_reports_bad_input),
         cmocka_unit_test(test_plan_summary_counts_per_op_and_group),
         cmocka_unit_test(test_plan_many_date_groups_stay_distinct),
+        cmocka_unit_test(test_plan_summary_names_files_and_people),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

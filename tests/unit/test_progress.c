@@ -36,6 +36,7 @@ static void test_progress_line_names_a_long_wait(void **state)
     progress_format(&p, 15000, &line);
     assert_string_equal(line.buf, "[apply] tag adds 0/2");
     progress_end(&p, 15000);
+    progress_release(&p);
     buf_release(&line);
 }
 

@@ -1,0 +1,112 @@
+/*
+ * test_report_html.c: report.html from given run files: user data is
+ * text, never markup; counts by kind and rule; broken inputs are errors.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "report/html.h"
+
+static const char journal[] =
+    "{\"time\":\"t\",\"kind\":\"ASSIGN_ASSET_TO_ALBUM\",\"status\":\"done\","
+    "\"asset_id\":\"11111111-1111-1111-1111-111111111111\","
+    "\"asset_name\":\"<img src=x onerror=alert(1)>.jpg\","
+    "\"album_id\":\"22222222-2222-2222-2222-222222222222\","
+    "\"album_name\":\"<script>alert('x')</script>\","
+    "\"extra\":{\"reason\":\"conversion\",\"rule\":2}}\n"
+    "{\"time\":\"t\",\"kind\":\"ADD_TAG_TO_ASSET\",\"status\":\"failed\","
+    "\"asset_id\":\"11111111-1111-1111-1111-111111111111\","
+    "\"tag\":\"a&b\",\"extra\":{\"reason\":\"classify_unknown\"}}\n"
+    "{\"time\":\"t\",\"kind\":\"CLASSIFICATION_CONFLICT\","
+    "\"status\":\"noted\",\"extra\":{}}\n";
+
+static const char metrics[] =
+    "{\"endpoints\":[{\"endpoint\":\"GET /albums/<x>\",\"calls\":3,"
+    "\"errors\":0,\"retries\":0,\"p50_s\":0.01,\"p95_s\":0.02,"
+    "\"max_s\":0.03}],\"requests\":3,\"errors\":0,\"wall_s\":0.5,"
+    "\"cpu_s\":0.25,\"peak_rss_kb\":2048}";
+
+static void page(const char *m, const char *j, struct buf *out, int want)
+{
+    const struct report_html_run hist[] = {
+        { "<run>", 0, 1000, 1, 2, 1 },
+    };
+    struct report_html_input in = { "<run>", "http://h\"x", m, NULL, j,
+                                     hist, 1 };
+    struct buf err = BUF_INIT;
+
+    assert_int_equal(report_html(&in, out, &err), want);
+    if (want < 0)
+        assert_true(err.len > 0);
+    buf_release(&err);
+}
+
+static void test_user_data_is_escaped(void **state)
+{
+    struct buf out = BUF_INIT;
+
+    (void)state;
+    page(metrics, journal, &out, 0);
+    /* The one script is ours, at the end. */
+    assert_non_null(strstr(out.buf, "<script>(function(){"));
+    assert_ptr_equal(strstr(out.buf, "<script>"),
+                     strstr(out.buf, "<script>(function(){"));
+    assert_non_null(strstr(out.buf,
+                           "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
+    assert_non_null(strstr(out.buf, "&lt;img src=x onerror=alert(1)&gt;"));
+    assert_null(strstr(out.buf, "<img"));
+    assert_non_null(strstr(out.buf, "a&amp;b"));
+    assert_non_null(strstr(out.buf, "GET /albums/&lt;x&gt;"));
+    assert_non_null(strstr(out.buf, "href=\"http://h&quot;x/photos/"
+                                    "11111111-1111-1111-1111-111111111111"));
+    assert_non_null(strstr(out.buf, "&lt;run&gt;"));
+    assert_null(strstr(out.buf, "<run>"));
+    buf_release(&out);
+}
+
+static void test_counts_changes_and_figures(void **state)
+{
+    struct buf out = BUF_INIT;
+
+    (void)state;
+    page(metrics, journal, &out, 0);
+    assert_non_null(strstr(out.buf, "id=\"m-changes\">1<"));
+    assert_non_null(strstr(out.buf, "id=\"m-failed\">1<"));
+    assert_non_null(strstr(out.buf, "id=\"m-requests\">3<"));
+    assert_non_null(strstr(out.buf, "id=\"m-cpu\">0.250<"));
+    assert_non_null(strstr(out.buf, "id=\"m-rss\">2.0<"));
+    /* two changes listed (the note is not one), filterable by rule */
+    assert_non_null(strstr(out.buf, "id=\"shown\">2<"));
+    assert_non_null(strstr(out.buf, "data-rule=\"conversion #2\""));
+    assert_non_null(strstr(out.buf, "<option value=\"classify_unknown\">"));
+    buf_release(&out);
+}
+
+static void test_broken_inputs_fail(void **state)
+{
+    struct buf out = BUF_INIT;
+
+    (void)state;
+    page("{\"requests\":", journal, &out, -1);
+    buf_reset(&out);
+    page(metrics, "{\"kind\":\"X\"}\nnot json\n", &out, -1);
+    buf_reset(&out);
+    page(NULL, NULL, &out, 0);
+    assert_non_null(strstr(out.buf, "id=\"m-changes\">0<"));
+    buf_release(&out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_user_data_is_escaped),
+        cmocka_unit_test(test_counts_changes_and_figures),
+        cmocka_unit_test(test_broken_inputs_fail),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
