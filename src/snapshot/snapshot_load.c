@@ -402,10 +402,10 @@ static void on_page(void *ctx, const struct api_status *st,
         /* A boundary re-read finds the members a page boundary skipped:
          * they go after the pass's pages, in an order of their own. */
         if (pc->at != TIME_NONE)
-            index = 0x80000000u | (uint32_t)(assets[i].id.b[12] << 24 |
-                                             assets[i].id.b[13] << 16 |
-                                             assets[i].id.b[14] << 8 |
-                                             assets[i].id.b[15]) >> 1;
+            index = 0x80000000u | ((uint32_t)assets[i].id.b[12] << 24 |
+                                   (uint32_t)assets[i].id.b[13] << 16 |
+                                   (uint32_t)assets[i].id.b[14] << 8 |
+                                   (uint32_t)assets[i].id.b[15]) >> 1;
         else
             index = (uint32_t)((pc->page - 1) * PAGE_SIZE + (long)i);
         add_asset(s, &assets[i], pc->pass < 255 ? (uint8_t)pc->pass : 255,
