@@ -533,6 +533,15 @@ static void test_bulk_answer_missing_ids_3(void **state)
                 "faults.partial", "lost-ids3");
 }
 
+/* A 500 on a role change: sent again once it is known not made, and
+ * reported done when that succeeds. */
+static void test_role_change_500_then_made(void **state)
+{
+    (void)state;
+    lost_answer("3", "500:first=1@PUT /albums/{id}/user/{userId}",
+                "faults.500", "lost-role");
+}
+
 static void test_bulk_answer_missing_ids_2(void **state)
 {
     (void)state;
@@ -660,6 +669,7 @@ int main(void)
         cmocka_unit_test(test_cut_bulk_answer),
         cmocka_unit_test(test_bulk_answer_missing_ids_3),
         cmocka_unit_test(test_bulk_answer_missing_ids_2),
+        cmocka_unit_test(test_role_change_500_then_made),
         cmocka_unit_test(test_window_ignores_page_arrival),
         cmocka_unit_test(test_hidden_users_are_explained),
     };
