@@ -258,6 +258,22 @@ static void resend_free(struct resend *rs)
     free(rs->pos);
 }
 
+/* A copy of r to send again whole (its created arrays shared with r). */
+static struct apply_req *whole_copy(const struct apply_req *r)
+{
+    struct apply_req *c = xcalloc(1, sizeof(*c));
+
+    *c = *r;
+    c->ids = xmemdup(r->ids, st_mult(r->ids_nr ? r->ids_nr : 1,
+                                     sizeof(*r->ids)));
+    c->id_status = xcalloc(r->ids_nr + 1, 1);
+    c->id_error = xcalloc(r->ids_nr + 1, 1);
+    c->message = NULL;
+    c->result = APPLY_REQ_UNSENT;
+    c->unknown = false;
+    return c;
+}
+
 /* Decides every question from what was read; fills the resends. */
 static void resolve(struct settle *s, struct apply_req *reqs, size_t nr,
                     struct resend *out, size_t *out_nr)
@@ -284,16 +300,7 @@ static void resolve(struct settle *s, struct apply_req *reqs, size_t nr,
             }
             if (r->unknown) {
                 /* Not there: the create did not happen; send it again. */
-                rs->copy = xcalloc(1, sizeof(*rs->copy));
-                *rs->copy = *r;
-                rs->copy->ids = xmemdup(r->ids, st_mult(r->ids_nr ? r->ids_nr
-                                                                  : 1,
-                                                        sizeof(*r->ids)));
-                rs->copy->id_status = xcalloc(r->ids_nr + 1, 1);
-                rs->copy->id_error = xcalloc(r->ids_nr + 1, 1);
-                rs->copy->message = NULL;
-                rs->copy->result = APPLY_REQ_UNSENT;
-                rs->copy->unknown = false;
+                rs->copy = whole_copy(r);
                 (*out_nr)++;
             }
         } else if (is_bulk(r->kind)) {
@@ -331,15 +338,7 @@ static void resolve(struct settle *s, struct apply_req *reqs, size_t nr,
         } else if (r->kind == APPLY_TAGS_UPSERT ||
                    r->kind == APPLY_ASSETS_DATE ||
                    r->kind == APPLY_ALBUM_USER_ROLE) {
-            rs->copy = xcalloc(1, sizeof(*rs->copy));
-            *rs->copy = *r;
-            rs->copy->ids = xmemdup(r->ids, st_mult(r->ids_nr ? r->ids_nr
-                                                              : 1,
-                                                    sizeof(*r->ids)));
-            rs->copy->id_status = xcalloc(r->ids_nr + 1, 1);
-            rs->copy->id_error = xcalloc(r->ids_nr + 1, 1);
-            rs->copy->message = NULL;
-            rs->copy->result = APPLY_REQ_UNSENT;
+            rs->copy = whole_copy(r);
             (*out_nr)++;
         }
     }

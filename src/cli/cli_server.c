@@ -321,3 +321,25 @@ const char *cli_model_name(void *ctx, const struct uuid *id, bool user)
     k = model_find_asset(m, id);
     return k == MODEL_NONE ? NULL : model_str(m, m->assets[k].file_name);
 }
+
+void cli_warn_hidden_users(const struct config *cfg,
+                           const struct snapshot_info *info,
+                           const struct plan *p)
+{
+    size_t unknown = 0;
+
+    if (!cfg->album_permissions.enabled)
+        return;
+    for (size_t i = 0; i < p->notes_nr; i++)
+        unknown += p->notes[i].kind == PLAN_NOTE_UNKNOWN_EMAIL;
+    /* GET /users listed the caller alone: the others are hidden. */
+    if (!unknown || info->users_listed != 1)
+        return;
+    warn_log("album sharing: the server lists no user but this key's own "
+             "(its administrator has turned off \"public users\" in the "
+             "server settings), so %zu configured email%s no user, and no "
+             "album is shared with or unshared from %s; use an "
+             "administrator's key, or ask for the setting to be turned on",
+             unknown, unknown == 1 ? " matches" : "s match",
+             unknown == 1 ? "it" : "them");
+}

@@ -66,4 +66,13 @@ void cli_metrics_out(const struct cli_ctx *ctx, struct http_engine *eng,
 /* struct plan_names over a model (ctx): file names and emails. */
 const char *cli_model_name(void *ctx, const struct uuid *id, bool user);
 
+/*
+ * Album sharing names users by email; a server whose administrator turned
+ * "public users" off lists a non-admin key only its own user.  Says so
+ * (once, a warning) when that leaves configured emails unmatched.
+ */
+void cli_warn_hidden_users(const struct config *cfg,
+                           const struct snapshot_info *info,
+                           const struct plan *p);
+
 #endif

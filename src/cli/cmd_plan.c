@@ -108,6 +108,7 @@ enum cli_status cmd_plan(struct cli_ctx *ctx)
         st = CLI_FAILED;
         goto out;
     }
+    cli_warn_hidden_users(ctx->cfg, &info, &p);
     if (ctx->opts.json)
         plan_to_json(&p, &out);
     else {

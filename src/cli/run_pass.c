@@ -92,6 +92,7 @@ static enum cli_status read_and_evaluate(struct pass *ps)
     }
     progress_mark(&ps->prog, "plan", "evaluate", ro.now, run_now_ms());
     ps->res.processed = (int64_t)ps->fresh.stats.assets_seen;
+    cli_warn_hidden_users(cfg, &ps->info, &ps->fresh);
     ps->res.last_id = ps->fresh.stats.last_in_window;
     ps->res.has_last_id = ps->fresh.stats.has_last_in_window;
     buf_release(&err);

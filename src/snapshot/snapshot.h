@@ -92,6 +92,7 @@ struct snapshot_info {
     int dialect;              /* 2 or 3 */
     int64_t server_total;     /* assets the statistics announced */
     size_t assets;            /* assets in the model (own + partners) */
+    long users_listed;        /* users GET /users listed, -1 not read */
     size_t partner_assets;
     size_t albums, albums_loaded;       /* albums / with membership */
     size_t albums_cached;     /* membership remembered, not read */

@@ -130,6 +130,7 @@ static void on_users(void *ctx, const struct api_status *st,
 
     if (!ok(s, st))
         return;
+    s->info->users_listed = (long)nr;
     for (size_t i = 0; i < nr; i++)
         model_add_user(s->m, &users[i].id, users[i].email, users[i].name);
 }
@@ -824,6 +825,7 @@ int snapshot_load(const struct config *cfg, struct http_engine *eng,
 
     memset(&s, 0, sizeof(s));
     memset(info, 0, sizeof(*info));
+    info->users_listed = -1;
     memset(&own, 0, sizeof(own));
     buf_init(&s.err, 0);
     api_init(&s.api, eng);

@@ -35,6 +35,8 @@
 #define JOHN_KEY "multi-john-key"
 #define TEMP_ALBUM "2020-03-01-autotag-temp-unclassified"
 
+static bool quiet_runs = true; /* run_io(): --quiet, else --verbose */
+
 /* Starts the simulator on library (a file, or "small" for the preset) in
  * dialect, with extra args. */
 static void boot_on(struct sim_proc *sim, const char *library,
@@ -66,8 +68,10 @@ static int run_io(const struct sim_proc *sim, const char *key,
 {
     struct e2e_run r;
     int code = e2e_tool_key(sim, key,
-                            E2E_ARGV("run", "--quiet", "--config", TEMPLATE,
-                                     "--log-dir", e2e_path(logdir)),
+                            E2E_ARGV("run", quiet_runs ? "--quiet"
+                                                       : "--verbose",
+                                     "--config", TEMPLATE, "--log-dir",
+                                     e2e_path(logdir)),
                             &r);
 
     if (out) {
@@ -512,6 +516,15 @@ static void test_bulk_answer_missing_ids_3(void **state)
                 "faults.partial", "lost-ids3");
 }
 
+/* A 500 on a role change: sent again once it is known not made, and
+ * reported done when that succeeds. */
+static void test_role_change_500_then_made(void **state)
+{
+    (void)state;
+    lost_answer("3", "500:first=1@PUT /albums/{id}/user/{userId}",
+                "faults.500", "lost-role");
+}
+
 static void test_bulk_answer_missing_ids_2(void **state)
 {
     (void)state;
@@ -578,6 +591,42 @@ static void test_window_ignores_page_arrival(void **state)
     free(c);
 }
 
+/*
+ * Issue #12: a server whose administrator turned "public users" off lists
+ * a non-admin key only its own user, so the template's sharing groups
+ * match nobody.  The run says why, and changes no sharing.
+ */
+static void test_hidden_users_are_explained(void **state)
+{
+    const char *off[] = { "--public-users", "off", NULL };
+    struct sim_proc sim;
+    struct buf err = BUF_INIT;
+
+    (void)state;
+    quiet_runs = false; /* the explanation is a warning */
+    boot_on(&sim, "small", "3", off);
+    assert_int_equal(run_err(&sim, "immich-sim-key-John", "public-off",
+                             &err),
+                     0);
+    assert_non_null(strstr(err.buf, "\"public users\""));
+    assert_int_equal(sim_stat_endpoint(&sim, "PUT /albums/{id}/users") +
+                         sim_stat_endpoint(&sim,
+                                           "PUT /albums/{id}/user/{userId}") +
+                         sim_stat_endpoint(&sim,
+                                           "DELETE /albums/{id}/user/{userId}"),
+                     0);
+    assert_int_equal(sim_stop(&sim), 0);
+
+    /* with the setting on, the same run has nothing to explain */
+    boot_on(&sim, "small", "3", NULL);
+    assert_int_equal(run_err(&sim, "immich-sim-key-John", "public-on", &err),
+                     0);
+    assert_null(strstr(err.buf, "\"public users\""));
+    assert_int_equal(sim_stop(&sim), 0);
+    quiet_runs = true;
+    buf_release(&err);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -602,7 +651,9 @@ int main(void)
         cmocka_unit_test(test_cut_bulk_answer),
         cmocka_unit_test(test_bulk_answer_missing_ids_3),
         cmocka_unit_test(test_bulk_answer_missing_ids_2),
+        cmocka_unit_test(test_role_change_500_then_made),
         cmocka_unit_test(test_window_ignores_page_arrival),
+        cmocka_unit_test(test_hidden_users_are_explained),
     };
 
     return cmocka_run_group_tests(tests, setup, NULL);
