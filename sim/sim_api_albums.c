@@ -1,6 +1,7 @@
 /*
  * sim_api_albums.c: albums, their assets and their members, with the 2.x
- * and 3.x differences of immich-api.md §2.4 and the bookkeeping of §3.2
+ * and 3.x differences and the bookkeeping docs/simulator.md describes
+ * ("Endpoints": Albums)
  * (updatedAt moves on an add, not on a plain remove; the thumbnail is set
  * on the first add and repaired when its asset leaves).
  */

@@ -1,6 +1,6 @@
 /*
  * sim_api_tags.c: per-user hierarchical tags and tag<->asset links, with
- * Immich's per-id outcomes (immich-api.md §2.2, §3.3, §3.4).
+ * Immich's per-id outcomes (docs/simulator.md, "Endpoints": bulk outcomes).
  */
 #include "sim/sim_json.h"
 #include "sim/sim_server.h"

@@ -2,7 +2,7 @@
  * sim_gen.h: deterministic library generator.
  *
  * Presets: "small" (about 300 assets, 40 albums), "seed" (26,562 assets,
- * 3,377 albums, the profiled library of seed-baseline.md) and "1m"
+ * 3,377 albums, the profiled library docs/simulator.md describes) and "1m"
  * (1,000,000 assets, 20,000 albums).  The same seed gives the same
  * library, byte for byte in its dump.  docs/simulator.md describes how the
  * starting state is built and which figures land in lib->expect.

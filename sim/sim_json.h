@@ -3,7 +3,7 @@
  *
  * Responses are written straight into a struct buf (a page of 1,000
  * assets is one pass, no JSON tree); the library file is read with
- * jansson.  The dialect (2 or 3) changes field sets as immich-api.md says.
+ * jansson.  The dialect (2 or 3) changes field sets as docs/simulator.md says.
  *
  * Library file (also what GET /__sim/state returns, which adds each
  * asset's "albumIds"):
