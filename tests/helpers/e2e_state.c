@@ -151,12 +151,26 @@ void es_album_users(json_t *st, const char *name, struct buf *out)
  * (by id, which the run never changes) its date, tag values and album
  * names; per album (by name) its owner and users.  Canonical JSON text.
  */
+/* A JSON object from the elements of st[list]: key -> element[field]. */
+static json_t *index_by(json_t *st, const char *list, const char *key,
+                        const char *field)
+{
+    json_t *map = json_object(), *x;
+    size_t i;
+
+    json_array_foreach(json_object_get(st, list), i, x)
+        json_object_set(map, es_str(x, key), json_object_get(x, field));
+    return map;
+}
+
 char *es_end_state_text(json_t *st)
 {
     json_t *o = json_object(), *assets = json_object(),
            *albums = json_object(), *a;
-    struct buf users = BUF_INIT;
-    const char *n;
+    /* hash lookups: the seed library has 26,562 assets, 3,377 albums */
+    json_t *tag_value = index_by(st, "tags", "id", "value");
+    json_t *album_name = index_by(st, "albums", "id", "albumName");
+    json_t *user_email = index_by(st, "users", "id", "email");
     size_t i, j;
     char *s;
 
@@ -167,11 +181,16 @@ char *es_end_state_text(json_t *st)
         json_array_foreach(json_object_get(a, "tagIds"), j, id)
             json_object_set_new(
                 tags,
-                es_str(es_find(st, "tags", "id", json_string_value(id)),
-                    "value"),
+                json_string_value(json_object_get(tag_value,
+                                                  json_string_value(id))),
                 json_true());
-        for (j = 0; (n = es_album_of(st, a, j)); j++)
+        json_array_foreach(json_object_get(a, "albumIds"), j, id) {
+            const char *n = json_string_value(
+                json_object_get(album_name, json_string_value(id)));
+
+            assert_non_null(n);
             json_object_set_new(in, n, json_true());
+        }
         json_object_set_new(e, "date",
                             json_string(es_str(a, "fileCreatedAt")));
         json_object_set_new(e, "tags", tags);
@@ -179,17 +198,32 @@ char *es_end_state_text(json_t *st)
         json_object_set_new(assets, es_str(a, "id"), e);
     }
     json_array_foreach(json_object_get(st, "albums"), i, a) {
-        es_album_users(st, es_str(a, "albumName"), &users);
+        json_t *by_email = json_object(), *u;
+        char *users;
+
+        json_array_foreach(json_object_get(a, "albumUsers"), j, u) {
+            const char *email = json_string_value(
+                json_object_get(user_email, es_str(u, "userId")));
+
+            assert_non_null(email);
+            json_object_set(by_email, email, json_object_get(u, "role"));
+        }
+        /* sorted keys: the order members were added in is not state */
+        users = json_dumps(by_email, JSON_SORT_KEYS | JSON_COMPACT);
         json_object_set_new(
             albums, es_str(a, "albumName"),
             json_pack("{s:s, s:s}", "owner", es_str(a, "ownerId"), "users",
-                      users.buf));
+                      users));
+        free(users);
+        json_decref(by_email);
     }
     json_object_set_new(o, "assets", assets);
     json_object_set_new(o, "albums", albums);
     s = json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT);
     json_decref(o);
-    buf_release(&users);
+    json_decref(tag_value);
+    json_decref(album_name);
+    json_decref(user_email);
     return s;
 }
 
