@@ -13,7 +13,8 @@
 #include "cli/cli_opts.h"
 
 /* The subcommands, as main.c's table lists them. */
-static const char commands[] = "run plan check config apply undo explain report history";
+static const char commands[] =
+    "run plan check config apply undo explain report history";
 
 static const char *md_escape(const char *s, struct buf *tmp)
 {
@@ -46,8 +47,7 @@ static void markdown(struct buf *out)
         buf_addf(out, "--%s%s%s` | ", o.name, o.arg ? " " : "",
                  o.arg ? o.arg : "");
         if (*o.env)
-            buf_addf(out, "`%s=%s` | ", o.env,
-                     o.example ? o.example : "1");
+            buf_addf(out, "`%s=%s` | ", o.env, o.example ? o.example : "1");
         else
             buf_addstr(out, "— | ");
         buf_addf(out, "%s |\n", md_escape(o.help, &tmp));
@@ -136,32 +136,34 @@ static void bash(struct buf *out)
         buf_addf(out, "        --%s", o.name);
         if (o.short_name)
             buf_addf(out, " | -%c", o.short_name);
-        buf_addf(out, ")\n            %s\n            return\n"
-                      "            ;;\n",
+        buf_addf(out,
+                 ")\n            %s\n            return\n"
+                 "            ;;\n",
                  value_completion(o.arg));
     }
-    buf_addf(out, "    esac\n    $split && return\n\n"
-                  "    if [[ $cur == -* ]]; then\n"
-                  "        COMPREPLY=($(compgen -W '%s' -- \"$cur\"))\n"
-                  "        [[ ${COMPREPLY-} == *= ]] && compopt -o nospace\n"
-                  "        return\n    fi\n"
-                  "    local i\n"
-                  "    for ((i = 1; i < cword; i++)); do\n"
-                  "        case ${words[i]} in\n"
-                  "            config)\n"
-                  "                [[ $i -eq $((cword - 1)) ]] &&\n"
-                  "                    COMPREPLY=($(compgen -W 'template' "
-                  "-- \"$cur\"))\n"
-                  "                return\n                ;;\n"
-                  "            apply)\n"
-                  "                _filedir json\n"
-                  "                return\n                ;;\n"
-                  "            %s)\n"
-                  "                return\n                ;;\n"
-                  "        esac\n    done\n"
-                  "    COMPREPLY=($(compgen -W '%s' -- \"$cur\"))\n"
-                  "} &&\n"
-                  "    complete -F _immich_autotag immich-autotag\n",
+    buf_addf(out,
+             "    esac\n    $split && return\n\n"
+             "    if [[ $cur == -* ]]; then\n"
+             "        COMPREPLY=($(compgen -W '%s' -- \"$cur\"))\n"
+             "        [[ ${COMPREPLY-} == *= ]] && compopt -o nospace\n"
+             "        return\n    fi\n"
+             "    local i\n"
+             "    for ((i = 1; i < cword; i++)); do\n"
+             "        case ${words[i]} in\n"
+             "            config)\n"
+             "                [[ $i -eq $((cword - 1)) ]] &&\n"
+             "                    COMPREPLY=($(compgen -W 'template' "
+             "-- \"$cur\"))\n"
+             "                return\n                ;;\n"
+             "            apply)\n"
+             "                _filedir json\n"
+             "                return\n                ;;\n"
+             "            %s)\n"
+             "                return\n                ;;\n"
+             "        esac\n    done\n"
+             "    COMPREPLY=($(compgen -W '%s' -- \"$cur\"))\n"
+             "} &&\n"
+             "    complete -F _immich_autotag immich-autotag\n",
              words.buf, "run | plan | check", commands);
     buf_release(&words);
 }

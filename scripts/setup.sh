@@ -8,7 +8,7 @@ PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev
       libcurl4-openssl-dev libjansson-dev libyajl-dev zlib1g-dev libyaml-dev libpcre2-dev
       libsqlite3-dev libunistring-dev libmicrohttpd-dev libcmocka-dev tzdata ca-certificates
       python3 curl
-      scdoc bash-completion dpkg-dev systemd man-db cppcheck
+      scdoc bash-completion dpkg-dev systemd man-db cppcheck clang-format
       chromium)
 
 missing=()

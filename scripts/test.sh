@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, builds a normal tree (build/)
 # and an AddressSanitizer + UndefinedBehaviorSanitizer tree (build-asan/),
+# checks the C files' format (scripts/format-check.sh, .clang-format),
 # runs cppcheck over src/ and sim/ (scripts/analyse.sh: a finding fails),
 # runs a short libFuzzer session on each fuzz target (the configuration
 # loader, the search-page decoder) when clang is there,
@@ -10,6 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 
+echo "== format (clang-format)"
+./scripts/format-check.sh
 echo "== build (normal)"
 ./scripts/build.sh build
 echo "== static analysis (cppcheck)"

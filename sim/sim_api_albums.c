@@ -91,8 +91,7 @@ void sim_api_albums_list(struct sim_req *r)
         if (!first)
             buf_addch(&r->out, ',');
         first = false;
-        sim_json_album(&r->out, lib, (uint32_t)i, r->dialect, 0, r->user,
-                       NULL);
+        sim_json_album(&r->out, lib, (uint32_t)i, r->dialect, 0, r->user, NULL);
         r->items_plain++;
     }
     buf_addch(&r->out, ']');
@@ -250,7 +249,8 @@ void sim_api_albums_assets_add(struct sim_req *r)
     for (i = 0; i < na; i++) {
         uint32_t al = sim_find_album(lib, &aids[i]);
 
-        if (al == SIM_NONE || sim_album_role(lib, al, r->user) < SIM_ROLE_EDITOR)
+        if (al == SIM_NONE ||
+            sim_album_role(lib, al, r->user) < SIM_ROLE_EDITOR)
             continue;
         usable = true;
         added += add_assets(r, al, ids, n, NULL, &dup);
@@ -292,8 +292,8 @@ static int add_members(struct sim_req *r, uint32_t al, json_t *users)
             return -1;
         }
         if (u == SIM_NONE) {
-            sim_error(r, 400, r->dialect < 3 ? "User not found"
-                                             : "Invalid user");
+            sim_error(r, 400,
+                      r->dialect < 3 ? "User not found" : "Invalid user");
             return -1;
         }
         if (u == lib->albums[al].owner) {
@@ -309,12 +309,10 @@ static int add_members(struct sim_req *r, uint32_t al, json_t *users)
             return -1;
         }
         album = &lib->albums[al];
-        ALLOC_GROW(album->members, album->members_nr + 1,
-                   album->members_alloc);
+        ALLOC_GROW(album->members, album->members_nr + 1, album->members_alloc);
         album->members[album->members_nr].user = u;
         album->members[album->members_nr++].role =
-            role && !strcmp(role, "viewer") ? SIM_ROLE_VIEWER
-                                            : SIM_ROLE_EDITOR;
+            role && !strcmp(role, "viewer") ? SIM_ROLE_VIEWER : SIM_ROLE_EDITOR;
         album->updated_at = sim_now();
         r->wrote = true;
         r->items_written++;
@@ -358,8 +356,8 @@ void sim_api_album_create(struct sim_req *r)
                 return;
             }
             if (sim_find_user(lib, &uid) == SIM_NONE) {
-                sim_error(r, 400, r->dialect < 3 ? "User not found"
-                                                 : "Invalid user");
+                sim_error(r, 400,
+                          r->dialect < 3 ? "User not found" : "Invalid user");
                 return;
             }
             if (r->dialect < 3 && sim_find_user(lib, &uid) == r->user) {
@@ -368,9 +366,9 @@ void sim_api_album_create(struct sim_req *r)
             }
         }
     }
-    al = sim_lib_add_album(lib, NULL, r->user,
-                           json_string_value(
-                               json_object_get(r->body, "albumName")));
+    al = sim_lib_add_album(
+        lib, NULL, r->user,
+        json_string_value(json_object_get(r->body, "albumName")));
     lib->albums[al].description = sim_str(
         lib, json_string_value(json_object_get(r->body, "description")));
     lib->albums[al].created_at = lib->albums[al].updated_at = sim_now();
@@ -544,8 +542,9 @@ void sim_api_album_user_remove(struct sim_req *r)
     }
     album = &lib->albums[al];
     if (u != SIM_NONE && u == album->owner) {
-        sim_error(r, 400, r->dialect < 3 ? "Cannot remove album owner"
-                                         : "Cannot remove the last owner");
+        sim_error(r, 400,
+                  r->dialect < 3 ? "Cannot remove album owner"
+                                 : "Cannot remove the last owner");
         return;
     }
     mi = u == SIM_NONE ? -1 : member_index(album, u);
@@ -586,8 +585,8 @@ void sim_api_albums_statistics(struct sim_req *r)
         if (role >= 0 && is_shared(al))
             shared++;
     }
-    buf_addf(&r->out, "{\"owned\":%ld,\"shared\":%ld,\"notShared\":%ld}",
-             owned, shared, not_shared);
+    buf_addf(&r->out, "{\"owned\":%ld,\"shared\":%ld,\"notShared\":%ld}", owned,
+             shared, not_shared);
 }
 
 /*
@@ -598,8 +597,8 @@ void sim_api_albums_statistics(struct sim_req *r)
  * asset's moves.  Without assetId a new asset is uploaded: it is the
  * owner's newest (updatedAt now) and joins the album the same way.
  */
-int sim_shared_link_upload(struct sim_lib *lib, json_t *body,
-                           struct buf *out, struct buf *err)
+int sim_shared_link_upload(struct sim_lib *lib, json_t *body, struct buf *out,
+                           struct buf *err)
 {
     const char *album = json_string_value(json_object_get(body, "albumId"));
     const char *asset = json_string_value(json_object_get(body, "assetId"));

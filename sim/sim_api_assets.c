@@ -53,8 +53,8 @@ static bool zone_offset(const char *s, int *minutes)
 static bool has_exif_fields(json_t *body)
 {
     static const char *const keys[] = {
-        "dateTimeOriginal", "description", "rating", "latitude",
-        "longitude", "timeZone", "dateTimeRelative"};
+        "dateTimeOriginal", "description", "rating",          "latitude",
+        "longitude",        "timeZone",    "dateTimeRelative"};
     size_t i;
 
     for (i = 0; i < ARRAY_SIZE(keys); i++)
@@ -105,8 +105,8 @@ static unsigned update_exif(struct sim_lib *lib, uint32_t ai, json_t *body,
                 (void)snprintf(tz, sizeof(tz), "UTC%c%d:%02d",
                                off < 0 ? '-' : '+', m / 60, m % 60);
             else
-                (void)snprintf(tz, sizeof(tz), "UTC%c%d",
-                               off < 0 ? '-' : '+', m / 60);
+                (void)snprintf(tz, sizeof(tz), "UTC%c%d", off < 0 ? '-' : '+',
+                               m / 60);
             e->time_zone = sim_str(lib, tz);
         }
     } else if (e->date_time_original == TIME_NONE) {
@@ -114,8 +114,7 @@ static unsigned update_exif(struct sim_lib *lib, uint32_t ai, json_t *body,
     }
     if ((v = json_object_get(body, "dateTimeRelative")))
         e->date_time_original += json_integer_value(v) * 60000;
-    return s || json_object_get(body, "dateTimeRelative") ? SIM_EDIT_DATE
-                                                           : 0;
+    return s || json_object_get(body, "dateTimeRelative") ? SIM_EDIT_DATE : 0;
 }
 
 /*
@@ -186,14 +185,15 @@ static const struct sim_field update_fields[] = {
 
 static int check_date(struct sim_req *r)
 {
-    const char *s = json_string_value(json_object_get(r->body,
-                                                      "dateTimeOriginal"));
+    const char *s =
+        json_string_value(json_object_get(r->body, "dateTimeOriginal"));
     int64_t t;
 
     if (!s || time_parse_iso(s, strlen(s), &t, NULL) == 0)
         return 0;
-    sim_error_validation(r, "dateTimeOriginal must be a valid ISO 8601 date "
-                            "string",
+    sim_error_validation(r,
+                         "dateTimeOriginal must be a valid ISO 8601 date "
+                         "string",
                          "{\"code\":\"invalid_format\",\"format\":"
                          "\"datetime\",\"path\":[\"dateTimeOriginal\"],"
                          "\"message\":\"Invalid ISO datetime\"}");
@@ -205,8 +205,9 @@ void sim_api_asset_update(struct sim_req *r)
     struct uuid id;
     uint32_t a;
 
-    if (sim_need_body(r) < 0 || sim_validate(r, r->body, update_fields, 8) < 0 ||
-        check_date(r) < 0 || sim_param_uuid(r, 0, "id", &id) < 0)
+    if (sim_need_body(r) < 0 ||
+        sim_validate(r, r->body, update_fields, 8) < 0 || check_date(r) < 0 ||
+        sim_param_uuid(r, 0, "id", &id) < 0)
         return;
     a = sim_find_asset(r->lib, &id);
     if (a == SIM_NONE || r->lib->assets[a].owner != r->user) {

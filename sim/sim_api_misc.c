@@ -30,10 +30,10 @@ void sim_api_server_about(struct sim_req *r)
              "\"licensed\":false,\"build\":\"immich-sim\","
              "\"nodejs\":\"v22.0.0\",\"exiftool\":\"13.00\","
              "\"ffmpeg\":\"7.0\"}",
-             r->dialect < 3       ? "v2.7.5"
-             : r->minor == 0      ? "v3.0.1"
-             : r->minor == 1      ? "v3.1.1"
-                                  : "v3.2.2");
+             r->dialect < 3  ? "v2.7.5"
+             : r->minor == 0 ? "v3.0.1"
+             : r->minor == 1 ? "v3.1.1"
+                             : "v3.2.2");
 }
 
 void sim_api_server_statistics(struct sim_req *r)
@@ -63,13 +63,15 @@ void sim_api_server_statistics(struct sim_req *r)
         buf_addstr(&r->out, ",\"userName\":");
         buf_add_json_str(&r->out, sim_cstr(lib, lib->users[u].name),
                          strlen(sim_cstr(lib, lib->users[u].name)));
-        buf_addf(&r->out, ",\"photos\":%ld,\"videos\":%ld,\"usage\":0,"
-                          "\"usagePhotos\":0,\"usageVideos\":0,"
-                          "\"quotaSizeInBytes\":null}",
+        buf_addf(&r->out,
+                 ",\"photos\":%ld,\"videos\":%ld,\"usage\":0,"
+                 "\"usagePhotos\":0,\"usageVideos\":0,"
+                 "\"quotaSizeInBytes\":null}",
                  p, v);
     }
-    buf_addf(&r->out, "],\"photos\":%ld,\"videos\":%ld,\"usage\":0,"
-                      "\"usagePhotos\":0,\"usageVideos\":0}",
+    buf_addf(&r->out,
+             "],\"photos\":%ld,\"videos\":%ld,\"usage\":0,"
+             "\"usagePhotos\":0,\"usageVideos\":0}",
              photos, videos);
 }
 
@@ -216,9 +218,9 @@ void sim_api_duplicates(struct sim_req *r)
 
 struct tl_filter {
     uint32_t album, tag, user;
-    int visibility;   /* -1 = archive+timeline */
-    int trashed;      /* -1 absent */
-    int favorite;     /* -1 absent */
+    int visibility; /* -1 = archive+timeline */
+    int trashed;    /* -1 absent */
+    int favorite;   /* -1 absent */
     bool partners;
 };
 
@@ -343,8 +345,9 @@ void sim_api_timeline_buckets(struct sim_req *r)
             int y, mo, d;
 
             civil_from_days(cur, &y, &mo, &d);
-            buf_addf(&r->out, "%s{\"timeBucket\":\"%04d-%02d-01\","
-                              "\"count\":%ld}",
+            buf_addf(&r->out,
+                     "%s{\"timeBucket\":\"%04d-%02d-01\","
+                     "\"count\":%ld}",
                      first ? "" : ",", y, mo, count);
             first = false;
             count = 0;
@@ -358,9 +361,9 @@ void sim_api_timeline_buckets(struct sim_req *r)
 
 void sim_api_timeline_bucket(struct sim_req *r)
 {
-    static const char *const cols[] = {"id", "ownerId", "fileCreatedAt",
-                                       "isFavorite", "isTrashed",
-                                       "visibility"};
+    static const char *const cols[] = {
+        "id",         "ownerId",   "fileCreatedAt",
+        "isFavorite", "isTrashed", "visibility"};
     struct sim_lib *lib = r->lib;
     const char *tb = sim_query(r, "timeBucket");
     const uint32_t *order;
@@ -411,8 +414,7 @@ void sim_api_timeline_bucket(struct sim_req *r)
                            a->deleted_at != TIME_NONE ? "true" : "false");
                 break;
             default:
-                buf_addf(&r->out, "\"%s\"",
-                         sim_visibility_name(a->visibility));
+                buf_addf(&r->out, "\"%s\"", sim_visibility_name(a->visibility));
             }
         }
         buf_addch(&r->out, ']');
@@ -420,8 +422,7 @@ void sim_api_timeline_bucket(struct sim_req *r)
     buf_addstr(&r->out, ",\"isImage\":[");
     for (i = 0; i < n; i++)
         buf_addf(&r->out, "%s%s", i ? "," : "",
-                 lib->assets[ids[i]].type == SIM_TYPE_IMAGE ? "true"
-                                                            : "false");
+                 lib->assets[ids[i]].type == SIM_TYPE_IMAGE ? "true" : "false");
     buf_addch(&r->out, ']');
     if (r->dialect >= 3) {
         buf_addstr(&r->out, ",\"createdAt\":[");
@@ -493,8 +494,8 @@ void sim_api_partner_update(struct sim_req *r)
         return;
     u = sim_find_user(r->lib, &id);
     me = &r->lib->users[r->user];
-    if (u == SIM_NONE || (!u32vec_has(&me->sharers, u) &&
-                          !u32vec_has(&me->partners, u))) {
+    if (u == SIM_NONE ||
+        (!u32vec_has(&me->sharers, u) && !u32vec_has(&me->partners, u))) {
         sim_error(r, 400, "Partner not found");
         return;
     }

@@ -21,41 +21,41 @@
 /* Bounds in microseconds (a request's ms x 1000): Postgres keeps
  * createdAt/updatedAt to the microsecond, JSON and JS Dates to the ms. */
 struct range {
-    int64_t lo, hi;     /* inclusive bounds, us */
-    int64_t ne;         /* TIME_NONE = unused, else us */
+    int64_t lo, hi; /* inclusive bounds, us */
+    int64_t ne;     /* TIME_NONE = unused, else us */
 };
 
 struct idset {
     uint32_t *items;
     size_t nr;
-    bool set;           /* the filter was given */
+    bool set; /* the filter was given */
 };
 
 struct branch {
     struct idset albums_all, albums_any, albums_none;
     struct idset tags_all, tags_any, tags_none;
-    bool no_tags;           /* tagIds: null */
+    bool no_tags; /* tagIds: null */
     struct range taken, created, updated, trashed;
-    int trash_null;         /* -1 any, 1 deletedAt null, 0 not null */
-    unsigned vis_mask;      /* bit per visibility; 0 = any */
-    unsigned type_mask;     /* bit per type; 0 = any */
+    int trash_null;     /* -1 any, 1 deletedAt null, 0 not null */
+    unsigned vis_mask;  /* bit per visibility; 0 = any */
+    unsigned type_mask; /* bit per type; 0 = any */
     int favorite, has_albums, has_tags, not_in_album;
-    bool empty;             /* a filter no asset can match */
+    bool empty; /* a filter no asset can match */
     bool has_id;
     struct uuid id;
     const char *file_name, *path; /* case-insensitive substrings */
-    int rating;             /* -2 = any */
+    int rating;                   /* -2 = any */
 };
 
 struct query {
     struct branch base;
     struct branch *ors;
     size_t ors_nr;
-    bool scope_all;         /* no owner restriction (3.x album search) */
+    bool scope_all; /* no owner restriction (3.x album search) */
     bool structured;
     bool with_exif, exif_inner;
     bool asc;
-    int order_field;        /* 0 fileCreatedAt 1 localDateTime 2 size 3 rating */
+    int order_field; /* 0 fileCreatedAt 1 localDateTime 2 size 3 rating */
     int64_t offset, size, page;
 };
 
@@ -159,8 +159,7 @@ static bool branch_match(const struct sim_lib *lib, const struct branch *b,
         return false;
     if (b->has_id && !uuid_eq(&b->id, &a->id))
         return false;
-    if (b->file_name &&
-        !ci_contains(sim_cstr(lib, a->file_name), b->file_name))
+    if (b->file_name && !ci_contains(sim_cstr(lib, a->file_name), b->file_name))
         return false;
     if (b->path) {
         struct buf p = BUF_INIT;
@@ -346,9 +345,10 @@ static int parse_flat(struct sim_req *r, struct query *q, bool stat)
             struct buf m2 = BUF_INIT, m3 = BUF_INIT;
 
             buf_addf(&m2, "property %s should not exist", k);
-            buf_addf(&m3, "{\"code\":\"unrecognized_keys\",\"keys\":[\"%s\"],"
-                          "\"path\":[],\"message\":\"Unrecognized key: "
-                          "\\\"%s\\\"\"}",
+            buf_addf(&m3,
+                     "{\"code\":\"unrecognized_keys\",\"keys\":[\"%s\"],"
+                     "\"path\":[],\"message\":\"Unrecognized key: "
+                     "\\\"%s\\\"\"}",
                      k, k);
             sim_error_validation(r, m2.buf, m3.buf);
             buf_release(&m2);
@@ -422,10 +422,10 @@ static int parse_flat(struct sim_req *r, struct query *q, bool stat)
         }
         b->vis_mask = 1u << vis;
     } else {
-        b->vis_mask = r->dialect < 3 ? 1u << SIM_VIS_TIMELINE
-                                     : (1u << SIM_VIS_TIMELINE) |
-                                           (1u << SIM_VIS_ARCHIVE) |
-                                           (1u << SIM_VIS_HIDDEN);
+        b->vis_mask = r->dialect < 3
+                          ? 1u << SIM_VIS_TIMELINE
+                          : (1u << SIM_VIS_TIMELINE) | (1u << SIM_VIS_ARCHIVE) |
+                                (1u << SIM_VIS_HIDDEN);
     }
     if ((s = json_string_value(json_object_get(body, "type"))))
         b->type_mask = !strcmp(s, "VIDEO")   ? 1u << SIM_TYPE_VIDEO
@@ -500,7 +500,7 @@ static int parse_date_filter(struct sim_req *r, json_t *o, struct range *rg,
                              int *null_flag)
 {
     static const struct sim_field fields[] = {
-        {"eq", FT_ANY, false, 0, 0, NULL}, {"ne", FT_ANY, false, 0, 0, NULL},
+        {"eq", FT_ANY, false, 0, 0, NULL},  {"ne", FT_ANY, false, 0, 0, NULL},
         {"gt", FT_DATE, false, 0, 0, NULL}, {"gte", FT_DATE, false, 0, 0, NULL},
         {"lt", FT_DATE, false, 0, 0, NULL}, {"lte", FT_DATE, false, 0, 0, NULL},
     };
@@ -772,9 +772,9 @@ static int parse_structured(struct sim_req *r, struct query *q, bool stat)
 static int parse_query(struct sim_req *r, struct query *q, bool stat)
 {
     static const char *const shape_keys[] = {"filter", "orderBy", "cursor"};
-    static const char *const common[] = {"withExif", "withPeople",
-                                         "withStacked", "size", "filter",
-                                         "orderBy", "cursor"};
+    static const char *const common[] = {
+        "withExif", "withPeople", "withStacked", "size",
+        "filter",   "orderBy",    "cursor"};
     bool structured = false;
     const char *key;
     json_t *v;
@@ -798,8 +798,10 @@ static int parse_query(struct sim_req *r, struct query *q, bool stat)
             if (!strcmp(common[i], key))
                 break;
         if (i == ARRAY_SIZE(common)) {
-            sim_error(r, 400, "Cannot mix legacy search fields (%s) with "
-                              "filter/orderBy/cursor", key);
+            sim_error(r, 400,
+                      "Cannot mix legacy search fields (%s) with "
+                      "filter/orderBy/cursor",
+                      key);
             return -1;
         }
     }
@@ -822,7 +824,7 @@ struct sort_ctx {
     const struct sim_lib *lib;
     int field;
     bool asc;
-    int64_t page;  /* 2.x tie shuffle seed, 0 = stable */
+    int64_t page; /* 2.x tie shuffle seed, 0 = stable */
 };
 
 static const struct sort_ctx *sort_ctx; /* under the library mutex */
@@ -835,7 +837,8 @@ static int64_t sort_key(const struct sim_lib *lib, int field, uint32_t i)
     case 1:
         return a->local_date_time;
     case 2:
-        return a->exif == SIM_NONE ? -1 : (int64_t)lib->exifs[a->exif].file_size;
+        return a->exif == SIM_NONE ? -1
+                                   : (int64_t)lib->exifs[a->exif].file_size;
     case 3:
         return a->exif == SIM_NONE ? -2 : lib->exifs[a->exif].rating;
     default:
@@ -935,7 +938,6 @@ static size_t collect_sorted(struct sim_req *r, const struct query *q,
     return n;
 }
 
-
 /*
  * A client reading a big library asks for every page of the same query at
  * once; scanning a million assets for each page would make the simulator,
@@ -1012,8 +1014,7 @@ static size_t collect_cached(struct sim_req *r, const struct query *q,
 }
 
 /* All matching assets in response order; returns the count. */
-static size_t collect(struct sim_req *r, const struct query *q,
-                      uint32_t **out)
+static size_t collect(struct sim_req *r, const struct query *q, uint32_t **out)
 {
     struct sim_lib *lib = r->lib;
     struct sort_ctx sc = {lib, q->order_field, q->asc, 0};
@@ -1085,8 +1086,7 @@ void sim_api_search_metadata(struct sim_req *r)
         buf_addstr(&r->out, ",\"nextCursor\":");
         if (more && q.structured) {
             char js[48];
-            int len = snprintf(js, sizeof(js), "{\"o\":%lld}",
-                               (long long)end);
+            int len = snprintf(js, sizeof(js), "{\"o\":%lld}", (long long)end);
 
             buf_addch(&r->out, '"');
             b64url_encode(&r->out, js, (size_t)len);

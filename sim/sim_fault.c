@@ -55,8 +55,8 @@ static int parse_param(struct sim_fault *r, const char *s, size_t len)
         r->rate_given = true;
         return 0;
     }
-    if (num_parse_i64(eq + 1, len - (size_t)(eq + 1 - s), 0, 1000000000,
-                      &n) < 0)
+    if (num_parse_i64(eq + 1, len - (size_t)(eq + 1 - s), 0, 1000000000, &n) <
+        0)
         return -1;
     len = (size_t)(eq - s);
     if (len == 5 && !memcmp(s, "first", 5))
@@ -151,8 +151,8 @@ static bool fires(const struct sim_faults *f, size_t i,
         return true;
     if (r->rate <= 0)
         return false;
-    st = f->seed * 0x9e3779b97f4a7c15ULL ^ (uint64_t)i << 48 ^
-         (uint64_t)r->seen;
+    st =
+        f->seed * 0x9e3779b97f4a7c15ULL ^ (uint64_t)i << 48 ^ (uint64_t)r->seen;
     u = (double)(splitmix64(&st) >> 11) / 9007199254740992.0;
     return u < r->rate;
 }
@@ -187,7 +187,7 @@ void sim_faults_decide(struct sim_faults *f, const char *endpoint,
         case SIM_FAULT_429:
             hit->status = r->status;
             hit->retry_after = r->retry_after;
-            hit->kind = r->status == 429 ? "429"
+            hit->kind = r->status == 429   ? "429"
                         : r->status == 500 ? "500"
                         : r->status == 502 ? "502"
                         : r->status == 503 ? "503"

@@ -24,26 +24,26 @@
 #include "core/buf.h"
 
 enum sim_fault_kind {
-    SIM_FAULT_STATUS,   /* 5xx answer with an error body */
-    SIM_FAULT_429,      /* 429 + Retry-After */
-    SIM_FAULT_RESET,    /* connection dropped mid-body */
-    SIM_FAULT_TRUNCATE, /* 200 with the body cut in half */
-    SIM_FAULT_SPIKE,    /* extra latency */
-    SIM_FAULT_LOGIN,    /* a proxy's 302 to its login page */
+    SIM_FAULT_STATUS,     /* 5xx answer with an error body */
+    SIM_FAULT_429,        /* 429 + Retry-After */
+    SIM_FAULT_RESET,      /* connection dropped mid-body */
+    SIM_FAULT_TRUNCATE,   /* 200 with the body cut in half */
+    SIM_FAULT_SPIKE,      /* extra latency */
+    SIM_FAULT_LOGIN,      /* a proxy's 302 to its login page */
     SIM_FAULT_LOGIN_PAGE, /* a proxy's 200 HTML login page */
-    SIM_FAULT_PARTIAL,  /* a JSON array answer without its second half */
+    SIM_FAULT_PARTIAL,    /* a JSON array answer without its second half */
 };
 
 struct sim_fault {
     enum sim_fault_kind kind;
-    int status;           /* for STATUS and 429 */
+    int status; /* for STATUS and 429 */
     double rate;
-    bool rate_given;      /* a RATE was written (0 included) */
+    bool rate_given; /* a RATE was written (0 included) */
     long first, every;
-    int retry_after;      /* seconds, -1 = no header */
-    int ms;               /* spike */
-    char endpoint[96];    /* "" = every endpoint */
-    long seen;            /* matching requests so far */
+    int retry_after;   /* seconds, -1 = no header */
+    int ms;            /* spike */
+    char endpoint[96]; /* "" = every endpoint */
+    long seen;         /* matching requests so far */
     long fired;
 };
 
@@ -60,13 +60,13 @@ void sim_faults_release(struct sim_faults *f);
 
 /* What to do to one request. */
 struct sim_fault_hit {
-    int status;           /* 0 = none, else 5xx/429 answer */
-    int retry_after;      /* -1 = none */
+    int status;      /* 0 = none, else 5xx/429 answer */
+    int retry_after; /* -1 = none */
     bool reset, truncate, partial;
-    int login;            /* 0, or the status of a proxy's login answer:
-                             302 (redirect) or 200 (HTML page) */
+    int login; /* 0, or the status of a proxy's login answer:
+                  302 (redirect) or 200 (HTML page) */
     int spike_ms;
-    const char *kind;     /* name for the stats of the answering fault */
+    const char *kind; /* name for the stats of the answering fault */
 };
 
 /*

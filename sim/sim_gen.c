@@ -51,7 +51,7 @@ static const struct counts seed_counts = {
     .live_parts = 300,
 };
 #define SEED_ADMIN_ASSETS 25262L
-#define OTHER_USERS 5
+#define OTHER_USERS       5
 
 struct gen {
     struct sim_lib *lib;
@@ -69,9 +69,9 @@ struct gen {
     size_t day_nr, month_nr;
     uint32_t *keyword_albums;
     size_t keyword_nr;
-    uint32_t year_first;     /* first year album index */
+    uint32_t year_first; /* first year album index */
     size_t year_nr;
-    uint32_t *classified;    /* admin assets in exactly one date album */
+    uint32_t *classified; /* admin assets in exactly one date album */
     size_t classified_nr, classified_alloc;
     long file_no;
 };
@@ -112,24 +112,59 @@ int sim_madrid_offset_min(int64_t ms)
 }
 
 static const char *const events[] = {
-    "Beach", "Family picnic", "Birthday", "Hiking", "Friends dinner",
-    "Wedding", "Concert", "Zoo", "Museum", "Skiing", "Roadtrip",
-    "Barcelona", "Roma", "Café con amigos", "Navidad", "Cumpleaños de Ana",
-    "Paris  trip", "Festa Major", "Camping", "School play", "Graduation",
-    "Lisboa", "Ñoquis night", "Garden", "Snow day", "Fiesta", "Market",
-    "Carnaval", "Kids' party", "Sunset", "Picnic with friends", "Río",
+    "Beach",
+    "Family picnic",
+    "Birthday",
+    "Hiking",
+    "Friends dinner",
+    "Wedding",
+    "Concert",
+    "Zoo",
+    "Museum",
+    "Skiing",
+    "Roadtrip",
+    "Barcelona",
+    "Roma",
+    "Café con amigos",
+    "Navidad",
+    "Cumpleaños de Ana",
+    "Paris  trip",
+    "Festa Major",
+    "Camping",
+    "School play",
+    "Graduation",
+    "Lisboa",
+    "Ñoquis night",
+    "Garden",
+    "Snow day",
+    "Fiesta",
+    "Market",
+    "Carnaval",
+    "Kids' party",
+    "Sunset",
+    "Picnic with friends",
+    "Río",
 };
 
 static const char *const themes[] = {
-    "Family Christmas", "Friends weekend", "Best of", "Été à Paris",
-    "Summer with friends", "Our family", "  Spaced   Out  ", "Pets",
-    "Family-Reunion", "Screenshots", "Scans", "Food", "Landscapes",
+    "Family Christmas",
+    "Friends weekend",
+    "Best of",
+    "Été à Paris",
+    "Summer with friends",
+    "Our family",
+    "  Spaced   Out  ",
+    "Pets",
+    "Family-Reunion",
+    "Screenshots",
+    "Scans",
+    "Food",
+    "Landscapes",
 };
 
 static const char *const makes[][2] = {
-    {"Apple", "iPhone 12"},   {"samsung", "SM-G991B"},
-    {"Google", "Pixel 7"},    {"Canon", "Canon EOS 80D"},
-    {"SONY", "ILCE-7M3"},     {"Xiaomi", "M2101K6G"},
+    {"Apple", "iPhone 12"},     {"samsung", "SM-G991B"}, {"Google", "Pixel 7"},
+    {"Canon", "Canon EOS 80D"}, {"SONY", "ILCE-7M3"},    {"Xiaomi", "M2101K6G"},
 };
 
 static const struct {
@@ -161,8 +196,8 @@ static void gen_users(struct gen *g, const char *api_key)
                          "immich-autotag");
     lib->keys[ki].all = true;
     for (i = 0; i < OTHER_USERS; i++)
-        g->users[i] = sim_lib_add_user(lib, NULL, emails[i][0], emails[i][1],
-                                       false);
+        g->users[i] =
+            sim_lib_add_user(lib, NULL, emails[i][0], emails[i][1], false);
     /* a read-only key of the admin, and a full key per other user */
     ki = sim_lib_add_key(lib, g->admin, "immich-sim-readonly-key", "readonly");
     k = &lib->keys[ki];
@@ -173,8 +208,7 @@ static void gen_users(struct gen *g, const char *api_key)
     for (i = 0; i < OTHER_USERS; i++) {
         char key[64];
 
-        (void)snprintf(key, sizeof(key), "immich-sim-key-%s",
-                       emails[i][1]);
+        (void)snprintf(key, sizeof(key), "immich-sim-key-%s", emails[i][1]);
         ki = sim_lib_add_key(lib, g->users[i], key, "default");
         lib->keys[ki].all = true;
     }
@@ -210,7 +244,7 @@ static void gen_tags(struct gen *g)
 {
     static const char *const places_paths[6] = {
         "Places/Spain/Madrid", "Places/Spain/Barcelona", "Places/Italy/Roma",
-        "Places/France/Paris", "People/Family", "Events/Holidays",
+        "Places/France/Paris", "People/Family",          "Events/Holidays",
     };
     int i;
 
@@ -297,12 +331,11 @@ static void gen_albums(struct gen *g, size_t total, size_t other_nr)
     (void)new_album(g, g->admin, "autotag_input_adult_meme", day0);
     for (i = 0; i < g->day_nr; i++) {
         /* distinct (day, event) pairs keep names unique */
-        int64_t day = day0 + (int64_t)(i % (size_t)span) * span /
-                                 (int64_t)(g->day_nr < (size_t)span
-                                               ? g->day_nr
-                                               : (size_t)span);
-        size_t ev = (i / (size_t)span + (size_t)(day * 7)) %
-                    ARRAY_SIZE(events);
+        int64_t day =
+            day0 +
+            (int64_t)(i % (size_t)span) * span /
+                (int64_t)(g->day_nr < (size_t)span ? g->day_nr : (size_t)span);
+        size_t ev = (i / (size_t)span + (size_t)(day * 7)) % ARRAY_SIZE(events);
         int y, m, d;
         uint32_t al;
 
@@ -327,8 +360,8 @@ static void gen_albums(struct gen *g, size_t total, size_t other_nr)
     g->year_first = (uint32_t)lib->albums_nr;
     for (i = 0; i < g->year_nr; i++) {
         (void)snprintf(name, sizeof(name), "%d", YEAR0 + 5 + (int)i);
-        (void)new_album(g, g->admin,
-                        name, days_from_civil(YEAR0 + 5 + (int)i, 1, 1));
+        (void)new_album(g, g->admin, name,
+                        days_from_civil(YEAR0 + 5 + (int)i, 1, 1));
     }
     g->keyword_albums = xmalloc(st_mult(g->keyword_nr + 1, sizeof(uint32_t)));
     for (i = 0; i < g->keyword_nr; i++) {
@@ -337,12 +370,11 @@ static void gen_albums(struct gen *g, size_t total, size_t other_nr)
         size_t round = i / (ARRAY_SIZE(themes) * YEARS);
 
         if (round)
-            (void)snprintf(name, sizeof(name), "%s %d (%zu)", th, y,
-                           round + 1);
+            (void)snprintf(name, sizeof(name), "%s %d (%zu)", th, y, round + 1);
         else
             (void)snprintf(name, sizeof(name), "%s %d", th, y);
-        g->keyword_albums[i] = new_album(g, g->admin, name,
-                                         days_from_civil(y, 6, 1));
+        g->keyword_albums[i] =
+            new_album(g, g->admin, name, days_from_civil(y, 6, 1));
         share_by_keyword(g, g->keyword_albums[i], name);
     }
     for (i = 0; i < other_nr; i++) {
@@ -379,9 +411,9 @@ static void name_asset(struct gen *g, uint32_t a, int64_t ms,
     time_to_civil(ms + (int64_t)off * 60000, &lc);
     g->file_no++;
     if (video) {
-        (void)snprintf(fname, sizeof(fname), "VID_%04d%02d%02d_%02d%02d%02d.mp4",
-                       lc.year, lc.month, lc.day, lc.hour, lc.minute,
-                       lc.second);
+        (void)snprintf(fname, sizeof(fname),
+                       "VID_%04d%02d%02d_%02d%02d%02d.mp4", lc.year, lc.month,
+                       lc.day, lc.hour, lc.minute, lc.second);
     } else if (style < 40) {
         (void)snprintf(fname, sizeof(fname), "IMG_%04ld.JPG",
                        g->file_no % 10000);
@@ -498,8 +530,7 @@ static int64_t album_day(struct gen *g, size_t k)
     return g->date_album_day[k] + rndn(g, 28);
 }
 
-static const char *album_folder(struct gen *g, uint32_t al, char *buf,
-                                size_t n)
+static const char *album_folder(struct gen *g, uint32_t al, char *buf, size_t n)
 {
     const char *name = sim_cstr(g->lib, g->lib->albums[al].name);
 
@@ -536,8 +567,7 @@ static uint32_t loose_asset(struct gen *g, uint32_t tag)
     uint32_t a;
 
     time_to_civil(ms, &c);
-    (void)snprintf(folder, sizeof(folder), "upload/%04d/%02d", c.year,
-                   c.month);
+    (void)snprintf(folder, sizeof(folder), "upload/%04d/%02d", c.year, c.month);
     a = new_asset(g, g->admin, ms, folder);
     if (tag != SIM_NONE)
         (void)sim_link_tag(g->lib, tag, a);
@@ -602,9 +632,9 @@ static void gen_admin_assets(struct gen *g, long n_admin)
         struct uuid did;
         char folder[200];
 
-        b = new_asset(g, g->admin, lib->assets[a].file_created_at,
-                      album_folder(g, g->date_albums[k], folder,
-                                   sizeof(folder)));
+        b = new_asset(
+            g, g->admin, lib->assets[a].file_created_at,
+            album_folder(g, g->date_albums[k], folder, sizeof(folder)));
         (void)sim_link_album(lib, g->date_albums[k], b);
         uuid_v4_from_state(&g->rng, &did);
         lib->assets[a].dup = sim_lib_dup(lib, &did);
@@ -721,8 +751,8 @@ static void gen_coverage(struct gen *g)
     for (i = 0; i < g->c.folder_unfiled; i++) {
         size_t k = (size_t)rndn(g, (long)g->day_nr);
         uint32_t al = g->date_albums[k];
-        uint32_t a = new_asset(g, g->admin, on_day(g, album_day(g, k)),
-                               "upload");
+        uint32_t a =
+            new_asset(g, g->admin, on_day(g, album_day(g, k)), "upload");
 
         (void)snprintf(fname, sizeof(fname), "IMG_%04ld.JPG",
                        g->file_no % 10000);
@@ -743,17 +773,17 @@ static void gen_coverage(struct gen *g)
         (void)snprintf(fname, sizeof(fname), "%04d%02d%02d_%02d%02d%02d.jpg",
                        lc.year, lc.month, lc.day, lc.hour, lc.minute,
                        lc.second);
-        (void)snprintf(path, sizeof(path), "/photos/library/%s/%s/%s", uname,
-                       album_folder(g, g->date_albums[k], folder,
-                                    sizeof(folder)),
-                       fname);
+        (void)snprintf(
+            path, sizeof(path), "/photos/library/%s/%s/%s", uname,
+            album_folder(g, g->date_albums[k], folder, sizeof(folder)), fname);
         sim_asset_set_path(lib, a, path);
         as = &lib->assets[a];
         as->file_name = sim_str(lib, fname);
         as->type = SIM_TYPE_IMAGE;
         as->file_created_at += shift;
         as->file_modified_at = as->file_created_at;
-        as->local_date_time = as->file_created_at +
+        as->local_date_time =
+            as->file_created_at +
             (int64_t)sim_madrid_offset_min(as->file_created_at) * 60000;
         if (as->created_at < as->file_created_at)
             as->created_at = as->file_created_at + 3600000LL;

@@ -21,25 +21,24 @@
 
 enum { Q_SIDECAR, Q_META, Q__NR };
 
-static const char *const queue_names[Q__NR] = {"sidecar",
-                                               "metadataExtraction"};
+static const char *const queue_names[Q__NR] = {"sidecar", "metadataExtraction"};
 
 struct job {
     uint32_t asset;
-    unsigned edit;              /* enum sim_edit bits of its cause */
+    unsigned edit; /* enum sim_edit bits of its cause */
     int64_t due;
 };
 
 struct queue {
     struct job *items;
-    size_t head, nr, alloc;     /* pending jobs are items[head..nr) */
+    size_t head, nr, alloc; /* pending jobs are items[head..nr) */
     int64_t last_due;
     long completed, failed;
 };
 
 struct sidecar {
     struct u32vec tags;
-    int64_t date;               /* TIME_NONE: none written */
+    int64_t date; /* TIME_NONE: none written */
     bool written;
 };
 
@@ -48,7 +47,7 @@ struct sim_jobs {
     struct sim_lib *lib;
     int dialect;
     struct queue q[Q__NR];
-    struct sidecar *cars;       /* indexed by asset */
+    struct sidecar *cars; /* indexed by asset */
     size_t cars_nr;
 };
 
@@ -75,8 +74,7 @@ static int parse_ms(const char *s, size_t n, int64_t *out)
     return num_parse_i64(s, n, 0, INT64_MAX / 2, out);
 }
 
-int sim_jobs_parse(const char *spec, struct sim_jobs_opts *o,
-                   struct buf *err)
+int sim_jobs_parse(const char *spec, struct sim_jobs_opts *o, struct buf *err)
 {
     const char *p = spec;
 
@@ -339,8 +337,7 @@ long sim_jobs_step(struct sim_jobs *j, const char *queue, long n)
     return done;
 }
 
-void sim_jobs_stats_json(const struct sim_jobs *j, struct buf *b,
-                         int64_t now)
+void sim_jobs_stats_json(const struct sim_jobs *j, struct buf *b, int64_t now)
 {
     int64_t last = now;
     int qi;
@@ -349,8 +346,9 @@ void sim_jobs_stats_json(const struct sim_jobs *j, struct buf *b,
     for (qi = 0; qi < Q__NR; qi++) {
         const struct queue *q = &j->q[qi];
 
-        buf_addf(b, ",\"%s\":{\"pending\":%zu,\"completed\":%ld,"
-                    "\"failed\":%ld}",
+        buf_addf(b,
+                 ",\"%s\":{\"pending\":%zu,\"completed\":%ld,"
+                 "\"failed\":%ld}",
                  queue_names[qi], q->nr - q->head, q->completed, q->failed);
         if (q->nr > q->head && q->items[q->nr - 1].due > last)
             last = q->items[q->nr - 1].due;
@@ -365,13 +363,24 @@ void sim_jobs_json(const struct sim_jobs *j, struct buf *b, int64_t now)
 {
     /* QueueName of 2.x (enum.ts, 15 queues) and 3.x (adds ocr, workflow,
      * editor); the legacy GET /jobs maps every one to its counts */
-    static const char *const names[] = {
-        "thumbnailGeneration", "metadataExtraction", "videoConversion",
-        "faceDetection",       "facialRecognition",  "smartSearch",
-        "duplicateDetection",  "backgroundTask",
-        "storageTemplateMigration", "migration", "search", "sidecar",
-        "library", "notifications", "backupDatabase", "ocr", "workflow",
-        "editor"};
+    static const char *const names[] = {"thumbnailGeneration",
+                                        "metadataExtraction",
+                                        "videoConversion",
+                                        "faceDetection",
+                                        "facialRecognition",
+                                        "smartSearch",
+                                        "duplicateDetection",
+                                        "backgroundTask",
+                                        "storageTemplateMigration",
+                                        "migration",
+                                        "search",
+                                        "sidecar",
+                                        "library",
+                                        "notifications",
+                                        "backupDatabase",
+                                        "ocr",
+                                        "workflow",
+                                        "editor"};
     size_t i, nr = j->dialect < 3 ? 15 : ARRAY_SIZE(names);
     int64_t iv = interval_ms(j);
 
@@ -396,10 +405,11 @@ void sim_jobs_json(const struct sim_jobs *j, struct buf *b, int64_t now)
             completed = q->completed;
             failed = q->failed;
         }
-        buf_addf(b, "%s\"%s\":{\"jobCounts\":{\"active\":%ld,"
-                    "\"completed\":%ld,\"failed\":%ld,\"delayed\":0,"
-                    "\"waiting\":%ld,\"paused\":0},\"queueStatus\":"
-                    "{\"isActive\":%s,\"isPaused\":false}}",
+        buf_addf(b,
+                 "%s\"%s\":{\"jobCounts\":{\"active\":%ld,"
+                 "\"completed\":%ld,\"failed\":%ld,\"delayed\":0,"
+                 "\"waiting\":%ld,\"paused\":0},\"queueStatus\":"
+                 "{\"isActive\":%s,\"isPaused\":false}}",
                  i ? "," : "", names[i], active, completed, failed, waiting,
                  active ? "true" : "false");
     }

@@ -35,14 +35,16 @@ struct sim_jobs_opts {
 };
 
 /* The realistic default: 2 s before a job runs, 200 jobs/s per queue. */
-#define SIM_JOBS_OPTS_INIT {true, 2000, 200.0}
+#define SIM_JOBS_OPTS_INIT                                                     \
+    {                                                                          \
+        true, 2000, 200.0                                                      \
+    }
 
 /*
  * Parses "off" or "delay=D,rate=R" (D as 250ms, 2s or 1h; R as 200/s or
  * 200); keys left out keep o's value.  0, or -1 with err.
  */
-int sim_jobs_parse(const char *spec, struct sim_jobs_opts *o,
-                   struct buf *err);
+int sim_jobs_parse(const char *spec, struct sim_jobs_opts *o, struct buf *err);
 
 enum sim_edit {
     SIM_EDIT_TAGS = 1u << 0, /* the tag list changed */
@@ -80,8 +82,7 @@ long sim_jobs_step(struct sim_jobs *j, const char *queue, long n);
  * For /__sim/stats: "jobs":{"on", per queue {"pending", "completed",
  * "failed"}, "drain_ms" (until the last queued job is due; 0 = none)}.
  */
-void sim_jobs_stats_json(const struct sim_jobs *j, struct buf *b,
-                         int64_t now);
+void sim_jobs_stats_json(const struct sim_jobs *j, struct buf *b, int64_t now);
 
 /* GET /jobs: every queue of the dialect with its counts at time now. */
 void sim_jobs_json(const struct sim_jobs *j, struct buf *b, int64_t now);

@@ -104,8 +104,8 @@ static void add_b64_of(struct buf *b, const struct uuid *u, uint64_t salt,
     }
     buf_addch(b, '"');
     for (i = 0; i + 2 < nbytes; i += 3) {
-        uint32_t v = (uint32_t)raw[i] << 16 | (uint32_t)raw[i + 1] << 8 |
-                     raw[i + 2];
+        uint32_t v =
+            (uint32_t)raw[i] << 16 | (uint32_t)raw[i + 1] << 8 | raw[i + 2];
 
         buf_addch(b, tbl[v >> 18 & 63]);
         buf_addch(b, tbl[v >> 12 & 63]);
@@ -150,8 +150,8 @@ void sim_json_user_admin(struct buf *b, const struct sim_lib *lib,
     add_str(b, lib, u->email);
     buf_addstr(b, ",\"name\":");
     add_str(b, lib, u->name);
-    buf_addf(b, ",\"isAdmin\":%s,\"createdAt\":",
-             u->is_admin ? "true" : "false");
+    buf_addf(b,
+             ",\"isAdmin\":%s,\"createdAt\":", u->is_admin ? "true" : "false");
     sim_json_time(b, u->created_at);
     buf_addstr(b, ",\"updatedAt\":");
     sim_json_time(b, u->created_at);
@@ -215,9 +215,10 @@ void sim_json_exif(struct buf *b, const struct sim_lib *lib, uint32_t asset)
     add_nstr(b, lib, e->make);
     buf_addstr(b, ",\"model\":");
     add_nstr(b, lib, e->model);
-    buf_addf(b, ",\"exifImageWidth\":%u,\"exifImageHeight\":%u,"
-                "\"fileSizeInByte\":%u,\"orientation\":\"1\","
-                "\"dateTimeOriginal\":",
+    buf_addf(b,
+             ",\"exifImageWidth\":%u,\"exifImageHeight\":%u,"
+             "\"fileSizeInByte\":%u,\"orientation\":\"1\","
+             "\"dateTimeOriginal\":",
              (unsigned)e->width, (unsigned)e->height, (unsigned)e->file_size);
     sim_json_time(b, e->date_time_original);
     buf_addstr(b, ",\"modifyDate\":");
@@ -227,8 +228,9 @@ void sim_json_exif(struct buf *b, const struct sim_lib *lib, uint32_t asset)
     buf_addstr(b, ",\"lensModel\":");
     add_nstr(b, lib, e->lens);
     if (e->f_number10)
-        buf_addf(b, ",\"fNumber\":%.1f,\"focalLength\":%u,\"iso\":%u,"
-                    "\"exposureTime\":\"1/125\"",
+        buf_addf(b,
+                 ",\"fNumber\":%.1f,\"focalLength\":%u,\"iso\":%u,"
+                 "\"exposureTime\":\"1/125\"",
                  e->f_number10 / 10.0, (unsigned)e->focal_length,
                  (unsigned)e->iso);
     else
@@ -319,9 +321,10 @@ void sim_json_asset(struct buf *b, const struct sim_lib *lib, uint32_t asset,
     sim_json_time(b, a->created_at);
     buf_addstr(b, ",\"updatedAt\":");
     sim_json_time(b, a->updated_at);
-    buf_addf(b, ",\"isFavorite\":%s,\"isArchived\":%s,\"isTrashed\":%s,"
-                "\"isOffline\":false,\"isEdited\":false,\"visibility\":\"%s\","
-                "\"hasMetadata\":true,\"resized\":true",
+    buf_addf(b,
+             ",\"isFavorite\":%s,\"isArchived\":%s,\"isTrashed\":%s,"
+             "\"isOffline\":false,\"isEdited\":false,\"visibility\":\"%s\","
+             "\"hasMetadata\":true,\"resized\":true",
              a->favorite && a->owner == viewer ? "true" : "false",
              a->visibility == SIM_VIS_ARCHIVE ? "true" : "false",
              a->deleted_at != TIME_NONE ? "true" : "false",
@@ -437,8 +440,7 @@ void sim_json_album(struct buf *b, const struct sim_lib *lib, uint32_t album,
         buf_addstr(b, "{\"user\":");
         sim_json_user(b, lib, al->members[i].user);
         buf_addf(b, ",\"role\":\"%s\"}",
-                 al->members[i].role == SIM_ROLE_EDITOR ? "editor"
-                                                        : "viewer");
+                 al->members[i].role == SIM_ROLE_EDITOR ? "editor" : "viewer");
     }
     buf_addf(b, "],\"shared\":%s,\"hasSharedLink\":false,\"assetCount\":%u",
              al->members_nr ? "true" : "false", count);

@@ -264,8 +264,8 @@ static const char *get_str(json_t *o, const char *key, const char *dflt)
     return s ? s : dflt;
 }
 
-static int get_time(struct loader *ld, json_t *o, const char *key,
-                    int64_t *out, int64_t dflt)
+static int get_time(struct loader *ld, json_t *o, const char *key, int64_t *out,
+                    int64_t dflt)
 {
     const char *s = json_string_value(json_object_get(o, key));
 
@@ -329,8 +329,7 @@ static int load_users(struct loader *ld, json_t *users)
                 }
                 bit = s ? sim_perm_find(s) : -1;
                 if (bit < 0) {
-                    buf_addf(ld->err, "unknown permission '%s'",
-                             s ? s : "?");
+                    buf_addf(ld->err, "unknown permission '%s'", s ? s : "?");
                     return -1;
                 }
                 key->perms |= 1ULL << bit;
@@ -391,10 +390,9 @@ static int load_tags(struct loader *ld, json_t *tags)
         ti = sim_lib_add_tag(ld->lib, &id, owner, value, parent);
         tag = &ld->lib->tags[ti];
         tag->color = sim_str(ld->lib, get_str(t, "color", NULL));
-        if (get_time(ld, t, "createdAt", &tag->created_at,
-                     1577836800000LL) < 0 ||
-            get_time(ld, t, "updatedAt", &tag->updated_at,
-                     tag->created_at) < 0)
+        if (get_time(ld, t, "createdAt", &tag->created_at, 1577836800000LL) <
+                0 ||
+            get_time(ld, t, "updatedAt", &tag->updated_at, tag->created_at) < 0)
             return -1;
     }
     return 0;
@@ -427,22 +425,21 @@ static int load_exif(struct loader *ld, uint32_t ai, json_t *e)
     x->country = intern_opt(lib, e, "country");
     x->time_zone = intern_opt(lib, e, "timeZone");
     x->description = intern_opt(lib, e, "description");
-    if (get_time(ld, e, "dateTimeOriginal", &x->date_time_original,
-                 TIME_NONE) < 0)
+    if (get_time(ld, e, "dateTimeOriginal", &x->date_time_original, TIME_NONE) <
+        0)
         return -1;
     x->latitude = num_or_nan(e, "latitude");
     x->longitude = num_or_nan(e, "longitude");
-    x->file_size = (uint32_t)json_integer_value(
-        json_object_get(e, "fileSizeInByte"));
-    x->width = (uint16_t)json_integer_value(
-        json_object_get(e, "exifImageWidth"));
-    x->height = (uint16_t)json_integer_value(
-        json_object_get(e, "exifImageHeight"));
+    x->file_size =
+        (uint32_t)json_integer_value(json_object_get(e, "fileSizeInByte"));
+    x->width =
+        (uint16_t)json_integer_value(json_object_get(e, "exifImageWidth"));
+    x->height =
+        (uint16_t)json_integer_value(json_object_get(e, "exifImageHeight"));
     x->iso = (uint16_t)json_integer_value(json_object_get(e, "iso"));
     v = json_object_get(e, "fNumber");
-    x->f_number10 = json_is_number(v)
-                        ? (uint8_t)(json_number_value(v) * 10.0 + 0.5)
-                        : 0;
+    x->f_number10 =
+        json_is_number(v) ? (uint8_t)(json_number_value(v) * 10.0 + 0.5) : 0;
     v = json_object_get(e, "focalLength");
     x->focal_length = json_is_number(v) ? (uint8_t)json_number_value(v) : 0;
     v = json_object_get(e, "rating");
@@ -493,10 +490,9 @@ static int load_assets(struct loader *ld, json_t *assets)
                      as->file_created_at) < 0 ||
             get_time(ld, a, "localDateTime", &as->local_date_time,
                      as->file_created_at) < 0 ||
-            get_time(ld, a, "createdAt", &as->created_at,
-                     as->file_created_at) < 0 ||
-            get_time(ld, a, "updatedAt", &as->updated_at,
-                     as->created_at) < 0 ||
+            get_time(ld, a, "createdAt", &as->created_at, as->file_created_at) <
+                0 ||
+            get_time(ld, a, "updatedAt", &as->updated_at, as->created_at) < 0 ||
             get_time(ld, a, "deletedAt", &as->deleted_at, TIME_NONE) < 0)
             return -1;
         if (has_dup)
@@ -544,8 +540,8 @@ static int load_albums(struct loader *ld, json_t *albums)
         ai = sim_lib_add_album(lib, &id, owner, get_str(al, "albumName", ""));
         album = &lib->albums[ai];
         album->description = intern_opt(lib, al, "description");
-        if (get_time(ld, al, "createdAt", &album->created_at,
-                     1577836800000LL) < 0 ||
+        if (get_time(ld, al, "createdAt", &album->created_at, 1577836800000LL) <
+                0 ||
             get_time(ld, al, "updatedAt", &album->updated_at,
                      album->created_at) < 0)
             return -1;
@@ -598,7 +594,8 @@ int sim_lib_load(struct sim_lib *lib, const char *data, size_t len,
         buf_addf(err, "line %d: %s", jerr.line, jerr.text);
         return -1;
     }
-    if (!json_is_object(root) || !json_is_array(json_object_get(root, "users"))) {
+    if (!json_is_object(root) ||
+        !json_is_array(json_object_get(root, "users"))) {
         buf_addstr(err, "not a library file (no \"users\" array)");
         goto out;
     }
@@ -611,8 +608,8 @@ int sim_lib_load(struct sim_lib *lib, const char *data, size_t len,
         buf_addstr(err, "library has no user");
         goto out;
     }
-    if (json_is_false(json_object_get(json_object_get(root, "server"),
-                                      "publicUsers")))
+    if (json_is_false(
+            json_object_get(json_object_get(root, "server"), "publicUsers")))
         lib->public_users = false;
     exp = json_object_get(root, "expected");
     json_object_foreach(exp, k, v)

@@ -21,16 +21,17 @@ static const char usage[] =
     "                  [--save-library FILE.json] [--compress gzip|off]\n"
     "                  [--profile real|test] [--jobs off|delay=2s,rate=200/s]\n"
     "                  [--offset-cost on|off] [--one-loop on|off]\n"
-    "                  [--public-users on|off] [--create-last-modified on|off]\n"
+    "                  [--public-users on|off] [--create-last-modified "
+    "on|off]\n"
     "                  [--coverage on|off] [--micros on|off]\n";
 
 /*
  * --profile: "real" (the default) behaves like Immich: latency model on,
  * background jobs with a delay, deep OFFSET pages cost more, responses
  * serialise on one thread, POST /albums answers without
- * lastModifiedAssetTimestamp, createdAt/updatedAt carry microseconds.  "test" turns each of these off (the
- * answer keeps the field, as the simulator always did), for tests that
- * need determinism; options after it still override.
+ * lastModifiedAssetTimestamp, createdAt/updatedAt carry microseconds.  "test"
+ * turns each of these off (the answer keeps the field, as the simulator always
+ * did), for tests that need determinism; options after it still override.
  */
 static void set_profile(struct sim_opts *o, bool real)
 {
@@ -77,8 +78,7 @@ static int parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out)
     return num_parse_i64(s, strlen(s), lo, hi, out);
 }
 
-static int load_library(struct sim_lib *lib, const char *path,
-                        struct buf *err)
+static int load_library(struct sim_lib *lib, const char *path, struct buf *err)
 {
     struct buf data = BUF_INIT;
     FILE *f = fopen(path, "rb");
@@ -123,9 +123,24 @@ static int save_library(const struct sim_lib *lib, const char *path,
 
 int main(int argc, char **argv)
 {
-    struct sim_opts o = {"127.0.0.1", false, 0, 3, 2, 0, 1.0, 10, NULL, 1,
-                         NULL, true, SIM_JOBS_OPTS_INIT, -1, false, false,
-                         false, false};
+    struct sim_opts o = {"127.0.0.1",
+                         false,
+                         0,
+                         3,
+                         2,
+                         0,
+                         1.0,
+                         10,
+                         NULL,
+                         1,
+                         NULL,
+                         true,
+                         SIM_JOBS_OPTS_INIT,
+                         -1,
+                         false,
+                         false,
+                         false,
+                         false};
     const char *preset = NULL, *library = NULL, *save = NULL, *key = NULL;
     struct sim_lib lib;
     struct sim_server *srv = NULL;
@@ -180,8 +195,7 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--create-last-modified") &&
                    parse_onoff(val, &on) == 0) {
             o.create_last = on;
-        } else if (!strcmp(a, "--public-users") &&
-                   parse_onoff(val, &on) == 0) {
+        } else if (!strcmp(a, "--public-users") && parse_onoff(val, &on) == 0) {
             o.public_users = on;
         } else if (!strcmp(a, "--preset")) {
             preset = val;
@@ -223,8 +237,10 @@ int main(int argc, char **argv)
         return 2;
     }
     if (!o.allow_remote && strcmp(o.bind, "127.0.0.1")) {
-        fprintf(stderr, "immich-sim: refusing to bind %s without "
-                        "--allow-remote\n", o.bind);
+        fprintf(stderr,
+                "immich-sim: refusing to bind %s without "
+                "--allow-remote\n",
+                o.bind);
         return 2;
     }
     sim_lib_init(&lib, o.seed);

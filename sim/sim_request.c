@@ -64,8 +64,9 @@ static const char *status_text(int status)
 static void error_tail(struct sim_req *r, int status)
 {
     if (r->dialect < 3)
-        buf_addf(&r->out, ",\"error\":\"%s\",\"statusCode\":%d,"
-                          "\"correlationId\":\"%s\"}",
+        buf_addf(&r->out,
+                 ",\"error\":\"%s\",\"statusCode\":%d,"
+                 "\"correlationId\":\"%s\"}",
                  status_text(status), status, r->correlation);
     else
         buf_addch(&r->out, '}');
@@ -114,16 +115,16 @@ bool sim_uuid_ok(const struct sim_req *r, const char *s, struct uuid *out)
     return true;
 }
 
-int sim_param_uuid(struct sim_req *r, int i, const char *name,
-                   struct uuid *out)
+int sim_param_uuid(struct sim_req *r, int i, const char *name, struct uuid *out)
 {
     struct buf m2 = BUF_INIT, m3 = BUF_INIT;
 
     if (sim_uuid_ok(r, r->params[i], out))
         return 0;
     buf_addf(&m2, "%s must be a UUID", name);
-    buf_addf(&m3, "{\"code\":\"invalid_format\",\"format\":\"uuid\","
-                  "\"path\":[\"%s\"],\"message\":\"Invalid UUID\"}",
+    buf_addf(&m3,
+             "{\"code\":\"invalid_format\",\"format\":\"uuid\","
+             "\"path\":[\"%s\"],\"message\":\"Invalid UUID\"}",
              name);
     sim_error_validation(r, m2.buf, m3.buf);
     buf_release(&m2);
@@ -201,15 +202,15 @@ static const char *type_word3(enum sim_ftype t)
     }
 }
 
-static int bad_type(struct sim_req *r, const struct sim_field *f,
-                    bool missing)
+static int bad_type(struct sim_req *r, const struct sim_field *f, bool missing)
 {
     struct buf m2 = BUF_INIT, m3 = BUF_INIT;
 
     buf_addf(&m2, "%s %s", f->name, type_word2(f->type));
-    buf_addf(&m3, "{\"code\":\"invalid_type\",\"expected\":\"%s\","
-                  "\"path\":[\"%s\"],\"message\":\"Invalid input: expected "
-                  "%s, received %s\"}",
+    buf_addf(&m3,
+             "{\"code\":\"invalid_type\",\"expected\":\"%s\","
+             "\"path\":[\"%s\"],\"message\":\"Invalid input: expected "
+             "%s, received %s\"}",
              type_word3(f->type), f->name, type_word3(f->type),
              missing ? "undefined" : "other");
     sim_error_validation(r, m2.buf, m3.buf);
@@ -224,13 +225,15 @@ static int bad_uuid(struct sim_req *r, const struct sim_field *f, size_t idx)
 
     if (f->type == FT_UUID) {
         buf_addf(&m2, "%s must be a UUID", f->name);
-        buf_addf(&m3, "{\"code\":\"invalid_format\",\"format\":\"uuid\","
-                      "\"path\":[\"%s\"],\"message\":\"Invalid UUID\"}",
+        buf_addf(&m3,
+                 "{\"code\":\"invalid_format\",\"format\":\"uuid\","
+                 "\"path\":[\"%s\"],\"message\":\"Invalid UUID\"}",
                  f->name);
     } else {
         buf_addf(&m2, "each value in %s must be a UUID", f->name);
-        buf_addf(&m3, "{\"code\":\"invalid_format\",\"format\":\"uuid\","
-                      "\"path\":[\"%s\",%zu],\"message\":\"Invalid UUID\"}",
+        buf_addf(&m3,
+                 "{\"code\":\"invalid_format\",\"format\":\"uuid\","
+                 "\"path\":[\"%s\",%zu],\"message\":\"Invalid UUID\"}",
                  f->name, idx);
     }
     sim_error_validation(r, m2.buf, m3.buf);
@@ -252,16 +255,18 @@ static int check_int(struct sim_req *r, const struct sim_field *f, json_t *v)
     if (n < f->min) {
         buf_addf(&m2, "%s must not be less than %lld", f->name,
                  (long long)f->min);
-        buf_addf(&m3, "{\"code\":\"too_small\",\"minimum\":%lld,"
-                      "\"path\":[\"%s\"],\"message\":\"Too small: expected "
-                      "number to be >=%lld\"}",
+        buf_addf(&m3,
+                 "{\"code\":\"too_small\",\"minimum\":%lld,"
+                 "\"path\":[\"%s\"],\"message\":\"Too small: expected "
+                 "number to be >=%lld\"}",
                  (long long)f->min, f->name, (long long)f->min);
     } else if (n > f->max) {
         buf_addf(&m2, "%s must not be greater than %lld", f->name,
                  (long long)f->max);
-        buf_addf(&m3, "{\"code\":\"too_big\",\"maximum\":%lld,"
-                      "\"path\":[\"%s\"],\"message\":\"Too big: expected "
-                      "number to be <=%lld\"}",
+        buf_addf(&m3,
+                 "{\"code\":\"too_big\",\"maximum\":%lld,"
+                 "\"path\":[\"%s\"],\"message\":\"Too big: expected "
+                 "number to be <=%lld\"}",
                  (long long)f->max, f->name, (long long)f->max);
     } else {
         return 0;
@@ -284,8 +289,9 @@ static int check_enum(struct sim_req *r, const struct sim_field *f,
     buf_addf(&m2, "%s must be one of the following values: ", f->name);
     for (i = 0; f->values[i]; i++)
         buf_addf(&m2, "%s%s", i ? ", " : "", f->values[i]);
-    buf_addf(&m3, "{\"code\":\"invalid_value\",\"path\":[\"%s\"],"
-                  "\"message\":\"Invalid option\"}",
+    buf_addf(&m3,
+             "{\"code\":\"invalid_value\",\"path\":[\"%s\"],"
+             "\"message\":\"Invalid option\"}",
              f->name);
     sim_error_validation(r, m2.buf, m3.buf);
     buf_release(&m2);
@@ -293,8 +299,7 @@ static int check_enum(struct sim_req *r, const struct sim_field *f,
     return -1;
 }
 
-static int check_field(struct sim_req *r, const struct sim_field *f,
-                       json_t *v)
+static int check_field(struct sim_req *r, const struct sim_field *f, json_t *v)
 {
     struct uuid u;
     size_t i;
@@ -362,8 +367,8 @@ static int check_field(struct sim_req *r, const struct sim_field *f,
     return 0;
 }
 
-int sim_validate(struct sim_req *r, json_t *obj,
-                 const struct sim_field *fields, size_t nr)
+int sim_validate(struct sim_req *r, json_t *obj, const struct sim_field *fields,
+                 size_t nr)
 {
     const char *key;
     json_t *v;

@@ -29,18 +29,19 @@
 
 struct route {
     const char *method;
-    const char *tmpl;     /* template as counted in stats, without /api */
+    const char *tmpl; /* template as counted in stats, without /api */
     enum sim_class cls;
-    const char *perm;     /* NULL = no auth; "" = any valid key */
+    const char *perm; /* NULL = no auth; "" = any valid key */
     sim_handler_fn *fn;
-    bool admin;           /* admin-only route */
+    bool admin; /* admin-only route */
 };
 
 /* Literal segments come before {params} that could match them. */
 static const struct route routes[] = {
     {"GET", "/server/ping", SC_META, NULL, sim_api_server_ping, false},
     {"GET", "/server/version", SC_META, NULL, sim_api_server_version, false},
-    {"GET", "/server/about", SC_META, "server.about", sim_api_server_about, false},
+    {"GET", "/server/about", SC_META, "server.about", sim_api_server_about,
+     false},
     {"GET", "/server/statistics", SC_STATISTICS, "server.statistics",
      sim_api_server_statistics, true},
     {"GET", "/users/me", SC_META, "user.read", sim_api_users_me, false},
@@ -53,7 +54,8 @@ static const struct route routes[] = {
     {"PUT", "/tags/assets", SC_TAG_ASSET_ADD, "tag.asset",
      sim_api_tags_bulk_assets, false},
     {"GET", "/tags/{id}", SC_TAG_READ, "tag.read", sim_api_tag_get, false},
-    {"PUT", "/tags/{id}", SC_TAG_WRITE, "tag.update", sim_api_tag_update, false},
+    {"PUT", "/tags/{id}", SC_TAG_WRITE, "tag.update", sim_api_tag_update,
+     false},
     {"DELETE", "/tags/{id}", SC_TAG_WRITE, "tag.delete", sim_api_tag_delete,
      false},
     {"PUT", "/tags/{id}/assets", SC_TAG_ASSET_ADD, "tag.asset",
@@ -68,9 +70,10 @@ static const struct route routes[] = {
      sim_api_assets_statistics, false},
     {"PUT", "/assets", SC_ASSET_WRITE, "asset.update", sim_api_assets_update,
      false},
-    {"GET", "/assets/{id}", SC_ASSET_GET, "asset.read", sim_api_asset_get, false},
-    {"PUT", "/assets/{id}", SC_ASSET_WRITE, "asset.update", sim_api_asset_update,
+    {"GET", "/assets/{id}", SC_ASSET_GET, "asset.read", sim_api_asset_get,
      false},
+    {"PUT", "/assets/{id}", SC_ASSET_WRITE, "asset.update",
+     sim_api_asset_update, false},
     {"GET", "/albums", SC_ALBUM_LIST, "album.read", sim_api_albums_list, false},
     {"GET", "/albums/statistics", SC_STATISTICS, "album.statistics",
      sim_api_albums_statistics, false},
@@ -78,7 +81,8 @@ static const struct route routes[] = {
      false},
     {"PUT", "/albums/assets", SC_ALBUM_ASSET_ADD, "albumAsset.create",
      sim_api_albums_assets_add, false},
-    {"GET", "/albums/{id}", SC_ALBUM_GET, "album.read", sim_api_album_get, false},
+    {"GET", "/albums/{id}", SC_ALBUM_GET, "album.read", sim_api_album_get,
+     false},
     {"PATCH", "/albums/{id}", SC_ALBUM_WRITE, "album.update",
      sim_api_album_update, false},
     {"DELETE", "/albums/{id}", SC_ALBUM_WRITE, "album.delete",
@@ -91,24 +95,24 @@ static const struct route routes[] = {
      sim_api_album_users_add, false},
     {"PUT", "/albums/{id}/user/{userId}", SC_ALBUM_WRITE, "albumUser.update",
      sim_api_album_user_update, false},
-    {"DELETE", "/albums/{id}/user/{userId}", SC_ALBUM_WRITE,
-     "albumUser.delete", sim_api_album_user_remove, false},
+    {"DELETE", "/albums/{id}/user/{userId}", SC_ALBUM_WRITE, "albumUser.delete",
+     sim_api_album_user_remove, false},
     {"GET", "/duplicates", SC_DUPLICATES, "duplicate.read", sim_api_duplicates,
      false},
     {"GET", "/timeline/buckets", SC_TIMELINE, "asset.read",
      sim_api_timeline_buckets, false},
     {"GET", "/timeline/bucket", SC_TIMELINE, "asset.read",
      sim_api_timeline_bucket, false},
-    {"DELETE", "/assets", SC_ASSET_WRITE, "asset.delete",
-     sim_api_assets_delete, false},
+    {"DELETE", "/assets", SC_ASSET_WRITE, "asset.delete", sim_api_assets_delete,
+     false},
     {"POST", "/trash/restore", SC_ASSET_WRITE, "asset.delete",
      sim_api_trash_restore, false},
     {"POST", "/trash/restore/assets", SC_ASSET_WRITE, "asset.delete",
      sim_api_trash_restore_assets, false},
     {"POST", "/partners/{id}", SC_META, "partner.create",
      sim_api_partner_create, false},
-    {"PUT", "/partners/{id}", SC_META, "partner.update",
-     sim_api_partner_update, false},
+    {"PUT", "/partners/{id}", SC_META, "partner.update", sim_api_partner_update,
+     false},
     /* job.controller.ts: Permission.JobRead, admin: true */
     {"GET", "/jobs", SC_META, "job.read", sim_api_jobs, true},
 };
@@ -141,10 +145,10 @@ static const double class_base_ms[SC__NR] = {
     [SC_TIMELINE] = 15.0,
     [SC_SIM] = 0.0,
 };
-#define ITEM_PLAIN_MS 0.2   /* an asset or album returned without EXIF */
-#define ITEM_EXIF_MS 0.3    /* an asset returned with EXIF */
-#define ITEM_LIGHT_MS 0.02  /* one id in a timeline bucket */
-#define ITEM_WRITE_MS 2.0   /* one link or asset row written */
+#define ITEM_PLAIN_MS 0.2  /* an asset or album returned without EXIF */
+#define ITEM_EXIF_MS  0.3  /* an asset returned with EXIF */
+#define ITEM_LIGHT_MS 0.02 /* one id in a timeline bucket */
+#define ITEM_WRITE_MS 2.0  /* one link or asset row written */
 /*
  * One row an OFFSET page walks past before its first item (--offset-cost):
  * LIMIT/OFFSET makes PostgreSQL produce and discard every earlier row of
@@ -163,8 +167,8 @@ struct sim_server {
     struct sim_lib *lib;
     struct sim_jobs *jobs;
     struct sim_opts opts;
-    double loop_free_ms;  /* when Node's one thread is next free
-                             (monotonic ms, guarded by stat_mu) */
+    double loop_free_ms; /* when Node's one thread is next free
+                            (monotonic ms, guarded by stat_mu) */
     pthread_mutex_t lib_mu, cap_mu, stat_mu;
     pthread_cond_t cap_cv;
     /* capacity */
@@ -188,8 +192,8 @@ struct req_ctx {
 };
 
 static const char *const fault_names[10] = {
-    "500", "502", "503", "5xx", "429",   "reset",
-    "truncate", "spike", "login", "partial"};
+    "500",   "502",      "503",   "5xx",   "429",
+    "reset", "truncate", "spike", "login", "partial"};
 
 static int fault_index(const char *kind)
 {
@@ -299,17 +303,18 @@ static double mono_ms(void)
  * *serialise gets that part.
  */
 static double service_ms(struct sim_server *s, enum sim_class cls,
-                         const struct sim_req *r, double spike,
-                         double *model, double *serialise)
+                         const struct sim_req *r, double spike, double *model,
+                         double *serialise)
 {
     double f = s->opts.latency_scale;
-    double db = (class_base_ms[cls] +
-                 ITEM_WRITE_MS * (double)r->items_written +
-                 (s->opts.deep_cost ? ITEM_SKIP_MS * (double)r->items_skipped
-                                    : 0)) * f;
+    double db =
+        (class_base_ms[cls] + ITEM_WRITE_MS * (double)r->items_written +
+         (s->opts.deep_cost ? ITEM_SKIP_MS * (double)r->items_skipped : 0)) *
+        f;
     double cpu = (ITEM_PLAIN_MS * (double)r->items_plain +
                   ITEM_EXIF_MS * (double)r->items_exif +
-                  ITEM_LIGHT_MS * (double)r->items_light) * f;
+                  ITEM_LIGHT_MS * (double)r->items_light) *
+                 f;
     double now, start, end;
 
     *model = db + cpu + spike;
@@ -336,13 +341,14 @@ static void stats_json(struct sim_server *s, struct buf *b)
 
     pthread_mutex_lock(&s->cap_mu);
     pthread_mutex_lock(&s->stat_mu);
-    buf_addf(b, "{\"requests\":%ld,\"writes\":%ld,\"errors\":%ld,"
-                "\"unmatched\":%ld,\"bytes_in\":%lld,\"bytes_out\":%lld,"
-                "\"connections\":%ld,\"capacity\":%d,\"in_flight\":%d,"
-                "\"max_in_flight\":%d,\"waited\":%ld,\"max_waiting\":%d,"
-                "\"service_ms\":%.3f,\"slept_ms\":%.3f,"
-                "\"serialise_ms\":%.3f,\"one_loop\":%s,\"dialect\":%d,"
-                "\"latency\":\"%s\",\"latency_scale\":%g,\"by_endpoint\":{",
+    buf_addf(b,
+             "{\"requests\":%ld,\"writes\":%ld,\"errors\":%ld,"
+             "\"unmatched\":%ld,\"bytes_in\":%lld,\"bytes_out\":%lld,"
+             "\"connections\":%ld,\"capacity\":%d,\"in_flight\":%d,"
+             "\"max_in_flight\":%d,\"waited\":%ld,\"max_waiting\":%d,"
+             "\"service_ms\":%.3f,\"slept_ms\":%.3f,"
+             "\"serialise_ms\":%.3f,\"one_loop\":%s,\"dialect\":%d,"
+             "\"latency\":\"%s\",\"latency_scale\":%g,\"by_endpoint\":{",
              s->requests, s->writes, s->errors, s->unmatched, s->bytes_in,
              s->bytes_out, s->connections, s->opts.capacity, s->in_flight,
              s->max_in_flight, s->waited, s->max_waiting, s->service_ms,
@@ -382,8 +388,9 @@ static void stats_json(struct sim_server *s, struct buf *b)
     pthread_mutex_unlock(&s->stat_mu);
     pthread_mutex_unlock(&s->cap_mu);
     pthread_mutex_lock(&s->lib_mu);
-    buf_addf(b, ",\"library\":{\"users\":%zu,\"assets\":%zu,\"albums\":%zu,"
-                "\"tags\":%zu},\"expected\":{",
+    buf_addf(b,
+             ",\"library\":{\"users\":%zu,\"assets\":%zu,\"albums\":%zu,"
+             "\"tags\":%zu},\"expected\":{",
              s->lib->users_nr, s->lib->assets_nr, s->lib->albums_nr,
              s->lib->tags_nr);
     for (i = 0; i < s->lib->expect_nr; i++)
@@ -472,8 +479,7 @@ static bool gzip_body(char **data, size_t *len)
     bool ok;
 
     memset(&z, 0, sizeof(z));
-    if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
-        Z_OK)
+    if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         return false;
     cap = deflateBound(&z, (uLong)*len) + 32;
     out = xmalloc(cap);
@@ -549,8 +555,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn,
             len /= 2;
             *sent = len;
         }
-        resp = MHD_create_response_from_buffer(len, data,
-                                               MHD_RESPMEM_MUST_FREE);
+        resp =
+            MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
     }
     if (!resp) {
         free(data);
@@ -569,8 +575,7 @@ static enum MHD_Result send_response(struct MHD_Connection *conn,
     if (gzip)
         (void)MHD_add_response_header(resp, "Vary", "Accept-Encoding");
     if (dialect >= 3 && r->correlation[0])
-        (void)MHD_add_response_header(resp, "X-Correlation-ID",
-                                      r->correlation);
+        (void)MHD_add_response_header(resp, "X-Correlation-ID", r->correlation);
     if (hit && hit->status && hit->retry_after >= 0) {
         char ra[16];
 
@@ -635,14 +640,14 @@ static void log_request(struct sim_server *s, struct MHD_Connection *conn,
 static int authenticate(struct sim_server *s, struct MHD_Connection *conn,
                         struct sim_req *r, const struct route *rt)
 {
-    const char *key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                  "x-api-key");
+    const char *key =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "x-api-key");
     const struct sim_key *k;
     int bit;
 
     if (!key)
-        key = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
-                                          "apiKey");
+        key =
+            MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "apiKey");
     if (!key) {
         sim_error(r, 401, "Authentication required");
         return -1;
@@ -705,10 +710,10 @@ static enum MHD_Result serve_sim(struct sim_server *s,
         sim_lib_dump(&r.out, s->lib, true);
         pthread_mutex_unlock(&s->lib_mu);
     } else if (!strcmp(method, "POST") && !strcmp(url, "/__sim/jobs/run")) {
-        const char *q = MHD_lookup_connection_value(
-            conn, MHD_GET_ARGUMENT_KIND, "queue");
-        const char *ns = MHD_lookup_connection_value(
-            conn, MHD_GET_ARGUMENT_KIND, "n");
+        const char *q =
+            MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "queue");
+        const char *ns =
+            MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "n");
         int64_t n = -1;
         long ran;
 
@@ -736,16 +741,14 @@ static enum MHD_Result serve_sim(struct sim_server *s,
         pthread_mutex_unlock(&s->lib_mu);
         json_decref(body);
         buf_release(&err);
-    } else if (!strcmp(method, "POST") &&
-               !strcmp(url, "/__sim/reset-stats")) {
+    } else if (!strcmp(method, "POST") && !strcmp(url, "/__sim/reset-stats")) {
         stats_reset(s);
         buf_addstr(&r.out, "{\"ok\":true}\n");
     } else {
         r.status = 404;
         buf_addf(&r.out, "{\"message\":\"Cannot %s %s\"}", method, url);
     }
-    return send_response(conn, &r, NULL, s->opts.dialect, s->opts.gzip,
-                         &sent);
+    return send_response(conn, &r, NULL, s->opts.dialect, s->opts.gzip, &sent);
 }
 
 static enum MHD_Result serve(struct sim_server *s, struct MHD_Connection *conn,
@@ -784,8 +787,8 @@ static enum MHD_Result serve(struct sim_server *s, struct MHD_Connection *conn,
     if (ctx->body.len) {
         json_error_t jerr;
 
-        r.body = json_loadb(ctx->body.buf, ctx->body.len, JSON_DECODE_ANY,
-                            &jerr);
+        r.body =
+            json_loadb(ctx->body.buf, ctx->body.len, JSON_DECODE_ANY, &jerr);
         if (!r.body) {
             sim_error(&r, 400, "Unexpected token in JSON at position %d",
                       jerr.position);
@@ -855,8 +858,7 @@ static enum MHD_Result serve(struct sim_server *s, struct MHD_Connection *conn,
 done:
     if (slot)
         slot_give(s);
-    ret = send_response(conn, &r, &hit, s->opts.dialect, s->opts.gzip,
-                        &sent);
+    ret = send_response(conn, &r, &hit, s->opts.dialect, s->opts.gzip, &sent);
     pthread_mutex_lock(&s->stat_mu);
     s->requests++;
     s->bytes_in += (long long)ctx->body.len;
@@ -885,8 +887,7 @@ done:
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                                   const char *url, const char *method,
-                                  const char *version,
-                                  const char *upload_data,
+                                  const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
 {
     struct sim_server *s = cls;
@@ -921,8 +922,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     return send_response(conn, &r, NULL, 3, false, &sent);
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn,
-                         void **con_cls, enum MHD_RequestTerminationCode toe)
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
 {
     struct req_ctx *ctx = *con_cls;
 
@@ -971,8 +972,7 @@ struct sim_server *sim_server_start(const struct sim_opts *o,
     pthread_mutex_init(&s->cap_mu, NULL);
     pthread_mutex_init(&s->stat_mu, NULL);
     pthread_cond_init(&s->cap_cv, NULL);
-    if (o->faults &&
-        sim_faults_parse(&s->faults, o->faults, o->seed, err) < 0)
+    if (o->faults && sim_faults_parse(&s->faults, o->faults, o->seed, err) < 0)
         goto fail;
     memset(&sa, 0, sizeof(sa));
     sa.sin_family = AF_INET;

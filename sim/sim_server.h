@@ -53,13 +53,13 @@ enum sim_class {
 
 struct sim_req {
     struct sim_lib *lib;
-    int dialect;                 /* 2 or 3 */
-    int minor;                   /* 3.x minor: 0 and 1 have no id
-                                    tie-break in search order */
-    struct sim_jobs *jobs;       /* background jobs of edits */
-    bool create_last;            /* POST /albums answers with
-                                    lastModifiedAssetTimestamp (not as
-                                    Immich does; --profile test) */
+    int dialect;           /* 2 or 3 */
+    int minor;             /* 3.x minor: 0 and 1 have no id
+                              tie-break in search order */
+    struct sim_jobs *jobs; /* background jobs of edits */
+    bool create_last;      /* POST /albums answers with
+                              lastModifiedAssetTimestamp (not as
+                              Immich does; --profile test) */
     const char *method;
     const char *path;            /* without "/api" */
     struct MHD_Connection *conn; /* for query parameters */
@@ -70,16 +70,16 @@ struct sim_req {
     /* response */
     int status;
     struct buf out;
-    const char *location;        /* Location header of a 3xx, or NULL */
-    bool html;                   /* out is an HTML page, not JSON */
+    const char *location; /* Location header of a 3xx, or NULL */
+    bool html;            /* out is an HTML page, not JSON */
     char correlation[16];
     /* latency model inputs */
-    long items_plain;            /* items returned without EXIF */
-    long items_exif;             /* items returned with EXIF */
-    long items_light;            /* ids/columns (timeline) */
-    long items_written;          /* links or assets changed */
-    long items_skipped;          /* rows an OFFSET page walked past */
-    bool wrote;                  /* the request changed state */
+    long items_plain;   /* items returned without EXIF */
+    long items_exif;    /* items returned with EXIF */
+    long items_light;   /* ids/columns (timeline) */
+    long items_written; /* links or assets changed */
+    long items_skipped; /* rows an OFFSET page walked past */
+    bool wrote;         /* the request changed state */
 };
 
 typedef void sim_handler_fn(struct sim_req *r);
@@ -109,18 +109,18 @@ int sim_param_uuid(struct sim_req *r, int i, const char *name,
                    struct uuid *out);
 
 enum sim_ftype {
-    FT_UUID,       /* UUID string */
-    FT_UUIDS,      /* array of UUID strings */
-    FT_NUUIDS,     /* array of UUIDs, or null */
-    FT_STR,        /* string */
-    FT_NSTR,       /* string or null */
-    FT_STRS,       /* array of strings */
+    FT_UUID,   /* UUID string */
+    FT_UUIDS,  /* array of UUID strings */
+    FT_NUUIDS, /* array of UUIDs, or null */
+    FT_STR,    /* string */
+    FT_NSTR,   /* string or null */
+    FT_STRS,   /* array of strings */
     FT_BOOL,
-    FT_INT,        /* integer in [min, max] */
-    FT_NUM,        /* number */
-    FT_DATE,       /* ISO-8601 string */
-    FT_OBJ,        /* object (checked by the handler) */
-    FT_ARR,        /* array (checked by the handler) */
+    FT_INT,  /* integer in [min, max] */
+    FT_NUM,  /* number */
+    FT_DATE, /* ISO-8601 string */
+    FT_OBJ,  /* object (checked by the handler) */
+    FT_ARR,  /* array (checked by the handler) */
     FT_ANY,
 };
 
@@ -128,8 +128,8 @@ struct sim_field {
     const char *name;
     enum sim_ftype type;
     bool required;
-    int64_t min, max;           /* FT_INT bounds (both 0 = none) */
-    const char *const *values;  /* FT_STR allowed values, NULL-ended */
+    int64_t min, max;          /* FT_INT bounds (both 0 = none) */
+    const char *const *values; /* FT_STR allowed values, NULL-ended */
 };
 
 /*
@@ -137,8 +137,8 @@ struct sim_field {
  * be listed, every value of the listed type.  On failure writes the 400 and
  * returns -1.  A NULL obj is checked as {}.
  */
-int sim_validate(struct sim_req *r, json_t *obj,
-                 const struct sim_field *fields, size_t nr);
+int sim_validate(struct sim_req *r, json_t *obj, const struct sim_field *fields,
+                 size_t nr);
 
 /* Requires a JSON object body (400 otherwise). */
 int sim_need_body(struct sim_req *r);
@@ -154,50 +154,52 @@ int64_t sim_now(void);
 sim_handler_fn sim_api_jobs, sim_api_assets_delete, sim_api_trash_restore,
     sim_api_trash_restore_assets, sim_api_partner_create,
     sim_api_partner_update;
-sim_handler_fn sim_api_server_ping, sim_api_server_version, sim_api_server_about,
-    sim_api_server_statistics, sim_api_users_me, sim_api_users, sim_api_user_get,
-    sim_api_keys_me;
-sim_handler_fn sim_api_tags_list, sim_api_tag_get, sim_api_tag_create, sim_api_tags_upsert,
-    sim_api_tag_update, sim_api_tag_delete, sim_api_tags_bulk_assets, sim_api_tag_assets_add,
-    sim_api_tag_assets_remove;
-sim_handler_fn sim_api_search_metadata, sim_api_search_statistics, sim_api_asset_get,
-    sim_api_asset_update, sim_api_assets_update, sim_api_assets_statistics,
-    sim_api_duplicates, sim_api_timeline_buckets, sim_api_timeline_bucket;
+sim_handler_fn sim_api_server_ping, sim_api_server_version,
+    sim_api_server_about, sim_api_server_statistics, sim_api_users_me,
+    sim_api_users, sim_api_user_get, sim_api_keys_me;
+sim_handler_fn sim_api_tags_list, sim_api_tag_get, sim_api_tag_create,
+    sim_api_tags_upsert, sim_api_tag_update, sim_api_tag_delete,
+    sim_api_tags_bulk_assets, sim_api_tag_assets_add, sim_api_tag_assets_remove;
+sim_handler_fn sim_api_search_metadata, sim_api_search_statistics,
+    sim_api_asset_get, sim_api_asset_update, sim_api_assets_update,
+    sim_api_assets_statistics, sim_api_duplicates, sim_api_timeline_buckets,
+    sim_api_timeline_bucket;
 sim_handler_fn sim_api_albums_list, sim_api_album_get, sim_api_album_create,
     sim_api_album_update, sim_api_album_delete, sim_api_album_assets_add,
-    sim_api_album_assets_remove, sim_api_albums_assets_add, sim_api_album_users_add,
-    sim_api_album_user_update, sim_api_album_user_remove, sim_api_albums_statistics;
+    sim_api_album_assets_remove, sim_api_albums_assets_add,
+    sim_api_album_users_add, sim_api_album_user_update,
+    sim_api_album_user_remove, sim_api_albums_statistics;
 
 /*
  * POST /__sim/shared-link-upload {albumId, assetId?}: a guest's upload
  * through the album's shared link (sim_api_albums.c).  0, or -1 + err.
  */
-int sim_shared_link_upload(struct sim_lib *lib, json_t *body,
-                           struct buf *out, struct buf *err);
+int sim_shared_link_upload(struct sim_lib *lib, json_t *body, struct buf *out,
+                           struct buf *err);
 
 /* ---- the server (sim_server.c) ---- */
 
 struct sim_opts {
-    const char *bind;        /* "127.0.0.1" */
-    bool allow_remote;       /* --allow-remote: any bind address */
-    int port;                /* 0 = any free port */
-    int dialect;             /* 2 or 3 */
-    int minor;               /* the 3.x release: 0, 1 or 2 */
-    int latency;             /* 0 off, 1 seed preset */
-    double latency_scale;    /* multiplies every modeled latency */
-    int capacity;            /* K concurrent requests served */
-    const char *faults;      /* fault spec or NULL */
+    const char *bind;     /* "127.0.0.1" */
+    bool allow_remote;    /* --allow-remote: any bind address */
+    int port;             /* 0 = any free port */
+    int dialect;          /* 2 or 3 */
+    int minor;            /* the 3.x release: 0, 1 or 2 */
+    int latency;          /* 0 off, 1 seed preset */
+    double latency_scale; /* multiplies every modeled latency */
+    int capacity;         /* K concurrent requests served */
+    const char *faults;   /* fault spec or NULL */
     uint64_t seed;
     const char *request_log; /* JSON-lines file or NULL */
     bool gzip;               /* compress bodies of 1 KiB and more for
                                 clients that accept gzip (as Immich's
                                 compression middleware does) */
     struct sim_jobs_opts jobs;
-    int public_users;        /* -1 the library's, 0 off, 1 on */
-    bool deep_cost;          /* OFFSET pages pay for the rows skipped */
-    bool one_loop;           /* responses serialise on one thread */
-    bool create_last;        /* --create-last-modified on */
-    bool micros;             /* createdAt/updatedAt carry microseconds */
+    int public_users; /* -1 the library's, 0 off, 1 on */
+    bool deep_cost;   /* OFFSET pages pay for the rows skipped */
+    bool one_loop;    /* responses serialise on one thread */
+    bool create_last; /* --create-last-modified on */
+    bool micros;      /* createdAt/updatedAt carry microseconds */
 };
 
 /*

@@ -196,8 +196,8 @@ uint32_t sim_lib_add_user(struct sim_lib *lib, const struct uuid *id,
     return i;
 }
 
-uint32_t sim_lib_add_key(struct sim_lib *lib, uint32_t user,
-                         const char *secret, const char *name)
+uint32_t sim_lib_add_key(struct sim_lib *lib, uint32_t user, const char *secret,
+                         const char *name)
 {
     struct sim_key *k;
     uint32_t i = (uint32_t)lib->keys_nr;
@@ -296,8 +296,7 @@ uint32_t sim_lib_dup(struct sim_lib *lib, const struct uuid *id)
     return i;
 }
 
-void sim_asset_set_path(struct sim_lib *lib, uint32_t asset,
-                        const char *path)
+void sim_asset_set_path(struct sim_lib *lib, uint32_t asset, const char *path)
 {
     const char *slash = strrchr(path, '/');
     struct sim_asset *a = &lib->assets[asset];
@@ -496,8 +495,8 @@ const uint32_t *sim_lib_order(struct sim_lib *lib)
 
     if (!lib->order_dirty)
         return lib->order;
-    lib->order = xrealloc(lib->order,
-                          st_mult(lib->assets_nr + 1, sizeof(*lib->order)));
+    lib->order =
+        xrealloc(lib->order, st_mult(lib->assets_nr + 1, sizeof(*lib->order)));
     for (i = 0; i < lib->assets_nr; i++)
         lib->order[i] = (uint32_t)i;
     /* callers hold the library mutex, so the file-scope pointer is safe */

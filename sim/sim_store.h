@@ -62,82 +62,82 @@ void u32vec_release(struct u32vec *v);
 
 struct sim_user {
     struct uuid id;
-    uint32_t email, name;     /* strpool ids */
+    uint32_t email, name; /* strpool ids */
     bool is_admin;
-    int64_t created_at;       /* ms UTC */
-    struct u32vec partners;   /* users whose assets show in my timeline */
-    struct u32vec sharers;    /* users who share with me (POST /partners),
-                                 in my timeline or not */
+    int64_t created_at;     /* ms UTC */
+    struct u32vec partners; /* users whose assets show in my timeline */
+    struct u32vec sharers;  /* users who share with me (POST /partners),
+                               in my timeline or not */
 };
 
 /* Permission bits of an API key; "all" is a flag of its own. */
 struct sim_key {
     struct uuid id;
-    uint32_t secret;          /* strpool id of the key itself */
-    uint32_t name;            /* strpool id */
-    uint32_t user;            /* index into users */
-    bool all;                 /* "all" grants every permission */
-    uint64_t perms;           /* 1 << sim_perm_find(name) */
+    uint32_t secret; /* strpool id of the key itself */
+    uint32_t name;   /* strpool id */
+    uint32_t user;   /* index into users */
+    bool all;        /* "all" grants every permission */
+    uint64_t perms;  /* 1 << sim_perm_find(name) */
     int64_t created_at;
 };
 
 struct sim_exif {
-    uint32_t make, model, lens;         /* strpool ids, 0 = null */
-    uint32_t city, state, country;      /* strpool ids, 0 = null */
-    uint32_t time_zone, description;    /* strpool ids, 0 = null */
-    int64_t date_time_original;         /* TIME_NONE = null */
-    double latitude, longitude;         /* NAN = null */
-    uint32_t file_size;                 /* bytes */
+    uint32_t make, model, lens;      /* strpool ids, 0 = null */
+    uint32_t city, state, country;   /* strpool ids, 0 = null */
+    uint32_t time_zone, description; /* strpool ids, 0 = null */
+    int64_t date_time_original;      /* TIME_NONE = null */
+    double latitude, longitude;      /* NAN = null */
+    uint32_t file_size;              /* bytes */
     uint16_t width, height;
     uint16_t iso;
-    uint8_t f_number10, focal_length;   /* f-number x10, mm */
-    int8_t rating;                      /* -1 = null */
+    uint8_t f_number10, focal_length; /* f-number x10, mm */
+    int8_t rating;                    /* -1 = null */
 };
 
 struct sim_asset {
     struct uuid id;
-    uint32_t owner;            /* user index */
-    uint32_t dir, base;        /* originalPath = dir + "/" + base */
-    uint32_t file_name;        /* originalFileName */
-    uint32_t dup;              /* duplicate group index or SIM_NONE */
-    uint32_t exif;             /* index into exifs or SIM_NONE */
+    uint32_t owner;     /* user index */
+    uint32_t dir, base; /* originalPath = dir + "/" + base */
+    uint32_t file_name; /* originalFileName */
+    uint32_t dup;       /* duplicate group index or SIM_NONE */
+    uint32_t exif;      /* index into exifs or SIM_NONE */
     int64_t file_created_at, file_modified_at, local_date_time;
     int64_t created_at, updated_at;
-    int64_t deleted_at;        /* TIME_NONE unless trashed */
-    uint8_t type;              /* enum sim_asset_type */
-    uint8_t visibility;        /* enum sim_visibility */
+    int64_t deleted_at; /* TIME_NONE unless trashed */
+    uint8_t type;       /* enum sim_asset_type */
+    uint8_t visibility; /* enum sim_visibility */
     bool favorite;
-    bool read_only;            /* its file cannot get a sidecar (an
-                                  external library mounted read-only) */
-    bool purged;               /* deleted with force: not restorable */
-    struct u32vec tags;        /* tag indexes, direct links */
-    struct u32vec albums;      /* album indexes */
+    bool read_only;       /* its file cannot get a sidecar (an
+                             external library mounted read-only) */
+    bool purged;          /* deleted with force: not restorable */
+    struct u32vec tags;   /* tag indexes, direct links */
+    struct u32vec albums; /* album indexes */
 };
 
 struct sim_tag {
     struct uuid id;
-    uint32_t owner;            /* user index */
-    uint32_t value;            /* full path "a/b/c", strpool id */
-    uint32_t parent;           /* tag index or SIM_NONE */
-    uint32_t color;            /* strpool id, 0 = unset */
+    uint32_t owner;  /* user index */
+    uint32_t value;  /* full path "a/b/c", strpool id */
+    uint32_t parent; /* tag index or SIM_NONE */
+    uint32_t color;  /* strpool id, 0 = unset */
     int64_t created_at, updated_at;
     bool deleted;
 };
 
 struct sim_member {
     uint32_t user;
-    uint8_t role;              /* SIM_ROLE_VIEWER or SIM_ROLE_EDITOR */
+    uint8_t role; /* SIM_ROLE_VIEWER or SIM_ROLE_EDITOR */
 };
 
 struct sim_album {
     struct uuid id;
     uint32_t owner;
     uint32_t name, description;
-    uint32_t thumb;            /* asset index or SIM_NONE */
+    uint32_t thumb; /* asset index or SIM_NONE */
     int64_t created_at, updated_at;
     bool deleted;
-    bool activity;             /* isActivityEnabled */
-    bool order_asc;            /* order "asc" (default desc) */
+    bool activity;  /* isActivityEnabled */
+    bool order_asc; /* order "asc" (default desc) */
     struct u32vec assets;
     struct sim_member *members;
     uint32_t members_nr, members_alloc;
@@ -163,19 +163,19 @@ struct sim_lib {
     size_t tags_nr, tags_alloc;
     struct sim_album *albums;
     size_t albums_nr, albums_alloc;
-    struct uuid *dups;                 /* duplicate group ids */
+    struct uuid *dups; /* duplicate group ids */
     size_t dups_nr, dups_alloc;
     struct uuidmap asset_map, album_map, tag_map, user_map, dup_map;
     struct sim_expect expect[24];
     size_t expect_nr;
-    uint32_t *order;                   /* assets by fileCreatedAt desc, id */
+    uint32_t *order; /* assets by fileCreatedAt desc, id */
     bool order_dirty;
-    uint64_t gen;                      /* bumped by every write: caches of
-                                          query results check it */
-    uint64_t uuid_state;               /* mints ids of new records */
-    bool public_users;                 /* server.publicUsers (default on) */
-    bool micros;                       /* createdAt/updatedAt carry
-                                          microseconds (sim_asset_sub_ms) */
+    uint64_t gen;        /* bumped by every write: caches of
+                            query results check it */
+    uint64_t uuid_state; /* mints ids of new records */
+    bool public_users;   /* server.publicUsers (default on) */
+    bool micros;         /* createdAt/updatedAt carry
+                            microseconds (sim_asset_sub_ms) */
 };
 
 void sim_lib_init(struct sim_lib *lib, uint64_t seed);
@@ -188,8 +188,8 @@ const char *sim_cstr(const struct sim_lib *lib, uint32_t id);
 /* Record constructors: return the new index.  id NULL mints a v4 UUID. */
 uint32_t sim_lib_add_user(struct sim_lib *lib, const struct uuid *id,
                           const char *email, const char *name, bool admin);
-uint32_t sim_lib_add_key(struct sim_lib *lib, uint32_t user,
-                         const char *secret, const char *name);
+uint32_t sim_lib_add_key(struct sim_lib *lib, uint32_t user, const char *secret,
+                         const char *name);
 uint32_t sim_lib_add_asset(struct sim_lib *lib, const struct uuid *id,
                            uint32_t owner);
 uint32_t sim_lib_add_exif(struct sim_lib *lib, uint32_t asset);
@@ -201,8 +201,7 @@ uint32_t sim_lib_add_album(struct sim_lib *lib, const struct uuid *id,
 uint32_t sim_lib_dup(struct sim_lib *lib, const struct uuid *id);
 
 /* Path setter: splits at the last '/'. */
-void sim_asset_set_path(struct sim_lib *lib, uint32_t asset,
-                        const char *path);
+void sim_asset_set_path(struct sim_lib *lib, uint32_t asset, const char *path);
 
 /* Links; each returns true if the link is new (or was removed). */
 bool sim_link_album(struct sim_lib *lib, uint32_t album, uint32_t asset);

@@ -25,24 +25,24 @@ static const struct command {
     bool json;       /* has a --json output */
     const char *summary;
 } commands[] = {
-    { "run", cmd_run, cmd_run_help, 0, false,
-      "apply the rules to the library (the default)" },
-    { "plan", cmd_plan, cmd_plan_help, 0, true,
-      "print what a run would change; writes nothing" },
-    { "check", cmd_check, cmd_check_help, 0, false,
-      "check the configuration, the server and the API key" },
-    { "config", cmd_config, cmd_config_help, 1, false,
-      "print the effective configuration, or `config template`" },
-    { "apply", cmd_apply, cmd_apply_help, 1, false,
-      "apply a plan saved by `plan --json`" },
-    { "undo", cmd_undo, cmd_undo_help, 1, true,
-      "take back the changes a run made" },
-    { "explain", cmd_explain, cmd_explain_help, SIZE_MAX, true,
-      "why the rules decide what they do about assets" },
-    { "report", cmd_report, cmd_report_help, 1, false,
-      "write a run's report.html again" },
-    { "history", cmd_history, cmd_history_help, 0, false,
-      "list past runs with their headline figures" },
+    {"run", cmd_run, cmd_run_help, 0, false,
+     "apply the rules to the library (the default)"},
+    {"plan", cmd_plan, cmd_plan_help, 0, true,
+     "print what a run would change; writes nothing"},
+    {"check", cmd_check, cmd_check_help, 0, false,
+     "check the configuration, the server and the API key"},
+    {"config", cmd_config, cmd_config_help, 1, false,
+     "print the effective configuration, or `config template`"},
+    {"apply", cmd_apply, cmd_apply_help, 1, false,
+     "apply a plan saved by `plan --json`"},
+    {"undo", cmd_undo, cmd_undo_help, 1, true,
+     "take back the changes a run made"},
+    {"explain", cmd_explain, cmd_explain_help, SIZE_MAX, true,
+     "why the rules decide what they do about assets"},
+    {"report", cmd_report, cmd_report_help, 1, false,
+     "write a run's report.html again"},
+    {"history", cmd_history, cmd_history_help, 0, false,
+     "list past runs with their headline figures"},
 };
 
 extern char **environ;
@@ -61,12 +61,14 @@ static void usage(FILE *f, const char *options)
     fputs("usage: immich-autotag [command] [options]\n\n"
           "Keeps an Immich photo library organised by rules (tags, albums,\n"
           "sharing), reading the immich-autotag YAML configuration.\n\n"
-          "Commands:\n", f);
+          "Commands:\n",
+          f);
     for (i = 0; i < ARRAY_SIZE(commands); i++)
         fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n%s\n%s\n", options, exit_help);
     fputs("Environment: IMMICH_API_KEY (the key), the option variables above,\n"
-          "XDG_CONFIG_HOME, HOME (see docs/cli.md).\n", f);
+          "XDG_CONFIG_HOME, HOME (see docs/cli.md).\n",
+          f);
 }
 
 static int exit_for(enum cli_status st)
@@ -86,7 +88,7 @@ static int exit_for(enum cli_status st)
 
 int main(int argc, char **argv)
 {
-    struct cli_ctx ctx = { 0 };
+    struct cli_ctx ctx = {0};
     struct buf err = BUF_INIT, text = BUF_INIT;
     const struct command *cmd = &commands[0];
     int code = EXIT_USAGE;
@@ -101,10 +103,11 @@ int main(int argc, char **argv)
     ctx.argv0 = "immich-autotag";
     buf_init(&ctx.config_path, 0);
     if (cli_opts_parse(argc, argv, &ctx.opts, &err) < 0 ||
-        cli_opts_apply_env(&ctx.opts, (const char *const *)environ,
-                           &err) < 0) {
-        fprintf(stderr, "immich-autotag: %s\n"
-                        "Try 'immich-autotag --help'.\n", err.buf);
+        cli_opts_apply_env(&ctx.opts, (const char *const *)environ, &err) < 0) {
+        fprintf(stderr,
+                "immich-autotag: %s\n"
+                "Try 'immich-autotag --help'.\n",
+                err.buf);
         goto out;
     }
     if (ctx.opts.command) {
@@ -112,8 +115,9 @@ int main(int argc, char **argv)
             if (!strcmp(commands[i].name, ctx.opts.command))
                 break;
         if (i == ARRAY_SIZE(commands)) {
-            fprintf(stderr, "immich-autotag: unknown command '%s'\n"
-                            "Try 'immich-autotag --help'.\n",
+            fprintf(stderr,
+                    "immich-autotag: unknown command '%s'\n"
+                    "Try 'immich-autotag --help'.\n",
                     ctx.opts.command);
             goto out;
         }
@@ -138,17 +142,19 @@ int main(int argc, char **argv)
      * the command line elsewhere it is a mistake worth saying. */
     if (ctx.opts.json && !cmd->json) {
         if (cli_opts_seen(&ctx.opts, "json")) {
-            fprintf(stderr, "immich-autotag %s: --json has no meaning here "
-                            "(only plan, undo and explain print JSON)\n"
-                            "Try 'immich-autotag %s --help'.\n",
+            fprintf(stderr,
+                    "immich-autotag %s: --json has no meaning here "
+                    "(only plan, undo and explain print JSON)\n"
+                    "Try 'immich-autotag %s --help'.\n",
                     cmd->name, cmd->name);
             goto out;
         }
         ctx.opts.json = false;
     }
     if (ctx.opts.args_nr > cmd->max_args) {
-        fprintf(stderr, "immich-autotag %s: unexpected argument '%s'\n"
-                        "Try 'immich-autotag %s --help'.\n",
+        fprintf(stderr,
+                "immich-autotag %s: unexpected argument '%s'\n"
+                "Try 'immich-autotag %s --help'.\n",
                 cmd->name, ctx.opts.args[cmd->max_args], cmd->name);
         goto out;
     }

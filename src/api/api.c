@@ -28,8 +28,7 @@ int api_dialect_of(int major)
 static void server_message(const struct buf *body, struct buf *out)
 {
     json_t *root = json_loadb(body->buf, body->len, 0, NULL);
-    json_t *m = json_is_object(root) ? json_object_get(root, "message")
-                                     : NULL;
+    json_t *m = json_is_object(root) ? json_object_get(root, "message") : NULL;
 
     if (json_is_string(m)) {
         buf_addf(out, " %.200s", json_string_value(m));
@@ -37,10 +36,10 @@ static void server_message(const struct buf *body, struct buf *out)
         size_t i;
         json_t *v;
 
-        json_array_foreach(m, i, v) {
+        json_array_foreach(m, i, v)
+        {
             if (json_is_string(v) && i < 5)
-                buf_addf(out, "%s%.100s", i ? "; " : " ",
-                         json_string_value(v));
+                buf_addf(out, "%s%.100s", i ? "; " : " ", json_string_value(v));
         }
     }
     json_decref(root);
@@ -53,7 +52,7 @@ static void server_message(const struct buf *body, struct buf *out)
  * was done.  False with the message in msg.
  */
 static bool immich_body(const struct http_response *r, struct buf *msg,
-                            const char *endpoint)
+                        const char *endpoint)
 {
     const char *t = r->content_type;
     size_t i = 0;
@@ -65,10 +64,12 @@ static bool immich_body(const struct http_response *r, struct buf *msg,
     if ((!t || !strncasecmp(t, "application/json", 16)) &&
         (r->body->buf[i] == '{' || r->body->buf[i] == '['))
         return true;
-    buf_addf(msg, "%s: %ld answered %s, not Immich's JSON — a proxy login "
-             "page? (the change may not have been made)", endpoint,
-             r->status, t && !strncasecmp(t, "text/html", 9)
-                            ? "an HTML page" : "something else");
+    buf_addf(msg,
+             "%s: %ld answered %s, not Immich's JSON — a proxy login "
+             "page? (the change may not have been made)",
+             endpoint, r->status,
+             t && !strncasecmp(t, "text/html", 9) ? "an HTML page"
+                                                  : "something else");
     return false;
 }
 
@@ -102,7 +103,8 @@ static void on_http(const struct http_response *r, void *ctx)
              * sign-on gateway answered instead of the server. */
             st.ok = false;
             st.kind = API_FAIL_HTTP;
-            buf_addf(&msg, "%s: %ld a redirect to %s — a proxy login "
+            buf_addf(&msg,
+                     "%s: %ld a redirect to %s — a proxy login "
                      "page? (nothing was changed by this request)",
                      c->endpoint, r->status,
                      r->location ? r->location : "(no Location)");
@@ -113,7 +115,7 @@ static void on_http(const struct http_response *r, void *ctx)
         } else if (r->status >= 400 || r->status < 200) {
             st.ok = false;
             st.kind = r->status == 401 || r->status == 403 ? API_FAIL_AUTH
-                                                            : API_FAIL_HTTP;
+                                                           : API_FAIL_HTTP;
             buf_addf(&msg, "%s: %ld", c->endpoint, r->status);
             server_message(r->body, &msg);
         } else if (c->want_json && !c->deliver_raw) {
@@ -123,8 +125,8 @@ static void on_http(const struct http_response *r, void *ctx)
             if (!root) {
                 st.ok = false;
                 st.kind = API_FAIL_DECODE;
-                buf_addf(&msg, "%s: invalid JSON at byte %d: %s",
-                         c->endpoint, jerr.position, jerr.text);
+                buf_addf(&msg, "%s: invalid JSON at byte %d: %s", c->endpoint,
+                         jerr.position, jerr.text);
             }
         }
         break;
@@ -132,8 +134,8 @@ static void on_http(const struct http_response *r, void *ctx)
     if (!st.ok)
         st.error = msg.buf;
     if (c->deliver_raw)
-        c->deliver_raw(c, st.ok ? r->body->buf : NULL,
-                       st.ok ? r->body->len : 0, &st);
+        c->deliver_raw(c, st.ok ? r->body->buf : NULL, st.ok ? r->body->len : 0,
+                       &st);
     else
         c->deliver(c, root, &st);
     json_decref(root);
@@ -142,10 +144,9 @@ static void on_http(const struct http_response *r, void *ctx)
     free(c);
 }
 
-static void submit_call(struct api *a, struct api_call *c,
-                        const char *method, const char *path,
-                        const char *endpoint, const struct buf *body,
-                        bool retry_safe)
+static void submit_call(struct api *a, struct api_call *c, const char *method,
+                        const char *path, const char *endpoint,
+                        const struct buf *body, bool retry_safe)
 {
     struct http_call h = HTTP_CALL_INIT;
     struct buf url = BUF_INIT;
@@ -179,9 +180,9 @@ static void submit_call(struct api *a, struct api_call *c,
 }
 
 void api_submit(struct api *a, const char *method, const char *path,
-                const char *endpoint, const struct buf *body,
-                bool retry_safe, bool want_json, api_deliver_fn *deliver,
-                api_any_fn *cb, void *ctx)
+                const char *endpoint, const struct buf *body, bool retry_safe,
+                bool want_json, api_deliver_fn *deliver, api_any_fn *cb,
+                void *ctx)
 {
     struct api_call *c = xcalloc(1, sizeof(*c));
 
@@ -213,14 +214,17 @@ void api_decode_failed(struct api_call *c, struct api_status *st)
     st->error = c->err.buf;
 }
 
-#define JD(c) { (c)->endpoint, &(c)->err }
+#define JD(c)                                                                  \
+    {                                                                          \
+        (c)->endpoint, &(c)->err                                               \
+    }
 
 /* ---- server version ------------------------------------------------------ */
 
 static void deliver_version(struct api_call *c, json_t *root,
                             struct api_status *st)
 {
-    struct api_version v = { 0, 0, 0 };
+    struct api_version v = {0, 0, 0};
     struct jdec d = JD(c);
     long maj = 0, min = 0, pat = 0;
 
@@ -239,14 +243,14 @@ static void deliver_version(struct api_call *c, json_t *root,
 
 void api_server_version(struct api *a, api_version_fn *cb, void *ctx)
 {
-    api_submit(a, "GET", "/server/version", "GET /server/version", NULL,
-               true, true, deliver_version, (api_any_fn *)cb, ctx);
+    api_submit(a, "GET", "/server/version", "GET /server/version", NULL, true,
+               true, deliver_version, (api_any_fn *)cb, ctx);
 }
 
 /* ---- users --------------------------------------------------------------- */
 
-static int decode_user(struct jdec *d, json_t *o, const char *where,
-                       long idx, struct api_user *u)
+static int decode_user(struct jdec *d, json_t *o, const char *where, long idx,
+                       struct api_user *u)
 {
     if (jd_obj(d, o, where, idx, NULL, &o) < 0 ||
         jd_uuid(d, o, where, idx, "id", &u->id) < 0 ||
@@ -256,8 +260,7 @@ static int decode_user(struct jdec *d, json_t *o, const char *where,
     return 0;
 }
 
-static void deliver_me(struct api_call *c, json_t *root,
-                       struct api_status *st)
+static void deliver_me(struct api_call *c, json_t *root, struct api_status *st)
 {
     struct api_user u;
     struct jdec d = JD(c);
@@ -286,8 +289,8 @@ static void deliver_users(struct api_call *c, json_t *root,
         nr = json_array_size(root);
         v = xcalloc(nr + 1, sizeof(*v));
         for (size_t i = 0; i < nr; i++) {
-            if (decode_user(&d, json_array_get(root, i), "", (long)i,
-                            &v[i]) < 0) {
+            if (decode_user(&d, json_array_get(root, i), "", (long)i, &v[i]) <
+                0) {
                 api_decode_failed(c, st);
                 nr = 0;
                 break;
@@ -304,10 +307,9 @@ void api_users(struct api *a, api_users_fn *cb, void *ctx)
                deliver_users, (api_any_fn *)cb, ctx);
 }
 
-static void deliver_key(struct api_call *c, json_t *root,
-                        struct api_status *st)
+static void deliver_key(struct api_call *c, json_t *root, struct api_status *st)
 {
-    struct api_key_info k = { "", NULL, 0 };
+    struct api_key_info k = {"", NULL, 0};
     const char **perms = NULL;
     json_t *arr;
     struct jdec d = JD(c);
@@ -321,8 +323,8 @@ static void deliver_key(struct api_call *c, json_t *root,
 
         perms = xcalloc(n + 1, sizeof(*perms));
         for (size_t i = 0; i < n; i++) {
-            if (jd_str(&d, json_array_get(arr, i), "permissions", (long)i,
-                       NULL, &perms[i], NULL) < 0) {
+            if (jd_str(&d, json_array_get(arr, i), "permissions", (long)i, NULL,
+                       &perms[i], NULL) < 0) {
                 api_decode_failed(c, st);
                 break;
             }
@@ -336,8 +338,8 @@ static void deliver_key(struct api_call *c, json_t *root,
 
 void api_keys_me(struct api *a, api_key_fn *cb, void *ctx)
 {
-    api_submit(a, "GET", "/api-keys/me", "GET /api-keys/me", NULL, true,
-               true, deliver_key, (api_any_fn *)cb, ctx);
+    api_submit(a, "GET", "/api-keys/me", "GET /api-keys/me", NULL, true, true,
+               deliver_key, (api_any_fn *)cb, ctx);
 }
 
 /* ---- tags ---------------------------------------------------------------- */
@@ -352,8 +354,8 @@ int api_decode_tag(struct jdec *d, json_t *o, const char *where, long idx,
         jd_uuid(d, o, where, idx, "id", &t->id) < 0 ||
         jd_str(d, o, where, idx, "name", &t->name, NULL) < 0 ||
         jd_str(d, o, where, idx, "value", &t->value, NULL) < 0 ||
-        jd_uuid_opt(d, o, where, idx, "parentId", &t->parent,
-                    &t->has_parent) < 0)
+        jd_uuid_opt(d, o, where, idx, "parentId", &t->parent, &t->has_parent) <
+            0)
         return -1;
     return 0;
 }
@@ -385,23 +387,21 @@ static void deliver_tags(struct api_call *c, json_t *root,
 
 void api_tags(struct api *a, api_tags_fn *cb, void *ctx)
 {
-    api_submit(a, "GET", "/tags", "GET /tags", NULL, true, true,
-               deliver_tags, (api_any_fn *)cb, ctx);
+    api_submit(a, "GET", "/tags", "GET /tags", NULL, true, true, deliver_tags,
+               (api_any_fn *)cb, ctx);
 }
 
 /* Called by api_write.c for PUT /tags. */
-void api_deliver_tags(struct api_call *c, json_t *root,
-                      struct api_status *st);
-void api_deliver_tags(struct api_call *c, json_t *root,
-                      struct api_status *st)
+void api_deliver_tags(struct api_call *c, json_t *root, struct api_status *st);
+void api_deliver_tags(struct api_call *c, json_t *root, struct api_status *st)
 {
     deliver_tags(c, root, st);
 }
 
 /* ---- albums -------------------------------------------------------------- */
 
-static int decode_role(struct jdec *d, json_t *o, const char *where,
-                       long idx, int *role, bool *is_owner)
+static int decode_role(struct jdec *d, json_t *o, const char *where, long idx,
+                       int *role, bool *is_owner)
 {
     const char *s;
 
@@ -453,7 +453,8 @@ static int decode_album(struct jdec *d, json_t *o, long idx,
         snprintf(where, sizeof(where), "[%ld].albumUsers", idx);
     else
         snprintf(where, sizeof(where), "albumUsers");
-    json_array_foreach(au, i, m) {
+    json_array_foreach(au, i, m)
+    {
         json_t *user;
         struct uuid uid;
         int role = 0;
@@ -524,8 +525,7 @@ static void deliver_albums(struct api_call *c, json_t *root,
 /* For api_write.c: POST /albums answers one album. */
 void api_deliver_albums(struct api_call *c, json_t *root,
                         struct api_status *st);
-void api_deliver_albums(struct api_call *c, json_t *root,
-                        struct api_status *st)
+void api_deliver_albums(struct api_call *c, json_t *root, struct api_status *st)
 {
     deliver_albums(c, root, st);
 }
@@ -607,8 +607,7 @@ int api_decode_search_page(const char *data, size_t len, api_page_fn *cb,
                            void *ctx, struct buf *err)
 {
     struct api_call c;
-    struct api_status st = { true, API_OK, 200, "POST /search/metadata",
-                             "" };
+    struct api_status st = {true, API_OK, 200, "POST /search/metadata", ""};
     int ret;
 
     memset(&c, 0, sizeof(c));
@@ -653,7 +652,7 @@ static void deliver_asset_stats(struct api_call *c, json_t *root,
                                 struct api_status *st)
 {
     struct jdec d = JD(c);
-    struct api_asset_stats s = { 0, 0, 0 };
+    struct api_asset_stats s = {0, 0, 0};
 
     if (st->ok && (jd_obj(&d, root, "", -1, NULL, &root) < 0 ||
                    jd_long(&d, root, "", -1, "images", &s.images) < 0 ||
@@ -665,8 +664,8 @@ static void deliver_asset_stats(struct api_call *c, json_t *root,
 
 void api_asset_statistics(struct api *a, api_asset_stats_fn *cb, void *ctx)
 {
-    api_submit(a, "GET", "/assets/statistics", "GET /assets/statistics",
-               NULL, true, true, deliver_asset_stats, (api_any_fn *)cb, ctx);
+    api_submit(a, "GET", "/assets/statistics", "GET /assets/statistics", NULL,
+               true, true, deliver_asset_stats, (api_any_fn *)cb, ctx);
 }
 
 /* ---- duplicates ---------------------------------------------------------- */
@@ -684,12 +683,13 @@ static void deliver_dups(struct api_call *c, json_t *root,
         api_decode_failed(c, st);
     if (st->ok) {
         nr = json_array_size(root);
-        json_array_foreach(root, i, g)
-            total += json_array_size(json_object_get(g, "assets"));
+        json_array_foreach(root, i, g) total +=
+            json_array_size(json_object_get(g, "assets"));
         v = xcalloc(nr + 1, sizeof(*v));
         ids = xcalloc(total + 1, sizeof(*ids));
         total = 0;
-        json_array_foreach(root, i, g) {
+        json_array_foreach(root, i, g)
+        {
             json_t *assets, *m;
             size_t j;
             char where[32];
@@ -701,7 +701,8 @@ static void deliver_dups(struct api_call *c, json_t *root,
                 break;
             }
             v[i].assets = ids + total;
-            json_array_foreach(assets, j, m) {
+            json_array_foreach(assets, j, m)
+            {
                 if (jd_uuid(&d, m, where, (long)j, "id", &ids[total]) < 0) {
                     api_decode_failed(c, st);
                     break;
@@ -737,8 +738,8 @@ void api_duplicates(struct api *a, api_dups_fn *cb, void *ctx)
 static void deliver_jobs(struct api_call *c, json_t *root,
                          struct api_status *st)
 {
-    static const char *const queues[] = { "sidecar", "metadataExtraction" };
-    static const char *const counts[] = { "active", "waiting", "delayed" };
+    static const char *const queues[] = {"sidecar", "metadataExtraction"};
+    static const char *const counts[] = {"active", "waiting", "delayed"};
     struct jdec d = JD(c);
     long pending = 0;
 
@@ -767,6 +768,6 @@ static void deliver_jobs(struct api_call *c, json_t *root,
 
 void api_jobs_pending(struct api *a, api_jobs_fn *cb, void *ctx)
 {
-    api_submit(a, "GET", "/jobs", "GET /jobs", NULL, true, true,
-               deliver_jobs, (api_any_fn *)cb, ctx);
+    api_submit(a, "GET", "/jobs", "GET /jobs", NULL, true, true, deliver_jobs,
+               (api_any_fn *)cb, ctx);
 }

@@ -83,15 +83,15 @@ struct api_key_info {
 
 struct api_tag {
     struct uuid id;
-    const char *name;    /* leaf */
-    const char *value;   /* full path "a/b/c" */
-    struct uuid parent;  /* valid when has_parent */
+    const char *name;   /* leaf */
+    const char *value;  /* full path "a/b/c" */
+    struct uuid parent; /* valid when has_parent */
     bool has_parent;
 };
 
 struct api_album_user {
     struct uuid user;
-    int role;            /* enum model_role: 0 viewer, 1 editor */
+    int role; /* enum model_role: 0 viewer, 1 editor */
 };
 
 struct api_album {
@@ -102,10 +102,10 @@ struct api_album {
     size_t users_nr;
     long asset_count;
     bool shared;
-    int64_t start_date, end_date;       /* TIME_NONE when absent */
+    int64_t start_date, end_date; /* TIME_NONE when absent */
     int64_t created_at, updated_at;
-    int64_t last_modified;              /* lastModifiedAssetTimestamp,
-                                           TIME_NONE when absent */
+    int64_t last_modified; /* lastModifiedAssetTimestamp,
+                              TIME_NONE when absent */
 };
 
 /* Bits of api_asset.flags mirror enum model_asset_flags. */
@@ -120,10 +120,10 @@ struct api_asset {
     bool has_duplicate;
     int64_t file_created_at, file_modified_at, local_date_time;
     int64_t created_at, updated_at;
-    int64_t date_time_original;  /* TIME_NONE without exif or date */
+    int64_t date_time_original; /* TIME_NONE without exif or date */
     bool has_exif;
     bool trashed, favorite, video;
-    int visibility;              /* enum model_visibility */
+    int visibility; /* enum model_visibility */
 };
 
 struct api_asset_stats {
@@ -186,23 +186,25 @@ void api_album_info(struct api *a, const struct uuid *id, api_albums_fn *cb,
 
 /* Filters of POST /search/metadata and /search/statistics (flat shape). */
 struct api_search {
-    long page;                 /* >= 1 (metadata only) */
-    long size;                 /* 1..1000 (metadata only) */
-    int64_t taken_after;       /* inclusive, TIME_NONE = unset */
-    int64_t taken_before;      /* inclusive, TIME_NONE = unset */
-    const struct uuid *album;  /* albumIds:[album], NULL = none */
-    const struct uuid *tag;    /* tagIds:[tag], NULL = none */
-    const char *visibility;    /* "timeline"/"archive"/..., NULL = default */
+    long page;                /* >= 1 (metadata only) */
+    long size;                /* 1..1000 (metadata only) */
+    int64_t taken_after;      /* inclusive, TIME_NONE = unset */
+    int64_t taken_before;     /* inclusive, TIME_NONE = unset */
+    const struct uuid *album; /* albumIds:[album], NULL = none */
+    const struct uuid *tag;   /* tagIds:[tag], NULL = none */
+    const char *visibility;   /* "timeline"/"archive"/..., NULL = default */
     bool with_deleted;
     bool with_exif;
-    const char *order;         /* "asc", "desc", NULL = server default */
-    int64_t created_after;     /* upload time, inclusive, TIME_NONE = unset */
-    int64_t created_before;    /* inclusive, TIME_NONE = unset */
+    const char *order;      /* "asc", "desc", NULL = server default */
+    int64_t created_after;  /* upload time, inclusive, TIME_NONE = unset */
+    int64_t created_before; /* inclusive, TIME_NONE = unset */
 };
 
-#define API_SEARCH_INIT                                                      \
-    { 1, 1000, TIME_NONE, TIME_NONE, NULL, NULL, NULL, false, false, NULL,   \
-      TIME_NONE, TIME_NONE }
+#define API_SEARCH_INIT                                                        \
+    {                                                                          \
+        1, 1000, TIME_NONE, TIME_NONE, NULL, NULL, NULL, false, false, NULL,   \
+            TIME_NONE, TIME_NONE                                               \
+    }
 
 /* POST /search/metadata: one page. */
 void api_search_metadata(struct api *a, const struct api_search *q,
@@ -217,8 +219,7 @@ void api_asset_statistics(struct api *a, api_asset_stats_fn *cb, void *ctx);
  * sidecar and metadataExtraction queues, -1 on failure (403 without
  * job.read or for a non-admin user).
  */
-typedef void api_jobs_fn(void *ctx, const struct api_status *st,
-                         long pending);
+typedef void api_jobs_fn(void *ctx, const struct api_status *st, long pending);
 void api_jobs_pending(struct api *a, api_jobs_fn *cb, void *ctx);
 /* GET /duplicates: every duplicate group with its member ids. */
 void api_duplicates(struct api *a, api_dups_fn *cb, void *ctx);

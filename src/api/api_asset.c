@@ -8,7 +8,10 @@
  */
 #include "api/api_internal.h"
 
-#define JD(c) { (c)->endpoint, &(c)->err }
+#define JD(c)                                                                  \
+    {                                                                          \
+        (c)->endpoint, &(c)->err                                               \
+    }
 
 /* api.c: the decoders this file shares. */
 int api_decode_tag(struct jdec *d, json_t *o, const char *where, long idx,
@@ -61,7 +64,7 @@ static int decode_tags(struct jdec *d, json_t *root, struct api_tag **out,
 static void deliver_asset(struct api_call *c, const char *data, size_t len,
                           struct api_status *st)
 {
-    struct one_asset x = { c, st, NULL, 0, false };
+    struct one_asset x = {c, st, NULL, 0, false};
     struct api_tag *tags = NULL;
     struct buf wrap = BUF_INIT;
     struct jdec d = JD(c);

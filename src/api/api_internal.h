@@ -30,20 +30,20 @@ typedef void api_any_fn(void);
 
 struct api_call {
     struct api *a;
-    char endpoint[64];         /* "GET /albums/{id}" */
+    char endpoint[64]; /* "GET /albums/{id}" */
     api_deliver_fn *deliver;
     api_deliver_raw_fn *deliver_raw; /* set: deliver is not used */
     api_any_fn *cb;
     void *ctx;
-    bool want_json;            /* false: success has no body (204) */
-    struct buf err;            /* decode message */
+    bool want_json; /* false: success has no body (204) */
+    struct buf err; /* decode message */
 };
 
 /* Submits method path; endpoint is the metrics key. */
 void api_submit(struct api *a, const char *method, const char *path,
-                const char *endpoint, const struct buf *body,
-                bool retry_safe, bool want_json, api_deliver_fn *deliver,
-                api_any_fn *cb, void *ctx);
+                const char *endpoint, const struct buf *body, bool retry_safe,
+                bool want_json, api_deliver_fn *deliver, api_any_fn *cb,
+                void *ctx);
 
 /* api_submit() for a raw deliverer. */
 void api_submit_raw(struct api *a, const char *method, const char *path,

@@ -18,8 +18,7 @@ int jd_fail(struct jdec *d, const char *where, long idx, const char *key,
     if (idx >= 0)
         buf_addf(d->err, "[%ld]", idx);
     if (key)
-        buf_addf(d->err, "%s%s", (where && *where) || idx >= 0 ? "." : "",
-                 key);
+        buf_addf(d->err, "%s%s", (where && *where) || idx >= 0 ? "." : "", key);
     if (!(where && *where) && idx < 0 && !key)
         buf_addstr(d->err, "response");
     buf_addf(d->err, ": expected %s", what);
@@ -138,8 +137,8 @@ int jd_time(struct jdec *d, json_t *obj, const char *where, long idx,
     json_t *v = member(obj, key);
 
     if (!json_is_string(v) ||
-        time_parse_iso(json_string_value(v), json_string_length(v), out,
-                       NULL) < 0)
+        time_parse_iso(json_string_value(v), json_string_length(v), out, NULL) <
+            0)
         return jd_fail(d, where, idx, key, "an ISO-8601 date string");
     return 0;
 }

@@ -22,30 +22,49 @@
 
 /* Where the parser is. */
 enum where {
-    W_TOP,      /* before the root value */
-    W_ROOT,     /* in the root object */
-    W_ASSETS,   /* in "assets" */
-    W_ITEMS,    /* in "assets"."items" */
-    W_ITEM,     /* in one asset */
-    W_EXIF,     /* in its "exifInfo" */
-    W_DONE,     /* after the root value */
+    W_TOP,    /* before the root value */
+    W_ROOT,   /* in the root object */
+    W_ASSETS, /* in "assets" */
+    W_ITEMS,  /* in "assets"."items" */
+    W_ITEM,   /* in one asset */
+    W_EXIF,   /* in its "exifInfo" */
+    W_DONE,   /* after the root value */
 };
 
 /* The fields read; the order is the order of the checks (and of the
  * message when several are missing). */
 enum field {
-    F_ID, F_OWNER, F_NAME, F_PATH, F_FILE_CREATED, F_FILE_MODIFIED,
-    F_LOCAL, F_CREATED, F_UPDATED, F_FAVORITE, F_TRASHED, F_TYPE,
-    F_VISIBILITY, F_REQUIRED_NR = F_VISIBILITY + 1,
-    F_DUPLICATE = F_REQUIRED_NR, F_EXIF, F_DTO, F_ITEMS, F_ASSETS,
-    F_NEXT, F_NONE
+    F_ID,
+    F_OWNER,
+    F_NAME,
+    F_PATH,
+    F_FILE_CREATED,
+    F_FILE_MODIFIED,
+    F_LOCAL,
+    F_CREATED,
+    F_UPDATED,
+    F_FAVORITE,
+    F_TRASHED,
+    F_TYPE,
+    F_VISIBILITY,
+    F_REQUIRED_NR = F_VISIBILITY + 1,
+    F_DUPLICATE = F_REQUIRED_NR,
+    F_EXIF,
+    F_DTO,
+    F_ITEMS,
+    F_ASSETS,
+    F_NEXT,
+    F_NONE
 };
 
-#define FIELD(k, w) { k, sizeof(k) - 1, w }
+#define FIELD(k, w)                                                            \
+    {                                                                          \
+        k, sizeof(k) - 1, w                                                    \
+    }
 
 static const struct {
     const char *key;
-    size_t len;        /* strlen(key): keys are compared by length first */
+    size_t len; /* strlen(key): keys are compared by length first */
     const char *what;
 } fields[] = {
     [F_ID] = FIELD("id", "a UUID string"),
@@ -74,17 +93,17 @@ static const struct {
 struct page {
     struct jdec d;
     enum where at;
-    enum field key;        /* the field the next value is for */
-    unsigned skip;         /* depth inside a skipped value */
-    bool skip_value;       /* the next value is skipped */
+    enum field key;  /* the field the next value is for */
+    unsigned skip;   /* depth inside a skipped value */
+    bool skip_value; /* the next value is skipped */
     bool failed;
     bool have_assets, have_items;
     long next;
-    struct api_asset *v;   /* decoded assets */
+    struct api_asset *v; /* decoded assets */
     size_t nr, alloc;
-    uint32_t seen;         /* fields of the current asset */
+    uint32_t seen; /* fields of the current asset */
     bool video;
-    struct buf strings;    /* file names and paths, fixed up at the end */
+    struct buf strings; /* file names and paths, fixed up at the end */
     size_t *name_off, *path_off;
     size_t off_alloc;
 };
@@ -103,8 +122,7 @@ static int fail_item(struct page *p, enum field f, const char *what)
     if (p->at == W_EXIF) {
         char where[64];
 
-        snprintf(where, sizeof(where), ITEMS_WHERE "[%zu].exifInfo",
-                 p->nr - 1);
+        snprintf(where, sizeof(where), ITEMS_WHERE "[%zu].exifInfo", p->nr - 1);
         return fail(p, where, -1, f, what);
     }
     return fail(p, ITEMS_WHERE, (long)p->nr - 1, f, what);
@@ -209,8 +227,8 @@ static int set_time(struct page *p, const char *s, size_t len, int64_t *out)
 
 static int set_visibility(struct page *p, const char *s, size_t len)
 {
-    static const char *const names[] = { "timeline", "archive", "hidden",
-                                         "locked" };
+    static const char *const names[] = {"timeline", "archive", "hidden",
+                                        "locked"};
 
     for (int i = 0; i < 4; i++) {
         if (strlen(names[i]) == len && !memcmp(s, names[i], len)) {
@@ -222,8 +240,8 @@ static int set_visibility(struct page *p, const char *s, size_t len)
     return fail_item(p, F_VISIBILITY, "timeline, archive, hidden or locked");
 }
 
-static int set_string(struct page *p, size_t *offs, const char *s,
-                      size_t len, size_t *len_out)
+static int set_string(struct page *p, size_t *offs, const char *s, size_t len,
+                      size_t *len_out)
 {
     offs[p->nr - 1] = p->strings.len;
     buf_add(&p->strings, s, len);
@@ -241,9 +259,10 @@ static int item_string(struct page *p, const char *s, size_t len)
     case F_ID:
     case F_OWNER:
     case F_DUPLICATE:
-        if (uuid_parse(s, len, p->key == F_ID      ? &a->id
-                               : p->key == F_OWNER ? &a->owner
-                                                   : &a->duplicate) < 0)
+        if (uuid_parse(s, len,
+                       p->key == F_ID      ? &a->id
+                       : p->key == F_OWNER ? &a->owner
+                                           : &a->duplicate) < 0)
             return fail_item(p, p->key, NULL);
         if (p->key == F_DUPLICATE)
             a->has_duplicate = true;
@@ -342,10 +361,10 @@ static void grow_items(struct page *p)
 
     ALLOC_GROW(p->v, p->nr + 1, p->alloc);
     if (p->alloc > old) {
-        p->name_off = xrealloc(p->name_off,
-                               st_mult(p->alloc, sizeof(*p->name_off)));
-        p->path_off = xrealloc(p->path_off,
-                               st_mult(p->alloc, sizeof(*p->path_off)));
+        p->name_off =
+            xrealloc(p->name_off, st_mult(p->alloc, sizeof(*p->name_off)));
+        p->path_off =
+            xrealloc(p->path_off, st_mult(p->alloc, sizeof(*p->path_off)));
         p->off_alloc = p->alloc;
     }
 }
@@ -463,8 +482,8 @@ static int on_end_array(void *ctx)
 }
 
 static const yajl_callbacks callbacks = {
-    on_null, on_bool, NULL, NULL, on_number, on_string,
-    on_start_map, on_key, on_end_map, on_start_array, on_end_array,
+    on_null,      on_bool, NULL,       NULL,           on_number,    on_string,
+    on_start_map, on_key,  on_end_map, on_start_array, on_end_array,
 };
 
 /* A root that is not an object fails like the tree reader's jd_obj. */
@@ -491,8 +510,8 @@ static int parse(struct page *p, const char *data, size_t len)
         unsigned char *msg = yajl_get_error(h, 0, NULL, 0);
 
         buf_reset(p->d.err);
-        buf_addf(p->d.err, "%s: invalid JSON at byte %zu: %s",
-                 p->d.endpoint, yajl_get_bytes_consumed(h),
+        buf_addf(p->d.err, "%s: invalid JSON at byte %zu: %s", p->d.endpoint,
+                 yajl_get_bytes_consumed(h),
                  msg ? (const char *)msg : "parse error");
         yajl_free_error(h, msg);
         p->failed = true;
@@ -525,8 +544,8 @@ void api_deliver_page_raw(struct api_call *c, const char *data, size_t len,
         p.nr = 0;
         p.next = 0;
     }
-    ((api_page_fn *)c->cb)(c->ctx, st, st->ok ? p.v : NULL,
-                           st->ok ? p.nr : 0, st->ok ? p.next : 0);
+    ((api_page_fn *)c->cb)(c->ctx, st, st->ok ? p.v : NULL, st->ok ? p.nr : 0,
+                           st->ok ? p.next : 0);
     free(p.v);
     free(p.name_off);
     free(p.path_off);

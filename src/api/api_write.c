@@ -8,8 +8,7 @@
 
 #include "api/api_internal.h"
 
-void api_deliver_tags(struct api_call *c, json_t *root,
-                      struct api_status *st);
+void api_deliver_tags(struct api_call *c, json_t *root, struct api_status *st);
 void api_deliver_albums(struct api_call *c, json_t *root,
                         struct api_status *st);
 
@@ -24,7 +23,7 @@ static const char *const bulk_errors[] = {
 static void deliver_bulk(struct api_call *c, json_t *root,
                          struct api_status *st)
 {
-    struct jdec d = { c->endpoint, &c->err };
+    struct jdec d = {c->endpoint, &c->err};
     struct api_bulk_item *v = NULL;
     size_t nr = 0, i;
     json_t *o;
@@ -34,7 +33,8 @@ static void deliver_bulk(struct api_call *c, json_t *root,
     if (st->ok) {
         nr = json_array_size(root);
         v = xcalloc(nr + 1, sizeof(*v));
-        json_array_foreach(root, i, o) {
+        json_array_foreach(root, i, o)
+        {
             json_t *e;
 
             if (jd_uuid(&d, o, "", (long)i, "id", &v[i].id) < 0 ||
@@ -106,10 +106,9 @@ void api_tags_upsert(struct api *a, const char *const *names, size_t nr,
 }
 
 static void bulk(struct api *a, const char *method, const char *prefix,
-                 const char *middle,
-                 const char *endpoint, const struct uuid *target,
-                 const struct uuid *ids, size_t nr, api_bulk_fn *cb,
-                 void *ctx)
+                 const char *middle, const char *endpoint,
+                 const struct uuid *target, const struct uuid *ids, size_t nr,
+                 api_bulk_fn *cb, void *ctx)
 {
     struct buf body = BUF_INIT;
     char path[96];
@@ -127,37 +126,36 @@ void api_tag_assets_add(struct api *a, const struct uuid *tag,
                         const struct uuid *ids, size_t nr, api_bulk_fn *cb,
                         void *ctx)
 {
-    bulk(a, "PUT", "/tags/", "/assets", "PUT /tags/{id}/assets", tag, ids,
-         nr, cb, ctx);
+    bulk(a, "PUT", "/tags/", "/assets", "PUT /tags/{id}/assets", tag, ids, nr,
+         cb, ctx);
 }
 
 void api_tag_assets_remove(struct api *a, const struct uuid *tag,
-                           const struct uuid *ids, size_t nr,
-                           api_bulk_fn *cb, void *ctx)
+                           const struct uuid *ids, size_t nr, api_bulk_fn *cb,
+                           void *ctx)
 {
-    bulk(a, "DELETE", "/tags/", "/assets", "DELETE /tags/{id}/assets", tag,
-         ids, nr, cb, ctx);
+    bulk(a, "DELETE", "/tags/", "/assets", "DELETE /tags/{id}/assets", tag, ids,
+         nr, cb, ctx);
 }
 
 void api_album_assets_add(struct api *a, const struct uuid *album,
-                          const struct uuid *ids, size_t nr,
-                          api_bulk_fn *cb, void *ctx)
+                          const struct uuid *ids, size_t nr, api_bulk_fn *cb,
+                          void *ctx)
 {
-    bulk(a, "PUT", "/albums/", "/assets", "PUT /albums/{id}/assets", album,
-         ids, nr, cb, ctx);
+    bulk(a, "PUT", "/albums/", "/assets", "PUT /albums/{id}/assets", album, ids,
+         nr, cb, ctx);
 }
 
 void api_album_assets_remove(struct api *a, const struct uuid *album,
-                             const struct uuid *ids, size_t nr,
-                             api_bulk_fn *cb, void *ctx)
+                             const struct uuid *ids, size_t nr, api_bulk_fn *cb,
+                             void *ctx)
 {
     bulk(a, "DELETE", "/albums/", "/assets", "DELETE /albums/{id}/assets",
          album, ids, nr, cb, ctx);
 }
 
-void api_album_create(struct api *a, const char *name,
-                      const struct uuid *ids, size_t nr, api_albums_fn *cb,
-                      void *ctx)
+void api_album_create(struct api *a, const char *name, const struct uuid *ids,
+                      size_t nr, api_albums_fn *cb, void *ctx)
 {
     struct buf body = BUF_INIT;
 
@@ -173,8 +171,8 @@ void api_album_create(struct api *a, const char *name,
     buf_release(&body);
 }
 
-void api_album_delete(struct api *a, const struct uuid *album,
-                      api_done_fn *cb, void *ctx)
+void api_album_delete(struct api *a, const struct uuid *album, api_done_fn *cb,
+                      void *ctx)
 {
     char path[96];
 
@@ -223,8 +221,7 @@ void api_album_user_role(struct api *a, const struct uuid *album,
 }
 
 void api_album_user_remove(struct api *a, const struct uuid *album,
-                           const struct uuid *user, api_done_fn *cb,
-                           void *ctx)
+                           const struct uuid *user, api_done_fn *cb, void *ctx)
 {
     char path[128];
 
@@ -240,8 +237,8 @@ void api_format_date_offset(int64_t when, int offset_min, char out[64])
 
     time_format_iso(when + (int64_t)offset_min * 60000, t);
     t[strlen(t) - 1] = '\0'; /* the 'Z' */
-    snprintf(out, 64, "%s%c%02d:%02d", t, offset_min < 0 ? '-' : '+',
-             off / 60, off % 60);
+    snprintf(out, 64, "%s%c%02d:%02d", t, offset_min < 0 ? '-' : '+', off / 60,
+             off % 60);
 }
 
 void api_asset_date(struct api *a, const struct uuid *id, int64_t when,
@@ -259,8 +256,7 @@ void api_asset_date(struct api *a, const struct uuid *id, int64_t when,
 }
 
 void api_assets_date(struct api *a, const struct uuid *ids, size_t nr,
-                     int64_t when, int offset_min, api_done_fn *cb,
-                     void *ctx)
+                     int64_t when, int offset_min, api_done_fn *cb, void *ctx)
 {
     struct buf body = BUF_INIT;
     char date[64];

@@ -25,7 +25,7 @@
 
 /* BulkIdResponseDto.error ("duplicate", "no_permission", ...). */
 enum api_bulk_error {
-    API_BULK_NONE = 0,      /* success */
+    API_BULK_NONE = 0, /* success */
     API_BULK_DUPLICATE,
     API_BULK_NO_PERMISSION,
     API_BULK_NOT_FOUND,
@@ -51,24 +51,23 @@ void api_tag_assets_add(struct api *a, const struct uuid *tag,
                         const struct uuid *ids, size_t nr, api_bulk_fn *cb,
                         void *ctx);
 void api_tag_assets_remove(struct api *a, const struct uuid *tag,
-                           const struct uuid *ids, size_t nr,
-                           api_bulk_fn *cb, void *ctx);
+                           const struct uuid *ids, size_t nr, api_bulk_fn *cb,
+                           void *ctx);
 /* POST /albums {albumName[, assetIds]}: the new album (one-item array),
  * with the assets the key may share in it (others are dropped silently:
  * compare the album's asset_count with nr). */
-void api_album_create(struct api *a, const char *name,
-                      const struct uuid *ids, size_t nr, api_albums_fn *cb,
-                      void *ctx);
+void api_album_create(struct api *a, const char *name, const struct uuid *ids,
+                      size_t nr, api_albums_fn *cb, void *ctx);
 /* PUT /albums/{id}/assets {ids} and DELETE /albums/{id}/assets {ids}. */
 void api_album_assets_add(struct api *a, const struct uuid *album,
-                          const struct uuid *ids, size_t nr,
-                          api_bulk_fn *cb, void *ctx);
+                          const struct uuid *ids, size_t nr, api_bulk_fn *cb,
+                          void *ctx);
 void api_album_assets_remove(struct api *a, const struct uuid *album,
-                             const struct uuid *ids, size_t nr,
-                             api_bulk_fn *cb, void *ctx);
+                             const struct uuid *ids, size_t nr, api_bulk_fn *cb,
+                             void *ctx);
 /* DELETE /albums/{id}. */
-void api_album_delete(struct api *a, const struct uuid *album,
-                      api_done_fn *cb, void *ctx);
+void api_album_delete(struct api *a, const struct uuid *album, api_done_fn *cb,
+                      void *ctx);
 /* PUT /albums/{id}/users {albumUsers:[{userId, role}]}; role per user is
  * 0 viewer / 1 editor (enum model_role). */
 void api_album_users_add(struct api *a, const struct uuid *album,
@@ -80,8 +79,7 @@ void api_album_user_role(struct api *a, const struct uuid *album,
                          void *ctx);
 /* DELETE /albums/{id}/user/{userId}. */
 void api_album_user_remove(struct api *a, const struct uuid *album,
-                           const struct uuid *user, api_done_fn *cb,
-                           void *ctx);
+                           const struct uuid *user, api_done_fn *cb, void *ctx);
 /*
  * PUT /assets/{id} {dateTimeOriginal} and PUT /assets {ids,
  * dateTimeOriginal}.  The date is the instant `when` (ms UTC) written as
@@ -91,8 +89,7 @@ void api_album_user_remove(struct api *a, const struct uuid *album,
 void api_asset_date(struct api *a, const struct uuid *id, int64_t when,
                     int offset_min, api_done_fn *cb, void *ctx);
 void api_assets_date(struct api *a, const struct uuid *ids, size_t nr,
-                     int64_t when, int offset_min, api_done_fn *cb,
-                     void *ctx);
+                     int64_t when, int offset_min, api_done_fn *cb, void *ctx);
 /* "2024-06-15T15:14:02.251+02:00" for the instant and offset (exposed for
  * tests). */
 void api_format_date_offset(int64_t when, int offset_min, char out[64]);

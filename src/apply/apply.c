@@ -8,8 +8,8 @@
 #include "core/sigflag.h"
 
 static const char *const phase_names[APPLY_PHASE_COUNT] = {
-    "tags upsert", "album creates", "album adds", "tag adds", "tag removes",
-    "album removes", "album deletes", "sharing", "dates",
+    "tags upsert",   "album creates", "album adds", "tag adds", "tag removes",
+    "album removes", "album deletes", "sharing",    "dates",
 };
 
 static const char *const kind_endpoints[APPLY_KIND_COUNT] = {
@@ -50,8 +50,8 @@ struct run {
     struct outcome *o;
     struct buf *err;
     size_t chunk;
-    bool stop;          /* writer stop: no more phases */
-    bool id_failures;   /* a per-id failure happened in this phase */
+    bool stop;        /* writer stop: no more phases */
+    bool id_failures; /* a per-id failure happened in this phase */
 };
 
 static struct apply_req *batch_add(struct batch *b, enum apply_kind kind,
@@ -68,8 +68,8 @@ static struct apply_req *batch_add(struct batch *b, enum apply_kind kind,
 }
 
 /* Gives r its own copy of ids and zeroed result arrays. */
-static void req_set_ids(struct apply_req *r, const struct uuid *ids,
-                        size_t nr, size_t first)
+static void req_set_ids(struct apply_req *r, const struct uuid *ids, size_t nr,
+                        size_t first)
 {
     r->ids = xmemdup(ids, st_mult(nr ? nr : 1, sizeof(*ids)));
     r->ids_nr = nr;
@@ -171,8 +171,9 @@ static void take_bulk(struct run *rn, const struct apply_req *r)
             og->status[r->first + i] = OUTCOME_FAILED;
             og->error[r->first + i] = OUTCOME_E_REQUEST;
         }
-        outcome_set_message(rn->o, r->group, r->message ? r->message
-                            : apply_kind_endpoint(r->kind));
+        outcome_set_message(rn->o, r->group,
+                            r->message ? r->message
+                                       : apply_kind_endpoint(r->kind));
         rn->id_failures = true;
         return;
     }
@@ -200,14 +201,15 @@ static void take_whole(struct run *rn, const struct apply_req *r)
     if (r->result == APPLY_REQ_UNSENT)
         return;
     for (i = 0; i < r->ids_nr; i++) {
-        og->status[r->first + i] = r->result == APPLY_REQ_OK
-                                       ? OUTCOME_DONE : OUTCOME_FAILED;
-        og->error[r->first + i] = r->result == APPLY_REQ_OK
-                                      ? OUTCOME_E_NONE : OUTCOME_E_REQUEST;
+        og->status[r->first + i] =
+            r->result == APPLY_REQ_OK ? OUTCOME_DONE : OUTCOME_FAILED;
+        og->error[r->first + i] =
+            r->result == APPLY_REQ_OK ? OUTCOME_E_NONE : OUTCOME_E_REQUEST;
     }
     if (r->result == APPLY_REQ_FAILED) {
-        outcome_set_message(rn->o, r->group, r->message ? r->message
-                            : apply_kind_endpoint(r->kind));
+        outcome_set_message(rn->o, r->group,
+                            r->message ? r->message
+                                       : apply_kind_endpoint(r->kind));
         rn->id_failures = true;
     }
 }
@@ -217,7 +219,7 @@ static void take_whole(struct run *rn, const struct apply_req *r)
 static void phase_tag_upsert(struct run *rn)
 {
     const struct plan *p = rn->p;
-    struct batch b = { NULL, 0, 0 };
+    struct batch b = {NULL, 0, 0};
     const char **names = NULL;
     size_t nr = 0, alloc = 0, g, i, k;
 
@@ -317,7 +319,7 @@ static void take_create_assets(struct run *rn, const struct apply_req *r,
 static void phase_album_create(struct run *rn)
 {
     const struct plan *p = rn->p;
-    struct batch b = { NULL, 0, 0 };
+    struct batch b = {NULL, 0, 0};
     size_t *adds = NULL, g, k;
 
     for (g = 0; g < p->nr; g++) {
@@ -351,8 +353,8 @@ static void phase_album_create(struct run *rn)
         og->action = ok ? OUTCOME_DONE : OUTCOME_FAILED;
         if (!ok) {
             og->action_error = OUTCOME_E_REQUEST;
-            outcome_set_message(rn->o, r->group, r->message ? r->message
-                                : "POST /albums");
+            outcome_set_message(rn->o, r->group,
+                                r->message ? r->message : "POST /albums");
             continue;
         }
         og->target = r->created[0];
@@ -362,10 +364,9 @@ static void phase_album_create(struct run *rn)
         for (g = 0; g < p->nr; g++) {
             const struct plan_group *pg = &p->groups[g];
 
-            if (g == r->group || pg->target_exists ||
-                pg->op == PLAN_TAG_ADD || pg->op == PLAN_TAG_REMOVE ||
-                pg->op == PLAN_ASSET_DATE || pg->op == PLAN_ALBUM_CREATE ||
-                strcmp(pg->name, r->name))
+            if (g == r->group || pg->target_exists || pg->op == PLAN_TAG_ADD ||
+                pg->op == PLAN_TAG_REMOVE || pg->op == PLAN_ASSET_DATE ||
+                pg->op == PLAN_ALBUM_CREATE || strcmp(pg->name, r->name))
                 continue;
             rn->o->groups[g].target = r->created[0];
             rn->o->groups[g].has_target = true;
@@ -458,8 +459,9 @@ static void hold_unconfirmed_moves(struct run *rn, enum plan_op removal)
             held = true;
         }
         if (held) {
-            outcome_set_message(rn->o, g, "kept: the move's add was not "
-                                          "confirmed by the server");
+            outcome_set_message(rn->o, g,
+                                "kept: the move's add was not "
+                                "confirmed by the server");
             rn->id_failures = true;
         }
     }
@@ -472,7 +474,7 @@ static void phase_bulk(struct run *rn, enum apply_phase ph, enum plan_op op,
                        enum apply_kind kind)
 {
     const struct plan *p = rn->p;
-    struct batch b = { NULL, 0, 0 };
+    struct batch b = {NULL, 0, 0};
     size_t g, i;
 
     for (g = 0; g < p->nr; g++) {
@@ -505,7 +507,7 @@ static void phase_bulk(struct run *rn, enum apply_phase ph, enum plan_op op,
 static void phase_album_delete(struct run *rn)
 {
     const struct plan *p = rn->p;
-    struct batch b = { NULL, 0, 0 };
+    struct batch b = {NULL, 0, 0};
     size_t g, k;
 
     for (g = 0; g < p->nr; g++) {
@@ -529,12 +531,12 @@ static void phase_album_delete(struct run *rn)
 
         if (r->result == APPLY_REQ_UNSENT)
             continue;
-        og->action = r->result == APPLY_REQ_OK ? OUTCOME_DONE
-                                               : OUTCOME_FAILED;
+        og->action = r->result == APPLY_REQ_OK ? OUTCOME_DONE : OUTCOME_FAILED;
         if (r->result != APPLY_REQ_OK) {
             og->action_error = OUTCOME_E_REQUEST;
-            outcome_set_message(rn->o, r->group, r->message ? r->message
-                                : "DELETE /albums/{id}");
+            outcome_set_message(rn->o, r->group,
+                                r->message ? r->message
+                                           : "DELETE /albums/{id}");
         }
     }
     batch_release(&b);
@@ -547,7 +549,7 @@ static void phase_album_delete(struct run *rn)
 static void send_whole_with_split(struct run *rn, enum apply_phase ph,
                                   struct batch *b)
 {
-    struct batch again = { NULL, 0, 0 };
+    struct batch again = {NULL, 0, 0};
     size_t i, k;
 
     if (!send(rn, ph, b))
@@ -589,7 +591,7 @@ take:
 static void phase_sharing(struct run *rn)
 {
     const struct plan *p = rn->p;
-    struct batch b = { NULL, 0, 0 };
+    struct batch b = {NULL, 0, 0};
     size_t g, i;
 
     for (g = 0; g < p->nr; g++) {
@@ -598,7 +600,8 @@ static void phase_sharing(struct run *rn)
         struct uuid *ids;
 
         if ((pg->op != PLAN_ALBUM_USER_ADD && pg->op != PLAN_ALBUM_USER_ROLE &&
-             pg->op != PLAN_ALBUM_USER_REMOVE) || !pg->nr)
+             pg->op != PLAN_ALBUM_USER_REMOVE) ||
+            !pg->nr)
             continue;
         if (!og->has_target) {
             fail_items(rn, g, OUTCOME_E_TARGET, NULL);
@@ -609,8 +612,7 @@ static void phase_sharing(struct run *rn)
             /* Every user of the album in one request. */
             for (i = 0; i < pg->nr; i += rn->chunk) {
                 size_t n = pg->nr - i < rn->chunk ? pg->nr - i : rn->chunk;
-                struct apply_req *r = batch_add(&b, APPLY_ALBUM_USERS_ADD,
-                                                g);
+                struct apply_req *r = batch_add(&b, APPLY_ALBUM_USERS_ADD, g);
 
                 r->target = og->target;
                 r->role = pg->role;
@@ -619,10 +621,11 @@ static void phase_sharing(struct run *rn)
         } else {
             /* The endpoints take one user each. */
             for (i = 0; i < pg->nr; i++) {
-                struct apply_req *r = batch_add(
-                    &b, pg->op == PLAN_ALBUM_USER_ROLE
-                            ? APPLY_ALBUM_USER_ROLE
-                            : APPLY_ALBUM_USER_REMOVE, g);
+                struct apply_req *r = batch_add(&b,
+                                                pg->op == PLAN_ALBUM_USER_ROLE
+                                                    ? APPLY_ALBUM_USER_ROLE
+                                                    : APPLY_ALBUM_USER_REMOVE,
+                                                g);
 
                 r->target = og->target;
                 r->role = pg->role;
@@ -638,7 +641,7 @@ static void phase_sharing(struct run *rn)
 static void phase_dates(struct run *rn)
 {
     const struct plan *p = rn->p;
-    struct batch b = { NULL, 0, 0 };
+    struct batch b = {NULL, 0, 0};
     size_t g, i;
 
     for (g = 0; g < p->nr; g++) {
@@ -679,8 +682,8 @@ static bool may_continue(struct run *rn)
 }
 
 enum apply_result apply_run(const struct plan *p, struct apply_writer *w,
-                            const struct apply_opts *opts,
-                            struct outcome *o, struct buf *err)
+                            const struct apply_opts *opts, struct outcome *o,
+                            struct buf *err)
 {
     struct run rn;
     int ph;

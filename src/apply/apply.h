@@ -66,17 +66,17 @@ enum apply_phase {
 
 /* What one request does; one enum value per Immich write endpoint. */
 enum apply_kind {
-    APPLY_TAGS_UPSERT,        /* PUT /tags {tags: names} */
-    APPLY_ALBUM_CREATE,       /* POST /albums {albumName[, assetIds]} */
-    APPLY_ALBUM_ASSETS_ADD,   /* PUT /albums/{target}/assets {ids} */
-    APPLY_TAG_ASSETS_ADD,     /* PUT /tags/{target}/assets {ids} */
-    APPLY_TAG_ASSETS_REMOVE,  /* DELETE /tags/{target}/assets {ids} */
-    APPLY_ALBUM_ASSETS_REMOVE,/* DELETE /albums/{target}/assets {ids} */
-    APPLY_ALBUM_DELETE,       /* DELETE /albums/{target} */
-    APPLY_ALBUM_USERS_ADD,    /* PUT /albums/{target}/users {albumUsers} */
-    APPLY_ALBUM_USER_ROLE,    /* PUT /albums/{target}/user/{ids[0]} {role} */
-    APPLY_ALBUM_USER_REMOVE,  /* DELETE /albums/{target}/user/{ids[0]} */
-    APPLY_ASSETS_DATE,        /* PUT /assets {ids, dateTimeOriginal} */
+    APPLY_TAGS_UPSERT,         /* PUT /tags {tags: names} */
+    APPLY_ALBUM_CREATE,        /* POST /albums {albumName[, assetIds]} */
+    APPLY_ALBUM_ASSETS_ADD,    /* PUT /albums/{target}/assets {ids} */
+    APPLY_TAG_ASSETS_ADD,      /* PUT /tags/{target}/assets {ids} */
+    APPLY_TAG_ASSETS_REMOVE,   /* DELETE /tags/{target}/assets {ids} */
+    APPLY_ALBUM_ASSETS_REMOVE, /* DELETE /albums/{target}/assets {ids} */
+    APPLY_ALBUM_DELETE,        /* DELETE /albums/{target} */
+    APPLY_ALBUM_USERS_ADD,     /* PUT /albums/{target}/users {albumUsers} */
+    APPLY_ALBUM_USER_ROLE,     /* PUT /albums/{target}/user/{ids[0]} {role} */
+    APPLY_ALBUM_USER_REMOVE,   /* DELETE /albums/{target}/user/{ids[0]} */
+    APPLY_ASSETS_DATE,         /* PUT /assets {ids, dateTimeOriginal} */
     APPLY_KIND_COUNT
 };
 
@@ -97,43 +97,43 @@ enum apply_req_result {
  */
 struct apply_req {
     enum apply_kind kind;
-    size_t group;              /* plan group it serves (SIZE_MAX: upsert) */
-    struct uuid target;        /* tag / album id */
-    const char *name;          /* album name for CREATE */
-    const char *const *names;  /* tag names for UPSERT (borrowed) */
+    size_t group;             /* plan group it serves (SIZE_MAX: upsert) */
+    struct uuid target;       /* tag / album id */
+    const char *name;         /* album name for CREATE */
+    const char *const *names; /* tag names for UPSERT (borrowed) */
     size_t names_nr;
-    const struct uuid *ids;    /* asset or user ids (CREATE: the assets
-                                  to put in the new album, may be none) */
+    const struct uuid *ids; /* asset or user ids (CREATE: the assets
+                               to put in the new album, may be none) */
     size_t ids_nr;
-    size_t first;              /* index in the group of ids[0] */
-    int role;                  /* enum model_role for users add / role */
-    int64_t date;              /* APPLY_ASSETS_DATE: instant, ms UTC */
-    int offset_min;            /* APPLY_ASSETS_DATE: zone offset */
+    size_t first;   /* index in the group of ids[0] */
+    int role;       /* enum model_role for users add / role */
+    int64_t date;   /* APPLY_ASSETS_DATE: instant, ms UTC */
+    int offset_min; /* APPLY_ASSETS_DATE: zone offset */
 
     /* Results (writer). */
     enum apply_req_result result;
-    int http_status;           /* 0 when no response */
-    char *message;             /* failure: "PUT /tags/{id}/assets: 403
-                                  Missing required permission: tag.asset"
-                                  (owned by the request) */
-    uint8_t *id_status;        /* ids_nr entries: enum outcome_status */
-    uint8_t *id_error;         /* ids_nr entries: enum outcome_error */
-    struct uuid *created;      /* CREATE: [0]; UPSERT: one per name, in
-                                  order (allocated by the applier) */
-    long created_assets;       /* CREATE: the new album's assetCount (the
-                                  server drops ids the key may not share
-                                  without saying which) */
+    int http_status;               /* 0 when no response */
+    char *message;                 /* failure: "PUT /tags/{id}/assets: 403
+                                      Missing required permission: tag.asset"
+                                      (owned by the request) */
+    uint8_t *id_status;            /* ids_nr entries: enum outcome_status */
+    uint8_t *id_error;             /* ids_nr entries: enum outcome_error */
+    struct uuid *created;          /* CREATE: [0]; UPSERT: one per name, in
+                                      order (allocated by the applier) */
+    long created_assets;           /* CREATE: the new album's assetCount (the
+                                      server drops ids the key may not share
+                                      without saying which) */
     int64_t created_updated_at;    /* CREATE: its updatedAt */
     int64_t created_last_modified; /* CREATE: lastModifiedAssetTimestamp */
-    bool *created_ok;          /* per created entry */
-    bool unknown;              /* the writer could not tell whether the
-                                  server made the change (no answer, an
-                                  answer cut short, a 5xx): it reads the
-                                  target back before reporting */
-    bool reused;               /* CREATE: an album of that name, owned by
-                                  the key's user, existed already (another
-                                  run made it): created[0] is its id and
-                                  nothing was created */
+    bool *created_ok;              /* per created entry */
+    bool unknown;                  /* the writer could not tell whether the
+                                      server made the change (no answer, an
+                                      answer cut short, a 5xx): it reads the
+                                      target back before reporting */
+    bool reused;                   /* CREATE: an album of that name, owned by
+                                      the key's user, existed already (another
+                                      run made it): created[0] is its id and
+                                      nothing was created */
 };
 
 /*
@@ -148,28 +148,28 @@ struct apply_writer {
     void *ctx;
     int (*execute)(void *ctx, struct apply_req *reqs, size_t nr,
                    struct buf *err);
-    bool auth_failed;          /* set by the writer on 401 */
-    bool unreachable;          /* set by the writer when the server is
-                                  gone */
+    bool auth_failed; /* set by the writer on 401 */
+    bool unreachable; /* set by the writer when the server is
+                         gone */
 };
 
 /* Progress callback: phase, requests finished / total in the phase. */
-typedef void apply_progress_fn(void *ctx, enum apply_phase phase,
-                               size_t done, size_t total);
+typedef void apply_progress_fn(void *ctx, enum apply_phase phase, size_t done,
+                               size_t total);
 
 struct apply_opts {
-    size_t chunk;              /* ids per request; 0 = default */
-    bool fail_fast;            /* performance.fail_fast_on_asset_errors */
-    bool dry_run;              /* send nothing, outcome all PENDING */
+    size_t chunk;                /* ids per request; 0 = default */
+    bool fail_fast;              /* performance.fail_fast_on_asset_errors */
+    bool dry_run;                /* send nothing, outcome all PENDING */
     apply_progress_fn *progress; /* may be NULL */
     void *progress_ctx;
 };
 
 enum apply_result {
-    APPLY_OK = 0,          /* every request made (per-id failures counted
-                              in the outcome) */
-    APPLY_STOPPED = 1,     /* signal, fail-fast or writer stop: outcome
-                              says which; err has the writer's message */
+    APPLY_OK = 0,      /* every request made (per-id failures counted
+                          in the outcome) */
+    APPLY_STOPPED = 1, /* signal, fail-fast or writer stop: outcome
+                          says which; err has the writer's message */
 };
 
 /*
@@ -179,8 +179,8 @@ enum apply_result {
  * sent; outcome_tally() has been called on return.
  */
 enum apply_result apply_run(const struct plan *p, struct apply_writer *w,
-                            const struct apply_opts *opts,
-                            struct outcome *o, struct buf *err);
+                            const struct apply_opts *opts, struct outcome *o,
+                            struct buf *err);
 
 const char *apply_phase_name(enum apply_phase ph);
 /* "PUT /tags/{id}/assets" */

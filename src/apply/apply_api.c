@@ -13,12 +13,10 @@ static void set_failed(struct apply_req *r, const struct api_status *st)
     r->result = APPLY_REQ_FAILED;
     r->http_status = (int)st->http;
     free(r->message);
-    r->message = xstrdup(st->error && *st->error ? st->error
-                                                 : st->endpoint);
+    r->message = xstrdup(st->error && *st->error ? st->error : st->endpoint);
 }
 
-bool apply_api_new_album(const struct apply_api *aa,
-                         const struct api_album *al)
+bool apply_api_new_album(const struct apply_api *aa, const struct api_album *al)
 {
     if (aa->know_me && !uuid_eq(&al->owner, &aa->me))
         return false;
@@ -182,9 +180,11 @@ static void on_album_before_delete(void *ctx, const struct api_status *st,
     if (nr != 1 || albums[0].asset_count != 0) {
         struct buf msg = BUF_INIT;
 
-        buf_addf(&msg, "DELETE /albums/{id}: not deleted: the server "
+        buf_addf(&msg,
+                 "DELETE /albums/{id}: not deleted: the server "
                  "counts %ld assets in it (assets the key's user cannot "
-                 "see)", nr == 1 ? albums[0].asset_count : -1L);
+                 "see)",
+                 nr == 1 ? albums[0].asset_count : -1L);
         r->result = APPLY_REQ_FAILED;
         r->http_status = 0;
         free(r->message);
@@ -216,12 +216,10 @@ void apply_api_submit(struct apply_api *aa, struct call_ctx *cc)
         api_tag_assets_add(a, &r->target, r->ids, r->ids_nr, on_bulk, cc);
         break;
     case APPLY_TAG_ASSETS_REMOVE:
-        api_tag_assets_remove(a, &r->target, r->ids, r->ids_nr, on_bulk,
-                              cc);
+        api_tag_assets_remove(a, &r->target, r->ids, r->ids_nr, on_bulk, cc);
         break;
     case APPLY_ALBUM_ASSETS_REMOVE:
-        api_album_assets_remove(a, &r->target, r->ids, r->ids_nr, on_bulk,
-                                cc);
+        api_album_assets_remove(a, &r->target, r->ids, r->ids_nr, on_bulk, cc);
         break;
     case APPLY_ALBUM_DELETE:
         api_album_info(a, &r->target, on_album_before_delete, cc);
@@ -242,8 +240,8 @@ void apply_api_submit(struct apply_api *aa, struct call_ctx *cc)
         api_album_user_remove(a, &r->target, &r->ids[0], on_done, cc);
         break;
     case APPLY_ASSETS_DATE:
-        api_assets_date(a, r->ids, r->ids_nr, r->date, r->offset_min,
-                        on_done, cc);
+        api_assets_date(a, r->ids, r->ids_nr, r->date, r->offset_min, on_done,
+                        cc);
         break;
     case APPLY_KIND_COUNT:
         break;
@@ -287,9 +285,8 @@ static void on_owned(void *ctx, const struct api_status *st,
  * albums reuses it (its assets then go in through the album-add phase).
  * When the list cannot be had, nothing is created.
  */
-static int reuse_existing_albums(struct apply_api *aa,
-                                 struct apply_req *reqs, size_t nr,
-                                 struct buf *err)
+static int reuse_existing_albums(struct apply_api *aa, struct apply_req *reqs,
+                                 size_t nr, struct buf *err)
 {
     struct owned ow;
     size_t i, k;
@@ -344,8 +341,7 @@ static int execute(void *ctx, struct apply_req *reqs, size_t nr,
     int rc = 0;
 
     if (aa->fatal || sig_stop_requested) {
-        buf_addstr(err, aa->fatal ? aa->fatal_msg.buf
-                                  : "stopped by a signal");
+        buf_addstr(err, aa->fatal ? aa->fatal_msg.buf : "stopped by a signal");
         return -1;
     }
     for (i = 0; i < nr; i++)

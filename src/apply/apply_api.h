@@ -30,11 +30,11 @@ struct apply_api {
     struct uuid me;             /* the key's user: albums it owns are
                                    looked up before creating */
     bool know_me;
-    const struct model *read;   /* the library as read (borrowed, may be
-                                   NULL): its albums are never taken for
-                                   ones made meanwhile */
-    size_t resent;              /* ids sent again after a read-back */
-    bool fatal;                 /* set by a callback: stop the run */
+    const struct model *read; /* the library as read (borrowed, may be
+                                 NULL): its albums are never taken for
+                                 ones made meanwhile */
+    size_t resent;            /* ids sent again after a read-back */
+    bool fatal;               /* set by a callback: stop the run */
     struct buf fatal_msg;
 };
 
@@ -45,19 +45,19 @@ void apply_api_init(struct apply_api *aa, struct api *api);
 #define APPLY_VERIFY_ROUNDS 3
 
 struct apply_verify_opts {
-    long max_wait_ms;          /* per round, for the job queues */
-    long poll_ms;              /* between two GET /jobs */
+    long max_wait_ms; /* per round, for the job queues */
+    long poll_ms;     /* between two GET /jobs */
     /* Called while waiting (may be NULL): jobs ahead, ms waited. */
     void (*waiting)(void *ctx, long pending, long waited_ms);
     void *ctx;
 };
 
 struct apply_verify_result {
-    bool no_job_access;        /* the key may not read GET /jobs */
-    bool timed_out;            /* the queues were not empty in time */
-    size_t rounds;             /* read-backs made */
-    size_t checked;            /* tag changes read back (all rounds) */
-    size_t reverted;           /* ... found undone and made again */
+    bool no_job_access; /* the key may not read GET /jobs */
+    bool timed_out;     /* the queues were not empty in time */
+    size_t rounds;      /* read-backs made */
+    size_t checked;     /* tag changes read back (all rounds) */
+    size_t reverted;    /* ... found undone and made again */
 };
 
 /*

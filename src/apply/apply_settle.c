@@ -40,7 +40,7 @@ struct chain;
 
 struct settle {
     struct apply_api *aa;
-    struct members *m;       /* not moved once the reads are submitted */
+    struct members *m; /* not moved once the reads are submitted */
     size_t m_nr, m_alloc;
     struct chain *chains;
     size_t chains_nr;
@@ -83,7 +83,7 @@ static bool in_question(const struct apply_req *r)
 /* One paged search over a target's members, under one visibility. */
 struct chain {
     struct members *mb;
-    const char *visibility;   /* NULL = the server's default */
+    const char *visibility; /* NULL = the server's default */
 };
 
 static void read_members_page(struct chain *ch, long page);
@@ -184,8 +184,7 @@ static bool submit_reads(struct settle *s, struct apply_req *reqs, size_t nr)
     /* In 2.x a search shows the timeline only unless asked. */
     s->chains = xcalloc(s->m_nr * 3 + 1, sizeof(*s->chains));
     for (size_t i = 0; i < s->m_nr; i++) {
-        static const char *const vis2[] = { "timeline", "archive",
-                                            "hidden" };
+        static const char *const vis2[] = {"timeline", "archive", "hidden"};
         size_t nv = api->dialect == 2 ? ARRAY_SIZE(vis2) : 1;
 
         for (size_t v = 0; v < nv; v++) {
@@ -202,8 +201,8 @@ static bool submit_reads(struct settle *s, struct apply_req *reqs, size_t nr)
 
 /* A copy of r restricted to ids[k] for the k where pick[k], for a resend;
  * NULL when none. */
-static struct apply_req *resend_of(const struct apply_req *r,
-                                   const bool *pick, size_t **pos)
+static struct apply_req *resend_of(const struct apply_req *r, const bool *pick,
+                                   size_t **pos)
 {
     struct apply_req *c;
     struct uuid *ids;
@@ -238,7 +237,7 @@ static struct apply_req *resend_of(const struct apply_req *r,
 struct resend {
     struct apply_req *orig;
     struct apply_req *copy;
-    size_t *pos;      /* copy->ids[j] is orig->ids[pos[j]] (bulk) */
+    size_t *pos; /* copy->ids[j] is orig->ids[pos[j]] (bulk) */
     struct call_ctx cc;
 };
 
@@ -264,8 +263,8 @@ static struct apply_req *whole_copy(const struct apply_req *r)
     struct apply_req *c = xcalloc(1, sizeof(*c));
 
     *c = *r;
-    c->ids = xmemdup(r->ids, st_mult(r->ids_nr ? r->ids_nr : 1,
-                                     sizeof(*r->ids)));
+    c->ids =
+        xmemdup(r->ids, st_mult(r->ids_nr ? r->ids_nr : 1, sizeof(*r->ids)));
     c->id_status = xcalloc(r->ids_nr + 1, 1);
     c->id_error = xcalloc(r->ids_nr + 1, 1);
     c->message = NULL;
@@ -304,8 +303,8 @@ static void resolve(struct settle *s, struct apply_req *reqs, size_t nr,
                 (*out_nr)++;
             }
         } else if (is_bulk(r->kind)) {
-            struct members *mb = members_of(s, &r->target,
-                                            is_tag_kind(r->kind));
+            struct members *mb =
+                members_of(s, &r->target, is_tag_kind(r->kind));
             bool *pick = xcalloc(r->ids_nr + 1, sizeof(*pick));
             bool whole = r->result != APPLY_REQ_OK;
 

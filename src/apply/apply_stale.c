@@ -21,8 +21,8 @@ static const struct plan_group *find_group(const struct plan *p,
     for (i = 0; i < p->nr; i++) {
         const struct plan_group *f = &p->groups[i];
 
-        if (f->op != g->op || strcmp(f->name ? f->name : "",
-                                     g->name ? g->name : ""))
+        if (f->op != g->op ||
+            strcmp(f->name ? f->name : "", g->name ? g->name : ""))
             continue;
         if (g->op == PLAN_ASSET_DATE &&
             (f->date != g->date || f->offset_min != g->offset_min))
@@ -118,8 +118,7 @@ int apply_check_stale(const struct plan *saved, const struct plan *fresh,
                 continue;
             }
             /* ...and the name must still mean that tag/album. */
-            if (fg && fg->target_exists &&
-                !uuid_eq(&fg->target, &sg->target)) {
+            if (fg && fg->target_exists && !uuid_eq(&fg->target, &sg->target)) {
                 if (!bad++)
                     buf_addf(&first, "%s '%s' is now another %s",
                              is_tag ? "tag" : "album", sg->name,
@@ -129,8 +128,7 @@ int apply_check_stale(const struct plan *saved, const struct plan *fresh,
         }
         /* ...and an album it creates must not exist yet. */
         if (sg->op == PLAN_ALBUM_CREATE) {
-            if (model_find_album_by_name(m, sg->name) != MODEL_NONE &&
-                !fg) {
+            if (model_find_album_by_name(m, sg->name) != MODEL_NONE && !fg) {
                 if (!bad++)
                     buf_addf(&first, "album '%s' exists already", sg->name);
             }

@@ -39,7 +39,7 @@ static void on_jobs(void *ctx, const struct api_status *st, long pending)
 
 static void sleep_ms(long ms)
 {
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
     (void)nanosleep(&ts, NULL);
 }
@@ -56,7 +56,7 @@ static int wait_for_jobs(struct apply_api *aa,
     long waited = 0;
 
     for (;;) {
-        struct poll pl = { 0, false, false, BUF_INIT };
+        struct poll pl = {0, false, false, BUF_INIT};
 
         api_jobs_pending(aa->api, on_jobs, &pl);
         if (http_engine_run(aa->api->eng, err) < 0) {

@@ -21,17 +21,17 @@
 struct snapshot_needs;
 
 enum cli_status {
-    CLI_OK,        /* done */
-    CLI_FAILED,    /* the run failed */
-    CLI_USAGE,     /* bad usage or configuration */
-    CLI_SERVER,    /* server unreachable or authentication refused */
+    CLI_OK,     /* done */
+    CLI_FAILED, /* the run failed */
+    CLI_USAGE,  /* bad usage or configuration */
+    CLI_SERVER, /* server unreachable or authentication refused */
 };
 
 struct cli_ctx {
-    struct cli_opts opts;     /* parsed options; opts.args = operands */
-    const char *argv0;        /* program name for messages */
-    struct config *cfg;       /* set by cli_load_config(), else NULL */
-    struct buf config_path;   /* the file cli_load_config() used */
+    struct cli_opts opts;   /* parsed options; opts.args = operands */
+    const char *argv0;      /* program name for messages */
+    struct config *cfg;     /* set by cli_load_config(), else NULL */
+    struct buf config_path; /* the file cli_load_config() used */
     const struct snapshot_needs *needs; /* what the library read fetches;
                                            NULL: what the configuration
                                            reads (undo adds its journal's) */
@@ -79,7 +79,6 @@ int cli_read_key_file(const char *path, struct buf *key, bool *others_read,
 void cli_print_lines(enum log_level level, const char *msg);
 void cli_print_errors(const char *msg);
 void cli_print_warnings(const char *msg);
-
 
 /* The subcommands, one file each; *_help is its --help text. */
 enum cli_status cmd_run(struct cli_ctx *ctx);

@@ -29,10 +29,11 @@ static bool is_python(const char *path)
 
 static int python_refusal(const char *path, struct buf *err)
 {
-    buf_addf(err, "%s is a Python configuration, which this tool cannot "
-                  "read: convert it to YAML (same keys; `immich-autotag "
-                  "config template` prints a starting file) and save it as "
-                  "config.yaml",
+    buf_addf(err,
+             "%s is a Python configuration, which this tool cannot "
+             "read: convert it to YAML (same keys; `immich-autotag "
+             "config template` prints a starting file) and save it as "
+             "config.yaml",
              path);
     return -1;
 }
@@ -54,8 +55,8 @@ int cli_find_config(const char *opt_path, const char *env_config,
                     const char *xdg_config_home, const char *home,
                     struct buf *path, struct buf *err)
 {
-    static const char *const names[] = { "config.yaml", "config.yml" };
-    struct buf dirs[2] = { BUF_INIT, BUF_INIT }, cand = BUF_INIT;
+    static const char *const names[] = {"config.yaml", "config.yml"};
+    struct buf dirs[2] = {BUF_INIT, BUF_INIT}, cand = BUF_INIT;
     struct buf searched = BUF_INIT, py = BUF_INIT;
     size_t d, n, ndirs = 0;
     int ret = -1;
@@ -90,9 +91,10 @@ int cli_find_config(const char *opt_path, const char *env_config,
         python_refusal(py.buf, err);
         goto out;
     }
-    buf_addf(err, "no configuration file found; looked for %s; use --config "
-                  "PATH or IMMICH_AUTOTAG_CONFIG, or start from `immich-"
-                  "autotag config template`",
+    buf_addf(err,
+             "no configuration file found; looked for %s; use --config "
+             "PATH or IMMICH_AUTOTAG_CONFIG, or start from `immich-"
+             "autotag config template`",
              searched.len ? searched.buf : "nothing (HOME is not set)");
 out:
     buf_release(&dirs[0]);
@@ -123,8 +125,9 @@ int cli_read_key_file(const char *path, struct buf *key, bool *others_read,
         key->buf[--key->len] = '\0';
     for (i = 0; i < key->len; i++) {
         if ((unsigned char)key->buf[i] < 0x20 || key->buf[i] == 0x7f) {
-            buf_addf(err, "API key file '%s': the key holds a control "
-                          "character or a second line at byte %zu",
+            buf_addf(err,
+                     "API key file '%s': the key holds a control "
+                     "character or a second line at byte %zu",
                      path, i + 1);
             return -1;
         }
@@ -173,14 +176,15 @@ enum cli_status cli_load_config(struct cli_ctx *ctx)
     if (ctx->opts.api_key_file) {
         bool others_read = false;
 
-        if (cli_read_key_file(ctx->opts.api_key_file, &file_key,
-                              &others_read, &err) < 0)
+        if (cli_read_key_file(ctx->opts.api_key_file, &file_key, &others_read,
+                              &err) < 0)
             goto out;
         log_add_secret(file_key.buf);
         key = file_key.buf;
         if (others_read)
             warn_log("API key file '%s' can be read by other users: chmod "
-                     "o-r it", ctx->opts.api_key_file);
+                     "o-r it",
+                     ctx->opts.api_key_file);
     }
     if (cli_find_config(env_path ? NULL : ctx->opts.config_path,
                         env_path ? ctx->opts.config_path : NULL,

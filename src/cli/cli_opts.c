@@ -11,11 +11,29 @@
 #include "core/numparse.h"
 
 enum opt_id {
-    O_CONFIG, O_DRY_RUN, O_JSON, O_CONCURRENCY, O_CA_FILE, O_INSECURE,
-    O_MAX_ITEMS, O_LOG_DIR, O_LOOP, O_QUIET, O_VERBOSE, O_LOG_FORMAT,
-    O_DIALECT, O_METRICS_JSON, O_FULL_READ, O_HELP, O_VERSION, O_URL,
-    O_API_KEY_FILE, O_API_TRACE,
-    O_CONNECT_TIMEOUT, O_STALL_TIMEOUT, O_TIMEOUT,
+    O_CONFIG,
+    O_DRY_RUN,
+    O_JSON,
+    O_CONCURRENCY,
+    O_CA_FILE,
+    O_INSECURE,
+    O_MAX_ITEMS,
+    O_LOG_DIR,
+    O_LOOP,
+    O_QUIET,
+    O_VERBOSE,
+    O_LOG_FORMAT,
+    O_DIALECT,
+    O_METRICS_JSON,
+    O_FULL_READ,
+    O_HELP,
+    O_VERSION,
+    O_URL,
+    O_API_KEY_FILE,
+    O_API_TRACE,
+    O_CONNECT_TIMEOUT,
+    O_STALL_TIMEOUT,
+    O_TIMEOUT,
 };
 
 /* env: NULL = IMMICH_AUTOTAG_<NAME>, NO_ENV = none (actions, not
@@ -27,69 +45,69 @@ static const struct opt {
     char short_name;  /* 0 = none */
     bool has_value;
     enum opt_id id;
-    const char *arg;  /* value placeholder in help */
+    const char *arg; /* value placeholder in help */
     const char *help;
     const char *example;
     const char *env;
 } opts[] = {
-    { "config", 'c', true, O_CONFIG, "PATH",
-      "configuration file (else the standard places, see docs/cli.md)",
-      "/etc/immich-autotag/config.yaml", NULL },
-    { "url", 0, true, O_URL, "URL",
-      "Immich server URL, overrides server.host/port\n"
-      "(http:// or https://, optional port and path)",
-      "http://photos.lan:2283", "IMMICH_URL" },
-    { "api-key-file", 0, true, O_API_KEY_FILE, "PATH",
-      "read the API key from PATH (one trailing newline\n"
-      "is dropped); the key itself is never an option",
-      "/run/credentials/immich-autotag.service/api-key",
-      "IMMICH_API_KEY_FILE" },
-    { "dry-run", 'n', false, O_DRY_RUN, NULL,
-      "compute the changes but write nothing", NULL, NULL },
-    { "json", 0, false, O_JSON, NULL,
-      "plan, undo, explain: print JSON on stdout", NULL, NULL },
-    { "concurrency", 'j', true, O_CONCURRENCY, "N",
-      "parallel requests to the server (1-64)", "8", NULL },
-    { "ca-file", 0, true, O_CA_FILE, "PATH",
-      "trust the CA certificates in PATH (https)",
-      "/etc/ssl/certs/my-ca.pem", NULL },
-    { "insecure", 'k', false, O_INSECURE, NULL,
-      "do not verify the server's TLS certificate", NULL, NULL },
-    { "max-items", 0, true, O_MAX_ITEMS, "N",
-      "process at most N assets (overrides the file)", "1000", NULL },
-    { "log-dir", 0, true, O_LOG_DIR, "DIR",
-      "where run directories are written", "/var/lib/immich-autotag/logs",
-      NULL },
-    { "loop", 0, true, O_LOOP, "INTERVAL",
-      "run again every INTERVAL (300, 45s, 5m, 1h)", "1h", NULL },
-    { "quiet", 'q', false, O_QUIET, NULL, "errors only", NULL, NULL },
-    { "verbose", 'v', false, O_VERBOSE, NULL,
-      "more detail (-vv: debug)", NULL, NULL },
-    { "log-format", 0, true, O_LOG_FORMAT, "FMT",
-      "text or json (diagnostics on stderr)", "json", NULL },
-    { "dialect", 0, true, O_DIALECT, "D",
-      "Immich API dialect: auto, 2 or 3", "3", NULL },
-    { "metrics-json", 0, true, O_METRICS_JSON, "FILE",
-      "write request metrics to FILE", "metrics.json", NULL },
-    { "full-read", 0, false, O_FULL_READ, NULL,
-      "read every album's members again, even those\n"
-      "remembered unchanged from earlier runs", NULL, NULL },
-    { "api-trace", 0, false, O_API_TRACE, NULL,
-      "log each request: method, path, status, time,\n"
-      "bytes, retries", NULL, NULL },
-    { "connect-timeout", 0, true, O_CONNECT_TIMEOUT, "S",
-      "give up a connection attempt after S seconds\n(default 10)", "5",
-      NULL },
-    { "stall-timeout", 0, true, O_STALL_TIMEOUT, "S",
-      "give up an answer after S seconds without data\n"
-      "(default 30; retried once)", "60", NULL },
-    { "timeout", 0, true, O_TIMEOUT, "S",
-      "give up a request, retries included, after S\nseconds (default 300)",
-      "600", NULL },
-    { "help", 'h', false, O_HELP, NULL, "this help (also after a command)",
-      NULL, NO_ENV },
-    { "version", 0, false, O_VERSION, NULL,
-      "print the version, libraries and API lines", NULL, NO_ENV },
+    {"config", 'c', true, O_CONFIG, "PATH",
+     "configuration file (else the standard places, see docs/cli.md)",
+     "/etc/immich-autotag/config.yaml", NULL},
+    {"url", 0, true, O_URL, "URL",
+     "Immich server URL, overrides server.host/port\n"
+     "(http:// or https://, optional port and path)",
+     "http://photos.lan:2283", "IMMICH_URL"},
+    {"api-key-file", 0, true, O_API_KEY_FILE, "PATH",
+     "read the API key from PATH (one trailing newline\n"
+     "is dropped); the key itself is never an option",
+     "/run/credentials/immich-autotag.service/api-key", "IMMICH_API_KEY_FILE"},
+    {"dry-run", 'n', false, O_DRY_RUN, NULL,
+     "compute the changes but write nothing", NULL, NULL},
+    {"json", 0, false, O_JSON, NULL,
+     "plan, undo, explain: print JSON on stdout", NULL, NULL},
+    {"concurrency", 'j', true, O_CONCURRENCY, "N",
+     "parallel requests to the server (1-64)", "8", NULL},
+    {"ca-file", 0, true, O_CA_FILE, "PATH",
+     "trust the CA certificates in PATH (https)", "/etc/ssl/certs/my-ca.pem",
+     NULL},
+    {"insecure", 'k', false, O_INSECURE, NULL,
+     "do not verify the server's TLS certificate", NULL, NULL},
+    {"max-items", 0, true, O_MAX_ITEMS, "N",
+     "process at most N assets (overrides the file)", "1000", NULL},
+    {"log-dir", 0, true, O_LOG_DIR, "DIR", "where run directories are written",
+     "/var/lib/immich-autotag/logs", NULL},
+    {"loop", 0, true, O_LOOP, "INTERVAL",
+     "run again every INTERVAL (300, 45s, 5m, 1h)", "1h", NULL},
+    {"quiet", 'q', false, O_QUIET, NULL, "errors only", NULL, NULL},
+    {"verbose", 'v', false, O_VERBOSE, NULL, "more detail (-vv: debug)", NULL,
+     NULL},
+    {"log-format", 0, true, O_LOG_FORMAT, "FMT",
+     "text or json (diagnostics on stderr)", "json", NULL},
+    {"dialect", 0, true, O_DIALECT, "D", "Immich API dialect: auto, 2 or 3",
+     "3", NULL},
+    {"metrics-json", 0, true, O_METRICS_JSON, "FILE",
+     "write request metrics to FILE", "metrics.json", NULL},
+    {"full-read", 0, false, O_FULL_READ, NULL,
+     "read every album's members again, even those\n"
+     "remembered unchanged from earlier runs",
+     NULL, NULL},
+    {"api-trace", 0, false, O_API_TRACE, NULL,
+     "log each request: method, path, status, time,\n"
+     "bytes, retries",
+     NULL, NULL},
+    {"connect-timeout", 0, true, O_CONNECT_TIMEOUT, "S",
+     "give up a connection attempt after S seconds\n(default 10)", "5", NULL},
+    {"stall-timeout", 0, true, O_STALL_TIMEOUT, "S",
+     "give up an answer after S seconds without data\n"
+     "(default 30; retried once)",
+     "60", NULL},
+    {"timeout", 0, true, O_TIMEOUT, "S",
+     "give up a request, retries included, after S\nseconds (default 300)",
+     "600", NULL},
+    {"help", 'h', false, O_HELP, NULL, "this help (also after a command)", NULL,
+     NO_ENV},
+    {"version", 0, false, O_VERSION, NULL,
+     "print the version, libraries and API lines", NULL, NO_ENV},
 };
 
 static void env_name(const struct opt *d, char *out, size_t size)
@@ -196,8 +214,10 @@ static int number(const char *name, const char *v, long min, long max,
     int64_t n;
 
     if (num_parse_i64(v, strlen(v), min, max, &n) < 0) {
-        buf_addf(err, "option '--%s' needs a number from %ld to %ld, not "
-                      "'%s'", name, min, max, v);
+        buf_addf(err,
+                 "option '--%s' needs a number from %ld to %ld, not "
+                 "'%s'",
+                 name, min, max, v);
         return -1;
     }
     *out = (long)n;
@@ -233,8 +253,10 @@ static int set(struct cli_opts *o, const struct opt *d, const char *v,
     case O_LOOP:
         o->loop_seconds = cli_parse_interval(v);
         if (o->loop_seconds < 0) {
-            buf_addf(err, "option '--loop' needs an interval such as 300, "
-                          "45s, 5m or 1h (at most a year), not '%s'", v);
+            buf_addf(err,
+                     "option '--loop' needs an interval such as 300, "
+                     "45s, 5m or 1h (at most a year), not '%s'",
+                     v);
             return -1;
         }
         break;
@@ -250,8 +272,10 @@ static int set(struct cli_opts *o, const struct opt *d, const char *v,
         else if (!strcmp(v, "json"))
             o->log_format = LOG_FORMAT_JSON;
         else {
-            buf_addf(err, "option '--log-format' takes text or json, not "
-                          "'%s'", v);
+            buf_addf(err,
+                     "option '--log-format' takes text or json, not "
+                     "'%s'",
+                     v);
             return -1;
         }
         break;
@@ -263,8 +287,7 @@ static int set(struct cli_opts *o, const struct opt *d, const char *v,
         else if (!strcmp(v, "3"))
             o->dialect = CLI_DIALECT_V3;
         else {
-            buf_addf(err, "option '--dialect' takes auto, 2 or 3, not '%s'",
-                     v);
+            buf_addf(err, "option '--dialect' takes auto, 2 or 3, not '%s'", v);
             return -1;
         }
         break;
@@ -369,8 +392,7 @@ static const struct opt *long_option(const char *a, const char **v,
     return d;
 }
 
-int cli_opts_parse(int argc, char **argv, struct cli_opts *o,
-                   struct buf *err)
+int cli_opts_parse(int argc, char **argv, struct cli_opts *o, struct buf *err)
 {
     size_t alloc = 0;
     bool only_words = false;
@@ -428,7 +450,7 @@ int cli_opts_parse(int argc, char **argv, struct cli_opts *o,
                 break;
         }
         continue;
-missing:
+    missing:
         buf_addf(err, "option '--%s' needs a value", d->name);
         return -1;
     }
@@ -438,8 +460,8 @@ missing:
 /* A flag's value from the environment: 1 true, 0 false, -1 malformed. */
 static int env_flag(const char *v)
 {
-    static const char *const yes[] = { "1", "true", "yes", "on" };
-    static const char *const no[] = { "0", "false", "no", "off" };
+    static const char *const yes[] = {"1", "true", "yes", "on"};
+    static const char *const no[] = {"0", "false", "no", "off"};
     size_t i;
 
     for (i = 0; i < ARRAY_SIZE(yes); i++) {
@@ -476,15 +498,16 @@ static int env_set(struct cli_opts *o, const struct opt *d, const char *var,
         }
         return 0;
     }
-    if (d->id == O_VERBOSE &&
-        !num_parse_i64(v, strlen(v), 0, 3, &count)) {
+    if (d->id == O_VERBOSE && !num_parse_i64(v, strlen(v), 0, 3, &count)) {
         o->verbose = (int)count;
         return 0;
     }
     flag = env_flag(v);
     if (flag < 0) {
-        buf_addf(err, "%s: takes 1 or 0 (true/false, yes/no, on/off), not "
-                      "'%s'", var, v);
+        buf_addf(err,
+                 "%s: takes 1 or 0 (true/false, yes/no, on/off), not "
+                 "'%s'",
+                 var, v);
         return -1;
     }
     if (flag)

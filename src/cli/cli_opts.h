@@ -38,36 +38,36 @@ enum cli_dialect {
 };
 
 struct cli_opts {
-    const char *config_path;  /* --config PATH, NULL = discover */
-    const char *url;          /* --url URL, NULL = from the file */
-    const char *api_key_file; /* --api-key-file PATH, NULL = none */
-    bool dry_run;             /* --dry-run: plan only, write nothing */
-    bool json;                /* --json: machine-readable stdout */
-    long concurrency;         /* --concurrency N, 0 = default */
-    const char *ca_file;      /* --ca-file PATH (TLS trust) */
-    bool insecure;            /* --insecure: skip TLS verification */
-    long max_items;           /* --max-items N, -1 = from the config */
-    const char *log_dir;      /* --log-dir DIR, NULL = default */
-    long loop_seconds;        /* --loop INTERVAL in seconds, 0 = once */
-    bool quiet;               /* --quiet: errors only */
-    int verbose;              /* --verbose, repeatable */
+    const char *config_path;    /* --config PATH, NULL = discover */
+    const char *url;            /* --url URL, NULL = from the file */
+    const char *api_key_file;   /* --api-key-file PATH, NULL = none */
+    bool dry_run;               /* --dry-run: plan only, write nothing */
+    bool json;                  /* --json: machine-readable stdout */
+    long concurrency;           /* --concurrency N, 0 = default */
+    const char *ca_file;        /* --ca-file PATH (TLS trust) */
+    bool insecure;              /* --insecure: skip TLS verification */
+    long max_items;             /* --max-items N, -1 = from the config */
+    const char *log_dir;        /* --log-dir DIR, NULL = default */
+    long loop_seconds;          /* --loop INTERVAL in seconds, 0 = once */
+    bool quiet;                 /* --quiet: errors only */
+    int verbose;                /* --verbose, repeatable */
     enum log_format log_format; /* --log-format text|json */
-    enum cli_dialect dialect; /* --dialect auto|2|3 */
-    const char *metrics_json; /* --metrics-json FILE, NULL = none */
-    bool full_read;           /* --full-read: ignore remembered albums */
-    long connect_timeout_s;   /* --connect-timeout S, 0 = default */
-    long stall_timeout_s;     /* --stall-timeout S, 0 = default */
-    long timeout_s;           /* --timeout S (per request), 0 = default */
-    bool api_trace;           /* --api-trace: one log line per request */
-    bool help;                /* --help / -h */
-    bool version;             /* --version */
+    enum cli_dialect dialect;   /* --dialect auto|2|3 */
+    const char *metrics_json;   /* --metrics-json FILE, NULL = none */
+    bool full_read;             /* --full-read: ignore remembered albums */
+    long connect_timeout_s;     /* --connect-timeout S, 0 = default */
+    long stall_timeout_s;       /* --stall-timeout S, 0 = default */
+    long timeout_s;             /* --timeout S (per request), 0 = default */
+    bool api_trace;             /* --api-trace: one log line per request */
+    bool help;                  /* --help / -h */
+    bool version;               /* --version */
 
-    const char *command;      /* subcommand word, NULL = none given */
-    const char **args;        /* words after the subcommand */
+    const char *command; /* subcommand word, NULL = none given */
+    const char **args;   /* words after the subcommand */
     size_t args_nr;
 
-    uint64_t seen;            /* bit per table row: set on the command line */
-    uint64_t from_env;        /* bit per table row: set by its variable */
+    uint64_t seen;     /* bit per table row: set on the command line */
+    uint64_t from_env; /* bit per table row: set by its variable */
 };
 
 /*
@@ -77,8 +77,7 @@ struct cli_opts {
  * missing or bad value ("option '--concurrency' needs a number from 1 to
  * 64"), or an attempt to give the API key on the command line.
  */
-int cli_opts_parse(int argc, char **argv, struct cli_opts *o,
-                   struct buf *err);
+int cli_opts_parse(int argc, char **argv, struct cli_opts *o, struct buf *err);
 /*
  * Applies the environment envp ("NAME=value" strings, NULL-terminated;
  * NULL = empty) to the options the command line did not set.  Empty
@@ -102,12 +101,12 @@ long cli_parse_interval(const char *s);
 
 /* One row of the option table, for help, docs and tests. */
 struct cli_opt_info {
-    const char *name;     /* long name without the dashes */
-    char short_name;      /* 0 = none */
-    const char *arg;      /* value placeholder ("N", "PATH"); NULL = flag */
-    const char *help;     /* one sentence; may hold '\n' */
-    const char *example;  /* a valid value (docs, tests); NULL for flags */
-    char env[64];         /* its environment variable, "" = none */
+    const char *name;    /* long name without the dashes */
+    char short_name;     /* 0 = none */
+    const char *arg;     /* value placeholder ("N", "PATH"); NULL = flag */
+    const char *help;    /* one sentence; may hold '\n' */
+    const char *example; /* a valid value (docs, tests); NULL for flags */
+    char env[64];        /* its environment variable, "" = none */
 };
 
 /* Number of options; the i-th one (i < cli_opt_count()). */

@@ -11,8 +11,8 @@
 #include "report/outcome.h"
 #include "state/state.h"
 
-static void on_progress(void *ctx, size_t done, size_t total,
-                        size_t in_flight, const struct http_wait *w)
+static void on_progress(void *ctx, size_t done, size_t total, size_t in_flight,
+                        const struct http_wait *w)
 {
     struct progress *p = ctx;
 
@@ -66,10 +66,10 @@ enum cli_status cli_status_of(enum api_fail kind)
 struct album_cache {
     struct state *st;
     const char *server;
-    struct buf scope;         /* server + the key's user: whose view */
+    struct buf scope; /* server + the key's user: whose view */
     int64_t now;
-    bool no_lookup;           /* --full-read, or the database failed (one
-                                 warning, then no more lookups) */
+    bool no_lookup; /* --full-read, or the database failed (one
+                       warning, then no more lookups) */
 };
 
 /*
@@ -114,9 +114,8 @@ static bool cache_lookup(void *ctx, const struct model *m, uint32_t album,
     if (c->no_lookup)
         return false;
     album_key(&m->albums[album], dialect, &k);
-    r = state_album_members_get(c->st, cache_scope(c, m),
-                                &m->albums[album].id, &k,
-                                c->now - STATE_ALBUM_MAX_AGE_MS, ids, nr,
+    r = state_album_members_get(c->st, cache_scope(c, m), &m->albums[album].id,
+                                &k, c->now - STATE_ALBUM_MAX_AGE_MS, ids, nr,
                                 &err);
     if (r < 0) {
         warn_log("%s; reading every album", err.buf);
@@ -175,8 +174,7 @@ static void cache_store(struct album_cache *c, const struct model *m,
         stored++;
     }
     if (state_album_members_prune(c->st, cache_scope(c, m),
-                                  c->now - STATE_ALBUM_MAX_AGE_MS,
-                                  &err) < 0) {
+                                  c->now - STATE_ALBUM_MAX_AGE_MS, &err) < 0) {
         state_rollback(c->st);
         goto fail;
     }
@@ -218,8 +216,8 @@ void cli_remember_new_albums(const struct cli_ctx *ctx, struct state *st,
         k.last_modified = og->album_last_modified;
         k.asset_count = og->album_asset_count;
         k.dialect = dialect;
-        if (state_album_members_put(st, scope.buf, &og->target, &k, now,
-                                    ids, pg->nr, &err) < 0) {
+        if (state_album_members_put(st, scope.buf, &og->target, &k, now, ids,
+                                    pg->nr, &err) < 0) {
             state_rollback(st);
             goto out;
         }
@@ -235,14 +233,13 @@ out:
 
 enum cli_status cli_read_library(const struct cli_ctx *ctx,
                                  struct http_engine *eng, struct model *m,
-                                 struct snapshot_info *info,
-                                 struct progress *p, struct state *state,
-                                 bool remember)
+                                 struct snapshot_info *info, struct progress *p,
+                                 struct state *state, bool remember)
 {
     struct snapshot_opts so = SNAPSHOT_OPTS_INIT;
-    struct album_cache cache = { state, ctx->cfg->server.url, BUF_INIT,
-                                 run_now_ms(), ctx->opts.full_read };
-    struct snapshot_album_cache sc = { &cache, cache_lookup };
+    struct album_cache cache = {state, ctx->cfg->server.url, BUF_INIT,
+                                run_now_ms(), ctx->opts.full_read};
+    struct snapshot_album_cache sc = {&cache, cache_lookup};
     struct buf err = BUF_INIT;
     enum cli_status st = CLI_OK;
 
@@ -262,8 +259,7 @@ enum cli_status cli_read_library(const struct cli_ctx *ctx,
             progress_end(p, run_now_ms());
         error_log("%s", err.buf);
         error_log("nothing was written: a run needs the whole library");
-        st = sig_stop_requested ? CLI_FAILED
-                                : cli_status_of(info->fail_kind);
+        st = sig_stop_requested ? CLI_FAILED : cli_status_of(info->fail_kind);
     } else {
         if (p)
             progress_end(p, run_now_ms());
@@ -296,9 +292,8 @@ void cli_metrics_out(const struct cli_ctx *ctx, struct http_engine *eng,
     info_log("requests: %llu (%llu retries, %llu errors), %llu connections, "
              "%.2f s on the network, %.2f s CPU, peak RSS %ld MiB",
              (unsigned long long)t.requests, (unsigned long long)t.retries,
-             (unsigned long long)t.errors,
-             (unsigned long long)t.connections, t.wait_s, t.cpu_s,
-             t.peak_rss_kb / 1024);
+             (unsigned long long)t.errors, (unsigned long long)t.connections,
+             t.wait_s, t.cpu_s, t.peak_rss_kb / 1024);
     http_metrics_json(eng, &b);
     if (ctx->opts.metrics_json &&
         fs_write_atomic(ctx->opts.metrics_json, b.buf, b.len, &err) < 0)

@@ -37,9 +37,8 @@ enum cli_status cli_status_of(enum api_fail kind);
 struct state;
 enum cli_status cli_read_library(const struct cli_ctx *ctx,
                                  struct http_engine *eng, struct model *m,
-                                 struct snapshot_info *info,
-                                 struct progress *p, struct state *st,
-                                 bool remember);
+                                 struct snapshot_info *info, struct progress *p,
+                                 struct state *st, bool remember);
 
 /*
  * Remembers the members of the albums this run created with all their

@@ -27,11 +27,13 @@ const char *const cli_config_template[] = {
     "#   chmod 600 ~/.config/immich_autotag/config.yaml\n",
     "# Keys and meanings: docs/configuration.md.  The Python tool reads this\n",
     "# file unchanged.\n",
-    "description: Starting configuration written by `immich-autotag config template`.\n",
+    "description: Starting configuration written by `immich-autotag config "
+    "template`.\n",
     "\n",
     "server:\n",
     "  description: Where Immich runs and the API key the tool acts with.\n",
-    "  # Host name or IP of the Immich server (or a URL: https://photos.lan).\n",
+    "  # Host name or IP of the Immich server (or a URL: "
+    "https://photos.lan).\n",
     "  host: \"<YOUR_HOST_OR_IP_HERE>\"\n",
     "  port: 2283\n",
     "  # Immich web UI: Account Settings > API Keys > New API Key.\n",
@@ -144,10 +146,13 @@ const char *const cli_config_template[] = {
     "  description: Compares assets Immich considers duplicates and tags\n",
     "    disagreements in albums, categories and dates.\n",
     "  autotag_album_conflict: autotag_output_duplicate_asset_album_conflict\n",
-    "  autotag_classification_conflict: autotag_output_duplicate_asset_classification_conflict\n",
+    "  autotag_classification_conflict: "
+    "autotag_output_duplicate_asset_classification_conflict\n",
     "  # The duplicate group id is appended to this prefix.\n",
-    "  autotag_classification_conflict_prefix: autotag_output_duplicate_asset_classification_conflict_\n",
-    "  autotag_album_detection_conflict: autotag_output_album_detection_conflict\n",
+    "  autotag_classification_conflict_prefix: "
+    "autotag_output_duplicate_asset_classification_conflict_\n",
+    "  autotag_album_detection_conflict: "
+    "autotag_output_album_detection_conflict\n",
     "  date_correction:\n",
     "    description: Recovers capture dates from file names and from\n",
     "      duplicates.\n",
@@ -225,7 +230,8 @@ enum cli_status cmd_config(struct cli_ctx *ctx)
     }
     if (ctx->opts.args_nr) {
         error_log("config: unknown argument '%s' (usage: immich-autotag "
-                  "config [template])", ctx->opts.args[0]);
+                  "config [template])",
+                  ctx->opts.args[0]);
         return CLI_USAGE;
     }
     st = cli_load_config(ctx);

@@ -41,17 +41,17 @@ struct ex {
     const struct config *cfg;
     bool failed;
     enum api_fail fail_kind;
-    struct buf err;          /* first failure */
+    struct buf err; /* first failure */
     struct uuid me;
-    struct uuid *want;       /* assets to explain, in argument order */
+    struct uuid *want; /* assets to explain, in argument order */
     size_t want_nr, want_alloc;
-    struct uuid *queue;      /* assets still to read (info + albums) */
+    struct uuid *queue; /* assets still to read (info + albums) */
     size_t queue_nr, queue_alloc;
-    struct uuid *temp;       /* temporary albums whose members to read */
+    struct uuid *temp; /* temporary albums whose members to read */
     size_t temp_nr, temp_alloc;
-    struct pending *links;   /* album memberships of read assets */
+    struct pending *links; /* album memberships of read assets */
     size_t links_nr, links_alloc;
-    const char *asking;      /* the file name being searched */
+    const char *asking; /* the file name being searched */
     bool dups_needed;
     bool dups_read;
 };
@@ -137,8 +137,7 @@ static uint32_t add_asset(struct ex *x, const struct api_asset *a)
     if (a->has_duplicate) {
         uint32_t d = uuidmap_get(&x->m.dup_by_id, &a->duplicate);
 
-        r.duplicate = d != MODEL_NONE ? d : model_add_dup(&x->m,
-                                                          &a->duplicate);
+        r.duplicate = d != MODEL_NONE ? d : model_add_dup(&x->m, &a->duplicate);
         x->dups_needed = true;
     }
     return model_add_asset(&x->m, &r);
@@ -421,8 +420,7 @@ static void explain_read(const struct model *m, uint32_t a, struct out *o)
             uuid_format(&m->assets[d[i]].id, id);
             buf_addf(&o->text, " %s (", id);
             escape_text(&o->text, model_str(m, m->assets[d[i]].file_name),
-                        strlen(model_str(m, m->assets[d[i]].file_name)),
-                        NULL);
+                        strlen(model_str(m, m->assets[d[i]].file_name)), NULL);
             buf_addch(&o->text, ')');
             buf_addf(&o->json, "%s\"%s\"", first ? "" : ",", id);
             first = false;
@@ -459,8 +457,7 @@ static bool rule_matches(const struct model *m, const struct config_rule *r,
         const char *name = model_str(m, m->albums[l[i]].name);
 
         for (k = 0; k < r->album_patterns_nr; k++)
-            if (config_regex_match(&r->album_patterns[k], name,
-                                   strlen(name))) {
+            if (config_regex_match(&r->album_patterns[k], name, strlen(name))) {
                 add_name(text, any ? ", album " : " album ", name);
                 buf_addf(text, " ~ '%s'", r->album_patterns[k].pattern);
                 buf_addstr(json, any ? ",{\"album\":" : "{\"album\":");
@@ -488,13 +485,11 @@ static void explain_matches(const struct config *cfg, const struct model *m,
     size_t i, n = 0;
 
     buf_addstr(&o->json, ",\"matches\":[");
-    for (i = 0; i < cfg->classification.rules_nr + cfg->conversions.nr;
-         i++) {
+    for (i = 0; i < cfg->classification.rules_nr + cfg->conversions.nr; i++) {
         bool conv = i >= cfg->classification.rules_nr;
         size_t k = conv ? i - cfg->classification.rules_nr : i;
-        const struct config_rule *r =
-            conv ? &cfg->conversions.items[k].source
-                 : &cfg->classification.rules[k];
+        const struct config_rule *r = conv ? &cfg->conversions.items[k].source
+                                           : &cfg->classification.rules[k];
 
         buf_reset(&t);
         buf_reset(&j);
@@ -506,8 +501,8 @@ static void explain_matches(const struct config *cfg, const struct model *m,
                  r->description ? r->description : "",
                  r->description ? ")" : "", t.buf);
         buf_addf(&o->json, "%s{\"feature\":\"%s\",\"rule\":%zu,\"on\":[%s]}",
-                 n++ ? "," : "", conv ? "conversion" : "classification",
-                 k + 1, j.buf);
+                 n++ ? "," : "", conv ? "conversion" : "classification", k + 1,
+                 j.buf);
     }
     if (!n)
         buf_addstr(&o->text, "  matches:   no classification rule, no "
@@ -560,8 +555,8 @@ static void explain_decisions(const struct plan *p, const struct uuid *id,
             continue;
         buf_addf(&o->text, "  note:      %s %s\n", plan_note_name(pn->kind),
                  pn->detail ? pn->detail : "");
-        buf_addf(&o->json, "%s{\"kind\":\"%s\",\"detail\":%s}",
-                 n++ ? "," : "", plan_note_name(pn->kind),
+        buf_addf(&o->json, "%s{\"kind\":\"%s\",\"detail\":%s}", n++ ? "," : "",
+                 plan_note_name(pn->kind),
                  pn->detail && *pn->detail ? pn->detail : "null");
     }
     buf_addch(&o->json, ']');
@@ -578,7 +573,7 @@ static void explain_all(struct ex *x, const struct plan *p, bool json,
         buf_addstr(out, "{\"assets\":[");
     for (i = 0; i < x->want_nr; i++) {
         uint32_t a = model_find_asset(&x->m, &x->want[i]);
-        struct out o = { BUF_INIT, BUF_INIT };
+        struct out o = {BUF_INIT, BUF_INIT};
         char id[UUID_STR_LEN + 1];
         const char *name;
 
@@ -587,8 +582,8 @@ static void explain_all(struct ex *x, const struct plan *p, bool json,
             continue;
         name = model_str(&x->m, x->m.assets[a].file_name);
         escape_text(&o.text, name, strlen(name), NULL);
-        buf_addf(&o.text, " (asset %s)\n  link:      %s/photos/%s\n", id,
-                 url, id);
+        buf_addf(&o.text, " (asset %s)\n  link:      %s/photos/%s\n", id, url,
+                 id);
         buf_addf(&o.json, "{\"id\":\"%s\",\"file_name\":", id);
         jstr(&o.json, name);
         buf_addf(&o.json, ",\"link\":");

@@ -39,8 +39,8 @@ static void plan_window(const struct cli_ctx *ctx, struct state *st,
     in.root = ctx->opts.log_dir ? ctx->opts.log_dir : REPORT_DEFAULT_ROOT;
     in.resume_previous = ctx->cfg->skip.resume_previous;
     in.skip_n = ctx->cfg->skip.skip_n;
-    in.max_items = resume_max_items(ctx->opts.max_items,
-                                    ctx->cfg->skip.max_items);
+    in.max_items =
+        resume_max_items(ctx->opts.max_items, ctx->cfg->skip.max_items);
     in.total = total;
     in.now_ms = now;
     resume_decide(&r, &in, st, &warnings);
@@ -112,7 +112,7 @@ enum cli_status cmd_plan(struct cli_ctx *ctx)
     if (ctx->opts.json)
         plan_to_json(&p, &out);
     else {
-        struct plan_names names = { cli_model_name, &m };
+        struct plan_names names = {cli_model_name, &m};
 
         plan_print_summary_named(&p, &out, 5, &names);
     }

@@ -74,11 +74,11 @@ int cli_report_html(const char *dir, const char *name, struct state *st,
     memset(&in, 0, sizeof(in));
     if (read_opt(dir, REPORT_FILE_METRICS, &metrics, &has_m, err) < 0 ||
         read_opt(dir, REPORT_FILE_TIMELINE, &timeline, &has_t, err) < 0 ||
-        read_opt(dir, REPORT_FILE_MODIFICATIONS_JSONL, &journal, &has_j,
-                 err) < 0)
+        read_opt(dir, REPORT_FILE_MODIFICATIONS_JSONL, &journal, &has_j, err) <
+            0)
         goto out;
-    if (st && state_runs_recent(st, REPORT_HTML_HISTORY_MAX, &runs, &nr,
-                                err) < 0)
+    if (st &&
+        state_runs_recent(st, REPORT_HTML_HISTORY_MAX, &runs, &nr, err) < 0)
         goto out;
     /* The trend reads oldest first. */
     for (i = 0; i < nr; i++) {
@@ -86,8 +86,7 @@ int cli_report_html(const char *dir, const char *name, struct state *st,
 
         hist[i].name = r->name;
         hist[i].started_at = r->started_at;
-        hist[i].finished_at = r->finished_at ? r->finished_at
-                                             : r->started_at;
+        hist[i].finished_at = r->finished_at ? r->finished_at : r->started_at;
         hist[i].status = (int)r->status;
         hist[i].write_requests = counter(r, "write_requests");
         hist[i].changes = counter(r, "changes_done");
@@ -198,16 +197,16 @@ enum cli_status cmd_history(struct cli_ctx *ctx)
         error_log("history: %s", err.buf);
         goto out;
     }
-    buf_addf(&out, "%-28s %-11s %8s %8s %8s %8s\n", "run", "status",
-             "seconds", "changes", "failed", "writes");
+    buf_addf(&out, "%-28s %-11s %8s %8s %8s %8s\n", "run", "status", "seconds",
+             "changes", "failed", "writes");
     for (i = 0; i < nr; i++) {
         const struct state_run *r = &runs[i];
 
         buf_addf(&out, "%-28s %-11s %8.1f %8lld %8lld %8lld\n", r->name,
                  report_html_status((int)r->status),
-                 r->finished_at ? (double)(r->finished_at - r->started_at) /
-                                      1000
-                                : 0.0,
+                 r->finished_at
+                     ? (double)(r->finished_at - r->started_at) / 1000
+                     : 0.0,
                  (long long)counter(r, "changes_done"),
                  (long long)counter(r, "changes_failed"),
                  (long long)counter(r, "write_requests"));

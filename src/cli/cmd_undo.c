@@ -53,20 +53,20 @@ struct jentry {
     enum report_kind kind;
     struct uuid asset, album, user;
     bool has_asset, has_album, has_user;
-    char *tag;              /* tag events: the tag's name */
-    char *album_name;       /* album_name, else old_value (DELETE_ALBUM) */
-    int role, old_role;     /* sharing: access_level, old_access_level
-                               (-1 when absent) */
-    int64_t new_date;       /* UPDATE_ASSET_DATE: the date written */
-    int64_t old_date;       /* ...and the one before (TIME_NONE: unknown) */
-    int old_offset;         /* minutes east of UTC of the old date */
+    char *tag;          /* tag events: the tag's name */
+    char *album_name;   /* album_name, else old_value (DELETE_ALBUM) */
+    int role, old_role; /* sharing: access_level, old_access_level
+                           (-1 when absent) */
+    int64_t new_date;   /* UPDATE_ASSET_DATE: the date written */
+    int64_t old_date;   /* ...and the one before (TIME_NONE: unknown) */
+    int old_offset;     /* minutes east of UTC of the old date */
 };
 
 /* A change left alone because the library changed since the run. */
 struct left {
     enum report_kind kind;
-    char *what;             /* "asset <id> (<name>): tag 'x'" */
-    const char *why;        /* static: "removed since" */
+    char *what;      /* "asset <id> (<name>): tag 'x'" */
+    const char *why; /* static: "removed since" */
 };
 
 /* (album, asset) of a change, sorted for lookups. */
@@ -75,12 +75,12 @@ struct pair {
 };
 
 struct undo {
-    char *run;              /* the run directory undone */
+    char *run; /* the run directory undone */
     struct jentry *items;
     size_t nr, alloc;
-    struct pair *assigned;  /* ASSIGN_ASSET_TO_ALBUM changes, sorted */
+    struct pair *assigned; /* ASSIGN_ASSET_TO_ALBUM changes, sorted */
     size_t assigned_nr;
-    struct pair *deleted;   /* DELETE_ALBUM changes (asset zero), sorted */
+    struct pair *deleted; /* DELETE_ALBUM changes (asset zero), sorted */
     size_t deleted_nr;
     struct left *left;
     size_t left_nr, left_alloc;
@@ -143,10 +143,14 @@ static char *get_dup(json_t *o, const char *key)
 static int undoable_kind(const char *name)
 {
     static const enum report_kind kinds[] = {
-        REPORT_K_ADD_TAG_TO_ASSET,        REPORT_K_REMOVE_TAG_FROM_ASSET,
-        REPORT_K_CREATE_ALBUM,            REPORT_K_ASSIGN_ASSET_TO_ALBUM,
-        REPORT_K_REMOVE_ASSET_FROM_ALBUM, REPORT_K_DELETE_ALBUM,
-        REPORT_K_UPDATE_ASSET_DATE,       REPORT_K_ALBUM_PERMISSION_SHARED,
+        REPORT_K_ADD_TAG_TO_ASSET,
+        REPORT_K_REMOVE_TAG_FROM_ASSET,
+        REPORT_K_CREATE_ALBUM,
+        REPORT_K_ASSIGN_ASSET_TO_ALBUM,
+        REPORT_K_REMOVE_ASSET_FROM_ALBUM,
+        REPORT_K_DELETE_ALBUM,
+        REPORT_K_UPDATE_ASSET_DATE,
+        REPORT_K_ALBUM_PERMISSION_SHARED,
         REPORT_K_ALBUM_PERMISSION_ROLE_CHANGED,
         REPORT_K_ALBUM_PERMISSION_REMOVED,
     };
@@ -159,8 +163,8 @@ static int undoable_kind(const char *name)
 }
 
 /* One journal line into u when it records a change made ("done"). */
-static int add_line(struct undo *u, const char *line, size_t len,
-                    size_t lineno, struct buf *err)
+static int add_line(struct undo *u, const char *line, size_t len, size_t lineno,
+                    struct buf *err)
 {
     json_error_t jerr;
     json_t *o = json_loadb(line, len, 0, &jerr), *extra, *members;
@@ -196,10 +200,10 @@ static int add_line(struct undo *u, const char *line, size_t len,
 
         e->has_user = s && uuid_parse(s, strlen(s), &e->user) == 0;
     }
-    e->role = role_of(json_string_value(json_object_get(extra,
-                                                        "access_level")));
-    e->old_role = role_of(json_string_value(
-        json_object_get(extra, "old_access_level")));
+    e->role =
+        role_of(json_string_value(json_object_get(extra, "access_level")));
+    e->old_role =
+        role_of(json_string_value(json_object_get(extra, "old_access_level")));
     e->new_date = get_date(o, "new_value");
     /* The prior date: dateTimeOriginal if it had one, else the file date
      * the server shows; journals of older versions only have old_value. */
@@ -209,12 +213,14 @@ static int add_line(struct undo *u, const char *line, size_t len,
     if (e->old_date == TIME_NONE)
         e->old_date = get_date(o, "old_value");
     {
-        const char *off = json_string_value(json_object_get(extra,
-                                                            "old_offset_min"));
+        const char *off =
+            json_string_value(json_object_get(extra, "old_offset_min"));
         int64_t v;
 
-        e->old_offset = off && num_parse_i64(off, strlen(off), -1440, 1440,
-                                             &v) == 0 ? (int)v : 0;
+        e->old_offset =
+            off && num_parse_i64(off, strlen(off), -1440, 1440, &v) == 0
+                ? (int)v
+                : 0;
     }
     json_decref(o);
     return 0;
@@ -253,11 +259,10 @@ out:
  * root; without RUN the newest run of the history that finished (dry runs
  * excepted) and made a change.  Sets u->run and reads its journal.
  */
-static int find_run(struct undo *u, const struct cli_ctx *ctx,
-                    struct buf *err)
+static int find_run(struct undo *u, const struct cli_ctx *ctx, struct buf *err)
 {
-    const char *root = ctx->opts.log_dir ? ctx->opts.log_dir
-                                         : REPORT_DEFAULT_ROOT;
+    const char *root =
+        ctx->opts.log_dir ? ctx->opts.log_dir : REPORT_DEFAULT_ROOT;
     struct buf path = BUF_INIT;
     struct state *st = NULL;
     struct state_run *runs = NULL;
@@ -280,8 +285,7 @@ static int find_run(struct undo *u, const struct cli_ctx *ctx,
         goto out;
     }
     buf_addf(&path, "%s/%s", root, STATE_DB_NAME);
-    if (access(path.buf, R_OK) ||
-        state_open_readonly(&st, path.buf, err) < 0 ||
+    if (access(path.buf, R_OK) || state_open_readonly(&st, path.buf, err) < 0 ||
         state_runs_recent(st, UNDO_RECENT_RUNS, &runs, &nr, err) < 0) {
         if (!err->len)
             buf_addf(err, "no run history in '%s'", root);
@@ -314,8 +318,8 @@ out:
 
 /* ---- the inverse plan ----------------------------------------------- */
 
-static void leave(struct undo *u, const struct model *m,
-                  const struct jentry *e, const char *why)
+static void leave(struct undo *u, const struct model *m, const struct jentry *e,
+                  const char *why)
 {
     struct buf what = BUF_INIT;
     char id[UUID_STR_LEN + 1];
@@ -424,8 +428,8 @@ static bool run_assigned(const struct undo *u, const struct uuid *album,
 
     key.album = *album;
     key.asset = *asset;
-    return bsearch(&key, u->assigned, u->assigned_nr, sizeof(key),
-                   cmp_pair) != NULL;
+    return bsearch(&key, u->assigned, u->assigned_nr, sizeof(key), cmp_pair) !=
+           NULL;
 }
 
 /*
@@ -454,8 +458,8 @@ static bool run_deleted(const struct undo *u, const struct uuid *album)
 
     memset(&key, 0, sizeof(key));
     key.album = *album;
-    return bsearch(&key, u->deleted, u->deleted_nr, sizeof(key),
-                   cmp_pair) != NULL;
+    return bsearch(&key, u->deleted, u->deleted_nr, sizeof(key), cmp_pair) !=
+           NULL;
 }
 
 static void invert_tag(struct undo *u, const struct model *m,
@@ -519,8 +523,8 @@ static void invert_album(struct undo *u, const struct model *m,
     } else if (run_deleted(u, &e->album) && e->album_name &&
                model_find_album_by_name(m, e->album_name) == MODEL_NONE) {
         /* The run deleted the album: it is made again with its assets. */
-        plan_add(plan_group(p, PLAN_ALBUM_ADD, e->album_name, NULL),
-                 &e->asset, PLAN_R_UNDO, 0);
+        plan_add(plan_group(p, PLAN_ALBUM_ADD, e->album_name, NULL), &e->asset,
+                 PLAN_R_UNDO, 0);
     } else {
         leave(u, m, e, "the album is gone");
     }
@@ -623,8 +627,8 @@ static int build_inverse(void *ctx, const struct model *m, struct plan *p,
         free(u->left[i].what);
     u->left_nr = 0;
     if (!u->assigned) {
-        u->assigned = pairs_of(u, REPORT_K_ASSIGN_ASSET_TO_ALBUM,
-                               &u->assigned_nr);
+        u->assigned =
+            pairs_of(u, REPORT_K_ASSIGN_ASSET_TO_ALBUM, &u->assigned_nr);
         u->deleted = pairs_of(u, REPORT_K_DELETE_ALBUM, &u->deleted_nr);
     }
     for (i = 0; i < u->nr; i++) {
@@ -660,15 +664,15 @@ static int build_inverse(void *ctx, const struct model *m, struct plan *p,
             break;
         }
     }
-    info_log("undo: %zu changes of %s: %zu to take back, %zu left alone",
-             u->nr, u->run, plan_changes(p), u->left_nr);
+    info_log("undo: %zu changes of %s: %zu to take back, %zu left alone", u->nr,
+             u->run, plan_changes(p), u->left_nr);
     if (u->left_nr)
         warn_log("undo: %zu changes were changed since the run and are "
-                 "left alone:", u->left_nr);
+                 "left alone:",
+                 u->left_nr);
     for (i = 0; i < u->left_nr; i++)
-        warn_log("  left alone: %s %s: %s",
-                 report_kind_name(u->left[i].kind), u->left[i].what,
-                 u->left[i].why);
+        warn_log("  left alone: %s %s: %s", report_kind_name(u->left[i].kind),
+                 u->left[i].what, u->left[i].why);
     return 0;
 }
 

@@ -17,8 +17,7 @@ void progress_init(struct progress *p, FILE *out, bool enabled, bool tty)
     p->tty = tty;
 }
 
-void progress_format(const struct progress *p, int64_t now_ms,
-                     struct buf *out)
+void progress_format(const struct progress *p, int64_t now_ms, struct buf *out)
 {
     double secs = (double)(now_ms - p->phase_start) / 1000.0;
     double rate = secs > 0 ? (double)p->done / secs : 0.0;
@@ -29,8 +28,7 @@ void progress_format(const struct progress *p, int64_t now_ms,
     if (rate > 0) {
         buf_addf(out, ", %.1f/s", rate);
         if (p->total > p->done)
-            buf_addf(out, ", ETA %.0fs",
-                     (double)(p->total - p->done) / rate);
+            buf_addf(out, ", ETA %.0fs", (double)(p->total - p->done) / rate);
     }
     if (p->waiting[0])
         buf_addf(out, ", waiting for %s (%ld s)", p->waiting, p->waited_s);
@@ -50,7 +48,7 @@ static void draw(struct progress *p, int64_t now_ms)
 }
 
 static struct progress_span *span_new(struct progress *p, const char *stage,
-                                     const char *phase, int64_t start)
+                                      const char *phase, int64_t start)
 {
     struct progress_span *s;
 
@@ -81,8 +79,9 @@ void progress_timeline_json(const struct progress *p, struct buf *out)
         buf_add_json_str(out, s->stage, strlen(s->stage));
         buf_addstr(out, ",\"phase\":");
         buf_add_json_str(out, s->phase, strlen(s->phase));
-        buf_addf(out, ",\"start_ms\":%lld,\"end_ms\":%lld,\"requests\":%zu,"
-                      "\"max_in_flight\":%zu}",
+        buf_addf(out,
+                 ",\"start_ms\":%lld,\"end_ms\":%lld,\"requests\":%zu,"
+                 "\"max_in_flight\":%zu}",
                  (long long)s->start, (long long)(s->end ? s->end : s->start),
                  s->requests, s->max_inflight);
     }
@@ -96,8 +95,8 @@ void progress_release(struct progress *p)
     p->spans_nr = p->spans_alloc = 0;
 }
 
-void progress_phase(struct progress *p, const char *stage,
-                    const char *phase, size_t total, int64_t now_ms)
+void progress_phase(struct progress *p, const char *stage, const char *phase,
+                    size_t total, int64_t now_ms)
 {
     if (p->phase[0])
         progress_end(p, now_ms);
@@ -148,8 +147,8 @@ void progress_end(struct progress *p, int64_t now_ms)
     }
     /* Off a terminal this line is the progress; on one, a detail. */
     if (p->enabled && !p->tty)
-        info_log("%s: %zu/%zu requests in %.1f s", p->phase, p->done,
-                 p->total, (double)(now_ms - p->phase_start) / 1000.0);
+        info_log("%s: %zu/%zu requests in %.1f s", p->phase, p->done, p->total,
+                 (double)(now_ms - p->phase_start) / 1000.0);
     else if (p->enabled)
         verbose_log("%s: %zu/%zu requests in %.1f s", p->phase, p->done,
                     p->total, (double)(now_ms - p->phase_start) / 1000.0);

@@ -22,26 +22,26 @@
 struct progress_span {
     char stage[16];
     char phase[40];
-    int64_t start, end;    /* ms; end 0 while running */
-    size_t requests;       /* requests the phase completed */
-    size_t max_inflight;   /* most requests in flight at once */
+    int64_t start, end;  /* ms; end 0 while running */
+    size_t requests;     /* requests the phase completed */
+    size_t max_inflight; /* most requests in flight at once */
 };
 
 struct progress {
-    bool enabled;          /* false: --quiet */
-    bool tty;              /* redraw one line */
-    bool drawn;            /* a line is on screen (must be cleared) */
-    char stage[16];        /* "read", "apply" */
-    char phase[40];        /* "tag adds" */
+    bool enabled;   /* false: --quiet */
+    bool tty;       /* redraw one line */
+    bool drawn;     /* a line is on screen (must be cleared) */
+    char stage[16]; /* "read", "apply" */
+    char phase[40]; /* "tag adds" */
     size_t done, total, inflight;
-    char waiting[48];      /* longest-waiting request, "" = none shown */
+    char waiting[48]; /* longest-waiting request, "" = none shown */
     long waited_s;
-    int64_t phase_start;   /* ms */
-    int64_t last_draw;     /* ms */
-    FILE *out;             /* stderr (a test may pass a file) */
+    int64_t phase_start; /* ms */
+    int64_t last_draw;   /* ms */
+    FILE *out;           /* stderr (a test may pass a file) */
     /* The engine counts requests since it was made; a phase shows its
      * own: base is the engine's count when the phase began. */
-    bool rebase;           /* take base from the next engine count */
+    bool rebase; /* take base from the next engine count */
     size_t base;
     struct progress_span *spans; /* every phase so far, in order */
     size_t spans_nr, spans_alloc;
@@ -50,8 +50,8 @@ struct progress {
 /* enabled: progress wanted at all; tty: the output is a terminal. */
 void progress_init(struct progress *p, FILE *out, bool enabled, bool tty);
 /* Starts a phase (ends the previous one). */
-void progress_phase(struct progress *p, const char *stage,
-                    const char *phase, size_t total, int64_t now_ms);
+void progress_phase(struct progress *p, const char *stage, const char *phase,
+                    size_t total, int64_t now_ms);
 /*
  * New counts for the current phase; redraws on a tty when due.  waiting
  * (may be NULL) names the request in flight that has waited longest,
@@ -71,7 +71,6 @@ void progress_mark(struct progress *p, const char *stage, const char *phase,
 void progress_timeline_json(const struct progress *p, struct buf *out);
 void progress_release(struct progress *p);
 /* Formats the live line (for tests): no escape codes. */
-void progress_format(const struct progress *p, int64_t now_ms,
-                     struct buf *out);
+void progress_format(const struct progress *p, int64_t now_ms, struct buf *out);
 
 #endif

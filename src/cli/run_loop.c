@@ -16,7 +16,7 @@ static void sleep_interruptible(long seconds)
     long left = seconds;
 
     while (left > 0 && !sig_stop_requested) {
-        struct timespec ts = { 1, 0 };
+        struct timespec ts = {1, 0};
 
         /* A signal cuts nanosleep short (EINTR); the flag is then set. */
         if (nanosleep(&ts, NULL) < 0 && errno != EINTR)
@@ -44,8 +44,8 @@ static void reload_config(struct cli_ctx *ctx, unsigned long iteration)
         config_free(good);
     } else {
         warn_log("loop: iteration %lu: %s does not load (see above): "
-                 "keeping the last good configuration", iteration,
-                 path.buf);
+                 "keeping the last good configuration",
+                 iteration, path.buf);
         config_free(ctx->cfg);
         ctx->cfg = good;
         buf_reset(&ctx->config_path);
@@ -82,8 +82,7 @@ enum cli_status run_loop(struct cli_ctx *ctx, run_once_fn *once)
             info_log("loop: next run in %ld s", interval);
         sleep_interruptible(interval < 1 ? 1 : interval);
         if (sig_stop_requested) {
-            info_log("loop: stopped by signal %d",
-                     (int)sig_stop_requested);
+            info_log("loop: stopped by signal %d", (int)sig_stop_requested);
             break;
         }
     }

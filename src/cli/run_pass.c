@@ -19,7 +19,7 @@
 struct pass {
     struct cli_ctx *ctx;
     const struct plan *saved;
-    run_plan_fn *build;          /* NULL: the rules make the plan */
+    run_plan_fn *build; /* NULL: the rules make the plan */
     void *build_ctx;
     struct run_session rs;
     struct progress prog;
@@ -33,7 +33,7 @@ struct pass {
     int64_t read_at;             /* when the library read began, ms */
     struct run_result res;
     struct buf metrics;
-    struct buf timeline;         /* the phases, for report.html */
+    struct buf timeline; /* the phases, for report.html */
 };
 
 static void on_apply_progress(void *ctx, enum apply_phase ph, size_t done,
@@ -45,8 +45,7 @@ static void on_apply_progress(void *ctx, enum apply_phase ph, size_t done,
     /* Between batches: what the previous ones settled goes on record. */
     run_session_journal(&ps->rs, &ps->res);
     if (!done)
-        progress_phase(p, "apply", apply_phase_name(ph), total,
-                       run_now_ms());
+        progress_phase(p, "apply", apply_phase_name(ph), total, run_now_ms());
     else if (done == total)
         progress_end(p, run_now_ms());
 }
@@ -108,14 +107,16 @@ static enum cli_status check_saved(struct pass *ps)
 
     if (ps->saved->server_url && strcmp(ps->saved->server_url, url)) {
         error_log("apply: the plan was made for %s, not %s: nothing "
-                  "written", ps->saved->server_url, url);
+                  "written",
+                  ps->saved->server_url, url);
         st = CLI_FAILED;
         goto out;
     }
     if (ps->saved->snapshot_digest && ps->fresh.snapshot_digest &&
         !strcmp(ps->saved->snapshot_digest, ps->fresh.snapshot_digest))
         info_log("apply: the library is as it was when the plan was made "
-                 "(digest %s)", ps->saved->snapshot_digest);
+                 "(digest %s)",
+                 ps->saved->snapshot_digest);
     else
         info_log("apply: the library changed since the plan was made; "
                  "checking that every change still applies");
@@ -146,7 +147,7 @@ static void on_jobs_wait(void *ctx, long pending, long waited_ms)
 static int verify_tags(struct pass *ps, struct apply_api *aa,
                        const struct plan *p)
 {
-    struct apply_verify_opts vo = { 300000, 500, on_jobs_wait, NULL };
+    struct apply_verify_opts vo = {300000, 500, on_jobs_wait, NULL};
     struct apply_verify_result res;
     struct buf err = BUF_INIT;
     int rc;
@@ -167,8 +168,8 @@ static int verify_tags(struct pass *ps, struct apply_api *aa,
                  vo.max_wait_ms / 1000);
     else if (res.rounds)
         info_log("tags: %zu changes checked after the server's jobs, %zu "
-                 "undone by them and made again", res.checked,
-                 res.reverted);
+                 "undone by them and made again",
+                 res.checked, res.reverted);
     buf_release(&err);
     return rc;
 }
@@ -176,7 +177,7 @@ static int verify_tags(struct pass *ps, struct apply_api *aa,
 static enum cli_status write_changes(struct pass *ps, const struct plan *p)
 {
     const struct config *cfg = ps->ctx->cfg;
-    struct apply_opts ao = { 0, false, false, NULL, NULL };
+    struct apply_opts ao = {0, false, false, NULL, NULL};
     struct apply_api aa;
     struct api api;
     struct buf err = BUF_INIT;
@@ -225,8 +226,8 @@ static enum cli_status write_changes(struct pass *ps, const struct plan *p)
         size_t shown = 0;
 
         error_log("%zu write requests failed (%zu changes): see the "
-                  "modification report", ps->o.requests_failed,
-                  ps->o.failed);
+                  "modification report",
+                  ps->o.requests_failed, ps->o.failed);
         /* The distinct reasons, the first few: what came back. */
         for (size_t g = 0; g < ps->o.nr && shown < 3; g++) {
             const char *msg = ps->o.groups[g].message;
@@ -246,14 +247,15 @@ static enum cli_status write_changes(struct pass *ps, const struct plan *p)
         /* Per-id refusals are the server's answer for those assets, not
          * a failure of the run (upstream exits 0 too). */
         warn_log("%zu changes were refused by the server (per asset): see "
-                 "the modification report", ps->o.failed);
+                 "the modification report",
+                 ps->o.failed);
         ps->res.status = STATE_RUN_PARTIAL;
     } else {
         ps->res.status = STATE_RUN_DONE;
     }
     if (!ao.dry_run)
-        cli_remember_new_albums(ps->ctx, ps->rs.st, &ps->m,
-                                ps->info.dialect, p, &ps->o);
+        cli_remember_new_albums(ps->ctx, ps->rs.st, &ps->m, ps->info.dialect, p,
+                                &ps->o);
     info_log("writes: %zu requests; %zu changes made, %zu already so, "
              "%zu failed, %zu not attempted",
              ps->o.requests, ps->o.done, ps->o.unchanged, ps->o.failed,
@@ -303,8 +305,7 @@ static enum cli_status read_consistent(struct pass *ps)
                      what.buf, attempt);
             break;
         }
-        info_log("%s while the library was read: reading it again",
-                 what.buf);
+        info_log("%s while the library was read: reading it again", what.buf);
         ps->res.model = NULL;
         model_release(&ps->m);
         model_init(&ps->m);
@@ -369,7 +370,7 @@ static enum cli_status check_permissions(struct pass *ps, const struct plan *p)
 static void print_plan(const struct plan *p, const struct model *m)
 {
     struct buf out = BUF_INIT;
-    struct plan_names names = { cli_model_name, (void *)m };
+    struct plan_names names = {cli_model_name, (void *)m};
 
     plan_print_summary_named(p, &out, 5, &names);
     fputs(out.buf, stdout);
@@ -382,8 +383,7 @@ static enum cli_status run_pass_with(struct cli_ctx *ctx,
 {
     struct pass ps;
     enum cli_status st, fin;
-    bool tty = isatty(STDERR_FILENO) &&
-               ctx->opts.log_format == LOG_FORMAT_TEXT;
+    bool tty = isatty(STDERR_FILENO) && ctx->opts.log_format == LOG_FORMAT_TEXT;
 
     memset(&ps, 0, sizeof(ps));
     ps.user_lock.fd = -1;

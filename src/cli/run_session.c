@@ -47,8 +47,8 @@ static int write_file(struct run_session *rs, const char *name,
 enum cli_status run_session_begin(struct run_session *rs,
                                   const struct cli_ctx *ctx, int64_t now_ms)
 {
-    const char *root = ctx->opts.log_dir ? ctx->opts.log_dir
-                                         : REPORT_DEFAULT_ROOT;
+    const char *root =
+        ctx->opts.log_dir ? ctx->opts.log_dir : REPORT_DEFAULT_ROOT;
     struct buf err = BUF_INIT, path = BUF_INIT, text = BUF_INIT;
     enum cli_status ret = CLI_FAILED;
 
@@ -57,8 +57,8 @@ enum cli_status run_session_begin(struct run_session *rs,
     rs->journal.fd = -1;
     rs->cfg = ctx->cfg;
     rs->dry_run = ctx->opts.dry_run;
-    rs->max_items = resume_max_items(ctx->opts.max_items,
-                                     ctx->cfg->skip.max_items);
+    rs->max_items =
+        resume_max_items(ctx->opts.max_items, ctx->cfg->skip.max_items);
     rs->skip_source = "none";
     if (fs_mkdir_p(root, &err) < 0)
         goto out;
@@ -81,8 +81,8 @@ enum cli_status run_session_begin(struct run_session *rs,
     buf_reset(&path);
     buf_addf(&path, "%s/%s", root, STATE_DB_NAME);
     if (state_open(&rs->st, path.buf, &err) < 0 ||
-        state_run_begin(rs->st, rs->run.name, now_ms, &rs->state_run_id,
-                        &err) < 0)
+        state_run_begin(rs->st, rs->run.name, now_ms, &rs->state_run_id, &err) <
+            0)
         goto out;
     info_log("run %s: reports in %s", rs->run.name, rs->run.dir);
 
@@ -139,7 +139,8 @@ void run_session_checkpoint(struct run_session *rs, int64_t total_assets,
             warn_log("checkpoint: %s", err.buf);
         else if (r.recent_nr)
             info_log("[CHECKPOINT] pass complete: %zu run directories "
-                     "archived", r.recent_nr);
+                     "archived",
+                     r.recent_nr);
     }
     info_log("[CHECKPOINT] skip_n=%lld (origin: %s)", (long long)rs->skip,
              rs->skip_source);
@@ -159,12 +160,29 @@ static void to_state(const struct report_counters *rc,
 }
 
 static const char *const counter_keys[] = {
-    "assets_seen", "assets_skipped", "classified", "unclassified",
-    "unclassified_found", "conflict", "duplicates_flagged", "date_mismatches", "dates_corrected",
-    "albums_created", "shares_changed", "changes_planned", "changes_done",
-    "changes_unchanged", "changes_failed", "changes_pending", "tags_added",
-    "tags_removed", "album_assets_added", "album_assets_removed",
-    "albums_deleted", "write_requests", "write_requests_failed",
+    "assets_seen",
+    "assets_skipped",
+    "classified",
+    "unclassified",
+    "unclassified_found",
+    "conflict",
+    "duplicates_flagged",
+    "date_mismatches",
+    "dates_corrected",
+    "albums_created",
+    "shares_changed",
+    "changes_planned",
+    "changes_done",
+    "changes_unchanged",
+    "changes_failed",
+    "changes_pending",
+    "tags_added",
+    "tags_removed",
+    "album_assets_added",
+    "album_assets_removed",
+    "albums_deleted",
+    "write_requests",
+    "write_requests_failed",
 };
 
 /* Previous counters keep the static key strings of this program. */
@@ -198,8 +216,7 @@ static void fill_ctx(struct report_ctx *c, const struct run_result *res,
     c->now_ms = now_ms;
 }
 
-void run_session_journal(struct run_session *rs,
-                         const struct run_result *res)
+void run_session_journal(struct run_session *rs, const struct run_result *res)
 {
     struct report_ctx c;
     struct buf err = BUF_INIT;
@@ -215,8 +232,7 @@ void run_session_journal(struct run_session *rs,
 }
 
 enum cli_status run_session_finish(struct run_session *rs,
-                                   const struct run_result *res,
-                                   int64_t now_ms)
+                                   const struct run_result *res, int64_t now_ms)
 {
     struct plan empty;
     struct report_ctx c;
@@ -226,11 +242,11 @@ enum cli_status run_session_finish(struct run_session *rs,
     struct state_run prev_run;
     struct state_counters sc = STATE_COUNTERS_INIT;
     struct state_run_end end;
-    struct buf txt = BUF_INIT, text = BUF_INIT,
-               err = BUF_INIT, progress = BUF_INIT;
+    struct buf txt = BUF_INIT, text = BUF_INIT, err = BUF_INIT,
+               progress = BUF_INIT;
     char last[UUID_STR_LEN + 1];
-    bool advanced = res->status == STATE_RUN_DONE ||
-                    res->status == STATE_RUN_PARTIAL;
+    bool advanced =
+        res->status == STATE_RUN_DONE || res->status == STATE_RUN_PARTIAL;
     bool have_prev = false;
     int failed = 0;
 
@@ -263,11 +279,10 @@ enum cli_status run_session_finish(struct run_session *rs,
     s.has_last_processed_id = res->has_last_id && advanced;
     s.started_at = rs->run.started_at;
     s.finished_at = now_ms;
-    s.abrupt_exit_at = res->status == STATE_RUN_INTERRUPTED ? now_ms
-                                                            : TIME_NONE;
-    buf_addf(&progress, "Processed:%lld/%lld Skip:%lld",
-             (long long)s.count, (long long)res->total_assets,
-             (long long)rs->skip);
+    s.abrupt_exit_at =
+        res->status == STATE_RUN_INTERRUPTED ? now_ms : TIME_NONE;
+    buf_addf(&progress, "Processed:%lld/%lld Skip:%lld", (long long)s.count,
+             (long long)res->total_assets, (long long)rs->skip);
     s.progress_description = progress.buf;
     s.checkpoint_source = rs->skip_source;
     s.counters = &cur;

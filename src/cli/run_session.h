@@ -31,13 +31,13 @@ struct run_session {
     struct report_run run;
     struct state *st;
     int64_t state_run_id;
-    FILE *tee;                /* immich_autotag_full_output.log */
+    FILE *tee;                     /* immich_autotag_full_output.log */
     struct report_journal journal; /* modifications.jsonl, as it goes */
-    bool journal_failed;      /* an append failed (logged) */
-    int64_t skip;             /* decided by run_session_checkpoint() */
-    int64_t max_items;        /* --max-items or skip.max_items, -1 none */
-    const char *skip_source;  /* "resume", "config", "none", "cycle" */
-    char *prev_run;           /* run the checkpoint came from (owned) */
+    bool journal_failed;           /* an append failed (logged) */
+    int64_t skip;                  /* decided by run_session_checkpoint() */
+    int64_t max_items;             /* --max-items or skip.max_items, -1 none */
+    const char *skip_source;       /* "resume", "config", "none", "cycle" */
+    char *prev_run;                /* run the checkpoint came from (owned) */
 };
 
 /*
@@ -61,25 +61,24 @@ void run_session_checkpoint(struct run_session *rs, int64_t total_assets,
 
 /* What the run did, for the reports. */
 struct run_result {
-    const struct plan *plan;        /* may be NULL: failed before a plan */
-    const struct model *model;      /* may be NULL */
-    const struct outcome *outcome;  /* may be NULL */
+    const struct plan *plan;       /* may be NULL: failed before a plan */
+    const struct model *model;     /* may be NULL */
+    const struct outcome *outcome; /* may be NULL */
     const char *server_url;
-    const char *user_name;          /* API key's user, may be NULL */
-    int64_t total_assets;           /* -1 unknown */
-    int64_t processed;              /* assets evaluated after the skip */
+    const char *user_name; /* API key's user, may be NULL */
+    int64_t total_assets;  /* -1 unknown */
+    int64_t processed;     /* assets evaluated after the skip */
     struct uuid last_id;
     bool has_last_id;
     enum state_run_status status;
-    const char *metrics_json;       /* engine metrics, may be NULL */
-    const char *timeline_json;      /* the phases (progress_timeline_json),
-                                       may be NULL */
+    const char *metrics_json;  /* engine metrics, may be NULL */
+    const char *timeline_json; /* the phases (progress_timeline_json),
+                                  may be NULL */
 };
 
 /* Appends the events of the changes settled so far to
  * modifications.jsonl (after each batch of writes); errors are logged. */
-void run_session_journal(struct run_session *rs,
-                         const struct run_result *res);
+void run_session_journal(struct run_session *rs, const struct run_result *res);
 
 /*
  * Writes the reports, records the run's end in the state database,

@@ -31,16 +31,15 @@ int config_load_file(const char *path, struct config **out, struct buf *err,
         goto out;
     }
     if (S_ISREG(st.st_mode) && (uintmax_t)st.st_size > CONFIG_MAX_BYTES) {
-        buf_addf(err, "%s: the file is %ju bytes, more than the %u MB a "
-                      "configuration may have; refusing to read it",
-                 path, (uintmax_t)st.st_size,
-                 CONFIG_MAX_BYTES / (1024 * 1024));
+        buf_addf(err,
+                 "%s: the file is %ju bytes, more than the %u MB a "
+                 "configuration may have; refusing to read it",
+                 path, (uintmax_t)st.st_size, CONFIG_MAX_BYTES / (1024 * 1024));
         goto out;
     }
     /* one byte over the cap lets config_load_mem() say "too big" */
     if (fs_read_file(path, CONFIG_MAX_BYTES + 1, &data, &why) < 0) {
-        buf_addf(err, "%s: cannot read the configuration: %s", path,
-                 why.buf);
+        buf_addf(err, "%s: cannot read the configuration: %s", path, why.buf);
         goto out;
     }
     if (config_load_mem(path, data.buf, data.len, &c, err, warnings) < 0)
@@ -50,8 +49,10 @@ int config_load_file(const char *path, struct config **out, struct buf *err,
         (st.st_mode & (S_IRGRP | S_IROTH))) {
         if (warnings->len)
             buf_addch(warnings, '\n');
-        buf_addf(warnings, "%s: holds an API key but other users can read "
-                           "it; run: chmod 600 %s", path, path);
+        buf_addf(warnings,
+                 "%s: holds an API key but other users can read "
+                 "it; run: chmod 600 %s",
+                 path, path);
     }
     *out = c;
     ret = 0;
@@ -73,8 +74,7 @@ static bool has_prefix_ci(const char *s, const char *prefix)
  * "http://h:1/x/" -> scheme "http", authority "h:1", path "/x".  Trailing
  * slashes and a final "/api" (the API base users often paste) go.
  */
-int config_build_url(const char *host, long port, char **url,
-                     struct buf *why)
+int config_build_url(const char *host, long port, char **url, struct buf *why)
 {
     const char *scheme = "http", *rest = host, *slash, *colon;
     struct buf auth = BUF_INIT, path = BUF_INIT, u = BUF_INIT;
@@ -112,8 +112,7 @@ int config_build_url(const char *host, long port, char **url,
         buf_setlen(&path, path.len - 4);
     /* a bare IPv6 address gets its brackets */
     if (rest == host && strchr(auth.buf, ':') &&
-        strchr(auth.buf, ':') != strrchr(auth.buf, ':') &&
-        auth.buf[0] != '[') {
+        strchr(auth.buf, ':') != strrchr(auth.buf, ':') && auth.buf[0] != '[') {
         struct buf b = BUF_INIT;
 
         buf_addf(&b, "[%s]", auth.buf);
@@ -135,8 +134,8 @@ int config_build_url(const char *host, long port, char **url,
             goto out;
         }
         if (port && p != port) {
-            buf_addf(why, "'%.80s' names port %ld but server.port is %ld",
-                     host, (long)p, port);
+            buf_addf(why, "'%.80s' names port %ld but server.port is %ld", host,
+                     (long)p, port);
             goto out;
         }
     } else if (port) {
@@ -163,10 +162,11 @@ int config_apply_env_values(struct config *cfg, const char *url,
     char *u = NULL;
 
     if (url && *url) {
-        if (!has_prefix_ci(url, "http://") && !has_prefix_ci(url, "https://"))
-        {
-            buf_addf(err, "IMMICH_URL: '%.80s' must start with http:// or "
-                          "https://", url);
+        if (!has_prefix_ci(url, "http://") && !has_prefix_ci(url, "https://")) {
+            buf_addf(err,
+                     "IMMICH_URL: '%.80s' must start with http:// or "
+                     "https://",
+                     url);
             return -1;
         }
         if (config_build_url(url, 0, &u, &why) < 0) {
@@ -197,17 +197,19 @@ int config_require_server(const struct config *cfg, struct buf *err)
     int ret = 0;
 
     if (!cfg->server.url) {
-        buf_addf(err, "%s: no server: set server.host and server.port in "
-                      "this file, or the IMMICH_URL environment variable "
-                      "(e.g. http://photos.lan:2283)",
+        buf_addf(err,
+                 "%s: no server: set server.host and server.port in "
+                 "this file, or the IMMICH_URL environment variable "
+                 "(e.g. http://photos.lan:2283)",
                  cfg->path);
         ret = -1;
     }
     if (!cfg->server.api_key || !*cfg->server.api_key) {
         if (ret)
             buf_addch(err, '\n');
-        buf_addf(err, "%s: no API key: set server.api_key in this file, or "
-                      "the IMMICH_API_KEY environment variable",
+        buf_addf(err,
+                 "%s: no API key: set server.api_key in this file, or "
+                 "the IMMICH_API_KEY environment variable",
                  cfg->path);
         ret = -1;
     }
@@ -263,8 +265,7 @@ static const char *find_id(const char *s, size_t len, const char *seg)
         if (memcmp(s + i, seg, sl))
             continue;
         for (k = 0; k < 36; k++)
-            if (!isxdigit((unsigned char)s[i + sl + k]) &&
-                s[i + sl + k] != '-')
+            if (!isxdigit((unsigned char)s[i + sl + k]) && s[i + sl + k] != '-')
                 break;
         if (k == 36)
             return s + i + sl;

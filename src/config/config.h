@@ -35,8 +35,8 @@ struct config_strlist {
 
 /* A compiled regular expression and the text it came from. */
 struct config_regex {
-    char *pattern;     /* as written by the user */
-    pcre2_code *code;  /* compiled (JIT where available) */
+    char *pattern;    /* as written by the user */
+    pcre2_code *code; /* compiled (JIT where available) */
 };
 
 /*
@@ -44,29 +44,32 @@ struct config_regex {
  * an asset when ANY criterion matches (upstream's OR semantics).
  */
 struct config_rule {
-    char *description;                  /* NULL when absent */
-    struct config_strlist tag_names;    /* exact leaf tag names */
+    char *description;                   /* NULL when absent */
+    struct config_strlist tag_names;     /* exact leaf tag names */
     struct config_regex *album_patterns; /* start-anchored (re.match) */
     size_t album_patterns_nr;
-    struct config_strlist asset_links;  /* as written */
-    struct uuid *link_assets;           /* asset UUIDs parsed from links */
+    struct config_strlist asset_links; /* as written */
+    struct uuid *link_assets;          /* asset UUIDs parsed from links */
     size_t link_assets_nr;
-    unsigned line;                      /* line of the rule in the file */
+    unsigned line; /* line of the rule in the file */
 };
 
 enum config_conv_mode { CONFIG_CONV_MOVE, CONFIG_CONV_COPY };
 
 struct config_conversion {
     struct config_rule source;
-    struct config_strlist dest_tags;    /* destination.tag_names */
-    struct config_strlist dest_albums;  /* destination.album_names */
-    enum config_conv_mode mode;         /* default move */
+    struct config_strlist dest_tags;   /* destination.tag_names */
+    struct config_strlist dest_albums; /* destination.album_names */
+    enum config_conv_mode mode;        /* default move */
     char *description;
     unsigned line;
 };
 
-enum config_access { CONFIG_ACCESS_VIEW, CONFIG_ACCESS_EDIT,
-                     CONFIG_ACCESS_ADMIN };
+enum config_access {
+    CONFIG_ACCESS_VIEW,
+    CONFIG_ACCESS_EDIT,
+    CONFIG_ACCESS_ADMIN
+};
 
 struct config_user_group {
     char *name;
@@ -79,11 +82,11 @@ struct config_selection_rule {
     char *description;
     char *keyword;
     struct config_strlist groups;
-    enum config_access access;     /* default view; admin maps to viewer */
+    enum config_access access; /* default view; admin maps to viewer */
 };
 
 struct config {
-    char *path;        /* file it was loaded from ("<memory>" otherwise) */
+    char *path; /* file it was loaded from ("<memory>" otherwise) */
     char *description;
 
     struct {
@@ -131,9 +134,9 @@ struct config {
     } classification;
 
     struct {
-        bool present;                  /* block in the file */
-        char *album_conflict;          /* NULL = off */
-        char *classification_conflict; /* NULL = off */
+        bool present;                         /* block in the file */
+        char *album_conflict;                 /* NULL = off */
+        char *classification_conflict;        /* NULL = off */
         char *classification_conflict_prefix; /* NULL = no per-group tag */
         char *album_detection_conflict;       /* NULL = off */
         struct {
@@ -149,9 +152,9 @@ struct config {
 
     struct {
         bool present;
-        bool enabled;          /* default true */
-        char *tag;             /* autotag_album_date_mismatch */
-        long threshold_days;   /* default 180 */
+        bool enabled;        /* default true */
+        char *tag;           /* autotag_album_date_mismatch */
+        long threshold_days; /* default 180 */
         char *description;
     } album_date_consistency;
 
@@ -176,7 +179,7 @@ struct config {
         size_t rules_nr;
         bool log_unmatched;
         char *description;
-        bool present;  /* block in the file (and not null) */
+        bool present; /* block in the file (and not null) */
     } album_permissions;
 
     bool create_album_from_date_if_missing;
@@ -198,8 +201,7 @@ int config_load_file(const char *path, struct config **out, struct buf *err,
                      struct buf *warnings);
 /* Same from memory; `name` is used in messages. */
 int config_load_mem(const char *name, const char *data, size_t len,
-                    struct config **out, struct buf *err,
-                    struct buf *warnings);
+                    struct config **out, struct buf *err, struct buf *warnings);
 /*
  * Applies IMMICH_URL / IMMICH_API_KEY from the environment (they win over
  * the file).  Returns -1 with a message if IMMICH_URL is not a valid

@@ -94,10 +94,9 @@ static void rules(struct buf *b, int ind, const char *key,
     }
 }
 
-void config_write_yaml(const struct config *c, bool mask_secret,
-                       struct buf *b)
+void config_write_yaml(const struct config *c, bool mask_secret, struct buf *b)
 {
-    const char *access[] = { "view", "edit", "admin" };
+    const char *access[] = {"view", "edit", "admin"};
     size_t i;
 
     buf_addf(b, "# effective configuration of %s\n", c->path);
@@ -105,8 +104,7 @@ void config_write_yaml(const struct config *c, bool mask_secret,
     buf_addstr(b, "server:\n");
     if (c->server.url_from_env)
         buf_addstr(b, "  # from IMMICH_URL\n");
-    kv(b, 2, "host", c->server.url_from_env ? c->server.url
-                                            : c->server.host);
+    kv(b, 2, "host", c->server.url_from_env ? c->server.url : c->server.host);
     if (c->server.port && !c->server.url_from_env)
         buf_addf(b, "  port: %ld\n", c->server.port);
     if (c->server.key_from_env)
@@ -126,8 +124,7 @@ void config_write_yaml(const struct config *c, bool mask_secret,
 
     buf_addstr(b, "filters:\n");
     rules(b, 2, "filter_in", c->filters.filter_in, c->filters.filter_in_nr);
-    rules(b, 2, "filter_out", c->filters.filter_out,
-          c->filters.filter_out_nr);
+    rules(b, 2, "filter_out", c->filters.filter_out, c->filters.filter_out_nr);
     kv(b, 2, "description", c->filters.description);
 
     buf_addf(b, "conversions:\n  enabled: %s\n", tf(c->conversions.enabled));
@@ -192,8 +189,9 @@ void config_write_yaml(const struct config *c, bool mask_secret,
              c->album_detection_from_folders.excluded_paths_nr);
     kv(b, 2, "description", c->album_detection_from_folders.description);
 
-    buf_addf(b, "performance:\n  enable_type_checking: %s\n"
-                "  fail_fast_on_asset_errors: %s\n",
+    buf_addf(b,
+             "performance:\n  enable_type_checking: %s\n"
+             "  fail_fast_on_asset_errors: %s\n",
              tf(c->performance.enable_type_checking),
              tf(c->performance.fail_fast_on_asset_errors));
     kv(b, 2, "description", c->performance.description);
@@ -206,8 +204,7 @@ void config_write_yaml(const struct config *c, bool mask_secret,
         buf_addf(b, "  user_groups:%s\n",
                  c->album_permissions.groups_nr ? "" : " []");
         for (i = 0; i < c->album_permissions.groups_nr; i++) {
-            const struct config_user_group *g =
-                &c->album_permissions.groups[i];
+            const struct config_user_group *g = &c->album_permissions.groups[i];
 
             buf_addstr(b, "  - name: ");
             q(b, g->name);

@@ -17,14 +17,14 @@
 #include "config/pyre.h"
 
 #define MAX_NODE_VISITS 200000
-#define MAX_REGEXES 20000
+#define MAX_REGEXES     20000
 
-#define DEF_UNKNOWN "autotag_output_unknown"
-#define DEF_CONFLICT "autotag_output_conflict"
-#define DEF_DUP_ALBUM "autotag_output_duplicate_asset_album_conflict"
-#define DEF_DUP_CLASS "autotag_output_duplicate_asset_classification_conflict"
-#define DEF_DUP_PREFIX DEF_DUP_CLASS "_"
-#define DEF_DETECTION "autotag_output_album_detection_conflict"
+#define DEF_UNKNOWN       "autotag_output_unknown"
+#define DEF_CONFLICT      "autotag_output_conflict"
+#define DEF_DUP_ALBUM     "autotag_output_duplicate_asset_album_conflict"
+#define DEF_DUP_CLASS     "autotag_output_duplicate_asset_classification_conflict"
+#define DEF_DUP_PREFIX    DEF_DUP_CLASS "_"
+#define DEF_DETECTION     "autotag_output_album_detection_conflict"
 #define DEF_DATE_MISMATCH "autotag_output_album_date_mismatch"
 /* What upstream uses when autotag_album_date_mismatch is "" */
 #define EMPTY_DATE_MISMATCH "autotag_album_date_mismatch"
@@ -86,9 +86,8 @@ static void opt_int(struct yload *L, const struct ymap *m, const char *path,
     free(p);
 }
 
-static void opt_strlist(struct yload *L, const struct ymap *m,
-                        const char *path, const char *key,
-                        struct config_strlist *out)
+static void opt_strlist(struct yload *L, const struct ymap *m, const char *path,
+                        const char *key, struct config_strlist *out)
 {
     yaml_node_t *v = ymap_get(m, key);
     char *p;
@@ -185,19 +184,22 @@ static void load_links(struct yload *L, yaml_node_t *n, const char *path,
                                         &album) == 0)
                 r->link_assets_nr++;
             else if (album)
-                ywarn(L, e, "%s: '%.80s' names an album, not an asset; it "
-                            "matches nothing", p, s);
+                ywarn(L, e,
+                      "%s: '%.80s' names an album, not an asset; it "
+                      "matches nothing",
+                      p, s);
             else
-                ywarn(L, e, "%s: no asset id found in '%.80s'; it matches "
-                            "nothing", p, s);
+                ywarn(L, e,
+                      "%s: no asset id found in '%.80s'; it matches "
+                      "nothing",
+                      p, s);
         }
         free(p);
     }
 }
 
-static const char *const rule_keys[] = { "tag_names", "album_name_patterns",
-                                         "asset_links", "description",
-                                         NULL };
+static const char *const rule_keys[] = {"tag_names", "album_name_patterns",
+                                        "asset_links", "description", NULL};
 
 static void load_rule(struct yload *L, yaml_node_t *n, const char *path,
                       struct config_rule *r)
@@ -212,16 +214,18 @@ static void load_rule(struct yload *L, yaml_node_t *n, const char *path,
     opt_str(L, &m, path, "description", true, &r->description);
     opt_strlist(L, &m, path, "tag_names", &r->tag_names);
     p = sub(path, "album_name_patterns");
-    load_patterns(L, ymap_get(&m, "album_name_patterns"), p,
-                  PYRE_MATCH, &r->album_patterns, &r->album_patterns_nr);
+    load_patterns(L, ymap_get(&m, "album_name_patterns"), p, PYRE_MATCH,
+                  &r->album_patterns, &r->album_patterns_nr);
     free(p);
     p = sub(path, "asset_links");
     load_links(L, ymap_get(&m, "asset_links"), p, r);
     free(p);
     if (L->nerr == before && !r->tag_names.nr && !r->album_patterns_nr &&
         !r->asset_links.nr)
-        yerr(L, n, "%s: a rule needs at least one of tag_names, "
-                   "album_name_patterns or asset_links", path);
+        yerr(L, n,
+             "%s: a rule needs at least one of tag_names, "
+             "album_name_patterns or asset_links",
+             path);
     ymap_release(&m);
 }
 
@@ -246,8 +250,8 @@ static void load_rules(struct yload *L, yaml_node_t *n, const char *path,
 
 static void load_server(struct yload *L, yaml_node_t *n, struct config *c)
 {
-    static const char *const keys[] = { "host", "port", "api_key",
-                                        "description", NULL };
+    static const char *const keys[] = {"host", "port", "api_key", "description",
+                                       NULL};
     struct ymap m;
     struct buf why = BUF_INIT;
     size_t before = L->nerr;
@@ -259,8 +263,8 @@ static void load_server(struct yload *L, yaml_node_t *n, struct config *c)
     opt_int(L, &m, "server", "port", 1, 65535, &c->server.port);
     opt_str(L, &m, "server", "api_key", true, &c->server.api_key);
     if (c->server.host && L->nerr == before &&
-        config_build_url(c->server.host, c->server.port, &c->server.url,
-                         &why) < 0)
+        config_build_url(c->server.host, c->server.port, &c->server.url, &why) <
+            0)
         yerr(L, ymap_get(&m, "host"), "server.host: %s", why.buf);
     buf_release(&why);
     ymap_release(&m);
@@ -268,8 +272,8 @@ static void load_server(struct yload *L, yaml_node_t *n, struct config *c)
 
 static void load_skip(struct yload *L, yaml_node_t *n, struct config *c)
 {
-    static const char *const keys[] = { "skip_n", "resume_previous",
-                                        "max_items", "description", NULL };
+    static const char *const keys[] = {"skip_n", "resume_previous", "max_items",
+                                       "description", NULL};
     struct ymap m;
     yaml_node_t *v;
 
@@ -291,8 +295,8 @@ static void load_skip(struct yload *L, yaml_node_t *n, struct config *c)
 
 static void load_filters(struct yload *L, yaml_node_t *n, struct config *c)
 {
-    static const char *const keys[] = { "filter_in", "filter_out",
-                                        "description", NULL };
+    static const char *const keys[] = {"filter_in", "filter_out", "description",
+                                       NULL};
     struct ymap m;
 
     if (ymap_read(L, n, "filters", keys, YMAP_STRICT, &m) < 0)
@@ -320,12 +324,13 @@ static void load_mode(struct yload *L, yaml_node_t *n, const char *path,
     k = ykind(L, n);
     if (k == YK_CONVMODE && n->type == YAML_SEQUENCE_NODE) {
         s = n->data.sequence.items.top - n->data.sequence.items.start == 1
-                ? yaml_document_get_node(L->doc,
-                                         *n->data.sequence.items.start)
+                ? yaml_document_get_node(L->doc, *n->data.sequence.items.start)
                 : NULL;
         if (!s || s->type != YAML_SCALAR_NODE) {
-            yerr(L, n, "%s: the ConversionMode tag takes one value, move "
-                       "or copy", path);
+            yerr(L, n,
+                 "%s: the ConversionMode tag takes one value, move "
+                 "or copy",
+                 path);
             return;
         }
     }
@@ -352,12 +357,12 @@ out:
     buf_release(&v);
 }
 
-static void load_conversion(struct yload *L, yaml_node_t *n,
-                            const char *path, struct config_conversion *cv)
+static void load_conversion(struct yload *L, yaml_node_t *n, const char *path,
+                            struct config_conversion *cv)
 {
-    static const char *const keys[] = { "source", "destination", "mode",
-                                        "description", NULL };
-    static const char *const dkeys[] = { "tag_names", "album_names", NULL };
+    static const char *const keys[] = {"source", "destination", "mode",
+                                       "description", NULL};
+    static const char *const dkeys[] = {"tag_names", "album_names", NULL};
     struct ymap m, d;
     yaml_node_t *v;
     char *p;
@@ -385,10 +390,11 @@ static void load_conversion(struct yload *L, yaml_node_t *n,
         if (ymap_read(L, v, p, dkeys, YMAP_STRICT, &d) == 0) {
             opt_strlist(L, &d, p, "tag_names", &cv->dest_tags);
             opt_strlist(L, &d, p, "album_names", &cv->dest_albums);
-            if (L->nerr == before && !cv->dest_tags.nr &&
-                !cv->dest_albums.nr)
-                yerr(L, v, "%s: a destination needs tag_names or "
-                           "album_names", p);
+            if (L->nerr == before && !cv->dest_tags.nr && !cv->dest_albums.nr)
+                yerr(L, v,
+                     "%s: a destination needs tag_names or "
+                     "album_names",
+                     p);
             ymap_release(&d);
         }
         free(p);
@@ -396,11 +402,10 @@ static void load_conversion(struct yload *L, yaml_node_t *n,
     ymap_release(&m);
 }
 
-static void load_conversions(struct yload *L, yaml_node_t *n,
-                             struct config *c)
+static void load_conversions(struct yload *L, yaml_node_t *n, struct config *c)
 {
-    static const char *const keys[] = { "enabled", "conversions",
-                                        "description", NULL };
+    static const char *const keys[] = {"enabled", "conversions", "description",
+                                       NULL};
     struct ymap m;
     yaml_node_item_t *it;
     size_t count, i;
@@ -431,9 +436,8 @@ static void load_conversions(struct yload *L, yaml_node_t *n,
 static void load_classification(struct yload *L, yaml_node_t *n,
                                 struct config *c)
 {
-    static const char *const keys[] = { "rules", "autotag_unknown",
-                                        "autotag_conflict", "description",
-                                        NULL };
+    static const char *const keys[] = {"rules", "autotag_unknown",
+                                       "autotag_conflict", "description", NULL};
     const char *P = "classification";
     struct ymap m;
 
@@ -452,8 +456,8 @@ static void load_classification(struct yload *L, yaml_node_t *n,
 static void load_date_correction(struct yload *L, yaml_node_t *n,
                                  struct config *c)
 {
-    static const char *const keys[] = { "enabled", "extraction_timezone",
-                                        "description", NULL };
+    static const char *const keys[] = {"enabled", "extraction_timezone",
+                                       "description", NULL};
     const char *P = "duplicate_processing.date_correction";
     char **tz = &c->duplicate_processing.date_correction.extraction_timezone;
     struct ymap m;
@@ -475,26 +479,27 @@ static void load_date_correction(struct yload *L, yaml_node_t *n,
         /* the zone is read here, once: evaluation only asks it */
         if (L->nerr == before &&
             (!*tz ||
-             tzif_load(&c->duplicate_processing.date_correction
-                            .extraction_zone,
+             tzif_load(&c->duplicate_processing.date_correction.extraction_zone,
                        *tz, &why) < 0))
-            yerr(L, v, "%s.extraction_timezone: unknown time zone '%.60s' "
-                       "(expected an IANA name such as Europe/Madrid or "
-                       "UTC)", P, *tz ? *tz : "");
+            yerr(L, v,
+                 "%s.extraction_timezone: unknown time zone '%.60s' "
+                 "(expected an IANA name such as Europe/Madrid or "
+                 "UTC)",
+                 P, *tz ? *tz : "");
         buf_release(&why);
     }
     ymap_release(&m);
 }
 
-static void load_duplicates(struct yload *L, yaml_node_t *n,
-                            struct config *c)
+static void load_duplicates(struct yload *L, yaml_node_t *n, struct config *c)
 {
-    static const char *const keys[] = {
-        "autotag_album_conflict", "autotag_classification_conflict",
-        "autotag_classification_conflict_prefix",
-        "autotag_album_detection_conflict", "date_correction",
-        "description", NULL
-    };
+    static const char *const keys[] = {"autotag_album_conflict",
+                                       "autotag_classification_conflict",
+                                       "autotag_classification_conflict_prefix",
+                                       "autotag_album_detection_conflict",
+                                       "date_correction",
+                                       "description",
+                                       NULL};
     const char *P = "duplicate_processing";
     struct ymap m;
 
@@ -520,10 +525,8 @@ static void load_duplicates(struct yload *L, yaml_node_t *n,
 static void load_date_consistency(struct yload *L, yaml_node_t *n,
                                   struct config *c)
 {
-    static const char *const keys[] = { "enabled",
-                                        "autotag_album_date_mismatch",
-                                        "threshold_days", "description",
-                                        NULL };
+    static const char *const keys[] = {"enabled", "autotag_album_date_mismatch",
+                                       "threshold_days", "description", NULL};
     const char *P = "album_date_consistency";
     struct ymap m;
 
@@ -547,8 +550,8 @@ static void load_date_consistency(struct yload *L, yaml_node_t *n,
 
 static void load_folders(struct yload *L, yaml_node_t *n, struct config *c)
 {
-    static const char *const keys[] = { "enabled", "excluded_paths",
-                                        "description", NULL };
+    static const char *const keys[] = {"enabled", "excluded_paths",
+                                       "description", NULL};
     const char *P = "album_detection_from_folders";
     struct ymap m;
 
@@ -557,8 +560,7 @@ static void load_folders(struct yload *L, yaml_node_t *n, struct config *c)
     opt_str(L, &m, P, "description", true,
             &c->album_detection_from_folders.description);
     if (require(L, &m, n, P, "enabled", NULL))
-        opt_bool(L, &m, P, "enabled",
-                 &c->album_detection_from_folders.enabled);
+        opt_bool(L, &m, P, "enabled", &c->album_detection_from_folders.enabled);
     if (require(L, &m, n, P, "excluded_paths", " (use [] for none)"))
         load_patterns(L, ymap_get(&m, "excluded_paths"),
                       "album_detection_from_folders.excluded_paths",
@@ -568,12 +570,11 @@ static void load_folders(struct yload *L, yaml_node_t *n, struct config *c)
     ymap_release(&m);
 }
 
-static void load_performance(struct yload *L, yaml_node_t *n,
-                             struct config *c)
+static void load_performance(struct yload *L, yaml_node_t *n, struct config *c)
 {
-    static const char *const keys[] = { "enable_type_checking",
-                                        "fail_fast_on_asset_errors",
-                                        "description", NULL };
+    static const char *const keys[] = {"enable_type_checking",
+                                       "fail_fast_on_asset_errors",
+                                       "description", NULL};
     struct ymap m;
 
     if (ymap_read(L, n, "performance", keys, YMAP_IGNORE, &m) < 0)
@@ -601,8 +602,7 @@ static bool is_email(const char *s)
 static void load_group(struct yload *L, yaml_node_t *n, const char *path,
                        struct config_user_group *g)
 {
-    static const char *const keys[] = { "name", "description", "members",
-                                        NULL };
+    static const char *const keys[] = {"name", "description", "members", NULL};
     struct ymap m;
     yaml_node_item_t *it;
     size_t count, i;
@@ -632,8 +632,8 @@ static void load_group(struct yload *L, yaml_node_t *n, const char *path,
 static void load_selection(struct yload *L, yaml_node_t *n, const char *path,
                            struct config_selection_rule *r)
 {
-    static const char *const keys[] = { "name", "description", "keyword",
-                                        "groups", "access", NULL };
+    static const char *const keys[] = {"name",   "description", "keyword",
+                                       "groups", "access",      NULL};
     struct ymap m;
     char *access = NULL;
     yaml_node_t *v;
@@ -650,7 +650,8 @@ static void load_selection(struct yload *L, yaml_node_t *n, const char *path,
             ywarn(L, ymap_get(&m, "keyword"),
                   "%s.keyword: '%.60s' contains a separator (- _ . or a "
                   "space); album names are split on those, so it never "
-                  "matches", path, r->keyword);
+                  "matches",
+                  path, r->keyword);
     }
     if (require(L, &m, n, path, "groups", NULL))
         opt_strlist(L, &m, path, "groups", &r->groups);
@@ -664,11 +665,13 @@ static void load_selection(struct yload *L, yaml_node_t *n, const char *path,
                 r->access = CONFIG_ACCESS_EDIT;
             else if (!strcmp(access, "admin")) {
                 r->access = CONFIG_ACCESS_ADMIN;
-                ywarn(L, v, "%s: Immich has no admin album role; 'admin' "
-                            "shares as viewer, as upstream does", p);
+                ywarn(L, v,
+                      "%s: Immich has no admin album role; 'admin' "
+                      "shares as viewer, as upstream does",
+                      p);
             } else
-                yerr(L, v, "%s: expected view, edit or admin, got '%.40s'",
-                     p, access);
+                yerr(L, v, "%s: expected view, edit or admin, got '%.40s'", p,
+                     access);
         }
         free(access);
         free(p);
@@ -676,12 +679,11 @@ static void load_selection(struct yload *L, yaml_node_t *n, const char *path,
     ymap_release(&m);
 }
 
-static void load_permissions(struct yload *L, yaml_node_t *n,
-                             struct config *c)
+static void load_permissions(struct yload *L, yaml_node_t *n, struct config *c)
 {
-    static const char *const keys[] = { "enabled", "user_groups",
-                                        "selection_rules", "log_unmatched",
-                                        "description", NULL };
+    static const char *const keys[] = {"enabled",         "user_groups",
+                                       "selection_rules", "log_unmatched",
+                                       "description",     NULL};
     const char *P = "album_permissions";
     struct ymap m;
     yaml_node_item_t *it;
@@ -691,35 +693,40 @@ static void load_permissions(struct yload *L, yaml_node_t *n,
     if (ymap_read(L, n, P, keys, YMAP_IGNORE, &m) < 0)
         return;
     c->album_permissions.present = n->type == YAML_MAPPING_NODE;
-    opt_str(L, &m, P, "description", true,
-            &c->album_permissions.description);
+    opt_str(L, &m, P, "description", true, &c->album_permissions.description);
     opt_bool(L, &m, P, "enabled", &c->album_permissions.enabled);
     opt_bool(L, &m, P, "log_unmatched", &c->album_permissions.log_unmatched);
     v = ymap_get(&m, "user_groups");
-    if (v && yget_seq(L, v, "album_permissions.user_groups", &it, &count) ==
-                 0 && count) {
-        c->album_permissions.groups = xcalloc(count, sizeof(*c->album_permissions.groups));
+    if (v &&
+        yget_seq(L, v, "album_permissions.user_groups", &it, &count) == 0 &&
+        count) {
+        c->album_permissions.groups =
+            xcalloc(count, sizeof(*c->album_permissions.groups));
         for (i = 0; i < count && L->budget; i++) {
             yaml_node_t *e = yaml_document_get_node(L->doc, it[i]);
             char *p = idx("album_permissions.user_groups", i);
 
             if (e)
-                load_group(L, e, p, &c->album_permissions.groups
-                                         [c->album_permissions.groups_nr++]);
+                load_group(L, e, p,
+                           &c->album_permissions
+                                .groups[c->album_permissions.groups_nr++]);
             free(p);
         }
     }
     v = ymap_get(&m, "selection_rules");
-    if (v && yget_seq(L, v, "album_permissions.selection_rules", &it,
-                      &count) == 0 && count) {
-        c->album_permissions.rules = xcalloc(count, sizeof(*c->album_permissions.rules));
+    if (v &&
+        yget_seq(L, v, "album_permissions.selection_rules", &it, &count) == 0 &&
+        count) {
+        c->album_permissions.rules =
+            xcalloc(count, sizeof(*c->album_permissions.rules));
         for (i = 0; i < count && L->budget; i++) {
             yaml_node_t *e = yaml_document_get_node(L->doc, it[i]);
             char *p = idx("album_permissions.selection_rules", i);
 
             if (e)
-                load_selection(L, e, p, &c->album_permissions.rules
-                                            [c->album_permissions.rules_nr++]);
+                load_selection(L, e, p,
+                               &c->album_permissions
+                                    .rules[c->album_permissions.rules_nr++]);
             free(p);
         }
     }
@@ -736,8 +743,9 @@ static void load_permissions(struct yload *L, yaml_node_t *n,
                         !strcmp(c->album_permissions.groups[k].name,
                                 r->groups.items[j]);
             if (!found)
-                ywarn(L, NULL, "album_permissions.selection_rules[%zu]."
-                               "groups[%zu]: no user group named '%.60s'",
+                ywarn(L, NULL,
+                      "album_permissions.selection_rules[%zu]."
+                      "groups[%zu]: no user group named '%.60s'",
                       i, j, r->groups.items[j]);
         }
     }
@@ -762,17 +770,23 @@ static void set_defaults(struct config *c)
 
 static void load_root(struct yload *L, yaml_node_t *root, struct config *c)
 {
-    static const char *const keys[] = {
-        "description", "server", "enable_album_name_strip", "skip",
-        "filters", "conversions", "classification", "duplicate_processing",
-        "album_date_consistency", "album_detection_from_folders",
-        "performance", "album_permissions",
-        "create_album_from_date_if_missing", NULL
-    };
+    static const char *const keys[] = {"description",
+                                       "server",
+                                       "enable_album_name_strip",
+                                       "skip",
+                                       "filters",
+                                       "conversions",
+                                       "classification",
+                                       "duplicate_processing",
+                                       "album_date_consistency",
+                                       "album_detection_from_folders",
+                                       "performance",
+                                       "album_permissions",
+                                       "create_album_from_date_if_missing",
+                                       NULL};
     static const char *const required[] = {
-        "enable_album_name_strip", "skip", "conversions", "classification",
-        "album_detection_from_folders", NULL
-    };
+        "enable_album_name_strip",      "skip", "conversions", "classification",
+        "album_detection_from_folders", NULL};
     struct ymap m;
     yaml_node_t *v;
     size_t i;
@@ -787,8 +801,7 @@ static void load_root(struct yload *L, yaml_node_t *root, struct config *c)
     opt_str(L, &m, "", "description", true, &c->description);
     if ((v = ymap_get(&m, "server")) != NULL)
         load_server(L, v, c);
-    opt_bool(L, &m, "", "enable_album_name_strip",
-             &c->enable_album_name_strip);
+    opt_bool(L, &m, "", "enable_album_name_strip", &c->enable_album_name_strip);
     if ((v = ymap_get(&m, "skip")) != NULL)
         load_skip(L, v, c);
     if ((v = ymap_get(&m, "filters")) != NULL)
@@ -863,8 +876,9 @@ static int refuse(const char *name, const char *data, size_t len,
     size_t i, bad, line, col;
 
     if (len > CONFIG_MAX_BYTES) {
-        buf_addf(err, "%s: the file is %zu bytes, more than the %u MB a "
-                      "configuration may have; refusing to read it",
+        buf_addf(err,
+                 "%s: the file is %zu bytes, more than the %u MB a "
+                 "configuration may have; refusing to read it",
                  name, len, CONFIG_MAX_BYTES / (1024 * 1024));
         return -1;
     }
@@ -875,15 +889,17 @@ static int refuse(const char *name, const char *data, size_t len,
         return -1;
     }
     if ((wide = wide_encoding((const unsigned char *)data, len)) != NULL) {
-        buf_addf(err, "%s: the file is %s text; a configuration must be "
-                      "UTF-8: save it as UTF-8",
+        buf_addf(err,
+                 "%s: the file is %s text; a configuration must be "
+                 "UTF-8: save it as UTF-8",
                  name, wide);
         return -1;
     }
     if ((nul = memchr(data, 0, len)) != NULL) {
         position(data, (size_t)(nul - data), &line, &col);
-        buf_addf(err, "%s:%zu:%zu: the file contains NUL bytes: it is "
-                      "binary, not a YAML configuration",
+        buf_addf(err,
+                 "%s:%zu:%zu: the file contains NUL bytes: it is "
+                 "binary, not a YAML configuration",
                  name, line, col);
         return -1;
     }
@@ -891,8 +907,9 @@ static int refuse(const char *name, const char *data, size_t len,
     if (bad_at) {
         bad = (size_t)(bad_at - data);
         position(data, bad, &line, &col);
-        buf_addf(err, "%s:%zu:%zu: the file is not valid UTF-8 (byte "
-                      "0x%02x); save it as UTF-8",
+        buf_addf(err,
+                 "%s:%zu:%zu: the file is not valid UTF-8 (byte "
+                 "0x%02x); save it as UTF-8",
                  name, line, col, (unsigned char)data[bad]);
         return -1;
     }
@@ -916,8 +933,9 @@ static void yaml_problem(const char *name, const char *data, size_t len,
 {
     if (p->problem && strstr(p->problem, "cannot start any token") &&
         tab_at(data, len, &p->problem_mark)) {
-        buf_addf(err, "%s:%lu:%lu: invalid YAML: tabs are not allowed for "
-                      "indentation in YAML (line %lu); indent with spaces",
+        buf_addf(err,
+                 "%s:%lu:%lu: invalid YAML: tabs are not allowed for "
+                 "indentation in YAML (line %lu); indent with spaces",
                  name, (unsigned long)p->problem_mark.line + 1,
                  (unsigned long)p->problem_mark.column + 1,
                  (unsigned long)p->problem_mark.line + 1);
@@ -933,8 +951,7 @@ static void yaml_problem(const char *name, const char *data, size_t len,
 }
 
 int config_load_mem(const char *name, const char *data, size_t len,
-                    struct config **out, struct buf *err,
-                    struct buf *warnings)
+                    struct config **out, struct buf *err, struct buf *warnings)
 {
     yaml_parser_t parser;
     yaml_document_t doc, extra;
@@ -974,8 +991,9 @@ int config_load_mem(const char *name, const char *data, size_t len,
         goto out;
     }
     if (yaml_document_get_root_node(&extra)) {
-        buf_addf(err, "%s:%lu:%lu: the file holds more than one YAML "
-                      "document; a configuration is one document",
+        buf_addf(err,
+                 "%s:%lu:%lu: the file holds more than one YAML "
+                 "document; a configuration is one document",
                  name, (unsigned long)extra.start_mark.line + 1,
                  (unsigned long)extra.start_mark.column + 1);
         yaml_document_delete(&extra);

@@ -15,8 +15,8 @@
 
 #include "core/numparse.h"
 
-#define CONVMODE_TAG                                                         \
-    "tag:yaml.org,2002:python/object/apply:"                                 \
+#define CONVMODE_TAG                                                           \
+    "tag:yaml.org,2002:python/object/apply:"                                   \
     "immich_autotag.config.models.ConversionMode"
 #define MAX_MERGE_DEPTH 8
 
@@ -105,14 +105,11 @@ static bool is_one_of(const char *s, size_t len, const char *const *words)
     return false;
 }
 
-static const char *const null_words[] = { "~", "null", "Null", "NULL",
-                                          NULL };
-static const char *const true_words[] = { "yes", "Yes", "YES", "true",
-                                          "True", "TRUE", "on", "On",
-                                          "ON", NULL };
-static const char *const false_words[] = { "no", "No", "NO", "false",
-                                           "False", "FALSE", "off", "Off",
-                                           "OFF", NULL };
+static const char *const null_words[] = {"~", "null", "Null", "NULL", NULL};
+static const char *const true_words[] = {"yes",  "Yes", "YES", "true", "True",
+                                         "TRUE", "on",  "On",  "ON",   NULL};
+static const char *const false_words[] = {
+    "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF", NULL};
 
 /* Digits of base `base` and underscores, at least one digit. */
 static bool digits_ok(const char *s, size_t len, int base)
@@ -195,8 +192,8 @@ static bool yaml_int(const char *s, size_t len, int64_t *out, bool *overflow)
 /* PyYAML's float forms (a dot is required, or .inf / .nan). */
 static bool yaml_float(const char *s, size_t len, double *out)
 {
-    static const char *const inf[] = { ".inf", ".Inf", ".INF", NULL };
-    static const char *const nan_[] = { ".nan", ".NaN", ".NAN", NULL };
+    static const char *const inf[] = {".inf", ".Inf", ".INF", NULL};
+    static const char *const nan_[] = {".nan", ".NaN", ".NAN", NULL};
     struct buf t = BUF_INIT;
     size_t i = 0;
     bool neg = false, ok;
@@ -316,8 +313,10 @@ void ycheck_tags(struct yload *L)
         if (!strncmp(tag, "tag:yaml.org,2002:", 18))
             tag += 18;
         if (why)
-            yerr(L, n, "python tag '%.100s' is not allowed (only the legacy "
-                       "ConversionMode tag is understood)", tag);
+            yerr(L, n,
+                 "python tag '%.100s' is not allowed (only the legacy "
+                 "ConversionMode tag is understood)",
+                 tag);
         else
             yerr(L, n, "unsupported tag '%.100s'", tag);
     }
@@ -369,8 +368,8 @@ static void describe(const yaml_node_t *n, enum ynode_kind k, struct buf *b)
         buf_addf(b, " (tagged !!%.20s)", (const char *)n->tag + 18);
 }
 
-static void expected(struct yload *L, const yaml_node_t *n,
-                     enum ynode_kind k, const char *path, const char *what)
+static void expected(struct yload *L, const yaml_node_t *n, enum ynode_kind k,
+                     const char *path, const char *what)
 {
     struct buf got = BUF_INIT;
 
@@ -381,8 +380,8 @@ static void expected(struct yload *L, const yaml_node_t *n,
     buf_release(&got);
 }
 
-int yget_str(struct yload *L, yaml_node_t *n, const char *path,
-             bool nullable, char **out)
+int yget_str(struct yload *L, yaml_node_t *n, const char *path, bool nullable,
+             char **out)
 {
     enum ynode_kind k;
 
@@ -396,9 +395,8 @@ int yget_str(struct yload *L, yaml_node_t *n, const char *path,
     }
     /* Numbers are kept as written: an album called 2024 is a name. */
     if (k != YK_STR && k != YK_INT && k != YK_FLOAT) {
-        expected(L, n, k,
-                 path, k == YK_BOOL ? "a string (quote it: \"yes\")"
-                                    : "a string");
+        expected(L, n, k, path,
+                 k == YK_BOOL ? "a string (quote it: \"yes\")" : "a string");
         return -1;
     }
     if (memchr(n->data.scalar.value, 0, n->data.scalar.length)) {
@@ -429,10 +427,10 @@ static bool ci_is_one_of(const char *s, size_t len, const char *const *words)
 int yget_bool(struct yload *L, yaml_node_t *n, const char *path, bool *out)
 {
     /* pydantic's lax string forms, compared case-insensitively */
-    static const char *const lax_true[] = { "1", "on", "t", "true", "y",
-                                            "yes", NULL };
-    static const char *const lax_false[] = { "0", "off", "f", "false", "n",
-                                             "no", NULL };
+    static const char *const lax_true[] = {"1", "on",  "t", "true",
+                                           "y", "yes", NULL};
+    static const char *const lax_false[] = {"0", "off", "f", "false",
+                                            "n", "no",  NULL};
     enum ynode_kind k;
     const char *s;
     size_t len;
@@ -533,8 +531,7 @@ int yget_int(struct yload *L, yaml_node_t *n, const char *path, long min,
         return 0;
     }
     if (ok || ovf) {
-        yerr(L, n, "%s: %.40s is out of range (%ld to %ld)", path, s, min,
-             max);
+        yerr(L, n, "%s: %.40s is out of range (%ld to %ld)", path, s, min, max);
         return -1;
     }
 bad:
@@ -583,8 +580,8 @@ int yget_strlist(struct yload *L, yaml_node_t *n, const char *path,
             continue;
         buf_addf(&p, "%s[%zu]", path, i);
         if (yget_str(L, e, p.buf, false, &s) == 0) {
-            out->items = xrealloc(out->items,
-                                  st_mult(sizeof(char *), out->nr + 1));
+            out->items =
+                xrealloc(out->items, st_mult(sizeof(char *), out->nr + 1));
             out->items[out->nr++] = s;
         } else {
             ret = -1;
@@ -694,11 +691,10 @@ static int collect(struct yload *L, yaml_node_t *n, const char *path,
                    struct ymap *m, int depth)
 {
     yaml_node_pair_t *p;
-    struct ymap own = { NULL, 0, 0 };
+    struct ymap own = {NULL, 0, 0};
     int ret = 0;
 
-    for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
-         p++) {
+    for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
         yaml_node_t *k = yaml_document_get_node(L->doc, p->key);
         yaml_node_t *v = yaml_document_get_node(L->doc, p->value);
 
@@ -708,8 +704,8 @@ static int collect(struct yload *L, yaml_node_t *n, const char *path,
         }
         if (k->type != YAML_SCALAR_NODE ||
             memchr(k->data.scalar.value, 0, k->data.scalar.length)) {
-            yerr(L, k, "%s: keys must be plain strings", *path ? path
-                                                               : "top level");
+            yerr(L, k, "%s: keys must be plain strings",
+                 *path ? path : "top level");
             ret = -1;
             continue;
         }
@@ -722,13 +718,12 @@ static int collect(struct yload *L, yaml_node_t *n, const char *path,
         /* PyYAML keeps the last of repeated keys; say so (small maps) */
         for (size_t i = 0; own.nr < 256 && i < own.nr; i++)
             if (!strcmp(own.items[i].key, (const char *)k->data.scalar.value))
-                ywarn(L, k, "key '%s%s%s' is repeated; the last one wins",
-                      path, *path ? "." : "", own.items[i].key);
+                ywarn(L, k, "key '%s%s%s' is repeated; the last one wins", path,
+                      *path ? "." : "", own.items[i].key);
         add_pair(&own, (const char *)k->data.scalar.value, k, v);
     }
     for (size_t i = 0; i < own.nr; i++)
-        add_pair(m, own.items[i].key, own.items[i].knode,
-                 own.items[i].vnode);
+        add_pair(m, own.items[i].key, own.items[i].knode, own.items[i].vnode);
     ymap_release(&own);
     return ret;
 }
@@ -741,21 +736,21 @@ static int collect(struct yload *L, yaml_node_t *n, const char *path,
 static const struct old_key {
     const char *path, *hint;
 } old_keys[] = {
-    { "classification_rules", "renamed to classification.rules, the same "
-                              "list inside the classification block" },
-    { "auto_tags", "split into classification.autotag_unknown and "
-                   "autotag_conflict, and duplicate_processing."
-                   "autotag_album_conflict, autotag_classification_conflict "
-                   "and autotag_classification_conflict_prefix" },
-    { "features", "dissolved: enable_album_name_strip and "
-                  "album_detection_from_folders are top-level keys, "
-                  "date_correction is duplicate_processing.date_correction, "
-                  "enable_checkpoint_resume is skip.resume_previous" },
-    { "enable_checkpoint_resume", "renamed to skip.resume_previous" },
-    { "filter_out_asset_links", "replaced by filters.filter_out: "
-                                "[{asset_links: [...]}]" },
-    { "conversions", "conversions is now a block: conversions: {enabled: "
-                     "true, conversions: [the list]}" },
+    {"classification_rules", "renamed to classification.rules, the same "
+                             "list inside the classification block"},
+    {"auto_tags", "split into classification.autotag_unknown and "
+                  "autotag_conflict, and duplicate_processing."
+                  "autotag_album_conflict, autotag_classification_conflict "
+                  "and autotag_classification_conflict_prefix"},
+    {"features", "dissolved: enable_album_name_strip and "
+                 "album_detection_from_folders are top-level keys, "
+                 "date_correction is duplicate_processing.date_correction, "
+                 "enable_checkpoint_resume is skip.resume_previous"},
+    {"enable_checkpoint_resume", "renamed to skip.resume_previous"},
+    {"filter_out_asset_links", "replaced by filters.filter_out: "
+                               "[{asset_links: [...]}]"},
+    {"conversions", "conversions is now a block: conversions: {enabled: "
+                    "true, conversions: [the list]}"},
 };
 
 static const char *old_key_hint(const char *path)
@@ -769,8 +764,7 @@ static const char *old_key_hint(const char *path)
 }
 
 int ymap_read(struct yload *L, yaml_node_t *n, const char *path,
-              const char *const *known, enum ymap_policy policy,
-              struct ymap *m)
+              const char *const *known, enum ymap_policy policy, struct ymap *m)
 {
     enum ynode_kind k;
     size_t i;
@@ -782,9 +776,10 @@ int ymap_read(struct yload *L, yaml_node_t *n, const char *path,
     if (k == YK_NULL)
         return 0;
     if (k == YK_SEQ && old_key_hint(path)) {
-        yerr(L, n, "%s: expected a mapping, got a list (upstream's older "
-                   "schema: %s; see docs/migrating.md)", path,
-             old_key_hint(path));
+        yerr(L, n,
+             "%s: expected a mapping, got a list (upstream's older "
+             "schema: %s; see docs/migrating.md)",
+             path, old_key_hint(path));
         return -1;
     }
     if (k != YK_MAP) {
@@ -804,8 +799,10 @@ int ymap_read(struct yload *L, yaml_node_t *n, const char *path,
         buf_addf(&full, "%s%s%s", path, *path ? "." : "", key);
         hint = closest(key, known);
         if (old_key_hint(full.buf))
-            buf_addf(&tail, " (upstream's older schema: %s; see "
-                            "docs/migrating.md)", old_key_hint(full.buf));
+            buf_addf(&tail,
+                     " (upstream's older schema: %s; see "
+                     "docs/migrating.md)",
+                     old_key_hint(full.buf));
         else if (hint)
             buf_addf(&tail, " (did you mean '%s'?)", hint);
         if (policy == YMAP_STRICT)

@@ -28,13 +28,13 @@ enum ynode_kind {
 };
 
 struct yload {
-    const char *name;      /* file name used in messages */
+    const char *name; /* file name used in messages */
     yaml_document_t *doc;
-    struct buf *err;       /* problems, one per line */
-    struct buf *warn;      /* warnings, one per line, may be NULL */
-    size_t nerr;           /* problems found so far */
-    size_t budget;         /* node visits left (bounds alias expansion) */
-    size_t regex_budget;   /* regex compilations left */
+    struct buf *err;     /* problems, one per line */
+    struct buf *warn;    /* warnings, one per line, may be NULL */
+    size_t nerr;         /* problems found so far */
+    size_t budget;       /* node visits left (bounds alias expansion) */
+    size_t regex_budget; /* regex compilations left */
 };
 
 /* One key/value of a mapping, merge keys ("<<") already expanded. */
@@ -83,8 +83,8 @@ yaml_node_t *ymap_get(const struct ymap *m, const char *key);
 void ymap_release(struct ymap *m);
 
 /* Typed reads; each reports "path: expected ..., got ..." and returns -1. */
-int yget_str(struct yload *L, yaml_node_t *n, const char *path,
-             bool nullable, char **out);
+int yget_str(struct yload *L, yaml_node_t *n, const char *path, bool nullable,
+             char **out);
 int yget_bool(struct yload *L, yaml_node_t *n, const char *path, bool *out);
 int yget_int(struct yload *L, yaml_node_t *n, const char *path, long min,
              long max, long *out);
@@ -104,8 +104,7 @@ bool yvisit(struct yload *L, const yaml_node_t *n);
  * malloc'd URL in *url, or -1 with the reason in why.  Shared by the
  * loader and config_apply_env().
  */
-int config_build_url(const char *host, long port, char **url,
-                     struct buf *why);
+int config_build_url(const char *host, long port, char **url, struct buf *why);
 
 /* Edit distance used for "did you mean" (git's levenshtein weights). */
 size_t ylevenshtein(const char *a, const char *b);

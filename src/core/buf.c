@@ -170,8 +170,7 @@ void buf_add_json_str(struct buf *b, const char *s, size_t len)
             break;
         default:
             if (c < 0x20) {
-                char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4],
-                                hex[c & 15] };
+                char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
                 buf_add(b, esc, sizeof(esc));
             } else {
                 buf_addch(b, c);

@@ -22,7 +22,7 @@
 
 #if defined(__GNUC__)
 #define IA_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
-#define IA_NORETURN __attribute__((noreturn))
+#define IA_NORETURN          __attribute__((noreturn))
 #else
 #define IA_PRINTF(fmt, args)
 #define IA_NORETURN
@@ -36,15 +36,15 @@ IA_NORETURN void bug_fl(const char *file, int line, const char *fmt, ...)
     IA_PRINTF(3, 4);
 
 /* Grows x (an array of alloc elements) so that it holds at least nr. */
-#define ALLOC_GROW(x, nr, alloc)                                             \
-    do {                                                                     \
-        if ((size_t)(nr) > (alloc)) {                                        \
-            size_t ag_new_ = (alloc) < 8 ? 16 : st_add((alloc), (alloc) / 2); \
-            if (ag_new_ < (size_t)(nr))                                      \
-                ag_new_ = (size_t)(nr);                                      \
-            (x) = xrealloc((x), st_mult(sizeof(*(x)), ag_new_));             \
-            (alloc) = ag_new_;                                               \
-        }                                                                    \
+#define ALLOC_GROW(x, nr, alloc)                                               \
+    do {                                                                       \
+        if ((size_t)(nr) > (alloc)) {                                          \
+            size_t ag_new_ = (alloc) < 8 ? 16 : st_add((alloc), (alloc) / 2);  \
+            if (ag_new_ < (size_t)(nr))                                        \
+                ag_new_ = (size_t)(nr);                                        \
+            (x) = xrealloc((x), st_mult(sizeof(*(x)), ag_new_));               \
+            (alloc) = ag_new_;                                                 \
+        }                                                                      \
     } while (0)
 
 #include "core/banned.h"

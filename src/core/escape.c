@@ -37,8 +37,7 @@ static size_t utf8_len(const unsigned char *s, size_t left)
     return n;
 }
 
-void escape_text(struct buf *dst, const char *s, size_t len,
-                 const char *also)
+void escape_text(struct buf *dst, const char *s, size_t len, const char *also)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;

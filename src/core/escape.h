@@ -28,7 +28,6 @@
  * of `also` (may be NULL), e.g. "\"\\" inside double quotes, gets a
  * backslash in front of it.
  */
-void escape_text(struct buf *dst, const char *s, size_t len,
-                 const char *also);
+void escape_text(struct buf *dst, const char *s, size_t len, const char *also);
 
 #endif

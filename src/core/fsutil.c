@@ -60,8 +60,10 @@ int fs_open_private(const char *path, int flags, struct buf *err)
     fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
     if (fd < 0) {
         if (errno == ELOOP)
-            buf_addf(err, "cannot open '%s': it is a symbolic link "
-                          "(refusing to follow it)", path);
+            buf_addf(err,
+                     "cannot open '%s': it is a symbolic link "
+                     "(refusing to follow it)",
+                     path);
         else
             buf_addf(err, "cannot open '%s': %s", path, strerror(errno));
         return -1;
@@ -75,14 +77,15 @@ int fs_open_private(const char *path, int flags, struct buf *err)
         goto fail;
     }
     if (st.st_uid != geteuid()) {
-        buf_addf(err, "cannot open '%s': owned by uid %ld, not by us "
-                      "(uid %ld)", path, (long)st.st_uid, (long)geteuid());
+        buf_addf(err,
+                 "cannot open '%s': owned by uid %ld, not by us "
+                 "(uid %ld)",
+                 path, (long)st.st_uid, (long)geteuid());
         goto fail;
     }
     /* A file an older version left readable by others becomes ours. */
     if ((st.st_mode & 077) && fchmod(fd, st.st_mode & 0700) < 0) {
-        buf_addf(err, "cannot make '%s' private: %s", path,
-                 strerror(errno));
+        buf_addf(err, "cannot make '%s' private: %s", path, strerror(errno));
         goto fail;
     }
     if (fcntl(fd, F_SETFL, flags & O_APPEND) < 0) {
@@ -127,15 +130,18 @@ int fs_check_private_dir(const char *dir, struct buf *err)
         return -1;
     }
     if (st.st_uid != geteuid() && st.st_uid != 0) {
-        buf_addf(err, "refusing directory '%s': owned by uid %ld, not by "
-                      "us (uid %ld) or root", dir, (long)st.st_uid,
-                 (long)geteuid());
+        buf_addf(err,
+                 "refusing directory '%s': owned by uid %ld, not by "
+                 "us (uid %ld) or root",
+                 dir, (long)st.st_uid, (long)geteuid());
         return -1;
     }
     if (st.st_mode & 022) {
-        buf_addf(err, "refusing directory '%s': others can write to it "
-                      "(mode %04o); run 'chmod go-w %s' or choose another "
-                      "--log-dir", dir, (unsigned)(st.st_mode & 07777), dir);
+        buf_addf(err,
+                 "refusing directory '%s': others can write to it "
+                 "(mode %04o); run 'chmod go-w %s' or choose another "
+                 "--log-dir",
+                 dir, (unsigned)(st.st_mode & 07777), dir);
         return -1;
     }
     return 0;
@@ -195,8 +201,7 @@ out:
     return ret;
 }
 
-int fs_read_file(const char *path, size_t max, struct buf *out,
-                 struct buf *err)
+int fs_read_file(const char *path, size_t max, struct buf *out, struct buf *err)
 {
     char chunk[8192];
     size_t total = 0;
@@ -220,8 +225,7 @@ int fs_read_file(const char *path, size_t max, struct buf *out,
             break;
         total += (size_t)n;
         if (total > max) {
-            buf_addf(err, "cannot read '%s': larger than %zu bytes", path,
-                     max);
+            buf_addf(err, "cannot read '%s': larger than %zu bytes", path, max);
             goto out;
         }
         buf_add(out, chunk, (size_t)n);

@@ -16,8 +16,7 @@ static size_t uuid_slot(const struct uuidmap *m, const struct uuid *key)
 {
     size_t mask = m->slots_nr - 1, i = (size_t)uuid_hash(key) & mask;
 
-    while (m->slots[i].value != HASHMAP_NONE &&
-           !uuid_eq(&m->slots[i].key, key))
+    while (m->slots[i].value != HASHMAP_NONE && !uuid_eq(&m->slots[i].key, key))
         i = (i + 1) & mask;
     return i;
 }
@@ -37,8 +36,7 @@ static void uuidmap_grow(struct uuidmap *m)
     free(old);
 }
 
-uint32_t uuidmap_put(struct uuidmap *m, const struct uuid *key,
-                     uint32_t value)
+uint32_t uuidmap_put(struct uuidmap *m, const struct uuid *key, uint32_t value)
 {
     size_t i;
     uint32_t prev;

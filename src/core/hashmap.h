@@ -17,16 +17,18 @@ struct uuidmap {
     struct uuidmap_slot {
         struct uuid key;
         uint32_t value; /* HASHMAP_NONE = empty slot */
-    } *slots;
+    } * slots;
     size_t slots_nr; /* power of two or 0 */
     size_t count;
 };
 
-#define UUIDMAP_INIT { NULL, 0, 0 }
+#define UUIDMAP_INIT                                                           \
+    {                                                                          \
+        NULL, 0, 0                                                             \
+    }
 
 /* Sets key -> value; returns the previous value or HASHMAP_NONE. */
-uint32_t uuidmap_put(struct uuidmap *m, const struct uuid *key,
-                     uint32_t value);
+uint32_t uuidmap_put(struct uuidmap *m, const struct uuid *key, uint32_t value);
 /* The value of key or HASHMAP_NONE. */
 uint32_t uuidmap_get(const struct uuidmap *m, const struct uuid *key);
 void uuidmap_release(struct uuidmap *m);
@@ -35,12 +37,15 @@ struct u64map {
     struct u64map_slot {
         uint64_t key;
         uint32_t value; /* HASHMAP_NONE = empty slot */
-    } *slots;
+    } * slots;
     size_t slots_nr;
     size_t count;
 };
 
-#define U64MAP_INIT { NULL, 0, 0 }
+#define U64MAP_INIT                                                            \
+    {                                                                          \
+        NULL, 0, 0                                                             \
+    }
 
 uint32_t u64map_put(struct u64map *m, uint64_t key, uint32_t value);
 uint32_t u64map_get(const struct u64map *m, uint64_t key);

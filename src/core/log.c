@@ -15,8 +15,8 @@ static FILE *log_tee;
 static char **secrets;
 static size_t secrets_nr, secrets_alloc;
 
-static const char *const level_names[] = { "quiet", "error", "warning",
-                                           "info", "verbose", "debug" };
+static const char *const level_names[] = {"quiet", "error",   "warning",
+                                          "info",  "verbose", "debug"};
 
 void log_set_level(enum log_level level)
 {

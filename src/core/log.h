@@ -49,20 +49,20 @@ void log_redact(struct buf *dst, const char *src);
 void log_msg(enum log_level level, const char *fmt, ...) IA_PRINTF(2, 3);
 void log_vmsg(enum log_level level, const char *fmt, va_list ap);
 
-#define LOG_AT(lvl, ...)                                                     \
-    do {                                                                     \
-        if ((lvl) <= log_level_current)                                      \
-            log_msg((lvl), __VA_ARGS__);                                     \
+#define LOG_AT(lvl, ...)                                                       \
+    do {                                                                       \
+        if ((lvl) <= log_level_current)                                        \
+            log_msg((lvl), __VA_ARGS__);                                       \
     } while (0)
-#define trace_log(area, ...)                                                 \
-    do {                                                                     \
-        if (log_trace_current & (area))                                      \
-            log_msg(LOG_INFO, __VA_ARGS__);                                  \
+#define trace_log(area, ...)                                                   \
+    do {                                                                       \
+        if (log_trace_current & (area))                                        \
+            log_msg(LOG_INFO, __VA_ARGS__);                                    \
     } while (0)
-#define error_log(...) LOG_AT(LOG_ERROR, __VA_ARGS__)
-#define warn_log(...) LOG_AT(LOG_WARN, __VA_ARGS__)
-#define info_log(...) LOG_AT(LOG_INFO, __VA_ARGS__)
+#define error_log(...)   LOG_AT(LOG_ERROR, __VA_ARGS__)
+#define warn_log(...)    LOG_AT(LOG_WARN, __VA_ARGS__)
+#define info_log(...)    LOG_AT(LOG_INFO, __VA_ARGS__)
 #define verbose_log(...) LOG_AT(LOG_VERBOSE, __VA_ARGS__)
-#define debug_log(...) LOG_AT(LOG_DEBUG, __VA_ARGS__)
+#define debug_log(...)   LOG_AT(LOG_DEBUG, __VA_ARGS__)
 
 #endif

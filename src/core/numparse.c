@@ -33,9 +33,9 @@ int num_parse_i64(const char *s, size_t len, int64_t min, int64_t max,
         v = v * 10 + d;
     }
     {
-        int64_t r = neg ? (v == (uint64_t)INT64_MAX + 1 ? INT64_MIN
-                                                         : -(int64_t)v)
-                        : (int64_t)v;
+        int64_t r =
+            neg ? (v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v)
+                : (int64_t)v;
 
         if (r < min || r > max)
             return -1;

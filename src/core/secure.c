@@ -11,7 +11,7 @@
 
 int secure_process(struct buf *err)
 {
-    struct rlimit none = { 0, 0 };
+    struct rlimit none = {0, 0};
 
     if (setrlimit(RLIMIT_CORE, &none) < 0) {
         buf_addf(err, "cannot disable core dumps: %s", strerror(errno));

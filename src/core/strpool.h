@@ -28,7 +28,10 @@ struct strpool {
     size_t count;      /* distinct strings */
 };
 
-#define STRPOOL_INIT { NULL, 0, 0, NULL, 0, 0 }
+#define STRPOOL_INIT                                                           \
+    {                                                                          \
+        NULL, 0, 0, NULL, 0, 0                                                 \
+    }
 
 uint32_t strpool_intern(struct strpool *p, const char *s, size_t len);
 uint32_t strpool_intern_str(struct strpool *p, const char *s);

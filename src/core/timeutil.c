@@ -61,8 +61,7 @@ int64_t civil_to_time(const struct civil *c)
 
 bool civil_is_valid(int y, int m, int d)
 {
-    static const int mdays[] = { 31, 28, 31, 30, 31, 30,
-                                 31, 31, 30, 31, 30, 31 };
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     int max;
 
     if (m < 1 || m > 12 || d < 1)
@@ -98,7 +97,7 @@ static bool at(const char *s, size_t len, size_t pos, char c)
 
 int time_parse_iso(const char *s, size_t len, int64_t *out, bool *had_zone)
 {
-    struct civil c = { 0 };
+    struct civil c = {0};
     size_t pos = 0;
     int64_t offset_ms = 0;
     bool zone = false;

@@ -15,9 +15,9 @@
 #define TIME_NONE INT64_MIN /* "no date" */
 
 struct civil {
-    int year, month, day;      /* month 1..12, day 1..31 */
-    int hour, minute, second;  /* 0..23, 0..59, 0..60 */
-    int ms;                    /* 0..999 */
+    int year, month, day;     /* month 1..12, day 1..31 */
+    int hour, minute, second; /* 0..23, 0..59, 0..60 */
+    int ms;                   /* 0..999 */
 };
 
 /* Days since 1970-01-01 of a civil date (may be negative). */

@@ -7,9 +7,9 @@
 #include "core/fsutil.h"
 #include "core/xalloc.h"
 
-#define TZIF_DIR "/usr/share/zoneinfo"
+#define TZIF_DIR      "/usr/share/zoneinfo"
 #define TZIF_MAX_FILE (1 << 20)
-#define DAY_S 86400
+#define DAY_S         86400
 
 /* ---- reading the file ---------------------------------------------------- */
 
@@ -24,8 +24,8 @@ static bool need(const struct rd *r, size_t n)
 
 static uint32_t be32(const unsigned char *p)
 {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-           (uint32_t)p[2] << 8 | (uint32_t)p[3];
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+           (uint32_t)p[3];
 }
 
 static int64_t be64(const unsigned char *p)
@@ -75,8 +75,8 @@ static bool block(struct tzif *z, struct rd *r, const struct counts *c,
     z->at = xcalloc(z->nr ? z->nr : 1, sizeof(*z->at));
     z->off = xcalloc(z->nr ? z->nr : 1, sizeof(*z->off));
     for (i = 0; i < c->time; i++) {
-        z->at[i] = tsize == 8 ? be64(times + 8 * i)
-                              : (int32_t)be32(times + 4 * i);
+        z->at[i] =
+            tsize == 8 ? be64(times + 8 * i) : (int32_t)be32(times + 4 * i);
         if (idx[i] >= c->type || (i && z->at[i] <= z->at[i - 1]))
             return false;
         z->off[i] = (int32_t)be32(types + 6 * idx[i]);
@@ -207,7 +207,7 @@ static void footer(struct tzif *z, const char *s)
 int tzif_parse(struct tzif *z, const char *name, const unsigned char *data,
                size_t len, struct buf *err)
 {
-    struct rd r = { data, data + len };
+    struct rd r = {data, data + len};
     struct counts c;
     char version;
 
@@ -302,8 +302,8 @@ static int64_t when_local(const struct tzif_when *w, int y)
     } else if (w->kind == 'n') {
         day = jan1 + w->yday;
     } else {
-        static const int mdays[] = { 31, 28, 31, 30, 31, 30,
-                                     31, 31, 30, 31, 30, 31 };
+        static const int mdays[] = {31, 28, 31, 30, 31, 30,
+                                    31, 31, 30, 31, 30, 31};
         int64_t first = days_from_civil(y, w->month, 1);
         int dow = (int)(((first + 4) % 7 + 7) % 7); /* 1970-01-01: Thu */
         int last = mdays[w->month - 1] + (w->month == 2 && is_leap(y));

@@ -26,24 +26,27 @@
 
 /* A POSIX TZ "M/J/n" rule date and its time of day (s, may exceed 24 h). */
 struct tzif_when {
-    char kind;       /* 'M' month.week.day, 'J' Julian 1..365, 'n' 0..365 */
+    char kind; /* 'M' month.week.day, 'J' Julian 1..365, 'n' 0..365 */
     int month, week, wday, yday;
     int32_t secs;
 };
 
 struct tzif {
     char *name;
-    int64_t *at;      /* transition instants, s UTC, ascending */
-    int32_t *off;     /* the offset (s east of UTC) from at[i] on */
+    int64_t *at;  /* transition instants, s UTC, ascending */
+    int32_t *off; /* the offset (s east of UTC) from at[i] on */
     size_t nr;
-    int32_t off0;     /* before the first transition */
+    int32_t off0; /* before the first transition */
     /* after the last transition: std_off, or the DST rule when has_dst */
     bool has_rule, has_dst;
     int32_t std_off, dst_off;
     struct tzif_when start, end;
 };
 
-#define TZIF_INIT { 0 }
+#define TZIF_INIT                                                              \
+    {                                                                          \
+        0                                                                      \
+    }
 
 /*
  * Reads zone `name` from /usr/share/zoneinfo ("UTC" and "Etc/UTC" need no

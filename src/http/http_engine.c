@@ -21,17 +21,17 @@
 
 /* Request states; changed only through set_state(), which traces. */
 enum req_state {
-    REQ_QUEUED,    /* in the ready queue */
-    REQ_RUNNING,   /* easy handle in the multi handle */
-    REQ_WAITING,   /* in the delayed list until not_before */
-    REQ_DONE,      /* callback called */
+    REQ_QUEUED,  /* in the ready queue */
+    REQ_RUNNING, /* easy handle in the multi handle */
+    REQ_WAITING, /* in the delayed list until not_before */
+    REQ_DONE,    /* callback called */
 };
 
-static const char *const state_names[] = { "queued", "running", "waiting",
-                                           "done" };
+static const char *const state_names[] = {"queued", "running", "waiting",
+                                          "done"};
 
 struct http_req {
-    struct http_req *next;   /* ready queue or delayed list */
+    struct http_req *next;                /* ready queue or delayed list */
     struct http_req *run_prev, *run_next; /* running list */
     enum req_state state;
     char *method, *url, *endpoint;
@@ -40,31 +40,31 @@ struct http_req {
     bool retry_safe;
     http_done_fn *done;
     void *ctx;
-    int attempts;            /* attempts started */
-    long waited_ms;          /* sum of retry delays scheduled */
-    int64_t not_before_us;   /* REQ_WAITING: earliest start */
-    int64_t deadline_us;     /* set at the first start: timeout_ms later */
-    int64_t attempt_us;      /* REQ_RUNNING: when this attempt started */
-    int timeouts;            /* attempts that hit a time limit */
-    int sock_errno;          /* errno of a socket() that failed, else 0 */
-    CURL *easy;              /* REQ_RUNNING only */
-    struct buf resp;         /* capped at body_max */
+    int attempts;          /* attempts started */
+    long waited_ms;        /* sum of retry delays scheduled */
+    int64_t not_before_us; /* REQ_WAITING: earliest start */
+    int64_t deadline_us;   /* set at the first start: timeout_ms later */
+    int64_t attempt_us;    /* REQ_RUNNING: when this attempt started */
+    int timeouts;          /* attempts that hit a time limit */
+    int sock_errno;        /* errno of a socket() that failed, else 0 */
+    CURL *easy;            /* REQ_RUNNING only */
+    struct buf resp;       /* capped at body_max */
     bool too_big;
-    char *location;          /* a redirect's target (owned), or NULL */
-    char *content_type;      /* the answer's Content-Type (owned), NULL */
+    char *location;     /* a redirect's target (owned), or NULL */
+    char *content_type; /* the answer's Content-Type (owned), NULL */
     char errbuf[CURL_ERROR_SIZE];
 };
 
 struct http_engine {
     CURLM *multi;
     char *base_url;
-    struct curl_slist *headers;   /* shared by every request */
-    struct http_engine_opts o;    /* defaults filled; strings borrowed
-                                     except base_url/ca_file copies */
+    struct curl_slist *headers; /* shared by every request */
+    struct http_engine_opts o;  /* defaults filled; strings borrowed
+                                   except base_url/ca_file copies */
     char *ca_file;
     struct http_req *ready_head, *ready_tail;
-    struct http_req *delayed;     /* unsorted; retries are few */
-    struct http_req *running;     /* in the multi handle */
+    struct http_req *delayed; /* unsorted; retries are few */
+    struct http_req *running; /* in the multi handle */
     size_t in_flight;
     size_t submitted, completed;
     bool wrapping;
@@ -194,17 +194,18 @@ struct http_engine *http_engine_new(const struct http_engine_opts *opts,
         long slots = fd_slots(e->o.concurrency, &limit, &open_nr);
 
         if (slots < 1) {
-            buf_addf(err, "cannot connect to the server: out of file "
-                          "descriptors (limit %ld, %ld already open; raise "
-                          "it with ulimit -n or LimitNOFILE=)",
+            buf_addf(err,
+                     "cannot connect to the server: out of file "
+                     "descriptors (limit %ld, %ld already open; raise "
+                     "it with ulimit -n or LimitNOFILE=)",
                      limit, open_nr);
             free(e);
             return NULL;
         }
         if (slots < e->o.concurrency) {
             warn_log("out of file descriptors for %ld connections (limit "
-                     "%ld, %ld open): using %ld", e->o.concurrency, limit,
-                     open_nr, slots);
+                     "%ld, %ld open): using %ld",
+                     e->o.concurrency, limit, open_nr, slots);
             e->o.concurrency = slots;
         }
     }
@@ -245,8 +246,8 @@ struct http_engine *http_engine_new(const struct http_engine_opts *opts,
                                e->o.concurrency);
     /* Idle connections kept for reuse count against the limit too. */
     if (mc == CURLM_OK)
-        mc = curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS,
-                               e->o.concurrency);
+        mc =
+            curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, e->o.concurrency);
     if (mc == CURLM_OK)
         mc = curl_multi_setopt(e->multi, CURLMOPT_PIPELINING,
                                (long)CURLPIPE_MULTIPLEX);
@@ -257,8 +258,8 @@ struct http_engine *http_engine_new(const struct http_engine_opts *opts,
     }
     /* "Expect:" off: the server answers JSON bodies without 100-continue. */
     e->headers = curl_slist_append(NULL, "Accept: application/json");
-    e->headers = curl_slist_append(e->headers,
-                                   "Content-Type: application/json");
+    e->headers =
+        curl_slist_append(e->headers, "Content-Type: application/json");
     e->headers = curl_slist_append(e->headers, "Expect:");
     if (opts->api_key) {
         buf_addf(&key, "x-api-key: %s", opts->api_key);
@@ -439,10 +440,10 @@ static void complete(struct http_engine *e, struct http_req *r,
     req_free(r);
 }
 
-#define SETOPT(opt, val)                                                     \
-    do {                                                                     \
-        if (rc == CURLE_OK)                                                  \
-            rc = curl_easy_setopt(easy, opt, val);                           \
+#define SETOPT(opt, val)                                                       \
+    do {                                                                       \
+        if (rc == CURLE_OK)                                                    \
+            rc = curl_easy_setopt(easy, opt, val);                             \
     } while (0)
 
 /* Creates the easy handle of one attempt and hands it to the multi. */
@@ -489,8 +490,7 @@ static void start(struct http_engine *e, struct http_req *r)
                       : 1));
     /* Stalled: below 1 byte/s for the stall time (whole seconds). */
     SETOPT(CURLOPT_LOW_SPEED_LIMIT, 1L);
-    SETOPT(CURLOPT_LOW_SPEED_TIME,
-           (e->o.stall_timeout_ms + 999) / 1000);
+    SETOPT(CURLOPT_LOW_SPEED_TIME, (e->o.stall_timeout_ms + 999) / 1000);
     SETOPT(CURLOPT_SSL_VERIFYPEER, e->o.insecure ? 0L : 1L);
     SETOPT(CURLOPT_SSL_VERIFYHOST, e->o.insecure ? 0L : 2L);
     if (e->ca_file)
@@ -578,10 +578,12 @@ static void detach(struct http_engine *e, struct http_req *r, CURLcode rc,
     (void)curl_easy_getinfo(r->easy, CURLINFO_SIZE_DOWNLOAD_T, &down);
     (void)curl_easy_getinfo(r->easy, CURLINFO_NUM_CONNECTS, &connects);
     e->metrics.connections += (uint64_t)connects;
-    trace_log(LOG_TRACE_API, "api: %s %s %ld %lld ms %lld bytes in %zu out "
-              "retry %d%s%s", r->method, r->url + strlen(e->base_url),
-              status, (long long)(total_us / 1000), (long long)down,
-              r->body_len, r->attempts - 1, rc ? ": " : "",
+    trace_log(LOG_TRACE_API,
+              "api: %s %s %ld %lld ms %lld bytes in %zu out "
+              "retry %d%s%s",
+              r->method, r->url + strlen(e->base_url), status,
+              (long long)(total_us / 1000), (long long)down, r->body_len,
+              r->attempts - 1, rc ? ": " : "",
               rc ? curl_easy_strerror(rc) : "");
     ep->calls++;
     ep->bytes_in += (uint64_t)down;
@@ -619,8 +621,7 @@ static bool plain_failure(struct http_engine *e, struct http_req *r,
                      r->sock_errno == EMFILE ? "no limit"
                                              : "system-wide limit");
         else
-            snprintf(msg, size, "out of file descriptors (limit %ld)",
-                     limit);
+            snprintf(msg, size, "out of file descriptors (limit %ld)", limit);
         return true;
     }
     if (rc == CURLE_SSL_CONNECT_ERROR &&
@@ -639,8 +640,10 @@ static bool plain_failure(struct http_engine *e, struct http_req *r,
         size_t ll = strlen(r->location), pl = strlen(path);
 
         if (ll > pl && !strcmp(r->location + ll - pl, path)) {
-            snprintf(msg, size, "the server redirects to %.*s: use that "
-                                "URL", (int)(ll - pl), r->location);
+            snprintf(msg, size,
+                     "the server redirects to %.*s: use that "
+                     "URL",
+                     (int)(ll - pl), r->location);
             return true;
         }
     }
@@ -655,16 +658,19 @@ static void timeout_message(const struct http_engine *e,
     const char *s = r->attempts > 1 ? "s" : "";
 
     if (!connect_us)
-        snprintf(msg, size, "no connection within %ld s (connect timeout), "
-                            "%d attempt%s",
+        snprintf(msg, size,
+                 "no connection within %ld s (connect timeout), "
+                 "%d attempt%s",
                  (e->o.connect_timeout_ms + 999) / 1000, r->attempts, s);
     else if (now_us() >= r->deadline_us - 1000)
-        snprintf(msg, size, "no complete answer within %ld s (timeout), "
-                            "%d attempt%s",
+        snprintf(msg, size,
+                 "no complete answer within %ld s (timeout), "
+                 "%d attempt%s",
                  (e->o.timeout_ms + 999) / 1000, r->attempts, s);
     else
-        snprintf(msg, size, "the server sent nothing for %ld s (stall "
-                            "timeout), %d attempt%s",
+        snprintf(msg, size,
+                 "the server sent nothing for %ld s (stall "
+                 "timeout), %d attempt%s",
                  (e->o.stall_timeout_ms + 999) / 1000, r->attempts, s);
 }
 
@@ -715,8 +721,7 @@ static void finish(struct http_engine *e, struct http_req *r, CURLcode rc)
         }
         if (now_us() + (int64_t)delay * 1000 < r->deadline_us) {
             verbose_log("http: %s: %s, retry %d in %ld ms", r->endpoint,
-                        rc == CURLE_OK ? "server busy"
-                                       : curl_easy_strerror(rc),
+                        rc == CURLE_OK ? "server busy" : curl_easy_strerror(rc),
                         r->attempts, delay);
             http_metrics_ep(&e->metrics, r->endpoint)->retries++;
             e->retries_used++;

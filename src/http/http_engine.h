@@ -89,7 +89,7 @@
  * speed): see docs/http-and-snapshot.md.
  */
 #define HTTP_CONCURRENCY_DEFAULT 10
-#define HTTP_CONCURRENCY_MAX 64
+#define HTTP_CONCURRENCY_MAX     64
 /* Response bodies larger than this fail as HTTP_RESULT_TOO_BIG. */
 #define HTTP_BODY_MAX_DEFAULT ((size_t)512 * 1024 * 1024)
 
@@ -101,8 +101,8 @@ struct http_engine;
  * is in flight; borrowed until the next loop turn.
  */
 struct http_wait {
-    const char *endpoint;    /* metrics key, e.g. "GET /albums" */
-    long waited_s;           /* since its current attempt started */
+    const char *endpoint; /* metrics key, e.g. "GET /albums" */
+    long waited_s;        /* since its current attempt started */
 };
 
 /* Progress, called once per loop turn (before it polls). */
@@ -111,41 +111,43 @@ typedef void http_progress_fn(void *ctx, size_t done, size_t total,
 
 /* Defaults of the three time limits (see struct http_engine_opts). */
 #define HTTP_CONNECT_TIMEOUT_DEFAULT_MS 10000L
-#define HTTP_STALL_TIMEOUT_DEFAULT_MS 30000L
-#define HTTP_TIMEOUT_DEFAULT_MS 300000L
+#define HTTP_STALL_TIMEOUT_DEFAULT_MS   30000L
+#define HTTP_TIMEOUT_DEFAULT_MS         300000L
 /* After a stop request, requests in flight get this long to finish
  * before they are abandoned. */
 #define HTTP_STOP_GRACE_MS 1000L
 
 struct http_engine_opts {
-    const char *base_url;      /* "http://host:port", no final '/' */
-    const char *api_key;       /* sent as x-api-key; NULL = none */
-    long concurrency;          /* in flight; 0 = HTTP_CONCURRENCY_DEFAULT;
-                                  lowered to what the descriptor limit
-                                  allows */
-    const char *ca_file;       /* PEM bundle to trust; NULL = system */
-    bool insecure;             /* skip TLS verification (logs a warning) */
-    long connect_timeout_ms;   /* one connection attempt; 0 = default */
-    long timeout_ms;           /* a request's whole life, retries
-                                  included; 0 = default */
-    long stall_timeout_ms;     /* an attempt that receives nothing that
-                                  long fails (and is retried once);
-                                  0 = default */
-    int max_retries;           /* per request; -1 = 5 */
-    long retry_budget;         /* retries in all; -1 = 1000 */
-    long retry_base_ms;        /* first backoff; 0 = 500 ms */
-    long retry_max_ms;         /* backoff cap; 0 = 30 s */
-    long retry_after_max_ms;   /* Retry-After cap; 0 = 120 s */
-    size_t body_max;           /* response cap; 0 = HTTP_BODY_MAX_DEFAULT */
-    uint64_t jitter_seed;      /* 0 = from the clock */
+    const char *base_url;        /* "http://host:port", no final '/' */
+    const char *api_key;         /* sent as x-api-key; NULL = none */
+    long concurrency;            /* in flight; 0 = HTTP_CONCURRENCY_DEFAULT;
+                                    lowered to what the descriptor limit
+                                    allows */
+    const char *ca_file;         /* PEM bundle to trust; NULL = system */
+    bool insecure;               /* skip TLS verification (logs a warning) */
+    long connect_timeout_ms;     /* one connection attempt; 0 = default */
+    long timeout_ms;             /* a request's whole life, retries
+                                    included; 0 = default */
+    long stall_timeout_ms;       /* an attempt that receives nothing that
+                                    long fails (and is retried once);
+                                    0 = default */
+    int max_retries;             /* per request; -1 = 5 */
+    long retry_budget;           /* retries in all; -1 = 1000 */
+    long retry_base_ms;          /* first backoff; 0 = 500 ms */
+    long retry_max_ms;           /* backoff cap; 0 = 30 s */
+    long retry_after_max_ms;     /* Retry-After cap; 0 = 120 s */
+    size_t body_max;             /* response cap; 0 = HTTP_BODY_MAX_DEFAULT */
+    uint64_t jitter_seed;        /* 0 = from the clock */
     volatile sig_atomic_t *stop; /* wrap-up when *stop != 0; may be NULL */
     http_progress_fn *progress;  /* may be NULL */
     void *progress_ctx;
 };
 
-#define HTTP_ENGINE_OPTS_INIT                                                \
-    { NULL, NULL, 0, NULL, false, 0, 0, 0, -1, -1, 0, 0, 0, 0, 0, NULL,      \
-      NULL, NULL }
+#define HTTP_ENGINE_OPTS_INIT                                                  \
+    {                                                                          \
+        NULL, NULL, 0, NULL, false, 0, 0, 0, -1, -1, 0, 0, 0, 0, 0, NULL,      \
+            NULL, NULL                                                         \
+    }
 
 /* How a request ended. */
 enum http_result {
@@ -158,15 +160,15 @@ enum http_result {
 /* What the done callback gets; borrowed for the duration of the call. */
 struct http_response {
     enum http_result result;
-    long status;             /* HTTP status; 0 when no response */
-    struct buf *body;        /* response body (buf_detach() to keep it) */
-    const char *error;       /* transport error text, "" when none */
-    const char *method;      /* as submitted */
-    const char *endpoint;    /* metrics key, e.g. "GET /albums/{id}" */
-    int attempts;            /* 1 + retries */
-    long waited_ms;          /* retry delays scheduled in all (backoff or
-                                Retry-After), not measured */
-    const char *location;    /* a 3xx answer's target, NULL otherwise */
+    long status;              /* HTTP status; 0 when no response */
+    struct buf *body;         /* response body (buf_detach() to keep it) */
+    const char *error;        /* transport error text, "" when none */
+    const char *method;       /* as submitted */
+    const char *endpoint;     /* metrics key, e.g. "GET /albums/{id}" */
+    int attempts;             /* 1 + retries */
+    long waited_ms;           /* retry delays scheduled in all (backoff or
+                                 Retry-After), not measured */
+    const char *location;     /* a 3xx answer's target, NULL otherwise */
     const char *content_type; /* the answer's Content-Type, or NULL */
 };
 
@@ -174,17 +176,20 @@ typedef void http_done_fn(const struct http_response *resp, void *ctx);
 
 /* One request to submit.  Strings and body are copied at submit. */
 struct http_call {
-    const char *method;      /* "GET", "POST", "PUT", "DELETE", "PATCH" */
-    const char *path;        /* appended to base_url: "/api/albums?x=1" */
-    const char *endpoint;    /* metrics key (method + path template) */
-    const char *body;        /* JSON body or NULL */
+    const char *method;   /* "GET", "POST", "PUT", "DELETE", "PATCH" */
+    const char *path;     /* appended to base_url: "/api/albums?x=1" */
+    const char *endpoint; /* metrics key (method + path template) */
+    const char *body;     /* JSON body or NULL */
     size_t body_len;
-    bool retry_safe;         /* may be sent again after a failure */
-    http_done_fn *done;      /* may be NULL */
+    bool retry_safe;    /* may be sent again after a failure */
+    http_done_fn *done; /* may be NULL */
     void *ctx;
 };
 
-#define HTTP_CALL_INIT { NULL, NULL, NULL, NULL, 0, false, NULL, NULL }
+#define HTTP_CALL_INIT                                                         \
+    {                                                                          \
+        NULL, NULL, NULL, NULL, 0, false, NULL, NULL                           \
+    }
 
 /*
  * Creates an engine (and initialises libcurl globally the first time).
@@ -225,25 +230,25 @@ long http_engine_concurrency(const struct http_engine *e);
 /* Metrics of one endpoint (method + path template). */
 struct http_endpoint_stats {
     const char *endpoint;
-    uint64_t calls;          /* attempts sent (retries included) */
-    uint64_t errors;         /* requests that ended in failure (transport
-                                error or status >= 400) */
-    uint64_t retries;        /* attempts re-queued */
-    uint64_t bytes_in;       /* response bodies as received */
-    uint64_t bytes_out;      /* request bodies */
-    double latency_sum_s;    /* over all attempts */
+    uint64_t calls;       /* attempts sent (retries included) */
+    uint64_t errors;      /* requests that ended in failure (transport
+                             error or status >= 400) */
+    uint64_t retries;     /* attempts re-queued */
+    uint64_t bytes_in;    /* response bodies as received */
+    uint64_t bytes_out;   /* request bodies */
+    double latency_sum_s; /* over all attempts */
     double p50_s, p95_s, max_s;
 };
 
 /* Engine-wide totals. */
 struct http_totals {
     uint64_t calls, errors, retries, bytes_in, bytes_out;
-    uint64_t requests;       /* submitted requests (not attempts) */
-    uint64_t connections;    /* connections opened (CURLINFO_NUM_CONNECTS) */
-    double wall_s;           /* time inside http_engine_run() */
-    double cpu_s;            /* process user + system CPU in that time */
-    double wait_s;           /* wall_s - cpu_s: waiting on the network */
-    long peak_rss_kb;        /* getrusage ru_maxrss */
+    uint64_t requests;    /* submitted requests (not attempts) */
+    uint64_t connections; /* connections opened (CURLINFO_NUM_CONNECTS) */
+    double wall_s;        /* time inside http_engine_run() */
+    double cpu_s;         /* process user + system CPU in that time */
+    double wait_s;        /* wall_s - cpu_s: waiting on the network */
+    long peak_rss_kb;     /* getrusage ru_maxrss */
 };
 
 /* Number of endpoints seen; stats of the i-th (sorted by name). */

@@ -13,13 +13,13 @@ struct http_ep {
     char *endpoint;
     uint64_t calls, errors, retries, bytes_in, bytes_out;
     double latency_sum, latency_max;
-    double *lat;             /* one per attempt, seconds */
+    double *lat; /* one per attempt, seconds */
     size_t lat_nr, lat_alloc;
 };
 
 struct http_metrics {
-    struct http_ep *eps;     /* unsorted; found by linear search (a run
-                                uses a few dozen endpoints) */
+    struct http_ep *eps; /* unsorted; found by linear search (a run
+                            uses a few dozen endpoints) */
     size_t nr, alloc;
     uint64_t requests, connections;
     double wall_s, cpu_s;

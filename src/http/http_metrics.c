@@ -152,9 +152,9 @@ void http_metrics_table(const struct http_engine *e, struct buf *out)
     const struct http_ep **v = sorted(m);
     struct http_totals t;
 
-    buf_addf(out, "%-34s %7s %6s %7s %10s %9s %8s %8s %8s %8s\n",
-             "endpoint", "calls", "errors", "retries", "bytes_in",
-             "bytes_out", "sum_s", "p50_ms", "p95_ms", "max_ms");
+    buf_addf(out, "%-34s %7s %6s %7s %10s %9s %8s %8s %8s %8s\n", "endpoint",
+             "calls", "errors", "retries", "bytes_in", "bytes_out", "sum_s",
+             "p50_ms", "p95_ms", "max_ms");
     for (size_t i = 0; i < m->nr; i++) {
         struct http_endpoint_stats s;
 
@@ -202,8 +202,7 @@ void http_metrics_json(const struct http_engine *e, struct buf *out)
                  "\"latency_sum_s\":%.6f,\"p50_s\":%.6f,\"p95_s\":%.6f,"
                  "\"max_s\":%.6f}",
                  (unsigned long long)s.calls, (unsigned long long)s.errors,
-                 (unsigned long long)s.retries,
-                 (unsigned long long)s.bytes_in,
+                 (unsigned long long)s.retries, (unsigned long long)s.bytes_in,
                  (unsigned long long)s.bytes_out, s.latency_sum_s, s.p50_s,
                  s.p95_s, s.max_s);
     }
@@ -216,8 +215,7 @@ void http_metrics_json(const struct http_engine *e, struct buf *out)
              "\"cpu_s\":%.6f,\"wait_s\":%.6f,\"peak_rss_kb\":%ld}",
              (unsigned long long)t.requests, (unsigned long long)t.calls,
              (unsigned long long)t.errors, (unsigned long long)t.retries,
-             (unsigned long long)t.bytes_in,
-             (unsigned long long)t.bytes_out,
+             (unsigned long long)t.bytes_in, (unsigned long long)t.bytes_out,
              (unsigned long long)t.connections, http_engine_concurrency(e),
              t.wall_s, t.cpu_s, t.wait_s, t.peak_rss_kb);
 }

@@ -145,8 +145,7 @@ static uint32_t *tag_next(struct model *m, uint32_t i)
 }
 
 uint32_t model_add_album(struct model *m, const struct model_album *a,
-                         const struct model_album_user *users,
-                         size_t users_nr)
+                         const struct model_album_user *users, size_t users_nr)
 {
     uint32_t idx = uuidmap_get(&m->album_by_id, &a->id);
     struct model_album *al;
@@ -269,9 +268,9 @@ static size_t sort_pairs(struct model_pair *p, size_t nr, size_t a_rows,
 }
 
 /* Builds row->column (by a) and column->row (by b) CSR from sorted pairs. */
-static void build_csr_pair(const struct model_pair *p, size_t nr,
-                           size_t a_rows, size_t b_rows,
-                           struct model_csr *by_a, struct model_csr *by_b)
+static void build_csr_pair(const struct model_pair *p, size_t nr, size_t a_rows,
+                           size_t b_rows, struct model_csr *by_a,
+                           struct model_csr *by_b)
 {
     size_t i;
     uint32_t *fill;
@@ -306,7 +305,7 @@ static int cmp_foreign(const void *x, const void *y)
 }
 
 const struct model_foreign *model_album_foreign(const struct model *m,
-                                               uint32_t album, size_t *nr)
+                                                uint32_t album, size_t *nr)
 {
     size_t lo = 0, hi = m->foreign_nr;
 
@@ -355,7 +354,7 @@ void model_build_indexes(struct model *m)
      * duplicate group first (asset order would mix the groups up). */
     dn = sort_pairs(dp, dn, m->dups_nr, m->assets_nr);
     {
-        struct model_csr unused = { NULL, NULL };
+        struct model_csr unused = {NULL, NULL};
 
         build_csr_pair(dp, dn, m->dups_nr, m->assets_nr, &m->dup_assets,
                        &unused);
@@ -437,9 +436,8 @@ uint32_t model_find_tag_by_value(const struct model *m, const char *value)
     return MODEL_NONE;
 }
 
-static const uint32_t *csr_row(const struct model *m,
-                               const struct model_csr *c, uint32_t row,
-                               size_t rows, size_t *nr)
+static const uint32_t *csr_row(const struct model *m, const struct model_csr *c,
+                               uint32_t row, size_t rows, size_t *nr)
 {
     if (!m->indexed)
         BUG("model lookup before model_build_indexes()");
@@ -526,9 +524,11 @@ size_t model_memory_bytes(const struct model *m)
     n += m->dups_alloc * sizeof(*m->dups);
     n += (m->asset_by_id.slots_nr + m->album_by_id.slots_nr +
           m->tag_by_id.slots_nr + m->user_by_id.slots_nr +
-          m->dup_by_id.slots_nr) * sizeof(struct uuidmap_slot);
+          m->dup_by_id.slots_nr) *
+         sizeof(struct uuidmap_slot);
     n += (m->album_by_name.slots_nr + m->tag_by_name.slots_nr +
-          m->user_by_email.slots_nr) * sizeof(struct u64map_slot);
+          m->user_by_email.slots_nr) *
+         sizeof(struct u64map_slot);
     if (m->indexed) {
         n += (m->assets_nr * 3 + m->albums_nr + m->tags_nr + m->dups_nr + 5) *
              sizeof(uint32_t);
@@ -538,7 +538,8 @@ size_t model_memory_bytes(const struct model *m)
     return n;
 }
 
-/* ---- digest --------------------------------------------------------------- */
+/* ---- digest ---------------------------------------------------------------
+ */
 
 /* FNV-1a over a record's bytes, then a finalizer so that the sum of many
  * record hashes stays well mixed. */
@@ -585,7 +586,10 @@ static uint64_t dig_end(struct dig *d)
     return splitmix64(&st);
 }
 
-#define DIG_INIT(tag) { 0xcbf29ce484222325ULL ^ (uint64_t)(tag) }
+#define DIG_INIT(tag)                                                          \
+    {                                                                          \
+        0xcbf29ce484222325ULL ^ (uint64_t)(tag)                                \
+    }
 
 static const struct uuid *user_id(const struct model *m, uint32_t u)
 {

@@ -56,18 +56,18 @@ enum model_asset_flags {
 
 struct model_asset {
     struct uuid id;
-    uint32_t owner;            /* users[] index */
-    uint32_t file_name;        /* originalFileName */
-    uint32_t path;             /* originalPath */
-    uint32_t duplicate;        /* dups[] index or MODEL_NONE */
-    int64_t file_created_at;   /* ms UTC; TIME_NONE if unknown */
-    int64_t file_modified_at;  /* ms UTC */
-    int64_t local_date_time;   /* wall clock labelled UTC */
-    int64_t created_at;        /* upload time */
+    uint32_t owner;           /* users[] index */
+    uint32_t file_name;       /* originalFileName */
+    uint32_t path;            /* originalPath */
+    uint32_t duplicate;       /* dups[] index or MODEL_NONE */
+    int64_t file_created_at;  /* ms UTC; TIME_NONE if unknown */
+    int64_t file_modified_at; /* ms UTC */
+    int64_t local_date_time;  /* wall clock labelled UTC */
+    int64_t created_at;       /* upload time */
     int64_t updated_at;
     int64_t date_time_original; /* exifInfo.dateTimeOriginal or TIME_NONE */
-    uint8_t visibility;        /* enum model_visibility */
-    uint8_t flags;             /* enum model_asset_flags */
+    uint8_t visibility;         /* enum model_visibility */
+    uint8_t flags;              /* enum model_asset_flags */
     /* Where the read met it first: the search (pass) and the place in
      * that search's order (page x size + index).  Pages arrive in any
      * order; this is the server's, for the rules' window and walk (0, 0
@@ -76,8 +76,11 @@ struct model_asset {
     uint32_t search_index;
 };
 
-enum model_role { MODEL_ROLE_VIEWER = 0, MODEL_ROLE_EDITOR = 1,
-                  MODEL_ROLE_OWNER = 2 };
+enum model_role {
+    MODEL_ROLE_VIEWER = 0,
+    MODEL_ROLE_EDITOR = 1,
+    MODEL_ROLE_OWNER = 2
+};
 
 struct model_album_user {
     uint32_t user; /* users[] index */
@@ -86,32 +89,32 @@ struct model_album_user {
 
 struct model_album {
     struct uuid id;
-    uint32_t name;            /* albumName */
-    uint32_t owner;           /* users[] index */
-    uint32_t users_first;     /* album_users[] slice: members, owner excluded */
+    uint32_t name;        /* albumName */
+    uint32_t owner;       /* users[] index */
+    uint32_t users_first; /* album_users[] slice: members, owner excluded */
     uint32_t users_nr;
-    uint32_t asset_count;     /* as the server reported it */
-    uint32_t next_same_name;  /* next album with this name, MODEL_NONE */
-    int64_t start_date;       /* TIME_NONE when the server gave none */
+    uint32_t asset_count;    /* as the server reported it */
+    uint32_t next_same_name; /* next album with this name, MODEL_NONE */
+    int64_t start_date;      /* TIME_NONE when the server gave none */
     int64_t end_date;
     int64_t created_at;
     int64_t updated_at;
-    int64_t last_modified;    /* lastModifiedAssetTimestamp or TIME_NONE */
-    uint32_t foreign_nr;      /* members read that are not in the model
-                                 (other users' assets the key's user may
-                                 not see in its library) */
-    bool members_known;       /* album_assets holds its membership */
-    bool members_cached;      /* ... remembered from an earlier run, not
-                                 read in this one */
+    int64_t last_modified; /* lastModifiedAssetTimestamp or TIME_NONE */
+    uint32_t foreign_nr;   /* members read that are not in the model
+                              (other users' assets the key's user may
+                              not see in its library) */
+    bool members_known;    /* album_assets holds its membership */
+    bool members_cached;   /* ... remembered from an earlier run, not
+                              read in this one */
 };
 
 struct model_tag {
     struct uuid id;
-    uint32_t name;            /* leaf name (TagResponseDto.name) */
-    uint32_t value;           /* full path ("a/b/c") */
-    uint32_t parent;          /* tags[] index or MODEL_NONE */
-    uint32_t next_same_name;  /* next tag with this leaf name, MODEL_NONE */
-    bool members_known;       /* asset_tags holds its direct links */
+    uint32_t name;           /* leaf name (TagResponseDto.name) */
+    uint32_t value;          /* full path ("a/b/c") */
+    uint32_t parent;         /* tags[] index or MODEL_NONE */
+    uint32_t next_same_name; /* next tag with this leaf name, MODEL_NONE */
+    bool members_known;      /* asset_tags holds its direct links */
 };
 
 struct model_user {
@@ -121,7 +124,7 @@ struct model_user {
 };
 
 struct model_dup {
-    struct uuid id;           /* Immich duplicateId */
+    struct uuid id; /* Immich duplicateId */
 };
 
 /* Compressed sparse rows: row r's items are items[start[r]..start[r+1]). */
@@ -156,7 +159,7 @@ struct model {
     struct model_dup *dups;
     size_t dups_nr, dups_alloc;
 
-    uint32_t me;               /* users[] index of the API key's user */
+    uint32_t me; /* users[] index of the API key's user */
     int server_major, server_minor, server_patch;
 
     /* Lookup tables (filled as records are added). */
@@ -168,13 +171,13 @@ struct model {
     /* Memberships as added (pairs), then indexed. */
     struct model_pair *album_asset_pairs; /* (album, asset) */
     size_t album_asset_nr, album_asset_alloc;
-    struct model_pair *tag_asset_pairs;   /* (tag, asset) */
+    struct model_pair *tag_asset_pairs; /* (tag, asset) */
     size_t tag_asset_nr, tag_asset_alloc;
     /* Album members that are not assets of the model, as read. */
     struct model_foreign *foreign;
     size_t foreign_nr, foreign_alloc;
 
-    bool indexed;                 /* model_build_indexes() done */
+    bool indexed;                  /* model_build_indexes() done */
     struct model_csr asset_albums; /* asset -> albums (sorted) */
     struct model_csr album_assets; /* album -> assets (sorted) */
     struct model_csr asset_tags;   /* asset -> tags (sorted) */
@@ -203,8 +206,7 @@ uint32_t model_add_user(struct model *m, const struct uuid *id,
 uint32_t model_add_asset(struct model *m, const struct model_asset *a);
 /* `users`: members other than the owner. */
 uint32_t model_add_album(struct model *m, const struct model_album *a,
-                         const struct model_album_user *users,
-                         size_t users_nr);
+                         const struct model_album_user *users, size_t users_nr);
 uint32_t model_add_tag(struct model *m, const struct model_tag *t);
 uint32_t model_add_dup(struct model *m, const struct uuid *id);
 
@@ -221,7 +223,7 @@ void model_album_add_foreign(struct model *m, uint32_t album,
                              const struct uuid *asset);
 /* After indexing: album's foreign members, *nr of them. */
 const struct model_foreign *model_album_foreign(const struct model *m,
-                                               uint32_t album, size_t *nr);
+                                                uint32_t album, size_t *nr);
 
 /*
  * Sorts and de-duplicates the pairs and builds the CSR indexes.  Call once

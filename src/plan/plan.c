@@ -71,8 +71,8 @@ static bool key_eq(const struct plan_group *g, const struct gkey *k)
 
 static uint64_t group_hash(const struct plan_group *g)
 {
-    struct gkey k = { g->op, g->name, g->target_exists ? &g->target : NULL,
-                      g->role, g->date, g->offset_min };
+    struct gkey k = {g->op,   g->name, g->target_exists ? &g->target : NULL,
+                     g->role, g->date, g->offset_min};
 
     return key_hash(&k);
 }
@@ -128,10 +128,10 @@ static struct plan_group *group_get(struct plan *p, const struct gkey *k)
     return g;
 }
 
-struct plan_group *plan_group(struct plan *p, enum plan_op op,
-                              const char *name, const struct uuid *target)
+struct plan_group *plan_group(struct plan *p, enum plan_op op, const char *name,
+                              const struct uuid *target)
 {
-    struct gkey k = { op, name ? name : "", target, 0, 0, 0 };
+    struct gkey k = {op, name ? name : "", target, 0, 0, 0};
 
     return group_get(p, &k);
 }
@@ -140,7 +140,7 @@ struct plan_group *plan_group_role(struct plan *p, enum plan_op op,
                                    const char *album, const struct uuid *id,
                                    int role)
 {
-    struct gkey k = { op, album ? album : "", id, role, 0, 0 };
+    struct gkey k = {op, album ? album : "", id, role, 0, 0};
 
     return group_get(p, &k);
 }
@@ -149,7 +149,7 @@ struct plan_group *plan_group_album(struct plan *p, enum plan_op op,
                                     const char *album, const struct uuid *id,
                                     enum plan_reason reason)
 {
-    struct gkey k = { op, album ? album : "", id, 0, 0, 0 };
+    struct gkey k = {op, album ? album : "", id, 0, 0, 0};
     struct plan_group *g = group_get(p, &k);
 
     if (g->reason < 0)
@@ -165,16 +165,15 @@ static void date_name(int64_t date, int offset_min, char out[48])
     int off = offset_min < 0 ? -offset_min : offset_min;
 
     time_to_civil(date + (int64_t)offset_min * 60000, &c);
-    snprintf(out, 48, "%04d-%02d-%02dT%02d:%02d:%02d.%03d%c%02d:%02d",
-             c.year, c.month, c.day, c.hour, c.minute, c.second, c.ms,
+    snprintf(out, 48, "%04d-%02d-%02dT%02d:%02d:%02d.%03d%c%02d:%02d", c.year,
+             c.month, c.day, c.hour, c.minute, c.second, c.ms,
              offset_min < 0 ? '-' : '+', off / 60, off % 60);
 }
 
-struct plan_group *plan_group_date(struct plan *p, int64_t date,
-                                   int offset_min)
+struct plan_group *plan_group_date(struct plan *p, int64_t date, int offset_min)
 {
     char name[48];
-    struct gkey k = { PLAN_ASSET_DATE, name, NULL, 0, date, offset_min };
+    struct gkey k = {PLAN_ASSET_DATE, name, NULL, 0, date, offset_min};
 
     date_name(date, offset_min, name);
     return group_get(p, &k);
@@ -193,8 +192,7 @@ void plan_add(struct plan_group *g, const struct uuid *id,
 }
 
 void plan_note(struct plan *p, enum plan_note_kind kind,
-               const struct uuid *asset, const struct uuid *album,
-               char *detail)
+               const struct uuid *asset, const struct uuid *album, char *detail)
 {
     struct plan_note *n;
 
@@ -346,10 +344,9 @@ bool plan_is_empty(const struct plan *p)
 }
 
 static const char *const op_names[PLAN_OP_COUNT] = {
-    "tag_add",        "tag_remove",      "album_create",
-    "album_add",      "album_remove",    "album_delete",
-    "album_user_add", "album_user_role", "album_user_remove",
-    "asset_date",
+    "tag_add",           "tag_remove",   "album_create",   "album_add",
+    "album_remove",      "album_delete", "album_user_add", "album_user_role",
+    "album_user_remove", "asset_date",
 };
 
 static const char *const reason_names[PLAN_REASON_COUNT] = {
@@ -374,14 +371,10 @@ static const char *const reason_names[PLAN_REASON_COUNT] = {
 };
 
 static const char *const note_names[PLAN_NOTE_COUNT] = {
-    "CLASSIFICATION_CONFLICT",
-    "ALBUM_DATE_MISMATCH",
-    "ALBUM_DETECTION_CONFLICT",
-    "ALBUM_PERMISSION_RULE_MATCHED",
-    "ALBUM_PERMISSION_NO_MATCH",
-    "MISSING_DESTINATION_ALBUM",
-    "DATE_CORRECTION_UNHANDLED",
-    "UNKNOWN_EMAIL",
+    "CLASSIFICATION_CONFLICT",   "ALBUM_DATE_MISMATCH",
+    "ALBUM_DETECTION_CONFLICT",  "ALBUM_PERMISSION_RULE_MATCHED",
+    "ALBUM_PERMISSION_NO_MATCH", "MISSING_DESTINATION_ALBUM",
+    "DATE_CORRECTION_UNHANDLED", "UNKNOWN_EMAIL",
     "ALBUM_NAME_DUPLICATE",
 };
 

@@ -13,9 +13,9 @@
  *
  *     struct plan p;
  *     plan_init(&p);
- *     struct plan_group *g = plan_group(&p, PLAN_TAG_ADD, "autotag_output_unknown",
- *                                       &tag_id_or_NULL);
- *     plan_add(g, &asset_id, PLAN_R_CLASSIFY_UNKNOWN, 0);
+ *     struct plan_group *g = plan_group(&p, PLAN_TAG_ADD,
+ * "autotag_output_unknown", &tag_id_or_NULL); plan_add(g, &asset_id,
+ * PLAN_R_CLASSIFY_UNKNOWN, 0);
  *     ...
  *     plan_finish(&p);          // canonical order: byte-identical output
  *     plan_to_json(&p, &buf);
@@ -48,43 +48,43 @@ enum plan_op {
 
 /* Why an item is in the plan: the feature that decided it. */
 enum plan_reason {
-    PLAN_R_CONVERSION,            /* rule = conversion index + 1 */
+    PLAN_R_CONVERSION, /* rule = conversion index + 1 */
     PLAN_R_CLASSIFY_UNKNOWN,
     PLAN_R_CLASSIFY_CONFLICT,
-    PLAN_R_CLASSIFIED,            /* output tag removed: now classified */
+    PLAN_R_CLASSIFIED, /* output tag removed: now classified */
     PLAN_R_DUP_ALBUM_CONFLICT,
     PLAN_R_DUP_CLASS_CONFLICT,
     PLAN_R_DUP_CLASS_AUTOFIX,
     PLAN_R_ALBUM_DETECTION_CONFLICT,
     PLAN_R_ALBUM_DATE_MISMATCH,
-    PLAN_R_ALBUM_FROM_DATE,       /* temporary album for unclassified */
+    PLAN_R_ALBUM_FROM_DATE, /* temporary album for unclassified */
     PLAN_R_ALBUM_FROM_FOLDER,
     PLAN_R_ALBUM_FROM_DUPLICATES,
-    PLAN_R_TEMP_ALBUM_CLEANUP,    /* classified/conflict asset leaves temp */
+    PLAN_R_TEMP_ALBUM_CLEANUP, /* classified/conflict asset leaves temp */
     PLAN_R_TEMP_ALBUM_EMPTY,
     PLAN_R_TEMP_ALBUM_UNHEALTHY,
     PLAN_R_DATE_CORRECTION,
-    PLAN_R_PERMISSIONS,           /* rule = selection rule index + 1 */
-    PLAN_R_UNDO,                  /* `undo`: reverses a recorded change */
+    PLAN_R_PERMISSIONS, /* rule = selection rule index + 1 */
+    PLAN_R_UNDO,        /* `undo`: reverses a recorded change */
     PLAN_REASON_COUNT
 };
 
 struct plan_item {
-    struct uuid id;    /* asset (user for PLAN_ALBUM_USER_*) */
-    uint16_t reason;   /* enum plan_reason */
-    uint16_t rule;     /* 1-based rule/conversion index, 0 = none */
+    struct uuid id;  /* asset (user for PLAN_ALBUM_USER_*) */
+    uint16_t reason; /* enum plan_reason */
+    uint16_t rule;   /* 1-based rule/conversion index, 0 = none */
 };
 
 struct plan_group {
     enum plan_op op;
-    char *name;            /* tag name / album name (owned) */
-    struct uuid target;    /* tag or album id when target_exists */
+    char *name;         /* tag name / album name (owned) */
+    struct uuid target; /* tag or album id when target_exists */
     bool target_exists;
-    int role;              /* PLAN_ALBUM_USER_ADD/ROLE: enum model_role */
-    int64_t date;          /* PLAN_ASSET_DATE: new instant, ms UTC */
-    int offset_min;        /* PLAN_ASSET_DATE: zone offset to write */
-    int reason;            /* ALBUM_CREATE/DELETE: enum plan_reason of the
-                              first caller (items are empty there) */
+    int role;       /* PLAN_ALBUM_USER_ADD/ROLE: enum model_role */
+    int64_t date;   /* PLAN_ASSET_DATE: new instant, ms UTC */
+    int offset_min; /* PLAN_ASSET_DATE: zone offset to write */
+    int reason;     /* ALBUM_CREATE/DELETE: enum plan_reason of the
+                       first caller (items are empty there) */
     struct plan_item *items;
     size_t nr, alloc;
 };
@@ -95,29 +95,29 @@ enum plan_note_kind {
     PLAN_NOTE_ALBUM_DETECTION_CONFLICT,
     PLAN_NOTE_ALBUM_PERMISSION_RULE_MATCHED,
     PLAN_NOTE_ALBUM_PERMISSION_NO_MATCH,
-    PLAN_NOTE_MISSING_DEST_ALBUM,       /* conversion destination absent */
+    PLAN_NOTE_MISSING_DEST_ALBUM, /* conversion destination absent */
     PLAN_NOTE_DATE_CORRECTION_UNHANDLED,
-    PLAN_NOTE_UNKNOWN_EMAIL,            /* permission member not a user */
-    PLAN_NOTE_ALBUM_NAME_DUPLICATE,     /* several albums share a name */
+    PLAN_NOTE_UNKNOWN_EMAIL,        /* permission member not a user */
+    PLAN_NOTE_ALBUM_NAME_DUPLICATE, /* several albums share a name */
     PLAN_NOTE_COUNT
 };
 
 struct plan_note {
     enum plan_note_kind kind;
-    struct uuid asset;   /* zero when not about an asset */
-    struct uuid album;   /* zero when not about an album */
-    char *detail;        /* owned: a JSON object text with the specifics */
+    struct uuid asset; /* zero when not about an asset */
+    struct uuid album; /* zero when not about an album */
+    char *detail;      /* owned: a JSON object text with the specifics */
 };
 
 /* Counters for the statistics report (filled by the rules engine). */
 struct plan_stats {
-    size_t assets_seen;          /* assets evaluated */
-    size_t assets_skipped;       /* by skip_n / max_items / filters */
+    size_t assets_seen;    /* assets evaluated */
+    size_t assets_skipped; /* by skip_n / max_items / filters */
     size_t classified;
-    size_t unclassified;         /* after this run's changes */
-    size_t unclassified_found;   /* when the asset's turn came */
+    size_t unclassified;       /* after this run's changes */
+    size_t unclassified_found; /* when the asset's turn came */
     size_t conflict;
-    size_t *per_rule;            /* classified per classification rule */
+    size_t *per_rule; /* classified per classification rule */
     size_t rules_nr;
     size_t duplicates_flagged;
     size_t date_mismatches;
@@ -138,10 +138,10 @@ struct plan {
     size_t notes_nr, notes_alloc;
     struct plan_stats stats;
     /* Where it came from, checked before a saved plan is applied. */
-    char *server_url;            /* owned, may be NULL */
-    int64_t created_at;          /* ms UTC */
-    char *snapshot_digest;       /* owned: model_digest() of the library
-                                    the plan was computed from */
+    char *server_url;      /* owned, may be NULL */
+    int64_t created_at;    /* ms UTC */
+    char *snapshot_digest; /* owned: model_digest() of the library
+                              the plan was computed from */
     /* Private: open-addressing index of groups by key (group index + 1,
      * 0 = empty); rebuilt by plan_finish(). */
     uint32_t *hslots;
@@ -155,8 +155,8 @@ void plan_release(struct plan *p);
  * is the existing tag/album id or NULL when it is to be created.  The
  * returned pointer is valid until the next plan_group() call.
  */
-struct plan_group *plan_group(struct plan *p, enum plan_op op,
-                              const char *name, const struct uuid *target);
+struct plan_group *plan_group(struct plan *p, enum plan_op op, const char *name,
+                              const struct uuid *target);
 struct plan_group *plan_group_role(struct plan *p, enum plan_op op,
                                    const char *album, const struct uuid *id,
                                    int role);
@@ -207,8 +207,7 @@ void plan_to_json(const struct plan *p, struct buf *out);
 int plan_from_json(const char *data, size_t len, struct plan *p,
                    struct buf *err);
 /* Human summary: counts per feature and per tag/album, first examples. */
-void plan_print_summary(const struct plan *p, struct buf *out,
-                        size_t examples);
+void plan_print_summary(const struct plan *p, struct buf *out, size_t examples);
 /* How the summary names an asset (its file name) or a user (email):
  * NULL when unknown; the id is printed beside it. */
 struct plan_names {
@@ -217,7 +216,6 @@ struct plan_names {
 };
 /* The same, examples named through names (may be NULL). */
 void plan_print_summary_named(const struct plan *p, struct buf *out,
-                              size_t examples,
-                              const struct plan_names *names);
+                              size_t examples, const struct plan_names *names);
 
 #endif

@@ -15,7 +15,7 @@
 
 #define PLAN_JSON_VERSION 1
 
-static const char *const role_names[] = { "viewer", "editor", "owner" };
+static const char *const role_names[] = {"viewer", "editor", "owner"};
 
 static void add_uuid(struct buf *out, const struct uuid *u)
 {
@@ -71,9 +71,8 @@ static void add_stats(struct buf *out, const struct plan_stats *st)
              "\"shares_changed\":%zu,\"per_rule\":[",
              st->assets_seen, st->assets_skipped, st->classified,
              st->unclassified, st->unclassified_found, st->conflict,
-             st->duplicates_flagged,
-             st->date_mismatches, st->dates_corrected, st->albums_created,
-             st->shares_changed);
+             st->duplicates_flagged, st->date_mismatches, st->dates_corrected,
+             st->albums_created, st->shares_changed);
     for (i = 0; i < st->rules_nr; i++)
         buf_addf(out, "%s%zu", i ? "," : "", st->per_rule[i]);
     buf_addstr(out, "]}");
@@ -108,8 +107,7 @@ static void add_group(struct buf *out, const struct plan_group *g)
                      : "viewer");
     if (g->op == PLAN_ASSET_DATE) {
         time_format_iso(g->date, iso);
-        buf_addf(out, ",\"date\":\"%s\",\"offset_min\":%d", iso,
-                 g->offset_min);
+        buf_addf(out, ",\"date\":\"%s\",\"offset_min\":%d", iso, g->offset_min);
     }
     if (op_has_reason(g->op))
         buf_addf(out, ",\"reason\":\"%s\"",
@@ -337,8 +335,8 @@ static int read_group(struct plan *p, json_t *o, size_t idx, struct buf *err)
     if (op_has_reason((enum plan_op)op)) {
         json_t *r = json_object_get(o, "reason");
 
-        reason = json_is_string(r) ? lookup(json_string_value(r),
-                                            reason_name_i, PLAN_REASON_COUNT)
+        reason = json_is_string(r) ? lookup(json_string_value(r), reason_name_i,
+                                            PLAN_REASON_COUNT)
                                    : -1;
         if (reason < 0) {
             buf_addf(err, "plan json: group %zu has a bad reason", idx);
@@ -365,8 +363,7 @@ static int read_group(struct plan *p, json_t *o, size_t idx, struct buf *err)
             !json_is_string(r) || !json_is_integer(rule) ||
             json_integer_value(rule) < 0 ||
             json_integer_value(rule) > UINT16_MAX) {
-            buf_addf(err, "plan json: group %zu item %zu is malformed", idx,
-                     i);
+            buf_addf(err, "plan json: group %zu item %zu is malformed", idx, i);
             return -1;
         }
         rs = lookup(json_string_value(r), reason_name_i, PLAN_REASON_COUNT);
@@ -400,8 +397,8 @@ static int read_note(struct plan *p, json_t *o, size_t idx, struct buf *err)
     if (json_is_string(d))
         detail = xstrdup(json_string_value(d));
     else if (d && !json_is_null(d)) {
-        detail = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER |
-                                   JSON_ENCODE_ANY);
+        detail =
+            json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
         if (!detail)
             BUG("json_dumps failed on a parsed value");
     }

@@ -14,20 +14,19 @@
 #include "core/escape.h"
 #include "core/timeutil.h"
 
-static const char *const role_label[] = { "viewer", "editor", "owner" };
+static const char *const role_label[] = {"viewer", "editor", "owner"};
 
 static void add_examples(struct buf *out, const struct plan_group *g,
                          size_t examples, const struct plan_names *names)
 {
-    bool users = g->op >= PLAN_ALBUM_USER_ADD &&
-                 g->op <= PLAN_ALBUM_USER_REMOVE;
+    bool users =
+        g->op >= PLAN_ALBUM_USER_ADD && g->op <= PLAN_ALBUM_USER_REMOVE;
     size_t i;
 
     for (i = 0; i < g->nr && i < examples; i++) {
         char s[UUID_STR_LEN + 1];
         const char *name = names && names->name
-                               ? names->name(names->ctx, &g->items[i].id,
-                                             users)
+                               ? names->name(names->ctx, &g->items[i].id, users)
                                : NULL;
 
         uuid_format(&g->items[i].id, s);
@@ -45,29 +44,26 @@ static void add_examples(struct buf *out, const struct plan_group *g,
         buf_addstr(out, ", ...");
 }
 
-void plan_print_summary(const struct plan *p, struct buf *out,
-                        size_t examples)
+void plan_print_summary(const struct plan *p, struct buf *out, size_t examples)
 {
     plan_print_summary_named(p, out, examples, NULL);
 }
 
 void plan_print_summary_named(const struct plan *p, struct buf *out,
-                              size_t examples,
-                              const struct plan_names *names)
+                              size_t examples, const struct plan_names *names)
 {
-    size_t per_op[PLAN_OP_COUNT] = { 0 };
-    size_t per_reason[PLAN_REASON_COUNT] = { 0 };
-    size_t per_note[PLAN_NOTE_COUNT] = { 0 };
+    size_t per_op[PLAN_OP_COUNT] = {0};
+    size_t per_reason[PLAN_REASON_COUNT] = {0};
+    size_t per_note[PLAN_NOTE_COUNT] = {0};
     size_t i, j;
     bool any = false;
 
     for (i = 0; i < p->nr; i++) {
         const struct plan_group *g = &p->groups[i];
 
-        per_op[g->op] += (g->op == PLAN_ALBUM_CREATE ||
-                          g->op == PLAN_ALBUM_DELETE)
-                             ? 1
-                             : g->nr;
+        per_op[g->op] +=
+            (g->op == PLAN_ALBUM_CREATE || g->op == PLAN_ALBUM_DELETE) ? 1
+                                                                       : g->nr;
         if ((g->op == PLAN_ALBUM_CREATE || g->op == PLAN_ALBUM_DELETE) &&
             (unsigned)g->reason < PLAN_REASON_COUNT)
             per_reason[g->reason]++;
@@ -87,9 +83,9 @@ void plan_print_summary_named(const struct plan *p, struct buf *out,
     buf_addf(out,
              "Assets: %zu evaluated, %zu skipped; %zu classified, "
              "%zu unclassified (%zu found unclassified), %zu conflict\n",
-             p->stats.assets_seen, p->stats.assets_skipped,
-             p->stats.classified, p->stats.unclassified,
-             p->stats.unclassified_found, p->stats.conflict);
+             p->stats.assets_seen, p->stats.assets_skipped, p->stats.classified,
+             p->stats.unclassified, p->stats.unclassified_found,
+             p->stats.conflict);
     buf_addstr(out, "\nBy operation:\n");
     for (i = 0; i < PLAN_OP_COUNT; i++)
         if (per_op[i])

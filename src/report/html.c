@@ -97,17 +97,19 @@ static void svg_bars(struct buf *b, const struct tally *t, const char *unit)
     for (i = 0; i < t->nr; i++)
         if (t->values[i] > max)
             max = t->values[i];
-    buf_addf(b, "<svg class=\"chart\" viewBox=\"0 0 360 %zu\" "
-                "role=\"img\">",
+    buf_addf(b,
+             "<svg class=\"chart\" viewBox=\"0 0 360 %zu\" "
+             "role=\"img\">",
              t->nr * 20 + 4);
     for (i = 0; i < t->nr; i++) {
         double w = max > 0 ? t->values[i] / max * 150 : 0;
 
         buf_addf(b, "<text x=\"0\" y=\"%zu\" class=\"l\">", i * 20 + 15);
         esc(b, t->names[i]);
-        buf_addf(b, "</text><rect x=\"180\" y=\"%zu\" width=\"%.1f\" "
-                    "height=\"14\" class=\"bar\"/><text x=\"%.1f\" y=\"%zu\">"
-                    "%g%s</text>",
+        buf_addf(b,
+                 "</text><rect x=\"180\" y=\"%zu\" width=\"%.1f\" "
+                 "height=\"14\" class=\"bar\"/><text x=\"%.1f\" y=\"%zu\">"
+                 "%g%s</text>",
                  i * 20 + 3, w > 0 && w < 1 ? 1 : w, 184 + w, i * 20 + 15,
                  t->values[i], unit);
     }
@@ -118,8 +120,9 @@ static void svg_bars(struct buf *b, const struct tally *t, const char *unit)
 static void card(struct buf *b, const char *id, const char *label,
                  const char *value)
 {
-    buf_addf(b, "<div class=\"card\"><div class=\"v\" id=\"%s\">%s</div>"
-                "<div class=\"k\">%s</div></div>",
+    buf_addf(b,
+             "<div class=\"card\"><div class=\"v\" id=\"%s\">%s</div>"
+             "<div class=\"k\">%s</div></div>",
              id, value, label);
 }
 
@@ -153,8 +156,7 @@ static void summary(struct buf *b, const struct report_html_input *in,
         card(b, "m-wall", "seconds in requests", v);
         snprintf(v, sizeof(v), "%.3f", num_of(metrics, "cpu_s"));
         card(b, "m-cpu", "client CPU seconds", v);
-        snprintf(v, sizeof(v), "%.1f",
-                 num_of(metrics, "peak_rss_kb") / 1024.0);
+        snprintf(v, sizeof(v), "%.1f", num_of(metrics, "peak_rss_kb") / 1024.0);
         card(b, "m-rss", "peak memory, MiB", v);
     }
     buf_addstr(b, "</div></section>\n");
@@ -163,13 +165,14 @@ static void summary(struct buf *b, const struct report_html_input *in,
 static void endpoints(struct buf *b, json_t *metrics)
 {
     json_t *eps = json_object_get(metrics, "endpoints"), *e;
-    struct tally calls = { 0 };
+    struct tally calls = {0};
     double max = 0;
     size_t i, nr = json_array_size(eps);
 
     if (!nr)
         return;
-    json_array_foreach(eps, i, e) {
+    json_array_foreach(eps, i, e)
+    {
         tally_add(&calls, str_of(e, "endpoint"), num_of(e, "calls"));
         if (num_of(e, "max_s") > max)
             max = num_of(e, "max_s");
@@ -180,17 +183,19 @@ static void endpoints(struct buf *b, json_t *metrics)
                   "<th>calls</th><th>errors</th><th>retries</th>"
                   "<th>p50 ms</th><th>p95 ms</th><th>max ms</th></tr>"
                   "</thead><tbody>");
-    json_array_foreach(eps, i, e) {
+    json_array_foreach(eps, i, e)
+    {
         buf_addstr(b, "<tr data-endpoint=\"");
         esc(b, str_of(e, "endpoint"));
         buf_addstr(b, "\"><td>");
         esc(b, str_of(e, "endpoint"));
-        buf_addf(b, "</td><td class=\"calls\">%.0f</td><td>%.0f</td>"
-                    "<td>%.0f</td><td>%.1f</td><td>%.1f</td><td>%.1f</td>"
-                    "</tr>",
-                 num_of(e, "calls"), num_of(e, "errors"),
-                 num_of(e, "retries"), num_of(e, "p50_s") * 1000,
-                 num_of(e, "p95_s") * 1000, num_of(e, "max_s") * 1000);
+        buf_addf(b,
+                 "</td><td class=\"calls\">%.0f</td><td>%.0f</td>"
+                 "<td>%.0f</td><td>%.1f</td><td>%.1f</td><td>%.1f</td>"
+                 "</tr>",
+                 num_of(e, "calls"), num_of(e, "errors"), num_of(e, "retries"),
+                 num_of(e, "p50_s") * 1000, num_of(e, "p95_s") * 1000,
+                 num_of(e, "max_s") * 1000);
     }
     buf_addstr(b, "</tbody></table></section>\n");
 
@@ -200,21 +205,24 @@ static void endpoints(struct buf *b, json_t *metrics)
                   "(p50) to p95, the line reaches the slowest call</p>");
     buf_addf(b, "<svg class=\"chart\" viewBox=\"0 0 360 %zu\" role=\"img\">",
              nr * 20 + 24);
-    json_array_foreach(eps, i, e) {
+    json_array_foreach(eps, i, e)
+    {
         double k = max > 0 ? 150 / max : 0;
         double p50 = num_of(e, "p50_s") * k, p95 = num_of(e, "p95_s") * k;
 
         buf_addf(b, "<text x=\"0\" y=\"%zu\" class=\"l\">", i * 20 + 15);
         esc(b, str_of(e, "endpoint"));
-        buf_addf(b, "</text><line x1=\"180\" x2=\"%.1f\" y1=\"%zu\" "
-                    "y2=\"%zu\" class=\"whisker\"/><rect x=\"%.1f\" "
-                    "y=\"%zu\" width=\"%.1f\" height=\"12\" class=\"box\"/>",
+        buf_addf(b,
+                 "</text><line x1=\"180\" x2=\"%.1f\" y1=\"%zu\" "
+                 "y2=\"%zu\" class=\"whisker\"/><rect x=\"%.1f\" "
+                 "y=\"%zu\" width=\"%.1f\" height=\"12\" class=\"box\"/>",
                  180 + num_of(e, "max_s") * k, i * 20 + 10, i * 20 + 10,
                  180 + p50, i * 20 + 4, p95 - p50 < 1 ? 1 : p95 - p50);
     }
-    buf_addf(b, "<text x=\"180\" y=\"%zu\">0</text><text x=\"330\" "
-                "y=\"%zu\" text-anchor=\"end\">%.1f ms</text></svg>"
-                "</section>\n",
+    buf_addf(b,
+             "<text x=\"180\" y=\"%zu\">0</text><text x=\"330\" "
+             "y=\"%zu\" text-anchor=\"end\">%.1f ms</text></svg>"
+             "</section>\n",
              nr * 20 + 18, nr * 20 + 18, max * 1000);
     tally_release(&calls);
 }
@@ -227,19 +235,22 @@ static void timeline(struct buf *b, json_t *spans)
 
     if (!nr)
         return;
-    json_array_foreach(spans, i, s) {
+    json_array_foreach(spans, i, s)
+    {
         if (!i || num_of(s, "start_ms") < t0)
             t0 = num_of(s, "start_ms");
         if (num_of(s, "end_ms") > t1)
             t1 = num_of(s, "end_ms");
     }
-    buf_addf(b, "<section><h2>Timeline</h2><p class=\"note\">%.2f s from "
-                "the first phase to the last; each phase with the requests "
-                "it made and the most in flight at once</p>",
+    buf_addf(b,
+             "<section><h2>Timeline</h2><p class=\"note\">%.2f s from "
+             "the first phase to the last; each phase with the requests "
+             "it made and the most in flight at once</p>",
              (t1 - t0) / 1000.0);
     buf_addf(b, "<svg class=\"chart\" viewBox=\"0 0 360 %zu\" role=\"img\">",
              nr * 20 + 4);
-    json_array_foreach(spans, i, s) {
+    json_array_foreach(spans, i, s)
+    {
         double k = t1 > t0 ? 150 / (t1 - t0) : 0;
         double x = (num_of(s, "start_ms") - t0) * k;
         double w = (num_of(s, "end_ms") - num_of(s, "start_ms")) * k;
@@ -248,9 +259,10 @@ static void timeline(struct buf *b, json_t *spans)
         esc(b, str_of(s, "stage"));
         buf_addstr(b, ": ");
         esc(b, str_of(s, "phase"));
-        buf_addf(b, "</text><rect x=\"%.1f\" y=\"%zu\" width=\"%.1f\" "
-                    "height=\"14\" class=\"span\"/><text x=\"%.1f\" y=\"%zu\" "
-                    "class=\"s\">%.0f req, %.0f in flight</text>",
+        buf_addf(b,
+                 "</text><rect x=\"%.1f\" y=\"%zu\" width=\"%.1f\" "
+                 "height=\"14\" class=\"span\"/><text x=\"%.1f\" y=\"%zu\" "
+                 "class=\"s\">%.0f req, %.0f in flight</text>",
                  180 + x, i * 20 + 3, w < 1 ? 1 : w, 180 + x, i * 20 + 15,
                  num_of(s, "requests"), num_of(s, "max_in_flight"));
     }
@@ -271,8 +283,8 @@ const char *report_html_status(int status)
 /* Per run, oldest first: one bar chart per figure. */
 static void trend(struct buf *b, const struct report_html_input *in)
 {
-    static const char *const what[] = { "run time, s", "write requests",
-                                        "changes made" };
+    static const char *const what[] = {"run time, s", "write requests",
+                                       "changes made"};
     size_t f, i, nr = in->history_nr;
 
     if (!nr)
@@ -293,23 +305,26 @@ static void trend(struct buf *b, const struct report_html_input *in)
             if (v[i] > max)
                 max = v[i];
         }
-        buf_addf(b, "<figure><figcaption>%s</figcaption><svg class=\"chart\" "
-                    "viewBox=\"0 0 300 90\" role=\"img\">",
+        buf_addf(b,
+                 "<figure><figcaption>%s</figcaption><svg class=\"chart\" "
+                 "viewBox=\"0 0 300 90\" role=\"img\">",
                  what[f]);
         for (i = 0; i < nr && i < REPORT_HTML_HISTORY_MAX; i++) {
             double h = max > 0 ? v[i] / max * 70 : 0;
-            bool cur = in->run_name &&
-                       !strcmp(in->history[i].name, in->run_name);
+            bool cur =
+                in->run_name && !strcmp(in->history[i].name, in->run_name);
 
-            buf_addf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-                        "height=\"%.1f\" class=\"%s\"><title>",
+            buf_addf(b,
+                     "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+                     "height=\"%.1f\" class=\"%s\"><title>",
                      i * w + 1, 80 - h, w > 3 ? w - 2 : w, h < 1 ? 1 : h,
                      cur ? "cur" : "bar");
             esc(b, in->history[i].name);
             buf_addf(b, ": %g</title></rect>", v[i]);
         }
-        buf_addf(b, "<text x=\"0\" y=\"89\" class=\"s\">max %g</text>"
-                    "</svg></figure>",
+        buf_addf(b,
+                 "<text x=\"0\" y=\"89\" class=\"s\">max %g</text>"
+                 "</svg></figure>",
                  max);
     }
     buf_addstr(b, "</div><table><thead><tr><th>run</th><th>status</th>"
@@ -320,8 +335,9 @@ static void trend(struct buf *b, const struct report_html_input *in)
 
         buf_addstr(b, "<tr><td>");
         esc(b, r->name);
-        buf_addf(b, "</td><td>%s</td><td>%.1f</td><td>%lld</td><td>%lld</td>"
-                    "</tr>",
+        buf_addf(b,
+                 "</td><td>%s</td><td>%.1f</td><td>%lld</td><td>%lld</td>"
+                 "</tr>",
                  report_html_status(r->status),
                  (double)(r->finished_at - r->started_at) / 1000,
                  (long long)r->write_requests, (long long)r->changes);
@@ -348,8 +364,9 @@ static void select_of(struct buf *b, const char *id, const char *label,
 {
     size_t i;
 
-    buf_addf(b, "<label>%s <select id=\"%s\"><option value=\"\">all"
-                "</option>",
+    buf_addf(b,
+             "<label>%s <select id=\"%s\"><option value=\"\">all"
+             "</option>",
              label, id);
     for (i = 0; i < t->nr; i++) {
         buf_addstr(b, "<option value=\"");
@@ -405,7 +422,7 @@ static int changes(struct buf *b, const struct report_html_input *in,
                    struct buf *list, struct buf *err)
 {
     const char *p = in->journal ? in->journal : "";
-    struct tally kinds = { 0 }, rules = { 0 };
+    struct tally kinds = {0}, rules = {0};
     struct buf rule = BUF_INIT;
     size_t lineno = 0, listed = 0, total = 0;
     int ret = -1;
@@ -451,8 +468,9 @@ static int changes(struct buf *b, const struct report_html_input *in,
     buf_addstr(b, "</section>\n<section><h2>Changes by rule</h2>");
     svg_bars(b, &rules, "");
     buf_addstr(b, "</section>\n");
-    buf_addf(head, "<section><h2>Every change</h2><p class=\"note\">"
-                   "<span id=\"shown\">%zu</span> of %zu shown%s</p><p>",
+    buf_addf(head,
+             "<section><h2>Every change</h2><p class=\"note\">"
+             "<span id=\"shown\">%zu</span> of %zu shown%s</p><p>",
              listed, total,
              listed < total ? " (the list stops there; the journal holds "
                               "them all)"
@@ -510,8 +528,7 @@ int report_html(const struct report_html_input *in, struct buf *out,
     if (in->metrics_json)
         metrics = json_loads(in->metrics_json, 0, &je);
     if (in->metrics_json && !json_is_object(metrics)) {
-        buf_addf(err, "metrics.json: %s", metrics ? "not an object"
-                                                  : je.text);
+        buf_addf(err, "metrics.json: %s", metrics ? "not an object" : je.text);
         goto out;
     }
     if (in->timeline_json)
@@ -530,8 +547,9 @@ int report_html(const struct report_html_input *in, struct buf *out,
                     "script-src 'unsafe-inline'; img-src data:\">"
                     "<title>immich-autotag run ");
     esc(out, in->run_name);
-    buf_addf(out, "</title><style>%s</style></head><body>\n"
-                  "<h1>immich-autotag run <span id=\"run\">",
+    buf_addf(out,
+             "</title><style>%s</style></head><body>\n"
+             "<h1>immich-autotag run <span id=\"run\">",
              css);
     esc(out, in->run_name);
     buf_addstr(out, "</span></h1><p class=\"note\">");

@@ -19,7 +19,7 @@
 
 #include "core/buf.h"
 
-#define REPORT_FILE_HTML "report.html"
+#define REPORT_FILE_HTML     "report.html"
 #define REPORT_FILE_TIMELINE "timeline.json"
 /* Runs the trend shows at most. */
 #define REPORT_HTML_HISTORY_MAX 30
@@ -34,13 +34,13 @@ struct report_html_run {
 };
 
 struct report_html_input {
-    const char *run_name;       /* the run directory's name */
-    const char *server_url;     /* links: <url>/photos/<id> */
-    const char *metrics_json;   /* metrics.json text, may be NULL */
-    const char *timeline_json;  /* timeline.json text, may be NULL */
-    const char *journal;        /* modifications.jsonl text, may be NULL */
+    const char *run_name;      /* the run directory's name */
+    const char *server_url;    /* links: <url>/photos/<id> */
+    const char *metrics_json;  /* metrics.json text, may be NULL */
+    const char *timeline_json; /* timeline.json text, may be NULL */
+    const char *journal;       /* modifications.jsonl text, may be NULL */
     const struct report_html_run *history; /* oldest first */
-    size_t history_nr;          /* at most REPORT_HTML_HISTORY_MAX */
+    size_t history_nr;                     /* at most REPORT_HTML_HISTORY_MAX */
 };
 
 /*

@@ -31,9 +31,8 @@ static void title_case(struct buf *out, const char *s)
     }
 }
 
-static void add(struct link **l, size_t *nr, size_t *alloc,
-                const char *label, const char *label_tail, const char *url,
-                const char *path)
+static void add(struct link **l, size_t *nr, size_t *alloc, const char *label,
+                const char *label_tail, const char *url, const char *path)
 {
     struct link *k;
 
@@ -50,8 +49,8 @@ static void add(struct link **l, size_t *nr, size_t *alloc,
         buf_addf(&k->url, "%s/albums", url);
 }
 
-static void collect(const struct config *cfg, const char *url,
-                    struct link **l, size_t *nr, size_t *alloc)
+static void collect(const struct config *cfg, const char *url, struct link **l,
+                    size_t *nr, size_t *alloc)
 {
     size_t r, t, k;
 
@@ -73,8 +72,8 @@ static void collect(const struct config *cfg, const char *url,
                 dup = u && !strcmp(u + 6, tag);
             }
             if (!dup)
-                add(l, nr, alloc, "Input: ", tag + strlen(INPUT_PREFIX),
-                    url, tag);
+                add(l, nr, alloc, "Input: ", tag + strlen(INPUT_PREFIX), url,
+                    tag);
         }
     }
     if (cfg->classification.autotag_unknown)
@@ -88,15 +87,14 @@ static void collect(const struct config *cfg, const char *url,
             add(l, nr, alloc, "Duplicates: Album conflict", NULL, url,
                 cfg->duplicate_processing.album_conflict);
         if (cfg->duplicate_processing.classification_conflict)
-            add(l, nr, alloc, "Duplicates: Classification conflict", NULL,
-                url, cfg->duplicate_processing.classification_conflict);
+            add(l, nr, alloc, "Duplicates: Classification conflict", NULL, url,
+                cfg->duplicate_processing.classification_conflict);
         if (cfg->duplicate_processing.album_detection_conflict)
-            add(l, nr, alloc, "Duplicates: Album detection conflict", NULL,
-                url, cfg->duplicate_processing.album_detection_conflict);
+            add(l, nr, alloc, "Duplicates: Album detection conflict", NULL, url,
+                cfg->duplicate_processing.album_detection_conflict);
     }
     if (cfg->album_date_consistency.present &&
-        cfg->album_date_consistency.enabled &&
-        cfg->album_date_consistency.tag)
+        cfg->album_date_consistency.enabled && cfg->album_date_consistency.tag)
         add(l, nr, alloc, "Consistency: Album date mismatch", NULL, url,
             cfg->album_date_consistency.tag);
 }

@@ -60,15 +60,15 @@ const char *report_kind_name(enum report_kind k)
 /* One event under construction: every field optional. */
 struct event {
     enum report_kind kind;
-    const char *status;          /* outcome word for the JSON line */
+    const char *status; /* outcome word for the JSON line */
     const struct uuid *asset;
     const char *tag;
     const struct uuid *album;
     const char *album_name;
     const char *old_value;
     const char *new_value;
-    struct buf extra;            /* Python dict repr body, without braces */
-    struct buf jextra;           /* JSON object members, without braces */
+    struct buf extra;  /* Python dict repr body, without braces */
+    struct buf jextra; /* JSON object members, without braces */
 };
 
 /* Python's repr() of a str: single quotes unless the text holds ' but
@@ -172,8 +172,8 @@ static void json_to_py(struct buf *b, const char *j)
                         unsigned lo = hex4(p + 3);
 
                         if (lo >= 0xdc00 && lo < 0xe000) {
-                            cp = 0x10000 + ((cp - 0xd800) << 10) +
-                                 (lo - 0xdc00);
+                            cp =
+                                0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
                             p += 6;
                         }
                     }
@@ -310,8 +310,9 @@ static void extra_json(struct event *e, const char *json)
         size_t k;
 
         buf_add(&inner, open + 1, (size_t)(close - open - 1));
-        for (k = 0; k < inner.len && (inner.buf[k] == ' ' ||
-                                      inner.buf[k] == '\n'); k++)
+        for (k = 0;
+             k < inner.len && (inner.buf[k] == ' ' || inner.buf[k] == '\n');
+             k++)
             ;
         if (k < inner.len) {
             extra_sep(e);
@@ -341,9 +342,8 @@ static void field(struct buf *b, const char *key, const char *val)
 }
 
 /* Writes one event as a report line and a JSON line, and counts it. */
-static void emit(const struct report_ctx *c, struct event *e,
-                 const char *stamp, struct buf *txt, struct buf *jsonl,
-                 struct report_kinds *kinds)
+static void emit(const struct report_ctx *c, struct event *e, const char *stamp,
+                 struct buf *txt, struct buf *jsonl, struct report_kinds *kinds)
 {
     char id[UUID_STR_LEN + 1], aid[UUID_STR_LEN + 1];
     const char *name = NULL;
@@ -500,16 +500,16 @@ static const char *album_name_of(const struct report_ctx *c,
 }
 
 static void group_events(const struct report_ctx *c, size_t gi,
-                         const char *stamp, struct buf *txt,
-                         struct buf *jsonl, struct report_kinds *kinds,
-                         struct buf *seen_tags)
+                         const char *stamp, struct buf *txt, struct buf *jsonl,
+                         struct report_kinds *kinds, struct buf *seen_tags)
 {
     const struct plan_group *g = &c->plan->groups[gi];
     const struct outcome_group *og =
         c->outcome && gi < c->outcome->nr ? &c->outcome->groups[gi] : NULL;
     bool dry = !c->outcome || c->outcome->dry_run;
     const struct uuid *target = og && og->has_target ? &og->target
-                                : g->target_exists ? &g->target : NULL;
+                                : g->target_exists   ? &g->target
+                                                     : NULL;
     bool is_album = g->op != PLAN_TAG_ADD && g->op != PLAN_TAG_REMOVE &&
                     g->op != PLAN_ASSET_DATE;
     uint8_t action = og ? og->action : OUTCOME_PENDING;
@@ -545,8 +545,8 @@ static void group_events(const struct report_ctx *c, size_t gi,
         bool create = g->op == PLAN_ALBUM_CREATE;
 
         if (action == OUTCOME_DONE || (dry && action == OUTCOME_PENDING)) {
-            event_init(&e, create ? REPORT_K_CREATE_ALBUM
-                                  : REPORT_K_DELETE_ALBUM,
+            event_init(&e,
+                       create ? REPORT_K_CREATE_ALBUM : REPORT_K_DELETE_ALBUM,
                        action == OUTCOME_DONE ? "done" : "planned");
             e.album = target;
             e.album_name = create ? g->name : NULL;
@@ -570,8 +570,8 @@ static void group_events(const struct report_ctx *c, size_t gi,
             event_init(&e, REPORT_K_ERROR_ALBUM_NOT_FOUND, "failed");
             e.album = target;
             e.album_name = g->name;
-            extra_str(&e, "operation", create ? "create_album"
-                                              : "delete_album");
+            extra_str(&e, "operation",
+                      create ? "create_album" : "delete_album");
             add_error_extra(&e, og, og->action_error);
             emit(c, &e, stamp, txt, jsonl, kinds);
         }
@@ -589,8 +589,8 @@ static void group_events(const struct report_ctx *c, size_t gi,
         kind = item_kind(g->op, st, er);
         if (kind < 0)
             continue;
-        event_init(&e, (enum report_kind)kind, st == OUTCOME_PENDING
-                   ? "planned" : outcome_status_name(st));
+        event_init(&e, (enum report_kind)kind,
+                   st == OUTCOME_PENDING ? "planned" : outcome_status_name(st));
         if (g->op == PLAN_ALBUM_USER_ADD || g->op == PLAN_ALBUM_USER_ROLE ||
             g->op == PLAN_ALBUM_USER_REMOVE) {
             char uid[UUID_STR_LEN + 1];
@@ -719,8 +719,8 @@ void report_modifications(const struct report_ctx *c, struct buf *txt,
 
 /* ---- the journal ------------------------------------------------------- */
 
-int report_journal_open(struct report_journal *j,
-                        const struct report_run *run, struct buf *err)
+int report_journal_open(struct report_journal *j, const struct report_run *run,
+                        struct buf *err)
 {
     struct buf path = BUF_INIT;
 
@@ -771,8 +771,7 @@ static int append(struct report_journal *j, const struct buf *b,
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            buf_addf(err, "cannot write '%s': %s", j->path,
-                     strerror(errno));
+            buf_addf(err, "cannot write '%s': %s", j->path, strerror(errno));
             goto out;
         }
         p += n;
@@ -784,9 +783,8 @@ out:
     return ret;
 }
 
-int report_journal_flush(struct report_journal *j,
-                         const struct report_ctx *c, bool final,
-                         struct buf *err)
+int report_journal_flush(struct report_journal *j, const struct report_ctx *c,
+                         bool final, struct buf *err)
 {
     struct buf lines = BUF_INIT;
     char stamp[40];

@@ -39,24 +39,24 @@ enum outcome_error {
     OUTCOME_E_NOT_FOUND,     /* remove: not linked, or unknown id */
     OUTCOME_E_VALIDATION,
     OUTCOME_E_UNKNOWN,
-    OUTCOME_E_REQUEST,       /* the whole request failed: see message */
-    OUTCOME_E_TARGET,        /* the tag/album could not be created */
-    OUTCOME_E_MOVE_ADD,      /* a move's source kept: its add was not
-                                confirmed by the server */
+    OUTCOME_E_REQUEST,  /* the whole request failed: see message */
+    OUTCOME_E_TARGET,   /* the tag/album could not be created */
+    OUTCOME_E_MOVE_ADD, /* a move's source kept: its add was not
+                           confirmed by the server */
     OUTCOME_E_COUNT
 };
 
 struct outcome_group {
-    uint8_t action;      /* status of the group's own action: album
-                            create/delete, creation of a missing tag */
+    uint8_t action; /* status of the group's own action: album
+                       create/delete, creation of a missing tag */
     uint8_t action_error;
-    uint8_t *status;     /* per item: enum outcome_status */
-    uint8_t *error;      /* per item: enum outcome_error */
-    char *message;       /* first request failure, "PUT /tags/{id}/assets:
-                            403 ..." (owned, NULL if none) */
-    struct uuid target;  /* tag/album id: existing, or created by the run */
-    bool has_target;     /* target is meaningful */
-    bool created;        /* the target was created by this run */
+    uint8_t *status;    /* per item: enum outcome_status */
+    uint8_t *error;     /* per item: enum outcome_error */
+    char *message;      /* first request failure, "PUT /tags/{id}/assets:
+                           403 ..." (owned, NULL if none) */
+    struct uuid target; /* tag/album id: existing, or created by the run */
+    bool has_target;    /* target is meaningful */
+    bool created;       /* the target was created by this run */
     /* A created album as the server described it after the create (its
      * assets rode along): what the next run's read would see. */
     bool album_state;

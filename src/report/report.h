@@ -39,15 +39,15 @@
 #include "model/model.h"
 #include "report/outcome.h"
 
-#define REPORT_DEFAULT_ROOT "logs_local"
-#define REPORT_FILE_MODIFICATIONS "modification_report.txt"
+#define REPORT_DEFAULT_ROOT             "logs_local"
+#define REPORT_FILE_MODIFICATIONS       "modification_report.txt"
 #define REPORT_FILE_MODIFICATIONS_JSONL "modifications.jsonl"
-#define REPORT_FILE_SUMMARY "summary.txt"
-#define REPORT_FILE_STATISTICS "run_statistics.yaml"
-#define REPORT_FILE_LINKS "immich_autotag_links.md"
-#define REPORT_FILE_CONFIG_DUMP "user_config_dump.yaml"
-#define REPORT_FILE_METRICS "metrics.json"
-#define REPORT_FILE_PLAN "plan.json"
+#define REPORT_FILE_SUMMARY             "summary.txt"
+#define REPORT_FILE_STATISTICS          "run_statistics.yaml"
+#define REPORT_FILE_LINKS               "immich_autotag_links.md"
+#define REPORT_FILE_CONFIG_DUMP         "user_config_dump.yaml"
+#define REPORT_FILE_METRICS             "metrics.json"
+#define REPORT_FILE_PLAN                "plan.json"
 
 /* ---- run directory ------------------------------------------------- */
 
@@ -64,8 +64,8 @@ struct report_run {
  * (two runs of one --loop process in the same second) a "_2", "_3"...
  * suffix is added.  -1 with a message if a directory cannot be created.
  */
-int report_run_create(struct report_run *run, const char *root,
-                      int64_t now_ms, struct buf *err);
+int report_run_create(struct report_run *run, const char *root, int64_t now_ms,
+                      struct buf *err);
 void report_run_release(struct report_run *run);
 /* Writes data as run->dir/name, secrets masked, atomically. */
 int report_write(const struct report_run *run, const char *name,
@@ -159,24 +159,26 @@ void report_modifications(const struct report_ctx *c, struct buf *txt,
  * groups settle, stamped with the time of the flush.
  */
 struct report_journal {
-    int fd;              /* -1 when not open */
-    char *path;          /* owned */
-    uint8_t *written;    /* per plan group: its events are in the file */
+    int fd;           /* -1 when not open */
+    char *path;       /* owned */
+    uint8_t *written; /* per plan group: its events are in the file */
     size_t nr;
     struct buf seen_tags; /* CREATE_TAG names already written */
 };
 
-#define REPORT_JOURNAL_INIT { -1, NULL, NULL, 0, BUF_INIT }
+#define REPORT_JOURNAL_INIT                                                    \
+    {                                                                          \
+        -1, NULL, NULL, 0, BUF_INIT                                            \
+    }
 
 /* Creates run->dir/modifications.jsonl (privately, never through a
  * link). */
-int report_journal_open(struct report_journal *j,
-                        const struct report_run *run, struct buf *err);
+int report_journal_open(struct report_journal *j, const struct report_run *run,
+                        struct buf *err);
 /* Appends the events of the groups settled since the last flush (all of
  * them and the plan's notes when final); nothing when not open. */
-int report_journal_flush(struct report_journal *j,
-                         const struct report_ctx *c, bool final,
-                         struct buf *err);
+int report_journal_flush(struct report_journal *j, const struct report_ctx *c,
+                         bool final, struct buf *err);
 void report_journal_close(struct report_journal *j);
 
 /*
@@ -186,16 +188,16 @@ void report_journal_close(struct report_journal *j);
  * REPORT_ROOM_MIN at least), so that a run never changes the library
  * without being able to say what it changed.  -1 with the numbers.
  */
-#define REPORT_ROOM_MIN (256 * 1024)
+#define REPORT_ROOM_MIN      (256 * 1024)
 #define REPORT_ROOM_PER_ITEM 1024
-int report_run_check_room(const struct report_run *run,
-                          const struct plan *plan, struct buf *err);
+int report_run_check_room(const struct report_run *run, const struct plan *plan,
+                          struct buf *err);
 
 /* ---- statistics (§5.4) --------------------------------------------- */
 
 /* One named counter of the run, kept in the state DB across runs. */
 struct report_counter {
-    const char *key;  /* static string */
+    const char *key; /* static string */
     int64_t value;
 };
 
@@ -208,38 +210,36 @@ struct report_counters {
 
 /* The counters of a run: categories of the plan stats plus outcome
  * totals ("classified", "unclassified", ..., "changes_failed"). */
-void report_counters(const struct report_ctx *c,
-                     struct report_counters *out);
+void report_counters(const struct report_ctx *c, struct report_counters *out);
 /* The value of key, or false when absent. */
 bool report_counter_get(const struct report_counters *cs, const char *key,
                         int64_t *value);
 
 struct report_stats {
     const char *git_describe_package; /* version string */
-    int64_t total_assets;  /* -1: unknown (null) */
-    int64_t max_assets;    /* -1: unlimited (null) */
-    int64_t skip_n;        /* skip used by this run */
-    int64_t count;         /* absolute position reached: resume key */
+    int64_t total_assets;             /* -1: unknown (null) */
+    int64_t max_assets;               /* -1: unlimited (null) */
+    int64_t skip_n;                   /* skip used by this run */
+    int64_t count; /* absolute position reached: resume key */
     struct uuid last_processed_id;
     bool has_last_processed_id;
-    int64_t started_at;     /* ms UTC */
-    int64_t finished_at;    /* TIME_NONE: null */
-    int64_t abrupt_exit_at; /* TIME_NONE: null (set when interrupted) */
+    int64_t started_at;            /* ms UTC */
+    int64_t finished_at;           /* TIME_NONE: null */
+    int64_t abrupt_exit_at;        /* TIME_NONE: null (set when interrupted) */
     double previous_sessions_time; /* seconds */
     const char *progress_description; /* may be NULL */
     const char *checkpoint_source;    /* how skip_n was decided */
     const struct report_counters *counters;
     const struct report_counters *previous; /* NULL: no previous run */
     const char *previous_run;               /* its name, may be NULL */
-    long peak_rss_kb;       /* true peak memory of the run, 0: unknown */
+    long peak_rss_kb; /* true peak memory of the run, 0: unknown */
 };
 
 /* run_statistics.yaml: upstream's keys in upstream's order, counters
  * (and their change since the previous run) under `extra`. */
 void report_statistics_yaml(const struct report_ctx *c,
                             const struct report_stats *s,
-                            const struct report_kinds *kinds,
-                            struct buf *out);
+                            const struct report_kinds *kinds, struct buf *out);
 
 /* ---- links (§5.5) -------------------------------------------------- */
 

@@ -45,8 +45,8 @@ void report_iso_local(int64_t ms, char out[40])
     snprintf(out, 40, "%s.%03d000", base, frac);
 }
 
-int report_run_create(struct report_run *run, const char *root,
-                      int64_t now_ms, struct buf *err)
+int report_run_create(struct report_run *run, const char *root, int64_t now_ms,
+                      struct buf *err)
 {
     struct buf name = BUF_INIT, dir = BUF_INIT;
     char stamp[32];
@@ -74,8 +74,7 @@ int report_run_create(struct report_run *run, const char *root,
         }
     }
     if (attempt == 100) {
-        buf_addf(err, "cannot create run directory '%s': name taken",
-                 dir.buf);
+        buf_addf(err, "cannot create run directory '%s': name taken", dir.buf);
         goto fail;
     }
     run->root = xstrdup(root);
@@ -137,9 +136,10 @@ static int check_dir_room(const char *dir, uint64_t need, struct buf *err)
     }
     avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
     if (avail < need) {
-        buf_addf(err, "not enough room in '%s': %llu KiB free, the reports "
-                      "of this run need about %llu KiB", dir,
-                 (unsigned long long)(avail / 1024),
+        buf_addf(err,
+                 "not enough room in '%s': %llu KiB free, the reports "
+                 "of this run need about %llu KiB",
+                 dir, (unsigned long long)(avail / 1024),
                  (unsigned long long)(need / 1024));
         goto out;
     }
@@ -149,8 +149,8 @@ out:
     return ret;
 }
 
-int report_run_check_room(const struct report_run *run,
-                          const struct plan *plan, struct buf *err)
+int report_run_check_room(const struct report_run *run, const struct plan *plan,
+                          struct buf *err)
 {
     uint64_t items = plan->notes_nr;
     size_t i;
@@ -170,16 +170,16 @@ int report_run_name_time(const char *name, int64_t *ms)
 {
     struct tm tm;
     int64_t v[6];
-    static const int pos[6][2] = { { 0, 4 },  { 4, 2 },  { 6, 2 },
-                                   { 9, 2 },  { 11, 2 }, { 13, 2 } };
+    static const int pos[6][2] = {{0, 4}, {4, 2},  {6, 2},
+                                  {9, 2}, {11, 2}, {13, 2}};
     size_t i;
     time_t t;
 
     if (strlen(name) < 19 || name[8] != '_' || strncmp(name + 15, "_PID", 4))
         return -1;
     for (i = 0; i < 6; i++)
-        if (num_parse_i64(name + pos[i][0], (size_t)pos[i][1], 0, 9999,
-                          &v[i]) < 0)
+        if (num_parse_i64(name + pos[i][0], (size_t)pos[i][1], 0, 9999, &v[i]) <
+            0)
             return -1;
     memset(&tm, 0, sizeof(tm));
     tm.tm_year = (int)v[0] - 1900;

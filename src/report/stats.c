@@ -57,8 +57,7 @@ static int64_t items_of(const struct report_ctx *c, enum plan_op op, int st)
     return n;
 }
 
-void report_counters(const struct report_ctx *c,
-                     struct report_counters *out)
+void report_counters(const struct report_ctx *c, struct report_counters *out)
 {
     const struct plan_stats *s = &c->plan->stats;
     const struct outcome *o = c->outcome;
@@ -79,8 +78,8 @@ void report_counters(const struct report_ctx *c,
     put(out, "changes_done", o ? (int64_t)o->done : 0);
     put(out, "changes_unchanged", o ? (int64_t)o->unchanged : 0);
     put(out, "changes_failed", o ? (int64_t)o->failed : 0);
-    put(out, "changes_pending", o ? (int64_t)o->pending
-                                  : (int64_t)plan_changes(c->plan));
+    put(out, "changes_pending",
+        o ? (int64_t)o->pending : (int64_t)plan_changes(c->plan));
     put(out, "tags_added", items_of(c, PLAN_TAG_ADD, OUTCOME_DONE));
     put(out, "tags_removed", items_of(c, PLAN_TAG_REMOVE, OUTCOME_DONE));
     put(out, "album_assets_added", items_of(c, PLAN_ALBUM_ADD, OUTCOME_DONE));
@@ -95,12 +94,11 @@ void report_counters(const struct report_ctx *c,
 
 static bool is_plain_safe(const char *s)
 {
-    static const char *const words[] = { "null", "Null", "NULL", "~",
-                                         "true", "True", "TRUE", "false",
-                                         "False", "FALSE", "yes", "Yes",
-                                         "YES", "no", "No", "NO", "on",
-                                         "On", "ON", "off", "Off", "OFF",
-                                         "y", "Y", "n", "N" };
+    static const char *const words[] = {
+        "null",  "Null",  "NULL",  "~",   "true", "True", "TRUE",
+        "false", "False", "FALSE", "yes", "Yes",  "YES",  "no",
+        "No",    "NO",    "on",    "On",  "ON",   "off",  "Off",
+        "OFF",   "y",     "Y",     "n",   "N"};
     const char *p;
     size_t i;
     bool digits_only = true;
@@ -114,8 +112,8 @@ static bool is_plain_safe(const char *s)
         unsigned char ch = (unsigned char)*p;
 
         if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-              (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' ||
-              ch == '.' || ch == '/'))
+              (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' || ch == '.' ||
+              ch == '/'))
             return false;
         if (!(ch >= '0' && ch <= '9') && ch != '.' && ch != '-' && ch != '_')
             digits_only = false;
@@ -157,7 +155,8 @@ static void yaml_str(struct buf *b, const char *s)
     buf_addch(b, '\'');
 }
 
-/* PyYAML's dump of an aware UTC datetime: "2024-06-15 13:14:02.251000+00:00". */
+/* PyYAML's dump of an aware UTC datetime: "2024-06-15 13:14:02.251000+00:00".
+ */
 static void yaml_time(struct buf *b, int64_t ms)
 {
     struct civil cv;
@@ -185,8 +184,8 @@ struct named {
     int64_t v[6];
 };
 
-static struct named *named_get(struct named **list, size_t *nr,
-                               size_t *alloc, const char *name)
+static struct named *named_get(struct named **list, size_t *nr, size_t *alloc,
+                               const char *name)
 {
     size_t i;
 
@@ -246,14 +245,15 @@ static void write_tag_counters(const struct report_ctx *c, struct buf *out)
     }
     buf_addstr(out, "output_tag_counters:\n");
     for (i = 0; i < nr; i++) {
-        int64_t total = tag_total(c->model, list[i].name) + list[i].v[1] -
-                        list[i].v[2];
+        int64_t total =
+            tag_total(c->model, list[i].name) + list[i].v[1] - list[i].v[2];
 
         buf_addstr(out, "  ");
         yaml_str(out, list[i].name);
-        buf_addf(out, ":\n    total: %lld\n    added: %lld\n"
-                      "    removed: %lld\n    removed_globally: %lld\n"
-                      "    created: %lld\n    errors: %lld\n",
+        buf_addf(out,
+                 ":\n    total: %lld\n    added: %lld\n"
+                 "    removed: %lld\n    removed_globally: %lld\n"
+                 "    created: %lld\n    errors: %lld\n",
                  (long long)(total < 0 ? 0 : total), (long long)list[i].v[1],
                  (long long)list[i].v[2], (long long)list[i].v[3],
                  (long long)list[i].v[4], (long long)list[i].v[5]);
@@ -305,8 +305,9 @@ static void write_album_counters(const struct report_ctx *c, struct buf *out)
 
         buf_addstr(out, "  ");
         yaml_str(out, list[i].name);
-        buf_addf(out, ":\n    total: %lld\n    assigned: %lld\n"
-                      "    removed: %lld\n    errors: %lld\n",
+        buf_addf(out,
+                 ":\n    total: %lld\n    assigned: %lld\n"
+                 "    removed: %lld\n    errors: %lld\n",
                  (long long)(total < 0 ? 0 : total), (long long)list[i].v[1],
                  (long long)list[i].v[2], (long long)list[i].v[3]);
     }
@@ -315,8 +316,7 @@ static void write_album_counters(const struct report_ctx *c, struct buf *out)
 
 void report_statistics_yaml(const struct report_ctx *c,
                             const struct report_stats *s,
-                            const struct report_kinds *kinds,
-                            struct buf *out)
+                            const struct report_kinds *kinds, struct buf *out)
 {
     char id[UUID_STR_LEN + 1];
     size_t i, nkinds = 0;
@@ -411,7 +411,7 @@ static void rule(struct buf *out, const char *glyph, int n)
 void report_summary(const struct report_ctx *c, const struct report_stats *s,
                     const struct report_kinds *kinds, struct buf *out)
 {
-    int64_t end = s->finished_at != TIME_NONE ? s->finished_at
+    int64_t end = s->finished_at != TIME_NONE      ? s->finished_at
                   : s->abrupt_exit_at != TIME_NONE ? s->abrupt_exit_at
                                                    : c->now_ms;
     double secs = (double)(end - s->started_at) / 1000.0;
@@ -454,8 +454,7 @@ void report_summary(const struct report_ctx *c, const struct report_stats *s,
                 buf_addf(out, "%-24s %10lld %+10lld\n", k->key,
                          (long long)k->value, (long long)(k->value - v));
             } else {
-                buf_addf(out, "%-24s %10lld\n", k->key,
-                         (long long)k->value);
+                buf_addf(out, "%-24s %10lld\n", k->key, (long long)k->value);
             }
         }
     }

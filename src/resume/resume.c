@@ -29,7 +29,7 @@ static int64_t read_count(const char *path)
 
     if (fs_read_file(path, 1 << 22, &text, &ignored) < 0)
         goto out;
-    for (p = text.buf; *p; ) {
+    for (p = text.buf; *p;) {
         const char *eol = strchr(p, '\n');
         size_t len = eol ? (size_t)(eol - p) : strlen(p);
 
@@ -117,8 +117,7 @@ void resume_decide(struct resume *r, const struct resume_in *in,
         r->prev_run = NULL;
     }
     r->skip = resume_skip(in->resume_previous, in->skip_n, in->max_items,
-                          r->prev_count, in->total, &r->cycle_done,
-                          &r->source);
+                          r->prev_count, in->total, &r->cycle_done, &r->source);
     if (in->total >= 0 && r->skip > in->total)
         r->skip = in->total;
     buf_release(&err);
@@ -144,8 +143,7 @@ int resume_archive(const struct resume *r, const char *root, int64_t now_ms,
         buf_addf(&from, "%s/%s", root, r->recent[i]);
         buf_addf(&to, "%s/%s", dest.buf, r->recent[i]);
         if (rename(from.buf, to.buf) < 0) {
-            buf_addf(err, "cannot archive '%s': %s", from.buf,
-                     strerror(errno));
+            buf_addf(err, "cannot archive '%s': %s", from.buf, strerror(errno));
             goto out;
         }
     }

@@ -40,25 +40,28 @@ struct state;
 #define RESUME_WINDOW_MS (72LL * 3600 * 1000)
 
 struct resume_in {
-    const char *root;          /* log root with the run directories */
-    const char *exclude_run;   /* current run directory name, or NULL */
-    int64_t exclude_state_id;  /* current run's state row, or 0 */
-    bool resume_previous;      /* skip.resume_previous */
-    int64_t skip_n;            /* skip.skip_n */
-    int64_t max_items;         /* slice size, -1 = none */
-    int64_t total;             /* assets on the server, -1 = unknown */
+    const char *root;         /* log root with the run directories */
+    const char *exclude_run;  /* current run directory name, or NULL */
+    int64_t exclude_state_id; /* current run's state row, or 0 */
+    bool resume_previous;     /* skip.resume_previous */
+    int64_t skip_n;           /* skip.skip_n */
+    int64_t max_items;        /* slice size, -1 = none */
+    int64_t total;            /* assets on the server, -1 = unknown */
     int64_t now_ms;
 };
 
-#define RESUME_IN_INIT { NULL, NULL, 0, false, 0, -1, -1, 0 }
+#define RESUME_IN_INIT                                                         \
+    {                                                                          \
+        NULL, NULL, 0, false, 0, -1, -1, 0                                     \
+    }
 
 struct resume {
-    int64_t skip;              /* assets this run skips */
-    const char *source;        /* "resume", "config", "none" or "cycle" */
-    bool cycle_done;           /* the recent runs reached the end */
-    int64_t prev_count;        /* highest recent count, -1 = none */
-    char *prev_run;            /* run directory it came from, or NULL */
-    char **recent;             /* recent run directory names */
+    int64_t skip;       /* assets this run skips */
+    const char *source; /* "resume", "config", "none" or "cycle" */
+    bool cycle_done;    /* the recent runs reached the end */
+    int64_t prev_count; /* highest recent count, -1 = none */
+    char *prev_run;     /* run directory it came from, or NULL */
+    char **recent;      /* recent run directory names */
     size_t recent_nr, recent_alloc;
 };
 

@@ -105,8 +105,8 @@ static void select_assets(struct ws *w, const struct rules_opts *o)
 {
     const struct config *cfg = w->cfg;
     long skip = o->skip_n >= 0 ? o->skip_n : cfg->skip.skip_n;
-    long max = o->max_items == RULES_FROM_CONFIG ? cfg->skip.max_items
-                                                 : o->max_items;
+    long max =
+        o->max_items == RULES_FROM_CONFIG ? cfg->skip.max_items : o->max_items;
     bool focused = false;
     size_t i, seen = 0, taken = 0;
 
@@ -269,8 +269,8 @@ static void step_conversions(struct ws *w, uint32_t a)
         if (!ws_rule_match(w, r, a, &w->t_step, &w->a_step, NULL))
             continue;
         for (i = 0; i < cv->dest_tags.nr; i++)
-            ws_ensure_tag(w, a, cv->dest_tags.items[i], true,
-                          PLAN_R_CONVERSION, (unsigned)ci + 1);
+            ws_ensure_tag(w, a, cv->dest_tags.items[i], true, PLAN_R_CONVERSION,
+                          (unsigned)ci + 1);
         for (i = 0; i < cv->dest_albums.nr; i++) {
             uint32_t al = ws_album_by_name(w, cv->dest_albums.items[i]);
 
@@ -372,8 +372,7 @@ static void step_dup_classification(struct ws *w, uint32_t a)
         ws_class_names(w, x, &w->a_mem);
         if (vec_eq(&w->t_mem, &w->a_mem))
             continue;
-        if (w->t_mem.nr == 1 && !w->a_mem.nr &&
-            (w->flags[x] & WSF_WRITABLE)) {
+        if (w->t_mem.nr == 1 && !w->a_mem.nr && (w->flags[x] & WSF_WRITABLE)) {
             uint32_t t = tag_with_rname(w, a, w->t_mem.items[0]);
 
             ws_set(w, x, WS_TAG, t, true, PLAN_R_DUP_CLASS_AUTOFIX, 0);
@@ -401,8 +400,7 @@ static void step_dup_classification(struct ws *w, uint32_t a)
         if (per.len) {
             ws_ensure_tag(w, x, per.buf, conflict, PLAN_R_DUP_CLASS_CONFLICT,
                           0);
-            drop_group_tags(w, x, prefix, per.buf,
-                            PLAN_R_DUP_CLASS_CONFLICT);
+            drop_group_tags(w, x, prefix, per.buf, PLAN_R_DUP_CLASS_CONFLICT);
         }
     }
     if (conflict && ws_first_time(w, ((uint64_t)dup << 8) | 0xd1))
@@ -428,7 +426,7 @@ static bool is_date_folder(const char *s, size_t len)
 struct folder_info {
     unsigned date_folders;
     bool excluded;
-    bool has_name;     /* w->fb_name holds the album name */
+    bool has_name; /* w->fb_name holds the album name */
 };
 
 /*
@@ -471,9 +469,9 @@ static void folder_analysis(struct ws *w, uint32_t a, struct folder_info *fi)
         }
     }
     for (i = 0; i < cfg->album_detection_from_folders.excluded_paths_nr; i++)
-        if (config_regex_match(&cfg->album_detection_from_folders
-                                    .excluded_paths[i],
-                               w->fb_path.buf, w->fb_path.len))
+        if (config_regex_match(
+                &cfg->album_detection_from_folders.excluded_paths[i],
+                w->fb_path.buf, w->fb_path.len))
             fi->excluded = true;
     if (fi->excluded || fi->date_folders != 1)
         return;
@@ -761,11 +759,10 @@ static void step_classification_tags(struct ws *w, uint32_t a)
                   c.status == CLS_UNCLASSIFIED ? PLAN_R_CLASSIFY_UNKNOWN
                                                : PLAN_R_CLASSIFIED,
                   rule);
-    ws_ensure_tag(w, a, cfg->classification.autotag_conflict,
-                  c.status == CLS_CONFLICT,
-                  c.status == CLS_CONFLICT ? PLAN_R_CLASSIFY_CONFLICT
-                                           : PLAN_R_CLASSIFIED,
-                  rule);
+    ws_ensure_tag(
+        w, a, cfg->classification.autotag_conflict, c.status == CLS_CONFLICT,
+        c.status == CLS_CONFLICT ? PLAN_R_CLASSIFY_CONFLICT : PLAN_R_CLASSIFIED,
+        rule);
     if (c.status == CLS_CONFLICT) {
         struct buf b = BUF_INIT;
 
@@ -951,8 +948,7 @@ int rules_evaluate(const struct config *cfg, const struct model *m,
     out->stats.rules_nr = cfg->classification.rules_nr;
     free(out->stats.per_rule);
     out->stats.per_rule =
-        xcalloc(out->stats.rules_nr ? out->stats.rules_nr : 1,
-                sizeof(size_t));
+        xcalloc(out->stats.rules_nr ? out->stats.rules_nr : 1, sizeof(size_t));
 
     note_duplicate_names(&w);
     build_order(&w);

@@ -54,7 +54,10 @@ struct rules_opts {
 };
 
 #define RULES_FROM_CONFIG (-2)
-#define RULES_OPTS_INIT { 0, -1, RULES_FROM_CONFIG, NULL }
+#define RULES_OPTS_INIT                                                        \
+    {                                                                          \
+        0, -1, RULES_FROM_CONFIG, NULL                                         \
+    }
 
 /* Temporary albums are recognised by this substring (upstream §9). */
 #define RULES_TEMP_ALBUM_MARK "-autotag-temp-unclassified"

@@ -11,14 +11,14 @@
  */
 #include "rules/rules_int.h"
 
-#define DAY_MS 86400000LL
+#define DAY_MS  86400000LL
 #define HOUR_MS 3600000LL
 
 enum cand_kind { CK_IMMICH, CK_FILENAME, CK_WA_FILENAME, CK_WA_PATH };
 
 struct cand {
-    int64_t t;      /* ms UTC */
-    int off_min;    /* offset of the zone it was read in */
+    int64_t t;   /* ms UTC */
+    int off_min; /* offset of the zone it was read in */
     enum cand_kind kind;
 };
 
@@ -89,10 +89,9 @@ void rules_dates_init(struct ws *w)
         int code;
         PCRE2_SIZE off;
 
-        w->re_date[i] = pcre2_compile((PCRE2_SPTR)date_patterns[i],
-                                      PCRE2_ZERO_TERMINATED,
-                                      i < 2 ? PCRE2_CASELESS : 0, &code,
-                                      &off, NULL);
+        w->re_date[i] =
+            pcre2_compile((PCRE2_SPTR)date_patterns[i], PCRE2_ZERO_TERMINATED,
+                          i < 2 ? PCRE2_CASELESS : 0, &code, &off, NULL);
         if (!w->re_date[i])
             BUG("built-in date pattern %zu does not compile", i);
     }
@@ -274,8 +273,10 @@ static void note_pending(struct ws *w, uint32_t a)
 
     time_format_iso(x->date_time_original, s1);
     time_format_iso(x->file_created_at, s2);
-    buf_addf(&b, "{\"reason\":\"not_applied_by_server\",\"exif_date\":"
-                 "\"%s\",\"file_created_at\":\"%s\"}", s1, s2);
+    buf_addf(&b,
+             "{\"reason\":\"not_applied_by_server\",\"exif_date\":"
+             "\"%s\",\"file_created_at\":\"%s\"}",
+             s1, s2);
     ws_note(w, PLAN_NOTE_DATE_CORRECTION_UNHANDLED, a, MODEL_NONE,
             buf_detach(&b, NULL));
 }
@@ -285,15 +286,15 @@ static void note_unhandled(struct ws *w, uint32_t a, int64_t d,
 {
     struct buf b = BUF_INIT;
     char s1[32], s2[32];
-    static const char *const kinds[] = { "IMMICH", "FILENAME",
-                                         "WHATSAPP_FILENAME",
-                                         "WHATSAPP_PATH" };
+    static const char *const kinds[] = {"IMMICH", "FILENAME",
+                                        "WHATSAPP_FILENAME", "WHATSAPP_PATH"};
 
     time_format_iso(d, s1);
     time_format_iso(o->t, s2);
-    buf_addf(&b, "{\"reason\":\"unhandled_case\",\"immich_date\":\"%s\","
-                 "\"candidate_date\":\"%s\",\"candidate_kind\":\"%s\","
-                 "\"asset_name\":",
+    buf_addf(&b,
+             "{\"reason\":\"unhandled_case\",\"immich_date\":\"%s\","
+             "\"candidate_date\":\"%s\",\"candidate_kind\":\"%s\","
+             "\"asset_name\":",
              s1, s2, kinds[o->kind]);
     {
         const char *n = model_str(w->m, w->m->assets[a].file_name);

@@ -29,20 +29,20 @@ struct ws_change {
 };
 
 struct ws_tag {
-    uint32_t leaf;   /* names id of the leaf name */
-    uint32_t lower;  /* names id of the ASCII-lowercased leaf */
-    int32_t rname;   /* index in the rule tag-name table or -1 */
-    bool trusted;    /* membership known (new tags: always) */
-    char *value;     /* new tags: the name to create (owned) */
+    uint32_t leaf;  /* names id of the leaf name */
+    uint32_t lower; /* names id of the ASCII-lowercased leaf */
+    int32_t rname;  /* index in the rule tag-name table or -1 */
+    bool trusted;   /* membership known (new tags: always) */
+    char *value;    /* new tags: the name to create (owned) */
 };
 
 struct ws_album {
-    char *key;         /* name as compared (trimmed if strip), owned */
-    const char *name;  /* name as on the server / to create */
-    char *name_own;    /* new albums: owned name */
+    char *key;          /* name as compared (trimmed if strip), owned */
+    const char *name;   /* name as on the server / to create */
+    char *name_own;     /* new albums: owned name */
     uint32_t next_same; /* next working album with this key */
-    int64_t count;     /* working member count */
-    int64_t name_date; /* date in the name (step 6) or TIME_NONE */
+    int64_t count;      /* working member count */
+    int64_t name_date;  /* date in the name (step 6) or TIME_NONE */
     bool is_temp, mine, deleted, known, editable;
     int reason;        /* enum plan_reason: why created (new) or deleted */
     uint8_t *rule_hit; /* rules_total bytes: pattern of rule r matches */
@@ -62,9 +62,9 @@ struct ws_rules {
     size_t conv_first, conv_nr;
     size_t in_first, in_nr;
     size_t out_first, out_nr;
-    size_t names_nr;      /* distinct tag names across rules */
-    uint8_t *has_name;    /* nr x names_nr: rule r lists name k */
-    uint8_t *class_name;  /* names_nr: name k is in a classification rule */
+    size_t names_nr;     /* distinct tag names across rules */
+    uint8_t *has_name;   /* nr x names_nr: rule r lists name k */
+    uint8_t *class_name; /* names_nr: name k is in a classification rule */
 };
 
 struct ws {
@@ -73,7 +73,7 @@ struct ws {
     struct plan *plan;
     const char *url;
 
-    struct strpool names; /* leaf names, album keys, rule tag names */
+    struct strpool names;        /* leaf names, album keys, rule tag names */
     struct u64map rname_by_name; /* names id -> rule-name index */
     struct u64map album_by_key;  /* names id -> first working album */
     struct u64map tag_by_value;  /* names id of a written tag -> tag */
@@ -83,17 +83,17 @@ struct ws {
     struct ws_album *albums;
     size_t albums_nr, albums_alloc;
 
-    uint32_t *head;        /* per asset: first change, MODEL_NONE */
+    uint32_t *head; /* per asset: first change, MODEL_NONE */
     struct ws_change *chg;
     size_t chg_nr, chg_alloc;
     int64_t *best;         /* per asset: working best date */
     struct ws_date *dates; /* date updates */
     size_t dates_nr, dates_alloc;
-    uint8_t *flags;        /* per asset: WSF_* */
-    uint32_t *order;       /* asset indexes in the server's search order
-                              (fileCreatedAt newest first, then id): the
-                              order of the window and of the walk, not the
-                              order pages happened to arrive in */
+    uint8_t *flags;  /* per asset: WSF_* */
+    uint32_t *order; /* asset indexes in the server's search order
+                        (fileCreatedAt newest first, then id): the
+                        order of the window and of the walk, not the
+                        order pages happened to arrive in */
 
     struct ws_rules r;
 
@@ -102,8 +102,8 @@ struct ws {
 
     /* Run-level notes already written (once per run). */
     struct u64map noted;
-    uint32_t cur;          /* asset whose steps are running */
-    size_t dirty;          /* assets flagged WSF_DIRTY */
+    uint32_t cur; /* asset whose steps are running */
+    size_t dirty; /* assets flagged WSF_DIRTY */
 
     /* Date correction: file-name patterns compiled once per run. */
     pcre2_code *re_date[4];
@@ -115,7 +115,7 @@ struct ws {
     const char *fixed[8];        /* configured output tag names ... */
     uint32_t fixed_lower[8];     /* ... and their lowercased names ids */
     size_t fixed_nr;
-    uint32_t *rname_str;         /* rule-name index -> names id */
+    uint32_t *rname_str; /* rule-name index -> names id */
 };
 
 enum ws_asset_flags {
@@ -146,8 +146,7 @@ void ws_lower(const char *s, size_t len, struct buf *out);
 const char *ws_tag_leaf(const struct ws *w, uint32_t t);
 void ws_tags_of(struct ws *w, uint32_t a, struct idvec *out);
 void ws_albums_of(struct ws *w, uint32_t a, struct idvec *out);
-bool ws_has(const struct ws *w, uint32_t a, enum ws_kind kind,
-            uint32_t target);
+bool ws_has(const struct ws *w, uint32_t a, enum ws_kind kind, uint32_t target);
 void ws_set(struct ws *w, uint32_t a, enum ws_kind kind, uint32_t target,
             bool present, enum plan_reason reason, unsigned rule);
 /* Output tags by name: resolve (root tag with that value, else new). */
@@ -175,11 +174,9 @@ void ws_emit_plan(struct ws *w);
 /* rules_match.c */
 void ws_rules_build(struct ws *w);
 void ws_album_rules(struct ws *w, uint32_t al);
-bool ws_rule_match(struct ws *w, size_t r, uint32_t a,
-                   const struct idvec *tags, const struct idvec *albums,
-                   unsigned *album_hits);
-void ws_classify(struct ws *w, uint32_t a, bool skip_temp,
-                 struct cls *out);
+bool ws_rule_match(struct ws *w, size_t r, uint32_t a, const struct idvec *tags,
+                   const struct idvec *albums, unsigned *album_hits);
+void ws_classify(struct ws *w, uint32_t a, bool skip_temp, struct cls *out);
 bool ws_album_matches_class(const struct ws *w, uint32_t al);
 /* Classification tag names of an asset (rule-name indexes, sorted). */
 void ws_class_names(struct ws *w, uint32_t a, struct idvec *out);

@@ -19,8 +19,8 @@ static size_t rname_of(struct ws *w, const char *s)
     if (rn == HASHMAP_NONE) {
         rn = (uint32_t)w->r.names_nr++;
         u64map_put(&w->rname_by_name, id, rn);
-        w->rname_str = xrealloc(w->rname_str,
-                                st_mult(w->r.names_nr, sizeof(uint32_t)));
+        w->rname_str =
+            xrealloc(w->rname_str, st_mult(w->r.names_nr, sizeof(uint32_t)));
         w->rname_str[rn] = id;
     }
     return rn;
@@ -55,8 +55,8 @@ void ws_rules_build(struct ws *w)
     for (i = 0; i < r->nr; i++)
         for (j = 0; j < r->rule[i]->tag_names.nr; j++)
             (void)rname_of(w, r->rule[i]->tag_names.items[j]);
-    r->has_name = xcalloc(st_mult(r->nr ? r->nr : 1,
-                                  r->names_nr ? r->names_nr : 1), 1);
+    r->has_name =
+        xcalloc(st_mult(r->nr ? r->nr : 1, r->names_nr ? r->names_nr : 1), 1);
     r->class_name = xcalloc(r->names_nr ? r->names_nr : 1, 1);
     for (i = 0; i < r->nr; i++)
         for (j = 0; j < r->rule[i]->tag_names.nr; j++) {
@@ -91,9 +91,8 @@ void ws_album_rules(struct ws *w, uint32_t al)
             }
 }
 
-bool ws_rule_match(struct ws *w, size_t r, uint32_t a,
-                   const struct idvec *tags, const struct idvec *albums,
-                   unsigned *album_hits)
+bool ws_rule_match(struct ws *w, size_t r, uint32_t a, const struct idvec *tags,
+                   const struct idvec *albums, unsigned *album_hits)
 {
     const struct config_rule *rule = w->r.rule[r];
     const uint8_t *names = w->r.has_name + r * w->r.names_nr;

@@ -29,14 +29,14 @@ static int next_cp(const char *p, const char *end, bool *sep)
     ucs4_t c;
     int n = u8_mbtouc(&c, (const uint8_t *)p, (size_t)(end - p));
 
-    *sep = c == '-' || c == '_' || c == '.' ||
-           uc_is_property_white_space(c) || (c >= 0x1c && c <= 0x1f);
+    *sep = c == '-' || c == '_' || c == '.' || uc_is_property_white_space(c) ||
+           (c >= 0x1c && c <= 0x1f);
     return n;
 }
 
 /* Do a and b (len bytes each) have the same Python str.lower()? */
-static bool same_lower(struct ws *w, const char *a, size_t alen,
-                       const char *b, size_t blen)
+static bool same_lower(struct ws *w, const char *a, size_t alen, const char *b,
+                       size_t blen)
 {
     buf_reset(&w->low_a);
     buf_reset(&w->low_b);
@@ -47,8 +47,7 @@ static bool same_lower(struct ws *w, const char *a, size_t alen,
 }
 
 /* Does keyword.lower() equal one lowercased token of the name? */
-static bool keyword_matches(struct ws *w, const char *name,
-                            const char *keyword)
+static bool keyword_matches(struct ws *w, const char *name, const char *keyword)
 {
     const char *p = name, *end = name + strlen(name);
     size_t kl = strlen(keyword);
@@ -95,8 +94,8 @@ static uint32_t user_by_email_ci(struct ws *w, const char *email)
     return MODEL_NONE;
 }
 
-static const struct config_user_group *
-find_group(const struct config *cfg, const char *name)
+static const struct config_user_group *find_group(const struct config *cfg,
+                                                  const char *name)
 {
     size_t i;
 
@@ -208,15 +207,15 @@ static void sync_album(struct ws *w, uint32_t al, const struct idvec *rules)
                 continue;
             member = true;
             if (au->role != role) {
-                plan_add(plan_group_role(w->plan, PLAN_ALBUM_USER_ROLE,
-                                         a->name, aid, role),
+                plan_add(plan_group_role(w->plan, PLAN_ALBUM_USER_ROLE, a->name,
+                                         aid, role),
                          &m->users[u].id, PLAN_R_PERMISSIONS, last + 1);
                 w->plan->stats.shares_changed++;
             }
         }
         if (!member) {
-            plan_add(plan_group_role(w->plan, PLAN_ALBUM_USER_ADD, a->name,
-                                     aid, role),
+            plan_add(plan_group_role(w->plan, PLAN_ALBUM_USER_ADD, a->name, aid,
+                                     role),
                      &m->users[u].id, PLAN_R_PERMISSIONS, last + 1);
             w->plan->stats.shares_changed++;
         }
@@ -230,9 +229,9 @@ static void sync_album(struct ws *w, uint32_t al, const struct idvec *rules)
 
         if (au->user == m->me || vec_has(target, au->user))
             continue;
-        plan_add(plan_group_role(w->plan, PLAN_ALBUM_USER_REMOVE, a->name,
-                                 aid, 0),
-                 &m->users[au->user].id, PLAN_R_PERMISSIONS, last + 1);
+        plan_add(
+            plan_group_role(w->plan, PLAN_ALBUM_USER_REMOVE, a->name, aid, 0),
+            &m->users[au->user].id, PLAN_R_PERMISSIONS, last + 1);
         w->plan->stats.shares_changed++;
     }
 }
@@ -240,7 +239,7 @@ static void sync_album(struct ws *w, uint32_t al, const struct idvec *rules)
 void rules_permissions(struct ws *w)
 {
     const struct config *cfg = w->cfg;
-    struct idvec rules = { NULL, 0, 0 };
+    struct idvec rules = {NULL, 0, 0};
     size_t al, i;
 
     if (!cfg->album_permissions.enabled)
@@ -259,15 +258,14 @@ void rules_permissions(struct ws *w)
         }
         if (!rules.nr) {
             if (cfg->album_permissions.log_unmatched)
-                note_album(w, PLAN_NOTE_ALBUM_PERMISSION_NO_MATCH,
-                           (uint32_t)al, &rules, 0);
+                note_album(w, PLAN_NOTE_ALBUM_PERMISSION_NO_MATCH, (uint32_t)al,
+                           &rules, 0);
             continue;
         }
-        note_album(w, PLAN_NOTE_ALBUM_PERMISSION_RULE_MATCHED, (uint32_t)al,
-                   &rules,
-                   access_role(cfg->album_permissions
-                                   .rules[rules.items[rules.nr - 1]]
-                                   .access));
+        note_album(
+            w, PLAN_NOTE_ALBUM_PERMISSION_RULE_MATCHED, (uint32_t)al, &rules,
+            access_role(cfg->album_permissions.rules[rules.items[rules.nr - 1]]
+                            .access));
         sync_album(w, (uint32_t)al, &rules);
     }
     free(rules.items);

@@ -274,8 +274,7 @@ static struct ws_change *find_change(const struct ws *w, uint32_t a,
     return NULL;
 }
 
-bool ws_has(const struct ws *w, uint32_t a, enum ws_kind kind,
-            uint32_t target)
+bool ws_has(const struct ws *w, uint32_t a, enum ws_kind kind, uint32_t target)
 {
     const struct ws_change *c = find_change(w, a, kind, target);
 
@@ -443,8 +442,7 @@ void ws_ensure_tag(struct ws *w, uint32_t a, const char *name, bool want,
         return;
     if (want) {
         if (!ws_has_tag_ci(w, a, name))
-            ws_set(w, a, WS_TAG, ws_tag_for_write(w, name), true, reason,
-                   rule);
+            ws_set(w, a, WS_TAG, ws_tag_for_write(w, name), true, reason, rule);
         return;
     }
     /* Every tag the asset "has" under that name goes (case-insensitive). */
@@ -486,8 +484,7 @@ uint32_t ws_album_by_name(struct ws *w, const char *name)
         if (rank > best_rank)
             continue;
         cx = al < w->m->albums_nr ? w->m->albums[al].created_at : INT64_MAX;
-        cb = best < w->m->albums_nr ? w->m->albums[best].created_at
-                                    : INT64_MAX;
+        cb = best < w->m->albums_nr ? w->m->albums[best].created_at : INT64_MAX;
         if (cx < cb)
             best = al;
     }
@@ -572,16 +569,14 @@ void ws_emit_plan(struct ws *w)
             if (ch->present == model_has(w, (uint32_t)a, ch->kind, t))
                 continue;
             if (ch->kind == WS_TAG) {
-                g = plan_group(w->plan,
-                               ch->present ? PLAN_TAG_ADD : PLAN_TAG_REMOVE,
-                               tag_name(w, t),
-                               t < m->tags_nr ? &m->tags[t].id : NULL);
+                g = plan_group(
+                    w->plan, ch->present ? PLAN_TAG_ADD : PLAN_TAG_REMOVE,
+                    tag_name(w, t), t < m->tags_nr ? &m->tags[t].id : NULL);
             } else {
                 if (w->albums[t].deleted)
                     continue;
                 g = plan_group(w->plan,
-                               ch->present ? PLAN_ALBUM_ADD
-                                           : PLAN_ALBUM_REMOVE,
+                               ch->present ? PLAN_ALBUM_ADD : PLAN_ALBUM_REMOVE,
                                w->albums[t].name,
                                t < m->albums_nr ? &m->albums[t].id : NULL);
             }
@@ -605,8 +600,7 @@ void ws_emit_plan(struct ws *w)
         for (size_t k = 0; k < n; k++)
             plan_add(plan_group(w->plan, PLAN_ALBUM_REMOVE, al->name,
                                 &m->albums[i].id),
-                     &m->assets[row[k]].id, (enum plan_reason)al->reason,
-                     0);
+                     &m->assets[row[k]].id, (enum plan_reason)al->reason, 0);
     }
     for (i = 0; i < w->albums_nr; i++) {
         const struct ws_album *al = &w->albums[i];

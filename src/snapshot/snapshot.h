@@ -40,11 +40,11 @@
 
 /* What the configuration reads, hence what the loader fetches. */
 struct snapshot_needs {
-    bool users;               /* GET /users */
-    bool album_members;       /* membership of every album */
-    bool exif;                /* exifInfo.dateTimeOriginal */
-    bool duplicates;          /* duplicate groups */
-    bool all_tag_members;     /* membership of every tag */
+    bool users;                         /* GET /users */
+    bool album_members;                 /* membership of every album */
+    bool exif;                          /* exifInfo.dateTimeOriginal */
+    bool duplicates;                    /* duplicate groups */
+    bool all_tag_members;               /* membership of every tag */
     struct config_strlist tag_names;    /* tags by leaf name or value */
     struct config_strlist tag_prefixes; /* tags whose name or value starts
                                            with one of these */
@@ -85,29 +85,32 @@ struct snapshot_opts {
     const struct snapshot_album_cache *albums; /* NULL: read every album */
 };
 
-#define SNAPSHOT_OPTS_INIT { 0, NULL, 0, NULL }
+#define SNAPSHOT_OPTS_INIT                                                     \
+    {                                                                          \
+        0, NULL, 0, NULL                                                       \
+    }
 
 struct snapshot_info {
-    bool complete;            /* every read succeeded */
-    int dialect;              /* 2 or 3 */
-    int64_t server_total;     /* assets the statistics announced */
-    size_t assets;            /* assets in the model (own + partners) */
-    long users_listed;        /* users GET /users listed, -1 not read */
+    bool complete;        /* every read succeeded */
+    int dialect;          /* 2 or 3 */
+    int64_t server_total; /* assets the statistics announced */
+    size_t assets;        /* assets in the model (own + partners) */
+    long users_listed;    /* users GET /users listed, -1 not read */
     size_t partner_assets;
-    size_t albums, albums_loaded;       /* albums / with membership */
-    size_t albums_cached;     /* membership remembered, not read */
-    size_t albums_empty;      /* assetCount 0: nothing to read */
-    size_t tags, tags_loaded;           /* tags / with membership */
+    size_t albums, albums_loaded; /* albums / with membership */
+    size_t albums_cached;         /* membership remembered, not read */
+    size_t albums_empty;          /* assetCount 0: nothing to read */
+    size_t tags, tags_loaded;     /* tags / with membership */
     size_t dups;
-    size_t skipped_links;     /* album/tag members not in the model (other
-                                 users' assets of shared albums) */
-    size_t repair_requests;   /* 2.x page-boundary re-reads */
-    size_t range_passes;      /* date-range statistics calls (split) */
-    uint64_t requests;        /* requests the load submitted */
-    enum api_fail fail_kind;  /* why the first failed read failed
-                                 (API_OK when none): the CLI exits 3 for
-                                 API_FAIL_AUTH / API_FAIL_NETWORK */
-    long fail_http;           /* its HTTP status, 0 when none */
+    size_t skipped_links;    /* album/tag members not in the model (other
+                                users' assets of shared albums) */
+    size_t repair_requests;  /* 2.x page-boundary re-reads */
+    size_t range_passes;     /* date-range statistics calls (split) */
+    uint64_t requests;       /* requests the load submitted */
+    enum api_fail fail_kind; /* why the first failed read failed
+                                (API_OK when none): the CLI exits 3 for
+                                API_FAIL_AUTH / API_FAIL_NETWORK */
+    long fail_http;          /* its HTTP status, 0 when none */
 };
 
 /*
@@ -134,11 +137,11 @@ int snapshot_albums_changed(struct http_engine *eng, int dialect,
 
 /* What `immich-autotag check` found; the CLI maps it to its exit code. */
 enum snapshot_check_class {
-    SNAPSHOT_CHECK_OK = 0,      /* exit 0 */
-    SNAPSHOT_CHECK_FAILED = 1,  /* server error or unexpected answer: 1 */
-    SNAPSHOT_CHECK_CONFIG = 2,  /* configuration cannot work: exit 2 */
-    SNAPSHOT_CHECK_SERVER = 3,  /* unreachable, 401/403, missing
-                                   permission: exit 3 */
+    SNAPSHOT_CHECK_OK = 0,     /* exit 0 */
+    SNAPSHOT_CHECK_FAILED = 1, /* server error or unexpected answer: 1 */
+    SNAPSHOT_CHECK_CONFIG = 2, /* configuration cannot work: exit 2 */
+    SNAPSHOT_CHECK_SERVER = 3, /* unreachable, 401/403, missing
+                                  permission: exit 3 */
 };
 
 /*
@@ -156,8 +159,7 @@ enum snapshot_check_class {
  */
 enum snapshot_check_class snapshot_check(const struct config *cfg,
                                          struct http_engine *eng,
-                                         struct buf *report,
-                                         struct buf *err);
+                                         struct buf *report, struct buf *err);
 /*
  * Permissions the configured features need: the reads of every run, then
  * the writes of the plan groups those features can make, named and
@@ -165,8 +167,8 @@ enum snapshot_check_class snapshot_check(const struct config *cfg,
  * its plan).  Static strings in out[0..max); returns how many (possibly
  * more than max).  cfg NULL: every feature.
  */
-size_t snapshot_needed_permissions(const struct config *cfg,
-                                   const char **out, size_t max);
+size_t snapshot_needed_permissions(const struct config *cfg, const char **out,
+                                   size_t max);
 
 /*
  * The server's records as model records (snapshot_model.c), shared by
@@ -177,8 +179,8 @@ size_t snapshot_needed_permissions(const struct config *cfg,
  * the caller decides), flagging partners' assets (owner other than me).
  */
 uint32_t snapshot_model_user(struct model *m, const struct uuid *id);
-void snapshot_model_tags(struct model *m, const struct api_tag *tags,
-                         size_t nr, bool members_known);
+void snapshot_model_tags(struct model *m, const struct api_tag *tags, size_t nr,
+                         bool members_known);
 uint32_t snapshot_model_album(struct model *m, const struct api_album *a);
 void snapshot_model_asset(struct model *m, const struct api_asset *a,
                           const struct uuid *me, struct model_asset *r);

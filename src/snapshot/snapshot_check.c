@@ -10,13 +10,13 @@
 
 struct check {
     struct api api;
-    struct buf first_err;     /* first failure, one line */
+    struct buf first_err; /* first failure, one line */
     enum snapshot_check_class cls;
     struct api_version v;
     bool have_version;
-    struct buf user;          /* "Name <email>" */
-    struct buf perms;         /* missing permissions, comma separated */
-    bool perms_listed;        /* GET /api-keys/me answered */
+    struct buf user;   /* "Name <email>" */
+    struct buf perms;  /* missing permissions, comma separated */
+    bool perms_listed; /* GET /api-keys/me answered */
     bool perms_all;
     const struct config *cfg;
     long tags, albums;
@@ -122,8 +122,7 @@ static void on_stats(void *ctx, const struct api_status *st,
 
 enum snapshot_check_class snapshot_check(const struct config *cfg,
                                          struct http_engine *eng,
-                                         struct buf *report,
-                                         struct buf *err)
+                                         struct buf *report, struct buf *err)
 {
     struct check c;
     struct buf e = BUF_INIT;
@@ -149,9 +148,8 @@ enum snapshot_check_class snapshot_check(const struct config *cfg,
     }
     if (c.have_version)
         buf_addf(report, "server: %s reachable, Immich %d.%d.%d (dialect %d)\n",
-                 cfg && cfg->server.url ? cfg->server.url : "server",
-                 c.v.major, c.v.minor, c.v.patch,
-                 api_dialect_of(c.v.major));
+                 cfg && cfg->server.url ? cfg->server.url : "server", c.v.major,
+                 c.v.minor, c.v.patch, api_dialect_of(c.v.major));
     if (c.user.len)
         buf_addf(report, "user: %s\n", c.user.buf);
     /* The whole list of what the key lacks says more than the first
@@ -179,8 +177,7 @@ enum snapshot_check_class snapshot_check(const struct config *cfg,
     buf_addf(report,
              "library: %ld assets (%ld images, %ld videos), %ld albums, "
              "%ld tags\n",
-             c.stats.total, c.stats.images, c.stats.videos, c.albums,
-             c.tags);
+             c.stats.total, c.stats.images, c.stats.videos, c.albums, c.tags);
     c.cls = SNAPSHOT_CHECK_OK;
 out:
     buf_release(&e);

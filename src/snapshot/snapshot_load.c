@@ -36,14 +36,14 @@
 #define PAGE_SIZE 1000
 /* Passes of at least this many assets are read in date ranges. */
 #define SPLIT_MIN_DEFAULT 50000
-#define SPLIT_SLICES 32
+#define SPLIT_SLICES      32
 
 struct pass {
-    const char *visibility;   /* NULL = server default */
-    bool exif;                /* withExif: only assets with EXIF */
-    int64_t after, before;    /* fileCreatedAt range, TIME_NONE = open */
-    int64_t total;            /* from the statistics */
-    long pages;               /* pages submitted so far */
+    const char *visibility;    /* NULL = server default */
+    bool exif;                 /* withExif: only assets with EXIF */
+    int64_t after, before;     /* fileCreatedAt range, TIME_NONE = open */
+    int64_t total;             /* from the statistics */
+    long pages;                /* pages submitted so far */
     int64_t *first_t, *last_t; /* fileCreatedAt at each page's ends */
     size_t bounds_alloc;
 };
@@ -71,7 +71,7 @@ struct snap {
     bool have_me;
     struct pass *passes;
     size_t passes_nr, passes_alloc;
-    bool have_archived;       /* 2.x: album/tag queries need an archive pass */
+    bool have_archived; /* 2.x: album/tag queries need an archive pass */
     const struct snapshot_album_cache *cache; /* may be NULL */
     struct u32list *tag_hits; /* per tag index, NULL when not fetched */
     bool *tag_fetch;          /* per tag: membership fetched */
@@ -97,7 +97,8 @@ static bool ok(struct snap *s, const struct api_status *st)
     return false;
 }
 
-/* ---- round 1 and 2 -------------------------------------------------------- */
+/* ---- round 1 and 2 --------------------------------------------------------
+ */
 
 static void on_version(void *ctx, const struct api_status *st,
                        const struct api_version *v)
@@ -159,8 +160,8 @@ static void on_albums(void *ctx, const struct api_status *st,
 struct pass_ctx {
     struct snap *s;
     size_t pass;
-    long page;        /* 0 for the statistics call */
-    int64_t at;       /* repair: the timestamp re-read, else TIME_NONE */
+    long page;  /* 0 for the statistics call */
+    int64_t at; /* repair: the timestamp re-read, else TIME_NONE */
 };
 
 static void on_total(void *ctx, const struct api_status *st, int64_t total)
@@ -172,14 +173,13 @@ static void on_total(void *ctx, const struct api_status *st, int64_t total)
     free(pc);
 }
 
-
 /* ---- round 2b: date ranges for big passes -------------------------------- */
 
 static int run(struct snap *s);
 
 struct split {
-    size_t pass;              /* the pass being split */
-    int64_t ends[2];          /* newest, oldest fileCreatedAt */
+    size_t pass;     /* the pass being split */
+    int64_t ends[2]; /* newest, oldest fileCreatedAt */
     int64_t counts[SPLIT_SLICES];
     int64_t bounds[SPLIT_SLICES + 1];
 };
@@ -187,7 +187,7 @@ struct split {
 struct split_ctx {
     struct snap *s;
     struct split *sp;
-    int which;                /* 0/1: ends[]; >= 2: counts[which - 2] */
+    int which; /* 0/1: ends[]; >= 2: counts[which - 2] */
 };
 
 static struct pass *add_pass(struct snap *s)
@@ -223,8 +223,7 @@ static void on_split_count(void *ctx, const struct api_status *st,
     free(sc);
 }
 
-static struct split_ctx *split_ctx(struct snap *s, struct split *sp,
-                                   int which)
+static struct split_ctx *split_ctx(struct snap *s, struct split *sp, int which)
 {
     struct split_ctx *sc = xcalloc(1, sizeof(*sc));
 
@@ -255,8 +254,8 @@ static void apply_split(struct snap *s, const struct split *sp)
         sum += sp->counts[k];
     if (sum != base.total) {
         verbose_log("snapshot: date ranges count %lld of %lld assets; "
-                    "reading the pass by offset", (long long)sum,
-                    (long long)base.total);
+                    "reading the pass by offset",
+                    (long long)sum, (long long)base.total);
         return;
     }
     for (int k = 0; k < SPLIT_SLICES; k++) {
@@ -332,8 +331,8 @@ out:
 
 /* ---- round 3: the assets ------------------------------------------------- */
 
-static void add_asset(struct snap *s, const struct api_asset *a,
-                      uint8_t pass, uint32_t index)
+static void add_asset(struct snap *s, const struct api_asset *a, uint8_t pass,
+                      uint32_t index)
 {
     struct model_asset r;
     uint32_t idx;
@@ -381,15 +380,15 @@ static void grow_bounds(struct pass *p, size_t n)
     if (n <= old)
         return;
     p->bounds_alloc = n < 2 * old ? 2 * old : n;
-    p->first_t = xrealloc(p->first_t, st_mult(p->bounds_alloc, sizeof(int64_t)));
+    p->first_t =
+        xrealloc(p->first_t, st_mult(p->bounds_alloc, sizeof(int64_t)));
     p->last_t = xrealloc(p->last_t, st_mult(p->bounds_alloc, sizeof(int64_t)));
     for (size_t i = old; i < p->bounds_alloc; i++)
         p->first_t[i] = p->last_t[i] = TIME_NONE;
 }
 
 static void on_page(void *ctx, const struct api_status *st,
-                    const struct api_asset *assets, size_t nr,
-                    long next_page)
+                    const struct api_asset *assets, size_t nr, long next_page)
 {
     struct pass_ctx *pc = ctx;
     struct snap *s = pc->s;
@@ -406,7 +405,8 @@ static void on_page(void *ctx, const struct api_status *st,
             index = 0x80000000u | ((uint32_t)assets[i].id.b[12] << 24 |
                                    (uint32_t)assets[i].id.b[13] << 16 |
                                    (uint32_t)assets[i].id.b[14] << 8 |
-                                   (uint32_t)assets[i].id.b[15]) >> 1;
+                                   (uint32_t)assets[i].id.b[15]) >>
+                                      1;
         else
             index = (uint32_t)((pc->page - 1) * PAGE_SIZE + (long)i);
         add_asset(s, &assets[i], pc->pass < 255 ? (uint8_t)pc->pass : 255,
@@ -464,13 +464,13 @@ static void submit_page(struct snap *s, size_t pass, long page, int64_t at)
  * in one page; a part that cannot be cut (same upload instant too) fails
  * the load rather than leave assets unread.
  */
-#define CREATED_MIN 0LL              /* 1970: no upload is older */
-#define CREATED_MAX 4102444800000LL  /* 2100-01-01 */
+#define CREATED_MIN 0LL             /* 1970: no upload is older */
+#define CREATED_MAX 4102444800000LL /* 2100-01-01 */
 
 struct repair_ctx {
     struct snap *s;
     size_t pass;
-    int64_t t, lo, hi;        /* group timestamp, upload-time range */
+    int64_t t, lo, hi; /* group timestamp, upload-time range */
 };
 
 static void repair_part(struct snap *s, size_t pass, int64_t t, int64_t lo,
@@ -514,9 +514,10 @@ static void on_repair_count(void *ctx, const struct api_status *st,
             time_format_iso(rc->t, when);
             s->failed = true;
             s->info->fail_kind = API_FAIL_DECODE;
-            buf_addf(&s->err, "snapshot incomplete: %lld assets share "
-                              "fileCreatedAt %s and their upload time: the "
-                              "server's search cannot page them reliably",
+            buf_addf(&s->err,
+                     "snapshot incomplete: %lld assets share "
+                     "fileCreatedAt %s and their upload time: the "
+                     "server's search cannot page them reliably",
                      (long long)total, when);
             http_engine_wrap_up(s->eng);
         }
@@ -574,11 +575,11 @@ static void repair_boundaries(struct snap *s)
 
 struct member_ctx {
     struct snap *s;
-    uint32_t record;          /* album or tag index */
+    uint32_t record; /* album or tag index */
     bool is_tag;
     const char *visibility;
     long page;
-    size_t seen;              /* assets the chain returned before this page */
+    size_t seen; /* assets the chain returned before this page */
 };
 
 static void submit_members(struct snap *s, uint32_t record, bool is_tag,
@@ -701,7 +702,7 @@ static bool album_known(struct snap *s, uint32_t al)
 
 static void submit_memberships(struct snap *s)
 {
-    const char *vis[2] = { NULL, NULL };
+    const char *vis[2] = {NULL, NULL};
     size_t vis_nr = 1;
     struct model *m = s->m;
 
@@ -918,9 +919,10 @@ int snapshot_load(const struct config *cfg, struct http_engine *eng,
     if ((int64_t)out->assets_nr < info->server_total) {
         s.failed = true;
         info->fail_kind = API_FAIL_DECODE;
-        buf_addf(&s.err, "snapshot incomplete: read %zu of the %lld assets "
-                         "the server counts (assets deleted while reading? "
-                         "the next run reads again)",
+        buf_addf(&s.err,
+                 "snapshot incomplete: read %zu of the %lld assets "
+                 "the server counts (assets deleted while reading? "
+                 "the next run reads again)",
                  out->assets_nr, (long long)info->server_total);
         goto out;
     }

@@ -12,8 +12,8 @@ uint32_t snapshot_model_user(struct model *m, const struct uuid *id)
     return u != MODEL_NONE ? u : model_add_user(m, id, "", "");
 }
 
-void snapshot_model_tags(struct model *m, const struct api_tag *tags,
-                         size_t nr, bool members_known)
+void snapshot_model_tags(struct model *m, const struct api_tag *tags, size_t nr,
+                         bool members_known)
 {
     for (size_t i = 0; i < nr; i++) {
         struct model_tag t;
@@ -68,8 +68,7 @@ void snapshot_model_asset(struct model *m, const struct api_asset *a,
     memset(r, 0, sizeof(*r));
     r->id = a->id;
     r->owner = snapshot_model_user(m, &a->owner);
-    r->file_name = strpool_intern(&m->strings, a->file_name,
-                                  a->file_name_len);
+    r->file_name = strpool_intern(&m->strings, a->file_name, a->file_name_len);
     r->path = strpool_intern(&m->strings, a->path, a->path_len);
     r->duplicate = MODEL_NONE;
     r->file_created_at = a->file_created_at;

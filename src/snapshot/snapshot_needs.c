@@ -152,18 +152,18 @@ static bool converts_to_albums(const struct config *cfg)
  * checks against its plan before writing), for the plan groups each
  * feature can make; test_apply.c holds the two lists together.
  */
-size_t snapshot_needed_permissions(const struct config *cfg,
-                                   const char **out, size_t max)
+size_t snapshot_needed_permissions(const struct config *cfg, const char **out,
+                                   size_t max)
 {
     struct snapshot_needs n;
     size_t nr = 0;
     bool creates, adds, temps;
 
-#define NEED(p)                                                              \
-    do {                                                                     \
-        if (nr < max)                                                        \
-            out[nr] = (p);                                                   \
-        nr++;                                                                \
+#define NEED(p)                                                                \
+    do {                                                                       \
+        if (nr < max)                                                          \
+            out[nr] = (p);                                                     \
+        nr++;                                                                  \
     } while (0)
     snapshot_needs_from_config(cfg, &n);
     /* Reads of every run. */

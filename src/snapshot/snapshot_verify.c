@@ -58,7 +58,7 @@ int snapshot_albums_changed(struct http_engine *eng, int dialect,
                             const struct model *m, struct buf *what,
                             struct buf *err)
 {
-    struct verify v = { m, NULL, false, what, err };
+    struct verify v = {m, NULL, false, what, err};
     struct api api;
     int ret = 0;
 

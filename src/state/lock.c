@@ -19,8 +19,7 @@
 #include "core/numparse.h"
 
 enum state_lock_result state_lock_acquire(struct state_lock *lk,
-                                          const char *root,
-                                          struct buf *err)
+                                          const char *root, struct buf *err)
 {
     struct buf path = BUF_INIT, pid = BUF_INIT;
     int fd;
@@ -41,8 +40,7 @@ enum state_lock_result state_lock_acquire(struct state_lock *lk,
         int64_t holder = 0;
 
         if (errno != EWOULDBLOCK) {
-            buf_addf(err, "cannot lock '%s': %s", path.buf,
-                     strerror(errno));
+            buf_addf(err, "cannot lock '%s': %s", path.buf, strerror(errno));
             (void)close(fd);
             buf_release(&path);
             return STATE_LOCK_ERROR;
@@ -55,8 +53,10 @@ enum state_lock_result state_lock_acquire(struct state_lock *lk,
                 holder = 0;
         }
         if (holder)
-            buf_addf(err, "another run is in progress (pid %lld holds "
-                          "'%s')", (long long)holder, path.buf);
+            buf_addf(err,
+                     "another run is in progress (pid %lld holds "
+                     "'%s')",
+                     (long long)holder, path.buf);
         else
             buf_addf(err, "another run is in progress (it holds '%s')",
                      path.buf);

@@ -178,9 +178,10 @@ static int migrate(struct state *st, const char *path, struct buf *err)
     if (state_schema_version(st, &version, err) < 0)
         return -1;
     if (version > STATE_SCHEMA_VERSION) {
-        buf_addf(err, "state database '%s' has schema version %d, newer "
-                      "than this program's %d", path, version,
-                 STATE_SCHEMA_VERSION);
+        buf_addf(err,
+                 "state database '%s' has schema version %d, newer "
+                 "than this program's %d",
+                 path, version, STATE_SCHEMA_VERSION);
         return -1;
     }
     for (v = version; v < STATE_SCHEMA_VERSION; v++) {
@@ -188,11 +189,15 @@ static int migrate(struct state *st, const char *path, struct buf *err)
         char *msg = NULL;
 
         /* The DDL and the version bump commit together or not at all. */
-        buf_addf(&sql, "BEGIN IMMEDIATE; %s PRAGMA user_version = %d; "
-                       "COMMIT;", migrations[v], v + 1);
+        buf_addf(&sql,
+                 "BEGIN IMMEDIATE; %s PRAGMA user_version = %d; "
+                 "COMMIT;",
+                 migrations[v], v + 1);
         if (sqlite3_exec(st->db, sql.buf, NULL, NULL, &msg) != SQLITE_OK) {
-            buf_addf(err, "state database '%s': migration to version %d "
-                          "failed: %s", path, v + 1, msg ? msg : "?");
+            buf_addf(err,
+                     "state database '%s': migration to version %d "
+                     "failed: %s",
+                     path, v + 1, msg ? msg : "?");
             sqlite3_free(msg);
             (void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
             buf_release(&sql);
@@ -274,8 +279,8 @@ static int drop_implausible_rows(struct state *st, const char *path,
     dropped = sqlite3_total_changes(st->db) - before;
     if (dropped)
         warn_log("state database '%s': %d implausible remembered rows "
-                 "dropped (album memberships are read again)", path,
-                 dropped);
+                 "dropped (album memberships are read again)",
+                 path, dropped);
     return 0;
 }
 
@@ -299,11 +304,11 @@ static int open_once(struct state **out, const char *path, bool readonly,
             goto fail;
         (void)close(fd);
     }
-    rc = sqlite3_open_v2(path, &st->db,
-                         (readonly ? SQLITE_OPEN_READONLY
-                                   : SQLITE_OPEN_READWRITE) |
-                             SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX,
-                         NULL);
+    rc = sqlite3_open_v2(
+        path, &st->db,
+        (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
+            SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX,
+        NULL);
     if (rc != SQLITE_OK) {
         if (st->db && is_damage(sqlite3_extended_errcode(st->db)))
             goto damaged;
@@ -314,8 +319,8 @@ static int open_once(struct state **out, const char *path, bool readonly,
     /* A concurrent reader (a second process refused by the lock) must
      * not make us fail at once. */
     (void)sqlite3_busy_timeout(st->db, 5000);
-    if (sqlite3_exec(st->db, "PRAGMA foreign_keys = ON", NULL, NULL,
-                     NULL) != SQLITE_OK) {
+    if (sqlite3_exec(st->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL) !=
+        SQLITE_OK) {
         fail(st, err, "cannot enable foreign keys");
         goto fail;
     }
@@ -333,8 +338,10 @@ static int open_once(struct state **out, const char *path, bool readonly,
         if (state_schema_version(st, &version, err) < 0)
             goto check_damage;
         if (version != STATE_SCHEMA_VERSION) {
-            buf_addf(err, "state database '%s' has schema version %d, not "
-                          "%d", path, version, STATE_SCHEMA_VERSION);
+            buf_addf(err,
+                     "state database '%s' has schema version %d, not "
+                     "%d",
+                     path, version, STATE_SCHEMA_VERSION);
             goto fail;
         }
     } else if (migrate(st, path, err) < 0) {
@@ -345,8 +352,7 @@ static int open_once(struct state **out, const char *path, bool readonly,
                                SQLITE_PREPARE_PERSISTENT, &st->st[i],
                                NULL) != SQLITE_OK) {
             /* Our own statements only fail on a schema not ours. */
-            buf_addf(why, "schema does not match: %s",
-                     sqlite3_errmsg(st->db));
+            buf_addf(why, "schema does not match: %s", sqlite3_errmsg(st->db));
             goto damaged_why;
         }
     }
@@ -372,7 +378,7 @@ fail:
  * "<path>.corrupt-YYYYmmdd_HHMMSS"; the new name goes into aside. */
 static int move_aside(const char *path, struct buf *aside, struct buf *err)
 {
-    static const char *const sfx[] = { "-journal", "-wal", "-shm" };
+    static const char *const sfx[] = {"-journal", "-wal", "-shm"};
     struct buf from = BUF_INIT, to = BUF_INIT;
     char stamp[32];
     time_t t = time(NULL);
@@ -384,8 +390,10 @@ static int move_aside(const char *path, struct buf *aside, struct buf *err)
         snprintf(stamp, sizeof(stamp), "%lld", (long long)t);
     buf_addf(aside, "%s.corrupt-%s", path, stamp);
     if (rename(path, aside->buf) < 0) {
-        buf_addf(err, "state database '%s' is damaged and cannot be moved "
-                      "aside to '%s': %s", path, aside->buf, strerror(errno));
+        buf_addf(err,
+                 "state database '%s' is damaged and cannot be moved "
+                 "aside to '%s': %s",
+                 path, aside->buf, strerror(errno));
         return -1;
     }
     for (i = 0; i < ARRAY_SIZE(sfx); i++) {
@@ -420,7 +428,8 @@ static int open_db(struct state **out, const char *path, bool readonly,
     }
     if (readonly) {
         warn_log("state database '%s' is damaged (%s): not used; the next "
-                 "run moves it aside and starts a new one", path, why.buf);
+                 "run moves it aside and starts a new one",
+                 path, why.buf);
         buf_addf(err, "state database '%s' is damaged", path);
         goto out;
     }
@@ -428,12 +437,15 @@ static int open_db(struct state **out, const char *path, bool readonly,
         goto out;
     warn_log("state database '%s' is damaged (%s): moved aside to '%s'; "
              "starting a new one (it remembers runs and album members, the "
-             "server keeps the library)", path, why.buf, aside.buf);
+             "server keeps the library)",
+             path, why.buf, aside.buf);
     buf_reset(&why);
     r = open_once(out, path, false, &why, err);
     if (r == 1)
-        buf_addf(err, "state database '%s': a new database is damaged "
-                      "too: %s", path, why.buf);
+        buf_addf(err,
+                 "state database '%s': a new database is damaged "
+                 "too: %s",
+                 path, why.buf);
     ret = r ? -1 : 0;
 out:
     buf_release(&why);
@@ -446,8 +458,7 @@ int state_open(struct state **out, const char *path, struct buf *err)
     return open_db(out, path, false, err);
 }
 
-int state_open_readonly(struct state **out, const char *path,
-                        struct buf *err)
+int state_open_readonly(struct state **out, const char *path, struct buf *err)
 {
     return open_db(out, path, true, err);
 }
@@ -517,13 +528,12 @@ int state_run_finish(struct state *st, int64_t run_id,
     if (step_done(st, S_COMMIT, err, "cannot commit the run") < 0)
         goto rollback;
     return 0;
-rollback:
-    {
-        struct buf ignored = BUF_INIT;
+rollback : {
+    struct buf ignored = BUF_INIT;
 
-        (void)step_done(st, S_ROLLBACK, &ignored, "rollback");
-        buf_release(&ignored);
-    }
+    (void)step_done(st, S_ROLLBACK, &ignored, "rollback");
+    buf_release(&ignored);
+}
     return -1;
 }
 
@@ -653,24 +663,24 @@ int state_max_count(struct state *st, int64_t since_ms, int64_t exclude_id,
 /* ---- album memberships ------------------------------------------------- */
 
 static int bind_key(sqlite3_stmt *q, const char *server,
-                    const struct uuid *album,
-                    const struct state_album_key *key)
+                    const struct uuid *album, const struct state_album_key *key)
 {
     return sqlite3_bind_text(q, 1, server, -1, SQLITE_STATIC) != SQLITE_OK ||
-           sqlite3_bind_blob(q, 2, album->b, (int)sizeof(album->b),
-                             SQLITE_STATIC) != SQLITE_OK ||
-           sqlite3_bind_int64(q, 3, key->updated_at) != SQLITE_OK ||
-           sqlite3_bind_int64(q, 4, key->last_modified) != SQLITE_OK ||
-           sqlite3_bind_int64(q, 5, key->asset_count) != SQLITE_OK ||
-           sqlite3_bind_int(q, 6, key->dialect) != SQLITE_OK
-               ? -1 : 0;
+                   sqlite3_bind_blob(q, 2, album->b, (int)sizeof(album->b),
+                                     SQLITE_STATIC) != SQLITE_OK ||
+                   sqlite3_bind_int64(q, 3, key->updated_at) != SQLITE_OK ||
+                   sqlite3_bind_int64(q, 4, key->last_modified) != SQLITE_OK ||
+                   sqlite3_bind_int64(q, 5, key->asset_count) != SQLITE_OK ||
+                   sqlite3_bind_int(q, 6, key->dialect) != SQLITE_OK
+               ? -1
+               : 0;
 }
 
 int state_album_members_get(struct state *st, const char *server,
                             const struct uuid *album,
                             const struct state_album_key *key,
-                            int64_t not_before, struct uuid **ids,
-                            size_t *nr, struct buf *err)
+                            int64_t not_before, struct uuid **ids, size_t *nr,
+                            struct buf *err)
 {
     sqlite3_stmt *q = st->st[S_ALBUM_GET];
     const void *blob;
@@ -734,8 +744,7 @@ int state_album_members_prune(struct state *st, const char *server,
         (void)sqlite3_reset(q);
         return fail(st, err, "cannot forget old album members");
     }
-    return step_done(st, S_ALBUM_PRUNE, err,
-                     "cannot forget old album members");
+    return step_done(st, S_ALBUM_PRUNE, err, "cannot forget old album members");
 }
 
 int state_begin(struct state *st, struct buf *err)

@@ -31,7 +31,7 @@
 #include "core/buf.h"
 #include "core/uuid.h"
 
-#define STATE_DB_NAME "state.sqlite"
+#define STATE_DB_NAME        "state.sqlite"
 #define STATE_SCHEMA_VERSION 3
 
 struct state;
@@ -56,29 +56,32 @@ struct state_counters {
     size_t nr, alloc;
 };
 
-#define STATE_COUNTERS_INIT { NULL, 0, 0 }
+#define STATE_COUNTERS_INIT                                                    \
+    {                                                                          \
+        NULL, 0, 0                                                             \
+    }
 
 void state_counters_add(struct state_counters *c, const char *key,
                         int64_t value);
 void state_counters_release(struct state_counters *c);
 
 struct state_run_end {
-    int64_t finished_at;            /* ms UTC */
+    int64_t finished_at; /* ms UTC */
     enum state_run_status status;
-    int64_t skip_n;                 /* skip used by the run */
-    int64_t count;                  /* checkpoint reached */
-    const char *last_processed_id;  /* may be NULL */
+    int64_t skip_n;                        /* skip used by the run */
+    int64_t count;                         /* checkpoint reached */
+    const char *last_processed_id;         /* may be NULL */
     const struct state_counters *counters; /* may be NULL */
 };
 
 /* A past run as read back. */
 struct state_run {
     int64_t id;
-    char *name;                /* run directory name (owned) */
+    char *name;                      /* run directory name (owned) */
     int64_t started_at, finished_at; /* finished_at 0 while RUNNING */
     enum state_run_status status;
     int64_t skip_n, count;
-    char *last_processed_id;   /* owned, may be NULL */
+    char *last_processed_id; /* owned, may be NULL */
     struct state_counters counters;
 };
 
@@ -87,8 +90,7 @@ struct state_run {
 int state_open(struct state **out, const char *path, struct buf *err);
 /* Opens an existing database of this version for reading only (no
  * migration, no file created): for `plan`, which writes nothing. */
-int state_open_readonly(struct state **out, const char *path,
-                        struct buf *err);
+int state_open_readonly(struct state **out, const char *path, struct buf *err);
 /* Finalizes the statements and closes; accepts NULL. */
 void state_close(struct state *st);
 /* PRAGMA user_version of the open database. */
@@ -143,8 +145,8 @@ int state_max_count(struct state *st, int64_t since_ms, int64_t exclude_id,
 #define STATE_ALBUM_MAX_AGE_MS (7LL * 24 * 3600 * 1000)
 
 struct state_album_key {
-    int64_t updated_at;      /* album updatedAt, ms */
-    int64_t last_modified;   /* lastModifiedAssetTimestamp, TIME_NONE */
+    int64_t updated_at;    /* album updatedAt, ms */
+    int64_t last_modified; /* lastModifiedAssetTimestamp, TIME_NONE */
     int64_t asset_count;
     int dialect;
 };
@@ -157,8 +159,8 @@ struct state_album_key {
 int state_album_members_get(struct state *st, const char *server,
                             const struct uuid *album,
                             const struct state_album_key *key,
-                            int64_t not_before, struct uuid **ids,
-                            size_t *nr, struct buf *err);
+                            int64_t not_before, struct uuid **ids, size_t *nr,
+                            struct buf *err);
 /* Remembers them (replacing what was there). */
 int state_album_members_put(struct state *st, const char *server,
                             const struct uuid *album,
@@ -187,7 +189,10 @@ struct state_lock {
     char *path; /* owned */
 };
 
-#define STATE_LOCK_INIT { -1, NULL }
+#define STATE_LOCK_INIT                                                        \
+    {                                                                          \
+        -1, NULL                                                               \
+    }
 #define STATE_LOCK_NAME "immich-autotag.lock"
 
 enum state_lock_result {
@@ -199,8 +204,7 @@ enum state_lock_result {
 
 /* Takes the lock without waiting. */
 enum state_lock_result state_lock_acquire(struct state_lock *lk,
-                                          const char *root,
-                                          struct buf *err);
+                                          const char *root, struct buf *err);
 /*
  * The lock of one (server, Immich user) wherever the logs go, in a
  * directory private to the operating-system user (see user_lock.c):

@@ -50,11 +50,11 @@ static int private_dir(const char *dir, struct buf *err)
         buf_addf(err, "cannot stat '%s': %s", dir, strerror(errno));
         return -1;
     }
-    if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
-        (st.st_mode & 077)) {
-        buf_addf(err, "'%s' is not a directory private to this user (a "
-                      "link, someone else's, or open to others): refusing "
-                      "to keep the run lock there",
+    if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077)) {
+        buf_addf(err,
+                 "'%s' is not a directory private to this user (a "
+                 "link, someone else's, or open to others): refusing "
+                 "to keep the run lock there",
                  dir);
         return -1;
     }
@@ -82,9 +82,9 @@ static int64_t last_write(const char *dir)
     int fd;
 
     buf_addf(&path, "%s/last-write", dir);
-    fd = access(path.buf, F_OK) == 0 ? fs_open_private(path.buf, O_RDONLY,
-                                                       &ignored)
-                                     : -1;
+    fd = access(path.buf, F_OK) == 0
+             ? fs_open_private(path.buf, O_RDONLY, &ignored)
+             : -1;
     if (fd >= 0) {
         n = read(fd, text, sizeof(text) - 1);
         (void)close(fd);
@@ -129,8 +129,7 @@ int state_user_lock_wrote(struct state_lock *lk, int64_t now_ms,
 enum state_lock_result state_user_lock_acquire(struct state_lock *lk,
                                                const char *server,
                                                const struct uuid *user,
-                                               int64_t read_at,
-                                               struct buf *err)
+                                               int64_t read_at, struct buf *err)
 {
     struct buf dir = BUF_INIT, key = BUF_INIT;
     char id[UUID_STR_LEN + 1];
@@ -148,14 +147,16 @@ enum state_lock_result state_user_lock_acquire(struct state_lock *lk,
     r = state_lock_acquire(lk, dir.buf, err);
     if (r == STATE_LOCK_ACQUIRED && last_write(dir.buf) >= read_at) {
         state_lock_release(lk);
-        buf_addf(err, "another run wrote to %s as this user while this one "
-                      "was reading: nothing written (run again)",
+        buf_addf(err,
+                 "another run wrote to %s as this user while this one "
+                 "was reading: nothing written (run again)",
                  server);
         r = STATE_LOCK_STALE;
     } else if (r == STATE_LOCK_BUSY) {
         buf_reset(err);
-        buf_addf(err, "another run is writing to %s as this user (it holds "
-                      "'%s/%s'): nothing written",
+        buf_addf(err,
+                 "another run is writing to %s as this user (it holds "
+                 "'%s/%s'): nothing written",
                  server, dir.buf, STATE_LOCK_NAME);
     }
 out:

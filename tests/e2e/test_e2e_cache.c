@@ -27,10 +27,10 @@
  * may be NULL); returns its exit code. */
 static int tool(const struct sim_proc *sim, const char *a1)
 {
-    return e2e_tool_code(sim, E2E_ARGV("run", "--quiet", "--config",
-                                       IA_TEST_DATA
-                                       "/config/upstream-template.yaml",
-                                       "--log-dir", e2e_path("logs"), a1));
+    return e2e_tool_code(sim,
+                         E2E_ARGV("run", "--quiet", "--config",
+                                  IA_TEST_DATA "/config/upstream-template.yaml",
+                                  "--log-dir", e2e_path("logs"), a1));
 }
 
 /* `plan` with the same log root: reads what runs remembered, writes
@@ -41,13 +41,12 @@ static void plan_reads_memory(const struct sim_proc *sim)
 
     buf_addf(&db, "%s/state.sqlite", e2e_path("logs"));
     e2e_slurp(db.buf, &before);
-    assert_int_equal(e2e_tool_code(sim, E2E_ARGV("plan", "--quiet",
-                                                 "--config", IA_TEST_DATA
-                                                 "/config/upstream-template"
+    assert_int_equal(
+        e2e_tool_code(sim, E2E_ARGV("plan", "--quiet", "--config",
+                                    IA_TEST_DATA "/config/upstream-template"
                                                  ".yaml",
-                                                 "--log-dir",
-                                                 e2e_path("logs"))),
-                     0);
+                                    "--log-dir", e2e_path("logs"))),
+        0);
     e2e_slurp(db.buf, &after);
     assert_int_equal(before.len, after.len);
     assert_memory_equal(before.buf, after.buf, before.len);
@@ -95,14 +94,14 @@ static void pick_album(const struct sim_proc *sim, char album[64],
                        char asset[64], long *nonempty)
 {
     json_t *root = es_state(sim), *al;
-    const char *admin = es_str(json_array_get(json_object_get(root, "users"),
-                                              0),
-                               "id");
+    const char *admin =
+        es_str(json_array_get(json_object_get(root, "users"), 0), "id");
     size_t i;
 
     album[0] = asset[0] = '\0';
     *nonempty = 0;
-    json_array_foreach(json_object_get(root, "albums"), i, al) {
+    json_array_foreach(json_object_get(root, "albums"), i, al)
+    {
         json_t *ids = json_object_get(al, "assetIds");
 
         if (!json_array_size(ids))

@@ -29,9 +29,9 @@
 #include "core/fsutil.h"
 #include "sim_harness.h"
 
-#define KEY "e2e-SECRET-key-0f9e8d7c6b5a4321"
+#define KEY    "e2e-SECRET-key-0f9e8d7c6b5a4321"
 #define CONFIG IA_TEST_DATA "/config/upstream-template.yaml"
-#define SKIP 77
+#define SKIP   77
 
 static char tmpdir[64];
 static char logdir[96];
@@ -47,8 +47,8 @@ static void start(struct sim_proc *sim, const char *faults)
 
 static pid_t spawn_run(const struct sim_proc *sim, struct buf *err_path)
 {
-    const char *args[] = { "run", "-c", CONFIG, "--log-dir", logdir,
-                           "--concurrency", "1", NULL };
+    const char *args[] = {"run",           "-c", CONFIG, "--log-dir", logdir,
+                          "--concurrency", "1",  NULL};
 
     buf_addf(err_path, "%s/stderr", tmpdir);
     return sim_spawn_tool(sim, IA_BIN, args, NULL, err_path->buf);
@@ -84,8 +84,8 @@ static void run_dir(struct buf *out)
     {
         struct buf sh = BUF_INIT;
 
-        buf_addf(&sh, "cd '%s' && ls -d 2*_PID* > '%s' 2>/dev/null",
-                 logdir, cmd.buf);
+        buf_addf(&sh, "cd '%s' && ls -d 2*_PID* > '%s' 2>/dev/null", logdir,
+                 cmd.buf);
         (void)system(sh.buf);
         buf_release(&sh);
     }
@@ -147,14 +147,13 @@ static void test_killed_run_leaves_its_journal(void **state)
         const char *kind = NULL, *st = NULL, *album = NULL;
 
         assert_non_null(ev);
-        assert_int_equal(json_unpack(ev, "{s:s, s:s}", "kind", &kind,
-                                     "status", &st), 0);
+        assert_int_equal(
+            json_unpack(ev, "{s:s, s:s}", "kind", &kind, "status", &st), 0);
         assert_string_equal(st, "done");
         if (!strcmp(kind, "CREATE_ALBUM")) {
             struct buf url = BUF_INIT, body = BUF_INIT;
 
-            assert_int_equal(json_unpack(ev, "{s:s}", "album_id", &album),
-                             0);
+            assert_int_equal(json_unpack(ev, "{s:s}", "album_id", &album), 0);
             buf_addf(&url, "/api/albums/%s", album);
             assert_int_equal(sim_request(&sim, "GET", url.buf, NULL, &body),
                              200);
@@ -198,8 +197,8 @@ int main(int argc, char **argv)
         /* Room for the start of a run (about 70 KiB), not its reports. */
         if (mount("tmpfs", logdir, "tmpfs", MS_NOSUID | MS_NODEV,
                   "size=96k,mode=0700") < 0) {
-            fprintf(stderr, "SKIP: cannot mount a tmpfs on %s: %s\n",
-                    logdir, strerror(errno));
+            fprintf(stderr, "SKIP: cannot mount a tmpfs on %s: %s\n", logdir,
+                    strerror(errno));
             rmdir(logdir);
             rmdir(tmpdir);
             return SKIP;

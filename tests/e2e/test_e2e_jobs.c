@@ -36,8 +36,8 @@
 #include "e2e_state.h"
 #include "sim_harness.h"
 
-#define TEMPLATE IA_TEST_DATA "/config/upstream-template.yaml"
-#define LIBRARY IA_TEST_DATA "/e2e/multi-user.json"
+#define TEMPLATE  IA_TEST_DATA "/config/upstream-template.yaml"
+#define LIBRARY   IA_TEST_DATA "/e2e/multi-user.json"
 #define ADMIN_KEY "multi-admin-key"
 
 static char tmpdir[64];
@@ -46,8 +46,7 @@ static void run_jobs(const struct sim_proc *sim)
 {
     struct buf body = BUF_INIT;
 
-    assert_int_equal(sim_request(sim, "POST", "/__sim/jobs/run", NULL,
-                                 &body),
+    assert_int_equal(sim_request(sim, "POST", "/__sim/jobs/run", NULL, &body),
                      200);
     buf_release(&body);
 }
@@ -70,8 +69,7 @@ static int run_racing_jobs(const struct sim_proc *sim, const char *cmd,
 {
     struct sim_proc as = *sim;
     struct buf logs = BUF_INIT, outpath = BUF_INIT, ignored = BUF_INIT;
-    const char *args[] = { cmd, "--config", TEMPLATE, "--log-dir", NULL,
-                           NULL };
+    const char *args[] = {cmd, "--config", TEMPLATE, "--log-dir", NULL, NULL};
     int status = -1, raced = 0;
     pid_t pid;
 
@@ -111,11 +109,10 @@ static int run_racing_jobs(const struct sim_proc *sim, const char *cmd,
 
 static void test_undone_tag_change_is_made_again(void **state)
 {
-    const char *args[] = { "--library", LIBRARY, "--dialect", "2", "--jobs",
-                           "delay=1h,rate=0", NULL };
+    const char *args[] = {"--library", LIBRARY,           "--dialect", "2",
+                          "--jobs",    "delay=1h,rate=0", NULL};
     struct sim_proc sim;
-    struct buf err = BUF_INIT, body = BUF_INIT, out = BUF_INIT, path =
-                                                                   BUF_INIT;
+    struct buf err = BUF_INIT, body = BUF_INIT, out = BUF_INIT, path = BUF_INIT;
     json_t *st, *party, *meme;
 
     (void)state;
@@ -128,14 +125,12 @@ static void test_undone_tag_change_is_made_again(void **state)
     assert_non_null(meme);
     buf_addf(&path, "/api/tags/%s/assets", es_str(meme, "id"));
     buf_addf(&body, "{\"ids\":[\"%s\"]}", es_str(party, "id"));
-    assert_int_equal(sim_request(&sim, "PUT", path.buf, body.buf, &out),
-                     200);
+    assert_int_equal(sim_request(&sim, "PUT", path.buf, body.buf, &out), 200);
     /* its sidecar write runs; the re-read waits */
     buf_reset(&out);
-    assert_int_equal(sim_request(&sim, "POST",
-                                 "/__sim/jobs/run?queue=sidecar", NULL,
-                                 &out),
-                     200);
+    assert_int_equal(
+        sim_request(&sim, "POST", "/__sim/jobs/run?queue=sidecar", NULL, &out),
+        200);
 
     assert_int_equal(run_racing_jobs(&sim, "run", &out), 0);
     run_jobs(&sim);
@@ -152,8 +147,8 @@ static void test_undone_tag_change_is_made_again(void **state)
     {
         struct sim_proc as = sim;
         struct buf logs = BUF_INIT, plan = BUF_INIT, ignored = BUF_INIT;
-        const char *pargs[] = { "plan", "--json", "--config", TEMPLATE,
-                                "--log-dir", NULL, NULL };
+        const char *pargs[] = {"plan",      "--json", "--config", TEMPLATE,
+                               "--log-dir", NULL,     NULL};
         json_t *p;
 
         snprintf(as.api_key, sizeof(as.api_key), "%s", ADMIN_KEY);
@@ -161,11 +156,10 @@ static void test_undone_tag_change_is_made_again(void **state)
         buf_reset(&path);
         buf_addf(&path, "%s/plan.json", tmpdir);
         pargs[5] = logs.buf;
-        assert_int_equal(sim_wait_tool(sim_spawn_tool(&as, IA_BIN, pargs,
-                                                      path.buf, NULL)),
-                         0);
-        assert_int_equal(fs_read_file(path.buf, 1 << 24, &plan, &ignored),
-                         0);
+        assert_int_equal(
+            sim_wait_tool(sim_spawn_tool(&as, IA_BIN, pargs, path.buf, NULL)),
+            0);
+        assert_int_equal(fs_read_file(path.buf, 1 << 24, &plan, &ignored), 0);
         p = es_parse(plan.buf, plan.len);
         assert_int_equal(json_array_size(json_object_get(p, "groups")), 0);
         json_decref(p);
@@ -186,25 +180,22 @@ static void test_undone_tag_change_is_made_again(void **state)
  * the date correction sets it back; readOnly: its file cannot take a
  * sidecar.  Written to tmpdir/name; the path in out.
  */
-static void shifted_library(const char *name, bool read_only,
-                            struct buf *out)
+static void shifted_library(const char *name, bool read_only, struct buf *out)
 {
     const char *late = "2019-07-17T13:30:12.000Z";
     json_t *asset, *lib;
 
-    asset = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
-                      " s:n, s:s, s:b, s:n, s:[], s:{s:s, s:s}}",
-                      "id", "00000000-0000-4000-8000-0000000000e1",
-                      "ownerId", "00000000-0000-4000-8000-00000000a001",
-                      "type", "IMAGE", "originalPath",
-                      "/photos/PXL_20190714_153012000.jpg",
-                      "originalFileName", "PXL_20190714_153012000.jpg",
-                      "fileCreatedAt", late, "fileModifiedAt", late,
-                      "localDateTime", "2019-07-17T15:30:12.000Z",
-                      "createdAt", late, "updatedAt", late, "deletedAt",
-                      "visibility", "timeline", "isFavorite", 0,
-                      "duplicateId", "tagIds", "exifInfo",
-                      "dateTimeOriginal", late, "timeZone", "Europe/Madrid");
+    asset = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
+        " s:n, s:s, s:b, s:n, s:[], s:{s:s, s:s}}",
+        "id", "00000000-0000-4000-8000-0000000000e1", "ownerId",
+        "00000000-0000-4000-8000-00000000a001", "type", "IMAGE", "originalPath",
+        "/photos/PXL_20190714_153012000.jpg", "originalFileName",
+        "PXL_20190714_153012000.jpg", "fileCreatedAt", late, "fileModifiedAt",
+        late, "localDateTime", "2019-07-17T15:30:12.000Z", "createdAt", late,
+        "updatedAt", late, "deletedAt", "visibility", "timeline", "isFavorite",
+        0, "duplicateId", "tagIds", "exifInfo", "dateTimeOriginal", late,
+        "timeZone", "Europe/Madrid");
     if (read_only)
         json_object_set_new(asset, "readOnly", json_true());
     lib = json_pack("{s:s, s:[{s:s, s:s, s:s, s:b, s:[], s:[{s:s, s:s,"
@@ -226,9 +217,10 @@ static int correction_run(const struct sim_proc *sim, const char *logdir)
 {
     struct sim_proc as = *sim;
     struct buf logs = BUF_INIT;
-    const char *args[] = { "run", "--quiet", "--config",
-                           IA_TEST_DATA "/e2e/date-correction.yaml",
-                           "--log-dir", NULL, NULL };
+    const char *args[] = {"run",       "--quiet",
+                          "--config",  IA_TEST_DATA "/e2e/date-correction.yaml",
+                          "--log-dir", NULL,
+                          NULL};
     int code;
 
     snprintf(as.api_key, sizeof(as.api_key), "%s", ADMIN_KEY);
@@ -245,10 +237,9 @@ static int correction_run(const struct sim_proc *sim, const char *logdir)
  * file).  The next run, meanwhile, takes the EXIF date as the asset's:
  * it does not correct the date again (one PUT /assets in all).
  */
-static void correction_waits(const char *jobs, bool read_only,
-                             const char *name)
+static void correction_waits(const char *jobs, bool read_only, const char *name)
 {
-    const char *args[] = { "--library", NULL, "--jobs", jobs, NULL };
+    const char *args[] = {"--library", NULL, "--jobs", jobs, NULL};
     struct sim_proc sim;
     struct buf lib = BUF_INIT, err = BUF_INIT, dir = BUF_INIT;
     json_t *st, *a;
@@ -268,11 +259,10 @@ static void correction_waits(const char *jobs, bool read_only,
     st = es_state(&sim);
     a = json_array_get(json_object_get(st, "assets"), 0);
     /* the server recorded the correction; the file's date waits */
-    assert_string_equal(es_str(json_object_get(a, "exifInfo"),
-                               "dateTimeOriginal"),
-                        "2019-07-14T13:30:12.000Z");
-    assert_string_equal(es_str(a, "fileCreatedAt"),
-                        "2019-07-17T13:30:12.000Z");
+    assert_string_equal(
+        es_str(json_object_get(a, "exifInfo"), "dateTimeOriginal"),
+        "2019-07-14T13:30:12.000Z");
+    assert_string_equal(es_str(a, "fileCreatedAt"), "2019-07-17T13:30:12.000Z");
     json_decref(st);
     assert_int_equal(sim_stop(&sim), 0);
     buf_release(&lib);
@@ -286,8 +276,7 @@ static void test_correction_waiting_for_jobs_is_not_made_again(void **state)
     correction_waits("delay=1h,rate=0", false, "pending.json");
 }
 
-static void test_correction_of_a_read_only_file_is_not_made_again(
-    void **state)
+static void test_correction_of_a_read_only_file_is_not_made_again(void **state)
 {
     (void)state;
     correction_waits("delay=10ms,rate=0", true, "readonly.json");
@@ -305,8 +294,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_undone_tag_change_is_made_again),
         cmocka_unit_test(test_correction_waiting_for_jobs_is_not_made_again),
-        cmocka_unit_test(
-            test_correction_of_a_read_only_file_is_not_made_again),
+        cmocka_unit_test(test_correction_of_a_read_only_file_is_not_made_again),
     };
 
     return cmocka_run_group_tests(tests, setup, NULL);

@@ -29,10 +29,10 @@
 #include "e2e_tool.h"
 #include "sim_harness.h"
 
-#define TEMPLATE IA_TEST_DATA "/config/upstream-template.yaml"
-#define LIBRARY IA_TEST_DATA "/e2e/multi-user.json"
-#define ADMIN_KEY "multi-admin-key"
-#define JOHN_KEY "multi-john-key"
+#define TEMPLATE   IA_TEST_DATA "/config/upstream-template.yaml"
+#define LIBRARY    IA_TEST_DATA "/e2e/multi-user.json"
+#define ADMIN_KEY  "multi-admin-key"
+#define JOHN_KEY   "multi-john-key"
 #define TEMP_ALBUM "2020-03-01-autotag-temp-unclassified"
 
 static bool quiet_runs = true; /* run_io(): --quiet, else --verbose */
@@ -43,8 +43,8 @@ static void boot_on(struct sim_proc *sim, const char *library,
                     const char *dialect, const char *const *extra)
 {
     bool preset = !strcmp(library, "small");
-    const char *args[16] = { preset ? "--preset" : "--library", library,
-                             "--dialect", dialect };
+    const char *args[16] = {preset ? "--preset" : "--library", library,
+                            "--dialect", dialect};
     size_t n = 4;
 
     for (; extra && *extra && n < ARRAY_SIZE(args) - 1; extra++)
@@ -61,18 +61,18 @@ static void boot(struct sim_proc *sim, const char *dialect,
 
 /*
  * `run` as the user of key (NULL: the simulator's own), its logs under
- * the scratch directory's logdir; exit code.  Its stderr goes to err if not NULL.
+ * the scratch directory's logdir; exit code.  Its stderr goes to err if not
+ * NULL.
  */
 static int run_io(const struct sim_proc *sim, const char *key,
                   const char *logdir, struct buf *out, struct buf *err)
 {
     struct e2e_run r;
-    int code = e2e_tool_key(sim, key,
-                            E2E_ARGV("run", quiet_runs ? "--quiet"
-                                                       : "--verbose",
-                                     "--config", TEMPLATE, "--log-dir",
-                                     e2e_path(logdir)),
-                            &r);
+    int code = e2e_tool_key(
+        sim, key,
+        E2E_ARGV("run", quiet_runs ? "--quiet" : "--verbose", "--config",
+                 TEMPLATE, "--log-dir", e2e_path(logdir)),
+        &r);
 
     if (out) {
         buf_reset(out);
@@ -216,8 +216,7 @@ static void test_shared_temp_album_stays_3(void **state)
 static void failed_move_keeps_source(const char *dialect)
 {
     struct sim_proc sim;
-    const char *faults[] = { "--faults", "500@PUT /albums/{id}/assets",
-                             NULL };
+    const char *faults[] = {"--faults", "500@PUT /albums/{id}/assets", NULL};
     json_t *st;
 
     boot(&sim, dialect, faults);
@@ -254,7 +253,7 @@ static void login_page_is_a_failure(const char *kind)
 {
     struct sim_proc sim;
     struct buf spec = BUF_INIT, err = BUF_INIT;
-    const char *faults[] = { "--faults", NULL, NULL };
+    const char *faults[] = {"--faults", NULL, NULL};
 
     buf_addf(&spec, "%s@PUT /albums/{id}/user/{userId}", kind);
     faults[1] = spec.buf;
@@ -290,13 +289,15 @@ static long duplicate_albums(json_t *st)
     size_t i, j;
     long dups = 0;
 
-    json_array_foreach(json_object_get(st, "albums"), i, x) {
+    json_array_foreach(json_object_get(st, "albums"), i, x)
+    {
         if (strcmp(es_str(x, "ownerId"), admin))
             continue;
-        json_array_foreach(json_object_get(st, "albums"), j, y)
-            if (j > i && !strcmp(es_str(y, "ownerId"), admin) &&
-                !strcmp(es_str(x, "albumName"), es_str(y, "albumName")))
-                dups++;
+        json_array_foreach(
+            json_object_get(st, "albums"), j,
+            y) if (j > i && !strcmp(es_str(y, "ownerId"), admin) &&
+                   !strcmp(es_str(x, "albumName"), es_str(y, "albumName")))
+            dups++;
     }
     return dups;
 }
@@ -304,8 +305,7 @@ static long duplicate_albums(json_t *st)
 /* sim's end state is the one a single clean run gives the small library
  * in dialect. */
 static void assert_same_as_clean_run_in(const struct sim_proc *sim,
-                                        const char *dialect,
-                                        const char *logdir)
+                                        const char *dialect, const char *logdir)
 {
     struct sim_proc clean;
     struct buf dir = BUF_INIT;
@@ -354,12 +354,10 @@ static void torn_read(bool same_machine)
 {
     struct sim_proc sim;
     const char *faults[] = {
-        "--faults", "spike:first=1:ms=4000@POST /search/statistics", NULL
-    };
+        "--faults", "spike:first=1:ms=4000@POST /search/statistics", NULL};
     struct buf la = BUF_INIT, lb = BUF_INIT, ea = BUF_INIT, ignored = BUF_INIT,
                text = BUF_INIT;
-    const char *args[] = { "run", "--config", TEMPLATE, "--log-dir", NULL,
-                           NULL };
+    const char *args[] = {"run", "--config", TEMPLATE, "--log-dir", NULL, NULL};
     pid_t first, second;
     json_t *st;
 
@@ -414,13 +412,11 @@ static void test_torn_read_two_machines(void **state)
 static void test_lock_keeps_second_writer_out(void **state)
 {
     struct sim_proc sim;
-    const char *faults[] = {
-        "--faults", "spike:first=1:ms=4000@POST /albums", NULL
-    };
+    const char *faults[] = {"--faults", "spike:first=1:ms=4000@POST /albums",
+                            NULL};
     struct buf la = BUF_INIT, lb = BUF_INIT, eb = BUF_INIT, ignored = BUF_INIT,
                text = BUF_INIT;
-    const char *args[] = { "run", "--config", TEMPLATE, "--log-dir", NULL,
-                           NULL };
+    const char *args[] = {"run", "--config", TEMPLATE, "--log-dir", NULL, NULL};
     pid_t first, second;
     json_t *st;
 
@@ -479,7 +475,7 @@ static void lost_answer(const char *dialect, const char *fault,
 {
     struct sim_proc sim;
     struct buf out = BUF_INIT, err = BUF_INIT;
-    const char *faults[] = { "--faults", fault, NULL };
+    const char *faults[] = {"--faults", fault, NULL};
     json_t *st;
 
     boot_on(&sim, "small", dialect, faults);
@@ -512,8 +508,8 @@ static void test_cut_bulk_answer(void **state)
 static void test_bulk_answer_missing_ids_3(void **state)
 {
     (void)state;
-    lost_answer("3", "partial:first=1@PUT /tags/{id}/assets",
-                "faults.partial", "lost-ids3");
+    lost_answer("3", "partial:first=1@PUT /tags/{id}/assets", "faults.partial",
+                "lost-ids3");
 }
 
 /* A 500 on a role change: sent again once it is known not made, and
@@ -521,15 +517,15 @@ static void test_bulk_answer_missing_ids_3(void **state)
 static void test_role_change_500_then_made(void **state)
 {
     (void)state;
-    lost_answer("3", "500:first=1@PUT /albums/{id}/user/{userId}",
-                "faults.500", "lost-role");
+    lost_answer("3", "500:first=1@PUT /albums/{id}/user/{userId}", "faults.500",
+                "lost-role");
 }
 
 static void test_bulk_answer_missing_ids_2(void **state)
 {
     (void)state;
-    lost_answer("2", "partial:first=1@PUT /tags/{id}/assets",
-                "faults.partial", "lost-ids2");
+    lost_answer("2", "partial:first=1@PUT /tags/{id}/assets", "faults.partial",
+                "lost-ids2");
 }
 
 /* The groups of `plan --json --max-items 200` on the small library, with
@@ -539,8 +535,9 @@ static char *window_plan(const char *const *extra, const char *logdir)
     struct sim_proc sim;
     struct buf logs = BUF_INIT, outpath = BUF_INIT, out = BUF_INIT,
                ignored = BUF_INIT;
-    const char *args[] = { "plan", "--json", "--max-items", "200", "--config",
-                           TEMPLATE, "--log-dir", NULL, NULL };
+    const char *args[] = {"plan",      "--json",   "--max-items",
+                          "200",       "--config", TEMPLATE,
+                          "--log-dir", NULL,       NULL};
     json_t *p;
     char *text;
 
@@ -548,13 +545,13 @@ static char *window_plan(const char *const *extra, const char *logdir)
     buf_addf(&logs, "%s/%s", e2e_tmpdir(), logdir);
     buf_addf(&outpath, "%s/%s.json", e2e_tmpdir(), logdir);
     args[7] = logs.buf;
-    assert_int_equal(sim_wait_tool(sim_spawn_tool(&sim, IA_BIN, args,
-                                                  outpath.buf, NULL)),
-                     0);
+    assert_int_equal(
+        sim_wait_tool(sim_spawn_tool(&sim, IA_BIN, args, outpath.buf, NULL)),
+        0);
     assert_int_equal(fs_read_file(outpath.buf, 1 << 24, &out, &ignored), 0);
     p = es_parse(out.buf, out.len);
-    text = json_dumps(json_object_get(p, "groups"),
-                      JSON_SORT_KEYS | JSON_COMPACT);
+    text =
+        json_dumps(json_object_get(p, "groups"), JSON_SORT_KEYS | JSON_COMPACT);
     json_decref(p);
     assert_int_equal(sim_stop(&sim), 0);
     buf_release(&logs);
@@ -572,12 +569,10 @@ static char *window_plan(const char *const *extra, const char *logdir)
  */
 static void test_window_ignores_page_arrival(void **state)
 {
-    const char *first[] = { "--faults",
-                            "spike:first=1:ms=300@POST /search/metadata",
-                            NULL };
-    const char *second[] = { "--faults",
-                             "spike:every=2:ms=300@POST /search/metadata",
-                             NULL };
+    const char *first[] = {"--faults",
+                           "spike:first=1:ms=300@POST /search/metadata", NULL};
+    const char *second[] = {"--faults",
+                            "spike:every=2:ms=300@POST /search/metadata", NULL};
     char *a, *b, *c;
 
     (void)state;
@@ -598,23 +593,21 @@ static void test_window_ignores_page_arrival(void **state)
  */
 static void test_hidden_users_are_explained(void **state)
 {
-    const char *off[] = { "--public-users", "off", NULL };
+    const char *off[] = {"--public-users", "off", NULL};
     struct sim_proc sim;
     struct buf err = BUF_INIT;
 
     (void)state;
     quiet_runs = false; /* the explanation is a warning */
     boot_on(&sim, "small", "3", off);
-    assert_int_equal(run_err(&sim, "immich-sim-key-John", "public-off",
-                             &err),
+    assert_int_equal(run_err(&sim, "immich-sim-key-John", "public-off", &err),
                      0);
     assert_non_null(strstr(err.buf, "\"public users\""));
-    assert_int_equal(sim_stat_endpoint(&sim, "PUT /albums/{id}/users") +
-                         sim_stat_endpoint(&sim,
-                                           "PUT /albums/{id}/user/{userId}") +
-                         sim_stat_endpoint(&sim,
-                                           "DELETE /albums/{id}/user/{userId}"),
-                     0);
+    assert_int_equal(
+        sim_stat_endpoint(&sim, "PUT /albums/{id}/users") +
+            sim_stat_endpoint(&sim, "PUT /albums/{id}/user/{userId}") +
+            sim_stat_endpoint(&sim, "DELETE /albums/{id}/user/{userId}"),
+        0);
     assert_int_equal(sim_stop(&sim), 0);
 
     /* with the setting on, the same run has nothing to explain */

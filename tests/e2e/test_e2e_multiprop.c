@@ -35,20 +35,20 @@
 #include "e2e_tool.h"
 #include "sim_harness.h"
 
-#define TEMPLATE IA_TEST_DATA "/config/upstream-template.yaml"
-#define TEMP_MARK "-autotag-temp-unclassified"
-#define USERS 4
-#define SEEDS 8
+#define TEMPLATE   IA_TEST_DATA "/config/upstream-template.yaml"
+#define TEMP_MARK  "-autotag-temp-unclassified"
+#define USERS      4
+#define SEEDS      8
 #define CHAOS_RUNS 10
 #define MAX_ROUNDS 4
 
-
 static const char *const emails[USERS] = {
-    "admin@example.com", "john@example.com", "jane@example.com",
+    "admin@example.com",
+    "john@example.com",
+    "jane@example.com",
     "grandpa@example.com",
 };
-static const char *const names[USERS] = { "Admin", "John", "Jane",
-                                          "Grandpa" };
+static const char *const names[USERS] = {"Admin", "John", "Jane", "Grandpa"};
 /* Keys: each user's, and the admin's second one. */
 static const char *const keys[USERS + 1] = {
     "prop-admin", "prop-john", "prop-jane", "prop-grandpa", "prop-admin-2",
@@ -73,9 +73,9 @@ static void uuid_of(uint64_t *s, char out[37])
 {
     uint64_t a = next(s), b = next(s);
 
-    snprintf(out, 37, "%08x-%04x-4%03x-%04x-%012llx",
-             (unsigned)(a >> 32), (unsigned)(a >> 16) & 0xffff,
-             (unsigned)a & 0xfff, 0x8000 | ((unsigned)(b >> 48) & 0x3fff),
+    snprintf(out, 37, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(a >> 32),
+             (unsigned)(a >> 16) & 0xffff, (unsigned)a & 0xfff,
+             0x8000 | ((unsigned)(b >> 48) & 0x3fff),
              (unsigned long long)(b & 0xffffffffffffULL));
 }
 
@@ -88,9 +88,9 @@ static json_t *new_id(uint64_t *s)
 }
 
 /* Day d (0..335) of 2020 in months of 28 days: every date exists. */
-#define DAYS 336
+#define DAYS     336
 #define MONTH(d) ((d) / 28 + 1)
-#define MDAY(d) ((d) % 28 + 1)
+#define MDAY(d)  ((d) % 28 + 1)
 
 /* "2020-MM-DDT10:MM:00.000Z" for day d and minute m. */
 static void date_of(unsigned d, unsigned m, char out[32])
@@ -102,11 +102,10 @@ static void date_of(unsigned d, unsigned m, char out[32])
 static json_t *tag(json_t *tags, uint64_t *s, const char *owner,
                    const char *value)
 {
-    json_t *t = json_pack("{s:o, s:s, s:s, s:n, s:n, s:s, s:s}", "id",
-                          new_id(s), "ownerId", owner, "value", value,
-                          "parentId", "color", "createdAt",
-                          "2020-01-01T00:00:00.000Z", "updatedAt",
-                          "2020-01-01T00:00:00.000Z");
+    json_t *t = json_pack(
+        "{s:o, s:s, s:s, s:n, s:n, s:s, s:s}", "id", new_id(s), "ownerId",
+        owner, "value", value, "parentId", "color", "createdAt",
+        "2020-01-01T00:00:00.000Z", "updatedAt", "2020-01-01T00:00:00.000Z");
 
     json_array_append_new(tags, t);
     return t;
@@ -116,8 +115,8 @@ static json_t *tag(json_t *tags, uint64_t *s, const char *owner,
 static json_t *generate(uint64_t seed)
 {
     uint64_t s = seed;
-    json_t *users = json_array(), *tags = json_array(),
-           *albums = json_array(), *assets = json_array();
+    json_t *users = json_array(), *tags = json_array(), *albums = json_array(),
+           *assets = json_array();
     json_t *mine[USERS], *keep[USERS], *meme, *uid[USERS];
     char when[32], name[96];
 
@@ -125,18 +124,16 @@ static json_t *generate(uint64_t seed)
         json_t *k = json_array();
 
         uid[u] = new_id(&s);
-        json_array_append_new(k, json_pack("{s:s, s:s, s:[s]}", "key",
-                                           keys[u], "name", "k",
-                                           "permissions", "all"));
+        json_array_append_new(k, json_pack("{s:s, s:s, s:[s]}", "key", keys[u],
+                                           "name", "k", "permissions", "all"));
         if (u == 0)
             json_array_append_new(k, json_pack("{s:s, s:s, s:[s]}", "key",
                                                keys[USERS], "name", "k2",
                                                "permissions", "all"));
-        json_array_append_new(users,
-                              json_pack("{s:O, s:s, s:s, s:b, s:[], s:o}",
-                                        "id", uid[u], "email", emails[u],
-                                        "name", names[u], "isAdmin", u == 0,
-                                        "partners", "apiKeys", k));
+        json_array_append_new(
+            users, json_pack("{s:O, s:s, s:s, s:b, s:[], s:o}", "id", uid[u],
+                             "email", emails[u], "name", names[u], "isAdmin",
+                             u == 0, "partners", "apiKeys", k));
         mine[u] = json_array();
         snprintf(name, sizeof(name), "keep/%s", names[u]);
         keep[u] = tag(tags, &s, json_string_value(uid[u]), name);
@@ -145,8 +142,8 @@ static json_t *generate(uint64_t seed)
     json_array_append(json_object_get(json_array_get(users, 0), "partners"),
                       uid[3]);
     if (below(&s, 2))
-        json_array_append(
-            json_object_get(json_array_get(users, 3), "partners"), uid[0]);
+        json_array_append(json_object_get(json_array_get(users, 3), "partners"),
+                          uid[0]);
     meme = tag(tags, &s, json_string_value(uid[0]), "meme");
 
     for (int u = 0; u < USERS; u++) {
@@ -162,18 +159,16 @@ static json_t *generate(uint64_t seed)
                 json_array_append(t, json_object_get(keep[u], "id"));
             if (u == 0 && below(&s, 8) == 0)
                 json_array_append(t, json_object_get(meme, "id"));
-            a = json_pack("{s:o, s:O, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
-                          " s:s, s:n, s:s, s:b, s:n, s:o, s:{s:s, s:s}}",
-                          "id", new_id(&s), "ownerId", uid[u], "type",
-                          "IMAGE", "originalPath", "/photos/x", 
-                          "originalFileName", name, "fileCreatedAt", when,
-                          "fileModifiedAt", when, "localDateTime", when,
-                          "createdAt", "2021-01-01T00:00:00.000Z",
-                          "updatedAt", "2021-01-01T00:00:00.000Z",
-                          "deletedAt", "visibility", "timeline",
-                          "isFavorite", 0, "duplicateId", "tagIds", t,
-                          "exifInfo", "dateTimeOriginal", when, "timeZone",
-                          "UTC");
+            a = json_pack(
+                "{s:o, s:O, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
+                " s:s, s:n, s:s, s:b, s:n, s:o, s:{s:s, s:s}}",
+                "id", new_id(&s), "ownerId", uid[u], "type", "IMAGE",
+                "originalPath", "/photos/x", "originalFileName", name,
+                "fileCreatedAt", when, "fileModifiedAt", when, "localDateTime",
+                when, "createdAt", "2021-01-01T00:00:00.000Z", "updatedAt",
+                "2021-01-01T00:00:00.000Z", "deletedAt", "visibility",
+                "timeline", "isFavorite", 0, "duplicateId", "tagIds", t,
+                "exifInfo", "dateTimeOriginal", when, "timeZone", "UTC");
             json_object_set_new(a, "day", json_integer(day));
             json_array_append_new(assets, a);
             json_array_append(mine[u], a);
@@ -187,25 +182,24 @@ static json_t *generate(uint64_t seed)
         for (unsigned i = 0; i < n; i++) {
             bool temp = below(&s, 3) == 0;
             json_t *al, *members = json_array(), *au = json_array();
-            json_t *first = json_array_get(mine[u],
-                                           below(&s, json_array_size(
-                                                         mine[u])));
-            unsigned day = (unsigned)json_integer_value(
-                json_object_get(first, "day"));
-            static const char *const words[] = { "Beach", "Family trip",
-                                                 "Friends party", "Walk" };
+            json_t *first =
+                json_array_get(mine[u], below(&s, json_array_size(mine[u])));
+            unsigned day =
+                (unsigned)json_integer_value(json_object_get(first, "day"));
+            static const char *const words[] = {"Beach", "Family trip",
+                                                "Friends party", "Walk"};
 
             if (temp)
                 snprintf(name, sizeof(name), "2020-%02u-%02u%s", MONTH(day),
                          MDAY(day), TEMP_MARK);
             else
-                snprintf(name, sizeof(name), "2020-%02u-%02u %s %u",
-                         MONTH(day), MDAY(day),
-                         words[below(&s, ARRAY_SIZE(words))], i);
+                snprintf(name, sizeof(name), "2020-%02u-%02u %s %u", MONTH(day),
+                         MDAY(day), words[below(&s, ARRAY_SIZE(words))], i);
             for (size_t k = 0; k < json_array_size(mine[u]); k++)
                 if (below(&s, 4) == 0)
-                    json_array_append(members, json_object_get(
-                        json_array_get(mine[u], k), "id"));
+                    json_array_append(
+                        members,
+                        json_object_get(json_array_get(mine[u], k), "id"));
             for (int v = 0; v < USERS; v++) {
                 unsigned r = below(&s, 5);
 
@@ -213,44 +207,40 @@ static json_t *generate(uint64_t seed)
                     continue;
                 json_array_append_new(au, json_pack("{s:O, s:s}", "userId",
                                                     uid[v], "role",
-                                                    r ? "viewer"
-                                                      : "editor"));
+                                                    r ? "viewer" : "editor"));
                 /* an editor adds a few photos of their own */
                 for (unsigned k = 0; !r && k < 1 + below(&s, 3); k++)
                     json_array_append(
                         members,
-                        json_object_get(json_array_get(
-                                            mine[v],
-                                            below(&s, json_array_size(
-                                                          mine[v]))),
-                                        "id"));
+                        json_object_get(
+                            json_array_get(mine[v],
+                                           below(&s, json_array_size(mine[v]))),
+                            "id"));
             }
             al = json_pack("{s:o, s:O, s:s, s:s, s:s, s:s, s:n, s:o, s:o}",
                            "id", new_id(&s), "ownerId", uid[u], "albumName",
                            name, "description", "", "createdAt",
                            "2021-01-01T00:00:00.000Z", "updatedAt",
-                           "2021-01-01T00:00:00.000Z",
-                           "albumThumbnailAssetId", "albumUsers", au,
-                           "assetIds", members);
+                           "2021-01-01T00:00:00.000Z", "albumThumbnailAssetId",
+                           "albumUsers", au, "assetIds", members);
             json_array_append_new(albums, al);
         }
     }
     json_array_append_new(
         albums, json_pack("{s:o, s:O, s:s, s:s, s:s, s:s, s:n, s:[], s:[]}",
                           "id", new_id(&s), "ownerId", uid[0], "albumName",
-                          "autotag_input_meme", "description", "",
-                          "createdAt", "2021-01-01T00:00:00.000Z",
-                          "updatedAt", "2021-01-01T00:00:00.000Z",
-                          "albumThumbnailAssetId", "albumUsers",
-                          "assetIds"));
+                          "autotag_input_meme", "description", "", "createdAt",
+                          "2021-01-01T00:00:00.000Z", "updatedAt",
+                          "2021-01-01T00:00:00.000Z", "albumThumbnailAssetId",
+                          "albumUsers", "assetIds"));
     /* an album lists each asset once */
     {
         json_t *al;
         size_t i;
 
-        json_array_foreach(albums, i, al) {
-            json_t *ids = json_object_get(al, "assetIds"), *uniq =
-                json_array();
+        json_array_foreach(albums, i, al)
+        {
+            json_t *ids = json_object_get(al, "assetIds"), *uniq = json_array();
 
             for (size_t k = 0; k < json_array_size(ids); k++) {
                 bool seen = false;
@@ -268,8 +258,7 @@ static json_t *generate(uint64_t seed)
         json_t *a;
         size_t i;
 
-        json_array_foreach(assets, i, a)
-            json_object_del(a, "day");
+        json_array_foreach(assets, i, a) json_object_del(a, "day");
     }
     for (int u = 0; u < USERS; u++) {
         json_decref(mine[u]);
@@ -286,16 +275,15 @@ static void library_file(uint64_t seed, struct buf *out)
     json_t *lib = generate(seed);
 
     buf_reset(out);
-    buf_addf(out, "%s/lib-%llu.json", e2e_tmpdir(),
-             (unsigned long long)seed);
+    buf_addf(out, "%s/lib-%llu.json", e2e_tmpdir(), (unsigned long long)seed);
     assert_int_equal(json_dump_file(lib, out->buf, JSON_COMPACT), 0);
     json_decref(lib);
 }
 
-static void boot(struct sim_proc *sim, const char *library,
-                 const char *dialect, const char *faults)
+static void boot(struct sim_proc *sim, const char *library, const char *dialect,
+                 const char *faults)
 {
-    const char *args[7] = { "--library", library, "--dialect", dialect };
+    const char *args[7] = {"--library", library, "--dialect", dialect};
     size_t n = 4;
 
     if (faults) {
@@ -330,9 +318,8 @@ static bool is_partner_of(json_t *st, const char *who, const char *owner)
     json_t *u = es_find(st, "users", "id", who), *p;
     size_t i;
 
-    json_array_foreach(json_object_get(u, "partners"), i, p)
-        if (!strcmp(json_string_value(p), owner))
-            return true;
+    json_array_foreach(json_object_get(u, "partners"), i,
+                       p) if (!strcmp(json_string_value(p), owner)) return true;
     return false;
 }
 
@@ -345,52 +332,55 @@ static void check_run(json_t *st0, json_t *st1, json_t *orig, unsigned u,
     const char *me = es_user_id(st1, emails[u]);
 
     /* tags not managed by the configuration stay */
-    json_array_foreach(json_object_get(orig, "assets"), i, a) {
+    json_array_foreach(json_object_get(orig, "assets"), i, a)
+    {
         json_t *now = es_find(st1, "assets", "id", es_str(a, "id")), *t;
         size_t j;
 
         assert_non_null(now);
-        json_array_foreach(json_object_get(a, "tagIds"), j, t) {
+        json_array_foreach(json_object_get(a, "tagIds"), j, t)
+        {
             json_t *tg = es_find(orig, "tags", "id", json_string_value(t));
             const char *v = es_str(tg, "value");
 
             if (strncmp(v, "keep/", 5))
                 continue;
             if (!es_has_tag(st1, now, v))
-                fail_msg("%s: asset %s lost tag %s", what, es_str(a, "id"),
-                         v);
+                fail_msg("%s: asset %s lost tag %s", what, es_str(a, "id"), v);
         }
     }
     /* no asset leaves an album that is not temporary */
-    json_array_foreach(json_object_get(st0, "assets"), i, a) {
+    json_array_foreach(json_object_get(st0, "assets"), i, a)
+    {
         json_t *now = es_find(st1, "assets", "id", es_str(a, "id"));
         const char *n;
 
         for (size_t j = 0; (n = es_album_of(st0, a, j)); j++)
             if (!is_temp(n) && !es_in_album(st1, now, n))
-                fail_msg("%s: asset %s left album %s", what,
-                         es_str(a, "id"), n);
+                fail_msg("%s: asset %s left album %s", what, es_str(a, "id"),
+                         n);
     }
     /* a deleted album held, before the run, only assets the run could
      * take out (its user's and its partners'): anything else would have
      * kept the server from reporting it empty */
-    json_array_foreach(json_object_get(st0, "albums"), i, al) {
+    json_array_foreach(json_object_get(st0, "albums"), i, al)
+    {
         json_t *id;
         size_t j;
 
         if (es_find(st1, "albums", "id", es_str(al, "id")))
             continue;
         if (!is_temp(es_str(al, "albumName")))
-            fail_msg("%s: album %s deleted", what,
-                     es_str(al, "albumName"));
-        json_array_foreach(json_object_get(al, "assetIds"), j, id) {
+            fail_msg("%s: album %s deleted", what, es_str(al, "albumName"));
+        json_array_foreach(json_object_get(al, "assetIds"), j, id)
+        {
             json_t *x = es_find(st0, "assets", "id", json_string_value(id));
 
             if (x && strcmp(es_str(x, "ownerId"), me) &&
                 !is_partner_of(st0, me, es_str(x, "ownerId")))
                 fail_msg("%s: album %s deleted while it held %s's asset %s",
-                         what, es_str(al, "albumName"),
-                         es_str(x, "ownerId"), json_string_value(id));
+                         what, es_str(al, "albumName"), es_str(x, "ownerId"),
+                         json_string_value(id));
         }
     }
 }
@@ -412,7 +402,8 @@ static char *comparable_state(const struct sim_proc *sim)
     size_t i;
 
     v = es_parse(text, strlen(text));
-    json_array_foreach(json_object_get(st, "albums"), i, al) {
+    json_array_foreach(json_object_get(st, "albums"), i, al)
+    {
         json_t *owner = es_find(st, "users", "id", es_str(al, "ownerId"));
         const char *name = es_str(al, "albumName");
 
@@ -460,13 +451,13 @@ static const struct {
     const char *kind, *endpoint;
     unsigned most;
 } fault_rules[] = {
-    { "500", "PUT /albums/{id}/assets", 3 },
-    { "partial", "PUT /tags/{id}/assets", 2 },
-    { "reset", "POST /albums", 1 },
-    { "500", "DELETE /tags/{id}/assets", 2 },
-    { "truncate", "DELETE /albums/{id}/assets", 1 },
-    { "500", "PUT /albums/{id}/user/{userId}", 1 },
-    { "partial", "PUT /albums/{id}/assets", 1 },
+    {"500", "PUT /albums/{id}/assets", 3},
+    {"partial", "PUT /tags/{id}/assets", 2},
+    {"reset", "POST /albums", 1},
+    {"500", "DELETE /tags/{id}/assets", 2},
+    {"truncate", "DELETE /albums/{id}/assets", 1},
+    {"500", "PUT /albums/{id}/user/{userId}", 1},
+    {"partial", "PUT /albums/{id}/assets", 1},
 };
 
 static void one_seed(uint64_t seed, const char *dialect)
@@ -491,11 +482,11 @@ static void one_seed(uint64_t seed, const char *dialect)
     orig = es_state(&chaos);
     for (int i = 0; i < CHAOS_RUNS; i++) {
         unsigned k = below(&s, USERS + 1), u = k == USERS ? 0 : k;
-        static const char *const dirs[] = { "shared", "own-a", "own-b" };
+        static const char *const dirs[] = {"shared", "own-a", "own-b"};
         json_t *st1;
 
-        snprintf(tagbuf, sizeof(tagbuf), "%llu-%s",
-                 (unsigned long long)seed, dirs[below(&s, 3)]);
+        snprintf(tagbuf, sizeof(tagbuf), "%llu-%s", (unsigned long long)seed,
+                 dirs[below(&s, 3)]);
         st0 = es_state(&chaos);
         (void)run(&chaos, k, tagbuf);
         st1 = es_state(&chaos);

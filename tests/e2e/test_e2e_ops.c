@@ -39,7 +39,7 @@
 #include "core/fsutil.h"
 #include "sim_harness.h"
 
-#define KEY "e2e-ops-key-8a1c55f0e3d24b79"
+#define KEY    "e2e-ops-key-8a1c55f0e3d24b79"
 #define CONFIG IA_TEST_DATA "/config/upstream-template.yaml"
 
 static char tmpdir[64];
@@ -97,8 +97,8 @@ static void out_release(struct out *r)
 
 static void start_sim(struct sim_proc *sim)
 {
-    const char *args[] = { "--preset", "small", "--seed", "1", "--latency",
-                           "off", "--api-key", KEY, NULL };
+    const char *args[] = {"--preset", "small",     "--seed", "1", "--latency",
+                          "off",      "--api-key", KEY,      NULL};
     struct buf err = BUF_INIT;
 
     if (sim_start(sim, args, &err) < 0)
@@ -162,13 +162,13 @@ static int run_file_exists(const char *root, const char *name)
     return found;
 }
 
-static void test_small_descriptor_limit_completes_with_a_smaller_pool(
-    void **state)
+static void
+test_small_descriptor_limit_completes_with_a_smaller_pool(void **state)
 {
     struct sim_proc sim;
     struct out r;
     struct buf logs = BUF_INIT;
-    const char *args[] = { "run", "-c", CONFIG, "--log-dir", NULL, NULL };
+    const char *args[] = {"run", "-c", CONFIG, "--log-dir", NULL, NULL};
 
     (void)state;
     buf_addf(&logs, "%s/small-fd", tmpdir);
@@ -193,15 +193,14 @@ static void test_tiny_descriptor_limit_says_so(void **state)
     struct sim_proc sim;
     struct out r;
     struct buf want = BUF_INIT;
-    const char *args[] = { "check", "-c", CONFIG, NULL };
+    const char *args[] = {"check", "-c", CONFIG, NULL};
     rlim_t limit;
 
     (void)state;
     start_sim(&sim);
     limit = (rlim_t)(open_fds() + 3);
     finish(spawn_limited(&sim, args, limit), &r);
-    buf_addf(&want, "out of file descriptors (limit %lu",
-             (unsigned long)limit);
+    buf_addf(&want, "out of file descriptors (limit %lu", (unsigned long)limit);
     assert_int_equal(r.code, 1);
     assert_non_null(strstr(r.err.buf, want.buf));
     assert_null(strstr(r.err.buf, "Couldn't connect"));
@@ -229,8 +228,7 @@ static void test_check_gives_up_a_stalled_server(void **state)
 {
     struct sim_proc fake;
     struct out r;
-    const char *args[] = { "check", "-c", CONFIG, "--stall-timeout", "1",
-                           NULL };
+    const char *args[] = {"check", "-c", CONFIG, "--stall-timeout", "1", NULL};
     int fd = stalled_server(&fake);
     double t0 = now_s();
 
@@ -247,15 +245,13 @@ static void test_check_gives_up_a_stalled_server(void **state)
     close(fd);
 }
 
-static void test_sigterm_while_waiting_leaves_soon_with_reports(
-    void **state)
+static void test_sigterm_while_waiting_leaves_soon_with_reports(void **state)
 {
     struct sim_proc fake;
     struct out r;
     struct buf logs = BUF_INIT, errpath = BUF_INIT, text = BUF_INIT,
                ignored = BUF_INIT;
-    const char *args[] = { "run", "-v", "-c", CONFIG, "--log-dir", NULL,
-                           NULL };
+    const char *args[] = {"run", "-v", "-c", CONFIG, "--log-dir", NULL, NULL};
     int fd = stalled_server(&fake), tries = 0, status = 0;
     pid_t pid, got;
     double t0;
@@ -273,8 +269,7 @@ static void test_sigterm_while_waiting_leaves_soon_with_reports(
     } while (!strstr(text.buf, "waiting for GET /") && tries++ < 150);
     t0 = now_s();
     assert_int_equal(kill(pid, SIGTERM), 0);
-    while ((got = waitpid(pid, &status, WNOHANG)) == 0 &&
-           now_s() - t0 < 5.0)
+    while ((got = waitpid(pid, &status, WNOHANG)) == 0 && now_s() - t0 < 5.0)
         usleep(20000);
     if (got == 0) {
         (void)kill(pid, SIGKILL); /* leave no process behind */
@@ -347,10 +342,10 @@ static void test_plan_previews_the_slice_run_takes(void **state)
     struct out r;
     struct buf logs = BUF_INIT, val = BUF_INIT, planned = BUF_INIT,
                ran = BUF_INIT;
-    const char *run_args[] = { "run", "-c", CONFIG, "--log-dir", NULL,
-                               "--max-items", "40", NULL };
-    const char *plan_args[] = { "plan", "-c", CONFIG, "--log-dir", NULL,
-                                "--max-items", "40", NULL };
+    const char *run_args[] = {"run", "-c",          CONFIG, "--log-dir",
+                              NULL,  "--max-items", "40",   NULL};
+    const char *plan_args[] = {"plan", "-c",          CONFIG, "--log-dir",
+                               NULL,   "--max-items", "40",   NULL};
 
     (void)state;
     buf_addf(&logs, "%s/sliced", tmpdir);
@@ -370,8 +365,7 @@ static void test_plan_previews_the_slice_run_takes(void **state)
     finish(spawn(&sim, plan_args), &r);
     assert_int_equal(r.code, 0);
     checkpoint_line(r.err.buf, &planned);
-    assert_string_equal(planned.buf,
-                        "[CHECKPOINT] skip_n=20 (origin: resume)");
+    assert_string_equal(planned.buf, "[CHECKPOINT] skip_n=20 (origin: resume)");
     assert_non_null(strstr(r.out.buf, "40 evaluated"));
     out_release(&r);
     finish(spawn(&sim, run_args), &r);
@@ -431,8 +425,8 @@ static void test_loop_reads_the_configuration_again(void **state)
     struct out r;
     struct buf cfg = BUF_INIT, logs = BUF_INIT, o = BUF_INIT, e = BUF_INIT,
                where = BUF_INIT;
-    const char *args[] = { "run", "--loop", "1s", "-c", NULL, "--log-dir",
-                           NULL, NULL };
+    const char *args[] = {"run", "--loop",    "1s", "-c",
+                          NULL,  "--log-dir", NULL, NULL};
     bool started, kept, said, edited;
     pid_t pid;
 
@@ -480,7 +474,8 @@ static int setup(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_small_descriptor_limit_completes_with_a_smaller_pool),
+        cmocka_unit_test(
+            test_small_descriptor_limit_completes_with_a_smaller_pool),
         cmocka_unit_test(test_tiny_descriptor_limit_says_so),
         cmocka_unit_test(test_check_gives_up_a_stalled_server),
         cmocka_unit_test(test_sigterm_while_waiting_leaves_soon_with_reports),

@@ -25,8 +25,8 @@
 #include "e2e_tool.h"
 #include "sim_harness.h"
 
-#define TEMPLATE  IA_TEST_DATA "/config/upstream-template.yaml"
-#define KEY       "perms-e2e-admin-key-0c5e9a7f31b4"
+#define TEMPLATE IA_TEST_DATA "/config/upstream-template.yaml"
+#define KEY      "perms-e2e-admin-key-0c5e9a7f31b4"
 
 /* docs/user-guide.md, "What the API key needs": reads, then writes. */
 static const char *const reads[] = {
@@ -44,16 +44,16 @@ static const char *const writes[] = {
 static int run_template(const struct sim_proc *sim, const char *key,
                         struct e2e_run *r)
 {
-    return e2e_tool_key(sim, key,
-                E2E_ARGV("run", "-c", TEMPLATE, "--log-dir", e2e_path("logs")),
-                r);
+    return e2e_tool_key(
+        sim, key,
+        E2E_ARGV("run", "-c", TEMPLATE, "--log-dir", e2e_path("logs")), r);
 }
 
 /* immich-sim on the small library, or on `library`, with `faults`. */
 static void boot_faulty(struct sim_proc *sim, const char *library,
                         const char *faults)
 {
-    const char *args[7] = { "--api-key", KEY };
+    const char *args[7] = {"--api-key", KEY};
     size_t n = 2;
 
     if (library) {
@@ -108,7 +108,8 @@ static void del_tag(json_t *st, const char *value)
     t = es_find(st, "tags", "value", value);
     assert_non_null(t);
     id = es_str(t, "id");
-    json_array_foreach(json_object_get(st, "assets"), i, a) {
+    json_array_foreach(json_object_get(st, "assets"), i, a)
+    {
         ids = json_object_get(a, "tagIds");
         for (j = json_array_size(ids); j-- > 0;)
             if (!strcmp(json_string_value(json_array_get(ids, j)), id))
@@ -189,7 +190,8 @@ static void write_every_write_library(const struct sim_proc *sim,
 
     /* two temporary albums of the admin: one goes, one gets a meme */
     temp = gone = NULL;
-    json_array_foreach(albums, i, a) {
+    json_array_foreach(albums, i, a)
+    {
         if (!strstr(es_str(a, "albumName"), "-autotag-temp-unclassified") ||
             strcmp(es_str(a, "ownerId"), admin_id) ||
             json_array_size(json_object_get(a, "assetIds")) != 1)
@@ -235,7 +237,8 @@ static void write_every_write_library(const struct sim_proc *sim,
     set_role(family, es_user_id(st, "john@example.com"), "viewer");
 
     /* a camera file three days later than its name says */
-    json_array_foreach(json_object_get(st, "assets"), i, a) {
+    json_array_foreach(json_object_get(st, "assets"), i, a)
+    {
         json_t *exif = json_object_get(a, "exifInfo");
 
         if (strcmp(es_str(a, "ownerId"), admin_id) ||
@@ -281,7 +284,8 @@ static bool plan_has(json_t *plan, const char *op, const char *name,
     json_t *g;
     size_t i;
 
-    json_array_foreach(json_object_get(plan, "groups"), i, g) {
+    json_array_foreach(json_object_get(plan, "groups"), i, g)
+    {
         bool t = json_is_string(json_object_get(g, "target"));
 
         if (!strcmp(es_str(g, "op"), op) &&
@@ -319,8 +323,10 @@ static void test_key_needs_exactly_the_documented_permissions(void **state)
     boot(&sim, lib);
 
     /* the plan writes in every way there is, a missing tag first */
-    assert_int_equal(
-        e2e_tool_key(&sim, NULL, E2E_ARGV("plan", "--json", "-c", TEMPLATE), &r), 0);
+    assert_int_equal(e2e_tool_key(&sim, NULL,
+                                  E2E_ARGV("plan", "--json", "-c", TEMPLATE),
+                                  &r),
+                     0);
     plan = json_loadb(r.out.buf, r.out.len, 0, &jerr);
     assert_non_null(plan);
     assert_int_equal(fs_write_atomic(saved, r.out.buf, r.out.len, &ignored), 0);
@@ -348,7 +354,8 @@ static void test_key_needs_exactly_the_documented_permissions(void **state)
             fail_msg("%s: run said: %s", key, r.err.buf);
         e2e_run_release(&r);
         snprintf(want, sizeof(want), "missing permissions: %s\n", writes[i]);
-        assert_int_equal(e2e_tool_key(&sim, key, E2E_ARGV("check", "-c", TEMPLATE), &r), 3);
+        assert_int_equal(
+            e2e_tool_key(&sim, key, E2E_ARGV("check", "-c", TEMPLATE), &r), 3);
         if (!strstr(r.err.buf, want))
             fail_msg("%s: check said: %s", key, r.err.buf);
         e2e_run_release(&r);
@@ -356,9 +363,9 @@ static void test_key_needs_exactly_the_documented_permissions(void **state)
     }
     /* a saved plan too */
     assert_int_equal(e2e_tool_key(&sim, "without-album.delete",
-                          E2E_ARGV("apply", saved, "-c", TEMPLATE, "--log-dir",
-                               e2e_path("logs")),
-                          &r),
+                                  E2E_ARGV("apply", saved, "-c", TEMPLATE,
+                                           "--log-dir", e2e_path("logs")),
+                                  &r),
                      3);
     assert_non_null(strstr(r.err.buf, "missing permissions: album.delete"));
     e2e_run_release(&r);
@@ -366,7 +373,8 @@ static void test_key_needs_exactly_the_documented_permissions(void **state)
 
     /* exactly the documented list: check agrees, the run does it all,
      * the next run has nothing left to do */
-    assert_int_equal(e2e_tool_key(&sim, "exact", E2E_ARGV("check", "-c", TEMPLATE), &r), 0);
+    assert_int_equal(
+        e2e_tool_key(&sim, "exact", E2E_ARGV("check", "-c", TEMPLATE), &r), 0);
     e2e_run_release(&r);
     assert_int_equal(run_template(&sim, "exact", &r), 0);
     e2e_run_release(&r);
@@ -430,7 +438,9 @@ static void test_saved_plan_stale_after_rename(void **state)
 
         boot(&sim, NULL);
         assert_int_equal(
-            e2e_tool_key(&sim, NULL, E2E_ARGV("plan", "--json", "-c", TEMPLATE), &r), 0);
+            e2e_tool_key(&sim, NULL, E2E_ARGV("plan", "--json", "-c", TEMPLATE),
+                         &r),
+            0);
         plan = json_loadb(r.out.buf, r.out.len, 0, &jerr);
         assert_non_null(plan);
         assert_true(plan_has(plan, cases[i].op, cases[i].name, -1));
@@ -443,9 +453,9 @@ static void test_saved_plan_stale_after_rename(void **state)
                             cases[i].renamed);
         assert_int_equal(sim_reset_stats(&sim), 0);
         assert_int_equal(e2e_tool_key(&sim, NULL,
-                              E2E_ARGV("apply", saved, "-c", TEMPLATE, "--log-dir",
-                                   e2e_path("logs")),
-                              &r),
+                                      E2E_ARGV("apply", saved, "-c", TEMPLATE,
+                                               "--log-dir", e2e_path("logs")),
+                                      &r),
                          1);
         buf_reset(&want);
         buf_addf(&want, "saved plan is stale: %s '%s' is now named '%s'",

@@ -46,7 +46,7 @@
 #include "core/fsutil.h"
 #include "sim_harness.h"
 
-#define KEY "e2e-SECRET-key-7c1e0d5a9b3f4e21"
+#define KEY    "e2e-SECRET-key-7c1e0d5a9b3f4e21"
 #define CONFIG IA_TEST_DATA "/config/minimal.yaml"
 #define NOBODY 65534
 
@@ -73,7 +73,7 @@ static int listen_silent(int *port)
 static pid_t spawn_check(int port, bool drop)
 {
     struct buf url = BUF_INIT, asan = BUF_INIT;
-    const char *argv[] = { IA_BIN, "check", "--config", CONFIG, NULL };
+    const char *argv[] = {IA_BIN, "check", "--config", CONFIG, NULL};
     const char *envp[5];
     size_t m = 0;
     pid_t pid;
@@ -89,7 +89,7 @@ static pid_t spawn_check(int port, bool drop)
     envp[m] = NULL;
     pid = fork();
     if (pid == 0) {
-        struct rlimit all = { RLIM_INFINITY, RLIM_INFINITY };
+        struct rlimit all = {RLIM_INFINITY, RLIM_INFINITY};
 
         if (setrlimit(RLIMIT_CORE, &all) < 0)
             _exit(120);
@@ -118,8 +118,8 @@ static void core_limits(pid_t pid, struct buf *soft, struct buf *hard)
     assert_int_equal(fs_read_file(path.buf, 1 << 16, &text, &err), 0);
     line = strstr(text.buf, "Max core file size");
     assert_non_null(line);
-    assert_int_equal(sscanf(line + strlen("Max core file size"),
-                            "%31s %31s", s, h), 2);
+    assert_int_equal(
+        sscanf(line + strlen("Max core file size"), "%31s %31s", s, h), 2);
     buf_addstr(soft, s);
     buf_addstr(hard, h);
     buf_release(&path);
@@ -166,15 +166,15 @@ static void test_process_cannot_dump_core(void **state)
 
 static void test_run_reports_its_true_peak_memory(void **state)
 {
-    const char *sim_args[] = { "--preset", "seed", "--seed", "1",
-                               "--latency", "off", NULL };
+    const char *sim_args[] = {"--preset",  "seed", "--seed", "1",
+                              "--latency", "off",  NULL};
     char dir[] = "/tmp/ia-e2e-peak-XXXXXX";
     struct sim_proc sim;
-    struct buf err = BUF_INIT, logs = BUF_INIT, outp = BUF_INIT,
-               out = BUF_INIT, path = BUF_INIT, yaml = BUF_INIT;
-    const char *args[] = { "run", "-c", IA_TEST_DATA
-                           "/config/upstream-template.yaml", "--log-dir",
-                           NULL, NULL };
+    struct buf err = BUF_INIT, logs = BUF_INIT, outp = BUF_INIT, out = BUF_INIT,
+               path = BUF_INIT, yaml = BUF_INIT;
+    const char *args[] = {
+        "run",       "-c", IA_TEST_DATA "/config/upstream-template.yaml",
+        "--log-dir", NULL, NULL};
     struct rusage ru;
     const char *p;
     char *last;

@@ -49,7 +49,7 @@ static void load_key(const struct sim_proc *sim, const char *key,
     buf_init(&l->err, 0);
     o.base_url = sim->url;
     o.api_key = key;
-    o.retry_base_ms = 1;   /* fast retries: the test is about counts */
+    o.retry_base_ms = 1; /* fast retries: the test is about counts */
     o.retry_max_ms = 5;
     o.retry_after_max_ms = 5;
     o.max_retries = 3;
@@ -71,9 +71,8 @@ static struct uuid id_of(json_t *v)
     struct uuid u;
 
     assert_true(json_is_string(v));
-    assert_int_equal(uuid_parse(json_string_value(v), json_string_length(v),
-                                &u),
-                     0);
+    assert_int_equal(
+        uuid_parse(json_string_value(v), json_string_length(v), &u), 0);
     return u;
 }
 
@@ -108,10 +107,9 @@ static bool visible_asset(json_t *a, const struct viewer *v)
     size_t i;
     json_t *p;
 
-    json_array_foreach(v->partners, i, p)
-        partner |= str_eq(p, owner ? owner : "");
-    return (mine || partner) &&
-           json_is_null(json_object_get(a, "deletedAt")) &&
+    json_array_foreach(v->partners, i, p) partner |=
+        str_eq(p, owner ? owner : "");
+    return (mine || partner) && json_is_null(json_object_get(a, "deletedAt")) &&
            !str_eq(json_object_get(a, "visibility"), "locked");
 }
 
@@ -122,9 +120,9 @@ static bool member_of(json_t *album, const char *user)
 
     if (str_eq(json_object_get(album, "ownerId"), user))
         return true;
-    json_array_foreach(json_object_get(album, "albumUsers"), i, u)
-        if (str_eq(json_object_get(u, "userId"), user))
-            return true;
+    json_array_foreach(
+        json_object_get(album, "albumUsers"), i,
+        u) if (str_eq(json_object_get(u, "userId"), user)) return true;
     return false;
 }
 
@@ -134,7 +132,8 @@ static size_t check_assets(const struct model *m, json_t *st,
     size_t i, n = 0;
     json_t *a;
 
-    json_array_foreach(json_object_get(st, "assets"), i, a) {
+    json_array_foreach(json_object_get(st, "assets"), i, a)
+    {
         struct uuid id = id_of(json_object_get(a, "id"));
         uint32_t k = model_find_asset(m, &id);
         json_t *exif = json_object_get(a, "exifInfo");
@@ -148,13 +147,12 @@ static size_t check_assets(const struct model *m, json_t *st,
         assert_int_equal(m->assets[k].file_created_at,
                          time_of(json_object_get(a, "fileCreatedAt")));
         assert_int_equal(m->assets[k].date_time_original,
-                         json_is_object(exif)
-                             ? time_of(json_object_get(exif,
-                                                       "dateTimeOriginal"))
-                             : TIME_NONE);
-        assert_string_equal(model_str(m, m->assets[k].file_name),
-                            json_string_value(json_object_get(
-                                a, "originalFileName")));
+                         json_is_object(exif) ? time_of(json_object_get(
+                                                    exif, "dateTimeOriginal"))
+                                              : TIME_NONE);
+        assert_string_equal(
+            model_str(m, m->assets[k].file_name),
+            json_string_value(json_object_get(a, "originalFileName")));
     }
     assert_int_equal(m->assets_nr, n);
     return n;
@@ -168,7 +166,8 @@ static void check_members(const struct model *m, json_t *st,
     json_t *a, *x;
     const char *list = tags ? "tagIds" : "albumIds";
 
-    json_array_foreach(json_object_get(st, "assets"), i, a) {
+    json_array_foreach(json_object_get(st, "assets"), i, a)
+    {
         struct uuid id = id_of(json_object_get(a, "id"));
         uint32_t k = model_find_asset(m, &id);
         const uint32_t *row;
@@ -176,12 +175,13 @@ static void check_members(const struct model *m, json_t *st,
 
         if (!visible_asset(a, admin))
             continue;
-        row = tags ? model_asset_tags(m, k, &nr)
-                   : model_asset_albums(m, k, &nr);
-        json_array_foreach(json_object_get(a, list), j, x) {
+        row =
+            tags ? model_asset_tags(m, k, &nr) : model_asset_albums(m, k, &nr);
+        json_array_foreach(json_object_get(a, list), j, x)
+        {
             struct uuid r = id_of(x);
-            uint32_t idx = tags ? model_find_tag(m, &r)
-                                : model_find_album(m, &r);
+            uint32_t idx =
+                tags ? model_find_tag(m, &r) : model_find_album(m, &r);
             bool found = false;
 
             if (idx == MODEL_NONE)
@@ -204,7 +204,8 @@ static void check_albums(const struct model *m, json_t *st,
     size_t i, j, n = 0;
     json_t *al, *u;
 
-    json_array_foreach(json_object_get(st, "albums"), i, al) {
+    json_array_foreach(json_object_get(st, "albums"), i, al)
+    {
         struct uuid id = id_of(json_object_get(al, "id"));
         uint32_t k = model_find_album(m, &id);
         const struct model_album *ma;
@@ -217,10 +218,11 @@ static void check_albums(const struct model *m, json_t *st,
         n++;
         assert_int_not_equal(k, MODEL_NONE);
         ma = &m->albums[k];
-        assert_string_equal(model_str(m, ma->name),
-                            json_string_value(json_object_get(al,
-                                                              "albumName")));
-        json_array_foreach(json_object_get(al, "albumUsers"), j, u) {
+        assert_string_equal(
+            model_str(m, ma->name),
+            json_string_value(json_object_get(al, "albumName")));
+        json_array_foreach(json_object_get(al, "albumUsers"), j, u)
+        {
             struct uuid uid = id_of(json_object_get(u, "userId"));
             uint32_t mu = model_find_user(m, &uid);
             bool found = false;
@@ -233,8 +235,7 @@ static void check_albums(const struct model *m, json_t *st,
                     &m->album_users[ma->users_first + q];
 
                 found = x->user == mu &&
-                        x->role == (str_eq(json_object_get(u, "role"),
-                                           "editor")
+                        x->role == (str_eq(json_object_get(u, "role"), "editor")
                                         ? MODEL_ROLE_EDITOR
                                         : MODEL_ROLE_VIEWER);
             }
@@ -251,7 +252,8 @@ static void check_tags(const struct model *m, json_t *st,
     size_t i, n = 0;
     json_t *t;
 
-    json_array_foreach(json_object_get(st, "tags"), i, t) {
+    json_array_foreach(json_object_get(st, "tags"), i, t)
+    {
         struct uuid id = id_of(json_object_get(t, "id"));
         uint32_t k = model_find_tag(m, &id);
 
@@ -273,8 +275,8 @@ static void check_equal_as(const struct sim_proc *sim, const struct model *m,
 {
     json_t *st = es_state(sim);
     json_t *u = json_array_get(json_object_get(st, "users"), user);
-    struct viewer v = { json_string_value(json_object_get(u, "id")),
-                        json_object_get(u, "partners") };
+    struct viewer v = {json_string_value(json_object_get(u, "id")),
+                       json_object_get(u, "partners")};
 
     check_assets(m, st, &v);
     check_albums(m, st, &v);
@@ -293,21 +295,20 @@ static void check_equal(const struct sim_proc *sim, const struct model *m)
 static long nonempty_albums(const struct sim_proc *sim)
 {
     json_t *st = es_state(sim), *al;
-    const char *admin = json_string_value(json_object_get(
-        json_array_get(json_object_get(st, "users"), 0), "id"));
+    const char *admin = json_string_value(
+        json_object_get(json_array_get(json_object_get(st, "users"), 0), "id"));
     size_t i;
     long n = 0;
 
-    json_array_foreach(json_object_get(st, "albums"), i, al)
-        if (member_of(al, admin) &&
-            json_array_size(json_object_get(al, "assetIds")))
-            n++;
+    json_array_foreach(json_object_get(st, "albums"), i,
+                       al) if (member_of(al, admin) &&
+                               json_array_size(json_object_get(al, "assetIds")))
+        n++;
     json_decref(st);
     return n;
 }
 
-static void start(struct sim_proc *sim, const char *dialect,
-                  const char *faults)
+static void start(struct sim_proc *sim, const char *dialect, const char *faults)
 {
     e2e_boot(sim, faults ? E2E_ARGV("--dialect", dialect, "--faults", faults)
                          : E2E_ARGV("--dialect", dialect));
@@ -368,8 +369,7 @@ static void test_exact_request_counts(void **state)
     assert_int_equal(sim_stat_endpoint(&sim, "POST /search/statistics"), 1);
     assert_int_equal(sim_stat_endpoint(&sim, "POST /search/metadata"),
                      2 + albums + tags);
-    assert_int_equal(sim_stat_long(&sim, "requests"),
-                     (long)l.info.requests);
+    assert_int_equal(sim_stat_long(&sim, "requests"), (long)l.info.requests);
     assert_int_equal((long)l.info.requests, 6 + 2 + albums + tags);
     assert_int_equal(sim_stat_endpoint(&sim, "GET /assets/{id}"), 0);
     assert_int_equal(sim_stat_writes(&sim), 0);
@@ -406,13 +406,14 @@ static void test_partner_view_equals_state(void **state)
 static void same_date(const struct sim_proc *sim, size_t n)
 {
     json_t *st = es_state(sim), *a;
-    const char *admin = json_string_value(json_object_get(
-        json_array_get(json_object_get(st, "users"), 0), "id"));
+    const char *admin = json_string_value(
+        json_object_get(json_array_get(json_object_get(st, "users"), 0), "id"));
     struct buf body = BUF_INIT, out = BUF_INIT;
     size_t i, k = 0;
 
     buf_addstr(&body, "{\"ids\":[");
-    json_array_foreach(json_object_get(st, "assets"), i, a) {
+    json_array_foreach(json_object_get(st, "assets"), i, a)
+    {
         if (k == n || !str_eq(json_object_get(a, "ownerId"), admin) ||
             !str_eq(json_object_get(a, "visibility"), "timeline") ||
             !json_is_null(json_object_get(a, "deletedAt")))
@@ -478,8 +479,8 @@ static void test_seed_library_v30_reads_every_asset(void **state)
  */
 static void test_upload_time_halves_overlap(void **state)
 {
-    const char *args[] = { "--library", NULL, "--dialect", "2", "--micros",
-                           "on", NULL };
+    const char *args[] = {"--library", NULL, "--dialect", "2",
+                          "--micros",  "on", NULL};
     json_t *assets = json_array(), *lib;
     struct sim_proc sim;
     struct buf err = BUF_INIT, path = BUF_INIT;
@@ -490,25 +491,23 @@ static void test_upload_time_halves_overlap(void **state)
     for (int i = 0; i < 1200; i++) {
         snprintf(id, sizeof(id), "00000000-0000-4000-8000-%012d", i + 1);
         if (i % 2)
-            snprintf(created, sizeof(created),
-                     "2021-03-%02dT10:00:00.000Z", i % 28 + 1);
+            snprintf(created, sizeof(created), "2021-03-%02dT10:00:00.000Z",
+                     i % 28 + 1);
         else
             snprintf(created, sizeof(created), "2035-01-01T00:00:00.000Z");
         json_array_append_new(
             assets,
-            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
-                      " s:n, s:s, s:b, s:n, s:[], s:{s:s}}",
-                      "id", id, "ownerId",
-                      "00000000-0000-4000-8000-00000000a001", "type",
-                      "IMAGE", "originalPath", "/p/x.jpg",
-                      "originalFileName", "x.jpg", "fileCreatedAt",
-                      "2020-01-01T00:00:00.000Z", "fileModifiedAt",
-                      "2020-01-01T00:00:00.000Z", "localDateTime",
-                      "2020-01-01T00:00:00.000Z", "createdAt", created,
-                      "updatedAt", created, "deletedAt", "visibility",
-                      "timeline", "isFavorite", 0, "duplicateId", "tagIds",
-                      "exifInfo", "dateTimeOriginal",
-                      "2020-01-01T00:00:00.000Z"));
+            json_pack(
+                "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
+                " s:n, s:s, s:b, s:n, s:[], s:{s:s}}",
+                "id", id, "ownerId", "00000000-0000-4000-8000-00000000a001",
+                "type", "IMAGE", "originalPath", "/p/x.jpg", "originalFileName",
+                "x.jpg", "fileCreatedAt", "2020-01-01T00:00:00.000Z",
+                "fileModifiedAt", "2020-01-01T00:00:00.000Z", "localDateTime",
+                "2020-01-01T00:00:00.000Z", "createdAt", created, "updatedAt",
+                created, "deletedAt", "visibility", "timeline", "isFavorite", 0,
+                "duplicateId", "tagIds", "exifInfo", "dateTimeOriginal",
+                "2020-01-01T00:00:00.000Z"));
     }
     lib = json_pack("{s:s, s:[{s:s, s:s, s:s, s:b, s:[], s:[{s:s, s:s,"
                     " s:[s]}]}], s:[], s:[], s:o, s:{}}",
@@ -570,10 +569,10 @@ static void test_persistent_faults_fail_closed(void **state)
     static const struct {
         const char *spec, *msg;
     } cases[] = {
-        { "500:1@POST /search/metadata", "POST /search/metadata: 500" },
-        { "503:1@GET /albums", "GET /albums: 503" },
-        { "truncate:1@POST /search/metadata", "POST /search/metadata" },
-        { "500:1@GET /users/me", "GET /users/me: 500" },
+        {"500:1@POST /search/metadata", "POST /search/metadata: 500"},
+        {"503:1@GET /albums", "GET /albums: 503"},
+        {"truncate:1@POST /search/metadata", "POST /search/metadata"},
+        {"500:1@GET /users/me", "GET /users/me: 500"},
     };
 
     (void)state;

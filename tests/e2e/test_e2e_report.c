@@ -27,19 +27,19 @@
 #include "sim_harness.h"
 
 #define TEMPLATE IA_TEST_DATA "/config/upstream-template.yaml"
-#define SKIP 77
+#define SKIP     77
 
 static char tmpdir[64];
 static int failures;
 
-#define CHECK(cond, ...)                                                     \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);             \
-            fprintf(stderr, __VA_ARGS__);                                    \
-            fputc('\n', stderr);                                             \
-            failures++;                                                      \
-        }                                                                    \
+#define CHECK(cond, ...)                                                       \
+    do {                                                                       \
+        if (!(cond)) {                                                         \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);               \
+            fprintf(stderr, __VA_ARGS__);                                      \
+            fputc('\n', stderr);                                               \
+            failures++;                                                        \
+        }                                                                      \
     } while (0)
 
 /* The chromium on PATH, or NULL. */
@@ -126,8 +126,8 @@ static void check_figure(const char *dom, const char *id, const char *want)
     struct buf got = BUF_INIT;
 
     element_text(dom, id, &got);
-    CHECK(!strcmp(got.buf, want), "%s: page shows '%s', metrics say '%s'",
-          id, got.buf, want);
+    CHECK(!strcmp(got.buf, want), "%s: page shows '%s', metrics say '%s'", id,
+          got.buf, want);
     buf_release(&got);
 }
 
@@ -144,8 +144,7 @@ static void check_page(const char *dom, const char *rundir)
     CHECK(fs_read_file(path.buf, 1 << 24, &data, &err) == 0, "%s", err.buf);
     m = json_loads(data.buf, 0, &je);
     CHECK(json_is_object(m), "metrics.json: %s", je.text);
-    buf_addf(&want, "%lld",
-             json_integer_value(json_object_get(m, "requests")));
+    buf_addf(&want, "%lld", json_integer_value(json_object_get(m, "requests")));
     check_figure(dom, "m-requests", want.buf);
     buf_reset(&want);
     buf_addf(&want, "%lld", json_integer_value(json_object_get(m, "errors")));
@@ -162,10 +161,12 @@ static void check_page(const char *dom, const char *rundir)
                  1024.0);
     check_figure(dom, "m-rss", want.buf);
     /* Every endpoint with its calls. */
-    json_array_foreach(json_object_get(m, "endpoints"), i, e) {
+    json_array_foreach(json_object_get(m, "endpoints"), i, e)
+    {
         buf_reset(&want);
-        buf_addf(&want, "data-endpoint=\"%s\"><td>%s</td><td class=\"calls\">"
-                        "%lld</td>",
+        buf_addf(&want,
+                 "data-endpoint=\"%s\"><td>%s</td><td class=\"calls\">"
+                 "%lld</td>",
                  json_string_value(json_object_get(e, "endpoint")),
                  json_string_value(json_object_get(e, "endpoint")),
                  json_integer_value(json_object_get(e, "calls")));
@@ -199,10 +200,10 @@ static void check_page(const char *dom, const char *rundir)
 
 int main(void)
 {
-    const char *run_args[] = { "run", "--quiet", "--config", TEMPLATE,
-                               "--log-dir", NULL, NULL };
-    const char *sim_args[] = { "--latency", "off", "--seed", "1",
-                               "--preset", "small", NULL };
+    const char *run_args[] = {"run",       "--quiet", "--config", TEMPLATE,
+                              "--log-dir", NULL,      NULL};
+    const char *sim_args[] = {"--latency", "off",   "--seed", "1",
+                              "--preset",  "small", NULL};
     struct buf chromium = BUF_INIT, out = BUF_INIT, err = BUF_INIT,
                logs = BUF_INIT, rundir = BUF_INIT, page = BUF_INIT,
                again = BUF_INIT, url = BUF_INIT, shot = BUF_INIT,
@@ -231,14 +232,26 @@ int main(void)
     CHECK(fs_read_file(page.buf, 1 << 26, &again, &err) == 0, "%s", err.buf);
 
     {
-        const char *argv[] = { chromium.buf, "--headless", "--no-sandbox",
-                               "--disable-gpu", "--enable-logging=stderr",
-                               "--v=0", NULL, "--dump-dom", NULL, NULL };
-        const char *shot_argv[] = { chromium.buf, "--headless",
-                                    "--no-sandbox", "--disable-gpu",
-                                    "--hide-scrollbars",
-                                    "--window-size=412,2400", NULL, NULL,
-                                    NULL, NULL };
+        const char *argv[] = {chromium.buf,
+                              "--headless",
+                              "--no-sandbox",
+                              "--disable-gpu",
+                              "--enable-logging=stderr",
+                              "--v=0",
+                              NULL,
+                              "--dump-dom",
+                              NULL,
+                              NULL};
+        const char *shot_argv[] = {chromium.buf,
+                                   "--headless",
+                                   "--no-sandbox",
+                                   "--disable-gpu",
+                                   "--hide-scrollbars",
+                                   "--window-size=412,2400",
+                                   NULL,
+                                   NULL,
+                                   NULL,
+                                   NULL};
         struct buf o = BUF_INIT, ignored = BUF_INIT;
 
         buf_addf(&profile, "--user-data-dir=%s/chrome", tmpdir);
@@ -266,19 +279,18 @@ int main(void)
         shot_argv[8] = url.buf;
         CHECK(spawn(shot_argv, o.buf, cerr.buf) == 0, "chromium "
                                                       "--screenshot");
-        CHECK(!access(IA_BUILD_DIR "/report-html.png", R_OK),
-              "no screenshot");
+        CHECK(!access(IA_BUILD_DIR "/report-html.png", R_OK), "no screenshot");
         buf_release(&o);
         buf_release(&ignored);
     }
 
     /* `report` writes the same page again; `history` lists the run. */
     {
-        const char *report_args[] = { "report", rundir.buf, "--config",
-                                      TEMPLATE, "--log-dir", logs.buf,
-                                      NULL };
-        const char *history_args[] = { "history", "--config", TEMPLATE,
-                                       "--log-dir", logs.buf, NULL };
+        const char *report_args[] = {"report", rundir.buf,  "--config",
+                                     TEMPLATE, "--log-dir", logs.buf,
+                                     NULL};
+        const char *history_args[] = {"history",   "--config", TEMPLATE,
+                                      "--log-dir", logs.buf,   NULL};
         struct buf now = BUF_INIT, ignored = BUF_INIT;
         const char *name = strrchr(rundir.buf, '/') + 1;
 
@@ -289,8 +301,8 @@ int main(void)
         CHECK(now.len == again.len && !memcmp(now.buf, again.buf, now.len),
               "report wrote another page");
         CHECK(tool(&sim, history_args, &out) == 0, "history failed");
-        CHECK(strstr(out.buf, name) && strstr(out.buf, " done "),
-              "history: %s", out.buf);
+        CHECK(strstr(out.buf, name) && strstr(out.buf, " done "), "history: %s",
+              out.buf);
         buf_release(&now);
         buf_release(&ignored);
     }

@@ -40,10 +40,10 @@
 #include "e2e_tool.h"
 #include "sim_harness.h"
 
-#define TEMPLATE IA_TEST_DATA "/config/upstream-template.yaml"
+#define TEMPLATE      IA_TEST_DATA "/config/upstream-template.yaml"
 #define FIXTURE(name) IA_TEST_DATA "/e2e/" name ".yaml"
-#define SECRET "run-e2e-3b9d0c7a51f2-SECRET-e84a6f1d2c95"
-#define DAY_S 86400.0
+#define SECRET        "run-e2e-3b9d0c7a51f2-SECRET-e84a6f1d2c95"
+#define DAY_S         86400.0
 
 /* ---- the simulator's state ------------------------------------------- */
 
@@ -78,8 +78,8 @@ static double album_name_date(const char *name)
 
     if (strlen(name) < 4 || strspn(name, "0123456789") < 4)
         return -1;
-    y = (name[0] - '0') * 1000 + (name[1] - '0') * 100 +
-        (name[2] - '0') * 10 + name[3] - '0';
+    y = (name[0] - '0') * 1000 + (name[1] - '0') * 100 + (name[2] - '0') * 10 +
+        name[3] - '0';
     if (name[4] == '-' && strspn(name + 5, "0123456789") >= 2) {
         m = (name[5] - '0') * 10 + name[6] - '0';
         if (name[7] == '-' && strspn(name + 8, "0123456789") >= 2)
@@ -95,11 +95,11 @@ static double album_name_date(const char *name)
 static int categories(json_t *st, json_t *a)
 {
     static const char *const tags[][2] = {
-        { "meme", "autotag_input_meme" },
-        { "adult_meme", "autotag_input_adult_meme" },
-        { "autotag_input_pending_review", NULL },
-        { "autotag_input_ignore", NULL },
-        { "autotag_input_broken", NULL },
+        {"meme", "autotag_input_meme"},
+        {"adult_meme", "autotag_input_adult_meme"},
+        {"autotag_input_pending_review", NULL},
+        {"autotag_input_ignore", NULL},
+        {"autotag_input_broken", NULL},
     };
     const char *n;
     int hits = 0;
@@ -141,8 +141,7 @@ static bool is_admins_live(json_t *st, json_t *a)
 /* ---- the tool's output ----------------------------------------------- */
 
 /* The last line of stdout: the run directory, under `root`. */
-static void run_dir(const struct e2e_run *t, const char *root,
-                    struct buf *dir)
+static void run_dir(const struct e2e_run *t, const char *root, struct buf *dir)
 {
     const char *end = t->out.buf + t->out.len, *p;
 
@@ -153,8 +152,8 @@ static void run_dir(const struct e2e_run *t, const char *root,
         ;
     buf_add(dir, p, (size_t)(end - p));
     if (strncmp(dir->buf, root, strlen(root)) || !fs_is_dir(dir->buf))
-        fail_msg("last line '%s' is not a run directory under %s",
-                 dir->buf, root);
+        fail_msg("last line '%s' is not a run directory under %s", dir->buf,
+                 root);
 }
 
 static void read_report(const char *dir, const char *file, struct buf *into)
@@ -169,10 +168,14 @@ static void read_report(const char *dir, const char *file, struct buf *into)
 static void assert_reports(const char *dir)
 {
     static const char *const files[] = {
-        "modification_report.txt", "modifications.jsonl",
-        "run_statistics.yaml",     "summary.txt",
-        "immich_autotag_links.md", "user_config_dump.yaml",
-        "immich_autotag_full_output.log", "metrics.json",
+        "modification_report.txt",
+        "modifications.jsonl",
+        "run_statistics.yaml",
+        "summary.txt",
+        "immich_autotag_links.md",
+        "user_config_dump.yaml",
+        "immich_autotag_full_output.log",
+        "metrics.json",
     };
     struct buf path = BUF_INIT;
     struct stat sb;
@@ -204,10 +207,10 @@ static long plan_items(json_t *plan, const char *op, const char *name)
     size_t i;
     long n = 0;
 
-    json_array_foreach(json_object_get(plan, "groups"), i, g)
-        if (!strcmp(es_str(g, "op"), op) &&
-            (!name || !strcmp(es_str(g, "name"), name)))
-            n += (long)json_array_size(json_object_get(g, "items"));
+    json_array_foreach(json_object_get(plan, "groups"), i,
+                       g) if (!strcmp(es_str(g, "op"), op) &&
+                              (!name || !strcmp(es_str(g, "name"), name))) n +=
+        (long)json_array_size(json_object_get(g, "items"));
     return n;
 }
 
@@ -217,8 +220,8 @@ static long plan_groups(json_t *plan, const char *op)
     size_t i;
     long n = 0;
 
-    json_array_foreach(json_object_get(plan, "groups"), i, g)
-        n += !strcmp(es_str(g, "op"), op);
+    json_array_foreach(json_object_get(plan, "groups"), i, g) n +=
+        !strcmp(es_str(g, "op"), op);
     return n;
 }
 
@@ -227,7 +230,8 @@ static json_t *plan_json(const struct sim_proc *sim, const char *config)
     struct e2e_run t;
     json_t *plan;
 
-    assert_int_equal(e2e_tool(sim, E2E_ARGV("plan", "--json", "-c", config), &t), 0);
+    assert_int_equal(
+        e2e_tool(sim, E2E_ARGV("plan", "--json", "-c", config), &t), 0);
     plan = es_parse(t.out.buf, t.out.len);
     e2e_run_release(&t);
     return plan;
@@ -243,7 +247,8 @@ static void assert_net_change_is_plan(json_t *plan, json_t *st0, json_t *st1)
     size_t i;
     long created = 0;
 
-    json_array_foreach(json_object_get(st1, "tags"), i, x) {
+    json_array_foreach(json_object_get(st1, "tags"), i, x)
+    {
         const char *v = es_str(x, "value");
 
         if (es_tag_count(st1, v) - es_tag_count(st0, v) !=
@@ -253,16 +258,17 @@ static void assert_net_change_is_plan(json_t *plan, json_t *st0, json_t *st1)
                      plan_items(plan, "tag_add", v),
                      plan_items(plan, "tag_remove", v));
     }
-    json_array_foreach(json_object_get(st1, "albums"), i, x) {
+    json_array_foreach(json_object_get(st1, "albums"), i, x)
+    {
         const char *n = es_str(x, "albumName");
         long before = es_album_size(st0, n);
         bool planned = false;
         json_t *g;
         size_t j;
 
-        json_array_foreach(json_object_get(plan, "groups"), j, g)
-            planned |= !strcmp(es_str(g, "op"), "album_create") &&
-                       !strcmp(es_str(g, "name"), n);
+        json_array_foreach(json_object_get(plan, "groups"), j, g) planned |=
+            !strcmp(es_str(g, "op"), "album_create") &&
+            !strcmp(es_str(g, "name"), n);
         assert_int_equal(before < 0, planned);
         created += planned;
         if (es_album_size(st1, n) - (before < 0 ? 0 : before) !=
@@ -303,10 +309,9 @@ static void template_end_state(const char *dialect, const struct reads *reads)
     assert_int_equal(sim_stat_writes(&sim), 0);
 
     assert_int_equal(sim_reset_stats(&sim), 0);
-    assert_int_equal(e2e_tool(&sim, E2E_ARGV("run", "-c", TEMPLATE, "--log-dir",
-                                     root),
-                          &t),
-                     0);
+    assert_int_equal(
+        e2e_tool(&sim, E2E_ARGV("run", "-c", TEMPLATE, "--log-dir", root), &t),
+        0);
     run_dir(&t, root, &dir);
     assert_reports(dir.buf);
     e2e_run_release(&t);
@@ -330,8 +335,8 @@ static void template_end_state(const char *dialect, const struct reads *reads)
     assert_int_equal(sim_stat_endpoint(&sim, "DELETE /tags/{id}/assets"),
                      plan_groups(plan, "tag_remove"));
     assert_int_equal(sim_stat_endpoint(&sim, "DELETE /tags/{id}/assets"), 5);
-    assert_int_equal(
-        sim_stat_endpoint(&sim, "PUT /albums/{id}/user/{userId}"), 1);
+    assert_int_equal(sim_stat_endpoint(&sim, "PUT /albums/{id}/user/{userId}"),
+                     1);
     assert_int_equal(sim_stat_endpoint(&sim, "PUT /tags"), 0);
     assert_int_equal(sim_stat_endpoint(&sim, "PUT /assets"), 0);
     assert_int_equal(sim_stat_writes(&sim), 38);
@@ -354,7 +359,8 @@ static void template_end_state(const char *dialect, const struct reads *reads)
     assert_int_equal(plan_items(plan, "asset_date", NULL), 0);
 
     /* each feature, from the library before the run */
-    json_array_foreach(json_object_get(st0, "assets"), i, a) {
+    json_array_foreach(json_object_get(st0, "assets"), i, a)
+    {
         json_t *after = es_find(st1, "assets", "id", es_str(a, "id"));
         int cats;
 
@@ -417,10 +423,9 @@ static void template_end_state(const char *dialect, const struct reads *reads)
 
     /* a second run right after: nothing to write */
     assert_int_equal(sim_reset_stats(&sim), 0);
-    assert_int_equal(e2e_tool(&sim, E2E_ARGV("run", "-c", TEMPLATE, "--log-dir",
-                                     root),
-                          &t),
-                     0);
+    assert_int_equal(
+        e2e_tool(&sim, E2E_ARGV("run", "-c", TEMPLATE, "--log-dir", root), &t),
+        0);
     run_dir(&t, root, &dir);
     e2e_run_release(&t);
     assert_int_equal(sim_stat_writes(&sim), 0);
@@ -450,7 +455,7 @@ static void template_end_state(const char *dialect, const struct reads *reads)
  */
 static void test_template_end_state_3(void **state)
 {
-    static const struct reads d3 = { 1, 1, 43, 90, 11, 17 };
+    static const struct reads d3 = {1, 1, 43, 90, 11, 17};
 
     (void)state;
     template_end_state("3", &d3);
@@ -472,7 +477,7 @@ static void test_template_end_state_3(void **state)
  */
 static void test_template_end_state_2(void **state)
 {
-    static const struct reads d2 = { 3, 2, 77, 129, 22, 31 };
+    static const struct reads d2 = {3, 2, 77, 129, 22, 31};
 
     (void)state;
     template_end_state("2", &d2);
@@ -482,23 +487,25 @@ static void test_template_end_state_2(void **state)
  * One feature switched on: the run changes only what that feature owns,
  * and the second run writes nothing.  Returns the state after the run.
  */
-static json_t *run_alone(struct sim_proc *sim, const char *config,
-                         long writes, json_t **before)
+static json_t *run_alone(struct sim_proc *sim, const char *config, long writes,
+                         json_t **before)
 {
     struct e2e_run t;
 
     *before = es_state(sim);
     assert_int_equal(sim_reset_stats(sim), 0);
-    assert_int_equal(e2e_tool(sim, E2E_ARGV("run", "-c", config, "--log-dir",
-                                    e2e_path("alone")),
-                          &t),
-                     0);
+    assert_int_equal(
+        e2e_tool(sim,
+                 E2E_ARGV("run", "-c", config, "--log-dir", e2e_path("alone")),
+                 &t),
+        0);
     e2e_run_release(&t);
     assert_int_equal(sim_stat_writes(sim), writes);
     assert_int_equal(sim_reset_stats(sim), 0);
-    assert_int_equal(e2e_tool_code(sim, E2E_ARGV("run", "-c", config, "--log-dir",
-                                         e2e_path("alone"))),
-                     0);
+    assert_int_equal(
+        e2e_tool_code(
+            sim, E2E_ARGV("run", "-c", config, "--log-dir", e2e_path("alone"))),
+        0);
     assert_int_equal(sim_stat_writes(sim), 0);
     return es_state(sim);
 }
@@ -511,13 +518,14 @@ static void changed_tags(json_t *st0, json_t *st1, struct buf *out)
     char *s;
 
     buf_reset(out);
-    json_array_foreach(json_object_get(st1, "assets"), i, a) {
+    json_array_foreach(json_object_get(st1, "assets"), i, a)
+    {
         json_t *was = es_find(st0, "assets", "id", es_str(a, "id"));
 
-        json_array_foreach(json_object_get(st1, "tags"), j, x)
-            if (es_has_tag(st0, was, es_str(x, "value")) !=
-                es_has_tag(st1, a, es_str(x, "value")))
-                json_object_set_new(set, es_str(x, "value"), json_true());
+        json_array_foreach(json_object_get(st1, "tags"), j,
+                           x) if (es_has_tag(st0, was, es_str(x, "value")) !=
+                                  es_has_tag(st1, a, es_str(x, "value")))
+            json_object_set_new(set, es_str(x, "value"), json_true());
     }
     s = json_dumps(set, JSON_SORT_KEYS | JSON_COMPACT);
     buf_addstr(out, s);
@@ -539,8 +547,8 @@ static void test_features_one_at_a_time(void **state)
     st1 = run_alone(&sim, FIXTURE("conversions-only"), 4, &st0);
     changed_tags(st0, st1, &tags);
     assert_string_equal(tags.buf, "{\"adult_meme\":true,\"meme\":true}");
-    assert_int_equal(es_tag_count(st1, "meme") + es_tag_count(st1, "adult_meme"),
-                     0);
+    assert_int_equal(
+        es_tag_count(st1, "meme") + es_tag_count(st1, "adult_meme"), 0);
     assert_int_equal(es_album_size(st1, "autotag_input_meme") +
                          es_album_size(st1, "autotag_input_adult_meme"),
                      expected(st0, "conversion_album_additions"));
@@ -558,7 +566,8 @@ static void test_features_one_at_a_time(void **state)
     changed_tags(st0, st1, &tags);
     assert_string_equal(tags.buf, "{\"autotag_output_conflict\":true,"
                                   "\"autotag_output_unknown\":true}");
-    json_array_foreach(json_object_get(st1, "assets"), i, a) {
+    json_array_foreach(json_object_get(st1, "assets"), i, a)
+    {
         if (!is_admins_live(st1, a))
             continue;
         assert_int_equal(es_has_tag(st1, a, "autotag_output_unknown"),
@@ -580,16 +589,18 @@ static void test_features_one_at_a_time(void **state)
     changed_tags(st0, st1, &tags);
     assert_string_equal(tags.buf,
                         "{\"autotag_output_album_date_mismatch\":true}");
-    json_array_foreach(json_object_get(st1, "assets"), i, a)
-        if (is_admins_live(st1, a)) {
-            assert_int_equal(
-                es_has_tag(st1, a, "autotag_output_album_date_mismatch"),
-                date_mismatch(st1, a, 180));
-            n += date_mismatch(st1, a, 180);
-        }
-    assert_int_equal(n, es_tag_count(st0, "autotag_output_album_date_mismatch") +
-                            expected(st0, "mismatch_additions") -
-                            expected(st0, "mismatch_removals"));
+    json_array_foreach(json_object_get(st1, "assets"), i,
+                       a) if (is_admins_live(st1, a))
+    {
+        assert_int_equal(
+            es_has_tag(st1, a, "autotag_output_album_date_mismatch"),
+            date_mismatch(st1, a, 180));
+        n += date_mismatch(st1, a, 180);
+    }
+    assert_int_equal(n,
+                     es_tag_count(st0, "autotag_output_album_date_mismatch") +
+                         expected(st0, "mismatch_additions") -
+                         expected(st0, "mismatch_removals"));
     json_decref(st0);
     json_decref(st1);
     e2e_halt(&sim);
@@ -660,7 +671,8 @@ static void test_date_correction(void **state)
     st0 = es_state(&sim);
     e2e_halt(&sim);
     lib = json_deep_copy(st0);
-    json_array_foreach(json_object_get(lib, "assets"), i, a) {
+    json_array_foreach(json_object_get(lib, "assets"), i, a)
+    {
         if (!is_admins_live(lib, a) ||
             strncmp(es_str(a, "originalFileName"), "PXL_", 4) ||
             !json_is_object(json_object_get(a, "exifInfo")))
@@ -696,7 +708,8 @@ static void test_date_correction(void **state)
     /* the plan's date change, item by item, is what the server shows */
     assert_int_equal(plan_in_state(plan, st1, reasons, ops), 1);
     assert_non_null(json_object_get(ops, "asset_date"));
-    json_array_foreach(json_object_get(st1, "assets"), i, a) {
+    json_array_foreach(json_object_get(st1, "assets"), i, a)
+    {
         x = es_find(st0, "assets", "id", es_str(a, "id"));
         if (!strcmp(es_str(a, "id"), id))
             assert_string_equal(es_str(a, "fileCreatedAt"), want);
@@ -737,18 +750,19 @@ static void test_sigterm_then_rerun_converges(void **state)
 
     (void)state;
     e2e_boot(&clean, E2E_ARGV("--dialect", "2"));
-    assert_int_equal(e2e_tool_code(&clean, E2E_ARGV("run", "-c", TEMPLATE,
-                                            "--log-dir", e2e_path("clean"))),
-                     0);
+    assert_int_equal(
+        e2e_tool_code(&clean, E2E_ARGV("run", "-c", TEMPLATE, "--log-dir",
+                                       e2e_path("clean"))),
+        0);
     want = es_end_state(&clean);
     e2e_halt(&clean);
 
     e2e_boot(&cut, E2E_ARGV("--dialect", "2", "--latency", "seed",
-                    "--latency-scale", "0.5"));
+                            "--latency-scale", "0.5"));
     pid = e2e_launch(&cut, NULL,
-                 E2E_ARGV("run", "-c", TEMPLATE, "--log-dir", root,
-                      "--concurrency", "1"),
-                 &n);
+                     E2E_ARGV("run", "-c", TEMPLATE, "--log-dir", root,
+                              "--concurrency", "1"),
+                     &n);
     while (sim_stat_writes(&cut) < 1 && polls++ < 6000)
         usleep(5000);
     assert_true(sim_stat_writes(&cut) >= 1);
@@ -768,16 +782,16 @@ static void test_sigterm_then_rerun_converges(void **state)
     assert_string_not_equal(got, want);
     free(got);
 
-    assert_int_equal(e2e_tool_code(&cut, E2E_ARGV("run", "-c", TEMPLATE,
-                                          "--log-dir", root)),
-                     0);
+    assert_int_equal(
+        e2e_tool_code(&cut, E2E_ARGV("run", "-c", TEMPLATE, "--log-dir", root)),
+        0);
     got = es_end_state(&cut);
     assert_string_equal(got, want);
     free(got);
     assert_int_equal(sim_reset_stats(&cut), 0);
-    assert_int_equal(e2e_tool_code(&cut, E2E_ARGV("run", "-c", TEMPLATE,
-                                          "--log-dir", root)),
-                     0);
+    assert_int_equal(
+        e2e_tool_code(&cut, E2E_ARGV("run", "-c", TEMPLATE, "--log-dir", root)),
+        0);
     assert_int_equal(sim_stat_writes(&cut), 0);
     free(want);
     buf_release(&dir);
@@ -801,10 +815,9 @@ static void test_refused_tag_writes(void **state)
     e2e_boot(&sim, E2E_ARGV("--faults", "403@PUT /tags/{id}/assets"));
     st0 = es_state(&sim);
     plan = plan_json(&sim, TEMPLATE);
-    assert_int_equal(e2e_tool(&sim, E2E_ARGV("run", "-c", TEMPLATE, "--log-dir",
-                                     root),
-                          &t),
-                     1);
+    assert_int_equal(
+        e2e_tool(&sim, E2E_ARGV("run", "-c", TEMPLATE, "--log-dir", root), &t),
+        1);
     assert_non_null(strstr(t.err.buf, "write requests failed"));
     run_dir(&t, root, &dir);
     assert_reports(dir.buf);
@@ -858,15 +871,15 @@ static void test_keys_with_less_power(void **state)
     e2e_boot(&sim, NULL);
     assert_int_equal(sim_reset_stats(&sim), 0);
     assert_int_equal(e2e_tool_key(&sim, "immich-sim-readonly-key",
-                              E2E_ARGV("run", "-c", TEMPLATE, "--log-dir",
-                                   e2e_path("ro")),
-                              &t),
+                                  E2E_ARGV("run", "-c", TEMPLATE, "--log-dir",
+                                           e2e_path("ro")),
+                                  &t),
                      3);
     assert_non_null(strstr(t.err.buf, "POST /search/statistics: 403"));
     e2e_run_release(&t);
     assert_int_equal(sim_stat_writes(&sim), 0);
     assert_int_equal(e2e_tool_key(&sim, "immich-sim-readonly-key",
-                              E2E_ARGV("check", "-c", TEMPLATE), &t),
+                                  E2E_ARGV("check", "-c", TEMPLATE), &t),
                      3);
     assert_non_null(strstr(t.err.buf, "missing permissions"));
     assert_non_null(strstr(t.err.buf, "tag.asset"));
@@ -876,21 +889,23 @@ static void test_keys_with_less_power(void **state)
     assert_int_equal(sim_stat_writes(&sim), 0);
 
     assert_int_equal(e2e_tool_key(&sim, "immich-sim-key-Grandpa",
-                              E2E_ARGV("run", "-c", TEMPLATE, "--log-dir",
-                                   e2e_path("grandpa")),
-                              &t),
+                                  E2E_ARGV("run", "-c", TEMPLATE, "--log-dir",
+                                           e2e_path("grandpa")),
+                                  &t),
                      0);
     e2e_run_release(&t);
     st = es_state(&sim);
     grandpa = es_user_id(st, "grandpa@example.com");
-    json_array_foreach(json_object_get(st, "albums"), i, al) {
+    json_array_foreach(json_object_get(st, "albums"), i, al)
+    {
         json_t *id;
         size_t j;
 
         if (!strstr(es_str(al, "albumName"), "-autotag-temp-unclassified"))
             continue;
         assert_string_equal(es_str(al, "ownerId"), grandpa);
-        json_array_foreach(json_object_get(al, "assetIds"), j, id) {
+        json_array_foreach(json_object_get(al, "assetIds"), j, id)
+        {
             json_t *a = es_find(st, "assets", "id", json_string_value(id));
             const char *owner = es_str(a, "ownerId");
 
@@ -913,8 +928,11 @@ static void test_keys_with_less_power(void **state)
 static void test_plan_apply_and_stale_plans(void **state)
 {
     static const char *const writes[] = {
-        "POST /albums", "PUT /albums/{id}/assets", "PUT /tags/{id}/assets",
-        "DELETE /tags/{id}/assets", "PUT /albums/{id}/user/{userId}",
+        "POST /albums",
+        "PUT /albums/{id}/assets",
+        "PUT /tags/{id}/assets",
+        "DELETE /tags/{id}/assets",
+        "PUT /albums/{id}/user/{userId}",
     };
     struct sim_proc direct, saved;
     struct e2e_run t;
@@ -930,7 +948,7 @@ static void test_plan_apply_and_stale_plans(void **state)
     e2e_boot(&saved, E2E_ARGV("--dialect", "2"));
     assert_int_equal(sim_reset_stats(&direct), 0);
     assert_int_equal(e2e_tool_code(&direct, E2E_ARGV("run", "-c", TEMPLATE,
-                                             "--log-dir", root)),
+                                                     "--log-dir", root)),
                      0);
     want = es_end_state(&direct);
 
@@ -938,15 +956,15 @@ static void test_plan_apply_and_stale_plans(void **state)
     assert_int_equal(e2e_tool(&saved, E2E_ARGV("plan", "-c", TEMPLATE), &t), 0);
     assert_true(t.out.len > 0);
     e2e_run_release(&t);
-    assert_int_equal(e2e_tool(&saved, E2E_ARGV("plan", "--json", "-c", TEMPLATE),
-                          &t),
-                     0);
+    assert_int_equal(
+        e2e_tool(&saved, E2E_ARGV("plan", "--json", "-c", TEMPLATE), &t), 0);
     buf_addf(&p, "%s/plan.json", e2e_tmpdir());
     assert_int_equal(fs_write_atomic(p.buf, t.out.buf, t.out.len, &err), 0);
     e2e_run_release(&t);
-    assert_int_equal(e2e_tool(&saved, E2E_ARGV("run", "--dry-run", "-c", TEMPLATE,
+    assert_int_equal(e2e_tool(&saved,
+                              E2E_ARGV("run", "--dry-run", "-c", TEMPLATE,
                                        "--log-dir", root),
-                          &t),
+                              &t),
                      0);
     run_dir(&t, root, &dir);
     read_report(dir.buf, "modifications.jsonl", &events);
@@ -954,10 +972,11 @@ static void test_plan_apply_and_stale_plans(void **state)
     e2e_run_release(&t);
     assert_int_equal(sim_stat_writes(&saved), 0);
 
-    assert_int_equal(e2e_tool(&saved, E2E_ARGV("apply", p.buf, "-c", TEMPLATE,
-                                       "--log-dir", root),
-                          &t),
-                     0);
+    assert_int_equal(
+        e2e_tool(&saved,
+                 E2E_ARGV("apply", p.buf, "-c", TEMPLATE, "--log-dir", root),
+                 &t),
+        0);
     run_dir(&t, root, &dir);
     e2e_run_release(&t);
     for (i = 0; i < ARRAY_SIZE(writes); i++)
@@ -979,38 +998,39 @@ static void test_plan_apply_and_stale_plans(void **state)
     text = json_dumps(plan, JSON_COMPACT);
     assert_int_equal(fs_write_atomic(p.buf, text, strlen(text), &err), 0);
     free(text);
-    json_array_foreach(json_object_get(plan, "groups"), i, g)
-        if (!strcmp(es_str(g, "op"), "tag_add"))
-            json_array_append_new(json_object_get(g, "items"),
-                                  json_pack("[s,s,i]",
-                                            "0f0e0d0c-0b0a-4909-8807-"
-                                            "060504030201",
-                                            "classify_conflict", 6));
+    json_array_foreach(json_object_get(plan, "groups"), i,
+                       g) if (!strcmp(es_str(g, "op"), "tag_add"))
+        json_array_append_new(json_object_get(g, "items"),
+                              json_pack("[s,s,i]",
+                                        "0f0e0d0c-0b0a-4909-8807-"
+                                        "060504030201",
+                                        "classify_conflict", 6));
     text = json_dumps(plan, JSON_COMPACT);
     buf_addf(&p2, "%s/plan-edited.json", e2e_tmpdir());
     assert_int_equal(fs_write_atomic(p2.buf, text, strlen(text), &err), 0);
     free(text);
     assert_int_equal(sim_reset_stats(&saved), 0);
-    assert_int_equal(e2e_tool(&saved, E2E_ARGV("apply", p2.buf, "-c", TEMPLATE,
-                                       "--log-dir", root),
-                          &t),
-                     1);
+    assert_int_equal(
+        e2e_tool(&saved,
+                 E2E_ARGV("apply", p2.buf, "-c", TEMPLATE, "--log-dir", root),
+                 &t),
+        1);
     assert_non_null(strstr(t.err.buf, "stale"));
     assert_non_null(strstr(t.err.buf, "0f0e0d0c-0b0a-4909-8807-060504030201"));
     e2e_run_release(&t);
     assert_int_equal(sim_stat_writes(&saved), 0);
 
     st = es_state(&saved);
-    buf_addf(&path, "/api/tags/%s",
-             es_str(es_find(st, "tags", "value", "autotag_output_conflict"),
-                 "id"));
-    assert_int_equal(sim_request(&saved, "DELETE", path.buf, NULL, &body),
-                     204);
+    buf_addf(
+        &path, "/api/tags/%s",
+        es_str(es_find(st, "tags", "value", "autotag_output_conflict"), "id"));
+    assert_int_equal(sim_request(&saved, "DELETE", path.buf, NULL, &body), 204);
     assert_int_equal(sim_reset_stats(&saved), 0);
-    assert_int_equal(e2e_tool(&saved, E2E_ARGV("apply", p.buf, "-c", TEMPLATE,
-                                       "--log-dir", root),
-                          &t),
-                     1);
+    assert_int_equal(
+        e2e_tool(&saved,
+                 E2E_ARGV("apply", p.buf, "-c", TEMPLATE, "--log-dir", root),
+                 &t),
+        1);
     assert_non_null(strstr(t.err.buf, "stale"));
     e2e_run_release(&t);
     assert_int_equal(sim_stat_writes(&saved), 0);
@@ -1039,7 +1059,7 @@ static void test_key_never_written(void **state)
     const char *const *modes[] = {
         E2E_ARGV("run", "-c", TEMPLATE, "--log-dir", root, "-v", "-v"),
         E2E_ARGV("run", "-c", TEMPLATE, "--log-dir", root, "--log-format",
-             "json", "-v"),
+                 "json", "-v"),
         E2E_ARGV("run", "--dry-run", "-c", TEMPLATE, "--log-dir", root, "-v"),
         E2E_ARGV("plan", "-c", TEMPLATE, "--log-dir", root, "-v", "-v"),
         E2E_ARGV("check", "-c", TEMPLATE, "-v", "-v"),
@@ -1050,8 +1070,8 @@ static void test_key_never_written(void **state)
     (void)state;
     /* the simulator's own output: the key is there, so the search works */
     e2e_boot(&sim, E2E_ARGV("--api-key", SECRET));
-    e2e_boot(&faulty, E2E_ARGV("--api-key", SECRET, "--faults",
-                       "500@GET /albums"));
+    e2e_boot(&faulty,
+             E2E_ARGV("--api-key", SECRET, "--faults", "500@GET /albums"));
     assert_string_equal(sim.api_key, SECRET);
     for (i = 0; i < ARRAY_SIZE(modes); i++) {
         assert_int_equal(e2e_tool(&sim, modes[i], &t), 0);
@@ -1065,32 +1085,34 @@ static void test_key_never_written(void **state)
         e2e_run_release(&t);
     }
     /* plan --json, apply it (it is stale by now: refused) */
-    assert_int_equal(e2e_tool(&sim, E2E_ARGV("plan", "--json", "-c", TEMPLATE), &t),
-                     0);
+    assert_int_equal(
+        e2e_tool(&sim, E2E_ARGV("plan", "--json", "-c", TEMPLATE), &t), 0);
     assert_int_equal(e2e_count(t.out.buf, t.out.len, SECRET), 0);
     buf_addf(&planfile, "%s/key-plan.json", e2e_tmpdir());
-    assert_int_equal(
-        fs_write_atomic(planfile.buf, t.out.buf, t.out.len, &err), 0);
+    assert_int_equal(fs_write_atomic(planfile.buf, t.out.buf, t.out.len, &err),
+                     0);
     e2e_run_release(&t);
-    assert_int_equal(e2e_tool(&sim, E2E_ARGV("apply", planfile.buf, "-c", TEMPLATE,
-                                     "--log-dir", root, "-v"),
-                          &t),
+    assert_int_equal(e2e_tool(&sim,
+                              E2E_ARGV("apply", planfile.buf, "-c", TEMPLATE,
+                                       "--log-dir", root, "-v"),
+                              &t),
                      0);
     assert_int_equal(e2e_count(t.out.buf, t.out.len, SECRET), 0);
     assert_int_equal(e2e_count(t.err.buf, t.err.len, SECRET), 0);
     e2e_run_release(&t);
     /* a run that fails on a read, and a key the server refuses */
-    assert_int_equal(e2e_tool(&faulty, E2E_ARGV("run", "-c", TEMPLATE, "--log-dir",
-                                        root, "-v", "-v"),
-                          &t),
-                     1);
+    assert_int_equal(
+        e2e_tool(&faulty,
+                 E2E_ARGV("run", "-c", TEMPLATE, "--log-dir", root, "-v", "-v"),
+                 &t),
+        1);
     assert_int_equal(e2e_count(t.out.buf, t.out.len, SECRET), 0);
     assert_int_equal(e2e_count(t.err.buf, t.err.len, SECRET), 0);
     e2e_run_release(&t);
     assert_int_equal(e2e_tool_key(&sim, wrong,
-                              E2E_ARGV("run", "-c", TEMPLATE, "--log-dir", root,
-                                   "-v", "-v"),
-                              &t),
+                                  E2E_ARGV("run", "-c", TEMPLATE, "--log-dir",
+                                           root, "-v", "-v"),
+                                  &t),
                      3);
     assert_int_equal(e2e_count(t.out.buf, t.out.len, wrong), 0);
     assert_int_equal(e2e_count(t.err.buf, t.err.len, wrong), 0);
@@ -1098,9 +1120,9 @@ static void test_key_never_written(void **state)
 
     /* the search finds what is there */
     buf_addf(&planfile, ".control");
-    assert_int_equal(fs_write_atomic(planfile.buf, "x" SECRET "x",
-                                     strlen(SECRET) + 2, &err),
-                     0);
+    assert_int_equal(
+        fs_write_atomic(planfile.buf, "x" SECRET "x", strlen(SECRET) + 2, &err),
+        0);
     (void)e2e_scan_tree(e2e_tmpdir(), SECRET, &where);
     assert_non_null(strstr(where.buf, planfile.buf));
     assert_int_equal(unlink(planfile.buf), 0);
@@ -1136,10 +1158,9 @@ static void test_read_faults(void **state)
 
     (void)state;
     e2e_boot(&sim, E2E_ARGV("--faults", "500@POST /search/metadata"));
-    assert_int_equal(e2e_tool(&sim, E2E_ARGV("run", "-c", TEMPLATE, "--log-dir",
-                                     root),
-                          &t),
-                     1);
+    assert_int_equal(
+        e2e_tool(&sim, E2E_ARGV("run", "-c", TEMPLATE, "--log-dir", root), &t),
+        1);
     assert_non_null(strstr(t.err.buf, "POST /search/metadata: 500"));
     run_dir(&t, root, &dir);
     assert_reports(dir.buf);
@@ -1153,9 +1174,9 @@ static void test_read_faults(void **state)
     e2e_halt(&sim);
 
     e2e_boot(&sim, E2E_ARGV("--faults", "503:first=1@GET /albums"));
-    assert_int_equal(e2e_tool_code(&sim, E2E_ARGV("run", "-c", TEMPLATE,
-                                          "--log-dir", root)),
-                     0);
+    assert_int_equal(
+        e2e_tool_code(&sim, E2E_ARGV("run", "-c", TEMPLATE, "--log-dir", root)),
+        0);
     /* one failure, one retry: two requests where a clean run makes one,
      * and the lists before the first write and before the creates */
     assert_int_equal(sim_stat_long(&sim, "faults.503"), 1);
@@ -1178,14 +1199,16 @@ static bool in_state(json_t *st, json_t *g, const char *id)
     size_t i, j;
 
     if (user_op) {
-        json_array_foreach(json_object_get(st, "albums"), i, a) {
+        json_array_foreach(json_object_get(st, "albums"), i, a)
+        {
             if (strcmp(es_str(a, "albumName"), name))
                 continue;
-            json_array_foreach(json_object_get(a, "albumUsers"), j, x)
-                if (!strcmp(es_str(x, "userId"), id))
-                    return strcmp(op, "album_user_remove") &&
-                           json_equal(json_object_get(x, "role"),
-                                      json_object_get(g, "role"));
+            json_array_foreach(
+                json_object_get(a, "albumUsers"), j,
+                x) if (!strcmp(es_str(x, "userId"),
+                               id)) return strcmp(op, "album_user_remove") &&
+                json_equal(json_object_get(x, "role"),
+                           json_object_get(g, "role"));
         }
         return !strcmp(op, "album_user_remove");
     }
@@ -1218,14 +1241,15 @@ static size_t plan_in_state(json_t *plan, json_t *st, json_t *reasons,
     json_t *g, *it;
     size_t i, j, checked = 0;
 
-    json_array_foreach(json_object_get(plan, "groups"), i, g) {
+    json_array_foreach(json_object_get(plan, "groups"), i, g)
+    {
         json_object_set_new(ops, es_str(g, "op"), json_true());
-        json_array_foreach(json_object_get(g, "items"), j, it) {
+        json_array_foreach(json_object_get(g, "items"), j, it)
+        {
             const char *id = json_string_value(json_array_get(it, 0));
 
-            json_object_set_new(reasons,
-                                json_string_value(json_array_get(it, 1)),
-                                json_true());
+            json_object_set_new(
+                reasons, json_string_value(json_array_get(it, 1)), json_true());
             if (!id || !in_state(st, g, id))
                 fail_msg("%s %s %s: not in the end state", es_str(g, "op"),
                          es_str(g, "name"), id ? id : "(no id)");
@@ -1248,15 +1272,14 @@ static void test_every_planned_change_is_in_the_end_state(void **state)
 
     (void)state;
     e2e_boot(&sim, NULL);
-    assert_int_equal(e2e_tool(&sim, E2E_ARGV("plan", "--json", "-c", TEMPLATE),
-                              &r),
-                     0);
+    assert_int_equal(
+        e2e_tool(&sim, E2E_ARGV("plan", "--json", "-c", TEMPLATE), &r), 0);
     plan = es_parse(r.out.buf, r.out.len);
     e2e_run_release(&r);
-    assert_int_equal(e2e_tool_code(&sim, E2E_ARGV("run", "-c", TEMPLATE,
-                                                  "--log-dir",
-                                                  e2e_path("every"))),
-                     0);
+    assert_int_equal(
+        e2e_tool_code(&sim, E2E_ARGV("run", "-c", TEMPLATE, "--log-dir",
+                                     e2e_path("every"))),
+        0);
     st = es_state(&sim);
     assert_true(plan_in_state(plan, st, reasons, ops) > 50);
     assert_non_null(json_object_get(reasons, "conversion"));
@@ -1310,10 +1333,9 @@ static void test_loop_runs_until_a_signal(void **state)
 
     (void)state;
     e2e_boot(&sim, NULL);
-    pid = e2e_launch(&sim, NULL,
-                     E2E_ARGV("run", "--loop", "3s", "-c", TEMPLATE,
-                              "--log-dir", root),
-                     &n);
+    pid = e2e_launch(
+        &sim, NULL,
+        E2E_ARGV("run", "--loop", "3s", "-c", TEMPLATE, "--log-dir", root), &n);
     /* the sleep after the first run: everything after it is iteration 2 */
     wait_for(e2e_err_path(n), "loop: next run in 3 s", 1);
     assert_true(sim_stat_writes(&sim) > 0);
@@ -1331,9 +1353,9 @@ static void test_loop_runs_until_a_signal(void **state)
     assert_int_equal(sim_stat_endpoint(&sim, "GET /server/version"), 1);
     assert_int_equal(sim_stat_writes(&sim), 0);
     /* the lock is free */
-    assert_int_equal(e2e_tool_code(&sim, E2E_ARGV("run", "-c", TEMPLATE,
-                                                  "--log-dir", root)),
-                     0);
+    assert_int_equal(
+        e2e_tool_code(&sim, E2E_ARGV("run", "-c", TEMPLATE, "--log-dir", root)),
+        0);
     e2e_halt(&sim);
 }
 

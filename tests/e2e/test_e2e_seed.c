@@ -62,8 +62,8 @@ static void album_adds(const struct plan *p, size_t *temp, size_t *other)
 
 static void test_template_on_seed_library(void **state)
 {
-    const char *const args[] = { "--preset", "seed", "--seed", "1",
-                                 "--latency", "off", NULL };
+    const char *const args[] = {"--preset",  "seed", "--seed", "1",
+                                "--latency", "off",  NULL};
     struct sim_proc sim;
     struct buf err = BUF_INIT, body = BUF_INIT;
     struct config *cfg = NULL;
@@ -107,9 +107,9 @@ static void test_template_on_seed_library(void **state)
     /* additions: the conflict and mismatch tags as built; no unknown */
     assert_int_equal(items(&p, PLAN_TAG_ADD, "autotag_output_conflict"),
                      expected(ex, "conflict_additions"));
-    assert_int_equal(items(&p, PLAN_TAG_ADD,
-                           "autotag_output_album_date_mismatch"),
-                     expected(ex, "mismatch_additions"));
+    assert_int_equal(
+        items(&p, PLAN_TAG_ADD, "autotag_output_album_date_mismatch"),
+        expected(ex, "mismatch_additions"));
     assert_int_equal(items(&p, PLAN_TAG_ADD, "autotag_output_unknown"), 0);
     /* removals: as built, plus the unknown tag of the unclassified assets
      * that carried it and are classified by their temporary album now */
@@ -118,9 +118,9 @@ static void test_template_on_seed_library(void **state)
                          (unclassified - unknown_add));
     assert_int_equal(items(&p, PLAN_TAG_REMOVE, "autotag_output_conflict"),
                      expected(ex, "conflict_removals"));
-    assert_int_equal(items(&p, PLAN_TAG_REMOVE,
-                           "autotag_output_album_date_mismatch"),
-                     expected(ex, "mismatch_removals"));
+    assert_int_equal(
+        items(&p, PLAN_TAG_REMOVE, "autotag_output_album_date_mismatch"),
+        expected(ex, "mismatch_removals"));
     assert_int_equal(items(&p, PLAN_TAG_REMOVE, "meme") +
                          items(&p, PLAN_TAG_REMOVE, "adult_meme"),
                      expected(ex, "conversion_removals"));

@@ -30,8 +30,7 @@ static void load(const struct sim_proc *sim, int64_t split_min,
     struct buf err = BUF_INIT;
     struct http_engine *e;
 
-    assert_int_equal(sim_request(sim, "POST", "/__sim/reset-stats", NULL,
-                                 &err),
+    assert_int_equal(sim_request(sim, "POST", "/__sim/reset-stats", NULL, &err),
                      200);
     buf_reset(&err);
     o.base_url = sim->url;
@@ -78,9 +77,9 @@ static void assert_same_model(const struct model *a, const struct model *b)
 
 static void run_dialect(const char *dialect, long passes)
 {
-    const char *const args[] = { "--preset", "small", "--seed", "1",
-                                 "--latency", "off", "--dialect", dialect,
-                                 NULL };
+    const char *const args[] = {"--preset",  "small",     "--seed",
+                                "1",         "--latency", "off",
+                                "--dialect", dialect,     NULL};
     struct sim_proc sim;
     struct buf err = BUF_INIT;
     struct loaded plain, split;

@@ -23,16 +23,16 @@
 #include "sim_harness.h"
 
 #define TEMPLATE IA_TEST_DATA "/config/upstream-template.yaml"
-#define DATES IA_TEST_DATA "/e2e/date-correction.yaml"
-#define MINIMAL IA_TEST_DATA "/config/minimal.yaml"
+#define DATES    IA_TEST_DATA "/e2e/date-correction.yaml"
+#define MINIMAL  IA_TEST_DATA "/config/minimal.yaml"
 
 static char tmpdir[64];
 static unsigned runs; /* numbers the output files of each tool run */
 
 static void boot(struct sim_proc *sim, const char *preset)
 {
-    const char *const args[] = { "--latency", "off", "--seed", "1",
-                                 "--preset", preset, NULL };
+    const char *const args[] = {"--latency", "off",  "--seed", "1",
+                                "--preset",  preset, NULL};
     struct buf err = BUF_INIT;
 
     if (sim_start(sim, args, &err) < 0)
@@ -65,17 +65,15 @@ static int tool_cfg(const struct sim_proc *sim, const char *logdir,
     args[n++] = "--log-dir";
     args[n++] = logs.buf;
     args[n] = NULL;
-    code = sim_wait_tool(sim_spawn_tool(sim, IA_BIN, args, outpath.buf,
-                                        errpath.buf));
+    code = sim_wait_tool(
+        sim_spawn_tool(sim, IA_BIN, args, outpath.buf, errpath.buf));
     if (out) {
         buf_reset(out);
-        assert_int_equal(fs_read_file(outpath.buf, 1 << 26, out, &ignored),
-                         0);
+        assert_int_equal(fs_read_file(outpath.buf, 1 << 26, out, &ignored), 0);
     }
     if (err) {
         buf_reset(err);
-        assert_int_equal(fs_read_file(errpath.buf, 1 << 24, err, &ignored),
-                         0);
+        assert_int_equal(fs_read_file(errpath.buf, 1 << 24, err, &ignored), 0);
     }
     buf_release(&logs);
     buf_release(&errpath);
@@ -94,7 +92,7 @@ static int tool(const struct sim_proc *sim, const char *logdir,
 static int tool1(const struct sim_proc *sim, const char *logdir,
                  const char *cmd, struct buf *out, struct buf *err)
 {
-    const char *const args[] = { cmd, NULL };
+    const char *const args[] = {cmd, NULL};
 
     return tool(sim, logdir, args, out, err);
 }
@@ -116,7 +114,7 @@ static void assert_json_equal(json_t *want, json_t *got)
 
     if (strcmp(w, g)) {
         /* Name the first asset or album that differs. */
-        const char *lists[] = { "assets", "albums" };
+        const char *lists[] = {"assets", "albums"};
         size_t i;
 
         for (i = 0; i < ARRAY_SIZE(lists); i++) {
@@ -125,11 +123,12 @@ static void assert_json_equal(json_t *want, json_t *got)
             const char *k;
             json_t *v;
 
-            json_object_foreach(wl, k, v) {
+            json_object_foreach(wl, k, v)
+            {
                 if (!json_equal(v, json_object_get(gl, k))) {
                     char *a = json_dumps(v, JSON_SORT_KEYS);
-                    char *b = json_dumps(json_object_get(gl, k),
-                                         JSON_SORT_KEYS);
+                    char *b =
+                        json_dumps(json_object_get(gl, k), JSON_SORT_KEYS);
 
                     print_error("%s %s: want %s, got %s\n", lists[i], k, a,
                                 b ? b : "(absent)");
@@ -155,9 +154,9 @@ static const char *new_album(json_t *before, json_t *after)
     const char *k;
     json_t *v;
 
-    json_object_foreach(json_object_get(after, "albums"), k, v)
-        if (!json_object_get(json_object_get(before, "albums"), k))
-            return k;
+    json_object_foreach(
+        json_object_get(after, "albums"), k,
+        v) if (!json_object_get(json_object_get(before, "albums"), k)) return k;
     return NULL;
 }
 
@@ -167,10 +166,10 @@ static const char *untouched_asset(json_t *before, json_t *after)
     const char *k;
     json_t *v;
 
-    json_object_foreach(json_object_get(before, "assets"), k, v)
-        if (json_equal(v, json_object_get(json_object_get(after, "assets"),
-                                          k)))
-            return k;
+    json_object_foreach(
+        json_object_get(before, "assets"), k,
+        v) if (json_equal(v, json_object_get(json_object_get(after, "assets"),
+                                             k))) return k;
     return NULL;
 }
 
@@ -179,23 +178,25 @@ static const char *untouched_asset(json_t *before, json_t *after)
  * (the member's id), both malloc'ed; false when there is none.  raw0 and
  * raw are /__sim/state before and after the run.
  */
-static bool role_changed(json_t *raw0, json_t *raw, char **album,
-                         char **user)
+static bool role_changed(json_t *raw0, json_t *raw, char **album, char **user)
 {
     json_t *al, *m, *m0;
     size_t i, j, k;
 
-    json_array_foreach(json_object_get(raw, "albums"), i, al) {
+    json_array_foreach(json_object_get(raw, "albums"), i, al)
+    {
         json_t *al0 = es_find(raw0, "albums", "id", es_str(al, "id"));
 
         json_array_foreach(json_object_get(al, "albumUsers"), j, m)
-            json_array_foreach(json_object_get(al0, "albumUsers"), k, m0)
-                if (!strcmp(es_str(m0, "userId"), es_str(m, "userId")) &&
-                    strcmp(es_str(m0, "role"), es_str(m, "role"))) {
-                    *album = xstrdup(es_str(al, "albumName"));
-                    *user = xstrdup(es_str(m, "userId"));
-                    return true;
-                }
+            json_array_foreach(
+                json_object_get(al0, "albumUsers"), k,
+                m0) if (!strcmp(es_str(m0, "userId"), es_str(m, "userId")) &&
+                        strcmp(es_str(m0, "role"), es_str(m, "role")))
+        {
+            *album = xstrdup(es_str(al, "albumName"));
+            *user = xstrdup(es_str(m, "userId"));
+            return true;
+        }
     }
     return false;
 }
@@ -262,12 +263,11 @@ static void test_undo_restores_all_but_later_changes(void **state)
     json_object_set(json_object_get(want, "albums"), album_s,
                     json_object_get(json_object_get(mid, "albums"), album_s));
     json_object_set(json_object_get(want, "albums"), shared_s,
-                    json_object_get(json_object_get(mid, "albums"),
-                                    shared_s));
+                    json_object_get(json_object_get(mid, "albums"), shared_s));
     json_object_set_new(
-        json_object_get(json_object_get(json_object_get(want, "assets"),
-                                        asset_s),
-                        "albums"),
+        json_object_get(
+            json_object_get(json_object_get(want, "assets"), asset_s),
+            "albums"),
         album_s, json_true());
     assert_json_equal(want, end);
 
@@ -276,8 +276,9 @@ static void test_undo_restores_all_but_later_changes(void **state)
     buf_addf(&want_line, "left alone: CREATE_ALBUM album '%s'", album_s);
     assert_non_null(strstr(err.buf, want_line.buf));
     buf_reset(&want_line);
-    buf_addf(&want_line, "left alone: ALBUM_PERMISSION_ROLE_CHANGED album "
-                         "'%s' user %s: the sharing was changed since",
+    buf_addf(&want_line,
+             "left alone: ALBUM_PERMISSION_ROLE_CHANGED album "
+             "'%s' user %s: the sharing was changed since",
              shared_s, user);
     assert_non_null(strstr(err.buf, want_line.buf));
     assert_non_null(strstr(err.buf, "2 changes were changed since the run"));
@@ -333,8 +334,8 @@ static void test_undo_restores_the_seed_library(void **state)
  */
 static void test_undo_of_undo_redoes(void **state)
 {
-    const char *const dry[] = { "undo", "--dry-run", NULL };
-    const char *const json[] = { "undo", "--json", NULL };
+    const char *const dry[] = {"undo", "--dry-run", NULL};
+    const char *const json[] = {"undo", "--json", NULL};
     struct sim_proc sim;
     struct buf out = BUF_INIT;
     json_t *before, *after_run, *now, *plan;
@@ -352,8 +353,7 @@ static void test_undo_of_undo_redoes(void **state)
     plan = es_parse(out.buf, out.len);
     assert_true(json_integer_value(json_object_get(
                     json_object_get(plan, "plan"), "changes")) > 0);
-    assert_int_equal(json_array_size(json_object_get(plan, "left_alone")),
-                     0);
+    assert_int_equal(json_array_size(json_object_get(plan, "left_alone")), 0);
     json_decref(plan);
     assert_int_equal(tool(&sim, "undo2", dry, &out, NULL), 0);
     assert_non_null(strstr(out.buf, "undo"));
@@ -406,7 +406,7 @@ static void sorted_text(json_t *list, struct buf *out)
  */
 static void test_undo_with_another_configuration(void **state)
 {
-    const char *const undo[] = { "undo", NULL };
+    const char *const undo[] = {"undo", NULL};
     struct sim_proc sim;
     json_t *before, *end;
 
@@ -443,13 +443,13 @@ static void shift(json_t *o, const char *key, int64_t ms)
  */
 static void test_undo_restores_dates(void **state)
 {
-    const char *const undo[] = { "undo", NULL };
-    const char *const run[] = { "run", NULL };
+    const char *const undo[] = {"undo", NULL};
+    const char *const run[] = {"run", NULL};
     struct sim_proc sim;
     struct buf path = BUF_INIT, err = BUF_INIT;
     json_t *lib, *a, *x, *before, *after_run, *end;
-    const char *args[16] = { "--latency", "off", "--seed", "1",
-                             "--library", NULL, NULL };
+    const char *args[16] = {"--latency", "off", "--seed", "1",
+                            "--library", NULL,  NULL};
     const char *id = NULL;
     char *text;
     size_t i;
@@ -458,7 +458,8 @@ static void test_undo_restores_dates(void **state)
     boot(&sim, "small");
     lib = es_state(&sim);
     assert_int_equal(sim_stop(&sim), 0);
-    json_array_foreach(json_object_get(lib, "assets"), i, a) {
+    json_array_foreach(json_object_get(lib, "assets"), i, a)
+    {
         if (!id && !strcmp(es_str(a, "ownerId"), es_admin_id(lib)) &&
             json_is_null(json_object_get(a, "deletedAt")) &&
             !strncmp(es_str(a, "originalFileName"), "PXL_", 4) &&
@@ -486,9 +487,9 @@ static void test_undo_restores_dates(void **state)
     before = end_state(&sim);
     assert_int_equal(tool_cfg(&sim, "dates", DATES, run, NULL, NULL), 0);
     after_run = end_state(&sim);
-    assert_false(json_equal(
-        json_object_get(json_object_get(before, "assets"), id),
-        json_object_get(json_object_get(after_run, "assets"), id)));
+    assert_false(
+        json_equal(json_object_get(json_object_get(before, "assets"), id),
+                   json_object_get(json_object_get(after_run, "assets"), id)));
     assert_int_equal(tool_cfg(&sim, "dates", DATES, undo, NULL, NULL), 0);
     end = end_state(&sim);
     assert_json_equal(before, end);
@@ -509,15 +510,14 @@ static void plan_decisions(json_t *plan, const char *id, struct buf *out)
     size_t i, j;
 
     json_array_foreach(json_object_get(plan, "groups"), i, g)
-        json_array_foreach(json_object_get(g, "items"), j, it)
-            if (!strcmp(json_string_value(json_array_get(it, 0)), id))
-                json_array_append_new(
-                    list, json_sprintf("%s|%s|%s|%lld", es_str(g, "op"),
-                                       es_str(g, "name"),
-                                       json_string_value(
-                                           json_array_get(it, 1)),
-                                       json_integer_value(
-                                           json_array_get(it, 2))));
+        json_array_foreach(
+            json_object_get(g, "items"), j,
+            it) if (!strcmp(json_string_value(json_array_get(it, 0)), id))
+            json_array_append_new(
+                list, json_sprintf("%s|%s|%s|%lld", es_str(g, "op"),
+                                   es_str(g, "name"),
+                                   json_string_value(json_array_get(it, 1)),
+                                   json_integer_value(json_array_get(it, 2))));
     sorted_text(list, out);
 }
 
@@ -531,27 +531,30 @@ static void explain_decisions(json_t *asset, struct buf *out)
         json_array_append_new(
             list, json_sprintf("%s|%s|%s|%lld", es_str(d, "op"),
                                es_str(d, "name"), es_str(d, "reason"),
-                               json_integer_value(json_object_get(d,
-                                                                  "rule"))));
+                               json_integer_value(json_object_get(d, "rule"))));
     sorted_text(list, out);
 }
 
 /* The asset of the first plan note of kind, or of the first item of a
  * group with op and reason. */
-static const char *planted(json_t *plan, const char *note_kind,
-                           const char *op, const char *reason)
+static const char *planted(json_t *plan, const char *note_kind, const char *op,
+                           const char *reason)
 {
     json_t *n, *g, *it;
     size_t i, j;
 
-    json_array_foreach(json_object_get(plan, "notes"), i, n)
-        if (note_kind && !strcmp(es_str(n, "kind"), note_kind))
-            return es_str(n, "asset");
+    json_array_foreach(
+        json_object_get(plan, "notes"), i,
+        n) if (note_kind &&
+               !strcmp(es_str(n, "kind"), note_kind)) return es_str(n, "asset");
     json_array_foreach(json_object_get(plan, "groups"), i, g)
-        json_array_foreach(json_object_get(g, "items"), j, it)
-            if (op && !strcmp(es_str(g, "op"), op) &&
-                !strcmp(json_string_value(json_array_get(it, 1)), reason))
-                return json_string_value(json_array_get(it, 0));
+        json_array_foreach(
+            json_object_get(g, "items"), j,
+            it) if (op && !strcmp(es_str(g, "op"), op) &&
+                    !strcmp(
+                        json_string_value(json_array_get(it, 1)),
+                        reason)) return json_string_value(json_array_get(it,
+                                                                         0));
     return NULL;
 }
 
@@ -564,10 +567,9 @@ static const char *planted(json_t *plan, const char *note_kind,
  */
 static void test_explain_equals_plan(void **state)
 {
-    const char *plan_args[] = { "plan", "--json", NULL };
+    const char *plan_args[] = {"plan", "--json", NULL};
     struct sim_proc sim;
-    struct buf out = BUF_INIT, want = BUF_INIT, got = BUF_INIT,
-               link = BUF_INIT;
+    struct buf out = BUF_INIT, want = BUF_INIT, got = BUF_INIT, link = BUF_INIT;
     json_t *plan, *raw, *ex, *a;
     const char *ids[3], *args[6];
     size_t i;
@@ -585,8 +587,7 @@ static void test_explain_equals_plan(void **state)
     args[0] = "explain";
     args[1] = "--json";
     args[2] = ids[0];
-    args[3] = es_str(es_find(raw, "assets", "id", ids[1]),
-                     "originalFileName");
+    args[3] = es_str(es_find(raw, "assets", "id", ids[1]), "originalFileName");
     buf_addf(&link, "%s/photos/%s", sim.url, ids[2]);
     args[4] = link.buf;
     args[5] = NULL;
@@ -601,7 +602,8 @@ static void test_explain_equals_plan(void **state)
 
     ex = es_parse(out.buf, out.len);
     assert_int_equal(json_array_size(json_object_get(ex, "assets")), 3);
-    json_array_foreach(json_object_get(ex, "assets"), i, a) {
+    json_array_foreach(json_object_get(ex, "assets"), i, a)
+    {
         json_t *n, *pn;
         size_t j, k, notes = 0;
 
@@ -610,19 +612,19 @@ static void test_explain_equals_plan(void **state)
         explain_decisions(a, &got);
         assert_true(want.len > 0);
         assert_string_equal(got.buf, want.buf);
-        json_array_foreach(json_object_get(plan, "notes"), j, pn) {
+        json_array_foreach(json_object_get(plan, "notes"), j, pn)
+        {
             if (strcmp(es_str(pn, "asset"), ids[i]))
                 continue;
             notes++;
-            json_array_foreach(json_object_get(a, "notes"), k, n)
-                if (!strcmp(es_str(n, "kind"), es_str(pn, "kind")) &&
-                    json_equal(json_object_get(n, "detail"),
-                               json_object_get(pn, "detail")))
-                    break;
+            json_array_foreach(
+                json_object_get(a, "notes"), k,
+                n) if (!strcmp(es_str(n, "kind"), es_str(pn, "kind")) &&
+                       json_equal(json_object_get(n, "detail"),
+                                  json_object_get(pn, "detail"))) break;
             assert_true(k < json_array_size(json_object_get(a, "notes")));
         }
-        assert_int_equal(json_array_size(json_object_get(a, "notes")),
-                         notes);
+        assert_int_equal(json_array_size(json_object_get(a, "notes")), notes);
     }
     assert_int_equal(
         json_array_size(json_object_get(

@@ -9,8 +9,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void on_page(void *ctx, const struct api_status *st,
-                    const struct api_asset *assets, size_t nr,
-                    long next_page)
+                    const struct api_asset *assets, size_t nr, long next_page)
 {
     (void)ctx;
     (void)next_page;
@@ -26,8 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct buf err = BUF_INIT;
 
-    (void)api_decode_search_page((const char *)data, size, on_page, NULL,
-                                 &err);
+    (void)api_decode_search_page((const char *)data, size, on_page, NULL, &err);
     buf_release(&err);
     return 0;
 }

@@ -27,10 +27,10 @@ static uint64_t pair_key(uint32_t a, uint32_t b)
 struct apply_ctx {
     const struct model *in;
     struct model *out;
-    uint32_t *album_map;       /* in album -> out album or MODEL_NONE */
+    uint32_t *album_map;            /* in album -> out album or MODEL_NONE */
     struct u64map tag_rm, album_rm; /* (in target, asset) removed */
-    struct u64map user_rm;     /* (in album, user) removed */
-    struct u64map user_role;   /* (in album, user) -> new role */
+    struct u64map user_rm;          /* (in album, user) removed */
+    struct u64map user_role;        /* (in album, user) -> new role */
     struct buf *err;
 };
 
@@ -118,8 +118,10 @@ static int first_pass(struct apply_ctx *c, const struct plan *p)
                 g->op == PLAN_ALBUM_USER_REMOVE) {
                 x = model_find_user(c->in, &g->items[j].id);
                 if (x == MODEL_NONE) {
-                    buf_addf(c->err, "cannot apply plan: unknown user in "
-                                     "album '%s'", g->name);
+                    buf_addf(c->err,
+                             "cannot apply plan: unknown user in "
+                             "album '%s'",
+                             g->name);
                     return -1;
                 }
                 if (g->op == PLAN_ALBUM_USER_REMOVE)
@@ -145,8 +147,7 @@ static void copy_records(struct apply_ctx *c, const struct plan *p)
     size_t i, j;
 
     for (i = 0; i < in->users_nr; i++)
-        model_add_user(out, &in->users[i].id,
-                       model_str(in, in->users[i].email),
+        model_add_user(out, &in->users[i].id, model_str(in, in->users[i].email),
                        model_str(in, in->users[i].name));
     out->me = in->me;
     out->server_major = in->server_major;

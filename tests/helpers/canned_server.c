@@ -59,13 +59,11 @@ int canned_start(struct canned_server *s, canned_fn *fn, void *ctx)
 
     s->fn = fn;
     s->ctx = ctx;
-    s->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-                                     MHD_USE_THREAD_PER_CONNECTION |
-                                     MHD_USE_ERROR_LOG,
-                                 0, NULL, NULL, handler, s,
-                                 MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-                                 MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-                                 MHD_OPTION_END);
+    s->daemon = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+            MHD_USE_ERROR_LOG,
+        0, NULL, NULL, handler, s, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+        MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
     if (!s->daemon)
         return -1;
     info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);

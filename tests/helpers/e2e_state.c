@@ -25,8 +25,7 @@ json_t *es_state(const struct sim_proc *sim)
     struct buf body = BUF_INIT;
     json_t *st;
 
-    assert_int_equal(sim_request(sim, "GET", "/__sim/state", NULL, &body),
-                     200);
+    assert_int_equal(sim_request(sim, "GET", "/__sim/state", NULL, &body), 200);
     st = es_parse(body.buf, body.len);
     buf_release(&body);
     return st;
@@ -40,14 +39,13 @@ const char *es_str(json_t *o, const char *key)
 }
 
 json_t *es_find(json_t *st, const char *list, const char *key,
-                       const char *value)
+                const char *value)
 {
     json_t *x;
     size_t i;
 
-    json_array_foreach(json_object_get(st, list), i, x)
-        if (!strcmp(es_str(x, key), value))
-            return x;
+    json_array_foreach(json_object_get(st, list), i,
+                       x) if (!strcmp(es_str(x, key), value)) return x;
     return NULL;
 }
 
@@ -73,7 +71,8 @@ bool es_has_tag(json_t *st, json_t *asset, const char *value)
     json_t *id, *tag;
     size_t i;
 
-    json_array_foreach(json_object_get(asset, "tagIds"), i, id) {
+    json_array_foreach(json_object_get(asset, "tagIds"), i, id)
+    {
         tag = es_find(st, "tags", "id", json_string_value(id));
         if (tag && !strcmp(es_str(tag, "value"), value))
             return true;
@@ -111,8 +110,8 @@ long es_tag_count(json_t *st, const char *value)
     size_t i;
     long n = 0;
 
-    json_array_foreach(json_object_get(st, "assets"), i, a)
-        n += es_has_tag(st, a, value);
+    json_array_foreach(json_object_get(st, "assets"), i, a) n +=
+        es_has_tag(st, a, value);
     return n;
 }
 
@@ -133,7 +132,8 @@ void es_album_users(json_t *st, const char *name, struct buf *out)
 
     buf_reset(out);
     assert_non_null(al);
-    json_array_foreach(json_object_get(al, "albumUsers"), i, u) {
+    json_array_foreach(json_object_get(al, "albumUsers"), i, u)
+    {
         user = es_find(st, "users", "id", es_str(u, "userId"));
         assert_non_null(user);
         json_object_set(by_email, es_str(user, "email"),
@@ -165,8 +165,8 @@ static json_t *index_by(json_t *st, const char *list, const char *key,
 
 char *es_end_state_text(json_t *st)
 {
-    json_t *o = json_object(), *assets = json_object(),
-           *albums = json_object(), *a;
+    json_t *o = json_object(), *assets = json_object(), *albums = json_object(),
+           *a;
     /* hash lookups: the seed library has 26,562 assets, 3,377 albums */
     json_t *tag_value = index_by(st, "tags", "id", "value");
     json_t *album_name = index_by(st, "albums", "id", "albumName");
@@ -174,34 +174,36 @@ char *es_end_state_text(json_t *st)
     size_t i, j;
     char *s;
 
-    json_array_foreach(json_object_get(st, "assets"), i, a) {
-        json_t *e = json_object(), *tags = json_object(),
-               *in = json_object(), *id;
+    json_array_foreach(json_object_get(st, "assets"), i, a)
+    {
+        json_t *e = json_object(), *tags = json_object(), *in = json_object(),
+               *id;
 
         json_array_foreach(json_object_get(a, "tagIds"), j, id)
-            json_object_set_new(
-                tags,
-                json_string_value(json_object_get(tag_value,
-                                                  json_string_value(id))),
-                json_true());
-        json_array_foreach(json_object_get(a, "albumIds"), j, id) {
+            json_object_set_new(tags,
+                                json_string_value(json_object_get(
+                                    tag_value, json_string_value(id))),
+                                json_true());
+        json_array_foreach(json_object_get(a, "albumIds"), j, id)
+        {
             const char *n = json_string_value(
                 json_object_get(album_name, json_string_value(id)));
 
             assert_non_null(n);
             json_object_set_new(in, n, json_true());
         }
-        json_object_set_new(e, "date",
-                            json_string(es_str(a, "fileCreatedAt")));
+        json_object_set_new(e, "date", json_string(es_str(a, "fileCreatedAt")));
         json_object_set_new(e, "tags", tags);
         json_object_set_new(e, "albums", in);
         json_object_set_new(assets, es_str(a, "id"), e);
     }
-    json_array_foreach(json_object_get(st, "albums"), i, a) {
+    json_array_foreach(json_object_get(st, "albums"), i, a)
+    {
         json_t *by_email = json_object(), *u;
         char *users;
 
-        json_array_foreach(json_object_get(a, "albumUsers"), j, u) {
+        json_array_foreach(json_object_get(a, "albumUsers"), j, u)
+        {
             const char *email = json_string_value(
                 json_object_get(user_email, es_str(u, "userId")));
 
@@ -210,10 +212,9 @@ char *es_end_state_text(json_t *st)
         }
         /* sorted keys: the order members were added in is not state */
         users = json_dumps(by_email, JSON_SORT_KEYS | JSON_COMPACT);
-        json_object_set_new(
-            albums, es_str(a, "albumName"),
-            json_pack("{s:s, s:s}", "owner", es_str(a, "ownerId"), "users",
-                      users));
+        json_object_set_new(albums, es_str(a, "albumName"),
+                            json_pack("{s:s, s:s}", "owner",
+                                      es_str(a, "ownerId"), "users", users));
         free(users);
         json_decref(by_email);
     }

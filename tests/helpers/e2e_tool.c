@@ -127,7 +127,7 @@ int e2e_tool_code(const struct sim_proc *sim, const char *const *args)
 
 void e2e_boot(struct sim_proc *sim, const char *const *extra)
 {
-    const char *args[32] = { "--latency", "off", "--seed", "1" };
+    const char *args[32] = {"--latency", "off", "--seed", "1"};
     size_t n = 4;
     bool has_library = false;
     struct buf err = BUF_INIT;
@@ -135,8 +135,8 @@ void e2e_boot(struct sim_proc *sim, const char *const *extra)
     for (; extra && *extra; extra++) {
         if (n >= ARRAY_SIZE(args) - 3)
             fail_msg("too many simulator arguments");
-        has_library |= !strcmp(*extra, "--library") ||
-                       !strcmp(*extra, "--preset");
+        has_library |=
+            !strcmp(*extra, "--library") || !strcmp(*extra, "--preset");
         args[n++] = *extra;
     }
     if (!has_library) {

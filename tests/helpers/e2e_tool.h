@@ -29,7 +29,7 @@
 #include "sim_harness.h"
 
 /* A NULL-terminated argument list in place. */
-#define E2E_ARGV(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#define E2E_ARGV(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 /* One finished tool run: exit code, stdout, stderr. */
 struct e2e_run {

@@ -54,8 +54,8 @@ static int read_line(int fd, char *line, size_t size)
 int sim_start_small(struct sim_proc *s, const char *key, const char *faults,
                     struct buf *err)
 {
-    const char *args[12] = { "--preset", "small", "--seed", "1",
-                             "--latency", "off" };
+    const char *args[12] = {"--preset", "small",     "--seed",
+                            "1",        "--latency", "off"};
     size_t n = 6;
 
     if (key) {
@@ -186,9 +186,9 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
 }
 
 int sim_request_key(const struct sim_proc *s, const char *key,
-                    const char *method, const char *path,
-                    const char *json_body, struct buf *body,
-                    const char *header_name, struct buf *header_value)
+                    const char *method, const char *path, const char *json_body,
+                    struct buf *body, const char *header_name,
+                    struct buf *header_value)
 {
     struct curl_slist *hdrs = NULL;
     struct buf url = BUF_INIT, hk = BUF_INIT;
@@ -308,8 +308,7 @@ pid_t sim_spawn_tool(const struct sim_proc *s, const char *bin,
                      const char *const *args, const char *out_path,
                      const char *err_path)
 {
-    struct buf url = BUF_INIT, key = BUF_INIT, asan = BUF_INIT,
-               rt = BUF_INIT;
+    struct buf url = BUF_INIT, key = BUF_INIT, asan = BUF_INIT, rt = BUF_INIT;
     const char *argv[32], *envp[6];
     size_t n = 0, m = 0;
     pid_t pid;
@@ -369,8 +368,7 @@ int sim_listen_silent(char *url, size_t size)
     memset(&a, 0, sizeof(a));
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-        listen(fd, 64) < 0 ||
+    if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 64) < 0 ||
         getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
         close(fd);
         return -1;

@@ -32,9 +32,9 @@
 struct sim_proc {
     pid_t pid;
     int port;
-    char url[64];      /* "http://127.0.0.1:PORT" */
+    char url[64]; /* "http://127.0.0.1:PORT" */
     char api_key[128];
-    FILE *out;         /* the simulator's stdout, after its first line */
+    FILE *out; /* the simulator's stdout, after its first line */
 };
 
 /*
@@ -76,9 +76,9 @@ long sim_stat_long(const struct sim_proc *s, const char *path);
  * "Retry-After"; empty if absent).
  */
 int sim_request_key(const struct sim_proc *s, const char *key,
-                    const char *method, const char *path,
-                    const char *json_body, struct buf *body,
-                    const char *header_name, struct buf *header_value);
+                    const char *method, const char *path, const char *json_body,
+                    struct buf *body, const char *header_name,
+                    struct buf *header_value);
 
 /* POST /__sim/reset-stats; 0 or -1. */
 int sim_reset_stats(const struct sim_proc *s);
@@ -86,9 +86,9 @@ int sim_reset_stats(const struct sim_proc *s);
 /*
  * Starts the program bin (args after its name, NULL-terminated) against
  * the simulator: IMMICH_URL and IMMICH_API_KEY set, PATH minimal,
- * ASAN_OPTIONS and XDG_RUNTIME_DIR passed on; stdout and stderr to the files named (NULL:
- * /dev/null).  Returns the pid (-1 if fork failed); sim_wait_tool()
- * reaps it and returns its exit code (-1 if it did not exit).
+ * ASAN_OPTIONS and XDG_RUNTIME_DIR passed on; stdout and stderr to the files
+ * named (NULL: /dev/null).  Returns the pid (-1 if fork failed);
+ * sim_wait_tool() reaps it and returns its exit code (-1 if it did not exit).
  */
 pid_t sim_spawn_tool(const struct sim_proc *s, const char *bin,
                      const char *const *args, const char *out_path,

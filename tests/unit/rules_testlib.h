@@ -134,23 +134,23 @@ static inline uint32_t lib_dup(struct lib *l, uint32_t a, uint32_t b)
     return d;
 }
 
-#define CFG_BASE                                                             \
-    "server: {host: photos.lan, port: 2283, api_key: secret}\n"              \
-    "enable_album_name_strip: true\n"                                        \
+#define CFG_BASE                                                               \
+    "server: {host: photos.lan, port: 2283, api_key: secret}\n"                \
+    "enable_album_name_strip: true\n"                                          \
     "skip: {}\n"
 
-#define CFG_CLASS                                                            \
-    "classification:\n"                                                      \
-    "  rules:\n"                                                             \
-    "    - tag_names: [meme, autotag_input_meme]\n"                          \
-    "      album_name_patterns: ['^autotag_input_meme$']\n"                  \
+#define CFG_CLASS                                                              \
+    "classification:\n"                                                        \
+    "  rules:\n"                                                               \
+    "    - tag_names: [meme, autotag_input_meme]\n"                            \
+    "      album_name_patterns: ['^autotag_input_meme$']\n"                    \
     "    - album_name_patterns: ['^\\d{4}-(\\d{2}(-\\d{2})?)?']\n"
 
-#define CFG_NOFOLDERS                                                        \
+#define CFG_NOFOLDERS                                                          \
     "album_detection_from_folders: {enabled: false, excluded_paths: []}\n"
 
-#define CFG_DUPS                                                             \
-    "duplicate_processing:\n"                                                \
+#define CFG_DUPS                                                               \
+    "duplicate_processing:\n"                                                  \
     "  date_correction: {enabled: false, extraction_timezone: UTC}\n"
 
 /* Loads a configuration from text; fails the test with the message. */
@@ -194,8 +194,7 @@ static inline bool plan_has(const struct plan *p, enum plan_op op,
     return false;
 }
 
-static inline size_t plan_notes_of(const struct plan *p,
-                                   enum plan_note_kind k)
+static inline size_t plan_notes_of(const struct plan *p, enum plan_note_kind k)
 {
     size_t i, n = 0;
 

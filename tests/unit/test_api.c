@@ -98,15 +98,15 @@ static void fx_run_close(struct fixture *f)
 
 /* ---- search page decoding ------------------------------------------------ */
 
-#define ASSET(id, owner, extra)                                              \
-    "{\"id\":\"" id "\",\"ownerId\":\"" owner "\","                          \
-    "\"originalFileName\":\"IMG_1.jpg\",\"originalPath\":\"/p/Ünïcode/IMG_1"  \
-    ".jpg\",\"fileCreatedAt\":\"2024-06-15T13:14:02.251Z\","                 \
-    "\"fileModifiedAt\":\"2024-06-15T13:14:02.251Z\","                       \
-    "\"localDateTime\":\"2024-06-15T15:14:02.251Z\","                        \
-    "\"createdAt\":\"2024-07-01T00:00:00.000Z\","                            \
-    "\"updatedAt\":\"2024-07-02T00:00:00.000Z\",\"isFavorite\":true,"        \
-    "\"isTrashed\":false,\"type\":\"VIDEO\",\"visibility\":\"archive\","     \
+#define ASSET(id, owner, extra)                                                \
+    "{\"id\":\"" id "\",\"ownerId\":\"" owner "\","                            \
+    "\"originalFileName\":\"IMG_1.jpg\",\"originalPath\":\"/p/Ünïcode/IMG_1" \
+    ".jpg\",\"fileCreatedAt\":\"2024-06-15T13:14:02.251Z\","                   \
+    "\"fileModifiedAt\":\"2024-06-15T13:14:02.251Z\","                         \
+    "\"localDateTime\":\"2024-06-15T15:14:02.251Z\","                          \
+    "\"createdAt\":\"2024-07-01T00:00:00.000Z\","                              \
+    "\"updatedAt\":\"2024-07-02T00:00:00.000Z\",\"isFavorite\":true,"          \
+    "\"isTrashed\":false,\"type\":\"VIDEO\",\"visibility\":\"archive\","       \
     "\"people\":[],\"futureField\":{\"x\":1}" extra "}"
 
 #define ID1 "11111111-1111-4111-8111-111111111111"
@@ -145,21 +145,24 @@ static void on_page(void *ctx, const struct api_status *st,
 
 static void test_search_page_decodes_fields_and_ignores_extras(void **state)
 {
-    static const char page[] =
-        "{\"albums\":{\"total\":0,\"count\":0,\"items\":[],\"facets\":[]},"
-        "\"assets\":{\"total\":2,\"count\":2,\"nextPage\":\"2\",\"items\":["
-        ASSET(ID1, OWN, ",\"duplicateId\":\"" DUP "\",\"exifInfo\":"
-                        "{\"dateTimeOriginal\":\"2024-06-15T13:14:02.000Z\"}")
-        "," ASSET(ID2, OWN, ",\"duplicateId\":null") "]}}";
+    static const char page[] = "{\"albums\":{\"total\":0,\"count\":0,\"items\":"
+                               "[],\"facets\":[]},"
+                               "\"assets\":{\"total\":2,\"count\":2,"
+                               "\"nextPage\":\"2\",\"items\":[" ASSET(
+                                   ID1, OWN,
+                                   ",\"duplicateId\":\"" DUP "\",\"exifInfo\":"
+                                   "{\"dateTimeOriginal\":\"2024-06-15T13:14:"
+                                   "02.000Z\"}") "," ASSET(ID2, OWN,
+                                                           ",\"duplicateId\":"
+                                                           "null") "]}}";
     struct page_result r;
     struct buf err = BUF_INIT;
     struct uuid id1, dup;
 
     (void)state;
     memset(&r, 0, sizeof(r));
-    assert_int_equal(api_decode_search_page(page, strlen(page), on_page, &r,
-                                            &err),
-                     0);
+    assert_int_equal(
+        api_decode_search_page(page, strlen(page), on_page, &r, &err), 0);
     assert_int_equal(r.calls, 1);
     assert_true(r.ok);
     assert_int_equal(r.nr, 2);
@@ -186,26 +189,26 @@ static void test_search_page_names_the_bad_field(void **state)
         const char *json;
         const char *error;
     } cases[] = {
-        { "{\"assets\":{\"nextPage\":null,\"items\":[" ASSET(ID1, OWN, "")
-          ",{\"ownerId\":\"" OWN "\"}]}}",
-          "POST /search/metadata: assets.items[1].id: expected a UUID "
-          "string" },
-        { "{\"assets\":{\"items\":[" ASSET("not-a-uuid", OWN, "") "]}}",
-          "POST /search/metadata: assets.items[0].id: expected a UUID "
-          "string" },
-        { "{\"assets\":{\"items\":[" ASSET(ID1, OWN,
+        {"{\"assets\":{\"nextPage\":null,\"items\":[" ASSET(
+             ID1, OWN, "") ",{\"ownerId\":\"" OWN "\"}]}}",
+         "POST /search/metadata: assets.items[1].id: expected a UUID "
+         "string"},
+        {"{\"assets\":{\"items\":[" ASSET("not-a-uuid", OWN, "") "]}}",
+         "POST /search/metadata: assets.items[0].id: expected a UUID "
+         "string"},
+        {"{\"assets\":{\"items\":[" ASSET(ID1, OWN,
                                           ",\"exifInfo\":{\"dateTimeOriginal"
                                           "\":17}") "]}}",
-          "POST /search/metadata: assets.items[0].exifInfo."
-          "dateTimeOriginal: expected an ISO-8601 date string" },
-        { "{\"assets\":{\"items\":{}}}",
-          "POST /search/metadata: assets.items: expected an array" },
-        { "{\"albums\":{}}",
-          "POST /search/metadata: assets: expected an object" },
-        { "[]", "POST /search/metadata: response: expected an object" },
-        { "{\"assets\":{\"nextPage\":7,\"items\":[]}}",
-          "POST /search/metadata: assets.nextPage: expected a page number "
-          "string or null" },
+         "POST /search/metadata: assets.items[0].exifInfo."
+         "dateTimeOriginal: expected an ISO-8601 date string"},
+        {"{\"assets\":{\"items\":{}}}",
+         "POST /search/metadata: assets.items: expected an array"},
+        {"{\"albums\":{}}",
+         "POST /search/metadata: assets: expected an object"},
+        {"[]", "POST /search/metadata: response: expected an object"},
+        {"{\"assets\":{\"nextPage\":7,\"items\":[]}}",
+         "POST /search/metadata: assets.nextPage: expected a page number "
+         "string or null"},
     };
 
     (void)state;
@@ -215,8 +218,8 @@ static void test_search_page_names_the_bad_field(void **state)
 
         memset(&r, 0, sizeof(r));
         assert_int_equal(api_decode_search_page(cases[i].json,
-                                                strlen(cases[i].json),
-                                                on_page, &r, &err),
+                                                strlen(cases[i].json), on_page,
+                                                &r, &err),
                          -1);
         assert_int_equal(r.calls, 1);
         assert_false(r.ok);
@@ -233,9 +236,8 @@ static void test_search_page_rejects_broken_json(void **state)
 
     (void)state;
     memset(&r, 0, sizeof(r));
-    assert_int_equal(api_decode_search_page("{\"assets\":", 10, on_page, &r,
-                                            &err),
-                     -1);
+    assert_int_equal(
+        api_decode_search_page("{\"assets\":", 10, on_page, &r, &err), -1);
     assert_non_null(strstr(err.buf, "POST /search/metadata: invalid JSON"));
     buf_release(&err);
 }
@@ -269,9 +271,9 @@ static void on_albums(void *ctx, const struct api_status *st,
     }
 }
 
-#define ALBUM_COMMON                                                         \
+#define ALBUM_COMMON                                                           \
     "\"id\":\"" ID1 "\",\"albumName\":\"2019 Été\",\"assetCount\":3,"        \
-    "\"createdAt\":\"2024-01-01T00:00:00.000Z\",\"updatedAt\":"              \
+    "\"createdAt\":\"2024-01-01T00:00:00.000Z\",\"updatedAt\":"                \
     "\"2024-01-02T00:00:00.000Z\",\"shared\":true"
 
 static void test_albums_decode_both_dialects(void **state)

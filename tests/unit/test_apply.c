@@ -40,15 +40,15 @@ struct rec {
     struct uuid targets[MAX_CALLS];
     size_t ids_total;
     /* script */
-    int fail_kind;          /* kind failing as a whole (-1: none) */
-    int fail_status;        /* its HTTP status */
-    unsigned bad_id;        /* this id is no_permission / 400 alone */
-    unsigned dup_id;        /* this id is already there */
-    int stop_at_batch;      /* return -1 at this batch (1-based), 0: never */
-    int signal_at_batch;    /* raise the stop flag during this batch */
-    bool create_keeps;      /* a create puts its assetIds in the album
-                               (else: an album of 0 assets) */
-    long create_drop;       /* ids a create leaves out even so */
+    int fail_kind;       /* kind failing as a whole (-1: none) */
+    int fail_status;     /* its HTTP status */
+    unsigned bad_id;     /* this id is no_permission / 400 alone */
+    unsigned dup_id;     /* this id is already there */
+    int stop_at_batch;   /* return -1 at this batch (1-based), 0: never */
+    int signal_at_batch; /* raise the stop flag during this batch */
+    bool create_keeps;   /* a create puts its assetIds in the album
+                            (else: an album of 0 assets) */
+    long create_drop;    /* ids a create leaves out even so */
 };
 
 static bool is_id(const struct uuid *u, unsigned n)
@@ -102,8 +102,8 @@ static int rec_execute(void *ctx, struct apply_req *reqs, size_t nr,
         case APPLY_ALBUM_CREATE:
             q->created[0] = uid(800);
             q->created_ok[0] = true;
-            q->created_assets = r->create_keeps
-                                    ? (long)q->ids_nr - r->create_drop : 0;
+            q->created_assets =
+                r->create_keeps ? (long)q->ids_nr - r->create_drop : 0;
             break;
         case APPLY_ASSETS_DATE:
         case APPLY_ALBUM_USERS_ADD:
@@ -212,7 +212,7 @@ static void test_apply_phases_run_in_order_with_chunks(void **state)
     struct outcome o;
     struct rec r;
     struct apply_writer w;
-    struct apply_opts opts = { 5, false, false, NULL, NULL };
+    struct apply_opts opts = {5, false, false, NULL, NULL};
     struct buf err = BUF_INIT;
     size_t gi = 0, gadd = 0;
     struct uuid created = uid(800), tag = uid(900);
@@ -267,7 +267,7 @@ static void test_apply_album_create_carries_its_assets(void **state)
     struct outcome o;
     struct rec r;
     struct apply_writer w;
-    struct apply_opts opts = { 100, false, false, NULL, NULL };
+    struct apply_opts opts = {100, false, false, NULL, NULL};
     struct buf err = BUF_INIT;
     size_t ga = 0;
 
@@ -308,7 +308,7 @@ static void test_apply_per_id_failures_are_counted_not_fatal(void **state)
     struct outcome o;
     struct rec r;
     struct apply_writer w;
-    struct apply_opts opts = { 0, false, false, NULL, NULL };
+    struct apply_opts opts = {0, false, false, NULL, NULL};
     struct buf err = BUF_INIT;
     size_t gi = 0, i;
 
@@ -317,8 +317,8 @@ static void test_apply_per_id_failures_are_counted_not_fatal(void **state)
     full_plan(&p);
     outcome_init(&o, &p);
     rec_init(&r, &w);
-    r.bad_id = 2;  /* tag add: no_permission */
-    r.dup_id = 3;  /* tag add: already tagged */
+    r.bad_id = 2; /* tag add: no_permission */
+    r.dup_id = 3; /* tag add: already tagged */
     assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_OK);
     assert_int_equal(r.batches, 8); /* every phase ran */
     find(&p, PLAN_TAG_ADD, &gi);
@@ -348,7 +348,7 @@ static void test_apply_fail_fast_stops_after_the_phase(void **state)
     struct outcome o;
     struct rec r;
     struct apply_writer w;
-    struct apply_opts opts = { 0, true, false, NULL, NULL };
+    struct apply_opts opts = {0, true, false, NULL, NULL};
     struct buf err = BUF_INIT;
 
     (void)state;
@@ -376,7 +376,7 @@ static void test_apply_request_failure_names_endpoint(void **state)
     struct outcome o;
     struct rec r;
     struct apply_writer w;
-    struct apply_opts opts = { 0, false, false, NULL, NULL };
+    struct apply_opts opts = {0, false, false, NULL, NULL};
     struct buf err = BUF_INIT;
     size_t gi = 0;
 
@@ -408,7 +408,7 @@ static void test_apply_all_or_nothing_request_is_split(void **state)
     struct outcome o;
     struct rec r;
     struct apply_writer w;
-    struct apply_opts opts = { 0, false, false, NULL, NULL };
+    struct apply_opts opts = {0, false, false, NULL, NULL};
     struct buf err = BUF_INIT;
     size_t gd = 0, i;
 
@@ -419,7 +419,7 @@ static void test_apply_all_or_nothing_request_is_split(void **state)
     rec_init(&r, &w);
     r.bad_id = 202; /* one of the three date ids */
     assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_OK);
-    assert_int_equal(r.batches, 9);      /* dates again, one per id */
+    assert_int_equal(r.batches, 9); /* dates again, one per id */
     assert_int_equal(r.batch_size[8], 3);
     find(&p, PLAN_ASSET_DATE, &gd);
     for (i = 0; i < 3; i++) {
@@ -440,7 +440,7 @@ static void test_apply_failed_album_create_fails_its_adds(void **state)
     struct outcome o;
     struct rec r;
     struct apply_writer w;
-    struct apply_opts opts = { 5, false, false, NULL, NULL };
+    struct apply_opts opts = {5, false, false, NULL, NULL};
     struct buf err = BUF_INIT;
     size_t gc = 0, ga = 0;
 
@@ -471,7 +471,7 @@ static void test_apply_signal_stops_before_next_phase(void **state)
     struct outcome o;
     struct rec r;
     struct apply_writer w;
-    struct apply_opts opts = { 0, false, false, NULL, NULL };
+    struct apply_opts opts = {0, false, false, NULL, NULL};
     struct buf err = BUF_INIT;
 
     (void)state;
@@ -498,7 +498,7 @@ static void test_apply_writer_stop_leaves_rest_pending(void **state)
     struct outcome o;
     struct rec r;
     struct apply_writer w;
-    struct apply_opts opts = { 0, false, false, NULL, NULL };
+    struct apply_opts opts = {0, false, false, NULL, NULL};
     struct buf err = BUF_INIT;
 
     (void)state;
@@ -522,8 +522,8 @@ static void test_apply_dry_run_and_empty_plan_send_nothing(void **state)
     struct outcome o, oe;
     struct rec r;
     struct apply_writer w;
-    struct apply_opts dry = { 0, false, true, NULL, NULL };
-    struct apply_opts real = { 0, false, false, NULL, NULL };
+    struct apply_opts dry = {0, false, true, NULL, NULL};
+    struct apply_opts real = {0, false, false, NULL, NULL};
     struct buf err = BUF_INIT;
 
     (void)state;
@@ -624,7 +624,6 @@ static void test_apply_stale_check(void **state)
     buf_release(&err);
 }
 
-
 /* ---- issue 11: permissions before writing, renamed targets ---- */
 
 /* Every write permission, in apply_perms.h's table order. */
@@ -643,8 +642,8 @@ static void every_op_plan(struct plan *p)
     plan_init(p);
     plan_add(plan_group(p, PLAN_TAG_ADD, "new tag", NULL), &a,
              PLAN_R_CLASSIFY_UNKNOWN, 0);
-    plan_add(plan_group(p, PLAN_TAG_REMOVE, "autotag_output_unknown", &t),
-             &a, PLAN_R_CLASSIFIED, 0);
+    plan_add(plan_group(p, PLAN_TAG_REMOVE, "autotag_output_unknown", &t), &a,
+             PLAN_R_CLASSIFIED, 0);
     plan_group_album(p, PLAN_ALBUM_CREATE, "New album", NULL,
                      PLAN_R_ALBUM_FROM_DATE);
     plan_add(plan_group(p, PLAN_ALBUM_ADD, "New album", NULL), &a,
@@ -685,45 +684,40 @@ static void test_apply_plan_permissions_one_per_write_endpoint(void **state)
     plan_add(plan_group(&p, PLAN_TAG_ADD, "autotag_output_unknown", &t), &a,
              PLAN_R_CLASSIFY_UNKNOWN, 0);
     plan_finish(&p);
-    assert_int_equal(apply_needed_permissions(&p, need, ARRAY_SIZE(need)),
-                     1);
+    assert_int_equal(apply_needed_permissions(&p, need, ARRAY_SIZE(need)), 1);
     assert_string_equal(need[0], "tag.asset");
     plan_release(&p);
 
     /* nothing to write, nothing needed */
     plan_init(&p);
     plan_finish(&p);
-    assert_int_equal(apply_needed_permissions(&p, need, ARRAY_SIZE(need)),
-                     0);
+    assert_int_equal(apply_needed_permissions(&p, need, ARRAY_SIZE(need)), 0);
     plan_release(&p);
 }
 
 static void test_apply_missing_permissions_names_each(void **state)
 {
     const char *have[ARRAY_SIZE(every_write)];
-    const char *all[] = { "asset.read", "all" };
+    const char *all[] = {"asset.read", "all"};
     struct buf missing = BUF_INIT;
     struct plan p;
     size_t i, j, n;
 
     (void)state;
     every_op_plan(&p);
-    assert_int_equal(apply_missing_permissions(&p, every_write,
-                                               ARRAY_SIZE(every_write),
-                                               &missing),
+    assert_int_equal(apply_missing_permissions(
+                         &p, every_write, ARRAY_SIZE(every_write), &missing),
                      0);
     assert_int_equal(missing.len, 0);
-    assert_int_equal(apply_missing_permissions(&p, all, ARRAY_SIZE(all),
-                                               &missing),
-                     0);
+    assert_int_equal(
+        apply_missing_permissions(&p, all, ARRAY_SIZE(all), &missing), 0);
     /* each one left out in turn is the one named */
     for (i = 0; i < ARRAY_SIZE(every_write); i++) {
         for (j = n = 0; j < ARRAY_SIZE(every_write); j++)
             if (j != i)
                 have[n++] = every_write[j];
         buf_reset(&missing);
-        assert_int_equal(apply_missing_permissions(&p, have, n, &missing),
-                         1);
+        assert_int_equal(apply_missing_permissions(&p, have, n, &missing), 1);
         assert_string_equal(missing.buf, every_write[i]);
     }
     buf_reset(&missing);
@@ -741,9 +735,9 @@ static void test_apply_missing_permissions_names_each(void **state)
  */
 static void test_apply_permissions_agree_with_check(void **state)
 {
-    static const char *const reads[] = { "user.read", "asset.read",
-                                         "asset.statistics", "tag.read",
-                                         "album.read" };
+    static const char *const reads[] = {"user.read", "asset.read",
+                                        "asset.statistics", "tag.read",
+                                        "album.read"};
     const char *need[16], *listed[32];
     struct config *cfg = NULL;
     struct buf err = BUF_INIT;
@@ -776,8 +770,8 @@ static void saved_album_add(struct plan *p, const char *name)
     struct uuid al = uid(701), a2 = uid(2);
 
     plan_init(p);
-    plan_add(plan_group(p, PLAN_ALBUM_ADD, name, &al), &a2,
-             PLAN_R_CONVERSION, 1);
+    plan_add(plan_group(p, PLAN_ALBUM_ADD, name, &al), &a2, PLAN_R_CONVERSION,
+             1);
     plan_finish(p);
 }
 

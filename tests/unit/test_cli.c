@@ -21,10 +21,10 @@
 #include "sim_harness.h"
 
 #define KEY "sekrit-api-key-0123456789"
-#define GOOD_CONFIG                                                          \
-    "server: {host: photos.lan, port: 2283, api_key: " KEY "}\n"             \
-    "enable_album_name_strip: false\nskip: {}\nconversions: {}\n"            \
-    "classification: {}\n"                                                   \
+#define GOOD_CONFIG                                                            \
+    "server: {host: photos.lan, port: 2283, api_key: " KEY "}\n"               \
+    "enable_album_name_strip: false\nskip: {}\nconversions: {}\n"              \
+    "classification: {}\n"                                                     \
     "album_detection_from_folders: {enabled: false, excluded_paths: []}\n"
 
 static char tmpdir[64];
@@ -127,10 +127,14 @@ static void run_release(struct run *r)
 
 static void test_options_parse_anywhere_with_both_forms(void **state)
 {
-    static char a[][20] = { "ia", "--concurrency=8", "plan", "--config",
-                            "c.yaml", "-v", "-v", "--loop", "5m",
-                            "--dialect", "3", "--log-format=json",
-                            "--max-items", "10", "--", "--not-an-option" };
+    static char a[][20] = {"ia",          "--concurrency=8",
+                           "plan",        "--config",
+                           "c.yaml",      "-v",
+                           "-v",          "--loop",
+                           "5m",          "--dialect",
+                           "3",           "--log-format=json",
+                           "--max-items", "10",
+                           "--",          "--not-an-option"};
     char *argv[17];
     size_t i;
 
@@ -162,33 +166,35 @@ static void test_option_errors_name_the_option(void **state)
     static const struct {
         const char *arg1, *arg2, *msg;
     } cases[] = {
-        { "--frobnicate", NULL, "unknown option '--frobnicate'" },
-        { "--frob=1", NULL, "unknown option '--frob'" },
-        { "-x", NULL, "unknown option '-x'" },
-        { "--config", NULL, "option '--config' needs a value" },
-        { "--concurrency", "0",
-          "option '--concurrency' needs a number from 1 to 64, not '0'" },
-        { "--loop", "5x", "option '--loop' needs an interval such as 300, "
-                          "45s, 5m or 1h (at most a year), not '5x'" },
-        { "--dialect", "4", "option '--dialect' takes auto, 2 or 3, not "
-                            "'4'" },
-        { "--log-format", "xml", "option '--log-format' takes text or json, "
-                                 "not 'xml'" },
-        { "--dry-run=yes", NULL, "option '--dry-run' takes no value" },
+        {"--frobnicate", NULL, "unknown option '--frobnicate'"},
+        {"--frob=1", NULL, "unknown option '--frob'"},
+        {"-x", NULL, "unknown option '-x'"},
+        {"--config", NULL, "option '--config' needs a value"},
+        {"--concurrency", "0",
+         "option '--concurrency' needs a number from 1 to 64, not '0'"},
+        {"--loop", "5x",
+         "option '--loop' needs an interval such as 300, "
+         "45s, 5m or 1h (at most a year), not '5x'"},
+        {"--dialect", "4",
+         "option '--dialect' takes auto, 2 or 3, not "
+         "'4'"},
+        {"--log-format", "xml",
+         "option '--log-format' takes text or json, "
+         "not 'xml'"},
+        {"--dry-run=yes", NULL, "option '--dry-run' takes no value"},
     };
     size_t i;
 
     (void)state;
     for (i = 0; i < ARRAY_SIZE(cases); i++) {
         char a0[] = "ia", a1[32], a2[32];
-        char *argv[] = { a0, a1, a2, NULL };
+        char *argv[] = {a0, a1, a2, NULL};
         struct cli_opts o;
         struct buf err = BUF_INIT;
 
         snprintf(a1, sizeof(a1), "%s", cases[i].arg1);
         snprintf(a2, sizeof(a2), "%s", cases[i].arg2 ? cases[i].arg2 : "");
-        assert_int_equal(cli_opts_parse(cases[i].arg2 ? 3 : 2, argv, &o,
-                                        &err),
+        assert_int_equal(cli_opts_parse(cases[i].arg2 ? 3 : 2, argv, &o, &err),
                          -1);
         assert_string_equal(err.buf, cases[i].msg);
         cli_opts_release(&o);
@@ -211,16 +217,16 @@ static void test_config_discovery_order(void **state)
     buf_addf(&home, "%s/dhome", tmpdir);
     buf_addf(&xdg, "%s/dxdg", tmpdir);
     /* nothing anywhere: every searched path is listed */
-    assert_int_equal(cli_find_config(NULL, NULL, xdg.buf, home.buf, &path,
-                                     &err),
-                     -1);
-    buf_addf(&want, "no configuration file found; looked for "
-                    "%s/immich_autotag/config.yaml, "
-                    "%s/immich_autotag/config.yml, "
-                    "%s/.immich_autotag/config.yaml, "
-                    "%s/.immich_autotag/config.yml; use --config PATH or "
-                    "IMMICH_AUTOTAG_CONFIG, or start from `immich-autotag "
-                    "config template`",
+    assert_int_equal(
+        cli_find_config(NULL, NULL, xdg.buf, home.buf, &path, &err), -1);
+    buf_addf(&want,
+             "no configuration file found; looked for "
+             "%s/immich_autotag/config.yaml, "
+             "%s/immich_autotag/config.yml, "
+             "%s/.immich_autotag/config.yaml, "
+             "%s/.immich_autotag/config.yml; use --config PATH or "
+             "IMMICH_AUTOTAG_CONFIG, or start from `immich-autotag "
+             "config template`",
              xdg.buf, xdg.buf, home.buf, home.buf);
     assert_string_equal(err.buf, want.buf);
     /* only a config.py: convert it */
@@ -228,8 +234,7 @@ static void test_config_discovery_order(void **state)
     assert_int_equal(fs_mkdir_p(d.buf, &err), 0);
     write_file("dhome/.immich_autotag/config.py", "user_config = {}\n", 0600);
     buf_reset(&err);
-    assert_int_equal(cli_find_config(NULL, NULL, NULL, home.buf, &path,
-                                     &err),
+    assert_int_equal(cli_find_config(NULL, NULL, NULL, home.buf, &path, &err),
                      -1);
     assert_non_null(strstr(err.buf, "/.immich_autotag/config.py is a Python "
                                     "configuration, which this tool cannot "
@@ -237,9 +242,8 @@ static void test_config_discovery_order(void **state)
     /* ~/.immich_autotag/config.yml found; the XDG one wins once present */
     write_file("dhome/.immich_autotag/config.yml", GOOD_CONFIG, 0600);
     buf_reset(&err);
-    assert_int_equal(cli_find_config(NULL, NULL, xdg.buf, home.buf, &path,
-                                     &err),
-                     0);
+    assert_int_equal(
+        cli_find_config(NULL, NULL, xdg.buf, home.buf, &path, &err), 0);
     buf_reset(&want);
     buf_addf(&want, "%s/.immich_autotag/config.yml", home.buf);
     assert_string_equal(path.buf, want.buf);
@@ -248,16 +252,14 @@ static void test_config_discovery_order(void **state)
     assert_int_equal(fs_mkdir_p(d.buf, &err), 0);
     write_file("dxdg/immich_autotag/config.yaml", GOOD_CONFIG, 0600);
     buf_reset(&path);
-    assert_int_equal(cli_find_config(NULL, NULL, xdg.buf, home.buf, &path,
-                                     &err),
-                     0);
+    assert_int_equal(
+        cli_find_config(NULL, NULL, xdg.buf, home.buf, &path, &err), 0);
     buf_reset(&want);
     buf_addf(&want, "%s/immich_autotag/config.yaml", xdg.buf);
     assert_string_equal(path.buf, want.buf);
     /* IMMICH_AUTOTAG_CONFIG beats the search, --config beats both */
     buf_reset(&path);
-    assert_int_equal(cli_find_config(NULL, want.buf, NULL, NULL, &path,
-                                     &err),
+    assert_int_equal(cli_find_config(NULL, want.buf, NULL, NULL, &path, &err),
                      0);
     assert_string_equal(path.buf, want.buf);
     buf_reset(&err);
@@ -267,9 +269,8 @@ static void test_config_discovery_order(void **state)
     assert_string_equal(err.buf, "--config '/nonexistent/c.yaml': no such "
                                  "file");
     buf_reset(&err);
-    assert_int_equal(cli_find_config(NULL, "/x/config.py", NULL, NULL, &path,
-                                     &err),
-                     -1);
+    assert_int_equal(
+        cli_find_config(NULL, "/x/config.py", NULL, NULL, &path, &err), -1);
     assert_non_null(strstr(err.buf, "/x/config.py is a Python"));
     buf_release(&path);
     buf_release(&err);
@@ -311,9 +312,8 @@ static void test_template_equals_upstream_but_sharing_off(void **state)
     (void)state;
     for (i = 0; cli_config_template[i]; i++)
         buf_addstr(&text, cli_config_template[i]);
-    assert_int_equal(config_load_mem("template", text.buf, text.len, &ours,
-                                     &err, &warn),
-                     0);
+    assert_int_equal(
+        config_load_mem("template", text.buf, text.len, &ours, &err, &warn), 0);
     assert_string_equal(warn.buf, "");
     assert_int_equal(config_load_file(IA_TEST_DATA
                                       "/config/upstream-template.yaml",
@@ -341,32 +341,33 @@ static void test_binary_exit_codes_and_usage_errors(void **state)
     struct run r;
     struct buf cfg = BUF_INIT, env_cfg = BUF_INIT, bad = BUF_INIT,
                logs = BUF_INIT;
-    const char *env[3] = { NULL, NULL, NULL };
+    const char *env[3] = {NULL, NULL, NULL};
 
     (void)state;
     run(&r, NULL, "--version", NULL);
     assert_int_equal(r.code, 0);
-    assert_true(!strncmp(r.out.buf, "immich-autotag " IA_VERSION "\n"
-                                    "Immich API: 2.x and 3.x",
+    assert_true(!strncmp(r.out.buf,
+                         "immich-autotag " IA_VERSION "\n"
+                         "Immich API: 2.x and 3.x",
                          strlen("immich-autotag " IA_VERSION "\nImmich API: "
                                 "2.x and 3.x")));
     /* the runtime version of every library, not just its name */
     {
-        static const char *const libs[] = { "\nlibcurl 7.", "\njansson 2.",
-                                            "\nyajl 2.", "\nlibyaml 0.",
-                                            "\npcre2 10.", "\nsqlite 3." };
+        static const char *const libs[] = {"\nlibcurl 7.", "\njansson 2.",
+                                           "\nyajl 2.",    "\nlibyaml 0.",
+                                           "\npcre2 10.",  "\nsqlite 3."};
         size_t i;
 
         for (i = 0; i < ARRAY_SIZE(libs); i++)
             if (!strstr(r.out.buf, libs[i]))
-                fail_msg("--version lacks '%s':\n%s", libs[i] + 1,
-                         r.out.buf);
+                fail_msg("--version lacks '%s':\n%s", libs[i] + 1, r.out.buf);
     }
     run_release(&r);
     run(&r, NULL, "--help", NULL);
     assert_int_equal(r.code, 0);
-    assert_non_null(strstr(r.out.buf, "  3  server unreachable, API key refused "
-                                      "or lacking a permission"));
+    assert_non_null(strstr(r.out.buf,
+                           "  3  server unreachable, API key refused "
+                           "or lacking a permission"));
     assert_non_null(strstr(r.out.buf, "--metrics-json FILE"));
     run_release(&r);
     run(&r, NULL, "plan", "--help", NULL);
@@ -483,12 +484,12 @@ static void parse_words(const char *const *words, struct cli_opts *o,
 
 static void test_short_options_cluster_like_getopt(void **state)
 {
-    static const char *const vv[] = { "-vv", NULL };
-    static const char *const vvv[] = { "plan", "-vvv", NULL };
-    static const char *const nq[] = { "-nq", "-j8", NULL };
-    static const char *const vj[] = { "-vj", "4", "-cx.yaml", NULL };
-    static const char *const bad[] = { "-vx", NULL };
-    static const char *const novalue[] = { "-vj", NULL };
+    static const char *const vv[] = {"-vv", NULL};
+    static const char *const vvv[] = {"plan", "-vvv", NULL};
+    static const char *const nq[] = {"-nq", "-j8", NULL};
+    static const char *const vj[] = {"-vj", "4", "-cx.yaml", NULL};
+    static const char *const bad[] = {"-vx", NULL};
+    static const char *const novalue[] = {"-vj", NULL};
     struct cli_opts o;
     struct buf err = BUF_INIT;
 
@@ -539,14 +540,14 @@ static void test_every_option_has_a_working_env_var(void **state)
     struct buf err = BUF_INIT, var = BUF_INIT, flag = BUF_INIT;
     size_t i, with_env = 0;
     char a0[] = "ia";
-    char *argv0[] = { a0, NULL };
+    char *argv0[] = {a0, NULL};
 
     (void)state;
     assert_int_equal(cli_opts_parse(1, argv0, &none, &err), 0);
     for (i = 0; i < cli_opt_count(); i++) {
         struct cli_opt_info d;
-        const char *envp[2] = { NULL, NULL };
-        char *argv[4] = { a0, NULL, NULL, NULL };
+        const char *envp[2] = {NULL, NULL};
+        char *argv[4] = {a0, NULL, NULL, NULL};
         int argc = 2;
 
         cli_opt_get(i, &d);
@@ -598,26 +599,26 @@ static void test_every_option_has_a_working_env_var(void **state)
 
 static void test_env_values_precedence_and_errors(void **state)
 {
-    static const char *const conc3[] = { "--concurrency", "3", NULL };
-    static const char *const nothing[] = { NULL };
-    static const char *const key1[] = { "--api-key", "s3cret", NULL };
-    static const char *const key2[] = { "run", "--api-key=s3cret", NULL };
+    static const char *const conc3[] = {"--concurrency", "3", NULL};
+    static const char *const nothing[] = {NULL};
+    static const char *const key1[] = {"--api-key", "s3cret", NULL};
+    static const char *const key2[] = {"run", "--api-key=s3cret", NULL};
     static const struct {
         const char *var, *msg;
     } bad[] = {
-        { "IMMICH_AUTOTAG_CONCURRENCY=0",
-          "IMMICH_AUTOTAG_CONCURRENCY: option '--concurrency' needs a number "
-          "from 1 to 64, not '0'" },
-        { "IMMICH_AUTOTAG_DRY_RUN=maybe",
-          "IMMICH_AUTOTAG_DRY_RUN: takes 1 or 0 (true/false, yes/no, "
-          "on/off), not 'maybe'" },
-        { "IMMICH_AUTOTAG_LOOP=soon",
-          "IMMICH_AUTOTAG_LOOP: option '--loop' needs an interval such as "
-          "300, 45s, 5m or 1h (at most a year), not 'soon'" },
+        {"IMMICH_AUTOTAG_CONCURRENCY=0",
+         "IMMICH_AUTOTAG_CONCURRENCY: option '--concurrency' needs a number "
+         "from 1 to 64, not '0'"},
+        {"IMMICH_AUTOTAG_DRY_RUN=maybe",
+         "IMMICH_AUTOTAG_DRY_RUN: takes 1 or 0 (true/false, yes/no, "
+         "on/off), not 'maybe'"},
+        {"IMMICH_AUTOTAG_LOOP=soon",
+         "IMMICH_AUTOTAG_LOOP: option '--loop' needs an interval such as "
+         "300, 45s, 5m or 1h (at most a year), not 'soon'"},
     };
-    const char *envp[4] = { "IMMICH_AUTOTAG_CONCURRENCY=9",
-                            "IMMICH_AUTOTAG_DRY_RUN=off",
-                            "IMMICH_AUTOTAG_VERBOSE=2", NULL };
+    const char *envp[4] = {"IMMICH_AUTOTAG_CONCURRENCY=9",
+                           "IMMICH_AUTOTAG_DRY_RUN=off",
+                           "IMMICH_AUTOTAG_VERBOSE=2", NULL};
     struct cli_opts o;
     struct buf err = BUF_INIT;
     size_t i;
@@ -666,9 +667,9 @@ static void test_env_values_precedence_and_errors(void **state)
 
 static void test_json_only_where_it_means_something(void **state)
 {
-    static const char *const cmds[] = { "run", "check", "config", "apply" };
+    static const char *const cmds[] = {"run", "check", "config", "apply"};
     struct buf want = BUF_INIT, cfg = BUF_INIT;
-    const char *env[2] = { NULL, NULL };
+    const char *env[2] = {NULL, NULL};
     struct run r;
     size_t i;
 
@@ -676,8 +677,10 @@ static void test_json_only_where_it_means_something(void **state)
     for (i = 0; i < ARRAY_SIZE(cmds); i++) {
         run(&r, NULL, cmds[i], "--json", NULL);
         buf_reset(&want);
-        buf_addf(&want, "immich-autotag %s: --json has no meaning here "
-                        "(only plan, undo and explain print JSON)\n", cmds[i]);
+        buf_addf(&want,
+                 "immich-autotag %s: --json has no meaning here "
+                 "(only plan, undo and explain print JSON)\n",
+                 cmds[i]);
         assert_int_equal(r.code, 2);
         assert_true(!strncmp(r.err.buf, want.buf, want.len));
         assert_string_equal(r.out.buf, "");
@@ -706,12 +709,12 @@ static void test_read_key_file(void **state)
     static const struct {
         const char *text, *key, *msg;
     } cases[] = {
-        { "abc-123\n", "abc-123", NULL },
-        { "abc-123\r\n", "abc-123", NULL },
-        { "abc-123", "abc-123", NULL },
-        { "abc-123\n\n", NULL, "second line at byte 8" },
-        { "abc\n123\n", NULL, "second line at byte 4" },
-        { "\n", NULL, "is empty" },
+        {"abc-123\n", "abc-123", NULL},
+        {"abc-123\r\n", "abc-123", NULL},
+        {"abc-123", "abc-123", NULL},
+        {"abc-123\n\n", NULL, "second line at byte 8"},
+        {"abc\n123\n", NULL, "second line at byte 4"},
+        {"\n", NULL, "is empty"},
     };
     struct buf path = BUF_INIT, key = BUF_INIT, err = BUF_INIT;
     bool others;
@@ -741,8 +744,7 @@ static void test_read_key_file(void **state)
     assert_int_equal(cli_read_key_file(path.buf, &key, &others, &err), 0);
     assert_true(others);
     buf_reset(&err);
-    assert_int_equal(cli_read_key_file("/nonexistent/key", &key, &others,
-                                       &err),
+    assert_int_equal(cli_read_key_file("/nonexistent/key", &key, &others, &err),
                      -1);
     assert_non_null(strstr(err.buf, "/nonexistent/key"));
     buf_release(&path);
@@ -757,11 +759,11 @@ static void test_read_key_file(void **state)
  */
 static void test_key_file_and_api_trace_against_sim(void **state)
 {
-    static const char *const args[] = { "--preset", "small", "--seed", "1",
-                                        "--latency", "off", NULL };
+    static const char *const args[] = {"--preset",  "small", "--seed", "1",
+                                       "--latency", "off",   NULL};
     struct sim_proc s;
-    struct buf err = BUF_INIT, url = BUF_INIT, cfg = BUF_INIT,
-               keyf = BUF_INIT, text = BUF_INIT, keyvar = BUF_INIT;
+    struct buf err = BUF_INIT, url = BUF_INIT, cfg = BUF_INIT, keyf = BUF_INIT,
+               text = BUF_INIT, keyvar = BUF_INIT;
     const char *env[4];
     struct run r;
 
@@ -828,26 +830,26 @@ static void test_old_upstream_keys_say_where_they_went(void **state)
     static const struct {
         const char *yaml, *msg;
     } cases[] = {
-        { "classification_rules:\n  - tag_names: [meme]\n",
-          "old.yaml:6:1: unknown key 'classification_rules' (upstream's "
-          "older schema: renamed to classification.rules, the same list "
-          "inside the classification block; see docs/migrating.md)" },
-        { "auto_tags: {enabled: true}\n",
-          "old.yaml:6:1: unknown key 'auto_tags' (upstream's older schema: "
-          "split into classification.autotag_unknown and autotag_conflict" },
-        { "features: {enable_checkpoint_resume: false}\n",
-          "old.yaml:6:1: unknown key 'features' (upstream's older schema: "
-          "dissolved: enable_album_name_strip and "
-          "album_detection_from_folders are top-level keys, date_correction "
-          "is duplicate_processing.date_correction, enable_checkpoint_resume "
-          "is skip.resume_previous; see docs/migrating.md)" },
-        { "enable_checkpoint_resume: false\n",
-          "old.yaml:6:1: unknown key 'enable_checkpoint_resume' (upstream's "
-          "older schema: renamed to skip.resume_previous; see "
-          "docs/migrating.md)" },
-        { "filter_out_asset_links: []\n",
-          "unknown key 'filter_out_asset_links' (upstream's older schema: "
-          "replaced by filters.filter_out: [{asset_links: [...]}]" },
+        {"classification_rules:\n  - tag_names: [meme]\n",
+         "old.yaml:6:1: unknown key 'classification_rules' (upstream's "
+         "older schema: renamed to classification.rules, the same list "
+         "inside the classification block; see docs/migrating.md)"},
+        {"auto_tags: {enabled: true}\n",
+         "old.yaml:6:1: unknown key 'auto_tags' (upstream's older schema: "
+         "split into classification.autotag_unknown and autotag_conflict"},
+        {"features: {enable_checkpoint_resume: false}\n",
+         "old.yaml:6:1: unknown key 'features' (upstream's older schema: "
+         "dissolved: enable_album_name_strip and "
+         "album_detection_from_folders are top-level keys, date_correction "
+         "is duplicate_processing.date_correction, enable_checkpoint_resume "
+         "is skip.resume_previous; see docs/migrating.md)"},
+        {"enable_checkpoint_resume: false\n",
+         "old.yaml:6:1: unknown key 'enable_checkpoint_resume' (upstream's "
+         "older schema: renamed to skip.resume_previous; see "
+         "docs/migrating.md)"},
+        {"filter_out_asset_links: []\n",
+         "unknown key 'filter_out_asset_links' (upstream's older schema: "
+         "replaced by filters.filter_out: [{asset_links: [...]}]"},
     };
     static const char base[] =
         "server: {host: photos.lan, port: 2283, api_key: k}\n"
@@ -862,20 +864,21 @@ static void test_old_upstream_keys_say_where_they_went(void **state)
         buf_reset(&text);
         buf_reset(&err);
         buf_addf(&text, "%s%sconversions: {}\n", base, cases[i].yaml);
-        assert_int_equal(config_load_mem("old.yaml", text.buf, text.len, &c,
-                                         &err, &warn),
-                         -1);
+        assert_int_equal(
+            config_load_mem("old.yaml", text.buf, text.len, &c, &err, &warn),
+            -1);
         if (!strstr(err.buf, cases[i].msg))
             fail_msg("got: %s\nwanted: %s", err.buf, cases[i].msg);
     }
     /* conversions as a list, the shape before the block */
     buf_reset(&text);
     buf_reset(&err);
-    buf_addf(&text, "%sconversions:\n  - source: {tag_names: [a]}\n"
-                    "    destination: {tag_names: [b]}\n", base);
-    assert_int_equal(config_load_mem("old.yaml", text.buf, text.len, &c, &err,
-                                     &warn),
-                     -1);
+    buf_addf(&text,
+             "%sconversions:\n  - source: {tag_names: [a]}\n"
+             "    destination: {tag_names: [b]}\n",
+             base);
+    assert_int_equal(
+        config_load_mem("old.yaml", text.buf, text.len, &c, &err, &warn), -1);
     assert_non_null(strstr(err.buf, "old.yaml:7:3: conversions: expected a "
                                     "mapping, got a list (upstream's older "
                                     "schema: conversions is now a block: "
@@ -886,9 +889,8 @@ static void test_old_upstream_keys_say_where_they_went(void **state)
     buf_reset(&text);
     buf_reset(&err);
     buf_addf(&text, "%sconversions: {}\nclasification: {}\n", base);
-    assert_int_equal(config_load_mem("old.yaml", text.buf, text.len, &c, &err,
-                                     &warn),
-                     -1);
+    assert_int_equal(
+        config_load_mem("old.yaml", text.buf, text.len, &c, &err, &warn), -1);
     assert_non_null(strstr(err.buf, "(did you mean 'classification'?)"));
     buf_release(&text);
     buf_release(&err);

@@ -17,13 +17,13 @@
 
 #include "core/fsutil.h"
 
-#define MINIMAL_SERVER                                                       \
+#define MINIMAL_SERVER                                                         \
     "server: {host: photos.lan, port: 2283, api_key: test-key-xyz}\n"
-#define MINIMAL_REST                                                         \
-    "enable_album_name_strip: false\n"                                       \
-    "skip: {}\n"                                                             \
-    "conversions: {}\n"                                                      \
-    "classification: {}\n"                                                   \
+#define MINIMAL_REST                                                           \
+    "enable_album_name_strip: false\n"                                         \
+    "skip: {}\n"                                                               \
+    "conversions: {}\n"                                                        \
+    "classification: {}\n"                                                     \
     "album_detection_from_folders: {enabled: false, excluded_paths: []}\n"
 #define MINIMAL MINIMAL_SERVER MINIMAL_REST
 
@@ -97,13 +97,12 @@ static void test_upstream_template_loads_without_errors(void **state)
     assert_int_equal(c->classification.rules_nr, 6);
     date = &c->classification.rules[5];
     assert_int_equal(date->album_patterns_nr, 1);
-    assert_true(config_regex_match(&date->album_patterns[0], "2024-07 Beach",
-                                   13));
+    assert_true(
+        config_regex_match(&date->album_patterns[0], "2024-07 Beach", 13));
     assert_true(config_regex_match(&date->album_patterns[0], "2024-", 5));
-    assert_false(config_regex_match(&date->album_patterns[0], "2024 Summer",
-                                    11));
-    assert_false(config_regex_match(&date->album_patterns[0], "x2024-07",
-                                    8));
+    assert_false(
+        config_regex_match(&date->album_patterns[0], "2024 Summer", 11));
+    assert_false(config_regex_match(&date->album_patterns[0], "x2024-07", 8));
     assert_string_equal(
         c->duplicate_processing.date_correction.extraction_timezone,
         "Europe/Madrid");
@@ -115,8 +114,7 @@ static void test_upstream_template_loads_without_errors(void **state)
     assert_int_equal(c->album_permissions.groups_nr, 2);
     assert_int_equal(c->album_permissions.groups[0].members.nr, 3);
     assert_int_equal(c->album_permissions.rules_nr, 2);
-    assert_int_equal(c->album_permissions.rules[1].access,
-                     CONFIG_ACCESS_VIEW);
+    assert_int_equal(c->album_permissions.rules[1].access, CONFIG_ACCESS_VIEW);
     assert_true(c->create_album_from_date_if_missing);
     config_free(c);
     buf_release(&err);
@@ -306,12 +304,13 @@ static void load_pattern(struct result *r, const char *yaml_pattern)
 {
     struct buf y = BUF_INIT;
 
-    buf_addf(&y, MINIMAL_SERVER "enable_album_name_strip: false\n"
-                                "skip: {}\nconversions: {}\n"
-                                "classification:\n  rules:\n"
-                                "  - album_name_patterns: [%s]\n"
-                                "album_detection_from_folders: "
-                                "{enabled: false, excluded_paths: []}\n",
+    buf_addf(&y,
+             MINIMAL_SERVER "enable_album_name_strip: false\n"
+                            "skip: {}\nconversions: {}\n"
+                            "classification:\n  rules:\n"
+                            "  - album_name_patterns: [%s]\n"
+                            "album_detection_from_folders: "
+                            "{enabled: false, excluded_paths: []}\n",
              yaml_pattern);
     expect_ok(r, y.buf);
     buf_release(&y);
@@ -320,8 +319,7 @@ static void load_pattern(struct result *r, const char *yaml_pattern)
 static bool album_matches(const struct result *r, const char *name)
 {
     return config_regex_match(
-        &r->cfg->classification.rules[0].album_patterns[0], name,
-        strlen(name));
+        &r->cfg->classification.rules[0].album_patterns[0], name, strlen(name));
 }
 
 /*
@@ -337,20 +335,21 @@ static void test_album_patterns_have_python_meaning(void **st)
         const char *name;
         bool match;
     } cases[] = {
-        { "'x{,4}y'", "xxy", true },
-        { "'x{,4}y'", "x{,4}y", false },
-        { "'2024\\Z'", "2024\n", false },
-        { "'2024\\Z'", "2024", true },
-        { "'[[:digit:]]'", "7", false },
-        { "'[[:digit:]]'", "d]", true },
-        { "'\\u00c9t\\u00e9'", "\xc3\x89t\xc3\xa9 \xc3\xa0 Paris", true },
-        { "'\\N{LATIN CAPITAL LETTER E WITH ACUTE}t'", "\xc3\x89t\xc3\xa9", true },
-        { "'(?a)\\d+ '", "\xd9\xa3 trip", false }, /* Arabic-Indic 3 */
-        { "'\\d+ '", "\xd9\xa3 trip", true },
-        { "'(?u)\\w'", "\xc3\xa9", true },
-        { "'(?P<y>\\d{2})-(?P=y)'", "12-12", true },
-        { "'(?P<y>\\d{2})-(?P=y)'", "12-13", false },
-        { "'\\s'", "\x1c", true }, /* str.isspace() */
+        {"'x{,4}y'", "xxy", true},
+        {"'x{,4}y'", "x{,4}y", false},
+        {"'2024\\Z'", "2024\n", false},
+        {"'2024\\Z'", "2024", true},
+        {"'[[:digit:]]'", "7", false},
+        {"'[[:digit:]]'", "d]", true},
+        {"'\\u00c9t\\u00e9'", "\xc3\x89t\xc3\xa9 \xc3\xa0 Paris", true},
+        {"'\\N{LATIN CAPITAL LETTER E WITH ACUTE}t'", "\xc3\x89t\xc3\xa9",
+         true},
+        {"'(?a)\\d+ '", "\xd9\xa3 trip", false}, /* Arabic-Indic 3 */
+        {"'\\d+ '", "\xd9\xa3 trip", true},
+        {"'(?u)\\w'", "\xc3\xa9", true},
+        {"'(?P<y>\\d{2})-(?P=y)'", "12-12", true},
+        {"'(?P<y>\\d{2})-(?P=y)'", "12-13", false},
+        {"'\\s'", "\x1c", true}, /* str.isspace() */
     };
     size_t i;
 
@@ -360,8 +359,8 @@ static void test_album_patterns_have_python_meaning(void **st)
 
         load_pattern(&r, cases[i].pattern);
         if (album_matches(&r, cases[i].name) != cases[i].match)
-            fail_msg("%s on '%s': expected %s", cases[i].pattern,
-                     cases[i].name, cases[i].match ? "a match" : "none");
+            fail_msg("%s on '%s': expected %s", cases[i].pattern, cases[i].name,
+                     cases[i].match ? "a match" : "none");
         done(&r);
     }
 }
@@ -408,16 +407,15 @@ static void test_utf16_file_names_its_encoding(void **st)
     r.cfg = NULL;
     buf_init(&r.err, 0);
     buf_init(&r.warn, 0);
-    assert_int_equal(config_load_mem("t.yaml", le, sizeof(le) - 1, &r.cfg,
-                                     &r.err, &r.warn),
-                     -1);
+    assert_int_equal(
+        config_load_mem("t.yaml", le, sizeof(le) - 1, &r.cfg, &r.err, &r.warn),
+        -1);
     assert_string_equal(r.err.buf, "t.yaml: the file is UTF-16 "
                                    "(little-endian) text; a configuration "
                                    "must be UTF-8: save it as UTF-8");
     buf_reset(&r.err);
-    assert_int_equal(config_load_mem("t.yaml", be_nobom,
-                                     sizeof(be_nobom) - 1, &r.cfg, &r.err,
-                                     &r.warn),
+    assert_int_equal(config_load_mem("t.yaml", be_nobom, sizeof(be_nobom) - 1,
+                                     &r.cfg, &r.err, &r.warn),
                      -1);
     assert_string_equal(r.err.buf, "t.yaml: the file is UTF-16 (big-endian) "
                                    "text; a configuration must be UTF-8: "
@@ -432,12 +430,12 @@ static void test_float_tag_where_an_integer_is_expected(void **st)
     struct result r;
 
     (void)st;
-    expect_ok(&r, MINIMAL_SERVER
-              "enable_album_name_strip: false\n"
-              "skip: {skip_n: !!float 180}\nconversions: {}\n"
-              "classification: {}\n"
-              "album_detection_from_folders: {enabled: false, "
-              "excluded_paths: []}\n");
+    expect_ok(&r,
+              MINIMAL_SERVER "enable_album_name_strip: false\n"
+                             "skip: {skip_n: !!float 180}\nconversions: {}\n"
+                             "classification: {}\n"
+                             "album_detection_from_folders: {enabled: false, "
+                             "excluded_paths: []}\n");
     assert_int_equal(r.cfg->skip.skip_n, 180);
     done(&r);
     expect_error(MINIMAL_SERVER "enable_album_name_strip: false\n"
@@ -511,8 +509,7 @@ static void test_missing_server_says_what_to_set_and_where(void **st)
     assert_string_equal(r.cfg->server.url, "https://im.example");
     assert_string_equal(r.cfg->server.api_key, "env-key-1234");
     assert_true(r.cfg->server.url_from_env && r.cfg->server.key_from_env);
-    assert_int_equal(config_apply_env_values(r.cfg, "ftp://x", NULL, &err),
-                     -1);
+    assert_int_equal(config_apply_env_values(r.cfg, "ftp://x", NULL, &err), -1);
     assert_string_equal(err.buf, "IMMICH_URL: 'ftp://x' must start with "
                                  "http:// or https://");
     buf_release(&err);
@@ -526,9 +523,8 @@ static void test_env_overrides_the_file(void **st)
 
     (void)st;
     expect_ok(&r, MINIMAL);
-    assert_int_equal(config_apply_env_values(r.cfg, "http://other:1234",
-                                             NULL, &err),
-                     0);
+    assert_int_equal(
+        config_apply_env_values(r.cfg, "http://other:1234", NULL, &err), 0);
     assert_string_equal(r.cfg->server.url, "http://other:1234");
     assert_string_equal(r.cfg->server.api_key, "test-key-xyz");
     buf_release(&err);
@@ -542,19 +538,19 @@ static void test_server_host_forms(void **st)
         long port;
         const char *url; /* NULL: error */
     } cases[] = {
-        { "photos.lan", 2283, "http://photos.lan:2283" },
-        { "http://photos.lan", 2283, "http://photos.lan:2283" },
-        { "HTTPS://photos.lan/", 0, "https://photos.lan" },
-        { "https://photos.lan:8443/immich/api/", 0,
-          "https://photos.lan:8443/immich" },
-        { "https://photos.lan:8443", 8443, "https://photos.lan:8443" },
-        { "https://photos.lan:8443", 443, NULL },
-        { "::1", 2283, "http://[::1]:2283" },
-        { "photos.lan", 0, NULL },
-        { "photos.lan/x", 2283, NULL },
-        { "ftp://photos.lan", 21, NULL },
-        { "http://", 0, NULL },
-        { "", 1, NULL },
+        {"photos.lan", 2283, "http://photos.lan:2283"},
+        {"http://photos.lan", 2283, "http://photos.lan:2283"},
+        {"HTTPS://photos.lan/", 0, "https://photos.lan"},
+        {"https://photos.lan:8443/immich/api/", 0,
+         "https://photos.lan:8443/immich"},
+        {"https://photos.lan:8443", 8443, "https://photos.lan:8443"},
+        {"https://photos.lan:8443", 443, NULL},
+        {"::1", 2283, "http://[::1]:2283"},
+        {"photos.lan", 0, NULL},
+        {"photos.lan/x", 2283, NULL},
+        {"ftp://photos.lan", 21, NULL},
+        {"http://", 0, NULL},
+        {"", 1, NULL},
     };
     size_t i;
 
@@ -591,28 +587,25 @@ static void test_refuses_empty_binary_huge_and_non_utf8(void **st)
     assert_int_equal(config_load_mem("t.yaml", "", 0, &c, &err, NULL), -1);
     assert_string_equal(err.buf, "t.yaml: the file is empty");
     buf_reset(&err);
-    assert_int_equal(config_load_mem("t.yaml", "  \n# only\n", 10, &c, &err,
-                                     NULL),
-                     -1);
+    assert_int_equal(
+        config_load_mem("t.yaml", "  \n# only\n", 10, &c, &err, NULL), -1);
     assert_string_equal(err.buf, "t.yaml: the file is empty (only comments)");
     buf_reset(&err);
-    assert_int_equal(config_load_mem("t.yaml", "a: 1\n\0\x01", 7, &c, &err,
-                                     NULL),
-                     -1);
+    assert_int_equal(
+        config_load_mem("t.yaml", "a: 1\n\0\x01", 7, &c, &err, NULL), -1);
     assert_string_equal(err.buf, "t.yaml:2:1: the file contains NUL bytes: "
                                  "it is binary, not a YAML configuration");
     buf_reset(&err);
-    assert_int_equal(config_load_mem("t.yaml", "a: caf\xe9\n", 8, &c, &err,
-                                     NULL),
-                     -1);
+    assert_int_equal(
+        config_load_mem("t.yaml", "a: caf\xe9\n", 8, &c, &err, NULL), -1);
     assert_string_equal(err.buf, "t.yaml:1:7: the file is not valid UTF-8 "
                                  "(byte 0xe9); save it as UTF-8");
     buf_reset(&err);
     huge = xmalloc(CONFIG_MAX_BYTES + 1);
     memset(huge, '#', CONFIG_MAX_BYTES + 1);
-    assert_int_equal(config_load_mem("t.yaml", huge, CONFIG_MAX_BYTES + 1,
-                                     &c, &err, NULL),
-                     -1);
+    assert_int_equal(
+        config_load_mem("t.yaml", huge, CONFIG_MAX_BYTES + 1, &c, &err, NULL),
+        -1);
     assert_string_equal(err.buf, "t.yaml: the file is 10485761 bytes, more "
                                  "than the 10 MB a configuration may have; "
                                  "refusing to read it");
@@ -622,14 +615,12 @@ static void test_refuses_empty_binary_huge_and_non_utf8(void **st)
                      -1);
     assert_non_null(strstr(err.buf, "t.yaml:2:1: invalid YAML: "));
     buf_reset(&err);
-    assert_int_equal(config_load_mem("t.yaml", "- 1\n", 4, &c, &err, NULL),
-                     -1);
+    assert_int_equal(config_load_mem("t.yaml", "- 1\n", 4, &c, &err, NULL), -1);
     assert_string_equal(err.buf, "t.yaml:1:1: expected a mapping of "
                                  "settings at the top level");
     buf_reset(&err);
-    assert_int_equal(config_load_mem("t.yaml", "a: 1\n---\nb: 2\n", 14, &c,
-                                     &err, NULL),
-                     -1);
+    assert_int_equal(
+        config_load_mem("t.yaml", "a: 1\n---\nb: 2\n", 14, &c, &err, NULL), -1);
     assert_non_null(strstr(err.buf, "more than one YAML document"));
     assert_null(c);
     buf_release(&err);
@@ -650,8 +641,10 @@ static void test_readable_key_file_warns_chmod_600(void **st)
     close(fd);
     assert_int_equal(chmod(path, 0644), 0);
     assert_int_equal(config_load_file(path, &c, &err, &warn), 0);
-    buf_addf(&want, "%s: holds an API key but other users can read it; run: "
-                    "chmod 600 %s", path, path);
+    buf_addf(&want,
+             "%s: holds an API key but other users can read it; run: "
+             "chmod 600 %s",
+             path, path);
     assert_string_equal(warn.buf, want.buf);
     config_free(c);
     c = NULL;
@@ -712,14 +705,11 @@ static void test_legacy_python_tag_and_other_python_tags(void **st)
     assert_int_equal(c->conversions.nr, 2);
     assert_int_equal(c->conversions.items[0].mode, CONFIG_CONV_COPY);
     assert_int_equal(c->conversions.items[1].mode, CONFIG_CONV_MOVE);
-    assert_string_equal(c->conversions.items[1].dest_albums.items[0],
-                        "2024");
+    assert_string_equal(c->conversions.items[1].dest_albums.items[0], "2024");
     assert_int_equal(c->conversions.items[1].source.link_assets_nr, 1);
-    assert_int_equal(uuid_parse("0a0b0c0d-1111-2222-3333-444455556666", 36,
-                                &want),
-                     0);
-    assert_true(uuid_eq(&c->conversions.items[1].source.link_assets[0],
-                        &want));
+    assert_int_equal(
+        uuid_parse("0a0b0c0d-1111-2222-3333-444455556666", 36, &want), 0);
+    assert_true(uuid_eq(&c->conversions.items[1].source.link_assets[0], &want));
     assert_string_equal(c->server.url, "https://photos.example.org/immich");
     assert_null(c->classification.autotag_unknown);
     assert_int_equal(c->skip.skip_n, 5);
@@ -793,32 +783,29 @@ static void test_asset_links(void **st)
         int rc;
         bool album;
     } cases[] = {
-        { "0a0b0c0d-1111-2222-3333-444455556666", 0, false },
-        { "{0A0B0C0D-1111-2222-3333-444455556666}", 0, false },
-        { "urn:uuid:0a0b0c0d-1111-2222-3333-444455556666", 0, false },
-        { "0a0b0c0d111122223333444455556666", 0, false },
-        { "http://h:2283/photos/0a0b0c0d-1111-2222-3333-444455556666", 0,
-          false },
-        { "https://h/albums/99999999-1111-2222-3333-444455556666/photos/"
-          "0a0b0c0d-1111-2222-3333-444455556666?x=1", 0, false },
-        { "https://h/albums/99999999-1111-2222-3333-444455556666", -1,
-          true },
-        { "https://h/people/abc", -1, false },
-        { "0a0b0c0d-1111-2222-3333-44445555666", -1, false },
+        {"0a0b0c0d-1111-2222-3333-444455556666", 0, false},
+        {"{0A0B0C0D-1111-2222-3333-444455556666}", 0, false},
+        {"urn:uuid:0a0b0c0d-1111-2222-3333-444455556666", 0, false},
+        {"0a0b0c0d111122223333444455556666", 0, false},
+        {"http://h:2283/photos/0a0b0c0d-1111-2222-3333-444455556666", 0, false},
+        {"https://h/albums/99999999-1111-2222-3333-444455556666/photos/"
+         "0a0b0c0d-1111-2222-3333-444455556666?x=1",
+         0, false},
+        {"https://h/albums/99999999-1111-2222-3333-444455556666", -1, true},
+        {"https://h/people/abc", -1, false},
+        {"0a0b0c0d-1111-2222-3333-44445555666", -1, false},
     };
     struct uuid want, got;
     size_t i;
 
     (void)st;
-    assert_int_equal(uuid_parse("0a0b0c0d-1111-2222-3333-444455556666", 36,
-                                &want),
-                     0);
+    assert_int_equal(
+        uuid_parse("0a0b0c0d-1111-2222-3333-444455556666", 36, &want), 0);
     for (i = 0; i < ARRAY_SIZE(cases); i++) {
         bool album = true;
 
-        assert_int_equal(config_parse_asset_link(cases[i].s,
-                                                 strlen(cases[i].s), &got,
-                                                 &album),
+        assert_int_equal(config_parse_asset_link(cases[i].s, strlen(cases[i].s),
+                                                 &got, &album),
                          cases[i].rc);
         if (!cases[i].rc)
             assert_true(uuid_eq(&got, &want));
@@ -912,8 +899,7 @@ static void test_dump_reads_back_to_the_same_values(void **st)
                                       &c, &err, NULL),
                      0);
     config_write_yaml(c, false, &a);
-    assert_int_equal(config_load_mem(c->path, a.buf, a.len, &again, &err,
-                                     NULL),
+    assert_int_equal(config_load_mem(c->path, a.buf, a.len, &again, &err, NULL),
                      0);
     config_write_yaml(again, false, &b);
     assert_string_equal(a.buf, b.buf);

@@ -117,8 +117,8 @@ static void test_uuid_parse_and_format_round_trip(void **state)
     uuid_format(&u, out);
     assert_string_equal(out, s);
     assert_int_equal(uuid_parse("5f0c3e4a9b1d", 12, &u), -1);
-    assert_int_equal(
-        uuid_parse("5f0c3e4a-9b1d-4c2e-8f3a-0123456789ag", 36, &u), -1);
+    assert_int_equal(uuid_parse("5f0c3e4a-9b1d-4c2e-8f3a-0123456789ag", 36, &u),
+                     -1);
 }
 
 static void test_num_parse_checks_range_and_junk(void **state)
@@ -145,13 +145,13 @@ static void test_time_parse_iso_with_and_without_zone(void **state)
     char out[32];
 
     (void)state;
-    assert_int_equal(
-        time_parse_iso("2024-06-15T13:14:02.251Z", 24, &t, &zone), 0);
+    assert_int_equal(time_parse_iso("2024-06-15T13:14:02.251Z", 24, &t, &zone),
+                     0);
     assert_true(zone);
     time_format_iso(t, out);
     assert_string_equal(out, "2024-06-15T13:14:02.251Z");
-    assert_int_equal(
-        time_parse_iso("2024-06-15T15:14:02+02:00", 25, &t, &zone), 0);
+    assert_int_equal(time_parse_iso("2024-06-15T15:14:02+02:00", 25, &t, &zone),
+                     0);
     time_format_iso(t, out);
     assert_string_equal(out, "2024-06-15T13:14:02.000Z");
     assert_int_equal(time_parse_iso("2024-02-30", 10, &t, &zone), -1);
@@ -185,23 +185,23 @@ static void test_tzif_answers_without_touching_tz(void **state)
         struct civil c;
         const char *utc;
     } cases[] = {
-        { false, { 2024, 7, 1, 12, 0, 0, 0 }, "2024-07-01T10:00:00.000Z" },
-        { false, { 2024, 1, 1, 12, 0, 0, 0 }, "2024-01-01T11:00:00.000Z" },
+        {false, {2024, 7, 1, 12, 0, 0, 0}, "2024-07-01T10:00:00.000Z"},
+        {false, {2024, 1, 1, 12, 0, 0, 0}, "2024-01-01T11:00:00.000Z"},
         /* 02:30 on 2024-03-31 does not exist: moved forward */
-        { false, { 2024, 3, 31, 2, 30, 0, 0 }, "2024-03-31T01:30:00.000Z" },
+        {false, {2024, 3, 31, 2, 30, 0, 0}, "2024-03-31T01:30:00.000Z"},
         /* 02:30 on 2024-10-27 happens twice: the first, summer, one */
-        { false, { 2024, 10, 27, 2, 30, 0, 0 }, "2024-10-27T00:30:00.000Z" },
+        {false, {2024, 10, 27, 2, 30, 0, 0}, "2024-10-27T00:30:00.000Z"},
         /* 2040 is past the file's table: its footer rule */
-        { false, { 2040, 7, 1, 12, 0, 0, 0 }, "2040-07-01T10:00:00.000Z" },
-        { false, { 2040, 12, 1, 12, 0, 0, 0 }, "2040-12-01T11:00:00.000Z" },
+        {false, {2040, 7, 1, 12, 0, 0, 0}, "2040-07-01T10:00:00.000Z"},
+        {false, {2040, 12, 1, 12, 0, 0, 0}, "2040-12-01T11:00:00.000Z"},
         /* the last Sunday of March 2040: 02:30 does not exist */
-        { false, { 2040, 3, 25, 2, 30, 0, 0 }, "2040-03-25T01:30:00.000Z" },
+        {false, {2040, 3, 25, 2, 30, 0, 0}, "2040-03-25T01:30:00.000Z"},
         /* southern summer spans the new year (AEDT +11, AEST +10) */
-        { true, { 2045, 1, 15, 12, 0, 0, 0 }, "2045-01-15T01:00:00.000Z" },
-        { true, { 2045, 7, 15, 12, 0, 0, 0 }, "2045-07-15T02:00:00.000Z" },
-        { true, { 2024, 12, 25, 12, 0, 0, 0 }, "2024-12-25T01:00:00.000Z" },
+        {true, {2045, 1, 15, 12, 0, 0, 0}, "2045-01-15T01:00:00.000Z"},
+        {true, {2045, 7, 15, 12, 0, 0, 0}, "2045-07-15T02:00:00.000Z"},
+        {true, {2024, 12, 25, 12, 0, 0, 0}, "2024-12-25T01:00:00.000Z"},
     };
-    struct civil july = { 2024, 7, 1, 12, 0, 0, 0 };
+    struct civil july = {2024, 7, 1, 12, 0, 0, 0};
     size_t i;
 
     (void)state;
@@ -228,19 +228,17 @@ static void test_tzif_answers_without_touching_tz(void **state)
     assert_non_null(strstr(err.buf, "Mars/Olympus"));
     assert_int_equal(tzif_load(&bad, "Europe", &err), -1);
     assert_int_equal(tzif_load(&bad, "../../etc/passwd", &err), -1);
-    assert_int_equal(tzif_parse(&bad, "x", (const unsigned char *)"TZif2",
-                                5, &err),
-                     -1);
+    assert_int_equal(
+        tzif_parse(&bad, "x", (const unsigned char *)"TZif2", 5, &err), -1);
     /* a real file cut short is refused, not read past its end */
-    assert_int_equal(fs_read_file("/usr/share/zoneinfo/Europe/Madrid",
-                                  1 << 20, &data, &err),
-                     0);
+    assert_int_equal(
+        fs_read_file("/usr/share/zoneinfo/Europe/Madrid", 1 << 20, &data, &err),
+        0);
     assert_int_equal(tzif_parse(&bad, "cut", (const unsigned char *)data.buf,
                                 data.len / 2, &err),
                      -1);
-    assert_int_equal(tzif_parse(&bad, "whole",
-                                (const unsigned char *)data.buf, data.len,
-                                &err),
+    assert_int_equal(tzif_parse(&bad, "whole", (const unsigned char *)data.buf,
+                                data.len, &err),
                      0);
     assert_int_equal(bad.nr, madrid.nr);
     assert_true(bad.has_dst);
@@ -275,17 +273,19 @@ static void test_escape_text_cases(void **state)
     static const struct {
         const char *in, *also, *want;
     } cases[] = {
-        { "plain name", NULL, "plain name" },
-        { "a\nb\r\tc", NULL, "a\\nb\\r\\tc" },
-        { "\x1b[2J\x07\x7f", NULL, "\\x1b[2J\\x07\\x7f" },
-        { "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\xb7", NULL,
-          "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\xb7" },
-        { "\xc2\x9b" "31m", NULL, "\\u009b31m" },  /* C1 CSI */
-        { "x\x9by", NULL, "x\\x9by" },              /* lone byte */
-        { "\xc0\xaf", NULL, "\\xc0\\xaf" },        /* overlong */
-        { "\xed\xa0\x80", NULL, "\\xed\\xa0\\x80" }, /* surrogate */
-        { "\xe2\x82", NULL, "\\xe2\\x82" },        /* truncated */
-        { "say \"hi\" \\o/", "\"\\", "say \\\"hi\\\" \\\\o/" },
+        {"plain name", NULL, "plain name"},
+        {"a\nb\r\tc", NULL, "a\\nb\\r\\tc"},
+        {"\x1b[2J\x07\x7f", NULL, "\\x1b[2J\\x07\\x7f"},
+        {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\xb7", NULL,
+         "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\xb7"},
+        {"\xc2\x9b"
+         "31m",
+         NULL, "\\u009b31m"},                      /* C1 CSI */
+        {"x\x9by", NULL, "x\\x9by"},               /* lone byte */
+        {"\xc0\xaf", NULL, "\\xc0\\xaf"},          /* overlong */
+        {"\xed\xa0\x80", NULL, "\\xed\\xa0\\x80"}, /* surrogate */
+        {"\xe2\x82", NULL, "\\xe2\\x82"},          /* truncated */
+        {"say \"hi\" \\o/", "\"\\", "say \\\"hi\\\" \\\\o/"},
     };
     size_t i;
 
@@ -331,7 +331,7 @@ static void test_secure_process_forbids_core_dumps(void **state)
     pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        struct rlimit all = { RLIM_INFINITY, RLIM_INFINITY }, now;
+        struct rlimit all = {RLIM_INFINITY, RLIM_INFINITY}, now;
         struct buf err = BUF_INIT;
 
         if (setrlimit(RLIMIT_CORE, &all) < 0 ||

@@ -31,18 +31,30 @@
 static struct canned_server server;
 static char base_url[64];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static long hits[16];          /* calls per route */
-static long fail_first = 2;    /* the flaky routes fail this many times */
+static long hits[16];       /* calls per route */
+static long fail_first = 2; /* the flaky routes fail this many times */
 static char last_api_key[128];
 static char last_body[256];
 
-enum route { RT_OK, RT_503, RT_429, RT_RESET, RT_TRUNC, RT_SLOW, RT_BIG,
-             RT_ALWAYS503, RT_CREATE, RT_ECHO, RT_404, RT_REDIRECT,
-             RT_COUNT };
+enum route {
+    RT_OK,
+    RT_503,
+    RT_429,
+    RT_RESET,
+    RT_TRUNC,
+    RT_SLOW,
+    RT_BIG,
+    RT_ALWAYS503,
+    RT_CREATE,
+    RT_ECHO,
+    RT_404,
+    RT_REDIRECT,
+    RT_COUNT
+};
 
 static const char *const route_paths[] = {
-    "/ok", "/flaky503", "/busy429", "/reset", "/trunc", "/slow", "/big",
-    "/always503", "/create", "/echo", "/missing", "/api/server/about",
+    "/ok",  "/flaky503",  "/busy429", "/reset", "/trunc",   "/slow",
+    "/big", "/always503", "/create",  "/echo",  "/missing", "/api/server/about",
 };
 
 static long bump(enum route r)
@@ -129,7 +141,7 @@ static enum MHD_Result handler(const struct canned_req *req, void *ctx)
         }
         return reply(c, 200, "{\"ok\":true}", NULL);
     case RT_SLOW: {
-        struct timespec ts = { 0, 100 * 1000 * 1000 };
+        struct timespec ts = {0, 100 * 1000 * 1000};
 
         nanosleep(&ts, NULL);
         return reply(c, 200, "{\"slow\":true}", NULL);
@@ -207,7 +219,7 @@ struct tally {
     char last_body[256];
     struct http_engine *wrap_on_first; /* wrap up at the first completion */
     volatile sig_atomic_t *stop_on_first;
-    int chain;                          /* submit this many more, one by one */
+    int chain; /* submit this many more, one by one */
 };
 
 static void on_done(const struct http_response *resp, void *ctx)
@@ -256,8 +268,8 @@ static struct http_engine *engine(long concurrency, struct buf *err)
     return http_engine_new(&o, err);
 }
 
-static void submit(struct http_engine *e, const char *method,
-                   const char *path, bool safe, struct tally *t)
+static void submit(struct http_engine *e, const char *method, const char *path,
+                   bool safe, struct tally *t)
 {
     struct http_call c = HTTP_CALL_INIT;
 
@@ -284,7 +296,7 @@ static void test_sequential_requests_reuse_one_connection(void **state)
 {
     struct buf err = BUF_INIT;
     struct http_engine *e = engine(1, &err);
-    struct tally t = { 0 };
+    struct tally t = {0};
     struct http_totals tot;
     struct http_endpoint_stats s;
 
@@ -314,7 +326,7 @@ static void test_parallel_requests_stay_under_the_limit(void **state)
 {
     struct buf err = BUF_INIT;
     struct http_engine *e = engine(3, &err);
-    struct tally t = { 0 };
+    struct tally t = {0};
     struct http_totals tot;
 
     (void)state;
@@ -333,7 +345,7 @@ static void test_503_is_retried_until_success(void **state)
 {
     struct buf err = BUF_INIT;
     struct http_engine *e = engine(2, &err);
-    struct tally t = { 0 };
+    struct tally t = {0};
     struct http_endpoint_stats s;
 
     (void)state;
@@ -355,7 +367,7 @@ static void test_429_honours_retry_after(void **state)
 {
     struct buf err = BUF_INIT;
     struct http_engine *e = engine(2, &err);
-    struct tally t = { 0 };
+    struct tally t = {0};
 
     (void)state;
     fail_first = 1;
@@ -375,7 +387,7 @@ static void test_reset_and_truncated_bodies_are_retried(void **state)
 {
     struct buf err = BUF_INIT;
     struct http_engine *e = engine(2, &err);
-    struct tally t = { 0 };
+    struct tally t = {0};
 
     (void)state;
     submit(e, "GET", "/reset", true, &t);
@@ -393,7 +405,7 @@ static void test_create_is_never_retried(void **state)
 {
     struct buf err = BUF_INIT;
     struct http_engine *e = engine(2, &err);
-    struct tally t = { 0 };
+    struct tally t = {0};
     struct http_endpoint_stats s;
 
     (void)state;
@@ -416,7 +428,7 @@ static void test_retries_are_bounded(void **state)
     struct buf err = BUF_INIT;
     struct http_engine_opts o = HTTP_ENGINE_OPTS_INIT;
     struct http_engine *e;
-    struct tally t = { 0 };
+    struct tally t = {0};
     struct http_endpoint_stats s;
 
     (void)state;
@@ -443,7 +455,7 @@ static void test_server_never_reached_fails_without_retries(void **state)
     struct buf err = BUF_INIT;
     struct http_engine_opts o = HTTP_ENGINE_OPTS_INIT;
     struct http_engine *e;
-    struct tally t = { 0 };
+    struct tally t = {0};
 
     (void)state;
     /* Port 1 on loopback: connection refused at once.  A server that
@@ -469,7 +481,7 @@ static void test_wrap_up_cancels_queued_and_lets_in_flight_finish(void **state)
 {
     struct buf err = BUF_INIT;
     struct http_engine *e = engine(2, &err);
-    struct tally t = { 0 };
+    struct tally t = {0};
 
     (void)state;
     for (int i = 0; i < 20; i++)
@@ -498,7 +510,7 @@ static void test_stop_flag_wraps_up(void **state)
     struct http_engine_opts o = HTTP_ENGINE_OPTS_INIT;
     volatile sig_atomic_t stop = 0;
     struct http_engine *e;
-    struct tally t = { 0 };
+    struct tally t = {0};
 
     (void)state;
     o.base_url = base_url;
@@ -521,7 +533,7 @@ static void test_oversized_body_fails_as_too_big(void **state)
     struct buf err = BUF_INIT;
     struct http_engine_opts o = HTTP_ENGINE_OPTS_INIT;
     struct http_engine *e;
-    struct tally t = { 0 };
+    struct tally t = {0};
 
     (void)state;
     o.base_url = base_url;
@@ -566,7 +578,7 @@ static void on_chain(const struct http_response *resp, void *ctx)
 static void test_callbacks_may_submit_the_next_page(void **state)
 {
     struct buf err = BUF_INIT;
-    struct tally t = { 0 };
+    struct tally t = {0};
     struct http_endpoint_stats s;
 
     (void)state;
@@ -585,7 +597,7 @@ static void test_bodies_are_sent_and_metrics_print(void **state)
 {
     struct buf err = BUF_INIT;
     struct http_engine *e = engine(1, &err);
-    struct tally t = { 0 };
+    struct tally t = {0};
     struct http_call c = HTTP_CALL_INIT;
     struct buf table = BUF_INIT, json = BUF_INIT;
     const char *body = "{\"ids\":[\"a\"]}";
@@ -643,8 +655,8 @@ struct wait_seen {
     long max_waited_s;
 };
 
-static void on_progress(void *ctx, size_t done, size_t total,
-                        size_t in_flight, const struct http_wait *w)
+static void on_progress(void *ctx, size_t done, size_t total, size_t in_flight,
+                        const struct http_wait *w)
 {
     struct wait_seen *ws = ctx;
 
@@ -664,8 +676,8 @@ static void test_stalled_server_fails_with_the_stall_timeout(void **state)
     struct http_engine_opts o = HTTP_ENGINE_OPTS_INIT;
     struct buf err = BUF_INIT;
     struct http_engine *e;
-    struct tally t = { 0 };
-    struct wait_seen ws = { "", 0 };
+    struct tally t = {0};
+    struct wait_seen ws = {"", 0};
 
     (void)state;
     o.base_url = url;
@@ -697,7 +709,7 @@ static void test_timeout_bounds_a_request_with_its_retries(void **state)
     struct http_engine_opts o = HTTP_ENGINE_OPTS_INIT;
     struct buf err = BUF_INIT;
     struct http_engine *e;
-    struct tally t = { 0 };
+    struct tally t = {0};
 
     (void)state;
     o.base_url = url;
@@ -719,7 +731,7 @@ static volatile sig_atomic_t late_stop;
 
 static void *stop_later(void *arg)
 {
-    struct timespec ts = { 0, 300 * 1000 * 1000 };
+    struct timespec ts = {0, 300 * 1000 * 1000};
 
     (void)arg;
     nanosleep(&ts, NULL);
@@ -734,7 +746,7 @@ static void test_stop_abandons_a_stalled_request_soon(void **state)
     struct http_engine_opts o = HTTP_ENGINE_OPTS_INIT;
     struct buf err = BUF_INIT;
     struct http_engine *e;
-    struct tally t = { 0 };
+    struct tally t = {0};
     pthread_t th;
     double t0;
 
@@ -788,7 +800,7 @@ static void test_https_to_a_plain_http_server_says_so(void **state)
     struct http_engine_opts o = HTTP_ENGINE_OPTS_INIT;
     struct buf err = BUF_INIT, url = BUF_INIT, want = BUF_INIT;
     struct http_engine *e;
-    struct tally t = { 0 };
+    struct tally t = {0};
     char plain[64];
     int lfd = stalled_listener(plain, sizeof(plain));
     pthread_t th;
@@ -816,7 +828,7 @@ static void test_redirect_to_https_names_the_url_to_use(void **state)
 {
     struct buf err = BUF_INIT;
     struct http_engine *e = engine(1, &err);
-    struct tally t = { 0 };
+    struct tally t = {0};
 
     (void)state;
     submit(e, "GET", "/api/server/about", true, &t);
@@ -846,7 +858,7 @@ static void set_fd_limit(rlim_t n)
  */
 static int open_fds_settled(void)
 {
-    struct timespec ts = { 0, 20 * 1000 * 1000 };
+    struct timespec ts = {0, 20 * 1000 * 1000};
     int last = -1;
 
     for (int tries = 0; tries < 250; tries++) {
@@ -868,7 +880,7 @@ static void test_descriptor_limit_sizes_the_pool(void **state)
     struct rlimit saved;
     struct buf err = BUF_INIT;
     struct http_engine *e;
-    struct tally t = { 0 };
+    struct tally t = {0};
     int open_nr;
 
     (void)state;
@@ -893,12 +905,12 @@ static void test_descriptor_limit_sizes_the_pool(void **state)
     buf_release(&err);
 }
 
-static void test_running_out_of_descriptors_is_said_and_not_retried(
-    void **state)
+static void
+test_running_out_of_descriptors_is_said_and_not_retried(void **state)
 {
     struct buf err = BUF_INIT;
     struct http_engine *e = engine(1, &err);
-    struct tally t = { 0 };
+    struct tally t = {0};
     struct rlimit saved;
     int fds[64], nr = 0, fd;
 

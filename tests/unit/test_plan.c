@@ -26,7 +26,7 @@ static struct uuid id_n(unsigned n)
 /* Builds the same plan with the calls in forward or reverse order. */
 static void build(struct plan *p, bool reverse)
 {
-    static const unsigned order[] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+    static const unsigned order[] = {0, 1, 2, 3, 4, 5, 6, 7};
     size_t k;
 
     plan_init(p);
@@ -188,34 +188,34 @@ static void test_plan_from_json_reports_bad_input(void **state)
         const char *text;
         const char *msg;
     } cases[] = {
-        { "[1]", "plan json: top level is not an object" },
-        { "{\"version\":2}", "plan json: unsupported version (want 1)" },
-        { "{\"version\":1,\"server_url\":3}",
-          "plan json: 'server_url' or 'snapshot_digest' is not a string" },
-        { "{\"version\":1,\"created_at\":\"yesterday\"}",
-          "plan json: 'created_at' is not an ISO-8601 time" },
-        { "{\"version\":1,\"created_at\":\"2024-01-01T00:00:00Z\","
-          "\"stats\":{}}",
-          "plan json: 'stats' is missing a counter" },
-        { "{\"version\":1,\"created_at\":\"2024-01-01T00:00:00Z\","
-          "\"stats\":{\"assets_seen\":0,\"assets_skipped\":0,"
-          "\"classified\":0,\"unclassified\":0,\"conflict\":0,"
-          "\"duplicates_flagged\":0,\"date_mismatches\":0,"
-          "\"dates_corrected\":0,\"albums_created\":0,"
-          "\"shares_changed\":0,\"per_rule\":[]},"
-          "\"groups\":[{\"op\":\"tag_zap\",\"name\":\"x\",\"items\":[]}],"
-          "\"notes\":[]}",
-          "plan json: group 0 has unknown op 'tag_zap'" },
-        { "{\"version\":1,\"created_at\":\"2024-01-01T00:00:00Z\","
-          "\"stats\":{\"assets_seen\":0,\"assets_skipped\":0,"
-          "\"classified\":0,\"unclassified\":0,\"conflict\":0,"
-          "\"duplicates_flagged\":0,\"date_mismatches\":0,"
-          "\"dates_corrected\":0,\"albums_created\":0,"
-          "\"shares_changed\":0,\"per_rule\":[]},"
-          "\"groups\":[{\"op\":\"tag_add\",\"name\":\"x\",\"target\":null,"
-          "\"items\":[[\"not-a-uuid\",\"conversion\",0]]}],"
-          "\"notes\":[]}",
-          "plan json: group 0 item 0 is malformed" },
+        {"[1]", "plan json: top level is not an object"},
+        {"{\"version\":2}", "plan json: unsupported version (want 1)"},
+        {"{\"version\":1,\"server_url\":3}",
+         "plan json: 'server_url' or 'snapshot_digest' is not a string"},
+        {"{\"version\":1,\"created_at\":\"yesterday\"}",
+         "plan json: 'created_at' is not an ISO-8601 time"},
+        {"{\"version\":1,\"created_at\":\"2024-01-01T00:00:00Z\","
+         "\"stats\":{}}",
+         "plan json: 'stats' is missing a counter"},
+        {"{\"version\":1,\"created_at\":\"2024-01-01T00:00:00Z\","
+         "\"stats\":{\"assets_seen\":0,\"assets_skipped\":0,"
+         "\"classified\":0,\"unclassified\":0,\"conflict\":0,"
+         "\"duplicates_flagged\":0,\"date_mismatches\":0,"
+         "\"dates_corrected\":0,\"albums_created\":0,"
+         "\"shares_changed\":0,\"per_rule\":[]},"
+         "\"groups\":[{\"op\":\"tag_zap\",\"name\":\"x\",\"items\":[]}],"
+         "\"notes\":[]}",
+         "plan json: group 0 has unknown op 'tag_zap'"},
+        {"{\"version\":1,\"created_at\":\"2024-01-01T00:00:00Z\","
+         "\"stats\":{\"assets_seen\":0,\"assets_skipped\":0,"
+         "\"classified\":0,\"unclassified\":0,\"conflict\":0,"
+         "\"duplicates_flagged\":0,\"date_mismatches\":0,"
+         "\"dates_corrected\":0,\"albums_created\":0,"
+         "\"shares_changed\":0,\"per_rule\":[]},"
+         "\"groups\":[{\"op\":\"tag_add\",\"name\":\"x\",\"target\":null,"
+         "\"items\":[[\"not-a-uuid\",\"conversion\",0]]}],"
+         "\"notes\":[]}",
+         "plan json: group 0 item 0 is malformed"},
     };
     size_t i;
 
@@ -226,8 +226,7 @@ static void test_plan_from_json_reports_bad_input(void **state)
 
         plan_init(&p);
         assert_int_equal(
-            plan_from_json(cases[i].text, strlen(cases[i].text), &p, &err),
-            -1);
+            plan_from_json(cases[i].text, strlen(cases[i].text), &p, &err), -1);
         assert_string_equal(err.buf, cases[i].msg);
         assert_true(plan_is_empty(&p));
         plan_release(&p);
@@ -285,7 +284,7 @@ static void test_plan_summary_names_files_and_people(void **state)
 {
     struct plan p;
     struct buf out = BUF_INIT;
-    struct plan_names names = { fake_name, NULL };
+    struct plan_names names = {fake_name, NULL};
     struct plan_group *g;
     struct uuid one = id_n(1), two = id_n(2), user = id_n(9);
     char s[UUID_STR_LEN + 1];

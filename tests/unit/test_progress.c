@@ -19,8 +19,7 @@ static void test_progress_line_names_a_long_wait(void **state)
     progress_init(&p, stderr, true, false);
     progress_phase(&p, "read", "library", 40, 1000);
     /* A short wait is not worth a word. */
-    progress_update(&p, 3, 1, "GET /albums", PROGRESS_WAIT_SHOW_S - 1,
-                    2000);
+    progress_update(&p, 3, 1, "GET /albums", PROGRESS_WAIT_SHOW_S - 1, 2000);
     progress_format(&p, 2000, &line);
     assert_string_equal(line.buf, "[read] library 3/40, 1 in flight, "
                                   "3.0/s, ETA 12s");

@@ -20,8 +20,8 @@
 #include "core/log.h"
 #include "report/report.h"
 
-#define URL "http://photos.lan:2283"
-#define NOW 1718457242251LL /* 2024-06-15T13:14:02.251Z */
+#define URL   "http://photos.lan:2283"
+#define NOW   1718457242251LL /* 2024-06-15T13:14:02.251Z */
 #define STAMP "2024-06-15T13:14:02.251000"
 
 static struct uuid uid(unsigned n)
@@ -57,8 +57,8 @@ static void small_model(struct model *m)
     a.file_name = model_intern(m, "IMG_0001.jpg");
     a.date_time_original = TIME_NONE;
     a.duplicate = MODEL_NONE;
-    a.file_created_at = a.file_modified_at = a.local_date_time =
-        a.created_at = 1700000000000LL;
+    a.file_created_at = a.file_modified_at = a.local_date_time = a.created_at =
+        1700000000000LL;
     model_add_asset(m, &a);
     a.id = uid(2);
     a.file_name = model_intern(m, "IMG_0002.jpg");
@@ -122,34 +122,35 @@ static void test_report_tag_lines_follow_upstream_format(void **state)
     assert_int_equal(o.done, 2); /* the tag creation and one item */
     assert_int_equal(o.failed, 1);
 
-    struct report_ctx c = { &p, &m, &o, URL, "Alice", NOW };
+    struct report_ctx c = {&p, &m, &o, URL, "Alice", NOW};
     report_modifications(&c, &txt, &jsonl, &k);
-    buf_addf(&want,
-             STAMP " | kind=CREATE_TAG | tag=autotag_output_unknown"
-                   " | user=Alice | extra={'tag_id': '%s', 'created': True}\n"
-                   STAMP " | kind=ADD_TAG_TO_ASSET | asset_link=" URL
-                   "/photos/%s | name=IMG_0001.jpg"
-                   " | tag=autotag_output_unknown | user=Alice"
-                   " | extra={'reason': '%s'}\n"
-                   STAMP " | kind=WARNING_TAG_ADDITION_TO_ASSET_FAILED"
-                   " | asset_link=" URL "/photos/%s | name=IMG_0002.jpg"
-                   " | tag=autotag_output_unknown | user=Alice"
-                   " | extra={'reason': '%s', 'error_category':"
-                   " 'no_permission'}\n",
-             ustr(70, st), ustr(1, s1),
-             plan_reason_name(PLAN_R_CLASSIFY_UNKNOWN), ustr(2, s2),
-             plan_reason_name(PLAN_R_CLASSIFY_UNKNOWN));
+    buf_addf(
+        &want,
+        STAMP " | kind=CREATE_TAG | tag=autotag_output_unknown"
+              " | user=Alice | extra={'tag_id': '%s', 'created': True}\n" STAMP
+              " | kind=ADD_TAG_TO_ASSET | asset_link=" URL
+              "/photos/%s | name=IMG_0001.jpg"
+              " | tag=autotag_output_unknown | user=Alice"
+              " | extra={'reason': '%s'}\n" STAMP
+              " | kind=WARNING_TAG_ADDITION_TO_ASSET_FAILED"
+              " | asset_link=" URL "/photos/%s | name=IMG_0002.jpg"
+              " | tag=autotag_output_unknown | user=Alice"
+              " | extra={'reason': '%s', 'error_category':"
+              " 'no_permission'}\n",
+        ustr(70, st), ustr(1, s1), plan_reason_name(PLAN_R_CLASSIFY_UNKNOWN),
+        ustr(2, s2), plan_reason_name(PLAN_R_CLASSIFY_UNKNOWN));
     assert_string_equal(txt.buf, want.buf);
     assert_int_equal(k.n[REPORT_K_CREATE_TAG], 1);
     assert_int_equal(k.n[REPORT_K_ADD_TAG_TO_ASSET], 1);
     assert_int_equal(k.n[REPORT_K_WARNING_TAG_ADDITION_TO_ASSET_FAILED], 1);
     /* One JSON object per event. */
     buf_reset(&want);
-    buf_addf(&want, "{\"time\":\"" STAMP "\",\"kind\":\"ADD_TAG_TO_ASSET\","
-                    "\"status\":\"done\",\"asset_id\":\"%s\","
-                    "\"asset_name\":\"IMG_0001.jpg\","
-                    "\"tag\":\"autotag_output_unknown\","
-                    "\"extra\":{\"reason\":\"%s\"}}\n",
+    buf_addf(&want,
+             "{\"time\":\"" STAMP "\",\"kind\":\"ADD_TAG_TO_ASSET\","
+             "\"status\":\"done\",\"asset_id\":\"%s\","
+             "\"asset_name\":\"IMG_0001.jpg\","
+             "\"tag\":\"autotag_output_unknown\","
+             "\"extra\":{\"reason\":\"%s\"}}\n",
              ustr(1, s1), plan_reason_name(PLAN_R_CLASSIFY_UNKNOWN));
     assert_non_null(strstr(jsonl.buf, want.buf));
     {
@@ -214,36 +215,40 @@ static void test_report_album_lines_and_warnings(void **state)
     }
     o.groups[gd].action = OUTCOME_DONE;
 
-    struct report_ctx c = { &p, &m, &o, URL, NULL, NOW };
+    struct report_ctx c = {&p, &m, &o, URL, NULL, NOW};
     report_modifications(&c, &txt, NULL, &k);
     assert_int_equal(k.n[REPORT_K_CREATE_ALBUM], 1);
     assert_int_equal(k.n[REPORT_K_ASSIGN_ASSET_TO_ALBUM], 1);
     assert_int_equal(k.n[REPORT_K_WARNING_ASSET_ALREADY_IN_ALBUM], 1);
     assert_int_equal(k.n[REPORT_K_DELETE_ALBUM], 1);
-    buf_addf(&want, STAMP " | kind=CREATE_ALBUM | album_link=" URL
-                          "/albums/%s | album_name=2023-11-14-autotag-temp-"
-                          "unclassified | extra={'created': True}\n",
+    buf_addf(&want,
+             STAMP " | kind=CREATE_ALBUM | album_link=" URL
+                   "/albums/%s | album_name=2023-11-14-autotag-temp-"
+                   "unclassified | extra={'created': True}\n",
              ustr(60, sn));
     assert_non_null(strstr(txt.buf, want.buf));
     buf_reset(&want);
-    buf_addf(&want, STAMP " | kind=ASSIGN_ASSET_TO_ALBUM | asset_link=" URL
-                          "/photos/%s | name=IMG_0002.jpg | album_link=" URL
-                          "/albums/%s | album_name=2024-Trip"
-                          " | extra={'reason': '%s', 'rule': 2}\n",
+    buf_addf(&want,
+             STAMP " | kind=ASSIGN_ASSET_TO_ALBUM | asset_link=" URL
+                   "/photos/%s | name=IMG_0002.jpg | album_link=" URL
+                   "/albums/%s | album_name=2024-Trip"
+                   " | extra={'reason': '%s', 'rule': 2}\n",
              ustr(2, s2), ustr(50, sa), plan_reason_name(PLAN_R_CONVERSION));
     assert_non_null(strstr(txt.buf, want.buf));
     buf_reset(&want);
-    buf_addf(&want, STAMP " | kind=WARNING_ASSET_ALREADY_IN_ALBUM"
-                          " | asset_link=" URL "/photos/%s | name=IMG_0001.jpg"
-                          " | album_link=" URL "/albums/%s"
-                          " | album_name=2024-Trip | extra={'reason': '%s',"
-                          " 'rule': 2, 'error_category': 'duplicate'}\n",
+    buf_addf(&want,
+             STAMP " | kind=WARNING_ASSET_ALREADY_IN_ALBUM"
+                   " | asset_link=" URL "/photos/%s | name=IMG_0001.jpg"
+                   " | album_link=" URL "/albums/%s"
+                   " | album_name=2024-Trip | extra={'reason': '%s',"
+                   " 'rule': 2, 'error_category': 'duplicate'}\n",
              ustr(1, s1), ustr(50, sa), plan_reason_name(PLAN_R_CONVERSION));
     assert_non_null(strstr(txt.buf, want.buf));
     buf_reset(&want);
-    buf_addf(&want, STAMP " | kind=DELETE_ALBUM | album_link=" URL
-                          "/albums/%s | old_value=2020-01-01-autotag-temp-"
-                          "unclassified | extra={'reason': '%s (SUCCESS)'}\n",
+    buf_addf(&want,
+             STAMP " | kind=DELETE_ALBUM | album_link=" URL
+                   "/albums/%s | old_value=2020-01-01-autotag-temp-"
+                   "unclassified | extra={'reason': '%s (SUCCESS)'}\n",
              ustr(60, sn), plan_reason_name(PLAN_R_TEMP_ALBUM_EMPTY));
     assert_non_null(strstr(txt.buf, want.buf));
     outcome_release(&o);
@@ -268,13 +273,14 @@ static void test_report_note_detail_becomes_python_dict(void **state)
                       "\"ok\":true,\"x\":null,\"s\":\"it's \\\"q\\\"\","
                       "\"l\":[1,false],\"u\":\"\\u00e9\"}"));
     plan_finish(&p);
-    struct report_ctx c = { &p, NULL, NULL, URL, NULL, NOW };
+    struct report_ctx c = {&p, NULL, NULL, URL, NULL, NOW};
     report_modifications(&c, &txt, NULL, NULL);
-    buf_addf(&want, STAMP " | kind=CLASSIFICATION_CONFLICT | asset_link=" URL
-                          "/photos/%s | extra={'reason': "
-                          "'multiple_rules_matched', 'num_rules': 2, 'ok': "
-                          "True, 'x': None, 's': 'it\\'s \"q\"', 'l': [1, "
-                          "False], 'u': '\xc3\xa9'}\n",
+    buf_addf(&want,
+             STAMP " | kind=CLASSIFICATION_CONFLICT | asset_link=" URL
+                   "/photos/%s | extra={'reason': "
+                   "'multiple_rules_matched', 'num_rules': 2, 'ok': "
+                   "True, 'x': None, 's': 'it\\'s \"q\"', 'l': [1, "
+                   "False], 'u': '\xc3\xa9'}\n",
              ustr(1, s1));
     assert_string_equal(txt.buf, want.buf);
     plan_release(&p);
@@ -297,7 +303,7 @@ static void test_report_pending_items_only_in_dry_run(void **state)
     plan_add(g, &a1, PLAN_R_CLASSIFIED, 0);
     plan_finish(&p);
     outcome_init(&o, &p);
-    struct report_ctx c = { &p, NULL, &o, URL, NULL, NOW };
+    struct report_ctx c = {&p, NULL, &o, URL, NULL, NOW};
     /* An interrupted run: the pending item did not happen. */
     o.interrupted = true;
     report_modifications(&c, &txt, NULL, &k);
@@ -341,7 +347,7 @@ static void test_report_statistics_yaml_has_upstream_keys(void **state)
     o.groups[0].status[1] = OUTCOME_FAILED;
     o.requests = 2;
     outcome_tally(&o, &p);
-    struct report_ctx c = { &p, NULL, &o, URL, NULL, NOW };
+    struct report_ctx c = {&p, NULL, &o, URL, NULL, NOW};
     report_modifications(&c, NULL, NULL, &k);
     report_counters(&c, &cur);
     memset(&prev, 0, sizeof(prev));
@@ -421,8 +427,8 @@ static void test_report_links_markdown_matches_upstream(void **state)
                 conflict[] = "autotag_output_conflict",
                 dup[] = "autotag_output_duplicate_asset_album_conflict",
                 mismatch[] = "autotag_output_album_date_mismatch";
-    char *t1[] = { people, meme };
-    char *t2[] = { other, meme };
+    char *t1[] = {people, meme};
+    char *t2[] = {other, meme};
     struct buf md = BUF_INIT, con = BUF_INIT;
 
     (void)state;
@@ -479,8 +485,8 @@ static void test_report_write_masks_secrets(void **state)
     log_add_secret("s3cr3t-api-key-value");
     assert_int_equal(report_run_create(&run, root, NOW, &err), 0);
     buf_addstr(&data, "api_key: s3cr3t-api-key-value\n");
-    assert_int_equal(report_write(&run, "user_config_dump.yaml", &data,
-                                  &err), 0);
+    assert_int_equal(report_write(&run, "user_config_dump.yaml", &data, &err),
+                     0);
     buf_addf(&path, "%s/user_config_dump.yaml", run.dir);
     assert_int_equal(fs_read_file(path.buf, 1 << 20, &back, &err), 0);
     assert_string_equal(back.buf, "api_key: ***\n");
@@ -521,8 +527,7 @@ static void test_report_files_are_private_and_never_follow_links(void **s)
     assert_non_null(mkdtemp(root));
     buf_addf(&victim, "%s/victim", root);
     buf_addstr(&data, "precious\n");
-    assert_int_equal(fs_write_atomic(victim.buf, data.buf, data.len, &err),
-                     0);
+    assert_int_equal(fs_write_atomic(victim.buf, data.buf, data.len, &err), 0);
     old = umask(0);
     assert_int_equal(report_run_create(&run, root, NOW, &err), 0);
     assert_int_equal(stat(run.dir, &sb), 0);
@@ -609,7 +614,7 @@ static void test_report_names_cannot_forge_lines(void **state)
         o.groups[i].status[0] = OUTCOME_DONE;
     }
 
-    struct report_ctx c = { &p, &m, &o, URL, evil, NOW };
+    struct report_ctx c = {&p, &m, &o, URL, evil, NOW};
     report_modifications(&c, &txt, &jsonl, &k);
     assert_int_equal(k.n[REPORT_K_DELETE_ALBUM], 0);
     /* CREATE_TAG, ADD_TAG_TO_ASSET, ASSIGN_ASSET_TO_ALBUM: 3 lines. */
@@ -716,7 +721,7 @@ static void test_report_journal_appends_settled_groups(void **state)
             ga = i;
     }
 
-    struct report_ctx c = { &p, &m, &o, URL, NULL, NOW };
+    struct report_ctx c = {&p, &m, &o, URL, NULL, NOW};
     /* Nothing settled: nothing written. */
     assert_int_equal(report_journal_flush(&j, &c, false, &err), 0);
     assert_int_equal(fs_read_file(path.buf, 1 << 20, &back, &err), 0);
@@ -807,8 +812,7 @@ int main(void)
         cmocka_unit_test(test_report_statistics_yaml_has_upstream_keys),
         cmocka_unit_test(test_report_links_markdown_matches_upstream),
         cmocka_unit_test(test_report_write_masks_secrets),
-        cmocka_unit_test(
-            test_report_files_are_private_and_never_follow_links),
+        cmocka_unit_test(test_report_files_are_private_and_never_follow_links),
         cmocka_unit_test(test_report_names_cannot_forge_lines),
         cmocka_unit_test(test_report_journal_appends_settled_groups),
         cmocka_unit_test(test_report_check_room_counts_the_plan),

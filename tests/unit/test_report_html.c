@@ -33,10 +33,9 @@ static const char metrics[] =
 static void page(const char *m, const char *j, struct buf *out, int want)
 {
     const struct report_html_run hist[] = {
-        { "<run>", 0, 1000, 1, 2, 1 },
+        {"<run>", 0, 1000, 1, 2, 1},
     };
-    struct report_html_input in = { "<run>", "http://h\"x", m, NULL, j,
-                                     hist, 1 };
+    struct report_html_input in = {"<run>", "http://h\"x", m, NULL, j, hist, 1};
     struct buf err = BUF_INIT;
 
     assert_int_equal(report_html(&in, out, &err), want);
@@ -55,8 +54,8 @@ static void test_user_data_is_escaped(void **state)
     assert_non_null(strstr(out.buf, "<script>(function(){"));
     assert_ptr_equal(strstr(out.buf, "<script>"),
                      strstr(out.buf, "<script>(function(){"));
-    assert_non_null(strstr(out.buf,
-                           "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
+    assert_non_null(
+        strstr(out.buf, "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
     assert_non_null(strstr(out.buf, "&lt;img src=x onerror=alert(1)&gt;"));
     assert_null(strstr(out.buf, "<img"));
     assert_non_null(strstr(out.buf, "a&amp;b"));

@@ -45,23 +45,23 @@ static void test_resume_skip_rules(void **state)
 {
     static const struct skip_case cases[] = {
         /* no previous run: config skip_n, else 0 */
-        { true, 0, -1, -1, 1000, 0, false, "none" },
-        { true, 25, -1, -1, 1000, 25, false, "config" },
+        {true, 0, -1, -1, 1000, 0, false, "none"},
+        {true, 25, -1, -1, 1000, 25, false, "config"},
         /* resume with the 500 overlap */
-        { true, 0, -1, 900, 5000, 400, false, "resume" },
+        {true, 0, -1, 900, 5000, 400, false, "resume"},
         /* upstream never advanced with max_items <= 500: overlap is now
          * half a slice */
-        { true, 0, 100, 100, 5000, 50, false, "resume" },
-        { true, 0, 100, 150, 5000, 100, false, "resume" },
+        {true, 0, 100, 100, 5000, 50, false, "resume"},
+        {true, 0, 100, 150, 5000, 100, false, "resume"},
         /* previous count within the overlap of the start: skip_n */
-        { true, 7, -1, 400, 5000, 7, false, "config" },
+        {true, 7, -1, 400, 5000, 7, false, "config"},
         /* pass finished: a new cycle from skip_n */
-        { true, 0, -1, 4800, 5000, 0, true, "cycle" },
-        { true, 0, 1000, 4400, 5000, 3900, false, "resume" },
+        {true, 0, -1, 4800, 5000, 0, true, "cycle"},
+        {true, 0, 1000, 4400, 5000, 3900, false, "resume"},
         /* resume off: the checkpoint is ignored */
-        { false, 3, -1, 900, 5000, 3, false, "config" },
+        {false, 3, -1, 900, 5000, 3, false, "config"},
         /* unknown total: never a cycle */
-        { true, 0, -1, 900, -1, 400, false, "resume" },
+        {true, 0, -1, 900, -1, 400, false, "resume"},
     };
     size_t i;
 
@@ -70,8 +70,8 @@ static void test_resume_skip_rules(void **state)
         const struct skip_case *t = &cases[i];
         const char *src = NULL;
         bool cycle = true;
-        int64_t got = resume_skip(t->resume, t->skip_n, t->max_items,
-                                  t->prev, t->total, &cycle, &src);
+        int64_t got = resume_skip(t->resume, t->skip_n, t->max_items, t->prev,
+                                  t->total, &cycle, &src);
 
         assert_int_equal(got, t->want);
         assert_int_equal(cycle, t->cycle);
@@ -167,8 +167,8 @@ static void test_resume_uses_the_state_database(void **state)
     assert_non_null(mkdtemp(root));
     buf_addf(&path, "%s/state.sqlite", root);
     assert_int_equal(state_open(&st, path.buf, &err), 0);
-    assert_int_equal(state_run_begin(st, "gone", NOW - 60000, &done_id,
-                                     &err), 0);
+    assert_int_equal(state_run_begin(st, "gone", NOW - 60000, &done_id, &err),
+                     0);
     memset(&end, 0, sizeof(end));
     end.finished_at = NOW - 50000;
     end.status = STATE_RUN_DONE;

@@ -12,9 +12,9 @@
 
 #include "rules_testlib.h"
 
-#define UNKNOWN "autotag_output_unknown"
+#define UNKNOWN  "autotag_output_unknown"
 #define CONFLICT "autotag_output_conflict"
-#define T0 "2024-07-15T10:00:00Z"
+#define T0       "2024-07-15T10:00:00Z"
 
 static const char *const cfg_class_text =
     CFG_BASE "conversions: {}\n" CFG_CLASS CFG_NOFOLDERS;
@@ -28,23 +28,23 @@ static void test_rules_classification_status_table(void **state)
         const char *albums[3];
         int expect; /* 0 unknown, 1 classified, 2 conflict */
     } cases[] = {
-        { { NULL }, { NULL }, 0 },                            /* nothing */
-        { { "meme" }, { NULL }, 1 },                          /* tag */
-        { { "meme", "autotag_input_meme" }, { NULL }, 1 },    /* 2 tags 1 rule */
-        { { "Meme" }, { NULL }, 0 },                  /* tags case-sensitive */
-        { { "people/meme" }, { NULL }, 1 },           /* hierarchical: leaf */
-        { { "meme/other" }, { NULL }, 0 },            /* parent name only */
-        { { NULL }, { "2024-07-15 Beach" }, 1 },      /* date album */
-        { { NULL }, { "2024-" }, 1 },                 /* YT regex: YYYY- */
-        { { NULL }, { "2024 Summer" }, 0 },           /* needs YYYY- */
-        { { NULL }, { "Summer 2024-07" }, 0 },        /* start-anchored */
-        { { NULL }, { "\xd9\xa2\xd9\xa0\xd9\xa2\xd9\xa4-07" }, 1 }, /* \d UCP */
-        { { NULL }, { "2024-07 A", "2023-01 B" }, 2 }, /* 1 rule 2 albums */
-        { { "meme" }, { "2024-07 A" }, 2 },            /* 2 rules */
-        { { NULL }, { "autotag_input_meme", "Été" }, 1 },
-        { { NULL }, { "autotag_input_meme " }, 0 },    /* never trimmed */
-        { { NULL }, { " 2024-07-15 Beach" }, 0 },      /* never trimmed */
-        { { NULL }, { "Été 2023", "Vacances" }, 0 },
+        {{NULL}, {NULL}, 0},                         /* nothing */
+        {{"meme"}, {NULL}, 1},                       /* tag */
+        {{"meme", "autotag_input_meme"}, {NULL}, 1}, /* 2 tags 1 rule */
+        {{"Meme"}, {NULL}, 0},                       /* tags case-sensitive */
+        {{"people/meme"}, {NULL}, 1},                /* hierarchical: leaf */
+        {{"meme/other"}, {NULL}, 0},                 /* parent name only */
+        {{NULL}, {"2024-07-15 Beach"}, 1},           /* date album */
+        {{NULL}, {"2024-"}, 1},                      /* YT regex: YYYY- */
+        {{NULL}, {"2024 Summer"}, 0},                /* needs YYYY- */
+        {{NULL}, {"Summer 2024-07"}, 0},             /* start-anchored */
+        {{NULL}, {"\xd9\xa2\xd9\xa0\xd9\xa2\xd9\xa4-07"}, 1}, /* \d UCP */
+        {{NULL}, {"2024-07 A", "2023-01 B"}, 2}, /* 1 rule 2 albums */
+        {{"meme"}, {"2024-07 A"}, 2},            /* 2 rules */
+        {{NULL}, {"autotag_input_meme", "Été"}, 1},
+        {{NULL}, {"autotag_input_meme "}, 0}, /* never trimmed */
+        {{NULL}, {" 2024-07-15 Beach"}, 0},   /* never trimmed */
+        {{NULL}, {"Été 2023", "Vacances"}, 0},
     };
     struct config *cfg = cfg_load(cfg_class_text);
     size_t i, j;
@@ -163,8 +163,8 @@ static void test_rules_skip_and_max_items_window(void **state)
         long skip, max;
         unsigned first, count;
     } cases[] = {
-        { 0, -1, 0, 10 }, { 3, -1, 3, 7 }, { 3, 4, 3, 4 },
-        { 0, 0, 0, 0 },   { 20, -1, 0, 0 }, { 9, 5, 9, 1 },
+        {0, -1, 0, 10}, {3, -1, 3, 7},  {3, 4, 3, 4},
+        {0, 0, 0, 0},   {20, -1, 0, 0}, {9, 5, 9, 1},
     };
     struct config *cfg = cfg_load(cfg_class_text);
     size_t i, k;
@@ -219,8 +219,9 @@ static void test_rules_filters_in_out_and_links(void **state)
     lib_tagged(&l, "private", c);
     model_build_indexes(&l.m);
 
-    cfg = cfg_load(CFG_BASE "conversions: {}\n" CFG_CLASS CFG_NOFOLDERS
-                   "filters:\n  filter_out: [{tag_names: [private]}]\n");
+    cfg =
+        cfg_load(CFG_BASE "conversions: {}\n" CFG_CLASS CFG_NOFOLDERS
+                          "filters:\n  filter_out: [{tag_names: [private]}]\n");
     eval_plan(cfg, &l.m, &p);
     assert_true(plan_has(&p, PLAN_TAG_ADD, UNKNOWN, &l.m, a));
     assert_false(plan_has(&p, PLAN_TAG_ADD, UNKNOWN, &l.m, b));
@@ -229,7 +230,7 @@ static void test_rules_filters_in_out_and_links(void **state)
     config_free(cfg);
 
     cfg = cfg_load(CFG_BASE "conversions: {}\n" CFG_CLASS CFG_NOFOLDERS
-                   "filters:\n  filter_in: [{tag_names: [keep]}]\n");
+                            "filters:\n  filter_in: [{tag_names: [keep]}]\n");
     eval_plan(cfg, &l.m, &p);
     assert_int_equal(p.stats.assets_seen, 1);
     assert_true(plan_has(&p, PLAN_TAG_ADD, UNKNOWN, &l.m, c));
@@ -240,8 +241,8 @@ static void test_rules_filters_in_out_and_links(void **state)
     uuid_format(&l.m.assets[b].id, id);
     buf_addf(&text,
              CFG_BASE "conversions: {}\n" CFG_CLASS CFG_NOFOLDERS
-             "filters:\n  filter_in:\n    - asset_links: "
-             "['http://photos.lan:2283/photos/%s']\n",
+                      "filters:\n  filter_in:\n    - asset_links: "
+                      "['http://photos.lan:2283/photos/%s']\n",
              id);
     cfg = cfg_load(text.buf);
     eval_plan(cfg, &l.m, &p);
@@ -258,20 +259,19 @@ static void test_rules_filters_in_out_and_links(void **state)
 static void test_rules_conversions_move_copy_and_missing_album(void **state)
 {
     struct config *cfg = cfg_load(
-        CFG_BASE
-        "conversions:\n"
-        "  conversions:\n"
-        "    - source: {tag_names: [meme, autotag_input_meme]}\n"
-        "      destination: {album_names: [autotag_input_meme]}\n"
-        "      mode: move\n"
-        "    - source: {tag_names: [old]}\n"
-        "      destination: {tag_names: [new]}\n"
-        "      mode: copy\n"
-        "    - source: {tag_names: [new]}\n"
-        "      destination: {tag_names: [newer]}\n"
-        "    - source: {tag_names: [gone]}\n"
-        "      destination: {album_names: [No such album]}\n" CFG_CLASS
-            CFG_NOFOLDERS);
+        CFG_BASE "conversions:\n"
+                 "  conversions:\n"
+                 "    - source: {tag_names: [meme, autotag_input_meme]}\n"
+                 "      destination: {album_names: [autotag_input_meme]}\n"
+                 "      mode: move\n"
+                 "    - source: {tag_names: [old]}\n"
+                 "      destination: {tag_names: [new]}\n"
+                 "      mode: copy\n"
+                 "    - source: {tag_names: [new]}\n"
+                 "      destination: {tag_names: [newer]}\n"
+                 "    - source: {tag_names: [gone]}\n"
+                 "      destination: {album_names: [No such album]}\n" CFG_CLASS
+                     CFG_NOFOLDERS);
     struct lib l;
     struct plan p;
     uint32_t m1, m2, o, g1, g2, meme_album;
@@ -304,8 +304,7 @@ static void test_rules_conversions_move_copy_and_missing_album(void **state)
     assert_true(plan_has(&p, PLAN_ALBUM_ADD, "autotag_input_meme", &l.m, m1));
     assert_true(plan_has(&p, PLAN_TAG_REMOVE, "meme", &l.m, m1));
     assert_false(plan_has(&p, PLAN_TAG_REMOVE, "holiday", &l.m, m1));
-    assert_true(plan_has(&p, PLAN_TAG_REMOVE, "autotag_input_meme", &l.m,
-                         m2));
+    assert_true(plan_has(&p, PLAN_TAG_REMOVE, "autotag_input_meme", &l.m, m2));
     /* the asset stays classified through the album: no unknown tag */
     assert_false(plan_has(&p, PLAN_TAG_ADD, UNKNOWN, &l.m, m1));
     /* copy keeps the source; the chained conversion sees "new" and moves
@@ -328,7 +327,7 @@ static void test_rules_temp_albums_created_reused_left_deleted(void **state)
 {
     struct config *cfg =
         cfg_load(CFG_BASE "conversions: {}\n" CFG_CLASS CFG_NOFOLDERS
-                 "create_album_from_date_if_missing: true\n");
+                          "create_album_from_date_if_missing: true\n");
     struct lib l;
     struct plan p;
     uint32_t u1, u2, reuse, cls, unhealthy_al, e, f1, f2, existing, empty_al;
@@ -377,8 +376,7 @@ static void test_rules_temp_albums_created_reused_left_deleted(void **state)
     assert_null(plan_find(&p, PLAN_ALBUM_CREATE,
                           "2023-01-02-autotag-temp-unclassified"));
     assert_true(plan_has(&p, PLAN_ALBUM_ADD,
-                         "2023-01-02-autotag-temp-unclassified", &l.m,
-                         reuse));
+                         "2023-01-02-autotag-temp-unclassified", &l.m, reuse));
     assert_true(plan_has(&p, PLAN_ALBUM_REMOVE,
                          "2023-01-02-autotag-temp-unclassified", &l.m, cls));
     /* unhealthy: deleted; members go to their own date albums */
@@ -416,7 +414,7 @@ static void test_rules_temp_albums_of_several_users(void **state)
 {
     struct config *cfg =
         cfg_load(CFG_BASE "conversions: {}\n" CFG_CLASS CFG_NOFOLDERS
-                 "create_album_from_date_if_missing: true\n");
+                          "create_album_from_date_if_missing: true\n");
     struct model_album_user editor;
     struct lib l;
     struct plan p;
@@ -433,8 +431,8 @@ static void test_rules_temp_albums_of_several_users(void **state)
     l.m.albums[kept].asset_count = 3; /* + one the search did not show */
     editor.user = l.me;
     editor.role = MODEL_ROLE_EDITOR;
-    theirs = lib_album_users(&l, "2023-06-01-autotag-temp-unclassified",
-                             other, &editor, 1);
+    theirs = lib_album_users(&l, "2023-06-01-autotag-temp-unclassified", other,
+                             &editor, 1);
     mine = lib_asset(&l, "m.jpg", NULL, iso("2023-06-01T09:00:00Z"));
     lib_in(&l, theirs, mine);
     l.m.albums[theirs].asset_count = 1;
@@ -450,13 +448,11 @@ static void test_rules_temp_albums_of_several_users(void **state)
                           "2022-03-01-autotag-temp-unclassified"));
     /* another user's temporary album: left, and an own one made */
     assert_true(plan_has(&p, PLAN_ALBUM_REMOVE,
-                         "2023-06-01-autotag-temp-unclassified", &l.m,
-                         mine));
+                         "2023-06-01-autotag-temp-unclassified", &l.m, mine));
     assert_non_null(plan_find(&p, PLAN_ALBUM_CREATE,
                               "2023-06-01-autotag-temp-unclassified"));
     assert_true(plan_has(&p, PLAN_ALBUM_ADD,
-                         "2023-06-01-autotag-temp-unclassified", &l.m,
-                         mine));
+                         "2023-06-01-autotag-temp-unclassified", &l.m, mine));
     assert_null(plan_find(&p, PLAN_ALBUM_DELETE,
                           "2023-06-01-autotag-temp-unclassified"));
     plan_release(&p);
@@ -466,11 +462,11 @@ static void test_rules_temp_albums_of_several_users(void **state)
 
 /* ---- duplicates ---- */
 
-static void test_rules_duplicate_album_and_classification_conflicts(
-    void **state)
+static void
+test_rules_duplicate_album_and_classification_conflicts(void **state)
 {
-    struct config *cfg = cfg_load(CFG_BASE "conversions: {}\n" CFG_CLASS
-                                      CFG_NOFOLDERS CFG_DUPS);
+    struct config *cfg =
+        cfg_load(CFG_BASE "conversions: {}\n" CFG_CLASS CFG_NOFOLDERS CFG_DUPS);
     struct lib l;
     struct plan p;
     uint32_t a, b, c, d, e, f, dup1, dup2, dup3;
@@ -507,11 +503,11 @@ static void test_rules_duplicate_album_and_classification_conflicts(
     snprintf(per, sizeof(per),
              "autotag_output_duplicate_asset_album_conflict_%s", id);
     assert_true(plan_has(&p, PLAN_TAG_ADD,
-                         "autotag_output_duplicate_asset_album_conflict",
-                         &l.m, a));
+                         "autotag_output_duplicate_asset_album_conflict", &l.m,
+                         a));
     assert_true(plan_has(&p, PLAN_TAG_ADD,
-                         "autotag_output_duplicate_asset_album_conflict",
-                         &l.m, b));
+                         "autotag_output_duplicate_asset_album_conflict", &l.m,
+                         b));
     assert_true(plan_has(&p, PLAN_TAG_ADD, per, &l.m, a));
     assert_true(plan_has(&p, PLAN_TAG_ADD, per, &l.m, b));
     assert_true(plan_has(&p, PLAN_TAG_REMOVE, stale, &l.m, a));
@@ -547,44 +543,44 @@ static void test_rules_date_correction_from_file_names(void **state)
         bool unhandled;
     } cases[] = {
         /* WhatsApp, midnight Madrid (CET) */
-        { "IMG-20200105-WA0001.jpg", "2021-03-01T10:00:00Z",
-          "2020-01-04T23:00:00Z", 60, false },
+        {"IMG-20200105-WA0001.jpg", "2021-03-01T10:00:00Z",
+         "2020-01-04T23:00:00Z", 60, false},
         /* lower-case, VID_ */
-        { "vid_20200705-wa0003.mp4", "2021-03-01T10:00:00Z",
-          "2020-07-04T22:00:00Z", 120, false },
-        { "WhatsApp Image 2019-08-01 at 14.30.05.jpeg",
-          "2021-03-01T10:00:00Z", "2019-08-01T12:30:05Z", 120, false },
+        {"vid_20200705-wa0003.mp4", "2021-03-01T10:00:00Z",
+         "2020-07-04T22:00:00Z", 120, false},
+        {"WhatsApp Image 2019-08-01 at 14.30.05.jpeg", "2021-03-01T10:00:00Z",
+         "2019-08-01T12:30:05Z", 120, false},
         /* Android name, spring-forward gap: 02:30 does not exist */
-        { "20240331_023000.jpg", "2024-04-10T10:00:00Z",
-          "2024-03-31T01:30:00Z", 120, false },
+        {"20240331_023000.jpg", "2024-04-10T10:00:00Z", "2024-03-31T01:30:00Z",
+         120, false},
         /* autumn ambiguity: first (daylight) occurrence */
-        { "20241027_023000.jpg", "2024-11-10T10:00:00Z",
-          "2024-10-27T00:30:00Z", 120, false },
-        { "2023-12-24_18-30-00.jpg", "2024-01-10T10:00:00Z",
-          "2023-12-24T17:30:00Z", 60, false },
+        {"20241027_023000.jpg", "2024-11-10T10:00:00Z", "2024-10-27T00:30:00Z",
+         120, false},
+        {"2023-12-24_18-30-00.jpg", "2024-01-10T10:00:00Z",
+         "2023-12-24T17:30:00Z", 60, false},
         /* file name later than Immich: nothing */
-        { "20240101_120000.jpg", "2023-06-01T10:00:00Z", NULL, 0, false },
+        {"20240101_120000.jpg", "2023-06-01T10:00:00Z", NULL, 0, false},
         /* a few seconds earlier: below a minute, ignored */
-        { "20240601_120000.jpg", "2024-06-01T10:00:30Z", NULL, 0, false },
+        {"20240601_120000.jpg", "2024-06-01T10:00:30Z", NULL, 0, false},
         /* 20 minutes earlier with a time of day: corrected */
-        { "20240601_114000.jpg", "2024-06-01T10:00:00Z",
-          "2024-06-01T09:40:00Z", 120, false },
+        {"20240601_114000.jpg", "2024-06-01T10:00:00Z", "2024-06-01T09:40:00Z",
+         120, false},
         /* invalid first pattern: nothing, second not tried */
-        { "20241399_999999 2023-01-01_10-00-00.jpg", "2024-06-01T10:00:00Z",
-          NULL, 0, false },
+        {"20241399_999999 2023-01-01_10-00-00.jpg", "2024-06-01T10:00:00Z",
+         NULL, 0, false},
         /* WhatsApp midnight 27.5 h earlier: more than 1.1 days */
-        { "IMG-20240601-WA0001.jpg", "2024-06-02T01:30:00Z",
-          "2024-05-31T22:00:00Z", 120, false },
+        {"IMG-20240601-WA0001.jpg", "2024-06-02T01:30:00Z",
+         "2024-05-31T22:00:00Z", 120, false},
         /* 26 h 10 min earlier, midnight, another day: Stage B unhandled */
-        { "IMG-20240601-WA0001.jpg", "2024-06-02T00:10:00Z", NULL, 0, true },
+        {"IMG-20240601-WA0001.jpg", "2024-06-02T00:10:00Z", NULL, 0, true},
         /* midnight the same local day: explained by the zone */
-        { "IMG-20240601-WA0001.jpg", "2024-06-01T15:00:00Z", NULL, 0, false },
+        {"IMG-20240601-WA0001.jpg", "2024-06-01T15:00:00Z", NULL, 0, false},
     };
-    struct config *cfg = cfg_load(
-        CFG_BASE "conversions: {}\n" CFG_CLASS CFG_NOFOLDERS
-                 "duplicate_processing:\n"
-                 "  date_correction: {enabled: true, "
-                 "extraction_timezone: Europe/Madrid}\n");
+    struct config *cfg =
+        cfg_load(CFG_BASE "conversions: {}\n" CFG_CLASS CFG_NOFOLDERS
+                          "duplicate_processing:\n"
+                          "  date_correction: {enabled: true, "
+                          "extraction_timezone: Europe/Madrid}\n");
     size_t i;
 
     (void)state;
@@ -611,11 +607,9 @@ static void test_rules_date_correction_from_file_names(void **state)
             assert_true(uuid_eq(&g->items[0].id, &l.m.assets[a].id));
         }
         if (found != (cases[i].expect ? 1u : 0u))
-            fail_msg("case %zu (%s): %zu date groups", i, cases[i].file,
-                     found);
-        assert_int_equal(
-            plan_notes_of(&p, PLAN_NOTE_DATE_CORRECTION_UNHANDLED),
-            cases[i].unhandled);
+            fail_msg("case %zu (%s): %zu date groups", i, cases[i].file, found);
+        assert_int_equal(plan_notes_of(&p, PLAN_NOTE_DATE_CORRECTION_UNHANDLED),
+                         cases[i].unhandled);
         plan_release(&p);
         model_release(&l.m);
     }
@@ -624,11 +618,11 @@ static void test_rules_date_correction_from_file_names(void **state)
 
 static void test_rules_date_correction_from_duplicate(void **state)
 {
-    struct config *cfg = cfg_load(
-        CFG_BASE "conversions: {}\n" CFG_CLASS CFG_NOFOLDERS
-                 "duplicate_processing:\n"
-                 "  date_correction: {enabled: true, "
-                 "extraction_timezone: UTC}\n");
+    struct config *cfg =
+        cfg_load(CFG_BASE "conversions: {}\n" CFG_CLASS CFG_NOFOLDERS
+                          "duplicate_processing:\n"
+                          "  date_correction: {enabled: true, "
+                          "extraction_timezone: UTC}\n");
     struct lib l;
     struct plan p;
     uint32_t a, b;
@@ -641,13 +635,13 @@ static void test_rules_date_correction_from_duplicate(void **state)
     model_build_indexes(&l.m);
     eval_plan(cfg, &l.m, &p);
     assert_int_equal(p.stats.dates_corrected, 1);
-    assert_non_null(plan_find(&p, PLAN_ASSET_DATE,
-                              "2019-05-10T10:00:00.000+00:00"));
-    assert_true(uuid_eq(&plan_find(&p, PLAN_ASSET_DATE,
-                                   "2019-05-10T10:00:00.000+00:00")
-                             ->items[0]
-                             .id,
-                        &l.m.assets[a].id));
+    assert_non_null(
+        plan_find(&p, PLAN_ASSET_DATE, "2019-05-10T10:00:00.000+00:00"));
+    assert_true(
+        uuid_eq(&plan_find(&p, PLAN_ASSET_DATE, "2019-05-10T10:00:00.000+00:00")
+                     ->items[0]
+                     .id,
+                &l.m.assets[a].id));
     plan_release(&p);
     model_release(&l.m);
     config_free(cfg);
@@ -661,17 +655,19 @@ static void test_rules_date_correction_from_duplicate(void **state)
 static void test_rules_plan_ignores_the_process_tz(void **state)
 {
     static const char *const names[] = {
-        "IMG-20200105-WA0001.jpg", "20240331_023000.jpg",
-        "20241027_023000.jpg",     "2023-12-24_18-30-00.jpg",
+        "IMG-20200105-WA0001.jpg",
+        "20240331_023000.jpg",
+        "20241027_023000.jpg",
+        "2023-12-24_18-30-00.jpg",
         "WhatsApp Image 2019-08-01 at 14.30.05.jpeg",
     };
-    static const char *const odd[] = { "Pacific/Chatham", "<-0930>9:30",
-                                       "America/St_Johns" };
-    struct config *cfg = cfg_load(
-        CFG_BASE "conversions: {}\n" CFG_CLASS CFG_NOFOLDERS
-                 "duplicate_processing:\n"
-                 "  date_correction: {enabled: true, "
-                 "extraction_timezone: Europe/Madrid}\n");
+    static const char *const odd[] = {"Pacific/Chatham", "<-0930>9:30",
+                                      "America/St_Johns"};
+    struct config *cfg =
+        cfg_load(CFG_BASE "conversions: {}\n" CFG_CLASS CFG_NOFOLDERS
+                          "duplicate_processing:\n"
+                          "  date_correction: {enabled: true, "
+                          "extraction_timezone: Europe/Madrid}\n");
     struct lib l;
     struct plan p;
     struct buf want = BUF_INIT, got = BUF_INIT;
@@ -680,8 +676,7 @@ static void test_rules_plan_ignores_the_process_tz(void **state)
     (void)state;
     lib_init(&l, 31);
     for (i = 0; i < ARRAY_SIZE(names); i++)
-        (void)lib_asset(&l, names[i], "/x/y.jpg",
-                        iso("2025-03-01T10:00:00Z"));
+        (void)lib_asset(&l, names[i], "/x/y.jpg", iso("2025-03-01T10:00:00Z"));
     model_build_indexes(&l.m);
     assert_int_equal(setenv("TZ", "UTC", 1), 0);
     tzset();
@@ -715,19 +710,19 @@ static void test_rules_album_date_consistency(void **state)
         const char *asset;
         bool mismatch;
     } cases[] = {
-        { "2024-07-15 Beach", "2024-07-20T10:00:00Z", false },
-        { "2020-06 Trip", "2024-07-20T10:00:00Z", true },
-        { "2024 Year", "2024-12-31T10:00:00Z", true },   /* Jan 1 + 364 */
-        { "2024 Year", "2024-06-28T10:00:00Z", false },  /* 179 days */
-        { "2024-01-01", "2023-07-05T00:00:00Z", false }, /* -180 days */
-        { "2024-01-01", "2023-07-04T12:00:00Z", true },  /* -180.5: floor */
-        { "2024-13 Bad month", "2010-01-01T00:00:00Z", false },
-        { "Holidays", "2010-01-01T00:00:00Z", false },
+        {"2024-07-15 Beach", "2024-07-20T10:00:00Z", false},
+        {"2020-06 Trip", "2024-07-20T10:00:00Z", true},
+        {"2024 Year", "2024-12-31T10:00:00Z", true},   /* Jan 1 + 364 */
+        {"2024 Year", "2024-06-28T10:00:00Z", false},  /* 179 days */
+        {"2024-01-01", "2023-07-05T00:00:00Z", false}, /* -180 days */
+        {"2024-01-01", "2023-07-04T12:00:00Z", true},  /* -180.5: floor */
+        {"2024-13 Bad month", "2010-01-01T00:00:00Z", false},
+        {"Holidays", "2010-01-01T00:00:00Z", false},
     };
     struct config *cfg =
         cfg_load(CFG_BASE "conversions: {}\n" CFG_CLASS CFG_NOFOLDERS
-                 "album_date_consistency: {enabled: true, "
-                 "threshold_days: 180}\n");
+                          "album_date_consistency: {enabled: true, "
+                          "threshold_days: 180}\n");
     size_t i;
 
     (void)state;
@@ -778,20 +773,20 @@ static void test_rules_album_detection_from_folders(void **state)
         const char *album; /* expected album or NULL */
         bool conflict_tag;
     } cases[] = {
-        { "/lib/2024-07-15 Beach/IMG_1.jpg", "2024-07-15 Beach", false },
-        { "/lib/2024-07-15/beach/day1/more/x.jpg",
-          "2024-07-15/beach/day1/more", false },
-        { "C:\\photos\\2024-07-15 Party\\x.jpg", "2024-07-15 Party", false },
-        { "/lib/2024-07-15/x.jpg", NULL, false },   /* bare date folder */
-        { "/lib/2024-07-15/2024-07-16 b/x.jpg", NULL, true },
-        { "/lib/WhatsApp/2024-07-15 Chat/x.jpg", NULL, false }, /* excluded */
-        { "/lib/WhatsApp/2024-07-15/2024-07-16/x.jpg", NULL, false },
-        { "/lib/misc/x.jpg", NULL, false },
+        {"/lib/2024-07-15 Beach/IMG_1.jpg", "2024-07-15 Beach", false},
+        {"/lib/2024-07-15/beach/day1/more/x.jpg", "2024-07-15/beach/day1/more",
+         false},
+        {"C:\\photos\\2024-07-15 Party\\x.jpg", "2024-07-15 Party", false},
+        {"/lib/2024-07-15/x.jpg", NULL, false}, /* bare date folder */
+        {"/lib/2024-07-15/2024-07-16 b/x.jpg", NULL, true},
+        {"/lib/WhatsApp/2024-07-15 Chat/x.jpg", NULL, false}, /* excluded */
+        {"/lib/WhatsApp/2024-07-15/2024-07-16/x.jpg", NULL, false},
+        {"/lib/misc/x.jpg", NULL, false},
     };
-    struct config *cfg = cfg_load(
-        CFG_BASE "conversions: {}\n" CFG_CLASS CFG_DUPS
-                 "album_detection_from_folders: {enabled: true, "
-                 "excluded_paths: [whatsapp]}\n");
+    struct config *cfg =
+        cfg_load(CFG_BASE "conversions: {}\n" CFG_CLASS CFG_DUPS
+                          "album_detection_from_folders: {enabled: true, "
+                          "excluded_paths: [whatsapp]}\n");
     size_t i;
 
     (void)state;
@@ -811,8 +806,7 @@ static void test_rules_album_detection_from_folders(void **state)
             if (!g)
                 fail_msg("case %zu: no album '%s'", i, cases[i].album);
             assert_int_equal(g->reason, PLAN_R_ALBUM_FROM_FOLDER);
-            assert_true(
-                plan_has(&p, PLAN_ALBUM_ADD, cases[i].album, &l.m, a));
+            assert_true(plan_has(&p, PLAN_ALBUM_ADD, cases[i].album, &l.m, a));
             assert_false(plan_has(&p, PLAN_TAG_ADD, UNKNOWN, &l.m, a));
         } else {
             assert_int_equal(plan_count_op(&p, PLAN_ALBUM_ADD), 0);
@@ -835,11 +829,11 @@ static void test_rules_permission_keywords(void **state)
         const char *album;
         bool match;
     } cases[] = {
-        { "2024-Family-Trip", true }, { "Family.Reunion", true },
-        { "our family", true },       { "FAMILY_pics", true },
-        { "Families", false },        { "FamilyTrip", false },
-        { "(family)", false },        { "family,", false },
-        { "Été\tfamily  2024", true },
+        {"2024-Family-Trip", true},  {"Family.Reunion", true},
+        {"our family", true},        {"FAMILY_pics", true},
+        {"Families", false},         {"FamilyTrip", false},
+        {"(family)", false},         {"family,", false},
+        {"Été\tfamily  2024", true},
     };
     struct config *cfg = cfg_load(
         CFG_BASE "conversions: {}\n" CFG_CLASS CFG_NOFOLDERS
@@ -887,20 +881,20 @@ static void test_rules_permission_keywords_fold_like_python(void **state)
         const char *album;
         bool match;
     } cases[] = {
-        { "\xc3\x89t\xc3\xa9 \xc3\xa0 Paris 2012", true },     /* Été */
-        { "\xc3\x89T\xc3\x89-2012", true },                       /* ÉTÉ */
-        { "f\xc3\xaate\xe3\x80\x80\xc3\xa9t\xc3\xa9", true }, /* U+3000 */
-        { "x\x1c\xc3\xa9t\xc3\xa9", true },  /* U+001C is str.isspace() */
-        { "\xc3\xa9t\xc3\xa9s", false },       /* étés */
-        { "ete", false },
+        {"\xc3\x89t\xc3\xa9 \xc3\xa0 Paris 2012", true},    /* Été */
+        {"\xc3\x89T\xc3\x89-2012", true},                   /* ÉTÉ */
+        {"f\xc3\xaate\xe3\x80\x80\xc3\xa9t\xc3\xa9", true}, /* U+3000 */
+        {"x\x1c\xc3\xa9t\xc3\xa9", true}, /* U+001C is str.isspace() */
+        {"\xc3\xa9t\xc3\xa9s", false},    /* étés */
+        {"ete", false},
     };
     struct config *cfg = cfg_load(
-        CFG_BASE "conversions: {}\n" CFG_CLASS CFG_NOFOLDERS
-                 "album_permissions:\n"
-                 "  enabled: true\n"
-                 "  user_groups: [{name: fam, members: [ann@example.com]}]\n"
-                 "  selection_rules: [{name: r, keyword: \"\xc3\xa9t\xc3\xa9\", "
-                 "groups: [fam], access: view}]\n");
+        CFG_BASE
+        "conversions: {}\n" CFG_CLASS CFG_NOFOLDERS "album_permissions:\n"
+        "  enabled: true\n"
+        "  user_groups: [{name: fam, members: [ann@example.com]}]\n"
+        "  selection_rules: [{name: r, keyword: \"\xc3\xa9t\xc3\xa9\", "
+        "groups: [fam], access: view}]\n");
     size_t i;
 
     (void)state;
@@ -925,8 +919,9 @@ static void test_rules_permission_keywords_fold_like_python(void **state)
 static void test_rules_output_tag_found_with_unicode_case(void **state)
 {
     struct config *cfg = cfg_load(
-        CFG_BASE "conversions: {}\n" CFG_CLASS
-                 "  autotag_unknown: \"sans_cat\xc3\xa9gorie\"\n" CFG_NOFOLDERS);
+        CFG_BASE
+        "conversions: {}\n" CFG_CLASS
+        "  autotag_unknown: \"sans_cat\xc3\xa9gorie\"\n" CFG_NOFOLDERS);
     struct lib l;
     struct plan p;
     uint32_t a;

@@ -14,8 +14,7 @@
 #include "apply_mem.h"
 #include "rules_testlib.h"
 
-static const char *const full_cfg =
-    CFG_BASE
+static const char *const full_cfg = CFG_BASE
     "conversions:\n"
     "  conversions:\n"
     "    - source: {tag_names: [meme, autotag_input_meme]}\n"
@@ -58,27 +57,50 @@ static unsigned pick(uint64_t *s, unsigned n)
 }
 
 static const char *const album_names[] = {
-    "2024-07-15 Beach trip", "2023-12 Family", "2022 Year",
-    "Favourites",            "family pics",    "autotag_input_meme",
-    "Été 2023 ☀",            "2021-05-05-autotag-temp-unclassified",
-    "2020-02-02-autotag-temp-unclassified", "Trip", "Trip",
+    "2024-07-15 Beach trip",
+    "2023-12 Family",
+    "2022 Year",
+    "Favourites",
+    "family pics",
+    "autotag_input_meme",
+    "Été 2023 ☀",
+    "2021-05-05-autotag-temp-unclassified",
+    "2020-02-02-autotag-temp-unclassified",
+    "Trip",
+    "Trip",
     "2019-03-03 Old",
 };
 static const char *const tag_names[] = {
-    "meme", "autotag_input_meme", "people/meme", "adult_meme", "old",
-    "lost", "holiday", "autotag_output_unknown", "autotag_output_conflict",
-    "autotag_output_album_date_mismatch", "Autotag_Output_Unknown",
+    "meme",
+    "autotag_input_meme",
+    "people/meme",
+    "adult_meme",
+    "old",
+    "lost",
+    "holiday",
+    "autotag_output_unknown",
+    "autotag_output_conflict",
+    "autotag_output_album_date_mismatch",
+    "Autotag_Output_Unknown",
     "autotag_output_duplicate_asset_album_conflict",
 };
 static const char *const file_names[] = {
-    "IMG_0001.jpg", "IMG-20200105-WA0001.jpg", "20230331_023000.jpg",
-    "2022-10-30_02-30-00.jpg", "WhatsApp Image 2021-06-01 at 10.11.12.jpeg",
-    "DSC01234.JPG", "VID-20221224-WA0007.mp4",
+    "IMG_0001.jpg",
+    "IMG-20200105-WA0001.jpg",
+    "20230331_023000.jpg",
+    "2022-10-30_02-30-00.jpg",
+    "WhatsApp Image 2021-06-01 at 10.11.12.jpeg",
+    "DSC01234.JPG",
+    "VID-20221224-WA0007.mp4",
 };
 static const char *const paths[] = {
-    "/lib/2024-07-15 Beach/x.jpg", "/lib/2023-01-02/2023-01-03 b/x.jpg",
-    "/lib/WhatsApp/2022-02-02 chat/x.jpg", "/lib/misc/x.jpg",
-    "/lib/2021-05-06/x.jpg", "C:\\pics\\2020-08-09 Party\\sub\\x.jpg", "",
+    "/lib/2024-07-15 Beach/x.jpg",
+    "/lib/2023-01-02/2023-01-03 b/x.jpg",
+    "/lib/WhatsApp/2022-02-02 chat/x.jpg",
+    "/lib/misc/x.jpg",
+    "/lib/2021-05-06/x.jpg",
+    "C:\\pics\\2020-08-09 Party\\sub\\x.jpg",
+    "",
 };
 
 /* A library of n assets with everything the rules read, from a seed. */

@@ -20,10 +20,10 @@
 #include <pthread.h>
 #include <unistd.h>
 
-#define SMALL(...)                                                           \
-    (const char *const[])                                                    \
-    {                                                                        \
-        "--preset", "small", "--seed", "1", "--latency", "off", __VA_ARGS__  \
+#define SMALL(...)                                                             \
+    (const char *const[])                                                      \
+    {                                                                          \
+        "--preset", "small", "--seed", "1", "--latency", "off", __VA_ARGS__    \
     }
 
 static void start(struct sim_proc *s, const char *const *args)
@@ -130,7 +130,8 @@ static void test_sim_auth_errors_in_both_dialects(void **state)
                                      "/api/tags", "{\"name\":\"x\"}", &body,
                                      NULL, NULL),
                      403);
-    assert_non_null(strstr(body.buf, "Missing required permission: tag.create"));
+    assert_non_null(
+        strstr(body.buf, "Missing required permission: tag.create"));
     /* ping needs no key at all */
     assert_int_equal(sim_request_key(&s, NULL, "GET", "/api/server/ping", NULL,
                                      &body, NULL, NULL),
@@ -172,21 +173,20 @@ static void test_sim_validation_names_the_field(void **state)
 
     (void)state;
     start(&s, SMALL("--dialect", "2", NULL));
-    assert_int_equal(sim_request(&s, "POST", "/api/search/metadata",
-                                 "{\"bogus\":1}", &body),
-                     400);
+    assert_int_equal(
+        sim_request(&s, "POST", "/api/search/metadata", "{\"bogus\":1}", &body),
+        400);
     j = json_loads(body.buf, 0, NULL);
-    assert_string_equal(json_string_value(json_array_get(
-                            json_object_get(j, "message"), 0)),
-                        "property bogus should not exist");
+    assert_string_equal(
+        json_string_value(json_array_get(json_object_get(j, "message"), 0)),
+        "property bogus should not exist");
     json_decref(j);
     assert_int_equal(sim_request(&s, "POST", "/api/search/metadata",
                                  "{\"size\":1001}", &body),
                      400);
     assert_non_null(strstr(body.buf, "size must not be greater than 1000"));
-    assert_int_equal(sim_request(&s, "GET", "/api/assets/not-a-uuid", NULL,
-                                 &body),
-                     400);
+    assert_int_equal(
+        sim_request(&s, "GET", "/api/assets/not-a-uuid", NULL, &body), 400);
     assert_non_null(strstr(body.buf, "id must be a UUID"));
     assert_int_equal(sim_request(&s, "GET", v1, NULL, &body), 400);
     assert_non_null(strstr(body.buf, "Not found or no asset.read access"));
@@ -261,9 +261,8 @@ static void test_sim_search_paging_and_default_visibility(void **state)
     start(&s, SMALL(NULL));
     all3 = search_total(&s, "{}");
     assert_int_equal(page_all(&s, "", false), all3);
-    assert_int_equal(page_all(&s, ",\"filter\":{\"trashedAt\":{\"eq\":null}}",
-                              true),
-                     all3);
+    assert_int_equal(
+        page_all(&s, ",\"filter\":{\"trashedAt\":{\"eq\":null}}", true), all3);
     timeline = search_total(&s, "{\"visibility\":\"timeline\"}");
     /* 3.x: archived assets are in the default result */
     assert_true(timeline < all3);
@@ -289,9 +288,9 @@ static void test_sim_tags_create_upsert_and_bulk_outcomes(void **state)
     j = req_json(&s, "POST", "/api/tags", "{\"name\":\"fresh\"}", 201);
     assert_string_equal(jstr(j, "value"), "fresh");
     json_decref(j);
-    assert_int_equal(sim_request(&s, "POST", "/api/tags",
-                                 "{\"name\":\"fresh\"}", &body),
-                     400);
+    assert_int_equal(
+        sim_request(&s, "POST", "/api/tags", "{\"name\":\"fresh\"}", &body),
+        400);
     assert_non_null(strstr(body.buf, "A tag with that name already exists"));
     j = req_json(&s, "PUT", "/api/tags", "{\"tags\":[\"x/y/z\",\"/x//y/z/\"]}",
                  200);
@@ -302,18 +301,16 @@ static void test_sim_tags_create_upsert_and_bulk_outcomes(void **state)
     json_decref(j);
 
     page = req_json(&s, "POST", "/api/search/metadata", "{\"size\":2}", 200);
-    (void)snprintf(a1, sizeof(a1), "%s",
-                   jstr(json_array_get(json_object_get(
-                                           json_object_get(page, "assets"),
-                                           "items"),
-                                       0),
-                        "id"));
-    (void)snprintf(a2, sizeof(a2), "%s",
-                   jstr(json_array_get(json_object_get(
-                                           json_object_get(page, "assets"),
-                                           "items"),
-                                       1),
-                        "id"));
+    (void)snprintf(
+        a1, sizeof(a1), "%s",
+        jstr(json_array_get(
+                 json_object_get(json_object_get(page, "assets"), "items"), 0),
+             "id"));
+    (void)snprintf(
+        a2, sizeof(a2), "%s",
+        jstr(json_array_get(
+                 json_object_get(json_object_get(page, "assets"), "items"), 1),
+             "id"));
     json_decref(page);
     buf_addf(&req, "/api/tags/%s/assets", t);
     {
@@ -324,16 +321,16 @@ static void test_sim_tags_create_upsert_and_bulk_outcomes(void **state)
                        "\"4b1c8b2e-1111-4222-8333-444455556666\"]}",
                        a1, a1);
         j = req_json(&s, "PUT", req.buf, ids, 200);
-        assert_true(json_is_true(json_object_get(json_array_get(j, 0),
-                                                 "success")));
+        assert_true(
+            json_is_true(json_object_get(json_array_get(j, 0), "success")));
         assert_string_equal(jstr(json_array_get(j, 1), "error"), "duplicate");
         assert_string_equal(jstr(json_array_get(j, 2), "error"),
                             "no_permission");
         json_decref(j);
         (void)snprintf(ids, sizeof(ids), "{\"ids\":[\"%s\",\"%s\"]}", a1, a2);
         j = req_json(&s, "DELETE", req.buf, ids, 200);
-        assert_true(json_is_true(json_object_get(json_array_get(j, 0),
-                                                 "success")));
+        assert_true(
+            json_is_true(json_object_get(json_array_get(j, 0), "success")));
         assert_string_equal(jstr(json_array_get(j, 1), "error"), "not_found");
         json_decref(j);
         (void)snprintf(ids, sizeof(ids),
@@ -377,8 +374,8 @@ static void full_album(struct sim_proc *s, char out[40], long *count)
     {
         if (json_integer_value(json_object_get(al, "assetCount")) > 0) {
             (void)snprintf(out, 40, "%s", jstr(al, "id"));
-            *count = (long)json_integer_value(json_object_get(al,
-                                                              "assetCount"));
+            *count =
+                (long)json_integer_value(json_object_get(al, "assetCount"));
             break;
         }
     }
@@ -400,9 +397,8 @@ static void test_sim_albums_differ_between_dialects(void **state)
     buf_addf(&path, "/api/albums/%s", id);
     j = req_json(&s, "GET", path.buf, NULL, 200);
     assert_int_equal(json_array_size(json_object_get(j, "assets")), count);
-    assert_non_null(json_object_get(json_array_get(json_object_get(j, "assets"),
-                                                   0),
-                                    "ownerId"));
+    assert_non_null(json_object_get(
+        json_array_get(json_object_get(j, "assets"), 0), "ownerId"));
     json_decref(j);
     buf_addstr(&path, "?withoutAssets=true");
     j = req_json(&s, "GET", path.buf, NULL, 200);
@@ -427,10 +423,9 @@ static void test_sim_albums_differ_between_dialects(void **state)
     buf_addf(&path, "/api/albums/%s", id);
     j = req_json(&s, "GET", path.buf, NULL, 200);
     assert_null(json_object_get(j, "assets"));
-    assert_string_equal(jstr(json_array_get(json_object_get(j, "albumUsers"),
-                                            0),
-                             "role"),
-                        "owner");
+    assert_string_equal(
+        jstr(json_array_get(json_object_get(j, "albumUsers"), 0), "role"),
+        "owner");
     json_decref(j);
     buf_reset(&path);
     buf_addf(&path, "{\"albumIds\":[\"%s\"]}", id);
@@ -450,12 +445,11 @@ static void test_sim_album_writes_and_bulk_summary(void **state)
     start(&s, SMALL(NULL));
     j = req_json(&s, "POST", "/api/search/metadata",
                  "{\"size\":1,\"isNotInAlbum\":true}", 200);
-    (void)snprintf(asset, sizeof(asset), "%s",
-                   jstr(json_array_get(json_object_get(
-                                           json_object_get(j, "assets"),
-                                           "items"),
-                                       0),
-                        "id"));
+    (void)snprintf(
+        asset, sizeof(asset), "%s",
+        jstr(json_array_get(
+                 json_object_get(json_object_get(j, "assets"), "items"), 0),
+             "id"));
     json_decref(j);
     j = req_json(&s, "POST", "/api/albums",
                  "{\"albumName\":\"2024-01-01 New\"}", 201);
@@ -465,8 +459,7 @@ static void test_sim_album_writes_and_bulk_summary(void **state)
     buf_addf(&path, "/api/albums/%s/assets", id);
     buf_addf(&body, "{\"ids\":[\"%s\",\"%s\"]}", asset, asset);
     j = req_json(&s, "PUT", path.buf, body.buf, 200);
-    assert_true(json_is_true(json_object_get(json_array_get(j, 0),
-                                             "success")));
+    assert_true(json_is_true(json_object_get(json_array_get(j, 0), "success")));
     assert_string_equal(jstr(json_array_get(j, 1), "error"), "duplicate");
     json_decref(j);
     buf_reset(&body);
@@ -478,8 +471,7 @@ static void test_sim_album_writes_and_bulk_summary(void **state)
     buf_reset(&body);
     buf_addf(&body, "{\"ids\":[\"%s\"]}", asset);
     j = req_json(&s, "DELETE", path.buf, body.buf, 200);
-    assert_true(json_is_true(json_object_get(json_array_get(j, 0),
-                                             "success")));
+    assert_true(json_is_true(json_object_get(json_array_get(j, 0), "success")));
     json_decref(j);
     j = req_json(&s, "DELETE", path.buf, body.buf, 200);
     assert_string_equal(jstr(json_array_get(j, 0), "error"), "not_found");
@@ -544,8 +536,8 @@ static void test_sim_library_file_round_trip(void **state)
     assert_non_null(f);
     assert_int_equal(fwrite(a.buf, 1, a.len, f), a.len);
     assert_int_equal(fclose(f), 0);
-    start(&s, (const char *const[]){"--library", path, "--latency", "off",
-                                    NULL});
+    start(&s,
+          (const char *const[]){"--library", path, "--latency", "off", NULL});
     assert_int_equal(sim_request(&s, "GET", "/__sim/state", NULL, &b), 200);
     assert_int_equal(sim_stop(&s), 0);
     assert_int_equal(a.len, b.len);
@@ -667,8 +659,7 @@ static bool asset_has_tag(struct sim_proc *s, const char *asset,
 }
 
 /* A jobCounts field of one queue in GET /api/jobs. */
-static long job_count(struct sim_proc *s, const char *queue,
-                      const char *field)
+static long job_count(struct sim_proc *s, const char *queue, const char *field)
 {
     json_t *j = req_json(s, "GET", "/api/jobs", NULL, 200);
     long v = (long)json_integer_value(json_object_get(
@@ -704,13 +695,11 @@ static void race(const char *dialect, bool reverted)
     char asset[40], tag[40], before[40];
     json_t *st, *j;
 
-    start(&s, SMALL("--dialect", dialect, "--jobs", "delay=1h,rate=0",
-                    NULL));
+    start(&s, SMALL("--dialect", dialect, "--jobs", "delay=1h,rate=0", NULL));
     st = sim_state(&s);
-    (void)snprintf(asset, sizeof(asset), "%s",
-                   jstr(asset_of(st, user_id(st, "admin@example.com"), true,
-                                 0),
-                        "id"));
+    (void)snprintf(
+        asset, sizeof(asset), "%s",
+        jstr(asset_of(st, user_id(st, "admin@example.com"), true, 0), "id"));
     json_decref(st);
     j = req_json(&s, "POST", "/api/tags", "{\"name\":\"race\"}", 201);
     (void)snprintf(tag, sizeof(tag), "%s", jstr(j, "id"));
@@ -793,10 +782,10 @@ static void library_with(char *path, const char *ro, bool public_users)
                              0);
     }
     if (!public_users)
-        assert_int_equal(json_object_set_new(st, "server",
-                                              json_pack("{s:b}",
-                                                        "publicUsers", 0)),
-                         0);
+        assert_int_equal(
+            json_object_set_new(st, "server",
+                                json_pack("{s:b}", "publicUsers", 0)),
+            0);
     write_state(path, st);
 }
 
@@ -819,7 +808,8 @@ static void test_sim_date_change_waits_for_the_jobs(void **state)
     start(&s, SMALL(NULL));
     st = sim_state(&s);
     admin = user_id(st, "admin@example.com");
-    (void)snprintf(a, sizeof(a), "%s", jstr(asset_of(st, admin, true, 0), "id"));
+    (void)snprintf(a, sizeof(a), "%s",
+                   jstr(asset_of(st, admin, true, 0), "id"));
     (void)snprintf(ro, sizeof(ro), "%s",
                    jstr(asset_of(st, admin, true, 1), "id"));
     (void)snprintf(bare, sizeof(bare), "%s",
@@ -833,14 +823,16 @@ static void test_sim_date_change_waits_for_the_jobs(void **state)
     j = asset_get(&s, a);
     (void)snprintf(created, sizeof(created), "%s", jstr(j, "fileCreatedAt"));
     json_decref(j);
-    buf_addf(&body, "{\"ids\":[\"%s\",\"%s\",\"%s\"],\"dateTimeOriginal\":"
-                    "\"2001-02-03T04:05:06+05:30\"}", a, ro, bare);
+    buf_addf(&body,
+             "{\"ids\":[\"%s\",\"%s\",\"%s\"],\"dateTimeOriginal\":"
+             "\"2001-02-03T04:05:06+05:30\"}",
+             a, ro, bare);
     assert_int_equal(sim_request(&s, "PUT", "/api/assets", body.buf, &out),
                      204);
     j = asset_get(&s, a);
-    assert_string_equal(jstr(json_object_get(j, "exifInfo"),
-                             "dateTimeOriginal"),
-                        "2001-02-02T22:35:06.000Z");
+    assert_string_equal(
+        jstr(json_object_get(j, "exifInfo"), "dateTimeOriginal"),
+        "2001-02-02T22:35:06.000Z");
     assert_string_equal(jstr(json_object_get(j, "exifInfo"), "timeZone"),
                         "UTC+5:30");
     assert_string_equal(jstr(j, "fileCreatedAt"), created);
@@ -875,8 +867,7 @@ static void test_sim_date_change_waits_for_the_jobs(void **state)
     assert_int_equal(job_count(&s, "sidecar", "failed"), 1);
     assert_int_equal(job_count(&s, "sidecar", "completed"), 2);
     assert_int_equal(sim_stat_long(&s, "jobs.sidecar.failed"), 1);
-    assert_int_equal(sim_stat_long(&s, "jobs.metadataExtraction.completed"),
-                     1);
+    assert_int_equal(sim_stat_long(&s, "jobs.metadataExtraction.completed"), 1);
     assert_int_equal(sim_stat_long(&s, "jobs.drain_ms"), 0);
     assert_int_equal(sim_stop(&s), 0);
     (void)unlink(path);
@@ -901,9 +892,9 @@ static void test_sim_jobs_run_on_the_clock(void **state)
     (void)snprintf(tag, sizeof(tag), "%s", jstr(j, "id"));
     json_decref(j);
     buf_addf(&path, "/api/tags/%s/assets", tag);
-    buf_addf(&body, "{\"ids\":[\"%s\"]}",
-             jstr(asset_of(st, user_id(st, "admin@example.com"), true, 0),
-                  "id"));
+    buf_addf(
+        &body, "{\"ids\":[\"%s\"]}",
+        jstr(asset_of(st, user_id(st, "admin@example.com"), true, 0), "id"));
     json_decref(st);
     json_decref(req_json(&s, "PUT", path.buf, body.buf, 200));
     /* /__sim/stats catches up with the clock too (no /api request) */
@@ -941,16 +932,14 @@ static void test_sim_answers_as_immich_gives_them(void **state)
     /* POST /albums answers without lastModifiedAssetTimestamp */
     start(&s, SMALL("--create-last-modified", "off", NULL));
     st = sim_state(&s);
-    (void)snprintf(asset, sizeof(asset), "%s",
-                   jstr(asset_of(st, user_id(st, "admin@example.com"), true,
-                                 0),
-                        "id"));
+    (void)snprintf(
+        asset, sizeof(asset), "%s",
+        jstr(asset_of(st, user_id(st, "admin@example.com"), true, 0), "id"));
     (void)snprintf(grandpa, sizeof(grandpa), "%s",
                    user_id(st, "grandpa@example.com"));
-    (void)snprintf(grandma_asset, sizeof(grandma_asset), "%s",
-                   jstr(asset_of(st, user_id(st, "grandma@example.com"),
-                                 true, 0),
-                        "id"));
+    (void)snprintf(
+        grandma_asset, sizeof(grandma_asset), "%s",
+        jstr(asset_of(st, user_id(st, "grandma@example.com"), true, 0), "id"));
     json_decref(st);
     buf_addf(&body, "{\"albumName\":\"new\",\"assetIds\":[\"%s\"]}", asset);
     j = req_json(&s, "POST", "/api/albums", body.buf, 201);
@@ -969,11 +958,12 @@ static void test_sim_answers_as_immich_gives_them(void **state)
 
     /* an editor removes what it may share: a partner's asset too */
     buf_reset(&body);
-    buf_addf(&body, "{\"albumName\":\"jane's\",\"albumUsers\":[{\"userId\":"
-                    "\"%s\",\"role\":\"editor\"}]}", grandpa);
+    buf_addf(&body,
+             "{\"albumName\":\"jane's\",\"albumUsers\":[{\"userId\":"
+             "\"%s\",\"role\":\"editor\"}]}",
+             grandpa);
     assert_int_equal(sim_request_key(&s, "immich-sim-key-Jane", "POST",
-                                     "/api/albums", body.buf, &out, NULL,
-                                     NULL),
+                                     "/api/albums", body.buf, &out, NULL, NULL),
                      201);
     j = json_loadb(out.buf, out.len, 0, NULL);
     (void)snprintf(album, sizeof(album), "%s", jstr(j, "id"));
@@ -1042,22 +1032,20 @@ static int distinct_first_pages(const char *path, const char *dialect)
     char ids[20][40];
     int p, k, distinct = 0;
 
-    start(&s, (const char *const[]){"--library", path, "--dialect", dialect,
-                                    NULL});
+    start(&s,
+          (const char *const[]){"--library", path, "--dialect", dialect, NULL});
     for (p = 0; p < 20; p++) {
         char body[96];
         json_t *j;
 
         (void)snprintf(body, sizeof(body),
-                       "{\"size\":1,\"page\":%d,\"withDeleted\":false}",
-                       p + 1);
+                       "{\"size\":1,\"page\":%d,\"withDeleted\":false}", p + 1);
         j = req_json(&s, "POST", "/api/search/metadata", body, 200);
-        (void)snprintf(ids[p], sizeof(ids[p]), "%s",
-                       jstr(json_array_get(json_object_get(
-                                               json_object_get(j, "assets"),
-                                               "items"),
-                                           0),
-                            "id"));
+        (void)snprintf(
+            ids[p], sizeof(ids[p]), "%s",
+            jstr(json_array_get(
+                     json_object_get(json_object_get(j, "assets"), "items"), 0),
+                 "id"));
         json_decref(j);
         for (k = 0; k < p && strcmp(ids[k], ids[p]); k++)
             ;
@@ -1080,8 +1068,8 @@ static void test_sim_3_0_orders_without_tie_break(void **state)
     assert_int_equal(distinct_first_pages(path, "3.2"), 20);
     assert_true(distinct_first_pages(path, "3.0") < 20);
     assert_true(distinct_first_pages(path, "3.1") < 20);
-    start(&s, (const char *const[]){"--library", path, "--dialect", "3.0",
-                                    NULL});
+    start(&s,
+          (const char *const[]){"--library", path, "--dialect", "3.0", NULL});
     v = req_json(&s, "GET", "/api/server/version", NULL, 200);
     assert_int_equal(json_integer_value(json_object_get(v, "minor")), 0);
     json_decref(v);
@@ -1097,8 +1085,7 @@ struct album_key {
 };
 
 /* The three fields GET /albums gives for album id. */
-static void album_key(struct sim_proc *s, const char *id,
-                      struct album_key *k)
+static void album_key(struct sim_proc *s, const char *id, struct album_key *k)
 {
     json_t *list = req_json(s, "GET", "/api/albums", NULL, 200), *al;
     size_t i;
@@ -1200,9 +1187,9 @@ static void library_with_hidden_member(char *path, struct members_case *c)
     }
     json_array_foreach(json_object_get(st, "assets"), i, a)
     {
-        bool member = false, live = json_is_null(json_object_get(a,
-                                                                 "deletedAt")) &&
-                                    !strcmp(jstr(a, "visibility"), "timeline");
+        bool member = false,
+             live = json_is_null(json_object_get(a, "deletedAt")) &&
+                    !strcmp(jstr(a, "visibility"), "timeline");
         json_t *id;
 
         json_array_foreach(json_object_get(best, "assetIds"), k, id)
@@ -1254,9 +1241,9 @@ static void test_sim_members_change_behind_the_album(void **state)
 
     buf_addf(&body, "{\"albumId\":\"%s\",\"assetId\":\"%s\"}", c.album,
              c.outsider);
-    assert_int_equal(sim_request(&s, "POST", "/__sim/shared-link-upload",
-                                 body.buf, &out),
-                     200);
+    assert_int_equal(
+        sim_request(&s, "POST", "/__sim/shared-link-upload", body.buf, &out),
+        200);
     check_key(&s, c.album, &k0, 1, false, &k);
 
     buf_reset(&body);
@@ -1280,9 +1267,9 @@ static void test_sim_members_change_behind_the_album(void **state)
     (void)usleep(3000); /* a later millisecond than the trash */
     buf_reset(&body);
     buf_addf(&body, "{\"ids\":[\"%s\"]}", c.member);
-    assert_int_equal(sim_request(&s, "POST", "/api/trash/restore/assets",
-                                 body.buf, &out),
-                     200);
+    assert_int_equal(
+        sim_request(&s, "POST", "/api/trash/restore/assets", body.buf, &out),
+        200);
     assert_string_equal(out.buf, "{\"count\":1}");
     j = asset_get(&s, c.member);
     assert_string_not_equal(jstr(j, "updatedAt"), trashed_at);
@@ -1291,9 +1278,9 @@ static void test_sim_members_change_behind_the_album(void **state)
 
     buf_reset(&body);
     buf_addf(&body, "{\"albumId\":\"%s\"}", c.album);
-    assert_int_equal(sim_request(&s, "POST", "/__sim/shared-link-upload",
-                                 body.buf, &out),
-                     200);
+    assert_int_equal(
+        sim_request(&s, "POST", "/__sim/shared-link-upload", body.buf, &out),
+        200);
     check_key(&s, c.album, &k, 1, true, &k0);
 
     /* John shares with the admin; his assets join the admin's searches
@@ -1302,8 +1289,8 @@ static void test_sim_members_change_behind_the_album(void **state)
     before = search_total(&s, "{}");
     buf_reset(&url);
     buf_addf(&url, "/api/partners/%s", user_id(st, "admin@example.com"));
-    assert_int_equal(sim_request_key(&s, "immich-sim-key-John", "POST",
-                                     url.buf, NULL, &out, NULL, NULL),
+    assert_int_equal(sim_request_key(&s, "immich-sim-key-John", "POST", url.buf,
+                                     NULL, &out, NULL, NULL),
                      201);
     assert_int_equal(search_total(&s, "{}"), before);
     john = search_total(&s, "{}");
@@ -1325,8 +1312,8 @@ static void test_sim_seed_preset_sizes_and_expectations(void **state)
     struct sim_proc s;
 
     (void)state;
-    start(&s, (const char *const[]){"--preset", "seed", "--latency", "off",
-                                    NULL});
+    start(&s,
+          (const char *const[]){"--preset", "seed", "--latency", "off", NULL});
     assert_int_equal(sim_stat_long(&s, "library.assets"), 26562);
     assert_int_equal(sim_stat_long(&s, "library.albums"), 3377);
     assert_int_equal(sim_stat_long(&s, "expected.tag_additions"), 2479);
@@ -1344,14 +1331,13 @@ static void test_sim_coverage_categories(void **state)
     long folder = 0, named = 0, hidden = 0;
 
     (void)state;
-    start(&s, (const char *const[]){"--preset", "seed", "--coverage", "on",
-                                    NULL});
+    start(&s,
+          (const char *const[]){"--preset", "seed", "--coverage", "on", NULL});
     assert_int_equal(sim_stat_long(&s, "library.assets"),
                      26562 + 400 + 200 + 300);
     assert_int_equal(sim_stat_long(&s, "expected.hidden_album_members"), 300);
     assert_int_equal(sim_stat_long(&s, "expected.folder_unfiled_assets"), 400);
-    assert_int_equal(sim_stat_long(&s, "expected.folder_album_additions"),
-                     400);
+    assert_int_equal(sim_stat_long(&s, "expected.folder_album_additions"), 400);
     assert_int_equal(sim_stat_long(&s, "expected.date_corrections"), 200);
     assert_int_equal(sim_stat_long(&s, "expected.tag_additions"), 2479 + 400);
     assert_int_equal(sim_stat_long(&s, "expected.unknown_additions"),
@@ -1419,8 +1405,7 @@ static void *call_ping(void *arg)
 
 /* Runs fn on n threads at once (n <= 4), each a call that must answer
  * 200. */
-static void concurrently(const struct sim_proc *s, void *(*fn)(void *),
-                         int n)
+static void concurrently(const struct sim_proc *s, void *(*fn)(void *), int n)
 {
     pthread_t th[4];
     struct call calls[4];
@@ -1553,8 +1538,8 @@ static void two_pages(const char *one_loop, double *slept, double *model)
 {
     struct sim_proc s;
 
-    start(&s, SMALL("--latency", "seed", "--latency-scale", "10",
-                    "--one-loop", one_loop, NULL));
+    start(&s, SMALL("--latency", "seed", "--latency-scale", "10", "--one-loop",
+                    one_loop, NULL));
     concurrently(&s, call_search, 2);
     *slept = stat_num(&s, "slept_ms");
     *model = stat_num(&s, "service_ms");
@@ -1602,14 +1587,12 @@ static void test_sim_faults_fire_as_configured(void **state)
     assert_int_equal(sim_request(&s, "GET", "/api/users", NULL, &body), -1);
     assert_int_equal(sim_request(&s, "GET", "/api/users", NULL, &body), 200);
     /* truncate: a 200 whose JSON does not parse */
-    assert_int_equal(sim_request(&s, "POST", "/api/search/metadata", "{}",
-                                 &body),
-                     200);
+    assert_int_equal(
+        sim_request(&s, "POST", "/api/search/metadata", "{}", &body), 200);
     j = json_loadb(body.buf, body.len, 0, NULL);
     assert_null(j);
-    assert_int_equal(sim_request(&s, "POST", "/api/search/metadata", "{}",
-                                 &body),
-                     200);
+    assert_int_equal(
+        sim_request(&s, "POST", "/api/search/metadata", "{}", &body), 200);
     j = json_loadb(body.buf, body.len, 0, NULL);
     assert_non_null(j);
     json_decref(j);
@@ -1627,8 +1610,8 @@ static void test_sim_faults_fire_as_configured(void **state)
         for (run = 0; run < 2; run++) {
             start(&s, SMALL("--faults", "500:0.3", NULL));
             for (i = 0; i < 40; i++)
-                st[run][i] = sim_request(&s, "GET", "/api/server/about", NULL,
-                                         &body);
+                st[run][i] =
+                    sim_request(&s, "GET", "/api/server/about", NULL, &body);
             assert_int_equal(sim_stop(&s), 0);
         }
         assert_memory_equal(st[0], st[1], sizeof(st[0]));
@@ -1658,8 +1641,8 @@ static void test_sim_compresses_big_bodies(void **state)
 
     (void)state;
     start(&s, SMALL(NULL));
-    assert_int_equal(sim_request_key(&s, s.api_key, "GET", "/api/albums",
-                                     NULL, &body, "Content-Encoding", &hdr),
+    assert_int_equal(sim_request_key(&s, s.api_key, "GET", "/api/albums", NULL,
+                                     &body, "Content-Encoding", &hdr),
                      200);
     assert_string_equal(hdr.buf, "gzip");
     v = json_loadb(body.buf, body.len, 0, &jerr);
@@ -1675,8 +1658,8 @@ static void test_sim_compresses_big_bodies(void **state)
     assert_int_equal(sim_stop(&s), 0);
 
     start(&s, SMALL("--compress", "off", NULL));
-    assert_int_equal(sim_request_key(&s, s.api_key, "GET", "/api/albums",
-                                     NULL, &body, "Content-Encoding", &hdr),
+    assert_int_equal(sim_request_key(&s, s.api_key, "GET", "/api/albums", NULL,
+                                     &body, "Content-Encoding", &hdr),
                      200);
     assert_string_equal(hdr.buf, "");
     assert_int_equal(sim_stop(&s), 0);
@@ -1726,12 +1709,11 @@ static void test_sim_request_log_has_one_line_per_request(void **state)
     assert_true(fd >= 0);
     close(fd);
     start(&s, SMALL("--request-log", path, NULL));
-    assert_int_equal(sim_request(&s, "GET", "/api/albums?shared=true", NULL,
-                                 &body),
-                     200);
-    assert_int_equal(sim_request(&s, "POST", "/api/search/metadata",
-                                 "{\"size\":1}", &body),
-                     200);
+    assert_int_equal(
+        sim_request(&s, "GET", "/api/albums?shared=true", NULL, &body), 200);
+    assert_int_equal(
+        sim_request(&s, "POST", "/api/search/metadata", "{\"size\":1}", &body),
+        200);
     assert_int_equal(sim_stop(&s), 0);
     f = fopen(path, "r");
     assert_non_null(f);
@@ -1747,9 +1729,9 @@ static void test_sim_request_log_has_one_line_per_request(void **state)
     (void)fclose(f);
     assert_int_equal(n, 2);
     assert_string_equal(jstr(j, "path"), "/api/search/metadata");
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(j, "body"), "size")),
-                     1);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(j, "body"), "size")),
+        1);
     assert_int_equal(json_integer_value(json_object_get(j, "status")), 200);
     assert_non_null(json_object_get(j, "latency_ms"));
     json_decref(j);

@@ -29,14 +29,14 @@ static long writes; /* requests other than GET / POST /search */
  * hold, instead of the canned refusal. */
 static bool short_library;
 
-#define ASSET(id)                                                            \
-    "{\"id\":\"" id "\",\"ownerId\":\"9a1c4d2e-3b5f-4e6a-8c7d-0f1e2d3c4b5a\","      \
-    "\"originalFileName\":\"a.jpg\",\"originalPath\":\"/p/a.jpg\","              \
-    "\"fileCreatedAt\":\"2024-01-01T00:00:00.000Z\","                            \
-    "\"fileModifiedAt\":\"2024-01-01T00:00:00.000Z\","                           \
-    "\"localDateTime\":\"2024-01-01T00:00:00.000Z\","                            \
-    "\"createdAt\":\"2024-01-01T00:00:00.000Z\","                                \
-    "\"updatedAt\":\"2024-01-01T00:00:00.000Z\",\"isFavorite\":false,"           \
+#define ASSET(id)                                                              \
+    "{\"id\":\"" id "\",\"ownerId\":\"9a1c4d2e-3b5f-4e6a-8c7d-0f1e2d3c4b5a\"," \
+    "\"originalFileName\":\"a.jpg\",\"originalPath\":\"/p/a.jpg\","            \
+    "\"fileCreatedAt\":\"2024-01-01T00:00:00.000Z\","                          \
+    "\"fileModifiedAt\":\"2024-01-01T00:00:00.000Z\","                         \
+    "\"localDateTime\":\"2024-01-01T00:00:00.000Z\","                          \
+    "\"createdAt\":\"2024-01-01T00:00:00.000Z\","                              \
+    "\"updatedAt\":\"2024-01-01T00:00:00.000Z\",\"isFavorite\":false,"         \
     "\"isTrashed\":false,\"type\":\"IMAGE\",\"visibility\":\"timeline\"}"
 
 static const char *short_body(const char *url)
@@ -50,8 +50,14 @@ static const char *short_body(const char *url)
         return "{\"total\":3}";
     if (!strcmp(url, "/api/search/metadata"))
         return "{\"assets\":{\"total\":2,\"count\":2,\"nextPage\":null,"
-               "\"items\":[" ASSET("1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d") ","
-               ASSET("2b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d") "]}}";
+               "\"items\":[" ASSET(
+                   "1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d") "," ASSET("2b2c3d4e-"
+                                                                     "5f60-"
+                                                                     "4a7b-"
+                                                                     "8c9d-"
+                                                                     "0e1f2a3b4"
+                                                                     "c5d") "]}"
+                                                                            "}";
     return "[]"; /* tags, albums, users */
 }
 
@@ -67,8 +73,7 @@ static enum MHD_Result handler(const struct canned_req *req, void *ctx)
     if (short_library)
         ret = canned_reply(req->conn, 200, short_body(req->url), NULL, NULL);
     else
-        ret = canned_reply(req->conn, canned_status, canned_body, NULL,
-                           NULL);
+        ret = canned_reply(req->conn, canned_status, canned_body, NULL, NULL);
     pthread_mutex_unlock(&lock);
     return ret;
 }
@@ -95,8 +100,7 @@ static struct config *load(const char *yaml)
     struct config *cfg = NULL;
     struct buf err = BUF_INIT;
 
-    if (config_load_mem("test.yaml", yaml, strlen(yaml), &cfg, &err, NULL) <
-        0)
+    if (config_load_mem("test.yaml", yaml, strlen(yaml), &cfg, &err, NULL) < 0)
         fail_msg("config: %s", err.buf);
     buf_release(&err);
     return cfg;

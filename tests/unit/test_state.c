@@ -118,8 +118,10 @@ static void test_state_refuses_a_newer_schema(void **state)
     exec_sql(f->db.buf, "PRAGMA user_version = 99;");
     assert_int_equal(state_open(&st, f->db.buf, &err), -1);
     assert_null(st);
-    buf_addf(&want, "state database '%s' has schema version 99, newer than "
-                    "this program's %d", f->db.buf, STATE_SCHEMA_VERSION);
+    buf_addf(&want,
+             "state database '%s' has schema version 99, newer than "
+             "this program's %d",
+             f->db.buf, STATE_SCHEMA_VERSION);
     assert_string_equal(err.buf, want.buf);
     buf_release(&err);
     buf_release(&want);
@@ -131,8 +133,8 @@ static void test_state_open_fails_on_unwritable_path(void **state)
     struct buf err = BUF_INIT;
 
     (void)state;
-    assert_int_equal(state_open(&st, "/nonexistent-dir/x/state.sqlite",
-                                &err), -1);
+    assert_int_equal(state_open(&st, "/nonexistent-dir/x/state.sqlite", &err),
+                     -1);
     assert_non_null(strstr(err.buf, "cannot open "
                                     "'/nonexistent-dir/x/state.sqlite'"));
     buf_release(&err);
@@ -142,7 +144,7 @@ static void finish(struct state *st, int64_t id, enum state_run_status s,
                    int64_t at, int64_t count, int64_t classified)
 {
     struct state_counters c = STATE_COUNTERS_INIT;
-    struct state_run_end end = { at, s, 0, count, NULL, &c };
+    struct state_run_end end = {at, s, 0, count, NULL, &c};
     struct buf err = BUF_INIT;
 
     state_counters_add(&c, "classified", classified);
@@ -208,7 +210,7 @@ static void test_state_album_members_by_key(void **state)
     struct fixture *f = *state;
     struct state *st = NULL;
     struct buf err = BUF_INIT;
-    struct state_album_key k = { 1000, 900, 2, 3 }, other;
+    struct state_album_key k = {1000, 900, 2, 3}, other;
     struct uuid album, ids[2], *got = NULL;
     size_t nr = 0;
 
@@ -216,16 +218,16 @@ static void test_state_album_members_by_key(void **state)
     memset(&ids[0], 0x22, sizeof(ids[0]));
     memset(&ids[1], 0x33, sizeof(ids[1]));
     assert_int_equal(state_open(&st, f->db.buf, &err), 0);
-    assert_int_equal(state_album_members_get(st, "http://a", &album, &k, 0,
-                                             &got, &nr, &err),
-                     0);
+    assert_int_equal(
+        state_album_members_get(st, "http://a", &album, &k, 0, &got, &nr, &err),
+        0);
     assert_int_equal(state_begin(st, &err), 0);
-    assert_int_equal(state_album_members_put(st, "http://a", &album, &k,
-                                             5000, ids, 2, &err),
-                     0);
+    assert_int_equal(
+        state_album_members_put(st, "http://a", &album, &k, 5000, ids, 2, &err),
+        0);
     assert_int_equal(state_commit(st, &err), 0);
-    assert_int_equal(state_album_members_get(st, "http://a", &album, &k,
-                                             4000, &got, &nr, &err),
+    assert_int_equal(state_album_members_get(st, "http://a", &album, &k, 4000,
+                                             &got, &nr, &err),
                      1);
     assert_int_equal(nr, 2);
     assert_memory_equal(got, ids, sizeof(ids));
@@ -233,31 +235,30 @@ static void test_state_album_members_by_key(void **state)
     /* any part of the key, the server or the age makes it a miss */
     other = k;
     other.asset_count = 1;
-    assert_int_equal(state_album_members_get(st, "http://a", &album, &other,
-                                             0, &got, &nr, &err),
+    assert_int_equal(state_album_members_get(st, "http://a", &album, &other, 0,
+                                             &got, &nr, &err),
                      0);
     other = k;
     other.updated_at = 1001;
-    assert_int_equal(state_album_members_get(st, "http://a", &album, &other,
-                                             0, &got, &nr, &err),
+    assert_int_equal(state_album_members_get(st, "http://a", &album, &other, 0,
+                                             &got, &nr, &err),
                      0);
     other = k;
     other.dialect = 2;
-    assert_int_equal(state_album_members_get(st, "http://a", &album, &other,
-                                             0, &got, &nr, &err),
-                     0);
-    assert_int_equal(state_album_members_get(st, "http://b", &album, &k, 0,
+    assert_int_equal(state_album_members_get(st, "http://a", &album, &other, 0,
                                              &got, &nr, &err),
                      0);
-    assert_int_equal(state_album_members_get(st, "http://a", &album, &k,
-                                             5001, &got, &nr, &err),
+    assert_int_equal(
+        state_album_members_get(st, "http://b", &album, &k, 0, &got, &nr, &err),
+        0);
+    assert_int_equal(state_album_members_get(st, "http://a", &album, &k, 5001,
+                                             &got, &nr, &err),
                      0);
     /* pruning forgets what was fetched before the limit */
-    assert_int_equal(state_album_members_prune(st, "http://a", 6000, &err),
-                     0);
-    assert_int_equal(state_album_members_get(st, "http://a", &album, &k, 0,
-                                             &got, &nr, &err),
-                     0);
+    assert_int_equal(state_album_members_prune(st, "http://a", 6000, &err), 0);
+    assert_int_equal(
+        state_album_members_get(st, "http://a", &album, &k, 0, &got, &nr, &err),
+        0);
     assert_null(got);
     state_close(st);
     buf_release(&err);
@@ -269,20 +270,20 @@ static void test_state_lock_second_holder_is_refused(void **state)
     struct state_lock a = STATE_LOCK_INIT, b = STATE_LOCK_INIT;
     struct buf err = BUF_INIT, want = BUF_INIT;
 
-    assert_int_equal(state_lock_acquire(&a, f->dir, &err),
-                     STATE_LOCK_ACQUIRED);
+    assert_int_equal(state_lock_acquire(&a, f->dir, &err), STATE_LOCK_ACQUIRED);
     assert_true(a.fd >= 0);
     assert_int_equal(state_lock_acquire(&b, f->dir, &err), STATE_LOCK_BUSY);
     assert_int_equal(b.fd, -1);
-    buf_addf(&want, "another run is in progress (pid %ld holds "
-                    "'%s/immich-autotag.lock')", (long)getpid(), f->dir);
+    buf_addf(&want,
+             "another run is in progress (pid %ld holds "
+             "'%s/immich-autotag.lock')",
+             (long)getpid(), f->dir);
     assert_string_equal(err.buf, want.buf);
     state_lock_release(&b); /* releasing an unheld lock is harmless */
 
     state_lock_release(&a);
     buf_reset(&err);
-    assert_int_equal(state_lock_acquire(&b, f->dir, &err),
-                     STATE_LOCK_ACQUIRED);
+    assert_int_equal(state_lock_acquire(&b, f->dir, &err), STATE_LOCK_ACQUIRED);
     state_lock_release(&b);
     assert_string_equal(err.buf, "");
     buf_release(&err);
@@ -390,8 +391,7 @@ static void test_state_lock_refuses_a_directory_others_can_write(void **s)
     assert_int_equal(state_lock_acquire(&a, f->dir, &err), STATE_LOCK_ERROR);
     buf_reset(&err);
     assert_int_equal(chmod(f->dir, 0755), 0);
-    assert_int_equal(state_lock_acquire(&a, f->dir, &err),
-                     STATE_LOCK_ACQUIRED);
+    assert_int_equal(state_lock_acquire(&a, f->dir, &err), STATE_LOCK_ACQUIRED);
     state_lock_release(&a);
     buf_release(&err);
     buf_release(&lock);
@@ -408,8 +408,7 @@ static void test_state_files_are_private_whatever_the_umask(void **state)
     int64_t id;
     mode_t old = umask(0);
 
-    assert_int_equal(state_lock_acquire(&a, f->dir, &err),
-                     STATE_LOCK_ACQUIRED);
+    assert_int_equal(state_lock_acquire(&a, f->dir, &err), STATE_LOCK_ACQUIRED);
     assert_int_equal(state_open(&st, f->db.buf, &err), 0);
     assert_int_equal(state_run_begin(st, "r", 1, &id, &err), 0);
     (void)umask(old);
@@ -550,8 +549,10 @@ static void test_state_moves_aside_corrupt_pages_and_foreign_schemas(void **s)
 
     assert_int_equal(state_open(&st, f->db.buf, &err), 0);
     for (i = 0; i < 300; i++) {
-        assert_int_equal(state_run_begin(st, "a-rather-long-run-name-to-fill-"
-                                             "several-pages", i, &id, &err),
+        assert_int_equal(state_run_begin(st,
+                                         "a-rather-long-run-name-to-fill-"
+                                         "several-pages",
+                                         i, &id, &err),
                          0);
         finish(st, id, STATE_RUN_DONE, i + 1, i, 1);
     }
@@ -592,7 +593,7 @@ static void test_state_drops_implausible_rows(void **state)
     struct fixture *f = *state;
     struct state *st = NULL;
     struct state_run prev;
-    struct state_album_key k = { 1000, 900, 2, 3 }, one = k;
+    struct state_album_key k = {1000, 900, 2, 3}, one = k;
     struct uuid a, b, c, ids[2], *got = NULL;
     struct buf err = BUF_INIT, log = BUF_INIT;
     size_t nr = 0;
@@ -605,24 +606,24 @@ static void test_state_drops_implausible_rows(void **state)
     memset(&c, 0x13, sizeof(c));
     memset(ids, 0x22, sizeof(ids));
     assert_int_equal(state_open(&st, f->db.buf, &err), 0);
-    assert_int_equal(state_album_members_put(st, "s", &a, &k, 5, ids, 2,
-                                             &err), 0);
-    assert_int_equal(state_album_members_put(st, "s", &b, &k, 5, ids, 2,
-                                             &err), 0);
-    assert_int_equal(state_album_members_put(st, "s", &c, &k, 5, ids, 2,
-                                             &err), 0);
+    assert_int_equal(state_album_members_put(st, "s", &a, &k, 5, ids, 2, &err),
+                     0);
+    assert_int_equal(state_album_members_put(st, "s", &b, &k, 5, ids, 2, &err),
+                     0);
+    assert_int_equal(state_album_members_put(st, "s", &c, &k, 5, ids, 2, &err),
+                     0);
     assert_int_equal(state_run_begin(st, "good", 1, &good, &err), 0);
     {
-        struct state_run_end end = { 2, STATE_RUN_DONE, 0, 10,
-                                     "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
-                                     NULL };
+        struct state_run_end end = {
+            2,   STATE_RUN_DONE, 0, 10, "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+            NULL};
 
         assert_int_equal(state_run_finish(st, good, &end, &err), 0);
     }
     assert_int_equal(state_run_begin(st, "bad", 3, &bad, &err), 0);
     {
-        struct state_run_end end = { 4, STATE_RUN_DONE, 0, 99999,
-                                     "../../etc/passwd", NULL };
+        struct state_run_end end = {4,     STATE_RUN_DONE,     0,
+                                    99999, "../../etc/passwd", NULL};
 
         assert_int_equal(state_run_finish(st, bad, &end, &err), 0);
     }
@@ -635,18 +636,18 @@ static void test_state_drops_implausible_rows(void **state)
 
     /* Read-only: nothing is dropped, but c's list is not used. */
     assert_int_equal(state_open_readonly(&st, f->db.buf, &err), 0);
-    assert_int_equal(state_album_members_get(st, "s", &c, &one, 0, &got,
-                                             &nr, &err), 0);
+    assert_int_equal(
+        state_album_members_get(st, "s", &c, &one, 0, &got, &nr, &err), 0);
     state_close(st);
 
     cap = capture_log();
     assert_int_equal(state_open(&st, f->db.buf, &err), 0);
     captured(cap, &log);
     assert_non_null(strstr(log.buf, "4 implausible remembered rows dropped"));
-    assert_int_equal(state_album_members_get(st, "s", &a, &k, 0, &got, &nr,
-                                             &err), 0);
-    assert_int_equal(state_album_members_get(st, "s", &b, &one, 0, &got,
-                                             &nr, &err), 0);
+    assert_int_equal(
+        state_album_members_get(st, "s", &a, &k, 0, &got, &nr, &err), 0);
+    assert_int_equal(
+        state_album_members_get(st, "s", &b, &one, 0, &got, &nr, &err), 0);
     assert_int_equal(state_previous_run(st, 0, &prev, &err), 1);
     assert_int_equal(prev.id, good);
     state_run_release(&prev);
@@ -660,8 +661,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
-            test_state_open_creates_schema_at_current_version, setup,
-            teardown),
+            test_state_open_creates_schema_at_current_version, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_state_migrates_a_version_1_database_keeping_runs, setup,
             teardown),
@@ -669,8 +669,7 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test(test_state_open_fails_on_unwritable_path),
         cmocka_unit_test_setup_teardown(
-            test_state_previous_run_skips_dry_and_failed_runs, setup,
-            teardown),
+            test_state_previous_run_skips_dry_and_failed_runs, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_state_lock_second_holder_is_refused, setup, teardown),
         cmocka_unit_test(test_state_lock_in_missing_directory_is_an_error),
@@ -682,8 +681,7 @@ int main(void)
             test_state_lock_refuses_a_directory_others_can_write, setup,
             teardown),
         cmocka_unit_test_setup_teardown(
-            test_state_files_are_private_whatever_the_umask, setup,
-            teardown),
+            test_state_files_are_private_whatever_the_umask, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_state_moves_a_damaged_database_aside, setup, teardown),
         cmocka_unit_test_setup_teardown(
@@ -694,8 +692,8 @@ int main(void)
             teardown),
         cmocka_unit_test_setup_teardown(test_state_drops_implausible_rows,
                                         setup, teardown),
-        cmocka_unit_test_setup_teardown(test_state_album_members_by_key,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_state_album_members_by_key, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
