@@ -77,6 +77,9 @@ int cli_read_key_file(const char *path, struct buf *key, bool *others_read,
 
 /* Prints a multi-line message, one log line per line. */
 void cli_print_lines(enum log_level level, const char *msg);
+/* Writes out to stdout and flushes: CLI_OK, or CLI_FAILED with "<cmd>:
+ * cannot write to stdout" logged (a full disk, a closed pipe). */
+enum cli_status cli_stdout(const struct buf *out, const char *cmd);
 void cli_print_errors(const char *msg);
 void cli_print_warnings(const char *msg);
 

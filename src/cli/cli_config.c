@@ -139,6 +139,16 @@ int cli_read_key_file(const char *path, struct buf *key, bool *others_read,
     return 0;
 }
 
+enum cli_status cli_stdout(const struct buf *out, const char *cmd)
+{
+    fputs(out->buf, stdout);
+    if (fflush(stdout) != 0) {
+        error_log("%s: cannot write to stdout", cmd);
+        return CLI_FAILED;
+    }
+    return CLI_OK;
+}
+
 void cli_print_lines(enum log_level level, const char *msg)
 {
     const char *p = msg;

@@ -694,11 +694,7 @@ enum cli_status cmd_explain(struct cli_ctx *ctx)
         goto out;
     }
     explain_all(&x, &p, ctx->opts.json, &out);
-    fputs(out.buf, stdout);
-    if (fflush(stdout) != 0) {
-        error_log("explain: cannot write to stdout");
-        st = CLI_FAILED;
-    }
+    st = cli_stdout(&out, "explain");
     goto out;
 failed:
     error_log("explain: %s", x.err.buf);

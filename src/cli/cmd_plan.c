@@ -116,11 +116,7 @@ enum cli_status cmd_plan(struct cli_ctx *ctx)
 
         plan_print_summary_named(&p, &out, 5, &names);
     }
-    fputs(out.buf, stdout);
-    if (fflush(stdout) != 0) {
-        error_log("plan: cannot write to stdout");
-        st = CLI_FAILED;
-    }
+    st = cli_stdout(&out, "plan");
 out:
     plan_release(&p);
     model_release(&m);

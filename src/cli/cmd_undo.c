@@ -723,11 +723,7 @@ static enum cli_status print_json(struct cli_ctx *ctx, struct undo *u)
     plan_to_json(&p, &out);
     buf_rtrim(&out);
     buf_addstr(&out, "}\n");
-    fputs(out.buf, stdout);
-    if (fflush(stdout) != 0) {
-        error_log("undo: cannot write to stdout");
-        st = CLI_FAILED;
-    }
+    st = cli_stdout(&out, "undo");
 out:
     plan_release(&p);
     model_release(&m);
