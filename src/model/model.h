@@ -52,6 +52,10 @@ enum model_asset_flags {
     MODEL_ASSET_PARTNER = 1u << 2,
     MODEL_ASSET_VIDEO = 1u << 3,
     MODEL_ASSET_EXIF = 1u << 4,
+    /* Set by an incremental load (model.changes_only) on an asset read
+     * fresh in this run: new, updated, restored, or whose tags or albums
+     * changed since the last good run.  Unused by a full load. */
+    MODEL_ASSET_CHANGED = 1u << 5,
 };
 
 struct model_asset {
@@ -106,6 +110,9 @@ struct model_album {
     bool members_known;    /* album_assets holds its membership */
     bool members_cached;   /* ... remembered from an earlier run, not
                               read in this one */
+    bool changed;          /* incremental load: the album is new, or its
+                              name, users or membership changed since the
+                              last good run (model.changes_only) */
 };
 
 struct model_tag {
@@ -176,6 +183,14 @@ struct model {
     /* Album members that are not assets of the model, as read. */
     struct model_foreign *foreign;
     size_t foreign_nr, foreign_alloc;
+
+    /* True when the loader rebuilt the model from what the last good run
+     * remembered plus what changed since: then only assets flagged
+     * MODEL_ASSET_CHANGED, albums with `changed`, and what those reach
+     * (their duplicate groups, the albums they are in) can plan anything
+     * a full evaluation would not already have planned last time.  False
+     * after a full read: everything is evaluated. */
+    bool changes_only;
 
     bool indexed;                  /* model_build_indexes() done */
     struct model_csr asset_albums; /* asset -> albums (sorted) */
