@@ -56,25 +56,29 @@ static int cmp_search_order(const void *x, const void *y)
     return (a->asset > b->asset) - (a->asset < b->asset);
 }
 
-/* w->order: every asset in the server's search order as the read met it
+/* w->order: every asset (incremental: every asset in scope) in the
+ * server's search order as the read met it
  * (model_asset.search_pass/search_index; the model's own order is that of
  * the pages' arrival, which varies from run to run). */
 static void build_order(struct ws *w)
 {
-    size_t n = w->m->assets_nr;
-    struct order_key *k = xmalloc(st_mult(n ? n : 1, sizeof(*k)));
+    size_t n = 0;
+    struct order_key *k = xmalloc(st_mult(w->m->assets_nr + 1, sizeof(*k)));
 
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < w->m->assets_nr; i++) {
         const struct model_asset *a = &w->m->assets[i];
 
-        k[i].pos = (uint64_t)a->search_pass << 32 | a->search_index;
-        k[i].asset = (uint32_t)i;
+        if (w->incremental && !(w->flags[i] & WSF_SCOPE))
+            continue;
+        k[n].pos = (uint64_t)a->search_pass << 32 | a->search_index;
+        k[n++].asset = (uint32_t)i;
     }
     if (n)
         qsort(k, n, sizeof(*k), cmp_search_order);
     w->order = xmalloc(st_mult(n ? n : 1, sizeof(*w->order)));
     for (size_t i = 0; i < n; i++)
         w->order[i] = k[i].asset;
+    w->order_nr = n;
     free(k);
 }
 
@@ -101,30 +105,51 @@ static bool any_rule(struct ws *w, size_t first, size_t nr, uint32_t a)
     return false;
 }
 
-static void select_assets(struct ws *w, const struct rules_opts *o)
+/* The skip_n / max_items window (rules_opts over the configuration) and
+ * focused mode (a filter_in rule with asset links: no window). */
+struct window {
+    long skip, max;
+    bool focused;
+};
+
+static void window_of(const struct ws *w, const struct rules_opts *o,
+                      struct window *win)
 {
     const struct config *cfg = w->cfg;
-    long skip = o->skip_n >= 0 ? o->skip_n : cfg->skip.skip_n;
-    long max =
-        o->max_items == RULES_FROM_CONFIG ? cfg->skip.max_items : o->max_items;
-    bool focused = false;
-    size_t i, seen = 0, taken = 0;
 
-    for (i = 0; i < cfg->filters.filter_in_nr; i++)
+    win->skip = o->skip_n >= 0 ? o->skip_n : cfg->skip.skip_n;
+    win->max =
+        o->max_items == RULES_FROM_CONFIG ? cfg->skip.max_items : o->max_items;
+    win->focused = false;
+    for (size_t i = 0; i < cfg->filters.filter_in_nr; i++)
         if (cfg->filters.filter_in[i].link_assets_nr ||
             cfg->filters.filter_in[i].asset_links.nr)
-            focused = true;
-    for (i = 0; i < w->m->assets_nr; i++) {
+            win->focused = true;
+}
+
+/* Does the window leave assets out?  Then which assets it holds depends
+ * on every asset ahead of them in the search order. */
+static bool window_limits(const struct window *win)
+{
+    return !win->focused && (win->skip > 0 || win->max >= 0);
+}
+
+static void select_assets(struct ws *w, const struct window *win)
+{
+    size_t seen = 0, taken = 0;
+
+    for (size_t i = 0; i < w->order_nr; i++) {
         uint32_t a = w->order[i];
 
+        w->walked++;
         if (!eligible(w, a))
             continue;
-        if (!focused) {
-            if (skip > 0 && seen++ < (size_t)skip) {
+        if (!win->focused) {
+            if (win->skip > 0 && seen++ < (size_t)win->skip) {
                 w->plan->stats.assets_skipped++;
                 continue;
             }
-            if (max >= 0 && taken >= (size_t)max) {
+            if (win->max >= 0 && taken >= (size_t)win->max) {
                 w->plan->stats.assets_skipped++;
                 continue;
             }
@@ -201,17 +226,18 @@ static bool temp_unhealthy(struct ws *w, uint32_t al)
     return floor_div(hi - lo, DAY_MS) > RULES_TEMP_ALBUM_MAX_SPAN_DAYS;
 }
 
+bool rules_temp_deleted_at_start(struct ws *w, uint32_t al)
+{
+    const struct ws_album *x = &w->albums[al];
+
+    return x->is_temp && x->mine && !x->deleted && temp_unhealthy(w, al);
+}
+
 static void temp_albums_at_start(struct ws *w)
 {
-    size_t al;
-
-    for (al = 0; al < w->m->albums_nr; al++) {
-        struct ws_album *x = &w->albums[al];
-
-        if (x->is_temp && x->mine && !x->deleted &&
-            temp_unhealthy(w, (uint32_t)al))
+    for (size_t al = 0; al < w->m->albums_nr; al++)
+        if (rules_temp_deleted_at_start(w, (uint32_t)al))
             ws_album_delete(w, (uint32_t)al, PLAN_R_TEMP_ALBUM_UNHEALTHY);
-    }
 }
 
 static void temp_albums_at_end(struct ws *w)
@@ -838,6 +864,8 @@ static void process_asset(struct ws *w, uint32_t a)
     if (!(w->flags[a] & WSF_DONE)) {
         struct cls c;
 
+        w->evaluated++;
+
         /* found unclassified (the summary's "unclassified" is what is
          * left after temporary albums, folders and duplicates) */
         ws_classify(w, a, false, &c);
@@ -876,7 +904,7 @@ static void reprocess_dirty(struct ws *w)
 
     for (pass = 0; pass < 4 && w->dirty; pass++) {
         w->dirty = 0;
-        for (size_t i = 0; i < w->m->assets_nr; i++) {
+        for (size_t i = 0; i < w->order_nr; i++) {
             a = w->order[i];
             if (!(w->flags[a] & WSF_DIRTY))
                 continue;
@@ -891,14 +919,15 @@ static void reprocess_dirty(struct ws *w)
 static void final_stats(struct ws *w)
 {
     struct plan_stats *st = &w->plan->stats;
-    size_t a;
     struct cls c;
 
-    for (a = 0; a < w->m->assets_nr; a++) {
+    for (size_t i = 0; i < w->order_nr; i++) {
+        uint32_t a = w->order[i];
+
         if (!(w->flags[a] & WSF_PROCESS))
             continue;
         st->assets_seen++;
-        ws_classify(w, (uint32_t)a, false, &c);
+        ws_classify(w, a, false, &c);
         if (c.status == CLS_UNCLASSIFIED) {
             st->unclassified++;
         } else if (c.status == CLS_CLASSIFIED) {
@@ -918,7 +947,7 @@ int rules_evaluate(const struct config *cfg, const struct model *m,
     struct rules_opts def = RULES_OPTS_INIT;
     const char *url;
     struct ws w;
-    size_t a;
+    struct window win;
 
     if (!opts)
         opts = &def;
@@ -951,13 +980,19 @@ int rules_evaluate(const struct config *cfg, const struct model *m,
         xcalloc(out->stats.rules_nr ? out->stats.rules_nr : 1, sizeof(size_t));
 
     note_duplicate_names(&w);
+    window_of(&w, opts, &win);
+    /* A window's content depends on every asset ahead: evaluate all. */
+    w.incremental = m->changes_only && !window_limits(&win);
+    if (w.incremental)
+        rules_scope(&w);
     build_order(&w);
-    select_assets(&w, opts);
+    select_assets(&w, &win);
     temp_albums_at_start(&w);
-    for (size_t i = 0; i < m->assets_nr; i++) {
-        a = w.order[i];
+    for (size_t i = 0; i < w.order_nr; i++) {
+        uint32_t a = w.order[i];
+
         if (w.flags[a] & WSF_PROCESS)
-            process_asset(&w, (uint32_t)a);
+            process_asset(&w, a);
     }
     reprocess_dirty(&w);
     final_stats(&w);
@@ -965,6 +1000,11 @@ int rules_evaluate(const struct config *cfg, const struct model *m,
     rules_permissions(&w);
     ws_emit_plan(&w);
     plan_finish(out);
+    if (opts->result) {
+        opts->result->incremental = w.incremental;
+        opts->result->assets_walked = w.walked;
+        opts->result->assets_evaluated = w.evaluated;
+    }
     rules_dates_release(&w);
     ws_release(&w);
     return 0;

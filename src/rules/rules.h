@@ -45,18 +45,32 @@
 #include "model/model.h"
 #include "plan/plan.h"
 
+/*
+ * What one evaluation covered (optional, see rules_opts.result): whether
+ * it was incremental (model.changes_only, docs/rules.md "What a change
+ * can affect"), how many assets its walk looked at (eligibility, window,
+ * filters) and how many it ran the steps of.  A full evaluation walks
+ * every asset of the model.
+ */
+struct rules_result {
+    bool incremental;
+    size_t assets_walked;
+    size_t assets_evaluated;
+};
+
 struct rules_opts {
     int64_t now;            /* ms UTC, becomes plan->created_at */
     long skip_n;            /* assets to skip; <0 = take cfg->skip.skip_n */
     long max_items;         /* at most this many; <0 = no limit;
                                RULES_FROM_CONFIG = take cfg->skip.max_items */
     const char *server_url; /* for links in notes; NULL = cfg->server.url */
+    struct rules_result *result; /* NULL, or filled on success */
 };
 
 #define RULES_FROM_CONFIG (-2)
 #define RULES_OPTS_INIT                                                        \
     {                                                                          \
-        0, -1, RULES_FROM_CONFIG, NULL                                         \
+        0, -1, RULES_FROM_CONFIG, NULL, NULL                                   \
     }
 
 /* Temporary albums are recognised by this substring (upstream §9). */

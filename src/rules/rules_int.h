@@ -89,11 +89,14 @@ struct ws {
     int64_t *best;         /* per asset: working best date */
     struct ws_date *dates; /* date updates */
     size_t dates_nr, dates_alloc;
-    uint8_t *flags;  /* per asset: WSF_* */
-    uint32_t *order; /* asset indexes in the server's search order
-                        (fileCreatedAt newest first, then id): the
-                        order of the window and of the walk, not the
-                        order pages happened to arrive in */
+    uint8_t *flags;           /* per asset: WSF_* */
+    uint32_t *order;          /* asset indexes in the server's search order
+                                 (fileCreatedAt newest first, then id): the
+                                 order of the window and of the walk, not the
+                                 order pages happened to arrive in */
+    size_t order_nr;          /* every asset, or (incremental) the scope */
+    bool incremental;         /* walk only the scope (rules_scope.c) */
+    size_t walked, evaluated; /* rules_result counters */
 
     struct ws_rules r;
 
@@ -124,6 +127,7 @@ enum ws_asset_flags {
     WSF_DONE = 1u << 2,     /* its steps ran */
     WSF_DIRTY = 1u << 3,    /* changed by another asset's steps after */
     WSF_MISMATCH = 1u << 4, /* counted in stats.date_mismatches */
+    WSF_SCOPE = 1u << 5,    /* incremental: a change can affect it */
 };
 
 enum cls_status { CLS_UNCLASSIFIED, CLS_CLASSIFIED, CLS_CONFLICT };
@@ -190,5 +194,12 @@ void rules_temp_name(int64_t best, char out[64]);
 
 /* rules_perm.c */
 void rules_permissions(struct ws *w);
+
+/* rules.c: will temp_albums_at_start() delete album al (model index)? */
+bool rules_temp_deleted_at_start(struct ws *w, uint32_t al);
+
+/* rules_scope.c: flags WSF_SCOPE on every asset whose plan a change
+ * (model.changes_only) can affect (docs/rules.md). */
+void rules_scope(struct ws *w);
 
 #endif
