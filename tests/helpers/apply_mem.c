@@ -162,8 +162,14 @@ static void copy_records(struct apply_ctx *c, const struct plan *p)
         t.value = model_intern(out, model_str(in, in->tags[i].value));
         model_add_tag(out, &t);
     }
-    for (i = 0; i < in->assets_nr; i++)
-        model_add_asset(out, &in->assets[i]);
+    for (i = 0; i < in->assets_nr; i++) {
+        struct model_asset a = in->assets[i];
+
+        /* string ids are offsets into the model's own pool */
+        a.file_name = model_intern(out, model_str(in, a.file_name));
+        a.path = model_intern(out, model_str(in, a.path));
+        model_add_asset(out, &a);
+    }
     /* dates */
     for (i = 0; i < p->nr; i++) {
         const struct plan_group *g = &p->groups[i];
