@@ -54,7 +54,9 @@ enum model_asset_flags {
     MODEL_ASSET_EXIF = 1u << 4,
     /* Set by an incremental load (model.changes_only) on an asset read
      * fresh in this run: new, updated, restored, or whose tags or albums
-     * changed since the last good run.  Unused by a full load. */
+     * changed since the last good run; also on the other members of a
+     * duplicate group an asset left (docs/rules.md "What a change can
+     * affect").  Unused by a full load. */
     MODEL_ASSET_CHANGED = 1u << 5,
 };
 

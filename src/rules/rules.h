@@ -26,6 +26,11 @@
  * MODEL_ASSET_PARTNER) are read (duplicate groups, album contents) but
  * never written.
  *
+ * An incremental model (model.changes_only) is walked only where a change
+ * can affect the plan (rules_scope.c, docs/rules.md "What a change can
+ * affect"): the writes are those of a full evaluation, the notes those of
+ * the assets walked plus every album-level one.
+ *
  * Cost: linear in assets + memberships + albums x rules; no allocation per
  * asset (the working state lives in a few flat arrays).  No I/O, no clock:
  * the caller passes "now".

@@ -94,9 +94,9 @@ static void touch_album(struct scope *s, uint32_t al)
     uint32_t id = ws_intern(w, key, strlen(key));
     const struct config *cfg = w->cfg;
 
-    add_album_members(s, al);
     if (u64map_put(&s->keys, id, 1) != HASHMAP_NONE)
         return;
+    /* al and every album of its name */
     for (uint32_t x = u64map_get(&w->album_by_key, id);
          x != HASHMAP_NONE && x != MODEL_NONE; x = w->albums[x].next_same)
         if (x < w->m->albums_nr)
