@@ -140,11 +140,9 @@ static int first_pass(struct apply_ctx *c, const struct plan *p)
     return 0;
 }
 
-static void copy_records(struct apply_ctx *c, const struct plan *p)
+void apply_mem_copy_users_tags(const struct model *in, struct model *out)
 {
-    const struct model *in = c->in;
-    struct model *out = c->out;
-    size_t i, j;
+    size_t i;
 
     for (i = 0; i < in->users_nr; i++)
         model_add_user(out, &in->users[i].id, model_str(in, in->users[i].email),
@@ -153,8 +151,6 @@ static void copy_records(struct apply_ctx *c, const struct plan *p)
     out->server_major = in->server_major;
     out->server_minor = in->server_minor;
     out->server_patch = in->server_patch;
-    for (i = 0; i < in->dups_nr; i++)
-        model_add_dup(out, &in->dups[i].id);
     for (i = 0; i < in->tags_nr; i++) {
         struct model_tag t = in->tags[i];
 
@@ -162,6 +158,17 @@ static void copy_records(struct apply_ctx *c, const struct plan *p)
         t.value = model_intern(out, model_str(in, in->tags[i].value));
         model_add_tag(out, &t);
     }
+}
+
+static void copy_records(struct apply_ctx *c, const struct plan *p)
+{
+    const struct model *in = c->in;
+    struct model *out = c->out;
+    size_t i, j;
+
+    apply_mem_copy_users_tags(in, out);
+    for (i = 0; i < in->dups_nr; i++)
+        model_add_dup(out, &in->dups[i].id);
     for (i = 0; i < in->assets_nr; i++) {
         struct model_asset a = in->assets[i];
 
@@ -347,8 +354,7 @@ static int link_all(struct apply_ctx *c, const struct plan *p)
     return 0;
 }
 
-/* What the server computes on read: assetCount, startDate, endDate. */
-static void album_stats(struct model *out)
+void apply_mem_album_stats(struct model *out)
 {
     size_t al, i, nr;
 
@@ -405,7 +411,7 @@ int apply_mem_to_model(const struct model *in, const struct plan *p,
     if (link_all(&c, p) < 0)
         goto out;
     model_build_indexes(out);
-    album_stats(out);
+    apply_mem_album_stats(out);
     ret = 0;
 out:
     if (ret < 0) {

@@ -23,4 +23,12 @@
 int apply_mem_to_model(const struct model *in, const struct plan *p,
                        struct model *out, struct buf *err);
 
+/* Into out (model_init()ed): in's users (and the API user, the server
+ * version) and tags, with the same indexes. */
+void apply_mem_copy_users_tags(const struct model *in, struct model *out);
+
+/* What the server computes on read, for every album whose members are
+ * known: assetCount, startDate, endDate (m indexed). */
+void apply_mem_album_stats(struct model *m);
+
 #endif
