@@ -595,7 +595,8 @@ static void op_album_edit(struct edit *e)
             x->users[i].role ^= 1;
         buf_addf(&e->log, " unshare#%u", al);
     } else if (x->users_nr < 4) {
-        uint32_t u = 1 + rnd(e, (unsigned)e->in->users_nr - 1);
+        /* the API user too: another user's album becomes editable */
+        uint32_t u = rnd(e, (unsigned)e->in->users_nr);
         bool dup = u == x->owner;
 
         for (size_t i = 0; i < x->users_nr; i++)
