@@ -418,6 +418,8 @@ static char *album_name(struct edit *e)
     return xstrdup(album_names[rnd(e, ARRAY_SIZE(album_names))]);
 }
 
+/* A new asset (the API user's, or a partner's): in random albums, with
+ * random tags, and half the time a duplicate of an existing asset. */
 static void op_upload(struct edit *e)
 {
     struct model_asset a;
@@ -562,6 +564,9 @@ static void op_dup(struct edit *e, uint32_t a)
     buf_addf(&e->log, " dup#%u:%u", a, b);
 }
 
+/* An album renamed (to a name that may collide with others, name a
+ * conversion's destination or a temporary album), deleted by its owner,
+ * unshared or re-roled, or shared (with the API user too). */
 static void op_album_edit(struct edit *e)
 {
     uint32_t al = some_album(e);
