@@ -1038,6 +1038,12 @@ static void test_incremental_walks_only_the_change(void **state)
     assert_true(r.incremental);
     assert_in_range(r.assets_walked, 2, 3); /* it and its group */
     assert_in_range(r.assets_evaluated, 1, 3);
+
+    /* a window holds what is ahead of it: a full walk */
+    eval(cfg, &l.m, 100, &p, &r);
+    plan_release(&p);
+    assert_false(r.incremental);
+    assert_int_equal(r.assets_walked, l.m.assets_nr);
     model_release(&l.m);
     config_free(cfg);
 }
