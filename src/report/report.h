@@ -37,7 +37,7 @@
 
 #include "config/config.h"
 #include "model/model.h"
-#include "report/outcome.h"
+#include "apply/outcome.h"
 
 #define REPORT_DEFAULT_ROOT             "logs_local"
 #define REPORT_FILE_MODIFICATIONS       "modification_report.txt"
