@@ -67,8 +67,9 @@ struct event {
     const char *album_name;
     const char *old_value;
     const char *new_value;
-    struct buf extra;  /* Python dict repr body, without braces */
-    struct buf jextra; /* JSON object members, without braces */
+    struct plan_fields extra; /* `extra`: both formats render it */
+    uint64_t journal_only;    /* extra's fields (bit i: field i) that only
+                                 modifications.jsonl shows */
 };
 
 /* Python's repr() of a str: single quotes unless the text holds ' but
@@ -83,172 +84,44 @@ static void py_str(struct buf *b, const char *s, size_t len)
     buf_addch(b, dq ? '"' : '\'');
 }
 
-static void add_utf8(struct buf *b, unsigned cp)
+/* The fields as the body of a Python dict repr, as upstream prints
+ * `extra`: 'key': 'text', 'n': 3, 'flag': True, 'list': ['a', 'b']. */
+static const struct plan_fields_style py_dict = {", ", ": ", "True", "False",
+                                                 py_str};
+
+/* Whether extra has a field the text report shows. */
+static bool has_text_extra(const struct event *e)
 {
-    if (cp < 0x80) {
-        buf_addch(b, (int)cp);
-    } else if (cp < 0x800) {
-        buf_addch(b, (int)(0xc0 | (cp >> 6)));
-        buf_addch(b, (int)(0x80 | (cp & 0x3f)));
-    } else if (cp < 0x10000) {
-        buf_addch(b, (int)(0xe0 | (cp >> 12)));
-        buf_addch(b, (int)(0x80 | ((cp >> 6) & 0x3f)));
-        buf_addch(b, (int)(0x80 | (cp & 0x3f)));
-    } else {
-        buf_addch(b, (int)(0xf0 | (cp >> 18)));
-        buf_addch(b, (int)(0x80 | ((cp >> 12) & 0x3f)));
-        buf_addch(b, (int)(0x80 | ((cp >> 6) & 0x3f)));
-        buf_addch(b, (int)(0x80 | (cp & 0x3f)));
-    }
-}
+    size_t i;
 
-static unsigned hex4(const char *p)
-{
-    unsigned v = 0;
-    int i;
-
-    for (i = 0; i < 4; i++) {
-        char c = p[i];
-
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            v |= (unsigned)(c - 'A' + 10);
-        else
-            return 0xfffd;
-    }
-    return v;
-}
-
-/*
- * Rewrites JSON text (a note's detail, produced by the rules engine) as
- * the Python repr upstream prints: 'strings', True/False/None, ": " and
- * ", " separators.  Tolerant: unexpected bytes are copied through.
- */
-static void json_to_py(struct buf *b, const char *j)
-{
-    const char *p = j;
-
-    while (*p) {
-        if (*p == '"') {
-            struct buf s = BUF_INIT;
-
-            for (p++; *p && *p != '"'; p++) {
-                if (*p != '\\') {
-                    buf_addch(&s, *p);
-                    continue;
-                }
-                p++;
-                switch (*p) {
-                case 'n':
-                    buf_addch(&s, '\n');
-                    break;
-                case 't':
-                    buf_addch(&s, '\t');
-                    break;
-                case 'r':
-                    buf_addch(&s, '\r');
-                    break;
-                case 'b':
-                    buf_addch(&s, '\b');
-                    break;
-                case 'f':
-                    buf_addch(&s, '\f');
-                    break;
-                case 'u': {
-                    unsigned cp;
-
-                    if (strnlen(p + 1, 4) < 4) {
-                        buf_addch(&s, '?');
-                        break;
-                    }
-                    cp = hex4(p + 1);
-                    p += 4;
-                    if (cp >= 0xd800 && cp < 0xdc00 && p[1] == '\\' &&
-                        p[2] == 'u' && strnlen(p + 3, 4) == 4) {
-                        unsigned lo = hex4(p + 3);
-
-                        if (lo >= 0xdc00 && lo < 0xe000) {
-                            cp =
-                                0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-                            p += 6;
-                        }
-                    }
-                    add_utf8(&s, cp);
-                    break;
-                }
-                case '\0':
-                    p--;
-                    break;
-                default:
-                    buf_addch(&s, *p);
-                    break;
-                }
-            }
-            if (*p)
-                p++;
-            py_str(b, s.buf, s.len);
-            buf_release(&s);
-        } else if (!strncmp(p, "true", 4)) {
-            buf_addstr(b, "True");
-            p += 4;
-        } else if (!strncmp(p, "false", 5)) {
-            buf_addstr(b, "False");
-            p += 5;
-        } else if (!strncmp(p, "null", 4)) {
-            buf_addstr(b, "None");
-            p += 4;
-        } else if (*p == ':' || *p == ',') {
-            buf_addch(b, *p++);
-            buf_addch(b, ' ');
-        } else if (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r') {
-            p++;
-        } else {
-            buf_addch(b, *p++);
-        }
-    }
-}
-
-static void extra_sep(struct event *e)
-{
-    if (e->extra.len)
-        buf_addstr(&e->extra, ", ");
-    if (e->jextra.len)
-        buf_addch(&e->jextra, ',');
+    for (i = 0; i < e->extra.nr; i++)
+        if (i >= 64 || !(e->journal_only >> i & 1))
+            return true;
+    return false;
 }
 
 static void extra_str(struct event *e, const char *key, const char *val)
 {
-    extra_sep(e);
-    py_str(&e->extra, key, strlen(key));
-    buf_addstr(&e->extra, ": ");
-    py_str(&e->extra, val, strlen(val));
-    buf_add_json_str(&e->jextra, key, strlen(key));
-    buf_addch(&e->jextra, ':');
-    buf_add_json_str(&e->jextra, val, strlen(val));
+    plan_fields_str(&e->extra, key, val);
 }
 
 static void extra_int(struct event *e, const char *key, long long v)
 {
-    extra_sep(e);
-    py_str(&e->extra, key, strlen(key));
-    buf_addf(&e->extra, ": %lld", v);
-    buf_add_json_str(&e->jextra, key, strlen(key));
-    buf_addf(&e->jextra, ":%lld", v);
+    plan_fields_int(&e->extra, key, v);
+}
+
+static void extra_true(struct event *e, const char *key)
+{
+    plan_fields_bool(&e->extra, key, true);
 }
 
 /* Journal-only members (modifications.jsonl, not upstream's text): the
  * prior values `undo` restores. */
 static void prior_str(struct event *e, const char *key, const char *val)
 {
-    if (e->jextra.len)
-        buf_addch(&e->jextra, ',');
-    buf_add_json_str(&e->jextra, key, strlen(key));
-    buf_addch(&e->jextra, ':');
-    buf_add_json_str(&e->jextra, val, strlen(val));
+    if (e->extra.nr < 64)
+        e->journal_only |= (uint64_t)1 << e->extra.nr;
+    plan_fields_str(&e->extra, key, val);
 }
 
 /* The role user has now on album in the model, -1 when not a member. */
@@ -284,53 +157,13 @@ static void prior_dates(struct event *e, const struct model_asset *ma)
     }
 }
 
-static void extra_true(struct event *e, const char *key)
-{
-    extra_sep(e);
-    py_str(&e->extra, key, strlen(key));
-    buf_addstr(&e->extra, ": True");
-    buf_add_json_str(&e->jextra, key, strlen(key));
-    buf_addstr(&e->jextra, ":true");
-}
-
-/* A note's JSON detail: object members merged into extra. */
-static void extra_json(struct event *e, const char *json)
-{
-    const char *open, *close;
-
-    if (!json)
-        return;
-    open = strchr(json, '{');
-    close = strrchr(json, '}');
-    if (!open || !close || close <= open + 1)
-        return;
-    /* Only non-empty objects: copy the members between the braces. */
-    {
-        struct buf inner = BUF_INIT;
-        size_t k;
-
-        buf_add(&inner, open + 1, (size_t)(close - open - 1));
-        for (k = 0;
-             k < inner.len && (inner.buf[k] == ' ' || inner.buf[k] == '\n');
-             k++)
-            ;
-        if (k < inner.len) {
-            extra_sep(e);
-            json_to_py(&e->extra, inner.buf);
-            buf_add(&e->jextra, inner.buf, inner.len);
-        }
-        buf_release(&inner);
-    }
-}
-
 static void event_init(struct event *e, enum report_kind kind,
                        const char *status)
 {
     memset(e, 0, sizeof(*e));
     e->kind = kind;
     e->status = status;
-    buf_init(&e->extra, 0);
-    buf_init(&e->jextra, 0);
+    buf_init(&e->extra.text, 0);
 }
 
 /* " | key=value": the value (a name from the server) escaped, so that
@@ -341,9 +174,14 @@ static void field(struct buf *b, const char *key, const char *val)
     escape_text(b, val, strlen(val), NULL);
 }
 
-/* Writes one event as a report line and a JSON line, and counts it. */
-static void emit(const struct report_ctx *c, struct event *e, const char *stamp,
-                 struct buf *txt, struct buf *jsonl, struct report_kinds *kinds)
+/*
+ * Writes one event as a report line (txt) and a JSON line (jsonl), each
+ * when not NULL, and counts it: the common fields in upstream's order,
+ * then `extra`, which each format renders from the same record.
+ */
+static void write_event(const struct report_ctx *c, const struct event *e,
+                        const char *stamp, struct buf *txt, struct buf *jsonl,
+                        struct report_kinds *kinds)
 {
     char id[UUID_STR_LEN + 1], aid[UUID_STR_LEN + 1];
     const char *name = NULL;
@@ -382,8 +220,11 @@ static void emit(const struct report_ctx *c, struct event *e, const char *stamp,
             field(txt, "new_value", e->new_value);
         if (c->user_name && *c->user_name)
             field(txt, "user", c->user_name);
-        if (e->extra.len)
-            buf_addf(txt, " | extra={%s}", e->extra.buf);
+        if (has_text_extra(e)) {
+            buf_addstr(txt, " | extra={");
+            plan_fields_write(&e->extra, &py_dict, e->journal_only, txt);
+            buf_addch(txt, '}');
+        }
         buf_addch(txt, '\n');
     }
     if (jsonl) {
@@ -419,10 +260,18 @@ static void emit(const struct report_ctx *c, struct event *e, const char *stamp,
             buf_addstr(jsonl, ",\"new_value\":");
             buf_add_json_str(jsonl, e->new_value, strlen(e->new_value));
         }
-        buf_addf(jsonl, ",\"extra\":{%s}}\n", e->jextra.buf);
+        buf_addstr(jsonl, ",\"extra\":{");
+        plan_fields_json(&e->extra, jsonl);
+        buf_addstr(jsonl, "}}\n");
     }
-    buf_release(&e->extra);
-    buf_release(&e->jextra);
+}
+
+/* write_event(), then frees the event's fields. */
+static void emit(const struct report_ctx *c, struct event *e, const char *stamp,
+                 struct buf *txt, struct buf *jsonl, struct report_kinds *kinds)
+{
+    write_event(c, e, stamp, txt, jsonl, kinds);
+    plan_fields_release(&e->extra);
 }
 
 /* The kind of an item event, from the op and the outcome; -1: no event. */
@@ -598,11 +447,7 @@ static void group_events(const struct report_ctx *c, size_t gi,
             e.album = target;
             e.album_name = album_name_of(c, g, target);
             uuid_format(&it->id, uid);
-            extra_sep(&e);
-            buf_addstr(&e.extra, "'members': [");
-            py_str(&e.extra, uid, strlen(uid));
-            buf_addch(&e.extra, ']');
-            buf_addf(&e.jextra, "\"members\":[\"%s\"]", uid);
+            plan_fields_list(&e.extra, "members", uid);
             if (g->op != PLAN_ALBUM_USER_REMOVE)
                 extra_str(&e, "access_level", role_name(g->role));
             if (g->op != PLAN_ALBUM_USER_ADD &&
@@ -695,8 +540,9 @@ static void note_events(const struct report_ctx *c, const char *stamp,
             e.album = &n->album;
             e.album_name = album_name_of(c, NULL, &n->album);
         }
-        extra_json(&e, n->detail);
-        emit(c, &e, stamp, txt, jsonl, kinds);
+        plan_fields_release(&e.extra);
+        e.extra = n->detail; /* the note's own fields: rendered, not freed */
+        write_event(c, &e, stamp, txt, jsonl, kinds);
     }
 }
 

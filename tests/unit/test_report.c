@@ -262,29 +262,57 @@ static void test_report_note_detail_becomes_python_dict(void **state)
 {
     struct plan p;
     struct uuid a1 = uid(1), zero;
-    struct buf txt = BUF_INIT, want = BUF_INIT;
-    char s1[40];
+    struct buf txt = BUF_INIT, jsonl = BUF_INIT, want = BUF_INIT;
+    struct plan_fields f = PLAN_FIELDS_INIT;
+    struct uuid u7 = uid(7);
+    char s1[40], s7[40];
 
     (void)state;
     memset(&zero, 0, sizeof(zero));
     plan_init(&p);
-    plan_note(&p, PLAN_NOTE_CLASSIFICATION_CONFLICT, &a1, &zero,
-              xstrdup("{\"reason\":\"multiple_rules_matched\",\"num_rules\":2,"
-                      "\"ok\":true,\"x\":null,\"s\":\"it's \\\"q\\\"\","
-                      "\"l\":[1,false],\"u\":\"\\u00e9\"}"));
+    /* every type of field, and strings Python quotes differently */
+    plan_fields_str(&f, "reason", "multiple_rules_matched");
+    plan_fields_int(&f, "num_rules", -2);
+    plan_fields_bool(&f, "ok", true);
+    plan_fields_bool(&f, "no", false);
+    plan_fields_str(&f, "s", "it's \"q\"");
+    plan_fields_str(&f, "d", "it's");
+    plan_fields_list(&f, "l", "a");
+    plan_fields_list(&f, "l", "b'c");
+    plan_fields_list(&f, "none", NULL);
+    plan_fields_time(&f, "t", 1718457242251);
+    plan_fields_date(&f, "day", 1718457242251);
+    plan_fields_uuid(&f, "u", &u7);
+    plan_fields_str(&f, "e", "\xc3\xa9\n");
+    plan_note(&p, PLAN_NOTE_CLASSIFICATION_CONFLICT, &a1, &zero, &f);
+    assert_int_equal(f.nr, 0); /* the plan took them */
     plan_finish(&p);
     struct report_ctx c = {&p, NULL, NULL, URL, NULL, NOW};
-    report_modifications(&c, &txt, NULL, NULL);
+    report_modifications(&c, &txt, &jsonl, NULL);
     buf_addf(&want,
              STAMP " | kind=CLASSIFICATION_CONFLICT | asset_link=" URL
                    "/photos/%s | extra={'reason': "
-                   "'multiple_rules_matched', 'num_rules': 2, 'ok': "
-                   "True, 'x': None, 's': 'it\\'s \"q\"', 'l': [1, "
-                   "False], 'u': '\xc3\xa9'}\n",
-             ustr(1, s1));
+                   "'multiple_rules_matched', 'num_rules': -2, 'ok': "
+                   "True, 'no': False, 's': 'it\\'s \"q\"', 'd': \"it's\", "
+                   "'l': ['a', \"b'c\"], 'none': [], "
+                   "'t': '2024-06-15T13:14:02.251Z', 'day': '2024-06-15', "
+                   "'u': '%s', 'e': '\xc3\xa9\\n'}\n",
+             ustr(1, s1), ustr(7, s7));
     assert_string_equal(txt.buf, want.buf);
+    buf_reset(&want);
+    buf_addf(&want,
+             "{\"time\":\"" STAMP "\",\"kind\":\"CLASSIFICATION_CONFLICT\","
+             "\"status\":\"noted\",\"asset_id\":\"%s\",\"extra\":{"
+             "\"reason\":\"multiple_rules_matched\",\"num_rules\":-2,"
+             "\"ok\":true,\"no\":false,\"s\":\"it's \\\"q\\\"\","
+             "\"d\":\"it's\",\"l\":[\"a\",\"b'c\"],\"none\":[],"
+             "\"t\":\"2024-06-15T13:14:02.251Z\",\"day\":\"2024-06-15\","
+             "\"u\":\"%s\",\"e\":\"\xc3\xa9\\n\"}}\n",
+             ustr(1, s1), ustr(7, s7));
+    assert_string_equal(jsonl.buf, want.buf);
     plan_release(&p);
     buf_release(&txt);
+    buf_release(&jsonl);
     buf_release(&want);
 }
 
@@ -710,8 +738,13 @@ static void test_report_journal_appends_settled_groups(void **state)
     plan_add(g, &a2, PLAN_R_CONVERSION, 2);
     g = plan_group(&p, PLAN_TAG_ADD, "autotag_output_unknown", NULL);
     plan_add(g, &a1, PLAN_R_CONVERSION, 2);
-    plan_note(&p, PLAN_NOTE_CLASSIFICATION_CONFLICT, &a2, NULL,
-              xstrdup("{\"tags\": [\"a\", \"b\"]}"));
+    {
+        struct plan_fields f = PLAN_FIELDS_INIT;
+
+        plan_fields_list(&f, "tags", "a");
+        plan_fields_list(&f, "tags", "b");
+        plan_note(&p, PLAN_NOTE_CLASSIFICATION_CONFLICT, &a2, NULL, &f);
+    }
     plan_finish(&p);
     outcome_init(&o, &p);
     for (i = 0; i < p.nr; i++) {
