@@ -242,8 +242,8 @@ enum cli_status run_session_finish(struct run_session *rs,
     struct state_run prev_run;
     struct state_counters sc = STATE_COUNTERS_INIT;
     struct state_run_end end;
-    struct buf txt = BUF_INIT, text = BUF_INIT, err = BUF_INIT,
-               progress = BUF_INIT;
+    struct report_file mods;
+    struct buf text = BUF_INIT, err = BUF_INIT, progress = BUF_INIT;
     char last[UUID_STR_LEN + 1];
     bool advanced =
         res->status == STATE_RUN_DONE || res->status == STATE_RUN_PARTIAL;
@@ -252,7 +252,17 @@ enum cli_status run_session_finish(struct run_session *rs,
 
     plan_init(&empty);
     fill_ctx(&c, res, &empty, now_ms);
-    report_modifications(&c, &txt, NULL, &kinds);
+    /* Written as it is built: the report is never whole in memory. */
+    if (report_file_open(&mods, &rs->run, REPORT_FILE_MODIFICATIONS, &err) <
+            0 ||
+        report_modifications_write(&c, &mods, &kinds, &err) < 0 ||
+        report_file_commit(&mods, &err) < 0) {
+        error_log("%s", err.buf);
+        buf_reset(&err);
+        failed = 1;
+        /* the counts are wanted even when the file is not */
+        report_modifications(&c, NULL, NULL, &kinds);
+    }
     report_counters(&c, &cur);
 
     switch (state_previous_run(rs->st, rs->state_run_id, &prev_run, &err)) {
@@ -289,7 +299,6 @@ enum cli_status run_session_finish(struct run_session *rs,
     s.previous = have_prev ? &prev : NULL;
     s.previous_run = have_prev ? prev_run.name : NULL;
 
-    failed |= write_file(rs, REPORT_FILE_MODIFICATIONS, &txt) < 0;
     /* The journal has the events settled while writing; the rest and
      * the notes now. */
     if (report_journal_flush(&rs->journal, &c, true, &err) < 0) {
@@ -355,7 +364,6 @@ enum cli_status run_session_finish(struct run_session *rs,
         state_run_release(&prev_run);
     state_counters_release(&sc);
     plan_release(&empty);
-    buf_release(&txt);
     buf_release(&text);
     buf_release(&err);
     buf_release(&progress);

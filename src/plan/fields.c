@@ -6,6 +6,14 @@
 
 #include "core/timeutil.h"
 
+/* Where the next string of the record's text starts. */
+static uint32_t text_offset(const struct plan_fields *fs)
+{
+    if (fs->text.len > UINT32_MAX)
+        BUG("a note's fields hold more than 4 GiB of text");
+    return (uint32_t)fs->text.len;
+}
+
 static struct plan_field *add(struct plan_fields *fs, const char *key,
                               enum plan_field_type type)
 {
@@ -14,8 +22,8 @@ static struct plan_field *add(struct plan_fields *fs, const char *key,
     ALLOC_GROW(fs->f, fs->nr + 1, fs->alloc);
     f = &fs->f[fs->nr++];
     memset(f, 0, sizeof(*f));
-    f->type = type;
-    f->key = fs->text.len;
+    f->type = (uint8_t)type;
+    f->key = text_offset(fs);
     buf_add(&fs->text, key, strlen(key) + 1);
     return f;
 }
@@ -24,7 +32,7 @@ void plan_fields_str(struct plan_fields *fs, const char *key, const char *val)
 {
     struct plan_field *f = add(fs, key, PLAN_F_STR);
 
-    f->str = fs->text.len;
+    f->str = text_offset(fs);
     buf_add(&fs->text, val, strlen(val) + 1);
 }
 
@@ -60,7 +68,7 @@ void plan_fields_list(struct plan_fields *fs, const char *key, const char *val)
 
     if (!f || f->type != PLAN_F_LIST || strcmp(fs->text.buf + f->key, key)) {
         f = add(fs, key, PLAN_F_LIST);
-        f->str = fs->text.len;
+        f->str = text_offset(fs);
     }
     if (val) {
         buf_add(&fs->text, val, strlen(val) + 1);
@@ -74,6 +82,23 @@ void plan_fields_release(struct plan_fields *fs)
     buf_release(&fs->text);
     fs->f = NULL;
     fs->nr = fs->alloc = 0;
+}
+
+void plan_fields_shrink(struct plan_fields *fs)
+{
+    if (fs->alloc > fs->nr) {
+        if (fs->nr) {
+            fs->f = xrealloc(fs->f, fs->nr * sizeof(*fs->f));
+        } else {
+            free(fs->f);
+            fs->f = NULL;
+        }
+        fs->alloc = fs->nr;
+    }
+    if (fs->text.alloc > fs->text.len + 1) {
+        fs->text.buf = xrealloc(fs->text.buf, fs->text.len + 1);
+        fs->text.alloc = fs->text.len + 1;
+    }
 }
 
 void plan_fields_move(struct plan_fields *to, struct plan_fields *from)

@@ -33,12 +33,14 @@ enum plan_field_type {
 };
 
 struct plan_field {
-    enum plan_field_type type;
-    size_t key; /* offset of the key in the record's text */
-    size_t str; /* STR, LIST: offset of the (first) string in the text */
-    size_t n;   /* LIST: how many strings, one after the other */
-    int64_t i;  /* INT, BOOL (0/1), TIME and DATE (ms UTC) */
-    struct uuid id;
+    uint8_t type; /* enum plan_field_type */
+    uint32_t key; /* offset of the key in the record's text */
+    uint32_t str; /* STR, LIST: offset of the (first) string in the text */
+    uint32_t n;   /* LIST: how many strings, one after the other */
+    union {
+        int64_t i; /* INT, BOOL (0/1), TIME and DATE (ms UTC) */
+        struct uuid id;
+    };
 };
 
 struct plan_fields {
@@ -63,6 +65,8 @@ void plan_fields_uuid(struct plan_fields *fs, const char *key,
  * list (an empty list: plan_fields_list(fs, key, NULL)). */
 void plan_fields_list(struct plan_fields *fs, const char *key, const char *val);
 void plan_fields_release(struct plan_fields *fs);
+/* Gives back the room kept for more fields (a record the plan keeps). */
+void plan_fields_shrink(struct plan_fields *fs);
 /* Moves from's fields to to (released first); from is left empty. */
 void plan_fields_move(struct plan_fields *to, struct plan_fields *from);
 

@@ -206,8 +206,10 @@ void plan_note(struct plan *p, enum plan_note_kind kind,
     if (album)
         n->album = *album;
     buf_init(&n->detail.text, 0);
-    if (detail)
+    if (detail) {
         plan_fields_move(&n->detail, detail);
+        plan_fields_shrink(&n->detail); /* kept until the plan goes */
+    }
 }
 
 static int cmp_i64(int64_t a, int64_t b)

@@ -538,6 +538,79 @@ static void test_report_write_masks_secrets(void **state)
 }
 
 /*
+ * modification_report.txt written as it is built: a report of several
+ * pieces (REPORT_FILE_PIECE) holds every line once, in order, with the
+ * secret masked in each piece; it appears under its name only when
+ * committed; a run directory that cannot be written is an error.
+ */
+static void test_report_modifications_written_in_pieces(void **state)
+{
+    char root[] = "/tmp/ia-report-XXXXXX";
+    struct report_run run;
+    struct report_file rf;
+    struct report_kinds k;
+    struct plan p;
+    struct plan_group *g;
+    struct buf err = BUF_INIT, want = BUF_INIT, back = BUF_INIT;
+    struct buf path = BUF_INIT;
+    unsigned i, n = 2000;
+
+    (void)state;
+    assert_non_null(mkdtemp(root));
+    log_add_secret("s3cr3t-in-a-tag");
+    assert_int_equal(report_run_create(&run, root, NOW, &err), 0);
+    plan_init(&p);
+    g = plan_group(&p, PLAN_TAG_ADD, "tag s3cr3t-in-a-tag", NULL);
+    for (i = 0; i < n; i++) {
+        struct uuid u;
+
+        memset(&u, 0, sizeof(u));
+        u.b[0] = (uint8_t)(i >> 8);
+        u.b[1] = (uint8_t)i;
+        plan_add(g, &u, PLAN_R_CLASSIFY_UNKNOWN, 0);
+    }
+    plan_finish(&p);
+    struct report_ctx c = {&p, NULL, NULL, URL, NULL, NOW};
+
+    buf_addstr(&want, STAMP " | kind=CREATE_TAG | tag=tag *** | "
+                            "extra={'created': True, 'dry_run': True}\n");
+    for (i = 0; i < n; i++)
+        buf_addf(&want,
+                 STAMP " | kind=ADD_TAG_TO_ASSET | asset_link=" URL
+                       "/photos/%02x%02x0000-0000-0000-0000-000000000000 | "
+                       "tag=tag *** | extra={'reason': 'classify_unknown', "
+                       "'dry_run': True}\n",
+                 i >> 8, i & 255);
+    assert_true(want.len > 3 * REPORT_FILE_PIECE);
+    buf_addf(&path, "%s/" REPORT_FILE_MODIFICATIONS, run.dir);
+    assert_int_equal(
+        report_file_open(&rf, &run, REPORT_FILE_MODIFICATIONS, &err), 0);
+    assert_int_equal(report_modifications_write(&c, &rf, &k, &err), 0);
+    assert_int_equal(access(path.buf, F_OK), -1); /* not before commit */
+    assert_int_equal(report_file_commit(&rf, &err), 0);
+    assert_int_equal(fs_read_file(path.buf, 1 << 24, &back, &err), 0);
+    assert_string_equal(back.buf, want.buf);
+    assert_int_equal(k.n[REPORT_K_ADD_TAG_TO_ASSET], n);
+    assert_int_equal(k.n[REPORT_K_CREATE_TAG], 1);
+
+    /* A run directory gone: the file cannot be opened, said so. */
+    buf_reset(&path);
+    buf_addf(&path, "rm -rf '%s'", root);
+    assert_int_equal(system(path.buf), 0);
+    assert_int_equal(
+        report_file_open(&rf, &run, REPORT_FILE_MODIFICATIONS, &err), -1);
+    assert_non_null(strstr(err.buf, REPORT_FILE_MODIFICATIONS));
+
+    plan_release(&p);
+    report_run_release(&run);
+    log_release();
+    buf_release(&path);
+    buf_release(&err);
+    buf_release(&want);
+    buf_release(&back);
+}
+
+/*
  * The run directory and its reports hold names of files, albums and
  * people: private whatever the umask, and a link planted at a report's
  * name (or at its temporary name) is replaced, never written through.
@@ -845,6 +918,7 @@ int main(void)
         cmocka_unit_test(test_report_statistics_yaml_has_upstream_keys),
         cmocka_unit_test(test_report_links_markdown_matches_upstream),
         cmocka_unit_test(test_report_write_masks_secrets),
+        cmocka_unit_test(test_report_modifications_written_in_pieces),
         cmocka_unit_test(test_report_files_are_private_and_never_follow_links),
         cmocka_unit_test(test_report_names_cannot_forge_lines),
         cmocka_unit_test(test_report_journal_appends_settled_groups),
