@@ -147,6 +147,12 @@ static void test_plan_json_is_independent_of_build_order(void **state)
     buf_release(&jb);
 }
 
+/*
+ * plan_to_json(plan_from_json(text)) == text, and what is read back is
+ * the plan: groups, stats, and note fields as typed values (their JSON
+ * written by hand below); the plan keeps each note's fields without room
+ * to spare.
+ */
 static void test_plan_json_round_trips_byte_identical(void **state)
 {
     struct plan a, b;
@@ -197,6 +203,12 @@ static void test_plan_json_round_trips_byte_identical(void **state)
     assert_int_equal(b.notes[0].detail.f[0].i, 2);
     assert_int_equal(b.notes[1].detail.f[1].type, PLAN_F_LIST);
     assert_int_equal(b.notes[1].detail.f[1].n, 2);
+    for (size_t i = 0; i < b.notes_nr; i++) {
+        assert_int_equal(b.notes[i].detail.alloc, b.notes[i].detail.nr);
+        assert_int_equal(b.notes[i].detail.text.alloc,
+                         b.notes[i].detail.text.len + 1);
+        assert_int_equal(a.notes[i].detail.alloc, a.notes[i].detail.nr);
+    }
     plan_release(&a);
     plan_release(&b);
     buf_release(&ja);

@@ -258,6 +258,12 @@ static void test_report_album_lines_and_warnings(void **state)
     buf_release(&want);
 }
 
+/*
+ * A note's fields, every type of them, rendered by hand-written rules:
+ * a Python dict repr in modification_report.txt (quotes as repr()
+ * chooses them, True/False, lists) and JSON members in
+ * modifications.jsonl, in the order the rules added them.
+ */
 static void test_report_note_detail_becomes_python_dict(void **state)
 {
     struct plan p;
