@@ -242,7 +242,7 @@ enum cli_status run_session_finish(struct run_session *rs,
     struct state_run prev_run;
     struct state_counters sc = STATE_COUNTERS_INIT;
     struct state_run_end end;
-    struct report_file mods;
+    struct report_file mods, stats;
     struct buf text = BUF_INIT, err = BUF_INIT, progress = BUF_INIT;
     char last[UUID_STR_LEN + 1];
     bool advanced =
@@ -309,8 +309,14 @@ enum cli_status run_session_finish(struct run_session *rs,
     failed |= rs->journal_failed;
     /* The big report is built and written: the run's peak is behind. */
     s.peak_rss_kb = procstat_peak_rss_kb();
-    report_statistics_yaml(&c, &s, &kinds, &text);
-    failed |= write_file(rs, REPORT_FILE_STATISTICS, &text) < 0;
+    /* One entry per tag and album: written as it is built too. */
+    if (report_file_open(&stats, &rs->run, REPORT_FILE_STATISTICS, &err) < 0 ||
+        report_statistics_write(&c, &s, &kinds, &stats, &err) < 0 ||
+        report_file_commit(&stats, &err) < 0) {
+        error_log("%s", err.buf);
+        buf_reset(&err);
+        failed = 1;
+    }
     if (res->metrics_json) {
         struct buf m = BUF_INIT;
 

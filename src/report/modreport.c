@@ -293,8 +293,7 @@ static void drain(struct sink *s, bool all)
 
     if (s->ret < 0)
         return;
-    if (s->rf && s->txt->len >= min &&
-        report_file_add(s->rf, s->txt, s->err) < 0)
+    if (s->txt && report_file_spill(s->rf, s->txt, all, s->err) < 0)
         s->ret = -1;
     if (s->j && s->jsonl->len >= min) {
         if (append(s->j, s->jsonl, s->err) < 0)

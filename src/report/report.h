@@ -91,6 +91,10 @@ struct report_file {
 int report_file_open(struct report_file *rf, const struct report_run *run,
                      const char *name, struct buf *err);
 int report_file_add(struct report_file *rf, struct buf *piece, struct buf *err);
+/* report_file_add() once piece holds REPORT_FILE_PIECE bytes (any, when
+ * all); 0 when nothing is due, or rf is NULL (piece is then kept). */
+int report_file_spill(struct report_file *rf, struct buf *piece, bool all,
+                      struct buf *err);
 int report_file_commit(struct report_file *rf, struct buf *err);
 void report_file_abort(struct report_file *rf);
 /* Pieces are written once they pass this size. */
@@ -274,6 +278,12 @@ struct report_stats {
 void report_statistics_yaml(const struct report_ctx *c,
                             const struct report_stats *s,
                             const struct report_kinds *kinds, struct buf *out);
+/* The same written to rf as it is built (one entry per tag and album:
+ * thousands on a big library); -1 with err when a write fails. */
+int report_statistics_write(const struct report_ctx *c,
+                            const struct report_stats *s,
+                            const struct report_kinds *kinds,
+                            struct report_file *rf, struct buf *err);
 
 /* ---- links (§5.5) -------------------------------------------------- */
 

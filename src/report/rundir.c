@@ -133,6 +133,14 @@ int report_file_add(struct report_file *rf, struct buf *piece, struct buf *err)
     return ret;
 }
 
+int report_file_spill(struct report_file *rf, struct buf *piece, bool all,
+                      struct buf *err)
+{
+    if (!rf || !piece->len || (!all && piece->len < REPORT_FILE_PIECE))
+        return 0;
+    return report_file_add(rf, piece, err);
+}
+
 int report_file_commit(struct report_file *rf, struct buf *err)
 {
     buf_release(&rf->clean);

@@ -42,6 +42,16 @@ static const char *ustr(unsigned n, char out[UUID_STR_LEN + 1])
     return out;
 }
 
+/* Removes a test's temporary log root and everything in it. */
+static void remove_root(const char *root)
+{
+    struct buf cmd = BUF_INIT;
+
+    buf_addf(&cmd, "rm -rf '%s'", root);
+    assert_int_equal(system(cmd.buf), 0);
+    buf_release(&cmd);
+}
+
 /* A model with two assets, one user and one album. */
 static void small_model(struct model *m)
 {
@@ -534,9 +544,7 @@ static void test_report_write_masks_secrets(void **state)
     }
     report_run_release(&run);
     log_release();
-    buf_reset(&path);
-    buf_addf(&path, "rm -rf '%s'", root);
-    assert_int_equal(system(path.buf), 0);
+    remove_root(root);
     buf_release(&path);
     buf_release(&err);
     buf_release(&data);
@@ -600,9 +608,7 @@ static void test_report_modifications_written_in_pieces(void **state)
     assert_int_equal(k.n[REPORT_K_CREATE_TAG], 1);
 
     /* A run directory gone: the file cannot be opened, said so. */
-    buf_reset(&path);
-    buf_addf(&path, "rm -rf '%s'", root);
-    assert_int_equal(system(path.buf), 0);
+    remove_root(root);
     assert_int_equal(
         report_file_open(&rf, &run, REPORT_FILE_MODIFICATIONS, &err), -1);
     assert_non_null(strstr(err.buf, REPORT_FILE_MODIFICATIONS));
@@ -611,6 +617,72 @@ static void test_report_modifications_written_in_pieces(void **state)
     report_run_release(&run);
     log_release();
     buf_release(&path);
+    buf_release(&err);
+    buf_release(&want);
+    buf_release(&back);
+}
+
+/*
+ * run_statistics.yaml written as it is built: thousands of album entries
+ * (several pieces) each once, in name order, then the event counters.
+ */
+static void test_report_statistics_written_in_pieces(void **state)
+{
+    char root[] = "/tmp/ia-report-XXXXXX";
+    struct report_run run;
+    struct report_file rf;
+    struct report_stats st;
+    struct plan p;
+    struct outcome o;
+    struct uuid a1 = uid(1);
+    struct buf err = BUF_INIT, want = BUF_INIT, back = BUF_INIT;
+    struct buf path = BUF_INIT, name = BUF_INIT;
+    unsigned i, n = 5000;
+
+    (void)state;
+    assert_non_null(mkdtemp(root));
+    assert_int_equal(report_run_create(&run, root, NOW, &err), 0);
+    plan_init(&p);
+    for (i = 0; i < n; i++) {
+        buf_reset(&name);
+        buf_addf(&name, "album-%04u", i);
+        plan_add(plan_group(&p, PLAN_ALBUM_ADD, name.buf, NULL), &a1,
+                 PLAN_R_CONVERSION, 1);
+    }
+    plan_finish(&p);
+    outcome_init(&o, &p);
+    for (i = 0; i < n; i++)
+        o.groups[i].status[0] = i % 2 ? OUTCOME_DONE : OUTCOME_FAILED;
+    memset(&st, 0, sizeof(st));
+    st.git_describe_package = "v0.1.0";
+    st.started_at = st.finished_at = NOW;
+    st.abrupt_exit_at = TIME_NONE;
+    struct report_ctx c = {&p, NULL, &o, URL, NULL, NOW};
+
+    buf_addstr(&want, "output_tag_counters: {}\noutput_album_counters:\n");
+    for (i = 0; i < n; i++)
+        buf_addf(&want,
+                 "  album-%04u:\n    total: %u\n    assigned: %u\n"
+                 "    removed: 0\n    errors: %u\n",
+                 i, i % 2, i % 2, 1 - i % 2);
+    buf_addstr(&want, "progress_description: null\nevent_counters: {}\n");
+    assert_true(want.len > 3 * REPORT_FILE_PIECE);
+    assert_int_equal(report_file_open(&rf, &run, REPORT_FILE_STATISTICS, &err),
+                     0);
+    assert_int_equal(report_statistics_write(&c, &st, NULL, &rf, &err), 0);
+    assert_int_equal(report_file_commit(&rf, &err), 0);
+    buf_addf(&path, "%s/" REPORT_FILE_STATISTICS, run.dir);
+    assert_int_equal(fs_read_file(path.buf, 1 << 24, &back, &err), 0);
+    assert_non_null(strstr(back.buf, "git_describe_package: v0.1.0\n"));
+    assert_true(back.len > want.len);
+    assert_string_equal(back.buf + back.len - want.len, want.buf);
+
+    outcome_release(&o);
+    plan_release(&p);
+    report_run_release(&run);
+    remove_root(root);
+    buf_release(&path);
+    buf_release(&name);
     buf_release(&err);
     buf_release(&want);
     buf_release(&back);
@@ -661,9 +733,7 @@ static void test_report_files_are_private_and_never_follow_links(void **s)
     assert_int_equal(report_run_create(&run, root, NOW, &err), -1);
     assert_non_null(strstr(err.buf, "others can write to it"));
     report_run_release(&run);
-    buf_reset(&path);
-    buf_addf(&path, "rm -rf '%s'", root);
-    assert_int_equal(system(path.buf), 0);
+    remove_root(root);
     buf_release(&path);
     buf_release(&victim);
     buf_release(&err);
@@ -864,9 +934,7 @@ static void test_report_journal_appends_settled_groups(void **state)
     plan_release(&p);
     model_release(&m);
     report_run_release(&run);
-    buf_reset(&path);
-    buf_addf(&path, "rm -rf '%s'", root);
-    assert_int_equal(system(path.buf), 0);
+    remove_root(root);
     buf_release(&path);
     buf_release(&err);
     buf_release(&back);
@@ -925,6 +993,7 @@ int main(void)
         cmocka_unit_test(test_report_links_markdown_matches_upstream),
         cmocka_unit_test(test_report_write_masks_secrets),
         cmocka_unit_test(test_report_modifications_written_in_pieces),
+        cmocka_unit_test(test_report_statistics_written_in_pieces),
         cmocka_unit_test(test_report_files_are_private_and_never_follow_links),
         cmocka_unit_test(test_report_names_cannot_forge_lines),
         cmocka_unit_test(test_report_journal_appends_settled_groups),
