@@ -22,7 +22,7 @@
  * one batch, which runs them through the HTTP engine with its bounded
  * concurrency and retry policy.  Ids are chunked (APPLY_CHUNK_DEFAULT per
  * request).  Every bulk call returns one result per id; they land in the
- * struct outcome (report/outcome.h) next to the plan item they belong to.
+ * struct outcome (apply/outcome.h) next to the plan item they belong to.
  *
  * Failures:
  *   - a per-id failure (no_permission, validation...) marks that item
@@ -47,7 +47,7 @@
 #define IA_APPLY_H
 
 #include "model/model.h"
-#include "report/outcome.h"
+#include "apply/outcome.h"
 
 #define APPLY_CHUNK_DEFAULT 5000
 

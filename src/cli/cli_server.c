@@ -8,7 +8,7 @@
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "core/sigflag.h"
-#include "report/outcome.h"
+#include "apply/outcome.h"
 #include "state/state.h"
 
 static void on_progress(void *ctx, size_t done, size_t total, size_t in_flight,

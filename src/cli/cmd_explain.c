@@ -553,11 +553,23 @@ static void explain_decisions(const struct plan *p, const struct uuid *id,
 
         if (!uuid_eq(&pn->asset, id))
             continue;
-        buf_addf(&o->text, "  note:      %s %s\n", plan_note_name(pn->kind),
-                 pn->detail ? pn->detail : "");
-        buf_addf(&o->json, "%s{\"kind\":\"%s\",\"detail\":%s}", n++ ? "," : "",
-                 plan_note_name(pn->kind),
-                 pn->detail && *pn->detail ? pn->detail : "null");
+        buf_addf(&o->text, "  note:      %s ", plan_note_name(pn->kind));
+        buf_addf(&o->json, "%s{\"kind\":\"%s\",\"detail\":", n++ ? "," : "",
+                 plan_note_name(pn->kind));
+        if (pn->detail.nr) {
+            struct buf d = BUF_INIT;
+
+            buf_addch(&d, '{');
+            plan_fields_json(&pn->detail, &d);
+            buf_addch(&d, '}');
+            buf_addstr(&o->text, d.buf);
+            buf_addstr(&o->json, d.buf);
+            buf_release(&d);
+        } else {
+            buf_addstr(&o->json, "null");
+        }
+        buf_addstr(&o->text, "\n");
+        buf_addch(&o->json, '}');
     }
     buf_addch(&o->json, ']');
 }

@@ -7,6 +7,7 @@
  */
 #include "cli/cli.h"
 
+#include <errno.h>
 #include <unistd.h>
 
 #include "cli/run_session.h"
@@ -61,22 +62,28 @@ static int read_opt(const char *dir, const char *name, struct buf *out,
 int cli_report_html(const char *dir, const char *name, struct state *st,
                     const char *server_url, struct buf *err)
 {
-    struct buf metrics = BUF_INIT, timeline = BUF_INIT, journal = BUF_INIT,
+    struct buf metrics = BUF_INIT, timeline = BUF_INIT, jpath = BUF_INIT,
                page = BUF_INIT;
+    FILE *jfile = NULL;
     struct report_html_run hist[REPORT_HTML_HISTORY_MAX];
     struct report_html_input in;
     struct state_run *runs = NULL;
     struct report_run where;
     size_t nr = 0, i;
-    bool has_m, has_t, has_j;
+    bool has_m, has_t;
     int ret = -1;
 
     memset(&in, 0, sizeof(in));
     if (read_opt(dir, REPORT_FILE_METRICS, &metrics, &has_m, err) < 0 ||
-        read_opt(dir, REPORT_FILE_TIMELINE, &timeline, &has_t, err) < 0 ||
-        read_opt(dir, REPORT_FILE_MODIFICATIONS_JSONL, &journal, &has_j, err) <
-            0)
+        read_opt(dir, REPORT_FILE_TIMELINE, &timeline, &has_t, err) < 0)
         goto out;
+    /* The journal can be big: read a line at a time, never whole. */
+    buf_addf(&jpath, "%s/%s", dir, REPORT_FILE_MODIFICATIONS_JSONL);
+    jfile = fopen(jpath.buf, "re");
+    if (!jfile && errno != ENOENT) {
+        buf_addf(err, "cannot read '%s': %s", jpath.buf, strerror(errno));
+        goto out;
+    }
     if (st &&
         state_runs_recent(st, REPORT_HTML_HISTORY_MAX, &runs, &nr, err) < 0)
         goto out;
@@ -95,7 +102,7 @@ int cli_report_html(const char *dir, const char *name, struct state *st,
     in.server_url = server_url ? server_url : "";
     in.metrics_json = has_m ? metrics.buf : NULL;
     in.timeline_json = has_t ? timeline.buf : NULL;
-    in.journal = has_j ? journal.buf : NULL;
+    in.journal_file = jfile;
     in.history = hist;
     in.history_nr = nr;
     if (report_html(&in, &page, err) < 0)
@@ -109,7 +116,9 @@ out:
     state_runs_free(runs, nr);
     buf_release(&metrics);
     buf_release(&timeline);
-    buf_release(&journal);
+    if (jfile)
+        (void)fclose(jfile);
+    buf_release(&jpath);
     buf_release(&page);
     return ret;
 }

@@ -242,8 +242,8 @@ enum cli_status run_session_finish(struct run_session *rs,
     struct state_run prev_run;
     struct state_counters sc = STATE_COUNTERS_INIT;
     struct state_run_end end;
-    struct buf txt = BUF_INIT, text = BUF_INIT, err = BUF_INIT,
-               progress = BUF_INIT;
+    struct report_file mods, stats;
+    struct buf text = BUF_INIT, err = BUF_INIT, progress = BUF_INIT;
     char last[UUID_STR_LEN + 1];
     bool advanced =
         res->status == STATE_RUN_DONE || res->status == STATE_RUN_PARTIAL;
@@ -252,7 +252,17 @@ enum cli_status run_session_finish(struct run_session *rs,
 
     plan_init(&empty);
     fill_ctx(&c, res, &empty, now_ms);
-    report_modifications(&c, &txt, NULL, &kinds);
+    /* Written as it is built: the report is never whole in memory. */
+    if (report_file_open(&mods, &rs->run, REPORT_FILE_MODIFICATIONS, &err) <
+            0 ||
+        report_modifications_write(&c, &mods, &kinds, &err) < 0 ||
+        report_file_commit(&mods, &err) < 0) {
+        error_log("%s", err.buf);
+        buf_reset(&err);
+        failed = 1;
+        /* the counts are wanted even when the file is not */
+        report_modifications(&c, NULL, NULL, &kinds);
+    }
     report_counters(&c, &cur);
 
     switch (state_previous_run(rs->st, rs->state_run_id, &prev_run, &err)) {
@@ -289,7 +299,6 @@ enum cli_status run_session_finish(struct run_session *rs,
     s.previous = have_prev ? &prev : NULL;
     s.previous_run = have_prev ? prev_run.name : NULL;
 
-    failed |= write_file(rs, REPORT_FILE_MODIFICATIONS, &txt) < 0;
     /* The journal has the events settled while writing; the rest and
      * the notes now. */
     if (report_journal_flush(&rs->journal, &c, true, &err) < 0) {
@@ -300,8 +309,14 @@ enum cli_status run_session_finish(struct run_session *rs,
     failed |= rs->journal_failed;
     /* The big report is built and written: the run's peak is behind. */
     s.peak_rss_kb = procstat_peak_rss_kb();
-    report_statistics_yaml(&c, &s, &kinds, &text);
-    failed |= write_file(rs, REPORT_FILE_STATISTICS, &text) < 0;
+    /* One entry per tag and album: written as it is built too. */
+    if (report_file_open(&stats, &rs->run, REPORT_FILE_STATISTICS, &err) < 0 ||
+        report_statistics_write(&c, &s, &kinds, &stats, &err) < 0 ||
+        report_file_commit(&stats, &err) < 0) {
+        error_log("%s", err.buf);
+        buf_reset(&err);
+        failed = 1;
+    }
     if (res->metrics_json) {
         struct buf m = BUF_INIT;
 
@@ -355,7 +370,6 @@ enum cli_status run_session_finish(struct run_session *rs,
         state_run_release(&prev_run);
     state_counters_release(&sc);
     plan_release(&empty);
-    buf_release(&txt);
     buf_release(&text);
     buf_release(&err);
     buf_release(&progress);

@@ -147,58 +147,97 @@ int fs_check_private_dir(const char *dir, struct buf *err)
     return 0;
 }
 
-int fs_write_atomic(const char *path, const void *data, size_t len,
-                    struct buf *err)
+int fs_atomic_open(struct fs_atomic *a, const char *path, struct buf *err)
 {
-    struct buf tmp = BUF_INIT;
-    const char *p = data;
-    int fd = -1, ret = -1;
-
-    buf_addf(&tmp, "%s.tmp%ld", path, (long)getpid());
+    buf_init(&a->path, 0);
+    buf_init(&a->tmp, 0);
+    buf_addstr(&a->path, path);
+    buf_addf(&a->tmp, "%s.tmp%ld", path, (long)getpid());
     /* A leftover of a killed run with our pid (or anything planted under
      * that name) goes; the new file is created, never reused. */
-    if (unlink(tmp.buf) < 0 && errno != ENOENT) {
+    if (unlink(a->tmp.buf) < 0 && errno != ENOENT) {
         buf_addf(err, "cannot write '%s': %s", path, strerror(errno));
-        goto out;
+        a->fd = -1;
+        fs_atomic_abort(a);
+        return -1;
     }
-    fd = fs_open_private(tmp.buf, O_WRONLY | O_CREAT | O_EXCL, err);
-    if (fd < 0)
-        goto out;
+    a->fd = fs_open_private(a->tmp.buf, O_WRONLY | O_CREAT | O_EXCL, err);
+    if (a->fd < 0) {
+        fs_atomic_abort(a);
+        return -1;
+    }
+    return 0;
+}
+
+int fs_atomic_write(struct fs_atomic *a, const void *data, size_t len,
+                    struct buf *err)
+{
+    const char *p = data;
+
     while (len > 0) {
-        ssize_t n = write(fd, p, len);
+        ssize_t n = write(a->fd, p, len);
 
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            buf_addf(err, "cannot write '%s': %s", path, strerror(errno));
-            goto out;
+            buf_addf(err, "cannot write '%s': %s", a->path.buf,
+                     strerror(errno));
+            fs_atomic_abort(a);
+            return -1;
         }
         p += n;
         len -= (size_t)n;
     }
+    return 0;
+}
+
+int fs_atomic_commit(struct fs_atomic *a, struct buf *err)
+{
+    int fd = a->fd;
+
     if (fsync(fd) < 0 && errno != EINVAL) {
-        buf_addf(err, "cannot write '%s': fsync: %s", path, strerror(errno));
-        goto out;
-    }
-    if (close(fd) < 0) {
-        fd = -1;
-        buf_addf(err, "cannot write '%s': %s", path, strerror(errno));
-        goto out;
-    }
-    fd = -1;
-    if (rename(tmp.buf, path) < 0) {
-        buf_addf(err, "cannot rename '%s' to '%s': %s", tmp.buf, path,
+        buf_addf(err, "cannot write '%s': fsync: %s", a->path.buf,
                  strerror(errno));
-        goto out;
+        fs_atomic_abort(a);
+        return -1;
     }
-    ret = 0;
-out:
-    if (fd >= 0)
-        (void)close(fd);
-    if (ret < 0)
-        (void)unlink(tmp.buf);
-    buf_release(&tmp);
-    return ret;
+    a->fd = -1;
+    if (close(fd) < 0) {
+        buf_addf(err, "cannot write '%s': %s", a->path.buf, strerror(errno));
+        fs_atomic_abort(a);
+        return -1;
+    }
+    if (rename(a->tmp.buf, a->path.buf) < 0) {
+        buf_addf(err, "cannot rename '%s' to '%s': %s", a->tmp.buf, a->path.buf,
+                 strerror(errno));
+        fs_atomic_abort(a);
+        return -1;
+    }
+    buf_release(&a->path);
+    buf_release(&a->tmp);
+    return 0;
+}
+
+void fs_atomic_abort(struct fs_atomic *a)
+{
+    if (a->fd >= 0)
+        (void)close(a->fd);
+    a->fd = -1;
+    if (a->tmp.len)
+        (void)unlink(a->tmp.buf);
+    buf_release(&a->path);
+    buf_release(&a->tmp);
+}
+
+int fs_write_atomic(const char *path, const void *data, size_t len,
+                    struct buf *err)
+{
+    struct fs_atomic a;
+
+    if (fs_atomic_open(&a, path, err) < 0 ||
+        fs_atomic_write(&a, data, len, err) < 0)
+        return -1;
+    return fs_atomic_commit(&a, err);
 }
 
 int fs_read_file(const char *path, size_t max, struct buf *out, struct buf *err)

@@ -32,6 +32,27 @@ int fs_mkdir_p(const char *dir, struct buf *err);
  */
 int fs_write_atomic(const char *path, const void *data, size_t len,
                     struct buf *err);
+/*
+ * The same, a piece at a time, for files too big to build in memory:
+ *
+ *     struct fs_atomic a;
+ *     if (fs_atomic_open(&a, path, &err) < 0) ...
+ *     fs_atomic_write(&a, piece, n, &err);   // as often as needed
+ *     fs_atomic_commit(&a, &err);            // fsync + rename, or:
+ *     fs_atomic_abort(&a);                   // temporary file removed
+ *
+ * After a failed write or commit the file is aborted already; abort
+ * after commit does nothing.
+ */
+struct fs_atomic {
+    int fd; /* -1 when closed */
+    struct buf path, tmp;
+};
+int fs_atomic_open(struct fs_atomic *a, const char *path, struct buf *err);
+int fs_atomic_write(struct fs_atomic *a, const void *data, size_t len,
+                    struct buf *err);
+int fs_atomic_commit(struct fs_atomic *a, struct buf *err);
+void fs_atomic_abort(struct fs_atomic *a);
 /* Reads the whole file into out (appended); -1 if it cannot be read or is
  * larger than max bytes. */
 int fs_read_file(const char *path, size_t max, struct buf *out,

@@ -28,7 +28,7 @@ void plan_release(struct plan *p)
     }
     free(p->groups);
     for (i = 0; i < p->notes_nr; i++)
-        free(p->notes[i].detail);
+        plan_fields_release(&p->notes[i].detail);
     free(p->notes);
     free(p->stats.per_rule);
     free(p->server_url);
@@ -192,7 +192,8 @@ void plan_add(struct plan_group *g, const struct uuid *id,
 }
 
 void plan_note(struct plan *p, enum plan_note_kind kind,
-               const struct uuid *asset, const struct uuid *album, char *detail)
+               const struct uuid *asset, const struct uuid *album,
+               struct plan_fields *detail)
 {
     struct plan_note *n;
 
@@ -204,7 +205,11 @@ void plan_note(struct plan *p, enum plan_note_kind kind,
         n->asset = *asset;
     if (album)
         n->album = *album;
-    n->detail = detail;
+    buf_init(&n->detail.text, 0);
+    if (detail) {
+        plan_fields_move(&n->detail, detail);
+        plan_fields_shrink(&n->detail); /* kept until the plan goes */
+    }
 }
 
 static int cmp_i64(int64_t a, int64_t b)
@@ -255,7 +260,7 @@ static int cmp_note(const void *va, const void *vb)
         return c;
     if ((c = uuid_cmp(&a->album, &b->album)))
         return c;
-    return strcmp(a->detail ? a->detail : "", b->detail ? b->detail : "");
+    return plan_fields_cmp(&a->detail, &b->detail);
 }
 
 static bool op_is_empty_kind(enum plan_op op)
@@ -298,7 +303,7 @@ void plan_finish(struct plan *p)
         /* identical notes say nothing new */
         for (i = 1, out = 1; i < p->notes_nr; i++) {
             if (!cmp_note(&p->notes[i], &p->notes[out - 1])) {
-                free(p->notes[i].detail);
+                plan_fields_release(&p->notes[i].detail);
                 continue;
             }
             p->notes[out++] = p->notes[i];

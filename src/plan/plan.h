@@ -31,6 +31,7 @@
 
 #include "core/buf.h"
 #include "core/uuid.h"
+#include "plan/fields.h"
 
 enum plan_op {
     PLAN_TAG_ADD,           /* add tag `name` to items' assets */
@@ -104,9 +105,9 @@ enum plan_note_kind {
 
 struct plan_note {
     enum plan_note_kind kind;
-    struct uuid asset; /* zero when not about an asset */
-    struct uuid album; /* zero when not about an album */
-    char *detail;      /* owned: a JSON object text with the specifics */
+    struct uuid asset;         /* zero when not about an asset */
+    struct uuid album;         /* zero when not about an album */
+    struct plan_fields detail; /* the specifics (fields.h) */
 };
 
 /* Counters for the statistics report (filled by the rules engine). */
@@ -164,10 +165,10 @@ struct plan_group *plan_group_date(struct plan *p, int64_t date,
                                    int offset_min);
 void plan_add(struct plan_group *g, const struct uuid *id,
               enum plan_reason reason, unsigned rule);
-/* Takes ownership of detail (may be NULL). */
+/* Takes detail's fields (detail is left empty; may be NULL: none). */
 void plan_note(struct plan *p, enum plan_note_kind kind,
                const struct uuid *asset, const struct uuid *album,
-               char *detail);
+               struct plan_fields *detail);
 /*
  * Same as plan_group() for ALBUM_CREATE / ALBUM_DELETE, recording why the
  * album is created or deleted (kept in group->reason).

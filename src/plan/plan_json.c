@@ -4,8 +4,10 @@
  * Writing is done by hand into a struct buf (one group per line, items as
  * compact [id, reason, rule] triples) so that a plan of a million items
  * costs no tree of a million jansson values; reading uses jansson.  Note
- * details are re-serialised through jansson (compact, key order kept) on
- * both paths, which makes plan_to_json(plan_from_json(text)) == text.
+ * details are typed fields (fields.h), written as a JSON object in the
+ * order they were added and read back member by member (strings, integers,
+ * booleans, lists of strings), which makes
+ * plan_to_json(plan_from_json(text)) == text.
  */
 #include "plan/plan.h"
 
@@ -33,29 +35,6 @@ static void add_str_or_null(struct buf *out, const char *s)
         buf_add_json_str(out, s, strlen(s));
     else
         buf_addstr(out, "null");
-}
-
-/* The detail text, normalised: compact JSON if it parses, else a string. */
-static void add_detail(struct buf *out, const char *detail)
-{
-    json_t *v;
-    char *s;
-
-    if (!detail) {
-        buf_addstr(out, "null");
-        return;
-    }
-    v = json_loads(detail, JSON_DECODE_ANY, NULL);
-    if (!v) {
-        buf_add_json_str(out, detail, strlen(detail));
-        return;
-    }
-    s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
-    json_decref(v);
-    if (!s)
-        BUG("json_dumps failed on a parsed value");
-    buf_addstr(out, s);
-    free(s);
 }
 
 static void add_stats(struct buf *out, const struct plan_stats *st)
@@ -138,8 +117,13 @@ static void add_note(struct buf *out, const struct plan_note *n)
     else
         add_uuid(out, &n->album);
     buf_addstr(out, ",\"detail\":");
-    add_detail(out, n->detail);
-    buf_addch(out, '}');
+    if (n->detail.nr) {
+        buf_addch(out, '{');
+        plan_fields_json(&n->detail, out);
+        buf_addstr(out, "}}");
+    } else {
+        buf_addstr(out, "null}");
+    }
 }
 
 void plan_to_json(const struct plan *p, struct buf *out)
@@ -378,11 +362,43 @@ static int read_group(struct plan *p, json_t *o, size_t idx, struct buf *err)
     return 0;
 }
 
+/* A note's detail object into fields; -1 on a value fields cannot hold. */
+static int read_fields(json_t *d, struct plan_fields *fs)
+{
+    const char *key;
+    json_t *v, *s;
+    size_t i;
+
+    if (!json_is_object(d))
+        return -1;
+    json_object_foreach(d, key, v)
+    {
+        if (json_is_string(v)) {
+            plan_fields_str(fs, key, json_string_value(v));
+        } else if (json_is_integer(v)) {
+            plan_fields_int(fs, key, json_integer_value(v));
+        } else if (json_is_boolean(v)) {
+            plan_fields_bool(fs, key, json_is_true(v));
+        } else if (json_is_array(v)) {
+            plan_fields_list(fs, key, NULL);
+            json_array_foreach(v, i, s)
+            {
+                if (!json_is_string(s))
+                    return -1;
+                plan_fields_list(fs, key, json_string_value(s));
+            }
+        } else {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int read_note(struct plan *p, json_t *o, size_t idx, struct buf *err)
 {
     json_t *k = json_object_get(o, "kind"), *d;
     struct uuid asset, album;
-    char *detail = NULL;
+    struct plan_fields detail = PLAN_FIELDS_INIT;
     int kind;
 
     kind = json_is_string(k)
@@ -394,15 +410,15 @@ static int read_note(struct plan *p, json_t *o, size_t idx, struct buf *err)
         return -1;
     }
     d = json_object_get(o, "detail");
-    if (json_is_string(d))
-        detail = xstrdup(json_string_value(d));
-    else if (d && !json_is_null(d)) {
-        detail =
-            json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
-        if (!detail)
-            BUG("json_dumps failed on a parsed value");
+    if (d && !json_is_null(d) && read_fields(d, &detail) < 0) {
+        plan_fields_release(&detail);
+        buf_addf(err,
+                 "plan json: note %zu: detail is not an object of "
+                 "strings, integers, booleans and lists of strings",
+                 idx);
+        return -1;
     }
-    plan_note(p, (enum plan_note_kind)kind, &asset, &album, detail);
+    plan_note(p, (enum plan_note_kind)kind, &asset, &album, &detail);
     return 0;
 }
 

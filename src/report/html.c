@@ -11,6 +11,7 @@
  */
 #include "report/html.h"
 
+#include <errno.h>
 #include <jansson.h>
 
 /* Changes listed at most (the counts above the list are always whole). */
@@ -416,29 +417,75 @@ static void change_row(struct buf *b, json_t *ev, const char *rule,
     buf_addstr(b, "</td></tr>\n");
 }
 
-/* The journal: counts by kind and rule, then the list of changes. */
+/* The journal's lines, from its text or its file. */
+struct lines {
+    const char *p; /* the text left, or NULL */
+    FILE *f;       /* or the file */
+    char *line;    /* getline()'s buffer */
+    size_t cap;
+};
+
+/* The next line (without its newline) in *line, its length in *len;
+ * false at the end, or on a read error (err set). */
+static bool next_line(struct lines *l, const char **line, size_t *len,
+                      struct buf *err, bool *failed)
+{
+    if (l->f) {
+        ssize_t n = getline(&l->line, &l->cap, l->f);
+
+        if (n < 0) {
+            if (ferror(l->f)) {
+                buf_addf(err, "modifications.jsonl: %s", strerror(errno));
+                *failed = true;
+            }
+            return false;
+        }
+        if (n > 0 && l->line[n - 1] == '\n')
+            n--;
+        *line = l->line;
+        *len = (size_t)n;
+        return true;
+    }
+    if (!l->p || !*l->p)
+        return false;
+    {
+        const char *nl = strchr(l->p, '\n');
+
+        *line = l->p;
+        *len = nl ? (size_t)(nl - l->p) : strlen(l->p);
+        l->p += nl ? *len + 1 : *len;
+    }
+    return true;
+}
+
+/*
+ * The journal, one pass a line at a time: the counts by kind and by rule
+ * (the bar charts, into b), the done and failed totals for the summary,
+ * the filters (into head) and the first HTML_LIST_MAX changes as table
+ * rows (into list).  The page is bounded whatever the run's size; the
+ * journal is not, so it is never held whole when read from its file.
+ */
 static int changes(struct buf *b, const struct report_html_input *in,
                    size_t *done, size_t *failed, struct buf *head,
                    struct buf *list, struct buf *err)
 {
-    const char *p = in->journal ? in->journal : "";
+    struct lines src = {in->journal_file ? NULL : in->journal, in->journal_file,
+                        NULL, 0};
     struct tally kinds = {0}, rules = {0};
     struct buf rule = BUF_INIT;
-    size_t lineno = 0, listed = 0, total = 0;
+    size_t lineno = 0, listed = 0, total = 0, len;
+    const char *p;
+    bool read_failed = false;
     int ret = -1;
 
     *done = *failed = 0;
-    while (*p) {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+    while (next_line(&src, &p, &len, err, &read_failed)) {
         json_error_t je;
         json_t *ev;
 
         lineno++;
-        if (!len) {
-            p += 1;
+        if (!len)
             continue;
-        }
         ev = json_loadb(p, len, 0, &je);
         if (!json_is_object(ev)) {
             buf_addf(err, "modifications.jsonl:%zu: %s", lineno,
@@ -461,8 +508,9 @@ static int changes(struct buf *b, const struct report_html_input *in,
             }
         }
         json_decref(ev);
-        p += nl ? len + 1 : len;
     }
+    if (read_failed)
+        goto out;
     buf_addstr(b, "<section><h2>Changes by kind</h2>");
     svg_bars(b, &kinds, "");
     buf_addstr(b, "</section>\n<section><h2>Changes by rule</h2>");
@@ -480,6 +528,7 @@ static int changes(struct buf *b, const struct report_html_input *in,
     buf_addstr(head, "</p>");
     ret = 0;
 out:
+    free(src.line);
     tally_release(&kinds);
     tally_release(&rules);
     buf_release(&rule);

@@ -17,6 +17,8 @@
 #ifndef IA_REPORT_HTML_H
 #define IA_REPORT_HTML_H
 
+#include <stdio.h>
+
 #include "core/buf.h"
 
 #define REPORT_FILE_HTML     "report.html"
@@ -41,6 +43,9 @@ struct report_html_input {
     const char *journal;       /* modifications.jsonl text, may be NULL */
     const struct report_html_run *history; /* oldest first */
     size_t history_nr;                     /* at most REPORT_HTML_HISTORY_MAX */
+    FILE *journal_file; /* or the file, read a line at a time (then
+                           journal is not used): a big run's journal is
+                           never whole in memory */
 };
 
 /*

@@ -67,8 +67,9 @@ struct event {
     const char *album_name;
     const char *old_value;
     const char *new_value;
-    struct buf extra;  /* Python dict repr body, without braces */
-    struct buf jextra; /* JSON object members, without braces */
+    struct plan_fields extra; /* `extra`: both formats render it */
+    uint64_t journal_only;    /* extra's fields (bit i: field i) that only
+                                 modifications.jsonl shows */
 };
 
 /* Python's repr() of a str: single quotes unless the text holds ' but
@@ -83,172 +84,44 @@ static void py_str(struct buf *b, const char *s, size_t len)
     buf_addch(b, dq ? '"' : '\'');
 }
 
-static void add_utf8(struct buf *b, unsigned cp)
+/* The fields as the body of a Python dict repr, as upstream prints
+ * `extra`: 'key': 'text', 'n': 3, 'flag': True, 'list': ['a', 'b']. */
+static const struct plan_fields_style py_dict = {", ", ": ", "True", "False",
+                                                 py_str};
+
+/* Whether extra has a field the text report shows. */
+static bool has_text_extra(const struct event *e)
 {
-    if (cp < 0x80) {
-        buf_addch(b, (int)cp);
-    } else if (cp < 0x800) {
-        buf_addch(b, (int)(0xc0 | (cp >> 6)));
-        buf_addch(b, (int)(0x80 | (cp & 0x3f)));
-    } else if (cp < 0x10000) {
-        buf_addch(b, (int)(0xe0 | (cp >> 12)));
-        buf_addch(b, (int)(0x80 | ((cp >> 6) & 0x3f)));
-        buf_addch(b, (int)(0x80 | (cp & 0x3f)));
-    } else {
-        buf_addch(b, (int)(0xf0 | (cp >> 18)));
-        buf_addch(b, (int)(0x80 | ((cp >> 12) & 0x3f)));
-        buf_addch(b, (int)(0x80 | ((cp >> 6) & 0x3f)));
-        buf_addch(b, (int)(0x80 | (cp & 0x3f)));
-    }
-}
+    size_t i;
 
-static unsigned hex4(const char *p)
-{
-    unsigned v = 0;
-    int i;
-
-    for (i = 0; i < 4; i++) {
-        char c = p[i];
-
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            v |= (unsigned)(c - 'A' + 10);
-        else
-            return 0xfffd;
-    }
-    return v;
-}
-
-/*
- * Rewrites JSON text (a note's detail, produced by the rules engine) as
- * the Python repr upstream prints: 'strings', True/False/None, ": " and
- * ", " separators.  Tolerant: unexpected bytes are copied through.
- */
-static void json_to_py(struct buf *b, const char *j)
-{
-    const char *p = j;
-
-    while (*p) {
-        if (*p == '"') {
-            struct buf s = BUF_INIT;
-
-            for (p++; *p && *p != '"'; p++) {
-                if (*p != '\\') {
-                    buf_addch(&s, *p);
-                    continue;
-                }
-                p++;
-                switch (*p) {
-                case 'n':
-                    buf_addch(&s, '\n');
-                    break;
-                case 't':
-                    buf_addch(&s, '\t');
-                    break;
-                case 'r':
-                    buf_addch(&s, '\r');
-                    break;
-                case 'b':
-                    buf_addch(&s, '\b');
-                    break;
-                case 'f':
-                    buf_addch(&s, '\f');
-                    break;
-                case 'u': {
-                    unsigned cp;
-
-                    if (strnlen(p + 1, 4) < 4) {
-                        buf_addch(&s, '?');
-                        break;
-                    }
-                    cp = hex4(p + 1);
-                    p += 4;
-                    if (cp >= 0xd800 && cp < 0xdc00 && p[1] == '\\' &&
-                        p[2] == 'u' && strnlen(p + 3, 4) == 4) {
-                        unsigned lo = hex4(p + 3);
-
-                        if (lo >= 0xdc00 && lo < 0xe000) {
-                            cp =
-                                0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-                            p += 6;
-                        }
-                    }
-                    add_utf8(&s, cp);
-                    break;
-                }
-                case '\0':
-                    p--;
-                    break;
-                default:
-                    buf_addch(&s, *p);
-                    break;
-                }
-            }
-            if (*p)
-                p++;
-            py_str(b, s.buf, s.len);
-            buf_release(&s);
-        } else if (!strncmp(p, "true", 4)) {
-            buf_addstr(b, "True");
-            p += 4;
-        } else if (!strncmp(p, "false", 5)) {
-            buf_addstr(b, "False");
-            p += 5;
-        } else if (!strncmp(p, "null", 4)) {
-            buf_addstr(b, "None");
-            p += 4;
-        } else if (*p == ':' || *p == ',') {
-            buf_addch(b, *p++);
-            buf_addch(b, ' ');
-        } else if (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r') {
-            p++;
-        } else {
-            buf_addch(b, *p++);
-        }
-    }
-}
-
-static void extra_sep(struct event *e)
-{
-    if (e->extra.len)
-        buf_addstr(&e->extra, ", ");
-    if (e->jextra.len)
-        buf_addch(&e->jextra, ',');
+    for (i = 0; i < e->extra.nr; i++)
+        if (i >= 64 || !(e->journal_only >> i & 1))
+            return true;
+    return false;
 }
 
 static void extra_str(struct event *e, const char *key, const char *val)
 {
-    extra_sep(e);
-    py_str(&e->extra, key, strlen(key));
-    buf_addstr(&e->extra, ": ");
-    py_str(&e->extra, val, strlen(val));
-    buf_add_json_str(&e->jextra, key, strlen(key));
-    buf_addch(&e->jextra, ':');
-    buf_add_json_str(&e->jextra, val, strlen(val));
+    plan_fields_str(&e->extra, key, val);
 }
 
 static void extra_int(struct event *e, const char *key, long long v)
 {
-    extra_sep(e);
-    py_str(&e->extra, key, strlen(key));
-    buf_addf(&e->extra, ": %lld", v);
-    buf_add_json_str(&e->jextra, key, strlen(key));
-    buf_addf(&e->jextra, ":%lld", v);
+    plan_fields_int(&e->extra, key, v);
+}
+
+static void extra_true(struct event *e, const char *key)
+{
+    plan_fields_bool(&e->extra, key, true);
 }
 
 /* Journal-only members (modifications.jsonl, not upstream's text): the
  * prior values `undo` restores. */
 static void prior_str(struct event *e, const char *key, const char *val)
 {
-    if (e->jextra.len)
-        buf_addch(&e->jextra, ',');
-    buf_add_json_str(&e->jextra, key, strlen(key));
-    buf_addch(&e->jextra, ':');
-    buf_add_json_str(&e->jextra, val, strlen(val));
+    if (e->extra.nr < 64)
+        e->journal_only |= (uint64_t)1 << e->extra.nr;
+    plan_fields_str(&e->extra, key, val);
 }
 
 /* The role user has now on album in the model, -1 when not a member. */
@@ -284,53 +157,13 @@ static void prior_dates(struct event *e, const struct model_asset *ma)
     }
 }
 
-static void extra_true(struct event *e, const char *key)
-{
-    extra_sep(e);
-    py_str(&e->extra, key, strlen(key));
-    buf_addstr(&e->extra, ": True");
-    buf_add_json_str(&e->jextra, key, strlen(key));
-    buf_addstr(&e->jextra, ":true");
-}
-
-/* A note's JSON detail: object members merged into extra. */
-static void extra_json(struct event *e, const char *json)
-{
-    const char *open, *close;
-
-    if (!json)
-        return;
-    open = strchr(json, '{');
-    close = strrchr(json, '}');
-    if (!open || !close || close <= open + 1)
-        return;
-    /* Only non-empty objects: copy the members between the braces. */
-    {
-        struct buf inner = BUF_INIT;
-        size_t k;
-
-        buf_add(&inner, open + 1, (size_t)(close - open - 1));
-        for (k = 0;
-             k < inner.len && (inner.buf[k] == ' ' || inner.buf[k] == '\n');
-             k++)
-            ;
-        if (k < inner.len) {
-            extra_sep(e);
-            json_to_py(&e->extra, inner.buf);
-            buf_add(&e->jextra, inner.buf, inner.len);
-        }
-        buf_release(&inner);
-    }
-}
-
 static void event_init(struct event *e, enum report_kind kind,
                        const char *status)
 {
     memset(e, 0, sizeof(*e));
     e->kind = kind;
     e->status = status;
-    buf_init(&e->extra, 0);
-    buf_init(&e->jextra, 0);
+    buf_init(&e->extra.text, 0);
 }
 
 /* " | key=value": the value (a name from the server) escaped, so that
@@ -341,9 +174,14 @@ static void field(struct buf *b, const char *key, const char *val)
     escape_text(b, val, strlen(val), NULL);
 }
 
-/* Writes one event as a report line and a JSON line, and counts it. */
-static void emit(const struct report_ctx *c, struct event *e, const char *stamp,
-                 struct buf *txt, struct buf *jsonl, struct report_kinds *kinds)
+/*
+ * Writes one event as a report line (txt) and a JSON line (jsonl), each
+ * when not NULL, and counts it: the common fields in upstream's order,
+ * then `extra`, which each format renders from the same record.
+ */
+static void write_event(const struct report_ctx *c, const struct event *e,
+                        const char *stamp, struct buf *txt, struct buf *jsonl,
+                        struct report_kinds *kinds)
 {
     char id[UUID_STR_LEN + 1], aid[UUID_STR_LEN + 1];
     const char *name = NULL;
@@ -382,8 +220,11 @@ static void emit(const struct report_ctx *c, struct event *e, const char *stamp,
             field(txt, "new_value", e->new_value);
         if (c->user_name && *c->user_name)
             field(txt, "user", c->user_name);
-        if (e->extra.len)
-            buf_addf(txt, " | extra={%s}", e->extra.buf);
+        if (has_text_extra(e)) {
+            buf_addstr(txt, " | extra={");
+            plan_fields_write(&e->extra, &py_dict, e->journal_only, txt);
+            buf_addch(txt, '}');
+        }
         buf_addch(txt, '\n');
     }
     if (jsonl) {
@@ -419,10 +260,54 @@ static void emit(const struct report_ctx *c, struct event *e, const char *stamp,
             buf_addstr(jsonl, ",\"new_value\":");
             buf_add_json_str(jsonl, e->new_value, strlen(e->new_value));
         }
-        buf_addf(jsonl, ",\"extra\":{%s}}\n", e->jextra.buf);
+        buf_addstr(jsonl, ",\"extra\":{");
+        plan_fields_json(&e->extra, jsonl);
+        buf_addstr(jsonl, "}}\n");
     }
-    buf_release(&e->extra);
-    buf_release(&e->jextra);
+}
+
+/*
+ * Where events go: the text report and the JSON lines (either may be
+ * NULL), counted into kinds (may be NULL).  With a file (rf) or a journal
+ * (j), the text is written there once it holds a piece, so that no report
+ * is ever whole in memory, and always on whole lines.
+ */
+struct sink {
+    const struct report_ctx *c;
+    const char *stamp;
+    struct buf *txt, *jsonl;
+    struct report_kinds *kinds;
+    struct report_file *rf;   /* txt's file, or NULL: txt is kept */
+    struct report_journal *j; /* jsonl's journal, or NULL: kept */
+    struct buf *err;
+    int ret; /* -1 once a write failed */
+};
+
+static int append(struct report_journal *j, const struct buf *b,
+                  struct buf *err);
+
+/* Writes what the sink holds once it is a piece (anything when all). */
+static void drain(struct sink *s, bool all)
+{
+    size_t min = all ? 1 : REPORT_FILE_PIECE;
+
+    if (s->ret < 0)
+        return;
+    if (s->txt && report_file_spill(s->rf, s->txt, all, s->err) < 0)
+        s->ret = -1;
+    if (s->j && s->jsonl->len >= min) {
+        if (append(s->j, s->jsonl, s->err) < 0)
+            s->ret = -1;
+        buf_reset(s->jsonl);
+    }
+}
+
+/* write_event() into the sink, then frees the event's fields. */
+static void emit(struct sink *s, struct event *e)
+{
+    write_event(s->c, e, s->stamp, s->txt, s->jsonl, s->kinds);
+    plan_fields_release(&e->extra);
+    drain(s, false);
 }
 
 /* The kind of an item event, from the op and the outcome; -1: no event. */
@@ -499,157 +384,214 @@ static const char *album_name_of(const struct report_ctx *c,
     return NULL;
 }
 
-static void group_events(const struct report_ctx *c, size_t gi,
-                         const char *stamp, struct buf *txt, struct buf *jsonl,
-                         struct report_kinds *kinds, struct buf *seen_tags)
+/* One plan group being reported, and where its events go. */
+struct group_view {
+    const struct report_ctx *c;
+    const struct plan_group *g;
+    const struct outcome_group *og; /* NULL: no outcome, all pending */
+    const struct uuid *target;      /* the tag or album id, NULL unknown */
+    bool dry;                       /* nothing was or will be sent */
+    uint8_t action;                 /* the group's own action's outcome */
+    struct sink *out;
+};
+
+/* The group's own action, or the item, happened, or would in a dry run. */
+static bool happened(const struct group_view *v, uint8_t st)
 {
+    return st == OUTCOME_DONE || (v->dry && st == OUTCOME_PENDING);
+}
+
+/* CREATE_TAG before a tag group whose tag did not exist, once per name
+ * even if several groups needed it (seen_tags: "\nname\n" each). */
+static void tag_create_event(const struct group_view *v, struct buf *seen_tags)
+{
+    const struct plan_group *g = v->g;
+    struct buf key = BUF_INIT;
+    struct event e;
+
+    buf_addf(&key, "\n%s\n", g->name);
+    if (!strstr(seen_tags->buf, key.buf)) {
+        buf_addstr(seen_tags, key.buf);
+        event_init(&e, REPORT_K_CREATE_TAG,
+                   v->action == OUTCOME_DONE ? "done" : "planned");
+        e.tag = g->name;
+        if (v->target && v->action == OUTCOME_DONE) {
+            char tid[UUID_STR_LEN + 1];
+
+            uuid_format(v->target, tid);
+            extra_str(&e, "tag_id", tid);
+        }
+        extra_true(&e, "created");
+        if (v->action != OUTCOME_DONE)
+            extra_true(&e, "dry_run");
+        emit(v->out, &e);
+    }
+    buf_release(&key);
+}
+
+/* CREATE_ALBUM / DELETE_ALBUM (upstream's reason "<why> (SUCCESS)"), or
+ * the error when the server refused it. */
+static void album_action_event(const struct group_view *v)
+{
+    const struct plan_group *g = v->g;
+    bool create = g->op == PLAN_ALBUM_CREATE;
+    struct event e;
+
+    if (happened(v, v->action)) {
+        event_init(&e, create ? REPORT_K_CREATE_ALBUM : REPORT_K_DELETE_ALBUM,
+                   v->action == OUTCOME_DONE ? "done" : "planned");
+        e.album = v->target;
+        e.album_name = create ? g->name : NULL;
+        e.old_value = create ? NULL : g->name;
+        if (create) {
+            extra_true(&e, "created");
+        } else {
+            struct buf why = BUF_INIT;
+
+            buf_addf(&why, "%s (%s)",
+                     plan_reason_name((enum plan_reason)g->reason),
+                     v->action == OUTCOME_DONE ? "SUCCESS" : "PLANNED");
+            extra_str(&e, "reason", why.buf);
+            buf_release(&why);
+        }
+        if (v->action != OUTCOME_DONE)
+            extra_true(&e, "dry_run");
+        emit(v->out, &e);
+    } else if (v->action == OUTCOME_FAILED) {
+        event_init(&e, REPORT_K_ERROR_ALBUM_NOT_FOUND, "failed");
+        e.album = v->target;
+        e.album_name = g->name;
+        extra_str(&e, "operation", create ? "create_album" : "delete_album");
+        add_error_extra(&e, v->og, v->og->action_error);
+        emit(v->out, &e);
+    }
+}
+
+/* A sharing item: the album, the member and the roles (the prior one
+ * for `undo`, journal only). */
+static void sharing_fields(const struct group_view *v,
+                           const struct plan_item *it, struct event *e)
+{
+    const struct plan_group *g = v->g;
+    char uid[UUID_STR_LEN + 1];
+    int prior;
+
+    e->album = v->target;
+    e->album_name = album_name_of(v->c, g, v->target);
+    uuid_format(&it->id, uid);
+    plan_fields_list(&e->extra, "members", uid);
+    if (g->op != PLAN_ALBUM_USER_REMOVE)
+        extra_str(e, "access_level", role_name(g->role));
+    prior = g->op != PLAN_ALBUM_USER_ADD
+                ? prior_role(v->c->model, v->target, &it->id)
+                : -1;
+    if (prior >= 0)
+        prior_str(e, "old_access_level", role_name(prior));
+}
+
+/* A date correction: the old and new dates (the asset's prior dates for
+ * `undo`, journal only).  oldv and newv hold the texts e points to. */
+static void date_fields(const struct group_view *v, const struct plan_item *it,
+                        struct event *e, char oldv[32], char newv[32])
+{
+    const struct model *m = v->c->model;
+    uint32_t a = m ? model_find_asset(m, &it->id) : MODEL_NONE;
+
+    if (a != MODEL_NONE) {
+        const struct model_asset *ma = &m->assets[a];
+        int64_t old = ma->date_time_original != TIME_NONE
+                          ? ma->date_time_original
+                          : model_asset_best_date(ma);
+
+        prior_dates(e, ma);
+        if (old != TIME_NONE) {
+            time_format_iso(old, oldv);
+            e->old_value = oldv;
+        }
+    }
+    time_format_iso(v->g->date, newv);
+    e->new_value = newv;
+    extra_true(e, "pre_update");
+}
+
+/* The event of item i, if its outcome is one (a tag already there says
+ * nothing; an item never attempted outside a dry run neither). */
+static void item_event(const struct group_view *v, size_t i)
+{
+    const struct plan_group *g = v->g;
+    const struct plan_item *it = &g->items[i];
+    enum outcome_status st = v->og ? v->og->status[i] : OUTCOME_PENDING;
+    enum outcome_error er = v->og ? v->og->error[i] : OUTCOME_E_NONE;
+    char oldv[32], newv[32];
+    struct event e;
+    int kind;
+
+    if (st == OUTCOME_PENDING && !v->dry)
+        return;
+    kind = item_kind(g->op, st, er);
+    if (kind < 0)
+        return;
+    event_init(&e, (enum report_kind)kind,
+               st == OUTCOME_PENDING ? "planned" : outcome_status_name(st));
+    switch (g->op) {
+    case PLAN_ALBUM_USER_ADD:
+    case PLAN_ALBUM_USER_ROLE:
+    case PLAN_ALBUM_USER_REMOVE:
+        sharing_fields(v, it, &e);
+        break;
+    case PLAN_TAG_ADD:
+    case PLAN_TAG_REMOVE:
+        e.asset = &it->id;
+        e.tag = g->name;
+        break;
+    case PLAN_ASSET_DATE:
+        e.asset = &it->id;
+        date_fields(v, it, &e, oldv, newv);
+        break;
+    default:
+        e.asset = &it->id;
+        e.album = v->target;
+        e.album_name = album_name_of(v->c, g, v->target);
+        break;
+    }
+    extra_str(&e, "reason", plan_reason_name((enum plan_reason)it->reason));
+    if (it->rule)
+        extra_int(&e, "rule", it->rule);
+    if (st == OUTCOME_FAILED || st == OUTCOME_UNCHANGED)
+        add_error_extra(&e, st == OUTCOME_FAILED ? v->og : NULL, er);
+    if (st == OUTCOME_PENDING)
+        extra_true(&e, "dry_run");
+    emit(v->out, &e);
+}
+
+/* The events of plan group gi: its own action first (it happened before
+ * its items), then one per item. */
+static void group_events(struct sink *out, size_t gi, struct buf *seen_tags)
+{
+    const struct report_ctx *c = out->c;
     const struct plan_group *g = &c->plan->groups[gi];
     const struct outcome_group *og =
         c->outcome && gi < c->outcome->nr ? &c->outcome->groups[gi] : NULL;
-    bool dry = !c->outcome || c->outcome->dry_run;
-    const struct uuid *target = og && og->has_target ? &og->target
-                                : g->target_exists   ? &g->target
-                                                     : NULL;
-    bool is_album = g->op != PLAN_TAG_ADD && g->op != PLAN_TAG_REMOVE &&
-                    g->op != PLAN_ASSET_DATE;
-    uint8_t action = og ? og->action : OUTCOME_PENDING;
-    struct event e;
+    struct group_view v = {c,
+                           g,
+                           og,
+                           NULL,
+                           !c->outcome || c->outcome->dry_run,
+                           og ? og->action : OUTCOME_PENDING,
+                           out};
     size_t i;
 
-    /* The group's own action first: it happened before its items. */
-    if (g->op == PLAN_TAG_ADD && !g->target_exists &&
-        (action == OUTCOME_DONE || (dry && action == OUTCOME_PENDING))) {
-        /* One CREATE_TAG per name even if several groups needed it. */
-        struct buf key = BUF_INIT;
-
-        buf_addf(&key, "\n%s\n", g->name);
-        if (!strstr(seen_tags->buf, key.buf)) {
-            buf_addstr(seen_tags, key.buf);
-            event_init(&e, REPORT_K_CREATE_TAG,
-                       action == OUTCOME_DONE ? "done" : "planned");
-            e.tag = g->name;
-            if (target && action == OUTCOME_DONE) {
-                char tid[UUID_STR_LEN + 1];
-
-                uuid_format(target, tid);
-                extra_str(&e, "tag_id", tid);
-            }
-            extra_true(&e, "created");
-            if (action != OUTCOME_DONE)
-                extra_true(&e, "dry_run");
-            emit(c, &e, stamp, txt, jsonl, kinds);
-        }
-        buf_release(&key);
-    }
+    v.target = og && og->has_target ? &og->target
+               : g->target_exists   ? &g->target
+                                    : NULL;
+    if (g->op == PLAN_TAG_ADD && !g->target_exists && happened(&v, v.action))
+        tag_create_event(&v, seen_tags);
     if (g->op == PLAN_ALBUM_CREATE || g->op == PLAN_ALBUM_DELETE) {
-        bool create = g->op == PLAN_ALBUM_CREATE;
-
-        if (action == OUTCOME_DONE || (dry && action == OUTCOME_PENDING)) {
-            event_init(&e,
-                       create ? REPORT_K_CREATE_ALBUM : REPORT_K_DELETE_ALBUM,
-                       action == OUTCOME_DONE ? "done" : "planned");
-            e.album = target;
-            e.album_name = create ? g->name : NULL;
-            e.old_value = create ? NULL : g->name;
-            if (create)
-                extra_true(&e, "created");
-            else {
-                /* Upstream: reason "<why> (SUCCESS)". */
-                struct buf why = BUF_INIT;
-
-                buf_addf(&why, "%s (%s)",
-                         plan_reason_name((enum plan_reason)g->reason),
-                         action == OUTCOME_DONE ? "SUCCESS" : "PLANNED");
-                extra_str(&e, "reason", why.buf);
-                buf_release(&why);
-            }
-            if (action != OUTCOME_DONE)
-                extra_true(&e, "dry_run");
-            emit(c, &e, stamp, txt, jsonl, kinds);
-        } else if (action == OUTCOME_FAILED) {
-            event_init(&e, REPORT_K_ERROR_ALBUM_NOT_FOUND, "failed");
-            e.album = target;
-            e.album_name = g->name;
-            extra_str(&e, "operation",
-                      create ? "create_album" : "delete_album");
-            add_error_extra(&e, og, og->action_error);
-            emit(c, &e, stamp, txt, jsonl, kinds);
-        }
+        album_action_event(&v);
         return;
     }
-    for (i = 0; i < g->nr; i++) {
-        const struct plan_item *it = &g->items[i];
-        enum outcome_status st = og ? og->status[i] : OUTCOME_PENDING;
-        enum outcome_error er = og ? og->error[i] : OUTCOME_E_NONE;
-        int kind;
-        char oldv[32], newv[32];
-
-        if (st == OUTCOME_PENDING && !dry)
-            continue; /* never attempted: nothing happened */
-        kind = item_kind(g->op, st, er);
-        if (kind < 0)
-            continue;
-        event_init(&e, (enum report_kind)kind,
-                   st == OUTCOME_PENDING ? "planned" : outcome_status_name(st));
-        if (g->op == PLAN_ALBUM_USER_ADD || g->op == PLAN_ALBUM_USER_ROLE ||
-            g->op == PLAN_ALBUM_USER_REMOVE) {
-            char uid[UUID_STR_LEN + 1];
-
-            e.album = target;
-            e.album_name = album_name_of(c, g, target);
-            uuid_format(&it->id, uid);
-            extra_sep(&e);
-            buf_addstr(&e.extra, "'members': [");
-            py_str(&e.extra, uid, strlen(uid));
-            buf_addch(&e.extra, ']');
-            buf_addf(&e.jextra, "\"members\":[\"%s\"]", uid);
-            if (g->op != PLAN_ALBUM_USER_REMOVE)
-                extra_str(&e, "access_level", role_name(g->role));
-            if (g->op != PLAN_ALBUM_USER_ADD &&
-                prior_role(c->model, target, &it->id) >= 0)
-                prior_str(&e, "old_access_level",
-                          role_name(prior_role(c->model, target, &it->id)));
-        } else {
-            e.asset = &it->id;
-            if (g->op == PLAN_TAG_ADD || g->op == PLAN_TAG_REMOVE) {
-                e.tag = g->name;
-            } else if (is_album) {
-                e.album = target;
-                e.album_name = album_name_of(c, g, target);
-            }
-        }
-        if (g->op == PLAN_ASSET_DATE) {
-            int64_t old = TIME_NONE;
-
-            if (c->model) {
-                uint32_t a = model_find_asset(c->model, &it->id);
-
-                if (a != MODEL_NONE) {
-                    const struct model_asset *ma = &c->model->assets[a];
-
-                    old = ma->date_time_original != TIME_NONE
-                              ? ma->date_time_original
-                              : model_asset_best_date(ma);
-                    prior_dates(&e, ma);
-                }
-            }
-            if (old != TIME_NONE) {
-                time_format_iso(old, oldv);
-                e.old_value = oldv;
-            }
-            time_format_iso(g->date, newv);
-            e.new_value = newv;
-            extra_true(&e, "pre_update");
-        }
-        extra_str(&e, "reason", plan_reason_name((enum plan_reason)it->reason));
-        if (it->rule)
-            extra_int(&e, "rule", it->rule);
-        if (st == OUTCOME_FAILED || st == OUTCOME_UNCHANGED)
-            add_error_extra(&e, st == OUTCOME_FAILED ? og : NULL, er);
-        if (st == OUTCOME_PENDING)
-            extra_true(&e, "dry_run");
-        emit(c, &e, stamp, txt, jsonl, kinds);
-    }
+    for (i = 0; i < g->nr; i++)
+        item_event(&v, i);
 }
 
 static enum report_kind note_kind(enum plan_note_kind k)
@@ -677,44 +619,66 @@ static enum report_kind note_kind(enum plan_note_kind k)
     }
 }
 
-/* The plan's notes, events of their own kinds. */
-static void note_events(const struct report_ctx *c, const char *stamp,
-                        struct buf *txt, struct buf *jsonl,
-                        struct report_kinds *kinds)
+/* One note of the plan, an event of its own kind. */
+static void note_event(struct sink *out, const struct plan_note *n)
 {
+    const struct report_ctx *c = out->c;
+    struct event e;
+
+    event_init(&e, note_kind(n->kind), "noted");
+    if (!uuid_is_zero(&n->asset))
+        e.asset = &n->asset;
+    if (!uuid_is_zero(&n->album)) {
+        e.album = &n->album;
+        e.album_name = album_name_of(c, NULL, &n->album);
+    }
+    plan_fields_release(&e.extra);
+    e.extra = n->detail; /* the note's own fields: rendered, not freed */
+    write_event(c, &e, out->stamp, out->txt, out->jsonl, out->kinds);
+    drain(out, false);
+}
+
+/* Every event of the plan, groups then notes, into out. */
+static int all_events(struct sink *out)
+{
+    struct buf seen_tags = BUF_INIT;
     size_t i;
 
-    for (i = 0; i < c->plan->notes_nr; i++) {
-        const struct plan_note *n = &c->plan->notes[i];
-        struct event e;
-
-        event_init(&e, note_kind(n->kind), "noted");
-        if (!uuid_is_zero(&n->asset))
-            e.asset = &n->asset;
-        if (!uuid_is_zero(&n->album)) {
-            e.album = &n->album;
-            e.album_name = album_name_of(c, NULL, &n->album);
-        }
-        extra_json(&e, n->detail);
-        emit(c, &e, stamp, txt, jsonl, kinds);
-    }
+    if (out->kinds)
+        memset(out->kinds, 0, sizeof(*out->kinds));
+    buf_addch(&seen_tags, '\n');
+    for (i = 0; i < out->c->plan->nr && out->ret == 0; i++)
+        group_events(out, i, &seen_tags);
+    for (i = 0; i < out->c->plan->notes_nr && out->ret == 0; i++)
+        note_event(out, &out->c->plan->notes[i]);
+    drain(out, true);
+    buf_release(&seen_tags);
+    return out->ret;
 }
 
 void report_modifications(const struct report_ctx *c, struct buf *txt,
                           struct buf *jsonl, struct report_kinds *kinds)
 {
-    struct buf seen_tags = BUF_INIT;
     char stamp[40];
-    size_t i;
+    struct sink out = {c, stamp, txt, jsonl, kinds, NULL, NULL, NULL, 0};
 
-    if (kinds)
-        memset(kinds, 0, sizeof(*kinds));
     report_iso_local(c->now_ms, stamp);
-    buf_addch(&seen_tags, '\n');
-    for (i = 0; i < c->plan->nr; i++)
-        group_events(c, i, stamp, txt, jsonl, kinds, &seen_tags);
-    note_events(c, stamp, txt, jsonl, kinds);
-    buf_release(&seen_tags);
+    (void)all_events(&out);
+}
+
+int report_modifications_write(const struct report_ctx *c,
+                               struct report_file *rf,
+                               struct report_kinds *kinds, struct buf *err)
+{
+    char stamp[40];
+    struct buf txt = BUF_INIT;
+    struct sink out = {c, stamp, &txt, NULL, kinds, rf, NULL, err, 0};
+    int ret;
+
+    report_iso_local(c->now_ms, stamp);
+    ret = all_events(&out);
+    buf_release(&txt);
+    return ret;
 }
 
 /* ---- the journal ------------------------------------------------------- */
@@ -788,8 +752,8 @@ int report_journal_flush(struct report_journal *j, const struct report_ctx *c,
 {
     struct buf lines = BUF_INIT;
     char stamp[40];
+    struct sink out = {c, stamp, NULL, &lines, NULL, NULL, j, err, 0};
     size_t i;
-    int ret;
 
     if (j->fd < 0)
         return 0;
@@ -799,17 +763,19 @@ int report_journal_flush(struct report_journal *j, const struct report_ctx *c,
         j->nr = c->plan->nr;
     }
     report_iso_local(c->now_ms, stamp);
-    for (i = 0; i < c->plan->nr; i++) {
+    /* Appended a piece at a time (whole lines): a big group is never
+     * whole in memory. */
+    for (i = 0; i < c->plan->nr && !out.ret; i++) {
         if (j->written[i] || !(final || is_settled(c, i)))
             continue;
-        group_events(c, i, stamp, NULL, &lines, NULL, &j->seen_tags);
+        group_events(&out, i, &j->seen_tags);
         j->written[i] = 1;
     }
-    if (final)
-        note_events(c, stamp, NULL, &lines, NULL);
-    ret = lines.len ? append(j, &lines, err) : 0;
+    for (i = 0; final && i < c->plan->notes_nr && !out.ret; i++)
+        note_event(&out, &c->plan->notes[i]);
+    drain(&out, true);
     buf_release(&lines);
-    return ret;
+    return out.ret;
 }
 
 void report_journal_close(struct report_journal *j)

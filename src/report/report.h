@@ -15,10 +15,14 @@
  *   user_config_dump.yaml     the effective configuration, key redacted
  *   metrics.json              request metrics of the HTTP engine (ours)
  *
- * The writers below only build text into a struct buf; report_write()
+ * The small writers below build text into a struct buf; report_write()
  * stores a buffer under the run directory (temporary name + rename) with
  * every registered secret (log_add_secret) masked on the way, so the API
- * key cannot reach a report file even if some text carried it.
+ * key cannot reach a report file even if some text carried it.  The big
+ * ones are written as they are built, a piece at a time, through the same
+ * masking (struct report_file, the journal; report.html reads the journal
+ * a line at a time): on a library of a million assets no report is whole
+ * in memory.
  *
  * A run:
  *
@@ -27,8 +31,10 @@
  *     ... apply ...
  *     struct report_ctx c = { &plan, &model, &outcome, url, user, now };
  *     struct report_kinds k;
- *     report_modifications(&c, &txt, &jsonl, &k);
- *     report_write(&run, REPORT_FILE_MODIFICATIONS, &txt, &err);
+ *     struct report_file f;
+ *     report_file_open(&f, &run, REPORT_FILE_MODIFICATIONS, &err);
+ *     report_modifications_write(&c, &f, &k, &err);
+ *     report_file_commit(&f, &err);
  *     ...
  *     report_run_release(&run);
  */
@@ -36,8 +42,9 @@
 #define IA_REPORT_H
 
 #include "config/config.h"
+#include "core/fsutil.h"
 #include "model/model.h"
-#include "report/outcome.h"
+#include "apply/outcome.h"
 
 #define REPORT_DEFAULT_ROOT             "logs_local"
 #define REPORT_FILE_MODIFICATIONS       "modification_report.txt"
@@ -70,6 +77,28 @@ void report_run_release(struct report_run *run);
 /* Writes data as run->dir/name, secrets masked, atomically. */
 int report_write(const struct report_run *run, const char *name,
                  const struct buf *data, struct buf *err);
+/*
+ * The same for a report written as it is built, so that a big one is
+ * never whole in memory: report_file_add() writes a piece (whole lines,
+ * so a secret cannot straddle two pieces) with secrets masked and
+ * empties it; the file appears under its name at report_file_commit().
+ * On an error the file is abandoned (nothing to release).
+ */
+struct report_file {
+    struct fs_atomic f;
+    struct buf clean; /* the masked piece, reused */
+};
+int report_file_open(struct report_file *rf, const struct report_run *run,
+                     const char *name, struct buf *err);
+int report_file_add(struct report_file *rf, struct buf *piece, struct buf *err);
+/* report_file_add() once piece holds REPORT_FILE_PIECE bytes (any, when
+ * all); 0 when nothing is due, or rf is NULL (piece is then kept). */
+int report_file_spill(struct report_file *rf, struct buf *piece, bool all,
+                      struct buf *err);
+int report_file_commit(struct report_file *rf, struct buf *err);
+void report_file_abort(struct report_file *rf);
+/* Pieces are written once they pass this size. */
+#define REPORT_FILE_PIECE (64 * 1024)
 /* "YYYYmmdd_HHMMSS" of ms in local time. */
 void report_stamp(int64_t ms, char out[32]);
 /* Python's datetime.now().isoformat(): "2024-06-15T13:14:02.251000". */
@@ -137,6 +166,14 @@ struct report_ctx {
  */
 void report_modifications(const struct report_ctx *c, struct buf *txt,
                           struct buf *jsonl, struct report_kinds *kinds);
+/*
+ * The same text written to rf as it is built (a piece at a time, never
+ * the whole report in memory), the events counted into kinds (may be
+ * NULL).  -1 with err when a write fails (rf is then abandoned).
+ */
+int report_modifications_write(const struct report_ctx *c,
+                               struct report_file *rf,
+                               struct report_kinds *kinds, struct buf *err);
 
 /* ---- the modification journal ---------------------------------------- */
 
@@ -154,7 +191,8 @@ void report_modifications(const struct report_ctx *c, struct buf *txt,
  *
  * A plan group is written once, when it is settled: its own action (tag
  * or album create, album delete) and every item attempted, so a line is
- * never taken back.  Each flush is one append, secrets masked; the
+ * never taken back.  A flush appends whole lines, a piece
+ * (REPORT_FILE_PIECE) at a time, secrets masked; the
  * events are those report_modifications() would write, in the order the
  * groups settle, stamped with the time of the flush.
  */
@@ -240,6 +278,12 @@ struct report_stats {
 void report_statistics_yaml(const struct report_ctx *c,
                             const struct report_stats *s,
                             const struct report_kinds *kinds, struct buf *out);
+/* The same written to rf as it is built (one entry per tag and album:
+ * thousands on a big library); -1 with err when a write fails. */
+int report_statistics_write(const struct report_ctx *c,
+                            const struct report_stats *s,
+                            const struct report_kinds *kinds,
+                            struct report_file *rf, struct buf *err);
 
 /* ---- links (§5.5) -------------------------------------------------- */
 

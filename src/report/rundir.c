@@ -98,19 +98,70 @@ void report_run_release(struct report_run *run)
     memset(run, 0, sizeof(*run));
 }
 
+int report_file_open(struct report_file *rf, const struct report_run *run,
+                     const char *name, struct buf *err)
+{
+    struct buf path = BUF_INIT;
+    int ret;
+
+    buf_init(&rf->clean, 0);
+    buf_addf(&path, "%s/%s", run->dir, name);
+    ret = fs_atomic_open(&rf->f, path.buf, err);
+    buf_release(&path);
+    return ret;
+}
+
+/* Writes text with every registered secret masked. */
+static int add_text(struct report_file *rf, const char *text, struct buf *err)
+{
+    int ret;
+
+    /* Belt and braces: nothing registered as secret reaches a file. */
+    buf_reset(&rf->clean);
+    log_redact(&rf->clean, text);
+    ret = fs_atomic_write(&rf->f, rf->clean.buf, rf->clean.len, err);
+    if (ret < 0)
+        buf_release(&rf->clean);
+    return ret;
+}
+
+int report_file_add(struct report_file *rf, struct buf *piece, struct buf *err)
+{
+    int ret = add_text(rf, piece->buf, err);
+
+    buf_reset(piece);
+    return ret;
+}
+
+int report_file_spill(struct report_file *rf, struct buf *piece, bool all,
+                      struct buf *err)
+{
+    if (!rf || !piece->len || (!all && piece->len < REPORT_FILE_PIECE))
+        return 0;
+    return report_file_add(rf, piece, err);
+}
+
+int report_file_commit(struct report_file *rf, struct buf *err)
+{
+    buf_release(&rf->clean);
+    return fs_atomic_commit(&rf->f, err);
+}
+
+void report_file_abort(struct report_file *rf)
+{
+    buf_release(&rf->clean);
+    fs_atomic_abort(&rf->f);
+}
+
 int report_write(const struct report_run *run, const char *name,
                  const struct buf *data, struct buf *err)
 {
-    struct buf path = BUF_INIT, clean = BUF_INIT;
-    int ret;
+    struct report_file rf;
 
-    buf_addf(&path, "%s/%s", run->dir, name);
-    /* Belt and braces: nothing registered as secret reaches a file. */
-    log_redact(&clean, data->buf);
-    ret = fs_write_atomic(path.buf, clean.buf, clean.len, err);
-    buf_release(&clean);
-    buf_release(&path);
-    return ret;
+    if (report_file_open(&rf, run, name, err) < 0 ||
+        add_text(&rf, data->buf, err) < 0)
+        return -1;
+    return report_file_commit(&rf, err);
 }
 
 /* Creates and removes a probe file in dir, then compares the room left

@@ -213,8 +213,27 @@ static int64_t tag_total(const struct model *m, const char *name)
     return (int64_t)nr;
 }
 
-static void write_tag_counters(const struct report_ctx *c, struct buf *out)
+/* Where run_statistics.yaml goes: out, and with rf, the file, a piece at
+ * a time. */
+struct yout {
+    struct buf *out;
+    struct report_file *rf; /* NULL: out keeps it all */
+    struct buf *err;
+    int ret; /* -1 once a write failed */
+};
+
+/* Writes what out holds once it is a piece (anything when all). */
+static void yspill(struct yout *y, bool all)
 {
+    if (!y->ret && report_file_spill(y->rf, y->out, all, y->err) < 0)
+        y->ret = -1;
+}
+
+/* output_tag_counters: per tag the run added or removed, its total after
+ * the run, what was added, removed, created and failed. */
+static void write_tag_counters(const struct report_ctx *c, struct yout *y)
+{
+    struct buf *out = y->out;
     struct named *list = NULL;
     size_t nr = 0, alloc = 0, g, i;
 
@@ -257,12 +276,16 @@ static void write_tag_counters(const struct report_ctx *c, struct buf *out)
                  (long long)(total < 0 ? 0 : total), (long long)list[i].v[1],
                  (long long)list[i].v[2], (long long)list[i].v[3],
                  (long long)list[i].v[4], (long long)list[i].v[5]);
+        yspill(y, false);
     }
     free(list);
 }
 
-static void write_album_counters(const struct report_ctx *c, struct buf *out)
+/* output_album_counters: per album the run added to or removed from, its
+ * total after the run, what was assigned, removed and failed. */
+static void write_album_counters(const struct report_ctx *c, struct yout *y)
 {
+    struct buf *out = y->out;
     struct named *list = NULL;
     size_t nr = 0, alloc = 0, g, i;
 
@@ -310,14 +333,21 @@ static void write_album_counters(const struct report_ctx *c, struct buf *out)
                  "    removed: %lld\n    errors: %lld\n",
                  (long long)(total < 0 ? 0 : total), (long long)list[i].v[1],
                  (long long)list[i].v[2], (long long)list[i].v[3]);
+        yspill(y, false);
     }
     free(list);
 }
 
-void report_statistics_yaml(const struct report_ctx *c,
-                            const struct report_stats *s,
-                            const struct report_kinds *kinds, struct buf *out)
+/*
+ * run_statistics.yaml: upstream's keys in upstream's order, our counters
+ * under `extra`, the per-tag and per-album counters (which grow with the
+ * library: written out as they come when y has a file) and the events
+ * per kind.
+ */
+static int statistics(const struct report_ctx *c, const struct report_stats *s,
+                      const struct report_kinds *kinds, struct yout *y)
 {
+    struct buf *out = y->out;
     char id[UUID_STR_LEN + 1];
     size_t i, nkinds = 0;
     int64_t v;
@@ -381,8 +411,8 @@ void report_statistics_yaml(const struct report_ctx *c,
             }
         }
     }
-    write_tag_counters(c, out);
-    write_album_counters(c, out);
+    write_tag_counters(c, y);
+    write_album_counters(c, y);
     buf_addstr(out, "progress_description: ");
     yaml_str(out, s->progress_description);
     buf_addch(out, '\n');
@@ -390,13 +420,37 @@ void report_statistics_yaml(const struct report_ctx *c,
         nkinds += kinds->n[i] > 0;
     if (!nkinds) {
         buf_addstr(out, "event_counters: {}\n");
-        return;
+    } else {
+        buf_addstr(out, "event_counters:\n");
+        for (i = 0; i < REPORT_K_COUNT; i++)
+            if (kinds->n[i])
+                buf_addf(out, "  %s: %zu\n",
+                         report_kind_name((enum report_kind)i), kinds->n[i]);
     }
-    buf_addstr(out, "event_counters:\n");
-    for (i = 0; i < REPORT_K_COUNT; i++)
-        if (kinds->n[i])
-            buf_addf(out, "  %s: %zu\n", report_kind_name((enum report_kind)i),
-                     kinds->n[i]);
+    yspill(y, true);
+    return y->ret;
+}
+
+void report_statistics_yaml(const struct report_ctx *c,
+                            const struct report_stats *s,
+                            const struct report_kinds *kinds, struct buf *out)
+{
+    struct yout y = {out, NULL, NULL, 0};
+
+    (void)statistics(c, s, kinds, &y);
+}
+
+int report_statistics_write(const struct report_ctx *c,
+                            const struct report_stats *s,
+                            const struct report_kinds *kinds,
+                            struct report_file *rf, struct buf *err)
+{
+    struct buf out = BUF_INIT;
+    struct yout y = {&out, rf, err, 0};
+    int ret = statistics(c, s, kinds, &y);
+
+    buf_release(&out);
+    return ret;
 }
 
 static void rule(struct buf *out, const char *glyph, int n)

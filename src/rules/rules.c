@@ -26,16 +26,20 @@ static int64_t floor_div(int64_t a, int64_t b)
     return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 
-static void add_asset_json(struct ws *w, struct buf *b, uint32_t a)
+/* The asset's name, id and web link, the fields of every note about one
+ * asset. */
+static void add_asset_fields(struct ws *w, struct plan_fields *f, uint32_t a)
 {
     char id[UUID_STR_LEN + 1];
-    const char *n = model_str(w->m, w->m->assets[a].file_name);
+    struct buf link = BUF_INIT;
 
     uuid_format(&w->m->assets[a].id, id);
-    buf_addstr(b, "\"asset_name\":");
-    buf_add_json_str(b, n, strlen(n));
-    buf_addf(b, ",\"asset_id\":\"%s\",\"asset_link\":\"%s/photos/%s\"", id,
-             w->url, id);
+    buf_addf(&link, "%s/photos/%s", w->url, id);
+    plan_fields_str(f, "asset_name",
+                    model_str(w->m, w->m->assets[a].file_name));
+    plan_fields_uuid(f, "asset_id", &w->m->assets[a].id);
+    plan_fields_str(f, "asset_link", link.buf);
+    buf_release(&link);
 }
 
 /* ---- selection: window and filters ---- */
@@ -174,7 +178,7 @@ static void note_duplicate_names(struct ws *w)
 
     for (al = 0; al < w->albums_nr; al++) {
         const struct ws_album *x = &w->albums[al];
-        struct buf b = BUF_INIT;
+        struct plan_fields f = PLAN_FIELDS_INIT;
         uint32_t n, count = 0;
 
         if (x->next_same == MODEL_NONE)
@@ -186,11 +190,10 @@ static void note_duplicate_names(struct ws *w)
             continue;
         for (n = (uint32_t)al; n != MODEL_NONE; n = w->albums[n].next_same)
             count++;
-        buf_addstr(&b, "{\"album_name\":");
-        buf_add_json_str(&b, x->key, strlen(x->key));
-        buf_addf(&b, ",\"count\":%u}", count);
+        plan_fields_str(&f, "album_name", x->key);
+        plan_fields_int(&f, "count", count);
         ws_note(w, PLAN_NOTE_ALBUM_NAME_DUPLICATE, MODEL_NONE, (uint32_t)al,
-                buf_detach(&b, NULL));
+                &f);
     }
 }
 
@@ -266,15 +269,13 @@ static bool is_dest_tag(const struct config_conversion *cv, const char *leaf)
 
 static void note_missing_album(struct ws *w, const char *name, size_t ci)
 {
-    struct buf b = BUF_INIT;
+    struct plan_fields f = PLAN_FIELDS_INIT;
 
     if (!ws_first_time(w, hash_bytes(name, strlen(name)) ^ 0xa1b0ULL))
         return;
-    buf_addstr(&b, "{\"album_name\":");
-    buf_add_json_str(&b, name, strlen(name));
-    buf_addf(&b, ",\"conversion\":%zu}", ci + 1);
-    ws_note(w, PLAN_NOTE_MISSING_DEST_ALBUM, MODEL_NONE, MODEL_NONE,
-            buf_detach(&b, NULL));
+    plan_fields_str(&f, "album_name", name);
+    plan_fields_int(&f, "conversion", (int64_t)ci + 1);
+    ws_note(w, PLAN_NOTE_MISSING_DEST_ALBUM, MODEL_NONE, MODEL_NONE, &f);
 }
 
 static void step_conversions(struct ws *w, uint32_t a)
@@ -758,15 +759,12 @@ static void step_detection_tag(struct ws *w, uint32_t a,
            fi->date_folders > 1 && !fi->excluded;
     ws_ensure_tag(w, a, tag, want, PLAN_R_ALBUM_DETECTION_CONFLICT, 0);
     if (want) {
-        struct buf b = BUF_INIT;
+        struct plan_fields f = PLAN_FIELDS_INIT;
 
-        buf_addstr(&b, "{");
-        add_asset_json(w, &b, a);
-        buf_addstr(&b, ",\"path\":");
-        buf_add_json_str(&b, w->fb_path.buf, w->fb_path.len);
-        buf_addf(&b, ",\"date_folders\":%u}", fi->date_folders);
-        ws_note(w, PLAN_NOTE_ALBUM_DETECTION_CONFLICT, a, MODEL_NONE,
-                buf_detach(&b, NULL));
+        add_asset_fields(w, &f, a);
+        plan_fields_str(&f, "path", w->fb_path.buf);
+        plan_fields_int(&f, "date_folders", fi->date_folders);
+        ws_note(w, PLAN_NOTE_ALBUM_DETECTION_CONFLICT, a, MODEL_NONE, &f);
     }
 }
 
@@ -790,16 +788,13 @@ static void step_classification_tags(struct ws *w, uint32_t a)
         c.status == CLS_CONFLICT ? PLAN_R_CLASSIFY_CONFLICT : PLAN_R_CLASSIFIED,
         rule);
     if (c.status == CLS_CONFLICT) {
-        struct buf b = BUF_INIT;
+        struct plan_fields f = PLAN_FIELDS_INIT;
 
-        buf_addf(&b,
-                 "{\"reason\":\"multiple_rules_matched\",\"num_rules\":%u,"
-                 "\"album_hits\":%u,",
-                 c.rules_matched, c.album_hits);
-        add_asset_json(w, &b, a);
-        buf_addch(&b, '}');
-        ws_note(w, PLAN_NOTE_CLASSIFICATION_CONFLICT, a, MODEL_NONE,
-                buf_detach(&b, NULL));
+        plan_fields_str(&f, "reason", "multiple_rules_matched");
+        plan_fields_int(&f, "num_rules", c.rules_matched);
+        plan_fields_int(&f, "album_hits", c.album_hits);
+        add_asset_fields(w, &f, a);
+        ws_note(w, PLAN_NOTE_CLASSIFICATION_CONFLICT, a, MODEL_NONE, &f);
     }
 }
 
@@ -822,8 +817,7 @@ static void step_album_dates(struct ws *w, uint32_t a)
     for (i = 0; i < w->a_step.nr; i++) {
         const struct ws_album *al = &w->albums[w->a_step.items[i]];
         int64_t diff;
-        struct buf b = BUF_INIT;
-        char d1[16], d2[16];
+        struct plan_fields f = PLAN_FIELDS_INIT;
 
         if (al->name_date == TIME_NONE)
             continue;
@@ -831,22 +825,16 @@ static void step_album_dates(struct ws *w, uint32_t a)
         if (diff <= cfg->album_date_consistency.threshold_days)
             continue;
         any = true;
-        time_format_date(al->name_date, d1);
-        time_format_date(best, d2);
-        buf_addstr(&b, "{\"album_name\":");
-        buf_add_json_str(&b, al->name, strlen(al->name));
-        buf_addf(&b,
-                 ",\"album_date\":\"%s\",\"asset_date\":\"%s\","
-                 "\"diff_days\":%lld,\"autotag\":",
-                 d1, d2, (long long)diff);
-        buf_add_json_str(&b, tag, strlen(tag));
-        buf_addch(&b, ',');
-        add_asset_json(w, &b, a);
-        buf_addch(&b, '}');
+        plan_fields_str(&f, "album_name", al->name);
+        plan_fields_date(&f, "album_date", al->name_date);
+        plan_fields_date(&f, "asset_date", best);
+        plan_fields_int(&f, "diff_days", diff);
+        plan_fields_str(&f, "autotag", tag);
+        add_asset_fields(w, &f, a);
         ws_note(w, PLAN_NOTE_ALBUM_DATE_MISMATCH, a,
                 w->a_step.items[i] < w->m->albums_nr ? w->a_step.items[i]
                                                      : MODEL_NONE,
-                buf_detach(&b, NULL));
+                &f);
     }
     if (any && !(w->flags[a] & WSF_MISMATCH)) {
         w->flags[a] |= WSF_MISMATCH;

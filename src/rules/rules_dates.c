@@ -268,42 +268,28 @@ static int64_t best_after(const struct model_asset *a, int64_t t, int off)
 static void note_pending(struct ws *w, uint32_t a)
 {
     const struct model_asset *x = &w->m->assets[a];
-    struct buf b = BUF_INIT;
-    char s1[32], s2[32];
+    struct plan_fields f = PLAN_FIELDS_INIT;
 
-    time_format_iso(x->date_time_original, s1);
-    time_format_iso(x->file_created_at, s2);
-    buf_addf(&b,
-             "{\"reason\":\"not_applied_by_server\",\"exif_date\":"
-             "\"%s\",\"file_created_at\":\"%s\"}",
-             s1, s2);
-    ws_note(w, PLAN_NOTE_DATE_CORRECTION_UNHANDLED, a, MODEL_NONE,
-            buf_detach(&b, NULL));
+    plan_fields_str(&f, "reason", "not_applied_by_server");
+    plan_fields_time(&f, "exif_date", x->date_time_original);
+    plan_fields_time(&f, "file_created_at", x->file_created_at);
+    ws_note(w, PLAN_NOTE_DATE_CORRECTION_UNHANDLED, a, MODEL_NONE, &f);
 }
 
 static void note_unhandled(struct ws *w, uint32_t a, int64_t d,
                            const struct cand *o)
 {
-    struct buf b = BUF_INIT;
-    char s1[32], s2[32];
+    struct plan_fields f = PLAN_FIELDS_INIT;
     static const char *const kinds[] = {"IMMICH", "FILENAME",
                                         "WHATSAPP_FILENAME", "WHATSAPP_PATH"};
 
-    time_format_iso(d, s1);
-    time_format_iso(o->t, s2);
-    buf_addf(&b,
-             "{\"reason\":\"unhandled_case\",\"immich_date\":\"%s\","
-             "\"candidate_date\":\"%s\",\"candidate_kind\":\"%s\","
-             "\"asset_name\":",
-             s1, s2, kinds[o->kind]);
-    {
-        const char *n = model_str(w->m, w->m->assets[a].file_name);
-
-        buf_add_json_str(&b, n, strlen(n));
-    }
-    buf_addch(&b, '}');
-    ws_note(w, PLAN_NOTE_DATE_CORRECTION_UNHANDLED, a, MODEL_NONE,
-            buf_detach(&b, NULL));
+    plan_fields_str(&f, "reason", "unhandled_case");
+    plan_fields_time(&f, "immich_date", d);
+    plan_fields_time(&f, "candidate_date", o->t);
+    plan_fields_str(&f, "candidate_kind", kinds[o->kind]);
+    plan_fields_str(&f, "asset_name",
+                    model_str(w->m, w->m->assets[a].file_name));
+    ws_note(w, PLAN_NOTE_DATE_CORRECTION_UNHANDLED, a, MODEL_NONE, &f);
 }
 
 /*

@@ -168,9 +168,9 @@ bool ws_album_all_visible(const struct ws *w, size_t al);
 void ws_album_delete(struct ws *w, uint32_t al, enum plan_reason reason);
 void ws_album_key(const struct ws *w, const char *name, size_t *off,
                   size_t *len);
-/* Notes: detail is a JSON object text (ownership passes). */
+/* Notes: the plan takes detail's fields (plan/fields.h). */
 void ws_note(struct ws *w, enum plan_note_kind kind, uint32_t asset,
-             uint32_t album, char *detail);
+             uint32_t album, struct plan_fields *detail);
 /* True the first time key (any 64-bit value) is seen. */
 bool ws_first_time(struct ws *w, uint64_t key);
 void ws_emit_plan(struct ws *w);

@@ -107,16 +107,13 @@ static const struct config_user_group *find_group(const struct config *cfg,
 
 static void note_email(struct ws *w, const char *email)
 {
-    struct buf b = BUF_INIT;
+    struct plan_fields f = PLAN_FIELDS_INIT;
     struct buf low = BUF_INIT;
 
     ws_lower(email, strlen(email), &low);
     if (ws_first_time(w, hash_bytes(low.buf, low.len) ^ 0x5e11ULL)) {
-        buf_addstr(&b, "{\"email\":");
-        buf_add_json_str(&b, email, strlen(email));
-        buf_addch(&b, '}');
-        ws_note(w, PLAN_NOTE_UNKNOWN_EMAIL, MODEL_NONE, MODEL_NONE,
-                buf_detach(&b, NULL));
+        plan_fields_str(&f, "email", email);
+        ws_note(w, PLAN_NOTE_UNKNOWN_EMAIL, MODEL_NONE, MODEL_NONE, &f);
     }
     buf_release(&low);
 }
@@ -125,26 +122,20 @@ static void note_album(struct ws *w, enum plan_note_kind k, uint32_t al,
                        const struct idvec *rules, int role)
 {
     const struct config *cfg = w->cfg;
-    const char *name = w->albums[al].name;
-    struct buf b = BUF_INIT;
+    struct plan_fields f = PLAN_FIELDS_INIT;
     size_t i;
 
-    buf_addstr(&b, "{\"album_name\":");
-    buf_add_json_str(&b, name, strlen(name));
+    plan_fields_str(&f, "album_name", w->albums[al].name);
     if (rules->nr) {
-        buf_addstr(&b, ",\"matched_rules\":[");
+        plan_fields_list(&f, "matched_rules", NULL);
         for (i = 0; i < rules->nr; i++) {
             const char *rn = cfg->album_permissions.rules[rules->items[i]].name;
 
-            if (i)
-                buf_addch(&b, ',');
-            rn = rn ? rn : "";
-            buf_add_json_str(&b, rn, strlen(rn));
+            plan_fields_list(&f, "matched_rules", rn ? rn : "");
         }
-        buf_addf(&b, "],\"access_level\":\"%s\"", role_name(role));
+        plan_fields_str(&f, "access_level", role_name(role));
     }
-    buf_addch(&b, '}');
-    ws_note(w, k, MODEL_NONE, al, buf_detach(&b, NULL));
+    ws_note(w, k, MODEL_NONE, al, &f);
 }
 
 static bool vec_has(const struct idvec *v, uint32_t x)

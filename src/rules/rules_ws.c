@@ -535,7 +535,7 @@ bool ws_first_time(struct ws *w, uint64_t key)
 }
 
 void ws_note(struct ws *w, enum plan_note_kind kind, uint32_t asset,
-             uint32_t album, char *detail)
+             uint32_t album, struct plan_fields *detail)
 {
     const struct uuid *as = NULL, *al = NULL;
 

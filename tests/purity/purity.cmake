@@ -10,20 +10,31 @@
 # probes (the library's own header) must compile, the others must fail on
 # the missing header.
 set(IA_PURITY_PROBES "")
+# One probe: library lib (ia_<lib>, or the named target) compiled with hdr.
+function(ia_purity_probe kind lib target hdr)
+  string(REGEX REPLACE "[/.]" "_" name "purity_${lib}_${hdr}")
+  add_library(${name} OBJECT EXCLUDE_FROM_ALL
+              ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/probe.c)
+  target_link_libraries(${name} PRIVATE ${target})
+  target_compile_definitions(${name} PRIVATE PROBE_HEADER="${hdr}")
+  set(IA_PURITY_PROBES ${IA_PURITY_PROBES} "${kind}:${name}:${hdr}"
+      PARENT_SCOPE)
+endfunction()
 foreach(lib rules plan)
-  foreach(hdr ${lib}/${lib}.h http/http_engine.h api/api.h state/state.h)
-    string(REGEX REPLACE "[/.]" "_" name "purity_${lib}_${hdr}")
-    add_library(${name} OBJECT EXCLUDE_FROM_ALL
-                ${CMAKE_CURRENT_LIST_DIR}/probe.c)
-    target_link_libraries(${name} PRIVATE ia_${lib})
-    target_compile_definitions(${name} PRIVATE PROBE_HEADER="${hdr}")
-    if(hdr STREQUAL "${lib}/${lib}.h")
-      list(APPEND IA_PURITY_PROBES "ok:${name}:${hdr}")
-    else()
-      list(APPEND IA_PURITY_PROBES "refused:${name}:${hdr}")
-    endif()
+  ia_purity_probe(ok ${lib} ia_${lib} ${lib}/${lib}.h)
+  foreach(hdr http/http_engine.h api/api.h state/state.h)
+    ia_purity_probe(refused ${lib} ia_${lib} ${hdr})
   endforeach()
 endforeach()
+# Outcomes go one way: the applier produces them (apply/outcome.h), the
+# reports read them; the applier never sees a report header, and the
+# reports see the outcome table but not the api or http below it.
+ia_purity_probe(ok apply ia_apply apply/apply.h)
+ia_purity_probe(refused apply ia_apply report/report.h)
+ia_purity_probe(ok report ia_report apply/outcome.h)
+ia_purity_probe(ok report ia_report report/report.h)
+ia_purity_probe(refused report ia_report api/api.h)
+ia_purity_probe(refused report ia_report http/http_engine.h)
 string(REPLACE ";" "," IA_PURITY_PROBES_ARG "${IA_PURITY_PROBES}")
 add_test(NAME purity.layers
          COMMAND ${CMAKE_COMMAND} -DBUILD_DIR=${CMAKE_BINARY_DIR}

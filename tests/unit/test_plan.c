@@ -73,16 +73,28 @@ static void build(struct plan *p, bool reverse)
             g = plan_group_date(p, 1700000000000, 60);
             plan_add(g, &a, PLAN_R_DATE_CORRECTION, 0);
             break;
-        case 6:
-            plan_note(p, PLAN_NOTE_CLASSIFICATION_CONFLICT, &a, NULL,
-                      xstrdup("{\"num_rules\": 2, \"reason\":\"multiple\"}"));
+        case 6: {
+            struct plan_fields f = PLAN_FIELDS_INIT;
+
+            plan_fields_int(&f, "num_rules", 2);
+            plan_fields_str(&f, "reason", "multiple");
+            plan_fields_time(&f, "exif_date", 1700000000000);
+            plan_note(p, PLAN_NOTE_CLASSIFICATION_CONFLICT, &a, NULL, &f);
             break;
+        }
         case 7:
             plan_group_album(p, PLAN_ALBUM_DELETE,
                              "2020-01-01-autotag-temp-unclassified", &al,
                              PLAN_R_TEMP_ALBUM_UNHEALTHY);
-            plan_note(p, PLAN_NOTE_ALBUM_NAME_DUPLICATE, NULL, &al,
-                      xstrdup("not json \"quoted\""));
+            {
+                struct plan_fields f = PLAN_FIELDS_INIT;
+
+                plan_fields_str(&f, "album_name", "say \"cheese\"\n");
+                plan_fields_list(&f, "rules", "a");
+                plan_fields_list(&f, "rules", "b");
+                plan_fields_bool(&f, "ok", false);
+                plan_note(p, PLAN_NOTE_ALBUM_NAME_DUPLICATE, NULL, &al, &f);
+            }
             break;
         }
     }
@@ -135,6 +147,12 @@ static void test_plan_json_is_independent_of_build_order(void **state)
     buf_release(&jb);
 }
 
+/*
+ * plan_to_json(plan_from_json(text)) == text, and what is read back is
+ * the plan: groups, stats, and note fields as typed values (their JSON
+ * written by hand below); the plan keeps each note's fields without room
+ * to spare.
+ */
 static void test_plan_json_round_trips_byte_identical(void **state)
 {
     struct plan a, b;
@@ -171,10 +189,26 @@ static void test_plan_json_round_trips_byte_identical(void **state)
     assert_non_null(g);
     assert_int_equal(g->date, 1700000000000);
     assert_int_equal(g->offset_min, 60);
-    /* the note detail was normalised to compact JSON */
-    assert_string_equal(b.notes[0].detail,
-                        "{\"num_rules\":2,\"reason\":\"multiple\"}");
-    assert_string_equal(b.notes[1].detail, "not json \"quoted\"");
+    /* the note details: an object in the order the fields were added,
+     * the time written in ISO 8601, read back member by member */
+    assert_non_null(strstr(ja.buf, "\"detail\":{\"num_rules\":2,\"reason\":"
+                                   "\"multiple\",\"exif_date\":"
+                                   "\"2023-11-14T22:13:20.000Z\"}}"));
+    assert_non_null(strstr(ja.buf,
+                           "\"detail\":{\"album_name\":\"say "
+                           "\\\"cheese\\\"\\n\",\"rules\":[\"a\",\"b\"],"
+                           "\"ok\":false}}"));
+    assert_int_equal(b.notes[0].detail.nr, 3);
+    assert_int_equal(b.notes[0].detail.f[0].type, PLAN_F_INT);
+    assert_int_equal(b.notes[0].detail.f[0].i, 2);
+    assert_int_equal(b.notes[1].detail.f[1].type, PLAN_F_LIST);
+    assert_int_equal(b.notes[1].detail.f[1].n, 2);
+    for (size_t i = 0; i < b.notes_nr; i++) {
+        assert_int_equal(b.notes[i].detail.alloc, b.notes[i].detail.nr);
+        assert_int_equal(b.notes[i].detail.text.alloc,
+                         b.notes[i].detail.text.len + 1);
+        assert_int_equal(a.notes[i].detail.alloc, a.notes[i].detail.nr);
+    }
     plan_release(&a);
     plan_release(&b);
     buf_release(&ja);

@@ -42,6 +42,16 @@ static const char *ustr(unsigned n, char out[UUID_STR_LEN + 1])
     return out;
 }
 
+/* Removes a test's temporary log root and everything in it. */
+static void remove_root(const char *root)
+{
+    struct buf cmd = BUF_INIT;
+
+    buf_addf(&cmd, "rm -rf '%s'", root);
+    assert_int_equal(system(cmd.buf), 0);
+    buf_release(&cmd);
+}
+
 /* A model with two assets, one user and one album. */
 static void small_model(struct model *m)
 {
@@ -258,33 +268,67 @@ static void test_report_album_lines_and_warnings(void **state)
     buf_release(&want);
 }
 
+/*
+ * A note's fields, every type of them, rendered by hand-written rules:
+ * a Python dict repr in modification_report.txt (quotes as repr()
+ * chooses them, True/False, lists) and JSON members in
+ * modifications.jsonl, in the order the rules added them.
+ */
 static void test_report_note_detail_becomes_python_dict(void **state)
 {
     struct plan p;
     struct uuid a1 = uid(1), zero;
-    struct buf txt = BUF_INIT, want = BUF_INIT;
-    char s1[40];
+    struct buf txt = BUF_INIT, jsonl = BUF_INIT, want = BUF_INIT;
+    struct plan_fields f = PLAN_FIELDS_INIT;
+    struct uuid u7 = uid(7);
+    char s1[40], s7[40];
 
     (void)state;
     memset(&zero, 0, sizeof(zero));
     plan_init(&p);
-    plan_note(&p, PLAN_NOTE_CLASSIFICATION_CONFLICT, &a1, &zero,
-              xstrdup("{\"reason\":\"multiple_rules_matched\",\"num_rules\":2,"
-                      "\"ok\":true,\"x\":null,\"s\":\"it's \\\"q\\\"\","
-                      "\"l\":[1,false],\"u\":\"\\u00e9\"}"));
+    /* every type of field, and strings Python quotes differently */
+    plan_fields_str(&f, "reason", "multiple_rules_matched");
+    plan_fields_int(&f, "num_rules", -2);
+    plan_fields_bool(&f, "ok", true);
+    plan_fields_bool(&f, "no", false);
+    plan_fields_str(&f, "s", "it's \"q\"");
+    plan_fields_str(&f, "d", "it's");
+    plan_fields_list(&f, "l", "a");
+    plan_fields_list(&f, "l", "b'c");
+    plan_fields_list(&f, "none", NULL);
+    plan_fields_time(&f, "t", 1718457242251);
+    plan_fields_date(&f, "day", 1718457242251);
+    plan_fields_uuid(&f, "u", &u7);
+    plan_fields_str(&f, "e", "\xc3\xa9\n");
+    plan_note(&p, PLAN_NOTE_CLASSIFICATION_CONFLICT, &a1, &zero, &f);
+    assert_int_equal(f.nr, 0); /* the plan took them */
     plan_finish(&p);
     struct report_ctx c = {&p, NULL, NULL, URL, NULL, NOW};
-    report_modifications(&c, &txt, NULL, NULL);
+    report_modifications(&c, &txt, &jsonl, NULL);
     buf_addf(&want,
              STAMP " | kind=CLASSIFICATION_CONFLICT | asset_link=" URL
                    "/photos/%s | extra={'reason': "
-                   "'multiple_rules_matched', 'num_rules': 2, 'ok': "
-                   "True, 'x': None, 's': 'it\\'s \"q\"', 'l': [1, "
-                   "False], 'u': '\xc3\xa9'}\n",
-             ustr(1, s1));
+                   "'multiple_rules_matched', 'num_rules': -2, 'ok': "
+                   "True, 'no': False, 's': 'it\\'s \"q\"', 'd': \"it's\", "
+                   "'l': ['a', \"b'c\"], 'none': [], "
+                   "'t': '2024-06-15T13:14:02.251Z', 'day': '2024-06-15', "
+                   "'u': '%s', 'e': '\xc3\xa9\\n'}\n",
+             ustr(1, s1), ustr(7, s7));
     assert_string_equal(txt.buf, want.buf);
+    buf_reset(&want);
+    buf_addf(&want,
+             "{\"time\":\"" STAMP "\",\"kind\":\"CLASSIFICATION_CONFLICT\","
+             "\"status\":\"noted\",\"asset_id\":\"%s\",\"extra\":{"
+             "\"reason\":\"multiple_rules_matched\",\"num_rules\":-2,"
+             "\"ok\":true,\"no\":false,\"s\":\"it's \\\"q\\\"\","
+             "\"d\":\"it's\",\"l\":[\"a\",\"b'c\"],\"none\":[],"
+             "\"t\":\"2024-06-15T13:14:02.251Z\",\"day\":\"2024-06-15\","
+             "\"u\":\"%s\",\"e\":\"\xc3\xa9\\n\"}}\n",
+             ustr(1, s1), ustr(7, s7));
+    assert_string_equal(jsonl.buf, want.buf);
     plan_release(&p);
     buf_release(&txt);
+    buf_release(&jsonl);
     buf_release(&want);
 }
 
@@ -500,12 +544,147 @@ static void test_report_write_masks_secrets(void **state)
     }
     report_run_release(&run);
     log_release();
-    buf_reset(&path);
-    buf_addf(&path, "rm -rf '%s'", root);
-    assert_int_equal(system(path.buf), 0);
+    remove_root(root);
     buf_release(&path);
     buf_release(&err);
     buf_release(&data);
+    buf_release(&back);
+}
+
+/*
+ * modification_report.txt written as it is built: a report of several
+ * pieces (REPORT_FILE_PIECE) holds every line once, in order, with the
+ * secret masked in each piece; it appears under its name only when
+ * committed; a run directory that cannot be written is an error.
+ */
+static void test_report_modifications_written_in_pieces(void **state)
+{
+    char root[] = "/tmp/ia-report-XXXXXX";
+    struct report_run run;
+    struct report_file rf;
+    struct report_kinds k;
+    struct plan p;
+    struct plan_group *g;
+    struct buf err = BUF_INIT, want = BUF_INIT, back = BUF_INIT;
+    struct buf path = BUF_INIT;
+    unsigned i, n = 2000;
+
+    (void)state;
+    assert_non_null(mkdtemp(root));
+    log_add_secret("s3cr3t-in-a-tag");
+    assert_int_equal(report_run_create(&run, root, NOW, &err), 0);
+    plan_init(&p);
+    g = plan_group(&p, PLAN_TAG_ADD, "tag s3cr3t-in-a-tag", NULL);
+    for (i = 0; i < n; i++) {
+        struct uuid u;
+
+        memset(&u, 0, sizeof(u));
+        u.b[0] = (uint8_t)(i >> 8);
+        u.b[1] = (uint8_t)i;
+        plan_add(g, &u, PLAN_R_CLASSIFY_UNKNOWN, 0);
+    }
+    plan_finish(&p);
+    struct report_ctx c = {&p, NULL, NULL, URL, NULL, NOW};
+
+    buf_addstr(&want, STAMP " | kind=CREATE_TAG | tag=tag *** | "
+                            "extra={'created': True, 'dry_run': True}\n");
+    for (i = 0; i < n; i++)
+        buf_addf(&want,
+                 STAMP " | kind=ADD_TAG_TO_ASSET | asset_link=" URL
+                       "/photos/%02x%02x0000-0000-0000-0000-000000000000 | "
+                       "tag=tag *** | extra={'reason': 'classify_unknown', "
+                       "'dry_run': True}\n",
+                 i >> 8, i & 255);
+    assert_true(want.len > 3 * REPORT_FILE_PIECE);
+    buf_addf(&path, "%s/" REPORT_FILE_MODIFICATIONS, run.dir);
+    assert_int_equal(
+        report_file_open(&rf, &run, REPORT_FILE_MODIFICATIONS, &err), 0);
+    assert_int_equal(report_modifications_write(&c, &rf, &k, &err), 0);
+    assert_int_equal(access(path.buf, F_OK), -1); /* not before commit */
+    assert_int_equal(report_file_commit(&rf, &err), 0);
+    assert_int_equal(fs_read_file(path.buf, 1 << 24, &back, &err), 0);
+    assert_string_equal(back.buf, want.buf);
+    assert_int_equal(k.n[REPORT_K_ADD_TAG_TO_ASSET], n);
+    assert_int_equal(k.n[REPORT_K_CREATE_TAG], 1);
+
+    /* A run directory gone: the file cannot be opened, said so. */
+    remove_root(root);
+    assert_int_equal(
+        report_file_open(&rf, &run, REPORT_FILE_MODIFICATIONS, &err), -1);
+    assert_non_null(strstr(err.buf, REPORT_FILE_MODIFICATIONS));
+
+    plan_release(&p);
+    report_run_release(&run);
+    log_release();
+    buf_release(&path);
+    buf_release(&err);
+    buf_release(&want);
+    buf_release(&back);
+}
+
+/*
+ * run_statistics.yaml written as it is built: thousands of album entries
+ * (several pieces) each once, in name order, then the event counters.
+ */
+static void test_report_statistics_written_in_pieces(void **state)
+{
+    char root[] = "/tmp/ia-report-XXXXXX";
+    struct report_run run;
+    struct report_file rf;
+    struct report_stats st;
+    struct plan p;
+    struct outcome o;
+    struct uuid a1 = uid(1);
+    struct buf err = BUF_INIT, want = BUF_INIT, back = BUF_INIT;
+    struct buf path = BUF_INIT, name = BUF_INIT;
+    unsigned i, n = 5000;
+
+    (void)state;
+    assert_non_null(mkdtemp(root));
+    assert_int_equal(report_run_create(&run, root, NOW, &err), 0);
+    plan_init(&p);
+    for (i = 0; i < n; i++) {
+        buf_reset(&name);
+        buf_addf(&name, "album-%04u", i);
+        plan_add(plan_group(&p, PLAN_ALBUM_ADD, name.buf, NULL), &a1,
+                 PLAN_R_CONVERSION, 1);
+    }
+    plan_finish(&p);
+    outcome_init(&o, &p);
+    for (i = 0; i < n; i++)
+        o.groups[i].status[0] = i % 2 ? OUTCOME_DONE : OUTCOME_FAILED;
+    memset(&st, 0, sizeof(st));
+    st.git_describe_package = "v0.1.0";
+    st.started_at = st.finished_at = NOW;
+    st.abrupt_exit_at = TIME_NONE;
+    struct report_ctx c = {&p, NULL, &o, URL, NULL, NOW};
+
+    buf_addstr(&want, "output_tag_counters: {}\noutput_album_counters:\n");
+    for (i = 0; i < n; i++)
+        buf_addf(&want,
+                 "  album-%04u:\n    total: %u\n    assigned: %u\n"
+                 "    removed: 0\n    errors: %u\n",
+                 i, i % 2, i % 2, 1 - i % 2);
+    buf_addstr(&want, "progress_description: null\nevent_counters: {}\n");
+    assert_true(want.len > 3 * REPORT_FILE_PIECE);
+    assert_int_equal(report_file_open(&rf, &run, REPORT_FILE_STATISTICS, &err),
+                     0);
+    assert_int_equal(report_statistics_write(&c, &st, NULL, &rf, &err), 0);
+    assert_int_equal(report_file_commit(&rf, &err), 0);
+    buf_addf(&path, "%s/" REPORT_FILE_STATISTICS, run.dir);
+    assert_int_equal(fs_read_file(path.buf, 1 << 24, &back, &err), 0);
+    assert_non_null(strstr(back.buf, "git_describe_package: v0.1.0\n"));
+    assert_true(back.len > want.len);
+    assert_string_equal(back.buf + back.len - want.len, want.buf);
+
+    outcome_release(&o);
+    plan_release(&p);
+    report_run_release(&run);
+    remove_root(root);
+    buf_release(&path);
+    buf_release(&name);
+    buf_release(&err);
+    buf_release(&want);
     buf_release(&back);
 }
 
@@ -554,9 +733,7 @@ static void test_report_files_are_private_and_never_follow_links(void **s)
     assert_int_equal(report_run_create(&run, root, NOW, &err), -1);
     assert_non_null(strstr(err.buf, "others can write to it"));
     report_run_release(&run);
-    buf_reset(&path);
-    buf_addf(&path, "rm -rf '%s'", root);
-    assert_int_equal(system(path.buf), 0);
+    remove_root(root);
     buf_release(&path);
     buf_release(&victim);
     buf_release(&err);
@@ -710,8 +887,13 @@ static void test_report_journal_appends_settled_groups(void **state)
     plan_add(g, &a2, PLAN_R_CONVERSION, 2);
     g = plan_group(&p, PLAN_TAG_ADD, "autotag_output_unknown", NULL);
     plan_add(g, &a1, PLAN_R_CONVERSION, 2);
-    plan_note(&p, PLAN_NOTE_CLASSIFICATION_CONFLICT, &a2, NULL,
-              xstrdup("{\"tags\": [\"a\", \"b\"]}"));
+    {
+        struct plan_fields f = PLAN_FIELDS_INIT;
+
+        plan_fields_list(&f, "tags", "a");
+        plan_fields_list(&f, "tags", "b");
+        plan_note(&p, PLAN_NOTE_CLASSIFICATION_CONFLICT, &a2, NULL, &f);
+    }
     plan_finish(&p);
     outcome_init(&o, &p);
     for (i = 0; i < p.nr; i++) {
@@ -752,9 +934,7 @@ static void test_report_journal_appends_settled_groups(void **state)
     plan_release(&p);
     model_release(&m);
     report_run_release(&run);
-    buf_reset(&path);
-    buf_addf(&path, "rm -rf '%s'", root);
-    assert_int_equal(system(path.buf), 0);
+    remove_root(root);
     buf_release(&path);
     buf_release(&err);
     buf_release(&back);
@@ -812,6 +992,8 @@ int main(void)
         cmocka_unit_test(test_report_statistics_yaml_has_upstream_keys),
         cmocka_unit_test(test_report_links_markdown_matches_upstream),
         cmocka_unit_test(test_report_write_masks_secrets),
+        cmocka_unit_test(test_report_modifications_written_in_pieces),
+        cmocka_unit_test(test_report_statistics_written_in_pieces),
         cmocka_unit_test(test_report_files_are_private_and_never_follow_links),
         cmocka_unit_test(test_report_names_cannot_forge_lines),
         cmocka_unit_test(test_report_journal_appends_settled_groups),

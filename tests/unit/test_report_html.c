@@ -35,7 +35,8 @@ static void page(const char *m, const char *j, struct buf *out, int want)
     const struct report_html_run hist[] = {
         {"<run>", 0, 1000, 1, 2, 1},
     };
-    struct report_html_input in = {"<run>", "http://h\"x", m, NULL, j, hist, 1};
+    struct report_html_input in = {"<run>", "http://h\"x", m, NULL,
+                                   j,       hist,          1, NULL};
     struct buf err = BUF_INIT;
 
     assert_int_equal(report_html(&in, out, &err), want);
@@ -99,12 +100,51 @@ static void test_broken_inputs_fail(void **state)
     buf_release(&out);
 }
 
+/* The journal read from its file, a line at a time, counts the same
+ * changes as its text; a broken line there is an error too.  The last
+ * line has no newline. */
+static void test_journal_read_from_its_file(void **state)
+{
+    static const char tail[] =
+        "{\"time\":\"t\",\"kind\":\"REMOVE_TAG_FROM_ASSET\","
+        "\"status\":\"done\",\"tag\":\"x\",\"extra\":{}}";
+    struct report_html_input in = {"r",  "http://h", metrics, NULL,
+                                   NULL, NULL,       0,       NULL};
+    struct buf text = BUF_INIT, out = BUF_INIT, err = BUF_INIT;
+
+    (void)state;
+    buf_addstr(&text, journal);
+    buf_addstr(&text, "\n"); /* an empty line is skipped */
+    buf_addstr(&text, tail);
+    in.journal_file = fmemopen(text.buf, text.len, "r");
+    assert_non_null(in.journal_file);
+    assert_int_equal(report_html(&in, &out, &err), 0);
+    fclose(in.journal_file);
+    assert_non_null(strstr(out.buf, "id=\"m-changes\">2<"));
+    assert_non_null(strstr(out.buf, "id=\"m-failed\">1<"));
+    assert_non_null(strstr(out.buf, "id=\"shown\">3<"));
+    assert_non_null(
+        strstr(out.buf, "<option value=\"REMOVE_TAG_FROM_ASSET\">"));
+
+    buf_reset(&out);
+    buf_addstr(&text, "\nnot json\n");
+    in.journal_file = fmemopen(text.buf, text.len, "r");
+    assert_non_null(in.journal_file);
+    assert_int_equal(report_html(&in, &out, &err), -1);
+    fclose(in.journal_file);
+    assert_non_null(strstr(err.buf, "modifications.jsonl:6:"));
+    buf_release(&text);
+    buf_release(&out);
+    buf_release(&err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_user_data_is_escaped),
         cmocka_unit_test(test_counts_changes_and_figures),
         cmocka_unit_test(test_broken_inputs_fail),
+        cmocka_unit_test(test_journal_read_from_its_file),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

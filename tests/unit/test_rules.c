@@ -1019,7 +1019,10 @@ static void test_rules_duplicate_album_names_noted(void **state)
     model_build_indexes(&l.m);
     eval_plan(cfg, &l.m, &p);
     assert_int_equal(plan_notes_of(&p, PLAN_NOTE_ALBUM_NAME_DUPLICATE), 1);
-    assert_non_null(strstr(p.notes[0].detail, "\"count\":2"));
+    assert_int_equal(p.notes[0].detail.nr, 2);
+    assert_string_equal(
+        plan_field_key(&p.notes[0].detail, &p.notes[0].detail.f[1]), "count");
+    assert_int_equal(p.notes[0].detail.f[1].i, 2);
     plan_release(&p);
     model_release(&l.m);
     config_free(cfg);

@@ -2,7 +2,7 @@
  * outcome.c: the per-item result table the applier fills and the reports
  * read.
  */
-#include "report/outcome.h"
+#include "apply/outcome.h"
 
 static const char *const error_names[OUTCOME_E_COUNT] = {
     [OUTCOME_E_NONE] = "",
