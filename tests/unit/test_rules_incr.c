@@ -841,8 +841,7 @@ static bool has_note(const struct plan *p, const struct plan_note *n)
         if (p->notes[i].kind == n->kind &&
             uuid_eq(&p->notes[i].asset, &n->asset) &&
             uuid_eq(&p->notes[i].album, &n->album) &&
-            !strcmp(p->notes[i].detail ? p->notes[i].detail : "",
-                    n->detail ? n->detail : ""))
+            !plan_fields_cmp(&p->notes[i].detail, &n->detail))
             return true;
     return false;
 }
