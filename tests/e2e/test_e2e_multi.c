@@ -11,6 +11,9 @@
  *
  * Each scenario compares what the server holds after the runs with the
  * state a single clean run of each user gives, or with the library file.
+ * Items 2 and 3 (the shared temporary album stays, a failed move keeps
+ * its source) are data: tests/scenarios/shared-temp-album-stays-* and
+ * failed-move-keeps-source-*.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -29,11 +32,10 @@
 #include "e2e_tool.h"
 #include "sim_harness.h"
 
-#define TEMPLATE   IA_TEST_DATA "/config/upstream-template.yaml"
-#define LIBRARY    IA_TEST_DATA "/e2e/multi-user.json"
-#define ADMIN_KEY  "multi-admin-key"
-#define JOHN_KEY   "multi-john-key"
-#define TEMP_ALBUM "2020-03-01-autotag-temp-unclassified"
+#define TEMPLATE  IA_TEST_DATA "/config/upstream-template.yaml"
+#define LIBRARY   IA_TEST_DATA "/e2e/multi-user.json"
+#define ADMIN_KEY "multi-admin-key"
+#define JOHN_KEY  "multi-john-key"
 
 static bool quiet_runs = true; /* run_io(): --quiet, else --verbose */
 
@@ -174,71 +176,6 @@ static void test_cache_is_per_user_3(void **state)
 {
     (void)state;
     cache_is_per_user("3");
-}
-
-/*
- * Item 2: the admin's temporary album holds only John's photos, which the
- * admin's searches do not show (2.x) or show as not hers (3.x).  The
- * server counts 6 assets in it: it is not empty and stays.
- */
-static void shared_temp_album_stays(const char *dialect)
-{
-    struct sim_proc sim;
-    json_t *st;
-
-    boot(&sim, dialect, NULL);
-    assert_int_equal(run_as(&sim, ADMIN_KEY, dialect), 0);
-    assert_int_equal(sim_stat_endpoint(&sim, "DELETE /albums/{id}"), 0);
-    st = es_state(&sim);
-    assert_int_equal(es_album_size(st, TEMP_ALBUM), 6);
-    json_decref(st);
-    assert_int_equal(sim_stop(&sim), 0);
-}
-
-static void test_shared_temp_album_stays_2(void **state)
-{
-    (void)state;
-    shared_temp_album_stays("2");
-}
-
-static void test_shared_temp_album_stays_3(void **state)
-{
-    (void)state;
-    shared_temp_album_stays("3");
-}
-
-/*
- * Item 3: the move of `meme` to album autotag_input_meme fails at the
- * album add (every PUT /albums/{id}/assets answers 500): the run reports
- * the failure (exit 1) and keeps the `meme` tag on every meme, so the
- * next run moves them again.
- */
-static void failed_move_keeps_source(const char *dialect)
-{
-    struct sim_proc sim;
-    const char *faults[] = {"--faults", "500@PUT /albums/{id}/assets", NULL};
-    json_t *st;
-
-    boot(&sim, dialect, faults);
-    assert_int_equal(run_as(&sim, ADMIN_KEY, dialect), 1);
-    assert_int_equal(sim_stat_endpoint(&sim, "DELETE /tags/{id}/assets"), 0);
-    st = es_state(&sim);
-    assert_int_equal(es_tag_count(st, "meme"), 3);
-    assert_int_equal(es_album_size(st, "autotag_input_meme"), 0);
-    json_decref(st);
-    assert_int_equal(sim_stop(&sim), 0);
-}
-
-static void test_failed_move_keeps_source_2(void **state)
-{
-    (void)state;
-    failed_move_keeps_source("2");
-}
-
-static void test_failed_move_keeps_source_3(void **state)
-{
-    (void)state;
-    failed_move_keeps_source("3");
 }
 
 /*
@@ -631,10 +568,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cache_is_per_user_2),
         cmocka_unit_test(test_cache_is_per_user_3),
-        cmocka_unit_test(test_shared_temp_album_stays_2),
-        cmocka_unit_test(test_shared_temp_album_stays_3),
-        cmocka_unit_test(test_failed_move_keeps_source_2),
-        cmocka_unit_test(test_failed_move_keeps_source_3),
         cmocka_unit_test(test_login_redirect_is_a_failure),
         cmocka_unit_test(test_login_page_is_a_failure),
         cmocka_unit_test(test_torn_read_same_machine),

@@ -100,6 +100,21 @@ void e2e_reap(pid_t pid, unsigned n, struct e2e_run *r)
         fail_msg("the tool did not exit: %s", r->err.buf);
 }
 
+void e2e_run_dir(const struct e2e_run *r, struct buf *dir)
+{
+    const char *end = r->out.buf + r->out.len, *p;
+
+    while (end > r->out.buf && end[-1] == '\n')
+        end--;
+    for (p = end; p > r->out.buf && p[-1] != '\n'; p--)
+        ;
+    buf_reset(dir);
+    buf_add(dir, p, (size_t)(end - p));
+    if (!fs_is_dir(dir->buf))
+        fail_msg("the last line of stdout, '%s', is not a run directory",
+                 dir->buf);
+}
+
 int e2e_tool_key(const struct sim_proc *sim, const char *key,
                  const char *const *args, struct e2e_run *r)
 {

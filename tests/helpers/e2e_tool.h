@@ -63,6 +63,12 @@ void e2e_reap(pid_t pid, unsigned n, struct e2e_run *r);
 /* The path of launch n's stderr, to watch while it runs. */
 const char *e2e_err_path(unsigned n);
 
+/*
+ * The run directory a run printed (the last line of its stdout) into dir;
+ * fails the test when that is not a directory.
+ */
+void e2e_run_dir(const struct e2e_run *r, struct buf *dir);
+
 /* launch + reap: the exit code (also in r). */
 int e2e_tool_key(const struct sim_proc *sim, const char *key,
                  const char *const *args, struct e2e_run *r);
