@@ -3,7 +3,8 @@
 # build/report-html.png; `report` writes it again, `history` lists the
 # run.  Exits 77 (skipped) without chromium.
 add_executable(test_e2e_report ${CMAKE_CURRENT_LIST_DIR}/test_e2e_report.c)
-target_link_libraries(test_e2e_report ia_test_sim ia_core PkgConfig::JANSSON)
+target_link_libraries(test_e2e_report ia_test_sim ia_core PkgConfig::JANSSON
+                      PkgConfig::CMOCKA)
 target_compile_definitions(test_e2e_report PRIVATE
                            IA_TEST_DATA="${CMAKE_SOURCE_DIR}/tests/data"
                            IA_BUILD_DIR="${CMAKE_BINARY_DIR}"

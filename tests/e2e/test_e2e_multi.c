@@ -292,29 +292,32 @@ static void torn_read(bool same_machine)
     struct sim_proc sim;
     const char *faults[] = {
         "--faults", "spike:first=1:ms=4000@POST /search/statistics", NULL};
-    struct buf la = BUF_INIT, lb = BUF_INIT, ea = BUF_INIT, ignored = BUF_INIT,
-               text = BUF_INIT;
+    struct buf la = BUF_INIT, lb = BUF_INIT;
     const char *args[] = {"run", "--config", TEMPLATE, "--log-dir", NULL, NULL};
+    struct e2e_run a, b;
+    unsigned na, nb;
     pid_t first, second;
     json_t *st;
 
     boot_on(&sim, "small", "3", faults);
-    buf_addf(&la, "%s/%s-first", e2e_tmpdir(), same_machine ? "same" : "two");
-    buf_addf(&lb, "%s/%s-second", e2e_tmpdir(), same_machine ? "same" : "two");
-    buf_addf(&ea, "%s.err", la.buf);
+    buf_addf(&la, "%s-first", same_machine ? "same" : "two");
+    buf_addf(&lb, "%s-second", same_machine ? "same" : "two");
     use_runtime_dir(same_machine ? "rt-same" : "rt-first");
-    args[4] = la.buf;
-    first = sim_spawn_tool(&sim, IA_BIN, args, NULL, ea.buf);
+    args[4] = e2e_path(la.buf);
+    first = e2e_launch(&sim, NULL, args, &na);
     usleep(500 * 1000);
     use_runtime_dir(same_machine ? "rt-same" : "rt-second");
-    args[4] = lb.buf;
-    second = sim_spawn_tool(&sim, IA_BIN, args, NULL, NULL);
-    assert_int_equal(sim_wait_tool(second), 0);
-    assert_int_equal(sim_wait_tool(first), 0);
+    args[4] = e2e_path(lb.buf);
+    second = e2e_launch(&sim, NULL, args, &nb);
+    e2e_reap(second, nb, &b);
+    e2e_reap(first, na, &a);
     unsetenv("XDG_RUNTIME_DIR");
-    assert_int_equal(fs_read_file(ea.buf, 1 << 24, &text, &ignored), 0);
-    assert_non_null(strstr(text.buf, "while the library was read: reading "
-                                     "it again"));
+    assert_int_equal(b.code, 0);
+    assert_int_equal(a.code, 0);
+    assert_non_null(strstr(a.err.buf, "while the library was read: reading "
+                                      "it again"));
+    e2e_run_release(&a);
+    e2e_run_release(&b);
 
     st = es_state(&sim);
     assert_int_equal(duplicate_albums(st), 0);
@@ -323,9 +326,6 @@ static void torn_read(bool same_machine)
     assert_int_equal(sim_stop(&sim), 0);
     buf_release(&la);
     buf_release(&lb);
-    buf_release(&ea);
-    buf_release(&ignored);
-    buf_release(&text);
 }
 
 static void test_torn_read_same_machine(void **state)
@@ -351,39 +351,34 @@ static void test_lock_keeps_second_writer_out(void **state)
     struct sim_proc sim;
     const char *faults[] = {"--faults", "spike:first=1:ms=4000@POST /albums",
                             NULL};
-    struct buf la = BUF_INIT, lb = BUF_INIT, eb = BUF_INIT, ignored = BUF_INIT,
-               text = BUF_INIT;
     const char *args[] = {"run", "--config", TEMPLATE, "--log-dir", NULL, NULL};
+    struct e2e_run a, b;
+    unsigned na, nb;
     pid_t first, second;
     json_t *st;
 
     (void)state;
     boot_on(&sim, "small", "3", faults);
-    buf_addf(&la, "%s/lock-first", e2e_tmpdir());
-    buf_addf(&lb, "%s/lock-second", e2e_tmpdir());
-    buf_addf(&eb, "%s.err", lb.buf);
     use_runtime_dir("rt-lock");
-    args[4] = la.buf;
-    first = sim_spawn_tool(&sim, IA_BIN, args, NULL, NULL);
+    args[4] = e2e_path("lock-first");
+    first = e2e_launch(&sim, NULL, args, &na);
     sleep(1);
-    args[4] = lb.buf;
-    second = sim_spawn_tool(&sim, IA_BIN, args, NULL, eb.buf);
-    assert_int_equal(sim_wait_tool(second), 1);
-    assert_int_equal(sim_wait_tool(first), 0);
+    args[4] = e2e_path("lock-second");
+    second = e2e_launch(&sim, NULL, args, &nb);
+    e2e_reap(second, nb, &b);
+    e2e_reap(first, na, &a);
     unsetenv("XDG_RUNTIME_DIR");
-    assert_int_equal(fs_read_file(eb.buf, 1 << 24, &text, &ignored), 0);
-    assert_non_null(strstr(text.buf, "another run is writing to"));
+    assert_int_equal(b.code, 1);
+    assert_int_equal(a.code, 0);
+    assert_non_null(strstr(b.err.buf, "another run is writing to"));
+    e2e_run_release(&a);
+    e2e_run_release(&b);
 
     st = es_state(&sim);
     assert_int_equal(duplicate_albums(st), 0);
     json_decref(st);
     assert_same_as_clean_run(&sim, "clean-lock");
     assert_int_equal(sim_stop(&sim), 0);
-    buf_release(&la);
-    buf_release(&lb);
-    buf_release(&eb);
-    buf_release(&ignored);
-    buf_release(&text);
 }
 
 /* The run's own count of a summary counter ("changes_failed  3"). */
@@ -470,31 +465,23 @@ static void test_bulk_answer_missing_ids_2(void **state)
 static char *window_plan(const char *const *extra, const char *logdir)
 {
     struct sim_proc sim;
-    struct buf logs = BUF_INIT, outpath = BUF_INIT, out = BUF_INIT,
-               ignored = BUF_INIT;
-    const char *args[] = {"plan",      "--json",   "--max-items",
-                          "200",       "--config", TEMPLATE,
-                          "--log-dir", NULL,       NULL};
+    struct e2e_run r;
     json_t *p;
     char *text;
 
     boot_on(&sim, "small", "3", extra);
-    buf_addf(&logs, "%s/%s", e2e_tmpdir(), logdir);
-    buf_addf(&outpath, "%s/%s.json", e2e_tmpdir(), logdir);
-    args[7] = logs.buf;
     assert_int_equal(
-        sim_wait_tool(sim_spawn_tool(&sim, IA_BIN, args, outpath.buf, NULL)),
+        e2e_tool(&sim,
+                 E2E_ARGV("plan", "--json", "--max-items", "200", "--config",
+                          TEMPLATE, "--log-dir", e2e_path(logdir)),
+                 &r),
         0);
-    assert_int_equal(fs_read_file(outpath.buf, 1 << 24, &out, &ignored), 0);
-    p = es_parse(out.buf, out.len);
+    p = es_parse(r.out.buf, r.out.len);
+    e2e_run_release(&r);
     text =
         json_dumps(json_object_get(p, "groups"), JSON_SORT_KEYS | JSON_COMPACT);
     json_decref(p);
     assert_int_equal(sim_stop(&sim), 0);
-    buf_release(&logs);
-    buf_release(&outpath);
-    buf_release(&out);
-    buf_release(&ignored);
     return text;
 }
 

@@ -29,12 +29,12 @@
 
 #include "core/common.h"
 #include "core/fsutil.h"
+#include "e2e_state.h"
+#include "e2e_tool.h"
 #include "sim_harness.h"
 
 #define UNKNOWN  "autotag_output_unknown"
 #define MISMATCH "autotag_output_album_date_mismatch"
-
-static char tmpdir[64];
 
 static const char config_text[] =
     "enable_album_name_strip: true\n" /* the template's value: no effect */
@@ -111,17 +111,12 @@ static void fail_unless_written(const char *path, const char *text)
 /* The small preset's users, with only the planted tags, albums, assets. */
 static void write_library(const struct sim_proc *sim, const char *path)
 {
-    struct buf body = BUF_INIT;
-    json_error_t jerr;
-    json_t *st, *lib, *tags, *albums, *assets;
+    json_t *st = es_state(sim), *lib, *tags, *albums, *assets;
     const char *admin = NULL;
     json_t *u;
     char *text;
     size_t i, k;
 
-    assert_int_equal(sim_request(sim, "GET", "/__sim/state", NULL, &body), 200);
-    st = json_loadb(body.buf, body.len, 0, &jerr);
-    assert_non_null(st);
     json_array_foreach(json_object_get(st, "users"), i,
                        u) if (json_is_true(json_object_get(u, "isAdmin")))
         admin = json_string_value(json_object_get(u, "id"));
@@ -190,81 +185,42 @@ static void write_library(const struct sim_proc *sim, const char *path)
     free(text);
     json_decref(lib);
     json_decref(st);
-    buf_release(&body);
-}
-
-static bool asset_has_tag(json_t *st, json_t *asset, const char *value)
-{
-    json_t *id, *tag;
-    size_t i, j;
-
-    json_array_foreach(json_object_get(asset, "tagIds"), i, id)
-        json_array_foreach(
-            json_object_get(st, "tags"), j,
-            tag) if (json_equal(json_object_get(tag, "id"), id) &&
-                     !strcmp(json_string_value(json_object_get(tag, "value")),
-                             value)) return true;
-    return false;
 }
 
 static void run_planted(const char *dialect)
 {
-    const char *small[] = {"--latency", "off",   "--seed", "1",
-                           "--preset",  "small", NULL};
     struct sim_proc sim;
-    struct buf err = BUF_INIT, body = BUF_INIT, lib = BUF_INIT, cfg = BUF_INIT,
-               logs = BUF_INIT, out = BUF_INIT;
-    json_error_t jerr;
+    struct buf lib = BUF_INIT, logs = BUF_INIT;
+    struct e2e_run r;
     json_t *st, *al, *au;
     size_t i;
     bool shared = false;
 
-    buf_addf(&lib, "%s/library-%s.json", tmpdir, dialect);
-    buf_addf(&cfg, "%s/config.yaml", tmpdir);
-    buf_addf(&logs, "%s/logs-%s", tmpdir, dialect);
-    buf_addf(&out, "%s/run-%s.err", tmpdir, dialect);
-    if (sim_start(&sim, small, &err) < 0)
-        fail_msg("%s", err.buf);
-    write_library(&sim, lib.buf);
-    assert_int_equal(sim_stop(&sim), 0);
-    fail_unless_written(cfg.buf, config_text);
-    {
-        const char *args[] = {"--latency", "off",   "--dialect", dialect,
-                              "--library", lib.buf, NULL};
-
-        if (sim_start(&sim, args, &err) < 0)
-            fail_msg("%s", err.buf);
-    }
-    {
-        const char *args[] = {"run",       "-c",     cfg.buf,
-                              "--log-dir", logs.buf, NULL};
-        pid_t pid = sim_spawn_tool(&sim, IA_BIN, args, NULL, out.buf);
-        int code = sim_wait_tool(pid);
-
-        if (code != 0) {
-            (void)fs_read_file(out.buf, 1 << 20, &body, &err);
-            fail_msg("dialect %s: exit %d: %s", dialect, code, body.buf);
-        }
-    }
-    assert_int_equal(sim_request(&sim, "GET", "/__sim/state", NULL, &body),
-                     200);
-    st = json_loadb(body.buf, body.len, 0, &jerr);
-    assert_non_null(st);
+    buf_addf(&lib, "library-%s.json", dialect);
+    buf_addf(&logs, "logs-%s", dialect);
+    e2e_boot(&sim, NULL);
+    write_library(&sim, e2e_path(lib.buf));
+    e2e_halt(&sim);
+    fail_unless_written(e2e_path("config.yaml"), config_text);
+    e2e_boot(&sim,
+             E2E_ARGV("--dialect", dialect, "--library", e2e_path(lib.buf)));
+    if (e2e_tool(&sim,
+                 E2E_ARGV("run", "-c", e2e_path("config.yaml"), "--log-dir",
+                          e2e_path(logs.buf)),
+                 &r) != 0)
+        fail_msg("dialect %s: exit %d: %s", dialect, r.code, r.err.buf);
+    e2e_run_release(&r);
+    st = es_state(&sim);
     for (i = 0; i < ARRAY_SIZE(planted); i++) {
         char *aid = id_of('1', i);
-        json_t *a = NULL, *x;
-        size_t k;
+        json_t *a = es_find(st, "assets", "id", aid);
 
-        json_array_foreach(
-            json_object_get(st, "assets"), k,
-            x) if (!strcmp(json_string_value(json_object_get(x, "id")), aid))
-            a = x;
         assert_non_null(a);
-        if (asset_has_tag(st, a, UNKNOWN) != planted[i].unknown)
+        if (es_has_tag(st, a, UNKNOWN) != planted[i].unknown)
             fail_msg("dialect %s: asset %zu (album '%s'): expected %s", dialect,
                      i, planted[i].album ? planted[i].album : "-",
                      planted[i].unknown ? "unknown" : "not unknown");
-        assert_false(asset_has_tag(st, a, MISMATCH));
+        assert_false(es_has_tag(st, a, MISMATCH));
         free(aid);
     }
     /* "été" shares "Été à Paris 2012" with grandpa */
@@ -280,13 +236,9 @@ static void run_planted(const char *dialect)
     }
     assert_true(shared);
     json_decref(st);
-    assert_int_equal(sim_stop(&sim), 0);
-    buf_release(&err);
-    buf_release(&body);
+    e2e_halt(&sim);
     buf_release(&lib);
-    buf_release(&cfg);
     buf_release(&logs);
-    buf_release(&out);
 }
 
 static void test_planted_library_3(void **state)
@@ -304,8 +256,7 @@ static void test_planted_library_2(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/ia-e2e-python-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return e2e_setup("e2e-python", IA_BIN);
 }
 
 int main(void)

@@ -1208,27 +1208,6 @@ static void test_every_planned_change_is_in_the_end_state(void **state)
     e2e_halt(&sim);
 }
 
-/* Waits (up to 60 s) until the file at path holds needle `times` times. */
-static void wait_for(const char *path, const char *needle, size_t times)
-{
-    struct buf data = BUF_INIT, err = BUF_INIT;
-    int polls = 0;
-
-    for (;;) {
-        buf_reset(&data);
-        buf_reset(&err);
-        if (!fs_read_file(path, 1 << 24, &data, &err) &&
-            e2e_count(data.buf, data.len, needle) >= times)
-            break;
-        if (polls++ > 6000)
-            fail_msg("'%s' not %zu times in %s: %s", needle, times, path,
-                     data.buf ? data.buf : "");
-        usleep(10000);
-    }
-    buf_release(&data);
-    buf_release(&err);
-}
-
 /*
  * --loop: a run every interval until a signal.  The second iteration finds
  * nothing to write; SIGTERM during the sleep that follows stops the loop
@@ -1249,11 +1228,11 @@ static void test_loop_runs_until_a_signal(void **state)
         &sim, NULL,
         E2E_ARGV("run", "--loop", "3s", "-c", TEMPLATE, "--log-dir", root), &n);
     /* the sleep after the first run: everything after it is iteration 2 */
-    wait_for(e2e_err_path(n), "loop: next run in 3 s", 1);
+    assert_true(e2e_wait_for(e2e_err_path(n), "loop: next run in 3 s", 1));
     assert_true(sim_stat_writes(&sim) > 0);
     assert_int_equal(sim_reset_stats(&sim), 0);
     /* the sleep after the second: 3 s to stop it there */
-    wait_for(e2e_err_path(n), "loop: next run in 3 s", 2);
+    assert_true(e2e_wait_for(e2e_err_path(n), "loop: next run in 3 s", 2));
     assert_int_equal(kill(pid, SIGTERM), 0);
     e2e_reap(pid, n, &r);
     assert_int_equal(r.code, 0);
