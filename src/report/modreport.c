@@ -499,6 +499,12 @@ static const char *album_name_of(const struct report_ctx *c,
     return NULL;
 }
 
+/*
+ * The events of one plan group in both report formats (text and JSON
+ * lines): the group's own action first (a tag or album created), then one
+ * event per item with its outcome (done, already so, failed, or noted on a
+ * dry run), counted by kind for the statistics.
+ */
 static void group_events(const struct report_ctx *c, size_t gi,
                          const char *stamp, struct buf *txt, struct buf *jsonl,
                          struct report_kinds *kinds, struct buf *seen_tags)

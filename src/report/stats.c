@@ -213,6 +213,11 @@ static int64_t tag_total(const struct model *m, const char *name)
     return (int64_t)nr;
 }
 
+/*
+ * The per-tag counters of run_statistics.yaml (total, added, removed,
+ * created, errors), gathered from the plan groups and their outcomes and
+ * written in name order.
+ */
 static void write_tag_counters(const struct report_ctx *c, struct buf *out)
 {
     struct named *list = NULL;
@@ -261,6 +266,11 @@ static void write_tag_counters(const struct report_ctx *c, struct buf *out)
     free(list);
 }
 
+/*
+ * The per-album counters of run_statistics.yaml (total, assigned,
+ * removed, errors), gathered from the plan groups and their outcomes and
+ * written in name order.
+ */
 static void write_album_counters(const struct report_ctx *c, struct buf *out)
 {
     struct named *list = NULL;
