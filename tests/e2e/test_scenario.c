@@ -490,18 +490,20 @@ static bool check_state(json_t *st, const char *line, struct buf *bad)
 }
 
 /*
- * Checks every line of `expect` against the server's state and the runs,
- * and fails the test listing each line that does not hold (all of them,
- * not only the first, so one run shows everything that changed).
+ * Checks every line of `expect` against the server's state and the runs;
+ * each line that does not hold goes into `failed` with what was found
+ * (all of them, not only the first, so one run shows everything that
+ * changed).
  */
-static void check_expect(const struct sim_proc *sim, const struct runs *runs)
+static void check_expect(const struct sim_proc *sim, const struct runs *runs,
+                         struct buf *failed)
 {
     json_t *lines = read_lines("expect", false), *l, *st = es_state(sim);
-    struct buf failed = BUF_INIT, bad = BUF_INIT;
+    struct buf bad = BUF_INIT;
     size_t i;
 
     if (!json_array_size(lines))
-        fail_msg("%s/expect: no expectation", scenario);
+        buf_addstr(failed, "expect: no expectation\n");
     json_array_foreach(lines, i, l)
     {
         int no = (int)json_integer_value(json_array_get(l, 0));
@@ -517,20 +519,19 @@ static void check_expect(const struct sim_proc *sim, const struct runs *runs)
         else if (!check_state(st, text, &bad))
             buf_addstr(&bad, "not understood");
         if (bad.len)
-            buf_addf(&failed, "expect:%d: %s\n    %s\n", no, text, bad.buf);
+            buf_addf(failed, "expect:%d: %s\n    %s\n", no, text, bad.buf);
     }
     json_decref(st);
     json_decref(lines);
-    if (failed.len)
-        fail_msg("%s: does not hold:\n%s", scenario, failed.buf);
-    buf_release(&failed);
     buf_release(&bad);
 }
 
 static void test_scenario(void **state)
 {
+    static char report[16384]; /* outlives the buffers released below */
     struct sim_proc sim;
     struct runs runs = {0};
+    struct buf failed = BUF_INIT;
     json_t *lines, *l;
     size_t i;
 
@@ -545,13 +546,17 @@ static void test_scenario(void **state)
     json_array_foreach(lines, i, l)
         run_line(&sim, (int)json_integer_value(json_array_get(l, 0)),
                  json_string_value(json_array_get(l, 1)), &runs);
-    check_expect(&sim, &runs);
+    check_expect(&sim, &runs, &failed);
     e2e_halt(&sim);
     for (i = 0; i < runs.nr; i++)
         e2e_run_release(&runs.out[i]);
     for (i = 0; i <= runs.nr; i++)
         json_decref(runs.stats[i]);
     json_decref(lines);
+    snprintf(report, sizeof(report), "%s", failed.buf);
+    buf_release(&failed);
+    if (report[0])
+        fail_msg("%s: does not hold:\n%s", scenario, report);
 }
 
 static int setup(void **state)
