@@ -217,10 +217,10 @@ static void take_whole(struct run *rn, const struct apply_req *r)
 /* ---- phases ---------------------------------------------------------- */
 
 /*
- * Phase 1: creates the tags the plan needs that do not exist (one PUT
- * /tags for all distinct names, as upstream's upsert) and hands each
- * returned id to every group that wanted that tag; groups whose tag could
- * not be created fail without a write.
+ * Phase 1: creates the tags the plan needs that do not exist (their
+ * distinct names in PUT /tags, chunked, as upstream's upsert) and hands
+ * each returned id to every group that wanted that tag; groups whose tag
+ * could not be created fail without a write.
  */
 static void phase_tag_upsert(struct run *rn)
 {
@@ -601,9 +601,10 @@ take:
 }
 
 /*
- * The sharing phase: adds users to albums (every user of an album in one
- * request), then role changes and removals, which the API takes one user
- * at a time; each request's result settles its group's items.
+ * The sharing phase: every sharing change of the plan in one batch, in
+ * plan order; users added to an album go in one request (chunked), role
+ * changes and removals one user per request, as those endpoints take
+ * them.  A group whose album has no id (its create failed) fails here.
  */
 static void phase_sharing(struct run *rn)
 {

@@ -394,9 +394,10 @@ static void grow_bounds(struct pass *p, size_t n)
 
 /*
  * One page of a pass: its assets into the model with their position in
- * the search order (boundary re-reads after the pass's own pages), then
- * the next page while the server has more or the statistics promised
- * more, so assets added during the read are not silently missed.
+ * the search order (a boundary re-read's after the pass's own pages, and
+ * it follows its own next pages); when the server has more pages than
+ * the statistics announced (assets added during the read), the next one
+ * too, so they are not silently missed.
  */
 static void on_page(void *ctx, const struct api_status *st,
                     const struct api_asset *assets, size_t nr, long next_page)
