@@ -363,8 +363,11 @@ static void check_requests(const struct runs *runs, const char *spec,
         buf_addf(bad, "counted %ld", got);
 }
 
-/* "stderr N: TEXT" / "stdout N: TEXT": run N's output contains TEXT. */
-static void check_output(const struct runs *runs, const char *line,
+/*
+ * "stderr N: TEXT" / "stdout N: TEXT": run N's output contains TEXT;
+ * after "no " (the caller skips it, absent = true), it does not.
+ */
+static void check_output(const struct runs *runs, const char *line, bool absent,
                          struct buf *bad)
 {
     bool err = !strncmp(line, "stderr ", 7);
@@ -373,11 +376,12 @@ static void check_output(const struct runs *runs, const char *line,
 
     if (sscanf(line + 7, "%d: %n", &run, &used) != 1 || !used || run < 1 ||
         (size_t)run > runs->nr) {
-        buf_addstr(bad, "not \"stderr|stdout RUN: TEXT\" with a run of cmd");
+        buf_addstr(bad, "not \"[no] stderr|stdout RUN: TEXT\" with a run of "
+                        "cmd");
         return;
     }
     out = err ? &runs->out[run - 1].err : &runs->out[run - 1].out;
-    if (!strstr(out->buf, line + 7 + used))
+    if (!strstr(out->buf, line + 7 + used) != absent)
         buf_addf(bad, "run %d said:\n%s", run, out->buf);
 }
 
@@ -513,7 +517,10 @@ static void check_expect(const struct sim_proc *sim, const struct runs *runs,
         if (!strncmp(text, "requests ", 9))
             check_requests(runs, text + 9, &bad);
         else if (!strncmp(text, "stderr ", 7) || !strncmp(text, "stdout ", 7))
-            check_output(runs, text, &bad);
+            check_output(runs, text, false, &bad);
+        else if (!strncmp(text, "no stderr ", 10) ||
+                 !strncmp(text, "no stdout ", 10))
+            check_output(runs, text + 3, true, &bad);
         else if (!strncmp(text, "report ", 7))
             check_report(runs, text, &bad);
         else if (!check_state(st, text, &bad))
