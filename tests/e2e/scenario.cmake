@@ -1,13 +1,7 @@
 # End-to-end scenarios as data: one test per directory of tests/scenarios
 # (docs/DEVELOPING.md, "End-to-end scenarios"), run by test_scenario.  A
 # new case is a new folder; CONFIGURE_DEPENDS makes the build see it.
-add_executable(test_scenario ${CMAKE_CURRENT_LIST_DIR}/test_scenario.c)
-target_link_libraries(test_scenario ia_test_sim ia_core PkgConfig::JANSSON
-                      PkgConfig::CMOCKA)
-target_compile_definitions(test_scenario PRIVATE
-                           IA_TEST_DATA="${CMAKE_SOURCE_DIR}/tests/data"
-                           IA_BIN="$<TARGET_FILE:immich-autotag>")
-add_dependencies(test_scenario immich-autotag)
+ia_e2e_tool_test(test_scenario)
 file(GLOB IA_SCENARIOS LIST_DIRECTORIES true CONFIGURE_DEPENDS
      ${CMAKE_SOURCE_DIR}/tests/scenarios/*)
 foreach(dir ${IA_SCENARIOS})
