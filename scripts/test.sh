@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, builds a normal tree (build/)
 # and an AddressSanitizer + UndefinedBehaviorSanitizer tree (build-asan/),
-# checks the C files' format (scripts/format-check.sh, .clang-format),
+# checks the C files' format (scripts/format-check.sh, .clang-format) and
+# that every long static function says what it does
+# (scripts/comment-check.sh),
 # runs cppcheck over src/ and sim/ (scripts/analyse.sh: a finding fails),
 # runs a short libFuzzer session on each fuzz target (the configuration
 # loader, the search-page decoder) when clang is there,
@@ -13,6 +15,8 @@ cd "$(dirname "$0")/.."
 
 echo "== format (clang-format)"
 ./scripts/format-check.sh
+echo "== comments (static functions of 40+ lines)"
+./scripts/comment-check.sh
 echo "== build (normal)"
 ./scripts/build.sh build
 echo "== static analysis (cppcheck)"

@@ -224,6 +224,12 @@ struct tl_filter {
     bool partners;
 };
 
+/*
+ * The query of GET /timeline/buckets and /timeline/bucket as a filter:
+ * album, tag, user (partners with withPartners), visibility, trash and
+ * favourite, each checked as the server's DTO validation does, so a client
+ * that sends a malformed id gets the same 400 it would get from Immich.
+ */
 static int tl_parse(struct sim_req *r, struct tl_filter *f)
 {
     const char *s;

@@ -123,6 +123,13 @@ static bool ci_contains(const char *hay, const char *needle)
     return n == 0;
 }
 
+/*
+ * Does asset ai pass one filter branch?  Every condition of the branch
+ * must hold: visibility and type masks, trash state, the date ranges (each
+ * at the precision the server stores), favourite, album and tag presence,
+ * id, file name and path (case-insensitive substrings, as ILIKE), rating,
+ * then the all/any/none album and tag sets (tags include their children).
+ */
 static bool branch_match(const struct sim_lib *lib, const struct branch *b,
                          uint32_t ai)
 {
@@ -496,6 +503,11 @@ static int parse_ids_filter(struct sim_req *r, json_t *o, struct branch *b,
     return 0;
 }
 
+/*
+ * A structured date filter {eq, ne, gt, gte, lt, lte} into a range; with
+ * null_flag, "eq": null asks for the field to be null (trashedAt).  Checked
+ * field by field so a bad value gets the server's 400.
+ */
 static int parse_date_filter(struct sim_req *r, json_t *o, struct range *rg,
                              int *null_flag)
 {
@@ -537,6 +549,10 @@ static int parse_date_filter(struct sim_req *r, json_t *o, struct range *rg,
     return 0;
 }
 
+/*
+ * An enum filter {eq, ne, in, notIn} over names (visibility, type) into a
+ * bit mask of the values that pass; an unknown name is the server's 400.
+ */
 static int parse_enum_filter(struct sim_req *r, json_t *o, unsigned *mask,
                              const char *const *names)
 {
@@ -593,6 +609,13 @@ static int parse_bool_filter(struct sim_req *r, json_t *o, int *out)
     return 0;
 }
 
+/*
+ * One filter object of the 3.x structured search into branch b, key by
+ * key (albumIds, tagIds, the date ranges, visibility, type, flags); at the
+ * top level "or" adds alternative branches to q.  An unknown key, or
+ * people filters the simulator has no data for (they match nothing), are
+ * answered as the server would.
+ */
 static int parse_branch(struct sim_req *r, json_t *f, struct branch *b,
                         struct query *q, bool top)
 {
@@ -703,6 +726,12 @@ static void b64url_encode(struct buf *out, const char *s, size_t n)
         buf_addch(out, tbl[acc << (6 - bits) & 63]);
 }
 
+/*
+ * The 3.x structured request (filter, orderBy, cursor, size) into q: the
+ * filter's branches, the order field and direction, and the page offset
+ * carried in the opaque base64url cursor, which is the server's OFFSET
+ * paging underneath (an invalid cursor is a 400).
+ */
 static int parse_structured(struct sim_req *r, struct query *q, bool stat)
 {
     static const char *const fields_o[] = {"fileCreatedAt", "localDateTime",

@@ -307,6 +307,14 @@ static void share_by_keyword(struct gen *g, uint32_t al, const char *name)
     }
 }
 
+/*
+ * The preset's albums: the two conversion albums, dated albums per event
+ * day and per month (unique names, spread over the years), year albums,
+ * theme albums (shared by their keyword, as the template's sharing rules
+ * expect), and the other users' albums, every third shared with the admin.
+ * Counts scale with the preset so that the template's rules find every
+ * category they look for.
+ */
 static void gen_albums(struct gen *g, size_t total, size_t other_nr)
 {
     struct sim_lib *lib = g->lib;
@@ -598,6 +606,13 @@ static size_t conflict_album(struct gen *g, size_t *month_k)
     return SIZE_MAX;
 }
 
+/*
+ * The admin's assets: first one of every category the expected counts
+ * name (trashed, memes, pending, unclassified, conflicts, date mismatches,
+ * stale output tags), then classified assets spread over the dated albums,
+ * with duplicate pairs and archived ones among them.  Each category's
+ * count is what set_expectations() reports, so tests compare with it.
+ */
 static void gen_admin_assets(struct gen *g, long n_admin)
 {
     struct sim_lib *lib = g->lib;
@@ -855,6 +870,12 @@ static void scale(struct counts *c, double f)
         p[i] = p[i] ? (long)fmax(1.0, floor((double)p[i] * f + 0.5)) : 0;
 }
 
+/*
+ * The figures a template run on this library must produce (tags added and
+ * removed per output tag, albums created, conversions, shares), from the
+ * generator's own counts: the library's "expected" section that tests
+ * compare the tool's end state with.
+ */
 static void set_expectations(struct gen *g)
 {
     const struct counts *c = &g->c;

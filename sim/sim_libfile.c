@@ -19,6 +19,12 @@ static void add_str(struct buf *b, const struct sim_lib *lib, uint32_t id)
     buf_add_json_str(b, s, strlen(s));
 }
 
+/*
+ * One asset in the library-file format (--save-library and GET
+ * /__sim/state): every field the loader reads back, with its EXIF data;
+ * with `state`, also the albums that hold it, which tests read but the
+ * loader derives from the albums.
+ */
 static void dump_asset(struct buf *b, const struct sim_lib *lib, uint32_t i,
                        bool state)
 {
@@ -293,6 +299,11 @@ static uint32_t user_ref(struct loader *ld, json_t *o, const char *key)
     return u;
 }
 
+/*
+ * The library file's users, with their partners and API keys (each key's
+ * permissions checked against the names Immich knows), so a test can plant
+ * users whose keys hold exactly some permissions.
+ */
 static int load_users(struct loader *ld, json_t *users)
 {
     size_t i, j, k;
@@ -356,6 +367,10 @@ static int load_users(struct loader *ld, json_t *users)
     return 0;
 }
 
+/*
+ * The library file's tags: owner, value, parent (which must come first),
+ * colour and times; a tag naming an unknown owner or parent fails the load.
+ */
 static int load_tags(struct loader *ld, json_t *tags)
 {
     size_t i;
@@ -447,6 +462,12 @@ static int load_exif(struct loader *ld, uint32_t ai, json_t *e)
     return 0;
 }
 
+/*
+ * The library file's assets: owner, type, path, visibility, flags, the
+ * dates (missing ones default to fileCreatedAt, as the server fills them),
+ * duplicate group, tags and EXIF; a reference to an unknown tag or user
+ * fails the load rather than leave a library the server could not have.
+ */
 static int load_assets(struct loader *ld, json_t *assets)
 {
     struct sim_lib *lib = ld->lib;
@@ -517,6 +538,11 @@ static int load_assets(struct loader *ld, json_t *assets)
     return 0;
 }
 
+/*
+ * The library file's albums: owner, name, description, times, members
+ * with their roles and the assets, each reference checked, so the album
+ * indexes hold only what exists.
+ */
 static int load_albums(struct loader *ld, json_t *albums)
 {
     struct sim_lib *lib = ld->lib;

@@ -299,6 +299,12 @@ static int check_enum(struct sim_req *r, const struct sim_field *f,
     return -1;
 }
 
+/*
+ * Checks one request field against its declared type (UUID, UUID list,
+ * string, enum, integer in a range, boolean, date, object) and answers a
+ * mismatch with the 400 body Immich's validation gives, so the client sees
+ * the same error text as against a real server.
+ */
 static int check_field(struct sim_req *r, const struct sim_field *f, json_t *v)
 {
     struct uuid u;

@@ -334,6 +334,11 @@ static double service_ms(struct sim_server *s, enum sim_class cls,
     return end - now;
 }
 
+/*
+ * GET /__sim/stats: the request, write, error and fault counters, the
+ * capacity model's figures and the count by endpoint template, taken under
+ * the locks so a test reads one consistent picture.
+ */
 static void stats_json(struct sim_server *s, struct buf *b)
 {
     size_t i;
@@ -525,6 +530,13 @@ static void drop_second_half(char **data, size_t *len)
     *len = strlen(out);
 }
 
+/*
+ * Sends a handler's answer: applies the response faults (half a body, a
+ * cut or reset connection), compresses large bodies when the client
+ * accepts gzip (as Immich's compression middleware), adds the headers the
+ * server sends (content type, Location, 3.x's correlation id,
+ * Retry-After), and reports the bytes sent.
+ */
 static enum MHD_Result send_response(struct MHD_Connection *conn,
                                      struct sim_req *r,
                                      const struct sim_fault_hit *hit,
@@ -690,6 +702,12 @@ static void new_correlation(struct sim_server *s, char out[16])
     out[8] = '\0';
 }
 
+/*
+ * The simulator's own endpoints under /__sim/: stats, state (after running
+ * jobs that are due), running job queues, an upload through a shared
+ * link, resetting the counters.  Test controls: no fault, latency or
+ * counter applies to them.
+ */
 static enum MHD_Result serve_sim(struct sim_server *s,
                                  struct MHD_Connection *conn,
                                  const char *method, const char *url,
@@ -751,6 +769,13 @@ static enum MHD_Result serve_sim(struct sim_server *s,
     return send_response(conn, &r, NULL, s->opts.dialect, s->opts.gzip, &sent);
 }
 
+/*
+ * One API request, in the order the server's pipeline has them: route
+ * lookup, authentication and permission, the faults that answer instead
+ * of the handler, the capacity model (a slot, the modelled latency), the
+ * handler under the library lock, then the response faults and the
+ * counters.  Keeping it in one place keeps the order of these steps visible.
+ */
 static enum MHD_Result serve(struct sim_server *s, struct MHD_Connection *conn,
                              const char *method, const char *url,
                              struct req_ctx *ctx)

@@ -73,6 +73,13 @@ static bool immich_body(const struct http_response *r, struct buf *msg,
     return false;
 }
 
+/*
+ * The engine's answer to one API call turned into an api_status: network
+ * failures, cancellations, redirects (a proxy's sign-in page, never
+ * Immich), non-JSON 2xx bodies and HTTP errors with the server's message,
+ * and for JSON calls the parsed body, then handed to the call's decoder.
+ * One place decides what counts as success for every endpoint.
+ */
 static void on_http(const struct http_response *r, void *ctx)
 {
     struct api_call *c = ctx;
@@ -670,6 +677,11 @@ void api_asset_statistics(struct api *a, api_asset_stats_fn *cb, void *ctx)
 
 /* ---- duplicates ---------------------------------------------------------- */
 
+/*
+ * GET /duplicates: each group's id and its assets' ids, decoded into one
+ * array of groups pointing into one id array; a malformed group fails the
+ * whole answer (a partial list of duplicates would be read as the truth).
+ */
 static void deliver_dups(struct api_call *c, json_t *root,
                          struct api_status *st)
 {

@@ -61,6 +61,11 @@ static int decode_tags(struct jdec *d, json_t *root, struct api_tag **out,
     return 0;
 }
 
+/*
+ * GET /assets/{id}: the asset decoded by the page decoder (wrapped as a
+ * one-item page, so one decoder knows the asset fields) plus its tags,
+ * handed to the caller; a decode failure is reported, not half an asset.
+ */
 static void deliver_asset(struct api_call *c, const char *data, size_t len,
                           struct api_status *st)
 {

@@ -251,6 +251,11 @@ static int set_string(struct page *p, size_t *offs, const char *s, size_t len,
     return 1;
 }
 
+/*
+ * A string field of the asset being decoded: ids, names and paths (kept
+ * in the page's string pool), the dates, the type and visibility enums;
+ * a value of the wrong form fails the item with the field's name.
+ */
 static int item_string(struct page *p, const char *s, size_t len)
 {
     struct api_asset *a = cur(p);

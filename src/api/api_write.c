@@ -20,6 +20,12 @@ static const char *const bulk_errors[] = {
     [API_BULK_VALIDATION] = "validation",
 };
 
+/*
+ * The answer of a bulk write ([{id, success, error}]): each id's outcome
+ * with the error kinds Immich names (duplicate, no_permission, not_found,
+ * unknown, validation); any other shape fails the answer, since apply
+ * decides per id from it.
+ */
 static void deliver_bulk(struct api_call *c, json_t *root,
                          struct api_status *st)
 {

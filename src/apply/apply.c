@@ -216,6 +216,12 @@ static void take_whole(struct run *rn, const struct apply_req *r)
 
 /* ---- phases ---------------------------------------------------------- */
 
+/*
+ * Phase 1: creates the tags the plan needs that do not exist (their
+ * distinct names in PUT /tags, chunked, as upstream's upsert) and hands
+ * each returned id to every group that wanted that tag; groups whose tag
+ * could not be created fail without a write.
+ */
 static void phase_tag_upsert(struct run *rn)
 {
     const struct plan *p = rn->p;
@@ -316,6 +322,12 @@ static void take_create_assets(struct run *rn, const struct apply_req *r,
     og->album_asset_count = r->created_assets;
 }
 
+/*
+ * Phase 2: creates the plan's new albums, each with its first assets in
+ * the same request, and gives the album's id to its other groups (adds,
+ * shares), so the later phases address it; a failed create fails those
+ * groups.
+ */
 static void phase_album_create(struct run *rn)
 {
     const struct plan *p = rn->p;
@@ -588,6 +600,12 @@ take:
     batch_release(&again);
 }
 
+/*
+ * The sharing phase: every sharing change of the plan in one batch, in
+ * plan order; users added to an album go in one request (chunked), role
+ * changes and removals one user per request, as those endpoints take
+ * them.  A group whose album has no id (its create failed) fails here.
+ */
 static void phase_sharing(struct run *rn)
 {
     const struct plan *p = rn->p;

@@ -332,6 +332,12 @@ static int reuse_existing_albums(struct apply_api *aa, struct apply_req *reqs,
     return 0;
 }
 
+/*
+ * Sends one batch of write requests through the engine and settles each
+ * request's result (albums that another run already made are reused, not
+ * created twice); a fatal answer or a stop signal ends the batch with an
+ * error, and requests never sent stay UNSENT so the report says so.
+ */
 static int execute(void *ctx, struct apply_req *reqs, size_t nr,
                    struct buf *err)
 {

@@ -224,6 +224,11 @@ static int number(const char *name, const char *v, long min, long max,
     return 0;
 }
 
+/*
+ * Applies one option (from the command line or its environment variable)
+ * to o: a case per row of the option table, numbers checked against
+ * their range, so both sources are validated the same way.
+ */
 static int set(struct cli_opts *o, const struct opt *d, const char *v,
                struct buf *err)
 {

@@ -318,6 +318,11 @@ out:
 
 /* ---- the inverse plan ----------------------------------------------- */
 
+/*
+ * Records a journal entry undo cannot take back (the asset or album is
+ * gone, something changed it since) with the reason and names the user
+ * recognises, for the list undo prints instead of failing.
+ */
 static void leave(struct undo *u, const struct model *m, const struct jentry *e,
                   const char *why)
 {
@@ -489,6 +494,11 @@ static void invert_tag(struct undo *u, const struct model *m,
     }
 }
 
+/*
+ * The inverse of an album membership change: an asset added is removed,
+ * one removed is added back (an album the run deleted is made again with
+ * its assets); entries whose asset or album is gone are left with why.
+ */
 static void invert_album(struct undo *u, const struct model *m,
                          const struct jentry *e, struct plan *p)
 {

@@ -174,6 +174,13 @@ static int verify_tags(struct pass *ps, struct apply_api *aa,
     return rc;
 }
 
+/*
+ * Applies the plan: checks there is room under the log directory first
+ * (never change the library without room to report it), runs the apply
+ * phases against the engine, then says what happened: failed requests
+ * with their distinct reasons (exit 1), per-asset refusals as a warning
+ * (as upstream), and the counts of changes made.
+ */
 static enum cli_status write_changes(struct pass *ps, const struct plan *p)
 {
     const struct config *cfg = ps->ctx->cfg;
@@ -265,6 +272,8 @@ static enum cli_status write_changes(struct pass *ps, const struct plan *p)
     return st;
 }
 
+#define READ_ATTEMPTS 3
+
 /*
  * Reads and evaluates until the albums did not change during the read
  * (snapshot_albums_changed()): a read torn by another writer is done
@@ -273,8 +282,6 @@ static enum cli_status write_changes(struct pass *ps, const struct plan *p)
  * asset pages and the changed albums.  A plan with nothing to write needs
  * no check.
  */
-#define READ_ATTEMPTS 3
-
 static enum cli_status read_consistent(struct pass *ps)
 {
     struct buf what = BUF_INIT, err = BUF_INIT;
@@ -377,6 +384,12 @@ static void print_plan(const struct plan *p, const struct model *m)
     buf_release(&out);
 }
 
+/*
+ * One run: the session (lock, run directory, state), a consistent read
+ * and evaluation, the permission check and the per-user lock before any
+ * write, the writes, then the reports, whatever happened before; `saved`
+ * is a plan from `apply FILE`, checked against the fresh read.
+ */
 static enum cli_status run_pass_with(struct cli_ctx *ctx,
                                      const struct plan *saved,
                                      run_plan_fn *build, void *build_ctx)

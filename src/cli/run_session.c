@@ -231,6 +231,169 @@ void run_session_journal(struct run_session *rs, const struct run_result *res)
     buf_release(&err);
 }
 
+/* The counters of the run before this one, when the state has it: 1,
+ * else 0 (a read that fails is a warning, not a failed run). */
+static int previous_counters(struct run_session *rs, struct state_run *run,
+                             struct report_counters *prev)
+{
+    struct buf err = BUF_INIT;
+    int have = 0;
+
+    switch (state_previous_run(rs->st, rs->state_run_id, run, &err)) {
+    case 1:
+        from_state(&run->counters, prev);
+        have = 1;
+        break;
+    case 0:
+        break;
+    default:
+        warn_log("%s", err.buf);
+        break;
+    }
+    buf_release(&err);
+    return have;
+}
+
+/*
+ * The figures of run_statistics.yaml and the summary: where the run
+ * started and how far it got (only a run that made its changes moves the
+ * checkpoint on), this run's counters and the previous run's.  `progress`
+ * holds the text s points into.
+ */
+static void fill_stats(struct report_stats *s, const struct run_session *rs,
+                       const struct run_result *res, int64_t now_ms,
+                       struct buf *progress)
+{
+    bool advanced =
+        res->status == STATE_RUN_DONE || res->status == STATE_RUN_PARTIAL;
+
+    memset(s, 0, sizeof(*s));
+    s->git_describe_package = "v" IA_VERSION;
+    s->total_assets = res->total_assets;
+    s->max_assets = rs->max_items;
+    s->skip_n = rs->skip;
+    s->count = advanced ? rs->skip + res->processed : rs->skip;
+    s->last_processed_id = res->last_id;
+    s->has_last_processed_id = res->has_last_id && advanced;
+    s->started_at = rs->run.started_at;
+    s->finished_at = now_ms;
+    s->abrupt_exit_at =
+        res->status == STATE_RUN_INTERRUPTED ? now_ms : TIME_NONE;
+    buf_addf(progress, "Processed:%lld/%lld Skip:%lld", (long long)s->count,
+             (long long)res->total_assets, (long long)rs->skip);
+    s->progress_description = progress->buf;
+    s->checkpoint_source = rs->skip_source;
+}
+
+/* A text the run carries (metrics, timeline) as the report file name. */
+static int write_text(struct run_session *rs, const char *name,
+                      const char *text)
+{
+    struct buf b = BUF_INIT;
+    int ret;
+
+    buf_addstr(&b, text);
+    ret = write_file(rs, name, &b);
+    buf_release(&b);
+    return ret;
+}
+
+/*
+ * Writes the modification report as it is built (never whole in memory)
+ * and fills kinds; 1 when the file failed (the counts are still made).
+ */
+static int write_modifications(struct run_session *rs,
+                               const struct report_ctx *c,
+                               struct report_kinds *kinds)
+{
+    struct report_file mods;
+    struct buf err = BUF_INIT;
+    int failed = 0;
+
+    if (report_file_open(&mods, &rs->run, REPORT_FILE_MODIFICATIONS, &err) <
+            0 ||
+        report_modifications_write(c, &mods, kinds, &err) < 0 ||
+        report_file_commit(&mods, &err) < 0) {
+        error_log("%s", err.buf);
+        failed = 1;
+        /* the counts are wanted even when the file is not */
+        report_modifications(c, NULL, NULL, kinds);
+    }
+    buf_release(&err);
+    return failed;
+}
+
+/*
+ * Writes the rest of the run's report files: the rest of the journal, the
+ * statistics (after the big report is written, so the peak memory they
+ * give is the run's; one entry per tag and album, written as built),
+ * metrics, timeline and the summary, which stays in `summary` for stdout.
+ * 1 when any of them failed.
+ */
+static int write_reports(struct run_session *rs, const struct run_result *res,
+                         const struct report_ctx *c, struct report_stats *s,
+                         const struct report_kinds *kinds, struct buf *summary)
+{
+    struct report_file stats;
+    struct buf err = BUF_INIT;
+    int failed = 0;
+
+    /* The journal has the events settled while writing; the rest and
+     * the notes now. */
+    if (report_journal_flush(&rs->journal, c, true, &err) < 0) {
+        error_log("%s", err.buf);
+        buf_reset(&err);
+        failed = 1;
+    }
+    failed |= rs->journal_failed;
+    /* The big report is built and written: the run's peak is behind. */
+    s->peak_rss_kb = procstat_peak_rss_kb();
+    if (report_file_open(&stats, &rs->run, REPORT_FILE_STATISTICS, &err) < 0 ||
+        report_statistics_write(c, s, kinds, &stats, &err) < 0 ||
+        report_file_commit(&stats, &err) < 0) {
+        error_log("%s", err.buf);
+        failed = 1;
+    }
+    if (res->metrics_json)
+        failed |= write_text(rs, REPORT_FILE_METRICS, res->metrics_json) < 0;
+    if (res->timeline_json)
+        failed |= write_text(rs, REPORT_FILE_TIMELINE, res->timeline_json) < 0;
+    buf_reset(summary);
+    report_summary(c, s, kinds, summary);
+    failed |= write_file(rs, REPORT_FILE_SUMMARY, summary) < 0;
+    buf_release(&err);
+    return failed;
+}
+
+/* The run's end in the state database (status, checkpoint, counters);
+ * 0 or -1, said. */
+static int record_end(struct run_session *rs, const struct run_result *res,
+                      const struct report_stats *s,
+                      const struct report_counters *cur, int64_t now_ms)
+{
+    struct state_counters sc = STATE_COUNTERS_INIT;
+    struct state_run_end end;
+    struct buf err = BUF_INIT;
+    char last[UUID_STR_LEN + 1];
+    int ret;
+
+    end.finished_at = now_ms;
+    end.status = res->status;
+    end.skip_n = rs->skip;
+    end.count = s->count;
+    if (s->has_last_processed_id)
+        uuid_format(&res->last_id, last);
+    end.last_processed_id = s->has_last_processed_id ? last : NULL;
+    to_state(cur, &sc);
+    end.counters = &sc;
+    ret = state_run_finish(rs->st, rs->state_run_id, &end, &err);
+    if (ret < 0)
+        error_log("%s", err.buf);
+    state_counters_release(&sc);
+    buf_release(&err);
+    return ret;
+}
+
 enum cli_status run_session_finish(struct run_session *rs,
                                    const struct run_result *res, int64_t now_ms)
 {
@@ -240,115 +403,22 @@ enum cli_status run_session_finish(struct run_session *rs,
     struct report_counters cur, prev;
     struct report_stats s;
     struct state_run prev_run;
-    struct state_counters sc = STATE_COUNTERS_INIT;
-    struct state_run_end end;
-    struct report_file mods, stats;
-    struct buf text = BUF_INIT, err = BUF_INIT, progress = BUF_INIT;
-    char last[UUID_STR_LEN + 1];
-    bool advanced =
-        res->status == STATE_RUN_DONE || res->status == STATE_RUN_PARTIAL;
-    bool have_prev = false;
-    int failed = 0;
+    struct buf summary = BUF_INIT, err = BUF_INIT, progress = BUF_INIT,
+               out = BUF_INIT;
+    int have_prev, failed;
 
     plan_init(&empty);
     fill_ctx(&c, res, &empty, now_ms);
-    /* Written as it is built: the report is never whole in memory. */
-    if (report_file_open(&mods, &rs->run, REPORT_FILE_MODIFICATIONS, &err) <
-            0 ||
-        report_modifications_write(&c, &mods, &kinds, &err) < 0 ||
-        report_file_commit(&mods, &err) < 0) {
-        error_log("%s", err.buf);
-        buf_reset(&err);
-        failed = 1;
-        /* the counts are wanted even when the file is not */
-        report_modifications(&c, NULL, NULL, &kinds);
-    }
+    failed = write_modifications(rs, &c, &kinds);
     report_counters(&c, &cur);
-
-    switch (state_previous_run(rs->st, rs->state_run_id, &prev_run, &err)) {
-    case 1:
-        from_state(&prev_run.counters, &prev);
-        have_prev = true;
-        break;
-    case 0:
-        break;
-    default:
-        warn_log("%s", err.buf);
-        buf_reset(&err);
-        break;
-    }
-
-    memset(&s, 0, sizeof(s));
-    s.git_describe_package = "v" IA_VERSION;
-    s.total_assets = res->total_assets;
-    s.max_assets = rs->max_items;
-    s.skip_n = rs->skip;
-    /* Only a run that made its changes moves the checkpoint on. */
-    s.count = advanced ? rs->skip + res->processed : rs->skip;
-    s.last_processed_id = res->last_id;
-    s.has_last_processed_id = res->has_last_id && advanced;
-    s.started_at = rs->run.started_at;
-    s.finished_at = now_ms;
-    s.abrupt_exit_at =
-        res->status == STATE_RUN_INTERRUPTED ? now_ms : TIME_NONE;
-    buf_addf(&progress, "Processed:%lld/%lld Skip:%lld", (long long)s.count,
-             (long long)res->total_assets, (long long)rs->skip);
-    s.progress_description = progress.buf;
-    s.checkpoint_source = rs->skip_source;
+    have_prev = previous_counters(rs, &prev_run, &prev);
+    fill_stats(&s, rs, res, now_ms, &progress);
     s.counters = &cur;
     s.previous = have_prev ? &prev : NULL;
     s.previous_run = have_prev ? prev_run.name : NULL;
 
-    /* The journal has the events settled while writing; the rest and
-     * the notes now. */
-    if (report_journal_flush(&rs->journal, &c, true, &err) < 0) {
-        error_log("%s", err.buf);
-        buf_reset(&err);
-        failed = 1;
-    }
-    failed |= rs->journal_failed;
-    /* The big report is built and written: the run's peak is behind. */
-    s.peak_rss_kb = procstat_peak_rss_kb();
-    /* One entry per tag and album: written as it is built too. */
-    if (report_file_open(&stats, &rs->run, REPORT_FILE_STATISTICS, &err) < 0 ||
-        report_statistics_write(&c, &s, &kinds, &stats, &err) < 0 ||
-        report_file_commit(&stats, &err) < 0) {
-        error_log("%s", err.buf);
-        buf_reset(&err);
-        failed = 1;
-    }
-    if (res->metrics_json) {
-        struct buf m = BUF_INIT;
-
-        buf_addstr(&m, res->metrics_json);
-        failed |= write_file(rs, REPORT_FILE_METRICS, &m) < 0;
-        buf_release(&m);
-    }
-    if (res->timeline_json) {
-        struct buf t = BUF_INIT;
-
-        buf_addstr(&t, res->timeline_json);
-        failed |= write_file(rs, REPORT_FILE_TIMELINE, &t) < 0;
-        buf_release(&t);
-    }
-    buf_reset(&text);
-    report_summary(&c, &s, &kinds, &text);
-    failed |= write_file(rs, REPORT_FILE_SUMMARY, &text) < 0;
-
-    end.finished_at = now_ms;
-    end.status = res->status;
-    end.skip_n = rs->skip;
-    end.count = s.count;
-    if (s.has_last_processed_id)
-        uuid_format(&res->last_id, last);
-    end.last_processed_id = s.has_last_processed_id ? last : NULL;
-    to_state(&cur, &sc);
-    end.counters = &sc;
-    if (state_run_finish(rs->st, rs->state_run_id, &end, &err) < 0) {
-        error_log("%s", err.buf);
-        buf_reset(&err);
-        failed = 1;
-    }
+    failed |= write_reports(rs, res, &c, &s, &kinds, &summary);
+    failed |= record_end(rs, res, &s, &cur, now_ms) < 0;
     /* Last: the page shows this run in the history too. */
     if (cli_report_html(rs->run.dir, rs->run.name, rs->st, res->server_url,
                         &err) < 0) {
@@ -357,22 +427,17 @@ enum cli_status run_session_finish(struct run_session *rs,
     }
 
     /* stdout: the summary, then the run directory on the last line. */
-    {
-        struct buf out = BUF_INIT;
-
-        log_redact(&out, text.buf);
-        fputs(out.buf, stdout);
-        printf("%s\n", rs->run.dir);
-        fflush(stdout);
-        buf_release(&out);
-    }
+    log_redact(&out, summary.buf);
+    fputs(out.buf, stdout);
+    printf("%s\n", rs->run.dir);
+    fflush(stdout);
     if (have_prev)
         state_run_release(&prev_run);
-    state_counters_release(&sc);
     plan_release(&empty);
-    buf_release(&text);
+    buf_release(&summary);
     buf_release(&err);
     buf_release(&progress);
+    buf_release(&out);
     return failed ? CLI_FAILED : CLI_OK;
 }
 

@@ -357,6 +357,11 @@ out:
     buf_release(&v);
 }
 
+/*
+ * One item of conversions: its source (tag names, album name patterns)
+ * and destination (tags, albums) and the mode, each key checked, patterns
+ * compiled; the item's line is kept for later messages.
+ */
 static void load_conversion(struct yload *L, yaml_node_t *n, const char *path,
                             struct config_conversion *cv)
 {
@@ -629,6 +634,11 @@ static void load_group(struct yload *L, yaml_node_t *n, const char *path,
     ymap_release(&m);
 }
 
+/*
+ * One selection rule of album_permissions: name, keyword, groups and
+ * access (view or edit), with unknown keys and a bad access level reported
+ * at their line.
+ */
 static void load_selection(struct yload *L, yaml_node_t *n, const char *path,
                            struct config_selection_rule *r)
 {
@@ -679,6 +689,11 @@ static void load_selection(struct yload *L, yaml_node_t *n, const char *path,
     ymap_release(&m);
 }
 
+/*
+ * album_permissions: the user groups (members by email), the selection
+ * rules, and whether to log unmatched albums; a rule naming a group that
+ * is not defined shares with nobody, which is a warning, as upstream.
+ */
 static void load_permissions(struct yload *L, yaml_node_t *n, struct config *c)
 {
     static const char *const keys[] = {"enabled",         "user_groups",
@@ -768,6 +783,12 @@ static void set_defaults(struct config *c)
     c->album_date_consistency.threshold_days = 180;
 }
 
+/*
+ * The top level of the configuration file: each known section to its
+ * loader, unknown keys reported with their line, and the defaults of
+ * sections left out, so the rest of the program sees one complete
+ * struct config.
+ */
 static void load_root(struct yload *L, yaml_node_t *root, struct config *c)
 {
     static const char *const keys[] = {"description",

@@ -687,6 +687,12 @@ static int merge(struct yload *L, yaml_node_t *v, const char *path,
     return 0;
 }
 
+/*
+ * The pairs of a mapping into m; a merge key (<<) brings in the mappings
+ * it names (merge()), the map's own keys winning.  A key repeated in the
+ * same map is warned about: PyYAML keeps the last one, which the user may
+ * not expect.
+ */
 static int collect(struct yload *L, yaml_node_t *n, const char *path,
                    struct ymap *m, int depth)
 {

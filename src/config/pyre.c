@@ -1040,6 +1040,14 @@ static int parse_group(struct pp *pp, const char *at, enum last *last,
     return r;
 }
 
+/*
+ * A group after "(": a plain capture, or an extension after "(?": named
+ * groups and back-references (?P<name>...), (?P=name), non-capturing
+ * (?:...), atomic (?>...), comments, look-around, conditionals and
+ * inline flags, each
+ * translated to PCRE2 or refused with Python's error message, so a pattern
+ * means what it meant to the Python tool.
+ */
 static int group(struct pp *pp, const char *at, enum last *last,
                  struct width *w)
 {
@@ -1208,6 +1216,12 @@ static int brace(struct pp *pp, uint64_t *min, uint64_t *max)
     return 0;
 }
 
+/*
+ * A quantifier after an item (*, +, ?, {m,n}, with lazy or possessive
+ * modes): checked as Python's sre does (nothing to repeat, multiple
+ * repeat, bounds), emitted for PCRE2, and the item's width multiplied for
+ * the look-behind width check; a "{" that is no quantifier is a literal.
+ */
 static int quantifier(struct pp *pp, const char *at, ucs4_t c, enum last *last,
                       struct width *iw, struct width *seq)
 {

@@ -165,77 +165,69 @@ static void req_free(struct http_req *r)
     free(r);
 }
 
-struct http_engine *http_engine_new(const struct http_engine_opts *opts,
-                                    struct buf *err)
+/*
+ * The connection count: the default when unset, at most the maximum, and
+ * no more than the descriptors left allow (with a warning); 0, or -1 with
+ * err when not even one connection fits.
+ */
+static int fit_concurrency(struct http_engine_opts *o, struct buf *err)
 {
-    struct http_engine *e;
-    struct buf key = BUF_INIT;
+    long limit, open_nr, slots;
+
+    if (o->concurrency <= 0)
+        o->concurrency = HTTP_CONCURRENCY_DEFAULT;
+    if (o->concurrency > HTTP_CONCURRENCY_MAX)
+        o->concurrency = HTTP_CONCURRENCY_MAX;
+    slots = fd_slots(o->concurrency, &limit, &open_nr);
+    if (slots < 1) {
+        buf_addf(err,
+                 "cannot connect to the server: out of file "
+                 "descriptors (limit %ld, %ld already open; raise "
+                 "it with ulimit -n or LimitNOFILE=)",
+                 limit, open_nr);
+        return -1;
+    }
+    if (slots < o->concurrency) {
+        warn_log("out of file descriptors for %ld connections (limit "
+                 "%ld, %ld open): using %ld",
+                 o->concurrency, limit, open_nr, slots);
+        o->concurrency = slots;
+    }
+    return 0;
+}
+
+/* The time limits, retry policy and body ceiling a caller left unset. */
+static void default_limits(struct http_engine_opts *o)
+{
+    if (o->connect_timeout_ms <= 0)
+        o->connect_timeout_ms = HTTP_CONNECT_TIMEOUT_DEFAULT_MS;
+    if (o->timeout_ms <= 0)
+        o->timeout_ms = HTTP_TIMEOUT_DEFAULT_MS;
+    if (o->stall_timeout_ms <= 0)
+        o->stall_timeout_ms = HTTP_STALL_TIMEOUT_DEFAULT_MS;
+    if (o->max_retries < 0)
+        o->max_retries = 5;
+    if (o->retry_budget < 0)
+        o->retry_budget = 1000;
+    if (o->retry_base_ms <= 0)
+        o->retry_base_ms = 500;
+    if (o->retry_max_ms <= 0)
+        o->retry_max_ms = 30000;
+    if (o->retry_after_max_ms <= 0)
+        o->retry_after_max_ms = 120000;
+    if (!o->body_max)
+        o->body_max = HTTP_BODY_MAX_DEFAULT;
+}
+
+/* The multi handle, sized to the connection count; 0 or -1 with err. */
+static int multi_init(struct http_engine *e, struct buf *err)
+{
     CURLMcode mc;
-
-    if (!opts->base_url || !*opts->base_url) {
-        buf_addstr(err, "http engine: no server url");
-        return NULL;
-    }
-    if (!curl_inited) {
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-            buf_addstr(err, "http engine: libcurl initialisation failed");
-            return NULL;
-        }
-        curl_inited = 1;
-    }
-    e = xcalloc(1, sizeof(*e));
-    e->o = *opts;
-    if (e->o.concurrency <= 0)
-        e->o.concurrency = HTTP_CONCURRENCY_DEFAULT;
-    if (e->o.concurrency > HTTP_CONCURRENCY_MAX)
-        e->o.concurrency = HTTP_CONCURRENCY_MAX;
-    {
-        long limit, open_nr;
-        long slots = fd_slots(e->o.concurrency, &limit, &open_nr);
-
-        if (slots < 1) {
-            buf_addf(err,
-                     "cannot connect to the server: out of file "
-                     "descriptors (limit %ld, %ld already open; raise "
-                     "it with ulimit -n or LimitNOFILE=)",
-                     limit, open_nr);
-            free(e);
-            return NULL;
-        }
-        if (slots < e->o.concurrency) {
-            warn_log("out of file descriptors for %ld connections (limit "
-                     "%ld, %ld open): using %ld",
-                     e->o.concurrency, limit, open_nr, slots);
-            e->o.concurrency = slots;
-        }
-    }
-    if (e->o.connect_timeout_ms <= 0)
-        e->o.connect_timeout_ms = HTTP_CONNECT_TIMEOUT_DEFAULT_MS;
-    if (e->o.timeout_ms <= 0)
-        e->o.timeout_ms = HTTP_TIMEOUT_DEFAULT_MS;
-    if (e->o.stall_timeout_ms <= 0)
-        e->o.stall_timeout_ms = HTTP_STALL_TIMEOUT_DEFAULT_MS;
-    if (e->o.max_retries < 0)
-        e->o.max_retries = 5;
-    if (e->o.retry_budget < 0)
-        e->o.retry_budget = 1000;
-    if (e->o.retry_base_ms <= 0)
-        e->o.retry_base_ms = 500;
-    if (e->o.retry_max_ms <= 0)
-        e->o.retry_max_ms = 30000;
-    if (e->o.retry_after_max_ms <= 0)
-        e->o.retry_after_max_ms = 120000;
-    if (!e->o.body_max)
-        e->o.body_max = HTTP_BODY_MAX_DEFAULT;
-    e->rng = opts->jitter_seed ? opts->jitter_seed : (uint64_t)now_us();
-    e->base_url = xstrdup(opts->base_url);
-    e->ca_file = opts->ca_file ? xstrdup(opts->ca_file) : NULL;
-    e->o.api_key = NULL; /* kept only inside the header list */
 
     e->multi = curl_multi_init();
     if (!e->multi) {
         buf_addstr(err, "http engine: cannot create the multi handle");
-        goto fail;
+        return -1;
     }
     /* One connection per slot, reused across requests; HTTP/2 streams
      * share a connection when the server offers it. */
@@ -254,15 +246,24 @@ struct http_engine *http_engine_new(const struct http_engine_opts *opts,
     if (mc != CURLM_OK) {
         buf_addf(err, "http engine: cannot configure libcurl: %s",
                  curl_multi_strerror(mc));
-        goto fail;
+        return -1;
     }
+    return 0;
+}
+
+/* The headers of every request, the API key among them; 0 or -1. */
+static int build_headers(struct http_engine *e, const char *api_key,
+                         struct buf *err)
+{
+    struct buf key = BUF_INIT;
+
     /* "Expect:" off: the server answers JSON bodies without 100-continue. */
     e->headers = curl_slist_append(NULL, "Accept: application/json");
     e->headers =
         curl_slist_append(e->headers, "Content-Type: application/json");
     e->headers = curl_slist_append(e->headers, "Expect:");
-    if (opts->api_key) {
-        buf_addf(&key, "x-api-key: %s", opts->api_key);
+    if (api_key) {
+        buf_addf(&key, "x-api-key: %s", api_key);
         e->headers = curl_slist_append(e->headers, key.buf);
         /* Wipe the copy: the header list is the only one the engine keeps. */
         secure_wipe(key.buf, key.len);
@@ -270,15 +271,46 @@ struct http_engine *http_engine_new(const struct http_engine_opts *opts,
     }
     if (!e->headers) {
         buf_addstr(err, "http engine: cannot build request headers");
-        goto fail;
+        return -1;
+    }
+    return 0;
+}
+
+struct http_engine *http_engine_new(const struct http_engine_opts *opts,
+                                    struct buf *err)
+{
+    struct http_engine *e;
+
+    if (!opts->base_url || !*opts->base_url) {
+        buf_addstr(err, "http engine: no server url");
+        return NULL;
+    }
+    if (!curl_inited) {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+            buf_addstr(err, "http engine: libcurl initialisation failed");
+            return NULL;
+        }
+        curl_inited = 1;
+    }
+    e = xcalloc(1, sizeof(*e));
+    e->o = *opts;
+    if (fit_concurrency(&e->o, err) < 0) {
+        free(e);
+        return NULL;
+    }
+    default_limits(&e->o);
+    e->rng = opts->jitter_seed ? opts->jitter_seed : (uint64_t)now_us();
+    e->base_url = xstrdup(opts->base_url);
+    e->ca_file = opts->ca_file ? xstrdup(opts->ca_file) : NULL;
+    e->o.api_key = NULL; /* kept only inside the header list */
+    if (multi_init(e, err) < 0 || build_headers(e, opts->api_key, err) < 0) {
+        http_engine_free(e);
+        return NULL;
     }
     if (e->o.insecure)
         warn_log("TLS certificate verification is off (--insecure): "
                  "the server's identity is not checked");
     return e;
-fail:
-    http_engine_free(e);
-    return NULL;
 }
 
 static void free_list(struct http_req *r)
@@ -674,6 +706,66 @@ static void timeout_message(const struct http_engine *e,
                  (e->o.stall_timeout_ms + 999) / 1000, r->attempts, s);
 }
 
+/*
+ * Is the failure of this attempt one a retry may cure?  Busy answers
+ * (429, 5xx gateways) and broken transfers are; a server that refused
+ * every connection so far is not there (wrong port, not started: said at
+ * once, while after it has answered a refusal is a restart worth waiting
+ * for), and one that stalled twice is hung, not slow.
+ */
+static bool is_transient(struct http_engine *e, struct http_req *r, CURLcode rc,
+                         long status)
+{
+    bool retry;
+
+    if (rc == CURLE_OK) {
+        e->answered = true;
+        retry = is_retryable_status(status);
+    } else {
+        retry = !r->too_big && is_retryable_code(rc);
+    }
+    if (rc == CURLE_COULDNT_CONNECT && !e->answered)
+        retry = false;
+    if (rc == CURLE_OPERATION_TIMEDOUT && ++r->timeouts > 1)
+        retry = false;
+    return retry;
+}
+
+/*
+ * Queues the request again after its backoff (or the server's
+ * Retry-After, capped), if it may be sent twice, the run is not stopping,
+ * the retries left (its own and the run's budget) allow it and the wait
+ * ends before its deadline: true when queued.
+ */
+static bool schedule_retry(struct http_engine *e, struct http_req *r,
+                           CURLcode rc, curl_off_t retry_after)
+{
+    long delay;
+
+    if (!r->retry_safe || e->wrapping || (e->o.stop && *e->o.stop) ||
+        r->attempts > e->o.max_retries || e->retries_used >= e->o.retry_budget)
+        return false;
+    delay = backoff_ms(e, r->attempts);
+    if (rc == CURLE_OK && retry_after > 0) {
+        delay = (long)retry_after * 1000;
+        if (delay > e->o.retry_after_max_ms)
+            delay = e->o.retry_after_max_ms;
+    }
+    if (now_us() + (int64_t)delay * 1000 >= r->deadline_us)
+        return false;
+    verbose_log("http: %s: %s, retry %d in %ld ms", r->endpoint,
+                rc == CURLE_OK ? "server busy" : curl_easy_strerror(rc),
+                r->attempts, delay);
+    http_metrics_ep(&e->metrics, r->endpoint)->retries++;
+    e->retries_used++;
+    r->waited_ms += delay;
+    r->not_before_us = now_us() + (int64_t)delay * 1000;
+    r->next = e->delayed;
+    e->delayed = r;
+    set_state(r, REQ_WAITING);
+    return true;
+}
+
 /* A transfer ended: account for it, then retry or complete it. */
 static void finish(struct http_engine *e, struct http_req *r, CURLcode rc)
 {
@@ -695,44 +787,9 @@ static void finish(struct http_engine *e, struct http_req *r, CURLcode rc)
     plain = plain_failure(e, r, rc, status, errmsg, sizeof(errmsg));
     detach(e, r, rc, status);
 
-    if (rc == CURLE_OK) {
-        e->answered = true;
-        retry = is_retryable_status(status);
-    } else {
-        retry = !r->too_big && is_retryable_code(rc);
-    }
-    /* A server that refused every connection so far is not there (wrong
-     * port, not started): say so at once.  Once it has answered, a
-     * refusal is a restart worth waiting for. */
-    if (rc == CURLE_COULDNT_CONNECT && !e->answered)
-        retry = false;
-    /* A server that stalled twice is hung, not slow. */
-    if (rc == CURLE_OPERATION_TIMEDOUT && ++r->timeouts > 1)
-        retry = false;
-    if (retry && !plain && r->retry_safe && !e->wrapping &&
-        !(e->o.stop && *e->o.stop) && r->attempts <= e->o.max_retries &&
-        e->retries_used < e->o.retry_budget) {
-        long delay = backoff_ms(e, r->attempts);
-
-        if (rc == CURLE_OK && retry_after > 0) {
-            delay = (long)retry_after * 1000;
-            if (delay > e->o.retry_after_max_ms)
-                delay = e->o.retry_after_max_ms;
-        }
-        if (now_us() + (int64_t)delay * 1000 < r->deadline_us) {
-            verbose_log("http: %s: %s, retry %d in %ld ms", r->endpoint,
-                        rc == CURLE_OK ? "server busy" : curl_easy_strerror(rc),
-                        r->attempts, delay);
-            http_metrics_ep(&e->metrics, r->endpoint)->retries++;
-            e->retries_used++;
-            r->waited_ms += delay;
-            r->not_before_us = now_us() + (int64_t)delay * 1000;
-            r->next = e->delayed;
-            e->delayed = r;
-            set_state(r, REQ_WAITING);
-            return;
-        }
-    }
+    retry = is_transient(e, r, rc, status);
+    if (retry && !plain && schedule_retry(e, r, rc, retry_after))
+        return;
     if (plain) {
         complete(e, r, HTTP_RESULT_NETWORK, rc == CURLE_OK ? status : 0,
                  errmsg);

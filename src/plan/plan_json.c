@@ -263,6 +263,11 @@ static int read_stats(json_t *o, struct plan_stats *st, struct buf *err)
     return 0;
 }
 
+/*
+ * One group of a saved plan (plan --json) back into p: op, name, target,
+ * role, reason, date and items, each checked, so that `apply FILE` never
+ * acts on a plan it only half understood.
+ */
 static int read_group(struct plan *p, json_t *o, size_t idx, struct buf *err)
 {
     json_t *items = json_object_get(o, "items");

@@ -163,6 +163,11 @@ static void summary(struct buf *b, const struct report_html_input *in,
     buf_addstr(b, "</div></section>\n");
 }
 
+/*
+ * The endpoints section of report.html: calls per endpoint as bars, and
+ * the latency of each (a line to the slowest call, a box from p50 to p95)
+ * on one scale, from metrics.json.
+ */
 static void endpoints(struct buf *b, json_t *metrics)
 {
     json_t *eps = json_object_get(metrics, "endpoints"), *e;
@@ -228,6 +233,10 @@ static void endpoints(struct buf *b, json_t *metrics)
     tally_release(&calls);
 }
 
+/*
+ * The run's stages and phases as bars on one time axis, from the
+ * timeline's spans, so where the time went is visible.
+ */
 static void timeline(struct buf *b, json_t *spans)
 {
     double t0 = 0, t1 = 0;

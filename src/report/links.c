@@ -49,6 +49,12 @@ static void add(struct link **l, size_t *nr, size_t *alloc, const char *label,
         buf_addf(&k->url, "%s/albums", url);
 }
 
+/*
+ * The links of immich_autotag_links.md and the console: the album list,
+ * one per distinct autotag_input_* tag of the classification rules, and
+ * one per output tag the configuration sets (classification, duplicates,
+ * album dates), as upstream lists them.
+ */
 static void collect(const struct config *cfg, const char *url, struct link **l,
                     size_t *nr, size_t *alloc)
 {

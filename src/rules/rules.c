@@ -278,6 +278,11 @@ static void note_missing_album(struct ws *w, const char *name, size_t ci)
     ws_note(w, PLAN_NOTE_MISSING_DEST_ALBUM, MODEL_NONE, MODEL_NONE, &f);
 }
 
+/*
+ * Step 1 for one asset: each conversion whose source matches (every source
+ * tag or album name present) adds the destination tags and albums; a move
+ * also drops the source tags that matched (never albums, as upstream).
+ */
 static void step_conversions(struct ws *w, uint32_t a)
 {
     const struct config *cfg = w->cfg;
@@ -369,6 +374,12 @@ static void drop_group_tags(struct ws *w, uint32_t a, const char *prefix,
     }
 }
 
+/*
+ * Step 3: the asset's classification compared with its duplicates'. One
+ * classification tag on one side and none on the other is copied over;
+ * any other disagreement tags every member with the conflict tags. The
+ * tags are never removed by the tool (§8 item 13).
+ */
 static void step_dup_classification(struct ws *w, uint32_t a)
 {
     const struct config *cfg = w->cfg;
@@ -644,6 +655,12 @@ static void put_in_album(struct ws *w, uint32_t a, const char *name,
     ws_set(w, a, WS_ALBUM, al, true, reason, 0);
 }
 
+/*
+ * Step 4 for one asset: leaves temporary albums it no longer belongs in;
+ * then, if it is still unclassified, puts it in the one album its folder
+ * or its duplicates point to, else (create_album_from_date_if_missing) in
+ * the temporary album of its date.
+ */
 static void step_album_assignment(struct ws *w, uint32_t a,
                                   const struct folder_info *fi)
 {
@@ -800,6 +817,11 @@ static void step_classification_tags(struct ws *w, uint32_t a)
 
 /* ---- step 6: album date consistency ---- */
 
+/*
+ * Step 6: an asset whose date is more than threshold_days from the date
+ * in the name of one of its albums is tagged with the mismatch tag (with
+ * both dates in the note); one that no longer is loses the tag.
+ */
 static void step_album_dates(struct ws *w, uint32_t a)
 {
     const struct config *cfg = w->cfg;

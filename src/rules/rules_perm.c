@@ -148,6 +148,12 @@ static bool vec_has(const struct idvec *v, uint32_t x)
     return false;
 }
 
+/*
+ * The members an album's matching rules ask for (the last rule's access
+ * wins), compared with its members now: adds and role changes, and
+ * removals only when the configuration resolved to someone (a group whose
+ * users are hidden must not unshare everything).
+ */
 static void sync_album(struct ws *w, uint32_t al, const struct idvec *rules)
 {
     const struct config *cfg = w->cfg;

@@ -272,6 +272,11 @@ static void apply_split(struct snap *s, const struct split *sp)
     s->info->range_passes += (size_t)SPLIT_SLICES;
 }
 
+/*
+ * Splits the passes too big for OFFSET paging into date slices: the span
+ * of each (newest and oldest asset), then the count in each slice, so each
+ * slice is read as a pass of its own and no page goes deep.
+ */
 static int split_passes(struct snap *s, int64_t split_min)
 {
     size_t base_nr = s->passes_nr, nr = 0;
@@ -387,6 +392,13 @@ static void grow_bounds(struct pass *p, size_t n)
         p->first_t[i] = p->last_t[i] = TIME_NONE;
 }
 
+/*
+ * One page of a pass: its assets into the model with their position in
+ * the search order (a boundary re-read's after the pass's own pages, and
+ * it follows its own next pages); when the server has more pages than
+ * the statistics announced (assets added during the read), the next one
+ * too, so they are not silently missed.
+ */
 static void on_page(void *ctx, const struct api_status *st,
                     const struct api_asset *assets, size_t nr, long next_page)
 {
@@ -476,6 +488,12 @@ struct repair_ctx {
 static void repair_part(struct snap *s, size_t pass, int64_t t, int64_t lo,
                         int64_t hi);
 
+/*
+ * The count of one same-timestamp group in an upload-time range: read
+ * whole when it fits in a page, else halved (the halves overlap by a
+ * millisecond, ids de-duplicate) until it does; a range that cannot be cut
+ * fails the load rather than leave assets unread.
+ */
 static void on_repair_count(void *ctx, const struct api_status *st,
                             int64_t total)
 {

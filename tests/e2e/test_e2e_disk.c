@@ -22,107 +22,66 @@
 #include <stdlib.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/common.h"
 #include "core/fsutil.h"
+#include "e2e_tool.h"
 #include "sim_harness.h"
 
 #define KEY    "e2e-SECRET-key-0f9e8d7c6b5a4321"
 #define CONFIG IA_TEST_DATA "/config/upstream-template.yaml"
 #define SKIP   77
 
-static char tmpdir[64];
-static char logdir[96];
+static char logdir[128]; /* the scratch directory's "logs" */
 
-static void start(struct sim_proc *sim, const char *faults)
+/* `run` (one connection) with the log directory logdir, as KEY. */
+static pid_t launch_run(const struct sim_proc *sim, unsigned *n)
 {
-    struct buf err = BUF_INIT;
-
-    if (sim_start_small(sim, KEY, faults, &err) < 0)
-        fail_msg("%s", err.buf);
-    buf_release(&err);
-}
-
-static pid_t spawn_run(const struct sim_proc *sim, struct buf *err_path)
-{
-    const char *args[] = {"run",           "-c", CONFIG, "--log-dir", logdir,
-                          "--concurrency", "1",  NULL};
-
-    buf_addf(err_path, "%s/stderr", tmpdir);
-    return sim_spawn_tool(sim, IA_BIN, args, NULL, err_path->buf);
+    return e2e_launch(sim, NULL,
+                      E2E_ARGV("run", "-c", CONFIG, "--log-dir", logdir,
+                               "--concurrency", "1"),
+                      n);
 }
 
 static void test_full_disk_refuses_before_writing(void **state)
 {
     struct sim_proc sim;
-    struct buf errp = BUF_INIT, text = BUF_INIT, ignored = BUF_INIT;
+    struct e2e_run r;
+    unsigned n;
     pid_t pid;
 
     (void)state;
-    start(&sim, NULL);
-    pid = spawn_run(&sim, &errp);
-    assert_true(pid > 0);
-    assert_int_equal(sim_wait_tool(pid), 1);
-    assert_int_equal(fs_read_file(errp.buf, 1 << 20, &text, &ignored), 0);
-    assert_non_null(strstr(text.buf, "not enough room in '"));
-    assert_non_null(strstr(text.buf, "nothing written to the server"));
+    e2e_boot(&sim, E2E_ARGV("--api-key", KEY));
+    pid = launch_run(&sim, &n);
+    e2e_reap(pid, n, &r);
+    assert_int_equal(r.code, 1);
+    assert_non_null(strstr(r.err.buf, "not enough room in '"));
+    assert_non_null(strstr(r.err.buf, "nothing written to the server"));
+    e2e_run_release(&r);
     assert_int_equal(sim_stat_writes(&sim), 0);
-    assert_int_equal(sim_stop(&sim), 0);
-    buf_release(&errp);
-    buf_release(&text);
-    buf_release(&ignored);
-}
-
-/* The run directory under logdir (the only one). */
-static void run_dir(struct buf *out)
-{
-    struct buf cmd = BUF_INIT, ignored = BUF_INIT;
-
-    buf_addf(&cmd, "%s/runname", tmpdir);
-    {
-        struct buf sh = BUF_INIT;
-
-        buf_addf(&sh, "cd '%s' && ls -d 2*_PID* > '%s' 2>/dev/null", logdir,
-                 cmd.buf);
-        (void)system(sh.buf);
-        buf_release(&sh);
-    }
-    buf_reset(out);
-    if (fs_read_file(cmd.buf, 4096, out, &ignored) == 0 && out->len) {
-        char *nl = strchr(out->buf, '\n');
-        struct buf full = BUF_INIT;
-
-        if (nl)
-            *nl = '\0';
-        buf_addf(&full, "%s/%s", logdir, out->buf);
-        buf_reset(out);
-        buf_addstr(out, full.buf);
-        buf_release(&full);
-    }
-    buf_release(&cmd);
-    buf_release(&ignored);
+    e2e_halt(&sim);
 }
 
 static void test_killed_run_leaves_its_journal(void **state)
 {
     struct sim_proc sim;
-    struct buf errp = BUF_INIT, dir = BUF_INIT, path = BUF_INIT,
-               text = BUF_INIT, ignored = BUF_INIT;
+    struct buf dir = BUF_INIT, path = BUF_INIT, text = BUF_INIT,
+               ignored = BUF_INIT;
+    struct e2e_run r;
     size_t lines = 0, created = 0;
-    int status, tries;
+    int tries;
     char *line, *save = NULL;
+    unsigned n;
     pid_t pid;
 
     (void)state;
     /* Album creates go through; the adds that follow them stall. */
-    start(&sim, "spike:1:ms=4000@PUT /albums/{id}/assets");
-    pid = spawn_run(&sim, &errp);
-    assert_true(pid > 0);
+    e2e_boot(&sim, E2E_ARGV("--api-key", KEY, "--faults",
+                            "spike:1:ms=4000@PUT /albums/{id}/assets"));
+    pid = launch_run(&sim, &n);
     for (tries = 0; tries < 1500; tries++) {
-        run_dir(&dir);
-        if (dir.len) {
+        if (e2e_newest_run_dir(logdir, &dir)) {
             buf_reset(&path);
             buf_addf(&path, "%s/modifications.jsonl", dir.buf);
             buf_reset(&text);
@@ -132,10 +91,10 @@ static void test_killed_run_leaves_its_journal(void **state)
         }
         usleep(10000);
     }
-    assert_int_equal(kill(pid, SIGKILL), 0);
-    assert_int_equal(waitpid(pid, &status, 0), pid);
+    e2e_kill(pid, n, SIGKILL, &r);
     /* Killed while waiting on its writes, not finished. */
-    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    assert_int_equal(r.code, 128 + SIGKILL);
+    e2e_run_release(&r);
     assert_true(text.len > 0);
     /* Whole lines only, each a JSON event of a change made (the plan's
      * notes, "noted", are written only when a run ends). */
@@ -167,8 +126,7 @@ static void test_killed_run_leaves_its_journal(void **state)
     assert_true(lines > 0);
     assert_true(created > 0);
     assert_true((long)created <= sim_stat_endpoint(&sim, "POST /albums"));
-    assert_int_equal(sim_stop(&sim), 0);
-    buf_release(&errp);
+    e2e_halt(&sim);
     buf_release(&dir);
     buf_release(&path);
     buf_release(&text);
@@ -187,10 +145,9 @@ int main(int argc, char **argv)
     struct buf cmd = BUF_INIT;
     int rc;
 
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/ia-e2e-disk-XXXXXX");
-    if (!mkdtemp(tmpdir))
+    if (e2e_setup("e2e-disk", IA_BIN) < 0)
         return 1;
-    snprintf(logdir, sizeof(logdir), "%s/logs", tmpdir);
+    snprintf(logdir, sizeof(logdir), "%s", e2e_path("logs"));
     if (mkdir(logdir, 0700) < 0)
         return 1;
     if (is_full) {
@@ -200,7 +157,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "SKIP: cannot mount a tmpfs on %s: %s\n", logdir,
                     strerror(errno));
             rmdir(logdir);
-            rmdir(tmpdir);
+            rmdir(e2e_tmpdir());
             return SKIP;
         }
         rc = cmocka_run_group_tests(full, NULL, NULL);
@@ -208,7 +165,7 @@ int main(int argc, char **argv)
     } else {
         rc = cmocka_run_group_tests(journal, NULL, NULL);
     }
-    buf_addf(&cmd, "rm -rf '%s'", tmpdir);
+    buf_addf(&cmd, "rm -rf '%s'", e2e_tmpdir());
     (void)system(cmd.buf);
     buf_release(&cmd);
     return rc;

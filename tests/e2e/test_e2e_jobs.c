@@ -25,22 +25,19 @@
 #include <stddef.h>
 
 #include <cmocka.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/common.h"
 #include "core/fsutil.h"
 #include "e2e_state.h"
+#include "e2e_tool.h"
 #include "sim_harness.h"
 
 #define TEMPLATE  IA_TEST_DATA "/config/upstream-template.yaml"
 #define LIBRARY   IA_TEST_DATA "/e2e/multi-user.json"
 #define ADMIN_KEY "multi-admin-key"
-
-static char tmpdir[64];
 
 static void run_jobs(const struct sim_proc *sim)
 {
@@ -67,21 +64,15 @@ static void run_queue(const struct sim_proc *sim, const char *queue)
 static int run_racing_jobs(const struct sim_proc *sim, const char *cmd,
                            struct buf *out)
 {
-    struct sim_proc as = *sim;
-    struct buf logs = BUF_INIT, outpath = BUF_INIT, ignored = BUF_INIT;
-    const char *args[] = {cmd, "--config", TEMPLATE, "--log-dir", NULL, NULL};
-    int status = -1, raced = 0;
-    pid_t pid;
+    const char *args[] = {cmd,         "--config",       TEMPLATE,
+                          "--log-dir", e2e_path("logs"), NULL};
+    struct e2e_run r;
+    int raced = 0;
+    bool done = false;
+    unsigned n;
+    pid_t pid = e2e_launch(sim, ADMIN_KEY, args, &n);
 
-    snprintf(as.api_key, sizeof(as.api_key), "%s", ADMIN_KEY);
-    buf_addf(&logs, "%s/logs", tmpdir);
-    buf_addf(&outpath, "%s/%s.out", tmpdir, cmd);
-    args[4] = logs.buf;
-    pid = sim_spawn_tool(&as, IA_BIN, args, outpath.buf, NULL);
-    assert_true(pid > 0);
-    for (int i = 0; i < 600; i++) {
-        if (waitpid(pid, &status, WNOHANG) == pid)
-            break;
+    for (int i = 0; i < 600 && !(done = e2e_try_reap(pid, n, &r)); i++) {
         if (sim_stat_endpoint(sim, "DELETE /tags/{id}/assets") > 0) {
             /* the re-read that was waiting runs first: it reads the
              * sidecar written before the removal */
@@ -94,17 +85,12 @@ static int run_racing_jobs(const struct sim_proc *sim, const char *cmd,
     /* a run that did not wait for the jobs meets the re-read now */
     if (!raced && sim_stat_endpoint(sim, "DELETE /tags/{id}/assets") > 0)
         run_queue(sim, "metadataExtraction");
-    if (!WIFEXITED(status)) {
-        kill(pid, SIGKILL);
-        (void)waitpid(pid, &status, 0);
-        fail_msg("the tool did not end");
-    }
+    if (!done)
+        e2e_reap_within(pid, n, 0, &r); /* kills it and fails */
     buf_reset(out);
-    assert_int_equal(fs_read_file(outpath.buf, 1 << 24, out, &ignored), 0);
-    buf_release(&logs);
-    buf_release(&outpath);
-    buf_release(&ignored);
-    return WEXITSTATUS(status);
+    buf_add(out, r.out.buf, r.out.len);
+    e2e_run_release(&r);
+    return r.code;
 }
 
 static void test_undone_tag_change_is_made_again(void **state)
@@ -112,12 +98,11 @@ static void test_undone_tag_change_is_made_again(void **state)
     const char *args[] = {"--library", LIBRARY,           "--dialect", "2",
                           "--jobs",    "delay=1h,rate=0", NULL};
     struct sim_proc sim;
-    struct buf err = BUF_INIT, body = BUF_INIT, out = BUF_INIT, path = BUF_INIT;
+    struct buf body = BUF_INIT, out = BUF_INIT, path = BUF_INIT;
     json_t *st, *party, *meme;
 
     (void)state;
-    if (sim_start(&sim, args, &err) < 0)
-        fail_msg("%s", err.buf);
+    e2e_boot(&sim, args);
     st = es_state(&sim);
     party = es_find(st, "assets", "originalFileName", "IMG_9100.JPG");
     meme = es_find(st, "tags", "value", "meme");
@@ -145,30 +130,21 @@ static void test_undone_tag_change_is_made_again(void **state)
 
     /* nothing left for a next run */
     {
-        struct sim_proc as = sim;
-        struct buf logs = BUF_INIT, plan = BUF_INIT, ignored = BUF_INIT;
-        const char *pargs[] = {"plan",      "--json", "--config", TEMPLATE,
-                               "--log-dir", NULL,     NULL};
+        struct e2e_run r;
         json_t *p;
 
-        snprintf(as.api_key, sizeof(as.api_key), "%s", ADMIN_KEY);
-        buf_addf(&logs, "%s/logs", tmpdir);
-        buf_reset(&path);
-        buf_addf(&path, "%s/plan.json", tmpdir);
-        pargs[5] = logs.buf;
         assert_int_equal(
-            sim_wait_tool(sim_spawn_tool(&as, IA_BIN, pargs, path.buf, NULL)),
+            e2e_tool_key(&sim, ADMIN_KEY,
+                         E2E_ARGV("plan", "--json", "--config", TEMPLATE,
+                                  "--log-dir", e2e_path("logs")),
+                         &r),
             0);
-        assert_int_equal(fs_read_file(path.buf, 1 << 24, &plan, &ignored), 0);
-        p = es_parse(plan.buf, plan.len);
+        p = es_parse(r.out.buf, r.out.len);
         assert_int_equal(json_array_size(json_object_get(p, "groups")), 0);
         json_decref(p);
-        buf_release(&logs);
-        buf_release(&plan);
-        buf_release(&ignored);
+        e2e_run_release(&r);
     }
     assert_int_equal(sim_stop(&sim), 0);
-    buf_release(&err);
     buf_release(&body);
     buf_release(&out);
     buf_release(&path);
@@ -178,7 +154,7 @@ static void test_undone_tag_change_is_made_again(void **state)
  * A library of one photo whose dates are three days later than its name
  * says (PXL_20190714_153012000.jpg: 15:30:12 in Madrid, 13:30:12 UTC), so
  * the date correction sets it back; readOnly: its file cannot take a
- * sidecar.  Written to tmpdir/name; the path in out.
+ * sidecar.  Written to the scratch directory's `name`; the path in out.
  */
 static void shifted_library(const char *name, bool read_only, struct buf *out)
 {
@@ -207,7 +183,7 @@ static void shifted_library(const char *name, bool read_only, struct buf *out)
                     "permissions", "all", "tags", "albums", "assets", asset,
                     "expected");
     buf_reset(out);
-    buf_addf(out, "%s/%s", tmpdir, name);
+    buf_addstr(out, e2e_path(name));
     assert_int_equal(json_dump_file(lib, out->buf, JSON_COMPACT), 0);
     json_decref(lib);
 }
@@ -215,20 +191,10 @@ static void shifted_library(const char *name, bool read_only, struct buf *out)
 /* One `run` with the date-correction fixture as the admin. */
 static int correction_run(const struct sim_proc *sim, const char *logdir)
 {
-    struct sim_proc as = *sim;
-    struct buf logs = BUF_INIT;
-    const char *args[] = {"run",       "--quiet",
-                          "--config",  IA_TEST_DATA "/e2e/date-correction.yaml",
-                          "--log-dir", NULL,
-                          NULL};
-    int code;
-
-    snprintf(as.api_key, sizeof(as.api_key), "%s", ADMIN_KEY);
-    buf_addf(&logs, "%s/%s", tmpdir, logdir);
-    args[5] = logs.buf;
-    code = sim_wait_tool(sim_spawn_tool(&as, IA_BIN, args, NULL, NULL));
-    buf_release(&logs);
-    return code;
+    return e2e_tool_code_key(sim, ADMIN_KEY,
+                             E2E_ARGV("run", "--quiet", "--config",
+                                      IA_TEST_DATA "/e2e/date-correction.yaml",
+                                      "--log-dir", e2e_path(logdir)));
 }
 
 /*
@@ -241,13 +207,12 @@ static void correction_waits(const char *jobs, bool read_only, const char *name)
 {
     const char *args[] = {"--library", NULL, "--jobs", jobs, NULL};
     struct sim_proc sim;
-    struct buf lib = BUF_INIT, err = BUF_INIT, dir = BUF_INIT;
+    struct buf lib = BUF_INIT, dir = BUF_INIT;
     json_t *st, *a;
 
     shifted_library(name, read_only, &lib);
     args[1] = lib.buf;
-    if (sim_start(&sim, args, &err) < 0)
-        fail_msg("%s", err.buf);
+    e2e_boot(&sim, args);
     buf_addf(&dir, "%s-1", name);
     assert_int_equal(correction_run(&sim, dir.buf), 0);
     assert_int_equal(sim_stat_endpoint(&sim, "PUT /assets"), 1);
@@ -266,7 +231,6 @@ static void correction_waits(const char *jobs, bool read_only, const char *name)
     json_decref(st);
     assert_int_equal(sim_stop(&sim), 0);
     buf_release(&lib);
-    buf_release(&err);
     buf_release(&dir);
 }
 
@@ -285,8 +249,7 @@ static void test_correction_of_a_read_only_file_is_not_made_again(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/ia-jobs-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return e2e_setup("jobs", IA_BIN);
 }
 
 int main(void)

@@ -9,7 +9,8 @@
  *   - a saved plan whose album (or tag) was renamed, its old name given
  *     to a new one, is refused as stale: exit 1, nothing written;
  *   - a server that does not list the key's permissions (404) is written
- *     to with a warning; a failed answer writes nothing.
+ *     to with a warning, a failed answer writes nothing: data, in
+ *     tests/scenarios/key-permissions-not-listed and -unknown.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -49,28 +50,18 @@ static int run_template(const struct sim_proc *sim, const char *key,
         E2E_ARGV("run", "-c", TEMPLATE, "--log-dir", e2e_path("logs")), r);
 }
 
-/* immich-sim on the small library, or on `library`, with `faults`. */
-static void boot_faulty(struct sim_proc *sim, const char *library,
-                        const char *faults)
+/* immich-sim on the small library, or on `library`. */
+static void boot(struct sim_proc *sim, const char *library)
 {
-    const char *args[7] = {"--api-key", KEY};
+    const char *args[5] = {"--api-key", KEY};
     size_t n = 2;
 
     if (library) {
         args[n++] = "--library";
         args[n++] = library;
     }
-    if (faults) {
-        args[n++] = "--faults";
-        args[n++] = faults;
-    }
     args[n] = NULL;
     e2e_boot(sim, args);
-}
-
-static void boot(struct sim_proc *sim, const char *library)
-{
-    boot_faulty(sim, library, NULL);
 }
 
 /* The first album of st whose name starts with prefix. */
@@ -471,35 +462,6 @@ static void test_saved_plan_stale_after_rename(void **state)
     buf_release(&want);
 }
 
-/*
- * A server that cannot list the key's permissions (before GET
- * /api-keys/me existed: 404) is warned about and written to; one whose
- * answer fails writes nothing (exit 1).
- */
-static void test_permissions_not_listed_or_not_known(void **state)
-{
-    struct sim_proc sim;
-    struct e2e_run r;
-
-    (void)state;
-    boot_faulty(&sim, NULL, "404@GET /api-keys/me");
-    assert_int_equal(run_template(&sim, NULL, &r), 0);
-    assert_non_null(strstr(r.err.buf, "not checked before writing"));
-    e2e_run_release(&r);
-    assert_true(sim_stat_writes(&sim) > 0);
-    assert_int_equal(sim_stop(&sim), 0);
-
-    boot_faulty(&sim, NULL, "500@GET /api-keys/me");
-    assert_int_equal(run_template(&sim, NULL, &r), 1);
-    assert_non_null(strstr(r.err.buf, "cannot check the key's permissions: "
-                                      "GET /api-keys/me"));
-    assert_non_null(strstr(r.err.buf, "nothing written"));
-    e2e_run_release(&r);
-    assert_true(sim_stat_endpoint(&sim, "GET /api-keys/me") >= 1);
-    assert_int_equal(sim_stat_writes(&sim), 0);
-    assert_int_equal(sim_stop(&sim), 0);
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -511,7 +473,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_key_needs_exactly_the_documented_permissions),
         cmocka_unit_test(test_saved_plan_stale_after_rename),
-        cmocka_unit_test(test_permissions_not_listed_or_not_known),
     };
 
     return cmocka_run_group_tests(tests, setup, NULL);

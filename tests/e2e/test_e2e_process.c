@@ -31,80 +31,34 @@
 #include <stddef.h>
 
 #include <cmocka.h>
-#include <arpa/inet.h>
 #include <grp.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/common.h"
 #include "core/fsutil.h"
+#include "e2e_tool.h"
 #include "sim_harness.h"
 
 #define KEY    "e2e-SECRET-key-7c1e0d5a9b3f4e21"
 #define CONFIG IA_TEST_DATA "/config/minimal.yaml"
 #define NOBODY 65534
 
-/* A listener on 127.0.0.1 that never answers; returns its fd. */
-static int listen_silent(int *port)
+/* In the tool's process before the exec: core limit unlimited, and the
+ * user nobody when *(bool *)drop. */
+static void unlimited_core_as(void *drop)
 {
-    struct sockaddr_in sa;
-    socklen_t len = sizeof(sa);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct rlimit all = {RLIM_INFINITY, RLIM_INFINITY};
 
-    assert_true(fd >= 0);
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_int_equal(listen(fd, 4), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-    *port = ntohs(sa.sin_port);
-    return fd;
-}
-
-/* `immich-autotag check` against port, core limit unlimited, as nobody
- * when we are root. */
-static pid_t spawn_check(int port, bool drop)
-{
-    struct buf url = BUF_INIT, asan = BUF_INIT;
-    const char *argv[] = {IA_BIN, "check", "--config", CONFIG, NULL};
-    const char *envp[5];
-    size_t m = 0;
-    pid_t pid;
-
-    buf_addf(&url, "IMMICH_URL=http://127.0.0.1:%d", port);
-    envp[m++] = url.buf;
-    envp[m++] = "IMMICH_API_KEY=" KEY;
-    envp[m++] = "PATH=/usr/bin:/bin";
-    if (getenv("ASAN_OPTIONS")) {
-        buf_addf(&asan, "ASAN_OPTIONS=%s", getenv("ASAN_OPTIONS"));
-        envp[m++] = asan.buf;
-    }
-    envp[m] = NULL;
-    pid = fork();
-    if (pid == 0) {
-        struct rlimit all = {RLIM_INFINITY, RLIM_INFINITY};
-
-        if (setrlimit(RLIMIT_CORE, &all) < 0)
-            _exit(120);
-        if (drop && (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 ||
-                     setuid(NOBODY) < 0))
-            _exit(121);
-        if (!freopen("/dev/null", "w", stdout) ||
-            !freopen("/dev/null", "w", stderr))
-            _exit(122);
-        execve(IA_BIN, (char *const *)argv, (char *const *)envp);
-        _exit(127);
-    }
-    buf_release(&url);
-    buf_release(&asan);
-    return pid;
+    if (setrlimit(RLIMIT_CORE, &all) < 0)
+        _exit(120);
+    if (*(bool *)drop &&
+        (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 || setuid(NOBODY) < 0))
+        _exit(121);
 }
 
 /* "Max core file size  SOFT  HARD  bytes" of pid, into soft and hard. */
@@ -130,16 +84,22 @@ static void core_limits(pid_t pid, struct buf *soft, struct buf *hard)
 static void test_process_cannot_dump_core(void **state)
 {
     struct buf soft = BUF_INIT, hard = BUF_INIT, proc = BUF_INIT;
+    struct sim_proc silent;
+    struct e2e_run r;
     struct pollfd pfd;
     struct stat st;
     bool drop = geteuid() == 0;
-    int lfd, cfd, port, status;
+    int lfd, cfd;
+    unsigned n;
     pid_t pid;
 
     (void)state;
-    lfd = listen_silent(&port);
-    pid = spawn_check(port, drop);
-    assert_true(pid > 0);
+    /* `check` against a listener that never answers */
+    memset(&silent, 0, sizeof(silent));
+    lfd = sim_listen_silent(silent.url, sizeof(silent.url));
+    assert_true(lfd >= 0);
+    pid = e2e_launch_with(&silent, KEY, E2E_ARGV("check", "--config", CONFIG),
+                          unlimited_core_as, &drop, &n);
     pfd.fd = lfd;
     pfd.events = POLLIN;
     /* The tool connects once its configuration and key are loaded. */
@@ -150,8 +110,8 @@ static void test_process_cannot_dump_core(void **state)
     core_limits(pid, &soft, &hard);
     buf_addf(&proc, "/proc/%ld/environ", (long)pid);
     assert_int_equal(stat(proc.buf, &st), 0);
-    (void)kill(pid, SIGKILL);
-    assert_int_equal(waitpid(pid, &status, 0), pid);
+    e2e_kill(pid, n, SIGKILL, &r);
+    e2e_run_release(&r);
     (void)close(cfd);
     (void)close(lfd);
 
@@ -166,43 +126,26 @@ static void test_process_cannot_dump_core(void **state)
 
 static void test_run_reports_its_true_peak_memory(void **state)
 {
-    const char *sim_args[] = {"--preset",  "seed", "--seed", "1",
-                              "--latency", "off",  NULL};
-    char dir[] = "/tmp/ia-e2e-peak-XXXXXX";
+    const char *logs = e2e_path("peak");
     struct sim_proc sim;
-    struct buf err = BUF_INIT, logs = BUF_INIT, outp = BUF_INIT, out = BUF_INIT,
-               path = BUF_INIT, yaml = BUF_INIT;
-    const char *args[] = {
-        "run",       "-c", IA_TEST_DATA "/config/upstream-template.yaml",
-        "--log-dir", NULL, NULL};
-    struct rusage ru;
+    struct buf dir = BUF_INIT, yaml = BUF_INIT;
+    struct e2e_run r;
     const char *p;
-    char *last;
     long peak;
-    int status;
-    pid_t pid;
 
     (void)state;
-    assert_non_null(mkdtemp(dir));
-    buf_addf(&logs, "%s/logs", dir);
-    buf_addf(&outp, "%s/stdout", dir);
-    args[4] = logs.buf;
-    if (sim_start(&sim, sim_args, &err) < 0)
-        fail_msg("%s", err.buf);
-    pid = sim_spawn_tool(&sim, IA_BIN, args, outp.buf, NULL);
-    assert_true(pid > 0);
-    assert_int_equal(wait4(pid, &status, 0, &ru), pid);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
-    assert_int_equal(sim_stop(&sim), 0);
-
-    /* The run directory is stdout's last line. */
-    assert_int_equal(fs_read_file(outp.buf, 1 << 24, &out, &err), 0);
-    assert_true(out.len > 1);
-    out.buf[--out.len] = '\0';
-    last = strrchr(out.buf, '\n');
-    buf_addf(&path, "%s/run_statistics.yaml", last ? last + 1 : out.buf);
-    assert_int_equal(fs_read_file(path.buf, 1 << 24, &yaml, &err), 0);
+    e2e_boot(&sim, E2E_ARGV("--preset", "seed"));
+    assert_int_equal(
+        e2e_tool(&sim,
+                 E2E_ARGV("run", "-c",
+                          IA_TEST_DATA "/config/upstream-template.yaml",
+                          "--log-dir", logs),
+                 &r),
+        0);
+    e2e_halt(&sim);
+    e2e_run_dir(&r, &dir);
+    buf_addstr(&dir, "/run_statistics.yaml");
+    e2e_slurp(dir.buf, &yaml);
     p = strstr(yaml.buf, "\n  peak_rss_kb: ");
     assert_non_null(p);
     peak = strtol(p + strlen("\n  peak_rss_kb: "), NULL, 10);
@@ -210,18 +153,22 @@ static void test_run_reports_its_true_peak_memory(void **state)
 #ifndef __SANITIZE_ADDRESS__
     /* The kernel's two figures come from counters that may lag by a few
      * pages: within 5% of each other. */
-    assert_true(peak >= ru.ru_maxrss - ru.ru_maxrss / 20);
-    assert_true(peak <= ru.ru_maxrss + ru.ru_maxrss / 20);
+    assert_true(peak >= r.maxrss_kb - r.maxrss_kb / 20);
+    assert_true(peak <= r.maxrss_kb + r.maxrss_kb / 20);
 #endif
-    buf_reset(&path);
-    buf_addf(&path, "rm -rf '%s'", dir);
-    assert_int_equal(system(path.buf), 0);
-    buf_release(&err);
-    buf_release(&logs);
-    buf_release(&outp);
-    buf_release(&out);
-    buf_release(&path);
+    e2e_run_release(&r);
+    /* the seed library's reports are large */
+    buf_reset(&dir);
+    buf_addf(&dir, "rm -rf '%s'", logs);
+    assert_int_equal(system(dir.buf), 0);
+    buf_release(&dir);
     buf_release(&yaml);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    return e2e_setup("e2e-process", IA_BIN);
 }
 
 int main(void)
@@ -232,5 +179,5 @@ int main(void)
     };
 
     signal(SIGPIPE, SIG_IGN);
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, setup, NULL);
 }

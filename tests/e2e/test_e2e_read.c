@@ -436,8 +436,6 @@ static void same_date(const struct sim_proc *sim, size_t n)
  * repeat and skip members from one page to the next.  The loader re-reads
  * the group whole and de-duplicates by id: every asset is read.
  */
-static char tmpdir[64];
-
 static void seed_library_reads_every_asset(const char *dialect)
 {
     struct sim_proc sim;
@@ -517,7 +515,7 @@ static void test_upload_time_halves_overlap(void **state)
                     "partners", "apiKeys", "key", "halves-key", "name", "k",
                     "permissions", "all", "tags", "albums", "assets", assets,
                     "expected");
-    buf_addf(&path, "%s/halves.json", tmpdir);
+    buf_addstr(&path, e2e_path("halves.json"));
     assert_int_equal(json_dump_file(lib, path.buf, JSON_COMPACT), 0);
     json_decref(lib);
     args[1] = path.buf;
@@ -597,8 +595,7 @@ static void test_persistent_faults_fail_closed(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/ia-read-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return e2e_setup("read", NULL); /* the tool is not run here */
 }
 
 int main(void)

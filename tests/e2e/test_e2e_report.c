@@ -11,8 +11,11 @@
  * Without chromium the test exits 77 (CTest's SKIP_RETURN_CODE): the
  * test command's setup installs it.
  */
-#include <errno.h>
-#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,12 +27,12 @@
 
 #include "core/common.h"
 #include "core/fsutil.h"
+#include "e2e_tool.h"
 #include "sim_harness.h"
 
 #define TEMPLATE IA_TEST_DATA "/config/upstream-template.yaml"
 #define SKIP     77
 
-static char tmpdir[64];
 static int failures;
 
 #define CHECK(cond, ...)                                                       \
@@ -62,45 +65,17 @@ static const char *find_chromium(struct buf *path)
     return NULL;
 }
 
-/* Runs argv with stdout and stderr into the files named; exit code. */
-static int spawn(const char *const *argv, const char *out, const char *err)
-{
-    pid_t pid = fork();
-    int status;
-
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-        if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
-            _exit(127);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
+/* A tool run's exit code, its stdout in out. */
 static int tool(const struct sim_proc *sim, const char *const *args,
                 struct buf *out)
 {
-    struct buf o = BUF_INIT, e = BUF_INIT, ignored = BUF_INIT;
-    int code;
+    struct e2e_run r;
 
-    buf_addf(&o, "%s/tool.out", tmpdir);
-    buf_addf(&e, "%s/tool.err", tmpdir);
-    code = sim_wait_tool(sim_spawn_tool(sim, IA_BIN, args, o.buf, e.buf));
+    (void)e2e_tool(sim, args, &r);
     buf_reset(out);
-    if (fs_read_file(o.buf, 1 << 24, out, &ignored) < 0)
-        code = -1;
-    buf_release(&o);
-    buf_release(&e);
-    buf_release(&ignored);
-    return code;
+    buf_add(out, r.out.buf, r.out.len);
+    e2e_run_release(&r);
+    return r.code;
 }
 
 /* The text of the element with id="id" ("" when absent). */
@@ -198,36 +173,26 @@ static void check_page(const char *dom, const char *rundir)
     buf_release(&want);
 }
 
-int main(void)
-{
-    const char *run_args[] = {"run",       "--quiet", "--config", TEMPLATE,
-                              "--log-dir", NULL,      NULL};
-    const char *sim_args[] = {"--latency", "off",   "--seed", "1",
-                              "--preset",  "small", NULL};
-    struct buf chromium = BUF_INIT, out = BUF_INIT, err = BUF_INIT,
-               logs = BUF_INIT, rundir = BUF_INIT, page = BUF_INIT,
-               again = BUF_INIT, url = BUF_INIT, shot = BUF_INIT,
-               profile = BUF_INIT, dom = BUF_INIT, cerr = BUF_INIT;
-    struct sim_proc sim;
-    const char *last;
+static struct buf chromium = BUF_INIT;
 
-    if (!find_chromium(&chromium)) {
-        printf("SKIP: chromium is not installed (scripts/setup.sh installs "
-               "it)\n");
-        return SKIP;
-    }
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/ia-report-XXXXXX");
-    if (!mkdtemp(tmpdir) || sim_start(&sim, sim_args, &err) < 0) {
-        fprintf(stderr, "setup: %s\n", err.buf);
-        return 1;
-    }
-    buf_addf(&logs, "%s/logs", tmpdir);
-    run_args[5] = logs.buf;
-    CHECK(tool(&sim, run_args, &out) == 0, "run failed");
-    /* The run directory is stdout's last line. */
-    buf_rtrim(&out);
-    last = strrchr(out.buf, '\n');
-    buf_addstr(&rundir, last ? last + 1 : out.buf);
+/* Every check of the page; the failures are counted, then reported. */
+static void test_report_html(void **state)
+{
+    const char *logs = e2e_path("logs");
+    const char *run_args[] = {"run",       "--quiet", "--config", TEMPLATE,
+                              "--log-dir", logs,      NULL};
+    struct buf out = BUF_INIT, err = BUF_INIT, rundir = BUF_INIT,
+               page = BUF_INIT, again = BUF_INIT, url = BUF_INIT,
+               shot = BUF_INIT, profile = BUF_INIT, dom = BUF_INIT,
+               cerr = BUF_INIT;
+    struct sim_proc sim;
+    struct e2e_run r;
+
+    (void)state;
+    e2e_boot(&sim, NULL);
+    CHECK(e2e_tool(&sim, run_args, &r) == 0, "run failed");
+    e2e_run_dir(&r, &rundir);
+    e2e_run_release(&r);
     buf_addf(&page, "%s/report.html", rundir.buf);
     CHECK(fs_read_file(page.buf, 1 << 26, &again, &err) == 0, "%s", err.buf);
 
@@ -254,13 +219,13 @@ int main(void)
                                    NULL};
         struct buf o = BUF_INIT, ignored = BUF_INIT;
 
-        buf_addf(&profile, "--user-data-dir=%s/chrome", tmpdir);
+        buf_addf(&profile, "--user-data-dir=%s", e2e_path("chrome"));
         buf_addf(&url, "file://%s", page.buf);
         argv[6] = profile.buf;
         argv[8] = url.buf;
-        buf_addf(&o, "%s/dom.html", tmpdir);
-        buf_addf(&cerr, "%s/chrome.err", tmpdir);
-        CHECK(spawn(argv, o.buf, cerr.buf) == 0, "chromium --dump-dom");
+        buf_addstr(&o, e2e_path("dom.html"));
+        buf_addstr(&cerr, e2e_path("chrome.err"));
+        CHECK(e2e_exec(argv, o.buf, cerr.buf) == 0, "chromium --dump-dom");
         CHECK(fs_read_file(o.buf, 1 << 26, &dom, &ignored) == 0, "%s",
               ignored.buf);
         buf_reset(&ignored);
@@ -277,8 +242,8 @@ int main(void)
         shot_argv[6] = profile.buf;
         shot_argv[7] = shot.buf;
         shot_argv[8] = url.buf;
-        CHECK(spawn(shot_argv, o.buf, cerr.buf) == 0, "chromium "
-                                                      "--screenshot");
+        CHECK(e2e_exec(shot_argv, o.buf, cerr.buf) == 0, "chromium "
+                                                         "--screenshot");
         CHECK(!access(IA_BUILD_DIR "/report-html.png", R_OK), "no screenshot");
         buf_release(&o);
         buf_release(&ignored);
@@ -287,10 +252,10 @@ int main(void)
     /* `report` writes the same page again; `history` lists the run. */
     {
         const char *report_args[] = {"report", rundir.buf,  "--config",
-                                     TEMPLATE, "--log-dir", logs.buf,
+                                     TEMPLATE, "--log-dir", logs,
                                      NULL};
         const char *history_args[] = {"history",   "--config", TEMPLATE,
-                                      "--log-dir", logs.buf,   NULL};
+                                      "--log-dir", logs,       NULL};
         struct buf now = BUF_INIT, ignored = BUF_INIT;
         const char *name = strrchr(rundir.buf, '/') + 1;
 
@@ -306,11 +271,9 @@ int main(void)
         buf_release(&now);
         buf_release(&ignored);
     }
-    CHECK(sim_stop(&sim) == 0, "simulator did not stop cleanly");
-    buf_release(&chromium);
+    e2e_halt(&sim);
     buf_release(&out);
     buf_release(&err);
-    buf_release(&logs);
     buf_release(&rundir);
     buf_release(&page);
     buf_release(&again);
@@ -320,10 +283,31 @@ int main(void)
     buf_release(&dom);
     buf_release(&cerr);
     if (failures)
-        fprintf(stderr, "%d checks failed\n", failures);
-    else
-        printf("report.html: loads without console messages, figures equal "
-               "metrics.json; screenshot %s/report-html.png\n",
-               IA_BUILD_DIR);
-    return failures ? 1 : 0;
+        fail_msg("%d checks failed", failures);
+    printf("report.html: loads without console messages, figures equal "
+           "metrics.json; screenshot %s/report-html.png\n",
+           IA_BUILD_DIR);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    return e2e_setup("report", IA_BIN);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_report_html),
+    };
+    int rc;
+
+    if (!find_chromium(&chromium)) {
+        printf("SKIP: chromium is not installed (scripts/setup.sh installs "
+               "it)\n");
+        return SKIP;
+    }
+    rc = cmocka_run_group_tests(tests, setup, NULL);
+    buf_release(&chromium);
+    return rc;
 }

@@ -7,14 +7,17 @@
  *     (unclassified, conflict, conversions, album dates, sharing), the net
  *     change of every tag and album equal to the plan printed before, the
  *     exact requests by endpoint, and a second run that writes nothing;
- *   - one feature at a time (the fixtures in tests/data/e2e), date
- *     correction on a library with a shifted asset;
+ *   - one feature at a time (the fixtures in tests/data/e2e; sharing
+ *     alone is tests/scenarios/sharing-only), date correction on a
+ *     library with a shifted asset;
  *   - SIGTERM while writing (2.x, modeled latency), then a re-run: the
  *     same end state as one clean run;
- *   - refused writes (403 fault), a read-only key, a per-user key;
+ *   - refused writes (403 fault), a per-user key;
  *   - plan, run --dry-run, plan --json + apply, stale plans;
  *   - the API key in no byte written, in every mode;
- *   - read faults: persistent (nothing written) and transient (retried).
+ *
+ * The read-only key and read faults are data: tests/scenarios (run by
+ * test_scenario.c), as is every case that needs no computed figure.
  *
  * Request counts are those of the small preset (seed 1); where each comes
  * from is said next to it.
@@ -140,20 +143,12 @@ static bool is_admins_live(json_t *st, json_t *a)
 
 /* ---- the tool's output ----------------------------------------------- */
 
-/* The last line of stdout: the run directory, under `root`. */
+/* The run directory (stdout's last line), which must be under `root`. */
 static void run_dir(const struct e2e_run *t, const char *root, struct buf *dir)
 {
-    const char *end = t->out.buf + t->out.len, *p;
-
-    buf_reset(dir);
-    while (end > t->out.buf && end[-1] == '\n')
-        end--;
-    for (p = end; p > t->out.buf && p[-1] != '\n'; p--)
-        ;
-    buf_add(dir, p, (size_t)(end - p));
-    if (strncmp(dir->buf, root, strlen(root)) || !fs_is_dir(dir->buf))
-        fail_msg("last line '%s' is not a run directory under %s", dir->buf,
-                 root);
+    e2e_run_dir(t, dir);
+    if (strncmp(dir->buf, root, strlen(root)))
+        fail_msg("run directory '%s' is not under %s", dir->buf, root);
 }
 
 static void read_report(const char *dir, const char *file, struct buf *into)
@@ -536,7 +531,7 @@ static void changed_tags(json_t *st0, json_t *st1, struct buf *out)
 static void test_features_one_at_a_time(void **state)
 {
     struct sim_proc sim;
-    struct buf tags = BUF_INIT, users = BUF_INIT;
+    struct buf tags = BUF_INIT;
     json_t *st0, *st1, *a;
     size_t i;
     long n = 0;
@@ -605,28 +600,7 @@ static void test_features_one_at_a_time(void **state)
     json_decref(st1);
     e2e_halt(&sim);
 
-    /* sharing with the sim's users: grandma leaves the family group
-     * (one DELETE), mother editor -> viewer (one PUT), "Best of 2005" to
-     * the friends as editors (one PUT /albums/{id}/users for both);
-     * "Friends weekend" matches no rule any more and keeps its users */
-    e2e_boot(&sim, NULL);
-    st1 = run_alone(&sim, FIXTURE("permissions"), 3, &st0);
-    es_album_users(st1, "Family Christmas 2005", &users);
-    assert_string_equal(users.buf, "{\"grandpa@example.com\":\"viewer\","
-                                   "\"mother@example.com\":\"viewer\"}");
-    es_album_users(st1, "Best of 2005", &users);
-    assert_string_equal(users.buf, "{\"jane@example.com\":\"editor\","
-                                   "\"john@example.com\":\"editor\"}");
-    es_album_users(st1, "Friends weekend 2005", &users);
-    assert_string_equal(users.buf, "{\"jane@example.com\":\"viewer\","
-                                   "\"john@example.com\":\"viewer\"}");
-    changed_tags(st0, st1, &tags);
-    assert_string_equal(tags.buf, "{}");
-    json_decref(st0);
-    json_decref(st1);
-    e2e_halt(&sim);
     buf_release(&tags);
-    buf_release(&users);
 }
 
 /* ISO time of t seconds UTC, with milliseconds, as the sim writes it. */
@@ -853,10 +827,8 @@ static void test_refused_tag_writes(void **state)
 }
 
 /*
- * Keys that may not do everything: the read-only key (asset, album, tag,
- * user read) fails at the first read it lacks (exit 3, nothing written),
- * check lists what is missing; grandpa's key runs on his library and
- * what it creates is his.
+ * A key of another user: grandpa's key runs on his library and what it
+ * creates is his.  (The read-only key is tests/scenarios/readonly-key.)
  */
 static void test_keys_with_less_power(void **state)
 {
@@ -870,24 +842,6 @@ static void test_keys_with_less_power(void **state)
     (void)state;
     e2e_boot(&sim, NULL);
     assert_int_equal(sim_reset_stats(&sim), 0);
-    assert_int_equal(e2e_tool_key(&sim, "immich-sim-readonly-key",
-                                  E2E_ARGV("run", "-c", TEMPLATE, "--log-dir",
-                                           e2e_path("ro")),
-                                  &t),
-                     3);
-    assert_non_null(strstr(t.err.buf, "POST /search/statistics: 403"));
-    e2e_run_release(&t);
-    assert_int_equal(sim_stat_writes(&sim), 0);
-    assert_int_equal(e2e_tool_key(&sim, "immich-sim-readonly-key",
-                                  E2E_ARGV("check", "-c", TEMPLATE), &t),
-                     3);
-    assert_non_null(strstr(t.err.buf, "missing permissions"));
-    assert_non_null(strstr(t.err.buf, "tag.asset"));
-    assert_non_null(strstr(t.err.buf, "album.create"));
-    assert_non_null(strstr(t.err.buf, "albumUser.delete"));
-    e2e_run_release(&t);
-    assert_int_equal(sim_stat_writes(&sim), 0);
-
     assert_int_equal(e2e_tool_key(&sim, "immich-sim-key-Grandpa",
                                   E2E_ARGV("run", "-c", TEMPLATE, "--log-dir",
                                            e2e_path("grandpa")),
@@ -1144,48 +1098,6 @@ static void test_key_never_written(void **state)
     e2e_halt(&faulty);
 }
 
-/*
- * Read faults: persistent 500 on the search (exit 1, the endpoint named,
- * no write, reports written); one 503 on GET /albums is retried once and
- * the run is whole.
- */
-static void test_read_faults(void **state)
-{
-    struct sim_proc sim;
-    struct e2e_run t;
-    struct buf dir = BUF_INIT;
-    const char *root = e2e_path("readfault");
-
-    (void)state;
-    e2e_boot(&sim, E2E_ARGV("--faults", "500@POST /search/metadata"));
-    assert_int_equal(
-        e2e_tool(&sim, E2E_ARGV("run", "-c", TEMPLATE, "--log-dir", root), &t),
-        1);
-    assert_non_null(strstr(t.err.buf, "POST /search/metadata: 500"));
-    run_dir(&t, root, &dir);
-    assert_reports(dir.buf);
-    e2e_run_release(&t);
-    assert_int_equal(sim_stat_writes(&sim), 0);
-    assert_true(sim_stat_long(&sim, "faults.500") >= 1);
-    assert_int_equal(e2e_tool(&sim, E2E_ARGV("plan", "-c", TEMPLATE), &t), 1);
-    assert_non_null(strstr(t.err.buf, "POST /search/metadata: 500"));
-    e2e_run_release(&t);
-    assert_int_equal(sim_stat_writes(&sim), 0);
-    e2e_halt(&sim);
-
-    e2e_boot(&sim, E2E_ARGV("--faults", "503:first=1@GET /albums"));
-    assert_int_equal(
-        e2e_tool_code(&sim, E2E_ARGV("run", "-c", TEMPLATE, "--log-dir", root)),
-        0);
-    /* one failure, one retry: two requests where a clean run makes one,
-     * and the lists before the first write and before the creates */
-    assert_int_equal(sim_stat_long(&sim, "faults.503"), 1);
-    assert_int_equal(sim_stat_endpoint(&sim, "GET /albums"), 4);
-    assert_int_equal(sim_stat_writes(&sim), 38);
-    buf_release(&dir);
-    e2e_halt(&sim);
-}
-
 /* ---- every planned change, and --loop ---------------------------------- */
 
 /* Is plan group g's item `id` (an asset, or a user for the album_user
@@ -1296,27 +1208,6 @@ static void test_every_planned_change_is_in_the_end_state(void **state)
     e2e_halt(&sim);
 }
 
-/* Waits (up to 60 s) until the file at path holds needle `times` times. */
-static void wait_for(const char *path, const char *needle, size_t times)
-{
-    struct buf data = BUF_INIT, err = BUF_INIT;
-    int polls = 0;
-
-    for (;;) {
-        buf_reset(&data);
-        buf_reset(&err);
-        if (!fs_read_file(path, 1 << 24, &data, &err) &&
-            e2e_count(data.buf, data.len, needle) >= times)
-            break;
-        if (polls++ > 6000)
-            fail_msg("'%s' not %zu times in %s: %s", needle, times, path,
-                     data.buf ? data.buf : "");
-        usleep(10000);
-    }
-    buf_release(&data);
-    buf_release(&err);
-}
-
 /*
  * --loop: a run every interval until a signal.  The second iteration finds
  * nothing to write; SIGTERM during the sleep that follows stops the loop
@@ -1337,11 +1228,11 @@ static void test_loop_runs_until_a_signal(void **state)
         &sim, NULL,
         E2E_ARGV("run", "--loop", "3s", "-c", TEMPLATE, "--log-dir", root), &n);
     /* the sleep after the first run: everything after it is iteration 2 */
-    wait_for(e2e_err_path(n), "loop: next run in 3 s", 1);
+    assert_true(e2e_wait_for(e2e_err_path(n), "loop: next run in 3 s", 1));
     assert_true(sim_stat_writes(&sim) > 0);
     assert_int_equal(sim_reset_stats(&sim), 0);
     /* the sleep after the second: 3 s to stop it there */
-    wait_for(e2e_err_path(n), "loop: next run in 3 s", 2);
+    assert_true(e2e_wait_for(e2e_err_path(n), "loop: next run in 3 s", 2));
     assert_int_equal(kill(pid, SIGTERM), 0);
     e2e_reap(pid, n, &r);
     assert_int_equal(r.code, 0);
@@ -1377,7 +1268,6 @@ int main(void)
         cmocka_unit_test(test_keys_with_less_power),
         cmocka_unit_test(test_plan_apply_and_stale_plans),
         cmocka_unit_test(test_key_never_written),
-        cmocka_unit_test(test_read_faults),
         cmocka_unit_test(test_every_planned_change_is_in_the_end_state),
         cmocka_unit_test(test_loop_runs_until_a_signal),
     };

@@ -20,67 +20,49 @@
 #include "core/fsutil.h"
 #include "core/timeutil.h"
 #include "e2e_state.h"
+#include "e2e_tool.h"
 #include "sim_harness.h"
 
 #define TEMPLATE IA_TEST_DATA "/config/upstream-template.yaml"
 #define DATES    IA_TEST_DATA "/e2e/date-correction.yaml"
 #define MINIMAL  IA_TEST_DATA "/config/minimal.yaml"
 
-static char tmpdir[64];
-static unsigned runs; /* numbers the output files of each tool run */
-
 static void boot(struct sim_proc *sim, const char *preset)
 {
-    const char *const args[] = {"--latency", "off",  "--seed", "1",
-                                "--preset",  preset, NULL};
-    struct buf err = BUF_INIT;
-
-    if (sim_start(sim, args, &err) < 0)
-        fail_msg("%s", err.buf);
-    buf_release(&err);
+    e2e_boot(sim, E2E_ARGV("--preset", preset));
 }
 
 /*
- * Runs immich-autotag with args (NULL-terminated), the template and the
- * log directory tmpdir/logdir; its stdout and stderr into out and err
- * (may be NULL).  Returns the exit code.
+ * Runs immich-autotag with args (NULL-terminated), the configuration and
+ * the log directory logdir of the scratch directory; its stdout and
+ * stderr into out and err (may be NULL).  Returns the exit code.
  */
 static int tool_cfg(const struct sim_proc *sim, const char *logdir,
                     const char *config, const char *const *extra,
                     struct buf *out, struct buf *err)
 {
-    struct buf logs = BUF_INIT, errpath = BUF_INIT, outpath = BUF_INIT,
-               ignored = BUF_INIT;
     const char *args[24];
+    struct e2e_run r;
     size_t n = 0;
-    int code;
 
-    buf_addf(&logs, "%s/%s", tmpdir, logdir);
-    buf_addf(&outpath, "%s/out.%u", tmpdir, runs);
-    buf_addf(&errpath, "%s/err.%u", tmpdir, runs++);
     for (; *extra && n < ARRAY_SIZE(args) - 6; extra++)
         args[n++] = *extra;
     args[n++] = "--config";
     args[n++] = config;
     args[n++] = "--log-dir";
-    args[n++] = logs.buf;
+    args[n++] = e2e_path(logdir);
     args[n] = NULL;
-    code = sim_wait_tool(
-        sim_spawn_tool(sim, IA_BIN, args, outpath.buf, errpath.buf));
+    (void)e2e_tool(sim, args, &r);
     if (out) {
         buf_reset(out);
-        assert_int_equal(fs_read_file(outpath.buf, 1 << 26, out, &ignored), 0);
+        buf_add(out, r.out.buf, r.out.len);
     }
     if (err) {
         buf_reset(err);
-        assert_int_equal(fs_read_file(errpath.buf, 1 << 24, err, &ignored), 0);
+        buf_add(err, r.err.buf, r.err.len);
     }
-    buf_release(&logs);
-    buf_release(&errpath);
-    buf_release(&outpath);
-    buf_release(&ignored);
-    assert_true(code >= 0);
-    return code;
+    e2e_run_release(&r);
+    return r.code;
 }
 
 static int tool(const struct sim_proc *sim, const char *logdir,
@@ -448,8 +430,7 @@ static void test_undo_restores_dates(void **state)
     struct sim_proc sim;
     struct buf path = BUF_INIT, err = BUF_INIT;
     json_t *lib, *a, *x, *before, *after_run, *end;
-    const char *args[16] = {"--latency", "off", "--seed", "1",
-                            "--library", NULL,  NULL};
+    const char *args[] = {"--library", NULL, NULL};
     const char *id = NULL;
     char *text;
     size_t i;
@@ -476,13 +457,12 @@ static void test_undo_restores_dates(void **state)
     assert_non_null(id);
     json_array_foreach(json_object_get(lib, "assets"), i, x)
         json_object_del(x, "albumIds");
-    buf_addf(&path, "%s/dates.json", tmpdir);
+    buf_addstr(&path, e2e_path("dates.json"));
     text = json_dumps(lib, JSON_COMPACT);
     assert_int_equal(fs_write_atomic(path.buf, text, strlen(text), &err), 0);
     free(text);
-    args[5] = path.buf;
-    if (sim_start(&sim, args, &err) < 0)
-        fail_msg("%s", err.buf);
+    args[1] = path.buf;
+    e2e_boot(&sim, args);
 
     before = end_state(&sim);
     assert_int_equal(tool_cfg(&sim, "dates", DATES, run, NULL, NULL), 0);
@@ -643,8 +623,7 @@ static void test_explain_equals_plan(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/ia-ui-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return e2e_setup("ui", IA_BIN);
 }
 
 int main(void)

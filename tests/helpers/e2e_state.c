@@ -20,15 +20,20 @@ json_t *es_parse(const char *text, size_t len)
     return v;
 }
 
-json_t *es_state(const struct sim_proc *sim)
+json_t *es_get(const struct sim_proc *sim, const char *path)
 {
     struct buf body = BUF_INIT;
-    json_t *st;
+    json_t *v;
 
-    assert_int_equal(sim_request(sim, "GET", "/__sim/state", NULL, &body), 200);
-    st = es_parse(body.buf, body.len);
+    assert_int_equal(sim_request(sim, "GET", path, NULL, &body), 200);
+    v = es_parse(body.buf, body.len);
     buf_release(&body);
-    return st;
+    return v;
+}
+
+json_t *es_state(const struct sim_proc *sim)
+{
+    return es_get(sim, "/__sim/state");
 }
 
 const char *es_str(json_t *o, const char *key)

@@ -16,6 +16,8 @@
 
 /* JSON text -> value (fails the test on bad JSON). */
 json_t *es_parse(const char *text, size_t len);
+/* GET path ("/__sim/stats"), parsed; fails the test unless 200. */
+json_t *es_get(const struct sim_proc *sim, const char *path);
 /* GET /__sim/state, parsed. */
 json_t *es_state(const struct sim_proc *sim);
 /* o[key] as a string, "" when absent. */

@@ -8,8 +8,14 @@
 
 #include <cmocka.h>
 #include <dirent.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "core/common.h"
 #include "core/fsutil.h"
@@ -67,6 +73,11 @@ static const char *out_path(unsigned n, const char *ext)
     return p;
 }
 
+const char *e2e_out_path(unsigned n)
+{
+    return out_path(n, "out");
+}
+
 const char *e2e_err_path(unsigned n)
 {
     return out_path(n, "err");
@@ -74,6 +85,13 @@ const char *e2e_err_path(unsigned n)
 
 pid_t e2e_launch(const struct sim_proc *sim, const char *key,
                  const char *const *args, unsigned *n)
+{
+    return e2e_launch_with(sim, key, args, NULL, NULL, n);
+}
+
+pid_t e2e_launch_with(const struct sim_proc *sim, const char *key,
+                      const char *const *args, void (*child)(void *), void *arg,
+                      unsigned *n)
 {
     struct sim_proc as = *sim;
     pid_t pid;
@@ -83,21 +101,151 @@ pid_t e2e_launch(const struct sim_proc *sim, const char *key,
     if (key)
         snprintf(as.api_key, sizeof(as.api_key), "%s", key);
     *n = ++launches;
-    pid = sim_spawn_tool(&as, tool_bin, args, out_path(*n, "out"),
-                         out_path(*n, "err"));
+    pid = sim_spawn_tool_with(&as, tool_bin, args, out_path(*n, "out"),
+                              out_path(*n, "err"), child, arg);
     assert_true(pid > 0);
     return pid;
 }
 
-void e2e_reap(pid_t pid, unsigned n, struct e2e_run *r)
+/* The outputs of launch n into r, whose code is set. */
+/*
+ * Reaps launch n (blocking unless flags is WNOHANG: false while it runs)
+ * and reads its outputs into r.  A death by a signal other than
+ * `allowed` fails the test.
+ */
+static bool reap(pid_t pid, unsigned n, int flags, int allowed,
+                 struct e2e_run *r)
 {
-    r->code = sim_wait_tool(pid);
+    struct rusage ru;
+    int status = 0;
+    pid_t got;
+
+    while ((got = wait4(pid, &status, flags, &ru)) < 0 && errno == EINTR)
+        ;
+    if (got == 0)
+        return false;
+    r->code = -1;
+    r->maxrss_kb = got == pid ? ru.ru_maxrss : 0;
+    if (got == pid && WIFEXITED(status))
+        r->code = WEXITSTATUS(status);
+    else if (got == pid && WIFSIGNALED(status) && allowed &&
+             WTERMSIG(status) == allowed)
+        r->code = 128 + allowed;
     buf_init(&r->out, 0);
     buf_init(&r->err, 0);
     e2e_slurp(out_path(n, "out"), &r->out);
     e2e_slurp(out_path(n, "err"), &r->err);
     if (r->code < 0)
         fail_msg("the tool did not exit: %s", r->err.buf);
+    return true;
+}
+
+void e2e_reap(pid_t pid, unsigned n, struct e2e_run *r)
+{
+    (void)reap(pid, n, 0, 0, r);
+}
+
+bool e2e_try_reap(pid_t pid, unsigned n, struct e2e_run *r)
+{
+    return reap(pid, n, WNOHANG, 0, r);
+}
+
+void e2e_kill(pid_t pid, unsigned n, int sig, struct e2e_run *r)
+{
+    assert_int_equal(kill(pid, sig), 0);
+    (void)reap(pid, n, 0, sig, r);
+}
+
+int e2e_exec(const char *const *argv, const char *out, const char *err)
+{
+    pid_t pid = fork();
+
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        if (!freopen(out, "w", stdout) || !freopen(err, "w", stderr))
+            _exit(127);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    return sim_wait_tool(pid);
+}
+
+double e2e_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void e2e_reap_within(pid_t pid, unsigned n, double seconds, struct e2e_run *r)
+{
+    double t0 = e2e_now();
+
+    while (!e2e_try_reap(pid, n, r)) {
+        if (e2e_now() - t0 >= seconds) {
+            e2e_kill(pid, n, SIGKILL, r); /* leave no process behind */
+            e2e_run_release(r);
+            fail_msg("the tool still ran %.0f s later", seconds);
+        }
+        usleep(20 * 1000);
+    }
+}
+
+bool e2e_wait_for(const char *path, const char *needle, size_t times)
+{
+    struct buf data = BUF_INIT, err = BUF_INIT;
+    bool found = false;
+
+    for (int polls = 0; polls < 6000 && !found; polls++) {
+        buf_reset(&data);
+        buf_reset(&err);
+        found = !fs_read_file(path, 1 << 24, &data, &err) &&
+                e2e_count(data.buf, data.len, needle) >= times;
+        if (!found)
+            usleep(10 * 1000);
+    }
+    buf_release(&data);
+    buf_release(&err);
+    return found;
+}
+
+void e2e_run_dir(const struct e2e_run *r, struct buf *dir)
+{
+    const char *end = r->out.buf + r->out.len, *p;
+
+    while (end > r->out.buf && end[-1] == '\n')
+        end--;
+    for (p = end; p > r->out.buf && p[-1] != '\n'; p--)
+        ;
+    buf_reset(dir);
+    buf_add(dir, p, (size_t)(end - p));
+    if (!fs_is_dir(dir->buf))
+        fail_msg("the last line of stdout, '%s', is not a run directory",
+                 dir->buf);
+}
+
+bool e2e_newest_run_dir(const char *root, struct buf *dir)
+{
+    DIR *d = opendir(root);
+    struct dirent *de;
+    struct buf best = BUF_INIT;
+
+    if (!d)
+        fail_msg("cannot open '%s'", root);
+    while ((de = readdir(d)))
+        if (de->d_name[0] >= '0' && de->d_name[0] <= '9' &&
+            strcmp(de->d_name, best.buf) > 0) {
+            buf_reset(&best);
+            buf_addstr(&best, de->d_name);
+        }
+    closedir(d);
+    buf_reset(dir);
+    if (best.len)
+        buf_addf(dir, "%s/%s", root, best.buf);
+    buf_release(&best);
+    return dir->len > 0;
 }
 
 int e2e_tool_key(const struct sim_proc *sim, const char *key,
@@ -116,13 +264,19 @@ int e2e_tool(const struct sim_proc *sim, const char *const *args,
     return e2e_tool_key(sim, NULL, args, r);
 }
 
-int e2e_tool_code(const struct sim_proc *sim, const char *const *args)
+int e2e_tool_code_key(const struct sim_proc *sim, const char *key,
+                      const char *const *args)
 {
     struct e2e_run r;
-    int code = e2e_tool(sim, args, &r);
+    int code = e2e_tool_key(sim, key, args, &r);
 
     e2e_run_release(&r);
     return code;
+}
+
+int e2e_tool_code(const struct sim_proc *sim, const char *const *args)
+{
+    return e2e_tool_code_key(sim, NULL, args);
 }
 
 void e2e_boot(struct sim_proc *sim, const char *const *extra)

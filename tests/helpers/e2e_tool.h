@@ -31,10 +31,12 @@
 /* A NULL-terminated argument list in place. */
 #define E2E_ARGV(...) ((const char *const[]){__VA_ARGS__, NULL})
 
-/* One finished tool run: exit code, stdout, stderr. */
+/* One finished tool run: exit code (128 + N when killed by the signal N
+ * a test sent), stdout, stderr, peak memory (wait4's ru_maxrss). */
 struct e2e_run {
     int code;
     struct buf out, err;
+    long maxrss_kb;
 };
 
 void e2e_run_release(struct e2e_run *r);
@@ -60,8 +62,46 @@ void e2e_slurp(const char *path, struct buf *into);
 pid_t e2e_launch(const struct sim_proc *sim, const char *key,
                  const char *const *args, unsigned *n);
 void e2e_reap(pid_t pid, unsigned n, struct e2e_run *r);
-/* The path of launch n's stderr, to watch while it runs. */
+/* e2e_launch() calling child(arg) in the new process before the exec
+ * (sim_spawn_tool_with()). */
+pid_t e2e_launch_with(const struct sim_proc *sim, const char *key,
+                      const char *const *args, void (*child)(void *), void *arg,
+                      unsigned *n);
+/*
+ * Reaps it if it has exited (reading its output into r, true), else
+ * false at once: for a test that works while the tool runs.
+ */
+bool e2e_try_reap(pid_t pid, unsigned n, struct e2e_run *r);
+/* Sends it sig and reaps it: killed by sig is code 128 + sig. */
+void e2e_kill(pid_t pid, unsigned n, int sig, struct e2e_run *r);
+/*
+ * Waits up to `seconds` for it to exit (then as e2e_reap()); if it has
+ * not, kills it (SIGKILL, so no process is left behind) and fails the
+ * test.
+ */
+void e2e_reap_within(pid_t pid, unsigned n, double seconds, struct e2e_run *r);
+/* The paths of launch n's stdout and stderr, to watch while it runs. */
+const char *e2e_out_path(unsigned n);
 const char *e2e_err_path(unsigned n);
+/*
+ * Waits (up to 60 s) until the file at path holds needle `times` times;
+ * false if it never does.
+ */
+bool e2e_wait_for(const char *path, const char *needle, size_t times);
+
+/*
+ * The run directory a run printed (the last line of its stdout) into dir;
+ * fails the test when that is not a directory.
+ */
+void e2e_run_dir(const struct e2e_run *r, struct buf *dir);
+
+/*
+ * The newest run directory under the log root `root` (run directories
+ * are named from their start time: the greatest name that starts with a
+ * digit) into dir; false when there is none yet.  Fails the test when
+ * root cannot be opened.
+ */
+bool e2e_newest_run_dir(const char *root, struct buf *dir);
 
 /* launch + reap: the exit code (also in r). */
 int e2e_tool_key(const struct sim_proc *sim, const char *key,
@@ -70,6 +110,8 @@ int e2e_tool(const struct sim_proc *sim, const char *const *args,
              struct e2e_run *r);
 /* A run whose output does not matter beyond its exit code. */
 int e2e_tool_code(const struct sim_proc *sim, const char *const *args);
+int e2e_tool_code_key(const struct sim_proc *sim, const char *key,
+                      const char *const *args);
 
 /*
  * Starts immich-sim on 127.0.0.1: latency off, seed 1, the small preset
@@ -79,6 +121,16 @@ int e2e_tool_code(const struct sim_proc *sim, const char *const *args);
 void e2e_boot(struct sim_proc *sim, const char *const *extra);
 /* Stops it and checks it exited cleanly. */
 void e2e_halt(struct sim_proc *sim);
+
+/*
+ * Runs another program (argv[0] a path; the environment is the test's)
+ * with stdout and stderr into the files named, and waits: its exit code,
+ * -1 when it could not start or did not exit.
+ */
+int e2e_exec(const char *const *argv, const char *out, const char *err);
+
+/* A monotonic clock in seconds, for liveness bounds. */
+double e2e_now(void);
 
 /* Occurrences of needle in data[0..len). */
 size_t e2e_count(const char *data, size_t len, const char *needle);

@@ -308,6 +308,14 @@ pid_t sim_spawn_tool(const struct sim_proc *s, const char *bin,
                      const char *const *args, const char *out_path,
                      const char *err_path)
 {
+    return sim_spawn_tool_with(s, bin, args, out_path, err_path, NULL, NULL);
+}
+
+pid_t sim_spawn_tool_with(const struct sim_proc *s, const char *bin,
+                          const char *const *args, const char *out_path,
+                          const char *err_path, void (*child)(void *),
+                          void *arg)
+{
     struct buf url = BUF_INIT, key = BUF_INIT, asan = BUF_INIT, rt = BUF_INIT;
     const char *argv[32], *envp[6];
     size_t n = 0, m = 0;
@@ -338,6 +346,8 @@ pid_t sim_spawn_tool(const struct sim_proc *s, const char *bin,
         if (!freopen(out_path ? out_path : "/dev/null", "w", stdout) ||
             !freopen(err_path ? err_path : "/dev/null", "w", stderr))
             _exit(127);
+        if (child)
+            child(arg);
         execve(bin, (char *const *)argv, (char *const *)envp);
         _exit(127);
     }

@@ -93,6 +93,15 @@ int sim_reset_stats(const struct sim_proc *s);
 pid_t sim_spawn_tool(const struct sim_proc *s, const char *bin,
                      const char *const *args, const char *out_path,
                      const char *err_path);
+/*
+ * The same, calling child(arg) in the new process after its outputs are
+ * redirected and before the exec (limits, another user); child _exit()s
+ * when that fails.
+ */
+pid_t sim_spawn_tool_with(const struct sim_proc *s, const char *bin,
+                          const char *const *args, const char *out_path,
+                          const char *err_path, void (*child)(void *),
+                          void *arg);
 int sim_wait_tool(pid_t pid);
 
 /*
