@@ -15,10 +15,10 @@
  *      makes the last pages the slowest;
  *   3. every page of every pass at once (page count from the statistics;
  *      a last page that still has a next page chains on).  When a rule
- *      reads EXIF dates each pass is read twice, with and without
- *      withExif, because withExif drops the assets that have no EXIF row
- *      (flat search shape); the first gives the dates, the second every
- *      asset.  2.x then
+ *      reads EXIF dates the passes are read with withExif, which drops
+ *      the assets that have no EXIF row (flat search shape): a pass that
+ *      returned fewer assets than its statistics is read again without
+ *      it (exif_fallback()).  2.x then
  *      re-reads the exact timestamp at each page boundary that cut a
  *      group of equal fileCreatedAt (2.x sorts without a tie-breaker)
  *   4. membership: search albumIds:[a] per album, tagIds:[t] per needed
@@ -41,6 +41,7 @@
 struct pass {
     const char *visibility;    /* NULL = server default */
     bool exif;                 /* withExif: only assets with EXIF */
+    uint8_t key;               /* model_asset.search_pass of its assets */
     int64_t after, before;     /* fileCreatedAt range, TIME_NONE = open */
     int64_t total;             /* from the statistics */
     long pages;                /* pages submitted so far */
@@ -190,6 +191,18 @@ struct split_ctx {
     int which; /* 0/1: ends[]; >= 2: counts[which - 2] */
 };
 
+/*
+ * The search order the rules walk (model_asset.search_pass/search_index):
+ * pass i of the read is key 2i + 1; its plain re-read, when the EXIF
+ * pass missed assets (exif_fallback()), is key 2i, so that the plain
+ * pass's order wins for every asset, as when it was read first.  Only
+ * the relative order of the keys matters.
+ */
+static void pass_set_key(struct pass *p, size_t i)
+{
+    p->key = i < 127 ? (uint8_t)(2 * i + 1) : 255;
+}
+
 static struct pass *add_pass(struct snap *s)
 {
     struct pass *p;
@@ -198,6 +211,7 @@ static struct pass *add_pass(struct snap *s)
     p = &s->passes[s->passes_nr++];
     memset(p, 0, sizeof(*p));
     p->after = p->before = TIME_NONE;
+    pass_set_key(p, s->passes_nr - 1);
     return p;
 }
 
@@ -266,6 +280,7 @@ static void apply_split(struct snap *s, const struct split *sp)
         p = first ? &s->passes[sp->pass] : add_pass(s);
         first = false;
         *p = base;
+        pass_set_key(p, (size_t)(p - s->passes));
         slice_range(sp, k, &p->after, &p->before);
         p->total = sp->counts[k];
     }
@@ -409,8 +424,7 @@ static void on_page(void *ctx, const struct api_status *st,
                                       1;
         else
             index = (uint32_t)((pc->page - 1) * PAGE_SIZE + (long)i);
-        add_asset(s, &assets[i], pc->pass < 255 ? (uint8_t)pc->pass : 255,
-                  index);
+        add_asset(s, &assets[i], p->key, index);
     }
     if (pc->at != TIME_NONE) {
         /* A boundary re-read: follow its own pages. */
@@ -551,9 +565,10 @@ static void repair_part(struct snap *s, size_t pass, int64_t t, int64_t lo,
     api_search_statistics(&s->api, &q, on_repair_count, rc);
 }
 
-static void repair_boundaries(struct snap *s)
+/* Repairs the boundaries of passes[from..]. */
+static void repair_boundaries(struct snap *s, size_t from)
 {
-    for (size_t i = 0; i < s->passes_nr; i++) {
+    for (size_t i = from; i < s->passes_nr; i++) {
         struct pass *p = &s->passes[i];
         int64_t last = TIME_NONE;
 
@@ -569,6 +584,50 @@ static void repair_boundaries(struct snap *s)
             repair_part(s, i, t, TIME_NONE, TIME_NONE);
         }
     }
+}
+
+/*
+ * withExif drops the assets that have no EXIF row (Immich's search joins
+ * asset_exif; docs/http-and-snapshot.md), and Immich writes that row when
+ * it first reads the file's metadata, so almost every asset has one.  The
+ * passes were read with EXIF; a pass that returned fewer assets than its
+ * statistics counted is read again without it, with the same range and
+ * its own boundary repairs, and its order replaces the EXIF pass's (keys:
+ * pass_set_key()).  Returns -1 when a read failed.
+ */
+static int exif_fallback(struct snap *s)
+{
+    size_t nr = s->passes_nr, seen[256] = {0};
+    int ret;
+
+    if (!s->needs->exif)
+        return 0;
+    for (size_t i = 0; i < s->m->assets_nr; i++)
+        seen[s->m->assets[i].search_pass]++;
+    for (size_t k = 0; k < nr; k++) {
+        struct pass *p;
+        uint8_t key;
+
+        if (!s->passes[k].exif ||
+            (int64_t)seen[s->passes[k].key] >= s->passes[k].total)
+            continue;
+        key = s->passes[k].key;
+        p = add_pass(s);
+        *p = s->passes[k];
+        p->exif = false;
+        p->key = (uint8_t)(key - 1);
+        p->first_t = p->last_t = NULL;
+        p->bounds_alloc = 0;
+        s->info->exif_fallback_passes++;
+        for (long g = 1; g <= p->pages; g++)
+            submit_page(s, s->passes_nr - 1, g, TIME_NONE);
+    }
+    if (s->passes_nr == nr)
+        return 0;
+    if ((ret = run(s)) < 0)
+        return ret;
+    repair_boundaries(s, nr);
+    return run(s);
 }
 
 /* ---- round 4: memberships ------------------------------------------------ */
@@ -882,17 +941,10 @@ int snapshot_load(const struct config *cfg, struct http_engine *eng,
     if (split_passes(&s, opts && opts->split_min ? opts->split_min
                                                  : SPLIT_MIN_DEFAULT) < 0)
         goto out;
-    /* The EXIF twins, the same ranges and sizes as their plain pass. */
-    if (s.needs->exif) {
-        size_t nr = s.passes_nr;
-
-        for (size_t i = 0; i < nr; i++) {
-            struct pass *t = add_pass(&s);
-
-            *t = s.passes[i];
-            t->exif = true;
-        }
-    }
+    /* Dates: every pass is read with EXIF (exif_fallback() below). */
+    if (s.needs->exif)
+        for (size_t i = 0; i < s.passes_nr; i++)
+            s.passes[i].exif = true;
 
     /* Round 3: every page of every pass, in parallel. */
     for (size_t i = 0; i < s.passes_nr; i++) {
@@ -910,8 +962,10 @@ int snapshot_load(const struct config *cfg, struct http_engine *eng,
      * version number (2.x and 3.0/3.1 do not, 3.2 does): every read
      * checks its page boundaries; with a tie-break a repair only reads
      * again what it already has. */
-    repair_boundaries(&s);
+    repair_boundaries(&s, 0);
     if (run(&s) < 0)
+        goto out;
+    if (exif_fallback(&s) < 0)
         goto out;
     /* Fewer assets than the server counted: some were not seen, and a
      * plan made without them could be wrong (an album that looks empty,

@@ -344,8 +344,9 @@ static void test_snapshot_equals_state_v2(void **state)
 
 /*
  * 3.x, everything needed (cfg NULL): version; users/me, users, tags,
- * albums, one statistics; the asset pages twice (plain and EXIF: 269
- * assets = one page each); one search per non-empty album and one per tag
+ * albums, one statistics; the asset page with EXIF, and again without
+ * (the small library has assets without an EXIF row; 269 assets = one
+ * page each); one search per non-empty album and one per tag
  * (each tag's membership, children included, then subtracted).
  */
 static void test_exact_request_counts(void **state)
@@ -371,6 +372,9 @@ static void test_exact_request_counts(void **state)
                      2 + albums + tags);
     assert_int_equal(sim_stat_long(&sim, "requests"), (long)l.info.requests);
     assert_int_equal((long)l.info.requests, 6 + 2 + albums + tags);
+    /* some small-library assets have no EXIF row: the pass is read
+     * again without withExif */
+    assert_int_equal(l.info.exif_fallback_passes, 1);
     assert_int_equal(sim_stat_endpoint(&sim, "GET /assets/{id}"), 0);
     assert_int_equal(sim_stat_writes(&sim), 0);
     load_release(&l);
@@ -535,6 +539,58 @@ static void test_upload_time_halves_overlap(void **state)
     buf_release(&path);
 }
 
+/*
+ * Every asset has an EXIF row (what Immich writes at upload): the dates
+ * and every asset come from one read with withExif, no second pass.  The
+ * small library, with an EXIF row given to the assets that have none.
+ */
+static void test_one_exif_pass_when_every_asset_has_exif(void **state)
+{
+    const char *args[] = {"--library", NULL, "--dialect", "3", NULL};
+    struct sim_proc sim;
+    struct buf err = BUF_INIT, path = BUF_INIT;
+    json_t *st, *a;
+    size_t i, given = 0;
+    long albums, tags;
+    struct load l;
+
+    (void)state;
+    start(&sim, "3", NULL);
+    st = es_state(&sim);
+    assert_int_equal(sim_stop(&sim), 0);
+    json_array_foreach(json_object_get(st, "assets"), i, a)
+    {
+        if (json_is_object(json_object_get(a, "exifInfo")))
+            continue;
+        json_object_set_new(a, "exifInfo",
+                            json_pack("{s:O}", "dateTimeOriginal",
+                                      json_object_get(a, "fileCreatedAt")));
+        given++;
+    }
+    assert_true(given > 0); /* else this test proves nothing */
+    buf_addf(&path, "%s/all-exif.json", tmpdir);
+    assert_int_equal(json_dump_file(st, path.buf, JSON_COMPACT), 0);
+    json_decref(st);
+    args[1] = path.buf;
+    if (sim_start(&sim, args, &err) < 0)
+        fail_msg("%s", err.buf);
+    albums = nonempty_albums(&sim);
+    load(&sim, &l);
+    if (l.rc < 0)
+        fail_msg("%s", l.err.buf);
+    tags = (long)l.m.tags_nr;
+    check_equal(&sim, &l.m);
+    for (i = 0; i < l.m.assets_nr; i++)
+        assert_true(l.m.assets[i].flags & MODEL_ASSET_EXIF);
+    assert_int_equal(l.info.exif_fallback_passes, 0);
+    assert_int_equal(sim_stat_endpoint(&sim, "POST /search/metadata"),
+                     1 + albums + tags);
+    load_release(&l);
+    assert_int_equal(sim_stop(&sim), 0);
+    buf_release(&err);
+    buf_release(&path);
+}
+
 /* Transient faults: retried, and the snapshot is the full one. */
 static void test_transient_faults_are_retried(void **state)
 {
@@ -611,6 +667,7 @@ int main(void)
         cmocka_unit_test(test_seed_library_v2_reads_every_asset),
         cmocka_unit_test(test_seed_library_v30_reads_every_asset),
         cmocka_unit_test(test_upload_time_halves_overlap),
+        cmocka_unit_test(test_one_exif_pass_when_every_asset_has_exif),
         cmocka_unit_test(test_transient_faults_are_retried),
         cmocka_unit_test(test_persistent_faults_fail_closed),
     };
