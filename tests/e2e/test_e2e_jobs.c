@@ -282,6 +282,53 @@ static void test_correction_of_a_read_only_file_is_not_made_again(void **state)
     correction_waits("delay=10ms,rate=0", true, "readonly.json");
 }
 
+/*
+ * Politeness: a key that may read the job queues holds new tag writes
+ * while more than --hold-jobs jobs are ahead.  The template on the small
+ * library (3.x: 2 tag adds, 5 tag removals, each queuing a sidecar write
+ * and then a metadata re-read per asset) with a threshold of one job:
+ * every tag write after the first waits until the queues have drained to
+ * one job.  The simulator records the most jobs ahead when a write
+ * queued its first one (max_ahead_at_write); jobs wait 1 s, so without
+ * the hold the second write would find the first one's jobs ahead.
+ */
+static void test_writes_wait_for_deep_job_queues(void **state)
+{
+    const char *args[] = {"--preset", "small",  "--dialect",
+                          "3",        "--jobs", "delay=1s,rate=1000/s",
+                          NULL};
+    struct sim_proc sim;
+    struct buf err = BUF_INIT, logs = BUF_INIT, errpath = BUF_INIT,
+               out = BUF_INIT;
+    const char *targs[] = {"run", "--config",  TEMPLATE, "--hold-jobs",
+                           "1",   "--log-dir", NULL,     NULL};
+
+    (void)state;
+    if (sim_start(&sim, args, &err) < 0)
+        fail_msg("%s", err.buf);
+    buf_addf(&logs, "%s/hold-logs", tmpdir);
+    buf_addf(&errpath, "%s/hold.err", tmpdir);
+    targs[6] = logs.buf;
+    assert_int_equal(
+        sim_wait_tool(sim_spawn_tool(&sim, IA_BIN, targs, NULL, errpath.buf)),
+        0);
+    assert_int_equal(sim_stat_endpoint(&sim, "PUT /tags/{id}/assets"), 2);
+    assert_int_equal(sim_stat_endpoint(&sim, "DELETE /tags/{id}/assets"), 5);
+    /* the queues were asked before each of the 6 later writes */
+    assert_true(sim_stat_endpoint(&sim, "GET /jobs") >= 6);
+    /* no write queued jobs while more than one was ahead */
+    assert_in_range(sim_stat_long(&sim, "jobs.max_ahead_at_write"), 0, 1);
+    /* and the run said so */
+    assert_int_equal(fs_read_file(errpath.buf, 1 << 20, &out, &err), 0);
+    if (!strstr(out.buf, "writes held "))
+        fail_msg("no hold reported: %s", out.buf);
+    assert_int_equal(sim_stop(&sim), 0);
+    buf_release(&err);
+    buf_release(&logs);
+    buf_release(&errpath);
+    buf_release(&out);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -295,6 +342,7 @@ int main(void)
         cmocka_unit_test(test_undone_tag_change_is_made_again),
         cmocka_unit_test(test_correction_waiting_for_jobs_is_not_made_again),
         cmocka_unit_test(test_correction_of_a_read_only_file_is_not_made_again),
+        cmocka_unit_test(test_writes_wait_for_deep_job_queues),
     };
 
     return cmocka_run_group_tests(tests, setup, NULL);
