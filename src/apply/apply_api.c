@@ -369,8 +369,11 @@ static int hold_before(struct apply_api *aa, const struct apply_req *r,
         h->off = true;
         h->denied = denied;
     } else {
-        if (waited > 0)
+        if (waited > 0) {
             h->holds++;
+            if (h->held)
+                h->held(h->ctx, waited);
+        }
         if (!w)
             h->timeouts++;
         h->held_ms += waited;

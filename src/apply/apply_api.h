@@ -64,6 +64,8 @@ struct apply_hold {
     long max_wait_ms;            /* per hold */
     long poll_ms;                /* between two GET /jobs */
     apply_jobs_wait_fn *waiting; /* may be NULL */
+    /* After a hold (may be NULL): how long writes were held. */
+    void (*held)(void *ctx, long waited_ms);
     void *ctx;
     /* what happened */
     long since_check; /* ids sent since the queues were last asked */

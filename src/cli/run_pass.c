@@ -157,6 +157,16 @@ static void on_hold_wait(void *ctx, long pending, long waited_ms)
                  pending, ps->hold.threshold, waited_ms / 1000);
 }
 
+/* A hold is a phase of the run's timeline (report.html, the bench). */
+static void on_held(void *ctx, long waited_ms)
+{
+    struct pass *ps = ctx;
+    int64_t now = run_now_ms();
+
+    progress_mark(&ps->prog, "apply", "holding writes: job queues",
+                  now - waited_ms, now);
+}
+
 /* The hold's settings from the options (struct apply_hold). */
 static void hold_init(struct pass *ps)
 {
@@ -168,6 +178,7 @@ static void hold_init(struct pass *ps)
         o->hold_jobs_max_s ? o->hold_jobs_max_s * 1000 : APPLY_HOLD_MAX_DEFAULT;
     ps->hold.poll_ms = 500;
     ps->hold.waiting = on_hold_wait;
+    ps->hold.held = on_held;
     ps->hold.ctx = ps;
 }
 
@@ -199,12 +210,17 @@ static int verify_tags(struct pass *ps, struct apply_api *aa,
     struct apply_verify_opts vo = {300000, 500, on_jobs_wait, NULL};
     struct apply_verify_result res;
     struct buf err = BUF_INIT;
+    int64_t start;
     int rc;
 
     if (!plan_count_op(p, PLAN_TAG_ADD) && !plan_count_op(p, PLAN_TAG_REMOVE))
         return 0;
     vo.ctx = ps;
+    start = run_now_ms();
     rc = apply_api_verify_tags(aa, p, &ps->o, &vo, &res, &err);
+    /* the waits and the read-backs, one span of the timeline */
+    progress_mark(&ps->prog, "apply", "job queues: wait and check tags", start,
+                  run_now_ms());
     if (rc < 0)
         error_log("checking the tags after the server's jobs: %s", err.buf);
     else if (res.no_job_access)

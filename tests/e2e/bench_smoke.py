@@ -30,7 +30,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
 RUN_FIGURES = ["wall_s", "cpu_s", "peak_rss_kib", "requests", "writes",
                "by_endpoint", "bytes_in", "bytes_out", "connections",
                "network_wait_s", "service_s", "floor_s", "wall_over_floor",
-               "per_asset_requests"]
+               "per_asset_requests", "serialise_s", "jobs_wait_s",
+               "jobs_left_s"]
 
 
 def fail(msg):
