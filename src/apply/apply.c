@@ -468,6 +468,25 @@ static void hold_unconfirmed_moves(struct run *rn, enum plan_op removal)
     free(keys);
 }
 
+/*
+ * Ids per request in a bulk phase of `total` ids: the server's cost of a
+ * bulk write grows with its ids, so one request of thousands of ids would
+ * run alone on one slot after the others are done (the phase's tail).
+ * Spread over the writer's slots, never below APPLY_SPREAD_MIN ids (each
+ * request has a fixed cost too), never above the chunk.
+ */
+static size_t bulk_chunk(const struct run *rn, size_t total)
+{
+    size_t n;
+
+    if (rn->opts->slots < 2)
+        return rn->chunk;
+    n = (total + rn->opts->slots - 1) / rn->opts->slots;
+    if (n < APPLY_SPREAD_MIN)
+        n = APPLY_SPREAD_MIN;
+    return n < rn->chunk ? n : rn->chunk;
+}
+
 /* Groups of op whose target is unknown fail; others get chunked
  * requests of kind. */
 static void phase_bulk(struct run *rn, enum apply_phase ph, enum plan_op op,
@@ -475,7 +494,13 @@ static void phase_bulk(struct run *rn, enum apply_phase ph, enum plan_op op,
 {
     const struct plan *p = rn->p;
     struct batch b = {NULL, 0, 0};
-    size_t g, i;
+    size_t g, i, total = 0, chunk;
+
+    for (g = 0; g < p->nr; g++)
+        if (p->groups[g].op == op && rn->o->groups[g].has_target &&
+            !group_settled(rn, g))
+            total += p->groups[g].nr;
+    chunk = bulk_chunk(rn, total);
 
     for (g = 0; g < p->nr; g++) {
         const struct plan_group *pg = &p->groups[g];
@@ -489,8 +514,8 @@ static void phase_bulk(struct run *rn, enum apply_phase ph, enum plan_op op,
             continue;
         }
         ids = group_ids(pg);
-        for (i = 0; i < pg->nr; i += rn->chunk) {
-            size_t n = pg->nr - i < rn->chunk ? pg->nr - i : rn->chunk;
+        for (i = 0; i < pg->nr; i += chunk) {
+            size_t n = pg->nr - i < chunk ? pg->nr - i : chunk;
             struct apply_req *r = batch_add(&b, kind, g);
 
             r->target = og->target;

@@ -242,7 +242,7 @@ static int verify_tags(struct pass *ps, struct apply_api *aa,
 static enum cli_status write_changes(struct pass *ps, const struct plan *p)
 {
     const struct config *cfg = ps->ctx->cfg;
-    struct apply_opts ao = {0, false, false, NULL, NULL};
+    struct apply_opts ao = {0, false, false, NULL, NULL, 0};
     struct apply_api aa;
     struct api api;
     struct buf err = BUF_INIT;
@@ -269,6 +269,7 @@ static enum cli_status write_changes(struct pass *ps, const struct plan *p)
     aa.read = &ps->m;
     hold_init(ps);
     aa.hold = &ps->hold;
+    ao.slots = (size_t)http_engine_concurrency(ps->eng);
     ao.fail_fast = cfg->performance.fail_fast_on_asset_errors;
     ao.dry_run = ps->ctx->opts.dry_run;
     ao.progress = on_apply_progress;

@@ -212,7 +212,7 @@ static void test_apply_phases_run_in_order_with_chunks(void **state)
     struct outcome o;
     struct rec r;
     struct apply_writer w;
-    struct apply_opts opts = {5, false, false, NULL, NULL};
+    struct apply_opts opts = {5, false, false, NULL, NULL, 0};
     struct buf err = BUF_INIT;
     size_t gi = 0, gadd = 0;
     struct uuid created = uid(800), tag = uid(900);
@@ -257,6 +257,62 @@ static void test_apply_phases_run_in_order_with_chunks(void **state)
 }
 
 /*
+ * A bulk phase's ids are spread over the writer's slots: 3,000 removals
+ * of one tag and 100 of another over 10 slots go as 310-id requests (the
+ * phase's 3,100 ids / 10), not as one request that runs alone after the
+ * others; 600 ids stop at APPLY_SPREAD_MIN (250) per request; without
+ * slots, the chunk alone.
+ */
+static void spread(size_t big, size_t small, size_t slots, size_t want_reqs)
+{
+    struct plan p;
+    struct outcome o;
+    struct rec r;
+    struct apply_writer w;
+    struct apply_opts opts = {0, false, false, NULL, NULL, slots};
+    struct buf err = BUF_INIT;
+    struct plan_group *g;
+    struct uuid t1 = uid(900), t2 = uid(901);
+    size_t i;
+
+    sig_clear();
+    plan_init(&p);
+    g = plan_group(&p, PLAN_TAG_REMOVE, "big", &t1);
+    for (i = 0; i < big; i++) {
+        struct uuid a = uid(1000 + (unsigned)i);
+
+        plan_add(g, &a, PLAN_R_CLASSIFIED, 0);
+    }
+    g = plan_group(&p, PLAN_TAG_REMOVE, "small", &t2);
+    for (i = 0; i < small; i++) {
+        struct uuid a = uid(9000 + (unsigned)i);
+
+        plan_add(g, &a, PLAN_R_CLASSIFIED, 0);
+    }
+    plan_finish(&p);
+    outcome_init(&o, &p);
+    rec_init(&r, &w);
+    assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_OK);
+    assert_int_equal(r.requests, want_reqs);
+    assert_int_equal(r.ids_total, big + small);
+    assert_int_equal(o.done, big + small);
+    outcome_release(&o);
+    plan_release(&p);
+    buf_release(&err);
+}
+
+static void test_apply_bulk_phase_spread_over_slots(void **state)
+{
+    (void)state;
+    /* 3000 / 310 = 10 requests (9 of 310, one of 210), 100 in one */
+    spread(3000, 100, 10, 11);
+    /* 600 ids: 250 a request at least -> 3 */
+    spread(600, 0, 10, 3);
+    /* no slots: one request per group (chunk 5000) */
+    spread(3000, 100, 0, 2);
+}
+
+/*
  * With chunks larger than the new album's adds, the create carries them:
  * one request per new album.  When the server's assetCount says some were
  * dropped, the add phase sends them all again for per-id answers.
@@ -267,7 +323,7 @@ static void test_apply_album_create_carries_its_assets(void **state)
     struct outcome o;
     struct rec r;
     struct apply_writer w;
-    struct apply_opts opts = {100, false, false, NULL, NULL};
+    struct apply_opts opts = {100, false, false, NULL, NULL, 0};
     struct buf err = BUF_INIT;
     size_t ga = 0;
 
@@ -308,7 +364,7 @@ static void test_apply_per_id_failures_are_counted_not_fatal(void **state)
     struct outcome o;
     struct rec r;
     struct apply_writer w;
-    struct apply_opts opts = {0, false, false, NULL, NULL};
+    struct apply_opts opts = {0, false, false, NULL, NULL, 0};
     struct buf err = BUF_INIT;
     size_t gi = 0, i;
 
@@ -348,7 +404,7 @@ static void test_apply_fail_fast_stops_after_the_phase(void **state)
     struct outcome o;
     struct rec r;
     struct apply_writer w;
-    struct apply_opts opts = {0, true, false, NULL, NULL};
+    struct apply_opts opts = {0, true, false, NULL, NULL, 0};
     struct buf err = BUF_INIT;
 
     (void)state;
@@ -376,7 +432,7 @@ static void test_apply_request_failure_names_endpoint(void **state)
     struct outcome o;
     struct rec r;
     struct apply_writer w;
-    struct apply_opts opts = {0, false, false, NULL, NULL};
+    struct apply_opts opts = {0, false, false, NULL, NULL, 0};
     struct buf err = BUF_INIT;
     size_t gi = 0;
 
@@ -408,7 +464,7 @@ static void test_apply_all_or_nothing_request_is_split(void **state)
     struct outcome o;
     struct rec r;
     struct apply_writer w;
-    struct apply_opts opts = {0, false, false, NULL, NULL};
+    struct apply_opts opts = {0, false, false, NULL, NULL, 0};
     struct buf err = BUF_INIT;
     size_t gd = 0, i;
 
@@ -440,7 +496,7 @@ static void test_apply_failed_album_create_fails_its_adds(void **state)
     struct outcome o;
     struct rec r;
     struct apply_writer w;
-    struct apply_opts opts = {5, false, false, NULL, NULL};
+    struct apply_opts opts = {5, false, false, NULL, NULL, 0};
     struct buf err = BUF_INIT;
     size_t gc = 0, ga = 0;
 
@@ -471,7 +527,7 @@ static void test_apply_signal_stops_before_next_phase(void **state)
     struct outcome o;
     struct rec r;
     struct apply_writer w;
-    struct apply_opts opts = {0, false, false, NULL, NULL};
+    struct apply_opts opts = {0, false, false, NULL, NULL, 0};
     struct buf err = BUF_INIT;
 
     (void)state;
@@ -498,7 +554,7 @@ static void test_apply_writer_stop_leaves_rest_pending(void **state)
     struct outcome o;
     struct rec r;
     struct apply_writer w;
-    struct apply_opts opts = {0, false, false, NULL, NULL};
+    struct apply_opts opts = {0, false, false, NULL, NULL, 0};
     struct buf err = BUF_INIT;
 
     (void)state;
@@ -522,8 +578,8 @@ static void test_apply_dry_run_and_empty_plan_send_nothing(void **state)
     struct outcome o, oe;
     struct rec r;
     struct apply_writer w;
-    struct apply_opts dry = {0, false, true, NULL, NULL};
-    struct apply_opts real = {0, false, false, NULL, NULL};
+    struct apply_opts dry = {0, false, true, NULL, NULL, 0};
+    struct apply_opts real = {0, false, false, NULL, NULL, 0};
     struct buf err = BUF_INIT;
 
     (void)state;
@@ -842,6 +898,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_apply_phases_run_in_order_with_chunks),
         cmocka_unit_test(test_apply_album_create_carries_its_assets),
+        cmocka_unit_test(test_apply_bulk_phase_spread_over_slots),
         cmocka_unit_test(test_apply_per_id_failures_are_counted_not_fatal),
         cmocka_unit_test(test_apply_fail_fast_stops_after_the_phase),
         cmocka_unit_test(test_apply_request_failure_names_endpoint),
