@@ -42,6 +42,7 @@ struct pass {
     const char *visibility;    /* NULL = server default */
     bool exif;                 /* withExif: only assets with EXIF */
     uint8_t key;               /* model_asset.search_pass of its assets */
+    bool started;              /* its pages are submitted */
     int64_t after, before;     /* fileCreatedAt range, TIME_NONE = open */
     int64_t total;             /* from the statistics */
     long pages;                /* pages submitted so far */
@@ -73,6 +74,7 @@ struct snap {
     struct pass *passes;
     size_t passes_nr, passes_alloc;
     bool have_archived; /* 2.x: album/tag queries need an archive pass */
+    int64_t split_min;  /* passes this big are read in date ranges */
     const struct snapshot_album_cache *cache; /* may be NULL */
     struct u32list *tag_hits; /* per tag index, NULL when not fetched */
     bool *tag_fetch;          /* per tag: membership fetched */
@@ -165,12 +167,19 @@ struct pass_ctx {
     int64_t at; /* repair: the timestamp re-read, else TIME_NONE */
 };
 
+static void start_pass(struct snap *s, size_t pass);
+
+/* A pass's size; one that needs no date ranges is read at once, while
+ * the rest of round 2 is still under way (no barrier before its pages). */
 static void on_total(void *ctx, const struct api_status *st, int64_t total)
 {
     struct pass_ctx *pc = ctx;
 
-    if (ok(pc->s, st))
+    if (ok(pc->s, st)) {
         pc->s->passes[pc->pass].total = total;
+        if (total < pc->s->split_min)
+            start_pass(pc->s, pc->pass);
+    }
     free(pc);
 }
 
@@ -464,6 +473,19 @@ static void submit_page(struct snap *s, size_t pass, long page, int64_t at)
     if (at != TIME_NONE)
         q.taken_after = q.taken_before = at;
     api_search_metadata(&s->api, &q, on_page, pc);
+}
+
+/* Submits every page of a pass (page count from its statistics). */
+static void start_pass(struct snap *s, size_t pass)
+{
+    struct pass *p = &s->passes[pass];
+
+    p->started = true;
+    p->pages = (long)((p->total + PAGE_SIZE - 1) / PAGE_SIZE);
+    if (!p->pages)
+        p->pages = 1; /* one request confirms an empty pass */
+    for (long k = 1; k <= p->pages; k++)
+        submit_page(s, pass, k, TIME_NONE);
 }
 
 /*
@@ -923,6 +945,10 @@ int snapshot_load(const struct config *cfg, struct http_engine *eng,
     } else {
         add_pass(&s);
     }
+    /* Dates: every pass is read with EXIF (exif_fallback() below). */
+    for (size_t i = 0; i < s.passes_nr; i++)
+        s.passes[i].exif = s.needs->exif;
+    s.split_min = opts && opts->split_min ? opts->split_min : SPLIT_MIN_DEFAULT;
     for (size_t i = 0; i < s.passes_nr; i++) {
         struct api_search q = API_SEARCH_INIT;
         struct pass_ctx *pc = xcalloc(1, sizeof(*pc));
@@ -938,24 +964,13 @@ int snapshot_load(const struct config *cfg, struct http_engine *eng,
         BUG("users/me succeeded without a user");
     for (size_t i = 0; i < s.passes_nr; i++)
         info->server_total += s.passes[i].total;
-    if (split_passes(&s, opts && opts->split_min ? opts->split_min
-                                                 : SPLIT_MIN_DEFAULT) < 0)
+    if (split_passes(&s, s.split_min) < 0)
         goto out;
-    /* Dates: every pass is read with EXIF (exif_fallback() below). */
-    if (s.needs->exif)
-        for (size_t i = 0; i < s.passes_nr; i++)
-            s.passes[i].exif = true;
 
-    /* Round 3: every page of every pass, in parallel. */
-    for (size_t i = 0; i < s.passes_nr; i++) {
-        struct pass *p = &s.passes[i];
-
-        p->pages = (long)((p->total + PAGE_SIZE - 1) / PAGE_SIZE);
-        if (!p->pages)
-            p->pages = 1; /* one request confirms an empty pass */
-        for (long k = 1; k <= p->pages; k++)
-            submit_page(&s, i, k, TIME_NONE);
-    }
+    /* Round 3: every page of every pass not already under way. */
+    for (size_t i = 0; i < s.passes_nr; i++)
+        if (!s.passes[i].started)
+            start_pass(&s, i);
     if (run(&s) < 0)
         goto out;
     /* Whether the server breaks ties by id is not a matter of its
