@@ -40,8 +40,18 @@ static void load(const struct sim_proc *sim, struct load *l)
     load_key(sim, sim->api_key, l);
 }
 
+static void load_with(const struct sim_proc *sim, const char *key,
+                      const struct snapshot_opts *so, struct load *l);
+
 static void load_key(const struct sim_proc *sim, const char *key,
                      struct load *l)
+{
+    load_with(sim, key, NULL, l);
+}
+
+/* so: NULL = everything the configuration-less read fetches */
+static void load_with(const struct sim_proc *sim, const char *key,
+                      const struct snapshot_opts *so, struct load *l)
 {
     struct http_engine_opts o = HTTP_ENGINE_OPTS_INIT;
     struct http_engine *e;
@@ -56,7 +66,7 @@ static void load_key(const struct sim_proc *sim, const char *key,
     e = http_engine_new(&o, &l->err);
     assert_non_null(e);
     model_init(&l->m);
-    l->rc = snapshot_load(NULL, e, NULL, &l->m, &l->info, &l->err);
+    l->rc = snapshot_load(NULL, e, so, &l->m, &l->info, &l->err);
     http_engine_free(e);
 }
 
@@ -539,6 +549,59 @@ static void test_upload_time_halves_overlap(void **state)
     buf_release(&path);
 }
 
+static const struct model *order_model;
+
+static int cmp_search_order(const void *x, const void *y)
+{
+    const struct model_asset *a = &order_model->assets[*(const uint32_t *)x];
+    const struct model_asset *b = &order_model->assets[*(const uint32_t *)y];
+    uint64_t ka = (uint64_t)a->search_pass << 32 | a->search_index;
+    uint64_t kb = (uint64_t)b->search_pass << 32 | b->search_index;
+
+    return (ka > kb) - (ka < kb);
+}
+
+/* The asset ids of m in the order the rules walk (search_pass/index). */
+static struct uuid *walk_order(const struct model *m)
+{
+    uint32_t *idx = xmalloc(st_mult(m->assets_nr + 1, sizeof(*idx)));
+    struct uuid *ids = xmalloc(st_mult(m->assets_nr + 1, sizeof(*ids)));
+
+    for (size_t i = 0; i < m->assets_nr; i++)
+        idx[i] = (uint32_t)i;
+    order_model = m;
+    qsort(idx, m->assets_nr, sizeof(*idx), cmp_search_order);
+    for (size_t i = 0; i < m->assets_nr; i++)
+        ids[i] = m->assets[idx[i]].id;
+    free(idx);
+    return ids;
+}
+
+/* The same library read without EXIF (the plain pass alone, what date
+ * rules did not need): the walk order is the same asset for asset. */
+static void same_order_as_plain_read(const struct sim_proc *sim,
+                                     const struct model *m)
+{
+    struct snapshot_needs needs;
+    struct snapshot_opts so = SNAPSHOT_OPTS_INIT;
+    struct load plain;
+    struct uuid *a, *b;
+
+    memset(&needs, 0, sizeof(needs));
+    so.needs = &needs;
+    load_with(sim, sim->api_key, &so, &plain);
+    if (plain.rc < 0)
+        fail_msg("%s", plain.err.buf);
+    assert_int_equal(plain.m.assets_nr, m->assets_nr);
+    a = walk_order(m);
+    b = walk_order(&plain.m);
+    for (size_t i = 0; i < m->assets_nr; i++)
+        assert_true(uuid_eq(&a[i], &b[i]));
+    free(a);
+    free(b);
+    load_release(&plain);
+}
+
 /*
  * Every asset has an EXIF row (what Immich writes at upload): the dates
  * and every asset come from one read with withExif, no second pass.  The
@@ -585,6 +648,7 @@ static void test_one_exif_pass_when_every_asset_has_exif(void **state)
     assert_int_equal(l.info.exif_fallback_passes, 0);
     assert_int_equal(sim_stat_endpoint(&sim, "POST /search/metadata"),
                      1 + albums + tags);
+    same_order_as_plain_read(&sim, &l.m);
     load_release(&l);
     assert_int_equal(sim_stop(&sim), 0);
     buf_release(&err);
