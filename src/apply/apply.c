@@ -316,11 +316,20 @@ static void take_create_assets(struct run *rn, const struct apply_req *r,
     og->album_asset_count = r->created_assets;
 }
 
+static void bulk_build(struct run *rn, enum plan_op op, enum apply_kind kind,
+                       struct batch *b, bool ready_only);
+
+/*
+ * One POST /albums per new album, carrying its assets when they fit in a
+ * chunk (adds_of_new_album()); the album's other groups learn its id.
+ * The adds to albums and tags that exist already ride along in the same
+ * batch.
+ */
 static void phase_album_create(struct run *rn)
 {
     const struct plan *p = rn->p;
     struct batch b = {NULL, 0, 0};
-    size_t *adds = NULL, g, k;
+    size_t *adds = NULL, g, k, creates;
 
     for (g = 0; g < p->nr; g++) {
         struct apply_req *r;
@@ -342,8 +351,19 @@ static void phase_album_create(struct run *rn)
             free(ids);
         }
     }
+    creates = b.nr;
+    /* The creates keep every slot busy for a while: the adds whose target
+     * exists already go along, so that the slots the creates leave free
+     * at their end are not idle (not with fail_fast, whose phases stop
+     * one after the other). */
+    if (creates && !rn->opts->fail_fast) {
+        bulk_build(rn, PLAN_ALBUM_ADD, APPLY_ALBUM_ASSETS_ADD, &b, true);
+        bulk_build(rn, PLAN_TAG_ADD, APPLY_TAG_ASSETS_ADD, &b, true);
+    }
     (void)send(rn, APPLY_PHASE_ALBUM_CREATE, &b);
-    for (k = 0; k < b.nr; k++) {
+    for (k = creates; k < b.nr; k++)
+        take_bulk(rn, &b.reqs[k]);
+    for (k = 0; k < creates; k++) {
         const struct apply_req *r = &b.reqs[k];
         struct outcome_group *og = &rn->o->groups[r->group];
         bool ok = r->result == APPLY_REQ_OK && r->created_ok[0];
@@ -487,13 +507,15 @@ static size_t bulk_chunk(const struct run *rn, size_t total)
     return n < rn->chunk ? n : rn->chunk;
 }
 
-/* Groups of op whose target is unknown fail; others get chunked
- * requests of kind. */
-static void phase_bulk(struct run *rn, enum apply_phase ph, enum plan_op op,
-                       enum apply_kind kind)
+/*
+ * Adds the requests of the groups of op to b, chunked (bulk_chunk()).
+ * ready_only: only the groups whose target is known now (the rest wait
+ * for their own phase); else a group whose target is unknown fails.
+ */
+static void bulk_build(struct run *rn, enum plan_op op, enum apply_kind kind,
+                       struct batch *b, bool ready_only)
 {
     const struct plan *p = rn->p;
-    struct batch b = {NULL, 0, 0};
     size_t g, i, total = 0, chunk;
 
     for (g = 0; g < p->nr; g++)
@@ -501,7 +523,6 @@ static void phase_bulk(struct run *rn, enum apply_phase ph, enum plan_op op,
             !group_settled(rn, g))
             total += p->groups[g].nr;
     chunk = bulk_chunk(rn, total);
-
     for (g = 0; g < p->nr; g++) {
         const struct plan_group *pg = &p->groups[g];
         const struct outcome_group *og = &rn->o->groups[g];
@@ -510,19 +531,31 @@ static void phase_bulk(struct run *rn, enum apply_phase ph, enum plan_op op,
         if (pg->op != op || !pg->nr || group_settled(rn, g))
             continue;
         if (!og->has_target) {
-            fail_items(rn, g, OUTCOME_E_TARGET, NULL);
+            if (!ready_only)
+                fail_items(rn, g, OUTCOME_E_TARGET, NULL);
             continue;
         }
         ids = group_ids(pg);
         for (i = 0; i < pg->nr; i += chunk) {
             size_t n = pg->nr - i < chunk ? pg->nr - i : chunk;
-            struct apply_req *r = batch_add(&b, kind, g);
+            struct apply_req *r = batch_add(b, kind, g);
 
             r->target = og->target;
             req_set_ids(r, ids + i, n, i);
         }
         free(ids);
     }
+}
+
+/* Groups of op whose target is unknown fail; others get chunked
+ * requests of kind. */
+static void phase_bulk(struct run *rn, enum apply_phase ph, enum plan_op op,
+                       enum apply_kind kind)
+{
+    struct batch b = {NULL, 0, 0};
+    size_t i;
+
+    bulk_build(rn, op, kind, &b, false);
     (void)send(rn, ph, &b);
     for (i = 0; i < b.nr; i++)
         take_bulk(rn, &b.reqs[i]);

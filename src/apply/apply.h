@@ -18,6 +18,11 @@
  *                      once), PUT|DELETE /albums/{id}/user/{userId}
  *   9. dates           PUT /assets {ids, dateTimeOriginal} per date
  *
+ * Phases 3 and 4 need the creates only for the new albums: the adds to
+ * albums and tags that exist already go in the creates' batch, so that
+ * they use the slots the creates leave free (not with fail_fast, whose
+ * phases stop one after the other).
+ *
  * Within a phase the requests are independent: they go to the writer as
  * one batch, which runs them through the HTTP engine with its bounded
  * concurrency and retry policy.  Ids are chunked (APPLY_CHUNK_DEFAULT per

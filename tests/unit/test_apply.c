@@ -223,25 +223,27 @@ static void test_apply_phases_run_in_order_with_chunks(void **state)
     outcome_init(&o, &p);
     rec_init(&r, &w);
     assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_OK);
-    /* upsert, create, album adds (12 ids / 5 = 3), tag add, tag remove,
-     * album delete, sharing (users add + one remove), dates */
-    assert_int_equal(r.batches, 8);
+    /* upsert; create with the tag add riding along (its tag exists once
+     * upserted); album adds to the new album (12 ids / 5 = 3); tag
+     * remove, album delete, sharing (users add + one remove), dates */
+    assert_int_equal(r.batches, 7);
     assert_int_equal(r.batch_size[0], 1);
     assert_int_equal(r.kinds[0][0], APPLY_TAGS_UPSERT);
+    assert_int_equal(r.batch_size[1], 2);
     assert_int_equal(r.kinds[1][0], APPLY_ALBUM_CREATE);
+    assert_int_equal(r.kinds[1][1], APPLY_TAG_ASSETS_ADD);
     assert_int_equal(r.batch_size[2], 3);
     assert_int_equal(r.kinds[2][0], APPLY_ALBUM_ASSETS_ADD);
-    assert_int_equal(r.kinds[3][0], APPLY_TAG_ASSETS_ADD);
-    assert_int_equal(r.kinds[4][0], APPLY_TAG_ASSETS_REMOVE);
-    assert_int_equal(r.kinds[5][0], APPLY_ALBUM_DELETE);
-    assert_int_equal(r.batch_size[6], 2);
-    assert_int_equal(r.kinds[7][0], APPLY_ASSETS_DATE);
+    assert_int_equal(r.kinds[3][0], APPLY_TAG_ASSETS_REMOVE);
+    assert_int_equal(r.kinds[4][0], APPLY_ALBUM_DELETE);
+    assert_int_equal(r.batch_size[5], 2);
+    assert_int_equal(r.kinds[6][0], APPLY_ASSETS_DATE);
     assert_int_equal(r.requests, 11);
     assert_int_equal(o.requests, 11);
     assert_int_equal(o.requests_failed, 0);
-    /* The adds went to the ids the creates returned. */
-    assert_true(uuid_eq(&r.targets[2], &created));
-    assert_true(uuid_eq(&r.targets[5], &tag));
+    /* The adds went to the ids the upsert and the creates returned. */
+    assert_true(uuid_eq(&r.targets[2], &tag));
+    assert_true(uuid_eq(&r.targets[3], &created));
     find(&p, PLAN_ALBUM_ADD, &gadd);
     assert_true(o.groups[gadd].has_target);
     find(&p, PLAN_TAG_ADD, &gi);
@@ -336,9 +338,11 @@ static void test_apply_album_create_carries_its_assets(void **state)
     r.create_keeps = true;
     assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_OK);
     assert_int_equal(r.kinds[1][0], APPLY_ALBUM_CREATE);
-    /* the create's batch carried the 12 ids; no album-add batch follows */
-    assert_int_equal(r.kinds[2][0], APPLY_TAG_ASSETS_ADD);
-    assert_int_equal(r.batches, 7);
+    /* the create carried the 12 ids, the tag add rode along; no
+     * album-add batch follows */
+    assert_int_equal(r.kinds[1][1], APPLY_TAG_ASSETS_ADD);
+    assert_int_equal(r.kinds[2][0], APPLY_TAG_ASSETS_REMOVE);
+    assert_int_equal(r.batches, 6);
     assert_int_equal(o.groups[ga].status[0], OUTCOME_DONE);
     assert_int_equal(o.groups[ga].status[11], OUTCOME_DONE);
     assert_int_equal(o.done, 25);
@@ -351,7 +355,7 @@ static void test_apply_album_create_carries_its_assets(void **state)
     assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_OK);
     assert_int_equal(r.kinds[2][0], APPLY_ALBUM_ASSETS_ADD);
     assert_int_equal(r.batch_size[2], 1);
-    assert_int_equal(r.batches, 8);
+    assert_int_equal(r.batches, 7);
     assert_int_equal(o.done, 25);
     outcome_release(&o);
     plan_release(&p);
@@ -376,7 +380,8 @@ static void test_apply_per_id_failures_are_counted_not_fatal(void **state)
     r.bad_id = 2; /* tag add: no_permission */
     r.dup_id = 3; /* tag add: already tagged */
     assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_OK);
-    assert_int_equal(r.batches, 8); /* every phase ran */
+    /* every phase ran (the tag add in the creates' batch) */
+    assert_int_equal(r.batches, 7);
     find(&p, PLAN_TAG_ADD, &gi);
     for (i = 0; i < 3; i++) {
         const struct uuid *id = &p.groups[gi].items[i].id;
@@ -452,7 +457,8 @@ static void test_apply_request_failure_names_endpoint(void **state)
                         "permission: tag.asset");
     assert_int_equal(o.requests_failed, 1);
     assert_int_equal(o.failed, 3);
-    assert_int_equal(r.batches, 8); /* later phases still ran */
+    /* later phases still ran (the tag add went with the creates) */
+    assert_int_equal(r.batches, 7);
     outcome_release(&o);
     plan_release(&p);
     buf_release(&err);
@@ -475,8 +481,8 @@ static void test_apply_all_or_nothing_request_is_split(void **state)
     rec_init(&r, &w);
     r.bad_id = 202; /* one of the three date ids */
     assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_OK);
-    assert_int_equal(r.batches, 9); /* dates again, one per id */
-    assert_int_equal(r.batch_size[8], 3);
+    assert_int_equal(r.batches, 8); /* dates again, one per id */
+    assert_int_equal(r.batch_size[7], 3);
     find(&p, PLAN_ASSET_DATE, &gd);
     for (i = 0; i < 3; i++) {
         bool bad = is_id(&p.groups[gd].items[i].id, 202);
@@ -513,8 +519,10 @@ static void test_apply_failed_album_create_fails_its_adds(void **state)
     assert_int_equal(o.groups[gc].action, OUTCOME_FAILED);
     assert_int_equal(o.groups[ga].status[0], OUTCOME_FAILED);
     assert_int_equal(o.groups[ga].error[11], OUTCOME_E_TARGET);
-    /* No album-add request was sent: the third batch is the tag add. */
-    assert_int_equal(r.kinds[2][0], APPLY_TAG_ASSETS_ADD);
+    /* No album-add request was sent: the creates' batch held the tag add
+     * too, the third batch is the tag remove. */
+    assert_int_equal(r.kinds[1][1], APPLY_TAG_ASSETS_ADD);
+    assert_int_equal(r.kinds[2][0], APPLY_TAG_ASSETS_REMOVE);
     assert_int_equal(o.failed, 13);
     outcome_release(&o);
     plan_release(&p);
@@ -539,7 +547,8 @@ static void test_apply_signal_stops_before_next_phase(void **state)
     assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_STOPPED);
     assert_int_equal(r.batches, 2);
     assert_true(o.interrupted);
-    assert_int_equal(o.done, 2); /* tag created, album created */
+    /* tag created, album created, the 3 tag adds sent with it */
+    assert_int_equal(o.done, 5);
     assert_int_equal(o.failed, 0);
     assert_string_equal(err.buf, "run interrupted by a signal");
     sig_clear();
@@ -565,8 +574,10 @@ static void test_apply_writer_stop_leaves_rest_pending(void **state)
     r.stop_at_batch = 3;
     assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_STOPPED);
     assert_string_equal(err.buf, "server unreachable");
-    assert_int_equal(o.done, 2);
-    assert_int_equal(o.pending, 23);
+    /* tag and album created, 3 tag adds with the create; the album adds
+     * (the third batch) and the rest never sent */
+    assert_int_equal(o.done, 5);
+    assert_int_equal(o.pending, 20);
     outcome_release(&o);
     plan_release(&p);
     buf_release(&err);
