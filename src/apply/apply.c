@@ -322,15 +322,28 @@ static void bulk_build(struct run *rn, enum plan_op op, enum apply_kind kind,
 /*
  * One POST /albums per new album, carrying its assets when they fit in a
  * chunk (adds_of_new_album()); the album's other groups learn its id.
- * The adds to albums and tags that exist already ride along in the same
+ * The adds to albums and tags that exist already go first in the same
  * batch.
  */
 static void phase_album_create(struct run *rn)
 {
     const struct plan *p = rn->p;
     struct batch b = {NULL, 0, 0};
-    size_t *adds = NULL, g, k, creates;
+    size_t *adds = NULL, g, k, ride = 0;
+    bool any = false;
 
+    for (g = 0; g < p->nr && !any; g++)
+        any = p->groups[g].op == PLAN_ALBUM_CREATE;
+    /* The creates keep every slot busy for a while: the adds whose target
+     * exists already go first in the same batch (they are the long
+     * requests), so that no slot idles while the creates end and the
+     * adds' phases begin (not with fail_fast, whose phases stop one after
+     * the other). */
+    if (any && !rn->opts->fail_fast) {
+        bulk_build(rn, PLAN_ALBUM_ADD, APPLY_ALBUM_ASSETS_ADD, &b, true);
+        bulk_build(rn, PLAN_TAG_ADD, APPLY_TAG_ASSETS_ADD, &b, true);
+        ride = b.nr;
+    }
     for (g = 0; g < p->nr; g++) {
         struct apply_req *r;
         size_t ga;
@@ -342,8 +355,8 @@ static void phase_album_create(struct run *rn)
         r->created = xcalloc(1, sizeof(*r->created));
         r->created_ok = xcalloc(1, sizeof(*r->created_ok));
         ga = adds_of_new_album(rn, g);
-        adds = xrealloc(adds, st_mult(b.nr, sizeof(*adds)));
-        adds[b.nr - 1] = ga;
+        adds = xrealloc(adds, st_mult(b.nr - ride, sizeof(*adds)));
+        adds[b.nr - ride - 1] = ga;
         if (ga != SIZE_MAX) {
             struct uuid *ids = group_ids(&p->groups[ga]);
 
@@ -351,19 +364,10 @@ static void phase_album_create(struct run *rn)
             free(ids);
         }
     }
-    creates = b.nr;
-    /* The creates keep every slot busy for a while: the adds whose target
-     * exists already go along, so that the slots the creates leave free
-     * at their end are not idle (not with fail_fast, whose phases stop
-     * one after the other). */
-    if (creates && !rn->opts->fail_fast) {
-        bulk_build(rn, PLAN_ALBUM_ADD, APPLY_ALBUM_ASSETS_ADD, &b, true);
-        bulk_build(rn, PLAN_TAG_ADD, APPLY_TAG_ASSETS_ADD, &b, true);
-    }
     (void)send(rn, APPLY_PHASE_ALBUM_CREATE, &b);
-    for (k = creates; k < b.nr; k++)
+    for (k = 0; k < ride; k++)
         take_bulk(rn, &b.reqs[k]);
-    for (k = 0; k < creates; k++) {
+    for (k = ride; k < b.nr; k++) {
         const struct apply_req *r = &b.reqs[k];
         struct outcome_group *og = &rn->o->groups[r->group];
         bool ok = r->result == APPLY_REQ_OK && r->created_ok[0];
@@ -391,7 +395,7 @@ static void phase_album_create(struct run *rn)
             rn->o->groups[g].target = r->created[0];
             rn->o->groups[g].has_target = true;
         }
-        take_create_assets(rn, r, adds[k]);
+        take_create_assets(rn, r, adds[k - ride]);
     }
     free(adds);
     batch_release(&b);

@@ -223,15 +223,15 @@ static void test_apply_phases_run_in_order_with_chunks(void **state)
     outcome_init(&o, &p);
     rec_init(&r, &w);
     assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_OK);
-    /* upsert; create with the tag add riding along (its tag exists once
-     * upserted); album adds to the new album (12 ids / 5 = 3); tag
+    /* upsert; the tag add (its tag exists once upserted) then the create
+     * in one batch; album adds to the new album (12 ids / 5 = 3); tag
      * remove, album delete, sharing (users add + one remove), dates */
     assert_int_equal(r.batches, 7);
     assert_int_equal(r.batch_size[0], 1);
     assert_int_equal(r.kinds[0][0], APPLY_TAGS_UPSERT);
     assert_int_equal(r.batch_size[1], 2);
-    assert_int_equal(r.kinds[1][0], APPLY_ALBUM_CREATE);
-    assert_int_equal(r.kinds[1][1], APPLY_TAG_ASSETS_ADD);
+    assert_int_equal(r.kinds[1][0], APPLY_TAG_ASSETS_ADD);
+    assert_int_equal(r.kinds[1][1], APPLY_ALBUM_CREATE);
     assert_int_equal(r.batch_size[2], 3);
     assert_int_equal(r.kinds[2][0], APPLY_ALBUM_ASSETS_ADD);
     assert_int_equal(r.kinds[3][0], APPLY_TAG_ASSETS_REMOVE);
@@ -242,7 +242,7 @@ static void test_apply_phases_run_in_order_with_chunks(void **state)
     assert_int_equal(o.requests, 11);
     assert_int_equal(o.requests_failed, 0);
     /* The adds went to the ids the upsert and the creates returned. */
-    assert_true(uuid_eq(&r.targets[2], &tag));
+    assert_true(uuid_eq(&r.targets[1], &tag));
     assert_true(uuid_eq(&r.targets[3], &created));
     find(&p, PLAN_ALBUM_ADD, &gadd);
     assert_true(o.groups[gadd].has_target);
@@ -337,10 +337,10 @@ static void test_apply_album_create_carries_its_assets(void **state)
     rec_init(&r, &w);
     r.create_keeps = true;
     assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_OK);
-    assert_int_equal(r.kinds[1][0], APPLY_ALBUM_CREATE);
-    /* the create carried the 12 ids, the tag add rode along; no
+    assert_int_equal(r.kinds[1][1], APPLY_ALBUM_CREATE);
+    /* the create carried the 12 ids, the tag add went first; no
      * album-add batch follows */
-    assert_int_equal(r.kinds[1][1], APPLY_TAG_ASSETS_ADD);
+    assert_int_equal(r.kinds[1][0], APPLY_TAG_ASSETS_ADD);
     assert_int_equal(r.kinds[2][0], APPLY_TAG_ASSETS_REMOVE);
     assert_int_equal(r.batches, 6);
     assert_int_equal(o.groups[ga].status[0], OUTCOME_DONE);
@@ -521,7 +521,7 @@ static void test_apply_failed_album_create_fails_its_adds(void **state)
     assert_int_equal(o.groups[ga].error[11], OUTCOME_E_TARGET);
     /* No album-add request was sent: the creates' batch held the tag add
      * too, the third batch is the tag remove. */
-    assert_int_equal(r.kinds[1][1], APPLY_TAG_ASSETS_ADD);
+    assert_int_equal(r.kinds[1][0], APPLY_TAG_ASSETS_ADD);
     assert_int_equal(r.kinds[2][0], APPLY_TAG_ASSETS_REMOVE);
     assert_int_equal(o.failed, 13);
     outcome_release(&o);
