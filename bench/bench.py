@@ -62,7 +62,7 @@ CAPACITY = 10
 TARGETS = {
     "cold_requests_max": 3500,
     "cold_speedup_min": 200.0,
-    "cold_wall_over_floor_max": 1.5,
+    "cold_wall_over_floor_max": 1.2,
     "warm_writes": 0,
     "scale_rss_max_kib": 1024 * 1024,
     "scale_cpu_max_s": 60.0,
@@ -221,9 +221,14 @@ def run_tool(build, sim, work, name, extra=()):
     st = sim.stats()
     with open(metrics) as f:
         m = json.load(f)
-    floor = (st["service_ms"] / 1000.0 / sim.capacity if sim.latency
-             else None)
+    # The floor: the server's work over its K slots, but never less than
+    # the part of it that runs on its one JavaScript thread (serialise_ms,
+    # sequential whatever K; 0 unless --one-loop).
+    serialise = st.get("serialise_ms", 0) / 1000.0
+    floor = (max(st["service_ms"] / 1000.0 / sim.capacity, serialise)
+             if sim.latency else None)
     by_ep = dict(sorted(st["by_endpoint"].items()))
+    jobs = st.get("jobs", {})
     return {
         "wall_s": round(wall, 3),
         "cpu_s": round(ru.ru_utime + ru.ru_stime, 3),
@@ -243,7 +248,41 @@ def run_tool(build, sim, work, name, extra=()):
         "per_asset_requests": sum(v for k, v in by_ep.items()
                                   if k.startswith("GET /assets/{id}")
                                   or k.startswith("PUT /assets/{id}")),
+        "serialise_s": round(serialise, 2),
+        # the server's background jobs, apart from the wall time: what the
+        # run itself waited for them (holding writes, checking tags after
+        # them: its timeline), and what it left queued when it ended
+        "jobs_wait_s": round(jobs_waited(logs), 2),
+        "jobs_left_s": round(jobs.get("drain_ms", 0) / 1000.0, 2),
     }
+
+
+def jobs_waited(logs):
+    """Seconds the newest run in logs spent on the server's job queues
+    (the timeline phases that name them)."""
+    runs = sorted(d for d in os.listdir(logs)
+                  if os.path.isdir(os.path.join(logs, d)))
+    if not runs:
+        return 0.0
+    path = os.path.join(logs, runs[-1], "timeline.json")
+    if not os.path.exists(path):
+        return 0.0
+    with open(path) as f:
+        spans = json.load(f)
+    return sum(x["end_ms"] - x["start_ms"] for x in spans
+               if "job queues" in x["phase"]) / 1000.0
+
+
+def drain_jobs(sim, limit_s=600):
+    """Waits until the server's job queues are empty (what a night
+    between two runs gives); returns the seconds waited."""
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < limit_s:
+        j = sim.stats().get("jobs", {})
+        if not j.get("on") or not j.get("drain_ms"):
+            break
+        time.sleep(min(1.0, j["drain_ms"] / 1000.0 + 0.05))
+    return round(time.perf_counter() - t0, 2)
 
 
 PHASES = [("evaluate", "rules_evaluate"), ("read", "snapshot_load"),
@@ -381,13 +420,16 @@ RUN_FIELDS = [("wall s", "wall_s"), ("client CPU s", "cpu_s"),
               ("writes", "writes"), ("bytes in", "bytes_in"),
               ("bytes out", "bytes_out"), ("connections", "connections"),
               ("network wait s", "network_wait_s"), ("floor s", "floor_s"),
-              ("wall / floor", "wall_over_floor")]
+              ("of it one-thread serialisation s", "serialise_s"),
+              ("wall / floor", "wall_over_floor"),
+              ("job-queue wait in the run s", "jobs_wait_s"),
+              ("job-queue work left after it s", "jobs_left_s")]
 
 
 def run_value(r, key):
     if key is None:
         return r["peak_rss_kib"] // 1024
-    return "n/a" if r[key] is None else r[key]
+    return "n/a" if r.get(key) is None else r[key]
 
 
 def table(res):
@@ -425,8 +467,14 @@ def markdown(res):
              "latency model and "
              "capacity K = %d (docs/simulator.md), on loopback.  The floor "
              "of a run is the simulator's summed modeled service time of "
-             "the requests it made divided by K: the fastest any client "
-             "could make those requests."
+             "the requests it made divided by K, or the part of it that "
+             "runs on the server's one JavaScript thread "
+             "(`serialise_ms`, sequential whatever K) when that is more: "
+             "the fastest any client could make those requests.  The "
+             "server's background jobs are apart from the wall time: "
+             "what the run waited for them (holding writes, checking tags "
+             "after them) and the queued work it left when it ended; "
+             "the warm run starts once the cold run's jobs are done."
              % (res.get("sim_profile", "test"), CAPACITY), ""]
     if "targets" in res:
         lines += ["## Targets", "", "| target | value | met |", "|---|---:|---|"]
@@ -516,8 +564,12 @@ def cmd_run(args):
                     print("cold run...", file=sys.stderr)
                     res["cold"] = run_tool(args.build, sim, work, "cold")
                 if "warm" in only:
+                    # the cold run's jobs finish first, as they would
+                    # overnight (the wait is reported, not timed)
+                    drained = drain_jobs(sim)
                     print("warm run...", file=sys.stderr)
                     res["warm"] = run_tool(args.build, sim, work, "warm")
+                    res["warm"]["jobs_drained_before_s"] = drained
             finally:
                 sim.stop()
         if "scale" in only:

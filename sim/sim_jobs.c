@@ -49,6 +49,9 @@ struct sim_jobs {
     struct queue q[Q__NR];
     struct sidecar *cars; /* indexed by asset */
     size_t cars_nr;
+    bool new_request;       /* no edit since the last sim_jobs_run() */
+    size_t max_ahead_write; /* most jobs ahead when a write queued its
+                               first job */
 };
 
 /* "250ms", "2s", "1m", "1h" or plain milliseconds. */
@@ -225,6 +228,16 @@ void sim_jobs_edit(struct sim_jobs *j, uint32_t asset, unsigned edit,
                    int64_t now)
 {
     if (j->o.on) {
+        /* the server runs sim_jobs_run() and the handler under one lock:
+         * the first edit after it is a write's first job */
+        if (j->new_request) {
+            size_t ahead = j->q[Q_SIDECAR].nr - j->q[Q_SIDECAR].head +
+                           j->q[Q_META].nr - j->q[Q_META].head;
+
+            if (ahead > j->max_ahead_write)
+                j->max_ahead_write = ahead;
+            j->new_request = false;
+        }
         push(j, Q_SIDECAR, asset, edit, now);
         return;
     }
@@ -313,6 +326,7 @@ void sim_jobs_run(struct sim_jobs *j, int64_t now)
 {
     int qi;
 
+    j->new_request = true;
     while ((qi = next_queue(j, -1)) >= 0 &&
            j->q[qi].items[j->q[qi].head].due <= now)
         run_one(j, qi);
@@ -356,7 +370,8 @@ void sim_jobs_stats_json(const struct sim_jobs *j, struct buf *b, int64_t now)
     /* a pending write still has its re-read ahead of it */
     if (j->q[Q_SIDECAR].nr > j->q[Q_SIDECAR].head)
         last += j->o.delay_ms;
-    buf_addf(b, ",\"drain_ms\":%lld}", (long long)(last - now));
+    buf_addf(b, ",\"drain_ms\":%lld,\"max_ahead_at_write\":%zu}",
+             (long long)(last - now), j->max_ahead_write);
 }
 
 void sim_jobs_json(const struct sim_jobs *j, struct buf *b, int64_t now)

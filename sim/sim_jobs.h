@@ -80,7 +80,9 @@ long sim_jobs_step(struct sim_jobs *j, const char *queue, long n);
 
 /*
  * For /__sim/stats: "jobs":{"on", per queue {"pending", "completed",
- * "failed"}, "drain_ms" (until the last queued job is due; 0 = none)}.
+ * "failed"}, "drain_ms" (until the last queued job is due; 0 = none),
+ * "max_ahead_at_write" (the most sidecar + metadata jobs pending when a
+ * write queued its first job: how deep a client let the queues get)}.
  */
 void sim_jobs_stats_json(const struct sim_jobs *j, struct buf *b, int64_t now);
 

@@ -322,18 +322,34 @@ static void take_create_assets(struct run *rn, const struct apply_req *r,
     og->album_asset_count = r->created_assets;
 }
 
+static void bulk_build(struct run *rn, enum plan_op op, enum apply_kind kind,
+                       struct batch *b, bool ready_only);
+
 /*
- * Phase 2: creates the plan's new albums, each with its first assets in
- * the same request, and gives the album's id to its other groups (adds,
- * shares), so the later phases address it; a failed create fails those
- * groups.
+ * One POST /albums per new album, carrying its assets when they fit in a
+ * chunk (adds_of_new_album()); the album's other groups learn its id.
+ * The adds to albums and tags that exist already go first in the same
+ * batch.
  */
 static void phase_album_create(struct run *rn)
 {
     const struct plan *p = rn->p;
     struct batch b = {NULL, 0, 0};
-    size_t *adds = NULL, g, k;
+    size_t *adds = NULL, g, k, ride = 0;
+    bool any = false;
 
+    for (g = 0; g < p->nr && !any; g++)
+        any = p->groups[g].op == PLAN_ALBUM_CREATE;
+    /* The creates keep every slot busy for a while: the adds whose target
+     * exists already go first in the same batch (they are the long
+     * requests), so that no slot idles while the creates end and the
+     * adds' phases begin (not with fail_fast, whose phases stop one after
+     * the other). */
+    if (any && !rn->opts->fail_fast) {
+        bulk_build(rn, PLAN_ALBUM_ADD, APPLY_ALBUM_ASSETS_ADD, &b, true);
+        bulk_build(rn, PLAN_TAG_ADD, APPLY_TAG_ASSETS_ADD, &b, true);
+        ride = b.nr;
+    }
     for (g = 0; g < p->nr; g++) {
         struct apply_req *r;
         size_t ga;
@@ -345,8 +361,8 @@ static void phase_album_create(struct run *rn)
         r->created = xcalloc(1, sizeof(*r->created));
         r->created_ok = xcalloc(1, sizeof(*r->created_ok));
         ga = adds_of_new_album(rn, g);
-        adds = xrealloc(adds, st_mult(b.nr, sizeof(*adds)));
-        adds[b.nr - 1] = ga;
+        adds = xrealloc(adds, st_mult(b.nr - ride, sizeof(*adds)));
+        adds[b.nr - ride - 1] = ga;
         if (ga != SIZE_MAX) {
             struct uuid *ids = group_ids(&p->groups[ga]);
 
@@ -355,7 +371,9 @@ static void phase_album_create(struct run *rn)
         }
     }
     (void)send(rn, APPLY_PHASE_ALBUM_CREATE, &b);
-    for (k = 0; k < b.nr; k++) {
+    for (k = 0; k < ride; k++)
+        take_bulk(rn, &b.reqs[k]);
+    for (k = ride; k < b.nr; k++) {
         const struct apply_req *r = &b.reqs[k];
         struct outcome_group *og = &rn->o->groups[r->group];
         bool ok = r->result == APPLY_REQ_OK && r->created_ok[0];
@@ -383,7 +401,7 @@ static void phase_album_create(struct run *rn)
             rn->o->groups[g].target = r->created[0];
             rn->o->groups[g].has_target = true;
         }
-        take_create_assets(rn, r, adds[k]);
+        take_create_assets(rn, r, adds[k - ride]);
     }
     free(adds);
     batch_release(&b);
@@ -480,15 +498,41 @@ static void hold_unconfirmed_moves(struct run *rn, enum plan_op removal)
     free(keys);
 }
 
-/* Groups of op whose target is unknown fail; others get chunked
- * requests of kind. */
-static void phase_bulk(struct run *rn, enum apply_phase ph, enum plan_op op,
-                       enum apply_kind kind)
+/*
+ * Ids per request in a bulk phase of `total` ids: the server's cost of a
+ * bulk write grows with its ids, so one request of thousands of ids would
+ * run alone on one slot after the others are done (the phase's tail).
+ * Spread over the writer's slots, never below APPLY_SPREAD_MIN ids (each
+ * request has a fixed cost too), never above the chunk.
+ */
+static size_t bulk_chunk(const struct run *rn, size_t total)
+{
+    size_t n;
+
+    if (rn->opts->slots < 2)
+        return rn->chunk;
+    n = (total + rn->opts->slots - 1) / rn->opts->slots;
+    if (n < APPLY_SPREAD_MIN)
+        n = APPLY_SPREAD_MIN;
+    return n < rn->chunk ? n : rn->chunk;
+}
+
+/*
+ * Adds the requests of the groups of op to b, chunked (bulk_chunk()).
+ * ready_only: only the groups whose target is known now (the rest wait
+ * for their own phase); else a group whose target is unknown fails.
+ */
+static void bulk_build(struct run *rn, enum plan_op op, enum apply_kind kind,
+                       struct batch *b, bool ready_only)
 {
     const struct plan *p = rn->p;
-    struct batch b = {NULL, 0, 0};
-    size_t g, i;
+    size_t g, i, total = 0, chunk;
 
+    for (g = 0; g < p->nr; g++)
+        if (p->groups[g].op == op && rn->o->groups[g].has_target &&
+            !group_settled(rn, g))
+            total += p->groups[g].nr;
+    chunk = bulk_chunk(rn, total);
     for (g = 0; g < p->nr; g++) {
         const struct plan_group *pg = &p->groups[g];
         const struct outcome_group *og = &rn->o->groups[g];
@@ -497,19 +541,31 @@ static void phase_bulk(struct run *rn, enum apply_phase ph, enum plan_op op,
         if (pg->op != op || !pg->nr || group_settled(rn, g))
             continue;
         if (!og->has_target) {
-            fail_items(rn, g, OUTCOME_E_TARGET, NULL);
+            if (!ready_only)
+                fail_items(rn, g, OUTCOME_E_TARGET, NULL);
             continue;
         }
         ids = group_ids(pg);
-        for (i = 0; i < pg->nr; i += rn->chunk) {
-            size_t n = pg->nr - i < rn->chunk ? pg->nr - i : rn->chunk;
-            struct apply_req *r = batch_add(&b, kind, g);
+        for (i = 0; i < pg->nr; i += chunk) {
+            size_t n = pg->nr - i < chunk ? pg->nr - i : chunk;
+            struct apply_req *r = batch_add(b, kind, g);
 
             r->target = og->target;
             req_set_ids(r, ids + i, n, i);
         }
         free(ids);
     }
+}
+
+/* Groups of op whose target is unknown fail; others get chunked
+ * requests of kind. */
+static void phase_bulk(struct run *rn, enum apply_phase ph, enum plan_op op,
+                       enum apply_kind kind)
+{
+    struct batch b = {NULL, 0, 0};
+    size_t i;
+
+    bulk_build(rn, op, kind, &b, false);
     (void)send(rn, ph, &b);
     for (i = 0; i < b.nr; i++)
         take_bulk(rn, &b.reqs[i]);

@@ -18,11 +18,17 @@
  *                      once), PUT|DELETE /albums/{id}/user/{userId}
  *   9. dates           PUT /assets {ids, dateTimeOriginal} per date
  *
+ * Phases 3 and 4 need the creates only for the new albums: the adds to
+ * albums and tags that exist already go in the creates' batch, so that
+ * they use the slots the creates leave free (not with fail_fast, whose
+ * phases stop one after the other).
+ *
  * Within a phase the requests are independent: they go to the writer as
  * one batch, which runs them through the HTTP engine with its bounded
  * concurrency and retry policy.  Ids are chunked (APPLY_CHUNK_DEFAULT per
- * request).  Every bulk call returns one result per id; they land in the
- * struct outcome (apply/outcome.h) next to the plan item they belong to.
+ * request; a bulk phase's ids are spread over opts.slots requests).  Every bulk
+ * call returns one result per id; they land in the struct outcome
+ * (apply/outcome.h) next to the plan item they belong to.
  *
  * Failures:
  *   - a per-id failure (no_permission, validation...) marks that item
@@ -50,6 +56,8 @@
 #include "apply/outcome.h"
 
 #define APPLY_CHUNK_DEFAULT 5000
+/* With apply_opts.slots, the fewest ids a bulk request is cut down to. */
+#define APPLY_SPREAD_MIN 250
 
 enum apply_phase {
     APPLY_PHASE_TAG_UPSERT,
@@ -163,6 +171,12 @@ struct apply_opts {
     bool dry_run;                /* send nothing, outcome all PENDING */
     apply_progress_fn *progress; /* may be NULL */
     void *progress_ctx;
+    size_t slots; /* requests the writer runs at once: a
+                     bulk phase's ids are spread over that
+                     many requests (at least
+                     APPLY_SPREAD_MIN ids each), so that one
+                     big request is not the phase's tail;
+                     0 = chunk only */
 };
 
 enum apply_result {

@@ -332,6 +332,57 @@ static int reuse_existing_albums(struct apply_api *aa, struct apply_req *reqs,
     return 0;
 }
 
+/* Does r queue a sidecar write (and a metadata re-read) per asset? */
+static bool makes_jobs(const struct apply_req *r)
+{
+    return r->kind == APPLY_TAG_ASSETS_ADD ||
+           r->kind == APPLY_TAG_ASSETS_REMOVE || r->kind == APPLY_ASSETS_DATE;
+}
+
+/*
+ * Before r: once `threshold` ids went out in job-making writes since the
+ * queues were last asked, finish what is in flight and wait until the
+ * queues are down to the threshold (struct apply_hold).  A key that may
+ * not read them, or a failed GET /jobs, ends the holding (the writes go
+ * on: holding is a courtesy).  -1 when the engine failed.
+ */
+static int hold_before(struct apply_api *aa, const struct apply_req *r,
+                       struct buf *err)
+{
+    struct apply_hold *h = aa->hold;
+    struct buf why = BUF_INIT;
+    bool denied = false;
+    long waited = 0;
+    int w;
+
+    if (!h || h->off || h->threshold <= 0 || !makes_jobs(r))
+        return 0;
+    if (h->since_check < h->threshold) {
+        h->since_check += (long)r->ids_nr;
+        return 0;
+    }
+    if (http_engine_run(aa->api->eng, err) < 0)
+        return -1;
+    w = apply_api_wait_jobs(aa, h->threshold, h->max_wait_ms, h->poll_ms,
+                            h->waiting, h->ctx, &denied, &waited, &why);
+    if (w < 0) {
+        h->off = true;
+        h->denied = denied;
+    } else {
+        if (waited > 0) {
+            h->holds++;
+            if (h->held)
+                h->held(h->ctx, waited);
+        }
+        if (!w)
+            h->timeouts++;
+        h->held_ms += waited;
+    }
+    buf_release(&why);
+    h->since_check = (long)r->ids_nr;
+    return 0;
+}
+
 /*
  * Sends one batch of write requests through the engine and settles each
  * request's result (albums that another run already made are reused, not
@@ -364,9 +415,15 @@ static int execute(void *ctx, struct apply_req *reqs, size_t nr,
          * stays UNSENT. */
         if (http_engine_is_wrapping_up(aa->api->eng))
             break;
+        if (hold_before(aa, &reqs[i], err) < 0) {
+            rc = -1;
+            break;
+        }
+        if (sig_stop_requested)
+            break;
         apply_api_submit(aa, &cc[i]);
     }
-    if (http_engine_run(aa->api->eng, err) < 0)
+    if (rc < 0 || http_engine_run(aa->api->eng, err) < 0)
         rc = -1;
     else if (!aa->fatal && !sig_stop_requested &&
              apply_api_settle(aa, reqs, nr, err) < 0)

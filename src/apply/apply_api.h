@@ -34,21 +34,54 @@ struct apply_api {
                                  NULL): its albums are never taken for
                                  ones made meanwhile */
     size_t resent;            /* ids sent again after a read-back */
+    struct apply_hold *hold;  /* NULL: never hold writes (borrowed) */
     bool fatal;               /* set by a callback: stop the run */
     struct buf fatal_msg;
 };
 
 void apply_api_init(struct apply_api *aa, struct api *api);
 
-/* ---- tag changes undone by background jobs (apply_verify.c) ---- */
+/* ---- the server's background jobs (apply_verify.c) ---- */
+
+/* Called while waiting for the job queues: jobs ahead, ms waited. */
+typedef void apply_jobs_wait_fn(void *ctx, long pending, long waited_ms);
+
+/*
+ * Holding writes while the server's queues are deep: every tag change
+ * and date change queues a sidecar write and a metadata re-read per
+ * asset (docs/simulator.md, "Background jobs").  When the key may read
+ * the queues (GET /jobs), after each `threshold` asset ids sent in such
+ * writes the writer asks how many sidecar and metadata jobs are ahead and
+ * sends no more of them until at most `threshold` are (at most
+ * max_wait_ms per hold; then it goes on, and says so).  So one run keeps
+ * about 2 x threshold jobs queued at most.
+ */
+#define APPLY_HOLD_DEFAULT     5000   /* jobs */
+#define APPLY_HOLD_MAX_DEFAULT 300000 /* ms */
+
+struct apply_hold {
+    long threshold;              /* jobs ahead; 0 = never hold */
+    long max_wait_ms;            /* per hold */
+    long poll_ms;                /* between two GET /jobs */
+    apply_jobs_wait_fn *waiting; /* may be NULL */
+    /* After a hold (may be NULL): how long writes were held. */
+    void (*held)(void *ctx, long waited_ms);
+    void *ctx;
+    /* what happened */
+    long since_check; /* ids sent since the queues were last asked */
+    bool off;         /* the queues cannot be read: no more holding */
+    bool denied;      /* ... because the key may not (403) */
+    size_t holds;     /* times writes were held */
+    size_t timeouts;  /* holds that ran out of time */
+    long held_ms;     /* time writes were held, in all */
+};
 
 #define APPLY_VERIFY_ROUNDS 3
 
 struct apply_verify_opts {
-    long max_wait_ms; /* per round, for the job queues */
-    long poll_ms;     /* between two GET /jobs */
-    /* Called while waiting (may be NULL): jobs ahead, ms waited. */
-    void (*waiting)(void *ctx, long pending, long waited_ms);
+    long max_wait_ms;            /* per round, for the job queues */
+    long poll_ms;                /* between two GET /jobs */
+    apply_jobs_wait_fn *waiting; /* may be NULL */
     void *ctx;
 };
 
@@ -70,6 +103,15 @@ int apply_api_verify_tags(struct apply_api *aa, const struct plan *p,
                           const struct outcome *o,
                           const struct apply_verify_opts *vo,
                           struct apply_verify_result *res, struct buf *err);
+/*
+ * Waits until at most `below` sidecar and metadata jobs are ahead: 1
+ * when they are, 0 when max_wait_ms ran out or a signal came, -1 with err
+ * when GET /jobs failed (*denied: 403, the key may not read it).
+ * *waited (may be NULL) gets the ms waited.
+ */
+int apply_api_wait_jobs(struct apply_api *aa, long below, long max_wait_ms,
+                        long poll_ms, apply_jobs_wait_fn *waiting, void *ctx,
+                        bool *denied, long *waited, struct buf *err);
 void apply_api_release(struct apply_api *aa);
 
 #endif

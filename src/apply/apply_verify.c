@@ -45,15 +45,18 @@ static void sleep_ms(long ms)
 }
 
 /*
- * Waits until no sidecar or metadata job is ahead.  1 when the queues
- * are empty, 0 when the wait ran out (or a signal came), -1 with err when
- * the queues cannot be read (*denied: the key may not).
+ * Waits until at most `below` sidecar and metadata jobs are ahead.  1
+ * when they are, 0 when max_wait_ms ran out (or a signal came), -1 with
+ * err when the queues cannot be read (*denied: the key may not).
+ * *waited (may be NULL) gets the time waited.  Shared by the tag check
+ * below and the hold before writes (apply_api.c).
  */
-static int wait_for_jobs(struct apply_api *aa,
-                         const struct apply_verify_opts *vo, bool *denied,
-                         struct buf *err)
+int apply_api_wait_jobs(struct apply_api *aa, long below, long max_wait_ms,
+                        long poll_ms, apply_jobs_wait_fn *waiting, void *ctx,
+                        bool *denied, long *waited_out, struct buf *err)
 {
     long waited = 0;
+    int ret;
 
     for (;;) {
         struct poll pl = {0, false, false, BUF_INIT};
@@ -61,24 +64,33 @@ static int wait_for_jobs(struct apply_api *aa,
         api_jobs_pending(aa->api, on_jobs, &pl);
         if (http_engine_run(aa->api->eng, err) < 0) {
             buf_release(&pl.err);
-            return -1;
+            ret = -1;
+            break;
         }
         if (!pl.ok) {
             *denied = pl.denied;
             buf_addstr(err, pl.err.buf);
             buf_release(&pl.err);
-            return -1;
+            ret = -1;
+            break;
         }
         buf_release(&pl.err);
-        if (pl.pending <= 0)
-            return 1;
-        if (waited >= vo->max_wait_ms || sig_stop_requested)
-            return 0;
-        if (vo->waiting)
-            vo->waiting(vo->ctx, pl.pending, waited);
-        sleep_ms(vo->poll_ms);
-        waited += vo->poll_ms;
+        if (pl.pending <= below) {
+            ret = 1;
+            break;
+        }
+        if (waited >= max_wait_ms || sig_stop_requested) {
+            ret = 0;
+            break;
+        }
+        if (waiting)
+            waiting(ctx, pl.pending, waited);
+        sleep_ms(poll_ms);
+        waited += poll_ms;
     }
+    if (waited_out)
+        *waited_out = waited;
+    return ret;
 }
 
 /* Requests that ask the server again about every tag change made. */
@@ -145,7 +157,8 @@ int apply_api_verify_tags(struct apply_api *aa, const struct plan *p,
         struct apply_req *reqs;
         size_t nr, before;
         bool denied = false;
-        int w = wait_for_jobs(aa, vo, &denied, err);
+        int w = apply_api_wait_jobs(aa, 0, vo->max_wait_ms, vo->poll_ms,
+                                    vo->waiting, vo->ctx, &denied, NULL, err);
 
         if (w < 0) {
             if (denied) {

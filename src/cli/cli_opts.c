@@ -34,6 +34,8 @@ enum opt_id {
     O_CONNECT_TIMEOUT,
     O_STALL_TIMEOUT,
     O_TIMEOUT,
+    O_HOLD_JOBS,
+    O_HOLD_JOBS_MAX,
 };
 
 /* env: NULL = IMMICH_AUTOTAG_<NAME>, NO_ENV = none (actions, not
@@ -104,6 +106,14 @@ static const struct opt {
     {"timeout", 0, true, O_TIMEOUT, "S",
      "give up a request, retries included, after S\nseconds (default 300)",
      "600", NULL},
+    {"hold-jobs", 0, true, O_HOLD_JOBS, "N",
+     "hold new tag and date writes while more than N\n"
+     "jobs are ahead in the server's sidecar and\n"
+     "metadata queues (needs job.read; default 5000,\n"
+     "0 = never)",
+     "2000", NULL},
+    {"hold-jobs-max", 0, true, O_HOLD_JOBS_MAX, "S",
+     "hold writes at most S seconds at a time\n(default 300)", "60", NULL},
     {"help", 'h', false, O_HELP, NULL, "this help (also after a command)", NULL,
      NO_ENV},
     {"version", 0, false, O_VERSION, NULL,
@@ -323,6 +333,10 @@ static int set(struct cli_opts *o, const struct opt *d, const char *v,
         return number(d->name, v, 1, 3600, &o->stall_timeout_s, err);
     case O_TIMEOUT:
         return number(d->name, v, 1, 86400, &o->timeout_s, err);
+    case O_HOLD_JOBS:
+        return number(d->name, v, 0, 100000000L, &o->hold_jobs, err);
+    case O_HOLD_JOBS_MAX:
+        return number(d->name, v, 1, 86400, &o->hold_jobs_max_s, err);
     }
     return 0;
 }
@@ -405,6 +419,7 @@ int cli_opts_parse(int argc, char **argv, struct cli_opts *o, struct buf *err)
 
     memset(o, 0, sizeof(*o));
     o->max_items = -1;
+    o->hold_jobs = -1;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
         const struct opt *d;

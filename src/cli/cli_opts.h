@@ -58,6 +58,8 @@ struct cli_opts {
     long connect_timeout_s;     /* --connect-timeout S, 0 = default */
     long stall_timeout_s;       /* --stall-timeout S, 0 = default */
     long timeout_s;             /* --timeout S (per request), 0 = default */
+    long hold_jobs;             /* --hold-jobs N, -1 = default, 0 = never */
+    long hold_jobs_max_s;       /* --hold-jobs-max S, 0 = default */
     bool api_trace;             /* --api-trace: one log line per request */
     bool help;                  /* --help / -h */
     bool version;               /* --version */

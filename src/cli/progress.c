@@ -101,6 +101,7 @@ void progress_phase(struct progress *p, const char *stage, const char *phase,
     if (p->phase[0])
         progress_end(p, now_ms);
     span_new(p, stage, phase, now_ms);
+    p->open_span = p->spans_nr - 1;
     snprintf(p->stage, sizeof(p->stage), "%s", stage);
     snprintf(p->phase, sizeof(p->phase), "%s", phase);
     p->done = p->inflight = 0;
@@ -123,8 +124,8 @@ void progress_update(struct progress *p, size_t done, size_t inflight,
         snprintf(p->waiting, sizeof(p->waiting), "%s", waiting);
     else
         p->waiting[0] = '\0';
-    if (p->spans_nr && !p->spans[p->spans_nr - 1].end) {
-        struct progress_span *s = &p->spans[p->spans_nr - 1];
+    if (p->phase[0] && !p->spans[p->open_span].end) {
+        struct progress_span *s = &p->spans[p->open_span];
 
         s->requests = done;
         if (inflight > s->max_inflight)
@@ -138,8 +139,8 @@ void progress_end(struct progress *p, int64_t now_ms)
 {
     if (!p->phase[0])
         return;
-    if (p->spans_nr && !p->spans[p->spans_nr - 1].end)
-        p->spans[p->spans_nr - 1].end = now_ms;
+    if (!p->spans[p->open_span].end)
+        p->spans[p->open_span].end = now_ms;
     if (p->drawn) {
         fputs("\r\033[K", p->out);
         fflush(p->out);

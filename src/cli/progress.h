@@ -35,6 +35,8 @@ struct progress {
     char phase[40]; /* "tag adds" */
     size_t done, total, inflight;
     char waiting[48]; /* longest-waiting request, "" = none shown */
+    size_t open_span; /* spans[] index of the phase under way: marks
+                         (progress_mark()) may come after it */
     long waited_s;
     int64_t phase_start; /* ms */
     int64_t last_draw;   /* ms */

@@ -33,7 +33,8 @@ struct pass {
     int64_t read_at;             /* when the library read began, ms */
     struct run_result res;
     struct buf metrics;
-    struct buf timeline; /* the phases, for report.html */
+    struct buf timeline;    /* the phases, for report.html */
+    struct apply_hold hold; /* writes held for the server's job queues */
 };
 
 static void on_apply_progress(void *ctx, enum apply_phase ph, size_t done,
@@ -140,6 +141,65 @@ static void on_jobs_wait(void *ctx, long pending, long waited_ms)
     (void)ps;
 }
 
+/* Writes held for the server's job queues: the progress line and, every
+ * 10 s, a log line (what a log without a terminal shows). */
+static void on_hold_wait(void *ctx, long pending, long waited_ms)
+{
+    struct pass *ps = ctx;
+    char what[48];
+
+    snprintf(what, sizeof(what), "the job queues (%ld ahead)", pending);
+    progress_update(&ps->prog, ps->prog.done, ps->prog.inflight, what,
+                    waited_ms / 1000, run_now_ms());
+    if (waited_ms % 10000 == 0)
+        info_log("holding writes: %ld jobs ahead in the server's sidecar "
+                 "and metadata queues (more than %ld), %ld s so far",
+                 pending, ps->hold.threshold, waited_ms / 1000);
+}
+
+/* A hold is a phase of the run's timeline (report.html, the bench). */
+static void on_held(void *ctx, long waited_ms)
+{
+    struct pass *ps = ctx;
+    int64_t now = run_now_ms();
+
+    progress_mark(&ps->prog, "apply", "holding writes: job queues",
+                  now - waited_ms, now);
+}
+
+/* The hold's settings from the options (struct apply_hold). */
+static void hold_init(struct pass *ps)
+{
+    const struct cli_opts *o = &ps->ctx->opts;
+
+    memset(&ps->hold, 0, sizeof(ps->hold));
+    ps->hold.threshold = o->hold_jobs < 0 ? APPLY_HOLD_DEFAULT : o->hold_jobs;
+    ps->hold.max_wait_ms =
+        o->hold_jobs_max_s ? o->hold_jobs_max_s * 1000 : APPLY_HOLD_MAX_DEFAULT;
+    ps->hold.poll_ms = 500;
+    ps->hold.waiting = on_hold_wait;
+    ps->hold.held = on_held;
+    ps->hold.ctx = ps;
+}
+
+/* What the hold did, once the writes are done. */
+static void hold_report(const struct pass *ps)
+{
+    const struct apply_hold *h = &ps->hold;
+
+    if (h->holds)
+        info_log("writes held %zu times for the server's job queues "
+                 "(%.1f s in all, at most %ld jobs ahead)",
+                 h->holds, (double)h->held_ms / 1000.0, h->threshold);
+    if (h->timeouts)
+        warn_log("the server's job queues stayed above %ld jobs for %ld s "
+                 "(%zu times): writes went on",
+                 h->threshold, h->max_wait_ms / 1000, h->timeouts);
+    if (h->off && !h->denied)
+        warn_log("the server's job queues could not be read: writes were "
+                 "not held for them");
+}
+
 /*
  * Immich 2.x's sidecar jobs may undo tag changes made seconds apart
  * (apply_verify.c): wait for them, check, and make again what they undid.
@@ -150,12 +210,17 @@ static int verify_tags(struct pass *ps, struct apply_api *aa,
     struct apply_verify_opts vo = {300000, 500, on_jobs_wait, NULL};
     struct apply_verify_result res;
     struct buf err = BUF_INIT;
+    int64_t start;
     int rc;
 
     if (!plan_count_op(p, PLAN_TAG_ADD) && !plan_count_op(p, PLAN_TAG_REMOVE))
         return 0;
     vo.ctx = ps;
+    start = run_now_ms();
     rc = apply_api_verify_tags(aa, p, &ps->o, &vo, &res, &err);
+    /* the waits and the read-backs, one span of the timeline */
+    progress_mark(&ps->prog, "apply", "job queues: wait and check tags", start,
+                  run_now_ms());
     if (rc < 0)
         error_log("checking the tags after the server's jobs: %s", err.buf);
     else if (res.no_job_access)
@@ -184,7 +249,7 @@ static int verify_tags(struct pass *ps, struct apply_api *aa,
 static enum cli_status write_changes(struct pass *ps, const struct plan *p)
 {
     const struct config *cfg = ps->ctx->cfg;
-    struct apply_opts ao = {0, false, false, NULL, NULL};
+    struct apply_opts ao = {0, false, false, NULL, NULL, 0};
     struct apply_api aa;
     struct api api;
     struct buf err = BUF_INIT;
@@ -209,12 +274,16 @@ static enum cli_status write_changes(struct pass *ps, const struct plan *p)
         aa.know_me = true;
     }
     aa.read = &ps->m;
+    hold_init(ps);
+    aa.hold = &ps->hold;
+    ao.slots = (size_t)http_engine_concurrency(ps->eng);
     ao.fail_fast = cfg->performance.fail_fast_on_asset_errors;
     ao.dry_run = ps->ctx->opts.dry_run;
     ao.progress = on_apply_progress;
     ao.progress_ctx = ps;
     ar = apply_run(p, &aa.writer, &ao, &ps->o, &err);
     progress_end(&ps->prog, run_now_ms());
+    hold_report(ps);
     if (ar == APPLY_OK && !ao.dry_run && ps->info.dialect == 2 &&
         verify_tags(ps, &aa, p) < 0)
         ar = APPLY_STOPPED;

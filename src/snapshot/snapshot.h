@@ -102,15 +102,17 @@ struct snapshot_info {
     size_t albums_empty;          /* assetCount 0: nothing to read */
     size_t tags, tags_loaded;     /* tags / with membership */
     size_t dups;
-    size_t skipped_links;    /* album/tag members not in the model (other
-                                users' assets of shared albums) */
-    size_t repair_requests;  /* 2.x page-boundary re-reads */
-    size_t range_passes;     /* date-range statistics calls (split) */
-    uint64_t requests;       /* requests the load submitted */
-    enum api_fail fail_kind; /* why the first failed read failed
-                                (API_OK when none): the CLI exits 3 for
-                                API_FAIL_AUTH / API_FAIL_NETWORK */
-    long fail_http;          /* its HTTP status, 0 when none */
+    size_t skipped_links;        /* album/tag members not in the model (other
+                                    users' assets of shared albums) */
+    size_t repair_requests;      /* 2.x page-boundary re-reads */
+    size_t range_passes;         /* date-range statistics calls (split) */
+    size_t exif_fallback_passes; /* passes read again without withExif
+                                    (assets without an EXIF row) */
+    uint64_t requests;           /* requests the load submitted */
+    enum api_fail fail_kind;     /* why the first failed read failed
+                                    (API_OK when none): the CLI exits 3 for
+                                    API_FAIL_AUTH / API_FAIL_NETWORK */
+    long fail_http;              /* its HTTP status, 0 when none */
 };
 
 /*

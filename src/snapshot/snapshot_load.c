@@ -15,10 +15,10 @@
  *      makes the last pages the slowest;
  *   3. every page of every pass at once (page count from the statistics;
  *      a last page that still has a next page chains on).  When a rule
- *      reads EXIF dates each pass is read twice, with and without
- *      withExif, because withExif drops the assets that have no EXIF row
- *      (flat search shape); the first gives the dates, the second every
- *      asset.  2.x then
+ *      reads EXIF dates the passes are read with withExif, which drops
+ *      the assets that have no EXIF row (flat search shape): a pass that
+ *      returned fewer assets than its statistics is read again without
+ *      it (exif_fallback()).  2.x then
  *      re-reads the exact timestamp at each page boundary that cut a
  *      group of equal fileCreatedAt (2.x sorts without a tie-breaker)
  *   4. membership: search albumIds:[a] per album, tagIds:[t] per needed
@@ -41,6 +41,9 @@
 struct pass {
     const char *visibility;    /* NULL = server default */
     bool exif;                 /* withExif: only assets with EXIF */
+    uint8_t key;               /* model_asset.search_pass of its assets */
+    bool counted;              /* its statistics answered */
+    bool started;              /* its pages are submitted */
     int64_t after, before;     /* fileCreatedAt range, TIME_NONE = open */
     int64_t total;             /* from the statistics */
     long pages;                /* pages submitted so far */
@@ -72,6 +75,7 @@ struct snap {
     struct pass *passes;
     size_t passes_nr, passes_alloc;
     bool have_archived; /* 2.x: album/tag queries need an archive pass */
+    int64_t split_min;  /* passes this big are read in date ranges */
     const struct snapshot_album_cache *cache; /* may be NULL */
     struct u32list *tag_hits; /* per tag index, NULL when not fetched */
     bool *tag_fetch;          /* per tag: membership fetched */
@@ -112,6 +116,8 @@ static void on_version(void *ctx, const struct api_status *st,
     s->m->server_patch = v->patch;
 }
 
+static void start_pass(struct snap *s, size_t pass);
+
 static void on_me(void *ctx, const struct api_status *st,
                   const struct api_user *u)
 {
@@ -122,6 +128,11 @@ static void on_me(void *ctx, const struct api_status *st,
     s->me = u->id;
     s->have_me = true;
     s->m->me = model_add_user(s->m, &u->id, u->email, u->name);
+    /* The passes counted before we knew whose key this is waited. */
+    for (size_t i = 0; i < s->passes_nr; i++)
+        if (s->passes[i].counted && !s->passes[i].started &&
+            s->passes[i].total < s->split_min)
+            start_pass(s, i);
 }
 
 static void on_users(void *ctx, const struct api_status *st,
@@ -164,12 +175,20 @@ struct pass_ctx {
     int64_t at; /* repair: the timestamp re-read, else TIME_NONE */
 };
 
+/* A pass's size; one that needs no date ranges is read at once, while
+ * the rest of round 2 is still under way (no barrier before its pages). */
 static void on_total(void *ctx, const struct api_status *st, int64_t total)
 {
     struct pass_ctx *pc = ctx;
 
-    if (ok(pc->s, st))
+    if (ok(pc->s, st)) {
         pc->s->passes[pc->pass].total = total;
+        pc->s->passes[pc->pass].counted = true;
+        /* Not before users/me: whose each asset is (own or a partner's)
+         * is decided as it is added; on_me() starts it then. */
+        if (total < pc->s->split_min && pc->s->have_me)
+            start_pass(pc->s, pc->pass);
+    }
     free(pc);
 }
 
@@ -190,6 +209,18 @@ struct split_ctx {
     int which; /* 0/1: ends[]; >= 2: counts[which - 2] */
 };
 
+/*
+ * The search order the rules walk (model_asset.search_pass/search_index):
+ * pass i of the read is key 2i + 1; its plain re-read, when the EXIF
+ * pass missed assets (exif_fallback()), is key 2i, so that the plain
+ * pass's order wins for every asset, as when it was read first.  Only
+ * the relative order of the keys matters.
+ */
+static void pass_set_key(struct pass *p, size_t i)
+{
+    p->key = i < 127 ? (uint8_t)(2 * i + 1) : 255;
+}
+
 static struct pass *add_pass(struct snap *s)
 {
     struct pass *p;
@@ -198,6 +229,7 @@ static struct pass *add_pass(struct snap *s)
     p = &s->passes[s->passes_nr++];
     memset(p, 0, sizeof(*p));
     p->after = p->before = TIME_NONE;
+    pass_set_key(p, s->passes_nr - 1);
     return p;
 }
 
@@ -266,6 +298,7 @@ static void apply_split(struct snap *s, const struct split *sp)
         p = first ? &s->passes[sp->pass] : add_pass(s);
         first = false;
         *p = base;
+        pass_set_key(p, (size_t)(p - s->passes));
         slice_range(sp, k, &p->after, &p->before);
         p->total = sp->counts[k];
     }
@@ -421,8 +454,7 @@ static void on_page(void *ctx, const struct api_status *st,
                                       1;
         else
             index = (uint32_t)((pc->page - 1) * PAGE_SIZE + (long)i);
-        add_asset(s, &assets[i], pc->pass < 255 ? (uint8_t)pc->pass : 255,
-                  index);
+        add_asset(s, &assets[i], p->key, index);
     }
     if (pc->at != TIME_NONE) {
         /* A boundary re-read: follow its own pages. */
@@ -462,6 +494,19 @@ static void submit_page(struct snap *s, size_t pass, long page, int64_t at)
     if (at != TIME_NONE)
         q.taken_after = q.taken_before = at;
     api_search_metadata(&s->api, &q, on_page, pc);
+}
+
+/* Submits every page of a pass (page count from its statistics). */
+static void start_pass(struct snap *s, size_t pass)
+{
+    struct pass *p = &s->passes[pass];
+
+    p->started = true;
+    p->pages = (long)((p->total + PAGE_SIZE - 1) / PAGE_SIZE);
+    if (!p->pages)
+        p->pages = 1; /* one request confirms an empty pass */
+    for (long k = 1; k <= p->pages; k++)
+        submit_page(s, pass, k, TIME_NONE);
 }
 
 /*
@@ -569,9 +614,10 @@ static void repair_part(struct snap *s, size_t pass, int64_t t, int64_t lo,
     api_search_statistics(&s->api, &q, on_repair_count, rc);
 }
 
-static void repair_boundaries(struct snap *s)
+/* Repairs the boundaries of passes[from..]. */
+static void repair_boundaries(struct snap *s, size_t from)
 {
-    for (size_t i = 0; i < s->passes_nr; i++) {
+    for (size_t i = from; i < s->passes_nr; i++) {
         struct pass *p = &s->passes[i];
         int64_t last = TIME_NONE;
 
@@ -587,6 +633,50 @@ static void repair_boundaries(struct snap *s)
             repair_part(s, i, t, TIME_NONE, TIME_NONE);
         }
     }
+}
+
+/*
+ * withExif drops the assets that have no EXIF row (Immich's search joins
+ * asset_exif; docs/http-and-snapshot.md), and Immich writes that row when
+ * it first reads the file's metadata, so almost every asset has one.  The
+ * passes were read with EXIF; a pass that returned fewer assets than its
+ * statistics counted is read again without it, with the same range and
+ * its own boundary repairs, and its order replaces the EXIF pass's (keys:
+ * pass_set_key()).  Returns -1 when a read failed.
+ */
+static int exif_fallback(struct snap *s)
+{
+    size_t nr = s->passes_nr, seen[256] = {0};
+    int ret;
+
+    if (!s->needs->exif)
+        return 0;
+    for (size_t i = 0; i < s->m->assets_nr; i++)
+        seen[s->m->assets[i].search_pass]++;
+    for (size_t k = 0; k < nr; k++) {
+        struct pass *p;
+        uint8_t key;
+
+        if (!s->passes[k].exif ||
+            (int64_t)seen[s->passes[k].key] >= s->passes[k].total)
+            continue;
+        key = s->passes[k].key;
+        p = add_pass(s);
+        *p = s->passes[k];
+        p->exif = false;
+        p->key = (uint8_t)(key - 1);
+        p->first_t = p->last_t = NULL;
+        p->bounds_alloc = 0;
+        s->info->exif_fallback_passes++;
+        for (long g = 1; g <= p->pages; g++)
+            submit_page(s, s->passes_nr - 1, g, TIME_NONE);
+    }
+    if (s->passes_nr == nr)
+        return 0;
+    if ((ret = run(s)) < 0)
+        return ret;
+    repair_boundaries(s, nr);
+    return run(s);
 }
 
 /* ---- round 4: memberships ------------------------------------------------ */
@@ -882,6 +972,10 @@ int snapshot_load(const struct config *cfg, struct http_engine *eng,
     } else {
         add_pass(&s);
     }
+    /* Dates: every pass is read with EXIF (exif_fallback() below). */
+    for (size_t i = 0; i < s.passes_nr; i++)
+        s.passes[i].exif = s.needs->exif;
+    s.split_min = opts && opts->split_min ? opts->split_min : SPLIT_MIN_DEFAULT;
     for (size_t i = 0; i < s.passes_nr; i++) {
         struct api_search q = API_SEARCH_INIT;
         struct pass_ctx *pc = xcalloc(1, sizeof(*pc));
@@ -897,39 +991,23 @@ int snapshot_load(const struct config *cfg, struct http_engine *eng,
         BUG("users/me succeeded without a user");
     for (size_t i = 0; i < s.passes_nr; i++)
         info->server_total += s.passes[i].total;
-    if (split_passes(&s, opts && opts->split_min ? opts->split_min
-                                                 : SPLIT_MIN_DEFAULT) < 0)
+    if (split_passes(&s, s.split_min) < 0)
         goto out;
-    /* The EXIF twins, the same ranges and sizes as their plain pass. */
-    if (s.needs->exif) {
-        size_t nr = s.passes_nr;
 
-        for (size_t i = 0; i < nr; i++) {
-            struct pass *t = add_pass(&s);
-
-            *t = s.passes[i];
-            t->exif = true;
-        }
-    }
-
-    /* Round 3: every page of every pass, in parallel. */
-    for (size_t i = 0; i < s.passes_nr; i++) {
-        struct pass *p = &s.passes[i];
-
-        p->pages = (long)((p->total + PAGE_SIZE - 1) / PAGE_SIZE);
-        if (!p->pages)
-            p->pages = 1; /* one request confirms an empty pass */
-        for (long k = 1; k <= p->pages; k++)
-            submit_page(&s, i, k, TIME_NONE);
-    }
+    /* Round 3: every page of every pass not already under way. */
+    for (size_t i = 0; i < s.passes_nr; i++)
+        if (!s.passes[i].started)
+            start_pass(&s, i);
     if (run(&s) < 0)
         goto out;
     /* Whether the server breaks ties by id is not a matter of its
      * version number (2.x and 3.0/3.1 do not, 3.2 does): every read
      * checks its page boundaries; with a tie-break a repair only reads
      * again what it already has. */
-    repair_boundaries(&s);
+    repair_boundaries(&s, 0);
     if (run(&s) < 0)
+        goto out;
+    if (exif_fallback(&s) < 0)
         goto out;
     /* Fewer assets than the server counted: some were not seen, and a
      * plan made without them could be wrong (an album that looks empty,

@@ -90,7 +90,10 @@ void snapshot_needs_from_config(const struct config *cfg,
         n->album_members = true;
         add_name(&n->tag_names, cfg->album_date_consistency.tag);
     }
-    /* Folder albums and date albums go to assets that are in no album. */
+    /* Folder albums and date albums go to unclassified assets: which of
+     * an asset's albums classify, which are temporary and how many it is
+     * in all take the memberships (docs/http-and-snapshot.md, "No
+     * isNotInAlbum"). */
     if (cfg->album_detection_from_folders.enabled ||
         cfg->create_album_from_date_if_missing)
         n->album_members = true;

@@ -246,6 +246,107 @@ static void test_correction_of_a_read_only_file_is_not_made_again(void **state)
     correction_waits("delay=10ms,rate=0", true, "readonly.json");
 }
 
+/*
+ * The run's timeline (timeline.json in the run directory, the last line
+ * of its stdout at out_path) has the holds as phases of their own, and
+ * the write phases they interrupted still end and count their requests.
+ * reported: the holds the run's log counted.
+ */
+static void hold_timeline(const char *out_path, size_t reported)
+{
+    struct buf out = BUF_INIT, err = BUF_INIT, path = BUF_INIT;
+    json_t *spans, *x;
+    size_t i, holds = 0, removes = 0;
+    char *end;
+
+    assert_int_equal(fs_read_file(out_path, 1 << 20, &out, &err), 0);
+    while (out.len && out.buf[out.len - 1] == '\n')
+        out.buf[--out.len] = '\0';
+    end = strrchr(out.buf, '\n');
+    buf_addf(&path, "%s/timeline.json", end ? end + 1 : out.buf);
+    buf_reset(&out);
+    assert_int_equal(fs_read_file(path.buf, 1 << 22, &out, &err), 0);
+    spans = es_parse(out.buf, out.len);
+    json_array_foreach(spans, i, x)
+    {
+        const char *phase = es_str(x, "phase");
+        json_int_t start = json_integer_value(json_object_get(x, "start_ms"));
+        json_int_t stop = json_integer_value(json_object_get(x, "end_ms"));
+
+        if (!strcmp(phase, "holding writes: job queues")) {
+            holds++;
+            assert_true(stop > start);
+        } else if (!strcmp(phase, "tag removes")) {
+            removes++;
+            /* its 5 writes and the GET /jobs between them */
+            assert_true(json_integer_value(json_object_get(x, "requests")) >=
+                        5);
+            assert_true(stop > start);
+        }
+    }
+    /* as many as the run reported ("writes held N times") */
+    assert_true(holds >= 1);
+    assert_int_equal(holds, reported);
+    assert_int_equal(removes, 1);
+    json_decref(spans);
+    buf_release(&out);
+    buf_release(&err);
+    buf_release(&path);
+}
+
+/*
+ * Politeness: a key that may read the job queues holds new tag writes
+ * while more than --hold-jobs jobs are ahead.  The template on the small
+ * library (3.x: 2 tag adds, 5 tag removals, each queuing a sidecar write
+ * and then a metadata re-read per asset) with a threshold of one job:
+ * every tag write after the first waits until the queues have drained to
+ * one job.  The simulator records the most jobs ahead when a write
+ * queued its first one (max_ahead_at_write); jobs wait 1 s, so without
+ * the hold the second write would find the first one's jobs ahead.
+ */
+static void test_writes_wait_for_deep_job_queues(void **state)
+{
+    const char *args[] = {"--preset", "small",  "--dialect",
+                          "3",        "--jobs", "delay=1s,rate=1000/s",
+                          NULL};
+    struct sim_proc sim;
+    struct buf err = BUF_INIT, logs = BUF_INIT, errpath = BUF_INIT,
+               out = BUF_INIT, outpath = BUF_INIT;
+    const char *held;
+    const char *targs[] = {"run", "--config",  TEMPLATE, "--hold-jobs",
+                           "1",   "--log-dir", NULL,     NULL};
+
+    (void)state;
+    if (sim_start(&sim, args, &err) < 0)
+        fail_msg("%s", err.buf);
+    buf_addstr(&logs, e2e_path("hold-logs"));
+    buf_addstr(&errpath, e2e_path("hold.err"));
+    targs[6] = logs.buf;
+    buf_addstr(&outpath, e2e_path("hold.out"));
+    assert_int_equal(sim_wait_tool(sim_spawn_tool(&sim, IA_BIN, targs,
+                                                  outpath.buf, errpath.buf)),
+                     0);
+    assert_int_equal(sim_stat_endpoint(&sim, "PUT /tags/{id}/assets"), 2);
+    assert_int_equal(sim_stat_endpoint(&sim, "DELETE /tags/{id}/assets"), 5);
+    /* the queues were asked before each of the 6 later writes */
+    assert_true(sim_stat_endpoint(&sim, "GET /jobs") >= 6);
+    /* no write queued jobs while more than one was ahead */
+    assert_in_range(sim_stat_long(&sim, "jobs.max_ahead_at_write"), 0, 1);
+    /* and the run said so */
+    assert_int_equal(fs_read_file(errpath.buf, 1 << 20, &out, &err), 0);
+    held = strstr(out.buf, "writes held ");
+    if (!held)
+        fail_msg("no hold reported: %s", out.buf);
+    hold_timeline(outpath.buf,
+                  strtoul(held + strlen("writes held "), NULL, 10));
+    assert_int_equal(sim_stop(&sim), 0);
+    buf_release(&err);
+    buf_release(&logs);
+    buf_release(&errpath);
+    buf_release(&out);
+    buf_release(&outpath);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -258,6 +359,7 @@ int main(void)
         cmocka_unit_test(test_undone_tag_change_is_made_again),
         cmocka_unit_test(test_correction_waiting_for_jobs_is_not_made_again),
         cmocka_unit_test(test_correction_of_a_read_only_file_is_not_made_again),
+        cmocka_unit_test(test_writes_wait_for_deep_job_queues),
     };
 
     return cmocka_run_group_tests(tests, setup, NULL);

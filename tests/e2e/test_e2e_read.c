@@ -40,8 +40,18 @@ static void load(const struct sim_proc *sim, struct load *l)
     load_key(sim, sim->api_key, l);
 }
 
+static void load_with(const struct sim_proc *sim, const char *key,
+                      const struct snapshot_opts *so, struct load *l);
+
 static void load_key(const struct sim_proc *sim, const char *key,
                      struct load *l)
+{
+    load_with(sim, key, NULL, l);
+}
+
+/* so: NULL = everything the configuration-less read fetches */
+static void load_with(const struct sim_proc *sim, const char *key,
+                      const struct snapshot_opts *so, struct load *l)
 {
     struct http_engine_opts o = HTTP_ENGINE_OPTS_INIT;
     struct http_engine *e;
@@ -56,7 +66,7 @@ static void load_key(const struct sim_proc *sim, const char *key,
     e = http_engine_new(&o, &l->err);
     assert_non_null(e);
     model_init(&l->m);
-    l->rc = snapshot_load(NULL, e, NULL, &l->m, &l->info, &l->err);
+    l->rc = snapshot_load(NULL, e, so, &l->m, &l->info, &l->err);
     http_engine_free(e);
 }
 
@@ -144,6 +154,9 @@ static size_t check_assets(const struct model *m, json_t *st,
         }
         n++;
         assert_int_not_equal(k, MODEL_NONE);
+        /* the key's user's own assets are not a partner's */
+        assert_int_equal(!!(m->assets[k].flags & MODEL_ASSET_PARTNER),
+                         !str_eq(json_object_get(a, "ownerId"), admin->id));
         assert_int_equal(m->assets[k].file_created_at,
                          time_of(json_object_get(a, "fileCreatedAt")));
         assert_int_equal(m->assets[k].date_time_original,
@@ -344,8 +357,9 @@ static void test_snapshot_equals_state_v2(void **state)
 
 /*
  * 3.x, everything needed (cfg NULL): version; users/me, users, tags,
- * albums, one statistics; the asset pages twice (plain and EXIF: 269
- * assets = one page each); one search per non-empty album and one per tag
+ * albums, one statistics; the asset page with EXIF, and again without
+ * (the small library has assets without an EXIF row; 269 assets = one
+ * page each); one search per non-empty album and one per tag
  * (each tag's membership, children included, then subtracted).
  */
 static void test_exact_request_counts(void **state)
@@ -371,6 +385,9 @@ static void test_exact_request_counts(void **state)
                      2 + albums + tags);
     assert_int_equal(sim_stat_long(&sim, "requests"), (long)l.info.requests);
     assert_int_equal((long)l.info.requests, 6 + 2 + albums + tags);
+    /* some small-library assets have no EXIF row: the pass is read
+     * again without withExif */
+    assert_int_equal(l.info.exif_fallback_passes, 1);
     assert_int_equal(sim_stat_endpoint(&sim, "GET /assets/{id}"), 0);
     assert_int_equal(sim_stat_writes(&sim), 0);
     load_release(&l);
@@ -533,6 +550,137 @@ static void test_upload_time_halves_overlap(void **state)
     buf_release(&path);
 }
 
+static const struct model *order_model;
+
+static int cmp_search_order(const void *x, const void *y)
+{
+    const struct model_asset *a = &order_model->assets[*(const uint32_t *)x];
+    const struct model_asset *b = &order_model->assets[*(const uint32_t *)y];
+    uint64_t ka = (uint64_t)a->search_pass << 32 | a->search_index;
+    uint64_t kb = (uint64_t)b->search_pass << 32 | b->search_index;
+
+    return (ka > kb) - (ka < kb);
+}
+
+/* The asset ids of m in the order the rules walk (search_pass/index). */
+static struct uuid *walk_order(const struct model *m)
+{
+    uint32_t *idx = xmalloc(st_mult(m->assets_nr + 1, sizeof(*idx)));
+    struct uuid *ids = xmalloc(st_mult(m->assets_nr + 1, sizeof(*ids)));
+
+    for (size_t i = 0; i < m->assets_nr; i++)
+        idx[i] = (uint32_t)i;
+    order_model = m;
+    qsort(idx, m->assets_nr, sizeof(*idx), cmp_search_order);
+    for (size_t i = 0; i < m->assets_nr; i++)
+        ids[i] = m->assets[idx[i]].id;
+    free(idx);
+    return ids;
+}
+
+/* The same library read without EXIF (the plain pass alone, what date
+ * rules did not need): the walk order is the same asset for asset. */
+static void same_order_as_plain_read(const struct sim_proc *sim,
+                                     const struct model *m)
+{
+    struct snapshot_needs needs;
+    struct snapshot_opts so = SNAPSHOT_OPTS_INIT;
+    struct load plain;
+    struct uuid *a, *b;
+
+    memset(&needs, 0, sizeof(needs));
+    so.needs = &needs;
+    load_with(sim, sim->api_key, &so, &plain);
+    if (plain.rc < 0)
+        fail_msg("%s", plain.err.buf);
+    assert_int_equal(plain.m.assets_nr, m->assets_nr);
+    a = walk_order(m);
+    b = walk_order(&plain.m);
+    for (size_t i = 0; i < m->assets_nr; i++)
+        assert_true(uuid_eq(&a[i], &b[i]));
+    free(a);
+    free(b);
+    load_release(&plain);
+}
+
+/*
+ * Every asset has an EXIF row (what Immich writes at upload): the dates
+ * and every asset come from one read with withExif, no second pass.  The
+ * small library, with an EXIF row given to the assets that have none.
+ */
+static void test_one_exif_pass_when_every_asset_has_exif(void **state)
+{
+    const char *args[] = {"--library", NULL, "--dialect", "3", NULL};
+    struct sim_proc sim;
+    struct buf err = BUF_INIT, path = BUF_INIT;
+    json_t *st, *a;
+    size_t i, given = 0;
+    long albums, tags;
+    struct load l;
+
+    (void)state;
+    start(&sim, "3", NULL);
+    st = es_state(&sim);
+    assert_int_equal(sim_stop(&sim), 0);
+    json_array_foreach(json_object_get(st, "assets"), i, a)
+    {
+        if (json_is_object(json_object_get(a, "exifInfo")))
+            continue;
+        json_object_set_new(a, "exifInfo",
+                            json_pack("{s:O}", "dateTimeOriginal",
+                                      json_object_get(a, "fileCreatedAt")));
+        given++;
+    }
+    assert_true(given > 0); /* else this test proves nothing */
+    buf_addstr(&path, e2e_path("all-exif.json"));
+    assert_int_equal(json_dump_file(st, path.buf, JSON_COMPACT), 0);
+    json_decref(st);
+    args[1] = path.buf;
+    if (sim_start(&sim, args, &err) < 0)
+        fail_msg("%s", err.buf);
+    albums = nonempty_albums(&sim);
+    load(&sim, &l);
+    if (l.rc < 0)
+        fail_msg("%s", l.err.buf);
+    tags = (long)l.m.tags_nr;
+    check_equal(&sim, &l.m);
+    for (i = 0; i < l.m.assets_nr; i++)
+        assert_true(l.m.assets[i].flags & MODEL_ASSET_EXIF);
+    assert_int_equal(l.info.exif_fallback_passes, 0);
+    assert_int_equal(sim_stat_endpoint(&sim, "POST /search/metadata"),
+                     1 + albums + tags);
+    same_order_as_plain_read(&sim, &l.m);
+    load_release(&l);
+    assert_int_equal(sim_stop(&sim), 0);
+    buf_release(&err);
+    buf_release(&path);
+}
+
+/*
+ * The pages may start before GET /users/me has answered (a pass starts
+ * as soon as its statistics arrive): whose asset each one is must not
+ * depend on that order.  Before, a slow users/me made every asset a
+ * partner's, and the rules skipped them all.
+ */
+static void test_slow_users_me_keeps_owners(void **state)
+{
+    const char *dialects[] = {"2", "3"};
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(dialects); i++) {
+        struct sim_proc sim;
+        struct load l;
+
+        start(&sim, dialects[i], "spike:ms=400@GET /users/me");
+        load(&sim, &l);
+        if (l.rc < 0)
+            fail_msg("%s", l.err.buf);
+        check_equal(&sim, &l.m);
+        load_release(&l);
+        assert_int_equal(sim_stop(&sim), 0);
+    }
+}
+
 /* Transient faults: retried, and the snapshot is the full one. */
 static void test_transient_faults_are_retried(void **state)
 {
@@ -608,6 +756,8 @@ int main(void)
         cmocka_unit_test(test_seed_library_v2_reads_every_asset),
         cmocka_unit_test(test_seed_library_v30_reads_every_asset),
         cmocka_unit_test(test_upload_time_halves_overlap),
+        cmocka_unit_test(test_one_exif_pass_when_every_asset_has_exif),
+        cmocka_unit_test(test_slow_users_me_keeps_owners),
         cmocka_unit_test(test_transient_faults_are_retried),
         cmocka_unit_test(test_persistent_faults_fail_closed),
     };

@@ -212,7 +212,7 @@ static void test_apply_phases_run_in_order_with_chunks(void **state)
     struct outcome o;
     struct rec r;
     struct apply_writer w;
-    struct apply_opts opts = {5, false, false, NULL, NULL};
+    struct apply_opts opts = {5, false, false, NULL, NULL, 0};
     struct buf err = BUF_INIT;
     size_t gi = 0, gadd = 0;
     struct uuid created = uid(800), tag = uid(900);
@@ -223,25 +223,27 @@ static void test_apply_phases_run_in_order_with_chunks(void **state)
     outcome_init(&o, &p);
     rec_init(&r, &w);
     assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_OK);
-    /* upsert, create, album adds (12 ids / 5 = 3), tag add, tag remove,
-     * album delete, sharing (users add + one remove), dates */
-    assert_int_equal(r.batches, 8);
+    /* upsert; the tag add (its tag exists once upserted) then the create
+     * in one batch; album adds to the new album (12 ids / 5 = 3); tag
+     * remove, album delete, sharing (users add + one remove), dates */
+    assert_int_equal(r.batches, 7);
     assert_int_equal(r.batch_size[0], 1);
     assert_int_equal(r.kinds[0][0], APPLY_TAGS_UPSERT);
-    assert_int_equal(r.kinds[1][0], APPLY_ALBUM_CREATE);
+    assert_int_equal(r.batch_size[1], 2);
+    assert_int_equal(r.kinds[1][0], APPLY_TAG_ASSETS_ADD);
+    assert_int_equal(r.kinds[1][1], APPLY_ALBUM_CREATE);
     assert_int_equal(r.batch_size[2], 3);
     assert_int_equal(r.kinds[2][0], APPLY_ALBUM_ASSETS_ADD);
-    assert_int_equal(r.kinds[3][0], APPLY_TAG_ASSETS_ADD);
-    assert_int_equal(r.kinds[4][0], APPLY_TAG_ASSETS_REMOVE);
-    assert_int_equal(r.kinds[5][0], APPLY_ALBUM_DELETE);
-    assert_int_equal(r.batch_size[6], 2);
-    assert_int_equal(r.kinds[7][0], APPLY_ASSETS_DATE);
+    assert_int_equal(r.kinds[3][0], APPLY_TAG_ASSETS_REMOVE);
+    assert_int_equal(r.kinds[4][0], APPLY_ALBUM_DELETE);
+    assert_int_equal(r.batch_size[5], 2);
+    assert_int_equal(r.kinds[6][0], APPLY_ASSETS_DATE);
     assert_int_equal(r.requests, 11);
     assert_int_equal(o.requests, 11);
     assert_int_equal(o.requests_failed, 0);
-    /* The adds went to the ids the creates returned. */
-    assert_true(uuid_eq(&r.targets[2], &created));
-    assert_true(uuid_eq(&r.targets[5], &tag));
+    /* The adds went to the ids the upsert and the creates returned. */
+    assert_true(uuid_eq(&r.targets[1], &tag));
+    assert_true(uuid_eq(&r.targets[3], &created));
     find(&p, PLAN_ALBUM_ADD, &gadd);
     assert_true(o.groups[gadd].has_target);
     find(&p, PLAN_TAG_ADD, &gi);
@@ -257,6 +259,62 @@ static void test_apply_phases_run_in_order_with_chunks(void **state)
 }
 
 /*
+ * A bulk phase's ids are spread over the writer's slots: 3,000 removals
+ * of one tag and 100 of another over 10 slots go as 310-id requests (the
+ * phase's 3,100 ids / 10), not as one request that runs alone after the
+ * others; 600 ids stop at APPLY_SPREAD_MIN (250) per request; without
+ * slots, the chunk alone.
+ */
+static void spread(size_t big, size_t small, size_t slots, size_t want_reqs)
+{
+    struct plan p;
+    struct outcome o;
+    struct rec r;
+    struct apply_writer w;
+    struct apply_opts opts = {0, false, false, NULL, NULL, slots};
+    struct buf err = BUF_INIT;
+    struct plan_group *g;
+    struct uuid t1 = uid(900), t2 = uid(901);
+    size_t i;
+
+    sig_clear();
+    plan_init(&p);
+    g = plan_group(&p, PLAN_TAG_REMOVE, "big", &t1);
+    for (i = 0; i < big; i++) {
+        struct uuid a = uid(1000 + (unsigned)i);
+
+        plan_add(g, &a, PLAN_R_CLASSIFIED, 0);
+    }
+    g = plan_group(&p, PLAN_TAG_REMOVE, "small", &t2);
+    for (i = 0; i < small; i++) {
+        struct uuid a = uid(9000 + (unsigned)i);
+
+        plan_add(g, &a, PLAN_R_CLASSIFIED, 0);
+    }
+    plan_finish(&p);
+    outcome_init(&o, &p);
+    rec_init(&r, &w);
+    assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_OK);
+    assert_int_equal(r.requests, want_reqs);
+    assert_int_equal(r.ids_total, big + small);
+    assert_int_equal(o.done, big + small);
+    outcome_release(&o);
+    plan_release(&p);
+    buf_release(&err);
+}
+
+static void test_apply_bulk_phase_spread_over_slots(void **state)
+{
+    (void)state;
+    /* 3000 / 310 = 10 requests (9 of 310, one of 210), 100 in one */
+    spread(3000, 100, 10, 11);
+    /* 600 ids: 250 a request at least -> 3 */
+    spread(600, 0, 10, 3);
+    /* no slots: one request per group (chunk 5000) */
+    spread(3000, 100, 0, 2);
+}
+
+/*
  * With chunks larger than the new album's adds, the create carries them:
  * one request per new album.  When the server's assetCount says some were
  * dropped, the add phase sends them all again for per-id answers.
@@ -267,7 +325,7 @@ static void test_apply_album_create_carries_its_assets(void **state)
     struct outcome o;
     struct rec r;
     struct apply_writer w;
-    struct apply_opts opts = {100, false, false, NULL, NULL};
+    struct apply_opts opts = {100, false, false, NULL, NULL, 0};
     struct buf err = BUF_INIT;
     size_t ga = 0;
 
@@ -279,10 +337,12 @@ static void test_apply_album_create_carries_its_assets(void **state)
     rec_init(&r, &w);
     r.create_keeps = true;
     assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_OK);
-    assert_int_equal(r.kinds[1][0], APPLY_ALBUM_CREATE);
-    /* the create's batch carried the 12 ids; no album-add batch follows */
-    assert_int_equal(r.kinds[2][0], APPLY_TAG_ASSETS_ADD);
-    assert_int_equal(r.batches, 7);
+    assert_int_equal(r.kinds[1][1], APPLY_ALBUM_CREATE);
+    /* the create carried the 12 ids, the tag add went first; no
+     * album-add batch follows */
+    assert_int_equal(r.kinds[1][0], APPLY_TAG_ASSETS_ADD);
+    assert_int_equal(r.kinds[2][0], APPLY_TAG_ASSETS_REMOVE);
+    assert_int_equal(r.batches, 6);
     assert_int_equal(o.groups[ga].status[0], OUTCOME_DONE);
     assert_int_equal(o.groups[ga].status[11], OUTCOME_DONE);
     assert_int_equal(o.done, 25);
@@ -295,7 +355,7 @@ static void test_apply_album_create_carries_its_assets(void **state)
     assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_OK);
     assert_int_equal(r.kinds[2][0], APPLY_ALBUM_ASSETS_ADD);
     assert_int_equal(r.batch_size[2], 1);
-    assert_int_equal(r.batches, 8);
+    assert_int_equal(r.batches, 7);
     assert_int_equal(o.done, 25);
     outcome_release(&o);
     plan_release(&p);
@@ -308,7 +368,7 @@ static void test_apply_per_id_failures_are_counted_not_fatal(void **state)
     struct outcome o;
     struct rec r;
     struct apply_writer w;
-    struct apply_opts opts = {0, false, false, NULL, NULL};
+    struct apply_opts opts = {0, false, false, NULL, NULL, 0};
     struct buf err = BUF_INIT;
     size_t gi = 0, i;
 
@@ -320,7 +380,8 @@ static void test_apply_per_id_failures_are_counted_not_fatal(void **state)
     r.bad_id = 2; /* tag add: no_permission */
     r.dup_id = 3; /* tag add: already tagged */
     assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_OK);
-    assert_int_equal(r.batches, 8); /* every phase ran */
+    /* every phase ran (the tag add in the creates' batch) */
+    assert_int_equal(r.batches, 7);
     find(&p, PLAN_TAG_ADD, &gi);
     for (i = 0; i < 3; i++) {
         const struct uuid *id = &p.groups[gi].items[i].id;
@@ -348,7 +409,7 @@ static void test_apply_fail_fast_stops_after_the_phase(void **state)
     struct outcome o;
     struct rec r;
     struct apply_writer w;
-    struct apply_opts opts = {0, true, false, NULL, NULL};
+    struct apply_opts opts = {0, true, false, NULL, NULL, 0};
     struct buf err = BUF_INIT;
 
     (void)state;
@@ -376,7 +437,7 @@ static void test_apply_request_failure_names_endpoint(void **state)
     struct outcome o;
     struct rec r;
     struct apply_writer w;
-    struct apply_opts opts = {0, false, false, NULL, NULL};
+    struct apply_opts opts = {0, false, false, NULL, NULL, 0};
     struct buf err = BUF_INIT;
     size_t gi = 0;
 
@@ -396,7 +457,8 @@ static void test_apply_request_failure_names_endpoint(void **state)
                         "permission: tag.asset");
     assert_int_equal(o.requests_failed, 1);
     assert_int_equal(o.failed, 3);
-    assert_int_equal(r.batches, 8); /* later phases still ran */
+    /* later phases still ran (the tag add went with the creates) */
+    assert_int_equal(r.batches, 7);
     outcome_release(&o);
     plan_release(&p);
     buf_release(&err);
@@ -408,7 +470,7 @@ static void test_apply_all_or_nothing_request_is_split(void **state)
     struct outcome o;
     struct rec r;
     struct apply_writer w;
-    struct apply_opts opts = {0, false, false, NULL, NULL};
+    struct apply_opts opts = {0, false, false, NULL, NULL, 0};
     struct buf err = BUF_INIT;
     size_t gd = 0, i;
 
@@ -419,8 +481,8 @@ static void test_apply_all_or_nothing_request_is_split(void **state)
     rec_init(&r, &w);
     r.bad_id = 202; /* one of the three date ids */
     assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_OK);
-    assert_int_equal(r.batches, 9); /* dates again, one per id */
-    assert_int_equal(r.batch_size[8], 3);
+    assert_int_equal(r.batches, 8); /* dates again, one per id */
+    assert_int_equal(r.batch_size[7], 3);
     find(&p, PLAN_ASSET_DATE, &gd);
     for (i = 0; i < 3; i++) {
         bool bad = is_id(&p.groups[gd].items[i].id, 202);
@@ -440,7 +502,7 @@ static void test_apply_failed_album_create_fails_its_adds(void **state)
     struct outcome o;
     struct rec r;
     struct apply_writer w;
-    struct apply_opts opts = {5, false, false, NULL, NULL};
+    struct apply_opts opts = {5, false, false, NULL, NULL, 0};
     struct buf err = BUF_INIT;
     size_t gc = 0, ga = 0;
 
@@ -457,8 +519,10 @@ static void test_apply_failed_album_create_fails_its_adds(void **state)
     assert_int_equal(o.groups[gc].action, OUTCOME_FAILED);
     assert_int_equal(o.groups[ga].status[0], OUTCOME_FAILED);
     assert_int_equal(o.groups[ga].error[11], OUTCOME_E_TARGET);
-    /* No album-add request was sent: the third batch is the tag add. */
-    assert_int_equal(r.kinds[2][0], APPLY_TAG_ASSETS_ADD);
+    /* No album-add request was sent: the creates' batch held the tag add
+     * too, the third batch is the tag remove. */
+    assert_int_equal(r.kinds[1][0], APPLY_TAG_ASSETS_ADD);
+    assert_int_equal(r.kinds[2][0], APPLY_TAG_ASSETS_REMOVE);
     assert_int_equal(o.failed, 13);
     outcome_release(&o);
     plan_release(&p);
@@ -471,7 +535,7 @@ static void test_apply_signal_stops_before_next_phase(void **state)
     struct outcome o;
     struct rec r;
     struct apply_writer w;
-    struct apply_opts opts = {0, false, false, NULL, NULL};
+    struct apply_opts opts = {0, false, false, NULL, NULL, 0};
     struct buf err = BUF_INIT;
 
     (void)state;
@@ -483,7 +547,8 @@ static void test_apply_signal_stops_before_next_phase(void **state)
     assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_STOPPED);
     assert_int_equal(r.batches, 2);
     assert_true(o.interrupted);
-    assert_int_equal(o.done, 2); /* tag created, album created */
+    /* tag created, album created, the 3 tag adds sent with it */
+    assert_int_equal(o.done, 5);
     assert_int_equal(o.failed, 0);
     assert_string_equal(err.buf, "run interrupted by a signal");
     sig_clear();
@@ -498,7 +563,7 @@ static void test_apply_writer_stop_leaves_rest_pending(void **state)
     struct outcome o;
     struct rec r;
     struct apply_writer w;
-    struct apply_opts opts = {0, false, false, NULL, NULL};
+    struct apply_opts opts = {0, false, false, NULL, NULL, 0};
     struct buf err = BUF_INIT;
 
     (void)state;
@@ -509,8 +574,10 @@ static void test_apply_writer_stop_leaves_rest_pending(void **state)
     r.stop_at_batch = 3;
     assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_STOPPED);
     assert_string_equal(err.buf, "server unreachable");
-    assert_int_equal(o.done, 2);
-    assert_int_equal(o.pending, 23);
+    /* tag and album created, 3 tag adds with the create; the album adds
+     * (the third batch) and the rest never sent */
+    assert_int_equal(o.done, 5);
+    assert_int_equal(o.pending, 20);
     outcome_release(&o);
     plan_release(&p);
     buf_release(&err);
@@ -522,8 +589,8 @@ static void test_apply_dry_run_and_empty_plan_send_nothing(void **state)
     struct outcome o, oe;
     struct rec r;
     struct apply_writer w;
-    struct apply_opts dry = {0, false, true, NULL, NULL};
-    struct apply_opts real = {0, false, false, NULL, NULL};
+    struct apply_opts dry = {0, false, true, NULL, NULL, 0};
+    struct apply_opts real = {0, false, false, NULL, NULL, 0};
     struct buf err = BUF_INIT;
 
     (void)state;
@@ -842,6 +909,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_apply_phases_run_in_order_with_chunks),
         cmocka_unit_test(test_apply_album_create_carries_its_assets),
+        cmocka_unit_test(test_apply_bulk_phase_spread_over_slots),
         cmocka_unit_test(test_apply_per_id_failures_are_counted_not_fatal),
         cmocka_unit_test(test_apply_fail_fast_stops_after_the_phase),
         cmocka_unit_test(test_apply_request_failure_names_endpoint),
