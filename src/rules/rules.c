@@ -197,6 +197,61 @@ static void note_duplicate_names(struct ws *w)
     }
 }
 
+/* lo..hi widened to take d (TIME_NONE: no date, nothing to take). */
+static void span_take(int64_t *lo, int64_t *hi, int64_t d)
+{
+    if (d == TIME_NONE)
+        return;
+    if (*lo == TIME_NONE || d < *lo)
+        *lo = d;
+    if (*hi == TIME_NONE || d > *hi)
+        *hi = d;
+}
+
+static bool span_too_long(int64_t lo, int64_t hi)
+{
+    return lo != TIME_NONE && hi != TIME_NONE &&
+           floor_div(hi - lo, DAY_MS) > RULES_TEMP_ALBUM_MAX_SPAN_DAYS;
+}
+
+/*
+ * Would asset a fit in the temporary album named for day name_date, the
+ * user's album al of that name (working id) or, when al is MODEL_NONE,
+ * one made for it: a's date at most 30 days from name_date (else
+ * leave_temp_albums() takes it out again next run), and the span of the
+ * album's working members' dates with a's within the 30-day health rule
+ * (else the album is deleted next run, made again, and a joins it again:
+ * every run).  Members this run added count by their dates when added
+ * (join_lo/join_hi), so one that left again still counts: the album is
+ * never made to span more.
+ */
+static bool temp_album_fits(struct ws *w, uint32_t al, int64_t name_date,
+                            uint32_t a)
+{
+    int64_t lo = TIME_NONE, hi = TIME_NONE;
+
+    if (w->best[a] == TIME_NONE)
+        return true;
+    if (name_date != TIME_NONE &&
+        llabs(time_days(w->best[a]) - time_days(name_date)) >
+            RULES_TEMP_ALBUM_MAX_SPAN_DAYS)
+        return false;
+    if (al == MODEL_NONE)
+        return true;
+    lo = w->albums[al].join_lo;
+    hi = w->albums[al].join_hi;
+    span_take(&lo, &hi, w->best[a]);
+    if (al < w->m->albums_nr && w->m->albums[al].members_known) {
+        size_t nr, i;
+        const uint32_t *mem = model_album_assets(w->m, al, &nr);
+
+        for (i = 0; i < nr; i++)
+            if (ws_has(w, mem[i], WS_ALBUM, al))
+                span_take(&lo, &hi, w->best[mem[i]]);
+    }
+    return !span_too_long(lo, hi);
+}
+
 /* Upstream's 30-day rule; on the members' dates when membership is
  * known, else on the album's startDate/endDate. */
 static bool temp_unhealthy(struct ws *w, uint32_t al)
@@ -210,23 +265,13 @@ static bool temp_unhealthy(struct ws *w, uint32_t al)
 
         if (nr < 2)
             return false;
-        for (i = 0; i < nr; i++) {
-            int64_t d = w->best[mem[i]];
-
-            if (d == TIME_NONE)
-                continue;
-            if (lo == TIME_NONE || d < lo)
-                lo = d;
-            if (hi == TIME_NONE || d > hi)
-                hi = d;
-        }
+        for (i = 0; i < nr; i++)
+            span_take(&lo, &hi, w->best[mem[i]]);
     } else {
         lo = ma->start_date;
         hi = ma->end_date;
     }
-    if (lo == TIME_NONE || hi == TIME_NONE)
-        return false;
-    return floor_div(hi - lo, DAY_MS) > RULES_TEMP_ALBUM_MAX_SPAN_DAYS;
+    return span_too_long(lo, hi);
 }
 
 bool rules_temp_deleted_at_start(struct ws *w, uint32_t al)
@@ -656,6 +701,24 @@ static void put_in_album(struct ws *w, uint32_t a, const char *name,
 }
 
 /*
+ * The one album of 4a, when it is a temporary album, must fit a
+ * (temp_album_fits()): the user's album of that name put_in_album() adds
+ * a to, or the one it makes.  Upstream adds a anyway; the album then
+ * fails the health check, is deleted and made again on every run
+ * (docs/rules.md).
+ */
+static bool option_fits(struct ws *w, uint32_t a, const char *name)
+{
+    uint32_t al = ws_album_by_name(w, name);
+
+    if (!strstr(name, RULES_TEMP_ALBUM_MARK))
+        return true;
+    if (al != MODEL_NONE && (!w->albums[al].mine || !w->albums[al].editable))
+        al = MODEL_NONE;
+    return temp_album_fits(w, al, rules_album_name_date(name), a);
+}
+
+/*
  * Step 4 for one asset: leaves temporary albums it no longer belongs in;
  * then, if it is still unclassified, puts it in the one album its folder
  * or its duplicates point to, else (create_album_from_date_if_missing) in
@@ -697,6 +760,8 @@ static void step_album_assignment(struct ws *w, uint32_t a,
                 !has_class_album(w, a);
     nopt = album_options(w, a, folder_ok ? w->fb_name.buf : NULL, &one,
                          &from_folder);
+    if (nopt == 1 && !option_fits(w, a, strpool_str(&w->names, one)))
+        nopt = 0; /* its own date's temporary album instead */
     if (nopt == 1) {
         const char *name = strpool_str(&w->names, one);
 

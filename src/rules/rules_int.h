@@ -43,6 +43,8 @@ struct ws_album {
     uint32_t next_same; /* next working album with this key */
     int64_t count;      /* working member count */
     int64_t name_date;  /* date in the name (step 6) or TIME_NONE */
+    int64_t join_lo;    /* earliest and latest best date of the assets */
+    int64_t join_hi;    /* this run added (TIME_NONE: none) */
     bool is_temp, mine, deleted, known, editable;
     int reason;        /* enum plan_reason: why created (new) or deleted */
     uint8_t *rule_hit; /* rules_total bytes: pattern of rule r matches */

@@ -77,6 +77,7 @@ static void album_fill(struct ws *w, struct ws_album *al, const char *name)
     al->key = xstrndup(name + off, len);
     al->is_temp = strstr(al->key, RULES_TEMP_ALBUM_MARK) != NULL;
     al->name_date = rules_album_name_date(al->key);
+    al->join_lo = al->join_hi = TIME_NONE;
     al->next_same = MODEL_NONE;
     key = ws_intern(w, al->key, len);
     first = u64map_get(&w->album_by_key, key);
@@ -338,8 +339,18 @@ void ws_set(struct ws *w, uint32_t a, enum ws_kind kind, uint32_t target,
     c->present = present;
     c->reason = (uint16_t)reason;
     c->rule = (uint16_t)rule;
-    if (kind == WS_ALBUM)
-        w->albums[target].count += present ? 1 : -1;
+    if (kind == WS_ALBUM) {
+        struct ws_album *al = &w->albums[target];
+        int64_t d = w->best[a];
+
+        al->count += present ? 1 : -1;
+        if (present && d != TIME_NONE) {
+            if (al->join_lo == TIME_NONE || d < al->join_lo)
+                al->join_lo = d;
+            if (al->join_hi == TIME_NONE || d > al->join_hi)
+                al->join_hi = d;
+        }
+    }
 }
 
 static void members_of(struct ws *w, uint32_t a, enum ws_kind kind,

@@ -97,6 +97,101 @@ static void test_rules_plan_is_deterministic_and_round_trips(void **state)
     config_free(cfg);
 }
 
+/* Plans until one is empty (at most 4 runs); each plan applied in
+ * memory.  Returns the number of plans with writes, 4 when it churns. */
+static int runs_to_settle(const struct config *cfg, struct model *m)
+{
+    for (int run = 0; run < 4; run++) {
+        struct plan p;
+        struct model next;
+        struct buf err = BUF_INIT;
+
+        eval_plan(cfg, m, &p);
+        if (plan_is_empty(&p)) {
+            plan_release(&p);
+            return run;
+        }
+        if (run > 0)
+            dump_plan(&p); /* what comes back */
+        model_init(&next);
+        if (apply_mem_to_model(m, &p, &next, &err) < 0)
+            fail_msg("apply: %s", err.buf);
+        plan_release(&p);
+        buf_release(&err);
+        model_release(m);
+        *m = next;
+    }
+    return 4;
+}
+
+/*
+ * A duplicate whose group's one album is a temporary album that its own
+ * date does not fit (more than 30 days from its name, or from a
+ * member's date; the classification pattern matches the date in the
+ * name): joining it would make the album
+ * unhealthy, deleted and made again on every run.  It goes to the
+ * temporary album of its own date instead; one run settles.  A duplicate
+ * that fits (20 days) still joins the group's album, as upstream.
+ */
+static void test_rules_duplicate_does_not_make_temp_album_churn(void **state)
+{
+    struct config *cfg =
+        cfg_load(CFG_BASE "conversions: {}\n" CFG_CLASS CFG_NOFOLDERS CFG_DUPS
+                          "create_album_from_date_if_missing: true\n");
+    struct lib l;
+    struct plan p;
+    uint32_t a, b, c, d, e, f, g, h, k, ta, tc, tg;
+
+    (void)state;
+    lib_init(&l, 21);
+    /* a in its temp album, b (75 days later) unsorted */
+    ta = lib_album(&l, "2024-01-01-autotag-temp-unclassified");
+    a = lib_asset(&l, "a.jpg", NULL, iso("2024-01-01T10:00:00Z"));
+    b = lib_asset(&l, "b.jpg", NULL, iso("2024-03-16T10:00:00Z"));
+    lib_in(&l, ta, a);
+    lib_dup(&l, a, b);
+    /* c and d (120 days apart) both in an unhealthy temp album */
+    tc = lib_album(&l, "2023-01-01-autotag-temp-unclassified");
+    c = lib_asset(&l, "c.jpg", NULL, iso("2023-01-01T10:00:00Z"));
+    d = lib_asset(&l, "d.jpg", NULL, iso("2023-05-01T10:00:00Z"));
+    lib_in(&l, tc, c);
+    lib_in(&l, tc, d);
+    lib_dup(&l, c, d);
+    /* f, 20 days from e's temp album: joins it */
+    e = lib_asset(&l, "e.jpg", NULL, iso("2022-06-01T10:00:00Z"));
+    f = lib_asset(&l, "f.jpg", NULL, iso("2022-06-21T10:00:00Z"));
+    lib_in(&l, lib_album(&l, "2022-06-01-autotag-temp-unclassified"), e);
+    lib_dup(&l, e, f);
+    /* k is 20 days from the name of g's album, but 45 from h in it */
+    tg = lib_album(&l, "2021-06-01-autotag-temp-unclassified");
+    g = lib_asset(&l, "g.jpg", NULL, iso("2021-06-01T10:00:00Z"));
+    h = lib_asset(&l, "h.jpg", NULL, iso("2021-06-26T10:00:00Z"));
+    k = lib_asset(&l, "k.jpg", NULL, iso("2021-05-12T10:00:00Z"));
+    lib_in(&l, tg, g);
+    lib_in(&l, tg, h);
+    lib_dup(&l, g, k);
+    model_build_indexes(&l.m);
+
+    eval_plan(cfg, &l.m, &p);
+    assert_true(plan_has(&p, PLAN_ALBUM_ADD,
+                         "2021-05-12-autotag-temp-unclassified", &l.m, k));
+    assert_null(plan_find(&p, PLAN_ALBUM_DELETE,
+                          "2021-06-01-autotag-temp-unclassified"));
+    assert_true(plan_has(&p, PLAN_ALBUM_ADD,
+                         "2024-03-16-autotag-temp-unclassified", &l.m, b));
+    assert_false(plan_has(&p, PLAN_ALBUM_ADD,
+                          "2024-01-01-autotag-temp-unclassified", &l.m, b));
+    assert_true(plan_has(&p, PLAN_ALBUM_ADD,
+                         "2023-05-01-autotag-temp-unclassified", &l.m, d));
+    assert_true(plan_has(&p, PLAN_ALBUM_ADD,
+                         "2022-06-01-autotag-temp-unclassified", &l.m, f));
+    plan_release(&p);
+    /* the first plan has writes, the second none */
+    assert_int_equal(runs_to_settle(cfg, &l.m), 1);
+    model_release(&l.m);
+    config_free(cfg);
+}
+
 /* The model after a plan keeps every asset's file name and path (the
  * date patterns and the folder albums read them on the next run). */
 static void test_apply_mem_keeps_asset_names_and_paths(void **state)
@@ -131,6 +226,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_apply_mem_keeps_asset_names_and_paths),
+        cmocka_unit_test(test_rules_duplicate_does_not_make_temp_album_churn),
         cmocka_unit_test(test_rules_plan_applied_then_reevaluated_is_empty),
         cmocka_unit_test(test_rules_plan_is_deterministic_and_round_trips),
     };
