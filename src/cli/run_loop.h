@@ -28,4 +28,18 @@ typedef enum cli_status run_once_fn(struct cli_ctx *ctx);
  * manager expects of SIGTERM). */
 enum cli_status run_loop(struct cli_ctx *ctx, run_once_fn *once);
 
+/*
+ * --watch INTERVAL: every interval, asks the server what changed since
+ * the last good pass (api_poll.h: two requests, on the server's clock)
+ * and runs `once` only when something did; a full pass (--full-read) at
+ * start and every --full-every.  A poll that fails is logged and tried
+ * again with a growing wait, and never leads to a pass; a failed pass
+ * leaves the last good pass's time in place, so its changes are seen
+ * again.  Signals as run_loop(): a signal during a pass ends it with its
+ * reports (CLI_FAILED), during a poll or the sleep a clean stop that
+ * keeps the last pass's status.  A configuration error (CLI_USAGE) ends
+ * the watch.
+ */
+enum cli_status run_watch(struct cli_ctx *ctx, run_once_fn *once);
+
 #endif
