@@ -8,8 +8,13 @@
 
 #include <cmocka.h>
 #include <dirent.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "core/common.h"
 #include "core/fsutil.h"
@@ -89,15 +94,78 @@ pid_t e2e_launch(const struct sim_proc *sim, const char *key,
     return pid;
 }
 
-void e2e_reap(pid_t pid, unsigned n, struct e2e_run *r)
+/* A finished launch n's exit code and outputs into r. */
+static void read_outputs(unsigned n, int code, struct e2e_run *r)
 {
-    r->code = sim_wait_tool(pid);
+    r->code = code;
     buf_init(&r->out, 0);
     buf_init(&r->err, 0);
     e2e_slurp(out_path(n, "out"), &r->out);
     e2e_slurp(out_path(n, "err"), &r->err);
     if (r->code < 0)
         fail_msg("the tool did not exit: %s", r->err.buf);
+}
+
+void e2e_reap(pid_t pid, unsigned n, struct e2e_run *r)
+{
+    read_outputs(n, sim_wait_tool(pid), r);
+}
+
+static double mono_now(void)
+{
+    struct timespec ts;
+
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+size_t e2e_err_len(unsigned n)
+{
+    struct stat sb;
+
+    return stat(out_path(n, "err"), &sb) < 0 ? 0 : (size_t)sb.st_size;
+}
+
+bool e2e_wait_err(unsigned n, size_t from, const char *needle, int max_s,
+                  size_t *at)
+{
+    struct buf text = BUF_INIT;
+    double end = mono_now() + max_s;
+    const char *hit = NULL;
+
+    for (;;) {
+        buf_reset(&text);
+        if (e2e_err_len(n)) /* the child may not have opened it yet */
+            e2e_slurp(out_path(n, "err"), &text);
+        if (text.len > from && (hit = memmem(text.buf + from, text.len - from,
+                                             needle, strlen(needle))))
+            break;
+        if (mono_now() > end)
+            break;
+        (void)usleep(50000);
+    }
+    if (hit && at)
+        *at = (size_t)(hit - text.buf) + strlen(needle);
+    buf_release(&text);
+    return hit != NULL;
+}
+
+void e2e_term(pid_t pid, unsigned n, struct e2e_run *r)
+{
+    double end = mono_now() + 5.0;
+    pid_t got;
+    int status = 0;
+
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    while ((got = waitpid(pid, &status, WNOHANG)) == 0 && mono_now() < end)
+        (void)usleep(20000);
+    if (got == 0) {
+        (void)kill(pid, SIGKILL); /* leave no process behind */
+        (void)waitpid(pid, &status, 0);
+        fail_msg("still running 5 s after SIGTERM");
+    }
+    assert_int_equal(got, pid);
+    read_outputs(n, WIFEXITED(status) ? WEXITSTATUS(status) : -1, r);
 }
 
 int e2e_tool_key(const struct sim_proc *sim, const char *key,
