@@ -5,8 +5,8 @@
  *     poll starts (the first poll after the upload, not a later one);
  *   - an idle poll costs at most two requests (the simulator's count
  *     between two "nothing new" lines, while the tool sleeps);
- *   - SIGTERM while watching: exit 0 within the bound, the passes'
- *     reports in place;
+ *   - SIGTERM while watching: between polls, exit 0 within the bound, the
+ *     passes' reports in place; during a pass, exit 1 with its reports;
  *   - a poll that fails (a proxy's login page) starts no pass: no request
  *     after it, nothing written;
  *   - --watch with --loop is refused before any request (exit 2).
@@ -149,6 +149,32 @@ static void test_upload_is_classified_by_the_next_poll(void **state)
     e2e_halt(&sim);
 }
 
+static void test_sigterm_during_a_pass_writes_its_reports(void **state)
+{
+    struct sim_proc sim;
+    struct e2e_run r;
+    const char *logs = e2e_path("watch-term");
+    const char *args[] = {"run",    "--watch",   "1h", "-c",
+                          TEMPLATE, "--log-dir", logs, NULL};
+    unsigned n;
+    pid_t pid;
+    bool began;
+
+    (void)state;
+    /* The seed latency model: the start's full pass takes seconds. */
+    e2e_boot(&sim, E2E_ARGV("--latency", "seed"));
+    pid = e2e_launch(&sim, NULL, args, &n);
+    began =
+        e2e_wait_err(n, 0, "watching: a full pass to start with", WAIT_S, NULL);
+    e2e_term(pid, n, &r);
+    assert_true(began);
+    assert_int_equal(r.code, 1);
+    assert_non_null(strstr(r.err.buf, "stopped by signal 15"));
+    assert_int_equal(runs_with_reports(logs), 1);
+    e2e_run_release(&r);
+    e2e_halt(&sim);
+}
+
 static void test_failed_poll_writes_nothing(void **state)
 {
     struct sim_proc sim;
@@ -212,6 +238,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_upload_is_classified_by_the_next_poll),
+        cmocka_unit_test(test_sigterm_during_a_pass_writes_its_reports),
         cmocka_unit_test(test_failed_poll_writes_nothing),
         cmocka_unit_test(test_watch_with_loop_is_refused),
     };
