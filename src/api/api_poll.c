@@ -1,5 +1,5 @@
 /*
- * api_poll.c: the two requests of a watch-mode poll (api_poll.h).
+ * api_poll.c: the requests of a watch-mode poll (api_poll.h).
  */
 #include "api/api_poll.h"
 
@@ -12,6 +12,8 @@ struct poll {
     void *ctx;
     int pending;
     struct api_changes ch;
+    struct api_changed *items; /* ch.items, grown per answer */
+    size_t alloc;
     struct api_status st; /* the first failure, else ok */
     struct buf error;     /* its message (st.error points here) */
     char endpoint[64];
@@ -32,29 +34,43 @@ static void one_done(struct poll *p)
 {
     if (--p->pending)
         return;
+    p->ch.items = p->items;
     p->cb(p->ctx, &p->st, p->st.ok ? &p->ch : NULL);
+    free(p->items);
     buf_release(&p->error);
     free(p);
 }
 
-static void deliver_count(struct api_call *c, json_t *root,
-                          struct api_status *st)
+static void on_page(void *ctx, const struct api_status *st,
+                    const struct api_asset *assets, size_t nr, long next_page)
+{
+    struct poll *p = ctx;
+    size_t i;
+
+    if (!st->ok) {
+        fail(p, st);
+        one_done(p);
+        return;
+    }
+    ALLOC_GROW(p->items, p->ch.nr + nr, p->alloc);
+    for (i = 0; i < nr; i++) {
+        p->items[p->ch.nr + i].id = assets[i].id;
+        p->items[p->ch.nr + i].updated_at = assets[i].updated_at;
+    }
+    p->ch.nr += nr;
+    p->ch.more |= next_page != 0;
+    one_done(p);
+}
+
+/* The page decoder, after noting the answer's Date: the server's clock. */
+static void deliver_page(struct api_call *c, const char *data, size_t len,
+                         struct api_status *st)
 {
     struct poll *p = c->ctx;
-    struct jdec d = {c->endpoint, &c->err};
-    long total = 0;
 
-    if (st->ok && (jd_obj(&d, root, "", -1, NULL, &root) < 0 ||
-                   jd_long(&d, root, "", -1, "total", &total) < 0))
-        api_decode_failed(c, st);
-    if (st->ok) {
-        p->ch.changed += total;
-        if (c->date_ms >= 0 && p->ch.server_ms == TIME_NONE)
-            p->ch.server_ms = c->date_ms;
-    } else {
-        fail(p, st);
-    }
-    one_done(p);
+    if (st->ok && c->date_ms >= 0 && p->ch.server_ms == TIME_NONE)
+        p->ch.server_ms = c->date_ms;
+    api_deliver_page_raw(c, data, len, st);
 }
 
 /* FNV-1a, 64 bits. */
@@ -92,13 +108,15 @@ static void on_albums(void *ctx, const struct api_status *st,
     one_done(p);
 }
 
-/* One statistics call: {"withDeleted":true[,"updatedAfter"][,"visibility"]}. */
-static void count_changed(struct poll *p, const char *visibility)
+/* One search: {"page":1,"size":N,"withDeleted":true[,"updatedAfter"]
+ * [,"visibility"]}. */
+static void search_changed(struct poll *p, const char *visibility)
 {
     struct buf body = BUF_INIT;
     char t[32];
 
-    buf_addstr(&body, "{\"withDeleted\":true");
+    buf_addf(&body, "{\"page\":1,\"size\":%d,\"withDeleted\":true",
+             API_POLL_PAGE);
     if (p->since != TIME_NONE) {
         time_format_iso(p->since, t);
         buf_addf(&body, ",\"updatedAfter\":\"%s\"", t);
@@ -106,20 +124,20 @@ static void count_changed(struct poll *p, const char *visibility)
     if (visibility)
         buf_addf(&body, ",\"visibility\":\"%s\"", visibility);
     buf_addch(&body, '}');
-    api_submit(p->a, "POST", "/search/statistics", "POST /search/statistics",
-               &body, true, true, deliver_count, NULL, p);
+    api_submit_raw(p->a, "POST", "/search/metadata", "POST /search/metadata",
+                   &body, true, deliver_page, (api_any_fn *)on_page, p);
     buf_release(&body);
 }
 
-/* 2.x counts the timeline only by default: its archive is asked apart. */
-static void count_all(struct poll *p)
+/* 2.x searches the timeline only by default: its archive is asked apart. */
+static void search_all(struct poll *p)
 {
     if (p->a->dialect == 2) {
         p->pending++;
-        count_changed(p, "timeline");
-        count_changed(p, "archive");
+        search_changed(p, "timeline");
+        search_changed(p, "archive");
     } else {
-        count_changed(p, NULL);
+        search_changed(p, NULL);
     }
 }
 
@@ -134,7 +152,7 @@ static void on_version(void *ctx, const struct api_status *st,
         return;
     }
     p->a->dialect = api_dialect_of(v->major);
-    count_all(p);
+    search_all(p);
 }
 
 void api_poll_changes(struct api *a, int64_t since_ms, api_changes_fn *cb,
@@ -154,7 +172,7 @@ void api_poll_changes(struct api *a, int64_t since_ms, api_changes_fn *cb,
     p->ch.server_ms = TIME_NONE;
     buf_init(&p->error, 0);
     if (a->dialect)
-        count_all(p);
+        search_all(p);
     else
         api_server_version(a, on_version, p);
     api_albums(a, -1, on_albums, p);

@@ -104,21 +104,32 @@ enum cli_status run_loop(struct cli_ctx *ctx, run_once_fn *once)
 
 struct watch {
     struct cli_ctx *ctx;
-    long interval;      /* between polls, seconds */
-    long full_every;    /* between full passes, seconds */
-    int64_t since;      /* server clock (ms) the next poll asks from;
-                           TIME_NONE before the first good pass */
-    uint64_t albums_fp; /* album list at the last good pass's poll */
-    time_t next_full;   /* monotonic seconds: a full pass is due */
-    unsigned failures;  /* consecutive failed polls or passes */
+    long interval;            /* between polls, seconds */
+    long full_every;          /* between full passes, seconds */
+    int64_t since;            /* server clock (ms) the next poll asks from;
+                                 TIME_NONE before the first good pass */
+    uint64_t albums_fp;       /* album list at the last good pass's poll */
+    struct api_changed *seen; /* assets that poll returned: a later poll
+                                 that returns them unchanged (same
+                                 updatedAt, in the second "since" was
+                                 taken) does not count them again */
+    size_t seen_nr;
+    time_t next_full;  /* monotonic seconds: a full pass is due */
+    unsigned failures; /* consecutive failed polls or passes */
     unsigned long passes;
     int dialect; /* 2 or 3; 0 until the first poll asked */
     bool warned_clock;
 };
 
+/* A poll's answer (api_changes, with its items copied). */
 struct poll_result {
     bool done, ok;
-    struct api_changes ch;
+    struct api_changed *items;
+    size_t nr;
+    size_t changed; /* items not in watch.seen */
+    bool more;
+    int64_t server_ms;
+    uint64_t albums_fp;
     struct buf why;
 };
 
@@ -129,10 +140,32 @@ static void on_changes(void *ctx, const struct api_status *st,
 
     r->done = true;
     r->ok = st->ok;
-    if (st->ok)
-        r->ch = *ch;
-    else
+    if (!st->ok) {
         buf_addstr(&r->why, st->error);
+        return;
+    }
+    r->items = xcalloc(ch->nr + 1, sizeof(*r->items));
+    memcpy(r->items, ch->items, ch->nr * sizeof(*r->items));
+    r->nr = ch->nr;
+    r->more = ch->more;
+    r->server_ms = ch->server_ms;
+    r->albums_fp = ch->albums_fp;
+}
+
+/* The items of r that the last good pass's poll did not return as they
+ * are now. */
+static size_t count_changed(const struct watch *w, const struct poll_result *r)
+{
+    size_t i, j, n = 0;
+
+    for (i = 0; i < r->nr; i++) {
+        for (j = 0; j < w->seen_nr; j++)
+            if (uuid_eq(&r->items[i].id, &w->seen[j].id) &&
+                r->items[i].updated_at == w->seen[j].updated_at)
+                break;
+        n += j == w->seen_nr;
+    }
+    return n;
 }
 
 static time_t mono_s(void)
@@ -197,10 +230,10 @@ static void clock_text(int64_t ms, char out[16])
 }
 
 /* The server's clock at the poll, or this machine's (said once). */
-static int64_t poll_clock(struct watch *w, const struct api_changes *ch)
+static int64_t poll_clock(struct watch *w, const struct poll_result *r)
 {
-    if (ch->server_ms != TIME_NONE)
-        return ch->server_ms;
+    if (r->server_ms != TIME_NONE)
+        return r->server_ms;
     if (!w->warned_clock)
         warn_log("watching: the server's answers carry no Date header: "
                  "using this machine's clock to tell what is new");
@@ -215,11 +248,11 @@ static int64_t poll_clock(struct watch *w, const struct api_changes *ch)
  * Returns the pass's status.
  */
 static enum cli_status watch_pass(struct watch *w, run_once_fn *once,
-                                  const struct api_changes *ch, bool full)
+                                  struct poll_result *r, bool full)
 {
     struct cli_ctx *ctx = w->ctx;
     bool full_read = ctx->opts.full_read;
-    int64_t clock = poll_clock(w, ch);
+    int64_t clock = poll_clock(w, r);
     enum cli_status st;
 
     if (w->passes)
@@ -232,7 +265,11 @@ static enum cli_status watch_pass(struct watch *w, run_once_fn *once,
     /* The poll's Date (whole seconds, rounded down) is before this pass
      * began to read: whatever changed since then is newer. */
     w->since = clock;
-    w->albums_fp = ch->albums_fp;
+    w->albums_fp = r->albums_fp;
+    free(w->seen);
+    w->seen = r->items;
+    w->seen_nr = r->nr;
+    r->items = NULL;
     if (full)
         w->next_full = mono_s() + w->full_every;
     w->passes++;
@@ -240,57 +277,28 @@ static enum cli_status watch_pass(struct watch *w, run_once_fn *once,
 }
 
 /* Says why a pass runs now. */
-static void say_why(const struct watch *w, const struct api_changes *ch,
+static void say_why(const struct watch *w, const struct poll_result *r,
                     bool full)
 {
     if (full && !w->passes)
         info_log("watching: a full pass to start with");
     else if (full)
         info_log("watching: a full pass (every %ld s)", w->full_every);
-    else if (ch->changed > 0)
-        info_log("watching: %lld new or changed asset%s: running a pass",
-                 (long long)ch->changed, ch->changed == 1 ? "" : "s");
+    else if (r->more)
+        info_log("watching: more than %zu new or changed assets: running "
+                 "a pass",
+                 r->nr);
+    else if (r->changed > 0)
+        info_log("watching: %zu new or changed asset%s: running a pass",
+                 r->changed, r->changed == 1 ? "" : "s");
     else
         info_log("watching: albums changed: running a pass");
 }
 
-/*
- * One poll and what follows it: nothing (logged), a pass, or a failure
- * counted for the backoff.  Returns the seconds to sleep before the next
- * poll; *st gets a pass's status.  A failed poll never leads to a pass.
- */
-static long watch_step(struct watch *w, run_once_fn *once, enum cli_status *st)
+/* The wait after a pass, counting a failure for the backoff. */
+static long after_pass(struct watch *w, enum cli_status st)
 {
-    struct poll_result r = {false, false, {0, TIME_NONE, 0, 0}, BUF_INIT};
-    uint64_t requests;
-    bool ok = watch_poll(w, &r, &requests), full;
-    char when[16];
-
-    if (sig_stop_requested) {
-        buf_release(&r.why);
-        return 0;
-    }
-    if (!ok) {
-        w->failures++;
-        warn_log("watching: could not ask the server what changed (%s); "
-                 "nothing written; next poll in %ld s",
-                 r.why.buf, watch_backoff(w));
-        buf_release(&r.why);
-        return watch_backoff(w);
-    }
-    buf_release(&r.why);
-    full = !w->passes || mono_s() >= w->next_full;
-    if (!full && !r.ch.changed && r.ch.albums_fp == w->albums_fp) {
-        w->failures = 0;
-        clock_text(w->since, when);
-        info_log("watching: nothing new since %s (%llu requests); next "
-                 "poll in %ld s",
-                 when, (unsigned long long)requests, w->interval);
-        return w->interval;
-    }
-    say_why(w, &r.ch, full);
-    *st = watch_pass(w, once, &r.ch, full);
-    if (*st == CLI_OK || *st == CLI_USAGE || sig_stop_requested) {
+    if (st == CLI_OK || st == CLI_USAGE || sig_stop_requested) {
         w->failures = 0;
         info_log("watching: next poll in %ld s", w->interval);
         return w->interval;
@@ -300,6 +308,51 @@ static long watch_step(struct watch *w, run_once_fn *once, enum cli_status *st)
              "at the next poll, in %ld s",
              watch_backoff(w));
     return watch_backoff(w);
+}
+
+/*
+ * One poll and what follows it: nothing (logged), a pass, or a failure
+ * counted for the backoff.  Returns the seconds to sleep before the next
+ * poll; *st gets a pass's status.  A failed poll never leads to a pass.
+ */
+static long watch_step(struct watch *w, run_once_fn *once, enum cli_status *st)
+{
+    struct poll_result r;
+    uint64_t requests;
+    bool ok, full;
+    long wait;
+    char when[16];
+
+    memset(&r, 0, sizeof(r));
+    buf_init(&r.why, 0);
+    ok = watch_poll(w, &r, &requests);
+    if (sig_stop_requested) {
+        wait = 0;
+    } else if (!ok) {
+        w->failures++;
+        wait = watch_backoff(w);
+        warn_log("watching: could not ask the server what changed (%s); "
+                 "nothing written; next poll in %ld s",
+                 r.why.buf, wait);
+    } else {
+        r.changed = count_changed(w, &r);
+        full = !w->passes || mono_s() >= w->next_full;
+        wait = w->interval;
+        if (!full && !r.more && !r.changed && r.albums_fp == w->albums_fp) {
+            w->failures = 0;
+            clock_text(w->since, when);
+            info_log("watching: nothing new since %s (%llu requests); next "
+                     "poll in %ld s",
+                     when, (unsigned long long)requests, wait);
+        } else {
+            say_why(w, &r, full);
+            *st = watch_pass(w, once, &r, full);
+            wait = after_pass(w, *st);
+        }
+    }
+    free(r.items);
+    buf_release(&r.why);
+    return wait;
 }
 
 enum cli_status run_watch(struct cli_ctx *ctx, run_once_fn *once)
@@ -330,6 +383,7 @@ enum cli_status run_watch(struct cli_ctx *ctx, run_once_fn *once)
     }
     if (sig_stop_requested)
         info_log("watching: stopped by signal %d", (int)sig_stop_requested);
+    free(w.seen);
     sig_restore();
     return st;
 }
