@@ -110,9 +110,9 @@ struct watch {
                                  TIME_NONE before the first good pass */
     uint64_t albums_fp;       /* album list at the last good pass's poll */
     struct api_changed *seen; /* assets that poll returned: a later poll
-                                 that returns them unchanged (same
-                                 updatedAt, in the second "since" was
-                                 taken) does not count them again */
+                                 returning one with the same updatedAt
+                                 (changed within the second "since" was
+                                 taken in) does not count it again */
     size_t seen_nr;
     time_t next_full;  /* monotonic seconds: a full pass is due */
     unsigned failures; /* consecutive failed polls or passes */
@@ -145,7 +145,8 @@ static void on_changes(void *ctx, const struct api_status *st,
         return;
     }
     r->items = xcalloc(ch->nr + 1, sizeof(*r->items));
-    memcpy(r->items, ch->items, ch->nr * sizeof(*r->items));
+    if (ch->nr)
+        memcpy(r->items, ch->items, ch->nr * sizeof(*r->items));
     r->nr = ch->nr;
     r->more = ch->more;
     r->server_ms = ch->server_ms;
