@@ -153,18 +153,17 @@ static void on_changes(void *ctx, const struct api_status *st,
     r->albums_fp = ch->albums_fp;
 }
 
-/* The items of r that the last good pass's poll did not return as they
- * are now. */
-static size_t count_changed(const struct watch *w, const struct poll_result *r)
+size_t watch_count_changed(const struct api_changed *items, size_t nr,
+                           const struct api_changed *seen, size_t seen_nr)
 {
     size_t i, j, n = 0;
 
-    for (i = 0; i < r->nr; i++) {
-        for (j = 0; j < w->seen_nr; j++)
-            if (uuid_eq(&r->items[i].id, &w->seen[j].id) &&
-                r->items[i].updated_at == w->seen[j].updated_at)
+    for (i = 0; i < nr; i++) {
+        for (j = 0; j < seen_nr; j++)
+            if (uuid_eq(&items[i].id, &seen[j].id) &&
+                items[i].updated_at == seen[j].updated_at)
                 break;
-        n += j == w->seen_nr;
+        n += j == seen_nr;
     }
     return n;
 }
@@ -336,7 +335,7 @@ static long watch_step(struct watch *w, run_once_fn *once, enum cli_status *st)
                  "nothing written; next poll in %ld s",
                  r.why.buf, wait);
     } else {
-        r.changed = count_changed(w, &r);
+        r.changed = watch_count_changed(r.items, r.nr, w->seen, w->seen_nr);
         full = !w->passes || mono_s() >= w->next_full;
         wait = w->interval;
         if (!full && !r.more && !r.changed && r.albums_fp == w->albums_fp) {

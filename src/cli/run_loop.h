@@ -18,6 +18,7 @@
 #ifndef IA_RUN_LOOP_H
 #define IA_RUN_LOOP_H
 
+#include "api/api_poll.h"
 #include "cli/cli.h"
 
 typedef enum cli_status run_once_fn(struct cli_ctx *ctx);
@@ -41,5 +42,14 @@ enum cli_status run_loop(struct cli_ctx *ctx, run_once_fn *once);
  * the watch.
  */
 enum cli_status run_watch(struct cli_ctx *ctx, run_once_fn *once);
+
+/*
+ * How many of a poll's items are news: those the poll before the last
+ * good pass (seen) did not return with the same updatedAt.  An asset
+ * changed within the second a poll's Date names is returned again by the
+ * next poll ("since" is that second); unchanged, it needs no second pass.
+ */
+size_t watch_count_changed(const struct api_changed *items, size_t nr,
+                           const struct api_changed *seen, size_t seen_nr);
 
 #endif

@@ -67,6 +67,13 @@ static int runs_with_reports(const char *root)
     return n;
 }
 
+/*
+ * The whole life of a watch on the small library: the start, a guest's
+ * upload classified by the pass the first poll after it starts (the
+ * simulator's state, not the tool's report, says where the photo went),
+ * the cost of an idle poll by the simulator's own count, and SIGTERM
+ * while the tool sleeps between polls (exit 0, reports in place).
+ */
 static void test_upload_is_classified_by_the_next_poll(void **state)
 {
     struct sim_proc sim;
@@ -149,6 +156,8 @@ static void test_upload_is_classified_by_the_next_poll(void **state)
     e2e_halt(&sim);
 }
 
+/* SIGTERM while the start's full pass runs: the pass winds down with
+ * its reports and the watch ends with the pass's exit code 1. */
 static void test_sigterm_during_a_pass_writes_its_reports(void **state)
 {
     struct sim_proc sim;
@@ -175,6 +184,8 @@ static void test_sigterm_during_a_pass_writes_its_reports(void **state)
     e2e_halt(&sim);
 }
 
+/* A poll that meets a proxy's login page starts no pass: nothing after
+ * the poll's own requests, no run directory, no write. */
 static void test_failed_poll_writes_nothing(void **state)
 {
     struct sim_proc sim;

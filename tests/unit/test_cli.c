@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli/run_loop.h"
 #include "core/fsutil.h"
 #include "sim_harness.h"
 
@@ -480,6 +481,30 @@ static void parse_words(const char *const *words, struct cli_opts *o,
         argv[n++] = (char *)*words++;
     argv[n] = NULL;
     assert_int_equal(cli_opts_parse(n, argv, o, err), want);
+}
+
+/* A poll's items count unless the poll before the last pass returned
+ * the same asset with the same updatedAt. */
+static void test_watch_counts_only_news(void **state)
+{
+    struct api_changed seen[2], items[3];
+
+    (void)state;
+    memset(seen, 0, sizeof(seen));
+    memset(items, 0, sizeof(items));
+    seen[0].id.b[0] = 1;
+    seen[0].updated_at = 1000;
+    seen[1].id.b[0] = 2;
+    seen[1].updated_at = 2000;
+    items[0] = seen[0]; /* as the last pass saw it */
+    items[1] = seen[1]; /* changed again since */
+    items[1].updated_at = 2500;
+    items[2].id.b[0] = 3; /* new */
+    items[2].updated_at = 2600;
+    assert_int_equal(watch_count_changed(items, 3, seen, 2), 2);
+    assert_int_equal(watch_count_changed(items, 3, NULL, 0), 3);
+    assert_int_equal(watch_count_changed(items, 1, seen, 2), 0);
+    assert_int_equal(watch_count_changed(NULL, 0, seen, 2), 0);
 }
 
 /* --watch takes its interval only when the next word is one; else it
@@ -964,6 +989,7 @@ int main(void)
         cmocka_unit_test(test_binary_exit_codes_and_usage_errors),
         cmocka_unit_test(test_short_options_cluster_like_getopt),
         cmocka_unit_test(test_watch_value_is_optional),
+        cmocka_unit_test(test_watch_counts_only_news),
         cmocka_unit_test(test_every_option_has_a_working_env_var),
         cmocka_unit_test(test_env_values_precedence_and_errors),
         cmocka_unit_test(test_json_only_where_it_means_something),
