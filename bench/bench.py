@@ -2,7 +2,7 @@
 """immich-autotag benchmarks: the seed profile's figures, measured side by
 side with the upstream tool's request pattern on the same simulated server.
 
-    bench/bench.py run [--build DIR] [--only baseline,cold,warm,scale]
+    bench/bench.py run [--build DIR] [--only baseline,cold,warm,scale,watch]
                        [--out FILE.json] [--markdown FILE.md]
     bench/bench.py compare A.json B.json
     bench/bench.py smoke --build DIR --out FILE.json      (the CI check)
@@ -18,6 +18,10 @@ What `run` measures, in one invocation (docs/performance.md says why):
             to the seed's counts (107 / 35,402 / 3,377 / 2,479 / 1,418).
   cold      immich-autotag run, upstream template, fresh `seed` library.
   warm      the same again at once (nothing to change).
+  watch     `run --watch` on a fresh `seed` library: the requests of its
+            start (a poll and the full pass), then of one idle poll (the
+            simulator's count between two "nothing new" lines, with no
+            pass between them), beside the full read it replaces.
   scale     cold run on the `1m` library, latency off (its targets are
             client CPU, memory and request shape, not server time), plus a
             CPU profile of it (perf) when perf works here.
@@ -66,6 +70,7 @@ TARGETS = {
     "warm_writes": 0,
     "scale_rss_max_kib": 1024 * 1024,
     "scale_cpu_max_s": 60.0,
+    "watch_idle_requests_max": 2,
 }
 
 
@@ -285,6 +290,60 @@ def drain_jobs(sim, limit_s=600):
     return round(time.perf_counter() - t0, 2)
 
 
+def watch_figures(build, sim, work, interval="2s", max_wait_s=1800):
+    """run --watch: requests of the start (poll + full pass) and of one idle
+    poll, counted by the simulator while the tool sleeps between polls."""
+    tool = os.path.join(build, "immich-autotag")
+    errpath = os.path.join(work, "watch.err")
+    env = dict(os.environ, IMMICH_URL=sim.url, IMMICH_API_KEY=sim.key)
+    env.pop("IMMICH_AUTOTAG_CONFIG", None)
+    cmd = [tool, "run", "--watch", interval, "--config", CONFIG,
+           "--log-dir", os.path.join(work, "watch-logs")]
+    sim.reset()
+    t0 = time.perf_counter()
+    with open(errpath, "wb") as err:
+        p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
+                             stderr=err)
+    marks = []  # (offset after an idle line, sim stats then)
+    start = None
+    try:
+        while time.perf_counter() - t0 < max_wait_s:
+            if p.poll() is not None:
+                raise RuntimeError("watch exited %d" % p.returncode)
+            with open(errpath, "rb") as f:
+                text = f.read().decode(errors="replace")
+            if start is None and "watching: next poll in" in text:
+                start = (sim.stats(), time.perf_counter() - t0)
+            at = marks[-1][0] if marks else 0
+            k = text.find("watching: nothing new", at)
+            if k >= 0:
+                end = text.find("\n", k)
+                if end >= 0:
+                    marks.append((end, sim.stats(), text[at:k]))
+                    # two idle lines with no pass between them
+                    if (len(marks) >= 2 and "running a pass" not in marks[-1][2]
+                            and "full pass" not in marks[-1][2]):
+                        break
+            time.sleep(0.05)
+        else:
+            raise RuntimeError("watch: no idle poll within %d s" % max_wait_s)
+    finally:
+        p.terminate()
+        p.wait()
+    a, b = marks[-2][1], marks[-1][1]
+    eps = {e: n - a["by_endpoint"].get(e, 0)
+           for e, n in b["by_endpoint"].items()
+           if n - a["by_endpoint"].get(e, 0)}
+    return {
+        "start_requests": start[0]["requests"],
+        "start_s": round(start[1], 2),
+        "idle_poll_requests": b["requests"] - a["requests"],
+        "idle_poll_bytes_in": b["bytes_out"] - a["bytes_out"],
+        "idle_poll_by_endpoint": dict(sorted(eps.items())),
+        "exit_on_sigterm": p.returncode,
+    }
+
+
 PHASES = [("evaluate", "rules_evaluate"), ("read", "snapshot_load"),
           ("write", "apply_run")]
 
@@ -403,6 +462,13 @@ def verdicts(res):
                   speed >= TARGETS["cold_speedup_min"]))
     if w:
         v.append(("warm writes == 0", w["writes"], w["writes"] == 0))
+    wa = res.get("watch")
+    if wa:
+        v.append(("watch idle poll requests <= %d"
+                  % TARGETS["watch_idle_requests_max"],
+                  wa["idle_poll_requests"],
+                  wa["idle_poll_requests"]
+                  <= TARGETS["watch_idle_requests_max"]))
     if s:
         v.append(("scale peak RSS <= 1 GiB", "%d MiB"
                   % (s["peak_rss_kib"] // 1024),
@@ -507,6 +573,22 @@ def markdown(res):
                   "memory and the shape of the requests).  Bytes are the "
                   "client's, on the wire (gzip).", "", table(res), "", "Requests by endpoint:",
                   "", endpoint_table(res), ""]
+    wa = res.get("watch")
+    if wa:
+        full = res.get("warm") or res.get("cold")
+        lines += ["## Watch mode: an idle poll", "",
+                  "`run --watch 2s` on a fresh `seed` library: its start "
+                  "(the first poll and the full pass) made %d requests in "
+                  "%.1f s; then one idle poll made **%d requests** (%s), "
+                  "%d bytes in%s."
+                  % (wa["start_requests"], wa["start_s"],
+                     wa["idle_poll_requests"],
+                     ", ".join("`%s` %d" % kv for kv in
+                               wa["idle_poll_by_endpoint"].items()),
+                     wa["idle_poll_bytes_in"],
+                     ", where a run on the unchanged library (%s, above) "
+                     "makes %d" % ("warm" if res.get("warm") else "cold",
+                                   full["requests"]) if full else ""), ""]
     if "cold_speedup" in res:
         lines += ["Cold run against the baseline pattern: **%.0fx** faster "
                   "(%.0f s / %.2f s)." % (res["cold_speedup"],
@@ -570,6 +652,16 @@ def cmd_run(args):
                     print("warm run...", file=sys.stderr)
                     res["warm"] = run_tool(args.build, sim, work, "warm")
                     res["warm"]["jobs_drained_before_s"] = drained
+            finally:
+                sim.stop()
+        if "watch" in only:
+            sim = Sim(args.build, args.preset, "seed",
+                      profile=args.sim_profile)
+            try:
+                print("watch...", file=sys.stderr)
+                watch_work = os.path.join(work, "watch")
+                os.makedirs(watch_work)
+                res["watch"] = watch_figures(args.build, sim, watch_work)
             finally:
                 sim.stop()
         if "scale" in only:
@@ -670,7 +762,7 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run", help="measure and report")
     r.add_argument("--build", default=os.path.join(ROOT, "build-bench"))
-    r.add_argument("--only", default="baseline,cold,warm,scale")
+    r.add_argument("--only", default="baseline,cold,warm,scale,watch")
     r.add_argument("--preset", default="seed")
     r.add_argument("--scale-preset", default="1m")
     r.add_argument("--sample", type=float, default=SAMPLE)

@@ -29,7 +29,8 @@ share/doc/immich-autotag/migrating.md
 share/bash-completion/completions/immich-autotag
 lib/systemd/system/immich-autotag.service
 lib/systemd/system/immich-autotag.timer
-lib/systemd/system/immich-autotag-loop.service"
+lib/systemd/system/immich-autotag-loop.service
+lib/systemd/system/immich-autotag-watch.service"
 
 # 1. cmake --install with DESTDIR and a prefix
 DESTDIR=$work/destdir cmake --install "$build" --prefix /opt/ia >/dev/null

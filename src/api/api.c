@@ -87,6 +87,7 @@ static void on_http(const struct http_response *r, void *ctx)
     struct buf msg = BUF_INIT;
     json_t *root = NULL;
 
+    c->date_ms = r->date_ms;
     st.ok = true;
     st.kind = API_OK;
     st.http = r->status;

@@ -20,6 +20,8 @@ enum opt_id {
     O_MAX_ITEMS,
     O_LOG_DIR,
     O_LOOP,
+    O_WATCH,
+    O_FULL_EVERY,
     O_QUIET,
     O_VERBOSE,
     O_LOG_FORMAT,
@@ -41,11 +43,14 @@ enum opt_id {
 /* env: NULL = IMMICH_AUTOTAG_<NAME>, NO_ENV = none (actions, not
  * settings).  example: a valid value, for docs and tests. */
 #define NO_ENV ""
+/* has_value: false, true, or this: "--name", "--name=V" or "--name V"
+ * when V parses as an interval. */
+#define OPTIONAL_VALUE 2
 
 static const struct opt {
     const char *name; /* without the dashes */
     char short_name;  /* 0 = none */
-    bool has_value;
+    int has_value;    /* false, true or OPTIONAL_VALUE */
     enum opt_id id;
     const char *arg; /* value placeholder in help */
     const char *help;
@@ -80,6 +85,15 @@ static const struct opt {
      "/var/lib/immich-autotag/logs", NULL},
     {"loop", 0, true, O_LOOP, "INTERVAL",
      "run again every INTERVAL (300, 45s, 5m, 1h)", "1h", NULL},
+    {"watch", 0, OPTIONAL_VALUE, O_WATCH, "[INTERVAL]",
+     "stay running: every INTERVAL (default 60s) ask\n"
+     "the server what changed, and run a pass when\n"
+     "something did (not with --loop)",
+     "5m", NULL},
+    {"full-every", 0, true, O_FULL_EVERY, "INTERVAL",
+     "with --watch: a full pass at start and every\n"
+     "INTERVAL (default 24h)",
+     "12h", NULL},
     {"quiet", 'q', false, O_QUIET, NULL, "errors only", NULL, NULL},
     {"verbose", 'v', false, O_VERBOSE, NULL, "more detail (-vv: debug)", NULL,
      NULL},
@@ -234,6 +248,29 @@ static int number(const char *name, const char *v, long min, long max,
     return 0;
 }
 
+static int env_flag(const char *v);
+
+/* --watch, --watch=V, --watch V, IMMICH_AUTOTAG_WATCH=V: V an interval,
+ * or a flag word (on: the default interval, off: no watch). */
+static int set_watch(struct cli_opts *o, const char *v, struct buf *err)
+{
+    int flag = v ? env_flag(v) : 1;
+
+    if (flag >= 0) {
+        o->watch_seconds = flag ? CLI_WATCH_DEFAULT_S : 0;
+        return 0;
+    }
+    o->watch_seconds = cli_parse_interval(v);
+    if (o->watch_seconds < 0) {
+        buf_addf(err,
+                 "option '--watch' takes an interval such as 30s, 5m "
+                 "or 1h (at most a year), not '%s'",
+                 v);
+        return -1;
+    }
+    return 0;
+}
+
 /*
  * Applies one option (from the command line or its environment variable)
  * to o: a case per row of the option table, numbers checked against
@@ -271,6 +308,18 @@ static int set(struct cli_opts *o, const struct opt *d, const char *v,
             buf_addf(err,
                      "option '--loop' needs an interval such as 300, "
                      "45s, 5m or 1h (at most a year), not '%s'",
+                     v);
+            return -1;
+        }
+        break;
+    case O_WATCH:
+        return set_watch(o, v, err);
+    case O_FULL_EVERY:
+        o->full_every_seconds = cli_parse_interval(v);
+        if (o->full_every_seconds < 0) {
+            buf_addf(err,
+                     "option '--full-every' needs an interval such as "
+                     "12h or 1d (at most a year), not '%s'",
                      v);
             return -1;
         }
@@ -436,7 +485,10 @@ int cli_opts_parse(int argc, char **argv, struct cli_opts *o, struct buf *err)
             d = long_option(a, &v, err);
             if (!d)
                 return -1;
-            if (d->has_value && !v) {
+            if (d->has_value == OPTIONAL_VALUE && !v) {
+                if (i + 1 < argc && cli_parse_interval(argv[i + 1]) >= 0)
+                    v = argv[++i];
+            } else if (d->has_value && !v) {
                 if (i + 1 >= argc)
                     goto missing;
                 v = argv[++i];

@@ -30,6 +30,11 @@
 #include "core/buf.h"
 #include "core/log.h"
 
+/* --watch without a value: poll every minute; --full-every's default:
+ * a full pass a day. */
+#define CLI_WATCH_DEFAULT_S      60L
+#define CLI_FULL_EVERY_DEFAULT_S 86400L
+
 /* Which Immich API dialect to speak (see docs/cli.md). */
 enum cli_dialect {
     CLI_DIALECT_AUTO, /* ask the server */
@@ -49,6 +54,9 @@ struct cli_opts {
     long max_items;             /* --max-items N, -1 = from the config */
     const char *log_dir;        /* --log-dir DIR, NULL = default */
     long loop_seconds;          /* --loop INTERVAL in seconds, 0 = once */
+    long watch_seconds;         /* --watch [INTERVAL]: poll interval in
+                                   seconds, 0 = no watch */
+    long full_every_seconds;    /* --full-every INTERVAL, 0 = default */
     bool quiet;                 /* --quiet: errors only */
     int verbose;                /* --verbose, repeatable */
     enum log_format log_format; /* --log-format text|json */

@@ -18,6 +18,7 @@
 #ifndef IA_RUN_LOOP_H
 #define IA_RUN_LOOP_H
 
+#include "api/api_poll.h"
 #include "cli/cli.h"
 
 typedef enum cli_status run_once_fn(struct cli_ctx *ctx);
@@ -27,5 +28,28 @@ typedef enum cli_status run_once_fn(struct cli_ctx *ctx);
  * and keeps the last run's status (0 after a good run, what a service
  * manager expects of SIGTERM). */
 enum cli_status run_loop(struct cli_ctx *ctx, run_once_fn *once);
+
+/*
+ * --watch INTERVAL: every interval, asks the server what changed since
+ * the last good pass (api_poll.h: two requests, on the server's clock)
+ * and runs `once` only when something did; a full pass (--full-read) at
+ * start and every --full-every.  A poll that fails is logged and tried
+ * again with a growing wait, and never leads to a pass; a failed pass
+ * leaves the last good pass's time in place, so its changes are seen
+ * again.  Signals as run_loop(): a signal during a pass ends it with its
+ * reports (CLI_FAILED), during a poll or the sleep a clean stop that
+ * keeps the last pass's status.  A configuration error (CLI_USAGE) ends
+ * the watch.
+ */
+enum cli_status run_watch(struct cli_ctx *ctx, run_once_fn *once);
+
+/*
+ * How many of a poll's items are news: those the poll before the last
+ * good pass (seen) did not return with the same updatedAt.  An asset
+ * changed within the second a poll's Date names is returned again by the
+ * next poll ("since" is that second); unchanged, it needs no second pass.
+ */
+size_t watch_count_changed(const struct api_changed *items, size_t nr,
+                           const struct api_changed *seen, size_t seen_nr);
 
 #endif

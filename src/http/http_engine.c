@@ -52,6 +52,7 @@ struct http_req {
     bool too_big;
     char *location;     /* a redirect's target (owned), or NULL */
     char *content_type; /* the answer's Content-Type (owned), NULL */
+    int64_t date_ms;    /* the answer's Date header, -1 when none */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -379,6 +380,7 @@ int http_engine_submit(struct http_engine *e, const struct http_call *c)
     if (!c->method || !c->path)
         BUG("http_engine_submit without method or path");
     r = xcalloc(1, sizeof(*r));
+    r->date_ms = -1;
     r->method = xstrdup(c->method);
     buf_addstr(&url, e->base_url);
     buf_addstr(&url, c->path);
@@ -463,6 +465,7 @@ static void complete(struct http_engine *e, struct http_req *r,
     resp.waited_ms = r->waited_ms;
     resp.location = r->location;
     resp.content_type = r->content_type;
+    resp.date_ms = r->date_ms;
     if (result != HTTP_RESULT_CANCELLED &&
         (result != HTTP_RESULT_OK || status >= 400))
         http_metrics_ep(&e->metrics, r->endpoint)->errors++;
@@ -766,6 +769,20 @@ static bool schedule_retry(struct http_engine *e, struct http_req *r,
     return true;
 }
 
+/* The answer's Date header (RFC 9110, whole seconds) in milliseconds
+ * since the epoch, -1 when it has none or it does not parse. */
+static int64_t answer_date_ms(CURL *easy)
+{
+    struct curl_header *h = NULL;
+    time_t t;
+
+    if (curl_easy_header(easy, "Date", 0, CURLH_HEADER, -1, &h) != CURLHE_OK ||
+        !h)
+        return -1;
+    t = curl_getdate(h->value, NULL);
+    return t < 0 ? -1 : (int64_t)t * 1000;
+}
+
 /* A transfer ended: account for it, then retry or complete it. */
 static void finish(struct http_engine *e, struct http_req *r, CURLcode rc)
 {
@@ -784,6 +801,7 @@ static void finish(struct http_engine *e, struct http_req *r, CURLcode rc)
     free(r->content_type);
     r->location = loc ? xstrdup(loc) : NULL;
     r->content_type = type ? xstrdup(type) : NULL;
+    r->date_ms = answer_date_ms(r->easy);
     plain = plain_failure(e, r, rc, status, errmsg, sizeof(errmsg));
     detach(e, r, rc, status);
 

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -190,6 +191,52 @@ void e2e_reap_within(pid_t pid, unsigned n, double seconds, struct e2e_run *r)
             fail_msg("the tool still ran %.0f s later", seconds);
         }
         usleep(20 * 1000);
+    }
+}
+
+size_t e2e_err_len(unsigned n)
+{
+    struct stat sb;
+
+    return stat(out_path(n, "err"), &sb) < 0 ? 0 : (size_t)sb.st_size;
+}
+
+bool e2e_wait_err(unsigned n, size_t from, const char *needle, int max_s,
+                  size_t *at)
+{
+    struct buf text = BUF_INIT;
+    double end = e2e_now() + max_s;
+    const char *hit = NULL;
+
+    for (;;) {
+        buf_reset(&text);
+        if (e2e_err_len(n)) /* the child may not have opened it yet */
+            e2e_slurp(out_path(n, "err"), &text);
+        if (text.len > from && (hit = memmem(text.buf + from, text.len - from,
+                                             needle, strlen(needle))))
+            break;
+        if (e2e_now() > end)
+            break;
+        (void)usleep(50000);
+    }
+    if (hit && at)
+        *at = (size_t)(hit - text.buf) + strlen(needle);
+    buf_release(&text);
+    return hit != NULL;
+}
+
+void e2e_term(pid_t pid, unsigned n, struct e2e_run *r)
+{
+    double end = e2e_now() + 5.0;
+
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    while (!reap(pid, n, WNOHANG, SIGTERM, r)) {
+        if (e2e_now() > end) {
+            e2e_kill(pid, n, SIGKILL, r); /* leave no process behind */
+            e2e_run_release(r);
+            fail_msg("still running 5 s after SIGTERM");
+        }
+        (void)usleep(20000);
     }
 }
 

@@ -103,6 +103,22 @@ void e2e_run_dir(const struct e2e_run *r, struct buf *dir);
  */
 bool e2e_newest_run_dir(const char *root, struct buf *dir);
 
+/*
+ * Waits until launch n's stderr holds needle at or after byte `from`;
+ * false after max_s seconds (a liveness bound, not a timing).  *at (may
+ * be NULL) gets the offset just after the match.
+ */
+bool e2e_wait_err(unsigned n, size_t from, const char *needle, int max_s,
+                  size_t *at);
+/* The current length of launch n's stderr. */
+size_t e2e_err_len(unsigned n);
+/*
+ * SIGTERM to a running tool, then e2e_reap(); fails the test (after a
+ * SIGKILL, leaving no process behind) when it is still running 5 s later:
+ * a liveness bound well above the 2 s the tool promises, as in e2e.ops.
+ */
+void e2e_term(pid_t pid, unsigned n, struct e2e_run *r);
+
 /* launch + reap: the exit code (also in r). */
 int e2e_tool_key(const struct sim_proc *sim, const char *key,
                  const char *const *args, struct e2e_run *r);

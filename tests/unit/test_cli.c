@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli/run_loop.h"
 #include "core/fsutil.h"
 #include "sim_harness.h"
 
@@ -482,6 +483,87 @@ static void parse_words(const char *const *words, struct cli_opts *o,
     assert_int_equal(cli_opts_parse(n, argv, o, err), want);
 }
 
+/* A poll's items count unless the poll before the last pass returned
+ * the same asset with the same updatedAt. */
+static void test_watch_counts_only_news(void **state)
+{
+    struct api_changed seen[2], items[3];
+
+    (void)state;
+    memset(seen, 0, sizeof(seen));
+    memset(items, 0, sizeof(items));
+    seen[0].id.b[0] = 1;
+    seen[0].updated_at = 1000;
+    seen[1].id.b[0] = 2;
+    seen[1].updated_at = 2000;
+    items[0] = seen[0]; /* as the last pass saw it */
+    items[1] = seen[1]; /* changed again since */
+    items[1].updated_at = 2500;
+    items[2].id.b[0] = 3; /* new */
+    items[2].updated_at = 2600;
+    assert_int_equal(watch_count_changed(items, 3, seen, 2), 2);
+    assert_int_equal(watch_count_changed(items, 3, NULL, 0), 3);
+    assert_int_equal(watch_count_changed(items, 1, seen, 2), 0);
+    assert_int_equal(watch_count_changed(NULL, 0, seen, 2), 0);
+}
+
+/* --watch takes its interval only when the next word is one; else it
+ * keeps the default and the word is the command (or the next option). */
+static void test_watch_value_is_optional(void **state)
+{
+    static const char *const bare[] = {"--watch", NULL};
+    static const char *const then_cmd[] = {"--watch", "run", NULL};
+    static const char *const valued[] = {"run", "--watch", "5m", NULL};
+    static const char *const eq[] = {"--watch=90", "--full-every", "2h", NULL};
+    static const char *const then_opt[] = {"--watch", "--loop", "1h", NULL};
+    static const char *const bad[] = {"--watch=soon", NULL};
+    const char *on[] = {"IMMICH_AUTOTAG_WATCH=on", NULL};
+    const char *off[] = {"IMMICH_AUTOTAG_WATCH=off", NULL};
+    const char *ten[] = {"IMMICH_AUTOTAG_WATCH=10m", NULL};
+    struct cli_opts o;
+    struct buf err = BUF_INIT;
+
+    (void)state;
+    parse_words(bare, &o, &err, 0);
+    assert_int_equal(o.watch_seconds, 60);
+    assert_null(o.command);
+    cli_opts_release(&o);
+    parse_words(then_cmd, &o, &err, 0);
+    assert_int_equal(o.watch_seconds, 60);
+    assert_string_equal(o.command, "run");
+    cli_opts_release(&o);
+    parse_words(valued, &o, &err, 0);
+    assert_int_equal(o.watch_seconds, 300);
+    assert_int_equal(o.args_nr, 0);
+    cli_opts_release(&o);
+    parse_words(eq, &o, &err, 0);
+    assert_int_equal(o.watch_seconds, 90);
+    assert_int_equal(o.full_every_seconds, 7200);
+    cli_opts_release(&o);
+    parse_words(then_opt, &o, &err, 0);
+    assert_int_equal(o.watch_seconds, 60);
+    assert_int_equal(o.loop_seconds, 3600);
+    cli_opts_release(&o);
+    parse_words(bad, &o, &err, -1);
+    assert_string_equal(err.buf, "option '--watch' takes an interval such as "
+                                 "30s, 5m or 1h (at most a year), not 'soon'");
+    cli_opts_release(&o);
+    /* the variable: a flag word or an interval */
+    parse_words(bare + 1, &o, &err, 0);
+    assert_int_equal(cli_opts_apply_env(&o, on, &err), 0);
+    assert_int_equal(o.watch_seconds, 60);
+    cli_opts_release(&o);
+    parse_words(bare + 1, &o, &err, 0);
+    assert_int_equal(cli_opts_apply_env(&o, off, &err), 0);
+    assert_int_equal(o.watch_seconds, 0);
+    cli_opts_release(&o);
+    parse_words(bare + 1, &o, &err, 0);
+    assert_int_equal(cli_opts_apply_env(&o, ten, &err), 0);
+    assert_int_equal(o.watch_seconds, 600);
+    cli_opts_release(&o);
+    buf_release(&err);
+}
+
 static void test_short_options_cluster_like_getopt(void **state)
 {
     static const char *const vv[] = {"-vv", NULL};
@@ -906,6 +988,8 @@ int main(void)
         cmocka_unit_test(test_template_equals_upstream_but_sharing_off),
         cmocka_unit_test(test_binary_exit_codes_and_usage_errors),
         cmocka_unit_test(test_short_options_cluster_like_getopt),
+        cmocka_unit_test(test_watch_value_is_optional),
+        cmocka_unit_test(test_watch_counts_only_news),
         cmocka_unit_test(test_every_option_has_a_working_env_var),
         cmocka_unit_test(test_env_values_precedence_and_errors),
         cmocka_unit_test(test_json_only_where_it_means_something),

@@ -1,0 +1,179 @@
+/*
+ * api_poll.c: the requests of a watch-mode poll (api_poll.h).
+ */
+#include "api/api_poll.h"
+
+#include "api/api_internal.h"
+
+struct poll {
+    struct api *a;
+    int64_t since;
+    api_changes_fn *cb;
+    void *ctx;
+    int pending;
+    struct api_changes ch;
+    struct api_changed *items; /* ch.items, grown per answer */
+    size_t alloc;
+    struct api_status st; /* the first failure, else ok */
+    struct buf error;     /* its message (st.error points here) */
+    char endpoint[64];
+};
+
+static void fail(struct poll *p, const struct api_status *st)
+{
+    if (!p->st.ok)
+        return;
+    p->st = *st;
+    buf_addstr(&p->error, st->error);
+    p->st.error = p->error.buf;
+    snprintf(p->endpoint, sizeof(p->endpoint), "%s", st->endpoint);
+    p->st.endpoint = p->endpoint;
+}
+
+static void one_done(struct poll *p)
+{
+    if (--p->pending)
+        return;
+    p->ch.items = p->items;
+    p->cb(p->ctx, &p->st, p->st.ok ? &p->ch : NULL);
+    free(p->items);
+    buf_release(&p->error);
+    free(p);
+}
+
+static void on_page(void *ctx, const struct api_status *st,
+                    const struct api_asset *assets, size_t nr, long next_page)
+{
+    struct poll *p = ctx;
+    size_t i;
+
+    if (!st->ok) {
+        fail(p, st);
+        one_done(p);
+        return;
+    }
+    ALLOC_GROW(p->items, p->ch.nr + nr, p->alloc);
+    for (i = 0; i < nr; i++) {
+        p->items[p->ch.nr + i].id = assets[i].id;
+        p->items[p->ch.nr + i].updated_at = assets[i].updated_at;
+    }
+    p->ch.nr += nr;
+    p->ch.more |= next_page != 0;
+    one_done(p);
+}
+
+/* The page decoder, after noting the answer's Date: the server's clock. */
+static void deliver_page(struct api_call *c, const char *data, size_t len,
+                         struct api_status *st)
+{
+    struct poll *p = c->ctx;
+
+    if (st->ok && c->date_ms >= 0 && p->ch.server_ms == TIME_NONE)
+        p->ch.server_ms = c->date_ms;
+    api_deliver_page_raw(c, data, len, st);
+}
+
+/* FNV-1a, 64 bits. */
+static uint64_t fnv(uint64_t h, const void *data, size_t len)
+{
+    const unsigned char *s = data;
+
+    while (len--)
+        h = (h ^ *s++) * 0x100000001b3ULL;
+    return h;
+}
+
+static void on_albums(void *ctx, const struct api_status *st,
+                      const struct api_album *albums, size_t nr)
+{
+    struct poll *p = ctx;
+    size_t i;
+
+    if (!st->ok) {
+        fail(p, st);
+        one_done(p);
+        return;
+    }
+    p->ch.albums_nr = nr;
+    for (i = 0; i < nr; i++) {
+        const struct api_album *al = &albums[i];
+        uint64_t h = 0xcbf29ce484222325ULL;
+        int64_t v[3] = {al->updated_at, al->asset_count, al->last_modified};
+
+        h = fnv(h, &al->id, sizeof(al->id));
+        h = fnv(h, al->name, strlen(al->name) + 1);
+        h = fnv(h, v, sizeof(v));
+        p->ch.albums_fp += h; /* a sum: the list's order does not matter */
+    }
+    one_done(p);
+}
+
+/* One search: {"page":1,"size":N,"withDeleted":true[,"updatedAfter"]
+ * [,"visibility"]}. */
+static void search_changed(struct poll *p, const char *visibility)
+{
+    struct buf body = BUF_INIT;
+    char t[32];
+
+    buf_addf(&body, "{\"page\":1,\"size\":%d,\"withDeleted\":true",
+             API_POLL_PAGE);
+    if (p->since != TIME_NONE) {
+        time_format_iso(p->since, t);
+        buf_addf(&body, ",\"updatedAfter\":\"%s\"", t);
+    }
+    if (visibility)
+        buf_addf(&body, ",\"visibility\":\"%s\"", visibility);
+    buf_addch(&body, '}');
+    api_submit_raw(p->a, "POST", "/search/metadata", "POST /search/metadata",
+                   &body, true, deliver_page, (api_any_fn *)on_page, p);
+    buf_release(&body);
+}
+
+/* 2.x searches the timeline only by default: its archive is asked apart. */
+static void search_all(struct poll *p)
+{
+    if (p->a->dialect == 2) {
+        p->pending++;
+        search_changed(p, "timeline");
+        search_changed(p, "archive");
+    } else {
+        search_changed(p, NULL);
+    }
+}
+
+static void on_version(void *ctx, const struct api_status *st,
+                       const struct api_version *v)
+{
+    struct poll *p = ctx;
+
+    if (!st->ok) {
+        fail(p, st);
+        one_done(p);
+        return;
+    }
+    p->a->dialect = api_dialect_of(v->major);
+    search_all(p);
+}
+
+void api_poll_changes(struct api *a, int64_t since_ms, api_changes_fn *cb,
+                      void *ctx)
+{
+    struct poll *p = xcalloc(1, sizeof(*p));
+
+    p->a = a;
+    p->since = since_ms;
+    p->cb = cb;
+    p->ctx = ctx;
+    p->pending = 2;
+    p->st.ok = true;
+    p->st.kind = API_OK;
+    p->st.error = "";
+    p->st.endpoint = "";
+    p->ch.server_ms = TIME_NONE;
+    buf_init(&p->error, 0);
+    if (a->dialect)
+        search_all(p);
+    else
+        api_server_version(a, on_version, p);
+    api_albums(a, -1, on_albums, p);
+}
