@@ -572,6 +572,10 @@ static void add_filters(struct buf *b, const struct api_search *q)
         time_format_iso(q->created_before, t);
         buf_addf(b, ",\"createdBefore\":\"%s\"", t);
     }
+    if (q->updated_after != TIME_NONE) {
+        time_format_iso(q->updated_after, t);
+        buf_addf(b, ",\"updatedAfter\":\"%s\"", t);
+    }
     if (q->album) {
         buf_addstr(b, ",\"albumIds\":");
         api_add_uuid_array(b, q->album, 1);

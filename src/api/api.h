@@ -198,12 +198,14 @@ struct api_search {
     const char *order;      /* "asc", "desc", NULL = server default */
     int64_t created_after;  /* upload time, inclusive, TIME_NONE = unset */
     int64_t created_before; /* inclusive, TIME_NONE = unset */
+    int64_t updated_after;  /* updatedAfter (the server's clock),
+                               TIME_NONE = unset */
 };
 
 #define API_SEARCH_INIT                                                        \
     {                                                                          \
         1, 1000, TIME_NONE, TIME_NONE, NULL, NULL, NULL, false, false, NULL,   \
-            TIME_NONE, TIME_NONE                                               \
+            TIME_NONE, TIME_NONE, TIME_NONE                                    \
     }
 
 /* POST /search/metadata: one page. */

@@ -50,9 +50,6 @@ struct outcome;
 void cli_remember_new_albums(const struct cli_ctx *ctx, struct state *st,
                              const struct model *m, int dialect,
                              const struct plan *p, const struct outcome *o);
-/* The key of remembered memberships: "<server> user=<id>". */
-void cli_cache_scope(const char *server, const struct uuid *user,
-                     struct buf *out);
 
 /*
  * The end of a run's network work: the per-endpoint table in the log

@@ -32,6 +32,7 @@
 
 #include "api/api.h"
 #include "core/log.h"
+#include "snapshot/snapshot_incr.h"
 
 #define PAGE_SIZE 1000
 /* Passes of at least this many assets are read in date ranges. */
@@ -815,6 +816,51 @@ static int run(struct snap *s)
     return s->failed ? -1 : 0;
 }
 
+static void incr_dup(void *ctx, uint32_t asset, const struct uuid *dup)
+{
+    struct snap *s = ctx;
+
+    ALLOC_GROW(s->dup_pairs, s->dup_pairs_nr + 1, s->dup_pairs_alloc);
+    s->dup_pairs[s->dup_pairs_nr].asset = asset;
+    s->dup_pairs[s->dup_pairs_nr].dup = *dup;
+    s->dup_pairs_nr++;
+}
+
+/* Round 3 from what the last good read saw (snapshot_incr.c): 1 when the
+ * assets are in the model, 0 to read them all, -1 on a failed read. */
+static int incr_read(struct snap *s, const struct snapshot_prev *prev)
+{
+    struct incr_pass *ip = xcalloc(s->passes_nr + 1, sizeof(*ip));
+    struct api_status st;
+    struct buf why = BUF_INIT;
+    int r;
+
+    for (size_t i = 0; i < s->passes_nr; i++) {
+        ip[i].visibility = s->passes[i].visibility;
+        ip[i].total = s->passes[i].total;
+    }
+    r = snapshot_incr_assets(&s->api, prev, s->needs, ip, s->passes_nr, &s->me,
+                             s->m, incr_dup, s, &st, &why);
+    if (r < 0)
+        (void)ok(s, &st);
+    if (r == 0) {
+        snprintf(s->info->full_why, sizeof(s->info->full_why), "%s", why.buf);
+        verbose_log("snapshot: reading every asset: %s", why.buf);
+    }
+    if (r == 1) {
+        s->info->incremental = true;
+        for (size_t i = 0; i < s->m->assets_nr; i++) {
+            if (s->m->assets[i].visibility == MODEL_VIS_ARCHIVE)
+                s->have_archived = true;
+            if (s->m->assets[i].flags & MODEL_ASSET_CHANGED)
+                s->info->changed++;
+        }
+    }
+    free(ip);
+    buf_release(&why);
+    return r;
+}
+
 int snapshot_load(const struct config *cfg, struct http_engine *eng,
                   const struct snapshot_opts *opts, struct model *out,
                   struct snapshot_info *info, struct buf *err)
@@ -822,6 +868,7 @@ int snapshot_load(const struct config *cfg, struct http_engine *eng,
     struct snap s;
     struct snapshot_needs own;
     struct http_totals t0, t1;
+    const struct snapshot_prev *prev = NULL;
     int ret = -1;
 
     memset(&s, 0, sizeof(s));
@@ -879,6 +926,14 @@ int snapshot_load(const struct config *cfg, struct http_engine *eng,
         BUG("users/me succeeded without a user");
     for (size_t i = 0; i < s.passes_nr; i++)
         info->server_total += s.passes[i].total;
+    if (opts && opts->prev && (prev = opts->prev->get(opts->prev->ctx, out))) {
+        int r = incr_read(&s, prev);
+
+        if (r < 0)
+            goto out;
+        if (r == 1)
+            goto memberships;
+    }
     if (split_passes(&s, opts && opts->split_min ? opts->split_min
                                                  : SPLIT_MIN_DEFAULT) < 0)
         goto out;
@@ -932,6 +987,7 @@ int snapshot_load(const struct config *cfg, struct http_engine *eng,
                  out->assets_nr, (long long)info->server_total);
 
     /* Round 4: memberships. */
+memberships:
     submit_memberships(&s);
     if (run(&s) < 0)
         goto out;
@@ -941,6 +997,8 @@ int snapshot_load(const struct config *cfg, struct http_engine *eng,
             out->albums[i].members_known = true;
         info->albums_loaded = out->albums_nr;
     }
+    if (info->incremental)
+        snapshot_incr_flag(prev, out);
     link_dups(&s);
     ret = 0;
 out:
