@@ -89,8 +89,8 @@ static const struct opt {
     {"metrics-json", 0, true, O_METRICS_JSON, "FILE",
      "write request metrics to FILE", "metrics.json", NULL},
     {"full-read", 0, false, O_FULL_READ, NULL,
-     "read every album's members again, even those\n"
-     "remembered unchanged from earlier runs",
+     "read every asset and album again, trusting\n"
+     "nothing remembered by earlier runs",
      NULL, NULL},
     {"full-read-days", 0, true, O_FULL_READ_DAYS, "N",
      "read every asset again when the last full read\n"

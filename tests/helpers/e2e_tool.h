@@ -80,6 +80,12 @@ void e2e_boot(struct sim_proc *sim, const char *const *extra);
 /* Stops it and checks it exited cleanly. */
 void e2e_halt(struct sim_proc *sim);
 
+/*
+ * Lines of the file at path (a simulator's --request-log) after the first
+ * *seen for which match() is true; *seen becomes the file's line count.
+ */
+long e2e_log_count(const char *path, long *seen,
+                   bool (*match)(const char *line));
 /* Occurrences of needle in data[0..len). */
 size_t e2e_count(const char *data, size_t len, const char *needle);
 /*

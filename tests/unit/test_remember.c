@@ -1,0 +1,206 @@
+/*
+ * test_remember.c: the remembered library (src/remember, the encoding in
+ * src/snapshot/snapshot_incr.c, the row in src/state).  What a read
+ * remembers decodes to the same assets; damaged bytes, a damaged row,
+ * a full read older than the limit and --full-read all give no
+ * remembered library (a full read), and a damaged row is forgotten.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "remember/remember.h"
+#include "state/state.h"
+
+#define DAY_MS (24LL * 3600 * 1000)
+#define NOW    1800000000000LL
+
+struct fixture {
+    char dir[64];
+    char db[96];
+    struct model m;
+    struct snapshot_needs needs;
+    struct uuid ids[3];
+};
+
+/* A model of three assets of one user, indexed. */
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    struct uuid me;
+
+    snprintf(f->dir, sizeof(f->dir), "/tmp/ia-remember-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->db, sizeof(f->db), "%s/state.sqlite", f->dir);
+    model_init(&f->m);
+    memset(&me, 0x11, sizeof(me));
+    f->m.me = model_add_user(&f->m, &me, "me@example.com", "Me");
+    for (int i = 0; i < 3; i++) {
+        struct model_asset a;
+
+        memset(&a, 0, sizeof(a));
+        memset(&f->ids[i], 0x20 + i, sizeof(f->ids[i]));
+        a.id = f->ids[i];
+        a.owner = f->m.me;
+        a.file_name = model_intern(&f->m, "IMG.jpg");
+        a.path = model_intern(&f->m, "/p/IMG.jpg");
+        a.duplicate = MODEL_NONE;
+        a.file_created_at = a.local_date_time = 1000 * (i + 1);
+        a.updated_at = 5000 + i;
+        a.date_time_original = TIME_NONE;
+        (void)model_add_asset(&f->m, &a);
+    }
+    model_build_indexes(&f->m);
+    snapshot_needs_from_config(NULL, &f->needs);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    char cmd[128];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+    assert_int_equal(system(cmd), 0);
+    model_release(&f->m);
+    snapshot_needs_release(&f->needs);
+    free(f);
+    return 0;
+}
+
+static void test_encoding_and_damage(void **state)
+{
+    struct fixture *f = *state;
+    struct buf bytes = BUF_INIT, err = BUF_INIT;
+    struct snapshot_prev *p = NULL;
+    struct uuid other;
+
+    snapshot_prev_encode(&f->m, 3, &f->needs, &bytes);
+    assert_int_equal(snapshot_prev_decode(bytes.buf, bytes.len, &p, &err), 0);
+    for (int i = 0; i < 3; i++)
+        assert_true(snapshot_prev_has(p, &f->ids[i]));
+    memset(&other, 0x77, sizeof(other));
+    assert_false(snapshot_prev_has(p, &other));
+    snapshot_prev_free(p);
+
+    /* one byte changed anywhere: damaged */
+    for (size_t at = 0; at < bytes.len; at += 7) {
+        bytes.buf[at] ^= 0x40;
+        buf_reset(&err);
+        assert_int_equal(snapshot_prev_decode(bytes.buf, bytes.len, &p, &err),
+                         -1);
+        assert_null(p);
+        assert_non_null(strstr(err.buf, "damaged"));
+        bytes.buf[at] ^= 0x40;
+    }
+    /* cut short, or nothing */
+    assert_int_equal(snapshot_prev_decode(bytes.buf, bytes.len - 9, &p, &err),
+                     -1);
+    assert_int_equal(snapshot_prev_decode(bytes.buf, 0, &p, &err), -1);
+    buf_release(&bytes);
+    buf_release(&err);
+}
+
+static void test_row_and_when_it_is_trusted(void **state)
+{
+    struct fixture *f = *state;
+    struct state *st = NULL;
+    struct state_library lib, bad;
+    struct snapshot_info info;
+    struct remember_opts o = {NOW, false, -1, false};
+    struct snapshot_opts so = SNAPSHOT_OPTS_INIT;
+    struct remember *r;
+    struct buf err = BUF_INIT, scope = BUF_INIT;
+
+    assert_int_equal(state_open(&st, f->db, &err), 0);
+    remember_scope("http://photos", &f->m.users[f->m.me].id, &scope);
+    memset(&info, 0, sizeof(info));
+    info.complete = true;
+    info.dialect = 3;
+
+    /* a complete full read is remembered, at its time */
+    r = remember_open(st, "http://photos", &o);
+    remember_store(r, &f->m, &info, &f->needs);
+    remember_close(r);
+    assert_int_equal(state_library_get(st, scope.buf, &lib, &err), 1);
+    assert_int_equal(lib.full_at, NOW);
+    state_library_release(&lib);
+
+    /* the next run gets it, within the limit (7 days by default) */
+    o.now = NOW + 6 * DAY_MS;
+    r = remember_open(st, "http://photos", &o);
+    remember_wire(r, &so);
+    assert_non_null(so.prev->get(so.prev->ctx, &f->m));
+    remember_close(r);
+
+    /* not past the limit, not with --full-read, not with a limit of 0 */
+    o.now = NOW + 7 * DAY_MS;
+    r = remember_open(st, "http://photos", &o);
+    remember_wire(r, &so);
+    assert_null(so.prev->get(so.prev->ctx, &f->m));
+    remember_close(r);
+    o.now = NOW + DAY_MS;
+    o.full_read = true;
+    r = remember_open(st, "http://photos", &o);
+    remember_wire(r, &so);
+    assert_null(so.prev->get(so.prev->ctx, &f->m));
+    remember_close(r);
+    o.full_read = false;
+    o.full_days = 0;
+    r = remember_open(st, "http://photos", &o);
+    remember_wire(r, &so);
+    assert_null(so.prev->get(so.prev->ctx, &f->m));
+    remember_close(r);
+    o.full_days = -1;
+
+    /* an incremental read keeps the time of the last full one */
+    info.incremental = true;
+    o.now = NOW + 2 * DAY_MS;
+    r = remember_open(st, "http://photos", &o);
+    remember_wire(r, &so);
+    assert_non_null(so.prev->get(so.prev->ctx, &f->m));
+    remember_store(r, &f->m, &info, &f->needs);
+    remember_close(r);
+    assert_int_equal(state_library_get(st, scope.buf, &lib, &err), 1);
+    assert_int_equal(lib.full_at, NOW);
+
+    /* a damaged row: no library, and the row is forgotten */
+    bad = lib;
+    ((char *)bad.records)[bad.records_len / 2] ^= 1;
+    assert_int_equal(state_library_put(st, scope.buf, &bad, &err), 0);
+    state_library_release(&lib);
+    r = remember_open(st, "http://photos", &o);
+    remember_wire(r, &so);
+    assert_null(so.prev->get(so.prev->ctx, &f->m));
+    remember_close(r);
+    assert_int_equal(state_library_get(st, scope.buf, &lib, &err), 0);
+
+    /* a read that did not complete remembers nothing */
+    info.complete = false;
+    r = remember_open(st, "http://photos", &o);
+    remember_store(r, &f->m, &info, &f->needs);
+    remember_close(r);
+    assert_int_equal(state_library_get(st, scope.buf, &lib, &err), 0);
+    assert_string_equal(err.buf, "");
+
+    state_close(st);
+    buf_release(&err);
+    buf_release(&scope);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_encoding_and_damage, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_row_and_when_it_is_trusted, setup,
+                                        teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
