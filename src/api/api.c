@@ -85,6 +85,7 @@ static void on_http(const struct http_response *r, void *ctx)
     st.http = r->status;
     st.endpoint = c->endpoint;
     st.error = "";
+    st.server_date = r->date_ms;
     switch (r->result) {
     case HTTP_RESULT_CANCELLED:
         st.ok = false;
@@ -611,7 +612,7 @@ int api_decode_search_page(const char *data, size_t len, api_page_fn *cb,
                            void *ctx, struct buf *err)
 {
     struct api_call c;
-    struct api_status st = {true, API_OK, 200, "POST /search/metadata", ""};
+    struct api_status st = {true, API_OK, 200, "POST /search/metadata", "", 0};
     int ret;
 
     memset(&c, 0, sizeof(c));

@@ -51,6 +51,8 @@ struct api_status {
     long http;            /* HTTP status, 0 when none */
     const char *endpoint; /* "GET /albums/{id}" */
     const char *error;    /* one line when !ok, "" otherwise */
+    int64_t server_date;  /* the answer's Date (the server's clock, ms,
+                             whole seconds), 0 when none */
 };
 
 /* The client: an engine and the dialect of the server behind it. */

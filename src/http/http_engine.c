@@ -52,8 +52,22 @@ struct http_req {
     bool too_big;
     char *location;     /* a redirect's target (owned), or NULL */
     char *content_type; /* the answer's Content-Type (owned), NULL */
+    int64_t date_ms;    /* its Date header, 0 when none */
     char errbuf[CURL_ERROR_SIZE];
 };
+
+/* The Date header of the answer on easy, in ms, 0 when none: the
+ * server's clock, for reads that ask "what changed since". */
+static int64_t answer_date(CURL *easy)
+{
+    struct curl_header *h;
+    time_t t;
+
+    if (curl_easy_header(easy, "Date", 0, CURLH_HEADER, -1, &h) != CURLHE_OK)
+        return 0;
+    t = curl_getdate(h->value, NULL);
+    return t > 0 ? (int64_t)t * 1000 : 0;
+}
 
 struct http_engine {
     CURLM *multi;
@@ -431,6 +445,7 @@ static void complete(struct http_engine *e, struct http_req *r,
     resp.waited_ms = r->waited_ms;
     resp.location = r->location;
     resp.content_type = r->content_type;
+    resp.date_ms = r->date_ms;
     if (result != HTTP_RESULT_CANCELLED &&
         (result != HTTP_RESULT_OK || status >= 400))
         http_metrics_ep(&e->metrics, r->endpoint)->errors++;
@@ -692,6 +707,7 @@ static void finish(struct http_engine *e, struct http_req *r, CURLcode rc)
     free(r->content_type);
     r->location = loc ? xstrdup(loc) : NULL;
     r->content_type = type ? xstrdup(type) : NULL;
+    r->date_ms = answer_date(r->easy);
     plain = plain_failure(e, r, rc, status, errmsg, sizeof(errmsg));
     detach(e, r, rc, status);
 

@@ -170,6 +170,8 @@ struct http_response {
                                  Retry-After), not measured */
     const char *location;     /* a 3xx answer's target, NULL otherwise */
     const char *content_type; /* the answer's Content-Type, or NULL */
+    int64_t date_ms;          /* the answer's Date header (the server's
+                                 clock, whole seconds), 0 when none */
 };
 
 typedef void http_done_fn(const struct http_response *resp, void *ctx);

@@ -291,7 +291,7 @@ static void library_store(struct remember *r, const struct model *m,
     struct buf bytes = BUF_INIT, err = BUF_INIT;
     char name[16];
 
-    snapshot_prev_encode(m, info->dialect, needs, &bytes);
+    snapshot_prev_encode(m, info, needs, &bytes);
     snprintf(name, sizeof(name), "dialect %d", info->dialect);
     lib.dialect = info->dialect;
     lib.needs = name;

@@ -84,14 +84,17 @@ struct snapshot_album_cache {
  * when the remembered library and the server's counts disagree.
  */
 struct snapshot_prev;
+struct snapshot_info;
 /* 0 with *out (free with snapshot_prev_free), -1 with err when damaged. */
 int snapshot_prev_decode(const void *data, size_t len,
                          struct snapshot_prev **out, struct buf *err);
 void snapshot_prev_free(struct snapshot_prev *p);
 /* True when asset id was in the library the last good read saw. */
 bool snapshot_prev_has(const struct snapshot_prev *p, const struct uuid *id);
-/* What a complete load of m (indexed) leaves for the next one. */
-void snapshot_prev_encode(const struct model *m, int dialect,
+/* What a complete load of m (indexed, described by info) leaves for the
+ * next one. */
+void snapshot_prev_encode(const struct model *m,
+                          const struct snapshot_info *info,
                           const struct snapshot_needs *needs, struct buf *out);
 
 /*
@@ -140,6 +143,8 @@ struct snapshot_info {
                                 (API_OK when none): the CLI exits 3 for
                                 API_FAIL_AUTH / API_FAIL_NETWORK */
     long fail_http;          /* its HTTP status, 0 when none */
+    int64_t server_date;     /* the server's clock when the read began (the
+                                version answer's Date), 0 unknown */
     bool incremental;        /* the assets were rebuilt from opts->prev */
     size_t changed;          /* ... of which read now (MODEL_ASSET_CHANGED) */
     char full_why[160];      /* with opts->prev, why it read everything */

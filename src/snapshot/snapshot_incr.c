@@ -23,10 +23,11 @@
 #include "core/log.h"
 
 #define MAGIC "IAL1"
-/* updatedAfter starts this long before the newest updatedAt seen: a
- * transaction that stamped its rows before that read and committed
- * after it is still seen. */
-#define MARGIN_MS (5LL * 60 * 1000)
+/* updatedAfter starts this long before the last read began (the Date of
+ * its first answer, whole seconds): a statement that stamped its rows
+ * (clock_timestamp(), row by row) before that read and committed after it
+ * is still seen. */
+#define MARGIN_MS (10LL * 1000)
 #define PAGE_SIZE 1000
 
 enum { LINK_ALBUM = 1, LINK_TAG = 2 };
@@ -178,7 +179,8 @@ static void links_of(const struct model *m, bool tags, struct ilink **v,
     }
 }
 
-void snapshot_prev_encode(const struct model *m, int dialect,
+void snapshot_prev_encode(const struct model *m,
+                          const struct snapshot_info *info,
                           const struct snapshot_needs *needs, struct buf *out)
 {
     struct ilink *links = NULL;
@@ -188,11 +190,15 @@ void snapshot_prev_encode(const struct model *m, int dialect,
 
     buf_reset(out);
     put(out, MAGIC, 4);
-    put_u32(out, (uint32_t)dialect);
+    put_u32(out, (uint32_t)info->dialect);
     put_u64(out, needs_hash(needs));
+    /* "since when": the server's clock when this read began; without a
+     * Date header, the newest updatedAt the read saw */
     for (size_t i = 0; i < m->assets_nr; i++)
         if (m->assets[i].updated_at > read_at)
             read_at = m->assets[i].updated_at;
+    if (info->server_date > 0)
+        read_at = info->server_date;
     put_u64(out, (uint64_t)read_at);
     put_u32(out, (uint32_t)m->assets_nr);
     for (size_t i = 0; i < m->assets_nr; i++) {

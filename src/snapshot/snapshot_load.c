@@ -108,6 +108,7 @@ static void on_version(void *ctx, const struct api_status *st,
 
     if (!ok(s, st))
         return;
+    s->info->server_date = st->server_date;
     s->m->server_major = v->major;
     s->m->server_minor = v->minor;
     s->m->server_patch = v->patch;

@@ -78,9 +78,12 @@ static void test_encoding_and_damage(void **state)
     struct fixture *f = *state;
     struct buf bytes = BUF_INIT, err = BUF_INIT;
     struct snapshot_prev *p = NULL;
+    struct snapshot_info info;
     struct uuid other;
 
-    snapshot_prev_encode(&f->m, 3, &f->needs, &bytes);
+    memset(&info, 0, sizeof(info));
+    info.dialect = 3;
+    snapshot_prev_encode(&f->m, &info, &f->needs, &bytes);
     assert_int_equal(snapshot_prev_decode(bytes.buf, bytes.len, &p, &err), 0);
     for (int i = 0; i < 3; i++)
         assert_true(snapshot_prev_has(p, &f->ids[i]));
