@@ -1,6 +1,7 @@
 # The incremental nightly read: every kind of change is seen, both lines.
 add_executable(test_e2e_incr ${CMAKE_CURRENT_LIST_DIR}/test_e2e_incr.c)
 target_link_libraries(test_e2e_incr ia_test_sim ia_core PkgConfig::JANSSON
+                      PkgConfig::SQLITE
                       PkgConfig::CMOCKA)
 target_compile_definitions(test_e2e_incr PRIVATE
                            IA_TEST_DATA="${CMAKE_SOURCE_DIR}/tests/data"
