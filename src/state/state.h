@@ -188,9 +188,10 @@ void state_rollback(struct state *st);
 /*
  * One row per scope (server and user, as the album memberships): what an
  * incremental read starts from.  `records` is the snapshot's own encoding
- * (src/snapshot/snapshot_incr.c checks it; opaque here), `needs` names
- * what the configuration read, `full_at` is when the last full read of
- * this scope finished (the local clock, for the age limit).
+ * (src/snapshot/snapshot_incr.c checks it, the dialect and the needs
+ * it was read for included; opaque here), `dialect` and `needs` label the
+ * row for a reader of the database, `full_at` is when the last full read
+ * of this scope finished (the local clock, for the age limit).
  */
 struct state_library {
     int dialect;
