@@ -691,9 +691,8 @@ int snapshot_incr_assets(struct api *api, const struct snapshot_prev *prev,
 static bool sig_changed(const struct snapshot_prev *prev, const struct model *m,
                         uint32_t al)
 {
-    struct isig key, *hit;
+    struct isig key = {m->albums[al].id, 0}, *hit;
 
-    key.album = m->albums[al].id;
     hit =
         bsearch(&key, prev->sigs, prev->sigs_nr, sizeof(*prev->sigs), cmp_sig);
     return !hit || hit->sig != album_sig(m, al);
