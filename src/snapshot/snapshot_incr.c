@@ -416,6 +416,11 @@ struct incr_page {
 static void submit(struct incr *in, const char *visibility, bool exif,
                    long page);
 
+/*
+ * A page of the assets updated since: each is recorded once (the EXIF
+ * twin's copy only brings the date), and the next page is asked for.
+ * The first failure is kept and the engine wrapped up: the load fails.
+ */
 static void on_delta(void *ctx, const struct api_status *st,
                      const struct api_asset *assets, size_t nr, long next_page)
 {
