@@ -217,7 +217,7 @@ void snapshot_prev_encode(const struct model *m,
         put_u64(out, (uint64_t)a->updated_at);
         put_u64(out, (uint64_t)a->date_time_original);
         put(out, vf, 2);
-        put_u32(out, (uint32_t)i);
+        put_u32(out, a->search_index);
         put_str(out, model_str(m, a->file_name));
         put_str(out, model_str(m, a->path));
     }

@@ -49,6 +49,10 @@ static void converge(const struct sim_proc *sim)
     assert_int_equal(tool(sim, NULL), 0);
 }
 
+/* The slice `plan` shows (--max-items): the whole library, or the
+ * first assets in the server's order. */
+static const char *max_items = "1000000";
+
 /* `plan --json` (incremental unless full) into *plan, without the time
  * it was made; its stderr into err. */
 static void plan(const struct sim_proc *sim, bool full, json_t **plan,
@@ -56,12 +60,12 @@ static void plan(const struct sim_proc *sim, bool full, json_t **plan,
 {
     struct e2e_run r;
 
-    assert_int_equal(
-        e2e_tool(sim,
-                 E2E_ARGV("plan", "--json", "--config", CONFIG, "--log-dir",
-                          logdir, full ? "--full-read" : NULL),
-                 &r),
-        0);
+    assert_int_equal(e2e_tool(sim,
+                              E2E_ARGV("plan", "--json", "--config", CONFIG,
+                                       "--log-dir", logdir, "--max-items",
+                                       max_items, full ? "--full-read" : NULL),
+                              &r),
+                     0);
     *plan = es_parse(r.out.buf, r.out.len);
     json_object_del(*plan, "created_at");
     buf_reset(err);
@@ -446,6 +450,15 @@ static void c_hidden_removed(struct ctx *c)
     age_album(c->album);
 }
 
+/* an asset's date moved to the newest, and two uploads */
+static void c_slice(struct ctx *c)
+{
+    buf_addf(&c->path, "/api/assets/%s", c->x);
+    api(&c->sim, NULL, "PUT", c->path.buf,
+        "{\"dateTimeOriginal\":\"2030-01-01T12:00:00.000Z\"}");
+    api(&c->sim, NULL, "POST", "/__sim/upload", "{\"count\":2}");
+}
+
 struct kind {
     const char *name;
     void (*change)(struct ctx *c);
@@ -522,6 +535,29 @@ static const struct kind kinds[] = {
      true, false},
     {"album: a hidden member removed", c_hidden_removed, true, true},
 };
+
+/*
+ * The rebuilt library keeps the server's order (newest fileCreatedAt
+ * first), which decides a sliced run's assets: an asset whose date moved
+ * and new uploads take their places, and the first 40 assets are the
+ * full read's.
+ */
+static void slice(const char *dialect)
+{
+    const struct kind k = {"a slice after a date change and uploads", c_slice,
+                           true, false};
+
+    max_items = "40";
+    one_change(&k, dialect);
+    max_items = "1000000";
+}
+
+static void test_slice_in_server_order(void **state)
+{
+    (void)state;
+    slice("2");
+    slice("3");
+}
 
 /* What the request log holds: searches for changed assets, for an
  * album's members, and asset pages (searches by none of updatedAfter,
@@ -606,7 +642,7 @@ static int setup(void **state)
 
 int main(void)
 {
-    struct CMUnitTest tests[ARRAY_SIZE(kinds) + 1];
+    struct CMUnitTest tests[ARRAY_SIZE(kinds) + 2];
 
     for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
         tests[i] = (struct CMUnitTest)cmocka_unit_test_prestate(
@@ -615,5 +651,7 @@ int main(void)
     }
     tests[ARRAY_SIZE(kinds)] =
         (struct CMUnitTest)cmocka_unit_test(test_unchanged_run_reads_no_page);
+    tests[ARRAY_SIZE(kinds) + 1] =
+        (struct CMUnitTest)cmocka_unit_test(test_slice_in_server_order);
     return cmocka_run_group_tests(tests, setup, NULL);
 }
