@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "remember/remember.h"
+#include "snapshot/snapshot_incr.h"
 #include "state/state.h"
 
 #define DAY_MS (24LL * 3600 * 1000)
@@ -196,6 +197,113 @@ static void test_row_and_when_it_is_trusted(void **state)
     buf_release(&scope);
 }
 
+/* A library of the fixture's three assets with album X holding
+ * asset x_member, tag T holding asset t_member (MODEL_NONE: none), and,
+ * with y, album Y holding asset 0; indexed when `index`. */
+static void library(struct model *m, const struct uuid ids[3],
+                    uint32_t x_member, uint32_t extra_x, uint32_t t_member,
+                    bool y, bool index)
+{
+    struct model_album al;
+    struct model_tag t;
+    struct uuid me, id;
+    uint32_t a[3], x, tg;
+
+    model_init(m);
+    memset(&me, 0x11, sizeof(me));
+    m->me = model_add_user(m, &me, "me@example.com", "Me");
+    for (int i = 0; i < 3; i++) {
+        struct model_asset r;
+
+        memset(&r, 0, sizeof(r));
+        r.id = ids[i];
+        r.owner = m->me;
+        r.duplicate = MODEL_NONE;
+        r.updated_at = 5000;
+        a[i] = model_add_asset(m, &r);
+    }
+    memset(&al, 0, sizeof(al));
+    memset(&id, 0x41, sizeof(id));
+    al.id = id;
+    al.name = model_intern(m, "X");
+    al.owner = m->me;
+    al.members_known = true;
+    x = model_add_album(m, &al, NULL, 0);
+    model_link_album_asset(m, x, a[x_member]);
+    if (extra_x != MODEL_NONE)
+        model_link_album_asset(m, x, a[extra_x]);
+    if (y) {
+        memset(&al.id, 0x42, sizeof(al.id));
+        al.name = model_intern(m, "Y");
+        model_link_album_asset(m, model_add_album(m, &al, NULL, 0), a[0]);
+    }
+    memset(&t, 0, sizeof(t));
+    memset(&t.id, 0x51, sizeof(t.id));
+    t.name = t.value = model_intern(m, "T");
+    t.parent = t.next_same_name = MODEL_NONE;
+    t.members_known = true;
+    tg = model_add_tag(m, &t);
+    if (t_member != MODEL_NONE)
+        model_link_tag_asset(m, tg, a[t_member]);
+    if (index)
+        model_build_indexes(m);
+}
+
+/*
+ * The contract with the rules (model.h): after an incremental read, the
+ * assets whose albums or tags changed carry MODEL_ASSET_CHANGED and the
+ * albums that are new or whose members changed carry `changed`; nothing
+ * else does.
+ */
+static void test_changes_flagged(void **state)
+{
+    struct fixture *f = *state;
+    struct model before, now;
+    struct snapshot_info info;
+    struct buf bytes = BUF_INIT, err = BUF_INIT;
+    struct snapshot_prev *p = NULL;
+
+    memset(&info, 0, sizeof(info));
+    info.dialect = 3;
+    library(&before, f->ids, 0, MODEL_NONE, 1, false, true);
+    snapshot_prev_encode(&before, &info, &f->needs, &bytes);
+    assert_int_equal(snapshot_prev_decode(bytes.buf, bytes.len, &p, &err), 0);
+
+    /* the same library: nothing flagged */
+    library(&now, f->ids, 0, MODEL_NONE, 1, false, false);
+    now.changes_only = true;
+    snapshot_incr_flag(p, &now);
+    for (int i = 0; i < 3; i++)
+        assert_false(now.assets[i].flags & MODEL_ASSET_CHANGED);
+    assert_false(now.albums[0].changed);
+    model_release(&now);
+
+    /* asset 2 joins X, asset 1 leaves T, asset 0 is in a new album Y */
+    library(&now, f->ids, 0, 2, MODEL_NONE, true, false);
+    now.changes_only = true;
+    snapshot_incr_flag(p, &now);
+    for (int i = 0; i < 3; i++)
+        assert_true(now.assets[i].flags & MODEL_ASSET_CHANGED);
+    assert_true(now.albums[0].changed);
+    assert_true(now.albums[1].changed);
+    model_release(&now);
+
+    /* only asset 1 leaves T: X unchanged, assets 0 and 2 unflagged */
+    library(&now, f->ids, 0, MODEL_NONE, MODEL_NONE, false, false);
+    now.changes_only = true;
+    snapshot_incr_flag(p, &now);
+    assert_false(now.assets[0].flags & MODEL_ASSET_CHANGED);
+    assert_true(now.assets[1].flags & MODEL_ASSET_CHANGED);
+    assert_false(now.assets[2].flags & MODEL_ASSET_CHANGED);
+    assert_false(now.albums[0].changed);
+    model_release(&now);
+
+    snapshot_prev_free(p);
+    model_release(&before);
+    buf_release(&bytes);
+    buf_release(&err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -203,6 +311,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_row_and_when_it_is_trusted, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_changes_flagged, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
