@@ -179,6 +179,26 @@ static void links_of(const struct model *m, bool tags, struct ilink **v,
     }
 }
 
+/* The bytes snapshot_prev_encode() writes for m. */
+static size_t encoded_size(const struct model *m)
+{
+    size_t n = 4 + 4 + 8 + 8 + 4 + 4 + 4 + 8;
+
+    for (size_t i = 0; i < m->assets_nr; i++)
+        n += 3 * 16 + 6 * 8 + 2 + 4 + 8 +
+             strlen(model_str(m, m->assets[i].file_name)) +
+             strlen(model_str(m, m->assets[i].path));
+    for (size_t r = 0; r < m->albums_nr; r++)
+        if (m->albums[r].members_known)
+            n += (1 + 2 * 16) * (size_t)(m->album_assets.start[r + 1] -
+                                         m->album_assets.start[r]);
+    for (size_t r = 0; r < m->tags_nr; r++)
+        if (m->tags[r].members_known)
+            n += (1 + 2 * 16) *
+                 (size_t)(m->tag_assets.start[r + 1] - m->tag_assets.start[r]);
+    return n + m->albums_nr * (16 + 8);
+}
+
 void snapshot_prev_encode(const struct model *m,
                           const struct snapshot_info *info,
                           const struct snapshot_needs *needs, struct buf *out)
@@ -189,6 +209,9 @@ void snapshot_prev_encode(const struct model *m,
     static const struct uuid none;
 
     buf_reset(out);
+    /* one allocation of the exact size: a million assets are a few
+     * hundred MB, which doubling would make twice that */
+    buf_grow(out, encoded_size(m));
     put(out, MAGIC, 4);
     put_u32(out, (uint32_t)info->dialect);
     put_u64(out, needs_hash(needs));
@@ -235,6 +258,9 @@ void snapshot_prev_encode(const struct model *m,
         put_u64(out, album_sig(m, (uint32_t)i));
     }
     put_u64(out, fnv(FNV_INIT, out->buf, out->len));
+    if (out->len != encoded_size(m))
+        BUG("snapshot_prev_encode: %zu bytes, %zu foreseen", out->len,
+            encoded_size(m));
     free(links);
 }
 
