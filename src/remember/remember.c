@@ -283,25 +283,56 @@ out:
     return r->prev;
 }
 
+/* Where the encoded library goes: the row's records, piece by piece. */
+struct lib_writer {
+    struct state *st;
+    size_t offset;
+    bool failed;
+    struct buf err;
+};
+
+static void lib_write(void *ctx, const void *data, size_t len)
+{
+    struct lib_writer *w = ctx;
+
+    if (!w->failed &&
+        state_library_write(w->st, w->offset, data, len, &w->err) < 0)
+        w->failed = true;
+    w->offset += len;
+}
+
+/* The library as this read saw it, written straight into its row (one
+ * transaction: a failure leaves the last good one). */
 static void library_store(struct remember *r, const struct model *m,
                           const struct snapshot_info *info,
                           const struct snapshot_needs *needs)
 {
     struct state_library lib;
-    struct buf bytes = BUF_INIT, err = BUF_INIT;
+    struct lib_writer w = {r->st, 0, false, BUF_INIT};
     char name[16];
 
-    snapshot_prev_encode(m, info, needs, &bytes);
     snprintf(name, sizeof(name), "dialect %d", info->dialect);
     lib.dialect = info->dialect;
     lib.needs = name;
     lib.full_at = info->incremental ? r->full_at : r->o.now;
-    lib.records = bytes.buf;
-    lib.records_len = bytes.len;
-    if (state_library_put(r->st, scope_of(r, m), &lib, &err) < 0)
-        warn_log("%s (the next run reads everything)", err.buf);
-    buf_release(&bytes);
-    buf_release(&err);
+    lib.records = NULL;
+    lib.records_len = snapshot_prev_size(m);
+    if (state_begin(r->st, &w.err) < 0)
+        goto fail;
+    if (state_library_put(r->st, scope_of(r, m), &lib, &w.err) < 0)
+        goto rollback;
+    snapshot_prev_encode(m, info, needs, lib_write, &w);
+    if (w.failed)
+        goto rollback;
+    if (state_commit(r->st, &w.err) < 0)
+        goto fail;
+    buf_release(&w.err);
+    return;
+rollback:
+    state_rollback(r->st);
+fail:
+    warn_log("%s (the next run reads everything)", w.err.buf);
+    buf_release(&w.err);
 }
 
 /* ---- the run's side ------------------------------------------------------ */

@@ -91,11 +91,17 @@ int snapshot_prev_decode(const void *data, size_t len,
 void snapshot_prev_free(struct snapshot_prev *p);
 /* True when asset id was in the library the last good read saw. */
 bool snapshot_prev_has(const struct snapshot_prev *p, const struct uuid *id);
-/* What a complete load of m (indexed, described by info) leaves for the
- * next one. */
+/*
+ * What a complete load of m (indexed, described by info) leaves for the
+ * next one: snapshot_prev_size(m) bytes, handed to write() in pieces of
+ * up to 1 MiB (a million assets are a few hundred MB, never held whole).
+ */
+typedef void snapshot_write_fn(void *ctx, const void *data, size_t len);
+size_t snapshot_prev_size(const struct model *m);
 void snapshot_prev_encode(const struct model *m,
                           const struct snapshot_info *info,
-                          const struct snapshot_needs *needs, struct buf *out);
+                          const struct snapshot_needs *needs,
+                          snapshot_write_fn *write, void *ctx);
 
 /*
  * Where the remembered library comes from: get() is asked once the key's

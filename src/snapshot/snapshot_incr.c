@@ -133,54 +133,78 @@ static int cmp_sig(const void *a, const void *b)
 
 /* ---- encoding ------------------------------------------------------------ */
 
-static void put(struct buf *b, const void *p, size_t n)
+/* The encoder: bytes go out in pieces of up to CHUNK, summed as they go,
+ * so a million assets never sit in memory as one buffer. */
+#define CHUNK (1u << 20)
+
+struct enc {
+    struct buf chunk;
+    snapshot_write_fn *write;
+    void *ctx;
+    uint64_t sum;
+    size_t total;
+};
+
+static void flush(struct enc *e)
 {
-    buf_add(b, p, n);
+    if (!e->chunk.len)
+        return;
+    e->sum = fnv(e->sum, e->chunk.buf, e->chunk.len);
+    e->write(e->ctx, e->chunk.buf, e->chunk.len);
+    e->total += e->chunk.len;
+    buf_reset(&e->chunk);
 }
 
-static void put_u32(struct buf *b, uint32_t v)
+static void put(struct enc *e, const void *p, size_t n)
 {
-    put(b, &v, sizeof(v));
+    buf_add(&e->chunk, p, n);
+    if (e->chunk.len >= CHUNK)
+        flush(e);
 }
 
-static void put_u64(struct buf *b, uint64_t v)
+static void put_u32(struct enc *e, uint32_t v)
 {
-    put(b, &v, sizeof(v));
+    put(e, &v, sizeof(v));
 }
 
-static void put_str(struct buf *b, const char *s)
+static void put_u64(struct enc *e, uint64_t v)
+{
+    put(e, &v, sizeof(v));
+}
+
+static void put_str(struct enc *e, const char *s)
 {
     size_t n = strlen(s);
 
-    put_u32(b, (uint32_t)n);
-    put(b, s, n);
+    put_u32(e, (uint32_t)n);
+    put(e, s, n);
 }
 
-/* The model's links of one kind (CSR row per record), as ilinks. */
-static void links_of(const struct model *m, bool tags, struct ilink **v,
-                     size_t *nr, size_t *alloc)
+/* Links of one kind (a CSR row per album or tag whose members are
+ * known): how many, or with e, each as (kind, record id, asset id). */
+static size_t put_links(struct enc *e, const struct model *m, bool tags)
 {
-    size_t rows = tags ? m->tags_nr : m->albums_nr;
+    size_t rows = tags ? m->tags_nr : m->albums_nr, n = 0;
     const struct model_csr *c = tags ? &m->tag_assets : &m->album_assets;
+    uint8_t kind = tags ? LINK_TAG : LINK_ALBUM;
 
     for (size_t r = 0; r < rows; r++) {
-        bool known =
-            tags ? m->tags[r].members_known : m->albums[r].members_known;
+        const struct uuid *rec = tags ? &m->tags[r].id : &m->albums[r].id;
 
-        if (!known)
+        if (!(tags ? m->tags[r].members_known : m->albums[r].members_known))
             continue;
-        for (uint32_t k = c->start[r]; k < c->start[r + 1]; k++) {
-            ALLOC_GROW(*v, *nr + 1, *alloc);
-            (*v)[*nr].kind = tags ? LINK_TAG : LINK_ALBUM;
-            (*v)[*nr].rec = tags ? m->tags[r].id : m->albums[r].id;
-            (*v)[*nr].asset = m->assets[c->items[k]].id;
-            (*nr)++;
+        for (uint32_t k = c->start[r]; k < c->start[r + 1]; k++, n++) {
+            if (!e)
+                continue;
+            put(e, &kind, 1);
+            put(e, rec, sizeof(*rec));
+            put(e, &m->assets[c->items[k]].id, sizeof(struct uuid));
         }
     }
+    return n;
 }
 
-/* The bytes snapshot_prev_encode() writes for m. */
-static size_t encoded_size(const struct model *m)
+size_t snapshot_prev_size(const struct model *m)
 {
     size_t n = 4 + 4 + 8 + 8 + 4 + 4 + 4 + 8;
 
@@ -188,33 +212,23 @@ static size_t encoded_size(const struct model *m)
         n += 3 * 16 + 6 * 8 + 2 + 4 + 8 +
              strlen(model_str(m, m->assets[i].file_name)) +
              strlen(model_str(m, m->assets[i].path));
-    for (size_t r = 0; r < m->albums_nr; r++)
-        if (m->albums[r].members_known)
-            n += (1 + 2 * 16) * (size_t)(m->album_assets.start[r + 1] -
-                                         m->album_assets.start[r]);
-    for (size_t r = 0; r < m->tags_nr; r++)
-        if (m->tags[r].members_known)
-            n += (1 + 2 * 16) *
-                 (size_t)(m->tag_assets.start[r + 1] - m->tag_assets.start[r]);
+    n += (1 + 2 * 16) * (put_links(NULL, m, false) + put_links(NULL, m, true));
     return n + m->albums_nr * (16 + 8);
 }
 
 void snapshot_prev_encode(const struct model *m,
                           const struct snapshot_info *info,
-                          const struct snapshot_needs *needs, struct buf *out)
+                          const struct snapshot_needs *needs,
+                          snapshot_write_fn *write, void *ctx)
 {
-    struct ilink *links = NULL;
-    size_t links_nr = 0, links_alloc = 0;
+    struct enc e = {BUF_INIT, write, ctx, FNV_INIT, 0};
     int64_t read_at = TIME_NONE;
     static const struct uuid none;
 
-    buf_reset(out);
-    /* one allocation of the exact size: a million assets are a few
-     * hundred MB, which doubling would make twice that */
-    buf_grow(out, encoded_size(m));
-    put(out, MAGIC, 4);
-    put_u32(out, (uint32_t)info->dialect);
-    put_u64(out, needs_hash(needs));
+    buf_grow(&e.chunk, CHUNK + 4096);
+    put(&e, MAGIC, 4);
+    put_u32(&e, (uint32_t)info->dialect);
+    put_u64(&e, needs_hash(needs));
     /* "since when": the server's clock when this read began; without a
      * Date header, the newest updatedAt the read saw */
     for (size_t i = 0; i < m->assets_nr; i++)
@@ -222,46 +236,44 @@ void snapshot_prev_encode(const struct model *m,
             read_at = m->assets[i].updated_at;
     if (info->server_date > 0)
         read_at = info->server_date;
-    put_u64(out, (uint64_t)read_at);
-    put_u32(out, (uint32_t)m->assets_nr);
+    put_u64(&e, (uint64_t)read_at);
+    put_u32(&e, (uint32_t)m->assets_nr);
     for (size_t i = 0; i < m->assets_nr; i++) {
         const struct model_asset *a = &m->assets[i];
         uint8_t vf[2] = {a->visibility,
                          (uint8_t)(a->flags & ~MODEL_ASSET_CHANGED)};
 
-        put(out, &a->id, sizeof(a->id));
-        put(out, &m->users[a->owner].id, sizeof(struct uuid));
-        put(out, a->duplicate == MODEL_NONE ? &none : &m->dups[a->duplicate].id,
+        put(&e, &a->id, sizeof(a->id));
+        put(&e, &m->users[a->owner].id, sizeof(struct uuid));
+        put(&e, a->duplicate == MODEL_NONE ? &none : &m->dups[a->duplicate].id,
             sizeof(struct uuid));
-        put_u64(out, (uint64_t)a->file_created_at);
-        put_u64(out, (uint64_t)a->file_modified_at);
-        put_u64(out, (uint64_t)a->local_date_time);
-        put_u64(out, (uint64_t)a->created_at);
-        put_u64(out, (uint64_t)a->updated_at);
-        put_u64(out, (uint64_t)a->date_time_original);
-        put(out, vf, 2);
-        put_u32(out, a->search_index);
-        put_str(out, model_str(m, a->file_name));
-        put_str(out, model_str(m, a->path));
+        put_u64(&e, (uint64_t)a->file_created_at);
+        put_u64(&e, (uint64_t)a->file_modified_at);
+        put_u64(&e, (uint64_t)a->local_date_time);
+        put_u64(&e, (uint64_t)a->created_at);
+        put_u64(&e, (uint64_t)a->updated_at);
+        put_u64(&e, (uint64_t)a->date_time_original);
+        put(&e, vf, 2);
+        put_u32(&e, a->search_index);
+        put_str(&e, model_str(m, a->file_name));
+        put_str(&e, model_str(m, a->path));
     }
-    links_of(m, false, &links, &links_nr, &links_alloc);
-    links_of(m, true, &links, &links_nr, &links_alloc);
-    put_u32(out, (uint32_t)links_nr);
-    for (size_t i = 0; i < links_nr; i++) {
-        put(out, &links[i].kind, 1);
-        put(out, &links[i].rec, sizeof(struct uuid));
-        put(out, &links[i].asset, sizeof(struct uuid));
-    }
-    put_u32(out, (uint32_t)m->albums_nr);
+    put_u32(&e,
+            (uint32_t)(put_links(NULL, m, false) + put_links(NULL, m, true)));
+    (void)put_links(&e, m, false);
+    (void)put_links(&e, m, true);
+    put_u32(&e, (uint32_t)m->albums_nr);
     for (size_t i = 0; i < m->albums_nr; i++) {
-        put(out, &m->albums[i].id, sizeof(struct uuid));
-        put_u64(out, album_sig(m, (uint32_t)i));
+        put(&e, &m->albums[i].id, sizeof(struct uuid));
+        put_u64(&e, album_sig(m, (uint32_t)i));
     }
-    put_u64(out, fnv(FNV_INIT, out->buf, out->len));
-    if (out->len != encoded_size(m))
-        BUG("snapshot_prev_encode: %zu bytes, %zu foreseen", out->len,
-            encoded_size(m));
-    free(links);
+    flush(&e);
+    /* the checksum of everything before, outside the sum */
+    write(ctx, &e.sum, sizeof(e.sum));
+    if (e.total + sizeof(e.sum) != snapshot_prev_size(m))
+        BUG("snapshot_prev_encode: %zu bytes, %zu foreseen",
+            e.total + sizeof(e.sum), snapshot_prev_size(m));
+    buf_release(&e.chunk);
 }
 
 /* ---- decoding ------------------------------------------------------------ */

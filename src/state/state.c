@@ -118,7 +118,16 @@ static const char *const stmt_sql[S_COUNT] = {
 struct state {
     sqlite3 *db;
     sqlite3_stmt *st[S_COUNT];
+    sqlite3_int64 lib_row;  /* the row state_library_put() made */
+    sqlite3_blob *lib_blob; /* its records, open for writing */
 };
+
+static void close_blob(struct state *st)
+{
+    if (st->lib_blob)
+        (void)sqlite3_blob_close(st->lib_blob);
+    st->lib_blob = NULL;
+}
 
 void state_counters_add(struct state_counters *c, const char *key,
                         int64_t value)
@@ -489,6 +498,7 @@ void state_close(struct state *st)
 
     if (!st)
         return;
+    close_blob(st);
     for (i = 0; i < S_COUNT; i++)
         (void)sqlite3_finalize(st->st[i]);
     (void)sqlite3_close(st->db);
@@ -838,12 +848,37 @@ int state_library_put(struct state *st, const char *scope,
         sqlite3_bind_int(q, 2, in->dialect) != SQLITE_OK ||
         sqlite3_bind_text(q, 3, in->needs, -1, SQLITE_STATIC) != SQLITE_OK ||
         sqlite3_bind_int64(q, 4, in->full_at) != SQLITE_OK ||
-        sqlite3_bind_blob(q, 5, in->records_len ? in->records : "",
-                          (int)in->records_len, SQLITE_STATIC) != SQLITE_OK) {
+        (in->records
+             ? sqlite3_bind_blob(q, 5, in->records_len ? in->records : "",
+                                 (int)in->records_len, SQLITE_STATIC)
+             : sqlite3_bind_zeroblob(q, 5, (int)in->records_len)) !=
+            SQLITE_OK) {
         (void)sqlite3_reset(q);
         return fail(st, err, "cannot remember the library");
     }
-    return step_done(st, S_LIB_PUT, err, "cannot remember the library");
+    close_blob(st);
+    if (step_done(st, S_LIB_PUT, err, "cannot remember the library") < 0)
+        return -1;
+    st->lib_row = sqlite3_last_insert_rowid(st->db);
+    return 0;
+}
+
+int state_library_write(struct state *st, size_t offset, const void *data,
+                        size_t len, struct buf *err)
+{
+    if (!st->lib_blob &&
+        sqlite3_blob_open(st->db, "main", "library_state", "records",
+                          st->lib_row, 1, &st->lib_blob) != SQLITE_OK) {
+        st->lib_blob = NULL;
+        return fail(st, err, "cannot write the remembered library");
+    }
+    if (offset > INT32_MAX || len > INT32_MAX - offset ||
+        sqlite3_blob_write(st->lib_blob, data, (int)len, (int)offset) !=
+            SQLITE_OK) {
+        close_blob(st);
+        return fail(st, err, "cannot write the remembered library");
+    }
+    return 0;
 }
 
 int state_library_forget(struct state *st, const char *scope, struct buf *err)
@@ -872,6 +907,7 @@ int state_begin(struct state *st, struct buf *err)
 
 int state_commit(struct state *st, struct buf *err)
 {
+    close_blob(st);
     return step_done(st, S_COMMIT, err, "cannot commit");
 }
 
@@ -879,6 +915,7 @@ void state_rollback(struct state *st)
 {
     struct buf ignored = BUF_INIT;
 
+    close_blob(st);
     (void)step_done(st, S_ROLLBACK, &ignored, "rollback");
     buf_release(&ignored);
 }

@@ -204,9 +204,15 @@ struct state_library {
 /* 1 with *out filled (release it), 0 when nothing is remembered, -1. */
 int state_library_get(struct state *st, const char *scope,
                       struct state_library *out, struct buf *err);
-/* Remembers in (replacing what was there). */
+/*
+ * Remembers in (replacing what was there).  With in->records NULL, makes
+ * room for in->records_len bytes that state_library_write() then fills,
+ * in the same transaction (state_begin() ... state_commit()).
+ */
 int state_library_put(struct state *st, const char *scope,
                       const struct state_library *in, struct buf *err);
+int state_library_write(struct state *st, size_t offset, const void *data,
+                        size_t len, struct buf *err);
 /* Forgets the scope's row (a read that cannot be trusted). */
 int state_library_forget(struct state *st, const char *scope, struct buf *err);
 void state_library_release(struct state_library *l);

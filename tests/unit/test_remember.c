@@ -18,7 +18,13 @@
 #include "state/state.h"
 
 #define DAY_MS (24LL * 3600 * 1000)
-#define NOW    1800000000000LL
+
+/* snapshot_prev_encode()'s pieces, one after the other, into a buf. */
+static void to_buf(void *ctx, const void *data, size_t len)
+{
+    buf_add(ctx, data, len);
+}
+#define NOW 1800000000000LL
 
 struct fixture {
     char dir[64];
@@ -84,7 +90,8 @@ static void test_encoding_and_damage(void **state)
 
     memset(&info, 0, sizeof(info));
     info.dialect = 3;
-    snapshot_prev_encode(&f->m, &info, &f->needs, &bytes);
+    snapshot_prev_encode(&f->m, &info, &f->needs, to_buf, &bytes);
+    assert_int_equal(bytes.len, snapshot_prev_size(&f->m));
     assert_int_equal(snapshot_prev_decode(bytes.buf, bytes.len, &p, &err), 0);
     for (int i = 0; i < 3; i++)
         assert_true(snapshot_prev_has(p, &f->ids[i]));
@@ -266,7 +273,7 @@ static void test_changes_flagged(void **state)
     memset(&info, 0, sizeof(info));
     info.dialect = 3;
     library(&before, f->ids, 0, MODEL_NONE, 1, false, true);
-    snapshot_prev_encode(&before, &info, &f->needs, &bytes);
+    snapshot_prev_encode(&before, &info, &f->needs, to_buf, &bytes);
     assert_int_equal(snapshot_prev_decode(bytes.buf, bytes.len, &p, &err), 0);
 
     /* the same library: nothing flagged */
