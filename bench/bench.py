@@ -2,7 +2,7 @@
 """immich-autotag benchmarks: the seed profile's figures, measured side by
 side with the upstream tool's request pattern on the same simulated server.
 
-    bench/bench.py run [--build DIR] [--only baseline,cold,warm,scale,watch]
+    bench/bench.py run [--build DIR] [--only baseline,cold,warm,nightly,scale,watch]
                        [--out FILE.json] [--markdown FILE.md]
     bench/bench.py compare A.json B.json
     bench/bench.py smoke --build DIR --out FILE.json      (the CI check)
@@ -71,7 +71,14 @@ TARGETS = {
     "scale_rss_max_kib": 1024 * 1024,
     "scale_cpu_max_s": 60.0,
     "watch_idle_requests_max": 2,
+    "nightly_unchanged_requests_max": 40,
+    "nightly_unchanged_wall_max_s": 1.0,
+    "nightly_changed_requests_max": 60,
 }
+
+NIGHTLY_UPLOADS = 100
+NIGHTLY_EDITS = 50
+NIGHTLY_SETTLE_S = 11
 
 
 # ---- the simulator ---------------------------------------------------------
@@ -469,6 +476,19 @@ def verdicts(res):
                   wa["idle_poll_requests"],
                   wa["idle_poll_requests"]
                   <= TARGETS["watch_idle_requests_max"]))
+    nu, nc = res.get("nightly_unchanged"), res.get("nightly_changed")
+    if nu:
+        v.append(("nightly unchanged requests <= %d"
+                  % TARGETS["nightly_unchanged_requests_max"],
+                  nu["requests"],
+                  nu["requests"] <= TARGETS["nightly_unchanged_requests_max"]))
+        v.append(("nightly unchanged wall <= %.0f s"
+                  % TARGETS["nightly_unchanged_wall_max_s"], nu["wall_s"],
+                  nu["wall_s"] <= TARGETS["nightly_unchanged_wall_max_s"]))
+    if nc:
+        v.append(("nightly after changes requests <= %d"
+                  % TARGETS["nightly_changed_requests_max"], nc["requests"],
+                  nc["requests"] <= TARGETS["nightly_changed_requests_max"]))
     if s:
         v.append(("scale peak RSS <= 1 GiB", "%d MiB"
                   % (s["peak_rss_kib"] // 1024),
@@ -500,7 +520,9 @@ def run_value(r, key):
 
 def table(res):
     out = []
-    runs = [k for k in ("cold", "warm", "scale") if k in res]
+    runs = [k for k in ("cold", "warm", "nightly_unchanged",
+                        "nightly_unchanged_full", "nightly_changed",
+                        "nightly_changed_full", "scale") if k in res]
     if runs:
         out.append("| figure | " + " | ".join(runs) + " |")
         out.append("|---|" + "---:|" * len(runs))
@@ -511,7 +533,9 @@ def table(res):
 
 
 def endpoint_table(res):
-    runs = [k for k in ("cold", "warm", "scale") if k in res]
+    runs = [k for k in ("cold", "warm", "nightly_unchanged",
+                        "nightly_unchanged_full", "nightly_changed",
+                        "nightly_changed_full", "scale") if k in res]
     eps = sorted({e for k in runs for e in res[k]["by_endpoint"]})
     out = ["| endpoint | " + " | ".join(runs) + " |",
            "|---|" + "---:|" * len(runs)]
@@ -565,10 +589,17 @@ def markdown(res):
                   "server)." % (b["extrapolated_requests"],
                                 b["extrapolated_wall_s"], SEED_WALL_S,
                                 SEED_REQUESTS), ""]
-    if any(k in res for k in ("cold", "warm", "scale")):
+    if any(k in res for k in ("cold", "warm", "scale", "nightly_unchanged")):
         lines += ["## immich-autotag", "",
                   "cold: the `seed` library, fresh, upstream template.  warm: "
-                  "the same again at once.  scale: the `1m` library, fresh, "
+                  "the same again at once.  nightly_unchanged: after a cold "
+                  "run, the server's jobs settled and one run that absorbed "
+                  "them, a run with nothing changed (incremental read); "
+                  "nightly_unchanged_full: the same with `--full-read`.  "
+                  "nightly_changed: then 100 uploads and 50 edits, and the "
+                  "run; nightly_changed_full: the same history on a second "
+                  "server, read with `--full-read`.  "
+                  "scale: the `1m` library, fresh, "
                   "latency off (no floor: its targets are client CPU, "
                   "memory and the shape of the requests).  Bytes are the "
                   "client's, on the wire (gzip).", "", table(res), "", "Requests by endpoint:",
@@ -623,6 +654,68 @@ def markdown(res):
 
 # ---- commands -----------------------------------------------------------------
 
+def nightly_history(sim, build, work, name):
+    """A cold run, the server's jobs settled, one run to absorb their
+    effects (the library read then is what the nightly run starts from)."""
+    run_tool(build, sim, work, name + "-cold")
+    sim.request("POST", "/__sim/jobs/run")
+    # An incremental read asks for what changed since 10 s before the
+    # last read began (src/snapshot/snapshot_incr.c, MARGIN_MS); the
+    # forced settle stamps every job at one instant, which a read
+    # starting within 10 s would leave for the next one to read again.
+    time.sleep(NIGHTLY_SETTLE_S)
+    run_tool(build, sim, work, name + "-absorb")
+
+
+def nightly_changes(sim):
+    """100 new uploads and 50 edits (a favourite set: moves updatedAt)."""
+    st, up = sim.request("POST", "/__sim/upload",
+                         {"count": NIGHTLY_UPLOADS})
+    assert st == 200, up
+    _, me = sim.request("GET", "/api/users/me")
+    _, page = sim.request("POST", "/api/search/metadata",
+                          {"size": NIGHTLY_EDITS + NIGHTLY_UPLOADS,
+                           "order": "asc"})
+    ids = [a["id"] for a in page["assets"]["items"]
+           if a["ownerId"] == me["id"]][:NIGHTLY_EDITS]
+    for i in ids:
+        st, _ = sim.request("PUT", "/api/assets/" + i, {"isFavorite": True})
+        assert st == 200
+
+
+def nightly(args, work):
+    """The nightly run: unchanged, and after the changes, each beside the
+    full read it replaces (--full-read on the same history; the changed
+    one on a second server with the same history, since the measured run
+    writes)."""
+    out = {}
+    sim = Sim(args.build, args.preset, "seed", profile=args.sim_profile)
+    try:
+        a = os.path.join(work, "nightly-a")
+        os.makedirs(a)
+        nightly_history(sim, args.build, a, "n")
+        out["nightly_unchanged"] = run_tool(args.build, sim, a, "unchanged")
+        out["nightly_unchanged_full"] = run_tool(args.build, sim, a,
+                                                 "unchanged-full",
+                                                 ["--full-read"])
+        nightly_changes(sim)
+        out["nightly_changed"] = run_tool(args.build, sim, a, "changed")
+    finally:
+        sim.stop()
+    sim = Sim(args.build, args.preset, "seed", profile=args.sim_profile)
+    try:
+        b = os.path.join(work, "nightly-b")
+        os.makedirs(b)
+        nightly_history(sim, args.build, b, "n")
+        nightly_changes(sim)
+        out["nightly_changed_full"] = run_tool(args.build, sim, b,
+                                               "changed-full",
+                                               ["--full-read"])
+    finally:
+        sim.stop()
+    return out
+
+
 def cmd_run(args):
     only = set(args.only.split(","))
     res = {"machine": machine(), "capacity": CAPACITY,
@@ -664,6 +757,9 @@ def cmd_run(args):
                 res["watch"] = watch_figures(args.build, sim, watch_work)
             finally:
                 sim.stop()
+        if "nightly" in only:
+            print("nightly runs...", file=sys.stderr)
+            res.update(nightly(args, work))
         if "scale" in only:
             sim = Sim(args.build, args.scale_preset, "off",
                       profile=args.sim_profile)
@@ -762,7 +858,7 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run", help="measure and report")
     r.add_argument("--build", default=os.path.join(ROOT, "build-bench"))
-    r.add_argument("--only", default="baseline,cold,warm,scale,watch")
+    r.add_argument("--only", default="baseline,cold,warm,nightly,scale,watch")
     r.add_argument("--preset", default="seed")
     r.add_argument("--scale-preset", default="1m")
     r.add_argument("--sample", type=float, default=SAMPLE)

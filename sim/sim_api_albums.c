@@ -597,6 +597,20 @@ void sim_api_albums_statistics(struct sim_req *r)
  * asset's moves.  Without assetId a new asset is uploaded: it is the
  * owner's newest (updatedAt now) and joins the album the same way.
  */
+/* A new asset of owner, uploaded now (taken at `taken`). */
+static uint32_t new_upload(struct sim_lib *lib, uint32_t owner, int64_t taken)
+{
+    uint32_t a = sim_lib_add_asset(lib, NULL, owner);
+
+    lib->assets[a].file_created_at = lib->assets[a].local_date_time =
+        lib->assets[a].file_modified_at = taken;
+    lib->assets[a].created_at = lib->assets[a].updated_at = sim_now();
+    lib->assets[a].file_name = sim_str(lib, "upload.jpg");
+    sim_asset_set_path(lib, a, "/upload/upload.jpg");
+    (void)sim_lib_add_exif(lib, a);
+    return a;
+}
+
 int sim_shared_link_upload(struct sim_lib *lib, json_t *body, struct buf *out,
                            struct buf *err)
 {
@@ -620,13 +634,7 @@ int sim_shared_link_upload(struct sim_lib *lib, json_t *body, struct buf *out,
             return -1;
         }
     } else {
-        a = sim_lib_add_asset(lib, NULL, lib->albums[al].owner);
-        lib->assets[a].file_created_at = lib->assets[a].local_date_time =
-            lib->assets[a].file_modified_at = now;
-        lib->assets[a].created_at = lib->assets[a].updated_at = now;
-        lib->assets[a].file_name = sim_str(lib, "upload.jpg");
-        sim_asset_set_path(lib, a, "/upload/upload.jpg");
-        (void)sim_lib_add_exif(lib, a);
+        a = new_upload(lib, lib->albums[al].owner, now);
     }
     (void)sim_link_album(lib, al, a);
     if (lib->albums[al].thumb == SIM_NONE)
@@ -635,5 +643,43 @@ int sim_shared_link_upload(struct sim_lib *lib, json_t *body, struct buf *out,
     buf_addstr(out, "{\"id\":");
     sim_json_uuid(out, &lib->assets[a].id);
     buf_addf(out, ",\"duplicate\":%s}\n", dup ? "true" : "false");
+    return 0;
+}
+
+int sim_upload(struct sim_lib *lib, json_t *body, struct buf *out,
+               struct buf *err)
+{
+    const char *owner = json_string_value(json_object_get(body, "ownerId"));
+    json_int_t n = json_integer_value(json_object_get(body, "count"));
+    uint32_t u = 0;
+    int64_t now = sim_now();
+
+    if (owner) {
+        struct uuid id;
+
+        for (u = 0; u < lib->users_nr; u++)
+            if (uuid_parse(owner, strlen(owner), &id) == 0 &&
+                uuid_eq(&id, &lib->users[u].id))
+                break;
+        if (u == lib->users_nr) {
+            buf_addstr(err, "ownerId names no user");
+            return -1;
+        }
+    }
+    if (n < 1 || n > 100000) {
+        buf_addstr(err, "count must be 1..100000");
+        return -1;
+    }
+    buf_addstr(out, "{\"ids\":[");
+    for (json_int_t i = 0; i < n; i++) {
+        /* taken a second apart, the newest first in the timeline */
+        uint32_t a = new_upload(lib, u, now - i * 1000);
+
+        if (i)
+            buf_addch(out, ',');
+        sim_json_uuid(out, &lib->assets[a].id);
+    }
+    buf_addstr(out, "]}\n");
+    lib->gen++;
     return 0;
 }

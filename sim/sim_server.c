@@ -744,13 +744,16 @@ static enum MHD_Result serve_sim(struct sim_server *s,
         pthread_mutex_unlock(&s->lib_mu);
         buf_addf(&r.out, "{\"ran\":%ld}\n", ran);
     } else if (!strcmp(method, "POST") &&
-               !strcmp(url, "/__sim/shared-link-upload")) {
+               (!strcmp(url, "/__sim/shared-link-upload") ||
+                !strcmp(url, "/__sim/upload"))) {
         json_t *body = json_loadb(ctx->body.buf, ctx->body.len, 0, NULL);
         struct buf err = BUF_INIT;
 
         pthread_mutex_lock(&s->lib_mu);
         sim_jobs_run(s->jobs, sim_now());
-        if (sim_shared_link_upload(s->lib, body, &r.out, &err) < 0) {
+        if ((!strcmp(url, "/__sim/upload")
+                 ? sim_upload(s->lib, body, &r.out, &err)
+                 : sim_shared_link_upload(s->lib, body, &r.out, &err)) < 0) {
             r.status = 400;
             buf_addstr(&r.out, "{\"message\":");
             buf_add_json_str(&r.out, err.buf, err.len);

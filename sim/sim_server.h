@@ -174,6 +174,13 @@ sim_handler_fn sim_api_albums_list, sim_api_album_get, sim_api_album_create,
  * POST /__sim/shared-link-upload {albumId, assetId?}: a guest's upload
  * through the album's shared link (sim_api_albums.c).  0, or -1 + err.
  */
+/*
+ * POST /__sim/upload {"count": N, "ownerId"?}: N new assets of the user
+ * (the first user by default), uploaded now, as the mobile app's backup
+ * does; answers {"ids": [...]}.
+ */
+int sim_upload(struct sim_lib *lib, json_t *body, struct buf *out,
+               struct buf *err);
 int sim_shared_link_upload(struct sim_lib *lib, json_t *body, struct buf *out,
                            struct buf *err);
 

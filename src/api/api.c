@@ -87,12 +87,12 @@ static void on_http(const struct http_response *r, void *ctx)
     struct buf msg = BUF_INIT;
     json_t *root = NULL;
 
-    c->date_ms = r->date_ms;
     st.ok = true;
     st.kind = API_OK;
     st.http = r->status;
     st.endpoint = c->endpoint;
     st.error = "";
+    st.server_date = r->date_ms;
     switch (r->result) {
     case HTTP_RESULT_CANCELLED:
         st.ok = false;
@@ -580,6 +580,10 @@ static void add_filters(struct buf *b, const struct api_search *q)
         time_format_iso(q->created_before, t);
         buf_addf(b, ",\"createdBefore\":\"%s\"", t);
     }
+    if (q->updated_after != TIME_NONE) {
+        time_format_iso(q->updated_after, t);
+        buf_addf(b, ",\"updatedAfter\":\"%s\"", t);
+    }
     if (q->album) {
         buf_addstr(b, ",\"albumIds\":");
         api_add_uuid_array(b, q->album, 1);
@@ -615,7 +619,7 @@ int api_decode_search_page(const char *data, size_t len, api_page_fn *cb,
                            void *ctx, struct buf *err)
 {
     struct api_call c;
-    struct api_status st = {true, API_OK, 200, "POST /search/metadata", ""};
+    struct api_status st = {true, API_OK, 200, "POST /search/metadata", "", 0};
     int ret;
 
     memset(&c, 0, sizeof(c));

@@ -51,6 +51,8 @@ struct api_status {
     long http;            /* HTTP status, 0 when none */
     const char *endpoint; /* "GET /albums/{id}" */
     const char *error;    /* one line when !ok, "" otherwise */
+    int64_t server_date;  /* the answer's Date (the server's clock, ms,
+                             whole seconds), -1 when none */
 };
 
 /* The client: an engine and the dialect of the server behind it. */
@@ -198,12 +200,14 @@ struct api_search {
     const char *order;      /* "asc", "desc", NULL = server default */
     int64_t created_after;  /* upload time, inclusive, TIME_NONE = unset */
     int64_t created_before; /* inclusive, TIME_NONE = unset */
+    int64_t updated_after;  /* updatedAfter (the server's clock),
+                               TIME_NONE = unset */
 };
 
 #define API_SEARCH_INIT                                                        \
     {                                                                          \
         1, 1000, TIME_NONE, TIME_NONE, NULL, NULL, NULL, false, false, NULL,   \
-            TIME_NONE, TIME_NONE                                               \
+            TIME_NONE, TIME_NONE, TIME_NONE                                    \
     }
 
 /* POST /search/metadata: one page. */

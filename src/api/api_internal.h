@@ -35,9 +35,8 @@ struct api_call {
     api_deliver_raw_fn *deliver_raw; /* set: deliver is not used */
     api_any_fn *cb;
     void *ctx;
-    bool want_json;  /* false: success has no body (204) */
-    int64_t date_ms; /* the answer's Date header (ms), -1 when none */
-    struct buf err;  /* decode message */
+    bool want_json; /* false: success has no body (204) */
+    struct buf err; /* decode message */
 };
 
 /* Submits method path; endpoint is the metrics key. */

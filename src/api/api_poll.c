@@ -68,8 +68,8 @@ static void deliver_page(struct api_call *c, const char *data, size_t len,
 {
     struct poll *p = c->ctx;
 
-    if (st->ok && c->date_ms >= 0 && p->ch.server_ms == TIME_NONE)
-        p->ch.server_ms = c->date_ms;
+    if (st->ok && st->server_date >= 0 && p->ch.server_ms == TIME_NONE)
+        p->ch.server_ms = st->server_date;
     api_deliver_page_raw(c, data, len, st);
 }
 

@@ -28,6 +28,7 @@ enum opt_id {
     O_DIALECT,
     O_METRICS_JSON,
     O_FULL_READ,
+    O_FULL_READ_DAYS,
     O_HELP,
     O_VERSION,
     O_URL,
@@ -104,9 +105,13 @@ static const struct opt {
     {"metrics-json", 0, true, O_METRICS_JSON, "FILE",
      "write request metrics to FILE", "metrics.json", NULL},
     {"full-read", 0, false, O_FULL_READ, NULL,
-     "read every album's members again, even those\n"
-     "remembered unchanged from earlier runs",
+     "read every asset and album again, trusting\n"
+     "nothing remembered by earlier runs",
      NULL, NULL},
+    {"full-read-days", 0, true, O_FULL_READ_DAYS, "N",
+     "read every asset again when the last full read\n"
+     "is N days old (default 7; 0: every run)",
+     "3", NULL},
     {"api-trace", 0, false, O_API_TRACE, NULL,
      "log each request: method, path, status, time,\n"
      "bytes, retries",
@@ -361,6 +366,8 @@ static int set(struct cli_opts *o, const struct opt *d, const char *v,
     case O_FULL_READ:
         o->full_read = true;
         break;
+    case O_FULL_READ_DAYS:
+        return number(d->name, v, 0, 3650, &o->full_read_days, err);
     case O_URL:
         o->url = v;
         break;
@@ -469,6 +476,7 @@ int cli_opts_parse(int argc, char **argv, struct cli_opts *o, struct buf *err)
     memset(o, 0, sizeof(*o));
     o->max_items = -1;
     o->hold_jobs = -1;
+    o->full_read_days = -1;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
         const struct opt *d;

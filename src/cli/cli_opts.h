@@ -62,7 +62,9 @@ struct cli_opts {
     enum log_format log_format; /* --log-format text|json */
     enum cli_dialect dialect;   /* --dialect auto|2|3 */
     const char *metrics_json;   /* --metrics-json FILE, NULL = none */
-    bool full_read;             /* --full-read: ignore remembered albums */
+    bool full_read;             /* --full-read: ignore remembered albums
+                                   and the remembered library */
+    long full_read_days;        /* --full-read-days N, -1 = default (7) */
     long connect_timeout_s;     /* --connect-timeout S, 0 = default */
     long stall_timeout_s;       /* --stall-timeout S, 0 = default */
     long timeout_s;             /* --timeout S (per request), 0 = default */

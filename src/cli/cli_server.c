@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/sigflag.h"
 #include "apply/outcome.h"
+#include "remember/remember.h"
 #include "state/state.h"
 
 static void on_progress(void *ctx, size_t done, size_t total, size_t in_flight,
@@ -63,172 +64,37 @@ enum cli_status cli_status_of(enum api_fail kind)
                                                              : CLI_FAILED;
 }
 
-struct album_cache {
-    struct state *st;
-    const char *server;
-    struct buf scope; /* server + the key's user: whose view */
-    int64_t now;
-    bool no_lookup; /* --full-read, or the database failed (one
-                       warning, then no more lookups) */
-};
-
-/*
- * What a remembered membership is keyed by: the server and the user whose
- * view it is.  Album searches show a user only some members (2.x: their
- * own and partners' assets), so one user's list is never another's.
- */
-void cli_cache_scope(const char *server, const struct uuid *user,
-                     struct buf *out)
+/* The memory of this run's (server, user), for --full-read and
+ * --full-read-days. */
+static struct remember *open_memory(const struct cli_ctx *ctx, struct state *st,
+                                    bool read_only)
 {
-    char id[UUID_STR_LEN + 1];
+    struct remember_opts ro;
 
-    uuid_format(user, id);
-    buf_reset(out);
-    buf_addf(out, "%s user=%s", server, id);
-}
-
-static const char *cache_scope(struct album_cache *c, const struct model *m)
-{
-    if (!c->scope.len)
-        cli_cache_scope(c->server, &m->users[m->me].id, &c->scope);
-    return c->scope.buf;
-}
-
-static void album_key(const struct model_album *a, int dialect,
-                      struct state_album_key *k)
-{
-    k->updated_at = a->updated_at;
-    k->last_modified = a->last_modified;
-    k->asset_count = a->asset_count;
-    k->dialect = dialect;
-}
-
-static bool cache_lookup(void *ctx, const struct model *m, uint32_t album,
-                         int dialect, struct uuid **ids, size_t *nr)
-{
-    struct album_cache *c = ctx;
-    struct state_album_key k;
-    struct buf err = BUF_INIT;
-    int r;
-
-    if (c->no_lookup)
-        return false;
-    album_key(&m->albums[album], dialect, &k);
-    r = state_album_members_get(c->st, cache_scope(c, m), &m->albums[album].id,
-                                &k, c->now - STATE_ALBUM_MAX_AGE_MS, ids, nr,
-                                &err);
-    if (r < 0) {
-        warn_log("%s; reading every album", err.buf);
-        c->no_lookup = true;
-    }
-    buf_release(&err);
-    /* 3.x album searches show every member (hidden ones too), so a list
-     * shorter than the server's count is not the whole album. */
-    if (r == 1 && dialect >= 3 &&
-        (int64_t)*nr < (int64_t)m->albums[album].asset_count) {
-        verbose_log("state: remembered members of album %s disagree with "
-                    "its assetCount; reading it",
-                    model_str(m, m->albums[album].name));
-        free(*ids);
-        *ids = NULL;
-        *nr = 0;
-        return false;
-    }
-    return r == 1;
-}
-
-/* Remembers the memberships read in this run, in one transaction. */
-static void cache_store(struct album_cache *c, const struct model *m,
-                        int dialect)
-{
-    struct buf err = BUF_INIT;
-    struct uuid *ids = NULL;
-    size_t alloc = 0, stored = 0;
-
-    if (state_begin(c->st, &err) < 0)
-        goto fail;
-    for (size_t i = 0; i < m->albums_nr; i++) {
-        const struct model_album *a = &m->albums[i];
-        struct state_album_key k;
-        const struct model_foreign *fo;
-        const uint32_t *row;
-        size_t n, fn;
-
-        if (!a->members_known || a->members_cached || !a->asset_count)
-            continue;
-        row = model_album_assets(m, (uint32_t)i, &n);
-        ALLOC_GROW(ids, n + a->foreign_nr + 1, alloc);
-        for (size_t j = 0; j < n; j++)
-            ids[j] = m->assets[row[j]].id;
-        /* Members of other users: the list stays the album's whole
-         * membership as this user's search showed it. */
-        fo = model_album_foreign(m, (uint32_t)i, &fn);
-        for (size_t j = 0; j < fn; j++)
-            ids[n++] = fo[j].asset;
-        album_key(a, dialect, &k);
-        if (state_album_members_put(c->st, cache_scope(c, m), &a->id, &k,
-                                    c->now, ids, n, &err) < 0) {
-            state_rollback(c->st);
-            goto fail;
-        }
-        stored++;
-    }
-    if (state_album_members_prune(c->st, cache_scope(c, m),
-                                  c->now - STATE_ALBUM_MAX_AGE_MS, &err) < 0) {
-        state_rollback(c->st);
-        goto fail;
-    }
-    if (state_commit(c->st, &err) < 0)
-        goto fail;
-    verbose_log("state: remembered the members of %zu albums", stored);
-    free(ids);
-    buf_release(&err);
-    return;
-fail:
-    warn_log("%s (the next run reads every album)", err.buf);
-    free(ids);
-    buf_release(&err);
+    ro.now = run_now_ms();
+    ro.full_read = ctx->opts.full_read;
+    ro.full_days = ctx->opts.full_read_days;
+    ro.read_only = read_only;
+    return remember_open(st, ctx->cfg->server.url, &ro);
 }
 
 void cli_remember_new_albums(const struct cli_ctx *ctx, struct state *st,
                              const struct model *m, int dialect,
                              const struct plan *p, const struct outcome *o)
 {
-    struct buf err = BUF_INIT, scope = BUF_INIT;
-    struct uuid *ids = NULL;
-    size_t alloc = 0;
-    int64_t now = run_now_ms();
+    struct remember *r = open_memory(ctx, st, false);
 
-    if (!st || state_begin(st, &err) < 0)
-        goto out;
-    cli_cache_scope(ctx->cfg->server.url, &m->users[m->me].id, &scope);
-    for (size_t g = 0; g < p->nr; g++) {
-        const struct plan_group *pg = &p->groups[g];
-        const struct outcome_group *og = &o->groups[g];
-        struct state_album_key k;
+    remember_writes(r, m, dialect, p, o);
+    remember_close(r);
+}
 
-        if (pg->op != PLAN_ALBUM_ADD || !og->album_state || !og->has_target)
-            continue;
-        ALLOC_GROW(ids, pg->nr + 1, alloc);
-        for (size_t i = 0; i < pg->nr; i++)
-            ids[i] = pg->items[i].id;
-        k.updated_at = og->album_updated_at;
-        k.last_modified = og->album_last_modified;
-        k.asset_count = og->album_asset_count;
-        k.dialect = dialect;
-        if (state_album_members_put(st, scope.buf, &og->target, &k, now, ids,
-                                    pg->nr, &err) < 0) {
-            state_rollback(st);
-            goto out;
-        }
-    }
-    (void)state_commit(st, &err);
-out:
-    if (err.len)
-        warn_log("%s (the next run reads the new albums)", err.buf);
-    free(ids);
-    buf_release(&scope);
-    buf_release(&err);
+void cli_remember_settled(const struct cli_ctx *ctx, struct state *st,
+                          const struct model *m)
+{
+    struct remember *r = open_memory(ctx, st, false);
+
+    remember_settled(r, m);
+    remember_close(r);
 }
 
 enum cli_status cli_read_library(const struct cli_ctx *ctx,
@@ -237,15 +103,16 @@ enum cli_status cli_read_library(const struct cli_ctx *ctx,
                                  struct state *state, bool remember)
 {
     struct snapshot_opts so = SNAPSHOT_OPTS_INIT;
-    struct album_cache cache = {state, ctx->cfg->server.url, BUF_INIT,
-                                run_now_ms(), ctx->opts.full_read};
-    struct snapshot_album_cache sc = {&cache, cache_lookup};
+    struct remember *mem = open_memory(ctx, state, !remember);
+    struct snapshot_needs own;
     struct buf err = BUF_INIT;
     enum cli_status st = CLI_OK;
 
-    if (state)
-        so.albums = &sc;
-    so.needs = ctx->needs;
+    memset(&own, 0, sizeof(own));
+    if (!ctx->needs)
+        snapshot_needs_from_config(ctx->cfg, &own);
+    remember_wire(mem, &so);
+    so.needs = ctx->needs ? ctx->needs : &own;
 
     if (ctx->opts.dialect == CLI_DIALECT_V2)
         so.dialect = 2;
@@ -269,10 +136,21 @@ enum cli_status cli_read_library(const struct cli_ctx *ctx,
                  info->assets, info->partner_assets, info->albums,
                  info->albums_cached, info->albums_empty, info->tags,
                  info->dups, (unsigned long long)info->requests);
-        if (state && remember)
-            cache_store(&cache, m, info->dialect);
+        if (info->incremental)
+            info_log("library: read incrementally, %zu assets changed since "
+                     "the last good read",
+                     info->changed);
+        else if (info->full_why[0])
+            info_log("library: read in full: %s", info->full_why);
+        if (info->incremental && !remember_trusts_changes(mem)) {
+            m->changes_only = false;
+            info_log("library: evaluated in full: the last run did not make "
+                     "every change it planned");
+        }
+        remember_store(mem, m, info, so.needs);
     }
-    buf_release(&cache.scope);
+    remember_close(mem);
+    snapshot_needs_release(&own);
     buf_release(&err);
     return st;
 }

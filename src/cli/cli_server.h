@@ -47,12 +47,13 @@ enum cli_status cli_read_library(const struct cli_ctx *ctx,
  */
 struct plan;
 struct outcome;
+/* After a run that made every change the whole library called for: the
+ * next run may evaluate only what changed (remember_settled()). */
+void cli_remember_settled(const struct cli_ctx *ctx, struct state *st,
+                          const struct model *m);
 void cli_remember_new_albums(const struct cli_ctx *ctx, struct state *st,
                              const struct model *m, int dialect,
                              const struct plan *p, const struct outcome *o);
-/* The key of remembered memberships: "<server> user=<id>". */
-void cli_cache_scope(const char *server, const struct uuid *user,
-                     struct buf *out);
 
 /*
  * The end of a run's network work: the per-endpoint table in the log

@@ -54,6 +54,7 @@ static void on_apply_progress(void *ctx, enum apply_phase ph, size_t done,
 /* Reads the library and evaluates the rules into ps->fresh. */
 static enum cli_status read_and_evaluate(struct pass *ps)
 {
+    struct rules_result rres;
     const struct config *cfg = ps->ctx->cfg;
     struct rules_opts ro = RULES_OPTS_INIT;
     struct buf err = BUF_INIT;
@@ -85,13 +86,18 @@ static enum cli_status read_and_evaluate(struct pass *ps)
         ro.skip_n = (long)ps->rs.skip;
         ro.max_items = (long)ps->rs.max_items;
     }
+    ro.result = &rres;
     if (rules_evaluate(cfg, &ps->m, &ro, &ps->fresh, &err) < 0) {
         error_log("%s", err.buf);
         buf_release(&err);
         return CLI_FAILED;
     }
     progress_mark(&ps->prog, "plan", "evaluate", ro.now, run_now_ms());
-    ps->res.processed = (int64_t)ps->fresh.stats.assets_seen;
+    /* A change-only evaluation covers the whole library (what it did not
+     * walk needs nothing): the checkpoint moves past all of it. */
+    ps->res.processed = rres.incremental
+                            ? ps->info.server_total - (int64_t)ps->rs.skip
+                            : (int64_t)ps->fresh.stats.assets_seen;
     cli_warn_hidden_users(cfg, &ps->info, &ps->fresh);
     ps->res.last_id = ps->fresh.stats.last_in_window;
     ps->res.has_last_id = ps->fresh.stats.has_last_in_window;
@@ -459,6 +465,28 @@ static void print_plan(const struct plan *p, const struct model *m)
  * write, the writes, then the reports, whatever happened before; `saved`
  * is a plan from `apply FILE`, checked against the fresh read.
  */
+/*
+ * Did this run make every change the whole library calls for?  Then the
+ * next run may evaluate only what changes after this read
+ * (remember_trusts_changes()).  Not after a dry run, a failure or refusal,
+ * a saved plan (made for whatever window `plan` was given), or a window
+ * that left assets out.
+ */
+static bool settled(const struct pass *ps, enum cli_status st)
+{
+    return st == CLI_OK && !ps->ctx->opts.dry_run && !ps->saved && !ps->build &&
+           ps->res.status == STATE_RUN_DONE && !ps->o.pending &&
+           !ps->o.failed && ps->rs.skip == 0 &&
+           (ps->rs.max_items < 0 ||
+            ps->rs.max_items >= (int64_t)ps->m.assets_nr);
+}
+
+/*
+ * One pass: read the library (consistently), evaluate or take the saved
+ * plan, check permissions and take the (server, user) lock, write, mark
+ * the remembered read settled when everything planned was made, and
+ * finish the run's reports whatever happened.
+ */
 static enum cli_status run_pass_with(struct cli_ctx *ctx,
                                      const struct plan *saved,
                                      run_plan_fn *build, void *build_ctx)
@@ -502,6 +530,8 @@ static enum cli_status run_pass_with(struct cli_ctx *ctx,
              (st = lock_user(&ps)) != CLI_OK)
         goto finish;
     st = write_changes(&ps, saved ? saved : &ps.fresh);
+    if (settled(&ps, st))
+        cli_remember_settled(ctx, ps.rs.st, &ps.m);
     if (ps.o.requests) {
         struct buf err = BUF_INIT;
 

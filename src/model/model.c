@@ -618,8 +618,11 @@ void model_digest(const struct model *m, char out[MODEL_DIGEST_LEN + 1])
         dig_i64(&d, a->file_modified_at);
         dig_i64(&d, a->local_date_time);
         dig_i64(&d, a->date_time_original);
+        uint8_t flags = a->flags & (uint8_t)~MODEL_ASSET_CHANGED;
+
         dig_bytes(&d, &a->visibility, 1);
-        dig_bytes(&d, &a->flags, 1);
+        /* CHANGED says how the model was read, not what the library is */
+        dig_bytes(&d, &flags, 1);
         if (a->duplicate != MODEL_NONE)
             dig_bytes(&d, &m->dups[a->duplicate].id, sizeof(struct uuid));
         sum += dig_end(&d);

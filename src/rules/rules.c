@@ -132,10 +132,12 @@ static void window_of(const struct ws *w, const struct rules_opts *o,
 }
 
 /* Does the window leave assets out?  Then which assets it holds depends
- * on every asset ahead of them in the search order. */
-static bool window_limits(const struct window *win)
+ * on every asset ahead of them in the search order.  A cap at least the
+ * library's size (the template's max_items: 1000000) leaves none out. */
+static bool window_limits(const struct window *win, size_t assets_nr)
 {
-    return !win->focused && (win->skip > 0 || win->max >= 0);
+    return !win->focused &&
+           (win->skip > 0 || (win->max >= 0 && (size_t)win->max < assets_nr));
 }
 
 static void select_assets(struct ws *w, const struct window *win)
@@ -1057,7 +1059,7 @@ int rules_evaluate(const struct config *cfg, const struct model *m,
     note_duplicate_names(&w);
     window_of(&w, opts, &win);
     /* A window's content depends on every asset ahead: evaluate all. */
-    w.incremental = m->changes_only && !window_limits(&win);
+    w.incremental = m->changes_only && !window_limits(&win, m->assets_nr);
     if (w.incremental)
         rules_scope(&w);
     build_order(&w);

@@ -76,6 +76,43 @@ struct snapshot_album_cache {
                    int dialect, struct uuid **ids, size_t *nr);
 };
 
+/*
+ * The library as the last good read saw it (snapshot_incr.c): the bytes
+ * snapshot_prev_encode() made after a complete load, kept by the caller
+ * (the state database) and decoded for the next load, which then reads
+ * only the assets updated since (an incremental read), or everything
+ * when the remembered library and the server's counts disagree.
+ */
+struct snapshot_prev;
+struct snapshot_info;
+/* 0 with *out (free with snapshot_prev_free), -1 with err when damaged. */
+int snapshot_prev_decode(const void *data, size_t len,
+                         struct snapshot_prev **out, struct buf *err);
+void snapshot_prev_free(struct snapshot_prev *p);
+/* True when asset id was in the library the last good read saw. */
+bool snapshot_prev_has(const struct snapshot_prev *p, const struct uuid *id);
+/*
+ * What a complete load of m (indexed, described by info) leaves for the
+ * next one: snapshot_prev_size(m) bytes, handed to write() in pieces of
+ * up to 1 MiB (a million assets are a few hundred MB, never held whole).
+ */
+typedef void snapshot_write_fn(void *ctx, const void *data, size_t len);
+size_t snapshot_prev_size(const struct model *m);
+void snapshot_prev_encode(const struct model *m,
+                          const struct snapshot_info *info,
+                          const struct snapshot_needs *needs,
+                          snapshot_write_fn *write, void *ctx);
+
+/*
+ * Where the remembered library comes from: get() is asked once the key's
+ * user is known (m->me set), before the assets are read; NULL means a
+ * full read.
+ */
+struct snapshot_prev_source {
+    void *ctx;
+    const struct snapshot_prev *(*get)(void *ctx, const struct model *m);
+};
+
 struct snapshot_opts {
     int dialect;                        /* 0 = from the server, 2 or 3 */
     const struct snapshot_needs *needs; /* NULL = from the configuration */
@@ -83,11 +120,12 @@ struct snapshot_opts {
                                            many assets in date ranges;
                                            0 = 50,000, INT64_MAX = never */
     const struct snapshot_album_cache *albums; /* NULL: read every album */
+    const struct snapshot_prev_source *prev;   /* NULL: a full read */
 };
 
 #define SNAPSHOT_OPTS_INIT                                                     \
     {                                                                          \
-        0, NULL, 0, NULL                                                       \
+        0, NULL, 0, NULL, NULL                                                 \
     }
 
 struct snapshot_info {
@@ -113,6 +151,11 @@ struct snapshot_info {
                                     (API_OK when none): the CLI exits 3 for
                                     API_FAIL_AUTH / API_FAIL_NETWORK */
     long fail_http;              /* its HTTP status, 0 when none */
+    int64_t server_date;         /* the server's clock when the read began (the
+                                    version answer's Date), 0 unknown */
+    bool incremental;            /* the assets were rebuilt from opts->prev */
+    size_t changed;     /* ... of which read now (MODEL_ASSET_CHANGED) */
+    char full_why[160]; /* with opts->prev, why it read everything */
 };
 
 /*

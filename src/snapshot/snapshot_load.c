@@ -32,6 +32,7 @@
 
 #include "api/api.h"
 #include "core/log.h"
+#include "snapshot/snapshot_incr.h"
 
 #define PAGE_SIZE 1000
 /* Passes of at least this many assets are read in date ranges. */
@@ -77,6 +78,9 @@ struct snap {
     bool have_archived; /* 2.x: album/tag queries need an archive pass */
     int64_t split_min;  /* passes this big are read in date ranges */
     const struct snapshot_album_cache *cache; /* may be NULL */
+    /* The remembered library (asked in on_me()), NULL: read it all. */
+    const struct snapshot_prev_source *prev_src;
+    const struct snapshot_prev *prev;
     struct u32list *tag_hits; /* per tag index, NULL when not fetched */
     bool *tag_fetch;          /* per tag: membership fetched */
     struct dup_pair *dup_pairs;
@@ -111,6 +115,7 @@ static void on_version(void *ctx, const struct api_status *st,
 
     if (!ok(s, st))
         return;
+    s->info->server_date = st->server_date;
     s->m->server_major = v->major;
     s->m->server_minor = v->minor;
     s->m->server_patch = v->patch;
@@ -128,6 +133,13 @@ static void on_me(void *ctx, const struct api_status *st,
     s->me = u->id;
     s->have_me = true;
     s->m->me = model_add_user(s->m, &u->id, u->email, u->name);
+    /* What the last good read of this user saw: with it, the assets are
+     * read incrementally after round 2 (incr_read()), so no page starts
+     * early. */
+    if (s->prev_src)
+        s->prev = s->prev_src->get(s->prev_src->ctx, s->m);
+    if (s->prev)
+        return;
     /* The passes counted before we knew whose key this is waited. */
     for (size_t i = 0; i < s->passes_nr; i++)
         if (s->passes[i].counted && !s->passes[i].started &&
@@ -186,7 +198,7 @@ static void on_total(void *ctx, const struct api_status *st, int64_t total)
         pc->s->passes[pc->pass].counted = true;
         /* Not before users/me: whose each asset is (own or a partner's)
          * is decided as it is added; on_me() starts it then. */
-        if (total < pc->s->split_min && pc->s->have_me)
+        if (total < pc->s->split_min && pc->s->have_me && !pc->s->prev)
             start_pass(pc->s, pc->pass);
     }
     free(pc);
@@ -923,6 +935,51 @@ static int run(struct snap *s)
     return s->failed ? -1 : 0;
 }
 
+static void incr_dup(void *ctx, uint32_t asset, const struct uuid *dup)
+{
+    struct snap *s = ctx;
+
+    ALLOC_GROW(s->dup_pairs, s->dup_pairs_nr + 1, s->dup_pairs_alloc);
+    s->dup_pairs[s->dup_pairs_nr].asset = asset;
+    s->dup_pairs[s->dup_pairs_nr].dup = *dup;
+    s->dup_pairs_nr++;
+}
+
+/* Round 3 from what the last good read saw (snapshot_incr.c): 1 when the
+ * assets are in the model, 0 to read them all, -1 on a failed read. */
+static int incr_read(struct snap *s, const struct snapshot_prev *prev)
+{
+    struct incr_pass *ip = xcalloc(s->passes_nr + 1, sizeof(*ip));
+    struct api_status st;
+    struct buf why = BUF_INIT;
+    int r;
+
+    for (size_t i = 0; i < s->passes_nr; i++) {
+        ip[i].visibility = s->passes[i].visibility;
+        ip[i].total = s->passes[i].total;
+    }
+    r = snapshot_incr_assets(&s->api, prev, s->needs, ip, s->passes_nr, &s->me,
+                             s->m, incr_dup, s, &st, &why);
+    if (r < 0)
+        (void)ok(s, &st);
+    if (r == 0) {
+        snprintf(s->info->full_why, sizeof(s->info->full_why), "%s", why.buf);
+        verbose_log("snapshot: reading every asset: %s", why.buf);
+    }
+    if (r == 1) {
+        s->info->incremental = true;
+        for (size_t i = 0; i < s->m->assets_nr; i++) {
+            if (s->m->assets[i].visibility == MODEL_VIS_ARCHIVE)
+                s->have_archived = true;
+            if (s->m->assets[i].flags & MODEL_ASSET_CHANGED)
+                s->info->changed++;
+        }
+    }
+    free(ip);
+    buf_release(&why);
+    return r;
+}
+
 int snapshot_load(const struct config *cfg, struct http_engine *eng,
                   const struct snapshot_opts *opts, struct model *out,
                   struct snapshot_info *info, struct buf *err)
@@ -942,6 +999,7 @@ int snapshot_load(const struct config *cfg, struct http_engine *eng,
     s.m = out;
     s.info = info;
     s.cache = opts ? opts->albums : NULL;
+    s.prev_src = opts ? opts->prev : NULL;
     if (opts && opts->needs) {
         s.needs = opts->needs;
     } else {
@@ -991,6 +1049,14 @@ int snapshot_load(const struct config *cfg, struct http_engine *eng,
         BUG("users/me succeeded without a user");
     for (size_t i = 0; i < s.passes_nr; i++)
         info->server_total += s.passes[i].total;
+    if (s.prev) {
+        int r = incr_read(&s, s.prev);
+
+        if (r < 0)
+            goto out;
+        if (r == 1)
+            goto memberships;
+    }
     if (split_passes(&s, s.split_min) < 0)
         goto out;
 
@@ -1028,6 +1094,7 @@ int snapshot_load(const struct config *cfg, struct http_engine *eng,
                  out->assets_nr, (long long)info->server_total);
 
     /* Round 4: memberships. */
+memberships:
     submit_memberships(&s);
     if (run(&s) < 0)
         goto out;
@@ -1037,6 +1104,8 @@ int snapshot_load(const struct config *cfg, struct http_engine *eng,
             out->albums[i].members_known = true;
         info->albums_loaded = out->albums_nr;
     }
+    if (info->incremental)
+        snapshot_incr_flag(s.prev, out);
     link_dups(&s);
     ret = 0;
 out:

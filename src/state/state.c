@@ -43,6 +43,15 @@ static const char *const migrations[STATE_SCHEMA_VERSION] = {
     "  fetched_at INTEGER NOT NULL,"
     "  members BLOB NOT NULL,"
     "  PRIMARY KEY (server, album));",
+    /* 4: the library as the last good read saw it (incremental reads) */
+    "CREATE TABLE library_state ("
+    "  scope TEXT PRIMARY KEY,"
+    "  dialect INTEGER NOT NULL,"
+    "  needs TEXT NOT NULL,"
+    "  full_at INTEGER NOT NULL,"
+    "  settled INTEGER NOT NULL DEFAULT 0,"
+    "  records BLOB NOT NULL);"
+    "ALTER TABLE album_members ADD COLUMN view INTEGER NOT NULL DEFAULT 0;",
 };
 
 enum stmt {
@@ -59,6 +68,11 @@ enum stmt {
     S_ALBUM_GET,
     S_ALBUM_PUT,
     S_ALBUM_PRUNE,
+    S_ALBUM_OLDEST,
+    S_LIB_GET,
+    S_LIB_PUT,
+    S_LIB_FORGET,
+    S_LIB_SETTLE,
     S_COUNT
 };
 
@@ -86,19 +100,38 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_ALBUM_GET] = "SELECT members FROM album_members WHERE server = ?1"
                     " AND album = ?2 AND updated_at = ?3"
                     " AND last_modified = ?4 AND asset_count = ?5"
-                    " AND dialect = ?6 AND fetched_at >= ?7",
+                    " AND dialect = ?6 AND fetched_at >= ?7 AND view = ?9",
     [S_ALBUM_PUT] = "INSERT OR REPLACE INTO album_members(server, album,"
                     " updated_at, last_modified, asset_count, dialect,"
-                    " fetched_at, members)"
-                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    " fetched_at, members, view)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [S_ALBUM_PRUNE] = "DELETE FROM album_members WHERE server = ?1"
                       " AND fetched_at < ?2",
+    [S_ALBUM_OLDEST] = "SELECT album FROM album_members WHERE server = ?1"
+                       " AND fetched_at < ?3"
+                       " ORDER BY fetched_at, album LIMIT ?2",
+    [S_LIB_GET] = "SELECT dialect, needs, full_at, records, settled"
+                  " FROM library_state"
+                  " WHERE scope = ?1",
+    [S_LIB_PUT] = "INSERT OR REPLACE INTO library_state(scope, dialect, needs,"
+                  " full_at, records) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_LIB_FORGET] = "DELETE FROM library_state WHERE scope = ?1",
+    [S_LIB_SETTLE] = "UPDATE library_state SET settled = 1 WHERE scope = ?1",
 };
 
 struct state {
     sqlite3 *db;
     sqlite3_stmt *st[S_COUNT];
+    sqlite3_int64 lib_row;  /* the row state_library_put() made */
+    sqlite3_blob *lib_blob; /* its records, open for writing */
 };
+
+static void close_blob(struct state *st)
+{
+    if (st->lib_blob)
+        (void)sqlite3_blob_close(st->lib_blob);
+    st->lib_blob = NULL;
+}
 
 void state_counters_add(struct state_counters *c, const char *key,
                         int64_t value)
@@ -469,6 +502,7 @@ void state_close(struct state *st)
 
     if (!st)
         return;
+    close_blob(st);
     for (i = 0; i < S_COUNT; i++)
         (void)sqlite3_finalize(st->st[i]);
     (void)sqlite3_close(st->db);
@@ -671,7 +705,8 @@ static int bind_key(sqlite3_stmt *q, const char *server,
                    sqlite3_bind_int64(q, 3, key->updated_at) != SQLITE_OK ||
                    sqlite3_bind_int64(q, 4, key->last_modified) != SQLITE_OK ||
                    sqlite3_bind_int64(q, 5, key->asset_count) != SQLITE_OK ||
-                   sqlite3_bind_int(q, 6, key->dialect) != SQLITE_OK
+                   sqlite3_bind_int(q, 6, key->dialect) != SQLITE_OK ||
+                   sqlite3_bind_int64(q, 9, key->view) != SQLITE_OK
                ? -1
                : 0;
 }
@@ -747,6 +782,141 @@ int state_album_members_prune(struct state *st, const char *server,
     return step_done(st, S_ALBUM_PRUNE, err, "cannot forget old album members");
 }
 
+long state_album_members_oldest(struct state *st, const char *server,
+                                int64_t older_than, struct uuid *ids,
+                                size_t max, struct buf *err)
+{
+    sqlite3_stmt *q = st->st[S_ALBUM_OLDEST];
+    long n = 0;
+    int rc;
+
+    if (sqlite3_bind_text(q, 1, server, -1, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_int64(q, 2, (sqlite3_int64)max) != SQLITE_OK ||
+        sqlite3_bind_int64(q, 3, older_than) != SQLITE_OK) {
+        (void)sqlite3_reset(q);
+        return fail(st, err, "cannot list remembered albums");
+    }
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW && (size_t)n < max) {
+        if (sqlite3_column_bytes(q, 0) != (int)sizeof(ids[n].b))
+            continue;
+        memcpy(ids[n].b, sqlite3_column_blob(q, 0), sizeof(ids[n].b));
+        n++;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        n = fail(st, err, "cannot list remembered albums");
+    (void)sqlite3_reset(q);
+    (void)sqlite3_clear_bindings(q);
+    return n;
+}
+
+int state_library_get(struct state *st, const char *scope,
+                      struct state_library *out, struct buf *err)
+{
+    sqlite3_stmt *q = st->st[S_LIB_GET];
+    int rc, ret = 0;
+
+    memset(out, 0, sizeof(*out));
+    if (sqlite3_bind_text(q, 1, scope, -1, SQLITE_STATIC) != SQLITE_OK) {
+        (void)sqlite3_reset(q);
+        return fail(st, err, "cannot read the remembered library");
+    }
+    rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        const unsigned char *needs = sqlite3_column_text(q, 1);
+        const void *blob = sqlite3_column_blob(q, 3);
+        int len = sqlite3_column_bytes(q, 3);
+
+        out->dialect = sqlite3_column_int(q, 0);
+        out->needs = xstrdup(needs ? (const char *)needs : "");
+        out->full_at = sqlite3_column_int64(q, 2);
+        out->settled = sqlite3_column_int(q, 4) != 0;
+        out->records_len = len > 0 ? (size_t)len : 0;
+        out->records = xmalloc(out->records_len + 1);
+        if (len > 0)
+            memcpy(out->records, blob, (size_t)len);
+        ret = 1;
+    } else if (rc != SQLITE_DONE) {
+        ret = fail(st, err, "cannot read the remembered library");
+    }
+    (void)sqlite3_reset(q);
+    (void)sqlite3_clear_bindings(q);
+    return ret;
+}
+
+int state_library_put(struct state *st, const char *scope,
+                      const struct state_library *in, struct buf *err)
+{
+    sqlite3_stmt *q = st->st[S_LIB_PUT];
+
+    if (in->records_len > INT32_MAX ||
+        sqlite3_bind_text(q, 1, scope, -1, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_int(q, 2, in->dialect) != SQLITE_OK ||
+        sqlite3_bind_text(q, 3, in->needs, -1, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_int64(q, 4, in->full_at) != SQLITE_OK ||
+        (in->records
+             ? sqlite3_bind_blob(q, 5, in->records_len ? in->records : "",
+                                 (int)in->records_len, SQLITE_STATIC)
+             : sqlite3_bind_zeroblob(q, 5, (int)in->records_len)) !=
+            SQLITE_OK) {
+        (void)sqlite3_reset(q);
+        return fail(st, err, "cannot remember the library");
+    }
+    close_blob(st);
+    if (step_done(st, S_LIB_PUT, err, "cannot remember the library") < 0)
+        return -1;
+    st->lib_row = sqlite3_last_insert_rowid(st->db);
+    return 0;
+}
+
+int state_library_write(struct state *st, size_t offset, const void *data,
+                        size_t len, struct buf *err)
+{
+    if (!st->lib_blob &&
+        sqlite3_blob_open(st->db, "main", "library_state", "records",
+                          st->lib_row, 1, &st->lib_blob) != SQLITE_OK) {
+        st->lib_blob = NULL;
+        return fail(st, err, "cannot write the remembered library");
+    }
+    if (offset > INT32_MAX || len > INT32_MAX - offset ||
+        sqlite3_blob_write(st->lib_blob, data, (int)len, (int)offset) !=
+            SQLITE_OK) {
+        close_blob(st);
+        return fail(st, err, "cannot write the remembered library");
+    }
+    return 0;
+}
+
+int state_library_settle(struct state *st, const char *scope, struct buf *err)
+{
+    sqlite3_stmt *q = st->st[S_LIB_SETTLE];
+
+    if (sqlite3_bind_text(q, 1, scope, -1, SQLITE_STATIC) != SQLITE_OK) {
+        (void)sqlite3_reset(q);
+        return fail(st, err, "cannot mark the remembered library settled");
+    }
+    return step_done(st, S_LIB_SETTLE, err,
+                     "cannot mark the remembered library settled");
+}
+
+int state_library_forget(struct state *st, const char *scope, struct buf *err)
+{
+    sqlite3_stmt *q = st->st[S_LIB_FORGET];
+
+    if (sqlite3_bind_text(q, 1, scope, -1, SQLITE_STATIC) != SQLITE_OK) {
+        (void)sqlite3_reset(q);
+        return fail(st, err, "cannot forget the remembered library");
+    }
+    return step_done(st, S_LIB_FORGET, err,
+                     "cannot forget the remembered library");
+}
+
+void state_library_release(struct state_library *l)
+{
+    free(l->needs);
+    free(l->records);
+    memset(l, 0, sizeof(*l));
+}
+
 int state_begin(struct state *st, struct buf *err)
 {
     return step_done(st, S_BEGIN, err, "cannot begin a transaction");
@@ -754,6 +924,7 @@ int state_begin(struct state *st, struct buf *err)
 
 int state_commit(struct state *st, struct buf *err)
 {
+    close_blob(st);
     return step_done(st, S_COMMIT, err, "cannot commit");
 }
 
@@ -761,6 +932,7 @@ void state_rollback(struct state *st)
 {
     struct buf ignored = BUF_INIT;
 
+    close_blob(st);
     (void)step_done(st, S_ROLLBACK, &ignored, "rollback");
     buf_release(&ignored);
 }

@@ -32,7 +32,7 @@
 #include "core/uuid.h"
 
 #define STATE_DB_NAME        "state.sqlite"
-#define STATE_SCHEMA_VERSION 3
+#define STATE_SCHEMA_VERSION 4
 
 struct state;
 
@@ -149,6 +149,8 @@ struct state_album_key {
     int64_t last_modified; /* lastModifiedAssetTimestamp, TIME_NONE */
     int64_t asset_count;
     int dialect;
+    int64_t view; /* whose assets the user's searches show (2.x: self
+                     and partners; src/remember), 0 = everyone's */
 };
 
 /*
@@ -171,10 +173,54 @@ int state_album_members_put(struct state *st, const char *server,
  * albums, entries past their age). */
 int state_album_members_prune(struct state *st, const char *server,
                               int64_t older_than, struct buf *err);
+/* Up to max albums of server fetched before older_than, the oldest
+ * first, into ids; returns how many, or -1. */
+long state_album_members_oldest(struct state *st, const char *server,
+                                int64_t older_than, struct uuid *ids,
+                                size_t max, struct buf *err);
 /* A transaction around many puts (one fsync instead of one per album). */
 int state_begin(struct state *st, struct buf *err);
 int state_commit(struct state *st, struct buf *err);
 void state_rollback(struct state *st);
+
+/* ---- the library as the last good read saw it ------------------------- */
+
+/*
+ * One row per scope (server and user, as the album memberships): what an
+ * incremental read starts from.  `records` is the snapshot's own encoding
+ * (src/snapshot/snapshot_incr.c checks it, the dialect and the needs
+ * it was read for included; opaque here), `dialect` and `needs` label the
+ * row for a reader of the database, `full_at` is when the last full read
+ * of this scope finished (the local clock, for the age limit).
+ */
+struct state_library {
+    int dialect;
+    char *needs;
+    int64_t full_at;
+    bool settled; /* the run that read it made every change it planned
+                     (state_library_settle()); put() stores it unsettled */
+    void *records;
+    size_t records_len;
+};
+
+/* 1 with *out filled (release it), 0 when nothing is remembered, -1. */
+int state_library_get(struct state *st, const char *scope,
+                      struct state_library *out, struct buf *err);
+/*
+ * Remembers in (replacing what was there).  With in->records NULL, makes
+ * room for in->records_len bytes that state_library_write() then fills,
+ * in the same transaction (state_begin() ... state_commit()).
+ */
+int state_library_put(struct state *st, const char *scope,
+                      const struct state_library *in, struct buf *err);
+int state_library_write(struct state *st, size_t offset, const void *data,
+                        size_t len, struct buf *err);
+/* Marks the scope's row settled: the run that read it then made every
+ * change its plan held, so what did not change since needs nothing. */
+int state_library_settle(struct state *st, const char *scope, struct buf *err);
+/* Forgets the scope's row (a read that cannot be trusted). */
+int state_library_forget(struct state *st, const char *scope, struct buf *err);
+void state_library_release(struct state_library *l);
 
 /* ---- the run lock ----------------------------------------------------- */
 

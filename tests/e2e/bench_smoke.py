@@ -13,9 +13,11 @@ ones this library and the upstream template give (deterministic):
         the writes: 28 album creates carrying their assets, 2 album adds,
         1 role change, 2 tag adds, 5 tag removals;
   warm  17 requests and no write: the same 5 GETs, 1 statistics, 11
-        searches: 2 pages, 7 tags, and only the 2 albums the cold run added
+        searches: the assets updated since the cold run's read (one
+        search and its EXIF twin: the library itself is remembered in
+        state.sqlite), 7 tags, and only the 2 albums the cold run added
         assets to (their updatedAt moved); the other memberships are
-        remembered in state.sqlite, the new albums' from their creation.
+        remembered too, the new albums' from their creation.
 """
 import argparse
 import json

@@ -66,24 +66,18 @@ static void reset(const struct sim_proc *sim)
  */
 static long log_seen;
 
+static bool album_search(const char *line)
+{
+    return strstr(line, "/search/metadata") && strstr(line, "albumIds");
+}
+
 static long album_reads(void)
 {
     struct buf path = BUF_INIT;
-    FILE *f;
-    char line[8192];
-    long n = 0, i = 0;
+    long n;
 
     buf_addf(&path, "%s/requests.jsonl", e2e_tmpdir());
-    f = fopen(path.buf, "r");
-    assert_non_null(f);
-    while (fgets(line, sizeof(line), f)) {
-        if (i++ < log_seen)
-            continue;
-        if (strstr(line, "/search/metadata") && strstr(line, "albumIds"))
-            n++;
-    }
-    log_seen = i;
-    fclose(f);
+    n = e2e_log_count(path.buf, &log_seen, album_search);
     buf_release(&path);
     return n;
 }

@@ -397,3 +397,19 @@ size_t e2e_scan_tree(const char *dir, const char *needle, struct buf *where)
     buf_release(&data);
     return files;
 }
+
+long e2e_log_count(const char *path, long *seen,
+                   bool (*match)(const char *line))
+{
+    FILE *f = fopen(path, "r");
+    char line[16384];
+    long n = 0, i = 0;
+
+    assert_non_null(f);
+    while (fgets(line, sizeof(line), f))
+        if (i++ >= *seen && match(line))
+            n++;
+    *seen = i;
+    fclose(f);
+    return n;
+}

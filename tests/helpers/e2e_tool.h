@@ -148,6 +148,12 @@ int e2e_exec(const char *const *argv, const char *out, const char *err);
 /* A monotonic clock in seconds, for liveness bounds. */
 double e2e_now(void);
 
+/*
+ * Lines of the file at path (a simulator's --request-log) after the first
+ * *seen for which match() is true; *seen becomes the file's line count.
+ */
+long e2e_log_count(const char *path, long *seen,
+                   bool (*match)(const char *line));
 /* Occurrences of needle in data[0..len). */
 size_t e2e_count(const char *data, size_t len, const char *needle);
 /*

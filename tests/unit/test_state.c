@@ -210,7 +210,7 @@ static void test_state_album_members_by_key(void **state)
     struct fixture *f = *state;
     struct state *st = NULL;
     struct buf err = BUF_INIT;
-    struct state_album_key k = {1000, 900, 2, 3}, other;
+    struct state_album_key k = {1000, 900, 2, 3, 0}, other;
     struct uuid album, ids[2], *got = NULL;
     size_t nr = 0;
 
@@ -572,7 +572,10 @@ static void test_state_moves_aside_corrupt_pages_and_foreign_schemas(void **s)
     /* Right version number, wrong tables. */
     assert_int_equal(unlink(aside.buf), 0);
     assert_int_equal(unlink(f->db.buf), 0);
-    exec_sql(f->db.buf, "CREATE TABLE other(x); PRAGMA user_version = 3;");
+    buf_reset(&sql);
+    buf_addf(&sql, "CREATE TABLE other(x); PRAGMA user_version = %d;",
+             STATE_SCHEMA_VERSION);
+    exec_sql(f->db.buf, sql.buf);
     assert_int_equal(state_open(&st, f->db.buf, &err), 0);
     assert_int_equal(asides(f->dir, &aside), 1);
     state_close(st);
@@ -593,7 +596,7 @@ static void test_state_drops_implausible_rows(void **state)
     struct fixture *f = *state;
     struct state *st = NULL;
     struct state_run prev;
-    struct state_album_key k = {1000, 900, 2, 3}, one = k;
+    struct state_album_key k = {1000, 900, 2, 3, 0}, one = k;
     struct uuid a, b, c, ids[2], *got = NULL;
     struct buf err = BUF_INIT, log = BUF_INIT;
     size_t nr = 0;
