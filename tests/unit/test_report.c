@@ -364,12 +364,29 @@ static void test_report_pending_items_only_in_dry_run(void **state)
     buf_release(&txt);
 }
 
+/* A plan tagging two assets autotag_output_unknown, and its outcome: the
+ * group's action done, the first item done, the second failed. */
+static void two_unknown_one_failed(struct plan *p, struct outcome *o)
+{
+    struct uuid a1 = uid(1), a2 = uid(2);
+    struct plan_group *g;
+
+    plan_init(p);
+    g = plan_group(p, PLAN_TAG_ADD, "autotag_output_unknown", NULL);
+    plan_add(g, &a1, PLAN_R_CLASSIFY_UNKNOWN, 0);
+    plan_add(g, &a2, PLAN_R_CLASSIFY_UNKNOWN, 0);
+    plan_finish(p);
+    outcome_init(o, p);
+    o->groups[0].action = OUTCOME_DONE;
+    o->groups[0].status[0] = OUTCOME_DONE;
+    o->groups[0].status[1] = OUTCOME_FAILED;
+}
+
 static void test_report_statistics_yaml_has_upstream_keys(void **state)
 {
     struct plan p;
-    struct plan_group *g;
     struct outcome o;
-    struct uuid a1 = uid(1), a2 = uid(2), last = uid(9);
+    struct uuid last = uid(9);
     struct buf y = BUF_INIT, want = BUF_INIT;
     struct report_kinds k;
     struct report_counters cur, prev;
@@ -377,18 +394,10 @@ static void test_report_statistics_yaml_has_upstream_keys(void **state)
     char sl[40];
 
     (void)state;
-    plan_init(&p);
-    g = plan_group(&p, PLAN_TAG_ADD, "autotag_output_unknown", NULL);
-    plan_add(g, &a1, PLAN_R_CLASSIFY_UNKNOWN, 0);
-    plan_add(g, &a2, PLAN_R_CLASSIFY_UNKNOWN, 0);
-    plan_finish(&p);
+    two_unknown_one_failed(&p, &o);
     p.stats.assets_seen = 2;
     p.stats.unclassified = 2;
-    outcome_init(&o, &p);
-    o.groups[0].action = OUTCOME_DONE;
     o.groups[0].created = true;
-    o.groups[0].status[0] = OUTCOME_DONE;
-    o.groups[0].status[1] = OUTCOME_FAILED;
     o.requests = 2;
     outcome_tally(&o, &p);
     struct report_ctx c = {&p, NULL, &o, URL, NULL, NOW};
@@ -990,26 +999,16 @@ static void test_report_check_room_counts_the_plan(void **state)
 static void test_report_counters_round_trip_through_state_keys(void **state)
 {
     struct plan p;
-    struct plan_group *g;
     struct outcome o;
-    struct uuid a1 = uid(1), a2 = uid(2);
     struct report_counters cur, back;
     char *keys[REPORT_COUNTERS_MAX];
     int64_t v;
     size_t i, k;
 
     (void)state;
-    plan_init(&p);
-    g = plan_group(&p, PLAN_TAG_ADD, "autotag_output_unknown", NULL);
-    plan_add(g, &a1, PLAN_R_CLASSIFY_UNKNOWN, 0);
-    plan_add(g, &a2, PLAN_R_CLASSIFY_UNKNOWN, 0);
-    plan_finish(&p);
+    two_unknown_one_failed(&p, &o);
     p.stats.assets_seen = 7;
     p.stats.unclassified = 2;
-    outcome_init(&o, &p);
-    o.groups[0].action = OUTCOME_DONE;
-    o.groups[0].status[0] = OUTCOME_DONE;
-    o.groups[0].status[1] = OUTCOME_FAILED;
     o.requests = 3;
     o.requests_failed = 1;
     outcome_tally(&o, &p);
