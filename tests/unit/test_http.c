@@ -28,8 +28,6 @@
 
 /* ---- the mini server ---------------------------------------------------- */
 
-static struct canned_server server;
-static char base_url[64];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static long hits[16];       /* calls per route */
 static long fail_first = 2; /* the flaky routes fail this many times */
@@ -181,23 +179,6 @@ static enum MHD_Result handler(const struct canned_req *req, void *ctx)
     }
 }
 
-static int server_up(void **state)
-{
-    (void)state;
-    if (canned_start(&server, handler, NULL) < 0)
-        return -1;
-    snprintf(base_url, sizeof(base_url), "%s", server.url);
-    return 0;
-}
-
-static int server_down(void **state)
-{
-    (void)state;
-    canned_stop(&server);
-    http_global_cleanup();
-    return 0;
-}
-
 static int reset_hits(void **state)
 {
     (void)state;
@@ -259,7 +240,7 @@ static struct http_engine *engine(long concurrency, struct buf *err)
 {
     struct http_engine_opts o = HTTP_ENGINE_OPTS_INIT;
 
-    o.base_url = base_url;
+    o.base_url = canned_group_url();
     o.api_key = "secret-key-123";
     o.concurrency = concurrency;
     o.retry_base_ms = 5;
@@ -432,7 +413,7 @@ static void test_retries_are_bounded(void **state)
     struct http_endpoint_stats s;
 
     (void)state;
-    o.base_url = base_url;
+    o.base_url = canned_group_url();
     o.retry_base_ms = 1;
     o.retry_max_ms = 4;
     o.max_retries = 3;
@@ -513,7 +494,7 @@ static void test_stop_flag_wraps_up(void **state)
     struct tally t = {0};
 
     (void)state;
-    o.base_url = base_url;
+    o.base_url = canned_group_url();
     o.concurrency = 1;
     o.stop = &stop;
     e = http_engine_new(&o, &err);
@@ -536,7 +517,7 @@ static void test_oversized_body_fails_as_too_big(void **state)
     struct tally t = {0};
 
     (void)state;
-    o.base_url = base_url;
+    o.base_url = canned_group_url();
     o.body_max = 1000;
     e = http_engine_new(&o, &err);
     submit(e, "GET", "/big", true, &t);
@@ -965,5 +946,10 @@ int main(void)
 #undef T
     };
 
-    return cmocka_run_group_tests(tests, server_up, server_down);
+    int rc;
+
+    canned_group(handler, NULL);
+    rc = cmocka_run_group_tests(tests, canned_group_up, canned_group_down);
+    http_global_cleanup();
+    return rc;
 }

@@ -19,8 +19,6 @@
 
 #include "canned_server.h"
 
-static struct canned_server server;
-static char base_url[64];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned canned_status = 503;
 static const char *canned_body = "{\"message\":\"busy\"}";
@@ -76,23 +74,6 @@ static enum MHD_Result handler(const struct canned_req *req, void *ctx)
         ret = canned_reply(req->conn, canned_status, canned_body, NULL, NULL);
     pthread_mutex_unlock(&lock);
     return ret;
-}
-
-static int server_up(void **state)
-{
-    (void)state;
-    if (canned_start(&server, handler, NULL) < 0)
-        return -1;
-    snprintf(base_url, sizeof(base_url), "%s", server.url);
-    return 0;
-}
-
-static int server_down(void **state)
-{
-    (void)state;
-    canned_stop(&server);
-    http_global_cleanup();
-    return 0;
 }
 
 static struct config *load(const char *yaml)
@@ -199,7 +180,7 @@ static struct http_engine *engine(void)
     struct buf err = BUF_INIT;
     struct http_engine *e;
 
-    o.base_url = base_url;
+    o.base_url = canned_group_url();
     o.api_key = "abcd-key";
     o.max_retries = 1;
     o.retry_base_ms = 1;
@@ -310,5 +291,10 @@ int main(void)
         cmocka_unit_test(test_check_classifies_auth_and_unreachable_as_server),
     };
 
-    return cmocka_run_group_tests(tests, server_up, server_down);
+    int rc;
+
+    canned_group(handler, NULL);
+    rc = cmocka_run_group_tests(tests, canned_group_up, canned_group_down);
+    http_global_cleanup();
+    return rc;
 }
