@@ -271,6 +271,39 @@ static void run(struct http_engine *e)
     buf_release(&err);
 }
 
+/* The tally's answers: ok ones, and the last one's status and attempts. */
+static void assert_answers(const struct tally *t, long ok, long status,
+                           int attempts)
+{
+    assert_int_equal(t->ok, ok);
+    assert_int_equal(t->last_status, status);
+    assert_int_equal(t->last_attempts, attempts);
+}
+
+/* The engine's metrics of endpoint; a count of -1 is not checked. */
+static void assert_endpoint(struct http_engine *e, const char *endpoint,
+                            long calls, long retries, long errors)
+{
+    struct http_endpoint_stats s;
+
+    assert_int_equal(http_metrics_find(e, endpoint, &s), 0);
+    if (calls >= 0)
+        assert_int_equal(s.calls, calls);
+    if (retries >= 0)
+        assert_int_equal(s.retries, retries);
+    if (errors >= 0)
+        assert_int_equal(s.errors, errors);
+}
+
+/* One network failure, after attempts, with the message error. */
+static void assert_network_failure(const struct tally *t, int attempts,
+                                   const char *error)
+{
+    assert_int_equal(t->network, 1);
+    assert_int_equal(t->last_attempts, attempts);
+    assert_string_equal(t->last_error, error);
+}
+
 /* ---- tests -------------------------------------------------------------- */
 
 static void test_sequential_requests_reuse_one_connection(void **state)
@@ -292,10 +325,8 @@ static void test_sequential_requests_reuse_one_connection(void **state)
     http_metrics_totals(e, &tot);
     assert_int_equal(tot.connections, 1);
     assert_int_equal(tot.requests, 10);
+    assert_endpoint(e, "/ok", 10, 0, 0);
     assert_int_equal(http_metrics_find(e, "/ok", &s), 0);
-    assert_int_equal(s.calls, 10);
-    assert_int_equal(s.errors, 0);
-    assert_int_equal(s.retries, 0);
     assert_int_equal(s.bytes_in, 10 * strlen("{\"res\":\"pong\"}"));
     assert_true(s.p50_s <= s.p95_s && s.p95_s <= s.max_s);
     assert_string_equal(last_api_key, "secret-key-123");
@@ -322,26 +353,41 @@ static void test_parallel_requests_stay_under_the_limit(void **state)
     buf_release(&err);
 }
 
-static void test_503_is_retried_until_success(void **state)
+/* One request and what should come of it: its answer, how often the
+ * server saw it, and the engine's metrics of it. */
+struct one_call {
+    const char *method, *path;
+    bool safe;
+    long status;
+    int attempts;
+    enum route route;
+    int seen;
+    long calls, retries, errors;
+};
+
+/* Sends w's request alone on an engine of 2 and checks what came of it. */
+static void check_one_call(const struct one_call *w)
 {
     struct buf err = BUF_INIT;
     struct http_engine *e = engine(2, &err);
     struct tally t = {0};
-    struct http_endpoint_stats s;
 
-    (void)state;
-    submit(e, "GET", "/flaky503", true, &t);
+    submit(e, w->method, w->path, w->safe, &t);
     run(e);
-    assert_int_equal(t.ok, 1);
-    assert_int_equal(t.last_status, 200);
-    assert_int_equal(t.last_attempts, 3);
-    assert_int_equal(count(RT_503), 3);
-    assert_int_equal(http_metrics_find(e, "/flaky503", &s), 0);
-    assert_int_equal(s.calls, 3);
-    assert_int_equal(s.retries, 2);
-    assert_int_equal(s.errors, 0);
+    assert_answers(&t, 1, w->status, w->attempts);
+    assert_int_equal(count(w->route), w->seen);
+    assert_endpoint(e, w->path, w->calls, w->retries, w->errors);
     http_engine_free(e);
     buf_release(&err);
+}
+
+static void test_503_is_retried_until_success(void **state)
+{
+    static const struct one_call w = {"GET",  "/flaky503", true, 200, 3,
+                                      RT_503, 3,           3,    2,   0};
+
+    (void)state;
+    check_one_call(&w);
 }
 
 static void test_429_honours_retry_after(void **state)
@@ -354,9 +400,7 @@ static void test_429_honours_retry_after(void **state)
     fail_first = 1;
     submit(e, "GET", "/busy429", true, &t);
     run(e);
-    assert_int_equal(t.ok, 1);
-    assert_int_equal(t.last_status, 200);
-    assert_int_equal(t.last_attempts, 2);
+    assert_answers(&t, 1, 200, 2);
     /* The delay scheduled was the server's "Retry-After: 1", not the
      * 5..20 ms backoff of this engine. */
     assert_int_equal(t.last_waited_ms, 1000);
@@ -384,24 +428,11 @@ static void test_reset_and_truncated_bodies_are_retried(void **state)
 
 static void test_create_is_never_retried(void **state)
 {
-    struct buf err = BUF_INIT;
-    struct http_engine *e = engine(2, &err);
-    struct tally t = {0};
-    struct http_endpoint_stats s;
+    static const struct one_call w = {"POST",    "/create", false, 503, 1,
+                                      RT_CREATE, 1,         1,     0,   1};
 
     (void)state;
-    submit(e, "POST", "/create", false, &t);
-    run(e);
-    assert_int_equal(t.ok, 1);
-    assert_int_equal(t.last_status, 503);
-    assert_int_equal(t.last_attempts, 1);
-    assert_int_equal(count(RT_CREATE), 1);
-    assert_int_equal(http_metrics_find(e, "/create", &s), 0);
-    assert_int_equal(s.calls, 1);
-    assert_int_equal(s.retries, 0);
-    assert_int_equal(s.errors, 1);
-    http_engine_free(e);
-    buf_release(&err);
+    check_one_call(&w);
 }
 
 static void test_retries_are_bounded(void **state)
@@ -410,7 +441,6 @@ static void test_retries_are_bounded(void **state)
     struct http_engine_opts o = HTTP_ENGINE_OPTS_INIT;
     struct http_engine *e;
     struct tally t = {0};
-    struct http_endpoint_stats s;
 
     (void)state;
     o.base_url = canned_group_url();
@@ -420,13 +450,9 @@ static void test_retries_are_bounded(void **state)
     e = http_engine_new(&o, &err);
     submit(e, "GET", "/always503", true, &t);
     run(e);
-    assert_int_equal(t.ok, 1);
-    assert_int_equal(t.last_status, 503);
-    assert_int_equal(t.last_attempts, 4);
+    assert_answers(&t, 1, 503, 4);
     assert_int_equal(count(RT_ALWAYS503), 4);
-    assert_int_equal(http_metrics_find(e, "/always503", &s), 0);
-    assert_int_equal(s.retries, 3);
-    assert_int_equal(s.errors, 1);
+    assert_endpoint(e, "/always503", -1, 3, 1);
     http_engine_free(e);
     buf_release(&err);
 }
@@ -560,7 +586,6 @@ static void test_callbacks_may_submit_the_next_page(void **state)
 {
     struct buf err = BUF_INIT;
     struct tally t = {0};
-    struct http_endpoint_stats s;
 
     (void)state;
     chain_engine = engine(4, &err);
@@ -568,8 +593,7 @@ static void test_callbacks_may_submit_the_next_page(void **state)
     chain_next(chain_engine, &t);
     run(chain_engine);
     assert_int_equal(t.ok, 5);
-    assert_int_equal(http_metrics_find(chain_engine, "GET /ok", &s), 0);
-    assert_int_equal(s.calls, 5);
+    assert_endpoint(chain_engine, "GET /ok", 5, -1, -1);
     http_engine_free(chain_engine);
     buf_release(&err);
 }
@@ -670,11 +694,10 @@ static void test_stalled_server_fails_with_the_stall_timeout(void **state)
     assert_non_null(e);
     submit(e, "GET", "/albums", true, &t);
     run(e);
-    assert_int_equal(t.network, 1);
     /* Retried once, then given up: a server that stalls twice is hung. */
-    assert_int_equal(t.last_attempts, 2);
-    assert_string_equal(t.last_error, "the server sent nothing for 2 s "
-                                      "(stall timeout), 2 attempts");
+    assert_network_failure(&t, 2,
+                           "the server sent nothing for 2 s "
+                           "(stall timeout), 2 attempts");
     /* What was waited for was shown while it lasted. */
     assert_string_equal(ws.endpoint, "/albums");
     assert_true(ws.max_waited_s >= 1);
@@ -699,10 +722,8 @@ static void test_timeout_bounds_a_request_with_its_retries(void **state)
     e = http_engine_new(&o, &err);
     submit(e, "GET", "/albums", true, &t);
     run(e);
-    assert_int_equal(t.network, 1);
-    assert_int_equal(t.last_attempts, 1);
-    assert_string_equal(t.last_error, "no complete answer within 1 s "
-                                      "(timeout), 1 attempt");
+    assert_network_failure(
+        &t, 1, "no complete answer within 1 s (timeout), 1 attempt");
     http_engine_free(e);
     close(fd);
     buf_release(&err);
@@ -795,9 +816,7 @@ static void test_https_to_a_plain_http_server_says_so(void **state)
     submit(e, "GET", "/ok", true, &t);
     run(e);
     assert_int_equal(pthread_join(th, NULL), 0);
-    assert_int_equal(t.network, 1);
-    assert_int_equal(t.last_attempts, 1);
-    assert_string_equal(t.last_error, want.buf);
+    assert_network_failure(&t, 1, want.buf);
     http_engine_free(e);
     close(lfd);
     buf_release(&err);
