@@ -313,32 +313,70 @@ static long long total_after(int64_t before, const struct named *n)
     return (long long)(total < 0 ? 0 : total);
 }
 
-/* output_tag_counters: per tag the run added or removed, its total after
- * the run, what was added, removed, created and failed. */
-static void write_tag_counters(const struct report_ctx *c, struct yout *y)
+/* Assets of pg's album in the snapshot, 0 when it is not there. */
+static int64_t album_total(const struct model *m, const struct plan_group *pg)
 {
-    struct buf *out = y->out;
-    struct named *list = NULL;
-    size_t nr = 0, alloc = 0, g, i;
+    uint32_t a;
+    size_t nr = 0;
 
+    if (!m || !pg->target_exists || !m->indexed)
+        return 0;
+    a = model_find_album(m, &pg->target);
+    if (a == MODEL_NONE)
+        return 0;
+    (void)model_album_assets(m, a, &nr);
+    return (int64_t)nr;
+}
+
+/*
+ * The tags (add_op PLAN_TAG_ADD) or albums (PLAN_ALBUM_ADD) the plan adds
+ * to or removes from, each once by name with its counts; for albums, the
+ * members the snapshot had; for tags, whether the run created it.
+ */
+static struct named *collect_named(const struct report_ctx *c,
+                                   enum plan_op add_op, enum plan_op remove_op,
+                                   size_t *nr)
+{
+    struct named *list = NULL;
+    size_t alloc = 0, g;
+
+    *nr = 0;
     for (g = 0; g < c->plan->nr; g++) {
         const struct plan_group *pg = &c->plan->groups[g];
         const struct outcome_group *og =
             c->outcome ? &c->outcome->groups[g] : NULL;
         struct named *n;
 
-        if (pg->op != PLAN_TAG_ADD && pg->op != PLAN_TAG_REMOVE)
+        if (pg->op != add_op && pg->op != remove_op)
             continue;
-        n = named_get(&list, &nr, &alloc, pg->name);
-        if (og && og->created && og->action == OUTCOME_DONE)
+        n = named_get(&list, nr, &alloc, pg->name);
+        if (add_op == PLAN_ALBUM_ADD && !n->total)
+            n->total = album_total(c->model, pg);
+        if (add_op == PLAN_TAG_ADD && og && og->created &&
+            og->action == OUTCOME_DONE)
             n->created = 1;
-        tally_items(n, pg, og, PLAN_TAG_ADD);
+        tally_items(n, pg, og, add_op);
     }
-    if (!nr) {
-        buf_addstr(out, "output_tag_counters: {}\n");
-        return;
-    }
-    buf_addstr(out, "output_tag_counters:\n");
+    return list;
+}
+
+/* Writes "key: {}" and false when there is nothing, else "key:" and true. */
+static bool counters_section(struct buf *out, const char *key, size_t nr)
+{
+    buf_addf(out, nr ? "%s:\n" : "%s: {}\n", key);
+    return nr > 0;
+}
+
+/* output_tag_counters: per tag the run added or removed, its total after
+ * the run, what was added, removed, created and failed. */
+static void write_tag_counters(const struct report_ctx *c, struct yout *y)
+{
+    struct buf *out = y->out;
+    size_t nr, i;
+    struct named *list = collect_named(c, PLAN_TAG_ADD, PLAN_TAG_REMOVE, &nr);
+
+    if (!counters_section(out, "output_tag_counters", nr))
+        nr = 0;
     for (i = 0; i < nr; i++) {
         buf_addstr(out, "  ");
         yaml_str(out, list[i].name);
@@ -355,47 +393,17 @@ static void write_tag_counters(const struct report_ctx *c, struct yout *y)
     free(list);
 }
 
-/* Assets of pg's album in the snapshot, 0 when it is not there. */
-static int64_t album_total(const struct model *m, const struct plan_group *pg)
-{
-    uint32_t a;
-    size_t nr = 0;
-
-    if (!m || !pg->target_exists || !m->indexed)
-        return 0;
-    a = model_find_album(m, &pg->target);
-    if (a == MODEL_NONE)
-        return 0;
-    (void)model_album_assets(m, a, &nr);
-    return (int64_t)nr;
-}
-
 /* output_album_counters: per album the run added to or removed from, its
  * total after the run, what was assigned, removed and failed. */
 static void write_album_counters(const struct report_ctx *c, struct yout *y)
 {
     struct buf *out = y->out;
-    struct named *list = NULL;
-    size_t nr = 0, alloc = 0, g, i;
+    size_t nr, i;
+    struct named *list =
+        collect_named(c, PLAN_ALBUM_ADD, PLAN_ALBUM_REMOVE, &nr);
 
-    for (g = 0; g < c->plan->nr; g++) {
-        const struct plan_group *pg = &c->plan->groups[g];
-        const struct outcome_group *og =
-            c->outcome ? &c->outcome->groups[g] : NULL;
-        struct named *n;
-
-        if (pg->op != PLAN_ALBUM_ADD && pg->op != PLAN_ALBUM_REMOVE)
-            continue;
-        n = named_get(&list, &nr, &alloc, pg->name);
-        if (!n->total)
-            n->total = album_total(c->model, pg);
-        tally_items(n, pg, og, PLAN_ALBUM_ADD);
-    }
-    if (!nr) {
-        buf_addstr(out, "output_album_counters: {}\n");
-        return;
-    }
-    buf_addstr(out, "output_album_counters:\n");
+    if (!counters_section(out, "output_album_counters", nr))
+        nr = 0;
     for (i = 0; i < nr; i++) {
         buf_addstr(out, "  ");
         yaml_str(out, list[i].name);
