@@ -28,6 +28,16 @@ static void release_all(struct plan *p, struct lib *l, struct config *cfg)
     config_free(cfg);
 }
 
+/* The plan has group (op, name), made for reason. */
+static void assert_reason(const struct plan *p, enum plan_op op,
+                          const char *name, enum plan_reason reason)
+{
+    const struct plan_group *g = plan_find(p, op, name);
+
+    assert_non_null(g);
+    assert_int_equal(g->reason, reason);
+}
+
 static const char *const cfg_class_text = CFG_PLAIN;
 
 /* ---- classification ---- */
@@ -330,7 +340,6 @@ static void test_rules_temp_albums_created_reused_left_deleted(void **state)
     struct lib l;
     struct plan p;
     uint32_t u1, u2, reuse, cls, unhealthy_al, e, f1, f2, existing, empty_al;
-    const struct plan_group *g;
 
     (void)state;
     lib_init(&l, 13);
@@ -357,10 +366,8 @@ static void test_rules_temp_albums_created_reused_left_deleted(void **state)
     model_build_indexes(&l.m);
     eval_plan(cfg, &l.m, &p);
 
-    g = plan_find(&p, PLAN_ALBUM_CREATE,
-                  "2024-07-15-autotag-temp-unclassified");
-    assert_non_null(g);
-    assert_int_equal(g->reason, PLAN_R_ALBUM_FROM_DATE);
+    assert_reason(&p, PLAN_ALBUM_CREATE, "2024-07-15-autotag-temp-unclassified",
+                  PLAN_R_ALBUM_FROM_DATE);
     assert_true(plan_has(&p, PLAN_ALBUM_ADD,
                          "2024-07-15-autotag-temp-unclassified", &l.m, u1));
     assert_true(plan_has(&p, PLAN_ALBUM_ADD,
@@ -379,20 +386,16 @@ static void test_rules_temp_albums_created_reused_left_deleted(void **state)
     assert_true(plan_has(&p, PLAN_ALBUM_REMOVE,
                          "2023-01-02-autotag-temp-unclassified", &l.m, cls));
     /* unhealthy: deleted; members go to their own date albums */
-    g = plan_find(&p, PLAN_ALBUM_DELETE,
-                  "2022-03-01-autotag-temp-unclassified");
-    assert_non_null(g);
-    assert_int_equal(g->reason, PLAN_R_TEMP_ALBUM_UNHEALTHY);
+    assert_reason(&p, PLAN_ALBUM_DELETE, "2022-03-01-autotag-temp-unclassified",
+                  PLAN_R_TEMP_ALBUM_UNHEALTHY);
     assert_non_null(plan_find(&p, PLAN_ALBUM_CREATE,
                               "2022-03-01-autotag-temp-unclassified"));
     assert_true(plan_has(&p, PLAN_ALBUM_ADD,
                          "2022-03-01-autotag-temp-unclassified", &l.m, f1));
     assert_true(plan_has(&p, PLAN_ALBUM_ADD,
                          "2022-04-30-autotag-temp-unclassified", &l.m, f2));
-    g = plan_find(&p, PLAN_ALBUM_DELETE,
-                  "2021-05-05-autotag-temp-unclassified");
-    assert_non_null(g);
-    assert_int_equal(g->reason, PLAN_R_TEMP_ALBUM_EMPTY);
+    assert_reason(&p, PLAN_ALBUM_DELETE, "2021-05-05-autotag-temp-unclassified",
+                  PLAN_R_TEMP_ALBUM_EMPTY);
     /* a classified asset gets no temp album */
     assert_null(plan_find(&p, PLAN_ALBUM_CREATE,
                           "2020-01-01-autotag-temp-unclassified"));
