@@ -191,27 +191,38 @@ static struct http_engine *engine(void)
     return e;
 }
 
-static void test_load_fails_closed_when_the_server_refuses(void **state)
+/*
+ * Loads the minimal configuration's snapshot from the canned server, which
+ * must fail closed: no model, an incomplete read, no write; the message in
+ * err and what was read in info.
+ */
+static void load_fails_closed(struct snapshot_info *info, struct buf *err)
 {
     struct config *cfg = load(minimal);
     struct http_engine *e = engine();
-    struct snapshot_info info;
     struct model m;
-    struct buf err = BUF_INIT;
 
-    (void)state;
-    canned_status = 503;
     model_init(&m);
-    assert_int_equal(snapshot_load(cfg, e, NULL, &m, &info, &err), -1);
-    assert_string_equal(err.buf,
-                        "snapshot incomplete: GET /server/version: 503 busy");
-    assert_false(info.complete);
+    assert_int_equal(snapshot_load(cfg, e, NULL, &m, info, err), -1);
+    assert_false(info->complete);
     assert_false(m.indexed);
-    assert_int_equal(info.requests, 1);
     assert_int_equal(writes, 0);
     model_release(&m);
     http_engine_free(e);
     config_free(cfg);
+}
+
+static void test_load_fails_closed_when_the_server_refuses(void **state)
+{
+    struct snapshot_info info;
+    struct buf err = BUF_INIT;
+
+    (void)state;
+    canned_status = 503;
+    load_fails_closed(&info, &err);
+    assert_string_equal(err.buf,
+                        "snapshot incomplete: GET /server/version: 503 busy");
+    assert_int_equal(info.requests, 1);
     buf_release(&err);
 }
 
@@ -219,27 +230,17 @@ static void test_load_fails_closed_when_the_server_refuses(void **state)
  * rather than plan from a partial library. */
 static void test_load_fails_closed_on_fewer_assets_than_counted(void **state)
 {
-    struct config *cfg = load(minimal);
-    struct http_engine *e = engine();
     struct snapshot_info info;
-    struct model m;
     struct buf err = BUF_INIT;
 
     (void)state;
     short_library = true;
     writes = 0;
-    model_init(&m);
-    assert_int_equal(snapshot_load(cfg, e, NULL, &m, &info, &err), -1);
+    load_fails_closed(&info, &err);
     short_library = false;
     assert_string_equal(err.buf, "snapshot incomplete: read 2 of the 3 "
                                  "assets the server counts (assets deleted "
                                  "while reading? the next run reads again)");
-    assert_false(info.complete);
-    assert_false(m.indexed);
-    assert_int_equal(writes, 0);
-    model_release(&m);
-    http_engine_free(e);
-    config_free(cfg);
     buf_release(&err);
 }
 
