@@ -207,27 +207,28 @@ static void yaml_str(struct buf *b, const char *s)
     buf_addch(b, '\'');
 }
 
-/* PyYAML's dump of an aware UTC datetime: "2024-06-15 13:14:02.251000+00:00".
- */
-static void yaml_time(struct buf *b, int64_t ms)
+/* "key: time\n", the time as PyYAML dumps an aware UTC datetime
+ * ("2024-06-15 13:14:02.251000+00:00"), or null. */
+static void yaml_time_line(struct buf *b, const char *key, int64_t ms)
 {
     struct civil cv;
 
     if (ms == TIME_NONE) {
-        buf_addstr(b, "null");
+        buf_addf(b, "%s: null\n", key);
         return;
     }
     time_to_civil(ms, &cv);
-    buf_addf(b, "%04d-%02d-%02d %02d:%02d:%02d.%03d000+00:00", cv.year,
-             cv.month, cv.day, cv.hour, cv.minute, cv.second, cv.ms);
+    buf_addf(b, "%s: %04d-%02d-%02d %02d:%02d:%02d.%03d000+00:00\n", key,
+             cv.year, cv.month, cv.day, cv.hour, cv.minute, cv.second, cv.ms);
 }
 
-static void yaml_int_or_null(struct buf *b, int64_t v)
+/* "key: v\n", or null when v is negative (unknown). */
+static void yaml_int_line(struct buf *b, const char *key, int64_t v)
 {
     if (v < 0)
-        buf_addstr(b, "null");
+        buf_addf(b, "%s: null\n", key);
     else
-        buf_addf(b, "%lld", (long long)v);
+        buf_addf(b, "%s: %lld\n", key, (long long)v);
 }
 
 /* A tag or album's counters, found by name in a small list. */
@@ -439,11 +440,9 @@ static int statistics(const struct report_ctx *c, const struct report_stats *s,
              (long long)(kinds ? kinds->n[REPORT_K_ALBUM_DATE_MISMATCH] : 0));
     buf_addf(out, "update_asset_date_count: %lld\n",
              (long long)(kinds ? kinds->n[REPORT_K_UPDATE_ASSET_DATE] : 0));
-    buf_addstr(out, "total_assets: ");
-    yaml_int_or_null(out, s->total_assets);
-    buf_addstr(out, "\nmax_assets: ");
-    yaml_int_or_null(out, s->max_assets);
-    buf_addf(out, "\nskip_n: %lld\n", (long long)s->skip_n);
+    yaml_int_line(out, "total_assets", s->total_assets);
+    yaml_int_line(out, "max_assets", s->max_assets);
+    buf_addf(out, "skip_n: %lld\n", (long long)s->skip_n);
     buf_addstr(out, "last_processed_id: ");
     if (s->has_last_processed_id) {
         uuid_format(&s->last_processed_id, id);
@@ -452,14 +451,10 @@ static int statistics(const struct report_ctx *c, const struct report_stats *s,
         buf_addstr(out, "null");
     }
     buf_addf(out, "\ncount: %lld\n", (long long)s->count);
-    buf_addstr(out, "started_at: ");
-    yaml_time(out, s->started_at);
-    buf_addstr(out, "\nfinished_at: ");
-    yaml_time(out, s->finished_at);
-    buf_addstr(out, "\nabrupt_exit_at: ");
-    yaml_time(out, s->abrupt_exit_at);
-    buf_addf(out, "\nprevious_sessions_time: %.3f\n",
-             s->previous_sessions_time);
+    yaml_time_line(out, "started_at", s->started_at);
+    yaml_time_line(out, "finished_at", s->finished_at);
+    yaml_time_line(out, "abrupt_exit_at", s->abrupt_exit_at);
+    buf_addf(out, "previous_sessions_time: %.3f\n", s->previous_sessions_time);
 
     /* Our additions live under `extra`, which upstream leaves empty. */
     buf_addstr(out, "extra:\n");
