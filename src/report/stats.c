@@ -361,58 +361,45 @@ static struct named *collect_named(const struct report_ctx *c,
     return list;
 }
 
-/* Writes "key: {}" and false when there is nothing, else "key:" and true. */
-static bool counters_section(struct buf *out, const char *key, size_t nr)
+/*
+ * output_tag_counters (add_op PLAN_TAG_ADD): per tag the run added or
+ * removed, its total after the run, what was added, removed, created and
+ * failed; output_album_counters (PLAN_ALBUM_ADD): per album, its total
+ * after the run, what was assigned, removed and failed.
+ */
+static void write_named_counters(const struct report_ctx *c, struct yout *y,
+                                 enum plan_op add_op, enum plan_op remove_op)
 {
-    buf_addf(out, nr ? "%s:\n" : "%s: {}\n", key);
-    return nr > 0;
-}
-
-/* output_tag_counters: per tag the run added or removed, its total after
- * the run, what was added, removed, created and failed. */
-static void write_tag_counters(const struct report_ctx *c, struct yout *y)
-{
+    const bool tags = add_op == PLAN_TAG_ADD;
+    const char *key = tags ? "output_tag_counters" : "output_album_counters";
     struct buf *out = y->out;
     size_t nr, i;
-    struct named *list = collect_named(c, PLAN_TAG_ADD, PLAN_TAG_REMOVE, &nr);
+    struct named *list = collect_named(c, add_op, remove_op, &nr);
 
-    if (!counters_section(out, "output_tag_counters", nr))
-        nr = 0;
+    if (!nr)
+        buf_addf(out, "%s: {}\n", key);
+    else
+        buf_addf(out, "%s:\n", key);
     for (i = 0; i < nr; i++) {
-        buf_addstr(out, "  ");
-        yaml_str(out, list[i].name);
-        buf_addf(out,
-                 ":\n    total: %lld\n    added: %lld\n"
-                 "    removed: %lld\n    removed_globally: %lld\n"
-                 "    created: %lld\n    errors: %lld\n",
-                 total_after(tag_total(c->model, list[i].name), &list[i]),
-                 (long long)list[i].added, (long long)list[i].removed,
-                 (long long)list[i].removed_globally,
-                 (long long)list[i].created, (long long)list[i].errors);
-        yspill(y, false);
-    }
-    free(list);
-}
+        const struct named *n = &list[i];
 
-/* output_album_counters: per album the run added to or removed from, its
- * total after the run, what was assigned, removed and failed. */
-static void write_album_counters(const struct report_ctx *c, struct yout *y)
-{
-    struct buf *out = y->out;
-    size_t nr, i;
-    struct named *list =
-        collect_named(c, PLAN_ALBUM_ADD, PLAN_ALBUM_REMOVE, &nr);
-
-    if (!counters_section(out, "output_album_counters", nr))
-        nr = 0;
-    for (i = 0; i < nr; i++) {
         buf_addstr(out, "  ");
-        yaml_str(out, list[i].name);
-        buf_addf(out,
-                 ":\n    total: %lld\n    assigned: %lld\n"
-                 "    removed: %lld\n    errors: %lld\n",
-                 total_after(list[i].total, &list[i]), (long long)list[i].added,
-                 (long long)list[i].removed, (long long)list[i].errors);
+        yaml_str(out, n->name);
+        if (tags)
+            buf_addf(out,
+                     ":\n    total: %lld\n    added: %lld\n"
+                     "    removed: %lld\n    removed_globally: %lld\n"
+                     "    created: %lld\n    errors: %lld\n",
+                     total_after(tag_total(c->model, n->name), n),
+                     (long long)n->added, (long long)n->removed,
+                     (long long)n->removed_globally, (long long)n->created,
+                     (long long)n->errors);
+        else
+            buf_addf(out,
+                     ":\n    total: %lld\n    assigned: %lld\n"
+                     "    removed: %lld\n    errors: %lld\n",
+                     total_after(n->total, n), (long long)n->added,
+                     (long long)n->removed, (long long)n->errors);
         yspill(y, false);
     }
     free(list);
@@ -485,8 +472,8 @@ static int statistics(const struct report_ctx *c, const struct report_stats *s,
             }
         }
     }
-    write_tag_counters(c, y);
-    write_album_counters(c, y);
+    write_named_counters(c, y, PLAN_TAG_ADD, PLAN_TAG_REMOVE);
+    write_named_counters(c, y, PLAN_ALBUM_ADD, PLAN_ALBUM_REMOVE);
     buf_addstr(out, "progress_description: ");
     yaml_str(out, s->progress_description);
     buf_addch(out, '\n');
