@@ -249,6 +249,26 @@ static struct http_engine *engine(long concurrency, struct buf *err)
     return http_engine_new(&o, err);
 }
 
+/* An engine on the canned server and the tally of its answers. */
+struct fx {
+    struct buf err;
+    struct http_engine *e;
+    struct tally t;
+};
+
+static void fx_open(struct fx *f, long concurrency)
+{
+    memset(f, 0, sizeof(*f));
+    f->err = (struct buf)BUF_INIT;
+    f->e = engine(concurrency, &f->err);
+}
+
+static void fx_close(struct fx *f)
+{
+    http_engine_free(f->e);
+    buf_release(&f->err);
+}
+
 static void submit(struct http_engine *e, const char *method, const char *path,
                    bool safe, struct tally *t)
 {
@@ -308,49 +328,45 @@ static void assert_network_failure(const struct tally *t, int attempts,
 
 static void test_sequential_requests_reuse_one_connection(void **state)
 {
-    struct buf err = BUF_INIT;
-    struct http_engine *e = engine(1, &err);
-    struct tally t = {0};
+    struct fx f;
     struct http_totals tot;
     struct http_endpoint_stats s;
 
     (void)state;
-    assert_non_null(e);
+    fx_open(&f, 1);
+    assert_non_null(f.e);
     for (int i = 0; i < 10; i++)
-        submit(e, "GET", "/ok", true, &t);
-    run(e);
-    assert_int_equal(t.ok, 10);
-    assert_int_equal(t.last_status, 200);
-    assert_string_equal(t.last_body, "{\"res\":\"pong\"}");
-    http_metrics_totals(e, &tot);
+        submit(f.e, "GET", "/ok", true, &f.t);
+    run(f.e);
+    assert_int_equal(f.t.ok, 10);
+    assert_int_equal(f.t.last_status, 200);
+    assert_string_equal(f.t.last_body, "{\"res\":\"pong\"}");
+    http_metrics_totals(f.e, &tot);
     assert_int_equal(tot.connections, 1);
     assert_int_equal(tot.requests, 10);
-    assert_endpoint(e, "/ok", 10, 0, 0);
-    assert_int_equal(http_metrics_find(e, "/ok", &s), 0);
+    assert_endpoint(f.e, "/ok", 10, 0, 0);
+    assert_int_equal(http_metrics_find(f.e, "/ok", &s), 0);
     assert_int_equal(s.bytes_in, 10 * strlen("{\"res\":\"pong\"}"));
     assert_true(s.p50_s <= s.p95_s && s.p95_s <= s.max_s);
     assert_string_equal(last_api_key, "secret-key-123");
-    http_engine_free(e);
-    buf_release(&err);
+    fx_close(&f);
 }
 
 static void test_parallel_requests_stay_under_the_limit(void **state)
 {
-    struct buf err = BUF_INIT;
-    struct http_engine *e = engine(3, &err);
-    struct tally t = {0};
+    struct fx f;
     struct http_totals tot;
 
     (void)state;
+    fx_open(&f, 3);
     for (int i = 0; i < 9; i++)
-        submit(e, "GET", "/slow", true, &t);
-    run(e);
-    assert_int_equal(t.ok, 9);
-    http_metrics_totals(e, &tot);
+        submit(f.e, "GET", "/slow", true, &f.t);
+    run(f.e);
+    assert_int_equal(f.t.ok, 9);
+    http_metrics_totals(f.e, &tot);
     /* One connection per slot, reused: never more than the limit. */
     assert_true(tot.connections >= 1 && tot.connections <= 3);
-    http_engine_free(e);
-    buf_release(&err);
+    fx_close(&f);
 }
 
 /* One request and what should come of it: its answer, how often the
@@ -368,17 +384,15 @@ struct one_call {
 /* Sends w's request alone on an engine of 2 and checks what came of it. */
 static void check_one_call(const struct one_call *w)
 {
-    struct buf err = BUF_INIT;
-    struct http_engine *e = engine(2, &err);
-    struct tally t = {0};
+    struct fx f;
 
-    submit(e, w->method, w->path, w->safe, &t);
-    run(e);
-    assert_answers(&t, 1, w->status, w->attempts);
+    fx_open(&f, 2);
+    submit(f.e, w->method, w->path, w->safe, &f.t);
+    run(f.e);
+    assert_answers(&f.t, 1, w->status, w->attempts);
     assert_int_equal(count(w->route), w->seen);
-    assert_endpoint(e, w->path, w->calls, w->retries, w->errors);
-    http_engine_free(e);
-    buf_release(&err);
+    assert_endpoint(f.e, w->path, w->calls, w->retries, w->errors);
+    fx_close(&f);
 }
 
 static void test_503_is_retried_until_success(void **state)
@@ -392,38 +406,34 @@ static void test_503_is_retried_until_success(void **state)
 
 static void test_429_honours_retry_after(void **state)
 {
-    struct buf err = BUF_INIT;
-    struct http_engine *e = engine(2, &err);
-    struct tally t = {0};
+    struct fx f;
 
     (void)state;
+    fx_open(&f, 2);
     fail_first = 1;
-    submit(e, "GET", "/busy429", true, &t);
-    run(e);
-    assert_answers(&t, 1, 200, 2);
+    submit(f.e, "GET", "/busy429", true, &f.t);
+    run(f.e);
+    assert_answers(&f.t, 1, 200, 2);
     /* The delay scheduled was the server's "Retry-After: 1", not the
      * 5..20 ms backoff of this engine. */
-    assert_int_equal(t.last_waited_ms, 1000);
-    http_engine_free(e);
-    buf_release(&err);
+    assert_int_equal(f.t.last_waited_ms, 1000);
+    fx_close(&f);
 }
 
 static void test_reset_and_truncated_bodies_are_retried(void **state)
 {
-    struct buf err = BUF_INIT;
-    struct http_engine *e = engine(2, &err);
-    struct tally t = {0};
+    struct fx f;
 
     (void)state;
-    submit(e, "GET", "/reset", true, &t);
-    submit(e, "GET", "/trunc", true, &t);
-    run(e);
-    assert_int_equal(t.ok, 2);
-    assert_int_equal(t.network, 0);
+    fx_open(&f, 2);
+    submit(f.e, "GET", "/reset", true, &f.t);
+    submit(f.e, "GET", "/trunc", true, &f.t);
+    run(f.e);
+    assert_int_equal(f.t.ok, 2);
+    assert_int_equal(f.t.network, 0);
     assert_int_equal(count(RT_RESET), 3);
     assert_int_equal(count(RT_TRUNC), 3);
-    http_engine_free(e);
-    buf_release(&err);
+    fx_close(&f);
 }
 
 static void test_create_is_never_retried(void **state)
@@ -826,20 +836,18 @@ static void test_https_to_a_plain_http_server_says_so(void **state)
 
 static void test_redirect_to_https_names_the_url_to_use(void **state)
 {
-    struct buf err = BUF_INIT;
-    struct http_engine *e = engine(1, &err);
-    struct tally t = {0};
+    struct fx f;
 
     (void)state;
-    submit(e, "GET", "/api/server/about", true, &t);
-    run(e);
-    assert_int_equal(t.network, 1);
-    assert_int_equal(t.last_status, 301);
-    assert_string_equal(t.last_error, "the server redirects to "
-                                      "https://photos.example: use that URL");
+    fx_open(&f, 1);
+    submit(f.e, "GET", "/api/server/about", true, &f.t);
+    run(f.e);
+    assert_int_equal(f.t.network, 1);
+    assert_int_equal(f.t.last_status, 301);
+    assert_string_equal(f.t.last_error, "the server redirects to "
+                                        "https://photos.example: use that URL");
     assert_int_equal(count(RT_REDIRECT), 1);
-    http_engine_free(e);
-    buf_release(&err);
+    fx_close(&f);
 }
 
 static void set_fd_limit(rlim_t n)
