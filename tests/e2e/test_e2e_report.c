@@ -114,6 +114,9 @@ static void check_figure(const char *dom, const char *id, const char *fmt, ...)
     buf_release(&want);
 }
 
+/* The page (dom) shows what the run directory's files say: the figures
+ * of metrics.json, a row per endpoint, and one row per change the journal
+ * marks done. */
 static void check_page(const char *dom, const char *rundir)
 {
     struct buf path = BUF_INIT, data = BUF_INIT, err = BUF_INIT,

@@ -228,6 +228,8 @@ static void fx_close(struct fx *f)
     buf_release(&f->err);
 }
 
+/* The full plan goes out phase by phase in the fixed order, album adds
+ * chunked, adds sent to the ids the creates returned, every item done. */
 static void test_apply_phases_run_in_order_with_chunks(void **state)
 {
     struct fx f;

@@ -382,6 +382,9 @@ static void two_unknown_one_failed(struct plan *p, struct outcome *o)
     o->groups[0].status[1] = OUTCOME_FAILED;
 }
 
+/* run_statistics.yaml, whole: upstream's keys in upstream's order with
+ * the values given, our counters and their change since the previous run
+ * under extra, the per-tag counters and the events per kind. */
 static void test_report_statistics_yaml_has_upstream_keys(void **state)
 {
     struct plan p;

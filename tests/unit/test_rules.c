@@ -215,6 +215,9 @@ static void test_rules_skip_and_max_items_window(void **state)
     config_free(cfg);
 }
 
+/* filter_out leaves the assets with its tags out, filter_in keeps only
+ * those with its tags, and asset_links focus the run on the linked assets
+ * whatever the window: seen in assets_seen and the unknown tag. */
 static void test_rules_filters_in_out_and_links(void **state)
 {
     struct lib l;
@@ -268,6 +271,10 @@ static void test_rules_filters_in_out_and_links(void **state)
 
 /* ---- conversions ---- */
 
+/* Conversions: a move adds the album and removes the matched source tags
+ * (the asset stays classified), a copy keeps them, a chained conversion
+ * sees the earlier one's result, and a move to an album that does not
+ * exist keeps the tag, with one note for the run. */
 static void test_rules_conversions_move_copy_and_missing_album(void **state)
 {
     struct config *cfg = cfg_load(
@@ -333,6 +340,9 @@ static void test_rules_conversions_move_copy_and_missing_album(void **state)
 
 /* ---- temporary albums ---- */
 
+/* Temporary albums for unclassified assets: created per date, an existing
+ * one reused, a classified member taken out, an unhealthy one deleted with
+ * its members moved, an empty one deleted. */
 static void test_rules_temp_albums_created_reused_left_deleted(void **state)
 {
     struct config *cfg =
@@ -459,6 +469,10 @@ static void test_rules_temp_albums_of_several_users(void **state)
 
 /* ---- duplicates ---- */
 
+/* Duplicate groups: members in different date albums get the album
+ * conflict tag (a stale one removed), a classification one member lacks
+ * is copied to it (autofix), and members classified under different
+ * names of one rule get the classification conflict tag. */
 static void
 test_rules_duplicate_album_and_classification_conflicts(void **state)
 {
@@ -527,6 +541,9 @@ test_rules_duplicate_album_and_classification_conflicts(void **state)
 
 /* ---- date correction ---- */
 
+/* Dates taken from file names (WhatsApp, camera, Android) in the
+ * configured zone, across DST gaps and overlaps; a name later than the
+ * asset's date, or within a minute of it, changes nothing. */
 static void test_rules_date_correction_from_file_names(void **state)
 {
     static const struct {
@@ -692,6 +709,8 @@ static void test_rules_plan_ignores_the_process_tz(void **state)
 
 /* ---- album date consistency ---- */
 
+/* An asset whose date lies threshold_days or more from its dated album's
+ * day (or year) is tagged as a mismatch, a day less is not. */
 static void test_rules_album_date_consistency(void **state)
 {
     static const struct {
@@ -825,6 +844,9 @@ static bool shares_album(const struct config *cfg, uint64_t seed,
     return plan_count_op(p, PLAN_ALBUM_USER_ADD) == 1;
 }
 
+/* Selection keywords match whole words of the album name cut at
+ * [-_. ] and spaces, without case; the matched rule's access sets the
+ * role and each album gets a matched or no-match note. */
 static void test_rules_permission_keywords(void **state)
 {
     static const struct {
@@ -931,6 +953,10 @@ static void test_rules_output_tag_found_with_unicode_case(void **state)
     release_all(&p, &l, cfg);
 }
 
+/* Sharing follows the rules: the last matching rule's access wins (a
+ * role changed, a user added), a user shared by hand is removed, an album
+ * whose group resolves to nobody keeps its users, others' albums are not
+ * touched. */
 static void test_rules_permission_sync_and_safety(void **state)
 {
     struct config *cfg = cfg_load(
