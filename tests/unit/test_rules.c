@@ -709,8 +709,9 @@ static void test_rules_plan_ignores_the_process_tz(void **state)
 
 /* ---- album date consistency ---- */
 
-/* An asset whose date lies threshold_days or more from its dated album's
- * day (or year) is tagged as a mismatch, a day less is not. */
+/* An asset more than threshold_days (whole days, rounded down) from the
+ * date in its album's name (a year album: January 1) is tagged as a
+ * mismatch; names without a valid date are never compared. */
 static void test_rules_album_date_consistency(void **state)
 {
     static const struct {
