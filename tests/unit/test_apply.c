@@ -228,8 +228,9 @@ static void fx_close(struct fx *f)
     buf_release(&f->err);
 }
 
-/* The full plan goes out phase by phase in the fixed order, album adds
- * chunked, adds sent to the ids the creates returned, every item done. */
+/* The full plan goes out phase by phase in the fixed order (the tag add
+ * rides with the album create), album adds chunked, adds sent to the ids
+ * the upsert and the creates returned, every item done. */
 static void test_apply_phases_run_in_order_with_chunks(void **state)
 {
     struct fx f;
