@@ -159,49 +159,16 @@ static void to_state(const struct report_counters *rc,
         state_counters_add(sc, rc->c[i].key, rc->c[i].value);
 }
 
-static const char *const counter_keys[] = {
-    "assets_seen",
-    "assets_skipped",
-    "classified",
-    "unclassified",
-    "unclassified_found",
-    "conflict",
-    "duplicates_flagged",
-    "date_mismatches",
-    "dates_corrected",
-    "albums_created",
-    "shares_changed",
-    "changes_planned",
-    "changes_done",
-    "changes_unchanged",
-    "changes_failed",
-    "changes_pending",
-    "tags_added",
-    "tags_removed",
-    "album_assets_added",
-    "album_assets_removed",
-    "albums_deleted",
-    "write_requests",
-    "write_requests_failed",
-};
-
-/* Previous counters keep the static key strings of this program. */
+/* Previous counters, by the report's table of counter names: a key this
+ * program does not count any more is left out. */
 static void from_state(const struct state_counters *sc,
                        struct report_counters *rc)
 {
-    size_t i, k;
+    size_t i;
 
     memset(rc, 0, sizeof(*rc));
-    for (i = 0; i < sc->nr && rc->nr < REPORT_COUNTERS_MAX; i++) {
-        for (k = 0; k < ARRAY_SIZE(counter_keys); k++) {
-            if (!strcmp(sc->items[i].key, counter_keys[k])) {
-                rc->c[rc->nr].key = counter_keys[k];
-                rc->c[rc->nr].value = sc->items[i].value;
-                rc->nr++;
-                break;
-            }
-        }
-    }
+    for (i = 0; i < sc->nr && rc->nr < REPORT_COUNTERS_MAX; i++)
+        (void)report_counter_set(rc, sc->items[i].key, sc->items[i].value);
 }
 
 static void fill_ctx(struct report_ctx *c, const struct run_result *res,

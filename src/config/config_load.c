@@ -201,9 +201,11 @@ static void load_links(struct yload *L, yaml_node_t *n, const char *path,
 static const char *const rule_keys[] = {"tag_names", "album_name_patterns",
                                         "asset_links", "description", NULL};
 
+/* One rule (struct config_rule *elem), as load_seq() hands it. */
 static void load_rule(struct yload *L, yaml_node_t *n, const char *path,
-                      struct config_rule *r)
+                      void *elem)
 {
+    struct config_rule *r = elem;
     struct ymap m;
     size_t before = L->nerr;
     char *p;
@@ -229,23 +231,44 @@ static void load_rule(struct yload *L, yaml_node_t *n, const char *path,
     ymap_release(&m);
 }
 
-static void load_rules(struct yload *L, yaml_node_t *n, const char *path,
-                       struct config_rule **rules, size_t *nr)
+/* Loads one item of a sequence (the node e at path) into elem. */
+typedef void load_elem_fn(struct yload *L, yaml_node_t *e, const char *path,
+                          void *elem);
+
+/*
+ * The sequence n at path as a new array of elements of size bytes, each
+ * item loaded by fn into the next element (*nr counts them); NULL, and *nr
+ * untouched, when n is absent, not a sequence or empty.
+ */
+static void *load_seq(struct yload *L, yaml_node_t *n, const char *path,
+                      size_t size, size_t *nr, load_elem_fn *fn)
 {
     yaml_node_item_t *it;
     size_t count, i;
+    char *arr;
 
     if (!n || yget_seq(L, n, path, &it, &count) < 0 || !count)
-        return;
-    *rules = xcalloc(count, sizeof(**rules));
+        return NULL;
+    arr = xcalloc(count, size);
     for (i = 0; i < count && L->budget; i++) {
         yaml_node_t *e = yaml_document_get_node(L->doc, it[i]);
         char *p = idx(path, i);
 
         if (e)
-            load_rule(L, e, p, &(*rules)[(*nr)++]);
+            fn(L, e, p, arr + size * (*nr)++);
         free(p);
     }
+    return arr;
+}
+
+static void load_rules(struct yload *L, yaml_node_t *n, const char *path,
+                       struct config_rule **rules, size_t *nr)
+{
+    struct config_rule *a =
+        load_seq(L, n, path, sizeof(**rules), nr, load_rule);
+
+    if (a)
+        *rules = a;
 }
 
 static void load_server(struct yload *L, yaml_node_t *n, struct config *c)
@@ -363,8 +386,9 @@ out:
  * compiled; the item's line is kept for later messages.
  */
 static void load_conversion(struct yload *L, yaml_node_t *n, const char *path,
-                            struct config_conversion *cv)
+                            void *elem)
 {
+    struct config_conversion *cv = elem;
     static const char *const keys[] = {"source", "destination", "mode",
                                        "description", NULL};
     static const char *const dkeys[] = {"tag_names", "album_names", NULL};
@@ -412,29 +436,17 @@ static void load_conversions(struct yload *L, yaml_node_t *n, struct config *c)
     static const char *const keys[] = {"enabled", "conversions", "description",
                                        NULL};
     struct ymap m;
-    yaml_node_item_t *it;
-    size_t count, i;
-    yaml_node_t *v;
+    struct config_conversion *a;
 
     if (ymap_read(L, n, "conversions", keys, YMAP_STRICT, &m) < 0)
         return;
     opt_str(L, &m, "conversions", "description", true,
             &c->conversions.description);
     opt_bool(L, &m, "conversions", "enabled", &c->conversions.enabled);
-    v = ymap_get(&m, "conversions");
-    if (v && yget_seq(L, v, "conversions.conversions", &it, &count) == 0 &&
-        count) {
-        c->conversions.items = xcalloc(count, sizeof(*c->conversions.items));
-        for (i = 0; i < count && L->budget; i++) {
-            yaml_node_t *e = yaml_document_get_node(L->doc, it[i]);
-            char *p = idx("conversions.conversions", i);
-
-            if (e)
-                load_conversion(L, e, p,
-                                &c->conversions.items[c->conversions.nr++]);
-            free(p);
-        }
-    }
+    a = load_seq(L, ymap_get(&m, "conversions"), "conversions.conversions",
+                 sizeof(*a), &c->conversions.nr, load_conversion);
+    if (a)
+        c->conversions.items = a;
     ymap_release(&m);
 }
 
@@ -605,9 +617,10 @@ static bool is_email(const char *s)
 }
 
 static void load_group(struct yload *L, yaml_node_t *n, const char *path,
-                       struct config_user_group *g)
+                       void *elem)
 {
     static const char *const keys[] = {"name", "description", "members", NULL};
+    struct config_user_group *g = elem;
     struct ymap m;
     yaml_node_item_t *it;
     size_t count, i;
@@ -640,10 +653,11 @@ static void load_group(struct yload *L, yaml_node_t *n, const char *path,
  * at their line.
  */
 static void load_selection(struct yload *L, yaml_node_t *n, const char *path,
-                           struct config_selection_rule *r)
+                           void *elem)
 {
     static const char *const keys[] = {"name",   "description", "keyword",
                                        "groups", "access",      NULL};
+    struct config_selection_rule *r = elem;
     struct ymap m;
     char *access = NULL;
     yaml_node_t *v;
@@ -701,9 +715,9 @@ static void load_permissions(struct yload *L, yaml_node_t *n, struct config *c)
                                        "description",     NULL};
     const char *P = "album_permissions";
     struct ymap m;
-    yaml_node_item_t *it;
-    size_t count, i, j, k;
-    yaml_node_t *v;
+    struct config_user_group *groups;
+    struct config_selection_rule *rules;
+    size_t i, j, k;
 
     if (ymap_read(L, n, P, keys, YMAP_IGNORE, &m) < 0)
         return;
@@ -711,40 +725,16 @@ static void load_permissions(struct yload *L, yaml_node_t *n, struct config *c)
     opt_str(L, &m, P, "description", true, &c->album_permissions.description);
     opt_bool(L, &m, P, "enabled", &c->album_permissions.enabled);
     opt_bool(L, &m, P, "log_unmatched", &c->album_permissions.log_unmatched);
-    v = ymap_get(&m, "user_groups");
-    if (v &&
-        yget_seq(L, v, "album_permissions.user_groups", &it, &count) == 0 &&
-        count) {
-        c->album_permissions.groups =
-            xcalloc(count, sizeof(*c->album_permissions.groups));
-        for (i = 0; i < count && L->budget; i++) {
-            yaml_node_t *e = yaml_document_get_node(L->doc, it[i]);
-            char *p = idx("album_permissions.user_groups", i);
-
-            if (e)
-                load_group(L, e, p,
-                           &c->album_permissions
-                                .groups[c->album_permissions.groups_nr++]);
-            free(p);
-        }
-    }
-    v = ymap_get(&m, "selection_rules");
-    if (v &&
-        yget_seq(L, v, "album_permissions.selection_rules", &it, &count) == 0 &&
-        count) {
-        c->album_permissions.rules =
-            xcalloc(count, sizeof(*c->album_permissions.rules));
-        for (i = 0; i < count && L->budget; i++) {
-            yaml_node_t *e = yaml_document_get_node(L->doc, it[i]);
-            char *p = idx("album_permissions.selection_rules", i);
-
-            if (e)
-                load_selection(L, e, p,
-                               &c->album_permissions
-                                    .rules[c->album_permissions.rules_nr++]);
-            free(p);
-        }
-    }
+    groups = load_seq(L, ymap_get(&m, "user_groups"),
+                      "album_permissions.user_groups", sizeof(*groups),
+                      &c->album_permissions.groups_nr, load_group);
+    if (groups)
+        c->album_permissions.groups = groups;
+    rules = load_seq(L, ymap_get(&m, "selection_rules"),
+                     "album_permissions.selection_rules", sizeof(*rules),
+                     &c->album_permissions.rules_nr, load_selection);
+    if (rules)
+        c->album_permissions.rules = rules;
     /* a rule naming an undefined group shares with nobody: warn */
     for (i = 0; i < c->album_permissions.rules_nr; i++) {
         struct config_selection_rule *r = &c->album_permissions.rules[i];

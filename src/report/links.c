@@ -49,6 +49,35 @@ static void add(struct link **l, size_t *nr, size_t *alloc, const char *label,
         buf_addf(&k->url, "%s/albums", url);
 }
 
+/* The links of the output tags the configuration sets, in upstream's
+ * order (a NULL tag: not set, or its section is off). */
+static void add_outputs(const struct config *cfg, const char *url,
+                        struct link **l, size_t *nr, size_t *alloc)
+{
+    const bool dups = cfg->duplicate_processing.present;
+    const bool dates = cfg->album_date_consistency.present &&
+                       cfg->album_date_consistency.enabled;
+    const struct {
+        const char *label, *tag;
+    } outputs[] = {
+        {"Classification: Unknown", cfg->classification.autotag_unknown},
+        {"Classification: Conflict", cfg->classification.autotag_conflict},
+        {"Duplicates: Album conflict",
+         dups ? cfg->duplicate_processing.album_conflict : NULL},
+        {"Duplicates: Classification conflict",
+         dups ? cfg->duplicate_processing.classification_conflict : NULL},
+        {"Duplicates: Album detection conflict",
+         dups ? cfg->duplicate_processing.album_detection_conflict : NULL},
+        {"Consistency: Album date mismatch",
+         dates ? cfg->album_date_consistency.tag : NULL},
+    };
+    size_t k;
+
+    for (k = 0; k < ARRAY_SIZE(outputs); k++)
+        if (outputs[k].tag)
+            add(l, nr, alloc, outputs[k].label, NULL, url, outputs[k].tag);
+}
+
 /*
  * The links of immich_autotag_links.md and the console: the album list,
  * one per distinct autotag_input_* tag of the classification rules, and
@@ -82,27 +111,7 @@ static void collect(const struct config *cfg, const char *url, struct link **l,
                     tag);
         }
     }
-    if (cfg->classification.autotag_unknown)
-        add(l, nr, alloc, "Classification: Unknown", NULL, url,
-            cfg->classification.autotag_unknown);
-    if (cfg->classification.autotag_conflict)
-        add(l, nr, alloc, "Classification: Conflict", NULL, url,
-            cfg->classification.autotag_conflict);
-    if (cfg->duplicate_processing.present) {
-        if (cfg->duplicate_processing.album_conflict)
-            add(l, nr, alloc, "Duplicates: Album conflict", NULL, url,
-                cfg->duplicate_processing.album_conflict);
-        if (cfg->duplicate_processing.classification_conflict)
-            add(l, nr, alloc, "Duplicates: Classification conflict", NULL, url,
-                cfg->duplicate_processing.classification_conflict);
-        if (cfg->duplicate_processing.album_detection_conflict)
-            add(l, nr, alloc, "Duplicates: Album detection conflict", NULL, url,
-                cfg->duplicate_processing.album_detection_conflict);
-    }
-    if (cfg->album_date_consistency.present &&
-        cfg->album_date_consistency.enabled && cfg->album_date_consistency.tag)
-        add(l, nr, alloc, "Consistency: Album date mismatch", NULL, url,
-            cfg->album_date_consistency.tag);
+    add_outputs(cfg, url, l, nr, alloc);
 }
 
 static void release(struct link *l, size_t nr)

@@ -233,9 +233,42 @@ int report_run_check_room(const struct report_run *run, const struct plan *plan,
 
 /* ---- statistics (§5.4) --------------------------------------------- */
 
+/* The run's counters, in the order run_statistics.yaml lists them; their
+ * names (report_counter_names) are the keys the state DB keeps them under
+ * across runs. One table: the report writes them, the state mapping reads
+ * them back by it. */
+enum report_counter_id {
+    REPORT_C_ASSETS_SEEN,
+    REPORT_C_ASSETS_SKIPPED,
+    REPORT_C_CLASSIFIED,
+    REPORT_C_UNCLASSIFIED,
+    REPORT_C_UNCLASSIFIED_FOUND,
+    REPORT_C_CONFLICT,
+    REPORT_C_DUPLICATES_FLAGGED,
+    REPORT_C_DATE_MISMATCHES,
+    REPORT_C_DATES_CORRECTED,
+    REPORT_C_ALBUMS_CREATED,
+    REPORT_C_SHARES_CHANGED,
+    REPORT_C_CHANGES_PLANNED,
+    REPORT_C_CHANGES_DONE,
+    REPORT_C_CHANGES_UNCHANGED,
+    REPORT_C_CHANGES_FAILED,
+    REPORT_C_CHANGES_PENDING,
+    REPORT_C_TAGS_ADDED,
+    REPORT_C_TAGS_REMOVED,
+    REPORT_C_ALBUM_ASSETS_ADDED,
+    REPORT_C_ALBUM_ASSETS_REMOVED,
+    REPORT_C_ALBUMS_DELETED,
+    REPORT_C_WRITE_REQUESTS,
+    REPORT_C_WRITE_REQUESTS_FAILED,
+    REPORT_C_NR
+};
+
+extern const char *const report_counter_names[REPORT_C_NR];
+
 /* One named counter of the run, kept in the state DB across runs. */
 struct report_counter {
-    const char *key; /* static string */
+    const char *key; /* static string: an entry of report_counter_names */
     int64_t value;
 };
 
@@ -252,6 +285,12 @@ void report_counters(const struct report_ctx *c, struct report_counters *out);
 /* The value of key, or false when absent. */
 bool report_counter_get(const struct report_counters *cs, const char *key,
                         int64_t *value);
+/* Appends key = value when key names a counter of report_counter_names
+ * (the key stored is the table's string, so key may be freed after);
+ * false for any other key or when cs is full. How counters read back from
+ * the state DB become report counters. */
+bool report_counter_set(struct report_counters *cs, const char *key,
+                        int64_t value);
 
 struct report_stats {
     const char *git_describe_package; /* version string */

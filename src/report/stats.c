@@ -57,37 +57,89 @@ static int64_t items_of(const struct report_ctx *c, enum plan_op op, int st)
     return n;
 }
 
+const char *const report_counter_names[REPORT_C_NR] = {
+    [REPORT_C_ASSETS_SEEN] = "assets_seen",
+    [REPORT_C_ASSETS_SKIPPED] = "assets_skipped",
+    [REPORT_C_CLASSIFIED] = "classified",
+    [REPORT_C_UNCLASSIFIED] = "unclassified",
+    [REPORT_C_UNCLASSIFIED_FOUND] = "unclassified_found",
+    [REPORT_C_CONFLICT] = "conflict",
+    [REPORT_C_DUPLICATES_FLAGGED] = "duplicates_flagged",
+    [REPORT_C_DATE_MISMATCHES] = "date_mismatches",
+    [REPORT_C_DATES_CORRECTED] = "dates_corrected",
+    [REPORT_C_ALBUMS_CREATED] = "albums_created",
+    [REPORT_C_SHARES_CHANGED] = "shares_changed",
+    [REPORT_C_CHANGES_PLANNED] = "changes_planned",
+    [REPORT_C_CHANGES_DONE] = "changes_done",
+    [REPORT_C_CHANGES_UNCHANGED] = "changes_unchanged",
+    [REPORT_C_CHANGES_FAILED] = "changes_failed",
+    [REPORT_C_CHANGES_PENDING] = "changes_pending",
+    [REPORT_C_TAGS_ADDED] = "tags_added",
+    [REPORT_C_TAGS_REMOVED] = "tags_removed",
+    [REPORT_C_ALBUM_ASSETS_ADDED] = "album_assets_added",
+    [REPORT_C_ALBUM_ASSETS_REMOVED] = "album_assets_removed",
+    [REPORT_C_ALBUMS_DELETED] = "albums_deleted",
+    [REPORT_C_WRITE_REQUESTS] = "write_requests",
+    [REPORT_C_WRITE_REQUESTS_FAILED] = "write_requests_failed",
+};
+
+_Static_assert(REPORT_C_NR <= REPORT_COUNTERS_MAX,
+               "report_counters holds every counter");
+
+bool report_counter_set(struct report_counters *cs, const char *key,
+                        int64_t value)
+{
+    size_t k;
+
+    for (k = 0; k < REPORT_C_NR; k++) {
+        if (report_counter_names[k] && !strcmp(key, report_counter_names[k])) {
+            if (cs->nr == REPORT_COUNTERS_MAX)
+                return false;
+            cs->c[cs->nr].key = report_counter_names[k];
+            cs->c[cs->nr].value = value;
+            cs->nr++;
+            return true;
+        }
+    }
+    return false;
+}
+
 void report_counters(const struct report_ctx *c, struct report_counters *out)
 {
     const struct plan_stats *s = &c->plan->stats;
     const struct outcome *o = c->outcome;
+    int64_t v[REPORT_C_NR] = {0};
+    size_t k;
+
+    v[REPORT_C_ASSETS_SEEN] = (int64_t)s->assets_seen;
+    v[REPORT_C_ASSETS_SKIPPED] = (int64_t)s->assets_skipped;
+    v[REPORT_C_CLASSIFIED] = (int64_t)s->classified;
+    v[REPORT_C_UNCLASSIFIED] = (int64_t)s->unclassified;
+    v[REPORT_C_UNCLASSIFIED_FOUND] = (int64_t)s->unclassified_found;
+    v[REPORT_C_CONFLICT] = (int64_t)s->conflict;
+    v[REPORT_C_DUPLICATES_FLAGGED] = (int64_t)s->duplicates_flagged;
+    v[REPORT_C_DATE_MISMATCHES] = (int64_t)s->date_mismatches;
+    v[REPORT_C_DATES_CORRECTED] = (int64_t)s->dates_corrected;
+    v[REPORT_C_ALBUMS_CREATED] = (int64_t)s->albums_created;
+    v[REPORT_C_SHARES_CHANGED] = (int64_t)s->shares_changed;
+    v[REPORT_C_CHANGES_PLANNED] = (int64_t)plan_changes(c->plan);
+    v[REPORT_C_CHANGES_DONE] = o ? (int64_t)o->done : 0;
+    v[REPORT_C_CHANGES_UNCHANGED] = o ? (int64_t)o->unchanged : 0;
+    v[REPORT_C_CHANGES_FAILED] = o ? (int64_t)o->failed : 0;
+    v[REPORT_C_CHANGES_PENDING] =
+        o ? (int64_t)o->pending : (int64_t)plan_changes(c->plan);
+    v[REPORT_C_TAGS_ADDED] = items_of(c, PLAN_TAG_ADD, OUTCOME_DONE);
+    v[REPORT_C_TAGS_REMOVED] = items_of(c, PLAN_TAG_REMOVE, OUTCOME_DONE);
+    v[REPORT_C_ALBUM_ASSETS_ADDED] = items_of(c, PLAN_ALBUM_ADD, OUTCOME_DONE);
+    v[REPORT_C_ALBUM_ASSETS_REMOVED] =
+        items_of(c, PLAN_ALBUM_REMOVE, OUTCOME_DONE);
+    v[REPORT_C_ALBUMS_DELETED] = items_of(c, PLAN_ALBUM_DELETE, OUTCOME_DONE);
+    v[REPORT_C_WRITE_REQUESTS] = o ? (int64_t)o->requests : 0;
+    v[REPORT_C_WRITE_REQUESTS_FAILED] = o ? (int64_t)o->requests_failed : 0;
 
     memset(out, 0, sizeof(*out));
-    put(out, "assets_seen", (int64_t)s->assets_seen);
-    put(out, "assets_skipped", (int64_t)s->assets_skipped);
-    put(out, "classified", (int64_t)s->classified);
-    put(out, "unclassified", (int64_t)s->unclassified);
-    put(out, "unclassified_found", (int64_t)s->unclassified_found);
-    put(out, "conflict", (int64_t)s->conflict);
-    put(out, "duplicates_flagged", (int64_t)s->duplicates_flagged);
-    put(out, "date_mismatches", (int64_t)s->date_mismatches);
-    put(out, "dates_corrected", (int64_t)s->dates_corrected);
-    put(out, "albums_created", (int64_t)s->albums_created);
-    put(out, "shares_changed", (int64_t)s->shares_changed);
-    put(out, "changes_planned", (int64_t)plan_changes(c->plan));
-    put(out, "changes_done", o ? (int64_t)o->done : 0);
-    put(out, "changes_unchanged", o ? (int64_t)o->unchanged : 0);
-    put(out, "changes_failed", o ? (int64_t)o->failed : 0);
-    put(out, "changes_pending",
-        o ? (int64_t)o->pending : (int64_t)plan_changes(c->plan));
-    put(out, "tags_added", items_of(c, PLAN_TAG_ADD, OUTCOME_DONE));
-    put(out, "tags_removed", items_of(c, PLAN_TAG_REMOVE, OUTCOME_DONE));
-    put(out, "album_assets_added", items_of(c, PLAN_ALBUM_ADD, OUTCOME_DONE));
-    put(out, "album_assets_removed",
-        items_of(c, PLAN_ALBUM_REMOVE, OUTCOME_DONE));
-    put(out, "albums_deleted", items_of(c, PLAN_ALBUM_DELETE, OUTCOME_DONE));
-    put(out, "write_requests", o ? (int64_t)o->requests : 0);
-    put(out, "write_requests_failed", o ? (int64_t)o->requests_failed : 0);
+    for (k = 0; k < REPORT_C_NR; k++)
+        put(out, report_counter_names[k], v[k]);
 }
 
 /* ---- YAML helpers ---- */
@@ -155,33 +207,39 @@ static void yaml_str(struct buf *b, const char *s)
     buf_addch(b, '\'');
 }
 
-/* PyYAML's dump of an aware UTC datetime: "2024-06-15 13:14:02.251000+00:00".
- */
-static void yaml_time(struct buf *b, int64_t ms)
+/* "key: time\n", the time as PyYAML dumps an aware UTC datetime
+ * ("2024-06-15 13:14:02.251000+00:00"), or null. */
+static void yaml_time_line(struct buf *b, const char *key, int64_t ms)
 {
     struct civil cv;
 
     if (ms == TIME_NONE) {
-        buf_addstr(b, "null");
+        buf_addf(b, "%s: null\n", key);
         return;
     }
     time_to_civil(ms, &cv);
-    buf_addf(b, "%04d-%02d-%02d %02d:%02d:%02d.%03d000+00:00", cv.year,
-             cv.month, cv.day, cv.hour, cv.minute, cv.second, cv.ms);
+    buf_addf(b, "%s: %04d-%02d-%02d %02d:%02d:%02d.%03d000+00:00\n", key,
+             cv.year, cv.month, cv.day, cv.hour, cv.minute, cv.second, cv.ms);
 }
 
-static void yaml_int_or_null(struct buf *b, int64_t v)
+/* "key: v\n", or null when v is negative (unknown). */
+static void yaml_int_line(struct buf *b, const char *key, int64_t v)
 {
     if (v < 0)
-        buf_addstr(b, "null");
+        buf_addf(b, "%s: null\n", key);
     else
-        buf_addf(b, "%lld", (long long)v);
+        buf_addf(b, "%s: %lld\n", key, (long long)v);
 }
 
 /* A tag or album's counters, found by name in a small list. */
 struct named {
     const char *name;
-    int64_t v[6];
+    int64_t total; /* albums: assets before the run */
+    int64_t added; /* albums: "assigned" */
+    int64_t removed;
+    int64_t removed_globally; /* tags only, always 0 here */
+    int64_t created;          /* tags only */
+    int64_t errors;
 };
 
 static struct named *named_get(struct named **list, size_t *nr, size_t *alloc,
@@ -229,110 +287,119 @@ static void yspill(struct yout *y, bool all)
         y->ret = -1;
 }
 
-/* output_tag_counters: per tag the run added or removed, its total after
- * the run, what was added, removed, created and failed. */
-static void write_tag_counters(const struct report_ctx *c, struct yout *y)
+/* Counts pg's items by outcome into n: done ones as added (op add_op) or
+ * removed, failed ones as errors. */
+static void tally_items(struct named *n, const struct plan_group *pg,
+                        const struct outcome_group *og, enum plan_op add_op)
 {
-    struct buf *out = y->out;
-    struct named *list = NULL;
-    size_t nr = 0, alloc = 0, g, i;
+    size_t i;
 
-    for (g = 0; g < c->plan->nr; g++) {
-        const struct plan_group *pg = &c->plan->groups[g];
-        const struct outcome_group *og =
-            c->outcome ? &c->outcome->groups[g] : NULL;
-        struct named *n;
+    for (i = 0; i < pg->nr; i++) {
+        int s = og ? og->status[i] : OUTCOME_PENDING;
 
-        if (pg->op != PLAN_TAG_ADD && pg->op != PLAN_TAG_REMOVE)
-            continue;
-        n = named_get(&list, &nr, &alloc, pg->name);
-        /* v: total, added, removed, removed_globally, created, errors */
-        if (og && og->created && og->action == OUTCOME_DONE)
-            n->v[4] = 1;
-        for (i = 0; i < pg->nr; i++) {
-            int s = og ? og->status[i] : OUTCOME_PENDING;
-
-            if (s == OUTCOME_DONE)
-                n->v[pg->op == PLAN_TAG_ADD ? 1 : 2]++;
-            else if (s == OUTCOME_FAILED)
-                n->v[5]++;
-        }
+        if (s == OUTCOME_DONE && pg->op == add_op)
+            n->added++;
+        else if (s == OUTCOME_DONE)
+            n->removed++;
+        else if (s == OUTCOME_FAILED)
+            n->errors++;
     }
-    if (!nr) {
-        buf_addstr(out, "output_tag_counters: {}\n");
-        return;
-    }
-    buf_addstr(out, "output_tag_counters:\n");
-    for (i = 0; i < nr; i++) {
-        int64_t total =
-            tag_total(c->model, list[i].name) + list[i].v[1] - list[i].v[2];
-
-        buf_addstr(out, "  ");
-        yaml_str(out, list[i].name);
-        buf_addf(out,
-                 ":\n    total: %lld\n    added: %lld\n"
-                 "    removed: %lld\n    removed_globally: %lld\n"
-                 "    created: %lld\n    errors: %lld\n",
-                 (long long)(total < 0 ? 0 : total), (long long)list[i].v[1],
-                 (long long)list[i].v[2], (long long)list[i].v[3],
-                 (long long)list[i].v[4], (long long)list[i].v[5]);
-        yspill(y, false);
-    }
-    free(list);
 }
 
-/* output_album_counters: per album the run added to or removed from, its
- * total after the run, what was assigned, removed and failed. */
-static void write_album_counters(const struct report_ctx *c, struct yout *y)
+/* After the run: total before plus added minus removed, never below 0. */
+static long long total_after(int64_t before, const struct named *n)
 {
-    struct buf *out = y->out;
-    struct named *list = NULL;
-    size_t nr = 0, alloc = 0, g, i;
+    int64_t total = before + n->added - n->removed;
 
+    return (long long)(total < 0 ? 0 : total);
+}
+
+/* Assets of pg's album in the snapshot, 0 when it is not there. */
+static int64_t album_total(const struct model *m, const struct plan_group *pg)
+{
+    uint32_t a;
+    size_t nr = 0;
+
+    if (!m || !pg->target_exists || !m->indexed)
+        return 0;
+    a = model_find_album(m, &pg->target);
+    if (a == MODEL_NONE)
+        return 0;
+    (void)model_album_assets(m, a, &nr);
+    return (int64_t)nr;
+}
+
+/*
+ * The tags (add_op PLAN_TAG_ADD) or albums (PLAN_ALBUM_ADD) the plan adds
+ * to or removes from, each once by name with its counts; for albums, the
+ * members the snapshot had; for tags, whether the run created it.
+ */
+static struct named *collect_named(const struct report_ctx *c,
+                                   enum plan_op add_op, enum plan_op remove_op,
+                                   size_t *nr)
+{
+    struct named *list = NULL;
+    size_t alloc = 0, g;
+
+    *nr = 0;
     for (g = 0; g < c->plan->nr; g++) {
         const struct plan_group *pg = &c->plan->groups[g];
         const struct outcome_group *og =
             c->outcome ? &c->outcome->groups[g] : NULL;
         struct named *n;
 
-        if (pg->op != PLAN_ALBUM_ADD && pg->op != PLAN_ALBUM_REMOVE)
+        if (pg->op != add_op && pg->op != remove_op)
             continue;
-        n = named_get(&list, &nr, &alloc, pg->name);
-        /* v: total, assigned, removed, errors */
-        if (c->model && pg->target_exists && c->model->indexed) {
-            uint32_t a = model_find_album(c->model, &pg->target);
-
-            if (a != MODEL_NONE && !n->v[0]) {
-                size_t m_nr = 0;
-
-                (void)model_album_assets(c->model, a, &m_nr);
-                n->v[0] = (int64_t)m_nr;
-            }
-        }
-        for (i = 0; i < pg->nr; i++) {
-            int s = og ? og->status[i] : OUTCOME_PENDING;
-
-            if (s == OUTCOME_DONE)
-                n->v[pg->op == PLAN_ALBUM_ADD ? 1 : 2]++;
-            else if (s == OUTCOME_FAILED)
-                n->v[3]++;
-        }
+        n = named_get(&list, nr, &alloc, pg->name);
+        if (add_op == PLAN_ALBUM_ADD && !n->total)
+            n->total = album_total(c->model, pg);
+        if (add_op == PLAN_TAG_ADD && og && og->created &&
+            og->action == OUTCOME_DONE)
+            n->created = 1;
+        tally_items(n, pg, og, add_op);
     }
-    if (!nr) {
-        buf_addstr(out, "output_album_counters: {}\n");
-        return;
-    }
-    buf_addstr(out, "output_album_counters:\n");
+    return list;
+}
+
+/*
+ * output_tag_counters (add_op PLAN_TAG_ADD): per tag the run added or
+ * removed, its total after the run, what was added, removed, created and
+ * failed; output_album_counters (PLAN_ALBUM_ADD): per album, its total
+ * after the run, what was assigned, removed and failed.
+ */
+static void write_named_counters(const struct report_ctx *c, struct yout *y,
+                                 enum plan_op add_op, enum plan_op remove_op)
+{
+    const bool tags = add_op == PLAN_TAG_ADD;
+    const char *key = tags ? "output_tag_counters" : "output_album_counters";
+    struct buf *out = y->out;
+    size_t nr, i;
+    struct named *list = collect_named(c, add_op, remove_op, &nr);
+
+    if (!nr)
+        buf_addf(out, "%s: {}\n", key);
+    else
+        buf_addf(out, "%s:\n", key);
     for (i = 0; i < nr; i++) {
-        int64_t total = list[i].v[0] + list[i].v[1] - list[i].v[2];
+        const struct named *n = &list[i];
 
         buf_addstr(out, "  ");
-        yaml_str(out, list[i].name);
-        buf_addf(out,
-                 ":\n    total: %lld\n    assigned: %lld\n"
-                 "    removed: %lld\n    errors: %lld\n",
-                 (long long)(total < 0 ? 0 : total), (long long)list[i].v[1],
-                 (long long)list[i].v[2], (long long)list[i].v[3]);
+        yaml_str(out, n->name);
+        if (tags)
+            buf_addf(out,
+                     ":\n    total: %lld\n    added: %lld\n"
+                     "    removed: %lld\n    removed_globally: %lld\n"
+                     "    created: %lld\n    errors: %lld\n",
+                     total_after(tag_total(c->model, n->name), n),
+                     (long long)n->added, (long long)n->removed,
+                     (long long)n->removed_globally, (long long)n->created,
+                     (long long)n->errors);
+        else
+            buf_addf(out,
+                     ":\n    total: %lld\n    assigned: %lld\n"
+                     "    removed: %lld\n    errors: %lld\n",
+                     total_after(n->total, n), (long long)n->added,
+                     (long long)n->removed, (long long)n->errors);
         yspill(y, false);
     }
     free(list);
@@ -360,11 +427,9 @@ static int statistics(const struct report_ctx *c, const struct report_stats *s,
              (long long)(kinds ? kinds->n[REPORT_K_ALBUM_DATE_MISMATCH] : 0));
     buf_addf(out, "update_asset_date_count: %lld\n",
              (long long)(kinds ? kinds->n[REPORT_K_UPDATE_ASSET_DATE] : 0));
-    buf_addstr(out, "total_assets: ");
-    yaml_int_or_null(out, s->total_assets);
-    buf_addstr(out, "\nmax_assets: ");
-    yaml_int_or_null(out, s->max_assets);
-    buf_addf(out, "\nskip_n: %lld\n", (long long)s->skip_n);
+    yaml_int_line(out, "total_assets", s->total_assets);
+    yaml_int_line(out, "max_assets", s->max_assets);
+    buf_addf(out, "skip_n: %lld\n", (long long)s->skip_n);
     buf_addstr(out, "last_processed_id: ");
     if (s->has_last_processed_id) {
         uuid_format(&s->last_processed_id, id);
@@ -373,14 +438,10 @@ static int statistics(const struct report_ctx *c, const struct report_stats *s,
         buf_addstr(out, "null");
     }
     buf_addf(out, "\ncount: %lld\n", (long long)s->count);
-    buf_addstr(out, "started_at: ");
-    yaml_time(out, s->started_at);
-    buf_addstr(out, "\nfinished_at: ");
-    yaml_time(out, s->finished_at);
-    buf_addstr(out, "\nabrupt_exit_at: ");
-    yaml_time(out, s->abrupt_exit_at);
-    buf_addf(out, "\nprevious_sessions_time: %.3f\n",
-             s->previous_sessions_time);
+    yaml_time_line(out, "started_at", s->started_at);
+    yaml_time_line(out, "finished_at", s->finished_at);
+    yaml_time_line(out, "abrupt_exit_at", s->abrupt_exit_at);
+    buf_addf(out, "previous_sessions_time: %.3f\n", s->previous_sessions_time);
 
     /* Our additions live under `extra`, which upstream leaves empty. */
     buf_addstr(out, "extra:\n");
@@ -411,8 +472,8 @@ static int statistics(const struct report_ctx *c, const struct report_stats *s,
             }
         }
     }
-    write_tag_counters(c, y);
-    write_album_counters(c, y);
+    write_named_counters(c, y, PLAN_TAG_ADD, PLAN_TAG_REMOVE);
+    write_named_counters(c, y, PLAN_ALBUM_ADD, PLAN_ALBUM_REMOVE);
     buf_addstr(out, "progress_description: ");
     yaml_str(out, s->progress_description);
     buf_addch(out, '\n');

@@ -137,6 +137,21 @@ static bool local_cand(struct ws *w, struct civil *c, enum cand_kind k,
 }
 
 /* Both WhatsApp patterns against s. */
+/* The date in groups 1..3 of the last match of s and, with_time, the
+ * time of day in groups 4..6. */
+static void civil_from_groups(struct ws *w, const char *s, bool with_time,
+                              struct civil *c)
+{
+    c->year = group_int(w, s, 1);
+    c->month = group_int(w, s, 2);
+    c->day = group_int(w, s, 3);
+    if (!with_time)
+        return;
+    c->hour = group_int(w, s, 4);
+    c->minute = group_int(w, s, 5);
+    c->second = group_int(w, s, 6);
+}
+
 static bool whatsapp(struct ws *w, const char *s, enum cand_kind k,
                      struct cand *out)
 {
@@ -144,18 +159,11 @@ static bool whatsapp(struct ws *w, const char *s, enum cand_kind k,
 
     memset(&c, 0, sizeof(c));
     if (search(w, 0, s)) {
-        c.year = group_int(w, s, 1);
-        c.month = group_int(w, s, 2);
-        c.day = group_int(w, s, 3);
+        civil_from_groups(w, s, false, &c);
         return local_cand(w, &c, k, out);
     }
     if (search(w, 1, s)) {
-        c.year = group_int(w, s, 1);
-        c.month = group_int(w, s, 2);
-        c.day = group_int(w, s, 3);
-        c.hour = group_int(w, s, 4);
-        c.minute = group_int(w, s, 5);
-        c.second = group_int(w, s, 6);
+        civil_from_groups(w, s, true, &c);
         return local_cand(w, &c, k, out);
     }
     return false;
@@ -179,12 +187,7 @@ static bool camera(struct ws *w, const char *s, struct cand *out)
         return local_cand(w, &c, CK_FILENAME, out);
     }
     if (search(w, 3, s)) {
-        c.year = group_int(w, s, 1);
-        c.month = group_int(w, s, 2);
-        c.day = group_int(w, s, 3);
-        c.hour = group_int(w, s, 4);
-        c.minute = group_int(w, s, 5);
-        c.second = group_int(w, s, 6);
+        civil_from_groups(w, s, true, &c);
         return local_cand(w, &c, CK_FILENAME, out);
     }
     return false;

@@ -96,16 +96,27 @@ static void element_text(const char *dom, const char *id, struct buf *out)
     buf_release(&key);
 }
 
-static void check_figure(const char *dom, const char *id, const char *want)
+/* The element id of the page shows the figure printed from fmt. */
+static void check_figure(const char *dom, const char *id, const char *fmt, ...)
+    IA_PRINTF(3, 4);
+static void check_figure(const char *dom, const char *id, const char *fmt, ...)
 {
-    struct buf got = BUF_INIT;
+    struct buf got = BUF_INIT, want = BUF_INIT;
+    va_list ap;
 
+    va_start(ap, fmt);
+    buf_vaddf(&want, fmt, ap);
+    va_end(ap);
     element_text(dom, id, &got);
-    CHECK(!strcmp(got.buf, want), "%s: page shows '%s', metrics say '%s'", id,
-          got.buf, want);
+    CHECK(!strcmp(got.buf, want.buf), "%s: page shows '%s', metrics say '%s'",
+          id, got.buf, want.buf);
     buf_release(&got);
+    buf_release(&want);
 }
 
+/* The page (dom) shows what the run directory's files say: the figures
+ * of metrics.json, a row per endpoint, and one row per change the journal
+ * marks done. */
 static void check_page(const char *dom, const char *rundir)
 {
     struct buf path = BUF_INIT, data = BUF_INIT, err = BUF_INIT,
@@ -119,22 +130,17 @@ static void check_page(const char *dom, const char *rundir)
     CHECK(fs_read_file(path.buf, 1 << 24, &data, &err) == 0, "%s", err.buf);
     m = json_loads(data.buf, 0, &je);
     CHECK(json_is_object(m), "metrics.json: %s", je.text);
-    buf_addf(&want, "%lld", json_integer_value(json_object_get(m, "requests")));
-    check_figure(dom, "m-requests", want.buf);
-    buf_reset(&want);
-    buf_addf(&want, "%lld", json_integer_value(json_object_get(m, "errors")));
-    check_figure(dom, "m-errors", want.buf);
-    buf_reset(&want);
-    buf_addf(&want, "%.3f", json_number_value(json_object_get(m, "cpu_s")));
-    check_figure(dom, "m-cpu", want.buf);
-    buf_reset(&want);
-    buf_addf(&want, "%.3f", json_number_value(json_object_get(m, "wall_s")));
-    check_figure(dom, "m-wall", want.buf);
-    buf_reset(&want);
-    buf_addf(&want, "%.1f",
-             (double)json_integer_value(json_object_get(m, "peak_rss_kb")) /
-                 1024.0);
-    check_figure(dom, "m-rss", want.buf);
+    check_figure(dom, "m-requests", "%lld",
+                 (long long)json_integer_value(json_object_get(m, "requests")));
+    check_figure(dom, "m-errors", "%lld",
+                 (long long)json_integer_value(json_object_get(m, "errors")));
+    check_figure(dom, "m-cpu", "%.3f",
+                 json_number_value(json_object_get(m, "cpu_s")));
+    check_figure(dom, "m-wall", "%.3f",
+                 json_number_value(json_object_get(m, "wall_s")));
+    check_figure(dom, "m-rss", "%.1f",
+                 (double)json_integer_value(json_object_get(m, "peak_rss_kb")) /
+                     1024.0);
     /* Every endpoint with its calls. */
     json_array_foreach(json_object_get(m, "endpoints"), i, e)
     {
@@ -157,10 +163,8 @@ static void check_page(const char *dom, const char *rundir)
     CHECK(fs_read_file(path.buf, 1 << 24, &data, &err) == 0, "%s", err.buf);
     for (p = data.buf; (p = strstr(p, "\"status\":\"done\"")); p++)
         done++;
-    buf_reset(&want);
-    buf_addf(&want, "%zu", done);
-    check_figure(dom, "m-changes", want.buf);
-    check_figure(dom, "shown", want.buf);
+    check_figure(dom, "m-changes", "%zu", done);
+    check_figure(dom, "shown", "%zu", done);
     CHECK(done > 10, "the run changed only %zu things", done);
     i = 0;
     for (p = dom; (p = strstr(p, "<tr data-kind=")); p++)

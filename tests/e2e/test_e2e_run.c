@@ -880,6 +880,27 @@ static void test_keys_with_less_power(void **state)
     e2e_halt(&sim);
 }
 
+/* Writes j to path as compact JSON. */
+static void write_json(const char *path, const json_t *j)
+{
+    struct buf err = BUF_INIT;
+    char *text = json_dumps(j, JSON_COMPACT);
+
+    assert_non_null(text);
+    assert_int_equal(fs_write_atomic(path, text, strlen(text), &err), 0);
+    free(text);
+    buf_release(&err);
+}
+
+/* `apply FILE -c TEMPLATE --log-dir root` against sim: its exit code, the
+ * run in t. */
+static int apply_file(struct sim_proc *sim, const char *file, const char *root,
+                      struct e2e_run *t)
+{
+    return e2e_tool(
+        sim, E2E_ARGV("apply", file, "-c", TEMPLATE, "--log-dir", root), t);
+}
+
 /*
  * plan and run --dry-run write nothing; plan --json + apply writes what a
  * direct run writes, request for request (2.x); stale plans are refused
@@ -900,7 +921,7 @@ static void test_plan_apply_and_stale_plans(void **state)
                events = BUF_INIT, body = BUF_INIT, path = BUF_INIT;
     const char *root = e2e_path("apply");
     json_t *plan, *st, *g;
-    char *want, *got, *text;
+    char *want, *got;
     size_t i;
 
     (void)state;
@@ -932,11 +953,7 @@ static void test_plan_apply_and_stale_plans(void **state)
     e2e_run_release(&t);
     assert_int_equal(sim_stat_writes(&saved), 0);
 
-    assert_int_equal(
-        e2e_tool(&saved,
-                 E2E_ARGV("apply", p.buf, "-c", TEMPLATE, "--log-dir", root),
-                 &t),
-        0);
+    assert_int_equal(apply_file(&saved, p.buf, root, &t), 0);
     run_dir(&t, root, &dir);
     e2e_run_release(&t);
     for (i = 0; i < ARRAY_SIZE(writes); i++)
@@ -955,9 +972,7 @@ static void test_plan_apply_and_stale_plans(void **state)
      * names was deleted: both refused, no write */
     e2e_boot(&saved, E2E_ARGV("--dialect", "2"));
     plan = plan_json(&saved, TEMPLATE);
-    text = json_dumps(plan, JSON_COMPACT);
-    assert_int_equal(fs_write_atomic(p.buf, text, strlen(text), &err), 0);
-    free(text);
+    write_json(p.buf, plan);
     json_array_foreach(json_object_get(plan, "groups"), i,
                        g) if (!strcmp(es_str(g, "op"), "tag_add"))
         json_array_append_new(json_object_get(g, "items"),
@@ -965,16 +980,10 @@ static void test_plan_apply_and_stale_plans(void **state)
                                         "0f0e0d0c-0b0a-4909-8807-"
                                         "060504030201",
                                         "classify_conflict", 6));
-    text = json_dumps(plan, JSON_COMPACT);
     buf_addf(&p2, "%s/plan-edited.json", e2e_tmpdir());
-    assert_int_equal(fs_write_atomic(p2.buf, text, strlen(text), &err), 0);
-    free(text);
+    write_json(p2.buf, plan);
     assert_int_equal(sim_reset_stats(&saved), 0);
-    assert_int_equal(
-        e2e_tool(&saved,
-                 E2E_ARGV("apply", p2.buf, "-c", TEMPLATE, "--log-dir", root),
-                 &t),
-        1);
+    assert_int_equal(apply_file(&saved, p2.buf, root, &t), 1);
     assert_non_null(strstr(t.err.buf, "stale"));
     assert_non_null(strstr(t.err.buf, "0f0e0d0c-0b0a-4909-8807-060504030201"));
     e2e_run_release(&t);
@@ -986,11 +995,7 @@ static void test_plan_apply_and_stale_plans(void **state)
         es_str(es_find(st, "tags", "value", "autotag_output_conflict"), "id"));
     assert_int_equal(sim_request(&saved, "DELETE", path.buf, NULL, &body), 204);
     assert_int_equal(sim_reset_stats(&saved), 0);
-    assert_int_equal(
-        e2e_tool(&saved,
-                 E2E_ARGV("apply", p.buf, "-c", TEMPLATE, "--log-dir", root),
-                 &t),
-        1);
+    assert_int_equal(apply_file(&saved, p.buf, root, &t), 1);
     assert_non_null(strstr(t.err.buf, "stale"));
     e2e_run_release(&t);
     assert_int_equal(sim_stat_writes(&saved), 0);

@@ -79,6 +79,34 @@ void canned_stop(struct canned_server *s)
     s->daemon = NULL;
 }
 
+static struct canned_server group_server;
+static canned_fn *group_fn;
+static void *group_ctx;
+
+void canned_group(canned_fn *fn, void *ctx)
+{
+    group_fn = fn;
+    group_ctx = ctx;
+}
+
+int canned_group_up(void **state)
+{
+    (void)state;
+    return canned_start(&group_server, group_fn, group_ctx) < 0 ? -1 : 0;
+}
+
+int canned_group_down(void **state)
+{
+    (void)state;
+    canned_stop(&group_server);
+    return 0;
+}
+
+const char *canned_group_url(void)
+{
+    return group_server.url;
+}
+
 enum MHD_Result canned_reply(struct MHD_Connection *c, unsigned status,
                              const char *body, const char *header,
                              const char *value)

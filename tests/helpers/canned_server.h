@@ -52,6 +52,20 @@ int canned_start(struct canned_server *s, canned_fn *fn, void *ctx);
 void canned_stop(struct canned_server *s);
 
 /*
+ * One server for a whole test file, as its cmocka group setup and
+ * teardown: canned_group() names the function that answers, then
+ *
+ *     cmocka_run_group_tests(tests, canned_group_up, canned_group_down)
+ *
+ * starts the server before the first test, stops it after the last and
+ * returns cmocka's result; the tests send to canned_group_url().
+ */
+void canned_group(canned_fn *fn, void *ctx);
+int canned_group_up(void **state);
+int canned_group_down(void **state);
+const char *canned_group_url(void);
+
+/*
  * Queues body (copied) with status, Content-Type application/json and, if
  * header is not NULL, one more header.
  */

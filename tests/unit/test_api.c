@@ -21,8 +21,6 @@
 
 /* ---- canned server ------------------------------------------------------- */
 
-static struct canned_server server;
-static char base_url[64];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned canned_status = 200;
 static const char *canned_body = "{}";
@@ -43,23 +41,6 @@ static enum MHD_Result handler(const struct canned_req *req, void *ctx)
     return ret;
 }
 
-static int server_up(void **state)
-{
-    (void)state;
-    if (canned_start(&server, handler, NULL) < 0)
-        return -1;
-    snprintf(base_url, sizeof(base_url), "%s", server.url);
-    return 0;
-}
-
-static int server_down(void **state)
-{
-    (void)state;
-    canned_stop(&server);
-    http_global_cleanup();
-    return 0;
-}
-
 static void serve(unsigned status, const char *body)
 {
     pthread_mutex_lock(&lock);
@@ -78,7 +59,7 @@ static void fx_open(struct fixture *f)
     struct http_engine_opts o = HTTP_ENGINE_OPTS_INIT;
     struct buf err = BUF_INIT;
 
-    o.base_url = base_url;
+    o.base_url = canned_group_url();
     o.api_key = "k3y-not-printed";
     o.max_retries = 0;
     f->eng = http_engine_new(&o, &err);
@@ -486,5 +467,10 @@ int main(void)
         cmocka_unit_test(test_search_body_and_date_formats),
     };
 
-    return cmocka_run_group_tests(tests, server_up, server_down);
+    int rc;
+
+    canned_group(handler, NULL);
+    rc = cmocka_run_group_tests(tests, canned_group_up, canned_group_down);
+    http_global_cleanup();
+    return rc;
 }

@@ -17,15 +17,11 @@
 #include "core/sigflag.h"
 #include "snapshot/snapshot.h"
 
+#include "test_ids.h"
+
 static struct uuid uid(unsigned n)
 {
-    struct uuid u;
-
-    memset(&u, 0, sizeof(u));
-    u.b[0] = 0x10;
-    u.b[14] = (uint8_t)(n >> 8);
-    u.b[15] = (uint8_t)n;
-    return u;
+    return test_id(0x10, n);
 }
 
 /* ---- the recording writer ---- */
@@ -206,56 +202,76 @@ static void full_plan(struct plan *p)
     plan_finish(p);
 }
 
-static void test_apply_phases_run_in_order_with_chunks(void **state)
-{
+/* What most tests apply: full_plan(), its outcome and the recording
+ * writer, with no stop asked. */
+struct fx {
     struct plan p;
     struct outcome o;
     struct rec r;
     struct apply_writer w;
+    struct buf err;
+};
+
+static void fx_open(struct fx *f)
+{
+    sig_clear();
+    full_plan(&f->p);
+    outcome_init(&f->o, &f->p);
+    rec_init(&f->r, &f->w);
+    f->err = (struct buf)BUF_INIT;
+}
+
+static void fx_close(struct fx *f)
+{
+    outcome_release(&f->o);
+    plan_release(&f->p);
+    buf_release(&f->err);
+}
+
+/* The full plan goes out phase by phase in the fixed order (the tag add
+ * rides with the album create), album adds chunked, adds sent to the ids
+ * the upsert and the creates returned, every item done. */
+static void test_apply_phases_run_in_order_with_chunks(void **state)
+{
+    struct fx f;
     struct apply_opts opts = {5, false, false, NULL, NULL, 0};
-    struct buf err = BUF_INIT;
     size_t gi = 0, gadd = 0;
     struct uuid created = uid(800), tag = uid(900);
 
     (void)state;
-    sig_clear();
-    full_plan(&p);
-    outcome_init(&o, &p);
-    rec_init(&r, &w);
-    assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_OK);
+    fx_open(&f);
+    assert_int_equal(apply_run(&f.p, &f.w, &opts, &f.o, &f.err), APPLY_OK);
     /* upsert; the tag add (its tag exists once upserted) then the create
      * in one batch; album adds to the new album (12 ids / 5 = 3); tag
      * remove, album delete, sharing (users add + one remove), dates */
-    assert_int_equal(r.batches, 7);
-    assert_int_equal(r.batch_size[0], 1);
-    assert_int_equal(r.kinds[0][0], APPLY_TAGS_UPSERT);
-    assert_int_equal(r.batch_size[1], 2);
-    assert_int_equal(r.kinds[1][0], APPLY_TAG_ASSETS_ADD);
-    assert_int_equal(r.kinds[1][1], APPLY_ALBUM_CREATE);
-    assert_int_equal(r.batch_size[2], 3);
-    assert_int_equal(r.kinds[2][0], APPLY_ALBUM_ASSETS_ADD);
-    assert_int_equal(r.kinds[3][0], APPLY_TAG_ASSETS_REMOVE);
-    assert_int_equal(r.kinds[4][0], APPLY_ALBUM_DELETE);
-    assert_int_equal(r.batch_size[5], 2);
-    assert_int_equal(r.kinds[6][0], APPLY_ASSETS_DATE);
-    assert_int_equal(r.requests, 11);
-    assert_int_equal(o.requests, 11);
-    assert_int_equal(o.requests_failed, 0);
+    assert_int_equal(f.r.batches, 7);
+    assert_int_equal(f.r.batch_size[0], 1);
+    assert_int_equal(f.r.kinds[0][0], APPLY_TAGS_UPSERT);
+    assert_int_equal(f.r.batch_size[1], 2);
+    assert_int_equal(f.r.kinds[1][0], APPLY_TAG_ASSETS_ADD);
+    assert_int_equal(f.r.kinds[1][1], APPLY_ALBUM_CREATE);
+    assert_int_equal(f.r.batch_size[2], 3);
+    assert_int_equal(f.r.kinds[2][0], APPLY_ALBUM_ASSETS_ADD);
+    assert_int_equal(f.r.kinds[3][0], APPLY_TAG_ASSETS_REMOVE);
+    assert_int_equal(f.r.kinds[4][0], APPLY_ALBUM_DELETE);
+    assert_int_equal(f.r.batch_size[5], 2);
+    assert_int_equal(f.r.kinds[6][0], APPLY_ASSETS_DATE);
+    assert_int_equal(f.r.requests, 11);
+    assert_int_equal(f.o.requests, 11);
+    assert_int_equal(f.o.requests_failed, 0);
     /* The adds went to the ids the upsert and the creates returned. */
-    assert_true(uuid_eq(&r.targets[1], &tag));
-    assert_true(uuid_eq(&r.targets[3], &created));
-    find(&p, PLAN_ALBUM_ADD, &gadd);
-    assert_true(o.groups[gadd].has_target);
-    find(&p, PLAN_TAG_ADD, &gi);
-    assert_true(o.groups[gi].created);
-    assert_int_equal(o.groups[gi].action, OUTCOME_DONE);
+    assert_true(uuid_eq(&f.r.targets[1], &tag));
+    assert_true(uuid_eq(&f.r.targets[3], &created));
+    find(&f.p, PLAN_ALBUM_ADD, &gadd);
+    assert_true(f.o.groups[gadd].has_target);
+    find(&f.p, PLAN_TAG_ADD, &gi);
+    assert_true(f.o.groups[gi].created);
+    assert_int_equal(f.o.groups[gi].action, OUTCOME_DONE);
     /* 3 tag + 12 album + 1 untag + 2 share + 1 unshare + 3 dates = 22
      * items, plus tag creation, album creation, album deletion. */
-    assert_int_equal(o.done, 25);
-    assert_int_equal(o.failed + o.pending + o.unchanged, 0);
-    outcome_release(&o);
-    plan_release(&p);
-    buf_release(&err);
+    assert_int_equal(f.o.done, 25);
+    assert_int_equal(f.o.failed + f.o.pending + f.o.unchanged, 0);
+    fx_close(&f);
 }
 
 /*
@@ -364,223 +380,160 @@ static void test_apply_album_create_carries_its_assets(void **state)
 
 static void test_apply_per_id_failures_are_counted_not_fatal(void **state)
 {
-    struct plan p;
-    struct outcome o;
-    struct rec r;
-    struct apply_writer w;
+    struct fx f;
     struct apply_opts opts = {0, false, false, NULL, NULL, 0};
-    struct buf err = BUF_INIT;
     size_t gi = 0, i;
 
     (void)state;
-    sig_clear();
-    full_plan(&p);
-    outcome_init(&o, &p);
-    rec_init(&r, &w);
-    r.bad_id = 2; /* tag add: no_permission */
-    r.dup_id = 3; /* tag add: already tagged */
-    assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_OK);
+    fx_open(&f);
+    f.r.bad_id = 2; /* tag add: no_permission */
+    f.r.dup_id = 3; /* tag add: already tagged */
+    assert_int_equal(apply_run(&f.p, &f.w, &opts, &f.o, &f.err), APPLY_OK);
     /* every phase ran (the tag add in the creates' batch) */
-    assert_int_equal(r.batches, 7);
-    find(&p, PLAN_TAG_ADD, &gi);
+    assert_int_equal(f.r.batches, 7);
+    find(&f.p, PLAN_TAG_ADD, &gi);
     for (i = 0; i < 3; i++) {
-        const struct uuid *id = &p.groups[gi].items[i].id;
+        const struct uuid *id = &f.p.groups[gi].items[i].id;
 
         if (is_id(id, 2)) {
-            assert_int_equal(o.groups[gi].status[i], OUTCOME_FAILED);
-            assert_int_equal(o.groups[gi].error[i], OUTCOME_E_NO_PERMISSION);
+            assert_int_equal(f.o.groups[gi].status[i], OUTCOME_FAILED);
+            assert_int_equal(f.o.groups[gi].error[i], OUTCOME_E_NO_PERMISSION);
         } else if (is_id(id, 3)) {
-            assert_int_equal(o.groups[gi].status[i], OUTCOME_UNCHANGED);
+            assert_int_equal(f.o.groups[gi].status[i], OUTCOME_UNCHANGED);
         } else {
-            assert_int_equal(o.groups[gi].status[i], OUTCOME_DONE);
+            assert_int_equal(f.o.groups[gi].status[i], OUTCOME_DONE);
         }
     }
-    assert_int_equal(o.failed, 1);
-    assert_int_equal(o.unchanged, 1);
-    assert_false(o.aborted);
-    outcome_release(&o);
-    plan_release(&p);
-    buf_release(&err);
+    assert_int_equal(f.o.failed, 1);
+    assert_int_equal(f.o.unchanged, 1);
+    assert_false(f.o.aborted);
+    fx_close(&f);
 }
 
 static void test_apply_fail_fast_stops_after_the_phase(void **state)
 {
-    struct plan p;
-    struct outcome o;
-    struct rec r;
-    struct apply_writer w;
+    struct fx f;
     struct apply_opts opts = {0, true, false, NULL, NULL, 0};
-    struct buf err = BUF_INIT;
 
     (void)state;
-    sig_clear();
-    full_plan(&p);
-    outcome_init(&o, &p);
-    rec_init(&r, &w);
-    r.bad_id = 2;
-    assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_STOPPED);
-    assert_int_equal(r.batches, 4); /* up to and including tag adds */
-    assert_true(o.aborted);
-    assert_int_equal(o.failed, 1);
-    assert_int_equal(o.pending, 1 + 1 + 2 + 1 + 3); /* untag, delete,
+    fx_open(&f);
+    f.r.bad_id = 2;
+    assert_int_equal(apply_run(&f.p, &f.w, &opts, &f.o, &f.err), APPLY_STOPPED);
+    assert_int_equal(f.r.batches, 4); /* up to and including tag adds */
+    assert_true(f.o.aborted);
+    assert_int_equal(f.o.failed, 1);
+    assert_int_equal(f.o.pending, 1 + 1 + 2 + 1 + 3); /* untag, delete,
                                                         shares, dates */
-    assert_string_equal(err.buf, "run stopped at the first asset error "
-                                 "(fail_fast_on_asset_errors)");
-    outcome_release(&o);
-    plan_release(&p);
-    buf_release(&err);
+    assert_string_equal(f.err.buf, "run stopped at the first asset error "
+                                   "(fail_fast_on_asset_errors)");
+    fx_close(&f);
 }
 
 static void test_apply_request_failure_names_endpoint(void **state)
 {
-    struct plan p;
-    struct outcome o;
-    struct rec r;
-    struct apply_writer w;
+    struct fx f;
     struct apply_opts opts = {0, false, false, NULL, NULL, 0};
-    struct buf err = BUF_INIT;
     size_t gi = 0;
 
     (void)state;
-    sig_clear();
-    full_plan(&p);
-    outcome_init(&o, &p);
-    rec_init(&r, &w);
-    r.fail_kind = APPLY_TAG_ASSETS_ADD;
-    r.fail_status = 403;
-    assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_OK);
-    find(&p, PLAN_TAG_ADD, &gi);
-    assert_int_equal(o.groups[gi].status[0], OUTCOME_FAILED);
-    assert_int_equal(o.groups[gi].error[0], OUTCOME_E_REQUEST);
-    assert_string_equal(o.groups[gi].message,
+    fx_open(&f);
+    f.r.fail_kind = APPLY_TAG_ASSETS_ADD;
+    f.r.fail_status = 403;
+    assert_int_equal(apply_run(&f.p, &f.w, &opts, &f.o, &f.err), APPLY_OK);
+    find(&f.p, PLAN_TAG_ADD, &gi);
+    assert_int_equal(f.o.groups[gi].status[0], OUTCOME_FAILED);
+    assert_int_equal(f.o.groups[gi].error[0], OUTCOME_E_REQUEST);
+    assert_string_equal(f.o.groups[gi].message,
                         "PUT /tags/{id}/assets: 403 Missing required "
                         "permission: tag.asset");
-    assert_int_equal(o.requests_failed, 1);
-    assert_int_equal(o.failed, 3);
+    assert_int_equal(f.o.requests_failed, 1);
+    assert_int_equal(f.o.failed, 3);
     /* later phases still ran (the tag add went with the creates) */
-    assert_int_equal(r.batches, 7);
-    outcome_release(&o);
-    plan_release(&p);
-    buf_release(&err);
+    assert_int_equal(f.r.batches, 7);
+    fx_close(&f);
 }
 
 static void test_apply_all_or_nothing_request_is_split(void **state)
 {
-    struct plan p;
-    struct outcome o;
-    struct rec r;
-    struct apply_writer w;
+    struct fx f;
     struct apply_opts opts = {0, false, false, NULL, NULL, 0};
-    struct buf err = BUF_INIT;
     size_t gd = 0, i;
 
     (void)state;
-    sig_clear();
-    full_plan(&p);
-    outcome_init(&o, &p);
-    rec_init(&r, &w);
-    r.bad_id = 202; /* one of the three date ids */
-    assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_OK);
-    assert_int_equal(r.batches, 8); /* dates again, one per id */
-    assert_int_equal(r.batch_size[7], 3);
-    find(&p, PLAN_ASSET_DATE, &gd);
+    fx_open(&f);
+    f.r.bad_id = 202; /* one of the three date ids */
+    assert_int_equal(apply_run(&f.p, &f.w, &opts, &f.o, &f.err), APPLY_OK);
+    assert_int_equal(f.r.batches, 8); /* dates again, one per id */
+    assert_int_equal(f.r.batch_size[7], 3);
+    find(&f.p, PLAN_ASSET_DATE, &gd);
     for (i = 0; i < 3; i++) {
-        bool bad = is_id(&p.groups[gd].items[i].id, 202);
+        bool bad = is_id(&f.p.groups[gd].items[i].id, 202);
 
-        assert_int_equal(o.groups[gd].status[i],
+        assert_int_equal(f.o.groups[gd].status[i],
                          bad ? OUTCOME_FAILED : OUTCOME_DONE);
     }
-    assert_int_equal(o.failed, 1);
-    outcome_release(&o);
-    plan_release(&p);
-    buf_release(&err);
+    assert_int_equal(f.o.failed, 1);
+    fx_close(&f);
 }
 
 static void test_apply_failed_album_create_fails_its_adds(void **state)
 {
-    struct plan p;
-    struct outcome o;
-    struct rec r;
-    struct apply_writer w;
+    struct fx f;
     struct apply_opts opts = {5, false, false, NULL, NULL, 0};
-    struct buf err = BUF_INIT;
     size_t gc = 0, ga = 0;
 
     (void)state;
-    sig_clear();
-    full_plan(&p);
-    outcome_init(&o, &p);
-    rec_init(&r, &w);
-    r.fail_kind = APPLY_ALBUM_CREATE;
-    r.fail_status = 500;
-    assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_OK);
-    find(&p, PLAN_ALBUM_CREATE, &gc);
-    find(&p, PLAN_ALBUM_ADD, &ga);
-    assert_int_equal(o.groups[gc].action, OUTCOME_FAILED);
-    assert_int_equal(o.groups[ga].status[0], OUTCOME_FAILED);
-    assert_int_equal(o.groups[ga].error[11], OUTCOME_E_TARGET);
+    fx_open(&f);
+    f.r.fail_kind = APPLY_ALBUM_CREATE;
+    f.r.fail_status = 500;
+    assert_int_equal(apply_run(&f.p, &f.w, &opts, &f.o, &f.err), APPLY_OK);
+    find(&f.p, PLAN_ALBUM_CREATE, &gc);
+    find(&f.p, PLAN_ALBUM_ADD, &ga);
+    assert_int_equal(f.o.groups[gc].action, OUTCOME_FAILED);
+    assert_int_equal(f.o.groups[ga].status[0], OUTCOME_FAILED);
+    assert_int_equal(f.o.groups[ga].error[11], OUTCOME_E_TARGET);
     /* No album-add request was sent: the creates' batch held the tag add
      * too, the third batch is the tag remove. */
-    assert_int_equal(r.kinds[1][0], APPLY_TAG_ASSETS_ADD);
-    assert_int_equal(r.kinds[2][0], APPLY_TAG_ASSETS_REMOVE);
-    assert_int_equal(o.failed, 13);
-    outcome_release(&o);
-    plan_release(&p);
-    buf_release(&err);
+    assert_int_equal(f.r.kinds[1][0], APPLY_TAG_ASSETS_ADD);
+    assert_int_equal(f.r.kinds[2][0], APPLY_TAG_ASSETS_REMOVE);
+    assert_int_equal(f.o.failed, 13);
+    fx_close(&f);
 }
 
 static void test_apply_signal_stops_before_next_phase(void **state)
 {
-    struct plan p;
-    struct outcome o;
-    struct rec r;
-    struct apply_writer w;
+    struct fx f;
     struct apply_opts opts = {0, false, false, NULL, NULL, 0};
-    struct buf err = BUF_INIT;
 
     (void)state;
-    sig_clear();
-    full_plan(&p);
-    outcome_init(&o, &p);
-    rec_init(&r, &w);
-    r.signal_at_batch = 2; /* during the album create */
-    assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_STOPPED);
-    assert_int_equal(r.batches, 2);
-    assert_true(o.interrupted);
+    fx_open(&f);
+    f.r.signal_at_batch = 2; /* during the album create */
+    assert_int_equal(apply_run(&f.p, &f.w, &opts, &f.o, &f.err), APPLY_STOPPED);
+    assert_int_equal(f.r.batches, 2);
+    assert_true(f.o.interrupted);
     /* tag created, album created, the 3 tag adds sent with it */
-    assert_int_equal(o.done, 5);
-    assert_int_equal(o.failed, 0);
-    assert_string_equal(err.buf, "run interrupted by a signal");
+    assert_int_equal(f.o.done, 5);
+    assert_int_equal(f.o.failed, 0);
+    assert_string_equal(f.err.buf, "run interrupted by a signal");
     sig_clear();
-    outcome_release(&o);
-    plan_release(&p);
-    buf_release(&err);
+    fx_close(&f);
 }
 
 static void test_apply_writer_stop_leaves_rest_pending(void **state)
 {
-    struct plan p;
-    struct outcome o;
-    struct rec r;
-    struct apply_writer w;
+    struct fx f;
     struct apply_opts opts = {0, false, false, NULL, NULL, 0};
-    struct buf err = BUF_INIT;
 
     (void)state;
-    sig_clear();
-    full_plan(&p);
-    outcome_init(&o, &p);
-    rec_init(&r, &w);
-    r.stop_at_batch = 3;
-    assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_STOPPED);
-    assert_string_equal(err.buf, "server unreachable");
+    fx_open(&f);
+    f.r.stop_at_batch = 3;
+    assert_int_equal(apply_run(&f.p, &f.w, &opts, &f.o, &f.err), APPLY_STOPPED);
+    assert_string_equal(f.err.buf, "server unreachable");
     /* tag and album created, 3 tag adds with the create; the album adds
      * (the third batch) and the rest never sent */
-    assert_int_equal(o.done, 5);
-    assert_int_equal(o.pending, 20);
-    outcome_release(&o);
-    plan_release(&p);
-    buf_release(&err);
+    assert_int_equal(f.o.done, 5);
+    assert_int_equal(f.o.pending, 20);
+    fx_close(&f);
 }
 
 static void test_apply_dry_run_and_empty_plan_send_nothing(void **state)

@@ -28,8 +28,6 @@
 
 /* ---- the mini server ---------------------------------------------------- */
 
-static struct canned_server server;
-static char base_url[64];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static long hits[16];       /* calls per route */
 static long fail_first = 2; /* the flaky routes fail this many times */
@@ -181,23 +179,6 @@ static enum MHD_Result handler(const struct canned_req *req, void *ctx)
     }
 }
 
-static int server_up(void **state)
-{
-    (void)state;
-    if (canned_start(&server, handler, NULL) < 0)
-        return -1;
-    snprintf(base_url, sizeof(base_url), "%s", server.url);
-    return 0;
-}
-
-static int server_down(void **state)
-{
-    (void)state;
-    canned_stop(&server);
-    http_global_cleanup();
-    return 0;
-}
-
 static int reset_hits(void **state)
 {
     (void)state;
@@ -259,13 +240,33 @@ static struct http_engine *engine(long concurrency, struct buf *err)
 {
     struct http_engine_opts o = HTTP_ENGINE_OPTS_INIT;
 
-    o.base_url = base_url;
+    o.base_url = canned_group_url();
     o.api_key = "secret-key-123";
     o.concurrency = concurrency;
     o.retry_base_ms = 5;
     o.retry_max_ms = 20;
     o.jitter_seed = 42;
     return http_engine_new(&o, err);
+}
+
+/* An engine on the canned server and the tally of its answers. */
+struct fx {
+    struct buf err;
+    struct http_engine *e;
+    struct tally t;
+};
+
+static void fx_open(struct fx *f, long concurrency)
+{
+    memset(f, 0, sizeof(*f));
+    f->err = (struct buf)BUF_INIT;
+    f->e = engine(concurrency, &f->err);
+}
+
+static void fx_close(struct fx *f)
+{
+    http_engine_free(f->e);
+    buf_release(&f->err);
 }
 
 static void submit(struct http_engine *e, const char *method, const char *path,
@@ -290,137 +291,158 @@ static void run(struct http_engine *e)
     buf_release(&err);
 }
 
+/* The tally's answers: ok ones, and the last one's status and attempts. */
+static void assert_answers(const struct tally *t, long ok, long status,
+                           int attempts)
+{
+    assert_int_equal(t->ok, ok);
+    assert_int_equal(t->last_status, status);
+    assert_int_equal(t->last_attempts, attempts);
+}
+
+/* The engine's metrics of endpoint; a count of -1 is not checked. */
+static void assert_endpoint(struct http_engine *e, const char *endpoint,
+                            long calls, long retries, long errors)
+{
+    struct http_endpoint_stats s;
+
+    assert_int_equal(http_metrics_find(e, endpoint, &s), 0);
+    if (calls >= 0)
+        assert_int_equal(s.calls, calls);
+    if (retries >= 0)
+        assert_int_equal(s.retries, retries);
+    if (errors >= 0)
+        assert_int_equal(s.errors, errors);
+}
+
+/* One network failure, after attempts, with the message error. */
+static void assert_network_failure(const struct tally *t, int attempts,
+                                   const char *error)
+{
+    assert_int_equal(t->network, 1);
+    assert_int_equal(t->last_attempts, attempts);
+    assert_string_equal(t->last_error, error);
+}
+
 /* ---- tests -------------------------------------------------------------- */
 
 static void test_sequential_requests_reuse_one_connection(void **state)
 {
-    struct buf err = BUF_INIT;
-    struct http_engine *e = engine(1, &err);
-    struct tally t = {0};
+    struct fx f;
     struct http_totals tot;
     struct http_endpoint_stats s;
 
     (void)state;
-    assert_non_null(e);
+    fx_open(&f, 1);
+    assert_non_null(f.e);
     for (int i = 0; i < 10; i++)
-        submit(e, "GET", "/ok", true, &t);
-    run(e);
-    assert_int_equal(t.ok, 10);
-    assert_int_equal(t.last_status, 200);
-    assert_string_equal(t.last_body, "{\"res\":\"pong\"}");
-    http_metrics_totals(e, &tot);
+        submit(f.e, "GET", "/ok", true, &f.t);
+    run(f.e);
+    assert_int_equal(f.t.ok, 10);
+    assert_int_equal(f.t.last_status, 200);
+    assert_string_equal(f.t.last_body, "{\"res\":\"pong\"}");
+    http_metrics_totals(f.e, &tot);
     assert_int_equal(tot.connections, 1);
     assert_int_equal(tot.requests, 10);
-    assert_int_equal(http_metrics_find(e, "/ok", &s), 0);
-    assert_int_equal(s.calls, 10);
-    assert_int_equal(s.errors, 0);
-    assert_int_equal(s.retries, 0);
+    assert_endpoint(f.e, "/ok", 10, 0, 0);
+    assert_int_equal(http_metrics_find(f.e, "/ok", &s), 0);
     assert_int_equal(s.bytes_in, 10 * strlen("{\"res\":\"pong\"}"));
     assert_true(s.p50_s <= s.p95_s && s.p95_s <= s.max_s);
     assert_string_equal(last_api_key, "secret-key-123");
-    http_engine_free(e);
-    buf_release(&err);
+    fx_close(&f);
 }
 
 static void test_parallel_requests_stay_under_the_limit(void **state)
 {
-    struct buf err = BUF_INIT;
-    struct http_engine *e = engine(3, &err);
-    struct tally t = {0};
+    struct fx f;
     struct http_totals tot;
 
     (void)state;
+    fx_open(&f, 3);
     for (int i = 0; i < 9; i++)
-        submit(e, "GET", "/slow", true, &t);
-    run(e);
-    assert_int_equal(t.ok, 9);
-    http_metrics_totals(e, &tot);
+        submit(f.e, "GET", "/slow", true, &f.t);
+    run(f.e);
+    assert_int_equal(f.t.ok, 9);
+    http_metrics_totals(f.e, &tot);
     /* One connection per slot, reused: never more than the limit. */
     assert_true(tot.connections >= 1 && tot.connections <= 3);
-    http_engine_free(e);
-    buf_release(&err);
+    fx_close(&f);
+}
+
+/* One request and what should come of it: its answer, how often the
+ * server saw it, and the engine's metrics of it. */
+struct one_call {
+    const char *method, *path;
+    bool safe;
+    long status;
+    int attempts;
+    enum route route;
+    int seen;
+    long calls, retries, errors;
+};
+
+/* Sends w's request alone on an engine of 2 and checks what came of it. */
+static void check_one_call(const struct one_call *w)
+{
+    struct fx f;
+
+    fx_open(&f, 2);
+    submit(f.e, w->method, w->path, w->safe, &f.t);
+    run(f.e);
+    assert_answers(&f.t, 1, w->status, w->attempts);
+    assert_int_equal(count(w->route), w->seen);
+    assert_endpoint(f.e, w->path, w->calls, w->retries, w->errors);
+    fx_close(&f);
 }
 
 static void test_503_is_retried_until_success(void **state)
 {
-    struct buf err = BUF_INIT;
-    struct http_engine *e = engine(2, &err);
-    struct tally t = {0};
-    struct http_endpoint_stats s;
+    static const struct one_call w = {"GET",  "/flaky503", true, 200, 3,
+                                      RT_503, 3,           3,    2,   0};
 
     (void)state;
-    submit(e, "GET", "/flaky503", true, &t);
-    run(e);
-    assert_int_equal(t.ok, 1);
-    assert_int_equal(t.last_status, 200);
-    assert_int_equal(t.last_attempts, 3);
-    assert_int_equal(count(RT_503), 3);
-    assert_int_equal(http_metrics_find(e, "/flaky503", &s), 0);
-    assert_int_equal(s.calls, 3);
-    assert_int_equal(s.retries, 2);
-    assert_int_equal(s.errors, 0);
-    http_engine_free(e);
-    buf_release(&err);
+    check_one_call(&w);
 }
 
 static void test_429_honours_retry_after(void **state)
 {
-    struct buf err = BUF_INIT;
-    struct http_engine *e = engine(2, &err);
-    struct tally t = {0};
+    struct fx f;
 
     (void)state;
+    fx_open(&f, 2);
     fail_first = 1;
-    submit(e, "GET", "/busy429", true, &t);
-    run(e);
-    assert_int_equal(t.ok, 1);
-    assert_int_equal(t.last_status, 200);
-    assert_int_equal(t.last_attempts, 2);
+    submit(f.e, "GET", "/busy429", true, &f.t);
+    run(f.e);
+    assert_answers(&f.t, 1, 200, 2);
     /* The delay scheduled was the server's "Retry-After: 1", not the
      * 5..20 ms backoff of this engine. */
-    assert_int_equal(t.last_waited_ms, 1000);
-    http_engine_free(e);
-    buf_release(&err);
+    assert_int_equal(f.t.last_waited_ms, 1000);
+    fx_close(&f);
 }
 
 static void test_reset_and_truncated_bodies_are_retried(void **state)
 {
-    struct buf err = BUF_INIT;
-    struct http_engine *e = engine(2, &err);
-    struct tally t = {0};
+    struct fx f;
 
     (void)state;
-    submit(e, "GET", "/reset", true, &t);
-    submit(e, "GET", "/trunc", true, &t);
-    run(e);
-    assert_int_equal(t.ok, 2);
-    assert_int_equal(t.network, 0);
+    fx_open(&f, 2);
+    submit(f.e, "GET", "/reset", true, &f.t);
+    submit(f.e, "GET", "/trunc", true, &f.t);
+    run(f.e);
+    assert_int_equal(f.t.ok, 2);
+    assert_int_equal(f.t.network, 0);
     assert_int_equal(count(RT_RESET), 3);
     assert_int_equal(count(RT_TRUNC), 3);
-    http_engine_free(e);
-    buf_release(&err);
+    fx_close(&f);
 }
 
 static void test_create_is_never_retried(void **state)
 {
-    struct buf err = BUF_INIT;
-    struct http_engine *e = engine(2, &err);
-    struct tally t = {0};
-    struct http_endpoint_stats s;
+    static const struct one_call w = {"POST",    "/create", false, 503, 1,
+                                      RT_CREATE, 1,         1,     0,   1};
 
     (void)state;
-    submit(e, "POST", "/create", false, &t);
-    run(e);
-    assert_int_equal(t.ok, 1);
-    assert_int_equal(t.last_status, 503);
-    assert_int_equal(t.last_attempts, 1);
-    assert_int_equal(count(RT_CREATE), 1);
-    assert_int_equal(http_metrics_find(e, "/create", &s), 0);
-    assert_int_equal(s.calls, 1);
-    assert_int_equal(s.retries, 0);
-    assert_int_equal(s.errors, 1);
-    http_engine_free(e);
-    buf_release(&err);
+    check_one_call(&w);
 }
 
 static void test_retries_are_bounded(void **state)
@@ -429,23 +451,18 @@ static void test_retries_are_bounded(void **state)
     struct http_engine_opts o = HTTP_ENGINE_OPTS_INIT;
     struct http_engine *e;
     struct tally t = {0};
-    struct http_endpoint_stats s;
 
     (void)state;
-    o.base_url = base_url;
+    o.base_url = canned_group_url();
     o.retry_base_ms = 1;
     o.retry_max_ms = 4;
     o.max_retries = 3;
     e = http_engine_new(&o, &err);
     submit(e, "GET", "/always503", true, &t);
     run(e);
-    assert_int_equal(t.ok, 1);
-    assert_int_equal(t.last_status, 503);
-    assert_int_equal(t.last_attempts, 4);
+    assert_answers(&t, 1, 503, 4);
     assert_int_equal(count(RT_ALWAYS503), 4);
-    assert_int_equal(http_metrics_find(e, "/always503", &s), 0);
-    assert_int_equal(s.retries, 3);
-    assert_int_equal(s.errors, 1);
+    assert_endpoint(e, "/always503", -1, 3, 1);
     http_engine_free(e);
     buf_release(&err);
 }
@@ -513,7 +530,7 @@ static void test_stop_flag_wraps_up(void **state)
     struct tally t = {0};
 
     (void)state;
-    o.base_url = base_url;
+    o.base_url = canned_group_url();
     o.concurrency = 1;
     o.stop = &stop;
     e = http_engine_new(&o, &err);
@@ -536,7 +553,7 @@ static void test_oversized_body_fails_as_too_big(void **state)
     struct tally t = {0};
 
     (void)state;
-    o.base_url = base_url;
+    o.base_url = canned_group_url();
     o.body_max = 1000;
     e = http_engine_new(&o, &err);
     submit(e, "GET", "/big", true, &t);
@@ -579,7 +596,6 @@ static void test_callbacks_may_submit_the_next_page(void **state)
 {
     struct buf err = BUF_INIT;
     struct tally t = {0};
-    struct http_endpoint_stats s;
 
     (void)state;
     chain_engine = engine(4, &err);
@@ -587,8 +603,7 @@ static void test_callbacks_may_submit_the_next_page(void **state)
     chain_next(chain_engine, &t);
     run(chain_engine);
     assert_int_equal(t.ok, 5);
-    assert_int_equal(http_metrics_find(chain_engine, "GET /ok", &s), 0);
-    assert_int_equal(s.calls, 5);
+    assert_endpoint(chain_engine, "GET /ok", 5, -1, -1);
     http_engine_free(chain_engine);
     buf_release(&err);
 }
@@ -689,11 +704,10 @@ static void test_stalled_server_fails_with_the_stall_timeout(void **state)
     assert_non_null(e);
     submit(e, "GET", "/albums", true, &t);
     run(e);
-    assert_int_equal(t.network, 1);
     /* Retried once, then given up: a server that stalls twice is hung. */
-    assert_int_equal(t.last_attempts, 2);
-    assert_string_equal(t.last_error, "the server sent nothing for 2 s "
-                                      "(stall timeout), 2 attempts");
+    assert_network_failure(&t, 2,
+                           "the server sent nothing for 2 s "
+                           "(stall timeout), 2 attempts");
     /* What was waited for was shown while it lasted. */
     assert_string_equal(ws.endpoint, "/albums");
     assert_true(ws.max_waited_s >= 1);
@@ -718,10 +732,8 @@ static void test_timeout_bounds_a_request_with_its_retries(void **state)
     e = http_engine_new(&o, &err);
     submit(e, "GET", "/albums", true, &t);
     run(e);
-    assert_int_equal(t.network, 1);
-    assert_int_equal(t.last_attempts, 1);
-    assert_string_equal(t.last_error, "no complete answer within 1 s "
-                                      "(timeout), 1 attempt");
+    assert_network_failure(
+        &t, 1, "no complete answer within 1 s (timeout), 1 attempt");
     http_engine_free(e);
     close(fd);
     buf_release(&err);
@@ -814,9 +826,7 @@ static void test_https_to_a_plain_http_server_says_so(void **state)
     submit(e, "GET", "/ok", true, &t);
     run(e);
     assert_int_equal(pthread_join(th, NULL), 0);
-    assert_int_equal(t.network, 1);
-    assert_int_equal(t.last_attempts, 1);
-    assert_string_equal(t.last_error, want.buf);
+    assert_network_failure(&t, 1, want.buf);
     http_engine_free(e);
     close(lfd);
     buf_release(&err);
@@ -826,20 +836,18 @@ static void test_https_to_a_plain_http_server_says_so(void **state)
 
 static void test_redirect_to_https_names_the_url_to_use(void **state)
 {
-    struct buf err = BUF_INIT;
-    struct http_engine *e = engine(1, &err);
-    struct tally t = {0};
+    struct fx f;
 
     (void)state;
-    submit(e, "GET", "/api/server/about", true, &t);
-    run(e);
-    assert_int_equal(t.network, 1);
-    assert_int_equal(t.last_status, 301);
-    assert_string_equal(t.last_error, "the server redirects to "
-                                      "https://photos.example: use that URL");
+    fx_open(&f, 1);
+    submit(f.e, "GET", "/api/server/about", true, &f.t);
+    run(f.e);
+    assert_int_equal(f.t.network, 1);
+    assert_int_equal(f.t.last_status, 301);
+    assert_string_equal(f.t.last_error, "the server redirects to "
+                                        "https://photos.example: use that URL");
     assert_int_equal(count(RT_REDIRECT), 1);
-    http_engine_free(e);
-    buf_release(&err);
+    fx_close(&f);
 }
 
 static void set_fd_limit(rlim_t n)
@@ -965,5 +973,10 @@ int main(void)
 #undef T
     };
 
-    return cmocka_run_group_tests(tests, server_up, server_down);
+    int rc;
+
+    canned_group(handler, NULL);
+    rc = cmocka_run_group_tests(tests, canned_group_up, canned_group_down);
+    http_global_cleanup();
+    return rc;
 }

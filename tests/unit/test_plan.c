@@ -12,15 +12,11 @@
 
 #include "plan/plan.h"
 
+#include "test_ids.h"
+
 static struct uuid id_n(unsigned n)
 {
-    struct uuid u;
-
-    memset(&u, 0, sizeof(u));
-    u.b[0] = 0x10;
-    u.b[14] = (uint8_t)(n >> 8);
-    u.b[15] = (uint8_t)n;
-    return u;
+    return test_id(0x10, n);
 }
 
 /* Builds the same plan with the calls in forward or reverse order. */

@@ -364,12 +364,32 @@ static void test_report_pending_items_only_in_dry_run(void **state)
     buf_release(&txt);
 }
 
+/* A plan tagging two assets autotag_output_unknown, and its outcome: the
+ * group's action done, the first item done, the second failed. */
+static void two_unknown_one_failed(struct plan *p, struct outcome *o)
+{
+    struct uuid a1 = uid(1), a2 = uid(2);
+    struct plan_group *g;
+
+    plan_init(p);
+    g = plan_group(p, PLAN_TAG_ADD, "autotag_output_unknown", NULL);
+    plan_add(g, &a1, PLAN_R_CLASSIFY_UNKNOWN, 0);
+    plan_add(g, &a2, PLAN_R_CLASSIFY_UNKNOWN, 0);
+    plan_finish(p);
+    outcome_init(o, p);
+    o->groups[0].action = OUTCOME_DONE;
+    o->groups[0].status[0] = OUTCOME_DONE;
+    o->groups[0].status[1] = OUTCOME_FAILED;
+}
+
+/* run_statistics.yaml, whole: upstream's keys in upstream's order with
+ * the values given, our counters and their change since the previous run
+ * under extra, the per-tag counters and the events per kind. */
 static void test_report_statistics_yaml_has_upstream_keys(void **state)
 {
     struct plan p;
-    struct plan_group *g;
     struct outcome o;
-    struct uuid a1 = uid(1), a2 = uid(2), last = uid(9);
+    struct uuid last = uid(9);
     struct buf y = BUF_INIT, want = BUF_INIT;
     struct report_kinds k;
     struct report_counters cur, prev;
@@ -377,18 +397,10 @@ static void test_report_statistics_yaml_has_upstream_keys(void **state)
     char sl[40];
 
     (void)state;
-    plan_init(&p);
-    g = plan_group(&p, PLAN_TAG_ADD, "autotag_output_unknown", NULL);
-    plan_add(g, &a1, PLAN_R_CLASSIFY_UNKNOWN, 0);
-    plan_add(g, &a2, PLAN_R_CLASSIFY_UNKNOWN, 0);
-    plan_finish(&p);
+    two_unknown_one_failed(&p, &o);
     p.stats.assets_seen = 2;
     p.stats.unclassified = 2;
-    outcome_init(&o, &p);
-    o.groups[0].action = OUTCOME_DONE;
     o.groups[0].created = true;
-    o.groups[0].status[0] = OUTCOME_DONE;
-    o.groups[0].status[1] = OUTCOME_FAILED;
     o.requests = 2;
     outcome_tally(&o, &p);
     struct report_ctx c = {&p, NULL, &o, URL, NULL, NOW};
@@ -981,6 +993,62 @@ static void test_report_check_room_counts_the_plan(void **state)
     buf_release(&err);
 }
 
+/*
+ * The counters the report writes are the counters the state DB reads back:
+ * every counter of a run, its key stored as a string of its own (as the
+ * state DB hands it back), comes back under the same key with the same
+ * value, and a key that is no counter is refused.
+ */
+static void test_report_counters_round_trip_through_state_keys(void **state)
+{
+    struct plan p;
+    struct outcome o;
+    struct report_counters cur, back;
+    char *keys[REPORT_COUNTERS_MAX];
+    int64_t v;
+    size_t i, k;
+
+    (void)state;
+    two_unknown_one_failed(&p, &o);
+    p.stats.assets_seen = 7;
+    p.stats.unclassified = 2;
+    o.requests = 3;
+    o.requests_failed = 1;
+    outcome_tally(&o, &p);
+    struct report_ctx c = {&p, NULL, &o, URL, NULL, NOW};
+    report_counters(&c, &cur);
+    for (i = 0; i < cur.nr; i++)
+        assert_non_null(cur.c[i].key); /* every counter has a name */
+
+    /* Values the run gave, read by name. */
+    assert_true(report_counter_get(&cur, "assets_seen", &v));
+    assert_int_equal(v, 7);
+    assert_true(report_counter_get(&cur, "tags_added", &v));
+    assert_int_equal(v, 1);
+    assert_true(report_counter_get(&cur, "write_requests_failed", &v));
+    assert_int_equal(v, 1);
+
+    memset(&back, 0, sizeof(back));
+    for (i = 0; i < cur.nr; i++) {
+        keys[i] = xstrdup(cur.c[i].key);
+        assert_true(report_counter_set(&back, keys[i], cur.c[i].value));
+    }
+    for (i = 0; i < cur.nr; i++)
+        free(keys[i]);
+    assert_int_equal(back.nr, cur.nr);
+    for (i = 0; i < cur.nr; i++) {
+        assert_string_equal(back.c[i].key, cur.c[i].key);
+        assert_int_equal(back.c[i].value, cur.c[i].value);
+        for (k = 0; k < i; k++)
+            assert_string_not_equal(cur.c[k].key, cur.c[i].key);
+    }
+    assert_false(report_counter_set(&back, "no_such_counter", 1));
+    assert_int_equal(back.nr, cur.nr);
+
+    outcome_release(&o);
+    plan_release(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -990,6 +1058,7 @@ int main(void)
         cmocka_unit_test(test_report_note_detail_becomes_python_dict),
         cmocka_unit_test(test_report_pending_items_only_in_dry_run),
         cmocka_unit_test(test_report_statistics_yaml_has_upstream_keys),
+        cmocka_unit_test(test_report_counters_round_trip_through_state_keys),
         cmocka_unit_test(test_report_links_markdown_matches_upstream),
         cmocka_unit_test(test_report_write_masks_secrets),
         cmocka_unit_test(test_report_modifications_written_in_pieces),

@@ -19,8 +19,6 @@
 
 #include "canned_server.h"
 
-static struct canned_server server;
-static char base_url[64];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned canned_status = 503;
 static const char *canned_body = "{\"message\":\"busy\"}";
@@ -76,23 +74,6 @@ static enum MHD_Result handler(const struct canned_req *req, void *ctx)
         ret = canned_reply(req->conn, canned_status, canned_body, NULL, NULL);
     pthread_mutex_unlock(&lock);
     return ret;
-}
-
-static int server_up(void **state)
-{
-    (void)state;
-    if (canned_start(&server, handler, NULL) < 0)
-        return -1;
-    snprintf(base_url, sizeof(base_url), "%s", server.url);
-    return 0;
-}
-
-static int server_down(void **state)
-{
-    (void)state;
-    canned_stop(&server);
-    http_global_cleanup();
-    return 0;
 }
 
 static struct config *load(const char *yaml)
@@ -199,7 +180,7 @@ static struct http_engine *engine(void)
     struct buf err = BUF_INIT;
     struct http_engine *e;
 
-    o.base_url = base_url;
+    o.base_url = canned_group_url();
     o.api_key = "abcd-key";
     o.max_retries = 1;
     o.retry_base_ms = 1;
@@ -210,27 +191,38 @@ static struct http_engine *engine(void)
     return e;
 }
 
-static void test_load_fails_closed_when_the_server_refuses(void **state)
+/*
+ * Loads the minimal configuration's snapshot from the canned server, which
+ * must fail closed: no model, an incomplete read, no write; the message in
+ * err and what was read in info.
+ */
+static void load_fails_closed(struct snapshot_info *info, struct buf *err)
 {
     struct config *cfg = load(minimal);
     struct http_engine *e = engine();
-    struct snapshot_info info;
     struct model m;
-    struct buf err = BUF_INIT;
 
-    (void)state;
-    canned_status = 503;
     model_init(&m);
-    assert_int_equal(snapshot_load(cfg, e, NULL, &m, &info, &err), -1);
-    assert_string_equal(err.buf,
-                        "snapshot incomplete: GET /server/version: 503 busy");
-    assert_false(info.complete);
+    assert_int_equal(snapshot_load(cfg, e, NULL, &m, info, err), -1);
+    assert_false(info->complete);
     assert_false(m.indexed);
-    assert_int_equal(info.requests, 1);
     assert_int_equal(writes, 0);
     model_release(&m);
     http_engine_free(e);
     config_free(cfg);
+}
+
+static void test_load_fails_closed_when_the_server_refuses(void **state)
+{
+    struct snapshot_info info;
+    struct buf err = BUF_INIT;
+
+    (void)state;
+    canned_status = 503;
+    load_fails_closed(&info, &err);
+    assert_string_equal(err.buf,
+                        "snapshot incomplete: GET /server/version: 503 busy");
+    assert_int_equal(info.requests, 1);
     buf_release(&err);
 }
 
@@ -238,27 +230,17 @@ static void test_load_fails_closed_when_the_server_refuses(void **state)
  * rather than plan from a partial library. */
 static void test_load_fails_closed_on_fewer_assets_than_counted(void **state)
 {
-    struct config *cfg = load(minimal);
-    struct http_engine *e = engine();
     struct snapshot_info info;
-    struct model m;
     struct buf err = BUF_INIT;
 
     (void)state;
     short_library = true;
     writes = 0;
-    model_init(&m);
-    assert_int_equal(snapshot_load(cfg, e, NULL, &m, &info, &err), -1);
+    load_fails_closed(&info, &err);
     short_library = false;
     assert_string_equal(err.buf, "snapshot incomplete: read 2 of the 3 "
                                  "assets the server counts (assets deleted "
                                  "while reading? the next run reads again)");
-    assert_false(info.complete);
-    assert_false(m.indexed);
-    assert_int_equal(writes, 0);
-    model_release(&m);
-    http_engine_free(e);
-    config_free(cfg);
     buf_release(&err);
 }
 
@@ -310,5 +292,10 @@ int main(void)
         cmocka_unit_test(test_check_classifies_auth_and_unreachable_as_server),
     };
 
-    return cmocka_run_group_tests(tests, server_up, server_down);
+    int rc;
+
+    canned_group(handler, NULL);
+    rc = cmocka_run_group_tests(tests, canned_group_up, canned_group_down);
+    http_global_cleanup();
+    return rc;
 }
