@@ -35,6 +35,13 @@ struct strpool {
 
 uint32_t strpool_intern(struct strpool *p, const char *s, size_t len);
 uint32_t strpool_intern_str(struct strpool *p, const char *s);
+/*
+ * Appends s without interning it: no hash slot, no lookup, and the id is
+ * not unique (the same text added twice, or also interned, has two ids;
+ * strpool_find() does not see added strings).  For many distinct strings
+ * that are only ever read back by id.  Stops at a NUL like intern.
+ */
+uint32_t strpool_add(struct strpool *p, const char *s, size_t len);
 /* The id of s if it was interned, else STRPOOL_NONE. */
 uint32_t strpool_find(const struct strpool *p, const char *s, size_t len);
 const char *strpool_str(const struct strpool *p, uint32_t id);

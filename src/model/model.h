@@ -170,7 +170,8 @@ struct model {
     int server_major, server_minor, server_patch;
 
     /* Lookup tables (filled as records are added). */
-    struct uuidmap asset_by_id, album_by_id, tag_by_id, user_by_id, dup_by_id;
+    struct uuidix asset_by_id; /* 4 bytes a slot: keys are assets[].id */
+    struct uuidmap album_by_id, tag_by_id, user_by_id, dup_by_id;
     struct u64map album_by_name; /* name id -> first album with it */
     struct u64map tag_by_name;   /* leaf name id -> first tag with it */
     struct u64map user_by_email; /* email id -> user */
@@ -219,6 +220,17 @@ uint32_t model_intern(struct model *m, const char *s);
 uint32_t model_add_user(struct model *m, const struct uuid *id,
                         const char *email, const char *name);
 uint32_t model_add_asset(struct model *m, const struct model_asset *a);
+/*
+ * Stores an asset's file name and path in the model's strings and sets
+ * a->file_name and a->path.  They are stored, not interned: a million
+ * distinct paths would cost a hash slot each and are never looked up by
+ * value (model_str() reads them; compare them with strcmp, not by id).
+ * A path that ends in "/" + the file name (Immich's storage template and
+ * external libraries) holds the name: file_name is an id into its tail.
+ */
+void model_asset_strings(struct model *m, struct model_asset *a,
+                         const char *file_name, size_t file_name_len,
+                         const char *path, size_t path_len);
 /* `users`: members other than the owner. */
 uint32_t model_add_album(struct model *m, const struct model_album *a,
                          const struct model_album_user *users, size_t users_nr);
