@@ -729,8 +729,10 @@ void api_search_metadata(struct api *a, const struct api_search *q,
     if (q->order)
         buf_addf(&body, ",\"order\":\"%s\"", q->order);
     buf_addch(&body, '}');
-    api_submit_raw(a, "POST", "/search/metadata", "POST /search/metadata",
-                   &body, true, api_deliver_page_raw, (api_any_fn *)cb, ctx);
+    api_submit_raw(
+        a, "POST", "/search/metadata", "POST /search/metadata", &body, true,
+        q->ids_only ? api_deliver_page_ids_raw : api_deliver_page_raw,
+        (api_any_fn *)cb, ctx);
     buf_release(&body);
 }
 

@@ -652,6 +652,7 @@ static void submit_members(struct snap *s, uint32_t record, bool is_tag,
     q.page = page;
     q.size = PAGE_SIZE;
     q.visibility = visibility;
+    q.ids_only = true; /* on_members reads the ids alone */
     if (is_tag)
         q.tag = &s->m->tags[record].id;
     else

@@ -483,6 +483,84 @@ static void test_album_listing_is_decoded_one_album_at_a_time(void **state)
     buf_release(&want);
 }
 
+/* ---- membership pages: ids only -------------------------------------------
+ */
+
+struct ids_result {
+    bool ok;
+    size_t nr;
+    long next;
+    struct uuid ids[4];
+    char error[256];
+};
+
+static void on_ids(void *ctx, const struct api_status *st,
+                   const struct api_asset *assets, size_t nr, long next)
+{
+    struct ids_result *r = ctx;
+
+    r->ok = st->ok;
+    r->nr = nr;
+    r->next = next;
+    snprintf(r->error, sizeof(r->error), "%s", st->error);
+    for (size_t i = 0; i < nr && i < 4; i++)
+        r->ids[i] = assets[i].id;
+}
+
+static void search_page(const char *body, bool ids_only, struct ids_result *r)
+{
+    struct api_search q = API_SEARCH_INIT;
+    struct fixture f;
+
+    memset(r, 0, sizeof(*r));
+    q.ids_only = ids_only;
+    serve(200, body);
+    fx_open(&f);
+    api_search_metadata(&f.api, &q, on_ids, r);
+    fx_run_close(&f);
+}
+
+/*
+ * A membership query reads its assets' ids alone (the snapshot's pages
+ * decoded the rest already): the other fields are neither decoded nor
+ * checked, the id still is, and the page's nextPage too.
+ */
+static void test_membership_pages_read_ids_only(void **state)
+{
+    static const char sparse[] =
+        "{\"assets\":{\"items\":[{\"id\":\"" ID1
+        "\",\"fileCreatedAt\":\"not a date\",\"exifInfo\":{\"x\":1}},"
+        "{\"id\":\"" ID2 "\",\"ownerId\":7}],\"nextPage\":\"2\"}}";
+    static const char bad_id[] = "{\"assets\":{\"items\":[{\"id\":\"" ID1
+                                 "\"},{\"id\":\"nope\"}],\"nextPage\":null}}";
+    static const char no_id[] = "{\"assets\":{\"items\":[{\"ownerId\":\"" OWN
+                                "\"}],\"nextPage\":null}}";
+    struct ids_result r;
+    struct uuid id1, id2;
+
+    (void)state;
+    uuid_parse(ID1, 36, &id1);
+    uuid_parse(ID2, 36, &id2);
+    search_page(sparse, true, &r);
+    assert_true(r.ok);
+    assert_int_equal(r.nr, 2);
+    assert_int_equal(r.next, 2);
+    assert_true(uuid_eq(&r.ids[0], &id1));
+    assert_true(uuid_eq(&r.ids[1], &id2));
+    /* the full decoder refuses the same page */
+    search_page(sparse, false, &r);
+    assert_false(r.ok);
+    assert_non_null(strstr(r.error, "assets.items[0].fileCreatedAt"));
+    search_page(bad_id, true, &r);
+    assert_false(r.ok);
+    assert_string_equal(r.error, "POST /search/metadata: assets.items[1].id: "
+                                 "expected a UUID string");
+    search_page(no_id, true, &r);
+    assert_false(r.ok);
+    assert_string_equal(r.error, "POST /search/metadata: assets.items[0].id: "
+                                 "expected a UUID string");
+}
+
 struct me_result {
     bool ok;
     enum api_fail kind;
@@ -643,6 +721,7 @@ int main(void)
         cmocka_unit_test(test_search_page_rejects_broken_json),
         cmocka_unit_test(test_albums_decode_both_dialects),
         cmocka_unit_test(test_album_listing_is_decoded_one_album_at_a_time),
+        cmocka_unit_test(test_membership_pages_read_ids_only),
         cmocka_unit_test(test_errors_carry_endpoint_status_and_message),
         cmocka_unit_test(test_bulk_tag_add_sends_ids_and_decodes_outcomes),
         cmocka_unit_test(test_search_body_and_date_formats),
