@@ -457,7 +457,10 @@ def markdown(res):
                   "the same again at once.  scale: the `1m` library, fresh, "
                   "latency off (no floor: its targets are client CPU, "
                   "memory and the shape of the requests).  Bytes are the "
-                  "client's, on the wire (gzip).", "", table(res), "", "Requests by endpoint:",
+                  "client's, on the wire: plain JSON since the tool asks no "
+                  "gzip of a server on this host (issue #13; runs measured "
+                  "before that were gzip).",
+                  "", table(res), "", "Requests by endpoint:",
                   "", endpoint_table(res), ""]
     if "cold_speedup" in res:
         lines += ["Cold run against the baseline pattern: **%.0fx** faster "
