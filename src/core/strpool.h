@@ -1,9 +1,11 @@
 /*
  * strpool.h: interned strings.
  *
- * Every distinct string is stored once; its id is its byte offset in the
- * pool, a uint32_t, so records can refer to strings with 4 bytes and two
- * strings are equal iff their ids are.  Id 0 is the empty string.
+ * Every distinct interned string is stored once; its id is its byte
+ * offset in the pool, a uint32_t, so records can refer to strings with 4
+ * bytes and two interned strings are equal iff their ids are (strings
+ * appended with strpool_add() are not interned).  Id 0 is the empty
+ * string.
  *
  *     struct strpool p = STRPOOL_INIT;
  *     uint32_t id = strpool_intern(&p, "2019-07-14 Beach", 16);

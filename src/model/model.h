@@ -8,8 +8,9 @@
  *
  * Records live in arrays and refer to each other by uint32_t index
  * (MODEL_NONE = no record).  Strings are interned in `strings` (ids are
- * strpool ids; 0 is "").  UUIDs are 16 bytes.  Memberships are CSR
- * arrays built once, both ways:
+ * strpool ids; 0 is ""), except the assets' file names and paths, which
+ * are stored without a hash slot (model_asset_strings()).  UUIDs are 16 bytes.
+ * Memberships are CSR arrays built once, both ways:
  *
  *     size_t nr;
  *     const uint32_t *albums = model_asset_albums(m, asset, &nr);
@@ -18,7 +19,8 @@
  *
  * costs no hashing and no allocation: the seed's 942,569 "album names of an
  * asset" lookups are 942,569 array reads.  Memory for 1M assets is about
- * 90 bytes an asset plus 4 bytes each way per membership.
+ * 88 bytes of record, 8 of UUID index and the path's text an asset, plus
+ * 4 bytes each way per membership (tests/unit/test_model.c holds it).
  *
  * Pointers returned by lookups are valid until model_release().
  */
