@@ -7,6 +7,9 @@
 #include <malloc.h>
 #include <stdarg.h>
 
+/* Blocks of this size and more are mapped on their own (xalloc_tune()). */
+#define XALLOC_MMAP_MIN (256 * 1024)
+
 void bug_fl(const char *file, int line, const char *fmt, ...)
 {
     va_list ap;

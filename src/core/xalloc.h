@@ -19,8 +19,6 @@ void *xmemdup(const void *p, size_t len);
 size_t st_add(size_t a, size_t b);
 size_t st_mult(size_t a, size_t b);
 
-/* Blocks of this size and more are mapped on their own (see xalloc.c). */
-#define XALLOC_MMAP_MIN (256 * 1024)
 /* Sets the allocator up for a long process with large arrays: call once,
  * first thing in main(). */
 void xalloc_tune(void);
