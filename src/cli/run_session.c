@@ -298,10 +298,6 @@ enum cli_status run_session_finish(struct run_session *rs,
         failed = 1;
     }
     failed |= rs->journal_failed;
-    /* The big report is built and written: the run's peak is behind. */
-    s.peak_rss_kb = procstat_peak_rss_kb();
-    report_statistics_yaml(&c, &s, &kinds, &text);
-    failed |= write_file(rs, REPORT_FILE_STATISTICS, &text) < 0;
     if (res->metrics_json) {
         struct buf m = BUF_INIT;
 
@@ -316,10 +312,6 @@ enum cli_status run_session_finish(struct run_session *rs,
         failed |= write_file(rs, REPORT_FILE_TIMELINE, &t) < 0;
         buf_release(&t);
     }
-    buf_reset(&text);
-    report_summary(&c, &s, &kinds, &text);
-    failed |= write_file(rs, REPORT_FILE_SUMMARY, &text) < 0;
-
     end.finished_at = now_ms;
     end.status = res->status;
     end.skip_n = rs->skip;
@@ -334,12 +326,21 @@ enum cli_status run_session_finish(struct run_session *rs,
         buf_reset(&err);
         failed = 1;
     }
-    /* Last: the page shows this run in the history too. */
+    /* The page shows this run in the history too: after the state. */
     if (cli_report_html(rs->run.dir, rs->run.name, rs->st, res->server_url,
                         &err) < 0) {
         error_log("%s", err.buf);
         failed = 1;
     }
+    /* Every big report is built and written: the run's peak is behind
+     * (the HTML page, which reads the journal back, came last; measured
+     * before it, a run whose read had become small missed its peak). */
+    s.peak_rss_kb = procstat_peak_rss_kb();
+    report_statistics_yaml(&c, &s, &kinds, &text);
+    failed |= write_file(rs, REPORT_FILE_STATISTICS, &text) < 0;
+    buf_reset(&text);
+    report_summary(&c, &s, &kinds, &text);
+    failed |= write_file(rs, REPORT_FILE_SUMMARY, &text) < 0;
 
     /* stdout: the summary, then the run directory on the last line. */
     {
