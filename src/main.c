@@ -100,6 +100,7 @@ int main(int argc, char **argv)
         code = EXIT_FAILED;
         goto out;
     }
+    xalloc_tune();
     ctx.argv0 = "immich-autotag";
     buf_init(&ctx.config_path, 0);
     if (cli_opts_parse(argc, argv, &ctx.opts, &err) < 0 ||

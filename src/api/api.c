@@ -538,11 +538,142 @@ void api_deliver_albums(struct api_call *c, json_t *root, struct api_status *st)
     deliver_albums(c, root, st);
 }
 
+static size_t skip_ws(const char *s, size_t len, size_t i)
+{
+    while (i < len &&
+           (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+        i++;
+    return i;
+}
+
+/* Albums decoded one listing element at a time (see albums_streamed()). */
+struct album_list {
+    struct api_album *v;
+    size_t nr, alloc;
+    struct api_album_user *users;
+    size_t users_nr, users_alloc;
+    size_t *users_first; /* per album: its members in users[] */
+    struct buf names;    /* album names, NUL-separated */
+    size_t *name_off;    /* per album: its name in names */
+    size_t off_alloc;
+};
+
+/* Decodes one element o (index idx) into l; -1 if decode_album fails. */
+static int album_list_add(struct album_list *l, struct jdec *d, json_t *o,
+                          size_t idx)
+{
+    size_t members = json_array_size(json_object_get(o, "albumUsers"));
+    struct api_album *al;
+
+    ALLOC_GROW(l->v, l->nr + 1, l->alloc);
+    if (l->alloc > l->off_alloc) {
+        l->off_alloc = l->alloc;
+        l->users_first = xrealloc(
+            l->users_first, st_mult(l->off_alloc, sizeof(*l->users_first)));
+        l->name_off =
+            xrealloc(l->name_off, st_mult(l->off_alloc, sizeof(*l->name_off)));
+    }
+    ALLOC_GROW(l->users, l->users_nr + members + 1, l->users_alloc);
+    al = &l->v[l->nr];
+    memset(al, 0, sizeof(*al));
+    if (decode_album(d, o, (long)idx, al, l->users + l->users_nr) < 0)
+        return -1;
+    l->users_first[l->nr] = l->users_nr;
+    l->users_nr += al->users_nr;
+    l->name_off[l->nr] = l->names.len;
+    buf_addstr(&l->names, al->name);
+    buf_addch(&l->names, '\0');
+    l->nr++;
+    return 0;
+}
+
+/*
+ * GET /albums answers every album at once: 20,000 albums are 14 MB of
+ * JSON, ~90 MB as one jansson tree, and the run reads the listing again
+ * while it writes (its peak memory, issue #13).  So the root array is
+ * parsed one element at a time (json_loadb with JSON_DISABLE_EOF_CHECK
+ * stops after one value and says how many bytes it read), each element
+ * decoded and freed before the next.  Returns 0 with the albums in l, or
+ * -1 for anything irregular (not an array, bad JSON, a decode failure):
+ * the caller then parses the whole body as before, which gives the
+ * message the tree reader always gave.
+ */
+static int albums_streamed(struct api_call *c, const char *data, size_t len,
+                           struct album_list *l)
+{
+    struct jdec d = JD(c);
+    size_t i = skip_ws(data, len, 0);
+
+    if (i >= len || data[i] != '[')
+        return -1;
+    i = skip_ws(data, len, i + 1);
+    if (i < len && data[i] == ']')
+        return skip_ws(data, len, i + 1) == len ? 0 : -1;
+    for (;;) {
+        json_error_t jerr;
+        json_t *o =
+            json_loadb(data + i, len - i, JSON_DISABLE_EOF_CHECK, &jerr);
+        int rc;
+
+        if (!o)
+            return -1;
+        rc = json_is_object(o) ? album_list_add(l, &d, o, l->nr) : -1;
+        json_decref(o);
+        if (rc < 0)
+            return -1;
+        i = skip_ws(data, len, i + (size_t)jerr.position);
+        if (i < len && data[i] == ']')
+            return skip_ws(data, len, i + 1) == len ? 0 : -1;
+        if (i >= len || data[i] != ',')
+            return -1;
+        i = skip_ws(data, len, i + 1);
+    }
+}
+
+static void album_list_release(struct album_list *l)
+{
+    free(l->v);
+    free(l->users);
+    free(l->users_first);
+    free(l->name_off);
+    buf_release(&l->names);
+}
+
+static void deliver_albums_raw(struct api_call *c, const char *data, size_t len,
+                               struct api_status *st)
+{
+    struct album_list l;
+    json_error_t jerr;
+    json_t *root;
+
+    memset(&l, 0, sizeof(l));
+    buf_init(&l.names, 0);
+    if (st->ok && albums_streamed(c, data, len, &l) == 0) {
+        for (size_t i = 0; i < l.nr; i++) {
+            l.v[i].users = l.users + l.users_first[i];
+            l.v[i].name = l.names.buf + l.name_off[i];
+        }
+        ((api_albums_fn *)c->cb)(c->ctx, st, l.v, l.nr);
+        album_list_release(&l);
+        return;
+    }
+    album_list_release(&l);
+    buf_reset(&c->err);
+    root = st->ok ? json_loadb(data, len, 0, &jerr) : NULL;
+    if (st->ok && !root) {
+        buf_addf(&c->err, "%s: invalid JSON at byte %d: %s", c->endpoint,
+                 jerr.position, jerr.text);
+        api_decode_failed(c, st);
+    }
+    deliver_albums(c, root, st);
+    json_decref(root);
+}
+
 void api_albums(struct api *a, int shared, api_albums_fn *cb, void *ctx)
 {
-    api_submit(a, "GET", shared > 0 ? "/albums?shared=true" : "/albums",
-               "GET /albums", NULL, true, true, deliver_albums,
-               (api_any_fn *)cb, ctx);
+    api_submit_raw(a, "GET", shared > 0 ? "/albums?shared=true" : "/albums",
+                   "GET /albums", NULL, true, deliver_albums_raw,
+                   (api_any_fn *)cb, ctx);
 }
 
 void api_album_info(struct api *a, const struct uuid *id, api_albums_fn *cb,
@@ -610,8 +741,10 @@ void api_search_metadata(struct api *a, const struct api_search *q,
     if (q->order)
         buf_addf(&body, ",\"order\":\"%s\"", q->order);
     buf_addch(&body, '}');
-    api_submit_raw(a, "POST", "/search/metadata", "POST /search/metadata",
-                   &body, true, api_deliver_page_raw, (api_any_fn *)cb, ctx);
+    api_submit_raw(
+        a, "POST", "/search/metadata", "POST /search/metadata", &body, true,
+        q->ids_only ? api_deliver_page_ids_raw : api_deliver_page_raw,
+        (api_any_fn *)cb, ctx);
     buf_release(&body);
 }
 

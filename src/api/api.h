@@ -202,12 +202,16 @@ struct api_search {
     int64_t created_before; /* inclusive, TIME_NONE = unset */
     int64_t updated_after;  /* updatedAfter (the server's clock),
                                TIME_NONE = unset */
+    /* Only the assets' ids are wanted (a membership query): the other
+     * fields are skipped, not decoded nor checked, and the page's
+     * assets carry their id alone. */
+    bool ids_only;
 };
 
 #define API_SEARCH_INIT                                                        \
     {                                                                          \
         1, 1000, TIME_NONE, TIME_NONE, NULL, NULL, NULL, false, false, NULL,   \
-            TIME_NONE, TIME_NONE, TIME_NONE                                    \
+            TIME_NONE, TIME_NONE, TIME_NONE, false                             \
     }
 
 /* POST /search/metadata: one page. */

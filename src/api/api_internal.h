@@ -53,6 +53,9 @@ void api_submit_raw(struct api *a, const char *method, const char *path,
 /* The search page decoder (api_page.c). */
 void api_deliver_page_raw(struct api_call *c, const char *data, size_t len,
                           struct api_status *st);
+/* The same for a membership query (api_search.ids_only). */
+void api_deliver_page_ids_raw(struct api_call *c, const char *data, size_t len,
+                              struct api_status *st);
 
 /* Marks st failed with a decode error built from c->err. */
 void api_decode_failed(struct api_call *c, struct api_status *st);

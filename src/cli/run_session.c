@@ -291,29 +291,44 @@ static int write_modifications(struct run_session *rs,
 }
 
 /*
- * Writes the rest of the run's report files: the rest of the journal, the
- * statistics (after the big report is written, so the peak memory they
- * give is the run's; one entry per tag and album, written as built),
- * metrics, timeline and the summary, which stays in `summary` for stdout.
- * 1 when any of them failed.
+ * Writes the rest of the journal (the events settled while writing are
+ * in it already; the rest and the notes now), the metrics and the
+ * timeline.  1 when any of them failed.
  */
-static int write_reports(struct run_session *rs, const struct run_result *res,
-                         const struct report_ctx *c, struct report_stats *s,
-                         const struct report_kinds *kinds, struct buf *summary)
+static int write_journal(struct run_session *rs, const struct run_result *res,
+                         const struct report_ctx *c)
+{
+    struct buf err = BUF_INIT;
+    int failed = 0;
+
+    if (report_journal_flush(&rs->journal, c, true, &err) < 0) {
+        error_log("%s", err.buf);
+        failed = 1;
+    }
+    failed |= rs->journal_failed;
+    if (res->metrics_json)
+        failed |= write_text(rs, REPORT_FILE_METRICS, res->metrics_json) < 0;
+    if (res->timeline_json)
+        failed |= write_text(rs, REPORT_FILE_TIMELINE, res->timeline_json) < 0;
+    buf_release(&err);
+    return failed;
+}
+
+/*
+ * Writes the statistics (one entry per tag and album, written as built)
+ * and the summary, which stays in `summary` for stdout.  Last of the
+ * reports, so the peak memory they give is the run's: the HTML page,
+ * which reads the journal back, comes before.  1 when any failed.
+ */
+static int write_statistics(struct run_session *rs, const struct report_ctx *c,
+                            struct report_stats *s,
+                            const struct report_kinds *kinds,
+                            struct buf *summary)
 {
     struct report_file stats;
     struct buf err = BUF_INIT;
     int failed = 0;
 
-    /* The journal has the events settled while writing; the rest and
-     * the notes now. */
-    if (report_journal_flush(&rs->journal, c, true, &err) < 0) {
-        error_log("%s", err.buf);
-        buf_reset(&err);
-        failed = 1;
-    }
-    failed |= rs->journal_failed;
-    /* The big report is built and written: the run's peak is behind. */
     s->peak_rss_kb = procstat_peak_rss_kb();
     if (report_file_open(&stats, &rs->run, REPORT_FILE_STATISTICS, &err) < 0 ||
         report_statistics_write(c, s, kinds, &stats, &err) < 0 ||
@@ -321,10 +336,6 @@ static int write_reports(struct run_session *rs, const struct run_result *res,
         error_log("%s", err.buf);
         failed = 1;
     }
-    if (res->metrics_json)
-        failed |= write_text(rs, REPORT_FILE_METRICS, res->metrics_json) < 0;
-    if (res->timeline_json)
-        failed |= write_text(rs, REPORT_FILE_TIMELINE, res->timeline_json) < 0;
     buf_reset(summary);
     report_summary(c, s, kinds, summary);
     failed |= write_file(rs, REPORT_FILE_SUMMARY, summary) < 0;
@@ -384,14 +395,17 @@ enum cli_status run_session_finish(struct run_session *rs,
     s.previous = have_prev ? &prev : NULL;
     s.previous_run = have_prev ? prev_run.name : NULL;
 
-    failed |= write_reports(rs, res, &c, &s, &kinds, &summary);
+    failed |= write_journal(rs, res, &c);
     failed |= record_end(rs, res, &s, &cur, now_ms) < 0;
-    /* Last: the page shows this run in the history too. */
+    /* The page shows this run in the history too: after the state. */
     if (cli_report_html(rs->run.dir, rs->run.name, rs->st, res->server_url,
                         &err) < 0) {
         error_log("%s", err.buf);
         failed = 1;
     }
+    /* Every big report is written: the run's peak is behind (measured
+     * before the page, a run whose read had become small missed it). */
+    failed |= write_statistics(rs, &c, &s, &kinds, &summary);
 
     /* stdout: the summary, then the run directory on the last line. */
     log_redact(&out, summary.buf);

@@ -83,6 +83,30 @@ uint32_t strpool_find(const struct strpool *p, const char *s, size_t len)
     return found ? p->slots[slot] - 1 : STRPOOL_NONE;
 }
 
+/* Copies s (len bytes, no NUL among them) to the end of the pool. */
+static uint32_t append(struct strpool *p, const char *s, size_t len)
+{
+    size_t off = p->len;
+
+    if (st_add(off, len) >= UINT32_MAX - 1)
+        BUG("string pool exceeds 4 GiB");
+    ALLOC_GROW(p->data, off + len + 1, p->alloc);
+    memcpy(p->data + off, s, len);
+    p->data[off + len] = '\0';
+    p->len = off + len + 1;
+    return (uint32_t)off;
+}
+
+uint32_t strpool_add(struct strpool *p, const char *s, size_t len)
+{
+    const char *nul = len ? memchr(s, '\0', len) : NULL;
+
+    if (nul)
+        len = (size_t)(nul - s);
+    ensure_empty_string(p);
+    return len ? append(p, s, len) : 0;
+}
+
 uint32_t strpool_intern(struct strpool *p, const char *s, size_t len)
 {
     bool found;
@@ -100,13 +124,7 @@ uint32_t strpool_intern(struct strpool *p, const char *s, size_t len)
     slot = probe(p, s, len, &found);
     if (found)
         return p->slots[slot] - 1;
-    off = p->len;
-    if (st_add(off, len) >= UINT32_MAX - 1)
-        BUG("string pool exceeds 4 GiB");
-    ALLOC_GROW(p->data, off + len + 1, p->alloc);
-    memcpy(p->data + off, s, len);
-    p->data[off + len] = '\0';
-    p->len = off + len + 1;
+    off = append(p, s, len);
     p->slots[slot] = (uint32_t)off + 1;
     p->count++;
     return (uint32_t)off;

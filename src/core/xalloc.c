@@ -4,7 +4,11 @@
  */
 #include "core/common.h"
 
+#include <malloc.h>
 #include <stdarg.h>
+
+/* Blocks of this size and more are mapped on their own (xalloc_tune()). */
+#define XALLOC_MMAP_MIN (256 * 1024)
 
 void bug_fl(const char *file, int line, const char *fmt, ...)
 {
@@ -86,4 +90,17 @@ size_t st_mult(size_t a, size_t b)
     if (a && b > SIZE_MAX / a)
         BUG("size_t overflow: %zu * %zu", a, b);
     return a * b;
+}
+
+/*
+ * glibc raises its mmap threshold to the size of each mmapped block freed
+ * (up to 32 MiB): after the first large response buffer is freed, arrays
+ * of up to 32 MiB come from the heap, where growing one copies it (old and
+ * new both resident) and frees a hole that only small blocks reuse.  A
+ * fixed threshold keeps every large array mmapped: realloc moves its
+ * pages (mremap) and free returns them to the system.
+ */
+void xalloc_tune(void)
+{
+    (void)mallopt(M_MMAP_THRESHOLD, XALLOC_MMAP_MIN);
 }

@@ -19,4 +19,8 @@ void *xmemdup(const void *p, size_t len);
 size_t st_add(size_t a, size_t b);
 size_t st_mult(size_t a, size_t b);
 
+/* Sets the allocator up for a long process with large arrays: call once,
+ * first thing in main(). */
+void xalloc_tune(void);
+
 #endif

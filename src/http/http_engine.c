@@ -8,9 +8,11 @@
  */
 #include "http/http_internal.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -70,6 +72,7 @@ struct http_engine {
     size_t submitted, completed;
     bool wrapping;
     bool answered;            /* some response has arrived */
+    bool compress;            /* ask for gzip (http_url_compresses) */
     int64_t stop_us;          /* when the stop flag was first seen, 0 */
     int64_t next_wait_log_us; /* "waiting for" lines: not before this */
     long retries_used;
@@ -88,6 +91,8 @@ static int curl_inited;
 #define FD_PER_SLOT 2
 /* libcurl's own: the multi handle's wake-up socket pair. */
 #define FD_CURL 2
+/* libcurl's receive buffer per transfer, bytes. */
+#define HTTP_READ_BUFFER (256L * 1024)
 /* Poll no longer than this, so that a stop request is seen soon. */
 #define POLL_MAX_MS 250
 /* A request waiting this long is reported (verbose), then every 5 s. */
@@ -123,6 +128,32 @@ static long fd_slots(long want, long *limit, long *open_nr)
     if (n + need <= *limit)
         return want;
     return (*limit - n - FD_RESERVE - FD_CURL) / FD_PER_SLOT;
+}
+
+/* "127.x.y.z" with digits and dots only. */
+static bool is_ipv4_loopback(const char *h)
+{
+    if (strncmp(h, "127.", 4))
+        return false;
+    for (h += 4; *h; h++)
+        if (!isdigit((unsigned char)*h) && *h != '.')
+            return false;
+    return true;
+}
+
+bool http_url_compresses(const char *url)
+{
+    CURLU *u = curl_url();
+    char *host = NULL;
+    bool local = false;
+
+    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host)
+        local = !strcasecmp(host, "localhost") || !strcmp(host, "[::1]") ||
+                is_ipv4_loopback(host);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return !local;
 }
 
 static int64_t now_us(void)
@@ -302,6 +333,7 @@ struct http_engine *http_engine_new(const struct http_engine_opts *opts,
     default_limits(&e->o);
     e->rng = opts->jitter_seed ? opts->jitter_seed : (uint64_t)now_us();
     e->base_url = xstrdup(opts->base_url);
+    e->compress = http_url_compresses(opts->base_url);
     e->ca_file = opts->ca_file ? xstrdup(opts->ca_file) : NULL;
     e->o.api_key = NULL; /* kept only inside the header list */
     if (multi_init(e, err) < 0 || build_headers(e, opts->api_key, err) < 0) {
@@ -512,7 +544,11 @@ static void start(struct http_engine *e, struct http_req *r)
      * server that never answers then costs one stall timeout per request
      * in turn instead of one for all. */
     SETOPT(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-    SETOPT(CURLOPT_ACCEPT_ENCODING, "");
+    if (e->compress)
+        SETOPT(CURLOPT_ACCEPT_ENCODING, "");
+    /* Reads of 256 KiB, not 16: a million-asset library is gigabytes of
+     * search pages, and each read is a system call and a callback. */
+    SETOPT(CURLOPT_BUFFERSIZE, HTTP_READ_BUFFER);
     SETOPT(CURLOPT_DNS_CACHE_TIMEOUT, 300L);
     SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
     SETOPT(CURLOPT_OPENSOCKETFUNCTION, open_socket);

@@ -8,10 +8,16 @@
  */
 #include "model/model.h"
 
+static const struct uuid *asset_key(const void *ctx, uint32_t idx)
+{
+    return &((const struct model *)ctx)->assets[idx].id;
+}
+
 void model_init(struct model *m)
 {
     memset(m, 0, sizeof(*m));
     m->me = MODEL_NONE;
+    m->asset_by_id.key_of = asset_key;
     (void)strpool_intern(&m->strings, "", 0);
 }
 
@@ -33,7 +39,7 @@ void model_release(struct model *m)
     free(m->tags);
     free(m->users);
     free(m->dups);
-    uuidmap_release(&m->asset_by_id);
+    uuidix_release(&m->asset_by_id);
     uuidmap_release(&m->album_by_id);
     uuidmap_release(&m->tag_by_id);
     uuidmap_release(&m->user_by_id);
@@ -51,6 +57,7 @@ void model_release(struct model *m)
     csr_release(&m->dup_assets);
     memset(m, 0, sizeof(*m));
     m->me = MODEL_NONE;
+    m->asset_by_id.key_of = asset_key;
 }
 
 uint32_t model_intern(struct model *m, const char *s)
@@ -106,7 +113,7 @@ uint32_t model_add_user(struct model *m, const struct uuid *id,
 
 uint32_t model_add_asset(struct model *m, const struct model_asset *a)
 {
-    uint32_t idx = uuidmap_get(&m->asset_by_id, &a->id);
+    uint32_t idx = uuidix_get(&m->asset_by_id, &a->id, m);
 
     if (idx != HASHMAP_NONE)
         return idx;
@@ -114,8 +121,24 @@ uint32_t model_add_asset(struct model *m, const struct model_asset *a)
     idx = to_index(m->assets_nr);
     ALLOC_GROW(m->assets, m->assets_nr + 1, m->assets_alloc);
     m->assets[m->assets_nr++] = *a;
-    uuidmap_put(&m->asset_by_id, &a->id, idx);
+    uuidix_put(&m->asset_by_id, &a->id, idx, m);
     return idx;
+}
+
+void model_asset_strings(struct model *m, struct model_asset *a,
+                         const char *file_name, size_t file_name_len,
+                         const char *path, size_t path_len)
+{
+    a->path = strpool_add(&m->strings, path, path_len);
+    path_len = strpool_strlen(&m->strings, a->path);
+    /* "dir/name" ending in "/" + the file name: the name is the tail. */
+    if (file_name_len && file_name_len < path_len &&
+        !memchr(file_name, '\0', file_name_len) &&
+        path[path_len - file_name_len - 1] == '/' &&
+        !memcmp(path + path_len - file_name_len, file_name, file_name_len))
+        a->file_name = a->path + (uint32_t)(path_len - file_name_len);
+    else
+        a->file_name = strpool_add(&m->strings, file_name, file_name_len);
 }
 
 /* Appends idx to the same-name chain that starts at map[name]. */
@@ -371,7 +394,7 @@ void model_build_indexes(struct model *m)
 
 uint32_t model_find_asset(const struct model *m, const struct uuid *id)
 {
-    return uuidmap_get(&m->asset_by_id, id);
+    return uuidix_get(&m->asset_by_id, id, m);
 }
 
 uint32_t model_find_album(const struct model *m, const struct uuid *id)
@@ -522,9 +545,9 @@ size_t model_memory_bytes(const struct model *m)
     n += m->tags_alloc * sizeof(*m->tags);
     n += m->users_alloc * sizeof(*m->users);
     n += m->dups_alloc * sizeof(*m->dups);
-    n += (m->asset_by_id.slots_nr + m->album_by_id.slots_nr +
-          m->tag_by_id.slots_nr + m->user_by_id.slots_nr +
-          m->dup_by_id.slots_nr) *
+    n += m->asset_by_id.slots_nr * sizeof(uint32_t);
+    n += (m->album_by_id.slots_nr + m->tag_by_id.slots_nr +
+          m->user_by_id.slots_nr + m->dup_by_id.slots_nr) *
          sizeof(struct uuidmap_slot);
     n += (m->album_by_name.slots_nr + m->tag_by_name.slots_nr +
           m->user_by_email.slots_nr) *

@@ -8,8 +8,9 @@
  *
  * Records live in arrays and refer to each other by uint32_t index
  * (MODEL_NONE = no record).  Strings are interned in `strings` (ids are
- * strpool ids; 0 is "").  UUIDs are 16 bytes.  Memberships are CSR
- * arrays built once, both ways:
+ * strpool ids; 0 is ""), except the assets' file names and paths, which
+ * are stored without a hash slot (model_asset_strings()).  UUIDs are 16 bytes.
+ * Memberships are CSR arrays built once, both ways:
  *
  *     size_t nr;
  *     const uint32_t *albums = model_asset_albums(m, asset, &nr);
@@ -18,7 +19,8 @@
  *
  * costs no hashing and no allocation: the seed's 942,569 "album names of an
  * asset" lookups are 942,569 array reads.  Memory for 1M assets is about
- * 90 bytes an asset plus 4 bytes each way per membership.
+ * 88 bytes of record, 8 of UUID index and the path's text an asset, plus
+ * 4 bytes each way per membership (tests/unit/test_model.c holds it).
  *
  * Pointers returned by lookups are valid until model_release().
  */
@@ -172,7 +174,8 @@ struct model {
     int server_major, server_minor, server_patch;
 
     /* Lookup tables (filled as records are added). */
-    struct uuidmap asset_by_id, album_by_id, tag_by_id, user_by_id, dup_by_id;
+    struct uuidix asset_by_id; /* 4 bytes a slot: keys are assets[].id */
+    struct uuidmap album_by_id, tag_by_id, user_by_id, dup_by_id;
     struct u64map album_by_name; /* name id -> first album with it */
     struct u64map tag_by_name;   /* leaf name id -> first tag with it */
     struct u64map user_by_email; /* email id -> user */
@@ -221,6 +224,17 @@ uint32_t model_intern(struct model *m, const char *s);
 uint32_t model_add_user(struct model *m, const struct uuid *id,
                         const char *email, const char *name);
 uint32_t model_add_asset(struct model *m, const struct model_asset *a);
+/*
+ * Stores an asset's file name and path in the model's strings and sets
+ * a->file_name and a->path.  They are stored, not interned: a million
+ * distinct paths would cost a hash slot each and are never looked up by
+ * value (model_str() reads them; compare them with strcmp, not by id).
+ * A path that ends in "/" + the file name (Immich's storage template and
+ * external libraries) holds the name: file_name is an id into its tail.
+ */
+void model_asset_strings(struct model *m, struct model_asset *a,
+                         const char *file_name, size_t file_name_len,
+                         const char *path, size_t path_len);
 /* `users`: members other than the owner. */
 uint32_t model_add_album(struct model *m, const struct model_album *a,
                          const struct model_album_user *users, size_t users_nr);

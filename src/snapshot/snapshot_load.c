@@ -387,11 +387,8 @@ static void add_asset(struct snap *s, const struct api_asset *a, uint8_t pass,
     struct model_asset r;
     uint32_t idx;
 
-    snapshot_model_asset(s->m, a, &s->me, &r);
     if (a->visibility == 1)
         s->have_archived = true;
-    r.search_pass = pass;
-    r.search_index = index;
     idx = model_find_asset(s->m, &a->id);
     if (idx != MODEL_NONE) {
         /* Seen in the other pass (or twice across a 2.x boundary): the
@@ -411,6 +408,10 @@ static void add_asset(struct snap *s, const struct api_asset *a, uint8_t pass,
         }
         return;
     }
+    /* Only now: a second sight stores no second copy of the strings. */
+    snapshot_model_asset(s->m, a, &s->me, &r);
+    r.search_pass = pass;
+    r.search_index = index;
     idx = model_add_asset(s->m, &r);
     if (a->has_duplicate && s->needs->duplicates) {
         ALLOC_GROW(s->dup_pairs, s->dup_pairs_nr + 1, s->dup_pairs_alloc);
@@ -771,6 +772,7 @@ static void submit_members(struct snap *s, uint32_t record, bool is_tag,
     q.page = page;
     q.size = PAGE_SIZE;
     q.visibility = visibility;
+    q.ids_only = true; /* on_members reads the ids alone */
     if (is_tag)
         q.tag = &s->m->tags[record].id;
     else

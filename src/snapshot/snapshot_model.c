@@ -68,8 +68,8 @@ void snapshot_model_asset(struct model *m, const struct api_asset *a,
     memset(r, 0, sizeof(*r));
     r->id = a->id;
     r->owner = snapshot_model_user(m, &a->owner);
-    r->file_name = strpool_intern(&m->strings, a->file_name, a->file_name_len);
-    r->path = strpool_intern(&m->strings, a->path, a->path_len);
+    model_asset_strings(m, r, a->file_name, a->file_name_len, a->path,
+                        a->path_len);
     r->duplicate = MODEL_NONE;
     r->file_created_at = a->file_created_at;
     r->file_modified_at = a->file_modified_at;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "api/api.h"
 #include "api/api_write.h"
@@ -303,6 +304,244 @@ static void test_albums_decode_both_dialects(void **state)
                                   "owner (ownerId or an albumUsers owner)");
 }
 
+/* ---- the album listing, one element at a time ---------------------------- */
+
+/* jansson's live bytes and their high-water mark (json_set_alloc_funcs):
+ * each block carries its size in front. */
+static size_t jn_live, jn_peak;
+
+static void *jn_malloc(size_t n)
+{
+    size_t *p = malloc(n + sizeof(size_t));
+
+    if (!p)
+        return NULL;
+    *p = n;
+    jn_live += n;
+    if (jn_live > jn_peak)
+        jn_peak = jn_live;
+    return p + 1;
+}
+
+static void jn_free(void *q)
+{
+    size_t *p = q;
+
+    if (!p)
+        return;
+    jn_live -= p[-1];
+    free(p - 1);
+}
+
+struct listing_result {
+    bool ok;
+    size_t nr;
+    struct buf text; /* "name:user/role,...;" per album */
+    char error[256];
+};
+
+static void on_listing(void *ctx, const struct api_status *st,
+                       const struct api_album *a, size_t nr)
+{
+    struct listing_result *r = ctx;
+    char id[UUID_STR_LEN + 1];
+
+    r->ok = st->ok;
+    r->nr = nr;
+    snprintf(r->error, sizeof(r->error), "%s", st->error);
+    for (size_t i = 0; i < nr; i++) {
+        buf_addf(&r->text, "%s:", a[i].name);
+        for (size_t k = 0; k < a[i].users_nr; k++) {
+            uuid_format(&a[i].users[k].user, id);
+            buf_addf(&r->text, "%.4s/%d,", id, a[i].users[k].role);
+        }
+        buf_addch(&r->text, ';');
+    }
+}
+
+#define LISTING_ALBUMS 2000
+
+/* A GET /albums body of n albums (3.x), album i named "album <i>" with
+ * i % 3 members; `sep` goes between the elements. */
+static void listing(struct buf *b, size_t n, const char *sep)
+{
+    buf_addstr(b, " [\n");
+    for (size_t i = 0; i < n; i++) {
+        buf_addf(b,
+                 "%s{\"id\":\"%08zx-0000-4000-8000-000000000000\","
+                 "\"albumName\":\"album %zu\",\"assetCount\":%zu,"
+                 "\"createdAt\":\"2024-01-01T00:00:00.000Z\","
+                 "\"updatedAt\":\"2024-01-02T00:00:00.000Z\","
+                 "\"description\":\"%0200zu\",\"albumUsers\":"
+                 "[{\"user\":{\"id\":\"" OWN "\"},\"role\":\"owner\"}",
+                 i ? sep : "", i + 1, i, i, i);
+        for (size_t k = 0; k < i % 3; k++)
+            buf_addf(b,
+                     ",{\"user\":{\"id\":\"%04zx%04zx-0000-4000-8000-"
+                     "000000000000\"},\"role\":\"%s\"}",
+                     i % 0x10000, k, k ? "editor" : "viewer");
+        buf_addstr(b, "]}");
+    }
+    buf_addstr(b, "\n]\n");
+}
+
+static void fetch_listing(const char *body, struct listing_result *r)
+{
+    struct fixture f;
+
+    memset(r, 0, sizeof(*r));
+    buf_init(&r->text, 0);
+    serve(200, body);
+    fx_open(&f);
+    api_albums(&f.api, -1, on_listing, r);
+    fx_run_close(&f);
+}
+
+/*
+ * GET /albums of thousands of albums is decoded one album at a time: the
+ * result is the tree reader's (every album, name and member, in order)
+ * while jansson never holds more than a few albums' worth of nodes (the
+ * whole listing as one tree is ~1,000 times that).  Irregular bodies
+ * still fail with the tree reader's messages.
+ */
+static void test_album_listing_is_decoded_one_album_at_a_time(void **state)
+{
+    struct buf body = BUF_INIT, want = BUF_INIT;
+    struct listing_result r;
+    char id[UUID_STR_LEN + 1];
+    struct uuid u;
+
+    (void)state;
+    listing(&body, LISTING_ALBUMS, " ,\r\n\t");
+    for (size_t i = 0; i < LISTING_ALBUMS; i++) {
+        buf_addf(&want, "album %zu:", i);
+        for (size_t k = 0; k < i % 3; k++) {
+            snprintf(id, sizeof(id), "%04zx%04zx-0000-4000-8000-000000000000",
+                     i % 0x10000, k);
+            assert_int_equal(uuid_parse(id, UUID_STR_LEN, &u), 0);
+            uuid_format(&u, id);
+            buf_addf(&want, "%.4s/%d,", id, k ? 1 : 0);
+        }
+        buf_addch(&want, ';');
+    }
+    jn_live = jn_peak = 0;
+    json_set_alloc_funcs(jn_malloc, jn_free);
+    fetch_listing(body.buf, &r);
+    json_set_alloc_funcs(malloc, free);
+    assert_true(r.ok);
+    assert_int_equal(r.nr, LISTING_ALBUMS);
+    assert_string_equal(r.text.buf, want.buf);
+    /* One album's tree is ~1.5 KB; the listing's body alone is 700 KB. */
+    assert_true(jn_peak < 16 * 1024);
+    assert_true(body.len > 600 * 1024);
+    buf_release(&r.text);
+
+    /* An empty listing, and the tree reader's messages for the rest. */
+    fetch_listing(" [ ] ", &r);
+    assert_true(r.ok);
+    assert_int_equal(r.nr, 0);
+    buf_release(&r.text);
+    fetch_listing("[{" ALBUM_COMMON ",\"albumUsers\":[]}]", &r);
+    assert_string_equal(r.error, "GET /albums: [0].ownerId: expected an "
+                                 "owner (ownerId or an albumUsers owner)");
+    buf_release(&r.text);
+    buf_reset(&body);
+    listing(&body, 3, ",");
+    buf_addstr(&body, "x");
+    fetch_listing(body.buf, &r);
+    assert_false(r.ok);
+    assert_non_null(strstr(r.error, "GET /albums: invalid JSON at byte "));
+    buf_release(&r.text);
+    buf_reset(&body);
+    listing(&body, 2, ",7,");
+    fetch_listing(body.buf, &r);
+    assert_string_equal(r.error, "GET /albums: [1]: expected an object");
+    buf_release(&r.text);
+    fetch_listing("{\"albums\":[]}", &r);
+    assert_false(r.ok);
+    buf_release(&r.text);
+    buf_release(&body);
+    buf_release(&want);
+}
+
+/* ---- membership pages: ids only -------------------------------------------
+ */
+
+struct ids_result {
+    bool ok;
+    size_t nr;
+    long next;
+    struct uuid ids[4];
+    char error[256];
+};
+
+static void on_ids(void *ctx, const struct api_status *st,
+                   const struct api_asset *assets, size_t nr, long next)
+{
+    struct ids_result *r = ctx;
+
+    r->ok = st->ok;
+    r->nr = nr;
+    r->next = next;
+    snprintf(r->error, sizeof(r->error), "%s", st->error);
+    for (size_t i = 0; i < nr && i < 4; i++)
+        r->ids[i] = assets[i].id;
+}
+
+static void search_page(const char *body, bool ids_only, struct ids_result *r)
+{
+    struct api_search q = API_SEARCH_INIT;
+    struct fixture f;
+
+    memset(r, 0, sizeof(*r));
+    q.ids_only = ids_only;
+    serve(200, body);
+    fx_open(&f);
+    api_search_metadata(&f.api, &q, on_ids, r);
+    fx_run_close(&f);
+}
+
+/*
+ * A membership query reads its assets' ids alone (the snapshot's pages
+ * decoded the rest already): the other fields are neither decoded nor
+ * checked, the id still is, and the page's nextPage too.
+ */
+static void test_membership_pages_read_ids_only(void **state)
+{
+    static const char sparse[] =
+        "{\"assets\":{\"items\":[{\"id\":\"" ID1
+        "\",\"fileCreatedAt\":\"not a date\",\"exifInfo\":{\"x\":1}},"
+        "{\"id\":\"" ID2 "\",\"ownerId\":7}],\"nextPage\":\"2\"}}";
+    static const char bad_id[] = "{\"assets\":{\"items\":[{\"id\":\"" ID1
+                                 "\"},{\"id\":\"nope\"}],\"nextPage\":null}}";
+    static const char no_id[] = "{\"assets\":{\"items\":[{\"ownerId\":\"" OWN
+                                "\"}],\"nextPage\":null}}";
+    struct ids_result r;
+    struct uuid id1, id2;
+
+    (void)state;
+    uuid_parse(ID1, 36, &id1);
+    uuid_parse(ID2, 36, &id2);
+    search_page(sparse, true, &r);
+    assert_true(r.ok);
+    assert_int_equal(r.nr, 2);
+    assert_int_equal(r.next, 2);
+    assert_true(uuid_eq(&r.ids[0], &id1));
+    assert_true(uuid_eq(&r.ids[1], &id2));
+    /* the full decoder refuses the same page */
+    search_page(sparse, false, &r);
+    assert_false(r.ok);
+    assert_non_null(strstr(r.error, "assets.items[0].fileCreatedAt"));
+    search_page(bad_id, true, &r);
+    assert_false(r.ok);
+    assert_string_equal(r.error, "POST /search/metadata: assets.items[1].id: "
+                                 "expected a UUID string");
+    search_page(no_id, true, &r);
+    assert_false(r.ok);
+    assert_string_equal(r.error, "POST /search/metadata: assets.items[0].id: "
+                                 "expected a UUID string");
+}
+
 struct me_result {
     bool ok;
     enum api_fail kind;
@@ -462,6 +701,8 @@ int main(void)
         cmocka_unit_test(test_search_page_names_the_bad_field),
         cmocka_unit_test(test_search_page_rejects_broken_json),
         cmocka_unit_test(test_albums_decode_both_dialects),
+        cmocka_unit_test(test_album_listing_is_decoded_one_album_at_a_time),
+        cmocka_unit_test(test_membership_pages_read_ids_only),
         cmocka_unit_test(test_errors_carry_endpoint_status_and_message),
         cmocka_unit_test(test_bulk_tag_add_sends_ids_and_decodes_outcomes),
         cmocka_unit_test(test_search_body_and_date_formats),

@@ -32,6 +32,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static long hits[16];       /* calls per route */
 static long fail_first = 2; /* the flaky routes fail this many times */
 static char last_api_key[128];
+static char last_accept_encoding[64];
 static char last_body[256];
 
 enum route {
@@ -105,6 +106,9 @@ static enum MHD_Result handler(const struct canned_req *req, void *ctx)
     key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-api-key");
     pthread_mutex_lock(&lock);
     snprintf(last_api_key, sizeof(last_api_key), "%s", key ? key : "");
+    key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Encoding");
+    snprintf(last_accept_encoding, sizeof(last_accept_encoding), "%s",
+             key ? key : "(none)");
     snprintf(last_body, sizeof(last_body), "%s", req->body);
     pthread_mutex_unlock(&lock);
     for (r = 0; r < RT_COUNT; r++)
@@ -646,6 +650,38 @@ static void test_bodies_are_sent_and_metrics_print(void **state)
     buf_release(&err);
 }
 
+/*
+ * gzip is asked of remote servers only: on this host the bytes cost
+ * nothing to carry and inflating them cost ~8 s of a 1m library's read.
+ */
+static void test_gzip_is_asked_of_remote_servers_only(void **state)
+{
+    struct buf err = BUF_INIT;
+    struct http_engine *e = engine(1, &err);
+    struct tally t = {0};
+    char got[64];
+
+    (void)state;
+    assert_false(http_url_compresses("http://127.0.0.1:2283"));
+    assert_false(http_url_compresses("http://127.1.2.3:2283/api"));
+    assert_false(http_url_compresses("http://LOCALHOST:2283"));
+    assert_false(http_url_compresses("http://[::1]:2283"));
+    assert_true(http_url_compresses("https://photos.example.org"));
+    assert_true(http_url_compresses("http://192.168.1.5:2283"));
+    assert_true(http_url_compresses("http://127.example.org:2283"));
+    assert_true(http_url_compresses("http://10.0.0.127"));
+    /* the engine's requests to this test's 127.0.0.1 server */
+    submit(e, "GET", "/ok", true, &t);
+    run(e);
+    assert_int_equal(t.ok, 1);
+    pthread_mutex_lock(&lock);
+    snprintf(got, sizeof(got), "%s", last_accept_encoding);
+    pthread_mutex_unlock(&lock);
+    assert_string_equal(got, "(none)");
+    http_engine_free(e);
+    buf_release(&err);
+}
+
 /* ---- time limits, signals, descriptors, messages ------------------------ */
 
 /* A server that accepts connections and never answers. */
@@ -963,6 +999,7 @@ int main(void)
         T(test_oversized_body_fails_as_too_big),
         T(test_callbacks_may_submit_the_next_page),
         T(test_bodies_are_sent_and_metrics_print),
+        T(test_gzip_is_asked_of_remote_servers_only),
         T(test_stalled_server_fails_with_the_stall_timeout),
         T(test_timeout_bounds_a_request_with_its_retries),
         T(test_stop_abandons_a_stalled_request_soon),

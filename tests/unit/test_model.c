@@ -315,6 +315,95 @@ static void test_model_large_random_links_match_brute_force(void **state)
     model_release(&m);
 }
 
+/*
+ * An asset record's bytes, field by field: id 16, owner/file_name/path/
+ * duplicate 4 x 4, six int64 dates 48, visibility/flags/search_pass 3
+ * (+1 padding), search_index 4.  A field more is a decision: raise it
+ * here, with the million-asset cost (1 MB per byte) in mind.
+ */
+_Static_assert(sizeof(struct model_asset) <= 88,
+               "struct model_asset grew past 88 bytes");
+
+#define MEM_ASSETS 50000
+
+/*
+ * What a million-asset model costs besides its records (issue #13): the
+ * UUID index holds 4-byte record numbers (at most half full: at most 16
+ * bytes an asset, where a 20-byte uuidmap slot cost 40-80), file names and
+ * paths take no hash slot and a name that ends its path is not stored
+ * twice.  Lookups still find every asset, and every string reads back.
+ */
+static void test_model_asset_bytes_within_budget(void **state)
+{
+    struct model m;
+    uint64_t seed = 7, seed2 = 7;
+    size_t path_bytes = 0;
+    char name[32], path[96];
+
+    (void)state;
+    model_init(&m);
+    for (size_t i = 0; i < MEM_ASSETS; i++) {
+        struct model_asset a;
+
+        memset(&a, 0, sizeof(a));
+        a.id = mkid(&seed);
+        a.duplicate = MODEL_NONE;
+        snprintf(name, sizeof(name), "IMG_%06zu.JPG", i);
+        /* every tenth name is not its path's tail (an upload library) */
+        snprintf(path, sizeof(path), "/photos/library/Admin/2024/%s%s",
+                 i % 10 ? "" : "u/", i % 10 ? name : "0a1b2c3d.jpg");
+        path_bytes += strlen(path) + 1 + (i % 10 ? 0 : strlen(name) + 1);
+        model_asset_strings(&m, &a, name, strlen(name), path, strlen(path));
+        assert_int_equal(model_add_asset(&m, &a), i);
+    }
+    model_build_indexes(&m);
+    assert_true(m.asset_by_id.slots_nr * sizeof(*m.asset_by_id.slots) <=
+                (size_t)16 * MEM_ASSETS);
+    assert_true(m.strings.len <= path_bytes + 1);
+    assert_true(m.strings.slots_nr <= 1024);
+    for (size_t i = 0; i < MEM_ASSETS; i++) {
+        struct uuid id = mkid(&seed2);
+        uint32_t k = model_find_asset(&m, &id);
+
+        assert_int_equal(k, i);
+        snprintf(name, sizeof(name), "IMG_%06zu.JPG", i);
+        snprintf(path, sizeof(path), "/photos/library/Admin/2024/%s%s",
+                 i % 10 ? "" : "u/", i % 10 ? name : "0a1b2c3d.jpg");
+        assert_string_equal(model_str(&m, m.assets[k].file_name), name);
+        assert_string_equal(model_str(&m, m.assets[k].path), path);
+    }
+    {
+        struct uuid other = mkid(&seed2);
+
+        assert_int_equal(model_find_asset(&m, &other), MODEL_NONE);
+    }
+    model_release(&m);
+}
+
+/* A name that is the path's tail only in part, or empty, or cut at a
+ * NUL, reads back as given (C strings: up to the NUL). */
+static void test_model_asset_strings_edge_cases(void **state)
+{
+    struct model m;
+    struct model_asset a;
+
+    (void)state;
+    model_init(&m);
+    memset(&a, 0, sizeof(a));
+    model_asset_strings(&m, &a, "G.JPG", 5, "/x/IMG.JPG", 10);
+    assert_string_equal(model_str(&m, a.file_name), "G.JPG");
+    assert_string_equal(model_str(&m, a.path), "/x/IMG.JPG");
+    model_asset_strings(&m, &a, "IMG.JPG", 7, "IMG.JPG", 7);
+    assert_string_equal(model_str(&m, a.file_name), "IMG.JPG");
+    assert_string_equal(model_str(&m, a.path), "IMG.JPG");
+    model_asset_strings(&m, &a, "", 0, "/x/", 3);
+    assert_string_equal(model_str(&m, a.file_name), "");
+    model_asset_strings(&m, &a, "a\0b", 3, "/x/a\0b", 6);
+    assert_string_equal(model_str(&m, a.file_name), "a");
+    assert_string_equal(model_str(&m, a.path), "/x/a");
+    model_release(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -326,6 +415,8 @@ int main(void)
         cmocka_unit_test(test_model_user_known_by_id_first_gets_details),
         cmocka_unit_test(test_model_digest_ignores_order_sees_changes),
         cmocka_unit_test(test_model_large_random_links_match_brute_force),
+        cmocka_unit_test(test_model_asset_bytes_within_budget),
+        cmocka_unit_test(test_model_asset_strings_edge_cases),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
