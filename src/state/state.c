@@ -49,8 +49,11 @@ static const char *const migrations[STATE_SCHEMA_VERSION] = {
     "  dialect INTEGER NOT NULL,"
     "  needs TEXT NOT NULL,"
     "  full_at INTEGER NOT NULL,"
-    "  settled INTEGER NOT NULL DEFAULT 0,"
     "  records BLOB NOT NULL);"
+    /* a row here: the run that read the scope's library made every change
+     * it planned (apart from library_state: an UPDATE of that row would
+     * rewrite its whole blob, hundreds of MB for a large library) */
+    "CREATE TABLE library_settled (scope TEXT PRIMARY KEY);"
     "ALTER TABLE album_members ADD COLUMN view INTEGER NOT NULL DEFAULT 0;",
 };
 
@@ -73,6 +76,7 @@ enum stmt {
     S_LIB_PUT,
     S_LIB_FORGET,
     S_LIB_SETTLE,
+    S_LIB_UNSETTLE,
     S_COUNT
 };
 
@@ -110,13 +114,16 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_ALBUM_OLDEST] = "SELECT album FROM album_members WHERE server = ?1"
                        " AND fetched_at < ?3"
                        " ORDER BY fetched_at, album LIMIT ?2",
-    [S_LIB_GET] = "SELECT dialect, needs, full_at, records, settled"
-                  " FROM library_state"
+    [S_LIB_GET] = "SELECT dialect, needs, full_at, records,"
+                  " EXISTS (SELECT 1 FROM library_settled"
+                  " WHERE library_settled.scope = ?1) FROM library_state"
                   " WHERE scope = ?1",
     [S_LIB_PUT] = "INSERT OR REPLACE INTO library_state(scope, dialect, needs,"
                   " full_at, records) VALUES (?1, ?2, ?3, ?4, ?5)",
     [S_LIB_FORGET] = "DELETE FROM library_state WHERE scope = ?1",
-    [S_LIB_SETTLE] = "UPDATE library_state SET settled = 1 WHERE scope = ?1",
+    [S_LIB_SETTLE] = "INSERT OR IGNORE INTO library_settled(scope)"
+                     " VALUES (?1)",
+    [S_LIB_UNSETTLE] = "DELETE FROM library_settled WHERE scope = ?1",
 };
 
 struct state {
@@ -843,11 +850,28 @@ int state_library_get(struct state *st, const char *scope,
     return ret;
 }
 
+/* Runs one of the statements that take the scope alone (?1). */
+static int scope_step(struct state *st, enum stmt which, const char *scope,
+                      struct buf *err, const char *what)
+{
+    sqlite3_stmt *q = st->st[which];
+
+    if (sqlite3_bind_text(q, 1, scope, -1, SQLITE_STATIC) != SQLITE_OK) {
+        (void)sqlite3_reset(q);
+        return fail(st, err, what);
+    }
+    return step_done(st, which, err, what);
+}
+
 int state_library_put(struct state *st, const char *scope,
                       const struct state_library *in, struct buf *err)
 {
     sqlite3_stmt *q = st->st[S_LIB_PUT];
 
+    /* a new read: unsettled until its run has made its changes */
+    if (scope_step(st, S_LIB_UNSETTLE, scope, err,
+                   "cannot remember the library") < 0)
+        return -1;
     if (in->records_len > INT32_MAX ||
         sqlite3_bind_text(q, 1, scope, -1, SQLITE_STATIC) != SQLITE_OK ||
         sqlite3_bind_int(q, 2, in->dialect) != SQLITE_OK ||
@@ -888,26 +912,17 @@ int state_library_write(struct state *st, size_t offset, const void *data,
 
 int state_library_settle(struct state *st, const char *scope, struct buf *err)
 {
-    sqlite3_stmt *q = st->st[S_LIB_SETTLE];
-
-    if (sqlite3_bind_text(q, 1, scope, -1, SQLITE_STATIC) != SQLITE_OK) {
-        (void)sqlite3_reset(q);
-        return fail(st, err, "cannot mark the remembered library settled");
-    }
-    return step_done(st, S_LIB_SETTLE, err,
-                     "cannot mark the remembered library settled");
+    return scope_step(st, S_LIB_SETTLE, scope, err,
+                      "cannot mark the remembered library settled");
 }
 
 int state_library_forget(struct state *st, const char *scope, struct buf *err)
 {
-    sqlite3_stmt *q = st->st[S_LIB_FORGET];
+    const char *what = "cannot forget the remembered library";
 
-    if (sqlite3_bind_text(q, 1, scope, -1, SQLITE_STATIC) != SQLITE_OK) {
-        (void)sqlite3_reset(q);
-        return fail(st, err, "cannot forget the remembered library");
-    }
-    return step_done(st, S_LIB_FORGET, err,
-                     "cannot forget the remembered library");
+    if (scope_step(st, S_LIB_UNSETTLE, scope, err, what) < 0)
+        return -1;
+    return scope_step(st, S_LIB_FORGET, scope, err, what);
 }
 
 void state_library_release(struct state_library *l)
