@@ -311,6 +311,69 @@ static void test_changes_flagged(void **state)
     buf_release(&err);
 }
 
+/*
+ * A change-only evaluation is trusted only after the run that read the
+ * library made every change it planned: a stored read starts unsettled,
+ * remember_settled() settles it, and the next read stored unsettles it
+ * again; forgetting the library forgets the mark.
+ */
+static void test_changes_trusted_only_when_settled(void **state)
+{
+    struct fixture *f = *state;
+    struct state *st = NULL;
+    struct snapshot_info info;
+    struct remember_opts o = {NOW, false, -1, false};
+    struct snapshot_opts so = SNAPSHOT_OPTS_INIT;
+    struct remember *r;
+    struct buf err = BUF_INIT, scope = BUF_INIT;
+
+    assert_int_equal(state_open(&st, f->db, &err), 0);
+    remember_scope("http://photos", &f->m.users[f->m.me].id, &scope);
+    memset(&info, 0, sizeof(info));
+    info.complete = true;
+    info.dialect = 3;
+    r = remember_open(st, "http://photos", &o);
+    assert_false(remember_trusts_changes(r)); /* nothing remembered */
+    remember_store(r, &f->m, &info, &f->needs);
+    remember_close(r);
+
+    /* stored, not settled: the library is read, not trusted for changes */
+    r = remember_open(st, "http://photos", &o);
+    remember_wire(r, &so);
+    assert_non_null(so.prev->get(so.prev->ctx, &f->m));
+    assert_false(remember_trusts_changes(r));
+    remember_settled(r, &f->m);
+    remember_close(r);
+
+    r = remember_open(st, "http://photos", &o);
+    remember_wire(r, &so);
+    assert_non_null(so.prev->get(so.prev->ctx, &f->m));
+    assert_true(remember_trusts_changes(r));
+    /* this run's read replaces the row: unsettled until it settles */
+    remember_store(r, &f->m, &info, &f->needs);
+    remember_close(r);
+    r = remember_open(st, "http://photos", &o);
+    remember_wire(r, &so);
+    assert_non_null(so.prev->get(so.prev->ctx, &f->m));
+    assert_false(remember_trusts_changes(r));
+    remember_settled(r, &f->m);
+    remember_close(r);
+
+    /* forgotten (a run that changed dates): no mark left behind */
+    assert_int_equal(state_library_forget(st, scope.buf, &err), 0);
+    r = remember_open(st, "http://photos", &o);
+    remember_store(r, &f->m, &info, &f->needs);
+    remember_close(r);
+    r = remember_open(st, "http://photos", &o);
+    remember_wire(r, &so);
+    assert_non_null(so.prev->get(so.prev->ctx, &f->m));
+    assert_false(remember_trusts_changes(r));
+    remember_close(r);
+    state_close(st);
+    buf_release(&err);
+    buf_release(&scope);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -319,6 +382,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_row_and_when_it_is_trusted, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_changes_flagged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_changes_trusted_only_when_settled,
+                                        setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
