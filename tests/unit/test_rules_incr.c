@@ -1042,6 +1042,15 @@ static void test_incremental_walks_only_the_change(void **state)
     plan_release(&p);
     assert_false(r.incremental);
     assert_int_equal(r.assets_walked, l.m.assets_nr);
+    /* a cap the library fits in (the template's max_items: 1000000)
+     * leaves nothing out: no window */
+    eval(cfg, &l.m, 1000000, &p, &r);
+    plan_release(&p);
+    assert_true(r.incremental);
+    assert_in_range(r.assets_walked, 2, 3);
+    eval(cfg, &l.m, (long)l.m.assets_nr, &p, &r);
+    plan_release(&p);
+    assert_true(r.incremental);
     model_release(&l.m);
     config_free(cfg);
 }
