@@ -33,26 +33,30 @@ static json_t *member(json_t *obj, const char *key)
     return json_is_object(obj) ? json_object_get(obj, key) : NULL;
 }
 
-int jd_obj(struct jdec *d, json_t *obj, const char *where, long idx,
-           const char *key, json_t **out)
+/* obj[key] when it is of JSON type `type`; otherwise a failure naming `what`.
+ */
+static int jd_typed(struct jdec *d, json_t *obj, const char *where, long idx,
+                    const char *key, json_type type, const char *what,
+                    json_t **out)
 {
     json_t *v = member(obj, key);
 
-    if (!json_is_object(v))
-        return jd_fail(d, where, idx, key, "an object");
+    if (!v || json_typeof(v) != type)
+        return jd_fail(d, where, idx, key, what);
     *out = v;
     return 0;
+}
+
+int jd_obj(struct jdec *d, json_t *obj, const char *where, long idx,
+           const char *key, json_t **out)
+{
+    return jd_typed(d, obj, where, idx, key, JSON_OBJECT, "an object", out);
 }
 
 int jd_arr(struct jdec *d, json_t *obj, const char *where, long idx,
            const char *key, json_t **out)
 {
-    json_t *v = member(obj, key);
-
-    if (!json_is_array(v))
-        return jd_fail(d, where, idx, key, "an array");
-    *out = v;
-    return 0;
+    return jd_typed(d, obj, where, idx, key, JSON_ARRAY, "an array", out);
 }
 
 int jd_uuid(struct jdec *d, json_t *obj, const char *where, long idx,
