@@ -284,27 +284,50 @@ void api_users_me(struct api *a, api_user_fn *cb, void *ctx)
                deliver_me, (api_any_fn *)cb, ctx);
 }
 
+/* One array element decoded into *item (typed by the caller). */
+typedef int item_decode_fn(struct jdec *d, json_t *o, long idx, void *item);
+
+/*
+ * A root array decoded element by element into an xcalloc'd list of
+ * `size`-byte items (the caller frees it); *nr is 0 when any element fails,
+ * since a partial list would be read as the whole answer.
+ */
+static void *decode_list(struct api_call *c, json_t *root,
+                         struct api_status *st, size_t size,
+                         item_decode_fn *decode, size_t *nr)
+{
+    struct jdec d = JD(c);
+    char *v;
+    size_t n;
+
+    *nr = 0;
+    if (st->ok && jd_root_array(&d, root) < 0)
+        api_decode_failed(c, st);
+    if (!st->ok)
+        return NULL;
+    n = json_array_size(root);
+    v = xcalloc(n + 1, size);
+    for (size_t i = 0; i < n; i++) {
+        if (decode(&d, json_array_get(root, i), (long)i, v + i * size) < 0) {
+            api_decode_failed(c, st);
+            return v;
+        }
+    }
+    *nr = n;
+    return v;
+}
+
+static int user_item(struct jdec *d, json_t *o, long idx, void *item)
+{
+    return decode_user(d, o, "", idx, item);
+}
+
 static void deliver_users(struct api_call *c, json_t *root,
                           struct api_status *st)
 {
-    struct api_user *v = NULL;
-    size_t nr = 0;
-    struct jdec d = JD(c);
+    size_t nr;
+    struct api_user *v = decode_list(c, root, st, sizeof(*v), user_item, &nr);
 
-    if (st->ok && jd_root_array(&d, root) < 0)
-        api_decode_failed(c, st);
-    if (st->ok) {
-        nr = json_array_size(root);
-        v = xcalloc(nr + 1, sizeof(*v));
-        for (size_t i = 0; i < nr; i++) {
-            if (decode_user(&d, json_array_get(root, i), "", (long)i, &v[i]) <
-                0) {
-                api_decode_failed(c, st);
-                nr = 0;
-                break;
-            }
-        }
-    }
     ((api_users_fn *)c->cb)(c->ctx, st, v, nr);
     free(v);
 }
@@ -368,27 +391,17 @@ int api_decode_tag(struct jdec *d, json_t *o, const char *where, long idx,
     return 0;
 }
 
+static int tag_item(struct jdec *d, json_t *o, long idx, void *item)
+{
+    return api_decode_tag(d, o, "", idx, item);
+}
+
 static void deliver_tags(struct api_call *c, json_t *root,
                          struct api_status *st)
 {
-    struct api_tag *v = NULL;
-    size_t nr = 0;
-    struct jdec d = JD(c);
+    size_t nr;
+    struct api_tag *v = decode_list(c, root, st, sizeof(*v), tag_item, &nr);
 
-    if (st->ok && jd_root_array(&d, root) < 0)
-        api_decode_failed(c, st);
-    if (st->ok) {
-        nr = json_array_size(root);
-        v = xcalloc(nr + 1, sizeof(*v));
-        for (size_t i = 0; i < nr; i++) {
-            if (api_decode_tag(&d, json_array_get(root, i), "", (long)i,
-                               &v[i]) < 0) {
-                api_decode_failed(c, st);
-                nr = 0;
-                break;
-            }
-        }
-    }
     ((api_tags_fn *)c->cb)(c->ctx, st, v, nr);
     free(v);
 }
