@@ -113,6 +113,16 @@ static uint32_t album_for(struct sim_req *r, const char *perm, int min_role)
     return al;
 }
 
+/* album_for once the body passed sim_body_fields (400 on either). */
+static uint32_t album_with_body(struct sim_req *r,
+                                const struct sim_field *fields, size_t nr,
+                                const char *perm, int min_role)
+{
+    if (sim_body_fields(r, fields, nr) < 0)
+        return SIM_NONE;
+    return album_for(r, perm, min_role);
+}
+
 void sim_api_album_get(struct sim_req *r)
 {
     uint32_t al = album_for(r, "album.read", SIM_ROLE_VIEWER);
@@ -169,10 +179,8 @@ void sim_api_album_assets_add(struct sim_req *r)
     size_t n;
     uint32_t al;
 
-    if (sim_need_body(r) < 0 ||
-        sim_validate(r, r->body, ids_fields, ARRAY_SIZE(ids_fields)) < 0)
-        return;
-    al = album_for(r, "albumAsset.create", SIM_ROLE_EDITOR);
+    al = album_with_body(r, ids_fields, ARRAY_SIZE(ids_fields),
+                         "albumAsset.create", SIM_ROLE_EDITOR);
     if (al == SIM_NONE)
         return;
     n = sim_uuid_list(json_object_get(r->body, "ids"), &ids);
@@ -190,10 +198,8 @@ void sim_api_album_assets_remove(struct sim_req *r)
     uint32_t al;
     bool thumb_gone = false;
 
-    if (sim_need_body(r) < 0 ||
-        sim_validate(r, r->body, ids_fields, ARRAY_SIZE(ids_fields)) < 0)
-        return;
-    al = album_for(r, "albumAsset.delete", SIM_ROLE_EDITOR);
+    al = album_with_body(r, ids_fields, ARRAY_SIZE(ids_fields),
+                         "albumAsset.delete", SIM_ROLE_EDITOR);
     if (al == SIM_NONE)
         return;
     n = sim_uuid_list(json_object_get(r->body, "ids"), &ids);
@@ -241,8 +247,7 @@ void sim_api_albums_assets_add(struct sim_req *r)
     long added = 0;
     bool usable = false, dup = false;
 
-    if (sim_need_body(r) < 0 ||
-        sim_validate(r, r->body, fields, ARRAY_SIZE(fields)) < 0)
+    if (sim_body_fields(r, fields, ARRAY_SIZE(fields)) < 0)
         return;
     na = sim_uuid_list(json_object_get(r->body, "albumIds"), &aids);
     n = sim_uuid_list(json_object_get(r->body, "assetIds"), &ids);
@@ -334,8 +339,7 @@ void sim_api_album_create(struct sim_req *r)
     uint32_t al;
     json_t *users;
 
-    if (sim_need_body(r) < 0 ||
-        sim_validate(r, r->body, fields, ARRAY_SIZE(fields)) < 0)
+    if (sim_body_fields(r, fields, ARRAY_SIZE(fields)) < 0)
         return;
     users = json_object_get(r->body, "albumUsers");
     /* check the members before creating anything */
@@ -400,10 +404,8 @@ void sim_api_album_update(struct sim_req *r)
     uint32_t al;
     json_t *v;
 
-    if (sim_need_body(r) < 0 ||
-        sim_validate(r, r->body, fields, ARRAY_SIZE(fields)) < 0)
-        return;
-    al = album_for(r, "album.update", SIM_ROLE_OWNER);
+    al = album_with_body(r, fields, ARRAY_SIZE(fields), "album.update",
+                         SIM_ROLE_OWNER);
     if (al == SIM_NONE)
         return;
     album = &lib->albums[al];
@@ -457,10 +459,8 @@ void sim_api_album_users_add(struct sim_req *r)
     };
     uint32_t al;
 
-    if (sim_need_body(r) < 0 ||
-        sim_validate(r, r->body, fields, ARRAY_SIZE(fields)) < 0)
-        return;
-    al = album_for(r, "albumUser.create", SIM_ROLE_OWNER);
+    al = album_with_body(r, fields, ARRAY_SIZE(fields), "albumUser.create",
+                         SIM_ROLE_OWNER);
     if (al == SIM_NONE)
         return;
     if (add_members(r, al, json_object_get(r->body, "albumUsers")) < 0)
@@ -490,10 +490,8 @@ void sim_api_album_user_update(struct sim_req *r)
     int mi;
     const char *role;
 
-    if (sim_need_body(r) < 0 ||
-        sim_validate(r, r->body, fields, ARRAY_SIZE(fields)) < 0)
-        return;
-    al = album_for(r, "albumUser.update", SIM_ROLE_OWNER);
+    al = album_with_body(r, fields, ARRAY_SIZE(fields), "albumUser.update",
+                         SIM_ROLE_OWNER);
     if (al == SIM_NONE || sim_param_uuid(r, 1, "userId", &uid) < 0)
         return;
     u = sim_find_user(lib, &uid);

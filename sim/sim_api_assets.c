@@ -205,8 +205,7 @@ void sim_api_asset_update(struct sim_req *r)
     struct uuid id;
     uint32_t a;
 
-    if (sim_need_body(r) < 0 ||
-        sim_validate(r, r->body, update_fields, 8) < 0 || check_date(r) < 0 ||
+    if (sim_body_fields(r, update_fields, 8) < 0 || check_date(r) < 0 ||
         sim_param_uuid(r, 0, "id", &id) < 0)
         return;
     a = sim_find_asset(r->lib, &id);
@@ -251,9 +250,7 @@ void sim_api_assets_update(struct sim_req *r)
     uint32_t *idx;
     size_t n, i;
 
-    if (sim_need_body(r) < 0 ||
-        sim_validate(r, r->body, update_fields, ARRAY_SIZE(update_fields)) <
-            0 ||
+    if (sim_body_fields(r, update_fields, ARRAY_SIZE(update_fields)) < 0 ||
         check_date(r) < 0 || !(idx = own_assets(r, "asset.update", &n)))
         return;
     for (i = 0; i < n; i++)
@@ -345,8 +342,7 @@ void sim_api_assets_delete(struct sim_req *r)
     int64_t now = sim_now();
     bool force;
 
-    if (sim_need_body(r) < 0 ||
-        sim_validate(r, r->body, fields, ARRAY_SIZE(fields)) < 0 ||
+    if (sim_body_fields(r, fields, ARRAY_SIZE(fields)) < 0 ||
         !(idx = own_assets(r, "asset.delete", &n)))
         return;
     force = json_is_true(json_object_get(r->body, "force"));
@@ -408,8 +404,7 @@ void sim_api_trash_restore_assets(struct sim_req *r)
     long count = 0;
     size_t n, i;
 
-    if (sim_need_body(r) < 0 ||
-        sim_validate(r, r->body, fields, ARRAY_SIZE(fields)) < 0)
+    if (sim_body_fields(r, fields, ARRAY_SIZE(fields)) < 0)
         return;
     n = sim_uuid_list(json_object_get(r->body, "ids"), &ids);
     for (i = 0; i < n; i++) {

@@ -495,8 +495,8 @@ void sim_api_partner_update(struct sim_req *r)
     uint32_t u;
     bool on;
 
-    if (sim_param_uuid(r, 0, "id", &id) < 0 || sim_need_body(r) < 0 ||
-        sim_validate(r, r->body, fields, ARRAY_SIZE(fields)) < 0)
+    if (sim_param_uuid(r, 0, "id", &id) < 0 ||
+        sim_body_fields(r, fields, ARRAY_SIZE(fields)) < 0)
         return;
     u = sim_find_user(r->lib, &id);
     me = &r->lib->users[r->user];

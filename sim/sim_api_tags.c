@@ -77,8 +77,7 @@ void sim_api_tag_create(struct sim_req *r)
     struct uuid pid;
     json_t *p;
 
-    if (sim_need_body(r) < 0 ||
-        sim_validate(r, r->body, fields, ARRAY_SIZE(fields)) < 0)
+    if (sim_body_fields(r, fields, ARRAY_SIZE(fields)) < 0)
         return;
     name = json_string_value(json_object_get(r->body, "name"));
     p = json_object_get(r->body, "parentId");
@@ -155,8 +154,7 @@ void sim_api_tags_upsert(struct sim_req *r)
     json_t *v;
     json_t *tags;
 
-    if (sim_need_body(r) < 0 ||
-        sim_validate(r, r->body, fields, ARRAY_SIZE(fields)) < 0)
+    if (sim_body_fields(r, fields, ARRAY_SIZE(fields)) < 0)
         return;
     tags = json_object_get(r->body, "tags");
     seen = xmalloc(st_mult(json_array_size(tags) + 1, sizeof(*seen)));
@@ -262,8 +260,7 @@ static void tag_links(struct sim_req *r, bool add)
     size_t n, i;
     uint32_t t;
 
-    if (sim_need_body(r) < 0 ||
-        sim_validate(r, r->body, ids_fields, ARRAY_SIZE(ids_fields)) < 0)
+    if (sim_body_fields(r, ids_fields, ARRAY_SIZE(ids_fields)) < 0)
         return;
     t = own_tag(r, "tag.asset");
     if (t == SIM_NONE)
@@ -320,8 +317,7 @@ void sim_api_tags_bulk_assets(struct sim_req *r)
     size_t nt, na, i, j;
     long count = 0;
 
-    if (sim_need_body(r) < 0 ||
-        sim_validate(r, r->body, fields, ARRAY_SIZE(fields)) < 0)
+    if (sim_body_fields(r, fields, ARRAY_SIZE(fields)) < 0)
         return;
     nt = sim_uuid_list(json_object_get(r->body, "tagIds"), &tids);
     na = sim_uuid_list(json_object_get(r->body, "assetIds"), &aids);

@@ -143,6 +143,14 @@ int sim_need_body(struct sim_req *r)
     return -1;
 }
 
+int sim_body_fields(struct sim_req *r, const struct sim_field *fields,
+                    size_t nr)
+{
+    if (sim_need_body(r) < 0)
+        return -1;
+    return sim_validate(r, r->body, fields, nr);
+}
+
 size_t sim_uuid_list(json_t *arr, struct uuid **out)
 {
     size_t i, n = json_array_size(arr);

@@ -143,6 +143,10 @@ int sim_validate(struct sim_req *r, json_t *obj, const struct sim_field *fields,
 /* Requires a JSON object body (400 otherwise). */
 int sim_need_body(struct sim_req *r);
 
+/* sim_need_body, then sim_validate of the body against fields. */
+int sim_body_fields(struct sim_req *r, const struct sim_field *fields,
+                    size_t nr);
+
 /* Reads an array of UUIDs already validated; caller frees *out. */
 size_t sim_uuid_list(json_t *arr, struct uuid **out);
 
