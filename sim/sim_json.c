@@ -63,7 +63,7 @@ void sim_json_time(struct buf *b, int64_t ms)
     buf_addf(b, "\"%s\"", s);
 }
 
-static void add_str(struct buf *b, const struct sim_lib *lib, uint32_t id)
+void sim_json_str(struct buf *b, const struct sim_lib *lib, uint32_t id)
 {
     const char *s = sim_cstr(lib, id);
 
@@ -76,7 +76,7 @@ static void add_nstr(struct buf *b, const struct sim_lib *lib, uint32_t id)
     if (!id)
         buf_addstr(b, "null");
     else
-        add_str(b, lib, id);
+        sim_json_str(b, lib, id);
 }
 
 static void add_num(struct buf *b, double v)
@@ -130,9 +130,9 @@ void sim_json_user(struct buf *b, const struct sim_lib *lib, uint32_t user)
     buf_addstr(b, "{\"id\":");
     sim_json_uuid(b, &u->id);
     buf_addstr(b, ",\"name\":");
-    add_str(b, lib, u->name);
+    sim_json_str(b, lib, u->name);
     buf_addstr(b, ",\"email\":");
-    add_str(b, lib, u->email);
+    sim_json_str(b, lib, u->email);
     buf_addstr(b, ",\"avatarColor\":\"primary\",\"profileImagePath\":\"\","
                   "\"profileChangedAt\":");
     sim_json_time(b, u->created_at);
@@ -147,9 +147,9 @@ void sim_json_user_admin(struct buf *b, const struct sim_lib *lib,
     buf_addstr(b, "{\"id\":");
     sim_json_uuid(b, &u->id);
     buf_addstr(b, ",\"email\":");
-    add_str(b, lib, u->email);
+    sim_json_str(b, lib, u->email);
     buf_addstr(b, ",\"name\":");
-    add_str(b, lib, u->name);
+    sim_json_str(b, lib, u->name);
     buf_addf(b,
              ",\"isAdmin\":%s,\"createdAt\":", u->is_admin ? "true" : "false");
     sim_json_time(b, u->created_at);
@@ -197,7 +197,7 @@ void sim_json_tag(struct buf *b, const struct sim_lib *lib, uint32_t tag)
     }
     if (t->color) {
         buf_addstr(b, ",\"color\":");
-        add_str(b, lib, t->color);
+        sim_json_str(b, lib, t->color);
     }
     buf_addstr(b, ",\"createdAt\":");
     sim_json_time(b, t->created_at);
@@ -248,7 +248,7 @@ void sim_json_exif(struct buf *b, const struct sim_lib *lib, uint32_t asset)
     add_nstr(b, lib, e->country);
     buf_addstr(b, ",\"description\":");
     if (e->description)
-        add_str(b, lib, e->description);
+        sim_json_str(b, lib, e->description);
     else
         buf_addstr(b, "\"\"");
     buf_addstr(b, ",\"projectionType\":null,\"rating\":");
@@ -304,7 +304,7 @@ void sim_json_asset(struct buf *b, const struct sim_lib *lib, uint32_t asset,
         buf_add_json_str(b, p.buf, p.len);
         buf_release(&p);
     } else {
-        add_str(b, lib, a->base);
+        sim_json_str(b, lib, a->base);
     }
     buf_addstr(b, ",\"originalFileName\":");
     buf_add_json_str(b, fname, strlen(fname));
@@ -385,6 +385,24 @@ static int cmp_created_desc(const void *pa, const void *pb)
     return uuid_cmp(&a->id, &b->id);
 }
 
+void sim_json_album_fields(struct buf *b, const struct sim_lib *lib,
+                           const struct sim_album *al)
+{
+    buf_addstr(b, ",\"albumName\":");
+    sim_json_str(b, lib, al->name);
+    buf_addstr(b, ",\"description\":");
+    sim_json_str(b, lib, al->description);
+    buf_addstr(b, ",\"createdAt\":");
+    sim_json_time(b, al->created_at);
+    buf_addstr(b, ",\"updatedAt\":");
+    sim_json_time(b, al->updated_at);
+    buf_addstr(b, ",\"albumThumbnailAssetId\":");
+    if (al->thumb != SIM_NONE)
+        sim_json_uuid(b, &lib->assets[al->thumb].id);
+    else
+        buf_addstr(b, "null");
+}
+
 void sim_json_album(struct buf *b, const struct sim_lib *lib, uint32_t album,
                     int dialect, unsigned flags, uint32_t viewer,
                     long *exif_items)
@@ -409,19 +427,7 @@ void sim_json_album(struct buf *b, const struct sim_lib *lib, uint32_t album,
     }
     buf_addstr(b, "{\"id\":");
     sim_json_uuid(b, &al->id);
-    buf_addstr(b, ",\"albumName\":");
-    add_str(b, lib, al->name);
-    buf_addstr(b, ",\"description\":");
-    add_str(b, lib, al->description);
-    buf_addstr(b, ",\"createdAt\":");
-    sim_json_time(b, al->created_at);
-    buf_addstr(b, ",\"updatedAt\":");
-    sim_json_time(b, al->updated_at);
-    buf_addstr(b, ",\"albumThumbnailAssetId\":");
-    if (al->thumb != SIM_NONE)
-        sim_json_uuid(b, &lib->assets[al->thumb].id);
-    else
-        buf_addstr(b, "null");
+    sim_json_album_fields(b, lib, al);
     if (dialect < 3) {
         buf_addstr(b, ",\"ownerId\":");
         sim_json_uuid(b, &lib->users[al->owner].id);

@@ -65,6 +65,15 @@ bool sim_asset_counts(const struct sim_asset *a);
 void sim_json_bulk(struct buf *b, bool first, const struct uuid *id,
                    const char *error);
 
+/*
+ * The album fields the API answer and the library file share, in that
+ * order: ,"albumName" through ,"albumThumbnailAssetId".
+ */
+void sim_json_album_fields(struct buf *b, const struct sim_lib *lib,
+                           const struct sim_album *al);
+/* An interned string as a JSON string literal. */
+void sim_json_str(struct buf *b, const struct sim_lib *lib, uint32_t id);
+
 /* A 36-character UUID string into b. */
 void sim_json_uuid(struct buf *b, const struct uuid *u);
 /* An ISO-8601 instant string literal, or null for TIME_NONE. */

@@ -12,13 +12,6 @@
 #include <jansson.h>
 #include <math.h>
 
-static void add_str(struct buf *b, const struct sim_lib *lib, uint32_t id)
-{
-    const char *s = sim_cstr(lib, id);
-
-    buf_add_json_str(b, s, strlen(s));
-}
-
 /*
  * One asset in the library-file format (--save-library and GET
  * /__sim/state): every field the loader reads back, with its EXIF data;
@@ -47,10 +40,10 @@ static void dump_asset(struct buf *b, const struct sim_lib *lib, uint32_t i,
         buf_add_json_str(b, p.buf, p.len);
         buf_release(&p);
     } else {
-        add_str(b, lib, a->base);
+        sim_json_str(b, lib, a->base);
     }
     buf_addstr(b, ",\"originalFileName\":");
-    add_str(b, lib, a->file_name);
+    sim_json_str(b, lib, a->file_name);
     buf_addstr(b, ",\"fileCreatedAt\":");
     sim_json_time(b, a->file_created_at);
     buf_addstr(b, ",\"fileModifiedAt\":");
@@ -110,9 +103,9 @@ void sim_lib_dump(struct buf *b, const struct sim_lib *lib, bool state)
         buf_addstr(b, i ? ",\n{\"id\":" : "\n{\"id\":");
         sim_json_uuid(b, &u->id);
         buf_addstr(b, ",\"email\":");
-        add_str(b, lib, u->email);
+        sim_json_str(b, lib, u->email);
         buf_addstr(b, ",\"name\":");
-        add_str(b, lib, u->name);
+        sim_json_str(b, lib, u->name);
         buf_addf(b, ",\"isAdmin\":%s,\"partners\":[",
                  u->is_admin ? "true" : "false");
         for (j = 0; j < u->partners.nr; j++) {
@@ -129,9 +122,9 @@ void sim_lib_dump(struct buf *b, const struct sim_lib *lib, bool state)
                 continue;
             buf_addstr(b, first ? "{\"key\":" : ",{\"key\":");
             first = false;
-            add_str(b, lib, k->secret);
+            sim_json_str(b, lib, k->secret);
             buf_addstr(b, ",\"name\":");
-            add_str(b, lib, k->name);
+            sim_json_str(b, lib, k->name);
             buf_addstr(b, ",\"permissions\":[");
             if (k->all) {
                 buf_addstr(b, "\"all\"");
@@ -160,7 +153,7 @@ void sim_lib_dump(struct buf *b, const struct sim_lib *lib, bool state)
         buf_addstr(b, ",\"ownerId\":");
         sim_json_uuid(b, &lib->users[t->owner].id);
         buf_addstr(b, ",\"value\":");
-        add_str(b, lib, t->value);
+        sim_json_str(b, lib, t->value);
         buf_addstr(b, ",\"parentId\":");
         if (t->parent != SIM_NONE)
             sim_json_uuid(b, &lib->tags[t->parent].id);
@@ -168,7 +161,7 @@ void sim_lib_dump(struct buf *b, const struct sim_lib *lib, bool state)
             buf_addstr(b, "null");
         buf_addstr(b, ",\"color\":");
         if (t->color)
-            add_str(b, lib, t->color);
+            sim_json_str(b, lib, t->color);
         else
             buf_addstr(b, "null");
         buf_addstr(b, ",\"createdAt\":");
@@ -188,19 +181,7 @@ void sim_lib_dump(struct buf *b, const struct sim_lib *lib, bool state)
         sim_json_uuid(b, &al->id);
         buf_addstr(b, ",\"ownerId\":");
         sim_json_uuid(b, &lib->users[al->owner].id);
-        buf_addstr(b, ",\"albumName\":");
-        add_str(b, lib, al->name);
-        buf_addstr(b, ",\"description\":");
-        add_str(b, lib, al->description);
-        buf_addstr(b, ",\"createdAt\":");
-        sim_json_time(b, al->created_at);
-        buf_addstr(b, ",\"updatedAt\":");
-        sim_json_time(b, al->updated_at);
-        buf_addstr(b, ",\"albumThumbnailAssetId\":");
-        if (al->thumb != SIM_NONE)
-            sim_json_uuid(b, &lib->assets[al->thumb].id);
-        else
-            buf_addstr(b, "null");
+        sim_json_album_fields(b, lib, al);
         buf_addstr(b, ",\"albumUsers\":[");
         for (k = 0; k < al->members_nr; k++) {
             buf_addstr(b, k ? ",{\"userId\":" : "{\"userId\":");
