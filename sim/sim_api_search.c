@@ -237,9 +237,13 @@ static bool query_match(const struct sim_lib *lib, const struct query *q,
 
 /* ---- request parsing ---- */
 
-/* Resolves album ids; 3.x needs album.read on each (400 otherwise). */
-static int album_set(struct sim_req *r, json_t *arr, struct idset *s,
-                     struct branch *b)
+/*
+ * Resolves album (album true) or tag ids into s; an unknown id empties the
+ * branch, since it holds nothing. Albums on 3.x need album.read on each
+ * (400 and -1 otherwise).
+ */
+static int id_set(struct sim_req *r, json_t *arr, struct idset *s,
+                  struct branch *b, bool album)
 {
     struct uuid *ids;
     size_t n = sim_uuid_list(arr, &ids), i;
@@ -247,40 +251,34 @@ static int album_set(struct sim_req *r, json_t *arr, struct idset *s,
     s->set = true;
     s->items = xmalloc(st_mult(n + 1, sizeof(*s->items)));
     for (i = 0; i < n; i++) {
-        uint32_t al = sim_find_album(r->lib, &ids[i]);
+        uint32_t x = album ? sim_find_album(r->lib, &ids[i])
+                           : sim_find_tag(r->lib, &ids[i]);
 
-        if (r->dialect >= 3 &&
-            (al == SIM_NONE || sim_album_role(r->lib, al, r->user) < 0)) {
+        if (album && r->dialect >= 3 &&
+            (x == SIM_NONE || sim_album_role(r->lib, x, r->user) < 0)) {
             sim_error(r, 400, "Not found or no album.read access");
             free(ids);
             return -1;
         }
-        if (al == SIM_NONE)
-            b->empty = true; /* an unknown album holds nothing */
+        if (x == SIM_NONE)
+            b->empty = true;
         else
-            s->items[s->nr++] = al;
+            s->items[s->nr++] = x;
     }
     free(ids);
     return 0;
 }
 
+static int album_set(struct sim_req *r, json_t *arr, struct idset *s,
+                     struct branch *b)
+{
+    return id_set(r, arr, s, b, true);
+}
+
 static void tag_set(struct sim_req *r, json_t *arr, struct idset *s,
                     struct branch *b)
 {
-    struct uuid *ids;
-    size_t n = sim_uuid_list(arr, &ids), i;
-
-    s->set = true;
-    s->items = xmalloc(st_mult(n + 1, sizeof(*s->items)));
-    for (i = 0; i < n; i++) {
-        uint32_t t = sim_find_tag(r->lib, &ids[i]);
-
-        if (t == SIM_NONE)
-            b->empty = true;
-        else
-            s->items[s->nr++] = t;
-    }
-    free(ids);
+    (void)id_set(r, arr, s, b, false);
 }
 
 static int64_t jtime(json_t *v)
