@@ -142,23 +142,10 @@ static char *get_dup(json_t *o, const char *key)
 /* The kinds undo reverses; -1 for the others (notes, warnings). */
 static int undoable_kind(const char *name)
 {
-    static const enum report_kind kinds[] = {
-        REPORT_K_ADD_TAG_TO_ASSET,
-        REPORT_K_REMOVE_TAG_FROM_ASSET,
-        REPORT_K_CREATE_ALBUM,
-        REPORT_K_ASSIGN_ASSET_TO_ALBUM,
-        REPORT_K_REMOVE_ASSET_FROM_ALBUM,
-        REPORT_K_DELETE_ALBUM,
-        REPORT_K_UPDATE_ASSET_DATE,
-        REPORT_K_ALBUM_PERMISSION_SHARED,
-        REPORT_K_ALBUM_PERMISSION_ROLE_CHANGED,
-        REPORT_K_ALBUM_PERMISSION_REMOVED,
-    };
-    size_t i;
-
-    for (i = 0; name && i < ARRAY_SIZE(kinds); i++)
-        if (!strcmp(name, report_kind_name(kinds[i])))
-            return (int)kinds[i];
+    for (int k = 0; name && k < REPORT_K_COUNT; k++)
+        if (report_kind_undoable((enum report_kind)k) &&
+            !strcmp(name, report_kind_name((enum report_kind)k)))
+            return k;
     return -1;
 }
 

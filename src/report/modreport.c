@@ -57,6 +57,25 @@ const char *report_kind_name(enum report_kind k)
     return (unsigned)k < REPORT_K_COUNT ? kind_names[k] : "UNKNOWN";
 }
 
+bool report_kind_undoable(enum report_kind k)
+{
+    switch (k) {
+    case REPORT_K_ADD_TAG_TO_ASSET:
+    case REPORT_K_REMOVE_TAG_FROM_ASSET:
+    case REPORT_K_CREATE_ALBUM:
+    case REPORT_K_ASSIGN_ASSET_TO_ALBUM:
+    case REPORT_K_REMOVE_ASSET_FROM_ALBUM:
+    case REPORT_K_DELETE_ALBUM:
+    case REPORT_K_UPDATE_ASSET_DATE:
+    case REPORT_K_ALBUM_PERMISSION_SHARED:
+    case REPORT_K_ALBUM_PERMISSION_ROLE_CHANGED:
+    case REPORT_K_ALBUM_PERMISSION_REMOVED:
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* One event under construction: every field optional. */
 struct event {
     enum report_kind kind;

@@ -141,6 +141,9 @@ enum report_kind {
 
 /* "ADD_TAG_TO_ASSET"... */
 const char *report_kind_name(enum report_kind k);
+/* True for the kinds that record a change `undo` reverses (not notes or
+ * warnings). */
+bool report_kind_undoable(enum report_kind k);
 
 /* Events per kind, as the summary and event_counters show them. */
 struct report_kinds {
