@@ -41,17 +41,27 @@ static void one_done(struct poll *p)
     free(p);
 }
 
+/*
+ * On a failed answer: records it (the first failure wins) and finishes this
+ * request, which may free p; true then, so the caller returns at once.
+ */
+static bool failed(struct poll *p, const struct api_status *st)
+{
+    if (st->ok)
+        return false;
+    fail(p, st);
+    one_done(p);
+    return true;
+}
+
 static void on_page(void *ctx, const struct api_status *st,
                     const struct api_asset *assets, size_t nr, long next_page)
 {
     struct poll *p = ctx;
     size_t i;
 
-    if (!st->ok) {
-        fail(p, st);
-        one_done(p);
+    if (failed(p, st))
         return;
-    }
     ALLOC_GROW(p->items, p->ch.nr + nr, p->alloc);
     for (i = 0; i < nr; i++) {
         p->items[p->ch.nr + i].id = assets[i].id;
@@ -89,11 +99,8 @@ static void on_albums(void *ctx, const struct api_status *st,
     struct poll *p = ctx;
     size_t i;
 
-    if (!st->ok) {
-        fail(p, st);
-        one_done(p);
+    if (failed(p, st))
         return;
-    }
     p->ch.albums_nr = nr;
     for (i = 0; i < nr; i++) {
         const struct api_album *al = &albums[i];
@@ -146,11 +153,8 @@ static void on_version(void *ctx, const struct api_status *st,
 {
     struct poll *p = ctx;
 
-    if (!st->ok) {
-        fail(p, st);
-        one_done(p);
+    if (failed(p, st))
         return;
-    }
     p->a->dialect = api_dialect_of(v->major);
     search_all(p);
 }
