@@ -17,6 +17,14 @@ static bool is_shared(const struct sim_album *al)
     return al->members_nr > 0;
 }
 
+/* The caller's role on album i (sim_album_role), or -1 once it is deleted. */
+static int live_role(const struct sim_lib *lib, size_t i, uint32_t user)
+{
+    if (lib->albums[i].deleted)
+        return -1;
+    return sim_album_role(lib, (uint32_t)i, user);
+}
+
 void sim_api_albums_list(struct sim_req *r)
 {
     struct sim_lib *lib = r->lib;
@@ -62,9 +70,7 @@ void sim_api_albums_list(struct sim_req *r)
         const struct sim_album *al = &lib->albums[i];
         int role;
 
-        if (al->deleted)
-            continue;
-        role = sim_album_role(lib, (uint32_t)i, r->user);
+        role = live_role(lib, i, r->user);
         if (role < 0)
             continue;
         if (asset != SIM_NONE) {
@@ -572,9 +578,7 @@ void sim_api_albums_statistics(struct sim_req *r)
         const struct sim_album *al = &lib->albums[i];
         int role;
 
-        if (al->deleted)
-            continue;
-        role = sim_album_role(lib, (uint32_t)i, r->user);
+        role = live_role(lib, i, r->user);
         if (role == SIM_ROLE_OWNER) {
             owned++;
             if (!is_shared(al))
