@@ -424,6 +424,23 @@ static bool ci_is_one_of(const char *s, size_t len, const char *const *words)
     return false;
 }
 
+/*
+ * n as a non-null scalar: its kind, text and length; 1 then, 0 when it is
+ * something else (the caller reports it), -1 when yvisit refused it.
+ */
+static int yscalar(struct yload *L, yaml_node_t *n, enum ynode_kind *k,
+                   const char **s, size_t *len)
+{
+    if (!yvisit(L, n))
+        return -1;
+    *k = ykind(L, n);
+    if (n->type != YAML_SCALAR_NODE || *k == YK_NULL)
+        return 0;
+    *s = (const char *)n->data.scalar.value;
+    *len = n->data.scalar.length;
+    return 1;
+}
+
 int yget_bool(struct yload *L, yaml_node_t *n, const char *path, bool *out)
 {
     /* pydantic's lax string forms, compared case-insensitively */
@@ -438,13 +455,12 @@ int yget_bool(struct yload *L, yaml_node_t *n, const char *path, bool *out)
     double d;
     bool ovf;
 
-    if (!yvisit(L, n))
+    switch (yscalar(L, n, &k, &s, &len)) {
+    case -1:
         return -1;
-    k = ykind(L, n);
-    if (n->type != YAML_SCALAR_NODE || k == YK_NULL)
+    case 0:
         goto bad;
-    s = (const char *)n->data.scalar.value;
-    len = n->data.scalar.length;
+    }
     if (k == YK_BOOL) {
         *out = is_one_of(s, len, true_words);
         return 0;
@@ -505,13 +521,12 @@ int yget_int(struct yload *L, yaml_node_t *n, const char *path, long min,
     double d;
     bool ovf = false, ok = false;
 
-    if (!yvisit(L, n))
+    switch (yscalar(L, n, &k, &s, &len)) {
+    case -1:
         return -1;
-    k = ykind(L, n);
-    if (n->type != YAML_SCALAR_NODE || k == YK_NULL)
+    case 0:
         goto bad;
-    s = (const char *)n->data.scalar.value;
-    len = n->data.scalar.length;
+    }
     if (k == YK_INT)
         ok = yaml_int(s, len, &v, &ovf) && !ovf;
     else if (k == YK_BOOL) {
