@@ -63,6 +63,19 @@ void sim_json_time(struct buf *b, int64_t ms)
     buf_addf(b, "\"%s\"", s);
 }
 
+void sim_json_key_time(struct buf *b, const char *key, int64_t ms)
+{
+    buf_addstr(b, key);
+    sim_json_time(b, ms);
+}
+
+void sim_json_key_str(struct buf *b, const struct sim_lib *lib, const char *key,
+                      uint32_t id)
+{
+    buf_addstr(b, key);
+    sim_json_str(b, lib, id);
+}
+
 void sim_json_str(struct buf *b, const struct sim_lib *lib, uint32_t id)
 {
     const char *s = sim_cstr(lib, id);
@@ -129,10 +142,8 @@ void sim_json_user(struct buf *b, const struct sim_lib *lib, uint32_t user)
 
     buf_addstr(b, "{\"id\":");
     sim_json_uuid(b, &u->id);
-    buf_addstr(b, ",\"name\":");
-    sim_json_str(b, lib, u->name);
-    buf_addstr(b, ",\"email\":");
-    sim_json_str(b, lib, u->email);
+    sim_json_key_str(b, lib, ",\"name\":", u->name);
+    sim_json_key_str(b, lib, ",\"email\":", u->email);
     buf_addstr(b, ",\"avatarColor\":\"primary\",\"profileImagePath\":\"\","
                   "\"profileChangedAt\":");
     sim_json_time(b, u->created_at);
@@ -146,15 +157,12 @@ void sim_json_user_admin(struct buf *b, const struct sim_lib *lib,
 
     buf_addstr(b, "{\"id\":");
     sim_json_uuid(b, &u->id);
-    buf_addstr(b, ",\"email\":");
-    sim_json_str(b, lib, u->email);
-    buf_addstr(b, ",\"name\":");
-    sim_json_str(b, lib, u->name);
+    sim_json_key_str(b, lib, ",\"email\":", u->email);
+    sim_json_key_str(b, lib, ",\"name\":", u->name);
     buf_addf(b,
              ",\"isAdmin\":%s,\"createdAt\":", u->is_admin ? "true" : "false");
     sim_json_time(b, u->created_at);
-    buf_addstr(b, ",\"updatedAt\":");
-    sim_json_time(b, u->created_at);
+    sim_json_key_time(b, ",\"updatedAt\":", u->created_at);
     buf_addstr(b, ",\"deletedAt\":null,\"status\":\"active\","
                   "\"storageLabel\":null,\"quotaSizeInBytes\":null,"
                   "\"quotaUsageInBytes\":0,\"shouldChangePassword\":false,"
@@ -196,13 +204,10 @@ void sim_json_tag(struct buf *b, const struct sim_lib *lib, uint32_t tag)
         sim_json_uuid(b, &lib->tags[t->parent].id);
     }
     if (t->color) {
-        buf_addstr(b, ",\"color\":");
-        sim_json_str(b, lib, t->color);
+        sim_json_key_str(b, lib, ",\"color\":", t->color);
     }
-    buf_addstr(b, ",\"createdAt\":");
-    sim_json_time(b, t->created_at);
-    buf_addstr(b, ",\"updatedAt\":");
-    sim_json_time(b, t->updated_at);
+    sim_json_key_time(b, ",\"createdAt\":", t->created_at);
+    sim_json_key_time(b, ",\"updatedAt\":", t->updated_at);
     buf_addch(b, '}');
 }
 
@@ -221,8 +226,7 @@ void sim_json_exif(struct buf *b, const struct sim_lib *lib, uint32_t asset)
              "\"dateTimeOriginal\":",
              (unsigned)e->width, (unsigned)e->height, (unsigned)e->file_size);
     sim_json_time(b, e->date_time_original);
-    buf_addstr(b, ",\"modifyDate\":");
-    sim_json_time(b, a->file_modified_at);
+    sim_json_key_time(b, ",\"modifyDate\":", a->file_modified_at);
     buf_addstr(b, ",\"timeZone\":");
     add_nstr(b, lib, e->time_zone);
     buf_addstr(b, ",\"lensModel\":");
@@ -311,16 +315,11 @@ void sim_json_asset(struct buf *b, const struct sim_lib *lib, uint32_t asset,
     buf_addf(b, ",\"originalMimeType\":\"%s\",\"thumbhash\":",
              mime_of(fname, a->type));
     add_b64_of(b, &a->id, 0x7468756d62ULL, 18);
-    buf_addstr(b, ",\"fileCreatedAt\":");
-    sim_json_time(b, a->file_created_at);
-    buf_addstr(b, ",\"fileModifiedAt\":");
-    sim_json_time(b, a->file_modified_at);
-    buf_addstr(b, ",\"localDateTime\":");
-    sim_json_time(b, a->local_date_time);
-    buf_addstr(b, ",\"createdAt\":");
-    sim_json_time(b, a->created_at);
-    buf_addstr(b, ",\"updatedAt\":");
-    sim_json_time(b, a->updated_at);
+    sim_json_key_time(b, ",\"fileCreatedAt\":", a->file_created_at);
+    sim_json_key_time(b, ",\"fileModifiedAt\":", a->file_modified_at);
+    sim_json_key_time(b, ",\"localDateTime\":", a->local_date_time);
+    sim_json_key_time(b, ",\"createdAt\":", a->created_at);
+    sim_json_key_time(b, ",\"updatedAt\":", a->updated_at);
     buf_addf(b,
              ",\"isFavorite\":%s,\"isArchived\":%s,\"isTrashed\":%s,"
              "\"isOffline\":false,\"isEdited\":false,\"visibility\":\"%s\","
@@ -388,14 +387,10 @@ static int cmp_created_desc(const void *pa, const void *pb)
 void sim_json_album_fields(struct buf *b, const struct sim_lib *lib,
                            const struct sim_album *al)
 {
-    buf_addstr(b, ",\"albumName\":");
-    sim_json_str(b, lib, al->name);
-    buf_addstr(b, ",\"description\":");
-    sim_json_str(b, lib, al->description);
-    buf_addstr(b, ",\"createdAt\":");
-    sim_json_time(b, al->created_at);
-    buf_addstr(b, ",\"updatedAt\":");
-    sim_json_time(b, al->updated_at);
+    sim_json_key_str(b, lib, ",\"albumName\":", al->name);
+    sim_json_key_str(b, lib, ",\"description\":", al->description);
+    sim_json_key_time(b, ",\"createdAt\":", al->created_at);
+    sim_json_key_time(b, ",\"updatedAt\":", al->updated_at);
     buf_addstr(b, ",\"albumThumbnailAssetId\":");
     if (al->thumb != SIM_NONE)
         sim_json_uuid(b, &lib->assets[al->thumb].id);
@@ -456,8 +451,7 @@ void sim_json_album(struct buf *b, const struct sim_lib *lib, uint32_t album,
         time_format_date(end, d);
         buf_addf(b, ",\"endDate\":\"%sT00:00:00.000Z\"", d);
         if (!(flags & SIM_JA_NO_LAST)) {
-            buf_addstr(b, ",\"lastModifiedAssetTimestamp\":");
-            sim_json_time(b, last_mod);
+            sim_json_key_time(b, ",\"lastModifiedAssetTimestamp\":", last_mod);
         }
     }
     buf_addf(b, ",\"isActivityEnabled\":%s,\"order\":\"%s\"",

@@ -74,6 +74,11 @@ void sim_json_album_fields(struct buf *b, const struct sim_lib *lib,
 /* An interned string as a JSON string literal. */
 void sim_json_str(struct buf *b, const struct sim_lib *lib, uint32_t id);
 
+/* key (a `,"name":` prefix), then the value as sim_json_time / _str. */
+void sim_json_key_time(struct buf *b, const char *key, int64_t ms);
+void sim_json_key_str(struct buf *b, const struct sim_lib *lib, const char *key,
+                      uint32_t id);
+
 /* A 36-character UUID string into b. */
 void sim_json_uuid(struct buf *b, const struct uuid *u);
 /* An ISO-8601 instant string literal, or null for TIME_NONE. */

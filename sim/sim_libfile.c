@@ -42,20 +42,13 @@ static void dump_asset(struct buf *b, const struct sim_lib *lib, uint32_t i,
     } else {
         sim_json_str(b, lib, a->base);
     }
-    buf_addstr(b, ",\"originalFileName\":");
-    sim_json_str(b, lib, a->file_name);
-    buf_addstr(b, ",\"fileCreatedAt\":");
-    sim_json_time(b, a->file_created_at);
-    buf_addstr(b, ",\"fileModifiedAt\":");
-    sim_json_time(b, a->file_modified_at);
-    buf_addstr(b, ",\"localDateTime\":");
-    sim_json_time(b, a->local_date_time);
-    buf_addstr(b, ",\"createdAt\":");
-    sim_json_time(b, a->created_at);
-    buf_addstr(b, ",\"updatedAt\":");
-    sim_json_time(b, a->updated_at);
-    buf_addstr(b, ",\"deletedAt\":");
-    sim_json_time(b, a->deleted_at);
+    sim_json_key_str(b, lib, ",\"originalFileName\":", a->file_name);
+    sim_json_key_time(b, ",\"fileCreatedAt\":", a->file_created_at);
+    sim_json_key_time(b, ",\"fileModifiedAt\":", a->file_modified_at);
+    sim_json_key_time(b, ",\"localDateTime\":", a->local_date_time);
+    sim_json_key_time(b, ",\"createdAt\":", a->created_at);
+    sim_json_key_time(b, ",\"updatedAt\":", a->updated_at);
+    sim_json_key_time(b, ",\"deletedAt\":", a->deleted_at);
     buf_addf(b, ",\"visibility\":\"%s\",\"isFavorite\":%s,\"duplicateId\":",
              sim_visibility_name(a->visibility),
              a->favorite ? "true" : "false");
@@ -102,10 +95,8 @@ void sim_lib_dump(struct buf *b, const struct sim_lib *lib, bool state)
 
         buf_addstr(b, i ? ",\n{\"id\":" : "\n{\"id\":");
         sim_json_uuid(b, &u->id);
-        buf_addstr(b, ",\"email\":");
-        sim_json_str(b, lib, u->email);
-        buf_addstr(b, ",\"name\":");
-        sim_json_str(b, lib, u->name);
+        sim_json_key_str(b, lib, ",\"email\":", u->email);
+        sim_json_key_str(b, lib, ",\"name\":", u->name);
         buf_addf(b, ",\"isAdmin\":%s,\"partners\":[",
                  u->is_admin ? "true" : "false");
         for (j = 0; j < u->partners.nr; j++) {
@@ -123,8 +114,7 @@ void sim_lib_dump(struct buf *b, const struct sim_lib *lib, bool state)
             buf_addstr(b, first ? "{\"key\":" : ",{\"key\":");
             first = false;
             sim_json_str(b, lib, k->secret);
-            buf_addstr(b, ",\"name\":");
-            sim_json_str(b, lib, k->name);
+            sim_json_key_str(b, lib, ",\"name\":", k->name);
             buf_addstr(b, ",\"permissions\":[");
             if (k->all) {
                 buf_addstr(b, "\"all\"");
@@ -152,8 +142,7 @@ void sim_lib_dump(struct buf *b, const struct sim_lib *lib, bool state)
         sim_json_uuid(b, &t->id);
         buf_addstr(b, ",\"ownerId\":");
         sim_json_uuid(b, &lib->users[t->owner].id);
-        buf_addstr(b, ",\"value\":");
-        sim_json_str(b, lib, t->value);
+        sim_json_key_str(b, lib, ",\"value\":", t->value);
         buf_addstr(b, ",\"parentId\":");
         if (t->parent != SIM_NONE)
             sim_json_uuid(b, &lib->tags[t->parent].id);
@@ -164,10 +153,8 @@ void sim_lib_dump(struct buf *b, const struct sim_lib *lib, bool state)
             sim_json_str(b, lib, t->color);
         else
             buf_addstr(b, "null");
-        buf_addstr(b, ",\"createdAt\":");
-        sim_json_time(b, t->created_at);
-        buf_addstr(b, ",\"updatedAt\":");
-        sim_json_time(b, t->updated_at);
+        sim_json_key_time(b, ",\"createdAt\":", t->created_at);
+        sim_json_key_time(b, ",\"updatedAt\":", t->updated_at);
         buf_addch(b, '}');
     }
     buf_addstr(b, "],\"albums\":[");
