@@ -117,6 +117,34 @@ static void test_encoding_and_damage(void **state)
     buf_release(&err);
 }
 
+/* The fixture's database, the scope of its user, and the description
+ * of a complete 3.x read. */
+static void open_db(const struct fixture *f, struct state **st,
+                    struct buf *scope, struct snapshot_info *info)
+{
+    struct buf err = BUF_INIT;
+
+    assert_int_equal(state_open(st, f->db, &err), 0);
+    remember_scope("http://photos", &f->m.users[f->m.me].id, scope);
+    memset(info, 0, sizeof(*info));
+    info->complete = true;
+    info->dialect = 3;
+    buf_release(&err);
+}
+
+/* The next run's memory, with the remembered library asked for (as the
+ * loader asks once users/me answered); it must have one. */
+static struct remember *
+next_run(struct state *st, const struct remember_opts *o, struct fixture *f)
+{
+    struct snapshot_opts so = SNAPSHOT_OPTS_INIT;
+    struct remember *r = remember_open(st, "http://photos", o);
+
+    remember_wire(r, &so);
+    assert_non_null(so.prev->get(so.prev->ctx, &f->m));
+    return r;
+}
+
 static void test_row_and_when_it_is_trusted(void **state)
 {
     struct fixture *f = *state;
@@ -128,11 +156,7 @@ static void test_row_and_when_it_is_trusted(void **state)
     struct remember *r;
     struct buf err = BUF_INIT, scope = BUF_INIT;
 
-    assert_int_equal(state_open(&st, f->db, &err), 0);
-    remember_scope("http://photos", &f->m.users[f->m.me].id, &scope);
-    memset(&info, 0, sizeof(info));
-    info.complete = true;
-    info.dialect = 3;
+    open_db(f, &st, &scope, &info);
 
     /* a complete full read is remembered, at its time */
     r = remember_open(st, "http://photos", &o);
@@ -323,38 +347,27 @@ static void test_changes_trusted_only_when_settled(void **state)
     struct state *st = NULL;
     struct snapshot_info info;
     struct remember_opts o = {NOW, false, -1, false};
-    struct snapshot_opts so = SNAPSHOT_OPTS_INIT;
     struct remember *r;
     struct buf err = BUF_INIT, scope = BUF_INIT;
 
-    assert_int_equal(state_open(&st, f->db, &err), 0);
-    remember_scope("http://photos", &f->m.users[f->m.me].id, &scope);
-    memset(&info, 0, sizeof(info));
-    info.complete = true;
-    info.dialect = 3;
+    open_db(f, &st, &scope, &info);
     r = remember_open(st, "http://photos", &o);
     assert_false(remember_trusts_changes(r)); /* nothing remembered */
     remember_store(r, &f->m, &info, &f->needs);
     remember_close(r);
 
     /* stored, not settled: the library is read, not trusted for changes */
-    r = remember_open(st, "http://photos", &o);
-    remember_wire(r, &so);
-    assert_non_null(so.prev->get(so.prev->ctx, &f->m));
+    r = next_run(st, &o, f);
     assert_false(remember_trusts_changes(r));
     remember_settled(r, &f->m);
     remember_close(r);
 
-    r = remember_open(st, "http://photos", &o);
-    remember_wire(r, &so);
-    assert_non_null(so.prev->get(so.prev->ctx, &f->m));
+    r = next_run(st, &o, f);
     assert_true(remember_trusts_changes(r));
     /* this run's read replaces the row: unsettled until it settles */
     remember_store(r, &f->m, &info, &f->needs);
     remember_close(r);
-    r = remember_open(st, "http://photos", &o);
-    remember_wire(r, &so);
-    assert_non_null(so.prev->get(so.prev->ctx, &f->m));
+    r = next_run(st, &o, f);
     assert_false(remember_trusts_changes(r));
     remember_settled(r, &f->m);
     remember_close(r);
@@ -364,9 +377,7 @@ static void test_changes_trusted_only_when_settled(void **state)
     r = remember_open(st, "http://photos", &o);
     remember_store(r, &f->m, &info, &f->needs);
     remember_close(r);
-    r = remember_open(st, "http://photos", &o);
-    remember_wire(r, &so);
-    assert_non_null(so.prev->get(so.prev->ctx, &f->m));
+    r = next_run(st, &o, f);
     assert_false(remember_trusts_changes(r));
     remember_close(r);
     state_close(st);
