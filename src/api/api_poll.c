@@ -93,6 +93,30 @@ static uint64_t fnv(uint64_t h, const void *data, size_t len)
     return h;
 }
 
+/* One album's fingerprint: what the full read takes from the list (id,
+ * name, owner, members with their roles, updatedAt, assetCount,
+ * lastModifiedAssetTimestamp).  The members are summed, so their order
+ * in the answer does not matter. */
+static uint64_t album_fp(const struct api_album *al)
+{
+    uint64_t h = 0xcbf29ce484222325ULL, users = 0;
+    int64_t v[3] = {al->updated_at, al->asset_count, al->last_modified};
+
+    h = fnv(h, &al->id, sizeof(al->id));
+    h = fnv(h, al->name, strlen(al->name) + 1);
+    h = fnv(h, &al->owner, sizeof(al->owner));
+    h = fnv(h, v, sizeof(v));
+    for (size_t i = 0; i < al->users_nr; i++) {
+        uint64_t u = fnv(0xcbf29ce484222325ULL, &al->users[i].user,
+                         sizeof(al->users[i].user));
+
+        users += fnv(u, &al->users[i].role, sizeof(al->users[i].role));
+    }
+    return fnv(h, &users, sizeof(users));
+}
+
+/* An album list (2.x: the owned one or the shared one): its albums are
+ * added to the fingerprint. */
 static void on_albums(void *ctx, const struct api_status *st,
                       const struct api_album *albums, size_t nr)
 {
@@ -101,17 +125,10 @@ static void on_albums(void *ctx, const struct api_status *st,
 
     if (failed(p, st))
         return;
-    p->ch.albums_nr = nr;
-    for (i = 0; i < nr; i++) {
-        const struct api_album *al = &albums[i];
-        uint64_t h = 0xcbf29ce484222325ULL;
-        int64_t v[3] = {al->updated_at, al->asset_count, al->last_modified};
-
-        h = fnv(h, &al->id, sizeof(al->id));
-        h = fnv(h, al->name, strlen(al->name) + 1);
-        h = fnv(h, v, sizeof(v));
-        p->ch.albums_fp += h; /* a sum: the list's order does not matter */
-    }
+    p->ch.albums_nr += nr;
+    for (i = 0; i < nr; i++)
+        p->ch.albums_fp += album_fp(&albums[i]); /* a sum: the lists' order
+                                                    does not matter */
     one_done(p);
 }
 
@@ -136,14 +153,24 @@ static void search_changed(struct poll *p, const char *visibility)
     buf_release(&body);
 }
 
-/* 2.x searches the timeline only by default: its archive is asked apart. */
-static void search_all(struct poll *p)
+/*
+ * The requests whose form depends on the server line.  3.x: one search
+ * (its default is everything but locked).  2.x: its search sees the
+ * timeline only unless asked, so the timeline, the archive and the hidden
+ * assets are asked apart (the three passes of the full read), and its
+ * GET /albums lists the caller's own albums only, so the albums shared
+ * with the caller are listed apart (?shared=true, as the full read does).
+ */
+static void submit_by_dialect(struct poll *p)
 {
     if (p->a->dialect == 2) {
-        p->pending++;
+        p->pending += 4;
         search_changed(p, "timeline");
         search_changed(p, "archive");
+        search_changed(p, "hidden");
+        api_albums(p->a, 1, on_albums, p);
     } else {
+        p->pending++;
         search_changed(p, NULL);
     }
 }
@@ -156,7 +183,8 @@ static void on_version(void *ctx, const struct api_status *st,
     if (failed(p, st))
         return;
     p->a->dialect = api_dialect_of(v->major);
-    search_all(p);
+    submit_by_dialect(p);
+    one_done(p);
 }
 
 void api_poll_changes(struct api *a, int64_t since_ms, api_changes_fn *cb,
@@ -168,16 +196,18 @@ void api_poll_changes(struct api *a, int64_t since_ms, api_changes_fn *cb,
     p->since = since_ms;
     p->cb = cb;
     p->ctx = ctx;
-    p->pending = 2;
+    p->pending = 1; /* the list below */
     p->st.ok = true;
     p->st.kind = API_OK;
     p->st.error = "";
     p->st.endpoint = "";
     p->ch.server_ms = TIME_NONE;
     buf_init(&p->error, 0);
-    if (a->dialect)
-        search_all(p);
-    else
+    if (a->dialect) {
+        submit_by_dialect(p);
+    } else {
+        p->pending++;
         api_server_version(a, on_version, p);
+    }
     api_albums(a, -1, on_albums, p);
 }

@@ -2,9 +2,9 @@
  * api_poll.h: the requests of a watch-mode poll (run --watch).
  *
  * Asks whether anything a pass would read has changed since a point of
- * the server's clock, at the cost of two requests whatever the library's
- * size (three on 2.x, whose search sees the timeline only unless asked
- * for the archive apart):
+ * the server's clock, at a cost that does not depend on the library's
+ * size: two requests on 3.x, five on 2.x (below), one more (GET
+ * /server/version) on the first poll when the server line is not known:
  *
  *   POST /search/metadata {"updatedAfter": since, "withDeleted": true,
  *                          "size": API_POLL_PAGE}
@@ -12,12 +12,21 @@
  *     of these updates the asset row, whose updatedAt trigger moves
  *     (docs/simulator.md "Members that change behind the album"); their
  *     ids and updatedAt, the first page only.  (Not /search/statistics:
- *     its DTO has no withDeleted, so it cannot count the trash.)
+ *     its DTO has no withDeleted, so it cannot count the trash.)  2.x
+ *     searches the timeline only by default: it is asked three times,
+ *     "visibility" timeline, archive and hidden, the passes the full
+ *     read makes.
  *   GET /albums
- *     a fingerprint of the album list (ids, names, updatedAt, assetCount,
- *     lastModifiedAssetTimestamp): an asset added to or taken out of an
- *     album, which leaves the asset row alone, moves its album's
- *     updatedAt or assetCount.
+ *     a fingerprint of the album list (ids, names, owners, members and
+ *     their roles, updatedAt, assetCount, lastModifiedAssetTimestamp):
+ *     an asset added to or taken out of an album, which leaves the asset
+ *     row alone, moves its album's updatedAt or assetCount; a member
+ *     added, removed or given another role changes the members.  3.x
+ *     lists the albums the caller owns and those shared with it; 2.x
+ *     only those it owns, so its poll lists GET /albums?shared=true too
+ *     (owned and shared, or shared with the caller), as the full read
+ *     does: an album shared with the caller that changes, appears or
+ *     disappears moves the fingerprint on both lines.
  *
  * The search answer's Date header is the server's clock: the next poll
  * asks "since" that, so a change made while a pass reads is seen by the
@@ -49,9 +58,10 @@ struct api_changes {
     bool more;          /* the search had more pages */
     int64_t server_ms;  /* the search answer's Date header, ms since the
                            epoch; TIME_NONE when the server sent none */
-    uint64_t albums_fp; /* fingerprint of the album list, independent of
-                           its order */
-    size_t albums_nr;
+    uint64_t albums_fp; /* fingerprint of the album lists, independent of
+                           their order */
+    size_t albums_nr;   /* albums listed (2.x: an owned album shared
+                           out is in both lists) */
 };
 
 /* st is the first failure of the requests (or ok); ch is NULL then.

@@ -176,7 +176,8 @@ static time_t mono_s(void)
     return ts.tv_sec;
 }
 
-/* Asks the server what changed since w->since (api_poll.h: two requests);
+/* Asks the server what changed since w->since (api_poll.h: two requests,
+ * five on 2.x);
  * false with the reason in r->why when it could not say. */
 static bool watch_poll(struct watch *w, struct poll_result *r,
                        uint64_t *requests)
