@@ -356,8 +356,9 @@ static void watch_end(struct watching *w)
     struct e2e_run r;
 
     e2e_term(w->pid, w->n, &r);
-    if (w->failed.len)
-        fail_msg("%s\n%s", w->failed.buf, r.err.buf);
+    if (w->failed.len) /* with the end of the tool's log */
+        fail_msg("%s\n...%s", w->failed.buf,
+                 r.err.buf + (r.err.len > 1500 ? r.err.len - 1500 : 0));
     assert_int_equal(r.code, 0);
     e2e_run_release(&r);
     buf_release(&w->failed);
