@@ -1,9 +1,11 @@
 /*
- * test_apply.c: the applier's phase order, chunking, id hand-over from
- * creates to adds, per-id outcome mapping, request failures, the
- * all-or-nothing split, fail-fast, signals, dry run, and the staleness
- * check of saved plans.  The writer is a recorder that plays the server's
- * part from a per-test script.
+ * test_apply.c: the applier's phase order (what goes with the album
+ * creates, what waits), chunking, id hand-over from creates to adds,
+ * per-id outcome mapping, request failures, the all-or-nothing split,
+ * fail-fast, signals, dry run, and the staleness check of saved plans.
+ * The writer is a recorder that plays the server's part from a per-test
+ * script; the API writer's album creates (reuse of the albums the listing
+ * before the writes found) run against a canned server.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,10 +15,12 @@
 #include <cmocka.h>
 
 #include "apply/apply.h"
+#include "apply/apply_api.h"
 #include "apply/apply_perms.h"
 #include "core/sigflag.h"
 #include "snapshot/snapshot.h"
 
+#include "canned_server.h"
 #include "test_ids.h"
 
 static struct uuid uid(unsigned n)
@@ -497,6 +501,118 @@ static void test_apply_independent_writes_go_with_the_creates(void **state)
     outcome_release(&o);
     plan_release(&p);
     buf_release(&err);
+}
+
+/* ---- the API writer's album creates ---- */
+
+static int writes_seen; /* requests the refusing server answered */
+
+/* Refuses every request (400: a plain failure, nothing to read back). */
+static enum MHD_Result refuse(const struct canned_req *req, void *ctx)
+{
+    (void)ctx;
+    __atomic_add_fetch(&writes_seen, 1, __ATOMIC_SEQ_CST);
+    return canned_reply(req->conn, 400, "{\"message\":\"refused\"}", NULL,
+                        NULL);
+}
+
+/* Applies the creates of p through the API writer, the listing before
+ * the writes being l; returns the requests the server saw. */
+static int apply_creates(const struct plan *p, const struct apply_listed *l,
+                         const struct uuid *me, struct outcome *o)
+{
+    struct canned_server srv;
+    struct http_engine_opts eo = HTTP_ENGINE_OPTS_INIT;
+    struct apply_opts opts = {0, false, false, NULL, NULL, 0};
+    struct buf err = BUF_INIT;
+    struct http_engine *eng;
+    struct apply_api aa;
+    struct api api;
+
+    assert_int_equal(canned_start(&srv, refuse, NULL), 0);
+    eo.base_url = srv.url;
+    eo.api_key = "k3y";
+    eo.max_retries = 0;
+    eng = http_engine_new(&eo, &err);
+    assert_non_null(eng);
+    api_init(&api, eng);
+    api.dialect = 3;
+    apply_api_init(&aa, &api);
+    aa.me = *me;
+    aa.know_me = true;
+    aa.listed = l;
+    writes_seen = 0;
+    outcome_init(o, p);
+    assert_int_equal(apply_run(p, &aa.writer, &opts, o, &err), APPLY_OK);
+    apply_api_release(&aa);
+    http_engine_free(eng);
+    canned_stop(&srv);
+    buf_release(&err);
+    return writes_seen;
+}
+
+/*
+ * The creates take the albums made meanwhile from the torn-read check's
+ * listing (apply_api_listed()), not from a listing of their own: "N",
+ * which the key's user owns, is used and not made again; "O", another
+ * user's, and "M", not listed, are sent (and refused here).  Without a
+ * listing that answered, nothing is created, nor sent.
+ */
+static void test_apply_creates_reuse_what_the_listing_found(void **state)
+{
+    struct uuid me = uid(500), other = uid(501), n_id = uid(810);
+    struct api_status ok = {true, API_OK, 200, "GET /albums", "", -1};
+    struct api_status failed = {false,         API_FAIL_HTTP,      500,
+                                "GET /albums", "GET /albums: 500", -1};
+    struct api_album seen[2];
+    struct apply_listed l;
+    struct outcome o;
+    struct plan p;
+    size_t g;
+
+    (void)state;
+    sig_clear();
+    plan_init(&p);
+    plan_group(&p, PLAN_ALBUM_CREATE, "M", NULL);
+    plan_group(&p, PLAN_ALBUM_CREATE, "N", NULL);
+    plan_group(&p, PLAN_ALBUM_CREATE, "O", NULL);
+    plan_finish(&p);
+    memset(seen, 0, sizeof(seen));
+    seen[0].id = n_id;
+    seen[0].name = "N";
+    seen[0].owner = me;
+    seen[1].id = uid(811);
+    seen[1].name = "O";
+    seen[1].owner = other;
+    memset(&l, 0, sizeof(l));
+    apply_api_listed(&l, &ok, seen, 2);
+
+    assert_int_equal(apply_creates(&p, &l, &me, &o), 2);
+    for (g = 0; g < p.nr; g++) {
+        const struct outcome_group *og = &o.groups[g];
+
+        if (!strcmp(p.groups[g].name, "N")) {
+            assert_int_equal(og->action, OUTCOME_DONE);
+            assert_true(uuid_eq(&og->target, &n_id));
+            assert_false(og->created);
+        } else {
+            assert_int_equal(og->action, OUTCOME_FAILED);
+        }
+    }
+    outcome_release(&o);
+
+    /* the listing failed: no create is sent */
+    apply_listed_reset(&l);
+    apply_api_listed(&l, &ok, seen, 2);
+    apply_api_listed(&l, &failed, NULL, 0);
+    assert_int_equal(apply_creates(&p, &l, &me, &o), 0);
+    for (g = 0; g < p.nr; g++) {
+        assert_int_equal(o.groups[g].action, OUTCOME_FAILED);
+        assert_non_null(strstr(o.groups[g].message, "not sent"));
+    }
+    outcome_release(&o);
+    apply_listed_reset(&l);
+    plan_release(&p);
 }
 
 static void test_apply_per_id_failures_are_counted_not_fatal(void **state)
@@ -989,6 +1105,7 @@ int main(void)
         cmocka_unit_test(test_apply_album_create_carries_its_assets),
         cmocka_unit_test(test_apply_bulk_phase_spread_over_slots),
         cmocka_unit_test(test_apply_independent_writes_go_with_the_creates),
+        cmocka_unit_test(test_apply_creates_reuse_what_the_listing_found),
         cmocka_unit_test(test_apply_per_id_failures_are_counted_not_fatal),
         cmocka_unit_test(test_apply_fail_fast_stops_after_the_phase),
         cmocka_unit_test(test_apply_request_failure_names_endpoint),
