@@ -5,11 +5,15 @@
  */
 #include "apply/apply.h"
 
+#include "core/hashmap.h"
 #include "core/sigflag.h"
 
 static const char *const phase_names[APPLY_PHASE_COUNT] = {
-    "tags upsert",   "album creates", "album adds", "tag adds", "tag removes",
-    "album removes", "album deletes", "sharing",    "dates",
+    "tags upsert",   "album creates and ready writes",
+    "album adds",    "tag adds",
+    "tag removes",   "album removes",
+    "album deletes", "sharing",
+    "dates",
 };
 
 static const char *const kind_endpoints[APPLY_KIND_COUNT] = {
@@ -322,32 +326,51 @@ static void take_create_assets(struct run *rn, const struct apply_req *r,
     og->album_asset_count = r->created_assets;
 }
 
+/* Which groups a builder takes now (NULL: all; the unready fail). */
+typedef bool ready_fn(const struct run *rn, size_t g);
+
 static void bulk_build(struct run *rn, enum plan_op op, enum apply_kind kind,
-                       struct batch *b, bool ready_only);
+                       struct batch *b, ready_fn *ready);
+static bool has_target(const struct run *rn, size_t g);
+static bool removal_ready(const struct run *rn, size_t g);
+static void sharing_build(struct run *rn, struct batch *b, ready_fn *ready);
+static bool sharing_ready(const struct run *rn, size_t g);
+static void dates_build(struct run *rn, struct batch *b);
+static void settle_whole(struct run *rn, enum apply_phase ph, struct batch *b,
+                         size_t from, size_t to);
 
 /*
- * One POST /albums per new album, carrying its assets when they fit in a
- * chunk (adds_of_new_album()); the album's other groups learn its id.
- * The adds to albums and tags that exist already go first in the same
- * batch.
+ * The first batch after the tag upsert: one POST /albums per new album,
+ * carrying its assets when they fit in a chunk (adds_of_new_album()); the
+ * album's other groups learn its id.  Every write that needs nothing
+ * from another goes in the same batch, so that the engine keeps its slots
+ * busy across what used to be phase boundaries (not with fail_fast, whose
+ * phases stop one after the other): the adds to albums and tags that
+ * exist already, the removals that are no move's source and whose pair is
+ * not also added (removal_ready()), the dates, and the sharing of albums
+ * that exist already (sharing_ready()).  The long bulk requests go first,
+ * the short creates last, so that no slot idles at the batch's end.  What
+ * waits for this batch: the adds to new albums beyond the create's
+ * carried assets, the moves' removals (hold_unconfirmed_moves()), the
+ * album deletes (after their albums' removals) and the sharing of new
+ * albums (their ids).
  */
 static void phase_album_create(struct run *rn)
 {
     const struct plan *p = rn->p;
     struct batch b = {NULL, 0, 0};
-    size_t *adds = NULL, g, k, ride = 0;
-    bool any = false;
+    size_t *adds = NULL, g, k, bulk = 0, ride = 0;
 
-    for (g = 0; g < p->nr && !any; g++)
-        any = p->groups[g].op == PLAN_ALBUM_CREATE;
-    /* The creates keep every slot busy for a while: the adds whose target
-     * exists already go first in the same batch (they are the long
-     * requests), so that no slot idles while the creates end and the
-     * adds' phases begin (not with fail_fast, whose phases stop one after
-     * the other). */
-    if (any && !rn->opts->fail_fast) {
-        bulk_build(rn, PLAN_ALBUM_ADD, APPLY_ALBUM_ASSETS_ADD, &b, true);
-        bulk_build(rn, PLAN_TAG_ADD, APPLY_TAG_ASSETS_ADD, &b, true);
+    if (!rn->opts->fail_fast) {
+        bulk_build(rn, PLAN_ALBUM_ADD, APPLY_ALBUM_ASSETS_ADD, &b, has_target);
+        bulk_build(rn, PLAN_TAG_ADD, APPLY_TAG_ASSETS_ADD, &b, has_target);
+        bulk_build(rn, PLAN_TAG_REMOVE, APPLY_TAG_ASSETS_REMOVE, &b,
+                   removal_ready);
+        bulk_build(rn, PLAN_ALBUM_REMOVE, APPLY_ALBUM_ASSETS_REMOVE, &b,
+                   removal_ready);
+        bulk = b.nr;
+        dates_build(rn, &b);
+        sharing_build(rn, &b, sharing_ready);
         ride = b.nr;
     }
     for (g = 0; g < p->nr; g++) {
@@ -371,8 +394,9 @@ static void phase_album_create(struct run *rn)
         }
     }
     (void)send(rn, APPLY_PHASE_ALBUM_CREATE, &b);
-    for (k = 0; k < ride; k++)
+    for (k = 0; k < bulk; k++)
         take_bulk(rn, &b.reqs[k]);
+    settle_whole(rn, APPLY_PHASE_ALBUM_CREATE, &b, bulk, ride);
     for (k = ride; k < b.nr; k++) {
         const struct apply_req *r = &b.reqs[k];
         struct outcome_group *og = &rn->o->groups[r->group];
@@ -517,44 +541,93 @@ static size_t bulk_chunk(const struct run *rn, size_t total)
     return n < rn->chunk ? n : rn->chunk;
 }
 
+static bool has_target(const struct run *rn, size_t g)
+{
+    return rn->o->groups[g].has_target;
+}
+
+/*
+ * May removal group g go out before the adds are made?  Not when one of
+ * its items is a move's source (removed only once the move's add is
+ * confirmed: hold_unconfirmed_moves()), nor when an add still to be made
+ * has the same (asset, tag or album) pair: the add goes first.
+ */
+static bool removal_ready(const struct run *rn, size_t g)
+{
+    const struct plan *p = rn->p;
+    const struct plan_group *pg = &p->groups[g];
+    const struct outcome_group *og = &rn->o->groups[g];
+    enum plan_op add =
+        pg->op == PLAN_TAG_REMOVE ? PLAN_TAG_ADD : PLAN_ALBUM_ADD;
+    struct uuidmap added = UUIDMAP_INIT;
+    bool ready = og->has_target;
+    size_t i, k;
+
+    for (i = 0; i < pg->nr && ready; i++)
+        ready = pg->items[i].reason != PLAN_R_CONVERSION;
+    for (k = 0; k < p->nr && ready; k++) {
+        const struct plan_group *ag = &p->groups[k];
+        const struct outcome_group *ao = &rn->o->groups[k];
+
+        /* An add with no target yet is to an album made in this run,
+         * never one a removal names. */
+        if (ag->op != add || group_settled(rn, k) || !ao->has_target ||
+            !uuid_eq(&ao->target, &og->target))
+            continue;
+        for (i = 0; i < ag->nr; i++)
+            uuidmap_put(&added, &ag->items[i].id, (uint32_t)i);
+    }
+    for (i = 0; i < pg->nr && ready && added.count; i++)
+        ready = uuidmap_get(&added, &pg->items[i].id) == HASHMAP_NONE;
+    uuidmap_release(&added);
+    return ready;
+}
+
 /*
  * Adds the requests of the groups of op to b, chunked (bulk_chunk()).
- * ready_only: only the groups whose target is known now (the rest wait
- * for their own phase); else a group whose target is unknown fails.
+ * ready (may be NULL): only the groups it accepts (the rest wait for
+ * their own phase); NULL: every group still to send, and a group whose
+ * target is unknown fails.
  */
 static void bulk_build(struct run *rn, enum plan_op op, enum apply_kind kind,
-                       struct batch *b, bool ready_only)
+                       struct batch *b, ready_fn *ready)
 {
     const struct plan *p = rn->p;
     size_t g, i, total = 0, chunk;
+    bool *take = xcalloc(p->nr ? p->nr : 1, sizeof(*take));
 
-    for (g = 0; g < p->nr; g++)
-        if (p->groups[g].op == op && rn->o->groups[g].has_target &&
-            !group_settled(rn, g))
-            total += p->groups[g].nr;
-    chunk = bulk_chunk(rn, total);
     for (g = 0; g < p->nr; g++) {
         const struct plan_group *pg = &p->groups[g];
-        const struct outcome_group *og = &rn->o->groups[g];
-        struct uuid *ids;
 
         if (pg->op != op || !pg->nr || group_settled(rn, g))
             continue;
-        if (!og->has_target) {
-            if (!ready_only)
+        if (!rn->o->groups[g].has_target) {
+            if (!ready)
                 fail_items(rn, g, OUTCOME_E_TARGET, NULL);
             continue;
         }
+        take[g] = !ready || ready(rn, g);
+        if (take[g])
+            total += pg->nr;
+    }
+    chunk = bulk_chunk(rn, total);
+    for (g = 0; g < p->nr; g++) {
+        const struct plan_group *pg = &p->groups[g];
+        struct uuid *ids;
+
+        if (!take[g])
+            continue;
         ids = group_ids(pg);
         for (i = 0; i < pg->nr; i += chunk) {
             size_t n = pg->nr - i < chunk ? pg->nr - i : chunk;
             struct apply_req *r = batch_add(b, kind, g);
 
-            r->target = og->target;
+            r->target = rn->o->groups[g].target;
             req_set_ids(r, ids + i, n, i);
         }
         free(ids);
     }
+    free(take);
 }
 
 /* Groups of op whose target is unknown fail; others get chunked
@@ -565,7 +638,7 @@ static void phase_bulk(struct run *rn, enum apply_phase ph, enum plan_op op,
     struct batch b = {NULL, 0, 0};
     size_t i;
 
-    bulk_build(rn, op, kind, &b, false);
+    bulk_build(rn, op, kind, &b, NULL);
     (void)send(rn, ph, &b);
     for (i = 0; i < b.nr; i++)
         take_bulk(rn, &b.reqs[i]);
@@ -611,18 +684,17 @@ static void phase_album_delete(struct run *rn)
 }
 
 /*
- * Runs an all-or-nothing batch; requests that failed for several ids are
- * sent again one id per request, so one bad id sinks only itself.
+ * After an all-or-nothing batch ran, its requests [from, to): those that
+ * failed with a 400 for several ids are sent again one id per request, so
+ * one bad id sinks only itself; then every result goes into the outcome.
  */
-static void send_whole_with_split(struct run *rn, enum apply_phase ph,
-                                  struct batch *b)
+static void settle_whole(struct run *rn, enum apply_phase ph, struct batch *b,
+                         size_t from, size_t to)
 {
     struct batch again = {NULL, 0, 0};
     size_t i, k;
 
-    if (!send(rn, ph, b))
-        goto take;
-    for (i = 0; i < b->nr; i++) {
+    for (i = from; i < to && !rn->stop && !sig_stop_requested; i++) {
         const struct apply_req *r = &b->reqs[i];
 
         if (r->result != APPLY_REQ_FAILED || r->ids_nr < 2)
@@ -640,10 +712,9 @@ static void send_whole_with_split(struct run *rn, enum apply_phase ph,
             req_set_ids(s, r->ids + k, 1, r->first + k);
         }
     }
-    if (again.nr && !rn->stop && !sig_stop_requested)
+    if (again.nr)
         (void)send(rn, ph, &again);
-take:
-    for (i = 0; i < b->nr; i++) {
+    for (i = from; i < to; i++) {
         const struct apply_req *r = &b->reqs[i];
         bool split = r->result == APPLY_REQ_FAILED && r->ids_nr >= 2 &&
                      r->http_status == 400 && again.nr;
@@ -656,16 +727,33 @@ take:
     batch_release(&again);
 }
 
+/* May sharing group g go out with the creates?  Its album exists already
+ * and the plan does not delete it (the delete goes first, as before). */
+static bool sharing_ready(const struct run *rn, size_t g)
+{
+    const struct outcome_group *og = &rn->o->groups[g];
+    size_t k;
+
+    if (!og->has_target)
+        return false;
+    for (k = 0; k < rn->p->nr; k++)
+        if (rn->p->groups[k].op == PLAN_ALBUM_DELETE &&
+            rn->o->groups[k].has_target &&
+            uuid_eq(&rn->o->groups[k].target, &og->target))
+            return false;
+    return true;
+}
+
 /*
- * The sharing phase: every sharing change of the plan in one batch, in
- * plan order; users added to an album go in one request (chunked), role
- * changes and removals one user per request, as those endpoints take
- * them.  A group whose album has no id (its create failed) fails here.
+ * The sharing requests of the groups still to send, in plan order; users
+ * added to an album go in one request (chunked), role changes and
+ * removals one user per request, as those endpoints take them.  ready
+ * (may be NULL): only the groups it accepts; NULL: every group, and one
+ * whose album has no id (its create failed) fails.
  */
-static void phase_sharing(struct run *rn)
+static void sharing_build(struct run *rn, struct batch *b, ready_fn *ready)
 {
     const struct plan *p = rn->p;
-    struct batch b = {NULL, 0, 0};
     size_t g, i;
 
     for (g = 0; g < p->nr; g++) {
@@ -675,10 +763,11 @@ static void phase_sharing(struct run *rn)
 
         if ((pg->op != PLAN_ALBUM_USER_ADD && pg->op != PLAN_ALBUM_USER_ROLE &&
              pg->op != PLAN_ALBUM_USER_REMOVE) ||
-            !pg->nr)
+            !pg->nr || group_settled(rn, g))
             continue;
-        if (!og->has_target) {
-            fail_items(rn, g, OUTCOME_E_TARGET, NULL);
+        if (ready ? !ready(rn, g) : !og->has_target) {
+            if (!ready)
+                fail_items(rn, g, OUTCOME_E_TARGET, NULL);
             continue;
         }
         ids = group_ids(pg);
@@ -686,7 +775,7 @@ static void phase_sharing(struct run *rn)
             /* Every user of the album in one request. */
             for (i = 0; i < pg->nr; i += rn->chunk) {
                 size_t n = pg->nr - i < rn->chunk ? pg->nr - i : rn->chunk;
-                struct apply_req *r = batch_add(&b, APPLY_ALBUM_USERS_ADD, g);
+                struct apply_req *r = batch_add(b, APPLY_ALBUM_USERS_ADD, g);
 
                 r->target = og->target;
                 r->role = pg->role;
@@ -695,7 +784,7 @@ static void phase_sharing(struct run *rn)
         } else {
             /* The endpoints take one user each. */
             for (i = 0; i < pg->nr; i++) {
-                struct apply_req *r = batch_add(&b,
+                struct apply_req *r = batch_add(b,
                                                 pg->op == PLAN_ALBUM_USER_ROLE
                                                     ? APPLY_ALBUM_USER_ROLE
                                                     : APPLY_ALBUM_USER_REMOVE,
@@ -708,26 +797,35 @@ static void phase_sharing(struct run *rn)
         }
         free(ids);
     }
-    send_whole_with_split(rn, APPLY_PHASE_SHARING, &b);
+}
+
+/* The sharing phase: what the first batch left (the new albums'). */
+static void phase_sharing(struct run *rn)
+{
+    struct batch b = {NULL, 0, 0};
+
+    sharing_build(rn, &b, NULL);
+    (void)send(rn, APPLY_PHASE_SHARING, &b);
+    settle_whole(rn, APPLY_PHASE_SHARING, &b, 0, b.nr);
     batch_release(&b);
 }
 
-static void phase_dates(struct run *rn)
+/* One PUT /assets per date group still to send (chunked). */
+static void dates_build(struct run *rn, struct batch *b)
 {
     const struct plan *p = rn->p;
-    struct batch b = {NULL, 0, 0};
     size_t g, i;
 
     for (g = 0; g < p->nr; g++) {
         const struct plan_group *pg = &p->groups[g];
         struct uuid *ids;
 
-        if (pg->op != PLAN_ASSET_DATE || !pg->nr)
+        if (pg->op != PLAN_ASSET_DATE || !pg->nr || group_settled(rn, g))
             continue;
         ids = group_ids(pg);
         for (i = 0; i < pg->nr; i += rn->chunk) {
             size_t n = pg->nr - i < rn->chunk ? pg->nr - i : rn->chunk;
-            struct apply_req *r = batch_add(&b, APPLY_ASSETS_DATE, g);
+            struct apply_req *r = batch_add(b, APPLY_ASSETS_DATE, g);
 
             r->date = pg->date;
             r->offset_min = pg->offset_min;
@@ -735,7 +833,15 @@ static void phase_dates(struct run *rn)
         }
         free(ids);
     }
-    send_whole_with_split(rn, APPLY_PHASE_DATES, &b);
+}
+
+static void phase_dates(struct run *rn)
+{
+    struct batch b = {NULL, 0, 0};
+
+    dates_build(rn, &b);
+    (void)send(rn, APPLY_PHASE_DATES, &b);
+    settle_whole(rn, APPLY_PHASE_DATES, &b, 0, b.nr);
     batch_release(&b);
 }
 

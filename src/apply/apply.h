@@ -18,10 +18,17 @@
  *                      once), PUT|DELETE /albums/{id}/user/{userId}
  *   9. dates           PUT /assets {ids, dateTimeOriginal} per date
  *
- * Phases 3 and 4 need the creates only for the new albums: the adds to
- * albums and tags that exist already go in the creates' batch, so that
- * they use the slots the creates leave free (not with fail_fast, whose
- * phases stop one after the other).
+ * Only some of that order is needed: an add to a new album needs its id
+ * (its create), an add to a new tag the upsert, a move's removal of its
+ * source the add that moved it (hold_unconfirmed_moves()), a removal of
+ * an (asset, tag or album) pair the run also adds that add, an album's
+ * delete the removals that emptied it, and the sharing of a new album its
+ * id.  Everything else goes in phase 2's batch, next to the creates, so
+ * that the engine keeps its slots busy where phases used to wait for one
+ * another: the adds to albums and tags that exist already, the other
+ * removals, the dates and the sharing of albums that exist (not one the
+ * plan deletes).  The later phases send what is left.  With fail_fast the
+ * phases run one after the other, as listed.
  *
  * Within a phase the requests are independent: they go to the writer as
  * one batch, which runs them through the HTTP engine with its bounded

@@ -248,65 +248,56 @@ void apply_api_submit(struct apply_api *aa, struct call_ctx *cc)
     }
 }
 
-/* The albums the key's user owns, by name, as listed before creating. */
-struct owned {
-    struct apply_api *aa;
-    struct api_status st;
-    bool listed;
-    char **names;
-    struct uuid *ids;
-    size_t nr;
-};
-
-static void on_owned(void *ctx, const struct api_status *st,
-                     const struct api_album *albums, size_t nr)
+void apply_api_listed(void *ctx, const struct api_status *st,
+                      const struct api_album *albums, size_t nr)
 {
-    struct owned *ow = ctx;
+    struct apply_listed *l = ctx;
     size_t i;
 
-    ow->listed = st->ok;
-    if (!st->ok)
+    if (!st->ok) {
+        l->failed = true;
         return;
-    ow->names = xcalloc(nr + 1, sizeof(*ow->names));
-    ow->ids = xcalloc(nr + 1, sizeof(*ow->ids));
+    }
+    l->answered = true;
+    ALLOC_GROW(l->v, l->nr + nr, l->alloc);
     for (i = 0; i < nr; i++) {
-        if (!apply_api_new_album(ow->aa, &albums[i]))
-            continue;
-        ow->names[ow->nr] = xstrdup(albums[i].name ? albums[i].name : "");
-        ow->ids[ow->nr++] = albums[i].id;
+        struct apply_listed_album *a = &l->v[l->nr++];
+
+        a->name = xstrdup(albums[i].name ? albums[i].name : "");
+        a->id = albums[i].id;
+        a->owner = albums[i].owner;
     }
 }
 
-/*
- * Creating an album is not idempotent, and another run (a second
- * process, another machine, the web page) may have made the same album
- * since this run read the library.  Right before the creates, the albums
- * are listed again: a create whose name now exists among the user's own
- * albums reuses it (its assets then go in through the album-add phase).
- * When the list cannot be had, nothing is created.
- */
-static int reuse_existing_albums(struct apply_api *aa, struct apply_req *reqs,
-                                 size_t nr, struct buf *err)
+void apply_listed_reset(struct apply_listed *l)
 {
-    struct owned ow;
-    size_t i, k;
-    bool any = false;
+    for (size_t i = 0; i < l->nr; i++)
+        free(l->v[i].name);
+    free(l->v);
+    memset(l, 0, sizeof(*l));
+}
 
-    for (i = 0; i < nr && !any; i++)
-        any = reqs[i].kind == APPLY_ALBUM_CREATE;
-    if (!any)
-        return 0;
-    memset(&ow, 0, sizeof(ow));
-    ow.aa = aa;
-    api_albums(aa->api, 0, on_owned, &ow);
-    if (http_engine_run(aa->api->eng, err) < 0)
-        return -1;
+/*
+ * Creating an album is not idempotent, and another writer (a process
+ * that is not this tool, the web page) may have made the same album
+ * since this run read the library.  The torn-read check's listing, the
+ * one between the read and the writes (aa->listed), names the albums made
+ * since: a create whose name is among those the key's user owns reuses
+ * it (its assets then go in through the album-add phase).  Without that
+ * listing, nothing is created.
+ */
+static void reuse_existing_albums(struct apply_api *aa, struct apply_req *reqs,
+                                  size_t nr)
+{
+    const struct apply_listed *l = aa->listed;
+    size_t i, k;
+
     for (i = 0; i < nr; i++) {
         struct apply_req *r = &reqs[i];
 
         if (r->kind != APPLY_ALBUM_CREATE)
             continue;
-        if (!ow.listed) {
+        if (!l || !l->answered || l->failed) {
             r->result = APPLY_REQ_FAILED;
             free(r->message);
             r->message = xstrdup("POST /albums: not sent: GET /albums "
@@ -314,22 +305,22 @@ static int reuse_existing_albums(struct apply_api *aa, struct apply_req *reqs,
                                  "meanwhile could not be ruled out");
             continue;
         }
-        for (k = 0; k < ow.nr; k++) {
-            if (strcmp(ow.names[k], r->name))
+        for (k = 0; k < l->nr; k++) {
+            struct api_album al;
+
+            memset(&al, 0, sizeof(al));
+            al.id = l->v[k].id;
+            al.owner = l->v[k].owner;
+            if (strcmp(l->v[k].name, r->name) || !apply_api_new_album(aa, &al))
                 continue;
             r->result = APPLY_REQ_OK;
             r->reused = true;
-            r->created[0] = ow.ids[k];
+            r->created[0] = l->v[k].id;
             r->created_ok[0] = true;
             r->created_assets = -1;
             break;
         }
     }
-    for (k = 0; k < ow.nr; k++)
-        free(ow.names[k]);
-    free(ow.names);
-    free(ow.ids);
-    return 0;
 }
 
 /* Does r queue a sidecar write (and a metadata re-read) per asset? */
@@ -403,8 +394,7 @@ static int execute(void *ctx, struct apply_req *reqs, size_t nr,
     }
     for (i = 0; i < nr; i++)
         reqs[i].result = APPLY_REQ_UNSENT;
-    if (reuse_existing_albums(aa, reqs, nr, err) < 0)
-        return -1;
+    reuse_existing_albums(aa, reqs, nr);
     cc = xcalloc(nr ? nr : 1, sizeof(*cc));
     for (i = 0; i < nr; i++) {
         cc[i].aa = aa;

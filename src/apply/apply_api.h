@@ -24,18 +24,47 @@
 #include "api/api_write.h"
 #include "apply/apply.h"
 
+/*
+ * The albums the one listing between the read and the writes found that
+ * the read had not (made meanwhile by another writer): the torn-read
+ * check lists the albums before the first write
+ * (snapshot_albums_changed() in snapshot/snapshot.h) and hands them
+ * here through apply_api_listed(); the album creates reuse one of the
+ * same name that the key's user owns (reuse_existing_albums() in
+ * apply_api.c) rather than list the albums once more.
+ */
+struct apply_listed {
+    bool answered; /* an answer came */
+    bool failed;   /* an answer failed: nothing is created */
+    struct apply_listed_album {
+        char *name;
+        struct uuid id, owner;
+    } * v;
+    size_t nr, alloc;
+};
+
+/* An api_albums_fn: records albums (ctx: struct apply_listed). */
+void apply_api_listed(void *ctx, const struct api_status *st,
+                      const struct api_album *albums, size_t nr);
+/* Frees what l holds and empties it, for the next listing. */
+void apply_listed_reset(struct apply_listed *l);
+
 struct apply_api {
     struct apply_writer writer; /* pass &writer to apply_run() */
     struct api *api;            /* borrowed */
     struct uuid me;             /* the key's user: albums it owns are
                                    looked up before creating */
     bool know_me;
-    const struct model *read; /* the library as read (borrowed, may be
-                                 NULL): its albums are never taken for
-                                 ones made meanwhile */
-    size_t resent;            /* ids sent again after a read-back */
-    struct apply_hold *hold;  /* NULL: never hold writes (borrowed) */
-    bool fatal;               /* set by a callback: stop the run */
+    const struct model *read;          /* the library as read (borrowed, may be
+                                          NULL): its albums are never taken for
+                                          ones made meanwhile */
+    const struct apply_listed *listed; /* the listing before the writes
+                                          (borrowed); NULL or not
+                                          answered: no album is
+                                          created */
+    size_t resent;                     /* ids sent again after a read-back */
+    struct apply_hold *hold;           /* NULL: never hold writes (borrowed) */
+    bool fatal;                        /* set by a callback: stop the run */
     struct buf fatal_msg;
 };
 

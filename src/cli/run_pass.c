@@ -33,8 +33,10 @@ struct pass {
     int64_t read_at;             /* when the library read began, ms */
     struct run_result res;
     struct buf metrics;
-    struct buf timeline;    /* the phases, for report.html */
-    struct apply_hold hold; /* writes held for the server's job queues */
+    struct buf timeline;        /* the phases, for report.html */
+    struct apply_hold hold;     /* writes held for the server's job queues */
+    struct apply_listed listed; /* albums made since the read, as the
+                                   torn-read check listed them */
 };
 
 static void on_apply_progress(void *ctx, enum apply_phase ph, size_t done,
@@ -280,6 +282,7 @@ static enum cli_status write_changes(struct pass *ps, const struct plan *p)
         aa.know_me = true;
     }
     aa.read = &ps->m;
+    aa.listed = &ps->listed;
     hold_init(ps);
     aa.hold = &ps->hold;
     ao.slots = (size_t)http_engine_concurrency(ps->eng);
@@ -355,7 +358,8 @@ static enum cli_status write_changes(struct pass *ps, const struct plan *p)
  * again, at most READ_ATTEMPTS times in all; album memberships that did
  * not change come from the state database, so a second read costs the
  * asset pages and the changed albums.  A plan with nothing to write needs
- * no check.
+ * no check.  The last check's listing also names the albums made since
+ * the read (ps->listed), which the album creates reuse by name.
  */
 static enum cli_status read_consistent(struct pass *ps)
 {
@@ -372,8 +376,9 @@ static enum cli_status read_consistent(struct pass *ps)
             plan_is_empty(ps->saved ? ps->saved : &ps->fresh))
             break;
         buf_reset(&what);
-        r = snapshot_albums_changed(ps->eng, ps->info.dialect, &ps->m, &what,
-                                    &err);
+        apply_listed_reset(&ps->listed);
+        r = snapshot_albums_changed(ps->eng, ps->info.dialect, &ps->m,
+                                    apply_api_listed, &ps->listed, &what, &err);
         if (r < 0) {
             error_log("%s: nothing written", err.buf);
             st = CLI_FAILED;
@@ -559,6 +564,7 @@ finish:
         outcome_release(&ps.o);
     plan_release(&ps.fresh);
     model_release(&ps.m);
+    apply_listed_reset(&ps.listed);
     http_engine_free(ps.eng);
     buf_release(&ps.metrics);
     buf_release(&ps.timeline);

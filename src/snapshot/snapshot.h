@@ -174,10 +174,14 @@ int snapshot_load(const struct config *cfg, struct http_engine *eng,
  * Lists the albums again as snapshot_load() did and compares them with
  * m: 1 when one was created, deleted, or has another updatedAt or
  * assetCount (what names the first, "album 'X' changed"), 0 when none,
- * -1 with err when the list could not be read.
+ * -1 with err when the list could not be read.  unread (may be NULL) gets
+ * each answer's albums that m does not have (none, with the failed
+ * status, when an answer failed): the album creates reuse them by name
+ * (apply_api_listed() in apply/apply_api.h).
  */
 int snapshot_albums_changed(struct http_engine *eng, int dialect,
-                            const struct model *m, struct buf *what,
+                            const struct model *m, api_albums_fn *unread,
+                            void *unread_ctx, struct buf *what,
                             struct buf *err);
 
 /* What `immich-autotag check` found; the CLI maps it to its exit code. */

@@ -6,6 +6,6 @@ if(Python3_Interpreter_FOUND)
   add_test(NAME e2e.bench_smoke
            COMMAND ${Python3_EXECUTABLE}
                    ${CMAKE_CURRENT_LIST_DIR}/bench_smoke.py
-                   --build ${CMAKE_BINARY_DIR} --cold 90 --warm 17)
+                   --build ${CMAKE_BINARY_DIR} --cold 89 --warm 17)
   set_tests_properties(e2e.bench_smoke PROPERTIES LABELS e2e TIMEOUT 300)
 endif()

@@ -3,13 +3,13 @@
 the small library produces every figure, and the request counts are the
 ones this library and the upstream template give (deterministic):
 
-  cold  90 requests: 5 GETs (version, users/me, users, tags, albums),
+  cold  89 requests: 5 GETs (version, users/me, users, tags, albums),
         1 statistics, 43 searches (2 asset pages: with EXIF, then again
         without since some assets have no EXIF row; 7
         tag and 34 album memberships), the key's permissions (GET
-        /api-keys/me, before the first write), the album lists before the
-        first write (a read torn by another writer is done again) and
-        right before the creates (albums made meanwhile are reused), then
+        /api-keys/me, before the first write), the album list before the
+        first write (a read torn by another writer is done again; the
+        creates reuse the albums made meanwhile that it shows), then
         the writes: 28 album creates carrying their assets, 2 album adds,
         1 role change, 2 tag adds, 5 tag removals;
   warm  17 requests and no write: the same 5 GETs, 1 statistics, 11

@@ -1,9 +1,11 @@
 /*
- * test_apply.c: the applier's phase order, chunking, id hand-over from
- * creates to adds, per-id outcome mapping, request failures, the
- * all-or-nothing split, fail-fast, signals, dry run, and the staleness
- * check of saved plans.  The writer is a recorder that plays the server's
- * part from a per-test script.
+ * test_apply.c: the applier's phase order (what goes with the album
+ * creates, what waits), chunking, id hand-over from creates to adds,
+ * per-id outcome mapping, request failures, the all-or-nothing split,
+ * fail-fast, signals, dry run, and the staleness check of saved plans.
+ * The writer is a recorder that plays the server's part from a per-test
+ * script; the API writer's album creates (reuse of the albums the listing
+ * before the writes found) run against a canned server.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,10 +15,12 @@
 #include <cmocka.h>
 
 #include "apply/apply.h"
+#include "apply/apply_api.h"
 #include "apply/apply_perms.h"
 #include "core/sigflag.h"
 #include "snapshot/snapshot.h"
 
+#include "canned_server.h"
 #include "test_ids.h"
 
 static struct uuid uid(unsigned n)
@@ -228,9 +232,10 @@ static void fx_close(struct fx *f)
     buf_release(&f->err);
 }
 
-/* The full plan goes out phase by phase in the fixed order (the tag add
- * rides with the album create), album adds chunked, adds sent to the ids
- * the upsert and the creates returned, every item done. */
+/* The full plan goes out phase by phase in the fixed order (the tag add,
+ * the tag removal and the dates ride with the album create: they need
+ * nothing it makes), album adds chunked, adds sent to the ids the upsert
+ * and the creates returned, every item done. */
 static void test_apply_phases_run_in_order_with_chunks(void **state)
 {
     struct fx f;
@@ -241,27 +246,29 @@ static void test_apply_phases_run_in_order_with_chunks(void **state)
     (void)state;
     fx_open(&f);
     assert_int_equal(apply_run(&f.p, &f.w, &opts, &f.o, &f.err), APPLY_OK);
-    /* upsert; the tag add (its tag exists once upserted) then the create
-     * in one batch; album adds to the new album (12 ids / 5 = 3); tag
-     * remove, album delete, sharing (users add + one remove), dates */
-    assert_int_equal(f.r.batches, 7);
+    /* upsert; the tag add (its tag exists once upserted), the tag
+     * remove, the dates, then the create in one batch; album adds to the
+     * new album (12 ids / 5 = 3); album delete; sharing (users add + one
+     * remove, of the album the plan deletes: after the delete) */
+    assert_int_equal(f.r.batches, 5);
     assert_int_equal(f.r.batch_size[0], 1);
     assert_int_equal(f.r.kinds[0][0], APPLY_TAGS_UPSERT);
-    assert_int_equal(f.r.batch_size[1], 2);
+    assert_int_equal(f.r.batch_size[1], 4);
     assert_int_equal(f.r.kinds[1][0], APPLY_TAG_ASSETS_ADD);
-    assert_int_equal(f.r.kinds[1][1], APPLY_ALBUM_CREATE);
+    assert_int_equal(f.r.kinds[1][1], APPLY_TAG_ASSETS_REMOVE);
+    assert_int_equal(f.r.kinds[1][2], APPLY_ASSETS_DATE);
+    assert_int_equal(f.r.kinds[1][3], APPLY_ALBUM_CREATE);
     assert_int_equal(f.r.batch_size[2], 3);
     assert_int_equal(f.r.kinds[2][0], APPLY_ALBUM_ASSETS_ADD);
-    assert_int_equal(f.r.kinds[3][0], APPLY_TAG_ASSETS_REMOVE);
-    assert_int_equal(f.r.kinds[4][0], APPLY_ALBUM_DELETE);
-    assert_int_equal(f.r.batch_size[5], 2);
-    assert_int_equal(f.r.kinds[6][0], APPLY_ASSETS_DATE);
+    assert_int_equal(f.r.kinds[3][0], APPLY_ALBUM_DELETE);
+    assert_int_equal(f.r.batch_size[4], 2);
+    assert_int_equal(f.r.kinds[4][0], APPLY_ALBUM_USERS_ADD);
     assert_int_equal(f.r.requests, 11);
     assert_int_equal(f.o.requests, 11);
     assert_int_equal(f.o.requests_failed, 0);
     /* The adds went to the ids the upsert and the creates returned. */
     assert_true(uuid_eq(&f.r.targets[1], &tag));
-    assert_true(uuid_eq(&f.r.targets[3], &created));
+    assert_true(uuid_eq(&f.r.targets[5], &created));
     find(&f.p, PLAN_ALBUM_ADD, &gadd);
     assert_true(f.o.groups[gadd].has_target);
     find(&f.p, PLAN_TAG_ADD, &gi);
@@ -353,12 +360,12 @@ static void test_apply_album_create_carries_its_assets(void **state)
     rec_init(&r, &w);
     r.create_keeps = true;
     assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_OK);
-    assert_int_equal(r.kinds[1][1], APPLY_ALBUM_CREATE);
+    assert_int_equal(r.kinds[1][3], APPLY_ALBUM_CREATE);
     /* the create carried the 12 ids, the tag add went first; no
      * album-add batch follows */
     assert_int_equal(r.kinds[1][0], APPLY_TAG_ASSETS_ADD);
-    assert_int_equal(r.kinds[2][0], APPLY_TAG_ASSETS_REMOVE);
-    assert_int_equal(r.batches, 6);
+    assert_int_equal(r.kinds[2][0], APPLY_ALBUM_DELETE);
+    assert_int_equal(r.batches, 4);
     assert_int_equal(o.groups[ga].status[0], OUTCOME_DONE);
     assert_int_equal(o.groups[ga].status[11], OUTCOME_DONE);
     assert_int_equal(o.done, 25);
@@ -371,11 +378,241 @@ static void test_apply_album_create_carries_its_assets(void **state)
     assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_OK);
     assert_int_equal(r.kinds[2][0], APPLY_ALBUM_ASSETS_ADD);
     assert_int_equal(r.batch_size[2], 1);
-    assert_int_equal(r.batches, 7);
+    assert_int_equal(r.batches, 5);
     assert_int_equal(o.done, 25);
     outcome_release(&o);
     plan_release(&p);
     buf_release(&err);
+}
+
+/*
+ * What needs nothing from another write goes out with the album creates,
+ * in one batch; what depends on one waits for it.  The plan: a new album
+ * "N" shared with a user, an existing album "A" shared and losing a
+ * member, tag "T" gaining asset 1 and losing asset 2, tag "T2" gaining and
+ * losing asset 5 (an undo's plan can hold both: the add goes first), and
+ * a move of asset 6 from tag "M" into album "C".
+ */
+static void dependent_plan(struct plan *p)
+{
+    struct uuid A = uid(710), C = uid(730), T = uid(720), T2 = uid(721),
+                M = uid(740), u1 = uid(600), u2 = uid(601);
+    struct uuid a1 = uid(1), a2 = uid(2), a5 = uid(5), a6 = uid(6), a7 = uid(7);
+
+    plan_init(p);
+    plan_group(p, PLAN_ALBUM_CREATE, "N", NULL);
+    plan_add(plan_group_role(p, PLAN_ALBUM_USER_ADD, "N", NULL, 0), &u1,
+             PLAN_R_PERMISSIONS, 1);
+    plan_add(plan_group_role(p, PLAN_ALBUM_USER_ADD, "A", &A, 0), &u2,
+             PLAN_R_PERMISSIONS, 1);
+    plan_add(plan_group(p, PLAN_ALBUM_REMOVE, "A", &A), &a7, PLAN_R_CLASSIFIED,
+             0);
+    plan_add(plan_group(p, PLAN_TAG_ADD, "T", &T), &a1, PLAN_R_CLASSIFY_UNKNOWN,
+             0);
+    plan_add(plan_group(p, PLAN_TAG_REMOVE, "T", &T), &a2, PLAN_R_CLASSIFIED,
+             0);
+    plan_add(plan_group(p, PLAN_TAG_ADD, "T2", &T2), &a5,
+             PLAN_R_CLASSIFY_UNKNOWN, 0);
+    plan_add(plan_group(p, PLAN_TAG_REMOVE, "T2", &T2), &a5, PLAN_R_CLASSIFIED,
+             0);
+    plan_add(plan_group(p, PLAN_ALBUM_ADD, "C", &C), &a6, PLAN_R_CONVERSION, 1);
+    plan_add(plan_group(p, PLAN_TAG_REMOVE, "M", &M), &a6, PLAN_R_CONVERSION,
+             1);
+    plan_finish(p);
+}
+
+/* Is there a request of kind to target in batch k? */
+static bool batch_has(const struct rec *r, size_t k, enum apply_kind kind,
+                      const struct uuid *target)
+{
+    size_t first = 0, i;
+
+    for (i = 0; i < k; i++)
+        first += r->batch_size[i];
+    for (i = 0; i < r->batch_size[k]; i++)
+        if (r->kinds[k][i] == kind && uuid_eq(&r->targets[first + i], target))
+            return true;
+    return false;
+}
+
+static void test_apply_independent_writes_go_with_the_creates(void **state)
+{
+    struct plan p;
+    struct outcome o;
+    struct rec r;
+    struct apply_writer w;
+    struct apply_opts opts = {0, false, false, NULL, NULL, 0};
+    struct buf err = BUF_INIT;
+    struct uuid A = uid(710), C = uid(730), T = uid(720), T2 = uid(721),
+                M = uid(740), N = uid(800);
+    size_t gm = 0;
+
+    (void)state;
+    sig_clear();
+    dependent_plan(&p);
+    outcome_init(&o, &p);
+    rec_init(&r, &w);
+    assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_OK);
+    assert_int_equal(r.batches, 3);
+    /* one batch: the adds, the independent removals, the sharing of the
+     * album that exists, the create last */
+    assert_int_equal(r.batch_size[0], 7);
+    assert_true(batch_has(&r, 0, APPLY_ALBUM_ASSETS_ADD, &C));
+    assert_true(batch_has(&r, 0, APPLY_TAG_ASSETS_ADD, &T));
+    assert_true(batch_has(&r, 0, APPLY_TAG_ASSETS_ADD, &T2));
+    assert_true(batch_has(&r, 0, APPLY_TAG_ASSETS_REMOVE, &T));
+    assert_true(batch_has(&r, 0, APPLY_ALBUM_ASSETS_REMOVE, &A));
+    assert_true(batch_has(&r, 0, APPLY_ALBUM_USERS_ADD, &A));
+    assert_int_equal(r.kinds[0][6], APPLY_ALBUM_CREATE);
+    /* then the removals that wait for an add: the pair added in the same
+     * run, the move's source */
+    assert_int_equal(r.batch_size[1], 2);
+    assert_true(batch_has(&r, 1, APPLY_TAG_ASSETS_REMOVE, &T2));
+    assert_true(batch_has(&r, 1, APPLY_TAG_ASSETS_REMOVE, &M));
+    /* then the new album's sharing, to the id its create returned */
+    assert_int_equal(r.batch_size[2], 1);
+    assert_true(batch_has(&r, 2, APPLY_ALBUM_USERS_ADD, &N));
+    assert_int_equal(o.done, 10);
+    assert_int_equal(o.failed + o.pending, 0);
+    outcome_release(&o);
+
+    /* the move's add refused: its source stays */
+    outcome_init(&o, &p);
+    rec_init(&r, &w);
+    r.bad_id = 6;
+    assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_OK);
+    assert_int_equal(r.batch_size[1], 1);
+    assert_true(batch_has(&r, 1, APPLY_TAG_ASSETS_REMOVE, &T2));
+    for (gm = 0; gm < p.nr; gm++)
+        if (p.groups[gm].op == PLAN_TAG_REMOVE &&
+            !strcmp(p.groups[gm].name, "M"))
+            break;
+    assert_true(gm < p.nr);
+    assert_int_equal(o.groups[gm].error[0], OUTCOME_E_MOVE_ADD);
+    outcome_release(&o);
+
+    /* fail_fast: phase after phase, as before */
+    outcome_init(&o, &p);
+    rec_init(&r, &w);
+    opts.fail_fast = true;
+    assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_OK);
+    assert_int_equal(r.batch_size[0], 1);
+    assert_int_equal(r.kinds[0][0], APPLY_ALBUM_CREATE);
+    outcome_release(&o);
+    plan_release(&p);
+    buf_release(&err);
+}
+
+/* ---- the API writer's album creates ---- */
+
+static int writes_seen; /* requests the refusing server answered */
+
+/* Refuses every request (400: a plain failure, nothing to read back). */
+static enum MHD_Result refuse(const struct canned_req *req, void *ctx)
+{
+    (void)ctx;
+    __atomic_add_fetch(&writes_seen, 1, __ATOMIC_SEQ_CST);
+    return canned_reply(req->conn, 400, "{\"message\":\"refused\"}", NULL,
+                        NULL);
+}
+
+/* Applies the creates of p through the API writer, the listing before
+ * the writes being l; returns the requests the server saw. */
+static int apply_creates(const struct plan *p, const struct apply_listed *l,
+                         const struct uuid *me, struct outcome *o)
+{
+    struct canned_server srv;
+    struct http_engine_opts eo = HTTP_ENGINE_OPTS_INIT;
+    struct apply_opts opts = {0, false, false, NULL, NULL, 0};
+    struct buf err = BUF_INIT;
+    struct http_engine *eng;
+    struct apply_api aa;
+    struct api api;
+
+    assert_int_equal(canned_start(&srv, refuse, NULL), 0);
+    eo.base_url = srv.url;
+    eo.api_key = "k3y";
+    eo.max_retries = 0;
+    eng = http_engine_new(&eo, &err);
+    assert_non_null(eng);
+    api_init(&api, eng);
+    api.dialect = 3;
+    apply_api_init(&aa, &api);
+    aa.me = *me;
+    aa.know_me = true;
+    aa.listed = l;
+    writes_seen = 0;
+    outcome_init(o, p);
+    assert_int_equal(apply_run(p, &aa.writer, &opts, o, &err), APPLY_OK);
+    apply_api_release(&aa);
+    http_engine_free(eng);
+    canned_stop(&srv);
+    buf_release(&err);
+    return writes_seen;
+}
+
+/*
+ * The creates take the albums made meanwhile from the torn-read check's
+ * listing (apply_api_listed()), not from a listing of their own: "N",
+ * which the key's user owns, is used and not made again; "O", another
+ * user's, and "M", not listed, are sent (and refused here).  Without a
+ * listing that answered, nothing is created, nor sent.
+ */
+static void test_apply_creates_reuse_what_the_listing_found(void **state)
+{
+    struct uuid me = uid(500), other = uid(501), n_id = uid(810);
+    struct api_status ok = {true, API_OK, 200, "GET /albums", "", -1};
+    struct api_status failed = {false,         API_FAIL_HTTP,      500,
+                                "GET /albums", "GET /albums: 500", -1};
+    struct api_album seen[2];
+    struct apply_listed l;
+    struct outcome o;
+    struct plan p;
+    size_t g;
+
+    (void)state;
+    sig_clear();
+    plan_init(&p);
+    plan_group(&p, PLAN_ALBUM_CREATE, "M", NULL);
+    plan_group(&p, PLAN_ALBUM_CREATE, "N", NULL);
+    plan_group(&p, PLAN_ALBUM_CREATE, "O", NULL);
+    plan_finish(&p);
+    memset(seen, 0, sizeof(seen));
+    seen[0].id = n_id;
+    seen[0].name = "N";
+    seen[0].owner = me;
+    seen[1].id = uid(811);
+    seen[1].name = "O";
+    seen[1].owner = other;
+    memset(&l, 0, sizeof(l));
+    apply_api_listed(&l, &ok, seen, 2);
+
+    assert_int_equal(apply_creates(&p, &l, &me, &o), 2);
+    for (g = 0; g < p.nr; g++) {
+        const struct outcome_group *og = &o.groups[g];
+
+        if (!strcmp(p.groups[g].name, "N")) {
+            assert_int_equal(og->action, OUTCOME_DONE);
+            assert_true(uuid_eq(&og->target, &n_id));
+            assert_false(og->created);
+        } else {
+            assert_int_equal(og->action, OUTCOME_FAILED);
+        }
+    }
+    outcome_release(&o);
+
+    /* the listing failed: no create is sent */
+    apply_listed_reset(&l);
+    apply_api_listed(&l, &ok, seen, 2);
+    apply_api_listed(&l, &failed, NULL, 0);
+    assert_int_equal(apply_creates(&p, &l, &me, &o), 0);
+    for (g = 0; g < p.nr; g++) {
+        assert_int_equal(o.groups[g].action, OUTCOME_FAILED);
+        assert_non_null(strstr(o.groups[g].message, "not sent"));
+    }
+    outcome_release(&o);
+    apply_listed_reset(&l);
+    plan_release(&p);
 }
 
 static void test_apply_per_id_failures_are_counted_not_fatal(void **state)
@@ -390,7 +627,7 @@ static void test_apply_per_id_failures_are_counted_not_fatal(void **state)
     f.r.dup_id = 3; /* tag add: already tagged */
     assert_int_equal(apply_run(&f.p, &f.w, &opts, &f.o, &f.err), APPLY_OK);
     /* every phase ran (the tag add in the creates' batch) */
-    assert_int_equal(f.r.batches, 7);
+    assert_int_equal(f.r.batches, 5);
     find(&f.p, PLAN_TAG_ADD, &gi);
     for (i = 0; i < 3; i++) {
         const struct uuid *id = &f.p.groups[gi].items[i].id;
@@ -449,7 +686,7 @@ static void test_apply_request_failure_names_endpoint(void **state)
     assert_int_equal(f.o.requests_failed, 1);
     assert_int_equal(f.o.failed, 3);
     /* later phases still ran (the tag add went with the creates) */
-    assert_int_equal(f.r.batches, 7);
+    assert_int_equal(f.r.batches, 5);
     fx_close(&f);
 }
 
@@ -463,8 +700,10 @@ static void test_apply_all_or_nothing_request_is_split(void **state)
     fx_open(&f);
     f.r.bad_id = 202; /* one of the three date ids */
     assert_int_equal(apply_run(&f.p, &f.w, &opts, &f.o, &f.err), APPLY_OK);
-    assert_int_equal(f.r.batches, 8); /* dates again, one per id */
-    assert_int_equal(f.r.batch_size[7], 3);
+    /* the dates went with the creates; again at once, one per id */
+    assert_int_equal(f.r.batches, 6);
+    assert_int_equal(f.r.kinds[2][0], APPLY_ASSETS_DATE);
+    assert_int_equal(f.r.batch_size[2], 3);
     find(&f.p, PLAN_ASSET_DATE, &gd);
     for (i = 0; i < 3; i++) {
         bool bad = is_id(&f.p.groups[gd].items[i].id, 202);
@@ -493,9 +732,9 @@ static void test_apply_failed_album_create_fails_its_adds(void **state)
     assert_int_equal(f.o.groups[ga].status[0], OUTCOME_FAILED);
     assert_int_equal(f.o.groups[ga].error[11], OUTCOME_E_TARGET);
     /* No album-add request was sent: the creates' batch held the tag add
-     * too, the third batch is the tag remove. */
+     * too, the third batch is the album delete. */
     assert_int_equal(f.r.kinds[1][0], APPLY_TAG_ASSETS_ADD);
-    assert_int_equal(f.r.kinds[2][0], APPLY_TAG_ASSETS_REMOVE);
+    assert_int_equal(f.r.kinds[2][0], APPLY_ALBUM_DELETE);
     assert_int_equal(f.o.failed, 13);
     fx_close(&f);
 }
@@ -511,8 +750,9 @@ static void test_apply_signal_stops_before_next_phase(void **state)
     assert_int_equal(apply_run(&f.p, &f.w, &opts, &f.o, &f.err), APPLY_STOPPED);
     assert_int_equal(f.r.batches, 2);
     assert_true(f.o.interrupted);
-    /* tag created, album created, the 3 tag adds sent with it */
-    assert_int_equal(f.o.done, 5);
+    /* tag created, album created, the 3 tag adds, the tag removal and
+     * the 3 dates sent with it */
+    assert_int_equal(f.o.done, 9);
     assert_int_equal(f.o.failed, 0);
     assert_string_equal(f.err.buf, "run interrupted by a signal");
     sig_clear();
@@ -529,10 +769,11 @@ static void test_apply_writer_stop_leaves_rest_pending(void **state)
     f.r.stop_at_batch = 3;
     assert_int_equal(apply_run(&f.p, &f.w, &opts, &f.o, &f.err), APPLY_STOPPED);
     assert_string_equal(f.err.buf, "server unreachable");
-    /* tag and album created, 3 tag adds with the create; the album adds
-     * (the third batch) and the rest never sent */
-    assert_int_equal(f.o.done, 5);
-    assert_int_equal(f.o.pending, 20);
+    /* tag and album created, 3 tag adds, the tag removal and 3 dates
+     * with the create; the album adds (the third batch) and the rest
+     * never sent */
+    assert_int_equal(f.o.done, 9);
+    assert_int_equal(f.o.pending, 16);
     fx_close(&f);
 }
 
@@ -863,6 +1104,8 @@ int main(void)
         cmocka_unit_test(test_apply_phases_run_in_order_with_chunks),
         cmocka_unit_test(test_apply_album_create_carries_its_assets),
         cmocka_unit_test(test_apply_bulk_phase_spread_over_slots),
+        cmocka_unit_test(test_apply_independent_writes_go_with_the_creates),
+        cmocka_unit_test(test_apply_creates_reuse_what_the_listing_found),
         cmocka_unit_test(test_apply_per_id_failures_are_counted_not_fatal),
         cmocka_unit_test(test_apply_fail_fast_stops_after_the_phase),
         cmocka_unit_test(test_apply_request_failure_names_endpoint),
