@@ -709,12 +709,6 @@ static void test_run_after_dry_run_makes_every_change(void **state)
     unsettled("3");
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return e2e_setup("incr", IA_BIN);
-}
-
 int main(void)
 {
     struct CMUnitTest tests[ARRAY_SIZE(kinds) + 3];
@@ -730,5 +724,5 @@ int main(void)
         (struct CMUnitTest)cmocka_unit_test(test_slice_in_server_order);
     tests[ARRAY_SIZE(kinds) + 2] = (struct CMUnitTest)cmocka_unit_test(
         test_run_after_dry_run_makes_every_change);
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return e2e_run_group("incr", IA_BIN, tests);
 }

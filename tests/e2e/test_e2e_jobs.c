@@ -347,12 +347,6 @@ static void test_writes_wait_for_deep_job_queues(void **state)
     buf_release(&outpath);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return e2e_setup("jobs", IA_BIN);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -362,5 +356,5 @@ int main(void)
         cmocka_unit_test(test_writes_wait_for_deep_job_queues),
     };
 
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return e2e_run_group("jobs", IA_BIN, tests);
 }

@@ -463,12 +463,6 @@ static void test_window_ignores_page_arrival(void **state)
     free(c);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return e2e_setup("multi", IA_BIN);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -485,5 +479,5 @@ int main(void)
         cmocka_unit_test(test_window_ignores_page_arrival),
     };
 
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return e2e_run_group("multi", IA_BIN, tests);
 }

@@ -545,17 +545,11 @@ static void test_generated_multi_user_libraries(void **state)
         one_seed(seed, seed % 2 ? "3" : "2");
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return e2e_setup("mprop", IA_BIN);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_generated_multi_user_libraries),
     };
 
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return e2e_run_group("mprop", IA_BIN, tests);
 }

@@ -462,12 +462,6 @@ static void test_saved_plan_stale_after_rename(void **state)
     buf_release(&want);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return e2e_setup("e2e-perms", IA_BIN);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -475,5 +469,5 @@ int main(void)
         cmocka_unit_test(test_saved_plan_stale_after_rename),
     };
 
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return e2e_run_group("e2e-perms", IA_BIN, tests);
 }

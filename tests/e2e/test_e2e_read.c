@@ -740,12 +740,6 @@ static void test_persistent_faults_fail_closed(void **state)
     }
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return e2e_setup("read", NULL); /* the tool is not run here */
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -762,5 +756,5 @@ int main(void)
         cmocka_unit_test(test_persistent_faults_fail_closed),
     };
 
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return e2e_run_group("read", NULL, tests); /* the tool is not run here */
 }

@@ -293,12 +293,6 @@ static void test_report_html(void **state)
            IA_BUILD_DIR);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return e2e_setup("report", IA_BIN);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -311,7 +305,7 @@ int main(void)
                "it)\n");
         return SKIP;
     }
-    rc = cmocka_run_group_tests(tests, setup, NULL);
+    rc = e2e_run_group("report", IA_BIN, tests);
     buf_release(&chromium);
     return rc;
 }

@@ -620,12 +620,6 @@ static void test_explain_equals_plan(void **state)
     assert_int_equal(sim_stop(&sim), 0);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return e2e_setup("ui", IA_BIN);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -637,5 +631,5 @@ int main(void)
         cmocka_unit_test(test_explain_equals_plan),
     };
 
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return e2e_run_group("ui", IA_BIN, tests);
 }

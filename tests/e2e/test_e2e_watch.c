@@ -239,12 +239,6 @@ static void test_watch_with_loop_is_refused(void **state)
     e2e_halt(&sim);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return e2e_setup("watch", IA_BIN);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -254,5 +248,5 @@ int main(void)
         cmocka_unit_test(test_watch_with_loop_is_refused),
     };
 
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return e2e_run_group("watch", IA_BIN, tests);
 }

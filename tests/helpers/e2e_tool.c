@@ -36,7 +36,10 @@ int e2e_setup(const char *name, const char *bin)
 {
     tool_bin = bin;
     snprintf(tmpdir, sizeof(tmpdir), "/tmp/ia-%.32s-XXXXXX", name);
-    return mkdtemp(tmpdir) ? 0 : -1;
+    if (mkdtemp(tmpdir))
+        return 0;
+    fprintf(stderr, "e2e: cannot make %s: %s\n", tmpdir, strerror(errno));
+    return -1;
 }
 
 const char *e2e_tmpdir(void)

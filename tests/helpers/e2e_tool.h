@@ -6,17 +6,15 @@
  * file a run left.  Every helper fails the current cmocka test on an
  * unexpected error (a file that cannot be read, a tool that did not exit).
  *
- *     static int setup(void **state)
- *     {
- *         (void)state;
- *         return e2e_setup("run", IA_BIN);
- *     }
- *     ...
+ *     in a test:
  *     struct e2e_run r;
  *
  *     e2e_boot(&sim, E2E_ARGV("--dialect", "2"));
  *     assert_int_equal(e2e_tool(&sim, E2E_ARGV("run", "-c", CONFIG), &r), 0);
  *     e2e_run_release(&r);
+ *
+ *     at the end of main(), after the array of tests:
+ *     return e2e_run_group("run", IA_BIN, tests);
  */
 #ifndef IA_E2E_TOOL_H
 #define IA_E2E_TOOL_H
@@ -43,9 +41,16 @@ void e2e_run_release(struct e2e_run *r);
 
 /*
  * Makes the scratch directory /tmp/ia-<name>-XXXXXX and remembers the
- * tool's path (IA_BIN).  For the cmocka group setup: 0 or -1.
+ * tool's path (IA_BIN): 0, or -1 (said on stderr).
  */
 int e2e_setup(const char *name, const char *bin);
+/*
+ * main()'s last step: e2e_setup(name, bin), then cmocka's run of the
+ * array `tests`; 1 (said on stderr) when the directory cannot be made.
+ */
+#define e2e_run_group(name, bin, tests)                                        \
+    (e2e_setup((name), (bin)) < 0 ? 1                                          \
+                                  : cmocka_run_group_tests(tests, NULL, NULL))
 const char *e2e_tmpdir(void);
 /* "<tmpdir>/<name>", in one of 8 buffers used in turn. */
 const char *e2e_path(const char *name);
