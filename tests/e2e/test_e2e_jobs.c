@@ -87,10 +87,7 @@ static int run_racing_jobs(const struct sim_proc *sim, const char *cmd,
         run_queue(sim, "metadataExtraction");
     if (!done)
         e2e_reap_within(pid, n, 0, &r); /* kills it and fails */
-    buf_reset(out);
-    buf_add(out, r.out.buf, r.out.len);
-    e2e_run_release(&r);
-    return r.code;
+    return e2e_run_output(&r, out, NULL);
 }
 
 static void test_undone_tag_change_is_made_again(void **state)

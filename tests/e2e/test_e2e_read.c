@@ -327,8 +327,11 @@ static void start(struct sim_proc *sim, const char *dialect, const char *faults)
                          : E2E_ARGV("--dialect", dialect));
 }
 
-static void equal_in_dialect(const char *dialect)
+/* The snapshot of the small library in the dialect *state equals the
+ * simulator's state. */
+static void test_snapshot_equals_state(void **state)
 {
+    const char *dialect = *state;
     struct sim_proc sim;
     struct load l;
 
@@ -341,18 +344,6 @@ static void equal_in_dialect(const char *dialect)
     assert_int_equal(sim_stat_writes(&sim), 0);
     load_release(&l);
     assert_int_equal(sim_stop(&sim), 0);
-}
-
-static void test_snapshot_equals_state_v3(void **state)
-{
-    (void)state;
-    equal_in_dialect("3");
-}
-
-static void test_snapshot_equals_state_v2(void **state)
-{
-    (void)state;
-    equal_in_dialect("2");
 }
 
 /*
@@ -453,8 +444,9 @@ static void same_date(const struct sim_proc *sim, size_t n)
  * repeat and skip members from one page to the next.  The loader re-reads
  * the group whole and de-duplicates by id: every asset is read.
  */
-static void seed_library_reads_every_asset(const char *dialect)
+static void test_seed_library_reads_every_asset(void **state)
 {
+    const char *dialect = *state;
     struct sim_proc sim;
     struct load l;
 
@@ -468,20 +460,6 @@ static void seed_library_reads_every_asset(const char *dialect)
     check_equal(&sim, &l.m);
     load_release(&l);
     e2e_halt(&sim);
-}
-
-static void test_seed_library_v2_reads_every_asset(void **state)
-{
-    (void)state;
-    seed_library_reads_every_asset("2");
-}
-
-/* Immich 3.0 and 3.1 order by date alone too: the repair must not depend
- * on the version's major number. */
-static void test_seed_library_v30_reads_every_asset(void **state)
-{
-    (void)state;
-    seed_library_reads_every_asset("3.0");
 }
 
 /*
@@ -743,12 +721,18 @@ static void test_persistent_faults_fail_closed(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_snapshot_equals_state_v3),
-        cmocka_unit_test(test_snapshot_equals_state_v2),
+        E2E_CASE(test_snapshot_equals_state_v3, test_snapshot_equals_state,
+                 "3"),
+        E2E_CASE(test_snapshot_equals_state_v2, test_snapshot_equals_state,
+                 "2"),
         cmocka_unit_test(test_exact_request_counts),
         cmocka_unit_test(test_partner_view_equals_state),
-        cmocka_unit_test(test_seed_library_v2_reads_every_asset),
-        cmocka_unit_test(test_seed_library_v30_reads_every_asset),
+        E2E_CASE(test_seed_library_v2_reads_every_asset,
+                 test_seed_library_reads_every_asset, "2"),
+        /* Immich 3.0 and 3.1 order by date alone too: the repair must not
+         * depend on the version's major number. */
+        E2E_CASE(test_seed_library_v30_reads_every_asset,
+                 test_seed_library_reads_every_asset, "3.0"),
         cmocka_unit_test(test_upload_time_halves_overlap),
         cmocka_unit_test(test_one_exif_pass_when_every_asset_has_exif),
         cmocka_unit_test(test_slow_users_me_keeps_owners),

@@ -72,10 +72,7 @@ static int tool(const struct sim_proc *sim, const char *const *args,
     struct e2e_run r;
 
     (void)e2e_tool(sim, args, &r);
-    buf_reset(out);
-    buf_add(out, r.out.buf, r.out.len);
-    e2e_run_release(&r);
-    return r.code;
+    return e2e_run_output(&r, out, NULL);
 }
 
 /* The text of the element with id="id" ("" when absent). */

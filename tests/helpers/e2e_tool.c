@@ -32,6 +32,20 @@ void e2e_run_release(struct e2e_run *r)
     buf_release(&r->err);
 }
 
+int e2e_run_output(struct e2e_run *r, struct buf *out, struct buf *err)
+{
+    if (out) {
+        buf_reset(out);
+        buf_add(out, r->out.buf, r->out.len);
+    }
+    if (err) {
+        buf_reset(err);
+        buf_add(err, r->err.buf, r->err.len);
+    }
+    e2e_run_release(r);
+    return r->code;
+}
+
 int e2e_setup(const char *name, const char *bin)
 {
     tool_bin = bin;

@@ -26,6 +26,16 @@
 #include "core/buf.h"
 #include "sim_harness.h"
 
+/*
+ * A row of main()'s array of tests: the test `name` runs fn with *state =
+ * arg, for a test written once and run for several values (a dialect, a
+ * case of a table).
+ */
+#define E2E_CASE(name, fn, arg)                                                \
+    {                                                                          \
+#name, fn, NULL, NULL, (void *)(arg)                                   \
+    }
+
 /* A NULL-terminated argument list in place. */
 #define E2E_ARGV(...) ((const char *const[]){__VA_ARGS__, NULL})
 
@@ -38,6 +48,11 @@ struct e2e_run {
 };
 
 void e2e_run_release(struct e2e_run *r);
+/*
+ * r's stdout into out and its stderr into err (each reset first; either
+ * may be NULL), then e2e_run_release(r): r's exit code.
+ */
+int e2e_run_output(struct e2e_run *r, struct buf *out, struct buf *err);
 
 /*
  * Makes the scratch directory /tmp/ia-<name>-XXXXXX and remembers the
