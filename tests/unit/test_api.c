@@ -708,10 +708,5 @@ int main(void)
         cmocka_unit_test(test_search_body_and_date_formats),
     };
 
-    int rc;
-
-    canned_group(handler, NULL);
-    rc = cmocka_run_group_tests(tests, canned_group_up, canned_group_down);
-    http_global_cleanup();
-    return rc;
+    return canned_main(tests, handler, NULL, http_global_cleanup);
 }
