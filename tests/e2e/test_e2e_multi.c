@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/common.h"
@@ -207,6 +208,44 @@ static void use_runtime_dir(const char *name)
 }
 
 /*
+ * Two `run`s at once: the first (logs under log1, its lock below the
+ * runtime directory rt1) and, ms later, the second (log2, rt2), reaped
+ * into a and b.
+ */
+static void two_runs(const struct sim_proc *sim, const char *log1,
+                     const char *rt1, long ms, const char *log2,
+                     const char *rt2, struct e2e_run *a, struct e2e_run *b)
+{
+    const char *args[] = {"run", "--config", TEMPLATE, "--log-dir", NULL, NULL};
+    struct timespec gap = {ms / 1000, ms % 1000 * 1000 * 1000};
+    unsigned na, nb;
+    pid_t first, second;
+
+    use_runtime_dir(rt1);
+    args[4] = e2e_path(log1);
+    first = e2e_launch(sim, NULL, args, &na);
+    nanosleep(&gap, NULL);
+    use_runtime_dir(rt2);
+    args[4] = e2e_path(log2);
+    second = e2e_launch(sim, NULL, args, &nb);
+    e2e_reap(second, nb, b);
+    e2e_reap(first, na, a);
+    unsetenv("XDG_RUNTIME_DIR");
+}
+
+/* No album made twice, and the server as one clean run leaves it (the
+ * clean run's logs under clean). */
+static void assert_as_one_clean_run(const struct sim_proc *sim,
+                                    const char *clean)
+{
+    json_t *st = es_state(sim);
+
+    assert_int_equal(duplicate_albums(st), 0);
+    json_decref(st);
+    assert_same_as_clean_run(sim, clean);
+}
+
+/*
  * Item 6: two runs of the same user at once, with different log
  * directories (a cron run and a manual one), on one machine or two (two
  * lock directories).  The first one's read is held up (its statistics
@@ -223,36 +262,20 @@ static void test_torn_read(void **state)
     const char *faults[] = {
         "--faults", "spike:first=1:ms=4000@POST /search/statistics", NULL};
     struct buf la = BUF_INIT, lb = BUF_INIT;
-    const char *args[] = {"run", "--config", TEMPLATE, "--log-dir", NULL, NULL};
     struct e2e_run a, b;
-    unsigned na, nb;
-    pid_t first, second;
-    json_t *st;
 
     boot_on(&sim, "small", "3", faults);
     buf_addf(&la, "%s-first", same_machine ? "same" : "two");
     buf_addf(&lb, "%s-second", same_machine ? "same" : "two");
-    use_runtime_dir(same_machine ? "rt-same" : "rt-first");
-    args[4] = e2e_path(la.buf);
-    first = e2e_launch(&sim, NULL, args, &na);
-    usleep(500 * 1000);
-    use_runtime_dir(same_machine ? "rt-same" : "rt-second");
-    args[4] = e2e_path(lb.buf);
-    second = e2e_launch(&sim, NULL, args, &nb);
-    e2e_reap(second, nb, &b);
-    e2e_reap(first, na, &a);
-    unsetenv("XDG_RUNTIME_DIR");
+    two_runs(&sim, la.buf, same_machine ? "rt-same" : "rt-first", 500, lb.buf,
+             same_machine ? "rt-same" : "rt-second", &a, &b);
     assert_int_equal(b.code, 0);
     assert_int_equal(a.code, 0);
     assert_non_null(strstr(a.err.buf, "while the library was read: reading "
                                       "it again"));
     e2e_run_release(&a);
     e2e_run_release(&b);
-
-    st = es_state(&sim);
-    assert_int_equal(duplicate_albums(st), 0);
-    json_decref(st);
-    assert_same_as_clean_run(&sim, same_machine ? "clean-same" : "clean-two");
+    assert_as_one_clean_run(&sim, same_machine ? "clean-same" : "clean-two");
     assert_int_equal(sim_stop(&sim), 0);
     buf_release(&la);
     buf_release(&lb);
@@ -269,33 +292,18 @@ static void test_lock_keeps_second_writer_out(void **state)
     struct sim_proc sim;
     const char *faults[] = {"--faults", "spike:first=1:ms=4000@POST /albums",
                             NULL};
-    const char *args[] = {"run", "--config", TEMPLATE, "--log-dir", NULL, NULL};
     struct e2e_run a, b;
-    unsigned na, nb;
-    pid_t first, second;
-    json_t *st;
 
     (void)state;
     boot_on(&sim, "small", "3", faults);
-    use_runtime_dir("rt-lock");
-    args[4] = e2e_path("lock-first");
-    first = e2e_launch(&sim, NULL, args, &na);
-    sleep(1);
-    args[4] = e2e_path("lock-second");
-    second = e2e_launch(&sim, NULL, args, &nb);
-    e2e_reap(second, nb, &b);
-    e2e_reap(first, na, &a);
-    unsetenv("XDG_RUNTIME_DIR");
+    two_runs(&sim, "lock-first", "rt-lock", 1000, "lock-second", "rt-lock", &a,
+             &b);
     assert_int_equal(b.code, 1);
     assert_int_equal(a.code, 0);
     assert_non_null(strstr(b.err.buf, "another run is writing to"));
     e2e_run_release(&a);
     e2e_run_release(&b);
-
-    st = es_state(&sim);
-    assert_int_equal(duplicate_albums(st), 0);
-    json_decref(st);
-    assert_same_as_clean_run(&sim, "clean-lock");
+    assert_as_one_clean_run(&sim, "clean-lock");
     assert_int_equal(sim_stop(&sim), 0);
 }
 

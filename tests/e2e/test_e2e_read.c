@@ -76,6 +76,14 @@ static void load_release(struct load *l)
     buf_release(&l->err);
 }
 
+/* A read writes nothing; then the load and the simulator are done with. */
+static void read_done(struct sim_proc *sim, struct load *l)
+{
+    assert_int_equal(sim_stat_writes(sim), 0);
+    load_release(l);
+    e2e_halt(sim);
+}
+
 static struct uuid id_of(json_t *v)
 {
     struct uuid u;
@@ -341,9 +349,7 @@ static void test_snapshot_equals_state(void **state)
         fail_msg("%s", l.err.buf);
     assert_true(l.info.complete);
     check_equal(&sim, &l.m);
-    assert_int_equal(sim_stat_writes(&sim), 0);
-    load_release(&l);
-    assert_int_equal(sim_stop(&sim), 0);
+    read_done(&sim, &l);
 }
 
 /*
@@ -380,9 +386,7 @@ static void test_exact_request_counts(void **state)
      * again without withExif */
     assert_int_equal(l.info.exif_fallback_passes, 1);
     assert_int_equal(sim_stat_endpoint(&sim, "GET /assets/{id}"), 0);
-    assert_int_equal(sim_stat_writes(&sim), 0);
-    load_release(&l);
-    assert_int_equal(sim_stop(&sim), 0);
+    read_done(&sim, &l);
 }
 
 /*
@@ -405,8 +409,7 @@ static void test_partner_view_equals_state(void **state)
         partner += !!(l.m.assets[i].flags & MODEL_ASSET_PARTNER);
     assert_true(partner > 0);
     assert_int_equal(partner, l.info.partner_assets);
-    load_release(&l);
-    assert_int_equal(sim_stop(&sim), 0);
+    read_done(&sim, &l);
 }
 
 /* Gives n timeline assets of the admin one and the same date (a bulk
@@ -522,8 +525,7 @@ static void test_upload_time_halves_overlap(void **state)
     assert_true(l.info.repair_requests > 0);
     assert_int_equal(l.m.assets_nr, 1200);
     assert_int_equal((int64_t)l.m.assets_nr, l.info.server_total);
-    load_release(&l);
-    assert_int_equal(sim_stop(&sim), 0);
+    read_done(&sim, &l);
     buf_release(&err);
     buf_release(&path);
 }
@@ -628,8 +630,7 @@ static void test_one_exif_pass_when_every_asset_has_exif(void **state)
     assert_int_equal(sim_stat_endpoint(&sim, "POST /search/metadata"),
                      1 + albums + tags);
     same_order_as_plain_read(&sim, &l.m);
-    load_release(&l);
-    assert_int_equal(sim_stop(&sim), 0);
+    read_done(&sim, &l);
     buf_release(&err);
     buf_release(&path);
 }
@@ -654,8 +655,7 @@ static void test_slow_users_me_keeps_owners(void **state)
         if (l.rc < 0)
             fail_msg("%s", l.err.buf);
         check_equal(&sim, &l.m);
-        load_release(&l);
-        assert_int_equal(sim_stop(&sim), 0);
+        read_done(&sim, &l);
     }
 }
 
@@ -681,9 +681,7 @@ static void test_transient_faults_are_retried(void **state)
         check_equal(&sim, &l.m);
         assert_true(sim_stat_long(&sim, "errors") > 0 ||
                     strstr(specs[i], "reset"));
-        assert_int_equal(sim_stat_writes(&sim), 0);
-        load_release(&l);
-        assert_int_equal(sim_stop(&sim), 0);
+        read_done(&sim, &l);
     }
 }
 
@@ -712,9 +710,7 @@ static void test_persistent_faults_fail_closed(void **state)
         if (!strstr(l.err.buf, "snapshot incomplete: ") ||
             !strstr(l.err.buf, cases[i].msg))
             fail_msg("%s: got '%s'", cases[i].spec, l.err.buf);
-        assert_int_equal(sim_stat_writes(&sim), 0);
-        load_release(&l);
-        assert_int_equal(sim_stop(&sim), 0);
+        read_done(&sim, &l);
     }
 }
 
