@@ -6,6 +6,7 @@
 #ifndef IA_RULES_TESTLIB_H
 #define IA_RULES_TESTLIB_H
 
+#include "config_testlib.h"
 #include "rules/rules.h"
 
 struct lib {
@@ -160,18 +161,6 @@ static inline uint32_t lib_dup(struct lib *l, uint32_t a, uint32_t b)
 #define CFG_DUPS                                                               \
     "duplicate_processing:\n"                                                  \
     "  date_correction: {enabled: false, extraction_timezone: UTC}\n"
-
-/* Loads a configuration from text; fails the test with the message. */
-static inline struct config *cfg_load(const char *text)
-{
-    struct config *cfg = NULL;
-    struct buf err = BUF_INIT;
-
-    if (config_load_mem("<test>", text, strlen(text), &cfg, &err, NULL) < 0)
-        BUG("test config does not load: %s", err.buf);
-    buf_release(&err);
-    return cfg;
-}
 
 static inline void eval_plan(const struct config *cfg, const struct model *m,
                              struct plan *p)
