@@ -283,15 +283,8 @@ static void library_file(uint64_t seed, struct buf *out)
 static void boot(struct sim_proc *sim, const char *library, const char *dialect,
                  const char *faults)
 {
-    const char *args[7] = {"--library", library, "--dialect", dialect};
-    size_t n = 4;
-
-    if (faults) {
-        args[n++] = "--faults";
-        args[n++] = faults;
-    }
-    args[n] = NULL;
-    e2e_boot(sim, args);
+    e2e_boot_opt(sim, E2E_ARGV("--library", library, "--dialect", dialect),
+                 "--faults", faults);
 }
 
 /* One run with key k and log directory logdir; its exit code. */

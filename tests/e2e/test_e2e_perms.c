@@ -53,15 +53,7 @@ static int run_template(const struct sim_proc *sim, const char *key,
 /* immich-sim on the small library, or on `library`. */
 static void boot(struct sim_proc *sim, const char *library)
 {
-    const char *args[5] = {"--api-key", KEY};
-    size_t n = 2;
-
-    if (library) {
-        args[n++] = "--library";
-        args[n++] = library;
-    }
-    args[n] = NULL;
-    e2e_boot(sim, args);
+    e2e_boot_opt(sim, E2E_ARGV("--api-key", KEY), "--library", library);
 }
 
 /* The first album of st whose name starts with prefix. */

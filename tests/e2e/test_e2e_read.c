@@ -333,8 +333,7 @@ static long nonempty_albums(const struct sim_proc *sim)
 
 static void start(struct sim_proc *sim, const char *dialect, const char *faults)
 {
-    e2e_boot(sim, faults ? E2E_ARGV("--dialect", dialect, "--faults", faults)
-                         : E2E_ARGV("--dialect", dialect));
+    e2e_boot_opt(sim, E2E_ARGV("--dialect", dialect), "--faults", faults);
 }
 
 /* The snapshot of the small library in the dialect *state equals the

@@ -367,6 +367,25 @@ void e2e_boot(struct sim_proc *sim, const char *const *extra)
     buf_release(&err);
 }
 
+void e2e_boot_opt(struct sim_proc *sim, const char *const *extra,
+                  const char *opt, const char *value)
+{
+    const char *args[24];
+    size_t n = 0;
+
+    for (; extra && *extra; extra++) {
+        if (n >= ARRAY_SIZE(args) - 3)
+            fail_msg("too many simulator arguments");
+        args[n++] = *extra;
+    }
+    if (value) {
+        args[n++] = opt;
+        args[n++] = value;
+    }
+    args[n] = NULL;
+    e2e_boot(sim, args);
+}
+
 void e2e_halt(struct sim_proc *sim)
 {
     assert_int_equal(sim_stop(sim), 0);

@@ -155,6 +155,10 @@ int e2e_tool_code_key(const struct sim_proc *sim, const char *key,
  * (NULL-terminated, may be NULL).
  */
 void e2e_boot(struct sim_proc *sim, const char *const *extra);
+/* e2e_boot() with `opt value` after extra when value is not NULL (an
+ * optional --faults or --library). */
+void e2e_boot_opt(struct sim_proc *sim, const char *const *extra,
+                  const char *opt, const char *value);
 /* Stops it and checks it exited cleanly. */
 void e2e_halt(struct sim_proc *sim);
 
