@@ -183,17 +183,11 @@ static void test_second_run_reads_only_changed_albums(void **state)
     buf_release(&log);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return e2e_setup("cache", IA_BIN);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_second_run_reads_only_changed_albums),
     };
 
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return e2e_run_group("cache", IA_BIN, tests);
 }

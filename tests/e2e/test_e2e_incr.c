@@ -260,40 +260,47 @@ static void c_link_dup(struct ctx *c)
     api(&c->sim, NULL, "POST", "/__sim/shared-link-upload", c->body.buf);
 }
 
+/* x added through the API to the assets of /api/<what>/<id> (a tag's,
+ * an album's); the request stays in c->path and c->body */
+static void put_x(struct ctx *c, const char *what, const char *id)
+{
+    buf_reset(&c->path);
+    buf_addf(&c->path, "/api/%s/%s/assets", what, id);
+    ids_body(&c->body, c->x, NULL);
+    api(&c->sim, NULL, "PUT", c->path.buf, c->body.buf);
+}
+
+/* add's change, converged, then the same request as a DELETE */
+static void add_then_remove(struct ctx *c, void (*add)(struct ctx *))
+{
+    add(c);
+    converge(&c->sim);
+    before(&c->sim);
+    api(&c->sim, NULL, "DELETE", c->path.buf, c->body.buf);
+}
+
 /* a tag added through the API (updatedAt does not move) */
 static void c_tag_add(struct ctx *c)
 {
-    buf_reset(&c->path);
-    buf_addf(&c->path, "/api/tags/%s/assets", c->review);
-    ids_body(&c->body, c->x, NULL);
-    api(&c->sim, NULL, "PUT", c->path.buf, c->body.buf);
+    put_x(c, "tags", c->review);
 }
 
 /* ... and removed (the add converged first) */
 static void c_tag_remove(struct ctx *c)
 {
-    c_tag_add(c);
-    converge(&c->sim);
-    before(&c->sim);
-    api(&c->sim, NULL, "DELETE", c->path.buf, c->body.buf);
+    add_then_remove(c, c_tag_add);
 }
 
 /* an album add through the API, by the album's owner */
 static void c_album_add(struct ctx *c)
 {
-    buf_reset(&c->path);
-    buf_addf(&c->path, "/api/albums/%s/assets", c->meme_album);
-    ids_body(&c->body, c->x, NULL);
-    api(&c->sim, NULL, "PUT", c->path.buf, c->body.buf);
+    put_x(c, "albums", c->meme_album);
 }
 
 /* ... and its removal (updatedAt moves for neither) */
 static void c_album_remove(struct ctx *c)
 {
-    c_album_add(c);
-    converge(&c->sim);
-    before(&c->sim);
-    api(&c->sim, NULL, "DELETE", c->path.buf, c->body.buf);
+    add_then_remove(c, c_album_add);
 }
 
 /* a date moved by years (out of its day album's 180 days) */
@@ -709,12 +716,6 @@ static void test_run_after_dry_run_makes_every_change(void **state)
     unsettled("3");
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return e2e_setup("incr", IA_BIN);
-}
-
 int main(void)
 {
     struct CMUnitTest tests[ARRAY_SIZE(kinds) + 3];
@@ -730,5 +731,5 @@ int main(void)
         (struct CMUnitTest)cmocka_unit_test(test_slice_in_server_order);
     tests[ARRAY_SIZE(kinds) + 2] = (struct CMUnitTest)cmocka_unit_test(
         test_run_after_dry_run_makes_every_change);
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return e2e_run_group("incr", IA_BIN, tests);
 }

@@ -87,10 +87,7 @@ static int run_racing_jobs(const struct sim_proc *sim, const char *cmd,
         run_queue(sim, "metadataExtraction");
     if (!done)
         e2e_reap_within(pid, n, 0, &r); /* kills it and fails */
-    buf_reset(out);
-    buf_add(out, r.out.buf, r.out.len);
-    e2e_run_release(&r);
-    return r.code;
+    return e2e_run_output(&r, out, NULL);
 }
 
 static void test_undone_tag_change_is_made_again(void **state)
@@ -347,12 +344,6 @@ static void test_writes_wait_for_deep_job_queues(void **state)
     buf_release(&outpath);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return e2e_setup("jobs", IA_BIN);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -362,5 +353,5 @@ int main(void)
         cmocka_unit_test(test_writes_wait_for_deep_job_queues),
     };
 
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return e2e_run_group("jobs", IA_BIN, tests);
 }

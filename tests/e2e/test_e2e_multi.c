@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/common.h"
@@ -70,21 +71,12 @@ static int run_io(const struct sim_proc *sim, const char *key,
                   const char *logdir, struct buf *out, struct buf *err)
 {
     struct e2e_run r;
-    int code = e2e_tool_key(sim, key,
-                            E2E_ARGV("run", "--quiet", "--config", TEMPLATE,
-                                     "--log-dir", e2e_path(logdir)),
-                            &r);
 
-    if (out) {
-        buf_reset(out);
-        buf_add(out, r.out.buf, r.out.len);
-    }
-    if (err) {
-        buf_reset(err);
-        buf_add(err, r.err.buf, r.err.len);
-    }
-    e2e_run_release(&r);
-    return code;
+    (void)e2e_tool_key(sim, key,
+                       E2E_ARGV("run", "--quiet", "--config", TEMPLATE,
+                                "--log-dir", e2e_path(logdir)),
+                       &r);
+    return e2e_run_output(&r, out, err);
 }
 
 static int run_as(const struct sim_proc *sim, const char *key,
@@ -110,8 +102,9 @@ static json_t *asset_named(json_t *st, const char *name)
  * same log directory, must read the album himself: the end state equals
  * the one where each user had a log directory of their own.
  */
-static void cache_is_per_user(const char *dialect)
+static void test_cache_is_per_user(void **state)
 {
+    const char *dialect = *state;
     struct sim_proc shared, apart;
     struct buf dir = BUF_INIT;
     char *a, *b;
@@ -153,22 +146,6 @@ static void cache_is_per_user(const char *dialect)
     json_decref(st);
     assert_int_equal(sim_stop(&shared), 0);
     assert_int_equal(sim_stop(&apart), 0);
-}
-
-static void test_cache_is_per_user_2(void **state)
-{
-    (void)state;
-    cache_is_per_user("2");
-}
-
-/* 3.x album searches show every member: the admin's run remembers all
- * four (her library holds one), and a list shorter than assetCount is not
- * trusted; with the (server, user) key these are three defences, and the
- * test fails only when all three are gone. */
-static void test_cache_is_per_user_3(void **state)
-{
-    (void)state;
-    cache_is_per_user("3");
 }
 
 /* Albums of the admin that share a name with another of hers. */
@@ -231,6 +208,44 @@ static void use_runtime_dir(const char *name)
 }
 
 /*
+ * Two `run`s at once: the first (logs under log1, its lock below the
+ * runtime directory rt1) and, ms later, the second (log2, rt2), reaped
+ * into a and b.
+ */
+static void two_runs(const struct sim_proc *sim, const char *log1,
+                     const char *rt1, long ms, const char *log2,
+                     const char *rt2, struct e2e_run *a, struct e2e_run *b)
+{
+    const char *args[] = {"run", "--config", TEMPLATE, "--log-dir", NULL, NULL};
+    struct timespec gap = {ms / 1000, ms % 1000 * 1000 * 1000};
+    unsigned na, nb;
+    pid_t first, second;
+
+    use_runtime_dir(rt1);
+    args[4] = e2e_path(log1);
+    first = e2e_launch(sim, NULL, args, &na);
+    nanosleep(&gap, NULL);
+    use_runtime_dir(rt2);
+    args[4] = e2e_path(log2);
+    second = e2e_launch(sim, NULL, args, &nb);
+    e2e_reap(second, nb, b);
+    e2e_reap(first, na, a);
+    unsetenv("XDG_RUNTIME_DIR");
+}
+
+/* No album made twice, and the server as one clean run leaves it (the
+ * clean run's logs under clean). */
+static void assert_as_one_clean_run(const struct sim_proc *sim,
+                                    const char *clean)
+{
+    json_t *st = es_state(sim);
+
+    assert_int_equal(duplicate_albums(st), 0);
+    json_decref(st);
+    assert_same_as_clean_run(sim, clean);
+}
+
+/*
  * Item 6: two runs of the same user at once, with different log
  * directories (a cron run and a manual one), on one machine or two (two
  * lock directories).  The first one's read is held up (its statistics
@@ -240,57 +255,30 @@ static void use_runtime_dir(const char *name)
  * the albums again, sees them changed and reads again: it makes nothing
  * twice, and the server ends as one clean run leaves it.
  */
-static void torn_read(bool same_machine)
+static void test_torn_read(void **state)
 {
+    bool same_machine = !strcmp(*state, "same");
     struct sim_proc sim;
     const char *faults[] = {
         "--faults", "spike:first=1:ms=4000@POST /search/statistics", NULL};
     struct buf la = BUF_INIT, lb = BUF_INIT;
-    const char *args[] = {"run", "--config", TEMPLATE, "--log-dir", NULL, NULL};
     struct e2e_run a, b;
-    unsigned na, nb;
-    pid_t first, second;
-    json_t *st;
 
     boot_on(&sim, "small", "3", faults);
     buf_addf(&la, "%s-first", same_machine ? "same" : "two");
     buf_addf(&lb, "%s-second", same_machine ? "same" : "two");
-    use_runtime_dir(same_machine ? "rt-same" : "rt-first");
-    args[4] = e2e_path(la.buf);
-    first = e2e_launch(&sim, NULL, args, &na);
-    usleep(500 * 1000);
-    use_runtime_dir(same_machine ? "rt-same" : "rt-second");
-    args[4] = e2e_path(lb.buf);
-    second = e2e_launch(&sim, NULL, args, &nb);
-    e2e_reap(second, nb, &b);
-    e2e_reap(first, na, &a);
-    unsetenv("XDG_RUNTIME_DIR");
+    two_runs(&sim, la.buf, same_machine ? "rt-same" : "rt-first", 500, lb.buf,
+             same_machine ? "rt-same" : "rt-second", &a, &b);
     assert_int_equal(b.code, 0);
     assert_int_equal(a.code, 0);
     assert_non_null(strstr(a.err.buf, "while the library was read: reading "
                                       "it again"));
     e2e_run_release(&a);
     e2e_run_release(&b);
-
-    st = es_state(&sim);
-    assert_int_equal(duplicate_albums(st), 0);
-    json_decref(st);
-    assert_same_as_clean_run(&sim, same_machine ? "clean-same" : "clean-two");
+    assert_as_one_clean_run(&sim, same_machine ? "clean-same" : "clean-two");
     assert_int_equal(sim_stop(&sim), 0);
     buf_release(&la);
     buf_release(&lb);
-}
-
-static void test_torn_read_same_machine(void **state)
-{
-    (void)state;
-    torn_read(true);
-}
-
-static void test_torn_read_two_machines(void **state)
-{
-    (void)state;
-    torn_read(false);
 }
 
 /*
@@ -304,33 +292,18 @@ static void test_lock_keeps_second_writer_out(void **state)
     struct sim_proc sim;
     const char *faults[] = {"--faults", "spike:first=1:ms=4000@POST /albums",
                             NULL};
-    const char *args[] = {"run", "--config", TEMPLATE, "--log-dir", NULL, NULL};
     struct e2e_run a, b;
-    unsigned na, nb;
-    pid_t first, second;
-    json_t *st;
 
     (void)state;
     boot_on(&sim, "small", "3", faults);
-    use_runtime_dir("rt-lock");
-    args[4] = e2e_path("lock-first");
-    first = e2e_launch(&sim, NULL, args, &na);
-    sleep(1);
-    args[4] = e2e_path("lock-second");
-    second = e2e_launch(&sim, NULL, args, &nb);
-    e2e_reap(second, nb, &b);
-    e2e_reap(first, na, &a);
-    unsetenv("XDG_RUNTIME_DIR");
+    two_runs(&sim, "lock-first", "rt-lock", 1000, "lock-second", "rt-lock", &a,
+             &b);
     assert_int_equal(b.code, 1);
     assert_int_equal(a.code, 0);
     assert_non_null(strstr(b.err.buf, "another run is writing to"));
     e2e_run_release(&a);
     e2e_run_release(&b);
-
-    st = es_state(&sim);
-    assert_int_equal(duplicate_albums(st), 0);
-    json_decref(st);
-    assert_same_as_clean_run(&sim, "clean-lock");
+    assert_as_one_clean_run(&sim, "clean-lock");
     assert_int_equal(sim_stop(&sim), 0);
 }
 
@@ -355,62 +328,43 @@ static long summary_counter(const char *out, const char *name)
  * reports nothing as failed that was made (exit 0, no failed change),
  * and the server ends as one clean run leaves it.
  */
-static void lost_answer(const char *dialect, const char *fault,
-                        const char *fired, const char *logdir)
+struct lost {
+    const char *dialect, *fault, *fired, *logdir;
+};
+
+static const struct lost lost_answers[] = {
+    {"3", "reset:first=1@POST /albums", "faults.reset", "lost-create"},
+    {"3", "truncate:first=1@PUT /tags/{id}/assets", "faults.truncate",
+     "lost-cut"},
+    {"3", "partial:first=1@PUT /tags/{id}/assets", "faults.partial",
+     "lost-ids3"},
+    {"2", "partial:first=1@PUT /tags/{id}/assets", "faults.partial",
+     "lost-ids2"},
+    /* A 500 on a role change: sent again once it is known not made, and
+     * reported done when that succeeds. */
+    {"3", "500:first=1@PUT /albums/{id}/user/{userId}", "faults.500",
+     "lost-role"},
+};
+
+static void test_lost_answer(void **state)
 {
+    const struct lost *c = *state;
     struct sim_proc sim;
     struct buf out = BUF_INIT, err = BUF_INIT;
-    const char *faults[] = {"--faults", fault, NULL};
+    const char *faults[] = {"--faults", c->fault, NULL};
     json_t *st;
 
-    boot_on(&sim, "small", dialect, faults);
-    assert_int_equal(run_io(&sim, NULL, logdir, &out, &err), 0);
+    boot_on(&sim, "small", c->dialect, faults);
+    assert_int_equal(run_io(&sim, NULL, c->logdir, &out, &err), 0);
     assert_int_equal(summary_counter(out.buf, "changes_failed"), 0);
-    assert_int_equal(sim_stat_long(&sim, fired), 1);
+    assert_int_equal(sim_stat_long(&sim, c->fired), 1);
     st = es_state(&sim);
     assert_int_equal(duplicate_albums(st), 0);
     json_decref(st);
-    assert_same_as_clean_run_in(&sim, dialect, logdir);
+    assert_same_as_clean_run_in(&sim, c->dialect, c->logdir);
     assert_int_equal(sim_stop(&sim), 0);
     buf_release(&out);
     buf_release(&err);
-}
-
-static void test_lost_create_answer(void **state)
-{
-    (void)state;
-    lost_answer("3", "reset:first=1@POST /albums", "faults.reset",
-                "lost-create");
-}
-
-static void test_cut_bulk_answer(void **state)
-{
-    (void)state;
-    lost_answer("3", "truncate:first=1@PUT /tags/{id}/assets",
-                "faults.truncate", "lost-cut");
-}
-
-static void test_bulk_answer_missing_ids_3(void **state)
-{
-    (void)state;
-    lost_answer("3", "partial:first=1@PUT /tags/{id}/assets", "faults.partial",
-                "lost-ids3");
-}
-
-/* A 500 on a role change: sent again once it is known not made, and
- * reported done when that succeeds. */
-static void test_role_change_500_then_made(void **state)
-{
-    (void)state;
-    lost_answer("3", "500:first=1@PUT /albums/{id}/user/{userId}", "faults.500",
-                "lost-role");
-}
-
-static void test_bulk_answer_missing_ids_2(void **state)
-{
-    (void)state;
-    lost_answer("2", "partial:first=1@PUT /tags/{id}/assets", "faults.partial",
-                "lost-ids2");
 }
 
 /* The groups of `plan --json --max-items 200` on the small library, with
@@ -463,27 +417,29 @@ static void test_window_ignores_page_arrival(void **state)
     free(c);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return e2e_setup("multi", IA_BIN);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cache_is_per_user_2),
-        cmocka_unit_test(test_cache_is_per_user_3),
-        cmocka_unit_test(test_torn_read_same_machine),
-        cmocka_unit_test(test_torn_read_two_machines),
+        E2E_CASE(test_cache_is_per_user_2, test_cache_is_per_user, "2"),
+        /* 3.x album searches show every member: the admin's run remembers
+         * all four (her library holds one), and a list shorter than
+         * assetCount is not trusted; with the (server, user) key these are
+         * three defences, and the test fails only when all three are
+         * gone. */
+        E2E_CASE(test_cache_is_per_user_3, test_cache_is_per_user, "3"),
+        E2E_CASE(test_torn_read_same_machine, test_torn_read, "same"),
+        E2E_CASE(test_torn_read_two_machines, test_torn_read, "two"),
         cmocka_unit_test(test_lock_keeps_second_writer_out),
-        cmocka_unit_test(test_lost_create_answer),
-        cmocka_unit_test(test_cut_bulk_answer),
-        cmocka_unit_test(test_bulk_answer_missing_ids_3),
-        cmocka_unit_test(test_bulk_answer_missing_ids_2),
-        cmocka_unit_test(test_role_change_500_then_made),
+        E2E_CASE(test_lost_create_answer, test_lost_answer, &lost_answers[0]),
+        E2E_CASE(test_cut_bulk_answer, test_lost_answer, &lost_answers[1]),
+        E2E_CASE(test_bulk_answer_missing_ids_3, test_lost_answer,
+                 &lost_answers[2]),
+        E2E_CASE(test_bulk_answer_missing_ids_2, test_lost_answer,
+                 &lost_answers[3]),
+        E2E_CASE(test_role_change_500_then_made, test_lost_answer,
+                 &lost_answers[4]),
         cmocka_unit_test(test_window_ignores_page_arrival),
     };
 
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return e2e_run_group("multi", IA_BIN, tests);
 }

@@ -283,15 +283,8 @@ static void library_file(uint64_t seed, struct buf *out)
 static void boot(struct sim_proc *sim, const char *library, const char *dialect,
                  const char *faults)
 {
-    const char *args[7] = {"--library", library, "--dialect", dialect};
-    size_t n = 4;
-
-    if (faults) {
-        args[n++] = "--faults";
-        args[n++] = faults;
-    }
-    args[n] = NULL;
-    e2e_boot(sim, args);
+    e2e_boot_opt(sim, E2E_ARGV("--library", library, "--dialect", dialect),
+                 "--faults", faults);
 }
 
 /* One run with key k and log directory logdir; its exit code. */
@@ -545,17 +538,11 @@ static void test_generated_multi_user_libraries(void **state)
         one_seed(seed, seed % 2 ? "3" : "2");
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return e2e_setup("mprop", IA_BIN);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_generated_multi_user_libraries),
     };
 
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return e2e_run_group("mprop", IA_BIN, tests);
 }

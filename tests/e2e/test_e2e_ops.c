@@ -318,11 +318,6 @@ static void test_loop_reads_the_configuration_again(void **state)
     assert_int_equal(sim_stop(&sim), 0);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return e2e_setup("ops", IA_BIN);
-}
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -335,5 +330,5 @@ int main(void)
         cmocka_unit_test(test_loop_reads_the_configuration_again),
     };
 
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return e2e_run_group("ops", IA_BIN, tests);
 }

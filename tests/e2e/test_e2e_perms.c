@@ -53,15 +53,7 @@ static int run_template(const struct sim_proc *sim, const char *key,
 /* immich-sim on the small library, or on `library`. */
 static void boot(struct sim_proc *sim, const char *library)
 {
-    const char *args[5] = {"--api-key", KEY};
-    size_t n = 2;
-
-    if (library) {
-        args[n++] = "--library";
-        args[n++] = library;
-    }
-    args[n] = NULL;
-    e2e_boot(sim, args);
+    e2e_boot_opt(sim, E2E_ARGV("--api-key", KEY), "--library", library);
 }
 
 /* The first album of st whose name starts with prefix. */
@@ -462,12 +454,6 @@ static void test_saved_plan_stale_after_rename(void **state)
     buf_release(&want);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return e2e_setup("e2e-perms", IA_BIN);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -475,5 +461,5 @@ int main(void)
         cmocka_unit_test(test_saved_plan_stale_after_rename),
     };
 
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return e2e_run_group("e2e-perms", IA_BIN, tests);
 }

@@ -165,12 +165,6 @@ static void test_run_reports_its_true_peak_memory(void **state)
     buf_release(&yaml);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return e2e_setup("e2e-process", IA_BIN);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -179,5 +173,5 @@ int main(void)
     };
 
     signal(SIGPIPE, SIG_IGN);
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return e2e_run_group("e2e-process", IA_BIN, tests);
 }

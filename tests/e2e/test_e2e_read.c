@@ -76,6 +76,14 @@ static void load_release(struct load *l)
     buf_release(&l->err);
 }
 
+/* A read writes nothing; then the load and the simulator are done with. */
+static void read_done(struct sim_proc *sim, struct load *l)
+{
+    assert_int_equal(sim_stat_writes(sim), 0);
+    load_release(l);
+    e2e_halt(sim);
+}
+
 static struct uuid id_of(json_t *v)
 {
     struct uuid u;
@@ -136,6 +144,19 @@ static bool member_of(json_t *album, const char *user)
     return false;
 }
 
+/* A record of the state is in the model (index k) exactly when the
+ * viewer sees it (visible); one seen is counted in *n.  Whether it is. */
+static bool in_model_when_seen(uint32_t k, bool visible, size_t *n)
+{
+    if (!visible) {
+        assert_int_equal(k, MODEL_NONE);
+        return false;
+    }
+    (*n)++;
+    assert_int_not_equal(k, MODEL_NONE);
+    return true;
+}
+
 static size_t check_assets(const struct model *m, json_t *st,
                            const struct viewer *admin)
 {
@@ -148,12 +169,8 @@ static size_t check_assets(const struct model *m, json_t *st,
         uint32_t k = model_find_asset(m, &id);
         json_t *exif = json_object_get(a, "exifInfo");
 
-        if (!visible_asset(a, admin)) {
-            assert_int_equal(k, MODEL_NONE);
+        if (!in_model_when_seen(k, visible_asset(a, admin), &n))
             continue;
-        }
-        n++;
-        assert_int_not_equal(k, MODEL_NONE);
         /* the key's user's own assets are not a partner's */
         assert_int_equal(!!(m->assets[k].flags & MODEL_ASSET_PARTNER),
                          !str_eq(json_object_get(a, "ownerId"), admin->id));
@@ -224,12 +241,8 @@ static void check_albums(const struct model *m, json_t *st,
         const struct model_album *ma;
         size_t users = 0;
 
-        if (!member_of(al, v->id)) {
-            assert_int_equal(k, MODEL_NONE);
+        if (!in_model_when_seen(k, member_of(al, v->id), &n))
             continue;
-        }
-        n++;
-        assert_int_not_equal(k, MODEL_NONE);
         ma = &m->albums[k];
         assert_string_equal(
             model_str(m, ma->name),
@@ -270,12 +283,9 @@ static void check_tags(const struct model *m, json_t *st,
         struct uuid id = id_of(json_object_get(t, "id"));
         uint32_t k = model_find_tag(m, &id);
 
-        if (!str_eq(json_object_get(t, "ownerId"), v->id)) {
-            assert_int_equal(k, MODEL_NONE);
+        if (!in_model_when_seen(k, str_eq(json_object_get(t, "ownerId"), v->id),
+                                &n))
             continue;
-        }
-        n++;
-        assert_int_not_equal(k, MODEL_NONE);
         assert_string_equal(model_str(m, m->tags[k].value),
                             json_string_value(json_object_get(t, "value")));
     }
@@ -323,12 +333,14 @@ static long nonempty_albums(const struct sim_proc *sim)
 
 static void start(struct sim_proc *sim, const char *dialect, const char *faults)
 {
-    e2e_boot(sim, faults ? E2E_ARGV("--dialect", dialect, "--faults", faults)
-                         : E2E_ARGV("--dialect", dialect));
+    e2e_boot_opt(sim, E2E_ARGV("--dialect", dialect), "--faults", faults);
 }
 
-static void equal_in_dialect(const char *dialect)
+/* The snapshot of the small library in the dialect *state equals the
+ * simulator's state. */
+static void test_snapshot_equals_state(void **state)
 {
+    const char *dialect = *state;
     struct sim_proc sim;
     struct load l;
 
@@ -338,21 +350,7 @@ static void equal_in_dialect(const char *dialect)
         fail_msg("%s", l.err.buf);
     assert_true(l.info.complete);
     check_equal(&sim, &l.m);
-    assert_int_equal(sim_stat_writes(&sim), 0);
-    load_release(&l);
-    assert_int_equal(sim_stop(&sim), 0);
-}
-
-static void test_snapshot_equals_state_v3(void **state)
-{
-    (void)state;
-    equal_in_dialect("3");
-}
-
-static void test_snapshot_equals_state_v2(void **state)
-{
-    (void)state;
-    equal_in_dialect("2");
+    read_done(&sim, &l);
 }
 
 /*
@@ -389,9 +387,7 @@ static void test_exact_request_counts(void **state)
      * again without withExif */
     assert_int_equal(l.info.exif_fallback_passes, 1);
     assert_int_equal(sim_stat_endpoint(&sim, "GET /assets/{id}"), 0);
-    assert_int_equal(sim_stat_writes(&sim), 0);
-    load_release(&l);
-    assert_int_equal(sim_stop(&sim), 0);
+    read_done(&sim, &l);
 }
 
 /*
@@ -414,8 +410,7 @@ static void test_partner_view_equals_state(void **state)
         partner += !!(l.m.assets[i].flags & MODEL_ASSET_PARTNER);
     assert_true(partner > 0);
     assert_int_equal(partner, l.info.partner_assets);
-    load_release(&l);
-    assert_int_equal(sim_stop(&sim), 0);
+    read_done(&sim, &l);
 }
 
 /* Gives n timeline assets of the admin one and the same date (a bulk
@@ -453,8 +448,9 @@ static void same_date(const struct sim_proc *sim, size_t n)
  * repeat and skip members from one page to the next.  The loader re-reads
  * the group whole and de-duplicates by id: every asset is read.
  */
-static void seed_library_reads_every_asset(const char *dialect)
+static void test_seed_library_reads_every_asset(void **state)
 {
+    const char *dialect = *state;
     struct sim_proc sim;
     struct load l;
 
@@ -468,20 +464,6 @@ static void seed_library_reads_every_asset(const char *dialect)
     check_equal(&sim, &l.m);
     load_release(&l);
     e2e_halt(&sim);
-}
-
-static void test_seed_library_v2_reads_every_asset(void **state)
-{
-    (void)state;
-    seed_library_reads_every_asset("2");
-}
-
-/* Immich 3.0 and 3.1 order by date alone too: the repair must not depend
- * on the version's major number. */
-static void test_seed_library_v30_reads_every_asset(void **state)
-{
-    (void)state;
-    seed_library_reads_every_asset("3.0");
 }
 
 /*
@@ -544,8 +526,7 @@ static void test_upload_time_halves_overlap(void **state)
     assert_true(l.info.repair_requests > 0);
     assert_int_equal(l.m.assets_nr, 1200);
     assert_int_equal((int64_t)l.m.assets_nr, l.info.server_total);
-    load_release(&l);
-    assert_int_equal(sim_stop(&sim), 0);
+    read_done(&sim, &l);
     buf_release(&err);
     buf_release(&path);
 }
@@ -650,8 +631,7 @@ static void test_one_exif_pass_when_every_asset_has_exif(void **state)
     assert_int_equal(sim_stat_endpoint(&sim, "POST /search/metadata"),
                      1 + albums + tags);
     same_order_as_plain_read(&sim, &l.m);
-    load_release(&l);
-    assert_int_equal(sim_stop(&sim), 0);
+    read_done(&sim, &l);
     buf_release(&err);
     buf_release(&path);
 }
@@ -676,8 +656,7 @@ static void test_slow_users_me_keeps_owners(void **state)
         if (l.rc < 0)
             fail_msg("%s", l.err.buf);
         check_equal(&sim, &l.m);
-        load_release(&l);
-        assert_int_equal(sim_stop(&sim), 0);
+        read_done(&sim, &l);
     }
 }
 
@@ -703,9 +682,7 @@ static void test_transient_faults_are_retried(void **state)
         check_equal(&sim, &l.m);
         assert_true(sim_stat_long(&sim, "errors") > 0 ||
                     strstr(specs[i], "reset"));
-        assert_int_equal(sim_stat_writes(&sim), 0);
-        load_release(&l);
-        assert_int_equal(sim_stop(&sim), 0);
+        read_done(&sim, &l);
     }
 }
 
@@ -734,27 +711,25 @@ static void test_persistent_faults_fail_closed(void **state)
         if (!strstr(l.err.buf, "snapshot incomplete: ") ||
             !strstr(l.err.buf, cases[i].msg))
             fail_msg("%s: got '%s'", cases[i].spec, l.err.buf);
-        assert_int_equal(sim_stat_writes(&sim), 0);
-        load_release(&l);
-        assert_int_equal(sim_stop(&sim), 0);
+        read_done(&sim, &l);
     }
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    return e2e_setup("read", NULL); /* the tool is not run here */
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_snapshot_equals_state_v3),
-        cmocka_unit_test(test_snapshot_equals_state_v2),
+        E2E_CASE(test_snapshot_equals_state_v3, test_snapshot_equals_state,
+                 "3"),
+        E2E_CASE(test_snapshot_equals_state_v2, test_snapshot_equals_state,
+                 "2"),
         cmocka_unit_test(test_exact_request_counts),
         cmocka_unit_test(test_partner_view_equals_state),
-        cmocka_unit_test(test_seed_library_v2_reads_every_asset),
-        cmocka_unit_test(test_seed_library_v30_reads_every_asset),
+        E2E_CASE(test_seed_library_v2_reads_every_asset,
+                 test_seed_library_reads_every_asset, "2"),
+        /* Immich 3.0 and 3.1 order by date alone too: the repair must not
+         * depend on the version's major number. */
+        E2E_CASE(test_seed_library_v30_reads_every_asset,
+                 test_seed_library_reads_every_asset, "3.0"),
         cmocka_unit_test(test_upload_time_halves_overlap),
         cmocka_unit_test(test_one_exif_pass_when_every_asset_has_exif),
         cmocka_unit_test(test_slow_users_me_keeps_owners),
@@ -762,5 +737,5 @@ int main(void)
         cmocka_unit_test(test_persistent_faults_fail_closed),
     };
 
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return e2e_run_group("read", NULL, tests); /* the tool is not run here */
 }

@@ -72,10 +72,7 @@ static int tool(const struct sim_proc *sim, const char *const *args,
     struct e2e_run r;
 
     (void)e2e_tool(sim, args, &r);
-    buf_reset(out);
-    buf_add(out, r.out.buf, r.out.len);
-    e2e_run_release(&r);
-    return r.code;
+    return e2e_run_output(&r, out, NULL);
 }
 
 /* The text of the element with id="id" ("" when absent). */
@@ -293,12 +290,6 @@ static void test_report_html(void **state)
            IA_BUILD_DIR);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return e2e_setup("report", IA_BIN);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -311,7 +302,7 @@ int main(void)
                "it)\n");
         return SKIP;
     }
-    rc = cmocka_run_group_tests(tests, setup, NULL);
+    rc = e2e_run_group("report", IA_BIN, tests);
     buf_release(&chromium);
     return rc;
 }

@@ -1425,12 +1425,6 @@ static void test_loop_runs_until_a_signal(void **state)
     e2e_halt(&sim);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return e2e_setup("e2e-run", IA_BIN);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1448,5 +1442,5 @@ int main(void)
         cmocka_unit_test(test_loop_runs_until_a_signal),
     };
 
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return e2e_run_group("e2e-run", IA_BIN, tests);
 }

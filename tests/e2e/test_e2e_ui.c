@@ -53,16 +53,7 @@ static int tool_cfg(const struct sim_proc *sim, const char *logdir,
     args[n++] = e2e_path(logdir);
     args[n] = NULL;
     (void)e2e_tool(sim, args, &r);
-    if (out) {
-        buf_reset(out);
-        buf_add(out, r.out.buf, r.out.len);
-    }
-    if (err) {
-        buf_reset(err);
-        buf_add(err, r.err.buf, r.err.len);
-    }
-    e2e_run_release(&r);
-    return r.code;
+    return e2e_run_output(&r, out, err);
 }
 
 static int tool(const struct sim_proc *sim, const char *logdir,
@@ -127,6 +118,19 @@ static void assert_json_equal(json_t *want, json_t *got)
     assert_string_equal(w, g);
     free(w);
     free(g);
+}
+
+/* `undo` (its logs under logdir) succeeds and leaves the library's end
+ * state want. */
+static void undo_leaves(const struct sim_proc *sim, const char *logdir,
+                        json_t *want)
+{
+    json_t *now;
+
+    assert_int_equal(tool1(sim, logdir, "undo", NULL, NULL), 0);
+    now = end_state(sim);
+    assert_json_equal(want, now);
+    json_decref(now);
 }
 
 /* An album name of `after` that `before` does not have (one the run
@@ -289,7 +293,7 @@ static void test_undo_restores_all_but_later_changes(void **state)
 static void test_undo_restores_the_seed_library(void **state)
 {
     struct sim_proc sim;
-    json_t *before, *after_run, *end;
+    json_t *before, *after_run;
 
     (void)state;
     boot(&sim, "seed");
@@ -297,16 +301,10 @@ static void test_undo_restores_the_seed_library(void **state)
     assert_int_equal(tool1(&sim, "seed", "run", NULL, NULL), 0);
     after_run = end_state(&sim);
     assert_false(json_equal(before, after_run));
-    assert_int_equal(tool1(&sim, "seed", "undo", NULL, NULL), 0);
-    end = end_state(&sim);
-    assert_json_equal(before, end);
-    json_decref(end);
-    assert_int_equal(tool1(&sim, "seed", "undo", NULL, NULL), 0);
-    end = end_state(&sim);
-    assert_json_equal(after_run, end);
+    undo_leaves(&sim, "seed", before);
+    undo_leaves(&sim, "seed", after_run);
     json_decref(before);
     json_decref(after_run);
-    json_decref(end);
     assert_int_equal(sim_stop(&sim), 0);
 }
 
@@ -343,15 +341,8 @@ static void test_undo_of_undo_redoes(void **state)
     now = end_state(&sim);
     assert_json_equal(after_run, now);
     json_decref(now);
-
-    assert_int_equal(tool1(&sim, "undo2", "undo", NULL, NULL), 0);
-    now = end_state(&sim);
-    assert_json_equal(before, now);
-    json_decref(now);
-    assert_int_equal(tool1(&sim, "undo2", "undo", NULL, NULL), 0);
-    now = end_state(&sim);
-    assert_json_equal(after_run, now);
-    json_decref(now);
+    undo_leaves(&sim, "undo2", before);
+    undo_leaves(&sim, "undo2", after_run);
 
     json_decref(before);
     json_decref(after_run);
@@ -620,12 +611,6 @@ static void test_explain_equals_plan(void **state)
     assert_int_equal(sim_stop(&sim), 0);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return e2e_setup("ui", IA_BIN);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -637,5 +622,5 @@ int main(void)
         cmocka_unit_test(test_explain_equals_plan),
     };
 
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return e2e_run_group("ui", IA_BIN, tests);
 }

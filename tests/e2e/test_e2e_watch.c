@@ -171,6 +171,24 @@ static void test_upload_is_classified_by_the_next_poll(void **state)
     e2e_halt(&sim);
 }
 
+/*
+ * Starts `run --watch 1h` on sim with its reports under logs, waits until
+ * its stderr says line, then stops it with SIGTERM (into r): whether the
+ * line came.
+ */
+static bool watch_until(const struct sim_proc *sim, const char *logs,
+                        const char *line, struct e2e_run *r)
+{
+    const char *args[] = {"run",    "--watch",   "1h", "-c",
+                          TEMPLATE, "--log-dir", logs, NULL};
+    unsigned n;
+    pid_t pid = e2e_launch(sim, NULL, args, &n);
+    bool said = e2e_wait_err(n, 0, line, WAIT_S, NULL);
+
+    e2e_term(pid, n, r);
+    return said;
+}
+
 /* SIGTERM while the start's full pass runs: the pass winds down with
  * its reports and the watch ends with the pass's exit code 1. */
 static void test_sigterm_during_a_pass_writes_its_reports(void **state)
@@ -178,19 +196,12 @@ static void test_sigterm_during_a_pass_writes_its_reports(void **state)
     struct sim_proc sim;
     struct e2e_run r;
     const char *logs = e2e_path("watch-term");
-    const char *args[] = {"run",    "--watch",   "1h", "-c",
-                          TEMPLATE, "--log-dir", logs, NULL};
-    unsigned n;
-    pid_t pid;
     bool began;
 
     (void)state;
     /* The seed latency model: the start's full pass takes seconds. */
     e2e_boot(&sim, E2E_ARGV("--latency", "seed"));
-    pid = e2e_launch(&sim, NULL, args, &n);
-    began =
-        e2e_wait_err(n, 0, "watching: a full pass to start with", WAIT_S, NULL);
-    e2e_term(pid, n, &r);
+    began = watch_until(&sim, logs, "watching: a full pass to start with", &r);
     assert_true(began);
     assert_int_equal(r.code, 1);
     assert_non_null(strstr(r.err.buf, "stopped by signal 15"));
@@ -206,10 +217,6 @@ static void test_failed_poll_writes_nothing(void **state)
     struct sim_proc sim;
     struct e2e_run r;
     const char *logs = e2e_path("watch-fail");
-    const char *args[] = {"run",    "--watch",   "1h", "-c",
-                          TEMPLATE, "--log-dir", logs, NULL};
-    unsigned n;
-    pid_t pid;
     bool said;
     long requests;
 
@@ -217,10 +224,7 @@ static void test_failed_poll_writes_nothing(void **state)
     /* The first GET /albums meets a proxy's login page; every later
      * request would be answered, so a pass started anyway would write. */
     e2e_boot(&sim, E2E_ARGV("--faults", "loginpage:first=1@GET /albums"));
-    pid = e2e_launch(&sim, NULL, args, &n);
-    said =
-        e2e_wait_err(n, 0, "watching: could not ask the server", WAIT_S, NULL);
-    e2e_term(pid, n, &r);
+    said = watch_until(&sim, logs, "watching: could not ask the server", &r);
     requests = sim_stat_long(&sim, "requests");
     assert_true(said);
     assert_non_null(strstr(r.err.buf, "an HTML page"));
@@ -517,12 +521,6 @@ static void test_hidden_asset_is_watched_v3(void **state)
     hidden_asset_is_watched("3");
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return e2e_setup("watch", IA_BIN);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -536,5 +534,5 @@ int main(void)
         cmocka_unit_test(test_hidden_asset_is_watched_v3),
     };
 
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return e2e_run_group("watch", IA_BIN, tests);
 }

@@ -566,12 +566,6 @@ static void test_scenario(void **state)
         fail_msg("%s: does not hold:\n%s", scenario, report);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return e2e_setup("scenario", IA_BIN);
-}
-
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -583,5 +577,5 @@ int main(int argc, char **argv)
         return 2;
     }
     scenario = argv[1];
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return e2e_run_group("scenario", IA_BIN, tests);
 }

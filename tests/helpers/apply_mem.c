@@ -216,20 +216,47 @@ static void copy_records(struct apply_ctx *c, const struct plan *p)
     }
 }
 
+/* An album's users as copy_albums() builds them. */
+struct user_list {
+    struct model_album_user *v;
+    size_t nr, alloc;
+};
+
+/* Appends the users group g adds (those the model knows), with g's role. */
+static void add_group_users(struct user_list *l, const struct model *in,
+                            const struct plan_group *g)
+{
+    for (size_t j = 0; j < g->nr; j++) {
+        uint32_t u = model_find_user(in, &g->items[j].id);
+
+        if (u == MODEL_NONE)
+            continue;
+        ALLOC_GROW(l->v, l->nr + 1, l->alloc);
+        l->v[l->nr].user = u;
+        l->v[l->nr++].role = (uint8_t)g->role;
+    }
+}
+
+/*
+ * The albums after the plan: each kept album with its users (those the
+ * plan removes left out, re-roled ones with their new role, added ones
+ * appended), then each album the plan creates, with the users the plan
+ * adds to it by name.
+ */
 static void copy_albums(struct apply_ctx *c, const struct plan *p)
 {
     const struct model *in = c->in;
     struct model *out = c->out;
-    struct model_album_user *users = NULL;
-    size_t users_alloc = 0, i, j, k;
+    struct user_list ul = {NULL, 0, 0};
+    size_t i, j, k;
 
     for (i = 0; i < in->albums_nr; i++) {
         const struct model_album *ma = &in->albums[i];
         struct model_album na = *ma;
-        size_t un = 0;
 
         if (c->album_map[i] == MODEL_NONE)
             continue;
+        ul.nr = 0;
         for (j = 0; j < ma->users_nr; j++) {
             struct model_album_user u = in->album_users[ma->users_first + j];
             uint32_t r;
@@ -240,51 +267,33 @@ static void copy_albums(struct apply_ctx *c, const struct plan *p)
             r = u64map_get(&c->user_role, pair_key((uint32_t)i, u.user));
             if (r != HASHMAP_NONE)
                 u.role = (uint8_t)r;
-            ALLOC_GROW(users, un + 1, users_alloc);
-            users[un++] = u;
+            ALLOC_GROW(ul.v, ul.nr + 1, ul.alloc);
+            ul.v[ul.nr++] = u;
         }
         /* users added by the plan */
         for (k = 0; k < p->nr; k++) {
             const struct plan_group *g = &p->groups[k];
 
-            if (g->op != PLAN_ALBUM_USER_ADD || !g->target_exists ||
-                !uuid_eq(&g->target, &ma->id))
-                continue;
-            for (j = 0; j < g->nr; j++) {
-                uint32_t u = model_find_user(in, &g->items[j].id);
-
-                if (u == MODEL_NONE)
-                    continue;
-                ALLOC_GROW(users, un + 1, users_alloc);
-                users[un].user = u;
-                users[un++].role = (uint8_t)g->role;
-            }
+            if (g->op == PLAN_ALBUM_USER_ADD && g->target_exists &&
+                uuid_eq(&g->target, &ma->id))
+                add_group_users(&ul, in, g);
         }
         na.name = model_intern(out, model_str(in, ma->name));
-        c->album_map[i] = model_add_album(out, &na, users, un);
+        c->album_map[i] = model_add_album(out, &na, ul.v, ul.nr);
     }
     for (i = 0; i < p->nr; i++) {
         const struct plan_group *g = &p->groups[i];
         struct model_album na;
-        size_t un = 0;
 
         if (g->op != PLAN_ALBUM_CREATE)
             continue;
+        ul.nr = 0;
         for (k = 0; k < p->nr; k++) {
             const struct plan_group *ug = &p->groups[k];
 
-            if (ug->op != PLAN_ALBUM_USER_ADD || ug->target_exists ||
-                strcmp(ug->name, g->name))
-                continue;
-            for (j = 0; j < ug->nr; j++) {
-                uint32_t u = model_find_user(in, &ug->items[j].id);
-
-                if (u == MODEL_NONE)
-                    continue;
-                ALLOC_GROW(users, un + 1, users_alloc);
-                users[un].user = u;
-                users[un++].role = (uint8_t)ug->role;
-            }
+            if (ug->op == PLAN_ALBUM_USER_ADD && !ug->target_exists &&
+                !strcmp(ug->name, g->name))
+                add_group_users(&ul, in, ug);
         }
         memset(&na, 0, sizeof(na));
         na.id = id_from_name(g->name, 0xa1b);
@@ -293,9 +302,9 @@ static void copy_albums(struct apply_ctx *c, const struct plan *p)
         na.start_date = na.end_date = TIME_NONE;
         na.created_at = na.updated_at = TIME_NONE;
         na.members_known = true;
-        model_add_album(out, &na, users, un);
+        model_add_album(out, &na, ul.v, ul.nr);
     }
-    free(users);
+    free(ul.v);
 }
 
 static int link_all(struct apply_ctx *c, const struct plan *p)

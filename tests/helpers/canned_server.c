@@ -3,6 +3,12 @@
  */
 #include "core/common.h"
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
 #include "canned_server.h"
 #include "core/buf.h"
 #include "core/xalloc.h"
@@ -83,23 +89,30 @@ static struct canned_server group_server;
 static canned_fn *group_fn;
 static void *group_ctx;
 
-void canned_group(canned_fn *fn, void *ctx)
-{
-    group_fn = fn;
-    group_ctx = ctx;
-}
-
-int canned_group_up(void **state)
+static int group_up(void **state)
 {
     (void)state;
     return canned_start(&group_server, group_fn, group_ctx) < 0 ? -1 : 0;
 }
 
-int canned_group_down(void **state)
+static int group_down(void **state)
 {
     (void)state;
     canned_stop(&group_server);
     return 0;
+}
+
+int canned_run(const char *name, const struct CMUnitTest *tests, size_t n,
+               canned_fn *fn, void *ctx, void (*after)(void))
+{
+    int rc;
+
+    group_fn = fn;
+    group_ctx = ctx;
+    rc = _cmocka_run_group_tests(name, tests, n, group_up, group_down);
+    if (after)
+        after();
+    return rc;
 }
 
 const char *canned_group_url(void)

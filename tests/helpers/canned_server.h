@@ -51,18 +51,22 @@ struct canned_server {
 int canned_start(struct canned_server *s, canned_fn *fn, void *ctx);
 void canned_stop(struct canned_server *s);
 
+struct CMUnitTest;
+
 /*
- * One server for a whole test file, as its cmocka group setup and
- * teardown: canned_group() names the function that answers, then
+ * One server for a whole test file, answered by fn: main() ends with
  *
- *     cmocka_run_group_tests(tests, canned_group_up, canned_group_down)
+ *     return canned_main(tests, answer, NULL, http_global_cleanup);
  *
- * starts the server before the first test, stops it after the last and
- * returns cmocka's result; the tests send to canned_group_url().
+ * which runs the array `tests` as one cmocka group, the server started
+ * before the first test and stopped after the last, then calls after (may
+ * be NULL: what the file releases last) and returns cmocka's result.  The
+ * tests send to canned_group_url().
  */
-void canned_group(canned_fn *fn, void *ctx);
-int canned_group_up(void **state);
-int canned_group_down(void **state);
+int canned_run(const char *name, const struct CMUnitTest *tests, size_t n,
+               canned_fn *fn, void *ctx, void (*after)(void));
+#define canned_main(tests, fn, ctx, after)                                     \
+    canned_run(#tests, tests, ARRAY_SIZE(tests), fn, ctx, after)
 const char *canned_group_url(void);
 
 /*

@@ -32,11 +32,28 @@ void e2e_run_release(struct e2e_run *r)
     buf_release(&r->err);
 }
 
+int e2e_run_output(struct e2e_run *r, struct buf *out, struct buf *err)
+{
+    if (out) {
+        buf_reset(out);
+        buf_add(out, r->out.buf, r->out.len);
+    }
+    if (err) {
+        buf_reset(err);
+        buf_add(err, r->err.buf, r->err.len);
+    }
+    e2e_run_release(r);
+    return r->code;
+}
+
 int e2e_setup(const char *name, const char *bin)
 {
     tool_bin = bin;
     snprintf(tmpdir, sizeof(tmpdir), "/tmp/ia-%.32s-XXXXXX", name);
-    return mkdtemp(tmpdir) ? 0 : -1;
+    if (mkdtemp(tmpdir))
+        return 0;
+    fprintf(stderr, "e2e: cannot make %s: %s\n", tmpdir, strerror(errno));
+    return -1;
 }
 
 const char *e2e_tmpdir(void)
@@ -348,6 +365,25 @@ void e2e_boot(struct sim_proc *sim, const char *const *extra)
     if (sim_start(sim, args, &err) < 0)
         fail_msg("%s", err.buf);
     buf_release(&err);
+}
+
+void e2e_boot_opt(struct sim_proc *sim, const char *const *extra,
+                  const char *opt, const char *value)
+{
+    const char *args[24];
+    size_t n = 0;
+
+    for (; extra && *extra; extra++) {
+        if (n >= ARRAY_SIZE(args) - 3)
+            fail_msg("too many simulator arguments");
+        args[n++] = *extra;
+    }
+    if (value) {
+        args[n++] = opt;
+        args[n++] = value;
+    }
+    args[n] = NULL;
+    e2e_boot(sim, args);
 }
 
 void e2e_halt(struct sim_proc *sim)

@@ -6,17 +6,15 @@
  * file a run left.  Every helper fails the current cmocka test on an
  * unexpected error (a file that cannot be read, a tool that did not exit).
  *
- *     static int setup(void **state)
- *     {
- *         (void)state;
- *         return e2e_setup("run", IA_BIN);
- *     }
- *     ...
+ *     in a test:
  *     struct e2e_run r;
  *
  *     e2e_boot(&sim, E2E_ARGV("--dialect", "2"));
  *     assert_int_equal(e2e_tool(&sim, E2E_ARGV("run", "-c", CONFIG), &r), 0);
  *     e2e_run_release(&r);
+ *
+ *     at the end of main(), after the array of tests:
+ *     return e2e_run_group("run", IA_BIN, tests);
  */
 #ifndef IA_E2E_TOOL_H
 #define IA_E2E_TOOL_H
@@ -27,6 +25,16 @@
 
 #include "core/buf.h"
 #include "sim_harness.h"
+
+/*
+ * A row of main()'s array of tests: the test `name` runs fn with *state =
+ * arg, for a test written once and run for several values (a dialect, a
+ * case of a table).
+ */
+#define E2E_CASE(name, fn, arg)                                                \
+    {                                                                          \
+#name, fn, NULL, NULL, (void *)(arg)                                   \
+    }
 
 /* A NULL-terminated argument list in place. */
 #define E2E_ARGV(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -40,12 +48,24 @@ struct e2e_run {
 };
 
 void e2e_run_release(struct e2e_run *r);
+/*
+ * r's stdout into out and its stderr into err (each reset first; either
+ * may be NULL), then e2e_run_release(r): r's exit code.
+ */
+int e2e_run_output(struct e2e_run *r, struct buf *out, struct buf *err);
 
 /*
  * Makes the scratch directory /tmp/ia-<name>-XXXXXX and remembers the
- * tool's path (IA_BIN).  For the cmocka group setup: 0 or -1.
+ * tool's path (IA_BIN): 0, or -1 (said on stderr).
  */
 int e2e_setup(const char *name, const char *bin);
+/*
+ * main()'s last step: e2e_setup(name, bin), then cmocka's run of the
+ * array `tests`; 1 (said on stderr) when the directory cannot be made.
+ */
+#define e2e_run_group(name, bin, tests)                                        \
+    (e2e_setup((name), (bin)) < 0 ? 1                                          \
+                                  : cmocka_run_group_tests(tests, NULL, NULL))
 const char *e2e_tmpdir(void);
 /* "<tmpdir>/<name>", in one of 8 buffers used in turn. */
 const char *e2e_path(const char *name);
@@ -135,6 +155,10 @@ int e2e_tool_code_key(const struct sim_proc *sim, const char *key,
  * (NULL-terminated, may be NULL).
  */
 void e2e_boot(struct sim_proc *sim, const char *const *extra);
+/* e2e_boot() with `opt value` after extra when value is not NULL (an
+ * optional --faults or --library). */
+void e2e_boot_opt(struct sim_proc *sim, const char *const *extra,
+                  const char *opt, const char *value);
 /* Stops it and checks it exited cleanly. */
 void e2e_halt(struct sim_proc *sim);
 

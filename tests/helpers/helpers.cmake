@@ -20,4 +20,4 @@ target_link_libraries(ia_test_apply_mem PUBLIC ia_model ia_plan ia_core)
 add_library(ia_test_canned STATIC ${CMAKE_CURRENT_LIST_DIR}/canned_server.c)
 target_include_directories(ia_test_canned PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(ia_test_canned PUBLIC ia_core PkgConfig::MHD
-                      Threads::Threads)
+                      PkgConfig::CMOCKA Threads::Threads)

@@ -9,14 +9,10 @@
 #ifndef IA_RULES_GEN_H
 #define IA_RULES_GEN_H
 
+#include "apply_mem.h"
 #include "rules_testlib.h"
 
-static const char *const full_cfg = CFG_BASE
-    "conversions:\n"
-    "  conversions:\n"
-    "    - source: {tag_names: [meme, autotag_input_meme]}\n"
-    "      destination: {album_names: [autotag_input_meme]}\n"
-    "      mode: move\n"
+static const char *const full_cfg = CFG_BASE CFG_CONV_MEME_MOVE
     "    - source: {tag_names: [old]}\n"
     "      destination: {tag_names: [renamed]}\n"
     "      mode: copy\n"
@@ -162,6 +158,25 @@ static inline void generate(struct lib *l, uint64_t seed, unsigned n)
     }
     free(assets);
     model_build_indexes(&l->m);
+}
+
+/*
+ * *m becomes the library after p, as the next read would show it
+ * (apply_mem.h); p is released.  Fails the cmocka test when p names an
+ * id the library does not hold.
+ */
+static inline void gen_apply(struct model *m, struct plan *p)
+{
+    struct model next;
+    struct buf err = BUF_INIT;
+
+    model_init(&next);
+    if (apply_mem_to_model(m, p, &next, &err) < 0)
+        fail_msg("apply: %s", err.buf);
+    plan_release(p);
+    buf_release(&err);
+    model_release(m);
+    *m = next;
 }
 
 #endif

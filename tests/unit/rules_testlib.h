@@ -6,6 +6,7 @@
 #ifndef IA_RULES_TESTLIB_H
 #define IA_RULES_TESTLIB_H
 
+#include "config_testlib.h"
 #include "rules/rules.h"
 
 struct lib {
@@ -149,21 +150,17 @@ static inline uint32_t lib_dup(struct lib *l, uint32_t a, uint32_t b)
 #define CFG_NOFOLDERS                                                          \
     "album_detection_from_folders: {enabled: false, excluded_paths: []}\n"
 
+/* The start of a conversions list: the meme tags moved to their album. */
+#define CFG_CONV_MEME_MOVE                                                     \
+    "conversions:\n"                                                           \
+    "  conversions:\n"                                                         \
+    "    - source: {tag_names: [meme, autotag_input_meme]}\n"                  \
+    "      destination: {album_names: [autotag_input_meme]}\n"                 \
+    "      mode: move\n"
+
 #define CFG_DUPS                                                               \
     "duplicate_processing:\n"                                                  \
     "  date_correction: {enabled: false, extraction_timezone: UTC}\n"
-
-/* Loads a configuration from text; fails the test with the message. */
-static inline struct config *cfg_load(const char *text)
-{
-    struct config *cfg = NULL;
-    struct buf err = BUF_INIT;
-
-    if (config_load_mem("<test>", text, strlen(text), &cfg, &err, NULL) < 0)
-        BUG("test config does not load: %s", err.buf);
-    buf_release(&err);
-    return cfg;
-}
 
 static inline void eval_plan(const struct config *cfg, const struct model *m,
                              struct plan *p)
@@ -201,6 +198,59 @@ static inline size_t plan_notes_of(const struct plan *p, enum plan_note_kind k)
     for (i = 0; i < p->notes_nr; i++)
         n += p->notes[i].kind == k;
     return n;
+}
+
+/*
+ * One evaluation as most rules tests make it: a configuration, the
+ * library the test builds, and the plan rt_eval() makes of it.
+ *
+ *     rt_open(&t, CFG_TEXT, seed);
+ *     a = lib_asset(&t.l, ...);
+ *     rt_eval(&t);
+ *     assert_true(rt_has(&t, PLAN_TAG_ADD, "x", a));
+ *     rt_close(&t);
+ */
+struct rt {
+    struct config *cfg;
+    struct lib l;
+    struct plan p;
+};
+
+/* cfg_load(cfg_text) and an empty library whose ids come from seed. */
+static inline void rt_open(struct rt *t, const char *cfg_text, uint64_t seed)
+{
+    t->cfg = cfg_load(cfg_text);
+    lib_init(&t->l, seed);
+}
+
+/* Indexes the library and evaluates it into t->p. */
+static inline void rt_eval(struct rt *t)
+{
+    model_build_indexes(&t->l.m);
+    eval_plan(t->cfg, &t->l.m, &t->p);
+}
+
+/* plan_has() on t's plan and library. */
+static inline bool rt_has(const struct rt *t, enum plan_op op, const char *name,
+                          uint32_t asset)
+{
+    return plan_has(&t->p, op, name, &t->l.m, asset);
+}
+
+/* Releases the plan and the library, keeping the configuration for the
+ * next case of a table (lib_init(&t->l, ...) starts it). */
+static inline void rt_clear(struct rt *t)
+{
+    plan_release(&t->p);
+    model_release(&t->l.m);
+}
+
+/* Releases the plan, the library and the configuration. */
+static inline void rt_close(struct rt *t)
+{
+    plan_release(&t->p);
+    model_release(&t->l.m);
+    config_free(t->cfg);
 }
 
 #endif

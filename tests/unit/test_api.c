@@ -96,6 +96,12 @@ static void fx_run_close(struct fixture *f)
 #define OWN "33333333-3333-4333-8333-333333333333"
 #define DUP "44444444-4444-4444-8444-444444444444"
 
+/* What each answer's callback keeps of its status and item count: r is
+ * a result with ok, nr and error. */
+#define KEEP_STATUS(r, st, n)                                                  \
+    ((r)->ok = (st)->ok, (r)->nr = (n),                                        \
+     (void)snprintf((r)->error, sizeof((r)->error), "%s", (st)->error))
+
 struct page_result {
     int calls;
     bool ok;
@@ -111,10 +117,8 @@ static void on_page(void *ctx, const struct api_status *st,
     struct page_result *r = ctx;
 
     r->calls++;
-    r->ok = st->ok;
-    r->nr = nr;
+    KEEP_STATUS(r, st, nr);
     r->next = next;
-    snprintf(r->error, sizeof(r->error), "%s", st->error);
     if (nr >= 2) {
         r->first = assets[0];
         r->second = assets[1];
@@ -241,9 +245,7 @@ static void on_albums(void *ctx, const struct api_status *st,
 {
     struct albums_result *r = ctx;
 
-    r->ok = st->ok;
-    r->nr = nr;
-    snprintf(r->error, sizeof(r->error), "%s", st->error);
+    KEEP_STATUS(r, st, nr);
     if (nr) {
         r->owner = a[0].owner;
         r->users_nr = a[0].users_nr;
@@ -346,9 +348,7 @@ static void on_listing(void *ctx, const struct api_status *st,
     struct listing_result *r = ctx;
     char id[UUID_STR_LEN + 1];
 
-    r->ok = st->ok;
-    r->nr = nr;
-    snprintf(r->error, sizeof(r->error), "%s", st->error);
+    KEEP_STATUS(r, st, nr);
     for (size_t i = 0; i < nr; i++) {
         buf_addf(&r->text, "%s:", a[i].name);
         for (size_t k = 0; k < a[i].users_nr; k++) {
@@ -480,10 +480,8 @@ static void on_ids(void *ctx, const struct api_status *st,
 {
     struct ids_result *r = ctx;
 
-    r->ok = st->ok;
-    r->nr = nr;
+    KEEP_STATUS(r, st, nr);
     r->next = next;
-    snprintf(r->error, sizeof(r->error), "%s", st->error);
     for (size_t i = 0; i < nr && i < 4; i++)
         r->ids[i] = assets[i].id;
 }
@@ -614,9 +612,7 @@ static void on_bulk(void *ctx, const struct api_status *st,
 {
     struct bulk_result *r = ctx;
 
-    r->ok = st->ok;
-    r->nr = nr;
-    snprintf(r->error, sizeof(r->error), "%s", st->error);
+    KEEP_STATUS(r, st, nr);
     for (size_t i = 0; i < nr && i < 4; i++)
         r->items[i] = items[i];
 }
@@ -708,10 +704,5 @@ int main(void)
         cmocka_unit_test(test_search_body_and_date_formats),
     };
 
-    int rc;
-
-    canned_group(handler, NULL);
-    rc = cmocka_run_group_tests(tests, canned_group_up, canned_group_down);
-    http_global_cleanup();
-    return rc;
+    return canned_main(tests, handler, NULL, http_global_cleanup);
 }

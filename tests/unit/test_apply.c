@@ -213,16 +213,29 @@ struct fx {
     struct outcome o;
     struct rec r;
     struct apply_writer w;
+    struct apply_opts opts;
     struct buf err;
 };
 
-static void fx_open(struct fx *f)
+/* The fixture with ids per request chunk (0: the default) and the other
+ * options off. */
+static void fx_open(struct fx *f, size_t chunk)
 {
+    struct apply_opts opts = {0, false, false, NULL, NULL, 0};
+
+    f->opts = opts;
+    f->opts.chunk = chunk;
     sig_clear();
     full_plan(&f->p);
     outcome_init(&f->o, &f->p);
     rec_init(&f->r, &f->w);
     f->err = (struct buf)BUF_INIT;
+}
+
+/* apply_run() of the fixture's plan with its options. */
+static enum apply_result fx_run(struct fx *f)
+{
+    return apply_run(&f->p, &f->w, &f->opts, &f->o, &f->err);
 }
 
 static void fx_close(struct fx *f)
@@ -239,13 +252,12 @@ static void fx_close(struct fx *f)
 static void test_apply_phases_run_in_order_with_chunks(void **state)
 {
     struct fx f;
-    struct apply_opts opts = {5, false, false, NULL, NULL, 0};
     size_t gi = 0, gadd = 0;
     struct uuid created = uid(800), tag = uid(900);
 
     (void)state;
-    fx_open(&f);
-    assert_int_equal(apply_run(&f.p, &f.w, &opts, &f.o, &f.err), APPLY_OK);
+    fx_open(&f, 5);
+    assert_int_equal(fx_run(&f), APPLY_OK);
     /* upsert; the tag add (its tag exists once upserted), the tag
      * remove, the dates, then the create in one batch; album adds to the
      * new album (12 ids / 5 = 3); album delete; sharing (users add + one
@@ -618,14 +630,13 @@ static void test_apply_creates_reuse_what_the_listing_found(void **state)
 static void test_apply_per_id_failures_are_counted_not_fatal(void **state)
 {
     struct fx f;
-    struct apply_opts opts = {0, false, false, NULL, NULL, 0};
     size_t gi = 0, i;
 
     (void)state;
-    fx_open(&f);
+    fx_open(&f, 0);
     f.r.bad_id = 2; /* tag add: no_permission */
     f.r.dup_id = 3; /* tag add: already tagged */
-    assert_int_equal(apply_run(&f.p, &f.w, &opts, &f.o, &f.err), APPLY_OK);
+    assert_int_equal(fx_run(&f), APPLY_OK);
     /* every phase ran (the tag add in the creates' batch) */
     assert_int_equal(f.r.batches, 5);
     find(&f.p, PLAN_TAG_ADD, &gi);
@@ -650,12 +661,12 @@ static void test_apply_per_id_failures_are_counted_not_fatal(void **state)
 static void test_apply_fail_fast_stops_after_the_phase(void **state)
 {
     struct fx f;
-    struct apply_opts opts = {0, true, false, NULL, NULL, 0};
 
     (void)state;
-    fx_open(&f);
+    fx_open(&f, 0);
+    f.opts.fail_fast = true;
     f.r.bad_id = 2;
-    assert_int_equal(apply_run(&f.p, &f.w, &opts, &f.o, &f.err), APPLY_STOPPED);
+    assert_int_equal(fx_run(&f), APPLY_STOPPED);
     assert_int_equal(f.r.batches, 4); /* up to and including tag adds */
     assert_true(f.o.aborted);
     assert_int_equal(f.o.failed, 1);
@@ -669,14 +680,13 @@ static void test_apply_fail_fast_stops_after_the_phase(void **state)
 static void test_apply_request_failure_names_endpoint(void **state)
 {
     struct fx f;
-    struct apply_opts opts = {0, false, false, NULL, NULL, 0};
     size_t gi = 0;
 
     (void)state;
-    fx_open(&f);
+    fx_open(&f, 0);
     f.r.fail_kind = APPLY_TAG_ASSETS_ADD;
     f.r.fail_status = 403;
-    assert_int_equal(apply_run(&f.p, &f.w, &opts, &f.o, &f.err), APPLY_OK);
+    assert_int_equal(fx_run(&f), APPLY_OK);
     find(&f.p, PLAN_TAG_ADD, &gi);
     assert_int_equal(f.o.groups[gi].status[0], OUTCOME_FAILED);
     assert_int_equal(f.o.groups[gi].error[0], OUTCOME_E_REQUEST);
@@ -693,13 +703,12 @@ static void test_apply_request_failure_names_endpoint(void **state)
 static void test_apply_all_or_nothing_request_is_split(void **state)
 {
     struct fx f;
-    struct apply_opts opts = {0, false, false, NULL, NULL, 0};
     size_t gd = 0, i;
 
     (void)state;
-    fx_open(&f);
+    fx_open(&f, 0);
     f.r.bad_id = 202; /* one of the three date ids */
-    assert_int_equal(apply_run(&f.p, &f.w, &opts, &f.o, &f.err), APPLY_OK);
+    assert_int_equal(fx_run(&f), APPLY_OK);
     /* the dates went with the creates; again at once, one per id */
     assert_int_equal(f.r.batches, 6);
     assert_int_equal(f.r.kinds[2][0], APPLY_ASSETS_DATE);
@@ -718,14 +727,13 @@ static void test_apply_all_or_nothing_request_is_split(void **state)
 static void test_apply_failed_album_create_fails_its_adds(void **state)
 {
     struct fx f;
-    struct apply_opts opts = {5, false, false, NULL, NULL, 0};
     size_t gc = 0, ga = 0;
 
     (void)state;
-    fx_open(&f);
+    fx_open(&f, 5);
     f.r.fail_kind = APPLY_ALBUM_CREATE;
     f.r.fail_status = 500;
-    assert_int_equal(apply_run(&f.p, &f.w, &opts, &f.o, &f.err), APPLY_OK);
+    assert_int_equal(fx_run(&f), APPLY_OK);
     find(&f.p, PLAN_ALBUM_CREATE, &gc);
     find(&f.p, PLAN_ALBUM_ADD, &ga);
     assert_int_equal(f.o.groups[gc].action, OUTCOME_FAILED);
@@ -742,12 +750,11 @@ static void test_apply_failed_album_create_fails_its_adds(void **state)
 static void test_apply_signal_stops_before_next_phase(void **state)
 {
     struct fx f;
-    struct apply_opts opts = {0, false, false, NULL, NULL, 0};
 
     (void)state;
-    fx_open(&f);
+    fx_open(&f, 0);
     f.r.signal_at_batch = 2; /* during the album create */
-    assert_int_equal(apply_run(&f.p, &f.w, &opts, &f.o, &f.err), APPLY_STOPPED);
+    assert_int_equal(fx_run(&f), APPLY_STOPPED);
     assert_int_equal(f.r.batches, 2);
     assert_true(f.o.interrupted);
     /* tag created, album created, the 3 tag adds, the tag removal and
@@ -762,12 +769,11 @@ static void test_apply_signal_stops_before_next_phase(void **state)
 static void test_apply_writer_stop_leaves_rest_pending(void **state)
 {
     struct fx f;
-    struct apply_opts opts = {0, false, false, NULL, NULL, 0};
 
     (void)state;
-    fx_open(&f);
+    fx_open(&f, 0);
     f.r.stop_at_batch = 3;
-    assert_int_equal(apply_run(&f.p, &f.w, &opts, &f.o, &f.err), APPLY_STOPPED);
+    assert_int_equal(fx_run(&f), APPLY_STOPPED);
     assert_string_equal(f.err.buf, "server unreachable");
     /* tag and album created, 3 tag adds, the tag removal and 3 dates
      * with the create; the album adds (the third batch) and the rest

@@ -71,20 +71,18 @@ struct run {
  * Runs the binary with argv (NULL-terminated) and an environment holding
  * only HOME=<tmpdir>/home plus `env` entries; captures stdout and stderr.
  */
-static void run(struct run *r, const char *const *env, ...)
+static void run_argv(struct run *r, const char *const *env,
+                     const char *const *args)
 {
     const char *argv[16], *envp[16];
     struct buf home = BUF_INIT, outp = BUF_INIT, errp = BUF_INIT, e = BUF_INIT;
     size_t n = 0, m = 0;
-    va_list ap;
     pid_t pid;
     int status;
 
     argv[n++] = IA_BIN;
-    va_start(ap, env);
-    while (n < 15 && (argv[n] = va_arg(ap, const char *)) != NULL)
-        n++;
-    va_end(ap);
+    for (; *args && n < 15; args++)
+        argv[n++] = *args;
     argv[n] = NULL;
     buf_addf(&home, "HOME=%s/home", tmpdir);
     envp[m++] = home.buf;
@@ -118,6 +116,21 @@ static void run(struct run *r, const char *const *env, ...)
     buf_release(&outp);
     buf_release(&errp);
     buf_release(&e);
+}
+
+/* run_argv() with the arguments after env, up to a NULL. */
+static void run(struct run *r, const char *const *env, ...)
+{
+    const char *args[16];
+    size_t n = 0;
+    va_list ap;
+
+    va_start(ap, env);
+    while (n < 15 && (args[n] = va_arg(ap, const char *)) != NULL)
+        n++;
+    va_end(ap);
+    args[n] = NULL;
+    run_argv(r, env, args);
 }
 
 static void run_release(struct run *r)
@@ -209,6 +222,22 @@ static void test_option_errors_name_the_option(void **state)
     assert_int_equal(cli_parse_interval("m"), -1);
 }
 
+/* The search (xdg and home as the test made them) finds dir/rest, which
+ * is left in want. */
+static void search_finds(const struct buf *xdg, const struct buf *home,
+                         const char *dir, const char *rest, struct buf *want)
+{
+    struct buf path = BUF_INIT, err = BUF_INIT;
+
+    assert_int_equal(
+        cli_find_config(NULL, NULL, xdg->buf, home->buf, &path, &err), 0);
+    buf_reset(want);
+    buf_addf(want, "%s/%s", dir, rest);
+    assert_string_equal(path.buf, want->buf);
+    buf_release(&path);
+    buf_release(&err);
+}
+
 static void test_config_discovery_order(void **state)
 {
     struct buf path = BUF_INIT, err = BUF_INIT, want = BUF_INIT;
@@ -243,21 +272,12 @@ static void test_config_discovery_order(void **state)
     /* ~/.immich_autotag/config.yml found; the XDG one wins once present */
     write_file("dhome/.immich_autotag/config.yml", GOOD_CONFIG, 0600);
     buf_reset(&err);
-    assert_int_equal(
-        cli_find_config(NULL, NULL, xdg.buf, home.buf, &path, &err), 0);
-    buf_reset(&want);
-    buf_addf(&want, "%s/.immich_autotag/config.yml", home.buf);
-    assert_string_equal(path.buf, want.buf);
+    search_finds(&xdg, &home, home.buf, ".immich_autotag/config.yml", &want);
     buf_reset(&d);
     buf_addf(&d, "%s/immich_autotag", xdg.buf);
     assert_int_equal(fs_mkdir_p(d.buf, &err), 0);
     write_file("dxdg/immich_autotag/config.yaml", GOOD_CONFIG, 0600);
-    buf_reset(&path);
-    assert_int_equal(
-        cli_find_config(NULL, NULL, xdg.buf, home.buf, &path, &err), 0);
-    buf_reset(&want);
-    buf_addf(&want, "%s/immich_autotag/config.yaml", xdg.buf);
-    assert_string_equal(path.buf, want.buf);
+    search_finds(&xdg, &home, xdg.buf, "immich_autotag/config.yaml", &want);
     /* IMMICH_AUTOTAG_CONFIG beats the search, --config beats both */
     buf_reset(&path);
     assert_int_equal(cli_find_config(NULL, want.buf, NULL, NULL, &path, &err),
@@ -339,6 +359,29 @@ static void test_template_equals_upstream_but_sharing_off(void **state)
 
 static void test_binary_exit_codes_and_usage_errors(void **state)
 {
+    /* runs that exit with code, saying needle on stdout (out) or stderr */
+    static const struct {
+        const char *args[4];
+        int code;
+        bool out;
+        const char *needle;
+    } says[] = {
+        {{"plan", "--help"}, 0, true, "usage: immich-autotag plan"},
+        {{"frobnicate"}, 2, false, "unknown command 'frobnicate'"},
+        {{"check", "--concurrency"},
+         2,
+         false,
+         "option '--concurrency' needs a value"},
+        {{"plan", "extra"}, 2, false, "unexpected argument 'extra'"},
+        /* no configuration anywhere (HOME is an empty directory) */
+        {{NULL}, 2, false, "error: no configuration file found"},
+        /* the upstream template loads, but check wants a real server */
+        {{"check", "-c", IA_TEST_DATA "/config/upstream-template.yaml"},
+         2,
+         false,
+         "fill in your server"},
+        {{"config", "template"}, 0, true, "  enabled: false\n"},
+    };
     struct run r;
     struct buf cfg = BUF_INIT, env_cfg = BUF_INIT, bad = BUF_INIT,
                logs = BUF_INIT;
@@ -371,33 +414,19 @@ static void test_binary_exit_codes_and_usage_errors(void **state)
                            "or lacking a permission"));
     assert_non_null(strstr(r.out.buf, "--metrics-json FILE"));
     run_release(&r);
-    run(&r, NULL, "plan", "--help", NULL);
-    assert_int_equal(r.code, 0);
-    assert_non_null(strstr(r.out.buf, "usage: immich-autotag plan"));
-    run_release(&r);
+    for (size_t i = 0; i < ARRAY_SIZE(says); i++) {
+        run_argv(&r, NULL, says[i].args);
+        assert_int_equal(r.code, says[i].code);
+        if (!strstr(says[i].out ? r.out.buf : r.err.buf, says[i].needle))
+            fail_msg("case %zu: no '%s' in:\n%s%s", i, says[i].needle,
+                     r.out.buf, r.err.buf);
+        run_release(&r);
+    }
     run(&r, NULL, "--bogus", NULL);
     assert_int_equal(r.code, 2);
     assert_string_equal(r.err.buf, "immich-autotag: unknown option "
                                    "'--bogus'\nTry 'immich-autotag "
                                    "--help'.\n");
-    run_release(&r);
-    run(&r, NULL, "frobnicate", NULL);
-    assert_int_equal(r.code, 2);
-    assert_non_null(strstr(r.err.buf, "unknown command 'frobnicate'"));
-    run_release(&r);
-    run(&r, NULL, "check", "--concurrency", NULL);
-    assert_int_equal(r.code, 2);
-    assert_non_null(strstr(r.err.buf, "option '--concurrency' needs a "
-                                      "value"));
-    run_release(&r);
-    run(&r, NULL, "plan", "extra", NULL);
-    assert_int_equal(r.code, 2);
-    assert_non_null(strstr(r.err.buf, "unexpected argument 'extra'"));
-    run_release(&r);
-    /* no configuration anywhere (HOME is an empty directory) */
-    run(&r, NULL, NULL);
-    assert_int_equal(r.code, 2);
-    assert_non_null(strstr(r.err.buf, "error: no configuration file found"));
     run_release(&r);
     /* a broken configuration: exit 2 with the message */
     write_file("bad.yaml", GOOD_CONFIG "clasification: {}\n", 0600);
@@ -407,12 +436,6 @@ static void test_binary_exit_codes_and_usage_errors(void **state)
     assert_non_null(strstr(r.err.buf, "bad.yaml:7:1: unknown key "
                                       "'clasification' (did you mean "
                                       "'classification'?)"));
-    run_release(&r);
-    /* the upstream template loads, but check wants a real server */
-    run(&r, NULL, "check", "-c", IA_TEST_DATA "/config/upstream-template.yaml",
-        NULL);
-    assert_int_equal(r.code, 2);
-    assert_non_null(strstr(r.err.buf, "fill in your server"));
     run_release(&r);
     /* a good configuration and a server that is not there (a closed
      * loopback port): check and run exit 3 naming what failed, and run
@@ -459,10 +482,6 @@ static void test_binary_exit_codes_and_usage_errors(void **state)
     assert_int_equal(r.code, 2);
     assert_non_null(strstr(r.err.buf, "IMMICH_URL: 'photos.lan' must start "
                                       "with http:// or https://"));
-    run_release(&r);
-    run(&r, NULL, "config", "template", NULL);
-    assert_int_equal(r.code, 0);
-    assert_non_null(strstr(r.out.buf, "  enabled: false\n"));
     run_release(&r);
     buf_release(&cfg);
     buf_release(&env_cfg);
@@ -517,9 +536,15 @@ static void test_watch_value_is_optional(void **state)
     static const char *const eq[] = {"--watch=90", "--full-every", "2h", NULL};
     static const char *const then_opt[] = {"--watch", "--loop", "1h", NULL};
     static const char *const bad[] = {"--watch=soon", NULL};
-    const char *on[] = {"IMMICH_AUTOTAG_WATCH=on", NULL};
-    const char *off[] = {"IMMICH_AUTOTAG_WATCH=off", NULL};
-    const char *ten[] = {"IMMICH_AUTOTAG_WATCH=10m", NULL};
+    /* the variable: a flag word or an interval */
+    static const struct {
+        const char *var;
+        long seconds;
+    } vars[] = {
+        {"IMMICH_AUTOTAG_WATCH=on", 60},
+        {"IMMICH_AUTOTAG_WATCH=off", 0},
+        {"IMMICH_AUTOTAG_WATCH=10m", 600},
+    };
     struct cli_opts o;
     struct buf err = BUF_INIT;
 
@@ -548,19 +573,14 @@ static void test_watch_value_is_optional(void **state)
     assert_string_equal(err.buf, "option '--watch' takes an interval such as "
                                  "30s, 5m or 1h (at most a year), not 'soon'");
     cli_opts_release(&o);
-    /* the variable: a flag word or an interval */
-    parse_words(bare + 1, &o, &err, 0);
-    assert_int_equal(cli_opts_apply_env(&o, on, &err), 0);
-    assert_int_equal(o.watch_seconds, 60);
-    cli_opts_release(&o);
-    parse_words(bare + 1, &o, &err, 0);
-    assert_int_equal(cli_opts_apply_env(&o, off, &err), 0);
-    assert_int_equal(o.watch_seconds, 0);
-    cli_opts_release(&o);
-    parse_words(bare + 1, &o, &err, 0);
-    assert_int_equal(cli_opts_apply_env(&o, ten, &err), 0);
-    assert_int_equal(o.watch_seconds, 600);
-    cli_opts_release(&o);
+    for (size_t i = 0; i < ARRAY_SIZE(vars); i++) {
+        const char *env[] = {vars[i].var, NULL};
+
+        parse_words(bare + 1, &o, &err, 0);
+        assert_int_equal(cli_opts_apply_env(&o, env, &err), 0);
+        assert_int_equal(o.watch_seconds, vars[i].seconds);
+        cli_opts_release(&o);
+    }
     buf_release(&err);
 }
 

@@ -129,6 +129,24 @@ static void test_minimal_file_takes_every_model_default(void **state)
     (void)state;
     expect_ok(&r, MINIMAL);
     c = r.cfg;
+#define OFF(field)                                                             \
+    {                                                                          \
+#field, c->field                                                       \
+    }
+    const struct {
+        const char *name;
+        bool on;
+    } off[] = {
+        OFF(album_detection_from_folders.enabled),
+        OFF(performance.enable_type_checking),
+        OFF(performance.fail_fast_on_asset_errors),
+        OFF(album_permissions.present),
+        OFF(album_permissions.enabled),
+        OFF(album_permissions.log_unmatched),
+        OFF(create_album_from_date_if_missing),
+    };
+#undef OFF
+
     assert_string_equal(r.warn.buf, "");
     assert_null(c->description);
     assert_string_equal(c->server.url, "http://photos.lan:2283");
@@ -163,13 +181,9 @@ static void test_minimal_file_takes_every_model_default(void **state)
     assert_string_equal(c->album_date_consistency.tag,
                         "autotag_output_album_date_mismatch");
     assert_int_equal(c->album_date_consistency.threshold_days, 180);
-    assert_false(c->album_detection_from_folders.enabled);
-    assert_false(c->performance.enable_type_checking);
-    assert_false(c->performance.fail_fast_on_asset_errors);
-    assert_false(c->album_permissions.present);
-    assert_false(c->album_permissions.enabled);
-    assert_false(c->album_permissions.log_unmatched);
-    assert_false(c->create_album_from_date_if_missing);
+    for (size_t i = 0; i < ARRAY_SIZE(off); i++)
+        if (off[i].on)
+            fail_msg("%s is on", off[i].name);
     done(&r);
 }
 

@@ -30,6 +30,19 @@ static uint32_t add_asset(struct model *m, uint64_t *seed)
     return model_add_asset(m, &a);
 }
 
+/* A new model of n assets, their indexes into a (may be NULL). */
+static void model_of_assets(struct model *m, uint64_t *seed, uint32_t *a,
+                            size_t n)
+{
+    model_init(m);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t x = add_asset(m, seed);
+
+        if (a)
+            a[i] = x;
+    }
+}
+
 static uint32_t add_album(struct model *m, uint64_t *seed, const char *name)
 {
     struct model_album al;
@@ -50,9 +63,7 @@ static void test_model_indexes_both_ways_sorted_and_unique(void **state)
     size_t nr, i;
 
     (void)state;
-    model_init(&m);
-    for (i = 0; i < 5; i++)
-        a[i] = add_asset(&m, &seed);
+    model_of_assets(&m, &seed, a, 5);
     b0 = add_album(&m, &seed, "2019-07-14 Beach");
     b1 = add_album(&m, &seed, "family");
     b2 = add_album(&m, &seed, "empty");
@@ -246,12 +257,10 @@ static void test_model_interleaved_duplicate_groups(void **state)
     struct uuid ga = mkid(&seed), gb = mkid(&seed);
     uint32_t g[2], a[4];
     const uint32_t *row;
-    size_t nr, i;
+    size_t nr;
 
     (void)state;
-    model_init(&m);
-    for (i = 0; i < 4; i++)
-        a[i] = add_asset(&m, &seed);
+    model_of_assets(&m, &seed, a, 4);
     g[0] = model_add_dup(&m, &ga);
     g[1] = model_add_dup(&m, &gb);
     /* Group b is listed first in the assets, group a second. */
@@ -281,9 +290,7 @@ static void test_model_large_random_links_match_brute_force(void **state)
 
     (void)state;
     memset(truth, 0, sizeof(truth));
-    model_init(&m);
-    for (i = 0; i < NA; i++)
-        add_asset(&m, &seed);
+    model_of_assets(&m, &seed, NULL, NA);
     for (i = 0; i < NB; i++) {
         char name[32];
 

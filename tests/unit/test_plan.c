@@ -19,6 +19,25 @@ static struct uuid id_n(unsigned n)
     return test_id(0x10, n);
 }
 
+/* The steps of build() that add step's asset to one group (op, name,
+ * target: none, the tag 900 or the album 901) for reason and rule. */
+static const struct add {
+    unsigned step;
+    enum plan_op op;
+    const char *name;
+    unsigned target;
+    enum plan_reason reason;
+    unsigned rule;
+} adds[] = {
+    {0, PLAN_TAG_ADD, "autotag_output_unknown", 0, PLAN_R_CLASSIFY_UNKNOWN, 0},
+    {0, PLAN_TAG_ADD, "autotag_output_unknown", 0, PLAN_R_CLASSIFY_UNKNOWN,
+     0}, /* repeat */
+    {1, PLAN_TAG_REMOVE, "autotag_input_meme", 900, PLAN_R_CONVERSION, 1},
+    {2, PLAN_ALBUM_ADD, "2024-06-15-autotag-temp-unclassified", 0,
+     PLAN_R_ALBUM_FROM_DATE, 0},
+    {3, PLAN_ALBUM_ADD, "Été 2023 — Señora ☀", 901, PLAN_R_CONVERSION, 2},
+};
+
 /* Builds the same plan with the calls in forward or reverse order. */
 static void build(struct plan *p, bool reverse)
 {
@@ -35,31 +54,14 @@ static void build(struct plan *p, bool reverse)
     p->stats.per_rule[1] = 7;
     for (k = 0; k < ARRAY_SIZE(order); k++) {
         unsigned i = reverse ? order[ARRAY_SIZE(order) - 1 - k] : order[k];
-        struct uuid t = id_n(900), al = id_n(901), a = id_n(i + 1);
+        struct uuid al = id_n(901), a = id_n(i + 1);
         struct plan_group *g;
 
         switch (i) {
-        case 0:
-            g = plan_group(p, PLAN_TAG_ADD, "autotag_output_unknown", NULL);
-            plan_add(g, &a, PLAN_R_CLASSIFY_UNKNOWN, 0);
-            g = plan_group(p, PLAN_TAG_ADD, "autotag_output_unknown", NULL);
-            plan_add(g, &a, PLAN_R_CLASSIFY_UNKNOWN, 0); /* repeat */
-            break;
-        case 1:
-            g = plan_group(p, PLAN_TAG_REMOVE, "autotag_input_meme", &t);
-            plan_add(g, &a, PLAN_R_CONVERSION, 1);
-            break;
-        case 2:
+        case 2: /* the album its asset goes into (adds[]) */
             plan_group_album(p, PLAN_ALBUM_CREATE,
                              "2024-06-15-autotag-temp-unclassified", NULL,
                              PLAN_R_ALBUM_FROM_DATE);
-            g = plan_group(p, PLAN_ALBUM_ADD,
-                           "2024-06-15-autotag-temp-unclassified", NULL);
-            plan_add(g, &a, PLAN_R_ALBUM_FROM_DATE, 0);
-            break;
-        case 3:
-            g = plan_group(p, PLAN_ALBUM_ADD, "Été 2023 — Señora ☀", &al);
-            plan_add(g, &a, PLAN_R_CONVERSION, 2);
             break;
         case 4:
             g = plan_group_role(p, PLAN_ALBUM_USER_ADD, "Family trip", &al, 1);
@@ -92,6 +94,15 @@ static void build(struct plan *p, bool reverse)
                 plan_note(p, PLAN_NOTE_ALBUM_NAME_DUPLICATE, NULL, &al, &f);
             }
             break;
+        }
+        for (size_t j = 0; j < ARRAY_SIZE(adds); j++) {
+            const struct add *d = &adds[j];
+            struct uuid target = id_n(d->target);
+
+            if (d->step == i)
+                plan_add(
+                    plan_group(p, d->op, d->name, d->target ? &target : NULL),
+                    &a, d->reason, d->rule);
         }
     }
     /* An empty group disappears at plan_finish(). */
@@ -212,6 +223,15 @@ static void test_plan_json_round_trips_byte_identical(void **state)
     buf_release(&err);
 }
 
+/* A plan's JSON text up to its groups, every field good. */
+#define GOOD_HEAD                                                              \
+    "{\"version\":1,\"created_at\":\"2024-01-01T00:00:00Z\","                  \
+    "\"stats\":{\"assets_seen\":0,\"assets_skipped\":0,"                       \
+    "\"classified\":0,\"unclassified\":0,\"conflict\":0,"                      \
+    "\"duplicates_flagged\":0,\"date_mismatches\":0,"                          \
+    "\"dates_corrected\":0,\"albums_created\":0,"                              \
+    "\"shares_changed\":0,\"per_rule\":[]},"
+
 static void test_plan_from_json_reports_bad_input(void **state)
 {
     static const struct {
@@ -227,21 +247,11 @@ static void test_plan_from_json_reports_bad_input(void **state)
         {"{\"version\":1,\"created_at\":\"2024-01-01T00:00:00Z\","
          "\"stats\":{}}",
          "plan json: 'stats' is missing a counter"},
-        {"{\"version\":1,\"created_at\":\"2024-01-01T00:00:00Z\","
-         "\"stats\":{\"assets_seen\":0,\"assets_skipped\":0,"
-         "\"classified\":0,\"unclassified\":0,\"conflict\":0,"
-         "\"duplicates_flagged\":0,\"date_mismatches\":0,"
-         "\"dates_corrected\":0,\"albums_created\":0,"
-         "\"shares_changed\":0,\"per_rule\":[]},"
+        {GOOD_HEAD
          "\"groups\":[{\"op\":\"tag_zap\",\"name\":\"x\",\"items\":[]}],"
          "\"notes\":[]}",
          "plan json: group 0 has unknown op 'tag_zap'"},
-        {"{\"version\":1,\"created_at\":\"2024-01-01T00:00:00Z\","
-         "\"stats\":{\"assets_seen\":0,\"assets_skipped\":0,"
-         "\"classified\":0,\"unclassified\":0,\"conflict\":0,"
-         "\"duplicates_flagged\":0,\"date_mismatches\":0,"
-         "\"dates_corrected\":0,\"albums_created\":0,"
-         "\"shares_changed\":0,\"per_rule\":[]},"
+        {GOOD_HEAD
          "\"groups\":[{\"op\":\"tag_add\",\"name\":\"x\",\"target\":null,"
          "\"items\":[[\"not-a-uuid\",\"conversion\",0]]}],"
          "\"notes\":[]}",
@@ -276,18 +286,22 @@ static void test_plan_from_json_reports_bad_input(void **state)
 
 static void test_plan_summary_counts_per_op_and_group(void **state)
 {
+    static const char *const lines[] = {
+        "Plan: 8 changes for http://photos.lan",
+        "  tag_add            1\n",
+        "  album_add          2\n",
+        "autotag_output_unknown: 1 asset",
+        "CLASSIFICATION_CONFLICT        1",
+        "(temp_album_unhealthy)",
+    };
     struct plan p;
     struct buf out = BUF_INIT;
 
     (void)state;
     build(&p, false);
     plan_print_summary(&p, &out, 2);
-    assert_non_null(strstr(out.buf, "Plan: 8 changes for http://photos.lan"));
-    assert_non_null(strstr(out.buf, "  tag_add            1\n"));
-    assert_non_null(strstr(out.buf, "  album_add          2\n"));
-    assert_non_null(strstr(out.buf, "autotag_output_unknown: 1 asset"));
-    assert_non_null(strstr(out.buf, "CLASSIFICATION_CONFLICT        1"));
-    assert_non_null(strstr(out.buf, "(temp_album_unhealthy)"));
+    for (size_t i = 0; i < ARRAY_SIZE(lines); i++)
+        assert_non_null(strstr(out.buf, lines[i]));
     plan_release(&p);
     buf_release(&out);
 }

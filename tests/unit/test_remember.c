@@ -335,6 +335,18 @@ static void test_changes_flagged(void **state)
     buf_release(&err);
 }
 
+/* The next run, which trusts the stored read for changes or not
+ * (trusted), then makes every change it planned (settles it). */
+static void next_run_settles(struct state *st, const struct remember_opts *o,
+                             struct fixture *f, bool trusted)
+{
+    struct remember *r = next_run(st, o, f);
+
+    assert_int_equal(remember_trusts_changes(r), trusted);
+    remember_settled(r, &f->m);
+    remember_close(r);
+}
+
 /*
  * A change-only evaluation is trusted only after the run that read the
  * library made every change it planned: a stored read starts unsettled,
@@ -357,20 +369,14 @@ static void test_changes_trusted_only_when_settled(void **state)
     remember_close(r);
 
     /* stored, not settled: the library is read, not trusted for changes */
-    r = next_run(st, &o, f);
-    assert_false(remember_trusts_changes(r));
-    remember_settled(r, &f->m);
-    remember_close(r);
+    next_run_settles(st, &o, f, false);
 
     r = next_run(st, &o, f);
     assert_true(remember_trusts_changes(r));
     /* this run's read replaces the row: unsettled until it settles */
     remember_store(r, &f->m, &info, &f->needs);
     remember_close(r);
-    r = next_run(st, &o, f);
-    assert_false(remember_trusts_changes(r));
-    remember_settled(r, &f->m);
-    remember_close(r);
+    next_run_settles(st, &o, f, false);
 
     /* forgotten (a run that changed dates): no mark left behind */
     assert_int_equal(state_library_forget(st, scope.buf, &err), 0);

@@ -83,6 +83,21 @@ static void small_model(struct model *m)
     model_build_indexes(m);
 }
 
+/* text holds the line fmt formats. */
+static void IA_PRINTF(2, 3)
+    assert_holds(const struct buf *text, const char *fmt, ...)
+{
+    struct buf want = BUF_INIT;
+    va_list ap;
+
+    va_start(ap, fmt);
+    buf_vaddf(&want, fmt, ap);
+    va_end(ap);
+    if (!strstr(text->buf, want.buf))
+        fail_msg("no line\n%s\nin\n%s", want.buf, text->buf);
+    buf_release(&want);
+}
+
 static void test_report_iso_local_prints_python_isoformat(void **state)
 {
     char out[40], stamp[32];
@@ -186,7 +201,7 @@ static void test_report_album_lines_and_warnings(void **state)
     struct plan_group *g;
     struct outcome o;
     struct uuid a1 = uid(1), a2 = uid(2), alb = uid(50), newalb = uid(60);
-    struct buf txt = BUF_INIT, want = BUF_INIT;
+    struct buf txt = BUF_INIT;
     struct report_kinds k;
     char s1[40], s2[40], sa[40], sn[40];
     size_t i, gc = 0, ga = 0, gd = 0;
@@ -231,41 +246,35 @@ static void test_report_album_lines_and_warnings(void **state)
     assert_int_equal(k.n[REPORT_K_ASSIGN_ASSET_TO_ALBUM], 1);
     assert_int_equal(k.n[REPORT_K_WARNING_ASSET_ALREADY_IN_ALBUM], 1);
     assert_int_equal(k.n[REPORT_K_DELETE_ALBUM], 1);
-    buf_addf(&want,
-             STAMP " | kind=CREATE_ALBUM | album_link=" URL
-                   "/albums/%s | album_name=2023-11-14-autotag-temp-"
-                   "unclassified | extra={'created': True}\n",
-             ustr(60, sn));
-    assert_non_null(strstr(txt.buf, want.buf));
-    buf_reset(&want);
-    buf_addf(&want,
-             STAMP " | kind=ASSIGN_ASSET_TO_ALBUM | asset_link=" URL
-                   "/photos/%s | name=IMG_0002.jpg | album_link=" URL
-                   "/albums/%s | album_name=2024-Trip"
-                   " | extra={'reason': '%s', 'rule': 2}\n",
-             ustr(2, s2), ustr(50, sa), plan_reason_name(PLAN_R_CONVERSION));
-    assert_non_null(strstr(txt.buf, want.buf));
-    buf_reset(&want);
-    buf_addf(&want,
-             STAMP " | kind=WARNING_ASSET_ALREADY_IN_ALBUM"
-                   " | asset_link=" URL "/photos/%s | name=IMG_0001.jpg"
-                   " | album_link=" URL "/albums/%s"
-                   " | album_name=2024-Trip | extra={'reason': '%s',"
-                   " 'rule': 2, 'error_category': 'duplicate'}\n",
-             ustr(1, s1), ustr(50, sa), plan_reason_name(PLAN_R_CONVERSION));
-    assert_non_null(strstr(txt.buf, want.buf));
-    buf_reset(&want);
-    buf_addf(&want,
-             STAMP " | kind=DELETE_ALBUM | album_link=" URL
-                   "/albums/%s | old_value=2020-01-01-autotag-temp-"
-                   "unclassified | extra={'reason': '%s (SUCCESS)'}\n",
-             ustr(60, sn), plan_reason_name(PLAN_R_TEMP_ALBUM_EMPTY));
-    assert_non_null(strstr(txt.buf, want.buf));
+    assert_holds(&txt,
+                 STAMP " | kind=CREATE_ALBUM | album_link=" URL
+                       "/albums/%s | album_name=2023-11-14-autotag-temp-"
+                       "unclassified | extra={'created': True}\n",
+                 ustr(60, sn));
+    assert_holds(&txt,
+                 STAMP " | kind=ASSIGN_ASSET_TO_ALBUM | asset_link=" URL
+                       "/photos/%s | name=IMG_0002.jpg | album_link=" URL
+                       "/albums/%s | album_name=2024-Trip"
+                       " | extra={'reason': '%s', 'rule': 2}\n",
+                 ustr(2, s2), ustr(50, sa),
+                 plan_reason_name(PLAN_R_CONVERSION));
+    assert_holds(&txt,
+                 STAMP " | kind=WARNING_ASSET_ALREADY_IN_ALBUM"
+                       " | asset_link=" URL "/photos/%s | name=IMG_0001.jpg"
+                       " | album_link=" URL "/albums/%s"
+                       " | album_name=2024-Trip | extra={'reason': '%s',"
+                       " 'rule': 2, 'error_category': 'duplicate'}\n",
+                 ustr(1, s1), ustr(50, sa),
+                 plan_reason_name(PLAN_R_CONVERSION));
+    assert_holds(&txt,
+                 STAMP " | kind=DELETE_ALBUM | album_link=" URL
+                       "/albums/%s | old_value=2020-01-01-autotag-temp-"
+                       "unclassified | extra={'reason': '%s (SUCCESS)'}\n",
+                 ustr(60, sn), plan_reason_name(PLAN_R_TEMP_ALBUM_EMPTY));
     outcome_release(&o);
     plan_release(&p);
     model_release(&m);
     buf_release(&txt);
-    buf_release(&want);
 }
 
 /*
@@ -387,6 +396,12 @@ static void two_unknown_one_failed(struct plan *p, struct outcome *o)
  * under extra, the per-tag counters and the events per kind. */
 static void test_report_statistics_yaml_has_upstream_keys(void **state)
 {
+    /* our counters, then their change since the previous run */
+    static const char *const counts[] = {
+        "    unclassified: 2\n",   "    changes_done: 2\n",
+        "    changes_failed: 1\n", "  change_since_previous_run:\n",
+        "    unclassified: -3\n",  "    assets_seen: +2\n",
+    };
     struct plan p;
     struct outcome o;
     struct uuid last = uid(9);
@@ -448,12 +463,8 @@ static void test_report_statistics_yaml_has_upstream_keys(void **state)
              "  counts:\n",
              ustr(9, sl));
     assert_memory_equal(y.buf, want.buf, want.len);
-    assert_non_null(strstr(y.buf, "    unclassified: 2\n"));
-    assert_non_null(strstr(y.buf, "    changes_done: 2\n"));
-    assert_non_null(strstr(y.buf, "    changes_failed: 1\n"));
-    assert_non_null(strstr(y.buf, "  change_since_previous_run:\n"));
-    assert_non_null(strstr(y.buf, "    unclassified: -3\n"));
-    assert_non_null(strstr(y.buf, "    assets_seen: +2\n"));
+    for (size_t i = 0; i < ARRAY_SIZE(counts); i++)
+        assert_non_null(strstr(y.buf, counts[i]));
     assert_non_null(strstr(y.buf,
                            "output_tag_counters:\n"
                            "  autotag_output_unknown:\n"

@@ -19,6 +19,17 @@
 
 #define NOW 1718457242251LL /* 2024-06-15T13:14:02.251Z */
 
+/* A run at NOW of max_items of a library of 5,000 that resumes from the
+ * run directories under root. */
+static void resumed(struct resume_in *in, const char *root, long max_items)
+{
+    in->root = root;
+    in->resume_previous = true;
+    in->max_items = max_items;
+    in->total = 5000;
+    in->now_ms = NOW;
+}
+
 /* Removes the test's directory; no error or warning may have come. */
 static void done_with(const char *root, struct buf *path, struct buf *err,
                       struct buf *warn)
@@ -118,12 +129,8 @@ static void test_resume_reads_recent_runs_and_archives_a_pass(void **state)
     assert_int_equal(report_run_create(&run, root, NOW, &err), 0);
     /* The current run has no statistics yet and is excluded anyway. */
     write_stats(root, run.name, 99999);
-    in.root = root;
+    resumed(&in, root, 1000);
     in.exclude_run = run.name;
-    in.resume_previous = true;
-    in.max_items = 1000;
-    in.total = 5000;
-    in.now_ms = NOW;
     resume_decide(&r, &in, NULL, &warn);
     assert_int_equal(r.prev_count, 900);
     snprintf(name, sizeof(name), "%s_PID12", recent2);
@@ -175,12 +182,8 @@ static void test_resume_uses_the_state_database(void **state)
     end.count = 1200;
     assert_int_equal(state_run_finish(st, done_id, &end, &err), 0);
     assert_int_equal(state_run_begin(st, "now", NOW, &current_id, &err), 0);
-    in.root = root;
+    resumed(&in, root, 100);
     in.exclude_state_id = current_id;
-    in.resume_previous = true;
-    in.max_items = 100;
-    in.total = 5000;
-    in.now_ms = NOW;
     resume_decide(&r, &in, st, &warn);
     assert_int_equal(r.prev_count, 1200);
     assert_null(r.prev_run);

@@ -20,14 +20,6 @@
  * classification rules. */
 #define CFG_PLAIN CFG_BASE "conversions: {}\n" CFG_CLASS CFG_NOFOLDERS
 
-/* Releases what a test evaluated: the plan, the library, the config. */
-static void release_all(struct plan *p, struct lib *l, struct config *cfg)
-{
-    plan_release(p);
-    model_release(&l->m);
-    config_free(cfg);
-}
-
 /* The plan has group (op, name), made for reason. */
 static void assert_reason(const struct plan *p, enum plan_op op,
                           const char *name, enum plan_reason reason)
@@ -67,109 +59,97 @@ static void test_rules_classification_status_table(void **state)
         {{NULL}, {" 2024-07-15 Beach"}, 0},   /* never trimmed */
         {{NULL}, {"Été 2023", "Vacances"}, 0},
     };
-    struct config *cfg = cfg_load(cfg_class_text);
+    struct rt t;
     size_t i, j;
 
     (void)state;
+    t.cfg = cfg_load(cfg_class_text);
     for (i = 0; i < ARRAY_SIZE(cases); i++) {
-        struct lib l;
-        struct plan p;
         uint32_t a;
 
-        lib_init(&l, i + 1);
-        a = lib_asset(&l, "a.jpg", "/lib/a.jpg", iso(T0));
+        lib_init(&t.l, i + 1);
+        a = lib_asset(&t.l, "a.jpg", "/lib/a.jpg", iso(T0));
         for (j = 0; j < 3 && cases[i].tags[j]; j++)
-            lib_tagged(&l, cases[i].tags[j], a);
+            lib_tagged(&t.l, cases[i].tags[j], a);
         for (j = 0; j < 3 && cases[i].albums[j]; j++)
-            lib_in(&l, lib_album(&l, cases[i].albums[j]), a);
-        model_build_indexes(&l.m);
-        eval_plan(cfg, &l.m, &p);
-        assert_int_equal(plan_has(&p, PLAN_TAG_ADD, UNKNOWN, &l.m, a),
+            lib_in(&t.l, lib_album(&t.l, cases[i].albums[j]), a);
+        rt_eval(&t);
+        assert_int_equal(rt_has(&t, PLAN_TAG_ADD, UNKNOWN, a),
                          cases[i].expect == 0);
-        assert_int_equal(plan_has(&p, PLAN_TAG_ADD, CONFLICT, &l.m, a),
+        assert_int_equal(rt_has(&t, PLAN_TAG_ADD, CONFLICT, a),
                          cases[i].expect == 2);
-        assert_int_equal(p.stats.classified, cases[i].expect == 1);
-        assert_int_equal(plan_notes_of(&p, PLAN_NOTE_CLASSIFICATION_CONFLICT),
+        assert_int_equal(t.p.stats.classified, cases[i].expect == 1);
+        assert_int_equal(plan_notes_of(&t.p, PLAN_NOTE_CLASSIFICATION_CONFLICT),
                          cases[i].expect == 2);
-        assert_int_equal(p.stats.assets_seen, 1);
-        plan_release(&p);
-        model_release(&l.m);
+        assert_int_equal(t.p.stats.assets_seen, 1);
+        rt_clear(&t);
     }
-    config_free(cfg);
+    config_free(t.cfg);
 }
 
 static void test_rules_output_tags_removed_and_case_insensitive(void **state)
 {
-    struct config *cfg = cfg_load(cfg_class_text);
-    struct lib l;
-    struct plan p;
+    struct rt t;
     uint32_t classified, unknown_ci, stale_conflict;
 
     (void)state;
-    lib_init(&l, 7);
-    classified = lib_asset(&l, "a.jpg", NULL, iso(T0));
-    lib_tagged(&l, "meme", classified);
-    lib_tagged(&l, UNKNOWN, classified);
-    unknown_ci = lib_asset(&l, "b.jpg", NULL, iso(T0));
-    lib_tagged(&l, "AUTOTAG_OUTPUT_UNKNOWN", unknown_ci);
-    stale_conflict = lib_asset(&l, "c.jpg", NULL, iso(T0));
-    lib_tagged(&l, CONFLICT, stale_conflict);
-    lib_tagged(&l, "autotag_input_meme", stale_conflict);
-    model_build_indexes(&l.m);
-    eval_plan(cfg, &l.m, &p);
-    assert_true(plan_has(&p, PLAN_TAG_REMOVE, UNKNOWN, &l.m, classified));
-    assert_false(plan_has(&p, PLAN_TAG_ADD, UNKNOWN, &l.m, unknown_ci));
-    assert_true(plan_has(&p, PLAN_TAG_REMOVE, CONFLICT, &l.m, stale_conflict));
-    assert_int_equal(plan_changes(&p), 2);
-    assert_int_equal(p.stats.per_rule[0], 2);
-    release_all(&p, &l, cfg);
+    rt_open(&t, cfg_class_text, 7);
+    classified = lib_asset(&t.l, "a.jpg", NULL, iso(T0));
+    lib_tagged(&t.l, "meme", classified);
+    lib_tagged(&t.l, UNKNOWN, classified);
+    unknown_ci = lib_asset(&t.l, "b.jpg", NULL, iso(T0));
+    lib_tagged(&t.l, "AUTOTAG_OUTPUT_UNKNOWN", unknown_ci);
+    stale_conflict = lib_asset(&t.l, "c.jpg", NULL, iso(T0));
+    lib_tagged(&t.l, CONFLICT, stale_conflict);
+    lib_tagged(&t.l, "autotag_input_meme", stale_conflict);
+    rt_eval(&t);
+    assert_true(rt_has(&t, PLAN_TAG_REMOVE, UNKNOWN, classified));
+    assert_false(rt_has(&t, PLAN_TAG_ADD, UNKNOWN, unknown_ci));
+    assert_true(rt_has(&t, PLAN_TAG_REMOVE, CONFLICT, stale_conflict));
+    assert_int_equal(plan_changes(&t.p), 2);
+    assert_int_equal(t.p.stats.per_rule[0], 2);
+    rt_close(&t);
 }
 
 static void test_rules_which_assets_are_processed(void **state)
 {
-    struct config *cfg = cfg_load(cfg_class_text);
-    struct lib l;
-    struct plan p;
+    struct rt t;
     uint32_t tl, ar, tr, pa, hi, other;
 
     (void)state;
-    lib_init(&l, 8);
-    other = lib_user(&l, "partner@example.com");
-    tl = lib_asset(&l, "tl.jpg", NULL, iso(T0));
-    ar = lib_asset(&l, "ar.jpg", NULL, iso(T0));
-    l.m.assets[ar].visibility = MODEL_VIS_ARCHIVE;
-    tr = lib_asset(&l, "tr.jpg", NULL, iso(T0));
-    l.m.assets[tr].flags |= MODEL_ASSET_TRASHED;
-    pa = lib_asset(&l, "pa.jpg", NULL, iso(T0));
-    l.m.assets[pa].flags |= MODEL_ASSET_PARTNER;
-    l.m.assets[pa].owner = other;
-    hi = lib_asset(&l, "hi.jpg", NULL, iso(T0));
-    l.m.assets[hi].visibility = MODEL_VIS_HIDDEN;
-    model_build_indexes(&l.m);
-    eval_plan(cfg, &l.m, &p);
-    assert_true(plan_has(&p, PLAN_TAG_ADD, UNKNOWN, &l.m, tl));
-    assert_true(plan_has(&p, PLAN_TAG_ADD, UNKNOWN, &l.m, ar));
-    assert_false(plan_has(&p, PLAN_TAG_ADD, UNKNOWN, &l.m, tr));
-    assert_false(plan_has(&p, PLAN_TAG_ADD, UNKNOWN, &l.m, pa));
-    assert_false(plan_has(&p, PLAN_TAG_ADD, UNKNOWN, &l.m, hi));
-    assert_int_equal(p.stats.assets_seen, 2);
-    release_all(&p, &l, cfg);
+    rt_open(&t, cfg_class_text, 8);
+    other = lib_user(&t.l, "partner@example.com");
+    tl = lib_asset(&t.l, "tl.jpg", NULL, iso(T0));
+    ar = lib_asset(&t.l, "ar.jpg", NULL, iso(T0));
+    t.l.m.assets[ar].visibility = MODEL_VIS_ARCHIVE;
+    tr = lib_asset(&t.l, "tr.jpg", NULL, iso(T0));
+    t.l.m.assets[tr].flags |= MODEL_ASSET_TRASHED;
+    pa = lib_asset(&t.l, "pa.jpg", NULL, iso(T0));
+    t.l.m.assets[pa].flags |= MODEL_ASSET_PARTNER;
+    t.l.m.assets[pa].owner = other;
+    hi = lib_asset(&t.l, "hi.jpg", NULL, iso(T0));
+    t.l.m.assets[hi].visibility = MODEL_VIS_HIDDEN;
+    rt_eval(&t);
+    assert_true(rt_has(&t, PLAN_TAG_ADD, UNKNOWN, tl));
+    assert_true(rt_has(&t, PLAN_TAG_ADD, UNKNOWN, ar));
+    assert_false(rt_has(&t, PLAN_TAG_ADD, UNKNOWN, tr));
+    assert_false(rt_has(&t, PLAN_TAG_ADD, UNKNOWN, pa));
+    assert_false(rt_has(&t, PLAN_TAG_ADD, UNKNOWN, hi));
+    assert_int_equal(t.p.stats.assets_seen, 2);
+    rt_close(&t);
 }
 
 static void test_rules_empty_library_gives_empty_plan(void **state)
 {
-    struct config *cfg = cfg_load(cfg_class_text);
-    struct lib l;
-    struct plan p;
+    struct rt t;
 
     (void)state;
-    lib_init(&l, 9);
-    model_build_indexes(&l.m);
-    eval_plan(cfg, &l.m, &p);
-    assert_true(plan_is_empty(&p));
-    assert_int_equal(p.notes_nr, 0);
-    assert_int_equal(p.stats.assets_seen, 0);
-    release_all(&p, &l, cfg);
+    rt_open(&t, cfg_class_text, 9);
+    rt_eval(&t);
+    assert_true(plan_is_empty(&t.p));
+    assert_int_equal(t.p.notes_nr, 0);
+    assert_int_equal(t.p.stats.assets_seen, 0);
+    rt_close(&t);
 }
 
 static void test_rules_skip_and_max_items_window(void **state)
@@ -277,65 +257,59 @@ static void test_rules_filters_in_out_and_links(void **state)
  * exist keeps the tag, with one note for the run. */
 static void test_rules_conversions_move_copy_and_missing_album(void **state)
 {
-    struct config *cfg = cfg_load(
-        CFG_BASE "conversions:\n"
-                 "  conversions:\n"
-                 "    - source: {tag_names: [meme, autotag_input_meme]}\n"
-                 "      destination: {album_names: [autotag_input_meme]}\n"
-                 "      mode: move\n"
-                 "    - source: {tag_names: [old]}\n"
-                 "      destination: {tag_names: [new]}\n"
-                 "      mode: copy\n"
-                 "    - source: {tag_names: [new]}\n"
-                 "      destination: {tag_names: [newer]}\n"
-                 "    - source: {tag_names: [gone]}\n"
-                 "      destination: {album_names: [No such album]}\n" CFG_CLASS
-                     CFG_NOFOLDERS);
-    struct lib l;
-    struct plan p;
+    struct rt t;
     uint32_t m1, m2, o, g1, g2, meme_album;
 
     (void)state;
-    lib_init(&l, 12);
-    meme_album = lib_album(&l, "autotag_input_meme");
-    m1 = lib_asset(&l, "m1.jpg", NULL, iso(T0));
-    lib_tagged(&l, "meme", m1);
-    lib_tagged(&l, "holiday", m1);
-    m2 = lib_asset(&l, "m2.jpg", NULL, iso(T0));
-    lib_tagged(&l, "autotag_input_meme", m2);
-    lib_in(&l, meme_album, m2);
-    o = lib_asset(&l, "o.jpg", NULL, iso(T0));
-    lib_tagged(&l, "old", o);
-    g1 = lib_asset(&l, "g1.jpg", NULL, iso(T0));
-    lib_tagged(&l, "gone", g1);
-    g2 = lib_asset(&l, "g2.jpg", NULL, iso(T0));
-    lib_tagged(&l, "gone", g2);
-    model_build_indexes(&l.m);
-    eval_plan(cfg, &l.m, &p);
+    rt_open(&t,
+            CFG_BASE CFG_CONV_MEME_MOVE
+            "    - source: {tag_names: [old]}\n"
+            "      destination: {tag_names: [new]}\n"
+            "      mode: copy\n"
+            "    - source: {tag_names: [new]}\n"
+            "      destination: {tag_names: [newer]}\n"
+            "    - source: {tag_names: [gone]}\n"
+            "      destination: {album_names: [No such album]}\n" CFG_CLASS
+                CFG_NOFOLDERS,
+            12);
+    meme_album = lib_album(&t.l, "autotag_input_meme");
+    m1 = lib_asset(&t.l, "m1.jpg", NULL, iso(T0));
+    lib_tagged(&t.l, "meme", m1);
+    lib_tagged(&t.l, "holiday", m1);
+    m2 = lib_asset(&t.l, "m2.jpg", NULL, iso(T0));
+    lib_tagged(&t.l, "autotag_input_meme", m2);
+    lib_in(&t.l, meme_album, m2);
+    o = lib_asset(&t.l, "o.jpg", NULL, iso(T0));
+    lib_tagged(&t.l, "old", o);
+    g1 = lib_asset(&t.l, "g1.jpg", NULL, iso(T0));
+    lib_tagged(&t.l, "gone", g1);
+    g2 = lib_asset(&t.l, "g2.jpg", NULL, iso(T0));
+    lib_tagged(&t.l, "gone", g2);
+    rt_eval(&t);
     if (getenv("RULES_DEBUG")) {
         struct buf out = BUF_INIT;
 
-        plan_print_summary(&p, &out, 3);
+        plan_print_summary(&t.p, &out, 3);
         fputs(out.buf, stderr);
         buf_release(&out);
     }
     /* move: album added, matched source tag removed, other tags kept */
-    assert_true(plan_has(&p, PLAN_ALBUM_ADD, "autotag_input_meme", &l.m, m1));
-    assert_true(plan_has(&p, PLAN_TAG_REMOVE, "meme", &l.m, m1));
-    assert_false(plan_has(&p, PLAN_TAG_REMOVE, "holiday", &l.m, m1));
-    assert_true(plan_has(&p, PLAN_TAG_REMOVE, "autotag_input_meme", &l.m, m2));
+    assert_true(rt_has(&t, PLAN_ALBUM_ADD, "autotag_input_meme", m1));
+    assert_true(rt_has(&t, PLAN_TAG_REMOVE, "meme", m1));
+    assert_false(rt_has(&t, PLAN_TAG_REMOVE, "holiday", m1));
+    assert_true(rt_has(&t, PLAN_TAG_REMOVE, "autotag_input_meme", m2));
     /* the asset stays classified through the album: no unknown tag */
-    assert_false(plan_has(&p, PLAN_TAG_ADD, UNKNOWN, &l.m, m1));
+    assert_false(rt_has(&t, PLAN_TAG_ADD, UNKNOWN, m1));
     /* copy keeps the source; the chained conversion sees "new" and moves
      * it on (default mode move): added then removed = no change */
-    assert_false(plan_has(&p, PLAN_TAG_ADD, "new", &l.m, o));
-    assert_true(plan_has(&p, PLAN_TAG_ADD, "newer", &l.m, o));
-    assert_false(plan_has(&p, PLAN_TAG_REMOVE, "old", &l.m, o));
+    assert_false(rt_has(&t, PLAN_TAG_ADD, "new", o));
+    assert_true(rt_has(&t, PLAN_TAG_ADD, "newer", o));
+    assert_false(rt_has(&t, PLAN_TAG_REMOVE, "old", o));
     /* missing destination album: tag kept, one note for the run */
-    assert_false(plan_has(&p, PLAN_TAG_REMOVE, "gone", &l.m, g1));
-    assert_false(plan_has(&p, PLAN_TAG_REMOVE, "gone", &l.m, g2));
-    assert_int_equal(plan_notes_of(&p, PLAN_NOTE_MISSING_DEST_ALBUM), 1);
-    release_all(&p, &l, cfg);
+    assert_false(rt_has(&t, PLAN_TAG_REMOVE, "gone", g1));
+    assert_false(rt_has(&t, PLAN_TAG_REMOVE, "gone", g2));
+    assert_int_equal(plan_notes_of(&t.p, PLAN_NOTE_MISSING_DEST_ALBUM), 1);
+    rt_close(&t);
 }
 
 /* ---- temporary albums ---- */
@@ -345,71 +319,70 @@ static void test_rules_conversions_move_copy_and_missing_album(void **state)
  * its members moved, an empty one deleted. */
 static void test_rules_temp_albums_created_reused_left_deleted(void **state)
 {
-    struct config *cfg =
-        cfg_load(CFG_PLAIN "create_album_from_date_if_missing: true\n");
-    struct lib l;
-    struct plan p;
+    struct rt t;
     uint32_t u1, u2, reuse, cls, unhealthy_al, e, f1, f2, existing, empty_al;
 
     (void)state;
-    lib_init(&l, 13);
-    u1 = lib_asset(&l, "u1.jpg", NULL, iso("2024-07-15T10:00:00Z"));
-    u2 = lib_asset(&l, "u2.jpg", NULL, iso("2024-07-15T23:00:00Z"));
-    existing = lib_album(&l, "2023-01-02-autotag-temp-unclassified");
-    reuse = lib_asset(&l, "r.jpg", NULL, iso("2023-01-02T08:00:00Z"));
+    rt_open(&t, CFG_PLAIN "create_album_from_date_if_missing: true\n", 13);
+    u1 = lib_asset(&t.l, "u1.jpg", NULL, iso("2024-07-15T10:00:00Z"));
+    u2 = lib_asset(&t.l, "u2.jpg", NULL, iso("2024-07-15T23:00:00Z"));
+    existing = lib_album(&t.l, "2023-01-02-autotag-temp-unclassified");
+    reuse = lib_asset(&t.l, "r.jpg", NULL, iso("2023-01-02T08:00:00Z"));
     /* classified by tag, in a real album and a temp album: leaves temp */
-    cls = lib_asset(&l, "c.jpg", NULL, iso("2023-01-02T08:00:00Z"));
-    lib_tagged(&l, "meme", cls);
-    lib_in(&l, existing, cls);
-    lib_in(&l, lib_album(&l, "Favourites"), cls);
+    cls = lib_asset(&t.l, "c.jpg", NULL, iso("2023-01-02T08:00:00Z"));
+    lib_tagged(&t.l, "meme", cls);
+    lib_in(&t.l, existing, cls);
+    lib_in(&t.l, lib_album(&t.l, "Favourites"), cls);
     /* an unhealthy temp album (60 days) is deleted, members re-sorted */
-    unhealthy_al = lib_album(&l, "2022-03-01-autotag-temp-unclassified");
-    f1 = lib_asset(&l, "f1.jpg", NULL, iso("2022-03-01T08:00:00Z"));
-    f2 = lib_asset(&l, "f2.jpg", NULL, iso("2022-04-30T08:00:00Z"));
-    lib_in(&l, unhealthy_al, f1);
-    lib_in(&l, unhealthy_al, f2);
+    unhealthy_al = lib_album(&t.l, "2022-03-01-autotag-temp-unclassified");
+    f1 = lib_asset(&t.l, "f1.jpg", NULL, iso("2022-03-01T08:00:00Z"));
+    f2 = lib_asset(&t.l, "f2.jpg", NULL, iso("2022-04-30T08:00:00Z"));
+    lib_in(&t.l, unhealthy_al, f1);
+    lib_in(&t.l, unhealthy_al, f2);
     /* an empty temp album is deleted */
-    empty_al = lib_album(&l, "2021-05-05-autotag-temp-unclassified");
-    e = lib_asset(&l, "e.jpg", NULL, iso("2020-01-01T00:00:00Z"));
-    lib_tagged(&l, "meme", e);
+    empty_al = lib_album(&t.l, "2021-05-05-autotag-temp-unclassified");
+    e = lib_asset(&t.l, "e.jpg", NULL, iso("2020-01-01T00:00:00Z"));
+    lib_tagged(&t.l, "meme", e);
     (void)empty_al;
-    model_build_indexes(&l.m);
-    eval_plan(cfg, &l.m, &p);
+    rt_eval(&t);
 
-    assert_reason(&p, PLAN_ALBUM_CREATE, "2024-07-15-autotag-temp-unclassified",
+    assert_reason(&t.p, PLAN_ALBUM_CREATE,
+                  "2024-07-15-autotag-temp-unclassified",
                   PLAN_R_ALBUM_FROM_DATE);
-    assert_true(plan_has(&p, PLAN_ALBUM_ADD,
-                         "2024-07-15-autotag-temp-unclassified", &l.m, u1));
-    assert_true(plan_has(&p, PLAN_ALBUM_ADD,
-                         "2024-07-15-autotag-temp-unclassified", &l.m, u2));
+    assert_true(
+        rt_has(&t, PLAN_ALBUM_ADD, "2024-07-15-autotag-temp-unclassified", u1));
+    assert_true(
+        rt_has(&t, PLAN_ALBUM_ADD, "2024-07-15-autotag-temp-unclassified", u2));
     /* the temp album classifies them (date rule) in the same run */
-    assert_false(plan_has(&p, PLAN_TAG_ADD, UNKNOWN, &l.m, u1));
+    assert_false(rt_has(&t, PLAN_TAG_ADD, UNKNOWN, u1));
     /* the summary tells both: u1 u2 reuse, and f1 f2 once their
      * unhealthy temp album is gone, were found unclassified; none remains */
-    assert_int_equal(p.stats.unclassified_found, 5);
-    assert_int_equal(p.stats.unclassified, 0);
+    assert_int_equal(t.p.stats.unclassified_found, 5);
+    assert_int_equal(t.p.stats.unclassified, 0);
     /* existing temp album reused, not created */
-    assert_null(plan_find(&p, PLAN_ALBUM_CREATE,
+    assert_null(plan_find(&t.p, PLAN_ALBUM_CREATE,
                           "2023-01-02-autotag-temp-unclassified"));
-    assert_true(plan_has(&p, PLAN_ALBUM_ADD,
-                         "2023-01-02-autotag-temp-unclassified", &l.m, reuse));
-    assert_true(plan_has(&p, PLAN_ALBUM_REMOVE,
-                         "2023-01-02-autotag-temp-unclassified", &l.m, cls));
+    assert_true(rt_has(&t, PLAN_ALBUM_ADD,
+                       "2023-01-02-autotag-temp-unclassified", reuse));
+    assert_true(rt_has(&t, PLAN_ALBUM_REMOVE,
+                       "2023-01-02-autotag-temp-unclassified", cls));
     /* unhealthy: deleted; members go to their own date albums */
-    assert_reason(&p, PLAN_ALBUM_DELETE, "2022-03-01-autotag-temp-unclassified",
+    assert_reason(&t.p, PLAN_ALBUM_DELETE,
+                  "2022-03-01-autotag-temp-unclassified",
                   PLAN_R_TEMP_ALBUM_UNHEALTHY);
-    assert_non_null(plan_find(&p, PLAN_ALBUM_CREATE,
+    assert_non_null(plan_find(&t.p, PLAN_ALBUM_CREATE,
                               "2022-03-01-autotag-temp-unclassified"));
-    assert_true(plan_has(&p, PLAN_ALBUM_ADD,
-                         "2022-03-01-autotag-temp-unclassified", &l.m, f1));
-    assert_true(plan_has(&p, PLAN_ALBUM_ADD,
-                         "2022-04-30-autotag-temp-unclassified", &l.m, f2));
-    assert_reason(&p, PLAN_ALBUM_DELETE, "2021-05-05-autotag-temp-unclassified",
+    assert_true(
+        rt_has(&t, PLAN_ALBUM_ADD, "2022-03-01-autotag-temp-unclassified", f1));
+    assert_true(
+        rt_has(&t, PLAN_ALBUM_ADD, "2022-04-30-autotag-temp-unclassified", f2));
+    assert_reason(&t.p, PLAN_ALBUM_DELETE,
+                  "2021-05-05-autotag-temp-unclassified",
                   PLAN_R_TEMP_ALBUM_EMPTY);
     /* a classified asset gets no temp album */
-    assert_null(plan_find(&p, PLAN_ALBUM_CREATE,
+    assert_null(plan_find(&t.p, PLAN_ALBUM_CREATE,
                           "2020-01-01-autotag-temp-unclassified"));
-    release_all(&p, &l, cfg);
+    rt_close(&t);
 }
 
 /*
@@ -422,49 +395,45 @@ static void test_rules_temp_albums_created_reused_left_deleted(void **state)
  */
 static void test_rules_temp_albums_of_several_users(void **state)
 {
-    struct config *cfg =
-        cfg_load(CFG_PLAIN "create_album_from_date_if_missing: true\n");
     struct model_album_user editor;
-    struct lib l;
-    struct plan p;
+    struct rt t;
     uint32_t other, kept, f1, f2, theirs, mine;
 
     (void)state;
-    lib_init(&l, 17);
-    other = lib_user(&l, "other@example.com");
-    kept = lib_album(&l, "2022-03-01-autotag-temp-unclassified");
-    f1 = lib_asset(&l, "f1.jpg", NULL, iso("2022-03-01T08:00:00Z"));
-    f2 = lib_asset(&l, "f2.jpg", NULL, iso("2022-04-30T08:00:00Z"));
-    lib_in(&l, kept, f1);
-    lib_in(&l, kept, f2);
-    l.m.albums[kept].asset_count = 3; /* + one the search did not show */
-    editor.user = l.me;
+    rt_open(&t, CFG_PLAIN "create_album_from_date_if_missing: true\n", 17);
+    other = lib_user(&t.l, "other@example.com");
+    kept = lib_album(&t.l, "2022-03-01-autotag-temp-unclassified");
+    f1 = lib_asset(&t.l, "f1.jpg", NULL, iso("2022-03-01T08:00:00Z"));
+    f2 = lib_asset(&t.l, "f2.jpg", NULL, iso("2022-04-30T08:00:00Z"));
+    lib_in(&t.l, kept, f1);
+    lib_in(&t.l, kept, f2);
+    t.l.m.albums[kept].asset_count = 3; /* + one the search did not show */
+    editor.user = t.l.me;
     editor.role = MODEL_ROLE_EDITOR;
-    theirs = lib_album_users(&l, "2023-06-01-autotag-temp-unclassified", other,
-                             &editor, 1);
-    mine = lib_asset(&l, "m.jpg", NULL, iso("2023-06-01T09:00:00Z"));
-    lib_in(&l, theirs, mine);
-    l.m.albums[theirs].asset_count = 1;
-    model_build_indexes(&l.m);
-    eval_plan(cfg, &l.m, &p);
+    theirs = lib_album_users(&t.l, "2023-06-01-autotag-temp-unclassified",
+                             other, &editor, 1);
+    mine = lib_asset(&t.l, "m.jpg", NULL, iso("2023-06-01T09:00:00Z"));
+    lib_in(&t.l, theirs, mine);
+    t.l.m.albums[theirs].asset_count = 1;
+    rt_eval(&t);
 
     /* the unhealthy album: own assets out, the album kept */
-    assert_true(plan_has(&p, PLAN_ALBUM_REMOVE,
-                         "2022-03-01-autotag-temp-unclassified", &l.m, f1));
-    assert_true(plan_has(&p, PLAN_ALBUM_REMOVE,
-                         "2022-03-01-autotag-temp-unclassified", &l.m, f2));
-    assert_null(plan_find(&p, PLAN_ALBUM_DELETE,
+    assert_true(rt_has(&t, PLAN_ALBUM_REMOVE,
+                       "2022-03-01-autotag-temp-unclassified", f1));
+    assert_true(rt_has(&t, PLAN_ALBUM_REMOVE,
+                       "2022-03-01-autotag-temp-unclassified", f2));
+    assert_null(plan_find(&t.p, PLAN_ALBUM_DELETE,
                           "2022-03-01-autotag-temp-unclassified"));
     /* another user's temporary album: left, and an own one made */
-    assert_true(plan_has(&p, PLAN_ALBUM_REMOVE,
-                         "2023-06-01-autotag-temp-unclassified", &l.m, mine));
-    assert_non_null(plan_find(&p, PLAN_ALBUM_CREATE,
+    assert_true(rt_has(&t, PLAN_ALBUM_REMOVE,
+                       "2023-06-01-autotag-temp-unclassified", mine));
+    assert_non_null(plan_find(&t.p, PLAN_ALBUM_CREATE,
                               "2023-06-01-autotag-temp-unclassified"));
-    assert_true(plan_has(&p, PLAN_ALBUM_ADD,
-                         "2023-06-01-autotag-temp-unclassified", &l.m, mine));
-    assert_null(plan_find(&p, PLAN_ALBUM_DELETE,
+    assert_true(rt_has(&t, PLAN_ALBUM_ADD,
+                       "2023-06-01-autotag-temp-unclassified", mine));
+    assert_null(plan_find(&t.p, PLAN_ALBUM_DELETE,
                           "2023-06-01-autotag-temp-unclassified"));
-    release_all(&p, &l, cfg);
+    rt_close(&t);
 }
 
 /* ---- duplicates ---- */
@@ -476,67 +445,64 @@ static void test_rules_temp_albums_of_several_users(void **state)
 static void
 test_rules_duplicate_album_and_classification_conflicts(void **state)
 {
-    struct config *cfg = cfg_load(CFG_PLAIN CFG_DUPS);
-    struct lib l;
-    struct plan p;
+    struct rt t;
     uint32_t a, b, c, d, e, f, dup1, dup2, dup3;
     char per[128], id[UUID_STR_LEN + 1];
     const char *stale = "autotag_output_duplicate_asset_album_conflict_"
                         "00000000-0000-4000-8000-000000000001";
 
     (void)state;
-    lib_init(&l, 14);
+    rt_open(&t, CFG_PLAIN CFG_DUPS, 14);
     /* a and b: different date albums -> album conflict (own albums) */
-    a = lib_asset(&l, "a.jpg", NULL, iso(T0));
-    b = lib_asset(&l, "b.jpg", NULL, iso(T0));
-    lib_in(&l, lib_album(&l, "2024-07-15 Beach"), a);
-    lib_in(&l, lib_album(&l, "2024-07-16 Hike"), b);
-    lib_tagged(&l, stale, a);
-    dup1 = lib_dup(&l, a, b);
+    a = lib_asset(&t.l, "a.jpg", NULL, iso(T0));
+    b = lib_asset(&t.l, "b.jpg", NULL, iso(T0));
+    lib_in(&t.l, lib_album(&t.l, "2024-07-15 Beach"), a);
+    lib_in(&t.l, lib_album(&t.l, "2024-07-16 Hike"), b);
+    lib_tagged(&t.l, stale, a);
+    dup1 = lib_dup(&t.l, a, b);
     /* c has meme, d nothing -> autofix copies meme to d */
-    c = lib_asset(&l, "c.jpg", NULL, iso(T0));
-    d = lib_asset(&l, "d.jpg", NULL, iso(T0));
-    lib_tagged(&l, "meme", c);
-    dup2 = lib_dup(&l, c, d);
+    c = lib_asset(&t.l, "c.jpg", NULL, iso(T0));
+    d = lib_asset(&t.l, "d.jpg", NULL, iso(T0));
+    lib_tagged(&t.l, "meme", c);
+    dup2 = lib_dup(&t.l, c, d);
     /* e meme, f autotag_input_meme... same rule, different names:
      * the sets differ -> classification conflict */
-    e = lib_asset(&l, "e.jpg", NULL, iso(T0));
-    f = lib_asset(&l, "f.jpg", NULL, iso(T0));
-    lib_tagged(&l, "meme", e);
-    lib_tagged(&l, "autotag_input_meme", f);
-    dup3 = lib_dup(&l, e, f);
+    e = lib_asset(&t.l, "e.jpg", NULL, iso(T0));
+    f = lib_asset(&t.l, "f.jpg", NULL, iso(T0));
+    lib_tagged(&t.l, "meme", e);
+    lib_tagged(&t.l, "autotag_input_meme", f);
+    dup3 = lib_dup(&t.l, e, f);
     (void)dup2;
-    model_build_indexes(&l.m);
-    eval_plan(cfg, &l.m, &p);
+    rt_eval(&t);
 
-    uuid_format(&l.m.dups[dup1].id, id);
+    uuid_format(&t.l.m.dups[dup1].id, id);
     snprintf(per, sizeof(per),
              "autotag_output_duplicate_asset_album_conflict_%s", id);
-    assert_true(plan_has(&p, PLAN_TAG_ADD,
-                         "autotag_output_duplicate_asset_album_conflict", &l.m,
-                         a));
-    assert_true(plan_has(&p, PLAN_TAG_ADD,
-                         "autotag_output_duplicate_asset_album_conflict", &l.m,
-                         b));
-    assert_true(plan_has(&p, PLAN_TAG_ADD, per, &l.m, a));
-    assert_true(plan_has(&p, PLAN_TAG_ADD, per, &l.m, b));
-    assert_true(plan_has(&p, PLAN_TAG_REMOVE, stale, &l.m, a));
+    assert_true(plan_has(&t.p, PLAN_TAG_ADD,
+                         "autotag_output_duplicate_asset_album_conflict",
+                         &t.l.m, a));
+    assert_true(plan_has(&t.p, PLAN_TAG_ADD,
+                         "autotag_output_duplicate_asset_album_conflict",
+                         &t.l.m, b));
+    assert_true(rt_has(&t, PLAN_TAG_ADD, per, a));
+    assert_true(rt_has(&t, PLAN_TAG_ADD, per, b));
+    assert_true(rt_has(&t, PLAN_TAG_REMOVE, stale, a));
 
-    assert_true(plan_has(&p, PLAN_TAG_ADD, "meme", &l.m, d));
-    assert_false(plan_has(&p, PLAN_TAG_ADD,
+    assert_true(rt_has(&t, PLAN_TAG_ADD, "meme", d));
+    assert_false(plan_has(&t.p, PLAN_TAG_ADD,
                           "autotag_output_duplicate_asset_classification_"
                           "conflict",
-                          &l.m, c));
+                          &t.l.m, c));
 
-    uuid_format(&l.m.dups[dup3].id, id);
+    uuid_format(&t.l.m.dups[dup3].id, id);
     snprintf(per, sizeof(per),
              "autotag_output_duplicate_asset_classification_conflict_%s", id);
-    assert_true(plan_has(&p, PLAN_TAG_ADD,
+    assert_true(plan_has(&t.p, PLAN_TAG_ADD,
                          "autotag_output_duplicate_asset_classification_"
                          "conflict",
-                         &l.m, e));
-    assert_true(plan_has(&p, PLAN_TAG_ADD, per, &l.m, f));
-    release_all(&p, &l, cfg);
+                         &t.l.m, e));
+    assert_true(rt_has(&t, PLAN_TAG_ADD, per, f));
+    rt_close(&t);
 }
 
 /* ---- date correction ---- */
@@ -587,25 +553,22 @@ static void test_rules_date_correction_from_file_names(void **state)
         /* midnight the same local day: explained by the zone */
         {"IMG-20240601-WA0001.jpg", "2024-06-01T15:00:00Z", NULL, 0, false},
     };
-    struct config *cfg =
-        cfg_load(CFG_PLAIN "duplicate_processing:\n"
-                           "  date_correction: {enabled: true, "
-                           "extraction_timezone: Europe/Madrid}\n");
+    struct rt t;
     size_t i;
 
     (void)state;
+    t.cfg = cfg_load(CFG_PLAIN "duplicate_processing:\n"
+                               "  date_correction: {enabled: true, "
+                               "extraction_timezone: Europe/Madrid}\n");
     for (i = 0; i < ARRAY_SIZE(cases); i++) {
-        struct lib l;
-        struct plan p;
         uint32_t a;
         size_t k, found = 0;
 
-        lib_init(&l, 100 + i);
-        a = lib_asset(&l, cases[i].file, "/x/y.jpg", iso(cases[i].immich));
-        model_build_indexes(&l.m);
-        eval_plan(cfg, &l.m, &p);
-        for (k = 0; k < p.nr; k++) {
-            const struct plan_group *g = &p.groups[k];
+        lib_init(&t.l, 100 + i);
+        a = lib_asset(&t.l, cases[i].file, "/x/y.jpg", iso(cases[i].immich));
+        rt_eval(&t);
+        for (k = 0; k < t.p.nr; k++) {
+            const struct plan_group *g = &t.p.groups[k];
 
             if (g->op != PLAN_ASSET_DATE)
                 continue;
@@ -614,44 +577,42 @@ static void test_rules_date_correction_from_file_names(void **state)
                 fail_msg("case %zu (%s): unexpected date", i, cases[i].file);
             assert_int_equal(g->date, iso(cases[i].expect));
             assert_int_equal(g->offset_min, cases[i].offset_min);
-            assert_true(uuid_eq(&g->items[0].id, &l.m.assets[a].id));
+            assert_true(uuid_eq(&g->items[0].id, &t.l.m.assets[a].id));
         }
         if (found != (cases[i].expect ? 1u : 0u))
             fail_msg("case %zu (%s): %zu date groups", i, cases[i].file, found);
-        assert_int_equal(plan_notes_of(&p, PLAN_NOTE_DATE_CORRECTION_UNHANDLED),
-                         cases[i].unhandled);
-        plan_release(&p);
-        model_release(&l.m);
+        assert_int_equal(
+            plan_notes_of(&t.p, PLAN_NOTE_DATE_CORRECTION_UNHANDLED),
+            cases[i].unhandled);
+        rt_clear(&t);
     }
-    config_free(cfg);
+    config_free(t.cfg);
 }
 
 static void test_rules_date_correction_from_duplicate(void **state)
 {
-    struct config *cfg =
-        cfg_load(CFG_PLAIN "duplicate_processing:\n"
-                           "  date_correction: {enabled: true, "
-                           "extraction_timezone: UTC}\n");
-    struct lib l;
-    struct plan p;
+    struct rt t;
     uint32_t a, b;
 
     (void)state;
-    lib_init(&l, 15);
-    a = lib_asset(&l, "a.jpg", NULL, iso("2024-05-10T10:00:00Z"));
-    b = lib_asset(&l, "b.jpg", NULL, iso("2019-05-10T10:00:00Z"));
-    lib_dup(&l, a, b);
-    model_build_indexes(&l.m);
-    eval_plan(cfg, &l.m, &p);
-    assert_int_equal(p.stats.dates_corrected, 1);
+    rt_open(&t,
+            CFG_PLAIN "duplicate_processing:\n"
+                      "  date_correction: {enabled: true, "
+                      "extraction_timezone: UTC}\n",
+            15);
+    a = lib_asset(&t.l, "a.jpg", NULL, iso("2024-05-10T10:00:00Z"));
+    b = lib_asset(&t.l, "b.jpg", NULL, iso("2019-05-10T10:00:00Z"));
+    lib_dup(&t.l, a, b);
+    rt_eval(&t);
+    assert_int_equal(t.p.stats.dates_corrected, 1);
     assert_non_null(
-        plan_find(&p, PLAN_ASSET_DATE, "2019-05-10T10:00:00.000+00:00"));
-    assert_true(
-        uuid_eq(&plan_find(&p, PLAN_ASSET_DATE, "2019-05-10T10:00:00.000+00:00")
-                     ->items[0]
-                     .id,
-                &l.m.assets[a].id));
-    release_all(&p, &l, cfg);
+        plan_find(&t.p, PLAN_ASSET_DATE, "2019-05-10T10:00:00.000+00:00"));
+    assert_true(uuid_eq(
+        &plan_find(&t.p, PLAN_ASSET_DATE, "2019-05-10T10:00:00.000+00:00")
+             ->items[0]
+             .id,
+        &t.l.m.assets[a].id));
+    rt_close(&t);
 }
 
 /*
@@ -670,41 +631,39 @@ static void test_rules_plan_ignores_the_process_tz(void **state)
     };
     static const char *const odd[] = {"Pacific/Chatham", "<-0930>9:30",
                                       "America/St_Johns"};
-    struct config *cfg =
-        cfg_load(CFG_PLAIN "duplicate_processing:\n"
-                           "  date_correction: {enabled: true, "
-                           "extraction_timezone: Europe/Madrid}\n");
-    struct lib l;
-    struct plan p;
+    struct rt t;
     struct buf want = BUF_INIT, got = BUF_INIT;
     size_t i;
 
     (void)state;
-    lib_init(&l, 31);
+    rt_open(&t,
+            CFG_PLAIN "duplicate_processing:\n"
+                      "  date_correction: {enabled: true, "
+                      "extraction_timezone: Europe/Madrid}\n",
+            31);
     for (i = 0; i < ARRAY_SIZE(names); i++)
-        (void)lib_asset(&l, names[i], "/x/y.jpg", iso("2025-03-01T10:00:00Z"));
-    model_build_indexes(&l.m);
+        (void)lib_asset(&t.l, names[i], "/x/y.jpg",
+                        iso("2025-03-01T10:00:00Z"));
     assert_int_equal(setenv("TZ", "UTC", 1), 0);
     tzset();
-    eval_plan(cfg, &l.m, &p);
-    assert_int_equal(p.stats.dates_corrected, ARRAY_SIZE(names));
-    plan_to_json(&p, &want);
-    plan_release(&p);
+    rt_eval(&t);
+    assert_int_equal(t.p.stats.dates_corrected, ARRAY_SIZE(names));
+    plan_to_json(&t.p, &want);
+    plan_release(&t.p);
     for (i = 0; i < ARRAY_SIZE(odd); i++) {
         assert_int_equal(setenv("TZ", odd[i], 1), 0);
         tzset();
-        eval_plan(cfg, &l.m, &p);
+        eval_plan(t.cfg, &t.l.m, &t.p);
         buf_reset(&got);
-        plan_to_json(&p, &got);
+        plan_to_json(&t.p, &got);
         assert_string_equal(got.buf, want.buf);
         assert_string_equal(getenv("TZ"), odd[i]);
-        plan_release(&p);
+        plan_release(&t.p);
     }
     assert_int_equal(unsetenv("TZ"), 0);
     buf_release(&want);
     buf_release(&got);
-    model_release(&l.m);
-    config_free(cfg);
+    rt_close(&t);
 }
 
 /* ---- album date consistency ---- */
@@ -728,48 +687,40 @@ static void test_rules_album_date_consistency(void **state)
         {"2024-13 Bad month", "2010-01-01T00:00:00Z", false},
         {"Holidays", "2010-01-01T00:00:00Z", false},
     };
-    struct config *cfg =
-        cfg_load(CFG_PLAIN "album_date_consistency: {enabled: true, "
-                           "threshold_days: 180}\n");
+    struct rt t;
     size_t i;
 
     (void)state;
+    t.cfg = cfg_load(CFG_PLAIN "album_date_consistency: {enabled: true, "
+                               "threshold_days: 180}\n");
     for (i = 0; i < ARRAY_SIZE(cases); i++) {
-        struct lib l;
-        struct plan p;
         uint32_t a;
 
-        lib_init(&l, 200 + i);
-        a = lib_asset(&l, "a.jpg", NULL, iso(cases[i].asset));
-        lib_in(&l, lib_album(&l, cases[i].album), a);
-        model_build_indexes(&l.m);
-        eval_plan(cfg, &l.m, &p);
-        if (plan_has(&p, PLAN_TAG_ADD, "autotag_output_album_date_mismatch",
-                     &l.m, a) != cases[i].mismatch)
+        lib_init(&t.l, 200 + i);
+        a = lib_asset(&t.l, "a.jpg", NULL, iso(cases[i].asset));
+        lib_in(&t.l, lib_album(&t.l, cases[i].album), a);
+        rt_eval(&t);
+        if (rt_has(&t, PLAN_TAG_ADD, "autotag_output_album_date_mismatch", a) !=
+            cases[i].mismatch)
             fail_msg("case %zu: %s / %s", i, cases[i].album, cases[i].asset);
-        assert_int_equal(plan_notes_of(&p, PLAN_NOTE_ALBUM_DATE_MISMATCH),
+        assert_int_equal(plan_notes_of(&t.p, PLAN_NOTE_ALBUM_DATE_MISMATCH),
                          cases[i].mismatch);
-        plan_release(&p);
-        model_release(&l.m);
+        rt_clear(&t);
     }
     /* stale tag removed once the album fits */
     {
-        struct lib l;
-        struct plan p;
         uint32_t a;
 
-        lib_init(&l, 300);
-        a = lib_asset(&l, "a.jpg", NULL, iso("2024-07-20T10:00:00Z"));
-        lib_in(&l, lib_album(&l, "2024-07 Summer"), a);
-        lib_tagged(&l, "autotag_output_album_date_mismatch", a);
-        model_build_indexes(&l.m);
-        eval_plan(cfg, &l.m, &p);
-        assert_true(plan_has(&p, PLAN_TAG_REMOVE,
-                             "autotag_output_album_date_mismatch", &l.m, a));
-        plan_release(&p);
-        model_release(&l.m);
+        lib_init(&t.l, 300);
+        a = lib_asset(&t.l, "a.jpg", NULL, iso("2024-07-20T10:00:00Z"));
+        lib_in(&t.l, lib_album(&t.l, "2024-07 Summer"), a);
+        lib_tagged(&t.l, "autotag_output_album_date_mismatch", a);
+        rt_eval(&t);
+        assert_true(rt_has(&t, PLAN_TAG_REMOVE,
+                           "autotag_output_album_date_mismatch", a));
+        rt_clear(&t);
     }
-    config_free(cfg);
+    config_free(t.cfg);
 }
 
 /* ---- album detection from folders ---- */
@@ -791,58 +742,52 @@ static void test_rules_album_detection_from_folders(void **state)
         {"/lib/WhatsApp/2024-07-15/2024-07-16/x.jpg", NULL, false},
         {"/lib/misc/x.jpg", NULL, false},
     };
-    struct config *cfg =
-        cfg_load(CFG_BASE "conversions: {}\n" CFG_CLASS CFG_DUPS
-                          "album_detection_from_folders: {enabled: true, "
-                          "excluded_paths: [whatsapp]}\n");
+    struct rt t;
     size_t i;
 
     (void)state;
+    t.cfg = cfg_load(CFG_BASE "conversions: {}\n" CFG_CLASS CFG_DUPS
+                              "album_detection_from_folders: {enabled: true, "
+                              "excluded_paths: [whatsapp]}\n");
     for (i = 0; i < ARRAY_SIZE(cases); i++) {
-        struct lib l;
-        struct plan p;
         uint32_t a;
 
-        lib_init(&l, 400 + i);
-        a = lib_asset(&l, "x.jpg", cases[i].path, iso(T0));
-        model_build_indexes(&l.m);
-        eval_plan(cfg, &l.m, &p);
+        lib_init(&t.l, 400 + i);
+        a = lib_asset(&t.l, "x.jpg", cases[i].path, iso(T0));
+        rt_eval(&t);
         if (cases[i].album) {
             const struct plan_group *g =
-                plan_find(&p, PLAN_ALBUM_CREATE, cases[i].album);
+                plan_find(&t.p, PLAN_ALBUM_CREATE, cases[i].album);
 
             if (!g)
                 fail_msg("case %zu: no album '%s'", i, cases[i].album);
             assert_int_equal(g->reason, PLAN_R_ALBUM_FROM_FOLDER);
-            assert_true(plan_has(&p, PLAN_ALBUM_ADD, cases[i].album, &l.m, a));
-            assert_false(plan_has(&p, PLAN_TAG_ADD, UNKNOWN, &l.m, a));
+            assert_true(rt_has(&t, PLAN_ALBUM_ADD, cases[i].album, a));
+            assert_false(rt_has(&t, PLAN_TAG_ADD, UNKNOWN, a));
         } else {
-            assert_int_equal(plan_count_op(&p, PLAN_ALBUM_ADD), 0);
+            assert_int_equal(plan_count_op(&t.p, PLAN_ALBUM_ADD), 0);
         }
-        assert_int_equal(plan_has(&p, PLAN_TAG_ADD,
-                                  "autotag_output_album_detection_conflict",
-                                  &l.m, a),
+        assert_int_equal(rt_has(&t, PLAN_TAG_ADD,
+                                "autotag_output_album_detection_conflict", a),
                          cases[i].conflict_tag);
-        plan_release(&p);
-        model_release(&l.m);
+        rt_clear(&t);
     }
-    config_free(cfg);
+    config_free(t.cfg);
 }
 
 /* ---- album permissions ---- */
 
-/* Evaluates cfg on a library of one user (email) and one album: whether
- * the plan shares the album with the user; the plan in *p. */
-static bool shares_album(const struct config *cfg, uint64_t seed,
-                         const char *email, const char *album, struct lib *l,
-                         struct plan *p)
+/* Evaluates t's configuration on a library of one user (email) and one
+ * album: whether the plan shares the album with the user; the plan in
+ * t->p. */
+static bool shares_album(struct rt *t, uint64_t seed, const char *email,
+                         const char *album)
 {
-    lib_init(l, seed);
-    lib_user(l, email);
-    lib_album(l, album);
-    model_build_indexes(&l->m);
-    eval_plan(cfg, &l->m, p);
-    return plan_count_op(p, PLAN_ALBUM_USER_ADD) == 1;
+    lib_init(&t->l, seed);
+    lib_user(&t->l, email);
+    lib_album(&t->l, album);
+    rt_eval(t);
+    return plan_count_op(&t->p, PLAN_ALBUM_USER_ADD) == 1;
 }
 
 /* Selection keywords match whole words of the album name cut at
@@ -860,34 +805,32 @@ static void test_rules_permission_keywords(void **state)
         {"(family)", false},         {"family,", false},
         {"Été\tfamily  2024", true},
     };
-    struct config *cfg = cfg_load(
+    struct rt t;
+    size_t i;
+
+    (void)state;
+    t.cfg = cfg_load(
         CFG_PLAIN "album_permissions:\n"
                   "  enabled: true\n"
                   "  log_unmatched: true\n"
                   "  user_groups: [{name: fam, members: [ann@example.com]}]\n"
                   "  selection_rules: [{name: r, keyword: family, "
                   "groups: [fam], access: edit}]\n");
-    size_t i;
-
-    (void)state;
     for (i = 0; i < ARRAY_SIZE(cases); i++) {
-        struct lib l;
-        struct plan p;
-
-        if (shares_album(cfg, 500 + i, "ann@example.com", cases[i].album, &l,
-                         &p) != cases[i].match)
+        if (shares_album(&t, 500 + i, "ann@example.com", cases[i].album) !=
+            cases[i].match)
             fail_msg("case %zu: '%s'", i, cases[i].album);
         assert_int_equal(
-            plan_notes_of(&p, PLAN_NOTE_ALBUM_PERMISSION_RULE_MATCHED),
+            plan_notes_of(&t.p, PLAN_NOTE_ALBUM_PERMISSION_RULE_MATCHED),
             cases[i].match);
-        assert_int_equal(plan_notes_of(&p, PLAN_NOTE_ALBUM_PERMISSION_NO_MATCH),
-                         !cases[i].match);
+        assert_int_equal(
+            plan_notes_of(&t.p, PLAN_NOTE_ALBUM_PERMISSION_NO_MATCH),
+            !cases[i].match);
         if (cases[i].match)
-            assert_int_equal(p.groups[0].role, MODEL_ROLE_EDITOR);
-        plan_release(&p);
-        model_release(&l.m);
+            assert_int_equal(t.p.groups[0].role, MODEL_ROLE_EDITOR);
+        rt_clear(&t);
     }
-    config_free(cfg);
+    config_free(t.cfg);
 }
 
 /*
@@ -908,50 +851,45 @@ static void test_rules_permission_keywords_fold_like_python(void **state)
         {"\xc3\xa9t\xc3\xa9s", false},    /* étés */
         {"ete", false},
     };
-    struct config *cfg = cfg_load(
+    struct rt t;
+    size_t i;
+
+    (void)state;
+    t.cfg = cfg_load(
         CFG_PLAIN
         "album_permissions:\n"
         "  enabled: true\n"
         "  user_groups: [{name: fam, members: [ann@example.com]}]\n"
         "  selection_rules: [{name: r, keyword: \"\xc3\xa9t\xc3\xa9\", "
         "groups: [fam], access: view}]\n");
-    size_t i;
-
-    (void)state;
     for (i = 0; i < ARRAY_SIZE(cases); i++) {
-        struct lib l;
-        struct plan p;
-
         /* emails compare without case */
-        if (shares_album(cfg, 600 + i, "ANN@example.com", cases[i].album, &l,
-                         &p) != cases[i].match)
+        if (shares_album(&t, 600 + i, "ANN@example.com", cases[i].album) !=
+            cases[i].match)
             fail_msg("case %zu: '%s'", i, cases[i].album);
-        plan_release(&p);
-        model_release(&l.m);
+        rt_clear(&t);
     }
-    config_free(cfg);
+    config_free(t.cfg);
 }
 
 /* "Does the asset already have the output tag" folds like str.lower() */
 static void test_rules_output_tag_found_with_unicode_case(void **state)
 {
-    struct config *cfg = cfg_load(
-        CFG_BASE
-        "conversions: {}\n" CFG_CLASS
-        "  autotag_unknown: \"sans_cat\xc3\xa9gorie\"\n" CFG_NOFOLDERS);
-    struct lib l;
-    struct plan p;
+    struct rt t;
     uint32_t a;
 
     (void)state;
-    lib_init(&l, 9);
-    a = lib_asset(&l, "a.jpg", NULL, iso(T0));
-    lib_tagged(&l, "SANS_CAT\xc3\x89GORIE", a);
-    model_build_indexes(&l.m);
-    eval_plan(cfg, &l.m, &p);
-    assert_false(plan_has(&p, PLAN_TAG_ADD, "sans_cat\xc3\xa9gorie", &l.m, a));
-    assert_int_equal(plan_changes(&p), 0);
-    release_all(&p, &l, cfg);
+    rt_open(&t,
+            CFG_BASE
+            "conversions: {}\n" CFG_CLASS
+            "  autotag_unknown: \"sans_cat\xc3\xa9gorie\"\n" CFG_NOFOLDERS,
+            9);
+    a = lib_asset(&t.l, "a.jpg", NULL, iso(T0));
+    lib_tagged(&t.l, "SANS_CAT\xc3\x89GORIE", a);
+    rt_eval(&t);
+    assert_false(rt_has(&t, PLAN_TAG_ADD, "sans_cat\xc3\xa9gorie", a));
+    assert_int_equal(plan_changes(&t.p), 0);
+    rt_close(&t);
 }
 
 /* Sharing follows the rules: the last matching rule's access wins (a
@@ -960,86 +898,82 @@ static void test_rules_output_tag_found_with_unicode_case(void **state)
  * touched. */
 static void test_rules_permission_sync_and_safety(void **state)
 {
-    struct config *cfg = cfg_load(
-        CFG_PLAIN "album_permissions:\n"
-                  "  enabled: true\n"
-                  "  user_groups:\n"
-                  "    - {name: fam, members: [ANN@example.com, "
-                  "bob@example.com, nobody@example.com, me@example.com]}\n"
-                  "    - {name: ghosts, members: [ghost@example.com]}\n"
-                  "  selection_rules:\n"
-                  "    - {name: r1, keyword: family, groups: [fam], "
-                  "access: edit}\n"
-                  "    - {name: r2, keyword: trip, groups: [fam], "
-                  "access: view}\n"
-                  "    - {name: r3, keyword: ghost, groups: [ghosts]}\n");
-    struct lib l;
-    struct plan p;
+    struct rt t;
     uint32_t ann, bob, eve, other;
     struct model_album_user cur[3];
     const struct plan_group *g;
 
     (void)state;
-    lib_init(&l, 600);
-    ann = lib_user(&l, "ann@example.com");
-    bob = lib_user(&l, "bob@example.com");
-    eve = lib_user(&l, "eve@example.com");
-    other = lib_user(&l, "owner@example.com");
+    rt_open(&t,
+            CFG_PLAIN "album_permissions:\n"
+                      "  enabled: true\n"
+                      "  user_groups:\n"
+                      "    - {name: fam, members: [ANN@example.com, "
+                      "bob@example.com, nobody@example.com, me@example.com]}\n"
+                      "    - {name: ghosts, members: [ghost@example.com]}\n"
+                      "  selection_rules:\n"
+                      "    - {name: r1, keyword: family, groups: [fam], "
+                      "access: edit}\n"
+                      "    - {name: r2, keyword: trip, groups: [fam], "
+                      "access: view}\n"
+                      "    - {name: r3, keyword: ghost, groups: [ghosts]}\n",
+            600);
+    ann = lib_user(&t.l, "ann@example.com");
+    bob = lib_user(&t.l, "bob@example.com");
+    eve = lib_user(&t.l, "eve@example.com");
+    other = lib_user(&t.l, "owner@example.com");
     /* family trip: last rule (trip, view) wins; ann is editor -> viewer;
      * eve (manual share) removed; bob added; me never added */
     cur[0].user = ann;
     cur[0].role = MODEL_ROLE_EDITOR;
     cur[1].user = eve;
     cur[1].role = MODEL_ROLE_VIEWER;
-    lib_album_users(&l, "Family trip", l.me, cur, 2);
+    lib_album_users(&t.l, "Family trip", t.l.me, cur, 2);
     /* nobody resolvable: eve is not removed */
     cur[0].user = eve;
     cur[0].role = MODEL_ROLE_VIEWER;
-    lib_album_users(&l, "ghost album", l.me, cur, 1);
+    lib_album_users(&t.l, "ghost album", t.l.me, cur, 1);
     /* not ours: untouched */
-    lib_album_users(&l, "family of others", other, NULL, 0);
-    model_build_indexes(&l.m);
-    eval_plan(cfg, &l.m, &p);
+    lib_album_users(&t.l, "family of others", other, NULL, 0);
+    rt_eval(&t);
 
-    g = plan_find(&p, PLAN_ALBUM_USER_ADD, "Family trip");
+    g = plan_find(&t.p, PLAN_ALBUM_USER_ADD, "Family trip");
     assert_non_null(g);
     assert_int_equal(g->nr, 1);
-    assert_true(uuid_eq(&g->items[0].id, &l.m.users[bob].id));
+    assert_true(uuid_eq(&g->items[0].id, &t.l.m.users[bob].id));
     assert_int_equal(g->role, MODEL_ROLE_VIEWER);
-    g = plan_find(&p, PLAN_ALBUM_USER_ROLE, "Family trip");
+    g = plan_find(&t.p, PLAN_ALBUM_USER_ROLE, "Family trip");
     assert_non_null(g);
-    assert_true(uuid_eq(&g->items[0].id, &l.m.users[ann].id));
-    g = plan_find(&p, PLAN_ALBUM_USER_REMOVE, "Family trip");
+    assert_true(uuid_eq(&g->items[0].id, &t.l.m.users[ann].id));
+    g = plan_find(&t.p, PLAN_ALBUM_USER_REMOVE, "Family trip");
     assert_non_null(g);
     assert_int_equal(g->nr, 1);
-    assert_true(uuid_eq(&g->items[0].id, &l.m.users[eve].id));
-    assert_null(plan_find(&p, PLAN_ALBUM_USER_REMOVE, "ghost album"));
-    assert_null(plan_find(&p, PLAN_ALBUM_USER_ADD, "family of others"));
-    assert_int_equal(plan_notes_of(&p, PLAN_NOTE_UNKNOWN_EMAIL), 2);
-    assert_int_equal(p.stats.shares_changed, 3);
-    release_all(&p, &l, cfg);
+    assert_true(uuid_eq(&g->items[0].id, &t.l.m.users[eve].id));
+    assert_null(plan_find(&t.p, PLAN_ALBUM_USER_REMOVE, "ghost album"));
+    assert_null(plan_find(&t.p, PLAN_ALBUM_USER_ADD, "family of others"));
+    assert_int_equal(plan_notes_of(&t.p, PLAN_NOTE_UNKNOWN_EMAIL), 2);
+    assert_int_equal(t.p.stats.shares_changed, 3);
+    rt_close(&t);
 }
 
 static void test_rules_duplicate_album_names_noted(void **state)
 {
-    struct config *cfg = cfg_load(cfg_class_text);
-    struct lib l;
-    struct plan p;
+    struct rt t;
 
     (void)state;
-    lib_init(&l, 700);
-    lib_album(&l, "Trip");
-    lib_album(&l, "Trip");
-    lib_album(&l, " Trip "); /* another name: upstream never trims */
-    lib_album(&l, "Other");
-    model_build_indexes(&l.m);
-    eval_plan(cfg, &l.m, &p);
-    assert_int_equal(plan_notes_of(&p, PLAN_NOTE_ALBUM_NAME_DUPLICATE), 1);
-    assert_int_equal(p.notes[0].detail.nr, 2);
+    rt_open(&t, cfg_class_text, 700);
+    lib_album(&t.l, "Trip");
+    lib_album(&t.l, "Trip");
+    lib_album(&t.l, " Trip "); /* another name: upstream never trims */
+    lib_album(&t.l, "Other");
+    rt_eval(&t);
+    assert_int_equal(plan_notes_of(&t.p, PLAN_NOTE_ALBUM_NAME_DUPLICATE), 1);
+    assert_int_equal(t.p.notes[0].detail.nr, 2);
     assert_string_equal(
-        plan_field_key(&p.notes[0].detail, &p.notes[0].detail.f[1]), "count");
-    assert_int_equal(p.notes[0].detail.f[1].i, 2);
-    release_all(&p, &l, cfg);
+        plan_field_key(&t.p.notes[0].detail, &t.p.notes[0].detail.f[1]),
+        "count");
+    assert_int_equal(t.p.notes[0].detail.f[1].i, 2);
+    rt_close(&t);
 }
 
 int main(void)

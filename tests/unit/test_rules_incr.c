@@ -646,23 +646,17 @@ static void op_album_new(struct edit *e)
 /* One random change of any kind. */
 static void random_change(struct edit *e)
 {
+    /* k = 1 to 6: a change to one asset */
+    static void (*const on_asset[])(struct edit *, uint32_t) = {
+        op_tags, op_albums, op_date, op_trash, op_restore_or_hide, op_dup,
+    };
     unsigned k = rnd(e, 10);
     uint32_t a = some_asset(e);
 
     if (k == 0 || a == MODEL_NONE)
         op_upload(e);
-    else if (k == 1)
-        op_tags(e, a);
-    else if (k == 2)
-        op_albums(e, a);
-    else if (k == 3)
-        op_date(e, a);
-    else if (k == 4)
-        op_trash(e, a);
-    else if (k == 5)
-        op_restore_or_hide(e, a);
-    else if (k == 6)
-        op_dup(e, a);
+    else if (k <= ARRAY_SIZE(on_asset))
+        on_asset[k - 1](e, a);
     else if (k == 7 || k == 8)
         op_album_edit(e);
     else
@@ -876,21 +870,13 @@ static int to_fixpoint(const struct config *cfg, struct model *m, long max)
 {
     for (int round = 0; round < 6; round++) {
         struct plan p;
-        struct model next;
-        struct buf err = BUF_INIT;
 
         eval(cfg, m, max, &p, NULL);
         if (plan_is_empty(&p)) {
             plan_release(&p);
             return round;
         }
-        model_init(&next);
-        if (apply_mem_to_model(m, &p, &next, &err) < 0)
-            fail_msg("apply: %s", err.buf);
-        plan_release(&p);
-        buf_release(&err);
-        model_release(m);
-        *m = next;
+        gen_apply(m, &p);
         set_search_order(m); /* the next read's: dates may have moved */
     }
     return -1;

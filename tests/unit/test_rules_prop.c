@@ -103,8 +103,6 @@ static int runs_to_settle(const struct config *cfg, struct model *m)
 {
     for (int run = 0; run < 4; run++) {
         struct plan p;
-        struct model next;
-        struct buf err = BUF_INIT;
 
         eval_plan(cfg, m, &p);
         if (plan_is_empty(&p)) {
@@ -113,13 +111,7 @@ static int runs_to_settle(const struct config *cfg, struct model *m)
         }
         if (run > 0)
             dump_plan(&p); /* what comes back */
-        model_init(&next);
-        if (apply_mem_to_model(m, &p, &next, &err) < 0)
-            fail_msg("apply: %s", err.buf);
-        plan_release(&p);
-        buf_release(&err);
-        model_release(m);
-        *m = next;
+        gen_apply(m, &p);
     }
     return 4;
 }

@@ -55,6 +55,16 @@ static const char *jstr(json_t *o, const char *k)
     return json_string_value(json_object_get(o, k));
 }
 
+/* The id of the i-th asset of a search page into out. */
+static void page_asset_id(json_t *page, size_t i, char out[40])
+{
+    (void)snprintf(
+        out, 40, "%s",
+        jstr(json_array_get(
+                 json_object_get(json_object_get(page, "assets"), "items"), i),
+             "id"));
+}
+
 /* The id of the admin's tag with this value. */
 static void tag_id(struct sim_proc *s, const char *value, char out[40])
 {
@@ -301,16 +311,8 @@ static void test_sim_tags_create_upsert_and_bulk_outcomes(void **state)
     json_decref(j);
 
     page = req_json(&s, "POST", "/api/search/metadata", "{\"size\":2}", 200);
-    (void)snprintf(
-        a1, sizeof(a1), "%s",
-        jstr(json_array_get(
-                 json_object_get(json_object_get(page, "assets"), "items"), 0),
-             "id"));
-    (void)snprintf(
-        a2, sizeof(a2), "%s",
-        jstr(json_array_get(
-                 json_object_get(json_object_get(page, "assets"), "items"), 1),
-             "id"));
+    page_asset_id(page, 0, a1);
+    page_asset_id(page, 1, a2);
     json_decref(page);
     buf_addf(&req, "/api/tags/%s/assets", t);
     {
@@ -445,11 +447,7 @@ static void test_sim_album_writes_and_bulk_summary(void **state)
     start(&s, SMALL(NULL));
     j = req_json(&s, "POST", "/api/search/metadata",
                  "{\"size\":1,\"isNotInAlbum\":true}", 200);
-    (void)snprintf(
-        asset, sizeof(asset), "%s",
-        jstr(json_array_get(
-                 json_object_get(json_object_get(j, "assets"), "items"), 0),
-             "id"));
+    page_asset_id(j, 0, asset);
     json_decref(j);
     j = req_json(&s, "POST", "/api/albums",
                  "{\"albumName\":\"2024-01-01 New\"}", 201);
@@ -1041,11 +1039,7 @@ static int distinct_first_pages(const char *path, const char *dialect)
         (void)snprintf(body, sizeof(body),
                        "{\"size\":1,\"page\":%d,\"withDeleted\":false}", p + 1);
         j = req_json(&s, "POST", "/api/search/metadata", body, 200);
-        (void)snprintf(
-            ids[p], sizeof(ids[p]), "%s",
-            jstr(json_array_get(
-                     json_object_get(json_object_get(j, "assets"), "items"), 0),
-                 "id"));
+        page_asset_id(j, 0, ids[p]);
         json_decref(j);
         for (k = 0; k < p && strcmp(ids[k], ids[p]); k++)
             ;

@@ -18,6 +18,7 @@
 #include <pthread.h>
 
 #include "canned_server.h"
+#include "config_testlib.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned canned_status = 503;
@@ -76,17 +77,6 @@ static enum MHD_Result handler(const struct canned_req *req, void *ctx)
     return ret;
 }
 
-static struct config *load(const char *yaml)
-{
-    struct config *cfg = NULL;
-    struct buf err = BUF_INIT;
-
-    if (config_load_mem("test.yaml", yaml, strlen(yaml), &cfg, &err, NULL) < 0)
-        fail_msg("config: %s", err.buf);
-    buf_release(&err);
-    return cfg;
-}
-
 static bool has(const struct config_strlist *l, const char *s)
 {
     for (size_t i = 0; i < l->nr; i++)
@@ -103,7 +93,7 @@ static const char minimal[] =
 
 static void test_minimal_config_needs_only_output_tags(void **state)
 {
-    struct config *cfg = load(minimal);
+    struct config *cfg = cfg_load(minimal);
     struct snapshot_needs n;
 
     (void)state;
@@ -137,7 +127,7 @@ static void test_rules_duplicates_and_permissions_widen_the_needs(void **state)
         "    extraction_timezone: Europe/Madrid\n"
         "album_detection_from_folders:\n  enabled: false\n"
         "  excluded_paths: []\n";
-    struct config *cfg = load(yaml);
+    struct config *cfg = cfg_load(yaml);
     struct snapshot_needs n;
     const char *perms[32];
     size_t nr;
@@ -198,7 +188,7 @@ static struct http_engine *engine(void)
  */
 static void load_fails_closed(struct snapshot_info *info, struct buf *err)
 {
-    struct config *cfg = load(minimal);
+    struct config *cfg = cfg_load(minimal);
     struct http_engine *e = engine();
     struct model m;
 
@@ -246,7 +236,7 @@ static void test_load_fails_closed_on_fewer_assets_than_counted(void **state)
 
 static void test_check_classifies_auth_and_unreachable_as_server(void **state)
 {
-    struct config *cfg = load(minimal);
+    struct config *cfg = cfg_load(minimal);
     struct http_engine *e = engine();
     struct http_engine_opts o = HTTP_ENGINE_OPTS_INIT;
     struct buf report = BUF_INIT, err = BUF_INIT;
@@ -292,10 +282,5 @@ int main(void)
         cmocka_unit_test(test_check_classifies_auth_and_unreachable_as_server),
     };
 
-    int rc;
-
-    canned_group(handler, NULL);
-    rc = cmocka_run_group_tests(tests, canned_group_up, canned_group_down);
-    http_global_cleanup();
-    return rc;
+    return canned_main(tests, handler, NULL, http_global_cleanup);
 }
