@@ -740,6 +740,8 @@ static void add_filters(struct buf *b, const struct api_search *q)
         buf_addf(b, ",\"visibility\":\"%s\"", q->visibility);
     if (q->with_deleted)
         buf_addstr(b, ",\"withDeleted\":true");
+    if (q->not_in_album)
+        buf_addstr(b, ",\"isNotInAlbum\":true");
 }
 
 void api_search_metadata(struct api *a, const struct api_search *q,

@@ -206,12 +206,15 @@ struct api_search {
      * fields are skipped, not decoded nor checked, and the page's
      * assets carry their id alone. */
     bool ids_only;
+    /* isNotInAlbum: only assets in no album of any user (the server
+     * ignores it when albumIds is set) */
+    bool not_in_album;
 };
 
 #define API_SEARCH_INIT                                                        \
     {                                                                          \
         1, 1000, TIME_NONE, TIME_NONE, NULL, NULL, NULL, false, false, NULL,   \
-            TIME_NONE, TIME_NONE, TIME_NONE, false                             \
+            TIME_NONE, TIME_NONE, TIME_NONE, false, false                      \
     }
 
 /* POST /search/metadata: one page. */
