@@ -17,8 +17,10 @@
  *      a last page that still has a next page chains on).  When a rule
  *      reads EXIF dates the passes are read with withExif, which drops
  *      the assets that have no EXIF row (flat search shape): a pass that
- *      returned fewer assets than its statistics is read again without
- *      it (exif_fallback()).  2.x then
+ *      returned fewer assets than its statistics is completed from round
+ *      4's answers and its isNotInAlbum pages (recover(), when every
+ *      album is read), else read again without it (exif_fallback()).
+ *      2.x then
  *      re-reads the exact timestamp at each page boundary that cut a
  *      group of equal fileCreatedAt (2.x sorts without a tie-breaker)
  *   4. membership: search albumIds:[a] per album, tagIds:[t] per needed
