@@ -510,6 +510,17 @@ out:
     free(pc);
 }
 
+/* Page `page` of the pass's search (visibility, date range). */
+static void pass_query(const struct snap *s, size_t pass, long page,
+                       struct api_search *q)
+{
+    q->page = page;
+    q->size = PAGE_SIZE;
+    q->visibility = s->passes[pass].visibility;
+    q->taken_after = s->passes[pass].after;
+    q->taken_before = s->passes[pass].before;
+}
+
 static void submit_page(struct snap *s, size_t pass, long page, int64_t at)
 {
     struct api_search q = API_SEARCH_INIT;
@@ -519,12 +530,8 @@ static void submit_page(struct snap *s, size_t pass, long page, int64_t at)
     pc->pass = pass;
     pc->page = page;
     pc->at = at;
-    q.page = page;
-    q.size = PAGE_SIZE;
-    q.visibility = s->passes[pass].visibility;
+    pass_query(s, pass, page, &q);
     q.with_exif = s->passes[pass].exif;
-    q.taken_after = s->passes[pass].after;
-    q.taken_before = s->passes[pass].before;
     if (at != TIME_NONE)
         q.taken_after = q.taken_before = at;
     api_search_metadata(&s->api, &q, on_page, pc);
@@ -997,11 +1004,7 @@ static void submit_unfiled(struct snap *s, size_t pass, long page)
 
     uc->s = s;
     uc->pass = pass;
-    q.page = page;
-    q.size = PAGE_SIZE;
-    q.visibility = s->passes[pass].visibility;
-    q.taken_after = s->passes[pass].after;
-    q.taken_before = s->passes[pass].before;
+    pass_query(s, pass, page, &q);
     q.not_in_album = true;
     api_search_metadata(&s->api, &q, on_unfiled, uc);
 }

@@ -835,6 +835,22 @@ static void same_as_full_reread(const struct sim_proc *sim,
     load_release(&full);
 }
 
+/* The planted library read as the admin (so: NULL = everything): the
+ * passes completed (recovered) or read again (fallback), and the model
+ * equal to the simulator's state. */
+static void pl_read(struct sim_proc *sim, const char *dialect, bool stranded,
+                    const struct snapshot_opts *so, struct load *l,
+                    size_t recovered, size_t fallback)
+{
+    pl_start(sim, dialect, stranded);
+    load_with(sim, PL_KEY, so, l);
+    if (l->rc < 0)
+        fail_msg("%s", l->err.buf);
+    assert_int_equal(l->info.exif_recovered_passes, recovered);
+    assert_int_equal(l->info.exif_fallback_passes, fallback);
+    check_equal(sim, &l->m);
+}
+
 /*
  * 3.x: the EXIF pass (2,113 assets: 3 pages) misses the 8 without an
  * EXIF row; the albums' searches return those in an album whole, one
@@ -850,16 +866,10 @@ static void test_short_exif_pass_completed_v3(void **state)
     struct load l;
 
     (void)state;
-    pl_start(&sim, "3", false);
-    load_key(&sim, PL_KEY, &l);
-    if (l.rc < 0)
-        fail_msg("%s", l.err.buf);
+    pl_read(&sim, "3", false, NULL, &l, 1, 0);
     assert_int_equal(l.info.server_total, 2113);
-    assert_int_equal(l.info.exif_recovered_passes, 1);
-    assert_int_equal(l.info.exif_fallback_passes, 0);
     assert_int_equal(sim_stat_endpoint(&sim, "POST /search/metadata"),
                      3 + 1 + 5);
-    check_equal(&sim, &l.m);
     same_as_full_reread(&sim, &l.m, true);
     same_order_as_plain_read(&sim, &l.m);
     load_release(&l);
@@ -878,13 +888,7 @@ static void test_short_exif_pass_completed_v2(void **state)
     struct load l;
 
     (void)state;
-    pl_start(&sim, "2", false);
-    load_key(&sim, PL_KEY, &l);
-    if (l.rc < 0)
-        fail_msg("%s", l.err.buf);
-    assert_int_equal(l.info.exif_recovered_passes, 2);
-    assert_int_equal(l.info.exif_fallback_passes, 0);
-    check_equal(&sim, &l.m);
+    pl_read(&sim, "2", false, NULL, &l, 2, 0);
     /* 2.x has no tie-break: the tie's order is the server's whim */
     same_as_full_reread(&sim, &l.m, false);
     load_release(&l);
@@ -904,15 +908,9 @@ static void test_unreachable_missing_asset_reads_pass_again(void **state)
     struct load l;
 
     (void)state;
-    pl_start(&sim, "3", true);
-    load_key(&sim, PL_KEY, &l);
-    if (l.rc < 0)
-        fail_msg("%s", l.err.buf);
-    assert_int_equal(l.info.exif_recovered_passes, 0);
-    assert_int_equal(l.info.exif_fallback_passes, 1);
+    pl_read(&sim, "3", true, NULL, &l, 0, 1);
     assert_int_equal(sim_stat_endpoint(&sim, "POST /search/metadata"),
                      3 + 1 + 5 + 3);
-    check_equal(&sim, &l.m);
     same_as_full_reread(&sim, &l.m, true);
     load_release(&l);
     assert_int_equal(sim_stop(&sim), 0);
@@ -956,18 +954,12 @@ static void test_remembered_album_with_a_missing_member_is_read(void **state)
     struct load l;
 
     (void)state;
-    pl_start(&sim, "3", false);
     so.albums = &cache;
-    load_with(&sim, PL_KEY, &so, &l);
-    if (l.rc < 0)
-        fail_msg("%s", l.err.buf);
+    pl_read(&sim, "3", false, &so, &l, 1, 0);
     assert_int_equal(l.info.albums_cached, 1);
     assert_int_equal(l.info.albums_cache_bypassed, 1);
-    assert_int_equal(l.info.exif_recovered_passes, 1);
-    assert_int_equal(l.info.exif_fallback_passes, 0);
     assert_int_equal(sim_stat_endpoint(&sim, "POST /search/metadata"),
                      3 + 1 + 3);
-    check_equal(&sim, &l.m);
     load_release(&l);
     assert_int_equal(sim_stop(&sim), 0);
 }
