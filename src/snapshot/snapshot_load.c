@@ -825,6 +825,13 @@ out:
     free(mc);
 }
 
+static bool asset_known(void *ctx, const struct uuid *id)
+{
+    const struct snap *s = ctx;
+
+    return model_find_asset(s->m, id) != MODEL_NONE;
+}
+
 static void submit_members(struct snap *s, uint32_t record, bool is_tag,
                            const char *visibility, long page, size_t seen)
 {
@@ -840,9 +847,13 @@ static void submit_members(struct snap *s, uint32_t record, bool is_tag,
     q.page = page;
     q.size = PAGE_SIZE;
     q.visibility = visibility;
-    /* on_members reads the ids alone, unless the answers complete the
-     * passes (recover()) */
-    q.ids_only = !s->recover;
+    /* on_members reads the ids alone, and while the answers complete the
+     * passes (recover()) the records of the assets not in the model */
+    q.ids_only = true;
+    if (s->recover) {
+        q.known = asset_known;
+        q.known_ctx = s;
+    }
     if (is_tag)
         q.tag = &s->m->tags[record].id;
     else
