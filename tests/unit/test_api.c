@@ -488,17 +488,25 @@ static void on_ids(void *ctx, const struct api_status *st,
         r->ids[i] = assets[i].id;
 }
 
+/* q answered with body, the page to cb. */
+static void run_search(const char *body, const struct api_search *q,
+                       api_page_fn *cb, void *r)
+{
+    struct fixture f;
+
+    serve(200, body);
+    fx_open(&f);
+    api_search_metadata(&f.api, q, cb, r);
+    fx_run_close(&f);
+}
+
 static void search_page(const char *body, bool ids_only, struct ids_result *r)
 {
     struct api_search q = API_SEARCH_INIT;
-    struct fixture f;
 
     memset(r, 0, sizeof(*r));
     q.ids_only = ids_only;
-    serve(200, body);
-    fx_open(&f);
-    api_search_metadata(&f.api, &q, on_ids, r);
-    fx_run_close(&f);
+    run_search(body, &q, on_ids, r);
 }
 
 /* Knows ID1 only (api_search.known). */
@@ -514,15 +522,11 @@ static bool knows_id1(void *ctx, const struct uuid *id)
 static void known_page(const char *body, struct page_result *r)
 {
     struct api_search q = API_SEARCH_INIT;
-    struct fixture f;
 
     memset(r, 0, sizeof(*r));
     q.ids_only = true;
     q.known = knows_id1;
-    serve(200, body);
-    fx_open(&f);
-    api_search_metadata(&f.api, &q, on_page, r);
-    fx_run_close(&f);
+    run_search(body, &q, on_page, r);
 }
 
 /*
