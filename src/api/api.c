@@ -201,10 +201,9 @@ void api_submit(struct api *a, const char *method, const char *path,
     submit_call(a, c, method, path, endpoint, body, retry_safe);
 }
 
-void api_submit_raw(struct api *a, const char *method, const char *path,
-                    const char *endpoint, const struct buf *body,
-                    bool retry_safe, api_deliver_raw_fn *deliver,
-                    api_any_fn *cb, void *ctx)
+/* A call whose answer goes to a raw deliverer (not yet submitted). */
+static struct api_call *raw_call(api_deliver_raw_fn *deliver, api_any_fn *cb,
+                                 void *ctx)
 {
     struct api_call *c = xcalloc(1, sizeof(*c));
 
@@ -212,7 +211,16 @@ void api_submit_raw(struct api *a, const char *method, const char *path,
     c->cb = cb;
     c->ctx = ctx;
     c->want_json = true;
-    submit_call(a, c, method, path, endpoint, body, retry_safe);
+    return c;
+}
+
+void api_submit_raw(struct api *a, const char *method, const char *path,
+                    const char *endpoint, const struct buf *body,
+                    bool retry_safe, api_deliver_raw_fn *deliver,
+                    api_any_fn *cb, void *ctx)
+{
+    submit_call(a, raw_call(deliver, cb, ctx), method, path, endpoint, body,
+                retry_safe);
 }
 
 void api_decode_failed(struct api_call *c, struct api_status *st)
@@ -740,12 +748,15 @@ static void add_filters(struct buf *b, const struct api_search *q)
         buf_addf(b, ",\"visibility\":\"%s\"", q->visibility);
     if (q->with_deleted)
         buf_addstr(b, ",\"withDeleted\":true");
+    if (q->not_in_album)
+        buf_addstr(b, ",\"isNotInAlbum\":true");
 }
 
 void api_search_metadata(struct api *a, const struct api_search *q,
                          api_page_fn *cb, void *ctx)
 {
     struct buf body = BUF_INIT;
+    struct api_call *c;
 
     buf_addf(&body, "{\"page\":%ld,\"size\":%ld", q->page, q->size);
     add_filters(&body, q);
@@ -754,10 +765,12 @@ void api_search_metadata(struct api *a, const struct api_search *q,
     if (q->order)
         buf_addf(&body, ",\"order\":\"%s\"", q->order);
     buf_addch(&body, '}');
-    api_submit_raw(
-        a, "POST", "/search/metadata", "POST /search/metadata", &body, true,
-        q->ids_only ? api_deliver_page_ids_raw : api_deliver_page_raw,
-        (api_any_fn *)cb, ctx);
+    c = raw_call(q->ids_only ? api_deliver_page_ids_raw : api_deliver_page_raw,
+                 (api_any_fn *)cb, ctx);
+    c->known = q->known;
+    c->known_ctx = q->known_ctx;
+    submit_call(a, c, "POST", "/search/metadata", "POST /search/metadata",
+                &body, true);
     buf_release(&body);
 }
 

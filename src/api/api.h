@@ -187,6 +187,9 @@ void api_album_info(struct api *a, const struct uuid *id, api_albums_fn *cb,
                     void *ctx);
 
 /* Filters of POST /search/metadata and /search/statistics (flat shape). */
+/* Whether the caller has the asset's record already (api_search.known). */
+typedef bool api_known_fn(void *ctx, const struct uuid *id);
+
 struct api_search {
     long page;                /* >= 1 (metadata only) */
     long size;                /* 1..1000 (metadata only) */
@@ -206,12 +209,21 @@ struct api_search {
      * fields are skipped, not decoded nor checked, and the page's
      * assets carry their id alone. */
     bool ids_only;
+    /* With ids_only: an asset for which known() is false is decoded
+     * whole (known_ctx is its argument); NULL: every asset by id alone.
+     * The id comes first in the server's assets, so a known asset's
+     * other fields are skipped. */
+    api_known_fn *known;
+    void *known_ctx;
+    /* isNotInAlbum: only assets in no album of any user (the server
+     * ignores it when albumIds is set) */
+    bool not_in_album;
 };
 
 #define API_SEARCH_INIT                                                        \
     {                                                                          \
         1, 1000, TIME_NONE, TIME_NONE, NULL, NULL, NULL, false, false, NULL,   \
-            TIME_NONE, TIME_NONE, TIME_NONE, false                             \
+            TIME_NONE, TIME_NONE, TIME_NONE, false, NULL, NULL, false          \
     }
 
 /* POST /search/metadata: one page. */

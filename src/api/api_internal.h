@@ -36,6 +36,10 @@ struct api_call {
     api_any_fn *cb;
     void *ctx;
     bool want_json; /* false: success has no body (204) */
+    /* a search page decoded by id alone: the assets known() says the
+     * caller has not yet are decoded whole (api_search.known) */
+    api_known_fn *known;
+    void *known_ctx;
     struct buf err; /* decode message */
 };
 

@@ -98,7 +98,10 @@ struct page {
     bool skip_value; /* the next value is skipped */
     bool failed;
     bool have_assets, have_items;
-    bool ids_only; /* api_search.ids_only: an asset's id alone is read */
+    bool ids_only;       /* api_search.ids_only: an asset's id alone is read */
+    api_known_fn *known; /* with ids_only: assets it does not know whole */
+    void *known_ctx;
+    bool item_ids; /* the current asset is read by id alone */
     long next;
     struct api_asset *v; /* decoded assets */
     size_t nr, alloc;
@@ -274,6 +277,9 @@ static int item_string(struct page *p, const char *s, size_t len)
             a->has_duplicate = true;
         else
             p->seen |= 1u << p->key;
+        /* a known asset's other fields are not read */
+        if (p->key == F_ID && p->known)
+            p->item_ids = p->known(p->known_ctx, &a->id);
         return 1;
     case F_NAME:
         return set_string(p, p->name_off, s, len, &a->file_name_len);
@@ -351,7 +357,7 @@ static int on_key(void *ctx, const unsigned char *uk, size_t len)
             f = lookup(k, len, F_NEXT, F_NEXT);
         break;
     case W_ITEM:
-        f = lookup(k, len, F_ID, p->ids_only ? F_ID : F_EXIF);
+        f = lookup(k, len, F_ID, p->item_ids ? F_ID : F_EXIF);
         break;
     case W_EXIF:
         f = lookup(k, len, F_DTO, F_DTO);
@@ -403,6 +409,7 @@ static int on_start_map(void *ctx)
         p->name_off[p->nr] = p->path_off[p->nr] = 0;
         p->nr++;
         p->seen = 0;
+        p->item_ids = p->ids_only && !p->known;
         p->at = W_ITEM;
         p->key = F_NONE;
         return 1;
@@ -421,7 +428,7 @@ static int on_start_map(void *ctx)
 /* The first required field the asset lacks, in check order. */
 static int check_item(struct page *p)
 {
-    for (int f = 0; f < (p->ids_only ? F_ID + 1 : F_REQUIRED_NR); f++)
+    for (int f = 0; f < (p->item_ids ? F_ID + 1 : F_REQUIRED_NR); f++)
         if (!(p->seen & (1u << f)))
             return fail_item(p, (enum field)f, NULL);
     return 1;
@@ -544,6 +551,8 @@ static void deliver_page(struct api_call *c, const char *data, size_t len,
 
     memset(&p, 0, sizeof(p));
     p.ids_only = ids_only;
+    p.known = ids_only ? c->known : NULL;
+    p.known_ctx = c->known_ctx;
     p.d.endpoint = c->endpoint;
     p.d.err = &c->err;
     p.key = F_NONE;

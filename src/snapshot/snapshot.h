@@ -140,20 +140,24 @@ struct snapshot_info {
     size_t albums_empty;          /* assetCount 0: nothing to read */
     size_t tags, tags_loaded;     /* tags / with membership */
     size_t dups;
-    size_t skipped_links;        /* album/tag members not in the model (other
-                                    users' assets of shared albums) */
-    size_t repair_requests;      /* 2.x page-boundary re-reads */
-    size_t range_passes;         /* date-range statistics calls (split) */
-    size_t exif_fallback_passes; /* passes read again without withExif
-                                    (assets without an EXIF row) */
-    uint64_t requests;           /* requests the load submitted */
-    enum api_fail fail_kind;     /* why the first failed read failed
-                                    (API_OK when none): the CLI exits 3 for
-                                    API_FAIL_AUTH / API_FAIL_NETWORK */
-    long fail_http;              /* its HTTP status, 0 when none */
-    int64_t server_date;         /* the server's clock when the read began (the
-                                    version answer's Date), 0 unknown */
-    bool incremental;            /* the assets were rebuilt from opts->prev */
+    size_t skipped_links;         /* album/tag members not in the model (other
+                                     users' assets of shared albums) */
+    size_t repair_requests;       /* 2.x page-boundary re-reads */
+    size_t range_passes;          /* date-range statistics calls (split) */
+    size_t exif_fallback_passes;  /* passes read again without withExif
+                                     (assets without an EXIF row) */
+    size_t exif_recovered_passes; /* short EXIF passes completed from the
+                                     memberships and isNotInAlbum pages */
+    size_t albums_cache_bypassed; /* remembered albums read again: a
+                                     member was missing from the EXIF pass */
+    uint64_t requests;            /* requests the load submitted */
+    enum api_fail fail_kind;      /* why the first failed read failed
+                                     (API_OK when none): the CLI exits 3 for
+                                     API_FAIL_AUTH / API_FAIL_NETWORK */
+    long fail_http;               /* its HTTP status, 0 when none */
+    int64_t server_date;          /* the server's clock when the read began (the
+                                     version answer's Date), 0 unknown */
+    bool incremental;             /* the assets were rebuilt from opts->prev */
     size_t changed;     /* ... of which read now (MODEL_ASSET_CHANGED) */
     char full_why[160]; /* with opts->prev, why it read everything */
 };

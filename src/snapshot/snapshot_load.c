@@ -17,8 +17,10 @@
  *      a last page that still has a next page chains on).  When a rule
  *      reads EXIF dates the passes are read with withExif, which drops
  *      the assets that have no EXIF row (flat search shape): a pass that
- *      returned fewer assets than its statistics is read again without
- *      it (exif_fallback()).  2.x then
+ *      returned fewer assets than its statistics is completed from round
+ *      4's answers and its isNotInAlbum pages (recover(), when every
+ *      album is read), else read again without it (exif_fallback()).
+ *      2.x then
  *      re-reads the exact timestamp at each page boundary that cut a
  *      group of equal fileCreatedAt (2.x sorts without a tie-breaker)
  *   4. membership: search albumIds:[a] per album, tagIds:[t] per needed
@@ -45,6 +47,9 @@ struct pass {
     uint8_t key;               /* model_asset.search_pass of its assets */
     bool counted;              /* its statistics answered */
     bool started;              /* its pages are submitted */
+    bool recovering;           /* short: its missing assets are taken
+                                  from memberships and isNotInAlbum */
+    bool reread;               /* read again without withExif */
     int64_t after, before;     /* fileCreatedAt range, TIME_NONE = open */
     int64_t total;             /* from the statistics */
     long pages;                /* pages submitted so far */
@@ -61,6 +66,13 @@ struct dup_pair {
 struct u32list {
     uint32_t *items;
     size_t nr, alloc;
+};
+
+/* A membership answer kept until every asset of the passes is known. */
+struct member_link {
+    struct uuid id;
+    uint32_t record; /* album or tag index */
+    bool is_tag;
 };
 
 struct snap {
@@ -85,6 +97,15 @@ struct snap {
     bool *tag_fetch;          /* per tag: membership fetched */
     struct dup_pair *dup_pairs;
     size_t dup_pairs_nr, dup_pairs_alloc;
+    /* Short EXIF passes completed from the round-4 answers (recover()):
+     * memberships are decoded whole, their links wait in links[] until
+     * the passes are complete, and an asset is taken only when its owner
+     * owns assets of the passes (owners[], per users[] index). */
+    bool recover;
+    bool *owners;
+    size_t owners_nr;
+    struct member_link *links;
+    size_t links_nr, links_alloc;
 };
 
 /* True when st is ok; otherwise records the first failure and stops. */
@@ -489,6 +510,17 @@ out:
     free(pc);
 }
 
+/* Page `page` of the pass's search (visibility, date range). */
+static void pass_query(const struct snap *s, size_t pass, long page,
+                       struct api_search *q)
+{
+    q->page = page;
+    q->size = PAGE_SIZE;
+    q->visibility = s->passes[pass].visibility;
+    q->taken_after = s->passes[pass].after;
+    q->taken_before = s->passes[pass].before;
+}
+
 static void submit_page(struct snap *s, size_t pass, long page, int64_t at)
 {
     struct api_search q = API_SEARCH_INIT;
@@ -498,12 +530,8 @@ static void submit_page(struct snap *s, size_t pass, long page, int64_t at)
     pc->pass = pass;
     pc->page = page;
     pc->at = at;
-    q.page = page;
-    q.size = PAGE_SIZE;
-    q.visibility = s->passes[pass].visibility;
+    pass_query(s, pass, page, &q);
     q.with_exif = s->passes[pass].exif;
-    q.taken_after = s->passes[pass].after;
-    q.taken_before = s->passes[pass].before;
     if (at != TIME_NONE)
         q.taken_after = q.taken_before = at;
     api_search_metadata(&s->api, &q, on_page, pc);
@@ -648,32 +676,50 @@ static void repair_boundaries(struct snap *s, size_t from)
     }
 }
 
+/* seen[key]: the assets of the model at each search_pass key. */
+static void count_keys(const struct snap *s, size_t seen[256])
+{
+    memset(seen, 0, 256 * sizeof(*seen));
+    for (size_t i = 0; i < s->m->assets_nr; i++)
+        seen[s->m->assets[i].search_pass]++;
+}
+
+/* Whether EXIF pass k has fewer assets than its statistics counted. */
+static bool pass_short(const struct snap *s, const size_t seen[256], size_t k)
+{
+    return s->passes[k].exif &&
+           (int64_t)seen[s->passes[k].key] < s->passes[k].total;
+}
+
 /*
  * withExif drops the assets that have no EXIF row (Immich's search joins
  * asset_exif; docs/http-and-snapshot.md), and Immich writes that row when
  * it first reads the file's metadata, so almost every asset has one.  The
  * passes were read with EXIF; a pass that returned fewer assets than its
- * statistics counted is read again without it, with the same range and
- * its own boundary repairs, and its order replaces the EXIF pass's (keys:
- * pass_set_key()).  Returns -1 when a read failed.
+ * statistics counted (exact: a pass recover() left at any other number) is read
+ * again without it, with the same range and its own boundary repairs,
+ * and its order replaces the EXIF pass's (keys: pass_set_key()).
+ * Returns -1 when a read failed.
  */
-static int exif_fallback(struct snap *s)
+static int exif_fallback(struct snap *s, bool exact)
 {
-    size_t nr = s->passes_nr, seen[256] = {0};
+    size_t nr = s->passes_nr, seen[256];
     int ret;
 
     if (!s->needs->exif)
         return 0;
-    for (size_t i = 0; i < s->m->assets_nr; i++)
-        seen[s->m->assets[i].search_pass]++;
+    count_keys(s, seen);
     for (size_t k = 0; k < nr; k++) {
         struct pass *p;
         uint8_t key;
 
         if (!s->passes[k].exif ||
-            (int64_t)seen[s->passes[k].key] >= s->passes[k].total)
+            (exact ? !s->passes[k].recovering ||
+                         (int64_t)seen[s->passes[k].key] == s->passes[k].total
+                   : !pass_short(s, seen, k)))
             continue;
         key = s->passes[k].key;
+        s->passes[k].reread = true;
         p = add_pass(s);
         *p = s->passes[k];
         p->exif = false;
@@ -721,6 +767,30 @@ static bool archive_pass_needed(const struct snap *s,
            seen < s->m->albums[mc->record].asset_count;
 }
 
+/* One member of an album or tag: linked, or another member's asset. */
+static void link_member(struct snap *s, uint32_t record, bool is_tag,
+                        const struct uuid *id)
+{
+    uint32_t a = model_find_asset(s->m, id);
+
+    if (a == MODEL_NONE) {
+        s->info->skipped_links++; /* another member's asset */
+        if (!is_tag)
+            model_album_add_foreign(s->m, record, id);
+        return;
+    }
+    if (is_tag) {
+        struct u32list *l = &s->tag_hits[record];
+
+        ALLOC_GROW(l->items, l->nr + 1, l->alloc);
+        l->items[l->nr++] = a;
+    } else {
+        model_link_album_asset(s->m, record, a);
+    }
+}
+
+static void recover_asset(struct snap *s, const struct api_asset *a);
+
 static void on_members(void *ctx, const struct api_status *st,
                        const struct api_asset *assets, size_t nr,
                        long next_page)
@@ -731,22 +801,20 @@ static void on_members(void *ctx, const struct api_status *st,
     if (!ok(s, st))
         goto out;
     for (size_t i = 0; i < nr; i++) {
-        uint32_t a = model_find_asset(s->m, &assets[i].id);
+        struct member_link *l;
 
-        if (a == MODEL_NONE) {
-            s->info->skipped_links++; /* another member's asset */
-            if (!mc->is_tag)
-                model_album_add_foreign(s->m, mc->record, &assets[i].id);
+        if (!s->recover) {
+            link_member(s, mc->record, mc->is_tag, &assets[i].id);
             continue;
         }
-        if (mc->is_tag) {
-            struct u32list *l = &s->tag_hits[mc->record];
-
-            ALLOC_GROW(l->items, l->nr + 1, l->alloc);
-            l->items[l->nr++] = a;
-        } else {
-            model_link_album_asset(s->m, mc->record, a);
-        }
+        /* The link waits until the passes are complete: an asset
+         * another answer recovers later is not anyone's yet. */
+        recover_asset(s, &assets[i]);
+        ALLOC_GROW(s->links, s->links_nr + 1, s->links_alloc);
+        l = &s->links[s->links_nr++];
+        l->id = assets[i].id;
+        l->record = mc->record;
+        l->is_tag = mc->is_tag;
     }
     if (next_page)
         submit_members(s, mc->record, mc->is_tag, mc->visibility, next_page,
@@ -755,6 +823,13 @@ static void on_members(void *ctx, const struct api_status *st,
         submit_members(s, mc->record, false, "archive", 1, 0);
 out:
     free(mc);
+}
+
+static bool asset_known(void *ctx, const struct uuid *id)
+{
+    const struct snap *s = ctx;
+
+    return model_find_asset(s->m, id) != MODEL_NONE;
 }
 
 static void submit_members(struct snap *s, uint32_t record, bool is_tag,
@@ -772,7 +847,13 @@ static void submit_members(struct snap *s, uint32_t record, bool is_tag,
     q.page = page;
     q.size = PAGE_SIZE;
     q.visibility = visibility;
-    q.ids_only = true; /* on_members reads the ids alone */
+    /* on_members reads the ids alone, and while the answers complete the
+     * passes (recover()) the records of the assets not in the model */
+    q.ids_only = true;
+    if (s->recover) {
+        q.known = asset_known;
+        q.known_ctx = s;
+    }
     if (is_tag)
         q.tag = &s->m->tags[record].id;
     else
@@ -807,6 +888,16 @@ static bool album_known(struct snap *s, uint32_t al)
     }
     if (!c || !c->lookup(c->ctx, m, al, s->api.dialect, &ids, &nr))
         return false;
+    /* While short passes are completed, a remembered member that the
+     * EXIF pass did not return may be one of the missing assets, and
+     * only a read gives its record: such an album is read again. */
+    for (size_t i = 0; s->recover && i < nr; i++) {
+        if (model_find_asset(m, &ids[i]) == MODEL_NONE) {
+            free(ids);
+            s->info->albums_cache_bypassed++;
+            return false;
+        }
+    }
     for (size_t i = 0; i < nr; i++) {
         uint32_t a = model_find_asset(m, &ids[i]);
 
@@ -849,6 +940,229 @@ static void submit_memberships(struct snap *s)
         if (s->tag_fetch[i])
             for (size_t v = 0; v < vis_nr; v++)
                 submit_members(s, (uint32_t)i, true, vis[v], 1, 0);
+}
+
+/* ---- short EXIF passes completed from round 4 ---------------------------- */
+
+#define RECOVERED UINT32_MAX /* search_index of an asset not yet placed */
+
+/* Whether pass p's filter (visibility, date range) takes asset a. */
+static bool pass_takes(const struct pass *p, const struct api_asset *a)
+{
+    static const char *const vis[] = {"timeline", "archive", "hidden"};
+
+    if (p->visibility ? a->visibility > MODEL_VIS_HIDDEN ||
+                            strcmp(p->visibility, vis[a->visibility])
+                      : a->visibility == MODEL_VIS_LOCKED)
+        return false;
+    return (p->after == TIME_NONE || a->file_created_at >= p->after) &&
+           (p->before == TIME_NONE || a->file_created_at <= p->before);
+}
+
+/*
+ * A membership answer's asset that no pass returned: into the model when
+ * a short pass's search would have returned it.  A membership returns
+ * other users' assets too (3.x: every member's of a shared album), so
+ * the owner must own assets of the passes (the user, or a partner whose
+ * assets the passes showed: they search no one else; a partner with no
+ * asset seen yet leaves the pass short, and it is read again), it must
+ * not be trashed, and its visibility and date must be the pass's.
+ */
+static void recover_asset(struct snap *s, const struct api_asset *a)
+{
+    uint32_t u;
+
+    if (a->trashed || model_find_asset(s->m, &a->id) != MODEL_NONE)
+        return;
+    u = model_find_user(s->m, &a->owner);
+    if (u == MODEL_NONE || u >= s->owners_nr || !s->owners[u])
+        return;
+    for (size_t k = 0; k < s->passes_nr; k++)
+        if (s->passes[k].recovering && pass_takes(&s->passes[k], a)) {
+            add_asset(s, a, s->passes[k].key, RECOVERED);
+            return;
+        }
+}
+
+struct unfiled_ctx {
+    struct snap *s;
+    size_t pass;
+};
+
+static void submit_unfiled(struct snap *s, size_t pass, long page);
+
+/* A page of the pass's assets in no album: all of them are the pass's. */
+static void on_unfiled(void *ctx, const struct api_status *st,
+                       const struct api_asset *assets, size_t nr,
+                       long next_page)
+{
+    struct unfiled_ctx *uc = ctx;
+    struct snap *s = uc->s;
+
+    if (ok(s, st)) {
+        for (size_t i = 0; i < nr; i++)
+            add_asset(s, &assets[i], s->passes[uc->pass].key, RECOVERED);
+        if (next_page)
+            submit_unfiled(s, uc->pass, next_page);
+    }
+    free(uc);
+}
+
+static void submit_unfiled(struct snap *s, size_t pass, long page)
+{
+    struct api_search q = API_SEARCH_INIT;
+    struct unfiled_ctx *uc = xcalloc(1, sizeof(*uc));
+
+    uc->s = s;
+    uc->pass = pass;
+    pass_query(s, pass, page, &q);
+    q.not_in_album = true;
+    api_search_metadata(&s->api, &q, on_unfiled, uc);
+}
+
+struct ranked {
+    int64_t t; /* fileCreatedAt */
+    struct uuid id;
+    uint32_t index, asset;
+};
+
+static int cmp_index(const void *x, const void *y)
+{
+    const struct ranked *a = x, *b = y;
+
+    return (a->index > b->index) - (a->index < b->index);
+}
+
+/* The server's order: newest first, equal dates by id (ascending). */
+static int cmp_newest_id_asc(const void *x, const void *y)
+{
+    const struct ranked *a = x, *b = y;
+
+    if (a->t != b->t)
+        return a->t < b->t ? 1 : -1;
+    return uuid_cmp(&a->id, &b->id);
+}
+
+/* The same, equal dates by id descending. */
+static int cmp_newest_id_desc(const void *x, const void *y)
+{
+    const struct ranked *a = x, *b = y;
+
+    if (a->t != b->t)
+        return a->t < b->t ? 1 : -1;
+    return uuid_cmp(&b->id, &a->id);
+}
+
+/*
+ * Places a completed pass's assets as its plain re-read would have: in
+ * the server's order (fileCreatedAt newest first; a server with an id
+ * tie-break orders equal dates by id, in the direction the EXIF pages
+ * show; one without has no order to keep), under the plain pass's key,
+ * the place being the page x size + index that read would give.
+ */
+static void rank_pass(struct snap *s, const struct pass *p)
+{
+    struct model *m = s->m;
+    struct ranked *v = NULL;
+    size_t n = 0, alloc = 0, asc = 0, desc = 0;
+
+    for (size_t i = 0; i < m->assets_nr; i++) {
+        if (m->assets[i].search_pass != p->key)
+            continue;
+        ALLOC_GROW(v, n + 1, alloc);
+        v[n].t = m->assets[i].file_created_at;
+        v[n].id = m->assets[i].id;
+        v[n].index = m->assets[i].search_index;
+        v[n++].asset = (uint32_t)i;
+    }
+    if (!n)
+        return;
+    /* The tie direction: consecutive equal dates of the EXIF pages
+     * (boundary re-reads, above 2^31, and recovered assets excluded). */
+    qsort(v, n, sizeof(*v), cmp_index);
+    for (size_t i = 1; i < n && v[i].index < 0x80000000u; i++)
+        if (v[i].t == v[i - 1].t)
+            *(uuid_cmp(&v[i - 1].id, &v[i].id) < 0 ? &asc : &desc) += 1;
+    qsort(v, n, sizeof(*v),
+          desc > asc ? cmp_newest_id_desc : cmp_newest_id_asc);
+    for (size_t i = 0; i < n; i++) {
+        m->assets[v[i].asset].search_pass = (uint8_t)(p->key - 1);
+        m->assets[v[i].asset].search_index = (uint32_t)i;
+    }
+    free(v);
+}
+
+/*
+ * Whether the short passes can be completed from round 4: every album's
+ * membership is read (the missing assets in an album come whole from it,
+ * the others from isNotInAlbum pages), and each pass has a key of its
+ * own to rank.
+ */
+static bool can_recover(const struct snap *s, const size_t seen[256])
+{
+    bool any = false;
+
+    if (!s->needs->album_members)
+        return false;
+    for (size_t k = 0; k < s->passes_nr; k++) {
+        if (s->passes[k].key == 255)
+            return false;
+        any |= pass_short(s, seen, k);
+    }
+    return any;
+}
+
+/*
+ * Short EXIF passes, when every album's membership is read anyway: the
+ * assets a pass missed are in an album (round 4 returns them whole: its
+ * searches are read now, decoded whole, their links kept until the end)
+ * or in none (the pass's isNotInAlbum pages).  A pass whose count then
+ * matches its statistics exactly is placed in the server's order
+ * (rank_pass()); any other is read again whole (exif_fallback()), never
+ * a partial model.  Round 4 is done on return: 1; 0 when the passes
+ * cannot be completed this way (nothing was read); -1 on a failed read.
+ */
+static int recover(struct snap *s)
+{
+    size_t seen[256], recovered = 0;
+    struct model *m = s->m;
+    int ret;
+
+    count_keys(s, seen);
+    if (!can_recover(s, seen))
+        return 0;
+    s->recover = true;
+    s->owners_nr = m->users_nr;
+    s->owners = xcalloc(s->owners_nr + 1, sizeof(*s->owners));
+    s->owners[m->me] = true;
+    for (size_t i = 0; i < m->assets_nr; i++)
+        s->owners[m->assets[i].owner] = true;
+    for (size_t k = 0; k < s->passes_nr; k++) {
+        struct pass *p = &s->passes[k];
+
+        /* 2.x: an archive searched for the memberships even when none
+         * of its assets has EXIF */
+        if (p->visibility && !strcmp(p->visibility, "archive") && p->total)
+            s->have_archived = true;
+        p->recovering = pass_short(s, seen, k);
+        if (p->recovering)
+            submit_unfiled(s, k, 1);
+    }
+    submit_memberships(s);
+    if ((ret = run(s)) < 0)
+        return ret;
+    if ((ret = exif_fallback(s, true)) < 0)
+        return ret;
+    for (size_t k = 0; k < s->passes_nr; k++)
+        if (s->passes[k].recovering && !s->passes[k].reread) {
+            rank_pass(s, &s->passes[k]);
+            recovered++;
+        }
+    s->info->exif_recovered_passes = recovered;
+    s->recover = false;
+    for (size_t i = 0; i < s->links_nr; i++)
+        link_member(s, s->links[i].record, s->links[i].is_tag, &s->links[i].id);
+    return 1;
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -989,7 +1303,7 @@ int snapshot_load(const struct config *cfg, struct http_engine *eng,
     struct snap s;
     struct snapshot_needs own;
     struct http_totals t0, t1;
-    int ret = -1;
+    int ret = -1, r = 0;
 
     memset(&s, 0, sizeof(s));
     memset(info, 0, sizeof(*info));
@@ -1052,11 +1366,11 @@ int snapshot_load(const struct config *cfg, struct http_engine *eng,
     for (size_t i = 0; i < s.passes_nr; i++)
         info->server_total += s.passes[i].total;
     if (s.prev) {
-        int r = incr_read(&s, s.prev);
+        int ir = incr_read(&s, s.prev);
 
-        if (r < 0)
+        if (ir < 0)
             goto out;
-        if (r == 1)
+        if (ir == 1)
             goto memberships;
     }
     if (split_passes(&s, s.split_min) < 0)
@@ -1075,7 +1389,9 @@ int snapshot_load(const struct config *cfg, struct http_engine *eng,
     repair_boundaries(&s, 0);
     if (run(&s) < 0)
         goto out;
-    if (exif_fallback(&s) < 0)
+    /* Short EXIF passes: completed from round 4 when it reads every
+     * album, else read again whole. */
+    if ((r = recover(&s)) < 0 || (!r && exif_fallback(&s, false) < 0))
         goto out;
     /* Fewer assets than the server counted: some were not seen, and a
      * plan made without them could be wrong (an album that looks empty,
@@ -1095,11 +1411,13 @@ int snapshot_load(const struct config *cfg, struct http_engine *eng,
                  "(library changed while reading?)",
                  out->assets_nr, (long long)info->server_total);
 
-    /* Round 4: memberships. */
+    /* Round 4: memberships (already read when recover() was). */
 memberships:
-    submit_memberships(&s);
-    if (run(&s) < 0)
-        goto out;
+    if (!r) {
+        submit_memberships(&s);
+        if (run(&s) < 0)
+            goto out;
+    }
     link_tags(&s);
     if (s.needs->album_members) {
         for (size_t i = 0; i < out->albums_nr; i++)
@@ -1135,6 +1453,8 @@ out:
     free(s.tag_hits);
     free(s.tag_fetch);
     free(s.dup_pairs);
+    free(s.owners);
+    free(s.links);
     buf_release(&s.err);
     snapshot_needs_release(&own);
     return ret;

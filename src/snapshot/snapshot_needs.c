@@ -92,8 +92,8 @@ void snapshot_needs_from_config(const struct config *cfg,
     }
     /* Folder albums and date albums go to unclassified assets: which of
      * an asset's albums classify, which are temporary and how many it is
-     * in all take the memberships (docs/http-and-snapshot.md, "No
-     * isNotInAlbum"). */
+     * in all take the memberships (docs/http-and-snapshot.md,
+     * "isNotInAlbum completes EXIF passes only"). */
     if (cfg->album_detection_from_folders.enabled ||
         cfg->create_album_from_date_if_missing)
         n->album_members = true;

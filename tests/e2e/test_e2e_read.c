@@ -355,9 +355,9 @@ static void test_snapshot_equals_state(void **state)
 
 /*
  * 3.x, everything needed (cfg NULL): version; users/me, users, tags,
- * albums, one statistics; the asset page with EXIF, and again without
- * (the small library has assets without an EXIF row; 269 assets = one
- * page each); one search per non-empty album and one per tag
+ * albums, one statistics; the asset page with EXIF, and one isNotInAlbum
+ * page (the small library has assets without an EXIF row; 269 assets =
+ * one page each); one search per non-empty album and one per tag
  * (each tag's membership, children included, then subtracted).
  */
 static void test_exact_request_counts(void **state)
@@ -383,9 +383,11 @@ static void test_exact_request_counts(void **state)
                      2 + albums + tags);
     assert_int_equal(sim_stat_long(&sim, "requests"), (long)l.info.requests);
     assert_int_equal((long)l.info.requests, 6 + 2 + albums + tags);
-    /* some small-library assets have no EXIF row: the pass is read
-     * again without withExif */
-    assert_int_equal(l.info.exif_fallback_passes, 1);
+    /* some small-library assets have no EXIF row: the pass is
+     * completed from the memberships and one isNotInAlbum page (the
+     * plain re-read it replaces was one page too) */
+    assert_int_equal(l.info.exif_recovered_passes, 1);
+    assert_int_equal(l.info.exif_fallback_passes, 0);
     assert_int_equal(sim_stat_endpoint(&sim, "GET /assets/{id}"), 0);
     read_done(&sim, &l);
 }
@@ -636,6 +638,312 @@ static void test_one_exif_pass_when_every_asset_has_exif(void **state)
     buf_release(&path);
 }
 
+/* ---- short EXIF passes completed from the memberships ------------------ */
+
+#define PL_ADMIN    "00000000-0000-4000-8000-00000000a001"
+#define PL_PARTNER  "00000000-0000-4000-8000-00000000a002"
+#define PL_OTHER    "00000000-0000-4000-8000-00000000a003"
+#define PL_PARTNER2 "00000000-0000-4000-8000-00000000a004"
+#define PL_KEY      "plant-key"
+#define PL_BASE     1577836800000LL /* 2020-01-01 */
+
+static const char *pl_id(int n, char *buf)
+{
+    snprintf(buf, 40, "00000000-0000-4000-8000-%012d", n);
+    return buf;
+}
+
+/* Asset n: its date is n minutes after PL_BASE unless at is given. */
+static json_t *pl_asset(int n, const char *owner, bool exif, const char *vis,
+                        bool trashed, int64_t at)
+{
+    char id[40], when[32];
+    json_t *a;
+
+    time_format_iso(at != TIME_NONE ? at : PL_BASE + (int64_t)n * 60000, when);
+    a = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:n, s:[]}", "id",
+                  pl_id(n, id), "ownerId", owner, "type", "IMAGE",
+                  "originalPath", "/p/x.jpg", "originalFileName", "x.jpg",
+                  "fileCreatedAt", when, "visibility", vis, "isFavorite", 0,
+                  "duplicateId", "tagIds");
+    json_object_set_new(a, "deletedAt",
+                        trashed ? json_string(when) : json_null());
+    if (exif)
+        json_object_set_new(a, "exifInfo",
+                            json_pack("{s:s}", "dateTimeOriginal", when));
+    return a;
+}
+
+static json_t *pl_album(int n, const char *owner, const char *shared_with,
+                        const int *assets, size_t nr)
+{
+    char id[40], name[16];
+    json_t *ids = json_array();
+
+    for (size_t i = 0; i < nr; i++)
+        json_array_append_new(ids, json_string(pl_id(assets[i], id)));
+    snprintf(name, sizeof(name), "Album %d", n);
+    return json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", pl_id(n, id), "ownerId",
+                     owner, "albumName", name, "albumUsers",
+                     shared_with ? json_pack("[{s:s, s:s}]", "userId",
+                                             shared_with, "role", "viewer")
+                                 : json_array(),
+                     "assetIds", ids);
+}
+
+/*
+ * The admin's 2,100 assets with an EXIF row (1,500 in album 9001, 600 in
+ * none) and its partner's 5 (in none); then the assets without one: 3001
+ * in the admin's album 9002, 3002 in the other user's album 9003 shared
+ * with the admin, 3003 in none, 3004 trashed (in 9002), 3005 archived (in
+ * 9002), 3006 archived in none, 3007 only in album 9004 (the cached one
+ * of test_remembered_album_with_a_missing_member_is_read), 3008 the
+ * partner's in 9002, 3009 in none with the date of 10 and 11 (a tie),
+ * 3010 the other user's in 9003 (not the admin's to read); stranded:
+ * 3011 only in an album of the other user not shared with the admin, and
+ * 3012, in 9002, the only asset of a second partner (no asset of that
+ * owner was seen, so 9002's answer cannot take it).
+ */
+static void pl_start(struct sim_proc *sim, const char *dialect, bool stranded)
+{
+    const char *args[] = {"--library", NULL, "--dialect", dialect, NULL};
+    static const int al9002[] = {3001, 3004, 3005, 3008, 3012};
+    static const int al9003[] = {3002, 3010};
+    static const int al9004[] = {3007};
+    static const int al9005[] = {3011};
+    int big[1500];
+    json_t *assets = json_array(), *albums, *lib;
+    struct buf err = BUF_INIT, path = BUF_INIT;
+    int64_t tie = PL_BASE + 10 * 60000;
+
+    for (int n = 1; n <= 2100; n++)
+        json_array_append_new(assets,
+                              pl_asset(n, PL_ADMIN, true, "timeline", false,
+                                       n == 11 ? tie : TIME_NONE));
+    for (int n = 2101; n <= 2105; n++)
+        json_array_append_new(assets, pl_asset(n, PL_PARTNER, true, "timeline",
+                                               false, TIME_NONE));
+    for (int n = 3001; n <= 3012; n++) {
+        const char *owner = n == 3008   ? PL_PARTNER
+                            : n == 3010 ? PL_OTHER
+                            : n == 3012 ? PL_PARTNER2
+                                        : PL_ADMIN;
+
+        if (n >= 3011 && !stranded)
+            continue;
+        json_array_append_new(
+            assets, pl_asset(n, owner, false,
+                             n == 3005 || n == 3006 ? "archive" : "timeline",
+                             n == 3004, n == 3009 ? tie : TIME_NONE));
+    }
+    for (int i = 0; i < 1500; i++)
+        big[i] = i + 1;
+    albums = json_pack(
+        "[o, o, o, o]", pl_album(9001, PL_ADMIN, NULL, big, 1500),
+        pl_album(9002, PL_ADMIN, NULL, al9002, ARRAY_SIZE(al9002) - !stranded),
+        pl_album(9003, PL_OTHER, PL_ADMIN, al9003, ARRAY_SIZE(al9003)),
+        pl_album(9004, PL_ADMIN, NULL, al9004, ARRAY_SIZE(al9004)));
+    if (stranded)
+        json_array_append_new(
+            albums, pl_album(9005, PL_OTHER, NULL, al9005, ARRAY_SIZE(al9005)));
+    lib = json_pack(
+        "{s:s, s:[{s:s, s:s, s:s, s:b, s:[s, s], s:[{s:s, s:s, s:[s]}]},"
+        " {s:s, s:s, s:s}, {s:s, s:s, s:s}, {s:s, s:s, s:s}], s:[], s:o,"
+        " s:o, s:{}}",
+        "format", "immich-sim-library/1", "users", "id", PL_ADMIN, "email",
+        "admin@example.com", "name", "Admin", "isAdmin", 1, "partners",
+        PL_PARTNER, PL_PARTNER2, "apiKeys", "key", PL_KEY, "name", "k",
+        "permissions", "all", "id", PL_PARTNER, "email", "partner@example.com",
+        "name", "Partner", "id", PL_OTHER, "email", "other@example.com", "name",
+        "Other", "id", PL_PARTNER2, "email", "partner2@example.com", "name",
+        "Partner 2", "tags", "albums", albums, "assets", assets, "expected");
+    buf_addf(&path, "%s",
+             e2e_path(stranded ? "planted-stranded.json" : "planted.json"));
+    assert_int_equal(json_dump_file(lib, path.buf, JSON_COMPACT), 0);
+    json_decref(lib);
+    args[1] = path.buf;
+    if (sim_start(sim, args, &err) < 0)
+        fail_msg("%s", err.buf);
+    buf_release(&err);
+    buf_release(&path);
+}
+
+/* a and b hold the same assets with the same records; with order, at the
+ * same place of the walk too (search_pass/search_index). */
+static void same_assets(const struct model *a, const struct model *b,
+                        bool order)
+{
+    assert_int_equal(a->assets_nr, b->assets_nr);
+    for (size_t i = 0; i < a->assets_nr; i++) {
+        const struct model_asset *x = &a->assets[i];
+        uint32_t k = model_find_asset(b, &x->id);
+        const struct model_asset *y;
+
+        assert_int_not_equal(k, MODEL_NONE);
+        y = &b->assets[k];
+        assert_true(uuid_eq(&a->users[x->owner].id, &b->users[y->owner].id));
+        assert_int_equal(x->file_created_at, y->file_created_at);
+        assert_int_equal(x->created_at, y->created_at);
+        assert_int_equal(x->date_time_original, y->date_time_original);
+        assert_int_equal(x->visibility, y->visibility);
+        assert_int_equal(x->flags, y->flags);
+        if (order) {
+            assert_int_equal(x->search_pass, y->search_pass);
+            assert_int_equal(x->search_index, y->search_index);
+        }
+    }
+}
+
+/* The same library read with EXIF dates but no album (the configuration
+ * that reads no membership): the short pass is read again whole. */
+static void same_as_full_reread(const struct sim_proc *sim,
+                                const struct model *m, bool order)
+{
+    struct snapshot_needs needs;
+    struct snapshot_opts so = SNAPSHOT_OPTS_INIT;
+    struct load full;
+
+    memset(&needs, 0, sizeof(needs));
+    needs.exif = true;
+    so.needs = &needs;
+    load_with(sim, PL_KEY, &so, &full);
+    if (full.rc < 0)
+        fail_msg("%s", full.err.buf);
+    assert_true(full.info.exif_fallback_passes > 0);
+    assert_int_equal(full.info.exif_recovered_passes, 0);
+    same_assets(m, &full.m, order);
+    load_release(&full);
+}
+
+/* The planted library read as the admin (so: NULL = everything): the
+ * passes completed (recovered) or read again (fallback), and the model
+ * equal to the simulator's state. */
+static void pl_read(struct sim_proc *sim, const char *dialect, bool stranded,
+                    const struct snapshot_opts *so, struct load *l,
+                    size_t recovered, size_t fallback)
+{
+    pl_start(sim, dialect, stranded);
+    load_with(sim, PL_KEY, so, l);
+    if (l->rc < 0)
+        fail_msg("%s", l->err.buf);
+    assert_int_equal(l->info.exif_recovered_passes, recovered);
+    assert_int_equal(l->info.exif_fallback_passes, fallback);
+    check_equal(sim, &l->m);
+}
+
+/*
+ * 3.x: the EXIF pass (2,113 assets: 3 pages) misses the 8 without an
+ * EXIF row; the albums' searches return those in an album whole, one
+ * isNotInAlbum page (608 assets) those in none.  Requests: 3 EXIF pages
+ * + 1 isNotInAlbum page + the memberships (9001: 2 pages, 9002, 9003,
+ * 9004: 1 each), where the plain re-read cost 3 pages.  The other user's
+ * asset of the shared album and the trashed one are not taken; the
+ * model is the re-read's, asset for asset and place for place.
+ */
+static void test_short_exif_pass_completed_v3(void **state)
+{
+    struct sim_proc sim;
+    struct load l;
+
+    (void)state;
+    pl_read(&sim, "3", false, NULL, &l, 1, 0);
+    assert_int_equal(l.info.server_total, 2113);
+    assert_int_equal(sim_stat_endpoint(&sim, "POST /search/metadata"),
+                     3 + 1 + 5);
+    same_as_full_reread(&sim, &l.m, true);
+    same_order_as_plain_read(&sim, &l.m);
+    load_release(&l);
+    assert_int_equal(sim_stop(&sim), 0);
+}
+
+/*
+ * 2.x reads the archive apart: the archive pass (3005 in an album, 3006
+ * in none) has no asset with EXIF and is completed too; the album
+ * searches read the archive of 9002 (its timeline answer is short of
+ * its assetCount).
+ */
+static void test_short_exif_pass_completed_v2(void **state)
+{
+    struct sim_proc sim;
+    struct load l;
+
+    (void)state;
+    pl_read(&sim, "2", false, NULL, &l, 2, 0);
+    /* 2.x has no tie-break: the tie's order is the server's whim */
+    same_as_full_reread(&sim, &l.m, false);
+    load_release(&l);
+    assert_int_equal(sim_stop(&sim), 0);
+}
+
+/*
+ * 3011 is in no album the admin can read and not in none, 3012's owner
+ * is not known to own assets of the pass: the pass stays short, so it is
+ * read again whole (3 more pages), and the model has every asset and
+ * every link (9002's to 3012 too, which the album's answer held before
+ * the re-read brought the asset).
+ */
+static void test_unreachable_missing_asset_reads_pass_again(void **state)
+{
+    struct sim_proc sim;
+    struct load l;
+
+    (void)state;
+    pl_read(&sim, "3", true, NULL, &l, 0, 1);
+    assert_int_equal(sim_stat_endpoint(&sim, "POST /search/metadata"),
+                     3 + 1 + 5 + 3);
+    same_as_full_reread(&sim, &l.m, true);
+    load_release(&l);
+    assert_int_equal(sim_stop(&sim), 0);
+}
+
+/* Remembers album 9001 (1,500 assets with EXIF) and 9004 (3007, without). */
+static bool pl_lookup(void *ctx, const struct model *m, uint32_t album,
+                      int dialect, struct uuid **ids, size_t *nr)
+{
+    char id[40];
+    const char *name = model_str(m, m->albums[album].name);
+
+    (void)ctx;
+    (void)dialect;
+    if (!strcmp(name, "Album 9001")) {
+        *ids = xcalloc(1500, sizeof(**ids));
+        for (int i = 0; i < 1500; i++)
+            assert_int_equal(uuid_parse(pl_id(i + 1, id), 36, &(*ids)[i]), 0);
+        *nr = 1500;
+        return true;
+    }
+    if (!strcmp(name, "Album 9004")) {
+        *ids = xcalloc(1, sizeof(**ids));
+        assert_int_equal(uuid_parse(pl_id(3007, id), 36, *ids), 0);
+        *nr = 1;
+        return true;
+    }
+    return false;
+}
+
+/*
+ * A remembered album whose member the EXIF pass missed is read again
+ * (only a read gives the member's record); one whose members the pass
+ * all returned is not: 3 + 1 + 3 requests (9002, 9003, 9004).
+ */
+static void test_remembered_album_with_a_missing_member_is_read(void **state)
+{
+    struct snapshot_album_cache cache = {NULL, pl_lookup};
+    struct snapshot_opts so = SNAPSHOT_OPTS_INIT;
+    struct sim_proc sim;
+    struct load l;
+
+    (void)state;
+    so.albums = &cache;
+    pl_read(&sim, "3", false, &so, &l, 1, 0);
+    assert_int_equal(l.info.albums_cached, 1);
+    assert_int_equal(l.info.albums_cache_bypassed, 1);
+    assert_int_equal(sim_stat_endpoint(&sim, "POST /search/metadata"),
+                     3 + 1 + 3);
+    load_release(&l);
+    assert_int_equal(sim_stop(&sim), 0);
+}
+
 /*
  * The pages may start before GET /users/me has answered (a pass starts
  * as soon as its statistics arrive): whose asset each one is must not
@@ -732,6 +1040,10 @@ int main(void)
                  test_seed_library_reads_every_asset, "3.0"),
         cmocka_unit_test(test_upload_time_halves_overlap),
         cmocka_unit_test(test_one_exif_pass_when_every_asset_has_exif),
+        cmocka_unit_test(test_short_exif_pass_completed_v3),
+        cmocka_unit_test(test_short_exif_pass_completed_v2),
+        cmocka_unit_test(test_unreachable_missing_asset_reads_pass_again),
+        cmocka_unit_test(test_remembered_album_with_a_missing_member_is_read),
         cmocka_unit_test(test_slow_users_me_keeps_owners),
         cmocka_unit_test(test_transient_faults_are_retried),
         cmocka_unit_test(test_persistent_faults_fail_closed),

@@ -486,17 +486,79 @@ static void on_ids(void *ctx, const struct api_status *st,
         r->ids[i] = assets[i].id;
 }
 
+/* q answered with body, the page to cb. */
+static void run_search(const char *body, const struct api_search *q,
+                       api_page_fn *cb, void *r)
+{
+    struct fixture f;
+
+    serve(200, body);
+    fx_open(&f);
+    api_search_metadata(&f.api, q, cb, r);
+    fx_run_close(&f);
+}
+
 static void search_page(const char *body, bool ids_only, struct ids_result *r)
 {
     struct api_search q = API_SEARCH_INIT;
-    struct fixture f;
 
     memset(r, 0, sizeof(*r));
     q.ids_only = ids_only;
-    serve(200, body);
-    fx_open(&f);
-    api_search_metadata(&f.api, &q, on_ids, r);
-    fx_run_close(&f);
+    run_search(body, &q, on_ids, r);
+}
+
+/* Knows ID1 only (api_search.known). */
+static bool knows_id1(void *ctx, const struct uuid *id)
+{
+    struct uuid id1;
+
+    (void)ctx;
+    uuid_parse(ID1, 36, &id1);
+    return uuid_eq(id, &id1);
+}
+
+static void known_page(const char *body, struct page_result *r)
+{
+    struct api_search q = API_SEARCH_INIT;
+
+    memset(r, 0, sizeof(*r));
+    q.ids_only = true;
+    q.known = knows_id1;
+    run_search(body, &q, on_page, r);
+}
+
+/*
+ * A membership answer that completes a short EXIF pass: the assets the
+ * caller knows are read by id alone (their other fields neither decoded
+ * nor checked), the others whole and checked as a pass's page.
+ */
+static void test_membership_pages_decode_unknown_assets_whole(void **state)
+{
+    static const char mixed[] = "{\"assets\":{\"items\":[" ASSET(
+        ID2, OWN, "") ",{\"id\":\"" ID1
+                      "\",\"fileCreatedAt\":\"not a date\",\"ownerId\":7}],"
+                      "\"nextPage\":null}}";
+    static const char unknown_sparse[] =
+        "{\"assets\":{\"items\":[{\"id\":\"" ID1 "\"},{\"id\":\"" ID2
+        "\",\"fileCreatedAt\":\"not a date\"}],\"nextPage\":null}}";
+    struct page_result r;
+    struct uuid own, id1;
+
+    (void)state;
+    uuid_parse(OWN, 36, &own);
+    uuid_parse(ID1, 36, &id1);
+    known_page(mixed, &r);
+    assert_true(r.ok);
+    assert_int_equal(r.nr, 2);
+    assert_true(uuid_eq(&r.first.owner, &own));
+    assert_int_equal(r.first.visibility, 1); /* archive */
+    assert_true(r.first.video);
+    assert_int_equal(r.first.file_created_at, 1718457242251LL);
+    assert_true(uuid_eq(&r.second.id, &id1));
+    assert_int_equal(r.second.file_created_at, 0); /* not decoded */
+    known_page(unknown_sparse, &r);
+    assert_false(r.ok);
+    assert_non_null(strstr(r.error, "assets.items[1].fileCreatedAt"));
 }
 
 /*
@@ -674,6 +736,7 @@ static void test_search_body_and_date_formats(void **state)
     q.album = &album;
     q.visibility = "archive";
     q.taken_after = 0;
+    q.not_in_album = true;
     memset(&r, 0, sizeof(r));
     fx_open(&f);
     api_search_metadata(&f.api, &q, on_page, &r);
@@ -683,7 +746,8 @@ static void test_search_body_and_date_formats(void **state)
     assert_string_equal(got_body,
                         "{\"page\":3,\"size\":1000,\"takenAfter\":"
                         "\"1970-01-01T00:00:00.000Z\",\"albumIds\":[\"" ID1
-                        "\"],\"visibility\":\"archive\"}");
+                        "\"],\"visibility\":\"archive\","
+                        "\"isNotInAlbum\":true}");
     api_format_date_offset(0, 120, date);
     assert_string_equal(date, "1970-01-01T02:00:00.000+02:00");
     api_format_date_offset(0, -330, date);
@@ -699,6 +763,7 @@ int main(void)
         cmocka_unit_test(test_albums_decode_both_dialects),
         cmocka_unit_test(test_album_listing_is_decoded_one_album_at_a_time),
         cmocka_unit_test(test_membership_pages_read_ids_only),
+        cmocka_unit_test(test_membership_pages_decode_unknown_assets_whole),
         cmocka_unit_test(test_errors_carry_endpoint_status_and_message),
         cmocka_unit_test(test_bulk_tag_add_sends_ids_and_decodes_outcomes),
         cmocka_unit_test(test_search_body_and_date_formats),
