@@ -643,7 +643,7 @@ int sim_shared_link_upload(struct sim_lib *lib, json_t *body, struct buf *out,
         lib->albums[al].thumb = a;
     lib->gen++;
     buf_addstr(out, "{\"id\":");
-    sim_json_uuid(out, &lib->assets[a].id);
+    buf_add_json_uuid(out, &lib->assets[a].id);
     buf_addf(out, ",\"duplicate\":%s}\n", dup ? "true" : "false");
     return 0;
 }
@@ -679,7 +679,7 @@ int sim_upload(struct sim_lib *lib, json_t *body, struct buf *out,
 
         if (i)
             buf_addch(out, ',');
-        sim_json_uuid(out, &lib->assets[a].id);
+        buf_add_json_uuid(out, &lib->assets[a].id);
     }
     buf_addstr(out, "]}\n");
     lib->gen++;

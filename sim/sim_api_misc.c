@@ -59,7 +59,7 @@ void sim_api_server_statistics(struct sim_req *r)
         photos += p;
         videos += v;
         buf_addf(&r->out, "%s{\"userId\":", u ? "," : "");
-        sim_json_uuid(&r->out, &lib->users[u].id);
+        buf_add_json_uuid(&r->out, &lib->users[u].id);
         buf_addstr(&r->out, ",\"userName\":");
         buf_add_json_str(&r->out, sim_cstr(lib, lib->users[u].name),
                          strlen(sim_cstr(lib, lib->users[u].name)));
@@ -131,7 +131,7 @@ void sim_api_keys_me(struct sim_req *r)
     int p;
 
     buf_addstr(&r->out, "{\"id\":");
-    sim_json_uuid(&r->out, &k->id);
+    buf_add_json_uuid(&r->out, &k->id);
     buf_addstr(&r->out, ",\"name\":");
     buf_add_json_str(&r->out, name, strlen(name));
     buf_addstr(&r->out, ",\"createdAt\":");
@@ -197,7 +197,7 @@ void sim_api_duplicates(struct sim_req *r)
             continue;
         buf_addstr(&r->out, first ? "{\"duplicateId\":" : ",{\"duplicateId\":");
         first = false;
-        sim_json_uuid(&r->out, &lib->dups[g]);
+        buf_add_json_uuid(&r->out, &lib->dups[g]);
         buf_addstr(&r->out, ",\"assets\":[");
         for (k = i; k < j; k++) {
             if (k > i)
@@ -206,7 +206,7 @@ void sim_api_duplicates(struct sim_req *r)
                            r->user);
         }
         buf_addstr(&r->out, "],\"suggestedKeepAssetIds\":[");
-        sim_json_uuid(&r->out, &lib->assets[ids[i]].id);
+        buf_add_json_uuid(&r->out, &lib->assets[ids[i]].id);
         buf_addstr(&r->out, "]}");
         r->items_exif += (long)(j - i);
     }
@@ -404,10 +404,10 @@ void sim_api_timeline_bucket(struct sim_req *r)
                 buf_addch(&r->out, ',');
             switch (c) {
             case 0:
-                sim_json_uuid(&r->out, &a->id);
+                buf_add_json_uuid(&r->out, &a->id);
                 break;
             case 1:
-                sim_json_uuid(&r->out, &lib->users[a->owner].id);
+                buf_add_json_uuid(&r->out, &lib->users[a->owner].id);
                 break;
             case 2:
                 sim_json_time(&r->out, a->file_created_at);

@@ -25,9 +25,9 @@ static void dump_asset(struct buf *b, const struct sim_lib *lib, uint32_t i,
     uint32_t j;
 
     buf_addstr(b, "{\"id\":");
-    sim_json_uuid(b, &a->id);
+    buf_add_json_uuid(b, &a->id);
     buf_addstr(b, ",\"ownerId\":");
-    sim_json_uuid(b, &lib->users[a->owner].id);
+    buf_add_json_uuid(b, &lib->users[a->owner].id);
     buf_addf(b, ",\"type\":\"%s\",\"originalPath\":",
              a->type == SIM_TYPE_VIDEO   ? "VIDEO"
              : a->type == SIM_TYPE_AUDIO ? "AUDIO"
@@ -53,7 +53,7 @@ static void dump_asset(struct buf *b, const struct sim_lib *lib, uint32_t i,
              sim_visibility_name(a->visibility),
              a->favorite ? "true" : "false");
     if (a->dup != SIM_NONE)
-        sim_json_uuid(b, &lib->dups[a->dup]);
+        buf_add_json_uuid(b, &lib->dups[a->dup]);
     else
         buf_addstr(b, "null");
     if (a->read_only)
@@ -62,7 +62,7 @@ static void dump_asset(struct buf *b, const struct sim_lib *lib, uint32_t i,
     for (j = 0; j < a->tags.nr; j++) {
         if (j)
             buf_addch(b, ',');
-        sim_json_uuid(b, &lib->tags[a->tags.items[j]].id);
+        buf_add_json_uuid(b, &lib->tags[a->tags.items[j]].id);
     }
     buf_addch(b, ']');
     if (state) {
@@ -70,7 +70,7 @@ static void dump_asset(struct buf *b, const struct sim_lib *lib, uint32_t i,
         for (j = 0; j < a->albums.nr; j++) {
             if (j)
                 buf_addch(b, ',');
-            sim_json_uuid(b, &lib->albums[a->albums.items[j]].id);
+            buf_add_json_uuid(b, &lib->albums[a->albums.items[j]].id);
         }
         buf_addch(b, ']');
     }
@@ -94,7 +94,7 @@ void sim_lib_dump(struct buf *b, const struct sim_lib *lib, bool state)
         bool first = true;
 
         buf_addstr(b, i ? ",\n{\"id\":" : "\n{\"id\":");
-        sim_json_uuid(b, &u->id);
+        buf_add_json_uuid(b, &u->id);
         sim_json_key_str(b, lib, ",\"email\":", u->email);
         sim_json_key_str(b, lib, ",\"name\":", u->name);
         buf_addf(b, ",\"isAdmin\":%s,\"partners\":[",
@@ -102,7 +102,7 @@ void sim_lib_dump(struct buf *b, const struct sim_lib *lib, bool state)
         for (j = 0; j < u->partners.nr; j++) {
             if (j)
                 buf_addch(b, ',');
-            sim_json_uuid(b, &lib->users[u->partners.items[j]].id);
+            buf_add_json_uuid(b, &lib->users[u->partners.items[j]].id);
         }
         buf_addstr(b, "],\"apiKeys\":[");
         for (j = 0; j < lib->keys_nr; j++) {
@@ -139,13 +139,13 @@ void sim_lib_dump(struct buf *b, const struct sim_lib *lib, bool state)
         if (t->deleted)
             continue;
         buf_addstr(b, j++ ? ",\n{\"id\":" : "\n{\"id\":");
-        sim_json_uuid(b, &t->id);
+        buf_add_json_uuid(b, &t->id);
         buf_addstr(b, ",\"ownerId\":");
-        sim_json_uuid(b, &lib->users[t->owner].id);
+        buf_add_json_uuid(b, &lib->users[t->owner].id);
         sim_json_key_str(b, lib, ",\"value\":", t->value);
         buf_addstr(b, ",\"parentId\":");
         if (t->parent != SIM_NONE)
-            sim_json_uuid(b, &lib->tags[t->parent].id);
+            buf_add_json_uuid(b, &lib->tags[t->parent].id);
         else
             buf_addstr(b, "null");
         buf_addstr(b, ",\"color\":");
@@ -165,14 +165,14 @@ void sim_lib_dump(struct buf *b, const struct sim_lib *lib, bool state)
         if (al->deleted)
             continue;
         buf_addstr(b, j++ ? ",\n{\"id\":" : "\n{\"id\":");
-        sim_json_uuid(b, &al->id);
+        buf_add_json_uuid(b, &al->id);
         buf_addstr(b, ",\"ownerId\":");
-        sim_json_uuid(b, &lib->users[al->owner].id);
+        buf_add_json_uuid(b, &lib->users[al->owner].id);
         sim_json_album_fields(b, lib, al);
         buf_addstr(b, ",\"albumUsers\":[");
         for (k = 0; k < al->members_nr; k++) {
             buf_addstr(b, k ? ",{\"userId\":" : "{\"userId\":");
-            sim_json_uuid(b, &lib->users[al->members[k].user].id);
+            buf_add_json_uuid(b, &lib->users[al->members[k].user].id);
             buf_addf(b, ",\"role\":\"%s\"}",
                      al->members[k].role == SIM_ROLE_EDITOR ? "editor"
                                                             : "viewer");
@@ -181,7 +181,7 @@ void sim_lib_dump(struct buf *b, const struct sim_lib *lib, bool state)
         for (k = 0; k < al->assets.nr; k++) {
             if (k)
                 buf_addch(b, ',');
-            sim_json_uuid(b, &lib->assets[al->assets.items[k]].id);
+            buf_add_json_uuid(b, &lib->assets[al->assets.items[k]].id);
         }
         buf_addstr(b, "]}");
     }
