@@ -243,20 +243,14 @@ void sim_api_album_assets_remove(struct sim_req *r)
 
 void sim_api_albums_assets_add(struct sim_req *r)
 {
-    static const struct sim_field fields[] = {
-        {"albumIds", FT_UUIDS, true, 0, 0, NULL},
-        {"assetIds", FT_UUIDS, true, 0, 0, NULL},
-    };
     struct sim_lib *lib = r->lib;
     struct uuid *aids, *ids;
     size_t na, n, i;
     long added = 0;
     bool usable = false, dup = false;
 
-    if (sim_body_fields(r, fields, ARRAY_SIZE(fields)) < 0)
+    if (sim_body_bulk_links(r, "albumIds", &aids, &na, &ids, &n) < 0)
         return;
-    na = sim_uuid_list(json_object_get(r->body, "albumIds"), &aids);
-    n = sim_uuid_list(json_object_get(r->body, "assetIds"), &ids);
     for (i = 0; i < na; i++) {
         uint32_t al = sim_find_album(lib, &aids[i]);
 

@@ -308,19 +308,13 @@ void sim_api_tag_assets_remove(struct sim_req *r)
 /* PUT /tags/assets: owned tags x owned assets, silently dropping others. */
 void sim_api_tags_bulk_assets(struct sim_req *r)
 {
-    static const struct sim_field fields[] = {
-        {"tagIds", FT_UUIDS, true, 0, 0, NULL},
-        {"assetIds", FT_UUIDS, true, 0, 0, NULL},
-    };
     struct sim_lib *lib = r->lib;
     struct uuid *tids, *aids;
     size_t nt, na, i, j;
     long count = 0;
 
-    if (sim_body_fields(r, fields, ARRAY_SIZE(fields)) < 0)
+    if (sim_body_bulk_links(r, "tagIds", &tids, &nt, &aids, &na) < 0)
         return;
-    nt = sim_uuid_list(json_object_get(r->body, "tagIds"), &tids);
-    na = sim_uuid_list(json_object_get(r->body, "assetIds"), &aids);
     for (i = 0; i < nt; i++) {
         uint32_t t = sim_find_tag(lib, &tids[i]);
 

@@ -167,6 +167,22 @@ size_t sim_uuid_list(json_t *arr, struct uuid **out)
     return n;
 }
 
+int sim_body_bulk_links(struct sim_req *r, const char *targets_key,
+                        struct uuid **targets, size_t *targets_nr,
+                        struct uuid **assets, size_t *assets_nr)
+{
+    const struct sim_field fields[] = {
+        {targets_key, FT_UUIDS, true, 0, 0, NULL},
+        {"assetIds", FT_UUIDS, true, 0, 0, NULL},
+    };
+
+    if (sim_body_fields(r, fields, ARRAY_SIZE(fields)) < 0)
+        return -1;
+    *targets_nr = sim_uuid_list(json_object_get(r->body, targets_key), targets);
+    *assets_nr = sim_uuid_list(json_object_get(r->body, "assetIds"), assets);
+    return 0;
+}
+
 static const char *type_word2(enum sim_ftype t)
 {
     switch (t) {
@@ -320,6 +336,9 @@ static int check_field(struct sim_req *r, const struct sim_field *f, json_t *v)
     json_t *x;
     int64_t t;
 
+    /* a nullable type takes null, else is checked as its plain type */
+    if ((f->type == FT_NUUIDS || f->type == FT_NSTR) && json_is_null(v))
+        return 0;
     switch (f->type) {
     case FT_UUID:
         if (!json_is_string(v))
@@ -328,9 +347,6 @@ static int check_field(struct sim_req *r, const struct sim_field *f, json_t *v)
             return bad_uuid(r, f, 0);
         return 0;
     case FT_NUUIDS:
-        if (json_is_null(v))
-            return 0;
-        /* fall through */
     case FT_UUIDS:
         if (!json_is_array(v))
             return bad_type(r, f, false);
@@ -341,9 +357,6 @@ static int check_field(struct sim_req *r, const struct sim_field *f, json_t *v)
         }
         return 0;
     case FT_NSTR:
-        if (json_is_null(v))
-            return 0;
-        /* fall through */
     case FT_STR:
         if (!json_is_string(v))
             return bad_type(r, f, false);

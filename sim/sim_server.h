@@ -150,6 +150,16 @@ int sim_body_fields(struct sim_req *r, const struct sim_field *fields,
 /* Reads an array of UUIDs already validated; caller frees *out. */
 size_t sim_uuid_list(json_t *arr, struct uuid **out);
 
+/*
+ * The body of a bulk link (PUT /albums/assets, PUT /tags/assets): two
+ * required UUID lists, targets_key (albumIds, tagIds) and assetIds, and
+ * nothing else (400 and -1 otherwise).  Reads both; the caller frees
+ * *targets and *assets.
+ */
+int sim_body_bulk_links(struct sim_req *r, const char *targets_key,
+                        struct uuid **targets, size_t *targets_nr,
+                        struct uuid **assets, size_t *assets_nr);
+
 /* The current time in ms, for updatedAt stamps. */
 int64_t sim_now(void);
 

@@ -167,7 +167,23 @@ static void test_sim_auth_errors_in_both_dialects(void **state)
                                      "/api/server/statistics", NULL, &body,
                                      NULL, NULL),
                      403);
+    assert_int_equal(sim_request(&s, "GET", "/api/server/ping", NULL, &body),
+                     200);
+    assert_int_equal(
+        sim_request(&s, "GET", "/api/server/statistics", NULL, &body), 200);
     assert_int_equal(sim_stat_long(&s, "errors"), 2);
+    /* by endpoint: the calls of each route, the errors of those that
+     * answered one (a route with none is left out) */
+    assert_int_equal(sim_stat_long(&s, "by_endpoint.GET /duplicates"), 1);
+    assert_int_equal(sim_stat_long(&s, "errors_by_endpoint.GET /duplicates"),
+                     1);
+    assert_int_equal(sim_stat_long(&s, "by_endpoint.GET /server/statistics"),
+                     2);
+    assert_int_equal(
+        sim_stat_long(&s, "errors_by_endpoint.GET /server/statistics"), 1);
+    assert_int_equal(sim_stat_long(&s, "by_endpoint.GET /server/ping"), 1);
+    assert_int_equal(sim_stat_long(&s, "errors_by_endpoint.GET /server/ping"),
+                     -1);
     assert_int_equal(sim_stop(&s), 0);
     buf_release(&body);
     buf_release(&hdr);
@@ -180,6 +196,17 @@ static void test_sim_validation_names_the_field(void **state)
     json_t *j;
     /* a valid UUID of version 1: 2.x accepts it, 3.x does not */
     const char *v1 = "/api/assets/0e4a9c3a-8f1e-11ee-b9d1-0242ac120002";
+    /* a nullable field (tagIds, color) takes null, another refuses it */
+    static const struct {
+        const char *path, *body;
+        int status;
+    } nulls[] = {
+        {"/api/search/metadata", "{\"tagIds\":null}", 200},
+        {"/api/search/metadata", "{\"albumIds\":null}", 400},
+        {"/api/tags", "{\"name\":\"n\",\"color\":null}", 201},
+        {"/api/tags", "{\"name\":null}", 400},
+    };
+    size_t i;
 
     (void)state;
     start(&s, SMALL("--dialect", "2", NULL));
@@ -200,6 +227,10 @@ static void test_sim_validation_names_the_field(void **state)
     assert_non_null(strstr(body.buf, "id must be a UUID"));
     assert_int_equal(sim_request(&s, "GET", v1, NULL, &body), 400);
     assert_non_null(strstr(body.buf, "Not found or no asset.read access"));
+    for (i = 0; i < ARRAY_SIZE(nulls); i++)
+        assert_int_equal(
+            sim_request(&s, "POST", nulls[i].path, nulls[i].body, &body),
+            nulls[i].status);
     assert_int_equal(sim_stop(&s), 0);
 
     start(&s, SMALL(NULL));
