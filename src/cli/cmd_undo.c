@@ -697,36 +697,27 @@ static void left_json(const struct undo *u, struct buf *out)
 static enum cli_status print_json(struct cli_ctx *ctx, struct undo *u)
 {
     struct snapshot_info info;
-    struct http_engine *eng = cli_engine_open(ctx, NULL);
-    struct buf out = BUF_INIT, err = BUF_INIT;
-    enum cli_status st;
-    struct model m;
-    struct plan p;
+    struct cli_readonly r;
+    enum cli_status st = CLI_FAILED;
 
-    if (!eng)
-        return CLI_FAILED;
-    model_init(&m);
-    plan_init(&p);
-    st = cli_read_library(ctx, eng, &m, &info, NULL, NULL, false);
+    if (!cli_readonly_open(ctx, &r))
+        goto out;
+    st = cli_read_library(ctx, r.eng, &r.m, &info, NULL, NULL, false);
     if (st != CLI_OK)
         goto out;
-    (void)build_inverse(u, &m, &p, &err);
-    plan_finish(&p);
-    buf_addstr(&out, "{\"run\":");
-    buf_add_json_str(&out, u->run, strlen(u->run));
-    buf_addstr(&out, ",\"left_alone\":");
-    left_json(u, &out);
-    buf_addstr(&out, ",\"plan\":");
-    plan_to_json(&p, &out);
-    buf_rtrim(&out);
-    buf_addstr(&out, "}\n");
-    st = cli_stdout(&out, "undo");
+    (void)build_inverse(u, &r.m, &r.p, &r.err);
+    plan_finish(&r.p);
+    buf_addstr(&r.out, "{\"run\":");
+    buf_add_json_str(&r.out, u->run, strlen(u->run));
+    buf_addstr(&r.out, ",\"left_alone\":");
+    left_json(u, &r.out);
+    buf_addstr(&r.out, ",\"plan\":");
+    plan_to_json(&r.p, &r.out);
+    buf_rtrim(&r.out);
+    buf_addstr(&r.out, "}\n");
+    st = cli_stdout(&r.out, "undo");
 out:
-    plan_release(&p);
-    model_release(&m);
-    http_engine_free(eng);
-    buf_release(&out);
-    buf_release(&err);
+    cli_readonly_close(&r);
     return st;
 }
 
