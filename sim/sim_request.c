@@ -5,6 +5,7 @@
  * in 2.x, Zod issues in 3.x).
  */
 #include "core/timeutil.h"
+#include "sim/sim_json.h"
 #include "sim/sim_server.h"
 
 #include <microhttpd.h>
@@ -181,6 +182,19 @@ int sim_body_bulk_links(struct sim_req *r, const char *targets_key,
     *targets_nr = sim_uuid_list(json_object_get(r->body, targets_key), targets);
     *assets_nr = sim_uuid_list(json_object_get(r->body, "assetIds"), assets);
     return 0;
+}
+
+void sim_bulk_ids(struct sim_req *r, sim_bulk_fn *fn, void *ctx)
+{
+    struct uuid *ids;
+    size_t n = sim_uuid_list(json_object_get(r->body, "ids"), &ids);
+
+    buf_addch(&r->out, '[');
+    for (size_t i = 0; i < n; i++)
+        sim_json_bulk(&r->out, i == 0, &ids[i],
+                      fn(r, sim_find_asset(r->lib, &ids[i]), ctx));
+    buf_addch(&r->out, ']');
+    free(ids);
 }
 
 static const char *type_word2(enum sim_ftype t)

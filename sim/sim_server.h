@@ -160,6 +160,15 @@ int sim_body_bulk_links(struct sim_req *r, const char *targets_key,
                         struct uuid **targets, size_t *targets_nr,
                         struct uuid **assets, size_t *assets_nr);
 
+/*
+ * The answer of a per-id bulk endpoint (PUT/DELETE /albums/{id}/assets,
+ * /tags/{id}/assets): one BulkIdResponseDto for each of the body's "ids"
+ * (validated), in order, whose error is fn's for that asset (SIM_NONE
+ * for an unknown id; NULL: done).
+ */
+typedef const char *sim_bulk_fn(struct sim_req *r, uint32_t asset, void *ctx);
+void sim_bulk_ids(struct sim_req *r, sim_bulk_fn *fn, void *ctx);
+
 /* The current time in ms, for updatedAt stamps. */
 int64_t sim_now(void);
 

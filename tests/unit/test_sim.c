@@ -470,7 +470,8 @@ static void test_sim_albums_differ_between_dialects(void **state)
 static void test_sim_album_writes_and_bulk_summary(void **state)
 {
     struct sim_proc s;
-    struct buf path = BUF_INIT, body = BUF_INIT;
+    struct buf path = BUF_INIT, body = BUF_INIT, album = BUF_INIT,
+               bulk = BUF_INIT;
     char id[40], asset[40];
     json_t *j;
 
@@ -491,9 +492,14 @@ static void test_sim_album_writes_and_bulk_summary(void **state)
     assert_true(json_is_true(json_object_get(json_array_get(j, 0), "success")));
     assert_string_equal(jstr(json_array_get(j, 1), "error"), "duplicate");
     json_decref(j);
-    buf_reset(&body);
-    buf_addf(&body, "{\"albumIds\":[\"%s\"],\"assetIds\":[\"%s\"]}", id, asset);
-    j = req_json(&s, "PUT", "/api/albums/assets", body.buf, 200);
+    buf_addf(&album, "/api/albums/%s", id);
+    /* the first asset added is the thumbnail */
+    j = req_json(&s, "GET", album.buf, NULL, 200);
+    assert_string_equal(jstr(j, "albumThumbnailAssetId"), asset);
+    json_decref(j);
+    buf_reset(&bulk);
+    buf_addf(&bulk, "{\"albumIds\":[\"%s\"],\"assetIds\":[\"%s\"]}", id, asset);
+    j = req_json(&s, "PUT", "/api/albums/assets", bulk.buf, 200);
     assert_false(json_is_true(json_object_get(j, "success")));
     assert_string_equal(jstr(j, "error"), "duplicate");
     json_decref(j);
@@ -505,16 +511,27 @@ static void test_sim_album_writes_and_bulk_summary(void **state)
     j = req_json(&s, "DELETE", path.buf, body.buf, 200);
     assert_string_equal(jstr(json_array_get(j, 0), "error"), "not_found");
     json_decref(j);
-    buf_reset(&path);
-    buf_addf(&path, "/api/albums/%s", id);
-    assert_int_equal(sim_request(&s, "DELETE", path.buf, NULL, &body), 204);
-    assert_int_equal(sim_request(&s, "GET", path.buf, NULL, &body), 400);
+    /* removing the thumbnail's asset leaves none (the album is empty) */
+    j = req_json(&s, "GET", album.buf, NULL, 200);
+    assert_true(json_is_null(json_object_get(j, "albumThumbnailAssetId")));
+    json_decref(j);
+    /* the bulk add of an asset not in the album adds it */
+    j = req_json(&s, "PUT", "/api/albums/assets", bulk.buf, 200);
+    assert_true(json_is_true(json_object_get(j, "success")));
+    json_decref(j);
+    j = req_json(&s, "GET", album.buf, NULL, 200);
+    assert_int_equal(json_integer_value(json_object_get(j, "assetCount")), 1);
+    json_decref(j);
+    assert_int_equal(sim_request(&s, "DELETE", album.buf, NULL, &body), 204);
+    assert_int_equal(sim_request(&s, "GET", album.buf, NULL, &body), 400);
     assert_non_null(strstr(body.buf, "Not found or no album.read access"));
-    /* create, add, remove, delete */
-    assert_int_equal(sim_stat_writes(&s), 4);
+    /* create, add, remove, bulk add, delete */
+    assert_int_equal(sim_stat_writes(&s), 5);
     assert_int_equal(sim_stop(&s), 0);
     buf_release(&path);
     buf_release(&body);
+    buf_release(&album);
+    buf_release(&bulk);
 }
 
 static void state_of(const char *const *args, struct buf *out)
