@@ -284,31 +284,23 @@ static int check_int(struct sim_req *r, const struct sim_field *f, json_t *v)
 {
     struct buf m2 = BUF_INIT, m3 = BUF_INIT;
     json_int_t n;
+    bool small;
+    long long bound;
 
     if (!json_is_integer(v))
         return bad_type(r, f, false);
     n = json_integer_value(v);
-    if (!f->min && !f->max)
+    if ((!f->min && !f->max) || (n >= f->min && n <= f->max))
         return 0;
-    if (n < f->min) {
-        buf_addf(&m2, "%s must not be less than %lld", f->name,
-                 (long long)f->min);
-        buf_addf(&m3,
-                 "{\"code\":\"too_small\",\"minimum\":%lld,"
-                 "\"path\":[\"%s\"],\"message\":\"Too small: expected "
-                 "number to be >=%lld\"}",
-                 (long long)f->min, f->name, (long long)f->min);
-    } else if (n > f->max) {
-        buf_addf(&m2, "%s must not be greater than %lld", f->name,
-                 (long long)f->max);
-        buf_addf(&m3,
-                 "{\"code\":\"too_big\",\"maximum\":%lld,"
-                 "\"path\":[\"%s\"],\"message\":\"Too big: expected "
-                 "number to be <=%lld\"}",
-                 (long long)f->max, f->name, (long long)f->max);
-    } else {
-        return 0;
-    }
+    small = n < f->min;
+    bound = (long long)(small ? f->min : f->max);
+    buf_addf(&m2, "%s must not be %s than %lld", f->name,
+             small ? "less" : "greater", bound);
+    buf_addf(&m3,
+             "{\"code\":\"too_%s\",\"%s\":%lld,\"path\":[\"%s\"],"
+             "\"message\":\"Too %s: expected number to be %s%lld\"}",
+             small ? "small" : "big", small ? "minimum" : "maximum", bound,
+             f->name, small ? "small" : "big", small ? ">=" : "<=", bound);
     sim_error_validation(r, m2.buf, m3.buf);
     buf_release(&m2);
     buf_release(&m3);
