@@ -231,6 +231,28 @@ static int get_uuid(struct loader *ld, json_t *o, const char *key,
     return 0;
 }
 
+/*
+ * The record an id of the file names, found by find (sim_find_user, _tag,
+ * _asset); SIM_NONE, with what as the error, when v is no UUID or names
+ * none.
+ */
+static uint32_t known_id(struct loader *ld, json_t *v,
+                         uint32_t (*find)(const struct sim_lib *,
+                                          const struct uuid *),
+                         const char *what)
+{
+    const char *s = json_string_value(v);
+    struct uuid id;
+    uint32_t i;
+
+    if (!s || uuid_parse(s, strlen(s), &id) < 0 ||
+        (i = find(ld->lib, &id)) == SIM_NONE) {
+        buf_addstr(ld->err, what);
+        return SIM_NONE;
+    }
+    return i;
+}
+
 static const char *get_str(json_t *o, const char *key, const char *dflt)
 {
     const char *s = json_string_value(json_object_get(o, key));
@@ -320,15 +342,10 @@ static int load_users(struct loader *ld, json_t *users)
     {
         json_array_foreach(json_object_get(u, "partners"), j, p)
         {
-            const char *s = json_string_value(p);
-            struct uuid pid;
-            uint32_t pi;
+            uint32_t pi = known_id(ld, p, sim_find_user, "bad partner id");
 
-            if (!s || uuid_parse(s, strlen(s), &pid) < 0 ||
-                (pi = sim_find_user(ld->lib, &pid)) == SIM_NONE) {
-                buf_addstr(ld->err, "bad partner id");
+            if (pi == SIM_NONE)
                 return -1;
-            }
             u32vec_push(&ld->lib->users[i].partners, pi);
         }
     }
@@ -488,15 +505,11 @@ static int load_assets(struct loader *ld, json_t *assets)
             lib->assets[ai].dup = sim_lib_dup(lib, &did);
         json_array_foreach(json_object_get(a, "tagIds"), j, t)
         {
-            const char *s = json_string_value(t);
-            struct uuid tid;
-            uint32_t ti;
+            uint32_t ti =
+                known_id(ld, t, sim_find_tag, "asset names an unknown tag");
 
-            if (!s || uuid_parse(s, strlen(s), &tid) < 0 ||
-                (ti = sim_find_tag(lib, &tid)) == SIM_NONE) {
-                buf_addstr(ld->err, "asset names an unknown tag");
+            if (ti == SIM_NONE)
                 return -1;
-            }
             (void)sim_link_tag(lib, ti, ai);
         }
         e = json_object_get(a, "exifInfo");
@@ -556,15 +569,11 @@ static int load_albums(struct loader *ld, json_t *albums)
         }
         json_array_foreach(json_object_get(al, "assetIds"), j, x)
         {
-            const char *s = json_string_value(x);
-            struct uuid aid;
-            uint32_t asset;
+            uint32_t asset =
+                known_id(ld, x, sim_find_asset, "album names an unknown asset");
 
-            if (!s || uuid_parse(s, strlen(s), &aid) < 0 ||
-                (asset = sim_find_asset(lib, &aid)) == SIM_NONE) {
-                buf_addstr(ld->err, "album names an unknown asset");
+            if (asset == SIM_NONE)
                 return -1;
-            }
             (void)sim_link_album(lib, ai, asset);
         }
         if (has_thumb)

@@ -627,6 +627,50 @@ static void write_temp(char *path, const struct buf *data)
     assert_int_equal(fclose(f), 0);
 }
 
+/* A library file whose partner, tag or album member names no record of
+ * the file is refused (immich-sim exits before its first line). */
+static void test_sim_library_file_unknown_ids_refused(void **state)
+{
+    static const struct {
+        const char *list, *key;
+    } bad[] = {
+        {"users", "partners"},
+        {"assets", "tagIds"},
+        {"albums", "assetIds"},
+    };
+    struct buf lib = BUF_INIT, text = BUF_INIT, err = BUF_INIT;
+    size_t i;
+
+    (void)state;
+    state_of(SMALL(NULL), &lib);
+    for (i = 0; i < ARRAY_SIZE(bad); i++) {
+        char path[] = "/tmp/test_sim_libXXXXXX";
+        json_t *j = json_loads(lib.buf, 0, NULL);
+        json_t *rec = json_array_get(json_object_get(j, bad[i].list), 0);
+        char *dump;
+        struct sim_proc s;
+
+        assert_int_equal(
+            json_array_append_new(
+                json_object_get(rec, bad[i].key),
+                json_string("00000000-0000-4000-8000-000000000000")),
+            0);
+        dump = json_dumps(j, 0);
+        buf_reset(&text);
+        buf_addstr(&text, dump);
+        write_temp(path, &text);
+        assert_int_equal(
+            sim_start(&s, (const char *const[]){"--library", path, NULL}, &err),
+            -1);
+        (void)unlink(path);
+        free(dump);
+        json_decref(j);
+    }
+    buf_release(&lib);
+    buf_release(&text);
+    buf_release(&err);
+}
+
 /* A library reloaded with the seed that generated it: new albums get ids
  * that no record of the file has (the seeded sequence replays them). */
 static void test_sim_reloaded_library_mints_fresh_ids(void **state)
@@ -1814,6 +1858,7 @@ int main(void)
         cmocka_unit_test(test_sim_album_writes_and_bulk_summary),
         cmocka_unit_test(test_sim_generator_is_deterministic),
         cmocka_unit_test(test_sim_library_file_round_trip),
+        cmocka_unit_test(test_sim_library_file_unknown_ids_refused),
         cmocka_unit_test(test_sim_reloaded_library_mints_fresh_ids),
         cmocka_unit_test(test_sim_jobs_revert_tags_in_2x_only),
         cmocka_unit_test(test_sim_date_change_waits_for_the_jobs),
