@@ -352,26 +352,29 @@ static void leave(struct undo *u, const struct model *m, const struct jentry *e,
     l->why = why;
 }
 
-static bool has_tag(const struct model *m, uint32_t a, uint32_t t)
+/* Whether x is one of the nr ids of l (a row of the model's indexes). */
+static bool listed(const uint32_t *l, size_t nr, uint32_t x)
 {
-    size_t nr, i;
-    const uint32_t *l = model_asset_tags(m, a, &nr);
-
-    for (i = 0; i < nr; i++)
-        if (l[i] == t)
+    for (size_t i = 0; i < nr; i++)
+        if (l[i] == x)
             return true;
     return false;
 }
 
+static bool has_tag(const struct model *m, uint32_t a, uint32_t t)
+{
+    size_t nr;
+    const uint32_t *l = model_asset_tags(m, a, &nr);
+
+    return listed(l, nr, t);
+}
+
 static bool in_album(const struct model *m, uint32_t a, uint32_t al)
 {
-    size_t nr, i;
+    size_t nr;
     const uint32_t *l = model_asset_albums(m, a, &nr);
 
-    for (i = 0; i < nr; i++)
-        if (l[i] == al)
-            return true;
-    return false;
+    return listed(l, nr, al);
 }
 
 static uint32_t find_tag(const struct model *m, const char *name)
