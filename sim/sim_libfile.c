@@ -12,6 +12,24 @@
 #include <jansson.h>
 #include <math.h>
 
+enum record { REC_USER, REC_TAG, REC_ALBUM, REC_ASSET };
+
+/* The ids of the records of kind k that v indexes, comma-separated. */
+static void id_list(struct buf *b, const struct sim_lib *lib, enum record k,
+                    const struct u32vec *v)
+{
+    for (size_t j = 0; j < v->nr; j++) {
+        uint32_t i = v->items[j];
+
+        if (j)
+            buf_addch(b, ',');
+        buf_add_json_uuid(b, k == REC_USER    ? &lib->users[i].id
+                             : k == REC_TAG   ? &lib->tags[i].id
+                             : k == REC_ALBUM ? &lib->albums[i].id
+                                              : &lib->assets[i].id);
+    }
+}
+
 /*
  * One asset in the library-file format (--save-library and GET
  * /__sim/state): every field the loader reads back, with its EXIF data;
@@ -22,7 +40,6 @@ static void dump_asset(struct buf *b, const struct sim_lib *lib, uint32_t i,
                        bool state)
 {
     const struct sim_asset *a = &lib->assets[i];
-    uint32_t j;
 
     buf_addstr(b, "{\"id\":");
     buf_add_json_uuid(b, &a->id);
@@ -59,19 +76,11 @@ static void dump_asset(struct buf *b, const struct sim_lib *lib, uint32_t i,
     if (a->read_only)
         buf_addstr(b, ",\"readOnly\":true");
     buf_addstr(b, ",\"tagIds\":[");
-    for (j = 0; j < a->tags.nr; j++) {
-        if (j)
-            buf_addch(b, ',');
-        buf_add_json_uuid(b, &lib->tags[a->tags.items[j]].id);
-    }
+    id_list(b, lib, REC_TAG, &a->tags);
     buf_addch(b, ']');
     if (state) {
         buf_addstr(b, ",\"albumIds\":[");
-        for (j = 0; j < a->albums.nr; j++) {
-            if (j)
-                buf_addch(b, ',');
-            buf_add_json_uuid(b, &lib->albums[a->albums.items[j]].id);
-        }
+        id_list(b, lib, REC_ALBUM, &a->albums);
         buf_addch(b, ']');
     }
     buf_addstr(b, ",\"exifInfo\":");
@@ -99,11 +108,7 @@ void sim_lib_dump(struct buf *b, const struct sim_lib *lib, bool state)
         sim_json_key_str(b, lib, ",\"name\":", u->name);
         buf_addf(b, ",\"isAdmin\":%s,\"partners\":[",
                  u->is_admin ? "true" : "false");
-        for (j = 0; j < u->partners.nr; j++) {
-            if (j)
-                buf_addch(b, ',');
-            buf_add_json_uuid(b, &lib->users[u->partners.items[j]].id);
-        }
+        id_list(b, lib, REC_USER, &u->partners);
         buf_addstr(b, "],\"apiKeys\":[");
         for (j = 0; j < lib->keys_nr; j++) {
             const struct sim_key *k = &lib->keys[j];
@@ -178,11 +183,7 @@ void sim_lib_dump(struct buf *b, const struct sim_lib *lib, bool state)
                                                             : "viewer");
         }
         buf_addstr(b, "],\"assetIds\":[");
-        for (k = 0; k < al->assets.nr; k++) {
-            if (k)
-                buf_addch(b, ',');
-            buf_add_json_uuid(b, &lib->assets[al->assets.items[k]].id);
-        }
+        id_list(b, lib, REC_ASSET, &al->assets);
         buf_addstr(b, "]}");
     }
     buf_addstr(b, "],\"assets\":[");
