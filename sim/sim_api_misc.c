@@ -108,19 +108,29 @@ void sim_api_jobs(struct sim_req *r)
     sim_jobs_json(r->jobs, &r->out, sim_now());
 }
 
-void sim_api_user_get(struct sim_req *r)
+/* The user the path's id names (other: not the caller); SIM_NONE after
+ * the 400 (a bad UUID, or "User not found"). */
+static uint32_t path_user(struct sim_req *r, bool other)
 {
     struct uuid id;
     uint32_t u;
 
     if (sim_param_uuid(r, 0, "id", &id) < 0)
-        return;
+        return SIM_NONE;
     u = sim_find_user(r->lib, &id);
-    if (u == SIM_NONE) {
+    if (u == SIM_NONE || (other && u == r->user)) {
         sim_error(r, 400, "User not found");
-        return;
+        return SIM_NONE;
     }
-    sim_json_user(&r->out, r->lib, u);
+    return u;
+}
+
+void sim_api_user_get(struct sim_req *r)
+{
+    uint32_t u = path_user(r, false);
+
+    if (u != SIM_NONE)
+        sim_json_user(&r->out, r->lib, u);
 }
 
 void sim_api_keys_me(struct sim_req *r)
@@ -459,16 +469,10 @@ static void partner_json(struct sim_req *r, uint32_t user, bool in_timeline)
  */
 void sim_api_partner_create(struct sim_req *r)
 {
-    struct uuid id;
-    uint32_t u;
+    uint32_t u = path_user(r, true);
 
-    if (sim_param_uuid(r, 0, "id", &id) < 0)
+    if (u == SIM_NONE)
         return;
-    u = sim_find_user(r->lib, &id);
-    if (u == SIM_NONE || u == r->user) {
-        sim_error(r, 400, "User not found");
-        return;
-    }
     if (u32vec_has(&r->lib->users[u].sharers, r->user)) {
         sim_error(r, 400, "Partner already exists");
         return;

@@ -1393,6 +1393,24 @@ static void test_sim_members_change_behind_the_album(void **state)
     /* John shares with the admin; his assets join the admin's searches
      * once the admin shows them in the timeline */
     st = sim_state(&s);
+    /* a user is read by id; a partner is another user */
+    buf_reset(&url);
+    buf_addf(&url, "/api/users/%s", user_id(st, "john@example.com"));
+    j = req_json(&s, "GET", url.buf, NULL, 200);
+    assert_string_equal(jstr(j, "email"), "john@example.com");
+    json_decref(j);
+    assert_int_equal(
+        sim_request(&s, "GET",
+                    "/api/users/00000000-0000-4000-8000-000000000000", NULL,
+                    &out),
+        400);
+    assert_non_null(strstr(out.buf, "User not found"));
+    buf_reset(&url);
+    buf_addf(&url, "/api/partners/%s", user_id(st, "john@example.com"));
+    assert_int_equal(sim_request_key(&s, "immich-sim-key-John", "POST", url.buf,
+                                     NULL, &out, NULL, NULL),
+                     400);
+    assert_non_null(strstr(out.buf, "User not found"));
     before = search_total(&s, "{}");
     buf_reset(&url);
     buf_addf(&url, "/api/partners/%s", user_id(st, "admin@example.com"));
