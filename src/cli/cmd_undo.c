@@ -377,6 +377,14 @@ static bool in_album(const struct model *m, uint32_t a, uint32_t al)
     return listed(l, nr, al);
 }
 
+/* The inverse plan's group of op for the existing album al. */
+static struct plan_group *album_group(struct plan *p, const struct model *m,
+                                      uint32_t al, enum plan_op op)
+{
+    return plan_group(p, op, model_str(m, m->albums[al].name),
+                      &m->albums[al].id);
+}
+
 static uint32_t find_tag(const struct model *m, const char *name)
 {
     uint32_t t = model_find_tag_by_value(m, name);
@@ -505,10 +513,8 @@ static void invert_album(struct undo *u, const struct model *m,
         else if (!m->albums[al].members_known || !in_album(m, a, al))
             leave(u, m, e, "the asset left the album since");
         else
-            plan_add(plan_group(p, PLAN_ALBUM_REMOVE,
-                                model_str(m, m->albums[al].name),
-                                &m->albums[al].id),
-                     &e->asset, PLAN_R_UNDO, 0);
+            plan_add(album_group(p, m, al, PLAN_ALBUM_REMOVE), &e->asset,
+                     PLAN_R_UNDO, 0);
         return;
     }
     /* REMOVE_ASSET_FROM_ALBUM */
@@ -516,10 +522,8 @@ static void invert_album(struct undo *u, const struct model *m,
         if (m->albums[al].members_known && in_album(m, a, al))
             leave(u, m, e, "the asset is in the album again");
         else
-            plan_add(plan_group(p, PLAN_ALBUM_ADD,
-                                model_str(m, m->albums[al].name),
-                                &m->albums[al].id),
-                     &e->asset, PLAN_R_UNDO, 0);
+            plan_add(album_group(p, m, al, PLAN_ALBUM_ADD), &e->asset,
+                     PLAN_R_UNDO, 0);
     } else if (run_deleted(u, &e->album) && e->album_name &&
                model_find_album_by_name(m, e->album_name) == MODEL_NONE) {
         /* The run deleted the album: it is made again with its assets. */
