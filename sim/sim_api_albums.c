@@ -28,21 +28,17 @@ static int live_role(const struct sim_lib *lib, size_t i, uint32_t user)
 void sim_api_albums_list(struct sim_req *r)
 {
     struct sim_lib *lib = r->lib;
-    const char *s;
     uint32_t asset = SIM_NONE;
     int shared = -1, owned = -1;
     const char *name = NULL;
     struct uuid id;
     bool has_id = false, first = true;
     size_t i;
+    int got;
 
-    if ((s = sim_query(r, "assetId"))) {
-        if (!sim_uuid_ok(r, s, &id)) {
-            sim_error_validation(r, "assetId must be a UUID",
-                                 "{\"code\":\"invalid_format\",\"path\":"
-                                 "[\"assetId\"],\"message\":\"Invalid UUID\"}");
-            return;
-        }
+    if ((got = sim_query_uuid(r, "assetId", &id)) < 0)
+        return;
+    if (got) {
         asset = sim_find_asset(lib, &id);
         if (asset == SIM_NONE) {
             buf_addstr(&r->out, "[]");
@@ -55,15 +51,9 @@ void sim_api_albums_list(struct sim_req *r)
         shared = sim_query_bool(r, "isShared");
         owned = sim_query_bool(r, "isOwned");
         name = sim_query(r, "name");
-        if ((s = sim_query(r, "id"))) {
-            if (!sim_uuid_ok(r, s, &id)) {
-                sim_error_validation(r, "id must be a UUID",
-                                     "{\"code\":\"invalid_format\",\"path\":"
-                                     "[\"id\"],\"message\":\"Invalid UUID\"}");
-                return;
-            }
-            has_id = true;
-        }
+        if ((got = sim_query_uuid(r, "id", &id)) < 0)
+            return;
+        has_id = got;
     }
     buf_addch(&r->out, '[');
     for (i = 0; i < lib->albums_nr; i++) {

@@ -244,6 +244,7 @@ static int tl_parse(struct sim_req *r, struct tl_filter *f)
 {
     const char *s;
     struct uuid id;
+    int got;
 
     f->album = f->tag = SIM_NONE;
     f->user = r->user;
@@ -251,13 +252,9 @@ static int tl_parse(struct sim_req *r, struct tl_filter *f)
     f->trashed = sim_query_bool(r, "isTrashed");
     f->favorite = sim_query_bool(r, "isFavorite");
     f->partners = sim_query_bool(r, "withPartners") == 1;
-    if ((s = sim_query(r, "albumId"))) {
-        if (!sim_uuid_ok(r, s, &id)) {
-            sim_error_validation(r, "albumId must be a UUID",
-                                 "{\"code\":\"invalid_format\",\"path\":"
-                                 "[\"albumId\"],\"message\":\"Invalid UUID\"}");
-            return -1;
-        }
+    if ((got = sim_query_uuid(r, "albumId", &id)) < 0)
+        return -1;
+    if (got) {
         f->album = sim_find_album(r->lib, &id);
         if (f->album == SIM_NONE ||
             sim_album_role(r->lib, f->album, r->user) < 0) {
@@ -265,13 +262,9 @@ static int tl_parse(struct sim_req *r, struct tl_filter *f)
             return -1;
         }
     }
-    if ((s = sim_query(r, "tagId"))) {
-        if (!sim_uuid_ok(r, s, &id)) {
-            sim_error_validation(r, "tagId must be a UUID",
-                                 "{\"code\":\"invalid_format\",\"path\":"
-                                 "[\"tagId\"],\"message\":\"Invalid UUID\"}");
-            return -1;
-        }
+    if ((got = sim_query_uuid(r, "tagId", &id)) < 0)
+        return -1;
+    if (got) {
         f->tag = sim_find_tag(r->lib, &id);
         if (f->tag == SIM_NONE || r->lib->tags[f->tag].owner != r->user) {
             sim_error(r, 400, "Not found or no tag.read access");

@@ -116,21 +116,39 @@ bool sim_uuid_ok(const struct sim_req *r, const char *s, struct uuid *out)
     return true;
 }
 
-int sim_param_uuid(struct sim_req *r, int i, const char *name, struct uuid *out)
+/* The 400 of a parameter name that is no UUID (a path parameter's issue
+ * also names the format). */
+static int not_a_uuid(struct sim_req *r, const char *name, bool path)
 {
     struct buf m2 = BUF_INIT, m3 = BUF_INIT;
 
-    if (sim_uuid_ok(r, r->params[i], out))
-        return 0;
     buf_addf(&m2, "%s must be a UUID", name);
     buf_addf(&m3,
-             "{\"code\":\"invalid_format\",\"format\":\"uuid\","
-             "\"path\":[\"%s\"],\"message\":\"Invalid UUID\"}",
-             name);
+             "{\"code\":\"invalid_format\",%s\"path\":[\"%s\"],"
+             "\"message\":\"Invalid UUID\"}",
+             path ? "\"format\":\"uuid\"," : "", name);
     sim_error_validation(r, m2.buf, m3.buf);
     buf_release(&m2);
     buf_release(&m3);
     return -1;
+}
+
+int sim_param_uuid(struct sim_req *r, int i, const char *name, struct uuid *out)
+{
+    if (sim_uuid_ok(r, r->params[i], out))
+        return 0;
+    return not_a_uuid(r, name, true);
+}
+
+int sim_query_uuid(struct sim_req *r, const char *name, struct uuid *out)
+{
+    const char *s = sim_query(r, name);
+
+    if (!s)
+        return 0;
+    if (sim_uuid_ok(r, s, out))
+        return 1;
+    return not_a_uuid(r, name, false);
 }
 
 int sim_need_body(struct sim_req *r)

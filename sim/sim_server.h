@@ -107,6 +107,9 @@ bool sim_uuid_ok(const struct sim_req *r, const char *s, struct uuid *out);
 /* Parses the path parameter i as a UUID, answering 400 if it is not. */
 int sim_param_uuid(struct sim_req *r, int i, const char *name,
                    struct uuid *out);
+/* The query parameter name as a UUID: 1, 0 when absent, -1 after the 400
+ * naming it. */
+int sim_query_uuid(struct sim_req *r, const char *name, struct uuid *out);
 
 enum sim_ftype {
     FT_UUID,   /* UUID string */

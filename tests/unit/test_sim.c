@@ -216,6 +216,13 @@ static void test_sim_validation_names_the_field(void **state)
                          "[\"size\"],\"message\":\"Too small: expected number "
                          "to be >=1\"}"},
     };
+    static const struct {
+        const char *path, *name;
+    } query_ids[] = {
+        {"/api/timeline/buckets?albumId=x", "albumId"},
+        {"/api/timeline/buckets?tagId=x", "tagId"},
+        {"/api/albums?assetId=x", "assetId"},
+    };
     size_t i;
 
     (void)state;
@@ -245,6 +252,16 @@ static void test_sim_validation_names_the_field(void **state)
         assert_int_equal(
             sim_request(&s, "POST", nulls[i].path, nulls[i].body, &body),
             nulls[i].status);
+    /* a query id that is no UUID is named in the 400 */
+    for (i = 0; i < ARRAY_SIZE(query_ids); i++) {
+        char msg[32];
+
+        (void)snprintf(msg, sizeof(msg), "%s must be a UUID",
+                       query_ids[i].name);
+        assert_int_equal(sim_request(&s, "GET", query_ids[i].path, NULL, &body),
+                         400);
+        assert_non_null(strstr(body.buf, msg));
+    }
     assert_int_equal(sim_stop(&s), 0);
 
     start(&s, SMALL(NULL));
@@ -254,12 +271,21 @@ static void test_sim_validation_names_the_field(void **state)
     assert_string_equal(
         jstr(json_array_get(json_object_get(j, "errors"), 0), "message"),
         "Invalid UUID");
+    assert_string_equal(
+        jstr(json_array_get(json_object_get(j, "errors"), 0), "format"),
+        "uuid");
     json_decref(j);
     assert_int_equal(sim_request(&s, "PUT", "/api/tags/assets",
                                  "{\"tagIds\":[],\"assetIds\":[],\"x\":1}",
                                  &body),
                      400);
     assert_non_null(strstr(body.buf, "Unrecognized key: \\\"x\\\""));
+    /* 3.x: a query id's issue names the key, not the format */
+    assert_int_equal(sim_request(&s, "GET", "/api/albums?id=x", NULL, &body),
+                     400);
+    assert_non_null(strstr(body.buf, "{\"code\":\"invalid_format\","
+                                     "\"path\":[\"id\"],\"message\":"
+                                     "\"Invalid UUID\"}"));
     /* an integer out of range names the bound it passed (3.x: Zod's issue) */
     for (i = 0; i < ARRAY_SIZE(ranges); i++) {
         assert_int_equal(sim_request(&s, "POST", "/api/search/metadata",
