@@ -115,6 +115,11 @@ static void test_sim_first_line_and_version_per_dialect(void **state)
     assert_int_equal(sim_stop(&s), 0);
 }
 
+/*
+ * A missing or unknown key, a key short of a permission and an unknown
+ * route answer as each dialect does; the stats count the errors, in all
+ * and by endpoint.
+ */
 static void test_sim_auth_errors_in_both_dialects(void **state)
 {
     struct sim_proc s;
@@ -189,6 +194,11 @@ static void test_sim_auth_errors_in_both_dialects(void **state)
     buf_release(&hdr);
 }
 
+/*
+ * Request validation answers 400 naming the field, as each dialect words
+ * it: unknown keys, integers out of range, ids that are no UUID (body,
+ * path and query), null where a field is or is not nullable.
+ */
 static void test_sim_validation_names_the_field(void **state)
 {
     struct sim_proc s;
@@ -514,6 +524,11 @@ static void test_sim_albums_differ_between_dialects(void **state)
     buf_release(&path);
 }
 
+/*
+ * Album writes: per-id adds and removes with their outcomes, the
+ * thumbnail they set and clear, the bulk add's summary (duplicate, then
+ * success), delete; each write counted once.
+ */
 static void test_sim_album_writes_and_bulk_summary(void **state)
 {
     struct sim_proc s;
