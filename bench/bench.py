@@ -130,6 +130,13 @@ class Sim:
             self.proc.terminate()
             self.proc.wait()
 
+    # `with Sim(...) as sim:` stops the simulator however the block ends
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
 
 # ---- the baseline pattern ----------------------------------------------------
 
@@ -686,16 +693,21 @@ def nightly_changes(sim):
         assert st == 200
 
 
+def subdir(work, name):
+    """A new folder for one measurement inside the benchmark's work folder."""
+    path = os.path.join(work, name)
+    os.makedirs(path)
+    return path
+
+
 def nightly(args, work):
     """The nightly run: unchanged, and after the changes, each beside the
     full read it replaces (--full-read on the same history; the changed
     one on a second server with the same history, since the measured run
     writes)."""
     out = {}
-    sim = Sim(args.build, args.preset, "seed", profile=args.sim_profile)
-    try:
-        a = os.path.join(work, "nightly-a")
-        os.makedirs(a)
+    with Sim(args.build, args.preset, "seed", profile=args.sim_profile) as sim:
+        a = subdir(work, "nightly-a")
         nightly_history(sim, args.build, a, "n")
         out["nightly_unchanged"] = run_tool(args.build, sim, a, "unchanged")
         out["nightly_unchanged_full"] = run_tool(args.build, sim, a,
@@ -703,19 +715,13 @@ def nightly(args, work):
                                                  ["--full-read"])
         nightly_changes(sim)
         out["nightly_changed"] = run_tool(args.build, sim, a, "changed")
-    finally:
-        sim.stop()
-    sim = Sim(args.build, args.preset, "seed", profile=args.sim_profile)
-    try:
-        b = os.path.join(work, "nightly-b")
-        os.makedirs(b)
+    with Sim(args.build, args.preset, "seed", profile=args.sim_profile) as sim:
+        b = subdir(work, "nightly-b")
         nightly_history(sim, args.build, b, "n")
         nightly_changes(sim)
         out["nightly_changed_full"] = run_tool(args.build, sim, b,
                                                "changed-full",
                                                ["--full-read"])
-    finally:
-        sim.stop()
     return out
 
 
@@ -726,18 +732,14 @@ def cmd_run(args):
     work = tempfile.mkdtemp(prefix="ia-bench-")
     try:
         if "baseline" in only:
-            sim = Sim(args.build, args.preset, "seed",
-                      profile=args.sim_profile)
-            try:
+            with Sim(args.build, args.preset, "seed",
+                     profile=args.sim_profile) as sim:
                 print("baseline: sampling the upstream pattern...",
                       file=sys.stderr)
                 res["baseline"] = baseline(sim, args.sample)
-            finally:
-                sim.stop()
         if only & {"cold", "warm"}:
-            sim = Sim(args.build, args.preset, "seed",
-                      profile=args.sim_profile)
-            try:
+            with Sim(args.build, args.preset, "seed",
+                     profile=args.sim_profile) as sim:
                 if "cold" in only:
                     print("cold run...", file=sys.stderr)
                     res["cold"] = run_tool(args.build, sim, work, "cold")
@@ -748,34 +750,24 @@ def cmd_run(args):
                     print("warm run...", file=sys.stderr)
                     res["warm"] = run_tool(args.build, sim, work, "warm")
                     res["warm"]["jobs_drained_before_s"] = drained
-            finally:
-                sim.stop()
         if "watch" in only:
-            sim = Sim(args.build, args.preset, "seed",
-                      profile=args.sim_profile)
-            try:
+            with Sim(args.build, args.preset, "seed",
+                     profile=args.sim_profile) as sim:
                 print("watch...", file=sys.stderr)
-                watch_work = os.path.join(work, "watch")
-                os.makedirs(watch_work)
-                res["watch"] = watch_figures(args.build, sim, watch_work)
-            finally:
-                sim.stop()
+                res["watch"] = watch_figures(args.build, sim,
+                                             subdir(work, "watch"))
         if "nightly" in only:
             print("nightly runs...", file=sys.stderr)
             res.update(nightly(args, work))
         if "scale" in only:
-            sim = Sim(args.build, args.scale_preset, "off",
-                      profile=args.sim_profile)
-            try:
+            with Sim(args.build, args.scale_preset, "off",
+                     profile=args.sim_profile) as sim:
                 print("scale run...", file=sys.stderr)
-                scale_work = os.path.join(work, "scale")
-                os.makedirs(scale_work)
-                res["scale"] = run_tool(args.build, sim, scale_work, "scale")
+                res["scale"] = run_tool(args.build, sim, subdir(work, "scale"),
+                                        "scale")
                 if not args.no_profile:
                     print("profile...", file=sys.stderr)
                     res["profile"] = profile(args.build, sim, work)
-            finally:
-                sim.stop()
     finally:
         shutil.rmtree(work, ignore_errors=True)
     verdicts(res)
@@ -836,17 +828,11 @@ def cmd_smoke(args):
     res = {"machine": machine(), "capacity": CAPACITY}
     work = tempfile.mkdtemp(prefix="ia-bench-smoke-")
     try:
-        sim = Sim(args.build, "small", "off")
-        try:
+        with Sim(args.build, "small", "off") as sim:
             res["baseline"] = baseline(sim, 0.0)
-        finally:
-            sim.stop()
-        sim = Sim(args.build, "small", "off")
-        try:
+        with Sim(args.build, "small", "off") as sim:
             res["cold"] = run_tool(args.build, sim, work, "cold")
             res["warm"] = run_tool(args.build, sim, work, "warm")
-        finally:
-            sim.stop()
     finally:
         shutil.rmtree(work, ignore_errors=True)
     verdicts(res)

@@ -35,13 +35,9 @@ for tool in mmdebstrap podman cpack dpkg-deb; do
   command -v "$tool" >/dev/null 2>&1 ||
     { echo "build-image: $tool missing (apt-get install mmdebstrap podman dpkg-dev)" >&2; exit 1; }
 done
-work=$(mktemp -d)
-sim_pid=
-cleanup() {
-  [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=packaging/sim-lib.sh
+. packaging/sim-lib.sh
+scratch_dir
 
 echo "== package"
 cmake --build "$build" >/dev/null
@@ -84,8 +80,6 @@ $test_it || exit 0
 echo "== test against immich-sim"
 root=$work/root
 dpkg-deb -x "$deb" "$root"
-# shellcheck source=packaging/sim-lib.sh
-. packaging/sim-lib.sh
 start_sim "$root/usr/bin/immich-sim" "$work"
 url=$sim_url
 # Inside another container podman's defaults may not run (crun refuses

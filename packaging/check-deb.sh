@@ -7,13 +7,9 @@
 # packaged immich-sim on 127.0.0.1.
 set -eu
 build=$(cd "$1" && pwd)
-work=$(mktemp -d)
-sim_pid=
-cleanup() {
-  [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=packaging/sim-lib.sh
+. "$(dirname "$0")/sim-lib.sh"
+scratch_dir
 fail() {
   echo "FAIL: $*" >&2
   exit 1
@@ -73,8 +69,6 @@ if command -v man >/dev/null 2>&1; then
     2>/dev/null | grep -q -- '--api-key-file' ||
     fail "man page lacks --api-key-file"
 fi
-# shellcheck source=packaging/sim-lib.sh
-. "$(dirname "$0")/sim-lib.sh"
 start_sim "$root/usr/bin/immich-sim" "$work" || fail "immich-sim"
 url=$sim_url
 mkdir "$work/home"

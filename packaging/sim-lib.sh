@@ -1,7 +1,22 @@
-# sim-lib.sh: sourced by the packaging checks.  start_sim BIN DIR starts
-# immich-sim BIN on 127.0.0.1 (any free port, no latency), waits for its
-# first line, and sets sim_pid and sim_url and writes the API key to
-# DIR/key (mode 0600).  The caller kills $sim_pid.
+# sim-lib.sh: sourced by the packaging checks.
+#
+# scratch_dir: sets work to a new scratch directory and, with the
+# simulator start_sim started there (if any), removes it when the script
+# exits.
+scratch_dir() {
+  work=$(mktemp -d)
+  sim_pid=
+  trap scratch_cleanup EXIT
+}
+scratch_cleanup() {
+  [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" || true
+  rm -rf "$work"
+}
+
+# start_sim BIN DIR starts immich-sim BIN on 127.0.0.1 (any free port, no
+# latency), waits for its first line, and sets sim_pid and sim_url and
+# writes the API key to DIR/key (mode 0600).  scratch_cleanup (or the
+# caller) kills $sim_pid.
 start_sim() {
   local bin=$1 dir=$2 line
   "$bin" --port 0 --latency off >"$dir/sim.out" 2>&1 &

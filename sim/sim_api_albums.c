@@ -28,21 +28,17 @@ static int live_role(const struct sim_lib *lib, size_t i, uint32_t user)
 void sim_api_albums_list(struct sim_req *r)
 {
     struct sim_lib *lib = r->lib;
-    const char *s;
     uint32_t asset = SIM_NONE;
     int shared = -1, owned = -1;
     const char *name = NULL;
     struct uuid id;
     bool has_id = false, first = true;
     size_t i;
+    int got;
 
-    if ((s = sim_query(r, "assetId"))) {
-        if (!sim_uuid_ok(r, s, &id)) {
-            sim_error_validation(r, "assetId must be a UUID",
-                                 "{\"code\":\"invalid_format\",\"path\":"
-                                 "[\"assetId\"],\"message\":\"Invalid UUID\"}");
-            return;
-        }
+    if ((got = sim_query_uuid(r, "assetId", &id)) < 0)
+        return;
+    if (got) {
         asset = sim_find_asset(lib, &id);
         if (asset == SIM_NONE) {
             buf_addstr(&r->out, "[]");
@@ -55,15 +51,9 @@ void sim_api_albums_list(struct sim_req *r)
         shared = sim_query_bool(r, "isShared");
         owned = sim_query_bool(r, "isOwned");
         name = sim_query(r, "name");
-        if ((s = sim_query(r, "id"))) {
-            if (!sim_uuid_ok(r, s, &id)) {
-                sim_error_validation(r, "id must be a UUID",
-                                     "{\"code\":\"invalid_format\",\"path\":"
-                                     "[\"id\"],\"message\":\"Invalid UUID\"}");
-                return;
-            }
-            has_id = true;
-        }
+        if ((got = sim_query_uuid(r, "id", &id)) < 0)
+            return;
+        has_id = got;
     }
     buf_addch(&r->out, '[');
     for (i = 0; i < lib->albums_nr; i++) {
@@ -140,39 +130,49 @@ void sim_api_album_get(struct sim_req *r)
                    r->user, &r->items_exif);
 }
 
-/* Adds asset ids to album al with per-id outcomes; NULL out = summary. */
-static long add_assets(struct sim_req *r, uint32_t al, const struct uuid *ids,
-                       size_t n, struct buf *out, bool *any_dup)
+/* Adding assets to one album: what was added, whether one was there. */
+struct album_add {
+    uint32_t al;
+    long added;
+    bool dup;
+};
+
+/* Adds asset a to the album (sim_bulk_fn): its error, or NULL. */
+static const char *add_one(struct sim_req *r, uint32_t a, void *ctx)
 {
+    struct album_add *x = ctx;
     struct sim_lib *lib = r->lib;
-    long added = 0;
-    size_t i;
 
-    for (i = 0; i < n; i++) {
-        uint32_t a = sim_find_asset(lib, &ids[i]);
-        const char *error = NULL;
+    if (a != SIM_NONE && u32vec_has(&lib->assets[a].albums, x->al)) {
+        x->dup = true;
+        return "duplicate";
+    }
+    if (a == SIM_NONE || !sim_can_share_asset(lib, r->user, a))
+        return "no_permission";
+    (void)sim_link_album(lib, x->al, a);
+    if (lib->albums[x->al].thumb == SIM_NONE)
+        lib->albums[x->al].thumb = a;
+    x->added++;
+    return NULL;
+}
 
-        if (a != SIM_NONE && u32vec_has(&lib->assets[a].albums, al))
-            error = "duplicate";
-        else if (a == SIM_NONE || !sim_can_share_asset(lib, r->user, a))
-            error = "no_permission";
-        else {
-            (void)sim_link_album(lib, al, a);
-            if (lib->albums[al].thumb == SIM_NONE)
-                lib->albums[al].thumb = a;
-            added++;
-        }
-        if (error && !strcmp(error, "duplicate") && any_dup)
-            *any_dup = true;
-        if (out)
-            sim_json_bulk(out, i == 0, &ids[i], error);
-    }
-    if (added) {
-        lib->albums[al].updated_at = sim_now();
-        r->wrote = true;
-        r->items_written += added;
-    }
-    return added;
+/* After add_one: an album that gained assets was updated. */
+static void add_done(struct sim_req *r, const struct album_add *x)
+{
+    if (!x->added)
+        return;
+    r->lib->albums[x->al].updated_at = sim_now();
+    r->wrote = true;
+    r->items_written += x->added;
+}
+
+/* add_one for each of ids with no per-id answer, then add_done. */
+static void add_list(struct sim_req *r, struct album_add *x,
+                     const struct uuid *ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        (void)add_one(r, sim_find_asset(r->lib, &ids[i]), x);
+    add_done(r, x);
 }
 
 static const struct sim_field ids_fields[] = {
@@ -181,90 +181,81 @@ static const struct sim_field ids_fields[] = {
 
 void sim_api_album_assets_add(struct sim_req *r)
 {
-    struct uuid *ids;
-    size_t n;
-    uint32_t al;
+    struct album_add x = {SIM_NONE, 0, false};
 
-    al = album_with_body(r, ids_fields, ARRAY_SIZE(ids_fields),
-                         "albumAsset.create", SIM_ROLE_EDITOR);
-    if (al == SIM_NONE)
+    x.al = album_with_body(r, ids_fields, ARRAY_SIZE(ids_fields),
+                           "albumAsset.create", SIM_ROLE_EDITOR);
+    if (x.al == SIM_NONE)
         return;
-    n = sim_uuid_list(json_object_get(r->body, "ids"), &ids);
-    buf_addch(&r->out, '[');
-    (void)add_assets(r, al, ids, n, &r->out, NULL);
-    buf_addch(&r->out, ']');
-    free(ids);
+    sim_bulk_ids(r, add_one, &x);
+    add_done(r, &x);
+}
+
+/* Removing assets from one album: whether its thumbnail went. */
+struct album_remove {
+    uint32_t al;
+    bool thumb_gone;
+};
+
+/* Takes asset a out of the album (sim_bulk_fn): its error, or NULL. */
+static const char *remove_one(struct sim_req *r, uint32_t a, void *ctx)
+{
+    struct album_remove *x = ctx;
+    struct sim_lib *lib = r->lib;
+
+    if (a == SIM_NONE || !u32vec_has(&lib->assets[a].albums, x->al))
+        return "not_found";
+    /* the owner always removes (AlbumDelete); others need
+     * asset.share: their own assets or a partner's */
+    if (lib->albums[x->al].owner != r->user &&
+        !sim_can_share_asset(lib, r->user, a))
+        return "no_permission";
+    (void)sim_unlink_album(lib, x->al, a);
+    if (lib->albums[x->al].thumb == a)
+        x->thumb_gone = true;
+    r->wrote = true;
+    r->items_written++;
+    return NULL;
 }
 
 void sim_api_album_assets_remove(struct sim_req *r)
 {
-    struct sim_lib *lib = r->lib;
-    struct uuid *ids;
-    size_t n, i;
-    uint32_t al;
-    bool thumb_gone = false;
+    struct album_remove x = {SIM_NONE, false};
 
-    al = album_with_body(r, ids_fields, ARRAY_SIZE(ids_fields),
-                         "albumAsset.delete", SIM_ROLE_EDITOR);
-    if (al == SIM_NONE)
+    x.al = album_with_body(r, ids_fields, ARRAY_SIZE(ids_fields),
+                           "albumAsset.delete", SIM_ROLE_EDITOR);
+    if (x.al == SIM_NONE)
         return;
-    n = sim_uuid_list(json_object_get(r->body, "ids"), &ids);
-    buf_addch(&r->out, '[');
-    for (i = 0; i < n; i++) {
-        uint32_t a = sim_find_asset(lib, &ids[i]);
-        const char *error = NULL;
-
-        if (a == SIM_NONE || !u32vec_has(&lib->assets[a].albums, al))
-            error = "not_found";
-        /* the owner always removes (AlbumDelete); others need
-         * asset.share: their own assets or a partner's */
-        else if (lib->albums[al].owner != r->user &&
-                 !sim_can_share_asset(lib, r->user, a))
-            error = "no_permission";
-        else {
-            (void)sim_unlink_album(lib, al, a);
-            if (lib->albums[al].thumb == a)
-                thumb_gone = true;
-            r->wrote = true;
-            r->items_written++;
-        }
-        sim_json_bulk(&r->out, i == 0, &ids[i], error);
-    }
-    buf_addch(&r->out, ']');
-    if (thumb_gone) {
-        struct sim_album *album = &lib->albums[al];
+    sim_bulk_ids(r, remove_one, &x);
+    if (x.thumb_gone) {
+        struct sim_album *album = &r->lib->albums[x.al];
 
         /* updateThumbnails() rewrites it; that UPDATE bumps updatedAt */
         album->thumb = album->assets.nr ? album->assets.items[0] : SIM_NONE;
         album->updated_at = sim_now();
     }
-    free(ids);
 }
 
 void sim_api_albums_assets_add(struct sim_req *r)
 {
-    static const struct sim_field fields[] = {
-        {"albumIds", FT_UUIDS, true, 0, 0, NULL},
-        {"assetIds", FT_UUIDS, true, 0, 0, NULL},
-    };
     struct sim_lib *lib = r->lib;
     struct uuid *aids, *ids;
     size_t na, n, i;
     long added = 0;
     bool usable = false, dup = false;
 
-    if (sim_body_fields(r, fields, ARRAY_SIZE(fields)) < 0)
+    if (sim_body_bulk_links(r, "albumIds", &aids, &na, &ids, &n) < 0)
         return;
-    na = sim_uuid_list(json_object_get(r->body, "albumIds"), &aids);
-    n = sim_uuid_list(json_object_get(r->body, "assetIds"), &ids);
     for (i = 0; i < na; i++) {
-        uint32_t al = sim_find_album(lib, &aids[i]);
+        struct album_add x = {sim_find_album(lib, &aids[i]), 0, false};
 
-        if (al == SIM_NONE ||
-            sim_album_role(lib, al, r->user) < SIM_ROLE_EDITOR)
+        if (x.al == SIM_NONE ||
+            sim_album_role(lib, x.al, r->user) < SIM_ROLE_EDITOR)
             continue;
         usable = true;
-        added += add_assets(r, al, ids, n, NULL, &dup);
+        add_list(r, &x, ids, n);
+        added += x.added;
+        dup = dup || x.dup;
     }
     if (added)
         buf_addstr(&r->out, "{\"success\":true}");
@@ -340,6 +331,7 @@ void sim_api_album_create(struct sim_req *r)
         {"assetIds", FT_UUIDS, false, 0, 0, NULL},
     };
     struct sim_lib *lib = r->lib;
+    struct album_add added = {SIM_NONE, 0, false};
     struct uuid *ids = NULL;
     size_t n;
     uint32_t al;
@@ -387,7 +379,8 @@ void sim_api_album_create(struct sim_req *r)
     if (add_members(r, al, users) < 0)
         return;
     n = sim_uuid_list(json_object_get(r->body, "assetIds"), &ids);
-    (void)add_assets(r, al, ids, n, NULL, NULL);
+    added.al = al;
+    add_list(r, &added, ids, n);
     free(ids);
     r->status = 201;
     /* mapAlbum() answers without lastModifiedAssetTimestamp (2.x
@@ -643,7 +636,7 @@ int sim_shared_link_upload(struct sim_lib *lib, json_t *body, struct buf *out,
         lib->albums[al].thumb = a;
     lib->gen++;
     buf_addstr(out, "{\"id\":");
-    sim_json_uuid(out, &lib->assets[a].id);
+    buf_add_json_uuid(out, &lib->assets[a].id);
     buf_addf(out, ",\"duplicate\":%s}\n", dup ? "true" : "false");
     return 0;
 }
@@ -679,7 +672,7 @@ int sim_upload(struct sim_lib *lib, json_t *body, struct buf *out,
 
         if (i)
             buf_addch(out, ',');
-        sim_json_uuid(out, &lib->assets[a].id);
+        buf_add_json_uuid(out, &lib->assets[a].id);
     }
     buf_addstr(out, "]}\n");
     lib->gen++;

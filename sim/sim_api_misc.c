@@ -59,7 +59,7 @@ void sim_api_server_statistics(struct sim_req *r)
         photos += p;
         videos += v;
         buf_addf(&r->out, "%s{\"userId\":", u ? "," : "");
-        sim_json_uuid(&r->out, &lib->users[u].id);
+        buf_add_json_uuid(&r->out, &lib->users[u].id);
         buf_addstr(&r->out, ",\"userName\":");
         buf_add_json_str(&r->out, sim_cstr(lib, lib->users[u].name),
                          strlen(sim_cstr(lib, lib->users[u].name)));
@@ -108,19 +108,29 @@ void sim_api_jobs(struct sim_req *r)
     sim_jobs_json(r->jobs, &r->out, sim_now());
 }
 
-void sim_api_user_get(struct sim_req *r)
+/* The user the path's id names (other: not the caller); SIM_NONE after
+ * the 400 (a bad UUID, or "User not found"). */
+static uint32_t path_user(struct sim_req *r, bool other)
 {
     struct uuid id;
     uint32_t u;
 
     if (sim_param_uuid(r, 0, "id", &id) < 0)
-        return;
+        return SIM_NONE;
     u = sim_find_user(r->lib, &id);
-    if (u == SIM_NONE) {
+    if (u == SIM_NONE || (other && u == r->user)) {
         sim_error(r, 400, "User not found");
-        return;
+        return SIM_NONE;
     }
-    sim_json_user(&r->out, r->lib, u);
+    return u;
+}
+
+void sim_api_user_get(struct sim_req *r)
+{
+    uint32_t u = path_user(r, false);
+
+    if (u != SIM_NONE)
+        sim_json_user(&r->out, r->lib, u);
 }
 
 void sim_api_keys_me(struct sim_req *r)
@@ -131,7 +141,7 @@ void sim_api_keys_me(struct sim_req *r)
     int p;
 
     buf_addstr(&r->out, "{\"id\":");
-    sim_json_uuid(&r->out, &k->id);
+    buf_add_json_uuid(&r->out, &k->id);
     buf_addstr(&r->out, ",\"name\":");
     buf_add_json_str(&r->out, name, strlen(name));
     buf_addstr(&r->out, ",\"createdAt\":");
@@ -197,7 +207,7 @@ void sim_api_duplicates(struct sim_req *r)
             continue;
         buf_addstr(&r->out, first ? "{\"duplicateId\":" : ",{\"duplicateId\":");
         first = false;
-        sim_json_uuid(&r->out, &lib->dups[g]);
+        buf_add_json_uuid(&r->out, &lib->dups[g]);
         buf_addstr(&r->out, ",\"assets\":[");
         for (k = i; k < j; k++) {
             if (k > i)
@@ -206,7 +216,7 @@ void sim_api_duplicates(struct sim_req *r)
                            r->user);
         }
         buf_addstr(&r->out, "],\"suggestedKeepAssetIds\":[");
-        sim_json_uuid(&r->out, &lib->assets[ids[i]].id);
+        buf_add_json_uuid(&r->out, &lib->assets[ids[i]].id);
         buf_addstr(&r->out, "]}");
         r->items_exif += (long)(j - i);
     }
@@ -234,6 +244,7 @@ static int tl_parse(struct sim_req *r, struct tl_filter *f)
 {
     const char *s;
     struct uuid id;
+    int got;
 
     f->album = f->tag = SIM_NONE;
     f->user = r->user;
@@ -241,13 +252,9 @@ static int tl_parse(struct sim_req *r, struct tl_filter *f)
     f->trashed = sim_query_bool(r, "isTrashed");
     f->favorite = sim_query_bool(r, "isFavorite");
     f->partners = sim_query_bool(r, "withPartners") == 1;
-    if ((s = sim_query(r, "albumId"))) {
-        if (!sim_uuid_ok(r, s, &id)) {
-            sim_error_validation(r, "albumId must be a UUID",
-                                 "{\"code\":\"invalid_format\",\"path\":"
-                                 "[\"albumId\"],\"message\":\"Invalid UUID\"}");
-            return -1;
-        }
+    if ((got = sim_query_uuid(r, "albumId", &id)) < 0)
+        return -1;
+    if (got) {
         f->album = sim_find_album(r->lib, &id);
         if (f->album == SIM_NONE ||
             sim_album_role(r->lib, f->album, r->user) < 0) {
@@ -255,13 +262,9 @@ static int tl_parse(struct sim_req *r, struct tl_filter *f)
             return -1;
         }
     }
-    if ((s = sim_query(r, "tagId"))) {
-        if (!sim_uuid_ok(r, s, &id)) {
-            sim_error_validation(r, "tagId must be a UUID",
-                                 "{\"code\":\"invalid_format\",\"path\":"
-                                 "[\"tagId\"],\"message\":\"Invalid UUID\"}");
-            return -1;
-        }
+    if ((got = sim_query_uuid(r, "tagId", &id)) < 0)
+        return -1;
+    if (got) {
         f->tag = sim_find_tag(r->lib, &id);
         if (f->tag == SIM_NONE || r->lib->tags[f->tag].owner != r->user) {
             sim_error(r, 400, "Not found or no tag.read access");
@@ -404,10 +407,10 @@ void sim_api_timeline_bucket(struct sim_req *r)
                 buf_addch(&r->out, ',');
             switch (c) {
             case 0:
-                sim_json_uuid(&r->out, &a->id);
+                buf_add_json_uuid(&r->out, &a->id);
                 break;
             case 1:
-                sim_json_uuid(&r->out, &lib->users[a->owner].id);
+                buf_add_json_uuid(&r->out, &lib->users[a->owner].id);
                 break;
             case 2:
                 sim_json_time(&r->out, a->file_created_at);
@@ -459,16 +462,10 @@ static void partner_json(struct sim_req *r, uint32_t user, bool in_timeline)
  */
 void sim_api_partner_create(struct sim_req *r)
 {
-    struct uuid id;
-    uint32_t u;
+    uint32_t u = path_user(r, true);
 
-    if (sim_param_uuid(r, 0, "id", &id) < 0)
+    if (u == SIM_NONE)
         return;
-    u = sim_find_user(r->lib, &id);
-    if (u == SIM_NONE || u == r->user) {
-        sim_error(r, 400, "User not found");
-        return;
-    }
     if (u32vec_has(&r->lib->users[u].sharers, r->user)) {
         sim_error(r, 400, "Partner already exists");
         return;

@@ -291,6 +291,25 @@ static int64_t jtime(json_t *v)
     return t;
 }
 
+/* A flat body's <x>After / <x>Before pair into rg (ms to us); whether
+ * either was given. */
+static bool flat_range(json_t *body, const char *after, const char *before,
+                       struct range *rg)
+{
+    int64_t t;
+    bool any = false;
+
+    if ((t = jtime(json_object_get(body, after))) != TIME_NONE) {
+        rg->lo = t * 1000;
+        any = true;
+    }
+    if ((t = jtime(json_object_get(body, before))) != TIME_NONE) {
+        rg->hi = t * 1000;
+        any = true;
+    }
+    return any;
+}
+
 static const char *const vis_values[] = {"timeline", "archive", "hidden",
                                          "locked", NULL};
 static const char *const order_values[] = {"asc", "desc", NULL};
@@ -338,7 +357,6 @@ static int parse_flat(struct sim_req *r, struct query *q, bool stat)
     struct branch *b = &q->base;
     size_t nf = ARRAY_SIZE(flat_fields);
     const char *s;
-    int64_t t;
 
     if (stat) {
         /* no page/size/order in StatisticsSearchDto */
@@ -390,29 +408,14 @@ static int parse_flat(struct sim_req *r, struct query *q, bool stat)
         b->empty = true; /* the simulator has no faces */
     if (json_is_true(json_object_get(body, "isNotInAlbum")))
         b->not_in_album = 1;
-    if ((t = jtime(json_object_get(body, "updatedAfter"))) != TIME_NONE)
-        b->updated.lo = t * 1000;
-    if ((t = jtime(json_object_get(body, "updatedBefore"))) != TIME_NONE)
-        b->updated.hi = t * 1000;
-    if ((t = jtime(json_object_get(body, "takenAfter"))) != TIME_NONE)
-        b->taken.lo = t * 1000;
-    if ((t = jtime(json_object_get(body, "takenBefore"))) != TIME_NONE)
-        b->taken.hi = t * 1000;
-    if ((t = jtime(json_object_get(body, "createdAfter"))) != TIME_NONE)
-        b->created.lo = t * 1000;
-    if ((t = jtime(json_object_get(body, "createdBefore"))) != TIME_NONE)
-        b->created.hi = t * 1000;
+    (void)flat_range(body, "updatedAfter", "updatedBefore", &b->updated);
+    (void)flat_range(body, "takenAfter", "takenBefore", &b->taken);
+    (void)flat_range(body, "createdAfter", "createdBefore", &b->created);
     b->trash_null = 1;
     if (json_is_true(json_object_get(body, "withDeleted")))
         b->trash_null = -1;
-    if ((t = jtime(json_object_get(body, "trashedAfter"))) != TIME_NONE) {
-        b->trashed.lo = t * 1000;
+    if (flat_range(body, "trashedAfter", "trashedBefore", &b->trashed))
         b->trash_null = 0;
-    }
-    if ((t = jtime(json_object_get(body, "trashedBefore"))) != TIME_NONE) {
-        b->trashed.hi = t * 1000;
-        b->trash_null = 0;
-    }
     if (json_is_true(json_object_get(body, "isOffline")) ||
         json_is_true(json_object_get(body, "isMotion")) ||
         json_is_true(json_object_get(body, "isEncoded")))

@@ -252,47 +252,46 @@ static const struct sim_field ids_fields[] = {
     {"ids", FT_UUIDS, true, 0, 0, NULL},
 };
 
+/* Linking assets to one tag, or unlinking them. */
+struct tag_link {
+    uint32_t t;
+    bool add;
+};
+
+/* Links or unlinks asset a (sim_bulk_fn): its error, or NULL. */
+static const char *link_one(struct sim_req *r, uint32_t a, void *ctx)
+{
+    const struct tag_link *x = ctx;
+    struct sim_lib *lib = r->lib;
+
+    if (x->add) {
+        if (a != SIM_NONE && u32vec_has(&lib->assets[a].tags, x->t))
+            return "duplicate";
+        if (a == SIM_NONE || !sim_can_share_asset(lib, r->user, a))
+            return "no_permission";
+        (void)sim_link_tag(lib, x->t, a);
+    } else if (a == SIM_NONE || !sim_unlink_tag(lib, x->t, a)) {
+        /* the tag owner may always remove */
+        return "not_found";
+    }
+    /* AssetTag / AssetUntag -> SidecarWrite */
+    sim_jobs_edit(r->jobs, a, SIM_EDIT_TAGS, sim_now());
+    r->wrote = true;
+    r->items_written++;
+    return NULL;
+}
+
 /* Adds or removes the links of tag t (per-id outcomes, §3.4). */
 static void tag_links(struct sim_req *r, bool add)
 {
-    struct sim_lib *lib = r->lib;
-    struct uuid *ids;
-    size_t n, i;
-    uint32_t t;
+    struct tag_link x = {SIM_NONE, add};
 
     if (sim_body_fields(r, ids_fields, ARRAY_SIZE(ids_fields)) < 0)
         return;
-    t = own_tag(r, "tag.asset");
-    if (t == SIM_NONE)
+    x.t = own_tag(r, "tag.asset");
+    if (x.t == SIM_NONE)
         return;
-    n = sim_uuid_list(json_object_get(r->body, "ids"), &ids);
-    buf_addch(&r->out, '[');
-    for (i = 0; i < n; i++) {
-        uint32_t a = sim_find_asset(lib, &ids[i]);
-        const char *error = NULL;
-
-        if (add) {
-            if (a != SIM_NONE && u32vec_has(&lib->assets[a].tags, t))
-                error = "duplicate";
-            else if (a == SIM_NONE || !sim_can_share_asset(lib, r->user, a))
-                error = "no_permission";
-            else
-                (void)sim_link_tag(lib, t, a);
-        } else {
-            /* the tag owner may always remove */
-            if (a == SIM_NONE || !sim_unlink_tag(lib, t, a))
-                error = "not_found";
-        }
-        if (!error) {
-            /* AssetTag / AssetUntag -> SidecarWrite */
-            sim_jobs_edit(r->jobs, a, SIM_EDIT_TAGS, sim_now());
-            r->wrote = true;
-            r->items_written++;
-        }
-        sim_json_bulk(&r->out, i == 0, &ids[i], error);
-    }
-    buf_addch(&r->out, ']');
-    free(ids);
+    sim_bulk_ids(r, link_one, &x);
 }
 
 void sim_api_tag_assets_add(struct sim_req *r)
@@ -308,19 +307,13 @@ void sim_api_tag_assets_remove(struct sim_req *r)
 /* PUT /tags/assets: owned tags x owned assets, silently dropping others. */
 void sim_api_tags_bulk_assets(struct sim_req *r)
 {
-    static const struct sim_field fields[] = {
-        {"tagIds", FT_UUIDS, true, 0, 0, NULL},
-        {"assetIds", FT_UUIDS, true, 0, 0, NULL},
-    };
     struct sim_lib *lib = r->lib;
     struct uuid *tids, *aids;
     size_t nt, na, i, j;
     long count = 0;
 
-    if (sim_body_fields(r, fields, ARRAY_SIZE(fields)) < 0)
+    if (sim_body_bulk_links(r, "tagIds", &tids, &nt, &aids, &na) < 0)
         return;
-    nt = sim_uuid_list(json_object_get(r->body, "tagIds"), &tids);
-    na = sim_uuid_list(json_object_get(r->body, "assetIds"), &aids);
     for (i = 0; i < nt; i++) {
         uint32_t t = sim_find_tag(lib, &tids[i]);
 

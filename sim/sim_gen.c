@@ -918,49 +918,51 @@ static void set_expectations(struct gen *g)
     sim_lib_expect(lib, "hidden_album_members", c->live_parts);
 }
 
+/*
+ * The libraries --preset names: the admin's and the other users' assets
+ * and albums, assets per keyword album; the seed's category counts are
+ * scaled to the admin's assets (seed: as they are), and archived and
+ * duplicate_pairs, when not 0, are set rather than scaled.
+ */
+static const struct preset {
+    const char *name;
+    long total, others;
+    size_t albums, other_albums, per_keyword;
+    long archived, dup_pairs;
+} presets[] = {
+    {"seed", 26562, 26562 - SEED_ADMIN_ASSETS, 3377, 100, 20, 0, 0},
+    {"small", 300, 30, 40, 5, 5, 5, 4},
+    {"1m", 1000000, 50000, 20000, 500, 40, 0, 0},
+};
+
 int sim_gen_preset(struct sim_lib *lib, const char *preset, uint64_t seed,
                    const char *api_key, bool coverage, struct buf *err)
 {
+    const struct preset *p = NULL;
     struct gen g;
-    long total, others;
-    size_t albums, other_albums, per_keyword;
 
+    for (size_t i = 0; i < ARRAY_SIZE(presets); i++)
+        if (!strcmp(preset, presets[i].name))
+            p = &presets[i];
+    if (!p) {
+        buf_addf(err, "unknown preset '%s' (small, seed, 1m)", preset);
+        return -1;
+    }
     memset(&g, 0, sizeof(g));
     g.lib = lib;
     g.rng = seed * 0x2545f4914f6cdd1dULL + 0x1234567ULL;
     g.c = seed_counts;
-    if (!strcmp(preset, "seed")) {
-        total = 26562;
-        albums = 3377;
-        others = total - SEED_ADMIN_ASSETS;
-        other_albums = 100;
-        per_keyword = 20;
-    } else if (!strcmp(preset, "small")) {
-        total = 300;
-        albums = 40;
-        others = 30;
-        other_albums = 5;
-        per_keyword = 5;
-        scale(&g.c, (double)(total - others) / SEED_ADMIN_ASSETS);
-        g.c.archived = 5;
-        g.c.dup_pairs = 4;
-    } else if (!strcmp(preset, "1m")) {
-        total = 1000000;
-        albums = 20000;
-        others = 50000;
-        other_albums = 500;
-        per_keyword = 40;
-        scale(&g.c, (double)(total - others) / SEED_ADMIN_ASSETS);
-    } else {
-        buf_addf(err, "unknown preset '%s' (small, seed, 1m)", preset);
-        return -1;
-    }
+    scale(&g.c, (double)(p->total - p->others) / SEED_ADMIN_ASSETS);
+    if (p->archived)
+        g.c.archived = p->archived;
+    if (p->dup_pairs)
+        g.c.dup_pairs = p->dup_pairs;
     gen_users(&g, api_key);
     gen_tags(&g);
-    gen_albums(&g, albums, other_albums);
-    gen_admin_assets(&g, total - others);
-    fill_year_and_keyword_albums(&g, per_keyword);
-    gen_other_assets(&g, others);
+    gen_albums(&g, p->albums, p->other_albums);
+    gen_admin_assets(&g, p->total - p->others);
+    fill_year_and_keyword_albums(&g, p->per_keyword);
+    gen_other_assets(&g, p->others);
     if (coverage)
         gen_coverage(&g);
     else

@@ -30,21 +30,11 @@ int sim_visibility_parse(const char *s)
     return -1;
 }
 
-void sim_json_uuid(struct buf *b, const struct uuid *u)
-{
-    char s[UUID_STR_LEN + 1];
-
-    uuid_format(u, s);
-    buf_addch(b, '"');
-    buf_add(b, s, UUID_STR_LEN);
-    buf_addch(b, '"');
-}
-
 void sim_json_bulk(struct buf *b, bool first, const struct uuid *id,
                    const char *error)
 {
     buf_addstr(b, first ? "{\"id\":" : ",{\"id\":");
-    sim_json_uuid(b, id);
+    buf_add_json_uuid(b, id);
     if (error)
         buf_addf(b, ",\"success\":false,\"error\":\"%s\"}", error);
     else
@@ -141,7 +131,7 @@ void sim_json_user(struct buf *b, const struct sim_lib *lib, uint32_t user)
     const struct sim_user *u = &lib->users[user];
 
     buf_addstr(b, "{\"id\":");
-    sim_json_uuid(b, &u->id);
+    buf_add_json_uuid(b, &u->id);
     sim_json_key_str(b, lib, ",\"name\":", u->name);
     sim_json_key_str(b, lib, ",\"email\":", u->email);
     buf_addstr(b, ",\"avatarColor\":\"primary\",\"profileImagePath\":\"\","
@@ -156,7 +146,7 @@ void sim_json_user_admin(struct buf *b, const struct sim_lib *lib,
     const struct sim_user *u = &lib->users[user];
 
     buf_addstr(b, "{\"id\":");
-    sim_json_uuid(b, &u->id);
+    buf_add_json_uuid(b, &u->id);
     sim_json_key_str(b, lib, ",\"email\":", u->email);
     sim_json_key_str(b, lib, ",\"name\":", u->name);
     buf_addf(b,
@@ -181,7 +171,7 @@ void sim_json_user_admin(struct buf *b, const struct sim_lib *lib,
         g.b[6] = (uint8_t)((g.b[6] & 0x0f) | 0x40);
         g.b[8] = (uint8_t)((g.b[8] & 0x3f) | 0x80);
         buf_addstr(b, ",\"clusterGroupId\":");
-        sim_json_uuid(b, &g);
+        buf_add_json_uuid(b, &g);
     }
     buf_addch(b, '}');
 }
@@ -194,14 +184,14 @@ void sim_json_tag(struct buf *b, const struct sim_lib *lib, uint32_t tag)
 
     name = name ? name + 1 : value;
     buf_addstr(b, "{\"id\":");
-    sim_json_uuid(b, &t->id);
+    buf_add_json_uuid(b, &t->id);
     buf_addstr(b, ",\"name\":");
     buf_add_json_str(b, name, strlen(name));
     buf_addstr(b, ",\"value\":");
     buf_add_json_str(b, value, strlen(value));
     if (t->parent != SIM_NONE) {
         buf_addstr(b, ",\"parentId\":");
-        sim_json_uuid(b, &lib->tags[t->parent].id);
+        buf_add_json_uuid(b, &lib->tags[t->parent].id);
     }
     if (t->color) {
         sim_json_key_str(b, lib, ",\"color\":", t->color);
@@ -285,9 +275,9 @@ void sim_json_asset(struct buf *b, const struct sim_lib *lib, uint32_t asset,
     uint32_t i;
 
     buf_addstr(b, "{\"id\":");
-    sim_json_uuid(b, &a->id);
+    buf_add_json_uuid(b, &a->id);
     buf_addstr(b, ",\"ownerId\":");
-    sim_json_uuid(b, &lib->users[a->owner].id);
+    buf_add_json_uuid(b, &lib->users[a->owner].id);
     if (flags & SIM_J_OWNER) {
         buf_addstr(b, ",\"owner\":");
         sim_json_user(b, lib, a->owner);
@@ -343,7 +333,7 @@ void sim_json_asset(struct buf *b, const struct sim_lib *lib, uint32_t asset,
     add_b64_of(b, &a->id, 0x636865636bULL, 20);
     if (a->dup != SIM_NONE) {
         buf_addstr(b, ",\"duplicateId\":");
-        sim_json_uuid(b, &lib->dups[a->dup]);
+        buf_add_json_uuid(b, &lib->dups[a->dup]);
     } else {
         buf_addstr(b, ",\"duplicateId\":null");
     }
@@ -393,7 +383,7 @@ void sim_json_album_fields(struct buf *b, const struct sim_lib *lib,
     sim_json_key_time(b, ",\"updatedAt\":", al->updated_at);
     buf_addstr(b, ",\"albumThumbnailAssetId\":");
     if (al->thumb != SIM_NONE)
-        sim_json_uuid(b, &lib->assets[al->thumb].id);
+        buf_add_json_uuid(b, &lib->assets[al->thumb].id);
     else
         buf_addstr(b, "null");
 }
@@ -421,11 +411,11 @@ void sim_json_album(struct buf *b, const struct sim_lib *lib, uint32_t album,
             last_mod = a->updated_at;
     }
     buf_addstr(b, "{\"id\":");
-    sim_json_uuid(b, &al->id);
+    buf_add_json_uuid(b, &al->id);
     sim_json_album_fields(b, lib, al);
     if (dialect < 3) {
         buf_addstr(b, ",\"ownerId\":");
-        sim_json_uuid(b, &lib->users[al->owner].id);
+        buf_add_json_uuid(b, &lib->users[al->owner].id);
         buf_addstr(b, ",\"owner\":");
         sim_json_user(b, lib, al->owner);
     }

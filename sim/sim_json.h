@@ -79,8 +79,6 @@ void sim_json_key_time(struct buf *b, const char *key, int64_t ms);
 void sim_json_key_str(struct buf *b, const struct sim_lib *lib, const char *key,
                       uint32_t id);
 
-/* A 36-character UUID string into b. */
-void sim_json_uuid(struct buf *b, const struct uuid *u);
 /* An ISO-8601 instant string literal, or null for TIME_NONE. */
 void sim_json_time(struct buf *b, int64_t ms);
 

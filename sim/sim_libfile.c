@@ -12,6 +12,24 @@
 #include <jansson.h>
 #include <math.h>
 
+enum record { REC_USER, REC_TAG, REC_ALBUM, REC_ASSET };
+
+/* The ids of the records of kind k that v indexes, comma-separated. */
+static void id_list(struct buf *b, const struct sim_lib *lib, enum record k,
+                    const struct u32vec *v)
+{
+    for (size_t j = 0; j < v->nr; j++) {
+        uint32_t i = v->items[j];
+
+        if (j)
+            buf_addch(b, ',');
+        buf_add_json_uuid(b, k == REC_USER    ? &lib->users[i].id
+                             : k == REC_TAG   ? &lib->tags[i].id
+                             : k == REC_ALBUM ? &lib->albums[i].id
+                                              : &lib->assets[i].id);
+    }
+}
+
 /*
  * One asset in the library-file format (--save-library and GET
  * /__sim/state): every field the loader reads back, with its EXIF data;
@@ -22,12 +40,11 @@ static void dump_asset(struct buf *b, const struct sim_lib *lib, uint32_t i,
                        bool state)
 {
     const struct sim_asset *a = &lib->assets[i];
-    uint32_t j;
 
     buf_addstr(b, "{\"id\":");
-    sim_json_uuid(b, &a->id);
+    buf_add_json_uuid(b, &a->id);
     buf_addstr(b, ",\"ownerId\":");
-    sim_json_uuid(b, &lib->users[a->owner].id);
+    buf_add_json_uuid(b, &lib->users[a->owner].id);
     buf_addf(b, ",\"type\":\"%s\",\"originalPath\":",
              a->type == SIM_TYPE_VIDEO   ? "VIDEO"
              : a->type == SIM_TYPE_AUDIO ? "AUDIO"
@@ -53,25 +70,17 @@ static void dump_asset(struct buf *b, const struct sim_lib *lib, uint32_t i,
              sim_visibility_name(a->visibility),
              a->favorite ? "true" : "false");
     if (a->dup != SIM_NONE)
-        sim_json_uuid(b, &lib->dups[a->dup]);
+        buf_add_json_uuid(b, &lib->dups[a->dup]);
     else
         buf_addstr(b, "null");
     if (a->read_only)
         buf_addstr(b, ",\"readOnly\":true");
     buf_addstr(b, ",\"tagIds\":[");
-    for (j = 0; j < a->tags.nr; j++) {
-        if (j)
-            buf_addch(b, ',');
-        sim_json_uuid(b, &lib->tags[a->tags.items[j]].id);
-    }
+    id_list(b, lib, REC_TAG, &a->tags);
     buf_addch(b, ']');
     if (state) {
         buf_addstr(b, ",\"albumIds\":[");
-        for (j = 0; j < a->albums.nr; j++) {
-            if (j)
-                buf_addch(b, ',');
-            sim_json_uuid(b, &lib->albums[a->albums.items[j]].id);
-        }
+        id_list(b, lib, REC_ALBUM, &a->albums);
         buf_addch(b, ']');
     }
     buf_addstr(b, ",\"exifInfo\":");
@@ -94,16 +103,12 @@ void sim_lib_dump(struct buf *b, const struct sim_lib *lib, bool state)
         bool first = true;
 
         buf_addstr(b, i ? ",\n{\"id\":" : "\n{\"id\":");
-        sim_json_uuid(b, &u->id);
+        buf_add_json_uuid(b, &u->id);
         sim_json_key_str(b, lib, ",\"email\":", u->email);
         sim_json_key_str(b, lib, ",\"name\":", u->name);
         buf_addf(b, ",\"isAdmin\":%s,\"partners\":[",
                  u->is_admin ? "true" : "false");
-        for (j = 0; j < u->partners.nr; j++) {
-            if (j)
-                buf_addch(b, ',');
-            sim_json_uuid(b, &lib->users[u->partners.items[j]].id);
-        }
+        id_list(b, lib, REC_USER, &u->partners);
         buf_addstr(b, "],\"apiKeys\":[");
         for (j = 0; j < lib->keys_nr; j++) {
             const struct sim_key *k = &lib->keys[j];
@@ -139,13 +144,13 @@ void sim_lib_dump(struct buf *b, const struct sim_lib *lib, bool state)
         if (t->deleted)
             continue;
         buf_addstr(b, j++ ? ",\n{\"id\":" : "\n{\"id\":");
-        sim_json_uuid(b, &t->id);
+        buf_add_json_uuid(b, &t->id);
         buf_addstr(b, ",\"ownerId\":");
-        sim_json_uuid(b, &lib->users[t->owner].id);
+        buf_add_json_uuid(b, &lib->users[t->owner].id);
         sim_json_key_str(b, lib, ",\"value\":", t->value);
         buf_addstr(b, ",\"parentId\":");
         if (t->parent != SIM_NONE)
-            sim_json_uuid(b, &lib->tags[t->parent].id);
+            buf_add_json_uuid(b, &lib->tags[t->parent].id);
         else
             buf_addstr(b, "null");
         buf_addstr(b, ",\"color\":");
@@ -165,24 +170,20 @@ void sim_lib_dump(struct buf *b, const struct sim_lib *lib, bool state)
         if (al->deleted)
             continue;
         buf_addstr(b, j++ ? ",\n{\"id\":" : "\n{\"id\":");
-        sim_json_uuid(b, &al->id);
+        buf_add_json_uuid(b, &al->id);
         buf_addstr(b, ",\"ownerId\":");
-        sim_json_uuid(b, &lib->users[al->owner].id);
+        buf_add_json_uuid(b, &lib->users[al->owner].id);
         sim_json_album_fields(b, lib, al);
         buf_addstr(b, ",\"albumUsers\":[");
         for (k = 0; k < al->members_nr; k++) {
             buf_addstr(b, k ? ",{\"userId\":" : "{\"userId\":");
-            sim_json_uuid(b, &lib->users[al->members[k].user].id);
+            buf_add_json_uuid(b, &lib->users[al->members[k].user].id);
             buf_addf(b, ",\"role\":\"%s\"}",
                      al->members[k].role == SIM_ROLE_EDITOR ? "editor"
                                                             : "viewer");
         }
         buf_addstr(b, "],\"assetIds\":[");
-        for (k = 0; k < al->assets.nr; k++) {
-            if (k)
-                buf_addch(b, ',');
-            sim_json_uuid(b, &lib->assets[al->assets.items[k]].id);
-        }
+        id_list(b, lib, REC_ASSET, &al->assets);
         buf_addstr(b, "]}");
     }
     buf_addstr(b, "],\"assets\":[");
@@ -229,6 +230,28 @@ static int get_uuid(struct loader *ld, json_t *o, const char *key,
     if (present)
         *present = true;
     return 0;
+}
+
+/*
+ * The record an id of the file names, found by find (sim_find_user, _tag,
+ * _asset); SIM_NONE, with what as the error, when v is no UUID or names
+ * none.
+ */
+static uint32_t known_id(struct loader *ld, json_t *v,
+                         uint32_t (*find)(const struct sim_lib *,
+                                          const struct uuid *),
+                         const char *what)
+{
+    const char *s = json_string_value(v);
+    struct uuid id;
+    uint32_t i;
+
+    if (!s || uuid_parse(s, strlen(s), &id) < 0 ||
+        (i = find(ld->lib, &id)) == SIM_NONE) {
+        buf_addstr(ld->err, what);
+        return SIM_NONE;
+    }
+    return i;
 }
 
 static const char *get_str(json_t *o, const char *key, const char *dflt)
@@ -320,15 +343,10 @@ static int load_users(struct loader *ld, json_t *users)
     {
         json_array_foreach(json_object_get(u, "partners"), j, p)
         {
-            const char *s = json_string_value(p);
-            struct uuid pid;
-            uint32_t pi;
+            uint32_t pi = known_id(ld, p, sim_find_user, "bad partner id");
 
-            if (!s || uuid_parse(s, strlen(s), &pid) < 0 ||
-                (pi = sim_find_user(ld->lib, &pid)) == SIM_NONE) {
-                buf_addstr(ld->err, "bad partner id");
+            if (pi == SIM_NONE)
                 return -1;
-            }
             u32vec_push(&ld->lib->users[i].partners, pi);
         }
     }
@@ -488,15 +506,11 @@ static int load_assets(struct loader *ld, json_t *assets)
             lib->assets[ai].dup = sim_lib_dup(lib, &did);
         json_array_foreach(json_object_get(a, "tagIds"), j, t)
         {
-            const char *s = json_string_value(t);
-            struct uuid tid;
-            uint32_t ti;
+            uint32_t ti =
+                known_id(ld, t, sim_find_tag, "asset names an unknown tag");
 
-            if (!s || uuid_parse(s, strlen(s), &tid) < 0 ||
-                (ti = sim_find_tag(lib, &tid)) == SIM_NONE) {
-                buf_addstr(ld->err, "asset names an unknown tag");
+            if (ti == SIM_NONE)
                 return -1;
-            }
             (void)sim_link_tag(lib, ti, ai);
         }
         e = json_object_get(a, "exifInfo");
@@ -556,15 +570,11 @@ static int load_albums(struct loader *ld, json_t *albums)
         }
         json_array_foreach(json_object_get(al, "assetIds"), j, x)
         {
-            const char *s = json_string_value(x);
-            struct uuid aid;
-            uint32_t asset;
+            uint32_t asset =
+                known_id(ld, x, sim_find_asset, "album names an unknown asset");
 
-            if (!s || uuid_parse(s, strlen(s), &aid) < 0 ||
-                (asset = sim_find_asset(lib, &aid)) == SIM_NONE) {
-                buf_addstr(ld->err, "album names an unknown asset");
+            if (asset == SIM_NONE)
                 return -1;
-            }
             (void)sim_link_album(lib, ai, asset);
         }
         if (has_thumb)

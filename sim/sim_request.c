@@ -5,6 +5,7 @@
  * in 2.x, Zod issues in 3.x).
  */
 #include "core/timeutil.h"
+#include "sim/sim_json.h"
 #include "sim/sim_server.h"
 
 #include <microhttpd.h>
@@ -115,21 +116,39 @@ bool sim_uuid_ok(const struct sim_req *r, const char *s, struct uuid *out)
     return true;
 }
 
-int sim_param_uuid(struct sim_req *r, int i, const char *name, struct uuid *out)
+/* The 400 of a parameter name that is no UUID (a path parameter's issue
+ * also names the format). */
+static int not_a_uuid(struct sim_req *r, const char *name, bool path)
 {
     struct buf m2 = BUF_INIT, m3 = BUF_INIT;
 
-    if (sim_uuid_ok(r, r->params[i], out))
-        return 0;
     buf_addf(&m2, "%s must be a UUID", name);
     buf_addf(&m3,
-             "{\"code\":\"invalid_format\",\"format\":\"uuid\","
-             "\"path\":[\"%s\"],\"message\":\"Invalid UUID\"}",
-             name);
+             "{\"code\":\"invalid_format\",%s\"path\":[\"%s\"],"
+             "\"message\":\"Invalid UUID\"}",
+             path ? "\"format\":\"uuid\"," : "", name);
     sim_error_validation(r, m2.buf, m3.buf);
     buf_release(&m2);
     buf_release(&m3);
     return -1;
+}
+
+int sim_param_uuid(struct sim_req *r, int i, const char *name, struct uuid *out)
+{
+    if (sim_uuid_ok(r, r->params[i], out))
+        return 0;
+    return not_a_uuid(r, name, true);
+}
+
+int sim_query_uuid(struct sim_req *r, const char *name, struct uuid *out)
+{
+    const char *s = sim_query(r, name);
+
+    if (!s)
+        return 0;
+    if (sim_uuid_ok(r, s, out))
+        return 1;
+    return not_a_uuid(r, name, false);
 }
 
 int sim_need_body(struct sim_req *r)
@@ -165,6 +184,35 @@ size_t sim_uuid_list(json_t *arr, struct uuid **out)
             (void)uuid_parse(s, strlen(s), &(*out)[i]);
     }
     return n;
+}
+
+int sim_body_bulk_links(struct sim_req *r, const char *targets_key,
+                        struct uuid **targets, size_t *targets_nr,
+                        struct uuid **assets, size_t *assets_nr)
+{
+    const struct sim_field fields[] = {
+        {targets_key, FT_UUIDS, true, 0, 0, NULL},
+        {"assetIds", FT_UUIDS, true, 0, 0, NULL},
+    };
+
+    if (sim_body_fields(r, fields, ARRAY_SIZE(fields)) < 0)
+        return -1;
+    *targets_nr = sim_uuid_list(json_object_get(r->body, targets_key), targets);
+    *assets_nr = sim_uuid_list(json_object_get(r->body, "assetIds"), assets);
+    return 0;
+}
+
+void sim_bulk_ids(struct sim_req *r, sim_bulk_fn *fn, void *ctx)
+{
+    struct uuid *ids;
+    size_t n = sim_uuid_list(json_object_get(r->body, "ids"), &ids);
+
+    buf_addch(&r->out, '[');
+    for (size_t i = 0; i < n; i++)
+        sim_json_bulk(&r->out, i == 0, &ids[i],
+                      fn(r, sim_find_asset(r->lib, &ids[i]), ctx));
+    buf_addch(&r->out, ']');
+    free(ids);
 }
 
 static const char *type_word2(enum sim_ftype t)
@@ -254,31 +302,23 @@ static int check_int(struct sim_req *r, const struct sim_field *f, json_t *v)
 {
     struct buf m2 = BUF_INIT, m3 = BUF_INIT;
     json_int_t n;
+    bool small;
+    long long bound;
 
     if (!json_is_integer(v))
         return bad_type(r, f, false);
     n = json_integer_value(v);
-    if (!f->min && !f->max)
+    if ((!f->min && !f->max) || (n >= f->min && n <= f->max))
         return 0;
-    if (n < f->min) {
-        buf_addf(&m2, "%s must not be less than %lld", f->name,
-                 (long long)f->min);
-        buf_addf(&m3,
-                 "{\"code\":\"too_small\",\"minimum\":%lld,"
-                 "\"path\":[\"%s\"],\"message\":\"Too small: expected "
-                 "number to be >=%lld\"}",
-                 (long long)f->min, f->name, (long long)f->min);
-    } else if (n > f->max) {
-        buf_addf(&m2, "%s must not be greater than %lld", f->name,
-                 (long long)f->max);
-        buf_addf(&m3,
-                 "{\"code\":\"too_big\",\"maximum\":%lld,"
-                 "\"path\":[\"%s\"],\"message\":\"Too big: expected "
-                 "number to be <=%lld\"}",
-                 (long long)f->max, f->name, (long long)f->max);
-    } else {
-        return 0;
-    }
+    small = n < f->min;
+    bound = (long long)(small ? f->min : f->max);
+    buf_addf(&m2, "%s must not be %s than %lld", f->name,
+             small ? "less" : "greater", bound);
+    buf_addf(&m3,
+             "{\"code\":\"too_%s\",\"%s\":%lld,\"path\":[\"%s\"],"
+             "\"message\":\"Too %s: expected number to be %s%lld\"}",
+             small ? "small" : "big", small ? "minimum" : "maximum", bound,
+             f->name, small ? "small" : "big", small ? ">=" : "<=", bound);
     sim_error_validation(r, m2.buf, m3.buf);
     buf_release(&m2);
     buf_release(&m3);
@@ -320,6 +360,9 @@ static int check_field(struct sim_req *r, const struct sim_field *f, json_t *v)
     json_t *x;
     int64_t t;
 
+    /* a nullable type takes null, else is checked as its plain type */
+    if ((f->type == FT_NUUIDS || f->type == FT_NSTR) && json_is_null(v))
+        return 0;
     switch (f->type) {
     case FT_UUID:
         if (!json_is_string(v))
@@ -328,9 +371,6 @@ static int check_field(struct sim_req *r, const struct sim_field *f, json_t *v)
             return bad_uuid(r, f, 0);
         return 0;
     case FT_NUUIDS:
-        if (json_is_null(v))
-            return 0;
-        /* fall through */
     case FT_UUIDS:
         if (!json_is_array(v))
             return bad_type(r, f, false);
@@ -341,9 +381,6 @@ static int check_field(struct sim_req *r, const struct sim_field *f, json_t *v)
         }
         return 0;
     case FT_NSTR:
-        if (json_is_null(v))
-            return 0;
-        /* fall through */
     case FT_STR:
         if (!json_is_string(v))
             return bad_type(r, f, false);

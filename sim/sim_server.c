@@ -334,6 +334,30 @@ static double service_ms(struct sim_server *s, enum sim_class cls,
     return end - now;
 }
 
+enum endpoint_column { EP_CALLS, EP_SERVICE_MS, EP_ERRORS };
+
+/* The members of one by-endpoint map of the stats, "METHOD template":
+ * value, for the routes called (EP_ERRORS: that answered an error). */
+static void endpoint_map(const struct sim_server *s, struct buf *b,
+                         enum endpoint_column col)
+{
+    bool first = true;
+
+    for (size_t i = 0; i < ROUTES_NR; i++) {
+        const struct endpoint_stat *e = &s->ep[i];
+
+        if (!(col == EP_ERRORS ? e->errors : e->count))
+            continue;
+        buf_addf(b, "%s\"%s %s\":", first ? "" : ",", routes[i].method,
+                 routes[i].tmpl);
+        if (col == EP_SERVICE_MS)
+            buf_addf(b, "%.3f", e->service_ms);
+        else
+            buf_addf(b, "%ld", col == EP_ERRORS ? e->errors : e->count);
+        first = false;
+    }
+}
+
 /*
  * GET /__sim/stats: the request, write, error and fault counters, the
  * capacity model's figures and the count by endpoint template, taken under
@@ -342,7 +366,6 @@ static double service_ms(struct sim_server *s, enum sim_class cls,
 static void stats_json(struct sim_server *s, struct buf *b)
 {
     size_t i;
-    bool first = true;
 
     pthread_mutex_lock(&s->cap_mu);
     pthread_mutex_lock(&s->stat_mu);
@@ -360,31 +383,11 @@ static void stats_json(struct sim_server *s, struct buf *b)
              s->slept_ms, s->serialise_ms, s->opts.one_loop ? "true" : "false",
              s->opts.dialect, s->opts.latency ? "seed" : "off",
              s->opts.latency_scale);
-    for (i = 0; i < ROUTES_NR; i++) {
-        if (!s->ep[i].count)
-            continue;
-        buf_addf(b, "%s\"%s %s\":%ld", first ? "" : ",", routes[i].method,
-                 routes[i].tmpl, s->ep[i].count);
-        first = false;
-    }
+    endpoint_map(s, b, EP_CALLS);
     buf_addstr(b, "},\"service_ms_by_endpoint\":{");
-    first = true;
-    for (i = 0; i < ROUTES_NR; i++) {
-        if (!s->ep[i].count)
-            continue;
-        buf_addf(b, "%s\"%s %s\":%.3f", first ? "" : ",", routes[i].method,
-                 routes[i].tmpl, s->ep[i].service_ms);
-        first = false;
-    }
+    endpoint_map(s, b, EP_SERVICE_MS);
     buf_addstr(b, "},\"errors_by_endpoint\":{");
-    first = true;
-    for (i = 0; i < ROUTES_NR; i++) {
-        if (!s->ep[i].errors)
-            continue;
-        buf_addf(b, "%s\"%s %s\":%ld", first ? "" : ",", routes[i].method,
-                 routes[i].tmpl, s->ep[i].errors);
-        first = false;
-    }
+    endpoint_map(s, b, EP_ERRORS);
     buf_addstr(b, "},\"faults\":{");
     for (i = 0; i < ARRAY_SIZE(fault_names); i++)
         buf_addf(b, "%s\"%s\":%ld", i ? "," : "", fault_names[i],

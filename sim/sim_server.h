@@ -107,6 +107,9 @@ bool sim_uuid_ok(const struct sim_req *r, const char *s, struct uuid *out);
 /* Parses the path parameter i as a UUID, answering 400 if it is not. */
 int sim_param_uuid(struct sim_req *r, int i, const char *name,
                    struct uuid *out);
+/* The query parameter name as a UUID: 1, 0 when absent, -1 after the 400
+ * naming it. */
+int sim_query_uuid(struct sim_req *r, const char *name, struct uuid *out);
 
 enum sim_ftype {
     FT_UUID,   /* UUID string */
@@ -149,6 +152,25 @@ int sim_body_fields(struct sim_req *r, const struct sim_field *fields,
 
 /* Reads an array of UUIDs already validated; caller frees *out. */
 size_t sim_uuid_list(json_t *arr, struct uuid **out);
+
+/*
+ * The body of a bulk link (PUT /albums/assets, PUT /tags/assets): two
+ * required UUID lists, targets_key (albumIds, tagIds) and assetIds, and
+ * nothing else (400 and -1 otherwise).  Reads both; the caller frees
+ * *targets and *assets.
+ */
+int sim_body_bulk_links(struct sim_req *r, const char *targets_key,
+                        struct uuid **targets, size_t *targets_nr,
+                        struct uuid **assets, size_t *assets_nr);
+
+/*
+ * The answer of a per-id bulk endpoint (PUT/DELETE /albums/{id}/assets,
+ * /tags/{id}/assets): one BulkIdResponseDto for each of the body's "ids"
+ * (validated), in order, whose error is fn's for that asset (SIM_NONE
+ * for an unknown id; NULL: done).
+ */
+typedef const char *sim_bulk_fn(struct sim_req *r, uint32_t asset, void *ctx);
+void sim_bulk_ids(struct sim_req *r, sim_bulk_fn *fn, void *ctx);
 
 /* The current time in ms, for updatedAt stamps. */
 int64_t sim_now(void);

@@ -711,31 +711,25 @@ void api_album_info(struct api *a, const struct uuid *id, api_albums_fn *cb,
 
 /* ---- search -------------------------------------------------------------- */
 
+/* ,"key":"<ISO time>" when t is set. */
+static void add_time(struct buf *b, const char *key, int64_t t)
+{
+    char iso[32];
+
+    if (t == TIME_NONE)
+        return;
+    time_format_iso(t, iso);
+    buf_addf(b, ",\"%s\":\"%s\"", key, iso);
+}
+
 /* The filter fields shared by metadata and statistics. */
 static void add_filters(struct buf *b, const struct api_search *q)
 {
-    char t[32];
-
-    if (q->taken_after != TIME_NONE) {
-        time_format_iso(q->taken_after, t);
-        buf_addf(b, ",\"takenAfter\":\"%s\"", t);
-    }
-    if (q->taken_before != TIME_NONE) {
-        time_format_iso(q->taken_before, t);
-        buf_addf(b, ",\"takenBefore\":\"%s\"", t);
-    }
-    if (q->created_after != TIME_NONE) {
-        time_format_iso(q->created_after, t);
-        buf_addf(b, ",\"createdAfter\":\"%s\"", t);
-    }
-    if (q->created_before != TIME_NONE) {
-        time_format_iso(q->created_before, t);
-        buf_addf(b, ",\"createdBefore\":\"%s\"", t);
-    }
-    if (q->updated_after != TIME_NONE) {
-        time_format_iso(q->updated_after, t);
-        buf_addf(b, ",\"updatedAfter\":\"%s\"", t);
-    }
+    add_time(b, "takenAfter", q->taken_after);
+    add_time(b, "takenBefore", q->taken_before);
+    add_time(b, "createdAfter", q->created_after);
+    add_time(b, "createdBefore", q->created_before);
+    add_time(b, "updatedAfter", q->updated_after);
     if (q->album) {
         buf_addstr(b, ",\"albumIds\":");
         api_add_uuid_array(b, q->album, 1);

@@ -101,8 +101,7 @@ int jd_time(struct jdec *d, json_t *obj, const char *where, long idx,
 int jd_time_opt(struct jdec *d, json_t *obj, const char *where, long idx,
                 const char *key, int64_t *out);
 
-/* Appends ,"key":"<uuid>" style fragments used by the request bodies. */
-void api_add_uuid(struct buf *b, const struct uuid *u);
+/* Appends a JSON array of UUID strings (the request bodies' id lists). */
 void api_add_uuid_array(struct buf *b, const struct uuid *ids, size_t nr);
 
 #endif

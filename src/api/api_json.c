@@ -158,16 +158,6 @@ int jd_time_opt(struct jdec *d, json_t *obj, const char *where, long idx,
     return jd_time(d, obj, where, idx, key, out);
 }
 
-void api_add_uuid(struct buf *b, const struct uuid *u)
-{
-    char s[UUID_STR_LEN + 1];
-
-    uuid_format(u, s);
-    buf_addch(b, '"');
-    buf_add(b, s, UUID_STR_LEN);
-    buf_addch(b, '"');
-}
-
 void api_add_uuid_array(struct buf *b, const struct uuid *ids, size_t nr)
 {
     buf_grow(b, nr * (UUID_STR_LEN + 3) + 2);
@@ -175,7 +165,7 @@ void api_add_uuid_array(struct buf *b, const struct uuid *ids, size_t nr)
     for (size_t i = 0; i < nr; i++) {
         if (i)
             buf_addch(b, ',');
-        api_add_uuid(b, &ids[i]);
+        buf_add_json_uuid(b, &ids[i]);
     }
     buf_addch(b, ']');
 }

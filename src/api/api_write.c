@@ -203,7 +203,7 @@ void api_album_users_add(struct api *a, const struct uuid *album,
     buf_addstr(&body, "{\"albumUsers\":[");
     for (size_t i = 0; i < nr; i++) {
         buf_addstr(&body, i ? ",{\"userId\":" : "{\"userId\":");
-        api_add_uuid(&body, &users[i].user);
+        buf_add_json_uuid(&body, &users[i].user);
         buf_addf(&body, ",\"role\":\"%s\"}", role_name(users[i].role));
     }
     buf_addstr(&body, "]}");

@@ -56,6 +56,26 @@ struct http_engine *cli_engine_open(const struct cli_ctx *ctx,
     return e;
 }
 
+bool cli_readonly_open(const struct cli_ctx *ctx, struct cli_readonly *ro)
+{
+    model_init(&ro->m);
+    plan_init(&ro->p);
+    buf_init(&ro->out, 0);
+    buf_init(&ro->err, 0);
+    ro->eng = cli_engine_open(ctx, NULL);
+    return ro->eng != NULL;
+}
+
+void cli_readonly_close(struct cli_readonly *ro)
+{
+    plan_release(&ro->p);
+    model_release(&ro->m);
+    http_engine_free(ro->eng);
+    ro->eng = NULL;
+    buf_release(&ro->out);
+    buf_release(&ro->err);
+}
+
 enum cli_status cli_status_of(enum api_fail kind)
 {
     /* Unreachable, key refused (401), or a permission the run needs is

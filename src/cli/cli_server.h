@@ -10,6 +10,7 @@
 #include "cli/progress.h"
 #include "http/http_engine.h"
 #include "model/model.h"
+#include "plan/plan.h"
 #include "snapshot/snapshot.h"
 
 /*
@@ -19,6 +20,22 @@
  */
 struct http_engine *cli_engine_open(const struct cli_ctx *ctx,
                                     struct progress *p);
+
+/*
+ * What a command that reads the library and prints a plan without writing
+ * (plan, undo --json) holds: the engine, the library, the plan, the
+ * output and an error message.  cli_readonly_open() makes the engine
+ * (false, the error printed, when it cannot) and empties the rest;
+ * cli_readonly_close() releases all of it, opened or not.
+ */
+struct cli_readonly {
+    struct http_engine *eng;
+    struct model m;
+    struct plan p;
+    struct buf out, err;
+};
+bool cli_readonly_open(const struct cli_ctx *ctx, struct cli_readonly *ro);
+void cli_readonly_close(struct cli_readonly *ro);
 
 /* CLI_SERVER (exit 3) for an unreachable server, a refused key or a
  * missing permission, else CLI_FAILED. */

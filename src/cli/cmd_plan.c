@@ -80,22 +80,18 @@ enum cli_status cmd_plan(struct cli_ctx *ctx)
     enum cli_status st = cli_load_server_config(ctx);
     struct rules_opts ro = RULES_OPTS_INIT;
     struct snapshot_info info;
-    struct http_engine *eng;
+    struct cli_readonly r;
     struct state *memory;
-    struct buf out = BUF_INIT, err = BUF_INIT;
-    struct model m;
-    struct plan p;
 
     if (st != CLI_OK)
         return st;
-    eng = cli_engine_open(ctx, NULL);
-    if (!eng)
+    if (!cli_readonly_open(ctx, &r)) {
+        cli_readonly_close(&r);
         return CLI_FAILED;
-    model_init(&m);
-    plan_init(&p);
+    }
     memory = open_memory(ctx);
-    st = cli_read_library(ctx, eng, &m, &info, NULL, memory, false);
-    cli_metrics_out(ctx, eng, NULL);
+    st = cli_read_library(ctx, r.eng, &r.m, &info, NULL, memory, false);
+    cli_metrics_out(ctx, r.eng, NULL);
     if (st != CLI_OK) {
         state_close(memory);
         goto out;
@@ -103,25 +99,21 @@ enum cli_status cmd_plan(struct cli_ctx *ctx)
     ro.now = run_now_ms();
     plan_window(ctx, memory, info.server_total, ro.now, &ro);
     state_close(memory);
-    if (rules_evaluate(ctx->cfg, &m, &ro, &p, &err) < 0) {
-        error_log("%s", err.buf);
+    if (rules_evaluate(ctx->cfg, &r.m, &ro, &r.p, &r.err) < 0) {
+        error_log("%s", r.err.buf);
         st = CLI_FAILED;
         goto out;
     }
-    cli_warn_hidden_users(ctx->cfg, &info, &p);
+    cli_warn_hidden_users(ctx->cfg, &info, &r.p);
     if (ctx->opts.json)
-        plan_to_json(&p, &out);
+        plan_to_json(&r.p, &r.out);
     else {
-        struct plan_names names = {cli_model_name, &m};
+        struct plan_names names = {cli_model_name, &r.m};
 
-        plan_print_summary_named(&p, &out, 5, &names);
+        plan_print_summary_named(&r.p, &r.out, 5, &names);
     }
-    st = cli_stdout(&out, "plan");
+    st = cli_stdout(&r.out, "plan");
 out:
-    plan_release(&p);
-    model_release(&m);
-    http_engine_free(eng);
-    buf_release(&out);
-    buf_release(&err);
+    cli_readonly_close(&r);
     return st;
 }

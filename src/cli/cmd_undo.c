@@ -352,26 +352,37 @@ static void leave(struct undo *u, const struct model *m, const struct jentry *e,
     l->why = why;
 }
 
-static bool has_tag(const struct model *m, uint32_t a, uint32_t t)
+/* Whether x is one of the nr ids of l (a row of the model's indexes). */
+static bool listed(const uint32_t *l, size_t nr, uint32_t x)
 {
-    size_t nr, i;
-    const uint32_t *l = model_asset_tags(m, a, &nr);
-
-    for (i = 0; i < nr; i++)
-        if (l[i] == t)
+    for (size_t i = 0; i < nr; i++)
+        if (l[i] == x)
             return true;
     return false;
 }
 
+static bool has_tag(const struct model *m, uint32_t a, uint32_t t)
+{
+    size_t nr;
+    const uint32_t *l = model_asset_tags(m, a, &nr);
+
+    return listed(l, nr, t);
+}
+
 static bool in_album(const struct model *m, uint32_t a, uint32_t al)
 {
-    size_t nr, i;
+    size_t nr;
     const uint32_t *l = model_asset_albums(m, a, &nr);
 
-    for (i = 0; i < nr; i++)
-        if (l[i] == al)
-            return true;
-    return false;
+    return listed(l, nr, al);
+}
+
+/* The inverse plan's group of op for the existing album al. */
+static struct plan_group *album_group(struct plan *p, const struct model *m,
+                                      uint32_t al, enum plan_op op)
+{
+    return plan_group(p, op, model_str(m, m->albums[al].name),
+                      &m->albums[al].id);
 }
 
 static uint32_t find_tag(const struct model *m, const char *name)
@@ -502,10 +513,8 @@ static void invert_album(struct undo *u, const struct model *m,
         else if (!m->albums[al].members_known || !in_album(m, a, al))
             leave(u, m, e, "the asset left the album since");
         else
-            plan_add(plan_group(p, PLAN_ALBUM_REMOVE,
-                                model_str(m, m->albums[al].name),
-                                &m->albums[al].id),
-                     &e->asset, PLAN_R_UNDO, 0);
+            plan_add(album_group(p, m, al, PLAN_ALBUM_REMOVE), &e->asset,
+                     PLAN_R_UNDO, 0);
         return;
     }
     /* REMOVE_ASSET_FROM_ALBUM */
@@ -513,10 +522,8 @@ static void invert_album(struct undo *u, const struct model *m,
         if (m->albums[al].members_known && in_album(m, a, al))
             leave(u, m, e, "the asset is in the album again");
         else
-            plan_add(plan_group(p, PLAN_ALBUM_ADD,
-                                model_str(m, m->albums[al].name),
-                                &m->albums[al].id),
-                     &e->asset, PLAN_R_UNDO, 0);
+            plan_add(album_group(p, m, al, PLAN_ALBUM_ADD), &e->asset,
+                     PLAN_R_UNDO, 0);
     } else if (run_deleted(u, &e->album) && e->album_name &&
                model_find_album_by_name(m, e->album_name) == MODEL_NONE) {
         /* The run deleted the album: it is made again with its assets. */
@@ -697,36 +704,27 @@ static void left_json(const struct undo *u, struct buf *out)
 static enum cli_status print_json(struct cli_ctx *ctx, struct undo *u)
 {
     struct snapshot_info info;
-    struct http_engine *eng = cli_engine_open(ctx, NULL);
-    struct buf out = BUF_INIT, err = BUF_INIT;
-    enum cli_status st;
-    struct model m;
-    struct plan p;
+    struct cli_readonly r;
+    enum cli_status st = CLI_FAILED;
 
-    if (!eng)
-        return CLI_FAILED;
-    model_init(&m);
-    plan_init(&p);
-    st = cli_read_library(ctx, eng, &m, &info, NULL, NULL, false);
+    if (!cli_readonly_open(ctx, &r))
+        goto out;
+    st = cli_read_library(ctx, r.eng, &r.m, &info, NULL, NULL, false);
     if (st != CLI_OK)
         goto out;
-    (void)build_inverse(u, &m, &p, &err);
-    plan_finish(&p);
-    buf_addstr(&out, "{\"run\":");
-    buf_add_json_str(&out, u->run, strlen(u->run));
-    buf_addstr(&out, ",\"left_alone\":");
-    left_json(u, &out);
-    buf_addstr(&out, ",\"plan\":");
-    plan_to_json(&p, &out);
-    buf_rtrim(&out);
-    buf_addstr(&out, "}\n");
-    st = cli_stdout(&out, "undo");
+    (void)build_inverse(u, &r.m, &r.p, &r.err);
+    plan_finish(&r.p);
+    buf_addstr(&r.out, "{\"run\":");
+    buf_add_json_str(&r.out, u->run, strlen(u->run));
+    buf_addstr(&r.out, ",\"left_alone\":");
+    left_json(u, &r.out);
+    buf_addstr(&r.out, ",\"plan\":");
+    plan_to_json(&r.p, &r.out);
+    buf_rtrim(&r.out);
+    buf_addstr(&r.out, "}\n");
+    st = cli_stdout(&r.out, "undo");
 out:
-    plan_release(&p);
-    model_release(&m);
-    http_engine_free(eng);
-    buf_release(&out);
-    buf_release(&err);
+    cli_readonly_close(&r);
     return st;
 }
 

@@ -494,6 +494,17 @@ static int get_name(struct pp *pp, char term, const char *what,
     return 0;
 }
 
+/* A group's name up to term, which must be an identifier ((?P<name>,
+ * (?P=name)). */
+static int group_name(struct pp *pp, char term, const char **name, size_t *len)
+{
+    if (get_name(pp, term, "group name", name, len) < 0)
+        return -1;
+    if (!is_identifier(*name, *len))
+        return fail_name(pp, *name, "bad character in group name", *name, *len);
+    return 0;
+}
+
 /*
  * \N{NAME}: unicodedata.lookup(), which ignores case and knows the
  * formal aliases.  libunistring's table is the same Unicode version as
@@ -1067,21 +1078,15 @@ static int group(struct pp *pp, const char *at, enum last *last,
 
         pp->p++;
         if (match(pp, '<')) {
-            if (get_name(pp, '>', "group name", &name, &len) < 0)
+            if (group_name(pp, '>', &name, &len) < 0)
                 return -1;
-            if (!is_identifier(name, len))
-                return fail_name(pp, name, "bad character in group name", name,
-                                 len);
             if ((gid = group_by_name(pp, name, len)) != 0)
                 return redefined(pp, name, len, gid);
             return capture(pp, at, name, len, w);
         }
         if (match(pp, '=')) {
-            if (get_name(pp, ')', "group name", &name, &len) < 0)
+            if (group_name(pp, ')', &name, &len) < 0)
                 return -1;
-            if (!is_identifier(name, len))
-                return fail_name(pp, name, "bad character in group name", name,
-                                 len);
             gid = group_by_name(pp, name, len);
             if (!gid)
                 return fail_name(pp, name, "unknown group name", name, len);

@@ -5,6 +5,8 @@
 
 #include <stdarg.h>
 
+#include "core/uuid.h"
+
 char buf_empty[1];
 
 void buf_init(struct buf *b, size_t hint)
@@ -177,6 +179,16 @@ void buf_add_json_str(struct buf *b, const char *s, size_t len)
             }
         }
     }
+    buf_addch(b, '"');
+}
+
+void buf_add_json_uuid(struct buf *b, const struct uuid *u)
+{
+    char s[UUID_STR_LEN + 1];
+
+    uuid_format(u, s);
+    buf_addch(b, '"');
+    buf_add(b, s, UUID_STR_LEN);
     buf_addch(b, '"');
 }
 

@@ -58,6 +58,9 @@ void buf_vaddf(struct buf *b, const char *fmt, va_list ap);
 int buf_add_limited(struct buf *b, const void *data, size_t len);
 /* Appends s as a JSON string literal, quotes included. */
 void buf_add_json_str(struct buf *b, const char *s, size_t len);
+/* Appends u as a JSON string literal: 36 lowercase characters, quoted. */
+struct uuid;
+void buf_add_json_uuid(struct buf *b, const struct uuid *u);
 /* Removes trailing whitespace. */
 void buf_rtrim(struct buf *b);
 

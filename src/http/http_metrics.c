@@ -183,6 +183,19 @@ void http_metrics_table(const struct http_engine *e, struct buf *out)
              t.wall_s, t.cpu_s, t.wait_s, t.peak_rss_kb);
 }
 
+/* The counters an endpoint and the totals share, as JSON members. */
+static void counters_json(struct buf *out, uint64_t calls, uint64_t errors,
+                          uint64_t retries, uint64_t bytes_in,
+                          uint64_t bytes_out)
+{
+    buf_addf(out,
+             "\"calls\":%llu,\"errors\":%llu,\"retries\":%llu,"
+             "\"bytes_in\":%llu,\"bytes_out\":%llu",
+             (unsigned long long)calls, (unsigned long long)errors,
+             (unsigned long long)retries, (unsigned long long)bytes_in,
+             (unsigned long long)bytes_out);
+}
+
 void http_metrics_json(const struct http_engine *e, struct buf *out)
 {
     const struct http_metrics *m = http_engine_metrics(e);
@@ -196,26 +209,21 @@ void http_metrics_json(const struct http_engine *e, struct buf *out)
         fill(v[i], &s);
         buf_addstr(out, i ? ",{\"endpoint\":" : "{\"endpoint\":");
         buf_add_json_str(out, s.endpoint, strlen(s.endpoint));
+        buf_addch(out, ',');
+        counters_json(out, s.calls, s.errors, s.retries, s.bytes_in,
+                      s.bytes_out);
         buf_addf(out,
-                 ",\"calls\":%llu,\"errors\":%llu,\"retries\":%llu,"
-                 "\"bytes_in\":%llu,\"bytes_out\":%llu,"
-                 "\"latency_sum_s\":%.6f,\"p50_s\":%.6f,\"p95_s\":%.6f,"
+                 ",\"latency_sum_s\":%.6f,\"p50_s\":%.6f,\"p95_s\":%.6f,"
                  "\"max_s\":%.6f}",
-                 (unsigned long long)s.calls, (unsigned long long)s.errors,
-                 (unsigned long long)s.retries, (unsigned long long)s.bytes_in,
-                 (unsigned long long)s.bytes_out, s.latency_sum_s, s.p50_s,
-                 s.p95_s, s.max_s);
+                 s.latency_sum_s, s.p50_s, s.p95_s, s.max_s);
     }
     free(v);
     http_metrics_totals(e, &t);
+    buf_addf(out, "],\"requests\":%llu,", (unsigned long long)t.requests);
+    counters_json(out, t.calls, t.errors, t.retries, t.bytes_in, t.bytes_out);
     buf_addf(out,
-             "],\"requests\":%llu,\"calls\":%llu,\"errors\":%llu,"
-             "\"retries\":%llu,\"bytes_in\":%llu,\"bytes_out\":%llu,"
-             "\"connections\":%llu,\"concurrency\":%ld,\"wall_s\":%.6f,"
+             ",\"connections\":%llu,\"concurrency\":%ld,\"wall_s\":%.6f,"
              "\"cpu_s\":%.6f,\"wait_s\":%.6f,\"peak_rss_kb\":%ld}",
-             (unsigned long long)t.requests, (unsigned long long)t.calls,
-             (unsigned long long)t.errors, (unsigned long long)t.retries,
-             (unsigned long long)t.bytes_in, (unsigned long long)t.bytes_out,
              (unsigned long long)t.connections, http_engine_concurrency(e),
              t.wall_s, t.cpu_s, t.wait_s, t.peak_rss_kb);
 }

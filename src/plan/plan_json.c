@@ -19,16 +19,6 @@
 
 static const char *const role_names[] = {"viewer", "editor", "owner"};
 
-static void add_uuid(struct buf *out, const struct uuid *u)
-{
-    char s[UUID_STR_LEN + 1];
-
-    uuid_format(u, s);
-    buf_addch(out, '"');
-    buf_add(out, s, UUID_STR_LEN);
-    buf_addch(out, '"');
-}
-
 static void add_str_or_null(struct buf *out, const char *s)
 {
     if (s)
@@ -76,7 +66,7 @@ static void add_group(struct buf *out, const struct plan_group *g)
     buf_add_json_str(out, g->name, strlen(g->name));
     buf_addstr(out, ",\"target\":");
     if (g->target_exists)
-        add_uuid(out, &g->target);
+        buf_add_json_uuid(out, &g->target);
     else
         buf_addstr(out, "null");
     if (op_has_role(g->op))
@@ -96,7 +86,7 @@ static void add_group(struct buf *out, const struct plan_group *g)
         const struct plan_item *it = &g->items[i];
 
         buf_addstr(out, i ? ",[" : "[");
-        add_uuid(out, &it->id);
+        buf_add_json_uuid(out, &it->id);
         buf_addf(out, ",\"%s\",%u]",
                  plan_reason_name((enum plan_reason)it->reason),
                  (unsigned)it->rule);
@@ -110,12 +100,12 @@ static void add_note(struct buf *out, const struct plan_note *n)
     if (uuid_is_zero(&n->asset))
         buf_addstr(out, "null");
     else
-        add_uuid(out, &n->asset);
+        buf_add_json_uuid(out, &n->asset);
     buf_addstr(out, ",\"album\":");
     if (uuid_is_zero(&n->album))
         buf_addstr(out, "null");
     else
-        add_uuid(out, &n->album);
+        buf_add_json_uuid(out, &n->album);
     buf_addstr(out, ",\"detail\":");
     if (n->detail.nr) {
         buf_addch(out, '{');

@@ -26,6 +26,16 @@ static size_t rname_of(struct ws *w, const char *s)
     return rn;
 }
 
+/* Appends the nr rules of v to the rule list, as its range first, count. */
+static void add_rules(struct ws_rules *r, const struct config_rule *v,
+                      size_t nr, size_t *first, size_t *count)
+{
+    *first = r->nr;
+    for (size_t i = 0; i < nr; i++)
+        r->rule[r->nr++] = &v[i];
+    *count = r->nr - *first;
+}
+
 void ws_rules_build(struct ws *w)
 {
     const struct config *cfg = w->cfg;
@@ -35,22 +45,16 @@ void ws_rules_build(struct ws *w)
     total = cfg->classification.rules_nr + cfg->conversions.nr +
             cfg->filters.filter_in_nr + cfg->filters.filter_out_nr;
     r->rule = xcalloc(total ? total : 1, sizeof(*r->rule));
-    r->class_first = r->nr;
-    for (i = 0; i < cfg->classification.rules_nr; i++)
-        r->rule[r->nr++] = &cfg->classification.rules[i];
-    r->class_nr = r->nr - r->class_first;
+    add_rules(r, cfg->classification.rules, cfg->classification.rules_nr,
+              &r->class_first, &r->class_nr);
     r->conv_first = r->nr;
     for (i = 0; i < cfg->conversions.nr; i++)
         r->rule[r->nr++] = &cfg->conversions.items[i].source;
     r->conv_nr = r->nr - r->conv_first;
-    r->in_first = r->nr;
-    for (i = 0; i < cfg->filters.filter_in_nr; i++)
-        r->rule[r->nr++] = &cfg->filters.filter_in[i];
-    r->in_nr = r->nr - r->in_first;
-    r->out_first = r->nr;
-    for (i = 0; i < cfg->filters.filter_out_nr; i++)
-        r->rule[r->nr++] = &cfg->filters.filter_out[i];
-    r->out_nr = r->nr - r->out_first;
+    add_rules(r, cfg->filters.filter_in, cfg->filters.filter_in_nr,
+              &r->in_first, &r->in_nr);
+    add_rules(r, cfg->filters.filter_out, cfg->filters.filter_out_nr,
+              &r->out_first, &r->out_nr);
 
     for (i = 0; i < r->nr; i++)
         for (j = 0; j < r->rule[i]->tag_names.nr; j++)

@@ -115,6 +115,11 @@ static void test_sim_first_line_and_version_per_dialect(void **state)
     assert_int_equal(sim_stop(&s), 0);
 }
 
+/*
+ * A missing or unknown key, a key short of a permission and an unknown
+ * route answer as each dialect does; the stats count the errors, in all
+ * and by endpoint.
+ */
 static void test_sim_auth_errors_in_both_dialects(void **state)
 {
     struct sim_proc s;
@@ -167,12 +172,33 @@ static void test_sim_auth_errors_in_both_dialects(void **state)
                                      "/api/server/statistics", NULL, &body,
                                      NULL, NULL),
                      403);
+    assert_int_equal(sim_request(&s, "GET", "/api/server/ping", NULL, &body),
+                     200);
+    assert_int_equal(
+        sim_request(&s, "GET", "/api/server/statistics", NULL, &body), 200);
     assert_int_equal(sim_stat_long(&s, "errors"), 2);
+    /* by endpoint: the calls of each route, the errors of those that
+     * answered one (a route with none is left out) */
+    assert_int_equal(sim_stat_long(&s, "by_endpoint.GET /duplicates"), 1);
+    assert_int_equal(sim_stat_long(&s, "errors_by_endpoint.GET /duplicates"),
+                     1);
+    assert_int_equal(sim_stat_long(&s, "by_endpoint.GET /server/statistics"),
+                     2);
+    assert_int_equal(
+        sim_stat_long(&s, "errors_by_endpoint.GET /server/statistics"), 1);
+    assert_int_equal(sim_stat_long(&s, "by_endpoint.GET /server/ping"), 1);
+    assert_int_equal(sim_stat_long(&s, "errors_by_endpoint.GET /server/ping"),
+                     -1);
     assert_int_equal(sim_stop(&s), 0);
     buf_release(&body);
     buf_release(&hdr);
 }
 
+/*
+ * Request validation answers 400 naming the field, as each dialect words
+ * it: unknown keys, integers out of range, ids that are no UUID (body,
+ * path and query), null where a field is or is not nullable.
+ */
 static void test_sim_validation_names_the_field(void **state)
 {
     struct sim_proc s;
@@ -180,6 +206,34 @@ static void test_sim_validation_names_the_field(void **state)
     json_t *j;
     /* a valid UUID of version 1: 2.x accepts it, 3.x does not */
     const char *v1 = "/api/assets/0e4a9c3a-8f1e-11ee-b9d1-0242ac120002";
+    /* a nullable field (tagIds, color) takes null, another refuses it */
+    static const struct {
+        const char *path, *body;
+        int status;
+    } nulls[] = {
+        {"/api/search/metadata", "{\"tagIds\":null}", 200},
+        {"/api/search/metadata", "{\"albumIds\":null}", 400},
+        {"/api/tags", "{\"name\":\"n\",\"color\":null}", 201},
+        {"/api/tags", "{\"name\":null}", 400},
+    };
+    static const struct {
+        const char *body, *issue;
+    } ranges[] = {
+        {"{\"size\":1001}", "{\"code\":\"too_big\",\"maximum\":1000,\"path\":"
+                            "[\"size\"],\"message\":\"Too big: expected number "
+                            "to be <=1000\"}"},
+        {"{\"size\":0}", "{\"code\":\"too_small\",\"minimum\":1,\"path\":"
+                         "[\"size\"],\"message\":\"Too small: expected number "
+                         "to be >=1\"}"},
+    };
+    static const struct {
+        const char *path, *name;
+    } query_ids[] = {
+        {"/api/timeline/buckets?albumId=x", "albumId"},
+        {"/api/timeline/buckets?tagId=x", "tagId"},
+        {"/api/albums?assetId=x", "assetId"},
+    };
+    size_t i;
 
     (void)state;
     start(&s, SMALL("--dialect", "2", NULL));
@@ -196,10 +250,28 @@ static void test_sim_validation_names_the_field(void **state)
                      400);
     assert_non_null(strstr(body.buf, "size must not be greater than 1000"));
     assert_int_equal(
+        sim_request(&s, "POST", "/api/search/metadata", "{\"size\":0}", &body),
+        400);
+    assert_non_null(strstr(body.buf, "size must not be less than 1"));
+    assert_int_equal(
         sim_request(&s, "GET", "/api/assets/not-a-uuid", NULL, &body), 400);
     assert_non_null(strstr(body.buf, "id must be a UUID"));
     assert_int_equal(sim_request(&s, "GET", v1, NULL, &body), 400);
     assert_non_null(strstr(body.buf, "Not found or no asset.read access"));
+    for (i = 0; i < ARRAY_SIZE(nulls); i++)
+        assert_int_equal(
+            sim_request(&s, "POST", nulls[i].path, nulls[i].body, &body),
+            nulls[i].status);
+    /* a query id that is no UUID is named in the 400 */
+    for (i = 0; i < ARRAY_SIZE(query_ids); i++) {
+        char msg[32];
+
+        (void)snprintf(msg, sizeof(msg), "%s must be a UUID",
+                       query_ids[i].name);
+        assert_int_equal(sim_request(&s, "GET", query_ids[i].path, NULL, &body),
+                         400);
+        assert_non_null(strstr(body.buf, msg));
+    }
     assert_int_equal(sim_stop(&s), 0);
 
     start(&s, SMALL(NULL));
@@ -209,12 +281,28 @@ static void test_sim_validation_names_the_field(void **state)
     assert_string_equal(
         jstr(json_array_get(json_object_get(j, "errors"), 0), "message"),
         "Invalid UUID");
+    assert_string_equal(
+        jstr(json_array_get(json_object_get(j, "errors"), 0), "format"),
+        "uuid");
     json_decref(j);
     assert_int_equal(sim_request(&s, "PUT", "/api/tags/assets",
                                  "{\"tagIds\":[],\"assetIds\":[],\"x\":1}",
                                  &body),
                      400);
     assert_non_null(strstr(body.buf, "Unrecognized key: \\\"x\\\""));
+    /* 3.x: a query id's issue names the key, not the format */
+    assert_int_equal(sim_request(&s, "GET", "/api/albums?id=x", NULL, &body),
+                     400);
+    assert_non_null(strstr(body.buf, "{\"code\":\"invalid_format\","
+                                     "\"path\":[\"id\"],\"message\":"
+                                     "\"Invalid UUID\"}"));
+    /* an integer out of range names the bound it passed (3.x: Zod's issue) */
+    for (i = 0; i < ARRAY_SIZE(ranges); i++) {
+        assert_int_equal(sim_request(&s, "POST", "/api/search/metadata",
+                                     ranges[i].body, &body),
+                         400);
+        assert_non_null(strstr(body.buf, ranges[i].issue));
+    }
     assert_int_equal(sim_request(&s, "POST", "/api/search/metadata",
                                  "{\"filter\":{},\"page\":2}", &body),
                      400);
@@ -436,10 +524,16 @@ static void test_sim_albums_differ_between_dialects(void **state)
     buf_release(&path);
 }
 
+/*
+ * Album writes: per-id adds and removes with their outcomes, the
+ * thumbnail they set and clear, the bulk add's summary (duplicate, then
+ * success), delete; each write counted once.
+ */
 static void test_sim_album_writes_and_bulk_summary(void **state)
 {
     struct sim_proc s;
-    struct buf path = BUF_INIT, body = BUF_INIT;
+    struct buf path = BUF_INIT, body = BUF_INIT, album = BUF_INIT,
+               bulk = BUF_INIT;
     char id[40], asset[40];
     json_t *j;
 
@@ -460,9 +554,14 @@ static void test_sim_album_writes_and_bulk_summary(void **state)
     assert_true(json_is_true(json_object_get(json_array_get(j, 0), "success")));
     assert_string_equal(jstr(json_array_get(j, 1), "error"), "duplicate");
     json_decref(j);
-    buf_reset(&body);
-    buf_addf(&body, "{\"albumIds\":[\"%s\"],\"assetIds\":[\"%s\"]}", id, asset);
-    j = req_json(&s, "PUT", "/api/albums/assets", body.buf, 200);
+    buf_addf(&album, "/api/albums/%s", id);
+    /* the first asset added is the thumbnail */
+    j = req_json(&s, "GET", album.buf, NULL, 200);
+    assert_string_equal(jstr(j, "albumThumbnailAssetId"), asset);
+    json_decref(j);
+    buf_reset(&bulk);
+    buf_addf(&bulk, "{\"albumIds\":[\"%s\"],\"assetIds\":[\"%s\"]}", id, asset);
+    j = req_json(&s, "PUT", "/api/albums/assets", bulk.buf, 200);
     assert_false(json_is_true(json_object_get(j, "success")));
     assert_string_equal(jstr(j, "error"), "duplicate");
     json_decref(j);
@@ -474,16 +573,27 @@ static void test_sim_album_writes_and_bulk_summary(void **state)
     j = req_json(&s, "DELETE", path.buf, body.buf, 200);
     assert_string_equal(jstr(json_array_get(j, 0), "error"), "not_found");
     json_decref(j);
-    buf_reset(&path);
-    buf_addf(&path, "/api/albums/%s", id);
-    assert_int_equal(sim_request(&s, "DELETE", path.buf, NULL, &body), 204);
-    assert_int_equal(sim_request(&s, "GET", path.buf, NULL, &body), 400);
+    /* removing the thumbnail's asset leaves none (the album is empty) */
+    j = req_json(&s, "GET", album.buf, NULL, 200);
+    assert_true(json_is_null(json_object_get(j, "albumThumbnailAssetId")));
+    json_decref(j);
+    /* the bulk add of an asset not in the album adds it */
+    j = req_json(&s, "PUT", "/api/albums/assets", bulk.buf, 200);
+    assert_true(json_is_true(json_object_get(j, "success")));
+    json_decref(j);
+    j = req_json(&s, "GET", album.buf, NULL, 200);
+    assert_int_equal(json_integer_value(json_object_get(j, "assetCount")), 1);
+    json_decref(j);
+    assert_int_equal(sim_request(&s, "DELETE", album.buf, NULL, &body), 204);
+    assert_int_equal(sim_request(&s, "GET", album.buf, NULL, &body), 400);
     assert_non_null(strstr(body.buf, "Not found or no album.read access"));
-    /* create, add, remove, delete */
-    assert_int_equal(sim_stat_writes(&s), 4);
+    /* create, add, remove, bulk add, delete */
+    assert_int_equal(sim_stat_writes(&s), 5);
     assert_int_equal(sim_stop(&s), 0);
     buf_release(&path);
     buf_release(&body);
+    buf_release(&album);
+    buf_release(&bulk);
 }
 
 static void state_of(const char *const *args, struct buf *out)
@@ -556,6 +666,50 @@ static void write_temp(char *path, const struct buf *data)
     assert_non_null(f);
     assert_int_equal(fwrite(data->buf, 1, data->len, f), data->len);
     assert_int_equal(fclose(f), 0);
+}
+
+/* A library file whose partner, tag or album member names no record of
+ * the file is refused (immich-sim exits before its first line). */
+static void test_sim_library_file_unknown_ids_refused(void **state)
+{
+    static const struct {
+        const char *list, *key;
+    } bad[] = {
+        {"users", "partners"},
+        {"assets", "tagIds"},
+        {"albums", "assetIds"},
+    };
+    struct buf lib = BUF_INIT, text = BUF_INIT, err = BUF_INIT;
+    size_t i;
+
+    (void)state;
+    state_of(SMALL(NULL), &lib);
+    for (i = 0; i < ARRAY_SIZE(bad); i++) {
+        char path[] = "/tmp/test_sim_libXXXXXX";
+        json_t *j = json_loads(lib.buf, 0, NULL);
+        json_t *rec = json_array_get(json_object_get(j, bad[i].list), 0);
+        char *dump;
+        struct sim_proc s;
+
+        assert_int_equal(
+            json_array_append_new(
+                json_object_get(rec, bad[i].key),
+                json_string("00000000-0000-4000-8000-000000000000")),
+            0);
+        dump = json_dumps(j, 0);
+        buf_reset(&text);
+        buf_addstr(&text, dump);
+        write_temp(path, &text);
+        assert_int_equal(
+            sim_start(&s, (const char *const[]){"--library", path, NULL}, &err),
+            -1);
+        (void)unlink(path);
+        free(dump);
+        json_decref(j);
+    }
+    buf_release(&lib);
+    buf_release(&text);
+    buf_release(&err);
 }
 
 /* A library reloaded with the seed that generated it: new albums get ids
@@ -1280,6 +1434,24 @@ static void test_sim_members_change_behind_the_album(void **state)
     /* John shares with the admin; his assets join the admin's searches
      * once the admin shows them in the timeline */
     st = sim_state(&s);
+    /* a user is read by id; a partner is another user */
+    buf_reset(&url);
+    buf_addf(&url, "/api/users/%s", user_id(st, "john@example.com"));
+    j = req_json(&s, "GET", url.buf, NULL, 200);
+    assert_string_equal(jstr(j, "email"), "john@example.com");
+    json_decref(j);
+    assert_int_equal(
+        sim_request(&s, "GET",
+                    "/api/users/00000000-0000-4000-8000-000000000000", NULL,
+                    &out),
+        400);
+    assert_non_null(strstr(out.buf, "User not found"));
+    buf_reset(&url);
+    buf_addf(&url, "/api/partners/%s", user_id(st, "john@example.com"));
+    assert_int_equal(sim_request_key(&s, "immich-sim-key-John", "POST", url.buf,
+                                     NULL, &out, NULL, NULL),
+                     400);
+    assert_non_null(strstr(out.buf, "User not found"));
     before = search_total(&s, "{}");
     buf_reset(&url);
     buf_addf(&url, "/api/partners/%s", user_id(st, "admin@example.com"));
@@ -1745,6 +1917,7 @@ int main(void)
         cmocka_unit_test(test_sim_album_writes_and_bulk_summary),
         cmocka_unit_test(test_sim_generator_is_deterministic),
         cmocka_unit_test(test_sim_library_file_round_trip),
+        cmocka_unit_test(test_sim_library_file_unknown_ids_refused),
         cmocka_unit_test(test_sim_reloaded_library_mints_fresh_ids),
         cmocka_unit_test(test_sim_jobs_revert_tags_in_2x_only),
         cmocka_unit_test(test_sim_date_change_waits_for_the_jobs),
