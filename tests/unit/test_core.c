@@ -268,6 +268,25 @@ static void test_log_redact_masks_secrets(void **state)
     log_release();
 }
 
+/* Several secrets, each masked wherever it occurs, the earliest first;
+ * where two start at one place the one registered first wins. */
+static void test_log_redact_several_secrets(void **state)
+{
+    struct buf b = BUF_INIT;
+
+    (void)state;
+    log_add_secret("tokenAB");
+    log_add_secret("key-1234");
+    log_add_secret("tokenABCD");
+    log_redact(&b, "key-1234 tokenABCD|key-1234key-1234 tokenAB");
+    assert_string_equal(b.buf, "*** ***CD|****** ***");
+    buf_reset(&b);
+    log_redact(&b, "");
+    assert_int_equal(b.len, 0);
+    buf_release(&b);
+    log_release();
+}
+
 static void test_escape_text_cases(void **state)
 {
     static const struct {
@@ -363,6 +382,7 @@ int main(void)
         cmocka_unit_test(test_time_parse_iso_with_and_without_zone),
         cmocka_unit_test(test_tzif_answers_without_touching_tz),
         cmocka_unit_test(test_log_redact_masks_secrets),
+        cmocka_unit_test(test_log_redact_several_secrets),
         cmocka_unit_test(test_escape_text_cases),
         cmocka_unit_test(test_log_line_escapes_controls),
         cmocka_unit_test(test_secure_process_forbids_core_dumps),
