@@ -90,6 +90,9 @@ static const struct {
 
 #define ITEMS_WHERE "assets.items"
 
+/* The longest key an asset's fields have (originalFileName). */
+#define ITEM_KEY_MAX 16
+
 struct page {
     struct jdec d;
     enum where at;
@@ -99,6 +102,9 @@ struct page {
     bool failed;
     bool have_assets, have_items;
     bool ids_only; /* api_search.ids_only: an asset's id alone is read */
+    /* The asset fields read, by key length, each list ending in F_NONE:
+     * an asset has ~30 keys (60 with EXIF), most of them not read. */
+    uint8_t item_keys[ITEM_KEY_MAX + 1][4];
     long next;
     struct api_asset *v; /* decoded assets */
     size_t nr, alloc;
@@ -351,7 +357,13 @@ static int on_key(void *ctx, const unsigned char *uk, size_t len)
             f = lookup(k, len, F_NEXT, F_NEXT);
         break;
     case W_ITEM:
-        f = lookup(k, len, F_ID, p->ids_only ? F_ID : F_EXIF);
+        for (const uint8_t *c = len <= ITEM_KEY_MAX ? p->item_keys[len]
+                                                    : p->item_keys[0];
+             *c != F_NONE; c++)
+            if (fields[*c].key[0] == k[0] && !memcmp(k, fields[*c].key, len)) {
+                f = (enum field) * c;
+                break;
+            }
         break;
     case W_EXIF:
         f = lookup(k, len, F_DTO, F_DTO);
@@ -537,6 +549,25 @@ static int parse(struct page *p, const char *data, size_t len)
     return 0;
 }
 
+/* Fills p->item_keys from fields[]: the id alone when ids_only. */
+static void item_keys_init(struct page *p)
+{
+    memset(p->item_keys, F_NONE, sizeof(p->item_keys));
+    for (int f = F_ID; f <= (p->ids_only ? F_ID : F_EXIF); f++) {
+        uint8_t *c;
+        size_t n = 0;
+
+        if (fields[f].len > ITEM_KEY_MAX)
+            BUG("api_page: item key %s is too long", fields[f].key);
+        c = p->item_keys[fields[f].len];
+        while (c[n] != F_NONE)
+            n++;
+        if (n + 1 >= sizeof(p->item_keys[0]))
+            BUG("api_page: too many item keys of length %zu", fields[f].len);
+        c[n] = (uint8_t)f;
+    }
+}
+
 static void deliver_page(struct api_call *c, const char *data, size_t len,
                          struct api_status *st, bool ids_only)
 {
@@ -544,6 +575,7 @@ static void deliver_page(struct api_call *c, const char *data, size_t len,
 
     memset(&p, 0, sizeof(p));
     p.ids_only = ids_only;
+    item_keys_init(&p);
     p.d.endpoint = c->endpoint;
     p.d.err = &c->err;
     p.key = F_NONE;
