@@ -982,11 +982,64 @@ test_running_out_of_descriptors_is_said_and_not_retried(void **state)
     buf_release(&err);
 }
 
+/* Each answer's body, as its callback saw it (kept buffers are reused). */
+struct bodies {
+    size_t nr;
+    size_t len[4];
+    char head[4][16];
+};
+
+static void on_body(const struct http_response *resp, void *ctx)
+{
+    struct bodies *b = ctx;
+
+    if (b->nr < 4) {
+        b->len[b->nr] = resp->body->len;
+        snprintf(b->head[b->nr], sizeof(b->head[0]), "%s", resp->body->buf);
+    }
+    b->nr++;
+}
+
+/* One connection, a big answer then small ones and a big one again: the
+ * buffers and handles an ended transfer leaves for the next carry
+ * nothing of the earlier answer. */
+static void test_reused_buffers_hold_only_their_answer(void **state)
+{
+    static const char *const paths[] = {"/big", "/ok", "/ok", "/big"};
+    struct buf err = BUF_INIT;
+    struct http_engine *e = engine(1, &err);
+    struct bodies b = {0};
+
+    (void)state;
+    assert_non_null(e);
+    for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
+        struct http_call c = HTTP_CALL_INIT;
+
+        c.method = "GET";
+        c.path = c.endpoint = paths[i];
+        c.retry_safe = true;
+        c.done = on_body;
+        c.ctx = &b;
+        assert_int_equal(http_engine_submit(e, &c), 0);
+    }
+    run(e);
+    assert_int_equal(b.nr, 4);
+    assert_int_equal(b.len[0], 19999);
+    assert_int_equal(b.len[1], strlen("{\"res\":\"pong\"}"));
+    assert_string_equal(b.head[1], "{\"res\":\"pong\"}");
+    assert_int_equal(b.len[2], strlen("{\"res\":\"pong\"}"));
+    assert_int_equal(b.len[3], 19999);
+    assert_string_equal(b.head[3], "aaaaaaaaaaaaaaa");
+    http_engine_free(e);
+    buf_release(&err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup(f, reset_hits)
         T(test_sequential_requests_reuse_one_connection),
+        T(test_reused_buffers_hold_only_their_answer),
         T(test_parallel_requests_stay_under_the_limit),
         T(test_503_is_retried_until_success),
         T(test_429_honours_retry_after),
