@@ -90,6 +90,9 @@ static const struct {
 
 #define ITEMS_WHERE "assets.items"
 
+/* The longest key an asset's fields have (originalFileName). */
+#define ITEM_KEY_MAX 16
+
 struct page {
     struct jdec d;
     enum where at;
@@ -102,6 +105,10 @@ struct page {
     api_known_fn *known; /* with ids_only: assets it does not know whole */
     void *known_ctx;
     bool item_ids; /* the current asset is read by id alone */
+    /* The asset fields read, by key length, each list ending in F_NONE:
+     * an asset has ~30 keys (60 with EXIF), most of them not read.
+     * [0]: an asset read whole, [1]: by id alone (item_ids). */
+    uint8_t item_keys[2][ITEM_KEY_MAX + 1][4];
     long next;
     struct api_asset *v; /* decoded assets */
     size_t nr, alloc;
@@ -357,7 +364,14 @@ static int on_key(void *ctx, const unsigned char *uk, size_t len)
             f = lookup(k, len, F_NEXT, F_NEXT);
         break;
     case W_ITEM:
-        f = lookup(k, len, F_ID, p->item_ids ? F_ID : F_EXIF);
+        for (const uint8_t *c = len <= ITEM_KEY_MAX
+                                    ? p->item_keys[p->item_ids][len]
+                                    : p->item_keys[p->item_ids][0];
+             *c != F_NONE; c++)
+            if (fields[*c].key[0] == k[0] && !memcmp(k, fields[*c].key, len)) {
+                f = (enum field) * c;
+                break;
+            }
         break;
     case W_EXIF:
         f = lookup(k, len, F_DTO, F_DTO);
@@ -544,6 +558,28 @@ static int parse(struct page *p, const char *data, size_t len)
     return 0;
 }
 
+/* Fills p->item_keys from fields[]: the id alone when ids_only. */
+static void item_keys_init(struct page *p)
+{
+    memset(p->item_keys, F_NONE, sizeof(p->item_keys));
+    for (int ids = 0; ids < 2; ids++) {
+        for (int f = F_ID; f <= (ids ? F_ID : F_EXIF); f++) {
+            uint8_t *c;
+            size_t n = 0;
+
+            if (fields[f].len > ITEM_KEY_MAX)
+                BUG("api_page: item key %s is too long", fields[f].key);
+            c = p->item_keys[ids][fields[f].len];
+            while (c[n] != F_NONE)
+                n++;
+            if (n + 1 >= sizeof(p->item_keys[0][0]))
+                BUG("api_page: too many item keys of length %zu",
+                    fields[f].len);
+            c[n] = (uint8_t)f;
+        }
+    }
+}
+
 static void deliver_page(struct api_call *c, const char *data, size_t len,
                          struct api_status *st, bool ids_only)
 {
@@ -553,6 +589,7 @@ static void deliver_page(struct api_call *c, const char *data, size_t len,
     p.ids_only = ids_only;
     p.known = ids_only ? c->known : NULL;
     p.known_ctx = c->known_ctx;
+    item_keys_init(&p);
     p.d.endpoint = c->endpoint;
     p.d.err = &c->err;
     p.key = F_NONE;

@@ -289,19 +289,77 @@ static void phase_tag_upsert(struct run *rn)
     batch_release(&b);
 }
 
-/* The add group of the album group g creates, if small enough to ride
- * along with the create (SIZE_MAX: none). */
-static size_t adds_of_new_album(const struct run *rn, size_t g)
+/*
+ * The groups of albums that do not exist yet (adds, removes, deletes,
+ * shares: those that learn a new album's id), sorted by name and then
+ * plan order, so that each create finds its album's groups by a binary
+ * search instead of a scan of the plan (7,300 creates in a plan of
+ * 15,000 groups were 100 million name comparisons).
+ */
+struct by_name {
+    const char *name;
+    size_t g;
+};
+
+static int cmp_by_name(const void *x, const void *y)
 {
-    const struct plan *p = rn->p;
+    const struct by_name *a = x, *b = y;
+    int c = strcmp(a->name, b->name);
+
+    return c ? c : (a->g > b->g) - (a->g < b->g);
+}
+
+/* Whether group pg is one a new album's id goes to. */
+static bool learns_new_album(const struct plan_group *pg)
+{
+    return !pg->target_exists && pg->name && pg->op != PLAN_TAG_ADD &&
+           pg->op != PLAN_TAG_REMOVE && pg->op != PLAN_ASSET_DATE &&
+           pg->op != PLAN_ALBUM_CREATE;
+}
+
+static struct by_name *new_album_groups(const struct plan *p, size_t *nr)
+{
+    struct by_name *ix = xcalloc(p->nr ? p->nr : 1, sizeof(*ix));
+    size_t g;
+
+    *nr = 0;
+    for (g = 0; g < p->nr; g++)
+        if (learns_new_album(&p->groups[g]))
+            ix[(*nr)++] = (struct by_name){p->groups[g].name, g};
+    qsort(ix, *nr, sizeof(*ix), cmp_by_name);
+    return ix;
+}
+
+/* The first entry of ix (nr long) named name; nr when none is. */
+static size_t first_named(const struct by_name *ix, size_t nr, const char *name)
+{
+    size_t lo = 0, hi = nr;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (strcmp(ix[mid].name, name) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < nr && !strcmp(ix[lo].name, name) ? lo : nr;
+}
+
+/* The add group of the album group g creates, if small enough to ride
+ * along with the create (SIZE_MAX: none): the first in plan order. */
+static size_t adds_of_new_album(const struct run *rn, const struct by_name *ix,
+                                size_t nr, size_t g)
+{
+    const char *name = rn->p->groups[g].name;
     size_t k;
 
-    for (k = 0; k < p->nr; k++) {
-        const struct plan_group *pg = &p->groups[k];
+    for (k = first_named(ix, nr, name); k < nr && !strcmp(ix[k].name, name);
+         k++) {
+        const struct plan_group *pg = &rn->p->groups[ix[k].g];
 
-        if (pg->op == PLAN_ALBUM_ADD && !pg->target_exists && pg->nr &&
-            pg->nr <= rn->chunk && !strcmp(pg->name, p->groups[g].name))
-            return k;
+        if (pg->op == PLAN_ALBUM_ADD && pg->nr && pg->nr <= rn->chunk)
+            return ix[k].g;
     }
     return SIZE_MAX;
 }
@@ -359,7 +417,8 @@ static void phase_album_create(struct run *rn)
 {
     const struct plan *p = rn->p;
     struct batch b = {NULL, 0, 0};
-    size_t *adds = NULL, g, k, bulk = 0, ride = 0;
+    size_t *adds = NULL, g, k, bulk = 0, ride = 0, ix_nr, j;
+    struct by_name *ix;
 
     if (!rn->opts->fail_fast) {
         bulk_build(rn, PLAN_ALBUM_ADD, APPLY_ALBUM_ASSETS_ADD, &b, has_target);
@@ -373,6 +432,7 @@ static void phase_album_create(struct run *rn)
         sharing_build(rn, &b, sharing_ready);
         ride = b.nr;
     }
+    ix = new_album_groups(p, &ix_nr);
     for (g = 0; g < p->nr; g++) {
         struct apply_req *r;
         size_t ga;
@@ -383,7 +443,7 @@ static void phase_album_create(struct run *rn)
         r->name = p->groups[g].name;
         r->created = xcalloc(1, sizeof(*r->created));
         r->created_ok = xcalloc(1, sizeof(*r->created_ok));
-        ga = adds_of_new_album(rn, g);
+        ga = adds_of_new_album(rn, ix, ix_nr, g);
         adds = xrealloc(adds, st_mult(b.nr - ride, sizeof(*adds)));
         adds[b.nr - ride - 1] = ga;
         if (ga != SIZE_MAX) {
@@ -415,18 +475,14 @@ static void phase_album_create(struct run *rn)
         og->has_target = true;
         og->created = !r->reused;
         /* The album's other groups (adds, shares) learn its id. */
-        for (g = 0; g < p->nr; g++) {
-            const struct plan_group *pg = &p->groups[g];
-
-            if (g == r->group || pg->target_exists || pg->op == PLAN_TAG_ADD ||
-                pg->op == PLAN_TAG_REMOVE || pg->op == PLAN_ASSET_DATE ||
-                pg->op == PLAN_ALBUM_CREATE || strcmp(pg->name, r->name))
-                continue;
-            rn->o->groups[g].target = r->created[0];
-            rn->o->groups[g].has_target = true;
+        for (j = first_named(ix, ix_nr, r->name);
+             j < ix_nr && !strcmp(ix[j].name, r->name); j++) {
+            rn->o->groups[ix[j].g].target = r->created[0];
+            rn->o->groups[ix[j].g].has_target = true;
         }
         take_create_assets(rn, r, adds[k - ride]);
     }
+    free(ix);
     free(adds);
     batch_release(&b);
 }

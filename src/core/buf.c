@@ -148,12 +148,24 @@ void buf_addf(struct buf *b, const char *fmt, ...)
 void buf_add_json_str(struct buf *b, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
-    size_t i;
+    size_t i = 0, run;
 
     buf_addch(b, '"');
-    for (i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
+    while (i < len) {
+        unsigned char c;
 
+        /* The bytes that need no escape go in one piece: journals of
+         * 225,000 lines pass here. */
+        for (run = i; run < len; run++) {
+            c = (unsigned char)s[run];
+            if (c < 0x20 || c == '"' || c == '\\')
+                break;
+        }
+        buf_add(b, s + i, run - i);
+        if (run == len)
+            break;
+        c = (unsigned char)s[run];
+        i = run + 1;
         switch (c) {
         case '"':
             buf_add(b, "\\\"", 2);
@@ -170,13 +182,11 @@ void buf_add_json_str(struct buf *b, const char *s, size_t len)
         case '\t':
             buf_add(b, "\\t", 2);
             break;
-        default:
-            if (c < 0x20) {
-                char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-                buf_add(b, esc, sizeof(esc));
-            } else {
-                buf_addch(b, c);
-            }
+        default: {
+            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+
+            buf_add(b, esc, sizeof(esc));
+        }
         }
     }
     buf_addch(b, '"');

@@ -46,6 +46,16 @@ void escape_text(struct buf *dst, const char *s, size_t len, const char *also)
         unsigned char c = p[i];
         size_t n;
 
+        /* Printable ASCII that needs no escape goes in one piece. */
+        for (n = i; n < len && p[n] >= 0x20 && p[n] < 0x7f &&
+                    !(also && strchr(also, p[n]));
+             n++)
+            ;
+        if (n > i) {
+            buf_add(dst, s + i, n - i);
+            i = n;
+            continue;
+        }
         if (c >= 0x80) {
             n = utf8_len(p + i, len - i);
             if (!n) {

@@ -61,28 +61,39 @@ void log_release(void)
     secrets_nr = secrets_alloc = 0;
 }
 
-void log_redact(struct buf *dst, const char *src)
+/*
+ * The earliest place at or after p where a secret starts, NULL when
+ * none does; *len is that secret's length.  At one place the secret
+ * registered first wins.  A search per secret (strstr) rather than a
+ * comparison per byte: reports of hundreds of megabytes pass here.
+ */
+static const char *next_secret(const char *p, size_t *len)
 {
-    const char *p = src;
+    const char *best = NULL;
+    size_t i;
 
-    while (*p) {
-        size_t i, hit = 0;
+    for (i = 0; i < secrets_nr; i++) {
+        const char *q = strstr(p, secrets[i]);
 
-        for (i = 0; i < secrets_nr; i++) {
-            size_t n = strlen(secrets[i]);
-
-            if (!strncmp(p, secrets[i], n)) {
-                hit = n;
-                break;
-            }
-        }
-        if (hit) {
-            buf_addstr(dst, "***");
-            p += hit;
-        } else {
-            buf_addch(dst, *p++);
+        if (q && (!best || q < best)) {
+            best = q;
+            *len = strlen(secrets[i]);
         }
     }
+    return best;
+}
+
+void log_redact(struct buf *dst, const char *src)
+{
+    const char *p = src, *hit;
+    size_t n = 0;
+
+    while ((hit = next_secret(p, &n))) {
+        buf_add(dst, p, (size_t)(hit - p));
+        buf_addstr(dst, "***");
+        p = hit + n;
+    }
+    buf_addstr(dst, p);
 }
 
 void log_vmsg(enum log_level level, const char *fmt, va_list ap)

@@ -78,6 +78,15 @@ struct http_engine {
     long retries_used;
     uint64_t rng;
     struct http_metrics metrics;
+    /* Kept from ended transfers for the next ones of the same
+     * http_engine_run(), at most one per connection slot: easy handles
+     * (each holds libcurl's 256 KiB receive buffer) and answer buffers.
+     * Gigabytes of search pages otherwise fault in fresh pages for every
+     * answer and unmap them after. */
+    CURL **idle_easy;
+    size_t idle_easy_nr, idle_easy_alloc;
+    struct buf *idle_body;
+    size_t idle_body_nr, idle_body_alloc;
 };
 
 static int curl_inited;
@@ -195,6 +204,59 @@ static void req_free(struct http_req *r)
     free(r->content_type);
     buf_release(&r->resp);
     free(r);
+}
+
+/* An easy handle for a new attempt: an idle one (reset) or a new one. */
+static CURL *easy_take(struct http_engine *e)
+{
+    return e->idle_easy_nr ? e->idle_easy[--e->idle_easy_nr] : curl_easy_init();
+}
+
+/* The handle of a transfer that ended cleanly (out of the multi handle)
+ * is kept for the next attempt while there is room, else freed. */
+static void easy_give(struct http_engine *e, CURL *easy, CURLcode rc)
+{
+    if (rc != CURLE_OK || e->idle_easy_nr >= (size_t)e->o.concurrency) {
+        curl_easy_cleanup(easy);
+        return;
+    }
+    curl_easy_reset(easy);
+    ALLOC_GROW(e->idle_easy, e->idle_easy_nr + 1, e->idle_easy_alloc);
+    e->idle_easy[e->idle_easy_nr++] = easy;
+}
+
+/* An answer buffer of at most this many bytes is kept for the next. */
+#define IDLE_BODY_MAX ((size_t)64 << 20)
+
+/* Gives r an idle answer buffer when it has none. */
+static void body_take(struct http_engine *e, struct http_req *r)
+{
+    if (r->resp.alloc || !e->idle_body_nr)
+        return;
+    r->resp = e->idle_body[--e->idle_body_nr];
+    buf_set_max(&r->resp, e->o.body_max);
+}
+
+/* Keeps r's answer buffer (emptied) for a later request while there is
+ * room; r is left with none. */
+static void body_give(struct http_engine *e, struct http_req *r)
+{
+    if (!r->resp.alloc || r->resp.alloc > IDLE_BODY_MAX ||
+        e->idle_body_nr >= (size_t)e->o.concurrency)
+        return;
+    buf_reset(&r->resp);
+    ALLOC_GROW(e->idle_body, e->idle_body_nr + 1, e->idle_body_alloc);
+    e->idle_body[e->idle_body_nr++] = r->resp;
+    buf_init(&r->resp, 0);
+}
+
+/* Frees what was kept: between runs nothing stays resident. */
+static void idle_release(struct http_engine *e)
+{
+    while (e->idle_easy_nr)
+        curl_easy_cleanup(e->idle_easy[--e->idle_easy_nr]);
+    while (e->idle_body_nr)
+        buf_release(&e->idle_body[--e->idle_body_nr]);
 }
 
 /*
@@ -378,6 +440,9 @@ void http_engine_free(struct http_engine *e)
         secure_wipe(h->data, strlen(h->data)); /* x-api-key among them */
     curl_slist_free_all(e->headers);
     http_metrics_release(&e->metrics);
+    idle_release(e);
+    free(e->idle_easy);
+    free(e->idle_body);
     free(e->base_url);
     free(e->ca_file);
     free(e);
@@ -504,6 +569,7 @@ static void complete(struct http_engine *e, struct http_req *r,
     e->completed++;
     if (r->done)
         r->done(&resp, r->ctx);
+    body_give(e, r);
     req_free(r);
 }
 
@@ -516,7 +582,7 @@ static void complete(struct http_engine *e, struct http_req *r,
 /* Creates the easy handle of one attempt and hands it to the multi. */
 static void start(struct http_engine *e, struct http_req *r)
 {
-    CURL *easy = curl_easy_init();
+    CURL *easy = easy_take(e);
     CURLcode rc = CURLE_OK;
     CURLMcode mc;
 
@@ -532,6 +598,7 @@ static void start(struct http_engine *e, struct http_req *r)
     if (!r->deadline_us)
         r->deadline_us = r->attempt_us + (int64_t)e->o.timeout_ms * 1000;
     buf_reset(&r->resp);
+    body_take(e, r);
     SETOPT(CURLOPT_URL, r->url);
     SETOPT(CURLOPT_PRIVATE, (void *)r);
     SETOPT(CURLOPT_ERRORBUFFER, r->errbuf);
@@ -666,7 +733,7 @@ static void detach(struct http_engine *e, struct http_req *r, CURLcode rc,
     ALLOC_GROW(ep->lat, ep->lat_nr + 1, ep->lat_alloc);
     ep->lat[ep->lat_nr++] = s;
     (void)curl_multi_remove_handle(e->multi, r->easy);
-    curl_easy_cleanup(r->easy);
+    easy_give(e, r->easy, rc);
     r->easy = NULL;
     e->in_flight--;
     if (r->run_prev)
@@ -1009,6 +1076,7 @@ int http_engine_run(struct http_engine *e, struct buf *err)
     }
     ret = 0;
 out:
+    idle_release(e);
     e->metrics.wall_s += (double)(now_us() - t0) / 1e6;
     e->metrics.cpu_s += cpu_seconds() - cpu0;
     return ret;

@@ -6,6 +6,8 @@
  */
 #include "report/report.h"
 #include "core/escape.h"
+#include "core/hashmap.h"
+#include "core/strpool.h"
 
 static void put(struct report_counters *cs, const char *key, int64_t v)
 {
@@ -242,17 +244,25 @@ struct named {
     int64_t errors;
 };
 
-static struct named *named_get(struct named **list, size_t *nr, size_t *alloc,
-                               const char *name)
-{
-    size_t i;
+/* The names seen so far, each with its place in the list: one hash per
+ * group, not a scan of the list (7,300 new albums on the 1m library). */
+struct named_ix {
+    struct strpool names;
+    struct u64map at; /* interned name id -> index in the list */
+};
 
-    for (i = 0; i < *nr; i++)
-        if (!strcmp((*list)[i].name, name))
-            return &(*list)[i];
+static struct named *named_get(struct named **list, size_t *nr, size_t *alloc,
+                               struct named_ix *ix, const char *name)
+{
+    uint64_t id = strpool_intern_str(&ix->names, name);
+    uint32_t i = u64map_get(&ix->at, id);
+
+    if (i != HASHMAP_NONE)
+        return &(*list)[i];
     ALLOC_GROW(*list, *nr + 1, *alloc);
     memset(&(*list)[*nr], 0, sizeof(**list));
     (*list)[*nr].name = name;
+    (void)u64map_put(&ix->at, id, (uint32_t)*nr);
     return &(*list)[(*nr)++];
 }
 
@@ -339,6 +349,7 @@ static struct named *collect_named(const struct report_ctx *c,
                                    size_t *nr)
 {
     struct named *list = NULL;
+    struct named_ix ix = {STRPOOL_INIT, U64MAP_INIT};
     size_t alloc = 0, g;
 
     *nr = 0;
@@ -350,7 +361,7 @@ static struct named *collect_named(const struct report_ctx *c,
 
         if (pg->op != add_op && pg->op != remove_op)
             continue;
-        n = named_get(&list, nr, &alloc, pg->name);
+        n = named_get(&list, nr, &alloc, &ix, pg->name);
         if (add_op == PLAN_ALBUM_ADD && !n->total)
             n->total = album_total(c->model, pg);
         if (add_op == PLAN_TAG_ADD && og && og->created &&
@@ -358,6 +369,8 @@ static struct named *collect_named(const struct report_ctx *c,
             n->created = 1;
         tally_items(n, pg, og, add_op);
     }
+    strpool_release(&ix.names);
+    u64map_release(&ix.at);
     return list;
 }
 

@@ -30,8 +30,23 @@ uint32_t ws_intern(struct ws *w, const char *s, size_t len)
 void ws_lower(const char *s, size_t len, struct buf *out)
 {
     uint8_t small[256];
-    size_t n = sizeof(small);
-    uint8_t *t = u8_tolower((const uint8_t *)s, len, NULL, NULL, small, &n);
+    size_t n = sizeof(small), i;
+    uint8_t *t;
+
+    /* ASCII has no special casing: A-Z only (every path component of
+     * every asset passes here; libunistring's full mapping was a quarter
+     * of the evaluation). */
+    for (i = 0; i < len && !((unsigned char)s[i] & 0x80); i++)
+        ;
+    if (i == len) {
+        buf_grow(out, len);
+        for (i = 0; i < len; i++)
+            out->buf[out->len + i] =
+                (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] - 'A' + 'a' : s[i]);
+        buf_setlen(out, out->len + len);
+        return;
+    }
+    t = u8_tolower((const uint8_t *)s, len, NULL, NULL, small, &n);
 
     if (!t) {
         buf_add(out, s, len);

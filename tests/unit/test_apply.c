@@ -49,6 +49,7 @@ struct rec {
     bool create_keeps;   /* a create puts its assetIds in the album
                             (else: an album of 0 assets) */
     long create_drop;    /* ids a create leaves out even so */
+    unsigned creates;    /* albums created: the n-th gets uid(800 + n) */
 };
 
 static bool is_id(const struct uuid *u, unsigned n)
@@ -100,7 +101,7 @@ static int rec_execute(void *ctx, struct apply_req *reqs, size_t nr,
             }
             break;
         case APPLY_ALBUM_CREATE:
-            q->created[0] = uid(800);
+            q->created[0] = uid(800 + r->creates++);
             q->created_ok[0] = true;
             q->created_assets =
                 r->create_keeps ? (long)q->ids_nr - r->create_drop : 0;
@@ -627,6 +628,72 @@ static void test_apply_creates_reuse_what_the_listing_found(void **state)
     plan_release(&p);
 }
 
+/* Several new albums: each create carries its own album's first small
+ * add group, and every other group of that album (a second add, a
+ * share) learns that album's id, not another's. */
+static void test_apply_new_albums_each_learn_their_id(void **state)
+{
+    static const char *const names[] = {"C album", "A album", "B album"};
+    struct plan p;
+    struct outcome o;
+    struct rec r;
+    struct apply_writer w;
+    struct apply_opts opts = {2, false, false, NULL, NULL, 0};
+    struct buf err = BUF_INIT;
+    struct uuid u = uid(600), ids[3] = {{{0}}};
+    size_t i, g, n;
+
+    (void)state;
+    sig_clear();
+    plan_init(&p);
+    for (i = 0; i < 3; i++) {
+        struct uuid a = uid(10 + (unsigned)i), b = uid(20 + (unsigned)i),
+                    c = uid(30 + (unsigned)i);
+        struct plan_group *ga;
+
+        plan_group_album(&p, PLAN_ALBUM_CREATE, names[i], NULL,
+                         PLAN_R_ALBUM_FROM_DATE);
+        ga = plan_group(&p, PLAN_ALBUM_ADD, names[i], NULL);
+        plan_add(ga, &a, PLAN_R_ALBUM_FROM_DATE, 0);
+        if (i == 1) { /* three ids: more than a chunk, no ride */
+            plan_add(ga, &b, PLAN_R_ALBUM_FROM_DATE, 0);
+            plan_add(ga, &c, PLAN_R_ALBUM_FROM_DATE, 0);
+        }
+        plan_add(plan_group_role(&p, PLAN_ALBUM_USER_ADD, names[i], NULL, 0),
+                 &u, PLAN_R_PERMISSIONS, 1);
+    }
+    plan_finish(&p);
+    outcome_init(&o, &p);
+    rec_init(&r, &w);
+    r.create_keeps = true;
+    assert_int_equal(apply_run(&p, &w, &opts, &o, &err), APPLY_OK);
+    assert_int_equal(r.creates, 3);
+    for (i = 0; i < 3; i++) {
+        for (g = 0; g < p.nr; g++)
+            if (p.groups[g].op == PLAN_ALBUM_CREATE &&
+                !strcmp(p.groups[g].name, names[i]))
+                ids[i] = o.groups[g].target;
+        assert_false(uuid_is_zero(&ids[i]));
+        for (g = 0, n = 0; g < p.nr; g++) {
+            if (strcmp(p.groups[g].name, names[i]))
+                continue;
+            assert_true(o.groups[g].has_target);
+            assert_true(uuid_eq(&o.groups[g].target, &ids[i]));
+            n++;
+        }
+        assert_int_equal(n, 3);
+    }
+    assert_false(uuid_eq(&ids[0], &ids[1]) || uuid_eq(&ids[1], &ids[2]) ||
+                 uuid_eq(&ids[0], &ids[2]));
+    /* the two one-id add groups rode along, the three-id one was sent
+     * (two chunks), then the three shares */
+    assert_int_equal(r.ids_total, 2 + 3 + 3);
+    assert_int_equal(o.done, 3 + 5 + 3); /* creates, adds, shares */
+    outcome_release(&o);
+    plan_release(&p);
+    buf_release(&err);
+}
+
 static void test_apply_per_id_failures_are_counted_not_fatal(void **state)
 {
     struct fx f;
@@ -1109,6 +1176,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_apply_phases_run_in_order_with_chunks),
         cmocka_unit_test(test_apply_album_create_carries_its_assets),
+        cmocka_unit_test(test_apply_new_albums_each_learn_their_id),
         cmocka_unit_test(test_apply_bulk_phase_spread_over_slots),
         cmocka_unit_test(test_apply_independent_writes_go_with_the_creates),
         cmocka_unit_test(test_apply_creates_reuse_what_the_listing_found),

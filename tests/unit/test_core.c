@@ -109,7 +109,7 @@ static void test_uuidmap_finds_every_key(void **state)
 static void test_uuid_parse_and_format_round_trip(void **state)
 {
     const char *s = "5f0c3e4a-9b1d-4c2e-8f3a-0123456789ab";
-    struct uuid u;
+    struct uuid u, v;
     char out[UUID_STR_LEN + 1];
 
     (void)state;
@@ -119,6 +119,28 @@ static void test_uuid_parse_and_format_round_trip(void **state)
     assert_int_equal(uuid_parse("5f0c3e4a9b1d", 12, &u), -1);
     assert_int_equal(uuid_parse("5f0c3e4a-9b1d-4c2e-8f3a-0123456789ag", 36, &u),
                      -1);
+    /* upper case is the same id; any other byte anywhere, or a dash
+     * missing or moved, is not an id */
+    assert_int_equal(uuid_parse("5F0C3E4A-9B1D-4C2E-8F3A-0123456789AB", 36, &v),
+                     0);
+    assert_true(uuid_eq(&u, &v));
+    {
+        static const char *const bad[] = {
+            "gf0c3e4a-9b1d-4c2e-8f3a-0123456789ab", /* high digit */
+            "5f0c3e4a-9b1d-4c2e-8f3a-012345678 ab", /* low digit */
+            "5f0c3e4a-9b1d-4c2e-8f3a-0123456789\xff"
+            "b",
+            "5f0c3e4a-9b1d-4c2e-8f3a-0123456789:b",
+            "5f0c3e4a-9b1d-4c2e-8f3a-0123456789/b",
+            "5f0c3e4a-9b1d-4c2e-8f3a-0123456789@b",
+            "5f0c3e4a-9b1d-4c2e-8f3a-0123456789`b",
+            "5f0c3e4a09b1d-4c2e-8f3a-0123456789ab",
+            "5f0c3e4a-9b1d-4c2e-8f3-a0123456789ab",
+        };
+
+        for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+            assert_int_equal(uuid_parse(bad[i], 36, &v), -1);
+    }
 }
 
 static void test_num_parse_checks_range_and_junk(void **state)
@@ -268,6 +290,25 @@ static void test_log_redact_masks_secrets(void **state)
     log_release();
 }
 
+/* Several secrets, each masked wherever it occurs, the earliest first;
+ * where two start at one place the one registered first wins. */
+static void test_log_redact_several_secrets(void **state)
+{
+    struct buf b = BUF_INIT;
+
+    (void)state;
+    log_add_secret("tokenAB");
+    log_add_secret("key-1234");
+    log_add_secret("tokenABCD");
+    log_redact(&b, "key-1234 tokenABCD|key-1234key-1234 tokenAB");
+    assert_string_equal(b.buf, "*** ***CD|****** ***");
+    buf_reset(&b);
+    log_redact(&b, "");
+    assert_int_equal(b.len, 0);
+    buf_release(&b);
+    log_release();
+}
+
 static void test_escape_text_cases(void **state)
 {
     static const struct {
@@ -363,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_time_parse_iso_with_and_without_zone),
         cmocka_unit_test(test_tzif_answers_without_touching_tz),
         cmocka_unit_test(test_log_redact_masks_secrets),
+        cmocka_unit_test(test_log_redact_several_secrets),
         cmocka_unit_test(test_escape_text_cases),
         cmocka_unit_test(test_log_line_escapes_controls),
         cmocka_unit_test(test_secure_process_forbids_core_dumps),

@@ -919,9 +919,10 @@ test_running_out_of_descriptors_is_said_and_not_retried(void **state)
     fx_open(&f, 1);
     assert_non_null(f.e);
     assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
-    /* Use up every descriptor under a small limit. */
-    for (fd = 0; fd < 1024; fd++)
-        nr += fcntl(fd, F_GETFD) >= 0;
+    /* Use up every descriptor under a small limit, once the canned
+     * server has closed the earlier tests' connections (a descriptor it
+     * frees later would let this request connect). */
+    nr = open_fds_settled();
     set_fd_limit((rlim_t)nr + 8);
     nr = 0;
     while (nr < 64 && (fd = open("/dev/null", O_RDONLY)) >= 0)
@@ -939,11 +940,65 @@ test_running_out_of_descriptors_is_said_and_not_retried(void **state)
     fx_close(&f);
 }
 
+/* Each answer's body, as its callback saw it (kept buffers are reused). */
+struct bodies {
+    size_t nr;
+    size_t len[4];
+    char head[4][16];
+};
+
+static void on_body(const struct http_response *resp, void *ctx)
+{
+    struct bodies *b = ctx;
+
+    if (b->nr < 4) {
+        b->len[b->nr] = resp->body->len;
+        snprintf(b->head[b->nr], sizeof(b->head[0]), "%s", resp->body->buf);
+    }
+    b->nr++;
+}
+
+/* One connection, a big answer then small ones and a big one again: the
+ * buffers and handles an ended transfer leaves for the next carry
+ * nothing of the earlier answer. */
+static void test_reused_buffers_hold_only_their_answer(void **state)
+{
+    static const char *const paths[] = {"/big", "/ok", "/ok", "/big"};
+    struct fx f;
+    struct http_engine *e;
+    struct bodies b = {0};
+
+    (void)state;
+    fx_open(&f, 1);
+    e = f.e;
+    assert_non_null(e);
+    for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
+        struct http_call c = HTTP_CALL_INIT;
+
+        c.method = "GET";
+        c.path = c.endpoint = paths[i];
+        c.retry_safe = true;
+        c.done = on_body;
+        c.ctx = &b;
+        assert_int_equal(http_engine_submit(e, &c), 0);
+    }
+    run(e);
+    assert_int_equal(b.nr, 4);
+    assert_int_equal(b.len[0], 19999);
+    assert_int_equal(b.len[1], strlen("{\"res\":\"pong\"}"));
+    assert_string_equal(b.head[1], "{\"res\":\"pong\"}");
+    assert_int_equal(b.len[2], strlen("{\"res\":\"pong\"}"));
+    assert_int_equal(b.len[3], 19999);
+    assert_string_equal(b.head[3], "aaaaaaaaaaaaaaa");
+    fx_close(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup(f, reset_hits)
         T(test_sequential_requests_reuse_one_connection),
+        T(test_reused_buffers_hold_only_their_answer),
         T(test_parallel_requests_stay_under_the_limit),
 #define ONE_CALL(name, i) {name, test_one_call, reset_hits, NULL, &one_calls[i]}
         ONE_CALL("test_503_is_retried_until_success", 0),

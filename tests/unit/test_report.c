@@ -484,6 +484,47 @@ static void test_report_statistics_yaml_has_upstream_keys(void **state)
     buf_release(&want);
 }
 
+/* An album the plan both adds to and removes from is one entry, in the
+ * order the plan (sorted by name) first names it, with both counts. */
+static void test_report_statistics_one_entry_per_name(void **state)
+{
+    struct report_stats st;
+    struct plan p;
+    struct outcome o;
+    struct uuid a1 = uid(1), a2 = uid(2), al = uid(700);
+    struct buf y = BUF_INIT;
+    size_t i, j;
+
+    (void)state;
+    plan_init(&p);
+    plan_add(plan_group(&p, PLAN_ALBUM_ADD, "Beta", &al), &a1,
+             PLAN_R_CONVERSION, 1);
+    plan_add(plan_group(&p, PLAN_ALBUM_ADD, "Alpha", NULL), &a1,
+             PLAN_R_CONVERSION, 1);
+    plan_add(plan_group(&p, PLAN_ALBUM_REMOVE, "Beta", &al), &a2,
+             PLAN_R_CONVERSION, 1);
+    plan_finish(&p);
+    outcome_init(&o, &p);
+    for (i = 0; i < p.nr; i++)
+        for (j = 0; j < p.groups[i].nr; j++)
+            o.groups[i].status[j] = OUTCOME_DONE;
+    memset(&st, 0, sizeof(st));
+    st.started_at = st.finished_at = NOW;
+    st.abrupt_exit_at = TIME_NONE;
+    struct report_ctx c = {&p, NULL, &o, URL, NULL, NOW};
+
+    report_statistics_yaml(&c, &st, NULL, &y);
+    assert_non_null(strstr(y.buf, "output_album_counters:\n"
+                                  "  Alpha:\n    total: 1\n    assigned: 1\n"
+                                  "    removed: 0\n    errors: 0\n"
+                                  "  Beta:\n    total: 0\n    assigned: 1\n"
+                                  "    removed: 1\n    errors: 0\n"
+                                  "progress_description:"));
+    outcome_release(&o);
+    plan_release(&p);
+    buf_release(&y);
+}
+
 static void test_report_links_markdown_matches_upstream(void **state)
 {
     struct config cfg;
@@ -1074,6 +1115,7 @@ int main(void)
         cmocka_unit_test(test_report_write_masks_secrets),
         cmocka_unit_test(test_report_modifications_written_in_pieces),
         cmocka_unit_test(test_report_statistics_written_in_pieces),
+        cmocka_unit_test(test_report_statistics_one_entry_per_name),
         cmocka_unit_test(test_report_files_are_private_and_never_follow_links),
         cmocka_unit_test(test_report_names_cannot_forge_lines),
         cmocka_unit_test(test_report_journal_appends_settled_groups),

@@ -90,6 +90,43 @@ static void test_counts_changes_and_figures(void **state)
     buf_release(&out);
 }
 
+/* Every line counts, listed or not (the list stops at 20,000): by kind,
+ * and by rule from extra's reason and integer rule only (a "reason"
+ * elsewhere, a rule that is text, an "extra" that is not an object, or
+ * an earlier "extra" replaced by a later one count as none: "-"). */
+static void test_counts_past_the_list_by_rule(void **state)
+{
+    struct buf j = BUF_INIT, out = BUF_INIT;
+    int i;
+
+    (void)state;
+    for (i = 0; i < 20005; i++)
+        buf_addstr(&j, "{\"kind\":\"K\",\"status\":\"done\",\"extra\":"
+                       "{\"reason\":\"r\",\"rule\":3}}\n");
+    buf_addstr(&j, "{\"kind\":\"K\",\"status\":\"failed\",\"extra\":"
+                   "{\"rule\":\"4\",\"n\":[{\"reason\":\"deep\"}]},"
+                   "\"other\":{\"reason\":\"fake\"}}\n");
+    buf_addstr(&j, "{\"kind\":\"K\",\"status\":\"done\",\"extra\":"
+                   "{\"reason\":\"r\",\"rule\":3},\"extra\":\"x\"}\n");
+    buf_addstr(&j, "{\"status\":\"done\",\"kind\":\"K\",\"kind\":\"L\","
+                   "\"extra\":{\"rule\":1.5,\"reason\":\"s\"}}\n");
+    page(metrics, j.buf, &out, 0);
+    assert_non_null(strstr(out.buf, "id=\"m-changes\">20007<"));
+    assert_non_null(strstr(out.buf, "id=\"m-failed\">1<"));
+    assert_non_null(strstr(out.buf, "id=\"shown\">20000<"));
+    assert_non_null(strstr(out.buf, ">r #3</text>"));
+    assert_non_null(strstr(out.buf, ">20005</text>"));
+    assert_non_null(strstr(out.buf, ">-</text>"));
+    assert_non_null(strstr(out.buf, ">s</text>"));
+    assert_non_null(strstr(out.buf, ">L</text>"));
+    assert_null(strstr(out.buf, "fake"));
+    assert_null(strstr(out.buf, "deep"));
+    assert_null(strstr(out.buf, " #4<"));
+    assert_null(strstr(out.buf, ">20006</text>"));
+    buf_release(&j);
+    buf_release(&out);
+}
+
 static void test_broken_inputs_fail(void **state)
 {
     struct buf out = BUF_INIT;
@@ -147,6 +184,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_user_data_is_escaped),
         cmocka_unit_test(test_counts_changes_and_figures),
+        cmocka_unit_test(test_counts_past_the_list_by_rule),
         cmocka_unit_test(test_broken_inputs_fail),
         cmocka_unit_test(test_journal_read_from_its_file),
     };
