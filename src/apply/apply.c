@@ -82,6 +82,22 @@ static void req_set_ids(struct apply_req *r, const struct uuid *ids, size_t nr,
     r->id_error = xcalloc(nr ? nr : 1, 1);
 }
 
+/*
+ * Requests of kind for group g, ids[0..nr) cut into chunks of `per` ids,
+ * each with its own copy; returns the index in b of the first, so that
+ * the caller can give them their target, role or date.
+ */
+static size_t add_id_chunks(struct batch *b, enum apply_kind kind, size_t g,
+                            const struct uuid *ids, size_t nr, size_t per)
+{
+    size_t first = b->nr;
+
+    for (size_t i = 0; i < nr; i += per)
+        req_set_ids(batch_add(b, kind, g), ids + i, nr - i < per ? nr - i : per,
+                    i);
+    return first;
+}
+
 static void batch_release(struct batch *b)
 {
     size_t i;
@@ -674,13 +690,8 @@ static void bulk_build(struct run *rn, enum plan_op op, enum apply_kind kind,
         if (!take[g])
             continue;
         ids = group_ids(pg);
-        for (i = 0; i < pg->nr; i += chunk) {
-            size_t n = pg->nr - i < chunk ? pg->nr - i : chunk;
-            struct apply_req *r = batch_add(b, kind, g);
-
-            r->target = rn->o->groups[g].target;
-            req_set_ids(r, ids + i, n, i);
-        }
+        for (i = add_id_chunks(b, kind, g, ids, pg->nr, chunk); i < b->nr; i++)
+            b->reqs[i].target = rn->o->groups[g].target;
         free(ids);
     }
     free(take);
@@ -827,29 +838,17 @@ static void sharing_build(struct run *rn, struct batch *b, ready_fn *ready)
             continue;
         }
         ids = group_ids(pg);
-        if (pg->op == PLAN_ALBUM_USER_ADD) {
-            /* Every user of the album in one request. */
-            for (i = 0; i < pg->nr; i += rn->chunk) {
-                size_t n = pg->nr - i < rn->chunk ? pg->nr - i : rn->chunk;
-                struct apply_req *r = batch_add(b, APPLY_ALBUM_USERS_ADD, g);
-
-                r->target = og->target;
-                r->role = pg->role;
-                req_set_ids(r, ids + i, n, i);
-            }
-        } else {
-            /* The endpoints take one user each. */
-            for (i = 0; i < pg->nr; i++) {
-                struct apply_req *r = batch_add(b,
-                                                pg->op == PLAN_ALBUM_USER_ROLE
-                                                    ? APPLY_ALBUM_USER_ROLE
-                                                    : APPLY_ALBUM_USER_REMOVE,
-                                                g);
-
-                r->target = og->target;
-                r->role = pg->role;
-                req_set_ids(r, ids + i, 1, i);
-            }
+        /* Every user of the album in one request; the other endpoints
+         * take one user each. */
+        for (i = add_id_chunks(
+                 b,
+                 pg->op == PLAN_ALBUM_USER_ADD    ? APPLY_ALBUM_USERS_ADD
+                 : pg->op == PLAN_ALBUM_USER_ROLE ? APPLY_ALBUM_USER_ROLE
+                                                  : APPLY_ALBUM_USER_REMOVE,
+                 g, ids, pg->nr, pg->op == PLAN_ALBUM_USER_ADD ? rn->chunk : 1);
+             i < b->nr; i++) {
+            b->reqs[i].target = og->target;
+            b->reqs[i].role = pg->role;
         }
         free(ids);
     }
@@ -879,13 +878,10 @@ static void dates_build(struct run *rn, struct batch *b)
         if (pg->op != PLAN_ASSET_DATE || !pg->nr || group_settled(rn, g))
             continue;
         ids = group_ids(pg);
-        for (i = 0; i < pg->nr; i += rn->chunk) {
-            size_t n = pg->nr - i < rn->chunk ? pg->nr - i : rn->chunk;
-            struct apply_req *r = batch_add(b, APPLY_ASSETS_DATE, g);
-
-            r->date = pg->date;
-            r->offset_min = pg->offset_min;
-            req_set_ids(r, ids + i, n, i);
+        for (i = add_id_chunks(b, APPLY_ASSETS_DATE, g, ids, pg->nr, rn->chunk);
+             i < b->nr; i++) {
+            b->reqs[i].date = pg->date;
+            b->reqs[i].offset_min = pg->offset_min;
         }
         free(ids);
     }
