@@ -300,11 +300,14 @@ static double mono_ms(void)
  * which is JavaScript on Node's one event-loop thread.  *model gets the
  * sum; the return value is what to sleep: with --one-loop each request's
  * serialisation waits for the loop to be free after its database part;
- * *serialise gets that part.
+ * *serialise gets that part.  *held gets how much of the sleep holds the
+ * capacity slot: with --one-loop the database part only (the pool
+ * connection goes back when the rows have arrived; mapping and
+ * JSON.stringify run without one), otherwise all of it.
  */
 static double service_ms(struct sim_server *s, enum sim_class cls,
                          const struct sim_req *r, double spike, double *model,
-                         double *serialise)
+                         double *serialise, double *held)
 {
     double f = s->opts.latency_scale;
     double db =
@@ -320,9 +323,10 @@ static double service_ms(struct sim_server *s, enum sim_class cls,
     *model = db + cpu + spike;
     *serialise = cpu;
     if (!s->opts.latency)
-        return spike;
+        return *held = spike;
     if (!s->opts.one_loop || cpu <= 0)
-        return *model;
+        return *held = *model;
+    *held = db + spike;
     now = mono_ms();
     pthread_mutex_lock(&s->stat_mu);
     start = now + db + spike;
@@ -778,9 +782,11 @@ static enum MHD_Result serve_sim(struct sim_server *s,
 /*
  * One API request, in the order the server's pipeline has them: route
  * lookup, authentication and permission, the faults that answer instead
- * of the handler, the capacity model (a slot, the modelled latency), the
- * handler under the library lock, then the response faults and the
- * counters.  Keeping it in one place keeps the order of these steps visible.
+ * of the handler, the capacity model (a slot, the handler under the
+ * library lock, the modelled latency: the slot is held for the database
+ * part, given back before the --one-loop wait for Node's thread), then
+ * the response faults and the counters.  Keeping it in one place keeps the
+ * order of these steps visible.
  */
 static enum MHD_Result serve(struct sim_server *s, struct MHD_Connection *conn,
                              const char *method, const char *url,
@@ -790,7 +796,7 @@ static enum MHD_Result serve(struct sim_server *s, struct MHD_Connection *conn,
     struct sim_fault_hit hit;
     const struct route *rt = NULL;
     enum MHD_Result ret;
-    double ms = 0, slept = 0, cpu = 0;
+    double ms = 0, slept = 0, cpu = 0, held = 0;
     size_t sent = 0;
     int ri = -1;
     bool slot = false;
@@ -883,8 +889,11 @@ static enum MHD_Result serve(struct sim_server *s, struct MHD_Connection *conn,
     if (r.wrote)
         r.lib->gen++;
     pthread_mutex_unlock(&s->lib_mu);
-    slept = service_ms(s, rt->cls, &r, (double)hit.spike_ms, &ms, &cpu);
-    sleep_ms(slept);
+    slept = service_ms(s, rt->cls, &r, (double)hit.spike_ms, &ms, &cpu, &held);
+    sleep_ms(held);
+    slot_give(s);
+    slot = false;
+    sleep_ms(slept - held);
 
 done:
     if (slot)

@@ -1729,6 +1729,44 @@ static void test_sim_responses_serialise_on_one_thread(void **state)
     assert_true(slept > model + 100);
 }
 
+/*
+ * A request holds its database slot for its database part only: the
+ * pool connection goes back when the rows have arrived, and the mapping
+ * and JSON.stringify run on Node's thread without one.  Two big pages
+ * take both of 2 slots; once their database parts are over (20 x 17 ms)
+ * and while they still wait for or use the thread (20 x 0.2 ms for each
+ * of their hundreds of items), a statistics call finds a free slot.
+ */
+static void test_sim_serialising_gives_the_slot_back(void **state)
+{
+    struct sim_proc s;
+    pthread_t th[2];
+    struct call calls[2];
+    struct buf body = BUF_INIT;
+    int i;
+
+    (void)state;
+    start(&s, SMALL("--latency", "seed", "--latency-scale", "20", "--one-loop",
+                    "on", "--capacity", "2", NULL));
+    for (i = 0; i < 2; i++) {
+        calls[i].s = &s;
+        assert_int_equal(pthread_create(&th[i], NULL, call_search, &calls[i]),
+                         0);
+    }
+    (void)usleep(800 * 1000);
+    assert_int_equal(
+        sim_request(&s, "POST", "/api/search/statistics", "{}", &body), 200);
+    for (i = 0; i < 2; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        assert_int_equal(calls[i].status, 200);
+    }
+    buf_release(&body);
+    assert_int_equal(sim_stat_endpoint(&s, "POST /search/metadata"), 2);
+    assert_int_equal(sim_stat_long(&s, "max_in_flight"), 2);
+    assert_int_equal(sim_stat_long(&s, "waited"), 0);
+    assert_int_equal(sim_stop(&s), 0);
+}
+
 static void test_sim_faults_fire_as_configured(void **state)
 {
     struct sim_proc s;
@@ -1928,6 +1966,7 @@ int main(void)
         cmocka_unit_test(test_sim_deep_pages_cost_more),
         cmocka_unit_test(test_sim_timestamps_carry_microseconds),
         cmocka_unit_test(test_sim_responses_serialise_on_one_thread),
+        cmocka_unit_test(test_sim_serialising_gives_the_slot_back),
         cmocka_unit_test(test_sim_seed_preset_sizes_and_expectations),
         cmocka_unit_test(test_sim_coverage_categories),
         cmocka_unit_test(test_sim_capacity_queues_the_extra_request),
