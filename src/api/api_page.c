@@ -398,6 +398,12 @@ static void grow_items(struct page *p)
     }
 }
 
+/*
+ * yajl's "{": the page's root, its "assets" object, a new asset (a fresh
+ * record, read whole or by id alone) or an asset's "exifInfo".  Any other
+ * object where the page has a scalar is a wrong type; objects under keys
+ * the decoder does not read are skipped.
+ */
 static int on_start_map(void *ctx)
 {
     struct page *p = ctx;
