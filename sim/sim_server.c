@@ -799,7 +799,6 @@ static enum MHD_Result serve(struct sim_server *s, struct MHD_Connection *conn,
     double ms = 0, slept = 0, cpu = 0, held = 0;
     size_t sent = 0;
     int ri = -1;
-    bool slot = false;
 
     memset(&r, 0, sizeof(r));
     memset(&hit, 0, sizeof(hit));
@@ -882,7 +881,6 @@ static enum MHD_Result serve(struct sim_server *s, struct MHD_Connection *conn,
         goto done;
     }
     slot_take(s);
-    slot = true;
     pthread_mutex_lock(&s->lib_mu);
     sim_jobs_run(s->jobs, sim_now());
     rt->fn(&r);
@@ -892,12 +890,9 @@ static enum MHD_Result serve(struct sim_server *s, struct MHD_Connection *conn,
     slept = service_ms(s, rt->cls, &r, (double)hit.spike_ms, &ms, &cpu, &held);
     sleep_ms(held);
     slot_give(s);
-    slot = false;
     sleep_ms(slept - held);
 
 done:
-    if (slot)
-        slot_give(s);
     ret = send_response(conn, &r, &hit, s->opts.dialect, s->opts.gzip, &sent);
     pthread_mutex_lock(&s->stat_mu);
     s->requests++;
